@@ -1,0 +1,41 @@
+# Nightjar: every target installs what it needs first.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export UV_PYTHON_DOWNLOADS := never
+CUSTOMERS ?= 2000
+DAYS ?= 14
+PORT ?= 3000
+
+.PHONY: install demo test dev bench lint clean
+
+.venv/.installed: pyproject.toml uv.lock
+	$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml:
+	mkdir -p $(DAGSTER_HOME)
+	ln -sf ../dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
+
+# Generate the demo world and run the whole graph over it (into demo/).
+demo: install
+	.venv/bin/nightjar demo --customers $(CUSTOMERS) --days $(DAYS) --out demo
+
+# The whole test suite.
+test: install
+	.venv/bin/python -m pytest -q tests
+
+# The Dagster UI (and daemon) on http://127.0.0.1:$(PORT) over the demo's config.
+dev: install
+	NIGHTJAR_CONFIG=$${NIGHTJAR_CONFIG:-$(CURDIR)/demo/nightjar.yaml} \
+	  .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+
+lint: install
+	.venv/bin/ruff check pipeline assets tests
+
+clean:
+	rm -rf demo .dagster_home/storage .dagster_home/logs .dagster_home/history

@@ -1,0 +1,196 @@
+"""The `nightjar` command line: demo, validate, backfill, upload."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from pipeline.config import ConfigError, ProjectConfig, load_config
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "nightjar.example.yaml"
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _config(args: argparse.Namespace) -> ProjectConfig:
+    from pipeline.definitions import default_config_path
+
+    return load_config(args.config or default_config_path())
+
+
+def _instance():
+    """The Dagster instance of $DAGSTER_HOME (so runs show in the UI), else a temporary one."""
+    import dagster as dg
+
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    print("note: DAGSTER_HOME is not set; the run is not kept for the UI (the Makefile sets it)")
+    return dg.DagsterInstance.ephemeral()
+
+
+def run_backfill(config: ProjectConfig, first: dt.date, last: dt.date, warehouse: Path | None = None) -> bool:
+    """Materialize every asset for the days first..last as ONE run (single-run backfill)."""
+    from pipeline.definitions import build_definitions
+    from pipeline.jobs import NIGHTLY
+
+    defs = build_definitions(config, warehouse)
+    job = defs.resolve_job_def(NIGHTLY)
+    instance = _instance()
+    result = job.execute_in_process(
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+            "nightjar/backfill": f"{first}..{last}",
+        },
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        raise_on_error=False,
+    )
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure:
+                print(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}", file=sys.stderr)
+    return result.success
+
+
+def summary(warehouse: Path) -> str:
+    """Rows per table and rejects by reason, as plain text."""
+    from pipeline.metadata import markdown_table
+    from pipeline.resources.warehouse import connect
+
+    with connect(warehouse, read_only=True) as con:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+        ).fetchall()]
+        counts = [(t, con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]) for t in tables]
+        rejects = con.execute(
+            """SELECT dataset, field, count(*), any_value(reason) FROM rejects
+               GROUP BY ALL ORDER BY dataset, count(*) DESC"""
+        ).fetchall()
+        failed = con.execute("SELECT count(*) FROM loads WHERE status = 'FAILED'").fetchall()[0][0]
+    return "\n\n".join(
+        [
+            "Rows per table:\n" + markdown_table(["table", "rows"], counts),
+            "Rejected rows by reason:\n" + markdown_table(["dataset", "field", "rows", "example"], rejects),
+            f"Failed loads: {failed}",
+        ]
+    )
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config_file)
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        print(f"{len(e.problems)} problem(s) in {e.file}", file=sys.stderr)
+        return 1
+    for s in config.sources:
+        if s.kind == "local_files" and not config.resolve(s.folder).is_dir():
+            print(f"warning: {args.config_file}: source {s.name!r}: folder {config.resolve(s.folder)} does not exist yet")
+    print(
+        f"{args.config_file}: OK ({len(config.sources)} source(s), {len(config.transactions)} transaction(s), "
+        f"customers: {'yes' if config.customers else 'no'}; warehouse {config.warehouse_path})"
+    )
+    return 0
+
+
+def write_demo_config(out: Path, start: dt.date) -> Path:
+    """Copy the example config (comments and all) into ``out`` with the demo's start date."""
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    text = re.sub(r"^start_date: .*$", f"start_date: {start.isoformat()}", text, count=1, flags=re.M)
+    path = out / "nightjar.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipeline.demo import generate_world
+
+    began = time.monotonic()
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in ("files", "truth"):
+        shutil.rmtree(out / stale, ignore_errors=True)
+    print(f"[1/3] generating the demo world: {args.customers} customers, {args.days} days -> {out}")
+    world = generate_world(
+        out, customers=args.customers, days=args.days, start=args.start, seed=args.seed,
+        progress=lambda msg: print(f"      {msg}", flush=True),
+    )
+    config_path = write_demo_config(out, world.start)
+    config = load_config(config_path)
+    for suffix in ("", ".wal"):
+        Path(str(config.warehouse_path) + suffix).unlink(missing_ok=True)
+    print(f"[2/3] materializing every asset for {world.start}..{world.end} as one backfill run")
+    ok = run_backfill(config, world.start, world.end)
+    print("[3/3] summary\n")
+    print(summary(config.warehouse_path))
+    print(
+        f"\nElapsed {time.monotonic() - began:.1f} s, peak memory {_peak_mb():.0f} MB."
+        f"\nConfig:    {config_path}\nWarehouse: {config.warehouse_path}\nTruth:     {out / 'truth'}"
+        f"\nOpen the UI with `make dev` (or: NIGHTJAR_CONFIG={config_path} dagster dev -w workspace.yaml)"
+    )
+    return 0 if ok else 1
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if args.to < getattr(args, "from"):
+        print("--to is before --from", file=sys.stderr)
+        return 2
+    ok = run_backfill(config, getattr(args, "from"), args.to, Path(args.warehouse) if args.warehouse else None)
+    print(summary(Path(args.warehouse) if args.warehouse else config.warehouse_path))
+    return 0 if ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nightjar", description="Nightjar customer decisioning pipeline")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check a project config before anything runs")
+    p.add_argument("config_file", help="the project YAML")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("demo", help="generate the demo world and run the whole graph over it")
+    p.add_argument("--customers", type=int, default=2000)
+    p.add_argument("--days", type=int, default=14)
+    p.add_argument("--start", type=_date, default=None, help="first day (default: DAYS days before today)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--out", default="demo", help="folder for the config, files, truth and warehouse")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("backfill", help="materialize every asset for a date range as one run")
+    p.add_argument("--from", type=_date, required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", type=_date, required=True, help="last day, YYYY-MM-DD (inclusive)")
+    p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
+    p.add_argument("--warehouse", help="warehouse file (default: the config's)")
+    p.set_defaults(func=cmd_backfill)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

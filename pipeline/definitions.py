@@ -1,0 +1,52 @@
+"""The one entry point: Definitions built from the project config.
+
+The config is found in $NIGHTJAR_CONFIG, else demo/nightjar.yaml (written by `make demo`),
+else nightjar.example.yaml, relative to the project folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import warnings
+
+import dagster as dg
+
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+
+from assets.ingest import build_ingest_assets
+from pipeline.config import ProjectConfig, load_config
+from pipeline.jobs import build_nightly_job
+from pipeline.partitions import daily_partitions
+from pipeline.resources.warehouse import WarehouseResource
+from pipeline.schedules import build_nightly_schedule
+from pipeline.sensors import build_file_sensor
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def default_config_path() -> Path:
+    if os.environ.get("NIGHTJAR_CONFIG"):
+        return Path(os.environ["NIGHTJAR_CONFIG"])
+    demo = PROJECT_DIR / "demo" / "nightjar.yaml"
+    return demo if demo.exists() else PROJECT_DIR / "nightjar.example.yaml"
+
+
+def build_definitions(config: ProjectConfig, warehouse: Path | None = None) -> dg.Definitions:
+    partitions = daily_partitions(config.start_date)
+    assets = build_ingest_assets(config, partitions)
+    nightly = build_nightly_job(partitions)
+    sensors = [build_file_sensor(config, s, partitions) for s in config.sources if s.kind == "local_files"]
+    return dg.Definitions(
+        assets=assets,
+        jobs=[nightly],
+        schedules=[build_nightly_schedule(nightly)],
+        sensors=sensors,
+        resources={"warehouse": WarehouseResource(path=str(warehouse or config.warehouse_path))},
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions(load_config(default_config_path()))

@@ -1,0 +1,671 @@
+"""The one ingestion path: read -> type -> validate -> replace the partition -> record the load.
+
+Every source hands over a file (or, later, Arrow batches) and everything after that is shared:
+
+1. **read** the file into a temporary table ``_rows`` of text columns, one row per data record,
+   with ``_row_number`` (1-based record number, header not counted) and, for a record that could
+   not even be split into fields, ``_error``/``_error_field`` and the raw text in ``_raw``;
+2. **type** every field to its declared type in one SQL statement and collect, per row, the
+   reasons it is rejected (each reason names the field and the value);
+3. **write** in one transaction: replace the partition, replace its rejects, record the load.
+
+Invariant: rows_read = rows_loaded + rows_rejected (also a CHECK on the ``loads`` table).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import gzip
+import io
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from pipeline.config import CustomersSpec, FieldSpec, FieldType, TransactionSpec
+from pipeline.formats import EPOCH_FORMATS, to_strptime
+from pipeline.resources.warehouse import scalar, table_exists
+from pipeline.sources.local_files import LandedFile
+from pipeline.sql import ident
+
+LOADED, PROCESSED, FAILED = "LOADED", "PROCESSED", "FAILED"
+SQL_TYPES = {
+    FieldType.String: "VARCHAR",
+    FieldType.Int: "BIGINT",
+    FieldType.Decimal: "DECIMAL(18,4)",
+    FieldType.Float: "DOUBLE",
+    FieldType.Bool: "BOOLEAN",
+    FieldType.Date: "DATE",
+    FieldType.Timestamp: "TIMESTAMP",
+}
+CUSTOMER_ID_COLUMNS = ("customuid", "emailsha256", "idfa", "dmpid")
+CUSTOMER_PREFIXES = ("txt_", "num_", "attr_", "goal_")
+MULTI_VALUE_COLUMNS = ("emailsha256", "idfa", "dmpid")
+
+
+class IngestError(RuntimeError):
+    """A file that cannot be loaded at all; the message says why and what to do."""
+
+
+@dataclass
+class LoadResult:
+    """What one load did; mirrors a row of the ``loads`` table."""
+
+    source: str
+    dataset: str
+    file: str | None
+    partition_date: dt.date | None
+    status: str = FAILED
+    load_id: int | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    error: str | None = None
+    rejects_by_field: dict[str, int] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# 1. read: a file -> temp table _rows(_row_number, _raw, _error, _error_field, <text columns>)
+# --------------------------------------------------------------------------------------------
+
+
+def _open_text(path: Path, encoding: str) -> io.TextIOBase:
+    raw = gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+    return io.TextIOWrapper(raw, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="")
+
+
+def read_header(path: Path, encoding: str) -> list[str]:
+    """The CSV header (first record), names trimmed; spaces after the commas are tolerated."""
+    try:
+        with _open_text(path, encoding) as fh:
+            header = next(csv.reader(fh), None)
+    except UnicodeDecodeError as e:
+        raise IngestError(
+            f"{path.name}: the header is not valid {encoding} ({e.reason} at byte {e.start}); "
+            f"set `encoding: latin-1` for this dataset if the file is Latin-1"
+        ) from None
+    except (OSError, EOFError, zlib.error) as e:
+        raise IngestError(f"{path.name}: cannot read the file: {e}") from None
+    if not header or not any(h.strip() for h in header):
+        raise IngestError(f"{path.name}: the file is empty (no header line)")
+    names = [h.strip() for h in header]
+    if "" in names:
+        raise IngestError(f"{path.name}: column {names.index('') + 1} of the header has no name")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise IngestError(f"{path.name}: the header names {dupes} more than once")
+    return names
+
+
+def _duck_error(f: LandedFile, e: Exception) -> IngestError:
+    msg = str(e).split("\n")[0]
+    return IngestError(f"{f.name}: cannot read the file: {msg}")
+
+
+def _number_rows(con: duckdb.DuckDBPyConnection, n_good: int, bad_numbers: np.ndarray) -> None:
+    """Give the good records their record numbers: the numbers 1..n not taken by bad records."""
+    total = n_good + len(bad_numbers)
+    good = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), bad_numbers, assume_unique=True)[:n_good]
+    con.register("_good_numbers", pa.table({"rid": np.arange(n_good, dtype=np.int64), "rn": good}))
+
+
+def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) -> list[str]:
+    """Read a CSV file into ``_rows``; returns its column names."""
+    names = read_header(f.path, encoding)
+    positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
+    con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _rj; DROP TABLE IF EXISTS _rs")
+    try:
+        con.execute(
+            """CREATE TEMP TABLE _read AS SELECT * FROM read_csv($path, columns = $columns, header = true,
+                 delim = ',', quote = '"', escape = '"', auto_detect = false, encoding = $encoding,
+                 store_rejects = true, rejects_table = '_rj', rejects_scan = '_rs', null_padding = false)""",
+            {"path": str(f.path), "columns": positional, "encoding": encoding},
+        )
+    except duckdb.Error as e:
+        raise _duck_error(f, e) from None
+    bad = con.sql(
+        """SELECT line - 1 AS rn,
+                  arg_min(error_type, column_idx) AS error_type,
+                  arg_min(error_message, column_idx) AS error_message,
+                  any_value(csv_line) AS csv_line
+           FROM _rj GROUP BY line"""
+    ).to_arrow_table()
+    con.register("_bad", bad)
+    n_good = scalar(con, "SELECT count(*) FROM _read")
+    _number_rows(con, n_good, bad.column("rn").to_numpy())
+    renamed = ", ".join(f"r.c{i} AS {ident(n)}" for i, n in enumerate(names))
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rows AS
+            SELECT n.rn AS _row_number, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _error,
+                   NULL::VARCHAR AS _error_field, {renamed}
+            FROM (SELECT rowid AS rid, * FROM _read) r JOIN _good_numbers n USING (rid)
+            UNION ALL BY NAME
+            SELECT rn AS _row_number, csv_line AS _raw,
+                   CASE error_type
+                     WHEN 'INVALID ENCODING' THEN 'encoding: the row is not valid ' || $encoding
+                          || ' (set `encoding: latin-1` for this dataset if the file is Latin-1)'
+                     WHEN 'MISSING COLUMNS' THEN 'columns: ' || error_message
+                     WHEN 'TOO MANY COLUMNS' THEN 'columns: ' || error_message
+                     ELSE 'row: ' || error_message END AS _error,
+                   CASE WHEN error_type = 'INVALID ENCODING' THEN 'encoding'
+                        WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN 'columns'
+                        ELSE 'row' END AS _error_field
+            FROM _bad""",
+        {"encoding": encoding},
+    )
+    con.unregister("_bad")
+    con.unregister("_good_numbers")
+    con.execute("DROP TABLE _read")
+    return names
+
+
+def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) -> None:
+    """Read a file as lines into ``_lines(_row_number, line)``, blank lines left out."""
+    con.execute("DROP TABLE IF EXISTS _read")
+    try:
+        con.execute(
+            """CREATE TEMP TABLE _read AS SELECT * FROM read_csv($path, columns = {'line': 'VARCHAR'},
+                 header = false, delim = chr(31), quote = '', escape = '', auto_detect = false,
+                 strict_mode = false, encoding = $encoding)""",
+            {"path": str(f.path), "encoding": encoding},
+        )
+    except duckdb.Error as e:
+        raise _duck_error(f, e) from None
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _lines AS
+           SELECT rowid + 1 AS _row_number, line FROM _read WHERE trim(coalesce(line, '')) <> ''"""
+    )
+    con.execute("DROP TABLE _read")
+
+
+def read_jsonl_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, names: list[str]) -> list[str]:
+    """Read a JSON-lines file into ``_rows`` with one text column per name in ``names``.
+
+    Each line must be a JSON object; a key that is absent or null is a missing value. Keys that
+    are not declared are ignored.
+    """
+    _read_lines(con, f, encoding)
+    extracts = ", ".join(
+        f"CASE WHEN _ok THEN json_extract_string(line, $k{i}) END AS {ident(n)}" for i, n in enumerate(names)
+    )
+    params = {f"k{i}": f'$."{n}"' for i, n in enumerate(names)}
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rows AS
+            SELECT _row_number, line AS _raw,
+                   CASE WHEN NOT _valid THEN 'json: the line is not valid JSON'
+                        WHEN NOT _ok THEN 'json: the line is not a JSON object' END AS _error,
+                   CASE WHEN NOT _ok THEN 'json' END AS _error_field,
+                   {extracts}
+            FROM (SELECT *, _valid AND json_type(CASE WHEN _valid THEN line END) = 'OBJECT' AS _ok
+                  FROM (SELECT *, json_valid(line) AS _valid FROM _lines))""",
+        params,
+    )
+    con.execute("DROP TABLE _lines")
+    return names
+
+
+def read_customer_json_rows(con: duckdb.DuckDBPyConnection, f: LandedFile) -> list[str]:
+    """Read the JSON form of customer data, ``{"header": [...], "data": [[...], ...]}``, into ``_rows``."""
+    path = f.path
+    if f.name.endswith(".gz"):
+        try:
+            text = gzip.decompress(path.read_bytes()).decode("utf-8")
+        except (OSError, EOFError, zlib.error, UnicodeDecodeError) as e:
+            raise IngestError(f"{f.name}: cannot read the file: {e}") from None
+        con.execute("CREATE OR REPLACE TEMP TABLE _doc AS SELECT $t AS content", {"t": text})
+    else:
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE _doc AS SELECT content FROM read_text($p)", {"p": str(path)})
+        except duckdb.Error as e:
+            raise _duck_error(f, e) from None
+    shape = con.execute(
+        """SELECT json_valid(content),
+                  CASE WHEN json_valid(content) THEN json_type(content, '$.header') END,
+                  CASE WHEN json_valid(content) THEN json_type(content, '$.data') END,
+                  length(content)
+           FROM _doc"""
+    ).fetchall()[0]
+    if shape[3] == 0:
+        raise IngestError(f"{f.name}: the file is empty")
+    if not shape[0]:
+        raise IngestError(f"{f.name}: the file is not valid JSON")
+    if shape[1] != "ARRAY" or shape[2] != "ARRAY":
+        raise IngestError(f'{f.name}: customer JSON must be {{"header": [...], "data": [[...], ...]}}')
+    header = con.execute(
+        "SELECT json_extract_string(content, '$.header[*]') FROM _doc"
+    ).fetchall()[0][0]
+    names = [(h or "").strip() for h in header]
+    if "" in names or len(set(names)) != len(names):
+        raise IngestError(f"{f.name}: the header must name every column once: {names}")
+    extracts = ", ".join(
+        f"CASE WHEN _ok THEN json_extract_string(row, '$[{i}]') END AS {ident(n)}" for i, n in enumerate(names)
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rows AS
+            SELECT _row_number, row::VARCHAR AS _raw,
+                   CASE WHEN NOT _ok THEN 'columns: expected ' || $n || ' values, found '
+                        || coalesce(json_array_length(row)::VARCHAR, 'no array') END AS _error,
+                   CASE WHEN NOT _ok THEN 'columns' END AS _error_field,
+                   {extracts}
+            FROM (SELECT *, coalesce(json_type(row) = 'ARRAY' AND json_array_length(row) = $n, false) AS _ok
+                  FROM (SELECT unnest(d) AS row, generate_subscripts(d, 1) AS _row_number
+                        FROM (SELECT json_extract(content, '$.data[*]') AS d FROM _doc)))""",
+        {"n": len(names)},
+    )
+    con.execute("DROP TABLE _doc")
+    return names
+
+
+# --------------------------------------------------------------------------------------------
+# 2. type: text columns -> declared types, and a reason for every row that does not fit
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TypedColumn:
+    """One output column: its SQL type, the cast of its text value ``v`` and the reject test."""
+
+    name: str
+    sql_type: str
+    cast: str  # SQL over the trimmed, NULL-if-empty text value (written as {v})
+    fails: str  # SQL that is true when a present value does not cast (written over {v} and {c})
+    expected: str  # what the value should have been, for the reason text
+    required: bool = False
+
+
+def _time_cast(f: FieldSpec) -> tuple[str, str]:
+    """The cast of a Date/Timestamp field and the words for the reason."""
+    target = "DATE" if f.type == FieldType.Date else "TIMESTAMP"
+    if f.format in EPOCH_FORMATS:
+        div = EPOCH_FORMATS[f.format]
+        cast = f"CAST(to_timestamp(TRY_CAST({{v}} AS DOUBLE) / {div}) AS {target})"
+        return cast, f"a {f.type.value} in {f.format} time"
+    if f.format:
+        pattern = to_strptime(f.format).replace("'", "''")
+        cast = f"CAST(CAST(try_strptime({{v}}, '{pattern}') AS TIMESTAMPTZ) AS {target})"
+        return cast, f"a {f.type.value} in format {f.format}"
+    return f"CAST(TRY_CAST({{v}} AS TIMESTAMPTZ) AS {target})", f"an ISO 8601 {f.type.value}"
+
+
+def field_column(f: FieldSpec, required: bool) -> TypedColumn:
+    """How a declared transaction field is typed and validated."""
+    if f.type in (FieldType.Date, FieldType.Timestamp):
+        cast, expected = _time_cast(f)
+    elif f.type == FieldType.Bool:
+        cast = (
+            "CASE WHEN lower({v}) IN ('true', 't', '1', 'yes', 'y') THEN true "
+            "WHEN lower({v}) IN ('false', 'f', '0', 'no', 'n') THEN false END"
+        )
+        expected = "a Bool (true/false, 1/0, yes/no)"
+    elif f.type == FieldType.String:
+        cast, expected = "{v}", "a String"
+    else:
+        cast = f"TRY_CAST({{v}} AS {SQL_TYPES[f.type]})"
+        expected = f"an {f.type.value}" if f.type == FieldType.Int else f"a {f.type.value}"
+    return TypedColumn(f.name, SQL_TYPES[f.type], cast, "{c} IS NULL", expected, required)
+
+
+def type_rows(
+    con: duckdb.DuckDBPyConnection,
+    columns: list[TypedColumn],
+    extra_checks: list[tuple[str, str, str]] = (),
+    extra_params: dict | None = None,
+) -> None:
+    """Create ``_typed`` from ``_rows``: typed columns, ``_reason`` (NULL = good) and ``_field``.
+
+    ``extra_checks`` are (field, SQL condition over typed columns that marks a bad row, SQL reason),
+    with the parameters they use in ``extra_params``.
+    """
+    trims = ", ".join(f"NULLIF(trim({ident(c.name)}), '') AS {ident('__v_' + c.name)}" for c in columns)
+    casts = ", ".join(f"{c.cast.format(v=ident('__v_' + c.name))} AS {ident(c.name)}" for c in columns)
+    reasons, labels = [], []
+    for i, c in enumerate(columns):
+        v, typed = ident("__v_" + c.name), ident(c.name)
+        bad_value = c.fails.format(v=v, c=typed)
+        text = f"$name{i} || ': ' || '''' || left({v}, 80) || ''' is not ' || $expected{i}"
+        missing = f"WHEN {v} IS NULL THEN $name{i} || ': missing (required)'" if c.required else ""
+        reasons.append(f"CASE WHEN {v} IS NOT NULL AND ({bad_value}) THEN {text} {missing} END")
+        labels.append(f"$name{i}")
+    for j, (fname, condition, reason) in enumerate(extra_checks):
+        reasons.append(f"CASE WHEN {condition} THEN {reason} END")
+        labels.append(f"$extra{j}")
+    params: dict = dict(extra_params or {})
+    for i, c in enumerate(columns):
+        params[f"name{i}"] = c.name
+        params[f"expected{i}"] = c.expected
+    for j, (fname, _, _) in enumerate(extra_checks):
+        params[f"extra{j}"] = fname
+    reason_cols = ", ".join(f"{r} AS __r{k}" for k, r in enumerate(reasons))
+    first_field = " ".join(f"WHEN __r{k} IS NOT NULL THEN {label}" for k, label in enumerate(labels))
+    all_reasons = ", ".join(f"__r{k}" for k in range(len(reasons)))
+    names = ", ".join(ident(c.name) for c in columns)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _typed AS
+            SELECT _row_number, {names},
+                   coalesce(_error, NULLIF(concat_ws('; ', {all_reasons}), '')) AS _reason,
+                   coalesce(_error_field, CASE {first_field} END) AS _field
+            FROM (SELECT *, {reason_cols}
+                  FROM (SELECT *, {casts}
+                        FROM (SELECT _row_number, _error, _error_field, {trims} FROM _rows)))""",
+        params,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# 3. write: one transaction replaces the partition, its rejects, and records the load
+# --------------------------------------------------------------------------------------------
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _counts(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:
+    rows = con.execute("SELECT _field, count(*) FROM _typed WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
+    result.rejects_by_field = {f: n for f, n in rows}
+    result.rows_rejected = sum(result.rejects_by_field.values())
+    result.rows_read = scalar(con, "SELECT count(*) FROM _typed")
+    result.rows_loaded = result.rows_read - result.rows_rejected
+    result.status = LOADED if result.rows_read else PROCESSED
+
+
+def _replace_rejects(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:
+    con.execute(
+        "DELETE FROM rejects WHERE dataset = $ds AND partition_date = $d",
+        {"ds": result.dataset, "d": result.partition_date},
+    )
+    con.execute(
+        """INSERT INTO rejects
+           SELECT $load_id, $ds, $file, $d, t._row_number, t._field, t._reason,
+                  coalesce(r._raw, (SELECT to_json(v)::VARCHAR
+                                    FROM (SELECT r.* EXCLUDE (_row_number, _raw, _error, _error_field)) v))
+           FROM _typed t JOIN _rows r USING (_row_number)
+           WHERE t._reason IS NOT NULL""",
+        {"load_id": result.load_id, "ds": result.dataset, "file": result.file, "d": result.partition_date},
+    )
+
+
+def _record_load(con: duckdb.DuckDBPyConnection, result: LoadResult, f: LandedFile | None, started: dt.datetime) -> None:
+    con.execute(
+        "INSERT INTO loads VALUES ($id, $source, $ds, $file, $size, $mtime, $d, $read, $loaded, $rejected, "
+        "$status, $error, $started, $finished)",
+        {
+            "id": result.load_id,
+            "source": result.source,
+            "ds": result.dataset,
+            "file": result.file,
+            "size": f.size if f else None,
+            "mtime": f.mtime if f else None,
+            "d": result.partition_date,
+            "read": result.rows_read,
+            "loaded": result.rows_loaded,
+            "rejected": result.rows_rejected,
+            "status": result.status,
+            "error": result.error,
+            "started": started,
+            "finished": _now(),
+        },
+    )
+
+
+def _fail(con: duckdb.DuckDBPyConnection, result: LoadResult, f: LandedFile | None, started: dt.datetime, error: str) -> LoadResult:
+    """Record a FAILED load (nothing else changes) and return it."""
+    result.status, result.error = FAILED, error
+    result.rows_read = result.rows_loaded = result.rows_rejected = 0
+    result.rejects_by_field = {}
+    result.load_id = scalar(con, "SELECT nextval('load_ids')")
+    _record_load(con, result, f, started)
+    return result
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection, steps) -> None:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for step in steps:
+            step()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]]) -> None:
+    """Create the table, or add the columns it lacks (a field declared later)."""
+    if not table_exists(con, table):
+        cols = ", ".join(f"{ident(n)} {t}" for n, t in columns)
+        con.execute(f"CREATE TABLE {ident(table)} ({cols})")
+        return
+    have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+    for n, t in columns:
+        if n not in have:
+            con.execute(f"ALTER TABLE {ident(table)} ADD COLUMN {ident(n)} {t}")
+
+
+def _read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, f: LandedFile) -> None:
+    declared = [x.name for x in spec.fields]
+    if f.format == "csv":
+        names = read_csv_rows(con, f, spec.encoding)
+        missing = [n for n in declared if n not in names]
+        extra = [n for n in names if n not in declared]
+        if missing:
+            raise IngestError(f"{f.name}: missing column(s) {missing}; the file has {names}")
+        if extra:
+            raise IngestError(
+                f"{f.name}: column(s) {extra} are not declared fields of {spec.name!r}; "
+                f"declare them under transactions[].fields or remove them from the file"
+            )
+    else:
+        read_jsonl_rows(con, f, spec.encoding, declared)
+
+
+def ingest_transaction(
+    con: duckdb.DuckDBPyConnection, spec: TransactionSpec, source: str, f: LandedFile, day: dt.date
+) -> LoadResult:
+    """Load one file into the ``day`` partition of ``tx_<name>``; never raises for a bad file.
+
+    A file that cannot be read at all gives a FAILED load and leaves the partition as it was.
+    """
+    started = _now()
+    result = LoadResult(source=source, dataset=spec.name, file=f.name, partition_date=day)
+    try:
+        _read_transaction_file(con, spec, f)
+        columns = [field_column(x, spec.is_required(x)) for x in spec.fields]
+        tf = ident(spec.time_field)
+        window = (
+            spec.time_field,
+            f"{tf} IS NOT NULL AND ({tf} < $start OR {tf} >= $end)",
+            f"$tfname || ': ' || {tf}::VARCHAR || ' is outside the partition ' || $start::VARCHAR",
+        )
+        window_params = {"start": day, "end": day + dt.timedelta(days=1), "tfname": spec.time_field}
+        type_rows(con, columns, [window], window_params)
+    except IngestError as e:
+        return _fail(con, result, f, started, str(e))
+    _counts(con, result)
+    result.load_id = scalar(con, "SELECT nextval('load_ids')")
+    table = spec.table
+    system = [("_load_id", "BIGINT"), ("_partition_date", "DATE"), ("_row_number", "BIGINT")]
+    names = ", ".join(ident(x.name) for x in spec.fields)
+
+    def replace_partition() -> None:
+        _ensure_table(con, table, [(c.name, c.sql_type) for c in columns] + system)
+        con.execute(f"DELETE FROM {ident(table)} WHERE _partition_date = $d", {"d": day})
+        con.execute(
+            f"""INSERT INTO {ident(table)} ({names}, _load_id, _partition_date, _row_number)
+                SELECT {names}, $id, $d, _row_number FROM _typed WHERE _reason IS NULL ORDER BY _row_number""",
+            {"id": result.load_id, "d": day},
+        )
+
+    _in_transaction(
+        con,
+        [replace_partition, lambda: _replace_rejects(con, result), lambda: _record_load(con, result, f, started)],
+    )
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# customer data (SPEC 1.2): create / update / overwrite the `customers` table, file by file
+# --------------------------------------------------------------------------------------------
+
+CUSTOMERS = "customers"
+CUSTOMER_SYSTEM_COLUMNS = [("_first_seen_at", "DATE"), ("_updated_at", "DATE"), ("_load_id", "BIGINT")]
+_SPLIT = "list_filter(list_transform(string_split({v}, ','), lambda x: trim(x)), lambda x: x <> '')"
+
+
+def customer_column(name: str) -> TypedColumn:
+    """How a customer column is typed, decided by its name (SPEC 1.2)."""
+    if name == "customuid":
+        return TypedColumn(name, "VARCHAR", "{v}", "false", "a String", required=True)
+    if name in MULTI_VALUE_COLUMNS:
+        values = _SPLIT.replace("trim(x)", "lower(trim(x))") if name == "emailsha256" else _SPLIT
+        return TypedColumn(name, "VARCHAR", f"array_to_string({values}, ',')", "false", "a String")
+    if name.startswith("num_"):
+        return TypedColumn(name, "DOUBLE", "TRY_CAST({v} AS DOUBLE)", "{c} IS NULL", "a number")
+    if name.startswith("attr_"):
+        return TypedColumn(name, "VARCHAR[]", _SPLIT, "false", "a list")
+    if name.startswith("goal_") and name.endswith("_timestamp"):
+        cast = "CASE WHEN TRY_CAST({v} AS BIGINT) <> 0 THEN CAST(to_timestamp(TRY_CAST({v} AS BIGINT)) AS TIMESTAMP) END"
+        return TypedColumn(name, "TIMESTAMP", cast, "TRY_CAST({v} AS BIGINT) IS NULL", "unix seconds (or 0 or empty)")
+    if name.startswith("goal_"):
+        cast = "CASE TRY_CAST({v} AS DOUBLE) WHEN 1 THEN true WHEN 0 THEN false END"
+        return TypedColumn(name, "BOOLEAN", cast, "{c} IS NULL", "1, 0 or empty")
+    return TypedColumn(name, "VARCHAR", "{v}", "false", "a String")  # txt_*
+
+
+def _check_customer_columns(f: LandedFile, names: list[str]) -> None:
+    unknown = [n for n in names if n not in (*CUSTOMER_ID_COLUMNS, "email") and not n.startswith(CUSTOMER_PREFIXES)]
+    if unknown:
+        raise IngestError(
+            f"{f.name}: unknown customer column(s) {unknown}: columns are customuid, emailsha256 (or email), "
+            f"idfa, dmpid, or start with {', '.join(CUSTOMER_PREFIXES)}"
+        )
+    if "customuid" not in names:
+        raise IngestError(f"{f.name}: the required column customuid is missing; the file has {names}")
+    if "email" in names and "emailsha256" in names:
+        raise IngestError(f"{f.name}: give either email or emailsha256, not both")
+
+
+def _hash_emails(con: duckdb.DuckDBPyConnection) -> None:
+    """Replace the plain `email` column by `emailsha256` (SHA-256 of the lower-cased, trimmed address).
+
+    The raw text of every row is dropped too, so a plain address never reaches the warehouse,
+    not even the rejects table.
+    """
+    hashed = _SPLIT.format(v="email").replace("trim(x)", "lower(trim(x))")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rows AS
+            SELECT * EXCLUDE (email, _raw), NULL::VARCHAR AS _raw,
+                   NULLIF(array_to_string(list_transform({hashed}, lambda x: sha256(x)), ','), '') AS emailsha256
+            FROM _rows"""
+    )
+
+
+def _dataset_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    system = {n for n, _ in CUSTOMER_SYSTEM_COLUMNS}
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [CUSTOMERS],
+    ).fetchall()
+    return [r[0] for r in rows if r[0] not in system]
+
+
+def _check_mode(con: duckdb.DuckDBPyConnection, f: LandedFile, mode: str, names: list[str]) -> None:
+    have = _dataset_columns(con)
+    missing = [n for n in have if n not in names]
+    extra = [n for n in names if n not in have]
+    if mode == "create":
+        raise IngestError(
+            f"{f.name}: mode create makes a new data set, but `customers` exists already; use update or overwrite"
+        )
+    if mode == "update" and (missing or extra):
+        raise IngestError(
+            f"{f.name}: mode update needs exactly the data set's columns {have}; "
+            f"missing {missing}, not in the data set {extra} (use overwrite to add columns)"
+        )
+    if mode == "overwrite" and missing:
+        raise IngestError(
+            f"{f.name}: mode overwrite may add columns but may not drop or rename one; missing {missing}"
+        )
+
+
+def ingest_customers(
+    con: duckdb.DuckDBPyConnection, spec: CustomersSpec, source: str, f: LandedFile, mode: str | None = None
+) -> LoadResult:
+    """Apply one customer file to the ``customers`` table in ``mode`` (default: the config's).
+
+    The first file creates the data set whatever the mode. A file that cannot be applied gives a
+    FAILED load and leaves ``customers`` as it was.
+    """
+    mode = mode or spec.mode
+    started = _now()
+    result = LoadResult(source=source, dataset=CUSTOMERS, file=f.name, partition_date=f.day)
+    try:
+        if f.format == "json":
+            names = read_customer_json_rows(con, f)
+        else:
+            names = read_csv_rows(con, f, spec.encoding)
+        _check_customer_columns(f, names)
+        if "email" in names:
+            _hash_emails(con)
+            names = [("emailsha256" if n == "email" else n) for n in names]
+        exists = table_exists(con, CUSTOMERS)
+        if exists:
+            _check_mode(con, f, mode, names)
+        columns = [customer_column(n) for n in names]
+        duplicate = (
+            "customuid",
+            "customuid IS NOT NULL AND _row_number > min(_row_number) OVER (PARTITION BY customuid)",
+            "'customuid: ''' || customuid || ''' appears again in the file (first at row '"
+            " || min(_row_number) OVER (PARTITION BY customuid) || ')'",
+        )
+        type_rows(con, columns, [duplicate])
+    except IngestError as e:
+        return _fail(con, result, f, started, str(e))
+    _counts(con, result)
+    result.load_id = scalar(con, "SELECT nextval('load_ids')")
+    cols = ", ".join(ident(n) for n in names)
+
+    def apply() -> None:
+        _ensure_table(con, CUSTOMERS, [(c.name, c.sql_type) for c in columns] + CUSTOMER_SYSTEM_COLUMNS)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _seen AS SELECT customuid, _first_seen_at FROM customers "
+            "WHERE customuid IN (SELECT customuid FROM _typed WHERE _reason IS NULL)"
+        )
+        if exists and mode == "overwrite":
+            con.execute("DELETE FROM customers")
+        else:
+            con.execute("DELETE FROM customers WHERE customuid IN (SELECT customuid FROM _seen)")
+        con.execute(
+            f"""INSERT INTO customers ({cols}, _first_seen_at, _updated_at, _load_id)
+                SELECT {", ".join("t." + ident(n) for n in names)}, coalesce(s._first_seen_at, $d), $d, $id
+                FROM _typed t LEFT JOIN _seen s USING (customuid)
+                WHERE t._reason IS NULL ORDER BY t._row_number""",
+            {"d": f.day, "id": result.load_id},
+        )
+        con.execute("DROP TABLE _seen")
+
+    _in_transaction(
+        con, [apply, lambda: _replace_rejects(con, result), lambda: _record_load(con, result, f, started)]
+    )
+    return result
+
+
+def pending_files(con: duckdb.DuckDBPyConnection, dataset: str, files: list[LandedFile]) -> list[LandedFile]:
+    """The files not yet loaded into ``dataset`` in their current version (name + size + mtime)."""
+    done = {
+        (name, size, round(mtime))
+        for name, size, mtime in con.execute(
+            "SELECT file, file_size, file_mtime FROM loads WHERE dataset = ? AND status <> 'FAILED'", [dataset]
+        ).fetchall()
+    }
+    return [f for f in files if (f.name, f.size, round(f.mtime)) not in done]
+
+
+def record_missing_file(con: duckdb.DuckDBPyConnection, source: str, dataset: str, day: dt.date, error: str) -> LoadResult:
+    """Record a FAILED load for a partition whose file is not there; the partition stays as it was."""
+    result = LoadResult(source=source, dataset=dataset, file=None, partition_date=day)
+    return _fail(con, result, None, _now(), error)

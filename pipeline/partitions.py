@@ -1,0 +1,18 @@
+"""The one daily partitioning shared by the whole graph, and helpers over its time windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+
+def daily_partitions(start_date: dt.date) -> dg.DailyPartitionsDefinition:
+    """Daily partitions in UTC from the config's start_date up to yesterday (the last full day)."""
+    return dg.DailyPartitionsDefinition(start_date=start_date.isoformat(), timezone="UTC")
+
+
+def days_in(window: dg.TimeWindow) -> list[dt.date]:
+    """The days of a partition time window (one for a single partition, many for a backfill range)."""
+    first, end = window.start.date(), window.end.date()
+    return [first + dt.timedelta(days=i) for i in range((end - first).days)]

@@ -1,0 +1,63 @@
+"""The DuckDB warehouse: short-lived connections, UTC, bookkeeping tables created on first write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from pipeline.sql import sql
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse file cannot be opened or written."""
+
+
+@contextmanager
+def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse for one short piece of work and close it afterwards."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"the warehouse {path} does not exist yet: run the pipeline first (e.g. `make demo`)")
+    try:
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(path), read_only=read_only)
+    except (duckdb.IOException, OSError) as e:
+        raise WarehouseError(f"cannot open the warehouse {path}: {e}") from e
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            con.execute(sql("warehouse/schema"))
+        yield con
+    finally:
+        con.close()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list | dict | None = None):
+    """The single value a query returns."""
+    return con.execute(query, params or []).fetchall()[0][0]
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        scalar(
+            con,
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
+            [table],
+        )
+    )
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file every asset reads and writes (one writer at a time: pool `duckdb`)."""
+
+    path: str
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with connect(self.path, read_only=read_only) as con:
+            yield con

@@ -1,0 +1,19 @@
+"""Access to the SQL files under sql/ and safe quoting of identifiers for generated SQL."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+
+@cache
+def sql(name: str) -> str:
+    """The text of sql/<name>.sql, e.g. sql("warehouse/schema")."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def ident(name: str) -> str:
+    """Quote an identifier for DuckDB. Names come from the validated config or a file header."""
+    return '"' + name.replace('"', '""') + '"'
