@@ -1,0 +1,127 @@
+"""The project config: the example is valid, and every error names the file and the key path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.config import ConfigError, load_config, parse_config
+from pipeline.formats import FormatError, to_strptime
+from tests.conftest import EXAMPLE, ROOT, example_dict
+
+
+def problems_of(data: dict, tmp_path: Path) -> list[tuple[str, str]]:
+    with pytest.raises(ConfigError) as e:
+        parse_config(data, tmp_path / "bad.yaml", tmp_path)
+    assert str(tmp_path / "bad.yaml") in str(e.value)
+    return e.value.problems
+
+
+def test_example_config_is_valid():
+    config = load_config(EXAMPLE)
+    assert [t.table for t in config.transactions] == ["tx_pos", "tx_web_sessions", "tx_campaign_events"]
+    assert config.customers.mode == "update"
+    assert config.warehouse_path == ROOT / "warehouse.duckdb"
+    assert config.transaction("pos").field("purchased_at").format == "mm/dd/yyyy"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "words"),
+    [
+        (lambda d: d["transactions"][2]["fields"][0].update(format="dd-xx"), "transactions[2].fields[0].format", "format"),
+        (lambda d: d["transactions"][0]["fields"][1].update(type="Text"), "transactions[0].fields[1].type", "String"),
+        (lambda d: d["transactions"][1].update(time_field="nope"), "transactions[1].time_field", "nope"),
+        (lambda d: d["transactions"][1].update(customer_field="who"), "transactions[1].customer_field", "who"),
+        (lambda d: d["transactions"][0].update(time_field="store"), "transactions[0].time_field", "Date or Timestamp"),
+        (lambda d: d["transactions"][0].update(source="ftp"), "transactions[0].source", "unknown source"),
+        (lambda d: d["transactions"][2].update(name="pos"), "transactions[2].name", "used twice"),
+        (lambda d: d["transactions"][0]["fields"].append({"name": "amount", "type": "Int"}), "transactions[0].fields", "amount"),
+        (lambda d: d["transactions"][0]["fields"][5].update(format="yyyy"), "transactions[0].fields[5].format", "only for Date"),
+        (lambda d: d["transactions"][0]["fields"][0].update(name="_load_id"), "transactions[0].fields[0].name", "reserved"),
+        (lambda d: d["transactions"][0]["fields"][0].update(name="order id"), "transactions[0].fields[0].name", "letters"),
+        (lambda d: d["customers"].update(mode="append"), "customers.mode", "update"),
+        (lambda d: d["customers"].update(source="nowhere"), "customers.source", "unknown source"),
+        (lambda d: d["sources"][0].update(kind="dropbox"), "sources[0].kind", "local_files"),
+        (lambda d: d["checks"].update(max_reject_rate=2), "checks.max_reject_rate", "less than or equal"),
+        (lambda d: d.update(start_date="yesterday"), "start_date", "date"),
+        (lambda d: d.pop("warehouse"), "warehouse", "missing"),
+        (lambda d: d.update(warehosue="x.duckdb"), "warehosue", "unknown key"),
+    ],
+)
+def test_error_names_the_key_path(tmp_path, mutate, path, words):
+    data = example_dict()
+    mutate(data)
+    problems = problems_of(data, tmp_path)
+    paths = [p for p, _ in problems]
+    assert path in paths, problems
+    message = dict(problems)[path]
+    assert words.lower() in message.lower(), message
+
+
+def test_several_errors_are_reported_together(tmp_path):
+    data = example_dict()
+    data["transactions"][0]["fields"][2]["format"] = "zz"
+    data["transactions"][1]["fields"][0]["typo"] = 1
+    paths = [p for p, _ in problems_of(data, tmp_path)]
+    assert {"transactions[0].fields[2].format", "transactions[1].fields[0].typo"} <= set(paths)
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("start_date: 2026-01-01\nsources: [\n  - name: x\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(bad)
+    assert "broken.yaml" in str(e.value) and "line" in str(e.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "none.yaml")
+
+
+def test_relative_paths_resolve_against_the_config_file(tmp_path):
+    (tmp_path / "sub").mkdir()
+    path = tmp_path / "sub" / "c.yaml"
+    path.write_text(yaml.safe_dump({**example_dict(), "start_date": "2026-01-01"}))
+    config = load_config(path)
+    assert config.warehouse_path == tmp_path / "sub" / "warehouse.duckdb"
+    assert config.resolve(config.sources[0].folder) == tmp_path / "sub" / "files"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ("mm/dd/yyyy", "%m/%d/%Y"),
+        ("yyyy/mm/dd", "%Y/%m/%d"),
+        ("yyyy-mm-dd hh:mm:ss", "%Y-%m-%d %H:%M:%S"),
+        ("dd.mm.yy", "%d.%m.%y"),
+        ("%Y%m%dT%H%M", "%Y%m%dT%H%M"),
+    ],
+)
+def test_formats(fmt, expected):
+    assert to_strptime(fmt) == expected
+
+
+def test_unknown_format():
+    with pytest.raises(FormatError, match="unknown date/time format"):
+        to_strptime("tomorrow")
+
+
+def test_validate_command(tmp_path):
+    data = example_dict()
+    data["transactions"][2]["fields"][0]["format"] = "nonsense"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    run = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "validate", str(bad)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert run.returncode == 1
+    assert f"{bad}: transactions[2].fields[0].format: unknown date/time format 'nonsense'" in run.stderr
+    good = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "validate", str(EXAMPLE)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert good.returncode == 0 and "OK (1 source(s), 3 transaction(s)" in good.stdout
