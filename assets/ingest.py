@@ -137,6 +137,7 @@ def build_transaction_asset(
                 dg.AssetCheckResult(
                     check_name=NOT_EMPTY,
                     passed=not empty,
+                    severity=dg.AssetCheckSeverity.WARN,
                     metadata={"empty_partitions": ", ".join(empty) or "none"},
                 ),
             ],
