@@ -154,6 +154,7 @@ def build_customers_asset(config: ProjectConfig) -> dg.AssetsDefinition:
     @dg.asset(
         name=CUSTOMERS,
         group_name="ingest",
+        backfill_policy=dg.BackfillPolicy.single_run(),  # lets a CLI partition range include it
         pool=POOL,
         kinds={"duckdb"},
         description=f"The current snapshot of customer data: every customer file from {source.kind} "
