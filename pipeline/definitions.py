@@ -7,14 +7,10 @@ else nightjar.example.yaml, relative to the project folder.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
-import warnings
-
 import dagster as dg
-
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
-warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 from assets.ingest import build_ingest_assets
 from pipeline.config import ProjectConfig, load_config
@@ -23,6 +19,10 @@ from pipeline.partitions import daily_partitions
 from pipeline.resources.warehouse import WarehouseResource
 from pipeline.schedules import build_nightly_schedule
 from pipeline.sensors import build_file_sensor
+
+# Single-run backfill policies and pools are "beta"/"preview" in Dagster; they are what we want.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 

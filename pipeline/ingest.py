@@ -14,11 +14,9 @@ Invariant: rows_read = rows_loaded + rows_rejected (also a CHECK on the ``loads`
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import gzip
-import io
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +41,8 @@ SQL_TYPES = {
     FieldType.Date: "DATE",
     FieldType.Timestamp: "TIMESTAMP",
 }
+INT_PATTERN = r"[+-]?[0-9]+"
+NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 CUSTOMER_ID_COLUMNS = ("customuid", "emailsha256", "idfa", "dmpid")
 CUSTOMER_PREFIXES = ("txt_", "num_", "attr_", "goal_")
 MULTI_VALUE_COLUMNS = ("emailsha256", "idfa", "dmpid")
@@ -74,25 +74,28 @@ class LoadResult:
 # --------------------------------------------------------------------------------------------
 
 
-def _open_text(path: Path, encoding: str) -> io.TextIOBase:
-    raw = gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
-    return io.TextIOWrapper(raw, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="")
+def _first_line(path: Path) -> bytes:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        return fh.readline()
 
 
 def read_header(path: Path, encoding: str) -> list[str]:
-    """The CSV header (first record), names trimmed; spaces after the commas are tolerated."""
+    """The CSV header (first line), names trimmed; spaces after the commas are tolerated."""
     try:
-        with _open_text(path, encoding) as fh:
-            header = next(csv.reader(fh), None)
+        line = _first_line(path)
+    except (OSError, EOFError, zlib.error) as e:
+        raise IngestError(f"{path.name}: cannot read the file: {e}") from None
+    try:
+        text = line.decode("utf-8-sig" if encoding == "utf-8" else encoding)
     except UnicodeDecodeError as e:
         raise IngestError(
             f"{path.name}: the header is not valid {encoding} ({e.reason} at byte {e.start}); "
             f"set `encoding: latin-1` for this dataset if the file is Latin-1"
         ) from None
-    except (OSError, EOFError, zlib.error) as e:
-        raise IngestError(f"{path.name}: cannot read the file: {e}") from None
+    header = next(csv.reader([text.rstrip("\r\n")]), None)
     if not header or not any(h.strip() for h in header):
-        raise IngestError(f"{path.name}: the file is empty (no header line)")
+        raise IngestError(f"{path.name}: the file is empty or its first line is blank (no header)")
     names = [h.strip() for h in header]
     if "" in names:
         raise IngestError(f"{path.name}: column {names.index('') + 1} of the header has no name")
@@ -107,11 +110,48 @@ def _duck_error(f: LandedFile, e: Exception) -> IngestError:
     return IngestError(f"{f.name}: cannot read the file: {msg}")
 
 
-def _number_rows(con: duckdb.DuckDBPyConnection, n_good: int, bad_numbers: np.ndarray) -> None:
-    """Give the good records their record numbers: the numbers 1..n not taken by bad records."""
-    total = n_good + len(bad_numbers)
-    good = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), bad_numbers, assume_unique=True)[:n_good]
+def _number_rows(
+    con: duckdb.DuckDBPyConnection, n_good: int, bad: np.ndarray, blanks: np.ndarray | None = None
+) -> np.ndarray:
+    """Number the good records (registered as ``_good_numbers``) and return the bad records' numbers.
+
+    ``bad`` and ``blanks`` are line positions as DuckDB's reader counts them (blank lines
+    included); the numbers given out are record numbers, in which blank lines do not count.
+    """
+    bad = bad.astype(np.int64)
+    blanks = np.sort(blanks.astype(np.int64)) if blanks is not None else np.array([], dtype=np.int64)
+    taken = np.union1d(bad, blanks)
+    total = n_good + len(taken)
+    good = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), taken, assume_unique=True)[:n_good]
+    good -= np.searchsorted(blanks, good)
     con.register("_good_numbers", pa.table({"rid": np.arange(n_good, dtype=np.int64), "rn": good}))
+    return bad - np.searchsorted(blanks, bad)
+
+
+_LINES = """read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = chr(31), quote = '',
+            escape = '', auto_detect = false, strict_mode = false, encoding = $encoding,
+            store_rejects = true, rejects_table = '_lrj', rejects_scan = '_lrs')"""
+
+
+def _blank_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, records: int) -> np.ndarray:
+    """Positions of the blank lines after the header, as DuckDB's CSV reader counts lines.
+
+    The reader skips blank lines but counts them in the line numbers of its rejects. Their
+    positions are known from a plain line scan only when no quoted cell spans lines (then every
+    non-blank line is one record); otherwise none are returned and numbers count blank lines.
+    """
+    params = {"path": str(f.path), "encoding": encoding}
+    con.execute("DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
+    lines, blank = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE trim(coalesce(line, '')) = '') FROM {_LINES}", params
+    ).fetchall()[0]
+    if not blank or lines - 1 - blank != records:
+        return np.array([], dtype=np.int64)
+    con.execute("DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _phys AS SELECT line FROM {_LINES}", params)
+    blanks = con.sql("SELECT rowid AS n FROM _phys WHERE trim(coalesce(line, '')) = ''").fetchnumpy()["n"]
+    con.execute("DROP TABLE _phys")
+    return np.asarray(blanks, dtype=np.int64)
 
 
 def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) -> list[str]:
@@ -135,9 +175,13 @@ def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) 
                   any_value(csv_line) AS csv_line
            FROM _rj GROUP BY line"""
     ).to_arrow_table()
-    con.register("_bad", bad)
     n_good = scalar(con, "SELECT count(*) FROM _read")
-    _number_rows(con, n_good, bad.column("rn").to_numpy())
+    try:
+        blanks = _blank_lines(con, f, encoding, n_good + bad.num_rows)
+    except duckdb.Error as e:
+        raise _duck_error(f, e) from None
+    bad_numbers = _number_rows(con, n_good, bad.column("rn").to_numpy(), blanks)
+    con.register("_bad", bad.set_column(0, "rn", pa.array(bad_numbers, pa.int64())))
     renamed = ", ".join(f"r.c{i} AS {ident(n)}" for i, n in enumerate(names))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rows AS
@@ -145,7 +189,7 @@ def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) 
                    NULL::VARCHAR AS _error_field, {renamed}
             FROM (SELECT rowid AS rid, * FROM _read) r JOIN _good_numbers n USING (rid)
             UNION ALL BY NAME
-            SELECT rn AS _row_number, csv_line AS _raw,
+            SELECT rn AS _row_number, trim(csv_line, chr(13) || chr(10)) AS _raw,
                    CASE error_type
                      WHEN 'INVALID ENCODING' THEN 'encoding: the row is not valid ' || $encoding
                           || ' (set `encoding: latin-1` for this dataset if the file is Latin-1)'
@@ -165,21 +209,31 @@ def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) 
 
 
 def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) -> None:
-    """Read a file as lines into ``_lines(_row_number, line)``, blank lines left out."""
-    con.execute("DROP TABLE IF EXISTS _read")
+    """Read a file as lines into ``_lines(_row_number, line, _error)``, blank lines left out.
+
+    A line whose bytes are not ``encoding`` is kept with an ``encoding`` error.
+    """
+    con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
     try:
-        con.execute(
-            """CREATE TEMP TABLE _read AS SELECT * FROM read_csv($path, columns = {'line': 'VARCHAR'},
-                 header = false, delim = chr(31), quote = '', escape = '', auto_detect = false,
-                 strict_mode = false, encoding = $encoding)""",
-            {"path": str(f.path), "encoding": encoding},
-        )
+        con.execute(f"CREATE TEMP TABLE _read AS SELECT * FROM {_LINES}", {"path": str(f.path), "encoding": encoding})
     except duckdb.Error as e:
         raise _duck_error(f, e) from None
+    bad = con.sql("SELECT line AS rn, any_value(csv_line) AS raw FROM _lrj GROUP BY line").to_arrow_table()
+    con.register("_bad", bad)
+    _number_rows(con, scalar(con, "SELECT count(*) FROM _read"), bad.column("rn").to_numpy())
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _lines AS
-           SELECT rowid + 1 AS _row_number, line FROM _read WHERE trim(coalesce(line, '')) <> ''"""
+           SELECT n.rn AS _row_number, r.line, NULL::VARCHAR AS _error
+           FROM (SELECT rowid AS rid, line FROM _read) r JOIN _good_numbers n USING (rid)
+           WHERE trim(coalesce(r.line, '')) <> ''
+           UNION ALL
+           SELECT rn, raw, 'encoding: the line is not valid ' || $encoding
+                  || ' (set `encoding: latin-1` for this dataset if the file is Latin-1)'
+           FROM _bad""",
+        {"encoding": encoding},
     )
+    con.unregister("_bad")
+    con.unregister("_good_numbers")
     con.execute("DROP TABLE _read")
 
 
@@ -197,12 +251,13 @@ def read_jsonl_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rows AS
             SELECT _row_number, line AS _raw,
-                   CASE WHEN NOT _valid THEN 'json: the line is not valid JSON'
+                   CASE WHEN _error IS NOT NULL THEN _error
+                        WHEN NOT _valid THEN 'json: the line is not valid JSON'
                         WHEN NOT _ok THEN 'json: the line is not a JSON object' END AS _error,
-                   CASE WHEN NOT _ok THEN 'json' END AS _error_field,
+                   CASE WHEN _error IS NOT NULL THEN 'encoding' WHEN NOT _ok THEN 'json' END AS _error_field,
                    {extracts}
             FROM (SELECT *, _valid AND json_type(CASE WHEN _valid THEN line END) = 'OBJECT' AS _ok
-                  FROM (SELECT *, json_valid(line) AS _valid FROM _lines))""",
+                  FROM (SELECT *, _error IS NULL AND json_valid(line) AS _valid FROM _lines))""",
         params,
     )
     con.execute("DROP TABLE _lines")
@@ -304,9 +359,11 @@ def field_column(f: FieldSpec, required: bool) -> TypedColumn:
         expected = "a Bool (true/false, 1/0, yes/no)"
     elif f.type == FieldType.String:
         cast, expected = "{v}", "a String"
+    elif f.type == FieldType.Int:
+        cast, expected = f"CASE WHEN regexp_full_match({{v}}, '{INT_PATTERN}') THEN TRY_CAST({{v}} AS BIGINT) END", "an Int"
     else:
-        cast = f"TRY_CAST({{v}} AS {SQL_TYPES[f.type]})"
-        expected = f"an {f.type.value}" if f.type == FieldType.Int else f"a {f.type.value}"
+        cast = f"CASE WHEN regexp_full_match({{v}}, '{NUMBER_PATTERN}') THEN TRY_CAST({{v}} AS {SQL_TYPES[f.type]}) END"
+        expected = f"a {f.type.value}"
     return TypedColumn(f.name, SQL_TYPES[f.type], cast, "{c} IS NULL", expected, required)
 
 
@@ -331,7 +388,7 @@ def type_rows(
         missing = f"WHEN {v} IS NULL THEN $name{i} || ': missing (required)'" if c.required else ""
         reasons.append(f"CASE WHEN {v} IS NOT NULL AND ({bad_value}) THEN {text} {missing} END")
         labels.append(f"$name{i}")
-    for j, (fname, condition, reason) in enumerate(extra_checks):
+    for j, (_, condition, reason) in enumerate(extra_checks):
         reasons.append(f"CASE WHEN {condition} THEN {reason} END")
         labels.append(f"$extra{j}")
     params: dict = dict(extra_params or {})
@@ -446,7 +503,13 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: list[tupl
             con.execute(f"ALTER TABLE {ident(table)} ADD COLUMN {ident(n)} {t}")
 
 
+def _check_not_empty(f: LandedFile) -> None:
+    if f.path.stat().st_size == 0:
+        raise IngestError(f"{f.name}: the file is empty (0 bytes): nothing was loaded")
+
+
 def _read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, f: LandedFile) -> None:
+    _check_not_empty(f)
     declared = [x.name for x in spec.fields]
     if f.format == "csv":
         names = read_csv_rows(con, f, spec.encoding)
@@ -524,7 +587,8 @@ def customer_column(name: str) -> TypedColumn:
         values = _SPLIT.replace("trim(x)", "lower(trim(x))") if name == "emailsha256" else _SPLIT
         return TypedColumn(name, "VARCHAR", f"array_to_string({values}, ',')", "false", "a String")
     if name.startswith("num_"):
-        return TypedColumn(name, "DOUBLE", "TRY_CAST({v} AS DOUBLE)", "{c} IS NULL", "a number")
+        cast = f"CASE WHEN regexp_full_match({{v}}, '{NUMBER_PATTERN}') THEN TRY_CAST({{v}} AS DOUBLE) END"
+        return TypedColumn(name, "DOUBLE", cast, "{c} IS NULL", "a number")
     if name.startswith("attr_"):
         return TypedColumn(name, "VARCHAR[]", _SPLIT, "false", "a list")
     if name.startswith("goal_") and name.endswith("_timestamp"):
@@ -604,6 +668,7 @@ def ingest_customers(
     started = _now()
     result = LoadResult(source=source, dataset=CUSTOMERS, file=f.name, partition_date=f.day)
     try:
+        _check_not_empty(f)
         if f.format == "json":
             names = read_customer_json_rows(con, f)
         else:
