@@ -38,4 +38,4 @@ lint: install
 	.venv/bin/ruff check pipeline assets tests
 
 clean:
-	rm -rf demo .dagster_home/storage .dagster_home/logs .dagster_home/history
+	rm -rf demo .dagster_home/storage .dagster_home/logs .dagster_home/history .dagster_home/schedules

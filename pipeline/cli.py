@@ -158,6 +158,61 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _upload_day(config: ProjectConfig, dataset: str, path: Path, given: dt.date | None) -> dt.date:
+    """The partition of an uploaded transaction file: --date, else the date in its name."""
+    if given:
+        return given
+    spec = config.transaction(dataset)
+    fmt = config.source(spec.source).date_format
+    stem = path.name.split(".", 1)[0]
+    try:
+        return dt.datetime.strptime(stem.removeprefix(spec.file_name + "_"), fmt).date()
+    except ValueError:
+        raise SystemExit(
+            f"{path.name}: no date in the name (expected {spec.file_name}_<{fmt}>.<ext>); give --date YYYY-MM-DD"
+        ) from None
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    from pipeline.ingest import CUSTOMERS, FAILED, ingest_customers, ingest_transaction
+    from pipeline.resources.warehouse import connect
+    from pipeline.sources.local_files import landed_file
+
+    config = _config(args)
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 1
+    warehouse = Path(args.warehouse) if args.warehouse else config.warehouse_path
+    if args.dataset == CUSTOMERS:
+        if not config.customers:
+            print(f"{args.config or 'the config'} declares no customers data set", file=sys.stderr)
+            return 1
+        f = landed_file(path, args.date or dt.datetime.now(dt.UTC).date())
+        with connect(warehouse) as con:
+            result = ingest_customers(con, config.customers, "upload", f, args.mode)
+    else:
+        try:
+            spec = config.transaction(args.dataset)
+        except KeyError as e:
+            print(e.args[0], file=sys.stderr)
+            return 1
+        if args.mode:
+            print("--mode is for the customers data set only", file=sys.stderr)
+            return 2
+        day = _upload_day(config, args.dataset, path, args.date)
+        with connect(warehouse) as con:
+            result = ingest_transaction(con, spec, "upload", landed_file(path, day), day)
+    print(
+        f"{path.name} -> {args.dataset} ({result.partition_date}): {result.status}, "
+        f"{result.rows_read} read, {result.rows_loaded} loaded, {result.rows_rejected} rejected"
+        + (f"\n{result.error}" if result.error else "")
+    )
+    for field, n in result.rejects_by_field.items():
+        print(f"  rejected because of {field}: {n} row(s) (see the rejects table, load_id {result.load_id})")
+    return 1 if result.status == FAILED else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nightjar", description="Nightjar customer decisioning pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -180,6 +235,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
     p.add_argument("--warehouse", help="warehouse file (default: the config's)")
     p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("upload", help="load one CSV/JSON file into a dataset through the ingestion path")
+    p.add_argument("file", help="the CSV / JSON (lines) file")
+    p.add_argument("--dataset", required=True, help="`customers` or a transaction name")
+    p.add_argument("--mode", choices=["create", "update", "overwrite"], help="customers only (default: the config's)")
+    p.add_argument("--date", type=_date, help="the partition (default: the date in the file name; today for customers)")
+    p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
+    p.add_argument("--warehouse", help="warehouse file (default: the config's)")
+    p.set_defaults(func=cmd_upload)
     return parser
 
 

@@ -39,7 +39,7 @@ class LandedFile:
         return f"{self.name}:{self.size}:{int(self.mtime)}"
 
 
-def _landed(path: Path, day: dt.date) -> LandedFile:
+def landed_file(path: Path, day: dt.date) -> LandedFile:
     st = path.stat()
     return LandedFile(path=path, day=day, size=st.st_size, mtime=st.st_mtime)
 
@@ -50,7 +50,7 @@ def find_file(folder: Path, file_name: str, day: dt.date, date_format: str = "%Y
     found = [folder / f"{stem}.{ext}" for ext in EXTENSIONS if (folder / f"{stem}.{ext}").is_file()]
     if len(found) > 1:
         raise SourceError(f"{len(found)} files for {file_name} on {day}: {[p.name for p in found]}; keep one")
-    return _landed(found[0], day) if found else None
+    return landed_file(found[0], day) if found else None
 
 
 def list_files(folder: Path, file_name: str, date_format: str = "%Y%m%d") -> list[LandedFile]:
@@ -66,6 +66,6 @@ def list_files(folder: Path, file_name: str, date_format: str = "%Y%m%d") -> lis
                     day = dt.datetime.strptime(rest[: -len(ext) - 1], date_format).date()
                 except ValueError:
                     break
-                out.append(_landed(path, day))
+                out.append(landed_file(path, day))
                 break
     return sorted(out, key=lambda f: (f.day, f.name))

@@ -1,0 +1,50 @@
+"""`nightjar upload`: a file handed to the CLI goes through the same ingestion path."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.resources.warehouse import connect
+from tests.conftest import make_config, write_pos
+
+
+def q(config, sql, params=None):
+    with connect(config.warehouse_path, read_only=True) as con:
+        return con.execute(sql, params or {}).fetchall()
+
+
+def test_upload_customers_in_each_mode(tmp_path, capsys):
+    config = make_config(tmp_path)
+    cfg = str(tmp_path / "nightjar.yaml")
+    first = tmp_path / "crm.csv"
+    first.write_text("customuid,txt_city\nC1,Paris\nC2,Rome\n")
+    assert main(["upload", str(first), "--dataset", "customers", "--config", cfg, "--date", "2026-01-01"]) == 0
+    assert "LOADED, 2 read, 2 loaded, 0 rejected" in capsys.readouterr().out
+    wider = tmp_path / "crm2.csv"
+    wider.write_text("customuid,txt_city,num_age\nC2,Rome,40\nC3,Oslo,\n")
+    assert main(["upload", str(wider), "--dataset", "customers", "--config", cfg]) == 1  # update: columns differ
+    assert "mode update needs exactly the data set's columns" in capsys.readouterr().out
+    assert main(["upload", str(wider), "--dataset", "customers", "--mode", "overwrite", "--config", cfg]) == 0
+    assert q(config, "SELECT customuid, txt_city, num_age FROM customers ORDER BY 1") == [("C2", "Rome", 40.0), ("C3", "Oslo", None)]
+    assert main(["upload", str(first), "--dataset", "customers", "--mode", "create", "--config", cfg]) == 1
+    assert "mode create makes a new data set" in capsys.readouterr().out
+
+
+def test_upload_a_transaction_file_takes_its_day_from_the_name(tmp_path, capsys):
+    config = make_config(tmp_path)
+    cfg = str(tmp_path / "nightjar.yaml")
+    path = write_pos(tmp_path, dt.date(2026, 1, 3), ["O1,C1,S1,P1,1,5", "O2,C2,S1,P1,x,5"])
+    assert main(["upload", str(path), "--dataset", "pos", "--config", cfg]) == 0
+    out = capsys.readouterr().out
+    assert "(2026-01-03): LOADED, 2 read, 1 loaded, 1 rejected" in out and "quantity: 1 row(s)" in out
+    assert q(config, "SELECT order_id, _partition_date FROM tx_pos") == [("O1", dt.date(2026, 1, 3))]
+    assert q(config, "SELECT dataset, source, status FROM loads") == [("pos", "upload", "LOADED")]
+    odd = tmp_path / "export.csv"
+    odd.write_text(path.read_text())
+    with pytest.raises(SystemExit, match="no date in the name .* give --date"):
+        main(["upload", str(odd), "--dataset", "pos", "--config", cfg])
+    assert main(["upload", str(odd), "--dataset", "nope", "--config", cfg]) == 1
+    assert "no transaction named 'nope'" in capsys.readouterr().err
