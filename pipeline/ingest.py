@@ -113,19 +113,32 @@ def _duck_error(f: LandedFile, e: Exception) -> IngestError:
 def _number_rows(
     con: duckdb.DuckDBPyConnection, n_good: int, bad: np.ndarray, blanks: np.ndarray | None = None
 ) -> np.ndarray:
-    """Number the good records (registered as ``_good_numbers``) and return the bad records' numbers.
+    """Number the good records of ``_read`` and return the bad records' numbers.
 
-    ``bad`` and ``blanks`` are line positions as DuckDB's reader counts them (blank lines
-    included); the numbers given out are record numbers, in which blank lines do not count.
+    The good records, in file order, are ``_numbered(rn, ...)``. ``bad`` and ``blanks`` are line
+    positions as DuckDB's reader counts them (blank lines included); the numbers given out are
+    record numbers, in which blank lines do not count.
     """
     bad = bad.astype(np.int64)
     blanks = np.sort(blanks.astype(np.int64)) if blanks is not None else np.array([], dtype=np.int64)
     taken = np.union1d(bad, blanks)
+    if not len(taken):  # the common case: every record is good, numbers follow the file order
+        con.execute("CREATE OR REPLACE TEMP VIEW _numbered AS SELECT rowid + 1 AS rn, * FROM _read")
+        return bad
     total = n_good + len(taken)
     good = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), taken, assume_unique=True)[:n_good]
     good -= np.searchsorted(blanks, good)
     con.register("_good_numbers", pa.table({"rid": np.arange(n_good, dtype=np.int64), "rn": good}))
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW _numbered AS "
+        "SELECT n.rn, r.* FROM (SELECT rowid AS rid, * FROM _read) r JOIN _good_numbers n USING (rid)"
+    )
     return bad - np.searchsorted(blanks, bad)
+
+
+def _drop_numbering(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DROP VIEW IF EXISTS _numbered")
+    con.unregister("_good_numbers")
 
 
 _LINES = """read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = chr(31), quote = '',
@@ -185,9 +198,9 @@ def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) 
     renamed = ", ".join(f"r.c{i} AS {ident(n)}" for i, n in enumerate(names))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rows AS
-            SELECT n.rn AS _row_number, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _error,
+            SELECT r.rn AS _row_number, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _error,
                    NULL::VARCHAR AS _error_field, {renamed}
-            FROM (SELECT rowid AS rid, * FROM _read) r JOIN _good_numbers n USING (rid)
+            FROM _numbered r
             UNION ALL BY NAME
             SELECT rn AS _row_number, trim(csv_line, chr(13) || chr(10)) AS _raw,
                    CASE error_type
@@ -203,7 +216,7 @@ def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) 
         {"encoding": encoding},
     )
     con.unregister("_bad")
-    con.unregister("_good_numbers")
+    _drop_numbering(con)
     con.execute("DROP TABLE _read")
     return names
 
@@ -223,8 +236,8 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
     _number_rows(con, scalar(con, "SELECT count(*) FROM _read"), bad.column("rn").to_numpy())
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _lines AS
-           SELECT n.rn AS _row_number, r.line, NULL::VARCHAR AS _error
-           FROM (SELECT rowid AS rid, line FROM _read) r JOIN _good_numbers n USING (rid)
+           SELECT r.rn AS _row_number, r.line, NULL::VARCHAR AS _error
+           FROM _numbered r
            WHERE trim(coalesce(r.line, '')) <> ''
            UNION ALL
            SELECT rn, raw, 'encoding: the line is not valid ' || $encoding
@@ -233,7 +246,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
         {"encoding": encoding},
     )
     con.unregister("_bad")
-    con.unregister("_good_numbers")
+    _drop_numbering(con)
     con.execute("DROP TABLE _read")
 
 
@@ -244,10 +257,8 @@ def read_jsonl_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str
     are not declared are ignored.
     """
     _read_lines(con, f, encoding)
-    extracts = ", ".join(
-        f"CASE WHEN _ok THEN json_extract_string(line, $k{i}) END AS {ident(n)}" for i, n in enumerate(names)
-    )
-    params = {f"k{i}": f'$."{n}"' for i, n in enumerate(names)}
+    # One JSON parse per line: json_extract_string with a list of paths returns a list of values.
+    extracts = ", ".join(f"__v[{i + 1}] AS {ident(n)}" for i, n in enumerate(names))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rows AS
             SELECT _row_number, line AS _raw,
@@ -256,9 +267,10 @@ def read_jsonl_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str
                         WHEN NOT _ok THEN 'json: the line is not a JSON object' END AS _error,
                    CASE WHEN _error IS NOT NULL THEN 'encoding' WHEN NOT _ok THEN 'json' END AS _error_field,
                    {extracts}
-            FROM (SELECT *, _valid AND json_type(CASE WHEN _valid THEN line END) = 'OBJECT' AS _ok
-                  FROM (SELECT *, _error IS NULL AND json_valid(line) AS _valid FROM _lines))""",
-        params,
+            FROM (SELECT *, CASE WHEN _ok THEN json_extract_string(line, $paths) END AS __v
+                  FROM (SELECT *, _valid AND json_type(CASE WHEN _valid THEN line END) = 'OBJECT' AS _ok
+                        FROM (SELECT *, _error IS NULL AND json_valid(line) AS _valid FROM _lines)))""",
+        {"paths": [f'$."{n}"' for n in names]},
     )
     con.execute("DROP TABLE _lines")
     return names
