@@ -8,10 +8,11 @@ CUSTOMERS ?= 2000
 DAYS ?= 14
 PORT ?= 3000
 
-.PHONY: install demo test dev bench lint clean
+.PHONY: install demo test dev lint clean
 
 .venv/.installed: pyproject.toml uv.lock
-	$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
+	  || $(PYTHON) -m pip install --quiet --user --break-system-packages uv
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 

@@ -8,15 +8,16 @@ from pipeline.ingest import (
     CUSTOMERS,
     FAILED,
     LoadResult,
+    files_to_apply,
     ingest_customers,
     ingest_transaction,
-    pending_files,
     record_missing_file,
 )
 from pipeline.metadata import column_schema, markdown_table, preview
 from pipeline.partitions import days_in
 from pipeline.resources.warehouse import WarehouseResource, scalar, table_exists
 from pipeline.sources.local_files import SourceError, find_file, list_files
+from pipeline.sql import ident
 
 POOL = "duckdb"
 REJECT_RATE = "reject_rate_under_threshold"
@@ -123,9 +124,9 @@ def build_transaction_asset(
                 "rejects_by_reason": dg.MetadataValue.md(_rejects_by_reason(con, spec.name, load_ids)),
                 "dagster/column_schema": column_schema(con, spec.table, descriptions),
                 "preview": dg.MetadataValue.md(
-                    preview(con, spec.table, "_partition_date = $d", {"d": days[-1]})
+                    preview(con, spec.table, partition=days[-1])
                 ),
-                "table_rows": scalar(con, f'SELECT count(*) FROM "{spec.table}"'),
+                "table_rows": scalar(con, f"SELECT count(*) FROM {ident(spec.table)}"),
             }
             if len(days) == 1:
                 metadata["dagster/row_count"] = results[0].rows_loaded
@@ -167,7 +168,7 @@ def build_customers_asset(config: ProjectConfig) -> dg.AssetsDefinition:
     def _customers(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         results: list[LoadResult] = []
         with warehouse.connect() as con:
-            pending = pending_files(con, CUSTOMERS, list_files(folder, spec.file_name, source.date_format))
+            pending = files_to_apply(con, CUSTOMERS, list_files(folder, spec.file_name, source.date_format))
             context.log.info(f"customers: {len(pending)} new or changed file(s) to apply")
             for f in pending:
                 r = ingest_customers(con, spec, source.name, f)

@@ -40,6 +40,18 @@ def _instance():
     return dg.DagsterInstance.ephemeral()
 
 
+def check_range(config: ProjectConfig, first: dt.date, last: dt.date) -> str | None:
+    """Why first..last is not a range of partitions (start_date .. yesterday, UTC), or None."""
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    if last < first:
+        return f"the range ends ({last}) before it starts ({first})"
+    if first < config.start_date:
+        return f"{first} is before the config's start_date {config.start_date}"
+    if last > yesterday:
+        return f"{last} is not a partition yet: the last complete day is {yesterday} (UTC)"
+    return None
+
+
 def run_backfill(config: ProjectConfig, first: dt.date, last: dt.date, warehouse: Path | None = None) -> bool:
     """Materialize every asset for the days first..last as ONE run (single-run backfill)."""
     from pipeline.definitions import build_definitions
@@ -68,18 +80,19 @@ def run_backfill(config: ProjectConfig, first: dt.date, last: dt.date, warehouse
 def summary(warehouse: Path) -> str:
     """Rows per table and rejects by reason, as plain text."""
     from pipeline.metadata import markdown_table
-    from pipeline.resources.warehouse import connect
+    from pipeline.resources.warehouse import connect, scalar
+    from pipeline.sql import ident
 
     with connect(warehouse, read_only=True) as con:
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
         ).fetchall()]
-        counts = [(t, con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]) for t in tables]
+        counts = [(t, scalar(con, f"SELECT count(*) FROM {ident(t)}")) for t in tables]
         rejects = con.execute(
             """SELECT dataset, field, count(*), any_value(reason) FROM rejects
                GROUP BY ALL ORDER BY dataset, count(*) DESC"""
         ).fetchall()
-        failed = con.execute("SELECT count(*) FROM loads WHERE status = 'FAILED'").fetchall()[0][0]
+        failed = scalar(con, "SELECT count(*) FROM loads WHERE status = 'FAILED'")
     return "\n\n".join(
         [
             "Rows per table:\n" + markdown_table(["table", "rows"], counts),
@@ -122,6 +135,14 @@ def write_demo_config(out: Path, start: dt.date) -> Path:
 def cmd_demo(args: argparse.Namespace) -> int:
     from pipeline.demo import generate_world
 
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    if args.customers < 1 or args.days < 1:
+        print("--customers and --days must be at least 1", file=sys.stderr)
+        return 2
+    if args.start and args.start + dt.timedelta(days=args.days - 1) > yesterday:
+        print(f"the demo's last day must be a complete day: with --days {args.days}, --start may be "
+              f"{yesterday - dt.timedelta(days=args.days - 1)} at the latest", file=sys.stderr)
+        return 2
     began = time.monotonic()
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -150,8 +171,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     config = _config(args)
-    if args.to < getattr(args, "from"):
-        print("--to is before --from", file=sys.stderr)
+    problem = check_range(config, getattr(args, "from"), args.to)
+    if problem:
+        print(f"nothing to backfill: {problem}", file=sys.stderr)
         return 2
     ok = run_backfill(config, getattr(args, "from"), args.to, Path(args.warehouse) if args.warehouse else None)
     print(summary(Path(args.warehouse) if args.warehouse else config.warehouse_path))

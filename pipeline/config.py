@@ -16,7 +16,6 @@ from pipeline.formats import FormatError, check_format
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Columns Nightjar adds to every table it loads; a declared field may not use these names.
 SYSTEM_COLUMNS = ("_load_id", "_partition_date", "_row_number", "_first_seen_at", "_updated_at")
-ENCODINGS = ("utf-8", "latin-1")
 
 
 class ConfigError(Exception):
@@ -263,4 +262,6 @@ def load_config(path: str | Path) -> ProjectConfig:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         raise ConfigError(path, [("", f"not valid YAML: {where}{getattr(e, 'problem', e)}")]) from None
+    except ValueError as e:  # YAML reads 2026-13-01 as a date and fails on it
+        raise ConfigError(path, [("", f"a value YAML reads as a date is not a date: {e}")]) from None
     return parse_config(data, path, path.resolve().parent)

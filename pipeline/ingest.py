@@ -17,7 +17,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +30,7 @@ import pyarrow as pa
 from pipeline.config import CustomersSpec, FieldSpec, FieldType, TransactionSpec
 from pipeline.formats import EPOCH_FORMATS, to_strptime
 from pipeline.resources.warehouse import scalar, table_exists
-from pipeline.sources.local_files import LandedFile
+from pipeline.sources.local_files import LandedFile, SourceError, version_of
 from pipeline.sql import ident
 
 LOADED, PROCESSED, FAILED = "LOADED", "PROCESSED", "FAILED"
@@ -75,9 +77,11 @@ class LoadResult:
 
 
 def _first_line(path: Path) -> bytes:
-    opener = gzip.open if path.name.endswith(".gz") else open
+    """The bytes of the first line (ended by LF, CRLF or CR), reading at most 1 MiB."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as fh:
-        return fh.readline()
+        head = fh.readline(1 << 20)
+    return re.split(rb"\r\n|\n|\r", head, maxsplit=1)[0]
 
 
 def read_header(path: Path, encoding: str) -> list[str]:
@@ -85,7 +89,8 @@ def read_header(path: Path, encoding: str) -> list[str]:
     try:
         line = _first_line(path)
     except (OSError, EOFError, zlib.error) as e:
-        raise IngestError(f"{path.name}: cannot read the file: {e}") from None
+        gz = " (a truncated or corrupt gzip file)" if path.name.lower().endswith(".gz") else ""
+        raise IngestError(f"{path.name}: cannot read the file{gz}: {e}") from None
     try:
         text = line.decode("utf-8-sig" if encoding == "utf-8" else encoding)
     except UnicodeDecodeError as e:
@@ -93,16 +98,25 @@ def read_header(path: Path, encoding: str) -> list[str]:
             f"{path.name}: the header is not valid {encoding} ({e.reason} at byte {e.start}); "
             f"set `encoding: latin-1` for this dataset if the file is Latin-1"
         ) from None
-    header = next(csv.reader([text.rstrip("\r\n")]), None)
+    try:
+        header = next(csv.reader([text], skipinitialspace=True), None)
+    except csv.Error as e:
+        raise IngestError(f"{path.name}: cannot read the header: {e}") from None
     if not header or not any(h.strip() for h in header):
         raise IngestError(f"{path.name}: the file is empty or its first line is blank (no header)")
     names = [h.strip() for h in header]
     if "" in names:
         raise IngestError(f"{path.name}: column {names.index('') + 1} of the header has no name")
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise IngestError(f"{path.name}: the header names {dupes} more than once")
+    _check_unique(path.name, names)
     return names
+
+
+def _check_unique(file: str, names: list[str]) -> None:
+    """Column names must differ in more than letter case (SQL names ignore case)."""
+    lower = [n.lower() for n in names]
+    dupes = sorted({n for n in names if lower.count(n.lower()) > 1})
+    if dupes:
+        raise IngestError(f"{file}: the header names {dupes} more than once (letter case does not count)")
 
 
 def _duck_error(f: LandedFile, e: Exception) -> IngestError:
@@ -208,7 +222,8 @@ def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) 
                           || ' (set `encoding: latin-1` for this dataset if the file is Latin-1)'
                      WHEN 'MISSING COLUMNS' THEN 'columns: ' || error_message
                      WHEN 'TOO MANY COLUMNS' THEN 'columns: ' || error_message
-                     ELSE 'row: ' || error_message END AS _error,
+                     WHEN 'LINE SIZE OVER MAXIMUM' THEN 'row: the line is longer than the 2 MB a row may have'
+                     ELSE 'row: ' || coalesce(error_message, error_type) END AS _error,
                    CASE WHEN error_type = 'INVALID ENCODING' THEN 'encoding'
                         WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN 'columns'
                         ELSE 'row' END AS _error_field
@@ -257,20 +272,25 @@ def read_jsonl_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str
     are not declared are ignored.
     """
     _read_lines(con, f, encoding)
-    # One JSON parse per line: json_extract_string with a list of paths returns a list of values.
-    extracts = ", ".join(f"__v[{i + 1}] AS {ident(n)}" for i, n in enumerate(names))
+    # One JSON parse per line: json_extract with a list of paths returns a list of JSON values.
+    extracts = ", ".join(f"json_extract_string(__j[{i + 1}], '$') AS {ident(n)}" for i, n in enumerate(names))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rows AS
             SELECT _row_number, line AS _raw,
                    CASE WHEN _error IS NOT NULL THEN _error
                         WHEN NOT _valid THEN 'json: the line is not valid JSON'
-                        WHEN NOT _ok THEN 'json: the line is not a JSON object' END AS _error,
-                   CASE WHEN _error IS NOT NULL THEN 'encoding' WHEN NOT _ok THEN 'json' END AS _error_field,
+                        WHEN NOT _ok THEN 'json: the line is not a JSON object'
+                        WHEN __nested > 0 THEN $names[__nested] || ': a JSON object or array is not a single value'
+                   END AS _error,
+                   CASE WHEN _error IS NOT NULL THEN 'encoding' WHEN NOT _ok THEN 'json'
+                        WHEN __nested > 0 THEN $names[__nested] END AS _error_field,
                    {extracts}
-            FROM (SELECT *, CASE WHEN _ok THEN json_extract_string(line, $paths) END AS __v
-                  FROM (SELECT *, _valid AND json_type(CASE WHEN _valid THEN line END) = 'OBJECT' AS _ok
-                        FROM (SELECT *, _error IS NULL AND json_valid(line) AS _valid FROM _lines)))""",
-        {"paths": [f'$."{n}"' for n in names]},
+            FROM (SELECT *, list_position(list_transform(__j, lambda x: json_type(x) IN ('OBJECT', 'ARRAY')), true)
+                              AS __nested
+                  FROM (SELECT *, CASE WHEN _ok THEN json_extract(line, $paths) END AS __j
+                        FROM (SELECT *, _valid AND json_type(CASE WHEN _valid THEN line END) = 'OBJECT' AS _ok
+                              FROM (SELECT *, _error IS NULL AND json_valid(line) AS _valid FROM _lines))))""",
+        {"paths": [f'$."{n}"' for n in names], "names": names},
     )
     con.execute("DROP TABLE _lines")
     return names
@@ -279,7 +299,7 @@ def read_jsonl_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str
 def read_customer_json_rows(con: duckdb.DuckDBPyConnection, f: LandedFile) -> list[str]:
     """Read the JSON form of customer data, ``{"header": [...], "data": [[...], ...]}``, into ``_rows``."""
     path = f.path
-    if f.name.endswith(".gz"):
+    if f.name.lower().endswith(".gz"):
         try:
             text = gzip.decompress(path.read_bytes()).decode("utf-8")
         except (OSError, EOFError, zlib.error, UnicodeDecodeError) as e:
@@ -307,22 +327,34 @@ def read_customer_json_rows(con: duckdb.DuckDBPyConnection, f: LandedFile) -> li
         "SELECT json_extract_string(content, '$.header[*]') FROM _doc"
     ).fetchall()[0][0]
     names = [(h or "").strip() for h in header]
-    if "" in names or len(set(names)) != len(names):
-        raise IngestError(f"{f.name}: the header must name every column once: {names}")
-    extracts = ", ".join(
-        f"CASE WHEN _ok THEN json_extract_string(row, '$[{i}]') END AS {ident(n)}" for i, n in enumerate(names)
-    )
+    if "" in names:
+        raise IngestError(f"{f.name}: the header must name every column: {names}")
+    _check_unique(f.name, names)
+    # A JSON array is a multi-value cell where the column takes several values, else an error.
+    cells, nested = [], []
+    for i, n in enumerate(names):
+        x = f"json_extract(row, '$[{i}]')"
+        cells.append(
+            f"CASE WHEN _ok THEN CASE json_type({x}) WHEN 'ARRAY' THEN array_to_string(json_extract_string({x}, '$[*]'), ',') "
+            f"ELSE json_extract_string({x}, '$') END END AS {ident(n)}"
+        )
+        takes_list = n in MULTI_VALUE_COLUMNS or n == "email" or n.startswith("attr_")
+        bad = "('OBJECT')" if takes_list else "('OBJECT', 'ARRAY')"
+        nested.append(f"CASE WHEN _ok AND json_type({x}) IN {bad} THEN {i + 1} END")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rows AS
             SELECT _row_number, row::VARCHAR AS _raw,
                    CASE WHEN NOT _ok THEN 'columns: expected ' || $n || ' values, found '
-                        || coalesce(json_array_length(row)::VARCHAR, 'no array') END AS _error,
-                   CASE WHEN NOT _ok THEN 'columns' END AS _error_field,
-                   {extracts}
-            FROM (SELECT *, coalesce(json_type(row) = 'ARRAY' AND json_array_length(row) = $n, false) AS _ok
-                  FROM (SELECT unnest(d) AS row, generate_subscripts(d, 1) AS _row_number
-                        FROM (SELECT json_extract(content, '$.data[*]') AS d FROM _doc)))""",
-        {"n": len(names)},
+                             || coalesce(json_array_length(row)::VARCHAR, 'no array')
+                        WHEN __nested > 0 THEN $names[__nested] || ': a JSON object or array is not a single value'
+                   END AS _error,
+                   CASE WHEN NOT _ok THEN 'columns' WHEN __nested > 0 THEN $names[__nested] END AS _error_field,
+                   * EXCLUDE (_row_number, row, _ok, __nested)
+            FROM (SELECT _row_number, row, _ok, coalesce({", ".join(nested)}) AS __nested, {", ".join(cells)}
+                  FROM (SELECT *, coalesce(json_type(row) = 'ARRAY' AND json_array_length(row) = $n, false) AS _ok
+                        FROM (SELECT unnest(d) AS row, generate_subscripts(d, 1) AS _row_number
+                              FROM (SELECT json_extract(content, '$.data[*]') AS d FROM _doc))))""",
+        {"n": len(names), "names": names},
     )
     con.execute("DROP TABLE _doc")
     return names
@@ -343,6 +375,7 @@ class TypedColumn:
     fails: str  # SQL that is true when a present value does not cast (written over {v} and {c})
     expected: str  # what the value should have been, for the reason text
     required: bool = False
+    pattern: str | None = None  # a strptime pattern the cast uses (written as {pattern}), bound as a parameter
 
 
 def _time_cast(f: FieldSpec) -> tuple[str, str]:
@@ -350,13 +383,12 @@ def _time_cast(f: FieldSpec) -> tuple[str, str]:
     target = "DATE" if f.type == FieldType.Date else "TIMESTAMP"
     if f.format in EPOCH_FORMATS:
         div = EPOCH_FORMATS[f.format]
-        cast = f"CAST(to_timestamp(TRY_CAST({{v}} AS DOUBLE) / {div}) AS {target})"
+        cast = f"try(CAST(to_timestamp(TRY_CAST({{v}} AS DOUBLE) / {div}) AS {target}))"
         return cast, f"a {f.type.value} in {f.format} time"
     if f.format:
-        pattern = to_strptime(f.format).replace("'", "''")
-        cast = f"CAST(CAST(try_strptime({{v}}, '{pattern}') AS TIMESTAMPTZ) AS {target})"
+        cast = f"try(CAST(CAST(try_strptime({{v}}, {{pattern}}) AS TIMESTAMPTZ) AS {target}))"
         return cast, f"a {f.type.value} in format {f.format}"
-    return f"CAST(TRY_CAST({{v}} AS TIMESTAMPTZ) AS {target})", f"an ISO 8601 {f.type.value}"
+    return f"try(CAST(TRY_CAST({{v}} AS TIMESTAMPTZ) AS {target}))", f"an ISO 8601 {f.type.value}"
 
 
 def field_column(f: FieldSpec, required: bool) -> TypedColumn:
@@ -376,7 +408,8 @@ def field_column(f: FieldSpec, required: bool) -> TypedColumn:
     else:
         cast = f"CASE WHEN regexp_full_match({{v}}, '{NUMBER_PATTERN}') THEN TRY_CAST({{v}} AS {SQL_TYPES[f.type]}) END"
         expected = f"a {f.type.value}"
-    return TypedColumn(f.name, SQL_TYPES[f.type], cast, "{c} IS NULL", expected, required)
+    pattern = to_strptime(f.format) if f.format and f.format not in EPOCH_FORMATS else None
+    return TypedColumn(f.name, SQL_TYPES[f.type], cast, "{c} IS NULL", expected, required, pattern)
 
 
 def type_rows(
@@ -391,7 +424,10 @@ def type_rows(
     with the parameters they use in ``extra_params``.
     """
     trims = ", ".join(f"NULLIF(trim({ident(c.name)}), '') AS {ident('__v_' + c.name)}" for c in columns)
-    casts = ", ".join(f"{c.cast.format(v=ident('__v_' + c.name))} AS {ident(c.name)}" for c in columns)
+    casts = ", ".join(
+        f"{c.cast.format(v=ident('__v_' + c.name), pattern=f'$pattern{i}')} AS {ident(c.name)}"
+        for i, c in enumerate(columns)
+    )
     reasons, labels = [], []
     for i, c in enumerate(columns):
         v, typed = ident("__v_" + c.name), ident(c.name)
@@ -407,6 +443,8 @@ def type_rows(
     for i, c in enumerate(columns):
         params[f"name{i}"] = c.name
         params[f"expected{i}"] = c.expected
+        if c.pattern is not None:
+            params[f"pattern{i}"] = c.pattern
     for j, (fname, _, _) in enumerate(extra_checks):
         params[f"extra{j}"] = fname
     reason_cols = ", ".join(f"{r} AS __r{k}" for k, r in enumerate(reasons))
@@ -443,11 +481,15 @@ def _counts(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:
     result.status = LOADED if result.rows_read else PROCESSED
 
 
-def _replace_rejects(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:
-    con.execute(
-        "DELETE FROM rejects WHERE dataset = $ds AND partition_date = $d",
-        {"ds": result.dataset, "d": result.partition_date},
-    )
+def _replace_rejects(con: duckdb.DuckDBPyConnection, result: LoadResult, by_file: bool) -> None:
+    """Replace the rejects of this partition (transactions) or of this file (customer data)."""
+    if by_file:
+        con.execute("DELETE FROM rejects WHERE dataset = $ds AND file = $file", {"ds": result.dataset, "file": result.file})
+    else:
+        con.execute(
+            "DELETE FROM rejects WHERE dataset = $ds AND partition_date = $d",
+            {"ds": result.dataset, "d": result.partition_date},
+        )
     con.execute(
         """INSERT INTO rejects
            SELECT $load_id, $ds, $file, $d, t._row_number, t._field, t._reason,
@@ -515,9 +557,51 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: list[tupl
             con.execute(f"ALTER TABLE {ident(table)} ADD COLUMN {ident(n)} {t}")
 
 
+# What reading a bad file can raise; each becomes a FAILED load with the message.
+READ_ERRORS = (IngestError, SourceError, duckdb.Error, csv.Error, UnicodeError, OSError, EOFError, zlib.error)
+
+
+def _message(f: LandedFile, e: Exception) -> str:
+    if isinstance(e, IngestError | SourceError):
+        return str(e)
+    return f"{f.name}: cannot load the file: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+
+
+def _run_load(
+    con: duckdb.DuckDBPyConnection,
+    result: LoadResult,
+    f: LandedFile,
+    prepare: Callable[[], Callable[[], None]],
+    rejects_by_file: bool,
+) -> LoadResult:
+    """Read and type a file with ``prepare`` (which returns the write step), then write it all in
+    one transaction: the step, the rejects and the load. A file that cannot be loaded gives a
+    FAILED load and leaves the warehouse as it was."""
+    started = _now()
+    try:
+        write = prepare()
+        _counts(con, result)
+        result.load_id = scalar(con, "SELECT nextval('load_ids')")
+        _in_transaction(
+            con,
+            [write, lambda: _replace_rejects(con, result, rejects_by_file), lambda: _record_load(con, result, f, started)],
+        )
+    except READ_ERRORS as e:
+        return _fail(con, result, f, started, _message(f, e))
+    return result
+
+
 def _check_not_empty(f: LandedFile) -> None:
     if f.path.stat().st_size == 0:
         raise IngestError(f"{f.name}: the file is empty (0 bytes): nothing was loaded")
+
+
+def _check_json_lines(f: LandedFile) -> None:
+    opener = gzip.open if f.name.lower().endswith(".gz") else open
+    with opener(f.path, "rb") as fh:
+        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"["):
+        raise IngestError(f"{f.name}: the file is one JSON array; Nightjar reads JSON lines (one object per line)")
 
 
 def _read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, f: LandedFile) -> None:
@@ -535,6 +619,7 @@ def _read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec
                 f"declare them under transactions[].fields or remove them from the file"
             )
     else:
+        _check_json_lines(f)
         read_jsonl_rows(con, f, spec.encoding, declared)
 
 
@@ -545,9 +630,12 @@ def ingest_transaction(
 
     A file that cannot be read at all gives a FAILED load and leaves the partition as it was.
     """
-    started = _now()
     result = LoadResult(source=source, dataset=spec.name, file=f.name, partition_date=day)
-    try:
+    table = spec.table
+    names = ", ".join(ident(x.name) for x in spec.fields)
+    system = [("_load_id", "BIGINT"), ("_partition_date", "DATE"), ("_row_number", "BIGINT")]
+
+    def prepare() -> Callable[[], None]:
         _read_transaction_file(con, spec, f)
         columns = [field_column(x, spec.is_required(x)) for x in spec.fields]
         tf = ident(spec.time_field)
@@ -558,28 +646,19 @@ def ingest_transaction(
         )
         window_params = {"start": day, "end": day + dt.timedelta(days=1), "tfname": spec.time_field}
         type_rows(con, columns, [window], window_params)
-    except IngestError as e:
-        return _fail(con, result, f, started, str(e))
-    _counts(con, result)
-    result.load_id = scalar(con, "SELECT nextval('load_ids')")
-    table = spec.table
-    system = [("_load_id", "BIGINT"), ("_partition_date", "DATE"), ("_row_number", "BIGINT")]
-    names = ", ".join(ident(x.name) for x in spec.fields)
 
-    def replace_partition() -> None:
-        _ensure_table(con, table, [(c.name, c.sql_type) for c in columns] + system)
-        con.execute(f"DELETE FROM {ident(table)} WHERE _partition_date = $d", {"d": day})
-        con.execute(
-            f"""INSERT INTO {ident(table)} ({names}, _load_id, _partition_date, _row_number)
-                SELECT {names}, $id, $d, _row_number FROM _typed WHERE _reason IS NULL ORDER BY _row_number""",
-            {"id": result.load_id, "d": day},
-        )
+        def replace_partition() -> None:
+            _ensure_table(con, table, [(c.name, c.sql_type) for c in columns] + system)
+            con.execute(f"DELETE FROM {ident(table)} WHERE _partition_date = $d", {"d": day})
+            con.execute(
+                f"""INSERT INTO {ident(table)} ({names}, _load_id, _partition_date, _row_number)
+                    SELECT {names}, $id, $d, _row_number FROM _typed WHERE _reason IS NULL ORDER BY _row_number""",
+                {"id": result.load_id, "d": day},
+            )
 
-    _in_transaction(
-        con,
-        [replace_partition, lambda: _replace_rejects(con, result), lambda: _record_load(con, result, f, started)],
-    )
-    return result
+        return replace_partition
+
+    return _run_load(con, result, f, prepare, rejects_by_file=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -588,7 +667,10 @@ def ingest_transaction(
 
 CUSTOMERS = "customers"
 CUSTOMER_SYSTEM_COLUMNS = [("_first_seen_at", "DATE"), ("_updated_at", "DATE"), ("_load_id", "BIGINT")]
-_SPLIT = "list_filter(list_transform(string_split({v}, ','), lambda x: trim(x)), lambda x: x <> '')"
+def split_values(column: str, lower: bool = False) -> str:
+    """SQL: the values of a multi-value cell ("a, b") as a list, trimmed (and lower-cased), empties dropped."""
+    value = "lower(trim(x))" if lower else "trim(x)"
+    return f"list_filter(list_transform(string_split({column}, ','), lambda x: {value}), lambda x: x <> '')"
 
 
 def customer_column(name: str) -> TypedColumn:
@@ -596,18 +678,20 @@ def customer_column(name: str) -> TypedColumn:
     if name == "customuid":
         return TypedColumn(name, "VARCHAR", "{v}", "false", "a String", required=True)
     if name in MULTI_VALUE_COLUMNS:
-        values = _SPLIT.replace("trim(x)", "lower(trim(x))") if name == "emailsha256" else _SPLIT
+        values = split_values("{v}", lower=name == "emailsha256")
         return TypedColumn(name, "VARCHAR", f"array_to_string({values}, ',')", "false", "a String")
     if name.startswith("num_"):
         cast = f"CASE WHEN regexp_full_match({{v}}, '{NUMBER_PATTERN}') THEN TRY_CAST({{v}} AS DOUBLE) END"
         return TypedColumn(name, "DOUBLE", cast, "{c} IS NULL", "a number")
     if name.startswith("attr_"):
-        return TypedColumn(name, "VARCHAR[]", _SPLIT, "false", "a list")
+        return TypedColumn(name, "VARCHAR[]", split_values("{v}"), "false", "a list")
     if name.startswith("goal_") and name.endswith("_timestamp"):
-        cast = "CASE WHEN TRY_CAST({v} AS BIGINT) <> 0 THEN CAST(to_timestamp(TRY_CAST({v} AS BIGINT)) AS TIMESTAMP) END"
-        return TypedColumn(name, "TIMESTAMP", cast, "TRY_CAST({v} AS BIGINT) IS NULL", "unix seconds (or 0 or empty)")
+        seconds = f"CASE WHEN regexp_full_match({{v}}, '{INT_PATTERN}') THEN TRY_CAST({{v}} AS BIGINT) END"
+        cast = f"CASE WHEN {seconds} <> 0 THEN try(CAST(to_timestamp({seconds}) AS TIMESTAMP)) END"
+        fails = f"{{c}} IS NULL AND {seconds} IS DISTINCT FROM 0"
+        return TypedColumn(name, "TIMESTAMP", cast, fails, "unix seconds (or 0 or empty)")
     if name.startswith("goal_"):
-        cast = "CASE TRY_CAST({v} AS DOUBLE) WHEN 1 THEN true WHEN 0 THEN false END"
+        cast = "CASE WHEN lower({v}) IN ('1', '1.0', 'true') THEN true WHEN lower({v}) IN ('0', '0.0', 'false') THEN false END"
         return TypedColumn(name, "BOOLEAN", cast, "{c} IS NULL", "1, 0 or empty")
     return TypedColumn(name, "VARCHAR", "{v}", "false", "a String")  # txt_*
 
@@ -631,7 +715,7 @@ def _hash_emails(con: duckdb.DuckDBPyConnection) -> None:
     The raw text of every row is dropped too, so a plain address never reaches the warehouse,
     not even the rejects table.
     """
-    hashed = _SPLIT.format(v="email").replace("trim(x)", "lower(trim(x))")
+    hashed = split_values("email", lower=True)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rows AS
             SELECT * EXCLUDE (email, _raw), NULL::VARCHAR AS _raw,
@@ -677,9 +761,9 @@ def ingest_customers(
     FAILED load and leaves ``customers`` as it was.
     """
     mode = mode or spec.mode
-    started = _now()
     result = LoadResult(source=source, dataset=CUSTOMERS, file=f.name, partition_date=f.day)
-    try:
+
+    def prepare() -> Callable[[], None]:
         _check_not_empty(f)
         if f.format == "json":
             names = read_customer_json_rows(con, f)
@@ -700,46 +784,48 @@ def ingest_customers(
             " || min(_row_number) OVER (PARTITION BY customuid) || ')'",
         )
         type_rows(con, columns, [duplicate])
-    except IngestError as e:
-        return _fail(con, result, f, started, str(e))
-    _counts(con, result)
-    result.load_id = scalar(con, "SELECT nextval('load_ids')")
-    cols = ", ".join(ident(n) for n in names)
+        cols = ", ".join(ident(n) for n in names)
 
-    def apply() -> None:
-        _ensure_table(con, CUSTOMERS, [(c.name, c.sql_type) for c in columns] + CUSTOMER_SYSTEM_COLUMNS)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _seen AS SELECT customuid, _first_seen_at FROM customers "
-            "WHERE customuid IN (SELECT customuid FROM _typed WHERE _reason IS NULL)"
-        )
-        if exists and mode == "overwrite":
-            con.execute("DELETE FROM customers")
-        else:
-            con.execute("DELETE FROM customers WHERE customuid IN (SELECT customuid FROM _seen)")
-        con.execute(
-            f"""INSERT INTO customers ({cols}, _first_seen_at, _updated_at, _load_id)
-                SELECT {", ".join("t." + ident(n) for n in names)}, coalesce(s._first_seen_at, $d), $d, $id
-                FROM _typed t LEFT JOIN _seen s USING (customuid)
-                WHERE t._reason IS NULL ORDER BY t._row_number""",
-            {"d": f.day, "id": result.load_id},
-        )
-        con.execute("DROP TABLE _seen")
+        def apply() -> None:
+            _ensure_table(con, CUSTOMERS, [(c.name, c.sql_type) for c in columns] + CUSTOMER_SYSTEM_COLUMNS)
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _seen AS SELECT customuid, _first_seen_at FROM customers "
+                "WHERE customuid IN (SELECT customuid FROM _typed WHERE _reason IS NULL)"
+            )
+            if exists and mode == "overwrite":
+                con.execute("DELETE FROM customers")
+            else:
+                con.execute("DELETE FROM customers WHERE customuid IN (SELECT customuid FROM _seen)")
+            con.execute(
+                f"""INSERT INTO customers ({cols}, _first_seen_at, _updated_at, _load_id)
+                    SELECT {", ".join("t." + ident(n) for n in names)}, coalesce(s._first_seen_at, $d), $d, $id
+                    FROM _typed t LEFT JOIN _seen s USING (customuid)
+                    WHERE t._reason IS NULL ORDER BY t._row_number""",
+                {"d": f.day, "id": result.load_id},
+            )
+            con.execute("DROP TABLE _seen")
 
-    _in_transaction(
-        con, [apply, lambda: _replace_rejects(con, result), lambda: _record_load(con, result, f, started)]
-    )
-    return result
+        return apply
+
+    return _run_load(con, result, f, prepare, rejects_by_file=True)
 
 
-def pending_files(con: duckdb.DuckDBPyConnection, dataset: str, files: list[LandedFile]) -> list[LandedFile]:
-    """The files not yet loaded into ``dataset`` in their current version (name + size + mtime)."""
+def files_to_apply(con: duckdb.DuckDBPyConnection, dataset: str, files: list[LandedFile]) -> list[LandedFile]:
+    """The files (oldest first) to apply so that the data set reflects every file's current version.
+
+    A file not loaded in its current version (name + size + mtime) is applied, and so is every
+    later file: they were applied on top of the old version and must be applied again, in order.
+    """
     done = {
-        (name, size, round(mtime))
+        version_of(name, size, mtime)
         for name, size, mtime in con.execute(
-            "SELECT file, file_size, file_mtime FROM loads WHERE dataset = ? AND status <> 'FAILED'", [dataset]
+            "SELECT file, file_size, file_mtime FROM loads WHERE dataset = ? AND status <> 'FAILED' "
+            "AND file_size IS NOT NULL",
+            [dataset],
         ).fetchall()
     }
-    return [f for f in files if (f.name, f.size, round(f.mtime)) not in done]
+    first = next((i for i, f in enumerate(files) if f.version not in done), len(files))
+    return files[first:]
 
 
 def record_missing_file(con: duckdb.DuckDBPyConnection, source: str, dataset: str, day: dt.date, error: str) -> LoadResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import dagster as dg
@@ -34,8 +35,11 @@ def column_schema(con: duckdb.DuckDBPyConnection, table: str, descriptions: dict
     )
 
 
-def preview(con: duckdb.DuckDBPyConnection, table: str, where: str = "true", params: dict | None = None, limit: int = 5) -> str:
-    """The first rows of a table (optionally of one partition) as Markdown."""
-    rel = con.execute(f"SELECT * FROM {ident(table)} WHERE {where} LIMIT {int(limit)}", params or {})
+def preview(con: duckdb.DuckDBPyConnection, table: str, partition: dt.date | None = None, limit: int = 5) -> str:
+    """The first rows of a table (of one daily partition, when given) as Markdown."""
+    where = "_partition_date = $d" if partition else "true"
+    rel = con.execute(
+        f"SELECT * FROM {ident(table)} WHERE {where} LIMIT $n", {"n": limit, **({"d": partition} if partition else {})}
+    )
     headers = [d[0] for d in rel.description]
     return markdown_table(headers, rel.fetchall())

@@ -28,7 +28,8 @@ def new_file_requests(
 ) -> tuple[list[dg.RunRequest], dict[str, str], list[str]]:
     """Run requests for files whose identity (name + size + mtime) is not in ``cursor``.
 
-    Returns the requests, the new cursor, and notes on files that were skipped (no partition).
+    Returns the requests, the new cursor, and notes on files that were skipped because their day
+    is not a partition yet; those stay out of the cursor, so a later tick requests them.
     """
     requests, notes = [], []
     new_cursor = dict(cursor)
@@ -36,11 +37,11 @@ def new_file_requests(
         for f in landed:
             if cursor.get(f.name) == f.identity:
                 continue
-            new_cursor[f.name] = f.identity
             key = f.day.isoformat()
             if partitioned[asset] and key not in partition_keys:
-                notes.append(f"{f.name}: day {key} is not a partition yet (before start_date or not over)")
+                notes.append(f"{f.name}: day {key} is not a partition (before start_date, or not over yet)")
                 continue
+            new_cursor[f.name] = f.identity
             requests.append(
                 dg.RunRequest(
                     run_key=f"{asset}:{f.identity}",

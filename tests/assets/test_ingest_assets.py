@@ -134,6 +134,15 @@ def test_customers_asset_applies_each_file_once(tmp_path):
     os.utime(files / "customers_20260102.csv", (1, 1))  # changed mtime: applied again
     run_nightly(config, D2, assets=["customers"])
     assert query(config, "SELECT count(*) FROM loads") == [(3,)]
+    # an older file that changes is applied again, and so is every later file, in date order
+    (files / "customers_20260101.csv").write_text("customuid,email,num_age\nC1,a@x.com,31\nC2,,39\n")
+    os.utime(files / "customers_20260101.csv", (5, 5))  # same size: the new mtime tells the new version
+    run_nightly(config, D2, assets=["customers"])
+    assert query(config, "SELECT file FROM loads WHERE load_id > 3 ORDER BY load_id") == [
+        ("customers_20260101.csv",), ("customers_20260102.csv",)
+    ]
+    got = query(config, "SELECT customuid, num_age, _first_seen_at, _updated_at FROM customers ORDER BY 1")
+    assert got == [("C1", 31.0, D1, D1), ("C2", 41.0, D1, D2), ("C3", 50.0, D2, D2)]
 
 
 def test_definitions_snapshot(config):
@@ -158,6 +167,18 @@ def test_nightly_schedule_runs_yesterday(config):
     context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 1, 10, 2, 0, tzinfo=dt.UTC))
     requests = schedule.evaluate_tick(context).run_requests
     assert [r.partition_key for r in requests] == ["2026-01-09"]
+
+
+def test_file_sensor_waits_for_a_day_to_become_a_partition(config, tmp_path):
+    from pipeline.sensors import new_file_requests
+    from pipeline.sources.local_files import list_files
+
+    files = {"tx_pos": list_files(tmp_path / "files", "trans_pos")}
+    requests, cursor, notes = new_file_requests(files, {"tx_pos": True}, {}, {"2026-01-01"})
+    assert [r.partition_key for r in requests] == ["2026-01-01"]
+    assert "trans_pos_20260102.csv: day 2026-01-02 is not a partition" in notes[0]
+    later, _, _ = new_file_requests(files, {"tx_pos": True}, cursor, {"2026-01-01", "2026-01-02"})
+    assert [r.partition_key for r in later] == ["2026-01-02"]
 
 
 def test_file_sensor_requests_each_file_version_once(config, tmp_path):

@@ -48,3 +48,24 @@ def test_upload_a_transaction_file_takes_its_day_from_the_name(tmp_path, capsys)
         main(["upload", str(odd), "--dataset", "pos", "--config", cfg])
     assert main(["upload", str(odd), "--dataset", "nope", "--config", cfg]) == 1
     assert "no transaction named 'nope'" in capsys.readouterr().err
+
+
+def test_backfill_refuses_days_that_are_not_partitions(tmp_path, capsys):
+    make_config(tmp_path)
+    cfg = str(tmp_path / "nightjar.yaml")
+    assert main(["backfill", "--from", "2025-12-30", "--to", "2026-01-02", "--config", cfg]) == 2
+    assert "2025-12-30 is before the config's start_date 2026-01-01" in capsys.readouterr().err
+    assert main(["backfill", "--from", "2026-01-03", "--to", "2026-01-02", "--config", cfg]) == 2
+    assert "ends (2026-01-02) before it starts (2026-01-03)" in capsys.readouterr().err
+    future = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=3)).isoformat()
+    assert main(["backfill", "--from", "2026-01-01", "--to", future, "--config", cfg]) == 2
+    assert "is not a partition yet" in capsys.readouterr().err
+    assert not (tmp_path / "warehouse.duckdb").exists()  # nothing ran
+
+
+def test_demo_refuses_a_world_that_ends_in_the_future(tmp_path, capsys):
+    start = dt.datetime.now(dt.UTC).date()
+    assert main(["demo", "--start", start.isoformat(), "--days", "3", "--out", str(tmp_path)]) == 2
+    assert "--start may be" in capsys.readouterr().err
+    assert main(["demo", "--customers", "0", "--out", str(tmp_path)]) == 2
+    assert not (tmp_path / "files").exists()

@@ -40,7 +40,8 @@ def test_example_config_is_valid():
         (lambda d: d["transactions"][0].update(source="ftp"), "transactions[0].source", "unknown source"),
         (lambda d: d["transactions"][2].update(name="pos"), "transactions[2].name", "used twice"),
         (lambda d: d["transactions"][0]["fields"].append({"name": "amount", "type": "Int"}), "transactions[0].fields", "amount"),
-        (lambda d: d["transactions"][0]["fields"][5].update(format="yyyy"), "transactions[0].fields[5].format", "only for Date"),
+        (lambda d: d["transactions"][0]["fields"][5].update(format="yyyy-mm-dd"), "transactions[0].fields[5].format", "only for Date"),
+        (lambda d: d["transactions"][0]["fields"][2].update(format="yyyy"), "transactions[0].fields[2].format", "year, a month and a day"),
         (lambda d: d["transactions"][0]["fields"][0].update(name="_load_id"), "transactions[0].fields[0].name", "reserved"),
         (lambda d: d["transactions"][0]["fields"][0].update(name="order id"), "transactions[0].fields[0].name", "letters"),
         (lambda d: d["customers"].update(mode="append"), "customers.mode", "update"),
@@ -100,15 +101,25 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path):
         ("yyyy-mm-dd hh:mm:ss", "%Y-%m-%d %H:%M:%S"),
         ("dd.mm.yy", "%d.%m.%y"),
         ("%Y%m%dT%H%M", "%Y%m%dT%H%M"),
+        ("hh:mm dd/mm/yyyy", "%H:%M %d/%m/%Y"),
+        ("yyyy-mm-dd'T'hh:mm:ss", "%Y-%m-%dT%H:%M:%S"),
     ],
 )
 def test_formats(fmt, expected):
     assert to_strptime(fmt) == expected
 
 
-def test_unknown_format():
+@pytest.mark.parametrize("fmt", ["tomorrow", "dd-xx", "yyyy", "mm/yyyy"])
+def test_unknown_format(fmt):
     with pytest.raises(FormatError, match="unknown date/time format"):
-        to_strptime("tomorrow")
+        to_strptime(fmt)
+
+
+def test_a_bad_date_in_yaml_is_a_config_error(tmp_path):
+    bad = tmp_path / "c.yaml"
+    bad.write_text(EXAMPLE.read_text().replace("start_date: 2026-01-01", "start_date: 2026-13-01"))
+    with pytest.raises(ConfigError, match="c.yaml: .*not a date"):
+        load_config(bad)
 
 
 def test_validate_command(tmp_path):

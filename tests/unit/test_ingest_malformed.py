@@ -33,9 +33,9 @@ from pipeline.ingest import (
     LOADED,
     PROCESSED,
     LoadResult,
+    files_to_apply,
     ingest_customers,
     ingest_transaction,
-    pending_files,
 )
 from pipeline.resources.warehouse import connect
 from pipeline.sources.local_files import LandedFile, find_file, list_files
@@ -730,7 +730,7 @@ def test_transaction_file_fails_and_keeps_partition(world: World, case: FailCase
     # a FAILED load does not count as done: the file is still pending
     spec = world.cfg.transaction(case.dataset)
     files = list_files(world.folder, spec.file_name)
-    assert [f.name for f in pending_files(world.con, case.dataset, files)] == [name]
+    assert [f.name for f in files_to_apply(world.con, case.dataset, files)] == [name]
 
 
 def test_failed_load_is_recorded_on_first_load_without_creating_the_table(world: World) -> None:
@@ -742,7 +742,7 @@ def test_failed_load_is_recorded_on_first_load_without_creating_the_table(world:
 def test_loaded_file_is_no_longer_pending(world: World) -> None:
     r = world.load_tx("pos", "csv", POS_HEADER + b"o1,c1,01/31/2026,1,1,S\n")
     check_load(world, r, LOADED, 1, 1, 0)
-    assert pending_files(world.con, "pos", list_files(world.folder, "pos")) == []
+    assert files_to_apply(world.con, "pos", list_files(world.folder, "pos")) == []
 
 
 # --------------------------------------------------------------------------------------------
@@ -917,7 +917,7 @@ def test_customers_file_fails_and_keeps_data_set(world: World, case: FailCase) -
     assert world.customer_snapshot() == before
     assert world.customers() == CUSTOMERS_BASE_ROWS
     assert world.q("SELECT * FROM rejects WHERE dataset = 'customers' ORDER BY load_id, row_number") == before_rejects
-    pending = pending_files(world.con, "customers", list_files(world.folder, "customers"))
+    pending = files_to_apply(world.con, "customers", list_files(world.folder, "customers"))
     assert [f.name for f in pending] == [f"customers_{DAY:%Y%m%d}.{case.ext}"]
 
 
