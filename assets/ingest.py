@@ -17,7 +17,7 @@ from pipeline.metadata import column_schema, markdown_table, preview
 from pipeline.partitions import days_in
 from pipeline.resources.warehouse import WarehouseResource, scalar, table_exists
 from pipeline.sources.local_files import SourceError, find_file, list_files
-from pipeline.sql import ident
+from pipeline.sql import ident, sql
 
 POOL = "duckdb"
 REJECT_RATE = "reject_rate_under_threshold"
@@ -35,8 +35,7 @@ def _loads_table(results: list[LoadResult]) -> str:
 
 def _rejects_by_reason(con, dataset: str, load_ids: list[int]) -> str:
     rows = con.execute(
-        """SELECT field, count(*) AS rows, any_value(reason) AS example FROM rejects
-           WHERE dataset = $ds AND list_contains($ids, load_id) GROUP BY field ORDER BY rows DESC""",
+        sql("ingest/rejects_by_reason"),
         {"ds": dataset, "ids": load_ids},
     ).fetchall()
     return markdown_table(["field", "rows", "example reason"], rows) if rows else "no rejected rows"

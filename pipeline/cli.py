@@ -81,17 +81,14 @@ def summary(warehouse: Path) -> str:
     """Rows per table and rejects by reason, as plain text."""
     from pipeline.metadata import markdown_table
     from pipeline.resources.warehouse import connect, scalar
-    from pipeline.sql import ident
+    from pipeline.sql import ident, sql
 
     with connect(warehouse, read_only=True) as con:
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
         ).fetchall()]
         counts = [(t, scalar(con, f"SELECT count(*) FROM {ident(t)}")) for t in tables]
-        rejects = con.execute(
-            """SELECT dataset, field, count(*), any_value(reason) FROM rejects
-               GROUP BY ALL ORDER BY dataset, count(*) DESC"""
-        ).fetchall()
+        rejects = con.execute(sql("warehouse/rejects_summary")).fetchall()
         failed = scalar(con, "SELECT count(*) FROM loads WHERE status = 'FAILED'")
     return "\n\n".join(
         [

@@ -31,7 +31,7 @@ from pipeline.config import CustomersSpec, FieldSpec, FieldType, TransactionSpec
 from pipeline.formats import EPOCH_FORMATS, to_strptime
 from pipeline.resources.warehouse import scalar, table_exists
 from pipeline.sources.local_files import LandedFile, SourceError, version_of
-from pipeline.sql import ident
+from pipeline.sql import ident, sql
 
 LOADED, PROCESSED, FAILED = "LOADED", "PROCESSED", "FAILED"
 SQL_TYPES = {
@@ -484,27 +484,18 @@ def _counts(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:
 def _replace_rejects(con: duckdb.DuckDBPyConnection, result: LoadResult, by_file: bool) -> None:
     """Replace the rejects of this partition (transactions) or of this file (customer data)."""
     if by_file:
-        con.execute("DELETE FROM rejects WHERE dataset = $ds AND file = $file", {"ds": result.dataset, "file": result.file})
+        con.execute(sql("ingest/delete_file_rejects"), {"ds": result.dataset, "file": result.file})
     else:
-        con.execute(
-            "DELETE FROM rejects WHERE dataset = $ds AND partition_date = $d",
-            {"ds": result.dataset, "d": result.partition_date},
-        )
+        con.execute(sql("ingest/delete_partition_rejects"), {"ds": result.dataset, "d": result.partition_date})
     con.execute(
-        """INSERT INTO rejects
-           SELECT $load_id, $ds, $file, $d, t._row_number, t._field, t._reason,
-                  coalesce(r._raw, (SELECT to_json(v)::VARCHAR
-                                    FROM (SELECT r.* EXCLUDE (_row_number, _raw, _error, _error_field)) v))
-           FROM _typed t JOIN _rows r USING (_row_number)
-           WHERE t._reason IS NOT NULL""",
+        sql("ingest/insert_rejects"),
         {"load_id": result.load_id, "ds": result.dataset, "file": result.file, "d": result.partition_date},
     )
 
 
 def _record_load(con: duckdb.DuckDBPyConnection, result: LoadResult, f: LandedFile | None, started: dt.datetime) -> None:
     con.execute(
-        "INSERT INTO loads VALUES ($id, $source, $ds, $file, $size, $mtime, $d, $read, $loaded, $rejected, "
-        "$status, $error, $started, $finished)",
+        sql("ingest/record_load"),
         {
             "id": result.load_id,
             "source": result.source,
@@ -818,11 +809,7 @@ def files_to_apply(con: duckdb.DuckDBPyConnection, dataset: str, files: list[Lan
     """
     done = {
         version_of(name, size, mtime)
-        for name, size, mtime in con.execute(
-            "SELECT file, file_size, file_mtime FROM loads WHERE dataset = ? AND status <> 'FAILED' "
-            "AND file_size IS NOT NULL",
-            [dataset],
-        ).fetchall()
+        for name, size, mtime in con.execute(sql("ingest/loaded_files"), {"ds": dataset}).fetchall()
     }
     first = next((i for i, f in enumerate(files) if f.version not in done), len(files))
     return files[first:]
