@@ -130,11 +130,62 @@ class FileDataset(_Model):
     encoding: Literal["utf-8", "latin-1"] = "utf-8"
 
 
+IDENTIFIER_KINDS = ("customuid", "emailsha256", "idfa", "dmpid")
+STANDARD_EVENT_TYPES = (
+    "completedOrder", "viewedPage", "viewedProduct", "addedProduct", "abandonedCart",
+    "campaignSent", "campaignOpened", "campaignLinkClicked",
+)
+IdentifierKind = Literal["customuid", "emailsha256", "idfa", "dmpid"]
+
+
+class UtmFields(_Model):
+    """Which fields of a transaction hold the UTM tags."""
+
+    source: str | None = None
+    medium: str | None = None
+    campaign: str | None = None
+    term: str | None = None
+    content: str | None = None
+
+
+class EventSpec(_Model):
+    """How the rows of a transaction become `events`.
+
+    The type is fixed (`type`, default: the transaction name) or read from a field
+    (`type_field`, with `type_map` from its values to event types; unmapped values are kept).
+    """
+
+    type: str | None = None
+    type_field: str | None = None
+    type_map: dict[str, str] = Field(default_factory=dict)
+    value: str | None = None
+    currency: str | None = None
+    channel: str | None = None
+    utm: UtmFields = UtmFields()
+
+    @model_validator(mode="after")
+    def _one_type(self) -> EventSpec:
+        if self.type and self.type_field:
+            raise _at("type_field", "give either type or type_field, not both")
+        if self.type_map and not self.type_field:
+            raise _at("type_map", "type_map needs type_field")
+        return self
+
+    def fields_used(self) -> list[tuple[str, str]]:
+        """(key path below `event`, field name) of every field the mapping names."""
+        out = [(k, getattr(self, k)) for k in ("type_field", "value", "channel") if getattr(self, k)]
+        out += [(f"utm.{k}", v) for k, v in self.utm.model_dump().items() if v]
+        return out
+
+
 class TransactionSpec(FileDataset):
     name: str
     customer_field: str
+    # Which identifier(s) customer_field holds; several are tried in identity.match_on order.
+    customer_key: IdentifierKind | list[IdentifierKind] = "customuid"
     time_field: str
     context: Context = Context.OTHER
+    event: EventSpec = EventSpec()
     fields: list[FieldSpec] = Field(min_length=1)
 
     @field_validator("name")
@@ -155,7 +206,21 @@ class TransactionSpec(FileDataset):
         time_type = self.field(self.time_field).type
         if time_type not in (FieldType.Date, FieldType.Timestamp):
             raise _at("time_field", f"time_field {self.time_field!r} must be a Date or Timestamp field, not {time_type.value}")
+        for key, name in self.event.fields_used():
+            if name not in names:
+                raise _at(f"event.{key}", f"{name!r} is not one of the fields {names}")
+        if self.event.value and self.field(self.event.value).type not in (FieldType.Decimal, FieldType.Float, FieldType.Int):
+            raise _at("event.value", f"the value field {self.event.value!r} must be a number field")
         return self
+
+    @property
+    def customer_keys(self) -> list[str]:
+        return [self.customer_key] if isinstance(self.customer_key, str) else list(self.customer_key)
+
+    @property
+    def event_type(self) -> str | None:
+        """The fixed event type of every row, or None when it is read from `event.type_field`."""
+        return None if self.event.type_field else (self.event.type or self.name)
 
     def field(self, name: str) -> FieldSpec:
         return next(f for f in self.fields if f.name == name)
@@ -172,6 +237,36 @@ class CustomersSpec(FileDataset):
     mode: Literal["create", "update", "overwrite"] = "update"
 
 
+class ExclusionFilter(_Model):
+    """Drop the customers whose property (a customer data column) matches, and all they did."""
+
+    property: str
+    op: Literal["STARTS_WITH", "CONTAINS", "EQUALS"]
+    value: str
+
+    @field_validator("property")
+    @classmethod
+    def _customer_column(cls, v: str) -> str:
+        if v not in IDENTIFIER_KINDS and not v.startswith(("txt_", "num_", "attr_", "goal_")):
+            raise ValueError(f"{v!r} is not a customer data column (customuid, emailsha256, idfa, dmpid, txt_*, num_*, attr_*, goal_*)")
+        return _identifier(v, "property")
+
+
+class IdentitySpec(_Model):
+    """The matching policy: which identifiers join records into one customer, in priority order."""
+
+    match_on: list[IdentifierKind] = Field(default_factory=lambda: ["customuid", "emailsha256"], min_length=1)
+    case_sensitive: bool = False
+    exclude: list[ExclusionFilter] = Field(default_factory=list)
+
+    @field_validator("match_on")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"each identifier may appear once: {v}")
+        return v
+
+
 class ChecksSpec(_Model):
     max_reject_rate: float = Field(default=0.02, ge=0, le=1)
 
@@ -183,6 +278,9 @@ class ProjectConfig(_Model):
     sources: list[Source] = Field(default_factory=list)
     customers: CustomersSpec | None = None
     transactions: list[TransactionSpec] = Field(default_factory=list)
+    identity: IdentitySpec = IdentitySpec()
+    # Months to keep the events of each type; types not listed are kept for ever.
+    retention: dict[str, int] = Field(default_factory=dict)
     # Where the config file lives: relative paths in it are relative to this folder.
     base_dir: Path = Field(default=Path("."), exclude=True)
 
@@ -194,6 +292,9 @@ class ProjectConfig(_Model):
                 raise _at(f"transactions[{i}].source", f"unknown source {t.source!r} (declared: {names})")
         if self.customers and self.customers.source not in names:
             raise _at("customers.source", f"unknown source {self.customers.source!r} (declared: {names})")
+        for event_type, months in self.retention.items():
+            if months < 1:
+                raise _at(f"retention.{event_type}", f"keep at least 1 month, not {months}")
         tx_names = [t.name for t in self.transactions]
         for i, n in enumerate(tx_names):
             if n in tx_names[:i]:

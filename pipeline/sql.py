@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -17,3 +18,8 @@ def sql(name: str) -> str:
 def ident(name: str) -> str:
     """Quote an identifier for DuckDB. Names come from the validated config or a file header."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def bind(query: str, params: dict) -> dict:
+    """The parameters a query uses (DuckDB refuses named parameters the query does not name)."""
+    return {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", query)}

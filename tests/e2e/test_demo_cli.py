@@ -60,7 +60,9 @@ def test_demo_prints_progress_and_a_summary(demo):
 def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
     out, _, _ = demo
     tables = {r[0] for r in q(out, "SELECT table_name FROM information_schema.tables")}
-    assert tables == {"customers", "tx_pos", "tx_web_sessions", "tx_campaign_events", "loads", "rejects"}
+    assert tables == {
+        "customers", "tx_pos", "tx_web_sessions", "tx_campaign_events", "loads", "rejects", "customer_identities", "events"
+    }
     truth = list(csv.DictReader((out / "truth" / "customers.csv").open()))
     assert q(out, "SELECT count(*), count(DISTINCT customuid) FROM customers") == [(len(truth), len(truth))]
     per_day = q(out, "SELECT dataset, count(DISTINCT partition_date) FROM loads GROUP BY 1 ORDER BY 1")

@@ -1,0 +1,82 @@
+"""The `events` table: every transaction feed's rows of one day, mapped to customers and event types."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from pipeline.config import ProjectConfig, TransactionSpec
+from pipeline.identity import resolve_keys
+from pipeline.resources.warehouse import table_exists
+from pipeline.sql import bind, ident, sql
+
+EVENTS = "events"
+UTM_KEYS = ("source", "medium", "campaign", "term", "content")
+
+
+def _column(spec: TransactionSpec, field: str | None, cast: str = "VARCHAR") -> str:
+    return f"CAST(t.{ident(field)} AS {cast})" if field else f"NULL::{cast}"
+
+
+def feed_select(spec: TransactionSpec) -> str:
+    """SQL selecting one day's rows of a feed as events (parameters $ds, $type, $from, $to, $currency, $d, $context)."""
+    ev = spec.event
+    if ev.type_field:
+        raw = f"CAST(t.{ident(ev.type_field)} AS VARCHAR)"
+        event_type = f"coalesce(list_extract($to, list_position($from, {raw})), {raw}, $ds)"
+    else:
+        event_type = "$type"
+    mapped = {spec.customer_field, spec.time_field}
+    props = ", ".join(f"{ident(f.name)} := t.{ident(f.name)}" for f in spec.fields if f.name not in mapped)
+    utm = ", ".join(f"{_column(spec, getattr(ev.utm, k))} AS utm_{k}" for k in UTM_KEYS)
+    return f"""
+        SELECT $ds || ':' || t._load_id || ':' || t._row_number AS event_id,
+               k.customer_id, CAST(t.{ident(spec.customer_field)} AS VARCHAR) AS customer_key,
+               k.kind AS customer_key_kind, {event_type} AS type, $context AS context,
+               CAST(t.{ident(spec.time_field)} AS TIMESTAMP) AS occurred_at,
+               {_column(spec, ev.value, "DECIMAL(18,4)")} AS value,
+               CASE WHEN {_column(spec, ev.value, "DECIMAL(18,4)")} IS NOT NULL THEN $currency END AS currency,
+               {utm}, {_column(spec, ev.channel)} AS channel,
+               {"to_json(struct_pack(" + props + "))" if props else "NULL::JSON"} AS properties,
+               $ds AS source, t._load_id AS load_id, t._partition_date
+        FROM {ident(spec.table)} t JOIN _keys k ON k.key = t.{ident(spec.customer_field)}
+        WHERE t._partition_date = $d AND NOT k.excluded"""
+
+
+def build_events(con: duckdb.DuckDBPyConnection, config: ProjectConfig, day: dt.date) -> dict[str, int]:
+    """Replace the ``day`` partition of `events` from every feed's partition; returns rows per feed."""
+    con.execute(sql("events/create_events"))
+    con.execute(sql("identity/create_identities"))
+    con.execute(sql("identity/resolved_from_table"))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _events AS SELECT * FROM {EVENTS} WHERE false")
+    counts = {}
+    for spec in config.transactions:
+        if not table_exists(con, spec.table):
+            continue
+        resolve_keys(con, config, spec, where="_partition_date = $d", params={"d": day})
+        before = con.execute("SELECT count(*) FROM _events").fetchall()[0][0]
+        query = f"INSERT INTO _events {feed_select(spec)}"
+        con.execute(
+            query,
+            bind(query, {
+                "ds": spec.name,
+                "type": spec.event_type or spec.name,
+                "from": list(spec.event.type_map) or ["-"],
+                "to": list(spec.event.type_map.values()) or ["-"],
+                "currency": spec.event.currency,
+                "context": spec.context.value,
+                "d": day,
+            }),
+        )
+        counts[spec.name] = con.execute("SELECT count(*) FROM _events").fetchall()[0][0] - before
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM {EVENTS} WHERE _partition_date = $d", {"d": day})
+        con.execute(f"INSERT INTO {EVENTS} SELECT * FROM _events")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("DROP TABLE _events")
+    return counts

@@ -1,0 +1,22 @@
+-- One table of events unifying every declared transaction feed, one partition per day.
+CREATE TABLE IF NOT EXISTS events (
+    event_id          VARCHAR NOT NULL,   -- <transaction>:<load_id>:<row_number>
+    customer_id       VARCHAR,            -- NULL: anonymous (the key points at no customer)
+    customer_key      VARCHAR NOT NULL,   -- the identifier the feed's row holds
+    customer_key_kind VARCHAR NOT NULL,
+    type              VARCHAR NOT NULL,   -- a standard type (completedOrder, ...) or the transaction name
+    context           VARCHAR NOT NULL,   -- WEB, MOBILE, ECOMMERCE, RETAIL, ...
+    occurred_at       TIMESTAMP NOT NULL, -- UTC
+    value             DECIMAL(18,4),
+    currency          VARCHAR,
+    utm_source        VARCHAR,
+    utm_medium        VARCHAR,
+    utm_campaign      VARCHAR,
+    utm_term          VARCHAR,
+    utm_content       VARCHAR,
+    channel           VARCHAR,
+    properties        JSON,               -- the row's other fields
+    source            VARCHAR NOT NULL,   -- the transaction (dataset) name
+    load_id           BIGINT NOT NULL,
+    _partition_date   DATE NOT NULL
+);
