@@ -9,6 +9,7 @@ from pipeline.identity import CUSTOMER_IDENTITIES, build_identities
 from pipeline.metadata import column_schema, markdown_table
 from pipeline.partitions import days_in
 from pipeline.resources.warehouse import WarehouseResource, scalar, table_exists
+from pipeline.retention import apply_retention, cutoff
 
 KNOWN_OR_ANONYMOUS = "every_event_has_a_known_customer_or_is_anonymous"
 CUSTOMER_HAS_IDENTIFIER = "no_customer_without_an_identifier"
@@ -121,5 +122,41 @@ def build_events_asset(config: ProjectConfig, partitions: dg.PartitionsDefinitio
     return _events
 
 
+def build_retention_asset(config: ProjectConfig, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="events_retention",
+        group_name="customer_360",
+        deps=[dg.AssetKey(EVENTS)],
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=POOL,
+        kinds={"duckdb"},
+        description="Deletes the events older than the config's `retention` (months to keep per event type), "
+        "counted back from the end of the partition's day.",
+    )
+    def _retention(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        today = days_in(context.partition_time_window)[-1]
+        with warehouse.connect() as con:
+            deleted = apply_retention(con, config.retention, today)
+        context.log.info(f"retention as of {today}: deleted {sum(deleted.values())} events {deleted}")
+        rows = [(t, config.retention[t], cutoff(today, config.retention[t]), n) for t, n in deleted.items()]
+        return dg.MaterializeResult(
+            metadata={
+                "deleted": sum(deleted.values()),
+                "as_of": str(today),
+                "by_type": dg.MetadataValue.md(
+                    markdown_table(["type", "months kept", "deleted before", "deleted"], rows) if rows
+                    else "no retention policy: every event is kept"
+                ),
+            }
+        )
+
+    return _retention
+
+
 def build_warehouse_assets(config: ProjectConfig, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    return [build_identities_asset(config), build_events_asset(config, partitions)]
+    return [
+        build_identities_asset(config),
+        build_events_asset(config, partitions),
+        build_retention_asset(config, partitions),
+    ]

@@ -149,11 +149,11 @@ def test_definitions_snapshot(config):
     defs = build_definitions(config)
     graph = defs.resolve_asset_graph()
     keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
-    assert keys == ["customer_identities", "customers", "events", "tx_campaign_events", "tx_pos", "tx_web_sessions"]
+    assert keys == ["customer_identities", "customers", "events", "events_retention", "tx_campaign_events", "tx_pos", "tx_web_sessions"]
     for key in keys:
         asset = defs.resolve_assets_def(dg.AssetKey(key))
         assert asset.op.pool == "duckdb"
-        if key.startswith("tx_") or key == "events":
+        if key.startswith("tx_") or key.startswith("events"):
             assert asset.partitions_def.start.date() == config.start_date
             assert asset.backfill_policy == dg.BackfillPolicy.single_run()
     checks = sorted(k.name for k in graph.asset_check_keys)

@@ -1,0 +1,169 @@
+"""Identity matching, the unified events and retention, on hand-built worlds with exact expectations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pytest
+
+from pipeline.config import parse_config
+from pipeline.resources.warehouse import connect
+from pipeline.retention import apply_retention, cutoff
+from tests.conftest import run_nightly
+
+D1 = dt.date(2026, 1, 1)
+
+
+def sha(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def world(tmp_path, case_sensitive: bool):
+    """CRM customer data and a newsletter feed keyed by e-mail hash (no CRM ids), plus a POS feed."""
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "customers_20260101.csv").write_text(
+        "customuid,email,idfa\n"
+        "C1,a@x.com,\n"
+        '"C2","b@x.com, c@x.com",dev-2\n'
+        "C3,a@x.com,\n"  # shares C1's address: a conflict, given to C1
+        "TEST9,t@x.com,\n"  # a test account: dropped with everything it did
+    )
+    (files / "newsletter_20260101.csv").write_text(
+        "email_hash,opened_at\n"
+        f"{sha('a@x.com')},2026-01-01 08:00:00\n"
+        f"{sha('c@x.com').upper()},2026-01-01 09:00:00\n"  # upper-case hex: matches only case-insensitively
+        f"{sha('z@x.com')},2026-01-01 10:00:00\n"  # nobody's: anonymous
+        f"{sha('t@x.com')},2026-01-01 11:00:00\n"  # the test account's: dropped
+    )
+    (files / "pos_20260101.csv").write_text(
+        "order_id,buyer,day,amount\nO1,C2,2026-01-01,10\nO2,TEST9,2026-01-01,5\nO3,C9,2026-01-01,7\nO4,DEV-2,2026-01-01,1\n"
+    )
+    data = {
+        "start_date": "2026-01-01",
+        "warehouse": "w.duckdb",
+        "sources": [{"name": "landing", "kind": "local_files", "folder": "files"}],
+        "customers": {"source": "landing", "file_name": "customers"},
+        "identity": {
+            "match_on": ["customuid", "emailsha256", "idfa"],
+            "case_sensitive": case_sensitive,
+            "exclude": [{"property": "customuid", "op": "STARTS_WITH", "value": "TEST"}],
+        },
+        "transactions": [
+            {
+                "name": "newsletter", "source": "landing", "file_name": "newsletter", "customer_field": "email_hash",
+                "customer_key": "emailsha256", "time_field": "opened_at", "context": "DIGITAL_CAMPAIGN",
+                "event": {"type": "campaignOpened"},
+                "fields": [{"name": "email_hash", "type": "String"}, {"name": "opened_at", "type": "Timestamp"}],
+            },
+            {
+                "name": "pos", "source": "landing", "file_name": "pos", "customer_field": "buyer",
+                "customer_key": ["idfa", "customuid"], "time_field": "day", "context": "RETAIL",
+                "event": {"type": "completedOrder", "value": "amount", "currency": "EUR"},
+                "fields": [
+                    {"name": "order_id", "type": "String"}, {"name": "buyer", "type": "String"},
+                    {"name": "day", "type": "Date"}, {"name": "amount", "type": "Decimal"},
+                ],
+            },
+        ],
+    }
+    config = parse_config(data, tmp_path / "c.yaml", tmp_path)
+    assert run_nightly(config, D1).success
+    return config
+
+
+def q(config, sql, params=None):
+    with connect(config.warehouse_path, read_only=True) as con:
+        return con.execute(sql, params or {}).fetchall()
+
+
+def test_shared_email_hashes_merge_feeds_into_the_right_customers_case_insensitive(tmp_path):
+    config = world(tmp_path, case_sensitive=False)
+    events = q(config, "SELECT source, customer_key, customer_id, type FROM events ORDER BY source, occurred_at, customer_key")
+    assert events == [
+        ("newsletter", sha("a@x.com"), "C1", "campaignOpened"),
+        ("newsletter", sha("c@x.com").upper(), "C2", "campaignOpened"),
+        ("newsletter", sha("z@x.com"), None, "campaignOpened"),
+        ("pos", "C2", "C2", "completedOrder"),
+        ("pos", "C9", None, "completedOrder"),
+        ("pos", "DEV-2", "C2", "completedOrder"),  # idfa 'dev-2', matched lower-cased
+    ]
+    # the conflict is counted, and resolved to the smallest customer_id
+    conflicts = q(config, "SELECT DISTINCT kind, value, customer_id FROM customer_identities WHERE conflict ORDER BY 3")
+    assert conflicts == [("emailsha256", sha("a@x.com"), "C1"), ("emailsha256", sha("a@x.com"), "C3")]
+    identities = q(
+        config,
+        "SELECT customer_id, kind, dataset FROM customer_identities WHERE NOT excluded AND customer_id = 'C2' ORDER BY ALL",
+    )
+    assert identities == [
+        ("C2", "customuid", "customers"), ("C2", "customuid", "pos"), ("C2", "emailsha256", "customers"),
+        ("C2", "emailsha256", "customers"), ("C2", "emailsha256", "newsletter"), ("C2", "idfa", "customers"),
+        ("C2", "idfa", "pos"),
+    ]
+    # the test account and everything it did are gone from the events
+    assert q(config, "SELECT count(*) FROM events WHERE customer_id = 'TEST9' OR customer_key IN ('TEST9', $t)",
+             {"t": sha("t@x.com")}) == [(0,)]
+
+
+def test_case_sensitive_matching_leaves_the_upper_case_hash_anonymous(tmp_path):
+    config = world(tmp_path, case_sensitive=True)
+    got = q(config, "SELECT customer_key, customer_id FROM events WHERE source = 'newsletter' ORDER BY occurred_at")
+    assert got == [(sha("a@x.com"), "C1"), (sha("c@x.com").upper(), None), (sha("z@x.com"), None)]
+    assert q(config, "SELECT customer_id FROM events WHERE source = 'pos' AND customer_key = 'DEV-2'") == [(None,)]
+
+
+def test_events_carry_value_context_and_properties(tmp_path):
+    config = world(tmp_path, case_sensitive=False)
+    row = q(config, "SELECT context, occurred_at, value, currency, properties->>'order_id', event_id FROM events "
+                    "WHERE customer_key = 'C2' AND source = 'pos'")
+    assert row == [("RETAIL", dt.datetime(2026, 1, 1), 10, "EUR", "O1", row[0][5])]
+    assert row[0][5].startswith("pos:") and row[0][5].endswith(":1")
+    # re-running the day changes nothing (but the load ids)
+    same = "SELECT * EXCLUDE (event_id, load_id) FROM events ORDER BY ALL"
+    before = q(config, same)
+    assert run_nightly(config, D1).success
+    assert q(config, same) == before and len(before) == 6
+
+
+@pytest.mark.parametrize(
+    ("today", "months", "expected"),
+    [
+        (dt.date(2026, 3, 31), 1, dt.datetime(2026, 3, 1)),
+        (dt.date(2026, 3, 30), 1, dt.datetime(2026, 2, 28)),
+        (dt.date(2026, 1, 15), 13, dt.datetime(2024, 12, 16)),
+    ],
+)
+def test_retention_cutoff(today, months, expected):
+    assert cutoff(today, months) == expected
+
+
+def test_retention_deletes_exactly_the_rows_older_than_the_policy(tmp_path):
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "r.duckdb"))
+    con.execute("CREATE TABLE events (event_id VARCHAR, type VARCHAR, occurred_at TIMESTAMP)")
+    keep_from = dt.datetime(2025, 12, 1)  # 2 months back from the end of 2026-01-31
+    rows = []
+    for i, (t, at) in enumerate(
+        [("web", keep_from - dt.timedelta(microseconds=1)), ("web", keep_from), ("web", dt.datetime(2020, 1, 1)),
+         ("order", dt.datetime(2020, 1, 1)), ("open", keep_from - dt.timedelta(days=1))]
+    ):
+        rows.append((f"e{i}", t, at))
+    con.executemany("INSERT INTO events VALUES (?, ?, ?)", rows)
+    deleted = apply_retention(con, {"web": 2, "open": 3}, dt.date(2026, 1, 31))
+    assert deleted == {"open": 0, "web": 2}
+    assert con.execute("SELECT event_id FROM events ORDER BY 1").fetchall() == [("e1",), ("e3",), ("e4",)]
+
+
+def test_retention_asset_reports_what_it_deleted(tmp_path):
+    config = world(tmp_path, case_sensitive=False)
+    short = parse_config({**config.model_dump(mode="json", exclude={"base_dir"}), "retention": {"campaignOpened": 1}},
+                         tmp_path / "c.yaml", tmp_path)
+    late = dt.date(2026, 3, 1)
+    result = run_nightly(short, late, assets=["events_retention"])
+    assert result.success
+    md = result.asset_materializations_for_node("events_retention")[0].metadata
+    assert md["deleted"].value == 3 and md["as_of"].value == "2026-03-01"
+    assert q(config, "SELECT count(*) FROM events WHERE type = 'campaignOpened'") == [(0,)]
+    assert q(config, "SELECT count(*) FROM events WHERE type = 'completedOrder'") == [(3,)]  # untouched
