@@ -31,14 +31,17 @@ def build_identities_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         "`identity` of the config), rebuilt from the customer data and every feed.",
         check_specs=[
             dg.AssetCheckSpec(CUSTOMER_HAS_IDENTIFIER, asset=CUSTOMER_IDENTITIES,
-                              description="Every customer record has a customuid, so an identifier"),
+                              description="Every customer record has at least one identifier in the map"),
         ],
     )
     def _identities(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             result = build_identities(con, config)
-            has_customers = table_exists(con, "customers")
-            missing = scalar(con, "SELECT count(*) FROM customers WHERE customuid IS NULL") if has_customers else 0
+            missing = scalar(
+                con,
+                f"""SELECT count(*) FROM customers c WHERE NOT EXISTS (
+                        SELECT 1 FROM {CUSTOMER_IDENTITIES} i WHERE i.customer_id = c.customuid AND i.dataset = 'customers')""",
+            ) if table_exists(con, "customers") else 0
             schema = column_schema(con, CUSTOMER_IDENTITIES)
         feeds = markdown_table(
             ["feed", "keys matched", "keys anonymous"],
