@@ -1,4 +1,4 @@
-"""The `nightjar` command line: demo, validate, backfill, upload."""
+"""The `nightjar` command line: demo, validate, backfill, upload, forget."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.config import ConfigError, ProjectConfig, load_config
+from pipeline.config import IDENTIFIER_KINDS, ConfigError, ProjectConfig, load_config
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "nightjar.example.yaml"
 
@@ -232,6 +232,36 @@ def cmd_upload(args: argparse.Namespace) -> int:
     return 1 if result.status == FAILED else 0
 
 
+def cmd_forget(args: argparse.Namespace) -> int:
+    from pipeline.forget import CustomerNotFound, forget_customer
+    from pipeline.metadata import markdown_table
+    from pipeline.resources.warehouse import WarehouseError, connect
+
+    config = _config(args)
+    warehouse = Path(args.warehouse) if args.warehouse else config.warehouse_path
+    if not warehouse.is_file():
+        print(f"the warehouse {warehouse} does not exist: there is nothing to forget", file=sys.stderr)
+        return 1
+    try:
+        with connect(warehouse) as con:
+            result = forget_customer(con, config, args.customer, args.kind)
+    except CustomerNotFound as e:
+        print(f"not found: {e}", file=sys.stderr)
+        return 1
+    except (WarehouseError, ValueError) as e:
+        print(e, file=sys.stderr)
+        return 1
+    what = (f"Forgot {result.customers} customer(s)" if result.customers
+            else "No customer holds it; forgot the rows that held it without a customer")
+    print(f"{what} (by {result.identifier_kind}): {result.total} row(s) deleted in one transaction, "
+          "recorded in forget_log (without the identifier).")
+    print(markdown_table(["table", "rows deleted"], sorted(result.rows_deleted.items())))
+    if result.shared_identifiers_kept:
+        print(f"{result.shared_identifiers_kept} identifier(s) shared with a customer who stays (and whom identity "
+              "matching gives them) were kept, with that customer's rows.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nightjar", description="Nightjar customer decisioning pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -263,6 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
     p.add_argument("--warehouse", help="warehouse file (default: the config's)")
     p.set_defaults(func=cmd_upload)
+
+    p = sub.add_parser("forget", help="delete a customer from every customer-keyed table (one transaction, logged)")
+    p.add_argument("customer", help="a customer_id, or any identifier of the customer (e-mail hash, IDFA, ...)")
+    p.add_argument("--kind", choices=["customer_id", *IDENTIFIER_KINDS, "email"],
+                   help="what CUSTOMER is (default: try every kind); `email` is a plain address, hashed as on ingestion")
+    p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
+    p.add_argument("--warehouse", help="warehouse file (default: the config's)")
+    p.set_defaults(func=cmd_forget)
     return parser
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import duckdb
 
 from pipeline.config import ProjectConfig, TransactionSpec
+from pipeline.forget import CUSTOMER_ID, register_customer_table
 from pipeline.identity import resolve_keys
 from pipeline.resources.warehouse import table_exists
 from pipeline.sql import bind, ident, sql
@@ -47,6 +48,10 @@ def feed_select(spec: TransactionSpec) -> str:
 def build_events(con: duckdb.DuckDBPyConnection, config: ProjectConfig, day: dt.date) -> dict[str, int]:
     """Replace the ``day`` partition of `events` from every feed's partition; returns rows per feed."""
     con.execute(sql("events/create_events"))
+    # An event belongs to its customer_id; an anonymous one (NULL) is found by the identifier it holds.
+    register_customer_table(con, EVENTS, "customer_id", CUSTOMER_ID)
+    for kind in sorted({k for spec in config.transactions for k in spec.customer_keys}):
+        register_customer_table(con, EVENTS, "customer_key", kind)
     con.execute(sql("identity/create_identities"))
     con.execute(sql("identity/resolved_from_table"))
     con.execute(f"CREATE OR REPLACE TEMP TABLE _events AS SELECT * FROM {EVENTS} WHERE false")

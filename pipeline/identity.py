@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipeline.config import IDENTIFIER_KINDS, ProjectConfig, TransactionSpec
+from pipeline.forget import CUSTOMER_ID, register_customer_table
 from pipeline.resources.warehouse import scalar, table_exists
 from pipeline.sql import ident, sql
 
@@ -89,6 +90,7 @@ def build_identities(con: duckdb.DuckDBPyConnection, config: ProjectConfig) -> I
             for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'customers'").fetchall()
         }
     con.execute(sql("identity/create_identities"))
+    register_customer_table(con, CUSTOMER_IDENTITIES, "customer_id", CUSTOMER_ID)
     con.execute("CREATE OR REPLACE TEMP TABLE _ids (customer_id VARCHAR, kind VARCHAR, value VARCHAR, excluded BOOLEAN)")
     if columns:
         query, params = customer_identifiers_sql(config, columns)

@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.config import CustomersSpec, FieldSpec, FieldType, TransactionSpec
+from pipeline.forget import CUSTOMER_ID, register_customer_table
 from pipeline.formats import EPOCH_FORMATS, to_strptime
 from pipeline.resources.warehouse import scalar, table_exists
 from pipeline.sources.local_files import LandedFile, SourceError, version_of
@@ -640,6 +641,8 @@ def ingest_transaction(
 
         def replace_partition() -> None:
             _ensure_table(con, table, [(c.name, c.sql_type) for c in columns] + system)
+            for kind in spec.customer_keys:  # so that `nightjar forget` reaches the feed's rows
+                register_customer_table(con, table, spec.customer_field, kind)
             con.execute(f"DELETE FROM {ident(table)} WHERE _partition_date = $d", {"d": day})
             con.execute(
                 f"""INSERT INTO {ident(table)} ({names}, _load_id, _partition_date, _row_number)
@@ -779,6 +782,10 @@ def ingest_customers(
 
         def apply() -> None:
             _ensure_table(con, CUSTOMERS, [(c.name, c.sql_type) for c in columns] + CUSTOMER_SYSTEM_COLUMNS)
+            register_customer_table(con, CUSTOMERS, "customuid", CUSTOMER_ID)  # customuid IS the customer_id
+            for column in ("customuid", *MULTI_VALUE_COLUMNS):
+                if column in names:
+                    register_customer_table(con, CUSTOMERS, column, column)
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE _seen AS SELECT customuid, _first_seen_at FROM customers "
                 "WHERE customuid IN (SELECT customuid FROM _typed WHERE _reason IS NULL)"

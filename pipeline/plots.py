@@ -1,0 +1,64 @@
+"""Plots for the Dagster UI: matplotlib (Agg, no display) → PNG → a Markdown image for metadata.
+
+Figures are built with matplotlib's object API (``Figure`` on an Agg canvas), never with
+``pyplot``: no global state, no GUI backend, safe in any process Dagster runs an asset in.
+Attach the result as ``dg.MetadataValue.md(...)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+from collections.abc import Sequence
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import DateFormatter, DayLocator
+from matplotlib.figure import Figure
+
+SIZE = (6.0, 2.6)  # inches: small enough for the asset page
+DPI = 80
+
+
+def markdown_image(fig: Figure) -> str:
+    """The figure as a PNG embedded in a Markdown image: ``![](data:image/png;base64,...)``."""
+    canvas = FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    canvas.print_png(buffer)
+    return f"![](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode('ascii')})"
+
+
+def daily_plot(rows: Sequence[tuple[dt.date, str, float]], title: str, bars: bool = False) -> str:
+    """A small plot of daily values, one line (or bar group) per series, as a Markdown image.
+
+    ``rows`` are (day, series, value); a day a series has no row for is drawn as a gap (lines) or
+    left out (bars). With no rows at all, the Markdown says so instead of drawing an empty plot.
+    """
+    if not rows:
+        return f"_{title}: no data yet_"
+    series: dict[str, dict[dt.date, float]] = {}
+    for day, name, value in rows:
+        series.setdefault(name, {})[day] = float(value) if value is not None else float("nan")
+    days = sorted({day for day, _, _ in rows})
+    fig = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    width = 0.8 / len(series)
+    for i, (name, values) in enumerate(series.items()):
+        ys = [values.get(d, float("nan")) for d in days]
+        if bars:
+            xs = [dt.datetime.combine(d, dt.time()) + dt.timedelta(days=-0.4 + width * (i + 0.5)) for d in days]
+            ax.bar(xs, ys, width=width, label=name)
+        else:
+            ax.plot(days, ys, marker="o", markersize=2.5, linewidth=1.2, label=name)
+    pad = dt.timedelta(hours=14)  # room for a bar (or a lone point) at either end
+    ax.set_xlim(dt.datetime.combine(days[0], dt.time()) - pad, dt.datetime.combine(days[-1], dt.time()) + pad)
+    span = (days[-1] - days[0]).days + 1
+    ax.xaxis.set_major_locator(DayLocator(interval=-(-span // 8)))  # at most about 8 ticks
+    ax.xaxis.set_major_formatter(DateFormatter("%d %b"))
+    ax.set_title(title, fontsize=10)
+    ax.tick_params(labelsize=8)
+    ax.grid(alpha=0.3)
+    ax.set_ylim(bottom=0)
+    if len(series) > 1 or not bars:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return markdown_image(fig)

@@ -1,0 +1,54 @@
+-- What every KPI is computed from: temporary views on the KPI asset's own connection (they go when
+-- it closes). Read from customers, customer_identities and events; nothing here writes.
+
+-- Customers dropped by an exclusion filter of the identity policy (test accounts): neither they nor
+-- anything they did ever counts in a KPI.
+CREATE OR REPLACE TEMP VIEW _kpi_excluded AS
+SELECT DISTINCT customer_id FROM customer_identities WHERE excluded;
+
+-- The customers that count: their creation day (the day of the customer file they first appeared
+-- in) and how they can be reached, from their identifiers in the customer data:
+-- email = has an emailsha256, mobile = has an idfa.
+CREATE OR REPLACE TEMP VIEW _kpi_customers AS
+SELECT c.customuid AS customer_id, c._first_seen_at AS created_on,
+       coalesce(r.has_email, false) AS has_email, coalesce(r.has_mobile, false) AS has_mobile
+FROM customers c
+LEFT JOIN (SELECT customer_id, bool_or(kind = 'emailsha256') AS has_email, bool_or(kind = 'idfa') AS has_mobile
+           FROM customer_identities WHERE dataset = 'customers' GROUP BY customer_id) r
+       ON r.customer_id = c.customuid
+WHERE c.customuid NOT IN (SELECT customer_id FROM _kpi_excluded);
+
+-- The events that count: anonymous ones (customer_id NULL) and those of customers not excluded.
+-- `day` is the event's UTC day (its partition).
+CREATE OR REPLACE TEMP VIEW _kpi_events AS
+SELECT *, _partition_date AS day FROM events
+WHERE customer_id IS NULL OR customer_id NOT IN (SELECT customer_id FROM _kpi_excluded);
+
+-- The orders, one rule for every KPI: each event of type `order_type` (completedOrder), and each
+-- event of type `session_type` (web_sessions) whose properties say `purchased: true`. An order
+-- in context WEB is reported as ECOMMERCE (it was placed online); any other context (RETAIL,
+-- MOBILE, ...) is reported as it is. `value` is the order's value (NULL: an order without one).
+CREATE OR REPLACE TEMP MACRO _kpi_orders(order_type, session_type) AS TABLE
+SELECT event_id, customer_id, day, occurred_at, value, currency,
+       CASE context WHEN 'WEB' THEN 'ECOMMERCE' ELSE context END AS context
+FROM _kpi_events
+WHERE type = order_type
+   OR (type = session_type AND coalesce(TRY_CAST(properties->>'purchased' AS BOOLEAN), false));
+
+-- The calendar: every day from the first day with data (a customer created, an event) to the
+-- last, with the period of each grain it falls in: the day itself, the ISO week (starting on
+-- Monday) and the calendar month (starting on the 1st).
+CREATE OR REPLACE TEMP VIEW _kpi_calendar AS
+WITH bounds AS (
+    SELECT min(d) AS first_day, max(d) AS last_day
+    FROM (SELECT created_on AS d FROM _kpi_customers UNION ALL SELECT day FROM _kpi_events)
+), days AS (
+    SELECT CAST(unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS DATE) AS day
+    FROM bounds WHERE first_day IS NOT NULL
+)
+SELECT g.grain, CAST(date_trunc(g.grain, days.day) AS DATE) AS period_start, days.day
+FROM days CROSS JOIN (VALUES ('day'), ('week'), ('month')) g(grain);
+
+-- Every period of every grain in the calendar.
+CREATE OR REPLACE TEMP VIEW _kpi_periods AS
+SELECT DISTINCT grain, period_start FROM _kpi_calendar;

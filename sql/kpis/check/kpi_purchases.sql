@@ -1,0 +1,17 @@
+-- kpi_purchases reconciles with `events`: at every grain, the orders and the revenue over all periods
+-- and contexts equal the number of order events and the sum of their values.
+-- Rows: (scope, measure, kpi_value, base_value); the check passes when every pair is equal.
+WITH base AS (
+    SELECT count(*) AS orders, coalesce(sum(value), 0) AS revenue FROM _kpi_orders($order_type, $session_type)
+), kpi AS (
+    SELECT grain, sum(orders) AS orders, sum(revenue) AS revenue FROM kpi_purchases GROUP BY grain
+), grains AS (
+    SELECT * FROM (VALUES ('day'), ('week'), ('month')) g(grain)
+)
+SELECT g.grain AS scope, m.measure, CAST(m.kpi_value AS DECIMAL(38,4)) AS kpi_value,
+       CAST(m.base_value AS DECIMAL(38,4)) AS base_value
+FROM grains g LEFT JOIN kpi k USING (grain) CROSS JOIN base b,
+     LATERAL (VALUES ('orders', CAST(coalesce(k.orders, 0) AS DECIMAL(38,4)), CAST(b.orders AS DECIMAL(38,4))),
+                     ('revenue', CAST(coalesce(k.revenue, 0) AS DECIMAL(38,4)), CAST(b.revenue AS DECIMAL(38,4))))
+         m(measure, kpi_value, base_value)
+ORDER BY 1, 2;

@@ -1,0 +1,22 @@
+-- kpi_events: per period of each grain, events by type and context: how many, how many anonymous,
+-- and how many distinct known customers. Every period has a row for every (type, context) that
+-- occurs in the events, zeros included. One pass over the events counts all three grains
+-- (GROUPING SETS: the set a row comes from says its grain).
+INSERT INTO kpi_events (grain, period_start, type, context, events, anonymous_events, customers)
+WITH e AS (
+    SELECT day, CAST(date_trunc('week', day) AS DATE) AS week, CAST(date_trunc('month', day) AS DATE) AS month,
+           type, context, customer_id
+    FROM _kpi_events
+), counted AS (
+    SELECT CASE WHEN grouping(day) = 0 THEN 'day' WHEN grouping(week) = 0 THEN 'week' ELSE 'month' END AS grain,
+           coalesce(day, week, month) AS period_start, type, context,
+           count(*) AS events,
+           count(*) FILTER (WHERE customer_id IS NULL) AS anonymous_events,
+           count(DISTINCT customer_id) AS customers
+    FROM e GROUP BY GROUPING SETS ((day, type, context), (week, type, context), (month, type, context))
+)
+SELECT p.grain, p.period_start, k.type, k.context,
+       coalesce(n.events, 0), coalesce(n.anonymous_events, 0), coalesce(n.customers, 0)
+FROM _kpi_periods p CROSS JOIN (SELECT DISTINCT type, context FROM counted) k
+LEFT JOIN counted n ON n.grain = p.grain AND n.period_start = p.period_start
+                   AND n.type = k.type AND n.context = k.context;

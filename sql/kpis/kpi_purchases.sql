@@ -1,0 +1,23 @@
+-- kpi_purchases: per period of each grain and context, the orders (see _kpi_orders in base.sql:
+-- completedOrder events plus web sessions that purchased, WEB reported as ECOMMERCE), their
+-- revenue, the average order value and the distinct buyers. Every period has a row for every
+-- context that has any order, zeros included. One pass over the orders counts all three grains
+-- (GROUPING SETS: the set a row comes from says its grain).
+INSERT INTO kpi_purchases (grain, period_start, context, orders, revenue, average_order_value, buyers)
+WITH o AS (
+    SELECT day, CAST(date_trunc('week', day) AS DATE) AS week, CAST(date_trunc('month', day) AS DATE) AS month,
+           context, customer_id, value
+    FROM _kpi_orders($order_type, $session_type)
+), counted AS (
+    SELECT CASE WHEN grouping(day) = 0 THEN 'day' WHEN grouping(week) = 0 THEN 'week' ELSE 'month' END AS grain,
+           coalesce(day, week, month) AS period_start, context,
+           count(*) AS orders, coalesce(sum(value), 0) AS revenue, count(DISTINCT customer_id) AS buyers
+    FROM o GROUP BY GROUPING SETS ((day, context), (week, context), (month, context))
+)
+SELECT p.grain, p.period_start, k.context,
+       coalesce(n.orders, 0) AS orders,
+       CAST(coalesce(n.revenue, 0) AS DECIMAL(18,4)) AS revenue,
+       CAST(round(n.revenue / n.orders, 4) AS DECIMAL(18,4)) AS average_order_value,
+       coalesce(n.buyers, 0) AS buyers
+FROM _kpi_periods p CROSS JOIN (SELECT DISTINCT context FROM counted) k
+LEFT JOIN counted n ON n.grain = p.grain AND n.period_start = p.period_start AND n.context = k.context;
