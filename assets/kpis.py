@@ -132,7 +132,7 @@ def _number(value: object) -> dg.MetadataValue:
 def summary(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, dg.MetadataValue]:
     """The KPI's headline numbers (sql/kpis/summary/<name>.sql) as int / float metadata (NULLs left out)."""
     cursor = _query(con, f"kpis/summary/{name}")
-    row = cursor.fetchone()
+    row = cursor.fetchall()[0]  # a one-row summary
     names = [d[0] for d in cursor.description]
     return {n: _number(v) for n, v in zip(names, row, strict=True) if isinstance(v, int | float | Decimal)}
 
