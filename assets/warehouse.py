@@ -135,17 +135,20 @@ def build_retention_asset(config: ProjectConfig, partitions: dg.PartitionsDefini
         pool=POOL,
         kinds={"duckdb"},
         description="Deletes the events older than the config's `retention` (months to keep per event type), "
-        "counted back from the end of the partition's day.",
+        "counted back from the end of the partition's day, and the feed rows they came from.",
     )
     def _retention(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         today = days_in(context.partition_time_window)[-1]
         with warehouse.connect() as con:
-            deleted = apply_retention(con, config.retention, today)
-        context.log.info(f"retention as of {today}: deleted {sum(deleted.values())} events {deleted}")
+            deleted, source_rows = apply_retention(con, config.retention, today)
+        context.log.info(
+            f"retention as of {today}: deleted {sum(deleted.values())} events {deleted} and their source rows {source_rows}"
+        )
         rows = [(t, config.retention[t], cutoff(today, config.retention[t]), n) for t, n in deleted.items()]
         return dg.MaterializeResult(
             metadata={
                 "deleted": sum(deleted.values()),
+                "source_rows_deleted": sum(source_rows.values()),
                 "as_of": str(today),
                 "by_type": dg.MetadataValue.md(
                     markdown_table(["type", "months kept", "deleted before", "deleted"], rows) if rows

@@ -7,7 +7,9 @@ several tried in the ``identity.match_on`` order); a value that points at no cus
 row anonymous. Values are compared lower-cased unless ``case_sensitive``.
 
 Conflicts: an identifier that points at two or more customers (two CRM records sharing an e-mail
-hash) is given to the smallest ``customer_id`` and counted; the others keep their own records.
+hash) is given to the smallest ``customer_id`` that is not excluded, and counted; the others keep
+their own records. Stored events follow the map: each rebuild re-points them (a customer file
+that arrives later turns anonymous events into that customer's) and drops excluded customers' events.
 
 Exclusions drop the customers whose property matches a filter; their identifiers are kept with
 ``excluded = true`` so that everything they did is dropped from the events too.
@@ -40,7 +42,8 @@ class IdentityResult:
 
 def normalize(expr: str, case_sensitive: bool) -> str:
     """SQL: an identifier value as it is compared."""
-    return f"trim({expr})" if case_sensitive else f"lower(trim({expr}))"
+    text = f"CAST({expr} AS VARCHAR)"
+    return f"trim({text})" if case_sensitive else f"lower(trim({text}))"
 
 
 def _exclusion_sql(config: ProjectConfig, columns: set[str]) -> tuple[str, dict]:
@@ -101,12 +104,20 @@ def build_identities(con: duckdb.DuckDBPyConnection, config: ProjectConfig) -> I
         "CREATE OR REPLACE TEMP TABLE _feed_ids AS SELECT customer_id, kind, value, dataset, conflict, excluded "
         "FROM _resolved WHERE false"
     )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _feed_keys "
+        "(dataset VARCHAR, key VARCHAR, customer_id VARCHAR, kind VARCHAR, excluded BOOLEAN)"
+    )
     for spec in config.transactions:
         if not table_exists(con, spec.table):
             continue
         counts = resolve_keys(con, config, spec, where="true")
         con.execute(
             "INSERT INTO _feed_ids SELECT customer_id, kind, value, $ds, false, excluded FROM _keys WHERE customer_id IS NOT NULL",
+            {"ds": spec.name},
+        )
+        con.execute(
+            "INSERT INTO _feed_keys SELECT $ds, CAST(key AS VARCHAR), customer_id, kind, excluded FROM _keys",
             {"ds": spec.name},
         )
         matched[spec.name], anonymous[spec.name] = counts
@@ -117,6 +128,9 @@ def build_identities(con: duckdb.DuckDBPyConnection, config: ProjectConfig) -> I
             f"INSERT INTO {CUSTOMER_IDENTITIES} SELECT customer_id, kind, value, dataset, conflict, excluded FROM _resolved "
             "UNION ALL SELECT * FROM _feed_ids"
         )
+        if table_exists(con, "events"):
+            con.execute(sql("identity/rekey_events"))
+            con.execute(sql("identity/drop_excluded_events"))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

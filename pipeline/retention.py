@@ -1,4 +1,4 @@
-"""Retention: delete the events older than their type's policy (months to keep)."""
+"""Retention: delete the events older than their type's policy (months to keep), and their source rows."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.resources.warehouse import table_exists
-from pipeline.sql import sql
+from pipeline.sql import ident, sql
 
 
 def cutoff(today: dt.date, months: int) -> dt.datetime:
@@ -21,18 +21,35 @@ def cutoff(today: dt.date, months: int) -> dt.datetime:
     return (end - pd.DateOffset(months=months)).to_pydatetime()
 
 
-def apply_retention(con: duckdb.DuckDBPyConnection, policy: dict[str, int], today: dt.date) -> dict[str, int]:
-    """Delete, in one transaction, every event older than its type's policy; rows deleted per type."""
+def apply_retention(
+    con: duckdb.DuckDBPyConnection, policy: dict[str, int], today: dt.date
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Delete, in one transaction, every event older than its type's policy and the feed rows
+    (``tx_<source>``) they came from, so that rebuilding a partition cannot bring them back.
+
+    Returns (events deleted per type, source rows deleted per table).
+    """
     if not table_exists(con, "events"):
-        return {t: 0 for t in policy}
-    deleted = {}
+        return {t: 0 for t in policy}, {}
+    events, rows = {}, {}
     con.execute("BEGIN TRANSACTION")
     try:
         for event_type, months in sorted(policy.items()):
-            rows = con.execute(sql("events/retention"), {"type": event_type, "cutoff": cutoff(today, months)}).fetchall()
-            deleted[event_type] = rows[0][0] if rows else 0
+            params = {"type": event_type, "cutoff": cutoff(today, months)}
+            con.execute(sql("events/retention_doomed"), params)
+            for (source,) in con.execute("SELECT DISTINCT source FROM _doomed ORDER BY 1").fetchall():
+                table = f"tx_{source}"
+                if table_exists(con, table):
+                    n = con.execute(
+                        f"""DELETE FROM {ident(table)} t USING _doomed d
+                            WHERE d.source = $source AND t._load_id = d.load_id AND t._row_number = d.row_number""",
+                        {"source": source},
+                    ).fetchall()[0][0]
+                    rows[table] = rows.get(table, 0) + n
+            events[event_type] = con.execute(sql("events/retention"), params).fetchall()[0][0]
+        con.execute("DROP TABLE IF EXISTS _doomed")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return deleted
+    return events, rows

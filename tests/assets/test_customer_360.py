@@ -142,18 +142,20 @@ def test_retention_deletes_exactly_the_rows_older_than_the_policy(tmp_path):
     import duckdb
 
     con = duckdb.connect(str(tmp_path / "r.duckdb"))
-    con.execute("CREATE TABLE events (event_id VARCHAR, type VARCHAR, occurred_at TIMESTAMP)")
+    con.execute("CREATE TABLE events (event_id VARCHAR, type VARCHAR, occurred_at TIMESTAMP, source VARCHAR, load_id BIGINT)")
     keep_from = dt.datetime(2025, 12, 1)  # 2 months back from the end of 2026-01-31
     rows = []
     for i, (t, at) in enumerate(
         [("web", keep_from - dt.timedelta(microseconds=1)), ("web", keep_from), ("web", dt.datetime(2020, 1, 1)),
          ("order", dt.datetime(2020, 1, 1)), ("open", keep_from - dt.timedelta(days=1))]
     ):
-        rows.append((f"e{i}", t, at))
-    con.executemany("INSERT INTO events VALUES (?, ?, ?)", rows)
-    deleted = apply_retention(con, {"web": 2, "open": 3}, dt.date(2026, 1, 31))
-    assert deleted == {"open": 0, "web": 2}
-    assert con.execute("SELECT event_id FROM events ORDER BY 1").fetchall() == [("e1",), ("e3",), ("e4",)]
+        rows.append((f"feed:1:{i}", t, at, "feed", 1))
+    con.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
+    con.execute("CREATE TABLE tx_feed AS SELECT 1 AS _load_id, range AS _row_number FROM range(5)")
+    deleted, source_rows = apply_retention(con, {"web": 2, "open": 3}, dt.date(2026, 1, 31))
+    assert deleted == {"open": 0, "web": 2} and source_rows == {"tx_feed": 2}
+    assert con.execute("SELECT _row_number FROM tx_feed ORDER BY 1").fetchall() == [(1,), (3,), (4,)]
+    assert con.execute("SELECT event_id FROM events ORDER BY 1").fetchall() == [("feed:1:1",), ("feed:1:3",), ("feed:1:4",)]
 
 
 def test_retention_asset_reports_what_it_deleted(tmp_path):
@@ -164,6 +166,47 @@ def test_retention_asset_reports_what_it_deleted(tmp_path):
     result = run_nightly(short, late, assets=["events_retention"])
     assert result.success
     md = result.asset_materializations_for_node("events_retention")[0].metadata
-    assert md["deleted"].value == 3 and md["as_of"].value == "2026-03-01"
+    assert md["deleted"].value == 3 and md["source_rows_deleted"].value == 3 and md["as_of"].value == "2026-03-01"
     assert q(config, "SELECT count(*) FROM events WHERE type = 'campaignOpened'") == [(0,)]
     assert q(config, "SELECT count(*) FROM events WHERE type = 'completedOrder'") == [(3,)]  # untouched
+    assert q(config, "SELECT email_hash FROM tx_newsletter") == [(sha("t@x.com"),)]  # the excluded one's row had no event
+    # rebuilding the day cannot bring them back
+    assert run_nightly(short, D1, assets=["events"]).success
+    assert q(config, "SELECT count(*) FROM events WHERE type = 'campaignOpened'") == [(0,)]
+
+
+def test_an_excluded_test_account_never_takes_a_real_customers_identifier(tmp_path):
+    config = world(tmp_path, case_sensitive=False)
+    files = tmp_path / "files"
+    # ATEST1 sorts before C1 and shares its address; it is a test account by the CONTAINS filter
+    (files / "customers_20260101.csv").write_text("customuid,email,idfa\nATEST1,a@x.com,\nC1,a@x.com,\n")
+    data = config.model_dump(mode="json", exclude={"base_dir"})
+    data["identity"]["exclude"] = [{"property": "customuid", "op": "CONTAINS", "value": "TEST"}]
+    cfg = parse_config(data, tmp_path / "c.yaml", tmp_path)
+    assert run_nightly(cfg, D1).success
+    assert q(cfg, "SELECT customer_id FROM events WHERE customer_key = $k", {"k": sha("a@x.com")}) == [("C1",)]
+
+
+def test_stored_events_follow_a_customer_file_that_arrives_later(tmp_path):
+    config = world(tmp_path, case_sensitive=False)
+    assert q(config, "SELECT customer_id FROM events WHERE customer_key = $k", {"k": sha("z@x.com")}) == [(None,)]
+    (tmp_path / "files" / "customers_20260102.csv").write_text("customuid,email,idfa\nC7,z@x.com,\n")
+    assert run_nightly(config, D1, assets=["customers", "customer_identities"]).success
+    assert q(config, "SELECT customer_id FROM events WHERE customer_key = $k", {"k": sha("z@x.com")}) == [("C7",)]
+
+
+def test_a_numeric_customer_field_matches(tmp_path):
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "customers_20260101.csv").write_text("customuid\n42\n7\n")
+    (files / "pos_20260101.csv").write_text("buyer,day\n42,2026-01-01\n99,2026-01-01\n")
+    data = {
+        "start_date": "2026-01-01", "warehouse": "w.duckdb",
+        "sources": [{"name": "landing", "kind": "local_files", "folder": "files"}],
+        "customers": {"source": "landing", "file_name": "customers"},
+        "transactions": [{"name": "pos", "source": "landing", "file_name": "pos", "customer_field": "buyer",
+                          "time_field": "day", "fields": [{"name": "buyer", "type": "Int"}, {"name": "day", "type": "Date"}]}],
+    }
+    config = parse_config(data, tmp_path / "c.yaml", tmp_path)
+    assert run_nightly(config, D1).success
+    assert q(config, "SELECT customer_key, customer_id FROM events ORDER BY 1") == [("42", "42"), ("99", None)]

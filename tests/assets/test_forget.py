@@ -273,7 +273,8 @@ H1, H2, H3, HS, HX = h("one@x"), h("two@x"), h("three@x"), h("shared@x"), h("lat
 def hand_world(tmp_path, case_sensitive: bool = False):
     """C1 and C2 share the e-mail hash HS (C1 wins it); the feed is keyed by customuid or e-mail hash.
 
-    After the nightly run C1's record gains HX, which an anonymous event already holds.
+    After the nightly run C1's record gains HX, which an anonymous event held; the identity
+    rebuild gives that event to C1.
     """
     pos = next(t for t in example_dict()["transactions"] if t["name"] == "pos")
     config = make_config(tmp_path, transactions=[{**pos, "customer_key": ["customuid", "emailsha256"]}],
@@ -290,8 +291,8 @@ def hand_world(tmp_path, case_sensitive: bool = False):
     later.write_text(f'customuid,emailsha256,idfa\nC1,"{H1},{HS},{HX}",\n')
     with connect(config.warehouse_path) as con:
         assert ingest_customers(con, config.customers, "test", landed_file(later, START + dt.timedelta(days=1))).status == "LOADED"
-        build_identities(con, config)  # the events are not rebuilt: O3 stays anonymous
-        assert con.execute("SELECT customer_id FROM events WHERE customer_key = $k", {"k": HX}).fetchall() == [(None,)]
+        build_identities(con, config)  # the map re-points the stored events: O3 is C1's now
+        assert con.execute("SELECT customer_id FROM events WHERE customer_key = $k", {"k": HX}).fetchall() == [("C1",)]
     return config
 
 

@@ -147,3 +147,22 @@ def test_nightjar_backfill_of_a_range(demo):
     assert q(out, "SELECT count(*) FROM tx_web_sessions") == before
     assert q(out, "SELECT count(*) FROM loads WHERE dataset = 'web_sessions' AND partition_date BETWEEN $a AND $b",
              {"a": first, "b": last}) == [(4,)]
+
+
+# Tables that hold no personal data. Every other table must be registered in customer_tables (or
+# have a customer_id / customuid column) so that `nightjar forget` reaches it: a new output table
+# fails this test until it registers itself or is added here on purpose.
+IMPERSONAL = {"loads", "customer_tables", "forget_log", "kpi_customers", "kpi_reachability", "kpi_events",
+              "kpi_purchases", "kpi_web"}
+SPECIAL = {"rejects"}  # raw rows: forget matches the customer's identifiers in their text
+
+
+def test_every_table_of_the_warehouse_is_reached_by_forget_or_holds_no_personal_data(demo):
+    out, _, _ = demo
+    tables = {r[0] for r in q(out, "SELECT table_name FROM information_schema.tables")}
+    registered = {r[0] for r in q(out, "SELECT DISTINCT table_name FROM customer_tables")}
+    keyed = {r[0] for r in q(out, "SELECT DISTINCT table_name FROM information_schema.columns "
+                                  "WHERE column_name IN ('customer_id', 'customuid')")}
+    assert tables - registered - keyed - IMPERSONAL - SPECIAL == set()
+    assert {"customers", "customer_identities", "events", "tx_pos", "tx_web_sessions", "tx_campaign_events",
+            "kpi_customer_behaviour"} <= registered
