@@ -29,7 +29,7 @@ from pipeline.identity import CUSTOMER_IDENTITIES
 from pipeline.ingest import CUSTOMERS
 from pipeline.metadata import column_schema, markdown_table
 from pipeline.plots import daily_plot
-from pipeline.resources.warehouse import WarehouseResource, scalar, table_exists
+from pipeline.resources.warehouse import WarehouseResource, scalar, table_exists, transaction
 from pipeline.sql import bind, ident, sql
 
 GROUP = "kpis"
@@ -84,14 +84,9 @@ def rebuild(con: duckdb.DuckDBPyConnection, name: str) -> int:
     """Replace the whole of KPI table ``name`` in one transaction; returns its rows."""
     con.execute(sql(f"kpis/create/{name}"))
     build = sql(f"kpis/{name}")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(f"DELETE FROM {ident(name)}")
         con.execute(build, bind(build, PARAMS))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return scalar(con, f"SELECT count(*) FROM {ident(name)}")
 
 

@@ -9,7 +9,7 @@ import duckdb
 from pipeline.config import ProjectConfig, TransactionSpec
 from pipeline.forget import CUSTOMER_ID, register_customer_table
 from pipeline.identity import resolve_keys
-from pipeline.resources.warehouse import table_exists
+from pipeline.resources.warehouse import table_exists, transaction
 from pipeline.sql import bind, ident, sql
 
 EVENTS = "events"
@@ -75,13 +75,8 @@ def build_events(con: duckdb.DuckDBPyConnection, config: ProjectConfig, day: dt.
             }),
         )
         counts[spec.name] = con.execute("SELECT count(*) FROM _events").fetchall()[0][0] - before
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(f"DELETE FROM {EVENTS} WHERE _partition_date = $d", {"d": day})
         con.execute(f"INSERT INTO {EVENTS} SELECT * FROM _events")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     con.execute("DROP TABLE _events")
     return counts

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from pipeline.config import IDENTIFIER_KINDS, ProjectConfig
-from pipeline.resources.warehouse import scalar, table_exists
+from pipeline.resources.warehouse import scalar, table_exists, transaction
 from pipeline.sql import bind, ident, sql
 
 CUSTOMER_ID = "customer_id"
@@ -219,28 +219,24 @@ def forget_customer(con: duckdb.DuckDBPyConnection, config: ProjectConfig, who: 
     if kind is not None and kind not in LOOKUP_KINDS:
         raise ValueError(f"kind {kind!r} must be one of {', '.join(LOOKUP_KINDS)}")
     cs = config.identity.case_sensitive
-    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(sql("forget/prepare"))
-        tables = customer_tables(con)
-        named_by = _find(con, tables, who, kind, cs)
-        customers = scalar(con, "SELECT count(*) FROM _forget_ids")
-        shared = _collect(con, tables, cs)
-        rows = {t.name: _delete_rows(con, t, cs) for t in tables.values()}
-        if table_exists(con, REJECTS):
-            rows[REJECTS] = _run(con, sql("forget/delete_rejects"), {"cs": cs})[0][0]
-        if not any(rows.values()):
-            raise CustomerNotFound(
-                f"no customer and no row of the warehouse holds that {kind or 'customer_id or identifier'}; "
-                "nothing was changed"
-            )
-        result = ForgetResult(kind or named_by or "any", customers, rows, shared)
-        con.execute(sql("forget/create_forget_log"))
-        con.execute(sql("forget/log"), {"at": _now(), "kind": result.identifier_kind, "rows": json.dumps(rows)})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute(sql("forget/prepare"))
+            tables = customer_tables(con)
+            named_by = _find(con, tables, who, kind, cs)
+            customers = scalar(con, "SELECT count(*) FROM _forget_ids")
+            shared = _collect(con, tables, cs)
+            rows = {t.name: _delete_rows(con, t, cs) for t in tables.values()}
+            if table_exists(con, REJECTS):
+                rows[REJECTS] = _run(con, sql("forget/delete_rejects"), {"cs": cs})[0][0]
+            if not any(rows.values()):
+                raise CustomerNotFound(
+                    f"no customer and no row of the warehouse holds that {kind or 'customer_id or identifier'}; "
+                    "nothing was changed"
+                )
+            result = ForgetResult(kind or named_by or "any", customers, rows, shared)
+            con.execute(sql("forget/create_forget_log"))
+            con.execute(sql("forget/log"), {"at": _now(), "kind": result.identifier_kind, "rows": json.dumps(rows)})
     finally:
         con.execute(sql("forget/drop_working_set"))
     return result

@@ -23,7 +23,7 @@ import duckdb
 
 from pipeline.config import IDENTIFIER_KINDS, ProjectConfig, TransactionSpec
 from pipeline.forget import CUSTOMER_ID, register_customer_table
-from pipeline.resources.warehouse import scalar, table_exists
+from pipeline.resources.warehouse import scalar, table_exists, transaction
 from pipeline.sql import ident, sql
 
 CUSTOMER_IDENTITIES = "customer_identities"
@@ -121,8 +121,7 @@ def build_identities(con: duckdb.DuckDBPyConnection, config: ProjectConfig) -> I
             {"ds": spec.name},
         )
         matched[spec.name], anonymous[spec.name] = counts
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(f"DELETE FROM {CUSTOMER_IDENTITIES}")
         con.execute(
             f"INSERT INTO {CUSTOMER_IDENTITIES} SELECT customer_id, kind, value, dataset, conflict, excluded FROM _resolved "
@@ -131,10 +130,6 @@ def build_identities(con: duckdb.DuckDBPyConnection, config: ProjectConfig) -> I
         if table_exists(con, "events"):
             con.execute(sql("identity/rekey_events"))
             con.execute(sql("identity/drop_excluded_events"))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     stats = con.execute(
         f"""SELECT count(DISTINCT customer_id) FILTER (WHERE dataset = 'customers' AND NOT excluded),
                    count(*),

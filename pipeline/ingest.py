@@ -30,7 +30,7 @@ import pyarrow as pa
 from pipeline.config import CustomersSpec, FieldSpec, FieldType, TransactionSpec
 from pipeline.forget import CUSTOMER_ID, register_customer_table
 from pipeline.formats import EPOCH_FORMATS, to_strptime
-from pipeline.resources.warehouse import scalar, table_exists
+from pipeline.resources.warehouse import scalar, table_exists, transaction
 from pipeline.sources.local_files import LandedFile, SourceError, version_of
 from pipeline.sql import ident, sql
 
@@ -527,14 +527,9 @@ def _fail(con: duckdb.DuckDBPyConnection, result: LoadResult, f: LandedFile | No
 
 
 def _in_transaction(con: duckdb.DuckDBPyConnection, steps) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for step in steps:
             step()
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]]) -> None:

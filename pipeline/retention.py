@@ -7,7 +7,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from pipeline.resources.warehouse import table_exists
+from pipeline.resources.warehouse import table_exists, transaction
 from pipeline.sql import ident, sql
 
 
@@ -32,8 +32,7 @@ def apply_retention(
     if not table_exists(con, "events"):
         return {t: 0 for t in policy}, {}
     events, rows = {}, {}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for event_type, months in sorted(policy.items()):
             params = {"type": event_type, "cutoff": cutoff(today, months)}
             con.execute(sql("events/retention_doomed"), params)
@@ -48,8 +47,4 @@ def apply_retention(
                     rows[table] = rows.get(table, 0) + n
             events[event_type] = con.execute(sql("events/retention"), params).fetchall()[0][0]
         con.execute("DROP TABLE IF EXISTS _doomed")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return events, rows

@@ -37,6 +37,18 @@ def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
         con.close()
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back (and re-raised) on any error."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list | dict | None = None):
     """The single value a query returns."""
     return con.execute(query, params or []).fetchall()[0][0]
