@@ -8,7 +8,7 @@ CUSTOMERS ?= 2000
 DAYS ?= 14
 PORT ?= 3000
 
-.PHONY: install demo test dev lint clean
+.PHONY: install system-deps demo test dev lint clean
 
 .venv/.installed: pyproject.toml uv.lock
 	$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
@@ -26,8 +26,12 @@ install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 demo: install
 	.venv/bin/nightjar demo --customers $(CUSTOMERS) --days $(DAYS) --out demo
 
+# Debian packages the test servers need (listed in .ci/system-packages.txt).
+system-deps:
+	bash .ci/system-deps
+
 # The whole test suite.
-test: install
+test: install system-deps
 	.venv/bin/python -m pytest -q tests
 
 # The Dagster UI (and daemon) on http://127.0.0.1:$(PORT) over the demo's config.
