@@ -1,0 +1,394 @@
+"""Attribution (SPEC 5): split each conversion's value over the marketing touches before it.
+
+The models:
+
+- rule-based (``first``, ``last``, ``spread``, ``position``, ``time_decay``): computed for every model
+  at once in DuckDB SQL (sql/attribution/pairs.sql, rule_credits.sql), one pass over the touches in
+  each model's lookback window with window functions;
+- data-driven (``markov``, ``shapley``): learnt from the day's aggregated paths (sql/attribution/paths.sql)
+  with NumPy here (:func:`markov_removal_effects`, :func:`shapley_values`), then applied per
+  conversion in SQL (data_driven_credits.sql).
+
+A conversion that no touch of a model explains is credited whole to ``(unattributed)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from pipeline.config import (
+    ATTRIBUTION_FIELDS,
+    TOUCH_FIELDS,
+    UNATTRIBUTED,
+    AttributionModelSpec,
+    AttributionSpec,
+    ProjectConfig,
+)
+from pipeline.forget import CUSTOMER_ID, register_customer_table
+from pipeline.resources.warehouse import transaction
+from pipeline.rules import Condition, Params, compile_all, condition
+from pipeline.sql import bind, sql
+
+CREDITS = "attribution_credits"
+SUMMARY = "attribution_summary"
+RULE_BASED = ("first", "last", "spread", "position", "time_decay")
+DATA_DRIVEN = ("markov", "shapley")
+SEP = "\x1f"  # joins the channels of a channel set (sql/attribution/data_driven_credits.sql: chr(31))
+
+
+@dataclass(frozen=True)
+class Model:
+    """One attribution model, built-in or custom, with its defaults filled in."""
+
+    name: str
+    model_type: str
+    lookback_days: int | None  # None: infinite (built-ins only)
+    first_weight: float = 1.0
+    last_weight: float = 1.0
+    first_share: float = 0.4
+    last_share: float = 0.4
+    half_life_days: float = 7.0
+    max_exact_channels: int = 10
+    samples: int = 2000
+    seed: int = 0
+    channels_mode: str | None = None  # include | exclude
+    channels: tuple[str, ...] = ()    # channel names
+    paid_only: bool = False           # built-in "(PPC Only)": include the channels flagged paid
+    criteria: tuple[Condition, ...] = field(default_factory=tuple)
+    builtin: bool = False
+
+    def describe(self) -> str:
+        """The model's definition in one line (what `nightjar attribution models` prints)."""
+        parts = [self.model_type, "infinite lookback" if self.lookback_days is None else f"lookback {self.lookback_days} d"]
+        if self.model_type == "spread":
+            parts.append(f"firstWeight {self.first_weight:g}, lastWeight {self.last_weight:g}")
+        if self.model_type == "position":
+            parts.append(f"firstShare {self.first_share:g}, lastShare {self.last_share:g}")
+        if self.model_type == "time_decay":
+            parts.append(f"halfLifeDays {self.half_life_days:g}")
+        if self.model_type == "shapley":
+            parts.append(f"exact up to {self.max_exact_channels} channels, else {self.samples} samples, seed {self.seed}")
+        if self.paid_only:
+            parts.append("paid (PPC) channels only")
+        elif self.channels_mode:
+            parts.append(f"{self.channels_mode} {', '.join(self.channels)}")
+        if self.criteria:
+            parts.append("match " + " and ".join(f"{c.field} {c.op} {c.value!r}" for c in self.criteria))
+        return "; ".join(parts)
+
+
+# SPEC 5's built-ins: (name, modelType, lookbackDays or None = infinite, firstWeight, lastWeight, PPC only)
+BUILTINS: tuple[tuple[str, str, int | None, float, float, bool], ...] = (
+    ("Last Click (Infinite)", "last", None, 1, 1, False),
+    ("First Click (Infinite)", "first", None, 1, 1, False),
+    ("First Click", "first", 90, 1, 1, False),
+    ("First Click Weighted", "spread", 90, 3, 1, False),
+    ("Last Click", "last", 90, 1, 1, False),
+    ("Last Click Weighted", "spread", 90, 1, 3, False),
+    ("Equally Weighted", "spread", 90, 1, 1, False),
+    ("First and Last Click Weighted", "spread", 90, 3, 3, False),
+    ("Equally Weighted (PPC Only)", "spread", 30, 1, 1, True),
+    ("First Click Weighted (PPC Only)", "spread", 90, 3, 1, True),
+)
+BUILTIN_NAMES = tuple(b[0] for b in BUILTINS)
+
+
+def builtin_models(spec: AttributionSpec) -> list[Model]:
+    paid = tuple(c.name for c in spec.channels if c.paid)
+    return [
+        Model(name, kind, lookback, float(fw), float(lw), channels_mode="include" if ppc else None,
+              channels=paid if ppc else (), paid_only=ppc, builtin=True)
+        for name, kind, lookback, fw, lw, ppc in BUILTINS
+    ]
+
+
+def custom_model(m: AttributionModelSpec, spec: AttributionSpec) -> Model:
+    def given(value, default):
+        return default if value is None else value
+
+    return Model(
+        m.name, m.modelType, m.lookbackDays,
+        first_weight=given(m.firstWeight, 1.0), last_weight=given(m.lastWeight, 1.0),
+        first_share=given(m.firstShare, 0.4), last_share=given(m.lastShare, 0.4),
+        half_life_days=given(m.halfLifeDays, 7.0), max_exact_channels=given(m.maxExactChannels, 10),
+        samples=given(m.samples, 2000), seed=given(m.seed, 0),
+        channels_mode=m.channelsMode, channels=tuple(spec.channel_names(m.channels)),
+        criteria=tuple(condition(c.field, c.op, c.value, TOUCH_FIELDS) for c in m.matchCriteria),
+    )
+
+
+def all_models(spec: AttributionSpec) -> list[Model]:
+    """The built-in models, then the config's custom ones."""
+    return builtin_models(spec) + [custom_model(m, spec) for m in spec.models]
+
+
+# ---- SQL: the day's conversions, touches and per-model touch filters ---------------------------
+
+_EVENT_COLUMNS = {"channel": "e.channel", "campaign": "e.utm_campaign", "source": "e.utm_source",
+                  "medium": "e.utm_medium", "term": "e.utm_term", "content": "e.utm_content", "type": "e.type",
+                  "context": "e.context", "value": "e.value", "time": "e.occurred_at"}
+_TOUCH_COLUMNS = {**{k: f"t.{k}" for k in TOUCH_FIELDS}, "time": "t.touched_at"}
+assert set(_EVENT_COLUMNS) == set(ATTRIBUTION_FIELDS)
+
+
+def _conversions_sql(spec: AttributionSpec) -> tuple[str, dict]:
+    params = Params("c")
+    selects = []
+    for c in spec.conversions:
+        conds = [condition(m.field, m.op, m.value, ATTRIBUTION_FIELDS) for m in c.matchCriteria]
+        name, typ, value = params.add(c.name), params.add(c.type), params.add(c.value)
+        selects.append(
+            f"SELECT {name}::VARCHAR AS conversion, e.event_id AS conversion_id, e.customer_id, "
+            f"e.occurred_at AS converted_at, coalesce({value}::DOUBLE, e.value::DOUBLE, 0.0) AS value "
+            f"FROM events e WHERE e._partition_date = $d AND e.customer_id IS NOT NULL AND e.type = {typ} "
+            f"AND {compile_all(conds, params, _EVENT_COLUMNS)}"
+        )
+    body = " UNION ALL ".join(selects) if selects else (
+        "SELECT NULL::VARCHAR AS conversion, NULL::VARCHAR AS conversion_id, NULL::VARCHAR AS customer_id, "
+        "NULL::TIMESTAMP AS converted_at, NULL::DOUBLE AS value WHERE false")
+    return f"CREATE OR REPLACE TEMP TABLE _att_conversions AS {body}", params.values
+
+
+def _touches_sql(spec: AttributionSpec) -> tuple[str, dict]:
+    """The touches: of the day's converters since ever (infinite models), and of everyone since $start."""
+    params = Params("t")
+    selects = []
+    for i, tp in enumerate(spec.touchpoints):
+        conds = [condition(m.field, m.op, m.value, ATTRIBUTION_FIELDS) for m in tp.matchCriteria]
+        fixed, typ = params.add(tp.channel), params.add(tp.type)
+        selects.append(
+            f"SELECT {i} AS spec, e.event_id AS touch_id, e.customer_id, e.occurred_at AS touched_at, "
+            f"coalesce({fixed}::VARCHAR, e.channel) AS channel, e.utm_campaign AS campaign, e.utm_source AS source, "
+            f"e.utm_medium AS medium, e.utm_term AS term, e.utm_content AS content, e.type, e.context, e.value "
+            f"FROM events e WHERE e.type = {typ} AND e.customer_id IS NOT NULL AND e.occurred_at < $end "
+            f"AND (e.occurred_at >= $start OR ($infinite AND e.customer_id IN (SELECT customer_id FROM _att_conversions))) "
+            f"AND {compile_all(conds, params, _EVENT_COLUMNS)}"
+        )
+    if not selects:
+        selects = ["SELECT 0 AS spec, NULL::VARCHAR AS touch_id, NULL::VARCHAR AS customer_id, NULL::TIMESTAMP AS "
+                   "touched_at, NULL::VARCHAR AS channel, NULL::VARCHAR AS campaign, NULL::VARCHAR AS source, "
+                   "NULL::VARCHAR AS medium, NULL::VARCHAR AS term, NULL::VARCHAR AS content, NULL::VARCHAR AS type, "
+                   "NULL::VARCHAR AS context, NULL::DECIMAL(18,4) AS value WHERE false"]
+    # A touch needs a channel; an event matching two touchpoint specs is one touch (the first spec's).
+    query = f"""CREATE OR REPLACE TEMP TABLE _att_touches AS
+        SELECT u.touch_id, u.customer_id, u.touched_at, u.channel, ch.channel_id, coalesce(ch.paid, false) AS paid,
+               u.campaign, u.source, u.medium, u.term, u.content, u.type, u.context, u.value
+        FROM ({' UNION ALL '.join(selects)}) u LEFT JOIN _att_channels ch ON ch.name = u.channel
+        WHERE u.channel IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY u.touch_id ORDER BY u.spec) = 1"""
+    return query, params.values
+
+
+def _touch_models_sql(models: Sequence[Model]) -> tuple[str, dict]:
+    params = Params("m")
+    selects = []
+    for m in models:
+        where = [compile_all(m.criteria, params, _TOUCH_COLUMNS)]
+        if m.channels_mode == "include":
+            where.append(f"list_contains({params.add(list(m.channels))}::VARCHAR[], t.channel)")
+        elif m.channels_mode == "exclude":
+            where.append(f"NOT list_contains({params.add(list(m.channels))}::VARCHAR[], t.channel)")
+        selects.append(f"SELECT {params.add(m.name)}::VARCHAR AS model, t.touch_id FROM _att_touches t "
+                       f"WHERE {' AND '.join(where)}")
+    return f"CREATE OR REPLACE TEMP TABLE _att_touch_models AS {' UNION ALL '.join(selects)}", params.values
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequence[Model], day: dt.date) -> None:
+    """The temp tables _att_channels, _att_models, _att_conversions, _att_touches, _att_touch_models, _att_pairs."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _att_channels AS
+           SELECT unnest($ids::INTEGER[]) AS channel_id, unnest($names::VARCHAR[]) AS name,
+                  unnest($paid::BOOLEAN[]) AS paid""",
+        {"ids": [c.id for c in spec.channels], "names": [c.name for c in spec.channels],
+         "paid": [c.paid for c in spec.channels]},
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _att_models AS
+           SELECT unnest($name::VARCHAR[]) AS model, unnest($type::VARCHAR[]) AS model_type,
+                  unnest($lookback::INTEGER[]) AS lookback_days, unnest($fw::DOUBLE[]) AS first_weight,
+                  unnest($lw::DOUBLE[]) AS last_weight, unnest($fs::DOUBLE[]) AS first_share,
+                  unnest($ls::DOUBLE[]) AS last_share, unnest($hl::DOUBLE[]) AS half_life_days""",
+        {"name": [m.name for m in models], "type": [m.model_type for m in models],
+         "lookback": [m.lookback_days for m in models], "fw": [m.first_weight for m in models],
+         "lw": [m.last_weight for m in models], "fs": [m.first_share for m in models],
+         "ls": [m.last_share for m in models], "hl": [m.half_life_days for m in models]},
+    )
+    query, params = _conversions_sql(spec)
+    con.execute(query, bind(query, {**params, "d": day}))
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    longest = max((m.lookback_days for m in models if m.lookback_days), default=1)
+    query, params = _touches_sql(spec)
+    con.execute(query, bind(query, {**params, "end": end, "start": end - dt.timedelta(days=longest),
+                                    "infinite": any(m.lookback_days is None for m in models)}))
+    query, params = _touch_models_sql(models)
+    con.execute(query, bind(query, params))
+    con.execute(sql("attribution/pairs"))
+
+
+# ---- the data-driven models (NumPy on aggregated paths) -----------------------------------------
+
+
+def _collapse(path: Sequence[str]) -> list[str]:
+    """The path without consecutive repeats (A > A > B is A > B for the Markov chain)."""
+    return [c for i, c in enumerate(path) if i == 0 or c != path[i - 1]]
+
+
+def markov_removal_effects(paths: Sequence[Sequence[str]], conversions: Sequence[float],
+                           nulls: Sequence[float]) -> dict[str, float]:
+    """First-order Markov removal effects, exactly: P(conversion) from the absorbing chain by a linear solve.
+
+    States: start, each channel, conversion, null. Transition counts come from the paths (consecutive
+    repeats collapsed), each path weighted by its conversions + nulls and ending in conversion or null.
+    The removal effect of channel c is 1 - P'(conversion) / P(conversion) where in P' every transition
+    into c goes to null instead.
+    """
+    channels = sorted({c for p in paths for c in p})
+    if not channels:
+        return {}
+    index = {c: i + 1 for i, c in enumerate(channels)}  # 0 = start; k+1 = conversion; k+2 = null
+    k = len(channels)
+    counts = np.zeros((k + 3, k + 3))
+    for path, conv, null in zip(paths, conversions, nulls, strict=True):
+        states = [0] + [index[c] for c in _collapse(path)]
+        for a, b in zip(states, states[1:], strict=False):
+            counts[a, b] += conv + null
+        counts[states[-1], k + 1] += conv
+        counts[states[-1], k + 2] += null
+    totals = counts.sum(axis=1, keepdims=True)
+    transition = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+
+    def p_conversion(removed: int | None) -> float:
+        q = transition[: k + 1, : k + 1].copy()  # transient states: start and the channels
+        r = transition[: k + 1, k + 1].copy()    # into conversion
+        if removed is not None:
+            q[:, removed] = 0.0  # going into the removed channel ends the path (null)
+            q[removed, :] = 0.0
+            r[removed] = 0.0
+        # x = Q x + r  (x[s] = P(reaching conversion from s)); solve (I - Q) x = r.
+        return float(np.linalg.solve(np.eye(k + 1) - q, r)[0])
+
+    base = p_conversion(None)
+    if base <= 0:
+        return {c: 0.0 for c in channels}
+    return {c: 1.0 - p_conversion(index[c]) / base for c in channels}
+
+
+def shapley_values(players: Sequence[str], value: dict[frozenset[str], float], max_exact: int = 10,
+                   samples: int = 2000, seed: int = 0) -> dict[str, float]:
+    """Shapley values of ``players`` in the game v(T) = ``value`` of T (0 when absent).
+
+    Exact (every subset, weights |T|!(n-|T|-1)!/n!) up to ``max_exact`` players; beyond it, the mean
+    marginal contribution over ``samples`` random orders drawn with ``seed`` (deterministic).
+    """
+    n = len(players)
+    if n <= max_exact:
+        phi = dict.fromkeys(players, 0.0)
+        for size in range(n):
+            w = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+            for coalition in combinations(players, size):
+                base = value.get(frozenset(coalition), 0.0)
+                for p in players:
+                    if p not in coalition:
+                        phi[p] += w * (value.get(frozenset((*coalition, p)), 0.0) - base)
+        return phi
+    rng = np.random.default_rng(seed)
+    phi = np.zeros(n)
+    for _ in range(samples):
+        order = rng.permutation(n)
+        members: list[str] = []
+        before = 0.0
+        for i in order:
+            members.append(players[i])
+            after = value.get(frozenset(members), 0.0)
+            phi[i] += after - before
+            before = after
+    return {p: float(phi[i] / samples) for i, p in enumerate(players)}
+
+
+def channel_shares(model: Model, paths: Sequence[Sequence[str]], conversions: Sequence[int],
+                   nulls: Sequence[int]) -> dict[frozenset[str], dict[str, float]]:
+    """For each channel set of a converting path, each channel's share of the conversion (sums to 1)."""
+    sets = sorted({frozenset(p) for p, c in zip(paths, conversions, strict=True) if c > 0}, key=sorted)
+    out: dict[frozenset[str], dict[str, float]] = {}
+    if model.model_type == "markov":
+        effects = markov_removal_effects(paths, conversions, nulls)
+        for s in sets:
+            total = sum(effects[c] for c in s)
+            out[s] = {c: effects[c] / total if total > 0 else 1 / len(s) for c in s}
+    else:
+        conv: dict[frozenset[str], float] = {}
+        seen: dict[frozenset[str], float] = {}
+        for p, c, n in zip(paths, conversions, nulls, strict=True):
+            conv[frozenset(p)] = conv.get(frozenset(p), 0) + c
+            seen[frozenset(p)] = seen.get(frozenset(p), 0) + c + n
+        rate = {s: conv[s] / seen[s] for s in conv if conv[s] > 0}  # v(T): conversion rate of the set T
+        for s in sets:
+            phi = shapley_values(sorted(s), rate, model.max_exact_channels, model.samples, model.seed)
+            total = sum(phi.values())  # = v(s) > 0 when exact (efficiency)
+            out[s] = {c: v / total for c, v in phi.items()} if total > 0 else {c: 1 / len(s) for c in s}
+    return out
+
+
+def _data_driven(con: duckdb.DuckDBPyConnection, models: Iterable[Model], day: dt.date) -> None:
+    rows: dict[str, list] = {"model": [], "channel_set": [], "channel": [], "share": []}
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    for m in models:
+        query = sql("attribution/paths")
+        found = con.execute(query, bind(query, {"model": m.name, "start": end - dt.timedelta(days=m.lookback_days),
+                                                "end": end})).fetchall()
+        if not any(c for _, c, _ in found):
+            continue
+        paths, conv, nulls = zip(*found, strict=True)
+        for s, shares in channel_shares(m, paths, conv, nulls).items():
+            for c, share in shares.items():
+                rows["model"].append(m.name)
+                rows["channel_set"].append(SEP.join(sorted(s)))
+                rows["channel"].append(c)
+                rows["share"].append(share)
+    _att_shares = pa.table(rows, schema=pa.schema([("model", pa.string()), ("channel_set", pa.string()),
+                                                   ("channel", pa.string()), ("share", pa.float64())]))
+    con.register("_att_shares_arrow", _att_shares)
+    con.execute("CREATE OR REPLACE TEMP TABLE _att_shares AS SELECT * FROM _att_shares_arrow")
+    con.unregister("_att_shares_arrow")
+    con.execute(sql("attribution/data_driven_credits"))
+
+
+def compute_credits(con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequence[Model],
+                    day: dt.date) -> None:
+    """Fill the temp table _att_credits with every model's credits for the conversions of ``day``."""
+    _prepare(con, spec, models, day)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _att_credits AS SELECT * EXCLUDE (_partition_date) FROM {CREDITS} "
+                "WHERE false")
+    con.execute(sql("attribution/rule_credits"))
+    _data_driven(con, [m for m in models if m.model_type in DATA_DRIVEN], day)
+    query = sql("attribution/unattributed")
+    con.execute(query, {"unattributed": UNATTRIBUTED})
+
+
+def build_attribution(con: duckdb.DuckDBPyConnection, config: ProjectConfig, day: dt.date) -> dict[str, int]:
+    """Replace the ``day`` partition of attribution_credits and attribution_summary (one transaction)."""
+    con.execute(sql("events/create_events"))
+    con.execute(sql("attribution/create_tables"))
+    register_customer_table(con, CREDITS, "customer_id", CUSTOMER_ID)
+    models = all_models(config.attribution)
+    compute_credits(con, config.attribution, models, day)
+    with transaction(con):
+        con.execute(f"DELETE FROM {CREDITS} WHERE _partition_date = $d", {"d": day})
+        con.execute(f"INSERT INTO {CREDITS} SELECT $d, * FROM _att_credits", {"d": day})
+        con.execute(f"DELETE FROM {SUMMARY} WHERE date = $d", {"d": day})
+        con.execute(sql("attribution/summary"), {"d": day})
+    conversions, credits = con.execute(
+        f"SELECT count(DISTINCT (conversion, conversion_id)), count(*) FROM {CREDITS} WHERE _partition_date = $d",
+        {"d": day}).fetchall()[0]
+    for t in ("_att_credits", "_att_pairs", "_att_touch_models", "_att_touches", "_att_conversions", "_att_models",
+              "_att_channels", "_att_shares"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return {"conversions": conversions, "credits": credits}

@@ -1,0 +1,25 @@
+-- The attribution outputs, one partition per conversion day.
+CREATE TABLE IF NOT EXISTS attribution_credits (
+    _partition_date DATE NOT NULL,       -- the conversion's day (UTC)
+    conversion      VARCHAR NOT NULL,    -- the conversion source's name (config attribution.conversions)
+    conversion_id   VARCHAR NOT NULL,    -- the converting event's event_id
+    customer_id     VARCHAR NOT NULL,
+    model           VARCHAR NOT NULL,
+    model_type      VARCHAR NOT NULL,
+    touch_id        VARCHAR,             -- the touch's event_id; NULL: unattributed (no touch in the window)
+    channel         VARCHAR NOT NULL,    -- the touch's channel, or '(unattributed)'
+    channel_id      INTEGER,             -- from the channel table (NULL: not in it, or unattributed)
+    touched_at      TIMESTAMP,
+    converted_at    TIMESTAMP NOT NULL,
+    credit_share    DOUBLE NOT NULL,     -- the touch's share of the conversion; the shares of a conversion sum to 1
+    credited_value  DOUBLE NOT NULL      -- credit_share * the conversion's value
+);
+CREATE TABLE IF NOT EXISTS attribution_summary (
+    date         DATE NOT NULL,          -- the conversions' day (UTC)
+    model        VARCHAR NOT NULL,
+    conversion   VARCHAR NOT NULL,
+    channel      VARCHAR NOT NULL,
+    channel_id   INTEGER,
+    conversions  DOUBLE NOT NULL,        -- credited conversions (sum of credit shares)
+    value        DOUBLE NOT NULL         -- credited value
+);
