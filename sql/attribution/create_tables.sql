@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS attribution_credits (
     channel_id      INTEGER,             -- from the channel table (NULL: not in it, or unattributed)
     touched_at      TIMESTAMP,
     converted_at    TIMESTAMP NOT NULL,
+    conversion_value DOUBLE NOT NULL,    -- the conversion's value (0 when it has none)
     credit_share    DOUBLE NOT NULL,     -- the touch's share of the conversion; the shares of a conversion sum to 1
     credited_value  DOUBLE NOT NULL      -- credit_share * the conversion's value
 );

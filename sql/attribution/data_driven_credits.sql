@@ -2,7 +2,7 @@
 -- (table _att_shares: model, channel_set, channel, share), split equally over that channel's touches.
 INSERT INTO _att_credits
 SELECT p.conversion, p.conversion_id, p.customer_id, p.model, p.model_type, p.touch_id, p.channel, p.channel_id,
-       p.touched_at, p.converted_at, s.share / p.touches_of_channel, p.value * s.share / p.touches_of_channel
+       p.touched_at, p.converted_at, p.value, s.share / p.touches_of_channel, p.value * s.share / p.touches_of_channel
 FROM (
     SELECT *,
            array_to_string(list_sort(list_distinct(list(channel) OVER c)), chr(31)) AS channel_set,

@@ -2,7 +2,7 @@
 -- n) or age, normalised over the conversion's touches. Touches with no credit are left out.
 INSERT INTO _att_credits
 SELECT conversion, conversion_id, customer_id, model, model_type, touch_id, channel, channel_id,
-       touched_at, converted_at, share, value * share
+       touched_at, converted_at, value, share, value * share
 FROM (
     SELECT *, weight / sum(weight) OVER (PARTITION BY conversion, conversion_id, model) AS share
     FROM (
