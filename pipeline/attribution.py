@@ -313,32 +313,25 @@ def shapley_values(players: Sequence[str], value: dict[frozenset[str], float], m
     return {p: float(phi[i] / samples) for i, p in enumerate(players)}
 
 
-def channel_shares(model: Model, paths: Sequence[Sequence[str]], conversions: Sequence[int],
-                   nulls: Sequence[int]) -> dict[frozenset[str], dict[str, float]]:
-    """For each channel set of a converting path, each channel's share of the conversion (sums to 1)."""
+def channel_weights(model: Model, paths: Sequence[Sequence[str]], conversions: Sequence[int],
+                    nulls: Sequence[int]) -> dict[frozenset[str], dict[str, float]]:
+    """For each channel set of a converting path, each channel's weight there (Markov: its removal
+    effect; Shapley: its Shapley value in the set). A conversion's touch gets weight / sum over its touches."""
     sets = sorted({frozenset(p) for p, c in zip(paths, conversions, strict=True) if c > 0}, key=sorted)
-    out: dict[frozenset[str], dict[str, float]] = {}
     if model.model_type == "markov":
         effects = markov_removal_effects(paths, conversions, nulls)
-        for s in sets:
-            total = sum(effects[c] for c in s)
-            out[s] = {c: effects[c] / total if total > 0 else 1 / len(s) for c in s}
-    else:
-        conv: dict[frozenset[str], float] = {}
-        seen: dict[frozenset[str], float] = {}
-        for p, c, n in zip(paths, conversions, nulls, strict=True):
-            conv[frozenset(p)] = conv.get(frozenset(p), 0) + c
-            seen[frozenset(p)] = seen.get(frozenset(p), 0) + c + n
-        rate = {s: conv[s] / seen[s] for s in conv if conv[s] > 0}  # v(T): conversion rate of the set T
-        for s in sets:
-            phi = shapley_values(sorted(s), rate, model.max_exact_channels, model.samples, model.seed)
-            total = sum(phi.values())  # = v(s) > 0 when exact (efficiency)
-            out[s] = {c: v / total for c, v in phi.items()} if total > 0 else {c: 1 / len(s) for c in s}
-    return out
+        return {s: {c: effects[c] for c in s} for s in sets}
+    conv: dict[frozenset[str], float] = {}
+    seen: dict[frozenset[str], float] = {}
+    for p, c, n in zip(paths, conversions, nulls, strict=True):
+        conv[frozenset(p)] = conv.get(frozenset(p), 0) + c
+        seen[frozenset(p)] = seen.get(frozenset(p), 0) + c + n
+    rate = {s: conv[s] / seen[s] for s in conv if conv[s] > 0}  # v(T): the conversion rate of channel set T
+    return {s: shapley_values(sorted(s), rate, model.max_exact_channels, model.samples, model.seed) for s in sets}
 
 
 def _data_driven(con: duckdb.DuckDBPyConnection, models: Iterable[Model], day: dt.date) -> None:
-    rows: dict[str, list] = {"model": [], "channel_set": [], "channel": [], "share": []}
+    rows: dict[str, list] = {"model": [], "channel_set": [], "channel": [], "weight": []}
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
     for m in models:
         query = sql("attribution/paths")
@@ -347,17 +340,17 @@ def _data_driven(con: duckdb.DuckDBPyConnection, models: Iterable[Model], day: d
         if not any(c for _, c, _ in found):
             continue
         paths, conv, nulls = zip(*found, strict=True)
-        for s, shares in channel_shares(m, paths, conv, nulls).items():
-            for c, share in shares.items():
+        for s, weights in channel_weights(m, paths, conv, nulls).items():
+            for c, weight in weights.items():
                 rows["model"].append(m.name)
                 rows["channel_set"].append(SEP.join(sorted(s)))
                 rows["channel"].append(c)
-                rows["share"].append(share)
-    _att_shares = pa.table(rows, schema=pa.schema([("model", pa.string()), ("channel_set", pa.string()),
-                                                   ("channel", pa.string()), ("share", pa.float64())]))
-    con.register("_att_shares_arrow", _att_shares)
-    con.execute("CREATE OR REPLACE TEMP TABLE _att_shares AS SELECT * FROM _att_shares_arrow")
-    con.unregister("_att_shares_arrow")
+                rows["weight"].append(weight)
+    weights = pa.table(rows, schema=pa.schema([("model", pa.string()), ("channel_set", pa.string()),
+                                               ("channel", pa.string()), ("weight", pa.float64())]))
+    con.register("_att_weights_arrow", weights)
+    con.execute("CREATE OR REPLACE TEMP TABLE _att_weights AS SELECT * FROM _att_weights_arrow")
+    con.unregister("_att_weights_arrow")
     con.execute(sql("attribution/data_driven_credits"))
 
 
@@ -389,6 +382,6 @@ def build_attribution(con: duckdb.DuckDBPyConnection, config: ProjectConfig, day
         f"SELECT count(DISTINCT (conversion, conversion_id)), count(*) FROM {CREDITS} WHERE _partition_date = $d",
         {"d": day}).fetchall()[0]
     for t in ("_att_credits", "_att_pairs", "_att_touch_models", "_att_touches", "_att_conversions", "_att_models",
-              "_att_channels", "_att_shares"):
+              "_att_channels", "_att_weights"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return {"conversions": conversions, "credits": credits}
