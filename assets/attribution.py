@@ -44,10 +44,7 @@ def build_attribution_assets(config: ProjectConfig, partitions: dg.PartitionsDef
                 counts = build_attribution(con, config, day)
                 context.log.info(f"attribution {day}: {counts['conversions']} conversions, {counts['credits']} credits")
             bad, conversions, credit_rows = con.execute(sql("attribution/check_sums"), window).fetchall()[0]
-            rows = con.execute(
-                f"""SELECT model, channel, sum(conversions), sum(value) FROM {SUMMARY} WHERE date BETWEEN $a AND $b
-                    GROUP BY ALL ORDER BY list_position($models, model), sum(value) DESC""",
-                {**window, "models": [m.name for m in models]}).fetchall()
+            rows = con.execute(sql("attribution/ui_summary"), {**window, "models": [m.name for m in models]}).fetchall()
             credits_schema = column_schema(con, CREDITS)
             summary_schema = column_schema(con, SUMMARY)
         span = f"{days[0]}" if len(days) == 1 else f"{days[0]}..{days[-1]}"

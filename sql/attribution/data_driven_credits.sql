@@ -18,6 +18,7 @@ FROM (
     ) p
     JOIN _att_weights w ON w.model = p.model AND w.channel_set = p.channel_set AND w.channel = p.channel
     )
-    WINDOW c AS (PARTITION BY conversion, conversion_id, model)
+    WINDOW c AS (PARTITION BY conversion, conversion_id, model ORDER BY pos
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)  -- a fixed order: the same bits every run
 )
 WHERE share <> 0;

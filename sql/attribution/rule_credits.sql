@@ -1,10 +1,12 @@
 -- The rule-based models' credits, all models at once: a weight per touch by its position (pos of
 -- n) or age, normalised over the conversion's touches. Touches with no credit are left out.
+-- Sums run in a fixed order (ORDER BY in the window) so that re-running gives the same bits.
 INSERT INTO _att_credits
 SELECT conversion, conversion_id, customer_id, model, model_type, touch_id, channel, channel_id,
        touched_at, converted_at, value, share, value * share
 FROM (
-    SELECT *, weight / sum(weight) OVER (PARTITION BY conversion, conversion_id, model) AS share
+    SELECT *, weight / sum(weight) OVER (PARTITION BY conversion, conversion_id, model ORDER BY pos
+                                         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS share
     FROM (
         SELECT *, CASE model_type
             WHEN 'first' THEN CASE WHEN pos = 1 THEN 1.0 ELSE 0.0 END
