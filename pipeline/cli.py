@@ -1,4 +1,4 @@
-"""The `nightjar` command line: demo, validate, backfill, upload, forget."""
+"""The `nightjar` command line: demo, validate, backfill, upload, forget, attribution."""
 
 from __future__ import annotations
 
@@ -262,6 +262,38 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_attribution(args: argparse.Namespace) -> int:
+    """`nightjar attribution models` lists the models; `... summary` prints the credited totals."""
+    from pipeline.attribution import SUMMARY, all_models
+    from pipeline.metadata import markdown_table
+    from pipeline.resources.warehouse import WarehouseError, connect, table_exists
+    from pipeline.sql import sql
+
+    config = load_config(args.config) if args.config else _config(args)
+    models = all_models(config.attribution)
+    if args.attribution_command == "models":
+        width = max(len(m.name) for m in models)
+        for m in models:
+            print(f"{m.name:<{width}}  {'built-in' if m.builtin else 'custom  '}  {m.describe()}")
+        return 0
+    warehouse = Path(args.warehouse) if args.warehouse else config.warehouse_path
+    try:
+        with connect(warehouse, read_only=True) as con:
+            if not table_exists(con, SUMMARY):
+                print(f"{warehouse}: no {SUMMARY} yet: materialize the attribution assets first", file=sys.stderr)
+                return 1
+            first = getattr(args, "from") or dt.date(1, 1, 1)
+            last = args.to or dt.date(9999, 12, 31)
+            rows = con.execute(sql("attribution/ui_summary"),
+                               {"a": first, "b": last, "models": [m.name for m in models]}).fetchall()
+    except WarehouseError as e:
+        print(e, file=sys.stderr)
+        return 1
+    print(markdown_table(["model", "channel", "conversions", "value"],
+                         [(m, c, f"{n:.2f}", f"{v:.2f}") for m, c, n, v in rows if not args.model or m == args.model]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nightjar", description="Nightjar customer decisioning pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -301,6 +333,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
     p.add_argument("--warehouse", help="warehouse file (default: the config's)")
     p.set_defaults(func=cmd_forget)
+
+    p = sub.add_parser("attribution", help="attribution: list the models, print the credited totals")
+    asub = p.add_subparsers(dest="attribution_command", required=True)
+    a = asub.add_parser("models", help="the built-in and custom attribution models and their definitions")
+    a.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
+    a.set_defaults(func=cmd_attribution)
+    a = asub.add_parser("summary", help="credited conversions and value per model and channel")
+    a.add_argument("--from", type=_date, help="first conversion day, YYYY-MM-DD (default: all)")
+    a.add_argument("--to", type=_date, help="last conversion day, YYYY-MM-DD (default: all)")
+    a.add_argument("--model", help="only this model")
+    a.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
+    a.add_argument("--warehouse", help="warehouse file (default: the config's)")
+    a.set_defaults(func=cmd_attribution)
     return parser
 
 

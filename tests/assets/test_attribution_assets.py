@@ -112,3 +112,15 @@ def test_changing_a_custom_model_and_rematerializing_replaces_its_outputs_exactl
     assert run_nightly(new, START, end, assets=ATTRIBUTION).success
     assert q(new, f"SELECT * FROM {CREDITS} ORDER BY ALL") == after
     assert q(new, f"SELECT * FROM {SUMMARY} ORDER BY ALL") == summary
+
+
+def test_the_summary_command_prints_the_credited_totals(demo, capsys):
+    from pipeline.cli import main
+
+    config, _, out, _ = demo
+    assert main(["attribution", "summary", "--config", str(out / "nightjar.yaml"), "--model", "Shapley"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "| model | channel | conversions | value |"
+    total = q(config, f"SELECT sum(value) FROM {SUMMARY} WHERE model = 'Shapley'")[0][0]
+    assert abs(sum(float(ln.split("|")[4]) for ln in lines[2:]) - total) < 0.01 * len(lines)
+    assert {ln.split("|")[1].strip() for ln in lines[2:]} == {"Shapley"}
