@@ -71,7 +71,7 @@ def test_last_click_credits_the_session_that_bought_as_the_world_generated_it(de
     assert unattributed[0] > 0 and unattributed[1] == 0
 
 
-def test_markov_ranks_channels_with_the_true_lift(demo):
+def test_last_click_conversions_per_session_follow_the_true_lift(demo):
     config, _, out, _ = demo
     lift = json.loads((out / "truth" / "world.json").read_text())["channel_lift"]
     # web orders: the credited conversions per session of a channel follow the channel's true lift
