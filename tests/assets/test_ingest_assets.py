@@ -149,13 +149,13 @@ def test_definitions_snapshot(config):
     defs = build_definitions(config)
     graph = defs.resolve_asset_graph()
     keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
-    assert keys == ["customer_identities", "customers", "events", "events_retention",
+    assert keys == ["attribution_credits", "attribution_summary", "customer_identities", "customers", "events", "events_retention",
                     "kpi_customer_behaviour", "kpi_customers", "kpi_events", "kpi_purchases", "kpi_reachability", "kpi_web",
                     "tx_campaign_events", "tx_pos", "tx_web_sessions"]
     for key in keys:
         asset = defs.resolve_assets_def(dg.AssetKey(key))
         assert asset.op.pool == "duckdb"
-        if key.startswith("tx_") or key.startswith("events"):
+        if key.startswith(("tx_", "events", "attribution_")):
             assert asset.partitions_def.start.date() == config.start_date
             assert asset.backfill_policy == dg.BackfillPolicy.single_run()
     checks = sorted(k.name for k in graph.asset_check_keys)
@@ -163,7 +163,7 @@ def test_definitions_snapshot(config):
         ["customuid_unique", "reject_rate_under_threshold"]
         + ["reject_rate_under_threshold", "partition_not_empty"] * 3
         + ["no_customer_without_an_identifier", "every_event_has_a_known_customer_or_is_anonymous"]
-        + ["kpi_totals_reconcile"] * 6 + ["orders_in_one_currency"]
+        + ["kpi_totals_reconcile"] * 6 + ["orders_in_one_currency"] + ["credits_sum_to_one"]
     )
     assert [s.name for s in defs.schedules] == ["nightly_schedule"]
     assert [s.name for s in defs.sensors] == ["landing_files_sensor"]

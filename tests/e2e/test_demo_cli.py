@@ -63,7 +63,7 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
     assert tables == {
         "customers", "tx_pos", "tx_web_sessions", "tx_campaign_events", "loads", "rejects", "customer_identities", "events",
         "customer_tables", "kpi_customers", "kpi_reachability", "kpi_events", "kpi_purchases", "kpi_web",
-        "kpi_customer_behaviour",
+        "kpi_customer_behaviour", "attribution_credits", "attribution_summary",
     }
     truth = list(csv.DictReader((out / "truth" / "customers.csv").open()))
     assert q(out, "SELECT count(*), count(DISTINCT customuid) FROM customers") == [(len(truth), len(truth))]
