@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import mam  # a dev dependency (pyproject's dev group): `make install` always installs it
 import numpy as np
 import pandas as pd
 import pytest
 
 from tests.attribution_helpers import DAY, attribute, spec
-
-mam = pytest.importorskip("mam")  # a dev dependency: `make install` always installs it
 
 CHANNELS = ["Search", "Email", "Display", "Direct"]
 MODELS = {  # ours -> mam's
