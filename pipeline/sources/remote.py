@@ -81,12 +81,20 @@ def with_retries(what: str, attempt: Callable[[], T], retries: int, backoff: flo
     raise AssertionError("unreachable")
 
 
-def stage_batches(batches: Iterable[pa.RecordBatch], schema: pa.Schema, path: Path) -> int:
-    """Write Arrow batches to a Parquet file one batch at a time; returns the rows written."""
-    rows = 0
-    with pq.ParquetWriter(path, schema) as writer:
+def stage_batches(batches: Iterable[pa.RecordBatch], path: Path, empty: Callable[[], pa.Schema]) -> int:
+    """Write Arrow batches to a Parquet file one batch at a time (never all in memory); returns
+    the rows written. ``empty`` gives the schema when there is no batch at all."""
+    rows, writer = 0, None
+    try:
         for b in batches:
+            if writer is None:
+                writer = pq.ParquetWriter(path, b.schema)
             if b.num_rows:
                 writer.write_batch(b)
                 rows += b.num_rows
+        if writer is None:
+            writer = pq.ParquetWriter(path, empty())
+    finally:
+        if writer is not None:
+            writer.close()
     return rows
