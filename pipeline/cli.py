@@ -113,6 +113,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for s in config.sources:
         if s.kind == "local_files" and not config.resolve(s.folder).is_dir():
             print(f"warning: {args.config_file}: source {s.name!r}: folder {config.resolve(s.folder)} does not exist yet")
+    from pipeline.sources.validate import check_remote_sources  # remote sources (issue 3)
+
+    remote_errors, remote_notes = check_remote_sources(config)
+    for note in remote_notes:
+        print(f"{args.config_file}: {note}")
+    if remote_errors:
+        print("\n".join(f"{args.config_file}: {e}" for e in remote_errors), file=sys.stderr)
+        return 1
     print(
         f"{args.config_file}: OK ({len(config.sources)} source(s), {len(config.transactions)} transaction(s), "
         f"customers: {'yes' if config.customers else 'no'}; warehouse {config.warehouse_path})"

@@ -99,3 +99,14 @@ def test_query_parameters_are_bound_not_formatted(shop, tmp_path):
     assert t[0]["d"] == dt.date(2026, 1, 5)
     assert t[0]["s"] == dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
     assert t[0]["e"] == dt.datetime(2026, 1, 6, tzinfo=dt.UTC)
+
+
+def test_validate_dry_runs_the_queries(tmp_path, shop, capsys):
+    from pipeline.sources.validate import check_remote_sources
+
+    good = remote_config(tmp_path, bq_source(shop), file_name=None)
+    errors, notes = check_remote_sources(good)
+    assert errors == [] and any("query of 'pos' is valid (dry run" in n for n in notes)
+    bad = remote_config(tmp_path, bq_source(shop, "SELECT nope FROM `nightjar-test.shop.missing`"), file_name=None)
+    errors, _ = check_remote_sources(bad)
+    assert len(errors) == 1 and errors[0].startswith("bigquery source 'bq': the dry run of the query failed")
