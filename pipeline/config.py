@@ -193,6 +193,13 @@ class Ga4Source(_RemoteSource):
     credentials_env: str | None = None
     endpoint: str | None = None
 
+    @field_validator("project", "dataset")
+    @classmethod
+    def _bq_name(cls, v: str) -> str:  # they are part of a table name, so only these characters
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", v):
+            raise ValueError(f"{v!r} may hold only letters, digits, _ and -")
+        return v
+
 
 class MssqlSource(_RemoteSource):
     kind: Literal["mssql"]
