@@ -92,17 +92,51 @@ def _fetch_ga4(context, res, source, spec, days, tmp) -> dict:
     return inputs
 
 
+def last_watermark(warehouse, spec: TransactionSpec, column: str, day: dt.date):
+    """The highest ``column`` value loaded into the partitions before ``day`` (None if none)."""
+    from pipeline.resources.warehouse import WarehouseError, table_exists
+    from pipeline.sql import ident
+
+    try:
+        with warehouse.connect(read_only=True) as con:
+            if not table_exists(con, spec.table):
+                return None
+            return con.execute(f"SELECT max({ident(column)}) FROM {ident(spec.table)} WHERE _partition_date < $d",
+                               {"d": day}).fetchall()[0][0]
+    except WarehouseError:  # no warehouse yet: the first run
+        return None
+
+
+def _comparable(v):
+    """Dates and timestamps compare as naive timestamps (a Date watermark is its midnight)."""
+    if isinstance(v, dt.datetime):
+        return v.replace(tzinfo=None)
+    if isinstance(v, dt.date):
+        return dt.datetime.combine(v, dt.time())
+    return v
+
+
 def _fetch_mssql(context, res, source, spec, days, tmp) -> dict:
     from pipeline.sources.mssql import fetch_day
 
     q = source.queries[spec.name]
     inputs: dict = {}
+    mark = last_watermark(context.resources.warehouse, spec, q.watermark, days[0]) if q.watermark else None
     for day in days:
         try:
-            inputs[day] = fetch_day(res.source, res.connection_string, q.sql, q.watermark, day, res.batch_size,
-                                    tmp / f"{spec.name}_{day:%Y%m%d}.parquet", context.instance, spec.table)
+            f = fetch_day(res.source, res.connection_string, q.sql, q.watermark, mark, day, res.batch_size,
+                          tmp / f"{spec.name}_{day:%Y%m%d}.parquet")
         except SourceError as e:
             inputs[day] = str(e)
+            continue
+        inputs[day] = f
+        if q.watermark:  # the next day of this run starts after what this day fetched
+            import pyarrow.compute as pc
+            import pyarrow.parquet as pq
+
+            top = _comparable(pc.max(pq.read_table(f.path, columns=[q.watermark]).column(0)).as_py())
+            if top is not None and (mark is None or top > _comparable(mark)):
+                mark = top
     return inputs
 
 

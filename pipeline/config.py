@@ -391,6 +391,12 @@ class ProjectConfig(_Model):
             if src.kind in ("bigquery", "mssql") and t.name not in src.queries:
                 raise _at(f"transactions[{i}].source", f"source {src.name!r} has no query for {t.name!r} "
                           f"(add sources[].queries.{t.name})")
+            mark = src.queries[t.name].watermark if src.kind in ("bigquery", "mssql") else None
+            if mark and src.kind == "bigquery":
+                raise _at(f"transactions[{i}].source", "watermark is for mssql sources; a BigQuery query uses @start/@end")
+            if mark and mark not in [x.name for x in t.fields]:
+                raise _at(f"transactions[{i}].source", f"the watermark {mark!r} of source {src.name!r} "
+                          f"is not a field of {t.name!r}")
         if self.customers and self.customers.source not in names:
             raise _at("customers.source", f"unknown source {self.customers.source!r} (declared: {names})")
         if self.customers and self.source(self.customers.source).kind != "local_files":
