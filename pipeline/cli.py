@@ -162,8 +162,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     config = load_config(config_path)
     for suffix in ("", ".wal"):
         Path(str(config.warehouse_path) + suffix).unlink(missing_ok=True)
-    print(f"[2/3] materializing every asset for {world.start}..{world.end} as one backfill run")
-    ok = run_backfill(config, world.start, world.end)
+    if getattr(args, "via", None):  # remote sources (issue 3): ingest through a local SFTP server / GCS emulator
+        from pipeline.demo.via import serve
+
+        with serve(args.via, config_path, config.resolve(config.source("landing").folder)) as via_path:
+            print(f"[2/3] serving the transaction files over {args.via} ({via_path.name}); "
+                  f"materializing every asset for {world.start}..{world.end} as one backfill run")
+            ok = run_backfill(load_config(via_path), world.start, world.end)
+    else:
+        print(f"[2/3] materializing every asset for {world.start}..{world.end} as one backfill run")
+        ok = run_backfill(config, world.start, world.end)
     print("[3/3] summary\n")
     print(summary(config.warehouse_path))
     print(
@@ -284,6 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_date, default=None, help="first day (default: DAYS days before today)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", default="demo", help="folder for the config, files, truth and warehouse")
+    p.add_argument("--via", choices=["sftp", "gcs"],
+                   help="serve the transaction files from a local SFTP server or GCS emulator and ingest through it")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("backfill", help="materialize every asset for a date range as one run")

@@ -13,6 +13,7 @@ import paramiko
 import pytest
 
 from pipeline.definitions import build_definitions
+from pipeline.demo.sftp_server import SftpTestServer
 from pipeline.sources.sftp import fingerprint
 from tests.conftest import run_nightly
 from tests.integration.helpers import (
@@ -25,7 +26,6 @@ from tests.integration.helpers import (
     remote_config,
     tx_rows,
 )
-from tests.integration.sftp_server import SftpTestServer
 
 PASSWORD = "s3cret-pw-Zq81"
 

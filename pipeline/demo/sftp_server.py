@@ -1,7 +1,8 @@
-"""A real SFTP server in the test process (paramiko's server classes) serving a local folder.
+"""A small real SFTP server (paramiko's server classes) serving a local folder, read-only, on
+127.0.0.1: `nightjar demo --via sftp` serves the demo files with it, and the tests use it.
 
-It speaks the SSH and SFTP protocols over a TCP socket on 127.0.0.1; faults are injected on the
-server side (``drop_after``: close the connection once after that many bytes were read).
+It speaks the SSH and SFTP protocols over a TCP socket; tests inject faults on the server side
+(``drop_after``: close the connection once after that many bytes were read; ``on_open``).
 """
 
 from __future__ import annotations
