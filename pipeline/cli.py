@@ -199,6 +199,8 @@ def _upload_day(config: ProjectConfig, dataset: str, path: Path, given: dt.date 
         return given
     spec = config.transaction(dataset)
     fmt = config.source(spec.source).date_format
+    if not spec.file_name:  # a query source (BigQuery, SQL Server): no file name pattern
+        raise SystemExit(f"{path.name}: {dataset!r} is read by a query; give --date YYYY-MM-DD")
     stem = path.name.split(".", 1)[0]
     try:
         return dt.datetime.strptime(stem.removeprefix(spec.file_name + "_"), fmt).date()

@@ -399,6 +399,8 @@ class ProjectConfig(_Model):
                           f"is not a field of {t.name!r}")
         if self.customers and self.customers.source not in names:
             raise _at("customers.source", f"unknown source {self.customers.source!r} (declared: {names})")
+        if self.customers and not self.customers.file_name:
+            raise _at("customers.file_name", "required key is missing")
         if self.customers and self.source(self.customers.source).kind != "local_files":
             raise _at("customers.source", "customer data is read from a local_files source (remote customer files: not yet)")
         for event_type, months in self.retention.items():

@@ -90,8 +90,8 @@ def source_resource(config: ProjectConfig, s) -> dg.ConfigurableResource | None:
         return SftpResource(
             source=s.name, host=s.host, port=s.port, username=s.username, password=_env(s.password_env),
             private_key=_env(s.private_key_env),
-            private_key_path=str(config.resolve(s.private_key_path)) if s.private_key_path else None,
-            known_hosts=str(config.resolve(s.known_hosts)) if s.known_hosts else None,
+            private_key_path=str(config.resolve(s.private_key_path.expanduser())) if s.private_key_path else None,
+            known_hosts=str(config.resolve(s.known_hosts.expanduser())) if s.known_hosts else None,
             host_key_fingerprint=s.host_key_fingerprint, check_host_key=s.check_host_key, folder=s.folder,
             timeout_seconds=s.timeout_seconds, retries=s.retries,
         )

@@ -161,9 +161,12 @@ def test_private_key_from_an_env_var_and_known_hosts(tmp_path, server, drop, mon
     src = sftp_source(server, password_env=None, private_key_env="PARTNER_SFTP_KEY", known_hosts=str(known))
     del src["host_key_fingerprint"]
     config = remote_config(tmp_path, src)
-    result = run_nightly(config, D1, assets=["tx_pos"])
+    instance = dg.DagsterInstance.ephemeral()
+    result = run_nightly(config, D1, assets=["tx_pos"], instance=instance)
     assert result.success, failure_text(result)
     assert [r[0] for r in tx_rows(config)] == ["O1", "O2"]
+    key_body = buf.getvalue().splitlines()[1]  # a line of the private key's base64
+    assert key_body not in everything_said(result, instance, config)
 
 
 def test_the_sensor_requests_new_and_changed_files_only(config, drop):
@@ -185,6 +188,7 @@ def test_the_sensor_requests_new_and_changed_files_only(config, drop):
         second = sensor.evaluate_tick(ctx)
     assert sorted(r.partition_key for r in second.run_requests) == ["2026-01-05", "2026-01-06"]
     assert first.run_requests[0].run_key not in {r.run_key for r in second.run_requests}
+    assert not config.warehouse_path.exists()  # sensors list the server, never open the warehouse
 
 
 # ---- OpenSSH -------------------------------------------------------------------------------------
