@@ -25,7 +25,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipeline.sources.local_files import LandedFile, SourceError
-from pipeline.sources.remote import stage_batches
+from pipeline.sources.remote import TransientError, stage_batches, with_retries
 
 SQL_SS_DATETIMEOFFSET = -155  # the ODBC type code of SQL Server's datetimeoffset
 MIN_WATERMARK = dt.datetime(1900, 1, 1)
@@ -101,18 +101,32 @@ def redact(message: str, connection_string: str) -> str:
     return message
 
 
+# SQLSTATEs of a lost or refused connection and of timeouts: worth another attempt.
+TRANSIENT_STATES = ("08S01", "08S02", "08001", "08004", "HYT00", "HYT01", "40001")
+# Drivers that report a lost connection as a general error (psqlODBC: HY000) say so in words.
+LOST_CONNECTION = r"(?i)closed the connection|communication link failure|connection reset|broken pipe|TCP Provider"
+
+
 def _error(source: str, conn_str: str, e: Exception, what: str) -> SourceError:
     state = e.args[0] if getattr(e, "args", None) and isinstance(e.args[0], str) else ""
     text = redact(str(e.args[1] if len(getattr(e, "args", ())) > 1 else e), conn_str).splitlines()[0][:300]
     login = state in ("28000", "28P01") or re.search(r"(?i)login failed|password authentication failed", text)
     hint = " (check the connection string's user and password)" if login else ""
     prefix = "" if text.startswith(f"[{state}]") else f"[{state}] "
-    return SourceError(f"mssql source {source!r}: {what}: {prefix}{text}{hint}")
+    lost = state in TRANSIENT_STATES or re.search(LOST_CONNECTION, text)
+    kind = TransientError if lost and not login else SourceError
+    return kind(f"mssql source {source!r}: {what}: {prefix}{text}{hint}")
 
 
 def fetch_to_parquet(source: str, conn_str: str, sql: str, params: list, size: int, path: Path,
-                     timeout: int = 15) -> int:
-    """Run ``sql`` with ``params`` and write its result to ``path`` in batches of ``size`` rows."""
+                     timeout: int = 15, retries: int = 2) -> int:
+    """Run ``sql`` with ``params`` and write its result to ``path`` in batches of ``size`` rows;
+    a lost connection is tried again (the whole query: the staged file is rewritten)."""
+    return with_retries(f"mssql source {source!r}",
+                        lambda: _fetch_once(source, conn_str, sql, params, size, path, timeout), retries)
+
+
+def _fetch_once(source: str, conn_str: str, sql: str, params: list, size: int, path: Path, timeout: int) -> int:
     import pyodbc
 
     try:

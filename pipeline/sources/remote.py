@@ -74,7 +74,7 @@ def with_retries(what: str, attempt: Callable[[], T], retries: int, backoff: flo
             return attempt()
         except TransientError as e:
             if i == retries:
-                raise SourceError(f"{what}: failed after {retries + 1} attempts: {e}") from None
+                raise SourceError(f"{e} (tried {retries + 1} times)") from None
             if log:
                 log(f"{what}: {e}; retrying in {backoff * 2**i:.1f} s")
             time.sleep(backoff * 2**i)

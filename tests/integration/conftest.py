@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,18 +18,34 @@ BQ_VENV = ROOT / ".cache" / "bqemulator"
 BQ_PACKAGES = ["bqemulator==1.4.0", "duckdb==1.5.6", "numpy"]  # its own DuckDB, apart from ours
 
 
+def _uv() -> list[str] | None:
+    """A uv command (the Makefile installs uv into the machine's python3), or None."""
+    for cmd in ([shutil.which("uv")], [getattr(sys, "_base_executable", sys.executable), "-m", "uv"],
+                ["python3", "-m", "uv"]):
+        if cmd[0] and subprocess.run([*cmd, "--version"], capture_output=True).returncode == 0:
+            return cmd
+    return None
+
+
 def ensure_bqemulator_venv() -> Path:
-    """The emulator's own virtualenv (made once with uv; `make bqemulator` does the same)."""
+    """The emulator's own virtualenv (made once; `make bqemulator` does the same): uv if there is
+    one, else the standard library's venv and pip."""
     python = BQ_VENV / "bin" / "python"
     if not (BQ_VENV / ".installed").exists():
-        uv = [sys.executable, "-m", "uv"]
-        try:
-            subprocess.run([*uv, "venv", "-q", "--clear", "--python", sys.executable, str(BQ_VENV)], check=True,
-                           capture_output=True, text=True)
-            subprocess.run([*uv, "pip", "install", "-q", "--python", str(python), *BQ_PACKAGES], check=True,
-                           capture_output=True, text=True)
-        except subprocess.CalledProcessError as e:
-            raise RuntimeError(f"cannot build the bqemulator virtualenv in {BQ_VENV}: {e.stderr}") from None
+        base = getattr(sys, "_base_executable", sys.executable)
+        uv = _uv()
+        steps = (
+            [[*uv, "venv", "-q", "--clear", "--python", base, str(BQ_VENV)],
+             [*uv, "pip", "install", "-q", "--python", str(python), *BQ_PACKAGES]]
+            if uv else
+            [[base, "-m", "venv", "--clear", str(BQ_VENV)],
+             [str(python), "-m", "pip", "install", "-q", *BQ_PACKAGES]]
+        )
+        for step in steps:
+            run = subprocess.run(step, capture_output=True, text=True)
+            if run.returncode != 0:
+                raise RuntimeError(f"cannot build the bqemulator virtualenv in {BQ_VENV} ({' '.join(step[:4])} ...): "
+                                   f"{run.stderr[-2000:]}")
         (BQ_VENV / ".installed").write_text(" ".join(BQ_PACKAGES))
     return python
 

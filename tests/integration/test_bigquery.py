@@ -110,3 +110,19 @@ def test_validate_dry_runs_the_queries(tmp_path, shop, capsys):
     bad = remote_config(tmp_path, bq_source(shop, "SELECT nope FROM `nightjar-test.shop.missing`"), file_name=None)
     errors, _ = check_remote_sources(bad)
     assert len(errors) == 1 and errors[0].startswith("bigquery source 'bq': the dry run of the query failed")
+
+
+def test_a_dropped_connection_is_retried_and_the_day_completes(tmp_path, shop):
+    from tests.integration.proxy import CuttingProxy
+
+    port = int(shop.rsplit(":", 1)[1])
+    proxy = CuttingProxy(port)
+    try:
+        config = remote_config(tmp_path, bq_source(proxy.url), file_name=None)
+        proxy.cut_after = 1500  # inside the first answers of the job
+        result = run_nightly(config, D1, assets=["tx_pos"])
+        assert result.success, failure_text(result)
+        assert proxy.cuts == 1
+        assert [r[0] for r in tx_rows(config)] == ["B1", "B2"]
+    finally:
+        proxy.stop()

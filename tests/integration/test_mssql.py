@@ -219,6 +219,23 @@ def test_window_and_watermark_parameters():
 
 def test_a_closed_port_is_a_clear_error(tmp_path):
     conn = f"Driver={DRIVER};Server=127.0.0.1;Port={free_port()};Database=x;Uid=u;Pwd=closed-Pw-1;"
-    with pytest.raises(SourceError, match=r"^mssql source 'crm': cannot connect: \[") as e:
-        mssql.fetch_to_parquet("crm", conn, "SELECT 1", [], 10, tmp_path / "x.parquet", timeout=3)
+    with pytest.raises(SourceError, match=r"^mssql source 'crm': cannot connect: \[.*\(tried 2 times\)$") as e:
+        mssql.fetch_to_parquet("crm", conn, "SELECT 1", [], 10, tmp_path / "x.parquet", timeout=3, retries=1)
     assert "closed-Pw-1" not in str(e.value)
+
+
+def test_a_dropped_connection_is_retried_and_the_day_completes(tmp_path, postgres, monkeypatch):
+    from tests.integration.proxy import CuttingProxy
+
+    proxy = CuttingProxy(postgres["port"])
+    try:
+        monkeypatch.setenv("CRM_ODBC", postgres["conn"].replace(f"Port={postgres['port']}", f"Port={proxy.port}"))
+        q = f"{COLUMNS} WHERE purchased_at >= ? AND purchased_at < ? ORDER BY order_id"
+        config = remote_config(tmp_path, crm_source(q), file_name=None)
+        proxy.cut_after = 900  # past the login, in the query's answer
+        result = run_nightly(config, D1, assets=["tx_pos"])
+        assert result.success, failure_text(result)
+        assert proxy.cuts == 1
+        assert [r[0] for r in tx_rows(config)] == ["M1", "M2", "M3", "M4", "M5"]
+    finally:
+        proxy.stop()
