@@ -97,14 +97,16 @@ def last_watermark(warehouse, spec: TransactionSpec, column: str, day: dt.date):
     from pipeline.resources.warehouse import WarehouseError, table_exists
     from pipeline.sql import ident
 
+    if not Path(warehouse.path).exists():  # no warehouse yet: the first run
+        return None
     try:
         with warehouse.connect(read_only=True) as con:
             if not table_exists(con, spec.table):
                 return None
             return con.execute(f"SELECT max({ident(column)}) FROM {ident(spec.table)} WHERE _partition_date < $d",
                                {"d": day}).fetchall()[0][0]
-    except WarehouseError:  # no warehouse yet: the first run
-        return None
+    except WarehouseError as e:  # never guess a watermark: that would ask for the wrong rows
+        raise SourceError(f"cannot read the last watermark of {spec.table}.{column}: {e}") from None
 
 
 def _comparable(v):
@@ -121,7 +123,10 @@ def _fetch_mssql(context, res, source, spec, days, tmp) -> dict:
 
     q = source.queries[spec.name]
     inputs: dict = {}
-    mark = last_watermark(context.resources.warehouse, spec, q.watermark, days[0]) if q.watermark else None
+    try:
+        mark = last_watermark(context.resources.warehouse, spec, q.watermark, days[0]) if q.watermark else None
+    except SourceError as e:
+        return {day: str(e) for day in days}
     for day in days:
         try:
             f = fetch_day(res.source, res.connection_string, q.sql, q.watermark, mark, day, res.batch_size,
