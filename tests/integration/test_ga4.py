@@ -144,3 +144,23 @@ def test_default_channel_grouping(tmp_path, source, medium, channel):
     out = tmp_path / "out.parquet"
     assert flatten(raw, out) == 1
     assert pq.read_table(out).column("channel").to_pylist() == [channel]
+
+
+def test_the_export_day_becomes_warehouse_events_with_channels(tmp_path, export):
+    config = ga4_config(tmp_path, export)
+    (tmp_path / "files" / "customers_20260105.csv").write_text("customuid,txt_name\nC1,Ann\n")
+    result = run_nightly(config, DAY, assets=["customers", "customer_identities", "tx_ga4", "events"])
+    assert result.success, failure_text(result)
+    with connect(config.warehouse_path, read_only=True) as con:
+        got = con.execute(
+            "SELECT occurred_at, customer_id, customer_key, type, context, value::VARCHAR, utm_source, utm_medium, "
+            "utm_campaign, channel FROM events WHERE source = 'ga4' ORDER BY occurred_at"
+        ).fetchall()
+    t, s = dt.datetime(2026, 1, 5, 9, 0), dt.timedelta(seconds=1)
+    assert got == [
+        (t, "C1", "C1", "startedSession", "WEB", None, "google", "cpc", "winter", "Paid Search"),
+        (t + s, "C1", "C1", "viewedPage", "WEB", None, "google", "cpc", "winter", "Paid Search"),
+        (t + 2 * s, "C1", "C1", "completedOrder", "WEB", "42.5000", "google", "cpc", "winter", "Paid Search"),
+        (t + 3 * s, None, "p2", "startedSession", "WEB", None, "newsletter", "email", "jan", "Email"),
+        (t + 5 * s, None, "p3", "viewedPage", "WEB", None, "(direct)", "(none)", "(direct)", "Direct"),
+    ]
