@@ -8,7 +8,7 @@ CUSTOMERS ?= 2000
 DAYS ?= 14
 PORT ?= 3000
 
-.PHONY: install system-deps demo test dev lint clean
+.PHONY: install system-deps demo test dev lint clean bqemulator
 
 .venv/.installed: pyproject.toml uv.lock
 	$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
@@ -29,6 +29,10 @@ demo: install
 # Debian packages the test servers need (listed in .ci/system-packages.txt).
 system-deps:
 	bash .ci/system-deps
+
+# The BigQuery emulator's own virtualenv (bqemulator needs duckdb 1.5.6; the tests build it too).
+bqemulator: install
+	.venv/bin/python -c "from tests.integration.conftest import ensure_bqemulator_venv as e; print(e())"
 
 # The whole test suite.
 test: install system-deps

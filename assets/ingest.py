@@ -75,12 +75,64 @@ def _raise_failed(results: list[LoadResult], what: str) -> None:
         )
 
 
+def ingest_days(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: ProjectConfig,
+    spec: TransactionSpec, source_name: str, inputs: dict,
+) -> dg.MaterializeResult:
+    """Load each day's file (or record why there is none: ``inputs[day]`` is then a message) into
+    ``tx_<name>`` through the one ingestion path; shared by local and remote sources."""
+    days = sorted(inputs)
+    results: list[LoadResult] = []
+    with warehouse.connect() as con:
+        for day in days:
+            f = inputs[day]
+            if isinstance(f, str):
+                r = record_missing_file(con, source_name, spec.name, day, f)
+            else:
+                r = ingest_transaction(con, spec, source_name, f, day)
+            results.append(r)
+            context.log.info(
+                f"{spec.table} {day}: {r.status} {r.rows_loaded} rows loaded, {r.rows_rejected} rejected"
+                + (f" ({r.error})" if r.error else "")
+            )
+        _raise_failed(results, spec.table)
+        load_ids = [r.load_id for r in results]
+        descriptions = {f.name: f.description for f in spec.fields if f.description}
+        metadata = {
+            **_summary(results),
+            "rejects_by_reason": dg.MetadataValue.md(_rejects_by_reason(con, spec.name, load_ids)),
+            "dagster/column_schema": column_schema(con, spec.table, descriptions),
+            "preview": dg.MetadataValue.md(
+                preview(con, spec.table, partition=days[-1])
+            ),
+            "table_rows": scalar(con, f"SELECT count(*) FROM {ident(spec.table)}"),
+        }
+        if len(days) == 1:
+            metadata["dagster/row_count"] = results[0].rows_loaded
+    empty = [str(r.partition_date) for r in results if r.rows_loaded == 0]
+    return dg.MaterializeResult(
+        metadata=metadata,
+        check_results=[
+            _reject_rate_check(results, config.checks.max_reject_rate),
+            dg.AssetCheckResult(
+                check_name=NOT_EMPTY,
+                passed=not empty,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"empty_partitions": ", ".join(empty) or "none"},
+            ),
+        ],
+    )
+
+
 def build_transaction_asset(
     config: ProjectConfig, spec: TransactionSpec, partitions: dg.PartitionsDefinition
 ) -> dg.AssetsDefinition:
     source = config.source(spec.source)
+    if source.kind != "local_files":  # SFTP, GCS, BigQuery, GA4, SQL Server (assets/remote_ingest.py)
+        from assets.remote_ingest import build_remote_transaction_asset
+
+        return build_remote_transaction_asset(config, spec, partitions)
     folder = config.resolve(source.folder)
-    descriptions = {f.name: f.description for f in spec.fields if f.description}
 
     @dg.asset(
         name=spec.table,
@@ -98,50 +150,14 @@ def build_transaction_asset(
     )
     def _tx_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         days = days_in(context.partition_time_window)
-        results: list[LoadResult] = []
-        with warehouse.connect() as con:
-            for day in days:
-                try:
-                    f = find_file(folder, spec.file_name, day, source.date_format)
-                except SourceError as e:
-                    f, missing = None, str(e)
-                else:
-                    missing = f"no file {spec.file_name}_{day.strftime(source.date_format)}.* in {folder}"
-                if f is None:
-                    r = record_missing_file(con, source.name, spec.name, day, missing)
-                else:
-                    r = ingest_transaction(con, spec, source.name, f, day)
-                results.append(r)
-                context.log.info(
-                    f"{spec.table} {day}: {r.status} {r.rows_loaded} rows loaded, {r.rows_rejected} rejected"
-                    + (f" ({r.error})" if r.error else "")
-                )
-            _raise_failed(results, spec.table)
-            load_ids = [r.load_id for r in results]
-            metadata = {
-                **_summary(results),
-                "rejects_by_reason": dg.MetadataValue.md(_rejects_by_reason(con, spec.name, load_ids)),
-                "dagster/column_schema": column_schema(con, spec.table, descriptions),
-                "preview": dg.MetadataValue.md(
-                    preview(con, spec.table, partition=days[-1])
-                ),
-                "table_rows": scalar(con, f"SELECT count(*) FROM {ident(spec.table)}"),
-            }
-            if len(days) == 1:
-                metadata["dagster/row_count"] = results[0].rows_loaded
-        empty = [str(r.partition_date) for r in results if r.rows_loaded == 0]
-        return dg.MaterializeResult(
-            metadata=metadata,
-            check_results=[
-                _reject_rate_check(results, config.checks.max_reject_rate),
-                dg.AssetCheckResult(
-                    check_name=NOT_EMPTY,
-                    passed=not empty,
-                    severity=dg.AssetCheckSeverity.WARN,
-                    metadata={"empty_partitions": ", ".join(empty) or "none"},
-                ),
-            ],
-        )
+        inputs: dict = {}
+        for day in days:
+            try:
+                f = find_file(folder, spec.file_name, day, source.date_format)
+            except SourceError as e:
+                f = str(e)
+            inputs[day] = f or f"no file {spec.file_name}_{day.strftime(source.date_format)}.* in {folder}"
+        return ingest_days(context, warehouse, config, spec, source.name, inputs)
 
     return _tx_asset
 
@@ -200,6 +216,13 @@ def build_customers_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         )
 
     return _customers
+
+
+def transaction_checks(spec: TransactionSpec) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(REJECT_RATE, asset=spec.table, description="Share of rejected rows per load is under checks.max_reject_rate"),
+        dg.AssetCheckSpec(NOT_EMPTY, asset=spec.table, description="Every loaded partition has at least one row"),
+    ]
 
 
 def build_ingest_assets(config: ProjectConfig, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:

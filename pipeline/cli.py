@@ -113,6 +113,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for s in config.sources:
         if s.kind == "local_files" and not config.resolve(s.folder).is_dir():
             print(f"warning: {args.config_file}: source {s.name!r}: folder {config.resolve(s.folder)} does not exist yet")
+    from pipeline.sources.validate import check_remote_sources  # remote sources (issue 3)
+
+    remote_errors, remote_notes = check_remote_sources(config)
+    for note in remote_notes:
+        print(f"{args.config_file}: {note}")
+    if remote_errors:
+        print("\n".join(f"{args.config_file}: {e}" for e in remote_errors), file=sys.stderr)
+        return 1
     print(
         f"{args.config_file}: OK ({len(config.sources)} source(s), {len(config.transactions)} transaction(s), "
         f"customers: {'yes' if config.customers else 'no'}; warehouse {config.warehouse_path})"
@@ -154,8 +162,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     config = load_config(config_path)
     for suffix in ("", ".wal"):
         Path(str(config.warehouse_path) + suffix).unlink(missing_ok=True)
-    print(f"[2/3] materializing every asset for {world.start}..{world.end} as one backfill run")
-    ok = run_backfill(config, world.start, world.end)
+    if getattr(args, "via", None):  # remote sources (issue 3): ingest through a local SFTP server / GCS emulator
+        from pipeline.demo.via import serve
+
+        with serve(args.via, config_path, config.resolve(config.source("landing").folder)) as via_path:
+            print(f"[2/3] serving the transaction files over {args.via} ({via_path.name}); "
+                  f"materializing every asset for {world.start}..{world.end} as one backfill run")
+            ok = run_backfill(load_config(via_path), world.start, world.end)
+    else:
+        print(f"[2/3] materializing every asset for {world.start}..{world.end} as one backfill run")
+        ok = run_backfill(config, world.start, world.end)
     print("[3/3] summary\n")
     print(summary(config.warehouse_path))
     print(
@@ -183,6 +199,8 @@ def _upload_day(config: ProjectConfig, dataset: str, path: Path, given: dt.date 
         return given
     spec = config.transaction(dataset)
     fmt = config.source(spec.source).date_format
+    if not spec.file_name:  # a query source (BigQuery, SQL Server): no file name pattern
+        raise SystemExit(f"{path.name}: {dataset!r} is read by a query; give --date YYYY-MM-DD")
     stem = path.name.split(".", 1)[0]
     try:
         return dt.datetime.strptime(stem.removeprefix(spec.file_name + "_"), fmt).date()
@@ -308,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_date, default=None, help="first day (default: DAYS days before today)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", default="demo", help="folder for the config, files, truth and warehouse")
+    p.add_argument("--via", choices=["sftp", "gcs"],
+                   help="serve the transaction files from a local SFTP server or GCS emulator and ingest through it")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("backfill", help="materialize every asset for a date range as one run")

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -119,14 +119,108 @@ class LocalFilesSource(_Model):
         return v
 
 
-Source = LocalFilesSource
+# --- remote sources (issue 3): SFTP, GCS, BigQuery, GA4 export, SQL Server -------------------
+# Secrets are never in the YAML: a source names the environment variable that holds them
+# (`*_env` keys), and Dagster reads it through dagster.EnvVar at run time.
+
+
+class _RemoteSource(_Model):
+    name: str
+    date_format: str = "%Y%m%d"
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _identifier(v, "source name")
+
+
+class SftpSource(_RemoteSource):
+    kind: Literal["sftp"]
+    host: str
+    port: int = Field(default=22, ge=1, le=65535)
+    username: str
+    password_env: str | None = None          # env var holding the password
+    private_key_env: str | None = None       # env var holding a private key (PEM/OpenSSH text)
+    private_key_path: Path | None = None     # or a private key file
+    known_hosts: Path | None = None          # host-key checking against a known_hosts file ...
+    host_key_fingerprint: str | None = None  # ... or a pinned "SHA256:..." fingerprint
+    check_host_key: bool = True              # false only for throw-away test servers
+    folder: str = "."                        # remote folder
+    timeout_seconds: float = Field(default=15, gt=0)
+    retries: int = Field(default=3, ge=0)
+
+    @model_validator(mode="after")
+    def _auth(self) -> SftpSource:
+        if not (self.password_env or self.private_key_env or self.private_key_path):
+            raise _at("password_env", "give password_env, private_key_env or private_key_path")
+        if self.check_host_key and not (self.known_hosts or self.host_key_fingerprint):
+            raise _at("known_hosts", "host-key checking is on: give known_hosts or host_key_fingerprint "
+                      "(or check_host_key: false for a throw-away test server)")
+        return self
+
+
+class GcsSource(_RemoteSource):
+    kind: Literal["gcs"]
+    bucket: str
+    prefix: str = ""                         # objects are <prefix><file_name>_<date>.<ext>
+    project: str | None = None
+    credentials_env: str | None = None       # env var holding a service-account key file path
+    endpoint: str | None = None              # an emulator's URL (tests, `nightjar demo --via gcs`)
+
+
+class QuerySpec(_Model):
+    """The query of one transaction. `@start`/`@end` (BigQuery) or `?` markers (SQL Server:
+    start, end) receive the partition window; with `watermark` the query gets the last value of
+    that column seen instead (incremental by watermark)."""
+
+    sql: str
+    watermark: str | None = None
+
+
+class BigQuerySource(_RemoteSource):
+    kind: Literal["bigquery"]
+    project: str
+    location: str | None = None
+    credentials_env: str | None = None
+    endpoint: str | None = None
+    queries: dict[str, QuerySpec] = Field(default_factory=dict)  # transaction name -> query
+
+
+class Ga4Source(_RemoteSource):
+    kind: Literal["ga4"]
+    project: str
+    dataset: str                             # the export's dataset, analytics_<property id>
+    credentials_env: str | None = None
+    endpoint: str | None = None
+
+    @field_validator("project", "dataset")
+    @classmethod
+    def _bq_name(cls, v: str) -> str:  # they are part of a table name, so only these characters
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", v):
+            raise ValueError(f"{v!r} may hold only letters, digits, _ and -")
+        return v
+
+
+class MssqlSource(_RemoteSource):
+    kind: Literal["mssql"]
+    connection_string_env: str               # env var holding the whole ODBC connection string
+    batch_size: int = Field(default=10_000, ge=1)
+    queries: dict[str, QuerySpec] = Field(default_factory=dict)
+
+
+FILE_SOURCE_KINDS = ("local_files", "sftp", "gcs")
+SOURCE_KINDS = ("local_files", "sftp", "gcs", "bigquery", "ga4", "mssql")
+Source = Annotated[
+    LocalFilesSource | SftpSource | GcsSource | BigQuerySource | Ga4Source | MssqlSource,
+    Field(discriminator="kind"),
+]
 
 
 class FileDataset(_Model):
     """What every dataset read from a source has: where its files are and how to decode them."""
 
     source: str
-    file_name: str
+    file_name: str | None = None  # required for file sources (local_files, sftp, gcs)
     encoding: Literal["utf-8", "latin-1"] = "utf-8"
 
 
@@ -456,8 +550,25 @@ class ProjectConfig(_Model):
         for i, t in enumerate(self.transactions):
             if t.source not in names:
                 raise _at(f"transactions[{i}].source", f"unknown source {t.source!r} (declared: {names})")
+        for i, t in enumerate(self.transactions):  # remote sources (issue 3)
+            src = self.source(t.source)
+            if src.kind in FILE_SOURCE_KINDS and not t.file_name:
+                raise _at(f"transactions[{i}].file_name", f"source {src.name!r} is a {src.kind} source: give file_name")
+            if src.kind in ("bigquery", "mssql") and t.name not in src.queries:
+                raise _at(f"transactions[{i}].source", f"source {src.name!r} has no query for {t.name!r} "
+                          f"(add sources[].queries.{t.name})")
+            mark = src.queries[t.name].watermark if src.kind in ("bigquery", "mssql") else None
+            if mark and src.kind == "bigquery":
+                raise _at(f"transactions[{i}].source", "watermark is for mssql sources; a BigQuery query uses @start/@end")
+            if mark and mark not in [x.name for x in t.fields]:
+                raise _at(f"transactions[{i}].source", f"the watermark {mark!r} of source {src.name!r} "
+                          f"is not a field of {t.name!r}")
         if self.customers and self.customers.source not in names:
             raise _at("customers.source", f"unknown source {self.customers.source!r} (declared: {names})")
+        if self.customers and not self.customers.file_name:
+            raise _at("customers.file_name", "required key is missing")
+        if self.customers and self.source(self.customers.source).kind != "local_files":
+            raise _at("customers.source", "customer data is read from a local_files source (remote customer files: not yet)")
         for event_type, months in self.retention.items():
             if months < 1:
                 raise _at(f"retention.{event_type}", f"keep at least 1 month, not {months}")
@@ -504,7 +615,12 @@ def parse_config(data: object, file: str | Path, base_dir: Path) -> ProjectConfi
         problems = []
         for err in e.errors():
             msg = err["msg"].removeprefix("Value error, ")
-            path = key_path(err["loc"])
+            loc = err["loc"]
+            if len(loc) > 2 and loc[0] == "sources" and loc[2] in SOURCE_KINDS:  # the union's tag
+                loc = loc[:2] + loc[3:]
+            if err["type"] == "union_tag_invalid":
+                loc, msg = (*loc, "kind"), f"unknown source kind; use one of {', '.join(SOURCE_KINDS)}"
+            path = key_path(loc)
             if m := _AT.match(msg):
                 sub, msg = m.groups()
                 path = f"{path}.{sub}" if path and not sub.startswith("[") else path + sub

@@ -19,6 +19,8 @@ from assets.warehouse import build_warehouse_assets
 from pipeline.config import ProjectConfig, load_config
 from pipeline.jobs import build_nightly_job
 from pipeline.partitions import daily_partitions
+from pipeline.remote_sensors import build_remote_sensors
+from pipeline.resources.sources import source_resources
 from pipeline.resources.warehouse import WarehouseResource
 from pipeline.schedules import build_nightly_schedule
 from pipeline.sensors import build_file_sensor
@@ -44,12 +46,13 @@ def build_definitions(config: ProjectConfig, warehouse: Path | None = None) -> d
     assets += build_attribution_assets(config, partitions)
     nightly = build_nightly_job(partitions)
     sensors = [build_file_sensor(config, s, partitions) for s in config.sources if s.kind == "local_files"]
+    sensors += build_remote_sensors(config, partitions)  # SFTP and GCS
     return dg.Definitions(
         assets=assets,
         jobs=[nightly],
         schedules=[build_nightly_schedule(nightly)],
         sensors=sensors,
-        resources={"warehouse": WarehouseResource(path=str(warehouse or config.warehouse_path))},
+        resources={"warehouse": WarehouseResource(path=str(warehouse or config.warehouse_path)), **source_resources(config)},
         executor=dg.in_process_executor,
     )
 

@@ -361,6 +361,52 @@ def read_customer_json_rows(con: duckdb.DuckDBPyConnection, f: LandedFile) -> li
     return names
 
 
+def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: TransactionSpec) -> list[str]:
+    """Read a Parquet file (a remote query's Arrow batches, or a Parquet object) into ``_rows``.
+
+    Typed Arrow columns become text in the form the field's type and format expect, so that
+    typing and validation are the same as for CSV: a temporal column with a declared format is
+    written in that format (or as epoch numbers for unix/unix_ms).
+    """
+    try:
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet($p)", {"p": str(f.path)}).fetchall()
+    except duckdb.Error as e:
+        raise _duck_error(f, e) from None
+    types = {r[0]: r[1] for r in described}
+    declared = [x.name for x in spec.fields]
+    missing = [n for n in declared if n not in types]
+    extra = [n for n in types if n not in declared]
+    if missing:
+        raise IngestError(f"{f.name}: missing column(s) {missing}; the data has {list(types)}")
+    if extra:
+        raise IngestError(
+            f"{f.name}: column(s) {extra} are not declared fields of {spec.name!r}; "
+            f"declare them under transactions[].fields or leave them out of the query"
+        )
+    cols, params = [], {"p": str(f.path)}
+    for i, x in enumerate(spec.fields):
+        c, t = ident(x.name), types[x.name].upper()
+        temporal = t.startswith(("TIMESTAMP", "DATE"))
+        if temporal and x.format in EPOCH_FORMATS:
+            cols.append(f"CAST(floor(epoch_ms({c}::TIMESTAMP) * {EPOCH_FORMATS[x.format]} / 1000) AS BIGINT)::VARCHAR AS {c}")
+        elif temporal and x.format:
+            cols.append(f"strftime({c}::TIMESTAMP, $fmt{i}) AS {c}")
+            params[f"fmt{i}"] = to_strptime(x.format)
+        else:
+            cols.append(f"{c}::VARCHAR AS {c}")
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _rows AS
+                SELECT file_row_number + 1 AS _row_number, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _error,
+                       NULL::VARCHAR AS _error_field, {", ".join(cols)}
+                FROM read_parquet($p, file_row_number = true)""",
+            params,
+        )
+    except duckdb.Error as e:
+        raise _duck_error(f, e) from None
+    return declared
+
+
 # --------------------------------------------------------------------------------------------
 # 2. type: text columns -> declared types, and a reason for every row that does not fit
 # --------------------------------------------------------------------------------------------
@@ -594,7 +640,9 @@ def _check_json_lines(f: LandedFile) -> None:
 def _read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, f: LandedFile) -> None:
     _check_not_empty(f)
     declared = [x.name for x in spec.fields]
-    if f.format == "csv":
+    if f.format == "parquet":
+        read_parquet_rows(con, f, spec)
+    elif f.format == "csv":
         names = read_csv_rows(con, f, spec.encoding)
         missing = [n for n in declared if n not in names]
         extra = [n for n in names if n not in declared]

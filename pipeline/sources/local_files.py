@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Extensions Nightjar reads (in any letter case), in the order they are looked for.
-EXTENSIONS = ("csv", "csv.gz", "jsonl", "jsonl.gz", "ndjson", "ndjson.gz", "json", "json.gz")
+EXTENSIONS = ("csv", "csv.gz", "jsonl", "jsonl.gz", "ndjson", "ndjson.gz", "json", "json.gz", "parquet")
 
 
 class SourceError(RuntimeError):
@@ -35,7 +35,7 @@ class LandedFile:
 
     @property
     def format(self) -> str:
-        """csv, json or jsonl (ndjson counts as jsonl), whatever the compression and letter case."""
+        """csv, json, jsonl (ndjson counts as jsonl) or parquet, whatever the compression and letter case."""
         ext = extension(self.name)
         if ext is None:
             raise SourceError(f"{self.name}: unknown file type; use one of {', '.join('.' + e for e in EXTENSIONS)}")

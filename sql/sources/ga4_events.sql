@@ -1,0 +1,67 @@
+-- GA4 export rows (table _ga4_raw: the columns of events_YYYYMMDD as Arrow gives them, nested
+-- event_params/items kept) flattened to one row per page view, session start and purchase,
+-- with the default channel grouping. Parameters: none.
+WITH flat AS (
+    SELECT
+        event_name,
+        make_timestamp(event_timestamp) AS event_time,
+        event_timestamp,
+        user_id,
+        user_pseudo_id,
+        list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value.int_value AS session_id,
+        list_filter(event_params, lambda p: p.key = 'page_location')[1].value.string_value AS page_location,
+        lower(coalesce(collected_traffic_source.manual_source,
+                       list_filter(event_params, lambda p: p.key = 'source')[1].value.string_value,
+                       traffic_source.source)) AS source,
+        lower(coalesce(collected_traffic_source.manual_medium,
+                       list_filter(event_params, lambda p: p.key = 'medium')[1].value.string_value,
+                       traffic_source.medium)) AS medium,
+        coalesce(collected_traffic_source.manual_campaign_name,
+                 list_filter(event_params, lambda p: p.key = 'campaign')[1].value.string_value,
+                 traffic_source.name) AS campaign,
+        ecommerce.transaction_id AS transaction_id,
+        coalesce(ecommerce.purchase_revenue,
+                 list_filter(event_params, lambda p: p.key = 'value')[1].value.double_value,
+                 list_filter(event_params, lambda p: p.key = 'value')[1].value.int_value::DOUBLE) AS revenue,
+        items
+    FROM _ga4_raw
+    WHERE event_name IN ('page_view', 'session_start', 'purchase')
+)
+SELECT
+    user_pseudo_id || ':' || event_timestamp::VARCHAR || ':' || event_name
+        || coalesce(':' || transaction_id, '') AS event_id,
+    coalesce(user_id, user_pseudo_id) AS customer_id,
+    user_id,
+    user_pseudo_id,
+    event_time,
+    CASE event_name WHEN 'page_view' THEN 'viewedPage' WHEN 'session_start' THEN 'startedSession'
+                    ELSE 'completedOrder' END AS event_type,
+    session_id::VARCHAR AS session_id,
+    page_location,
+    source,
+    medium,
+    campaign,
+    CASE
+        WHEN (source = '(direct)' OR source IS NULL) AND (medium IN ('(none)', '(not set)') OR medium IS NULL)
+            THEN 'Direct'
+        WHEN medium = 'affiliate' THEN 'Affiliates'
+        WHEN medium IN ('display', 'banner', 'expandable', 'interstitial', 'cpm') THEN 'Display'
+        WHEN regexp_full_match(source, $search) AND regexp_full_match(medium, $paid) THEN 'Paid Search'
+        WHEN regexp_full_match(source, $social) AND regexp_full_match(medium, $paid) THEN 'Paid Social'
+        WHEN regexp_full_match(source, $social)
+             OR medium IN ('social', 'social-network', 'social-media', 'sm', 'social network', 'social media')
+            THEN 'Organic Social'
+        WHEN regexp_matches(source, 'e[-_ ]?mail') OR regexp_matches(medium, 'e[-_ ]?mail') THEN 'Email'
+        WHEN regexp_full_match(source, $search) OR medium = 'organic' THEN 'Organic Search'
+        WHEN medium IN ('referral', 'app', 'link') THEN 'Referral'
+        ELSE 'Other'
+    END AS channel,
+    transaction_id,
+    CASE WHEN event_name = 'purchase' THEN revenue END AS revenue,
+    CASE WHEN event_name = 'purchase'
+         THEN array_to_string(list_transform(items, lambda i: i.item_id || ' x' || coalesce(i.quantity, 1)::VARCHAR), ', ')
+    END AS items,
+    CASE WHEN event_name = 'purchase' THEN list_sum(list_transform(items, lambda i: coalesce(i.quantity, 1))) END
+        AS item_count
+FROM flat
+ORDER BY event_time, event_id

@@ -1,0 +1,88 @@
+"""Servers shared by the integration tests (started once per session on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BQ_VENV = ROOT / ".cache" / "bqemulator"
+BQ_PACKAGES = ["bqemulator==1.4.0", "duckdb==1.5.6", "numpy"]  # its own DuckDB, apart from ours
+
+
+def _uv() -> list[str] | None:
+    """A uv command (the Makefile installs uv into the machine's python3), or None."""
+    for cmd in ([shutil.which("uv")], [getattr(sys, "_base_executable", sys.executable), "-m", "uv"],
+                ["python3", "-m", "uv"]):
+        if cmd[0] and subprocess.run([*cmd, "--version"], capture_output=True).returncode == 0:
+            return cmd
+    return None
+
+
+def ensure_bqemulator_venv() -> Path:
+    """The emulator's own virtualenv (made once; `make bqemulator` does the same): uv if there is
+    one, else the standard library's venv and pip."""
+    python = BQ_VENV / "bin" / "python"
+    if not (BQ_VENV / ".installed").exists():
+        base = getattr(sys, "_base_executable", sys.executable)
+        uv = _uv()
+        steps = (
+            [[*uv, "venv", "-q", "--clear", "--python", base, str(BQ_VENV)],
+             [*uv, "pip", "install", "-q", "--python", str(python), *BQ_PACKAGES]]
+            if uv else
+            [[base, "-m", "venv", "--clear", str(BQ_VENV)],
+             [str(python), "-m", "pip", "install", "-q", *BQ_PACKAGES]]
+        )
+        for step in steps:
+            run = subprocess.run(step, capture_output=True, text=True)
+            if run.returncode != 0:
+                raise RuntimeError(f"cannot build the bqemulator virtualenv in {BQ_VENV} ({' '.join(step[:4])} ...): "
+                                   f"{run.stderr[-2000:]}")
+        (BQ_VENV / ".installed").write_text(" ".join(BQ_PACKAGES))
+    return python
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator(tmp_path_factory):
+    """bqemulator (DuckDB-backed BigQuery REST API) on a free port; yields its URL."""
+    python = ensure_bqemulator_venv()
+    port = free_port()
+    log = tmp_path_factory.mktemp("bqemulator") / "emulator.log"
+    env = {**os.environ, "BQEMU_ENABLE_FORMAT_EXTENSIONS": "false", "BQEMU_LOG_LEVEL": "warning"}
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [str(python), str(Path(__file__).parent / "bqemulator_launch.py"), "start", "--rest-port", str(port),
+             "--grpc-port", "0", "--project", "nightjar-test"],
+            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/bigquery/v2/projects/nightjar-test/datasets", timeout=1).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                raise RuntimeError(f"bqemulator did not start: {log.read_text()[-2000:]}") from None
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
