@@ -10,7 +10,7 @@ from assets.ingest import POOL
 from pipeline.config import ModelSpec, ProjectConfig
 from pipeline.metadata import column_schema, markdown_table
 from pipeline.ml import training
-from pipeline.ml.features import TrainingError
+from pipeline.ml.features import NotEnoughData, TrainingError
 from pipeline.ml.scoring import PREDICTIONS, NoModelVersion, score, write_predictions
 from pipeline.partitions import days_in
 from pipeline.resources.warehouse import WarehouseResource, scalar
@@ -77,6 +77,12 @@ def build_model_asset(config: ProjectConfig, spec: ModelSpec, partitions: dg.Par
             trained = training.train(prepared, spec, reference)
             with warehouse.connect() as con:
                 path = training.record(con, spec, trained, store_dir(warehouse))
+        except NotEnoughData as e:
+            # A young warehouse: recorded (FAILED, with the reason) but the night's run goes on.
+            with warehouse.connect() as con:
+                training.fail(con, spec, version, str(e))
+            context.log.warning(f"{spec.name} {version}: not trained: {e}")
+            return dg.MaterializeResult(metadata={"version": version.isoformat(), "not_trained": str(e)})
         except TrainingError as e:
             with warehouse.connect() as con:
                 training.fail(con, spec, version, str(e))

@@ -29,6 +29,10 @@ class TrainingError(RuntimeError):
     """A model that cannot be trained on this data; the message says why."""
 
 
+class NotEnoughData(TrainingError):
+    """Too few days of events for a cut-off and a label window (a young warehouse): try again later."""
+
+
 @dataclass(frozen=True)
 class TrainingWindow:
     """Cut-off and label window [label_start, label_end) of one training (one version)."""
@@ -49,19 +53,20 @@ def training_window(spec: ModelSpec, version: dt.date, first_day: dt.date | None
 
     The cut-off is ``horizon_days`` before the day after ``version``, so the label window is complete.
     When that leaves fewer than ``min_history_days`` of events before it (``first_day`` is the first
-    day with events), the cut-off moves to first_day + min_history_days and the label window is
-    shorter than the horizon (``truncated``).
+    day with events: a young warehouse), the cut-off goes halfway through the days with events, but
+    at least min_history_days after the first, and the label window is shorter than the horizon
+    (``truncated``).
     """
     if first_day is None:
-        raise TrainingError("there are no events in the warehouse yet: run the events asset first")
+        raise NotEnoughData("there are no events in the warehouse yet: run the events asset first")
     end = version + dt.timedelta(days=1)
     cutoff = end - dt.timedelta(days=spec.label.horizon_days)
     earliest = first_day + dt.timedelta(days=spec.min_history_days)
     truncated = cutoff < earliest
     if truncated:
-        cutoff = earliest
+        cutoff = max(earliest, first_day + dt.timedelta(days=(end - first_day).days // 2))
     if cutoff >= end:
-        raise TrainingError(
+        raise NotEnoughData(
             f"not enough data for model {spec.name!r} on {version}: events start on {first_day}, the model needs "
             f"{spec.min_history_days} day(s) of history (min_history_days) and at least one day of label window after it"
         )

@@ -8,7 +8,7 @@ WITH ev AS (
            regexp_replace(e.type, '[^A-Za-z0-9]+', '_', 'g') AS type,
            regexp_replace(lower(e.channel), '[^a-z0-9]+', '_', 'g') AS channel,
            date_diff('second', e.occurred_at, $cutoff::TIMESTAMP) / 86400.0 AS age_days,
-           e.value::DOUBLE AS value
+           e.value  -- DECIMAL: sums are exact, so features do not depend on summation order
     FROM events e JOIN _population p ON p.customer_id = e.customer_id
     WHERE e.occurred_at < $cutoff::TIMESTAMP
       AND e._partition_date < $cutoff::DATE
@@ -18,7 +18,7 @@ windows AS (SELECT unnest($windows::INTEGER[]) AS w)
 SELECT customer_id, 'count_' || type || '_' || w || 'd' AS feature, count(*)::DOUBLE AS value
 FROM ev JOIN windows ON ev.age_days <= w GROUP BY ALL
 UNION ALL
-SELECT customer_id, 'value_' || type || '_' || w || 'd', sum(value)
+SELECT customer_id, 'value_' || type || '_' || w || 'd', sum(value)::DOUBLE
 FROM ev JOIN windows ON ev.age_days <= w WHERE value IS NOT NULL GROUP BY ALL
 UNION ALL
 SELECT customer_id, 'days_since_last_' || type, min(age_days) FROM ev GROUP BY ALL

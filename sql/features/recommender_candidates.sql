@@ -27,7 +27,7 @@ cooc AS (
     GROUP BY ALL
 ),
 affinity AS (
-    SELECT c.customer_id, o.to_item AS item, sum(o.p * c.times) / any_value(cu.purchases) AS cooccurrence,
+    SELECT c.customer_id, o.to_item AS item, round(fsum(o.p * c.times) / any_value(cu.purchases), 12) AS cooccurrence,
            max(o.p) AS max_cooccurrence
     FROM cust_items c JOIN cooc o ON o.from_item = c.item JOIN customers cu USING (customer_id)
     GROUP BY ALL
