@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 

@@ -20,7 +20,14 @@ from pipeline.config import ModelSpec, ProjectConfig
 from pipeline.forget import CUSTOMER_ID, register_customer_table
 from pipeline.ml import metrics as m
 from pipeline.ml import plots, recommend, store
-from pipeline.ml.features import TrainingError, TrainingWindow, customer_features, first_event_day, labels, training_window
+from pipeline.ml.features import (
+    TrainingError,
+    TrainingWindow,
+    customer_features,
+    first_event_day,
+    labels,
+    training_window,
+)
 from pipeline.ml.train import (
     EVALUATION,
     TEST,
@@ -101,8 +108,8 @@ def prepare(con: duckdb.DuckDBPyConnection, config: ProjectConfig, spec: ModelSp
     return Prepared(window, X.index.to_numpy(), X, y.reindex(X.index).to_numpy(dtype=np.int32))
 
 
-def train(prepared: Prepared, spec: ModelSpec, reference: pd.Series | None = None) -> Trained:
-    """Split by customer, fit with early stopping, evaluate and explain on the test split."""
+def train(prepared: Prepared, spec: ModelSpec, reference: pd.Series | None = None, draw: bool = True) -> Trained:
+    """Split by customer, fit with early stopping, evaluate and explain on the test split (and plot, with ``draw``)."""
     customers = np.unique(prepared.ids)
     by_customer = pd.Series(split_customers(len(customers), spec.split, spec.shuffle, spec.seed), index=customers)
     parts = by_customer.reindex(prepared.ids).to_numpy()
@@ -134,6 +141,8 @@ def train(prepared: Prepared, spec: ModelSpec, reference: pd.Series | None = Non
     dep = dependence(prepared.ids[test][sample], X[test].iloc[sample], shap[sample], top[0], top[1] if len(top) > 1 else None)
     trained = Trained(prepared.window, booster, features, params_of(spec), metrics, len(customers),
                       int(y.sum()), impact, swarm, dep, calibration)
+    if not draw:
+        return trained
     trained.plots = {
         "feature_impact": plots.impact_bars(impact),
         "beeswarm": plots.beeswarm_plot(swarm, top, spec.seed),

@@ -177,14 +177,14 @@ def test_training_twice_with_the_same_seed_gives_the_same_model_and_metrics(worl
     with connect(config.warehouse_path, read_only=True) as con:
         prepared = training.prepare(con, config, spec, LAST)
     reference, _ = training.reference_scores(config, spec)
-    first, second = training.train(prepared, spec, reference), training.train(prepared, spec, reference)
+    first, second = (training.train(prepared, spec, reference, draw=False) for _ in range(2))
     assert first.booster.model_to_string() == second.booster.model_to_string()
     assert first.metrics == second.metrics
     # ... and the same as the asset's run, stored in the model store and model_trainings
     stored, _ = store.load(config.warehouse_path.parent / "models", spec.name, LAST)
     assert np.array_equal(stored.predict(prepared.X), first.booster.predict(prepared.X))
     assert trainings(config)["churn_60d"]["metrics"] == pytest.approx(first.metrics)
-    other = training.train(prepared, spec.model_copy(update={"seed": 8}), reference)
+    other = training.train(prepared, spec.model_copy(update={"seed": 8}), reference, draw=False)
     assert other.booster.model_to_string() != first.booster.model_to_string()
 
 
