@@ -59,6 +59,8 @@ def train(out: Path, day: dt.date) -> None:
     models = out / "models"
     for spec in config.models:
         t0 = time.monotonic()
+        with connect(config.warehouse_path) as con:
+            training.mark(con, spec, day, training.RUNNING)
         with connect(config.warehouse_path, read_only=True) as con:
             prepared = training.prepare(con, config, spec, day)
         t1 = time.monotonic()

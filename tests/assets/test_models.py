@@ -258,3 +258,25 @@ def test_forget_reaches_the_model_outputs(world, tmp_path):
         assert result.rows_deleted["predictions"] == 3 and result.rows_deleted["model_beeswarm"] > 0
         for table in ("predictions", "model_beeswarm", "model_dependence"):
             assert con.execute(f"SELECT count(*) FROM {table} WHERE customer_id = $c", {"c": who}).fetchall() == [(0,)]
+
+
+def test_a_customer_list_label_trains_on_the_listed_customers(world, tmp_path):
+    config, _ = world
+    truth = list(csv.DictReader((config.base_dir / "truth" / "customers.csv").open()))
+    median = float(np.median([float(r["propensity"]) for r in truth]))
+    listed = truth[::2]  # every other customer, labelled by their hidden propensity
+    (tmp_path / "list.csv").write_text("customer_id,label\n" + "".join(
+        f"{r['customuid']},{int(float(r['propensity']) > median)}\n" for r in listed))
+    data = yaml.safe_load((config.base_dir / "nightjar.yaml").read_text())
+    data["models"] = [{"name": "high_value", "type": "response", "label": {"customer_list": str(tmp_path / "list.csv")}}]
+    listed_config = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
+    spec = listed_config.model("high_value")
+    with connect(config.warehouse_path, read_only=True) as con:
+        prepared = training.prepare(con, listed_config, spec, LAST)
+    assert set(prepared.X.index) <= {r["customuid"] for r in listed} and len(prepared.X) > 0.8 * len(listed)
+    assert prepared.y.sum() == sum(int(float(r["propensity"]) > median) for r in listed if r["customuid"] in prepared.X.index)
+    trained = training.train(prepared, spec, draw=False)
+    assert trained.metrics["auc"] > 0.7  # the attributes behind the propensity are features
+    (tmp_path / "list.csv").write_text(f"customer_id,label\n{prepared.X.index[0]},2\n")
+    with connect(config.warehouse_path, read_only=True) as con, pytest.raises(training.TrainingError, match="other than 1/0"):
+        training.prepare(con, listed_config, spec, LAST)
