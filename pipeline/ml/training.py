@@ -48,6 +48,7 @@ QUEUED, RUNNING, FINISHED, FAILED = "QUEUED", "RUNNING", "FINISHED", "FAILED"
 MODEL_TRAININGS = "model_trainings"
 EXPLANATION_TABLES = ("model_feature_impact", "model_beeswarm", "model_dependence")
 BEESWARM_ROWS, BEESWARM_FEATURES, DEPENDENCE_ROWS = 300, 10, 1000
+EXPLAIN_ROWS = 20_000  # SHAP values (TreeSHAP is the slow part) on at most this many test rows, a seeded sample
 
 
 @dataclass
@@ -132,13 +133,17 @@ def train(prepared: Prepared, spec: ModelSpec, reference: pd.Series | None = Non
             metrics["reference_auc"] = m.auc(y[test][known], ref[known])
             metrics["model_auc_same_customers"] = m.auc(y[test][known], p_test[known])
             metrics["auc_ratio_to_reference"] = metrics["model_auc_same_customers"] / metrics["reference_auc"]
-    shap, _ = shap_values(booster, X[test])
+    explained = np.flatnonzero(test)
+    if len(explained) > EXPLAIN_ROWS:
+        explained = np.sort(np.random.default_rng(spec.seed).choice(explained, EXPLAIN_ROWS, replace=False))
+    ids, X_explained = prepared.ids[explained], X.iloc[explained]
+    shap, _ = shap_values(booster, X_explained)
     features = list(X.columns)
     impact = feature_impact(features, shap)
     top = impact["feature"].head(BEESWARM_FEATURES).tolist()
-    swarm = beeswarm(prepared.ids[test], X[test], shap, top, BEESWARM_ROWS, spec.seed)
-    sample = np.sort(np.random.default_rng(spec.seed).permutation(int(test.sum()))[:DEPENDENCE_ROWS])
-    dep = dependence(prepared.ids[test][sample], X[test].iloc[sample], shap[sample], top[0], top[1] if len(top) > 1 else None)
+    swarm = beeswarm(ids, X_explained, shap, top, BEESWARM_ROWS, spec.seed)
+    sample = np.sort(np.random.default_rng(spec.seed).permutation(len(explained))[:DEPENDENCE_ROWS])
+    dep = dependence(ids[sample], X_explained.iloc[sample], shap[sample], top[0], top[1] if len(top) > 1 else None)
     trained = Trained(prepared.window, booster, features, params_of(spec), metrics, len(customers),
                       int(y.sum()), impact, swarm, dep, calibration)
     if not draw:
