@@ -1,4 +1,4 @@
-"""The `nightjar` command line: demo, validate, backfill, upload, forget, attribution."""
+"""The `nightjar` command line: demo, validate, backfill, upload, forget, explain, attribution."""
 
 from __future__ import annotations
 
@@ -312,6 +312,35 @@ def cmd_attribution(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    """The waterfall of one customer's score: base value + each feature's SHAP value = the raw score."""
+    from pipeline.ml.scoring import NoModelVersion, explain
+    from pipeline.resources.warehouse import WarehouseError, connect
+
+    config = _config(args)
+    warehouse = Path(args.warehouse) if args.warehouse else config.warehouse_path
+    try:
+        spec = config.model(args.model)
+        with connect(warehouse, read_only=True) as con:
+            e = explain(con, config, spec, args.customer, warehouse.resolve().parent / "models", args.date)
+    except (KeyError, LookupError, NoModelVersion, WarehouseError, FileNotFoundError) as err:
+        print(err.args[0] if isinstance(err, KeyError) else err, file=sys.stderr)
+        return 1
+    shown = e.contributions.head(args.top)
+    rest = e.contributions["shap"].iloc[args.top:].sum()
+    print(f"model {e.model} ({spec.type}), version {e.version}, customer {e.customer_id}, as of {e.as_of}"
+          + (f", top item {e.item}" if e.item else ""))
+    print(f"  base value            {e.base_value:+.6f}")
+    for row in shown.itertuples():
+        value = "" if row.value is None or (isinstance(row.value, float) and row.value != row.value) else row.value
+        print(f"  {row.feature:<32} = {str(value)[:20]:<20} {row.shap:+.6f}")
+    if len(e.contributions) > args.top:
+        print(f"  {len(e.contributions) - args.top} other features{'':<29} {rest:+.6f}")
+    print(f"  raw score (log-odds)  {e.raw_score:+.6f}")
+    print(f"score {e.score:.6f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nightjar", description="Nightjar customer decisioning pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -366,6 +395,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
     a.add_argument("--warehouse", help="warehouse file (default: the config's)")
     a.set_defaults(func=cmd_attribution)
+    p = sub.add_parser("explain", help="why a model scores a customer as it does (SHAP waterfall)")
+    p.add_argument("--model", required=True, help="a model name of the config")
+    p.add_argument("--customer", required=True, help="a customer_id")
+    p.add_argument("--date", type=_date, help="as of this day (default: the last day with events)")
+    p.add_argument("--top", type=int, default=10, help="contributions shown (the rest are summed)")
+    p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
+    p.add_argument("--warehouse", help="warehouse file (default: the config's)")
+    p.set_defaults(func=cmd_explain)
     return parser
 
 

@@ -530,6 +530,118 @@ class AttributionSpec(_Model):
         return [c.name for r in refs for c in self.channels if r == c.id or r == c.name]
 
 
+# --- models (SPEC 2) ----------------------------------------------------------------------------
+
+MODEL_TYPES = ("response", "churn", "recommender")
+LABEL_OPS = ("gt", "gte", "lt", "lte", "eq", "neq", "in", "contains")
+FEATURE_WINDOWS = (7, 30, 90, 365)
+
+
+class LabelRule(_Model):
+    """A qualifying event: of a transaction (or an event type), optionally with a field condition.
+
+    ``formula`` is ``<op> <value>`` with op one of gt, gte, lt, lte, eq, neq, in (comma-separated
+    values), contains; e.g. ``{transaction: pos, field: amount, formula: "gt 100"}``.
+    """
+
+    transaction: str
+    field: str | None = None
+    formula: str | None = None
+
+    @model_validator(mode="after")
+    def _formula(self) -> LabelRule:
+        if (self.field is None) != (self.formula is None):
+            raise _at("formula", "give field and formula together (or neither)")
+        if self.formula is not None:
+            op, _, value = self.formula.strip().partition(" ")
+            if op not in LABEL_OPS or not value.strip():
+                raise _at("formula", f"{self.formula!r} must be '<op> <value>' with op one of {', '.join(LABEL_OPS)}")
+        return self
+
+
+class LabelSpec(_Model):
+    """The label: qualifying events within ``horizon_days`` after the cut-off, or a customer list CSV."""
+
+    rules: list[LabelRule] = Field(default_factory=list)
+    horizon_days: int = Field(default=30, ge=1, le=730)
+    customer_list: Path | None = None  # CSV: customer_id,label (1/0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LabelSpec:
+        if bool(self.rules) == bool(self.customer_list):
+            raise _at("rules", "give either rules (qualifying events) or customer_list (a CSV of customer_id,label)")
+        return self
+
+
+class SplitSpec(_Model):
+    train: float = Field(default=0.6, gt=0, lt=1)
+    evaluation: float = Field(default=0.2, gt=0, lt=1)
+    test: float = Field(default=0.2, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _sum(self) -> SplitSpec:
+        if abs(self.train + self.evaluation + self.test - 1) > 1e-9:
+            raise _at("test", f"train + evaluation + test must be 1, not {self.train + self.evaluation + self.test:g}")
+        return self
+
+
+class ReferenceScores(_Model):
+    """A CSV of customer scores to compare with (e.g. the demo's true propensities): AUC on the same test customers."""
+
+    file: Path
+    customer_column: str = "customuid"
+    column: str
+
+
+class ModelSpec(_Model):
+    """One model (SPEC 2). Features are Nightjar's own (sql/features), computed strictly before the
+    cut-off over windows that look back from it; a config can only narrow them (windows, exclude)."""
+
+    name: str
+    type: Literal["response", "churn", "recommender"]
+    label: LabelSpec
+    history_days: int = Field(default=365, ge=7, le=3650)
+    min_history_days: int = Field(default=7, ge=1)
+    windows: list[int] = Field(default_factory=lambda: list(FEATURE_WINDOWS), min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+    top_attr_values: int = Field(default=10, ge=0, le=100)
+    split: SplitSpec = SplitSpec()
+    shuffle: bool = True
+    objective: Literal["auc", "logloss", "precision_at_k"] = "auc"
+    seed: int = 7
+    k: int = Field(default=5, ge=1, le=100)
+    item_field: str | None = None  # recommender: the field of the rule's transaction that names the item
+    num_boost_round: int = Field(default=200, ge=1, le=10000)
+    early_stopping_rounds: int = Field(default=20, ge=1)
+    params: dict[str, float | int | str | bool] = Field(default_factory=dict)
+    reference_scores: ReferenceScores | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _identifier(v, "model name")
+
+    @field_validator("windows")
+    @classmethod
+    def _windows(cls, v: list[int]) -> list[int]:
+        if any(w < 1 for w in v):
+            raise ValueError(f"windows are days looking back from the cut-off and must be at least 1: {v}")
+        return sorted(set(v))
+
+    @model_validator(mode="after")
+    def _kind(self) -> ModelSpec:
+        if max(self.windows) > self.history_days:
+            raise _at("windows", f"a window ({max(self.windows)} days) may not exceed history_days ({self.history_days})")
+        if self.type == "recommender":
+            if not self.item_field:
+                raise _at("item_field", "a recommender needs item_field (the field naming the item, e.g. product)")
+            if not self.label.rules:
+                raise _at("label.rules", "a recommender learns from rules (the events that take an item)")
+        elif self.item_field:
+            raise _at("item_field", "item_field is for recommenders only")
+        return self
+
+
 class ProjectConfig(_Model):
     start_date: dt.date
     warehouse: Path
@@ -541,6 +653,7 @@ class ProjectConfig(_Model):
     # Months to keep the events of each type; types not listed are kept for ever.
     retention: dict[str, int] = Field(default_factory=dict)
     attribution: AttributionSpec = Field(default_factory=AttributionSpec)
+    models: list[ModelSpec] = Field(default_factory=list)
     # Where the config file lives: relative paths in it are relative to this folder.
     base_dir: Path = Field(default=Path("."), exclude=True)
 
@@ -577,6 +690,34 @@ class ProjectConfig(_Model):
             if n in tx_names[:i]:
                 raise _at(f"transactions[{i}].name", f"the name {n!r} is used twice")
         return self
+
+    @model_validator(mode="after")
+    def _model_references(self) -> ProjectConfig:
+        """Model names unique; label rules name a declared transaction (or event type) and its fields."""
+        seen: list[str] = []
+        event_types = {t.event_type for t in self.transactions} | {v for t in self.transactions for v in t.event.type_map.values()}
+        for i, m in enumerate(self.models):
+            if m.name in seen:
+                raise _at(f"models[{i}].name", f"the name {m.name!r} is used twice")
+            seen.append(m.name)
+            for j, rule in enumerate(m.label.rules):
+                specs = [t for t in self.transactions if rule.transaction in (t.name, t.event_type)
+                         or rule.transaction in t.event.type_map.values()]
+                if not specs:
+                    raise _at(f"models[{i}].label.rules[{j}].transaction",
+                              f"{rule.transaction!r} is neither a transaction {[t.name for t in self.transactions]} "
+                              f"nor an event type {sorted(e for e in event_types if e)}")
+                for key, name in (("field", rule.field), ("item_field", m.item_field)):
+                    if name and not all(name in [f.name for f in t.fields] for t in specs):
+                        raise _at(f"models[{i}].label.rules[{j}].{key}" if key == "field" else f"models[{i}].item_field",
+                                  f"{name!r} is not a field of {rule.transaction!r}")
+        return self
+
+    def model(self, name: str) -> ModelSpec:
+        for m in self.models:
+            if m.name == name:
+                return m
+        raise KeyError(f"no model named {name!r} (declared: {[m.name for m in self.models]})")
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path).resolve()

@@ -15,6 +15,7 @@ import dagster as dg
 from assets.attribution import build_attribution_assets
 from assets.ingest import build_ingest_assets
 from assets.kpis import build_kpi_assets
+from assets.models import build_model_assets
 from assets.warehouse import build_warehouse_assets
 from pipeline.config import ProjectConfig, load_config
 from pipeline.jobs import build_nightly_job
@@ -44,6 +45,7 @@ def build_definitions(config: ProjectConfig, warehouse: Path | None = None) -> d
     assets = build_ingest_assets(config, partitions) + build_warehouse_assets(config, partitions)
     assets += build_kpi_assets(config, partitions)
     assets += build_attribution_assets(config, partitions)
+    assets += build_model_assets(config, partitions)
     nightly = build_nightly_job(partitions)
     sensors = [build_file_sensor(config, s, partitions) for s in config.sources if s.kind == "local_files"]
     sensors += build_remote_sensors(config, partitions)  # SFTP and GCS

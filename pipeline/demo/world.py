@@ -78,6 +78,14 @@ DOMAINS = ("example.com", "example.org", "mail.example.net")
 PRODUCTS = tuple(f"SKU{1001 + i}" for i in range(30))
 PRICE_CENTS = (np.geomspace(2, 150, len(PRODUCTS)).round() * 100 - 1).astype(np.int64)
 PRODUCT_WEIGHTS = 1 / np.sqrt(PRICE_CENTS) / (1 / np.sqrt(PRICE_CENTS)).sum()
+# Product taste (point-of-sale only): each customer favours one of TASTES categories (product index
+# modulo TASTES); its products weigh TASTE_BOOST times more. Drawn from its own seeded stream, so the
+# rest of the world is the same as without it. A recommender can learn it from purchase sequences.
+TASTES = 5
+TASTE_BOOST = 10.0
+TASTE_WEIGHTS = PRODUCT_WEIGHTS * np.where(np.arange(len(PRODUCTS))[None, :] % TASTES == np.arange(TASTES)[:, None],
+                                           TASTE_BOOST, 1.0)
+TASTE_CDF = (TASTE_WEIGHTS / TASTE_WEIGHTS.sum(1, keepdims=True)).cumsum(1)
 HOUR_WEIGHTS = np.array([1, 1, 1, 1, 1, 2, 3, 5, 6, 6, 6, 6, 7, 6, 6, 6, 6, 7, 9, 10, 10, 8, 5, 2])
 HOUR_WEIGHTS = HOUR_WEIGHTS / HOUR_WEIGHTS.sum()
 CAMPAIGN_THEMES = ("weekly_picks", "new_arrivals", "flash_sale")
@@ -161,6 +169,7 @@ class _Population:
     churn_risk: np.ndarray
     affinity: np.ndarray      # (customers, channels)
     session_rate: np.ndarray
+    taste: np.ndarray | None = None  # favourite product category (point-of-sale purchases)
 
     def active(self, d: int) -> np.ndarray:
         """Customers signed up and not churned on day index d."""
@@ -181,6 +190,7 @@ def generate_world(out_dir: Path, customers: int = 2000, days: int = 14, start: 
     rng = np.random.default_rng(seed)
     start_ts = int(dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC).timestamp())
     pop = _population(rng, customers, days, start_ts)
+    pop.taste = np.random.default_rng([seed, 5]).integers(0, TASTES, customers)
     landing = _Landing(out_dir / "files", rng)
     pending, campaigns = _no_events(), []
     for d in range(days):
@@ -391,7 +401,7 @@ def _purchases(rng: np.random.Generator, pop: _Population, d: int, day: dt.date,
     buyers = np.flatnonzero(rng.random(len(p)) < p)
     n = len(buyers)
     store = np.where(rng.random(n) < 0.8, pop.home_store[buyers], rng.integers(0, len(STORES), n))
-    product, quantity, cents = _basket(rng, n)
+    product, quantity, cents = _basket(rng, n, pop.taste[buyers])
     return {
         "order_id": _seq_ids(f"P{day:%Y%m%d}-", n),
         "customer_id": pop.ids[buyers],
@@ -403,9 +413,17 @@ def _purchases(rng: np.random.Generator, pop: _Population, d: int, day: dt.date,
     }
 
 
-def _basket(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """n single-product baskets: product index, quantity (1-5) and value in cents."""
-    product = rng.choice(len(PRODUCTS), n, p=PRODUCT_WEIGHTS)
+def _basket(rng: np.random.Generator, n: int, taste: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n single-product baskets: product index, quantity (1-5) and value in cents.
+
+    With ``taste`` (a category per basket) the product follows that taste's weights; the draw uses
+    as many random numbers as without it.
+    """
+    if taste is None:
+        product = rng.choice(len(PRODUCTS), n, p=PRODUCT_WEIGHTS)
+    else:
+        u = rng.random(n)
+        product = np.minimum((u[:, None] >= TASTE_CDF[taste]).sum(1), len(PRODUCTS) - 1)
     quantity = np.minimum(rng.geometric(0.6, n), 5)
     return product, quantity, PRICE_CENTS[product] * quantity
 
@@ -542,7 +560,8 @@ def _write_truth(folder: Path, pop: _Population, summary: WorldSummary, seed: in
     truth = pd.DataFrame({"customuid": pop.ids, "propensity": pop.propensity.round(6),
                           "churn_risk": pop.churn_risk.round(6),
                           "churned_on": np.take(dates, np.minimum(pop.churn, days)),
-                          "signed_up_on": np.take(dates, pop.signup)})
+                          "signed_up_on": np.take(dates, pop.signup),
+                          "product_taste": pop.taste})
     for j, channel in enumerate(CHANNELS):
         truth["affinity_" + channel.name.lower().replace(" ", "_")] = pop.affinity[:, j].round(6)
     truth.to_csv(folder / "customers.csv", index=False, lineterminator="\n")
@@ -554,6 +573,9 @@ def _write_truth(folder: Path, pop: _Population, summary: WorldSummary, seed: in
         "channel_base_affinity_logit": {c.name: c.base_logit for c in CHANNELS},
         "segment_effect": dict(zip(SEGMENTS, SEGMENT_EFFECT, strict=True)),
         "interest_effect": dict(zip(INTERESTS, INTEREST_EFFECT, strict=True)),
+        "product_taste": {"categories": TASTES, "boost": TASTE_BOOST,
+                          "rule": "point-of-sale products of category (index in PRODUCTS mod categories) == "
+                                  "product_taste weigh boost times more"},
         "rates": RATES,
         "pos_purchase_probability": "min(pos_max_probability, propensity * (1 + sum over the day's sessions "
                                     "of channel_lift[channel] * affinity[channel])), 0 before signed_up_on "

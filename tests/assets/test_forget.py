@@ -111,7 +111,8 @@ def log_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     generate_world(out, customers=200, days=3, start=START)
-    config = load_config(write_demo_config(out, START))
+    # without the demo's models (tests/assets/test_models.py covers them, forget included)
+    config = load_config(write_demo_config(out, START)).model_copy(update={"models": []})
     result = run_nightly(config, START, START + dt.timedelta(days=2))
     assert result.success
     return config
@@ -183,8 +184,8 @@ def test_tables_added_later_are_forgotten_registered_or_not(demo, warehouse):
     with connect(warehouse) as con:
         who = busy_customer(con, "c.emailsha256 IS NOT NULL")
         # A later output that registers nothing: found by its customer_id column (the safety net).
-        con.execute("CREATE TABLE predictions (customer_id VARCHAR, model VARCHAR, score DOUBLE)")
-        con.execute("INSERT INTO predictions SELECT customuid, m, 0.5 FROM customers, (VALUES ('churn'), ('buy')) v(m)")
+        con.execute("CREATE TABLE later_scores (customer_id VARCHAR, model VARCHAR, score DOUBLE)")
+        con.execute("INSERT INTO later_scores SELECT customuid, m, 0.5 FROM customers, (VALUES ('churn'), ('buy')) v(m)")
         # A later table keyed by an identifier kind: it must register, and then is forgotten.
         con.execute("CREATE TABLE email_scores (email_hash VARCHAR, score DOUBLE)")
         con.execute("INSERT INTO email_scores SELECT upper(e), 1.0 FROM customers, unnest(string_split(emailsha256, ',')) t(e)")
@@ -193,14 +194,14 @@ def test_tables_added_later_are_forgotten_registered_or_not(demo, warehouse):
         assert con.execute("SELECT count(*) FROM customer_tables WHERE table_name = 'email_scores'").fetchall() == [(1,)]
         with pytest.raises(ValueError, match="key_kind 'phone'"):
             register_customer_table(con, "email_scores", "phone", "phone")
-        assert "predictions" in unregistered_customer_tables(con)
+        assert "later_scores" in unregistered_customer_tables(con)
         assert "email_scores" not in unregistered_customer_tables(con)
 
         terms = identifiers(con, who)
         before, held = snapshot(con), holding(con, terms)
-        assert held["predictions"] == 2 and held["email_scores"] == 1
+        assert held["later_scores"] == 2 and held["email_scores"] == 1
         result = forget_customer(con, demo, who, "customer_id")
-        assert result.rows_deleted["predictions"] == 2 and result.rows_deleted["email_scores"] == 1
+        assert result.rows_deleted["later_scores"] == 2 and result.rows_deleted["email_scores"] == 1
         assert_forgotten(con, before, held, result, terms)
 
 

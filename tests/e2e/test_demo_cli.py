@@ -63,7 +63,8 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
     assert tables == {
         "customers", "tx_pos", "tx_web_sessions", "tx_campaign_events", "loads", "rejects", "customer_identities", "events",
         "customer_tables", "kpi_customers", "kpi_reachability", "kpi_events", "kpi_purchases", "kpi_web",
-        "kpi_customer_behaviour", "attribution_credits", "attribution_summary",
+        "kpi_customer_behaviour", "attribution_credits", "attribution_summary", "model_trainings", "model_feature_impact", "model_beeswarm", "model_dependence",
+        "predictions",
     }
     truth = list(csv.DictReader((out / "truth" / "customers.csv").open()))
     assert q(out, "SELECT count(*), count(DISTINCT customuid) FROM customers") == [(len(truth), len(truth))]
@@ -100,6 +101,17 @@ def test_every_deliberately_bad_row_is_rejected_with_a_reason_naming_the_field(d
         field, reason = rejects[key]
         assert field == row["field"] and reason.startswith(row["field"] + ":"), (row, reason)
     assert len(rejects) == len(bad)  # and nothing else was rejected
+
+
+def test_the_demo_trains_and_scores_its_three_models(demo):
+    out, _, _ = demo
+    last = START + dt.timedelta(days=DAYS - 1)
+    assert q(out, "SELECT model, status FROM model_trainings WHERE version = $d ORDER BY model", {"d": last}) == [
+        ("churn_60d", "FINISHED"), ("product_recommender", "FINISHED"), ("purchase_30d", "FINISHED")]
+    customers = q(out, "SELECT count(*) FROM customers WHERE NOT starts_with(customuid, 'TEST')")[0][0]
+    assert q(out, "SELECT model, count(*), min(version) FROM predictions WHERE date = $d GROUP BY 1 ORDER BY 1", {"d": last}) == [
+        ("churn_60d", customers, last), ("product_recommender", customers, last), ("purchase_30d", customers, last)]
+    assert (out / "models" / "purchase_30d" / last.isoformat() / "model.txt").is_file()
 
 
 def test_the_truth_stays_out_of_the_warehouse(demo):
@@ -153,7 +165,7 @@ def test_nightjar_backfill_of_a_range(demo):
 # have a customer_id / customuid column) so that `nightjar forget` reaches it: a new output table
 # fails this test until it registers itself or is added here on purpose.
 IMPERSONAL = {"loads", "customer_tables", "forget_log", "kpi_customers", "kpi_reachability", "kpi_events",
-              "kpi_purchases", "kpi_web", "attribution_summary"}
+              "kpi_purchases", "kpi_web", "attribution_summary", "model_trainings", "model_feature_impact"}
 SPECIAL = {"rejects"}  # raw rows: forget matches the customer's identifiers in their text
 
 

@@ -1,0 +1,154 @@
+"""Model assets: one training asset per configured model (one partition = one version), and the
+daily `predictions` scored by the latest FINISHED version of each model."""
+
+
+from pathlib import Path
+
+import dagster as dg
+
+from assets.ingest import POOL
+from pipeline.config import ModelSpec, ProjectConfig
+from pipeline.metadata import column_schema, markdown_table
+from pipeline.ml import training
+from pipeline.ml.features import NotEnoughData, TrainingError
+from pipeline.ml.scoring import PREDICTIONS, NoModelVersion, score, write_predictions
+from pipeline.partitions import days_in
+from pipeline.resources.warehouse import WarehouseResource, scalar
+
+SCORES_IN_RANGE = "scores_are_probabilities"
+UPSTREAM = [dg.AssetKey("events"), dg.AssetKey("customer_identities")]
+
+
+def model_asset_name(spec: ModelSpec) -> str:
+    return f"model_{spec.name}"
+
+
+def store_dir(warehouse: WarehouseResource) -> Path:
+    """Models live beside the warehouse: <warehouse folder>/models/<model>/<version>/."""
+    return Path(warehouse.path).resolve().parent / "models"
+
+
+def _metadata(spec: ModelSpec, trained: training.Trained, path: Path, note: str | None) -> dict:
+    w = trained.window
+    meta: dict = {name: dg.MetadataValue.float(float(v)) for name, v in trained.metrics.items()}
+    meta.update({
+        "version": w.version.isoformat(),
+        "cutoff": w.cutoff.isoformat(),
+        "label_window": f"{w.label_start} .. {w.label_end} (exclusive), {w.label_days} day(s)"
+        + (f" — shorter than the horizon of {spec.label.horizon_days} days: the warehouse is young" if w.truncated else ""),
+        "customers": trained.customers,
+        "positives": trained.positives,
+        "features": dg.MetadataValue.md(markdown_table(["rank", "feature", "mean |SHAP|"],
+                                                       trained.impact[["rank", "feature", "mean_abs_shap"]].round(5).values.tolist())),
+        "params": dg.MetadataValue.json(trained.params),
+        "model_path": dg.MetadataValue.path(str(path)),
+        **{f"plot_{name}": dg.MetadataValue.md(md) for name, md in trained.plots.items()},
+    })
+    if trained.calibration is not None:
+        cal = trained.calibration.round(4).reset_index(names="bin")
+        meta["calibration"] = dg.MetadataValue.md(markdown_table(list(cal.columns), cal.values.tolist()))
+    if note:
+        meta["note"] = note
+    return meta
+
+
+def build_model_asset(config: ProjectConfig, spec: ModelSpec, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=model_asset_name(spec),
+        group_name="models",
+        deps=UPSTREAM,
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=POOL,
+        kinds={"lightgbm", "duckdb"},
+        description=f"Trains the {spec.type} model {spec.name!r} (one partition = one version, trained on the data up "
+        "to that day; a range trains its last day). Writes model_trainings, the explanation tables and the model "
+        "file; metrics on the test split, plots of the SHAP explanations.",
+    )
+    def _train(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        version = days_in(context.partition_time_window)[-1]
+        with warehouse.connect() as con:
+            training.mark(con, spec, version, training.QUEUED)
+        try:
+            with warehouse.connect() as con:
+                training.mark(con, spec, version, training.RUNNING)
+                prepared = training.prepare(con, config, spec, version)
+            reference, note = training.reference_scores(config, spec)
+            trained = training.train(prepared, spec, reference)
+            with warehouse.connect() as con:
+                path = training.record(con, spec, trained, store_dir(warehouse))
+        except NotEnoughData as e:
+            # A young warehouse: recorded (FAILED, with the reason) but the night's run goes on.
+            with warehouse.connect() as con:
+                training.fail(con, spec, version, str(e))
+            context.log.warning(f"{spec.name} {version}: not trained: {e}")
+            return dg.MaterializeResult(metadata={"version": version.isoformat(), "not_trained": str(e)})
+        except TrainingError as e:
+            with warehouse.connect() as con:
+                training.fail(con, spec, version, str(e))
+            raise dg.Failure(description=str(e)) from None
+        except Exception as e:
+            with warehouse.connect() as con:
+                training.fail(con, spec, version, f"{type(e).__name__}: {e}")
+            raise
+        m = trained.metrics
+        context.log.info(f"{spec.name} {version}: " + ", ".join(f"{k}={v:.4f}" for k, v in m.items()))
+        return dg.MaterializeResult(metadata=_metadata(spec, trained, path, note))
+
+    return _train
+
+
+def build_predictions_asset(config: ProjectConfig, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=PREDICTIONS,
+        group_name="models",
+        deps=UPSTREAM + [dg.AssetKey(model_asset_name(s)) for s in config.models],
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=POOL,
+        kinds={"duckdb"},
+        description="Scores of every active customer per day and model (date, customer_id, model, version, score, "
+        "items) from the latest FINISHED version of each model on or before the day; a recommender's top-k in items.",
+        check_specs=[dg.AssetCheckSpec(SCORES_IN_RANGE, asset=PREDICTIONS,
+                                       description="Every score is a probability in [0, 1]")],
+    )
+    def _predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        days = days_in(context.partition_time_window)
+        rows: list[tuple] = []
+        with warehouse.connect() as con:
+            training.create_tables(con)
+            for day in days:
+                frames = []
+                for spec in config.models:
+                    try:
+                        version, frame = score(con, config, spec, day, store_dir(warehouse))
+                    except NoModelVersion as e:
+                        context.log.warning(f"{day}: {e}; not scored")
+                        continue
+                    frames.append(frame)
+                    rows.append((day, spec.name, version, len(frame), round(float(frame["score"].mean()), 4) if len(frame) else None))
+                write_predictions(con, day, frames)
+            window = {"a": days[0], "b": days[-1]}
+            bad = scalar(con, f"SELECT count(*) FROM {PREDICTIONS} WHERE date BETWEEN $a AND $b "
+                              "AND NOT (score BETWEEN 0 AND 1)", window)
+            schema = column_schema(con, PREDICTIONS)
+        total = sum(r[3] for r in rows)
+        return dg.MaterializeResult(
+            metadata={
+                "rows": total,
+                "by_model": dg.MetadataValue.md(markdown_table(["date", "model", "version", "customers", "mean score"], rows)
+                                                if rows else "no model has a FINISHED version yet: nothing scored"),
+                "dagster/column_schema": schema,
+                **({"dagster/row_count": total} if len(days) == 1 else {}),
+            },
+            check_results=[dg.AssetCheckResult(check_name=SCORES_IN_RANGE, passed=bad == 0,
+                                               metadata={"scores_outside_0_1": bad})],
+        )
+
+    return _predictions
+
+
+def build_model_assets(config: ProjectConfig, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    if not config.models:
+        return []
+    return [build_model_asset(config, s, partitions) for s in config.models] + [build_predictions_asset(config, partitions)]

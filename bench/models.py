@@ -1,0 +1,103 @@
+"""Benchmark of model training and scoring at scale: `python bench/models.py --customers 100000 --days 14`.
+
+Phase 1 (this process) generates the demo world and loads it (ingestion, identities, events) as one run.
+Phase 2 (a fresh process, so its peak memory is the models' alone) trains each model of the demo config
+for the last day and scores every customer, printing wall time per step and the peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DATA = ["tx_pos", "tx_web_sessions", "tx_campaign_events", "customers", "customer_identities", "events"]
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build(out: Path, customers: int, days: int, start: dt.date) -> None:
+    import dagster as dg
+
+    from pipeline.cli import write_demo_config
+    from pipeline.config import load_config
+    from pipeline.definitions import build_definitions
+    from pipeline.demo import generate_world
+
+    began = time.monotonic()
+    world = generate_world(out, customers=customers, days=days, start=start)
+    config = load_config(write_demo_config(out, start))
+    generated = time.monotonic()
+    job = build_definitions(config).resolve_job_def("nightly")
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        tags={"dagster/asset_partition_range_start": world.start.isoformat(),
+              "dagster/asset_partition_range_end": world.end.isoformat()},
+        asset_selection=[dg.AssetKey(a) for a in DATA], raise_on_error=True,
+    )
+    assert result.success
+    print(f"world {customers} customers x {days} days: generated in {generated - began:.1f} s, "
+          f"loaded in {time.monotonic() - generated:.1f} s, peak {peak_mb():.0f} MB", flush=True)
+
+
+def train(out: Path, day: dt.date) -> None:
+    from pipeline.config import load_config
+    from pipeline.ml import training
+    from pipeline.ml.scoring import score
+    from pipeline.resources.warehouse import connect
+
+    config = load_config(out / "nightjar.yaml")
+    models = out / "models"
+    for spec in config.models:
+        t0 = time.monotonic()
+        with connect(config.warehouse_path) as con:
+            training.mark(con, spec, day, training.RUNNING)
+        with connect(config.warehouse_path, read_only=True) as con:
+            prepared = training.prepare(con, config, spec, day)
+        t1 = time.monotonic()
+        reference, _ = training.reference_scores(config, spec)
+        trained = training.train(prepared, spec, reference)
+        t2 = time.monotonic()
+        with connect(config.warehouse_path) as con:
+            training.record(con, spec, trained, models)
+        t3 = time.monotonic()
+        with connect(config.warehouse_path, read_only=True) as con:
+            _, rows = score(con, config, spec, day, models)
+        t4 = time.monotonic()
+        key = "auc" if spec.type != "recommender" else "precision_at_k"
+        print(f"{spec.name}: {len(prepared.X)} rows x {prepared.X.shape[1]} features; features {t1 - t0:.1f} s, "
+              f"train+explain {t2 - t1:.1f} s, record {t3 - t2:.1f} s, score {len(rows)} customers {t4 - t3:.1f} s; "
+              f"{key} {trained.metrics[key]:.4f}; peak {peak_mb():.0f} MB", flush=True)
+    print(f"peak memory of training and scoring: {peak_mb():.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=14)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "out"))
+    parser.add_argument("--phase", choices=["all", "build", "train"], default="all")
+    args = parser.parse_args()
+    out = Path(args.out)
+    start = dt.date(2026, 1, 1)
+    last = start + dt.timedelta(days=args.days - 1)
+    if args.phase in ("all", "build"):
+        out.mkdir(parents=True, exist_ok=True)
+        build(out, args.customers, args.days, start)
+    if args.phase == "all":
+        subprocess.run([sys.executable, __file__, "--out", str(out), "--days", str(args.days), "--phase", "train"], check=True)
+    elif args.phase == "train":
+        train(out, last)
+
+
+if __name__ == "__main__":
+    main()

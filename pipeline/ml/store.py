@@ -1,0 +1,39 @@
+"""The model store: one folder per model and version holding LightGBM's own text format and a JSON
+of metadata (features, parameters, metrics). Written to a temporary folder, then renamed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import lightgbm as lgb
+
+MODEL_FILE = "model.txt"
+META_FILE = "metadata.json"
+
+
+def version_dir(store: Path, model: str, version: dt.date) -> Path:
+    return Path(store) / model / version.isoformat()
+
+
+def save(store: Path, model: str, version: dt.date, booster: lgb.Booster, meta: dict) -> Path:
+    """Write the model and its metadata; replaces a previous save of the same version whole."""
+    final = version_dir(store, model, version)
+    tmp = final.with_name(final.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    booster.save_model(str(tmp / MODEL_FILE))
+    (tmp / META_FILE).write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.rename(final)
+    return final
+
+
+def load(store: Path, model: str, version: dt.date) -> tuple[lgb.Booster, dict]:
+    folder = version_dir(store, model, version)
+    if not (folder / MODEL_FILE).is_file():
+        raise FileNotFoundError(f"model {model!r} version {version}: no {MODEL_FILE} in {folder}")
+    booster = lgb.Booster(model_file=str(folder / MODEL_FILE))
+    return booster, json.loads((folder / META_FILE).read_text(encoding="utf-8"))

@@ -1,0 +1,15 @@
+-- attr_* multi-values as indicator features (long form): the $top most frequent values of each
+-- attr_* column among _population become attr_<column>__<value> = 1.
+WITH v AS (
+    SELECT customer_id, name, regexp_replace(lower(trim(val)), '[^a-z0-9]+', '_', 'g') AS val
+    FROM (UNPIVOT (SELECT customuid AS customer_id, COLUMNS('^attr_')
+                   FROM customers WHERE customuid IN (SELECT customer_id FROM _population))
+          ON COLUMNS('^attr_') INTO NAME name VALUE vals), unnest(vals) AS t(val)
+    WHERE trim(val) <> ''
+),
+top AS (
+    SELECT name, val FROM v GROUP BY name, val
+    QUALIFY row_number() OVER (PARTITION BY name ORDER BY count(*) DESC, val) <= $top
+)
+SELECT DISTINCT v.customer_id, v.name || '__' || v.val AS feature, 1.0::DOUBLE AS value
+FROM v JOIN top USING (name, val)

@@ -1,0 +1,119 @@
+"""Pure model helpers on hand-computed cases: metrics, top-k, splits, training windows, label rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.config import LabelRule, ModelSpec, SplitSpec
+from pipeline.ml import metrics as m
+from pipeline.ml.features import NotEnoughData, training_window
+from pipeline.ml.labels import RuleError, compile_rules
+from pipeline.ml.recommend import popularity_top_k, top_k
+from pipeline.ml.train import split_customers
+from tests.conftest import make_config
+
+
+def test_auc_logloss_and_top_decile_by_hand():
+    y = np.array([0, 0, 1, 1])
+    assert m.auc(y, np.array([0.1, 0.4, 0.35, 0.8])) == 0.75  # 3 of 4 positive-negative pairs ordered
+    assert m.auc(y, np.array([0.5, 0.5, 0.5, 0.5])) == 0.5   # ties count one half
+    assert np.isnan(m.auc(np.array([1, 1]), np.array([0.2, 0.3])))
+    assert m.logloss(np.array([1, 0]), np.array([0.8, 0.4])) == pytest.approx(-(np.log(0.8) + np.log(0.6)) / 2)
+    y20 = np.zeros(20, dtype=int)
+    y20[[0, 5, 7]] = 1
+    score = np.arange(20)[::-1] / 20  # customer 0 first, 1 second: the top decile is customers 0 and 1
+    assert m.top_decile(y20, score) == (0.5, 1 / 3)
+    cal = m.calibration(np.array([0, 1, 1, 0]), np.array([0.05, 0.15, 0.95, 0.91]))
+    assert cal.loc["0.9-1.0"].tolist() == pytest.approx([2, 0.93, 0.5]) and cal["customers"].sum() == 4
+
+
+def test_precision_recall_at_k_and_hit_rate_by_hand():
+    recommended = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "b", "b"], "item": ["x", "y", "z", "x", "y", "z"],
+                                "rank": [1, 2, 3, 1, 2, 3]})
+    taken = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "item": ["y", "q", "z", "x"]})
+    got = m.at_k(recommended, taken, 2)
+    # a: top-2 {x, y} holds y (1 of 2 taken); b: {x, y} misses z; c: nothing recommended
+    assert got == {"precision_at_k": pytest.approx((1 / 2) / 3), "recall_at_k": pytest.approx((1 / 2) / 3),
+                   "hit_rate": pytest.approx(1 / 3), "customers": 3.0}
+
+
+def test_top_k_ranks_by_score_then_item_and_popularity_is_the_same_for_everyone():
+    cands = pd.DataFrame({"customer_id": ["a"] * 3 + ["b"] * 3, "item": ["x", "y", "z"] * 2,
+                          "s": [0.1, 0.9, 0.9, 0.5, 0.2, 0.7], "popularity": [0.5, 0.3, 0.2] * 2})
+    top = top_k(cands, "s", 2)
+    assert top[["customer_id", "item", "rank"]].values.tolist() == [["a", "y", 1], ["a", "z", 2], ["b", "z", 1], ["b", "x", 2]]
+    assert popularity_top_k(cands, 1)["item"].tolist() == ["x", "x"]
+
+
+def test_split_shares_shuffle_and_order():
+    parts = split_customers(1000, SplitSpec(train=0.5, evaluation=0.3, test=0.2), shuffle=True, seed=1)
+    assert (parts == "train").sum() == 500 and (parts == "evaluation").sum() == 300 and (parts == "test").sum() == 200
+    assert not (parts[:500] == "train").all()  # shuffled
+    assert np.array_equal(parts, split_customers(1000, SplitSpec(train=0.5, evaluation=0.3, test=0.2), True, 1))
+    ordered = split_customers(10, SplitSpec(), shuffle=False, seed=1)
+    assert ordered.tolist() == ["train"] * 6 + ["evaluation"] * 2 + ["test"] * 2
+
+
+def spec(horizon: int, min_history: int = 7, **kw) -> ModelSpec:
+    return ModelSpec(name="m", type="response", label={"rules": [{"transaction": "pos"}], "horizon_days": horizon},
+                     min_history_days=min_history, **kw)
+
+
+def test_training_windows():
+    first = dt.date(2026, 1, 1)
+    w = training_window(spec(30), dt.date(2026, 3, 1), first)  # enough data: the label window is complete
+    assert (w.cutoff, w.label_end, w.label_days, w.truncated) == (dt.date(2026, 1, 31), dt.date(2026, 3, 2), 30, False)
+    w = training_window(spec(60), dt.date(2026, 1, 14), first)  # young warehouse: halfway
+    assert (w.cutoff, w.label_days, w.truncated) == (dt.date(2026, 1, 8), 7, True)
+    w = training_window(spec(60, min_history=10), dt.date(2026, 1, 14), first)  # ... but min_history_days first
+    assert w.cutoff == dt.date(2026, 1, 11)
+    with pytest.raises(NotEnoughData, match="min_history_days"):
+        training_window(spec(30), dt.date(2026, 1, 5), first)
+    with pytest.raises(NotEnoughData, match="no events"):
+        training_window(spec(30), dt.date(2026, 1, 5), None)
+
+
+def test_label_rules_compile_to_bound_parameters(tmp_path):
+    config = make_config(tmp_path)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE events (source VARCHAR, type VARCHAR, properties JSON)")
+    con.execute("""INSERT INTO events VALUES ('pos', 'completedOrder', '{"amount": 150.5, "store": "ST01"}'),
+                   ('pos', 'completedOrder', '{"amount": 20, "store": "ST02"}'),
+                   ('web_sessions', 'web_sessions', '{"revenue": 500}')""")
+
+    def matching(*rules: dict) -> list[int]:
+        cond, params = compile_rules(config, [LabelRule(**r) for r in rules])
+        assert "150" not in cond and "ST0" not in cond  # values are parameters, never SQL text
+        return [r[0] for r in con.execute(f"SELECT rowid FROM events e WHERE {cond} ORDER BY 1", params).fetchall()]
+
+    assert matching({"transaction": "pos", "field": "amount", "formula": "gt 100"}) == [0]
+    assert matching({"transaction": "completedOrder", "field": "amount", "formula": "lte 20"}) == [1]
+    assert matching({"transaction": "pos", "field": "store", "formula": "in ST02, ST09"}) == [1]
+    assert matching({"transaction": "pos", "field": "store", "formula": "contains 1"}) == [0]
+    assert matching({"transaction": "pos", "field": "store", "formula": "eq x' OR 1=1 --"}) == []
+    assert matching({"transaction": "web_sessions"}, {"transaction": "pos", "field": "amount", "formula": "neq 20"}) == [0, 2]
+    with pytest.raises(RuleError, match="'lots' is not a number"):
+        compile_rules(config, [LabelRule(transaction="pos", field="amount", formula="gt lots")])
+
+
+@pytest.mark.parametrize("model, message", [
+    ({"type": "recommender", "label": {"rules": [{"transaction": "pos"}]}}, "item_field"),
+    ({"type": "response", "label": {"rules": [{"transaction": "pos"}], "customer_list": "l.csv"}}, "either rules"),
+    ({"type": "response", "label": {"rules": [{"transaction": "pos", "field": "amount"}]}}, "field and formula together"),
+    ({"type": "response", "label": {"rules": [{"transaction": "pos", "field": "amount", "formula": "about 3"}]}}, "op one of"),
+    ({"type": "response", "label": {"rules": [{"transaction": "refunds"}]}}, "neither a transaction"),
+    ({"type": "response", "label": {"rules": [{"transaction": "pos"}]}, "split": {"train": 0.5, "evaluation": 0.2, "test": 0.2}},
+     "must be 1"),
+    ({"type": "response", "label": {"rules": [{"transaction": "pos"}]}, "windows": [7, 400]}, "history_days"),
+])
+def test_model_config_errors_name_the_key(tmp_path, model, message):
+    from pipeline.config import ConfigError
+
+    with pytest.raises(ConfigError, match=message) as e:
+        make_config(tmp_path, models=[{"name": "m", **model}])
+    assert "models[0]" in str(e.value)
