@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.experiments import build_experiment_assets
 from assets.ingest import build_ingest_assets
 from assets.kpis import build_kpi_assets
 from assets.warehouse import build_warehouse_assets
@@ -40,6 +41,7 @@ def build_definitions(config: ProjectConfig, warehouse: Path | None = None) -> d
     partitions = daily_partitions(config.start_date)
     assets = build_ingest_assets(config, partitions) + build_warehouse_assets(config, partitions)
     assets += build_kpi_assets(config, partitions)
+    assets += build_experiment_assets(config, partitions)
     nightly = build_nightly_job(partitions)
     sensors = [build_file_sensor(config, s, partitions) for s in config.sources if s.kind == "local_files"]
     return dg.Definitions(
