@@ -25,9 +25,11 @@ def _date(text: str) -> dt.date:
 
 
 def _config(args: argparse.Namespace) -> ProjectConfig:
+    if args.config:  # pipeline.definitions (Dagster, every asset) is only needed for the default
+        return load_config(args.config)
     from pipeline.definitions import default_config_path
 
-    return load_config(args.config or default_config_path())
+    return load_config(default_config_path())
 
 
 def _instance():
