@@ -12,7 +12,9 @@ later gives the same rows. How a decision is made is in sql/experiments/decide.s
   proportion to the variants' propensities (A/B experiments: always uniform); the draw is seeded by
   (customer, experiment, date);
 * **group**: several experiments decided together keep, per customer, the one with the best
-  expected value (score x propensity).
+  expected value: score x the expected propensity of the experiment's draw (sum over its eligible
+  variants of P(variant) x propensity), never the propensity of the variant actually drawn, so
+  that the choice of experiment does not skew the variants' shares within it.
 
 A rule ``{transaction, field, formula}`` holds for a customer when at least one row of theirs in
 that transaction, before D, matches it. A variant's **propensity** is the posterior mean

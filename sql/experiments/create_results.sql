@@ -6,6 +6,6 @@ CREATE TABLE IF NOT EXISTS results (
     experiment_group VARCHAR,           -- the group that decided it, if any
     variant          VARCHAR NOT NULL,  -- the variant given, or 'control' (held out)
     is_control       BOOLEAN NOT NULL,
-    score            DOUBLE NOT NULL,   -- expected value: model score (1 without one) x the variant's propensity
+    score            DOUBLE NOT NULL,   -- expected value: model score (1 without one) x the draw's expected propensity
     reason           VARCHAR NOT NULL   -- why this variant
 );

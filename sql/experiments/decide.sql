@@ -4,7 +4,8 @@
 --   else:     P(variant) = propensity / sum of the eligible variants' propensities (A/B: uniform)
 -- The variant is drawn with the Gumbel-max trick: argmax ln P(v) - ln(-ln u(customer|experiment|day|v)),
 -- an exact draw from P seeded by (customer, experiment, day), so re-runs agree. A group keeps, per
--- customer, the experiment with the best expected value (score x propensity); ties by a hash.
+-- customer, the experiment with the best expected value (score x the expected propensity of its
+-- draw); ties by a hash.
 -- Control is applied after the group's choice, so control and treated customers of an experiment
 -- are chosen the same way and differ only by the hash.
 INSERT INTO results
@@ -19,13 +20,15 @@ WITH cand AS (
     SELECT *, CASE WHEN explore OR NOT weighted THEN 1.0 / eligible ELSE propensity / total END AS p
     FROM cand
 ), chosen AS (
-    SELECT * FROM probability
+    -- the experiment's expected propensity for the customer: over the draw, not the drawn variant,
+    -- so that a group's choice of experiment never depends on (and never skews) the variant drawn
+    SELECT *, sum(p * propensity) OVER (PARTITION BY customer_id, experiment) AS expected_propensity FROM probability
     QUALIFY row_number() OVER (
         PARTITION BY customer_id, experiment
         ORDER BY ln(p) - ln(-ln(_unit(customer_id || '|' || experiment || '|' || $day::VARCHAR || '|' || variant))) DESC,
                  variant) = 1
 ), valued AS (
-    SELECT ch.*, coalesce(s.score, 1.0) * ch.propensity AS expected_value
+    SELECT ch.*, coalesce(s.score, 1.0) * ch.expected_propensity AS expected_value
     FROM chosen ch LEFT JOIN _scores s USING (experiment, customer_id)
 ), grouped AS (
     SELECT *, _unit(customer_id || '|' || experiment || '|control') < control_share AS is_control

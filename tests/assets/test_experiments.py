@@ -21,6 +21,7 @@ from pipeline.ingest import ingest_customers, ingest_transaction
 from pipeline.report import build_report
 from pipeline.resources.warehouse import connect
 from pipeline.sources.local_files import landed_file
+from pipeline.sql import sql
 from tests.conftest import example_dict, make_config, run_nightly, write_pos
 
 START = dt.date(2026, 1, 1)
@@ -239,6 +240,29 @@ def test_model_scores_from_predictions_decide_the_group(world, tmp_path):
             con.execute("DROP TABLE predictions")
             decide(con, config, day)
     assert got == [("offer", 0.45, 0.45, N)]  # 0.9 x the uniform prior 0.5 beats 0.1 x 0.5
+
+
+def test_variants_are_drawn_by_their_observed_propensities(world):
+    _, config = world
+    later = dt.date(2026, 2, 20)  # the windows of 01-02 (closed on 02-01) feed the propensities
+    with connect(config.warehouse_path) as con:
+        con.execute(sql("experiments/create_conversions"))
+        con.execute("DELETE FROM conversions")
+        # 100 past presentations per offer variant: discount_20 converted 90, the others 10
+        con.execute("""INSERT INTO conversions
+                       SELECT DATE '2026-01-02', 'X' || i, 'offer', v, false, i < n, (i < n)::INT, 0, NULL,
+                              TIMESTAMP '2026-01-02', TIMESTAMP '2026-02-01', true
+                       FROM (VALUES ('discount_20', 90), ('discount_10', 10), ('free_shipping', 10)) t(v, n),
+                            range(100) r(i)""")
+        decide(con, config, later)
+        drawn = con.execute("""SELECT variant, count(*), any_value(reason) FROM results
+                               WHERE date = $d AND experiment = 'offer' AND reason LIKE 'drawn by propensity%'
+                               GROUP BY ALL""", {"d": later}).fetchall()
+        con.execute("DELETE FROM results WHERE date = $d", {"d": later})
+    counts = {v: n for v, n, _ in drawn}
+    # P(discount_20) = (91/102) / (91/102 + 2 * 11/102) = 0.805
+    assert 0.72 < counts["discount_20"] / sum(counts.values()) < 0.88
+    assert next(r for v, _, r in drawn if v == "discount_20").startswith("drawn by propensity 0.8922 (probability 0.805)")
 
 
 def test_nightly_run_refreshes_the_open_windows(world):
