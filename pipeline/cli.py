@@ -25,9 +25,11 @@ def _date(text: str) -> dt.date:
 
 
 def _config(args: argparse.Namespace) -> ProjectConfig:
+    if args.config:  # pipeline.definitions (Dagster, every asset) is only needed for the default
+        return load_config(args.config)
     from pipeline.definitions import default_config_path
 
-    return load_config(args.config or default_config_path())
+    return load_config(default_config_path())
 
 
 def _instance():
@@ -131,7 +133,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def write_demo_config(out: Path, start: dt.date) -> Path:
     """Copy the example config (comments and all) into ``out`` with the demo's start date."""
     text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    example_start = dt.date.fromisoformat(re.search(r"^start_date: (\S+)", text, flags=re.M).group(1))
     text = re.sub(r"^start_date: .*$", f"start_date: {start.isoformat()}", text, count=1, flags=re.M)
+    # experiments' start/end dates keep their distance to the first day
+    text = re.sub(r"^(\s+(?:start|end): )(\d{4}-\d{2}-\d{2})", lambda m: m.group(1) + (
+        dt.date.fromisoformat(m.group(2)) + (start - example_start)).isoformat(), text, flags=re.M)
     path = out / "nightjar.yaml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -162,6 +168,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     config = load_config(config_path)
     for suffix in ("", ".wal"):
         Path(str(config.warehouse_path) + suffix).unlink(missing_ok=True)
+    # The experiments' closed loop (pipeline/demo/experiments.py) runs on the local files only.
+    presented = [] if getattr(args, "via", None) else sorted(
+        {e.start for e in config.experiments if e.start and e.start == e.end and world.start < e.start <= world.end})
     if getattr(args, "via", None):  # remote sources (issue 3): ingest through a local SFTP server / GCS emulator
         from pipeline.demo.via import serve
 
@@ -169,6 +178,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"[2/3] serving the transaction files over {args.via} ({via_path.name}); "
                   f"materializing every asset for {world.start}..{world.end} as one backfill run")
             ok = run_backfill(load_config(via_path), world.start, world.end)
+    elif presented:  # the closed loop of pipeline/demo/experiments.py
+        from pipeline.demo.experiments import simulate_responses
+
+        day = presented[0]
+        print(f"[2/3] materializing every asset for {world.start}..{day} (decisions of {day}) as one run")
+        ok = run_backfill(config, world.start, day)
+        truth = simulate_responses(config.warehouse_path, out, day, world.end, config.conversions.window_days,
+                                   seed=args.seed)
+        print(f"      the world responded to the decisions of {day}: {truth['responses_appended_to_pos']} "
+              f"purchases (truth/experiments.json); materializing {day}..{world.end}")
+        ok = run_backfill(config, day, world.end) and ok
     else:
         print(f"[2/3] materializing every asset for {world.start}..{world.end} as one backfill run")
         ok = run_backfill(config, world.start, world.end)
@@ -341,6 +361,25 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from pipeline.export import ExportError, export_results
+    from pipeline.resources.warehouse import WarehouseError, connect
+
+    config = _config(args)
+    warehouse = Path(args.warehouse) if args.warehouse else config.warehouse_path
+    if not warehouse.is_file():
+        print(f"the warehouse {warehouse} does not exist: run the pipeline first", file=sys.stderr)
+        return 1
+    try:
+        with connect(warehouse, read_only=True) as con:
+            rows = export_results(con, args.date, Path(args.to))
+    except (ExportError, WarehouseError, OSError) as e:
+        print(e, file=sys.stderr)
+        return 1
+    print(f"results {args.date}: {rows} decisions -> {args.to}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nightjar", description="Nightjar customer decisioning pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -403,6 +442,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
     p.add_argument("--warehouse", help="warehouse file (default: the config's)")
     p.set_defaults(func=cmd_explain)
+    p = sub.add_parser("export", help="export one night's decisions (results) as CSV")
+    p.add_argument("what", choices=["results"], help="what to export")
+    p.add_argument("--date", type=_date, required=True, help="the decision date, YYYY-MM-DD")
+    p.add_argument("--to", required=True, help="the CSV file to write")
+    p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
+    p.add_argument("--warehouse", help="warehouse file (default: the config's)")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.attribution import build_attribution_assets
+from assets.experiments import build_experiment_assets
 from assets.ingest import build_ingest_assets
 from assets.kpis import build_kpi_assets
 from assets.models import build_model_assets
@@ -46,6 +47,7 @@ def build_definitions(config: ProjectConfig, warehouse: Path | None = None) -> d
     assets += build_kpi_assets(config, partitions)
     assets += build_attribution_assets(config, partitions)
     assets += build_model_assets(config, partitions)
+    assets += build_experiment_assets(config, partitions)
     nightly = build_nightly_job(partitions)
     sensors = [build_file_sensor(config, s, partitions) for s in config.sources if s.kind == "local_files"]
     sensors += build_remote_sensors(config, partitions)  # SFTP and GCS

@@ -26,6 +26,10 @@ def make_config(folder: Path, start: dt.date = dt.date(2026, 1, 1), **changes) -
     data = example_dict()
     data.pop("models", None)
     data["start_date"] = start.isoformat()
+    if "transactions" in changes:  # the example's experiments name its transactions: keep them only with those
+        for key in ("variants", "experiments", "groups", "conversions"):
+            if key not in changes:
+                data.pop(key, None)
     data.update(changes)
     (folder / "files").mkdir(parents=True, exist_ok=True)
     path = folder / "nightjar.yaml"

@@ -149,9 +149,10 @@ def test_definitions_snapshot(config):
     defs = build_definitions(config)
     graph = defs.resolve_asset_graph()
     keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
-    assert keys == ["attribution_credits", "attribution_summary", "customer_identities", "customers", "events", "events_retention",
+    assert keys == ["attribution_credits", "attribution_summary", "conversions", "customer_identities", "customers", "events",
+                    "events_retention", "experiment_report",
                     "kpi_customer_behaviour", "kpi_customers", "kpi_events", "kpi_purchases", "kpi_reachability", "kpi_web",
-                    "tx_campaign_events", "tx_pos", "tx_web_sessions"]
+                    "results", "tx_campaign_events", "tx_pos", "tx_web_sessions"]
     for key in keys:
         asset = defs.resolve_assets_def(dg.AssetKey(key))
         assert asset.op.pool == "duckdb"

@@ -63,8 +63,8 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
     assert tables == {
         "customers", "tx_pos", "tx_web_sessions", "tx_campaign_events", "loads", "rejects", "customer_identities", "events",
         "customer_tables", "kpi_customers", "kpi_reachability", "kpi_events", "kpi_purchases", "kpi_web",
-        "kpi_customer_behaviour", "attribution_credits", "attribution_summary", "model_trainings", "model_feature_impact", "model_beeswarm", "model_dependence",
-        "predictions",
+        "kpi_customer_behaviour", "attribution_credits", "attribution_summary", "model_trainings", "model_feature_impact",
+        "model_beeswarm", "model_dependence", "predictions", "results", "conversions", "experiment_report",
     }
     truth = list(csv.DictReader((out / "truth" / "customers.csv").open()))
     assert q(out, "SELECT count(*), count(DISTINCT customuid) FROM customers") == [(len(truth), len(truth))]
@@ -84,7 +84,10 @@ def test_every_load_adds_up(demo):
     loads = q(out, "SELECT dataset, partition_date, rows_read, rows_loaded, rows_rejected FROM loads")
     assert loads and all(read == loaded + rejected for _, _, read, loaded, rejected in loads)
     for dataset, table, time_field in [("pos", "tx_pos", "purchased_at"), ("web_sessions", "tx_web_sessions", "started_at")]:
-        loaded = q(out, f"SELECT sum(rows_loaded) FROM loads WHERE dataset = '{dataset}'")[0][0]
+        # the demo loads the experiment's presentation day twice (before and after the world responds):
+        # each partition holds what its last load loaded
+        loaded = q(out, f"""SELECT sum(rows_loaded) FROM loads WHERE dataset = '{dataset}' AND load_id IN (
+                                SELECT max(load_id) FROM loads GROUP BY dataset, partition_date)""")[0][0]
         assert q(out, f"SELECT count(*) FROM {table}") == [(loaded,)]
         outside = q(out, f"SELECT count(*) FROM {table} WHERE CAST({time_field} AS DATE) <> _partition_date")
         assert outside == [(0,)]
@@ -127,8 +130,12 @@ def test_the_demo_run_is_kept_for_the_ui(demo):
     _, home, _ = demo
     instance = dg.DagsterInstance.from_config(str(home))
     runs = instance.get_runs()
-    assert len(runs) == 1 and runs[0].status == dg.DagsterRunStatus.SUCCESS
-    assert runs[0].tags["dagster/asset_partition_range_start"] == START.isoformat()
+    # two runs: up to the experiments' presentation day, then from it on, after the world responded
+    assert len(runs) == 2 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+    first, second = sorted(runs, key=lambda r: r.tags["dagster/asset_partition_range_start"])
+    assert first.tags["dagster/asset_partition_range_start"] == START.isoformat()
+    assert second.tags["dagster/asset_partition_range_end"] == (START + dt.timedelta(days=DAYS - 1)).isoformat()
+    assert first.tags["dagster/asset_partition_range_end"] == second.tags["dagster/asset_partition_range_start"]
 
 
 def test_dagster_cli_materializes_one_partition(demo):
@@ -165,7 +172,8 @@ def test_nightjar_backfill_of_a_range(demo):
 # have a customer_id / customuid column) so that `nightjar forget` reaches it: a new output table
 # fails this test until it registers itself or is added here on purpose.
 IMPERSONAL = {"loads", "customer_tables", "forget_log", "kpi_customers", "kpi_reachability", "kpi_events",
-              "kpi_purchases", "kpi_web", "attribution_summary", "model_trainings", "model_feature_impact"}
+              "kpi_purchases", "kpi_web", "attribution_summary", "model_trainings", "model_feature_impact",
+              "experiment_report"}
 SPECIAL = {"rejects"}  # raw rows: forget matches the customer's identifiers in their text
 
 
@@ -178,3 +186,49 @@ def test_every_table_of_the_warehouse_is_reached_by_forget_or_holds_no_personal_
     assert tables - registered - keyed - IMPERSONAL - SPECIAL == set()
     assert {"customers", "customer_identities", "events", "tx_pos", "tx_web_sessions", "tx_campaign_events",
             "kpi_customer_behaviour"} <= registered
+
+
+def test_experiment_report_measures_the_true_effects_of_the_demo_world(demo):
+    """The closed loop of pipeline/demo/experiments.py: the report's lifts against truth/experiments.json."""
+    import json
+
+    out, _, stdout = demo
+    truth = json.loads((out / "truth" / "experiments.json").read_text())
+    assert "the world responded to the decisions of" in stdout
+    rows = q(out, """SELECT experiment, variant, presented, converted, abs_lift, abs_lift_low, abs_lift_high, p_value,
+                            value_lift_low, value_lift_high, srm_mismatch, windows
+                     FROM experiment_report WHERE scope = 'total' AND NOT is_control""")
+    assert {(r[0], r[1]) for r in rows} == {("offer", "discount_10"), ("offer", "discount_20"),
+                                            ("offer", "free_shipping"), ("channel", "email"), ("channel", "sms")}
+    for exp, variant, presented, converted, lift, low, high, p, vlow, vhigh, srm, windows in rows:
+        t = truth["experiments"][exp]
+        # the pipeline counted exactly the responses the world simulated (ingestion, identity, windows)
+        assert (presented, converted) == (t["simulated"][variant]["presented"], t["simulated"][variant]["responded"])
+        assert low <= t["true_abs_lift"][variant] <= high, (exp, variant, lift, low, high)
+        assert vlow <= t["true_value_lift"][variant] <= vhigh, (exp, variant, vlow, vhigh)
+        assert not srm and windows == "complete windows only"
+        if t["true_abs_lift"][variant] == 0:
+            assert p >= 0.05, (exp, variant, p)  # a variant without effect is not declared significant
+    # the variant with the largest true effect is measured as significant
+    assert q(out, "SELECT significant FROM experiment_report WHERE scope = 'total' AND variant = 'discount_20'") == [(True,)]
+
+
+def test_nightjar_export_results_writes_the_nights_decisions(demo, tmp_path, capsys):
+    out, home, _ = demo
+    day = q(out, "SELECT min(date) FROM results")[0][0]
+    target = tmp_path / "results.csv"
+    nightjar = Path(sys.executable).parent / "nightjar"
+    run = subprocess.run([str(nightjar), "export", "results", "--date", day.isoformat(), "--to", str(target),
+                          "--config", str(out / "nightjar.yaml")], capture_output=True, text=True, cwd=ROOT,
+                         env=env_for(home), timeout=120)
+    assert run.returncode == 0, run.stderr
+    lines = list(csv.DictReader(target.open()))
+    assert list(lines[0]) == ["customer_id", "experiment", "group", "date", "variant", "score", "reason"]
+    assert len(lines) == q(out, "SELECT count(*) FROM results WHERE date = $d", {"d": day})[0][0]
+    assert {r["group"] for r in lines} == {"spring_push"} and {r["date"] for r in lines} == {day.isoformat()}
+    from pipeline.cli import main  # the refusal in-process (a second subprocess costs seconds)
+
+    assert main(["export", "results", "--date", "2020-01-01", "--to", str(tmp_path / "x.csv"),
+                 "--config", str(out / "nightjar.yaml")]) == 1
+    assert "no results for 2020-01-01" in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()

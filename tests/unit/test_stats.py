@@ -1,0 +1,71 @@
+"""Experiment statistics: hand-computed cases, and agreement with scipy on the same counts to 1e-9."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from pipeline.stats import relative, srm, two_proportions, welch
+
+
+def test_two_proportions_by_hand():
+    # 60/500 treated vs 40/500 control: diff 0.04; unpooled se sqrt(.12*.88/500 + .08*.92/500) = sqrt(0.0003584) = 0.0189315;
+    # pooled p 0.1, se0 sqrt(.1*.9*(2/500)) = 0.0189737, z = 2.10819, two-sided p = 0.035015.
+    lift = two_proportions(60, 500, 40, 500)
+    assert lift.lift == pytest.approx(0.04, abs=1e-12)
+    se = math.sqrt(0.12 * 0.88 / 500 + 0.08 * 0.92 / 500)
+    assert se == pytest.approx(0.0189315, abs=1e-7)
+    assert lift.low == pytest.approx(0.04 - 1.959963984540054 * se, abs=1e-12)
+    assert lift.high == pytest.approx(0.04 + 1.959963984540054 * se, abs=1e-12)
+    assert lift.p_value == pytest.approx(0.035015, abs=1e-6)
+    rel = relative(lift, 0.08)
+    assert (rel.lift, rel.low, rel.high) == pytest.approx((0.5, lift.low / 0.08, lift.high / 0.08), abs=1e-12)
+
+
+@pytest.mark.parametrize("x1, n1, x0, n0", [(60, 500, 40, 500), (7, 13, 2, 20), (1200, 9000, 1100, 9100), (0, 50, 3, 40)])
+def test_two_proportions_agrees_with_scipy_chi2(x1, n1, x0, n0):
+    # the pooled z test is the 2x2 chi-square test without continuity correction
+    chi2, p, _, _ = st.chi2_contingency([[x1, n1 - x1], [x0, n0 - x0]], correction=False)
+    assert two_proportions(x1, n1, x0, n0).p_value == pytest.approx(p, abs=1e-9)
+
+
+def test_welch_agrees_with_scipy():
+    rng = np.random.default_rng(3)
+    a, b = rng.gamma(2.0, 10.0, 80), rng.gamma(2.0, 8.0, 120)
+    lift = welch(a.mean(), a.var(ddof=1), len(a), b.mean(), b.var(ddof=1), len(b))
+    ref = st.ttest_ind(a, b, equal_var=False)
+    assert lift.p_value == pytest.approx(ref.pvalue, abs=1e-9)
+    ci = ref.confidence_interval(0.95)
+    assert (lift.low, lift.high) == pytest.approx((ci.low, ci.high), abs=1e-9)
+    assert lift.lift == pytest.approx(a.mean() - b.mean(), abs=1e-12)
+
+
+def test_welch_by_hand():
+    # means 5 and 3, variances 4 and 9, n 10 and 10: se = sqrt(0.4 + 0.9) = 1.140175, t = 1.754116,
+    # df = 1.3^2 / (0.16/9 + 0.81/9) = 15.68 (Welch-Satterthwaite)
+    lift = welch(5.0, 4.0, 10, 3.0, 9.0, 10)
+    assert lift.lift == 2.0
+    df = 1.69 / (0.16 / 9 + 0.81 / 9)
+    assert df == pytest.approx(15.680412, abs=1e-6)
+    assert lift.p_value == pytest.approx(2 * st.t.sf(2 / math.sqrt(1.3), df), abs=1e-12)
+    assert lift.p_value == pytest.approx(0.0989, abs=1e-4)
+
+
+def test_srm_agrees_with_scipy_and_flags_a_broken_split():
+    ok = srm(205, 795, 0.2)  # expected 200 / 800
+    ref = st.chisquare([205, 795], [200, 800])
+    assert ok.chi2 == pytest.approx(ref.statistic, abs=1e-9)
+    assert ok.chi2 == pytest.approx(25 / 200 + 25 / 800, abs=1e-12)
+    assert ok.p_value == pytest.approx(ref.pvalue, abs=1e-9)
+    assert not ok.mismatch
+    broken = srm(300, 700, 0.2)  # a 30% control where 20% was configured
+    assert broken.mismatch and broken.p_value < 1e-10
+
+
+def test_undefined_cases_are_nan_not_zero():
+    assert math.isnan(two_proportions(0, 0, 3, 10).lift)
+    assert math.isnan(welch(1.0, 0.0, 1, 2.0, 1.0, 5).p_value)
+    assert math.isnan(srm(0, 0, 0.2).chi2)
