@@ -7,8 +7,9 @@ export UV_PYTHON_DOWNLOADS := never
 CUSTOMERS ?= 2000
 DAYS ?= 14
 PORT ?= 3000
+PG_PORT ?= 5433
 
-.PHONY: install system-deps demo test dev lint clean
+.PHONY: install system-deps demo test dev dev-pg lint clean
 
 .venv/.installed: pyproject.toml uv.lock
 	$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
@@ -37,6 +38,13 @@ test: install system-deps
 # The Dagster UI (and daemon) on http://127.0.0.1:$(PORT) over the demo's config.
 dev: install
 	NIGHTJAR_CONFIG=$${NIGHTJAR_CONFIG:-$(CURDIR)/demo/nightjar.yaml} \
+	  .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+
+# The same on PostgreSQL: a local server in .dagster_home/postgres (127.0.0.1:$(PG_PORT)), stopped on exit.
+dev-pg: install system-deps
+	pg_env=$$(.venv/bin/python -m pipeline.postgres_server start $(DAGSTER_HOME)/postgres $(PG_PORT)) && \
+	trap '.venv/bin/python -m pipeline.postgres_server stop $(DAGSTER_HOME)/postgres' EXIT && \
+	env $$pg_env NIGHTJAR_CONFIG=$${NIGHTJAR_CONFIG:-$(CURDIR)/demo/nightjar.yaml} \
 	  .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
 lint: install
