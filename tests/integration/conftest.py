@@ -29,12 +29,11 @@ def postgres():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture
-def pg(postgres, request) -> dict:
-    """A fresh database of the session's server, for one test: the DAGSTER_PG_* variables."""
+def fresh_database(postgres: dict, name: str) -> dict:
+    """A new empty database ``name`` on the server: the DAGSTER_PG_* variables that point at it."""
     import psycopg2
 
-    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:50]
+    name = "t_" + re.sub(r"\W", "_", name.lower())[:50]
     con = psycopg2.connect(host=postgres["DAGSTER_PG_HOST"], port=postgres["DAGSTER_PG_PORT"], user="postgres",
                            dbname="postgres")
     con.autocommit = True
@@ -43,6 +42,12 @@ def pg(postgres, request) -> dict:
         cur.execute(f'CREATE DATABASE "{name}"')
     con.close()
     return {**postgres, "DAGSTER_PG_DB": name}
+
+
+@pytest.fixture
+def pg(postgres, request) -> dict:
+    """A fresh database of the session's server, for one test."""
+    return fresh_database(postgres, request.node.name)
 
 
 def small_world(folder: Path, customers: int = 300, days: int = DAYS) -> Path:
