@@ -8,8 +8,9 @@ CUSTOMERS ?= 2000
 DAYS ?= 14
 PORT ?= 3000
 PG_PORT ?= 5433
+SF ?= 0.1 1 10
 
-.PHONY: install system-deps demo test dev dev-pg lint clean
+.PHONY: install system-deps demo test dev dev-pg bench lint clean
 
 .venv/.installed: pyproject.toml uv.lock
 	$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
@@ -47,8 +48,12 @@ dev-pg: install system-deps
 	env $$pg_env NIGHTJAR_CONFIG=$${NIGHTJAR_CONFIG:-$(CURDIR)/demo/nightjar.yaml} \
 	  .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
+# The benchmark (bench/): scale factors $(SF) -> bench/RESULTS.md. `make bench SF="0.1 1"` for fewer.
+bench: install
+	.venv/bin/python -m bench.run --sf $(SF)
+
 lint: install
-	.venv/bin/ruff check pipeline assets tests
+	.venv/bin/ruff check pipeline assets tests bench
 
 clean:
 	rm -rf demo .dagster_home/storage .dagster_home/logs .dagster_home/history .dagster_home/schedules
