@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from pipeline.resources.warehouse import connect
-from tests.conftest import ROOT, make_config, write_pos
+from tests.conftest import ROOT, make_config, run_nightly, write_pos
 from tests.integration.dagster_procs import BIN, dagster_env, dagster_home
 
 pytestmark = pytest.mark.e2e
@@ -69,7 +69,7 @@ def state(config) -> tuple:
 
 def test_sigkill_in_the_middle_of_a_partition_write_leaves_the_warehouse_intact(project):
     config, env = project
-    assert finish(materialize(env, D3))[0] == 0
+    assert run_nightly(config, D3, assets=["tx_pos"]).success  # the partition as it was
     before = state(config)
     big_pos_file(config.resolve(Path("files")), D3, BIG_ROWS)
     proc = materialize(env, D3, start_new_session=True)
@@ -107,7 +107,7 @@ def test_two_runs_at_once_both_land_and_neither_locks_the_other_out(project):
 
 def test_a_full_disk_gives_a_clear_error_and_changes_nothing(project):
     config, env = project
-    assert finish(materialize(env, D3))[0] == 0
+    assert run_nightly(config, D3, assets=["tx_pos"]).success
     before = state(config)
     big_pos_file(config.resolve(Path("files")), D3, BIG_ROWS)
     limit = config.warehouse_path.stat().st_size + 2 * 1024 * 1024  # the "disk" has 2 MB left for the warehouse
