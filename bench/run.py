@@ -145,6 +145,9 @@ def render(results: dict, header: str) -> str:
                          f"**{raw['seconds'] / nj['seconds']:.2f} ×** | **{pd_['seconds'] / nj['seconds']:.2f} ×** |")
         lines.append("")
     lines += targets(results)
+    notes = BENCH / "NOTES.md"
+    if notes.exists():
+        lines += [notes.read_text().rstrip()]
     return "\n".join(lines) + "\n"
 
 
