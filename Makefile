@@ -7,13 +7,17 @@ export UV_PYTHON_DOWNLOADS := never
 CUSTOMERS ?= 2000
 DAYS ?= 14
 PORT ?= 3000
+PG_PORT ?= 5433
+SF ?= 0.1 1 10
 
-.PHONY: install system-deps demo test dev lint clean bqemulator
+.PHONY: install system-deps demo test dev dev-pg bench lint clean bqemulator
 
 .venv/.installed: pyproject.toml uv.lock
 	$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
 	  || $(PYTHON) -m pip install --quiet --user --break-system-packages uv
-	$(UV) sync --frozen --python $(PYTHON)
+	# --compile-bytecode: with PYTHONDONTWRITEBYTECODE set (as on these machines) every process would
+	# otherwise compile Dagster and pandas from source again (seconds per process).
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
 $(DAGSTER_HOME)/dagster.yaml:
@@ -43,8 +47,19 @@ dev: install
 	NIGHTJAR_CONFIG=$${NIGHTJAR_CONFIG:-$(CURDIR)/demo/nightjar.yaml} \
 	  .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
+# The same on PostgreSQL: a local server in .dagster_home/postgres (127.0.0.1:$(PG_PORT)), stopped on exit.
+dev-pg: install system-deps
+	pg_env=$$(.venv/bin/python -m pipeline.postgres_server start $(DAGSTER_HOME)/postgres $(PG_PORT)) && \
+	trap '.venv/bin/python -m pipeline.postgres_server stop $(DAGSTER_HOME)/postgres' EXIT && \
+	env $$pg_env NIGHTJAR_CONFIG=$${NIGHTJAR_CONFIG:-$(CURDIR)/demo/nightjar.yaml} \
+	  .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+
+# The benchmark (bench/): scale factors $(SF) -> bench/RESULTS.md. `make bench SF="0.1 1"` for fewer.
+bench: install
+	.venv/bin/python -m bench.run --sf $(SF)
+
 lint: install
-	.venv/bin/ruff check pipeline assets tests
+	.venv/bin/ruff check pipeline assets tests bench
 
 clean:
 	rm -rf demo .dagster_home/storage .dagster_home/logs .dagster_home/history .dagster_home/schedules

@@ -16,6 +16,7 @@ from pipeline.ingest import (
 from pipeline.metadata import column_schema, markdown_table, preview
 from pipeline.partitions import days_in
 from pipeline.resources.warehouse import WarehouseResource, scalar, table_exists
+from pipeline.retries import TRANSIENT_RETRY
 from pipeline.sources.local_files import SourceError, find_file, list_files
 from pipeline.sql import ident, sql
 
@@ -23,6 +24,8 @@ POOL = "duckdb"
 REJECT_RATE = "reject_rate_under_threshold"
 NOT_EMPTY = "partition_not_empty"
 CUSTOMUID_UNIQUE = "customuid_unique"
+REJECT_RATE_DOC = ("Share of rejected rows per load is under checks.max_reject_rate (else a warning); above "
+                   "checks.block_reject_rate it blocks the assets downstream")
 
 
 def _loads_table(results: list[LoadResult]) -> str:
@@ -41,16 +44,19 @@ def _rejects_by_reason(con, dataset: str, load_ids: list[int]) -> str:
     return markdown_table(["field", "rows", "example reason"], rows) if rows else "no rejected rows"
 
 
-def _reject_rate_check(results: list[LoadResult], threshold: float) -> dg.AssetCheckResult:
+def _reject_rate_check(results: list[LoadResult], threshold: float, block: float) -> dg.AssetCheckResult:
+    """Warns above ``threshold``; above ``block`` it is an ERROR, and the check is blocking: the
+    assets downstream (identities, events, KPIs) are not built from a broken feed in that run."""
     rates = [(r.rows_rejected / r.rows_read if r.rows_read else 0.0, r) for r in results if r.status != FAILED]
     worst, at = max(rates, key=lambda x: x[0], default=(0.0, None))
     return dg.AssetCheckResult(
         check_name=REJECT_RATE,
         passed=worst <= threshold,
-        severity=dg.AssetCheckSeverity.WARN,
+        severity=dg.AssetCheckSeverity.ERROR if worst > block else dg.AssetCheckSeverity.WARN,
         metadata={
             "worst_reject_rate": float(worst),
             "threshold": float(threshold),
+            "block_threshold": float(block),
             "worst_file": at.file if at else "",
         },
     )
@@ -72,6 +78,7 @@ def _raise_failed(results: list[LoadResult], what: str) -> None:
             description=f"{len(failed)} of {len(results)} loads of {what} failed: "
             + "; ".join(f"{r.partition_date}: {r.error}" for r in failed[:5]),
             metadata={"failed_loads": dg.MetadataValue.md(_loads_table(failed))},
+            allow_retries=False,  # a bad or missing file stays bad: no retry
         )
 
 
@@ -113,7 +120,7 @@ def ingest_days(
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            _reject_rate_check(results, config.checks.max_reject_rate),
+            _reject_rate_check(results, config.checks.max_reject_rate, config.checks.block_reject_rate),
             dg.AssetCheckResult(
                 check_name=NOT_EMPTY,
                 passed=not empty,
@@ -140,13 +147,11 @@ def build_transaction_asset(
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=POOL,
+        retry_policy=TRANSIENT_RETRY,
         kinds={"duckdb"},
         description=f"Transactions `{spec.name}` from {source.kind} `{source.name}` "
         f"({folder}/{spec.file_name}_<date>.*), one partition per day of `{spec.time_field}`.",
-        check_specs=[
-            dg.AssetCheckSpec(REJECT_RATE, asset=spec.table, description="Share of rejected rows per load is under checks.max_reject_rate"),
-            dg.AssetCheckSpec(NOT_EMPTY, asset=spec.table, description="Every loaded partition has at least one row"),
-        ],
+        check_specs=transaction_checks(spec),
     )
     def _tx_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         days = days_in(context.partition_time_window)
@@ -172,12 +177,13 @@ def build_customers_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         group_name="ingest",
         backfill_policy=dg.BackfillPolicy.single_run(),  # lets a CLI partition range include it
         pool=POOL,
+        retry_policy=TRANSIENT_RETRY,
         kinds={"duckdb"},
         description=f"The current snapshot of customer data: every customer file from {source.kind} "
         f"`{source.name}` ({folder}/{spec.file_name}_<date>.*) applied in date order, mode `{spec.mode}`.",
         check_specs=[
             dg.AssetCheckSpec(CUSTOMUID_UNIQUE, asset=CUSTOMERS, description="customuid is unique"),
-            dg.AssetCheckSpec(REJECT_RATE, asset=CUSTOMERS, description="Share of rejected rows per load is under checks.max_reject_rate"),
+            dg.AssetCheckSpec(REJECT_RATE, asset=CUSTOMERS, blocking=True, description=REJECT_RATE_DOC),
         ],
     )
     def _customers(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -211,7 +217,7 @@ def build_customers_asset(config: ProjectConfig) -> dg.AssetsDefinition:
             metadata=metadata,
             check_results=[
                 dg.AssetCheckResult(check_name=CUSTOMUID_UNIQUE, passed=dupes == 0, metadata={"duplicates": dupes}),
-                _reject_rate_check(results, config.checks.max_reject_rate),
+                _reject_rate_check(results, config.checks.max_reject_rate, config.checks.block_reject_rate),
             ],
         )
 
@@ -220,7 +226,7 @@ def build_customers_asset(config: ProjectConfig) -> dg.AssetsDefinition:
 
 def transaction_checks(spec: TransactionSpec) -> list[dg.AssetCheckSpec]:
     return [
-        dg.AssetCheckSpec(REJECT_RATE, asset=spec.table, description="Share of rejected rows per load is under checks.max_reject_rate"),
+        dg.AssetCheckSpec(REJECT_RATE, asset=spec.table, blocking=True, description=REJECT_RATE_DOC),
         dg.AssetCheckSpec(NOT_EMPTY, asset=spec.table, description="Every loaded partition has at least one row"),
     ]
 

@@ -18,6 +18,7 @@ from assets.ingest import POOL, ingest_days, transaction_checks
 from pipeline.config import ProjectConfig, TransactionSpec
 from pipeline.partitions import days_in
 from pipeline.resources.sources import resource_key
+from pipeline.retries import TRANSIENT_RETRY
 from pipeline.sources.local_files import SourceError
 
 
@@ -161,6 +162,7 @@ def build_remote_transaction_asset(
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=POOL,
+        retry_policy=TRANSIENT_RETRY,
         kinds={"duckdb", source.kind},
         required_resource_keys={"warehouse", key},
         description=f"Transactions `{spec.name}` from {source.kind} source `{source.name}`, "

@@ -380,6 +380,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recover(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from pipeline.recover import recover
+
+    if not os.environ.get("DAGSTER_HOME"):
+        print("DAGSTER_HOME is not set: there is no Dagster instance to recover", file=sys.stderr)
+        return 1
+    with dg.DagsterInstance.get() as instance:
+        run_ids = recover(instance, dry_run=args.dry_run)
+    verb = "would mark" if args.dry_run else "marked"
+    for run_id in run_ids:
+        print(f"{verb} run {run_id} FAILURE (its process is gone) and free its pool slots")
+    print(f"{len(run_ids)} dead run(s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nightjar", description="Nightjar customer decisioning pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -449,6 +466,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
     p.add_argument("--warehouse", help="warehouse file (default: the config's)")
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser("recover", help="mark runs whose process died (e.g. SIGKILL) failed and free their pool slots")
+    p.add_argument("--dry-run", action="store_true", help="only list them")
+    p.set_defaults(func=cmd_recover)
     return parser
 
 

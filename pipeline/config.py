@@ -363,6 +363,15 @@ class IdentitySpec(_Model):
 
 class ChecksSpec(_Model):
     max_reject_rate: float = Field(default=0.02, ge=0, le=1)
+    # Above this share of rejected rows a load's check is an ERROR and blocks the assets downstream.
+    block_reject_rate: float = Field(default=0.9, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _block_above_warn(self) -> ChecksSpec:
+        if self.block_reject_rate < self.max_reject_rate:
+            raise ValueError(f"block_reject_rate ({self.block_reject_rate}) must be at least max_reject_rate "
+                             f"({self.max_reject_rate})")
+        return self
 
 
 

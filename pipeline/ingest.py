@@ -615,10 +615,15 @@ def _run_load(
         write = prepare()
         _counts(con, result)
         result.load_id = scalar(con, "SELECT nextval('load_ids')")
+    except READ_ERRORS as e:
+        return _fail(con, result, f, started, _message(f, e))
+    try:
         _in_transaction(
             con,
             [write, lambda: _replace_rejects(con, result, rejects_by_file), lambda: _record_load(con, result, f, started)],
         )
+    except duckdb.IOException:
+        raise  # the warehouse cannot be written (full disk...): not the file's fault, nothing to record
     except READ_ERRORS as e:
         return _fail(con, result, f, started, _message(f, e))
     return result

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipeline.retries import TRANSIENT_RETRY
+
 NIGHTLY = "nightly"
 
 
@@ -12,5 +14,6 @@ def build_nightly_job(partitions: dg.PartitionsDefinition) -> dg.UnresolvedAsset
         NIGHTLY,
         selection=dg.AssetSelection.all(),
         partitions_def=partitions,
+        op_retry_policy=TRANSIENT_RETRY,
         description="Every asset for one daily partition (yesterday, when run by the nightly schedule).",
     )

@@ -15,6 +15,15 @@ from pipeline.sql import sql
 class WarehouseError(RuntimeError):
     """The warehouse file cannot be opened or written."""
 
+    # True when waiting may help (another process holds DuckDB's lock on the file).
+    transient: bool = False
+
+
+class WarehouseLocked(WarehouseError):
+    """Another process has the warehouse open for writing (DuckDB has one writer); try again later."""
+
+    transient = True
+
 
 @contextmanager
 def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -27,12 +36,17 @@ def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
             path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path), read_only=read_only)
     except (duckdb.IOException, OSError) as e:
+        if "lock" in str(e).lower():
+            raise WarehouseLocked(f"the warehouse {path} is in use by another process: {e}") from e
         raise WarehouseError(f"cannot open the warehouse {path}: {e}") from e
     try:
         con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             con.execute(sql("warehouse/schema"))
         yield con
+    except duckdb.IOException as e:
+        # e.g. a full disk: DuckDB rolls the open transaction back, the file keeps its last commit
+        raise WarehouseError(f"cannot write the warehouse {path} (is the disk full or the file not writable?): {e}") from e
     finally:
         con.close()
 
@@ -71,5 +85,11 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with connect(self.path, read_only=read_only) as con:
-            yield con
+        """A connection; a warehouse error fails the step, retried (see pipeline.retries) only when transient."""
+        try:
+            with connect(self.path, read_only=read_only) as con:
+                yield con
+        except WarehouseError as e:
+            if e.transient:
+                raise
+            raise dg.Failure(description=str(e), allow_retries=False) from e

@@ -1,0 +1,214 @@
+"""The benchmark: ``python -m bench.run --sf 0.1 1 10`` (``make bench``) -> bench/RESULTS.md.
+
+SF1 = 100,000 customers over 90 days (about 5 million rows landed); SF0.1 and SF10 scale the
+customers. For each scale factor it generates the demo world once (bench/out/, git-ignored), then
+runs every measurement in its own process, in this order: the 90-day single-run backfill of the
+whole graph (fresh warehouse), the nightly run of the last day on top of it, then ingestion of the
+same transaction files by Nightjar, by DuckDB's raw readers and by pandas (each into a fresh
+warehouse). Wall time, rows per second, the process's peak memory and the ratios to the peers go
+into bench/RESULTS.md with the machine and the date. Results of earlier scale factors are kept
+(bench/out/results.json), so `--sf 10` adds SF10 to the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.measures import MEASURES
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+OUT = BENCH / "out"
+START = dt.date(2026, 1, 1)
+DAYS = 90
+ORDER = ["backfill_90_days", "nightly_one_day", "ingest_nightjar", "ingest_duckdb_raw", "ingest_pandas",
+         "attribution_all_models", "conversion_windows", "model_training"]
+# Targets of the issue (measured at SF1 unless said otherwise).
+TARGETS = {
+    "ingest_vs_raw": ("ingestion ≥ 0.6 × DuckDB's raw reader (SF1)", 0.6),
+    "ingest_vs_pandas": ("ingestion ≥ 5 × pandas (SF1)", 5.0),
+    "nightly_one_day": ("nightly run of one day < 60 s (SF1)", 60.0),
+    "backfill_90_days": ("90-day backfill < 10 min (SF1)", 600.0),
+    "peak_mb": ("peak memory < 4 GiB (SF1)", 4096.0),
+    "attribution_all_models": ("attribution of all models < 60 s (SF10)", 60.0),
+}
+
+
+def customers_for(sf: float) -> int:
+    return int(round(100_000 * sf))
+
+
+def world_for(sf: float) -> Path:
+    from pipeline.cli import write_demo_config
+    from pipeline.demo import generate_world
+
+    world = OUT / f"sf{sf:g}" / "world"
+    stamp = world / "generated.json"
+    want = {"customers": customers_for(sf), "days": DAYS, "start": START.isoformat()}
+    if stamp.exists() and json.loads(stamp.read_text()) == want:
+        return world
+    shutil.rmtree(world, ignore_errors=True)
+    world.mkdir(parents=True)
+    t = time.perf_counter()
+    generate_world(world, customers=want["customers"], days=DAYS, start=START, seed=7)
+    write_demo_config(world, START)
+    stamp.write_text(json.dumps(want))
+    print(f"  generated SF{sf:g} world in {time.perf_counter() - t:.0f} s", flush=True)
+    return world
+
+
+def run_measure(name: str, world: Path, out: Path) -> dict:
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "bench.measures", name, str(world), str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if proc.returncode != 0 or line is None:
+        return {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1][:300] if (proc.stderr or proc.stdout) else "failed"}
+    result = json.loads(line[len("RESULT "):])
+    result["process_seconds"] = time.perf_counter() - t
+    return result
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        cpu = next(x.split(":", 1)[1].strip() for x in Path("/proc/cpuinfo").read_text().splitlines() if x.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import dagster
+    import duckdb
+    import pandas
+
+    return (f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM; "
+            f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, Dagster {dagster.__version__}, "
+            f"pandas {pandas.__version__}")
+
+
+def fmt_s(x) -> str:
+    return "–" if x is None else f"{x:,.1f} s"
+
+
+def rate(r: dict) -> str:
+    return f"{r['rows'] / r['seconds']:,.0f}" if r.get("rows") and r.get("seconds") else "–"
+
+
+def load(r: dict) -> str:
+    return "–" if not r.get("load") else f"{r['load'][0]:.1f} → {r['load'][1]:.1f}"
+
+
+def render(results: dict, header: str) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`bench/run.py`); do not edit by hand. " + header,
+        "",
+        "Each row is one process (peak memory = that process's maximum resident set). Ingestion rows are the",
+        "data rows of every transaction file of the world (rejected rows included: they are read too).",
+        "*load avg* is the machine's 1-minute load average before → after the measurement: on a 2-core machine",
+        "anything above 2 means other work was competing for the CPUs and the times are inflated accordingly.",
+        "",
+    ]
+    for sf, res in sorted(results.items(), key=lambda kv: float(kv[0])):
+        meta = res.get("_meta", {})
+        lines += [f"## SF{float(sf):g}: {customers_for(float(sf)):,} customers × {DAYS} days",
+                  "", f"Measured {meta.get('date', '?')} on {meta.get('machine', '?')}.", "",
+                  "| measurement | wall time | rows | rows/s | peak memory | load avg | what |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        for name in ORDER:
+            r = res.get(name, {})
+            what = MEASURES[name][1]
+            if "not_measured" in r or not r:
+                lines.append(f"| {name} | not measured yet | | | | | {what}: {r.get('not_measured', 'not run')} |")
+            elif "error" in r:
+                lines.append(f"| {name} | failed | | | | | {r['error']} |")
+            else:
+                lines.append(f"| {name} | {fmt_s(r['seconds'])} | {r.get('rows', 0):,} | {rate(r)} | "
+                             f"{r['peak_mb']:,.0f} MB | {load(r)} | {what} |")
+        nj, raw, pd_ = res.get("ingest_nightjar", {}), res.get("ingest_duckdb_raw", {}), res.get("ingest_pandas", {})
+        if all(x.get("seconds") for x in (nj, raw, pd_)):
+            lines += ["", "Ingestion side by side (same files; speed = rows/s, ratio = Nightjar's speed / the peer's):", "",
+                      "| dataset | Nightjar | DuckDB raw | pandas + insert | vs raw | vs pandas |", "| --- | --- | --- | --- | --- | --- |"]
+            for ds in nj["per_dataset"]:
+                a, b, c = nj["per_dataset"][ds], raw["per_dataset"].get(ds, {}), pd_["per_dataset"].get(ds, {})
+                lines.append(f"| {ds} | {fmt_s(a['seconds'])} | {fmt_s(b.get('seconds'))} | {fmt_s(c.get('seconds'))} | "
+                             f"{b['seconds'] / a['seconds']:.2f} × | {c['seconds'] / a['seconds']:.2f} × |")
+            lines.append(f"| **all** | {fmt_s(nj['seconds'])} | {fmt_s(raw['seconds'])} | {fmt_s(pd_['seconds'])} | "
+                         f"**{raw['seconds'] / nj['seconds']:.2f} ×** | **{pd_['seconds'] / nj['seconds']:.2f} ×** |")
+        lines.append("")
+    lines += targets(results)
+    notes = BENCH / "NOTES.md"
+    if notes.exists():
+        lines += [notes.read_text().rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def targets(results: dict) -> list[str]:
+    sf1 = results.get("1", {})
+    out = ["## Targets", "", "| target | measured | met |", "| --- | --- | --- |"]
+
+    def row(key, value, ok):
+        out.append(f"| {TARGETS[key][0]} | {value} | {ok} |")
+
+    nj, raw, pd_ = sf1.get("ingest_nightjar", {}), sf1.get("ingest_duckdb_raw", {}), sf1.get("ingest_pandas", {})
+    if nj.get("seconds") and raw.get("seconds"):
+        r = raw["seconds"] / nj["seconds"]
+        row("ingest_vs_raw", f"{r:.2f} ×", "yes" if r >= 0.6 else "**no**")
+    else:
+        row("ingest_vs_raw", "not measured yet", "–")
+    if nj.get("seconds") and pd_.get("seconds"):
+        r = pd_["seconds"] / nj["seconds"]
+        row("ingest_vs_pandas", f"{r:.2f} ×", "yes" if r >= 5 else "**no**")
+    else:
+        row("ingest_vs_pandas", "not measured yet", "–")
+    for key in ("nightly_one_day", "backfill_90_days"):
+        r = sf1.get(key, {})
+        if r.get("seconds"):
+            row(key, fmt_s(r["seconds"]), "yes" if r["seconds"] < TARGETS[key][1] else "**no**")
+        else:
+            row(key, "not measured yet", "–")
+    peaks = [r["peak_mb"] for k, r in sf1.items() if isinstance(r, dict) and r.get("peak_mb") and k != "_meta"]
+    row("peak_mb", f"{max(peaks):,.0f} MB" if peaks else "not measured yet", ("yes" if max(peaks) < 4096 else "**no**") if peaks else "–")
+    row("attribution_all_models", "not measured yet", "–")
+    return out + [""]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sf", type=float, nargs="+", default=[0.1, 1, 10])
+    p.add_argument("--only", nargs="+", choices=ORDER, help="run only these measurements")
+    args = p.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    store = OUT / "results.json"
+    results = json.loads(store.read_text()) if store.exists() else {}
+    header = ""
+    for sf in args.sf:
+        print(f"SF{sf:g}: {customers_for(sf):,} customers × {DAYS} days", flush=True)
+        world = world_for(sf)
+        work = OUT / f"sf{sf:g}" / "warehouses"
+        res = results.get(f"{sf:g}", {})
+        if not args.only:
+            shutil.rmtree(work, ignore_errors=True)
+        for name in args.only or ORDER:
+            r = run_measure(name, world, work)
+            res[name] = r
+            shown = r.get("not_measured") or r.get("error") or f"{r['seconds']:.1f} s, {r.get('rows', 0):,} rows, {r['peak_mb']:.0f} MB"
+            print(f"  {name}: {shown}", flush=True)
+        res["_meta"] = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
+        results[f"{sf:g}"] = res
+        store.write_text(json.dumps(results, indent=2, default=str))
+        (BENCH / "RESULTS.md").write_text(render(results, header))
+    print(f"wrote {BENCH / 'RESULTS.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

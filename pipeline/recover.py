@@ -1,0 +1,54 @@
+"""Recover from runs whose process died (SIGKILL, OOM kill, a reboot) without telling Dagster.
+
+Such a run stays STARTED for ever and keeps its slot of the `duckdb` pool, so every later step
+of the pool waits. `nightjar recover` finds the runs of this Dagster instance that are STARTED
+(or STARTING/CANCELING) but whose process is gone from this machine, marks them FAILURE and
+frees their pool slots. The warehouse needs nothing: DuckDB never committed the killed write.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+from dagster._core.events import DagsterEventType
+
+ACTIVE = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING]
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_pids(instance: dg.DagsterInstance, run_id: str) -> set[int]:
+    """The processes that executed the run's steps (from its engine events)."""
+    records = instance.get_records_for_run(run_id, of_type={DagsterEventType.ENGINE_EVENT, DagsterEventType.RUN_START}).records
+    return {r.event_log_entry.dagster_event.pid for r in records
+            if r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.pid}
+
+
+def dead_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
+    """Active runs none of whose processes is alive (runs with no known process are left alone)."""
+    out = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=ACTIVE)):
+        pids = run_pids(instance, run.run_id)
+        if pids and not any(pid_alive(p) for p in pids):
+            out.append(run)
+    return out
+
+
+def recover(instance: dg.DagsterInstance, dry_run: bool = False) -> list[str]:
+    """Mark dead runs FAILURE and free their pool slots; return their run ids."""
+    runs = dead_runs(instance)
+    if not dry_run:
+        for run in runs:
+            instance.report_run_failed(run, "the run's process is gone (killed?); marked failed by `nightjar recover`")
+            if instance.event_log_storage.supports_global_concurrency_limits:
+                instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+    return [r.run_id for r in runs]

@@ -1,0 +1,97 @@
+"""Automation: a blocking check stops the assets downstream, transient errors are retried with backoff."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import time
+
+import dagster as dg
+import pytest
+
+from pipeline.config import ConfigError
+from pipeline.resources.warehouse import connect
+from tests.conftest import make_config, run_nightly, write_pos
+
+D1 = dt.date(2026, 1, 1)
+
+
+def step_events(result, kind: str) -> list[str]:
+    return [e.step_key for e in result.all_events if e.event_type_value == kind]
+
+
+def materialized(result) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+
+
+def test_a_broken_feed_blocks_the_assets_downstream_and_is_not_retried(tmp_path):
+    config = make_config(tmp_path, checks={"max_reject_rate": 0.02, "block_reject_rate": 0.5})
+    # 2 of 3 rows rejected: above the block threshold
+    write_pos(tmp_path / "files", D1, ["O1,C1,S1,P1,1,10.50", "O2,,S1,P1,1,3", "O3,C3,S2,P2,2,ten"])
+    result = run_nightly(config, D1, assets=["tx_pos", "events", "kpi_purchases"])
+    assert not result.success
+    evaluation = next(e.asset_check_evaluation_data for e in result.all_events
+                      if e.event_type_value == "ASSET_CHECK_EVALUATION")
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert "tx_pos" in materialized(result)  # the feed itself is stored, its rejects are visible
+    assert materialized(result) == {"tx_pos"}  # ...but nothing is built from it
+    assert step_events(result, "STEP_UP_FOR_RETRY") == []  # a broken feed is not transient
+    with connect(config.warehouse_path, read_only=True) as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert "events" not in tables and "kpi_purchases" not in tables
+
+
+def test_under_the_block_threshold_the_check_only_warns(tmp_path):
+    config = make_config(tmp_path, checks={"max_reject_rate": 0.02, "block_reject_rate": 0.9})
+    write_pos(tmp_path / "files", D1, ["O1,C1,S1,P1,1,10.50", "O2,,S1,P1,1,3", "O3,C3,S2,P2,2,ten"])
+    result = run_nightly(config, D1, assets=["tx_pos", "events"])
+    assert result.success and materialized(result) == {"tx_pos", "events"}
+    evaluation = next(e.asset_check_evaluation_data for e in result.all_events
+                      if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.asset_check_evaluation_data.asset_key.path == ["tx_pos"]
+                      and e.asset_check_evaluation_data.check_name == "reject_rate_under_threshold")
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_block_threshold_below_the_warning_threshold_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="block_reject_rate"):
+        make_config(tmp_path, checks={"max_reject_rate": 0.3, "block_reject_rate": 0.1})
+
+
+HOLD = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def test_a_warehouse_held_by_another_process_is_retried_with_backoff(tmp_path):
+    config = make_config(tmp_path)
+    write_pos(tmp_path / "files", D1, ["O1,C1,S1,P1,1,10.50"])
+    with connect(config.warehouse_path):
+        pass  # the file exists
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(config.warehouse_path), "2.5"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    started = time.monotonic()
+    result = run_nightly(config, D1, assets=["tx_pos"])
+    holder.wait()
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    restarts = step_events(result, "STEP_UP_FOR_RETRY")
+    assert len(restarts) >= 1  # first attempt: locked; waited (2 s, then 4 s), then loaded
+    assert time.monotonic() - started >= 2.5
+    with connect(config.warehouse_path, read_only=True) as con:
+        assert con.execute("SELECT order_id FROM tx_pos").fetchall() == [("O1",)]
+
+
+def test_an_unusable_warehouse_fails_at_once_with_a_clear_error(tmp_path):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the warehouse folder should be")
+    config = make_config(tmp_path, warehouse=str(blocker / "warehouse.duckdb"))
+    write_pos(tmp_path / "files", D1, ["O1,C1,S1,P1,1,10.50"])
+    result = run_nightly(config, D1, assets=["tx_pos"])
+    assert not result.success
+    assert step_events(result, "STEP_UP_FOR_RETRY") == []
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert f"cannot open the warehouse {blocker / 'warehouse.duckdb'}" in failure.step_failure_data.error.message
