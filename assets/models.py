@@ -86,7 +86,7 @@ def build_model_asset(config: ProjectConfig, spec: ModelSpec, partitions: dg.Par
         except TrainingError as e:
             with warehouse.connect() as con:
                 training.fail(con, spec, version, str(e))
-            raise dg.Failure(description=str(e)) from None
+            raise dg.Failure(description=str(e), allow_retries=False) from None  # bad data stays bad
         except Exception as e:
             with warehouse.connect() as con:
                 training.fail(con, spec, version, f"{type(e).__name__}: {e}")

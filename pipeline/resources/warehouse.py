@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,10 +60,21 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("BEGIN TRANSACTION")
     try:
         yield
+        _fault_point_before_commit()
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _fault_point_before_commit() -> None:
+    """Fault injection for the crash tests: with NIGHTJAR_FAULT_PAUSE_BEFORE_COMMIT=SECONDS every
+    transaction says so on stderr and waits that long before COMMIT, so a test can SIGKILL the
+    process exactly in the middle of a write. Unset (always, outside tests) it does nothing."""
+    pause = os.environ.get("NIGHTJAR_FAULT_PAUSE_BEFORE_COMMIT")
+    if pause:
+        print("nightjar fault point: pausing before COMMIT", file=sys.stderr, flush=True)
+        time.sleep(float(pause))
 
 
 def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list | dict | None = None):

@@ -7,7 +7,6 @@ import os
 import resource
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import duckdb
@@ -72,14 +71,14 @@ def test_sigkill_in_the_middle_of_a_partition_write_leaves_the_warehouse_intact(
     assert run_nightly(config, D3, assets=["tx_pos"]).success  # the partition as it was
     before = state(config)
     big_pos_file(config.resolve(Path("files")), D3, BIG_ROWS)
-    proc = materialize(env, D3, start_new_session=True)
+    # The fault point makes the write transaction wait before COMMIT, so the kill lands mid-write.
+    proc = materialize({**env, "NIGHTJAR_FAULT_PAUSE_BEFORE_COMMIT": "60"}, D3, start_new_session=True)
     lines = []
-    for line in proc.stdout:  # wait until the step is writing the partition
+    for line in proc.stdout:  # wait until the step has written the partition, uncommitted
         lines.append(line)
-        if "STEP_START" in line and "tx_pos" in line:
+        if "pausing before COMMIT" in line:
             break
-    time.sleep(1.0)
-    assert proc.poll() is None, "".join(lines)  # still writing
+    assert proc.poll() is None, "".join(lines)  # still inside the transaction
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
