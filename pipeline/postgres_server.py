@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -49,15 +50,29 @@ def _run(cmd: list[str]) -> None:
         raise PostgresError(f"{' '.join(cmd[:2])} failed: {(r.stderr or r.stdout).strip()[-2000:]}")
 
 
-def start(data_dir: Path, port: int) -> dict[str, str]:
-    """Start (creating if needed) a trust-auth cluster in ``data_dir`` on 127.0.0.1:``port``."""
+def start(data_dir: Path, port: int, password: str | None = None) -> dict[str, str]:
+    """Start (creating if needed) a cluster in ``data_dir`` on 127.0.0.1:``port``: trust
+    authentication, or with ``password`` the user postgres logs in over TCP with that password."""
     data_dir = Path(data_dir).resolve()
     pg = bin_dir()
     if not (data_dir / "PG_VERSION").exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(data_dir, "postgres", "postgres")
-        _run([str(pg / "initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
+        auth = ["--auth=trust"]
+        if password is not None:
+            fd, name = tempfile.mkstemp(prefix="nightjar-pg-pw-")  # readable by the postgres user only
+            os.close(fd)
+            pwfile = Path(name)
+            pwfile.write_text(password)
+            if os.geteuid() == 0:
+                shutil.chown(pwfile, "postgres", "postgres")
+            auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
+        try:
+            _run([str(pg / "initdb"), "-D", str(data_dir), "-U", "postgres", *auth, "--no-sync", "-E", "UTF8"])
+        finally:
+            if password is not None:
+                pwfile.unlink(missing_ok=True)
     opts = f"-p {port} -k {data_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
     _run([str(pg / "pg_ctl"), "-w", "-D", str(data_dir), "-l", str(data_dir / "server.log"), "-o", opts, "start"])
     return {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": str(port), "DAGSTER_PG_USER": "postgres",

@@ -7,7 +7,6 @@ import datetime as dt
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pytest
 from pipeline import postgres_server
 from pipeline.cli import write_demo_config
 from pipeline.demo import generate_world
+from pipeline.postgres_server import free_port
 from tests.integration.dagster_procs import world_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,12 +56,6 @@ def ensure_bqemulator_venv() -> Path:
                                    f"{run.stderr[-2000:]}")
         (BQ_VENV / ".installed").write_text(" ".join(BQ_PACKAGES))
     return python
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

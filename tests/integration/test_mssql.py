@@ -10,7 +10,6 @@ import decimal
 import os
 import shutil
 import struct
-import subprocess
 import tempfile
 import uuid
 from pathlib import Path
@@ -20,33 +19,25 @@ import pyarrow as pa
 import pyodbc
 import pytest
 
+from pipeline import postgres_server
+from pipeline.postgres_server import free_port
 from pipeline.sources import mssql
 from pipeline.sources.local_files import SourceError
 from tests.conftest import run_nightly
-from tests.integration.conftest import free_port
 from tests.integration.helpers import D1, D2, D3, everything_said, failure_text, loads, remote_config, tx_rows
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DRIVER = "/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"
 PG_PASSWORD = "pg-Secret-77q"
 
 
 @pytest.fixture(scope="module")
 def postgres():
-    """PostgreSQL 15 on a free port (password login over TCP), run as the postgres user."""
-    assert (PG_BIN / "initdb").exists(), f"PostgreSQL server binaries are missing in {PG_BIN}"
+    """PostgreSQL on a free port (password login over TCP), run as the postgres user."""
     assert os.path.exists(DRIVER), "psqlODBC is missing: `make system-deps` installs odbc-postgresql"
     d = Path(tempfile.mkdtemp(prefix="nightjar-pg-"))
-    shutil.chown(d, "postgres", "postgres")
-    (d / "pw").write_text(PG_PASSWORD)
-    shutil.chown(d / "pw", "postgres", "postgres")
-    run = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*run, str(PG_BIN / "initdb"), "-D", str(d / "data"), "-U", "postgres", "--auth-local=trust",
-                    "--auth-host=scram-sha-256", f"--pwfile={d / 'pw'}", "--no-sync"], check=True, capture_output=True)
+    shutil.chown(d, "postgres", "postgres")  # the server runs as postgres
     port = free_port()
-    subprocess.run([*run, str(PG_BIN / "pg_ctl"), "-w", "-D", str(d / "data"), "-l", str(d / "log"), "-o",
-                    f"-p {port} -k {d} -c listen_addresses=127.0.0.1 -c fsync=off", "start"], check=True,
-                   capture_output=True)
+    postgres_server.start(d / "data", port, password=PG_PASSWORD)
     conn = (f"Driver={DRIVER};Server=127.0.0.1;Port={port};Database=postgres;Uid=postgres;Pwd={PG_PASSWORD};")
     with pyodbc.connect(conn, autocommit=True) as con:
         con.execute("CREATE TABLE crm_orders (order_id text, customer_id text, purchased_at timestamp, store text, "
@@ -64,7 +55,7 @@ def postgres():
             ],
         )
     yield {"conn": conn, "port": port}
-    subprocess.run([*run, str(PG_BIN / "pg_ctl"), "-D", str(d / "data"), "-m", "fast", "stop"], capture_output=True)
+    postgres_server.stop(d / "data")
     shutil.rmtree(d, ignore_errors=True)
 
 
