@@ -65,7 +65,9 @@ class Rule(_Model):
 
     @field_validator("formula")
     @classmethod
-    def _one_operator(cls, v: dict[str, Any]) -> dict[str, Any]:
+    def _one_operator(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is None:  # a rule kind whose formula is optional (a model's label rule: any row)
+            return v
         if len(v) != 1:
             raise ValueError(f"formula must hold exactly one operator of {', '.join(OPS)}, e.g. {{gt: 100}}; got {sorted(v)}")
         (op,) = v

@@ -226,15 +226,15 @@ def test_the_config_cannot_add_a_feature_from_after_the_cut_off(world):
             parse_config(bad, "nightjar.yaml", config.base_dir)
         assert where in str(e.value)
     unknown = {**data, "models": [{**data["models"][0], "label": {"rules": [{"transaction": "pos", "field": "price",
-                                                                             "formula": "gt 1"}]}}]}
-    with pytest.raises(ConfigError, match=r"models\[0\]\.label\.rules\[0\]\.field: 'price' is not a field of 'pos'"):
+                                                                             "formula": {"gt": 1}}]}}]}
+    with pytest.raises(ConfigError, match=r"models\[0\]\.label\.rules\[0\]\.field: unknown field 'price'"):
         parse_config(unknown, "nightjar.yaml", config.base_dir)
 
 
 def test_a_label_with_one_class_fails_clearly_and_the_previous_version_stays_in_use(world, tmp_path):
     config, _ = world
     data = copy_world(config, tmp_path)
-    never = {"transaction": "pos", "field": "amount", "formula": "gt 1000000"}
+    never = {"transaction": "pos", "field": "amount", "formula": {"gt": 1000000}}
     data["models"] = [{**data["models"][0], "label": {**data["models"][0]["label"], "rules": [never]}}]
     broken = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
     day = LAST + dt.timedelta(days=1)
