@@ -904,6 +904,10 @@ class ProjectConfig(ExperimentsMixin, _Model):
             seen.append(m.name)
             if problem := check(self, i):
                 raise _at(*problem)
+        for i, e in enumerate(self.experiments):
+            if e.model and e.model not in seen:
+                raise _at(f"experiments[{i}].model", f"unknown model {e.model!r} (declared: {seen}); its score comes "
+                          "from predictions")
         return self
 
     def model(self, name: str) -> ModelSpec:
