@@ -7,7 +7,9 @@ mapping from an operator to a value, e.g.::
     - {transaction: pos, field: store, formula: {in: [S01, S02]}}
 
 Attribution's match criteria use the same operators in the form ``{field, op, value}``; both end
-in a :class:`Condition` and are compiled by :func:`compile_condition`.
+in a :class:`Condition` and are compiled by :func:`compile_condition`. A model's label rules
+(pipeline.config.LabelRule, applied to `events` by pipeline/ml/labels.py) are this Rule with
+``field`` and ``formula`` optional.
 
 Operators: ``gt gte lt lte`` (numbers, dates, timestamps, strings), ``eq neq`` (any type),
 ``eqi`` (strings, case-insensitive equality), ``in`` (a non-empty list; any type but Bool),
