@@ -7,7 +7,7 @@ import dagster as dg
 from assets.ingest import POOL
 from pipeline.config import ProjectConfig
 from pipeline.conversions import loaded_through, measure
-from pipeline.decisions import CONVERSIONS, RESULTS, decide
+from pipeline.decisions import CONVERSIONS, PREDICTIONS, RESULTS, decide
 from pipeline.events import EVENTS
 from pipeline.identity import CUSTOMER_IDENTITIES
 from pipeline.metadata import column_schema, markdown_table
@@ -21,6 +21,8 @@ GROUP = "experiments"
 def build_results_asset(config: ProjectConfig, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     deps = ([dg.AssetKey("customers")] if config.customers else []) + [dg.AssetKey(CUSTOMER_IDENTITIES),
                                                                       dg.AssetKey(EVENTS)]
+    if any(e.model for e in config.experiments):  # scores: the predictions of the days before (sql/experiments/scores.sql)
+        deps.append(dg.AssetKey(PREDICTIONS))
 
     @dg.asset(
         name=RESULTS, group_name=GROUP, deps=deps, partitions_def=partitions,

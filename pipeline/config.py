@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -541,30 +541,36 @@ class AttributionSpec(_Model):
 
 # --- models (SPEC 2) ----------------------------------------------------------------------------
 
+from pipeline.rules import Rule  # noqa: E402  (rules imports _Model and FieldType from above)
+
 MODEL_TYPES = ("response", "churn", "recommender")
-LABEL_OPS = ("gt", "gte", "lt", "lte", "eq", "neq", "in", "contains")
 FEATURE_WINDOWS = (7, 30, 90, 365)
 
 
-class LabelRule(_Model):
-    """A qualifying event: of a transaction (or an event type), optionally with a field condition.
+class LabelRule(Rule):
+    """A qualifying event, in the rule language (pipeline/rules.py): ``{transaction, field, formula}``.
 
-    ``formula`` is ``<op> <value>`` with op one of gt, gte, lt, lte, eq, neq, in (comma-separated
-    values), contains; e.g. ``{transaction: pos, field: amount, formula: "gt 100"}``.
+    ``transaction`` is a transaction or an event type; without ``field`` and ``formula`` any event
+    of it qualifies, e.g. ``{transaction: completedOrder}`` or
+    ``{transaction: pos, field: amount, formula: {gt: 100}}``. Checked and compiled by pipeline/ml/labels.py.
     """
 
-    transaction: str
     field: str | None = None
-    formula: str | None = None
+    formula: dict[str, Any] | None = None
+
+    @field_validator("formula", mode="before")
+    @classmethod
+    def _mapping(cls, v: object) -> object:
+        if isinstance(v, str):  # the form of the first models release: "gt 100"
+            op, _, value = v.strip().partition(" ")
+            raise ValueError(f"formula is a mapping {{op: value}} as in every rule, e.g. {{{op or 'gt'}: {value.strip() or 100}}}, "
+                             f"not the string {v!r}")
+        return v
 
     @model_validator(mode="after")
-    def _formula(self) -> LabelRule:
+    def _together(self) -> LabelRule:
         if (self.field is None) != (self.formula is None):
-            raise _at("formula", "give field and formula together (or neither)")
-        if self.formula is not None:
-            op, _, value = self.formula.strip().partition(" ")
-            if op not in LABEL_OPS or not value.strip():
-                raise _at("formula", f"{self.formula!r} must be '<op> <value>' with op one of {', '.join(LABEL_OPS)}")
+            raise _at("formula" if self.field else "field", "give field and formula together (or neither: any event)")
         return self
 
 
@@ -654,7 +660,6 @@ class ModelSpec(_Model):
 # --------------------------------------------------------------------------------------------
 # experiments (SPEC 3, 4): variants, experiments, groups, conversions  (issue 6)
 # --------------------------------------------------------------------------------------------
-from pipeline.rules import Rule  # noqa: E402  (rules imports _Model and FieldType from above)
 
 EXPERIMENT_TYPES = ("NBO", "NBC", "NBT", "AB")
 CONTROL = "control"  # the variant name of a held-out customer in `results`
@@ -889,24 +894,20 @@ class ProjectConfig(ExperimentsMixin, _Model):
 
     @model_validator(mode="after")
     def _model_references(self) -> ProjectConfig:
-        """Model names unique; label rules name a declared transaction (or event type) and its fields."""
+        """Model names unique; label rules checked in the rule language against the transactions."""
+        from pipeline.ml.labels import check  # it imports this module
+
         seen: list[str] = []
-        event_types = {t.event_type for t in self.transactions} | {v for t in self.transactions for v in t.event.type_map.values()}
         for i, m in enumerate(self.models):
             if m.name in seen:
                 raise _at(f"models[{i}].name", f"the name {m.name!r} is used twice")
             seen.append(m.name)
-            for j, rule in enumerate(m.label.rules):
-                specs = [t for t in self.transactions if rule.transaction in (t.name, t.event_type)
-                         or rule.transaction in t.event.type_map.values()]
-                if not specs:
-                    raise _at(f"models[{i}].label.rules[{j}].transaction",
-                              f"{rule.transaction!r} is neither a transaction {[t.name for t in self.transactions]} "
-                              f"nor an event type {sorted(e for e in event_types if e)}")
-                for key, name in (("field", rule.field), ("item_field", m.item_field)):
-                    if name and not all(name in [f.name for f in t.fields] for t in specs):
-                        raise _at(f"models[{i}].label.rules[{j}].{key}" if key == "field" else f"models[{i}].item_field",
-                                  f"{name!r} is not a field of {rule.transaction!r}")
+            if problem := check(self, i):
+                raise _at(*problem)
+        for i, e in enumerate(self.experiments):
+            if e.model and e.model not in seen:
+                raise _at(f"experiments[{i}].model", f"unknown model {e.model!r} (declared: {seen}); its score comes "
+                          "from predictions")
         return self
 
     def model(self, name: str) -> ModelSpec:

@@ -20,7 +20,7 @@ A rule ``{transaction, field, formula}`` holds for a customer when at least one 
 that transaction, before D, matches it. A variant's **propensity** is the posterior mean
 (converted + 1) / (presented + 2) of its presentations whose conversion window closed before D;
 with none it is 0.5, so a new experiment starts uniform. The **score** of a customer is the
-experiment's model score from ``predictions`` (the latest partition on or before D) when the
+experiment's model score from ``predictions`` (the latest partition before D) when the
 experiment names a model and that table exists; otherwise 1 (fallback: the expected value is then
 the variant's propensity alone).
 """

@@ -7,7 +7,9 @@ mapping from an operator to a value, e.g.::
     - {transaction: pos, field: store, formula: {in: [S01, S02]}}
 
 Attribution's match criteria use the same operators in the form ``{field, op, value}``; both end
-in a :class:`Condition` and are compiled by :func:`compile_condition`.
+in a :class:`Condition` and are compiled by :func:`compile_condition`. A model's label rules
+(pipeline.config.LabelRule, applied to `events` by pipeline/ml/labels.py) are this Rule with
+``field`` and ``formula`` optional.
 
 Operators: ``gt gte lt lte`` (numbers, dates, timestamps, strings), ``eq neq`` (any type),
 ``eqi`` (strings, case-insensitive equality), ``in`` (a non-empty list; any type but Bool),
@@ -65,7 +67,9 @@ class Rule(_Model):
 
     @field_validator("formula")
     @classmethod
-    def _one_operator(cls, v: dict[str, Any]) -> dict[str, Any]:
+    def _one_operator(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is None:  # a rule kind whose formula is optional (a model's label rule: any row)
+            return v
         if len(v) != 1:
             raise ValueError(f"formula must hold exactly one operator of {', '.join(OPS)}, e.g. {{gt: 100}}; got {sorted(v)}")
         (op,) = v

@@ -19,6 +19,7 @@ import pandas as pd
 from pipeline.config import ModelSpec, ProjectConfig
 from pipeline.ml.labels import compile_rules
 from pipeline.resources.warehouse import scalar, table_exists
+from pipeline.rules import Params
 from pipeline.sql import bind, sql
 
 ALL_VALUES = 100_000  # scoring keeps every attr_* value; the model's feature list picks its own
@@ -134,9 +135,9 @@ def excluded(spec: ModelSpec, columns) -> list[str]:
 def qualifying_events(con: duckdb.DuckDBPyConnection, config: ProjectConfig, spec: ModelSpec,
                       start: dt.date | dt.datetime, end: dt.date) -> None:
     """Temp table _qualifying(customer_id, occurred_at, item) of the label rules' events in [start, end)."""
-    condition, params = compile_rules(config, spec.label.rules)
-    q = sql("features/qualifying").replace("/*rules*/", condition)
-    con.execute(q, bind(q, {**params, "start": start, "end": end, "item_field": spec.item_field or "-"}))
+    params = Params("rule")
+    q = sql("features/qualifying").replace("/*rules*/", compile_rules(config, spec.label.rules, params))
+    con.execute(q, bind(q, {**params.values, "start": start, "end": end, "item_field": spec.item_field or "-"}))
 
 
 def labels(con: duckdb.DuckDBPyConnection, config: ProjectConfig, spec: ModelSpec, window: TrainingWindow) -> pd.Series:

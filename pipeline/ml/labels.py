@@ -1,64 +1,102 @@
-"""Label rules ``{transaction, field, formula}`` compiled to parameterised SQL over ``events``.
+"""A model's label rules: the rule language (pipeline/rules.py) applied to `events`.
 
-A rule matches an event of the transaction (``events.source``) or of the event type (``events.type``);
-with a field, the field's value in the event's ``properties`` must satisfy the formula
-``<op> <value>``. A list of rules matches an event that any rule matches. Values are always bound
-parameters; the SQL text only ever holds operators from a fixed list and parameter names.
+A label rule is ``{transaction, field, formula: {op: value}}`` like an experiment's rule, with two
+differences that come from reading events rather than one transaction table:
+
+* ``transaction`` names a transaction (``pos``: all its events) or an event type
+  (``completedOrder``: the events of that type, from every transaction that can produce it, by its
+  fixed ``event.type`` or its ``event.type_map``);
+* ``field`` and ``formula`` may be left out: then any event of it qualifies.
+
+The field must be declared by each transaction the rule reads; the value is typed by that field's
+declared type (:func:`pipeline.rules.condition`), and the condition is compiled by
+:func:`pipeline.rules.compile_condition` on the event's copy of the field: its ``properties``
+entry cast back to the declared type, or ``occurred_at`` / ``customer_key`` for the transaction's
+time and customer fields. A list of rules matches an event that ANY rule matches (the qualifying
+events of a label); every value is a bound parameter.
 """
 
 from __future__ import annotations
 
-from pipeline.config import FieldType, LabelRule, ProjectConfig
+from collections.abc import Iterable
 
-NUMERIC = (FieldType.Int, FieldType.Decimal, FieldType.Float)
-OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "neq": "<>"}
-
-
-class RuleError(ValueError):
-    """A rule that cannot be compiled (a value that does not fit the field's type)."""
+from pipeline.config import LabelRule, ProjectConfig, TransactionSpec
+from pipeline.ingest import SQL_TYPES  # the types of the transaction tables' columns
+from pipeline.rules import Condition, Params, RuleError, compile_condition, condition
 
 
-def _field_type(config: ProjectConfig, rule: LabelRule) -> FieldType:
+def event_types(config: ProjectConfig) -> list[str]:
+    """Every declared event type (fixed types and type_map values)."""
+    return sorted({t.event_type for t in config.transactions if t.event_type}
+                  | {v for t in config.transactions for v in t.event.type_map.values()})
+
+
+def targets(config: ProjectConfig, name: str) -> list[tuple[TransactionSpec, bool]]:
+    """The transactions whose events a rule naming ``name`` reads, each with True when it reads all
+    of them (``name`` is the transaction) or False when only those of event type ``name``."""
+    out = []
     for t in config.transactions:
-        if rule.transaction in (t.name, t.event_type) or rule.transaction in t.event.type_map.values():
-            return t.field(rule.field).type
-    raise RuleError(f"{rule.transaction!r} is not a declared transaction or event type")
+        if name == t.name:
+            out.append((t, True))
+        elif name == t.event_type or name in t.event.type_map.values():
+            out.append((t, False))
+    if not out:
+        raise RuleError("transaction", f"{name!r} is neither a transaction {[t.name for t in config.transactions]} "
+                        f"nor an event type {event_types(config)}")
+    return out
 
 
-def _value(kind: FieldType, text: str, rule: LabelRule) -> float | str:
-    if kind in NUMERIC:
+def conditions(config: ProjectConfig, rule: LabelRule) -> list[tuple[TransactionSpec, bool, Condition | None]]:
+    """Per transaction the rule reads: (transaction, all its events?, the checked condition or None)."""
+    out = []
+    for t, every in targets(config, rule.transaction):
+        cond = None
+        if rule.field is not None:
+            try:
+                cond = condition(rule.field, rule.op, rule.value, {f.name: f.type for f in t.fields})
+            except RuleError as e:
+                where = "" if rule.transaction == t.name else f"in transaction {t.name!r} (events of type {rule.transaction!r}): "
+                raise RuleError(e.key, where + str(e)) from None
+        out.append((t, every, cond))
+    return out
+
+
+def _column(t: TransactionSpec, field: str, params: Params) -> str:
+    """The SQL expression of the event's copy of the transaction's field, as its declared type."""
+    cast = SQL_TYPES[t.field(field).type]
+    if field == t.time_field:
+        return f"CAST(e.occurred_at AS {cast})"
+    if field == t.customer_field:
+        return f"TRY_CAST(e.customer_key AS {cast})"
+    return f"TRY_CAST(json_extract_string(e.properties, {params.add(field)}::VARCHAR) AS {cast})"
+
+
+def compile_rules(config: ProjectConfig, rules: Iterable[LabelRule], params: Params) -> str:
+    """SQL condition over ``events e`` matching an event that any rule matches (FALSE for no rules)."""
+    parts = []
+    for rule in rules:
+        for t, every, cond in conditions(config, rule):
+            sql = [f"e.source = {params.add(t.name)}"]
+            if not every:
+                sql.append(f"e.type = {params.add(rule.transaction)}")
+            if cond is not None:
+                sql.append(compile_condition(cond, params, _column(t, cond.field, params)))
+            parts.append("(" + " AND ".join(sql) + ")")
+    return " OR ".join(parts) or "FALSE"
+
+
+def check(config: ProjectConfig, model_index: int) -> tuple[str, str] | None:
+    """(key path, message) of the first wrong label rule of ``config.models[model_index]``, or None."""
+    m = config.models[model_index]
+    for j, rule in enumerate(m.label.rules):
+        where = f"models[{model_index}].label.rules[{j}]"
         try:
-            return float(text)
-        except ValueError:
-            raise RuleError(f"rule on {rule.transaction}.{rule.field}: {text!r} is not a number") from None
-    return text
-
-
-def compile_rules(config: ProjectConfig, rules: list[LabelRule], prefix: str = "r") -> tuple[str, dict]:
-    """(SQL condition over ``events e``, its parameters) matching an event any rule matches."""
-    parts, params = [], {}
-    for i, rule in enumerate(rules):
-        p = f"{prefix}{i}"
-        params[f"{p}_t"] = rule.transaction
-        cond = f"(e.source = ${p}_t OR e.type = ${p}_t)"
-        if rule.field:
-            kind = _field_type(config, rule)
-            op, _, raw = rule.formula.strip().partition(" ")
-            raw = raw.strip()
-            params[f"{p}_f"] = rule.field
-            text = f"json_extract_string(e.properties, ${p}_f)"
-            column = f"TRY_CAST({text} AS DOUBLE)" if kind in NUMERIC else text
-            if op == "in":
-                values = [_value(kind, v.strip(), rule) for v in raw.split(",") if v.strip()]
-                params[f"{p}_v"] = values
-                cast = "DOUBLE[]" if kind in NUMERIC else "VARCHAR[]"
-                cond += f" AND list_contains(${p}_v::{cast}, {column})"
-            elif op == "contains":
-                params[f"{p}_v"] = raw
-                cond += f" AND contains({text}, ${p}_v::VARCHAR)"
-            else:
-                params[f"{p}_v"] = _value(kind, raw, rule)
-                cast = "DOUBLE" if kind in NUMERIC else "VARCHAR"
-                cond += f" AND {column} {OPS[op]} ${p}_v::{cast}"
-        parts.append(f"({cond})")
-    return " OR ".join(parts) or "false", params
+            specs = conditions(config, rule)
+        except RuleError as e:
+            return f"{where}.{e.key}", str(e)
+        if m.item_field:
+            for t, _, _ in specs:
+                if m.item_field not in [f.name for f in t.fields]:
+                    return (f"models[{model_index}].item_field",
+                            f"{m.item_field!r} is not a field of {t.name!r} (read by {where})")
+    return None

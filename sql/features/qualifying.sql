@@ -1,5 +1,6 @@
 -- The qualifying events of a model's label rules in [$start, $end): /*rules*/ is replaced by the
--- rules compiled by pipeline.ml.labels (every value a bound parameter). item: the recommender's item.
+-- rules compiled by pipeline.ml.labels with the rule language
+-- (pipeline/rules.py; every value a bound parameter). item: the recommender's item.
 CREATE OR REPLACE TEMP TABLE _qualifying AS
 SELECT e.customer_id, e.occurred_at,
        json_extract_string(e.properties, $item_field::VARCHAR) AS item

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from pipeline.cli import main, write_demo_config
-from pipeline.config import ConfigError, load_config, parse_config
+from pipeline.config import ConfigError, LabelSpec, load_config, parse_config
 from pipeline.demo import generate_world
 from pipeline.forget import forget_customer
 from pipeline.ml import store, training
@@ -226,15 +226,15 @@ def test_the_config_cannot_add_a_feature_from_after_the_cut_off(world):
             parse_config(bad, "nightjar.yaml", config.base_dir)
         assert where in str(e.value)
     unknown = {**data, "models": [{**data["models"][0], "label": {"rules": [{"transaction": "pos", "field": "price",
-                                                                             "formula": "gt 1"}]}}]}
-    with pytest.raises(ConfigError, match=r"models\[0\]\.label\.rules\[0\]\.field: 'price' is not a field of 'pos'"):
+                                                                             "formula": {"gt": 1}}]}}]}
+    with pytest.raises(ConfigError, match=r"models\[0\]\.label\.rules\[0\]\.field: unknown field 'price'"):
         parse_config(unknown, "nightjar.yaml", config.base_dir)
 
 
 def test_a_label_with_one_class_fails_clearly_and_the_previous_version_stays_in_use(world, tmp_path):
     config, _ = world
     data = copy_world(config, tmp_path)
-    never = {"transaction": "pos", "field": "amount", "formula": "gt 1000000"}
+    never = {"transaction": "pos", "field": "amount", "formula": {"gt": 1000000}}
     data["models"] = [{**data["models"][0], "label": {**data["models"][0]["label"], "rules": [never]}}]
     broken = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
     day = LAST + dt.timedelta(days=1)
@@ -280,3 +280,51 @@ def test_a_customer_list_label_trains_on_the_listed_customers(world, tmp_path):
     (tmp_path / "list.csv").write_text(f"customer_id,label\n{prepared.X.index[0]},2\n")
     with connect(config.warehouse_path, read_only=True) as con, pytest.raises(training.TrainingError, match="other than 1/0"):
         training.prepare(con, listed_config, spec, LAST)
+
+
+def test_a_label_rule_reads_the_typed_field_of_the_events(world):
+    """A rule with a field condition, compiled by the rule language over `events`, qualifies exactly the
+    customers whose typed transaction rows match (computed here on tx_pos itself)."""
+    from pipeline.ml.features import qualifying_events
+
+    config, _ = world
+    rule = {"transaction": "completedOrder", "field": "amount", "formula": {"gte": "60"}}  # "60": typed as Decimal
+    spec = config.models[0].model_copy(update={"label": LabelSpec(rules=[rule])})
+    start, end = LAST - dt.timedelta(days=13), LAST + dt.timedelta(days=1)
+    with connect(config.warehouse_path, read_only=True) as con:
+        qualifying_events(con, config, spec, start, end)
+        got = con.execute("SELECT DISTINCT customer_id FROM _qualifying ORDER BY 1").fetchall()
+        want = con.execute("""SELECT DISTINCT e.customer_id FROM tx_pos x
+                              JOIN events e ON e.event_id = 'pos:' || x._load_id || ':' || x._row_number
+                              WHERE x.amount >= 60 AND x.purchased_at >= $a AND x.purchased_at < $b
+                                AND e.customer_id IS NOT NULL ORDER BY 1""", {"a": start, "b": end}).fetchall()
+        every = con.execute("SELECT count(DISTINCT customer_id) FROM events WHERE source = 'pos' AND customer_id "
+                            "IS NOT NULL AND occurred_at >= $a AND occurred_at < $b", {"a": start, "b": end}).fetchall()[0][0]
+    assert 0 < len(got) < every and got == want  # some, not all: the condition did select
+
+
+def test_results_scores_come_from_the_predictions_asset_of_the_day_before(world, tmp_path):
+    """An experiment naming a model: its results' scores are the model's real predictions (of the day
+    before the decisions) times the expected propensity (0.5 without conversions yet)."""
+    config, _ = world
+    data = copy_world(config, tmp_path)
+    data["groups"] = []
+    data["experiments"] = [{k: v for k, v in e.items() if k not in ("start", "end")} for e in data["experiments"]]
+    data["experiments"][0]["model"] = "purchase_30d"
+    assert data["experiments"][0]["name"] == "offer"
+    scored = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
+    day = LAST + dt.timedelta(days=1)
+    # one run: predictions of the day (which results waits for, but must not read) and the decisions
+    assert run_nightly(scored, day, assets=["predictions", "results"]).success
+    rows = q(scored, """SELECT r.customer_id, r.score, p.score, d.score FROM results r
+                        LEFT JOIN predictions p ON p.customer_id = r.customer_id AND p.model = 'purchase_30d' AND p.date = $last
+                        LEFT JOIN predictions d ON d.customer_id = r.customer_id AND d.model = 'purchase_30d' AND d.date = $day
+                        WHERE r.date = $day AND r.experiment = 'offer'""", {"last": LAST, "day": day})
+    assert len(rows) > 100 and all(p is not None for _, _, p, _ in rows)
+    assert all(abs(s - 0.5 * p) < 1e-9 for _, s, p, _ in rows)
+    assert any(abs(s - 0.5 * d) > 1e-6 for _, s, _, d in rows)  # the day's own predictions differ: not those
+    assert len({round(s, 9) for _, s, _, _ in rows}) > 10  # scores, not the fallback 1 x 0.5
+    assert q(scored, "SELECT DISTINCT score FROM results WHERE date = $d AND experiment = 'channel'", {"d": day}) == [(0.5,)]
+    with pytest.raises(ConfigError, match=r"experiments\[0\]\.model: unknown model 'purchase_7d'"):
+        parse_config({**data, "experiments": [{**data["experiments"][0], "model": "purchase_7d"}] + data["experiments"][1:]},
+                     config.base_dir / "nightjar.yaml", config.base_dir)

@@ -12,9 +12,10 @@ import pytest
 from pipeline.config import LabelRule, ModelSpec, SplitSpec
 from pipeline.ml import metrics as m
 from pipeline.ml.features import NotEnoughData, training_window
-from pipeline.ml.labels import RuleError, compile_rules
+from pipeline.ml.labels import compile_rules
 from pipeline.ml.recommend import popularity_top_k, top_k
 from pipeline.ml.train import split_customers
+from pipeline.rules import Params, RuleError
 from tests.conftest import make_config
 
 
@@ -78,42 +79,74 @@ def test_training_windows():
         training_window(spec(30), dt.date(2026, 1, 5), None)
 
 
-def test_label_rules_compile_to_bound_parameters(tmp_path):
+def test_label_rules_are_the_rule_language_compiled_to_bound_parameters(tmp_path):
     config = make_config(tmp_path)
     con = duckdb.connect()
-    con.execute("CREATE TABLE events (source VARCHAR, type VARCHAR, properties JSON)")
-    con.execute("""INSERT INTO events VALUES ('pos', 'completedOrder', '{"amount": 150.5, "store": "ST01"}'),
-                   ('pos', 'completedOrder', '{"amount": 20, "store": "ST02"}'),
-                   ('web_sessions', 'web_sessions', '{"revenue": 500}')""")
+    con.execute("CREATE TABLE events (source VARCHAR, type VARCHAR, occurred_at TIMESTAMP, customer_key VARCHAR, "
+                "properties JSON)")
+    # properties as pipeline/events.py writes them: to_json of the typed row (amount a DECIMAL(18,4))
+    con.execute("""INSERT INTO events VALUES
+        ('pos', 'completedOrder', '2026-01-01', 'C1', to_json({amount: 150.5::DECIMAL(18,4), store: 'ST01'})),
+        ('pos', 'completedOrder', '2026-01-02', 'C2', to_json({amount: 20::DECIMAL(18,4), store: 'ST02'})),
+        ('web_sessions', 'web_sessions', '2026-01-02 10:00', 'C1', to_json({revenue: 500::DECIMAL(18,4)})),
+        ('campaign_events', 'campaignOpened', '2026-01-03 08:00', 'C2', to_json({campaign: 'SPRING'})),
+        ('campaign_events', 'campaignSent', '2026-01-03 07:00', 'C2', to_json({campaign: 'SPRING'}))""")
 
     def matching(*rules: dict) -> list[int]:
-        cond, params = compile_rules(config, [LabelRule(**r) for r in rules])
-        assert "150" not in cond and "ST0" not in cond  # values are parameters, never SQL text
-        return [r[0] for r in con.execute(f"SELECT rowid FROM events e WHERE {cond} ORDER BY 1", params).fetchall()]
+        params = Params("rule")
+        cond = compile_rules(config, [LabelRule(**r) for r in rules], params)
+        assert "150" not in cond and "ST0" not in cond and "C2" not in cond  # values are parameters, never SQL text
+        return [r[0] for r in con.execute(f"SELECT rowid FROM events e WHERE {cond} ORDER BY 1", params.values).fetchall()]
 
-    assert matching({"transaction": "pos", "field": "amount", "formula": "gt 100"}) == [0]
-    assert matching({"transaction": "completedOrder", "field": "amount", "formula": "lte 20"}) == [1]
-    assert matching({"transaction": "pos", "field": "store", "formula": "in ST02, ST09"}) == [1]
-    assert matching({"transaction": "pos", "field": "store", "formula": "contains 1"}) == [0]
-    assert matching({"transaction": "pos", "field": "store", "formula": "eq x' OR 1=1 --"}) == []
-    assert matching({"transaction": "web_sessions"}, {"transaction": "pos", "field": "amount", "formula": "neq 20"}) == [0, 2]
-    with pytest.raises(RuleError, match="'lots' is not a number"):
-        compile_rules(config, [LabelRule(transaction="pos", field="amount", formula="gt lots")])
+    assert matching({"transaction": "pos", "field": "amount", "formula": {"gt": 100}}) == [0]
+    # typed by the field's declared type (Decimal): "100" is the number 100, so 20 is not above it
+    assert matching({"transaction": "pos", "field": "amount", "formula": {"gt": "100"}}) == [0]
+    assert matching({"transaction": "completedOrder", "field": "amount", "formula": {"lte": 20}}) == [1]
+    assert matching({"transaction": "pos", "field": "store", "formula": {"in": ["ST02", "ST09"]}}) == [1]
+    assert matching({"transaction": "pos", "field": "store", "formula": {"contains": "1"}}) == [0]
+    assert matching({"transaction": "pos", "field": "store", "formula": {"eqi": "st01"}}) == [0]
+    assert matching({"transaction": "pos", "field": "store", "formula": {"eq": "x' OR 1=1 --"}}) == []
+    # the transaction's time and customer fields are the event's occurred_at and customer_key
+    assert matching({"transaction": "pos", "field": "purchased_at", "formula": {"gte": "2026-01-02"}}) == [1]
+    assert matching({"transaction": "pos", "field": "customer_id", "formula": {"eq": "C2"}}) == [1]
+    # no field: any event of the transaction, or of the event type (from a type_map); rules are OR-ed
+    assert matching({"transaction": "web_sessions"}, {"transaction": "pos", "field": "amount", "formula": {"neq": 20}}) == [0, 2]
+    assert matching({"transaction": "campaignOpened"}) == [3]
+    assert matching({"transaction": "campaign_events"}) == [3, 4]
+    assert matching() == []
+    with pytest.raises(RuleError, match="'lots' is not a Decimal value") as e:
+        compile_rules(config, [LabelRule(transaction="pos", field="amount", formula={"gt": "lots"})], Params())
+    assert e.value.key == "formula"
 
 
-@pytest.mark.parametrize("model, message", [
-    ({"type": "recommender", "label": {"rules": [{"transaction": "pos"}]}}, "item_field"),
-    ({"type": "response", "label": {"rules": [{"transaction": "pos"}], "customer_list": "l.csv"}}, "either rules"),
-    ({"type": "response", "label": {"rules": [{"transaction": "pos", "field": "amount"}]}}, "field and formula together"),
-    ({"type": "response", "label": {"rules": [{"transaction": "pos", "field": "amount", "formula": "about 3"}]}}, "op one of"),
-    ({"type": "response", "label": {"rules": [{"transaction": "refunds"}]}}, "neither a transaction"),
+@pytest.mark.parametrize("model, key, message", [
+    ({"type": "recommender", "label": {"rules": [{"transaction": "pos"}]}}, "models[0].item_field", "needs item_field"),
+    ({"type": "recommender", "label": {"rules": [{"transaction": "web_sessions"}]}, "item_field": "product"},
+     "models[0].item_field", "'product' is not a field of 'web_sessions'"),
+    ({"type": "response", "label": {"rules": [{"transaction": "pos"}], "customer_list": "l.csv"}}, "models[0].label.rules",
+     "either rules"),
+    ({"type": "response", "label": {"rules": [{"transaction": "pos", "field": "amount"}]}},
+     "models[0].label.rules[0].formula", "field and formula together"),
+    ({"type": "response", "label": {"rules": [{"transaction": "pos"}, {"transaction": "pos", "field": "price",
+                                                                          "formula": {"gt": 1}}]}},
+     "models[0].label.rules[1].field", "unknown field 'price'; declared fields: amount, customer_id"),
+    ({"type": "response", "label": {"rules": [{"transaction": "pos", "field": "amount", "formula": {"about": 3}}]}},
+     "models[0].label.rules[0].formula", "unknown operator 'about'"),
+    ({"type": "response", "label": {"rules": [{"transaction": "pos", "field": "amount", "formula": {"gt": "lots"}}]}},
+     "models[0].label.rules[0].formula", "'lots' is not a Decimal value"),
+    ({"type": "response", "label": {"rules": [{"transaction": "pos", "field": "store", "formula": {"gt": [1, 2]}}]}},
+     "models[0].label.rules[0].formula", "'gt' needs one String value"),
+    ({"type": "response", "label": {"rules": [{"transaction": "pos", "field": "amount", "formula": "gt 100"}]}},
+     "models[0].label.rules[0].formula", r"a mapping \{op: value\} as in every rule, e.g. \{gt: 100\}"),
+    ({"type": "response", "label": {"rules": [{"transaction": "refunds"}]}}, "models[0].label.rules[0].transaction",
+     "neither a transaction"),
     ({"type": "response", "label": {"rules": [{"transaction": "pos"}]}, "split": {"train": 0.5, "evaluation": 0.2, "test": 0.2}},
-     "must be 1"),
-    ({"type": "response", "label": {"rules": [{"transaction": "pos"}]}, "windows": [7, 400]}, "history_days"),
+     "models[0].split.test", "must be 1"),
+    ({"type": "response", "label": {"rules": [{"transaction": "pos"}]}, "windows": [7, 400]}, "models[0].windows", "history_days"),
 ])
-def test_model_config_errors_name_the_key(tmp_path, model, message):
+def test_model_config_errors_name_the_key(tmp_path, model, key, message):
     from pipeline.config import ConfigError
 
     with pytest.raises(ConfigError, match=message) as e:
         make_config(tmp_path, models=[{"name": "m", **model}])
-    assert "models[0]" in str(e.value)
+    assert [p for p, _ in e.value.problems] == [key]
