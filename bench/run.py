@@ -5,7 +5,9 @@ customers. For each scale factor it generates the demo world once (bench/out/, g
 runs every measurement in its own process, in this order: the 90-day single-run backfill of the
 whole graph (fresh warehouse), the nightly run of the last day on top of it, then ingestion of the
 same transaction files by Nightjar, by DuckDB's raw readers and by pandas (each into a fresh
-warehouse). Wall time, rows per second, the process's peak memory and the ratios to the peers go
+warehouse), then, each on a copy of the backfilled warehouse: attribution of the built-in models and
+of the example's custom models over every day, the conversions asset's last 30 partitions, and
+training + scoring of the demo config's models for the last day. Wall time, rows per second, the process's peak memory and the ratios to the peers go
 into bench/RESULTS.md with the machine and the date. Results of earlier scale factors are kept
 (bench/out/results.json), so `--sf 10` adds SF10 to the table.
 """
@@ -31,7 +33,7 @@ OUT = BENCH / "out"
 START = dt.date(2026, 1, 1)
 DAYS = 90
 ORDER = ["backfill_90_days", "nightly_one_day", "ingest_nightjar", "ingest_duckdb_raw", "ingest_pandas",
-         "attribution_all_models", "conversion_windows", "model_training"]
+         "attribution_all_models", "attribution_custom_models", "attribution_x10_events", "conversion_windows", "model_training"]
 # Targets of the issue (measured at SF1 unless said otherwise).
 TARGETS = {
     "ingest_vs_raw": ("ingestion ≥ 0.6 × DuckDB's raw reader (SF1)", 0.6),
@@ -106,6 +108,14 @@ def load(r: dict) -> str:
     return "–" if not r.get("load") else f"{r['load'][0]:.1f} → {r['load'][1]:.1f}"
 
 
+def measured_dates(res: dict, meta: dict) -> str:
+    """The run's date, or the dates of the rows when they were measured by different runs (``--only``)."""
+    dates = sorted({r["date"] for k, r in res.items() if k != "_meta" and isinstance(r, dict) and r.get("date")})
+    if len(dates) <= 1:
+        return meta.get("date", "?") if not dates else dates[0]
+    return ", ".join(f"{d} ({', '.join(k for k in ORDER if res.get(k, {}).get('date') == d)})" for d in dates)
+
+
 def render(results: dict, header: str) -> str:
     lines = [
         "# Benchmark results",
@@ -121,7 +131,7 @@ def render(results: dict, header: str) -> str:
     for sf, res in sorted(results.items(), key=lambda kv: float(kv[0])):
         meta = res.get("_meta", {})
         lines += [f"## SF{float(sf):g}: {customers_for(float(sf)):,} customers × {DAYS} days",
-                  "", f"Measured {meta.get('date', '?')} on {meta.get('machine', '?')}.", "",
+                  "", f"Measured {measured_dates(res, meta)} on {meta.get('machine', '?')}.", "",
                   "| measurement | wall time | rows | rows/s | peak memory | load avg | what |", "| --- | --- | --- | --- | --- | --- | --- |"]
         for name in ORDER:
             r = res.get(name, {})
@@ -133,6 +143,16 @@ def render(results: dict, header: str) -> str:
             else:
                 lines.append(f"| {name} | {fmt_s(r['seconds'])} | {r.get('rows', 0):,} | {rate(r)} | "
                              f"{r['peak_mb']:,.0f} MB | {load(r)} | {what} |")
+        tr = res.get("model_training", {})
+        if tr.get("per_model"):
+            lines += ["", "Model training per model (last day of the world; every customer scored):", "",
+                      "| model | type | training rows × features | features | train + explain | record | score | metric |",
+                      "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+            for m in tr["per_model"]:
+                metric = next(f"{k} {m[k]:.3f}" for k in ("auc", "precision_at_k") if k in m)
+                lines.append(f"| {m['model']} | {m['type']} | {m['rows']:,} × {m['features']} | {fmt_s(m['features_s'])} | "
+                             f"{fmt_s(m['train_explain_s'])} | {fmt_s(m['record_s'])} | "
+                             f"{fmt_s(m['score_s'])} ({m['scored']:,} customers) | {metric} |")
         nj, raw, pd_ = res.get("ingest_nightjar", {}), res.get("ingest_duckdb_raw", {}), res.get("ingest_pandas", {})
         if all(x.get("seconds") for x in (nj, raw, pd_)):
             lines += ["", "Ingestion side by side (same files; speed = rows/s, ratio = Nightjar's speed / the peer's):", "",
@@ -177,7 +197,22 @@ def targets(results: dict) -> list[str]:
             row(key, "not measured yet", "–")
     peaks = [r["peak_mb"] for k, r in sf1.items() if isinstance(r, dict) and r.get("peak_mb") and k != "_meta"]
     row("peak_mb", f"{max(peaks):,.0f} MB" if peaks else "not measured yet", ("yes" if max(peaks) < 4096 else "**no**") if peaks else "–")
-    row("attribution_all_models", "not measured yet", "–")
+    # at SF10 when it was measured; else on SF1's events × 10 (the stand-in), else the largest SF measured
+    sf10 = results.get("10", {}).get("attribution_all_models", {})
+    x10 = sf1.get("attribution_x10_events", {})
+    measured = [(float(sf), res["attribution_all_models"]) for sf, res in results.items()
+                if res.get("attribution_all_models", {}).get("seconds")]
+    if sf10.get("seconds"):
+        row("attribution_all_models", fmt_s(sf10["seconds"]), "yes" if sf10["seconds"] < 60 else "**no**")
+    elif x10.get("seconds"):
+        row("attribution_all_models", fmt_s(x10["seconds"]) + " on SF1's events × 10 (SF10's world not generated)",
+            ("yes (stand-in)" if x10["seconds"] < 60 else "**no**"))
+    elif measured:
+        sf, r = max(measured, key=lambda x: x[0])
+        row("attribution_all_models", f"{fmt_s(r['seconds'])} at SF{sf:g} (SF10 not measured)",
+            "not at SF10" if r["seconds"] < 60 else "**no**")
+    else:
+        row("attribution_all_models", "not measured yet", "–")
     return out + [""]
 
 
@@ -199,10 +234,13 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
         for name in args.only or ORDER:
             r = run_measure(name, world, work)
+            r["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
             res[name] = r
             shown = r.get("not_measured") or r.get("error") or f"{r['seconds']:.1f} s, {r.get('rows', 0):,} rows, {r['peak_mb']:.0f} MB"
             print(f"  {name}: {shown}", flush=True)
         res["_meta"] = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
+        # re-read: another bench run (another scale factor) may have written meanwhile
+        results = json.loads(store.read_text()) if store.exists() else {}
         results[f"{sf:g}"] = res
         store.write_text(json.dumps(results, indent=2, default=str))
         (BENCH / "RESULTS.md").write_text(render(results, header))
