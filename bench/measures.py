@@ -270,16 +270,17 @@ def attribution_custom(world: Path, out: Path) -> dict:
             "last_day_s": per_day[-1], "slowest_day_s": max(per_day)}
 
 
-@measure("conversion_windows", "(5) the conversions asset's nightly work: the last 30 conversion partitions "
-         "(each presentation's 30-day window re-measured and its partition replaced)")
+@measure("conversion_windows", "(5) the conversions asset over every partition of the world (each day's "
+         "presentations' 30-day windows measured, the partition replaced); the demo's experiments present on one "
+         "day (2026-01-08), so the rows are that day's presentations and the other 89 partitions are empty")
 def conversions(world: Path, out: Path) -> dict:
     from pipeline.conversions import loaded_through
     from pipeline.conversions import measure as measure_day
     from pipeline.resources.warehouse import connect
 
     config = _graph_copy(world, out, "conversions")
-    n = config.conversions.window_days
-    days = _all_days(world)[-n:]
+    first, last = _days(world)
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     rows = 0
     started = time.perf_counter()
     with connect(config.warehouse_path) as con:

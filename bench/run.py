@@ -5,11 +5,12 @@ customers. For each scale factor it generates the demo world once (bench/out/, g
 runs every measurement in its own process, in this order: the 90-day single-run backfill of the
 whole graph (fresh warehouse), the nightly run of the last day on top of it, then ingestion of the
 same transaction files by Nightjar, by DuckDB's raw readers and by pandas (each into a fresh
-warehouse), then, each on a copy of the backfilled warehouse: attribution of the built-in models and
-of the example's custom models over every day, the conversions asset's last 30 partitions, and
-training + scoring of the demo config's models for the last day. Wall time, rows per second, the process's peak memory and the ratios to the peers go
-into bench/RESULTS.md with the machine and the date. Results of earlier scale factors are kept
-(bench/out/results.json), so `--sf 10` adds SF10 to the table.
+warehouse), then, each on a copy of the backfilled warehouse: attribution of the built-in models
+and of the example's custom models over every day (or the last $NIGHTJAR_BENCH_DAYS), the
+conversions asset over every day, and training + scoring of the demo config's models for the last
+day. Wall time, rows per second, the process's peak memory and the ratios to the peers go into
+bench/RESULTS.md with the machine and the date. Results are kept (bench/out/results.json) and
+written after each measurement, so `--sf 10` adds SF10 and `--only NAME` replaces one row.
 """
 
 from __future__ import annotations
@@ -204,11 +205,15 @@ def targets(results: dict) -> list[str]:
                 if res.get("attribution_all_models", {}).get("seconds")]
     if measured:
         sf, r = max(measured, key=lambda x: x[0])
+        days = r.get("days", DAYS)
+        value = f"{fmt_s(r['seconds'])} for {days} day(s)" + (f" (last day {fmt_s(r['last_day_s'])})" if r.get("last_day_s") else "")
+        # a lower scale factor already over 60 s (for all its days, or for one day) misses the SF10 target
+        over = r["seconds"] >= 60 if days == DAYS else r.get("last_day_s", 0) >= 60
         if sf >= 10:
-            row("attribution_all_models", fmt_s(r["seconds"]), "yes" if r["seconds"] < 60 else "**no**")
+            row("attribution_all_models", value, "**no**" if over else ("yes" if days == DAYS else "one day: yes"))
         else:
-            row("attribution_all_models", f"{fmt_s(r['seconds'])} at SF{sf:g} (SF10 not measured)",
-                "not at SF10" if r["seconds"] < 60 else "**no** (already at SF{sf:g})".replace("{sf:g}", f"{sf:g}"))
+            row("attribution_all_models", f"{value} at SF{sf:g}; SF10 not measured",
+                f"**no** (already at SF{sf:g})" if over else "not measured at SF10")
     else:
         row("attribution_all_models", "not measured yet", "–")
     return out + [""]
