@@ -164,6 +164,9 @@ def nightly(world: Path, out: Path) -> dict:
     return {"seconds": seconds, "rows": int(rows or 0)}
 
 
+COPIED_FROM: list[str] = []  # which warehouse the measurement copied (graph.duckdb or base.duckdb)
+
+
 def _graph_copy(world: Path, out: Path, name: str):
     """The config on a copy of the backfilled warehouse (backfill_90_days + nightly_one_day), so each of
     these measurements starts from the same state and leaves the graph's warehouse as it was."""
@@ -177,6 +180,7 @@ def _graph_copy(world: Path, out: Path, name: str):
 
             subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from bench.measures import "
                             "_base; _base(Path(sys.argv[1]), Path(sys.argv[2]))", str(world), str(out)], check=True)
+    COPIED_FROM.append(graph.name)
     target = out / f"{name}.duckdb"
     for old in (target, target.with_name(target.name + ".wal")):
         old.unlink(missing_ok=True)
@@ -220,7 +224,7 @@ def _all_days(world: Path) -> list[dt.date]:
 
 
 @measure("attribution_all_models", "(4) attribution of the 10 built-in models, every day of the world: the "
-         "attribution asset's work per partition (credits + summary written), on a copy of the backfilled warehouse")
+         "attribution asset's work per partition (credits + summary written)")
 def attribution(world: Path, out: Path) -> dict:
     from pipeline.attribution import BUILTIN_NAMES, build_attribution
     from pipeline.resources.warehouse import connect
@@ -321,6 +325,8 @@ def main(argv: list[str]) -> int:
     result = fn(world, out)
     # the machine's 1-minute load average before/after: other work on the machine inflates the times
     result["load"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
+    if COPIED_FROM:
+        result["copied_from"] = COPIED_FROM[0]
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(result, default=str))
     return 0

@@ -142,6 +142,9 @@ def render(results: dict, header: str) -> str:
             elif "error" in r:
                 lines.append(f"| {name} | failed | | | | | {r['error']} |")
             else:
+                if r.get("copied_from"):
+                    what += (" — on a copy of the backfilled graph" if r["copied_from"] == "graph.duckdb" else
+                             " — on a copy of the data assets' warehouse (base.duckdb: ingestion, identities, events, results)")
                 if name.startswith("attribution") and r.get("days"):
                     what += f" — **{r['days']} day(s)**, last day {fmt_s(r.get('last_day_s'))}, slowest {fmt_s(r.get('slowest_day_s'))}"
                 lines.append(f"| {name} | {fmt_s(r['seconds'])} | {r.get('rows', 0):,} | {rate(r)} | "
