@@ -223,7 +223,7 @@ def _all_days(world: Path) -> list[dt.date]:
     return days[-n:] if n else days
 
 
-@measure("attribution_all_models", "(4) attribution of the 10 built-in models, every day of the world: the "
+@measure("attribution_all_models", "(4) attribution of the 10 built-in models, every day of the world (or the last $NIGHTJAR_BENCH_DAYS): the "
          "attribution asset's work per partition (credits + summary written)")
 def attribution(world: Path, out: Path) -> dict:
     from pipeline.attribution import BUILTIN_NAMES, build_attribution
@@ -250,7 +250,7 @@ def attribution(world: Path, out: Path) -> dict:
 
 
 @measure("attribution_custom_models", "(4b) attribution of the example config's custom models alone (position, "
-         "time decay, Markov, Shapley, last non-direct, a campaign filter), every day: credits computed, not written")
+         "time decay, Markov, Shapley, last non-direct, a campaign filter), same days: credits computed, not written")
 def attribution_custom(world: Path, out: Path) -> dict:
     from pipeline.attribution import compute_credits, custom_model
     from pipeline.resources.warehouse import connect
