@@ -164,21 +164,156 @@ def nightly(world: Path, out: Path) -> dict:
     return {"seconds": seconds, "rows": int(rows or 0)}
 
 
-# Placeholders: the assets they time are built on other branches (issues 5, 6, 7). They report
-# "not measured yet" rather than a number until someone fills them in after the merge.
-@measure("attribution_all_models", "(4) attribution of all built-in models")
+COPIED_FROM: list[str] = []  # which warehouse the measurement copied (graph.duckdb or base.duckdb)
+
+
+def _graph_copy(world: Path, out: Path, name: str):
+    """The config on a copy of the backfilled warehouse (backfill_90_days + nightly_one_day), so each of
+    these measurements starts from the same state and leaves the graph's warehouse as it was."""
+    import shutil
+
+    graph = out / "graph.duckdb"
+    if not graph.exists():
+        graph = out / "base.duckdb"
+        if not graph.exists():  # made in its own process, so that this one's peak memory is the measurement's
+            import subprocess
+
+            subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from bench.measures import "
+                            "_base; _base(Path(sys.argv[1]), Path(sys.argv[2]))", str(world), str(out)], check=True)
+    COPIED_FROM.append(graph.name)
+    target = out / f"{name}.duckdb"
+    for old in (target, target.with_name(target.name + ".wal")):
+        old.unlink(missing_ok=True)
+    shutil.copyfile(graph, target)
+    return _config(world, target)
+
+
+BASE = ["tx_pos", "tx_web_sessions", "tx_campaign_events", "customers", "customer_identities", "events", "results"]
+
+
+def _base(world: Path, out: Path) -> Path:
+    """Without the backfilled graph (``--only`` these measurements): the data their assets read (ingestion,
+    identities, events and the experiments' results over every day) as one run, made once, not timed."""
+    import dagster as dg
+
+    from pipeline.definitions import build_definitions
+
+    base = out / "base.duckdb"
+    if base.exists():
+        return base
+    config = _config(world, out / "base.building.duckdb")
+    first, last = _days(world)
+    job = build_definitions(config).resolve_job_def("nightly")
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), asset_selection=[dg.AssetKey(a) for a in BASE],
+        tags={"dagster/asset_partition_range_start": first.isoformat(),
+              "dagster/asset_partition_range_end": last.isoformat()}, raise_on_error=True)
+    if not result.success:
+        raise RuntimeError("loading the base warehouse failed")
+    config.warehouse_path.rename(base)
+    return base
+
+
+def _all_days(world: Path) -> list[dt.date]:
+    """Every day of the world, or its last $NIGHTJAR_BENCH_DAYS days (attribution at SF1 and above takes
+    minutes per day on 2 cores: a sample of days gives the per-day cost, which is what the nightly run pays)."""
+    first, last = _days(world)
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    n = int(os.environ.get("NIGHTJAR_BENCH_DAYS") or 0)
+    return days[-n:] if n else days
+
+
+@measure("attribution_all_models", "(4) attribution of the 10 built-in models, every day of the world (or the last $NIGHTJAR_BENCH_DAYS): the "
+         "attribution asset's work per partition (credits + summary written)")
 def attribution(world: Path, out: Path) -> dict:
-    return {"not_measured": "the attribution assets are not on this branch yet"}
+    from pipeline.attribution import BUILTIN_NAMES, build_attribution
+    from pipeline.resources.warehouse import connect
+
+    config = _graph_copy(world, out, "attribution")
+    # built-in models only: the example config's custom models are timed apart (attribution_custom_models)
+    builtin = config.model_copy(update={"attribution": config.attribution.model_copy(update={"models": []})})
+    days = _all_days(world)
+    conversions = credits = 0
+    started = time.perf_counter()
+    per_day = []
+    with connect(config.warehouse_path) as con:
+        for day in days:
+            t = time.perf_counter()
+            counts = build_attribution(con, builtin, day)
+            per_day.append(time.perf_counter() - t)
+            conversions += counts["conversions"]
+            credits += counts["credits"]
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": credits, "conversions": conversions, "days": len(days),
+            "last_day_s": per_day[-1], "slowest_day_s": max(per_day),
+            "models": list(BUILTIN_NAMES), "events": _count(config, "events")}
 
 
-@measure("conversion_windows", "(5) conversions: the 30-day windows (last 30 conversion partitions)")
+@measure("attribution_custom_models", "(4b) attribution of the example config's custom models alone (position, "
+         "time decay, Markov, Shapley, last non-direct, a campaign filter), same days: credits computed, not written")
+def attribution_custom(world: Path, out: Path) -> dict:
+    from pipeline.attribution import compute_credits, custom_model
+    from pipeline.resources.warehouse import connect
+    from pipeline.sql import sql
+
+    config = _graph_copy(world, out, "attribution_custom")
+    spec = config.attribution
+    models = [custom_model(m, spec) for m in spec.models]
+    days = _all_days(world)
+    credits, per_day = 0, []
+    started = time.perf_counter()
+    with connect(config.warehouse_path) as con:
+        con.execute(sql("attribution/create_tables"))  # the credits table whose columns the temp table copies
+        for day in days:
+            t = time.perf_counter()
+            compute_credits(con, spec, models, day)
+            credits += con.execute("SELECT count(*) FROM _att_credits").fetchone()[0]
+            per_day.append(time.perf_counter() - t)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": credits, "days": len(days), "models": [m.name for m in models],
+            "last_day_s": per_day[-1], "slowest_day_s": max(per_day)}
+
+
+@measure("conversion_windows", "(5) the conversions asset over every partition of the world (each day's "
+         "presentations' 30-day windows measured, the partition replaced); the demo's experiments present on one "
+         "day (2026-01-08), so the rows are that day's presentations and the other 89 partitions are empty")
 def conversions(world: Path, out: Path) -> dict:
-    return {"not_measured": "the conversion assets are not on this branch yet"}
+    from pipeline.conversions import loaded_through
+    from pipeline.conversions import measure as measure_day
+    from pipeline.resources.warehouse import connect
+
+    config = _graph_copy(world, out, "conversions")
+    first, last = _days(world)
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    rows = 0
+    started = time.perf_counter()
+    with connect(config.warehouse_path) as con:
+        through = loaded_through(con, config)
+        for day in days:
+            r, _ = measure_day(con, config, day, through)
+            rows += r
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": rows, "partitions": len(days), "events": _count(config, "events")}
 
 
-@measure("model_training", "(6) training the LightGBM models")
+@measure("model_training", "(6) training each model of the demo config for the last day (features, LightGBM "
+         "train + SHAP explanations, record) and scoring every customer (bench/models.py)")
 def training(world: Path, out: Path) -> dict:
-    return {"not_measured": "the model assets are not on this branch yet"}
+    from bench.models import train_and_score
+
+    config = _graph_copy(world, out, "training")
+    _, last = _days(world)
+    started = time.perf_counter()
+    per = train_and_score(config, last, out / "training_models", report=lambda line: None)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": sum(r["rows"] for r in per), "per_model": per}
+
+
+def _count(config, table: str) -> int:
+    from pipeline.resources.warehouse import connect
+
+    with connect(config.warehouse_path, read_only=True) as con:
+        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 def main(argv: list[str]) -> int:
@@ -190,6 +325,8 @@ def main(argv: list[str]) -> int:
     result = fn(world, out)
     # the machine's 1-minute load average before/after: other work on the machine inflates the times
     result["load"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
+    if COPIED_FROM:
+        result["copied_from"] = COPIED_FROM[0]
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(result, default=str))
     return 0

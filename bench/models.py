@@ -49,14 +49,14 @@ def build(out: Path, customers: int, days: int, start: dt.date) -> None:
           f"loaded in {time.monotonic() - generated:.1f} s, peak {peak_mb():.0f} MB", flush=True)
 
 
-def train(out: Path, day: dt.date) -> None:
-    from pipeline.config import load_config
+def train_and_score(config, day: dt.date, models: Path, report=print) -> list[dict]:
+    """Train each model of ``config`` for ``day`` and score every customer, as the model and predictions
+    assets do; one dict of timings per model (also used by bench/measures.py ``model_training``)."""
     from pipeline.ml import training
     from pipeline.ml.scoring import score
     from pipeline.resources.warehouse import connect
 
-    config = load_config(out / "nightjar.yaml")
-    models = out / "models"
+    out = []
     for spec in config.models:
         t0 = time.monotonic()
         with connect(config.warehouse_path) as con:
@@ -74,9 +74,21 @@ def train(out: Path, day: dt.date) -> None:
             _, rows = score(con, config, spec, day, models)
         t4 = time.monotonic()
         key = "auc" if spec.type != "recommender" else "precision_at_k"
-        print(f"{spec.name}: {len(prepared.X)} rows x {prepared.X.shape[1]} features; features {t1 - t0:.1f} s, "
-              f"train+explain {t2 - t1:.1f} s, record {t3 - t2:.1f} s, score {len(rows)} customers {t4 - t3:.1f} s; "
-              f"{key} {trained.metrics[key]:.4f}; peak {peak_mb():.0f} MB", flush=True)
+        r = {"model": spec.name, "type": spec.type, "rows": len(prepared.X), "features": int(prepared.X.shape[1]),
+             "features_s": t1 - t0, "train_explain_s": t2 - t1, "record_s": t3 - t2, "scored": len(rows),
+             "score_s": t4 - t3, "seconds": t4 - t0, key: float(trained.metrics[key]), "peak_mb": peak_mb()}
+        report(f"{spec.name}: {r['rows']} rows x {r['features']} features; features {r['features_s']:.1f} s, "
+               f"train+explain {r['train_explain_s']:.1f} s, record {r['record_s']:.1f} s, score {r['scored']} "
+               f"customers {r['score_s']:.1f} s; {key} {r[key]:.4f}; peak {r['peak_mb']:.0f} MB")
+        out.append(r)
+    return out
+
+
+def train(out: Path, day: dt.date) -> None:
+    from pipeline.config import load_config
+
+    train_and_score(load_config(out / "nightjar.yaml"), day, out / "models",
+                    report=lambda line: print(line, flush=True))
     print(f"peak memory of training and scoring: {peak_mb():.0f} MB")
 
 

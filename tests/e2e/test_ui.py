@@ -27,6 +27,7 @@ from tests.integration.screenshots import Browser, asset_group_url, screenshot_a
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = Path(os.environ.get("NIGHTJAR_SCREENSHOTS", ROOT / "build" / "screenshots"))
+TRAIN_DAYS = 9
 REPO = {"repositoryLocationName": "nightjar", "repositoryName": "__repository__"}
 
 LAUNCH = """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
@@ -38,7 +39,8 @@ RUNS = """query($f: RunsFilter) { runsOrError(filter: $f) { ... on Runs { result
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, postgres):  # noqa: F811
     folder = tmp_path_factory.mktemp("ui")
-    config = small_world(folder / "world")
+    # 9 days: enough history for a model to train (min_history_days 7 + a label day), see the last test
+    config = small_world(folder / "world", days=TRAIN_DAYS)
     home = dagster_home(folder / "home")
     env = dagster_env(home, config, fresh_database(postgres, "ui"))
     dev = DagsterDev(env, folder)
@@ -134,6 +136,8 @@ def test_a_changed_file_gives_one_sensor_tick_run_through_the_daemon(live, night
 def test_multi_run_backfill_from_the_cli_runs_through_the_daemon_and_changes_nothing_twice(live, nightly_run):
     """`dagster job backfill` queues one run per day; the daemon runs them (the pool serializes their steps).
 
+    It runs before the training test below, which loads the world's other days.
+
     The range covers days loaded before (by the UI run and the sensor's run): re-running changes nothing.
     """
     dev, config, env = live
@@ -163,3 +167,31 @@ def test_multi_run_backfill_from_the_cli_runs_through_the_daemon_and_changes_not
         after = con.execute(snapshot).fetchall()
     assert [r[0] for r in after] == [START, last] and all(r[1] > 0 for r in after)
     assert before and set(before) <= set(after)  # the days loaded before (UI run, sensor run): unchanged
+
+
+def test_a_training_run_from_the_ui_and_a_screenshot_of_its_plots(live, nightly_run):
+    """A single-run range (the world's 9 days) of the data assets and model_purchase_30d, launched through the
+    API; the model's materialization carries its metrics and SHAP plots, shown in the UI."""
+    dev, config, _ = live
+    last = START + dt.timedelta(days=TRAIN_DAYS - 1)
+    assets = ["tx_pos", "tx_web_sessions", "tx_campaign_events", "customers", "customer_identities", "events",
+              "model_purchase_30d"]
+    params = {"selector": {**REPO, "jobName": "nightly", "assetSelection": [{"path": [a]} for a in assets]},
+              "executionMetadata": {"tags": [
+                  {"key": "dagster/asset_partition_range_start", "value": START.isoformat()},
+                  {"key": "dagster/asset_partition_range_end", "value": last.isoformat()},
+                  {"key": "nightjar/test", "value": "training"}]}}
+    launched = dev.graphql(LAUNCH, {"p": params})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    runs = wait_runs(dev, [{"key": "nightjar/test", "value": "training"}], 1)
+    assert [r["status"] for r in runs] == ["SUCCESS"], dev.tail()
+    with connect(load_config(config).warehouse_path, read_only=True) as con:
+        assert con.execute("SELECT status FROM model_trainings WHERE model = 'purchase_30d' AND version = ?",
+                           [last]).fetchall() == [("FINISHED",)]
+    with Browser() as browser:
+        png = screenshot_asset_plot(browser, dev.url, "model_purchase_30d", "plot_feature_impact",
+                                    SCREENSHOTS / "model-training-plot.png")
+        assert browser.js("document.body.innerText.includes('auc')")
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 30_000, f"{png} looks blank ({len(data)} bytes)"
