@@ -237,10 +237,11 @@ def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) 
     return names
 
 
-def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) -> None:
-    """Read a file as lines into ``_lines(_row_number, line, _error)``, blank lines left out.
+def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) -> Callable[[], None]:
+    """Read a file as lines into the view ``_lines(_row_number, line, _error)``, blank lines left out.
 
-    A line whose bytes are not ``encoding`` is kept with an ``encoding`` error.
+    A line whose bytes are not ``encoding`` is kept with an ``encoding`` error. ``_lines`` is a
+    view (the lines are not copied once more); the returned function drops it and what it reads.
     """
     con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
     try:
@@ -248,22 +249,32 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
     except duckdb.Error as e:
         raise _duck_error(f, e) from None
     bad = con.sql("SELECT line AS rn, any_value(csv_line) AS raw FROM _lrj GROUP BY line").to_arrow_table()
-    con.register("_bad", bad)
     _number_rows(con, scalar(con, "SELECT count(*) FROM _read"), bad.column("rn").to_numpy())
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _lines AS
-           SELECT r.rn AS _row_number, r.line, NULL::VARCHAR AS _error
-           FROM _numbered r
-           WHERE trim(coalesce(r.line, '')) <> ''
-           UNION ALL
-           SELECT rn, raw, 'encoding: the line is not valid ' || $encoding
-                  || ' (set `encoding: latin-1` for this dataset if the file is Latin-1)'
-           FROM _bad""",
-        {"encoding": encoding},
-    )
-    con.unregister("_bad")
-    _drop_numbering(con)
-    con.execute("DROP TABLE _read")
+    if bad.num_rows:  # a view takes no parameters: the reason goes in a column of _bad
+        reason = f"encoding: the line is not valid {encoding} (set `encoding: latin-1` for this dataset if the file is Latin-1)"
+        con.register("_bad", bad.append_column("error", pa.array([reason] * bad.num_rows, pa.string())))
+        con.execute(
+            """CREATE OR REPLACE TEMP VIEW _lines AS
+               SELECT r.rn AS _row_number, r.line, NULL::VARCHAR AS _error
+               FROM _numbered r
+               WHERE trim(coalesce(r.line, '')) <> ''
+               UNION ALL
+               SELECT rn, raw, error FROM _bad"""
+        )
+    else:  # the common case: one view, no union
+        con.execute(
+            """CREATE OR REPLACE TEMP VIEW _lines AS
+               SELECT r.rn AS _row_number, r.line, NULL::VARCHAR AS _error
+               FROM _numbered r WHERE trim(coalesce(r.line, '')) <> ''"""
+        )
+
+    def drop() -> None:
+        con.execute("DROP VIEW IF EXISTS _lines")
+        con.unregister("_bad")
+        _drop_numbering(con)
+        con.execute("DROP TABLE IF EXISTS _read")
+
+    return drop
 
 
 def read_jsonl_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, names: list[str]) -> list[str]:
@@ -272,28 +283,34 @@ def read_jsonl_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str
     Each line must be a JSON object; a key that is absent or null is a missing value. Keys that
     are not declared are ignored.
     """
-    _read_lines(con, f, encoding)
-    # One JSON parse per line: json_extract with a list of paths returns a list of JSON values.
-    extracts = ", ".join(f"json_extract_string(__j[{i + 1}], '$') AS {ident(n)}" for i, n in enumerate(names))
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _rows AS
-            SELECT _row_number, line AS _raw,
-                   CASE WHEN _error IS NOT NULL THEN _error
-                        WHEN NOT _valid THEN 'json: the line is not valid JSON'
-                        WHEN NOT _ok THEN 'json: the line is not a JSON object'
-                        WHEN __nested > 0 THEN $names[__nested] || ': a JSON object or array is not a single value'
-                   END AS _error,
-                   CASE WHEN _error IS NOT NULL THEN 'encoding' WHEN NOT _ok THEN 'json'
-                        WHEN __nested > 0 THEN $names[__nested] END AS _error_field,
-                   {extracts}
-            FROM (SELECT *, list_position(list_transform(__j, lambda x: json_type(x) IN ('OBJECT', 'ARRAY')), true)
-                              AS __nested
-                  FROM (SELECT *, CASE WHEN _ok THEN json_extract(line, $paths) END AS __j
-                        FROM (SELECT *, _valid AND json_type(CASE WHEN _valid THEN line END) = 'OBJECT' AS _ok
-                              FROM (SELECT *, _error IS NULL AND json_valid(line) AS _valid FROM _lines))))""",
-        {"paths": [f'$."{n}"' for n in names], "names": names},
-    )
-    con.execute("DROP TABLE _lines")
+    drop = _read_lines(con, f, encoding)
+    # One JSON parse per line for the values: json_extract_string with a list of paths returns the
+    # text of every field. A value that is an object or array comes back as JSON text, so only a
+    # line with a value starting with '{' or '[' is parsed again to tell a nested value from a string.
+    values = ", ".join(f"__s[{i + 1}] AS {ident(n)}" for i, n in enumerate(names))
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _rows AS
+                SELECT _row_number, line AS _raw,
+                       CASE WHEN _error IS NOT NULL THEN _error
+                            WHEN NOT _valid THEN 'json: the line is not valid JSON'
+                            WHEN NOT _ok THEN 'json: the line is not a JSON object'
+                            WHEN __nested > 0 THEN $names[__nested] || ': a JSON object or array is not a single value'
+                       END AS _error,
+                       CASE WHEN _error IS NOT NULL THEN 'encoding' WHEN NOT _ok THEN 'json'
+                            WHEN __nested > 0 THEN $names[__nested] END AS _error_field,
+                       {values}
+                FROM (SELECT *, CASE WHEN list_bool_or(list_transform(__s, lambda x: left(x, 1) IN ('{{', '[')))
+                                     THEN list_position(list_transform(json_type(line, $paths),
+                                                                       lambda x: x IN ('OBJECT', 'ARRAY')), true)
+                                END AS __nested
+                      FROM (SELECT *, CASE WHEN _ok THEN json_extract_string(line, $paths) END AS __s
+                            FROM (SELECT *, _valid AND json_type(CASE WHEN _valid THEN line END) = 'OBJECT' AS _ok
+                                  FROM (SELECT *, _error IS NULL AND json_valid(line) AS _valid FROM _lines))))""",
+            {"paths": [f'$."{n}"' for n in names], "names": names},
+        )
+    finally:
+        drop()
     return names
 
 
