@@ -182,6 +182,21 @@ def _blank_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, r
     return np.asarray(blanks, dtype=np.int64)
 
 
+def _physical_lines(path: Path, chunk: int = 1 << 23) -> int | None:
+    """The number of lines of a plain file (ended by LF, CRLF or CR), counted on the bytes
+    (LF and CR are the same bytes in UTF-8 and Latin-1); None for a gzip file."""
+    if path.name.lower().endswith(".gz"):
+        return None
+    n, prev_cr, last = 0, False, b""
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            n += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            if prev_cr and block[:1] == b"\n":  # a CRLF split between two blocks
+                n -= 1
+            prev_cr, last = block[-1:] == b"\r", block[-1:]
+    return n + (1 if last not in (b"\n", b"\r", b"") else 0)
+
+
 def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) -> list[str]:
     """Read a CSV file into ``_rows``; returns its column names."""
     names = read_header(f.path, encoding)
@@ -204,10 +219,15 @@ def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) 
            FROM _rj GROUP BY line"""
     ).to_arrow_table()
     n_good = scalar(con, "SELECT count(*) FROM _read")
-    try:
-        blanks = _blank_lines(con, f, encoding, n_good + bad.num_rows)
-    except duckdb.Error as e:
-        raise _duck_error(f, e) from None
+    records = n_good + bad.num_rows
+    # Blank lines only shift the numbers of rows after a bad row. They need the second scan only
+    # when there is a bad row and the file has more lines than the header and its records.
+    blanks = None
+    if bad.num_rows and _physical_lines(f.path) != records + 1:
+        try:
+            blanks = _blank_lines(con, f, encoding, records)
+        except duckdb.Error as e:
+            raise _duck_error(f, e) from None
     bad_numbers = _number_rows(con, n_good, bad.column("rn").to_numpy(), blanks)
     con.register("_bad", bad.set_column(0, "rn", pa.array(bad_numbers, pa.int64())))
     renamed = ", ".join(f"r.c{i} AS {ident(n)}" for i, n in enumerate(names))
