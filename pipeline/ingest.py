@@ -143,11 +143,9 @@ def _number_rows(
     total = n_good + len(taken)
     good = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), taken, assume_unique=True)[:n_good]
     good -= np.searchsorted(blanks, good)
-    con.register("_good_numbers", pa.table({"rid": np.arange(n_good, dtype=np.int64), "rn": good}))
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW _numbered AS "
-        "SELECT n.rn, r.* FROM (SELECT rowid AS rid, * FROM _read) r JOIN _good_numbers n USING (rid)"
-    )
+    # the k-th good record (in the order _read holds them) gets the k-th number: a positional join
+    con.register("_good_numbers", pa.table({"rn": good}))
+    con.execute("CREATE OR REPLACE TEMP VIEW _numbered AS SELECT n.rn, r.* FROM _read r POSITIONAL JOIN _good_numbers n")
     return bad - np.searchsorted(blanks, bad)
 
 
@@ -469,8 +467,11 @@ def _time_cast(f: FieldSpec) -> tuple[str, str]:
         div = EPOCH_FORMATS[f.format]
         cast = f"try(CAST(to_timestamp(TRY_CAST({{v}} AS DOUBLE) / {div}) AS {target}))"
         return cast, f"a {f.type.value} in {f.format} time"
-    if f.format:
+    if f.format and any(z in to_strptime(f.format) for z in ("%z", "%Z")):
         cast = f"try(CAST(CAST(try_strptime({{v}}, {{pattern}}) AS TIMESTAMPTZ) AS {target}))"
+        return cast, f"a {f.type.value} in format {f.format}"
+    if f.format:  # no time zone in the format: the parsed time is the time (no round trip through TIMESTAMPTZ)
+        cast = f"CAST(try_strptime({{v}}, {{pattern}}) AS {target})"
         return cast, f"a {f.type.value} in format {f.format}"
     return f"try(CAST(TRY_CAST({{v}} AS TIMESTAMPTZ) AS {target}))", f"an ISO 8601 {f.type.value}"
 
