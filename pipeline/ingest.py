@@ -143,11 +143,9 @@ def _number_rows(
     total = n_good + len(taken)
     good = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), taken, assume_unique=True)[:n_good]
     good -= np.searchsorted(blanks, good)
-    con.register("_good_numbers", pa.table({"rid": np.arange(n_good, dtype=np.int64), "rn": good}))
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW _numbered AS "
-        "SELECT n.rn, r.* FROM (SELECT rowid AS rid, * FROM _read) r JOIN _good_numbers n USING (rid)"
-    )
+    # the k-th good record (in the order _read holds them) gets the k-th number: a positional join
+    con.register("_good_numbers", pa.table({"rn": good}))
+    con.execute("CREATE OR REPLACE TEMP VIEW _numbered AS SELECT n.rn, r.* FROM _read r POSITIONAL JOIN _good_numbers n")
     return bad - np.searchsorted(blanks, bad)
 
 
@@ -182,6 +180,21 @@ def _blank_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, r
     return np.asarray(blanks, dtype=np.int64)
 
 
+def _physical_lines(path: Path, chunk: int = 1 << 23) -> int | None:
+    """The number of lines of a plain file (ended by LF, CRLF or CR), counted on the bytes
+    (LF and CR are the same bytes in UTF-8 and Latin-1); None for a gzip file."""
+    if path.name.lower().endswith(".gz"):
+        return None
+    n, prev_cr, last = 0, False, b""
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            n += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            if prev_cr and block[:1] == b"\n":  # a CRLF split between two blocks
+                n -= 1
+            prev_cr, last = block[-1:] == b"\r", block[-1:]
+    return n + (1 if last not in (b"\n", b"\r", b"") else 0)
+
+
 def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) -> list[str]:
     """Read a CSV file into ``_rows``; returns its column names."""
     names = read_header(f.path, encoding)
@@ -204,10 +217,15 @@ def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) 
            FROM _rj GROUP BY line"""
     ).to_arrow_table()
     n_good = scalar(con, "SELECT count(*) FROM _read")
-    try:
-        blanks = _blank_lines(con, f, encoding, n_good + bad.num_rows)
-    except duckdb.Error as e:
-        raise _duck_error(f, e) from None
+    records = n_good + bad.num_rows
+    # Blank lines only shift the numbers of rows after a bad row. They need the second scan only
+    # when there is a bad row and the file has more lines than the header and its records.
+    blanks = None
+    if bad.num_rows and _physical_lines(f.path) != records + 1:
+        try:
+            blanks = _blank_lines(con, f, encoding, records)
+        except duckdb.Error as e:
+            raise _duck_error(f, e) from None
     bad_numbers = _number_rows(con, n_good, bad.column("rn").to_numpy(), blanks)
     con.register("_bad", bad.set_column(0, "rn", pa.array(bad_numbers, pa.int64())))
     renamed = ", ".join(f"r.c{i} AS {ident(n)}" for i, n in enumerate(names))
@@ -237,10 +255,11 @@ def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) 
     return names
 
 
-def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) -> None:
-    """Read a file as lines into ``_lines(_row_number, line, _error)``, blank lines left out.
+def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) -> Callable[[], None]:
+    """Read a file as lines into the view ``_lines(_row_number, line, _error)``, blank lines left out.
 
-    A line whose bytes are not ``encoding`` is kept with an ``encoding`` error.
+    A line whose bytes are not ``encoding`` is kept with an ``encoding`` error. ``_lines`` is a
+    view (the lines are not copied once more); the returned function drops it and what it reads.
     """
     con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
     try:
@@ -248,22 +267,32 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
     except duckdb.Error as e:
         raise _duck_error(f, e) from None
     bad = con.sql("SELECT line AS rn, any_value(csv_line) AS raw FROM _lrj GROUP BY line").to_arrow_table()
-    con.register("_bad", bad)
     _number_rows(con, scalar(con, "SELECT count(*) FROM _read"), bad.column("rn").to_numpy())
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _lines AS
-           SELECT r.rn AS _row_number, r.line, NULL::VARCHAR AS _error
-           FROM _numbered r
-           WHERE trim(coalesce(r.line, '')) <> ''
-           UNION ALL
-           SELECT rn, raw, 'encoding: the line is not valid ' || $encoding
-                  || ' (set `encoding: latin-1` for this dataset if the file is Latin-1)'
-           FROM _bad""",
-        {"encoding": encoding},
-    )
-    con.unregister("_bad")
-    _drop_numbering(con)
-    con.execute("DROP TABLE _read")
+    if bad.num_rows:  # a view takes no parameters: the reason goes in a column of _bad
+        reason = f"encoding: the line is not valid {encoding} (set `encoding: latin-1` for this dataset if the file is Latin-1)"
+        con.register("_bad", bad.append_column("error", pa.array([reason] * bad.num_rows, pa.string())))
+        con.execute(
+            """CREATE OR REPLACE TEMP VIEW _lines AS
+               SELECT r.rn AS _row_number, r.line, NULL::VARCHAR AS _error
+               FROM _numbered r
+               WHERE trim(coalesce(r.line, '')) <> ''
+               UNION ALL
+               SELECT rn, raw, error FROM _bad"""
+        )
+    else:  # the common case: one view, no union
+        con.execute(
+            """CREATE OR REPLACE TEMP VIEW _lines AS
+               SELECT r.rn AS _row_number, r.line, NULL::VARCHAR AS _error
+               FROM _numbered r WHERE trim(coalesce(r.line, '')) <> ''"""
+        )
+
+    def drop() -> None:
+        con.execute("DROP VIEW IF EXISTS _lines")
+        con.unregister("_bad")
+        _drop_numbering(con)
+        con.execute("DROP TABLE IF EXISTS _read")
+
+    return drop
 
 
 def read_jsonl_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, names: list[str]) -> list[str]:
@@ -272,28 +301,34 @@ def read_jsonl_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str
     Each line must be a JSON object; a key that is absent or null is a missing value. Keys that
     are not declared are ignored.
     """
-    _read_lines(con, f, encoding)
-    # One JSON parse per line: json_extract with a list of paths returns a list of JSON values.
-    extracts = ", ".join(f"json_extract_string(__j[{i + 1}], '$') AS {ident(n)}" for i, n in enumerate(names))
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _rows AS
-            SELECT _row_number, line AS _raw,
-                   CASE WHEN _error IS NOT NULL THEN _error
-                        WHEN NOT _valid THEN 'json: the line is not valid JSON'
-                        WHEN NOT _ok THEN 'json: the line is not a JSON object'
-                        WHEN __nested > 0 THEN $names[__nested] || ': a JSON object or array is not a single value'
-                   END AS _error,
-                   CASE WHEN _error IS NOT NULL THEN 'encoding' WHEN NOT _ok THEN 'json'
-                        WHEN __nested > 0 THEN $names[__nested] END AS _error_field,
-                   {extracts}
-            FROM (SELECT *, list_position(list_transform(__j, lambda x: json_type(x) IN ('OBJECT', 'ARRAY')), true)
-                              AS __nested
-                  FROM (SELECT *, CASE WHEN _ok THEN json_extract(line, $paths) END AS __j
-                        FROM (SELECT *, _valid AND json_type(CASE WHEN _valid THEN line END) = 'OBJECT' AS _ok
-                              FROM (SELECT *, _error IS NULL AND json_valid(line) AS _valid FROM _lines))))""",
-        {"paths": [f'$."{n}"' for n in names], "names": names},
-    )
-    con.execute("DROP TABLE _lines")
+    drop = _read_lines(con, f, encoding)
+    # One JSON parse per line for the values: json_extract_string with a list of paths returns the
+    # text of every field. A value that is an object or array comes back as JSON text, so only a
+    # line with a value starting with '{' or '[' is parsed again to tell a nested value from a string.
+    values = ", ".join(f"__s[{i + 1}] AS {ident(n)}" for i, n in enumerate(names))
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _rows AS
+                SELECT _row_number, line AS _raw,
+                       CASE WHEN _error IS NOT NULL THEN _error
+                            WHEN NOT _valid THEN 'json: the line is not valid JSON'
+                            WHEN NOT _ok THEN 'json: the line is not a JSON object'
+                            WHEN __nested > 0 THEN $names[__nested] || ': a JSON object or array is not a single value'
+                       END AS _error,
+                       CASE WHEN _error IS NOT NULL THEN 'encoding' WHEN NOT _ok THEN 'json'
+                            WHEN __nested > 0 THEN $names[__nested] END AS _error_field,
+                       {values}
+                FROM (SELECT *, CASE WHEN list_bool_or(list_transform(__s, lambda x: left(x, 1) IN ('{{', '[')))
+                                     THEN list_position(list_transform(json_type(line, $paths),
+                                                                       lambda x: x IN ('OBJECT', 'ARRAY')), true)
+                                END AS __nested
+                      FROM (SELECT *, CASE WHEN _ok THEN json_extract_string(line, $paths) END AS __s
+                            FROM (SELECT *, _valid AND json_type(CASE WHEN _valid THEN line END) = 'OBJECT' AS _ok
+                                  FROM (SELECT *, _error IS NULL AND json_valid(line) AS _valid FROM _lines))))""",
+            {"paths": [f'$."{n}"' for n in names], "names": names},
+        )
+    finally:
+        drop()
     return names
 
 
@@ -432,8 +467,11 @@ def _time_cast(f: FieldSpec) -> tuple[str, str]:
         div = EPOCH_FORMATS[f.format]
         cast = f"try(CAST(to_timestamp(TRY_CAST({{v}} AS DOUBLE) / {div}) AS {target}))"
         return cast, f"a {f.type.value} in {f.format} time"
-    if f.format:
+    if f.format and any(z in to_strptime(f.format) for z in ("%z", "%Z")):
         cast = f"try(CAST(CAST(try_strptime({{v}}, {{pattern}}) AS TIMESTAMPTZ) AS {target}))"
+        return cast, f"a {f.type.value} in format {f.format}"
+    if f.format:  # no time zone in the format: the parsed time is the time (no round trip through TIMESTAMPTZ)
+        cast = f"CAST(try_strptime({{v}}, {{pattern}}) AS {target})"
         return cast, f"a {f.type.value} in format {f.format}"
     return f"try(CAST(TRY_CAST({{v}} AS TIMESTAMPTZ) AS {target}))", f"an ISO 8601 {f.type.value}"
 
