@@ -157,52 +157,154 @@ def _conversions_sql(spec: AttributionSpec) -> tuple[str, dict]:
     return f"CREATE OR REPLACE TEMP TABLE _att_conversions AS {body}", params.values
 
 
-def _touches_sql(spec: AttributionSpec) -> tuple[str, dict]:
-    """The touches: of the day's converters since ever (infinite models), and of everyone since $start."""
+def _touches_sql(spec: AttributionSpec, paths: bool) -> tuple[str, dict]:
+    """The touches a day's attribution reads: the day's converters' touches from $start (or since ever when
+    $infinite), and, only when ``paths`` (a data-driven model learns from the day's non-converting paths),
+    everyone else's touches from $paths_start. Rule-based models never read another customer's touches."""
     params = Params("t")
+    who = ["e.customer_id IN (SELECT customer_id FROM _att_conversions) AND ($infinite OR e.occurred_at >= $start)"]
+    if paths:
+        who.append("e.customer_id NOT IN (SELECT customer_id FROM _att_conversions) AND e.occurred_at >= $paths_start "
+                   "AND e._partition_date >= $paths_day")
     selects = []
     for i, tp in enumerate(spec.touchpoints):
         conds = [condition(m.field, m.op, m.value, ATTRIBUTION_FIELDS) for m in tp.matchCriteria]
         fixed, typ = params.add(tp.channel), params.add(tp.type)
-        selects.append(
+        match = compile_all(conds, params, _EVENT_COLUMNS)
+        selects += [
             f"SELECT {i} AS spec, e.event_id AS touch_id, e.customer_id, e.occurred_at AS touched_at, "
             f"coalesce({fixed}::VARCHAR, e.channel) AS channel, e.utm_campaign AS campaign, e.utm_source AS source, "
             f"e.utm_medium AS medium, e.utm_term AS term, e.utm_content AS content, e.type, e.context, e.value "
             f"FROM events e WHERE e.type = {typ} AND e.customer_id IS NOT NULL AND e.occurred_at < $end "
-            f"AND (e.occurred_at >= $start OR ($infinite AND e.customer_id IN (SELECT customer_id FROM _att_conversions))) "
-            f"AND {compile_all(conds, params, _EVENT_COLUMNS)}"
-        )
+            f"AND e._partition_date <= $day AND {w} AND {match}" for w in who]
     if not selects:
         selects = ["SELECT 0 AS spec, NULL::VARCHAR AS touch_id, NULL::VARCHAR AS customer_id, NULL::TIMESTAMP AS "
                    "touched_at, NULL::VARCHAR AS channel, NULL::VARCHAR AS campaign, NULL::VARCHAR AS source, "
                    "NULL::VARCHAR AS medium, NULL::VARCHAR AS term, NULL::VARCHAR AS content, NULL::VARCHAR AS type, "
                    "NULL::VARCHAR AS context, NULL::DECIMAL(18,4) AS value WHERE false"]
-    # A touch needs a channel; an event matching two touchpoint specs is one touch (the first spec's).
+    # A touch needs a channel; an event matching two touchpoint specs (of one type) is one touch (the first spec's).
+    types = [tp.type for tp in spec.touchpoints]
+    once = ("QUALIFY row_number() OVER (PARTITION BY u.touch_id ORDER BY u.spec) = 1"
+            if len(set(types)) < len(types) else "")
     query = f"""CREATE OR REPLACE TEMP TABLE _att_touches AS
         SELECT u.touch_id, u.customer_id, u.touched_at, u.channel, ch.channel_id, coalesce(ch.paid, false) AS paid,
                u.campaign, u.source, u.medium, u.term, u.content, u.type, u.context, u.value
         FROM ({' UNION ALL '.join(selects)}) u LEFT JOIN _att_channels ch ON ch.name = u.channel
         WHERE u.channel IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY u.touch_id ORDER BY u.spec) = 1"""
+        {once}"""
     return query, params.values
 
 
-def _touch_models_sql(models: Sequence[Model]) -> tuple[str, dict]:
-    params = Params("m")
+def _model_filter(m: Model, params: Params) -> str:
+    """SQL over a touch ``t``: the model's match criteria and channel filter (TRUE when it has none)."""
+    where = [compile_all(m.criteria, params, _TOUCH_COLUMNS)]
+    if m.channels_mode == "include":
+        where.append(f"list_contains({params.add(list(m.channels))}::VARCHAR[], t.channel)")
+    elif m.channels_mode == "exclude":
+        where.append(f"NOT list_contains({params.add(list(m.channels))}::VARCHAR[], t.channel)")
+    return " AND ".join(where)
+
+
+# A rule-based model's weight for the touch at ``pos`` of ``n`` (in time order), and the sum of the weights
+# of the conversion's touches (so share = weight / total). The totals of first / last / spread / position
+# follow from n alone; time decay sums its weights in time order (the same bits every run).
+_WEIGHT = {
+    "first": "CASE WHEN pos = 1 THEN 1.0 ELSE 0.0 END",
+    "last": "CASE WHEN pos = n THEN 1.0 ELSE 0.0 END",
+    "spread": "CASE WHEN n = 1 THEN 1.0 WHEN pos = 1 THEN {fw} WHEN pos = n THEN {lw} ELSE 1.0 END",
+    "position": "CASE WHEN n = 1 THEN 1.0 WHEN n = 2 THEN CASE WHEN pos = 1 THEN {fs} ELSE {ls} END "
+                "WHEN pos = 1 THEN {fs} WHEN pos = n THEN {ls} ELSE (1.0 - {fs} - {ls}) / (n - 2) END",
+    "time_decay": "pow(2.0, -(epoch(last_touched_at) - epoch(touched_at)) / 86400.0 / {hl})",
+}
+_TOTAL = {
+    "first": "1.0",
+    "last": "1.0",
+    "spread": "CASE WHEN n = 1 THEN 1.0 ELSE {fw} + {lw} + (n - 2) END",
+    "position": "CASE WHEN n = 1 THEN 1.0 WHEN n = 2 THEN {fs} + {ls} "
+                "ELSE {fs} + {ls} + (n - 2) * ((1.0 - {fs} - {ls}) / (n - 2)) END",
+    "time_decay": "sum(weight) OVER (PARTITION BY conversion, conversion_id ORDER BY pos "
+                  "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)",
+}
+
+
+def _touch_sets(models: Sequence[Model]) -> dict[tuple, int]:
+    """Models that read the same touches (lookback, channel filter, match criteria) share one touch set."""
+    sets: dict[tuple, int] = {}
+    for m in models:
+        sets.setdefault(_set_key(m), len(sets))
+    return sets
+
+
+def _set_key(m: Model) -> tuple:
+    return (m.lookback_days, m.channels_mode, m.channels, m.criteria)
+
+
+def _ranked_sql(models: Sequence[Model]) -> tuple[str, dict]:
+    """sql/attribution/ranked.sql: for each touch set k, whether a candidate is in it (p{k}), its position
+    there (pos{k}), the set's size (n{k}) and last touch (last{k}) for the conversion; one window pass."""
+    params = Params("k")
+    passes, running = [], []
+    for m, k in ((m, k) for k, m in _set_models(models).items()):
+        lookback = ("TRUE" if m.lookback_days is None
+                    else f"t.touched_at >= t.converted_at - to_days({params.add(m.lookback_days)}::INTEGER)")
+        passes.append(f"({_model_filter(m, params)} AND {lookback}) AS p{k}")
+        running += [f"sum(p{k}::INTEGER) OVER upto AS pos{k}", f"sum(p{k}::INTEGER) OVER whole AS n{k}",
+                    f"max(CASE WHEN p{k} THEN touched_at END) OVER whole AS last{k}"]
+    query = sql("attribution/ranked").replace("{passes}", ", ".join(passes)).replace("{running}", ", ".join(running))
+    return query, params.values
+
+
+def _set_models(models: Sequence[Model]) -> dict[int, Model]:
+    """The first model of each touch set, by set number."""
+    firsts: dict[int, Model] = {}
+    sets = _touch_sets(models)
+    for m in models:
+        firsts.setdefault(sets[_set_key(m)], m)
+    return firsts
+
+
+def _in_set(k: int) -> str:
+    """A model's touches from _att_ranked: those of its set k, with their position, count and last touch."""
+    return (f"SELECT conversion, conversion_id, customer_id, converted_at, conversion_value AS value, touch_id, "
+            f"channel, channel_id, touched_at, pos{k} AS pos, n{k} AS n, last{k} AS last_touched_at "
+            f"FROM _att_ranked WHERE p{k}")
+
+
+def _rule_credits_sql(models: Sequence[Model]) -> tuple[str, dict]:
+    """sql/attribution/rule_credits.sql: each rule-based model's weight and total over its touch set."""
+    params = Params("w")
+    sets = _touch_sets(models)
     selects = []
     for m in models:
-        where = [compile_all(m.criteria, params, _TOUCH_COLUMNS)]
-        if m.channels_mode == "include":
-            where.append(f"list_contains({params.add(list(m.channels))}::VARCHAR[], t.channel)")
-        elif m.channels_mode == "exclude":
-            where.append(f"NOT list_contains({params.add(list(m.channels))}::VARCHAR[], t.channel)")
-        selects.append(f"SELECT {params.add(m.name)}::VARCHAR AS model, t.touch_id FROM _att_touches t "
-                       f"WHERE {' AND '.join(where)}")
-    return f"CREATE OR REPLACE TEMP TABLE _att_touch_models AS {' UNION ALL '.join(selects)}", params.values
+        if m.model_type not in RULE_BASED:
+            continue
+        names = {"fw": params.add(m.first_weight), "lw": params.add(m.last_weight), "fs": params.add(m.first_share),
+                 "ls": params.add(m.last_share), "hl": params.add(m.half_life_days)}
+        # a parameter's type is only known from its value: keep the weights DOUBLE
+        names = {k: f"{v}::DOUBLE" for k, v in names.items()}
+        weight, total = _WEIGHT[m.model_type].format(**names), _TOTAL[m.model_type].format(**names)
+        selects.append(
+            f"SELECT *, {params.add(m.name)}::VARCHAR AS model, {params.add(m.model_type)}::VARCHAR AS model_type, "
+            f"weight / ({total}) AS share FROM (SELECT *, {weight} AS weight FROM ({_in_set(sets[_set_key(m)])}))")
+    if not selects:
+        return "", {}
+    return sql("attribution/rule_credits").replace("{model_credits}", " UNION ALL ".join(selects)), params.values
+
+
+def _pairs_sql(models: Sequence[Model]) -> tuple[str, dict]:
+    """sql/attribution/pairs.sql: the data-driven models' (conversion, touch) pairs, from their touch sets."""
+    params = Params("d")
+    sets = _touch_sets(models)
+    selects = [f"SELECT *, {params.add(m.name)}::VARCHAR AS model, {params.add(m.model_type)}::VARCHAR AS model_type "
+               f"FROM ({_in_set(sets[_set_key(m)])})" for m in models if m.model_type in DATA_DRIVEN]
+    if not selects:
+        selects = [f"SELECT *, NULL::VARCHAR AS model, NULL::VARCHAR AS model_type FROM ({_in_set(0)}) WHERE false"]
+    return sql("attribution/pairs").replace("{model_pairs}", " UNION ALL ".join(selects)), params.values
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequence[Model], day: dt.date) -> None:
-    """The temp tables _att_channels, _att_models, _att_conversions, _att_touches, _att_touch_models, _att_pairs."""
+    """The temp tables _att_channels, _att_models, _att_conversions, _att_touches, _att_candidates, _att_ranked,
+    _att_pairs (the data-driven models' pairs)."""
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _att_channels AS
            SELECT unnest($ids::INTEGER[]) AS channel_id, unnest($names::VARCHAR[]) AS name,
@@ -223,14 +325,21 @@ def _prepare(con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequ
     )
     query, params = _conversions_sql(spec)
     con.execute(query, bind(query, {**params, "d": day}))
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    # A conversion at the day's first second looks back its whole window from there: from `day` - longest.
+    begin = dt.datetime.combine(day, dt.time())
+    end = begin + dt.timedelta(days=1)
     longest = max((m.lookback_days for m in models if m.lookback_days), default=1)
-    query, params = _touches_sql(spec)
-    con.execute(query, bind(query, {**params, "end": end, "start": end - dt.timedelta(days=longest),
-                                    "infinite": any(m.lookback_days is None for m in models)}))
-    query, params = _touch_models_sql(models)
-    con.execute(query, bind(query, params))
-    con.execute(sql("attribution/pairs"))
+    learning = [m.lookback_days for m in models if m.model_type in DATA_DRIVEN]
+    paths_start = end - dt.timedelta(days=max(learning, default=0))
+    query, params = _touches_sql(spec, paths=bool(learning))
+    con.execute(query, bind(query, {
+        **params, "day": day, "end": end, "start": begin - dt.timedelta(days=longest),
+        "infinite": any(m.lookback_days is None for m in models),
+        "paths_start": paths_start, "paths_day": paths_start.date()}))
+    con.execute(sql("attribution/candidates"))
+    for build in (_ranked_sql, _pairs_sql):
+        query, params = build(models)
+        con.execute(query, bind(query, params))
 
 
 # ---- the data-driven models (NumPy on aggregated paths) -----------------------------------------
@@ -333,10 +442,15 @@ def channel_weights(model: Model, paths: Sequence[Sequence[str]], conversions: S
 def _data_driven(con: duckdb.DuckDBPyConnection, models: Iterable[Model], day: dt.date) -> None:
     rows: dict[str, list] = {"model": [], "channel_set": [], "channel": [], "weight": []}
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    learnt: dict[tuple, list] = {}  # models reading the same touches (e.g. Markov and Shapley) share their paths
     for m in models:
-        query = sql("attribution/paths")
-        found = con.execute(query, bind(query, {"model": m.name, "start": end - dt.timedelta(days=m.lookback_days),
-                                                "end": end})).fetchall()
+        if _set_key(m) not in learnt:
+            params = Params("f")
+            query = sql("attribution/paths").replace("{model_filter}", _model_filter(m, params))
+            learnt[_set_key(m)] = con.execute(query, bind(query, {
+                **params.values, "model": m.name, "end": end,
+                "start": end - dt.timedelta(days=m.lookback_days)})).fetchall()
+        found = learnt[_set_key(m)]
         if not any(c for _, c, _ in found):
             continue
         paths, conv, nulls = zip(*found, strict=True)
@@ -360,7 +474,9 @@ def compute_credits(con: duckdb.DuckDBPyConnection, spec: AttributionSpec, model
     _prepare(con, spec, models, day)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _att_credits AS SELECT * EXCLUDE (_partition_date) FROM {CREDITS} "
                 "WHERE false")
-    con.execute(sql("attribution/rule_credits"))
+    query, params = _rule_credits_sql(models)
+    if query:
+        con.execute(query, bind(query, params))
     _data_driven(con, [m for m in models if m.model_type in DATA_DRIVEN], day)
     query = sql("attribution/unattributed")
     con.execute(query, {"unattributed": UNATTRIBUTED})
@@ -381,7 +497,7 @@ def build_attribution(con: duckdb.DuckDBPyConnection, config: ProjectConfig, day
     conversions, credits = con.execute(
         f"SELECT count(DISTINCT (conversion, conversion_id)), count(*) FROM {CREDITS} WHERE _partition_date = $d",
         {"d": day}).fetchall()[0]
-    for t in ("_att_credits", "_att_pairs", "_att_touch_models", "_att_touches", "_att_conversions", "_att_models",
+    for t in ("_att_credits", "_att_pairs", "_att_ranked", "_att_candidates", "_att_touches", "_att_conversions", "_att_models",
               "_att_channels", "_att_weights"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return {"conversions": conversions, "credits": credits}

@@ -109,6 +109,24 @@ def test_lookback_window_and_infinite_models():
     assert shares(con, "F7") == {None: 1.0}
 
 
+def test_a_conversion_early_in_the_day_looks_back_its_whole_window():
+    # The window runs back from the conversion, not from the end of its day: a conversion 36 s after
+    # midnight reaches a touch 6 days 23.5 hours before it with a 7-day lookback (and 89.5 days with 90).
+    rows = [visit("v1", "c1", ts(-7, 0.5), "Search"), visit("v0", "c1", ts(-90, 0.5), "Email"),
+            order("o1", "c1", ts(0, 0.01), 10)]
+    con = attribute(rows, SPEC)
+    assert shares(con, "F7") == {"v1": 1.0}
+    assert shares(con, "First Click") == {"v0": 1.0}
+
+
+def test_match_criteria_on_value_test_the_touch_not_the_conversion():
+    m = [{"name": "Valued", "modelType": "last", "matchCriteria": [{"field": "value", "op": "gt", "value": 5}]}]
+    rows = [("v1", "c1", "visit", ts(-2), "Search", 9, None), ("v2", "c1", "visit", ts(-1), "Email", 1, None),
+            order("o1", "c1", ts(0), 100)]
+    con = attribute(rows, spec(m))
+    assert shares(con, "Valued") == {"v1": 1.0}  # the order's value (100) would let v2 through
+
+
 def test_a_touch_at_the_conversion_time_counts():
     con = attribute([visit("v1", "c1", ts(-1), "Search"), visit("v2", "c1", ts(0), "Email"),
                      order("o1", "c1", ts(0), 10)], SPEC)
