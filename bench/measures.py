@@ -249,6 +249,62 @@ def attribution(world: Path, out: Path) -> dict:
             "models": list(BUILTIN_NAMES), "events": _count(config, "events")}
 
 
+REPLICAS = 10
+
+
+def _replica(world: Path, out: Path) -> Path:
+    """SF10's events for attribution without generating and loading SF10 (an hour here): the SF1 warehouse's
+    events ten times over, each copy with its own customers and event ids (``~1`` ... ``~9`` appended), so
+    every day has ten times the customers, touches and conversions with the same shape. Made once, not timed."""
+    import shutil
+
+    from pipeline.resources.warehouse import connect
+
+    replica = out / "sf10_replica.duckdb"
+    if replica.exists():
+        return replica
+    building = out / "sf10_replica.building.duckdb"
+    building.unlink(missing_ok=True)
+    shutil.copyfile(_base(world, out), building)
+    with connect(building) as con:
+        con.execute("""INSERT INTO events SELECT e.* REPLACE (event_id || '~' || r AS event_id,
+                           customer_id || '~' || r AS customer_id, customer_key || '~' || r AS customer_key)
+                       FROM events e, range(1, $n) AS copies(r)""", {"n": REPLICAS})
+    building.rename(replica)
+    return replica
+
+
+@measure("attribution_sf10_replica", f"(4c) attribution of the 10 built-in models at SF10 size: the last day (or the last "
+         f"$NIGHTJAR_BENCH_DAYS) on SF1's events replicated {REPLICAS} × with distinct customers (same shape, {REPLICAS} × "
+         "the customers, touches and conversions; SF10 itself is not generated: loading it takes about an hour here)")
+def attribution_sf10(world: Path, out: Path) -> dict:
+    import shutil
+
+    from pipeline.attribution import BUILTIN_NAMES, build_attribution
+    from pipeline.resources.warehouse import connect
+
+    target = out / "attribution_sf10.duckdb"
+    target.unlink(missing_ok=True)
+    shutil.copyfile(_replica(world, out), target)
+    config = _config(world, target)
+    builtin = config.model_copy(update={"attribution": config.attribution.model_copy(update={"models": []})})
+    days = _all_days(world)[-int(os.environ.get("NIGHTJAR_BENCH_DAYS") or 1):]
+    conversions = credits = 0
+    per_day = []
+    started = time.perf_counter()
+    with connect(config.warehouse_path) as con:
+        for day in days:
+            t = time.perf_counter()
+            counts = build_attribution(con, builtin, day)
+            per_day.append(time.perf_counter() - t)
+            conversions += counts["conversions"]
+            credits += counts["credits"]
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": credits, "conversions": conversions, "days": len(days),
+            "last_day_s": per_day[-1], "slowest_day_s": max(per_day), "models": list(BUILTIN_NAMES),
+            "events": _count(config, "events")}
+
+
 @measure("attribution_custom_models", "(4b) attribution of the example config's custom models alone (position, "
          "time decay, Markov, Shapley, last non-direct, a campaign filter), same days: credits computed, not written")
 def attribution_custom(world: Path, out: Path) -> dict:

@@ -270,7 +270,7 @@ def _in_set(k: int) -> str:
             f"FROM _att_ranked WHERE p{k}")
 
 
-def _rule_credits_sql(models: Sequence[Model]) -> tuple[str, dict]:
+def _rule_credits_sql(models: Sequence[Model], target: str) -> tuple[str, dict]:
     """sql/attribution/rule_credits.sql: each rule-based model's weight and total over its touch set."""
     params = Params("w")
     sets = _touch_sets(models)
@@ -288,7 +288,8 @@ def _rule_credits_sql(models: Sequence[Model]) -> tuple[str, dict]:
             f"weight / ({total}) AS share FROM (SELECT *, {weight} AS weight FROM ({_in_set(sets[_set_key(m)])}))")
     if not selects:
         return "", {}
-    return sql("attribution/rule_credits").replace("{model_credits}", " UNION ALL ".join(selects)), params.values
+    query = sql("attribution/rule_credits").replace("{model_credits}", " UNION ALL ".join(selects))
+    return query.replace("{target}", target), params.values
 
 
 def _pairs_sql(models: Sequence[Model]) -> tuple[str, dict]:
@@ -439,7 +440,8 @@ def channel_weights(model: Model, paths: Sequence[Sequence[str]], conversions: S
     return {s: shapley_values(sorted(s), rate, model.max_exact_channels, model.samples, model.seed) for s in sets}
 
 
-def _data_driven(con: duckdb.DuckDBPyConnection, models: Iterable[Model], day: dt.date) -> None:
+def _learn(con: duckdb.DuckDBPyConnection, models: Iterable[Model], day: dt.date) -> None:
+    """The temp table _att_weights: each data-driven model's channel weights per channel set, from the day's paths."""
     rows: dict[str, list] = {"model": [], "channel_set": [], "channel": [], "weight": []}
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
     learnt: dict[tuple, list] = {}  # models reading the same touches (e.g. Markov and Shapley) share their paths
@@ -465,33 +467,38 @@ def _data_driven(con: duckdb.DuckDBPyConnection, models: Iterable[Model], day: d
     con.register("_att_weights_arrow", weights)
     con.execute("CREATE OR REPLACE TEMP TABLE _att_weights AS SELECT * FROM _att_weights_arrow")
     con.unregister("_att_weights_arrow")
-    con.execute(sql("attribution/data_driven_credits"))
+
+
+def _write_credits(con: duckdb.DuckDBPyConnection, models: Sequence[Model], day: dt.date, target: str) -> None:
+    """Insert every model's credits for the conversions of ``day`` into ``target`` (prepared and learnt)."""
+    query, params = _rule_credits_sql(models, target)
+    if query:
+        con.execute(query, bind(query, {**params, "d": day}))
+    con.execute(sql("attribution/data_driven_credits").replace("{target}", target), {"d": day})
+    con.execute(sql("attribution/unattributed").replace("{target}", target), {"unattributed": UNATTRIBUTED, "d": day})
 
 
 def compute_credits(con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequence[Model],
                     day: dt.date) -> None:
     """Fill the temp table _att_credits with every model's credits for the conversions of ``day``."""
     _prepare(con, spec, models, day)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _att_credits AS SELECT * EXCLUDE (_partition_date) FROM {CREDITS} "
-                "WHERE false")
-    query, params = _rule_credits_sql(models)
-    if query:
-        con.execute(query, bind(query, params))
-    _data_driven(con, [m for m in models if m.model_type in DATA_DRIVEN], day)
-    query = sql("attribution/unattributed")
-    con.execute(query, {"unattributed": UNATTRIBUTED})
+    _learn(con, [m for m in models if m.model_type in DATA_DRIVEN], day)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _att_credits AS SELECT * FROM {CREDITS} WHERE false")
+    _write_credits(con, models, day, "_att_credits")
 
 
 def build_attribution(con: duckdb.DuckDBPyConnection, config: ProjectConfig, day: dt.date) -> dict[str, int]:
-    """Replace the ``day`` partition of attribution_credits and attribution_summary (one transaction)."""
+    """Replace the ``day`` partition of attribution_credits and attribution_summary (one transaction; the
+    credits are written straight into the table, the work tables before it are temporary)."""
     con.execute(sql("events/create_events"))
     con.execute(sql("attribution/create_tables"))
     register_customer_table(con, CREDITS, "customer_id", CUSTOMER_ID)
     models = all_models(config.attribution)
-    compute_credits(con, config.attribution, models, day)
+    _prepare(con, config.attribution, models, day)
+    _learn(con, [m for m in models if m.model_type in DATA_DRIVEN], day)
     with transaction(con):
         con.execute(f"DELETE FROM {CREDITS} WHERE _partition_date = $d", {"d": day})
-        con.execute(f"INSERT INTO {CREDITS} SELECT $d, * FROM _att_credits", {"d": day})
+        _write_credits(con, models, day, CREDITS)
         con.execute(f"DELETE FROM {SUMMARY} WHERE date = $d", {"d": day})
         con.execute(sql("attribution/summary"), {"d": day})
     conversions, credits = con.execute(

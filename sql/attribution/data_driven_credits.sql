@@ -1,9 +1,9 @@
--- A data-driven model's credits from the channel weights of the conversion's channel set (table
+-- A data-driven model's credits of day $d (into {target}, as rule_credits.sql) from the channel weights of the conversion's channel set (table
 -- _att_weights: model, channel_set, channel, weight), normalised over the conversion's touches
 -- (equal shares when the weights sum to 0). Markov: each touch weighs its channel's removal
 -- effect. Shapley: each channel weighs its Shapley value in the set (a game over sets), split
 -- equally over that channel's touches.
-INSERT INTO _att_credits
+INSERT INTO {target}
 WITH per_channel AS (
     SELECT conversion, conversion_id, model, channel, count(*) AS touches_of_channel
     FROM _att_pairs WHERE model_type IN ('markov', 'shapley')
@@ -20,7 +20,7 @@ WITH per_channel AS (
     JOIN _att_weights w ON w.model = p.model AND w.channel_set = s.channel_set AND w.channel = p.channel
     WHERE p.model_type IN ('markov', 'shapley')
 )
-SELECT conversion, conversion_id, customer_id, model, model_type, touch_id, channel, channel_id,
+SELECT $d, conversion, conversion_id, customer_id, model, model_type, touch_id, channel, channel_id,
        touched_at, converted_at, value, share, value * share
 FROM (
     SELECT *, CASE WHEN sum(weight) OVER c = 0 THEN 1.0 / n ELSE weight / sum(weight) OVER c END AS share
