@@ -133,7 +133,8 @@ def backfill(world: Path, out: Path) -> dict:
     config = _config(world, out / "graph.duckdb")
     first, last = _days(world)
     started = time.perf_counter()
-    ok = run_backfill(config, first, last)
+    steps: dict[str, float] = {}
+    ok = run_backfill(config, first, last, steps=steps)
     seconds = time.perf_counter() - started
     if not ok:
         raise RuntimeError("the backfill failed")
@@ -141,7 +142,7 @@ def backfill(world: Path, out: Path) -> dict:
 
     with connect(config.warehouse_path, read_only=True) as con:
         rows = con.execute("SELECT sum(rows_read) FROM loads").fetchone()[0]
-    return {"seconds": seconds, "rows": int(rows), "days": (last - first).days + 1}
+    return {"seconds": seconds, "rows": int(rows), "days": (last - first).days + 1, "steps": steps}
 
 
 @measure("nightly_one_day", "the nightly job for the last day (every asset, one partition) on the backfilled warehouse")
@@ -153,7 +154,8 @@ def nightly(world: Path, out: Path) -> dict:
         raise RuntimeError("run backfill_90_days first")
     _, last = _days(world)
     started = time.perf_counter()
-    ok = run_backfill(config, last, last)
+    steps: dict[str, float] = {}
+    ok = run_backfill(config, last, last, steps=steps)
     seconds = time.perf_counter() - started
     if not ok:
         raise RuntimeError("the nightly run failed")
@@ -161,7 +163,7 @@ def nightly(world: Path, out: Path) -> dict:
 
     with connect(config.warehouse_path, read_only=True) as con:
         rows = con.execute("SELECT sum(rows_read) FROM loads WHERE partition_date = ?", [last]).fetchone()[0]
-    return {"seconds": seconds, "rows": int(rows or 0)}
+    return {"seconds": seconds, "rows": int(rows or 0), "steps": steps}
 
 
 COPIED_FROM: list[str] = []  # which warehouse the measurement copied (graph.duckdb or base.duckdb)

@@ -150,6 +150,17 @@ def render(results: dict, header: str) -> str:
                     what += f" — **{r['days']} day(s)**, last day {fmt_s(r.get('last_day_s'))}, slowest {fmt_s(r.get('slowest_day_s'))}"
                 lines.append(f"| {name} | {fmt_s(r['seconds'])} | {r.get('rows', 0):,} | {rate(r)} | "
                              f"{r['peak_mb']:,.0f} MB | {load(r)} | {what} |")
+        for name in ("nightly_one_day", "backfill_90_days"):
+            steps = res.get(name, {}).get("steps")
+            if steps:
+                top = sorted(steps.items(), key=lambda kv: -kv[1])
+                lines += ["", f"Where {name} spent its time (Dagster step durations, longest first):", "",
+                          "| step | time | share |", "| --- | --- | --- |"]
+                total = res[name]["seconds"]
+                lines += [f"| {k} | {fmt_s(v)} | {v / total:.0%} |" for k, v in top[:10]]
+                if len(top) > 10:
+                    rest = sum(v for _, v in top[10:])
+                    lines.append(f"| {len(top) - 10} other steps | {fmt_s(rest)} | {rest / total:.0%} |")
         tr = res.get("model_training", {})
         if tr.get("per_model"):
             lines += ["", "Model training per model (last day of the world; every customer scored):", "",

@@ -54,8 +54,10 @@ def check_range(config: ProjectConfig, first: dt.date, last: dt.date) -> str | N
     return None
 
 
-def run_backfill(config: ProjectConfig, first: dt.date, last: dt.date, warehouse: Path | None = None) -> bool:
-    """Materialize every asset for the days first..last as ONE run (single-run backfill)."""
+def run_backfill(config: ProjectConfig, first: dt.date, last: dt.date, warehouse: Path | None = None,
+                 steps: dict[str, float] | None = None) -> bool:
+    """Materialize every asset for the days first..last as ONE run (single-run backfill). ``steps``, when
+    given, receives each successful step's duration in seconds (the benchmark's breakdown)."""
     from pipeline.definitions import build_definitions
     from pipeline.jobs import NIGHTLY
 
@@ -72,6 +74,9 @@ def run_backfill(config: ProjectConfig, first: dt.date, last: dt.date, warehouse
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         raise_on_error=False,
     )
+    if steps is not None:
+        steps.update({e.step_key: e.event_specific_data.duration_ms / 1000 for e in result.all_events
+                      if e.is_step_success})
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
