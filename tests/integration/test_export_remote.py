@@ -296,3 +296,14 @@ def test_a_large_gcs_export_uses_one_resumable_upload_and_reads_back(gcs, tmp_pa
                             client_options={"api_endpoint": emulator[0].url})
     assert upload_gcs(client, "lake", BUCKET, "outgoing/", big, "big.csv") == f"gs://{BUCKET}/outgoing/big.csv"
     assert gcs.get_blob("outgoing/big.csv").download_as_bytes() == big.read_bytes()
+
+
+def test_a_local_export_fills_in_the_date_and_honours_no_clobber(world, tmp_path):
+    config, _, expected, rows = world
+    target = tmp_path / "out" / "results_20260103.csv"
+    assert export_to(config, config.warehouse_path, DAY, str(tmp_path / "out" / "results_{date}.csv")) == (rows, str(target))
+    assert target.read_bytes() == expected
+    target.write_bytes(b"kept\n")
+    with pytest.raises(ExportError, match="exists already and was left as it was"):
+        export_to(config, config.warehouse_path, DAY, str(target), overwrite=False)
+    assert target.read_bytes() == b"kept\n" and sorted(p.name for p in target.parent.iterdir()) == [target.name]
