@@ -367,8 +367,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from pipeline.export import ExportError, export_results
-    from pipeline.resources.warehouse import WarehouseError, connect
+    from pipeline.export import ExportError, export_to
+    from pipeline.resources.warehouse import WarehouseError
 
     config = _config(args)
     warehouse = Path(args.warehouse) if args.warehouse else config.warehouse_path
@@ -376,12 +376,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"the warehouse {warehouse} does not exist: run the pipeline first", file=sys.stderr)
         return 1
     try:
-        with connect(warehouse, read_only=True) as con:
-            rows = export_results(con, args.date, Path(args.to))
+        rows, where = export_to(config, warehouse, args.date, args.to, overwrite=not args.no_clobber,
+                                log=lambda m: print(m, file=sys.stderr))
     except (ExportError, WarehouseError, OSError) as e:
         print(e, file=sys.stderr)
         return 1
-    print(f"results {args.date}: {rows} decisions -> {args.to}")
+    print(f"results {args.date}: {rows} decisions -> {where}")
     return 0
 
 
@@ -464,10 +464,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
     p.add_argument("--warehouse", help="warehouse file (default: the config's)")
     p.set_defaults(func=cmd_explain)
-    p = sub.add_parser("export", help="export one night's decisions (results) as CSV")
+    p = sub.add_parser("export", help="export one night's decisions (results) as CSV, locally or to SFTP / GCS")
     p.add_argument("what", choices=["results"], help="what to export")
     p.add_argument("--date", type=_date, required=True, help="the decision date, YYYY-MM-DD")
-    p.add_argument("--to", required=True, help="the CSV file to write")
+    p.add_argument("--to", required=True, help="the CSV file to write, or sftp://SOURCE/PATH or gcs://SOURCE/PATH "
+                   "(a configured source; {date} in PATH becomes the date in the source's date_format)")
+    p.add_argument("--no-clobber", action="store_true", help="fail instead of replacing an existing file or object")
     p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
     p.add_argument("--warehouse", help="warehouse file (default: the config's)")
     p.set_defaults(func=cmd_export)

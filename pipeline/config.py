@@ -768,14 +768,16 @@ class ExperimentsMixin:
     """The cross-references of the experiment sections, checked against the transactions' schemas."""
 
     def _check_experiments(self) -> None:
-        from pipeline.rules import RuleError, rule_condition
+        from pipeline.rules import CUSTOMERS, RuleError, rule_condition
 
         schemas = {t.name: {f.name: f.type for f in t.fields} for t in self.transactions}
 
-        def rules(path: str, items: list[Rule]) -> None:
+        def rules(path: str, items: list[Rule], customers: bool = False) -> None:
             for j, r in enumerate(items):
                 try:
-                    rule_condition(r, schemas)
+                    if customers and r.transaction == CUSTOMERS and self.customers is None:
+                        raise RuleError("transaction", "a rule over customers needs customer data (the customers: section)")
+                    rule_condition(r, schemas, customers=customers)
                 except RuleError as e:
                     raise _at(f"{path}[{j}].{e.key}", str(e)) from None
 
@@ -790,12 +792,12 @@ class ExperimentsMixin:
         variants = [v.name for v in self.variants]
         experiments = [e.name for e in self.experiments]
         for i, v in enumerate(self.variants):
-            rules(f"variants[{i}].rules", v.rules)
+            rules(f"variants[{i}].rules", v.rules, customers=True)
         for i, e in enumerate(self.experiments):
             for j, name in enumerate(e.variants):
                 if name not in variants:
                     raise _at(f"experiments[{i}].variants[{j}]", f"unknown variant {name!r} (declared: {variants})")
-            rules(f"experiments[{i}].audience", e.audience)
+            rules(f"experiments[{i}].audience", e.audience, customers=True)
         seen: dict[str, str] = {}
         for i, g in enumerate(self.groups):
             for j, name in enumerate(g.experiments):

@@ -17,7 +17,9 @@ later gives the same rows. How a decision is made is in sql/experiments/decide.s
   that the choice of experiment does not skew the variants' shares within it.
 
 A rule ``{transaction, field, formula}`` holds for a customer when at least one row of theirs in
-that transaction, before D, matches it. A variant's **propensity** is the posterior mean
+that transaction, before D, matches it; a rule ``{transaction: customers, field, formula}`` holds when
+the customer's data (a customer column: txt_*, num_*, goal_*, ...) matches it. `customers` keeps the
+latest attributes only, so such a rule sees the attributes as last loaded, not as they were before D. A variant's **propensity** is the posterior mean
 (converted + 1) / (presented + 2) of its presentations whose conversion window closed before D;
 with none it is 0.5, so a new experiment starts uniform. The **score** of a customer is the
 experiment's model score from ``predictions`` (the latest partition before D) when the
@@ -34,7 +36,7 @@ import duckdb
 from pipeline.config import ExperimentSpec, ProjectConfig
 from pipeline.forget import CUSTOMER_ID, register_customer_table
 from pipeline.resources.warehouse import table_exists, transaction
-from pipeline.rules import Params, Rule, compile_condition, rule_condition
+from pipeline.rules import CUSTOMERS, Params, Rule, compile_condition, rule_condition
 from pipeline.sql import bind, ident, sql
 
 RESULTS = "results"
@@ -46,8 +48,32 @@ def schemas(config: ProjectConfig) -> dict:
     return {t.name: {f.name: f.type for f in t.fields} for t in config.transactions}
 
 
-def rule_sql(con: duckdb.DuckDBPyConnection, config: ProjectConfig, rule: Rule, params: Params, column: str) -> str:
-    """SQL: ``column`` (a customer_id) has a row in the rule's transaction before $day that matches it."""
+class DecisionError(ValueError):
+    """A rule that cannot be applied to the warehouse as it is (names the rule's key path)."""
+
+
+def customer_rule_sql(con: duckdb.DuckDBPyConnection, rule: Rule, params: Params, column: str, path: str) -> str:
+    """SQL: the customer ``column`` (a customer_id = customuid) has customer data matching the rule.
+
+    `customers` keeps each customer's latest attributes only (no history): the rule sees the
+    attributes as last loaded, also when an earlier night is re-run.
+    """
+    cond = rule_condition(rule, {}, customers=True)
+    have = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                                      "ORDER BY ordinal_position", [CUSTOMERS]).fetchall()]
+    if cond.field not in have:
+        raise DecisionError(f"{path}.field: the customer data has no column {cond.field!r} "
+                            f"(its columns: {', '.join(c for c in have if not c.startswith('_'))})")
+    return (f"{column} IN (SELECT c.customuid FROM {CUSTOMERS} c "
+            f"WHERE {compile_condition(cond, params, 'c.' + ident(cond.field))})")
+
+
+def rule_sql(con: duckdb.DuckDBPyConnection, config: ProjectConfig, rule: Rule, params: Params, column: str,
+             path: str = "rule") -> str:
+    """SQL: ``column`` (a customer_id) has a row in the rule's transaction before $day that matches it
+    (for ``transaction: customers``: customer data that matches it, see :func:`customer_rule_sql`)."""
+    if rule.transaction == CUSTOMERS and CUSTOMERS not in schemas(config):
+        return customer_rule_sql(con, rule, params, column, path)
     spec = config.transaction(rule.transaction)
     cond = rule_condition(rule, schemas(config))
     if not (table_exists(con, spec.table) and table_exists(con, "events")):
@@ -79,10 +105,14 @@ def decide(con: duckdb.DuckDBPyConnection, config: ProjectConfig, day: dt.date) 
         for exp in experiments:
             con.execute("INSERT INTO _exp VALUES (?, ?, ?, ?, ?)",
                         [exp.name, config.group_of(exp.name), exp.control_share, exp.exploration, exp.type != "AB"])
+            i = config.experiments.index(exp)
             for name in exp.variants:
                 params = Params()
-                where = [rule_sql(con, config, r, params, "p.customer_id")
-                         for r in [*exp.audience, *config.variant(name).rules]]
+                v = [x.name for x in config.variants].index(name)
+                paths = [f"experiments[{i}].audience[{j}]" for j in range(len(exp.audience))]
+                paths += [f"variants[{v}].rules[{j}]" for j in range(len(config.variant(name).rules))]
+                where = [rule_sql(con, config, r, params, "p.customer_id", path)
+                         for r, path in zip([*exp.audience, *config.variant(name).rules], paths, strict=True)]
                 query = (f"INSERT INTO _cand SELECT p.customer_id, $experiment, $variant FROM _people p "
                          f"WHERE {' AND '.join(where) or 'TRUE'}")
                 con.execute(query, bind(query, {**params.values, "experiment": exp.name, "variant": name, "day": day}))

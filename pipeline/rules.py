@@ -6,6 +6,10 @@ mapping from an operator to a value, e.g.::
     - {transaction: pos, field: amount, formula: {gt: 100}}
     - {transaction: pos, field: store, formula: {in: [S01, S02]}}
 
+An experiment's audience and a variant's eligibility rules may also test the customer data:
+``{transaction: customers, field: txt_country, formula: {eq: GB}}``; the field is a customer column,
+typed by its name as on ingestion (see :func:`customer_field_type`).
+
 Attribution's match criteria use the same operators in the form ``{field, op, value}``; both end
 in a :class:`Condition` and are compiled by :func:`compile_condition`. A model's label rules
 (pipeline.config.LabelRule, applied to `events` by pipeline/ml/labels.py) are this Rule with
@@ -153,10 +157,49 @@ def condition(field: str, op: str, value: Any, schema: Mapping[str, FieldType]) 
     return Condition(field, op, typed_value(value, FieldType(schema[field]), op))
 
 
-def rule_condition(rule: Rule, schemas: Mapping[str, Mapping[str, FieldType]]) -> Condition:
-    """The Condition of a YAML rule; ``schemas`` maps each transaction name to its fields' types."""
+# --- rules over the customer data (SPEC 1.2, 3): ``{transaction: customers, field, formula}`` ------
+
+CUSTOMERS = "customers"  # the customer data set's name (its table, its dataset in `loads`)
+CUSTOMER_ID_FIELDS = ("customuid", "emailsha256", "idfa", "dmpid")
+
+
+def customer_field_type(name: str) -> FieldType:
+    """The type of a customer data column, decided by its name as on ingestion (SPEC 1.2;
+    pipeline.ingest.customer_column): identifiers and txt_* are String, num_* Float, goal_* Bool,
+    goal_*_timestamp Timestamp. attr_* (multi-value lists) take no rules."""
+    if name in CUSTOMER_ID_FIELDS or (name.startswith("txt_") and len(name) > 4):
+        return FieldType.String
+    if name.startswith("num_") and len(name) > 4:
+        return FieldType.Float
+    if name.startswith("goal_") and name.endswith("_timestamp") and len(name) > len("goal__timestamp"):
+        return FieldType.Timestamp
+    if name.startswith("goal_") and len(name) > 5:
+        return FieldType.Bool
+    if name.startswith("attr_"):
+        raise RuleError("field", f"{name!r} is a multi-value attr_* column: rules over customers take "
+                        "customuid, emailsha256, idfa, dmpid, txt_*, num_*, goal_* or goal_*_timestamp")
+    raise RuleError("field", f"{name!r} is not a customer data column; customer columns are customuid, emailsha256, "
+                    "idfa, dmpid, txt_* (String), num_* (Float), goal_* (Bool) and goal_*_timestamp (Timestamp), "
+                    "e.g. txt_country")
+
+
+def rule_condition(rule: Rule, schemas: Mapping[str, Mapping[str, FieldType]], customers: bool = False) -> Condition:
+    """The Condition of a YAML rule; ``schemas`` maps each transaction name to its fields' types.
+
+    With ``customers`` (audience and eligibility rules), ``transaction: customers`` names the customer
+    data set and the field is a customer column, typed by its name (:func:`customer_field_type`).
+    """
+    if customers and rule.transaction == CUSTOMERS:
+        if CUSTOMERS in schemas:
+            raise RuleError("transaction", f"{CUSTOMERS!r} names the customer data in a rule, and a transaction "
+                            f"is named {CUSTOMERS!r} too; rename the transaction")
+        return condition(rule.field, rule.op, rule.value, {rule.field: customer_field_type(rule.field)})
     if rule.transaction not in schemas:
-        raise RuleError("transaction", f"unknown transaction {rule.transaction!r}; declared: {', '.join(sorted(schemas))}")
+        also = (f" (or {CUSTOMERS}: the customer data)" if customers else
+                " (customer attributes are for experiment audiences and variant rules)" if rule.transaction == CUSTOMERS
+                else "")
+        raise RuleError("transaction", f"unknown transaction {rule.transaction!r}; declared: "
+                        f"{', '.join(sorted(schemas))}{also}")
     return condition(rule.field, rule.op, rule.value, schemas[rule.transaction])
 
 
