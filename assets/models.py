@@ -134,10 +134,10 @@ def build_predictions_asset(config: ProjectConfig, partitions: dg.PartitionsDefi
         with warehouse.connect() as con:
             training.create_tables(con)
             for day in days:
-                frames = []
+                frames, cache = [], {}
                 for spec in config.models:
                     try:
-                        version, frame = score(con, config, spec, day, store_dir(warehouse))
+                        version, frame = score(con, config, spec, day, store_dir(warehouse), cache)
                     except NoModelVersion as e:
                         context.log.warning(f"{day}: {e}; not scored")
                         continue
