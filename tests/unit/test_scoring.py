@@ -29,3 +29,25 @@ def test_predicting_distinct_rows_gives_the_score_of_every_row():
     assert len(np.unique(got)) <= 52 and len(np.unique(got)) > 10  # the rows did repeat, and differ
     assert np.array_equal(predict_distinct(booster, X[:1], {}), want[:1])
     assert predict_distinct(booster, np.zeros((0, 4)), {}).shape == (0,)
+
+
+def test_the_top_k_ranked_in_duckdb_matches_the_pandas_ranking_ties_by_item_name():
+    import duckdb
+    import pandas as pd
+    import pyarrow as pa
+
+    from pipeline.ml.recommend import scored_top_k, top_k
+
+    rng = np.random.default_rng(5)
+    customers = np.repeat([f"C{i:03d}" for i in range(40)], 12)
+    items = np.tile([f"item{j:02d}" for j in range(12)], 40)
+    scores = rng.integers(0, 4, size=len(items)) / 4  # many ties: the item name breaks them
+    table = pa.table({"customer_id": customers, "item": items})
+    with duckdb.connect() as con:
+        got = scored_top_k(con, table, scores, 3)
+    want = top_k(pd.DataFrame({"customer_id": customers, "item": items, "s": scores}), "s", 3)
+    assert got["customer_id"].tolist() == sorted(set(customers))
+    expected = want.groupby("customer_id")["item"].apply(list)
+    assert [list(x) for x in got["items"]] == [expected[c] for c in got["customer_id"]]
+    assert np.allclose(got["score"], want.groupby("customer_id")["score"].max().reindex(got["customer_id"]).to_numpy())
+    assert all(len(x) == 3 for x in got["items"])
