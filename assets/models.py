@@ -10,8 +10,9 @@ from assets.ingest import POOL
 from pipeline.config import ModelSpec, ProjectConfig
 from pipeline.metadata import column_schema, markdown_table
 from pipeline.ml import training
+from pipeline.ml.cadence import training_due
 from pipeline.ml.features import NotEnoughData, TrainingError
-from pipeline.ml.scoring import PREDICTIONS, NoModelVersion, score, write_predictions
+from pipeline.ml.scoring import PREDICTIONS, NoModelVersion, latest_finished, score, write_predictions
 from pipeline.partitions import days_in
 from pipeline.resources.warehouse import WarehouseResource, scalar
 
@@ -61,12 +62,25 @@ def build_model_asset(config: ProjectConfig, spec: ModelSpec, partitions: dg.Par
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=POOL,
         kinds={"lightgbm", "duckdb"},
-        description=f"Trains the {spec.type} model {spec.name!r} (one partition = one version, trained on the data up "
-        "to that day; a range trains its last day). Writes model_trainings, the explanation tables and the model "
-        "file; metrics on the test split, plots of the SHAP explanations.",
+        description=f"Trains the {spec.type} model {spec.name!r} every {spec.retrain_every_days} day(s) (one partition "
+        "= one version, trained on the data up to that day; a range trains its last day; a night that is not due "
+        "keeps the current version). Writes model_trainings, the explanation tables and the model file; metrics on "
+        "the test split, plots of the SHAP explanations.",
     )
     def _train(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        version = days_in(context.partition_time_window)[-1]
+        days = days_in(context.partition_time_window)
+        version = days[-1]
+        with warehouse.connect() as con:
+            current = latest_finished(con, spec.name, version)
+        cadence = training_due(version, spec.retrain_every_days, config.start_date, current, is_range=len(days) > 1)
+        if not cadence.train:
+            context.log.info(f"{spec.name} {version}: not trained: {cadence.reason}")
+            return dg.MaterializeResult(metadata={
+                "trained": False, "current_version": cadence.current.isoformat(),
+                "next_training_due": cadence.next_due.isoformat(), "reason": cadence.reason,
+                "retrain_every_days": spec.retrain_every_days,
+            })
+        context.log.info(f"{spec.name} {version}: training: {cadence.reason}")
         with warehouse.connect() as con:
             training.mark(con, spec, version, training.QUEUED)
         try:
@@ -93,7 +107,9 @@ def build_model_asset(config: ProjectConfig, spec: ModelSpec, partitions: dg.Par
             raise
         m = trained.metrics
         context.log.info(f"{spec.name} {version}: " + ", ".join(f"{k}={v:.4f}" for k, v in m.items()))
-        return dg.MaterializeResult(metadata=_metadata(spec, trained, path, note))
+        return dg.MaterializeResult(metadata={**_metadata(spec, trained, path, note), "trained": True,
+                                              "training_reason": cadence.reason,
+                                              "retrain_every_days": spec.retrain_every_days})
 
     return _train
 
@@ -118,10 +134,10 @@ def build_predictions_asset(config: ProjectConfig, partitions: dg.PartitionsDefi
         with warehouse.connect() as con:
             training.create_tables(con)
             for day in days:
-                frames = []
+                frames, cache = [], {}
                 for spec in config.models:
                     try:
-                        version, frame = score(con, config, spec, day, store_dir(warehouse))
+                        version, frame = score(con, config, spec, day, store_dir(warehouse), cache)
                     except NoModelVersion as e:
                         context.log.warning(f"{day}: {e}; not scored")
                         continue

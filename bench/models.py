@@ -56,7 +56,7 @@ def train_and_score(config, day: dt.date, models: Path, report=print) -> list[di
     from pipeline.ml.scoring import score
     from pipeline.resources.warehouse import connect
 
-    out = []
+    out, cache = [], {}  # the predictions asset shares customer features between models in a night, as here
     for spec in config.models:
         t0 = time.monotonic()
         with connect(config.warehouse_path) as con:
@@ -71,7 +71,7 @@ def train_and_score(config, day: dt.date, models: Path, report=print) -> list[di
             training.record(con, spec, trained, models)
         t3 = time.monotonic()
         with connect(config.warehouse_path, read_only=True) as con:
-            _, rows = score(con, config, spec, day, models)
+            _, rows = score(con, config, spec, day, models, cache)
         t4 = time.monotonic()
         key = "auc" if spec.type != "recommender" else "precision_at_k"
         r = {"model": spec.name, "type": spec.type, "rows": len(prepared.X), "features": int(prepared.X.shape[1]),

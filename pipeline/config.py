@@ -626,6 +626,8 @@ class ModelSpec(_Model):
     seed: int = 7
     k: int = Field(default=5, ge=1, le=100)
     item_field: str | None = None  # recommender: the field of the rule's transaction that names the item
+    # Days between trainings (pipeline/ml/cadence.py): a night that is not due keeps the current version.
+    retrain_every_days: int = Field(default=7, ge=1, le=365)
     num_boost_round: int = Field(default=200, ge=1, le=10000)
     early_stopping_rounds: int = Field(default=20, ge=1)
     params: dict[str, float | int | str | bool] = Field(default_factory=dict)

@@ -87,20 +87,54 @@ def build_population(con: duckdb.DuckDBPyConnection, cutoff: dt.date, only: str 
     con.execute(q, bind(q, {"cutoff": cutoff, "only": only}))
 
 
-def _long_features(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.date, top: int) -> pd.DataFrame:
+def _long_features(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.date, top: int) -> None:
+    """Temp table _long (customer_id, feature, value): the event features and the attr_* indicators."""
     if table_exists(con, "events"):
         q = sql("features/activity")
         con.execute(q, bind(q, {"cutoff": cutoff, "history_days": spec.history_days, "windows": spec.windows}))
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE _activity (customer_id VARCHAR, feature VARCHAR, value DOUBLE)")
-    frames = [con.sql("SELECT * FROM _activity").df()]
+    con.execute("CREATE OR REPLACE TEMP TABLE _long AS SELECT * FROM _activity; DROP TABLE _activity")
     has_attr = scalar(con, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' "
                            "AND column_name LIKE 'attr\\_%' ESCAPE '\\'")
     if has_attr and top > 0:
         q = sql("features/attr_values")
-        frames.append(con.execute(q, bind(q, {"top": top})).df())
-    con.execute("DROP TABLE _activity")
-    return pd.concat(frames, ignore_index=True)
+        con.execute("INSERT INTO _long " + q, bind(q, {"top": top}))
+
+
+def _wide(con: duckdb.DuckDBPyConnection, n: int) -> pd.DataFrame:
+    """_long pivoted to one row per row of _rows and one column per feature (NaN where no cell), in NumPy."""
+    statements = [s for s in sql("features/cells").split(";\n") if s.strip()]
+    con.execute(statements[0])
+    cells = con.execute(statements[1]).fetchnumpy()
+    names = [r[0] for r in con.execute("SELECT feature FROM _feature_names ORDER BY col").fetchall()]
+    matrix = np.full((n, len(names)), np.nan)
+    matrix[cells["row"].astype(np.int64), cells["col"].astype(np.int64)] = cells["value"]
+    con.execute("DROP TABLE _feature_names; DROP TABLE _long")
+    return pd.DataFrame(matrix, columns=names)
+
+
+def feature_frame(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.date, only: str | None = None,
+                  top: int = ALL_VALUES) -> pd.DataFrame:
+    """Every feature of every customer of the population (before exclusions); see customer_features."""
+    build_population(con, cutoff, only)
+    con.execute("CREATE OR REPLACE TEMP TABLE _rows AS SELECT customer_id, days_since_first_seen, "
+                "(row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS row FROM _population")
+    population = con.sql("SELECT customer_id, days_since_first_seen FROM _rows ORDER BY row").df().set_index("customer_id")
+    attributes = con.sql(sql("features/attributes")).df().rename(columns={"customuid": "customer_id"})
+    attributes = attributes.set_index("customer_id")
+    _long_features(con, spec, cutoff, top)
+    wide = _wide(con, len(population)).set_axis(population.index, axis=0)
+    con.execute("DROP TABLE _rows")
+    frame = pd.concat([population, attributes.reindex(population.index), wide], axis=1)
+    for column in frame.columns:
+        if column.startswith("txt_"):
+            frame[column] = frame[column].astype("category")
+        elif column.startswith(ZERO_WHEN_MISSING):
+            frame[column] = frame[column].fillna(0.0).astype(float)
+        else:
+            frame[column] = pd.to_numeric(frame[column].astype(object), errors="coerce").astype(float)
+    return frame[sorted(frame.columns)]
 
 
 def customer_features(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.date,
@@ -110,21 +144,8 @@ def customer_features(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: d
     Count, value and attr_* indicator features are 0 when the customer has none; recency features are
     NaN (never); txt_* attributes are pandas categoricals (LightGBM's native categorical handling).
     """
-    build_population(con, cutoff, only)
-    population = con.sql("SELECT * FROM _population ORDER BY customer_id").df().set_index("customer_id")
-    attributes = con.sql(sql("features/attributes")).df().rename(columns={"customuid": "customer_id"})
-    attributes = attributes.set_index("customer_id")
-    long = _long_features(con, spec, cutoff, ALL_VALUES if scoring else spec.top_attr_values)
-    wide = long.pivot(index="customer_id", columns="feature", values="value") if len(long) else pd.DataFrame()
-    frame = population.join(attributes, how="left").join(wide, how="left")
-    for column in frame.columns:
-        if column.startswith("txt_"):
-            frame[column] = frame[column].astype("category")
-        elif column.startswith(ZERO_WHEN_MISSING):
-            frame[column] = frame[column].fillna(0.0).astype(float)
-        else:
-            frame[column] = pd.to_numeric(frame[column].astype(object), errors="coerce").astype(float)
-    return frame[sorted(frame.columns)].drop(columns=excluded(spec, frame.columns))
+    frame = feature_frame(con, spec, cutoff, only, ALL_VALUES if scoring else spec.top_attr_values)
+    return frame.drop(columns=excluded(spec, frame.columns))
 
 
 def excluded(spec: ModelSpec, columns) -> list[str]:

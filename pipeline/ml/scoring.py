@@ -12,7 +12,7 @@ import pandas as pd
 
 from pipeline.config import ModelSpec, ProjectConfig
 from pipeline.ml import recommend, store
-from pipeline.ml.features import ZERO_WHEN_MISSING, customer_features
+from pipeline.ml.features import ZERO_WHEN_MISSING, customer_features, excluded, feature_frame
 from pipeline.resources.warehouse import scalar, table_exists, transaction
 from pipeline.sql import bind, sql
 
@@ -52,24 +52,63 @@ def _model_frame(con, config: ProjectConfig, spec: ModelSpec, cutoff: dt.date, f
     return align(customer_features(con, spec, cutoff, only=only, scoring=True), features), None
 
 
+PREDICT_THREADS = 0  # scoring is per row, so every core gives the same scores (training keeps one thread)
+
+
+def _predict(booster, X, meta: dict) -> np.ndarray:
+    if not len(X):
+        return np.zeros(0)
+    return booster.predict(X, num_iteration=meta.get("best_iteration") or None, num_threads=PREDICT_THREADS)
+
+
+def predict_distinct(booster, X: np.ndarray, meta: dict) -> np.ndarray:
+    """_predict on the distinct rows of X only, spread back to every row: the same scores (a row's score
+    depends on its values alone), fewer trees walked when rows repeat (a recommender's candidates: the
+    same item for customers with the same history). Rows are grouped by a hash of their bits, then
+    checked bit for bit against their group's representative; any collision falls back to every row."""
+    if len(X) < 2:
+        return _predict(booster, X, meta)
+    bits = np.ascontiguousarray(X, dtype=np.float64).view(np.uint64)
+    h = np.zeros(len(bits), dtype=np.uint64)
+    for j in range(bits.shape[1]):  # over the columns (a handful), vectorised over the rows
+        h = (h * np.uint64(0x100000001B3)) ^ bits[:, j] ^ (bits[:, j] >> np.uint64(29))
+    codes, uniques = pd.factorize(h)
+    first = np.full(len(uniques), -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # each group's first row
+    if not np.array_equal(bits, bits[first][codes]):
+        return _predict(booster, X, meta)
+    return _predict(booster, X[first], meta)[codes]
+
+
+def _features(con, spec: ModelSpec, cutoff: dt.date, cache: dict | None) -> pd.DataFrame:
+    """customer_features(scoring=True), computed once per cut-off and feature windows when given a cache
+    (models with the same windows share one computation in a night's scoring)."""
+    key = (cutoff, spec.history_days, tuple(spec.windows))
+    frame = cache.get(key) if cache is not None else None
+    if frame is None:
+        frame = feature_frame(con, spec, cutoff)
+        if cache is not None:
+            cache[key] = frame
+    return frame.drop(columns=excluded(spec, frame.columns))
+
+
 def score(con: duckdb.DuckDBPyConnection, config: ProjectConfig, spec: ModelSpec, day: dt.date,
-          store_dir: Path) -> tuple[dt.date, pd.DataFrame]:
+          store_dir: Path, cache: dict | None = None) -> tuple[dt.date, pd.DataFrame]:
     """(version, predictions rows of ``day``) for one model: every active customer (known on or before
-    the day, not excluded), features including the day's events."""
+    the day, not excluded), features including the day's events. ``cache`` (a dict kept over the models
+    of one day) shares the customer features between models with the same windows."""
     version = latest_finished(con, spec.name, day)
     if version is None:
         raise NoModelVersion(f"model {spec.name!r} has no FINISHED version on or before {day}")
     booster, meta = store.load(store_dir, spec.name, version)
-    X, cands = _model_frame(con, config, spec, day + dt.timedelta(days=1), meta["features"])
-    p = booster.predict(X, num_iteration=meta.get("best_iteration") or None) if len(X) else np.zeros(0)
-    if cands is not None:
-        top = recommend.top_k(cands.assign(model_score=p), "model_score", spec.k)
-        con.register("_top", top)
-        rows = con.sql("""SELECT customer_id, max(score) AS score, list(item ORDER BY rank) AS items
-                          FROM _top GROUP BY customer_id ORDER BY customer_id""").df()
-        con.unregister("_top")
+    cutoff = day + dt.timedelta(days=1)
+    if spec.type == "recommender":
+        table = recommend.candidate_table(con, config, spec, cutoff)
+        p = predict_distinct(booster, recommend.matrix(table, meta["features"]), meta)
+        rows = recommend.scored_top_k(con, table, p, spec.k)
     else:
-        rows = pd.DataFrame({"customer_id": X.index.to_numpy(), "score": p, "items": None})
+        X = align(_features(con, spec, cutoff, cache), meta["features"])
+        rows = pd.DataFrame({"customer_id": X.index.to_numpy(), "score": _predict(booster, X, meta), "items": None})
     return version, rows.assign(date=day, model=spec.name, version=version)
 
 

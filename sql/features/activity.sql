@@ -2,29 +2,43 @@
 -- This is the only place features read events: strictly before the cut-off (both the event time
 -- and its partition) and within $history_days of it. Windows ($windows, days) look back from the
 -- cut-off; the config can only choose their lengths (at least 1 day), never their end.
+-- One scan of events, aggregated per customer, type and window bucket first (d: how many windows
+-- are shorter than the event's age, so the event is in window i, 0-based in ascending order, exactly
+-- when d <= i), then summed per window: the windows join the small per-bucket aggregate, not the
+-- events. Sums of `value` stay DECIMAL (exact), so features do not depend on summation order; names
+-- are cleaned once per type, not per event.
 CREATE OR REPLACE TEMP TABLE _activity AS
 WITH ev AS (
-    SELECT e.customer_id,
-           regexp_replace(e.type, '[^A-Za-z0-9]+', '_', 'g') AS type,
-           regexp_replace(lower(e.channel), '[^a-z0-9]+', '_', 'g') AS channel,
+    SELECT e.customer_id, e.type, e.channel,
            date_diff('second', e.occurred_at, $cutoff::TIMESTAMP) / 86400.0 AS age_days,
-           e.value  -- DECIMAL: sums are exact, so features do not depend on summation order
+           e.value
     FROM events e JOIN _population p ON p.customer_id = e.customer_id
     WHERE e.occurred_at < $cutoff::TIMESTAMP
       AND e._partition_date < $cutoff::DATE
       AND e.occurred_at >= $cutoff::TIMESTAMP - to_days($history_days::INTEGER)
 ),
-windows AS (SELECT unnest($windows::INTEGER[]) AS w)
-SELECT customer_id, 'count_' || type || '_' || w || 'd' AS feature, count(*)::DOUBLE AS value
-FROM ev JOIN windows ON ev.age_days <= w GROUP BY ALL
+days AS MATERIALIZED (
+    SELECT customer_id, type, len(list_filter(list_sort($windows::INTEGER[]), lambda w: w < age_days)) AS d,
+           count(*) AS n, sum(value) AS v, min(age_days) AS last_age, max(age_days) AS first_age
+    FROM ev GROUP BY ALL
+),
+names AS MATERIALIZED (SELECT DISTINCT type, regexp_replace(type, '[^A-Za-z0-9]+', '_', 'g') AS name FROM days),
+windowed AS (
+    SELECT customer_id, type, w, sum(n) AS n, sum(v) AS v
+    FROM days JOIN (SELECT unnest(list_sort($windows::INTEGER[])) AS w,
+                           generate_subscripts(list_sort($windows::INTEGER[]), 1) - 1 AS i) ON d <= i
+    GROUP BY ALL
+),
+per_type AS (SELECT customer_id, type, min(last_age) AS last_age, max(first_age) AS first_age FROM days GROUP BY ALL)
+SELECT customer_id, 'count_' || name || '_' || w || 'd' AS feature, n::DOUBLE AS value FROM windowed JOIN names USING (type)
 UNION ALL
-SELECT customer_id, 'value_' || type || '_' || w || 'd', sum(value)::DOUBLE
-FROM ev JOIN windows ON ev.age_days <= w WHERE value IS NOT NULL GROUP BY ALL
+SELECT customer_id, 'value_' || name || '_' || w || 'd', v::DOUBLE FROM windowed JOIN names USING (type) WHERE v IS NOT NULL
 UNION ALL
-SELECT customer_id, 'days_since_last_' || type, min(age_days) FROM ev GROUP BY ALL
+SELECT customer_id, 'days_since_last_' || name, last_age FROM per_type JOIN names USING (type)
 UNION ALL
-SELECT customer_id, 'count_channel_' || channel, count(*)::DOUBLE FROM ev WHERE channel IS NOT NULL GROUP BY ALL
+SELECT customer_id, 'count_channel_' || regexp_replace(lower(channel), '[^a-z0-9]+', '_', 'g'), count(*)::DOUBLE
+FROM ev WHERE channel IS NOT NULL GROUP BY ALL
 UNION ALL
-SELECT customer_id, 'days_since_first_event', max(age_days) FROM ev GROUP BY ALL
+SELECT customer_id, 'days_since_first_event', max(first_age) FROM per_type GROUP BY ALL
 UNION ALL
-SELECT customer_id, 'days_since_last_event', min(age_days) FROM ev GROUP BY ALL;
+SELECT customer_id, 'days_since_last_event', min(last_age) FROM per_type GROUP BY ALL;

@@ -2,7 +2,8 @@
 -- history (_history: the qualifying events before the cut-off), with sequence features:
 -- how often and how recently the customer took the item, the item's popularity, and how strongly
 -- the items the customer took before lead to it (co-occurrence: share of the customers who took
--- item a that also took item b).
+-- item a that also took item b). Unordered: training reads it in (customer_id, item) order, scoring
+-- ranks it in SQL.
 CREATE OR REPLACE TEMP TABLE _candidates AS
 WITH h AS (
     SELECT customer_id, item, date_diff('second', occurred_at, $cutoff::TIMESTAMP) / 86400.0 AS age_days
@@ -40,5 +41,4 @@ SELECT p.customer_id, i.item,
 FROM _population p CROSS JOIN items i
 LEFT JOIN cust_items ci ON ci.customer_id = p.customer_id AND ci.item = i.item
 LEFT JOIN affinity a ON a.customer_id = p.customer_id AND a.item = i.item
-LEFT JOIN customers cu ON cu.customer_id = p.customer_id
-ORDER BY p.customer_id, i.item;
+LEFT JOIN customers cu ON cu.customer_id = p.customer_id;

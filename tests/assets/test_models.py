@@ -235,7 +235,8 @@ def test_a_label_with_one_class_fails_clearly_and_the_previous_version_stays_in_
     config, _ = world
     data = copy_world(config, tmp_path)
     never = {"transaction": "pos", "field": "amount", "formula": {"gt": 1000000}}
-    data["models"] = [{**data["models"][0], "label": {**data["models"][0]["label"], "rules": [never]}}]
+    data["models"] = [{**data["models"][0], "label": {**data["models"][0]["label"], "rules": [never]},
+                       "retrain_every_days": 1}]  # the next night trains (whatever the grid)
     broken = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
     day = LAST + dt.timedelta(days=1)
     result = run_nightly(broken, day, assets=["model_purchase_30d"])
@@ -328,3 +329,33 @@ def test_results_scores_come_from_the_predictions_asset_of_the_day_before(world,
     with pytest.raises(ConfigError, match=r"experiments\[0\]\.model: unknown model 'purchase_7d'"):
         parse_config({**data, "experiments": [{**data["experiments"][0], "model": "purchase_7d"}] + data["experiments"][1:]},
                      config.base_dir / "nightjar.yaml", config.base_dir)
+
+
+def test_a_night_that_is_not_due_keeps_the_current_version_and_predictions_use_it(world, tmp_path):
+    """With the default weekly cadence (grid: START + 7k), LAST + 2 is not a training day and the
+    versions of LAST are 2 days old: no model trains, and predictions score with the versions of LAST."""
+    config, _ = world
+    data = copy_world(config, tmp_path)
+    copy = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
+    assert {s.retrain_every_days for s in copy.models} == {7}
+    before = q(copy, "SELECT model, version, status, finished_at FROM model_trainings ORDER BY ALL")
+    day = LAST + dt.timedelta(days=2)
+    result = run_nightly(copy, day, assets=MODELS + ["predictions"])
+    assert result.success
+    assert q(copy, "SELECT model, version, status, finished_at FROM model_trainings ORDER BY ALL") == before
+    for asset in MODELS:
+        meta = materialization(result, asset)
+        assert meta["trained"].value is False, asset
+        assert meta["current_version"].value == LAST.isoformat()
+        # LAST + 7 (the version is then 7 days old) comes before the next grid day START + 63
+        assert meta["next_training_due"].value == (LAST + dt.timedelta(days=7)).isoformat()
+        assert "not trained" not in meta and "auc" not in meta
+    assert not (copy.warehouse_path.parent / "models" / "purchase_30d" / day.isoformat()).exists()
+    active = q(copy, "SELECT count(*) FROM customers c WHERE _first_seen_at <= $d AND NOT EXISTS "
+                     "(SELECT 1 FROM customer_identities i WHERE i.customer_id = c.customuid AND i.excluded)", {"d": day})[0][0]
+    assert q(copy, "SELECT model, count(*), min(version), max(version) FROM predictions WHERE date = $d "
+                   "GROUP BY 1 ORDER BY 1", {"d": day}) == [
+        ("churn_60d", active, LAST, LAST), ("product_recommender", active, LAST, LAST), ("purchase_30d", active, LAST, LAST)]
+    with pytest.raises(ConfigError, match=r"models\[0\]\.retrain_every_days"):
+        parse_config({**data, "models": [{**data["models"][0], "retrain_every_days": 0}]}, config.base_dir / "nightjar.yaml",
+                     config.base_dir)

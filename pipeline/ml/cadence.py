@@ -1,0 +1,55 @@
+"""When a model trains: the retraining cadence (``retrain_every_days``) as one pure function.
+
+SPEC 2 asks for a score from the current version of each model every night, not for a new version
+every night. A night trains a new version of a model when:
+
+* the run is a range (a backfill trains its last day, as always);
+* the model has no FINISHED version on or before the day yet (a first training, or only failed ones);
+* the day is a training day of the config's grid: ``start_date + k × retrain_every_days``
+  (with a weekly cadence, the weekday of ``start_date``), so trainings happen on predictable days;
+* or the current version is ``retrain_every_days`` or more days old (catch-up after a failed or
+  skipped training day, or a first version trained off the grid).
+
+Otherwise the night keeps the current version (the latest FINISHED one on or before the day), which
+the ``predictions`` asset scores with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Cadence:
+    train: bool
+    reason: str
+    current: dt.date | None    # the latest FINISHED version on or before the day (None: none yet)
+    next_due: dt.date | None   # the next day that trains if this one keeps the current version
+
+
+def next_grid_day(day: dt.date, start: dt.date, every_days: int) -> dt.date:
+    """The first training day of the grid (start + k × every_days) strictly after ``day``."""
+    if day < start:
+        return start
+    return day + dt.timedelta(days=every_days - (day - start).days % every_days)
+
+
+def training_due(day: dt.date, every_days: int, start: dt.date, current: dt.date | None,
+                 is_range: bool = False) -> Cadence:
+    """Whether the model partition of ``day`` trains a new version (see the module's rules)."""
+    if every_days < 1:
+        raise ValueError(f"retrain_every_days must be at least 1, not {every_days}")
+    if is_range:
+        return Cadence(True, "a range (backfill) trains its last day", current, None)
+    if current is None:
+        return Cadence(True, "no FINISHED version yet", None, None)
+    age = (day - current).days
+    if day >= start and (day - start).days % every_days == 0 and age > 0:
+        return Cadence(True, f"a training day ({every_days}-day cadence from start_date {start})", current, None)
+    if age >= every_days:
+        return Cadence(True, f"the current version {current} is {age} day(s) old (retrain_every_days: {every_days})",
+                       current, None)
+    due = min(next_grid_day(day, start, every_days), current + dt.timedelta(days=every_days))
+    return Cadence(False, f"the current version {current} is {age} day(s) old; the next training is due on {due} "
+                          f"(retrain_every_days: {every_days})", current, due)

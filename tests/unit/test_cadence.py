@@ -1,0 +1,73 @@
+"""The retraining cadence (pipeline/ml/cadence.py): when a model partition trains a new version."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pipeline.ml.cadence import next_grid_day, training_due
+
+START = dt.date(2026, 1, 1)  # a Thursday: with a 7-day cadence, Thursdays are training days
+D = dt.timedelta
+
+
+def test_no_finished_version_trains_whatever_the_day():
+    c = training_due(START + D(3), 7, START, None)
+    assert c.train and c.current is None and "no FINISHED version" in c.reason
+
+
+def test_a_range_trains_its_last_day_even_when_not_due():
+    c = training_due(START + D(3), 7, START, START + D(2), is_range=True)
+    assert c.train and "range" in c.reason
+
+
+def test_a_day_of_the_grid_from_start_date_trains():
+    c = training_due(START + D(14), 7, START, START + D(8))
+    assert c.train and "training day" in c.reason
+
+
+def test_a_version_as_old_as_the_cadence_trains_off_the_grid():
+    # the grid day (START + 7) failed: the next night catches up
+    c = training_due(START + D(8), 7, START, START + D(1))
+    assert c.train and "7 day(s) old" in c.reason
+
+
+def test_a_night_that_is_not_due_keeps_the_current_version_and_says_when_the_next_training_is():
+    c = training_due(START + D(9), 7, START, START + D(7))
+    assert not c.train and c.current == START + D(7) and c.next_due == START + D(14)
+    assert "next training is due on 2026-01-15" in c.reason
+    # a first version trained off the grid (a backfill ending on day 10): the grid comes first
+    c = training_due(START + D(11), 7, START, START + D(10))
+    assert not c.train and c.next_due == START + D(14)
+
+
+def test_rerunning_the_day_of_the_current_version_does_not_train_it_again():
+    c = training_due(START + D(7), 7, START, START + D(7))
+    assert not c.train and c.next_due == START + D(14)
+
+
+def test_a_daily_cadence_trains_every_night():
+    assert all(training_due(START + D(n), 1, START, START + D(n - 1)).train for n in range(1, 30))
+    assert not training_due(START + D(5), 1, START, START + D(5)).train  # the same day again
+
+
+def test_over_a_month_a_weekly_cadence_trains_on_the_grid_days_only():
+    current, trained = START, []
+    for n in range(1, 31):
+        day = START + D(n)
+        c = training_due(day, 7, START, current)
+        if c.train:
+            trained.append(n)
+            current = day
+        else:
+            assert c.current == current and c.next_due > day
+    assert trained == [7, 14, 21, 28]
+
+
+def test_next_grid_day():
+    assert next_grid_day(START, START, 7) == START + D(7)
+    assert next_grid_day(START + D(6), START, 7) == START + D(7)
+    assert next_grid_day(START - D(3), START, 7) == START
+    with pytest.raises(ValueError, match="at least 1"):
+        training_due(START, 0, START, None)

@@ -1,0 +1,53 @@
+"""Scoring helpers: predicting the distinct rows only gives every row's own score."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+
+from pipeline.ml.scoring import _predict, predict_distinct
+
+
+def _booster(rng):
+    X = rng.normal(size=(400, 4))
+    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(scale=0.5, size=400) > 0).astype(int)
+    return lgb.train({"objective": "binary", "verbose": -1, "num_threads": 1, "seed": 1}, lgb.Dataset(X, y),
+                     num_boost_round=20)
+
+
+def test_predicting_distinct_rows_gives_the_score_of_every_row():
+    rng = np.random.default_rng(3)
+    booster = _booster(rng)
+    base = rng.normal(size=(50, 4))
+    base[::7, 2] = np.nan  # missing values repeat too
+    X = base[rng.integers(0, 50, size=3000)]  # 3000 rows, 50 distinct
+    X[5] = [0.0, -0.0, np.nan, 1.0]  # -0.0 and 0.0: other bits, scored on their own
+    X[6] = [-0.0, 0.0, np.nan, 1.0]
+    got = predict_distinct(booster, X, {})
+    want = _predict(booster, X, {})
+    assert got.shape == (3000,) and np.array_equal(got, want)
+    assert len(np.unique(got)) <= 52 and len(np.unique(got)) > 10  # the rows did repeat, and differ
+    assert np.array_equal(predict_distinct(booster, X[:1], {}), want[:1])
+    assert predict_distinct(booster, np.zeros((0, 4)), {}).shape == (0,)
+
+
+def test_the_top_k_ranked_in_duckdb_matches_the_pandas_ranking_ties_by_item_name():
+    import duckdb
+    import pandas as pd
+    import pyarrow as pa
+
+    from pipeline.ml.recommend import scored_top_k, top_k
+
+    rng = np.random.default_rng(5)
+    customers = np.repeat([f"C{i:03d}" for i in range(40)], 12)
+    items = np.tile([f"item{j:02d}" for j in range(12)], 40)
+    scores = rng.integers(0, 4, size=len(items)) / 4  # many ties: the item name breaks them
+    table = pa.table({"customer_id": customers, "item": items})
+    with duckdb.connect() as con:
+        got = scored_top_k(con, table, scores, 3)
+    want = top_k(pd.DataFrame({"customer_id": customers, "item": items, "s": scores}), "s", 3)
+    assert got["customer_id"].tolist() == sorted(set(customers))
+    expected = want.groupby("customer_id")["item"].apply(list)
+    assert [list(x) for x in got["items"]] == [expected[c] for c in got["customer_id"]]
+    assert np.allclose(got["score"], want.groupby("customer_id")["score"].max().reindex(got["customer_id"]).to_numpy())
+    assert all(len(x) == 3 for x in got["items"])
