@@ -10,7 +10,7 @@ from pipeline.ingest import (
     LoadResult,
     files_to_apply,
     ingest_customers,
-    ingest_transaction,
+    ingest_transactions,
     record_missing_file,
 )
 from pipeline.metadata import column_schema, markdown_table, preview
@@ -89,14 +89,15 @@ def ingest_days(
     """Load each day's file (or record why there is none: ``inputs[day]`` is then a message) into
     ``tx_<name>`` through the one ingestion path; shared by local and remote sources."""
     days = sorted(inputs)
-    results: list[LoadResult] = []
     with warehouse.connect() as con:
+        # the days' files are read, typed and written together (each day its own partition, rejects
+        # and `loads` row); a day without a file gets its FAILED load
+        landed = [(day, inputs[day]) for day in days if not isinstance(inputs[day], str)]
+        by_day = dict(zip([d for d, _ in landed], ingest_transactions(con, spec, source_name, landed), strict=True))
+        results: list[LoadResult] = []
         for day in days:
             f = inputs[day]
-            if isinstance(f, str):
-                r = record_missing_file(con, source_name, spec.name, day, f)
-            else:
-                r = ingest_transaction(con, spec, source_name, f, day)
+            r = record_missing_file(con, source_name, spec.name, day, f) if isinstance(f, str) else by_day[day]
             results.append(r)
             context.log.info(
                 f"{spec.table} {day}: {r.status} {r.rows_loaded} rows loaded, {r.rows_rejected} rejected"
