@@ -979,6 +979,15 @@ def _read_jsonl_batch(con: duckdb.DuckDBPyConnection, files: list[LandedFile], e
         con.execute("DROP TABLE _lines")
 
 
+def _drop_batch_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """What a batch that failed half-way may have left (the one-file path makes a view ``_lines``)."""
+    for name in ("_lines", "_nums", "_filemap", "_read"):
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        except duckdb.CatalogException:  # a view of that name (not the batch's): left alone
+            pass
+
+
 def _batch_counts(con: duckdb.DuckDBPyConnection, results: list[LoadResult]) -> None:
     """rows_read / rows_loaded / rows_rejected and rejects by field of each file of ``_typed``."""
     for r in results:
@@ -1076,6 +1085,7 @@ def ingest_transactions(
             try:
                 done = _ingest_batch(con, spec, source, batch)
             except _NotBatchable:
+                _drop_batch_tables(con)
                 done = None
         if done is None:
             done = [_ingest_one(con, spec, source, f, d) for d, f in batch]

@@ -124,3 +124,35 @@ def test_three_days_together_hand_checked(tmp_path: Path) -> None:
         assert loads == [(d1, LOADED, 4, 2, 2), (d2, FAILED, 0, 0, 0), (d3, LOADED, 2, 1, 1)]
     finally:
         w.close()
+
+
+def test_a_batch_that_fails_half_way_loads_each_file_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A statement of the batch failing after its temp tables exist: each file is then loaded alone."""
+    import duckdb
+
+    import pipeline.ingest as ingest
+    from tests.unit.test_ingest_malformed import jl
+
+    w = World(tmp_path)
+    try:
+        spec = w.cfg.transaction("web")
+        d1, d2 = dt.date(2026, 1, 30), dt.date(2026, 1, 31)
+        inputs = [(d, w.land(spec.file_name, "jsonl", jl({"session_id": f"s{d.day}", "customer_id": "c",
+                                                          "started_at": f"{d}T10:00:00Z"}), d)) for d in (d1, d2)]
+        real = ingest._parse_json_lines
+        batches = []
+
+        def fail_in_batch(con, names, carry=""):
+            if carry:  # the batch path (the one-file path parses without carried columns)
+                batches.append(carry)
+                raise duckdb.InvalidInputException("injected failure")
+            return real(con, names, carry)
+
+        monkeypatch.setattr(ingest, "_parse_json_lines", fail_in_batch)
+        with connect(w.warehouse) as con:
+            results = ingest_transactions(con, spec, "landing", inputs)
+        assert batches == ["_file, "]
+        assert [(r.status, r.rows_loaded, r.error) for r in results] == [(LOADED, 1, None), (LOADED, 1, None)]
+        assert w.q("SELECT _partition_date, session_id FROM tx_web ORDER BY 1") == [(d1, "s30"), (d2, "s31")]
+    finally:
+        w.close()
