@@ -90,17 +90,22 @@ def ingest_days(
     ``tx_<name>`` through the one ingestion path; shared by local and remote sources."""
     days = sorted(inputs)
     with warehouse.connect() as con:
-        # the days' files are read, typed and written together (each day its own partition, rejects
-        # and `loads` row); a day without a file gets its FAILED load
-        landed = [(day, inputs[day]) for day in days if not isinstance(inputs[day], str)]
-        by_day = dict(zip([d for d, _ in landed], ingest_transactions(con, spec, source_name, landed), strict=True))
+        # the files of consecutive days are read, typed and written together (each day its own
+        # partition, rejects and `loads` row); a day without a file gets its FAILED load, in day order
         results: list[LoadResult] = []
-        for day in days:
-            f = inputs[day]
-            r = record_missing_file(con, source_name, spec.name, day, f) if isinstance(f, str) else by_day[day]
-            results.append(r)
+        landed: list = []
+        for day in [*days, None]:
+            f = inputs.get(day)
+            if day is not None and not isinstance(f, str):
+                landed.append((day, f))
+                continue
+            results += ingest_transactions(con, spec, source_name, landed)
+            landed = []
+            if day is not None:
+                results.append(record_missing_file(con, source_name, spec.name, day, f))
+        for r in results:
             context.log.info(
-                f"{spec.table} {day}: {r.status} {r.rows_loaded} rows loaded, {r.rows_rejected} rejected"
+                f"{spec.table} {r.partition_date}: {r.status} {r.rows_loaded} rows loaded, {r.rows_rejected} rejected"
                 + (f" ({r.error})" if r.error else "")
             )
         _raise_failed(results, spec.table)

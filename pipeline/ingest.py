@@ -823,21 +823,21 @@ def _batch_key(spec: TransactionSpec, f: LandedFile) -> tuple | None:
 
 
 def _batch_groups(spec: TransactionSpec, inputs: list[tuple[dt.date, LandedFile]]) -> list[tuple[list[int], bool]]:
-    """Indices of ``inputs`` grouped to be read together (at most BATCH_BYTES each), and whether
-    the group goes through the batch path (else it is one file for the one-file path)."""
-    groups: dict[tuple, list[list[int]]] = {}
-    alone: list[tuple[list[int], bool]] = []
+    """Runs of consecutive ``inputs`` to be read together (same format and header, at most
+    BATCH_BYTES each), in order, and whether the run goes through the batch path (else it is one
+    file for the one-file path). Keeping the order keeps the load ids in the order of the days."""
+    out: list[tuple[list[int], bool]] = []
+    size, prev = 0, None
     for i, (_, f) in enumerate(inputs):
         key = _batch_key(spec, f)
-        if key is None:
-            alone.append(([i], False))
-            continue
-        chunks = groups.setdefault(key, [[]])
-        size = sum(inputs[j][1].size for j in chunks[-1])
-        if chunks[-1] and size + f.size > BATCH_BYTES:
-            chunks.append([])
-        chunks[-1].append(i)
-    return alone + [(chunk, True) for chunks in groups.values() for chunk in chunks]
+        if key is not None and out and out[-1][1] and key == prev and size + f.size <= BATCH_BYTES:
+            out[-1][0].append(i)
+            size += f.size
+        else:
+            out.append(([i], key is not None))
+            size = f.size
+        prev = key
+    return out
 
 
 def _file_blocks(con: duckdb.DuckDBPyConnection, paths: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -80,13 +80,24 @@ def test_days_loaded_together_give_what_each_gives_alone(tmp_path: Path, dataset
     assert [o[2] == FAILED for o in outcomes[0]] == [c.id in failing for c in cases]
 
 
-def test_three_days_together_hand_checked(tmp_path: Path) -> None:
-    """pos over three days in one call: a blank line and a row with a wrong column count on day 1,
-    a file missing a column on day 2 (fails alone, its earlier partition kept), good rows on day 3."""
+def test_four_days_together_hand_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pos over four days in one call: a blank line and a row with a wrong column count on day 1,
+    a file missing a column on day 2 (fails alone, its earlier partition kept), days 3 and 4 read
+    together; the load ids follow the days."""
+    import pipeline.ingest as ingest
+
+    batches: list[list[dt.date]] = []
+    real = ingest._ingest_batch
+
+    def spy(con, spec, source, batch):
+        batches.append([d for d, _ in batch])
+        return real(con, spec, source, batch)
+
+    monkeypatch.setattr(ingest, "_ingest_batch", spy)
     w = World(tmp_path)
     try:
         spec = w.cfg.transaction("pos")
-        d1, d2, d3 = (dt.date(2026, 1, d) for d in (10, 11, 12))
+        d1, d2, d3, d4 = (dt.date(2026, 1, d) for d in (10, 11, 12, 13))
         header = b"order_id,customer_id,purchased_at,quantity,amount,store\n"
         old = w.land(spec.file_name, "csv", header + b"x1,c1,01/11/2026,1,1.00,S\n", d2)
         with connect(w.warehouse) as con:
@@ -99,9 +110,13 @@ def test_three_days_together_hand_checked(tmp_path: Path) -> None:
             (d2, w.land(spec.file_name, "csv", b"order_id,purchased_at,quantity,amount,store\n"
                                                b"b1,01/11/2026,1,1,S\n", d2)),
             (d3, w.land(spec.file_name, "csv", header + b"c1,c1,01/12/2026,3,3,S\nc2,c2,01/13/2026,1,1,S\n", d3)),
+            (d4, w.land(spec.file_name, "csv", header + b"e1,c1,01/13/2026,1,1,S\n", d4)),
         ]
+        batches.clear()
         with connect(w.warehouse) as con:
-            r1, r2, r3 = ingest_transactions(con, spec, "landing", files)
+            r1, r2, r3, r4 = ingest_transactions(con, spec, "landing", files)
+        assert batches == [[d1], [d3, d4]]  # day 2 goes through the one-file path
+        assert r1.load_id < r2.load_id < r3.load_id < r4.load_id
         assert (r1.status, r1.rows_read, r1.rows_loaded, r1.rows_rejected) == (LOADED, 4, 2, 2)
         assert r1.rejects_by_field == {"columns": 1, "quantity": 1}
         assert (r2.status, r2.rows_read, r2.rows_loaded, r2.rows_rejected) == (FAILED, 0, 0, 0)
@@ -119,9 +134,10 @@ def test_three_days_together_hand_checked(tmp_path: Path) -> None:
         ]
         assert w.q("SELECT order_id FROM tx_pos WHERE _partition_date = ?", [d2]) == [("x1",)]  # kept
         assert w.q("SELECT order_id FROM tx_pos WHERE _partition_date = ?", [d3]) == [("c1",)]
+        assert w.q("SELECT order_id FROM tx_pos WHERE _partition_date = ?", [d4]) == [("e1",)]
         loads = w.q("SELECT partition_date, status, rows_read, rows_loaded, rows_rejected FROM loads "
-                    "WHERE load_id IN (?, ?, ?) ORDER BY 1", [r1.load_id, r2.load_id, r3.load_id])
-        assert loads == [(d1, LOADED, 4, 2, 2), (d2, FAILED, 0, 0, 0), (d3, LOADED, 2, 1, 1)]
+                    "WHERE load_id IN (?, ?, ?, ?) ORDER BY 1", [r.load_id for r in (r1, r2, r3, r4)])
+        assert loads == [(d1, LOADED, 4, 2, 2), (d2, FAILED, 0, 0, 0), (d3, LOADED, 2, 1, 1), (d4, LOADED, 1, 1, 0)]
     finally:
         w.close()
 
