@@ -10,7 +10,7 @@ from pipeline.ingest import (
     LoadResult,
     files_to_apply,
     ingest_customers,
-    ingest_transaction,
+    ingest_transactions,
     record_missing_file,
 )
 from pipeline.metadata import column_schema, markdown_table, preview
@@ -89,17 +89,23 @@ def ingest_days(
     """Load each day's file (or record why there is none: ``inputs[day]`` is then a message) into
     ``tx_<name>`` through the one ingestion path; shared by local and remote sources."""
     days = sorted(inputs)
-    results: list[LoadResult] = []
     with warehouse.connect() as con:
-        for day in days:
-            f = inputs[day]
-            if isinstance(f, str):
-                r = record_missing_file(con, source_name, spec.name, day, f)
-            else:
-                r = ingest_transaction(con, spec, source_name, f, day)
-            results.append(r)
+        # the files of consecutive days are read, typed and written together (each day its own
+        # partition, rejects and `loads` row); a day without a file gets its FAILED load, in day order
+        results: list[LoadResult] = []
+        landed: list = []
+        for day in [*days, None]:
+            f = inputs.get(day)
+            if day is not None and not isinstance(f, str):
+                landed.append((day, f))
+                continue
+            results += ingest_transactions(con, spec, source_name, landed)
+            landed = []
+            if day is not None:
+                results.append(record_missing_file(con, source_name, spec.name, day, f))
+        for r in results:
             context.log.info(
-                f"{spec.table} {day}: {r.status} {r.rows_loaded} rows loaded, {r.rows_rejected} rejected"
+                f"{spec.table} {r.partition_date}: {r.status} {r.rows_loaded} rows loaded, {r.rows_rejected} rejected"
                 + (f" ({r.error})" if r.error else "")
             )
         _raise_failed(results, spec.table)

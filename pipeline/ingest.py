@@ -46,6 +46,8 @@ SQL_TYPES = {
 }
 INT_PATTERN = r"[+-]?[0-9]+"
 NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+# an ISO 8601 date or date-time without offset or zone (no braces: the pattern goes through str.format)
+PLAIN_ISO_PATTERN = r"[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]([ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9](\.[0-9]([0-9]?[0-9]?[0-9]?[0-9]?[0-9]?))?)?"
 CUSTOMER_ID_COLUMNS = ("customuid", "emailsha256", "idfa", "dmpid")
 CUSTOMER_PREFIXES = ("txt_", "num_", "attr_", "goal_")
 MULTI_VALUE_COLUMNS = ("emailsha256", "idfa", "dmpid")
@@ -135,18 +137,31 @@ def _number_rows(
     record numbers, in which blank lines do not count.
     """
     bad = bad.astype(np.int64)
-    blanks = np.sort(blanks.astype(np.int64)) if blanks is not None else np.array([], dtype=np.int64)
-    taken = np.union1d(bad, blanks)
-    if not len(taken):  # the common case: every record is good, numbers follow the file order
+    if blanks is None and not len(bad):  # the common case: every record is good, numbers follow the file order
         con.execute("CREATE OR REPLACE TEMP VIEW _numbered AS SELECT rowid + 1 AS rn, * FROM _read")
         return bad
-    total = n_good + len(taken)
-    good = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), taken, assume_unique=True)[:n_good]
-    good -= np.searchsorted(blanks, good)
+    good, bad_numbers = record_numbers(n_good, bad, blanks)
     # the k-th good record (in the order _read holds them) gets the k-th number: a positional join
     con.register("_good_numbers", pa.table({"rn": good}))
     con.execute("CREATE OR REPLACE TEMP VIEW _numbered AS SELECT n.rn, r.* FROM _read r POSITIONAL JOIN _good_numbers n")
-    return bad - np.searchsorted(blanks, bad)
+    return bad_numbers
+
+
+def record_numbers(n_good: int, bad: np.ndarray, blanks: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The record numbers of a file's ``n_good`` good records (in file order) and of its bad ones.
+
+    ``bad`` and ``blanks`` are line positions as DuckDB's reader counts them (blank lines
+    included); record numbers do not count blank lines.
+    """
+    bad = bad.astype(np.int64)
+    blanks = np.sort(blanks.astype(np.int64)) if blanks is not None else np.array([], dtype=np.int64)
+    taken = np.union1d(bad, blanks)
+    if not len(taken):
+        return np.arange(1, n_good + 1, dtype=np.int64), bad
+    total = n_good + len(taken)
+    good = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), taken, assume_unique=True)[:n_good]
+    good -= np.searchsorted(blanks, good)
+    return good, bad - np.searchsorted(blanks, bad)
 
 
 def _drop_numbering(con: duckdb.DuckDBPyConnection) -> None:
@@ -156,6 +171,9 @@ def _drop_numbering(con: duckdb.DuckDBPyConnection) -> None:
 
 _LINES = """read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = chr(31), quote = '',
             escape = '', auto_detect = false, strict_mode = false, encoding = $encoding,
+            store_rejects = true, rejects_table = '_lrj', rejects_scan = '_lrs')"""
+_LINES_OF_FILES = """read_csv($paths, columns = {'line': 'VARCHAR'}, header = false, delim = chr(31), quote = '',
+            escape = '', auto_detect = false, strict_mode = false, encoding = $encoding, filename = true,
             store_rejects = true, rejects_table = '_lrj', rejects_scan = '_lrs')"""
 
 
@@ -302,34 +320,45 @@ def read_jsonl_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str
     are not declared are ignored.
     """
     drop = _read_lines(con, f, encoding)
-    # One JSON parse per line for the values: json_extract_string with a list of paths returns the
-    # text of every field. A value that is an object or array comes back as JSON text, so only a
-    # line with a value starting with '{' or '[' is parsed again to tell a nested value from a string.
-    values = ", ".join(f"__s[{i + 1}] AS {ident(n)}" for i, n in enumerate(names))
     try:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _rows AS
-                SELECT _row_number, line AS _raw,
-                       CASE WHEN _error IS NOT NULL THEN _error
-                            WHEN NOT _valid THEN 'json: the line is not valid JSON'
-                            WHEN NOT _ok THEN 'json: the line is not a JSON object'
-                            WHEN __nested > 0 THEN $names[__nested] || ': a JSON object or array is not a single value'
-                       END AS _error,
-                       CASE WHEN _error IS NOT NULL THEN 'encoding' WHEN NOT _ok THEN 'json'
-                            WHEN __nested > 0 THEN $names[__nested] END AS _error_field,
-                       {values}
-                FROM (SELECT *, CASE WHEN list_bool_or(list_transform(__s, lambda x: left(x, 1) IN ('{{', '[')))
-                                     THEN list_position(list_transform(json_type(line, $paths),
-                                                                       lambda x: x IN ('OBJECT', 'ARRAY')), true)
-                                END AS __nested
-                      FROM (SELECT *, CASE WHEN _ok THEN json_extract_string(line, $paths) END AS __s
-                            FROM (SELECT *, _valid AND json_type(CASE WHEN _valid THEN line END) = 'OBJECT' AS _ok
-                                  FROM (SELECT *, _error IS NULL AND json_valid(line) AS _valid FROM _lines))))""",
-            {"paths": [f'$."{n}"' for n in names], "names": names},
-        )
+        _parse_json_lines(con, names)
     finally:
         drop()
     return names
+
+
+def _parse_json_lines(con: duckdb.DuckDBPyConnection, names: list[str], carry: str = "") -> None:
+    """``_rows`` from the view ``_lines(<carry>, _row_number, line, _error)``: one text column per name.
+
+    ``carry`` is a column list (with a trailing comma) kept as it is, e.g. ``"_file, "``.
+    """
+    # One JSON parse per line for the values (after json_valid's): json_extract_string with a list of
+    # paths returns the text of every field. A valid line starting with '{' is an object (only the
+    # others are parsed again to tell). A value that is an object or array comes back as JSON text,
+    # so only a line with a '{' after its first character or a '[' is parsed again to tell a nested
+    # value from a string.
+    values = ", ".join(f"__s[{i + 1}] AS {ident(n)}" for i, n in enumerate(names))
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rows AS
+            SELECT {carry}_row_number, line AS _raw,
+                   CASE WHEN _error IS NOT NULL THEN _error
+                        WHEN NOT _valid THEN 'json: the line is not valid JSON'
+                        WHEN NOT _ok THEN 'json: the line is not a JSON object'
+                        WHEN __nested > 0 THEN $names[__nested] || ': a JSON object or array is not a single value'
+                   END AS _error,
+                   CASE WHEN _error IS NOT NULL THEN 'encoding' WHEN NOT _ok THEN 'json'
+                        WHEN __nested > 0 THEN $names[__nested] END AS _error_field,
+                   {values}
+            FROM (SELECT *, CASE WHEN _ok AND (line LIKE '%[%' OR line LIKE '_%{{%')
+                                 THEN list_position(list_transform(json_type(line, $paths),
+                                                                   lambda x: x IN ('OBJECT', 'ARRAY')), true)
+                            END AS __nested
+                  FROM (SELECT *, CASE WHEN _ok THEN json_extract_string(line, $paths) END AS __s
+                        FROM (SELECT *, _valid AND (starts_with(line, '{{')
+                                                    OR json_type(CASE WHEN _valid THEN line END) = 'OBJECT') AS _ok
+                              FROM (SELECT *, _error IS NULL AND json_valid(line) AS _valid FROM _lines))))""",
+        {"paths": [f'$."{n}"' for n in names], "names": names},
+    )
 
 
 def read_customer_json_rows(con: duckdb.DuckDBPyConnection, f: LandedFile) -> list[str]:
@@ -473,7 +502,12 @@ def _time_cast(f: FieldSpec) -> tuple[str, str]:
     if f.format:  # no time zone in the format: the parsed time is the time (no round trip through TIMESTAMPTZ)
         cast = f"CAST(try_strptime({{v}}, {{pattern}}) AS {target})"
         return cast, f"a {f.type.value} in format {f.format}"
-    return f"try(CAST(TRY_CAST({{v}} AS TIMESTAMPTZ) AS {target}))", f"an ISO 8601 {f.type.value}"
+    # ISO 8601 with or without an offset. A value with no offset or zone at all (the common case) is
+    # cast straight to TIMESTAMP: the same time (the session's time zone is UTC), without the far
+    # slower TIMESTAMPTZ cast, which every other value still goes through.
+    with_tz = f"try(CAST(TRY_CAST({{v}} AS TIMESTAMPTZ) AS {target}))"
+    cast = f"CASE WHEN regexp_full_match({{v}}, '{PLAIN_ISO_PATTERN}') THEN TRY_CAST(TRY_CAST({{v}} AS TIMESTAMP) AS {target}) ELSE {with_tz} END"
+    return cast, f"an ISO 8601 {f.type.value}"
 
 
 def field_column(f: FieldSpec, required: bool) -> TypedColumn:
@@ -502,11 +536,13 @@ def type_rows(
     columns: list[TypedColumn],
     extra_checks: list[tuple[str, str, str]] = (),
     extra_params: dict | None = None,
+    carry: tuple[str, ...] = (),
 ) -> None:
     """Create ``_typed`` from ``_rows``: typed columns, ``_reason`` (NULL = good) and ``_field``.
 
     ``extra_checks`` are (field, SQL condition over typed columns that marks a bad row, SQL reason),
-    with the parameters they use in ``extra_params``.
+    with the parameters they use in ``extra_params``. ``carry`` are columns of ``_rows`` kept as
+    they are (and usable in the checks), e.g. ``_file`` when several files are typed at once.
     """
     trims = ", ".join(f"NULLIF(trim({ident(c.name)}), '') AS {ident('__v_' + c.name)}" for c in columns)
     casts = ", ".join(
@@ -536,14 +572,15 @@ def type_rows(
     first_field = " ".join(f"WHEN __r{k} IS NOT NULL THEN {label}" for k, label in enumerate(labels))
     all_reasons = ", ".join(f"__r{k}" for k in range(len(reasons)))
     names = ", ".join(ident(c.name) for c in columns)
+    kept = "".join(f"{ident(c)}, " for c in carry)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _typed AS
-            SELECT _row_number, {names},
+            SELECT {kept}_row_number, {names},
                    coalesce(_error, NULLIF(concat_ws('; ', {all_reasons}), '')) AS _reason,
                    coalesce(_error_field, CASE {first_field} END) AS _field
             FROM (SELECT *, {reason_cols}
                   FROM (SELECT *, {casts}
-                        FROM (SELECT _row_number, _error, _error_field, {trims} FROM _rows)))""",
+                        FROM (SELECT {kept}_row_number, _error, _error_field, {trims} FROM _rows)))""",
         params,
     )
 
@@ -708,6 +745,14 @@ def ingest_transaction(
 
     A file that cannot be read at all gives a FAILED load and leaves the partition as it was.
     """
+    return ingest_transactions(con, spec, source, [(day, f)])[0]
+
+
+def _ingest_one(
+    con: duckdb.DuckDBPyConnection, spec: TransactionSpec, source: str, f: LandedFile, day: dt.date
+) -> LoadResult:
+    """The one-file path: what a file that cannot be loaded with others goes through (its FAILED
+    load and message come from here)."""
     result = LoadResult(source=source, dataset=spec.name, file=f.name, partition_date=day)
     table = spec.table
     names = ", ".join(ident(x.name) for x in spec.fields)
@@ -739,6 +784,321 @@ def ingest_transaction(
         return replace_partition
 
     return _run_load(con, result, f, prepare, rejects_by_file=False)
+
+
+# --------------------------------------------------------------------------------------------
+# many days at once (a backfill): one read, one typing and one transaction for all their files
+# --------------------------------------------------------------------------------------------
+
+BATCH_BYTES = 256 << 20  # at most this many bytes of files are read together (bounds the temp tables)
+
+
+class _NotBatchable(Exception):
+    """The files cannot be loaded together (the reader failed or did not keep them apart): load
+    them one by one, which gives each its own outcome and message."""
+
+
+def _is_gz(f: LandedFile) -> bool:
+    return f.name.lower().endswith(".gz")
+
+
+def _batch_key(spec: TransactionSpec, f: LandedFile) -> tuple | None:
+    """What files must share to be read together (format, compression, CSV header), or None when
+    the file goes through the one-file path (Parquet, an empty file, a header that does not fit:
+    that path gives it its FAILED load and message)."""
+    try:
+        _check_not_empty(f)
+        if f.format == "csv":
+            names = read_header(f.path, spec.encoding)
+            declared = {x.name for x in spec.fields}
+            if set(names) != declared or len(names) != len(declared):
+                return None
+            return ("csv", _is_gz(f), tuple(names))
+        if f.format == "jsonl":
+            _check_json_lines(f)
+            return ("jsonl", _is_gz(f))
+    except READ_ERRORS:
+        return None
+    return None
+
+
+def _batch_groups(spec: TransactionSpec, inputs: list[tuple[dt.date, LandedFile]]) -> list[tuple[list[int], bool]]:
+    """Runs of consecutive ``inputs`` to be read together (same format and header, at most
+    BATCH_BYTES each), in order, and whether the run goes through the batch path (else it is one
+    file for the one-file path). Keeping the order keeps the load ids in the order of the days."""
+    out: list[tuple[list[int], bool]] = []
+    size, prev = 0, None
+    for i, (_, f) in enumerate(inputs):
+        key = _batch_key(spec, f)
+        if key is not None and out and out[-1][1] and key == prev and size + f.size <= BATCH_BYTES:
+            out[-1][0].append(i)
+            size += f.size
+        else:
+            out.append(([i], key is not None))
+            size = f.size
+        prev = key
+    return out
+
+
+def _file_blocks(con: duckdb.DuckDBPyConnection, paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The number of records of each file in ``_read`` and the rowid of its first, checking that the
+    reader kept each file's records together and in the order of ``paths`` (the numbering relies on it)."""
+    rows = con.execute("SELECT filename, count(*), min(rowid), max(rowid) FROM _read GROUP BY filename").fetchall()
+    index = {p: i for i, p in enumerate(paths)}
+    counts, first = np.zeros(len(paths), dtype=np.int64), np.zeros(len(paths), dtype=np.int64)
+    expect, last = 0, -1
+    for name, n, lo, hi in sorted(rows, key=lambda r: r[2]):  # one row per file
+        i = index.get(name)
+        if i is None or i <= last or lo != expect or hi - lo + 1 != n:
+            raise _NotBatchable(f"the reader did not return {name} as one block in file order")
+        counts[i], first[i], expect, last = n, lo, hi + 1, i
+    return counts, first
+
+
+# ``_read`` with each record's file (1-based) and record number (made by _number_batch)
+_NUMBERED = """(SELECT m._file, coalesce(n.rn, r.rowid - m.lo + 1) AS _row_number, r.*
+               FROM _read r JOIN _filemap m USING (filename) LEFT JOIN _nums n ON n.pos = r.rowid)"""
+
+
+def _number_batch(
+    con: duckdb.DuckDBPyConnection, files: list[LandedFile], bad: pa.Table, blanks_of: Callable | None
+) -> pa.Table:
+    """Number the good records of ``_read`` per file (see ``_NUMBERED``) and return ``bad`` with
+    its ``rn`` turned into record numbers.
+
+    A file without bad rows is numbered in SQL (its records follow the file order); the good records
+    of a file with some get their numbers in ``_nums(pos, rn)`` (pos = rowid in ``_read``).
+    ``bad`` has ``_file`` (1-based) and ``rn`` (the reader's line position); ``blanks_of(f,
+    records)`` gives the blank-line positions of a file with bad rows, or None.
+    """
+    paths = [str(f.path) for f in files]
+    counts, first = _file_blocks(con, paths)
+    bad_file = bad.column("_file").to_numpy()
+    bad_rn = bad.column("rn").to_numpy().astype(np.int64)
+    numbered = bad_rn.copy()
+    pos_parts, rn_parts = [np.array([], np.int64)], [np.array([], np.int64)]
+    for i, f in enumerate(files):  # a loop over the files, not over rows
+        mask = bad_file == i + 1
+        if not mask.any():
+            continue
+        blanks = blanks_of(f, int(counts[i] + mask.sum())) if blanks_of else None
+        good, numbered[mask] = record_numbers(int(counts[i]), bad_rn[mask], blanks)
+        pos_parts.append(first[i] + np.arange(len(good), dtype=np.int64))
+        rn_parts.append(good)
+    filemap = pa.table({"filename": paths, "_file": np.arange(1, len(files) + 1, dtype=np.int32), "lo": first})
+    nums = pa.table({"pos": np.concatenate(pos_parts), "rn": np.concatenate(rn_parts)})
+    for name, t in (("_filemap", filemap), ("_nums", nums)):
+        con.register(name + "_arrow", t)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        finally:
+            con.unregister(name + "_arrow")
+    return bad.set_column(bad.schema.get_field_index("rn"), "rn", pa.array(numbered, pa.int64()))
+
+
+def _read_csv_batch(con: duckdb.DuckDBPyConnection, files: list[LandedFile], encoding: str, names: list[str]) -> None:
+    """Read CSV files with the same header into ``_rows`` (``_file`` = 1-based position in ``files``)."""
+    paths = [str(f.path) for f in files]
+    positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
+    con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _rj; DROP TABLE IF EXISTS _rs")
+    con.execute(
+        """CREATE TEMP TABLE _read AS SELECT * FROM read_csv($paths, columns = $columns, header = true,
+             delim = ',', quote = '"', escape = '"', auto_detect = false, encoding = $encoding, filename = true,
+             store_rejects = true, rejects_table = '_rj', rejects_scan = '_rs', null_padding = false)""",
+        {"paths": paths, "columns": positional, "encoding": encoding},
+    )
+    bad = con.sql(
+        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - 1 AS rn,
+                  arg_min(j.error_type, j.column_idx) AS error_type,
+                  arg_min(j.error_message, j.column_idx) AS error_message,
+                  any_value(j.csv_line) AS csv_line
+           FROM _rj j JOIN _rs s USING (scan_id, file_id) GROUP BY ALL ORDER BY 1, 2""",
+        params={"paths": paths},
+    ).to_arrow_table()
+
+    def blanks_of(f: LandedFile, records: int) -> np.ndarray | None:
+        # Blank lines only shift the numbers of rows after a bad row: the second scan only when the
+        # file has more lines than the header and its records.
+        return _blank_lines(con, f, encoding, records) if _physical_lines(f.path) != records + 1 else None
+
+    bad = _number_batch(con, files, bad, blanks_of)
+    con.register("_bad", bad)
+    renamed = ", ".join(f"r.c{i} AS {ident(n)}" for i, n in enumerate(names))
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _rows AS
+                SELECT r._file, r._row_number, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _error,
+                       NULL::VARCHAR AS _error_field, {renamed}
+                FROM {_NUMBERED} r
+                UNION ALL BY NAME
+                SELECT _file, rn AS _row_number, trim(csv_line, chr(13) || chr(10)) AS _raw,
+                       CASE error_type
+                         WHEN 'INVALID ENCODING' THEN 'encoding: the row is not valid ' || $encoding
+                              || ' (set `encoding: latin-1` for this dataset if the file is Latin-1)'
+                         WHEN 'MISSING COLUMNS' THEN 'columns: ' || error_message
+                         WHEN 'TOO MANY COLUMNS' THEN 'columns: ' || error_message
+                         WHEN 'LINE SIZE OVER MAXIMUM' THEN 'row: the line is longer than the 2 MB a row may have'
+                         ELSE 'row: ' || coalesce(error_message, error_type) END AS _error,
+                       CASE WHEN error_type = 'INVALID ENCODING' THEN 'encoding'
+                            WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN 'columns'
+                            ELSE 'row' END AS _error_field
+                FROM _bad""",
+            {"encoding": encoding},
+        )
+    finally:
+        con.unregister("_bad")
+    con.execute("DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")
+
+
+def _read_jsonl_batch(con: duckdb.DuckDBPyConnection, files: list[LandedFile], encoding: str, names: list[str]) -> None:
+    """Read JSON-lines files into ``_rows`` (``_file`` = 1-based position in ``files``), as
+    read_jsonl_rows does for one file."""
+    paths = [str(f.path) for f in files]
+    con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
+    con.execute(
+        f"CREATE TEMP TABLE _read AS SELECT * FROM {_LINES_OF_FILES}",
+        {"paths": paths, "encoding": encoding},
+    )
+    bad = con.sql(
+        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line AS rn, any_value(j.csv_line) AS raw
+           FROM _lrj j JOIN _lrs s USING (scan_id, file_id) GROUP BY ALL ORDER BY 1, 2""",
+        params={"paths": paths},
+    ).to_arrow_table()
+    bad = _number_batch(con, files, bad, None)
+    reason = f"encoding: the line is not valid {encoding} (set `encoding: latin-1` for this dataset if the file is Latin-1)"
+    # a table, not a view: the JSON functions then run in parallel over it
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _lines AS
+           SELECT r._file, r._row_number, r.line, NULL::VARCHAR AS _error
+           FROM {_NUMBERED} r
+           WHERE trim(coalesce(r.line, '')) <> ''"""
+    )
+    con.execute("DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")
+    if bad.num_rows:
+        con.register("_bad", bad.append_column("error", pa.array([reason] * bad.num_rows, pa.string())))
+        try:
+            con.execute("INSERT INTO _lines SELECT _file, rn, raw, error FROM _bad")
+        finally:
+            con.unregister("_bad")
+    try:
+        _parse_json_lines(con, names, carry="_file, ")
+    finally:
+        con.execute("DROP TABLE _lines")
+
+
+def _drop_batch_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """What a batch that failed half-way may have left (the one-file path makes a view ``_lines``)."""
+    for name in ("_lines", "_nums", "_filemap", "_read"):
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        except duckdb.CatalogException:  # a view of that name (not the batch's): left alone
+            pass
+
+
+def _batch_counts(con: duckdb.DuckDBPyConnection, results: list[LoadResult]) -> None:
+    """rows_read / rows_loaded / rows_rejected and rejects by field of each file of ``_typed``."""
+    for r in results:
+        r.rows_read, r.rejects_by_field = 0, {}
+    for i, fld, n in con.execute(
+        "SELECT _file, _field, count(*) FROM _typed WHERE _reason IS NOT NULL GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall():
+        results[i - 1].rejects_by_field[fld] = n
+    for i, n in con.execute("SELECT _file, count(*) FROM _typed GROUP BY _file").fetchall():
+        results[i - 1].rows_read = n
+    for r in results:
+        r.rows_rejected = sum(r.rejects_by_field.values())
+        r.rows_loaded = r.rows_read - r.rows_rejected
+        r.status = LOADED if r.rows_read else PROCESSED
+
+
+def _ingest_batch(
+    con: duckdb.DuckDBPyConnection, spec: TransactionSpec, source: str, batch: list[tuple[dt.date, LandedFile]]
+) -> list[LoadResult]:
+    """Load files of ``spec`` that share their format and header, each into its own day's partition,
+    with one read, one typing and one transaction; raises _NotBatchable when they must be loaded one by one."""
+    started = _now()
+    days = [d for d, _ in batch]
+    files = [f for _, f in batch]
+    results = [LoadResult(source=source, dataset=spec.name, file=f.name, partition_date=d) for d, f in batch]
+    declared = [x.name for x in spec.fields]
+    table = spec.table
+    try:
+        if files[0].format == "csv":
+            _read_csv_batch(con, files, spec.encoding, read_header(files[0].path, spec.encoding))
+        else:
+            _read_jsonl_batch(con, files, spec.encoding, declared)
+        columns = [field_column(x, spec.is_required(x)) for x in spec.fields]
+        tf = ident(spec.time_field)
+        window = (
+            spec.time_field,
+            f"{tf} IS NOT NULL AND ({tf} < $starts[_file] OR {tf} >= $ends[_file])",
+            f"$tfname || ': ' || {tf}::VARCHAR || ' is outside the partition ' || $starts[_file]::VARCHAR",
+        )
+        params = {"starts": days, "ends": [d + dt.timedelta(days=1) for d in days], "tfname": spec.time_field}
+        type_rows(con, columns, [window], params, carry=("_file",))
+        _batch_counts(con, results)
+        ids = [i for (i,) in con.execute("SELECT nextval('load_ids') FROM range($n) ORDER BY 1", {"n": len(results)}).fetchall()]
+        for r, load_id in zip(results, ids, strict=True):
+            r.load_id = load_id
+    except (*READ_ERRORS, _NotBatchable) as e:
+        raise _NotBatchable(str(e)) from e
+    names = ", ".join(ident(x.name) for x in spec.fields)
+    system = [("_load_id", "BIGINT"), ("_partition_date", "DATE"), ("_row_number", "BIGINT")]
+    try:
+        with transaction(con):
+            _ensure_table(con, table, [(c.name, c.sql_type) for c in columns] + system)
+            for kind in spec.customer_keys:  # so that `nightjar forget` reaches the feed's rows
+                register_customer_table(con, table, spec.customer_field, kind)
+            con.execute(f"DELETE FROM {ident(table)} WHERE list_contains($days, _partition_date)", {"days": days})
+            con.execute(
+                f"""INSERT INTO {ident(table)} ({names}, _load_id, _partition_date, _row_number)
+                    SELECT {names}, $ids[_file], $days[_file], _row_number FROM _typed
+                    WHERE _reason IS NULL ORDER BY _file, _row_number""",
+                {"ids": ids, "days": days},
+            )
+            con.execute(sql("ingest/delete_partitions_rejects"), {"ds": spec.name, "days": days})
+            con.execute(
+                sql("ingest/insert_batch_rejects"),
+                {"ids": ids, "ds": spec.name, "files": [f.name for f in files], "days": days},
+            )
+            for r, f in zip(results, files, strict=True):
+                _record_load(con, r, f, started)
+    except duckdb.IOException:
+        raise  # the warehouse cannot be written (full disk...): not the files' fault, nothing to record
+    except READ_ERRORS as e:
+        raise _NotBatchable(str(e)) from e
+    return results
+
+
+def ingest_transactions(
+    con: duckdb.DuckDBPyConnection, spec: TransactionSpec, source: str, inputs: list[tuple[dt.date, LandedFile]]
+) -> list[LoadResult]:
+    """Load each ``(day, file)`` into the ``day`` partition of ``tx_<name>`` (one file per day);
+    the results in the order of ``inputs``. Never raises for a bad file.
+
+    Files that share format and header are read, typed and written together (a backfill's days):
+    one read of all of them, one typing, then one transaction replacing every one of their
+    partitions, rejects and writing a ``loads`` row per file. The outcome of each file is the one
+    ``ingest_transaction`` gives it alone; when they cannot be loaded together (one of them cannot
+    be read, say) each is loaded alone, so a bad file fails alone and leaves its partition as it was.
+    """
+    if len({d for d, _ in inputs}) != len(inputs):
+        raise ValueError("ingest_transactions: one file per day")
+    results: list[LoadResult | None] = [None] * len(inputs)
+    for group, batchable in _batch_groups(spec, inputs):
+        batch = [inputs[i] for i in group]
+        done = None
+        if batchable:
+            try:
+                done = _ingest_batch(con, spec, source, batch)
+            except _NotBatchable:
+                _drop_batch_tables(con)
+                done = None
+        if done is None:
+            done = [_ingest_one(con, spec, source, f, d) for d, f in batch]
+        for i, r in zip(group, done, strict=True):
+            results[i] = r
+    return results
 
 
 # --------------------------------------------------------------------------------------------
