@@ -265,7 +265,8 @@ def _replica(world: Path, out: Path) -> Path:
         return replica
     building = out / "sf10_replica.building.duckdb"
     building.unlink(missing_ok=True)
-    shutil.copyfile(_base(world, out), building)
+    graph = out / "graph.duckdb"  # the backfilled graph when there is one, else the data assets alone
+    shutil.copyfile(graph if graph.exists() else _base(world, out), building)
     with connect(building) as con:
         con.execute("""INSERT INTO events SELECT e.* REPLACE (event_id || '~' || r AS event_id,
                            customer_id || '~' || r AS customer_id, customer_key || '~' || r AS customer_key)
