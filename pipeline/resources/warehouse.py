@@ -28,6 +28,18 @@ class WarehouseLocked(WarehouseError):
     transient = True
 
 
+MEMORY_LIMIT_ENV = "NIGHTJAR_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+
+def memory_limit() -> str | None:
+    """DuckDB's memory_limit for warehouse connections: $NIGHTJAR_DUCKDB_MEMORY_LIMIT (a DuckDB size such as
+    "8GB"; empty: DuckDB's own default, 80% of the RAM), else 2GB. Beyond it DuckDB spills to disk
+    (``<warehouse>.tmp``) instead of growing: a 90-day backfill otherwise keeps what it wrote cached."""
+    value = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT).strip()
+    return value or None
+
+
 @contextmanager
 def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse for one short piece of work and close it afterwards."""
@@ -44,6 +56,11 @@ def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
         raise WarehouseError(f"cannot open the warehouse {path}: {e}") from e
     try:
         con.execute("SET TimeZone = 'UTC'")
+        if limit := memory_limit():
+            try:
+                con.execute("SET memory_limit = $limit", {"limit": limit})
+            except duckdb.Error as e:
+                raise WarehouseError(f"{MEMORY_LIMIT_ENV}={limit!r} is not a DuckDB memory size (e.g. 4GB): {e}") from e
         if not read_only:
             con.execute(sql("warehouse/schema"))
         yield con
