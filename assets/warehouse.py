@@ -4,7 +4,7 @@ import dagster as dg
 
 from assets.ingest import POOL
 from pipeline.config import ProjectConfig
-from pipeline.events import EVENTS, build_events
+from pipeline.events import EVENT_BATCH_DAYS, EVENTS, build_events
 from pipeline.identity import CUSTOMER_IDENTITIES, build_identities
 from pipeline.metadata import column_schema, markdown_table
 from pipeline.partitions import days_in
@@ -88,11 +88,13 @@ def build_events_asset(config: ProjectConfig, partitions: dg.PartitionsDefinitio
         days = days_in(context.partition_time_window)
         totals: dict[str, int] = {}
         with warehouse.connect() as con:
-            for day in days:
-                counts = build_events(con, config, day)
+            # a range in batches of days: one pass per feed and batch instead of one per day
+            for batch in (days[i:i + EVENT_BATCH_DAYS] for i in range(0, len(days), EVENT_BATCH_DAYS)):
+                counts = build_events(con, config, batch[0], batch[-1])
                 for feed, n in counts.items():
                     totals[feed] = totals.get(feed, 0) + n
-                context.log.info(f"events {day}: {sum(counts.values())} rows ({counts})")
+                span = f"{batch[0]}" if len(batch) == 1 else f"{batch[0]}..{batch[-1]}"
+                context.log.info(f"events {span}: {sum(counts.values())} rows ({counts})")
             window = {"a": days[0], "b": days[-1]}
             by_type = con.execute(
                 f"""SELECT type, context, count(*), count(*) FILTER (WHERE customer_id IS NULL) FROM {EVENTS}

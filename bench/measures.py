@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import os
 import resource
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -129,6 +130,12 @@ def backfill(world: Path, out: Path) -> dict:
     from pipeline.cli import run_backfill
 
     config = _config(world, out / "graph.duckdb")
+    # fresh: `--only backfill_90_days` keeps the warehouses folder, and a backfill over loaded days measures
+    # re-runs instead (the saved models beside the warehouse go with it)
+    for stale in (out / "graph.duckdb", out / "graph.duckdb.wal"):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(out / "graph.duckdb.tmp", ignore_errors=True)
+    shutil.rmtree(out / "models", ignore_errors=True)
     first, last = _days(world)
     started = time.perf_counter()
     steps: dict[str, float] = {}

@@ -14,6 +14,8 @@ from pipeline.sql import bind, ident, sql
 
 EVENTS = "events"
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
+# A range run builds events this many days at a time (one pass per feed and batch; progress per batch).
+EVENT_BATCH_DAYS = 30
 
 
 def _column(spec: TransactionSpec, field: str | None, cast: str = "VARCHAR") -> str:
@@ -21,7 +23,8 @@ def _column(spec: TransactionSpec, field: str | None, cast: str = "VARCHAR") -> 
 
 
 def feed_select(spec: TransactionSpec) -> str:
-    """SQL selecting one day's rows of a feed as events (parameters $ds, $type, $from, $to, $currency, $d, $context)."""
+    """SQL selecting a feed's rows of the days $a..$b as events (parameters $ds, $type, $from, $to, $currency, $a,
+    $b, $context)."""
     ev = spec.event
     if ev.type_field:
         raw = f"CAST(t.{ident(ev.type_field)} AS VARCHAR)"
@@ -42,11 +45,15 @@ def feed_select(spec: TransactionSpec) -> str:
                {"to_json(struct_pack(" + props + "))" if props else "NULL::JSON"} AS properties,
                $ds AS source, t._load_id AS load_id, t._partition_date
         FROM {ident(spec.table)} t JOIN _keys k ON k.key = t.{ident(spec.customer_field)}
-        WHERE t._partition_date = $d AND NOT k.excluded"""
+        WHERE t._partition_date BETWEEN $a AND $b AND NOT k.excluded"""
 
 
-def build_events(con: duckdb.DuckDBPyConnection, config: ProjectConfig, day: dt.date) -> dict[str, int]:
-    """Replace the ``day`` partition of `events` from every feed's partition; returns rows per feed."""
+def build_events(con: duckdb.DuckDBPyConnection, config: ProjectConfig, first: dt.date,
+                 last: dt.date | None = None) -> dict[str, int]:
+    """Replace the partitions ``first``..``last`` (default: ``first`` alone) of `events` from every feed's
+    partitions, in one transaction and one pass per feed; returns rows per feed."""
+    last = last or first
+    window = {"a": first, "b": last}
     con.execute(sql("events/create_events"))
     # An event belongs to its customer_id; an anonymous one (NULL) is found by the identifier it holds.
     register_customer_table(con, EVENTS, "customer_id", CUSTOMER_ID)
@@ -54,29 +61,24 @@ def build_events(con: duckdb.DuckDBPyConnection, config: ProjectConfig, day: dt.
         register_customer_table(con, EVENTS, "customer_key", kind)
     con.execute(sql("identity/create_identities"))
     con.execute(sql("identity/resolved_from_table"))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _events AS SELECT * FROM {EVENTS} WHERE false")
     counts = {}
-    for spec in config.transactions:
-        if not table_exists(con, spec.table):
-            continue
-        resolve_keys(con, config, spec, where="_partition_date = $d", params={"d": day})
-        before = con.execute("SELECT count(*) FROM _events").fetchall()[0][0]
-        query = f"INSERT INTO _events {feed_select(spec)}"
-        con.execute(
-            query,
-            bind(query, {
-                "ds": spec.name,
-                "type": spec.event_type or spec.name,
-                "from": list(spec.event.type_map) or ["-"],
-                "to": list(spec.event.type_map.values()) or ["-"],
-                "currency": spec.event.currency,
-                "context": spec.context.value,
-                "d": day,
-            }),
-        )
-        counts[spec.name] = con.execute("SELECT count(*) FROM _events").fetchall()[0][0] - before
     with transaction(con):
-        con.execute(f"DELETE FROM {EVENTS} WHERE _partition_date = $d", {"d": day})
-        con.execute(f"INSERT INTO {EVENTS} SELECT * FROM _events")
-    con.execute("DROP TABLE _events")
+        con.execute(f"DELETE FROM {EVENTS} WHERE _partition_date BETWEEN $a AND $b", window)
+        for spec in config.transactions:
+            if not table_exists(con, spec.table):
+                continue
+            resolve_keys(con, config, spec, where="_partition_date BETWEEN $a AND $b", params=window)
+            query = f"INSERT INTO {EVENTS} {feed_select(spec)}"
+            counts[spec.name] = con.execute(
+                query,
+                bind(query, {
+                    "ds": spec.name,
+                    "type": spec.event_type or spec.name,
+                    "from": list(spec.event.type_map) or ["-"],
+                    "to": list(spec.event.type_map.values()) or ["-"],
+                    "currency": spec.event.currency,
+                    "context": spec.context.value,
+                    **window,
+                }),
+            ).fetchall()[0][0]
     return counts
