@@ -177,6 +177,17 @@ _LINES_OF_FILES = """read_csv($paths, columns = {'line': 'VARCHAR'}, header = fa
             store_rejects = true, rejects_table = '_lrj', rejects_scan = '_lrs')"""
 
 
+def _has_text(x: str) -> str:
+    """SQL: ``x`` holds something other than spaces (``trim(coalesce(x, '')) <> ''``, but the string
+    is only trimmed when it starts with a space: trim copies every string it is given)."""
+    return f"({x} IS NOT NULL AND ((NOT starts_with({x}, ' ') AND {x} <> '') OR trim({x}) <> ''))"
+
+
+def _trimmed(x: str) -> str:
+    """SQL: ``NULLIF(trim(x), '')``, trimming only a value that starts or ends with a space."""
+    return f"CASE WHEN starts_with({x}, ' ') OR ends_with({x}, ' ') THEN NULLIF(trim({x}), '') ELSE NULLIF({x}, '') END"
+
+
 def _blank_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, records: int) -> np.ndarray:
     """Positions of the blank lines after the header, as DuckDB's CSV reader counts lines.
 
@@ -290,18 +301,18 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
         reason = f"encoding: the line is not valid {encoding} (set `encoding: latin-1` for this dataset if the file is Latin-1)"
         con.register("_bad", bad.append_column("error", pa.array([reason] * bad.num_rows, pa.string())))
         con.execute(
-            """CREATE OR REPLACE TEMP VIEW _lines AS
+            f"""CREATE OR REPLACE TEMP VIEW _lines AS
                SELECT r.rn AS _row_number, r.line, NULL::VARCHAR AS _error
                FROM _numbered r
-               WHERE trim(coalesce(r.line, '')) <> ''
+               WHERE {_has_text('r.line')}
                UNION ALL
                SELECT rn, raw, error FROM _bad"""
         )
     else:  # the common case: one view, no union
         con.execute(
-            """CREATE OR REPLACE TEMP VIEW _lines AS
+            f"""CREATE OR REPLACE TEMP VIEW _lines AS
                SELECT r.rn AS _row_number, r.line, NULL::VARCHAR AS _error
-               FROM _numbered r WHERE trim(coalesce(r.line, '')) <> ''"""
+               FROM _numbered r WHERE {_has_text('r.line')}"""
         )
 
     def drop() -> None:
@@ -544,7 +555,7 @@ def type_rows(
     with the parameters they use in ``extra_params``. ``carry`` are columns of ``_rows`` kept as
     they are (and usable in the checks), e.g. ``_file`` when several files are typed at once.
     """
-    trims = ", ".join(f"NULLIF(trim({ident(c.name)}), '') AS {ident('__v_' + c.name)}" for c in columns)
+    trims = ", ".join(f"{_trimmed(ident(c.name))} AS {ident('__v_' + c.name)}" for c in columns)
     casts = ", ".join(
         f"{c.cast.format(v=ident('__v_' + c.name), pattern=f'$pattern{i}')} AS {ident(c.name)}"
         for i, c in enumerate(columns)
@@ -616,21 +627,28 @@ def _replace_rejects(con: duckdb.DuckDBPyConnection, result: LoadResult, by_file
 
 
 def _record_load(con: duckdb.DuckDBPyConnection, result: LoadResult, f: LandedFile | None, started: dt.datetime) -> None:
+    _record_loads(con, [result], [f], started)
+
+
+def _record_loads(
+    con: duckdb.DuckDBPyConnection, results: list[LoadResult], files: list[LandedFile | None], started: dt.datetime
+) -> None:
+    """One ``loads`` row per result, in one statement (a batch of a backfill records its 90 loads at once)."""
     con.execute(
         sql("ingest/record_load"),
         {
-            "id": result.load_id,
-            "source": result.source,
-            "ds": result.dataset,
-            "file": result.file,
-            "size": f.size if f else None,
-            "mtime": f.mtime if f else None,
-            "d": result.partition_date,
-            "read": result.rows_read,
-            "loaded": result.rows_loaded,
-            "rejected": result.rows_rejected,
-            "status": result.status,
-            "error": result.error,
+            "id": [r.load_id for r in results],
+            "source": [r.source for r in results],
+            "ds": [r.dataset for r in results],
+            "file": [r.file for r in results],
+            "size": [f.size if f else None for f in files],
+            "mtime": [f.mtime if f else None for f in files],
+            "d": [r.partition_date for r in results],
+            "read": [r.rows_read for r in results],
+            "loaded": [r.rows_loaded for r in results],
+            "rejected": [r.rows_rejected for r in results],
+            "status": [r.status for r in results],
+            "error": [r.error for r in results],
             "started": started,
             "finished": _now(),
         },
@@ -971,7 +989,7 @@ def _read_jsonl_batch(con: duckdb.DuckDBPyConnection, files: list[LandedFile], e
         f"""CREATE OR REPLACE TEMP TABLE _lines AS
            SELECT r._file, r._row_number, r.line, NULL::VARCHAR AS _error
            FROM {_NUMBERED} r
-           WHERE trim(coalesce(r.line, '')) <> ''"""
+           WHERE {_has_text('r.line')}"""
     )
     con.execute("DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")
     if bad.num_rows:
@@ -1061,8 +1079,7 @@ def _ingest_batch(
                 sql("ingest/insert_batch_rejects"),
                 {"ids": ids, "ds": spec.name, "files": [f.name for f in files], "days": days},
             )
-            for r, f in zip(results, files, strict=True):
-                _record_load(con, r, f, started)
+            _record_loads(con, results, files, started)
     except duckdb.IOException:
         raise  # the warehouse cannot be written (full disk...): not the files' fault, nothing to record
     except READ_ERRORS as e:

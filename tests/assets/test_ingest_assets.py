@@ -79,7 +79,7 @@ def test_a_failure_in_the_middle_of_a_write_leaves_the_previous_partition(config
     def crash(*args, **kwargs):
         raise RuntimeError("disk unplugged while recording the load")
 
-    monkeypatch.setattr(ingest, "_record_load", crash)  # after the partition's delete + insert
+    monkeypatch.setattr(ingest, "_record_loads", crash)  # after the partition's delete + insert
     result = run_nightly(config, D1, assets=["tx_pos"])
     assert not result.success
     assert rows(config, "tx_pos") == before
