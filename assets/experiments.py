@@ -6,7 +6,7 @@ import dagster as dg
 
 from assets.ingest import POOL
 from pipeline.config import ProjectConfig
-from pipeline.conversions import loaded_through, measure
+from pipeline.conversions import loaded_days, measure, missing_days
 from pipeline.decisions import CONVERSIONS, PREDICTIONS, RESULTS, decide
 from pipeline.events import EVENTS
 from pipeline.identity import CUSTOMER_IDENTITIES
@@ -70,9 +70,9 @@ def build_conversions_asset(config: ProjectConfig, partitions: dg.PartitionsDefi
         days = [first + dt.timedelta(days=i) for i in range((asked[-1] - first).days + 1)]
         summary = []
         with warehouse.connect() as con:
-            through = loaded_through(con, config)
+            loaded = loaded_days(con, config)
             for day in days:
-                rows, complete = measure(con, config, day, through)
+                rows, complete = measure(con, config, day, loaded)
                 summary.append((day, rows, complete))
             schema = column_schema(con, CONVERSIONS)
             converted = con.execute(f"SELECT count(*) FILTER (WHERE converted) FROM {CONVERSIONS} "
@@ -82,13 +82,16 @@ def build_conversions_asset(config: ProjectConfig, partitions: dg.PartitionsDefi
                 context.log_event(dg.AssetMaterialization(
                     asset_key=CONVERSIONS, partition=day.isoformat(),
                     metadata={"presentations": rows, "window_complete": complete, "refreshed_by": asked[-1].isoformat()}))
+        through, gaps = (max(loaded) if loaded else None), missing_days(loaded)
         context.log.info(f"conversions: recomputed {len(days)} presentation days {days[0]}..{days[-1]} "
-                         f"(data loaded through {through})")
+                         f"(data loaded through {through}" + (f"; not loaded: {', '.join(map(str, gaps))}" if gaps else "")
+                         + ")")
         return dg.MaterializeResult(metadata={
             "dagster/row_count": sum(r for _, r, _ in summary),
             "dagster/column_schema": schema,
             "converted": converted,
             "loaded_through": str(through),
+            "days_not_loaded": ", ".join(map(str, gaps)) or "none",
             "windows": dg.MetadataValue.md(markdown_table(["presentation date", "presentations", "window complete"],
                                                           summary)),
         })

@@ -342,7 +342,7 @@ def attribution_custom(world: Path, out: Path) -> dict:
          "presentations' 30-day windows measured, the partition replaced); the demo's experiments present on one "
          "day (2026-01-08), so the rows are that day's presentations and the other 89 partitions are empty")
 def conversions(world: Path, out: Path) -> dict:
-    from pipeline.conversions import loaded_through
+    from pipeline.conversions import loaded_days
     from pipeline.conversions import measure as measure_day
     from pipeline.resources.warehouse import connect
 
@@ -352,9 +352,9 @@ def conversions(world: Path, out: Path) -> dict:
     rows = 0
     started = time.perf_counter()
     with connect(config.warehouse_path) as con:
-        through = loaded_through(con, config)
+        loaded = loaded_days(con, config)
         for day in days:
-            r, _ = measure_day(con, config, day, through)
+            r, _ = measure_day(con, config, day, loaded)
             rows += r
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "rows": rows, "partitions": len(days), "events": _count(config, "events")}

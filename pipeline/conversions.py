@@ -18,8 +18,9 @@ Customers are resolved by identity matching (the row's event in `events`). Per p
 earliest match counts (one conversion per customer, experiment and presentation) unless a
 definition says ``count: all``, whose every match counts.
 
-A window is **complete** when every dataset the conversions read has a successful load for the
-window's last day (D + window_days - 1) or later. Because windows stay open for 30 days, every run
+A window is **complete** when every dataset the conversions read has a successful load for each
+day of it, D through D + window_days - 1 (a day whose file is missing or failed keeps every window
+over it open until the day is loaded). Because windows stay open for 30 days, every run
 of the `conversions` asset recomputes the ``window_days`` presentation partitions up to the one it
 runs for (see assets/experiments.py), so the nightly job keeps the last 30 windows fresh.
 """
@@ -50,11 +51,21 @@ def datasets(config: ProjectConfig) -> list[str]:
     return sorted(names | ({config.conversions.uploaded} if config.conversions.uploaded else set()))
 
 
-def loaded_through(con: duckdb.DuckDBPyConnection, config: ProjectConfig) -> dt.date | None:
+def loaded_days(con: duckdb.DuckDBPyConnection, config: ProjectConfig) -> frozenset[dt.date]:
+    """The days for which every dataset the conversions read has a successful load (none without datasets)."""
     names = datasets(config)
     if not names:
-        return None
-    return con.execute(sql("experiments/loaded_through"), {"datasets": names}).fetchall()[0][0]
+        return frozenset()
+    return frozenset(d for (d,) in con.execute(sql("experiments/loaded_days"), {"datasets": names}).fetchall())
+
+
+def missing_days(loaded: frozenset[dt.date]) -> list[dt.date]:
+    """The days between the first and the last of ``loaded`` that are not in it: each keeps the
+    windows over it open."""
+    if not loaded:
+        return []
+    first, last = min(loaded), max(loaded)
+    return [d for d in (first + dt.timedelta(days=i) for i in range((last - first).days + 1)) if d not in loaded]
 
 
 def _definition_matches(con: duckdb.DuckDBPyConnection, config: ProjectConfig, d: ConversionDefinition,
@@ -77,14 +88,17 @@ def _definition_matches(con: duckdb.DuckDBPyConnection, config: ProjectConfig, d
 
 
 def measure(con: duckdb.DuckDBPyConnection, config: ProjectConfig, day: dt.date,
-            through: dt.date | None) -> tuple[int, bool]:
-    """Replace the ``day`` partition of `conversions`; returns (presentations, window complete)."""
+            loaded: frozenset[dt.date]) -> tuple[int, bool]:
+    """Replace the ``day`` partition of `conversions`; returns (presentations, window complete).
+
+    ``loaded`` are the days every conversion dataset has loaded (``loaded_days``).
+    """
     con.execute(sql("experiments/create_results"))
     con.execute(sql("experiments/create_conversions"))
     register_customer_table(con, CONVERSIONS, "customer_id", CUSTOMER_ID)
     start, end = window(config, day)
     bounds = {"start": start, "end": end, "first": day, "last": (end - dt.timedelta(days=1)).date()}
-    complete = through is not None and through >= bounds["last"]
+    complete = bool(loaded) and all(day + dt.timedelta(days=i) in loaded for i in range((bounds["last"] - day).days + 1))
     if table_exists(con, "events"):
         for d in config.conversions.definitions:
             _definition_matches(con, config, d, bounds)

@@ -13,11 +13,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipeline.conversions import loaded_through, measure
+from pipeline.conversions import loaded_days, measure, missing_days
 from pipeline.decisions import decide
 from pipeline.events import build_events
 from pipeline.identity import build_identities
-from pipeline.ingest import ingest_customers, ingest_transaction
+from pipeline.ingest import ingest_customers, ingest_transaction, record_missing_file
 from pipeline.report import build_report
 from pipeline.resources.warehouse import connect
 from pipeline.sources.local_files import landed_file
@@ -92,6 +92,11 @@ def world(tmp_path_factory):
     return folder, config
 
 
+def days(first: dt.date, last: dt.date) -> frozenset[dt.date]:
+    """Every day from ``first`` through ``last``: what loaded_days returns when all of them loaded."""
+    return frozenset(first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+
+
 def rows(config, query: str, params: dict | None = None) -> list[tuple]:
     with connect(config.warehouse_path, read_only=True) as con:
         return con.execute(query, params or {}).fetchall()
@@ -157,7 +162,7 @@ def test_exploration_share_and_reasons(world):
 def test_conversion_window_boundaries_to_the_second(world):
     _, config = world
     with connect(config.warehouse_path) as con:
-        n, complete = measure(con, config, D, loaded_through(con, config))
+        n, complete = measure(con, config, D, loaded_days(con, config))
     assert n == rows(config, "SELECT count(*) FROM results WHERE date = $d", {"d": D})[0][0]
     assert not complete  # pos (read by the definition `bought`) is loaded only through START
     got = dict((r[0], r[1:]) for r in rows(
@@ -174,28 +179,55 @@ def test_conversion_window_boundaries_to_the_second(world):
         upload(con, config, config.resolve(Path("files")), D + dt.timedelta(days=30),
                ["C0003,window,2026-02-09 00:00:00,13"])
         build_events(con, config, D + dt.timedelta(days=30))
-        measure(con, config, D, loaded_through(con, config))
+        measure(con, config, D, loaded_days(con, config))
     assert rows(config, "SELECT converted FROM conversions WHERE date = $d AND customer_id = 'C0003' "
                         "AND experiment = 'window'", {"d": D}) == [(False,)]
 
 
-def test_window_is_incomplete_until_its_last_day_is_loaded(world):
+def test_window_is_incomplete_until_each_of_its_days_is_loaded(world):
     _, config = world
     with connect(config.warehouse_path) as con:
-        _, complete = measure(con, config, D, D + dt.timedelta(days=28))
-        assert not complete
+        _, complete = measure(con, config, D, days(START, D + dt.timedelta(days=28)))
+        assert not complete  # the window's last day, D + 29, is not loaded yet
         assert con.execute("SELECT DISTINCT window_complete FROM conversions WHERE date = $d", {"d": D}).fetchall() == [
             (False,)]
-        _, complete = measure(con, config, D, D + dt.timedelta(days=29))
+        _, complete = measure(con, config, D, days(START, D + dt.timedelta(days=29)))
         assert complete
+        # a day missing inside the window keeps it open, though later days are loaded
+        _, complete = measure(con, config, D, days(START, D + dt.timedelta(days=40)) - {D + dt.timedelta(days=5)})
+        assert not complete
+        # a missing day before the window does not
+        _, complete = measure(con, config, D, days(START, D + dt.timedelta(days=40)) - {D - dt.timedelta(days=1)})
+        assert complete
+
+
+def test_loaded_days_are_the_days_every_conversion_dataset_loaded(tmp_path):
+    config = experiments_config(tmp_path)
+    files = tmp_path / "files"
+    files.mkdir(exist_ok=True)
+    with connect(config.warehouse_path) as con:
+        assert loaded_days(con, config) == frozenset()
+        for i in range(5):
+            day = START + dt.timedelta(days=i)
+            if i == 2:  # pos's file never came: a FAILED load
+                record_missing_file(con, "landing", "pos", day, "no file trans_pos_20260103.*")
+            else:
+                path = write_pos(files, day, [f"O{i},C0001,ST01,SKU1,1,5.00"])
+                assert ingest_transaction(con, config.transaction("pos"), "landing", landed_file(path, day), day).status \
+                    == "LOADED"
+            if i != 4:  # the uploads of the last day have not come yet
+                upload(con, config, files, day, [] if i % 2 else [f"C0001,offer,{day} 10:00:00,3"])  # empty: PROCESSED
+        loaded = loaded_days(con, config)
+    assert loaded == {START, START + dt.timedelta(days=1), START + dt.timedelta(days=3)}
+    assert missing_days(loaded) == [START + dt.timedelta(days=2)]
 
 
 def test_report_counts_complete_windows_only_unless_asked_and_flags_a_broken_control_share(world):
     folder, config = world
     with connect(config.warehouse_path) as con:
         day = START + dt.timedelta(days=1)
-        measure(con, config, day, D + dt.timedelta(days=29))  # the window of day 2 ends on 01-31: complete
-        measure(con, config, D, D + dt.timedelta(days=28))  # in progress
+        measure(con, config, day, days(START, D + dt.timedelta(days=29)))  # the window of day 2 ends on 01-31: complete
+        measure(con, config, D, days(START, D + dt.timedelta(days=28)))  # in progress
         build_report(con, config)
     report = rows(config, "SELECT experiment, variant, presented, srm_mismatch, windows FROM experiment_report "
                           "WHERE scope = 'total' ORDER BY 1, 2")
