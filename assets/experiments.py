@@ -11,7 +11,7 @@ from pipeline.decisions import CONVERSIONS, PREDICTIONS, RESULTS, decide
 from pipeline.events import EVENTS
 from pipeline.identity import CUSTOMER_IDENTITIES
 from pipeline.metadata import column_schema, markdown_table
-from pipeline.partitions import days_in
+from pipeline.partitions import days_between, days_in
 from pipeline.report import EXPERIMENT_REPORT, build_report, lift_plot, report_table
 from pipeline.resources.warehouse import WarehouseResource
 
@@ -67,7 +67,7 @@ def build_conversions_asset(config: ProjectConfig, partitions: dg.PartitionsDefi
     def _conversions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         asked = days_in(context.partition_time_window)
         first = max(asked[0] - dt.timedelta(days=window_days - 1), config.start_date)
-        days = [first + dt.timedelta(days=i) for i in range((asked[-1] - first).days + 1)]
+        days = days_between(first, asked[-1])
         summary = []
         with warehouse.connect() as con:
             loaded = loaded_days(con, config)
@@ -83,9 +83,9 @@ def build_conversions_asset(config: ProjectConfig, partitions: dg.PartitionsDefi
                     asset_key=CONVERSIONS, partition=day.isoformat(),
                     metadata={"presentations": rows, "window_complete": complete, "refreshed_by": asked[-1].isoformat()}))
         through, gaps = (max(loaded) if loaded else None), missing_days(loaded)
+        not_loaded = f"; not loaded: {', '.join(map(str, gaps))}" if gaps else ""
         context.log.info(f"conversions: recomputed {len(days)} presentation days {days[0]}..{days[-1]} "
-                         f"(data loaded through {through}" + (f"; not loaded: {', '.join(map(str, gaps))}" if gaps else "")
-                         + ")")
+                         f"(data loaded through {through}{not_loaded})")
         return dg.MaterializeResult(metadata={
             "dagster/row_count": sum(r for _, r, _ in summary),
             "dagster/column_schema": schema,

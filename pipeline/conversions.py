@@ -34,6 +34,7 @@ import duckdb
 from pipeline.config import ConversionDefinition, ProjectConfig
 from pipeline.decisions import CONVERSIONS, schemas
 from pipeline.forget import CUSTOMER_ID, register_customer_table
+from pipeline.partitions import days_between
 from pipeline.resources.warehouse import table_exists, transaction
 from pipeline.rules import Params, compile_all, rule_condition
 from pipeline.sql import bind, ident, sql
@@ -62,10 +63,7 @@ def loaded_days(con: duckdb.DuckDBPyConnection, config: ProjectConfig) -> frozen
 def missing_days(loaded: frozenset[dt.date]) -> list[dt.date]:
     """The days between the first and the last of ``loaded`` that are not in it: each keeps the
     windows over it open."""
-    if not loaded:
-        return []
-    first, last = min(loaded), max(loaded)
-    return [d for d in (first + dt.timedelta(days=i) for i in range((last - first).days + 1)) if d not in loaded]
+    return [d for d in days_between(min(loaded), max(loaded)) if d not in loaded] if loaded else []
 
 
 def _definition_matches(con: duckdb.DuckDBPyConnection, config: ProjectConfig, d: ConversionDefinition,
@@ -98,7 +96,7 @@ def measure(con: duckdb.DuckDBPyConnection, config: ProjectConfig, day: dt.date,
     register_customer_table(con, CONVERSIONS, "customer_id", CUSTOMER_ID)
     start, end = window(config, day)
     bounds = {"start": start, "end": end, "first": day, "last": (end - dt.timedelta(days=1)).date()}
-    complete = bool(loaded) and all(day + dt.timedelta(days=i) in loaded for i in range((bounds["last"] - day).days + 1))
+    complete = all(d in loaded for d in days_between(day, bounds["last"]))
     if table_exists(con, "events"):
         for d in config.conversions.definitions:
             _definition_matches(con, config, d, bounds)

@@ -12,7 +12,11 @@ def daily_partitions(start_date: dt.date) -> dg.DailyPartitionsDefinition:
     return dg.DailyPartitionsDefinition(start_date=start_date.isoformat(), timezone="UTC")
 
 
+def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Every day from ``first`` through ``last`` (none when last < first)."""
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 def days_in(window: dg.TimeWindow) -> list[dt.date]:
     """The days of a partition time window (one for a single partition, many for a backfill range)."""
-    first, end = window.start.date(), window.end.date()
-    return [first + dt.timedelta(days=i) for i in range((end - first).days)]
+    return days_between(window.start.date(), window.end.date() - dt.timedelta(days=1))
