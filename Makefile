@@ -49,8 +49,8 @@ dev: install
 
 # The same on PostgreSQL: a local server in .dagster_home/postgres (127.0.0.1:$(PG_PORT)), stopped on exit.
 dev-pg: install system-deps
-	pg_env=$$(.venv/bin/python -m pipeline.postgres_server start $(DAGSTER_HOME)/postgres $(PG_PORT)) && \
-	trap '.venv/bin/python -m pipeline.postgres_server stop $(DAGSTER_HOME)/postgres' EXIT && \
+	pg_env=$$(.venv/bin/python -m pipeline.ops.postgres_server start $(DAGSTER_HOME)/postgres $(PG_PORT)) && \
+	trap '.venv/bin/python -m pipeline.ops.postgres_server stop $(DAGSTER_HOME)/postgres' EXIT && \
 	env $$pg_env NIGHTJAR_CONFIG=$${NIGHTJAR_CONFIG:-$(CURDIR)/demo/nightjar.yaml} \
 	  .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 

@@ -3,14 +3,14 @@
 import dagster as dg
 
 from assets.ingest import POOL
-from pipeline.attribution import CREDITS, SUMMARY, all_models, build_attribution
-from pipeline.attribution_report import stacked_bars, summary_table
+from pipeline.attribution.credits import CREDITS, SUMMARY, all_models, build_attribution
+from pipeline.attribution.report import stacked_bars, summary_table
 from pipeline.config import ProjectConfig
-from pipeline.events import EVENTS
-from pipeline.metadata import column_schema
-from pipeline.partitions import days_in
-from pipeline.resources.warehouse import WarehouseResource
-from pipeline.sql import sql
+from pipeline.core.metadata import column_schema
+from pipeline.core.partitions import days_in
+from pipeline.core.sql import sql
+from pipeline.core.warehouse import WarehouseResource
+from pipeline.customers.events import EVENTS
 
 GROUP = "attribution"
 CREDITS_SUM_TO_ONE = "credits_sum_to_one"

@@ -6,14 +6,14 @@ import dagster as dg
 
 from assets.ingest import POOL
 from pipeline.config import ProjectConfig
-from pipeline.conversions import loaded_days, measure, missing_days
-from pipeline.decisions import CONVERSIONS, PREDICTIONS, RESULTS, decide
-from pipeline.events import EVENTS
-from pipeline.identity import CUSTOMER_IDENTITIES
-from pipeline.metadata import column_schema, markdown_table
-from pipeline.partitions import days_between, days_in
-from pipeline.report import EXPERIMENT_REPORT, build_report, lift_plot, report_table
-from pipeline.resources.warehouse import WarehouseResource
+from pipeline.core.metadata import column_schema, markdown_table
+from pipeline.core.partitions import days_between, days_in
+from pipeline.core.warehouse import WarehouseResource
+from pipeline.customers.events import EVENTS
+from pipeline.customers.identity import CUSTOMER_IDENTITIES
+from pipeline.experiments.conversions import loaded_days, measure, missing_days
+from pipeline.experiments.decisions import CONVERSIONS, PREDICTIONS, RESULTS, decide
+from pipeline.experiments.report import EXPERIMENT_REPORT, build_report, lift_plot, report_table
 
 GROUP = "experiments"
 

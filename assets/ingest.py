@@ -3,8 +3,13 @@
 
 import dagster as dg
 
-from pipeline.config import ProjectConfig, TransactionSpec
-from pipeline.ingest import (
+from pipeline.config import ProjectConfig
+from pipeline.core.metadata import column_schema, markdown_table, preview
+from pipeline.core.partitions import days_in
+from pipeline.core.retries import TRANSIENT_RETRY
+from pipeline.core.sql import ident, sql
+from pipeline.core.warehouse import WarehouseResource, scalar, table_exists
+from pipeline.ingest.batch import (
     CUSTOMERS,
     FAILED,
     LoadResult,
@@ -13,12 +18,8 @@ from pipeline.ingest import (
     ingest_transactions,
     record_missing_file,
 )
-from pipeline.metadata import column_schema, markdown_table, preview
-from pipeline.partitions import days_in
-from pipeline.resources.warehouse import WarehouseResource, scalar, table_exists
-from pipeline.retries import TRANSIENT_RETRY
-from pipeline.sources.local_files import SourceError, find_file, list_files
-from pipeline.sql import ident, sql
+from pipeline.ingest.config import TransactionSpec
+from pipeline.ingest.sources.local_files import SourceError, find_file, list_files
 
 POOL = "duckdb"
 REJECT_RATE = "reject_rate_under_threshold"

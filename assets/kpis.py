@@ -3,7 +3,7 @@
 Every period KPI has the same shape: ``grain`` (day, week, month), ``period_start`` (the day, the
 Monday of the ISO week, the 1st of the month), its dimension columns, then its measures; every
 period from the first to the last day with data has a row for every dimension value, zeros
-included. ``kpi_customer_behaviour`` is per customer (lifetime) instead. The SQL is in sql/kpis/:
+included. ``kpi_customer_behaviour`` is per customer (lifetime) instead. The SQL is in sql/customers/kpis/:
 ``base.sql`` (what counts: excluded customers never do; the order rule), ``<kpi>.sql`` (the
 build), ``create/``, ``check/`` (the reconciliation), ``summary/`` and ``plot/`` (the UI).
 
@@ -23,14 +23,14 @@ import duckdb
 
 from assets.ingest import POOL
 from pipeline.config import ProjectConfig
-from pipeline.events import EVENTS
-from pipeline.forget import CUSTOMER_ID, register_customer_table
-from pipeline.identity import CUSTOMER_IDENTITIES
-from pipeline.ingest import CUSTOMERS
-from pipeline.metadata import column_schema, markdown_table
-from pipeline.plots import daily_plot
-from pipeline.resources.warehouse import WarehouseResource, scalar, table_exists, transaction
-from pipeline.sql import bind, ident, sql
+from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
+from pipeline.core.metadata import column_schema, markdown_table
+from pipeline.core.plots import daily_plot
+from pipeline.core.sql import bind, ident, sql
+from pipeline.core.warehouse import WarehouseResource, scalar, table_exists, transaction
+from pipeline.customers.events import EVENTS
+from pipeline.customers.identity import CUSTOMER_IDENTITIES
+from pipeline.ingest.batch import CUSTOMERS
 
 GROUP = "kpis"
 RECONCILE = "kpi_totals_reconcile"
@@ -72,18 +72,18 @@ KPIS = (
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the KPI base views (sql/kpis/base.sql) on this connection; missing base tables are empty."""
-    con.execute(sql("events/create_events"))
-    con.execute(sql("identity/create_identities"))
+    """Create the KPI base views (sql/customers/kpis/base.sql) on this connection; missing base tables are empty."""
+    con.execute(sql("customers/events/create_events"))
+    con.execute(sql("customers/identity/create_identities"))
     if not table_exists(con, CUSTOMERS):
-        con.execute(sql("kpis/no_customers"))
-    con.execute(sql("kpis/base"))
+        con.execute(sql("customers/kpis/no_customers"))
+    con.execute(sql("customers/kpis/base"))
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, name: str) -> int:
     """Replace the whole of KPI table ``name`` in one transaction; returns its rows."""
-    con.execute(sql(f"kpis/create/{name}"))
-    build = sql(f"kpis/{name}")
+    con.execute(sql(f"customers/kpis/create/{name}"))
+    build = sql(f"customers/kpis/{name}")
     with transaction(con):
         con.execute(f"DELETE FROM {ident(name)}")
         con.execute(build, bind(build, PARAMS))
@@ -96,8 +96,8 @@ def _query(con: duckdb.DuckDBPyConnection, name: str) -> duckdb.DuckDBPyConnecti
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, name: str) -> dg.AssetCheckResult:
-    """The KPI's totals against the base tables (sql/kpis/check/<name>.sql): passes when all are equal."""
-    rows = _query(con, f"kpis/check/{name}").fetchall()
+    """The KPI's totals against the base tables (sql/customers/kpis/check/<name>.sql): passes when all are equal."""
+    rows = _query(con, f"customers/kpis/check/{name}").fetchall()
     mismatches = [r for r in rows if r[2] != r[3]]
     return dg.AssetCheckResult(
         check_name=RECONCILE,
@@ -111,7 +111,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, name: str) -> dg.AssetCheckResult:
 
 def one_currency(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
     """Revenue adds order values as they are: warn when the orders hold more than one currency."""
-    currencies = _query(con, f"kpis/check/{ONE_CURRENCY}").fetchall()[0][0]
+    currencies = _query(con, f"customers/kpis/check/{ONE_CURRENCY}").fetchall()[0][0]
     return dg.AssetCheckResult(
         check_name=ONE_CURRENCY,
         passed=len(currencies) <= 1,
@@ -125,8 +125,8 @@ def _number(value: object) -> dg.MetadataValue:
 
 
 def summary(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, dg.MetadataValue]:
-    """The KPI's headline numbers (sql/kpis/summary/<name>.sql) as int / float metadata (NULLs left out)."""
-    cursor = _query(con, f"kpis/summary/{name}")
+    """The KPI's headline numbers (sql/customers/kpis/summary/<name>.sql) as int / float metadata (NULLs left out)."""
+    cursor = _query(con, f"customers/kpis/summary/{name}")
     row = cursor.fetchall()[0]  # a one-row summary
     names = [d[0] for d in cursor.description]
     return {n: _number(v) for n, v in zip(names, row, strict=True) if isinstance(v, int | float | Decimal)}
@@ -171,7 +171,7 @@ def build_kpi_asset(config: ProjectConfig, kpi: Kpi) -> dg.AssetsDefinition:
             results = [reconcile(con, kpi.name)] + ([one_currency(con)] if kpi.currency_check else [])
             metadata = {
                 **summary(con, kpi.name),
-                "plot": dg.MetadataValue.md(daily_plot(_query(con, f"kpis/plot/{kpi.name}").fetchall(),
+                "plot": dg.MetadataValue.md(daily_plot(_query(con, f"customers/kpis/plot/{kpi.name}").fetchall(),
                                                        kpi.plot_title, bars=kpi.bars)),
                 "dagster/row_count": rows,
                 "dagster/column_schema": column_schema(con, kpi.name, dict(con.execute(

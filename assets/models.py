@@ -7,14 +7,15 @@ from pathlib import Path
 import dagster as dg
 
 from assets.ingest import POOL
-from pipeline.config import ModelSpec, ProjectConfig
-from pipeline.metadata import column_schema, markdown_table
-from pipeline.ml import training
-from pipeline.ml.cadence import training_due
-from pipeline.ml.features import NotEnoughData, TrainingError
-from pipeline.ml.scoring import PREDICTIONS, NoModelVersion, latest_finished, score, write_predictions
-from pipeline.partitions import days_in
-from pipeline.resources.warehouse import WarehouseResource, scalar
+from pipeline.config import ProjectConfig
+from pipeline.core.metadata import column_schema, markdown_table
+from pipeline.core.partitions import days_in
+from pipeline.core.warehouse import WarehouseResource, scalar
+from pipeline.models import training
+from pipeline.models.cadence import training_due
+from pipeline.models.config import ModelSpec
+from pipeline.models.features import NotEnoughData, TrainingError
+from pipeline.models.scoring import PREDICTIONS, NoModelVersion, latest_finished, score, write_predictions
 
 SCORES_IN_RANGE = "scores_are_probabilities"
 UPSTREAM = [dg.AssetKey("events"), dg.AssetKey("customer_identities")]

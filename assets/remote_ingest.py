@@ -15,15 +15,16 @@ from pathlib import Path
 import dagster as dg
 
 from assets.ingest import POOL, ingest_days, transaction_checks
-from pipeline.config import ProjectConfig, TransactionSpec
-from pipeline.partitions import days_in
-from pipeline.resources.sources import resource_key
-from pipeline.retries import TRANSIENT_RETRY
-from pipeline.sources.local_files import SourceError
+from pipeline.config import ProjectConfig
+from pipeline.core.partitions import days_in
+from pipeline.core.retries import TRANSIENT_RETRY
+from pipeline.ingest.config import TransactionSpec
+from pipeline.ingest.sources.local_files import SourceError
+from pipeline.ingest.sources.resources import resource_key
 
 
 def _fetch_sftp(context, res, source, spec: TransactionSpec, days: list[dt.date], tmp: Path) -> dict:
-    from pipeline.sources.sftp import download, list_dated
+    from pipeline.ingest.sources.sftp import download, list_dated
 
     s = res.settings()
     try:
@@ -44,7 +45,7 @@ def _fetch_sftp(context, res, source, spec: TransactionSpec, days: list[dt.date]
 
 
 def _fetch_gcs(context, res, source, spec, days, tmp) -> dict:
-    from pipeline.sources.gcs import download, list_dated
+    from pipeline.ingest.sources.gcs import download, list_dated
 
     try:
         client = res.client()
@@ -66,7 +67,7 @@ def _fetch_gcs(context, res, source, spec, days, tmp) -> dict:
 
 
 def _fetch_bigquery(context, res, source, spec, days, tmp) -> dict:
-    from pipeline.sources.bigquery import run_query
+    from pipeline.ingest.sources.bigquery import run_query
 
     inputs: dict = {}
     query = source.queries[spec.name].sql
@@ -80,7 +81,7 @@ def _fetch_bigquery(context, res, source, spec, days, tmp) -> dict:
 
 
 def _fetch_ga4(context, res, source, spec, days, tmp) -> dict:
-    from pipeline.sources.ga4 import fetch_day
+    from pipeline.ingest.sources.ga4 import fetch_day
 
     inputs: dict = {}
     for day in days:
@@ -95,8 +96,8 @@ def _fetch_ga4(context, res, source, spec, days, tmp) -> dict:
 
 def last_watermark(warehouse, spec: TransactionSpec, column: str, day: dt.date):
     """The highest ``column`` value loaded into the partitions before ``day`` (None if none)."""
-    from pipeline.resources.warehouse import WarehouseError, table_exists
-    from pipeline.sql import ident
+    from pipeline.core.sql import ident
+    from pipeline.core.warehouse import WarehouseError, table_exists
 
     if not Path(warehouse.path).exists():  # no warehouse yet: the first run
         return None
@@ -120,7 +121,7 @@ def _comparable(v):
 
 
 def _fetch_mssql(context, res, source, spec, days, tmp) -> dict:
-    from pipeline.sources.mssql import fetch_day
+    from pipeline.ingest.sources.mssql import fetch_day
 
     q = source.queries[spec.name]
     inputs: dict = {}

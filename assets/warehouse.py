@@ -4,12 +4,12 @@ import dagster as dg
 
 from assets.ingest import POOL
 from pipeline.config import ProjectConfig
-from pipeline.events import EVENT_BATCH_DAYS, EVENTS, build_events
-from pipeline.identity import CUSTOMER_IDENTITIES, build_identities
-from pipeline.metadata import column_schema, markdown_table
-from pipeline.partitions import days_in
-from pipeline.resources.warehouse import WarehouseResource, scalar, table_exists
-from pipeline.retention import apply_retention, cutoff
+from pipeline.core.metadata import column_schema, markdown_table
+from pipeline.core.partitions import days_in
+from pipeline.core.warehouse import WarehouseResource, scalar, table_exists
+from pipeline.customers.events import EVENT_BATCH_DAYS, EVENTS, build_events
+from pipeline.customers.identity import CUSTOMER_IDENTITIES, build_identities
+from pipeline.customers.retention import apply_retention, cutoff
 
 KNOWN_OR_ANONYMOUS = "every_event_has_a_known_customer_or_is_anonymous"
 CUSTOMER_HAS_IDENTIFIER = "no_customer_without_an_identifier"

@@ -34,7 +34,7 @@ def _config(world: Path, warehouse: Path):
 
 def _tx_files(config):
     """(spec, source, [(day, LandedFile)]) of every transaction, over every day of the world."""
-    from pipeline.sources.local_files import list_files
+    from pipeline.ingest.sources.local_files import list_files
 
     out = []
     for spec in config.transactions:
@@ -46,8 +46,8 @@ def _tx_files(config):
 
 @measure("ingest_nightjar", "Nightjar's ingestion path (read, type, validate, write the partition, record the load), every transaction file")
 def ingest_nightjar(world: Path, out: Path) -> dict:
-    from pipeline.ingest import ingest_transactions
-    from pipeline.resources.warehouse import connect
+    from pipeline.core.warehouse import connect
+    from pipeline.ingest.batch import ingest_transactions
 
     config = _config(world, out / "nightjar.duckdb")
     rows, per = 0, {}
@@ -143,7 +143,7 @@ def backfill(world: Path, out: Path) -> dict:
     seconds = time.perf_counter() - started
     if not ok:
         raise RuntimeError("the backfill failed")
-    from pipeline.resources.warehouse import connect
+    from pipeline.core.warehouse import connect
 
     with connect(config.warehouse_path, read_only=True) as con:
         rows = con.execute("SELECT sum(rows_read) FROM loads").fetchone()[0]
@@ -164,7 +164,7 @@ def nightly(world: Path, out: Path) -> dict:
     seconds = time.perf_counter() - started
     if not ok:
         raise RuntimeError("the nightly run failed")
-    from pipeline.resources.warehouse import connect
+    from pipeline.core.warehouse import connect
 
     with connect(config.warehouse_path, read_only=True) as con:
         rows = con.execute("SELECT sum(rows_read) FROM loads WHERE partition_date = ?", [last]).fetchone()[0]
@@ -233,8 +233,9 @@ def _all_days(world: Path) -> list[dt.date]:
 @measure("attribution_all_models", "(4) attribution of the 10 built-in models, every day of the world (or the last $NIGHTJAR_BENCH_DAYS): the "
          "attribution asset's work per partition (credits + summary written)")
 def attribution(world: Path, out: Path) -> dict:
-    from pipeline.attribution import BUILTIN_NAMES, build_attribution
-    from pipeline.resources.warehouse import connect
+    from pipeline.attribution.config import BUILTIN_NAMES
+    from pipeline.attribution.credits import build_attribution
+    from pipeline.core.warehouse import connect
 
     config = _graph_copy(world, out, "attribution")
     # built-in models only: the example config's custom models are timed apart (attribution_custom_models)
@@ -265,7 +266,7 @@ def _replica(world: Path, out: Path) -> Path:
     every day has ten times the customers, touches and conversions with the same shape. Made once, not timed."""
     import shutil
 
-    from pipeline.resources.warehouse import connect
+    from pipeline.core.warehouse import connect
 
     replica = out / "sf10_replica.duckdb"
     if replica.exists():
@@ -288,8 +289,9 @@ def _replica(world: Path, out: Path) -> Path:
 def attribution_sf10(world: Path, out: Path) -> dict:
     import shutil
 
-    from pipeline.attribution import BUILTIN_NAMES, build_attribution
-    from pipeline.resources.warehouse import connect
+    from pipeline.attribution.config import BUILTIN_NAMES
+    from pipeline.attribution.credits import build_attribution
+    from pipeline.core.warehouse import connect
 
     target = out / "attribution_sf10.duckdb"
     target.unlink(missing_ok=True)
@@ -316,9 +318,9 @@ def attribution_sf10(world: Path, out: Path) -> dict:
 @measure("attribution_custom_models", "(4b) attribution of the example config's custom models alone (position, "
          "time decay, Markov, Shapley, last non-direct, a campaign filter), same days: credits computed, not written")
 def attribution_custom(world: Path, out: Path) -> dict:
-    from pipeline.attribution import compute_credits, custom_model
-    from pipeline.resources.warehouse import connect
-    from pipeline.sql import sql
+    from pipeline.attribution.credits import compute_credits, custom_model
+    from pipeline.core.sql import sql
+    from pipeline.core.warehouse import connect
 
     config = _graph_copy(world, out, "attribution_custom")
     spec = config.attribution
@@ -342,9 +344,9 @@ def attribution_custom(world: Path, out: Path) -> dict:
          "presentations' 30-day windows measured, the partition replaced); the demo's experiments present on one "
          "day (2026-01-08), so the rows are that day's presentations and the other 89 partitions are empty")
 def conversions(world: Path, out: Path) -> dict:
-    from pipeline.conversions import loaded_days
-    from pipeline.conversions import measure as measure_day
-    from pipeline.resources.warehouse import connect
+    from pipeline.core.warehouse import connect
+    from pipeline.experiments.conversions import loaded_days
+    from pipeline.experiments.conversions import measure as measure_day
 
     config = _graph_copy(world, out, "conversions")
     first, last = _days(world)
@@ -374,7 +376,7 @@ def training(world: Path, out: Path) -> dict:
 
 
 def _count(config, table: str) -> int:
-    from pipeline.resources.warehouse import connect
+    from pipeline.core.warehouse import connect
 
     with connect(config.warehouse_path, read_only=True) as con:
         return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

@@ -52,9 +52,9 @@ def build(out: Path, customers: int, days: int, start: dt.date) -> None:
 def train_and_score(config, day: dt.date, models: Path, report=print) -> list[dict]:
     """Train each model of ``config`` for ``day`` and score every customer, as the model and predictions
     assets do; one dict of timings per model (also used by bench/measures.py ``model_training``)."""
-    from pipeline.ml import training
-    from pipeline.ml.scoring import score
-    from pipeline.resources.warehouse import connect
+    from pipeline.core.warehouse import connect
+    from pipeline.models import training
+    from pipeline.models.scoring import score
 
     out, cache = [], {}  # the predictions asset shares customer features between models in a night, as here
     for spec in config.models:

@@ -1,3 +1,1 @@
-# pipeline.config and pipeline.rules import each other (config's rule-holding models use rules.Rule;
-# rules uses config's FieldType); importing config first makes either import order work.
-import pipeline.config  # noqa: F401
+"""Nightjar: a customer decisioning pipeline on Dagster and DuckDB, one package per domain."""

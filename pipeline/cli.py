@@ -12,7 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.config import IDENTIFIER_KINDS, ConfigError, ProjectConfig, load_config
+from pipeline.config import ProjectConfig, load_config
+from pipeline.core.catalog import IDENTIFIER_KINDS
+from pipeline.core.settings import ConfigError
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "nightjar.example.yaml"
 
@@ -59,7 +61,7 @@ def run_backfill(config: ProjectConfig, first: dt.date, last: dt.date, warehouse
     """Materialize every asset for the days first..last as ONE run (single-run backfill). ``steps``, when
     given, receives each successful step's duration in seconds (the benchmark's breakdown)."""
     from pipeline.definitions import build_definitions
-    from pipeline.jobs import NIGHTLY
+    from pipeline.ops.jobs import NIGHTLY
 
     defs = build_definitions(config, warehouse)
     job = defs.resolve_job_def(NIGHTLY)
@@ -86,16 +88,16 @@ def run_backfill(config: ProjectConfig, first: dt.date, last: dt.date, warehouse
 
 def summary(warehouse: Path) -> str:
     """Rows per table and rejects by reason, as plain text."""
-    from pipeline.metadata import markdown_table
-    from pipeline.resources.warehouse import connect, scalar
-    from pipeline.sql import ident, sql
+    from pipeline.core.metadata import markdown_table
+    from pipeline.core.sql import ident, sql
+    from pipeline.core.warehouse import connect, scalar
 
     with connect(warehouse, read_only=True) as con:
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
         ).fetchall()]
         counts = [(t, scalar(con, f"SELECT count(*) FROM {ident(t)}")) for t in tables]
-        rejects = con.execute(sql("warehouse/rejects_summary")).fetchall()
+        rejects = con.execute(sql("ingest/rejects_summary")).fetchall()
         failed = scalar(con, "SELECT count(*) FROM loads WHERE status = 'FAILED'")
     return "\n\n".join(
         [
@@ -120,7 +122,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for s in config.sources:
         if s.kind == "local_files" and not config.resolve(s.folder).is_dir():
             print(f"warning: {args.config_file}: source {s.name!r}: folder {config.resolve(s.folder)} does not exist yet")
-    from pipeline.sources.validate import check_remote_sources  # remote sources (issue 3)
+    from pipeline.ingest.sources.validate import check_remote_sources  # remote sources (issue 3)
 
     remote_errors, remote_notes = check_remote_sources(config)
     for note in remote_notes:
@@ -236,9 +238,9 @@ def _upload_day(config: ProjectConfig, dataset: str, path: Path, given: dt.date 
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
-    from pipeline.ingest import CUSTOMERS, FAILED, ingest_customers, ingest_transaction
-    from pipeline.resources.warehouse import connect
-    from pipeline.sources.local_files import landed_file
+    from pipeline.core.warehouse import connect
+    from pipeline.ingest.batch import CUSTOMERS, FAILED, ingest_customers, ingest_transaction
+    from pipeline.ingest.sources.local_files import landed_file
 
     config = _config(args)
     path = Path(args.file)
@@ -276,9 +278,9 @@ def cmd_upload(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    from pipeline.forget import CustomerNotFound, forget_customer
-    from pipeline.metadata import markdown_table
-    from pipeline.resources.warehouse import WarehouseError, connect
+    from pipeline.core.metadata import markdown_table
+    from pipeline.core.warehouse import WarehouseError, connect
+    from pipeline.customers.forget import CustomerNotFound, forget_customer
 
     config = _config(args)
     warehouse = Path(args.warehouse) if args.warehouse else config.warehouse_path
@@ -307,10 +309,10 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 def cmd_attribution(args: argparse.Namespace) -> int:
     """`nightjar attribution models` lists the models; `... summary` prints the credited totals."""
-    from pipeline.attribution import SUMMARY, all_models
-    from pipeline.metadata import markdown_table
-    from pipeline.resources.warehouse import WarehouseError, connect, table_exists
-    from pipeline.sql import sql
+    from pipeline.attribution.credits import SUMMARY, all_models
+    from pipeline.core.metadata import markdown_table
+    from pipeline.core.sql import sql
+    from pipeline.core.warehouse import WarehouseError, connect, table_exists
 
     config = load_config(args.config) if args.config else _config(args)
     models = all_models(config.attribution)
@@ -339,8 +341,8 @@ def cmd_attribution(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """The waterfall of one customer's score: base value + each feature's SHAP value = the raw score."""
-    from pipeline.ml.scoring import NoModelVersion, explain
-    from pipeline.resources.warehouse import WarehouseError, connect
+    from pipeline.core.warehouse import WarehouseError, connect
+    from pipeline.models.scoring import NoModelVersion, explain
 
     config = _config(args)
     warehouse = Path(args.warehouse) if args.warehouse else config.warehouse_path
@@ -367,8 +369,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from pipeline.export import ExportError, export_to
-    from pipeline.resources.warehouse import WarehouseError
+    from pipeline.activation.exports import ExportError, export_to
+    from pipeline.core.warehouse import WarehouseError
 
     config = _config(args)
     warehouse = Path(args.warehouse) if args.warehouse else config.warehouse_path
@@ -388,7 +390,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_recover(args: argparse.Namespace) -> int:
     import dagster as dg
 
-    from pipeline.recover import recover
+    from pipeline.ops.recover import recover
 
     if not os.environ.get("DAGSTER_HOME"):
         print("DAGSTER_HOME is not set: there is no Dagster instance to recover", file=sys.stderr)

@@ -19,13 +19,13 @@ from assets.kpis import build_kpi_assets
 from assets.models import build_model_assets
 from assets.warehouse import build_warehouse_assets
 from pipeline.config import ProjectConfig, load_config
-from pipeline.jobs import build_nightly_job
-from pipeline.partitions import daily_partitions
-from pipeline.remote_sensors import build_remote_sensors
-from pipeline.resources.sources import source_resources
-from pipeline.resources.warehouse import WarehouseResource
-from pipeline.schedules import build_nightly_schedule
-from pipeline.sensors import build_file_sensor
+from pipeline.core.partitions import daily_partitions
+from pipeline.core.warehouse import WarehouseResource
+from pipeline.ingest.sources.resources import source_resources
+from pipeline.ops.jobs import build_nightly_job
+from pipeline.ops.remote_sensors import build_remote_sensors
+from pipeline.ops.schedules import build_nightly_schedule
+from pipeline.ops.sensors import build_file_sensor
 
 # Single-run backfill policies and pools are "beta"/"preview" in Dagster; they are what we want.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)

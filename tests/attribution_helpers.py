@@ -7,9 +7,10 @@ import datetime as dt
 import duckdb
 import pyarrow as pa
 
-from pipeline.attribution import CREDITS, SUMMARY, build_attribution
-from pipeline.config import AttributionSpec, ProjectConfig
-from pipeline.sql import sql
+from pipeline.attribution.config import AttributionSpec
+from pipeline.attribution.credits import CREDITS, SUMMARY, build_attribution
+from pipeline.config import ProjectConfig
+from pipeline.core.sql import sql
 
 DAY = dt.date(2026, 3, 10)
 CHANNELS = [{"id": 1, "name": "Search"}, {"id": 2, "name": "Email"}, {"id": 3, "name": "Display", "paid": True},
@@ -39,7 +40,7 @@ def config(att: AttributionSpec, warehouse: str = "w.duckdb") -> ProjectConfig:
 
 def load_events(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
     """rows: (event_id, customer_id, type, time, channel, value[, utm_campaign])."""
-    con.execute(sql("events/create_events"))
+    con.execute(sql("customers/events/create_events"))
     con.execute("DELETE FROM events")
     cols = list(zip(*[(*r, None)[:7] if len(r) == 6 else r for r in rows], strict=True)) if rows else [[]] * 7
     t = pa.table({
@@ -61,7 +62,7 @@ def attribute(rows: list[tuple], att: AttributionSpec, day: dt.date = DAY,
     """Load the events and build the day's attribution on an in-memory warehouse; returns the connection."""
     con = con or duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(sql("warehouse/schema"))
+    con.execute(sql("core/schema"))
     load_events(con, rows)
     build_attribution(con, config(att), day)
     return con

@@ -39,7 +39,7 @@ def serve(kind: str, config_path: Path, files: Path) -> Iterator[Path]:
     """Serve ``files`` over ``kind`` while the block runs; yields the config that reads from it."""
     if kind == "sftp":
         from pipeline.demo.sftp_server import SftpTestServer
-        from pipeline.sources.sftp import fingerprint
+        from pipeline.ingest.sources.sftp import fingerprint
 
         password = secrets.token_urlsafe(16)
         server = SftpTestServer(files, username="demo", password=password)

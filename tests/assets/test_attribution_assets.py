@@ -10,11 +10,12 @@ import shutil
 import pytest
 import yaml
 
-from pipeline.attribution import BUILTIN_NAMES, CREDITS, SUMMARY
+from pipeline.attribution.config import BUILTIN_NAMES, UNATTRIBUTED
+from pipeline.attribution.credits import CREDITS, SUMMARY
 from pipeline.cli import write_demo_config
-from pipeline.config import UNATTRIBUTED, load_config
+from pipeline.config import load_config
+from pipeline.core.warehouse import connect
 from pipeline.demo import generate_world
-from pipeline.resources.warehouse import connect
 from tests.conftest import run_nightly
 
 START, DAYS, CUSTOMERS = dt.date(2026, 1, 1), 10, 300

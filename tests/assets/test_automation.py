@@ -10,8 +10,8 @@ import time
 import dagster as dg
 import pytest
 
-from pipeline.config import ConfigError
-from pipeline.resources.warehouse import connect
+from pipeline.core.settings import ConfigError
+from pipeline.core.warehouse import connect
 from tests.conftest import make_config, run_nightly, write_pos
 
 D1 = dt.date(2026, 1, 1)

@@ -8,8 +8,8 @@ import hashlib
 import pytest
 
 from pipeline.config import parse_config
-from pipeline.resources.warehouse import connect
-from pipeline.retention import apply_retention, cutoff
+from pipeline.core.warehouse import connect
+from pipeline.customers.retention import apply_retention, cutoff
 from tests.conftest import run_nightly
 
 D1 = dt.date(2026, 1, 1)

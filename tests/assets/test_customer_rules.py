@@ -16,14 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.config import ConfigError, FieldType, parse_config
-from pipeline.decisions import DecisionError, customer_rule_sql, decide
-from pipeline.events import build_events
-from pipeline.identity import build_identities
-from pipeline.ingest import customer_column, ingest_customers, ingest_transaction
-from pipeline.resources.warehouse import connect
-from pipeline.rules import Params, Rule, RuleError, customer_field_type, evaluate, rule_condition
-from pipeline.sources.local_files import landed_file
+from pipeline.config import parse_config
+from pipeline.core.rules import Params, Rule, RuleError, customer_field_type, evaluate, rule_condition
+from pipeline.core.settings import ConfigError, FieldType
+from pipeline.core.warehouse import connect
+from pipeline.customers.events import build_events
+from pipeline.customers.identity import build_identities
+from pipeline.experiments.decisions import DecisionError, customer_rule_sql, decide
+from pipeline.ingest.batch import customer_column, ingest_customers, ingest_transaction
+from pipeline.ingest.sources.local_files import landed_file
 from tests.conftest import example_dict, make_config, write_pos
 
 START = dt.date(2026, 1, 1)

@@ -6,7 +6,7 @@ import datetime as dt
 import dagster as dg
 
 import assets.warehouse
-from pipeline.resources.warehouse import connect
+from pipeline.core.warehouse import connect
 from tests.conftest import make_config, run_nightly, write_pos
 
 D1, D2, D3 = dt.date(2026, 1, 1), dt.date(2026, 1, 2), dt.date(2026, 1, 3)

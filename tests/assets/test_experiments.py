@@ -13,15 +13,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipeline.conversions import loaded_days, measure, missing_days
-from pipeline.decisions import decide
-from pipeline.events import build_events
-from pipeline.identity import build_identities
-from pipeline.ingest import ingest_customers, ingest_transaction, record_missing_file
-from pipeline.report import build_report
-from pipeline.resources.warehouse import connect
-from pipeline.sources.local_files import landed_file
-from pipeline.sql import sql
+from pipeline.core.sql import sql
+from pipeline.core.warehouse import connect
+from pipeline.customers.events import build_events
+from pipeline.customers.identity import build_identities
+from pipeline.experiments.conversions import loaded_days, measure, missing_days
+from pipeline.experiments.decisions import decide
+from pipeline.experiments.report import build_report
+from pipeline.ingest.batch import ingest_customers, ingest_transaction, record_missing_file
+from pipeline.ingest.sources.local_files import landed_file
 from tests.conftest import example_dict, make_config, run_nightly, write_pos
 
 START = dt.date(2026, 1, 1)

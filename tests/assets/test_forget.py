@@ -12,20 +12,16 @@ import shutil
 import duckdb
 import pytest
 
-from pipeline import forget
 from pipeline.cli import main, write_demo_config
 from pipeline.config import load_config
+from pipeline.core.catalog import register_customer_table
+from pipeline.core.warehouse import connect, table_exists
+from pipeline.customers import forget
+from pipeline.customers.forget import CustomerNotFound, forget_customer, unregistered_customer_tables
+from pipeline.customers.identity import build_identities
 from pipeline.demo import generate_world
-from pipeline.forget import (
-    CustomerNotFound,
-    forget_customer,
-    register_customer_table,
-    unregistered_customer_tables,
-)
-from pipeline.identity import build_identities
-from pipeline.ingest import ingest_customers
-from pipeline.resources.warehouse import connect, table_exists
-from pipeline.sources.local_files import landed_file
+from pipeline.ingest.batch import ingest_customers
+from pipeline.ingest.sources.local_files import landed_file
 from tests.conftest import example_dict, make_config, run_nightly, write_pos
 
 START = dt.date(2026, 1, 1)

@@ -9,9 +9,9 @@ import os
 import dagster as dg
 import pytest
 
-from pipeline import ingest
+from pipeline.core.warehouse import connect
 from pipeline.definitions import build_definitions
-from pipeline.resources.warehouse import connect
+from pipeline.ingest import batch as ingest
 from tests.conftest import make_config, run_nightly, write_pos
 
 D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
@@ -178,8 +178,8 @@ def test_nightly_schedule_runs_yesterday(config):
 
 
 def test_file_sensor_waits_for_a_day_to_become_a_partition(config, tmp_path):
-    from pipeline.sensors import new_file_requests
-    from pipeline.sources.local_files import list_files
+    from pipeline.ingest.sources.local_files import list_files
+    from pipeline.ops.sensors import new_file_requests
 
     files = {"tx_pos": list_files(tmp_path / "files", "trans_pos")}
     requests, cursor, notes = new_file_requests(files, {"tx_pos": True}, {}, {"2026-01-01"})

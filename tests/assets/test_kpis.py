@@ -17,8 +17,8 @@ import pytest
 from assets.kpis import KPIS
 from pipeline.cli import write_demo_config
 from pipeline.config import load_config
+from pipeline.core.warehouse import connect
 from pipeline.demo import generate_world
-from pipeline.resources.warehouse import connect
 from tests.conftest import example_dict, make_config, run_nightly, write_pos
 
 START, DAYS, CUSTOMERS = dt.date(2026, 1, 1), 10, 300

@@ -15,13 +15,15 @@ import pytest
 import yaml
 
 from pipeline.cli import main, write_demo_config
-from pipeline.config import ConfigError, LabelSpec, load_config, parse_config
+from pipeline.config import load_config, parse_config
+from pipeline.core.settings import ConfigError
+from pipeline.core.warehouse import connect
+from pipeline.customers.forget import forget_customer
 from pipeline.demo import generate_world
-from pipeline.forget import forget_customer
-from pipeline.ml import store, training
-from pipeline.ml.features import customer_features
-from pipeline.ml.scoring import align, explain
-from pipeline.resources.warehouse import connect
+from pipeline.models import store, training
+from pipeline.models.features import customer_features
+from pipeline.models.labels import LabelSpec
+from pipeline.models.scoring import align, explain
 from tests.conftest import run_nightly
 
 START, DAYS, CUSTOMERS = dt.date(2026, 1, 1), 56, 2000
@@ -286,7 +288,7 @@ def test_a_customer_list_label_trains_on_the_listed_customers(world, tmp_path):
 def test_a_label_rule_reads_the_typed_field_of_the_events(world):
     """A rule with a field condition, compiled by the rule language over `events`, qualifies exactly the
     customers whose typed transaction rows match (computed here on tx_pos itself)."""
-    from pipeline.ml.features import qualifying_events
+    from pipeline.models.features import qualifying_events
 
     config, _ = world
     rule = {"transaction": "completedOrder", "field": "amount", "formula": {"gte": "60"}}  # "60": typed as Decimal

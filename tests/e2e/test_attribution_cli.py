@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.attribution import BUILTIN_NAMES
+from pipeline.attribution.config import BUILTIN_NAMES
 from pipeline.cli import main
 from tests.conftest import EXAMPLE, ROOT
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipeline.resources.warehouse import connect
+from pipeline.core.warehouse import connect
 from tests.conftest import ROOT
 
 START = dt.date(2026, 1, 1)

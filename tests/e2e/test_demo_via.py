@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.resources.warehouse import connect
+from pipeline.core.warehouse import connect
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e

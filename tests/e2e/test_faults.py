@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.resources.warehouse import connect
+from pipeline.core.warehouse import connect
 from tests.conftest import ROOT, make_config, run_nightly, write_pos
 from tests.integration.dagster_procs import BIN, dagster_env, dagster_home
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import load_config
+from pipeline.core.warehouse import connect
 from pipeline.definitions import build_definitions
-from pipeline.resources.warehouse import connect
-from pipeline.sources.local_files import list_files
+from pipeline.ingest.sources.local_files import list_files
 from tests.conftest import ROOT
 from tests.integration.conftest import START, fresh_database, postgres, small_world  # noqa: F401
 from tests.integration.dagster_procs import BIN, DagsterDev, dagster_env, dagster_home

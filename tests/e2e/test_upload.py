@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from pipeline.cli import main
-from pipeline.resources.warehouse import connect
+from pipeline.core.warehouse import connect
 from tests.conftest import make_config, write_pos
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import postgres_server
 from pipeline.cli import write_demo_config
 from pipeline.demo import generate_world
-from pipeline.postgres_server import free_port
+from pipeline.ops import postgres_server
+from pipeline.ops.postgres_server import free_port
 from tests.integration.dagster_procs import world_dir
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from pipeline.postgres_server import free_port
+from pipeline.ops.postgres_server import free_port
 from tests.conftest import ROOT
 
 BIN = Path(sys.executable).parent

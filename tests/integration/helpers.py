@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from pipeline.resources.warehouse import connect
+from pipeline.core.warehouse import connect
 from tests.conftest import POS_HEADER, example_dict, make_config
 
 D1, D2, D3 = dt.date(2026, 1, 5), dt.date(2026, 1, 6), dt.date(2026, 1, 7)

@@ -10,7 +10,7 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
-from pipeline.sources import bigquery as bq
+from pipeline.ingest.sources import bigquery as bq
 from tests.conftest import run_nightly
 from tests.integration.helpers import D1, D2, everything_said, failure_text, loads, remote_config, tx_rows
 
@@ -102,7 +102,7 @@ def test_query_parameters_are_bound_not_formatted(shop, tmp_path):
 
 
 def test_validate_dry_runs_the_queries(tmp_path, shop, capsys):
-    from pipeline.sources.validate import check_remote_sources
+    from pipeline.ingest.sources.validate import check_remote_sources
 
     good = remote_config(tmp_path, bq_source(shop), file_name=None)
     errors, notes = check_remote_sources(good)

@@ -10,8 +10,8 @@ import psycopg2
 import pytest
 
 from pipeline.config import load_config
-from pipeline.dagster_storage import postgres_storage_config
 from pipeline.definitions import build_definitions
+from pipeline.ops.dagster_storage import postgres_storage_config
 from tests.conftest import ROOT
 from tests.integration.conftest import START
 from tests.integration.dagster_procs import BIN, dagster_env, dagster_home

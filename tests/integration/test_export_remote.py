@@ -14,9 +14,9 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
+from pipeline.activation.exports import ExportError, export_to
 from pipeline.cli import main
-from pipeline.export import ExportError, export_to
-from pipeline.sources.sftp import SftpSettings, connect
+from pipeline.ingest.sources.sftp import SftpSettings, connect
 from tests.assets.test_customer_rules import DAY, build_world, rules_config
 from tests.integration.test_gcs import BUCKET, emulator  # noqa: F401 - the fake-gcs-server fixture
 from tests.integration.test_sftp import SSHD
@@ -89,8 +89,8 @@ def world(tmp_path_factory, sshd, emulator):  # noqa: F811
         gcs_source(f"http://127.0.0.1:{_free_port()}", name="closed"),
     ])
     build_world(folder, config)
-    from pipeline.decisions import decide
-    from pipeline.resources.warehouse import connect as wconnect
+    from pipeline.core.warehouse import connect as wconnect
+    from pipeline.experiments.decisions import decide
 
     with wconnect(config.warehouse_path) as con:
         assert decide(con, config, DAY) > 10
@@ -255,7 +255,7 @@ def test_an_sftp_upload_is_never_seen_partial(sshd, key, tmp_path):
     """A reader polling the remote folder during an 8 MB upload sees the old file or the whole new one."""
     import threading
 
-    from pipeline.destinations import upload_sftp
+    from pipeline.activation.destinations import upload_sftp
 
     remote = tmp_path / "remote"
     remote.mkdir()
@@ -288,7 +288,7 @@ def test_an_sftp_upload_is_never_seen_partial(sshd, key, tmp_path):
 
 
 def test_a_large_gcs_export_uses_one_resumable_upload_and_reads_back(gcs, tmp_path, emulator):  # noqa: F811
-    from pipeline.destinations import upload_gcs
+    from pipeline.activation.destinations import upload_gcs
 
     big = tmp_path / "big.csv"
     big.write_bytes(os.urandom(12 << 20))  # above the client's 8 MiB multipart limit

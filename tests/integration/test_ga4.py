@@ -12,8 +12,8 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
-from pipeline.resources.warehouse import connect
-from pipeline.sources.ga4 import FIELDS, flatten
+from pipeline.core.warehouse import connect
+from pipeline.ingest.sources.ga4 import FIELDS, flatten
 from tests.conftest import example_dict, make_config, run_nightly
 from tests.integration.helpers import failure_text
 

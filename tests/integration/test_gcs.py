@@ -16,10 +16,10 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
+from pipeline.core.warehouse import connect
 from pipeline.definitions import build_definitions
-from pipeline.resources.warehouse import connect
-from pipeline.sources import gcs
-from pipeline.sources.remote import VanishedError
+from pipeline.ingest.sources import gcs
+from pipeline.ingest.sources.remote import VanishedError
 from tests.conftest import run_nightly
 from tests.integration.helpers import (
     D1,

@@ -19,10 +19,10 @@ import pyarrow as pa
 import pyodbc
 import pytest
 
-from pipeline import postgres_server
-from pipeline.postgres_server import free_port
-from pipeline.sources import mssql
-from pipeline.sources.local_files import SourceError
+from pipeline.ingest.sources import mssql
+from pipeline.ingest.sources.local_files import SourceError
+from pipeline.ops import postgres_server
+from pipeline.ops.postgres_server import free_port
 from tests.conftest import run_nightly
 from tests.integration.helpers import D1, D2, D3, everything_said, failure_text, loads, remote_config, tx_rows
 
@@ -122,7 +122,7 @@ def test_watermark_mode_asks_for_what_comes_after_the_loaded_days(tmp_path, crm_
         assert [r[0] for r in tx_rows(config, D2)] == ["M6", "M7"]
         assert run_nightly(config, D3, assets=["tx_pos"]).success  # after M7: nothing new
         assert tx_rows(config, D3) == []
-        from pipeline.resources.warehouse import connect
+        from pipeline.core.warehouse import connect
 
         with connect(config.warehouse_path, read_only=True) as con:
             rejects = con.execute("SELECT partition_date, reason FROM rejects ORDER BY 1").fetchall()

@@ -14,7 +14,7 @@ import pytest
 
 from pipeline.definitions import build_definitions
 from pipeline.demo.sftp_server import SftpTestServer
-from pipeline.sources.sftp import fingerprint
+from pipeline.ingest.sources.sftp import fingerprint
 from tests.conftest import run_nightly
 from tests.integration.helpers import (
     D1,
@@ -78,7 +78,7 @@ def test_a_day_is_ingested_end_to_end_and_a_rerun_changes_nothing(config, drop):
     size = (drop / "trans_pos_20260105.csv").stat().st_size
     got = [(r[1], r[2], r[3], r[4]) for r in loads(config)]
     assert got == [("trans_pos_20260105.csv", "LOADED", 3, 2)] * 2
-    from pipeline.resources.warehouse import connect
+    from pipeline.core.warehouse import connect
 
     with connect(config.warehouse_path, read_only=True) as con:
         assert con.execute("SELECT DISTINCT source, file_size FROM loads").fetchall() == [("partner", size)]

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.attribution import BUILTIN_NAMES, all_models
-from pipeline.config import ConfigError, load_config, parse_config
+from pipeline.attribution.config import BUILTIN_NAMES
+from pipeline.attribution.credits import all_models
+from pipeline.config import load_config, parse_config
+from pipeline.core.settings import ConfigError
 from tests.conftest import EXAMPLE, example_dict
 
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.attribution import BUILTIN_NAMES, all_models, markov_removal_effects, shapley_values
-from pipeline.config import UNATTRIBUTED
+from pipeline.attribution.config import BUILTIN_NAMES, UNATTRIBUTED
+from pipeline.attribution.credits import all_models, markov_removal_effects, shapley_values
 from tests.attribution_helpers import DAY, attribute, credits, spec, summary, ts
 
 CUSTOM = [
@@ -194,7 +194,7 @@ def test_rerunning_a_day_gives_the_same_rows():
             visit("v3", "c2", ts(-1), "Email")]
     con = attribute(rows, SPEC)
     first = con.execute("SELECT * FROM attribution_credits ORDER BY ALL").fetchall()
-    from pipeline.attribution import build_attribution
+    from pipeline.attribution.credits import build_attribution
     from tests.attribution_helpers import config
     build_attribution(con, config(SPEC), DAY)
     assert con.execute("SELECT * FROM attribution_credits ORDER BY ALL").fetchall() == first

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline.ml.cadence import next_grid_day, training_due
+from pipeline.models.cadence import next_grid_day, training_due
 
 START = dt.date(2026, 1, 1)  # a Thursday: with a 7-day cadence, Thursdays are training days
 D = dt.timedelta

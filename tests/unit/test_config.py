@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.config import ConfigError, load_config, parse_config
-from pipeline.formats import FormatError, to_strptime
+from pipeline.config import load_config, parse_config
+from pipeline.core.formats import FormatError, to_strptime
+from pipeline.core.settings import ConfigError
 from tests.conftest import EXAMPLE, ROOT, example_dict
 
 

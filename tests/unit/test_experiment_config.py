@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import ConfigError, parse_config
+from pipeline.config import parse_config
+from pipeline.core.settings import ConfigError
 from tests.conftest import example_dict
 
 

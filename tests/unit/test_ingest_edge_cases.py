@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.ingest import FAILED, LOADED, files_to_apply, ingest_customers, ingest_transaction
-from pipeline.resources.warehouse import connect
-from pipeline.sources.local_files import find_file, landed_file, list_files
+from pipeline.core.warehouse import connect
+from pipeline.ingest.batch import FAILED, LOADED, files_to_apply, ingest_customers, ingest_transaction
+from pipeline.ingest.sources.local_files import find_file, landed_file, list_files
 from tests.unit.test_ingest_malformed import CUSTOMERS_HEADER, DAY, POS_HEADER, World, epoch
 
 

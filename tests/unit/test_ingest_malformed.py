@@ -27,8 +27,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.config import CustomersSpec, parse_config
-from pipeline.ingest import (
+from pipeline.config import parse_config
+from pipeline.core.warehouse import connect
+from pipeline.ingest.batch import (
     FAILED,
     LOADED,
     PROCESSED,
@@ -37,8 +38,8 @@ from pipeline.ingest import (
     ingest_customers,
     ingest_transaction,
 )
-from pipeline.resources.warehouse import connect
-from pipeline.sources.local_files import LandedFile, find_file, list_files
+from pipeline.ingest.config import CustomersSpec
+from pipeline.ingest.sources.local_files import LandedFile, find_file, list_files
 
 DAY = dt.date(2026, 1, 31)
 PREV = DAY - dt.timedelta(days=1)

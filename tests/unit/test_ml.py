@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.config import LabelRule, ModelSpec, SplitSpec
-from pipeline.ml import metrics as m
-from pipeline.ml.features import NotEnoughData, training_window
-from pipeline.ml.labels import compile_rules
-from pipeline.ml.recommend import popularity_top_k, top_k
-from pipeline.ml.train import split_customers
-from pipeline.rules import Params, RuleError
+from pipeline.core.rules import Params, RuleError
+from pipeline.models import metrics as m
+from pipeline.models.config import ModelSpec, SplitSpec
+from pipeline.models.features import NotEnoughData, training_window
+from pipeline.models.labels import LabelRule, compile_rules
+from pipeline.models.recommend import popularity_top_k, top_k
+from pipeline.models.train import split_customers
 from tests.conftest import make_config
 
 
@@ -94,7 +94,7 @@ def test_label_rules_are_the_rule_language_compiled_to_bound_parameters(tmp_path
 
     def matching(*rules: dict) -> list[int]:
         params = Params("rule")
-        cond = compile_rules(config, [LabelRule(**r) for r in rules], params)
+        cond = compile_rules(config.transactions, [LabelRule(**r) for r in rules], params)
         assert "150" not in cond and "ST0" not in cond and "C2" not in cond  # values are parameters, never SQL text
         return [r[0] for r in con.execute(f"SELECT rowid FROM events e WHERE {cond} ORDER BY 1", params.values).fetchall()]
 
@@ -115,7 +115,7 @@ def test_label_rules_are_the_rule_language_compiled_to_bound_parameters(tmp_path
     assert matching({"transaction": "campaign_events"}) == [3, 4]
     assert matching() == []
     with pytest.raises(RuleError, match="'lots' is not a Decimal value") as e:
-        compile_rules(config, [LabelRule(transaction="pos", field="amount", formula={"gt": "lots"})], Params())
+        compile_rules(config.transactions, [LabelRule(transaction="pos", field="amount", formula={"gt": "lots"})], Params())
     assert e.value.key == "formula"
 
 
@@ -145,7 +145,7 @@ def test_label_rules_are_the_rule_language_compiled_to_bound_parameters(tmp_path
     ({"type": "response", "label": {"rules": [{"transaction": "pos"}]}, "windows": [7, 400]}, "models[0].windows", "history_days"),
 ])
 def test_model_config_errors_name_the_key(tmp_path, model, key, message):
-    from pipeline.config import ConfigError
+    from pipeline.core.settings import ConfigError
 
     with pytest.raises(ConfigError, match=message) as e:
         make_config(tmp_path, models=[{"name": "m", **model}])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import ConfigError, parse_config
+from pipeline.config import parse_config
+from pipeline.core.settings import ConfigError
 from tests.conftest import example_dict
 
 

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.config import FieldType
-from pipeline.rules import (
+from pipeline.core.rules import (
     OPS,
     Condition,
     Params,
@@ -23,6 +22,7 @@ from pipeline.rules import (
     evaluate,
     rule_condition,
 )
+from pipeline.core.settings import FieldType
 
 SCHEMA = {
     "s": FieldType.String, "i": FieldType.Int, "d": FieldType.Decimal, "f": FieldType.Float,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import lightgbm as lgb
 import numpy as np
 
-from pipeline.ml.scoring import _predict, predict_distinct
+from pipeline.models.scoring import _predict, predict_distinct
 
 
 def _booster(rng):
@@ -36,7 +36,7 @@ def test_the_top_k_ranked_in_duckdb_matches_the_pandas_ranking_ties_by_item_name
     import pandas as pd
     import pyarrow as pa
 
-    from pipeline.ml.recommend import scored_top_k, top_k
+    from pipeline.models.recommend import scored_top_k, top_k
 
     rng = np.random.default_rng(5)
     customers = np.repeat([f"C{i:03d}" for i in range(40)], 12)

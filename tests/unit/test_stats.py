@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from pipeline.stats import relative, srm, two_proportions, welch
+from pipeline.experiments.stats import relative, srm, two_proportions, welch
 
 
 def test_two_proportions_by_hand():

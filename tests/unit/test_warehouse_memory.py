@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.resources.warehouse import MEMORY_LIMIT_ENV, WarehouseError, connect
+from pipeline.core.warehouse import MEMORY_LIMIT_ENV, WarehouseError, connect
 
 
 def _limit(path) -> str:

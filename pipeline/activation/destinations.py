@@ -1,0 +1,239 @@
+"""Where an export goes: a local file, or a file on a configured SFTP or GCS source.
+
+A destination names a source of the project config, so it reuses that source's host, folder or
+bucket, credentials (through dagster.EnvVar, never printed) and host-key checking:
+
+    results_{date}.csv                        a local file
+    sftp://partner/results_{date}.csv         <folder of source partner>/results_20260108.csv
+    gcs://lake/out/results_{date}.csv         gs://<bucket of lake>/<prefix of lake>out/results_20260108.csv
+
+``{date}`` becomes the export's date in the source's ``date_format`` (``%Y%m%d`` for a local file).
+The remote file appears whole or not at all: SFTP uploads to a hidden temporary name in the same
+folder and renames it into place (OpenSSH's posix-rename: an existing file is replaced atomically);
+GCS uploads the object in one request, which creates it only once complete. With
+``overwrite=False`` an existing file is kept and the export fails (SFTP: a plain rename, which does
+not replace; GCS: ``if_generation_match=0``; local: a hard link). No Dagster run here: the CLI calls it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.activation.config import ActivationConfig
+from pipeline.ingest.config import GcsSource, SftpSource
+from pipeline.ingest.sources.local_files import SourceError
+from pipeline.ingest.sources.remote import TransientError, with_retries
+
+SCHEMES = ("sftp", "gcs")
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/]*)(/.*)?$")
+_ENV_KEYS = ("password_env", "private_key_env", "credentials_env")
+
+
+class DestinationError(RuntimeError):
+    """A destination that cannot be used or written; nothing was left at the destination."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    kind: str            # "file", "sftp" or "gcs"
+    path: str            # the local path, or the remote path below the source's folder / prefix
+    source: str | None = None
+
+    @property
+    def remote(self) -> bool:
+        return self.kind != "file"
+
+    @property
+    def file_name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+def parse_destination(to: str, config: ActivationConfig, day: dt.date) -> Destination:
+    """The destination ``to`` names, with ``{date}`` filled in; a clear error for anything wrong."""
+    m = _URL.match(to)
+    if not m:
+        return Destination("file", to.replace("{date}", day.strftime("%Y%m%d")))
+    scheme, name, path = m.group(1).lower(), m.group(2), (m.group(3) or "").lstrip("/")
+    if scheme == "gs":
+        raise DestinationError(f"{to}: name a configured gcs source, not a bucket: gcs://<source>/<path>")
+    if scheme not in SCHEMES:
+        raise DestinationError(f"{to}: unknown destination {scheme}://; use a file path, sftp://<source>/<path> "
+                               "or gcs://<source>/<path>")
+    sources = {s.name: s for s in config.sources}
+    if name not in sources:
+        remote = [s.name for s in config.sources if s.kind == scheme]
+        raise DestinationError(f"{to}: there is no source {name!r} in the config (its {scheme} sources: "
+                               f"{', '.join(remote) or 'none'}); declare it under sources: as for ingestion")
+    src = sources[name]
+    if src.kind != scheme:
+        raise DestinationError(f"{to}: source {name!r} is a {src.kind} source, not {scheme}")
+    if not path or path.endswith("/"):
+        raise DestinationError(f"{to}: give a file name after the source, e.g. {scheme}://{name}/results_{{date}}.csv")
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        raise DestinationError(f"{to}: the path below the source may not hold empty, '.' or '..' parts")
+    return Destination(scheme, path.replace("{date}", day.strftime(src.date_format)), name)
+
+
+def describe(dest: Destination, config: ActivationConfig) -> str:
+    """Where the file lands, for messages (never a secret)."""
+    if dest.kind == "file":
+        return str(dest.path)
+    src = config.source(dest.source)
+    if isinstance(src, SftpSource):
+        return f"sftp://{src.username}@{src.host}:{src.port}/{_join(src.folder, dest.path)}"
+    return f"gs://{src.bucket}/{src.prefix}{dest.path}"
+
+
+def _join(folder: str, path: str) -> str:
+    return path if folder in ("", ".") else f"{folder.rstrip('/')}/{path}"
+
+
+@contextmanager
+def _resource(config: ActivationConfig, src):
+    """The source's Dagster resource with its EnvVar secrets read from the environment."""
+    from pipeline.ingest.sources.resources import source_resource
+
+    i = config.sources.index(src)
+    for key in _ENV_KEYS:
+        var = getattr(src, key, None)
+        if var and var not in os.environ:
+            raise DestinationError(f"{src.kind} source {src.name!r}: the environment variable {var} "
+                                   f"(sources[{i}].{key}) is not set")
+    try:
+        cm = source_resource(config, src).process_config_and_initialize_cm()
+        res = cm.__enter__()
+    except Exception as e:  # noqa: BLE001 - Dagster's message may quote config values: say which source only
+        raise DestinationError(f"{src.kind} source {src.name!r}: its settings cannot be used ({type(e).__name__})") from None
+    try:
+        yield res
+    finally:
+        cm.__exit__(None, None, None)
+
+
+def deliver(config: ActivationConfig, dest: Destination, local: Path, overwrite: bool = True, log=None) -> str:
+    """Put the finished local file at the remote destination; returns where it is."""
+    src = config.source(dest.source)
+    with _resource(config, src) as res:
+        try:
+            if isinstance(src, SftpSource):
+                upload_sftp(res.settings(), res.folder, local, dest.path, overwrite, log=log)
+            elif isinstance(src, GcsSource):
+                upload_gcs(res.client(), res.source, res.bucket, res.prefix, local, dest.path, overwrite, log=log)
+        except SourceError as e:
+            raise DestinationError(str(e)) from None
+    return describe(dest, config)
+
+
+# --- SFTP ---------------------------------------------------------------------------------------
+
+def upload_sftp(s, folder: str, local: Path, path: str, overwrite: bool = True, log=None) -> str:
+    """Upload ``local`` to ``<folder>/<path>`` through a hidden temporary name and a rename.
+
+    ``s`` is the source's SftpSettings (pipeline.sources.sftp.connect: host-key check, auth).
+    Returns the remote path. A broken connection is retried with a new temporary name; one left
+    behind by a connection that dropped mid-upload is a hidden ``.<name>.partial-<hex>`` file.
+    """
+    import paramiko
+
+    from pipeline.ingest.sources.sftp import connect
+
+    target = _join(folder, path)
+    head, _, name = target.rpartition("/")
+    where = head or "."
+
+    def attempt() -> str:
+        tmp = f"{head + '/' if head else ''}.{name}.partial-{secrets.token_hex(4)}"
+        with connect(s) as sftp:
+            try:
+                sftp.put(str(local), tmp, confirm=True)  # confirm: the remote size is checked
+            except FileNotFoundError:
+                raise SourceError(f"{s.where}: the remote folder {where!r} does not exist") from None
+            except PermissionError:
+                raise SourceError(f"{s.where}: no permission to write in the remote folder {where!r}") from None
+            except (OSError, EOFError, paramiko.SSHException) as e:
+                _remove(sftp, tmp)
+                raise TransientError(f"{s.where}: upload of {name} broke off: {e or type(e).__name__}") from None
+            try:
+                _rename(sftp, tmp, target, overwrite)
+            except FileExistsError:
+                _remove(sftp, tmp)
+                raise SourceError(f"{s.where}: {target} exists already and was left as it was "
+                                  "(without --no-clobber it is replaced)") from None
+            except PermissionError:
+                _remove(sftp, tmp)
+                raise SourceError(f"{s.where}: no permission to create {target}") from None
+            except (OSError, EOFError, paramiko.SSHException) as e:
+                _remove(sftp, tmp)
+                raise TransientError(f"{s.where}: renaming the upload to {target} failed: {e or type(e).__name__}") from None
+        return target
+
+    return with_retries(f"{s.where}: upload {name}", attempt, s.retries, log=log)
+
+
+def _exists(sftp, path: str) -> bool:
+    try:
+        sftp.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def _rename(sftp, tmp: str, target: str, overwrite: bool) -> None:
+    if not overwrite:
+        try:
+            sftp.rename(tmp, target)  # SFTP rename never replaces an existing file
+        except OSError:
+            if _exists(sftp, target):
+                raise FileExistsError(target) from None
+            raise
+        return
+    try:
+        sftp.posix_rename(tmp, target)  # OpenSSH extension: atomically replaces the target
+    except OSError as e:
+        if e.errno is not None or "unsupported" not in str(e).lower():
+            raise
+        # a server without posix-rename: the old file is removed first (never a partial new one)
+        if _exists(sftp, target):
+            sftp.remove(target)
+        sftp.rename(tmp, target)
+
+
+def _remove(sftp, path: str) -> None:
+    try:
+        sftp.remove(path)
+    except (OSError, EOFError):
+        pass
+
+
+# --- GCS ----------------------------------------------------------------------------------------
+
+def upload_gcs(client, source: str, bucket: str, prefix: str, local: Path, path: str, overwrite: bool = True,
+               retries: int = 3, log=None) -> str:
+    """Upload ``local`` as the object ``<prefix><path>`` in one request (atomic: the object exists
+    only once complete, with the file's checksum verified by the server); returns its gs:// URL."""
+    from google.api_core import exceptions as gexc
+
+    from pipeline.ingest.sources.gcs import _error, _where
+
+    where = _where(source, bucket)
+    name = prefix + path
+
+    def attempt() -> str:
+        blob = client.bucket(bucket).blob(name)
+        try:
+            blob.upload_from_filename(str(local), content_type="text/csv", retry=None,
+                                      if_generation_match=None if overwrite else 0)
+        except gexc.PreconditionFailed:
+            raise SourceError(f"{where}: the object {name} exists already and was left as it was "
+                              "(without --no-clobber it is replaced by a new generation)") from None
+        except Exception as e:  # noqa: BLE001 - every client error becomes a message naming the source
+            raise _error(where, e, f"upload of {name}") from None
+        return f"gs://{bucket}/{name}"
+
+    return with_retries(f"{where}: upload {name}", attempt, retries, log=log)

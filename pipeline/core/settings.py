@@ -1,0 +1,79 @@
+"""The config base every domain's settings build on, and the error that names the key path."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; ``problems`` holds (key path, message) pairs."""
+
+    def __init__(self, file: str | Path, problems: list[tuple[str, str]]):
+        self.file = str(file)
+        self.problems = problems
+        lines = [f"{self.file}: {path}: {msg}" if path else f"{self.file}: {msg}" for path, msg in problems]
+        super().__init__("\n".join(lines))
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldType(StrEnum):
+    String = "String"
+    Int = "Int"
+    Decimal = "Decimal"
+    Float = "Float"
+    Bool = "Bool"
+    Date = "Date"
+    Timestamp = "Timestamp"
+
+
+def at(key: str, msg: str) -> ValueError:
+    """An error of a model validator that belongs to one key below the model (see parse_config)."""
+    return ValueError(f"@{key}@ {msg}")
+
+
+AT = re.compile(r"^@([^@]+)@ (.*)$", re.S)
+
+
+def identifier(value: str, what: str) -> str:
+    if not IDENTIFIER.match(value):
+        raise ValueError(f"{what} {value!r} must start with a letter or _ and hold only letters, digits and _")
+    return value
+
+
+
+def key_path(loc: tuple) -> str:
+    """('transactions', 2, 'fields', 0, 'format') -> 'transactions[2].fields[0].format'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+
+class ProjectBase(Settings):
+    """What every project has: the first partition day, the warehouse file, and where the config lives."""
+
+    start_date: dt.date
+    warehouse: Path
+    # Where the config file lives: relative paths in it are relative to this folder.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.resolve(self.warehouse)

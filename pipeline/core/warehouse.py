@@ -1,0 +1,131 @@
+"""The DuckDB warehouse: short-lived connections, UTC, bookkeeping tables created on first write."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from pipeline.core.sql import sql
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse file cannot be opened or written."""
+
+    # True when waiting may help (another process holds DuckDB's lock on the file).
+    transient: bool = False
+
+
+class WarehouseLocked(WarehouseError):
+    """Another process has the warehouse open for writing (DuckDB has one writer); try again later."""
+
+    transient = True
+
+
+MEMORY_LIMIT_ENV = "NIGHTJAR_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "2GB"
+CHECKPOINT_THRESHOLD = "1GB"
+
+
+def memory_limit() -> str | None:
+    """DuckDB's memory_limit for warehouse connections: $NIGHTJAR_DUCKDB_MEMORY_LIMIT (a DuckDB size such as
+    "8GB"; empty: DuckDB's own default, 80% of the RAM), else 2GB. Beyond it DuckDB spills to disk
+    (``<warehouse>.tmp``) instead of growing: a 90-day backfill otherwise keeps what it wrote cached."""
+    value = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT).strip()
+    return value or None
+
+
+@contextmanager
+def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse for one short piece of work and close it afterwards."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"the warehouse {path} does not exist yet: run the pipeline first (e.g. `make demo`)")
+    try:
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(path), read_only=read_only)
+    except (duckdb.IOException, OSError) as e:
+        if "lock" in str(e).lower():
+            raise WarehouseLocked(f"the warehouse {path} is in use by another process: {e}") from e
+        raise WarehouseError(f"cannot open the warehouse {path}: {e}") from e
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        if limit := memory_limit():
+            try:
+                con.execute("SET memory_limit = $limit", {"limit": limit})
+            except duckdb.Error as e:
+                raise WarehouseError(f"{MEMORY_LIMIT_ENV}={limit!r} is not a DuckDB memory size (e.g. 4GB): {e}") from e
+        if not read_only:
+            # DuckDB checkpoints after every commit whose WAL passed 16 MB: a range run (one transaction per
+            # day) then rewrote the table's metadata every day, 2-4 s per SF1 day of attribution. The WAL is
+            # still written and synced at every commit; the checkpoint happens when the step's connection closes.
+            con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+            con.execute(sql("core/schema"))
+        yield con
+    except duckdb.IOException as e:
+        # e.g. a full disk: DuckDB rolls the open transaction back, the file keeps its last commit
+        raise WarehouseError(f"cannot write the warehouse {path} (is the disk full or the file not writable?): {e}") from e
+    finally:
+        con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back (and re-raised) on any error."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        _fault_point_before_commit()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _fault_point_before_commit() -> None:
+    """Fault injection for the crash tests: with NIGHTJAR_FAULT_PAUSE_BEFORE_COMMIT=SECONDS every
+    transaction says so on stderr and waits that long before COMMIT, so a test can SIGKILL the
+    process exactly in the middle of a write. Unset (always, outside tests) it does nothing."""
+    pause = os.environ.get("NIGHTJAR_FAULT_PAUSE_BEFORE_COMMIT")
+    if pause:
+        print("nightjar fault point: pausing before COMMIT", file=sys.stderr, flush=True)
+        time.sleep(float(pause))
+
+
+def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list | dict | None = None):
+    """The single value a query returns."""
+    return con.execute(query, params or []).fetchall()[0][0]
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        scalar(
+            con,
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
+            [table],
+        )
+    )
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file every asset reads and writes (one writer at a time: pool `duckdb`)."""
+
+    path: str
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection; a warehouse error fails the step, retried (see pipeline.retries) only when transient."""
+        try:
+            with connect(self.path, read_only=read_only) as con:
+                yield con
+        except WarehouseError as e:
+            if e.transient:
+                raise
+            raise dg.Failure(description=str(e), allow_retries=False) from e

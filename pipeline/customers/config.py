@@ -1,0 +1,55 @@
+"""The customer 360's settings: identity resolution (matching, exclusions) and event retention."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from pipeline.core.catalog import IDENTIFIER_KINDS, IdentifierKind
+from pipeline.core.settings import Settings, at, identifier
+from pipeline.ingest.config import IngestConfig
+
+
+class ExclusionFilter(Settings):
+    """Drop the customers whose property (a customer data column) matches, and all they did."""
+
+    property: str
+    op: Literal["STARTS_WITH", "CONTAINS", "EQUALS"]
+    value: str
+
+    @field_validator("property")
+    @classmethod
+    def _customer_column(cls, v: str) -> str:
+        if v not in IDENTIFIER_KINDS and not v.startswith(("txt_", "num_", "attr_", "goal_")):
+            raise ValueError(f"{v!r} is not a customer data column (customuid, emailsha256, idfa, dmpid, txt_*, num_*, attr_*, goal_*)")
+        return identifier(v, "property")
+
+
+class IdentitySpec(Settings):
+    """The matching policy: which identifiers join records into one customer, in priority order."""
+
+    match_on: list[IdentifierKind] = Field(default_factory=lambda: ["customuid", "emailsha256"], min_length=1)
+    case_sensitive: bool = False
+    exclude: list[ExclusionFilter] = Field(default_factory=list)
+
+    @field_validator("match_on")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"each identifier may appear once: {v}")
+        return v
+
+
+
+class CustomersConfig(IngestConfig):
+    identity: IdentitySpec = IdentitySpec()
+    # Months to keep the events of each type; types not listed are kept for ever.
+    retention: dict[str, int] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_retention(self) -> CustomersConfig:
+        for event_type, months in self.retention.items():
+            if months < 1:
+                raise at(f"retention.{event_type}", f"keep at least 1 month, not {months}")
+        return self

@@ -1,0 +1,50 @@
+"""Retention: delete the events older than their type's policy (months to keep), and their source rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from pipeline.core.sql import ident, sql
+from pipeline.core.warehouse import table_exists, transaction
+
+
+def cutoff(today: dt.date, months: int) -> dt.datetime:
+    """The oldest moment kept: the end of ``today`` (UTC) minus ``months`` calendar months.
+
+    With today = 2026-03-31 and 1 month, events from 2026-03-01 00:00 on are kept (the month
+    before the end of 2026-03-31 is 2026-03-01); month ends clamp (2026-03-31 - 1 month = 2026-02-28).
+    """
+    end = pd.Timestamp(today) + pd.Timedelta(days=1)
+    return (end - pd.DateOffset(months=months)).to_pydatetime()
+
+
+def apply_retention(
+    con: duckdb.DuckDBPyConnection, policy: dict[str, int], today: dt.date
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Delete, in one transaction, every event older than its type's policy and the feed rows
+    (``tx_<source>``) they came from, so that rebuilding a partition cannot bring them back.
+
+    Returns (events deleted per type, source rows deleted per table).
+    """
+    if not table_exists(con, "events"):
+        return {t: 0 for t in policy}, {}
+    events, rows = {}, {}
+    with transaction(con):
+        for event_type, months in sorted(policy.items()):
+            params = {"type": event_type, "cutoff": cutoff(today, months)}
+            con.execute(sql("customers/events/retention_doomed"), params)
+            for (source,) in con.execute("SELECT DISTINCT source FROM _doomed ORDER BY 1").fetchall():
+                table = f"tx_{source}"
+                if table_exists(con, table):
+                    n = con.execute(
+                        f"""DELETE FROM {ident(table)} t USING _doomed d
+                            WHERE d.source = $source AND t._load_id = d.load_id AND t._row_number = d.row_number""",
+                        {"source": source},
+                    ).fetchall()[0][0]
+                    rows[table] = rows.get(table, 0) + n
+            events[event_type] = con.execute(sql("customers/events/retention"), params).fetchall()[0][0]
+        con.execute("DROP TABLE IF EXISTS _doomed")
+    return events, rows

@@ -1,0 +1,201 @@
+"""The experiments domain's settings: variants, experiments, groups decided together, conversions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from pipeline.core.rules import CUSTOMERS, Rule, RuleError, rule_condition
+from pipeline.core.settings import FieldType, Settings, at, identifier
+from pipeline.models.config import ModelsConfig
+
+EXPERIMENT_TYPES = ("NBO", "NBC", "NBT", "AB")
+CONTROL = "control"  # the variant name of a held-out customer in `results`
+UPLOADED_CONVERSION_FIELDS = {
+    "customer_id": (FieldType.String,), "experiment": (FieldType.String,),
+    "conversion_datetime": (FieldType.Timestamp, FieldType.Date),
+    "conversion_value": (FieldType.Decimal, FieldType.Float, FieldType.Int),
+}
+
+
+class VariantSpec(Settings):
+    """What a customer may be given: an offer, a channel, a time. ``rules``: who is eligible."""
+
+    name: str
+    code: str | None = None
+    category: str | None = None
+    message: str
+    rules: list[Rule] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        identifier(v, "variant name")
+        if v == CONTROL:
+            raise ValueError(f"{CONTROL!r} is the name of the held-out group; choose another variant name")
+        return v
+
+
+class ExperimentSpec(Settings):
+    name: str
+    type: Literal["NBO", "NBC", "NBT", "AB"]
+    model: str | None = None           # a model whose score is the customer's propensity
+    variants: list[str] = Field(min_length=1)
+    enabled: bool = True
+    control_share: float = Field(default=0.1, ge=0, lt=1)
+    exploration: float = Field(default=0.1, ge=0, le=1)
+    audience: list[Rule] = Field(default_factory=list)
+    start: dt.date | None = None       # first presentation date (default: always)
+    end: dt.date | None = None         # last presentation date (default: always)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return identifier(v, "experiment name")
+
+    @model_validator(mode="after")
+    def _checks(self) -> ExperimentSpec:
+        repeated = sorted({v for v in self.variants if self.variants.count(v) > 1})
+        if repeated:
+            raise at("variants", f"each variant may appear once; repeated: {', '.join(repeated)}")
+        if self.start and self.end and self.end < self.start:
+            raise at("end", f"end {self.end} is before start {self.start}")
+        return self
+
+
+class GroupSpec(Settings):
+    """Experiments decided together: one decision per customer, the best expected value."""
+
+    name: str
+    experiments: list[str] = Field(min_length=2)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return identifier(v, "group name")
+
+
+class ConversionDefinition(Settings):
+    """A conversion for ``experiment``: a transaction row matching every rule (all rules name one transaction)."""
+
+    name: str
+    experiment: str
+    rules: list[Rule] = Field(min_length=1)
+    value_field: str | None = None     # a number field of the transaction holding the money value
+    value: float | None = None         # else a fixed money value per conversion (default 0)
+    count: Literal["first", "all"] = "first"  # first: one conversion per presentation; all: every match
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return identifier(v, "conversion name")
+
+    @model_validator(mode="after")
+    def _checks(self) -> ConversionDefinition:
+        if self.value_field and self.value is not None:
+            raise at("value", "give either value_field or value, not both")
+        for j, r in enumerate(self.rules):
+            if r.transaction != self.rules[0].transaction:
+                raise at(f"rules[{j}].transaction", f"all rules of a conversion name one transaction "
+                          f"({self.rules[0].transaction!r}), not {r.transaction!r}")
+        return self
+
+    @property
+    def transaction(self) -> str:
+        return self.rules[0].transaction
+
+
+class ConversionsSpec(Settings):
+    window_days: int = Field(default=30, ge=1, le=365)
+    definitions: list[ConversionDefinition] = Field(default_factory=list)
+    # A transaction holding uploaded conversions: customer_id, experiment, conversion_datetime, conversion_value.
+    uploaded: str | None = None
+
+
+class ExperimentsConfig(ModelsConfig):
+    """What to decide nightly and how to measure it, cross-checked against the transactions and models."""
+
+    variants: list[VariantSpec] = Field(default_factory=list)
+    experiments: list[ExperimentSpec] = Field(default_factory=list)
+    groups: list[GroupSpec] = Field(default_factory=list)
+    conversions: ConversionsSpec = ConversionsSpec()
+
+    @model_validator(mode="after")
+    def _check_experiments(self) -> ExperimentsConfig:
+        schemas = {t.name: {f.name: f.type for f in t.fields} for t in self.transactions}
+
+        def rules(path: str, items: list[Rule], customers: bool = False) -> None:
+            for j, r in enumerate(items):
+                try:
+                    if customers and r.transaction == CUSTOMERS and self.customers is None:
+                        raise RuleError("transaction", "a rule over customers needs customer data (the customers: section)")
+                    rule_condition(r, schemas, customers=customers)
+                except RuleError as e:
+                    raise at(f"{path}[{j}].{e.key}", str(e)) from None
+
+        def unique(kind: str, names: list[str]) -> None:
+            for i, n in enumerate(names):
+                if n in names[:i]:
+                    raise at(f"{kind}[{i}].name", f"the name {n!r} is used twice")
+
+        unique("variants", [v.name for v in self.variants])
+        unique("experiments", [e.name for e in self.experiments])
+        unique("groups", [g.name for g in self.groups])
+        variants = [v.name for v in self.variants]
+        experiments = [e.name for e in self.experiments]
+        for i, v in enumerate(self.variants):
+            rules(f"variants[{i}].rules", v.rules, customers=True)
+        for i, e in enumerate(self.experiments):
+            for j, name in enumerate(e.variants):
+                if name not in variants:
+                    raise at(f"experiments[{i}].variants[{j}]", f"unknown variant {name!r} (declared: {variants})")
+            rules(f"experiments[{i}].audience", e.audience, customers=True)
+        seen: dict[str, str] = {}
+        for i, g in enumerate(self.groups):
+            for j, name in enumerate(g.experiments):
+                if name not in experiments:
+                    raise at(f"groups[{i}].experiments[{j}]", f"unknown experiment {name!r} (declared: {experiments})")
+                if name in seen:
+                    raise at(f"groups[{i}].experiments[{j}]", f"experiment {name!r} is already in group {seen[name]!r}")
+                seen[name] = g.name
+        conv = self.conversions
+        for i, d in enumerate(conv.definitions):
+            path = f"conversions.definitions[{i}]"
+            if d.experiment not in experiments:
+                raise at(f"{path}.experiment", f"unknown experiment {d.experiment!r} (declared: {experiments})")
+            rules(f"{path}.rules", d.rules)
+            if d.value_field:
+                ftype = schemas[d.transaction].get(d.value_field)
+                if ftype not in (FieldType.Decimal, FieldType.Float, FieldType.Int):
+                    raise at(f"{path}.value_field", f"{d.value_field!r} is not a number field of {d.transaction!r}")
+        unique("conversions.definitions", [d.name for d in conv.definitions])
+        if conv.uploaded:
+            if conv.uploaded not in schemas:
+                raise at("conversions.uploaded", f"unknown transaction {conv.uploaded!r} (declared: {sorted(schemas)})")
+            for name, types in UPLOADED_CONVERSION_FIELDS.items():
+                if schemas[conv.uploaded].get(name) not in types:
+                    raise at("conversions.uploaded", f"the transaction {conv.uploaded!r} must have a field {name!r} "
+                              f"of type {' or '.join(t.value for t in types)}")
+            spec = next(t for t in self.transactions if t.name == conv.uploaded)
+            if spec.customer_field != "customer_id" or spec.time_field != "conversion_datetime":
+                raise at("conversions.uploaded", f"the transaction {conv.uploaded!r} must have customer_field: "
+                          "customer_id and time_field: conversion_datetime")
+        models = [m.name for m in self.models]
+        for i, e in enumerate(self.experiments):
+            if e.model and e.model not in models:
+                raise at(f"experiments[{i}].model", f"unknown model {e.model!r} (declared: {models}); its score comes "
+                          "from predictions")
+        return self
+
+    def experiment(self, name: str) -> ExperimentSpec:
+        return next(e for e in self.experiments if e.name == name)
+
+    def variant(self, name: str) -> VariantSpec:
+        return next(v for v in self.variants if v.name == name)
+
+    def group_of(self, experiment: str) -> str | None:
+        return next((g.name for g in self.groups if experiment in g.experiments), None)
+
+

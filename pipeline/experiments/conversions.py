@@ -1,0 +1,114 @@
+"""Conversions (SPEC 4): what each presentation of `results` converted to in its window.
+
+The **window** of a presentation on date D starts at the presentation, D 00:00:00 UTC (inclusive),
+and ends ``conversions.window_days`` (default 30) days later, at D+30 00:00:00 (exclusive): a
+purchase 1 second before the presentation does not count, one at the presentation does, one at
+29 days 23:59:59 after it does, one at exactly 30 days does not. A transaction whose time field is
+a Date counts at 00:00:00 of that day.
+
+Sources, for an experiment:
+
+* **defined conversions** (``conversions.definitions``): rows of one transaction matching every
+  rule of the definition; the value is ``value_field`` of the row, else the fixed ``value`` (0);
+* **uploaded conversions** (``conversions.uploaded`` names a transaction with the fields
+  ``customer_id, experiment, conversion_datetime, conversion_value``): the files land, or are handed
+  to ``nightjar upload FILE --dataset <that transaction>``, through the one ingestion path.
+
+Customers are resolved by identity matching (the row's event in `events`). Per presentation the
+earliest match counts (one conversion per customer, experiment and presentation) unless a
+definition says ``count: all``, whose every match counts.
+
+A window is **complete** when every dataset the conversions read has a successful load for each
+day of it, D through D + window_days - 1 (a day whose file is missing or failed keeps every window
+over it open until the day is loaded). Because windows stay open for 30 days, every run
+of the `conversions` asset recomputes the ``window_days`` presentation partitions up to the one it
+runs for (see assets/experiments.py), so the nightly job keeps the last 30 windows fresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
+from pipeline.core.partitions import days_between
+from pipeline.core.rules import Params, compile_all, rule_condition
+from pipeline.core.sql import bind, ident, sql
+from pipeline.core.warehouse import table_exists, transaction
+from pipeline.experiments.config import ConversionDefinition, ExperimentsConfig
+from pipeline.experiments.decisions import CONVERSIONS, schemas
+
+
+def window(config: ExperimentsConfig, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of the conversion window of a presentation on ``day``."""
+    start = dt.datetime.combine(day, dt.time())
+    return start, start + dt.timedelta(days=config.conversions.window_days)
+
+
+def datasets(config: ExperimentsConfig) -> list[str]:
+    """The transactions the conversions read."""
+    names = {d.transaction for d in config.conversions.definitions}
+    return sorted(names | ({config.conversions.uploaded} if config.conversions.uploaded else set()))
+
+
+def loaded_days(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig) -> frozenset[dt.date]:
+    """The days for which every dataset the conversions read has a successful load (none without datasets)."""
+    names = datasets(config)
+    if not names:
+        return frozenset()
+    return frozenset(d for (d,) in con.execute(sql("experiments/loaded_days"), {"datasets": names}).fetchall())
+
+
+def missing_days(loaded: frozenset[dt.date]) -> list[dt.date]:
+    """The days between the first and the last of ``loaded`` that are not in it: each keeps the
+    windows over it open."""
+    return [d for d in days_between(min(loaded), max(loaded)) if d not in loaded] if loaded else []
+
+
+def _definition_matches(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, d: ConversionDefinition,
+                        bounds: dict) -> None:
+    spec = config.transaction(d.transaction)
+    if not table_exists(con, spec.table):
+        return
+    params = Params()
+    conds = [rule_condition(r, schemas(config)) for r in d.rules]
+    where = compile_all(conds, params, {c.field: "x." + ident(c.field) for c in conds})
+    at = f"CAST(x.{ident(spec.time_field)} AS TIMESTAMP)"
+    value = f"CAST(x.{ident(d.value_field)} AS DECIMAL(18,4))" if d.value_field else "CAST($fixed AS DECIMAL(18,4))"
+    query = f"""INSERT INTO _matches
+        SELECT e.customer_id, $experiment, $source, {at}, coalesce({value}, 0), $keep_all
+        FROM {ident(spec.table)} x JOIN events e ON e.event_id = $ds || ':' || x._load_id || ':' || x._row_number
+        WHERE x._partition_date BETWEEN $first AND $last AND {at} >= $start AND {at} < $end
+          AND e.customer_id IS NOT NULL AND {where}"""
+    con.execute(query, bind(query, {**params.values, **bounds, "experiment": d.experiment, "source": d.name,
+                                    "keep_all": d.count == "all", "ds": spec.name, "fixed": d.value or 0}))
+
+
+def measure(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.date,
+            loaded: frozenset[dt.date]) -> tuple[int, bool]:
+    """Replace the ``day`` partition of `conversions`; returns (presentations, window complete).
+
+    ``loaded`` are the days every conversion dataset has loaded (``loaded_days``).
+    """
+    con.execute(sql("experiments/create_results"))
+    con.execute(sql("experiments/create_conversions"))
+    register_customer_table(con, CONVERSIONS, "customer_id", CUSTOMER_ID)
+    start, end = window(config, day)
+    bounds = {"start": start, "end": end, "first": day, "last": (end - dt.timedelta(days=1)).date()}
+    complete = all(d in loaded for d in days_between(day, bounds["last"]))
+    if table_exists(con, "events"):
+        for d in config.conversions.definitions:
+            _definition_matches(con, config, d, bounds)
+        up = config.conversions.uploaded
+        if up and table_exists(con, config.transaction(up).table):
+            query = sql("experiments/uploaded_matches").replace("tx_table", ident(config.transaction(up).table))
+            con.execute(query, bind(query, {**bounds, "ds": up}))
+    text = sql("experiments/write_conversions")
+    with transaction(con):
+        con.execute(f"DELETE FROM {CONVERSIONS} WHERE date = $day", {"day": day})
+        con.execute(text, bind(text, {**bounds, "day": day, "complete": complete}))
+    con.execute("DROP TABLE _matches")
+    rows = con.execute(f"SELECT count(*) FROM {CONVERSIONS} WHERE date = $day", {"day": day}).fetchall()[0][0]
+    return rows, complete
+

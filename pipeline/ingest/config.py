@@ -1,0 +1,352 @@
+"""The ingestion domain's settings: sources, the datasets read from them (transactions, customers), checks."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from pipeline.core.catalog import IdentifierKind
+from pipeline.core.formats import FormatError, check_format
+from pipeline.core.settings import FieldType, ProjectBase, Settings, at, identifier
+
+# Columns Nightjar adds to every table it loads; a declared field may not use these names.
+SYSTEM_COLUMNS = ("_load_id", "_partition_date", "_row_number", "_first_seen_at", "_updated_at")
+
+
+class Context(StrEnum):
+    WEB = "WEB"
+    MOBILE = "MOBILE"
+    ECOMMERCE = "ECOMMERCE"
+    RETAIL = "RETAIL"
+    SOCIAL = "SOCIAL"
+    DIGITAL_CAMPAIGN = "DIGITAL_CAMPAIGN"
+    CONTACT_CENTER = "CONTACT_CENTER"
+    IOT = "IOT"
+    OTHER = "OTHER"
+
+
+class FieldSpec(Settings):
+    name: str
+    type: FieldType
+    format: str | None = None
+    required: bool = False
+    description: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        identifier(v, "field name")
+        if v.lower() in SYSTEM_COLUMNS:
+            raise ValueError(f"field name {v!r} is reserved for Nightjar's own columns {SYSTEM_COLUMNS}")
+        return v
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                check_format(v)
+            except FormatError as e:
+                raise ValueError(str(e)) from None
+        return v
+
+    @model_validator(mode="after")
+    def _format_only_for_times(self) -> FieldSpec:
+        if self.format is not None and self.type not in (FieldType.Date, FieldType.Timestamp):
+            raise at("format", f"format is only for Date and Timestamp fields, not {self.type.value}")
+        return self
+
+
+class LocalFilesSource(Settings):
+    name: str
+    kind: Literal["local_files"]
+    folder: Path
+    date_format: str = "%Y%m%d"
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return identifier(v, "source name")
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, v: str) -> str:
+        if "%" not in v:
+            raise ValueError(f"date_format {v!r} must be a strftime pattern such as %Y%m%d")
+        return v
+
+
+# --- remote sources: SFTP, GCS, BigQuery, GA4 export, SQL Server -------------------
+# Secrets are never in the YAML: a source names the environment variable that holds them
+# (`*_env` keys), and Dagster reads it through dagster.EnvVar at run time.
+
+
+class _RemoteSource(Settings):
+    name: str
+    date_format: str = "%Y%m%d"
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return identifier(v, "source name")
+
+
+class SftpSource(_RemoteSource):
+    kind: Literal["sftp"]
+    host: str
+    port: int = Field(default=22, ge=1, le=65535)
+    username: str
+    password_env: str | None = None          # env var holding the password
+    private_key_env: str | None = None       # env var holding a private key (PEM/OpenSSH text)
+    private_key_path: Path | None = None     # or a private key file
+    known_hosts: Path | None = None          # host-key checking against a known_hosts file ...
+    host_key_fingerprint: str | None = None  # ... or a pinned "SHA256:..." fingerprint
+    check_host_key: bool = True              # false only for throw-away test servers
+    folder: str = "."                        # remote folder
+    timeout_seconds: float = Field(default=15, gt=0)
+    retries: int = Field(default=3, ge=0)
+
+    @model_validator(mode="after")
+    def _auth(self) -> SftpSource:
+        if not (self.password_env or self.private_key_env or self.private_key_path):
+            raise at("password_env", "give password_env, private_key_env or private_key_path")
+        if self.check_host_key and not (self.known_hosts or self.host_key_fingerprint):
+            raise at("known_hosts", "host-key checking is on: give known_hosts or host_key_fingerprint "
+                      "(or check_host_key: false for a throw-away test server)")
+        return self
+
+
+class GcsSource(_RemoteSource):
+    kind: Literal["gcs"]
+    bucket: str
+    prefix: str = ""                         # objects are <prefix><file_name>_<date>.<ext>
+    project: str | None = None
+    credentials_env: str | None = None       # env var holding a service-account key file path
+    endpoint: str | None = None              # an emulator's URL (tests, `nightjar demo --via gcs`)
+
+
+class QuerySpec(Settings):
+    """The query of one transaction. `@start`/`@end` (BigQuery) or `?` markers (SQL Server:
+    start, end) receive the partition window; with `watermark` the query gets the last value of
+    that column seen instead (incremental by watermark)."""
+
+    sql: str
+    watermark: str | None = None
+
+
+class BigQuerySource(_RemoteSource):
+    kind: Literal["bigquery"]
+    project: str
+    location: str | None = None
+    credentials_env: str | None = None
+    endpoint: str | None = None
+    queries: dict[str, QuerySpec] = Field(default_factory=dict)  # transaction name -> query
+
+
+class Ga4Source(_RemoteSource):
+    kind: Literal["ga4"]
+    project: str
+    dataset: str                             # the export's dataset, analytics_<property id>
+    credentials_env: str | None = None
+    endpoint: str | None = None
+
+    @field_validator("project", "dataset")
+    @classmethod
+    def _bq_name(cls, v: str) -> str:  # they are part of a table name, so only these characters
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", v):
+            raise ValueError(f"{v!r} may hold only letters, digits, _ and -")
+        return v
+
+
+class MssqlSource(_RemoteSource):
+    kind: Literal["mssql"]
+    connection_string_env: str               # env var holding the whole ODBC connection string
+    batch_size: int = Field(default=10_000, ge=1)
+    queries: dict[str, QuerySpec] = Field(default_factory=dict)
+
+
+FILE_SOURCE_KINDS = ("local_files", "sftp", "gcs")
+SOURCE_KINDS = ("local_files", "sftp", "gcs", "bigquery", "ga4", "mssql")
+Source = Annotated[
+    LocalFilesSource | SftpSource | GcsSource | BigQuerySource | Ga4Source | MssqlSource,
+    Field(discriminator="kind"),
+]
+
+
+class FileDataset(Settings):
+    """What every dataset read from a source has: where its files are and how to decode them."""
+
+    source: str
+    file_name: str | None = None  # required for file sources (local_files, sftp, gcs)
+    encoding: Literal["utf-8", "latin-1"] = "utf-8"
+
+
+STANDARD_EVENT_TYPES = (
+    "completedOrder", "viewedPage", "viewedProduct", "addedProduct", "abandonedCart",
+    "campaignSent", "campaignOpened", "campaignLinkClicked",
+)
+class UtmFields(Settings):
+    """Which fields of a transaction hold the UTM tags."""
+
+    source: str | None = None
+    medium: str | None = None
+    campaign: str | None = None
+    term: str | None = None
+    content: str | None = None
+
+
+class EventSpec(Settings):
+    """How the rows of a transaction become `events`.
+
+    The type is fixed (`type`, default: the transaction name) or read from a field
+    (`type_field`, with `type_map` from its values to event types; unmapped values are kept).
+    """
+
+    type: str | None = None
+    type_field: str | None = None
+    type_map: dict[str, str] = Field(default_factory=dict)
+    value: str | None = None
+    currency: str | None = None
+    channel: str | None = None
+    utm: UtmFields = UtmFields()
+
+    @model_validator(mode="after")
+    def _one_type(self) -> EventSpec:
+        if self.type and self.type_field:
+            raise at("type_field", "give either type or type_field, not both")
+        if self.type_map and not self.type_field:
+            raise at("type_map", "type_map needs type_field")
+        return self
+
+    def fields_used(self) -> list[tuple[str, str]]:
+        """(key path below `event`, field name) of every field the mapping names."""
+        out = [(k, getattr(self, k)) for k in ("type_field", "value", "channel") if getattr(self, k)]
+        out += [(f"utm.{k}", v) for k, v in self.utm.model_dump().items() if v]
+        return out
+
+
+class TransactionSpec(FileDataset):
+    name: str
+    customer_field: str
+    # Which identifier(s) customer_field holds; several are tried in identity.match_on order.
+    customer_key: IdentifierKind | list[IdentifierKind] = "customuid"
+    time_field: str
+    context: Context = Context.OTHER
+    event: EventSpec = EventSpec()
+    fields: list[FieldSpec] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return identifier(v, "transaction name")
+
+    @model_validator(mode="after")
+    def _fields(self) -> TransactionSpec:
+        names = [f.name for f in self.fields]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise at("fields", f"field names must be unique; repeated: {', '.join(dupes)}")
+        if self.customer_field not in names:
+            raise at("customer_field", f"customer_field {self.customer_field!r} is not one of the fields {names}")
+        if self.time_field not in names:
+            raise at("time_field", f"time_field {self.time_field!r} is not one of the fields {names}")
+        time_type = self.field(self.time_field).type
+        if time_type not in (FieldType.Date, FieldType.Timestamp):
+            raise at("time_field", f"time_field {self.time_field!r} must be a Date or Timestamp field, not {time_type.value}")
+        for key, name in self.event.fields_used():
+            if name not in names:
+                raise at(f"event.{key}", f"{name!r} is not one of the fields {names}")
+        if self.event.value and self.field(self.event.value).type not in (FieldType.Decimal, FieldType.Float, FieldType.Int):
+            raise at("event.value", f"the value field {self.event.value!r} must be a number field")
+        return self
+
+    @property
+    def customer_keys(self) -> list[str]:
+        return [self.customer_key] if isinstance(self.customer_key, str) else list(self.customer_key)
+
+    @property
+    def event_type(self) -> str | None:
+        """The fixed event type of every row, or None when it is read from `event.type_field`."""
+        return None if self.event.type_field else (self.event.type or self.name)
+
+    def field(self, name: str) -> FieldSpec:
+        return next(f for f in self.fields if f.name == name)
+
+    @property
+    def table(self) -> str:
+        return f"tx_{self.name}"
+
+    def is_required(self, f: FieldSpec) -> bool:
+        return f.required or f.name in (self.customer_field, self.time_field)
+
+
+class CustomersSpec(FileDataset):
+    mode: Literal["create", "update", "overwrite"] = "update"
+
+
+class ChecksSpec(Settings):
+    max_reject_rate: float = Field(default=0.02, ge=0, le=1)
+    # Above this share of rejected rows a load's check is an ERROR and blocks the assets downstream.
+    block_reject_rate: float = Field(default=0.9, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _block_above_warn(self) -> ChecksSpec:
+        if self.block_reject_rate < self.max_reject_rate:
+            raise ValueError(f"block_reject_rate ({self.block_reject_rate}) must be at least max_reject_rate "
+                             f"({self.max_reject_rate})")
+        return self
+
+
+
+
+class IngestConfig(ProjectBase):
+    """The project's sources and datasets, cross-checked against each other."""
+
+    checks: ChecksSpec = ChecksSpec()
+    sources: list[Source] = Field(default_factory=list)
+    customers: CustomersSpec | None = None
+    transactions: list[TransactionSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_datasets(self) -> IngestConfig:
+        names = [s.name for s in self.sources]
+        for i, t in enumerate(self.transactions):
+            if t.source not in names:
+                raise at(f"transactions[{i}].source", f"unknown source {t.source!r} (declared: {names})")
+        for i, t in enumerate(self.transactions):
+            src = self.source(t.source)
+            if src.kind in FILE_SOURCE_KINDS and not t.file_name:
+                raise at(f"transactions[{i}].file_name", f"source {src.name!r} is a {src.kind} source: give file_name")
+            if src.kind in ("bigquery", "mssql") and t.name not in src.queries:
+                raise at(f"transactions[{i}].source", f"source {src.name!r} has no query for {t.name!r} "
+                          f"(add sources[].queries.{t.name})")
+            mark = src.queries[t.name].watermark if src.kind in ("bigquery", "mssql") else None
+            if mark and src.kind == "bigquery":
+                raise at(f"transactions[{i}].source", "watermark is for mssql sources; a BigQuery query uses @start/@end")
+            if mark and mark not in [x.name for x in t.fields]:
+                raise at(f"transactions[{i}].source", f"the watermark {mark!r} of source {src.name!r} "
+                          f"is not a field of {t.name!r}")
+        if self.customers and self.customers.source not in names:
+            raise at("customers.source", f"unknown source {self.customers.source!r} (declared: {names})")
+        if self.customers and not self.customers.file_name:
+            raise at("customers.file_name", "required key is missing")
+        if self.customers and self.source(self.customers.source).kind != "local_files":
+            raise at("customers.source", "customer data is read from a local_files source (remote customer files: not yet)")
+        tx_names = [t.name for t in self.transactions]
+        for i, n in enumerate(tx_names):
+            if n in tx_names[:i]:
+                raise at(f"transactions[{i}].name", f"the name {n!r} is used twice")
+        return self
+
+    def source(self, name: str) -> Source:
+        return next(s for s in self.sources if s.name == name)
+
+    def transaction(self, name: str) -> TransactionSpec:
+        for t in self.transactions:
+            if t.name == name:
+                return t
+        raise KeyError(f"no transaction named {name!r} (declared: {[t.name for t in self.transactions]})")

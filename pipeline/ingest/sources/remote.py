@@ -1,0 +1,100 @@
+"""What the remote file sources (SFTP, GCS) share: dated names, remote file versions, retries,
+and staging Arrow batches into a Parquet file for the one ingestion path."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.ingest.sources.local_files import LandedFile, SourceError, extension
+
+T = TypeVar("T")
+
+
+class TransientError(SourceError):
+    """A failure worth retrying (connection reset, timeout)."""
+
+
+class VanishedError(SourceError):
+    """The file was listed but was gone when it was downloaded."""
+
+
+def day_of(name: str, file_name: str, date_format: str) -> dt.date | None:
+    """The day in ``<file_name>_<date>.<ext>``, or None when the name does not match."""
+    ext = extension(name)
+    if ext is None or not name.startswith(file_name + "_"):
+        return None
+    try:
+        return dt.datetime.strptime(name[len(file_name) + 1 : -len(ext) - 1], date_format).date()
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A file (object) on a remote source; ``version`` tells one version from the next
+    (SFTP: size + mtime, GCS: generation)."""
+
+    name: str
+    day: dt.date
+    size: int
+    mtime: float
+    version: str
+
+    @property
+    def identity(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    def landed(self, path: Path) -> LandedFile:
+        """The downloaded copy, carrying the remote size and mtime (what `loads` remembers)."""
+        return LandedFile(path=path, day=self.day, size=self.size, mtime=self.mtime)
+
+
+def one_per_day(files: list[RemoteFile], file_name: str) -> list[RemoteFile]:
+    """Oldest first; two files for one day are an error, as for local files."""
+    days = [f.day for f in files]
+    twice = sorted({d for d in days if days.count(d) > 1})
+    if twice:
+        raise SourceError(f"two or more {file_name} files for the day(s) {', '.join(map(str, twice))}; keep one per day")
+    return sorted(files, key=lambda f: f.day)
+
+
+def with_retries(what: str, attempt: Callable[[], T], retries: int, backoff: float = 0.5,
+                 log: Callable[[str], None] | None = None) -> T:
+    """Run ``attempt``; retry a TransientError up to ``retries`` times, waiting 0.5 s, 1 s, 2 s ..."""
+    for i in range(retries + 1):
+        try:
+            return attempt()
+        except TransientError as e:
+            if i == retries:
+                raise SourceError(f"{e} (tried {retries + 1} times)") from None
+            if log:
+                log(f"{what}: {e}; retrying in {backoff * 2**i:.1f} s")
+            time.sleep(backoff * 2**i)
+    raise AssertionError("unreachable")
+
+
+def stage_batches(batches: Iterable[pa.RecordBatch], path: Path, empty: Callable[[], pa.Schema]) -> int:
+    """Write Arrow batches to a Parquet file one batch at a time (never all in memory); returns
+    the rows written. ``empty`` gives the schema when there is no batch at all."""
+    rows, writer = 0, None
+    try:
+        for b in batches:
+            if writer is None:
+                writer = pq.ParquetWriter(path, b.schema)
+            if b.num_rows:
+                writer.write_batch(b)
+                rows += b.num_rows
+        if writer is None:
+            writer = pq.ParquetWriter(path, empty())
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows

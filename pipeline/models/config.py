@@ -1,0 +1,109 @@
+"""The models domain's settings: what each model learns, from which window, how it is split and trained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from pipeline.core.settings import Settings, at, identifier
+from pipeline.customers.config import CustomersConfig
+from pipeline.models.labels import LabelSpec, check
+
+MODEL_TYPES = ("response", "churn", "recommender")
+FEATURE_WINDOWS = (7, 30, 90, 365)
+
+
+class SplitSpec(Settings):
+    train: float = Field(default=0.6, gt=0, lt=1)
+    evaluation: float = Field(default=0.2, gt=0, lt=1)
+    test: float = Field(default=0.2, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _sum(self) -> SplitSpec:
+        if abs(self.train + self.evaluation + self.test - 1) > 1e-9:
+            raise at("test", f"train + evaluation + test must be 1, not {self.train + self.evaluation + self.test:g}")
+        return self
+
+
+class ReferenceScores(Settings):
+    """A CSV of customer scores to compare with (e.g. the demo's true propensities): AUC on the same test customers."""
+
+    file: Path
+    customer_column: str = "customuid"
+    column: str
+
+
+class ModelSpec(Settings):
+    """One model. Features are Nightjar's own (sql/models/features), computed strictly before the
+    cut-off over windows that look back from it; a config can only narrow them (windows, exclude)."""
+
+    name: str
+    type: Literal["response", "churn", "recommender"]
+    label: LabelSpec
+    history_days: int = Field(default=365, ge=7, le=3650)
+    min_history_days: int = Field(default=7, ge=1)
+    windows: list[int] = Field(default_factory=lambda: list(FEATURE_WINDOWS), min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+    top_attr_values: int = Field(default=10, ge=0, le=100)
+    split: SplitSpec = SplitSpec()
+    shuffle: bool = True
+    objective: Literal["auc", "logloss", "precision_at_k"] = "auc"
+    seed: int = 7
+    k: int = Field(default=5, ge=1, le=100)
+    item_field: str | None = None  # recommender: the field of the rule's transaction that names the item
+    # Days between trainings (pipeline/ml/cadence.py): a night that is not due keeps the current version.
+    retrain_every_days: int = Field(default=7, ge=1, le=365)
+    num_boost_round: int = Field(default=200, ge=1, le=10000)
+    early_stopping_rounds: int = Field(default=20, ge=1)
+    params: dict[str, float | int | str | bool] = Field(default_factory=dict)
+    reference_scores: ReferenceScores | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return identifier(v, "model name")
+
+    @field_validator("windows")
+    @classmethod
+    def _windows(cls, v: list[int]) -> list[int]:
+        if any(w < 1 for w in v):
+            raise ValueError(f"windows are days looking back from the cut-off and must be at least 1: {v}")
+        return sorted(set(v))
+
+    @model_validator(mode="after")
+    def _kind(self) -> ModelSpec:
+        if max(self.windows) > self.history_days:
+            raise at("windows", f"a window ({max(self.windows)} days) may not exceed history_days ({self.history_days})")
+        if self.type == "recommender":
+            if not self.item_field:
+                raise at("item_field", "a recommender needs item_field (the field naming the item, e.g. product)")
+            if not self.label.rules:
+                raise at("label.rules", "a recommender learns from rules (the events that take an item)")
+        elif self.item_field:
+            raise at("item_field", "item_field is for recommenders only")
+        return self
+
+
+class ModelsConfig(CustomersConfig):
+    models: list[ModelSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_models(self) -> ModelsConfig:
+        """Model names unique; label rules checked in the rule language against the transactions."""
+        seen: list[str] = []
+        for i, m in enumerate(self.models):
+            if m.name in seen:
+                raise at(f"models[{i}].name", f"the name {m.name!r} is used twice")
+            seen.append(m.name)
+            if problem := check(self.transactions, m, i):
+                raise at(*problem)
+        return self
+
+    def model(self, name: str) -> ModelSpec:
+        for m in self.models:
+            if m.name == name:
+                return m
+        raise KeyError(f"no model named {name!r} (declared: {[m.name for m in self.models]})")
+

@@ -1,0 +1,180 @@
+"""Features of every customer as of a cut-off date (sql/models/features), and the training windows.
+
+Leakage: every event feature comes from sql/models/features/activity.sql, which reads only events
+strictly before the cut-off (time and partition). The config chooses window lengths (>= 1 day,
+looking back from the cut-off) and excluded attributes; it cannot add a feature of its own.
+Customer attributes (num_*, txt_*, goal_* flags, attr_*) are the customers table's latest values (it keeps no
+history); a customer first seen on or after the cut-off is not in the population.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline.core.rules import Params
+from pipeline.core.sql import bind, sql
+from pipeline.core.warehouse import scalar, table_exists
+from pipeline.models.config import ModelsConfig, ModelSpec
+from pipeline.models.labels import compile_rules
+
+ALL_VALUES = 100_000  # scoring keeps every attr_* value; the model's feature list picks its own
+ZERO_WHEN_MISSING = ("count_", "value_", "attr_")  # no event / no value: 0, not unknown
+
+
+class TrainingError(RuntimeError):
+    """A model that cannot be trained on this data; the message says why."""
+
+
+class NotEnoughData(TrainingError):
+    """Too few days of events for a cut-off and a label window (a young warehouse): try again later."""
+
+
+@dataclass(frozen=True)
+class TrainingWindow:
+    """Cut-off and label window [label_start, label_end) of one training (one version)."""
+
+    version: dt.date
+    cutoff: dt.date
+    label_start: dt.date
+    label_end: dt.date  # exclusive
+    truncated: bool     # fewer than horizon_days of label window (a young warehouse)
+
+    @property
+    def label_days(self) -> int:
+        return (self.label_end - self.label_start).days
+
+
+def training_window(spec: ModelSpec, version: dt.date, first_day: dt.date | None) -> TrainingWindow:
+    """The window of the version trained on day ``version`` (data up to and including that day).
+
+    The cut-off is ``horizon_days`` before the day after ``version``, so the label window is complete.
+    When that leaves fewer than ``min_history_days`` of events before it (``first_day`` is the first
+    day with events: a young warehouse), the cut-off goes halfway through the days with events, but
+    at least min_history_days after the first, and the label window is shorter than the horizon
+    (``truncated``).
+    """
+    if first_day is None:
+        raise NotEnoughData("there are no events in the warehouse yet: run the events asset first")
+    end = version + dt.timedelta(days=1)
+    cutoff = end - dt.timedelta(days=spec.label.horizon_days)
+    earliest = first_day + dt.timedelta(days=spec.min_history_days)
+    truncated = cutoff < earliest
+    if truncated:
+        cutoff = max(earliest, first_day + dt.timedelta(days=(end - first_day).days // 2))
+    if cutoff >= end:
+        raise NotEnoughData(
+            f"not enough data for model {spec.name!r} on {version}: events start on {first_day}, the model needs "
+            f"{spec.min_history_days} day(s) of history (min_history_days) and at least one day of label window after it"
+        )
+    return TrainingWindow(version, cutoff, cutoff, end, truncated)
+
+
+def first_event_day(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    if not table_exists(con, "events"):
+        return None
+    return scalar(con, "SELECT min(_partition_date) FROM events WHERE customer_id IS NOT NULL")
+
+
+def build_population(con: duckdb.DuckDBPyConnection, cutoff: dt.date, only: str | None = None) -> None:
+    if not table_exists(con, "customer_identities"):
+        con.execute(sql("customers/identity/create_identities"))
+    q = sql("models/features/population")
+    con.execute(q, bind(q, {"cutoff": cutoff, "only": only}))
+
+
+def _long_features(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.date, top: int) -> None:
+    """Temp table _long (customer_id, feature, value): the event features and the attr_* indicators."""
+    if table_exists(con, "events"):
+        q = sql("models/features/activity")
+        con.execute(q, bind(q, {"cutoff": cutoff, "history_days": spec.history_days, "windows": spec.windows}))
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE _activity (customer_id VARCHAR, feature VARCHAR, value DOUBLE)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _long AS SELECT * FROM _activity; DROP TABLE _activity")
+    has_attr = scalar(con, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' "
+                           "AND column_name LIKE 'attr\\_%' ESCAPE '\\'")
+    if has_attr and top > 0:
+        q = sql("models/features/attr_values")
+        con.execute("INSERT INTO _long " + q, bind(q, {"top": top}))
+
+
+def _wide(con: duckdb.DuckDBPyConnection, n: int) -> pd.DataFrame:
+    """_long pivoted to one row per row of _rows and one column per feature (NaN where no cell), in NumPy."""
+    statements = [s for s in sql("models/features/cells").split(";\n") if s.strip()]
+    con.execute(statements[0])
+    cells = con.execute(statements[1]).fetchnumpy()
+    names = [r[0] for r in con.execute("SELECT feature FROM _feature_names ORDER BY col").fetchall()]
+    matrix = np.full((n, len(names)), np.nan)
+    matrix[cells["row"].astype(np.int64), cells["col"].astype(np.int64)] = cells["value"]
+    con.execute("DROP TABLE _feature_names; DROP TABLE _long")
+    return pd.DataFrame(matrix, columns=names)
+
+
+def feature_frame(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.date, only: str | None = None,
+                  top: int = ALL_VALUES) -> pd.DataFrame:
+    """Every feature of every customer of the population (before exclusions); see customer_features."""
+    build_population(con, cutoff, only)
+    con.execute("CREATE OR REPLACE TEMP TABLE _rows AS SELECT customer_id, days_since_first_seen, "
+                "(row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS row FROM _population")
+    population = con.sql("SELECT customer_id, days_since_first_seen FROM _rows ORDER BY row").df().set_index("customer_id")
+    attributes = con.sql(sql("models/features/attributes")).df().rename(columns={"customuid": "customer_id"})
+    attributes = attributes.set_index("customer_id")
+    _long_features(con, spec, cutoff, top)
+    wide = _wide(con, len(population)).set_axis(population.index, axis=0)
+    con.execute("DROP TABLE _rows")
+    frame = pd.concat([population, attributes.reindex(population.index), wide], axis=1)
+    for column in frame.columns:
+        if column.startswith("txt_"):
+            frame[column] = frame[column].astype("category")
+        elif column.startswith(ZERO_WHEN_MISSING):
+            frame[column] = frame[column].fillna(0.0).astype(float)
+        else:
+            frame[column] = pd.to_numeric(frame[column].astype(object), errors="coerce").astype(float)
+    return frame[sorted(frame.columns)]
+
+
+def customer_features(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.date,
+                      only: str | None = None, scoring: bool = False) -> pd.DataFrame:
+    """One row per customer of the population (index customer_id, sorted), one column per feature.
+
+    Count, value and attr_* indicator features are 0 when the customer has none; recency features are
+    NaN (never); txt_* attributes are pandas categoricals (LightGBM's native categorical handling).
+    """
+    frame = feature_frame(con, spec, cutoff, only, ALL_VALUES if scoring else spec.top_attr_values)
+    return frame.drop(columns=excluded(spec, frame.columns))
+
+
+def excluded(spec: ModelSpec, columns) -> list[str]:
+    """The columns the config excludes: by name, or every indicator of an excluded attr_* column."""
+    return [c for c in columns if c in spec.exclude or c.split("__")[0] in spec.exclude]
+
+
+def qualifying_events(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec,
+                      start: dt.date | dt.datetime, end: dt.date) -> None:
+    """Temp table _qualifying(customer_id, occurred_at, item) of the label rules' events in [start, end)."""
+    params = Params("rule")
+    q = sql("models/features/qualifying").replace("/*rules*/", compile_rules(config.transactions, spec.label.rules, params))
+    con.execute(q, bind(q, {**params.values, "start": start, "end": end, "item_field": spec.item_field or "-"}))
+
+
+def labels(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow) -> pd.Series:
+    """The label (0/1) of each customer of _population (built for window.cutoff), index customer_id."""
+    if spec.label.customer_list:
+        path = config.resolve(spec.label.customer_list)
+        if not path.is_file():
+            raise TrainingError(f"model {spec.name!r}: the customer list {path} does not exist")
+        q = sql("models/features/customer_list")
+        out = con.execute(q, bind(q, {"path": str(path)})).df()
+        bad = out[~out["label"].isin([0, 1])]
+        if len(bad):
+            raise TrainingError(f"model {spec.name!r}: the customer list {path} has labels other than 1/0 "
+                                f"(e.g. {bad['label'].iloc[0]!r} for {bad['customer_id'].iloc[0]!r})")
+    else:
+        qualifying_events(con, config, spec, window.label_start, window.label_end)
+        q = sql("models/features/label")
+        out = con.execute(q, bind(q, {"churn": int(spec.type == "churn")})).df()
+    return out.set_index("customer_id")["label"].astype(np.int32)

@@ -1,0 +1,133 @@
+"""LightGBM training (``lightgbm.train``): customer split, early stopping on the evaluation split,
+metrics on the test split, SHAP values from ``pred_contrib=True``."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from pipeline.models import metrics as m
+from pipeline.models.config import ModelSpec, SplitSpec
+from pipeline.models.features import TrainingError
+
+# Deterministic by default: one thread, fixed seeds, deterministic histogram construction.
+DEFAULT_PARAMS: dict = {
+    "objective": "binary",
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "min_data_in_leaf": 20,
+    "feature_fraction": 0.9,
+    "lambda_l2": 1.0,
+    "cat_smooth": 10,
+    "verbose": -1,
+    "num_threads": 1,
+    "deterministic": True,
+    "force_row_wise": True,
+}
+EARLY_STOPPING_METRIC = {"auc": "auc", "logloss": "binary_logloss", "precision_at_k": "average_precision"}
+TRAIN, EVALUATION, TEST = "train", "evaluation", "test"
+
+
+def split_customers(n: int, split: SplitSpec, shuffle: bool, seed: int) -> np.ndarray:
+    """train / evaluation / test for n customers (in customer_id order): shuffled by the seed, or in order."""
+    order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
+    position = np.empty(n)
+    position[order] = np.arange(n)
+    share = position / max(n, 1)
+    return np.where(share < split.train, TRAIN, np.where(share < split.train + split.evaluation, EVALUATION, TEST))
+
+
+def params_of(spec: ModelSpec) -> dict:
+    return {**DEFAULT_PARAMS, "metric": EARLY_STOPPING_METRIC[spec.objective], "seed": spec.seed, **spec.params}
+
+
+def check_classes(spec: ModelSpec, y: np.ndarray, parts: np.ndarray) -> None:
+    """A label with one class cannot be learned: say which and why, before LightGBM does."""
+    if len(y) == 0:
+        raise TrainingError(f"model {spec.name!r}: no customers to train on (the population at the cut-off is empty)")
+    values = np.unique(y)
+    if len(values) < 2:
+        raise TrainingError(
+            f"model {spec.name!r}: the label has only one class (every customer is {int(values[0])}) "
+            f"in the label window; check the label rules and the horizon. The previous version stays in use."
+        )
+    for part in (TRAIN, EVALUATION, TEST):
+        if len(np.unique(y[parts == part])) < 2:
+            raise TrainingError(
+                f"model {spec.name!r}: the {part} split has only one label class ({int((parts == part).sum())} "
+                f"customers, {int(y[parts == part].sum())} positive); more data or other split shares are needed"
+            )
+
+
+def fit(spec: ModelSpec, X: pd.DataFrame, y: np.ndarray, parts: np.ndarray) -> lgb.Booster:
+    categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    train = parts == TRAIN
+    evaluation = parts == EVALUATION
+    dtrain = lgb.Dataset(X[train], y[train], categorical_feature=categorical or "auto", free_raw_data=False)
+    deval = lgb.Dataset(X[evaluation], y[evaluation], reference=dtrain)
+    return lgb.train(
+        params_of(spec), dtrain, num_boost_round=spec.num_boost_round, valid_sets=[deval], valid_names=[EVALUATION],
+        callbacks=[lgb.early_stopping(spec.early_stopping_rounds, first_metric_only=True, verbose=False)],
+    )
+
+
+def binary_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    precision, recall = m.top_decile(y, p)
+    return {
+        "auc": m.auc(y, p),
+        "logloss": m.logloss(y, p),
+        "top_decile_precision": precision,
+        "top_decile_recall": recall,
+        "positive_rate": float(np.mean(y)),
+        "mean_score": float(np.mean(p)),
+        "test_customers": float(len(y)),
+    }
+
+
+def shap_values(booster: lgb.Booster, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(contributions per row and feature, base value per row); their sum is the raw score."""
+    contrib = booster.predict(X, pred_contrib=True, num_iteration=booster.best_iteration or None)
+    return contrib[:, :-1], contrib[:, -1]
+
+
+def feature_impact(features: list[str], shap: np.ndarray) -> pd.DataFrame:
+    impact = pd.DataFrame({"feature": features, "mean_abs_shap": np.abs(shap).mean(axis=0)})
+    impact = impact.sort_values(["mean_abs_shap", "feature"], ascending=[False, True], ignore_index=True)
+    impact["rank"] = np.arange(1, len(impact) + 1)
+    return impact
+
+
+def numeric_values(X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(numbers, texts) of every cell: categorical cells as their category code and their text."""
+    numbers = np.column_stack([
+        X[c].cat.codes.astype(float).where(X[c].notna()) if isinstance(X[c].dtype, pd.CategoricalDtype) else X[c]
+        for c in X.columns
+    ]).astype(float) if len(X.columns) else np.zeros((len(X), 0))
+    texts = np.column_stack([X[c].astype(object).astype(str).where(X[c].notna(), None).to_numpy() for c in X.columns])
+    return numbers, texts
+
+
+def beeswarm(ids: np.ndarray, X: pd.DataFrame, shap: np.ndarray, features: list[str], sample: int, seed: int) -> pd.DataFrame:
+    """Long table (customer_id, feature, value, value_text, shap) for a seeded sample of rows and the given features."""
+    rows = np.sort(np.random.default_rng(seed).permutation(len(X))[:sample])
+    cols = [list(X.columns).index(f) for f in features]
+    numbers, texts = numeric_values(X.iloc[rows][features])
+    n, k = len(rows), len(cols)
+    return pd.DataFrame({
+        "customer_id": np.repeat(ids[rows], k),
+        "feature": np.tile(np.array(features, dtype=object), n),
+        "value": numbers.reshape(-1),
+        "value_text": texts.reshape(-1),
+        "shap": shap[np.ix_(rows, cols)].reshape(-1),
+    })
+
+
+def dependence(ids: np.ndarray, X: pd.DataFrame, shap: np.ndarray, feature: str, secondary: str | None) -> pd.DataFrame:
+    """(customer_id, feature, value, shap, secondary_feature, secondary_value) of one feature for every row."""
+    j = list(X.columns).index(feature)
+    values, _ = numeric_values(X[[feature]])
+    out = pd.DataFrame({"customer_id": ids, "feature": feature, "value": values[:, 0], "shap": shap[:, j],
+                        "secondary_feature": secondary})
+    out["secondary_value"] = numeric_values(X[[secondary]])[0][:, 0] if secondary else np.nan
+    return out

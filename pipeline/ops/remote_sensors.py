@@ -1,0 +1,65 @@
+"""Sensors of the remote file sources (SFTP, GCS): a run for each new or changed file/object.
+
+The cursor is JSON {file name: identity}; the identity is name + version (SFTP: size and mtime,
+GCS: generation), and so is the run key. Sensors list the remote folder/bucket only: they never
+open the warehouse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import dagster as dg
+
+from pipeline.config import ProjectConfig
+from pipeline.ingest.sources.local_files import SourceError
+from pipeline.ingest.sources.resources import resource_key
+from pipeline.ops.sensors import new_file_requests
+
+
+def list_remote(kind: str, res, file_name: str, date_format: str) -> list:
+    """The dated files of one dataset on an SFTP or GCS source resource."""
+    if kind == "sftp":
+        from pipeline.ingest.sources.sftp import list_dated
+
+        return list_dated(res.settings(), res.folder, file_name, date_format)
+    from pipeline.ingest.sources.gcs import list_dated
+
+    return list_dated(res.client(), res.source, res.bucket, res.prefix, file_name, date_format)
+
+
+def build_remote_sensor(config: ProjectConfig, source, partitions: dg.DailyPartitionsDefinition) -> dg.SensorDefinition:
+    key = resource_key(source.name)
+    datasets = [(t.file_name, t.table) for t in config.transactions if t.source == source.name]
+
+    @dg.sensor(
+        name=f"{source.name}_files_sensor",
+        minimum_interval_seconds=60,
+        target=dg.AssetSelection.assets(*[a for _, a in datasets]),
+        description=f"Runs the dataset's asset for every new or changed file on {source.kind} source {source.name}.",
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        required_resource_keys={key},
+    )
+    def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        res = getattr(context.resources, key)
+        cursor = json.loads(context.cursor) if context.cursor else {}
+        try:
+            files = {asset: list_remote(source.kind, res, fn, source.date_format) for fn, asset in datasets}
+        except SourceError as e:
+            return dg.SensorResult(skip_reason=str(e), cursor=context.cursor)
+        keys = set(partitions.get_partition_keys(current_time=dt.datetime.now(dt.UTC)))
+        requests, new_cursor, notes = new_file_requests(files, {a: True for _, a in datasets}, cursor, keys)
+        for note in notes:
+            context.log.info(note)
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps(new_cursor, sort_keys=True))
+
+    return _sensor
+
+
+def build_remote_sensors(config: ProjectConfig, partitions: dg.DailyPartitionsDefinition) -> list[dg.SensorDefinition]:
+    return [
+        build_remote_sensor(config, s, partitions)
+        for s in config.sources
+        if s.kind in ("sftp", "gcs") and any(t.source == s.name for t in config.transactions)
+    ]
