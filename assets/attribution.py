@@ -16,21 +16,38 @@ GROUP = "attribution"
 CREDITS_SUM_TO_ONE = "credits_sum_to_one"
 
 
-def build_attribution_assets(config: ProjectConfig, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def build_attribution_assets(
+    config: ProjectConfig, partitions: dg.PartitionsDefinition
+) -> list[dg.AssetsDefinition]:
     models = all_models(config.attribution)
 
     @dg.multi_asset(
         specs=[
-            dg.AssetSpec(CREDITS, group_name=GROUP, deps=[dg.AssetKey(EVENTS)], kinds={"duckdb"},
-                         description="Each conversion's credit per model and touch: share and value "
-                         f"({len(models)} models; `nightjar attribution models`). A conversion no touch "
-                         "explains is credited whole to '(unattributed)'."),
-            dg.AssetSpec(SUMMARY, group_name=GROUP, deps=[dg.AssetKey(CREDITS)], kinds={"duckdb"},
-                         description="Daily credited conversions and value per model, conversion and channel."),
+            dg.AssetSpec(
+                CREDITS,
+                group_name=GROUP,
+                deps=[dg.AssetKey(EVENTS)],
+                kinds={"duckdb"},
+                description="Each conversion's credit per model and touch: share and value "
+                f"({len(models)} models; `nightjar attribution models`). A conversion no touch "
+                "explains is credited whole to '(unattributed)'.",
+            ),
+            dg.AssetSpec(
+                SUMMARY,
+                group_name=GROUP,
+                deps=[dg.AssetKey(CREDITS)],
+                kinds={"duckdb"},
+                description="Daily credited conversions and value per model, conversion and channel.",
+            ),
         ],
-        check_specs=[dg.AssetCheckSpec(CREDITS_SUM_TO_ONE, asset=CREDITS,
-                                       description="Every conversion's credit shares sum to 1 for every model, "
-                                       "and its credited value to its value")],
+        check_specs=[
+            dg.AssetCheckSpec(
+                CREDITS_SUM_TO_ONE,
+                asset=CREDITS,
+                description="Every conversion's credit shares sum to 1 for every model, "
+                "and its credited value to its value",
+            )
+        ],
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=POOL,
@@ -42,25 +59,41 @@ def build_attribution_assets(config: ProjectConfig, partitions: dg.PartitionsDef
         with warehouse.connect() as con:
             for day in days:
                 counts = build_attribution(con, config, day)
-                context.log.info(f"attribution {day}: {counts['conversions']} conversions, {counts['credits']} credits")
+                context.log.info(
+                    f"attribution {day}: {counts['conversions']} conversions, {counts['credits']} credits"
+                )
             bad, conversions, credit_rows = con.execute(sql("attribution/check_sums"), window).fetchall()[0]
-            rows = con.execute(sql("attribution/ui_summary"), {**window, "models": [m.name for m in models]}).fetchall()
+            rows = con.execute(
+                sql("attribution/ui_summary"), {**window, "models": [m.name for m in models]}
+            ).fetchall()
             credits_schema = column_schema(con, CREDITS)
             summary_schema = column_schema(con, SUMMARY)
         span = f"{days[0]}" if len(days) == 1 else f"{days[0]}..{days[-1]}"
         yield dg.MaterializeResult(
             asset_key=CREDITS,
-            metadata={"conversions": conversions, "rows": credit_rows, "models": len(models),
-                      "dagster/column_schema": credits_schema,
-                      **({"dagster/row_count": credit_rows} if len(days) == 1 else {})},
-            check_results=[dg.AssetCheckResult(check_name=CREDITS_SUM_TO_ONE, asset_key=CREDITS, passed=bad == 0,
-                                               metadata={"conversions_not_summing": bad})],
+            metadata={
+                "conversions": conversions,
+                "rows": credit_rows,
+                "models": len(models),
+                "dagster/column_schema": credits_schema,
+                **({"dagster/row_count": credit_rows} if len(days) == 1 else {}),
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=CREDITS_SUM_TO_ONE,
+                    asset_key=CREDITS,
+                    passed=bad == 0,
+                    metadata={"conversions_not_summing": bad},
+                )
+            ],
         )
         yield dg.MaterializeResult(
             asset_key=SUMMARY,
-            metadata={"summary": dg.MetadataValue.md(summary_table(rows)),
-                      "plot": dg.MetadataValue.md(stacked_bars(rows, f"value per channel per model, {span}")),
-                      "dagster/column_schema": summary_schema},
+            metadata={
+                "summary": dg.MetadataValue.md(summary_table(rows)),
+                "plot": dg.MetadataValue.md(stacked_bars(rows, f"value per channel per model, {span}")),
+                "dagster/column_schema": summary_schema,
+            },
         )
 
     return [_attribution]

@@ -1,6 +1,5 @@
 """Ingestion assets: one daily-partitioned ``tx_<name>`` per declared transaction, and ``customers``."""
 
-
 import dagster as dg
 
 from pipeline.config import ProjectConfig
@@ -25,8 +24,10 @@ POOL = "duckdb"
 REJECT_RATE = "reject_rate_under_threshold"
 NOT_EMPTY = "partition_not_empty"
 CUSTOMUID_UNIQUE = "customuid_unique"
-REJECT_RATE_DOC = ("Share of rejected rows per load is under checks.max_reject_rate (else a warning); above "
-                   "checks.block_reject_rate it blocks the assets downstream")
+REJECT_RATE_DOC = (
+    "Share of rejected rows per load is under checks.max_reject_rate (else a warning); above "
+    "checks.block_reject_rate it blocks the assets downstream"
+)
 
 
 def _loads_table(results: list[LoadResult]) -> str:
@@ -48,7 +49,9 @@ def _rejects_by_reason(con, dataset: str, load_ids: list[int]) -> str:
 def _reject_rate_check(results: list[LoadResult], threshold: float, block: float) -> dg.AssetCheckResult:
     """Warns above ``threshold``; above ``block`` it is an ERROR, and the check is blocking: the
     assets downstream (identities, events, KPIs) are not built from a broken feed in that run."""
-    rates = [(r.rows_rejected / r.rows_read if r.rows_read else 0.0, r) for r in results if r.status != FAILED]
+    rates = [
+        (r.rows_rejected / r.rows_read if r.rows_read else 0.0, r) for r in results if r.status != FAILED
+    ]
     worst, at = max(rates, key=lambda x: x[0], default=(0.0, None))
     return dg.AssetCheckResult(
         check_name=REJECT_RATE,
@@ -84,8 +87,12 @@ def _raise_failed(results: list[LoadResult], what: str) -> None:
 
 
 def ingest_days(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: ProjectConfig,
-    spec: TransactionSpec, source_name: str, inputs: dict,
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    config: ProjectConfig,
+    spec: TransactionSpec,
+    source_name: str,
+    inputs: dict,
 ) -> dg.MaterializeResult:
     """Load each day's file (or record why there is none: ``inputs[day]`` is then a message) into
     ``tx_<name>`` through the one ingestion path; shared by local and remote sources."""
@@ -116,9 +123,7 @@ def ingest_days(
             **_summary(results),
             "rejects_by_reason": dg.MetadataValue.md(_rejects_by_reason(con, spec.name, load_ids)),
             "dagster/column_schema": column_schema(con, spec.table, descriptions),
-            "preview": dg.MetadataValue.md(
-                preview(con, spec.table, partition=days[-1])
-            ),
+            "preview": dg.MetadataValue.md(preview(con, spec.table, partition=days[-1])),
             "table_rows": scalar(con, f"SELECT count(*) FROM {ident(spec.table)}"),
         }
         if len(days) == 1:
@@ -223,7 +228,9 @@ def build_customers_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             metadata=metadata,
             check_results=[
-                dg.AssetCheckResult(check_name=CUSTOMUID_UNIQUE, passed=dupes == 0, metadata={"duplicates": dupes}),
+                dg.AssetCheckResult(
+                    check_name=CUSTOMUID_UNIQUE, passed=dupes == 0, metadata={"duplicates": dupes}
+                ),
                 _reject_rate_check(results, config.checks.max_reject_rate, config.checks.block_reject_rate),
             ],
         )
@@ -234,11 +241,15 @@ def build_customers_asset(config: ProjectConfig) -> dg.AssetsDefinition:
 def transaction_checks(spec: TransactionSpec) -> list[dg.AssetCheckSpec]:
     return [
         dg.AssetCheckSpec(REJECT_RATE, asset=spec.table, blocking=True, description=REJECT_RATE_DOC),
-        dg.AssetCheckSpec(NOT_EMPTY, asset=spec.table, description="Every loaded partition has at least one row"),
+        dg.AssetCheckSpec(
+            NOT_EMPTY, asset=spec.table, description="Every loaded partition has at least one row"
+        ),
     ]
 
 
-def build_ingest_assets(config: ProjectConfig, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def build_ingest_assets(
+    config: ProjectConfig, partitions: dg.PartitionsDefinition
+) -> list[dg.AssetsDefinition]:
     out = [build_transaction_asset(config, t, partitions) for t in config.transactions]
     if config.customers:
         out.append(build_customers_asset(config))

@@ -1,4 +1,4 @@
-"""KPI assets (SPEC 1.4): one `kpi_*` table each, rebuilt whole from customers, identities and events.
+"""KPI assets: one `kpi_*` table each, rebuilt whole from customers, identities and events.
 
 Every period KPI has the same shape: ``grain`` (day, week, month), ``period_start`` (the day, the
 Monday of the ISO week, the 1st of the month), its dimension columns, then its measures; every
@@ -13,7 +13,6 @@ tables change in the past too (retention, forgetting a customer, a new exclusion
 customer file), so a full recompute is the simple way never to drift from them; it is a few
 GROUP BYs over `events` (seconds at millions of events).
 """
-
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -52,22 +51,46 @@ class Kpi:
 
 
 KPIS = (
-    Kpi("kpi_customers", "Customers added per period (by creation day: the day of the first customer file "
+    Kpi(
+        "kpi_customers",
+        "Customers added per period (by creation day: the day of the first customer file "
         "holding them) and the running total, per day, week and month. Excluded customers never count.",
-        "customers total, last 30 days"),
-    Kpi("kpi_reachability", "Customers by reachable channel (email_and_mobile, email_only, mobile_only, "
+        "customers total, last 30 days",
+    ),
+    Kpi(
+        "kpi_reachability",
+        "Customers by reachable channel (email_and_mobile, email_only, mobile_only, "
         "not_reachable; email = has an emailsha256, mobile = has an idfa), added and running total per "
-        "day, week and month.", "customers by reachability, last 30 days"),
-    Kpi("kpi_events", "Events by type and context per day, week and month: events, anonymous events and "
-        "distinct known customers.", "events per day by type, last 30 days"),
-    Kpi("kpi_purchases", "Orders, revenue, average order value and buyers by context per day, week and month. "
+        "day, week and month.",
+        "customers by reachability, last 30 days",
+    ),
+    Kpi(
+        "kpi_events",
+        "Events by type and context per day, week and month: events, anonymous events and "
+        "distinct known customers.",
+        "events per day by type, last 30 days",
+    ),
+    Kpi(
+        "kpi_purchases",
+        "Orders, revenue, average order value and buyers by context per day, week and month. "
         "Orders are completedOrder events plus web sessions that purchased; context WEB is reported as "
-        "ECOMMERCE.", "revenue per day by context, last 30 days", currency_check=True),
-    Kpi("kpi_web", "Web sessions (web_sessions events) and their page views per day, week and month.",
-        "web sessions and page views, last 30 days"),
-    Kpi("kpi_customer_behaviour", "Per customer (all history kept): orders, total spending, average order "
+        "ECOMMERCE.",
+        "revenue per day by context, last 30 days",
+        currency_check=True,
+    ),
+    Kpi(
+        "kpi_web",
+        "Web sessions (web_sessions events) and their page views per day, week and month.",
+        "web sessions and page views, last 30 days",
+    ),
+    Kpi(
+        "kpi_customer_behaviour",
+        "Per customer (all history kept): orders, total spending, average order "
         "value, first and last purchase. One row per customer that counts, buyers or not.",
-        "new buyers per day, last 30 days", bars=True, periods=False),
+        "new buyers per day, last 30 days",
+        bars=True,
+        periods=False,
+    ),
 )
 
 
@@ -143,14 +166,26 @@ def latest(con: duckdb.DuckDBPyConnection, name: str) -> str:
 
 def build_kpi_asset(config: ProjectConfig, kpi: Kpi) -> dg.AssetsDefinition:
     deps = ([dg.AssetKey(CUSTOMERS)] if config.customers else []) + [
-        dg.AssetKey(CUSTOMER_IDENTITIES), dg.AssetKey(EVENTS), dg.AssetKey("events_retention")
+        dg.AssetKey(CUSTOMER_IDENTITIES),
+        dg.AssetKey(EVENTS),
+        dg.AssetKey("events_retention"),
     ]  # after retention, so that the KPIs count what the warehouse keeps
-    checks = [dg.AssetCheckSpec(RECONCILE, asset=kpi.name,
-                                description="The KPI's totals over every period equal the same totals "
-                                "counted in the base tables (customers, events), at every grain")]
+    checks = [
+        dg.AssetCheckSpec(
+            RECONCILE,
+            asset=kpi.name,
+            description="The KPI's totals over every period equal the same totals "
+            "counted in the base tables (customers, events), at every grain",
+        )
+    ]
     if kpi.currency_check:
-        checks.append(dg.AssetCheckSpec(ONE_CURRENCY, asset=kpi.name,
-                                        description="All order values are in one currency (revenue adds them as they are)"))
+        checks.append(
+            dg.AssetCheckSpec(
+                ONE_CURRENCY,
+                asset=kpi.name,
+                description="All order values are in one currency (revenue adds them as they are)",
+            )
+        )
 
     @dg.asset(
         name=kpi.name,
@@ -171,17 +206,31 @@ def build_kpi_asset(config: ProjectConfig, kpi: Kpi) -> dg.AssetsDefinition:
             results = [reconcile(con, kpi.name)] + ([one_currency(con)] if kpi.currency_check else [])
             metadata = {
                 **summary(con, kpi.name),
-                "plot": dg.MetadataValue.md(daily_plot(_query(con, f"customers/kpis/plot/{kpi.name}").fetchall(),
-                                                       kpi.plot_title, bars=kpi.bars)),
+                "plot": dg.MetadataValue.md(
+                    daily_plot(
+                        _query(con, f"customers/kpis/plot/{kpi.name}").fetchall(),
+                        kpi.plot_title,
+                        bars=kpi.bars,
+                    )
+                ),
                 "dagster/row_count": rows,
-                "dagster/column_schema": column_schema(con, kpi.name, dict(con.execute(
-                    "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ? AND comment IS NOT NULL",
-                    [kpi.name]).fetchall())),
+                "dagster/column_schema": column_schema(
+                    con,
+                    kpi.name,
+                    dict(
+                        con.execute(
+                            "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ? AND comment IS NOT NULL",
+                            [kpi.name],
+                        ).fetchall()
+                    ),
+                ),
             }
             if kpi.periods:
                 metadata["latest_periods"] = dg.MetadataValue.md(latest(con, kpi.name))
-        context.log.info(f"{kpi.name}: {rows} rows; " + ", ".join(
-            f"{r.check_name} {'passed' if r.passed else 'FAILED'}" for r in results))
+        context.log.info(
+            f"{kpi.name}: {rows} rows; "
+            + ", ".join(f"{r.check_name} {'passed' if r.passed else 'FAILED'}" for r in results)
+        )
         return dg.MaterializeResult(metadata=metadata, check_results=results)
 
     return _kpi

@@ -1,7 +1,6 @@
 """Model assets: one training asset per configured model (one partition = one version), and the
 daily `predictions` scored by the latest FINISHED version of each model."""
 
-
 from pathlib import Path
 
 import dagster as dg
@@ -33,19 +32,29 @@ def store_dir(warehouse: WarehouseResource) -> Path:
 def _metadata(spec: ModelSpec, trained: training.Trained, path: Path, note: str | None) -> dict:
     w = trained.window
     meta: dict = {name: dg.MetadataValue.float(float(v)) for name, v in trained.metrics.items()}
-    meta.update({
-        "version": w.version.isoformat(),
-        "cutoff": w.cutoff.isoformat(),
-        "label_window": f"{w.label_start} .. {w.label_end} (exclusive), {w.label_days} day(s)"
-        + (f" — shorter than the horizon of {spec.label.horizon_days} days: the warehouse is young" if w.truncated else ""),
-        "customers": trained.customers,
-        "positives": trained.positives,
-        "features": dg.MetadataValue.md(markdown_table(["rank", "feature", "mean |SHAP|"],
-                                                       trained.impact[["rank", "feature", "mean_abs_shap"]].round(5).values.tolist())),
-        "params": dg.MetadataValue.json(trained.params),
-        "model_path": dg.MetadataValue.path(str(path)),
-        **{f"plot_{name}": dg.MetadataValue.md(md) for name, md in trained.plots.items()},
-    })
+    meta.update(
+        {
+            "version": w.version.isoformat(),
+            "cutoff": w.cutoff.isoformat(),
+            "label_window": f"{w.label_start} .. {w.label_end} (exclusive), {w.label_days} day(s)"
+            + (
+                f" — shorter than the horizon of {spec.label.horizon_days} days: the warehouse is young"
+                if w.truncated
+                else ""
+            ),
+            "customers": trained.customers,
+            "positives": trained.positives,
+            "features": dg.MetadataValue.md(
+                markdown_table(
+                    ["rank", "feature", "mean |SHAP|"],
+                    trained.impact[["rank", "feature", "mean_abs_shap"]].round(5).values.tolist(),
+                )
+            ),
+            "params": dg.MetadataValue.json(trained.params),
+            "model_path": dg.MetadataValue.path(str(path)),
+            **{f"plot_{name}": dg.MetadataValue.md(md) for name, md in trained.plots.items()},
+        }
+    )
     if trained.calibration is not None:
         cal = trained.calibration.round(4).reset_index(names="bin")
         meta["calibration"] = dg.MetadataValue.md(markdown_table(list(cal.columns), cal.values.tolist()))
@@ -54,7 +63,9 @@ def _metadata(spec: ModelSpec, trained: training.Trained, path: Path, note: str 
     return meta
 
 
-def build_model_asset(config: ProjectConfig, spec: ModelSpec, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def build_model_asset(
+    config: ProjectConfig, spec: ModelSpec, partitions: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
     @dg.asset(
         name=model_asset_name(spec),
         group_name="models",
@@ -73,14 +84,20 @@ def build_model_asset(config: ProjectConfig, spec: ModelSpec, partitions: dg.Par
         version = days[-1]
         with warehouse.connect() as con:
             current = latest_finished(con, spec.name, version)
-        cadence = training_due(version, spec.retrain_every_days, config.start_date, current, is_range=len(days) > 1)
+        cadence = training_due(
+            version, spec.retrain_every_days, config.start_date, current, is_range=len(days) > 1
+        )
         if not cadence.train:
             context.log.info(f"{spec.name} {version}: not trained: {cadence.reason}")
-            return dg.MaterializeResult(metadata={
-                "trained": False, "current_version": cadence.current.isoformat(),
-                "next_training_due": cadence.next_due.isoformat(), "reason": cadence.reason,
-                "retrain_every_days": spec.retrain_every_days,
-            })
+            return dg.MaterializeResult(
+                metadata={
+                    "trained": False,
+                    "current_version": cadence.current.isoformat(),
+                    "next_training_due": cadence.next_due.isoformat(),
+                    "reason": cadence.reason,
+                    "retrain_every_days": spec.retrain_every_days,
+                }
+            )
         context.log.info(f"{spec.name} {version}: training: {cadence.reason}")
         with warehouse.connect() as con:
             training.mark(con, spec, version, training.QUEUED)
@@ -108,14 +125,21 @@ def build_model_asset(config: ProjectConfig, spec: ModelSpec, partitions: dg.Par
             raise
         m = trained.metrics
         context.log.info(f"{spec.name} {version}: " + ", ".join(f"{k}={v:.4f}" for k, v in m.items()))
-        return dg.MaterializeResult(metadata={**_metadata(spec, trained, path, note), "trained": True,
-                                              "training_reason": cadence.reason,
-                                              "retrain_every_days": spec.retrain_every_days})
+        return dg.MaterializeResult(
+            metadata={
+                **_metadata(spec, trained, path, note),
+                "trained": True,
+                "training_reason": cadence.reason,
+                "retrain_every_days": spec.retrain_every_days,
+            }
+        )
 
     return _train
 
 
-def build_predictions_asset(config: ProjectConfig, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def build_predictions_asset(
+    config: ProjectConfig, partitions: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
     @dg.asset(
         name=PREDICTIONS,
         group_name="models",
@@ -126,8 +150,11 @@ def build_predictions_asset(config: ProjectConfig, partitions: dg.PartitionsDefi
         kinds={"duckdb"},
         description="Scores of every active customer per day and model (date, customer_id, model, version, score, "
         "items) from the latest FINISHED version of each model on or before the day; a recommender's top-k in items.",
-        check_specs=[dg.AssetCheckSpec(SCORES_IN_RANGE, asset=PREDICTIONS,
-                                       description="Every score is a probability in [0, 1]")],
+        check_specs=[
+            dg.AssetCheckSpec(
+                SCORES_IN_RANGE, asset=PREDICTIONS, description="Every score is a probability in [0, 1]"
+            )
+        ],
     )
     def _predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         days = days_in(context.partition_time_window)
@@ -143,29 +170,51 @@ def build_predictions_asset(config: ProjectConfig, partitions: dg.PartitionsDefi
                         context.log.warning(f"{day}: {e}; not scored")
                         continue
                     frames.append(frame)
-                    rows.append((day, spec.name, version, len(frame), round(float(frame["score"].mean()), 4) if len(frame) else None))
+                    rows.append(
+                        (
+                            day,
+                            spec.name,
+                            version,
+                            len(frame),
+                            round(float(frame["score"].mean()), 4) if len(frame) else None,
+                        )
+                    )
                 write_predictions(con, day, frames)
             window = {"a": days[0], "b": days[-1]}
-            bad = scalar(con, f"SELECT count(*) FROM {PREDICTIONS} WHERE date BETWEEN $a AND $b "
-                              "AND NOT (score BETWEEN 0 AND 1)", window)
+            bad = scalar(
+                con,
+                f"SELECT count(*) FROM {PREDICTIONS} WHERE date BETWEEN $a AND $b "
+                "AND NOT (score BETWEEN 0 AND 1)",
+                window,
+            )
             schema = column_schema(con, PREDICTIONS)
         total = sum(r[3] for r in rows)
         return dg.MaterializeResult(
             metadata={
                 "rows": total,
-                "by_model": dg.MetadataValue.md(markdown_table(["date", "model", "version", "customers", "mean score"], rows)
-                                                if rows else "no model has a FINISHED version yet: nothing scored"),
+                "by_model": dg.MetadataValue.md(
+                    markdown_table(["date", "model", "version", "customers", "mean score"], rows)
+                    if rows
+                    else "no model has a FINISHED version yet: nothing scored"
+                ),
                 "dagster/column_schema": schema,
                 **({"dagster/row_count": total} if len(days) == 1 else {}),
             },
-            check_results=[dg.AssetCheckResult(check_name=SCORES_IN_RANGE, passed=bad == 0,
-                                               metadata={"scores_outside_0_1": bad})],
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=SCORES_IN_RANGE, passed=bad == 0, metadata={"scores_outside_0_1": bad}
+                )
+            ],
         )
 
     return _predictions
 
 
-def build_model_assets(config: ProjectConfig, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def build_model_assets(
+    config: ProjectConfig, partitions: dg.PartitionsDefinition
+) -> list[dg.AssetsDefinition]:
     if not config.models:
         return []
-    return [build_model_asset(config, s, partitions) for s in config.models] + [build_predictions_asset(config, partitions)]
+    return [build_model_asset(config, s, partitions) for s in config.models] + [
+        build_predictions_asset(config, partitions)
+    ]

@@ -35,7 +35,9 @@ def _fetch_sftp(context, res, source, spec: TransactionSpec, days: list[dt.date]
     for day in days:
         f = files.get(day)
         if f is None:
-            inputs[day] = f"{s.where}: no file {spec.file_name}_{day.strftime(source.date_format)}.* in {res.folder!r}"
+            inputs[day] = (
+                f"{s.where}: no file {spec.file_name}_{day.strftime(source.date_format)}.* in {res.folder!r}"
+            )
             continue
         try:
             inputs[day] = f.landed(download(s, res.folder, f, tmp, log=context.log.warning))
@@ -49,15 +51,22 @@ def _fetch_gcs(context, res, source, spec, days, tmp) -> dict:
 
     try:
         client = res.client()
-        files = {f.day: f for f in list_dated(client, res.source, res.bucket, res.prefix, spec.file_name, source.date_format)}
+        files = {
+            f.day: f
+            for f in list_dated(
+                client, res.source, res.bucket, res.prefix, spec.file_name, source.date_format
+            )
+        }
     except SourceError as e:
         return {day: str(e) for day in days}
     inputs: dict = {}
     for day in days:
         f = files.get(day)
         if f is None:
-            inputs[day] = (f"gcs source {res.source!r}: no object {res.prefix}{spec.file_name}_"
-                           f"{day.strftime(source.date_format)}.* in bucket {res.bucket!r}")
+            inputs[day] = (
+                f"gcs source {res.source!r}: no object {res.prefix}{spec.file_name}_"
+                f"{day.strftime(source.date_format)}.* in bucket {res.bucket!r}"
+            )
             continue
         try:
             inputs[day] = f.landed(download(client, res.source, res.bucket, res.prefix, f, tmp))
@@ -87,8 +96,14 @@ def _fetch_ga4(context, res, source, spec, days, tmp) -> dict:
     for day in days:
         try:
             client = res.client()
-            inputs[day] = fetch_day(client, res.source, source.project, source.dataset, day,
-                                    tmp / f"{spec.name}_{day:%Y%m%d}.parquet")
+            inputs[day] = fetch_day(
+                client,
+                res.source,
+                source.project,
+                source.dataset,
+                day,
+                tmp / f"{spec.name}_{day:%Y%m%d}.parquet",
+            )
         except SourceError as e:
             inputs[day] = str(e)
     return inputs
@@ -105,8 +120,9 @@ def last_watermark(warehouse, spec: TransactionSpec, column: str, day: dt.date):
         with warehouse.connect(read_only=True) as con:
             if not table_exists(con, spec.table):
                 return None
-            return con.execute(f"SELECT max({ident(column)}) FROM {ident(spec.table)} WHERE _partition_date < $d",
-                               {"d": day}).fetchall()[0][0]
+            return con.execute(
+                f"SELECT max({ident(column)}) FROM {ident(spec.table)} WHERE _partition_date < $d", {"d": day}
+            ).fetchall()[0][0]
     except WarehouseError as e:  # never guess a watermark: that would ask for the wrong rows
         raise SourceError(f"cannot read the last watermark of {spec.table}.{column}: {e}") from None
 
@@ -126,13 +142,23 @@ def _fetch_mssql(context, res, source, spec, days, tmp) -> dict:
     q = source.queries[spec.name]
     inputs: dict = {}
     try:
-        mark = last_watermark(context.resources.warehouse, spec, q.watermark, days[0]) if q.watermark else None
+        mark = (
+            last_watermark(context.resources.warehouse, spec, q.watermark, days[0]) if q.watermark else None
+        )
     except SourceError as e:
         return {day: str(e) for day in days}
     for day in days:
         try:
-            f = fetch_day(res.source, res.connection_string, q.sql, q.watermark, mark, day, res.batch_size,
-                          tmp / f"{spec.name}_{day:%Y%m%d}.parquet")
+            f = fetch_day(
+                res.source,
+                res.connection_string,
+                q.sql,
+                q.watermark,
+                mark,
+                day,
+                res.batch_size,
+                tmp / f"{spec.name}_{day:%Y%m%d}.parquet",
+            )
         except SourceError as e:
             inputs[day] = str(e)
             continue
@@ -147,7 +173,13 @@ def _fetch_mssql(context, res, source, spec, days, tmp) -> dict:
     return inputs
 
 
-FETCHERS = {"sftp": _fetch_sftp, "gcs": _fetch_gcs, "bigquery": _fetch_bigquery, "ga4": _fetch_ga4, "mssql": _fetch_mssql}
+FETCHERS = {
+    "sftp": _fetch_sftp,
+    "gcs": _fetch_gcs,
+    "bigquery": _fetch_bigquery,
+    "ga4": _fetch_ga4,
+    "mssql": _fetch_mssql,
+}
 
 
 def build_remote_transaction_asset(

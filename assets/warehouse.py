@@ -30,18 +30,25 @@ def build_identities_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         description="Which identifier of which dataset points at which customer (the matching policy "
         "`identity` of the config), rebuilt from the customer data and every feed.",
         check_specs=[
-            dg.AssetCheckSpec(CUSTOMER_HAS_IDENTIFIER, asset=CUSTOMER_IDENTITIES,
-                              description="Every customer record has at least one identifier in the map"),
+            dg.AssetCheckSpec(
+                CUSTOMER_HAS_IDENTIFIER,
+                asset=CUSTOMER_IDENTITIES,
+                description="Every customer record has at least one identifier in the map",
+            ),
         ],
     )
     def _identities(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             result = build_identities(con, config)
-            missing = scalar(
-                con,
-                f"""SELECT count(*) FROM customers c WHERE NOT EXISTS (
+            missing = (
+                scalar(
+                    con,
+                    f"""SELECT count(*) FROM customers c WHERE NOT EXISTS (
                         SELECT 1 FROM {CUSTOMER_IDENTITIES} i WHERE i.customer_id = c.customuid AND i.dataset = 'customers')""",
-            ) if table_exists(con, "customers") else 0
+                )
+                if table_exists(con, "customers")
+                else 0
+            )
             schema = column_schema(con, CUSTOMER_IDENTITIES)
         feeds = markdown_table(
             ["feed", "keys matched", "keys anonymous"],
@@ -61,8 +68,13 @@ def build_identities_asset(config: ProjectConfig) -> dg.AssetsDefinition:
                 "dagster/row_count": result.identifiers,
                 "dagster/column_schema": schema,
             },
-            check_results=[dg.AssetCheckResult(check_name=CUSTOMER_HAS_IDENTIFIER, passed=missing == 0,
-                                               metadata={"customers_without_identifier": missing})],
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=CUSTOMER_HAS_IDENTIFIER,
+                    passed=missing == 0,
+                    metadata={"customers_without_identifier": missing},
+                )
+            ],
         )
 
     return _identities
@@ -80,8 +92,11 @@ def build_events_asset(config: ProjectConfig, partitions: dg.PartitionsDefinitio
         description="Every declared transaction feed as one table of events: customer, type, context, time, "
         "value, UTM tags, channel and properties; one partition per day.",
         check_specs=[
-            dg.AssetCheckSpec(KNOWN_OR_ANONYMOUS, asset=EVENTS,
-                              description="Every event's customer_id is a known customer, or NULL (anonymous, counted)"),
+            dg.AssetCheckSpec(
+                KNOWN_OR_ANONYMOUS,
+                asset=EVENTS,
+                description="Every event's customer_id is a known customer, or NULL (anonymous, counted)",
+            ),
         ],
     )
     def _events(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -89,7 +104,7 @@ def build_events_asset(config: ProjectConfig, partitions: dg.PartitionsDefinitio
         totals: dict[str, int] = {}
         with warehouse.connect() as con:
             # a range in batches of days: one pass per feed and batch instead of one per day
-            for batch in (days[i:i + EVENT_BATCH_DAYS] for i in range(0, len(days), EVENT_BATCH_DAYS)):
+            for batch in (days[i : i + EVENT_BATCH_DAYS] for i in range(0, len(days), EVENT_BATCH_DAYS)):
                 counts = build_events(con, config, batch[0], batch[-1])
                 for feed, n in counts.items():
                     totals[feed] = totals.get(feed, 0) + n
@@ -114,13 +129,18 @@ def build_events_asset(config: ProjectConfig, partitions: dg.PartitionsDefinitio
             metadata={
                 "rows": sum(totals.values()),
                 "anonymous_events": anonymous,
-                "by_type": dg.MetadataValue.md(markdown_table(["type", "context", "events", "anonymous"], by_type)),
+                "by_type": dg.MetadataValue.md(
+                    markdown_table(["type", "context", "events", "anonymous"], by_type)
+                ),
                 "dagster/column_schema": schema,
                 **({"dagster/row_count": sum(totals.values())} if len(days) == 1 else {}),
             },
             check_results=[
-                dg.AssetCheckResult(check_name=KNOWN_OR_ANONYMOUS, passed=unknown == 0,
-                                    metadata={"unknown_customer_events": unknown, "anonymous_events": anonymous})
+                dg.AssetCheckResult(
+                    check_name=KNOWN_OR_ANONYMOUS,
+                    passed=unknown == 0,
+                    metadata={"unknown_customer_events": unknown, "anonymous_events": anonymous},
+                )
             ],
         )
 
@@ -153,7 +173,8 @@ def build_retention_asset(config: ProjectConfig, partitions: dg.PartitionsDefini
                 "source_rows_deleted": sum(source_rows.values()),
                 "as_of": str(today),
                 "by_type": dg.MetadataValue.md(
-                    markdown_table(["type", "months kept", "deleted before", "deleted"], rows) if rows
+                    markdown_table(["type", "months kept", "deleted before", "deleted"], rows)
+                    if rows
                     else "no retention policy: every event is kept"
                 ),
             }
@@ -162,7 +183,9 @@ def build_retention_asset(config: ProjectConfig, partitions: dg.PartitionsDefini
     return _retention
 
 
-def build_warehouse_assets(config: ProjectConfig, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def build_warehouse_assets(
+    config: ProjectConfig, partitions: dg.PartitionsDefinition
+) -> list[dg.AssetsDefinition]:
     return [
         build_identities_asset(config),
         build_events_asset(config, partitions),

@@ -22,6 +22,7 @@ def measure(name: str, what: str):
     def deco(fn):
         MEASURES[name] = (fn, what)
         return fn
+
     return deco
 
 
@@ -44,7 +45,10 @@ def _tx_files(config):
     return out
 
 
-@measure("ingest_nightjar", "Nightjar's ingestion path (read, type, validate, write the partition, record the load), every transaction file")
+@measure(
+    "ingest_nightjar",
+    "Nightjar's ingestion path (read, type, validate, write the partition, record the load), every transaction file",
+)
 def ingest_nightjar(world: Path, out: Path) -> dict:
     from pipeline.core.warehouse import connect
     from pipeline.ingest.batch import ingest_transactions
@@ -56,13 +60,18 @@ def ingest_nightjar(world: Path, out: Path) -> dict:
         for spec, source, files in _tx_files(config):
             t = time.perf_counter()
             # every day's file at once, as the asset gets them in a single-run backfill (assets/ingest.py ingest_days)
-            n = sum(r.rows_read for r in ingest_transactions(con, spec, source.name, [(f.day, f) for f in files]))
+            n = sum(
+                r.rows_read for r in ingest_transactions(con, spec, source.name, [(f.day, f) for f in files])
+            )
             per[spec.name] = {"rows": n, "seconds": time.perf_counter() - t}
             rows += n
     return {"seconds": time.perf_counter() - started, "rows": rows, "per_dataset": per}
 
 
-@measure("ingest_duckdb_raw", "DuckDB's own read_csv / read_json (auto-detected types) into a table, same files: the limit")
+@measure(
+    "ingest_duckdb_raw",
+    "DuckDB's own read_csv / read_json (auto-detected types) into a table, same files: the limit",
+)
 def ingest_duckdb_raw(world: Path, out: Path) -> dict:
     import duckdb
 
@@ -75,10 +84,16 @@ def ingest_duckdb_raw(world: Path, out: Path) -> dict:
         paths = [str(f.path) for f in files]
         reader = "read_csv" if files[0].format == "csv" else "read_json"
         # the demo's deliberately broken rows (about 0.5%) are skipped, as they must be for the reader to finish
-        extra = (", union_by_name = true, ignore_errors = true" if reader == "read_csv"
-                 else ", format = 'newline_delimited', ignore_errors = true")
+        extra = (
+            ", union_by_name = true, ignore_errors = true"
+            if reader == "read_csv"
+            else ", format = 'newline_delimited', ignore_errors = true"
+        )
         # the file list is bound; the reader and table names are fixed strings of this benchmark
-        con.execute(f"CREATE OR REPLACE TABLE raw_{spec.name} AS SELECT * FROM {reader}($paths{extra})", {"paths": paths})
+        con.execute(
+            f"CREATE OR REPLACE TABLE raw_{spec.name} AS SELECT * FROM {reader}($paths{extra})",
+            {"paths": paths},
+        )
         n = con.execute(f"SELECT count(*) FROM raw_{spec.name}").fetchone()[0]
         per[spec.name] = {"rows": n, "seconds": time.perf_counter() - t}
         rows += n
@@ -86,7 +101,10 @@ def ingest_duckdb_raw(world: Path, out: Path) -> dict:
     return {"seconds": time.perf_counter() - started, "rows": rows, "per_dataset": per}
 
 
-@measure("ingest_pandas", "pandas read_csv / read_json(lines) per file (as text, bad lines skipped) + DuckDB insert of the DataFrame: what a user writes by hand")
+@measure(
+    "ingest_pandas",
+    "pandas read_csv / read_json(lines) per file (as text, bad lines skipped) + DuckDB insert of the DataFrame: what a user writes by hand",
+)
 def ingest_pandas(world: Path, out: Path) -> dict:
     import duckdb
     import pandas as pd
@@ -102,8 +120,11 @@ def ingest_pandas(world: Path, out: Path) -> dict:
         for f in files:
             # broken rows skipped (a wrong column count stops read_csv); columns read as text, because a
             # broken value ('many' in a number column) changes the inferred type from file to file
-            df = (pd.read_csv(f.path, on_bad_lines="skip", dtype=str) if f.format == "csv"
-                  else pd.read_json(f.path, lines=True, dtype=False).astype(str))
+            df = (
+                pd.read_csv(f.path, on_bad_lines="skip", dtype=str)
+                if f.format == "csv"
+                else pd.read_json(f.path, lines=True, dtype=False).astype(str)
+            )
             if df.empty:
                 continue
             con.register("df", df)
@@ -125,7 +146,10 @@ def _days(world: Path) -> tuple[dt.date, dt.date]:
     return dt.date.fromisoformat(truth["start"]), dt.date.fromisoformat(truth["end"])
 
 
-@measure("backfill_90_days", "the whole graph over every day of the world as ONE run (single-run backfill), fresh warehouse")
+@measure(
+    "backfill_90_days",
+    "the whole graph over every day of the world as ONE run (single-run backfill), fresh warehouse",
+)
 def backfill(world: Path, out: Path) -> dict:
     from pipeline.cli import run_backfill
 
@@ -150,7 +174,10 @@ def backfill(world: Path, out: Path) -> dict:
     return {"seconds": seconds, "rows": int(rows), "days": (last - first).days + 1, "steps": steps}
 
 
-@measure("nightly_one_day", "the nightly job for the last day (every asset, one partition) on the backfilled warehouse")
+@measure(
+    "nightly_one_day",
+    "the nightly job for the last day (every asset, one partition) on the backfilled warehouse",
+)
 def nightly(world: Path, out: Path) -> dict:
     from pipeline.cli import run_backfill
 
@@ -185,8 +212,17 @@ def _graph_copy(world: Path, out: Path, name: str):
         if not graph.exists():  # made in its own process, so that this one's peak memory is the measurement's
             import subprocess
 
-            subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from bench.measures import "
-                            "_base; _base(Path(sys.argv[1]), Path(sys.argv[2]))", str(world), str(out)], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; from pathlib import Path; from bench.measures import "
+                    "_base; _base(Path(sys.argv[1]), Path(sys.argv[2]))",
+                    str(world),
+                    str(out),
+                ],
+                check=True,
+            )
     COPIED_FROM.append(graph.name)
     target = out / f"{name}.duckdb"
     for old in (target, target.with_name(target.name + ".wal")):
@@ -195,7 +231,15 @@ def _graph_copy(world: Path, out: Path, name: str):
     return _config(world, target)
 
 
-BASE = ["tx_pos", "tx_web_sessions", "tx_campaign_events", "customers", "customer_identities", "events", "results"]
+BASE = [
+    "tx_pos",
+    "tx_web_sessions",
+    "tx_campaign_events",
+    "customers",
+    "customer_identities",
+    "events",
+    "results",
+]
 
 
 def _base(world: Path, out: Path) -> Path:
@@ -212,9 +256,14 @@ def _base(world: Path, out: Path) -> Path:
     first, last = _days(world)
     job = build_definitions(config).resolve_job_def("nightly")
     result = job.execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), asset_selection=[dg.AssetKey(a) for a in BASE],
-        tags={"dagster/asset_partition_range_start": first.isoformat(),
-              "dagster/asset_partition_range_end": last.isoformat()}, raise_on_error=True)
+        instance=dg.DagsterInstance.ephemeral(),
+        asset_selection=[dg.AssetKey(a) for a in BASE],
+        tags={
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        },
+        raise_on_error=True,
+    )
     if not result.success:
         raise RuntimeError("loading the base warehouse failed")
     config.warehouse_path.rename(base)
@@ -230,8 +279,11 @@ def _all_days(world: Path) -> list[dt.date]:
     return days[-n:] if n else days
 
 
-@measure("attribution_all_models", "(4) attribution of the 10 built-in models, every day of the world (or the last $NIGHTJAR_BENCH_DAYS): the "
-         "attribution asset's work per partition (credits + summary written)")
+@measure(
+    "attribution_all_models",
+    "(4) attribution of the 10 built-in models, every day of the world (or the last $NIGHTJAR_BENCH_DAYS): the "
+    "attribution asset's work per partition (credits + summary written)",
+)
 def attribution(world: Path, out: Path) -> dict:
     from pipeline.attribution.config import BUILTIN_NAMES
     from pipeline.attribution.credits import build_attribution
@@ -252,9 +304,16 @@ def attribution(world: Path, out: Path) -> dict:
             conversions += counts["conversions"]
             credits += counts["credits"]
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": credits, "conversions": conversions, "days": len(days),
-            "last_day_s": per_day[-1], "slowest_day_s": max(per_day),
-            "models": list(BUILTIN_NAMES), "events": _count(config, "events")}
+    return {
+        "seconds": seconds,
+        "rows": credits,
+        "conversions": conversions,
+        "days": len(days),
+        "last_day_s": per_day[-1],
+        "slowest_day_s": max(per_day),
+        "models": list(BUILTIN_NAMES),
+        "events": _count(config, "events"),
+    }
 
 
 REPLICAS = 10
@@ -276,16 +335,22 @@ def _replica(world: Path, out: Path) -> Path:
     graph = out / "graph.duckdb"  # the backfilled graph when there is one, else the data assets alone
     shutil.copyfile(graph if graph.exists() else _base(world, out), building)
     with connect(building) as con:
-        con.execute("""INSERT INTO events SELECT e.* REPLACE (event_id || '~' || r AS event_id,
+        con.execute(
+            """INSERT INTO events SELECT e.* REPLACE (event_id || '~' || r AS event_id,
                            customer_id || '~' || r AS customer_id, customer_key || '~' || r AS customer_key)
-                       FROM events e, range(1, $n) AS copies(r)""", {"n": REPLICAS})
+                       FROM events e, range(1, $n) AS copies(r)""",
+            {"n": REPLICAS},
+        )
     building.rename(replica)
     return replica
 
 
-@measure("attribution_sf10_replica", f"(4c) attribution of the 10 built-in models at SF10 size: the last day (or the last "
-         f"$NIGHTJAR_BENCH_DAYS) on SF1's events replicated {REPLICAS} × with distinct customers (same shape, {REPLICAS} × "
-         "the customers, touches and conversions; SF10 itself is not generated: loading it takes about an hour here)")
+@measure(
+    "attribution_sf10_replica",
+    f"(4c) attribution of the 10 built-in models at SF10 size: the last day (or the last "
+    f"$NIGHTJAR_BENCH_DAYS) on SF1's events replicated {REPLICAS} × with distinct customers (same shape, {REPLICAS} × "
+    "the customers, touches and conversions; SF10 itself is not generated: loading it takes about an hour here)",
+)
 def attribution_sf10(world: Path, out: Path) -> dict:
     import shutil
 
@@ -298,7 +363,7 @@ def attribution_sf10(world: Path, out: Path) -> dict:
     shutil.copyfile(_replica(world, out), target)
     config = _config(world, target)
     builtin = config.model_copy(update={"attribution": config.attribution.model_copy(update={"models": []})})
-    days = _all_days(world)[-int(os.environ.get("NIGHTJAR_BENCH_DAYS") or 1):]
+    days = _all_days(world)[-int(os.environ.get("NIGHTJAR_BENCH_DAYS") or 1) :]
     conversions = credits = 0
     per_day = []
     started = time.perf_counter()
@@ -310,13 +375,23 @@ def attribution_sf10(world: Path, out: Path) -> dict:
             conversions += counts["conversions"]
             credits += counts["credits"]
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": credits, "conversions": conversions, "days": len(days),
-            "last_day_s": per_day[-1], "slowest_day_s": max(per_day), "models": list(BUILTIN_NAMES),
-            "events": _count(config, "events")}
+    return {
+        "seconds": seconds,
+        "rows": credits,
+        "conversions": conversions,
+        "days": len(days),
+        "last_day_s": per_day[-1],
+        "slowest_day_s": max(per_day),
+        "models": list(BUILTIN_NAMES),
+        "events": _count(config, "events"),
+    }
 
 
-@measure("attribution_custom_models", "(4b) attribution of the example config's custom models alone (position, "
-         "time decay, Markov, Shapley, last non-direct, a campaign filter), same days: credits computed, not written")
+@measure(
+    "attribution_custom_models",
+    "(4b) attribution of the example config's custom models alone (position, "
+    "time decay, Markov, Shapley, last non-direct, a campaign filter), same days: credits computed, not written",
+)
 def attribution_custom(world: Path, out: Path) -> dict:
     from pipeline.attribution.credits import compute_credits, custom_model
     from pipeline.core.sql import sql
@@ -336,13 +411,22 @@ def attribution_custom(world: Path, out: Path) -> dict:
             credits += con.execute("SELECT count(*) FROM _att_credits").fetchone()[0]
             per_day.append(time.perf_counter() - t)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": credits, "days": len(days), "models": [m.name for m in models],
-            "last_day_s": per_day[-1], "slowest_day_s": max(per_day)}
+    return {
+        "seconds": seconds,
+        "rows": credits,
+        "days": len(days),
+        "models": [m.name for m in models],
+        "last_day_s": per_day[-1],
+        "slowest_day_s": max(per_day),
+    }
 
 
-@measure("conversion_windows", "(5) the conversions asset over every partition of the world (each day's "
-         "presentations' 30-day windows measured, the partition replaced); the demo's experiments present on one "
-         "day (2026-01-08), so the rows are that day's presentations and the other 89 partitions are empty")
+@measure(
+    "conversion_windows",
+    "(5) the conversions asset over every partition of the world (each day's "
+    "presentations' 30-day windows measured, the partition replaced); the demo's experiments present on one "
+    "day (2026-01-08), so the rows are that day's presentations and the other 89 partitions are empty",
+)
 def conversions(world: Path, out: Path) -> dict:
     from pipeline.core.warehouse import connect
     from pipeline.experiments.conversions import loaded_days
@@ -362,8 +446,11 @@ def conversions(world: Path, out: Path) -> dict:
     return {"seconds": seconds, "rows": rows, "partitions": len(days), "events": _count(config, "events")}
 
 
-@measure("model_training", "(6) training each model of the demo config for the last day (features, LightGBM "
-         "train + SHAP explanations, record) and scoring every customer (bench/models.py)")
+@measure(
+    "model_training",
+    "(6) training each model of the demo config for the last day (features, LightGBM "
+    "train + SHAP explanations, record) and scoring every customer (bench/models.py)",
+)
 def training(world: Path, out: Path) -> dict:
     from bench.models import train_and_score
 

@@ -40,13 +40,19 @@ def build(out: Path, customers: int, days: int, start: dt.date) -> None:
     job = build_definitions(config).resolve_job_def("nightly")
     result = job.execute_in_process(
         instance=dg.DagsterInstance.ephemeral(),
-        tags={"dagster/asset_partition_range_start": world.start.isoformat(),
-              "dagster/asset_partition_range_end": world.end.isoformat()},
-        asset_selection=[dg.AssetKey(a) for a in DATA], raise_on_error=True,
+        tags={
+            "dagster/asset_partition_range_start": world.start.isoformat(),
+            "dagster/asset_partition_range_end": world.end.isoformat(),
+        },
+        asset_selection=[dg.AssetKey(a) for a in DATA],
+        raise_on_error=True,
     )
     assert result.success
-    print(f"world {customers} customers x {days} days: generated in {generated - began:.1f} s, "
-          f"loaded in {time.monotonic() - generated:.1f} s, peak {peak_mb():.0f} MB", flush=True)
+    print(
+        f"world {customers} customers x {days} days: generated in {generated - began:.1f} s, "
+        f"loaded in {time.monotonic() - generated:.1f} s, peak {peak_mb():.0f} MB",
+        flush=True,
+    )
 
 
 def train_and_score(config, day: dt.date, models: Path, report=print) -> list[dict]:
@@ -74,12 +80,25 @@ def train_and_score(config, day: dt.date, models: Path, report=print) -> list[di
             _, rows = score(con, config, spec, day, models, cache)
         t4 = time.monotonic()
         key = "auc" if spec.type != "recommender" else "precision_at_k"
-        r = {"model": spec.name, "type": spec.type, "rows": len(prepared.X), "features": int(prepared.X.shape[1]),
-             "features_s": t1 - t0, "train_explain_s": t2 - t1, "record_s": t3 - t2, "scored": len(rows),
-             "score_s": t4 - t3, "seconds": t4 - t0, key: float(trained.metrics[key]), "peak_mb": peak_mb()}
-        report(f"{spec.name}: {r['rows']} rows x {r['features']} features; features {r['features_s']:.1f} s, "
-               f"train+explain {r['train_explain_s']:.1f} s, record {r['record_s']:.1f} s, score {r['scored']} "
-               f"customers {r['score_s']:.1f} s; {key} {r[key]:.4f}; peak {r['peak_mb']:.0f} MB")
+        r = {
+            "model": spec.name,
+            "type": spec.type,
+            "rows": len(prepared.X),
+            "features": int(prepared.X.shape[1]),
+            "features_s": t1 - t0,
+            "train_explain_s": t2 - t1,
+            "record_s": t3 - t2,
+            "scored": len(rows),
+            "score_s": t4 - t3,
+            "seconds": t4 - t0,
+            key: float(trained.metrics[key]),
+            "peak_mb": peak_mb(),
+        }
+        report(
+            f"{spec.name}: {r['rows']} rows x {r['features']} features; features {r['features_s']:.1f} s, "
+            f"train+explain {r['train_explain_s']:.1f} s, record {r['record_s']:.1f} s, score {r['scored']} "
+            f"customers {r['score_s']:.1f} s; {key} {r[key]:.4f}; peak {r['peak_mb']:.0f} MB"
+        )
         out.append(r)
     return out
 
@@ -87,8 +106,9 @@ def train_and_score(config, day: dt.date, models: Path, report=print) -> list[di
 def train(out: Path, day: dt.date) -> None:
     from pipeline.config import load_config
 
-    train_and_score(load_config(out / "nightjar.yaml"), day, out / "models",
-                    report=lambda line: print(line, flush=True))
+    train_and_score(
+        load_config(out / "nightjar.yaml"), day, out / "models", report=lambda line: print(line, flush=True)
+    )
     print(f"peak memory of training and scoring: {peak_mb():.0f} MB")
 
 
@@ -106,7 +126,10 @@ def main() -> None:
         out.mkdir(parents=True, exist_ok=True)
         build(out, args.customers, args.days, start)
     if args.phase == "all":
-        subprocess.run([sys.executable, __file__, "--out", str(out), "--days", str(args.days), "--phase", "train"], check=True)
+        subprocess.run(
+            [sys.executable, __file__, "--out", str(out), "--days", str(args.days), "--phase", "train"],
+            check=True,
+        )
     elif args.phase == "train":
         train(out, last)
 

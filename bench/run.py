@@ -33,10 +33,19 @@ ROOT = BENCH.parent
 OUT = BENCH / "out"
 START = dt.date(2026, 1, 1)
 DAYS = 90
-ORDER = ["backfill_90_days", "nightly_one_day", "ingest_nightjar", "ingest_duckdb_raw", "ingest_pandas",
-         "attribution_all_models", "attribution_custom_models", "attribution_sf10_replica", "conversion_windows",
-         "model_training"]
-# Targets of the issue (measured at SF1 unless said otherwise).
+ORDER = [
+    "backfill_90_days",
+    "nightly_one_day",
+    "ingest_nightjar",
+    "ingest_duckdb_raw",
+    "ingest_pandas",
+    "attribution_all_models",
+    "attribution_custom_models",
+    "attribution_sf10_replica",
+    "conversion_windows",
+    "model_training",
+]
+# Targets (measured at SF1 unless said otherwise).
 TARGETS = {
     "ingest_vs_raw": ("ingestion ≥ 0.6 × DuckDB's raw reader (SF1)", 0.6),
     "ingest_vs_pandas": ("ingestion ≥ 5 × pandas (SF1)", 5.0),
@@ -72,12 +81,20 @@ def world_for(sf: float) -> Path:
 
 def run_measure(name: str, world: Path, out: Path) -> dict:
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "bench.measures", name, str(world), str(out)],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.measures", name, str(world), str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
     if proc.returncode != 0 or line is None:
-        return {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1][:300] if (proc.stderr or proc.stdout) else "failed"}
-    result = json.loads(line[len("RESULT "):])
+        return {
+            "error": (proc.stderr or proc.stdout).strip().splitlines()[-1][:300]
+            if (proc.stderr or proc.stdout)
+            else "failed"
+        }
+    result = json.loads(line[len("RESULT ") :])
     result["process_seconds"] = time.perf_counter() - t
     return result
 
@@ -85,7 +102,11 @@ def run_measure(name: str, world: Path, out: Path) -> dict:
 def machine() -> str:
     cpu = "unknown CPU"
     try:
-        cpu = next(x.split(":", 1)[1].strip() for x in Path("/proc/cpuinfo").read_text().splitlines() if x.startswith("model name"))
+        cpu = next(
+            x.split(":", 1)[1].strip()
+            for x in Path("/proc/cpuinfo").read_text().splitlines()
+            if x.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
@@ -93,9 +114,11 @@ def machine() -> str:
     import duckdb
     import pandas
 
-    return (f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM; "
-            f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, Dagster {dagster.__version__}, "
-            f"pandas {pandas.__version__}")
+    return (
+        f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM; "
+        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, Dagster {dagster.__version__}, "
+        f"pandas {pandas.__version__}"
+    )
 
 
 def fmt_s(x) -> str:
@@ -112,7 +135,9 @@ def load(r: dict) -> str:
 
 def measured_dates(res: dict, meta: dict) -> str:
     """The run's date, or the dates of the rows when they were measured by different runs (``--only``)."""
-    dates = sorted({r["date"] for k, r in res.items() if k != "_meta" and isinstance(r, dict) and r.get("date")})
+    dates = sorted(
+        {r["date"] for k, r in res.items() if k != "_meta" and isinstance(r, dict) and r.get("date")}
+    )
     if len(dates) <= 1:
         return meta.get("date", "?") if not dates else dates[0]
     return ", ".join(f"{d} ({', '.join(k for k in ORDER if res.get(k, {}).get('date') == d)})" for d in dates)
@@ -132,32 +157,49 @@ def render(results: dict, header: str) -> str:
     ]
     for sf, res in sorted(results.items(), key=lambda kv: float(kv[0])):
         meta = res.get("_meta", {})
-        lines += [f"## SF{float(sf):g}: {customers_for(float(sf)):,} customers × {DAYS} days",
-                  "", f"Measured {measured_dates(res, meta)} on {meta.get('machine', '?')}.", "",
-                  "| measurement | wall time | rows | rows/s | peak memory | load avg | what |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            f"## SF{float(sf):g}: {customers_for(float(sf)):,} customers × {DAYS} days",
+            "",
+            f"Measured {measured_dates(res, meta)} on {meta.get('machine', '?')}.",
+            "",
+            "| measurement | wall time | rows | rows/s | peak memory | load avg | what |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
         for name in ORDER:
             if name == "attribution_sf10_replica" and float(sf) != 1:
                 continue
             r = res.get(name, {})
             what = MEASURES[name][1]
             if "not_measured" in r or not r:
-                lines.append(f"| {name} | not measured yet | | | | | {what}: {r.get('not_measured', 'not run')} |")
+                lines.append(
+                    f"| {name} | not measured yet | | | | | {what}: {r.get('not_measured', 'not run')} |"
+                )
             elif "error" in r:
                 lines.append(f"| {name} | failed | | | | | {r['error']} |")
             else:
                 if r.get("copied_from"):
-                    what += (" — on a copy of the backfilled graph" if r["copied_from"] == "graph.duckdb" else
-                             " — on a copy of the data assets' warehouse (base.duckdb: ingestion, identities, events, results)")
+                    what += (
+                        " — on a copy of the backfilled graph"
+                        if r["copied_from"] == "graph.duckdb"
+                        else " — on a copy of the data assets' warehouse (base.duckdb: ingestion, identities, events, results)"
+                    )
                 if name.startswith("attribution") and r.get("days"):
                     what += f" — **{r['days']} day(s)**, last day {fmt_s(r.get('last_day_s'))}, slowest {fmt_s(r.get('slowest_day_s'))}"
-                lines.append(f"| {name} | {fmt_s(r['seconds'])} | {r.get('rows', 0):,} | {rate(r)} | "
-                             f"{r['peak_mb']:,.0f} MB | {load(r)} | {what} |")
+                lines.append(
+                    f"| {name} | {fmt_s(r['seconds'])} | {r.get('rows', 0):,} | {rate(r)} | "
+                    f"{r['peak_mb']:,.0f} MB | {load(r)} | {what} |"
+                )
         for name in ("nightly_one_day", "backfill_90_days"):
             steps = res.get(name, {}).get("steps")
             if steps:
                 top = sorted(steps.items(), key=lambda kv: -kv[1])
-                lines += ["", f"Where {name} spent its time (Dagster step durations, longest first):", "",
-                          "| step | time | share |", "| --- | --- | --- |"]
+                lines += [
+                    "",
+                    f"Where {name} spent its time (Dagster step durations, longest first):",
+                    "",
+                    "| step | time | share |",
+                    "| --- | --- | --- |",
+                ]
                 total = res[name]["seconds"]
                 lines += [f"| {k} | {fmt_s(v)} | {v / total:.0%} |" for k, v in top[:10]]
                 if len(top) > 10:
@@ -165,24 +207,47 @@ def render(results: dict, header: str) -> str:
                     lines.append(f"| {len(top) - 10} other steps | {fmt_s(rest)} | {rest / total:.0%} |")
         tr = res.get("model_training", {})
         if tr.get("per_model"):
-            lines += ["", "Model training per model (last day of the world; every customer scored):", "",
-                      "| model | type | training rows × features | features | train + explain | record | score | metric |",
-                      "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+            lines += [
+                "",
+                "Model training per model (last day of the world; every customer scored):",
+                "",
+                "| model | type | training rows × features | features | train + explain | record | score | metric |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- |",
+            ]
             for m in tr["per_model"]:
                 metric = next(f"{k} {m[k]:.3f}" for k in ("auc", "precision_at_k") if k in m)
-                lines.append(f"| {m['model']} | {m['type']} | {m['rows']:,} × {m['features']} | {fmt_s(m['features_s'])} | "
-                             f"{fmt_s(m['train_explain_s'])} | {fmt_s(m['record_s'])} | "
-                             f"{fmt_s(m['score_s'])} ({m['scored']:,} customers) | {metric} |")
-        nj, raw, pd_ = res.get("ingest_nightjar", {}), res.get("ingest_duckdb_raw", {}), res.get("ingest_pandas", {})
+                lines.append(
+                    f"| {m['model']} | {m['type']} | {m['rows']:,} × {m['features']} | {fmt_s(m['features_s'])} | "
+                    f"{fmt_s(m['train_explain_s'])} | {fmt_s(m['record_s'])} | "
+                    f"{fmt_s(m['score_s'])} ({m['scored']:,} customers) | {metric} |"
+                )
+        nj, raw, pd_ = (
+            res.get("ingest_nightjar", {}),
+            res.get("ingest_duckdb_raw", {}),
+            res.get("ingest_pandas", {}),
+        )
         if all(x.get("seconds") for x in (nj, raw, pd_)):
-            lines += ["", "Ingestion side by side (same files; speed = rows/s, ratio = Nightjar's speed / the peer's):", "",
-                      "| dataset | Nightjar | DuckDB raw | pandas + insert | vs raw | vs pandas |", "| --- | --- | --- | --- | --- | --- |"]
+            lines += [
+                "",
+                "Ingestion side by side (same files; speed = rows/s, ratio = Nightjar's speed / the peer's):",
+                "",
+                "| dataset | Nightjar | DuckDB raw | pandas + insert | vs raw | vs pandas |",
+                "| --- | --- | --- | --- | --- | --- |",
+            ]
             for ds in nj["per_dataset"]:
-                a, b, c = nj["per_dataset"][ds], raw["per_dataset"].get(ds, {}), pd_["per_dataset"].get(ds, {})
-                lines.append(f"| {ds} | {fmt_s(a['seconds'])} | {fmt_s(b.get('seconds'))} | {fmt_s(c.get('seconds'))} | "
-                             f"{b['seconds'] / a['seconds']:.2f} × | {c['seconds'] / a['seconds']:.2f} × |")
-            lines.append(f"| **all** | {fmt_s(nj['seconds'])} | {fmt_s(raw['seconds'])} | {fmt_s(pd_['seconds'])} | "
-                         f"**{raw['seconds'] / nj['seconds']:.2f} ×** | **{pd_['seconds'] / nj['seconds']:.2f} ×** |")
+                a, b, c = (
+                    nj["per_dataset"][ds],
+                    raw["per_dataset"].get(ds, {}),
+                    pd_["per_dataset"].get(ds, {}),
+                )
+                lines.append(
+                    f"| {ds} | {fmt_s(a['seconds'])} | {fmt_s(b.get('seconds'))} | {fmt_s(c.get('seconds'))} | "
+                    f"{b['seconds'] / a['seconds']:.2f} × | {c['seconds'] / a['seconds']:.2f} × |"
+                )
+            lines.append(
+                f"| **all** | {fmt_s(nj['seconds'])} | {fmt_s(raw['seconds'])} | {fmt_s(pd_['seconds'])} | "
+                f"**{raw['seconds'] / nj['seconds']:.2f} ×** | **{pd_['seconds'] / nj['seconds']:.2f} ×** |"
+            )
         lines.append("")
     lines += targets(results)
     notes = BENCH / "NOTES.md"
@@ -198,7 +263,11 @@ def targets(results: dict) -> list[str]:
     def row(key, value, ok):
         out.append(f"| {TARGETS[key][0]} | {value} | {ok} |")
 
-    nj, raw, pd_ = sf1.get("ingest_nightjar", {}), sf1.get("ingest_duckdb_raw", {}), sf1.get("ingest_pandas", {})
+    nj, raw, pd_ = (
+        sf1.get("ingest_nightjar", {}),
+        sf1.get("ingest_duckdb_raw", {}),
+        sf1.get("ingest_pandas", {}),
+    )
     if nj.get("seconds") and raw.get("seconds"):
         r = raw["seconds"] / nj["seconds"]
         row("ingest_vs_raw", f"{r:.2f} ×", "yes" if r >= 0.6 else "**no**")
@@ -212,35 +281,64 @@ def targets(results: dict) -> list[str]:
     for key in ("nightly_one_day", "backfill_90_days"):
         r = sf1.get(key, {})
         if r.get("seconds"):
-            stale = ", measured before the merge of issues 3, 5–7: see the notes" if "before" in r.get("date", "") else ""
-            row(key, fmt_s(r["seconds"]) + stale, ("yes" if r["seconds"] < TARGETS[key][1] else "**no**")
-                + (" (then)" if stale else ""))
+            stale = (
+                ", measured before the merge of issues 3, 5–7: see the notes"
+                if "before" in r.get("date", "")
+                else ""
+            )
+            row(
+                key,
+                fmt_s(r["seconds"]) + stale,
+                ("yes" if r["seconds"] < TARGETS[key][1] else "**no**") + (" (then)" if stale else ""),
+            )
         else:
             row(key, "not measured yet", "–")
-    peaks = [r["peak_mb"] for k, r in sf1.items()
-             if isinstance(r, dict) and r.get("peak_mb") and k not in ("_meta", "attribution_sf10_replica")]
-    row("peak_mb", f"{max(peaks):,.0f} MB" if peaks else "not measured yet", ("yes" if max(peaks) < 4096 else "**no**") if peaks else "–")
+    peaks = [
+        r["peak_mb"]
+        for k, r in sf1.items()
+        if isinstance(r, dict) and r.get("peak_mb") and k not in ("_meta", "attribution_sf10_replica")
+    ]
+    row(
+        "peak_mb",
+        f"{max(peaks):,.0f} MB" if peaks else "not measured yet",
+        ("yes" if max(peaks) < 4096 else "**no**") if peaks else "–",
+    )
     # at SF10 when it was measured, else on the SF10-size replica of SF1's events, else at the largest scale
     # factor measured (said so in the row)
     replica = sf1.get("attribution_sf10_replica", {})
-    measured = [(float(sf), res["attribution_all_models"]) for sf, res in results.items()
-                if res.get("attribution_all_models", {}).get("seconds")]
+    measured = [
+        (float(sf), res["attribution_all_models"])
+        for sf, res in results.items()
+        if res.get("attribution_all_models", {}).get("seconds")
+    ]
     if replica.get("seconds") and not any(sf >= 10 for sf, _ in measured):
         one = replica["last_day_s"]
-        row("attribution_all_models", f"{fmt_s(one)} for one day of SF10 size (SF1's events × 10, "
+        row(
+            "attribution_all_models",
+            f"{fmt_s(one)} for one day of SF10 size (SF1's events × 10, "
             f"{replica['conversions'] // replica['days']:,} conversions, peak {replica['peak_mb']:,.0f} MB)",
-            "yes (one day)" if one < 60 else "**no**")
+            "yes (one day)" if one < 60 else "**no**",
+        )
     elif measured:
         sf, r = max(measured, key=lambda x: x[0])
         days = r.get("days", DAYS)
-        value = f"{fmt_s(r['seconds'])} for {days} day(s)" + (f" (last day {fmt_s(r['last_day_s'])})" if r.get("last_day_s") else "")
+        value = f"{fmt_s(r['seconds'])} for {days} day(s)" + (
+            f" (last day {fmt_s(r['last_day_s'])})" if r.get("last_day_s") else ""
+        )
         # a lower scale factor already over 60 s (for all its days, or for one day) misses the SF10 target
         over = r["seconds"] >= 60 if days == DAYS else r.get("last_day_s", 0) >= 60
         if sf >= 10:
-            row("attribution_all_models", value, "**no**" if over else ("yes" if days == DAYS else "one day: yes"))
+            row(
+                "attribution_all_models",
+                value,
+                "**no**" if over else ("yes" if days == DAYS else "one day: yes"),
+            )
         else:
-            row("attribution_all_models", f"{value} at SF{sf:g}; SF10 not measured",
-                f"**no** (already at SF{sf:g})" if over else "not measured at SF10")
+            row(
+                "attribution_all_models",
+                f"{value} at SF{sf:g}; SF10 not measured",
+                f"**no** (already at SF{sf:g})" if over else "not measured at SF10",
+            )
     else:
         row("attribution_all_models", "not measured yet", "–")
     return out + [""]
@@ -266,7 +364,11 @@ def main(argv: list[str] | None = None) -> int:
                 continue  # SF1's events x 10 is SF10's size; other scale factors' replicas would mislabel it
             r = run_measure(name, world, work)
             r["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-            shown = r.get("not_measured") or r.get("error") or f"{r['seconds']:.1f} s, {r.get('rows', 0):,} rows, {r['peak_mb']:.0f} MB"
+            shown = (
+                r.get("not_measured")
+                or r.get("error")
+                or f"{r['seconds']:.1f} s, {r.get('rows', 0):,} rows, {r['peak_mb']:.0f} MB"
+            )
             print(f"  {name}: {shown}", flush=True)
             # written after each measurement, merged into what is stored (another bench run, of another
             # scale factor or other measurements, may have written meanwhile)

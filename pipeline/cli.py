@@ -56,8 +56,13 @@ def check_range(config: ProjectConfig, first: dt.date, last: dt.date) -> str | N
     return None
 
 
-def run_backfill(config: ProjectConfig, first: dt.date, last: dt.date, warehouse: Path | None = None,
-                 steps: dict[str, float] | None = None) -> bool:
+def run_backfill(
+    config: ProjectConfig,
+    first: dt.date,
+    last: dt.date,
+    warehouse: Path | None = None,
+    steps: dict[str, float] | None = None,
+) -> bool:
     """Materialize every asset for the days first..last as ONE run (single-run backfill). ``steps``, when
     given, receives each successful step's duration in seconds (the benchmark's breakdown)."""
     from pipeline.definitions import build_definitions
@@ -77,12 +82,20 @@ def run_backfill(config: ProjectConfig, first: dt.date, last: dt.date, warehouse
         raise_on_error=False,
     )
     if steps is not None:
-        steps.update({e.step_key: e.event_specific_data.duration_ms / 1000 for e in result.all_events
-                      if e.is_step_success})
+        steps.update(
+            {
+                e.step_key: e.event_specific_data.duration_ms / 1000
+                for e in result.all_events
+                if e.is_step_success
+            }
+        )
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                print(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}", file=sys.stderr)
+                print(
+                    f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}",
+                    file=sys.stderr,
+                )
     return result.success
 
 
@@ -93,9 +106,12 @@ def summary(warehouse: Path) -> str:
     from pipeline.core.warehouse import connect, scalar
 
     with connect(warehouse, read_only=True) as con:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
-        ).fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+            ).fetchall()
+        ]
         counts = [(t, scalar(con, f"SELECT count(*) FROM {ident(t)}")) for t in tables]
         rejects = con.execute(sql("ingest/rejects_summary")).fetchall()
         failed = scalar(con, "SELECT count(*) FROM loads WHERE status = 'FAILED'")
@@ -121,8 +137,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 1
     for s in config.sources:
         if s.kind == "local_files" and not config.resolve(s.folder).is_dir():
-            print(f"warning: {args.config_file}: source {s.name!r}: folder {config.resolve(s.folder)} does not exist yet")
-    from pipeline.ingest.sources.validate import check_remote_sources  # remote sources (issue 3)
+            print(
+                f"warning: {args.config_file}: source {s.name!r}: folder {config.resolve(s.folder)} does not exist yet"
+            )
+    from pipeline.ingest.sources.validate import check_remote_sources
 
     remote_errors, remote_notes = check_remote_sources(config)
     for note in remote_notes:
@@ -143,8 +161,12 @@ def write_demo_config(out: Path, start: dt.date) -> Path:
     example_start = dt.date.fromisoformat(re.search(r"^start_date: (\S+)", text, flags=re.M).group(1))
     text = re.sub(r"^start_date: .*$", f"start_date: {start.isoformat()}", text, count=1, flags=re.M)
     # experiments' start/end dates keep their distance to the first day
-    text = re.sub(r"^(\s+(?:start|end): )(\d{4}-\d{2}-\d{2})", lambda m: m.group(1) + (
-        dt.date.fromisoformat(m.group(2)) + (start - example_start)).isoformat(), text, flags=re.M)
+    text = re.sub(
+        r"^(\s+(?:start|end): )(\d{4}-\d{2}-\d{2})",
+        lambda m: m.group(1) + (dt.date.fromisoformat(m.group(2)) + (start - example_start)).isoformat(),
+        text,
+        flags=re.M,
+    )
     path = out / "nightjar.yaml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -158,8 +180,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print("--customers and --days must be at least 1", file=sys.stderr)
         return 2
     if args.start and args.start + dt.timedelta(days=args.days - 1) > yesterday:
-        print(f"the demo's last day must be a complete day: with --days {args.days}, --start may be "
-              f"{yesterday - dt.timedelta(days=args.days - 1)} at the latest", file=sys.stderr)
+        print(
+            f"the demo's last day must be a complete day: with --days {args.days}, --start may be "
+            f"{yesterday - dt.timedelta(days=args.days - 1)} at the latest",
+            file=sys.stderr,
+        )
         return 2
     began = time.monotonic()
     out = Path(args.out).resolve()
@@ -168,7 +193,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         shutil.rmtree(out / stale, ignore_errors=True)
     print(f"[1/3] generating the demo world: {args.customers} customers, {args.days} days -> {out}")
     world = generate_world(
-        out, customers=args.customers, days=args.days, start=args.start, seed=args.seed,
+        out,
+        customers=args.customers,
+        days=args.days,
+        start=args.start,
+        seed=args.seed,
         progress=lambda msg: print(f"      {msg}", flush=True),
     )
     config_path = write_demo_config(out, world.start)
@@ -176,14 +205,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for suffix in ("", ".wal"):
         Path(str(config.warehouse_path) + suffix).unlink(missing_ok=True)
     # The experiments' closed loop (pipeline/demo/experiments.py) runs on the local files only.
-    presented = [] if getattr(args, "via", None) else sorted(
-        {e.start for e in config.experiments if e.start and e.start == e.end and world.start < e.start <= world.end})
-    if getattr(args, "via", None):  # remote sources (issue 3): ingest through a local SFTP server / GCS emulator
+    presented = (
+        []
+        if getattr(args, "via", None)
+        else sorted(
+            {
+                e.start
+                for e in config.experiments
+                if e.start and e.start == e.end and world.start < e.start <= world.end
+            }
+        )
+    )
+    if getattr(args, "via", None):  # ingest through a local SFTP server / GCS emulator
         from pipeline.demo.via import serve
 
         with serve(args.via, config_path, config.resolve(config.source("landing").folder)) as via_path:
-            print(f"[2/3] serving the transaction files over {args.via} ({via_path.name}); "
-                  f"materializing every asset for {world.start}..{world.end} as one backfill run")
+            print(
+                f"[2/3] serving the transaction files over {args.via} ({via_path.name}); "
+                f"materializing every asset for {world.start}..{world.end} as one backfill run"
+            )
             ok = run_backfill(load_config(via_path), world.start, world.end)
     elif presented:  # the closed loop of pipeline/demo/experiments.py
         from pipeline.demo.experiments import simulate_responses
@@ -191,10 +231,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         day = presented[0]
         print(f"[2/3] materializing every asset for {world.start}..{day} (decisions of {day}) as one run")
         ok = run_backfill(config, world.start, day)
-        truth = simulate_responses(config.warehouse_path, out, day, world.end, config.conversions.window_days,
-                                   seed=args.seed)
-        print(f"      the world responded to the decisions of {day}: {truth['responses_appended_to_pos']} "
-              f"purchases (truth/experiments.json); materializing {day}..{world.end}")
+        truth = simulate_responses(
+            config.warehouse_path, out, day, world.end, config.conversions.window_days, seed=args.seed
+        )
+        print(
+            f"      the world responded to the decisions of {day}: {truth['responses_appended_to_pos']} "
+            f"purchases (truth/experiments.json); materializing {day}..{world.end}"
+        )
         ok = run_backfill(config, day, world.end) and ok
     else:
         print(f"[2/3] materializing every asset for {world.start}..{world.end} as one backfill run")
@@ -215,7 +258,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if problem:
         print(f"nothing to backfill: {problem}", file=sys.stderr)
         return 2
-    ok = run_backfill(config, getattr(args, "from"), args.to, Path(args.warehouse) if args.warehouse else None)
+    ok = run_backfill(
+        config, getattr(args, "from"), args.to, Path(args.warehouse) if args.warehouse else None
+    )
     print(summary(Path(args.warehouse) if args.warehouse else config.warehouse_path))
     return 0 if ok else 1
 
@@ -296,14 +341,21 @@ def cmd_forget(args: argparse.Namespace) -> int:
     except (WarehouseError, ValueError) as e:
         print(e, file=sys.stderr)
         return 1
-    what = (f"Forgot {result.customers} customer(s)" if result.customers
-            else "No customer holds it; forgot the rows that held it without a customer")
-    print(f"{what} (by {result.identifier_kind}): {result.total} row(s) deleted in one transaction, "
-          "recorded in forget_log (without the identifier).")
+    what = (
+        f"Forgot {result.customers} customer(s)"
+        if result.customers
+        else "No customer holds it; forgot the rows that held it without a customer"
+    )
+    print(
+        f"{what} (by {result.identifier_kind}): {result.total} row(s) deleted in one transaction, "
+        "recorded in forget_log (without the identifier)."
+    )
     print(markdown_table(["table", "rows deleted"], sorted(result.rows_deleted.items())))
     if result.shared_identifiers_kept:
-        print(f"{result.shared_identifiers_kept} identifier(s) shared with a customer who stays (and whom identity "
-              "matching gives them) were kept, with that customer's rows.")
+        print(
+            f"{result.shared_identifiers_kept} identifier(s) shared with a customer who stays (and whom identity "
+            "matching gives them) were kept, with that customer's rows."
+        )
     return 0
 
 
@@ -325,17 +377,25 @@ def cmd_attribution(args: argparse.Namespace) -> int:
     try:
         with connect(warehouse, read_only=True) as con:
             if not table_exists(con, SUMMARY):
-                print(f"{warehouse}: no {SUMMARY} yet: materialize the attribution assets first", file=sys.stderr)
+                print(
+                    f"{warehouse}: no {SUMMARY} yet: materialize the attribution assets first",
+                    file=sys.stderr,
+                )
                 return 1
             first = getattr(args, "from") or dt.date(1, 1, 1)
             last = args.to or dt.date(9999, 12, 31)
-            rows = con.execute(sql("attribution/ui_summary"),
-                               {"a": first, "b": last, "models": [m.name for m in models]}).fetchall()
+            rows = con.execute(
+                sql("attribution/ui_summary"), {"a": first, "b": last, "models": [m.name for m in models]}
+            ).fetchall()
     except WarehouseError as e:
         print(e, file=sys.stderr)
         return 1
-    print(markdown_table(["model", "channel", "conversions", "value"],
-                         [(m, c, f"{n:.2f}", f"{v:.2f}") for m, c, n, v in rows if not args.model or m == args.model]))
+    print(
+        markdown_table(
+            ["model", "channel", "conversions", "value"],
+            [(m, c, f"{n:.2f}", f"{v:.2f}") for m, c, n, v in rows if not args.model or m == args.model],
+        )
+    )
     return 0
 
 
@@ -354,12 +414,18 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(err.args[0] if isinstance(err, KeyError) else err, file=sys.stderr)
         return 1
     shown = e.contributions.head(args.top)
-    rest = e.contributions["shap"].iloc[args.top:].sum()
-    print(f"model {e.model} ({spec.type}), version {e.version}, customer {e.customer_id}, as of {e.as_of}"
-          + (f", top item {e.item}" if e.item else ""))
+    rest = e.contributions["shap"].iloc[args.top :].sum()
+    print(
+        f"model {e.model} ({spec.type}), version {e.version}, customer {e.customer_id}, as of {e.as_of}"
+        + (f", top item {e.item}" if e.item else "")
+    )
     print(f"  base value            {e.base_value:+.6f}")
     for row in shown.itertuples():
-        value = "" if row.value is None or (isinstance(row.value, float) and row.value != row.value) else row.value
+        value = (
+            ""
+            if row.value is None or (isinstance(row.value, float) and row.value != row.value)
+            else row.value
+        )
         print(f"  {row.feature:<32} = {str(value)[:20]:<20} {row.shap:+.6f}")
     if len(e.contributions) > args.top:
         print(f"  {len(e.contributions) - args.top} other features{'':<29} {rest:+.6f}")
@@ -378,8 +444,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"the warehouse {warehouse} does not exist: run the pipeline first", file=sys.stderr)
         return 1
     try:
-        rows, where = export_to(config, warehouse, args.date, args.to, overwrite=not args.no_clobber,
-                                log=lambda m: print(m, file=sys.stderr))
+        rows, where = export_to(
+            config,
+            warehouse,
+            args.date,
+            args.to,
+            overwrite=not args.no_clobber,
+            log=lambda m: print(m, file=sys.stderr),
+        )
     except (ExportError, WarehouseError, OSError) as e:
         print(e, file=sys.stderr)
         return 1
@@ -418,44 +490,68 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_date, default=None, help="first day (default: DAYS days before today)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", default="demo", help="folder for the config, files, truth and warehouse")
-    p.add_argument("--via", choices=["sftp", "gcs"],
-                   help="serve the transaction files from a local SFTP server or GCS emulator and ingest through it")
+    p.add_argument(
+        "--via",
+        choices=["sftp", "gcs"],
+        help="serve the transaction files from a local SFTP server or GCS emulator and ingest through it",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("backfill", help="materialize every asset for a date range as one run")
     p.add_argument("--from", type=_date, required=True, help="first day, YYYY-MM-DD")
     p.add_argument("--to", type=_date, required=True, help="last day, YYYY-MM-DD (inclusive)")
-    p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
+    p.add_argument(
+        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
+    )
     p.add_argument("--warehouse", help="warehouse file (default: the config's)")
     p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("upload", help="load one CSV/JSON file into a dataset through the ingestion path")
     p.add_argument("file", help="the CSV / JSON (lines) file")
     p.add_argument("--dataset", required=True, help="`customers` or a transaction name")
-    p.add_argument("--mode", choices=["create", "update", "overwrite"], help="customers only (default: the config's)")
-    p.add_argument("--date", type=_date, help="the partition (default: the date in the file name; today for customers)")
-    p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
+    p.add_argument(
+        "--mode", choices=["create", "update", "overwrite"], help="customers only (default: the config's)"
+    )
+    p.add_argument(
+        "--date", type=_date, help="the partition (default: the date in the file name; today for customers)"
+    )
+    p.add_argument(
+        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
+    )
     p.add_argument("--warehouse", help="warehouse file (default: the config's)")
     p.set_defaults(func=cmd_upload)
 
-    p = sub.add_parser("forget", help="delete a customer from every customer-keyed table (one transaction, logged)")
-    p.add_argument("customer", help="a customer_id, or any identifier of the customer (e-mail hash, IDFA, ...)")
-    p.add_argument("--kind", choices=["customer_id", *IDENTIFIER_KINDS, "email"],
-                   help="what CUSTOMER is (default: try every kind); `email` is a plain address, hashed as on ingestion")
-    p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
+    p = sub.add_parser(
+        "forget", help="delete a customer from every customer-keyed table (one transaction, logged)"
+    )
+    p.add_argument(
+        "customer", help="a customer_id, or any identifier of the customer (e-mail hash, IDFA, ...)"
+    )
+    p.add_argument(
+        "--kind",
+        choices=["customer_id", *IDENTIFIER_KINDS, "email"],
+        help="what CUSTOMER is (default: try every kind); `email` is a plain address, hashed as on ingestion",
+    )
+    p.add_argument(
+        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
+    )
     p.add_argument("--warehouse", help="warehouse file (default: the config's)")
     p.set_defaults(func=cmd_forget)
 
     p = sub.add_parser("attribution", help="attribution: list the models, print the credited totals")
     asub = p.add_subparsers(dest="attribution_command", required=True)
     a = asub.add_parser("models", help="the built-in and custom attribution models and their definitions")
-    a.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
+    a.add_argument(
+        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
+    )
     a.set_defaults(func=cmd_attribution)
     a = asub.add_parser("summary", help="credited conversions and value per model and channel")
     a.add_argument("--from", type=_date, help="first conversion day, YYYY-MM-DD (default: all)")
     a.add_argument("--to", type=_date, help="last conversion day, YYYY-MM-DD (default: all)")
     a.add_argument("--model", help="only this model")
-    a.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
+    a.add_argument(
+        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
+    )
     a.add_argument("--warehouse", help="warehouse file (default: the config's)")
     a.set_defaults(func=cmd_attribution)
     p = sub.add_parser("explain", help="why a model scores a customer as it does (SHAP waterfall)")
@@ -463,19 +559,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--customer", required=True, help="a customer_id")
     p.add_argument("--date", type=_date, help="as of this day (default: the last day with events)")
     p.add_argument("--top", type=int, default=10, help="contributions shown (the rest are summed)")
-    p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
+    p.add_argument(
+        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
+    )
     p.add_argument("--warehouse", help="warehouse file (default: the config's)")
     p.set_defaults(func=cmd_explain)
-    p = sub.add_parser("export", help="export one night's decisions (results) as CSV, locally or to SFTP / GCS")
+    p = sub.add_parser(
+        "export", help="export one night's decisions (results) as CSV, locally or to SFTP / GCS"
+    )
     p.add_argument("what", choices=["results"], help="what to export")
     p.add_argument("--date", type=_date, required=True, help="the decision date, YYYY-MM-DD")
-    p.add_argument("--to", required=True, help="the CSV file to write, or sftp://SOURCE/PATH or gcs://SOURCE/PATH "
-                   "(a configured source; {date} in PATH becomes the date in the source's date_format)")
-    p.add_argument("--no-clobber", action="store_true", help="fail instead of replacing an existing file or object")
-    p.add_argument("--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)")
+    p.add_argument(
+        "--to",
+        required=True,
+        help="the CSV file to write, or sftp://SOURCE/PATH or gcs://SOURCE/PATH "
+        "(a configured source; {date} in PATH becomes the date in the source's date_format)",
+    )
+    p.add_argument(
+        "--no-clobber", action="store_true", help="fail instead of replacing an existing file or object"
+    )
+    p.add_argument(
+        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
+    )
     p.add_argument("--warehouse", help="warehouse file (default: the config's)")
     p.set_defaults(func=cmd_export)
-    p = sub.add_parser("recover", help="mark runs whose process died (e.g. SIGKILL) failed and free their pool slots")
+    p = sub.add_parser(
+        "recover", help="mark runs whose process died (e.g. SIGKILL) failed and free their pool slots"
+    )
     p.add_argument("--dry-run", action="store_true", help="only list them")
     p.set_defaults(func=cmd_recover)
     return parser

@@ -56,7 +56,10 @@ def build_definitions(config: ProjectConfig, warehouse: Path | None = None) -> d
         jobs=[nightly],
         schedules=[build_nightly_schedule(nightly)],
         sensors=sensors,
-        resources={"warehouse": WarehouseResource(path=str(warehouse or config.warehouse_path)), **source_resources(config)},
+        resources={
+            "warehouse": WarehouseResource(path=str(warehouse or config.warehouse_path)),
+            **source_resources(config),
+        },
         executor=dg.in_process_executor,
     )
 

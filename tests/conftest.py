@@ -26,7 +26,9 @@ def make_config(folder: Path, start: dt.date = dt.date(2026, 1, 1), **changes) -
     data = example_dict()
     data.pop("models", None)
     data["start_date"] = start.isoformat()
-    if "transactions" in changes:  # the example's experiments name its transactions: keep them only with those
+    if (
+        "transactions" in changes
+    ):  # the example's experiments name its transactions: keep them only with those
         for key in ("variants", "experiments", "groups", "conversions"):
             if key not in changes:
                 data.pop(key, None)
@@ -56,8 +58,13 @@ def write_pos(folder: Path, day: dt.date, rows: list[str]) -> Path:
     return path
 
 
-def run_nightly(config: ProjectConfig, first: dt.date, last: dt.date | None = None, assets: list[str] | None = None,
-                instance=None):
+def run_nightly(
+    config: ProjectConfig,
+    first: dt.date,
+    last: dt.date | None = None,
+    assets: list[str] | None = None,
+    instance=None,
+):
     """Run the nightly job in-process for one day or a range (one run), optionally for some assets."""
     import dagster as dg
 

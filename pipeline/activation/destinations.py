@@ -41,8 +41,8 @@ class DestinationError(RuntimeError):
 
 @dataclass(frozen=True)
 class Destination:
-    kind: str            # "file", "sftp" or "gcs"
-    path: str            # the local path, or the remote path below the source's folder / prefix
+    kind: str  # "file", "sftp" or "gcs"
+    path: str  # the local path, or the remote path below the source's folder / prefix
     source: str | None = None
 
     @property
@@ -63,18 +63,24 @@ def parse_destination(to: str, config: ActivationConfig, day: dt.date) -> Destin
     if scheme == "gs":
         raise DestinationError(f"{to}: name a configured gcs source, not a bucket: gcs://<source>/<path>")
     if scheme not in SCHEMES:
-        raise DestinationError(f"{to}: unknown destination {scheme}://; use a file path, sftp://<source>/<path> "
-                               "or gcs://<source>/<path>")
+        raise DestinationError(
+            f"{to}: unknown destination {scheme}://; use a file path, sftp://<source>/<path> "
+            "or gcs://<source>/<path>"
+        )
     sources = {s.name: s for s in config.sources}
     if name not in sources:
         remote = [s.name for s in config.sources if s.kind == scheme]
-        raise DestinationError(f"{to}: there is no source {name!r} in the config (its {scheme} sources: "
-                               f"{', '.join(remote) or 'none'}); declare it under sources: as for ingestion")
+        raise DestinationError(
+            f"{to}: there is no source {name!r} in the config (its {scheme} sources: "
+            f"{', '.join(remote) or 'none'}); declare it under sources: as for ingestion"
+        )
     src = sources[name]
     if src.kind != scheme:
         raise DestinationError(f"{to}: source {name!r} is a {src.kind} source, not {scheme}")
     if not path or path.endswith("/"):
-        raise DestinationError(f"{to}: give a file name after the source, e.g. {scheme}://{name}/results_{{date}}.csv")
+        raise DestinationError(
+            f"{to}: give a file name after the source, e.g. {scheme}://{name}/results_{{date}}.csv"
+        )
     if any(part in ("", ".", "..") for part in path.split("/")):
         raise DestinationError(f"{to}: the path below the source may not hold empty, '.' or '..' parts")
     return Destination(scheme, path.replace("{date}", day.strftime(src.date_format)), name)
@@ -103,20 +109,26 @@ def _resource(config: ActivationConfig, src):
     for key in _ENV_KEYS:
         var = getattr(src, key, None)
         if var and var not in os.environ:
-            raise DestinationError(f"{src.kind} source {src.name!r}: the environment variable {var} "
-                                   f"(sources[{i}].{key}) is not set")
+            raise DestinationError(
+                f"{src.kind} source {src.name!r}: the environment variable {var} "
+                f"(sources[{i}].{key}) is not set"
+            )
     try:
         cm = source_resource(config, src).process_config_and_initialize_cm()
         res = cm.__enter__()
     except Exception as e:  # noqa: BLE001 - Dagster's message may quote config values: say which source only
-        raise DestinationError(f"{src.kind} source {src.name!r}: its settings cannot be used ({type(e).__name__})") from None
+        raise DestinationError(
+            f"{src.kind} source {src.name!r}: its settings cannot be used ({type(e).__name__})"
+        ) from None
     try:
         yield res
     finally:
         cm.__exit__(None, None, None)
 
 
-def deliver(config: ActivationConfig, dest: Destination, local: Path, overwrite: bool = True, log=None) -> str:
+def deliver(
+    config: ActivationConfig, dest: Destination, local: Path, overwrite: bool = True, log=None
+) -> str:
     """Put the finished local file at the remote destination; returns where it is."""
     src = config.source(dest.source)
     with _resource(config, src) as res:
@@ -124,13 +136,16 @@ def deliver(config: ActivationConfig, dest: Destination, local: Path, overwrite:
             if isinstance(src, SftpSource):
                 upload_sftp(res.settings(), res.folder, local, dest.path, overwrite, log=log)
             elif isinstance(src, GcsSource):
-                upload_gcs(res.client(), res.source, res.bucket, res.prefix, local, dest.path, overwrite, log=log)
+                upload_gcs(
+                    res.client(), res.source, res.bucket, res.prefix, local, dest.path, overwrite, log=log
+                )
         except SourceError as e:
             raise DestinationError(str(e)) from None
     return describe(dest, config)
 
 
 # --- SFTP ---------------------------------------------------------------------------------------
+
 
 def upload_sftp(s, folder: str, local: Path, path: str, overwrite: bool = True, log=None) -> str:
     """Upload ``local`` to ``<folder>/<path>`` through a hidden temporary name and a rename.
@@ -155,22 +170,30 @@ def upload_sftp(s, folder: str, local: Path, path: str, overwrite: bool = True, 
             except FileNotFoundError:
                 raise SourceError(f"{s.where}: the remote folder {where!r} does not exist") from None
             except PermissionError:
-                raise SourceError(f"{s.where}: no permission to write in the remote folder {where!r}") from None
+                raise SourceError(
+                    f"{s.where}: no permission to write in the remote folder {where!r}"
+                ) from None
             except (OSError, EOFError, paramiko.SSHException) as e:
                 _remove(sftp, tmp)
-                raise TransientError(f"{s.where}: upload of {name} broke off: {e or type(e).__name__}") from None
+                raise TransientError(
+                    f"{s.where}: upload of {name} broke off: {e or type(e).__name__}"
+                ) from None
             try:
                 _rename(sftp, tmp, target, overwrite)
             except FileExistsError:
                 _remove(sftp, tmp)
-                raise SourceError(f"{s.where}: {target} exists already and was left as it was "
-                                  "(without --no-clobber it is replaced)") from None
+                raise SourceError(
+                    f"{s.where}: {target} exists already and was left as it was "
+                    "(without --no-clobber it is replaced)"
+                ) from None
             except PermissionError:
                 _remove(sftp, tmp)
                 raise SourceError(f"{s.where}: no permission to create {target}") from None
             except (OSError, EOFError, paramiko.SSHException) as e:
                 _remove(sftp, tmp)
-                raise TransientError(f"{s.where}: renaming the upload to {target} failed: {e or type(e).__name__}") from None
+                raise TransientError(
+                    f"{s.where}: renaming the upload to {target} failed: {e or type(e).__name__}"
+                ) from None
         return target
 
     return with_retries(f"{s.where}: upload {name}", attempt, s.retries, log=log)
@@ -213,8 +236,18 @@ def _remove(sftp, path: str) -> None:
 
 # --- GCS ----------------------------------------------------------------------------------------
 
-def upload_gcs(client, source: str, bucket: str, prefix: str, local: Path, path: str, overwrite: bool = True,
-               retries: int = 3, log=None) -> str:
+
+def upload_gcs(
+    client,
+    source: str,
+    bucket: str,
+    prefix: str,
+    local: Path,
+    path: str,
+    overwrite: bool = True,
+    retries: int = 3,
+    log=None,
+) -> str:
     """Upload ``local`` as the object ``<prefix><path>`` in one request (atomic: the object exists
     only once complete, with the file's checksum verified by the server); returns its gs:// URL."""
     from google.api_core import exceptions as gexc
@@ -227,11 +260,14 @@ def upload_gcs(client, source: str, bucket: str, prefix: str, local: Path, path:
     def attempt() -> str:
         blob = client.bucket(bucket).blob(name)
         try:
-            blob.upload_from_filename(str(local), content_type="text/csv", retry=None,
-                                      if_generation_match=None if overwrite else 0)
+            blob.upload_from_filename(
+                str(local), content_type="text/csv", retry=None, if_generation_match=None if overwrite else 0
+            )
         except gexc.PreconditionFailed:
-            raise SourceError(f"{where}: the object {name} exists already and was left as it was "
-                              "(without --no-clobber it is replaced by a new generation)") from None
+            raise SourceError(
+                f"{where}: the object {name} exists already and was left as it was "
+                "(without --no-clobber it is replaced by a new generation)"
+            ) from None
         except Exception as e:  # noqa: BLE001 - every client error becomes a message naming the source
             raise _error(where, e, f"upload of {name}") from None
         return f"gs://{bucket}/{name}"

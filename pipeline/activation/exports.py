@@ -1,4 +1,4 @@
-"""`nightjar export results`: one night's decisions as a CSV in the shape of SPEC 3's results list,
+"""`nightjar export results`: one night's decisions as a CSV in the shape of the results list,
 written to a local file or to a configured SFTP / GCS source (pipeline/destinations.py)."""
 
 from __future__ import annotations
@@ -42,14 +42,17 @@ def export_results(con: duckdb.DuckDBPyConnection, day: dt.date, to: Path, overw
         try:
             os.link(partial, to)  # fails, atomically, when `to` exists
         except FileExistsError:
-            raise ExportError(f"{to} exists already and was left as it was (without --no-clobber it is replaced)") from None
+            raise ExportError(
+                f"{to} exists already and was left as it was (without --no-clobber it is replaced)"
+            ) from None
         finally:
             partial.unlink()
     return len(frame)
 
 
-def export_to(config: ActivationConfig, warehouse: Path, day: dt.date, to: str, overwrite: bool = True,
-              log=None) -> tuple[int, str]:
+def export_to(
+    config: ActivationConfig, warehouse: Path, day: dt.date, to: str, overwrite: bool = True, log=None
+) -> tuple[int, str]:
     """Export the ``day`` results to ``to`` (a file path, sftp://<source>/<path> or gcs://<source>/<path>);
     returns (rows, where it went). The warehouse is open (read-only) only while the CSV is written."""
     from pipeline.activation.destinations import DestinationError, deliver, describe, parse_destination

@@ -13,9 +13,15 @@ from pipeline.customers.config import CustomersConfig
 # The fields a match criterion may test: the touch (or conversion) event's columns under these
 # names. `paid` is the channel table's flag of the touch's channel (touches only).
 ATTRIBUTION_FIELDS: dict[str, FieldType] = {
-    "channel": FieldType.String, "campaign": FieldType.String, "source": FieldType.String,
-    "medium": FieldType.String, "term": FieldType.String, "content": FieldType.String,
-    "type": FieldType.String, "context": FieldType.String, "value": FieldType.Decimal,
+    "channel": FieldType.String,
+    "campaign": FieldType.String,
+    "source": FieldType.String,
+    "medium": FieldType.String,
+    "term": FieldType.String,
+    "content": FieldType.String,
+    "type": FieldType.String,
+    "context": FieldType.String,
+    "value": FieldType.Decimal,
     "time": FieldType.Timestamp,
 }
 TOUCH_FIELDS: dict[str, FieldType] = {**ATTRIBUTION_FIELDS, "paid": FieldType.Bool}
@@ -29,7 +35,6 @@ class MatchCriterion(Settings):
     field: str
     op: str
     value: object
-
 
 
 # The built-in models: (name, modelType, lookbackDays or None = infinite, firstWeight, lastWeight, PPC only)
@@ -110,33 +115,46 @@ class AttributionModelSpec(Settings):
     name: str = Field(min_length=1)
     modelType: Literal["first", "last", "spread", "position", "time_decay", "markov", "shapley"]
     lookbackDays: int = Field(default=90, ge=1, le=365)
-    firstWeight: float | None = Field(default=None, gt=0)   # spread only (default 1)
-    lastWeight: float | None = Field(default=None, gt=0)    # spread only (default 1)
+    firstWeight: float | None = Field(default=None, gt=0)  # spread only (default 1)
+    lastWeight: float | None = Field(default=None, gt=0)  # spread only (default 1)
     firstShare: float | None = Field(default=None, ge=0, le=1)  # position only (default 0.4)
-    lastShare: float | None = Field(default=None, ge=0, le=1)   # position only (default 0.4)
+    lastShare: float | None = Field(default=None, ge=0, le=1)  # position only (default 0.4)
     halfLifeDays: float | None = Field(default=None, gt=0)  # time_decay only (default 7)
     maxExactChannels: int | None = Field(default=None, ge=1, le=16)  # shapley only (default 10)
-    samples: int | None = Field(default=None, ge=1, le=100_000)      # shapley only (default 2000)
-    seed: int | None = None                                           # shapley only (default 0)
+    samples: int | None = Field(default=None, ge=1, le=100_000)  # shapley only (default 2000)
+    seed: int | None = None  # shapley only (default 0)
     channelsMode: Literal["include", "exclude"] | None = None
     channels: list[int | str] = Field(default_factory=list)
     matchCriteria: list[MatchCriterion] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> AttributionModelSpec:
-        only = {"firstWeight": "spread", "lastWeight": "spread", "firstShare": "position", "lastShare": "position",
-                "halfLifeDays": "time_decay", "maxExactChannels": "shapley", "samples": "shapley", "seed": "shapley"}
+        only = {
+            "firstWeight": "spread",
+            "lastWeight": "spread",
+            "firstShare": "position",
+            "lastShare": "position",
+            "halfLifeDays": "time_decay",
+            "maxExactChannels": "shapley",
+            "samples": "shapley",
+            "seed": "shapley",
+        }
         for key, kind in only.items():
             if getattr(self, key) is not None and self.modelType != kind:
                 raise at(key, f"{key} is only for modelType {kind}, not {self.modelType}")
         if self.modelType == "position" and (self.firstShare or 0.4) + (self.lastShare or 0.4) > 1 + 1e-12:
-            raise at("lastShare", "firstShare + lastShare must be at most 1 (the middle touches share the rest)")
+            raise at(
+                "lastShare", "firstShare + lastShare must be at most 1 (the middle touches share the rest)"
+            )
         if self.modelType == "position" and (self.firstShare or 0.4) + (self.lastShare or 0.4) <= 0:
             raise at("lastShare", "firstShare + lastShare must be more than 0")
         if self.channels and not self.channelsMode:
             raise at("channelsMode", "channels needs channelsMode: include or exclude")
         if self.channelsMode and not self.channels:
-            raise at("channels", f"channelsMode {self.channelsMode} needs a non-empty list of channels (ids or names)")
+            raise at(
+                "channels",
+                f"channelsMode {self.channelsMode} needs a non-empty list of channels (ids or names)",
+            )
         _check_criteria(self.matchCriteria, TOUCH_FIELDS, "matchCriteria")
         return self
 
@@ -159,7 +177,9 @@ class AttributionSpec(Settings):
             if c.name in names[:i]:
                 raise at(f"channels[{i}].name", f"the channel name {c.name!r} is used twice")
             if c.name == UNATTRIBUTED:
-                raise at(f"channels[{i}].name", f"{UNATTRIBUTED!r} is reserved for conversions no touch explains")
+                raise at(
+                    f"channels[{i}].name", f"{UNATTRIBUTED!r} is reserved for conversions no touch explains"
+                )
         for i, t in enumerate(self.touchpoints):
             if t.channel is not None and t.channel not in names:
                 raise at(f"touchpoints[{i}].channel", f"unknown channel {t.channel!r}; channels: {names}")
@@ -170,21 +190,26 @@ class AttributionSpec(Settings):
         seen: list[str] = []
         for i, m in enumerate(self.models):
             if m.name.casefold() in {b.casefold() for b in BUILTIN_NAMES}:
-                raise at(f"models[{i}].name", f"{m.name!r} is a built-in model: built-ins cannot be created, "
-                          "changed or shadowed; choose another name")
+                raise at(
+                    f"models[{i}].name",
+                    f"{m.name!r} is a built-in model: built-ins cannot be created, "
+                    "changed or shadowed; choose another name",
+                )
             if m.name.casefold() in seen:
                 raise at(f"models[{i}].name", f"the model name {m.name!r} is used twice")
             seen.append(m.name.casefold())
             for j, ch in enumerate(m.channels):
                 if not any(ch == c.id or ch == c.name for c in self.channels):
-                    raise at(f"models[{i}].channels[{j}]", f"unknown channel {ch!r}; the channel table has "
-                              + ", ".join(f"{c.id}={c.name}" for c in self.channels))
+                    raise at(
+                        f"models[{i}].channels[{j}]",
+                        f"unknown channel {ch!r}; the channel table has "
+                        + ", ".join(f"{c.id}={c.name}" for c in self.channels),
+                    )
         return self
 
     def channel_names(self, refs: list[int | str]) -> list[str]:
         """The names of channels given by id or name."""
         return [c.name for r in refs for c in self.channels if r == c.id or r == c.name]
-
 
 
 class AttributionConfig(CustomersConfig):

@@ -1,4 +1,4 @@
-"""Attribution (SPEC 5): split each conversion's value over the marketing touches before it.
+"""Attribution: split each conversion's value over the marketing touches before it.
 
 The models:
 
@@ -61,14 +61,17 @@ class Model:
     samples: int = 2000
     seed: int = 0
     channels_mode: str | None = None  # include | exclude
-    channels: tuple[str, ...] = ()    # channel names
-    paid_only: bool = False           # built-in "(PPC Only)": include the channels flagged paid
+    channels: tuple[str, ...] = ()  # channel names
+    paid_only: bool = False  # built-in "(PPC Only)": include the channels flagged paid
     criteria: tuple[Condition, ...] = field(default_factory=tuple)
     builtin: bool = False
 
     def describe(self) -> str:
         """The model's definition in one line (what `nightjar attribution models` prints)."""
-        parts = [self.model_type, "infinite lookback" if self.lookback_days is None else f"lookback {self.lookback_days} d"]
+        parts = [
+            self.model_type,
+            "infinite lookback" if self.lookback_days is None else f"lookback {self.lookback_days} d",
+        ]
         if self.model_type == "spread":
             parts.append(f"firstWeight {self.first_weight:g}, lastWeight {self.last_weight:g}")
         if self.model_type == "position":
@@ -76,7 +79,9 @@ class Model:
         if self.model_type == "time_decay":
             parts.append(f"halfLifeDays {self.half_life_days:g}")
         if self.model_type == "shapley":
-            parts.append(f"exact up to {self.max_exact_channels} channels, else {self.samples} samples, seed {self.seed}")
+            parts.append(
+                f"exact up to {self.max_exact_channels} channels, else {self.samples} samples, seed {self.seed}"
+            )
         if self.paid_only:
             parts.append("paid (PPC) channels only")
         elif self.channels_mode:
@@ -86,13 +91,20 @@ class Model:
         return "; ".join(parts)
 
 
-
-
 def builtin_models(spec: AttributionSpec) -> list[Model]:
     paid = tuple(c.name for c in spec.channels if c.paid)
     return [
-        Model(name, kind, lookback, float(fw), float(lw), channels_mode="include" if ppc else None,
-              channels=paid if ppc else (), paid_only=ppc, builtin=True)
+        Model(
+            name,
+            kind,
+            lookback,
+            float(fw),
+            float(lw),
+            channels_mode="include" if ppc else None,
+            channels=paid if ppc else (),
+            paid_only=ppc,
+            builtin=True,
+        )
         for name, kind, lookback, fw, lw, ppc in BUILTINS
     ]
 
@@ -102,12 +114,19 @@ def custom_model(m: AttributionModelSpec, spec: AttributionSpec) -> Model:
         return default if value is None else value
 
     return Model(
-        m.name, m.modelType, m.lookbackDays,
-        first_weight=given(m.firstWeight, 1.0), last_weight=given(m.lastWeight, 1.0),
-        first_share=given(m.firstShare, 0.4), last_share=given(m.lastShare, 0.4),
-        half_life_days=given(m.halfLifeDays, 7.0), max_exact_channels=given(m.maxExactChannels, 10),
-        samples=given(m.samples, 2000), seed=given(m.seed, 0),
-        channels_mode=m.channelsMode, channels=tuple(spec.channel_names(m.channels)),
+        m.name,
+        m.modelType,
+        m.lookbackDays,
+        first_weight=given(m.firstWeight, 1.0),
+        last_weight=given(m.lastWeight, 1.0),
+        first_share=given(m.firstShare, 0.4),
+        last_share=given(m.lastShare, 0.4),
+        half_life_days=given(m.halfLifeDays, 7.0),
+        max_exact_channels=given(m.maxExactChannels, 10),
+        samples=given(m.samples, 2000),
+        seed=given(m.seed, 0),
+        channels_mode=m.channelsMode,
+        channels=tuple(spec.channel_names(m.channels)),
         criteria=tuple(condition(c.field, c.op, c.value, TOUCH_FIELDS) for c in m.matchCriteria),
     )
 
@@ -119,9 +138,18 @@ def all_models(spec: AttributionSpec) -> list[Model]:
 
 # ---- SQL: the day's conversions, touches and per-model touch filters ---------------------------
 
-_EVENT_COLUMNS = {"channel": "e.channel", "campaign": "e.utm_campaign", "source": "e.utm_source",
-                  "medium": "e.utm_medium", "term": "e.utm_term", "content": "e.utm_content", "type": "e.type",
-                  "context": "e.context", "value": "e.value", "time": "e.occurred_at"}
+_EVENT_COLUMNS = {
+    "channel": "e.channel",
+    "campaign": "e.utm_campaign",
+    "source": "e.utm_source",
+    "medium": "e.utm_medium",
+    "term": "e.utm_term",
+    "content": "e.utm_content",
+    "type": "e.type",
+    "context": "e.context",
+    "value": "e.value",
+    "time": "e.occurred_at",
+}
 _TOUCH_COLUMNS = {**{k: f"t.{k}" for k in TOUCH_FIELDS}, "time": "t.touched_at"}
 assert set(_EVENT_COLUMNS) == set(ATTRIBUTION_FIELDS)
 
@@ -138,9 +166,14 @@ def _conversions_sql(spec: AttributionSpec) -> tuple[str, dict]:
             f"FROM events e WHERE e._partition_date = $d AND e.customer_id IS NOT NULL AND e.type = {typ} "
             f"AND {compile_all(conds, params, _EVENT_COLUMNS)}"
         )
-    body = " UNION ALL ".join(selects) if selects else (
-        "SELECT NULL::VARCHAR AS conversion, NULL::VARCHAR AS conversion_id, NULL::VARCHAR AS customer_id, "
-        "NULL::TIMESTAMP AS converted_at, NULL::DOUBLE AS value WHERE false")
+    body = (
+        " UNION ALL ".join(selects)
+        if selects
+        else (
+            "SELECT NULL::VARCHAR AS conversion, NULL::VARCHAR AS conversion_id, NULL::VARCHAR AS customer_id, "
+            "NULL::TIMESTAMP AS converted_at, NULL::DOUBLE AS value WHERE false"
+        )
+    )
     return f"CREATE OR REPLACE TEMP TABLE _att_conversions AS {body}", params.values
 
 
@@ -149,10 +182,14 @@ def _touches_sql(spec: AttributionSpec, paths: bool) -> tuple[str, dict]:
     $infinite), and, only when ``paths`` (a data-driven model learns from the day's non-converting paths),
     everyone else's touches from $paths_start. Rule-based models never read another customer's touches."""
     params = Params("t")
-    who = ["e.customer_id IN (SELECT customer_id FROM _att_conversions) AND ($infinite OR e.occurred_at >= $start)"]
+    who = [
+        "e.customer_id IN (SELECT customer_id FROM _att_conversions) AND ($infinite OR e.occurred_at >= $start)"
+    ]
     if paths:
-        who.append("e.customer_id NOT IN (SELECT customer_id FROM _att_conversions) AND e.occurred_at >= $paths_start "
-                   "AND e._partition_date >= $paths_day")
+        who.append(
+            "e.customer_id NOT IN (SELECT customer_id FROM _att_conversions) AND e.occurred_at >= $paths_start "
+            "AND e._partition_date >= $paths_day"
+        )
     selects = []
     for i, tp in enumerate(spec.touchpoints):
         conds = [condition(m.field, m.op, m.value, ATTRIBUTION_FIELDS) for m in tp.matchCriteria]
@@ -163,20 +200,27 @@ def _touches_sql(spec: AttributionSpec, paths: bool) -> tuple[str, dict]:
             f"coalesce({fixed}::VARCHAR, e.channel) AS channel, e.utm_campaign AS campaign, e.utm_source AS source, "
             f"e.utm_medium AS medium, e.utm_term AS term, e.utm_content AS content, e.type, e.context, e.value "
             f"FROM events e WHERE e.type = {typ} AND e.customer_id IS NOT NULL AND e.occurred_at < $end "
-            f"AND e._partition_date <= $day AND {w} AND {match}" for w in who]
+            f"AND e._partition_date <= $day AND {w} AND {match}"
+            for w in who
+        ]
     if not selects:
-        selects = ["SELECT 0 AS spec, NULL::VARCHAR AS touch_id, NULL::VARCHAR AS customer_id, NULL::TIMESTAMP AS "
-                   "touched_at, NULL::VARCHAR AS channel, NULL::VARCHAR AS campaign, NULL::VARCHAR AS source, "
-                   "NULL::VARCHAR AS medium, NULL::VARCHAR AS term, NULL::VARCHAR AS content, NULL::VARCHAR AS type, "
-                   "NULL::VARCHAR AS context, NULL::DECIMAL(18,4) AS value WHERE false"]
+        selects = [
+            "SELECT 0 AS spec, NULL::VARCHAR AS touch_id, NULL::VARCHAR AS customer_id, NULL::TIMESTAMP AS "
+            "touched_at, NULL::VARCHAR AS channel, NULL::VARCHAR AS campaign, NULL::VARCHAR AS source, "
+            "NULL::VARCHAR AS medium, NULL::VARCHAR AS term, NULL::VARCHAR AS content, NULL::VARCHAR AS type, "
+            "NULL::VARCHAR AS context, NULL::DECIMAL(18,4) AS value WHERE false"
+        ]
     # A touch needs a channel; an event matching two touchpoint specs (of one type) is one touch (the first spec's).
     types = [tp.type for tp in spec.touchpoints]
-    once = ("QUALIFY row_number() OVER (PARTITION BY u.touch_id ORDER BY u.spec) = 1"
-            if len(set(types)) < len(types) else "")
+    once = (
+        "QUALIFY row_number() OVER (PARTITION BY u.touch_id ORDER BY u.spec) = 1"
+        if len(set(types)) < len(types)
+        else ""
+    )
     query = f"""CREATE OR REPLACE TEMP TABLE _att_touches AS
         SELECT u.touch_id, u.customer_id, u.touched_at, u.channel, ch.channel_id, coalesce(ch.paid, false) AS paid,
                u.campaign, u.source, u.medium, u.term, u.content, u.type, u.context, u.value
-        FROM ({' UNION ALL '.join(selects)}) u LEFT JOIN _att_channels ch ON ch.name = u.channel
+        FROM ({" UNION ALL ".join(selects)}) u LEFT JOIN _att_channels ch ON ch.name = u.channel
         WHERE u.channel IS NOT NULL
         {once}"""
     return query, params.values
@@ -200,7 +244,7 @@ _WEIGHT = {
     "last": "CASE WHEN pos = n THEN 1.0 ELSE 0.0 END",
     "spread": "CASE WHEN n = 1 THEN 1.0 WHEN pos = 1 THEN {fw} WHEN pos = n THEN {lw} ELSE 1.0 END",
     "position": "CASE WHEN n = 1 THEN 1.0 WHEN n = 2 THEN CASE WHEN pos = 1 THEN {fs} ELSE {ls} END "
-                "WHEN pos = 1 THEN {fs} WHEN pos = n THEN {ls} ELSE (1.0 - {fs} - {ls}) / (n - 2) END",
+    "WHEN pos = 1 THEN {fs} WHEN pos = n THEN {ls} ELSE (1.0 - {fs} - {ls}) / (n - 2) END",
     "time_decay": "pow(2.0, -(epoch(last_touched_at) - epoch(touched_at)) / 86400.0 / {hl})",
 }
 _TOTAL = {
@@ -208,9 +252,9 @@ _TOTAL = {
     "last": "1.0",
     "spread": "CASE WHEN n = 1 THEN 1.0 ELSE {fw} + {lw} + (n - 2) END",
     "position": "CASE WHEN n = 1 THEN 1.0 WHEN n = 2 THEN {fs} + {ls} "
-                "ELSE {fs} + {ls} + (n - 2) * ((1.0 - {fs} - {ls}) / (n - 2)) END",
+    "ELSE {fs} + {ls} + (n - 2) * ((1.0 - {fs} - {ls}) / (n - 2)) END",
     "time_decay": "sum(weight) OVER (PARTITION BY conversion, conversion_id ORDER BY pos "
-                  "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)",
+    "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)",
 }
 
 
@@ -232,12 +276,22 @@ def _ranked_sql(models: Sequence[Model]) -> tuple[str, dict]:
     params = Params("k")
     passes, running = [], []
     for m, k in ((m, k) for k, m in _set_models(models).items()):
-        lookback = ("TRUE" if m.lookback_days is None
-                    else f"t.touched_at >= t.converted_at - to_days({params.add(m.lookback_days)}::INTEGER)")
+        lookback = (
+            "TRUE"
+            if m.lookback_days is None
+            else f"t.touched_at >= t.converted_at - to_days({params.add(m.lookback_days)}::INTEGER)"
+        )
         passes.append(f"({_model_filter(m, params)} AND {lookback}) AS p{k}")
-        running += [f"sum(p{k}::INTEGER) OVER upto AS pos{k}", f"sum(p{k}::INTEGER) OVER whole AS n{k}",
-                    f"max(CASE WHEN p{k} THEN touched_at END) OVER whole AS last{k}"]
-    query = sql("attribution/ranked").replace("{passes}", ", ".join(passes)).replace("{running}", ", ".join(running))
+        running += [
+            f"sum(p{k}::INTEGER) OVER upto AS pos{k}",
+            f"sum(p{k}::INTEGER) OVER whole AS n{k}",
+            f"max(CASE WHEN p{k} THEN touched_at END) OVER whole AS last{k}",
+        ]
+    query = (
+        sql("attribution/ranked")
+        .replace("{passes}", ", ".join(passes))
+        .replace("{running}", ", ".join(running))
+    )
     return query, params.values
 
 
@@ -252,9 +306,11 @@ def _set_models(models: Sequence[Model]) -> dict[int, Model]:
 
 def _in_set(k: int) -> str:
     """A model's touches from _att_ranked: those of its set k, with their position, count and last touch."""
-    return (f"SELECT conversion, conversion_id, customer_id, converted_at, conversion_value AS value, touch_id, "
-            f"channel, channel_id, touched_at, pos{k} AS pos, n{k} AS n, last{k} AS last_touched_at "
-            f"FROM _att_ranked WHERE p{k}")
+    return (
+        f"SELECT conversion, conversion_id, customer_id, converted_at, conversion_value AS value, touch_id, "
+        f"channel, channel_id, touched_at, pos{k} AS pos, n{k} AS n, last{k} AS last_touched_at "
+        f"FROM _att_ranked WHERE p{k}"
+    )
 
 
 def _rule_credits_sql(models: Sequence[Model], target: str) -> tuple[str, dict]:
@@ -265,14 +321,20 @@ def _rule_credits_sql(models: Sequence[Model], target: str) -> tuple[str, dict]:
     for m in models:
         if m.model_type not in RULE_BASED:
             continue
-        names = {"fw": params.add(m.first_weight), "lw": params.add(m.last_weight), "fs": params.add(m.first_share),
-                 "ls": params.add(m.last_share), "hl": params.add(m.half_life_days)}
+        names = {
+            "fw": params.add(m.first_weight),
+            "lw": params.add(m.last_weight),
+            "fs": params.add(m.first_share),
+            "ls": params.add(m.last_share),
+            "hl": params.add(m.half_life_days),
+        }
         # a parameter's type is only known from its value: keep the weights DOUBLE
         names = {k: f"{v}::DOUBLE" for k, v in names.items()}
         weight, total = _WEIGHT[m.model_type].format(**names), _TOTAL[m.model_type].format(**names)
         selects.append(
             f"SELECT *, {params.add(m.name)}::VARCHAR AS model, {params.add(m.model_type)}::VARCHAR AS model_type, "
-            f"weight / ({total}) AS share FROM (SELECT *, {weight} AS weight FROM ({_in_set(sets[_set_key(m)])}))")
+            f"weight / ({total}) AS share FROM (SELECT *, {weight} AS weight FROM ({_in_set(sets[_set_key(m)])}))"
+        )
     if not selects:
         return "", {}
     query = sql("attribution/rule_credits").replace("{model_credits}", " UNION ALL ".join(selects))
@@ -283,22 +345,33 @@ def _pairs_sql(models: Sequence[Model]) -> tuple[str, dict]:
     """sql/attribution/pairs.sql: the data-driven models' (conversion, touch) pairs, from their touch sets."""
     params = Params("d")
     sets = _touch_sets(models)
-    selects = [f"SELECT *, {params.add(m.name)}::VARCHAR AS model, {params.add(m.model_type)}::VARCHAR AS model_type "
-               f"FROM ({_in_set(sets[_set_key(m)])})" for m in models if m.model_type in DATA_DRIVEN]
+    selects = [
+        f"SELECT *, {params.add(m.name)}::VARCHAR AS model, {params.add(m.model_type)}::VARCHAR AS model_type "
+        f"FROM ({_in_set(sets[_set_key(m)])})"
+        for m in models
+        if m.model_type in DATA_DRIVEN
+    ]
     if not selects:
-        selects = [f"SELECT *, NULL::VARCHAR AS model, NULL::VARCHAR AS model_type FROM ({_in_set(0)}) WHERE false"]
+        selects = [
+            f"SELECT *, NULL::VARCHAR AS model, NULL::VARCHAR AS model_type FROM ({_in_set(0)}) WHERE false"
+        ]
     return sql("attribution/pairs").replace("{model_pairs}", " UNION ALL ".join(selects)), params.values
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequence[Model], day: dt.date) -> None:
+def _prepare(
+    con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequence[Model], day: dt.date
+) -> None:
     """The temp tables _att_channels, _att_models, _att_conversions, _att_touches, _att_candidates, _att_ranked,
     _att_pairs (the data-driven models' pairs)."""
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _att_channels AS
            SELECT unnest($ids::INTEGER[]) AS channel_id, unnest($names::VARCHAR[]) AS name,
                   unnest($paid::BOOLEAN[]) AS paid""",
-        {"ids": [c.id for c in spec.channels], "names": [c.name for c in spec.channels],
-         "paid": [c.paid for c in spec.channels]},
+        {
+            "ids": [c.id for c in spec.channels],
+            "names": [c.name for c in spec.channels],
+            "paid": [c.paid for c in spec.channels],
+        },
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _att_models AS
@@ -306,10 +379,16 @@ def _prepare(con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequ
                   unnest($lookback::INTEGER[]) AS lookback_days, unnest($fw::DOUBLE[]) AS first_weight,
                   unnest($lw::DOUBLE[]) AS last_weight, unnest($fs::DOUBLE[]) AS first_share,
                   unnest($ls::DOUBLE[]) AS last_share, unnest($hl::DOUBLE[]) AS half_life_days""",
-        {"name": [m.name for m in models], "type": [m.model_type for m in models],
-         "lookback": [m.lookback_days for m in models], "fw": [m.first_weight for m in models],
-         "lw": [m.last_weight for m in models], "fs": [m.first_share for m in models],
-         "ls": [m.last_share for m in models], "hl": [m.half_life_days for m in models]},
+        {
+            "name": [m.name for m in models],
+            "type": [m.model_type for m in models],
+            "lookback": [m.lookback_days for m in models],
+            "fw": [m.first_weight for m in models],
+            "lw": [m.last_weight for m in models],
+            "fs": [m.first_share for m in models],
+            "ls": [m.last_share for m in models],
+            "hl": [m.half_life_days for m in models],
+        },
     )
     query, params = _conversions_sql(spec)
     con.execute(query, bind(query, {**params, "d": day}))
@@ -320,10 +399,21 @@ def _prepare(con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequ
     learning = [m.lookback_days for m in models if m.model_type in DATA_DRIVEN]
     paths_start = end - dt.timedelta(days=max(learning, default=0))
     query, params = _touches_sql(spec, paths=bool(learning))
-    con.execute(query, bind(query, {
-        **params, "day": day, "end": end, "start": begin - dt.timedelta(days=longest),
-        "infinite": any(m.lookback_days is None for m in models),
-        "paths_start": paths_start, "paths_day": paths_start.date()}))
+    con.execute(
+        query,
+        bind(
+            query,
+            {
+                **params,
+                "day": day,
+                "end": end,
+                "start": begin - dt.timedelta(days=longest),
+                "infinite": any(m.lookback_days is None for m in models),
+                "paths_start": paths_start,
+                "paths_day": paths_start.date(),
+            },
+        ),
+    )
     con.execute(sql("attribution/candidates"))
     for build in (_ranked_sql, _pairs_sql):
         query, params = build(models)
@@ -338,8 +428,9 @@ def _collapse(path: Sequence[str]) -> list[str]:
     return [c for i, c in enumerate(path) if i == 0 or c != path[i - 1]]
 
 
-def markov_removal_effects(paths: Sequence[Sequence[str]], conversions: Sequence[float],
-                           nulls: Sequence[float]) -> dict[str, float]:
+def markov_removal_effects(
+    paths: Sequence[Sequence[str]], conversions: Sequence[float], nulls: Sequence[float]
+) -> dict[str, float]:
     """First-order Markov removal effects, exactly: P(conversion) from the absorbing chain by a linear solve.
 
     States: start, each channel, conversion, null. Transition counts come from the paths (consecutive
@@ -364,7 +455,7 @@ def markov_removal_effects(paths: Sequence[Sequence[str]], conversions: Sequence
 
     def p_conversion(removed: int | None) -> float:
         q = transition[: k + 1, : k + 1].copy()  # transient states: start and the channels
-        r = transition[: k + 1, k + 1].copy()    # into conversion
+        r = transition[: k + 1, k + 1].copy()  # into conversion
         if removed is not None:
             q[:, removed] = 0.0  # going into the removed channel ends the path (null)
             q[removed, :] = 0.0
@@ -378,8 +469,13 @@ def markov_removal_effects(paths: Sequence[Sequence[str]], conversions: Sequence
     return {c: 1.0 - p_conversion(index[c]) / base for c in channels}
 
 
-def shapley_values(players: Sequence[str], value: dict[frozenset[str], float], max_exact: int = 10,
-                   samples: int = 2000, seed: int = 0) -> dict[str, float]:
+def shapley_values(
+    players: Sequence[str],
+    value: dict[frozenset[str], float],
+    max_exact: int = 10,
+    samples: int = 2000,
+    seed: int = 0,
+) -> dict[str, float]:
     """Shapley values of ``players`` in the game v(T) = ``value`` of T (0 when absent).
 
     Exact (every subset, weights |T|!(n-|T|-1)!/n!) up to ``max_exact`` players; beyond it, the mean
@@ -410,8 +506,9 @@ def shapley_values(players: Sequence[str], value: dict[frozenset[str], float], m
     return {p: float(phi[i] / samples) for i, p in enumerate(players)}
 
 
-def channel_weights(model: Model, paths: Sequence[Sequence[str]], conversions: Sequence[int],
-                    nulls: Sequence[int]) -> dict[frozenset[str], dict[str, float]]:
+def channel_weights(
+    model: Model, paths: Sequence[Sequence[str]], conversions: Sequence[int], nulls: Sequence[int]
+) -> dict[frozenset[str], dict[str, float]]:
     """For each channel set of a converting path, each channel's weight there (Markov: its removal
     effect; Shapley: its Shapley value in the set). A conversion's touch gets weight / sum over its touches."""
     sets = sorted({frozenset(p) for p, c in zip(paths, conversions, strict=True) if c > 0}, key=sorted)
@@ -424,21 +521,34 @@ def channel_weights(model: Model, paths: Sequence[Sequence[str]], conversions: S
         conv[frozenset(p)] = conv.get(frozenset(p), 0) + c
         seen[frozenset(p)] = seen.get(frozenset(p), 0) + c + n
     rate = {s: conv[s] / seen[s] for s in conv if conv[s] > 0}  # v(T): the conversion rate of channel set T
-    return {s: shapley_values(sorted(s), rate, model.max_exact_channels, model.samples, model.seed) for s in sets}
+    return {
+        s: shapley_values(sorted(s), rate, model.max_exact_channels, model.samples, model.seed) for s in sets
+    }
 
 
 def _learn(con: duckdb.DuckDBPyConnection, models: Iterable[Model], day: dt.date) -> None:
     """The temp table _att_weights: each data-driven model's channel weights per channel set, from the day's paths."""
     rows: dict[str, list] = {"model": [], "channel_set": [], "channel": [], "weight": []}
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-    learnt: dict[tuple, list] = {}  # models reading the same touches (e.g. Markov and Shapley) share their paths
+    learnt: dict[
+        tuple, list
+    ] = {}  # models reading the same touches (e.g. Markov and Shapley) share their paths
     for m in models:
         if _set_key(m) not in learnt:
             params = Params("f")
             query = sql("attribution/paths").replace("{model_filter}", _model_filter(m, params))
-            learnt[_set_key(m)] = con.execute(query, bind(query, {
-                **params.values, "model": m.name, "end": end,
-                "start": end - dt.timedelta(days=m.lookback_days)})).fetchall()
+            learnt[_set_key(m)] = con.execute(
+                query,
+                bind(
+                    query,
+                    {
+                        **params.values,
+                        "model": m.name,
+                        "end": end,
+                        "start": end - dt.timedelta(days=m.lookback_days),
+                    },
+                ),
+            ).fetchall()
         found = learnt[_set_key(m)]
         if not any(c for _, c, _ in found):
             continue
@@ -449,24 +559,38 @@ def _learn(con: duckdb.DuckDBPyConnection, models: Iterable[Model], day: dt.date
                 rows["channel_set"].append(SEP.join(sorted(s)))
                 rows["channel"].append(c)
                 rows["weight"].append(weight)
-    weights = pa.table(rows, schema=pa.schema([("model", pa.string()), ("channel_set", pa.string()),
-                                               ("channel", pa.string()), ("weight", pa.float64())]))
+    weights = pa.table(
+        rows,
+        schema=pa.schema(
+            [
+                ("model", pa.string()),
+                ("channel_set", pa.string()),
+                ("channel", pa.string()),
+                ("weight", pa.float64()),
+            ]
+        ),
+    )
     con.register("_att_weights_arrow", weights)
     con.execute("CREATE OR REPLACE TEMP TABLE _att_weights AS SELECT * FROM _att_weights_arrow")
     con.unregister("_att_weights_arrow")
 
 
-def _write_credits(con: duckdb.DuckDBPyConnection, models: Sequence[Model], day: dt.date, target: str) -> None:
+def _write_credits(
+    con: duckdb.DuckDBPyConnection, models: Sequence[Model], day: dt.date, target: str
+) -> None:
     """Insert every model's credits for the conversions of ``day`` into ``target`` (prepared and learnt)."""
     query, params = _rule_credits_sql(models, target)
     if query:
         con.execute(query, bind(query, {**params, "d": day}))
     con.execute(sql("attribution/data_driven_credits").replace("{target}", target), {"d": day})
-    con.execute(sql("attribution/unattributed").replace("{target}", target), {"unattributed": UNATTRIBUTED, "d": day})
+    con.execute(
+        sql("attribution/unattributed").replace("{target}", target), {"unattributed": UNATTRIBUTED, "d": day}
+    )
 
 
-def compute_credits(con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequence[Model],
-                    day: dt.date) -> None:
+def compute_credits(
+    con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequence[Model], day: dt.date
+) -> None:
     """Fill the temp table _att_credits with every model's credits for the conversions of ``day``."""
     _prepare(con, spec, models, day)
     _learn(con, [m for m in models if m.model_type in DATA_DRIVEN], day)
@@ -474,7 +598,9 @@ def compute_credits(con: duckdb.DuckDBPyConnection, spec: AttributionSpec, model
     _write_credits(con, models, day, "_att_credits")
 
 
-def build_attribution(con: duckdb.DuckDBPyConnection, config: AttributionConfig, day: dt.date) -> dict[str, int]:
+def build_attribution(
+    con: duckdb.DuckDBPyConnection, config: AttributionConfig, day: dt.date
+) -> dict[str, int]:
     """Replace the ``day`` partition of attribution_credits and attribution_summary (one transaction; the
     credits are written straight into the table, the work tables before it are temporary)."""
     con.execute(sql("customers/events/create_events"))
@@ -490,8 +616,18 @@ def build_attribution(con: duckdb.DuckDBPyConnection, config: AttributionConfig,
         con.execute(sql("attribution/summary"), {"d": day})
     conversions, credits = con.execute(
         f"SELECT count(DISTINCT (conversion, conversion_id)), count(*) FROM {CREDITS} WHERE _partition_date = $d",
-        {"d": day}).fetchall()[0]
-    for t in ("_att_credits", "_att_pairs", "_att_ranked", "_att_candidates", "_att_touches", "_att_conversions", "_att_models",
-              "_att_channels", "_att_weights"):
+        {"d": day},
+    ).fetchall()[0]
+    for t in (
+        "_att_credits",
+        "_att_pairs",
+        "_att_ranked",
+        "_att_candidates",
+        "_att_touches",
+        "_att_conversions",
+        "_att_models",
+        "_att_channels",
+        "_att_weights",
+    ):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return {"conversions": conversions, "credits": credits}

@@ -13,8 +13,9 @@ from pipeline.core.plots import DPI, markdown_image
 
 def summary_table(rows: Sequence[tuple[str, str, float, float]]) -> str:
     """rows: (model, channel, conversions, value) -> Markdown, figures rounded to 2 decimals."""
-    return markdown_table(["model", "channel", "conversions", "value"],
-                          [(m, c, f"{n:.2f}", f"{v:.2f}") for m, c, n, v in rows])
+    return markdown_table(
+        ["model", "channel", "conversions", "value"], [(m, c, f"{n:.2f}", f"{v:.2f}") for m, c, n, v in rows]
+    )
 
 
 def stacked_bars(rows: Sequence[tuple[str, str, float, float]], title: str) -> str:

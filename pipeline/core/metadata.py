@@ -24,7 +24,9 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     return "\n".join(lines)
 
 
-def column_schema(con: duckdb.DuckDBPyConnection, table: str, descriptions: dict[str, str] | None = None) -> dg.TableSchema:
+def column_schema(
+    con: duckdb.DuckDBPyConnection, table: str, descriptions: dict[str, str] | None = None
+) -> dg.TableSchema:
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
         [table],
@@ -35,11 +37,14 @@ def column_schema(con: duckdb.DuckDBPyConnection, table: str, descriptions: dict
     )
 
 
-def preview(con: duckdb.DuckDBPyConnection, table: str, partition: dt.date | None = None, limit: int = 5) -> str:
+def preview(
+    con: duckdb.DuckDBPyConnection, table: str, partition: dt.date | None = None, limit: int = 5
+) -> str:
     """The first rows of a table (of one daily partition, when given) as Markdown."""
     where = "_partition_date = $d" if partition else "true"
     rel = con.execute(
-        f"SELECT * FROM {ident(table)} WHERE {where} LIMIT $n", {"n": limit, **({"d": partition} if partition else {})}
+        f"SELECT * FROM {ident(table)} WHERE {where} LIMIT $n",
+        {"n": limit, **({"d": partition} if partition else {})},
     )
     headers = [d[0] for d in rel.description]
     return markdown_table(headers, rel.fetchall())

@@ -46,7 +46,9 @@ def daily_plot(rows: Sequence[tuple[dt.date, str, float]], title: str, bars: boo
     for i, (name, values) in enumerate(series.items()):
         ys = [values.get(d, float("nan")) for d in days]
         if bars:
-            xs = [dt.datetime.combine(d, dt.time()) + dt.timedelta(days=-0.4 + width * (i + 0.5)) for d in days]
+            xs = [
+                dt.datetime.combine(d, dt.time()) + dt.timedelta(days=-0.4 + width * (i + 0.5)) for d in days
+            ]
             ax.bar(xs, ys, width=width, label=name)
         else:
             ax.plot(days, ys, marker="o", markersize=2.5, linewidth=1.2, label=name)

@@ -75,7 +75,9 @@ class Rule(Settings):
         if v is None:  # a rule kind whose formula is optional (a model's label rule: any row)
             return v
         if len(v) != 1:
-            raise ValueError(f"formula must hold exactly one operator of {', '.join(OPS)}, e.g. {{gt: 100}}; got {sorted(v)}")
+            raise ValueError(
+                f"formula must hold exactly one operator of {', '.join(OPS)}, e.g. {{gt: 100}}; got {sorted(v)}"
+            )
         (op,) = v
         if op not in OPS:
             raise ValueError(f"unknown operator {op!r}; use one of {', '.join(OPS)}")
@@ -157,14 +159,14 @@ def condition(field: str, op: str, value: Any, schema: Mapping[str, FieldType]) 
     return Condition(field, op, typed_value(value, FieldType(schema[field]), op))
 
 
-# --- rules over the customer data (SPEC 1.2, 3): ``{transaction: customers, field, formula}`` ------
+# --- rules over the customer data: ``{transaction: customers, field, formula}`` ------
 
 CUSTOMERS = "customers"  # the customer data set's name (its table, its dataset in `loads`)
 CUSTOMER_ID_FIELDS = ("customuid", "emailsha256", "idfa", "dmpid")
 
 
 def customer_field_type(name: str) -> FieldType:
-    """The type of a customer data column, decided by its name as on ingestion (SPEC 1.2;
+    """The type of a customer data column, decided by its name as on ingestion (
     pipeline.ingest.customer_column): identifiers and txt_* are String, num_* Float, goal_* Bool,
     goal_*_timestamp Timestamp. attr_* (multi-value lists) take no rules."""
     if name in CUSTOMER_ID_FIELDS or (name.startswith("txt_") and len(name) > 4):
@@ -176,14 +178,22 @@ def customer_field_type(name: str) -> FieldType:
     if name.startswith("goal_") and len(name) > 5:
         return FieldType.Bool
     if name.startswith("attr_"):
-        raise RuleError("field", f"{name!r} is a multi-value attr_* column: rules over customers take "
-                        "customuid, emailsha256, idfa, dmpid, txt_*, num_*, goal_* or goal_*_timestamp")
-    raise RuleError("field", f"{name!r} is not a customer data column; customer columns are customuid, emailsha256, "
-                    "idfa, dmpid, txt_* (String), num_* (Float), goal_* (Bool) and goal_*_timestamp (Timestamp), "
-                    "e.g. txt_country")
+        raise RuleError(
+            "field",
+            f"{name!r} is a multi-value attr_* column: rules over customers take "
+            "customuid, emailsha256, idfa, dmpid, txt_*, num_*, goal_* or goal_*_timestamp",
+        )
+    raise RuleError(
+        "field",
+        f"{name!r} is not a customer data column; customer columns are customuid, emailsha256, "
+        "idfa, dmpid, txt_* (String), num_* (Float), goal_* (Bool) and goal_*_timestamp (Timestamp), "
+        "e.g. txt_country",
+    )
 
 
-def rule_condition(rule: Rule, schemas: Mapping[str, Mapping[str, FieldType]], customers: bool = False) -> Condition:
+def rule_condition(
+    rule: Rule, schemas: Mapping[str, Mapping[str, FieldType]], customers: bool = False
+) -> Condition:
     """The Condition of a YAML rule; ``schemas`` maps each transaction name to its fields' types.
 
     With ``customers`` (audience and eligibility rules), ``transaction: customers`` names the customer
@@ -191,15 +201,24 @@ def rule_condition(rule: Rule, schemas: Mapping[str, Mapping[str, FieldType]], c
     """
     if customers and rule.transaction == CUSTOMERS:
         if CUSTOMERS in schemas:
-            raise RuleError("transaction", f"{CUSTOMERS!r} names the customer data in a rule, and a transaction "
-                            f"is named {CUSTOMERS!r} too; rename the transaction")
+            raise RuleError(
+                "transaction",
+                f"{CUSTOMERS!r} names the customer data in a rule, and a transaction "
+                f"is named {CUSTOMERS!r} too; rename the transaction",
+            )
         return condition(rule.field, rule.op, rule.value, {rule.field: customer_field_type(rule.field)})
     if rule.transaction not in schemas:
-        also = (f" (or {CUSTOMERS}: the customer data)" if customers else
-                " (customer attributes are for experiment audiences and variant rules)" if rule.transaction == CUSTOMERS
-                else "")
-        raise RuleError("transaction", f"unknown transaction {rule.transaction!r}; declared: "
-                        f"{', '.join(sorted(schemas))}{also}")
+        also = (
+            f" (or {CUSTOMERS}: the customer data)"
+            if customers
+            else " (customer attributes are for experiment audiences and variant rules)"
+            if rule.transaction == CUSTOMERS
+            else ""
+        )
+        raise RuleError(
+            "transaction",
+            f"unknown transaction {rule.transaction!r}; declared: {', '.join(sorted(schemas))}{also}",
+        )
     return condition(rule.field, rule.op, rule.value, schemas[rule.transaction])
 
 
@@ -251,4 +270,11 @@ def evaluate(cond: Condition, cell: Any) -> bool:
         return v in cell
     if op == "startswith":
         return cell.startswith(v)
-    return {"gt": cell > v, "gte": cell >= v, "lt": cell < v, "lte": cell <= v, "eq": cell == v, "neq": cell != v}[op]
+    return {
+        "gt": cell > v,
+        "gte": cell >= v,
+        "lt": cell < v,
+        "lte": cell <= v,
+        "eq": cell == v,
+        "neq": cell != v,
+    }[op]

@@ -46,9 +46,10 @@ AT = re.compile(r"^@([^@]+)@ (.*)$", re.S)
 
 def identifier(value: str, what: str) -> str:
     if not IDENTIFIER.match(value):
-        raise ValueError(f"{what} {value!r} must start with a letter or _ and hold only letters, digits and _")
+        raise ValueError(
+            f"{what} {value!r} must start with a letter or _ and hold only letters, digits and _"
+        )
     return value
-
 
 
 def key_path(loc: tuple) -> str:
@@ -60,7 +61,6 @@ def key_path(loc: tuple) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
-
 
 
 class ProjectBase(Settings):

@@ -46,7 +46,9 @@ def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
     """Open the warehouse for one short piece of work and close it afterwards."""
     path = Path(path)
     if read_only and not path.exists():
-        raise WarehouseError(f"the warehouse {path} does not exist yet: run the pipeline first (e.g. `make demo`)")
+        raise WarehouseError(
+            f"the warehouse {path} does not exist yet: run the pipeline first (e.g. `make demo`)"
+        )
     try:
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +63,9 @@ def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
             try:
                 con.execute("SET memory_limit = $limit", {"limit": limit})
             except duckdb.Error as e:
-                raise WarehouseError(f"{MEMORY_LIMIT_ENV}={limit!r} is not a DuckDB memory size (e.g. 4GB): {e}") from e
+                raise WarehouseError(
+                    f"{MEMORY_LIMIT_ENV}={limit!r} is not a DuckDB memory size (e.g. 4GB): {e}"
+                ) from e
         if not read_only:
             # DuckDB checkpoints after every commit whose WAL passed 16 MB: a range run (one transaction per
             # day) then rewrote the table's metadata every day, 2-4 s per SF1 day of attribution. The WAL is
@@ -71,7 +75,9 @@ def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
         yield con
     except duckdb.IOException as e:
         # e.g. a full disk: DuckDB rolls the open transaction back, the file keeps its last commit
-        raise WarehouseError(f"cannot write the warehouse {path} (is the disk full or the file not writable?): {e}") from e
+        raise WarehouseError(
+            f"cannot write the warehouse {path} (is the disk full or the file not writable?): {e}"
+        ) from e
     finally:
         con.close()
 

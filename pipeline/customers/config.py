@@ -22,7 +22,9 @@ class ExclusionFilter(Settings):
     @classmethod
     def _customer_column(cls, v: str) -> str:
         if v not in IDENTIFIER_KINDS and not v.startswith(("txt_", "num_", "attr_", "goal_")):
-            raise ValueError(f"{v!r} is not a customer data column (customuid, emailsha256, idfa, dmpid, txt_*, num_*, attr_*, goal_*)")
+            raise ValueError(
+                f"{v!r} is not a customer data column (customuid, emailsha256, idfa, dmpid, txt_*, num_*, attr_*, goal_*)"
+            )
         return identifier(v, "property")
 
 
@@ -39,7 +41,6 @@ class IdentitySpec(Settings):
         if len(set(v)) != len(v):
             raise ValueError(f"each identifier may appear once: {v}")
         return v
-
 
 
 class CustomersConfig(IngestConfig):

@@ -49,8 +49,9 @@ def feed_select(spec: TransactionSpec) -> str:
         WHERE t._partition_date BETWEEN $a AND $b AND NOT k.excluded"""
 
 
-def build_events(con: duckdb.DuckDBPyConnection, config: CustomersConfig, first: dt.date,
-                 last: dt.date | None = None) -> dict[str, int]:
+def build_events(
+    con: duckdb.DuckDBPyConnection, config: CustomersConfig, first: dt.date, last: dt.date | None = None
+) -> dict[str, int]:
     """Replace the partitions ``first``..``last`` (default: ``first`` alone) of `events` from every feed's
     partitions, in one transaction and one pass per feed; returns rows per feed."""
     last = last or first
@@ -72,14 +73,17 @@ def build_events(con: duckdb.DuckDBPyConnection, config: CustomersConfig, first:
             query = f"INSERT INTO {EVENTS} {feed_select(spec)}"
             counts[spec.name] = con.execute(
                 query,
-                bind(query, {
-                    "ds": spec.name,
-                    "type": spec.event_type or spec.name,
-                    "from": list(spec.event.type_map) or ["-"],
-                    "to": list(spec.event.type_map.values()) or ["-"],
-                    "currency": spec.event.currency,
-                    "context": spec.context.value,
-                    **window,
-                }),
+                bind(
+                    query,
+                    {
+                        "ds": spec.name,
+                        "type": spec.event_type or spec.name,
+                        "from": list(spec.event.type_map) or ["-"],
+                        "to": list(spec.event.type_map.values()) or ["-"],
+                        "currency": spec.event.currency,
+                        "context": spec.context.value,
+                        **window,
+                    },
+                ),
             ).fetchall()[0][0]
     return counts

@@ -96,7 +96,11 @@ class CustomerTable:
 
 def customer_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, bool]]:
     """(table, column, key kind, registered) of every customer-keyed column of the warehouse."""
-    registered = con.execute(sql("customers/forget/registered_columns")).fetchall() if table_exists(con, CUSTOMER_TABLES) else []
+    registered = (
+        con.execute(sql("customers/forget/registered_columns")).fetchall()
+        if table_exists(con, CUSTOMER_TABLES)
+        else []
+    )
     seen = {(t, c) for t, c, _ in registered}
     rows = [(t, c, k, True) for t, c, k in registered]
     for t, c in con.execute(sql("customers/forget/named_key_columns")).fetchall():
@@ -135,8 +139,9 @@ def _run(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> list[tuple
     return con.execute(query, bind(query, params)).fetchall()
 
 
-def _find(con: duckdb.DuckDBPyConnection, tables: dict[str, CustomerTable], who: str, kind: str | None,
-          cs: bool) -> str:
+def _find(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, CustomerTable], who: str, kind: str | None, cs: bool
+) -> str:
     """Fill ``_forget_ids`` with the customers ``who`` names; returns the kinds that named them."""
     lookup = [kind] if kind else [*KEY_KINDS, *([EMAIL] if "@" in who else [])]
     params = {"who": who, "cs": cs, "kinds": [k for k in lookup if k in IDENTIFIER_KINDS]}
@@ -149,7 +154,11 @@ def _find(con: duckdb.DuckDBPyConnection, tables: dict[str, CustomerTable], who:
             if CUSTOMER_ID in lookup:
                 _run(con, _query("find_by_customer_id", table=t.name, column=owner), params)
             for column, kinds in t.keys.items():
-                _run(con, _query("find_by_identifier", table=t.name, owner=owner, column=column), {**params, "kinds": kinds})
+                _run(
+                    con,
+                    _query("find_by_identifier", table=t.name, owner=owner, column=column),
+                    {**params, "kinds": kinds},
+                )
     if table_exists(con, IDENTITIES):
         con.execute(sql("customers/forget/find_in_identities"))
     named_by = con.execute(sql("customers/forget/ids_found")).fetchall()[0][0].split(",")
@@ -162,13 +171,26 @@ def _collect(con: duckdb.DuckDBPyConnection, tables: dict[str, CustomerTable], c
     if table_exists(con, IDENTITIES):
         con.execute(sql("customers/forget/collect_identities"))
     _run(con, sql("customers/forget/collect_seeds"), {"cs": cs})
-    owned = [(t, owner, column, kinds) for t in tables.values() for owner in t.owners for column, kinds in t.keys.items()]
+    owned = [
+        (t, owner, column, kinds)
+        for t in tables.values()
+        for owner in t.owners
+        for column, kinds in t.keys.items()
+    ]
     for t, owner, column, kinds in owned:
-        _run(con, _query("collect_owned_values", table=t.name, owner=owner, column=column), {"cs": cs, "kinds": kinds})
+        _run(
+            con,
+            _query("collect_owned_values", table=t.name, owner=owner, column=column),
+            {"cs": cs, "kinds": kinds},
+        )
     if table_exists(con, IDENTITIES):
         con.execute(sql("customers/forget/holders_in_identities"))
     for t, owner, column, kinds in owned:
-        _run(con, _query("holders_in_rows", table=t.name, owner=owner, column=column), {"cs": cs, "kinds": kinds})
+        _run(
+            con,
+            _query("holders_in_rows", table=t.name, owner=owner, column=column),
+            {"cs": cs, "kinds": kinds},
+        )
     return con.execute(sql("customers/forget/drop_shared")).fetchall()[0][0]
 
 
@@ -192,8 +214,9 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def forget_customer(con: duckdb.DuckDBPyConnection, config: CustomersConfig, who: str,
-                    kind: str | None = None) -> ForgetResult:
+def forget_customer(
+    con: duckdb.DuckDBPyConnection, config: CustomersConfig, who: str, kind: str | None = None
+) -> ForgetResult:
     """Delete every row of the customer ``who`` names from every customer-keyed table, in one
     transaction, and append one row to ``forget_log`` (see the module docstring for the rules).
 
@@ -223,7 +246,10 @@ def forget_customer(con: duckdb.DuckDBPyConnection, config: CustomersConfig, who
                 )
             result = ForgetResult(kind or named_by or "any", customers, rows, shared)
             con.execute(sql("customers/forget/create_forget_log"))
-            con.execute(sql("customers/forget/log"), {"at": _now(), "kind": result.identifier_kind, "rows": json.dumps(rows)})
+            con.execute(
+                sql("customers/forget/log"),
+                {"at": _now(), "kind": result.identifier_kind, "rows": json.dumps(rows)},
+            )
     finally:
         con.execute(sql("customers/forget/drop_working_set"))
     return result

@@ -55,7 +55,11 @@ def _exclusion_sql(config: CustomersConfig, columns: set[str]) -> tuple[str, dic
             continue  # a property the data set does not have excludes no one
         col = ident(f.property)
         text = f"array_to_string({col}, ',')" if f.property.startswith("attr_") else f"CAST({col} AS VARCHAR)"
-        op = {"STARTS_WITH": f"starts_with({text}, $x{i})", "CONTAINS": f"contains({text}, $x{i})", "EQUALS": f"{text} = $x{i}"}
+        op = {
+            "STARTS_WITH": f"starts_with({text}, $x{i})",
+            "CONTAINS": f"contains({text}, $x{i})",
+            "EQUALS": f"{text} = $x{i}",
+        }
         terms.append(f"coalesce({op[f.op]}, false)")
         params[f"x{i}"] = f.value
     return (" OR ".join(terms) or "false"), params
@@ -65,7 +69,9 @@ def customer_identifiers_sql(config: CustomersConfig, columns: set[str]) -> tupl
     """SQL selecting (customer_id, kind, value, excluded) for every identifier in `customers`."""
     cs = config.identity.case_sensitive
     excluded, params = _exclusion_sql(config, columns)
-    parts = [f"SELECT customuid AS customer_id, 'customuid' AS kind, {normalize('customuid', cs)} AS value, _excluded FROM _c"]
+    parts = [
+        f"SELECT customuid AS customer_id, 'customuid' AS kind, {normalize('customuid', cs)} AS value, _excluded FROM _c"
+    ]
     for kind in IDENTIFIER_KINDS[1:]:
         if kind in columns:
             parts.append(
@@ -91,15 +97,21 @@ def build_identities(con: duckdb.DuckDBPyConnection, config: CustomersConfig) ->
     if table_exists(con, "customers"):
         columns = {
             r[0]
-            for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'customers'").fetchall()
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'customers'"
+            ).fetchall()
         }
     con.execute(sql("customers/identity/create_identities"))
     register_customer_table(con, CUSTOMER_IDENTITIES, "customer_id", CUSTOMER_ID)
-    con.execute("CREATE OR REPLACE TEMP TABLE _ids (customer_id VARCHAR, kind VARCHAR, value VARCHAR, excluded BOOLEAN)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _ids (customer_id VARCHAR, kind VARCHAR, value VARCHAR, excluded BOOLEAN)"
+    )
     if columns:
         query, params = customer_identifiers_sql(config, columns)
         con.execute(f"INSERT INTO _ids {query}", params)
-    con.execute(sql("customers/identity/resolve_customer_identifiers"), {"match_on": config.identity.match_on})
+    con.execute(
+        sql("customers/identity/resolve_customer_identifiers"), {"match_on": config.identity.match_on}
+    )
     matched, anonymous = {}, {}
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _feed_ids AS SELECT customer_id, kind, value, dataset, conflict, excluded "
@@ -141,8 +153,13 @@ def build_identities(con: duckdb.DuckDBPyConnection, config: CustomersConfig) ->
     return IdentityResult(stats[0], stats[1], stats[2], stats[3], matched, anonymous)
 
 
-def resolve_keys(con: duckdb.DuckDBPyConnection, config: CustomersConfig, spec: TransactionSpec, where: str,
-                 params: dict | None = None) -> tuple[int, int]:
+def resolve_keys(
+    con: duckdb.DuckDBPyConnection,
+    config: CustomersConfig,
+    spec: TransactionSpec,
+    where: str,
+    params: dict | None = None,
+) -> tuple[int, int]:
     """Create `_keys(key, customer_id, kind, value, excluded)`: each distinct customer key of a
     feed's rows (those matching ``where``) and the customer it points at (NULL: anonymous).
 

@@ -39,15 +39,19 @@ AMOUNT = {"offer": 25.0, "channel": 40.0}
 POS_FILE = "trans_pos_{day:%Y%m%d}.csv"
 
 
-def simulate_responses(warehouse: Path, out_dir: Path, day: dt.date, last_day: dt.date, window_days: int,
-                       seed: int = 7) -> dict:
+def simulate_responses(
+    warehouse: Path, out_dir: Path, day: dt.date, last_day: dt.date, window_days: int, seed: int = 7
+) -> dict:
     """Append the responses to the decisions of ``day`` to the pos files; write and return the truth."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         decided = con.execute(
             "SELECT customer_id, experiment, variant FROM results WHERE date = $d ORDER BY experiment, customer_id",
-            {"d": day}).df()
+            {"d": day},
+        ).df()
     rng = np.random.default_rng([seed, day.toordinal()])
-    rate = np.array([TRUE_RATES.get(e, {}).get(v, 0.0) for e, v in zip(decided.experiment, decided.variant, strict=True)])
+    rate = np.array(
+        [TRUE_RATES.get(e, {}).get(v, 0.0) for e, v in zip(decided.experiment, decided.variant, strict=True)]
+    )
     responds = rng.random(len(decided)) < rate
     span = min(window_days, (last_day - day).days + 1)
     offset = rng.integers(0, span, len(decided))
@@ -69,20 +73,34 @@ def simulate_responses(warehouse: Path, out_dir: Path, day: dt.date, last_day: d
         }
         with open(path, "a", encoding="utf-8", newline="") as fh:
             csv.writer(fh, lineterminator="\n").writerows(zip(*(columns[h] for h in header), strict=True))
-    counts = decided.assign(responded=responds).groupby(["experiment", "variant"]).responded.agg(["size", "sum"])
+    counts = (
+        decided.assign(responded=responds).groupby(["experiment", "variant"]).responded.agg(["size", "sum"])
+    )
     truth = {
         "presentation_date": day.isoformat(),
         "window_days": window_days,
         "responses_appended_to_pos": int(responds.sum()),
         "experiments": {
             exp: {
-                "product": PRODUCT[exp], "amount": AMOUNT[exp], "true_rate": rates,
-                "true_abs_lift": {v: round(r - rates["control"], 10) for v, r in rates.items() if v != "control"},
-                "true_value_lift": {v: round((r - rates["control"]) * AMOUNT[exp], 10)
-                                    for v, r in rates.items() if v != "control"},
-                "simulated": {v: {"presented": int(counts.loc[(exp, v), "size"]),
-                                  "responded": int(counts.loc[(exp, v), "sum"])}
-                              for v in rates if (exp, v) in counts.index},
+                "product": PRODUCT[exp],
+                "amount": AMOUNT[exp],
+                "true_rate": rates,
+                "true_abs_lift": {
+                    v: round(r - rates["control"], 10) for v, r in rates.items() if v != "control"
+                },
+                "true_value_lift": {
+                    v: round((r - rates["control"]) * AMOUNT[exp], 10)
+                    for v, r in rates.items()
+                    if v != "control"
+                },
+                "simulated": {
+                    v: {
+                        "presented": int(counts.loc[(exp, v), "size"]),
+                        "responded": int(counts.loc[(exp, v), "sum"]),
+                    }
+                    for v in rates
+                    if (exp, v) in counts.index
+                },
             }
             for exp, rates in TRUE_RATES.items()
         },

@@ -25,14 +25,20 @@ class _Auth(paramiko.ServerInterface):
         return paramiko.AUTH_SUCCESSFUL if ok else paramiko.AUTH_FAILED
 
     def check_auth_publickey(self, username, key):
-        ok = username == self.server.username and self.server.client_key is not None and key == self.server.client_key
+        ok = (
+            username == self.server.username
+            and self.server.client_key is not None
+            and key == self.server.client_key
+        )
         return paramiko.AUTH_SUCCESSFUL if ok else paramiko.AUTH_FAILED
 
     def get_allowed_auths(self, username):
         return "password,publickey"
 
     def check_channel_request(self, kind, chanid):
-        return paramiko.OPEN_SUCCEEDED if kind == "session" else paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        return (
+            paramiko.OPEN_SUCCEEDED if kind == "session" else paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        )
 
 
 class _Handle(paramiko.SFTPHandle):

@@ -45,10 +45,19 @@ def serve(kind: str, config_path: Path, files: Path) -> Iterator[Path]:
         server = SftpTestServer(files, username="demo", password=password)
         os.environ[PASSWORD_ENV] = password
         try:
-            yield _remote_config(config_path, {
-                "name": "demo_sftp", "kind": "sftp", "host": "127.0.0.1", "port": server.port, "username": "demo",
-                "password_env": PASSWORD_ENV, "host_key_fingerprint": fingerprint(server.host_key), "folder": ".",
-            })
+            yield _remote_config(
+                config_path,
+                {
+                    "name": "demo_sftp",
+                    "kind": "sftp",
+                    "host": "127.0.0.1",
+                    "port": server.port,
+                    "username": "demo",
+                    "password_env": PASSWORD_ENV,
+                    "host_key_fingerprint": fingerprint(server.host_key),
+                    "folder": ".",
+                },
+            )
         finally:
             server.stop()
             os.environ.pop(PASSWORD_ENV, None)
@@ -61,14 +70,24 @@ def serve(kind: str, config_path: Path, files: Path) -> Iterator[Path]:
     server.start()
     os.environ.pop("STORAGE_EMULATOR_HOST", None)
     try:
-        client = storage.Client(project="nightjar-demo", credentials=AnonymousCredentials(),
-                                client_options={"api_endpoint": server.url})
+        client = storage.Client(
+            project="nightjar-demo",
+            credentials=AnonymousCredentials(),
+            client_options={"api_endpoint": server.url},
+        )
         bucket = client.create_bucket(BUCKET)
         for f in sorted(files.iterdir()):
             if f.is_file():
                 bucket.blob(PREFIX + f.name).upload_from_filename(str(f))
-        yield _remote_config(config_path, {
-            "name": "demo_gcs", "kind": "gcs", "bucket": BUCKET, "prefix": PREFIX, "endpoint": server.url,
-        })
+        yield _remote_config(
+            config_path,
+            {
+                "name": "demo_gcs",
+                "kind": "gcs",
+                "bucket": BUCKET,
+                "prefix": PREFIX,
+                "endpoint": server.url,
+            },
+        )
     finally:
         server.stop()

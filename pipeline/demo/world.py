@@ -31,8 +31,15 @@ import pandas as pd
 
 DAY = 86_400
 CUSTOMER_COLUMNS = (
-    "customuid", "email", "idfa", "txt_city", "txt_segment", "num_age",
-    "attr_interests", "goal_newsletter", "goal_newsletter_timestamp",
+    "customuid",
+    "email",
+    "idfa",
+    "txt_city",
+    "txt_segment",
+    "num_age",
+    "attr_interests",
+    "goal_newsletter",
+    "goal_newsletter_timestamp",
 )
 
 
@@ -60,20 +67,78 @@ CHANNELS = (
 EMAIL = 2
 SOCIAL = (5, 6)
 
-CITIES = ("Berlin", "Hamburg", "Munich", "Cologne", "Frankfurt", "Stuttgart", "Düsseldorf",
-          "Leipzig", "Dortmund", "Essen", "Bremen", "Dresden")
+CITIES = (
+    "Berlin",
+    "Hamburg",
+    "Munich",
+    "Cologne",
+    "Frankfurt",
+    "Stuttgart",
+    "Düsseldorf",
+    "Leipzig",
+    "Dortmund",
+    "Essen",
+    "Bremen",
+    "Dresden",
+)
 CITY_WEIGHTS = np.array([18, 10, 12, 9, 8, 7, 6, 6, 6, 6, 6, 6]) / 100
 STORES = tuple(f"ST{i + 1:02d}" for i in range(len(CITIES)))  # one store per city
 SEGMENTS = ("bronze", "silver", "gold")
 SEGMENT_WEIGHTS = (0.6, 0.3, 0.1)
 SEGMENT_EFFECT = (0.0, 0.35, 0.7)
-INTERESTS = ("cooking", "writing", "travel", "fashion", "sports",
-             "gaming", "music", "gardening", "tech", "books")
+INTERESTS = (
+    "cooking",
+    "writing",
+    "travel",
+    "fashion",
+    "sports",
+    "gaming",
+    "music",
+    "gardening",
+    "tech",
+    "books",
+)
 INTEREST_EFFECT = (0.2, 0.0, 0.1, 0.4, 0.1, -0.2, 0.0, 0.1, 0.3, 0.0)
-FIRST_NAMES = ("anna", "ben", "clara", "david", "emma", "felix", "greta", "hannah", "jonas", "lea",
-               "lukas", "mia", "noah", "olivia", "paul", "sophie", "tom", "lina", "max", "julia")
-LAST_NAMES = ("smith", "mueller", "schmidt", "fischer", "weber", "meyer", "wagner", "becker",
-              "schulz", "hoffmann", "koch", "richter", "klein", "wolf", "neumann", "braun")
+FIRST_NAMES = (
+    "anna",
+    "ben",
+    "clara",
+    "david",
+    "emma",
+    "felix",
+    "greta",
+    "hannah",
+    "jonas",
+    "lea",
+    "lukas",
+    "mia",
+    "noah",
+    "olivia",
+    "paul",
+    "sophie",
+    "tom",
+    "lina",
+    "max",
+    "julia",
+)
+LAST_NAMES = (
+    "smith",
+    "mueller",
+    "schmidt",
+    "fischer",
+    "weber",
+    "meyer",
+    "wagner",
+    "becker",
+    "schulz",
+    "hoffmann",
+    "koch",
+    "richter",
+    "klein",
+    "wolf",
+    "neumann",
+    "braun",
+)
 DOMAINS = ("example.com", "example.org", "mail.example.net")
 PRODUCTS = tuple(f"SKU{1001 + i}" for i in range(30))
 PRICE_CENTS = (np.geomspace(2, 150, len(PRODUCTS)).round() * 100 - 1).astype(np.int64)
@@ -83,8 +148,9 @@ PRODUCT_WEIGHTS = 1 / np.sqrt(PRICE_CENTS) / (1 / np.sqrt(PRICE_CENTS)).sum()
 # rest of the world is the same as without it. A recommender can learn it from purchase sequences.
 TASTES = 5
 TASTE_BOOST = 10.0
-TASTE_WEIGHTS = PRODUCT_WEIGHTS * np.where(np.arange(len(PRODUCTS))[None, :] % TASTES == np.arange(TASTES)[:, None],
-                                           TASTE_BOOST, 1.0)
+TASTE_WEIGHTS = PRODUCT_WEIGHTS * np.where(
+    np.arange(len(PRODUCTS))[None, :] % TASTES == np.arange(TASTES)[:, None], TASTE_BOOST, 1.0
+)
 TASTE_CDF = (TASTE_WEIGHTS / TASTE_WEIGHTS.sum(1, keepdims=True)).cumsum(1)
 HOUR_WEIGHTS = np.array([1, 1, 1, 1, 1, 2, 3, 5, 6, 6, 6, 6, 7, 6, 6, 6, 6, 7, 9, 10, 10, 8, 5, 2])
 HOUR_WEIGHTS = HOUR_WEIGHTS / HOUR_WEIGHTS.sum()
@@ -92,23 +158,25 @@ CAMPAIGN_THEMES = ("weekly_picks", "new_arrivals", "flash_sale")
 EVENTS = ("sent", "opened", "clicked")
 
 RATES = {
-    "initial_customer_share": 0.8,        # customers in the first (JSON) customer file
-    "daily_update_share": 0.005,          # existing customers with a changed segment or age per day
-    "propensity_intercept": -2.9,         # logit of the daily purchase propensity
-    "propensity_age_curvature": -0.4,     # times ((age - 40) / 15) ** 2
+    "initial_customer_share": 0.8,  # customers in the first (JSON) customer file
+    "daily_update_share": 0.005,  # existing customers with a changed segment or age per day
+    "propensity_intercept": -2.9,  # logit of the daily purchase propensity
+    "propensity_age_curvature": -0.4,  # times ((age - 40) / 15) ** 2
     "propensity_newsletter_effect": 0.2,
     "propensity_noise_sd": 0.5,
-    "churn_intercept": -1.6,              # logit of churn risk ...
-    "churn_propensity_effect": -0.8,      # ... times the centred propensity logit
-    "churn_hazard_per_risk": 0.02,        # daily churn hazard = churn_risk * this
-    "sessions_per_day": 0.3,              # mean organic sessions per active customer and day
+    "churn_intercept": -1.6,  # logit of churn risk ...
+    "churn_propensity_effect": -0.8,  # ... times the centred propensity logit
+    "churn_hazard_per_risk": 0.02,  # daily churn hazard = churn_risk * this
+    "sessions_per_day": 0.3,  # mean organic sessions per active customer and day
     "session_propensity_elasticity": 0.6,  # per unit of propensity logit
-    "web_conversion_scale": 1.5,          # P(session purchase) = scale * propensity * (1 + lift * affinity)
+    "web_conversion_scale": 1.5,  # P(session purchase) = scale * propensity * (1 + lift * affinity)
     "pos_max_probability": 0.95,
-    "campaign_weekdays": [0, 2, 4],       # Monday, Wednesday, Friday at 09:00 UTC
-    "open_base": 0.05, "open_per_email_affinity": 0.4,
-    "click_base": 0.05, "click_per_email_affinity": 0.25,
-    "open_delay_mean_hours": [3, 30],     # most opens within hours, a late share within days
+    "campaign_weekdays": [0, 2, 4],  # Monday, Wednesday, Friday at 09:00 UTC
+    "open_base": 0.05,
+    "open_per_email_affinity": 0.4,
+    "click_base": 0.05,
+    "click_per_email_affinity": 0.25,
+    "open_delay_mean_hours": [3, 30],  # most opens within hours, a late share within days
     "open_late_share": 0.3,
     "bad_row_rate": 0.005,
 }
@@ -123,22 +191,37 @@ class _Transaction(NamedTuple):
     bad: dict[str, tuple[str, tuple]]  # kind -> (field, possible bad values)
 
 
-POS = _Transaction("pos", "trans_pos", "csv", {
-    "bad_date": ("purchased_at", ("13/45/2026", "yesterday")),
-    "text_in_number": ("amount", ("ten",)),
-    "missing_customer_id": ("customer_id", ("",)),
-    "wrong_column_count": ("columns", ("x",)),
-})
-WEB = _Transaction("web_sessions", "web_sessions", "jsonl", {
-    "bad_date": ("started_at", ("not a time",)),
-    "text_in_number": ("page_views", ("many",)),
-    "missing_customer_id": ("customer_id", (None,)),
-})
-CAMPAIGN = _Transaction("campaign_events", "campaign_events", "csv", {
-    "bad_date": ("occurred_at", ("abc",)),
-    "missing_customer_id": ("customer_id", ("",)),
-    "wrong_column_count": ("columns", ("x",)),
-})
+POS = _Transaction(
+    "pos",
+    "trans_pos",
+    "csv",
+    {
+        "bad_date": ("purchased_at", ("13/45/2026", "yesterday")),
+        "text_in_number": ("amount", ("ten",)),
+        "missing_customer_id": ("customer_id", ("",)),
+        "wrong_column_count": ("columns", ("x",)),
+    },
+)
+WEB = _Transaction(
+    "web_sessions",
+    "web_sessions",
+    "jsonl",
+    {
+        "bad_date": ("started_at", ("not a time",)),
+        "text_in_number": ("page_views", ("many",)),
+        "missing_customer_id": ("customer_id", (None,)),
+    },
+)
+CAMPAIGN = _Transaction(
+    "campaign_events",
+    "campaign_events",
+    "csv",
+    {
+        "bad_date": ("occurred_at", ("abc",)),
+        "missing_customer_id": ("customer_id", ("",)),
+        "wrong_column_count": ("columns", ("x",)),
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -163,11 +246,11 @@ class _Population:
     segment: np.ndarray
     home_store: np.ndarray
     subscribed: np.ndarray
-    signup: np.ndarray        # day index of sign-up
-    churn: np.ndarray         # first inactive day index (>= days: never within the world)
+    signup: np.ndarray  # day index of sign-up
+    churn: np.ndarray  # first inactive day index (>= days: never within the world)
     propensity: np.ndarray
     churn_risk: np.ndarray
-    affinity: np.ndarray      # (customers, channels)
+    affinity: np.ndarray  # (customers, channels)
     session_rate: np.ndarray
     taste: np.ndarray | None = None  # favourite product category (point-of-sale purchases)
 
@@ -176,8 +259,14 @@ class _Population:
         return (self.signup <= d) & (self.churn > d)
 
 
-def generate_world(out_dir: Path, customers: int = 2000, days: int = 14, start: dt.date | None = None,
-                   seed: int = 7, progress: Callable[[str], None] | None = None) -> WorldSummary:
+def generate_world(
+    out_dir: Path,
+    customers: int = 2000,
+    days: int = 14,
+    start: dt.date | None = None,
+    seed: int = 7,
+    progress: Callable[[str], None] | None = None,
+) -> WorldSummary:
     """Write a deterministic demo world (landing files and truth) for `days` days from `start`.
 
     `start` defaults to today (UTC) minus `days`, so the last day is yesterday. The same arguments
@@ -203,10 +292,18 @@ def generate_world(out_dir: Path, customers: int = 2000, days: int = 14, start: 
         landing.transactions(WEB, day, sessions)
         landing.transactions(CAMPAIGN, day, _event_columns(pop, events, campaigns))
         if progress:
-            progress(f"{day:%Y-%m-%d}: {len(purchases['order_id'])} purchases, "
-                     f"{len(sessions['session_id'])} sessions, {len(events['ts'])} campaign events")
-    summary = WorldSummary(start, start + dt.timedelta(days=days - 1), customers,
-                           landing.files, dict(landing.rows), len(landing.bad))
+            progress(
+                f"{day:%Y-%m-%d}: {len(purchases['order_id'])} purchases, "
+                f"{len(sessions['session_id'])} sessions, {len(events['ts'])} campaign events"
+            )
+    summary = WorldSummary(
+        start,
+        start + dt.timedelta(days=days - 1),
+        customers,
+        landing.files,
+        dict(landing.rows),
+        len(landing.bad),
+    )
     _write_truth(out_dir / "truth", pop, summary, seed, landing.bad)
     return summary
 
@@ -233,13 +330,21 @@ def _population(rng: np.random.Generator, n: int, days: int, start_ts: int) -> _
     late = (rng.random(n) >= RATES["initial_customer_share"]) & (days > 1)
     signup = np.where(late, rng.integers(1, max(days, 2), n), 0)
     r = RATES
-    logit = (r["propensity_intercept"] + np.take(SEGMENT_EFFECT, segment)
-             + r["propensity_age_curvature"] * ((age - 40) / 15) ** 2
-             + interests @ np.array(INTEREST_EFFECT) + r["propensity_newsletter_effect"] * (newsletter == 1)
-             + rng.normal(0, r["propensity_noise_sd"], n))
+    logit = (
+        r["propensity_intercept"]
+        + np.take(SEGMENT_EFFECT, segment)
+        + r["propensity_age_curvature"] * ((age - 40) / 15) ** 2
+        + interests @ np.array(INTEREST_EFFECT)
+        + r["propensity_newsletter_effect"] * (newsletter == 1)
+        + rng.normal(0, r["propensity_noise_sd"], n)
+    )
     centred = logit - logit.mean()
-    churn_risk = _sigmoid(r["churn_intercept"] + r["churn_propensity_effect"] * centred
-                          + 0.4 * (segment == 0) + rng.normal(0, 0.6, n))
+    churn_risk = _sigmoid(
+        r["churn_intercept"]
+        + r["churn_propensity_effect"] * centred
+        + 0.4 * (segment == 0)
+        + rng.normal(0, 0.6, n)
+    )
     churn = signup + rng.geometric(churn_risk * r["churn_hazard_per_risk"])
     activity = np.exp(r["session_propensity_elasticity"] * centred + rng.normal(0, 0.3, n))
     cells = {
@@ -253,9 +358,20 @@ def _population(rng: np.random.Generator, n: int, days: int, start_ts: int) -> _
         "goal_newsletter": np.where(newsletter >= 0, newsletter.astype(object), None),
         "goal_newsletter_timestamp": _newsletter_timestamps(rng, newsletter, signup, start_ts),
     }
-    return _Population(ids, cells, age, segment, city, newsletter == 1, signup, churn, _sigmoid(logit),
-                       churn_risk, _affinity(rng, age, newsletter == 1),
-                       r["sessions_per_day"] * activity / activity.mean())
+    return _Population(
+        ids,
+        cells,
+        age,
+        segment,
+        city,
+        newsletter == 1,
+        signup,
+        churn,
+        _sigmoid(logit),
+        churn_risk,
+        _affinity(rng, age, newsletter == 1),
+        r["sessions_per_day"] * activity / activity.mean(),
+    )
 
 
 def _blank(rng: np.random.Generator, values: np.ndarray, share: float) -> np.ndarray:
@@ -294,17 +410,26 @@ def _interests(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray
     """0-3 distinct interests per customer: the membership matrix and the "a, b" cells (None if none)."""
     count = rng.choice(4, n, p=[0.3, 0.35, 0.22, 0.13])
     chosen = rng.random((n, len(INTERESTS))).argsort(1).argsort(1) < count[:, None]
-    cell_of_mask = np.array([", ".join(name for j, name in enumerate(INTERESTS) if mask >> j & 1) or None
-                             for mask in range(1 << len(INTERESTS))], dtype=object)
+    cell_of_mask = np.array(
+        [
+            ", ".join(name for j, name in enumerate(INTERESTS) if mask >> j & 1) or None
+            for mask in range(1 << len(INTERESTS))
+        ],
+        dtype=object,
+    )
     return chosen.astype(float), cell_of_mask[chosen @ (1 << np.arange(len(INTERESTS)))]
 
 
-def _newsletter_timestamps(rng: np.random.Generator, newsletter: np.ndarray, signup: np.ndarray,
-                           start_ts: int) -> np.ndarray:
+def _newsletter_timestamps(
+    rng: np.random.Generator, newsletter: np.ndarray, signup: np.ndarray, start_ts: int
+) -> np.ndarray:
     """Subscription time for goal 1 (before start, or on the sign-up day); 0 or empty for goal 0."""
     n = len(newsletter)
-    ts = np.where(signup == 0, start_ts - rng.integers(1, 730 * DAY, n),
-                  start_ts + signup * DAY + rng.integers(0, DAY, n))
+    ts = np.where(
+        signup == 0,
+        start_ts - rng.integers(1, 730 * DAY, n),
+        start_ts + signup * DAY + rng.integers(0, DAY, n),
+    )
     zero = np.where(rng.random(n) < 0.5, 0, None)
     return np.where(newsletter == 1, ts.astype(object), np.where(newsletter == 0, zero, None))
 
@@ -326,8 +451,15 @@ def _no_events() -> dict[str, np.ndarray]:
     return {k: np.zeros(0, dtype=np.int64) for k in ("cust", "campaign", "event", "ts")}
 
 
-def _campaign_events(rng: np.random.Generator, pop: _Population, d: int, day: dt.date, day_ts: int,
-                     pending: dict, campaigns: list[str]) -> tuple[dict, dict]:
+def _campaign_events(
+    rng: np.random.Generator,
+    pop: _Population,
+    d: int,
+    day: dt.date,
+    day_ts: int,
+    pending: dict,
+    campaigns: list[str],
+) -> tuple[dict, dict]:
     """Day d's campaign events (today's send, and opens/clicks due today) and the events still pending."""
     events = pending
     if day.weekday() in RATES["campaign_weekdays"]:
@@ -353,13 +485,22 @@ def _send(rng: np.random.Generator, email_affinity: np.ndarray, send_ts: int) ->
     clicked = opened & (rng.random(n) < r["click_base"] + r["click_per_email_affinity"] * email_affinity)
     click = sent + delay + 1 + rng.exponential(180, n).astype(np.int64)
     who = np.arange(n)
-    return {"cust": np.concatenate([who, who[opened], who[clicked]]),
-            "event": np.repeat([0, 1, 2], [n, opened.sum(), clicked.sum()]),
-            "ts": np.concatenate([sent, (sent + delay)[opened], click[clicked]])}
+    return {
+        "cust": np.concatenate([who, who[opened], who[clicked]]),
+        "event": np.repeat([0, 1, 2], [n, opened.sum(), clicked.sum()]),
+        "ts": np.concatenate([sent, (sent + delay)[opened], click[clicked]]),
+    }
 
 
-def _sessions(rng: np.random.Generator, pop: _Population, d: int, day: dt.date, day_ts: int,
-              events: dict, campaigns: list[str]) -> tuple[dict, np.ndarray]:
+def _sessions(
+    rng: np.random.Generator,
+    pop: _Population,
+    d: int,
+    day: dt.date,
+    day_ts: int,
+    events: dict,
+    campaigns: list[str],
+) -> tuple[dict, np.ndarray]:
     """Day d's web sessions (organic ones plus one per e-mail click) and each customer's purchase boost."""
     n = len(pop.ids)
     cust = np.repeat(np.arange(n), rng.poisson(pop.session_rate * pop.active(d)))
@@ -370,8 +511,9 @@ def _sessions(rng: np.random.Generator, pop: _Population, d: int, day: dt.date, 
     clicks = events["event"] == 2
     cust = np.concatenate([cust, events["cust"][clicks]])
     channel = np.concatenate([channel, np.full(clicks.sum(), EMAIL)])
-    sec = np.concatenate([sec, np.minimum(events["ts"][clicks] - day_ts + rng.integers(1, 60, clicks.sum()),
-                                          DAY - 1)])
+    sec = np.concatenate(
+        [sec, np.minimum(events["ts"][clicks] - day_ts + rng.integers(1, 60, clicks.sum()), DAY - 1)]
+    )
     campaign = np.concatenate([campaign, np.array(campaigns, dtype=object)[events["campaign"][clicks]]])
     order = np.argsort(sec, kind="stable")
     cust, channel, sec, campaign = cust[order], channel[order], sec[order], campaign[order]
@@ -394,8 +536,9 @@ def _sessions(rng: np.random.Generator, pop: _Population, d: int, day: dt.date, 
     return columns, np.bincount(cust, weights=lift, minlength=n)
 
 
-def _purchases(rng: np.random.Generator, pop: _Population, d: int, day: dt.date,
-               boost: np.ndarray) -> dict[str, np.ndarray]:
+def _purchases(
+    rng: np.random.Generator, pop: _Population, d: int, day: dt.date, boost: np.ndarray
+) -> dict[str, np.ndarray]:
     """Day d's point-of-sale orders: one per buying customer, mostly in the home store."""
     p = np.minimum(pop.propensity * (1 + boost), RATES["pos_max_probability"]) * pop.active(d)
     buyers = np.flatnonzero(rng.random(len(p)) < p)
@@ -413,7 +556,9 @@ def _purchases(rng: np.random.Generator, pop: _Population, d: int, day: dt.date,
     }
 
 
-def _basket(rng: np.random.Generator, n: int, taste: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _basket(
+    rng: np.random.Generator, n: int, taste: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """n single-product baskets: product index, quantity (1-5) and value in cents.
 
     With ``taste`` (a category per basket) the product follows that taste's weights; the draw uses
@@ -430,9 +575,12 @@ def _basket(rng: np.random.Generator, n: int, taste: np.ndarray | None = None) -
 
 def _event_columns(pop: _Population, events: dict, campaigns: list[str]) -> dict[str, np.ndarray]:
     """The campaign_events file columns of an event table."""
-    return {"customer_id": pop.ids[events["cust"]],
-            "campaign": np.array(campaigns, dtype=object)[events["campaign"]],
-            "event": np.take(EVENTS, events["event"]), "occurred_at": events["ts"].astype(str)}
+    return {
+        "customer_id": pop.ids[events["cust"]],
+        "campaign": np.array(campaigns, dtype=object)[events["campaign"]],
+        "event": np.take(EVENTS, events["event"]),
+        "occurred_at": events["ts"].astype(str),
+    }
 
 
 def _zero_pad(values: np.ndarray, width: int) -> np.ndarray:
@@ -458,8 +606,9 @@ def _money(cents: np.ndarray) -> np.ndarray:
 # --- output -----------------------------------------------------------------------------------
 
 
-def _write_customers(rng: np.random.Generator, landing: _Landing, pop: _Population, d: int,
-                     day: dt.date) -> None:
+def _write_customers(
+    rng: np.random.Generator, landing: _Landing, pop: _Population, d: int, day: dt.date
+) -> None:
     """Day 0: the JSON file of all initial customers. Later: sign-ups of the day and changed customers."""
     if d == 0:
         landing.customers(day, _customer_rows(pop, np.flatnonzero(pop.signup == 0)), first=True)
@@ -524,8 +673,9 @@ class _Landing:
                 columns[field][row] = values[row % len(values)]
         path = self.folder / name
         if spec.ext == "jsonl":
-            path.write_text(pd.DataFrame(columns).to_json(orient="records", lines=True) if n else "",
-                            encoding="utf-8")
+            path.write_text(
+                pd.DataFrame(columns).to_json(orient="records", lines=True) if n else "", encoding="utf-8"
+            )
         else:
             rows = np.column_stack(list(columns.values())).tolist() if n else []
             for row, kind in bad:
@@ -546,8 +696,13 @@ class _Landing:
         due = int(RATES["bad_row_rate"] * self._tx_rows) - self._tx_bad
         k = int(np.clip(due, 0, int(2 * RATES["bad_row_rate"] * n)))
         self._tx_bad += k
-        picked = list(zip(np.sort(self.rng.choice(n, k, replace=False)).tolist(),
-                          self.rng.choice(list(spec.bad), k).tolist(), strict=True))
+        picked = list(
+            zip(
+                np.sort(self.rng.choice(n, k, replace=False)).tolist(),
+                self.rng.choice(list(spec.bad), k).tolist(),
+                strict=True,
+            )
+        )
         self.bad.extend((name, row + 1, kind, spec.bad[kind][0]) for row, kind in picked)
         return picked
 
@@ -557,30 +712,44 @@ def _write_truth(folder: Path, pop: _Population, summary: WorldSummary, seed: in
     folder.mkdir(parents=True, exist_ok=True)
     days = (summary.end - summary.start).days + 1
     dates = (np.datetime64(summary.start) + np.arange(days)).astype(str).tolist() + [""]
-    truth = pd.DataFrame({"customuid": pop.ids, "propensity": pop.propensity.round(6),
-                          "churn_risk": pop.churn_risk.round(6),
-                          "churned_on": np.take(dates, np.minimum(pop.churn, days)),
-                          "signed_up_on": np.take(dates, pop.signup),
-                          "product_taste": pop.taste})
+    truth = pd.DataFrame(
+        {
+            "customuid": pop.ids,
+            "propensity": pop.propensity.round(6),
+            "churn_risk": pop.churn_risk.round(6),
+            "churned_on": np.take(dates, np.minimum(pop.churn, days)),
+            "signed_up_on": np.take(dates, pop.signup),
+            "product_taste": pop.taste,
+        }
+    )
     for j, channel in enumerate(CHANNELS):
         truth["affinity_" + channel.name.lower().replace(" ", "_")] = pop.affinity[:, j].round(6)
     truth.to_csv(folder / "customers.csv", index=False, lineterminator="\n")
     world = {
-        "seed": seed, "start": summary.start.isoformat(), "end": summary.end.isoformat(), "days": days,
-        "customers": summary.customers, "files": summary.files, "rows": summary.rows,
+        "seed": seed,
+        "start": summary.start.isoformat(),
+        "end": summary.end.isoformat(),
+        "days": days,
+        "customers": summary.customers,
+        "files": summary.files,
+        "rows": summary.rows,
         "bad_rows": summary.bad_rows,
         "channel_lift": {c.name: c.lift for c in CHANNELS},
         "channel_base_affinity_logit": {c.name: c.base_logit for c in CHANNELS},
         "segment_effect": dict(zip(SEGMENTS, SEGMENT_EFFECT, strict=True)),
         "interest_effect": dict(zip(INTERESTS, INTEREST_EFFECT, strict=True)),
-        "product_taste": {"categories": TASTES, "boost": TASTE_BOOST,
-                          "rule": "point-of-sale products of category (index in PRODUCTS mod categories) == "
-                                  "product_taste weigh boost times more"},
+        "product_taste": {
+            "categories": TASTES,
+            "boost": TASTE_BOOST,
+            "rule": "point-of-sale products of category (index in PRODUCTS mod categories) == "
+            "product_taste weigh boost times more",
+        },
         "rates": RATES,
         "pos_purchase_probability": "min(pos_max_probability, propensity * (1 + sum over the day's sessions "
-                                    "of channel_lift[channel] * affinity[channel])), 0 before signed_up_on "
-                                    "and from churned_on",
+        "of channel_lift[channel] * affinity[channel])), 0 before signed_up_on "
+        "and from churned_on",
     }
     (folder / "world.json").write_text(json.dumps(world, indent=2) + "\n", encoding="utf-8")
     pd.DataFrame(bad, columns=["file", "row_number", "kind", "field"]).to_csv(
-        folder / "bad_rows.csv", index=False, lineterminator="\n")
+        folder / "bad_rows.csv", index=False, lineterminator="\n"
+    )

@@ -14,7 +14,8 @@ from pipeline.models.config import ModelsConfig
 EXPERIMENT_TYPES = ("NBO", "NBC", "NBT", "AB")
 CONTROL = "control"  # the variant name of a held-out customer in `results`
 UPLOADED_CONVERSION_FIELDS = {
-    "customer_id": (FieldType.String,), "experiment": (FieldType.String,),
+    "customer_id": (FieldType.String,),
+    "experiment": (FieldType.String,),
     "conversion_datetime": (FieldType.Timestamp, FieldType.Date),
     "conversion_value": (FieldType.Decimal, FieldType.Float, FieldType.Int),
 }
@@ -41,14 +42,14 @@ class VariantSpec(Settings):
 class ExperimentSpec(Settings):
     name: str
     type: Literal["NBO", "NBC", "NBT", "AB"]
-    model: str | None = None           # a model whose score is the customer's propensity
+    model: str | None = None  # a model whose score is the customer's propensity
     variants: list[str] = Field(min_length=1)
     enabled: bool = True
     control_share: float = Field(default=0.1, ge=0, lt=1)
     exploration: float = Field(default=0.1, ge=0, le=1)
     audience: list[Rule] = Field(default_factory=list)
-    start: dt.date | None = None       # first presentation date (default: always)
-    end: dt.date | None = None         # last presentation date (default: always)
+    start: dt.date | None = None  # first presentation date (default: always)
+    end: dt.date | None = None  # last presentation date (default: always)
 
     @field_validator("name")
     @classmethod
@@ -83,8 +84,8 @@ class ConversionDefinition(Settings):
     name: str
     experiment: str
     rules: list[Rule] = Field(min_length=1)
-    value_field: str | None = None     # a number field of the transaction holding the money value
-    value: float | None = None         # else a fixed money value per conversion (default 0)
+    value_field: str | None = None  # a number field of the transaction holding the money value
+    value: float | None = None  # else a fixed money value per conversion (default 0)
     count: Literal["first", "all"] = "first"  # first: one conversion per presentation; all: every match
 
     @field_validator("name")
@@ -98,8 +99,11 @@ class ConversionDefinition(Settings):
             raise at("value", "give either value_field or value, not both")
         for j, r in enumerate(self.rules):
             if r.transaction != self.rules[0].transaction:
-                raise at(f"rules[{j}].transaction", f"all rules of a conversion name one transaction "
-                          f"({self.rules[0].transaction!r}), not {r.transaction!r}")
+                raise at(
+                    f"rules[{j}].transaction",
+                    f"all rules of a conversion name one transaction "
+                    f"({self.rules[0].transaction!r}), not {r.transaction!r}",
+                )
         return self
 
     @property
@@ -130,7 +134,10 @@ class ExperimentsConfig(ModelsConfig):
             for j, r in enumerate(items):
                 try:
                     if customers and r.transaction == CUSTOMERS and self.customers is None:
-                        raise RuleError("transaction", "a rule over customers needs customer data (the customers: section)")
+                        raise RuleError(
+                            "transaction",
+                            "a rule over customers needs customer data (the customers: section)",
+                        )
                     rule_condition(r, schemas, customers=customers)
                 except RuleError as e:
                     raise at(f"{path}[{j}].{e.key}", str(e)) from None
@@ -150,43 +157,66 @@ class ExperimentsConfig(ModelsConfig):
         for i, e in enumerate(self.experiments):
             for j, name in enumerate(e.variants):
                 if name not in variants:
-                    raise at(f"experiments[{i}].variants[{j}]", f"unknown variant {name!r} (declared: {variants})")
+                    raise at(
+                        f"experiments[{i}].variants[{j}]", f"unknown variant {name!r} (declared: {variants})"
+                    )
             rules(f"experiments[{i}].audience", e.audience, customers=True)
         seen: dict[str, str] = {}
         for i, g in enumerate(self.groups):
             for j, name in enumerate(g.experiments):
                 if name not in experiments:
-                    raise at(f"groups[{i}].experiments[{j}]", f"unknown experiment {name!r} (declared: {experiments})")
+                    raise at(
+                        f"groups[{i}].experiments[{j}]",
+                        f"unknown experiment {name!r} (declared: {experiments})",
+                    )
                 if name in seen:
-                    raise at(f"groups[{i}].experiments[{j}]", f"experiment {name!r} is already in group {seen[name]!r}")
+                    raise at(
+                        f"groups[{i}].experiments[{j}]",
+                        f"experiment {name!r} is already in group {seen[name]!r}",
+                    )
                 seen[name] = g.name
         conv = self.conversions
         for i, d in enumerate(conv.definitions):
             path = f"conversions.definitions[{i}]"
             if d.experiment not in experiments:
-                raise at(f"{path}.experiment", f"unknown experiment {d.experiment!r} (declared: {experiments})")
+                raise at(
+                    f"{path}.experiment", f"unknown experiment {d.experiment!r} (declared: {experiments})"
+                )
             rules(f"{path}.rules", d.rules)
             if d.value_field:
                 ftype = schemas[d.transaction].get(d.value_field)
                 if ftype not in (FieldType.Decimal, FieldType.Float, FieldType.Int):
-                    raise at(f"{path}.value_field", f"{d.value_field!r} is not a number field of {d.transaction!r}")
+                    raise at(
+                        f"{path}.value_field", f"{d.value_field!r} is not a number field of {d.transaction!r}"
+                    )
         unique("conversions.definitions", [d.name for d in conv.definitions])
         if conv.uploaded:
             if conv.uploaded not in schemas:
-                raise at("conversions.uploaded", f"unknown transaction {conv.uploaded!r} (declared: {sorted(schemas)})")
+                raise at(
+                    "conversions.uploaded",
+                    f"unknown transaction {conv.uploaded!r} (declared: {sorted(schemas)})",
+                )
             for name, types in UPLOADED_CONVERSION_FIELDS.items():
                 if schemas[conv.uploaded].get(name) not in types:
-                    raise at("conversions.uploaded", f"the transaction {conv.uploaded!r} must have a field {name!r} "
-                              f"of type {' or '.join(t.value for t in types)}")
+                    raise at(
+                        "conversions.uploaded",
+                        f"the transaction {conv.uploaded!r} must have a field {name!r} "
+                        f"of type {' or '.join(t.value for t in types)}",
+                    )
             spec = next(t for t in self.transactions if t.name == conv.uploaded)
             if spec.customer_field != "customer_id" or spec.time_field != "conversion_datetime":
-                raise at("conversions.uploaded", f"the transaction {conv.uploaded!r} must have customer_field: "
-                          "customer_id and time_field: conversion_datetime")
+                raise at(
+                    "conversions.uploaded",
+                    f"the transaction {conv.uploaded!r} must have customer_field: "
+                    "customer_id and time_field: conversion_datetime",
+                )
         models = [m.name for m in self.models]
         for i, e in enumerate(self.experiments):
             if e.model and e.model not in models:
-                raise at(f"experiments[{i}].model", f"unknown model {e.model!r} (declared: {models}); its score comes "
-                          "from predictions")
+                raise at(
+                    f"experiments[{i}].model",
+                    f"unknown model {e.model!r} (declared: {models}); its score comes from predictions",
+                )
         return self
 
     def experiment(self, name: str) -> ExperimentSpec:
@@ -197,5 +227,3 @@ class ExperimentsConfig(ModelsConfig):
 
     def group_of(self, experiment: str) -> str | None:
         return next((g.name for g in self.groups if experiment in g.experiments), None)
-
-

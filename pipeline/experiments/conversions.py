@@ -1,4 +1,4 @@
-"""Conversions (SPEC 4): what each presentation of `results` converted to in its window.
+"""Conversions: what each presentation of `results` converted to in its window.
 
 The **window** of a presentation on date D starts at the presentation, D 00:00:00 UTC (inclusive),
 and ends ``conversions.window_days`` (default 30) days later, at D+30 00:00:00 (exclusive): a
@@ -57,7 +57,9 @@ def loaded_days(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig) -> fr
     names = datasets(config)
     if not names:
         return frozenset()
-    return frozenset(d for (d,) in con.execute(sql("experiments/loaded_days"), {"datasets": names}).fetchall())
+    return frozenset(
+        d for (d,) in con.execute(sql("experiments/loaded_days"), {"datasets": names}).fetchall()
+    )
 
 
 def missing_days(loaded: frozenset[dt.date]) -> list[dt.date]:
@@ -66,8 +68,9 @@ def missing_days(loaded: frozenset[dt.date]) -> list[dt.date]:
     return [d for d in days_between(min(loaded), max(loaded)) if d not in loaded] if loaded else []
 
 
-def _definition_matches(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, d: ConversionDefinition,
-                        bounds: dict) -> None:
+def _definition_matches(
+    con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, d: ConversionDefinition, bounds: dict
+) -> None:
     spec = config.transaction(d.transaction)
     if not table_exists(con, spec.table):
         return
@@ -75,18 +78,36 @@ def _definition_matches(con: duckdb.DuckDBPyConnection, config: ExperimentsConfi
     conds = [rule_condition(r, schemas(config)) for r in d.rules]
     where = compile_all(conds, params, {c.field: "x." + ident(c.field) for c in conds})
     at = f"CAST(x.{ident(spec.time_field)} AS TIMESTAMP)"
-    value = f"CAST(x.{ident(d.value_field)} AS DECIMAL(18,4))" if d.value_field else "CAST($fixed AS DECIMAL(18,4))"
+    value = (
+        f"CAST(x.{ident(d.value_field)} AS DECIMAL(18,4))"
+        if d.value_field
+        else "CAST($fixed AS DECIMAL(18,4))"
+    )
     query = f"""INSERT INTO _matches
         SELECT e.customer_id, $experiment, $source, {at}, coalesce({value}, 0), $keep_all
         FROM {ident(spec.table)} x JOIN events e ON e.event_id = $ds || ':' || x._load_id || ':' || x._row_number
         WHERE x._partition_date BETWEEN $first AND $last AND {at} >= $start AND {at} < $end
           AND e.customer_id IS NOT NULL AND {where}"""
-    con.execute(query, bind(query, {**params.values, **bounds, "experiment": d.experiment, "source": d.name,
-                                    "keep_all": d.count == "all", "ds": spec.name, "fixed": d.value or 0}))
+    con.execute(
+        query,
+        bind(
+            query,
+            {
+                **params.values,
+                **bounds,
+                "experiment": d.experiment,
+                "source": d.name,
+                "keep_all": d.count == "all",
+                "ds": spec.name,
+                "fixed": d.value or 0,
+            },
+        ),
+    )
 
 
-def measure(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.date,
-            loaded: frozenset[dt.date]) -> tuple[int, bool]:
+def measure(
+    con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.date, loaded: frozenset[dt.date]
+) -> tuple[int, bool]:
     """Replace the ``day`` partition of `conversions`; returns (presentations, window complete).
 
     ``loaded`` are the days every conversion dataset has loaded (``loaded_days``).
@@ -102,7 +123,9 @@ def measure(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.d
             _definition_matches(con, config, d, bounds)
         up = config.conversions.uploaded
         if up and table_exists(con, config.transaction(up).table):
-            query = sql("experiments/uploaded_matches").replace("tx_table", ident(config.transaction(up).table))
+            query = sql("experiments/uploaded_matches").replace(
+                "tx_table", ident(config.transaction(up).table)
+            )
             con.execute(query, bind(query, {**bounds, "ds": up}))
     text = sql("experiments/write_conversions")
     with transaction(con):
@@ -111,4 +134,3 @@ def measure(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.d
     con.execute("DROP TABLE _matches")
     rows = con.execute(f"SELECT count(*) FROM {CONVERSIONS} WHERE date = $day", {"day": day}).fetchall()[0][0]
     return rows, complete
-

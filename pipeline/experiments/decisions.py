@@ -1,4 +1,4 @@
-"""Nightly decisions (SPEC 3): which customer gets which variant of which experiment on a date.
+"""Nightly decisions: which customer gets which variant of which experiment on a date.
 
 The ``results`` partition of day D holds the decisions presented on D. They are made from the data
 before D (transactions of earlier partitions, customers first seen before D), so re-running a night
@@ -52,24 +52,42 @@ class DecisionError(ValueError):
     """A rule that cannot be applied to the warehouse as it is (names the rule's key path)."""
 
 
-def customer_rule_sql(con: duckdb.DuckDBPyConnection, rule: Rule, params: Params, column: str, path: str) -> str:
+def customer_rule_sql(
+    con: duckdb.DuckDBPyConnection, rule: Rule, params: Params, column: str, path: str
+) -> str:
     """SQL: the customer ``column`` (a customer_id = customuid) has customer data matching the rule.
 
     `customers` keeps each customer's latest attributes only (no history): the rule sees the
     attributes as last loaded, also when an earlier night is re-run.
     """
     cond = rule_condition(rule, {}, customers=True)
-    have = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                                      "ORDER BY ordinal_position", [CUSTOMERS]).fetchall()]
+    have = [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position",
+            [CUSTOMERS],
+        ).fetchall()
+    ]
     if cond.field not in have:
-        raise DecisionError(f"{path}.field: the customer data has no column {cond.field!r} "
-                            f"(its columns: {', '.join(c for c in have if not c.startswith('_'))})")
-    return (f"{column} IN (SELECT c.customuid FROM {CUSTOMERS} c "
-            f"WHERE {compile_condition(cond, params, 'c.' + ident(cond.field))})")
+        raise DecisionError(
+            f"{path}.field: the customer data has no column {cond.field!r} "
+            f"(its columns: {', '.join(c for c in have if not c.startswith('_'))})"
+        )
+    return (
+        f"{column} IN (SELECT c.customuid FROM {CUSTOMERS} c "
+        f"WHERE {compile_condition(cond, params, 'c.' + ident(cond.field))})"
+    )
 
 
-def rule_sql(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, rule: Rule, params: Params, column: str,
-             path: str = "rule") -> str:
+def rule_sql(
+    con: duckdb.DuckDBPyConnection,
+    config: ExperimentsConfig,
+    rule: Rule,
+    params: Params,
+    column: str,
+    path: str = "rule",
+) -> str:
     """SQL: ``column`` (a customer_id) has a row in the rule's transaction before $day that matches it
     (for ``transaction: customers``: customer data that matches it, see :func:`customer_rule_sql`)."""
     if rule.transaction == CUSTOMERS and CUSTOMERS not in schemas(config):
@@ -78,10 +96,12 @@ def rule_sql(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, rule: Ru
     cond = rule_condition(rule, schemas(config))
     if not (table_exists(con, spec.table) and table_exists(con, "events")):
         return "FALSE"  # no rows of that transaction yet: nobody matches
-    return (f"{column} IN (SELECT e.customer_id FROM {ident(spec.table)} x JOIN events e "
-            f"ON e.event_id = {params.add(spec.name)} || ':' || x._load_id || ':' || x._row_number "
-            f"WHERE x._partition_date < $day AND e.customer_id IS NOT NULL "
-            f"AND {compile_condition(cond, params, 'x.' + ident(cond.field))})")
+    return (
+        f"{column} IN (SELECT e.customer_id FROM {ident(spec.table)} x JOIN events e "
+        f"ON e.event_id = {params.add(spec.name)} || ':' || x._load_id || ':' || x._row_number "
+        f"WHERE x._partition_date < $day AND e.customer_id IS NOT NULL "
+        f"AND {compile_condition(cond, params, 'x.' + ident(cond.field))})"
+    )
 
 
 def active(exp: ExperimentSpec, day: dt.date) -> bool:
@@ -103,19 +123,27 @@ def decide(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.da
     if experiments and table_exists(con, "customers"):
         _run(con, "people", {"day": day})
         for exp in experiments:
-            con.execute("INSERT INTO _exp VALUES (?, ?, ?, ?, ?)",
-                        [exp.name, config.group_of(exp.name), exp.control_share, exp.exploration, exp.type != "AB"])
+            con.execute(
+                "INSERT INTO _exp VALUES (?, ?, ?, ?, ?)",
+                [exp.name, config.group_of(exp.name), exp.control_share, exp.exploration, exp.type != "AB"],
+            )
             i = config.experiments.index(exp)
             for name in exp.variants:
                 params = Params()
                 v = [x.name for x in config.variants].index(name)
                 paths = [f"experiments[{i}].audience[{j}]" for j in range(len(exp.audience))]
                 paths += [f"variants[{v}].rules[{j}]" for j in range(len(config.variant(name).rules))]
-                where = [rule_sql(con, config, r, params, "p.customer_id", path)
-                         for r, path in zip([*exp.audience, *config.variant(name).rules], paths, strict=True)]
-                query = (f"INSERT INTO _cand SELECT p.customer_id, $experiment, $variant FROM _people p "
-                         f"WHERE {' AND '.join(where) or 'TRUE'}")
-                con.execute(query, bind(query, {**params.values, "experiment": exp.name, "variant": name, "day": day}))
+                where = [
+                    rule_sql(con, config, r, params, "p.customer_id", path)
+                    for r, path in zip([*exp.audience, *config.variant(name).rules], paths, strict=True)
+                ]
+                query = (
+                    f"INSERT INTO _cand SELECT p.customer_id, $experiment, $variant FROM _people p "
+                    f"WHERE {' AND '.join(where) or 'TRUE'}"
+                )
+                con.execute(
+                    query, bind(query, {**params.values, "experiment": exp.name, "variant": name, "day": day})
+                )
             if exp.model and table_exists(con, PREDICTIONS):
                 _run(con, "scores", {"experiment": exp.name, "model": exp.model, "day": day})
         if table_exists(con, CONVERSIONS):

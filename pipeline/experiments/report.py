@@ -1,4 +1,4 @@
-"""The experiment report (SPEC 4): per experiment and variant, over all presentation dates and
+"""The experiment report: per experiment and variant, over all presentation dates and
 cumulatively date by date, the rates, values and lifts against control (pipeline/stats.py).
 
 Only presentations whose window is complete count, unless ``include_incomplete`` (then the
@@ -35,15 +35,30 @@ def _rows(frame: pd.DataFrame, config: ExperimentsConfig, scope: str, windows: s
         ctrl = part[part.is_control]
         c = ctrl.iloc[0] if len(ctrl) else None
         share = config.experiment(exp).control_share if any(e.name == exp for e in config.experiments) else 0
-        s = stats.srm(int(c.presented) if c is not None else 0, int(part[~part.is_control].presented.sum()), share)
+        s = stats.srm(
+            int(c.presented) if c is not None else 0, int(part[~part.is_control].presented.sum()), share
+        )
         for r in part.itertuples(index=False):  # one per variant: a handful per date, not customers
             n, x = int(r.presented), int(r.converted)
             mean = r.value_sum / n
             var = (r.value_sq - n * mean * mean) / (n - 1) if n > 1 else float("nan")
-            row = dict(experiment=exp, variant=r.variant, is_control=bool(r.is_control), scope=scope,
-                       from_date=r.from_date, to_date=to_date, presented=n, converted=x,
-                       conversion_rate=x / n, value_per_presented=mean, in_progress=int(r.in_progress),
-                       windows=windows, srm_chi2=_nan(s.chi2), srm_p_value=_nan(s.p_value), srm_mismatch=s.mismatch)
+            row = dict(
+                experiment=exp,
+                variant=r.variant,
+                is_control=bool(r.is_control),
+                scope=scope,
+                from_date=r.from_date,
+                to_date=to_date,
+                presented=n,
+                converted=x,
+                conversion_rate=x / n,
+                value_per_presented=mean,
+                in_progress=int(r.in_progress),
+                windows=windows,
+                srm_chi2=_nan(s.chi2),
+                srm_p_value=_nan(s.p_value),
+                srm_mismatch=s.mismatch,
+            )
             if c is not None and not r.is_control:
                 cn = int(c.presented)
                 cmean = c.value_sum / cn
@@ -51,16 +66,27 @@ def _rows(frame: pd.DataFrame, config: ExperimentsConfig, scope: str, windows: s
                 lift = stats.two_proportions(x, n, int(c.converted), cn)
                 rel = stats.relative(lift, c.converted / cn)
                 val = stats.welch(mean, max(var, 0.0), n, cmean, max(cvar, 0.0), cn)
-                row.update(abs_lift=lift.lift, abs_lift_low=lift.low, abs_lift_high=lift.high,
-                           rel_lift=rel.lift, rel_lift_low=rel.low, rel_lift_high=rel.high,
-                           p_value=lift.p_value, significant=bool(lift.p_value < 0.05),
-                           value_lift=val.lift, value_lift_low=val.low, value_lift_high=val.high,
-                           value_p_value=val.p_value)
+                row.update(
+                    abs_lift=lift.lift,
+                    abs_lift_low=lift.low,
+                    abs_lift_high=lift.high,
+                    rel_lift=rel.lift,
+                    rel_lift_low=rel.low,
+                    rel_lift_high=rel.high,
+                    p_value=lift.p_value,
+                    significant=bool(lift.p_value < 0.05),
+                    value_lift=val.lift,
+                    value_lift_low=val.low,
+                    value_lift_high=val.high,
+                    value_p_value=val.p_value,
+                )
             out.append({k: _nan(v) if isinstance(v, float) else v for k, v in row.items()})
     return out
 
 
-def build_report(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, include_incomplete: bool = False) -> int:
+def build_report(
+    con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, include_incomplete: bool = False
+) -> int:
     """Rebuild `experiment_report` whole from `conversions`; returns its rows."""
     con.execute(sql("experiments/create_experiment_report"))
     windows = INCLUDING if include_incomplete else COMPLETE
@@ -78,14 +104,23 @@ def build_report(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, incl
             cum["from_date"], cum["to_date"] = first, daily["date"]
             grid = cum.set_index([*keys, "to_date"])
             total = daily.groupby(keys, as_index=False).agg(
-                presented=("presented", "sum"), converted=("converted", "sum"), value_sum=("value_sum", "sum"),
-                value_sq=("value_sq", "sum"), in_progress=("in_progress", "sum"),
-                from_date=("date", "min"), to_date=("date", "max"))
+                presented=("presented", "sum"),
+                converted=("converted", "sum"),
+                value_sum=("value_sum", "sum"),
+                value_sq=("value_sq", "sum"),
+                in_progress=("in_progress", "sum"),
+                from_date=("date", "min"),
+                to_date=("date", "max"),
+            )
             last = total.groupby("experiment")["to_date"].transform("max")
             total["to_date"] = last
             total["from_date"] = total.groupby("experiment")["from_date"].transform("min")
-            rows = _rows(total, config, "total", windows) + _rows(grid.reset_index(), config, "cumulative", windows)
-    frame = pd.DataFrame(rows, columns=[c[0] for c in con.execute(f"SELECT * FROM {EXPERIMENT_REPORT} LIMIT 0").description])
+            rows = _rows(total, config, "total", windows) + _rows(
+                grid.reset_index(), config, "cumulative", windows
+            )
+    frame = pd.DataFrame(
+        rows, columns=[c[0] for c in con.execute(f"SELECT * FROM {EXPERIMENT_REPORT} LIMIT 0").description]
+    )
     with transaction(con):
         con.execute(f"DELETE FROM {EXPERIMENT_REPORT}")
         if len(frame):
@@ -109,8 +144,13 @@ def lift_plot(con: duckdb.DuckDBPyConnection) -> str:
         part = df[df.experiment == exp]
         for variant, v in part.groupby("variant", sort=True):
             line = ax.plot(v.to_date, 100 * v.rel_lift, marker="o", markersize=2.5, label=variant)[0]
-            ax.fill_between(v.to_date, 100 * v.rel_lift_low.astype(float), 100 * v.rel_lift_high.astype(float),
-                            color=line.get_color(), alpha=0.15)
+            ax.fill_between(
+                v.to_date,
+                100 * v.rel_lift_low.astype(float),
+                100 * v.rel_lift_high.astype(float),
+                color=line.get_color(),
+                alpha=0.15,
+            )
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_title(f"{exp}: cumulative lift vs control (%, 95% interval)", fontsize=9)
         ax.tick_params(labelsize=7)
@@ -125,8 +165,21 @@ def report_table(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple]
                                  round(rel_lift, 3), round(p_value, 4), round(value_lift, 2), round(value_p_value, 4),
                                  round(srm_p_value, 4), srm_mismatch, windows
                           FROM {EXPERIMENT_REPORT} WHERE scope = 'total' ORDER BY experiment, is_control DESC, variant""")
-    headers = ["experiment", "variant", "presented", "converted", "rate", "value/presented", "abs lift",
-               "95% interval", "rel lift", "p", "value lift", "value p", "SRM p", "SRM", "windows"]
+    headers = [
+        "experiment",
+        "variant",
+        "presented",
+        "converted",
+        "rate",
+        "value/presented",
+        "abs lift",
+        "95% interval",
+        "rel lift",
+        "p",
+        "value lift",
+        "value p",
+        "SRM p",
+        "SRM",
+        "windows",
+    ]
     return headers, cur.fetchall()
-
-

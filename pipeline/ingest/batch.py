@@ -138,17 +138,23 @@ def _number_rows(
     record numbers, in which blank lines do not count.
     """
     bad = bad.astype(np.int64)
-    if blanks is None and not len(bad):  # the common case: every record is good, numbers follow the file order
+    if blanks is None and not len(
+        bad
+    ):  # the common case: every record is good, numbers follow the file order
         con.execute("CREATE OR REPLACE TEMP VIEW _numbered AS SELECT rowid + 1 AS rn, * FROM _read")
         return bad
     good, bad_numbers = record_numbers(n_good, bad, blanks)
     # the k-th good record (in the order _read holds them) gets the k-th number: a positional join
     con.register("_good_numbers", pa.table({"rn": good}))
-    con.execute("CREATE OR REPLACE TEMP VIEW _numbered AS SELECT n.rn, r.* FROM _read r POSITIONAL JOIN _good_numbers n")
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW _numbered AS SELECT n.rn, r.* FROM _read r POSITIONAL JOIN _good_numbers n"
+    )
     return bad_numbers
 
 
-def record_numbers(n_good: int, bad: np.ndarray, blanks: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def record_numbers(
+    n_good: int, bad: np.ndarray, blanks: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The record numbers of a file's ``n_good`` good records (in file order) and of its bad ones.
 
     ``bad`` and ``blanks`` are line positions as DuckDB's reader counts them (blank lines
@@ -293,7 +299,9 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
     """
     con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
     try:
-        con.execute(f"CREATE TEMP TABLE _read AS SELECT * FROM {_LINES}", {"path": str(f.path), "encoding": encoding})
+        con.execute(
+            f"CREATE TEMP TABLE _read AS SELECT * FROM {_LINES}", {"path": str(f.path), "encoding": encoding}
+        )
     except duckdb.Error as e:
         raise _duck_error(f, e) from None
     bad = con.sql("SELECT line AS rn, any_value(csv_line) AS raw FROM _lrj GROUP BY line").to_arrow_table()
@@ -305,7 +313,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
             f"""CREATE OR REPLACE TEMP VIEW _lines AS
                SELECT r.rn AS _row_number, r.line, NULL::VARCHAR AS _error
                FROM _numbered r
-               WHERE {_has_text('r.line')}
+               WHERE {_has_text("r.line")}
                UNION ALL
                SELECT rn, raw, error FROM _bad"""
         )
@@ -313,7 +321,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
         con.execute(
             f"""CREATE OR REPLACE TEMP VIEW _lines AS
                SELECT r.rn AS _row_number, r.line, NULL::VARCHAR AS _error
-               FROM _numbered r WHERE {_has_text('r.line')}"""
+               FROM _numbered r WHERE {_has_text("r.line")}"""
         )
 
     def drop() -> None:
@@ -325,7 +333,9 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
     return drop
 
 
-def read_jsonl_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, names: list[str]) -> list[str]:
+def read_jsonl_rows(
+    con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, names: list[str]
+) -> list[str]:
     """Read a JSON-lines file into ``_rows`` with one text column per name in ``names``.
 
     Each line must be a JSON object; a key that is absent or null is a missing value. Keys that
@@ -384,7 +394,9 @@ def read_customer_json_rows(con: duckdb.DuckDBPyConnection, f: LandedFile) -> li
         con.execute("CREATE OR REPLACE TEMP TABLE _doc AS SELECT $t AS content", {"t": text})
     else:
         try:
-            con.execute("CREATE OR REPLACE TEMP TABLE _doc AS SELECT content FROM read_text($p)", {"p": str(path)})
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _doc AS SELECT content FROM read_text($p)", {"p": str(path)}
+            )
         except duckdb.Error as e:
             raise _duck_error(f, e) from None
     shape = con.execute(
@@ -400,9 +412,7 @@ def read_customer_json_rows(con: duckdb.DuckDBPyConnection, f: LandedFile) -> li
         raise IngestError(f"{f.name}: the file is not valid JSON")
     if shape[1] != "ARRAY" or shape[2] != "ARRAY":
         raise IngestError(f'{f.name}: customer JSON must be {{"header": [...], "data": [[...], ...]}}')
-    header = con.execute(
-        "SELECT json_extract_string(content, '$.header[*]') FROM _doc"
-    ).fetchall()[0][0]
+    header = con.execute("SELECT json_extract_string(content, '$.header[*]') FROM _doc").fetchall()[0][0]
     names = [(h or "").strip() for h in header]
     if "" in names:
         raise IngestError(f"{f.name}: the header must name every column: {names}")
@@ -464,7 +474,9 @@ def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: Trans
         c, t = ident(x.name), types[x.name].upper()
         temporal = t.startswith(("TIMESTAMP", "DATE"))
         if temporal and x.format in EPOCH_FORMATS:
-            cols.append(f"CAST(floor(epoch_ms({c}::TIMESTAMP) * {EPOCH_FORMATS[x.format]} / 1000) AS BIGINT)::VARCHAR AS {c}")
+            cols.append(
+                f"CAST(floor(epoch_ms({c}::TIMESTAMP) * {EPOCH_FORMATS[x.format]} / 1000) AS BIGINT)::VARCHAR AS {c}"
+            )
         elif temporal and x.format:
             cols.append(f"strftime({c}::TIMESTAMP, $fmt{i}) AS {c}")
             params[f"fmt{i}"] = to_strptime(x.format)
@@ -498,7 +510,9 @@ class TypedColumn:
     fails: str  # SQL that is true when a present value does not cast (written over {v} and {c})
     expected: str  # what the value should have been, for the reason text
     required: bool = False
-    pattern: str | None = None  # a strptime pattern the cast uses (written as {pattern}), bound as a parameter
+    pattern: str | None = (
+        None  # a strptime pattern the cast uses (written as {pattern}), bound as a parameter
+    )
 
 
 def _time_cast(f: FieldSpec) -> tuple[str, str]:
@@ -511,7 +525,9 @@ def _time_cast(f: FieldSpec) -> tuple[str, str]:
     if f.format and any(z in to_strptime(f.format) for z in ("%z", "%Z")):
         cast = f"try(CAST(CAST(try_strptime({{v}}, {{pattern}}) AS TIMESTAMPTZ) AS {target}))"
         return cast, f"a {f.type.value} in format {f.format}"
-    if f.format:  # no time zone in the format: the parsed time is the time (no round trip through TIMESTAMPTZ)
+    if (
+        f.format
+    ):  # no time zone in the format: the parsed time is the time (no round trip through TIMESTAMPTZ)
         cast = f"CAST(try_strptime({{v}}, {{pattern}}) AS {target})"
         return cast, f"a {f.type.value} in format {f.format}"
     # ISO 8601 with or without an offset. A value with no offset or zone at all (the common case) is
@@ -535,7 +551,10 @@ def field_column(f: FieldSpec, required: bool) -> TypedColumn:
     elif f.type == FieldType.String:
         cast, expected = "{v}", "a String"
     elif f.type == FieldType.Int:
-        cast, expected = f"CASE WHEN regexp_full_match({{v}}, '{INT_PATTERN}') THEN TRY_CAST({{v}} AS BIGINT) END", "an Int"
+        cast, expected = (
+            f"CASE WHEN regexp_full_match({{v}}, '{INT_PATTERN}') THEN TRY_CAST({{v}} AS BIGINT) END",
+            "an Int",
+        )
     else:
         cast = f"CASE WHEN regexp_full_match({{v}}, '{NUMBER_PATTERN}') THEN TRY_CAST({{v}} AS {SQL_TYPES[f.type]}) END"
         expected = f"a {f.type.value}"
@@ -607,7 +626,9 @@ def _now() -> dt.datetime:
 
 
 def _counts(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:
-    rows = con.execute("SELECT _field, count(*) FROM _typed WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
+    rows = con.execute(
+        "SELECT _field, count(*) FROM _typed WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     result.rejects_by_field = {f: n for f, n in rows}
     result.rows_rejected = sum(result.rejects_by_field.values())
     result.rows_read = scalar(con, "SELECT count(*) FROM _typed")
@@ -620,19 +641,26 @@ def _replace_rejects(con: duckdb.DuckDBPyConnection, result: LoadResult, by_file
     if by_file:
         con.execute(sql("ingest/delete_file_rejects"), {"ds": result.dataset, "file": result.file})
     else:
-        con.execute(sql("ingest/delete_partition_rejects"), {"ds": result.dataset, "d": result.partition_date})
+        con.execute(
+            sql("ingest/delete_partition_rejects"), {"ds": result.dataset, "d": result.partition_date}
+        )
     con.execute(
         sql("ingest/insert_rejects"),
         {"load_id": result.load_id, "ds": result.dataset, "file": result.file, "d": result.partition_date},
     )
 
 
-def _record_load(con: duckdb.DuckDBPyConnection, result: LoadResult, f: LandedFile | None, started: dt.datetime) -> None:
+def _record_load(
+    con: duckdb.DuckDBPyConnection, result: LoadResult, f: LandedFile | None, started: dt.datetime
+) -> None:
     _record_loads(con, [result], [f], started)
 
 
 def _record_loads(
-    con: duckdb.DuckDBPyConnection, results: list[LoadResult], files: list[LandedFile | None], started: dt.datetime
+    con: duckdb.DuckDBPyConnection,
+    results: list[LoadResult],
+    files: list[LandedFile | None],
+    started: dt.datetime,
 ) -> None:
     """One ``loads`` row per result, in one statement (a batch of a backfill records its 90 loads at once)."""
     con.execute(
@@ -656,7 +684,9 @@ def _record_loads(
     )
 
 
-def _fail(con: duckdb.DuckDBPyConnection, result: LoadResult, f: LandedFile | None, started: dt.datetime, error: str) -> LoadResult:
+def _fail(
+    con: duckdb.DuckDBPyConnection, result: LoadResult, f: LandedFile | None, started: dt.datetime, error: str
+) -> LoadResult:
     """Record a FAILED load (nothing else changes) and return it."""
     result.status, result.error = FAILED, error
     result.rows_read = result.rows_loaded = result.rows_rejected = 0
@@ -678,7 +708,12 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: list[tupl
         cols = ", ".join(f"{ident(n)} {t}" for n, t in columns)
         con.execute(f"CREATE TABLE {ident(table)} ({cols})")
         return
-    have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+        ).fetchall()
+    }
     for n, t in columns:
         if n not in have:
             con.execute(f"ALTER TABLE {ident(table)} ADD COLUMN {ident(n)} {t}")
@@ -714,7 +749,11 @@ def _run_load(
     try:
         _in_transaction(
             con,
-            [write, lambda: _replace_rejects(con, result, rejects_by_file), lambda: _record_load(con, result, f, started)],
+            [
+                write,
+                lambda: _replace_rejects(con, result, rejects_by_file),
+                lambda: _record_load(con, result, f, started),
+            ],
         )
     except duckdb.IOException:
         raise  # the warehouse cannot be written (full disk...): not the file's fault, nothing to record
@@ -733,7 +772,9 @@ def _check_json_lines(f: LandedFile) -> None:
     with opener(f.path, "rb") as fh:
         head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"["):
-        raise IngestError(f"{f.name}: the file is one JSON array; Nightjar reads JSON lines (one object per line)")
+        raise IngestError(
+            f"{f.name}: the file is one JSON array; Nightjar reads JSON lines (one object per line)"
+        )
 
 
 def _read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, f: LandedFile) -> None:
@@ -841,7 +882,9 @@ def _batch_key(spec: TransactionSpec, f: LandedFile) -> tuple | None:
     return None
 
 
-def _batch_groups(spec: TransactionSpec, inputs: list[tuple[dt.date, LandedFile]]) -> list[tuple[list[int], bool]]:
+def _batch_groups(
+    spec: TransactionSpec, inputs: list[tuple[dt.date, LandedFile]]
+) -> list[tuple[list[int], bool]]:
     """Runs of consecutive ``inputs`` to be read together (same format and header, at most
     BATCH_BYTES each), in order, and whether the run goes through the batch path (else it is one
     file for the one-file path). Keeping the order keeps the load ids in the order of the days."""
@@ -862,7 +905,9 @@ def _batch_groups(spec: TransactionSpec, inputs: list[tuple[dt.date, LandedFile]
 def _file_blocks(con: duckdb.DuckDBPyConnection, paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The number of records of each file in ``_read`` and the rowid of its first, checking that the
     reader kept each file's records together and in the order of ``paths`` (the numbering relies on it)."""
-    rows = con.execute("SELECT filename, count(*), min(rowid), max(rowid) FROM _read GROUP BY filename").fetchall()
+    rows = con.execute(
+        "SELECT filename, count(*), min(rowid), max(rowid) FROM _read GROUP BY filename"
+    ).fetchall()
     index = {p: i for i, p in enumerate(paths)}
     counts, first = np.zeros(len(paths), dtype=np.int64), np.zeros(len(paths), dtype=np.int64)
     expect, last = 0, -1
@@ -904,7 +949,9 @@ def _number_batch(
         good, numbered[mask] = record_numbers(int(counts[i]), bad_rn[mask], blanks)
         pos_parts.append(first[i] + np.arange(len(good), dtype=np.int64))
         rn_parts.append(good)
-    filemap = pa.table({"filename": paths, "_file": np.arange(1, len(files) + 1, dtype=np.int32), "lo": first})
+    filemap = pa.table(
+        {"filename": paths, "_file": np.arange(1, len(files) + 1, dtype=np.int32), "lo": first}
+    )
     nums = pa.table({"pos": np.concatenate(pos_parts), "rn": np.concatenate(rn_parts)})
     for name, t in (("_filemap", filemap), ("_nums", nums)):
         con.register(name + "_arrow", t)
@@ -915,7 +962,9 @@ def _number_batch(
     return bad.set_column(bad.schema.get_field_index("rn"), "rn", pa.array(numbered, pa.int64()))
 
 
-def _read_csv_batch(con: duckdb.DuckDBPyConnection, files: list[LandedFile], encoding: str, names: list[str]) -> None:
+def _read_csv_batch(
+    con: duckdb.DuckDBPyConnection, files: list[LandedFile], encoding: str, names: list[str]
+) -> None:
     """Read CSV files with the same header into ``_rows`` (``_file`` = 1-based position in ``files``)."""
     paths = [str(f.path) for f in files]
     positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
@@ -969,7 +1018,9 @@ def _read_csv_batch(con: duckdb.DuckDBPyConnection, files: list[LandedFile], enc
     con.execute("DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")
 
 
-def _read_jsonl_batch(con: duckdb.DuckDBPyConnection, files: list[LandedFile], encoding: str, names: list[str]) -> None:
+def _read_jsonl_batch(
+    con: duckdb.DuckDBPyConnection, files: list[LandedFile], encoding: str, names: list[str]
+) -> None:
     """Read JSON-lines files into ``_rows`` (``_file`` = 1-based position in ``files``), as
     read_jsonl_rows does for one file."""
     paths = [str(f.path) for f in files]
@@ -990,7 +1041,7 @@ def _read_jsonl_batch(con: duckdb.DuckDBPyConnection, files: list[LandedFile], e
         f"""CREATE OR REPLACE TEMP TABLE _lines AS
            SELECT r._file, r._row_number, r.line, NULL::VARCHAR AS _error
            FROM {_NUMBERED} r
-           WHERE {_has_text('r.line')}"""
+           WHERE {_has_text("r.line")}"""
     )
     con.execute("DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")
     if bad.num_rows:
@@ -1031,7 +1082,10 @@ def _batch_counts(con: duckdb.DuckDBPyConnection, results: list[LoadResult]) -> 
 
 
 def _ingest_batch(
-    con: duckdb.DuckDBPyConnection, spec: TransactionSpec, source: str, batch: list[tuple[dt.date, LandedFile]]
+    con: duckdb.DuckDBPyConnection,
+    spec: TransactionSpec,
+    source: str,
+    batch: list[tuple[dt.date, LandedFile]],
 ) -> list[LoadResult]:
     """Load files of ``spec`` that share their format and header, each into its own day's partition,
     with one read, one typing and one transaction; raises _NotBatchable when they must be loaded one by one."""
@@ -1056,7 +1110,12 @@ def _ingest_batch(
         params = {"starts": days, "ends": [d + dt.timedelta(days=1) for d in days], "tfname": spec.time_field}
         type_rows(con, columns, [window], params, carry=("_file",))
         _batch_counts(con, results)
-        ids = [i for (i,) in con.execute("SELECT nextval('load_ids') FROM range($n) ORDER BY 1", {"n": len(results)}).fetchall()]
+        ids = [
+            i
+            for (i,) in con.execute(
+                "SELECT nextval('load_ids') FROM range($n) ORDER BY 1", {"n": len(results)}
+            ).fetchall()
+        ]
         for r, load_id in zip(results, ids, strict=True):
             r.load_id = load_id
     except (*READ_ERRORS, _NotBatchable) as e:
@@ -1068,7 +1127,9 @@ def _ingest_batch(
             _ensure_table(con, table, [(c.name, c.sql_type) for c in columns] + system)
             for kind in spec.customer_keys:  # so that `nightjar forget` reaches the feed's rows
                 register_customer_table(con, table, spec.customer_field, kind)
-            con.execute(f"DELETE FROM {ident(table)} WHERE list_contains($days, _partition_date)", {"days": days})
+            con.execute(
+                f"DELETE FROM {ident(table)} WHERE list_contains($days, _partition_date)", {"days": days}
+            )
             con.execute(
                 f"""INSERT INTO {ident(table)} ({names}, _load_id, _partition_date, _row_number)
                     SELECT {names}, $ids[_file], $days[_file], _row_number FROM _typed
@@ -1089,7 +1150,10 @@ def _ingest_batch(
 
 
 def ingest_transactions(
-    con: duckdb.DuckDBPyConnection, spec: TransactionSpec, source: str, inputs: list[tuple[dt.date, LandedFile]]
+    con: duckdb.DuckDBPyConnection,
+    spec: TransactionSpec,
+    source: str,
+    inputs: list[tuple[dt.date, LandedFile]],
 ) -> list[LoadResult]:
     """Load each ``(day, file)`` into the ``day`` partition of ``tx_<name>`` (one file per day);
     the results in the order of ``inputs``. Never raises for a bad file.
@@ -1120,11 +1184,13 @@ def ingest_transactions(
 
 
 # --------------------------------------------------------------------------------------------
-# customer data (SPEC 1.2): create / update / overwrite the `customers` table, file by file
+# customer data: create / update / overwrite the `customers` table, file by file
 # --------------------------------------------------------------------------------------------
 
 CUSTOMERS = "customers"
 CUSTOMER_SYSTEM_COLUMNS = [("_first_seen_at", "DATE"), ("_updated_at", "DATE"), ("_load_id", "BIGINT")]
+
+
 def split_values(column: str, lower: bool = False) -> str:
     """SQL: the values of a multi-value cell ("a, b") as a list, trimmed (and lower-cased), empties dropped."""
     value = "lower(trim(x))" if lower else "trim(x)"
@@ -1132,7 +1198,7 @@ def split_values(column: str, lower: bool = False) -> str:
 
 
 def customer_column(name: str) -> TypedColumn:
-    """How a customer column is typed, decided by its name (SPEC 1.2)."""
+    """How a customer column is typed, decided by its name."""
     if name == "customuid":
         return TypedColumn(name, "VARCHAR", "{v}", "false", "a String", required=True)
     if name in MULTI_VALUE_COLUMNS:
@@ -1155,7 +1221,9 @@ def customer_column(name: str) -> TypedColumn:
 
 
 def _check_customer_columns(f: LandedFile, names: list[str]) -> None:
-    unknown = [n for n in names if n not in (*CUSTOMER_ID_COLUMNS, "email") and not n.startswith(CUSTOMER_PREFIXES)]
+    unknown = [
+        n for n in names if n not in (*CUSTOMER_ID_COLUMNS, "email") and not n.startswith(CUSTOMER_PREFIXES)
+    ]
     if unknown:
         raise IngestError(
             f"{f.name}: unknown customer column(s) {unknown}: columns are customuid, emailsha256 (or email), "
@@ -1286,7 +1354,9 @@ def files_to_apply(con: duckdb.DuckDBPyConnection, dataset: str, files: list[Lan
     return files[first:]
 
 
-def record_missing_file(con: duckdb.DuckDBPyConnection, source: str, dataset: str, day: dt.date, error: str) -> LoadResult:
+def record_missing_file(
+    con: duckdb.DuckDBPyConnection, source: str, dataset: str, day: dt.date, error: str
+) -> LoadResult:
     """Record a FAILED load for a partition whose file is not there; the partition stays as it was."""
     result = LoadResult(source=source, dataset=dataset, file=None, partition_date=day)
     return _fail(con, result, None, _now(), error)

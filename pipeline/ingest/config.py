@@ -100,13 +100,13 @@ class SftpSource(_RemoteSource):
     host: str
     port: int = Field(default=22, ge=1, le=65535)
     username: str
-    password_env: str | None = None          # env var holding the password
-    private_key_env: str | None = None       # env var holding a private key (PEM/OpenSSH text)
-    private_key_path: Path | None = None     # or a private key file
-    known_hosts: Path | None = None          # host-key checking against a known_hosts file ...
+    password_env: str | None = None  # env var holding the password
+    private_key_env: str | None = None  # env var holding a private key (PEM/OpenSSH text)
+    private_key_path: Path | None = None  # or a private key file
+    known_hosts: Path | None = None  # host-key checking against a known_hosts file ...
     host_key_fingerprint: str | None = None  # ... or a pinned "SHA256:..." fingerprint
-    check_host_key: bool = True              # false only for throw-away test servers
-    folder: str = "."                        # remote folder
+    check_host_key: bool = True  # false only for throw-away test servers
+    folder: str = "."  # remote folder
     timeout_seconds: float = Field(default=15, gt=0)
     retries: int = Field(default=3, ge=0)
 
@@ -115,18 +115,21 @@ class SftpSource(_RemoteSource):
         if not (self.password_env or self.private_key_env or self.private_key_path):
             raise at("password_env", "give password_env, private_key_env or private_key_path")
         if self.check_host_key and not (self.known_hosts or self.host_key_fingerprint):
-            raise at("known_hosts", "host-key checking is on: give known_hosts or host_key_fingerprint "
-                      "(or check_host_key: false for a throw-away test server)")
+            raise at(
+                "known_hosts",
+                "host-key checking is on: give known_hosts or host_key_fingerprint "
+                "(or check_host_key: false for a throw-away test server)",
+            )
         return self
 
 
 class GcsSource(_RemoteSource):
     kind: Literal["gcs"]
     bucket: str
-    prefix: str = ""                         # objects are <prefix><file_name>_<date>.<ext>
+    prefix: str = ""  # objects are <prefix><file_name>_<date>.<ext>
     project: str | None = None
-    credentials_env: str | None = None       # env var holding a service-account key file path
-    endpoint: str | None = None              # an emulator's URL (tests, `nightjar demo --via gcs`)
+    credentials_env: str | None = None  # env var holding a service-account key file path
+    endpoint: str | None = None  # an emulator's URL (tests, `nightjar demo --via gcs`)
 
 
 class QuerySpec(Settings):
@@ -150,7 +153,7 @@ class BigQuerySource(_RemoteSource):
 class Ga4Source(_RemoteSource):
     kind: Literal["ga4"]
     project: str
-    dataset: str                             # the export's dataset, analytics_<property id>
+    dataset: str  # the export's dataset, analytics_<property id>
     credentials_env: str | None = None
     endpoint: str | None = None
 
@@ -164,7 +167,7 @@ class Ga4Source(_RemoteSource):
 
 class MssqlSource(_RemoteSource):
     kind: Literal["mssql"]
-    connection_string_env: str               # env var holding the whole ODBC connection string
+    connection_string_env: str  # env var holding the whole ODBC connection string
     batch_size: int = Field(default=10_000, ge=1)
     queries: dict[str, QuerySpec] = Field(default_factory=dict)
 
@@ -186,9 +189,17 @@ class FileDataset(Settings):
 
 
 STANDARD_EVENT_TYPES = (
-    "completedOrder", "viewedPage", "viewedProduct", "addedProduct", "abandonedCart",
-    "campaignSent", "campaignOpened", "campaignLinkClicked",
+    "completedOrder",
+    "viewedPage",
+    "viewedProduct",
+    "addedProduct",
+    "abandonedCart",
+    "campaignSent",
+    "campaignOpened",
+    "campaignLinkClicked",
 )
+
+
 class UtmFields(Settings):
     """Which fields of a transaction hold the UTM tags."""
 
@@ -251,16 +262,25 @@ class TransactionSpec(FileDataset):
         if dupes:
             raise at("fields", f"field names must be unique; repeated: {', '.join(dupes)}")
         if self.customer_field not in names:
-            raise at("customer_field", f"customer_field {self.customer_field!r} is not one of the fields {names}")
+            raise at(
+                "customer_field", f"customer_field {self.customer_field!r} is not one of the fields {names}"
+            )
         if self.time_field not in names:
             raise at("time_field", f"time_field {self.time_field!r} is not one of the fields {names}")
         time_type = self.field(self.time_field).type
         if time_type not in (FieldType.Date, FieldType.Timestamp):
-            raise at("time_field", f"time_field {self.time_field!r} must be a Date or Timestamp field, not {time_type.value}")
+            raise at(
+                "time_field",
+                f"time_field {self.time_field!r} must be a Date or Timestamp field, not {time_type.value}",
+            )
         for key, name in self.event.fields_used():
             if name not in names:
                 raise at(f"event.{key}", f"{name!r} is not one of the fields {names}")
-        if self.event.value and self.field(self.event.value).type not in (FieldType.Decimal, FieldType.Float, FieldType.Int):
+        if self.event.value and self.field(self.event.value).type not in (
+            FieldType.Decimal,
+            FieldType.Float,
+            FieldType.Int,
+        ):
             raise at("event.value", f"the value field {self.event.value!r} must be a number field")
         return self
 
@@ -296,11 +316,11 @@ class ChecksSpec(Settings):
     @model_validator(mode="after")
     def _block_above_warn(self) -> ChecksSpec:
         if self.block_reject_rate < self.max_reject_rate:
-            raise ValueError(f"block_reject_rate ({self.block_reject_rate}) must be at least max_reject_rate "
-                             f"({self.max_reject_rate})")
+            raise ValueError(
+                f"block_reject_rate ({self.block_reject_rate}) must be at least max_reject_rate "
+                f"({self.max_reject_rate})"
+            )
         return self
-
-
 
 
 class IngestConfig(ProjectBase):
@@ -320,22 +340,35 @@ class IngestConfig(ProjectBase):
         for i, t in enumerate(self.transactions):
             src = self.source(t.source)
             if src.kind in FILE_SOURCE_KINDS and not t.file_name:
-                raise at(f"transactions[{i}].file_name", f"source {src.name!r} is a {src.kind} source: give file_name")
+                raise at(
+                    f"transactions[{i}].file_name",
+                    f"source {src.name!r} is a {src.kind} source: give file_name",
+                )
             if src.kind in ("bigquery", "mssql") and t.name not in src.queries:
-                raise at(f"transactions[{i}].source", f"source {src.name!r} has no query for {t.name!r} "
-                          f"(add sources[].queries.{t.name})")
+                raise at(
+                    f"transactions[{i}].source",
+                    f"source {src.name!r} has no query for {t.name!r} (add sources[].queries.{t.name})",
+                )
             mark = src.queries[t.name].watermark if src.kind in ("bigquery", "mssql") else None
             if mark and src.kind == "bigquery":
-                raise at(f"transactions[{i}].source", "watermark is for mssql sources; a BigQuery query uses @start/@end")
+                raise at(
+                    f"transactions[{i}].source",
+                    "watermark is for mssql sources; a BigQuery query uses @start/@end",
+                )
             if mark and mark not in [x.name for x in t.fields]:
-                raise at(f"transactions[{i}].source", f"the watermark {mark!r} of source {src.name!r} "
-                          f"is not a field of {t.name!r}")
+                raise at(
+                    f"transactions[{i}].source",
+                    f"the watermark {mark!r} of source {src.name!r} is not a field of {t.name!r}",
+                )
         if self.customers and self.customers.source not in names:
             raise at("customers.source", f"unknown source {self.customers.source!r} (declared: {names})")
         if self.customers and not self.customers.file_name:
             raise at("customers.file_name", "required key is missing")
         if self.customers and self.source(self.customers.source).kind != "local_files":
-            raise at("customers.source", "customer data is read from a local_files source (remote customer files: not yet)")
+            raise at(
+                "customers.source",
+                "customer data is read from a local_files source (remote customer files: not yet)",
+            )
         tx_names = [t.name for t in self.transactions]
         for i, n in enumerate(tx_names):
             if n in tx_names[:i]:

@@ -1,6 +1,6 @@
 """When a model trains: the retraining cadence (``retrain_every_days``) as one pure function.
 
-SPEC 2 asks for a score from the current version of each model every night, not for a new version
+The product asks for a score from the current version of each model every night, not for a new version
 every night. A night trains a new version of a model when:
 
 * the run is a range (a backfill trains its last day, as always);
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 class Cadence:
     train: bool
     reason: str
-    current: dt.date | None    # the latest FINISHED version on or before the day (None: none yet)
-    next_due: dt.date | None   # the next day that trains if this one keeps the current version
+    current: dt.date | None  # the latest FINISHED version on or before the day (None: none yet)
+    next_due: dt.date | None  # the next day that trains if this one keeps the current version
 
 
 def next_grid_day(day: dt.date, start: dt.date, every_days: int) -> dt.date:
@@ -35,8 +35,9 @@ def next_grid_day(day: dt.date, start: dt.date, every_days: int) -> dt.date:
     return day + dt.timedelta(days=every_days - (day - start).days % every_days)
 
 
-def training_due(day: dt.date, every_days: int, start: dt.date, current: dt.date | None,
-                 is_range: bool = False) -> Cadence:
+def training_due(
+    day: dt.date, every_days: int, start: dt.date, current: dt.date | None, is_range: bool = False
+) -> Cadence:
     """Whether the model partition of ``day`` trains a new version (see the module's rules)."""
     if every_days < 1:
         raise ValueError(f"retrain_every_days must be at least 1, not {every_days}")
@@ -46,10 +47,21 @@ def training_due(day: dt.date, every_days: int, start: dt.date, current: dt.date
         return Cadence(True, "no FINISHED version yet", None, None)
     age = (day - current).days
     if day >= start and (day - start).days % every_days == 0 and age > 0:
-        return Cadence(True, f"a training day ({every_days}-day cadence from start_date {start})", current, None)
+        return Cadence(
+            True, f"a training day ({every_days}-day cadence from start_date {start})", current, None
+        )
     if age >= every_days:
-        return Cadence(True, f"the current version {current} is {age} day(s) old (retrain_every_days: {every_days})",
-                       current, None)
+        return Cadence(
+            True,
+            f"the current version {current} is {age} day(s) old (retrain_every_days: {every_days})",
+            current,
+            None,
+        )
     due = min(next_grid_day(day, start, every_days), current + dt.timedelta(days=every_days))
-    return Cadence(False, f"the current version {current} is {age} day(s) old; the next training is due on {due} "
-                          f"(retrain_every_days: {every_days})", current, due)
+    return Cadence(
+        False,
+        f"the current version {current} is {age} day(s) old; the next training is due on {due} "
+        f"(retrain_every_days: {every_days})",
+        current,
+        due,
+    )

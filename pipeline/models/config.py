@@ -23,7 +23,10 @@ class SplitSpec(Settings):
     @model_validator(mode="after")
     def _sum(self) -> SplitSpec:
         if abs(self.train + self.evaluation + self.test - 1) > 1e-9:
-            raise at("test", f"train + evaluation + test must be 1, not {self.train + self.evaluation + self.test:g}")
+            raise at(
+                "test",
+                f"train + evaluation + test must be 1, not {self.train + self.evaluation + self.test:g}",
+            )
         return self
 
 
@@ -75,10 +78,15 @@ class ModelSpec(Settings):
     @model_validator(mode="after")
     def _kind(self) -> ModelSpec:
         if max(self.windows) > self.history_days:
-            raise at("windows", f"a window ({max(self.windows)} days) may not exceed history_days ({self.history_days})")
+            raise at(
+                "windows",
+                f"a window ({max(self.windows)} days) may not exceed history_days ({self.history_days})",
+            )
         if self.type == "recommender":
             if not self.item_field:
-                raise at("item_field", "a recommender needs item_field (the field naming the item, e.g. product)")
+                raise at(
+                    "item_field", "a recommender needs item_field (the field naming the item, e.g. product)"
+                )
             if not self.label.rules:
                 raise at("label.rules", "a recommender learns from rules (the events that take an item)")
         elif self.item_field:
@@ -106,4 +114,3 @@ class ModelsConfig(CustomersConfig):
             if m.name == name:
                 return m
         raise KeyError(f"no model named {name!r} (declared: {[m.name for m in self.models]})")
-

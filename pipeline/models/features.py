@@ -42,7 +42,7 @@ class TrainingWindow:
     cutoff: dt.date
     label_start: dt.date
     label_end: dt.date  # exclusive
-    truncated: bool     # fewer than horizon_days of label window (a young warehouse)
+    truncated: bool  # fewer than horizon_days of label window (a young warehouse)
 
     @property
     def label_days(self) -> int:
@@ -91,12 +91,19 @@ def _long_features(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.d
     """Temp table _long (customer_id, feature, value): the event features and the attr_* indicators."""
     if table_exists(con, "events"):
         q = sql("models/features/activity")
-        con.execute(q, bind(q, {"cutoff": cutoff, "history_days": spec.history_days, "windows": spec.windows}))
+        con.execute(
+            q, bind(q, {"cutoff": cutoff, "history_days": spec.history_days, "windows": spec.windows})
+        )
     else:
-        con.execute("CREATE OR REPLACE TEMP TABLE _activity (customer_id VARCHAR, feature VARCHAR, value DOUBLE)")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _activity (customer_id VARCHAR, feature VARCHAR, value DOUBLE)"
+        )
     con.execute("CREATE OR REPLACE TEMP TABLE _long AS SELECT * FROM _activity; DROP TABLE _activity")
-    has_attr = scalar(con, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' "
-                           "AND column_name LIKE 'attr\\_%' ESCAPE '\\'")
+    has_attr = scalar(
+        con,
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' "
+        "AND column_name LIKE 'attr\\_%' ESCAPE '\\'",
+    )
     if has_attr and top > 0:
         q = sql("models/features/attr_values")
         con.execute("INSERT INTO _long " + q, bind(q, {"top": top}))
@@ -114,13 +121,24 @@ def _wide(con: duckdb.DuckDBPyConnection, n: int) -> pd.DataFrame:
     return pd.DataFrame(matrix, columns=names)
 
 
-def feature_frame(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.date, only: str | None = None,
-                  top: int = ALL_VALUES) -> pd.DataFrame:
+def feature_frame(
+    con: duckdb.DuckDBPyConnection,
+    spec: ModelSpec,
+    cutoff: dt.date,
+    only: str | None = None,
+    top: int = ALL_VALUES,
+) -> pd.DataFrame:
     """Every feature of every customer of the population (before exclusions); see customer_features."""
     build_population(con, cutoff, only)
-    con.execute("CREATE OR REPLACE TEMP TABLE _rows AS SELECT customer_id, days_since_first_seen, "
-                "(row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS row FROM _population")
-    population = con.sql("SELECT customer_id, days_since_first_seen FROM _rows ORDER BY row").df().set_index("customer_id")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _rows AS SELECT customer_id, days_since_first_seen, "
+        "(row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS row FROM _population"
+    )
+    population = (
+        con.sql("SELECT customer_id, days_since_first_seen FROM _rows ORDER BY row")
+        .df()
+        .set_index("customer_id")
+    )
     attributes = con.sql(sql("models/features/attributes")).df().rename(columns={"customuid": "customer_id"})
     attributes = attributes.set_index("customer_id")
     _long_features(con, spec, cutoff, top)
@@ -137,8 +155,13 @@ def feature_frame(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.da
     return frame[sorted(frame.columns)]
 
 
-def customer_features(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.date,
-                      only: str | None = None, scoring: bool = False) -> pd.DataFrame:
+def customer_features(
+    con: duckdb.DuckDBPyConnection,
+    spec: ModelSpec,
+    cutoff: dt.date,
+    only: str | None = None,
+    scoring: bool = False,
+) -> pd.DataFrame:
     """One row per customer of the population (index customer_id, sorted), one column per feature.
 
     Count, value and attr_* indicator features are 0 when the customer has none; recency features are
@@ -153,15 +176,26 @@ def excluded(spec: ModelSpec, columns) -> list[str]:
     return [c for c in columns if c in spec.exclude or c.split("__")[0] in spec.exclude]
 
 
-def qualifying_events(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec,
-                      start: dt.date | dt.datetime, end: dt.date) -> None:
+def qualifying_events(
+    con: duckdb.DuckDBPyConnection,
+    config: ModelsConfig,
+    spec: ModelSpec,
+    start: dt.date | dt.datetime,
+    end: dt.date,
+) -> None:
     """Temp table _qualifying(customer_id, occurred_at, item) of the label rules' events in [start, end)."""
     params = Params("rule")
-    q = sql("models/features/qualifying").replace("/*rules*/", compile_rules(config.transactions, spec.label.rules, params))
-    con.execute(q, bind(q, {**params.values, "start": start, "end": end, "item_field": spec.item_field or "-"}))
+    q = sql("models/features/qualifying").replace(
+        "/*rules*/", compile_rules(config.transactions, spec.label.rules, params)
+    )
+    con.execute(
+        q, bind(q, {**params.values, "start": start, "end": end, "item_field": spec.item_field or "-"})
+    )
 
 
-def labels(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow) -> pd.Series:
+def labels(
+    con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow
+) -> pd.Series:
     """The label (0/1) of each customer of _population (built for window.cutoff), index customer_id."""
     if spec.label.customer_list:
         path = config.resolve(spec.label.customer_list)
@@ -171,8 +205,10 @@ def labels(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec
         out = con.execute(q, bind(q, {"path": str(path)})).df()
         bad = out[~out["label"].isin([0, 1])]
         if len(bad):
-            raise TrainingError(f"model {spec.name!r}: the customer list {path} has labels other than 1/0 "
-                                f"(e.g. {bad['label'].iloc[0]!r} for {bad['customer_id'].iloc[0]!r})")
+            raise TrainingError(
+                f"model {spec.name!r}: the customer list {path} has labels other than 1/0 "
+                f"(e.g. {bad['label'].iloc[0]!r} for {bad['customer_id'].iloc[0]!r})"
+            )
     else:
         qualifying_events(con, config, spec, window.label_start, window.label_end)
         q = sql("models/features/label")

@@ -49,14 +49,19 @@ class LabelRule(Rule):
     def _mapping(cls, v: object) -> object:
         if isinstance(v, str):  # the form of the first models release: "gt 100"
             op, _, value = v.strip().partition(" ")
-            raise ValueError(f"formula is a mapping {{op: value}} as in every rule, e.g. {{{op or 'gt'}: {value.strip() or 100}}}, "
-                             f"not the string {v!r}")
+            raise ValueError(
+                f"formula is a mapping {{op: value}} as in every rule, e.g. {{{op or 'gt'}: {value.strip() or 100}}}, "
+                f"not the string {v!r}"
+            )
         return v
 
     @model_validator(mode="after")
     def _together(self) -> LabelRule:
         if (self.field is None) != (self.formula is None):
-            raise at("formula" if self.field else "field", "give field and formula together (or neither: any event)")
+            raise at(
+                "formula" if self.field else "field",
+                "give field and formula together (or neither: any event)",
+            )
         return self
 
 
@@ -70,15 +75,18 @@ class LabelSpec(Settings):
     @model_validator(mode="after")
     def _one_source(self) -> LabelSpec:
         if bool(self.rules) == bool(self.customer_list):
-            raise at("rules", "give either rules (qualifying events) or customer_list (a CSV of customer_id,label)")
+            raise at(
+                "rules", "give either rules (qualifying events) or customer_list (a CSV of customer_id,label)"
+            )
         return self
-
 
 
 def event_types(transactions: Sequence[TransactionSpec]) -> list[str]:
     """Every declared event type (fixed types and type_map values)."""
-    return sorted({t.event_type for t in transactions if t.event_type}
-                  | {v for t in transactions for v in t.event.type_map.values()})
+    return sorted(
+        {t.event_type for t in transactions if t.event_type}
+        | {v for t in transactions for v in t.event.type_map.values()}
+    )
 
 
 def targets(transactions: Sequence[TransactionSpec], name: str) -> list[tuple[TransactionSpec, bool]]:
@@ -91,12 +99,17 @@ def targets(transactions: Sequence[TransactionSpec], name: str) -> list[tuple[Tr
         elif name == t.event_type or name in t.event.type_map.values():
             out.append((t, False))
     if not out:
-        raise RuleError("transaction", f"{name!r} is neither a transaction {[t.name for t in transactions]} "
-                        f"nor an event type {event_types(transactions)}")
+        raise RuleError(
+            "transaction",
+            f"{name!r} is neither a transaction {[t.name for t in transactions]} "
+            f"nor an event type {event_types(transactions)}",
+        )
     return out
 
 
-def conditions(transactions: Sequence[TransactionSpec], rule: LabelRule) -> list[tuple[TransactionSpec, bool, Condition | None]]:
+def conditions(
+    transactions: Sequence[TransactionSpec], rule: LabelRule
+) -> list[tuple[TransactionSpec, bool, Condition | None]]:
     """Per transaction the rule reads: (transaction, all its events?, the checked condition or None)."""
     out = []
     for t, every in targets(transactions, rule.transaction):
@@ -105,7 +118,11 @@ def conditions(transactions: Sequence[TransactionSpec], rule: LabelRule) -> list
             try:
                 cond = condition(rule.field, rule.op, rule.value, {f.name: f.type for f in t.fields})
             except RuleError as e:
-                where = "" if rule.transaction == t.name else f"in transaction {t.name!r} (events of type {rule.transaction!r}): "
+                where = (
+                    ""
+                    if rule.transaction == t.name
+                    else f"in transaction {t.name!r} (events of type {rule.transaction!r}): "
+                )
                 raise RuleError(e.key, where + str(e)) from None
         out.append((t, every, cond))
     return out
@@ -146,6 +163,8 @@ def check(transactions: Sequence[TransactionSpec], m: ModelSpec, model_index: in
         if m.item_field:
             for t, _, _ in specs:
                 if m.item_field not in [f.name for f in t.fields]:
-                    return (f"models[{model_index}].item_field",
-                            f"{m.item_field!r} is not a field of {t.name!r} (read by {where})")
+                    return (
+                        f"models[{model_index}].item_field",
+                        f"{m.item_field!r} is not a field of {t.name!r} (read by {where})",
+                    )
     return None

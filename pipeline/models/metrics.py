@@ -51,9 +51,19 @@ def at_k(recommended: pd.DataFrame, taken: pd.DataFrame, k: int) -> dict[str, fl
     taken = taken[["customer_id", "item"]].drop_duplicates()
     sizes = taken.groupby("customer_id").size()
     top = recommended.loc[recommended["rank"] <= k, ["customer_id", "item"]]
-    hits = top.merge(taken, on=["customer_id", "item"]).groupby("customer_id").size().reindex(sizes.index, fill_value=0)
+    hits = (
+        top.merge(taken, on=["customer_id", "item"])
+        .groupby("customer_id")
+        .size()
+        .reindex(sizes.index, fill_value=0)
+    )
     if not len(sizes):
-        return {"precision_at_k": float("nan"), "recall_at_k": float("nan"), "hit_rate": float("nan"), "customers": 0.0}
+        return {
+            "precision_at_k": float("nan"),
+            "recall_at_k": float("nan"),
+            "hit_rate": float("nan"),
+            "customers": 0.0,
+        }
     return {
         "precision_at_k": float((hits / k).mean()),
         "recall_at_k": float((hits / sizes).mean()),

@@ -31,7 +31,9 @@ def beeswarm_plot(swarm: pd.DataFrame, order: list[str], seed: int = 0) -> str:
         rows = swarm[swarm["feature"] == feature]
         values = rows["value"].to_numpy(dtype=float)
         colour = pd.Series(values).rank(pct=True).fillna(0.5).to_numpy()
-        ax.scatter(rows["shap"], i + rng.uniform(-0.3, 0.3, len(rows)), c=colour, cmap="coolwarm", s=6, alpha=0.7)
+        ax.scatter(
+            rows["shap"], i + rng.uniform(-0.3, 0.3, len(rows)), c=colour, cmap="coolwarm", s=6, alpha=0.7
+        )
     ax.set_yticks(range(len(order)), list(reversed(order)), fontsize=7)
     ax.axvline(0, color="grey", linewidth=0.8)
     ax.set_xlabel("SHAP value (log-odds); colour: feature value low → high", fontsize=8)

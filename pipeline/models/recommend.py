@@ -13,12 +13,21 @@ from pipeline.core.sql import bind, sql
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import TrainingWindow, build_population, qualifying_events
 
-FEATURES = ["times", "days_since", "popularity", "popularity_rank", "cooccurrence", "max_cooccurrence",
-            "purchases", "distinct_items"]
+FEATURES = [
+    "times",
+    "days_since",
+    "popularity",
+    "popularity_rank",
+    "cooccurrence",
+    "max_cooccurrence",
+    "purchases",
+    "distinct_items",
+]
 
 
-def _build(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, cutoff: dt.date,
-           only: str | None) -> None:
+def _build(
+    con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, cutoff: dt.date, only: str | None
+) -> None:
     """Temp table _candidates (sql/models/features/recommender_candidates.sql), unordered."""
     build_population(con, cutoff, only)
     qualifying_events(con, config, spec, cutoff - dt.timedelta(days=spec.history_days), cutoff)
@@ -27,8 +36,13 @@ def _build(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec
     con.execute(q, bind(q, {"cutoff": cutoff}))
 
 
-def candidates(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, cutoff: dt.date,
-               only: str | None = None) -> pd.DataFrame:
+def candidates(
+    con: duckdb.DuckDBPyConnection,
+    config: ModelsConfig,
+    spec: ModelSpec,
+    cutoff: dt.date,
+    only: str | None = None,
+) -> pd.DataFrame:
     """(customer_id, item, *FEATURES) for every customer of the population and every item of the history,
     in (customer_id, item) order."""
     _build(con, config, spec, cutoff, only)
@@ -37,7 +51,9 @@ def candidates(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: Model
     return out
 
 
-def candidate_table(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, cutoff: dt.date) -> pa.Table:
+def candidate_table(
+    con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, cutoff: dt.date
+) -> pa.Table:
     """The candidates of :func:`candidates`, unordered, as an Arrow table (no Python objects for the ~3M
     customer x item rows of a nightly scoring)."""
     _build(con, config, spec, cutoff, None)
@@ -50,14 +66,21 @@ def matrix(table: pa.Table, features: list[str]) -> np.ndarray:
     """The feature columns of an Arrow table as one float matrix (NULL: NaN), in the given order."""
     if not table.num_rows:
         return np.zeros((0, len(features)))
-    return np.column_stack([table.column(f).cast(pa.float64()).to_numpy(zero_copy_only=False) for f in features])
+    return np.column_stack(
+        [table.column(f).cast(pa.float64()).to_numpy(zero_copy_only=False) for f in features]
+    )
 
 
 def scored_top_k(con: duckdb.DuckDBPyConnection, table: pa.Table, scores: np.ndarray, k: int) -> pd.DataFrame:
     """(customer_id, score, items) from candidates and their scores: each customer's k best items (ties: item
     name), best first, and the best score; ranked in DuckDB."""
-    scored = pa.table({"customer_id": table.column("customer_id"), "item": table.column("item"),
-                       "model_score": pa.array(scores, type=pa.float64())})
+    scored = pa.table(
+        {
+            "customer_id": table.column("customer_id"),
+            "item": table.column("item"),
+            "model_score": pa.array(scores, type=pa.float64()),
+        }
+    )
     con.register("_scored", scored)
     try:
         q = sql("models/top_k")
@@ -66,17 +89,23 @@ def scored_top_k(con: duckdb.DuckDBPyConnection, table: pa.Table, scores: np.nda
         con.unregister("_scored")
 
 
-def taken(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow) -> pd.DataFrame:
+def taken(
+    con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow
+) -> pd.DataFrame:
     """(customer_id, item): what each customer took in the label (held-out) window."""
     qualifying_events(con, config, spec, window.label_start, window.label_end)
-    return con.sql("SELECT DISTINCT customer_id, item FROM _qualifying WHERE item IS NOT NULL ORDER BY 1, 2").df()
+    return con.sql(
+        "SELECT DISTINCT customer_id, item FROM _qualifying WHERE item IS NOT NULL ORDER BY 1, 2"
+    ).df()
 
 
 def top_k(scored: pd.DataFrame, score: str, k: int) -> pd.DataFrame:
     """(customer_id, item, rank, score): each customer's k best items (ties: item name)."""
     ranked = scored.sort_values(["customer_id", score, "item"], ascending=[True, False, True], kind="stable")
     ranked = ranked.assign(rank=ranked.groupby("customer_id").cumcount() + 1)
-    return ranked.loc[ranked["rank"] <= k, ["customer_id", "item", "rank", score]].rename(columns={score: "score"})
+    return ranked.loc[ranked["rank"] <= k, ["customer_id", "item", "rank", score]].rename(
+        columns={score: "score"}
+    )
 
 
 def popularity_top_k(cands: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -87,4 +116,6 @@ def popularity_top_k(cands: pd.DataFrame, k: int) -> pd.DataFrame:
 def labelled(cands: pd.DataFrame, took: pd.DataFrame) -> np.ndarray:
     """1 where the candidate's customer took the candidate's item in the label window."""
     marks = took.assign(_took=1)
-    return cands.merge(marks, on=["customer_id", "item"], how="left")["_took"].fillna(0).to_numpy(dtype=np.int32)
+    return (
+        cands.merge(marks, on=["customer_id", "item"], how="left")["_took"].fillna(0).to_numpy(dtype=np.int32)
+    )

@@ -43,8 +43,9 @@ def align(X: pd.DataFrame, features: list[str]) -> pd.DataFrame:
     return out
 
 
-def _model_frame(con, config: ModelsConfig, spec: ModelSpec, cutoff: dt.date, features: list[str],
-                 only: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def _model_frame(
+    con, config: ModelsConfig, spec: ModelSpec, cutoff: dt.date, features: list[str], only: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """(features in the model's order, the recommender's candidates or None) as of ``cutoff``."""
     if spec.type == "recommender":
         cands = recommend.candidates(con, config, spec, cutoff, only)
@@ -92,8 +93,14 @@ def _features(con, spec: ModelSpec, cutoff: dt.date, cache: dict | None) -> pd.D
     return frame.drop(columns=excluded(spec, frame.columns))
 
 
-def score(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, day: dt.date,
-          store_dir: Path, cache: dict | None = None) -> tuple[dt.date, pd.DataFrame]:
+def score(
+    con: duckdb.DuckDBPyConnection,
+    config: ModelsConfig,
+    spec: ModelSpec,
+    day: dt.date,
+    store_dir: Path,
+    cache: dict | None = None,
+) -> tuple[dt.date, pd.DataFrame]:
     """(version, predictions rows of ``day``) for one model: every active customer (known on or before
     the day, not excluded), features including the day's events. ``cache`` (a dict kept over the models
     of one day) shares the customer features between models with the same windows."""
@@ -108,7 +115,9 @@ def score(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec,
         rows = recommend.scored_top_k(con, table, p, spec.k)
     else:
         X = align(_features(con, spec, cutoff, cache), meta["features"])
-        rows = pd.DataFrame({"customer_id": X.index.to_numpy(), "score": _predict(booster, X, meta), "items": None})
+        rows = pd.DataFrame(
+            {"customer_id": X.index.to_numpy(), "score": _predict(booster, X, meta), "items": None}
+        )
     return version, rows.assign(date=day, model=spec.name, version=version)
 
 
@@ -119,8 +128,10 @@ def write_predictions(con: duckdb.DuckDBPyConnection, day: dt.date, frames: list
         con.execute(f"DELETE FROM {PREDICTIONS} WHERE date = $d", {"d": day})
         for frame in frames:
             con.register("_rows", frame)
-            con.execute(f"INSERT INTO {PREDICTIONS} ({columns}) SELECT date, customer_id, model, version, score, "
-                        "items::VARCHAR[] FROM _rows")
+            con.execute(
+                f"INSERT INTO {PREDICTIONS} ({columns}) SELECT date, customer_id, model, version, score, "
+                "items::VARCHAR[] FROM _rows"
+            )
             con.unregister("_rows")
     return sum(len(f) for f in frames)
 
@@ -138,8 +149,14 @@ class Explanation:
     item: str | None = None
 
 
-def explain(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, customer: str,
-            store_dir: Path, day: dt.date | None = None) -> Explanation:
+def explain(
+    con: duckdb.DuckDBPyConnection,
+    config: ModelsConfig,
+    spec: ModelSpec,
+    customer: str,
+    store_dir: Path,
+    day: dt.date | None = None,
+) -> Explanation:
     """The waterfall of one customer: base value + each feature's SHAP value = the raw score (log-odds).
 
     ``day`` defaults to the last day with events; the version is the latest FINISHED one on or before it.
@@ -148,11 +165,15 @@ def explain(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpe
     day = day or scalar(con, "SELECT max(_partition_date) FROM events")
     version = latest_finished(con, spec.name, day)
     if version is None:
-        raise NoModelVersion(f"model {spec.name!r} has no FINISHED version on or before {day}: train it first")
+        raise NoModelVersion(
+            f"model {spec.name!r} has no FINISHED version on or before {day}: train it first"
+        )
     booster, meta = store.load(store_dir, spec.name, version)
     X, cands = _model_frame(con, config, spec, day + dt.timedelta(days=1), meta["features"], only=customer)
     if not len(X):
-        raise LookupError(f"customer {customer!r} is not an active customer on {day} (unknown, excluded or newer)")
+        raise LookupError(
+            f"customer {customer!r} is not an active customer on {day} (unknown, excluded or newer)"
+        )
     item = None
     if cands is not None:
         best = int(np.argmax(booster.predict(X, num_iteration=meta.get("best_iteration") or None)))
@@ -160,8 +181,10 @@ def explain(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpe
     contrib = booster.predict(X, pred_contrib=True, num_iteration=meta.get("best_iteration") or None)[0]
     raw = float(booster.predict(X, raw_score=True, num_iteration=meta.get("best_iteration") or None)[0])
     values = X.iloc[0]
-    table = pd.DataFrame({"feature": meta["features"], "value": [values[f] for f in meta["features"]],
-                          "shap": contrib[:-1]})
+    table = pd.DataFrame(
+        {"feature": meta["features"], "value": [values[f] for f in meta["features"]], "shap": contrib[:-1]}
+    )
     table = table.iloc[np.argsort(-np.abs(table["shap"].to_numpy()), kind="stable")].reset_index(drop=True)
-    return Explanation(spec.name, version, customer, day, float(contrib[-1]), table, raw,
-                       float(1 / (1 + np.exp(-raw))), item)
+    return Explanation(
+        spec.name, version, customer, day, float(contrib[-1]), table, raw, float(1 / (1 + np.exp(-raw))), item
+    )

@@ -35,17 +35,26 @@ def split_customers(n: int, split: SplitSpec, shuffle: bool, seed: int) -> np.nd
     position = np.empty(n)
     position[order] = np.arange(n)
     share = position / max(n, 1)
-    return np.where(share < split.train, TRAIN, np.where(share < split.train + split.evaluation, EVALUATION, TEST))
+    return np.where(
+        share < split.train, TRAIN, np.where(share < split.train + split.evaluation, EVALUATION, TEST)
+    )
 
 
 def params_of(spec: ModelSpec) -> dict:
-    return {**DEFAULT_PARAMS, "metric": EARLY_STOPPING_METRIC[spec.objective], "seed": spec.seed, **spec.params}
+    return {
+        **DEFAULT_PARAMS,
+        "metric": EARLY_STOPPING_METRIC[spec.objective],
+        "seed": spec.seed,
+        **spec.params,
+    }
 
 
 def check_classes(spec: ModelSpec, y: np.ndarray, parts: np.ndarray) -> None:
     """A label with one class cannot be learned: say which and why, before LightGBM does."""
     if len(y) == 0:
-        raise TrainingError(f"model {spec.name!r}: no customers to train on (the population at the cut-off is empty)")
+        raise TrainingError(
+            f"model {spec.name!r}: no customers to train on (the population at the cut-off is empty)"
+        )
     values = np.unique(y)
     if len(values) < 2:
         raise TrainingError(
@@ -67,7 +76,11 @@ def fit(spec: ModelSpec, X: pd.DataFrame, y: np.ndarray, parts: np.ndarray) -> l
     dtrain = lgb.Dataset(X[train], y[train], categorical_feature=categorical or "auto", free_raw_data=False)
     deval = lgb.Dataset(X[evaluation], y[evaluation], reference=dtrain)
     return lgb.train(
-        params_of(spec), dtrain, num_boost_round=spec.num_boost_round, valid_sets=[deval], valid_names=[EVALUATION],
+        params_of(spec),
+        dtrain,
+        num_boost_round=spec.num_boost_round,
+        valid_sets=[deval],
+        valid_names=[EVALUATION],
         callbacks=[lgb.early_stopping(spec.early_stopping_rounds, first_metric_only=True, verbose=False)],
     )
 
@@ -100,34 +113,57 @@ def feature_impact(features: list[str], shap: np.ndarray) -> pd.DataFrame:
 
 def numeric_values(X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(numbers, texts) of every cell: categorical cells as their category code and their text."""
-    numbers = np.column_stack([
-        X[c].cat.codes.astype(float).where(X[c].notna()) if isinstance(X[c].dtype, pd.CategoricalDtype) else X[c]
-        for c in X.columns
-    ]).astype(float) if len(X.columns) else np.zeros((len(X), 0))
-    texts = np.column_stack([X[c].astype(object).astype(str).where(X[c].notna(), None).to_numpy() for c in X.columns])
+    numbers = (
+        np.column_stack(
+            [
+                X[c].cat.codes.astype(float).where(X[c].notna())
+                if isinstance(X[c].dtype, pd.CategoricalDtype)
+                else X[c]
+                for c in X.columns
+            ]
+        ).astype(float)
+        if len(X.columns)
+        else np.zeros((len(X), 0))
+    )
+    texts = np.column_stack(
+        [X[c].astype(object).astype(str).where(X[c].notna(), None).to_numpy() for c in X.columns]
+    )
     return numbers, texts
 
 
-def beeswarm(ids: np.ndarray, X: pd.DataFrame, shap: np.ndarray, features: list[str], sample: int, seed: int) -> pd.DataFrame:
+def beeswarm(
+    ids: np.ndarray, X: pd.DataFrame, shap: np.ndarray, features: list[str], sample: int, seed: int
+) -> pd.DataFrame:
     """Long table (customer_id, feature, value, value_text, shap) for a seeded sample of rows and the given features."""
     rows = np.sort(np.random.default_rng(seed).permutation(len(X))[:sample])
     cols = [list(X.columns).index(f) for f in features]
     numbers, texts = numeric_values(X.iloc[rows][features])
     n, k = len(rows), len(cols)
-    return pd.DataFrame({
-        "customer_id": np.repeat(ids[rows], k),
-        "feature": np.tile(np.array(features, dtype=object), n),
-        "value": numbers.reshape(-1),
-        "value_text": texts.reshape(-1),
-        "shap": shap[np.ix_(rows, cols)].reshape(-1),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": np.repeat(ids[rows], k),
+            "feature": np.tile(np.array(features, dtype=object), n),
+            "value": numbers.reshape(-1),
+            "value_text": texts.reshape(-1),
+            "shap": shap[np.ix_(rows, cols)].reshape(-1),
+        }
+    )
 
 
-def dependence(ids: np.ndarray, X: pd.DataFrame, shap: np.ndarray, feature: str, secondary: str | None) -> pd.DataFrame:
+def dependence(
+    ids: np.ndarray, X: pd.DataFrame, shap: np.ndarray, feature: str, secondary: str | None
+) -> pd.DataFrame:
     """(customer_id, feature, value, shap, secondary_feature, secondary_value) of one feature for every row."""
     j = list(X.columns).index(feature)
     values, _ = numeric_values(X[[feature]])
-    out = pd.DataFrame({"customer_id": ids, "feature": feature, "value": values[:, 0], "shap": shap[:, j],
-                        "secondary_feature": secondary})
+    out = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "feature": feature,
+            "value": values[:, 0],
+            "shap": shap[:, j],
+            "secondary_feature": secondary,
+        }
+    )
     out["secondary_value"] = numeric_values(X[[secondary]])[0][:, 0] if secondary else np.nan
     return out

@@ -48,17 +48,19 @@ QUEUED, RUNNING, FINISHED, FAILED = "QUEUED", "RUNNING", "FINISHED", "FAILED"
 MODEL_TRAININGS = "model_trainings"
 EXPLANATION_TABLES = ("model_feature_impact", "model_beeswarm", "model_dependence")
 BEESWARM_ROWS, BEESWARM_FEATURES, DEPENDENCE_ROWS = 300, 10, 1000
-EXPLAIN_ROWS = 20_000  # SHAP values (TreeSHAP is the slow part) on at most this many test rows, a seeded sample
+EXPLAIN_ROWS = (
+    20_000  # SHAP values (TreeSHAP is the slow part) on at most this many test rows, a seeded sample
+)
 
 
 @dataclass
 class Prepared:
     window: TrainingWindow
-    ids: np.ndarray          # customer_id per row
+    ids: np.ndarray  # customer_id per row
     X: pd.DataFrame
     y: np.ndarray
     candidates: pd.DataFrame | None = None  # recommender: (customer_id, item, ...) per row
-    taken: pd.DataFrame | None = None       # recommender: what each customer took in the label window
+    taken: pd.DataFrame | None = None  # recommender: what each customer took in the label window
 
 
 @dataclass
@@ -92,27 +94,43 @@ def mark(con: duckdb.DuckDBPyConnection, spec: ModelSpec, version: dt.date, stat
     """Start a version's row (QUEUED or RUNNING), replacing a previous run of the same version."""
     create_tables(con)
     with transaction(con):
-        _statements(con, "models/set_status", {"model": spec.name, "version": version, "type": spec.type, "status": status})
+        _statements(
+            con,
+            "models/set_status",
+            {"model": spec.name, "version": version, "type": spec.type, "status": status},
+        )
 
 
-def prepare(con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, version: dt.date) -> Prepared:
+def prepare(
+    con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, version: dt.date
+) -> Prepared:
     """Features and labels of a version's training (reads the warehouse only)."""
     window = training_window(spec, version, first_event_day(con))
     if spec.type == "recommender":
         cands = recommend.candidates(con, config, spec, window.cutoff)
         took = recommend.taken(con, config, spec, window)
-        return Prepared(window, cands["customer_id"].to_numpy(), cands[recommend.FEATURES].astype(float),
-                        recommend.labelled(cands, took), cands, took)
+        return Prepared(
+            window,
+            cands["customer_id"].to_numpy(),
+            cands[recommend.FEATURES].astype(float),
+            recommend.labelled(cands, took),
+            cands,
+            took,
+        )
     X = customer_features(con, spec, window.cutoff)
     y = labels(con, config, spec, window)
     X = X.loc[X.index.intersection(y.index)]
     return Prepared(window, X.index.to_numpy(), X, y.reindex(X.index).to_numpy(dtype=np.int32))
 
 
-def train(prepared: Prepared, spec: ModelSpec, reference: pd.Series | None = None, draw: bool = True) -> Trained:
+def train(
+    prepared: Prepared, spec: ModelSpec, reference: pd.Series | None = None, draw: bool = True
+) -> Trained:
     """Split by customer, fit with early stopping, evaluate and explain on the test split (and plot, with ``draw``)."""
     customers = np.unique(prepared.ids)
-    by_customer = pd.Series(split_customers(len(customers), spec.split, spec.shuffle, spec.seed), index=customers)
+    by_customer = pd.Series(
+        split_customers(len(customers), spec.split, spec.shuffle, spec.seed), index=customers
+    )
     parts = by_customer.reindex(prepared.ids).to_numpy()
     X, y = prepared.X, prepared.y
     check_classes(spec, y, parts)
@@ -143,9 +161,22 @@ def train(prepared: Prepared, spec: ModelSpec, reference: pd.Series | None = Non
     top = impact["feature"].head(BEESWARM_FEATURES).tolist()
     swarm = beeswarm(ids, X_explained, shap, top, BEESWARM_ROWS, spec.seed)
     sample = np.sort(np.random.default_rng(spec.seed).permutation(len(explained))[:DEPENDENCE_ROWS])
-    dep = dependence(ids[sample], X_explained.iloc[sample], shap[sample], top[0], top[1] if len(top) > 1 else None)
-    trained = Trained(prepared.window, booster, features, params_of(spec), metrics, len(customers),
-                      int(y.sum()), impact, swarm, dep, calibration)
+    dep = dependence(
+        ids[sample], X_explained.iloc[sample], shap[sample], top[0], top[1] if len(top) > 1 else None
+    )
+    trained = Trained(
+        prepared.window,
+        booster,
+        features,
+        params_of(spec),
+        metrics,
+        len(customers),
+        int(y.sum()),
+        impact,
+        swarm,
+        dep,
+        calibration,
+    )
     if not draw:
         return trained
     trained.plots = {
@@ -157,16 +188,23 @@ def train(prepared: Prepared, spec: ModelSpec, reference: pd.Series | None = Non
     return trained
 
 
-def _recommender_metrics(prepared: Prepared, spec: ModelSpec, test: np.ndarray, p_test: np.ndarray) -> dict[str, float]:
+def _recommender_metrics(
+    prepared: Prepared, spec: ModelSpec, test: np.ndarray, p_test: np.ndarray
+) -> dict[str, float]:
     """precision/recall@k and hit rate of the model and of the popularity baseline on the test customers."""
     cands = prepared.candidates[test].assign(model_score=p_test)
     took = prepared.taken[prepared.taken["customer_id"].isin(cands["customer_id"].unique())]
     model = m.at_k(recommend.top_k(cands, "model_score", spec.k), took, spec.k)
     baseline = m.at_k(recommend.popularity_top_k(cands, spec.k), took, spec.k)
     return {
-        "precision_at_k": model["precision_at_k"], "recall_at_k": model["recall_at_k"], "hit_rate": model["hit_rate"],
-        "baseline_precision_at_k": baseline["precision_at_k"], "baseline_recall_at_k": baseline["recall_at_k"],
-        "baseline_hit_rate": baseline["hit_rate"], "k": float(spec.k), "held_out_customers": model["customers"],
+        "precision_at_k": model["precision_at_k"],
+        "recall_at_k": model["recall_at_k"],
+        "hit_rate": model["hit_rate"],
+        "baseline_precision_at_k": baseline["precision_at_k"],
+        "baseline_recall_at_k": baseline["recall_at_k"],
+        "baseline_hit_rate": baseline["hit_rate"],
+        "k": float(spec.k),
+        "held_out_customers": model["customers"],
     }
 
 
@@ -190,52 +228,112 @@ def record(con: duckdb.DuckDBPyConnection, spec: ModelSpec, trained: Trained, st
     """Save the model files, then in one transaction: the FINISHED row and the explanation tables."""
     version = trained.window.version
     meta = {
-        "model": spec.name, "version": version, "type": spec.type, "cutoff": trained.window.cutoff,
-        "label_start": trained.window.label_start, "label_end": trained.window.label_end,
-        "features": trained.features, "params": trained.params, "metrics": trained.metrics,
+        "model": spec.name,
+        "version": version,
+        "type": spec.type,
+        "cutoff": trained.window.cutoff,
+        "label_start": trained.window.label_start,
+        "label_end": trained.window.label_end,
+        "features": trained.features,
+        "params": trained.params,
+        "metrics": trained.metrics,
         "best_iteration": trained.booster.best_iteration,
     }
     path = store.save(store_dir, spec.name, version, trained.booster, meta)
     create_tables(con)
     key = {"model": spec.name, "version": version}
     with transaction(con):
-        for table, frame in (("model_feature_impact", trained.impact), ("model_beeswarm", trained.beeswarm),
-                             ("model_dependence", trained.dependence)):
+        for table, frame in (
+            ("model_feature_impact", trained.impact),
+            ("model_beeswarm", trained.beeswarm),
+            ("model_dependence", trained.dependence),
+        ):
             con.execute(f"DELETE FROM {table} WHERE model = $model AND version = $version", key)
             con.register("_frame", frame)
             columns = ", ".join(frame.columns)
-            con.execute(f"INSERT INTO {table} (model, version, {columns}) SELECT $model, $version, {columns} FROM _frame", key)
+            con.execute(
+                f"INSERT INTO {table} (model, version, {columns}) SELECT $model, $version, {columns} FROM _frame",
+                key,
+            )
             con.unregister("_frame")
         _finish(con, spec, trained.window, FINISHED, None, trained, str(path))
     return path
 
 
-def _finish(con, spec: ModelSpec, window: TrainingWindow | None, status: str, error: str | None,
-            trained: Trained | None = None, path: str | None = None) -> None:
+def _finish(
+    con,
+    spec: ModelSpec,
+    window: TrainingWindow | None,
+    status: str,
+    error: str | None,
+    trained: Trained | None = None,
+    path: str | None = None,
+) -> None:
     q = sql("models/finish")
-    con.execute(q, bind(q, {
-        "model": spec.name, "version": window.version if window else None, "status": status, "error": error,
-        "cutoff": window.cutoff if window else None,
-        "label_start": window.label_start if window else None, "label_end": window.label_end if window else None,
-        "customers": trained.customers if trained else None, "positives": trained.positives if trained else None,
-        "best_iteration": trained.booster.best_iteration if trained else None,
-        "features": _json(trained.features) if trained else None, "params": _json(trained.params) if trained else None,
-        "metrics": _json(trained.metrics) if trained else None,
-        "calibration": trained.calibration.reset_index(names="bin").to_json(orient="records")
-        if trained is not None and trained.calibration is not None else None,
-        "model_path": path,
-    }))
+    con.execute(
+        q,
+        bind(
+            q,
+            {
+                "model": spec.name,
+                "version": window.version if window else None,
+                "status": status,
+                "error": error,
+                "cutoff": window.cutoff if window else None,
+                "label_start": window.label_start if window else None,
+                "label_end": window.label_end if window else None,
+                "customers": trained.customers if trained else None,
+                "positives": trained.positives if trained else None,
+                "best_iteration": trained.booster.best_iteration if trained else None,
+                "features": _json(trained.features) if trained else None,
+                "params": _json(trained.params) if trained else None,
+                "metrics": _json(trained.metrics) if trained else None,
+                "calibration": trained.calibration.reset_index(names="bin").to_json(orient="records")
+                if trained is not None and trained.calibration is not None
+                else None,
+                "model_path": path,
+            },
+        ),
+    )
 
 
 def fail(con: duckdb.DuckDBPyConnection, spec: ModelSpec, version: dt.date, error: str) -> None:
     """Record a FAILED version (the latest FINISHED one stays in use for scoring)."""
     create_tables(con)
     q = sql("models/finish")
-    con.execute(q, bind(q, {
-        "model": spec.name, "version": version, "status": FAILED, "error": error, "cutoff": None, "label_start": None,
-        "label_end": None, "customers": None, "positives": None, "best_iteration": None, "features": None,
-        "params": None, "metrics": None, "calibration": None, "model_path": None,
-    }))
+    con.execute(
+        q,
+        bind(
+            q,
+            {
+                "model": spec.name,
+                "version": version,
+                "status": FAILED,
+                "error": error,
+                "cutoff": None,
+                "label_start": None,
+                "label_end": None,
+                "customers": None,
+                "positives": None,
+                "best_iteration": None,
+                "features": None,
+                "params": None,
+                "metrics": None,
+                "calibration": None,
+                "model_path": None,
+            },
+        ),
+    )
 
 
-__all__ = ["TrainingError", "Prepared", "Trained", "mark", "prepare", "train", "record", "fail", "reference_scores"]
+__all__ = [
+    "TrainingError",
+    "Prepared",
+    "Trained",
+    "mark",
+    "prepare",
+    "train",
+    "record",
+    "fail",
+    "reference_scores",
+]

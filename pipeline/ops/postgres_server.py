@@ -31,7 +31,9 @@ def bin_dir() -> Path:
     which = shutil.which("pg_ctl")
     if which:
         return Path(which).parent
-    raise PostgresError("no PostgreSQL server binaries: install the Debian package postgresql-15 (make system-deps)")
+    raise PostgresError(
+        "no PostgreSQL server binaries: install the Debian package postgresql-15 (make system-deps)"
+    )
 
 
 def free_port() -> int:
@@ -69,14 +71,32 @@ def start(data_dir: Path, port: int, password: str | None = None) -> dict[str, s
                 shutil.chown(pwfile, "postgres", "postgres")
             auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
         try:
-            _run([str(pg / "initdb"), "-D", str(data_dir), "-U", "postgres", *auth, "--no-sync", "-E", "UTF8"])
+            _run(
+                [str(pg / "initdb"), "-D", str(data_dir), "-U", "postgres", *auth, "--no-sync", "-E", "UTF8"]
+            )
         finally:
             if password is not None:
                 pwfile.unlink(missing_ok=True)
     opts = f"-p {port} -k {data_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-    _run([str(pg / "pg_ctl"), "-w", "-D", str(data_dir), "-l", str(data_dir / "server.log"), "-o", opts, "start"])
-    return {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": str(port), "DAGSTER_PG_USER": "postgres",
-            "DAGSTER_PG_DB": "postgres"}
+    _run(
+        [
+            str(pg / "pg_ctl"),
+            "-w",
+            "-D",
+            str(data_dir),
+            "-l",
+            str(data_dir / "server.log"),
+            "-o",
+            opts,
+            "start",
+        ]
+    )
+    return {
+        "DAGSTER_PG_HOST": "127.0.0.1",
+        "DAGSTER_PG_PORT": str(port),
+        "DAGSTER_PG_USER": "postgres",
+        "DAGSTER_PG_DB": "postgres",
+    }
 
 
 def stop(data_dir: Path) -> None:

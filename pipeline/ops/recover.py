@@ -28,9 +28,14 @@ def pid_alive(pid: int) -> bool:
 
 def run_pids(instance: dg.DagsterInstance, run_id: str) -> set[int]:
     """The processes that executed the run's steps (from its engine events)."""
-    records = instance.get_records_for_run(run_id, of_type={DagsterEventType.ENGINE_EVENT, DagsterEventType.RUN_START}).records
-    return {r.event_log_entry.dagster_event.pid for r in records
-            if r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.pid}
+    records = instance.get_records_for_run(
+        run_id, of_type={DagsterEventType.ENGINE_EVENT, DagsterEventType.RUN_START}
+    ).records
+    return {
+        r.event_log_entry.dagster_event.pid
+        for r in records
+        if r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.pid
+    }
 
 
 def dead_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
@@ -48,7 +53,9 @@ def recover(instance: dg.DagsterInstance, dry_run: bool = False) -> list[str]:
     runs = dead_runs(instance)
     if not dry_run:
         for run in runs:
-            instance.report_run_failed(run, "the run's process is gone (killed?); marked failed by `nightjar recover`")
+            instance.report_run_failed(
+                run, "the run's process is gone (killed?); marked failed by `nightjar recover`"
+            )
             if instance.event_log_storage.supports_global_concurrency_limits:
                 instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
     return [r.run_id for r in runs]

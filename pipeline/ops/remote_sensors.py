@@ -29,7 +29,9 @@ def list_remote(kind: str, res, file_name: str, date_format: str) -> list:
     return list_dated(res.client(), res.source, res.bucket, res.prefix, file_name, date_format)
 
 
-def build_remote_sensor(config: ProjectConfig, source, partitions: dg.DailyPartitionsDefinition) -> dg.SensorDefinition:
+def build_remote_sensor(
+    config: ProjectConfig, source, partitions: dg.DailyPartitionsDefinition
+) -> dg.SensorDefinition:
     key = resource_key(source.name)
     datasets = [(t.file_name, t.table) for t in config.transactions if t.source == source.name]
 
@@ -57,7 +59,9 @@ def build_remote_sensor(config: ProjectConfig, source, partitions: dg.DailyParti
     return _sensor
 
 
-def build_remote_sensors(config: ProjectConfig, partitions: dg.DailyPartitionsDefinition) -> list[dg.SensorDefinition]:
+def build_remote_sensors(
+    config: ProjectConfig, partitions: dg.DailyPartitionsDefinition
+) -> list[dg.SensorDefinition]:
     return [
         build_remote_sensor(config, s, partitions)
         for s in config.sources

@@ -8,5 +8,9 @@ import dagster as dg
 def build_nightly_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
     """Every night at 02:00 UTC, run ``job`` for the last complete day."""
     return dg.build_schedule_from_partitioned_job(
-        job, hour_of_day=2, minute_of_hour=0, name="nightly_schedule", default_status=dg.DefaultScheduleStatus.STOPPED
+        job,
+        hour_of_day=2,
+        minute_of_hour=0,
+        name="nightly_schedule",
+        default_status=dg.DefaultScheduleStatus.STOPPED,
     )

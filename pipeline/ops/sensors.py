@@ -54,7 +54,9 @@ def new_file_requests(
     return requests, new_cursor, notes
 
 
-def build_file_sensor(config: ProjectConfig, source: LocalFilesSource, partitions: dg.DailyPartitionsDefinition) -> dg.SensorDefinition:
+def build_file_sensor(
+    config: ProjectConfig, source: LocalFilesSource, partitions: dg.DailyPartitionsDefinition
+) -> dg.SensorDefinition:
     folder = config.resolve(source.folder)
     datasets = watched_datasets(config, source)
 

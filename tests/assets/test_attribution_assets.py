@@ -44,31 +44,48 @@ def test_every_conversion_of_every_day_is_credited_in_full_by_every_model(demo):
     assert checks and all(c.passed for c in checks)
     models = [*BUILTIN_NAMES, *(m.name for m in config.attribution.models)]
     # the conversions: every order (store) and every web session with revenue, as in the raw events
-    want = q(config, """SELECT _partition_date, count(*), sum(value)::DOUBLE FROM events
-                        WHERE type = 'completedOrder' OR (type = 'web_sessions' AND value > 0) GROUP BY 1 ORDER BY 1""")
+    want = q(
+        config,
+        """SELECT _partition_date, count(*), sum(value)::DOUBLE FROM events
+                        WHERE type = 'completedOrder' OR (type = 'web_sessions' AND value > 0) GROUP BY 1 ORDER BY 1""",
+    )
     assert len(want) == DAYS and sum(n for _, n, _ in want) > 100
     for model in models:
-        got = q(config, f"""SELECT date, round(sum(conversions), 9), sum(value) FROM {SUMMARY} WHERE model = $m
-                            GROUP BY 1 ORDER BY 1""", {"m": model})
+        got = q(
+            config,
+            f"""SELECT date, round(sum(conversions), 9), sum(value) FROM {SUMMARY} WHERE model = $m
+                            GROUP BY 1 ORDER BY 1""",
+            {"m": model},
+        )
         assert [(d, n) for d, n, _ in got] == [(d, n) for d, n, _ in want], model
         assert all(abs(a[2] - b[2]) < 1e-6 for a, b in zip(got, want, strict=True)), model
-    shares = q(config, f"""SELECT min(s), max(s) FROM (SELECT sum(credit_share) s FROM {CREDITS}
-                           GROUP BY conversion, conversion_id, model)""")[0]
+    shares = q(
+        config,
+        f"""SELECT min(s), max(s) FROM (SELECT sum(credit_share) s FROM {CREDITS}
+                           GROUP BY conversion, conversion_id, model)""",
+    )[0]
     assert abs(shares[0] - 1) < 1e-9 and abs(shares[1] - 1) < 1e-9
 
 
 def test_last_click_credits_the_session_that_bought_as_the_world_generated_it(demo):
     config, *_ = demo
     # In the world a web order IS a session that purchased: its last touch is that session itself.
-    rows = q(config, f"""SELECT count(*), count(*) FILTER (WHERE touch_id = conversion_id) FROM {CREDITS}
-                         WHERE model = 'Last Click' AND conversion = 'web_order'""")[0]
+    rows = q(
+        config,
+        f"""SELECT count(*), count(*) FILTER (WHERE touch_id = conversion_id) FROM {CREDITS}
+                         WHERE model = 'Last Click' AND conversion = 'web_order'""",
+    )[0]
     assert rows[0] > 50 and rows[0] == rows[1]
     # Store orders of customers who never had a web session are unattributed; those with one are not.
-    unattributed = q(config, f"""SELECT count(*) FILTER (WHERE channel = $u),
+    unattributed = q(
+        config,
+        f"""SELECT count(*) FILTER (WHERE channel = $u),
                                         count(*) FILTER (WHERE channel = $u AND EXISTS (
                                             SELECT 1 FROM events e WHERE e.customer_id = c.customer_id
                                             AND e.type = 'web_sessions' AND e.occurred_at <= c.converted_at))
-                                 FROM {CREDITS} c WHERE model = 'Last Click (Infinite)'""", {"u": UNATTRIBUTED})[0]
+                                 FROM {CREDITS} c WHERE model = 'Last Click (Infinite)'""",
+        {"u": UNATTRIBUTED},
+    )[0]
     assert unattributed[0] > 0 and unattributed[1] == 0
 
 
@@ -76,9 +93,12 @@ def test_last_click_conversions_per_session_follow_the_true_lift(demo):
     config, _, out, _ = demo
     lift = json.loads((out / "truth" / "world.json").read_text())["channel_lift"]
     # web orders: the credited conversions per session of a channel follow the channel's true lift
-    rows = q(config, f"""WITH s AS (SELECT channel, count(*) n FROM events WHERE type = 'web_sessions' GROUP BY 1)
+    rows = q(
+        config,
+        f"""WITH s AS (SELECT channel, count(*) n FROM events WHERE type = 'web_sessions' GROUP BY 1)
                          SELECT a.channel, sum(a.conversions) / any_value(s.n) FROM {SUMMARY} a JOIN s USING (channel)
-                         WHERE model = 'Last Click' AND conversion = 'web_order' GROUP BY 1""")
+                         WHERE model = 'Last Click' AND conversion = 'web_order' GROUP BY 1""",
+    )
     rate = dict(rows)
     assert set(rate) == set(lift)
     best = max(lift, key=lift.get)  # Email: lift 1.2
@@ -103,9 +123,14 @@ def test_changing_a_custom_model_and_rematerializing_replaces_its_outputs_exactl
     assert run_nightly(new, START, end, assets=ATTRIBUTION).success
     after = q(new, f"SELECT * FROM {CREDITS} ORDER BY ALL")
     summary = q(new, f"SELECT * FROM {SUMMARY} ORDER BY ALL")
-    assert not q(new, f"SELECT 1 FROM {CREDITS} WHERE model = 'Markov' UNION ALL "
-                      f"SELECT 1 FROM {SUMMARY} WHERE model = 'Markov'")
-    assert q(new, f"SELECT DISTINCT model_type FROM {CREDITS} WHERE model = 'Newsletter First'") == [("last",)]
+    assert not q(
+        new,
+        f"SELECT 1 FROM {CREDITS} WHERE model = 'Markov' UNION ALL "
+        f"SELECT 1 FROM {SUMMARY} WHERE model = 'Markov'",
+    )
+    assert q(new, f"SELECT DISTINCT model_type FROM {CREDITS} WHERE model = 'Newsletter First'") == [
+        ("last",)
+    ]
     # exactly what a fresh warehouse holding only the new config's outputs has
     with connect(new.warehouse_path) as con:
         con.execute(f"DROP TABLE {CREDITS}")

@@ -22,7 +22,11 @@ def step_events(result, kind: str) -> list[str]:
 
 
 def materialized(result) -> set[str]:
-    return {e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+    return {
+        e.asset_key.to_user_string()
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+    }
 
 
 def test_a_broken_feed_blocks_the_assets_downstream_and_is_not_retried(tmp_path):
@@ -31,8 +35,11 @@ def test_a_broken_feed_blocks_the_assets_downstream_and_is_not_retried(tmp_path)
     write_pos(tmp_path / "files", D1, ["O1,C1,S1,P1,1,10.50", "O2,,S1,P1,1,3", "O3,C3,S2,P2,2,ten"])
     result = run_nightly(config, D1, assets=["tx_pos", "events", "kpi_purchases"])
     assert not result.success
-    evaluation = next(e.asset_check_evaluation_data for e in result.all_events
-                      if e.event_type_value == "ASSET_CHECK_EVALUATION")
+    evaluation = next(
+        e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    )
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert "tx_pos" in materialized(result)  # the feed itself is stored, its rejects are visible
     assert materialized(result) == {"tx_pos"}  # ...but nothing is built from it
@@ -47,9 +54,13 @@ def test_under_the_block_threshold_the_check_only_warns(tmp_path):
     write_pos(tmp_path / "files", D1, ["O1,C1,S1,P1,1,10.50", "O2,,S1,P1,1,3", "O3,C3,S2,P2,2,ten"])
     result = run_nightly(config, D1, assets=["tx_pos", "events"])
     assert result.success and materialized(result) == {"tx_pos", "events"}
-    evaluation = next(e.asset_check_evaluation_data for e in result.all_events
-                      if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.asset_check_evaluation_data.asset_key.path == ["tx_pos"]
-                      and e.asset_check_evaluation_data.check_name == "reject_rate_under_threshold")
+    evaluation = next(
+        e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.asset_check_evaluation_data.asset_key.path == ["tx_pos"]
+        and e.asset_check_evaluation_data.check_name == "reject_rate_under_threshold"
+    )
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
 
 
@@ -72,7 +83,9 @@ def test_a_warehouse_held_by_another_process_is_retried_with_backoff(tmp_path):
     write_pos(tmp_path / "files", D1, ["O1,C1,S1,P1,1,10.50"])
     with connect(config.warehouse_path):
         pass  # the file exists
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(config.warehouse_path), "2.5"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(config.warehouse_path), "2.5"], stdout=subprocess.PIPE, text=True
+    )
     assert holder.stdout.readline().strip() == "locked"
     started = time.monotonic()
     result = run_nightly(config, D1, assets=["tx_pos"])
@@ -94,4 +107,6 @@ def test_an_unusable_warehouse_fails_at_once_with_a_clear_error(tmp_path):
     assert not result.success
     assert step_events(result, "STEP_UP_FOR_RETRY") == []
     failure = next(e for e in result.all_events if e.is_step_failure)
-    assert f"cannot open the warehouse {blocker / 'warehouse.duckdb'}" in failure.step_failure_data.error.message
+    assert (
+        f"cannot open the warehouse {blocker / 'warehouse.duckdb'}" in failure.step_failure_data.error.message
+    )

@@ -52,18 +52,33 @@ def world(tmp_path, case_sensitive: bool):
         },
         "transactions": [
             {
-                "name": "newsletter", "source": "landing", "file_name": "newsletter", "customer_field": "email_hash",
-                "customer_key": "emailsha256", "time_field": "opened_at", "context": "DIGITAL_CAMPAIGN",
+                "name": "newsletter",
+                "source": "landing",
+                "file_name": "newsletter",
+                "customer_field": "email_hash",
+                "customer_key": "emailsha256",
+                "time_field": "opened_at",
+                "context": "DIGITAL_CAMPAIGN",
                 "event": {"type": "campaignOpened"},
-                "fields": [{"name": "email_hash", "type": "String"}, {"name": "opened_at", "type": "Timestamp"}],
+                "fields": [
+                    {"name": "email_hash", "type": "String"},
+                    {"name": "opened_at", "type": "Timestamp"},
+                ],
             },
             {
-                "name": "pos", "source": "landing", "file_name": "pos", "customer_field": "buyer",
-                "customer_key": ["idfa", "customuid"], "time_field": "day", "context": "RETAIL",
+                "name": "pos",
+                "source": "landing",
+                "file_name": "pos",
+                "customer_field": "buyer",
+                "customer_key": ["idfa", "customuid"],
+                "time_field": "day",
+                "context": "RETAIL",
                 "event": {"type": "completedOrder", "value": "amount", "currency": "EUR"},
                 "fields": [
-                    {"name": "order_id", "type": "String"}, {"name": "buyer", "type": "String"},
-                    {"name": "day", "type": "Date"}, {"name": "amount", "type": "Decimal"},
+                    {"name": "order_id", "type": "String"},
+                    {"name": "buyer", "type": "String"},
+                    {"name": "day", "type": "Date"},
+                    {"name": "amount", "type": "Decimal"},
                 ],
             },
         ],
@@ -80,7 +95,10 @@ def q(config, sql, params=None):
 
 def test_shared_email_hashes_merge_feeds_into_the_right_customers_case_insensitive(tmp_path):
     config = world(tmp_path, case_sensitive=False)
-    events = q(config, "SELECT source, customer_key, customer_id, type FROM events ORDER BY source, occurred_at, customer_key")
+    events = q(
+        config,
+        "SELECT source, customer_key, customer_id, type FROM events ORDER BY source, occurred_at, customer_key",
+    )
     assert events == [
         ("newsletter", sha("a@x.com"), "C1", "campaignOpened"),
         ("newsletter", sha("c@x.com").upper(), "C2", "campaignOpened"),
@@ -90,33 +108,50 @@ def test_shared_email_hashes_merge_feeds_into_the_right_customers_case_insensiti
         ("pos", "DEV-2", "C2", "completedOrder"),  # idfa 'dev-2', matched lower-cased
     ]
     # the conflict is counted, and resolved to the smallest customer_id
-    conflicts = q(config, "SELECT DISTINCT kind, value, customer_id FROM customer_identities WHERE conflict ORDER BY 3")
+    conflicts = q(
+        config, "SELECT DISTINCT kind, value, customer_id FROM customer_identities WHERE conflict ORDER BY 3"
+    )
     assert conflicts == [("emailsha256", sha("a@x.com"), "C1"), ("emailsha256", sha("a@x.com"), "C3")]
     identities = q(
         config,
         "SELECT customer_id, kind, dataset FROM customer_identities WHERE NOT excluded AND customer_id = 'C2' ORDER BY ALL",
     )
     assert identities == [
-        ("C2", "customuid", "customers"), ("C2", "customuid", "pos"), ("C2", "emailsha256", "customers"),
-        ("C2", "emailsha256", "customers"), ("C2", "emailsha256", "newsletter"), ("C2", "idfa", "customers"),
+        ("C2", "customuid", "customers"),
+        ("C2", "customuid", "pos"),
+        ("C2", "emailsha256", "customers"),
+        ("C2", "emailsha256", "customers"),
+        ("C2", "emailsha256", "newsletter"),
+        ("C2", "idfa", "customers"),
         ("C2", "idfa", "pos"),
     ]
     # the test account and everything it did are gone from the events
-    assert q(config, "SELECT count(*) FROM events WHERE customer_id = 'TEST9' OR customer_key IN ('TEST9', $t)",
-             {"t": sha("t@x.com")}) == [(0,)]
+    assert q(
+        config,
+        "SELECT count(*) FROM events WHERE customer_id = 'TEST9' OR customer_key IN ('TEST9', $t)",
+        {"t": sha("t@x.com")},
+    ) == [(0,)]
 
 
 def test_case_sensitive_matching_leaves_the_upper_case_hash_anonymous(tmp_path):
     config = world(tmp_path, case_sensitive=True)
-    got = q(config, "SELECT customer_key, customer_id FROM events WHERE source = 'newsletter' ORDER BY occurred_at")
+    got = q(
+        config,
+        "SELECT customer_key, customer_id FROM events WHERE source = 'newsletter' ORDER BY occurred_at",
+    )
     assert got == [(sha("a@x.com"), "C1"), (sha("c@x.com").upper(), None), (sha("z@x.com"), None)]
-    assert q(config, "SELECT customer_id FROM events WHERE source = 'pos' AND customer_key = 'DEV-2'") == [(None,)]
+    assert q(config, "SELECT customer_id FROM events WHERE source = 'pos' AND customer_key = 'DEV-2'") == [
+        (None,)
+    ]
 
 
 def test_events_carry_value_context_and_properties(tmp_path):
     config = world(tmp_path, case_sensitive=False)
-    row = q(config, "SELECT context, occurred_at, value, currency, properties->>'order_id', event_id FROM events "
-                    "WHERE customer_key = 'C2' AND source = 'pos'")
+    row = q(
+        config,
+        "SELECT context, occurred_at, value, currency, properties->>'order_id', event_id FROM events "
+        "WHERE customer_key = 'C2' AND source = 'pos'",
+    )
     assert row == [("RETAIL", dt.datetime(2026, 1, 1), 10, "EUR", "O1", row[0][5])]
     assert row[0][5].startswith("pos:") and row[0][5].endswith(":1")
     # re-running the day changes nothing (but the load ids)
@@ -142,12 +177,19 @@ def test_retention_deletes_exactly_the_rows_older_than_the_policy(tmp_path):
     import duckdb
 
     con = duckdb.connect(str(tmp_path / "r.duckdb"))
-    con.execute("CREATE TABLE events (event_id VARCHAR, type VARCHAR, occurred_at TIMESTAMP, source VARCHAR, load_id BIGINT)")
+    con.execute(
+        "CREATE TABLE events (event_id VARCHAR, type VARCHAR, occurred_at TIMESTAMP, source VARCHAR, load_id BIGINT)"
+    )
     keep_from = dt.datetime(2025, 12, 1)  # 2 months back from the end of 2026-01-31
     rows = []
     for i, (t, at) in enumerate(
-        [("web", keep_from - dt.timedelta(microseconds=1)), ("web", keep_from), ("web", dt.datetime(2020, 1, 1)),
-         ("order", dt.datetime(2020, 1, 1)), ("open", keep_from - dt.timedelta(days=1))]
+        [
+            ("web", keep_from - dt.timedelta(microseconds=1)),
+            ("web", keep_from),
+            ("web", dt.datetime(2020, 1, 1)),
+            ("order", dt.datetime(2020, 1, 1)),
+            ("open", keep_from - dt.timedelta(days=1)),
+        ]
     ):
         rows.append((f"feed:1:{i}", t, at, "feed", 1))
     con.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
@@ -155,21 +197,34 @@ def test_retention_deletes_exactly_the_rows_older_than_the_policy(tmp_path):
     deleted, source_rows = apply_retention(con, {"web": 2, "open": 3}, dt.date(2026, 1, 31))
     assert deleted == {"open": 0, "web": 2} and source_rows == {"tx_feed": 2}
     assert con.execute("SELECT _row_number FROM tx_feed ORDER BY 1").fetchall() == [(1,), (3,), (4,)]
-    assert con.execute("SELECT event_id FROM events ORDER BY 1").fetchall() == [("feed:1:1",), ("feed:1:3",), ("feed:1:4",)]
+    assert con.execute("SELECT event_id FROM events ORDER BY 1").fetchall() == [
+        ("feed:1:1",),
+        ("feed:1:3",),
+        ("feed:1:4",),
+    ]
 
 
 def test_retention_asset_reports_what_it_deleted(tmp_path):
     config = world(tmp_path, case_sensitive=False)
-    short = parse_config({**config.model_dump(mode="json", exclude={"base_dir"}), "retention": {"campaignOpened": 1}},
-                         tmp_path / "c.yaml", tmp_path)
+    short = parse_config(
+        {**config.model_dump(mode="json", exclude={"base_dir"}), "retention": {"campaignOpened": 1}},
+        tmp_path / "c.yaml",
+        tmp_path,
+    )
     late = dt.date(2026, 3, 1)
     result = run_nightly(short, late, assets=["events_retention"])
     assert result.success
     md = result.asset_materializations_for_node("events_retention")[0].metadata
-    assert md["deleted"].value == 3 and md["source_rows_deleted"].value == 3 and md["as_of"].value == "2026-03-01"
+    assert (
+        md["deleted"].value == 3
+        and md["source_rows_deleted"].value == 3
+        and md["as_of"].value == "2026-03-01"
+    )
     assert q(config, "SELECT count(*) FROM events WHERE type = 'campaignOpened'") == [(0,)]
     assert q(config, "SELECT count(*) FROM events WHERE type = 'completedOrder'") == [(3,)]  # untouched
-    assert q(config, "SELECT email_hash FROM tx_newsletter") == [(sha("t@x.com"),)]  # the excluded one's row had no event
+    assert q(config, "SELECT email_hash FROM tx_newsletter") == [
+        (sha("t@x.com"),)
+    ]  # the excluded one's row had no event
     # rebuilding the day cannot bring them back
     assert run_nightly(short, D1, assets=["events"]).success
     assert q(config, "SELECT count(*) FROM events WHERE type = 'campaignOpened'") == [(0,)]
@@ -184,15 +239,21 @@ def test_an_excluded_test_account_never_takes_a_real_customers_identifier(tmp_pa
     data["identity"]["exclude"] = [{"property": "customuid", "op": "CONTAINS", "value": "TEST"}]
     cfg = parse_config(data, tmp_path / "c.yaml", tmp_path)
     assert run_nightly(cfg, D1).success
-    assert q(cfg, "SELECT customer_id FROM events WHERE customer_key = $k", {"k": sha("a@x.com")}) == [("C1",)]
+    assert q(cfg, "SELECT customer_id FROM events WHERE customer_key = $k", {"k": sha("a@x.com")}) == [
+        ("C1",)
+    ]
 
 
 def test_stored_events_follow_a_customer_file_that_arrives_later(tmp_path):
     config = world(tmp_path, case_sensitive=False)
-    assert q(config, "SELECT customer_id FROM events WHERE customer_key = $k", {"k": sha("z@x.com")}) == [(None,)]
+    assert q(config, "SELECT customer_id FROM events WHERE customer_key = $k", {"k": sha("z@x.com")}) == [
+        (None,)
+    ]
     (tmp_path / "files" / "customers_20260102.csv").write_text("customuid,email,idfa\nC7,z@x.com,\n")
     assert run_nightly(config, D1, assets=["customers", "customer_identities"]).success
-    assert q(config, "SELECT customer_id FROM events WHERE customer_key = $k", {"k": sha("z@x.com")}) == [("C7",)]
+    assert q(config, "SELECT customer_id FROM events WHERE customer_key = $k", {"k": sha("z@x.com")}) == [
+        ("C7",)
+    ]
 
 
 def test_a_numeric_customer_field_matches(tmp_path):
@@ -201,12 +262,24 @@ def test_a_numeric_customer_field_matches(tmp_path):
     (files / "customers_20260101.csv").write_text("customuid\n42\n7\n")
     (files / "pos_20260101.csv").write_text("buyer,day\n42,2026-01-01\n99,2026-01-01\n")
     data = {
-        "start_date": "2026-01-01", "warehouse": "w.duckdb",
+        "start_date": "2026-01-01",
+        "warehouse": "w.duckdb",
         "sources": [{"name": "landing", "kind": "local_files", "folder": "files"}],
         "customers": {"source": "landing", "file_name": "customers"},
-        "transactions": [{"name": "pos", "source": "landing", "file_name": "pos", "customer_field": "buyer",
-                          "time_field": "day", "fields": [{"name": "buyer", "type": "Int"}, {"name": "day", "type": "Date"}]}],
+        "transactions": [
+            {
+                "name": "pos",
+                "source": "landing",
+                "file_name": "pos",
+                "customer_field": "buyer",
+                "time_field": "day",
+                "fields": [{"name": "buyer", "type": "Int"}, {"name": "day", "type": "Date"}],
+            }
+        ],
     }
     config = parse_config(data, tmp_path / "c.yaml", tmp_path)
     assert run_nightly(config, D1).success
-    assert q(config, "SELECT customer_key, customer_id FROM events ORDER BY 1") == [("42", "42"), ("99", None)]
+    assert q(config, "SELECT customer_key, customer_id FROM events ORDER BY 1") == [
+        ("42", "42"),
+        ("99", None),
+    ]

@@ -1,4 +1,5 @@
 """A range run builds `events` in batches of days (one pass per feed and batch): the same rows as day by day."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,14 +27,21 @@ def test_a_range_in_batches_equals_day_by_day_and_a_day_replaces_only_itself(tmp
     write_pos(files, D3, ["O5,C1,S1,P1,1,8", "O6,C3,S2,P2,2,4"])
     monkeypatch.setattr(assets.warehouse, "EVENT_BATCH_DAYS", 2)  # D1..D2, then D3
     instance = dg.DagsterInstance.ephemeral()
-    result = run_nightly(config, D1, D3, assets=["tx_pos", "customer_identities", "events"], instance=instance)
+    result = run_nightly(
+        config, D1, D3, assets=["tx_pos", "customer_identities", "events"], instance=instance
+    )
     assert result.success
     ranged = rows(config)
     per_day = rows(config, "SELECT _partition_date, count(*) FROM events GROUP BY 1 ORDER BY 1")
     assert per_day == [(D1, 2), (D2, 1), (D3, 2)]
     assert result.asset_materializations_for_node("events")[0].metadata["rows"].value == 5
-    logs = [e.user_message for e in instance.all_logs(result.run_id) if e.user_message.startswith("events 2026")]
-    assert logs == ["events 2026-01-01..2026-01-02: 3 rows ({'pos': 3})", "events 2026-01-03: 2 rows ({'pos': 2})"]
+    logs = [
+        e.user_message for e in instance.all_logs(result.run_id) if e.user_message.startswith("events 2026")
+    ]
+    assert logs == [
+        "events 2026-01-01..2026-01-02: 3 rows ({'pos': 3})",
+        "events 2026-01-03: 2 rows ({'pos': 2})",
+    ]
     # the same partitions rebuilt one by one (the landed files unchanged, so the same load ids)
     for day in (D3, D1, D2):
         assert run_nightly(config, day, assets=["events"]).success

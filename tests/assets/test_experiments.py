@@ -27,11 +27,19 @@ from tests.conftest import example_dict, make_config, run_nightly, write_pos
 START = dt.date(2026, 1, 1)
 D = dt.date(2026, 1, 10)  # the presentation day of the window tests
 N = 600
-UPLOADS = {"name": "uploaded_conversions", "source": "landing", "file_name": "conversions_upload",
-           "customer_field": "customer_id", "time_field": "conversion_datetime",
-           "fields": [{"name": "customer_id", "type": "String"}, {"name": "experiment", "type": "String"},
-                      {"name": "conversion_datetime", "type": "Timestamp", "format": "yyyy-mm-dd hh:mm:ss"},
-                      {"name": "conversion_value", "type": "Decimal"}]}
+UPLOADS = {
+    "name": "uploaded_conversions",
+    "source": "landing",
+    "file_name": "conversions_upload",
+    "customer_field": "customer_id",
+    "time_field": "conversion_datetime",
+    "fields": [
+        {"name": "customer_id", "type": "String"},
+        {"name": "experiment", "type": "String"},
+        {"name": "conversion_datetime", "type": "Timestamp", "format": "yyyy-mm-dd hh:mm:ss"},
+        {"name": "conversion_value", "type": "Decimal"},
+    ],
+}
 
 
 def experiments_config(folder: Path, **changes):
@@ -39,30 +47,61 @@ def experiments_config(folder: Path, **changes):
     pos = data["transactions"][0]
     variants = data["variants"] + [{"name": "a", "message": "A"}, {"name": "b", "message": "B"}]
     experiments = [
-        {"name": "offer", "type": "NBO", "variants": ["discount_10", "discount_20", "free_shipping"],
-         "control_share": 0.2, "exploration": 0.1},
+        {
+            "name": "offer",
+            "type": "NBO",
+            "variants": ["discount_10", "discount_20", "free_shipping"],
+            "control_share": 0.2,
+            "exploration": 0.1,
+        },
         {"name": "channel", "type": "NBC", "variants": ["email", "sms"], "control_share": 0.2},
-        {"name": "ab", "type": "AB", "variants": ["a", "b"], "control_share": 0.5,
-         "audience": [{"transaction": "pos", "field": "amount", "formula": {"gt": 10}}]},
+        {
+            "name": "ab",
+            "type": "AB",
+            "variants": ["a", "b"],
+            "control_share": 0.5,
+            "audience": [{"transaction": "pos", "field": "amount", "formula": {"gt": 10}}],
+        },
         {"name": "off", "type": "AB", "variants": ["a"], "enabled": False},
-        {"name": "window", "type": "AB", "variants": ["a"], "control_share": 0, "start": D.isoformat(),
-         "end": D.isoformat()},
+        {
+            "name": "window",
+            "type": "AB",
+            "variants": ["a"],
+            "control_share": 0,
+            "start": D.isoformat(),
+            "end": D.isoformat(),
+        },
     ]
-    data = dict(transactions=[pos, UPLOADS], variants=variants, experiments=experiments,
-                groups=[{"name": "g", "experiments": ["offer", "channel"]}],
-                conversions={"uploaded": "uploaded_conversions",
-                             "definitions": [{"name": "bought", "experiment": "offer", "value_field": "amount",
-                                              "rules": [{"transaction": "pos", "field": "product",
-                                                         "formula": {"eq": "PROMO"}}]}]},
-                retention={})
+    data = dict(
+        transactions=[pos, UPLOADS],
+        variants=variants,
+        experiments=experiments,
+        groups=[{"name": "g", "experiments": ["offer", "channel"]}],
+        conversions={
+            "uploaded": "uploaded_conversions",
+            "definitions": [
+                {
+                    "name": "bought",
+                    "experiment": "offer",
+                    "value_field": "amount",
+                    "rules": [{"transaction": "pos", "field": "product", "formula": {"eq": "PROMO"}}],
+                }
+            ],
+        },
+        retention={},
+    )
     data.update(changes)
     return make_config(folder, START, **data)
 
 
 def upload(con, config, folder: Path, day: dt.date, rows: list[str]) -> None:
     path = folder / f"conversions_upload_{day:%Y%m%d}.csv"
-    path.write_text("customer_id,experiment,conversion_datetime,conversion_value\n" + "".join(r + "\n" for r in rows))
-    result = ingest_transaction(con, config.transaction("uploaded_conversions"), "upload", landed_file(path, day), day)
+    path.write_text(
+        "customer_id,experiment,conversion_datetime,conversion_value\n" + "".join(r + "\n" for r in rows)
+    )
+    result = ingest_transaction(
+        con, config.transaction("uploaded_conversions"), "upload", landed_file(path, day), day
+    )
     assert result.status != "FAILED", result.error
 
 
@@ -75,13 +114,26 @@ def world(tmp_path_factory):
     (files / "customers_20260101.csv").write_text("customuid\n" + "".join(f"C{i:04d}\n" for i in range(N)))
     write_pos(files, START, [f"O{i},C{i:04d},ST01,SKU1,1,{5 + i % 20}.00" for i in range(0, N, 3)])
     with connect(config.warehouse_path) as con:
-        ingest_customers(con, config.customers, "upload", landed_file(files / "customers_20260101.csv", START), "create")
-        ingest_transaction(con, config.transaction("pos"), "upload", landed_file(files / "trans_pos_20260101.csv", START),
-                           START)
+        ingest_customers(
+            con, config.customers, "upload", landed_file(files / "customers_20260101.csv", START), "create"
+        )
+        ingest_transaction(
+            con,
+            config.transaction("pos"),
+            "upload",
+            landed_file(files / "trans_pos_20260101.csv", START),
+            START,
+        )
         # the window's uploads: 1 s before the presentation, at it, at 29 d 23:59:59 and at exactly 30 days;
         # C0004 converts twice in the window (one conversion per presentation: the first counts)
         upload(con, config, files, D - dt.timedelta(days=1), ["C0000,window,2026-01-09 23:59:59,10"])
-        upload(con, config, files, D, ["C0001,window,2026-01-10 00:00:00,11", "C0004,window,2026-01-10 08:00:00,7"])
+        upload(
+            con,
+            config,
+            files,
+            D,
+            ["C0001,window,2026-01-10 00:00:00,11", "C0004,window,2026-01-10 08:00:00,7"],
+        )
         upload(con, config, files, D + dt.timedelta(days=3), ["C0004,window,2026-01-13 09:00:00,50"])
         upload(con, config, files, D + dt.timedelta(days=29), ["C0002,window,2026-02-08 23:59:59,12"])
         build_identities(con, config)
@@ -114,10 +166,13 @@ def test_rerunning_a_night_gives_identical_decisions(world):
 
 def test_control_membership_never_changes_between_nights_and_follows_the_share(world):
     _, config = world
-    nights = rows(config, """SELECT experiment, customer_id, list(is_control ORDER BY date), list(variant ORDER BY date)
+    nights = rows(
+        config,
+        """SELECT experiment, customer_id, list(is_control ORDER BY date), list(variant ORDER BY date)
                              FROM results WHERE date IN ($a, $b) AND experiment IN ('ab', 'offer', 'channel')
                              GROUP BY ALL HAVING count(*) = 2""",
-                  {"a": START + dt.timedelta(days=1), "b": START + dt.timedelta(days=2)})
+        {"a": START + dt.timedelta(days=1), "b": START + dt.timedelta(days=2)},
+    )
     assert len(nights) > 300
     assert all(flags[0] == flags[1] for _, _, flags, _ in nights)
     # the variant is drawn again each night (seeded by the date), so some non-control customers change
@@ -135,28 +190,45 @@ def test_disabled_experiment_decides_nothing_and_a_dated_one_only_on_its_dates(w
 
 def test_a_group_gives_each_customer_one_experiment_and_the_audience_rule_holds(world):
     _, config = world
-    assert rows(config, """SELECT count(*) FROM (SELECT date, customer_id FROM results WHERE experiment_group = 'g'
-                           GROUP BY ALL HAVING count(*) > 1)""") == [(0,)]
-    day1 = rows(config, "SELECT experiment, count(*) FROM results WHERE date = $d AND experiment_group = 'g' "
-                        "GROUP BY ALL ORDER BY 1", {"d": START + dt.timedelta(days=1)})
+    assert rows(
+        config,
+        """SELECT count(*) FROM (SELECT date, customer_id FROM results WHERE experiment_group = 'g'
+                           GROUP BY ALL HAVING count(*) > 1)""",
+    ) == [(0,)]
+    day1 = rows(
+        config,
+        "SELECT experiment, count(*) FROM results WHERE date = $d AND experiment_group = 'g' "
+        "GROUP BY ALL ORDER BY 1",
+        {"d": START + dt.timedelta(days=1)},
+    )
     assert [e for e, _ in day1] == ["channel", "offer"] and sum(n for _, n in day1) == N
     # ab: customers who bought for more than 10 before the day (i % 3 == 0 and 5 + i % 20 > 10)
     expected = {f"C{i:04d}" for i in range(0, N, 3) if 5 + i % 20 > 10}
-    got = {r[0] for r in rows(config, "SELECT customer_id FROM results WHERE experiment = 'ab' AND date = $d",
-                              {"d": START + dt.timedelta(days=1)})}
+    got = {
+        r[0]
+        for r in rows(
+            config,
+            "SELECT customer_id FROM results WHERE experiment = 'ab' AND date = $d",
+            {"d": START + dt.timedelta(days=1)},
+        )
+    }
     assert got == expected
 
 
 def test_exploration_share_and_reasons(world):
     _, config = world
-    reasons = rows(config, """SELECT count(*) FILTER (WHERE reason LIKE 'exploration%'),
+    reasons = rows(
+        config,
+        """SELECT count(*) FILTER (WHERE reason LIKE 'exploration%'),
                                      count(*) FILTER (WHERE reason LIKE 'drawn by propensity%'),
                                      count(*) FILTER (WHERE reason LIKE 'control%')
-                              FROM results WHERE experiment = 'offer'""")[0]
+                              FROM results WHERE experiment = 'offer'""",
+    )[0]
     explore, drawn, control = reasons
     assert 0.04 < explore / (explore + drawn) < 0.18  # exploration 0.1
     assert rows(config, "SELECT DISTINCT reason FROM results WHERE experiment = 'ab' AND NOT is_control") == [
-        ("A/B: uniform among 2 eligible variant(s)",)]
+        ("A/B: uniform among 2 eligible variant(s)",)
+    ]
 
 
 def test_conversion_window_boundaries_to_the_second(world):
@@ -165,10 +237,16 @@ def test_conversion_window_boundaries_to_the_second(world):
         n, complete = measure(con, config, D, loaded_days(con, config))
     assert n == rows(config, "SELECT count(*) FROM results WHERE date = $d", {"d": D})[0][0]
     assert not complete  # pos (read by the definition `bought`) is loaded only through START
-    got = dict((r[0], r[1:]) for r in rows(
-        config, """SELECT customer_id, converted, conversions, value::DOUBLE, first_conversion_at FROM conversions
+    got = dict(
+        (r[0], r[1:])
+        for r in rows(
+            config,
+            """SELECT customer_id, converted, conversions, value::DOUBLE, first_conversion_at FROM conversions
                    WHERE date = $d AND experiment = 'window' AND customer_id IN ('C0000', 'C0001', 'C0002', 'C0003',
-                   'C0004')""", {"d": D}))
+                   'C0004')""",
+            {"d": D},
+        )
+    )
     assert got["C0000"][0] is False  # 1 second before the presentation
     assert got["C0001"] == (True, 1, 11.0, dt.datetime(2026, 1, 10, 0, 0, 0))  # at the presentation
     assert got["C0002"] == (True, 1, 12.0, dt.datetime(2026, 2, 8, 23, 59, 59))  # at 29 d 23:59:59
@@ -176,12 +254,21 @@ def test_conversion_window_boundaries_to_the_second(world):
     assert got["C0004"] == (True, 1, 7.0, dt.datetime(2026, 1, 10, 8, 0, 0))  # the first of two
     # exactly 30 days after: not counted
     with connect(config.warehouse_path) as con:
-        upload(con, config, config.resolve(Path("files")), D + dt.timedelta(days=30),
-               ["C0003,window,2026-02-09 00:00:00,13"])
+        upload(
+            con,
+            config,
+            config.resolve(Path("files")),
+            D + dt.timedelta(days=30),
+            ["C0003,window,2026-02-09 00:00:00,13"],
+        )
         build_events(con, config, D + dt.timedelta(days=30))
         measure(con, config, D, loaded_days(con, config))
-    assert rows(config, "SELECT converted FROM conversions WHERE date = $d AND customer_id = 'C0003' "
-                        "AND experiment = 'window'", {"d": D}) == [(False,)]
+    assert rows(
+        config,
+        "SELECT converted FROM conversions WHERE date = $d AND customer_id = 'C0003' "
+        "AND experiment = 'window'",
+        {"d": D},
+    ) == [(False,)]
 
 
 def test_window_is_incomplete_until_each_of_its_days_is_loaded(world):
@@ -189,15 +276,20 @@ def test_window_is_incomplete_until_each_of_its_days_is_loaded(world):
     with connect(config.warehouse_path) as con:
         _, complete = measure(con, config, D, days(START, D + dt.timedelta(days=28)))
         assert not complete  # the window's last day, D + 29, is not loaded yet
-        assert con.execute("SELECT DISTINCT window_complete FROM conversions WHERE date = $d", {"d": D}).fetchall() == [
-            (False,)]
+        assert con.execute(
+            "SELECT DISTINCT window_complete FROM conversions WHERE date = $d", {"d": D}
+        ).fetchall() == [(False,)]
         _, complete = measure(con, config, D, days(START, D + dt.timedelta(days=29)))
         assert complete
         # a day missing inside the window keeps it open, though later days are loaded
-        _, complete = measure(con, config, D, days(START, D + dt.timedelta(days=40)) - {D + dt.timedelta(days=5)})
+        _, complete = measure(
+            con, config, D, days(START, D + dt.timedelta(days=40)) - {D + dt.timedelta(days=5)}
+        )
         assert not complete
         # a missing day before the window does not
-        _, complete = measure(con, config, D, days(START, D + dt.timedelta(days=40)) - {D - dt.timedelta(days=1)})
+        _, complete = measure(
+            con, config, D, days(START, D + dt.timedelta(days=40)) - {D - dt.timedelta(days=1)}
+        )
         assert complete
 
 
@@ -213,10 +305,16 @@ def test_loaded_days_are_the_days_every_conversion_dataset_loaded(tmp_path):
                 record_missing_file(con, "landing", "pos", day, "no file trans_pos_20260103.*")
             else:
                 path = write_pos(files, day, [f"O{i},C0001,ST01,SKU1,1,5.00"])
-                assert ingest_transaction(con, config.transaction("pos"), "landing", landed_file(path, day), day).status \
+                assert (
+                    ingest_transaction(
+                        con, config.transaction("pos"), "landing", landed_file(path, day), day
+                    ).status
                     == "LOADED"
+                )
             if i != 4:  # the uploads of the last day have not come yet
-                upload(con, config, files, day, [] if i % 2 else [f"C0001,offer,{day} 10:00:00,3"])  # empty: PROCESSED
+                upload(
+                    con, config, files, day, [] if i % 2 else [f"C0001,offer,{day} 10:00:00,3"]
+                )  # empty: PROCESSED
         loaded = loaded_days(con, config)
     assert loaded == {START, START + dt.timedelta(days=1), START + dt.timedelta(days=3)}
     assert missing_days(loaded) == [START + dt.timedelta(days=2)]
@@ -226,38 +324,61 @@ def test_report_counts_complete_windows_only_unless_asked_and_flags_a_broken_con
     folder, config = world
     with connect(config.warehouse_path) as con:
         day = START + dt.timedelta(days=1)
-        measure(con, config, day, days(START, D + dt.timedelta(days=29)))  # the window of day 2 ends on 01-31: complete
+        measure(
+            con, config, day, days(START, D + dt.timedelta(days=29))
+        )  # the window of day 2 ends on 01-31: complete
         measure(con, config, D, days(START, D + dt.timedelta(days=28)))  # in progress
         build_report(con, config)
-    report = rows(config, "SELECT experiment, variant, presented, srm_mismatch, windows FROM experiment_report "
-                          "WHERE scope = 'total' ORDER BY 1, 2")
+    report = rows(
+        config,
+        "SELECT experiment, variant, presented, srm_mismatch, windows FROM experiment_report "
+        "WHERE scope = 'total' ORDER BY 1, 2",
+    )
     assert "window" not in {r[0] for r in report}  # its only window is in progress
     assert {r[4] for r in report} == {"complete windows only"}
     assert not any(r[3] for r in report)
     presented = {(e, v): n for e, v, n, _, _ in report}
     assert sum(n for (e, _), n in presented.items() if e == "ab") == len(
-        rows(config, "SELECT 1 FROM results WHERE experiment = 'ab' AND date = $d", {"d": day}))
+        rows(config, "SELECT 1 FROM results WHERE experiment = 'ab' AND date = $d", {"d": day})
+    )
     with connect(config.warehouse_path) as con:
         build_report(con, config, include_incomplete=True)
-    assert rows(config, "SELECT DISTINCT windows, in_progress > 0 FROM experiment_report WHERE experiment = 'window' "
-                        "AND scope = 'total'") == [("including in-progress windows", True)]
+    assert rows(
+        config,
+        "SELECT DISTINCT windows, in_progress > 0 FROM experiment_report WHERE experiment = 'window' "
+        "AND scope = 'total'",
+    ) == [("including in-progress windows", True)]
     # the decisions held 50% out for `ab`; a report told 20% flags the sample-ratio mismatch
     data = experiments_config(folder)
-    broken = data.model_copy(update={"experiments": [e.model_copy(update={"control_share": 0.2}) if e.name == "ab"
-                                                     else e for e in data.experiments]})
+    broken = data.model_copy(
+        update={
+            "experiments": [
+                e.model_copy(update={"control_share": 0.2}) if e.name == "ab" else e for e in data.experiments
+            ]
+        }
+    )
     with connect(config.warehouse_path) as con:
         build_report(con, broken)
-    assert rows(config, "SELECT DISTINCT srm_mismatch FROM experiment_report WHERE experiment = 'ab' "
-                        "AND scope = 'total'") == [(True,)]
-    assert rows(config, "SELECT DISTINCT srm_mismatch FROM experiment_report WHERE experiment = 'offer' "
-                        "AND scope = 'total'") == [(False,)]
+    assert rows(
+        config,
+        "SELECT DISTINCT srm_mismatch FROM experiment_report WHERE experiment = 'ab' AND scope = 'total'",
+    ) == [(True,)]
+    assert rows(
+        config,
+        "SELECT DISTINCT srm_mismatch FROM experiment_report WHERE experiment = 'offer' AND scope = 'total'",
+    ) == [(False,)]
 
 
 def test_model_scores_from_predictions_decide_the_group(world, tmp_path):
     _, config = world
-    scored = config.model_copy(update={"experiments": [
-        e.model_copy(update={"model": {"offer": "m_offer", "channel": "m_channel"}.get(e.name)})
-        for e in config.experiments]})
+    scored = config.model_copy(
+        update={
+            "experiments": [
+                e.model_copy(update={"model": {"offer": "m_offer", "channel": "m_channel"}.get(e.name)})
+                for e in config.experiments
+            ]
+        }
+    )
     day = START + dt.timedelta(days=2)
     with connect(config.warehouse_path) as con:
         con.execute("""CREATE TABLE predictions AS
@@ -266,8 +387,11 @@ def test_model_scores_from_predictions_decide_the_group(world, tmp_path):
                        FROM customers, (VALUES ('m_offer'), ('m_channel')) t(m)""")
         try:
             decide(con, scored, day)
-            got = con.execute("SELECT experiment, min(score), max(score), count(*) FROM results WHERE date = $d "
-                              "AND experiment_group = 'g' GROUP BY ALL", {"d": day}).fetchall()
+            got = con.execute(
+                "SELECT experiment, min(score), max(score), count(*) FROM results WHERE date = $d "
+                "AND experiment_group = 'g' GROUP BY ALL",
+                {"d": day},
+            ).fetchall()
         finally:
             con.execute("DROP TABLE predictions")
             decide(con, config, day)
@@ -287,14 +411,19 @@ def test_variants_are_drawn_by_their_observed_propensities(world):
                        FROM (VALUES ('discount_20', 90), ('discount_10', 10), ('free_shipping', 10)) t(v, n),
                             range(100) r(i)""")
         decide(con, config, later)
-        drawn = con.execute("""SELECT variant, count(*), any_value(reason) FROM results
+        drawn = con.execute(
+            """SELECT variant, count(*), any_value(reason) FROM results
                                WHERE date = $d AND experiment = 'offer' AND reason LIKE 'drawn by propensity%'
-                               GROUP BY ALL""", {"d": later}).fetchall()
+                               GROUP BY ALL""",
+            {"d": later},
+        ).fetchall()
         con.execute("DELETE FROM results WHERE date = $d", {"d": later})
     counts = {v: n for v, n, _ in drawn}
     # P(discount_20) = (91/102) / (91/102 + 2 * 11/102) = 0.805
     assert 0.72 < counts["discount_20"] / sum(counts.values()) < 0.88
-    assert next(r for v, _, r in drawn if v == "discount_20").startswith("drawn by propensity 0.8922 (probability 0.805)")
+    assert next(r for v, _, r in drawn if v == "discount_20").startswith(
+        "drawn by propensity 0.8922 (probability 0.805)"
+    )
 
 
 def test_nightly_run_refreshes_the_open_windows(world):
@@ -305,8 +434,11 @@ def test_nightly_run_refreshes_the_open_windows(world):
     night = D + dt.timedelta(days=3)
     result = run_nightly(config, night, assets=["results", "conversions"], instance=instance)
     assert result.success
-    partitions = {e.event_specific_data.materialization.partition for e in result.get_asset_materialization_events()
-                  if e.asset_key == dg.AssetKey("conversions")}
+    partitions = {
+        e.event_specific_data.materialization.partition
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("conversions")
+    }
     # window_days 30: the night's partition and the 29 before it (back to the first partition, START)
     assert partitions == {(START + dt.timedelta(days=i)).isoformat() for i in range((night - START).days + 1)}
     # every refreshed day with results has its presentations again: 01-02, 01-03, 01-10 and the night, 01-13

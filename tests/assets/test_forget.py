@@ -31,16 +31,23 @@ START = dt.date(2026, 1, 1)
 
 
 def tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE' "
-        "ORDER BY 1"
-    ).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE' "
+            "ORDER BY 1"
+        ).fetchall()
+    ]
 
 
 def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
     """Rows and a checksum of the content of every table."""
     return {
-        t: tuple(con.execute(f'SELECT count(*), coalesce(sum(hash(to_json(x)::VARCHAR)), 0) FROM "{t}" x').fetchall()[0])
+        t: tuple(
+            con.execute(
+                f'SELECT count(*), coalesce(sum(hash(to_json(x)::VARCHAR)), 0) FROM "{t}" x'
+            ).fetchall()[0]
+        )
         for t in tables(con)
     }
 
@@ -49,8 +56,10 @@ def holding(con: duckdb.DuckDBPyConnection, terms: set[str]) -> dict[str, int]:
     """Per table, the rows any of whose cells holds one of ``terms`` as a whole word (case ignored)."""
     pattern = "(^|[^a-z0-9])(" + "|".join(re.escape(t.lower()) for t in sorted(terms)) + ")($|[^a-z0-9])"
     return {
-        t: con.execute(f'SELECT count(*) FROM "{t}" x WHERE regexp_matches(lower(to_json(x)::VARCHAR), $p)',
-                       {"p": pattern}).fetchall()[0][0]
+        t: con.execute(
+            f'SELECT count(*) FROM "{t}" x WHERE regexp_matches(lower(to_json(x)::VARCHAR), $p)',
+            {"p": pattern},
+        ).fetchall()[0][0]
         for t in tables(con)
     }
 
@@ -62,8 +71,12 @@ def identifiers(con: duckdb.DuckDBPyConnection, customer_id: str) -> set[str]:
         "SELECT customuid, emailsha256, idfa FROM customers WHERE customuid = $c", {"c": customer_id}
     ).fetchall():
         values |= {v.strip() for cell in cells if cell for v in cell.split(",") if v.strip()}
-    values |= {r[0] for r in con.execute("SELECT value FROM customer_identities WHERE customer_id = $c",
-                                         {"c": customer_id}).fetchall()}
+    values |= {
+        r[0]
+        for r in con.execute(
+            "SELECT value FROM customer_identities WHERE customer_id = $c", {"c": customer_id}
+        ).fetchall()
+    }
     return values
 
 
@@ -97,7 +110,9 @@ def temp_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 def log_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     if not table_exists(con, "forget_log"):
         return []
-    return con.execute("SELECT forgotten_at, identifier_kind, rows_deleted::VARCHAR FROM forget_log ORDER BY 1").fetchall()
+    return con.execute(
+        "SELECT forgotten_at, identifier_kind, rows_deleted::VARCHAR FROM forget_log ORDER BY 1"
+    ).fetchall()
 
 
 # --- the demo world, built once ----------------------------------------------------------------
@@ -135,7 +150,9 @@ def assert_forgotten(con, before: dict, held: dict, result, terms: set[str]) -> 
     for t in before:
         if t == "forget_log":
             continue
-        assert before[t][0] - after[t][0] == held[t], f"{t}: deleted {before[t][0] - after[t][0]}, held {held[t]}"
+        assert before[t][0] - after[t][0] == held[t], (
+            f"{t}: deleted {before[t][0] - after[t][0]}, held {held[t]}"
+        )
         if held[t] == 0:
             assert after[t] == before[t], f"{t} changed though it held nothing of the customer"
         assert result.rows_deleted.get(t, 0) == held[t], t
@@ -147,18 +164,28 @@ def test_forget_by_customer_id_and_by_email_hash_leaves_no_row_anywhere(demo, wa
     with connect(warehouse) as con:
         core = {"customers", "customer_identities", "events"} | {t.table for t in demo.transactions}
         assert core <= {t for t, _ in keyed_columns(con)}
-        assert not core & set(unregistered_customer_tables(con)), "the pipeline's own tables register themselves"
+        assert not core & set(unregistered_customer_tables(con)), (
+            "the pipeline's own tables register themselves"
+        )
         # One customer whose id is in a rejected row too, one whose IDFA cell holds two values.
         by_id = busy_customer(con, "EXISTS (SELECT 1 FROM rejects r WHERE contains(r.raw_row, c.customuid))")
-        by_hash = busy_customer(con, f"c.idfa LIKE '%,%' AND c.emailsha256 IS NOT NULL AND c.customuid <> '{by_id}'")
-        email_hash = con.execute("SELECT emailsha256 FROM customers WHERE customuid = $c", {"c": by_hash}).fetchall()[0][0]
+        by_hash = busy_customer(
+            con, f"c.idfa LIKE '%,%' AND c.emailsha256 IS NOT NULL AND c.customuid <> '{by_id}'"
+        )
+        email_hash = con.execute(
+            "SELECT emailsha256 FROM customers WHERE customuid = $c", {"c": by_hash}
+        ).fetchall()[0][0]
         terms_id, terms_hash = identifiers(con, by_id), identifiers(con, by_hash)
         assert len(terms_hash) >= 5  # id, customuid, e-mail hash, two IDFAs
 
         before, held = snapshot(con), holding(con, terms_id)
         assert held["customers"] == 1 and held["events"] > 0 and held["rejects"] >= 1
         result = forget_customer(con, demo, by_id)
-        assert (result.identifier_kind, result.customers, result.shared_identifiers_kept) == ("customer_id", 1, 0)
+        assert (result.identifier_kind, result.customers, result.shared_identifiers_kept) == (
+            "customer_id",
+            1,
+            0,
+        )
         assert result.total == sum(held.values())
         assert_forgotten(con, before, held, result, terms_id)
 
@@ -181,13 +208,19 @@ def test_tables_added_later_are_forgotten_registered_or_not(demo, warehouse):
         who = busy_customer(con, "c.emailsha256 IS NOT NULL")
         # A later output that registers nothing: found by its customer_id column (the safety net).
         con.execute("CREATE TABLE later_scores (customer_id VARCHAR, model VARCHAR, score DOUBLE)")
-        con.execute("INSERT INTO later_scores SELECT customuid, m, 0.5 FROM customers, (VALUES ('churn'), ('buy')) v(m)")
+        con.execute(
+            "INSERT INTO later_scores SELECT customuid, m, 0.5 FROM customers, (VALUES ('churn'), ('buy')) v(m)"
+        )
         # A later table keyed by an identifier kind: it must register, and then is forgotten.
         con.execute("CREATE TABLE email_scores (email_hash VARCHAR, score DOUBLE)")
-        con.execute("INSERT INTO email_scores SELECT upper(e), 1.0 FROM customers, unnest(string_split(emailsha256, ',')) t(e)")
+        con.execute(
+            "INSERT INTO email_scores SELECT upper(e), 1.0 FROM customers, unnest(string_split(emailsha256, ',')) t(e)"
+        )
         register_customer_table(con, "email_scores", "email_hash", "emailsha256")
         register_customer_table(con, "email_scores", "email_hash", "emailsha256")  # idempotent
-        assert con.execute("SELECT count(*) FROM customer_tables WHERE table_name = 'email_scores'").fetchall() == [(1,)]
+        assert con.execute(
+            "SELECT count(*) FROM customer_tables WHERE table_name = 'email_scores'"
+        ).fetchall() == [(1,)]
         with pytest.raises(ValueError, match="key_kind 'phone'"):
             register_customer_table(con, "email_scores", "phone", "phone")
         assert "later_scores" in unregistered_customer_tables(con)
@@ -241,7 +274,9 @@ def test_a_failure_inside_the_transaction_leaves_every_table_as_it_was(demo, war
 
 def test_cli_forgets_by_plain_email_and_says_when_there_is_no_such_customer(demo, warehouse, capsys):
     doc = json.loads((demo.base_dir / "files" / "customers_20260101.json").read_text())
-    email = next(row[1] for row in doc["data"] if row[1] and row[1] != row[1].lower())  # e.g. Jonas.Weber26@Example.Com
+    email = next(
+        row[1] for row in doc["data"] if row[1] and row[1] != row[1].lower()
+    )  # e.g. Jonas.Weber26@Example.Com
     cfg = str(demo.base_dir / "nightjar.yaml")
     args = ["--config", cfg, "--warehouse", str(warehouse)]
     assert main(["forget", email, "--kind", "email", *args]) == 0
@@ -251,7 +286,10 @@ def test_cli_forgets_by_plain_email_and_says_when_there_is_no_such_customer(demo
     assert "not found: no customer and no row of the warehouse holds that email" in capsys.readouterr().err
     assert main(["forget", email, *args]) == 1  # without --kind, an address with @ is tried as a plain e-mail
     capsys.readouterr()
-    assert main(["forget", "C000001", "--config", cfg, "--warehouse", str(warehouse.parent / "none.duckdb")]) == 1
+    assert (
+        main(["forget", "C000001", "--config", cfg, "--warehouse", str(warehouse.parent / "none.duckdb")])
+        == 1
+    )
     assert "does not exist" in capsys.readouterr().err
     with connect(warehouse, read_only=True) as con:
         assert [kind for _, kind, _ in log_rows(con)] == ["email"]
@@ -274,28 +312,54 @@ def hand_world(tmp_path, case_sensitive: bool = False):
     rebuild gives that event to C1.
     """
     pos = next(t for t in example_dict()["transactions"] if t["name"] == "pos")
-    config = make_config(tmp_path, transactions=[{**pos, "customer_key": ["customuid", "emailsha256"]}],
-                         identity={"match_on": ["customuid", "emailsha256"], "case_sensitive": case_sensitive})
+    config = make_config(
+        tmp_path,
+        transactions=[{**pos, "customer_key": ["customuid", "emailsha256"]}],
+        identity={"match_on": ["customuid", "emailsha256"], "case_sensitive": case_sensitive},
+    )
     files = tmp_path / "files"
     (files / "customers_20260101.csv").write_text(
         f'customuid,emailsha256,idfa\nC1,"{H1},{HS}",\nC2,"{H2},{HS}",\nC3,{H3},\n'
     )
-    write_pos(files, START, ["O1,C1,S1,P1,1,1", f"O2,{H1.upper()},S1,P1,1,2", f"O3,{HX},S1,P1,1,3",
-                             f"O4,{H2},S1,P1,1,4", f"O5,{HS},S1,P1,1,5", "O6,C2,S1,P1,1,6", "O7,c1,S1,P1,1,7",
-                             f"O8,{H3},S1,P1,1,8"])
+    write_pos(
+        files,
+        START,
+        [
+            "O1,C1,S1,P1,1,1",
+            f"O2,{H1.upper()},S1,P1,1,2",
+            f"O3,{HX},S1,P1,1,3",
+            f"O4,{H2},S1,P1,1,4",
+            f"O5,{HS},S1,P1,1,5",
+            "O6,C2,S1,P1,1,6",
+            "O7,c1,S1,P1,1,7",
+            f"O8,{H3},S1,P1,1,8",
+        ],
+    )
     assert run_nightly(config, START, assets=["customers", "tx_pos", "customer_identities", "events"]).success
     later = tmp_path / "customers_20260102.csv"
     later.write_text(f'customuid,emailsha256,idfa\nC1,"{H1},{HS},{HX}",\n')
     with connect(config.warehouse_path) as con:
-        assert ingest_customers(con, config.customers, "test", landed_file(later, START + dt.timedelta(days=1))).status == "LOADED"
+        assert (
+            ingest_customers(
+                con, config.customers, "test", landed_file(later, START + dt.timedelta(days=1))
+            ).status
+            == "LOADED"
+        )
         build_identities(con, config)  # the map re-points the stored events: O3 is C1's now
-        assert con.execute("SELECT customer_id FROM events WHERE customer_key = $k", {"k": HX}).fetchall() == [("C1",)]
+        assert con.execute(
+            "SELECT customer_id FROM events WHERE customer_key = $k", {"k": HX}
+        ).fetchall() == [("C1",)]
     return config
 
 
 def orders(con, table: str = "tx_pos") -> set[str]:
     if table == "events":
-        return {r[0] for r in con.execute("SELECT json_extract_string(properties, '$.order_id') FROM events").fetchall()}
+        return {
+            r[0]
+            for r in con.execute(
+                "SELECT json_extract_string(properties, '$.order_id') FROM events"
+            ).fetchall()
+        }
     return {r[0] for r in con.execute("SELECT order_id FROM tx_pos").fetchall()}
 
 
@@ -306,14 +370,24 @@ def customers(con) -> set[str]:
 def test_forgetting_a_customer_takes_their_keyed_and_anonymous_rows_but_no_other_customers(tmp_path):
     config = hand_world(tmp_path)
     with connect(config.warehouse_path) as con:
-        c2_identities = con.execute("SELECT count(*) FROM customer_identities WHERE customer_id = 'C2'").fetchall()
+        c2_identities = con.execute(
+            "SELECT count(*) FROM customer_identities WHERE customer_id = 'C2'"
+        ).fetchall()
         result = forget_customer(con, config, "C1")
-        assert (result.customers, result.shared_identifiers_kept) == (1, 0)  # C1 wins HS: rows keyed by it were C1's
+        assert (result.customers, result.shared_identifiers_kept) == (
+            1,
+            0,
+        )  # C1 wins HS: rows keyed by it were C1's
         assert customers(con) == {"C2", "C3"}
         # O1 (C1), O2 (C1's hash, upper-cased), O3 (anonymous, HX), O5 (HS, C1's), O7 (c1) are gone.
         assert orders(con) == orders(con, "events") == {"O4", "O6", "O8"}
-        assert con.execute("SELECT count(*) FROM customer_identities WHERE customer_id = 'C1'").fetchall() == [(0,)]
-        assert con.execute("SELECT count(*) FROM customer_identities WHERE customer_id = 'C2'").fetchall() == c2_identities
+        assert con.execute(
+            "SELECT count(*) FROM customer_identities WHERE customer_id = 'C1'"
+        ).fetchall() == [(0,)]
+        assert (
+            con.execute("SELECT count(*) FROM customer_identities WHERE customer_id = 'C2'").fetchall()
+            == c2_identities
+        )
         # C2's record keeps the hash it shares with C1: it is C2's row.
         assert HS in con.execute("SELECT emailsha256 FROM customers WHERE customuid = 'C2'").fetchall()[0][0]
 
@@ -325,7 +399,9 @@ def test_an_identifier_shared_with_a_customer_who_stays_is_kept(tmp_path):
         assert (result.customers, result.shared_identifiers_kept) == (1, 1)  # HS: C1 wins it and stays
         assert customers(con) == {"C1", "C3"}
         assert orders(con) == {"O1", "O2", "O3", "O5", "O7", "O8"}  # O4 (H2) and O6 (C2) are gone
-        assert con.execute("SELECT count(*) FROM customer_identities WHERE customer_id = 'C2'").fetchall() == [(0,)]
+        assert con.execute(
+            "SELECT count(*) FROM customer_identities WHERE customer_id = 'C2'"
+        ).fetchall() == [(0,)]
 
 
 def test_forgetting_by_a_shared_identifier_forgets_every_customer_that_holds_it(tmp_path):

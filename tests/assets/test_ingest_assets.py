@@ -49,7 +49,10 @@ def config(tmp_path):
 
 def test_rematerializing_a_partition_twice_leaves_identical_rows(config):
     assert run_nightly(config, D1, assets=["tx_pos"]).success
-    first, first_rejects = rows(config, "tx_pos"), query(config, "SELECT row_number, reason FROM rejects ORDER BY 1")
+    first, first_rejects = (
+        rows(config, "tx_pos"),
+        query(config, "SELECT row_number, reason FROM rejects ORDER BY 1"),
+    )
     assert run_nightly(config, D1, assets=["tx_pos"]).success
     assert rows(config, "tx_pos") == first
     assert query(config, "SELECT row_number, reason FROM rejects ORDER BY 1") == first_rejects
@@ -64,7 +67,10 @@ def test_a_range_is_one_run_and_each_day_its_own_partition(config):
     result = run_nightly(config, D1, D2, assets=["tx_pos"], instance=instance)
     assert result.success
     assert len(instance.get_runs()) == 1
-    assert query(config, "SELECT _partition_date, count(*) FROM tx_pos GROUP BY 1 ORDER BY 1") == [(D1, 1), (D2, 1)]
+    assert query(config, "SELECT _partition_date, count(*) FROM tx_pos GROUP BY 1 ORDER BY 1") == [
+        (D1, 1),
+        (D2, 1),
+    ]
     # the same day again changes nothing, the other day is untouched
     before = rows(config, "tx_pos", D2)
     assert run_nightly(config, D1, assets=["tx_pos"]).success
@@ -101,7 +107,9 @@ def test_asset_checks(config, tmp_path):
     result = run_nightly(config, D1, assets=["tx_pos"])
     checks = check_results(result)
     assert checks == {"reject_rate_under_threshold": False, "partition_not_empty": True}  # 2 of 3 rejected
-    (tmp_path / "files" / "trans_pos_20260102.csv").write_text("order_id,customer_id,purchased_at,store,product,quantity,amount\n")
+    (tmp_path / "files" / "trans_pos_20260102.csv").write_text(
+        "order_id,customer_id,purchased_at,store,product,quantity,amount\n"
+    )
     relaxed = make_config(tmp_path, checks={"max_reject_rate": 0.9})
     checks = check_results(run_nightly(relaxed, D1, D2, assets=["tx_pos"]))
     assert checks == {"reject_rate_under_threshold": True, "partition_not_empty": False}
@@ -112,7 +120,9 @@ def test_materialization_metadata(config):
     result = run_nightly(config, D1, assets=["tx_pos"])
     mat = result.asset_materializations_for_node("tx_pos")[0]
     md = mat.metadata
-    assert md["rows_loaded"].value == 1 and md["rows_rejected"].value == 2 and md["dagster/row_count"].value == 1
+    assert (
+        md["rows_loaded"].value == 1 and md["rows_rejected"].value == 2 and md["dagster/row_count"].value == 1
+    )
     assert "amount: 'ten' is not a Decimal" in md["rejects_by_reason"].value
     assert "| O1 | C1 | 2026-01-01 |" in md["preview"].value
     columns = {c.name: c.type for c in md["dagster/column_schema"].schema.columns}
@@ -139,7 +149,8 @@ def test_customers_asset_applies_each_file_once(tmp_path):
     os.utime(files / "customers_20260101.csv", (5, 5))  # same size: the new mtime tells the new version
     run_nightly(config, D2, assets=["customers"])
     assert query(config, "SELECT file FROM loads WHERE load_id > 3 ORDER BY load_id") == [
-        ("customers_20260101.csv",), ("customers_20260102.csv",)
+        ("customers_20260101.csv",),
+        ("customers_20260102.csv",),
     ]
     got = query(config, "SELECT customuid, num_age, _first_seen_at, _updated_at FROM customers ORDER BY 1")
     assert got == [("C1", 31.0, D1, D1), ("C2", 41.0, D1, D2), ("C3", 50.0, D2, D2)]
@@ -149,10 +160,26 @@ def test_definitions_snapshot(config):
     defs = build_definitions(config)
     graph = defs.resolve_asset_graph()
     keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
-    assert keys == ["attribution_credits", "attribution_summary", "conversions", "customer_identities", "customers", "events",
-                    "events_retention", "experiment_report",
-                    "kpi_customer_behaviour", "kpi_customers", "kpi_events", "kpi_purchases", "kpi_reachability", "kpi_web",
-                    "results", "tx_campaign_events", "tx_pos", "tx_web_sessions"]
+    assert keys == [
+        "attribution_credits",
+        "attribution_summary",
+        "conversions",
+        "customer_identities",
+        "customers",
+        "events",
+        "events_retention",
+        "experiment_report",
+        "kpi_customer_behaviour",
+        "kpi_customers",
+        "kpi_events",
+        "kpi_purchases",
+        "kpi_reachability",
+        "kpi_web",
+        "results",
+        "tx_campaign_events",
+        "tx_pos",
+        "tx_web_sessions",
+    ]
     for key in keys:
         asset = defs.resolve_assets_def(dg.AssetKey(key))
         assert asset.op.pool == "duckdb"
@@ -164,7 +191,9 @@ def test_definitions_snapshot(config):
         ["customuid_unique", "reject_rate_under_threshold"]
         + ["reject_rate_under_threshold", "partition_not_empty"] * 3
         + ["no_customer_without_an_identifier", "every_event_has_a_known_customer_or_is_anonymous"]
-        + ["kpi_totals_reconcile"] * 6 + ["orders_in_one_currency"] + ["credits_sum_to_one"]
+        + ["kpi_totals_reconcile"] * 6
+        + ["orders_in_one_currency"]
+        + ["credits_sum_to_one"]
     )
     assert [s.name for s in defs.schedules] == ["nightly_schedule"]
     assert [s.name for s in defs.sensors] == ["landing_files_sensor"]
@@ -172,7 +201,9 @@ def test_definitions_snapshot(config):
 
 def test_nightly_schedule_runs_yesterday(config):
     schedule = build_definitions(config).resolve_schedule_def("nightly_schedule")
-    context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 1, 10, 2, 0, tzinfo=dt.UTC))
+    context = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2026, 1, 10, 2, 0, tzinfo=dt.UTC)
+    )
     requests = schedule.evaluate_tick(context).run_requests
     assert [r.partition_key for r in requests] == ["2026-01-09"]
 
@@ -203,5 +234,7 @@ def test_file_sensor_requests_each_file_version_once(config, tmp_path):
     changed = sensor(dg.build_sensor_context(cursor=cursor))
     got = sorted((r.asset_selection[0].to_user_string(), r.partition_key) for r in changed.run_requests)
     assert got == [("customers", None), ("tx_pos", "2026-01-02")]
-    assert all(r.run_key.endswith(":" + str(int((tmp_path / "files" / r.tags["nightjar/file"]).stat().st_mtime)))
-               for r in changed.run_requests)
+    assert all(
+        r.run_key.endswith(":" + str(int((tmp_path / "files" / r.tags["nightjar/file"]).stat().st_mtime)))
+        for r in changed.run_requests
+    )

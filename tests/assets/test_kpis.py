@@ -50,7 +50,8 @@ def table(config, name: str, grain: str | None = None) -> list[tuple]:
 def money(rows: list[tuple], *columns: int) -> list[tuple]:
     """The rows with the money columns rounded to the cent (None stays None)."""
     return [
-        tuple(v.quantize(CENT) if i in columns and v is not None else v for i, v in enumerate(r)) for r in rows
+        tuple(v.quantize(CENT) if i in columns and v is not None else v for i, v in enumerate(r))
+        for r in rows
     ]
 
 
@@ -156,8 +157,17 @@ def read_raw(out: Path) -> Raw:
         for r in _numbered(path, bad):
             at = dt.datetime.strptime(r["started_at"], "%Y-%m-%d %H:%M:%S")
             value = Decimal(r["revenue"]) if r["revenue"] is not None else None
-            events.append(Event(who(r["customer_id"]), "web_sessions", "WEB", at, value, int(r["page_views"]),
-                                bool(r["purchased"])))
+            events.append(
+                Event(
+                    who(r["customer_id"]),
+                    "web_sessions",
+                    "WEB",
+                    at,
+                    value,
+                    int(r["page_views"]),
+                    bool(r["purchased"]),
+                )
+            )
     types = {"sent": "campaignSent", "opened": "campaignOpened", "clicked": "campaignLinkClicked"}
     for path in sorted(files.glob("campaign_events_*")):
         for r in _numbered(path, bad):
@@ -205,7 +215,9 @@ def expected_events(raw: Raw, grain: str) -> list[tuple]:
             who[key].add(e.customer_id)
     kinds = sorted({(e.type, e.context) for e in raw.events})
     return sorted(
-        (p, t, c, events[p, t, c], anonymous[p, t, c], len(who[p, t, c])) for p in raw.periods(grain) for t, c in kinds
+        (p, t, c, events[p, t, c], anonymous[p, t, c], len(who[p, t, c]))
+        for p in raw.periods(grain)
+        for t, c in kinds
     )
 
 
@@ -219,8 +231,16 @@ def expected_purchases(raw: Raw, grain: str) -> list[tuple]:
             buyers[key].add(e.customer_id)
     contexts = sorted({c for c, _ in raw.orders})
     return sorted(
-        (p, c, orders[p, c], revenue[p, c], revenue[p, c] / orders[p, c] if orders[p, c] else None, len(buyers[p, c]))
-        for p in raw.periods(grain) for c in contexts
+        (
+            p,
+            c,
+            orders[p, c],
+            revenue[p, c],
+            revenue[p, c] / orders[p, c] if orders[p, c] else None,
+            len(buyers[p, c]),
+        )
+        for p in raw.periods(grain)
+        for c in contexts
     )
 
 
@@ -243,8 +263,16 @@ def expected_behaviour(raw: Raw) -> list[tuple]:
         orders = mine[uid]
         spent = sum((e.value or Decimal(0) for e in orders), Decimal(0))
         times = [e.occurred_at for e in orders]
-        out.append((uid, len(orders), spent, spent / len(orders) if orders else None,
-                    min(times, default=None), max(times, default=None)))
+        out.append(
+            (
+                uid,
+                len(orders),
+                spent,
+                spent / len(orders) if orders else None,
+                min(times, default=None),
+                max(times, default=None),
+            )
+        )
     return sorted(out)
 
 
@@ -258,7 +286,7 @@ def assert_average_order_values(got: list[tuple], want: list[tuple], column: int
 
 
 def without(rows: list[tuple], column: int) -> list[tuple]:
-    return [r[:column] + r[column + 1:] for r in rows]
+    return [r[:column] + r[column + 1 :] for r in rows]
 
 
 # --- the demo world -------------------------------------------------------------------------------
@@ -278,8 +306,13 @@ def demo(tmp_path_factory):
 def test_the_raw_world_is_what_the_test_expects(demo):
     _, _, raw = demo
     assert len(raw.customers) == CUSTOMERS and len(raw.events) > 1000
-    assert {e.type for e in raw.events} == {"completedOrder", "web_sessions", "campaignSent", "campaignOpened",
-                                           "campaignLinkClicked"}
+    assert {e.type for e in raw.events} == {
+        "completedOrder",
+        "web_sessions",
+        "campaignSent",
+        "campaignOpened",
+        "campaignLinkClicked",
+    }
     assert {c for c, _ in raw.orders} == {"ECOMMERCE", "RETAIL"}
 
 
@@ -291,14 +324,19 @@ def test_kpi_customers_equal_the_raw_files(demo):
     days = table(config, "kpi_customers", "day")
     assert len(days) == DAYS and days[-1][2] == CUSTOMERS
     # 2026-01-01 is a Thursday: the first week starts on Monday 2025-12-29
-    assert [r[0] for r in table(config, "kpi_customers", "week")] == [dt.date(2025, 12, 29), dt.date(2026, 1, 5)]
+    assert [r[0] for r in table(config, "kpi_customers", "week")] == [
+        dt.date(2025, 12, 29),
+        dt.date(2026, 1, 5),
+    ]
 
 
 def test_kpi_reachability_equals_the_raw_files(demo):
     config, _, raw = demo
     for grain in GRAINS:
         assert table(config, "kpi_reachability", grain) == expected_reachability(raw, grain), grain
-    last = [r for r in table(config, "kpi_reachability", "day") if r[0] == START + dt.timedelta(days=DAYS - 1)]
+    last = [
+        r for r in table(config, "kpi_reachability", "day") if r[0] == START + dt.timedelta(days=DAYS - 1)
+    ]
     assert sum(r[3] for r in last) == CUSTOMERS
 
 
@@ -313,7 +351,9 @@ def test_kpi_purchases_equal_the_raw_files_to_the_cent(demo):
     config, _, raw = demo
     for grain in GRAINS:
         got, want = table(config, "kpi_purchases", grain), expected_purchases(raw, grain)
-        assert money(without(got, 4), 3) == money(without(want, 4), 3), grain  # counts exact, revenue to the cent
+        assert money(without(got, 4), 3) == money(without(want, 4), 3), (
+            grain
+        )  # counts exact, revenue to the cent
         assert_average_order_values(got, want, 4)
     revenue = sum((e.value for _, e in raw.orders), Decimal(0))
     assert query(config, "SELECT sum(revenue), sum(orders) FROM kpi_purchases WHERE grain = 'week'") == [
@@ -337,12 +377,18 @@ def test_kpi_customer_behaviour_equals_the_raw_files(demo):
 
 def test_kpi_checks_pass_and_the_ui_gets_numbers_and_plots(demo):
     _, result, raw = demo
-    checks = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
+    checks = {
+        (e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()
+    }
     mine = {k: v for k, v in checks.items() if k[0] in KPI_NAMES}
-    assert mine == {**{(k, "kpi_totals_reconcile"): True for k in KPI_NAMES},
-                    ("kpi_purchases", "orders_in_one_currency"): True}
+    assert mine == {
+        **{(k, "kpi_totals_reconcile"): True for k in KPI_NAMES},
+        ("kpi_purchases", "orders_in_one_currency"): True,
+    }
     metadata = {
-        m.materialization.asset_key.to_user_string(): {k: v.value for k, v in m.materialization.metadata.items()}
+        m.materialization.asset_key.to_user_string(): {
+            k: v.value for k, v in m.materialization.metadata.items()
+        }
         for m in result.get_asset_materialization_events()
     }
     revenue = sum((e.value for _, e in raw.orders), Decimal(0))
@@ -350,11 +396,13 @@ def test_kpi_checks_pass_and_the_ui_gets_numbers_and_plots(demo):
     assert metadata["kpi_purchases"]["orders"] == len(raw.orders)
     assert metadata["kpi_purchases"]["revenue"] == pytest.approx(float(revenue), abs=0.005)
     assert metadata["kpi_web"]["sessions"] == sum(e.type == "web_sessions" for e in raw.events)
-    assert metadata["kpi_customer_behaviour"]["buyers"] == len({e.customer_id for _, e in raw.orders} - {None})
+    assert metadata["kpi_customer_behaviour"]["buyers"] == len(
+        {e.customer_id for _, e in raw.orders} - {None}
+    )
     for name in KPI_NAMES:
         plot = metadata[name]["plot"]
         assert plot.startswith("![](data:image/png;base64,") and plot.endswith(")")
-        assert base64.b64decode(plot[len("![](data:image/png;base64,"):-1])[:8] == b"\x89PNG\r\n\x1a\n"
+        assert base64.b64decode(plot[len("![](data:image/png;base64,") : -1])[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 # --- a hand-made world across a week and a month boundary -----------------------------------------
@@ -371,9 +419,20 @@ def _at(day: dt.date, hms: str = "00:00:00") -> dt.datetime:
 def _sessions(folder: Path, day: dt.date, rows: list[tuple]) -> None:
     """web_sessions JSON lines: (session_id, customer_id, hh:mm:ss, page_views, revenue or None)."""
     lines = [
-        json.dumps({"session_id": s, "customer_id": c, "started_at": f"{day} {t}", "page_views": pv,
-                    "utm_source": "google", "utm_medium": "cpc", "utm_campaign": None, "channel": "Paid Search",
-                    "purchased": revenue is not None, "revenue": revenue})
+        json.dumps(
+            {
+                "session_id": s,
+                "customer_id": c,
+                "started_at": f"{day} {t}",
+                "page_views": pv,
+                "utm_source": "google",
+                "utm_medium": "cpc",
+                "utm_campaign": None,
+                "channel": "Paid Search",
+                "purchased": revenue is not None,
+                "revenue": revenue,
+            }
+        )
         for s, c, t, pv, revenue in rows
     ]
     (folder / f"web_sessions_{day:%Y%m%d}.jsonl").write_text("\n".join(lines) + "\n")
@@ -387,7 +446,9 @@ def boundary(tmp_path):
     transactions = [t for t in data["transactions"] if t["name"] in ("pos", "web_sessions")]
     config = make_config(tmp_path, D0, transactions=transactions)
     files = tmp_path / "files"
-    (files / "customers_20260130.csv").write_text("customuid,email,idfa\nC1,a@x.com,\nC2,,id-2\nTEST1,t@x.com,id-t\n")
+    (files / "customers_20260130.csv").write_text(
+        "customuid,email,idfa\nC1,a@x.com,\nC2,,id-2\nTEST1,t@x.com,id-t\n"
+    )
     (files / "customers_20260201.csv").write_text("customuid,email,idfa\nC3,c@x.com,id-3\nC1,a@x.com,\n")
     (files / "customers_20260202.csv").write_text("customuid,email,idfa\nC4,,\n")
     write_pos(files, D[0], ["O1,C1,S1,P1,1,10.00", "O2,TEST1,S1,P1,1,99.00"])
@@ -409,33 +470,49 @@ def test_week_and_month_boundaries(boundary):
     assert table(config, "kpi_customers", "week") == [(WEEK1, 3, 3), (WEEK2, 1, 4)]
     assert table(config, "kpi_customers", "month") == [(JAN, 2, 2), (FEB, 2, 4)]
     assert table(config, "kpi_reachability", "week") == [
-        (WEEK1, "email_and_mobile", 1, 1), (WEEK1, "email_only", 1, 1), (WEEK1, "mobile_only", 1, 1),
+        (WEEK1, "email_and_mobile", 1, 1),
+        (WEEK1, "email_only", 1, 1),
+        (WEEK1, "mobile_only", 1, 1),
         (WEEK1, "not_reachable", 0, 0),
-        (WEEK2, "email_and_mobile", 0, 1), (WEEK2, "email_only", 0, 1), (WEEK2, "mobile_only", 0, 1),
+        (WEEK2, "email_and_mobile", 0, 1),
+        (WEEK2, "email_only", 0, 1),
+        (WEEK2, "mobile_only", 0, 1),
         (WEEK2, "not_reachable", 1, 1),
     ]
     assert table(config, "kpi_reachability", "month") == [
-        (JAN, "email_and_mobile", 0, 0), (JAN, "email_only", 1, 1), (JAN, "mobile_only", 1, 1),
+        (JAN, "email_and_mobile", 0, 0),
+        (JAN, "email_only", 1, 1),
+        (JAN, "mobile_only", 1, 1),
         (JAN, "not_reachable", 0, 0),
-        (FEB, "email_and_mobile", 1, 1), (FEB, "email_only", 0, 1), (FEB, "mobile_only", 0, 1),
+        (FEB, "email_and_mobile", 1, 1),
+        (FEB, "email_only", 0, 1),
+        (FEB, "mobile_only", 0, 1),
         (FEB, "not_reachable", 1, 1),
     ]
     assert table(config, "kpi_events", "week") == [
-        (WEEK1, "completedOrder", "RETAIL", 4, 1, 2), (WEEK1, "web_sessions", "WEB", 4, 1, 3),
-        (WEEK2, "completedOrder", "RETAIL", 1, 0, 1), (WEEK2, "web_sessions", "WEB", 1, 0, 1),
+        (WEEK1, "completedOrder", "RETAIL", 4, 1, 2),
+        (WEEK1, "web_sessions", "WEB", 4, 1, 3),
+        (WEEK2, "completedOrder", "RETAIL", 1, 0, 1),
+        (WEEK2, "web_sessions", "WEB", 1, 0, 1),
     ]
     assert table(config, "kpi_events", "month") == [
-        (JAN, "completedOrder", "RETAIL", 3, 1, 2), (JAN, "web_sessions", "WEB", 3, 1, 2),
-        (FEB, "completedOrder", "RETAIL", 2, 0, 2), (FEB, "web_sessions", "WEB", 2, 0, 2),
+        (JAN, "completedOrder", "RETAIL", 3, 1, 2),
+        (JAN, "web_sessions", "WEB", 3, 1, 2),
+        (FEB, "completedOrder", "RETAIL", 2, 0, 2),
+        (FEB, "web_sessions", "WEB", 2, 0, 2),
     ]
     d = Decimal
     assert table(config, "kpi_purchases", "week") == [
-        (WEEK1, "ECOMMERCE", 2, d("55.00"), d("27.50"), 2), (WEEK1, "RETAIL", 4, d("65.75"), d("16.4375"), 2),
-        (WEEK2, "ECOMMERCE", 0, d("0"), None, 0), (WEEK2, "RETAIL", 1, d("7.10"), d("7.10"), 1),
+        (WEEK1, "ECOMMERCE", 2, d("55.00"), d("27.50"), 2),
+        (WEEK1, "RETAIL", 4, d("65.75"), d("16.4375"), 2),
+        (WEEK2, "ECOMMERCE", 0, d("0"), None, 0),
+        (WEEK2, "RETAIL", 1, d("7.10"), d("7.10"), 1),
     ]
     assert table(config, "kpi_purchases", "month") == [
-        (JAN, "ECOMMERCE", 1, d("15.00"), d("15.00"), 1), (JAN, "RETAIL", 3, d("35.75"), d("11.9167"), 2),
-        (FEB, "ECOMMERCE", 1, d("40.00"), d("40.00"), 1), (FEB, "RETAIL", 2, d("37.10"), d("18.55"), 2),
+        (JAN, "ECOMMERCE", 1, d("15.00"), d("15.00"), 1),
+        (JAN, "RETAIL", 3, d("35.75"), d("11.9167"), 2),
+        (FEB, "ECOMMERCE", 1, d("40.00"), d("40.00"), 1),
+        (FEB, "RETAIL", 2, d("37.10"), d("18.55"), 2),
     ]
     assert table(config, "kpi_web", "day") == [(D[0], 2, 5), (D[1], 1, 4), (D[2], 1, 5), (D[3], 1, 1)]
     assert table(config, "kpi_web", "week") == [(WEEK1, 4, 14), (WEEK2, 1, 1)]
@@ -457,14 +534,25 @@ def test_rerunning_the_kpis_changes_nothing_and_a_newly_excluded_customer_stops_
     # KPIs drop C2 and everything C2 did.
     data = example_dict()
     data["identity"]["exclude"].append({"property": "customuid", "op": "EQUALS", "value": "C2"})
-    excluded = make_config(folder, D0, transactions=[t for t in data["transactions"]
-                                                     if t["name"] in ("pos", "web_sessions")], identity=data["identity"])
+    excluded = make_config(
+        folder,
+        D0,
+        transactions=[t for t in data["transactions"] if t["name"] in ("pos", "web_sessions")],
+        identity=data["identity"],
+    )
     result = run_nightly(excluded, D[-1], assets=["customer_identities", *KPI_NAMES])
     assert result.success and all(e.passed for e in result.get_asset_check_evaluations())
     assert query(config, "SELECT count(*) FROM events WHERE customer_id = 'C2'") == [(0,)]
     assert table(config, "kpi_customers", "month") == [(JAN, 1, 1), (FEB, 2, 3)]
     assert [r[0] for r in table(config, "kpi_customer_behaviour")] == ["C1", "C3", "C4"]
-    assert table(config, "kpi_purchases", "month")[1] == (JAN, "RETAIL", 2, Decimal("15.25"), Decimal("7.625"), 1)
+    assert table(config, "kpi_purchases", "month")[1] == (
+        JAN,
+        "RETAIL",
+        2,
+        Decimal("15.25"),
+        Decimal("7.625"),
+        1,
+    )
     assert table(config, "kpi_events", "month")[1] == (JAN, "web_sessions", "WEB", 2, 1, 1)
 
 
@@ -490,8 +578,12 @@ def test_on_an_empty_warehouse_the_kpis_are_empty_and_reconcile(tmp_path):
             assert rebuild(con, name) == 0
             assert reconcile(con, name).passed
         assert {k: v.value for k, v in summary(con, "kpi_purchases").items()} == {
-            "revenue": 0.0, "orders": 0, "revenue_last_30_days": 0.0, "orders_last_30_days": 0
+            "revenue": 0.0,
+            "orders": 0,
+            "revenue_last_30_days": 0.0,
+            "orders_last_30_days": 0,
         }
         # the stand-in for the missing customer data set is temporary: the warehouse gains no `customers`
-        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'customers' AND NOT temporary"
-                           ).fetchall() == [(0,)]
+        assert con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'customers' AND NOT temporary"
+        ).fetchall() == [(0,)]

@@ -53,11 +53,24 @@ def q(config, query: str, params=None):
 
 
 def trainings(config) -> dict[str, dict]:
-    rows = q(config, "SELECT model, status, version, cutoff, label_start, label_end, metrics, features, error "
-                     "FROM model_trainings")
-    return {r[0]: {"status": r[1], "version": r[2], "cutoff": r[3], "label_start": r[4], "label_end": r[5],
-                   "metrics": json.loads(r[6]) if r[6] else None, "features": json.loads(r[7]) if r[7] else None,
-                   "error": r[8]} for r in rows}
+    rows = q(
+        config,
+        "SELECT model, status, version, cutoff, label_start, label_end, metrics, features, error "
+        "FROM model_trainings",
+    )
+    return {
+        r[0]: {
+            "status": r[1],
+            "version": r[2],
+            "cutoff": r[3],
+            "label_start": r[4],
+            "label_end": r[5],
+            "metrics": json.loads(r[6]) if r[6] else None,
+            "features": json.loads(r[7]) if r[7] else None,
+            "error": r[8],
+        }
+        for r in rows
+    }
 
 
 def materialization(result, asset: str) -> dict:
@@ -79,7 +92,9 @@ def test_each_model_trains_a_finished_version_with_float_metrics_and_plots(world
     config, result = world
     rows = trainings(config)
     assert set(rows) == {"purchase_30d", "churn_60d", "product_recommender"}
-    assert {r["status"] for r in rows.values()} == {"FINISHED"} and {r["version"] for r in rows.values()} == {LAST}
+    assert {r["status"] for r in rows.values()} == {"FINISHED"} and {r["version"] for r in rows.values()} == {
+        LAST
+    }
     # the 30-day label window is complete: the cut-off is 30 days before the day after the version
     p = rows["purchase_30d"]
     assert (p["cutoff"], p["label_end"]) == (LAST + dt.timedelta(days=1 - 30), LAST + dt.timedelta(days=1))
@@ -94,10 +109,14 @@ def test_each_model_trains_a_finished_version_with_float_metrics_and_plots(world
     assert "shorter than the horizon" in materialization(result, "model_churn_60d")["label_window"].value
     # LightGBM's own text format, with the feature list in the metadata file
     booster, saved = store.load(config.warehouse_path.parent / "models", "purchase_30d", LAST)
-    text = (store.version_dir(config.warehouse_path.parent / "models", "purchase_30d", LAST) / "model.txt").read_text()
+    text = (
+        store.version_dir(config.warehouse_path.parent / "models", "purchase_30d", LAST) / "model.txt"
+    ).read_text()
     assert text.startswith("tree\n") and saved["features"] == booster.feature_name() == p["features"]
     assert "txt_segment" in p["features"] and "attr_interests__fashion" in p["features"]
-    assert q(config, "SELECT count(*) > 0 FROM model_feature_impact WHERE model = 'purchase_30d' AND rank = 1") == [(True,)]
+    assert q(
+        config, "SELECT count(*) > 0 FROM model_feature_impact WHERE model = 'purchase_30d' AND rank = 1"
+    ) == [(True,)]
 
 
 def test_propensity_and_churn_reach_95_percent_of_the_true_auc(world):
@@ -105,8 +124,10 @@ def test_propensity_and_churn_reach_95_percent_of_the_true_auc(world):
     rows = trainings(config)
     for model, truth in (("purchase_30d", "propensity"), ("churn_60d", "churn_risk")):
         m = rows[model]["metrics"]
-        print(f"\n{model}: model AUC {m['model_auc_same_customers']:.4f}, truth ({truth}) AUC {m['reference_auc']:.4f}, "
-              f"ratio {m['auc_ratio_to_reference']:.4f} on {m['test_customers']:.0f} test customers")
+        print(
+            f"\n{model}: model AUC {m['model_auc_same_customers']:.4f}, truth ({truth}) AUC {m['reference_auc']:.4f}, "
+            f"ratio {m['auc_ratio_to_reference']:.4f} on {m['test_customers']:.0f} test customers"
+        )
         assert m["model_auc_same_customers"] >= 0.95 * m["reference_auc"], model
         assert m["model_auc_same_customers"] == m["auc"]  # every test customer is in the truth file
         assert 0.6 < m["reference_auc"] < 0.95
@@ -115,22 +136,34 @@ def test_propensity_and_churn_reach_95_percent_of_the_true_auc(world):
 def test_the_recommender_beats_the_popularity_baseline(world):
     config, result = world
     m = trainings(config)["product_recommender"]["metrics"]
-    print(f"\nrecommender@{m['k']:.0f}: precision {m['precision_at_k']:.4f} vs {m['baseline_precision_at_k']:.4f}, "
-          f"recall {m['recall_at_k']:.4f} vs {m['baseline_recall_at_k']:.4f}, hit rate {m['hit_rate']:.4f} vs "
-          f"{m['baseline_hit_rate']:.4f} ({m['held_out_customers']:.0f} held-out customers)")
+    print(
+        f"\nrecommender@{m['k']:.0f}: precision {m['precision_at_k']:.4f} vs {m['baseline_precision_at_k']:.4f}, "
+        f"recall {m['recall_at_k']:.4f} vs {m['baseline_recall_at_k']:.4f}, hit rate {m['hit_rate']:.4f} vs "
+        f"{m['baseline_hit_rate']:.4f} ({m['held_out_customers']:.0f} held-out customers)"
+    )
     assert m["held_out_customers"] >= 50
     assert m["precision_at_k"] > m["baseline_precision_at_k"] and m["hit_rate"] > m["baseline_hit_rate"]
     assert m["recall_at_k"] > m["baseline_recall_at_k"]
-    assert isinstance(materialization(result, "model_product_recommender")["baseline_hit_rate"], dg.FloatMetadataValue)
+    assert isinstance(
+        materialization(result, "model_product_recommender")["baseline_hit_rate"], dg.FloatMetadataValue
+    )
 
 
 def test_predictions_score_every_active_customer_with_the_latest_version(world):
     config, _ = world
-    active = q(config, "SELECT count(*) FROM customers c WHERE _first_seen_at <= $d AND NOT EXISTS "
-                       "(SELECT 1 FROM customer_identities i WHERE i.customer_id = c.customuid AND i.excluded)", {"d": LAST})[0][0]
-    rows = q(config, "SELECT model, count(*), count(DISTINCT customer_id), min(version), max(version), min(score), max(score), "
-                     "min(len(items)), max(len(items)), bool_and(len(list_distinct(items)) = len(items)) "
-                     "FROM predictions WHERE date = $d GROUP BY model ORDER BY model", {"d": LAST})
+    active = q(
+        config,
+        "SELECT count(*) FROM customers c WHERE _first_seen_at <= $d AND NOT EXISTS "
+        "(SELECT 1 FROM customer_identities i WHERE i.customer_id = c.customuid AND i.excluded)",
+        {"d": LAST},
+    )[0][0]
+    rows = q(
+        config,
+        "SELECT model, count(*), count(DISTINCT customer_id), min(version), max(version), min(score), max(score), "
+        "min(len(items)), max(len(items)), bool_and(len(list_distinct(items)) = len(items)) "
+        "FROM predictions WHERE date = $d GROUP BY model ORDER BY model",
+        {"d": LAST},
+    )
     assert [r[0] for r in rows] == ["churn_60d", "product_recommender", "purchase_30d"]
     for model, n, distinct, v1, v2, lo, hi, k1, k2, unique in rows:
         assert n == distinct == active and v1 == v2 == LAST and 0 <= lo <= hi <= 1, model
@@ -139,8 +172,17 @@ def test_predictions_score_every_active_customer_with_the_latest_version(world):
         else:
             assert k1 is None
     # the truth's best buyers get higher purchase scores
-    truth = {r["customuid"]: float(r["propensity"]) for r in csv.DictReader((config.base_dir / "truth" / "customers.csv").open())}
-    scores = dict(q(config, "SELECT customer_id, score FROM predictions WHERE date = $d AND model = 'purchase_30d'", {"d": LAST}))
+    truth = {
+        r["customuid"]: float(r["propensity"])
+        for r in csv.DictReader((config.base_dir / "truth" / "customers.csv").open())
+    }
+    scores = dict(
+        q(
+            config,
+            "SELECT customer_id, score FROM predictions WHERE date = $d AND model = 'purchase_30d'",
+            {"d": LAST},
+        )
+    )
     ids = sorted(scores)
     assert np.corrcoef([truth[i] for i in ids], [scores[i] for i in ids])[0, 1] > 0.4
 
@@ -160,16 +202,62 @@ def test_shap_values_sum_to_the_raw_score_and_explain_prints_the_waterfall(world
         e = explain(con, config, spec, customer, models)
     assert e.version == LAST and e.as_of == LAST
     assert abs(e.base_value + e.contributions["shap"].sum() - e.raw_score) < 1e-6
-    score = q(config, "SELECT score FROM predictions WHERE date = $d AND model = $m AND customer_id = $c",
-              {"d": LAST, "m": spec.name, "c": customer})[0][0]
+    score = q(
+        config,
+        "SELECT score FROM predictions WHERE date = $d AND model = $m AND customer_id = $c",
+        {"d": LAST, "m": spec.name, "c": customer},
+    )[0][0]
     assert e.score == pytest.approx(score, abs=1e-9)
-    assert main(["explain", "--model", "purchase_30d", "--customer", customer, "--config",
-                 str(config.base_dir / "nightjar.yaml"), "--top", "5"]) == 0
+    assert (
+        main(
+            [
+                "explain",
+                "--model",
+                "purchase_30d",
+                "--customer",
+                customer,
+                "--config",
+                str(config.base_dir / "nightjar.yaml"),
+                "--top",
+                "5",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
-    assert f"version {LAST}, customer {customer}" in out and "base value" in out and f"score {e.score:.6f}" in out
-    assert main(["explain", "--model", "nope", "--customer", customer, "--config", str(config.base_dir / "nightjar.yaml")]) == 1
-    assert main(["explain", "--model", "purchase_30d", "--customer", "NOBODY", "--config",
-                 str(config.base_dir / "nightjar.yaml")]) == 1
+    assert (
+        f"version {LAST}, customer {customer}" in out
+        and "base value" in out
+        and f"score {e.score:.6f}" in out
+    )
+    assert (
+        main(
+            [
+                "explain",
+                "--model",
+                "nope",
+                "--customer",
+                customer,
+                "--config",
+                str(config.base_dir / "nightjar.yaml"),
+            ]
+        )
+        == 1
+    )
+    assert (
+        main(
+            [
+                "explain",
+                "--model",
+                "purchase_30d",
+                "--customer",
+                "NOBODY",
+                "--config",
+                str(config.base_dir / "nightjar.yaml"),
+            ]
+        )
+        == 1
+    )
     assert "not an active customer" in capsys.readouterr().err
 
 
@@ -200,9 +288,14 @@ def test_a_planted_event_after_the_cut_off_does_not_change_the_features(world):
                         'pos', -1, $t::DATE"""
     with connect(config.warehouse_path, read_only=True) as con:
         before = customer_features(con, spec, cutoff)
-    after_cutoff, before_cutoff = config.warehouse_path.parent / "after.duckdb", config.warehouse_path.parent / "before.duckdb"
-    for path, at in ((after_cutoff, [dt.datetime.combine(cutoff, dt.time()), dt.datetime.combine(LAST, dt.time(12))]),
-                     (before_cutoff, [dt.datetime.combine(cutoff, dt.time()) - dt.timedelta(seconds=1)])):
+    after_cutoff, before_cutoff = (
+        config.warehouse_path.parent / "after.duckdb",
+        config.warehouse_path.parent / "before.duckdb",
+    )
+    for path, at in (
+        (after_cutoff, [dt.datetime.combine(cutoff, dt.time()), dt.datetime.combine(LAST, dt.time(12))]),
+        (before_cutoff, [dt.datetime.combine(cutoff, dt.time()) - dt.timedelta(seconds=1)]),
+    ):
         shutil.copy(config.warehouse_path, path)
         with connect(path) as con:
             for t in at:
@@ -213,22 +306,35 @@ def test_a_planted_event_after_the_cut_off_does_not_change_the_features(world):
     assert after.equals(before)
     with connect(before_cutoff) as con:  # the test can fail: one second earlier, the same event counts
         changed = customer_features(con, spec, cutoff)
-    assert changed.loc["C000001", "count_completedOrder_7d"] == before.loc["C000001", "count_completedOrder_7d"] + 1
+    assert (
+        changed.loc["C000001", "count_completedOrder_7d"]
+        == before.loc["C000001", "count_completedOrder_7d"] + 1
+    )
     assert changed.drop(index="C000001").equals(before.drop(index="C000001"))
 
 
 def test_the_config_cannot_add_a_feature_from_after_the_cut_off(world):
     config, _ = world
     data = yaml.safe_load((config.base_dir / "nightjar.yaml").read_text())
-    for change, where in (({"windows": [0, 7]}, "models[0].windows"), ({"windows": [-30]}, "models[0].windows"),
-                          ({"features": [{"sql": "SELECT 1"}]}, "models[0].features"),
-                          ({"cutoff_offset_days": 5}, "models[0].cutoff_offset_days")):
+    for change, where in (
+        ({"windows": [0, 7]}, "models[0].windows"),
+        ({"windows": [-30]}, "models[0].windows"),
+        ({"features": [{"sql": "SELECT 1"}]}, "models[0].features"),
+        ({"cutoff_offset_days": 5}, "models[0].cutoff_offset_days"),
+    ):
         bad = {**data, "models": [{**data["models"][0], **change}] + data["models"][1:]}
         with pytest.raises(ConfigError) as e:
             parse_config(bad, "nightjar.yaml", config.base_dir)
         assert where in str(e.value)
-    unknown = {**data, "models": [{**data["models"][0], "label": {"rules": [{"transaction": "pos", "field": "price",
-                                                                             "formula": {"gt": 1}}]}}]}
+    unknown = {
+        **data,
+        "models": [
+            {
+                **data["models"][0],
+                "label": {"rules": [{"transaction": "pos", "field": "price", "formula": {"gt": 1}}]},
+            }
+        ],
+    }
     with pytest.raises(ConfigError, match=r"models\[0\]\.label\.rules\[0\]\.field: unknown field 'price'"):
         parse_config(unknown, "nightjar.yaml", config.base_dir)
 
@@ -237,18 +343,30 @@ def test_a_label_with_one_class_fails_clearly_and_the_previous_version_stays_in_
     config, _ = world
     data = copy_world(config, tmp_path)
     never = {"transaction": "pos", "field": "amount", "formula": {"gt": 1000000}}
-    data["models"] = [{**data["models"][0], "label": {**data["models"][0]["label"], "rules": [never]},
-                       "retrain_every_days": 1}]  # the next night trains (whatever the grid)
+    data["models"] = [
+        {
+            **data["models"][0],
+            "label": {**data["models"][0]["label"], "rules": [never]},
+            "retrain_every_days": 1,
+        }
+    ]  # the next night trains (whatever the grid)
     broken = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
     day = LAST + dt.timedelta(days=1)
     result = run_nightly(broken, day, assets=["model_purchase_30d"])
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.message
     assert "the label has only one class (every customer is 0)" in failure
-    rows = q(broken, "SELECT version, status, error FROM model_trainings WHERE model = 'purchase_30d' ORDER BY version")
+    rows = q(
+        broken,
+        "SELECT version, status, error FROM model_trainings WHERE model = 'purchase_30d' ORDER BY version",
+    )
     assert [r[:2] for r in rows] == [(LAST, "FINISHED"), (day, "FAILED")] and "only one class" in rows[1][2]
     assert run_nightly(broken, day, assets=["predictions"]).success
-    assert q(broken, "SELECT DISTINCT version FROM predictions WHERE model = 'purchase_30d' AND date = $d", {"d": day}) == [(LAST,)]
+    assert q(
+        broken,
+        "SELECT DISTINCT version FROM predictions WHERE model = 'purchase_30d' AND date = $d",
+        {"d": day},
+    ) == [(LAST,)]
 
 
 def test_forget_reaches_the_model_outputs(world, tmp_path):
@@ -260,7 +378,9 @@ def test_forget_reaches_the_model_outputs(world, tmp_path):
         result = forget_customer(con, copy, who, "customer_id")
         assert result.rows_deleted["predictions"] == 3 and result.rows_deleted["model_beeswarm"] > 0
         for table in ("predictions", "model_beeswarm", "model_dependence"):
-            assert con.execute(f"SELECT count(*) FROM {table} WHERE customer_id = $c", {"c": who}).fetchall() == [(0,)]
+            assert con.execute(
+                f"SELECT count(*) FROM {table} WHERE customer_id = $c", {"c": who}
+            ).fetchall() == [(0,)]
 
 
 def test_a_customer_list_label_trains_on_the_listed_customers(world, tmp_path):
@@ -268,20 +388,29 @@ def test_a_customer_list_label_trains_on_the_listed_customers(world, tmp_path):
     truth = list(csv.DictReader((config.base_dir / "truth" / "customers.csv").open()))
     median = float(np.median([float(r["propensity"]) for r in truth]))
     listed = truth[::2]  # every other customer, labelled by their hidden propensity
-    (tmp_path / "list.csv").write_text("customer_id,label\n" + "".join(
-        f"{r['customuid']},{int(float(r['propensity']) > median)}\n" for r in listed))
+    (tmp_path / "list.csv").write_text(
+        "customer_id,label\n"
+        + "".join(f"{r['customuid']},{int(float(r['propensity']) > median)}\n" for r in listed)
+    )
     data = yaml.safe_load((config.base_dir / "nightjar.yaml").read_text())
-    data["models"] = [{"name": "high_value", "type": "response", "label": {"customer_list": str(tmp_path / "list.csv")}}]
+    data["models"] = [
+        {"name": "high_value", "type": "response", "label": {"customer_list": str(tmp_path / "list.csv")}}
+    ]
     listed_config = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
     spec = listed_config.model("high_value")
     with connect(config.warehouse_path, read_only=True) as con:
         prepared = training.prepare(con, listed_config, spec, LAST)
     assert set(prepared.X.index) <= {r["customuid"] for r in listed} and len(prepared.X) > 0.8 * len(listed)
-    assert prepared.y.sum() == sum(int(float(r["propensity"]) > median) for r in listed if r["customuid"] in prepared.X.index)
+    assert prepared.y.sum() == sum(
+        int(float(r["propensity"]) > median) for r in listed if r["customuid"] in prepared.X.index
+    )
     trained = training.train(prepared, spec, draw=False)
     assert trained.metrics["auc"] > 0.7  # the attributes behind the propensity are features
     (tmp_path / "list.csv").write_text(f"customer_id,label\n{prepared.X.index[0]},2\n")
-    with connect(config.warehouse_path, read_only=True) as con, pytest.raises(training.TrainingError, match="other than 1/0"):
+    with (
+        connect(config.warehouse_path, read_only=True) as con,
+        pytest.raises(training.TrainingError, match="other than 1/0"),
+    ):
         training.prepare(con, listed_config, spec, LAST)
 
 
@@ -291,18 +420,28 @@ def test_a_label_rule_reads_the_typed_field_of_the_events(world):
     from pipeline.models.features import qualifying_events
 
     config, _ = world
-    rule = {"transaction": "completedOrder", "field": "amount", "formula": {"gte": "60"}}  # "60": typed as Decimal
+    rule = {
+        "transaction": "completedOrder",
+        "field": "amount",
+        "formula": {"gte": "60"},
+    }  # "60": typed as Decimal
     spec = config.models[0].model_copy(update={"label": LabelSpec(rules=[rule])})
     start, end = LAST - dt.timedelta(days=13), LAST + dt.timedelta(days=1)
     with connect(config.warehouse_path, read_only=True) as con:
         qualifying_events(con, config, spec, start, end)
         got = con.execute("SELECT DISTINCT customer_id FROM _qualifying ORDER BY 1").fetchall()
-        want = con.execute("""SELECT DISTINCT e.customer_id FROM tx_pos x
+        want = con.execute(
+            """SELECT DISTINCT e.customer_id FROM tx_pos x
                               JOIN events e ON e.event_id = 'pos:' || x._load_id || ':' || x._row_number
                               WHERE x.amount >= 60 AND x.purchased_at >= $a AND x.purchased_at < $b
-                                AND e.customer_id IS NOT NULL ORDER BY 1""", {"a": start, "b": end}).fetchall()
-        every = con.execute("SELECT count(DISTINCT customer_id) FROM events WHERE source = 'pos' AND customer_id "
-                            "IS NOT NULL AND occurred_at >= $a AND occurred_at < $b", {"a": start, "b": end}).fetchall()[0][0]
+                                AND e.customer_id IS NOT NULL ORDER BY 1""",
+            {"a": start, "b": end},
+        ).fetchall()
+        every = con.execute(
+            "SELECT count(DISTINCT customer_id) FROM events WHERE source = 'pos' AND customer_id "
+            "IS NOT NULL AND occurred_at >= $a AND occurred_at < $b",
+            {"a": start, "b": end},
+        ).fetchall()[0][0]
     assert 0 < len(got) < every and got == want  # some, not all: the condition did select
 
 
@@ -312,25 +451,39 @@ def test_results_scores_come_from_the_predictions_asset_of_the_day_before(world,
     config, _ = world
     data = copy_world(config, tmp_path)
     data["groups"] = []
-    data["experiments"] = [{k: v for k, v in e.items() if k not in ("start", "end")} for e in data["experiments"]]
+    data["experiments"] = [
+        {k: v for k, v in e.items() if k not in ("start", "end")} for e in data["experiments"]
+    ]
     data["experiments"][0]["model"] = "purchase_30d"
     assert data["experiments"][0]["name"] == "offer"
     scored = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
     day = LAST + dt.timedelta(days=1)
     # one run: predictions of the day (which results waits for, but must not read) and the decisions
     assert run_nightly(scored, day, assets=["predictions", "results"]).success
-    rows = q(scored, """SELECT r.customer_id, r.score, p.score, d.score FROM results r
+    rows = q(
+        scored,
+        """SELECT r.customer_id, r.score, p.score, d.score FROM results r
                         LEFT JOIN predictions p ON p.customer_id = r.customer_id AND p.model = 'purchase_30d' AND p.date = $last
                         LEFT JOIN predictions d ON d.customer_id = r.customer_id AND d.model = 'purchase_30d' AND d.date = $day
-                        WHERE r.date = $day AND r.experiment = 'offer'""", {"last": LAST, "day": day})
+                        WHERE r.date = $day AND r.experiment = 'offer'""",
+        {"last": LAST, "day": day},
+    )
     assert len(rows) > 100 and all(p is not None for _, _, p, _ in rows)
     assert all(abs(s - 0.5 * p) < 1e-9 for _, s, p, _ in rows)
     assert any(abs(s - 0.5 * d) > 1e-6 for _, s, _, d in rows)  # the day's own predictions differ: not those
     assert len({round(s, 9) for _, s, _, _ in rows}) > 10  # scores, not the fallback 1 x 0.5
-    assert q(scored, "SELECT DISTINCT score FROM results WHERE date = $d AND experiment = 'channel'", {"d": day}) == [(0.5,)]
+    assert q(
+        scored, "SELECT DISTINCT score FROM results WHERE date = $d AND experiment = 'channel'", {"d": day}
+    ) == [(0.5,)]
     with pytest.raises(ConfigError, match=r"experiments\[0\]\.model: unknown model 'purchase_7d'"):
-        parse_config({**data, "experiments": [{**data["experiments"][0], "model": "purchase_7d"}] + data["experiments"][1:]},
-                     config.base_dir / "nightjar.yaml", config.base_dir)
+        parse_config(
+            {
+                **data,
+                "experiments": [{**data["experiments"][0], "model": "purchase_7d"}] + data["experiments"][1:],
+            },
+            config.base_dir / "nightjar.yaml",
+            config.base_dir,
+        )
 
 
 def test_a_night_that_is_not_due_keeps_the_current_version_and_predictions_use_it(world, tmp_path):
@@ -353,11 +506,25 @@ def test_a_night_that_is_not_due_keeps_the_current_version_and_predictions_use_i
         assert meta["next_training_due"].value == (LAST + dt.timedelta(days=7)).isoformat()
         assert "not trained" not in meta and "auc" not in meta
     assert not (copy.warehouse_path.parent / "models" / "purchase_30d" / day.isoformat()).exists()
-    active = q(copy, "SELECT count(*) FROM customers c WHERE _first_seen_at <= $d AND NOT EXISTS "
-                     "(SELECT 1 FROM customer_identities i WHERE i.customer_id = c.customuid AND i.excluded)", {"d": day})[0][0]
-    assert q(copy, "SELECT model, count(*), min(version), max(version) FROM predictions WHERE date = $d "
-                   "GROUP BY 1 ORDER BY 1", {"d": day}) == [
-        ("churn_60d", active, LAST, LAST), ("product_recommender", active, LAST, LAST), ("purchase_30d", active, LAST, LAST)]
+    active = q(
+        copy,
+        "SELECT count(*) FROM customers c WHERE _first_seen_at <= $d AND NOT EXISTS "
+        "(SELECT 1 FROM customer_identities i WHERE i.customer_id = c.customuid AND i.excluded)",
+        {"d": day},
+    )[0][0]
+    assert q(
+        copy,
+        "SELECT model, count(*), min(version), max(version) FROM predictions WHERE date = $d "
+        "GROUP BY 1 ORDER BY 1",
+        {"d": day},
+    ) == [
+        ("churn_60d", active, LAST, LAST),
+        ("product_recommender", active, LAST, LAST),
+        ("purchase_30d", active, LAST, LAST),
+    ]
     with pytest.raises(ConfigError, match=r"models\[0\]\.retrain_every_days"):
-        parse_config({**data, "models": [{**data["models"][0], "retrain_every_days": 0}]}, config.base_dir / "nightjar.yaml",
-                     config.base_dir)
+        parse_config(
+            {**data, "models": [{**data["models"][0], "retrain_every_days": 0}]},
+            config.base_dir / "nightjar.yaml",
+            config.base_dir,
+        )

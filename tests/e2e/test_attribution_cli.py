@@ -24,8 +24,12 @@ def test_attribution_models_lists_built_ins_and_custom_models(tmp_path, capsys):
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert [ln.split("  ")[0].strip() for ln in lines[:10]] == list(BUILTIN_NAMES)
-    assert any(ln.startswith("Equally Weighted (PPC Only)") and "lookback 30 d" in ln
-               and "paid (PPC) channels only" in ln for ln in lines)
+    assert any(
+        ln.startswith("Equally Weighted (PPC Only)")
+        and "lookback 30 d" in ln
+        and "paid (PPC) channels only" in ln
+        for ln in lines
+    )
     assert any(ln.startswith("Shapley") and "custom" in ln for ln in lines)
     # a config shadowing a built-in is refused with the key path, before anything runs
     data = yaml.safe_load(EXAMPLE.read_text())
@@ -34,5 +38,10 @@ def test_attribution_models_lists_built_ins_and_custom_models(tmp_path, capsys):
     bad.write_text(yaml.safe_dump(data))
     assert main(["attribution", "models", "--config", str(bad)]) == 1
     assert f"{bad}: attribution.models[6].name: 'First Click' is a built-in model" in capsys.readouterr().err
-    assert main(["attribution", "summary", "--config", str(EXAMPLE), "--warehouse", str(tmp_path / "none.duckdb")]) == 1
+    assert (
+        main(
+            ["attribution", "summary", "--config", str(EXAMPLE), "--warehouse", str(tmp_path / "none.duckdb")]
+        )
+        == 1
+    )
     assert "does not exist yet" in capsys.readouterr().err

@@ -36,8 +36,23 @@ def demo(tmp_path_factory):
     shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
     nightjar = Path(sys.executable).parent / "nightjar"
     run = subprocess.run(
-        [str(nightjar), "demo", "--customers", "2000", "--days", str(DAYS), "--start", START.isoformat(), "--out", str(out)],
-        capture_output=True, text=True, cwd=ROOT, env=env_for(home), timeout=900,
+        [
+            str(nightjar),
+            "demo",
+            "--customers",
+            "2000",
+            "--days",
+            str(DAYS),
+            "--start",
+            START.isoformat(),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env_for(home),
+        timeout=900,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return out, home, run.stdout
@@ -61,21 +76,48 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
     out, _, _ = demo
     tables = {r[0] for r in q(out, "SELECT table_name FROM information_schema.tables")}
     assert tables == {
-        "customers", "tx_pos", "tx_web_sessions", "tx_campaign_events", "loads", "rejects", "customer_identities", "events",
-        "customer_tables", "kpi_customers", "kpi_reachability", "kpi_events", "kpi_purchases", "kpi_web",
-        "kpi_customer_behaviour", "attribution_credits", "attribution_summary", "model_trainings", "model_feature_impact",
-        "model_beeswarm", "model_dependence", "predictions", "results", "conversions", "experiment_report",
+        "customers",
+        "tx_pos",
+        "tx_web_sessions",
+        "tx_campaign_events",
+        "loads",
+        "rejects",
+        "customer_identities",
+        "events",
+        "customer_tables",
+        "kpi_customers",
+        "kpi_reachability",
+        "kpi_events",
+        "kpi_purchases",
+        "kpi_web",
+        "kpi_customer_behaviour",
+        "attribution_credits",
+        "attribution_summary",
+        "model_trainings",
+        "model_feature_impact",
+        "model_beeswarm",
+        "model_dependence",
+        "predictions",
+        "results",
+        "conversions",
+        "experiment_report",
     }
     truth = list(csv.DictReader((out / "truth" / "customers.csv").open()))
     assert q(out, "SELECT count(*), count(DISTINCT customuid) FROM customers") == [(len(truth), len(truth))]
     per_day = q(out, "SELECT dataset, count(DISTINCT partition_date) FROM loads GROUP BY 1 ORDER BY 1")
     assert per_day == [("campaign_events", DAYS), ("customers", DAYS), ("pos", DAYS), ("web_sessions", DAYS)]
     for table in ("tx_pos", "tx_web_sessions"):
-        days = q(out, f"SELECT min(_partition_date), max(_partition_date), count(DISTINCT _partition_date) FROM {table}")
+        days = q(
+            out,
+            f"SELECT min(_partition_date), max(_partition_date), count(DISTINCT _partition_date) FROM {table}",
+        )
         assert days == [(START, START + dt.timedelta(days=DAYS - 1), DAYS)]
     # no e-mail campaign went out on the first day: its file has only the header
-    assert q(out, "SELECT status, rows_read FROM loads WHERE dataset = 'campaign_events' AND partition_date = $d",
-             {"d": START}) == [("PROCESSED", 0)]
+    assert q(
+        out,
+        "SELECT status, rows_read FROM loads WHERE dataset = 'campaign_events' AND partition_date = $d",
+        {"d": START},
+    ) == [("PROCESSED", 0)]
     assert q(out, "SELECT count(*) FROM loads WHERE status = 'FAILED'") == [(0,)]
 
 
@@ -83,11 +125,17 @@ def test_every_load_adds_up(demo):
     out, _, _ = demo
     loads = q(out, "SELECT dataset, partition_date, rows_read, rows_loaded, rows_rejected FROM loads")
     assert loads and all(read == loaded + rejected for _, _, read, loaded, rejected in loads)
-    for dataset, table, time_field in [("pos", "tx_pos", "purchased_at"), ("web_sessions", "tx_web_sessions", "started_at")]:
+    for dataset, table, time_field in [
+        ("pos", "tx_pos", "purchased_at"),
+        ("web_sessions", "tx_web_sessions", "started_at"),
+    ]:
         # the demo loads the experiment's presentation day twice (before and after the world responds):
         # each partition holds what its last load loaded
-        loaded = q(out, f"""SELECT sum(rows_loaded) FROM loads WHERE dataset = '{dataset}' AND load_id IN (
-                                SELECT max(load_id) FROM loads GROUP BY dataset, partition_date)""")[0][0]
+        loaded = q(
+            out,
+            f"""SELECT sum(rows_loaded) FROM loads WHERE dataset = '{dataset}' AND load_id IN (
+                                SELECT max(load_id) FROM loads GROUP BY dataset, partition_date)""",
+        )[0][0]
         assert q(out, f"SELECT count(*) FROM {table}") == [(loaded,)]
         outside = q(out, f"SELECT count(*) FROM {table} WHERE CAST({time_field} AS DATE) <> _partition_date")
         assert outside == [(0,)]
@@ -97,7 +145,10 @@ def test_every_deliberately_bad_row_is_rejected_with_a_reason_naming_the_field(d
     out, _, _ = demo
     bad = list(csv.DictReader((out / "truth" / "bad_rows.csv").open()))
     assert len(bad) > 10
-    rejects = {(f, n): (field, reason) for f, n, field, reason in q(out, "SELECT file, row_number, field, reason FROM rejects")}
+    rejects = {
+        (f, n): (field, reason)
+        for f, n, field, reason in q(out, "SELECT file, row_number, field, reason FROM rejects")
+    }
     for row in bad:
         key = (row["file"], int(row["row_number"]))
         assert key in rejects, row
@@ -109,11 +160,19 @@ def test_every_deliberately_bad_row_is_rejected_with_a_reason_naming_the_field(d
 def test_the_demo_trains_and_scores_its_three_models(demo):
     out, _, _ = demo
     last = START + dt.timedelta(days=DAYS - 1)
-    assert q(out, "SELECT model, status FROM model_trainings WHERE version = $d ORDER BY model", {"d": last}) == [
-        ("churn_60d", "FINISHED"), ("product_recommender", "FINISHED"), ("purchase_30d", "FINISHED")]
+    assert q(
+        out, "SELECT model, status FROM model_trainings WHERE version = $d ORDER BY model", {"d": last}
+    ) == [("churn_60d", "FINISHED"), ("product_recommender", "FINISHED"), ("purchase_30d", "FINISHED")]
     customers = q(out, "SELECT count(*) FROM customers WHERE NOT starts_with(customuid, 'TEST')")[0][0]
-    assert q(out, "SELECT model, count(*), min(version) FROM predictions WHERE date = $d GROUP BY 1 ORDER BY 1", {"d": last}) == [
-        ("churn_60d", customers, last), ("product_recommender", customers, last), ("purchase_30d", customers, last)]
+    assert q(
+        out,
+        "SELECT model, count(*), min(version) FROM predictions WHERE date = $d GROUP BY 1 ORDER BY 1",
+        {"d": last},
+    ) == [
+        ("churn_60d", customers, last),
+        ("product_recommender", customers, last),
+        ("purchase_30d", customers, last),
+    ]
     assert (out / "models" / "purchase_30d" / last.isoformat() / "model.txt").is_file()
 
 
@@ -134,23 +193,47 @@ def test_the_demo_run_is_kept_for_the_ui(demo):
     assert len(runs) == 2 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
     first, second = sorted(runs, key=lambda r: r.tags["dagster/asset_partition_range_start"])
     assert first.tags["dagster/asset_partition_range_start"] == START.isoformat()
-    assert second.tags["dagster/asset_partition_range_end"] == (START + dt.timedelta(days=DAYS - 1)).isoformat()
-    assert first.tags["dagster/asset_partition_range_end"] == second.tags["dagster/asset_partition_range_start"]
+    assert (
+        second.tags["dagster/asset_partition_range_end"] == (START + dt.timedelta(days=DAYS - 1)).isoformat()
+    )
+    assert (
+        first.tags["dagster/asset_partition_range_end"] == second.tags["dagster/asset_partition_range_start"]
+    )
 
 
 def test_dagster_cli_materializes_one_partition(demo):
     out, home, _ = demo
     day = START + dt.timedelta(days=4)
-    before = q(out, "SELECT * EXCLUDE (_load_id) FROM tx_pos WHERE _partition_date = $d ORDER BY ALL", {"d": day})
+    before = q(
+        out, "SELECT * EXCLUDE (_load_id) FROM tx_pos WHERE _partition_date = $d ORDER BY ALL", {"d": day}
+    )
     dagster = Path(sys.executable).parent / "dagster"
     run = subprocess.run(
-        [str(dagster), "asset", "materialize", "-m", "pipeline.definitions", "--select", "tx_pos", "--partition", day.isoformat()],
-        capture_output=True, text=True, cwd=ROOT, env=env_for(home, out / "nightjar.yaml"), timeout=300,
+        [
+            str(dagster),
+            "asset",
+            "materialize",
+            "-m",
+            "pipeline.definitions",
+            "--select",
+            "tx_pos",
+            "--partition",
+            day.isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env_for(home, out / "nightjar.yaml"),
+        timeout=300,
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    after = q(out, "SELECT * EXCLUDE (_load_id) FROM tx_pos WHERE _partition_date = $d ORDER BY ALL", {"d": day})
+    after = q(
+        out, "SELECT * EXCLUDE (_load_id) FROM tx_pos WHERE _partition_date = $d ORDER BY ALL", {"d": day}
+    )
     assert after == before and len(after) > 0
-    assert q(out, "SELECT count(*) FROM loads WHERE dataset = 'pos' AND partition_date = $d", {"d": day}) == [(2,)]
+    assert q(out, "SELECT count(*) FROM loads WHERE dataset = 'pos' AND partition_date = $d", {"d": day}) == [
+        (2,)
+    ]
 
 
 def test_nightjar_backfill_of_a_range(demo):
@@ -159,21 +242,48 @@ def test_nightjar_backfill_of_a_range(demo):
     before = q(out, "SELECT count(*) FROM tx_web_sessions")
     nightjar = Path(sys.executable).parent / "nightjar"
     run = subprocess.run(
-        [str(nightjar), "backfill", "--from", first.isoformat(), "--to", last.isoformat(), "--config", str(out / "nightjar.yaml")],
-        capture_output=True, text=True, cwd=ROOT, env=env_for(home), timeout=300,
+        [
+            str(nightjar),
+            "backfill",
+            "--from",
+            first.isoformat(),
+            "--to",
+            last.isoformat(),
+            "--config",
+            str(out / "nightjar.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env_for(home),
+        timeout=300,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert q(out, "SELECT count(*) FROM tx_web_sessions") == before
-    assert q(out, "SELECT count(*) FROM loads WHERE dataset = 'web_sessions' AND partition_date BETWEEN $a AND $b",
-             {"a": first, "b": last}) == [(4,)]
+    assert q(
+        out,
+        "SELECT count(*) FROM loads WHERE dataset = 'web_sessions' AND partition_date BETWEEN $a AND $b",
+        {"a": first, "b": last},
+    ) == [(4,)]
 
 
 # Tables that hold no personal data. Every other table must be registered in customer_tables (or
 # have a customer_id / customuid column) so that `nightjar forget` reaches it: a new output table
 # fails this test until it registers itself or is added here on purpose.
-IMPERSONAL = {"loads", "customer_tables", "forget_log", "kpi_customers", "kpi_reachability", "kpi_events",
-              "kpi_purchases", "kpi_web", "attribution_summary", "model_trainings", "model_feature_impact",
-              "experiment_report"}
+IMPERSONAL = {
+    "loads",
+    "customer_tables",
+    "forget_log",
+    "kpi_customers",
+    "kpi_reachability",
+    "kpi_events",
+    "kpi_purchases",
+    "kpi_web",
+    "attribution_summary",
+    "model_trainings",
+    "model_feature_impact",
+    "experiment_report",
+}
 SPECIAL = {"rejects"}  # raw rows: forget matches the customer's identifiers in their text
 
 
@@ -181,11 +291,24 @@ def test_every_table_of_the_warehouse_is_reached_by_forget_or_holds_no_personal_
     out, _, _ = demo
     tables = {r[0] for r in q(out, "SELECT table_name FROM information_schema.tables")}
     registered = {r[0] for r in q(out, "SELECT DISTINCT table_name FROM customer_tables")}
-    keyed = {r[0] for r in q(out, "SELECT DISTINCT table_name FROM information_schema.columns "
-                                  "WHERE column_name IN ('customer_id', 'customuid')")}
+    keyed = {
+        r[0]
+        for r in q(
+            out,
+            "SELECT DISTINCT table_name FROM information_schema.columns "
+            "WHERE column_name IN ('customer_id', 'customuid')",
+        )
+    }
     assert tables - registered - keyed - IMPERSONAL - SPECIAL == set()
-    assert {"customers", "customer_identities", "events", "tx_pos", "tx_web_sessions", "tx_campaign_events",
-            "kpi_customer_behaviour"} <= registered
+    assert {
+        "customers",
+        "customer_identities",
+        "events",
+        "tx_pos",
+        "tx_web_sessions",
+        "tx_campaign_events",
+        "kpi_customer_behaviour",
+    } <= registered
 
 
 def test_experiment_report_measures_the_true_effects_of_the_demo_world(demo):
@@ -195,22 +318,35 @@ def test_experiment_report_measures_the_true_effects_of_the_demo_world(demo):
     out, _, stdout = demo
     truth = json.loads((out / "truth" / "experiments.json").read_text())
     assert "the world responded to the decisions of" in stdout
-    rows = q(out, """SELECT experiment, variant, presented, converted, abs_lift, abs_lift_low, abs_lift_high, p_value,
+    rows = q(
+        out,
+        """SELECT experiment, variant, presented, converted, abs_lift, abs_lift_low, abs_lift_high, p_value,
                             value_lift_low, value_lift_high, srm_mismatch, windows
-                     FROM experiment_report WHERE scope = 'total' AND NOT is_control""")
-    assert {(r[0], r[1]) for r in rows} == {("offer", "discount_10"), ("offer", "discount_20"),
-                                            ("offer", "free_shipping"), ("channel", "email"), ("channel", "sms")}
+                     FROM experiment_report WHERE scope = 'total' AND NOT is_control""",
+    )
+    assert {(r[0], r[1]) for r in rows} == {
+        ("offer", "discount_10"),
+        ("offer", "discount_20"),
+        ("offer", "free_shipping"),
+        ("channel", "email"),
+        ("channel", "sms"),
+    }
     for exp, variant, presented, converted, lift, low, high, p, vlow, vhigh, srm, windows in rows:
         t = truth["experiments"][exp]
         # the pipeline counted exactly the responses the world simulated (ingestion, identity, windows)
-        assert (presented, converted) == (t["simulated"][variant]["presented"], t["simulated"][variant]["responded"])
+        assert (presented, converted) == (
+            t["simulated"][variant]["presented"],
+            t["simulated"][variant]["responded"],
+        )
         assert low <= t["true_abs_lift"][variant] <= high, (exp, variant, lift, low, high)
         assert vlow <= t["true_value_lift"][variant] <= vhigh, (exp, variant, vlow, vhigh)
         assert not srm and windows == "complete windows only"
         if t["true_abs_lift"][variant] == 0:
             assert p >= 0.05, (exp, variant, p)  # a variant without effect is not declared significant
     # the variant with the largest true effect is measured as significant
-    assert q(out, "SELECT significant FROM experiment_report WHERE scope = 'total' AND variant = 'discount_20'") == [(True,)]
+    assert q(
+        out, "SELECT significant FROM experiment_report WHERE scope = 'total' AND variant = 'discount_20'"
+    ) == [(True,)]
 
 
 def test_nightjar_export_results_writes_the_nights_decisions(demo, tmp_path, capsys):
@@ -218,9 +354,24 @@ def test_nightjar_export_results_writes_the_nights_decisions(demo, tmp_path, cap
     day = q(out, "SELECT min(date) FROM results")[0][0]
     target = tmp_path / "results.csv"
     nightjar = Path(sys.executable).parent / "nightjar"
-    run = subprocess.run([str(nightjar), "export", "results", "--date", day.isoformat(), "--to", str(target),
-                          "--config", str(out / "nightjar.yaml")], capture_output=True, text=True, cwd=ROOT,
-                         env=env_for(home), timeout=120)
+    run = subprocess.run(
+        [
+            str(nightjar),
+            "export",
+            "results",
+            "--date",
+            day.isoformat(),
+            "--to",
+            str(target),
+            "--config",
+            str(out / "nightjar.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env_for(home),
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     lines = list(csv.DictReader(target.open()))
     assert list(lines[0]) == ["customer_id", "experiment", "group", "date", "variant", "score", "reason"]
@@ -228,7 +379,20 @@ def test_nightjar_export_results_writes_the_nights_decisions(demo, tmp_path, cap
     assert {r["group"] for r in lines} == {"spring_push"} and {r["date"] for r in lines} == {day.isoformat()}
     from pipeline.cli import main  # the refusal in-process (a second subprocess costs seconds)
 
-    assert main(["export", "results", "--date", "2020-01-01", "--to", str(tmp_path / "x.csv"),
-                 "--config", str(out / "nightjar.yaml")]) == 1
+    assert (
+        main(
+            [
+                "export",
+                "results",
+                "--date",
+                "2020-01-01",
+                "--to",
+                str(tmp_path / "x.csv"),
+                "--config",
+                str(out / "nightjar.yaml"),
+            ]
+        )
+        == 1
+    )
     assert "no results for 2020-01-01" in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()

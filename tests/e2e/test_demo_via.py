@@ -34,9 +34,25 @@ def test_demo_via_a_remote_source_reads_every_file_through_it(tmp_path, via):
     shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
     out = tmp_path / "demo"
     run = subprocess.run(
-        [str(Path(sys.executable).parent / "nightjar"), "demo", "--customers", "60", "--days", "2",
-         "--start", START.isoformat(), "--out", str(out), "--via", via],
-        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "DAGSTER_HOME": str(home)}, timeout=300,
+        [
+            str(Path(sys.executable).parent / "nightjar"),
+            "demo",
+            "--customers",
+            "60",
+            "--days",
+            "2",
+            "--start",
+            START.isoformat(),
+            "--out",
+            str(out),
+            "--via",
+            via,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(home)},
+        timeout=300,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert f"serving the transaction files over {via}" in run.stdout
@@ -45,8 +61,9 @@ def test_demo_via_a_remote_source_reads_every_file_through_it(tmp_path, via):
             "SELECT file, rows_read, status FROM loads WHERE dataset <> 'customers' AND source = $s ORDER BY file",
             {"s": f"demo_{via}"},
         ).fetchall()
-        other = con.execute("SELECT count(*) FROM loads WHERE dataset <> 'customers' AND source <> $s",
-                            {"s": f"demo_{via}"}).fetchall()[0][0]
+        other = con.execute(
+            "SELECT count(*) FROM loads WHERE dataset <> 'customers' AND source <> $s", {"s": f"demo_{via}"}
+        ).fetchall()[0][0]
     files = sorted(p for p in (out / "files").iterdir() if not p.name.startswith("customers_"))
     assert other == 0
     assert got == [(p.name, records(p), "LOADED" if records(p) else "PROCESSED") for p in files]

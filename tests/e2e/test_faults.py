@@ -47,9 +47,23 @@ def project(tmp_path):
 
 def materialize(env: dict, day: dt.date, **popen) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(BIN / "dagster"), "asset", "materialize", "-m", "pipeline.definitions", "--select", "tx_pos",
-         "--partition", day.isoformat()],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen,
+        [
+            str(BIN / "dagster"),
+            "asset",
+            "materialize",
+            "-m",
+            "pipeline.definitions",
+            "--select",
+            "tx_pos",
+            "--partition",
+            day.isoformat(),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **popen,
     )
 
 
@@ -61,7 +75,9 @@ def finish(proc: subprocess.Popen) -> tuple[int, str]:
 def state(config) -> tuple:
     with connect(config.warehouse_path, read_only=True) as con:
         return (
-            con.execute("SELECT _partition_date, count(*), sum(amount) FROM tx_pos GROUP BY 1 ORDER BY 1").fetchall(),
+            con.execute(
+                "SELECT _partition_date, count(*), sum(amount) FROM tx_pos GROUP BY 1 ORDER BY 1"
+            ).fetchall(),
             con.execute("SELECT partition_date, status, rows_loaded FROM loads ORDER BY load_id").fetchall(),
         )
 
@@ -85,7 +101,9 @@ def test_sigkill_in_the_middle_of_a_partition_write_leaves_the_warehouse_intact(
     assert not any("STEP_SUCCESS" in line for line in lines)
     assert state(config) == before  # the old partition, whole; no half-written load
     # the killed run still holds its slot of the duckdb pool: `nightjar recover` releases it
-    rec = subprocess.run([str(BIN / "nightjar"), "recover"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    rec = subprocess.run(
+        [str(BIN / "nightjar"), "recover"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+    )
     assert rec.returncode == 0 and "1 dead run(s)" in rec.stdout, rec.stdout + rec.stderr
     code, out = finish(materialize(env, D3))
     assert code == 0, out[-3000:]
@@ -98,8 +116,14 @@ def test_two_runs_at_once_both_land_and_neither_locks_the_other_out(project):
     config, env = project
     # Dagster's own SQLite run storage must exist before two processes start at once: two first
     # initialisations of a fresh DAGSTER_HOME race in alembic (a Dagster matter, not the warehouse's).
-    subprocess.run([str(BIN / "dagster"), "instance", "migrate"], env=env, cwd=ROOT, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [str(BIN / "dagster"), "instance", "migrate"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     first, second = materialize(env, D1), materialize(env, D2)
     (c1, out1), (c2, out2) = finish(first), finish(second)
     assert (c1, c2) == (0, 0), out1[-2000:] + out2[-2000:]
@@ -113,7 +137,9 @@ def test_a_full_disk_gives_a_clear_error_and_changes_nothing(project):
     assert run_nightly(config, D3, assets=["tx_pos"]).success
     before = state(config)
     big_pos_file(config.resolve(Path("files")), D3, BIG_ROWS)
-    limit = config.warehouse_path.stat().st_size + 2 * 1024 * 1024  # the "disk" has 2 MB left for the warehouse
+    limit = (
+        config.warehouse_path.stat().st_size + 2 * 1024 * 1024
+    )  # the "disk" has 2 MB left for the warehouse
 
     def small_disk():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))

@@ -72,15 +72,18 @@ def test_code_location_loads_with_every_asset(live):
 @pytest.fixture(scope="module")
 def nightly_run(live):
     dev, _, _ = live
-    params = {"selector": {**REPO, "jobName": "nightly"},
-              "executionMetadata": {"tags": [{"key": "dagster/partition", "value": START.isoformat()}]}}
+    params = {
+        "selector": {**REPO, "jobName": "nightly"},
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": START.isoformat()}]},
+    }
     launched = dev.graphql(LAUNCH, {"p": params})["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
-        status = dev.graphql("query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }",
-                             {"id": run_id})["runOrError"]["status"]
+        status = dev.graphql(
+            "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }", {"id": run_id}
+        )["runOrError"]["status"]
         if status in ("SUCCESS", "FAILURE", "CANCELED"):
             return run_id, status
         time.sleep(1)
@@ -91,7 +94,9 @@ def test_a_run_launched_from_the_ui_succeeds(live, nightly_run):
     _, config, _ = live
     assert nightly_run[1] == "SUCCESS"
     with connect(load_config(config).warehouse_path, read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM tx_pos WHERE _partition_date = ?", [START]).fetchall()[0][0] > 0
+        assert (
+            con.execute("SELECT count(*) FROM tx_pos WHERE _partition_date = ?", [START]).fetchall()[0][0] > 0
+        )
         assert con.execute("SELECT count(*) FROM kpi_purchases").fetchall()[0][0] > 0
 
 
@@ -100,7 +105,9 @@ def test_screenshots_of_the_asset_graph_and_an_assets_plot(live, nightly_run):
     with Browser() as browser:
         browser.open(asset_group_url(dev.url, "customer_360"), wait_for_text="customer_identities")
         graph = browser.screenshot(SCREENSHOTS / "asset-graph.png")
-        plot = screenshot_asset_plot(browser, dev.url, "kpi_purchases", "plot", SCREENSHOTS / "kpi-purchases-plot.png")
+        plot = screenshot_asset_plot(
+            browser, dev.url, "kpi_purchases", "plot", SCREENSHOTS / "kpi-purchases-plot.png"
+        )
     for png in (graph, plot):
         data = png.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -118,19 +125,33 @@ def test_a_changed_file_gives_one_sensor_tick_run_through_the_daemon(live, night
     changed = list_files(folder, spec.file_name, source.date_format)[1]
     selector = {**REPO, "sensorName": f"{source.name}_files_sensor"}
     cursor = json.dumps({f.name: f.identity for f in files}, sort_keys=True)
-    res = dev.graphql("mutation($s: SensorSelector!, $c: String) { setSensorCursor(sensorSelector: $s, cursor: $c) "
-                      "{ __typename } }", {"s": selector, "c": cursor})
+    res = dev.graphql(
+        "mutation($s: SensorSelector!, $c: String) { setSensorCursor(sensorSelector: $s, cursor: $c) "
+        "{ __typename } }",
+        {"s": selector, "c": cursor},
+    )
     assert res["setSensorCursor"]["__typename"] == "Sensor", res
     os.utime(changed.path, (time.time(), time.time() + 5))  # the file "arrives again"
-    res = dev.graphql("mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) { __typename } }", {"s": selector})
+    res = dev.graphql(
+        "mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) { __typename } }", {"s": selector}
+    )
     assert res["startSensor"]["__typename"] == "Sensor", res
     runs = wait_runs(dev, [{"key": "nightjar/file", "value": changed.name}], 1)
     assert [r["status"] for r in runs] == ["SUCCESS"]
     tags = {t["key"]: t["value"] for t in runs[0]["tags"]}
-    assert tags["dagster/sensor_name"] == selector["sensorName"] and tags["dagster/partition"] == changed.day.isoformat()
+    assert (
+        tags["dagster/sensor_name"] == selector["sensorName"]
+        and tags["dagster/partition"] == changed.day.isoformat()
+    )
     time.sleep(3)  # no second run for the files it already knows
-    assert len(dev.graphql(RUNS, {"f": {"tags": [{"key": "dagster/sensor_name", "value": selector["sensorName"]}]}})
-               ["runsOrError"]["results"]) == 1
+    assert (
+        len(
+            dev.graphql(
+                RUNS, {"f": {"tags": [{"key": "dagster/sensor_name", "value": selector["sensorName"]}]}}
+            )["runsOrError"]["results"]
+        )
+        == 1
+    )
 
 
 def test_multi_run_backfill_from_the_cli_runs_through_the_daemon_and_changes_nothing_twice(live, nightly_run):
@@ -147,21 +168,44 @@ def test_multi_run_backfill_from_the_cli_runs_through_the_daemon_and_changes_not
     with connect(warehouse, read_only=True) as con:
         before = con.execute(snapshot).fetchall()
     run = subprocess.run(
-        [str(BIN / "dagster"), "job", "backfill", "-w", str(ROOT / "workspace.yaml"), "-j", "nightly",
-         "--from", START.isoformat(), "--to", last.isoformat(), "--noprompt"],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
+        [
+            str(BIN / "dagster"),
+            "job",
+            "backfill",
+            "-w",
+            str(ROOT / "workspace.yaml"),
+            "-j",
+            "nightly",
+            "--from",
+            START.isoformat(),
+            "--to",
+            last.isoformat(),
+            "--noprompt",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     backfill_runs = []
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
-        backfill_runs = [r for r in dev.graphql(RUNS, {"f": {}})["runsOrError"]["results"]
-                         if any(t["key"] == "dagster/backfill" for t in r["tags"])]
-        if len(backfill_runs) == 2 and all(r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in backfill_runs):
+        backfill_runs = [
+            r
+            for r in dev.graphql(RUNS, {"f": {}})["runsOrError"]["results"]
+            if any(t["key"] == "dagster/backfill" for t in r["tags"])
+        ]
+        if len(backfill_runs) == 2 and all(
+            r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in backfill_runs
+        ):
             break
         time.sleep(1)
     assert sorted(r["status"] for r in backfill_runs) == ["SUCCESS", "SUCCESS"], (backfill_runs, dev.tail())
-    parts = sorted(next(t["value"] for t in r["tags"] if t["key"] == "dagster/partition") for r in backfill_runs)
+    parts = sorted(
+        next(t["value"] for t in r["tags"] if t["key"] == "dagster/partition") for r in backfill_runs
+    )
     assert parts == [START.isoformat(), last.isoformat()]
     with connect(warehouse, read_only=True) as con:
         after = con.execute(snapshot).fetchall()
@@ -174,23 +218,41 @@ def test_a_training_run_from_the_ui_and_a_screenshot_of_its_plots(live, nightly_
     API; the model's materialization carries its metrics and SHAP plots, shown in the UI."""
     dev, config, _ = live
     last = START + dt.timedelta(days=TRAIN_DAYS - 1)
-    assets = ["tx_pos", "tx_web_sessions", "tx_campaign_events", "customers", "customer_identities", "events",
-              "model_purchase_30d"]
-    params = {"selector": {**REPO, "jobName": "nightly", "assetSelection": [{"path": [a]} for a in assets]},
-              "executionMetadata": {"tags": [
-                  {"key": "dagster/asset_partition_range_start", "value": START.isoformat()},
-                  {"key": "dagster/asset_partition_range_end", "value": last.isoformat()},
-                  {"key": "nightjar/test", "value": "training"}]}}
+    assets = [
+        "tx_pos",
+        "tx_web_sessions",
+        "tx_campaign_events",
+        "customers",
+        "customer_identities",
+        "events",
+        "model_purchase_30d",
+    ]
+    params = {
+        "selector": {**REPO, "jobName": "nightly", "assetSelection": [{"path": [a]} for a in assets]},
+        "executionMetadata": {
+            "tags": [
+                {"key": "dagster/asset_partition_range_start", "value": START.isoformat()},
+                {"key": "dagster/asset_partition_range_end", "value": last.isoformat()},
+                {"key": "nightjar/test", "value": "training"},
+            ]
+        },
+    }
     launched = dev.graphql(LAUNCH, {"p": params})["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     runs = wait_runs(dev, [{"key": "nightjar/test", "value": "training"}], 1)
     assert [r["status"] for r in runs] == ["SUCCESS"], dev.tail()
     with connect(load_config(config).warehouse_path, read_only=True) as con:
-        assert con.execute("SELECT status FROM model_trainings WHERE model = 'purchase_30d' AND version = ?",
-                           [last]).fetchall() == [("FINISHED",)]
+        assert con.execute(
+            "SELECT status FROM model_trainings WHERE model = 'purchase_30d' AND version = ?", [last]
+        ).fetchall() == [("FINISHED",)]
     with Browser() as browser:
-        png = screenshot_asset_plot(browser, dev.url, "model_purchase_30d", "plot_feature_impact",
-                                    SCREENSHOTS / "model-training-plot.png")
+        png = screenshot_asset_plot(
+            browser,
+            dev.url,
+            "model_purchase_30d",
+            "plot_feature_impact",
+            SCREENSHOTS / "model-training-plot.png",
+        )
         assert browser.js("document.body.innerText.includes('auc')")
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"

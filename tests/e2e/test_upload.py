@@ -21,14 +21,21 @@ def test_upload_customers_in_each_mode(tmp_path, capsys):
     cfg = str(tmp_path / "nightjar.yaml")
     first = tmp_path / "crm.csv"
     first.write_text("customuid,txt_city\nC1,Paris\nC2,Rome\n")
-    assert main(["upload", str(first), "--dataset", "customers", "--config", cfg, "--date", "2026-01-01"]) == 0
+    assert (
+        main(["upload", str(first), "--dataset", "customers", "--config", cfg, "--date", "2026-01-01"]) == 0
+    )
     assert "LOADED, 2 read, 2 loaded, 0 rejected" in capsys.readouterr().out
     wider = tmp_path / "crm2.csv"
     wider.write_text("customuid,txt_city,num_age\nC2,Rome,40\nC3,Oslo,\n")
-    assert main(["upload", str(wider), "--dataset", "customers", "--config", cfg]) == 1  # update: columns differ
+    assert (
+        main(["upload", str(wider), "--dataset", "customers", "--config", cfg]) == 1
+    )  # update: columns differ
     assert "mode update needs exactly the data set's columns" in capsys.readouterr().out
     assert main(["upload", str(wider), "--dataset", "customers", "--mode", "overwrite", "--config", cfg]) == 0
-    assert q(config, "SELECT customuid, txt_city, num_age FROM customers ORDER BY 1") == [("C2", "Rome", 40.0), ("C3", "Oslo", None)]
+    assert q(config, "SELECT customuid, txt_city, num_age FROM customers ORDER BY 1") == [
+        ("C2", "Rome", 40.0),
+        ("C3", "Oslo", None),
+    ]
     assert main(["upload", str(first), "--dataset", "customers", "--mode", "create", "--config", cfg]) == 1
     assert "mode create makes a new data set" in capsys.readouterr().out
 

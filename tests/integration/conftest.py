@@ -28,8 +28,11 @@ BQ_PACKAGES = ["bqemulator==1.4.0", "duckdb==1.5.6", "numpy"]  # its own DuckDB,
 
 def _uv() -> list[str] | None:
     """A uv command (the Makefile installs uv into the machine's python3), or None."""
-    for cmd in ([shutil.which("uv")], [getattr(sys, "_base_executable", sys.executable), "-m", "uv"],
-                ["python3", "-m", "uv"]):
+    for cmd in (
+        [shutil.which("uv")],
+        [getattr(sys, "_base_executable", sys.executable), "-m", "uv"],
+        ["python3", "-m", "uv"],
+    ):
         if cmd[0] and subprocess.run([*cmd, "--version"], capture_output=True).returncode == 0:
             return cmd
     return None
@@ -43,17 +46,23 @@ def ensure_bqemulator_venv() -> Path:
         base = getattr(sys, "_base_executable", sys.executable)
         uv = _uv()
         steps = (
-            [[*uv, "venv", "-q", "--clear", "--python", base, str(BQ_VENV)],
-             [*uv, "pip", "install", "-q", "--python", str(python), *BQ_PACKAGES]]
-            if uv else
-            [[base, "-m", "venv", "--clear", str(BQ_VENV)],
-             [str(python), "-m", "pip", "install", "-q", *BQ_PACKAGES]]
+            [
+                [*uv, "venv", "-q", "--clear", "--python", base, str(BQ_VENV)],
+                [*uv, "pip", "install", "-q", "--python", str(python), *BQ_PACKAGES],
+            ]
+            if uv
+            else [
+                [base, "-m", "venv", "--clear", str(BQ_VENV)],
+                [str(python), "-m", "pip", "install", "-q", *BQ_PACKAGES],
+            ]
         )
         for step in steps:
             run = subprocess.run(step, capture_output=True, text=True)
             if run.returncode != 0:
-                raise RuntimeError(f"cannot build the bqemulator virtualenv in {BQ_VENV} ({' '.join(step[:4])} ...): "
-                                   f"{run.stderr[-2000:]}")
+                raise RuntimeError(
+                    f"cannot build the bqemulator virtualenv in {BQ_VENV} ({' '.join(step[:4])} ...): "
+                    f"{run.stderr[-2000:]}"
+                )
         (BQ_VENV / ".installed").write_text(" ".join(BQ_PACKAGES))
     return python
 
@@ -67,9 +76,21 @@ def bigquery_emulator(tmp_path_factory):
     env = {**os.environ, "BQEMU_ENABLE_FORMAT_EXTENSIONS": "false", "BQEMU_LOG_LEVEL": "warning"}
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [str(python), str(Path(__file__).parent / "bqemulator_launch.py"), "start", "--rest-port", str(port),
-             "--grpc-port", "0", "--project", "nightjar-test"],
-            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            [
+                str(python),
+                str(Path(__file__).parent / "bqemulator_launch.py"),
+                "start",
+                "--rest-port",
+                str(port),
+                "--grpc-port",
+                "0",
+                "--project",
+                "nightjar-test",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -110,8 +131,9 @@ def fresh_database(postgres: dict, name: str) -> dict:
     import psycopg2
 
     name = "t_" + re.sub(r"\W", "_", name.lower())[:50]
-    con = psycopg2.connect(host=postgres["DAGSTER_PG_HOST"], port=postgres["DAGSTER_PG_PORT"], user="postgres",
-                           dbname="postgres")
+    con = psycopg2.connect(
+        host=postgres["DAGSTER_PG_HOST"], port=postgres["DAGSTER_PG_PORT"], user="postgres", dbname="postgres"
+    )
     con.autocommit = True
     with con.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}"')

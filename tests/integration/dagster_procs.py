@@ -47,13 +47,27 @@ class DagsterDev:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log_dir / "dagster_dev.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [str(BIN / "dagster"), "dev", "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(self.port)],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(BIN / "dagster"),
+                "dev",
+                "-w",
+                str(ROOT / "workspace.yaml"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         req = urllib.request.Request(
-            self.url + "/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            self.url + "/graphql",
+            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(req, timeout=30) as r:

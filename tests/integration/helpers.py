@@ -39,7 +39,8 @@ def tx_rows(config, day: dt.date | None = None) -> list[tuple]:
         where = "WHERE _partition_date = $d" if day else ""
         return con.execute(
             f"SELECT order_id, customer_id, purchased_at, store, product, quantity, amount::VARCHAR "
-            f"FROM tx_pos {where} ORDER BY order_id", {"d": day} if day else {}
+            f"FROM tx_pos {where} ORDER BY order_id",
+            {"d": day} if day else {},
         ).fetchall()
 
 
@@ -67,5 +68,7 @@ def everything_said(result, instance, config) -> str:
 
 def failure_text(result) -> str:
     return "\n".join(
-        repr(e.event_specific_data) for e in result.all_events if e.event_type_value in ("STEP_FAILURE", "RUN_FAILURE")
+        repr(e.event_specific_data)
+        for e in result.all_events
+        if e.event_type_value in ("STEP_FAILURE", "RUN_FAILURE")
     )

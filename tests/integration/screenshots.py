@@ -34,11 +34,24 @@ class Browser:
     def __init__(self, width: int = 1400, height: int = 900):
         self.profile = tempfile.mkdtemp(prefix="chromium-")
         self.proc = subprocess.Popen(
-            [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-             f"--user-data-dir={self.profile}", "--remote-debugging-port=0", f"--window-size={width},{height}",
-             "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                chromium(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--hide-scrollbars",
+                f"--user-data-dir={self.profile}",
+                "--remote-debugging-port=0",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         port_file = Path(self.profile) / "DevToolsActivePort"
         deadline = time.monotonic() + 30
@@ -52,7 +65,13 @@ class Browser:
             page = next(t for t in json.loads(r.read()) if t["type"] == "page")
         self.ws = connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=10)
         self.next_id = 0
-        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
 
     def send(self, method: str, **params) -> dict:
         self.next_id += 1
@@ -129,8 +148,10 @@ def screenshot_asset_plot(browser: Browser, base_url: str, asset: str, entry: st
     if not clicked:
         raise AssertionError(f"{asset} has no Markdown metadata entry {entry!r}")
     deadline = time.monotonic() + 20
-    while not browser.js("[...document.querySelectorAll('img')].some(i => i.src.startsWith('data:image/png')"
-                         " && i.complete && i.naturalWidth > 0)"):
+    while not browser.js(
+        "[...document.querySelectorAll('img')].some(i => i.src.startsWith('data:image/png')"
+        " && i.complete && i.naturalWidth > 0)"
+    ):
         if time.monotonic() > deadline:
             raise AssertionError(f"the {entry!r} plot of {asset} did not render")
         time.sleep(0.3)

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.e2e
 def test_storage_is_chosen_by_the_environment_and_never_holds_the_password():
     assert postgres_storage_config({}) is None
     assert postgres_storage_config({"DAGSTER_PG_HOST": "  "}) is None
-    cfg = postgres_storage_config({"DAGSTER_PG_HOST": "db", "DAGSTER_PG_PASSWORD": "s3cret", "DAGSTER_PG_PORT": "6000"})
+    cfg = postgres_storage_config(
+        {"DAGSTER_PG_HOST": "db", "DAGSTER_PG_PASSWORD": "s3cret", "DAGSTER_PG_PORT": "6000"}
+    )
     db = cfg["postgres_db"]
     assert db["hostname"] == {"env": "DAGSTER_PG_HOST"} and db["port"] == {"env": "DAGSTER_PG_PORT"}
     assert db["password"] == {"env": "DAGSTER_PG_PASSWORD"} and "s3cret" not in repr(cfg)
@@ -38,7 +40,9 @@ def test_local_default_without_the_variables(tmp_path, monkeypatch):
 
 
 def pg_rows(env: dict, query: str) -> list[tuple]:
-    con = psycopg2.connect(host=env["DAGSTER_PG_HOST"], port=env["DAGSTER_PG_PORT"], user="postgres", dbname=env["DAGSTER_PG_DB"])
+    con = psycopg2.connect(
+        host=env["DAGSTER_PG_HOST"], port=env["DAGSTER_PG_PORT"], user="postgres", dbname=env["DAGSTER_PG_DB"]
+    )
     try:
         with con.cursor() as cur:
             cur.execute(query)
@@ -52,9 +56,22 @@ def test_materialization_and_schedule_tick_recorded_in_postgres(pg, world, tmp_p
     env = dagster_env(home, world, pg)
     # 1. a materialization from the dagster CLI, in its own process, against PostgreSQL
     run = subprocess.run(
-        [str(BIN / "dagster"), "asset", "materialize", "-m", "pipeline.definitions", "--select", "tx_pos",
-         "--partition", START.isoformat()],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
+        [
+            str(BIN / "dagster"),
+            "asset",
+            "materialize",
+            "-m",
+            "pipeline.definitions",
+            "--select",
+            "tx_pos",
+            "--partition",
+            START.isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert not (home / "history").exists()  # nothing went to the local SQLite storage
@@ -72,7 +89,8 @@ def test_materialization_and_schedule_tick_recorded_in_postgres(pg, world, tmp_p
     assert [r.partition_key for r in requests] == ["2026-01-02"]
     job = defs.resolve_job_def("nightly")
     result = job.execute_in_process(
-        instance=instance, partition_key=requests[0].partition_key,
+        instance=instance,
+        partition_key=requests[0].partition_key,
         tags={**requests[0].tags, "dagster/schedule_name": schedule.name},
         asset_selection=[dg.AssetKey("tx_pos"), dg.AssetKey("tx_web_sessions")],
     )
@@ -84,7 +102,14 @@ def test_materialization_and_schedule_tick_recorded_in_postgres(pg, world, tmp_p
     assert runs[1][0] == result.run_id
     tagged = pg_rows(pg, "SELECT run_id, value FROM run_tags WHERE key = 'dagster/partition' ORDER BY value")
     assert [v for _, v in tagged] == ["2026-01-01", "2026-01-02"]
-    mats = pg_rows(pg, "SELECT asset_key, partition FROM event_logs WHERE dagster_event_type = "
-                             "'ASSET_MATERIALIZATION' ORDER BY partition, asset_key")
-    assert mats == [('["tx_pos"]', "2026-01-01"), ('["tx_pos"]', "2026-01-02"), ('["tx_web_sessions"]', "2026-01-02")]
+    mats = pg_rows(
+        pg,
+        "SELECT asset_key, partition FROM event_logs WHERE dagster_event_type = "
+        "'ASSET_MATERIALIZATION' ORDER BY partition, asset_key",
+    )
+    assert mats == [
+        ('["tx_pos"]', "2026-01-01"),
+        ('["tx_pos"]', "2026-01-02"),
+        ('["tx_web_sessions"]', "2026-01-02"),
+    ]
     instance.dispose()

@@ -46,7 +46,9 @@ def sshd(tmp_path_factory):
         f"UsePAM no\nStrictModes no\nSubsystem sftp internal-sftp\nAllowUsers {getpass.getuser()}\n"
         f"Match LocalPort {ro}\n    ForceCommand internal-sftp -R\n"
     )
-    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(d / "sshd_config")], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [SSHD, "-D", "-e", "-f", str(d / "sshd_config")], stderr=subprocess.PIPE, text=True
+    )
     deadline = time.time() + 10
     for p in (port, ro):
         while True:
@@ -56,7 +58,9 @@ def sshd(tmp_path_factory):
             except OSError:
                 if proc.poll() is not None or time.time() > deadline:
                     proc.kill()
-                    raise RuntimeError(f"sshd did not start: {proc.stderr.read() if proc.poll() is not None else ''}") from None
+                    raise RuntimeError(
+                        f"sshd did not start: {proc.stderr.read() if proc.poll() is not None else ''}"
+                    ) from None
                 time.sleep(0.05)
     host = (d / "host_key.pub").read_text().split()
     (d / "known_hosts").write_text("".join(f"[127.0.0.1]:{p} {host[0]} {host[1]}\n" for p in (port, ro)))
@@ -66,13 +70,30 @@ def sshd(tmp_path_factory):
 
 
 def sftp_source(sshd, remote, **changes) -> dict:
-    return {"name": "partner", "kind": "sftp", "host": "127.0.0.1", "port": sshd["port"], "username": sshd["user"],
-            "private_key_env": "PARTNER_SFTP_KEY", "known_hosts": str(sshd["dir"] / "known_hosts"),
-            "folder": str(remote), "retries": 1, "timeout_seconds": 5, **changes}
+    return {
+        "name": "partner",
+        "kind": "sftp",
+        "host": "127.0.0.1",
+        "port": sshd["port"],
+        "username": sshd["user"],
+        "private_key_env": "PARTNER_SFTP_KEY",
+        "known_hosts": str(sshd["dir"] / "known_hosts"),
+        "folder": str(remote),
+        "retries": 1,
+        "timeout_seconds": 5,
+        **changes,
+    }
 
 
 def gcs_source(url, **changes) -> dict:
-    return {"name": "lake", "kind": "gcs", "bucket": BUCKET, "prefix": "outgoing/", "endpoint": url, **changes}
+    return {
+        "name": "lake",
+        "kind": "gcs",
+        "bucket": BUCKET,
+        "prefix": "outgoing/",
+        "endpoint": url,
+        **changes,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +103,16 @@ def world(tmp_path_factory, sshd, emulator):  # noqa: F811
     remote = folder / "remote"
     (remote / "out").mkdir(parents=True)
     data = rules_config(folder)
-    config = rules_config(folder, sources=[
-        *[s.model_dump(mode="json") for s in data.sources],
-        sftp_source(sshd, remote), gcs_source(emulator[1].url),
-        gcs_source(emulator[1].url, name="nobucket", bucket="no-such-bucket"),
-        gcs_source(f"http://127.0.0.1:{_free_port()}", name="closed"),
-    ])
+    config = rules_config(
+        folder,
+        sources=[
+            *[s.model_dump(mode="json") for s in data.sources],
+            sftp_source(sshd, remote),
+            gcs_source(emulator[1].url),
+            gcs_source(emulator[1].url, name="nobucket", bucket="no-such-bucket"),
+            gcs_source(f"http://127.0.0.1:{_free_port()}", name="closed"),
+        ],
+    )
     build_world(folder, config)
     from pipeline.core.warehouse import connect as wconnect
     from pipeline.experiments.decisions import decide
@@ -107,8 +132,14 @@ def key(sshd, monkeypatch):
 
 
 def read_back_sftp(sshd, path: str, port: int | None = None) -> bytes:
-    s = SftpSettings(source="check", host="127.0.0.1", port=port or sshd["port"], username=sshd["user"],
-                     private_key_path=str(sshd["dir"] / "client_key"), known_hosts=str(sshd["dir"] / "known_hosts"))
+    s = SftpSettings(
+        source="check",
+        host="127.0.0.1",
+        port=port or sshd["port"],
+        username=sshd["user"],
+        private_key_path=str(sshd["dir"] / "client_key"),
+        known_hosts=str(sshd["dir"] / "known_hosts"),
+    )
     with connect(s) as sftp, sftp.open(path, "rb") as f:
         return f.read()
 
@@ -118,6 +149,7 @@ def leftovers(folder) -> list[str]:
 
 
 # --- SFTP -------------------------------------------------------------------------------------------
+
 
 def test_sftp_export_reads_back_byte_for_byte(world, sshd, key):
     config, remote, expected, rows = world
@@ -152,48 +184,88 @@ def test_sftp_errors_are_clear_and_the_key_is_never_shown(world, sshd, key, tmp_
         ("sftp://partner/../x.csv", {}, "may not hold empty, '.' or '..' parts"),
         ("sftp://partner/missing/x.csv", {}, f"the remote folder '{remote}/missing' does not exist"),
         ("sftp://partner/x.csv", {"port": _free_port()}, "cannot connect"),
-        ("sftp://partner/x.csv", {"port": sshd["read_only_port"]}, f"no permission to write in the remote folder '{remote}'"),
+        (
+            "sftp://partner/x.csv",
+            {"port": sshd["read_only_port"]},
+            f"no permission to write in the remote folder '{remote}'",
+        ),
     ]
     for to, changes, message in cases:
-        cfg = rules_config(tmp_path, warehouse=str(config.warehouse_path), sources=[
-            *[s.model_dump(mode="json") for s in config.sources if s.name != "partner"],
-            sftp_source(sshd, remote, **changes)])
+        cfg = rules_config(
+            tmp_path,
+            warehouse=str(config.warehouse_path),
+            sources=[
+                *[s.model_dump(mode="json") for s in config.sources if s.name != "partner"],
+                sftp_source(sshd, remote, **changes),
+            ],
+        )
         with pytest.raises(ExportError) as e:
             export_to(cfg, config.warehouse_path, DAY, to)
         assert message in str(e.value), (to, str(e.value))
         assert body not in str(e.value)
     assert not (remote / "x.csv").exists() and leftovers(remote) == []
 
-    monkeypatch.setenv("PARTNER_SFTP_KEY", (sshd["dir"] / "other_key").read_text())  # a key the server refuses
-    args = ["export", "results", "--date", DAY.isoformat(), "--to", "sftp://partner/x.csv",
-            "--config", str(config.base_dir / "nightjar.yaml")]
+    monkeypatch.setenv(
+        "PARTNER_SFTP_KEY", (sshd["dir"] / "other_key").read_text()
+    )  # a key the server refuses
+    args = [
+        "export",
+        "results",
+        "--date",
+        DAY.isoformat(),
+        "--to",
+        "sftp://partner/x.csv",
+        "--config",
+        str(config.base_dir / "nightjar.yaml"),
+    ]
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "sftp source 'partner'" in err and "authentication failed (key refused)" in err
     assert (sshd["dir"] / "other_key").read_text().splitlines()[2] not in err and "Traceback" not in err
     monkeypatch.delenv("PARTNER_SFTP_KEY")
     assert main(args) == 1
-    assert "the environment variable PARTNER_SFTP_KEY (sources[1].private_key_env) is not set" in capsys.readouterr().err
+    assert (
+        "the environment variable PARTNER_SFTP_KEY (sources[1].private_key_env) is not set"
+        in capsys.readouterr().err
+    )
     assert not (remote / "x.csv").exists()
 
 
 def test_cli_export_to_sftp(world, sshd, key, capsys):
     config, remote, expected, rows = world
-    assert main(["export", "results", "--date", DAY.isoformat(), "--to", "sftp://partner/out/cli_{date}.csv",
-                 "--config", str(config.base_dir / "nightjar.yaml")]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "results",
+                "--date",
+                DAY.isoformat(),
+                "--to",
+                "sftp://partner/out/cli_{date}.csv",
+                "--config",
+                str(config.base_dir / "nightjar.yaml"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr()
-    assert out.out.strip() == (f"results {DAY}: {rows} decisions -> sftp://{sshd['user']}@127.0.0.1:{sshd['port']}"
-                               f"/{remote}/out/cli_20260103.csv")
+    assert out.out.strip() == (
+        f"results {DAY}: {rows} decisions -> sftp://{sshd['user']}@127.0.0.1:{sshd['port']}"
+        f"/{remote}/out/cli_20260103.csv"
+    )
     assert key.splitlines()[2] not in out.out + out.err
     assert read_back_sftp(sshd, f"{remote}/out/cli_20260103.csv") == expected
 
 
 # --- GCS --------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def gcs(emulator):  # noqa: F811
     server, _ = emulator
-    client = storage.Client(project="test", credentials=AnonymousCredentials(), client_options={"api_endpoint": server.url})
+    client = storage.Client(
+        project="test", credentials=AnonymousCredentials(), client_options={"api_endpoint": server.url}
+    )
     if not client.bucket(BUCKET).exists():
         client.create_bucket(BUCKET)
     for blob in client.list_blobs(BUCKET):
@@ -229,8 +301,14 @@ def test_gcs_errors_are_clear_and_the_key_is_never_shown(world, gcs, tmp_path, m
     for to, message in [
         ("gs://lake/x.csv", "name a configured gcs source, not a bucket: gcs://<source>/<path>"),
         ("s3://lake/x.csv", "unknown destination s3://"),
-        ("gcs://nobucket/x.csv", "gcs source 'nobucket' (bucket 'no-such-bucket'): upload of outgoing/x.csv: not found"),
-        ("gcs://closed/x.csv", "gcs source 'closed' (bucket 'landing-bucket'): upload of outgoing/x.csv: ConnectionError"),
+        (
+            "gcs://nobucket/x.csv",
+            "gcs source 'nobucket' (bucket 'no-such-bucket'): upload of outgoing/x.csv: not found",
+        ),
+        (
+            "gcs://closed/x.csv",
+            "gcs source 'closed' (bucket 'landing-bucket'): upload of outgoing/x.csv: ConnectionError",
+        ),
     ]:
         with pytest.raises(ExportError) as e:
             export_to(config, config.warehouse_path, DAY, to)
@@ -239,17 +317,25 @@ def test_gcs_errors_are_clear_and_the_key_is_never_shown(world, gcs, tmp_path, m
     keyfile = tmp_path / "sa.json"
     keyfile.write_text(json.dumps({"type": "service_account", "private_key": secret, "client_email": "x@y"}))
     monkeypatch.setenv("LAKE_KEY_FILE", str(keyfile))
-    cfg = rules_config(tmp_path, warehouse=str(config.warehouse_path), sources=[
-        *[s.model_dump(mode="json") for s in config.sources if s.name != "lake"],
-        gcs_source(config.source("lake").endpoint, credentials_env="LAKE_KEY_FILE")])
+    cfg = rules_config(
+        tmp_path,
+        warehouse=str(config.warehouse_path),
+        sources=[
+            *[s.model_dump(mode="json") for s in config.sources if s.name != "lake"],
+            gcs_source(config.source("lake").endpoint, credentials_env="LAKE_KEY_FILE"),
+        ],
+    )
     with pytest.raises(ExportError) as e:
         export_to(cfg, config.warehouse_path, DAY, "gcs://lake/x.csv")
-    assert "gcs source 'lake': cannot use the service-account key file named by credentials_env" in str(e.value)
+    assert "gcs source 'lake': cannot use the service-account key file named by credentials_env" in str(
+        e.value
+    )
     assert "MIIEvQ-not-a-real-key-Qy72" not in str(e.value)
     assert list(gcs.client.list_blobs(BUCKET)) == []
 
 
 # --- whole or not at all, as a reader of the destination sees it --------------------------------------
+
 
 def test_an_sftp_upload_is_never_seen_partial(sshd, key, tmp_path):
     """A reader polling the remote folder during an 8 MB upload sees the old file or the whole new one."""
@@ -268,22 +354,32 @@ def test_an_sftp_upload_is_never_seen_partial(sshd, key, tmp_path):
         while not done.is_set():
             for p in remote.iterdir():
                 try:
-                    (seen if p.name == "big.csv" else temps).add(p.stat().st_size if p.name == "big.csv" else p.name)
+                    (seen if p.name == "big.csv" else temps).add(
+                        p.stat().st_size if p.name == "big.csv" else p.name
+                    )
                 except FileNotFoundError:
                     pass
             time.sleep(0.002)
 
     t = threading.Thread(target=watch)
     t.start()
-    s = SftpSettings(source="partner", host="127.0.0.1", port=sshd["port"], username=sshd["user"], private_key=key,
-                     known_hosts=str(sshd["dir"] / "known_hosts"))
+    s = SftpSettings(
+        source="partner",
+        host="127.0.0.1",
+        port=sshd["port"],
+        username=sshd["user"],
+        private_key=key,
+        known_hosts=str(sshd["dir"] / "known_hosts"),
+    )
     try:
         assert upload_sftp(s, str(remote), big, "big.csv") == f"{remote}/big.csv"
     finally:
         done.set()
         t.join()
     assert seen <= {4, 8 << 20} and (remote / "big.csv").stat().st_size == 8 << 20
-    assert temps and all(n.startswith(".big.csv.partial-") for n in temps)  # the upload went through a temp name
+    assert temps and all(
+        n.startswith(".big.csv.partial-") for n in temps
+    )  # the upload went through a temp name
     assert read_back_sftp(sshd, f"{remote}/big.csv") == big.read_bytes() and leftovers(remote) == []
 
 
@@ -292,18 +388,26 @@ def test_a_large_gcs_export_uses_one_resumable_upload_and_reads_back(gcs, tmp_pa
 
     big = tmp_path / "big.csv"
     big.write_bytes(os.urandom(12 << 20))  # above the client's 8 MiB multipart limit
-    client = storage.Client(project="test", credentials=AnonymousCredentials(),
-                            client_options={"api_endpoint": emulator[0].url})
-    assert upload_gcs(client, "lake", BUCKET, "outgoing/", big, "big.csv") == f"gs://{BUCKET}/outgoing/big.csv"
+    client = storage.Client(
+        project="test", credentials=AnonymousCredentials(), client_options={"api_endpoint": emulator[0].url}
+    )
+    assert (
+        upload_gcs(client, "lake", BUCKET, "outgoing/", big, "big.csv") == f"gs://{BUCKET}/outgoing/big.csv"
+    )
     assert gcs.get_blob("outgoing/big.csv").download_as_bytes() == big.read_bytes()
 
 
 def test_a_local_export_fills_in_the_date_and_honours_no_clobber(world, tmp_path):
     config, _, expected, rows = world
     target = tmp_path / "out" / "results_20260103.csv"
-    assert export_to(config, config.warehouse_path, DAY, str(tmp_path / "out" / "results_{date}.csv")) == (rows, str(target))
+    assert export_to(config, config.warehouse_path, DAY, str(tmp_path / "out" / "results_{date}.csv")) == (
+        rows,
+        str(target),
+    )
     assert target.read_bytes() == expected
     target.write_bytes(b"kept\n")
     with pytest.raises(ExportError, match="exists already and was left as it was"):
         export_to(config, config.warehouse_path, DAY, str(target), overwrite=False)
-    assert target.read_bytes() == b"kept\n" and sorted(p.name for p in target.parent.iterdir()) == [target.name]
+    assert target.read_bytes() == b"kept\n" and sorted(p.name for p in target.parent.iterdir()) == [
+        target.name
+    ]

@@ -21,17 +21,44 @@ PROJECT, DATASET = "nightjar-test", "analytics_123456"
 DAY = dt.date(2026, 1, 5)
 T0 = int(dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC).timestamp() * 1_000_000)
 SF = bigquery.SchemaField
-VALUE = SF("value", "RECORD", fields=[SF("string_value", "STRING"), SF("int_value", "INT64"),
-                                        SF("float_value", "FLOAT64"), SF("double_value", "FLOAT64")])
+VALUE = SF(
+    "value",
+    "RECORD",
+    fields=[
+        SF("string_value", "STRING"),
+        SF("int_value", "INT64"),
+        SF("float_value", "FLOAT64"),
+        SF("double_value", "FLOAT64"),
+    ],
+)
 SCHEMA = [
-    SF("event_date", "STRING"), SF("event_timestamp", "INT64"), SF("event_name", "STRING"),
+    SF("event_date", "STRING"),
+    SF("event_timestamp", "INT64"),
+    SF("event_name", "STRING"),
     SF("event_params", "RECORD", mode="REPEATED", fields=[SF("key", "STRING"), VALUE]),
-    SF("user_id", "STRING"), SF("user_pseudo_id", "STRING"),
-    SF("traffic_source", "RECORD", fields=[SF("name", "STRING"), SF("medium", "STRING"), SF("source", "STRING")]),
-    SF("collected_traffic_source", "RECORD", fields=[SF("manual_source", "STRING"), SF("manual_medium", "STRING"),
-                                                     SF("manual_campaign_name", "STRING")]),
+    SF("user_id", "STRING"),
+    SF("user_pseudo_id", "STRING"),
+    SF(
+        "traffic_source",
+        "RECORD",
+        fields=[SF("name", "STRING"), SF("medium", "STRING"), SF("source", "STRING")],
+    ),
+    SF(
+        "collected_traffic_source",
+        "RECORD",
+        fields=[
+            SF("manual_source", "STRING"),
+            SF("manual_medium", "STRING"),
+            SF("manual_campaign_name", "STRING"),
+        ],
+    ),
     SF("ecommerce", "RECORD", fields=[SF("purchase_revenue", "FLOAT64"), SF("transaction_id", "STRING")]),
-    SF("items", "RECORD", mode="REPEATED", fields=[SF("item_id", "STRING"), SF("quantity", "INT64"), SF("price", "FLOAT64")]),
+    SF(
+        "items",
+        "RECORD",
+        mode="REPEATED",
+        fields=[SF("item_id", "STRING"), SF("quantity", "INT64"), SF("price", "FLOAT64")],
+    ),
 ]
 
 
@@ -41,26 +68,57 @@ def p(key, s=None, i=None):
 
 def ev(n, name, pseudo, params, user=None, cts=None, ts=None, ecommerce=None, items=None):
     return {
-        "event_date": "20260105", "event_timestamp": T0 + n * 1_000_000, "event_name": name, "event_params": params,
-        "user_id": user, "user_pseudo_id": pseudo, "traffic_source": ts or {"name": "(direct)", "medium": "(none)",
-                                                                          "source": "(direct)"},
-        "collected_traffic_source": cts, "ecommerce": ecommerce, "items": items or [],
+        "event_date": "20260105",
+        "event_timestamp": T0 + n * 1_000_000,
+        "event_name": name,
+        "event_params": params,
+        "user_id": user,
+        "user_pseudo_id": pseudo,
+        "traffic_source": ts or {"name": "(direct)", "medium": "(none)", "source": "(direct)"},
+        "collected_traffic_source": cts,
+        "ecommerce": ecommerce,
+        "items": items or [],
     }
 
 
 ROWS = [
     # u1: a session from a paid Google click, a page view, a purchase of 2 + 1 items
-    ev(0, "session_start", "p1", [p("ga_session_id", i=111), p("page_location", "https://shop/x")], user="C1",
-       cts={"manual_source": "google", "manual_medium": "cpc", "manual_campaign_name": "winter"}),
-    ev(1, "page_view", "p1", [p("ga_session_id", i=111), p("page_location", "https://shop/x")], user="C1",
-       cts={"manual_source": "google", "manual_medium": "cpc", "manual_campaign_name": "winter"}),
-    ev(2, "purchase", "p1", [p("ga_session_id", i=111)], user="C1",
-       cts={"manual_source": "google", "manual_medium": "cpc", "manual_campaign_name": "winter"},
-       ecommerce={"purchase_revenue": 42.5, "transaction_id": "T1"},
-       items=[{"item_id": "SKU1", "quantity": 2, "price": 15.0}, {"item_id": "SKU2", "quantity": 1, "price": 12.5}]),
+    ev(
+        0,
+        "session_start",
+        "p1",
+        [p("ga_session_id", i=111), p("page_location", "https://shop/x")],
+        user="C1",
+        cts={"manual_source": "google", "manual_medium": "cpc", "manual_campaign_name": "winter"},
+    ),
+    ev(
+        1,
+        "page_view",
+        "p1",
+        [p("ga_session_id", i=111), p("page_location", "https://shop/x")],
+        user="C1",
+        cts={"manual_source": "google", "manual_medium": "cpc", "manual_campaign_name": "winter"},
+    ),
+    ev(
+        2,
+        "purchase",
+        "p1",
+        [p("ga_session_id", i=111)],
+        user="C1",
+        cts={"manual_source": "google", "manual_medium": "cpc", "manual_campaign_name": "winter"},
+        ecommerce={"purchase_revenue": 42.5, "transaction_id": "T1"},
+        items=[
+            {"item_id": "SKU1", "quantity": 2, "price": 15.0},
+            {"item_id": "SKU2", "quantity": 1, "price": 12.5},
+        ],
+    ),
     # an anonymous visitor from a newsletter (event params carry the tags)
-    ev(3, "session_start", "p2", [p("ga_session_id", i=222), p("source", "newsletter"), p("medium", "email"),
-                                  p("campaign", "jan")]),
+    ev(
+        3,
+        "session_start",
+        "p2",
+        [p("ga_session_id", i=222), p("source", "newsletter"), p("medium", "email"), p("campaign", "jan")],
+    ),
     # scroll events are not read
     ev(4, "scroll", "p2", [p("ga_session_id", i=222)]),
     # direct traffic (first-touch traffic_source only)
@@ -70,15 +128,26 @@ ROWS = [
 
 @pytest.fixture(scope="module")
 def export(bigquery_emulator):
-    client = bigquery.Client(project=PROJECT, credentials=AnonymousCredentials(),
-                             client_options={"api_endpoint": bigquery_emulator})
+    client = bigquery.Client(
+        project=PROJECT,
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": bigquery_emulator},
+    )
     client.create_dataset(DATASET, exists_ok=True)
-    table = client.create_table(bigquery.Table(f"{PROJECT}.{DATASET}.events_20260105", schema=SCHEMA), exists_ok=True)
+    table = client.create_table(
+        bigquery.Table(f"{PROJECT}.{DATASET}.events_20260105", schema=SCHEMA), exists_ok=True
+    )
     assert client.insert_rows_json(table, ROWS) == []
-    intraday = client.create_table(bigquery.Table(f"{PROJECT}.{DATASET}.events_intraday_20260106", schema=SCHEMA),
-                                   exists_ok=True)
-    late = ev(0, "page_view", "p9", [p("page_location", "https://shop/late")],
-              ts={"name": "spring", "medium": "referral", "source": "blog.example"})
+    intraday = client.create_table(
+        bigquery.Table(f"{PROJECT}.{DATASET}.events_intraday_20260106", schema=SCHEMA), exists_ok=True
+    )
+    late = ev(
+        0,
+        "page_view",
+        "p9",
+        [p("page_location", "https://shop/late")],
+        ts={"name": "spring", "medium": "referral", "source": "blog.example"},
+    )
     late["event_timestamp"] += 86_400_000_000
     assert client.insert_rows_json(intraday, [late]) == []
     return bigquery_emulator
@@ -86,14 +155,28 @@ def export(bigquery_emulator):
 
 def ga4_config(folder, url):
     data = example_dict()
-    data["sources"].append({"name": "ga4", "kind": "ga4", "project": PROJECT, "dataset": DATASET, "endpoint": url})
-    fields = [{"name": n, "type": t, **({"required": True} if n == "event_id" else {})} for n, t in FIELDS.items()]
-    data["transactions"].append({
-        "name": "ga4", "source": "ga4", "customer_field": "customer_id", "time_field": "event_time", "context": "WEB",
-        "event": {"type_field": "event_type", "value": "revenue", "channel": "channel",
-                  "utm": {"source": "source", "medium": "medium", "campaign": "campaign"}},
-        "fields": fields,
-    })
+    data["sources"].append(
+        {"name": "ga4", "kind": "ga4", "project": PROJECT, "dataset": DATASET, "endpoint": url}
+    )
+    fields = [
+        {"name": n, "type": t, **({"required": True} if n == "event_id" else {})} for n, t in FIELDS.items()
+    ]
+    data["transactions"].append(
+        {
+            "name": "ga4",
+            "source": "ga4",
+            "customer_field": "customer_id",
+            "time_field": "event_time",
+            "context": "WEB",
+            "event": {
+                "type_field": "event_type",
+                "value": "revenue",
+                "channel": "channel",
+                "utm": {"source": "source", "medium": "medium", "campaign": "campaign"},
+            },
+            "fields": fields,
+        }
+    )
     return make_config(folder, sources=data["sources"], transactions=data["transactions"])
 
 
@@ -111,34 +194,93 @@ def test_a_hand_built_export_day_becomes_the_expected_events_and_channels(tmp_pa
     assert got == [
         (t, "C1", "startedSession", "111", "google", "cpc", "winter", "Paid Search", None, None, None, None),
         (t + s, "C1", "viewedPage", "111", "google", "cpc", "winter", "Paid Search", None, None, None, None),
-        (t + 2 * s, "C1", "completedOrder", "111", "google", "cpc", "winter", "Paid Search", "T1", 42.5,
-         "SKU1 x2, SKU2 x1", 3),
-        (t + 3 * s, "p2", "startedSession", "222", "newsletter", "email", "jan", "Email", None, None, None, None),
-        (t + 5 * s, "p3", "viewedPage", "333", "(direct)", "(none)", "(direct)", "Direct", None, None, None, None),
+        (
+            t + 2 * s,
+            "C1",
+            "completedOrder",
+            "111",
+            "google",
+            "cpc",
+            "winter",
+            "Paid Search",
+            "T1",
+            42.5,
+            "SKU1 x2, SKU2 x1",
+            3,
+        ),
+        (
+            t + 3 * s,
+            "p2",
+            "startedSession",
+            "222",
+            "newsletter",
+            "email",
+            "jan",
+            "Email",
+            None,
+            None,
+            None,
+            None,
+        ),
+        (
+            t + 5 * s,
+            "p3",
+            "viewedPage",
+            "333",
+            "(direct)",
+            "(none)",
+            "(direct)",
+            "Direct",
+            None,
+            None,
+            None,
+            None,
+        ),
         # the next day has only an intraday table
-        (t + dt.timedelta(days=1), "p9", "viewedPage", None, "blog.example", "referral", "spring", "Referral",
-         None, None, None, None),
+        (
+            t + dt.timedelta(days=1),
+            "p9",
+            "viewedPage",
+            None,
+            "blog.example",
+            "referral",
+            "spring",
+            "Referral",
+            None,
+            None,
+            None,
+            None,
+        ),
     ]
 
 
 def _one(source, medium):
-    return {"event_name": "page_view", "event_timestamp": T0, "user_id": None, "user_pseudo_id": "p",
-            "event_params": [], "traffic_source": {"name": None, "medium": medium, "source": source}}
+    return {
+        "event_name": "page_view",
+        "event_timestamp": T0,
+        "user_id": None,
+        "user_pseudo_id": "p",
+        "event_params": [],
+        "traffic_source": {"name": None, "medium": medium, "source": source},
+    }
 
 
-@pytest.mark.parametrize("source, medium, channel", [
-    ("google", "organic", "Organic Search"),
-    ("bing", "cpc", "Paid Search"),
-    ("facebook", "paid_social", "Paid Social"),
-    ("m.facebook.com", "referral", "Organic Social"),
-    ("instagram", "social", "Organic Social"),
-    ("mailchimp", "email", "Email"),
-    ("partner.example", "referral", "Referral"),
-    ("(direct)", "(none)", "Direct"),
-    ("gdn", "display", "Display"),
-    ("awin", "affiliate", "Affiliates"),
-    ("radio", "offline", "Other"),
-])
+@pytest.mark.parametrize(
+    "source, medium, channel",
+    [
+        ("google", "organic", "Organic Search"),
+        ("bing", "cpc", "Paid Search"),
+        ("facebook", "paid_social", "Paid Social"),
+        ("m.facebook.com", "referral", "Organic Social"),
+        ("instagram", "social", "Organic Social"),
+        ("mailchimp", "email", "Email"),
+        ("partner.example", "referral", "Referral"),
+        ("(direct)", "(none)", "Direct"),
+        ("gdn", "display", "Display"),
+        ("awin", "affiliate", "Affiliates"),
+        ("radio", "offline", "Other"),
+    ],
+)
 def test_default_channel_grouping(tmp_path, source, medium, channel):
     raw = pa.Table.from_pylist([_one(source, medium)])
     out = tmp_path / "out.parquet"

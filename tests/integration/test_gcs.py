@@ -57,7 +57,9 @@ def emulator():
 @pytest.fixture
 def bucket(emulator):
     server, proxy = emulator
-    client = storage.Client(project="test", credentials=AnonymousCredentials(), client_options={"api_endpoint": server.url})
+    client = storage.Client(
+        project="test", credentials=AnonymousCredentials(), client_options={"api_endpoint": server.url}
+    )
     b = client.bucket(BUCKET)
     if not b.exists():
         client.create_bucket(BUCKET)
@@ -87,21 +89,36 @@ def test_a_day_is_ingested_end_to_end_and_a_rerun_changes_nothing(config, bucket
     assert tx_rows(config) == EXPECTED1
     assert run_nightly(config, D1, assets=["tx_pos"]).success
     assert tx_rows(config) == EXPECTED1
-    assert [(r[1], r[2], r[3], r[4]) for r in loads(config)] == [("trans_pos_20260105.csv", "LOADED", 3, 2)] * 2
+    assert [(r[1], r[2], r[3], r[4]) for r in loads(config)] == [
+        ("trans_pos_20260105.csv", "LOADED", 3, 2)
+    ] * 2
 
 
 def test_jsonl_gzip_and_parquet_objects(config, bucket):
     lines = [
-        {"order_id": "J1", "customer_id": "C1", "purchased_at": "01/06/2026", "store": "S1", "product": "P1",
-         "quantity": 2, "amount": 5.5},
+        {
+            "order_id": "J1",
+            "customer_id": "C1",
+            "purchased_at": "01/06/2026",
+            "store": "S1",
+            "product": "P1",
+            "quantity": 2,
+            "amount": 5.5,
+        },
     ]
     body = gzip.compress("\n".join(json.dumps(x) for x in lines).encode())
     bucket.blob(PREFIX + "trans_pos_20260106.jsonl.gz").upload_from_string(body)
-    table = pa.table({
-        "order_id": ["Q1", "Q2"], "customer_id": ["C7", None], "purchased_at": [D3, D3], "store": ["S9", "S9"],
-        "product": ["P3", "P4"], "quantity": pa.array([3, 1], pa.int64()),
-        "amount": pa.array([decimal.Decimal("1.25"), decimal.Decimal("2.00")], pa.decimal128(10, 2)),
-    })
+    table = pa.table(
+        {
+            "order_id": ["Q1", "Q2"],
+            "customer_id": ["C7", None],
+            "purchased_at": [D3, D3],
+            "store": ["S9", "S9"],
+            "product": ["P3", "P4"],
+            "quantity": pa.array([3, 1], pa.int64()),
+            "amount": pa.array([decimal.Decimal("1.25"), decimal.Decimal("2.00")], pa.decimal128(10, 2)),
+        }
+    )
     buf = io.BytesIO()
     pq.write_table(table, buf)
     bucket.blob(PREFIX + "trans_pos_20260107.parquet").upload_from_string(buf.getvalue())
@@ -111,7 +128,9 @@ def test_jsonl_gzip_and_parquet_objects(config, bucket):
         ("J1", "C1", D2, "S1", "P1", 2, "5.5000"),
         ("Q1", "C7", D3, "S9", "P3", 3, "1.2500"),
     ]
-    with connect(config.warehouse_path, read_only=True) as con:  # Q2 has no customer_id: rejected with its reason
+    with connect(
+        config.warehouse_path, read_only=True
+    ) as con:  # Q2 has no customer_id: rejected with its reason
         assert con.execute("SELECT partition_date, row_number, reason FROM rejects").fetchall() == [
             (D3, 2, "customer_id: missing (required)")
         ]
@@ -163,7 +182,9 @@ def test_the_sensor_requests_new_generations_only(config, bucket):
     assert second.run_requests[0].run_key != first.run_requests[0].run_key
 
 
-def test_bad_credentials_are_one_clear_error_and_the_key_is_never_shown(tmp_path, emulator, bucket, monkeypatch):
+def test_bad_credentials_are_one_clear_error_and_the_key_is_never_shown(
+    tmp_path, emulator, bucket, monkeypatch
+):
     secret = "-----BEGIN PRIVATE KEY-----\\nMIIEvQ-not-a-real-key-Zx81\\n-----END PRIVATE KEY-----\\n"
     keyfile = tmp_path / "sa.json"
     keyfile.write_text(json.dumps({"type": "service_account", "private_key": secret, "client_email": "x@y"}))
@@ -173,6 +194,9 @@ def test_bad_credentials_are_one_clear_error_and_the_key_is_never_shown(tmp_path
     instance = dg.DagsterInstance.ephemeral()
     result = run_nightly(config, D1, assets=["tx_pos"], instance=instance)
     assert not result.success
-    assert "gcs source 'lake': cannot use the service-account key file named by credentials_env" in failure_text(result)
+    assert (
+        "gcs source 'lake': cannot use the service-account key file named by credentials_env"
+        in failure_text(result)
+    )
     said = everything_said(result, instance, config)
     assert "MIIEvQ-not-a-real-key-Zx81" not in said

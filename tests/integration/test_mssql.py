@@ -38,10 +38,12 @@ def postgres():
     shutil.chown(d, "postgres", "postgres")  # the server runs as postgres
     port = free_port()
     postgres_server.start(d / "data", port, password=PG_PASSWORD)
-    conn = (f"Driver={DRIVER};Server=127.0.0.1;Port={port};Database=postgres;Uid=postgres;Pwd={PG_PASSWORD};")
+    conn = f"Driver={DRIVER};Server=127.0.0.1;Port={port};Database=postgres;Uid=postgres;Pwd={PG_PASSWORD};"
     with pyodbc.connect(conn, autocommit=True) as con:
-        con.execute("CREATE TABLE crm_orders (order_id text, customer_id text, purchased_at timestamp, store text, "
-                    "product text, quantity integer, amount numeric(10,2))")
+        con.execute(
+            "CREATE TABLE crm_orders (order_id text, customer_id text, purchased_at timestamp, store text, "
+            "product text, quantity integer, amount numeric(10,2))"
+        )
         con.cursor().executemany(
             "INSERT INTO crm_orders VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
@@ -63,8 +65,14 @@ COLUMNS = "SELECT order_id, customer_id, purchased_at, store, product, quantity,
 
 
 def crm_source(query: str, watermark: str | None = None, **changes) -> dict:
-    return {"name": "crm", "kind": "mssql", "connection_string_env": "CRM_ODBC", "batch_size": 2,
-            "queries": {"pos": {"sql": query, **({"watermark": watermark} if watermark else {})}}, **changes}
+    return {
+        "name": "crm",
+        "kind": "mssql",
+        "connection_string_env": "CRM_ODBC",
+        "batch_size": 2,
+        "queries": {"pos": {"sql": query, **({"watermark": watermark} if watermark else {})}},
+        **changes,
+    }
 
 
 @pytest.fixture
@@ -78,8 +86,10 @@ def test_window_mode_ingests_the_day_in_batches_and_a_rerun_changes_nothing(tmp_
     config = remote_config(tmp_path, crm_source(q), file_name=None)
     assert run_nightly(config, D1, assets=["tx_pos"]).success
     expected = [
-        ("M1", "C1", D1, "S1", "P1", 1, "10.5000"), ("M2", "C2", D1, "S1", "P2", 2, "3.0000"),
-        ("M3", "C3", D1, "S2", "P2", 1, "7.2500"), ("M4", "C4", D1, "S2", "P3", 5, "0.9900"),
+        ("M1", "C1", D1, "S1", "P1", 1, "10.5000"),
+        ("M2", "C2", D1, "S1", "P2", 2, "3.0000"),
+        ("M3", "C3", D1, "S2", "P2", 1, "7.2500"),
+        ("M4", "C4", D1, "S2", "P3", 5, "0.9900"),
         ("M5", "C5", D1, "S3", "P1", 1, "2.0000"),
     ]
     assert tx_rows(config) == expected
@@ -91,8 +101,11 @@ def test_window_mode_ingests_the_day_in_batches_and_a_rerun_changes_nothing(tmp_
 def test_fetchmany_batches_through_a_real_odbc_driver(postgres, tmp_path):
     with pyodbc.connect(postgres["conn"]) as con:
         cur = con.cursor()
-        cur.execute(f"{COLUMNS} WHERE purchased_at >= ? AND purchased_at < ? ORDER BY order_id",
-                    dt.datetime(2026, 1, 5), dt.datetime(2026, 1, 6))
+        cur.execute(
+            f"{COLUMNS} WHERE purchased_at >= ? AND purchased_at < ? ORDER BY order_id",
+            dt.datetime(2026, 1, 5),
+            dt.datetime(2026, 1, 6),
+        )
         got = list(mssql.batches(cur, 2))
     assert [b.num_rows for b in got] == [2, 2, 1]
     t = pa.Table.from_batches(got)
@@ -108,7 +121,10 @@ def test_watermark_mode_asks_for_what_comes_after_the_loaded_days(tmp_path, crm_
     from tests.conftest import example_dict
 
     pos = next(t for t in example_dict()["transactions"] if t["name"] == "pos")
-    fields = [({"name": "purchased_at", "type": "Timestamp"} if f["name"] == "purchased_at" else f) for f in pos["fields"]]
+    fields = [
+        ({"name": "purchased_at", "type": "Timestamp"} if f["name"] == "purchased_at" else f)
+        for f in pos["fields"]
+    ]
     config = remote_config(tmp_path, crm_source(q, watermark="purchased_at"), file_name=None, fields=fields)
     assert run_nightly(config, D1, assets=["tx_pos"]).success
     # first run: everything up to the end of D1; M0 (Jan 4) is outside the partition: rejected, kept
@@ -135,8 +151,9 @@ def test_watermark_mode_asks_for_what_comes_after_the_loaded_days(tmp_path, crm_
 def test_wrong_password_is_one_clear_error_and_the_secret_is_never_shown(tmp_path, postgres, monkeypatch):
     wrong = "wr0ng-Pass-55"
     monkeypatch.setenv("CRM_ODBC", postgres["conn"].replace(PG_PASSWORD, wrong))
-    config = remote_config(tmp_path, crm_source(f"{COLUMNS} WHERE purchased_at >= ? AND purchased_at < ?"),
-                           file_name=None)
+    config = remote_config(
+        tmp_path, crm_source(f"{COLUMNS} WHERE purchased_at >= ? AND purchased_at < ?"), file_name=None
+    )
     instance = dg.DagsterInstance.ephemeral()
     result = run_nightly(config, D1, assets=["tx_pos"], instance=instance)
     assert not result.success
@@ -149,45 +166,81 @@ def test_wrong_password_is_one_clear_error_and_the_secret_is_never_shown(tmp_pat
 
 def test_redact_takes_every_secret_out():
     conn = "Driver={ODBC Driver 18 for SQL Server};Server=db;UID=crm_reader;PWD={p;w=1};Encrypt=yes"
-    assert mssql.redact("Login failed for user 'crm_reader' (p;w=1)", conn) == "Login failed for user 'crm_reader' (***)"
+    assert (
+        mssql.redact("Login failed for user 'crm_reader' (p;w=1)", conn)
+        == "Login failed for user 'crm_reader' (***)"
+    )
 
 
 # ---- SQL Server types, as pyodbc describes and returns them --------------------------------------
 # cursor.description entries: (name, type_code, display_size, internal_size, precision, scale, null_ok)
 SQLSERVER_DESCRIPTION = [
-    ("created", dt.datetime, None, 27, 27, 7, True),        # datetime2(7)
-    ("amount", decimal.Decimal, None, 18, 18, 4, True),     # decimal(18,4)
-    ("name", str, None, 50, 50, 0, True),                   # nvarchar(50)
-    ("active", bool, None, 1, 1, 0, True),                  # bit
-    ("guid", str, None, 36, 36, 0, True),                   # uniqueidentifier (pyodbc default: text)
-    ("guid2", uuid.UUID, None, 16, 16, 0, True),            # uniqueidentifier with pyodbc.native_uuid = True
-    ("born", dt.date, None, 10, 10, 0, True),               # date
-    ("score", float, None, 53, 53, 0, True),                # float
-    ("qty", int, None, 10, 10, 0, True),                    # int
+    ("created", dt.datetime, None, 27, 27, 7, True),  # datetime2(7)
+    ("amount", decimal.Decimal, None, 18, 18, 4, True),  # decimal(18,4)
+    ("name", str, None, 50, 50, 0, True),  # nvarchar(50)
+    ("active", bool, None, 1, 1, 0, True),  # bit
+    ("guid", str, None, 36, 36, 0, True),  # uniqueidentifier (pyodbc default: text)
+    ("guid2", uuid.UUID, None, 16, 16, 0, True),  # uniqueidentifier with pyodbc.native_uuid = True
+    ("born", dt.date, None, 10, 10, 0, True),  # date
+    ("score", float, None, 53, 53, 0, True),  # float
+    ("qty", int, None, 10, 10, 0, True),  # int
 ]
 
 
 def test_sqlserver_types_map_to_arrow():
     assert [mssql.arrow_type(d[1], d[4], d[5]) for d in SQLSERVER_DESCRIPTION] == [
-        pa.timestamp("us"), pa.decimal128(18, 4), pa.string(), pa.bool_(), pa.string(), pa.string(),
-        pa.date32(), pa.float64(), pa.int64(),
+        pa.timestamp("us"),
+        pa.decimal128(18, 4),
+        pa.string(),
+        pa.bool_(),
+        pa.string(),
+        pa.string(),
+        pa.date32(),
+        pa.float64(),
+        pa.int64(),
     ]
 
 
 def test_sqlserver_values_become_exact_arrow_values():
     g = uuid.UUID("6f9619ff-8b86-d011-b42d-00c04fc964ff")
     rows = [
-        (dt.datetime(2026, 1, 5, 23, 59, 59, 999999), decimal.Decimal("12345678901234.5678"), "Zoë ✓", True,
-         "6F9619FF-8B86-D011-B42D-00C04FC964FF", g, dt.date(1990, 2, 28), 0.1, 7),
+        (
+            dt.datetime(2026, 1, 5, 23, 59, 59, 999999),
+            decimal.Decimal("12345678901234.5678"),
+            "Zoë ✓",
+            True,
+            "6F9619FF-8B86-D011-B42D-00C04FC964FF",
+            g,
+            dt.date(1990, 2, 28),
+            0.1,
+            7,
+        ),
         (None, None, None, False, None, None, None, None, None),
     ]
     b = mssql.to_batch(SQLSERVER_DESCRIPTION, rows)
     assert b.to_pylist() == [
-        {"created": dt.datetime(2026, 1, 5, 23, 59, 59, 999999), "amount": decimal.Decimal("12345678901234.5678"),
-         "name": "Zoë ✓", "active": True, "guid": "6F9619FF-8B86-D011-B42D-00C04FC964FF",
-         "guid2": "6F9619FF-8B86-D011-B42D-00C04FC964FF", "born": dt.date(1990, 2, 28), "score": 0.1, "qty": 7},
-        {"created": None, "amount": None, "name": None, "active": False, "guid": None, "guid2": None,
-         "born": None, "score": None, "qty": None},
+        {
+            "created": dt.datetime(2026, 1, 5, 23, 59, 59, 999999),
+            "amount": decimal.Decimal("12345678901234.5678"),
+            "name": "Zoë ✓",
+            "active": True,
+            "guid": "6F9619FF-8B86-D011-B42D-00C04FC964FF",
+            "guid2": "6F9619FF-8B86-D011-B42D-00C04FC964FF",
+            "born": dt.date(1990, 2, 28),
+            "score": 0.1,
+            "qty": 7,
+        },
+        {
+            "created": None,
+            "amount": None,
+            "name": None,
+            "active": False,
+            "guid": None,
+            "guid2": None,
+            "born": None,
+            "score": None,
+            "qty": None,
+        },
     ]
 
 
@@ -210,7 +263,9 @@ def test_window_and_watermark_parameters():
 
 def test_a_closed_port_is_a_clear_error(tmp_path):
     conn = f"Driver={DRIVER};Server=127.0.0.1;Port={free_port()};Database=x;Uid=u;Pwd=closed-Pw-1;"
-    with pytest.raises(SourceError, match=r"^mssql source 'crm': cannot connect: \[.*\(tried 2 times\)$") as e:
+    with pytest.raises(
+        SourceError, match=r"^mssql source 'crm': cannot connect: \[.*\(tried 2 times\)$"
+    ) as e:
         mssql.fetch_to_parquet("crm", conn, "SELECT 1", [], 10, tmp_path / "x.parquet", timeout=3, retries=1)
     assert "closed-Pw-1" not in str(e.value)
 
@@ -220,7 +275,9 @@ def test_a_dropped_connection_is_retried_and_the_day_completes(tmp_path, postgre
 
     proxy = CuttingProxy(postgres["port"])
     try:
-        monkeypatch.setenv("CRM_ODBC", postgres["conn"].replace(f"Port={postgres['port']}", f"Port={proxy.port}"))
+        monkeypatch.setenv(
+            "CRM_ODBC", postgres["conn"].replace(f"Port={postgres['port']}", f"Port={proxy.port}")
+        )
         q = f"{COLUMNS} WHERE purchased_at >= ? AND purchased_at < ? ORDER BY order_id"
         config = remote_config(tmp_path, crm_source(q), file_name=None)
         proxy.cut_after = 900  # past the login, in the query's answer

@@ -52,9 +52,17 @@ def drop(server):
 
 def sftp_source(server, **changes) -> dict:
     return {
-        "name": "partner", "kind": "sftp", "host": "127.0.0.1", "port": server.port, "username": "nightjar",
-        "password_env": "PARTNER_SFTP_PASSWORD", "host_key_fingerprint": fingerprint(server.host_key),
-        "folder": "drop", "retries": 2, "timeout_seconds": 5, **changes,
+        "name": "partner",
+        "kind": "sftp",
+        "host": "127.0.0.1",
+        "port": server.port,
+        "username": "nightjar",
+        "password_env": "PARTNER_SFTP_PASSWORD",
+        "host_key_fingerprint": fingerprint(server.host_key),
+        "folder": "drop",
+        "retries": 2,
+        "timeout_seconds": 5,
+        **changes,
     }
 
 
@@ -123,7 +131,10 @@ def test_wrong_password_is_one_clear_error_and_no_secret_is_ever_shown(tmp_path,
     result = run_nightly(config, D1, assets=["tx_pos"], instance=instance)
     assert not result.success
     text = failure_text(result)
-    assert "sftp source 'partner' (nightjar@127.0.0.1" in text and "authentication failed (password refused)" in text
+    assert (
+        "sftp source 'partner' (nightjar@127.0.0.1" in text
+        and "authentication failed (password refused)" in text
+    )
     assert loads(config)[0][2] == "FAILED"
     assert loads(config)[0][5].startswith("sftp source 'partner'") and "Traceback" not in loads(config)[0][5]
     said = everything_said(result, instance, config)
@@ -156,7 +167,9 @@ def test_private_key_from_an_env_var_and_known_hosts(tmp_path, server, drop, mon
     key.write_private_key(buf)
     monkeypatch.setenv("PARTNER_SFTP_KEY", buf.getvalue())
     known = tmp_path / "known_hosts"
-    known.write_text(f"[127.0.0.1]:{server.port} {server.host_key.get_name()} {server.host_key.get_base64()}\n")
+    known.write_text(
+        f"[127.0.0.1]:{server.port} {server.host_key.get_name()} {server.host_key.get_base64()}\n"
+    )
     (drop / "trans_pos_20260105.csv").write_text(pos_csv(D1, DAY1))
     src = sftp_source(server, password_env=None, private_key_env="PARTNER_SFTP_KEY", known_hosts=str(known))
     del src["host_key_fingerprint"]
@@ -177,7 +190,9 @@ def test_the_sensor_requests_new_and_changed_files_only(config, drop):
     f.write_text(pos_csv(D1, DAY1))
     with dg.build_sensor_context(resources=resources, definitions=defs) as ctx:
         first = sensor.evaluate_tick(ctx)
-    assert [(r.partition_key, r.asset_selection) for r in first.run_requests] == [("2026-01-05", [dg.AssetKey("tx_pos")])]
+    assert [(r.partition_key, r.asset_selection) for r in first.run_requests] == [
+        ("2026-01-05", [dg.AssetKey("tx_pos")])
+    ]
     assert first.run_requests[0].run_key.startswith("tx_pos:trans_pos_20260105.csv:")
     with dg.build_sensor_context(resources=resources, cursor=first.cursor, definitions=defs) as ctx:
         assert sensor.evaluate_tick(ctx).run_requests == []  # unchanged: nothing
@@ -218,7 +233,9 @@ def openssh(tmp_path_factory):
         f"AuthorizedKeysFile {d / 'authorized_keys'}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
         f"UsePAM no\nStrictModes no\nSubsystem sftp internal-sftp\nAllowUsers {getpass.getuser()}\n"
     )
-    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(d / "sshd_config")], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [SSHD, "-D", "-e", "-f", str(d / "sshd_config")], stderr=subprocess.PIPE, text=True
+    )
     deadline = time.time() + 10
     while time.time() < deadline:
         try:
@@ -244,10 +261,19 @@ def test_openssh_end_to_end_with_a_key_file_and_known_hosts(tmp_path, openssh):
     (remote / "trans_pos_20260105.csv").write_text(pos_csv(D1, DAY1))
     d = openssh["dir"]
     src = {
-        "name": "partner", "kind": "sftp", "host": "127.0.0.1", "port": openssh["port"], "username": openssh["user"],
-        "private_key_path": str(d / "client_key"), "known_hosts": str(d / "known_hosts"), "folder": str(remote),
+        "name": "partner",
+        "kind": "sftp",
+        "host": "127.0.0.1",
+        "port": openssh["port"],
+        "username": openssh["user"],
+        "private_key_path": str(d / "client_key"),
+        "known_hosts": str(d / "known_hosts"),
+        "folder": str(remote),
     }
     config = remote_config(tmp_path, src)
     result = run_nightly(config, D1, assets=["tx_pos"])
     assert result.success, failure_text(result)
-    assert tx_rows(config) == [("O1", "C1", D1, "S1", "P1", 1, "10.5000"), ("O2", "C2", D1, "S1", "P2", 2, "3.0000")]
+    assert tx_rows(config) == [
+        ("O1", "C1", D1, "S1", "P1", 1, "10.5000"),
+        ("O2", "C2", D1, "S1", "P2", 2, "3.0000"),
+    ]

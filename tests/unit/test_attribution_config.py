@@ -29,20 +29,38 @@ def with_model(**model) -> dict:
 
 def test_the_built_ins_are_spec_5s_and_come_first():
     models = all_models(load_config(EXAMPLE).attribution)
-    assert [m.name for m in models[:10]] == list(BUILTIN_NAMES) == [
-        "Last Click (Infinite)", "First Click (Infinite)", "First Click", "First Click Weighted", "Last Click",
-        "Last Click Weighted", "Equally Weighted", "First and Last Click Weighted", "Equally Weighted (PPC Only)",
-        "First Click Weighted (PPC Only)"]
+    assert (
+        [m.name for m in models[:10]]
+        == list(BUILTIN_NAMES)
+        == [
+            "Last Click (Infinite)",
+            "First Click (Infinite)",
+            "First Click",
+            "First Click Weighted",
+            "Last Click",
+            "Last Click Weighted",
+            "Equally Weighted",
+            "First and Last Click Weighted",
+            "Equally Weighted (PPC Only)",
+            "First Click Weighted (PPC Only)",
+        ]
+    )
     by = {m.name: m for m in models}
     assert by["Last Click (Infinite)"].lookback_days is None and by["First Click"].lookback_days == 90
     assert (by["First Click Weighted"].first_weight, by["First Click Weighted"].last_weight) == (3, 1)
     assert (by["Last Click Weighted"].first_weight, by["Last Click Weighted"].last_weight) == (1, 3)
-    assert (by["First and Last Click Weighted"].first_weight, by["First and Last Click Weighted"].last_weight) == (3, 3)
+    assert (
+        by["First and Last Click Weighted"].first_weight,
+        by["First and Last Click Weighted"].last_weight,
+    ) == (3, 3)
     ppc = by["Equally Weighted (PPC Only)"]
     assert ppc.lookback_days == 30 and ppc.channels_mode == "include"
     assert ppc.channels == ("Paid Search", "Paid Social", "Display")  # the channels flagged paid
     assert by["First Click Weighted (PPC Only)"].lookback_days == 90
-    assert by["Last Non-Direct Click"].channels == ("Direct",) and by["Last Non-Direct Click"].channels_mode == "exclude"
+    assert (
+        by["Last Non-Direct Click"].channels == ("Direct",)
+        and by["Last Non-Direct Click"].channels_mode == "exclude"
+    )
 
 
 @pytest.mark.parametrize(
@@ -53,22 +71,50 @@ def test_the_built_ins_are_spec_5s_and_come_first():
         ({"lookbackDays": 0}, "attribution.models[0].lookbackDays", "greater than or equal to 1"),
         ({"lookbackDays": 366}, "attribution.models[0].lookbackDays", "less than or equal to 365"),
         ({"firstWeight": 3}, "attribution.models[0].firstWeight", "only for modelType spread"),
-        ({"modelType": "position", "lastWeight": 2}, "attribution.models[0].lastWeight", "only for modelType spread"),
+        (
+            {"modelType": "position", "lastWeight": 2},
+            "attribution.models[0].lastWeight",
+            "only for modelType spread",
+        ),
         ({"halfLifeDays": 2}, "attribution.models[0].halfLifeDays", "time_decay"),
-        ({"modelType": "position", "firstShare": 0.7, "lastShare": 0.5}, "attribution.models[0].lastShare", "at most 1"),
+        (
+            {"modelType": "position", "firstShare": 0.7, "lastShare": 0.5},
+            "attribution.models[0].lastShare",
+            "at most 1",
+        ),
         ({"modelType": "lastest"}, "attribution.models[0].modelType", "'first'"),
-        ({"channelsMode": "include", "channels": ["Tv"]}, "attribution.models[0].channels[0]", "unknown channel 'Tv'"),
-        ({"channelsMode": "exclude", "channels": [3, 99]}, "attribution.models[0].channels[1]", "unknown channel 99"),
+        (
+            {"channelsMode": "include", "channels": ["Tv"]},
+            "attribution.models[0].channels[0]",
+            "unknown channel 'Tv'",
+        ),
+        (
+            {"channelsMode": "exclude", "channels": [3, 99]},
+            "attribution.models[0].channels[1]",
+            "unknown channel 99",
+        ),
         ({"channels": ["Email"]}, "attribution.models[0].channelsMode", "include or exclude"),
         ({"channelsMode": "include"}, "attribution.models[0].channels", "non-empty"),
-        ({"matchCriteria": [{"field": "campain", "op": "eq", "value": "x"}]},
-         "attribution.models[0].matchCriteria[0].field", "unknown field 'campain'"),
-        ({"matchCriteria": [{"field": "campaign", "op": "like", "value": "x"}]},
-         "attribution.models[0].matchCriteria[0].op", "unknown operator"),
-        ({"matchCriteria": [{"field": "value", "op": "eqi", "value": "x"}]},
-         "attribution.models[0].matchCriteria[0].value", "String fields only"),
-        ({"matchCriteria": [{"field": "value", "op": "gt", "value": "lots"}]},
-         "attribution.models[0].matchCriteria[0].value", "not a Decimal"),
+        (
+            {"matchCriteria": [{"field": "campain", "op": "eq", "value": "x"}]},
+            "attribution.models[0].matchCriteria[0].field",
+            "unknown field 'campain'",
+        ),
+        (
+            {"matchCriteria": [{"field": "campaign", "op": "like", "value": "x"}]},
+            "attribution.models[0].matchCriteria[0].op",
+            "unknown operator",
+        ),
+        (
+            {"matchCriteria": [{"field": "value", "op": "eqi", "value": "x"}]},
+            "attribution.models[0].matchCriteria[0].value",
+            "String fields only",
+        ),
+        (
+            {"matchCriteria": [{"field": "value", "op": "gt", "value": "lots"}]},
+            "attribution.models[0].matchCriteria[0].value",
+            "not a Decimal",
+        ),
         ({"modelType": "spread", "firstWeight": 0}, "attribution.models[0].firstWeight", "greater than 0"),
         ({"colour": "red"}, "attribution.models[0].colour", "unknown key"),
     ],
@@ -86,7 +132,9 @@ def test_channel_table_touchpoints_and_conversions_are_checked(tmp_path):
     att["channels"].append({"id": 3, "name": "TV"})
     att["touchpoints"].append({"type": "campaignLinkClicked", "channel": "Mail"})
     att["conversions"].append(copy.deepcopy(att["conversions"][0]))
-    att["conversions"][0]["matchCriteria"] = [{"field": "paid", "op": "eq", "value": True}]  # paid: touches only
+    att["conversions"][0]["matchCriteria"] = [
+        {"field": "paid", "op": "eq", "value": True}
+    ]  # paid: touches only
     problems = dict(problems_of(data, tmp_path))
     assert "attribution.conversions[0].matchCriteria[0].field" in problems
     data["attribution"]["conversions"][0]["matchCriteria"] = []

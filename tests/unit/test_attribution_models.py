@@ -24,8 +24,16 @@ CUSTOM = [
     {"name": "Spread", "modelType": "spread", "firstWeight": 2, "lastWeight": 5},
     {"name": "NoDirect", "modelType": "last", "channelsMode": "exclude", "channels": ["Direct"]},
     {"name": "OnlyEmail", "modelType": "last", "channelsMode": "include", "channels": [2]},
-    {"name": "News eqi", "modelType": "first", "matchCriteria": [{"field": "campaign", "op": "eqi", "value": "NEWSLETTER"}]},
-    {"name": "News eq", "modelType": "first", "matchCriteria": [{"field": "campaign", "op": "eq", "value": "NEWSLETTER"}]},
+    {
+        "name": "News eqi",
+        "modelType": "first",
+        "matchCriteria": [{"field": "campaign", "op": "eqi", "value": "NEWSLETTER"}],
+    },
+    {
+        "name": "News eq",
+        "modelType": "first",
+        "matchCriteria": [{"field": "campaign", "op": "eq", "value": "NEWSLETTER"}],
+    },
 ]
 SPEC = spec(CUSTOM)
 MODELS = [m.name for m in all_models(SPEC)]
@@ -57,23 +65,34 @@ def test_one_touch_gets_everything_in_every_model():
 
 def test_two_touches_by_hand():
     # Search 2 days before the order, Email 1 day before.
-    con = attribute([visit("v1", "c1", ts(-2), "Search"), visit("v2", "c1", ts(-1), "Email"),
-                     order("o1", "c1", ts(0), 120)], SPEC)
+    con = attribute(
+        [
+            visit("v1", "c1", ts(-2), "Search"),
+            visit("v2", "c1", ts(-1), "Email"),
+            order("o1", "c1", ts(0), 120),
+        ],
+        SPEC,
+    )
     expected = {
-        "First Click": {"v1": 1.0}, "First Click (Infinite)": {"v1": 1.0}, "F7": {"v1": 1.0},
-        "Last Click": {"v2": 1.0}, "Last Click (Infinite)": {"v2": 1.0},
-        "First Click Weighted": {"v1": 0.75, "v2": 0.25},            # 3 : 1
-        "Last Click Weighted": {"v1": 0.25, "v2": 0.75},             # 1 : 3
+        "First Click": {"v1": 1.0},
+        "First Click (Infinite)": {"v1": 1.0},
+        "F7": {"v1": 1.0},
+        "Last Click": {"v2": 1.0},
+        "Last Click (Infinite)": {"v2": 1.0},
+        "First Click Weighted": {"v1": 0.75, "v2": 0.25},  # 3 : 1
+        "Last Click Weighted": {"v1": 0.25, "v2": 0.75},  # 1 : 3
         "Equally Weighted": {"v1": 0.5, "v2": 0.5},
-        "First and Last Click Weighted": {"v1": 0.5, "v2": 0.5},     # 3 : 3
+        "First and Last Click Weighted": {"v1": 0.5, "v2": 0.5},  # 3 : 3
         "Spread": {"v1": 2 / 7, "v2": 5 / 7},
-        "P": {"v1": 0.5, "v2": 0.5},                                 # two touches: first and last shares, normalised
+        "P": {"v1": 0.5, "v2": 0.5},  # two touches: first and last shares, normalised
         "P62": {"v1": 0.75, "v2": 0.25},
-        "T1": {"v1": 1 / 3, "v2": 2 / 3},                            # one day older: half the weight
-        "NoDirect": {"v2": 1.0}, "OnlyEmail": {"v2": 1.0},
+        "T1": {"v1": 1 / 3, "v2": 2 / 3},  # one day older: half the weight
+        "NoDirect": {"v2": 1.0},
+        "OnlyEmail": {"v2": 1.0},
         # The day's only path is Search > Email (converting): removing either channel loses every
         # conversion, so both removal effects are 1; v({Search, Email}) = 1, v({Search}) = v({Email}) = 0.
-        "M": {"v1": 0.5, "v2": 0.5}, "S": {"v1": 0.5, "v2": 0.5},
+        "M": {"v1": 0.5, "v2": 0.5},
+        "S": {"v1": 0.5, "v2": 0.5},
     }
     for model, want in expected.items():
         got = shares(con, model)
@@ -83,24 +102,32 @@ def test_two_touches_by_hand():
 
 
 def test_three_or_more_touches_position_and_spread():
-    rows = [visit(f"v{i}", "c1", ts(-5 + i), ch) for i, ch in enumerate(["Search", "Email", "Display", "Search"])]
+    rows = [
+        visit(f"v{i}", "c1", ts(-5 + i), ch) for i, ch in enumerate(["Search", "Email", "Display", "Search"])
+    ]
     con = attribute(rows + [order("o1", "c1", ts(0), 100)], SPEC)
     assert shares(con, "P") == pytest.approx({"v0": 0.4, "v1": 0.1, "v2": 0.1, "v3": 0.4})
     assert shares(con, "P62") == pytest.approx({"v0": 0.6, "v1": 0.1, "v2": 0.1, "v3": 0.2})
-    assert shares(con, "First and Last Click Weighted") == pytest.approx({"v0": 3 / 8, "v1": 1 / 8, "v2": 1 / 8, "v3": 3 / 8})
+    assert shares(con, "First and Last Click Weighted") == pytest.approx(
+        {"v0": 3 / 8, "v1": 1 / 8, "v2": 1 / 8, "v3": 3 / 8}
+    )
     # time decay, half-life 1 day: ages 4, 3, 2, 1 days -> weights 1/16, 1/8, 1/4, 1/2 (sum 15/16)
     assert shares(con, "T1") == pytest.approx({"v0": 1 / 15, "v1": 2 / 15, "v2": 4 / 15, "v3": 8 / 15})
     assert summary(con, "P") == {"Search": (0.8, 80.0), "Email": (0.1, 10.0), "Display": (0.1, 10.0)}
 
 
 def test_lookback_window_and_infinite_models():
-    rows = [visit("v0", "c1", ts(-120), "Direct"), visit("v1", "c1", ts(-8), "Search"),
-            visit("v2", "c1", ts(-3), "Email"), visit("v3", "c1", ts(0, 13), "Display"),  # after the order: never
-            order("o1", "c1", ts(0), 50)]
+    rows = [
+        visit("v0", "c1", ts(-120), "Direct"),
+        visit("v1", "c1", ts(-8), "Search"),
+        visit("v2", "c1", ts(-3), "Email"),
+        visit("v3", "c1", ts(0, 13), "Display"),  # after the order: never
+        order("o1", "c1", ts(0), 50),
+    ]
     con = attribute(rows, SPEC)
     assert shares(con, "First Click (Infinite)") == {"v0": 1.0}
-    assert shares(con, "First Click") == {"v1": 1.0}        # 90 days: v0 is out
-    assert shares(con, "F7") == {"v2": 1.0}                 # 7 days: v1 is out
+    assert shares(con, "First Click") == {"v1": 1.0}  # 90 days: v0 is out
+    assert shares(con, "F7") == {"v2": 1.0}  # 7 days: v1 is out
     assert shares(con, "Last Click (Infinite)") == {"v2": 1.0}
     # exactly lookbackDays before the conversion is still in; a second later is out
     con = attribute([visit("v1", "c1", ts(-7), "Search"), order("o1", "c1", ts(0), 50)], SPEC)
@@ -112,30 +139,47 @@ def test_lookback_window_and_infinite_models():
 def test_a_conversion_early_in_the_day_looks_back_its_whole_window():
     # The window runs back from the conversion, not from the end of its day: a conversion 36 s after
     # midnight reaches a touch 6 days 23.5 hours before it with a 7-day lookback (and 89.5 days with 90).
-    rows = [visit("v1", "c1", ts(-7, 0.5), "Search"), visit("v0", "c1", ts(-90, 0.5), "Email"),
-            order("o1", "c1", ts(0, 0.01), 10)]
+    rows = [
+        visit("v1", "c1", ts(-7, 0.5), "Search"),
+        visit("v0", "c1", ts(-90, 0.5), "Email"),
+        order("o1", "c1", ts(0, 0.01), 10),
+    ]
     con = attribute(rows, SPEC)
     assert shares(con, "F7") == {"v1": 1.0}
     assert shares(con, "First Click") == {"v0": 1.0}
 
 
 def test_match_criteria_on_value_test_the_touch_not_the_conversion():
-    m = [{"name": "Valued", "modelType": "last", "matchCriteria": [{"field": "value", "op": "gt", "value": 5}]}]
-    rows = [("v1", "c1", "visit", ts(-2), "Search", 9, None), ("v2", "c1", "visit", ts(-1), "Email", 1, None),
-            order("o1", "c1", ts(0), 100)]
+    m = [
+        {"name": "Valued", "modelType": "last", "matchCriteria": [{"field": "value", "op": "gt", "value": 5}]}
+    ]
+    rows = [
+        ("v1", "c1", "visit", ts(-2), "Search", 9, None),
+        ("v2", "c1", "visit", ts(-1), "Email", 1, None),
+        order("o1", "c1", ts(0), 100),
+    ]
     con = attribute(rows, spec(m))
     assert shares(con, "Valued") == {"v1": 1.0}  # the order's value (100) would let v2 through
 
 
 def test_a_touch_at_the_conversion_time_counts():
-    con = attribute([visit("v1", "c1", ts(-1), "Search"), visit("v2", "c1", ts(0), "Email"),
-                     order("o1", "c1", ts(0), 10)], SPEC)
+    con = attribute(
+        [
+            visit("v1", "c1", ts(-1), "Search"),
+            visit("v2", "c1", ts(0), "Email"),
+            order("o1", "c1", ts(0), 10),
+        ],
+        SPEC,
+    )
     assert shares(con, "Last Click") == {"v2": 1.0}
 
 
 def test_equal_timestamps_are_ordered_by_touch_id_deterministically():
-    rows = [visit("web:2", "c1", ts(-1), "Email"), visit("web:1", "c1", ts(-1), "Search"),
-            order("o1", "c1", ts(0), 10)]
+    rows = [
+        visit("web:2", "c1", ts(-1), "Email"),
+        visit("web:1", "c1", ts(-1), "Search"),
+        order("o1", "c1", ts(0), 10),
+    ]
     for _ in range(2):
         con = attribute(rows, SPEC)
         assert shares(con, "First Click") == {"web:1": 1.0}
@@ -157,27 +201,44 @@ def test_a_conversion_without_touches_is_unattributed_and_keeps_its_value():
 
 
 def test_excluded_and_included_channels_and_ppc_only():
-    rows = [visit("v1", "c1", ts(-3), "Display"), visit("v2", "c1", ts(-2), "Email"),
-            visit("v3", "c1", ts(-1), "Direct"), order("o1", "c1", ts(0), 30)]
+    rows = [
+        visit("v1", "c1", ts(-3), "Display"),
+        visit("v2", "c1", ts(-2), "Email"),
+        visit("v3", "c1", ts(-1), "Direct"),
+        order("o1", "c1", ts(0), 30),
+    ]
     con = attribute(rows, SPEC)
     assert shares(con, "Last Click") == {"v3": 1.0}
     assert shares(con, "NoDirect") == {"v2": 1.0}
     assert shares(con, "OnlyEmail") == {"v2": 1.0}
-    assert shares(con, "Equally Weighted (PPC Only)") == {"v1": 1.0}   # Display is the paid channel
+    assert shares(con, "Equally Weighted (PPC Only)") == {"v1": 1.0}  # Display is the paid channel
     assert shares(con, "First Click Weighted (PPC Only)") == {"v1": 1.0}
 
 
 def test_eqi_matches_whatever_the_case_and_eq_does_not():
-    rows = [visit("v1", "c1", ts(-3), "Search", "spring"), visit("v2", "c1", ts(-2), "Email", "NewsLetter"),
-            visit("v3", "c1", ts(-1), "Email", "NEWSLETTER"), order("o1", "c1", ts(0), 30)]
+    rows = [
+        visit("v1", "c1", ts(-3), "Search", "spring"),
+        visit("v2", "c1", ts(-2), "Email", "NewsLetter"),
+        visit("v3", "c1", ts(-1), "Email", "NEWSLETTER"),
+        order("o1", "c1", ts(0), 30),
+    ]
     con = attribute(rows, SPEC)
     assert shares(con, "News eqi") == {"v2": 1.0}
     assert shares(con, "News eq") == {"v3": 1.0}
 
 
 def test_conversion_values_fixed_missing_and_other_days():
-    att = spec(conversions=[{"name": "order", "type": "order"}, {"name": "signup", "type": "visit", "value": 5,
-                                                                  "matchCriteria": [{"field": "channel", "op": "eq", "value": "Email"}]}])
+    att = spec(
+        conversions=[
+            {"name": "order", "type": "order"},
+            {
+                "name": "signup",
+                "type": "visit",
+                "value": 5,
+                "matchCriteria": [{"field": "channel", "op": "eq", "value": "Email"}],
+            },
+        ]
+    )
     rows = [visit("v1", "c1", ts(-1), "Email"), order("o1", "c1", ts(0), None), order("o0", "c1", ts(-1), 99)]
     con = attribute(rows, att)
     got = con.execute("""SELECT conversion, conversion_id, conversion_value, sum(credited_value) FROM attribution_credits
@@ -190,12 +251,17 @@ def test_conversion_values_fixed_missing_and_other_days():
 
 
 def test_rerunning_a_day_gives_the_same_rows():
-    rows = [visit("v1", "c1", ts(-2), "Search"), visit("v2", "c1", ts(-1), "Email"), order("o1", "c1", ts(0), 10),
-            visit("v3", "c2", ts(-1), "Email")]
+    rows = [
+        visit("v1", "c1", ts(-2), "Search"),
+        visit("v2", "c1", ts(-1), "Email"),
+        order("o1", "c1", ts(0), 10),
+        visit("v3", "c2", ts(-1), "Email"),
+    ]
     con = attribute(rows, SPEC)
     first = con.execute("SELECT * FROM attribution_credits ORDER BY ALL").fetchall()
     from pipeline.attribution.credits import build_attribution
     from tests.attribution_helpers import config
+
     build_attribution(con, config(SPEC), DAY)
     assert con.execute("SELECT * FROM attribution_credits ORDER BY ALL").fetchall() == first
 
@@ -209,9 +275,14 @@ def test_markov_removal_effects_by_hand():
     # P(conv) = 2/3 * 1/2 + 1/3 = 2/3. Without Search: 1/3 (RE 1/2). Without Email: 0 (RE 1).
     effects = markov_removal_effects([("Search", "Email"), ("Email",), ("Search",)], [1, 1, 0], [0, 0, 1])
     assert effects == pytest.approx({"Search": 0.5, "Email": 1.0}, abs=1e-12)
-    rows = [visit("v1", "c1", ts(-2), "Search"), visit("v2", "c1", ts(-1), "Email"), order("o1", "c1", ts(0), 30),
-            visit("v3", "c2", ts(-1), "Email"), order("o2", "c2", ts(0), 10),
-            visit("v4", "c3", ts(-1), "Search")]
+    rows = [
+        visit("v1", "c1", ts(-2), "Search"),
+        visit("v2", "c1", ts(-1), "Email"),
+        order("o1", "c1", ts(0), 30),
+        visit("v3", "c2", ts(-1), "Email"),
+        order("o2", "c2", ts(0), 10),
+        visit("v4", "c3", ts(-1), "Search"),
+    ]
     con = attribute(rows, SPEC)
     assert shares(con, "M") == pytest.approx({"v1": 1 / 3, "v2": 2 / 3, "v3": 1.0}, abs=1e-12)
 
@@ -250,14 +321,22 @@ def _removal_effects_by_power_series(paths, conv, nulls):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.lists(st.sampled_from("ABCD"), min_size=1, max_size=5), st.integers(0, 3),
-                          st.integers(0, 3)).filter(lambda r: r[1] + r[2] > 0), min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from("ABCD"), min_size=1, max_size=5), st.integers(0, 3), st.integers(0, 3)
+        ).filter(lambda r: r[1] + r[2] > 0),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_markov_agrees_with_a_direct_power_series(paths):
     ps, conv, nulls = [tuple(p) for p, _, _ in paths], [c for _, c, _ in paths], [u for _, _, u in paths]
     if sum(conv) == 0:
         return
-    assert markov_removal_effects(ps, conv, nulls) == pytest.approx(_removal_effects_by_power_series(ps, conv, nulls),
-                                                                     abs=1e-9)
+    assert markov_removal_effects(ps, conv, nulls) == pytest.approx(
+        _removal_effects_by_power_series(ps, conv, nulls), abs=1e-9
+    )
 
 
 def test_shapley_by_hand_exact_and_sampled():
@@ -267,14 +346,21 @@ def test_shapley_by_hand_exact_and_sampled():
     # an additive game (v(T) = sum of the players' numbers): phi_i = i exactly, also by sampling
     # (every order gives the same marginals); 12 players is beyond max_exact, so it samples, seeded
     players = [f"c{i}" for i in range(12)]
-    additive = {frozenset(s): float(sum(int(p[1:]) for p in s)) for k in range(1, 13)
-                for s in itertools.combinations(players, k)}
+    additive = {
+        frozenset(s): float(sum(int(p[1:]) for p in s))
+        for k in range(1, 13)
+        for s in itertools.combinations(players, k)
+    }
     sampled = shapley_values(players, additive, max_exact=10, samples=50, seed=1)
     assert sampled == pytest.approx({p: float(p[1:]) for p in players}, abs=1e-9)
-    assert shapley_values(players[:5], additive, max_exact=5) == pytest.approx({p: float(p[1:]) for p in players[:5]})
+    assert shapley_values(players[:5], additive, max_exact=5) == pytest.approx(
+        {p: float(p[1:]) for p in players[:5]}
+    )
     # a non-additive game: sampling converges to the exact values
     rng = np.random.default_rng(0)
-    game = {frozenset(s): float(rng.random()) for k in range(1, 7) for s in itertools.combinations("ABCDEF", k)}
+    game = {
+        frozenset(s): float(rng.random()) for k in range(1, 7) for s in itertools.combinations("ABCDEF", k)
+    }
     exact = shapley_values(list("ABCDEF"), game)
     approx = shapley_values(list("ABCDEF"), game, max_exact=3, samples=20000, seed=0)
     assert approx == pytest.approx(exact, abs=0.02)
@@ -283,9 +369,15 @@ def test_shapley_by_hand_exact_and_sampled():
 
 def test_shapley_credits_by_hand():
     # {Search, Email}: 1 conversion of 1 (rate 1); {Search}: 1 of 2 (0.5); {Email}: none converts (v = 0)
-    rows = [visit("v1", "c1", ts(-2), "Search"), visit("v2", "c1", ts(-1), "Email"), order("o1", "c1", ts(0), 40),
-            visit("v3", "c2", ts(-1), "Search"), order("o2", "c2", ts(0), 10),
-            visit("v4", "c3", ts(-1), "Search"), visit("v5", "c4", ts(-1), "Email")]
+    rows = [
+        visit("v1", "c1", ts(-2), "Search"),
+        visit("v2", "c1", ts(-1), "Email"),
+        order("o1", "c1", ts(0), 40),
+        visit("v3", "c2", ts(-1), "Search"),
+        order("o2", "c2", ts(0), 10),
+        visit("v4", "c3", ts(-1), "Search"),
+        visit("v5", "c4", ts(-1), "Email"),
+    ]
     con = attribute(rows, SPEC)
     assert shares(con, "S") == pytest.approx({"v1": 0.75, "v2": 0.25, "v3": 1.0}, abs=1e-12)
 
@@ -293,8 +385,12 @@ def test_shapley_credits_by_hand():
 # ---- the invariant, as a property ---------------------------------------------------------------
 
 CHANNEL_NAMES = ["Search", "Email", "Display", "Direct"]
-touch = st.tuples(st.integers(0, 4), st.floats(-40, 0.5), st.sampled_from(CHANNEL_NAMES),
-                  st.sampled_from([None, "newsletter", "NEWSLETTER", "x"]))
+touch = st.tuples(
+    st.integers(0, 4),
+    st.floats(-40, 0.5),
+    st.sampled_from(CHANNEL_NAMES),
+    st.sampled_from([None, "newsletter", "NEWSLETTER", "x"]),
+)
 conversion = st.tuples(st.integers(0, 4), st.floats(0, 0.99), st.one_of(st.none(), st.floats(0, 1000)))
 
 

@@ -33,18 +33,54 @@ def test_example_config_is_valid():
 @pytest.mark.parametrize(
     ("mutate", "path", "words"),
     [
-        (lambda d: d["transactions"][2]["fields"][0].update(format="dd-xx"), "transactions[2].fields[0].format", "format"),
-        (lambda d: d["transactions"][0]["fields"][1].update(type="Text"), "transactions[0].fields[1].type", "String"),
+        (
+            lambda d: d["transactions"][2]["fields"][0].update(format="dd-xx"),
+            "transactions[2].fields[0].format",
+            "format",
+        ),
+        (
+            lambda d: d["transactions"][0]["fields"][1].update(type="Text"),
+            "transactions[0].fields[1].type",
+            "String",
+        ),
         (lambda d: d["transactions"][1].update(time_field="nope"), "transactions[1].time_field", "nope"),
-        (lambda d: d["transactions"][1].update(customer_field="who"), "transactions[1].customer_field", "who"),
-        (lambda d: d["transactions"][0].update(time_field="store"), "transactions[0].time_field", "Date or Timestamp"),
+        (
+            lambda d: d["transactions"][1].update(customer_field="who"),
+            "transactions[1].customer_field",
+            "who",
+        ),
+        (
+            lambda d: d["transactions"][0].update(time_field="store"),
+            "transactions[0].time_field",
+            "Date or Timestamp",
+        ),
         (lambda d: d["transactions"][0].update(source="ftp"), "transactions[0].source", "unknown source"),
         (lambda d: d["transactions"][2].update(name="pos"), "transactions[2].name", "used twice"),
-        (lambda d: d["transactions"][0]["fields"].append({"name": "amount", "type": "Int"}), "transactions[0].fields", "amount"),
-        (lambda d: d["transactions"][0]["fields"][5].update(format="yyyy-mm-dd"), "transactions[0].fields[5].format", "only for Date"),
-        (lambda d: d["transactions"][0]["fields"][2].update(format="yyyy"), "transactions[0].fields[2].format", "year, a month and a day"),
-        (lambda d: d["transactions"][0]["fields"][0].update(name="_load_id"), "transactions[0].fields[0].name", "reserved"),
-        (lambda d: d["transactions"][0]["fields"][0].update(name="order id"), "transactions[0].fields[0].name", "letters"),
+        (
+            lambda d: d["transactions"][0]["fields"].append({"name": "amount", "type": "Int"}),
+            "transactions[0].fields",
+            "amount",
+        ),
+        (
+            lambda d: d["transactions"][0]["fields"][5].update(format="yyyy-mm-dd"),
+            "transactions[0].fields[5].format",
+            "only for Date",
+        ),
+        (
+            lambda d: d["transactions"][0]["fields"][2].update(format="yyyy"),
+            "transactions[0].fields[2].format",
+            "year, a month and a day",
+        ),
+        (
+            lambda d: d["transactions"][0]["fields"][0].update(name="_load_id"),
+            "transactions[0].fields[0].name",
+            "reserved",
+        ),
+        (
+            lambda d: d["transactions"][0]["fields"][0].update(name="order id"),
+            "transactions[0].fields[0].name",
+            "letters",
+        ),
         (lambda d: d["customers"].update(mode="append"), "customers.mode", "update"),
         (lambda d: d["customers"].update(source="nowhere"), "customers.source", "unknown source"),
         (lambda d: d["sources"][0].update(kind="dropbox"), "sources[0].kind", "local_files"),
@@ -134,6 +170,9 @@ def test_validate_command(tmp_path):
     assert run.returncode == 1
     assert f"{bad}: transactions[2].fields[0].format: unknown date/time format 'nonsense'" in run.stderr
     good = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "validate", str(EXAMPLE)], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "pipeline.cli", "validate", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert good.returncode == 0 and "OK (1 source(s), 3 transaction(s)" in good.stdout

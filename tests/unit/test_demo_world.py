@@ -15,12 +15,31 @@ from pipeline.demo import generate_world
 
 START = dt.date(2026, 1, 1)
 DAYS = 5
-CUSTOMER_HEADER = ["customuid", "email", "idfa", "txt_city", "txt_segment", "num_age",
-                   "attr_interests", "goal_newsletter", "goal_newsletter_timestamp"]
+CUSTOMER_HEADER = [
+    "customuid",
+    "email",
+    "idfa",
+    "txt_city",
+    "txt_segment",
+    "num_age",
+    "attr_interests",
+    "goal_newsletter",
+    "goal_newsletter_timestamp",
+]
 HEADERS = {
     "trans_pos": ["order_id", "customer_id", "purchased_at", "store", "product", "quantity", "amount"],
-    "web_sessions": ["session_id", "customer_id", "started_at", "page_views", "utm_source", "utm_medium",
-                     "utm_campaign", "channel", "purchased", "revenue"],
+    "web_sessions": [
+        "session_id",
+        "customer_id",
+        "started_at",
+        "page_views",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "channel",
+        "purchased",
+        "revenue",
+    ],
     "campaign_events": ["customer_id", "campaign", "event", "occurred_at"],
 }
 
@@ -74,23 +93,29 @@ def _problems(dataset: str, record, day: dt.date, known: set[str]) -> set[str]:
     if dataset == "web_sessions":
         row = record
         when = _parses(row["started_at"], "%Y-%m-%d %H:%M:%S")
-        checks = {"started_at": when is not None and when.date() == day,
-                  "page_views": type(row["page_views"]) is int,
-                  "purchased": isinstance(row["purchased"], bool),
-                  "revenue": row["revenue"] is None or isinstance(row["revenue"], float | int)}
+        checks = {
+            "started_at": when is not None and when.date() == day,
+            "page_views": type(row["page_views"]) is int,
+            "purchased": isinstance(row["purchased"], bool),
+            "revenue": row["revenue"] is None or isinstance(row["revenue"], float | int),
+        }
     else:
         if len(record) != len(HEADERS[dataset]):
             return {"columns"}
         row = dict(zip(HEADERS[dataset], record, strict=True))
         if dataset == "trans_pos":
             when = _parses(row["purchased_at"], "%m/%d/%Y")
-            checks = {"purchased_at": when is not None and when.date() == day,
-                      "quantity": row["quantity"].isdigit(), "amount": _is_money(row["amount"])}
+            checks = {
+                "purchased_at": when is not None and when.date() == day,
+                "quantity": row["quantity"].isdigit(),
+                "amount": _is_money(row["amount"]),
+            }
         else:
             stamp = int(row["occurred_at"]) if row["occurred_at"].isdigit() else None
-            checks = {"occurred_at": stamp is not None
-                      and dt.datetime.fromtimestamp(stamp, dt.UTC).date() == day,
-                      "event": row["event"] in ("sent", "opened", "clicked")}
+            checks = {
+                "occurred_at": stamp is not None and dt.datetime.fromtimestamp(stamp, dt.UTC).date() == day,
+                "event": row["event"] in ("sent", "opened", "clicked"),
+            }
     assert row["customer_id"] in known or not row["customer_id"], "a customer that has not signed up"
     checks["customer_id"] = bool(row["customer_id"])
     return {field for field, ok in checks.items() if not ok}
@@ -112,9 +137,16 @@ def test_file_names_and_summary(world):
     assert {p.name for p in (out / "files").iterdir()} == expected
     assert {p.name for p in (out / "truth").iterdir()} == {"customers.csv", "world.json", "bad_rows.csv"}
     assert (summary.start, summary.end, summary.customers, summary.files) == (
-        START, START + dt.timedelta(days=DAYS - 1), 300, len(expected))
-    for dataset, name in [("pos", "trans_pos"), ("web_sessions", "web_sessions"),
-                          ("campaign_events", "campaign_events")]:
+        START,
+        START + dt.timedelta(days=DAYS - 1),
+        300,
+        len(expected),
+    )
+    for dataset, name in [
+        ("pos", "trans_pos"),
+        ("web_sessions", "web_sessions"),
+        ("campaign_events", "campaign_events"),
+    ]:
         rows = sum(len(_records(p)) for p in (out / "files").glob(f"{name}_*"))
         assert summary.rows[dataset] == rows > 0
     world_json = json.loads((out / "truth" / "world.json").read_text())
@@ -151,10 +183,12 @@ def test_customer_files(world):
 def test_bad_rows_are_recorded_and_really_bad(world, medium_world):
     _check_bad_rows(world[0])
     bad = _check_bad_rows(medium_world)
-    kinds = {"customers": {"duplicate_customuid"},
-             "trans_pos": {"bad_date", "text_in_number", "missing_customer_id", "wrong_column_count"},
-             "web_sessions": {"bad_date", "text_in_number", "missing_customer_id"},
-             "campaign_events": {"bad_date", "missing_customer_id", "wrong_column_count"}}
+    kinds = {
+        "customers": {"duplicate_customuid"},
+        "trans_pos": {"bad_date", "text_in_number", "missing_customer_id", "wrong_column_count"},
+        "web_sessions": {"bad_date", "text_in_number", "missing_customer_id"},
+        "campaign_events": {"bad_date", "missing_customer_id", "wrong_column_count"},
+    }
     datasets = bad.file.str.extract(r"^(\w+?)_\d{8}")[0]
     assert set(zip(datasets, bad.kind, strict=True)) == {(d, k) for d, ks in kinds.items() for k in ks}
 
@@ -184,8 +218,13 @@ def _check_bad_rows(out: Path) -> pd.DataFrame:
                 if problems:
                     found[(path.name, number)] = problems.pop()
     assert found == recorded
-    assert set(bad.kind) <= {"bad_date", "text_in_number", "missing_customer_id", "wrong_column_count",
-                             "duplicate_customuid"}
+    assert set(bad.kind) <= {
+        "bad_date",
+        "text_in_number",
+        "missing_customer_id",
+        "wrong_column_count",
+        "duplicate_customuid",
+    }
     assert 0.002 <= (len(bad) - 1) / tx_rows <= 0.01
     return bad
 

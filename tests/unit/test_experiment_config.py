@@ -31,38 +31,93 @@ def _rule(data, i, rule):
     data["variants"][i]["rules"] = [rule]
 
 
-@pytest.mark.parametrize("change, path, message", [
-    (lambda d: _rule(d, 1, {"transaction": "nope", "field": "amount", "formula": {"gt": 1}}),
-     "variants[1].rules[0].transaction", "unknown transaction 'nope'"),
-    (lambda d: _rule(d, 0, {"transaction": "pos", "field": "amout", "formula": {"gt": 1}}),
-     "variants[0].rules[0].field", "unknown field 'amout'"),
-    (lambda d: _rule(d, 2, {"transaction": "pos", "field": "amount", "formula": {"gt": "ten"}}),
-     "variants[2].rules[0].formula", "'ten' is not a Decimal value"),
-    (lambda d: _rule(d, 0, {"transaction": "pos", "field": "amount", "formula": {"between": 1}}),
-     "variants[0].rules[0].formula", "unknown operator 'between'"),
-    (lambda d: d["experiments"][1]["audience"].append(
-        {"transaction": "web_sessions", "field": "page_views", "formula": {"contains": "x"}}),
-     "experiments[1].audience[1].formula", "String fields only"),
-    (lambda d: d["experiments"][0]["variants"].append("discount_30"),
-     "experiments[0].variants[3]", "unknown variant 'discount_30'"),
-    (lambda d: d["experiments"][0].update(type="XYZ"), "experiments[0].type", "NBO"),
-    (lambda d: d["experiments"][0].update(control_share=1.5), "experiments[0].control_share", "less than 1"),
-    (lambda d: d["experiments"][0].update(end="2026-01-01"), "experiments[0].end", "before start"),
-    (lambda d: d["groups"][0]["experiments"].append("nope"), "groups[0].experiments[2]", "unknown experiment 'nope'"),
-    (lambda d: d["groups"].append({"name": "g2", "experiments": ["offer", "channel"]}),
-     "groups[1].experiments[0]", "already in group 'spring_push'"),
-    (lambda d: d["variants"].append({"name": "control", "message": "x"}), "variants[5].name", "held-out group"),
-    (lambda d: d["conversions"]["definitions"][0].update(experiment="nope"),
-     "conversions.definitions[0].experiment", "unknown experiment 'nope'"),
-    (lambda d: d["conversions"]["definitions"][0].update(value_field="product"),
-     "conversions.definitions[0].value_field", "not a number field"),
-    (lambda d: d["conversions"]["definitions"][1]["rules"].append(
-        {"transaction": "web_sessions", "field": "revenue", "formula": {"gt": 0}}),
-     "conversions.definitions[1].rules[2].transaction", "name one transaction"),
-    (lambda d: d["conversions"].update(window_days=0), "conversions.window_days", "greater than or equal to 1"),
-    (lambda d: d["conversions"].update(uploaded="pos"), "conversions.uploaded", "must have a field 'experiment'"),
-    (lambda d: d["experiments"][0].update(colour="red"), "experiments[0].colour", "unknown key"),
-])
+@pytest.mark.parametrize(
+    "change, path, message",
+    [
+        (
+            lambda d: _rule(d, 1, {"transaction": "nope", "field": "amount", "formula": {"gt": 1}}),
+            "variants[1].rules[0].transaction",
+            "unknown transaction 'nope'",
+        ),
+        (
+            lambda d: _rule(d, 0, {"transaction": "pos", "field": "amout", "formula": {"gt": 1}}),
+            "variants[0].rules[0].field",
+            "unknown field 'amout'",
+        ),
+        (
+            lambda d: _rule(d, 2, {"transaction": "pos", "field": "amount", "formula": {"gt": "ten"}}),
+            "variants[2].rules[0].formula",
+            "'ten' is not a Decimal value",
+        ),
+        (
+            lambda d: _rule(d, 0, {"transaction": "pos", "field": "amount", "formula": {"between": 1}}),
+            "variants[0].rules[0].formula",
+            "unknown operator 'between'",
+        ),
+        (
+            lambda d: d["experiments"][1]["audience"].append(
+                {"transaction": "web_sessions", "field": "page_views", "formula": {"contains": "x"}}
+            ),
+            "experiments[1].audience[1].formula",
+            "String fields only",
+        ),
+        (
+            lambda d: d["experiments"][0]["variants"].append("discount_30"),
+            "experiments[0].variants[3]",
+            "unknown variant 'discount_30'",
+        ),
+        (lambda d: d["experiments"][0].update(type="XYZ"), "experiments[0].type", "NBO"),
+        (
+            lambda d: d["experiments"][0].update(control_share=1.5),
+            "experiments[0].control_share",
+            "less than 1",
+        ),
+        (lambda d: d["experiments"][0].update(end="2026-01-01"), "experiments[0].end", "before start"),
+        (
+            lambda d: d["groups"][0]["experiments"].append("nope"),
+            "groups[0].experiments[2]",
+            "unknown experiment 'nope'",
+        ),
+        (
+            lambda d: d["groups"].append({"name": "g2", "experiments": ["offer", "channel"]}),
+            "groups[1].experiments[0]",
+            "already in group 'spring_push'",
+        ),
+        (
+            lambda d: d["variants"].append({"name": "control", "message": "x"}),
+            "variants[5].name",
+            "held-out group",
+        ),
+        (
+            lambda d: d["conversions"]["definitions"][0].update(experiment="nope"),
+            "conversions.definitions[0].experiment",
+            "unknown experiment 'nope'",
+        ),
+        (
+            lambda d: d["conversions"]["definitions"][0].update(value_field="product"),
+            "conversions.definitions[0].value_field",
+            "not a number field",
+        ),
+        (
+            lambda d: d["conversions"]["definitions"][1]["rules"].append(
+                {"transaction": "web_sessions", "field": "revenue", "formula": {"gt": 0}}
+            ),
+            "conversions.definitions[1].rules[2].transaction",
+            "name one transaction",
+        ),
+        (
+            lambda d: d["conversions"].update(window_days=0),
+            "conversions.window_days",
+            "greater than or equal to 1",
+        ),
+        (
+            lambda d: d["conversions"].update(uploaded="pos"),
+            "conversions.uploaded",
+            "must have a field 'experiment'",
+        ),
+        (lambda d: d["experiments"][0].update(colour="red"), "experiments[0].colour", "unknown key"),
+    ],
+)
 def test_wrong_keys_are_named(change, path, message):
     problems = errors(change)
     assert any(p == path and message in m for p, m in problems), problems

@@ -22,12 +22,16 @@ def describe(defs: dg.Definitions) -> dict:
         assets[key.to_user_string()] = {
             "deps": sorted(k.to_user_string() for k in node.parent_keys),
             "group": node.group_name,
-            "partitions": None if partitions is None else f"{type(partitions).__name__} from {partitions.start:%Y-%m-%d}",
+            "partitions": None
+            if partitions is None
+            else f"{type(partitions).__name__} from {partitions.start:%Y-%m-%d}",
             "backfill": None if policy is None else str(policy.policy_type),
             "pool": node.pools and sorted(node.pools),
             "kinds": sorted(node.kinds),
             "checks": sorted(c.name for c in node.check_keys),
-            "automation": None if node.automation_condition is None else node.automation_condition.get_label(),
+            "automation": None
+            if node.automation_condition is None
+            else node.automation_condition.get_label(),
         }
     checks = {}
     for check in sorted(graph.asset_check_keys, key=lambda c: (c.asset_key.to_user_string(), c.name)):
@@ -57,10 +61,15 @@ def test_the_asset_graph_of_the_example_config_is_unchanged(tmp_path, snapshot):
 REMOTE = {
     "sftp": ({"kind": "sftp", "host": "h", "username": "u", "password_env": "PW", "known_hosts": "kh"}, {}),
     "gcs": ({"kind": "gcs", "bucket": "b"}, {}),
-    "bigquery": ({"kind": "bigquery", "project": "p", "queries": {"pos": {"sql": "SELECT 1"}}}, {"file_name": None}),
+    "bigquery": (
+        {"kind": "bigquery", "project": "p", "queries": {"pos": {"sql": "SELECT 1"}}},
+        {"file_name": None},
+    ),
     "ga4": ({"kind": "ga4", "project": "p", "dataset": "d"}, {"file_name": None}),
-    "mssql": ({"kind": "mssql", "connection_string_env": "C", "queries": {"pos": {"sql": "SELECT 1"}}},
-              {"file_name": None}),
+    "mssql": (
+        {"kind": "mssql", "connection_string_env": "C", "queries": {"pos": {"sql": "SELECT 1"}}},
+        {"file_name": None},
+    ),
 }
 
 
@@ -71,8 +80,10 @@ def test_the_asset_graph_with_each_remote_source_is_unchanged(tmp_path, snapshot
     for kind, (source, pos_changes) in REMOTE.items():
         data = example_dict()
         source = {"name": f"remote_{kind}", **source}
-        transactions = [{**t, "source": source["name"], **pos_changes} if t["name"] == "pos" else t
-                        for t in data["transactions"]]
+        transactions = [
+            {**t, "source": source["name"], **pos_changes} if t["name"] == "pos" else t
+            for t in data["transactions"]
+        ]
         config = make_config(tmp_path / kind, sources=data["sources"] + [source], transactions=transactions)
         graphs[kind] = describe(build_definitions(config))
     assert graphs == snapshot

@@ -29,14 +29,33 @@ def _on_day(data: bytes, day: dt.date) -> bytes:
 def _snapshot(w: World, dataset: str, days: list[dt.date]) -> dict:
     """Everything a load leaves for these days, without the load ids and times."""
     table = w.cfg.transaction(dataset).table
-    cols = [r[0] for r in w.q("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                               "AND column_name <> '_load_id' ORDER BY column_name", [table])]
-    rows = w.q(f"SELECT {', '.join(cols)} FROM {table} WHERE list_contains(?, _partition_date) "
-               "ORDER BY _partition_date, _row_number", [days]) if cols else []
-    rejects = w.q("SELECT * EXCLUDE (load_id) FROM rejects WHERE dataset = ? AND list_contains(?, partition_date) "
-                  "ORDER BY partition_date, row_number", [dataset, days])
-    loads = w.q("SELECT file, partition_date, status, rows_read, rows_loaded, rows_rejected, error FROM loads "
-                "WHERE dataset = ? ORDER BY partition_date, load_id", [dataset])
+    cols = [
+        r[0]
+        for r in w.q(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "AND column_name <> '_load_id' ORDER BY column_name",
+            [table],
+        )
+    ]
+    rows = (
+        w.q(
+            f"SELECT {', '.join(cols)} FROM {table} WHERE list_contains(?, _partition_date) "
+            "ORDER BY _partition_date, _row_number",
+            [days],
+        )
+        if cols
+        else []
+    )
+    rejects = w.q(
+        "SELECT * EXCLUDE (load_id) FROM rejects WHERE dataset = ? AND list_contains(?, partition_date) "
+        "ORDER BY partition_date, row_number",
+        [dataset, days],
+    )
+    loads = w.q(
+        "SELECT file, partition_date, status, rows_read, rows_loaded, rows_rejected, error FROM loads "
+        "WHERE dataset = ? ORDER BY partition_date, load_id",
+        [dataset],
+    )
     return {"rows": rows, "rejects": rejects, "loads": loads}
 
 
@@ -57,17 +76,35 @@ def test_days_loaded_together_give_what_each_gives_alone(tmp_path: Path, dataset
             before = [(d, w.land(spec.file_name, spec_ext, _on_day(previous, d), d)) for d in days]
             with connect(w.warehouse) as con:
                 assert all(r.status == LOADED for r in ingest_transactions(con, spec, "landing", before))
-            inputs = [(d, w.land(spec.file_name, c.ext, _on_day(c.data, d), d)) for d, c in zip(days, cases, strict=True)]
+            inputs = [
+                (d, w.land(spec.file_name, c.ext, _on_day(c.data, d), d))
+                for d, c in zip(days, cases, strict=True)
+            ]
             with connect(w.warehouse) as con:
                 if together:
                     results = ingest_transactions(con, spec, "landing", inputs)
                 else:
                     results = [_ingest_one(con, spec, "landing", f, d) for d, f in inputs]
             # (an error may name the file's path: the two warehouses' folders differ)
-            outcomes.append([(r.partition_date, r.file, r.status, r.rows_read, r.rows_loaded, r.rows_rejected,
-                              r.rejects_by_field, (r.error or "").replace(str(w.folder), "<folder>")) for r in results])
+            outcomes.append(
+                [
+                    (
+                        r.partition_date,
+                        r.file,
+                        r.status,
+                        r.rows_read,
+                        r.rows_loaded,
+                        r.rows_rejected,
+                        r.rejects_by_field,
+                        (r.error or "").replace(str(w.folder), "<folder>"),
+                    )
+                    for r in results
+                ]
+            )
             snap = _snapshot(w, dataset, days)
-            snap["loads"] = [(*x[:-1], (x[-1] or "").replace(str(w.folder), "<folder>")) for x in snap["loads"]]
+            snap["loads"] = [
+                (*x[:-1], (x[-1] or "").replace(str(w.folder), "<folder>")) for x in snap["loads"]
+            ]
             snapshots.append(snap)
             for r in results:
                 assert r.rows_read == r.rows_loaded + r.rows_rejected
@@ -103,13 +140,33 @@ def test_four_days_together_hand_checked(tmp_path: Path, monkeypatch: pytest.Mon
         with connect(w.warehouse) as con:
             assert ingest_transactions(con, spec, "landing", [(d2, old)])[0].status == LOADED
         files = [
-            (d1, w.land(spec.file_name, "csv", header + b"a1,c1,01/10/2026,1,2.50,S\n\n"
-                                                        b"a2,c2,01/10/2026,1,2,S,extra\n"
-                                                        b"a3,c3,01/10/2026,ten,2,S\n"
-                                                        b"a4,c4,01/10/2026,4,4,S\n", d1)),
-            (d2, w.land(spec.file_name, "csv", b"order_id,purchased_at,quantity,amount,store\n"
-                                               b"b1,01/11/2026,1,1,S\n", d2)),
-            (d3, w.land(spec.file_name, "csv", header + b"c1,c1,01/12/2026,3,3,S\nc2,c2,01/13/2026,1,1,S\n", d3)),
+            (
+                d1,
+                w.land(
+                    spec.file_name,
+                    "csv",
+                    header + b"a1,c1,01/10/2026,1,2.50,S\n\n"
+                    b"a2,c2,01/10/2026,1,2,S,extra\n"
+                    b"a3,c3,01/10/2026,ten,2,S\n"
+                    b"a4,c4,01/10/2026,4,4,S\n",
+                    d1,
+                ),
+            ),
+            (
+                d2,
+                w.land(
+                    spec.file_name,
+                    "csv",
+                    b"order_id,purchased_at,quantity,amount,store\nb1,01/11/2026,1,1,S\n",
+                    d2,
+                ),
+            ),
+            (
+                d3,
+                w.land(
+                    spec.file_name, "csv", header + b"c1,c1,01/12/2026,3,3,S\nc2,c2,01/13/2026,1,1,S\n", d3
+                ),
+            ),
             (d4, w.land(spec.file_name, "csv", header + b"e1,c1,01/13/2026,1,1,S\n", d4)),
         ]
         batches.clear()
@@ -123,26 +180,55 @@ def test_four_days_together_hand_checked(tmp_path: Path, monkeypatch: pytest.Mon
         assert "customer_id" in r2.error and "missing" in r2.error
         assert (r3.status, r3.rows_read, r3.rows_loaded, r3.rows_rejected) == (LOADED, 2, 1, 1)
         # row numbers as an editor shows them (the blank line is not a record)
-        assert w.q("SELECT _row_number, order_id, quantity FROM tx_pos WHERE _partition_date = ? ORDER BY 1",
-                   [d1]) == [(1, "a1", 1), (4, "a4", 4)]
-        assert w.q("SELECT partition_date, row_number, field, reason, raw_row FROM rejects ORDER BY 1, 2") == [
-            (d1, 2, "columns", "columns: Expected Number of Columns: 6 Found: 7", "a2,c2,01/10/2026,1,2,S,extra"),
-            (d1, 3, "quantity", "quantity: 'ten' is not an Int",
-             '{"order_id":"a3","customer_id":"c3","purchased_at":"01/10/2026","quantity":"ten","amount":"2","store":"S"}'),
-            (d3, 2, "purchased_at", "purchased_at: 2026-01-13 is outside the partition 2026-01-12",
-             '{"order_id":"c2","customer_id":"c2","purchased_at":"01/13/2026","quantity":"1","amount":"1","store":"S"}'),
+        assert w.q(
+            "SELECT _row_number, order_id, quantity FROM tx_pos WHERE _partition_date = ? ORDER BY 1", [d1]
+        ) == [(1, "a1", 1), (4, "a4", 4)]
+        assert w.q(
+            "SELECT partition_date, row_number, field, reason, raw_row FROM rejects ORDER BY 1, 2"
+        ) == [
+            (
+                d1,
+                2,
+                "columns",
+                "columns: Expected Number of Columns: 6 Found: 7",
+                "a2,c2,01/10/2026,1,2,S,extra",
+            ),
+            (
+                d1,
+                3,
+                "quantity",
+                "quantity: 'ten' is not an Int",
+                '{"order_id":"a3","customer_id":"c3","purchased_at":"01/10/2026","quantity":"ten","amount":"2","store":"S"}',
+            ),
+            (
+                d3,
+                2,
+                "purchased_at",
+                "purchased_at: 2026-01-13 is outside the partition 2026-01-12",
+                '{"order_id":"c2","customer_id":"c2","purchased_at":"01/13/2026","quantity":"1","amount":"1","store":"S"}',
+            ),
         ]
         assert w.q("SELECT order_id FROM tx_pos WHERE _partition_date = ?", [d2]) == [("x1",)]  # kept
         assert w.q("SELECT order_id FROM tx_pos WHERE _partition_date = ?", [d3]) == [("c1",)]
         assert w.q("SELECT order_id FROM tx_pos WHERE _partition_date = ?", [d4]) == [("e1",)]
-        loads = w.q("SELECT partition_date, status, rows_read, rows_loaded, rows_rejected FROM loads "
-                    "WHERE load_id IN (?, ?, ?, ?) ORDER BY 1", [r.load_id for r in (r1, r2, r3, r4)])
-        assert loads == [(d1, LOADED, 4, 2, 2), (d2, FAILED, 0, 0, 0), (d3, LOADED, 2, 1, 1), (d4, LOADED, 1, 1, 0)]
+        loads = w.q(
+            "SELECT partition_date, status, rows_read, rows_loaded, rows_rejected FROM loads "
+            "WHERE load_id IN (?, ?, ?, ?) ORDER BY 1",
+            [r.load_id for r in (r1, r2, r3, r4)],
+        )
+        assert loads == [
+            (d1, LOADED, 4, 2, 2),
+            (d2, FAILED, 0, 0, 0),
+            (d3, LOADED, 2, 1, 1),
+            (d4, LOADED, 1, 1, 0),
+        ]
     finally:
         w.close()
 
 
-def test_a_batch_that_fails_half_way_loads_each_file_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_batch_that_fails_half_way_loads_each_file_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A statement of the batch failing after its temp tables exist: each file is then loaded alone."""
     import duckdb
 
@@ -153,8 +239,18 @@ def test_a_batch_that_fails_half_way_loads_each_file_alone(tmp_path: Path, monke
     try:
         spec = w.cfg.transaction("web")
         d1, d2 = dt.date(2026, 1, 30), dt.date(2026, 1, 31)
-        inputs = [(d, w.land(spec.file_name, "jsonl", jl({"session_id": f"s{d.day}", "customer_id": "c",
-                                                          "started_at": f"{d}T10:00:00Z"}), d)) for d in (d1, d2)]
+        inputs = [
+            (
+                d,
+                w.land(
+                    spec.file_name,
+                    "jsonl",
+                    jl({"session_id": f"s{d.day}", "customer_id": "c", "started_at": f"{d}T10:00:00Z"}),
+                    d,
+                ),
+            )
+            for d in (d1, d2)
+        ]
         real = ingest._parse_json_lines
         batches = []
 

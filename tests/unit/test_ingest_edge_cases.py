@@ -22,7 +22,9 @@ def world(tmp_path):
 
 
 def rejects(w: World, dataset: str) -> list[tuple]:
-    return w.q("SELECT row_number, field, reason FROM rejects WHERE dataset = ? ORDER BY row_number", [dataset])
+    return w.q(
+        "SELECT row_number, field, reason FROM rejects WHERE dataset = ? ORDER BY row_number", [dataset]
+    )
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "1e20", "-1e20"])
@@ -31,7 +33,9 @@ def test_an_epoch_out_of_range_is_a_rejected_row_not_a_crash(world, value):
     lines = f'{{"customer_id": "c1", "event": "open", "occurred_at": {t}}}\n{{"customer_id": "c2", "event": "open", "occurred_at": "{value}"}}\n'
     r = world.load_tx("events", "jsonl", lines)
     assert (r.status, r.rows_read, r.rows_loaded, r.rows_rejected) == (LOADED, 2, 1, 1)
-    assert rejects(world, "events") == [(2, "occurred_at", f"occurred_at: '{value}' is not a Timestamp in unix time")]
+    assert rejects(world, "events") == [
+        (2, "occurred_at", f"occurred_at: '{value}' is not a Timestamp in unix time")
+    ]
 
 
 def test_a_goal_timestamp_out_of_range_is_rejected(world):
@@ -78,7 +82,9 @@ def test_customer_json_arrays_are_multi_value_cells_where_the_column_takes_sever
     )
     r = world.load_customers("json", data)
     assert (r.status, r.rows_loaded, r.rows_rejected) == (LOADED, 1, 1)
-    assert world.q("SELECT customuid, attr_interests, idfa FROM customers") == [("u1", ["cooking", "writing"], "a1,b2")]
+    assert world.q("SELECT customuid, attr_interests, idfa FROM customers") == [
+        ("u1", ["cooking", "writing"], "a1,b2")
+    ]
     assert rejects(world, "customers")[0][:2] == (2, "txt_city")
 
 

@@ -160,7 +160,12 @@ class World:
             return ingest_transaction(con, spec, "landing", f, day)
 
     def load_customers(
-        self, ext: str, data: bytes | str, day: dt.date = DAY, mode: str | None = None, spec: CustomersSpec | None = None
+        self,
+        ext: str,
+        data: bytes | str,
+        day: dt.date = DAY,
+        mode: str | None = None,
+        spec: CustomersSpec | None = None,
     ) -> LoadResult:
         spec = spec or self.cfg.customers
         f = self.land(spec.file_name, ext, data, day)
@@ -171,7 +176,9 @@ class World:
         return self.con.execute(query, params or []).fetchall()
 
     def has_table(self, table: str) -> bool:
-        return bool(self.q("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table])[0][0])
+        return bool(
+            self.q("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table])[0][0]
+        )
 
     def partition(self, dataset: str, day: dt.date = DAY) -> list[tuple]:
         table = self.cfg.transaction(dataset).table
@@ -184,7 +191,8 @@ class World:
 
     def partition_rejects(self, dataset: str, day: dt.date = DAY) -> list[tuple]:
         return self.q(
-            "SELECT * FROM rejects WHERE dataset = ? AND partition_date = ? ORDER BY row_number", [dataset, day]
+            "SELECT * FROM rejects WHERE dataset = ? AND partition_date = ? ORDER BY row_number",
+            [dataset, day],
         )
 
     def customers(self, columns: str = CUSTOMER_COLUMNS) -> list[tuple]:
@@ -210,7 +218,9 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 def check_load(w: World, r: LoadResult, status: str, read: int, loaded: int, rejected: int) -> None:
     """The result and its `loads` row say exactly this."""
-    assert (r.status, r.rows_read, r.rows_loaded, r.rows_rejected) == (status, read, loaded, rejected), r.error
+    assert (r.status, r.rows_read, r.rows_loaded, r.rows_rejected) == (status, read, loaded, rejected), (
+        r.error
+    )
     assert r.rows_read == r.rows_loaded + r.rows_rejected
     if status != FAILED:
         assert r.error is None
@@ -228,7 +238,10 @@ Expected = dict[int, tuple[str, tuple[str, ...]]]  # row_number -> (field, words
 
 def check_rejects(w: World, r: LoadResult, expected: Expected) -> list[tuple]:
     """The rejects of this load are exactly the expected rows, each with its field named first."""
-    rows = w.q("SELECT row_number, field, reason, raw_row FROM rejects WHERE load_id = ? ORDER BY row_number", [r.load_id])
+    rows = w.q(
+        "SELECT row_number, field, reason, raw_row FROM rejects WHERE load_id = ? ORDER BY row_number",
+        [r.load_id],
+    )
     assert [x[0] for x in rows] == sorted(expected), rows
     for row_number, fld, reason, _ in rows:
         want_field, words = expected[row_number]
@@ -302,7 +315,9 @@ def jl(*objects) -> bytes:
     """JSON lines: dicts are dumped, bytes/str are taken as the raw line."""
     out = []
     for o in objects:
-        out.append(o if isinstance(o, bytes) else o.encode("utf-8") if isinstance(o, str) else json.dumps(o).encode())
+        out.append(
+            o if isinstance(o, bytes) else o.encode("utf-8") if isinstance(o, str) else json.dumps(o).encode()
+        )
     return b"\n".join(out) + b"\n"
 
 
@@ -328,116 +343,201 @@ TX_CASES = [
     # ---- BOM, CRLF ------------------------------------------------------------------------
     TxCase(
         "csv_utf8_bom",
-        "pos", "csv", b"\xef\xbb\xbf" + POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1\no2,c2,01/31/2026,1,10,S2\n",
-        LOADED, 2, 2, 0,
+        "pos",
+        "csv",
+        b"\xef\xbb\xbf" + POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1\no2,c2,01/31/2026,1,10,S2\n",
+        LOADED,
+        2,
+        2,
+        0,
         rows=[(1, "o1", "c1", DAY, 2, Decimal("3.5"), "S1"), (2, "o2", "c2", DAY, 1, Decimal("10"), "S2")],
     ),
     TxCase(
         "jsonl_utf8_bom",
-        "web", "jsonl",
-        b"\xef\xbb\xbf" + jl({"session_id": "s1", "customer_id": "c1", "started_at": "2026-01-31T10:00:00Z"},
-                             {"session_id": "s2", "customer_id": "c2", "started_at": "2026-01-31T11:00:00Z"}),
-        LOADED, 2, 2, 0,
-        rows=[(1, "s1", "c1", ts(2026, 1, 31, 10), None, None, None, None),
-              (2, "s2", "c2", ts(2026, 1, 31, 11), None, None, None, None)],
+        "web",
+        "jsonl",
+        b"\xef\xbb\xbf"
+        + jl(
+            {"session_id": "s1", "customer_id": "c1", "started_at": "2026-01-31T10:00:00Z"},
+            {"session_id": "s2", "customer_id": "c2", "started_at": "2026-01-31T11:00:00Z"},
+        ),
+        LOADED,
+        2,
+        2,
+        0,
+        rows=[
+            (1, "s1", "c1", ts(2026, 1, 31, 10), None, None, None, None),
+            (2, "s2", "c2", ts(2026, 1, 31, 11), None, None, None, None),
+        ],
     ),
     TxCase(
         "csv_crlf_line_ends",
-        "pos", "csv",
-        (POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1\no2,c2,01/31/2026,abc,1,S2\no3,c3,01/31/2026,3,4,S3\n").replace(
-            b"\n", b"\r\n"
-        ),
-        LOADED, 3, 2, 1,
+        "pos",
+        "csv",
+        (
+            POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1\no2,c2,01/31/2026,abc,1,S2\no3,c3,01/31/2026,3,4,S3\n"
+        ).replace(b"\n", b"\r\n"),
+        LOADED,
+        3,
+        2,
+        1,
         rejects={2: ("quantity", ("'abc'", "Int"))},
         rows=[(1, "o1", "c1", DAY, 2, Decimal("3.5"), "S1"), (3, "o3", "c3", DAY, 3, Decimal("4"), "S3")],
     ),
     TxCase(
         "jsonl_crlf_line_ends",
-        "web", "jsonl",
-        jl({"session_id": "s1", "customer_id": "c1", "started_at": "2026-01-31T10:00:00Z", "channel": "email"},
-           {"session_id": "s2", "customer_id": "c2", "started_at": "2026-01-31T11:00:00Z", "channel": "seo"}).replace(
-            b"\n", b"\r\n"
-        ),
-        LOADED, 2, 2, 0,
-        rows=[(1, "s1", "c1", ts(2026, 1, 31, 10), None, None, None, "email"),
-              (2, "s2", "c2", ts(2026, 1, 31, 11), None, None, None, "seo")],
+        "web",
+        "jsonl",
+        jl(
+            {
+                "session_id": "s1",
+                "customer_id": "c1",
+                "started_at": "2026-01-31T10:00:00Z",
+                "channel": "email",
+            },
+            {"session_id": "s2", "customer_id": "c2", "started_at": "2026-01-31T11:00:00Z", "channel": "seo"},
+        ).replace(b"\n", b"\r\n"),
+        LOADED,
+        2,
+        2,
+        0,
+        rows=[
+            (1, "s1", "c1", ts(2026, 1, 31, 10), None, None, None, "email"),
+            (2, "s2", "c2", ts(2026, 1, 31, 11), None, None, None, "seo"),
+        ],
     ),
     # ---- encodings ------------------------------------------------------------------------
     TxCase(
         "csv_latin1_bytes_in_utf8_dataset",
-        "pos", "csv", LATIN1_POS,
-        LOADED, 2, 1, 1,
+        "pos",
+        "csv",
+        LATIN1_POS,
+        LOADED,
+        2,
+        1,
+        1,
         rejects={1: ("encoding", ("utf-8", "latin-1"))},
         rows=[(2, "o2", "c2", DAY, 1, Decimal("10"), "S2")],
     ),
     TxCase(
         "csv_latin1_bytes_in_utf8_dataset_after_first_8kb",
-        "pos", "csv", POS_HEADER + _pos_rows(_MANY) + b"o0,Ren\xe9,01/31/2026,2,3.50,S1\nz,c,01/31/2026,1,1,S\n",
-        LOADED, _MANY + 2, _MANY + 1, 1,
+        "pos",
+        "csv",
+        POS_HEADER + _pos_rows(_MANY) + b"o0,Ren\xe9,01/31/2026,2,3.50,S1\nz,c,01/31/2026,1,1,S\n",
+        LOADED,
+        _MANY + 2,
+        _MANY + 1,
+        1,
         rejects={_MANY + 1: ("encoding", ("utf-8", "latin-1"))},
         rows=[(i, f"o{i}", f"c{i}", DAY, 1, Decimal("1"), "S") for i in range(1, _MANY + 1)]
         + [(_MANY + 2, "z", "c", DAY, 1, Decimal("1"), "S")],
     ),
     TxCase(
         "jsonl_latin1_bytes_in_utf8_dataset",
-        "web", "jsonl", LATIN1_WEB,
-        LOADED, 2, 1, 1,
+        "web",
+        "jsonl",
+        LATIN1_WEB,
+        LOADED,
+        2,
+        1,
+        1,
         rejects={1: ("encoding", ("utf-8", "latin-1"))},
         rows=[(2, "s2", "c2", ts(2026, 1, 31, 11), None, None, None, None)],
     ),
     TxCase(
         "csv_latin1_file_in_latin1_dataset",
-        "pos_latin", "csv", LATIN1_POS,
-        LOADED, 2, 2, 0,
-        rows=[(1, "o1", "René", DAY, 2, Decimal("3.5"), "Café Crème"), (2, "o2", "c2", DAY, 1, Decimal("10"), "S2")],
+        "pos_latin",
+        "csv",
+        LATIN1_POS,
+        LOADED,
+        2,
+        2,
+        0,
+        rows=[
+            (1, "o1", "René", DAY, 2, Decimal("3.5"), "Café Crème"),
+            (2, "o2", "c2", DAY, 1, Decimal("10"), "S2"),
+        ],
     ),
     TxCase(
         "jsonl_latin1_file_in_latin1_dataset",
-        "web_latin", "jsonl", LATIN1_WEB,
-        LOADED, 2, 2, 0,
-        rows=[(1, "s1", "René", ts(2026, 1, 31, 10), None, None, None, "café"),
-              (2, "s2", "c2", ts(2026, 1, 31, 11), None, None, None, None)],
+        "web_latin",
+        "jsonl",
+        LATIN1_WEB,
+        LOADED,
+        2,
+        2,
+        0,
+        rows=[
+            (1, "s1", "René", ts(2026, 1, 31, 10), None, None, None, "café"),
+            (2, "s2", "c2", ts(2026, 1, 31, 11), None, None, None, None),
+        ],
     ),
     # ---- quoting, column counts -----------------------------------------------------------
     TxCase(
         "csv_quoted_multiline_cell",
-        "pos", "csv",
+        "pos",
+        "csv",
         POS_HEADER
         + b'o1,c1,01/31/2026,2,3.50,"Main St\nBuilding 2\n"\n'
         + b'o2,"Doe, Jane",01/31/2026,1,1,"He said ""hi"""\n'
         + b"o3,c3,01/31/2026,1\n"
         + b"o4,c4,01/31/2026,4,4,S4\n",
-        LOADED, 4, 3, 1,
+        LOADED,
+        4,
+        3,
+        1,
         rejects={3: ("columns", ("6", "4"))},
-        rows=[(1, "o1", "c1", DAY, 2, Decimal("3.5"), "Main St\nBuilding 2\n"),
-              (2, "o2", "Doe, Jane", DAY, 1, Decimal("1"), 'He said "hi"'),
-              (4, "o4", "c4", DAY, 4, Decimal("4"), "S4")],
+        rows=[
+            (1, "o1", "c1", DAY, 2, Decimal("3.5"), "Main St\nBuilding 2\n"),
+            (2, "o2", "Doe, Jane", DAY, 1, Decimal("1"), 'He said "hi"'),
+            (4, "o4", "c4", DAY, 4, Decimal("4"), "S4"),
+        ],
     ),
     TxCase(
         "csv_row_with_too_few_columns",
-        "pos", "csv", POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1\no2,c2,01/31/2026,1\no3,c3,01/31/2026,3,4,S3\n",
-        LOADED, 3, 2, 1,
+        "pos",
+        "csv",
+        POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1\no2,c2,01/31/2026,1\no3,c3,01/31/2026,3,4,S3\n",
+        LOADED,
+        3,
+        2,
+        1,
         rejects={2: ("columns", ("6", "4"))},
         rows=[(1, "o1", "c1", DAY, 2, Decimal("3.5"), "S1"), (3, "o3", "c3", DAY, 3, Decimal("4"), "S3")],
     ),
     TxCase(
         "csv_row_with_too_many_columns",
-        "pos", "csv", POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1,EXTRA\no2,c2,01/31/2026,1,10,S2\n",
-        LOADED, 2, 1, 1,
+        "pos",
+        "csv",
+        POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1,EXTRA\no2,c2,01/31/2026,1,10,S2\n",
+        LOADED,
+        2,
+        1,
+        1,
         rejects={1: ("columns", ("6", "7"))},
         rows=[(2, "o2", "c2", DAY, 1, Decimal("10"), "S2")],
     ),
     TxCase(
         # trailing empty cells (as spreadsheets export them) carry no data: the row loads
         "csv_row_with_trailing_empty_extra_fields",
-        "pos", "csv", POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1,,\no2,c2,01/31/2026,1,10,S2\n",
-        LOADED, 2, 2, 0,
+        "pos",
+        "csv",
+        POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1,,\no2,c2,01/31/2026,1,10,S2\n",
+        LOADED,
+        2,
+        2,
+        0,
         rows=[(1, "o1", "c1", DAY, 2, Decimal("3.5"), "S1"), (2, "o2", "c2", DAY, 1, Decimal("10"), "S2")],
     ),
     TxCase(
         "csv_blank_line_between_rows",
-        "pos", "csv", POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1\n\no2,c2,01/31/2026,1\no3,c3,01/31/2026,3,4,S3\n",
-        LOADED, 3, 2, 1,
+        "pos",
+        "csv",
+        POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1\n\no2,c2,01/31/2026,1\no3,c3,01/31/2026,3,4,S3\n",
+        LOADED,
+        3,
+        2,
+        1,
         # record numbers (the header and blank lines are not records): o2 is record 2, o3 record 3
         rejects={2: ("columns", ("6", "4"))},
         rows=[(1, "o1", "c1", DAY, 2, Decimal("3.5"), "S1"), (3, "o3", "c3", DAY, 3, Decimal("4"), "S3")],
@@ -445,203 +545,387 @@ TX_CASES = [
     # blank lines with other line ends, compressed, or holding only spaces: still not records
     TxCase(
         "csv_crlf_blank_line_between_rows",
-        "pos", "csv",
-        (POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1\n\no2,c2,01/31/2026,1\no3,c3,01/31/2026,3,4,S3\n").replace(b"\n", b"\r\n"),
-        LOADED, 3, 2, 1,
+        "pos",
+        "csv",
+        (POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1\n\no2,c2,01/31/2026,1\no3,c3,01/31/2026,3,4,S3\n").replace(
+            b"\n", b"\r\n"
+        ),
+        LOADED,
+        3,
+        2,
+        1,
         rejects={2: ("columns", ("6", "4"))},
         rows=[(1, "o1", "c1", DAY, 2, Decimal("3.5"), "S1"), (3, "o3", "c3", DAY, 3, Decimal("4"), "S3")],
     ),
     TxCase(
         "csv_gz_blank_lines_between_rows",
-        "pos", "csv.gz",
-        gzip.compress(POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1\n\n\no2,c2,01/31/2026,1\no3,c3,01/31/2026,3,4,S3\n"),
-        LOADED, 3, 2, 1,
+        "pos",
+        "csv.gz",
+        gzip.compress(
+            POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1\n\n\no2,c2,01/31/2026,1\no3,c3,01/31/2026,3,4,S3\n"
+        ),
+        LOADED,
+        3,
+        2,
+        1,
         rejects={2: ("columns", ("6", "4"))},
         rows=[(1, "o1", "c1", DAY, 2, Decimal("3.5"), "S1"), (3, "o3", "c3", DAY, 3, Decimal("4"), "S3")],
     ),
     TxCase(
         "csv_blank_line_after_the_bad_row",
-        "pos", "csv", POS_HEADER + b"o1,c1,01/31/2026,1\no2,c2,01/31/2026,2,3.50,S2\n\no3,c3,01/31/2026,3,4,S3\n",
-        LOADED, 3, 2, 1,
+        "pos",
+        "csv",
+        POS_HEADER + b"o1,c1,01/31/2026,1\no2,c2,01/31/2026,2,3.50,S2\n\no3,c3,01/31/2026,3,4,S3\n",
+        LOADED,
+        3,
+        2,
+        1,
         rejects={1: ("columns", ("6", "4"))},
         rows=[(2, "o2", "c2", DAY, 2, Decimal("3.5"), "S2"), (3, "o3", "c3", DAY, 3, Decimal("4"), "S3")],
     ),
     TxCase(
         "jsonl_strings_that_start_like_json",
-        "web", "jsonl",
-        jl({"session_id": "{s1", "customer_id": "[c1]", "started_at": "2026-01-31T10:00:00Z", "channel": "{}"},
-           {"session_id": "[s2", "customer_id": "c2", "started_at": "2026-01-31T11:00:00Z", "channel": ["a"]},
-           b'{"session_id": "s3", "customer_id": "c3", "started_at": "2026-01-31T12:00:00Z", "channel": "\\u007bx"}'),
-        LOADED, 3, 2, 1,
+        "web",
+        "jsonl",
+        jl(
+            {
+                "session_id": "{s1",
+                "customer_id": "[c1]",
+                "started_at": "2026-01-31T10:00:00Z",
+                "channel": "{}",
+            },
+            {
+                "session_id": "[s2",
+                "customer_id": "c2",
+                "started_at": "2026-01-31T11:00:00Z",
+                "channel": ["a"],
+            },
+            b'{"session_id": "s3", "customer_id": "c3", "started_at": "2026-01-31T12:00:00Z", "channel": "\\u007bx"}',
+        ),
+        LOADED,
+        3,
+        2,
+        1,
         rejects={2: ("channel", ("not a single value",))},
-        rows=[(1, "{s1", "[c1]", ts(2026, 1, 31, 10), None, None, None, "{}"),
-              (3, "s3", "c3", ts(2026, 1, 31, 12), None, None, None, "{x")],
+        rows=[
+            (1, "{s1", "[c1]", ts(2026, 1, 31, 10), None, None, None, "{}"),
+            (3, "s3", "c3", ts(2026, 1, 31, 12), None, None, None, "{x"),
+        ],
     ),
     TxCase(
         "jsonl_extra_key_ignored",
-        "web", "jsonl",
-        jl({"session_id": "s1", "customer_id": "c1", "started_at": "2026-01-31T10:00:00Z", "undeclared": "x"}),
-        LOADED, 1, 1, 0,
+        "web",
+        "jsonl",
+        jl(
+            {"session_id": "s1", "customer_id": "c1", "started_at": "2026-01-31T10:00:00Z", "undeclared": "x"}
+        ),
+        LOADED,
+        1,
+        1,
+        0,
         rows=[(1, "s1", "c1", ts(2026, 1, 31, 10), None, None, None, None)],
     ),
     # ---- invalid JSON lines ---------------------------------------------------------------
     TxCase(
         "jsonl_invalid_lines",
-        "web", "jsonl",
-        jl({"session_id": "s1", "customer_id": "c1", "started_at": "2026-01-31T10:00:00Z"},
-           b"{not json",
-           b'{"session_id": "s3", "customer_id": "c3"',
-           b"[1, 2]",
-           b'"just a string"',
-           {"session_id": "s6", "customer_id": "c6", "started_at": "2026-01-31T11:00:00Z"}),
-        LOADED, 6, 2, 4,
-        rejects={2: ("json", ("not valid JSON",)), 3: ("json", ("not valid JSON",)),
-                 4: ("json", ("not a JSON object",)), 5: ("json", ("not a JSON object",))},
-        rows=[(1, "s1", "c1", ts(2026, 1, 31, 10), None, None, None, None),
-              (6, "s6", "c6", ts(2026, 1, 31, 11), None, None, None, None)],
+        "web",
+        "jsonl",
+        jl(
+            {"session_id": "s1", "customer_id": "c1", "started_at": "2026-01-31T10:00:00Z"},
+            b"{not json",
+            b'{"session_id": "s3", "customer_id": "c3"',
+            b"[1, 2]",
+            b'"just a string"',
+            {"session_id": "s6", "customer_id": "c6", "started_at": "2026-01-31T11:00:00Z"},
+        ),
+        LOADED,
+        6,
+        2,
+        4,
+        rejects={
+            2: ("json", ("not valid JSON",)),
+            3: ("json", ("not valid JSON",)),
+            4: ("json", ("not a JSON object",)),
+            5: ("json", ("not a JSON object",)),
+        },
+        rows=[
+            (1, "s1", "c1", ts(2026, 1, 31, 10), None, None, None, None),
+            (6, "s6", "c6", ts(2026, 1, 31, 11), None, None, None, None),
+        ],
     ),
     # ---- dates in the wrong format --------------------------------------------------------
     TxCase(
         "csv_date_in_wrong_format",
-        "pos", "csv",
+        "pos",
+        "csv",
         POS_HEADER + b"o1,c1,2026-01-31,2,3.50,S1\no2,c2,31/01/2026,1,1,S2\no3,c3,01/31/2026,3,4,S3\n",
-        LOADED, 3, 1, 2,
-        rejects={1: ("purchased_at", ("'2026-01-31'", "mm/dd/yyyy")),
-                 2: ("purchased_at", ("'31/01/2026'", "mm/dd/yyyy"))},
+        LOADED,
+        3,
+        1,
+        2,
+        rejects={
+            1: ("purchased_at", ("'2026-01-31'", "mm/dd/yyyy")),
+            2: ("purchased_at", ("'31/01/2026'", "mm/dd/yyyy")),
+        },
         rows=[(3, "o3", "c3", DAY, 3, Decimal("4"), "S3")],
     ),
     TxCase(
         "jsonl_timestamp_in_wrong_format",
-        "web", "jsonl",
-        jl({"session_id": "s1", "customer_id": "c1", "started_at": "yesterday"},
-           {"session_id": "s2", "customer_id": "c2", "started_at": "31/01/2026 10:00"},
-           {"session_id": "s3", "customer_id": "c3", "started_at": "2026-01-31T12:00:00Z"}),
-        LOADED, 3, 1, 2,
-        rejects={1: ("started_at", ("'yesterday'", "ISO 8601")), 2: ("started_at", ("'31/01/2026 10:00'", "ISO 8601"))},
+        "web",
+        "jsonl",
+        jl(
+            {"session_id": "s1", "customer_id": "c1", "started_at": "yesterday"},
+            {"session_id": "s2", "customer_id": "c2", "started_at": "31/01/2026 10:00"},
+            {"session_id": "s3", "customer_id": "c3", "started_at": "2026-01-31T12:00:00Z"},
+        ),
+        LOADED,
+        3,
+        1,
+        2,
+        rejects={
+            1: ("started_at", ("'yesterday'", "ISO 8601")),
+            2: ("started_at", ("'31/01/2026 10:00'", "ISO 8601")),
+        },
         rows=[(3, "s3", "c3", ts(2026, 1, 31, 12), None, None, None, None)],
     ),
     # ---- text in a number, bad bools ------------------------------------------------------
     TxCase(
         "csv_text_in_number",
-        "pos", "csv",
-        POS_HEADER + b'o1,c1,01/31/2026,abc,3.50,S1\no2,c2,01/31/2026,1,"1,5",S2\no3,c3,01/31/2026,two,x9,S3\n'
+        "pos",
+        "csv",
+        POS_HEADER
+        + b'o1,c1,01/31/2026,abc,3.50,S1\no2,c2,01/31/2026,1,"1,5",S2\no3,c3,01/31/2026,two,x9,S3\n'
         b"o4,c4,01/31/2026,4,4,S4\n",
-        LOADED, 4, 1, 3,
-        rejects={1: ("quantity", ("'abc'", "Int")), 2: ("amount", ("'1,5'", "Decimal")),
-                 3: ("quantity", ("'two'", "amount", "'x9'"))},
+        LOADED,
+        4,
+        1,
+        3,
+        rejects={
+            1: ("quantity", ("'abc'", "Int")),
+            2: ("amount", ("'1,5'", "Decimal")),
+            3: ("quantity", ("'two'", "amount", "'x9'")),
+        },
         rows=[(4, "o4", "c4", DAY, 4, Decimal("4"), "S4")],
     ),
     TxCase(
         "jsonl_text_in_number_and_bad_bool",
-        "web", "jsonl",
-        jl({"session_id": "s1", "customer_id": "c1", "started_at": "2026-01-31T10:00:00Z", "page_views": "many"},
-           {"session_id": "s2", "customer_id": "c2", "started_at": "2026-01-31T10:00:00Z", "revenue": "12,5"},
-           {"session_id": "s3", "customer_id": "c3", "started_at": "2026-01-31T10:00:00Z", "purchased": "maybe"},
-           {"session_id": "s4", "customer_id": "c4", "started_at": "2026-01-31T10:00:00Z", "page_views": 4}),
-        LOADED, 4, 1, 3,
-        rejects={1: ("page_views", ("'many'", "Int")), 2: ("revenue", ("'12,5'", "Decimal")),
-                 3: ("purchased", ("'maybe'", "Bool"))},
+        "web",
+        "jsonl",
+        jl(
+            {
+                "session_id": "s1",
+                "customer_id": "c1",
+                "started_at": "2026-01-31T10:00:00Z",
+                "page_views": "many",
+            },
+            {
+                "session_id": "s2",
+                "customer_id": "c2",
+                "started_at": "2026-01-31T10:00:00Z",
+                "revenue": "12,5",
+            },
+            {
+                "session_id": "s3",
+                "customer_id": "c3",
+                "started_at": "2026-01-31T10:00:00Z",
+                "purchased": "maybe",
+            },
+            {"session_id": "s4", "customer_id": "c4", "started_at": "2026-01-31T10:00:00Z", "page_views": 4},
+        ),
+        LOADED,
+        4,
+        1,
+        3,
+        rejects={
+            1: ("page_views", ("'many'", "Int")),
+            2: ("revenue", ("'12,5'", "Decimal")),
+            3: ("purchased", ("'maybe'", "Bool")),
+        },
         rows=[(4, "s4", "c4", ts(2026, 1, 31, 10), 4, None, None, None)],
     ),
     TxCase(
         "csv_int_with_a_fraction",
-        "pos", "csv", POS_HEADER + b"o1,c1,01/31/2026,5.5,3.50,S1\no2,c2,01/31/2026,2,1,S2\n",
-        LOADED, 2, 1, 1,
+        "pos",
+        "csv",
+        POS_HEADER + b"o1,c1,01/31/2026,5.5,3.50,S1\no2,c2,01/31/2026,2,1,S2\n",
+        LOADED,
+        2,
+        1,
+        1,
         rejects={1: ("quantity", ("'5.5'", "Int"))},
         rows=[(2, "o2", "c2", DAY, 2, Decimal("1"), "S2")],
     ),
     TxCase(
         "csv_number_out_of_range",
-        "pos", "csv",
-        POS_HEADER + b"o1,c1,01/31/2026,99999999999999999999,1,S1\no2,c2,01/31/2026,1,12345678901234567.5,S2\n",
-        LOADED, 2, 0, 2,
+        "pos",
+        "csv",
+        POS_HEADER
+        + b"o1,c1,01/31/2026,99999999999999999999,1,S1\no2,c2,01/31/2026,1,12345678901234567.5,S2\n",
+        LOADED,
+        2,
+        0,
+        2,
         rejects={1: ("quantity", ("'99999999999999999999'",)), 2: ("amount", ("'12345678901234567.5'",))},
     ),
     # ---- missing customer id / required fields -------------------------------------------
     TxCase(
         "csv_missing_customer_id",
-        "pos", "csv",
+        "pos",
+        "csv",
         POS_HEADER + b'o1,,01/31/2026,2,3.50,S1\no2,   ,01/31/2026,1,1,S2\no3,"",01/31/2026,1,1,S3\n'
         b",c4,01/31/2026,1,1,S4\no5,c5,01/31/2026,5,5,S5\n",
-        LOADED, 5, 1, 4,
-        rejects={1: ("customer_id", ("missing",)), 2: ("customer_id", ("missing",)),
-                 3: ("customer_id", ("missing",)), 4: ("order_id", ("missing",))},
+        LOADED,
+        5,
+        1,
+        4,
+        rejects={
+            1: ("customer_id", ("missing",)),
+            2: ("customer_id", ("missing",)),
+            3: ("customer_id", ("missing",)),
+            4: ("order_id", ("missing",)),
+        },
         rows=[(5, "o5", "c5", DAY, 5, Decimal("5"), "S5")],
     ),
     TxCase(
         "jsonl_missing_customer_id",
-        "web", "jsonl",
-        jl({"session_id": "s1", "started_at": "2026-01-31T10:00:00Z"},
-           {"session_id": "s2", "customer_id": None, "started_at": "2026-01-31T10:00:00Z"},
-           {"session_id": "s3", "customer_id": "  ", "started_at": "2026-01-31T10:00:00Z"},
-           {"session_id": "s4", "customer_id": "c4", "started_at": "2026-01-31T10:00:00Z"}),
-        LOADED, 4, 1, 3,
-        rejects={1: ("customer_id", ("missing",)), 2: ("customer_id", ("missing",)), 3: ("customer_id", ("missing",))},
+        "web",
+        "jsonl",
+        jl(
+            {"session_id": "s1", "started_at": "2026-01-31T10:00:00Z"},
+            {"session_id": "s2", "customer_id": None, "started_at": "2026-01-31T10:00:00Z"},
+            {"session_id": "s3", "customer_id": "  ", "started_at": "2026-01-31T10:00:00Z"},
+            {"session_id": "s4", "customer_id": "c4", "started_at": "2026-01-31T10:00:00Z"},
+        ),
+        LOADED,
+        4,
+        1,
+        3,
+        rejects={
+            1: ("customer_id", ("missing",)),
+            2: ("customer_id", ("missing",)),
+            3: ("customer_id", ("missing",)),
+        },
         rows=[(4, "s4", "c4", ts(2026, 1, 31, 10), None, None, None, None)],
     ),
     # ---- time field outside the partition day --------------------------------------------
     TxCase(
         "csv_date_outside_partition_day",
-        "pos", "csv",
+        "pos",
+        "csv",
         POS_HEADER + b"o1,c1,01/30/2026,2,3.50,S1\no2,c2,02/01/2026,1,1,S2\no3,c3,01/31/2026,3,4,S3\n",
-        LOADED, 3, 1, 2,
-        rejects={1: ("purchased_at", ("2026-01-30", "outside the partition 2026-01-31")),
-                 2: ("purchased_at", ("2026-02-01", "outside the partition 2026-01-31"))},
+        LOADED,
+        3,
+        1,
+        2,
+        rejects={
+            1: ("purchased_at", ("2026-01-30", "outside the partition 2026-01-31")),
+            2: ("purchased_at", ("2026-02-01", "outside the partition 2026-01-31")),
+        },
         rows=[(3, "o3", "c3", DAY, 3, Decimal("4"), "S3")],
     ),
     TxCase(
         "jsonl_iso_offset_converted_to_utc",
-        "web", "jsonl",
-        jl({"session_id": "s1", "customer_id": "c1", "started_at": "2026-01-31T10:00:00+02:00"},
-           {"session_id": "s2", "customer_id": "c2", "started_at": "2026-01-31T01:30:00+02:00"},
-           {"session_id": "s3", "customer_id": "c3", "started_at": "2026-01-31T23:30:00-01:00"},
-           {"session_id": "s4", "customer_id": "c4", "started_at": "2026-01-31T23:59:59Z"},
-           {"session_id": "s5", "customer_id": "c5", "started_at": "2026-01-31 00:00:00"}),
-        LOADED, 5, 3, 2,
-        rejects={2: ("started_at", ("2026-01-30 23:30:00", "outside the partition 2026-01-31")),
-                 3: ("started_at", ("2026-02-01 00:30:00", "outside the partition 2026-01-31"))},
-        rows=[(1, "s1", "c1", ts(2026, 1, 31, 8), None, None, None, None),
-              (4, "s4", "c4", ts(2026, 1, 31, 23, 59, 59), None, None, None, None),
-              (5, "s5", "c5", ts(2026, 1, 31, 0), None, None, None, None)],
+        "web",
+        "jsonl",
+        jl(
+            {"session_id": "s1", "customer_id": "c1", "started_at": "2026-01-31T10:00:00+02:00"},
+            {"session_id": "s2", "customer_id": "c2", "started_at": "2026-01-31T01:30:00+02:00"},
+            {"session_id": "s3", "customer_id": "c3", "started_at": "2026-01-31T23:30:00-01:00"},
+            {"session_id": "s4", "customer_id": "c4", "started_at": "2026-01-31T23:59:59Z"},
+            {"session_id": "s5", "customer_id": "c5", "started_at": "2026-01-31 00:00:00"},
+        ),
+        LOADED,
+        5,
+        3,
+        2,
+        rejects={
+            2: ("started_at", ("2026-01-30 23:30:00", "outside the partition 2026-01-31")),
+            3: ("started_at", ("2026-02-01 00:30:00", "outside the partition 2026-01-31")),
+        },
+        rows=[
+            (1, "s1", "c1", ts(2026, 1, 31, 8), None, None, None, None),
+            (4, "s4", "c4", ts(2026, 1, 31, 23, 59, 59), None, None, None, None),
+            (5, "s5", "c5", ts(2026, 1, 31, 0), None, None, None, None),
+        ],
     ),
     TxCase(
         "csv_iso_offset_converted_to_utc",
-        "web", "csv",
+        "web",
+        "csv",
         WEB_CSV_HEADER + b"s1,c1,2026-01-31T10:00:00+02:00,,,,\ns2,c2,2026-01-31 01:00:00+02:00,,,,\n",
-        LOADED, 2, 1, 1,
+        LOADED,
+        2,
+        1,
+        1,
         rejects={2: ("started_at", ("2026-01-30 23:00:00", "outside the partition"))},
         rows=[(1, "s1", "c1", ts(2026, 1, 31, 8), None, None, None, None)],
     ),
     # ---- typed values ----------------------------------------------------------------------
     TxCase(
         "csv_int_decimal_parsing",
-        "pos", "csv",
-        POS_HEADER + b"o1,c1,01/31/2026, 7 ,12.345,S1\no2,c2,1/31/2026,-3,-0.5,S2\no3,c3,01/31/2026,+4,  100  ,S3\n"
+        "pos",
+        "csv",
+        POS_HEADER
+        + b"o1,c1,01/31/2026, 7 ,12.345,S1\no2,c2,1/31/2026,-3,-0.5,S2\no3,c3,01/31/2026,+4,  100  ,S3\n"
         b"o4,c4,01/31/2026,,,\n",
-        LOADED, 4, 4, 0,
-        rows=[(1, "o1", "c1", DAY, 7, Decimal("12.345"), "S1"), (2, "o2", "c2", DAY, -3, Decimal("-0.5"), "S2"),
-              (3, "o3", "c3", DAY, 4, Decimal("100"), "S3"), (4, "o4", "c4", DAY, None, None, None)],
+        LOADED,
+        4,
+        4,
+        0,
+        rows=[
+            (1, "o1", "c1", DAY, 7, Decimal("12.345"), "S1"),
+            (2, "o2", "c2", DAY, -3, Decimal("-0.5"), "S2"),
+            (3, "o3", "c3", DAY, 4, Decimal("100"), "S3"),
+            (4, "o4", "c4", DAY, None, None, None),
+        ],
     ),
     TxCase(
         "jsonl_int_decimal_bool_parsing",
-        "web", "jsonl",
-        jl(*[{"session_id": f"s{i}", "customer_id": f"c{i}", "started_at": "2026-01-31T10:00:00Z",
-              "page_views": pv, "purchased": b, "revenue": rev, "channel": ch}
-             for i, (pv, b, rev, ch) in enumerate(
-                 [(3, True, 12.5, "a"), ("4", "yes", "0.0001", "b"), (0, "N", -1, " c "), (None, "0", None, None),
-                  (5, "TRUE", "99.99", "e"), (6, "f", "1", "f"), (7, 1, 2, "g")], start=1)]),
-        LOADED, 7, 7, 0,
-        rows=[(1, "s1", "c1", ts(2026, 1, 31, 10), 3, True, Decimal("12.5"), "a"),
-              (2, "s2", "c2", ts(2026, 1, 31, 10), 4, True, Decimal("0.0001"), "b"),
-              (3, "s3", "c3", ts(2026, 1, 31, 10), 0, False, Decimal("-1"), "c"),
-              (4, "s4", "c4", ts(2026, 1, 31, 10), None, False, None, None),
-              (5, "s5", "c5", ts(2026, 1, 31, 10), 5, True, Decimal("99.99"), "e"),
-              (6, "s6", "c6", ts(2026, 1, 31, 10), 6, False, Decimal("1"), "f"),
-              (7, "s7", "c7", ts(2026, 1, 31, 10), 7, True, Decimal("2"), "g")],
+        "web",
+        "jsonl",
+        jl(
+            *[
+                {
+                    "session_id": f"s{i}",
+                    "customer_id": f"c{i}",
+                    "started_at": "2026-01-31T10:00:00Z",
+                    "page_views": pv,
+                    "purchased": b,
+                    "revenue": rev,
+                    "channel": ch,
+                }
+                for i, (pv, b, rev, ch) in enumerate(
+                    [
+                        (3, True, 12.5, "a"),
+                        ("4", "yes", "0.0001", "b"),
+                        (0, "N", -1, " c "),
+                        (None, "0", None, None),
+                        (5, "TRUE", "99.99", "e"),
+                        (6, "f", "1", "f"),
+                        (7, 1, 2, "g"),
+                    ],
+                    start=1,
+                )
+            ]
+        ),
+        LOADED,
+        7,
+        7,
+        0,
+        rows=[
+            (1, "s1", "c1", ts(2026, 1, 31, 10), 3, True, Decimal("12.5"), "a"),
+            (2, "s2", "c2", ts(2026, 1, 31, 10), 4, True, Decimal("0.0001"), "b"),
+            (3, "s3", "c3", ts(2026, 1, 31, 10), 0, False, Decimal("-1"), "c"),
+            (4, "s4", "c4", ts(2026, 1, 31, 10), None, False, None, None),
+            (5, "s5", "c5", ts(2026, 1, 31, 10), 5, True, Decimal("99.99"), "e"),
+            (6, "s6", "c6", ts(2026, 1, 31, 10), 6, False, Decimal("1"), "f"),
+            (7, "s7", "c7", ts(2026, 1, 31, 10), 7, True, Decimal("2"), "g"),
+        ],
     ),
     TxCase(
         "csv_unix_epoch_timestamps",
-        "events", "csv",
+        "events",
+        "csv",
         EVENTS_HEADER
         + b"c1,sent,%d,%d,2026/01/31\n" % (epoch(2026, 1, 31, 10), epoch(2026, 1, 31, 10) * 1000 + 123)
         + b"c2,sent,soon,,\n"
@@ -649,25 +933,42 @@ TX_CASES = [
         + b"c4,sent,%d,later,\n" % epoch(2026, 1, 31)
         + b"c5,sent,%d,,31.01.2026\n" % epoch(2026, 1, 31, 23, 59, 59)
         + b"c6,opened,%d,,\n" % (epoch(2026, 1, 31, 23, 59, 59) + 1),
-        LOADED, 6, 1, 5,
-        rejects={2: ("occurred_at", ("'soon'", "unix")),
-                 3: ("occurred_at", ("2026-01-30 23:59:59", "outside the partition 2026-01-31")),
-                 4: ("opened_at", ("'later'", "unix_ms")),
-                 5: ("sent_on", ("'31.01.2026'", "yyyy/mm/dd")),
-                 6: ("occurred_at", ("2026-02-01 00:00:00", "outside the partition 2026-01-31"))},
+        LOADED,
+        6,
+        1,
+        5,
+        rejects={
+            2: ("occurred_at", ("'soon'", "unix")),
+            3: ("occurred_at", ("2026-01-30 23:59:59", "outside the partition 2026-01-31")),
+            4: ("opened_at", ("'later'", "unix_ms")),
+            5: ("sent_on", ("'31.01.2026'", "yyyy/mm/dd")),
+            6: ("occurred_at", ("2026-02-01 00:00:00", "outside the partition 2026-01-31")),
+        },
         rows=[(1, "c1", "sent", ts(2026, 1, 31, 10), ts(2026, 1, 31, 10, 0, 0, 123000), DAY)],
     ),
     TxCase(
         "jsonl_unix_epoch_timestamps",
-        "events", "jsonl",
-        jl({"customer_id": "c1", "event": "sent", "occurred_at": epoch(2026, 1, 31, 10),
-            "opened_at": epoch(2026, 1, 31, 11) * 1000},
-           {"customer_id": "c2", "event": "sent", "occurred_at": str(epoch(2026, 1, 31))},
-           {"customer_id": "c3", "event": "sent", "occurred_at": "2026-01-31T10:00:00Z"}),
-        LOADED, 3, 2, 1,
+        "events",
+        "jsonl",
+        jl(
+            {
+                "customer_id": "c1",
+                "event": "sent",
+                "occurred_at": epoch(2026, 1, 31, 10),
+                "opened_at": epoch(2026, 1, 31, 11) * 1000,
+            },
+            {"customer_id": "c2", "event": "sent", "occurred_at": str(epoch(2026, 1, 31))},
+            {"customer_id": "c3", "event": "sent", "occurred_at": "2026-01-31T10:00:00Z"},
+        ),
+        LOADED,
+        3,
+        2,
+        1,
         rejects={3: ("occurred_at", ("'2026-01-31T10:00:00Z'", "unix"))},
-        rows=[(1, "c1", "sent", ts(2026, 1, 31, 10), ts(2026, 1, 31, 11), None),
-              (2, "c2", "sent", ts(2026, 1, 31, 0), None, None)],
+        rows=[
+            (1, "c1", "sent", ts(2026, 1, 31, 10), ts(2026, 1, 31, 11), None),
+            (2, "c2", "sent", ts(2026, 1, 31, 0), None, None),
+        ],
     ),
 ]
 
@@ -682,7 +983,8 @@ def test_transaction_file(world: World, case: TxCase) -> None:
     assert world.partition(case.dataset) == case.rows
     assert {x[0] for x in world.partition_rejects(case.dataset)} <= {r.load_id}
     assert world.q(
-        f"SELECT DISTINCT _load_id FROM {world.cfg.transaction(case.dataset).table} WHERE _partition_date = ?", [DAY]
+        f"SELECT DISTINCT _load_id FROM {world.cfg.transaction(case.dataset).table} WHERE _partition_date = ?",
+        [DAY],
     ) == ([(r.load_id,)] if case.rows else [])
     assert previous.load_id != r.load_id
 
@@ -714,40 +1016,72 @@ TX_FAIL_CASES = [
     FailCase("jsonl_empty_file", "web", "jsonl", b"", ("empty",)),
     FailCase("csv_blank_first_line", "pos", "csv", b"\n" + POS_HEADER, ("empty",)),
     FailCase(
-        "csv_missing_required_column", "pos", "csv",
-        b"customer_id,purchased_at,quantity,amount,store\nc1,01/31/2026,1,1,S\n", ("missing", "order_id"),
+        "csv_missing_required_column",
+        "pos",
+        "csv",
+        b"customer_id,purchased_at,quantity,amount,store\nc1,01/31/2026,1,1,S\n",
+        ("missing", "order_id"),
     ),
     FailCase(
-        "csv_missing_customer_column", "pos", "csv",
-        b"order_id,purchased_at,quantity,amount,store\no1,01/31/2026,1,1,S\n", ("missing", "customer_id"),
+        "csv_missing_customer_column",
+        "pos",
+        "csv",
+        b"order_id,purchased_at,quantity,amount,store\no1,01/31/2026,1,1,S\n",
+        ("missing", "customer_id"),
     ),
     FailCase(
-        "csv_missing_optional_column", "pos", "csv",
-        b"order_id,customer_id,purchased_at,quantity,amount\no1,c1,01/31/2026,1,1\n", ("missing", "store"),
+        "csv_missing_optional_column",
+        "pos",
+        "csv",
+        b"order_id,customer_id,purchased_at,quantity,amount\no1,c1,01/31/2026,1,1\n",
+        ("missing", "store"),
     ),
     FailCase(
-        "csv_extra_column", "pos", "csv",
+        "csv_extra_column",
+        "pos",
+        "csv",
         b"order_id,customer_id,purchased_at,quantity,amount,store,coupon\no1,c1,01/31/2026,1,1,S,X\n",
         ("coupon", "not declared"),
     ),
     FailCase(
-        "csv_duplicate_header_name", "pos", "csv",
+        "csv_duplicate_header_name",
+        "pos",
+        "csv",
         b"order_id,customer_id,purchased_at,quantity,amount,store,store\no1,c1,01/31/2026,1,1,S,S\n",
         ("store", "more than once"),
     ),
-    FailCase("csv_header_not_utf8", "pos", "csv", b"order_id,customer_id,purchased_at,quantit\xe9,amount,store\n",
-             ("utf-8", "latin-1")),
-    FailCase("csv_gz_truncated_midway", "pos", "csv.gz", _truncated_gzip(_BIG_POS, 0.5), ("cannot read", "gzip")),
     FailCase(
-        "csv_gz_truncated_trailer", "pos", "csv.gz",
-        gzip.compress(POS_HEADER + b"o1,c1,01/31/2026,1,1,S\n")[:-6], ("cannot read",),
+        "csv_header_not_utf8",
+        "pos",
+        "csv",
+        b"order_id,customer_id,purchased_at,quantit\xe9,amount,store\n",
+        ("utf-8", "latin-1"),
+    ),
+    FailCase(
+        "csv_gz_truncated_midway", "pos", "csv.gz", _truncated_gzip(_BIG_POS, 0.5), ("cannot read", "gzip")
+    ),
+    FailCase(
+        "csv_gz_truncated_trailer",
+        "pos",
+        "csv.gz",
+        gzip.compress(POS_HEADER + b"o1,c1,01/31/2026,1,1,S\n")[:-6],
+        ("cannot read",),
     ),
     FailCase("csv_gz_truncated_in_header", "pos", "csv.gz", gzip.compress(_BIG_POS)[:20], ("cannot read",)),
     FailCase("csv_gz_not_gzip", "pos", "csv.gz", b"order_id,customer_id\n", ("cannot read",)),
     FailCase(
-        "jsonl_gz_truncated", "web", "jsonl.gz",
-        _truncated_gzip(jl(*[{"session_id": f"s{i}", "customer_id": "c", "started_at": "2026-01-31T10:00:00Z"}
-                             for i in range(3000)]), 0.5),
+        "jsonl_gz_truncated",
+        "web",
+        "jsonl.gz",
+        _truncated_gzip(
+            jl(
+                *[
+                    {"session_id": f"s{i}", "customer_id": "c", "started_at": "2026-01-31T10:00:00Z"}
+                    for i in range(3000)
+                ]
+            ),
+            0.5,
+        ),
         ("cannot read", "gzip"),
     ),
 ]
@@ -823,81 +1157,172 @@ CUSTOMER_CASES = [
     CustomerCase("csv_header_only", "csv", CUSTOMERS_HEADER, PROCESSED, 0, 0, 0),
     CustomerCase("json_no_data_rows", "json", cjson(CUSTOMER_HEADER_LIST, []), PROCESSED, 0, 0, 0),
     CustomerCase(
-        "csv_utf8_bom", "csv", b"\xef\xbb\xbf" + CUSTOMERS_HEADER + b"u1,Nice,25,,,\n", LOADED, 1, 1, 0,
+        "csv_utf8_bom",
+        "csv",
+        b"\xef\xbb\xbf" + CUSTOMERS_HEADER + b"u1,Nice,25,,,\n",
+        LOADED,
+        1,
+        1,
+        0,
         rows=[("u1", "Nice", 25.0, None, None, None)],
     ),
     CustomerCase(
-        "csv_crlf_line_ends", "csv",
-        (CUSTOMERS_HEADER + b'u1,Nice,25,"golf, chess",1,0\nu2,Metz,x,,,\nu3,Brest,,tennis,,\n').replace(b"\n", b"\r\n"),
-        LOADED, 3, 2, 1,
+        "csv_crlf_line_ends",
+        "csv",
+        (CUSTOMERS_HEADER + b'u1,Nice,25,"golf, chess",1,0\nu2,Metz,x,,,\nu3,Brest,,tennis,,\n').replace(
+            b"\n", b"\r\n"
+        ),
+        LOADED,
+        3,
+        2,
+        1,
         rejects={2: ("num_age", ("'x'", "number"))},
-        rows=[("u1", "Nice", 25.0, ["golf", "chess"], True, None), ("u3", "Brest", None, ["tennis"], None, None)],
+        rows=[
+            ("u1", "Nice", 25.0, ["golf", "chess"], True, None),
+            ("u3", "Brest", None, ["tennis"], None, None),
+        ],
     ),
     CustomerCase(
-        "csv_latin1_bytes_in_utf8_dataset", "csv", LATIN1_CUSTOMERS, LOADED, 2, 1, 1,
+        "csv_latin1_bytes_in_utf8_dataset",
+        "csv",
+        LATIN1_CUSTOMERS,
+        LOADED,
+        2,
+        1,
+        1,
         rejects={1: ("encoding", ("utf-8", "latin-1"))},
         rows=[("u2", "Metz", 26.0, None, None, None)],
     ),
     CustomerCase(
-        "csv_latin1_file_in_latin1_dataset", "csv", LATIN1_CUSTOMERS, LOADED, 2, 2, 0,
+        "csv_latin1_file_in_latin1_dataset",
+        "csv",
+        LATIN1_CUSTOMERS,
+        LOADED,
+        2,
+        2,
+        0,
         rows=[("u1", "Café", 25.0, ["crème"], None, None), ("u2", "Metz", 26.0, None, None, None)],
         spec={"encoding": "latin-1"},
     ),
     CustomerCase(
-        "csv_quoted_multiline_cell", "csv",
-        CUSTOMERS_HEADER + b'u1,"Saint-\nDenis",25,,,\nu2,Metz,26,,,,x\nu3,"Le ""Mans""",27,,,\n', LOADED, 3, 2, 1,
+        "csv_quoted_multiline_cell",
+        "csv",
+        CUSTOMERS_HEADER + b'u1,"Saint-\nDenis",25,,,\nu2,Metz,26,,,,x\nu3,"Le ""Mans""",27,,,\n',
+        LOADED,
+        3,
+        2,
+        1,
         rejects={2: ("columns", ("6", "7"))},
         rows=[("u1", "Saint-\nDenis", 25.0, None, None, None), ("u3", 'Le "Mans"', 27.0, None, None, None)],
     ),
     CustomerCase(
-        "csv_duplicate_customuid", "csv",
+        "csv_duplicate_customuid",
+        "csv",
         CUSTOMERS_HEADER + b"u1,Nice,25,,,\nu2,Metz,26,,,\nu1,Lille,27,,,\np1,Rome,1,,,\np1,Oslo,2,,,\n",
-        LOADED, 5, 3, 2,
+        LOADED,
+        5,
+        3,
+        2,
         rejects={3: ("customuid", ("'u1'", "again", "row 1")), 5: ("customuid", ("'p1'", "again", "row 4"))},
-        rows=[("p1", "Rome", 1.0, None, None, None), ("u1", "Nice", 25.0, None, None, None),
-              ("u2", "Metz", 26.0, None, None, None)],
+        rows=[
+            ("p1", "Rome", 1.0, None, None, None),
+            ("u1", "Nice", 25.0, None, None, None),
+            ("u2", "Metz", 26.0, None, None, None),
+        ],
     ),
     CustomerCase(
-        "csv_text_in_number_goal_and_goal_timestamp", "csv",
-        CUSTOMERS_HEADER + b"u1,Nice,old,,,\nu2,Metz,26,,yes,\nu3,Lyon,27,,1,2026-01-31\nu4,Brest,28.5,,0,%d\n"
+        "csv_text_in_number_goal_and_goal_timestamp",
+        "csv",
+        CUSTOMERS_HEADER
+        + b"u1,Nice,old,,,\nu2,Metz,26,,yes,\nu3,Lyon,27,,1,2026-01-31\nu4,Brest,28.5,,0,%d\n"
         % epoch(2026, 1, 31, 9),
-        LOADED, 4, 1, 3,
-        rejects={1: ("num_age", ("'old'", "number")), 2: ("goal_newsletter", ("'yes'", "1, 0 or empty")),
-                 3: ("goal_newsletter_timestamp", ("'2026-01-31'", "unix"))},
+        LOADED,
+        4,
+        1,
+        3,
+        rejects={
+            1: ("num_age", ("'old'", "number")),
+            2: ("goal_newsletter", ("'yes'", "1, 0 or empty")),
+            3: ("goal_newsletter_timestamp", ("'2026-01-31'", "unix")),
+        },
         rows=[("u4", "Brest", 28.5, None, False, ts(2026, 1, 31, 9))],
     ),
     CustomerCase(
-        "csv_missing_customuid", "csv",
-        CUSTOMERS_HEADER + b',Nice,25,,,\n   ,Metz,26,,,\n"",Lyon,27,,,\nu4,Brest,28,,,\n', LOADED, 4, 1, 3,
-        rejects={1: ("customuid", ("missing",)), 2: ("customuid", ("missing",)), 3: ("customuid", ("missing",))},
+        "csv_missing_customuid",
+        "csv",
+        CUSTOMERS_HEADER + b',Nice,25,,,\n   ,Metz,26,,,\n"",Lyon,27,,,\nu4,Brest,28,,,\n',
+        LOADED,
+        4,
+        1,
+        3,
+        rejects={
+            1: ("customuid", ("missing",)),
+            2: ("customuid", ("missing",)),
+            3: ("customuid", ("missing",)),
+        },
         rows=[("u4", "Brest", 28.0, None, None, None)],
     ),
     CustomerCase(
-        "csv_row_with_wrong_column_count", "csv",
-        CUSTOMERS_HEADER + b"u1,Nice,25\nu2,Metz,26,,,\n", LOADED, 2, 1, 1,
+        "csv_row_with_wrong_column_count",
+        "csv",
+        CUSTOMERS_HEADER + b"u1,Nice,25\nu2,Metz,26,,,\n",
+        LOADED,
+        2,
+        1,
+        1,
         rejects={1: ("columns", ("6", "3"))},
         rows=[("u2", "Metz", 26.0, None, None, None)],
     ),
     CustomerCase(
-        "json_row_of_wrong_length", "json",
-        cjson(CUSTOMER_HEADER_LIST, [["u1", "Nice", 25, None, None, None], ["u2", "Metz"],
-                                     ["u3", "Lyon", 27, None, None, None, "extra"], "u4", ["u5", "Oslo", 1, "", "", ""]]),
-        LOADED, 5, 2, 3,
-        rejects={2: ("columns", ("expected 6 values", "found 2")), 3: ("columns", ("expected 6 values", "found 7")),
-                 4: ("columns", ("expected 6 values",))},
+        "json_row_of_wrong_length",
+        "json",
+        cjson(
+            CUSTOMER_HEADER_LIST,
+            [
+                ["u1", "Nice", 25, None, None, None],
+                ["u2", "Metz"],
+                ["u3", "Lyon", 27, None, None, None, "extra"],
+                "u4",
+                ["u5", "Oslo", 1, "", "", ""],
+            ],
+        ),
+        LOADED,
+        5,
+        2,
+        3,
+        rejects={
+            2: ("columns", ("expected 6 values", "found 2")),
+            3: ("columns", ("expected 6 values", "found 7")),
+            4: ("columns", ("expected 6 values",)),
+        },
         rows=[("u1", "Nice", 25.0, None, None, None), ("u5", "Oslo", 1.0, None, None, None)],
     ),
     CustomerCase(
-        "json_typed_values_and_bad_values", "json",
-        cjson(CUSTOMER_HEADER_LIST, [["u1", "Nice", 25, "golf, chess", 1, epoch(2026, 1, 31, 9)],
-                                     ["u2", "Metz", "old", None, None, None],
-                                     [None, "Lyon", 1, None, None, None],
-                                     ["u4", "Brest", "28.5", None, 0, 0],
-                                     ["u1", "Rome", 1, None, None, None]]),
-        LOADED, 5, 2, 3,
-        rejects={2: ("num_age", ("'old'",)), 3: ("customuid", ("missing",)), 5: ("customuid", ("'u1'", "row 1"))},
-        rows=[("u1", "Nice", 25.0, ["golf", "chess"], True, ts(2026, 1, 31, 9)),
-              ("u4", "Brest", 28.5, None, False, None)],
+        "json_typed_values_and_bad_values",
+        "json",
+        cjson(
+            CUSTOMER_HEADER_LIST,
+            [
+                ["u1", "Nice", 25, "golf, chess", 1, epoch(2026, 1, 31, 9)],
+                ["u2", "Metz", "old", None, None, None],
+                [None, "Lyon", 1, None, None, None],
+                ["u4", "Brest", "28.5", None, 0, 0],
+                ["u1", "Rome", 1, None, None, None],
+            ],
+        ),
+        LOADED,
+        5,
+        2,
+        3,
+        rejects={
+            2: ("num_age", ("'old'",)),
+            3: ("customuid", ("missing",)),
+            5: ("customuid", ("'u1'", "row 1")),
+        },
+        rows=[
+            ("u1", "Nice", 25.0, ["golf", "chess"], True, ts(2026, 1, 31, 9)),
+            ("u4", "Brest", 28.5, None, False, None),
+        ],
     ),
 ]
 
@@ -909,37 +1334,74 @@ def test_customers_file(world: World, case: CustomerCase) -> None:
     r = world.load_customers(case.ext, case.data, spec=spec)
     check_load(world, r, case.status, case.read, case.loaded, case.rejected)
     check_rejects(world, r, case.rejects)
-    written = world.q(f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE _load_id = ? ORDER BY customuid", [r.load_id])
+    written = world.q(
+        f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE _load_id = ? ORDER BY customuid", [r.load_id]
+    )
     assert written == case.rows
     # update mode: the customers not in the file keep their row (and their load)
     untouched = {row[0] for row in case.rows}
     kept = [row for row in CUSTOMERS_BASE_ROWS if row[0] not in untouched]
-    assert world.q(
-        f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE _load_id = ? ORDER BY customuid", [base.load_id]
-    ) == kept
+    assert (
+        world.q(
+            f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE _load_id = ? ORDER BY customuid", [base.load_id]
+        )
+        == kept
+    )
     assert world.q("SELECT count(*) FROM customers")[0][0] == len(kept) + len(case.rows)
 
 
 CUSTOMER_FAIL_CASES = [
     FailCase("csv_empty_file", "customers", "csv", b"", ("empty",)),
     FailCase("json_empty_file", "customers", "json", b"", ("empty",)),
-    FailCase("json_not_valid_json", "customers", "json", b'{"header": ["customuid"], "data": [["u1"]', ("not valid JSON",)),
+    FailCase(
+        "json_not_valid_json",
+        "customers",
+        "json",
+        b'{"header": ["customuid"], "data": [["u1"]',
+        ("not valid JSON",),
+    ),
     FailCase("json_not_an_object", "customers", "json", b'[["customuid"], ["u1"]]', ("header", "data")),
-    FailCase("json_data_not_an_array", "customers", "json", b'{"header": ["customuid"], "data": {"u1": 1}}',
-             ("header", "data")),
-    FailCase("json_duplicate_header_name", "customers", "json",
-             cjson(["customuid", "txt_city", "txt_city"], [["u1", "a", "b"]]), ("txt_city",)),
-    FailCase("csv_missing_customuid_column", "customers", "csv", b"txt_city,num_age\nNice,25\n", ("customuid",)),
+    FailCase(
+        "json_data_not_an_array",
+        "customers",
+        "json",
+        b'{"header": ["customuid"], "data": {"u1": 1}}',
+        ("header", "data"),
+    ),
+    FailCase(
+        "json_duplicate_header_name",
+        "customers",
+        "json",
+        cjson(["customuid", "txt_city", "txt_city"], [["u1", "a", "b"]]),
+        ("txt_city",),
+    ),
+    FailCase(
+        "csv_missing_customuid_column", "customers", "csv", b"txt_city,num_age\nNice,25\n", ("customuid",)
+    ),
     FailCase("csv_unknown_column", "customers", "csv", b"customuid,city\nu1,Nice\n", ("unknown", "city")),
-    FailCase("csv_email_and_emailsha256", "customers", "csv", b"customuid,email,emailsha256\nu1,a@x.com,ab\n",
-             ("email", "emailsha256")),
-    FailCase("csv_gz_truncated", "customers", "csv.gz",
-             _truncated_gzip(CUSTOMERS_HEADER + b"".join(b"u%d,Nice,%d,,,\n" % (i, i) for i in range(3000)), 0.5),
-             ("cannot read",)),
-    FailCase("json_gz_truncated", "customers", "json.gz",
-             _truncated_gzip(cjson(CUSTOMER_HEADER_LIST, [[f"u{i}", "Nice", i, None, None, None] for i in range(3000)]),
-                             0.5),
-             ("cannot read",)),
+    FailCase(
+        "csv_email_and_emailsha256",
+        "customers",
+        "csv",
+        b"customuid,email,emailsha256\nu1,a@x.com,ab\n",
+        ("email", "emailsha256"),
+    ),
+    FailCase(
+        "csv_gz_truncated",
+        "customers",
+        "csv.gz",
+        _truncated_gzip(CUSTOMERS_HEADER + b"".join(b"u%d,Nice,%d,,,\n" % (i, i) for i in range(3000)), 0.5),
+        ("cannot read",),
+    ),
+    FailCase(
+        "json_gz_truncated",
+        "customers",
+        "json.gz",
+        _truncated_gzip(
+            cjson(CUSTOMER_HEADER_LIST, [[f"u{i}", "Nice", i, None, None, None] for i in range(3000)]), 0.5
+        ),
+        ("cannot read",),
+    ),
 ]
 
 
@@ -952,7 +1414,10 @@ def test_customers_file_fails_and_keeps_data_set(world: World, case: FailCase) -
     check_failed(world, r, f"customers_{DAY:%Y%m%d}.{case.ext}", case.words)
     assert world.customer_snapshot() == before
     assert world.customers() == CUSTOMERS_BASE_ROWS
-    assert world.q("SELECT * FROM rejects WHERE dataset = 'customers' ORDER BY load_id, row_number") == before_rejects
+    assert (
+        world.q("SELECT * FROM rejects WHERE dataset = 'customers' ORDER BY load_id, row_number")
+        == before_rejects
+    )
     pending = files_to_apply(world.con, "customers", list_files(world.folder, "customers"))
     assert [f.name for f in pending] == [f"customers_{DAY:%Y%m%d}.{case.ext}"]
 
@@ -973,7 +1438,9 @@ def load_mode_base(w: World, mode: str | None = None) -> LoadResult:
     return r
 
 
-def check_mode_failure(w: World, r: LoadResult, day: dt.date, words: tuple[str, ...], before: list[tuple]) -> None:
+def check_mode_failure(
+    w: World, r: LoadResult, day: dt.date, words: tuple[str, ...], before: list[tuple]
+) -> None:
     check_failed(w, r, f"customers_{day:%Y%m%d}.csv", words)
     assert w.customer_snapshot() == before
 
@@ -981,7 +1448,9 @@ def check_mode_failure(w: World, r: LoadResult, day: dt.date, words: tuple[str, 
 def test_customers_mode_create_first_file_creates_the_data_set(world: World) -> None:
     base = load_mode_base(world, mode="create")
     assert world.q("SELECT customuid, _first_seen_at, _updated_at, _load_id FROM customers ORDER BY 1") == [
-        ("u1", D1, D1, base.load_id), ("u2", D1, D1, base.load_id), ("u3", D1, D1, base.load_id)
+        ("u1", D1, D1, base.load_id),
+        ("u2", D1, D1, base.load_id),
+        ("u3", D1, D1, base.load_id),
     ]
 
 
@@ -1002,14 +1471,18 @@ def test_customers_mode_update_with_other_columns_fails_naming_them(world: World
 def test_customers_mode_update_with_an_extra_column_fails(world: World) -> None:
     load_mode_base(world)
     before = world.customer_snapshot()
-    r = world.load_customers("csv", b"customuid,txt_city,num_age,txt_segment\nu1,Rome,1,gold\n", day=D2, mode="update")
+    r = world.load_customers(
+        "csv", b"customuid,txt_city,num_age,txt_segment\nu1,Rome,1,gold\n", day=D2, mode="update"
+    )
     check_mode_failure(world, r, D2, ("missing []", "['txt_segment']", "overwrite"), before)
 
 
 def test_customers_mode_update_upserts(world: World) -> None:
     base = load_mode_base(world)
     # same columns in another order; u2 changes, u4 is new, u3's row is rejected (keeps its old values)
-    r = world.load_customers("csv", b"num_age,customuid,txt_city\n41,u2,Bordeaux\n20,u4,Lille\nold,u3,Metz\n", day=D2)
+    r = world.load_customers(
+        "csv", b"num_age,customuid,txt_city\n41,u2,Bordeaux\n20,u4,Lille\nold,u3,Metz\n", day=D2
+    )
     check_load(world, r, LOADED, 3, 2, 1)
     check_rejects(world, r, {3: ("num_age", ("'old'",))})
     assert world.q(
@@ -1025,7 +1498,10 @@ def test_customers_mode_update_upserts(world: World) -> None:
 def test_customers_mode_overwrite_may_add_a_column(world: World) -> None:
     load_mode_base(world)
     r = world.load_customers(
-        "csv", b"customuid,txt_city,num_age,txt_segment\nu2,Brest,42,gold\nu5,Metz,22,silver\n", day=D3, mode="overwrite"
+        "csv",
+        b"customuid,txt_city,num_age,txt_segment\nu2,Brest,42,gold\nu5,Metz,22,silver\n",
+        day=D3,
+        mode="overwrite",
     )
     check_load(world, r, LOADED, 2, 2, 0)
     check_rejects(world, r, {})
@@ -1084,7 +1560,15 @@ def scan_warehouse(w: World, needles: list[str]) -> dict[str, list[str]]:
     return hits
 
 
-PLAIN = ["alice.smith@example.com", "a@x.com", "b@y.com", "dave@z.com", "erin@q.com", "frank@w.com", "gina@h.com"]
+PLAIN = [
+    "alice.smith@example.com",
+    "a@x.com",
+    "b@y.com",
+    "dave@z.com",
+    "erin@q.com",
+    "frank@w.com",
+    "gina@h.com",
+]
 
 
 def test_customers_email_is_hashed_and_never_stored_csv(world: World) -> None:
@@ -1100,15 +1584,22 @@ def test_customers_email_is_hashed_and_never_stored_csv(world: World) -> None:
     )
     r = world.load_customers("csv", data)
     check_load(world, r, LOADED, 7, 3, 4)
-    check_rejects(world, r, {3: ("num_age", ("'old'",)), 4: ("customuid", ("'u1'",)),
-                             5: ("columns", ()), 7: ("row", ("quote",))})
+    check_rejects(
+        world,
+        r,
+        {3: ("num_age", ("'old'",)), 4: ("customuid", ("'u1'",)), 5: ("columns", ()), 7: ("row", ("quote",))},
+    )
     assert world.q("SELECT customuid, emailsha256, txt_city, num_age FROM customers ORDER BY 1") == [
         ("u1", sha("Alice.Smith@Example.COM"), "Paris", 30.0),
         ("u2", sha("a@x.com") + "," + sha("b@y.com"), "Lyon", 40.0),
         ("u5", None, "Lille", None),
     ]
-    assert "email" not in {c for (c,) in world.q(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'customers'")}
+    assert "email" not in {
+        c
+        for (c,) in world.q(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'customers'"
+        )
+    }
     hits = scan_warehouse(world, [*PLAIN, "Paris"])
     assert hits.pop("Paris") == ["customers.txt_city"]  # the scan does find plain text
     assert hits == {p: [] for p in PLAIN}
@@ -1117,10 +1608,12 @@ def test_customers_email_is_hashed_and_never_stored_csv(world: World) -> None:
 def test_customers_email_is_hashed_and_never_stored_json(world: World) -> None:
     data = cjson(
         ["customuid", "email", "txt_city", "num_age"],
-        [["u1", " Alice.Smith@Example.COM ", "Paris", 30],
-         ["u2", "a@x.com, B@Y.com"],  # rejected: wrong length
-         ["u3", "dave@z.com", "Nice", "old"],  # rejected: num_age
-         ["u4", "erin@q.com,, frank@w.com ,", "Metz", 1]],
+        [
+            ["u1", " Alice.Smith@Example.COM ", "Paris", 30],
+            ["u2", "a@x.com, B@Y.com"],  # rejected: wrong length
+            ["u3", "dave@z.com", "Nice", "old"],  # rejected: num_age
+            ["u4", "erin@q.com,, frank@w.com ,", "Metz", 1],
+        ],
     )
     r = world.load_customers("json", data)
     check_load(world, r, LOADED, 4, 2, 2)
@@ -1140,10 +1633,13 @@ def test_customers_email_then_update_with_email_again(world: World) -> None:
     r2 = world.load_customers("csv", b"customuid,email\nu1,NEW@x.com\n", day=DAY)
     check_load(world, r2, LOADED, 1, 1, 0)
     assert world.q("SELECT customuid, emailsha256 FROM customers ORDER BY 1") == [
-        ("u1", sha("new@x.com")), ("u2", sha("keep@x.com"))
+        ("u1", sha("new@x.com")),
+        ("u2", sha("keep@x.com")),
     ]
     assert scan_warehouse(world, ["old@x.com", "keep@x.com", "new@x.com"]) == {
-        "old@x.com": [], "keep@x.com": [], "new@x.com": []
+        "old@x.com": [],
+        "keep@x.com": [],
+        "new@x.com": [],
     }
 
 
@@ -1153,13 +1649,18 @@ def test_customers_email_then_update_with_email_again(world: World) -> None:
 
 GOOD, BAD_NUMBER, NO_CUSTOMER, EXTRA_COLUMN = "good", "bad_number", "no_customer", "extra_column"
 _TEXT = string.ascii_letters + string.digits + ' ,"-é\n'
-_value = st.builds(lambda first, rest: first + rest, st.sampled_from(string.ascii_letters),
-                   st.text(alphabet=_TEXT, max_size=6))
+_value = st.builds(
+    lambda first, rest: first + rest,
+    st.sampled_from(string.ascii_letters),
+    st.text(alphabet=_TEXT, max_size=6),
+)
 _row = st.tuples(
     st.sampled_from([GOOD, GOOD, BAD_NUMBER, NO_CUSTOMER, EXTRA_COLUMN]),
     _value,  # customer id
-    st.integers(min_value=-10**6, max_value=10**6),  # quantity
-    st.decimals(min_value=-10**6, max_value=10**6, places=2, allow_nan=False, allow_infinity=False),  # amount
+    st.integers(min_value=-(10**6), max_value=10**6),  # quantity
+    st.decimals(
+        min_value=-(10**6), max_value=10**6, places=2, allow_nan=False, allow_infinity=False
+    ),  # amount
     st.text(alphabet=_TEXT, max_size=6),  # store
     st.booleans(),  # bad number: in quantity or in amount
     st.text(alphabet=string.ascii_letters, min_size=1, max_size=4).map(lambda s: "x" + s),  # the bad number
@@ -1194,7 +1695,9 @@ def _check_random_file(w: World, rows: list[tuple]) -> None:
             cells.append("extra")
             expected_rejects[i] = ("columns", ())
         else:
-            expected_rows.append((i, f"o{i}", customer.strip(" "), DAY, qty, amount, store.strip(" ") or None))
+            expected_rows.append(
+                (i, f"o{i}", customer.strip(" "), DAY, qty, amount, store.strip(" ") or None)
+            )
         out.writerow(cells)
     r = w.load_tx("pos", "csv", buf.getvalue())
     n_bad = len(expected_rejects)

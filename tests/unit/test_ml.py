@@ -22,9 +22,11 @@ from tests.conftest import make_config
 def test_auc_logloss_and_top_decile_by_hand():
     y = np.array([0, 0, 1, 1])
     assert m.auc(y, np.array([0.1, 0.4, 0.35, 0.8])) == 0.75  # 3 of 4 positive-negative pairs ordered
-    assert m.auc(y, np.array([0.5, 0.5, 0.5, 0.5])) == 0.5   # ties count one half
+    assert m.auc(y, np.array([0.5, 0.5, 0.5, 0.5])) == 0.5  # ties count one half
     assert np.isnan(m.auc(np.array([1, 1]), np.array([0.2, 0.3])))
-    assert m.logloss(np.array([1, 0]), np.array([0.8, 0.4])) == pytest.approx(-(np.log(0.8) + np.log(0.6)) / 2)
+    assert m.logloss(np.array([1, 0]), np.array([0.8, 0.4])) == pytest.approx(
+        -(np.log(0.8) + np.log(0.6)) / 2
+    )
     y20 = np.zeros(20, dtype=int)
     y20[[0, 5, 7]] = 1
     score = np.arange(20)[::-1] / 20  # customer 0 first, 1 second: the top decile is customers 0 and 1
@@ -34,44 +36,82 @@ def test_auc_logloss_and_top_decile_by_hand():
 
 
 def test_precision_recall_at_k_and_hit_rate_by_hand():
-    recommended = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "b", "b"], "item": ["x", "y", "z", "x", "y", "z"],
-                                "rank": [1, 2, 3, 1, 2, 3]})
+    recommended = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "b", "b"],
+            "item": ["x", "y", "z", "x", "y", "z"],
+            "rank": [1, 2, 3, 1, 2, 3],
+        }
+    )
     taken = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "item": ["y", "q", "z", "x"]})
     got = m.at_k(recommended, taken, 2)
     # a: top-2 {x, y} holds y (1 of 2 taken); b: {x, y} misses z; c: nothing recommended
-    assert got == {"precision_at_k": pytest.approx((1 / 2) / 3), "recall_at_k": pytest.approx((1 / 2) / 3),
-                   "hit_rate": pytest.approx(1 / 3), "customers": 3.0}
+    assert got == {
+        "precision_at_k": pytest.approx((1 / 2) / 3),
+        "recall_at_k": pytest.approx((1 / 2) / 3),
+        "hit_rate": pytest.approx(1 / 3),
+        "customers": 3.0,
+    }
 
 
 def test_top_k_ranks_by_score_then_item_and_popularity_is_the_same_for_everyone():
-    cands = pd.DataFrame({"customer_id": ["a"] * 3 + ["b"] * 3, "item": ["x", "y", "z"] * 2,
-                          "s": [0.1, 0.9, 0.9, 0.5, 0.2, 0.7], "popularity": [0.5, 0.3, 0.2] * 2})
+    cands = pd.DataFrame(
+        {
+            "customer_id": ["a"] * 3 + ["b"] * 3,
+            "item": ["x", "y", "z"] * 2,
+            "s": [0.1, 0.9, 0.9, 0.5, 0.2, 0.7],
+            "popularity": [0.5, 0.3, 0.2] * 2,
+        }
+    )
     top = top_k(cands, "s", 2)
-    assert top[["customer_id", "item", "rank"]].values.tolist() == [["a", "y", 1], ["a", "z", 2], ["b", "z", 1], ["b", "x", 2]]
+    assert top[["customer_id", "item", "rank"]].values.tolist() == [
+        ["a", "y", 1],
+        ["a", "z", 2],
+        ["b", "z", 1],
+        ["b", "x", 2],
+    ]
     assert popularity_top_k(cands, 1)["item"].tolist() == ["x", "x"]
 
 
 def test_split_shares_shuffle_and_order():
     parts = split_customers(1000, SplitSpec(train=0.5, evaluation=0.3, test=0.2), shuffle=True, seed=1)
-    assert (parts == "train").sum() == 500 and (parts == "evaluation").sum() == 300 and (parts == "test").sum() == 200
+    assert (
+        (parts == "train").sum() == 500
+        and (parts == "evaluation").sum() == 300
+        and (parts == "test").sum() == 200
+    )
     assert not (parts[:500] == "train").all()  # shuffled
-    assert np.array_equal(parts, split_customers(1000, SplitSpec(train=0.5, evaluation=0.3, test=0.2), True, 1))
+    assert np.array_equal(
+        parts, split_customers(1000, SplitSpec(train=0.5, evaluation=0.3, test=0.2), True, 1)
+    )
     ordered = split_customers(10, SplitSpec(), shuffle=False, seed=1)
     assert ordered.tolist() == ["train"] * 6 + ["evaluation"] * 2 + ["test"] * 2
 
 
 def spec(horizon: int, min_history: int = 7, **kw) -> ModelSpec:
-    return ModelSpec(name="m", type="response", label={"rules": [{"transaction": "pos"}], "horizon_days": horizon},
-                     min_history_days=min_history, **kw)
+    return ModelSpec(
+        name="m",
+        type="response",
+        label={"rules": [{"transaction": "pos"}], "horizon_days": horizon},
+        min_history_days=min_history,
+        **kw,
+    )
 
 
 def test_training_windows():
     first = dt.date(2026, 1, 1)
     w = training_window(spec(30), dt.date(2026, 3, 1), first)  # enough data: the label window is complete
-    assert (w.cutoff, w.label_end, w.label_days, w.truncated) == (dt.date(2026, 1, 31), dt.date(2026, 3, 2), 30, False)
+    assert (w.cutoff, w.label_end, w.label_days, w.truncated) == (
+        dt.date(2026, 1, 31),
+        dt.date(2026, 3, 2),
+        30,
+        False,
+    )
     w = training_window(spec(60), dt.date(2026, 1, 14), first)  # young warehouse: halfway
     assert (w.cutoff, w.label_days, w.truncated) == (dt.date(2026, 1, 8), 7, True)
-    w = training_window(spec(60, min_history=10), dt.date(2026, 1, 14), first)  # ... but min_history_days first
+    w = training_window(
+        spec(60, min_history=10), dt.date(2026, 1, 14), first
+    )  # ... but min_history_days first
     assert w.cutoff == dt.date(2026, 1, 11)
     with pytest.raises(NotEnoughData, match="min_history_days"):
         training_window(spec(30), dt.date(2026, 1, 5), first)
@@ -82,8 +122,10 @@ def test_training_windows():
 def test_label_rules_are_the_rule_language_compiled_to_bound_parameters(tmp_path):
     config = make_config(tmp_path)
     con = duckdb.connect()
-    con.execute("CREATE TABLE events (source VARCHAR, type VARCHAR, occurred_at TIMESTAMP, customer_key VARCHAR, "
-                "properties JSON)")
+    con.execute(
+        "CREATE TABLE events (source VARCHAR, type VARCHAR, occurred_at TIMESTAMP, customer_key VARCHAR, "
+        "properties JSON)"
+    )
     # properties as pipeline/events.py writes them: to_json of the typed row (amount a DECIMAL(18,4))
     con.execute("""INSERT INTO events VALUES
         ('pos', 'completedOrder', '2026-01-01', 'C1', to_json({amount: 150.5::DECIMAL(18,4), store: 'ST01'})),
@@ -95,8 +137,15 @@ def test_label_rules_are_the_rule_language_compiled_to_bound_parameters(tmp_path
     def matching(*rules: dict) -> list[int]:
         params = Params("rule")
         cond = compile_rules(config.transactions, [LabelRule(**r) for r in rules], params)
-        assert "150" not in cond and "ST0" not in cond and "C2" not in cond  # values are parameters, never SQL text
-        return [r[0] for r in con.execute(f"SELECT rowid FROM events e WHERE {cond} ORDER BY 1", params.values).fetchall()]
+        assert (
+            "150" not in cond and "ST0" not in cond and "C2" not in cond
+        )  # values are parameters, never SQL text
+        return [
+            r[0]
+            for r in con.execute(
+                f"SELECT rowid FROM events e WHERE {cond} ORDER BY 1", params.values
+            ).fetchall()
+        ]
 
     assert matching({"transaction": "pos", "field": "amount", "formula": {"gt": 100}}) == [0]
     # typed by the field's declared type (Decimal): "100" is the number 100, so 20 is not above it
@@ -110,40 +159,114 @@ def test_label_rules_are_the_rule_language_compiled_to_bound_parameters(tmp_path
     assert matching({"transaction": "pos", "field": "purchased_at", "formula": {"gte": "2026-01-02"}}) == [1]
     assert matching({"transaction": "pos", "field": "customer_id", "formula": {"eq": "C2"}}) == [1]
     # no field: any event of the transaction, or of the event type (from a type_map); rules are OR-ed
-    assert matching({"transaction": "web_sessions"}, {"transaction": "pos", "field": "amount", "formula": {"neq": 20}}) == [0, 2]
+    assert matching(
+        {"transaction": "web_sessions"}, {"transaction": "pos", "field": "amount", "formula": {"neq": 20}}
+    ) == [0, 2]
     assert matching({"transaction": "campaignOpened"}) == [3]
     assert matching({"transaction": "campaign_events"}) == [3, 4]
     assert matching() == []
     with pytest.raises(RuleError, match="'lots' is not a Decimal value") as e:
-        compile_rules(config.transactions, [LabelRule(transaction="pos", field="amount", formula={"gt": "lots"})], Params())
+        compile_rules(
+            config.transactions,
+            [LabelRule(transaction="pos", field="amount", formula={"gt": "lots"})],
+            Params(),
+        )
     assert e.value.key == "formula"
 
 
-@pytest.mark.parametrize("model, key, message", [
-    ({"type": "recommender", "label": {"rules": [{"transaction": "pos"}]}}, "models[0].item_field", "needs item_field"),
-    ({"type": "recommender", "label": {"rules": [{"transaction": "web_sessions"}]}, "item_field": "product"},
-     "models[0].item_field", "'product' is not a field of 'web_sessions'"),
-    ({"type": "response", "label": {"rules": [{"transaction": "pos"}], "customer_list": "l.csv"}}, "models[0].label.rules",
-     "either rules"),
-    ({"type": "response", "label": {"rules": [{"transaction": "pos", "field": "amount"}]}},
-     "models[0].label.rules[0].formula", "field and formula together"),
-    ({"type": "response", "label": {"rules": [{"transaction": "pos"}, {"transaction": "pos", "field": "price",
-                                                                          "formula": {"gt": 1}}]}},
-     "models[0].label.rules[1].field", "unknown field 'price'; declared fields: amount, customer_id"),
-    ({"type": "response", "label": {"rules": [{"transaction": "pos", "field": "amount", "formula": {"about": 3}}]}},
-     "models[0].label.rules[0].formula", "unknown operator 'about'"),
-    ({"type": "response", "label": {"rules": [{"transaction": "pos", "field": "amount", "formula": {"gt": "lots"}}]}},
-     "models[0].label.rules[0].formula", "'lots' is not a Decimal value"),
-    ({"type": "response", "label": {"rules": [{"transaction": "pos", "field": "store", "formula": {"gt": [1, 2]}}]}},
-     "models[0].label.rules[0].formula", "'gt' needs one String value"),
-    ({"type": "response", "label": {"rules": [{"transaction": "pos", "field": "amount", "formula": "gt 100"}]}},
-     "models[0].label.rules[0].formula", r"a mapping \{op: value\} as in every rule, e.g. \{gt: 100\}"),
-    ({"type": "response", "label": {"rules": [{"transaction": "refunds"}]}}, "models[0].label.rules[0].transaction",
-     "neither a transaction"),
-    ({"type": "response", "label": {"rules": [{"transaction": "pos"}]}, "split": {"train": 0.5, "evaluation": 0.2, "test": 0.2}},
-     "models[0].split.test", "must be 1"),
-    ({"type": "response", "label": {"rules": [{"transaction": "pos"}]}, "windows": [7, 400]}, "models[0].windows", "history_days"),
-])
+@pytest.mark.parametrize(
+    "model, key, message",
+    [
+        (
+            {"type": "recommender", "label": {"rules": [{"transaction": "pos"}]}},
+            "models[0].item_field",
+            "needs item_field",
+        ),
+        (
+            {
+                "type": "recommender",
+                "label": {"rules": [{"transaction": "web_sessions"}]},
+                "item_field": "product",
+            },
+            "models[0].item_field",
+            "'product' is not a field of 'web_sessions'",
+        ),
+        (
+            {"type": "response", "label": {"rules": [{"transaction": "pos"}], "customer_list": "l.csv"}},
+            "models[0].label.rules",
+            "either rules",
+        ),
+        (
+            {"type": "response", "label": {"rules": [{"transaction": "pos", "field": "amount"}]}},
+            "models[0].label.rules[0].formula",
+            "field and formula together",
+        ),
+        (
+            {
+                "type": "response",
+                "label": {
+                    "rules": [
+                        {"transaction": "pos"},
+                        {"transaction": "pos", "field": "price", "formula": {"gt": 1}},
+                    ]
+                },
+            },
+            "models[0].label.rules[1].field",
+            "unknown field 'price'; declared fields: amount, customer_id",
+        ),
+        (
+            {
+                "type": "response",
+                "label": {"rules": [{"transaction": "pos", "field": "amount", "formula": {"about": 3}}]},
+            },
+            "models[0].label.rules[0].formula",
+            "unknown operator 'about'",
+        ),
+        (
+            {
+                "type": "response",
+                "label": {"rules": [{"transaction": "pos", "field": "amount", "formula": {"gt": "lots"}}]},
+            },
+            "models[0].label.rules[0].formula",
+            "'lots' is not a Decimal value",
+        ),
+        (
+            {
+                "type": "response",
+                "label": {"rules": [{"transaction": "pos", "field": "store", "formula": {"gt": [1, 2]}}]},
+            },
+            "models[0].label.rules[0].formula",
+            "'gt' needs one String value",
+        ),
+        (
+            {
+                "type": "response",
+                "label": {"rules": [{"transaction": "pos", "field": "amount", "formula": "gt 100"}]},
+            },
+            "models[0].label.rules[0].formula",
+            r"a mapping \{op: value\} as in every rule, e.g. \{gt: 100\}",
+        ),
+        (
+            {"type": "response", "label": {"rules": [{"transaction": "refunds"}]}},
+            "models[0].label.rules[0].transaction",
+            "neither a transaction",
+        ),
+        (
+            {
+                "type": "response",
+                "label": {"rules": [{"transaction": "pos"}]},
+                "split": {"train": 0.5, "evaluation": 0.2, "test": 0.2},
+            },
+            "models[0].split.test",
+            "must be 1",
+        ),
+        (
+            {"type": "response", "label": {"rules": [{"transaction": "pos"}]}, "windows": [7, 400]},
+            "models[0].windows",
+            "history_days",
+        ),
+    ],
+)
 def test_model_config_errors_name_the_key(tmp_path, model, key, message):
     from pipeline.core.settings import ConfigError
 

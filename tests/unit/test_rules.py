@@ -25,11 +25,23 @@ from pipeline.core.rules import (
 from pipeline.core.settings import FieldType
 
 SCHEMA = {
-    "s": FieldType.String, "i": FieldType.Int, "d": FieldType.Decimal, "f": FieldType.Float,
-    "b": FieldType.Bool, "day": FieldType.Date, "ts": FieldType.Timestamp,
+    "s": FieldType.String,
+    "i": FieldType.Int,
+    "d": FieldType.Decimal,
+    "f": FieldType.Float,
+    "b": FieldType.Bool,
+    "day": FieldType.Date,
+    "ts": FieldType.Timestamp,
 }
-SQL_TYPES = {"s": "VARCHAR", "i": "BIGINT", "d": "DECIMAL(18,4)", "f": "DOUBLE", "b": "BOOLEAN",
-             "day": "DATE", "ts": "TIMESTAMP"}
+SQL_TYPES = {
+    "s": "VARCHAR",
+    "i": "BIGINT",
+    "d": "DECIMAL(18,4)",
+    "f": "DOUBLE",
+    "b": "BOOLEAN",
+    "day": "DATE",
+    "ts": "TIMESTAMP",
+}
 
 
 def test_rule_from_yaml_shape():
@@ -38,33 +50,39 @@ def test_rule_from_yaml_shape():
     assert c == Condition("amount", "gt", Decimal("100"))
 
 
-@pytest.mark.parametrize("formula, message", [
-    ({"gt": 1, "lt": 2}, "exactly one operator"),
-    ({"between": 1}, "unknown operator 'between'"),
-    ({}, "exactly one operator"),
-])
+@pytest.mark.parametrize(
+    "formula, message",
+    [
+        ({"gt": 1, "lt": 2}, "exactly one operator"),
+        ({"between": 1}, "unknown operator 'between'"),
+        ({}, "exactly one operator"),
+    ],
+)
 def test_formula_shape_errors(formula, message):
     with pytest.raises(ValueError, match=message):
         Rule.model_validate({"transaction": "pos", "field": "amount", "formula": formula})
 
 
-@pytest.mark.parametrize("field, op, value, key, message", [
-    ("nope", "eq", 1, "field", "unknown field 'nope'"),
-    ("i", "gt", "abc", "formula", "'abc' is not a Int value"),
-    ("i", "gt", 1.5, "formula", "1.5 is not a Int value"),
-    ("d", "gt", "Infinity", "formula", "is not a Decimal value"),
-    ("f", "lt", "nan", "formula", "is not a Float value"),
-    ("b", "gt", True, "formula", "Bool field takes only eq or neq"),
-    ("b", "eq", "yes", "formula", "'yes' is not a Bool value"),
-    ("i", "contains", "1", "formula", "String fields only"),
-    ("s", "in", [], "formula", "non-empty list"),
-    ("s", "in", "a", "formula", "non-empty list"),
-    ("s", "eq", ["a"], "formula", "needs one String value"),
-    ("s", "eq", None, "formula", "needs one String value"),
-    ("day", "gt", "2026-02-30", "formula", "is not a Date value"),
-    ("day", "gt", dt.datetime(2026, 1, 1), "formula", "is not a Date value"),
-    ("s", "like", "a", "op", "unknown operator 'like'"),
-])
+@pytest.mark.parametrize(
+    "field, op, value, key, message",
+    [
+        ("nope", "eq", 1, "field", "unknown field 'nope'"),
+        ("i", "gt", "abc", "formula", "'abc' is not a Int value"),
+        ("i", "gt", 1.5, "formula", "1.5 is not a Int value"),
+        ("d", "gt", "Infinity", "formula", "is not a Decimal value"),
+        ("f", "lt", "nan", "formula", "is not a Float value"),
+        ("b", "gt", True, "formula", "Bool field takes only eq or neq"),
+        ("b", "eq", "yes", "formula", "'yes' is not a Bool value"),
+        ("i", "contains", "1", "formula", "String fields only"),
+        ("s", "in", [], "formula", "non-empty list"),
+        ("s", "in", "a", "formula", "non-empty list"),
+        ("s", "eq", ["a"], "formula", "needs one String value"),
+        ("s", "eq", None, "formula", "needs one String value"),
+        ("day", "gt", "2026-02-30", "formula", "is not a Date value"),
+        ("day", "gt", dt.datetime(2026, 1, 1), "formula", "is not a Date value"),
+        ("s", "like", "a", "op", "unknown operator 'like'"),
+    ],
+)
 def test_condition_errors_name_the_key(field, op, value, key, message):
     with pytest.raises(RuleError, match=message) as e:
         condition(field, op, value, SCHEMA)
@@ -90,14 +108,20 @@ def test_values_are_typed_by_the_field():
 def test_hand_computed_case():
     con = duckdb.connect()
     con.execute("CREATE TABLE t (s VARCHAR, d DECIMAL(18,4))")
-    con.execute("INSERT INTO t VALUES ('Email', 100), ('email', 100.0001), ('Paid Search', 250), (NULL, NULL)")
+    con.execute(
+        "INSERT INTO t VALUES ('Email', 100), ('email', 100.0001), ('Paid Search', 250), (NULL, NULL)"
+    )
     params = Params()
     where = compile_all([condition("s", "eqi", "EMAIL", SCHEMA), condition("d", "gt", "100", SCHEMA)], params)
     rows = con.execute(f"SELECT s FROM t WHERE {where}", params.values).fetchall()
     assert rows == [("email",)]
     # neq never matches NULL; startswith/contains are case-sensitive.
-    for op, value, expected in [("neq", "Email", {"email", "Paid Search"}), ("startswith", "Paid", {"Paid Search"}),
-                                ("contains", "mail", {"Email", "email"}), ("contains", "MAIL", set())]:
+    for op, value, expected in [
+        ("neq", "Email", {"email", "Paid Search"}),
+        ("startswith", "Paid", {"Paid Search"}),
+        ("contains", "mail", {"Email", "email"}),
+        ("contains", "MAIL", set()),
+    ]:
         p = Params()
         sql = compile_condition(condition("s", op, value, SCHEMA), p)
         assert {r[0] for r in con.execute(f"SELECT s FROM t WHERE {sql}", p.values).fetchall()} == expected
@@ -144,8 +168,10 @@ def test_compiled_sql_agrees_with_python(conds, rows):
     con.execute("CREATE TABLE t (n INTEGER, " + ", ".join(f"{k} {v}" for k, v in SQL_TYPES.items()) + ")")
     if rows:
         cols = list(SQL_TYPES)
-        con.executemany(f"INSERT INTO t VALUES (?, {', '.join('?' for _ in cols)})",
-                        [[n] + [r[c] for c in cols] for n, r in enumerate(rows)])
+        con.executemany(
+            f"INSERT INTO t VALUES (?, {', '.join('?' for _ in cols)})",
+            [[n] + [r[c] for c in cols] for n, r in enumerate(rows)],
+        )
     params = Params()
     where = compile_all(conds, params)
     got = {r[0] for r in con.execute(f"SELECT n FROM t WHERE {where}", params.values).fetchall()}
@@ -154,7 +180,11 @@ def test_compiled_sql_agrees_with_python(conds, rows):
 
 
 @settings(max_examples=100, deadline=None)
-@given(a=st.text(max_size=20), b=st.text(max_size=20), op=st.sampled_from(["eq", "eqi", "contains", "startswith", "gt"]))
+@given(
+    a=st.text(max_size=20),
+    b=st.text(max_size=20),
+    op=st.sampled_from(["eq", "eqi", "contains", "startswith", "gt"]),
+)
 def test_no_value_changes_the_sql(a, b, op):
     pa, pb = Params(), Params()
     sql_a = compile_condition(condition("s", op, a, SCHEMA), pa)

@@ -11,8 +11,11 @@ from pipeline.models.scoring import _predict, predict_distinct
 def _booster(rng):
     X = rng.normal(size=(400, 4))
     y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(scale=0.5, size=400) > 0).astype(int)
-    return lgb.train({"objective": "binary", "verbose": -1, "num_threads": 1, "seed": 1}, lgb.Dataset(X, y),
-                     num_boost_round=20)
+    return lgb.train(
+        {"objective": "binary", "verbose": -1, "num_threads": 1, "seed": 1},
+        lgb.Dataset(X, y),
+        num_boost_round=20,
+    )
 
 
 def test_predicting_distinct_rows_gives_the_score_of_every_row():
@@ -49,5 +52,7 @@ def test_the_top_k_ranked_in_duckdb_matches_the_pandas_ranking_ties_by_item_name
     assert got["customer_id"].tolist() == sorted(set(customers))
     expected = want.groupby("customer_id")["item"].apply(list)
     assert [list(x) for x in got["items"]] == [expected[c] for c in got["customer_id"]]
-    assert np.allclose(got["score"], want.groupby("customer_id")["score"].max().reindex(got["customer_id"]).to_numpy())
+    assert np.allclose(
+        got["score"], want.groupby("customer_id")["score"].max().reindex(got["customer_id"]).to_numpy()
+    )
     assert all(len(x) == 3 for x in got["items"])

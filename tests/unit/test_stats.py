@@ -25,7 +25,9 @@ def test_two_proportions_by_hand():
     assert (rel.lift, rel.low, rel.high) == pytest.approx((0.5, lift.low / 0.08, lift.high / 0.08), abs=1e-12)
 
 
-@pytest.mark.parametrize("x1, n1, x0, n0", [(60, 500, 40, 500), (7, 13, 2, 20), (1200, 9000, 1100, 9100), (0, 50, 3, 40)])
+@pytest.mark.parametrize(
+    "x1, n1, x0, n0", [(60, 500, 40, 500), (7, 13, 2, 20), (1200, 9000, 1100, 9100), (0, 50, 3, 40)]
+)
 def test_two_proportions_agrees_with_scipy_chi2(x1, n1, x0, n0):
     # the pooled z test is the 2x2 chi-square test without continuity correction
     chi2, p, _, _ = st.chi2_contingency([[x1, n1 - x1], [x0, n0 - x0]], correction=False)

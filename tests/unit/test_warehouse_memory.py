@@ -1,4 +1,5 @@
 """Every warehouse connection sets DuckDB's memory_limit: 2GB by default, from the environment otherwise."""
+
 from __future__ import annotations
 
 import pytest

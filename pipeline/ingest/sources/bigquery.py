@@ -17,12 +17,20 @@ from google.api_core import exceptions as gexc
 from pipeline.ingest.sources.local_files import LandedFile, SourceError
 from pipeline.ingest.sources.remote import TransientError, stage_batches, with_retries
 
-TRANSIENT = (requests.ConnectionError, requests.Timeout, ConnectionError, gexc.ServiceUnavailable,
-             gexc.InternalServerError, gexc.TooManyRequests, gexc.GatewayTimeout)
+TRANSIENT = (
+    requests.ConnectionError,
+    requests.Timeout,
+    ConnectionError,
+    gexc.ServiceUnavailable,
+    gexc.InternalServerError,
+    gexc.TooManyRequests,
+    gexc.GatewayTimeout,
+)
 
 
-def make_client(source: str, project: str, credentials_file: str | None, endpoint: str | None,
-                location: str | None = None):
+def make_client(
+    source: str, project: str, credentials_file: str | None, endpoint: str | None, location: str | None = None
+):
     """A BigQuery client: an emulator at ``endpoint`` (anonymous), a service-account key file,
     or the machine's default credentials."""
     from google.auth.credentials import AnonymousCredentials
@@ -32,14 +40,20 @@ def make_client(source: str, project: str, credentials_file: str | None, endpoin
     options = {"api_endpoint": endpoint} if endpoint else None
     try:
         if credentials_file:
-            return bigquery.Client.from_service_account_json(credentials_file, project=project, location=location,
-                                                             client_options=options)
+            return bigquery.Client.from_service_account_json(
+                credentials_file, project=project, location=location, client_options=options
+            )
         if endpoint:
-            return bigquery.Client(project=project, location=location, credentials=AnonymousCredentials(),
-                                   client_options=options)
+            return bigquery.Client(
+                project=project, location=location, credentials=AnonymousCredentials(), client_options=options
+            )
         return bigquery.Client(project=project, location=location)
     except (GoogleAuthError, ValueError, OSError) as e:
-        what = "the service-account key file named by credentials_env" if credentials_file else "default credentials"
+        what = (
+            "the service-account key file named by credentials_env"
+            if credentials_file
+            else "default credentials"
+        )
         raise SourceError(f"bigquery source {source!r}: cannot use {what} ({type(e).__name__})") from None
 
 
@@ -60,10 +74,14 @@ def _error(source: str, e: Exception, what: str) -> SourceError:
     if isinstance(e, TRANSIENT):
         return TransientError(f"{where}: {what}: {type(e).__name__}")
     if isinstance(e, gexc.Unauthorized | gexc.Forbidden):
-        return SourceError(f"{where}: {what}: access refused ({e.code}); check the credentials in credentials_env")
+        return SourceError(
+            f"{where}: {what}: access refused ({e.code}); check the credentials in credentials_env"
+        )
     if isinstance(e, gexc.GoogleAPICallError):
         return SourceError(f"{where}: {what}: {e.message if hasattr(e, 'message') else e}")
-    return SourceError(f"{where}: {what}: {type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}")
+    return SourceError(
+        f"{where}: {what}: {type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
+    )
 
 
 def query_batches(client, source: str, sql: str, params: list, path: Path, retries: int = 2) -> int:
@@ -95,8 +113,12 @@ def dry_run(client, source: str, sql: str, day: dt.date) -> int:
     from google.cloud import bigquery
 
     try:
-        job = client.query(sql, job_config=bigquery.QueryJobConfig(
-            dry_run=True, use_query_cache=False, query_parameters=window_parameters(day)))
+        job = client.query(
+            sql,
+            job_config=bigquery.QueryJobConfig(
+                dry_run=True, use_query_cache=False, query_parameters=window_parameters(day)
+            ),
+        )
     except Exception as e:  # noqa: BLE001
         raise _error(source, e, "the dry run of the query failed") from None
     return int(job.total_bytes_processed or 0)

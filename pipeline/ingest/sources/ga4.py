@@ -20,14 +20,35 @@ from pipeline.ingest.sources.remote import stage_batches
 
 # The default channel grouping's source lists (a practical subset of GA4's source categories).
 SEARCH = r"(.*\.)?(google|bing|yahoo|baidu|duckduckgo|yandex|ecosia|naver|ask|aol|qwant|startpage)(\..*)?"
-SOCIAL = (r"(.*\.)?(facebook|fb|instagram|ig|linkedin|lnkd\.in|twitter|t\.co|x|tiktok|pinterest|reddit|youtube"
-          r"|snapchat|threads|whatsapp)(\..*)?")
+SOCIAL = (
+    r"(.*\.)?(facebook|fb|instagram|ig|linkedin|lnkd\.in|twitter|t\.co|x|tiktok|pinterest|reddit|youtube"
+    r"|snapchat|threads|whatsapp)(\..*)?"
+)
 PAID = r"(.*cp.*|ppc|retargeting|paid.*)"
-CHANNELS = ("Organic Search", "Paid Search", "Email", "Referral", "Direct", "Organic Social", "Paid Social",
-            "Display", "Affiliates", "Other")
+CHANNELS = (
+    "Organic Search",
+    "Paid Search",
+    "Email",
+    "Referral",
+    "Direct",
+    "Organic Social",
+    "Paid Social",
+    "Display",
+    "Affiliates",
+    "Other",
+)
 # What the flattening reads; collected_traffic_source exists in exports since mid-2023.
-COLUMNS = ("event_name", "event_timestamp", "user_id", "user_pseudo_id", "event_params", "traffic_source",
-           "collected_traffic_source", "ecommerce", "items")
+COLUMNS = (
+    "event_name",
+    "event_timestamp",
+    "user_id",
+    "user_pseudo_id",
+    "event_params",
+    "traffic_source",
+    "collected_traffic_source",
+    "ecommerce",
+    "items",
+)
 DEFAULTS = {
     "user_id": "NULL::VARCHAR",
     "traffic_source": "NULL::STRUCT(name VARCHAR, medium VARCHAR, source VARCHAR)",
@@ -37,10 +58,22 @@ DEFAULTS = {
 }
 # The fields a GA4 transaction declares (see README): name -> type.
 FIELDS = {
-    "event_id": "String", "customer_id": "String", "user_id": "String", "user_pseudo_id": "String",
-    "event_time": "Timestamp", "event_type": "String", "session_id": "String", "page_location": "String",
-    "source": "String", "medium": "String", "campaign": "String", "channel": "String",
-    "transaction_id": "String", "revenue": "Float", "items": "String", "item_count": "Int",
+    "event_id": "String",
+    "customer_id": "String",
+    "user_id": "String",
+    "user_pseudo_id": "String",
+    "event_time": "Timestamp",
+    "event_type": "String",
+    "session_id": "String",
+    "page_location": "String",
+    "source": "String",
+    "medium": "String",
+    "campaign": "String",
+    "channel": "String",
+    "transaction_id": "String",
+    "revenue": "Float",
+    "items": "String",
+    "item_count": "Int",
 }
 
 
@@ -52,11 +85,15 @@ def export_table(client, source: str, project: str, dataset: str, day: dt.date) 
         except gexc.NotFound:
             continue
         except Exception as e:  # noqa: BLE001
-            raise SourceError(f"ga4 source {source!r}: cannot read {project}.{dataset}.{name}: {type(e).__name__}: "
-                              f"{str(e).splitlines()[0][:200]}") from None
+            raise SourceError(
+                f"ga4 source {source!r}: cannot read {project}.{dataset}.{name}: {type(e).__name__}: "
+                f"{str(e).splitlines()[0][:200]}"
+            ) from None
         return f"{project}.{dataset}.{name}", [f.name for f in t.schema]
-    raise SourceError(f"ga4 source {source!r}: no export table events_{day:%Y%m%d} or events_intraday_{day:%Y%m%d} "
-                      f"in {project}.{dataset}")
+    raise SourceError(
+        f"ga4 source {source!r}: no export table events_{day:%Y%m%d} or events_intraday_{day:%Y%m%d} "
+        f"in {project}.{dataset}"
+    )
 
 
 def flatten(raw: pa.Table | Path, out: Path) -> int:
@@ -69,13 +106,17 @@ def flatten(raw: pa.Table | Path, out: Path) -> int:
         else:
             con.read_parquet(str(raw)).create_view("_ga4_in")
             have = [r[0] for r in con.execute("DESCRIBE _ga4_in").fetchall()]
-        missing = [c for c in ("event_name", "event_timestamp", "user_pseudo_id", "event_params") if c not in have]
+        missing = [
+            c for c in ("event_name", "event_timestamp", "user_pseudo_id", "event_params") if c not in have
+        ]
         if missing:
             raise SourceError(f"the GA4 export lacks the column(s) {missing}")
         extra = ", ".join(f"{v} AS {k}" for k, v in DEFAULTS.items() if k not in have)
         con.execute(f"CREATE VIEW _ga4_raw AS SELECT *{', ' + extra if extra else ''} FROM _ga4_in")
         q = sql("ingest/sources/ga4_events")
-        reader = con.sql(q, params=bind(q, {"search": SEARCH, "social": SOCIAL, "paid": PAID})).to_arrow_reader(50_000)
+        reader = con.sql(
+            q, params=bind(q, {"search": SEARCH, "social": SOCIAL, "paid": PAID})
+        ).to_arrow_reader(50_000)
         return stage_batches(reader, out, lambda: reader.schema)
     finally:
         con.close()
@@ -86,11 +127,17 @@ def fetch_day(client, source: str, project: str, dataset: str, day: dt.date, pat
     table, columns = export_table(client, source, project, dataset, day)
     wanted = ", ".join(c for c in COLUMNS if c in columns)
     raw = path.with_name(path.stem + ".raw.parquet")
-    query_batches(client, source,
-                  f"SELECT {wanted} FROM `{table}` WHERE event_name IN ('page_view', 'session_start', 'purchase')",
-                  [], raw)
+    query_batches(
+        client,
+        source,
+        f"SELECT {wanted} FROM `{table}` WHERE event_name IN ('page_view', 'session_start', 'purchase')",
+        [],
+        raw,
+    )
     try:
         flatten(raw, path)
     except (duckdb.Error, SourceError) as e:
-        raise SourceError(f"ga4 source {source!r}: cannot flatten {table}: {str(e).splitlines()[0]}") from None
+        raise SourceError(
+            f"ga4 source {source!r}: cannot flatten {table}: {str(e).splitlines()[0]}"
+        ) from None
     return LandedFile(path=path, day=day, size=path.stat().st_size, mtime=0.0)

@@ -24,8 +24,14 @@ from pipeline.ingest.sources.remote import (
 )
 
 TRANSIENT = (
-    requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError, ConnectionError,
-    gexc.ServiceUnavailable, gexc.InternalServerError, gexc.TooManyRequests, gexc.GatewayTimeout,
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    ConnectionError,
+    gexc.ServiceUnavailable,
+    gexc.InternalServerError,
+    gexc.TooManyRequests,
+    gexc.GatewayTimeout,
 )
 
 
@@ -43,30 +49,44 @@ def make_client(source: str, project: str | None, credentials_file: str | None, 
     try:
         if credentials_file:
             return storage.Client.from_service_account_json(
-                credentials_file, project=project, client_options={"api_endpoint": endpoint} if endpoint else None
+                credentials_file,
+                project=project,
+                client_options={"api_endpoint": endpoint} if endpoint else None,
             )
         if endpoint:
-            return storage.Client(project=project or "nightjar", credentials=AnonymousCredentials(),
-                                  client_options={"api_endpoint": endpoint})
+            return storage.Client(
+                project=project or "nightjar",
+                credentials=AnonymousCredentials(),
+                client_options={"api_endpoint": endpoint},
+            )
         return storage.Client(project=project)
     except (DefaultCredentialsError, GoogleAuthError, ValueError, OSError) as e:
-        what = "the service-account key file named by credentials_env" if credentials_file else "default credentials"
-        raise SourceError(f"gcs source {source!r}: cannot use {what}: {type(e).__name__}: "
-                          f"{str(e).splitlines()[0][:200] if credentials_file is None else 'not a valid key file'}") from None
+        what = (
+            "the service-account key file named by credentials_env"
+            if credentials_file
+            else "default credentials"
+        )
+        raise SourceError(
+            f"gcs source {source!r}: cannot use {what}: {type(e).__name__}: "
+            f"{str(e).splitlines()[0][:200] if credentials_file is None else 'not a valid key file'}"
+        ) from None
 
 
 def _error(where: str, e: Exception, what: str) -> SourceError:
     if isinstance(e, TRANSIENT):
         return TransientError(f"{where}: {what}: {type(e).__name__}")
     if isinstance(e, gexc.Unauthorized | gexc.Forbidden):
-        return SourceError(f"{where}: {what}: access refused ({e.code}); check the credentials in credentials_env")
+        return SourceError(
+            f"{where}: {what}: access refused ({e.code}); check the credentials in credentials_env"
+        )
     if isinstance(e, gexc.NotFound):
         return SourceError(f"{where}: {what}: not found (does the bucket exist?)")
     return SourceError(f"{where}: {what}: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
 
 
-def list_dated(client, source: str, bucket: str, prefix: str, file_name: str, date_format: str,
-               retries: int = 3) -> list[RemoteFile]:
+def list_dated(
+    client, source: str, bucket: str, prefix: str, file_name: str, date_format: str, retries: int = 3
+) -> list[RemoteFile]:
     """The objects ``<prefix><file_name>_<date>.<ext>`` (directly under the prefix), oldest day first."""
     where = _where(source, bucket)
 
@@ -77,7 +97,7 @@ def list_dated(client, source: str, bucket: str, prefix: str, file_name: str, da
             raise _error(where, e, f"listing {prefix}{file_name}_*") from None
         out = []
         for b in blobs:
-            name = b.name[len(prefix):]
+            name = b.name[len(prefix) :]
             day = day_of(name, file_name, date_format) if "/" not in name else None
             if day is not None:
                 out.append(RemoteFile(name, day, int(b.size or 0), b.updated.timestamp(), str(b.generation)))
@@ -86,8 +106,9 @@ def list_dated(client, source: str, bucket: str, prefix: str, file_name: str, da
     return one_per_day(with_retries(where, attempt, retries), file_name)
 
 
-def download(client, source: str, bucket: str, prefix: str, f: RemoteFile, dest: Path, retries: int = 3,
-             log=None) -> Path:
+def download(
+    client, source: str, bucket: str, prefix: str, f: RemoteFile, dest: Path, retries: int = 3, log=None
+) -> Path:
     """Stream the listed generation of an object to ``dest/<name>``; retried on a broken connection."""
     where = _where(source, bucket)
     target = dest / f.name
@@ -98,7 +119,9 @@ def download(client, source: str, bucket: str, prefix: str, f: RemoteFile, dest:
             with open(target, "wb") as fh:
                 blob.download_to_file(fh, if_generation_match=int(f.version), retry=None, checksum="md5")
         except (gexc.NotFound, gexc.PreconditionFailed):
-            raise VanishedError(f"{where}: {f.name} generation {f.version} was listed but is gone (deleted or replaced)") from None
+            raise VanishedError(
+                f"{where}: {f.name} generation {f.version} was listed but is gone (deleted or replaced)"
+            ) from None
         except Exception as e:  # noqa: BLE001
             err = _error(where, e, f"download of {f.name}")
             if not isinstance(err, TransientError) and "checksum" in str(e).lower():

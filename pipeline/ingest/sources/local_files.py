@@ -38,7 +38,9 @@ class LandedFile:
         """csv, json, jsonl (ndjson counts as jsonl) or parquet, whatever the compression and letter case."""
         ext = extension(self.name)
         if ext is None:
-            raise SourceError(f"{self.name}: unknown file type; use one of {', '.join('.' + e for e in EXTENSIONS)}")
+            raise SourceError(
+                f"{self.name}: unknown file type; use one of {', '.join('.' + e for e in EXTENSIONS)}"
+            )
         base = ext.removesuffix(".gz")
         return "jsonl" if base == "ndjson" else base
 
@@ -82,7 +84,9 @@ def find_file(folder: Path, file_name: str, day: dt.date, date_format: str = "%Y
     """The file of ``file_name`` for ``day``, or None; two files for the same day are an error."""
     found = [p for d, p in _dated_files(folder, file_name, date_format) if d == day]
     if len(found) > 1:
-        raise SourceError(f"{len(found)} files for {file_name} on {day}: {sorted(p.name for p in found)}; keep one")
+        raise SourceError(
+            f"{len(found)} files for {file_name} on {day}: {sorted(p.name for p in found)}; keep one"
+        )
     return landed_file(found[0], day) if found else None
 
 
@@ -95,5 +99,7 @@ def list_files(folder: Path, file_name: str, date_format: str = "%Y%m%d") -> lis
     days = [d for d, _ in files]
     twice = sorted({d for d in days if days.count(d) > 1})
     if twice:
-        raise SourceError(f"two or more {file_name} files for the day(s) {', '.join(map(str, twice))}; keep one per day")
+        raise SourceError(
+            f"two or more {file_name} files for the day(s) {', '.join(map(str, twice))}; keep one per day"
+        )
     return [landed_file(p, d) for d, p in files]

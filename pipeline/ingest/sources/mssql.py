@@ -71,15 +71,25 @@ def to_batch(description, rows: list[tuple]) -> pa.RecordBatch:
     names = [d[0] for d in description]
     types = [arrow_type(d[1], d[4], d[5]) for d in description]
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    return pa.RecordBatch.from_arrays([_column(c, t) for c, t in zip(columns, types, strict=True)],
-                                      schema=pa.schema(list(zip(names, types, strict=True))))
+    return pa.RecordBatch.from_arrays(
+        [_column(c, t) for c, t in zip(columns, types, strict=True)],
+        schema=pa.schema(list(zip(names, types, strict=True))),
+    )
 
 
 def datetimeoffset(raw: bytes) -> dt.datetime:
     """pyodbc output converter for datetimeoffset: the ODBC struct as an aware UTC datetime."""
     year, month, day, hour, minute, second, ns, tz_h, tz_m = struct.unpack("<6hI2h", raw)
-    local = dt.datetime(year, month, day, hour, minute, second, ns // 1000,
-                        tzinfo=dt.timezone(dt.timedelta(hours=tz_h, minutes=tz_m)))
+    local = dt.datetime(
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        ns // 1000,
+        tzinfo=dt.timezone(dt.timedelta(hours=tz_h, minutes=tz_m)),
+    )
     return local.astimezone(dt.UTC)
 
 
@@ -104,7 +114,9 @@ def redact(message: str, connection_string: str) -> str:
 # SQLSTATEs of a lost or refused connection and of timeouts: worth another attempt.
 TRANSIENT_STATES = ("08S01", "08S02", "08001", "08004", "HYT00", "HYT01", "40001")
 # Drivers that report a lost connection as a general error (psqlODBC: HY000) say so in words.
-LOST_CONNECTION = r"(?i)closed the connection|communication link failure|connection reset|broken pipe|TCP Provider"
+LOST_CONNECTION = (
+    r"(?i)closed the connection|communication link failure|connection reset|broken pipe|TCP Provider"
+)
 
 
 def _error(source: str, conn_str: str, e: Exception, what: str) -> SourceError:
@@ -118,15 +130,28 @@ def _error(source: str, conn_str: str, e: Exception, what: str) -> SourceError:
     return kind(f"mssql source {source!r}: {what}: {prefix}{text}{hint}")
 
 
-def fetch_to_parquet(source: str, conn_str: str, sql: str, params: list, size: int, path: Path,
-                     timeout: int = 15, retries: int = 2) -> int:
+def fetch_to_parquet(
+    source: str,
+    conn_str: str,
+    sql: str,
+    params: list,
+    size: int,
+    path: Path,
+    timeout: int = 15,
+    retries: int = 2,
+) -> int:
     """Run ``sql`` with ``params`` and write its result to ``path`` in batches of ``size`` rows;
     a lost connection is tried again (the whole query: the staged file is rewritten)."""
-    return with_retries(f"mssql source {source!r}",
-                        lambda: _fetch_once(source, conn_str, sql, params, size, path, timeout), retries)
+    return with_retries(
+        f"mssql source {source!r}",
+        lambda: _fetch_once(source, conn_str, sql, params, size, path, timeout),
+        retries,
+    )
 
 
-def _fetch_once(source: str, conn_str: str, sql: str, params: list, size: int, path: Path, timeout: int) -> int:
+def _fetch_once(
+    source: str, conn_str: str, sql: str, params: list, size: int, path: Path, timeout: int
+) -> int:
     import pyodbc
 
     try:
@@ -156,8 +181,16 @@ def day_parameters(day: dt.date, watermark: object | None, incremental: bool) ->
     return [start, end]
 
 
-def fetch_day(source: str, conn_str: str, sql: str, watermark_column: str | None, watermark: object | None,
-              day: dt.date, size: int, path: Path) -> LandedFile:
+def fetch_day(
+    source: str,
+    conn_str: str,
+    sql: str,
+    watermark_column: str | None,
+    watermark: object | None,
+    day: dt.date,
+    size: int,
+    path: Path,
+) -> LandedFile:
     params = day_parameters(day, watermark, watermark_column is not None)
     fetch_to_parquet(source, conn_str, sql, params, size, path)
     return LandedFile(path=path, day=day, size=path.stat().st_size, mtime=0.0)

@@ -62,12 +62,19 @@ def one_per_day(files: list[RemoteFile], file_name: str) -> list[RemoteFile]:
     days = [f.day for f in files]
     twice = sorted({d for d in days if days.count(d) > 1})
     if twice:
-        raise SourceError(f"two or more {file_name} files for the day(s) {', '.join(map(str, twice))}; keep one per day")
+        raise SourceError(
+            f"two or more {file_name} files for the day(s) {', '.join(map(str, twice))}; keep one per day"
+        )
     return sorted(files, key=lambda f: f.day)
 
 
-def with_retries(what: str, attempt: Callable[[], T], retries: int, backoff: float = 0.5,
-                 log: Callable[[str], None] | None = None) -> T:
+def with_retries(
+    what: str,
+    attempt: Callable[[], T],
+    retries: int,
+    backoff: float = 0.5,
+    log: Callable[[str], None] | None = None,
+) -> T:
     """Run ``attempt``; retry a TransientError up to ``retries`` times, waiting 0.5 s, 1 s, 2 s ..."""
     for i in range(retries + 1):
         try:

@@ -34,10 +34,18 @@ class SftpResource(dg.ConfigurableResource):
 
     def settings(self) -> SftpSettings:
         return SftpSettings(
-            source=self.source, host=self.host, port=self.port, username=self.username, password=self.password,
-            private_key=self.private_key, private_key_path=self.private_key_path, known_hosts=self.known_hosts,
-            host_key_fingerprint=self.host_key_fingerprint, check_host_key=self.check_host_key,
-            timeout=self.timeout_seconds, retries=self.retries,
+            source=self.source,
+            host=self.host,
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            private_key=self.private_key,
+            private_key_path=self.private_key_path,
+            known_hosts=self.known_hosts,
+            host_key_fingerprint=self.host_key_fingerprint,
+            check_host_key=self.check_host_key,
+            timeout=self.timeout_seconds,
+            retries=self.retries,
         )
 
 
@@ -88,21 +96,43 @@ def source_resource(config: IngestConfig, s) -> dg.ConfigurableResource | None:
     """The resource of one source (None for local files)."""
     if isinstance(s, SftpSource):
         return SftpResource(
-            source=s.name, host=s.host, port=s.port, username=s.username, password=_env(s.password_env),
+            source=s.name,
+            host=s.host,
+            port=s.port,
+            username=s.username,
+            password=_env(s.password_env),
             private_key=_env(s.private_key_env),
-            private_key_path=str(config.resolve(s.private_key_path.expanduser())) if s.private_key_path else None,
+            private_key_path=str(config.resolve(s.private_key_path.expanduser()))
+            if s.private_key_path
+            else None,
             known_hosts=str(config.resolve(s.known_hosts.expanduser())) if s.known_hosts else None,
-            host_key_fingerprint=s.host_key_fingerprint, check_host_key=s.check_host_key, folder=s.folder,
-            timeout_seconds=s.timeout_seconds, retries=s.retries,
+            host_key_fingerprint=s.host_key_fingerprint,
+            check_host_key=s.check_host_key,
+            folder=s.folder,
+            timeout_seconds=s.timeout_seconds,
+            retries=s.retries,
         )
     if isinstance(s, GcsSource):
-        return GcsResource(source=s.name, bucket=s.bucket, prefix=s.prefix, project=s.project,
-                           credentials_file=_env(s.credentials_env), endpoint=s.endpoint)
+        return GcsResource(
+            source=s.name,
+            bucket=s.bucket,
+            prefix=s.prefix,
+            project=s.project,
+            credentials_file=_env(s.credentials_env),
+            endpoint=s.endpoint,
+        )
     if isinstance(s, BigQuerySource | Ga4Source):
-        return BigQueryResource(source=s.name, project=s.project, location=getattr(s, "location", None),
-                                credentials_file=_env(s.credentials_env), endpoint=s.endpoint)
+        return BigQueryResource(
+            source=s.name,
+            project=s.project,
+            location=getattr(s, "location", None),
+            credentials_file=_env(s.credentials_env),
+            endpoint=s.endpoint,
+        )
     if isinstance(s, MssqlSource):
-        return MssqlResource(source=s.name, connection_string=dg.EnvVar(s.connection_string_env), batch_size=s.batch_size)
+        return MssqlResource(
+            source=s.name, connection_string=dg.EnvVar(s.connection_string_env), batch_size=s.batch_size
+        )
     return None
 
 

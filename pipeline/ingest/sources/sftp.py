@@ -64,7 +64,11 @@ def _load_key(s: SftpSettings) -> paramiko.PKey | None:
             return _from_text(s.private_key)
         return paramiko.PKey.from_path(s.private_key_path)
     except (paramiko.SSHException, OSError, ValueError) as e:
-        which = "the private key from its environment variable" if s.private_key else f"the key file {s.private_key_path}"
+        which = (
+            "the private key from its environment variable"
+            if s.private_key
+            else f"the key file {s.private_key_path}"
+        )
         raise SourceError(f"{s.where}: cannot read {which}: {type(e).__name__}") from None
 
 
@@ -84,10 +88,14 @@ def check_host_key(s: SftpSettings, key: paramiko.PKey) -> None:
     got = fingerprint(key)
     if s.host_key_fingerprint:
         if got != s.host_key_fingerprint.strip():
-            raise SourceError(f"{s.where}: the server's host key {got} is not the pinned {s.host_key_fingerprint}")
+            raise SourceError(
+                f"{s.where}: the server's host key {got} is not the pinned {s.host_key_fingerprint}"
+            )
         return
     if not s.known_hosts:
-        raise SourceError(f"{s.where}: host-key checking is on but neither known_hosts nor host_key_fingerprint is set")
+        raise SourceError(
+            f"{s.where}: host-key checking is on but neither known_hosts nor host_key_fingerprint is set"
+        )
     try:
         hosts = paramiko.HostKeys(s.known_hosts)
     except OSError as e:
@@ -157,13 +165,17 @@ def list_dated(s: SftpSettings, folder: str, file_name: str, date_format: str) -
             day = day_of(a.filename, file_name, date_format)
             if day is None or not stat.S_ISREG(a.st_mode or 0):
                 continue
-            out.append(RemoteFile(a.filename, day, int(a.st_size), float(a.st_mtime), f"{a.st_size}:{a.st_mtime}"))
+            out.append(
+                RemoteFile(a.filename, day, int(a.st_size), float(a.st_mtime), f"{a.st_size}:{a.st_mtime}")
+            )
         return out
 
     return one_per_day(with_retries(f"{s.where}: list {folder!r}", attempt, s.retries), file_name)
 
 
-def download(s: SftpSettings, folder: str, f: RemoteFile, dest: Path, log: Callable[[str], None] | None = None) -> Path:
+def download(
+    s: SftpSettings, folder: str, f: RemoteFile, dest: Path, log: Callable[[str], None] | None = None
+) -> Path:
     """Stream one remote file to ``dest/<name>`` in chunks; retried on a dropped connection.
 
     A file that is gone (deleted or renamed since it was listed) raises VanishedError.
@@ -178,9 +190,13 @@ def download(s: SftpSettings, folder: str, f: RemoteFile, dest: Path, log: Calla
                     while chunk := remote.read(CHUNK):
                         local.write(chunk)
             except FileNotFoundError:
-                raise VanishedError(f"{s.where}: {f.name} was listed but is gone (deleted or renamed)") from None
+                raise VanishedError(
+                    f"{s.where}: {f.name} was listed but is gone (deleted or renamed)"
+                ) from None
             except (OSError, EOFError, paramiko.SSHException) as e:
-                raise TransientError(f"{s.where}: download of {f.name} broke off: {e or type(e).__name__}") from None
+                raise TransientError(
+                    f"{s.where}: download of {f.name} broke off: {e or type(e).__name__}"
+                ) from None
         if target.stat().st_size != f.size:
             raise TransientError(f"{s.where}: {f.name}: got {target.stat().st_size} of {f.size} bytes")
         return target

@@ -22,16 +22,24 @@ def check_remote_sources(config: IngestConfig, day: dt.date | None = None) -> tu
             if var and not os.environ.get(var):
                 notes.append(f"source {s.name!r}: environment variable {var} ({key}) is not set")
         if isinstance(s, BigQuerySource) and s.queries:
-            has_credentials = s.endpoint or (s.credentials_env and os.environ.get(s.credentials_env)) \
+            has_credentials = (
+                s.endpoint
+                or (s.credentials_env and os.environ.get(s.credentials_env))
                 or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+            )
             if not has_credentials:
                 notes.append(f"source {s.name!r}: no credentials here, the queries were not dry-run")
                 continue
             from pipeline.ingest.sources import bigquery as bq
 
             try:
-                client = bq.make_client(s.name, s.project, os.environ.get(s.credentials_env or "", None) or None,
-                                        s.endpoint, s.location)
+                client = bq.make_client(
+                    s.name,
+                    s.project,
+                    os.environ.get(s.credentials_env or "", None) or None,
+                    s.endpoint,
+                    s.location,
+                )
                 for name, q in s.queries.items():
                     scanned = bq.dry_run(client, s.name, q.sql, day or config.start_date)
                     notes.append(f"source {s.name!r}: query of {name!r} is valid (dry run: {scanned} bytes)")
