@@ -40,7 +40,7 @@ bqemulator: install
 
 # The whole test suite.
 test: install system-deps
-	.venv/bin/python -m pytest -q tests
+	.venv/bin/python -m pytest -q -n 2 tests
 
 # The Dagster UI (and daemon) on http://127.0.0.1:$(PORT) over the demo's config.
 dev: install
@@ -58,8 +58,14 @@ dev-pg: install system-deps
 bench: install
 	.venv/bin/python -m bench.run --sf $(SF)
 
+# The quality gates: style, types, SQL, the house's import layers, the Dagster definitions.
 lint: install
 	.venv/bin/ruff check pipeline assets tests bench
+	.venv/bin/ruff format --check pipeline assets tests bench
+	.venv/bin/mypy
+	.venv/bin/sqlfluff lint sql --processes 2
+	.venv/bin/lint-imports
+	NIGHTJAR_CONFIG=$(CURDIR)/nightjar.example.yaml .venv/bin/dagster definitions validate -w workspace.yaml
 
 clean:
 	rm -rf demo .dagster_home/storage .dagster_home/logs .dagster_home/history .dagster_home/schedules

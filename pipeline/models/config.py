@@ -105,7 +105,7 @@ class ModelsConfig(CustomersConfig):
             if m.name in seen:
                 raise at(f"models[{i}].name", f"the name {m.name!r} is used twice")
             seen.append(m.name)
-            if problem := check(self.transactions, m, i):
+            if problem := check(self.transactions, m.label, m.item_field, i):
                 raise at(*problem)
         return self
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
@@ -28,9 +28,6 @@ from pipeline.core.rules import Condition, Params, Rule, RuleError, compile_cond
 from pipeline.core.settings import Settings, at
 from pipeline.ingest.batch import SQL_TYPES  # the types of the transaction tables' columns
 from pipeline.ingest.config import TransactionSpec
-
-if TYPE_CHECKING:
-    from pipeline.models.config import ModelSpec
 
 
 class LabelRule(Rule):
@@ -152,19 +149,22 @@ def compile_rules(transactions: Sequence[TransactionSpec], rules: Iterable[Label
     return " OR ".join(parts) or "FALSE"
 
 
-def check(transactions: Sequence[TransactionSpec], m: ModelSpec, model_index: int) -> tuple[str, str] | None:
-    """(key path, message) of the first wrong label rule of model ``m`` (``models[model_index]``), or None."""
-    for j, rule in enumerate(m.label.rules):
+def check(
+    transactions: Sequence[TransactionSpec], label: LabelSpec, item_field: str | None, model_index: int
+) -> tuple[str, str] | None:
+    """(key path, message) of the first wrong label rule of ``models[model_index]`` (its ``label`` and
+    ``item_field``), or None."""
+    for j, rule in enumerate(label.rules):
         where = f"models[{model_index}].label.rules[{j}]"
         try:
             specs = conditions(transactions, rule)
         except RuleError as e:
             return f"{where}.{e.key}", str(e)
-        if m.item_field:
+        if item_field:
             for t, _, _ in specs:
-                if m.item_field not in [f.name for f in t.fields]:
+                if item_field not in [f.name for f in t.fields]:
                     return (
                         f"models[{model_index}].item_field",
-                        f"{m.item_field!r} is not a field of {t.name!r} (read by {where})",
+                        f"{item_field!r} is not a field of {t.name!r} (read by {where})",
                     )
     return None

@@ -8,6 +8,6 @@ WITH per AS (
     GROUP BY ALL
 )
 SELECT count(*) FILTER (WHERE abs(shares - 1) > 1e-9 OR abs(credited - value) > 1e-9 * greatest(1, abs(value))),
-       count(DISTINCT (conversion, conversion_id)),
+       count(DISTINCT(conversion, conversion_id)),
        (SELECT count(*) FROM attribution_credits WHERE _partition_date BETWEEN $a AND $b)
 FROM per;

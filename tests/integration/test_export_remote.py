@@ -17,7 +17,7 @@ from google.cloud import storage
 from pipeline.activation.exports import ExportError, export_to
 from pipeline.cli import main
 from pipeline.ingest.sources.sftp import SftpSettings, connect
-from tests.assets.test_customer_rules import DAY, build_world, rules_config
+from tests.assets.customers.test_customer_rules import DAY, build_world, rules_config
 from tests.integration.test_gcs import BUCKET, emulator  # noqa: F401 - the fake-gcs-server fixture
 from tests.integration.test_sftp import SSHD
 

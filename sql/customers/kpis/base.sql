@@ -11,7 +11,7 @@ SELECT DISTINCT customer_id FROM customer_identities WHERE excluded;
 -- email = has an emailsha256, mobile = has an idfa.
 CREATE OR REPLACE TEMP VIEW _kpi_customers AS
 SELECT c.customuid AS customer_id, c._first_seen_at AS created_on,
-       coalesce(r.has_email, false) AS has_email, coalesce(r.has_mobile, false) AS has_mobile
+       coalesce(r.has_email, FALSE) AS has_email, coalesce(r.has_mobile, FALSE) AS has_mobile
 FROM customers c
 LEFT JOIN (SELECT customer_id, bool_or(kind = 'emailsha256') AS has_email, bool_or(kind = 'idfa') AS has_mobile
            FROM customer_identities WHERE dataset = 'customers' GROUP BY customer_id) r
@@ -33,7 +33,7 @@ SELECT event_id, customer_id, day, occurred_at, value, currency,
        CASE context WHEN 'WEB' THEN 'ECOMMERCE' ELSE context END AS context
 FROM _kpi_events
 WHERE type = order_type
-   OR (type = session_type AND coalesce(TRY_CAST(properties->>'purchased' AS BOOLEAN), false));
+   OR (type = session_type AND coalesce(TRY_CAST(properties->>'purchased' AS BOOLEAN), FALSE));
 
 -- The calendar: every day from the first day with data (a customer created, an event) to the
 -- last, with the period of each grain it falls in: the day itself, the ISO week (starting on
@@ -41,7 +41,9 @@ WHERE type = order_type
 CREATE OR REPLACE TEMP VIEW _kpi_calendar AS
 WITH bounds AS (
     SELECT min(d) AS first_day, max(d) AS last_day
-    FROM (SELECT created_on AS d FROM _kpi_customers UNION ALL SELECT day FROM _kpi_events)
+    FROM (SELECT created_on AS d FROM _kpi_customers
+    UNION ALL
+    SELECT day FROM _kpi_events)
 ), days AS (
     SELECT CAST(unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS DATE) AS day
     FROM bounds WHERE first_day IS NOT NULL

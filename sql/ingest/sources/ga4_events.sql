@@ -19,7 +19,7 @@ WITH flat AS (
         coalesce(collected_traffic_source.manual_campaign_name,
                  list_filter(event_params, lambda p: p.key = 'campaign')[1].value.string_value,
                  traffic_source.name) AS campaign,
-        ecommerce.transaction_id AS transaction_id,
+        ecommerce.transaction_id,
         coalesce(ecommerce.purchase_revenue,
                  list_filter(event_params, lambda p: p.key = 'value')[1].value.double_value,
                  list_filter(event_params, lambda p: p.key = 'value')[1].value.int_value::DOUBLE) AS revenue,

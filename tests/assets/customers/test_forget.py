@@ -122,7 +122,7 @@ def log_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     generate_world(out, customers=200, days=3, start=START)
-    # without the demo's models (tests/assets/test_models.py covers them, forget included)
+    # without the demo's models (tests/assets/models/test_models.py covers them, forget included)
     config = load_config(write_demo_config(out, START)).model_copy(update={"models": []})
     result = run_nightly(config, START, START + dt.timedelta(days=2))
     assert result.success

@@ -296,7 +296,7 @@ def without(rows: list[tuple], column: int) -> list[tuple]:
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("kpi_demo")
     world = generate_world(out, customers=CUSTOMERS, days=DAYS, start=START)
-    # without the demo's models (tests/assets/test_models.py covers them)
+    # without the demo's models (tests/assets/models/test_models.py covers them)
     config = load_config(write_demo_config(out, START)).model_copy(update={"models": []})
     result = run_nightly(config, START, world.end)
     assert result.success

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from pipeline.attribution.config import BUILTIN_NAMES, UNATTRIBUTED
 from pipeline.attribution.credits import all_models, markov_removal_effects, shapley_values
-from tests.attribution_helpers import DAY, attribute, credits, spec, summary, ts
+from tests.unit.attribution.helpers import DAY, attribute, credits, spec, summary, ts
 
 CUSTOM = [
     {"name": "P", "modelType": "position"},
@@ -260,7 +260,7 @@ def test_rerunning_a_day_gives_the_same_rows():
     con = attribute(rows, SPEC)
     first = con.execute("SELECT * FROM attribution_credits ORDER BY ALL").fetchall()
     from pipeline.attribution.credits import build_attribution
-    from tests.attribution_helpers import config
+    from tests.unit.attribution.helpers import config
 
     build_attribution(con, config(SPEC), DAY)
     assert con.execute("SELECT * FROM attribution_credits ORDER BY ALL").fetchall() == first

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.attribution_helpers import DAY, attribute, spec
+from tests.unit.attribution.helpers import DAY, attribute, spec
 
 CHANNELS = ["Search", "Email", "Display", "Direct"]
 MODELS = {  # ours -> mam's

@@ -14,7 +14,7 @@ import pytest
 
 from pipeline.core.warehouse import connect
 from pipeline.ingest.batch import FAILED, LOADED, _ingest_one, ingest_transactions
-from tests.unit.test_ingest_malformed import PREVIOUS, TX_CASES, TX_FAIL_CASES, World
+from tests.unit.ingest.test_ingest_malformed import PREVIOUS, TX_CASES, TX_FAIL_CASES, World
 
 FIRST = dt.date(2026, 1, 2)
 
@@ -233,7 +233,7 @@ def test_a_batch_that_fails_half_way_loads_each_file_alone(
     import duckdb
 
     import pipeline.ingest.batch as ingest
-    from tests.unit.test_ingest_malformed import jl
+    from tests.unit.ingest.test_ingest_malformed import jl
 
     w = World(tmp_path)
     try:

@@ -11,7 +11,7 @@ import pytest
 from pipeline.core.warehouse import connect
 from pipeline.ingest.batch import FAILED, LOADED, files_to_apply, ingest_customers, ingest_transaction
 from pipeline.ingest.sources.local_files import find_file, landed_file, list_files
-from tests.unit.test_ingest_malformed import CUSTOMERS_HEADER, DAY, POS_HEADER, World, epoch
+from tests.unit.ingest.test_ingest_malformed import CUSTOMERS_HEADER, DAY, POS_HEADER, World, epoch
 
 
 @pytest.fixture
