@@ -4,11 +4,13 @@ daily `predictions` scored by the latest FINISHED version of each model."""
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 
 from assets.ingest import POOL
 from pipeline.config import ProjectConfig
 from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.partitions import days_in
+from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import WarehouseResource, scalar
 from pipeline.models import training
 from pipeline.models.cadence import training_due
@@ -74,10 +76,10 @@ def build_model_asset(
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=POOL,
         kinds={"lightgbm", "duckdb"},
-        description=f"Trains the {spec.type} model {spec.name!r} every {spec.retrain_every_days} day(s) (one partition "
-        "= one version, trained on the data up to that day; a range trains its last day; a night that is not due "
-        "keeps the current version). Writes model_trainings, the explanation tables and the model file; metrics on "
-        "the test split, plots of the SHAP explanations.",
+        description=f"Trains the {spec.type} model {spec.name!r} every {spec.retrain_every_days} day(s) "
+        "(one partition = one version, trained on the data up to that day; a range trains its last day; "
+        "a night that is not due keeps the current version). Writes model_trainings, the explanation "
+        "tables and the model file; metrics on the test split, plots of the SHAP explanations.",
     )
     def _train(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         days = days_in(context.partition_time_window)
@@ -88,6 +90,8 @@ def build_model_asset(
             version, spec.retrain_every_days, config.start_date, current, is_range=len(days) > 1
         )
         if not cadence.train:
+            # a night that keeps its version has one (current) and knows when the next is due
+            assert cadence.current is not None and cadence.next_due is not None
             context.log.info(f"{spec.name} {version}: not trained: {cadence.reason}")
             return dg.MaterializeResult(
                 metadata={
@@ -148,8 +152,9 @@ def build_predictions_asset(
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=POOL,
         kinds={"duckdb"},
-        description="Scores of every active customer per day and model (date, customer_id, model, version, score, "
-        "items) from the latest FINISHED version of each model on or before the day; a recommender's top-k in items.",
+        description="Scores of every active customer per day and model (date, customer_id, model, version, "
+        "score, items) from the latest FINISHED version of each model on or before the day; a recommender's "
+        "top-k in items.",
         check_specs=[
             dg.AssetCheckSpec(
                 SCORES_IN_RANGE, asset=PREDICTIONS, description="Every score is a probability in [0, 1]"
@@ -162,7 +167,8 @@ def build_predictions_asset(
         with warehouse.connect() as con:
             training.create_tables(con)
             for day in days:
-                frames, cache = [], {}
+                frames: list[pd.DataFrame] = []
+                cache: dict = {}
                 for spec in config.models:
                     try:
                         version, frame = score(con, config, spec, day, store_dir(warehouse), cache)
@@ -180,13 +186,8 @@ def build_predictions_asset(
                         )
                     )
                 write_predictions(con, day, frames)
-            window = {"a": days[0], "b": days[-1]}
-            bad = scalar(
-                con,
-                f"SELECT count(*) FROM {PREDICTIONS} WHERE date BETWEEN $a AND $b "
-                "AND NOT (score BETWEEN 0 AND 1)",
-                window,
-            )
+            q = sql("models/predictions/scores_outside_0_1")
+            bad = scalar(con, q, bind(q, {"first": days[0], "last": days[-1]}))
             schema = column_schema(con, PREDICTIONS)
         total = sum(r[3] for r in rows)
         return dg.MaterializeResult(

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from pipeline.core.settings import Settings, at, identifier
 from pipeline.customers.config import CustomersConfig
+from pipeline.models import registry
 from pipeline.models.labels import LabelSpec, check
 
-MODEL_TYPES = ("response", "churn", "recommender")
 FEATURE_WINDOWS = (7, 30, 90, 365)
 
 
@@ -30,8 +30,17 @@ class SplitSpec(Settings):
         return self
 
 
+def model_type(value: object) -> object:
+    """A registered model type (pipeline/models/types/), with pydantic's message for a literal."""
+    known = registry.names()
+    if value not in known:
+        raise ValueError(f"Input should be {registry.expected(known)}")
+    return value
+
+
 class ReferenceScores(Settings):
-    """A CSV of customer scores to compare with (e.g. the demo's true propensities): AUC on the same test customers."""
+    """A CSV of customer scores to compare with (e.g. the demo's true propensities): AUC on the same
+    test customers."""
 
     file: Path
     customer_column: str = "customuid"
@@ -43,7 +52,7 @@ class ModelSpec(Settings):
     cut-off over windows that look back from it; a config can only narrow them (windows, exclude)."""
 
     name: str
-    type: Literal["response", "churn", "recommender"]
+    type: Annotated[str, BeforeValidator(model_type)]  # a registered model type: response, churn, ...
     label: LabelSpec
     history_days: int = Field(default=365, ge=7, le=3650)
     min_history_days: int = Field(default=7, ge=1)
@@ -56,7 +65,7 @@ class ModelSpec(Settings):
     seed: int = 7
     k: int = Field(default=5, ge=1, le=100)
     item_field: str | None = None  # recommender: the field of the rule's transaction that names the item
-    # Days between trainings (pipeline/ml/cadence.py): a night that is not due keeps the current version.
+    # Days between trainings (pipeline/models/cadence.py): a night that is not due keeps the current version.
     retrain_every_days: int = Field(default=7, ge=1, le=365)
     num_boost_round: int = Field(default=200, ge=1, le=10000)
     early_stopping_rounds: int = Field(default=20, ge=1)
@@ -82,15 +91,7 @@ class ModelSpec(Settings):
                 "windows",
                 f"a window ({max(self.windows)} days) may not exceed history_days ({self.history_days})",
             )
-        if self.type == "recommender":
-            if not self.item_field:
-                raise at(
-                    "item_field", "a recommender needs item_field (the field naming the item, e.g. product)"
-                )
-            if not self.label.rules:
-                raise at("label.rules", "a recommender learns from rules (the events that take an item)")
-        elif self.item_field:
-            raise at("item_field", "item_field is for recommenders only")
+        registry.get(self.type).check(self)  # what the type asks of its spec (item_field, ...)
         return self
 
 

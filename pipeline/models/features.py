@@ -68,8 +68,9 @@ def training_window(spec: ModelSpec, version: dt.date, first_day: dt.date | None
         cutoff = max(earliest, first_day + dt.timedelta(days=(end - first_day).days // 2))
     if cutoff >= end:
         raise NotEnoughData(
-            f"not enough data for model {spec.name!r} on {version}: events start on {first_day}, the model needs "
-            f"{spec.min_history_days} day(s) of history (min_history_days) and at least one day of label window after it"
+            f"not enough data for model {spec.name!r} on {version}: events start on {first_day}, "
+            f"the model needs {spec.min_history_days} day(s) of history (min_history_days) "
+            "and at least one day of label window after it"
         )
     return TrainingWindow(version, cutoff, cutoff, end, truncated)
 
@@ -95,18 +96,11 @@ def _long_features(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.d
             q, bind(q, {"cutoff": cutoff, "history_days": spec.history_days, "windows": spec.windows})
         )
     else:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _activity (customer_id VARCHAR, feature VARCHAR, value DOUBLE)"
-        )
-    con.execute("CREATE OR REPLACE TEMP TABLE _long AS SELECT * FROM _activity; DROP TABLE _activity")
-    has_attr = scalar(
-        con,
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' "
-        "AND column_name LIKE 'attr\\_%' ESCAPE '\\'",
-    )
-    if has_attr and top > 0:
+        con.execute(sql("models/features/no_activity"))
+    con.execute(sql("models/features/long"))
+    if scalar(con, sql("models/features/has_attributes")) and top > 0:
         q = sql("models/features/attr_values")
-        con.execute("INSERT INTO _long " + q, bind(q, {"top": top}))
+        con.execute(q, bind(q, {"top": top}))
 
 
 def _wide(con: duckdb.DuckDBPyConnection, n: int) -> pd.DataFrame:
@@ -116,7 +110,8 @@ def _wide(con: duckdb.DuckDBPyConnection, n: int) -> pd.DataFrame:
     cells = con.execute(statements[1]).fetchnumpy()
     names = [r[0] for r in con.execute("SELECT feature FROM _feature_names ORDER BY col").fetchall()]
     matrix = np.full((n, len(names)), np.nan)
-    matrix[cells["row"].astype(np.int64), cells["col"].astype(np.int64)] = cells["value"]
+    rows, cols = np.asarray(cells["row"], dtype=np.int64), np.asarray(cells["col"], dtype=np.int64)
+    matrix[rows, cols] = cells["value"]
     con.execute("DROP TABLE _feature_names; DROP TABLE _long")
     return pd.DataFrame(matrix, columns=names)
 
@@ -130,10 +125,7 @@ def feature_frame(
 ) -> pd.DataFrame:
     """Every feature of every customer of the population (before exclusions); see customer_features."""
     build_population(con, cutoff, only)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _rows AS SELECT customer_id, days_since_first_seen, "
-        "(row_number() OVER (ORDER BY customer_id) - 1)::INTEGER AS row FROM _population"
-    )
+    con.execute(sql("models/features/rows"))
     population = (
         con.sql("SELECT customer_id, days_since_first_seen FROM _rows ORDER BY row")
         .df()
@@ -185,18 +177,24 @@ def qualifying_events(
 ) -> None:
     """Temp table _qualifying(customer_id, occurred_at, item) of the label rules' events in [start, end)."""
     params = Params("rule")
-    q = sql("models/features/qualifying").replace(
-        "/*rules*/", compile_rules(config.transactions, spec.label.rules, params)
-    )
+    rules = compile_rules(config.transactions, spec.label.rules, params)
+    q = sql("models/features/qualifying", fragments={"rules": rules})
     con.execute(
         q, bind(q, {**params.values, "start": start, "end": end, "item_field": spec.item_field or "-"})
     )
 
 
 def labels(
-    con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow
+    con: duckdb.DuckDBPyConnection,
+    config: ModelsConfig,
+    spec: ModelSpec,
+    window: TrainingWindow,
+    inverted: bool = False,
 ) -> pd.Series:
-    """The label (0/1) of each customer of _population (built for window.cutoff), index customer_id."""
+    """The label (0/1) of each customer of _population (built for window.cutoff), index customer_id.
+
+    With label rules: 1 for a qualifying event in the label window, or, ``inverted`` (churn), 1 for
+    none."""
     if spec.label.customer_list:
         path = config.resolve(spec.label.customer_list)
         if not path.is_file():
@@ -212,5 +210,5 @@ def labels(
     else:
         qualifying_events(con, config, spec, window.label_start, window.label_end)
         q = sql("models/features/label")
-        out = con.execute(q, bind(q, {"churn": int(spec.type == "churn")})).df()
+        out = con.execute(q, bind(q, {"inverted": int(inverted)})).df()
     return out.set_index("customer_id")["label"].astype(np.int32)

@@ -38,8 +38,10 @@ class LabelRule(Rule):
     ``{transaction: pos, field: amount, formula: {gt: 100}}``. Checked and compiled below.
     """
 
-    field: str | None = None
-    formula: dict[str, Any] | None = None
+    # Optional here (any event of the transaction); a Rule's are required. Widening a field in a
+    # subclass is what pydantic models do; mypy reads it as an unsafe attribute override.
+    field: str | None = None  # type: ignore[assignment]
+    formula: dict[str, Any] | None = None  # type: ignore[assignment]
 
     @field_validator("formula", mode="before")
     @classmethod
@@ -47,8 +49,8 @@ class LabelRule(Rule):
         if isinstance(v, str):  # the form of the first models release: "gt 100"
             op, _, value = v.strip().partition(" ")
             raise ValueError(
-                f"formula is a mapping {{op: value}} as in every rule, e.g. {{{op or 'gt'}: {value.strip() or 100}}}, "
-                f"not the string {v!r}"
+                "formula is a mapping {op: value} as in every rule, "
+                f"e.g. {{{op or 'gt'}: {value.strip() or 100}}}, not the string {v!r}"
             )
         return v
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from pipeline.core.plots import DPI, markdown_image
 
 
-def _figure(height: float = 3.0) -> tuple[Figure, object]:
+def _figure(height: float = 3.0) -> tuple[Figure, Axes]:
     fig = Figure(figsize=(6.0, height), dpi=DPI, layout="constrained")
     return fig, fig.add_subplot()
 
@@ -24,7 +25,8 @@ def impact_bars(impact: pd.DataFrame, top: int = 15, title: str = "feature impac
 
 
 def beeswarm_plot(swarm: pd.DataFrame, order: list[str], seed: int = 0) -> str:
-    """One row per feature (most important on top): SHAP on x, jittered, coloured by the feature's value rank."""
+    """One row per feature (most important on top): SHAP on x, jittered, coloured by the feature's
+    value rank."""
     fig, ax = _figure(0.6 + 0.3 * len(order))
     rng = np.random.default_rng(seed)
     for i, feature in enumerate(reversed(order)):

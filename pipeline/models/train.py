@@ -64,8 +64,9 @@ def check_classes(spec: ModelSpec, y: np.ndarray, parts: np.ndarray) -> None:
     for part in (TRAIN, EVALUATION, TEST):
         if len(np.unique(y[parts == part])) < 2:
             raise TrainingError(
-                f"model {spec.name!r}: the {part} split has only one label class ({int((parts == part).sum())} "
-                f"customers, {int(y[parts == part].sum())} positive); more data or other split shares are needed"
+                f"model {spec.name!r}: the {part} split has only one label class "
+                f"({int((parts == part).sum())} customers, {int(y[parts == part].sum())} positive); "
+                "more data or other split shares are needed"
             )
 
 
@@ -100,7 +101,7 @@ def binary_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
 
 def shap_values(booster: lgb.Booster, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(contributions per row and feature, base value per row); their sum is the raw score."""
-    contrib = booster.predict(X, pred_contrib=True, num_iteration=booster.best_iteration or None)
+    contrib = np.asarray(booster.predict(X, pred_contrib=True, num_iteration=booster.best_iteration or None))
     return contrib[:, :-1], contrib[:, -1]
 
 
@@ -134,7 +135,8 @@ def numeric_values(X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 def beeswarm(
     ids: np.ndarray, X: pd.DataFrame, shap: np.ndarray, features: list[str], sample: int, seed: int
 ) -> pd.DataFrame:
-    """Long table (customer_id, feature, value, value_text, shap) for a seeded sample of rows and the given features."""
+    """Long table (customer_id, feature, value, value_text, shap) for a seeded sample of rows and the
+    given features."""
     rows = np.sort(np.random.default_rng(seed).permutation(len(X))[:sample])
     cols = [list(X.columns).index(f) for f in features]
     numbers, texts = numeric_values(X.iloc[rows][features])
@@ -145,7 +147,7 @@ def beeswarm(
             "feature": np.tile(np.array(features, dtype=object), n),
             "value": numbers.reshape(-1),
             "value_text": texts.reshape(-1),
-            "shap": shap[np.ix_(rows, cols)].reshape(-1),
+            "shap": shap[np.ix_(rows, np.asarray(cols, dtype=np.intp))].reshape(-1),
         }
     )
 
@@ -153,7 +155,8 @@ def beeswarm(
 def dependence(
     ids: np.ndarray, X: pd.DataFrame, shap: np.ndarray, feature: str, secondary: str | None
 ) -> pd.DataFrame:
-    """(customer_id, feature, value, shap, secondary_feature, secondary_value) of one feature for every row."""
+    """(customer_id, feature, value, shap, secondary_feature, secondary_value) of one feature for every
+    row."""
     j = list(X.columns).index(feature)
     values, _ = numeric_values(X[[feature]])
     out = pd.DataFrame(

@@ -17,19 +17,11 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
-from pipeline.core.sql import bind, sql
+from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import transaction
-from pipeline.models import metrics as m
-from pipeline.models import plots, recommend, store
+from pipeline.models import plots, store
 from pipeline.models.config import ModelsConfig, ModelSpec
-from pipeline.models.features import (
-    TrainingError,
-    TrainingWindow,
-    customer_features,
-    first_event_day,
-    labels,
-    training_window,
-)
+from pipeline.models.features import TrainingError, TrainingWindow, first_event_day, training_window
 from pipeline.models.train import (
     EVALUATION,
     TEST,
@@ -43,24 +35,14 @@ from pipeline.models.train import (
     shap_values,
     split_customers,
 )
+from pipeline.models.types import Prepared, model_type
 
 QUEUED, RUNNING, FINISHED, FAILED = "QUEUED", "RUNNING", "FINISHED", "FAILED"
 MODEL_TRAININGS = "model_trainings"
 EXPLANATION_TABLES = ("model_feature_impact", "model_beeswarm", "model_dependence")
 BEESWARM_ROWS, BEESWARM_FEATURES, DEPENDENCE_ROWS = 300, 10, 1000
-EXPLAIN_ROWS = (
-    20_000  # SHAP values (TreeSHAP is the slow part) on at most this many test rows, a seeded sample
-)
-
-
-@dataclass
-class Prepared:
-    window: TrainingWindow
-    ids: np.ndarray  # customer_id per row
-    X: pd.DataFrame
-    y: np.ndarray
-    candidates: pd.DataFrame | None = None  # recommender: (customer_id, item, ...) per row
-    taken: pd.DataFrame | None = None  # recommender: what each customer took in the label window
+# SHAP values (TreeSHAP is the slow part) on at most this many test rows, a seeded sample
+EXPLAIN_ROWS = 20_000
 
 
 @dataclass
@@ -104,29 +86,16 @@ def mark(con: duckdb.DuckDBPyConnection, spec: ModelSpec, version: dt.date, stat
 def prepare(
     con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, version: dt.date
 ) -> Prepared:
-    """Features and labels of a version's training (reads the warehouse only)."""
+    """Features and labels of a version's training (reads the warehouse only), as its type builds them."""
     window = training_window(spec, version, first_event_day(con))
-    if spec.type == "recommender":
-        cands = recommend.candidates(con, config, spec, window.cutoff)
-        took = recommend.taken(con, config, spec, window)
-        return Prepared(
-            window,
-            cands["customer_id"].to_numpy(),
-            cands[recommend.FEATURES].astype(float),
-            recommend.labelled(cands, took),
-            cands,
-            took,
-        )
-    X = customer_features(con, spec, window.cutoff)
-    y = labels(con, config, spec, window)
-    X = X.loc[X.index.intersection(y.index)]
-    return Prepared(window, X.index.to_numpy(), X, y.reindex(X.index).to_numpy(dtype=np.int32))
+    return model_type(spec.type).prepare(con, config, spec, window)
 
 
 def train(
     prepared: Prepared, spec: ModelSpec, reference: pd.Series | None = None, draw: bool = True
 ) -> Trained:
-    """Split by customer, fit with early stopping, evaluate and explain on the test split (and plot, with ``draw``)."""
+    """Split by customer, fit with early stopping, evaluate and explain on the test split (and plot,
+    with ``draw``)."""
     customers = np.unique(prepared.ids)
     by_customer = pd.Series(
         split_customers(len(customers), spec.split, spec.shuffle, spec.seed), index=customers
@@ -136,21 +105,12 @@ def train(
     check_classes(spec, y, parts)
     booster = fit(spec, X, y, parts)
     test = parts == TEST
-    p_test = booster.predict(X[test], num_iteration=booster.best_iteration or None)
+    p_test = np.asarray(booster.predict(X[test], num_iteration=booster.best_iteration or None))
     metrics = binary_metrics(y[test], p_test)
     metrics["best_iteration"] = float(booster.best_iteration)
     metrics["evaluation_customers"] = float((by_customer == EVALUATION).sum())
-    calibration = None
-    if spec.type == "recommender":
-        metrics.update(_recommender_metrics(prepared, spec, test, p_test))
-    else:
-        calibration = m.calibration(y[test], p_test)
-        if reference is not None:
-            ref = reference.reindex(prepared.ids[test]).to_numpy(dtype=float)
-            known = ~np.isnan(ref)
-            metrics["reference_auc"] = m.auc(y[test][known], ref[known])
-            metrics["model_auc_same_customers"] = m.auc(y[test][known], p_test[known])
-            metrics["auc_ratio_to_reference"] = metrics["model_auc_same_customers"] / metrics["reference_auc"]
+    extra, calibration = model_type(spec.type).evaluate(prepared, spec, test, p_test, reference)
+    metrics.update(extra)
     explained = np.flatnonzero(test)
     if len(explained) > EXPLAIN_ROWS:
         explained = np.sort(np.random.default_rng(spec.seed).choice(explained, EXPLAIN_ROWS, replace=False))
@@ -186,26 +146,6 @@ def train(
         **({"calibration_curve": plots.calibration_plot(calibration)} if calibration is not None else {}),
     }
     return trained
-
-
-def _recommender_metrics(
-    prepared: Prepared, spec: ModelSpec, test: np.ndarray, p_test: np.ndarray
-) -> dict[str, float]:
-    """precision/recall@k and hit rate of the model and of the popularity baseline on the test customers."""
-    cands = prepared.candidates[test].assign(model_score=p_test)
-    took = prepared.taken[prepared.taken["customer_id"].isin(cands["customer_id"].unique())]
-    model = m.at_k(recommend.top_k(cands, "model_score", spec.k), took, spec.k)
-    baseline = m.at_k(recommend.popularity_top_k(cands, spec.k), took, spec.k)
-    return {
-        "precision_at_k": model["precision_at_k"],
-        "recall_at_k": model["recall_at_k"],
-        "hit_rate": model["hit_rate"],
-        "baseline_precision_at_k": baseline["precision_at_k"],
-        "baseline_recall_at_k": baseline["recall_at_k"],
-        "baseline_hit_rate": baseline["hit_rate"],
-        "k": float(spec.k),
-        "held_out_customers": model["customers"],
-    }
 
 
 def reference_scores(config: ModelsConfig, spec: ModelSpec) -> tuple[pd.Series | None, str | None]:
@@ -248,13 +188,16 @@ def record(con: duckdb.DuckDBPyConnection, spec: ModelSpec, trained: Trained, st
             ("model_beeswarm", trained.beeswarm),
             ("model_dependence", trained.dependence),
         ):
-            con.execute(f"DELETE FROM {table} WHERE model = $model AND version = $version", key)
-            con.register("_frame", frame)
-            columns = ", ".join(frame.columns)
-            con.execute(
-                f"INSERT INTO {table} (model, version, {columns}) SELECT $model, $version, {columns} FROM _frame",
-                key,
+            columns = ", ".join(ident(c) for c in frame.columns)
+            q = sql(
+                "models/replace_explanation",
+                idents={"table": table},
+                fragments={"columns": columns},
+                schema=EXPLANATION_TABLES,
             )
+            con.register("_frame", frame)
+            for statement in filter(str.strip, q.split(";\n")):
+                con.execute(statement, bind(statement, key))
             con.unregister("_frame")
         _finish(con, spec, trained.window, FINISHED, None, trained, str(path))
     return path

@@ -26,7 +26,7 @@ names AS MATERIALIZED (SELECT DISTINCT type, regexp_replace(type, '[^A-Za-z0-9]+
 windowed AS (
     SELECT customer_id, type, w, sum(n) AS n, sum(v) AS v
     FROM days JOIN (SELECT unnest(list_sort($windows::INTEGER[])) AS w,
-                           generate_subscripts(list_sort($windows::INTEGER[]), 1) - 1 AS i) ON d <= i
+                           generate_subscripts(list_sort($windows::INTEGER[]), 1) - 1 AS i) AS ws ON d <= i
     GROUP BY ALL
 ),
 per_type AS (SELECT customer_id, type, min(last_age) AS last_age, max(first_age) AS first_age FROM days GROUP BY ALL)

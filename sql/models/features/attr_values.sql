@@ -1,5 +1,6 @@
 -- attr_* multi-values as indicator features (long form): the $top most frequent values of each
--- attr_* column among _population become attr_<column>__<value> = 1.
+-- attr_* column among _population become attr_<column>__<value> = 1, added to _long.
+INSERT INTO _long
 WITH v AS (
     SELECT customer_id, name, regexp_replace(lower(trim(val)), '[^a-z0-9]+', '_', 'g') AS val
     FROM (UNPIVOT (SELECT customuid AS customer_id, COLUMNS('^attr_')

@@ -1,6 +1,6 @@
--- The qualifying events of a model's label rules in [$start, $end): /*rules*/ is replaced by the
--- rules compiled by pipeline.ml.labels with the rule language
--- (pipeline/rules.py; every value a bound parameter). item: the recommender's item.
+-- The qualifying events of a model's label rules in [$start, $end): {{rules}} is the condition the
+-- rules compile to (pipeline/models/labels.py, in the rule language of pipeline/core/rules.py; every
+-- value a bound parameter). item: the recommender's item.
 CREATE OR REPLACE TEMP TABLE _qualifying AS
 SELECT e.customer_id, e.occurred_at,
        json_extract_string(e.properties, $item_field::VARCHAR) AS item
@@ -8,4 +8,4 @@ FROM events e
 WHERE e.customer_id IS NOT NULL
   AND e.occurred_at >= $start::TIMESTAMP AND e.occurred_at < $end::TIMESTAMP
   AND e._partition_date >= $start::DATE AND e._partition_date < $end::DATE
-  AND (/*rules*/);
+  AND ({{rules}});

@@ -23,7 +23,8 @@ from pipeline.demo import generate_world
 from pipeline.models import store, training
 from pipeline.models.features import customer_features
 from pipeline.models.labels import LabelSpec
-from pipeline.models.scoring import align, explain
+from pipeline.models.predict import align
+from pipeline.models.scoring import explain
 from tests.conftest import run_nightly
 
 START, DAYS, CUSTOMERS = dt.date(2026, 1, 1), 56, 2000
@@ -34,7 +35,8 @@ MODELS = ["model_purchase_30d", "model_churn_60d", "model_product_recommender"]
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    """The demo world (56 days, so the 30-day label window is complete) with its models trained on the last day."""
+    """The demo world (56 days, so the 30-day label window is complete) with its models trained on the
+    last day."""
     out = tmp_path_factory.mktemp("models")
     began = time.monotonic()
     generate_world(out, customers=CUSTOMERS, days=DAYS, start=START)
@@ -125,7 +127,8 @@ def test_propensity_and_churn_reach_95_percent_of_the_true_auc(world):
     for model, truth in (("purchase_30d", "propensity"), ("churn_60d", "churn_risk")):
         m = rows[model]["metrics"]
         print(
-            f"\n{model}: model AUC {m['model_auc_same_customers']:.4f}, truth ({truth}) AUC {m['reference_auc']:.4f}, "
+            f"\n{model}: model AUC {m['model_auc_same_customers']:.4f}, "
+            f"truth ({truth}) AUC {m['reference_auc']:.4f}, "
             f"ratio {m['auc_ratio_to_reference']:.4f} on {m['test_customers']:.0f} test customers"
         )
         assert m["model_auc_same_customers"] >= 0.95 * m["reference_auc"], model
@@ -137,7 +140,8 @@ def test_the_recommender_beats_the_popularity_baseline(world):
     config, result = world
     m = trainings(config)["product_recommender"]["metrics"]
     print(
-        f"\nrecommender@{m['k']:.0f}: precision {m['precision_at_k']:.4f} vs {m['baseline_precision_at_k']:.4f}, "
+        f"\nrecommender@{m['k']:.0f}: "
+        f"precision {m['precision_at_k']:.4f} vs {m['baseline_precision_at_k']:.4f}, "
         f"recall {m['recall_at_k']:.4f} vs {m['baseline_recall_at_k']:.4f}, hit rate {m['hit_rate']:.4f} vs "
         f"{m['baseline_hit_rate']:.4f} ({m['held_out_customers']:.0f} held-out customers)"
     )
@@ -159,7 +163,8 @@ def test_predictions_score_every_active_customer_with_the_latest_version(world):
     )[0][0]
     rows = q(
         config,
-        "SELECT model, count(*), count(DISTINCT customer_id), min(version), max(version), min(score), max(score), "
+        "SELECT model, count(*), count(DISTINCT customer_id), min(version), max(version), "
+        "min(score), max(score), "
         "min(len(items)), max(len(items)), bool_and(len(list_distinct(items)) = len(items)) "
         "FROM predictions WHERE date = $d GROUP BY model ORDER BY model",
         {"d": LAST},
@@ -282,10 +287,10 @@ def test_a_planted_event_after_the_cut_off_does_not_change_the_features(world):
     config, _ = world
     spec = config.model("purchase_30d")
     cutoff = LAST - dt.timedelta(days=20)
-    planted = """INSERT INTO events (event_id, customer_id, customer_key, customer_key_kind, type, context, occurred_at,
-                     value, channel, source, load_id, _partition_date)
-                 SELECT 'planted:' || $t, 'C000001', 'C000001', 'customuid', 'completedOrder', 'RETAIL', $t, 999, 'Email',
-                        'pos', -1, $t::DATE"""
+    planted = """INSERT INTO events (event_id, customer_id, customer_key, customer_key_kind, type, context,
+                     occurred_at, value, channel, source, load_id, _partition_date)
+                 SELECT 'planted:' || $t, 'C000001', 'C000001', 'customuid', 'completedOrder', 'RETAIL',
+                        $t, 999, 'Email', 'pos', -1, $t::DATE"""
     with connect(config.warehouse_path, read_only=True) as con:
         before = customer_features(con, spec, cutoff)
     after_cutoff, before_cutoff = (
@@ -463,8 +468,10 @@ def test_results_scores_come_from_the_predictions_asset_of_the_day_before(world,
     rows = q(
         scored,
         """SELECT r.customer_id, r.score, p.score, d.score FROM results r
-                        LEFT JOIN predictions p ON p.customer_id = r.customer_id AND p.model = 'purchase_30d' AND p.date = $last
-                        LEFT JOIN predictions d ON d.customer_id = r.customer_id AND d.model = 'purchase_30d' AND d.date = $day
+                        LEFT JOIN predictions p ON p.customer_id = r.customer_id
+                             AND p.model = 'purchase_30d' AND p.date = $last
+                        LEFT JOIN predictions d ON d.customer_id = r.customer_id
+                             AND d.model = 'purchase_30d' AND d.date = $day
                         WHERE r.date = $day AND r.experiment = 'offer'""",
         {"last": LAST, "day": day},
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import lightgbm as lgb
 import numpy as np
 
-from pipeline.models.scoring import _predict, predict_distinct
+from pipeline.models.predict import predict, predict_distinct
 
 
 def _booster(rng):
@@ -27,7 +27,7 @@ def test_predicting_distinct_rows_gives_the_score_of_every_row():
     X[5] = [0.0, -0.0, np.nan, 1.0]  # -0.0 and 0.0: other bits, scored on their own
     X[6] = [-0.0, 0.0, np.nan, 1.0]
     got = predict_distinct(booster, X, {})
-    want = _predict(booster, X, {})
+    want = predict(booster, X, {})
     assert got.shape == (3000,) and np.array_equal(got, want)
     assert len(np.unique(got)) <= 52 and len(np.unique(got)) > 10  # the rows did repeat, and differ
     assert np.array_equal(predict_distinct(booster, X[:1], {}), want[:1])

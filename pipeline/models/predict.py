@@ -1,0 +1,73 @@
+"""Scores from a stored booster: the model's columns in its order, and predictions of many rows.
+
+Shared by the model types (pipeline/models/types/) when they score a night or explain a customer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from pipeline.models.config import ModelSpec
+from pipeline.models.features import ZERO_WHEN_MISSING, excluded, feature_frame
+
+PREDICT_THREADS = 0  # scoring is per row, so every core gives the same scores (training keeps one thread)
+
+
+def align(X: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """The model's columns in the model's order: a column the data lacks is 0 (counts, values, attr_*
+    indicators) or unknown (NaN; an empty category for txt_*)."""
+    out = X.reindex(columns=features)
+    for column in features:
+        if column not in X.columns:
+            if column.startswith("txt_"):
+                out[column] = pd.Series(pd.Categorical([None] * len(out)), index=out.index)
+            elif column.startswith(ZERO_WHEN_MISSING):
+                out[column] = 0.0
+    return out
+
+
+def predict(booster: lgb.Booster, X: pd.DataFrame | np.ndarray, meta: dict) -> np.ndarray:
+    """The scores of the rows of X with the stored version (its best iteration)."""
+    if not len(X):
+        return np.zeros(0)
+    return np.asarray(
+        booster.predict(X, num_iteration=meta.get("best_iteration") or None, num_threads=PREDICT_THREADS)
+    )
+
+
+def predict_distinct(booster: lgb.Booster, X: np.ndarray, meta: dict) -> np.ndarray:
+    """predict on the distinct rows of X only, spread back to every row: the same scores (a row's score
+    depends on its values alone), fewer trees walked when rows repeat (a recommender's candidates: the
+    same item for customers with the same history). Rows are grouped by a hash of their bits, then
+    checked bit for bit against their group's representative; any collision falls back to every row."""
+    if len(X) < 2:
+        return predict(booster, X, meta)
+    bits = np.ascontiguousarray(X, dtype=np.float64).view(np.uint64)
+    h = np.zeros(len(bits), dtype=np.uint64)
+    for j in range(bits.shape[1]):  # over the columns (a handful), vectorised over the rows
+        h = (h * np.uint64(0x100000001B3)) ^ bits[:, j] ^ (bits[:, j] >> np.uint64(29))
+    codes, uniques = pd.factorize(h)
+    first = np.full(len(uniques), -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # each group's first row
+    if not np.array_equal(bits, bits[first][codes]):
+        return predict(booster, X, meta)
+    return predict(booster, X[first], meta)[codes]
+
+
+def scoring_features(
+    con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.date, cache: dict | None
+) -> pd.DataFrame:
+    """customer_features(scoring=True), computed once per cut-off and feature windows when given a cache
+    (models with the same windows share one computation in a night's scoring)."""
+    key = (cutoff, spec.history_days, tuple(spec.windows))
+    frame = cache.get(key) if cache is not None else None
+    if frame is None:
+        frame = feature_frame(con, spec, cutoff)
+        if cache is not None:
+            cache[key] = frame
+    return frame.drop(columns=excluded(spec, frame.columns))

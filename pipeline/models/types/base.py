@@ -1,0 +1,89 @@
+"""What a model type is: the record registered under its name (pipeline/models/registry.py).
+
+A type decides what one row of its training frame is and its label (``prepare``), what it asks of
+its config entry (``check``), the metrics of the test split beyond the common ones (``evaluate``),
+and the rows it writes to ``predictions`` (``score``) or explains (``explain_frame``). The common
+part of a run (the window, the customer split, LightGBM with early stopping, SHAP, the store, the
+``model_trainings`` row) is in pipeline/models/training.py and scoring.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import duckdb
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from pipeline.models.config import ModelsConfig, ModelSpec
+from pipeline.models.features import TrainingWindow
+
+
+@dataclass
+class Prepared:
+    """A version's training frame: one row per customer (or per customer and item), its label."""
+
+    window: TrainingWindow
+    ids: np.ndarray  # customer_id per row
+    X: pd.DataFrame
+    y: np.ndarray
+    candidates: pd.DataFrame | None = None  # recommender: (customer_id, item, ...) per row
+    taken: pd.DataFrame | None = None  # recommender: what each customer took in the label window
+
+
+class ModelType(ABC):
+    """One model type; subclass it in a module of pipeline/models/types/ and decorate with
+    ``@register`` (pipeline.models.registry)."""
+
+    name: ClassVar[str]  # the config's models[].type
+
+    @abstractmethod
+    def check(self, spec: ModelSpec) -> None:
+        """Raise ``at(key, message)`` (pipeline.core.settings) when the spec does not fit the type."""
+
+    @abstractmethod
+    def prepare(
+        self, con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow
+    ) -> Prepared:
+        """Features and labels of a training (reads the warehouse only)."""
+
+    @abstractmethod
+    def evaluate(
+        self,
+        prepared: Prepared,
+        spec: ModelSpec,
+        test: np.ndarray,
+        p_test: np.ndarray,
+        reference: pd.Series | None,
+    ) -> tuple[dict[str, float], pd.DataFrame | None]:
+        """(metrics beyond the common binary ones, the calibration table or None) on the test rows."""
+
+    @abstractmethod
+    def score(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        config: ModelsConfig,
+        spec: ModelSpec,
+        cutoff: dt.date,
+        booster: lgb.Booster,
+        meta: dict,
+        cache: dict | None,
+    ) -> pd.DataFrame:
+        """The predictions rows (customer_id, score, items) of every active customer as of ``cutoff``."""
+
+    @abstractmethod
+    def explain_frame(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        config: ModelsConfig,
+        spec: ModelSpec,
+        cutoff: dt.date,
+        features: list[str],
+        only: str,
+    ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """(the model's features of one customer's rows, their candidates or None) as of ``cutoff``;
+        with candidates, the explanation is of the best-scored row."""

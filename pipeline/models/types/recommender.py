@@ -1,0 +1,99 @@
+"""The recommender: one row per customer and candidate item (pipeline/models/recommend.py), labelled 1
+when the customer took the item in the label window; scored as each customer's top-k items."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from pipeline.core.settings import at
+from pipeline.models import metrics as m
+from pipeline.models import recommend
+from pipeline.models.config import ModelsConfig, ModelSpec
+from pipeline.models.features import TrainingWindow
+from pipeline.models.predict import predict_distinct
+from pipeline.models.registry import register
+from pipeline.models.types.base import ModelType, Prepared
+
+
+@register
+class Recommender(ModelType):
+    name = "recommender"
+
+    def check(self, spec: ModelSpec) -> None:
+        if not spec.item_field:
+            raise at("item_field", "a recommender needs item_field (the field naming the item, e.g. product)")
+        if not spec.label.rules:
+            raise at("label.rules", "a recommender learns from rules (the events that take an item)")
+
+    def prepare(
+        self, con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow
+    ) -> Prepared:
+        cands = recommend.candidates(con, config, spec, window.cutoff)
+        took = recommend.taken(con, config, spec, window)
+        return Prepared(
+            window,
+            cands["customer_id"].to_numpy(),
+            cands[recommend.FEATURES].astype(float),
+            recommend.labelled(cands, took),
+            cands,
+            took,
+        )
+
+    def evaluate(
+        self,
+        prepared: Prepared,
+        spec: ModelSpec,
+        test: np.ndarray,
+        p_test: np.ndarray,
+        reference: pd.Series | None,
+    ) -> tuple[dict[str, float], pd.DataFrame | None]:
+        """precision/recall@k and hit rate of the model and of the popularity baseline on the test
+        customers (no calibration: a score ranks items, it is not a customer's probability)."""
+        if prepared.candidates is None or prepared.taken is None:
+            raise ValueError("a recommender's training frame has its candidates and what was taken")
+        cands = prepared.candidates[test].assign(model_score=p_test)
+        took = prepared.taken[prepared.taken["customer_id"].isin(cands["customer_id"].unique())]
+        model = m.at_k(recommend.top_k(cands, "model_score", spec.k), took, spec.k)
+        baseline = m.at_k(recommend.popularity_top_k(cands, spec.k), took, spec.k)
+        metrics = {
+            "precision_at_k": model["precision_at_k"],
+            "recall_at_k": model["recall_at_k"],
+            "hit_rate": model["hit_rate"],
+            "baseline_precision_at_k": baseline["precision_at_k"],
+            "baseline_recall_at_k": baseline["recall_at_k"],
+            "baseline_hit_rate": baseline["hit_rate"],
+            "k": float(spec.k),
+            "held_out_customers": model["customers"],
+        }
+        return metrics, None
+
+    def score(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        config: ModelsConfig,
+        spec: ModelSpec,
+        cutoff: dt.date,
+        booster: lgb.Booster,
+        meta: dict,
+        cache: dict | None,
+    ) -> pd.DataFrame:
+        table = recommend.candidate_table(con, config, spec, cutoff)
+        p = predict_distinct(booster, recommend.matrix(table, meta["features"]), meta)
+        return recommend.scored_top_k(con, table, p, spec.k)
+
+    def explain_frame(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        config: ModelsConfig,
+        spec: ModelSpec,
+        cutoff: dt.date,
+        features: list[str],
+        only: str,
+    ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        cands = recommend.candidates(con, config, spec, cutoff, only)
+        return cands[features].astype(float), cands
