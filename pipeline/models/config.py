@@ -30,7 +30,7 @@ class SplitSpec(Settings):
         return self
 
 
-def model_type(value: object) -> object:
+def registered_type(value: object) -> object:
     """A registered model type (pipeline/models/types/), with pydantic's message for a literal."""
     known = registry.names()
     if value not in known:
@@ -52,7 +52,7 @@ class ModelSpec(Settings):
     cut-off over windows that look back from it; a config can only narrow them (windows, exclude)."""
 
     name: str
-    type: Annotated[str, BeforeValidator(model_type)]  # a registered model type: response, churn, ...
+    type: Annotated[str, BeforeValidator(registered_type)]  # a registered model type: response, churn, ...
     label: LabelSpec
     history_days: int = Field(default=365, ge=7, le=3650)
     min_history_days: int = Field(default=7, ge=1)
