@@ -21,14 +21,17 @@ import datetime as dt
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from pipeline.activation.config import ActivationConfig
 from pipeline.ingest.config import GcsSource, SftpSource
 from pipeline.ingest.sources.local_files import SourceError
 from pipeline.ingest.sources.remote import TransientError, with_retries
+from pipeline.ingest.sources.resources import GcsResource, SftpResource, source_resource
 
 SCHEMES = ("sftp", "gcs")
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/]*)(/.*)?$")
@@ -90,10 +93,18 @@ def describe(dest: Destination, config: ActivationConfig) -> str:
     """Where the file lands, for messages (never a secret)."""
     if dest.kind == "file":
         return str(dest.path)
-    src = config.source(dest.source)
+    src = _remote_source(config, dest)
     if isinstance(src, SftpSource):
         return f"sftp://{src.username}@{src.host}:{src.port}/{_join(src.folder, dest.path)}"
     return f"gs://{src.bucket}/{src.prefix}{dest.path}"
+
+
+def _remote_source(config: ActivationConfig, dest: Destination) -> SftpSource | GcsSource:
+    """The SFTP or GCS source a remote destination names (:func:`parse_destination` checked it)."""
+    src = next((s for s in config.sources if s.name == dest.source), None)
+    if not isinstance(src, SftpSource | GcsSource):
+        raise DestinationError(f"{dest.kind}://{dest.source}: there is no such sftp or gcs source")
+    return src
 
 
 def _join(folder: str, path: str) -> str:
@@ -101,10 +112,8 @@ def _join(folder: str, path: str) -> str:
 
 
 @contextmanager
-def _resource(config: ActivationConfig, src):
+def _resource(config: ActivationConfig, src: SftpSource | GcsSource) -> Iterator[SftpResource | GcsResource]:
     """The source's Dagster resource with its EnvVar secrets read from the environment."""
-    from pipeline.ingest.sources.resources import source_resource
-
     i = config.sources.index(src)
     for key in _ENV_KEYS:
         var = getattr(src, key, None)
@@ -114,7 +123,9 @@ def _resource(config: ActivationConfig, src):
                 f"(sources[{i}].{key}) is not set"
             )
     try:
-        cm = source_resource(config, src).process_config_and_initialize_cm()
+        # an SFTP or a GCS source has its resource (only local files have none)
+        resource = cast(SftpResource | GcsResource, source_resource(config, src))
+        cm = resource.process_config_and_initialize_cm()
         res = cm.__enter__()
     except Exception as e:  # noqa: BLE001 - Dagster's message may quote config values: say which source only
         raise DestinationError(
@@ -130,12 +141,11 @@ def deliver(
     config: ActivationConfig, dest: Destination, local: Path, overwrite: bool = True, log=None
 ) -> str:
     """Put the finished local file at the remote destination; returns where it is."""
-    src = config.source(dest.source)
-    with _resource(config, src) as res:
+    with _resource(config, _remote_source(config, dest)) as res:
         try:
-            if isinstance(src, SftpSource):
+            if isinstance(res, SftpResource):
                 upload_sftp(res.settings(), res.folder, local, dest.path, overwrite, log=log)
-            elif isinstance(src, GcsSource):
+            else:
                 upload_gcs(
                     res.client(), res.source, res.bucket, res.prefix, local, dest.path, overwrite, log=log
                 )
@@ -150,7 +160,7 @@ def deliver(
 def upload_sftp(s, folder: str, local: Path, path: str, overwrite: bool = True, log=None) -> str:
     """Upload ``local`` to ``<folder>/<path>`` through a hidden temporary name and a rename.
 
-    ``s`` is the source's SftpSettings (pipeline.sources.sftp.connect: host-key check, auth).
+    ``s`` is the source's SftpSettings (pipeline.ingest.sources.sftp.connect: host-key check, auth).
     Returns the remote path. A broken connection is retried with a new temporary name; one left
     behind by a connection that dropped mid-upload is a hidden ``.<name>.partial-<hex>`` file.
     """

@@ -1,5 +1,5 @@
 """`nightjar export results`: one night's decisions as a CSV in the shape of the results list,
-written to a local file or to a configured SFTP / GCS source (pipeline/destinations.py)."""
+written to a local file or to a configured SFTP / GCS source (pipeline/activation/destinations.py)."""
 
 from __future__ import annotations
 

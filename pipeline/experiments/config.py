@@ -79,7 +79,8 @@ class GroupSpec(Settings):
 
 
 class ConversionDefinition(Settings):
-    """A conversion for ``experiment``: a transaction row matching every rule (all rules name one transaction)."""
+    """A conversion for ``experiment``: a transaction row matching every rule (all rules name one
+    transaction)."""
 
     name: str
     experiment: str
@@ -114,7 +115,8 @@ class ConversionDefinition(Settings):
 class ConversionsSpec(Settings):
     window_days: int = Field(default=30, ge=1, le=365)
     definitions: list[ConversionDefinition] = Field(default_factory=list)
-    # A transaction holding uploaded conversions: customer_id, experiment, conversion_datetime, conversion_value.
+    # A transaction holding uploaded conversions: customer_id, experiment, conversion_datetime,
+    # conversion_value.
     uploaded: str | None = None
 
 

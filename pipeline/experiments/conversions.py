@@ -37,7 +37,7 @@ from pipeline.core.rules import Params, compile_all, rule_condition
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import table_exists, transaction
 from pipeline.experiments.config import ConversionDefinition, ExperimentsConfig
-from pipeline.experiments.decisions import CONVERSIONS, schemas
+from pipeline.experiments.decisions import CONVERSIONS, day_rows, schemas
 
 
 def window(config: ExperimentsConfig, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -76,33 +76,24 @@ def _definition_matches(
         return
     params = Params()
     conds = [rule_condition(r, schemas(config)) for r in d.rules]
-    where = compile_all(conds, params, {c.field: "x." + ident(c.field) for c in conds})
-    at = f"CAST(x.{ident(spec.time_field)} AS TIMESTAMP)"
-    value = (
-        f"CAST(x.{ident(d.value_field)} AS DECIMAL(18,4))"
-        if d.value_field
-        else "CAST($fixed AS DECIMAL(18,4))"
+    query = sql(
+        "experiments/definition_matches",
+        idents={"tx_table": spec.table, "time_field": spec.time_field},
+        fragments={
+            "value": "x." + ident(d.value_field) if d.value_field else "$fixed",
+            "rules": compile_all(conds, params, {c.field: "x." + ident(c.field) for c in conds}),
+        },
     )
-    query = f"""INSERT INTO _matches
-        SELECT e.customer_id, $experiment, $source, {at}, coalesce({value}, 0), $keep_all
-        FROM {ident(spec.table)} x JOIN events e ON e.event_id = $ds || ':' || x._load_id || ':' || x._row_number
-        WHERE x._partition_date BETWEEN $first AND $last AND {at} >= $start AND {at} < $end
-          AND e.customer_id IS NOT NULL AND {where}"""
-    con.execute(
-        query,
-        bind(
-            query,
-            {
-                **params.values,
-                **bounds,
-                "experiment": d.experiment,
-                "source": d.name,
-                "keep_all": d.count == "all",
-                "ds": spec.name,
-                "fixed": d.value or 0,
-            },
-        ),
-    )
+    values = {
+        **params.values,
+        **bounds,
+        "experiment": d.experiment,
+        "source": d.name,
+        "keep_all": d.count == "all",
+        "ds": spec.name,
+        "fixed": d.value or 0,
+    }
+    con.execute(query, bind(query, values))
 
 
 def measure(
@@ -123,14 +114,11 @@ def measure(
             _definition_matches(con, config, d, bounds)
         up = config.conversions.uploaded
         if up and table_exists(con, config.transaction(up).table):
-            query = sql("experiments/uploaded_matches").replace(
-                "tx_table", ident(config.transaction(up).table)
-            )
+            query = sql("experiments/uploaded_matches", idents={"tx_table": config.transaction(up).table})
             con.execute(query, bind(query, {**bounds, "ds": up}))
     text = sql("experiments/write_conversions")
     with transaction(con):
-        con.execute(f"DELETE FROM {CONVERSIONS} WHERE date = $day", {"day": day})
+        con.execute(sql("experiments/delete_day", idents={"table": CONVERSIONS}), {"day": day})
         con.execute(text, bind(text, {**bounds, "day": day, "complete": complete}))
-    con.execute("DROP TABLE _matches")
-    rows = con.execute(f"SELECT count(*) FROM {CONVERSIONS} WHERE date = $day", {"day": day}).fetchall()[0][0]
-    return rows, complete
+    con.execute(sql("experiments/drop_matches"))
+    return day_rows(con, CONVERSIONS, day), complete

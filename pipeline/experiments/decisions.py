@@ -19,9 +19,10 @@ later gives the same rows. How a decision is made is in sql/experiments/decide.s
 A rule ``{transaction, field, formula}`` holds for a customer when at least one row of theirs in
 that transaction, before D, matches it; a rule ``{transaction: customers, field, formula}`` holds when
 the customer's data (a customer column: txt_*, num_*, goal_*, ...) matches it. `customers` keeps the
-latest attributes only, so such a rule sees the attributes as last loaded, not as they were before D. A variant's **propensity** is the posterior mean
-(converted + 1) / (presented + 2) of its presentations whose conversion window closed before D;
-with none it is 0.5, so a new experiment starts uniform. The **score** of a customer is the
+latest attributes only, so such a rule sees the attributes as last loaded, not as they were before
+D. A variant's **propensity** is the posterior mean (converted + 1) / (presented + 2) of its
+presentations whose conversion window closed before D; with none it is 0.5, so a new experiment
+starts uniform. The **score** of a customer is the
 experiment's model score from ``predictions`` (the latest partition before D) when the
 experiment names a model and that table exists; otherwise 1 (fallback: the expected value is then
 the variant's propensity alone).
@@ -30,6 +31,7 @@ the variant's propensity alone).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import duckdb
 
@@ -52,6 +54,16 @@ class DecisionError(ValueError):
     """A rule that cannot be applied to the warehouse as it is (names the rule's key path)."""
 
 
+def customer_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The columns of the customer data, in table order."""
+    return [r[0] for r in con.execute(sql("experiments/customer_columns"), {"table": CUSTOMERS}).fetchall()]
+
+
+def member(column: str, subquery: str) -> str:
+    """SQL: the SQL expression ``column`` is one of the values ``subquery`` selects."""
+    return f"{column} IN ({subquery})"
+
+
 def customer_rule_sql(
     con: duckdb.DuckDBPyConnection, rule: Rule, params: Params, column: str, path: str
 ) -> str:
@@ -61,23 +73,14 @@ def customer_rule_sql(
     attributes as last loaded, also when an earlier night is re-run.
     """
     cond = rule_condition(rule, {}, customers=True)
-    have = [
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-            "ORDER BY ordinal_position",
-            [CUSTOMERS],
-        ).fetchall()
-    ]
+    have = customer_columns(con)
     if cond.field not in have:
         raise DecisionError(
             f"{path}.field: the customer data has no column {cond.field!r} "
             f"(its columns: {', '.join(c for c in have if not c.startswith('_'))})"
         )
-    return (
-        f"{column} IN (SELECT c.customuid FROM {CUSTOMERS} c "
-        f"WHERE {compile_condition(cond, params, 'c.' + ident(cond.field))})"
-    )
+    matches = compile_condition(cond, params, "c." + ident(cond.field))
+    return member(column, sql("experiments/rule_customers", fragments={"condition": matches}))
 
 
 def rule_sql(
@@ -96,21 +99,55 @@ def rule_sql(
     cond = rule_condition(rule, schemas(config))
     if not (table_exists(con, spec.table) and table_exists(con, "events")):
         return "FALSE"  # no rows of that transaction yet: nobody matches
-    return (
-        f"{column} IN (SELECT e.customer_id FROM {ident(spec.table)} x JOIN events e "
-        f"ON e.event_id = {params.add(spec.name)} || ':' || x._load_id || ':' || x._row_number "
-        f"WHERE x._partition_date < $day AND e.customer_id IS NOT NULL "
-        f"AND {compile_condition(cond, params, 'x.' + ident(cond.field))})"
+    rows = sql(
+        "experiments/rule_rows",
+        idents={"tx_table": spec.table},
+        fragments={
+            "dataset": params.add(spec.name),
+            "condition": compile_condition(cond, params, "x." + ident(cond.field)),
+        },
     )
+    return member(column, rows)
 
 
 def active(exp: ExperimentSpec, day: dt.date) -> bool:
     return exp.enabled and (exp.start is None or exp.start <= day) and (exp.end is None or day <= exp.end)
 
 
-def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
-    text = sql(f"experiments/{name}")
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: Mapping[str, object],
+    idents: Mapping[str, str] | None = None,
+    fragments: Mapping[str, str] | None = None,
+) -> None:
+    """Run sql/experiments/<name>.sql with its placeholders filled and the values it uses bound."""
+    text = sql(f"experiments/{name}", idents=idents, fragments=fragments)
     con.execute(text, bind(text, params))
+
+
+def day_rows(con: duckdb.DuckDBPyConnection, table: str, day: dt.date) -> int:
+    """The rows of the ``day`` partition of a table keyed by ``date``."""
+    return con.execute(sql("experiments/day_rows", idents={"table": table}), {"day": day}).fetchall()[0][0]
+
+
+def _candidates(
+    con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, exp: ExperimentSpec, day: dt.date
+) -> None:
+    """The people eligible for each variant of ``exp`` (its audience rules and the variant's rules)."""
+    i = config.experiments.index(exp)
+    for name in exp.variants:
+        params = Params()
+        v = [x.name for x in config.variants].index(name)
+        paths = [f"experiments[{i}].audience[{j}]" for j in range(len(exp.audience))]
+        paths += [f"variants[{v}].rules[{j}]" for j in range(len(config.variant(name).rules))]
+        where = [
+            rule_sql(con, config, r, params, "p.customer_id", path)
+            for r, path in zip([*exp.audience, *config.variant(name).rules], paths, strict=True)
+        ]
+        rules = " AND ".join(where) or "TRUE"
+        values = {**params.values, "experiment": exp.name, "variant": name, "day": day}
+        _run(con, "candidates", values, fragments={"rules": rules})
 
 
 def decide(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.date) -> int:
@@ -123,34 +160,21 @@ def decide(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.da
     if experiments and table_exists(con, "customers"):
         _run(con, "people", {"day": day})
         for exp in experiments:
-            con.execute(
-                "INSERT INTO _exp VALUES (?, ?, ?, ?, ?)",
-                [exp.name, config.group_of(exp.name), exp.control_share, exp.exploration, exp.type != "AB"],
-            )
-            i = config.experiments.index(exp)
-            for name in exp.variants:
-                params = Params()
-                v = [x.name for x in config.variants].index(name)
-                paths = [f"experiments[{i}].audience[{j}]" for j in range(len(exp.audience))]
-                paths += [f"variants[{v}].rules[{j}]" for j in range(len(config.variant(name).rules))]
-                where = [
-                    rule_sql(con, config, r, params, "p.customer_id", path)
-                    for r, path in zip([*exp.audience, *config.variant(name).rules], paths, strict=True)
-                ]
-                query = (
-                    f"INSERT INTO _cand SELECT p.customer_id, $experiment, $variant FROM _people p "
-                    f"WHERE {' AND '.join(where) or 'TRUE'}"
-                )
-                con.execute(
-                    query, bind(query, {**params.values, "experiment": exp.name, "variant": name, "day": day})
-                )
+            settings = {
+                "experiment": exp.name,
+                "experiment_group": config.group_of(exp.name),
+                "control_share": exp.control_share,
+                "exploration": exp.exploration,
+                "weighted": exp.type != "AB",
+            }
+            _run(con, "add_experiment", settings)
+            _candidates(con, config, exp, day)
             if exp.model and table_exists(con, PREDICTIONS):
                 _run(con, "scores", {"experiment": exp.name, "model": exp.model, "day": day})
         if table_exists(con, CONVERSIONS):
             _run(con, "rates", {"day": day, "window_days": config.conversions.window_days})
     with transaction(con):
-        con.execute(f"DELETE FROM {RESULTS} WHERE date = $day", {"day": day})
+        _run(con, "delete_day", {"day": day}, idents={"table": RESULTS})
         _run(con, "decide", {"day": day})
-    for t in ("_exp", "_cand", "_rates", "_scores", "_people"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
-    return con.execute(f"SELECT count(*) FROM {RESULTS} WHERE date = $day", {"day": day}).fetchall()[0][0]
+    con.execute(sql("experiments/drop_decision_tables"))
+    return day_rows(con, RESULTS, day)

@@ -1,5 +1,5 @@
 """The experiment report: per experiment and variant, over all presentation dates and
-cumulatively date by date, the rates, values and lifts against control (pipeline/stats.py).
+cumulatively date by date, the rates, values and lifts against control (pipeline/experiments/stats.py).
 
 Only presentations whose window is complete count, unless ``include_incomplete`` (then the
 ``windows`` column says so and ``in_progress`` counts them). The statistics run over aggregated
@@ -8,7 +8,11 @@ counts (one row per experiment, variant and date), never over customer rows.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -24,62 +28,104 @@ EXPERIMENT_REPORT = "experiment_report"
 COMPLETE, INCLUDING = "complete windows only", "including in-progress windows"
 
 
-def _nan(v: float) -> float | None:
+def _nan(v: float | None) -> float | None:
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """One variant's presentations over a span of dates: the counts and value moments."""
+
+    variant: str
+    is_control: bool
+    from_date: dt.date
+    presented: int
+    converted: int
+    value_sum: float
+    value_sq: float
+    in_progress: int
+
+    @classmethod
+    def of(cls, row: Mapping[Hashable, Any]) -> Counts:
+        """From one row of a frame of totals (numpy scalars become Python numbers, exactly)."""
+        return cls(
+            variant=str(row["variant"]),
+            is_control=bool(row["is_control"]),
+            from_date=row["from_date"],
+            presented=int(row["presented"]),
+            converted=int(row["converted"]),
+            value_sum=float(row["value_sum"]),
+            value_sq=float(row["value_sq"]),
+            in_progress=int(row["in_progress"]),
+        )
+
+    @property
+    def mean(self) -> float:
+        """Value per presented customer."""
+        return self.value_sum / self.presented
+
+    @property
+    def variance(self) -> float:
+        """The sample variance (ddof 1) of the value per presented customer (NaN below 2)."""
+        n, mean = self.presented, self.mean
+        return (self.value_sq - n * mean * mean) / (n - 1) if n > 1 else float("nan")
+
+
+def _lifts(r: Counts, c: Counts) -> dict[str, object]:
+    """The lifts of a treated variant against control: rate (absolute, relative) and value."""
+    lift = stats.two_proportions(r.converted, r.presented, c.converted, c.presented)
+    rel = stats.relative(lift, c.converted / c.presented)
+    val = stats.welch(r.mean, max(r.variance, 0.0), r.presented, c.mean, max(c.variance, 0.0), c.presented)
+    return dict(
+        abs_lift=lift.lift,
+        abs_lift_low=lift.low,
+        abs_lift_high=lift.high,
+        rel_lift=rel.lift,
+        rel_lift_low=rel.low,
+        rel_lift_high=rel.high,
+        p_value=lift.p_value,
+        significant=bool(lift.p_value < 0.05),
+        value_lift=val.lift,
+        value_lift_low=val.low,
+        value_lift_high=val.high,
+        value_p_value=val.p_value,
+    )
 
 
 def _rows(frame: pd.DataFrame, config: ExperimentsConfig, scope: str, windows: str) -> list[dict]:
     """Report rows of one scope: ``frame`` has one row per (experiment, variant, to_date) with totals."""
     out = []
     for (exp, to_date), part in frame.groupby(["experiment", "to_date"], sort=True):
-        ctrl = part[part.is_control]
-        c = ctrl.iloc[0] if len(ctrl) else None
-        share = config.experiment(exp).control_share if any(e.name == exp for e in config.experiments) else 0
-        s = stats.srm(
-            int(c.presented) if c is not None else 0, int(part[~part.is_control].presented.sum()), share
+        name = str(exp)
+        # one per variant: a handful per date, not customers
+        variants = [Counts.of(r) for r in part.to_dict("records")]
+        c = next((r for r in variants if r.is_control), None)
+        share = (
+            config.experiment(name).control_share if any(e.name == name for e in config.experiments) else 0
         )
-        for r in part.itertuples(index=False):  # one per variant: a handful per date, not customers
-            n, x = int(r.presented), int(r.converted)
-            mean = r.value_sum / n
-            var = (r.value_sq - n * mean * mean) / (n - 1) if n > 1 else float("nan")
-            row = dict(
-                experiment=exp,
+        s = stats.srm(
+            c.presented if c is not None else 0, sum(r.presented for r in variants if not r.is_control), share
+        )
+        for r in variants:
+            row: dict[str, object] = dict(
+                experiment=name,
                 variant=r.variant,
-                is_control=bool(r.is_control),
+                is_control=r.is_control,
                 scope=scope,
                 from_date=r.from_date,
                 to_date=to_date,
-                presented=n,
-                converted=x,
-                conversion_rate=x / n,
-                value_per_presented=mean,
-                in_progress=int(r.in_progress),
+                presented=r.presented,
+                converted=r.converted,
+                conversion_rate=r.converted / r.presented,
+                value_per_presented=r.mean,
+                in_progress=r.in_progress,
                 windows=windows,
                 srm_chi2=_nan(s.chi2),
                 srm_p_value=_nan(s.p_value),
                 srm_mismatch=s.mismatch,
             )
             if c is not None and not r.is_control:
-                cn = int(c.presented)
-                cmean = c.value_sum / cn
-                cvar = (c.value_sq - cn * cmean * cmean) / (cn - 1) if cn > 1 else float("nan")
-                lift = stats.two_proportions(x, n, int(c.converted), cn)
-                rel = stats.relative(lift, c.converted / cn)
-                val = stats.welch(mean, max(var, 0.0), n, cmean, max(cvar, 0.0), cn)
-                row.update(
-                    abs_lift=lift.lift,
-                    abs_lift_low=lift.low,
-                    abs_lift_high=lift.high,
-                    rel_lift=rel.lift,
-                    rel_lift_low=rel.low,
-                    rel_lift_high=rel.high,
-                    p_value=lift.p_value,
-                    significant=bool(lift.p_value < 0.05),
-                    value_lift=val.lift,
-                    value_lift_low=val.low,
-                    value_lift_high=val.high,
-                    value_p_value=val.p_value,
-                )
+                row.update(_lifts(r, c))
             out.append({k: _nan(v) if isinstance(v, float) else v for k, v in row.items()})
     return out
 
@@ -118,23 +164,20 @@ def build_report(
             rows = _rows(total, config, "total", windows) + _rows(
                 grid.reset_index(), config, "cumulative", windows
             )
-    frame = pd.DataFrame(
-        rows, columns=[c[0] for c in con.execute(f"SELECT * FROM {EXPERIMENT_REPORT} LIMIT 0").description]
-    )
+    columns = [c[0] for c in con.execute(sql("experiments/report_columns")).description]
+    frame = pd.DataFrame(rows, columns=columns)
     with transaction(con):
-        con.execute(f"DELETE FROM {EXPERIMENT_REPORT}")
+        con.execute(sql("experiments/clear_report"))
         if len(frame):
             con.register("_report_rows", frame)
-            con.execute(f"INSERT INTO {EXPERIMENT_REPORT} SELECT * FROM _report_rows")
+            con.execute(sql("experiments/insert_report"))
             con.unregister("_report_rows")
     return len(frame)
 
 
 def lift_plot(con: duckdb.DuckDBPyConnection) -> str:
     """Cumulative relative lift (with its 95% interval) per variant and experiment, as a Markdown image."""
-    df = con.execute(f"""SELECT experiment, variant, to_date, rel_lift, rel_lift_low, rel_lift_high
-                         FROM {EXPERIMENT_REPORT} WHERE scope = 'cumulative' AND NOT is_control
-                         ORDER BY experiment, variant, to_date""").df()
+    df = con.execute(sql("experiments/lift_series")).df()
     if not len(df):
         return "_cumulative lift: no complete conversion windows yet_"
     experiments = list(dict.fromkeys(df.experiment))
@@ -159,12 +202,8 @@ def lift_plot(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def report_table(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple]]:
-    cur = con.execute(f"""SELECT experiment, variant, presented, converted, round(conversion_rate, 4),
-                                 round(value_per_presented, 2), round(abs_lift, 4),
-                                 '[' || round(abs_lift_low, 4) || ', ' || round(abs_lift_high, 4) || ']',
-                                 round(rel_lift, 3), round(p_value, 4), round(value_lift, 2), round(value_p_value, 4),
-                                 round(srm_p_value, 4), srm_mismatch, windows
-                          FROM {EXPERIMENT_REPORT} WHERE scope = 'total' ORDER BY experiment, is_control DESC, variant""")
+    """The report totals as (headers, rows) for a Markdown table."""
+    cur = con.execute(sql("experiments/report_table"))
     headers = [
         "experiment",
         "variant",

@@ -1,4 +1,4 @@
--- The nightly decisions: one row per qualifying customer and enabled experiment (pipeline/decisions.py).
+-- The nightly decisions: one row per qualifying customer and enabled experiment (pipeline/experiments/decisions.py).
 CREATE TABLE IF NOT EXISTS results (
     date             DATE NOT NULL,     -- the decision (presentation) date: the partition
     customer_id      VARCHAR NOT NULL,

@@ -3,7 +3,8 @@
 INSERT INTO _matches
 SELECT e.customer_id, CAST(x.experiment AS VARCHAR), 'uploaded', CAST(x.conversion_datetime AS TIMESTAMP),
        coalesce(CAST(x.conversion_value AS DECIMAL(18,4)), 0), FALSE
-FROM tx_table x JOIN events e ON e.event_id = $ds || ':' || x._load_id || ':' || x._row_number
+FROM {{tx_table}} AS x
+INNER JOIN events AS e ON e.event_id = $ds || ':' || x._load_id || ':' || x._row_number
 WHERE x._partition_date BETWEEN $first AND $last
   AND CAST(x.conversion_datetime AS TIMESTAMP) >= $start AND CAST(x.conversion_datetime AS TIMESTAMP) < $end
   AND e.customer_id IS NOT NULL;

@@ -41,8 +41,9 @@ def sshd(tmp_path_factory):
     os.makedirs("/run/sshd", exist_ok=True)
     port, ro = _free_port(), _free_port()
     (d / "sshd_config").write_text(
-        f"Port {port}\nPort {ro}\nListenAddress 127.0.0.1\nHostKey {d / 'host_key'}\nPidFile {d / 'sshd.pid'}\n"
-        f"AuthorizedKeysFile {d / 'authorized_keys'}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        f"Port {port}\nPort {ro}\nListenAddress 127.0.0.1\nHostKey {d / 'host_key'}\n"
+        f"PidFile {d / 'sshd.pid'}\nAuthorizedKeysFile {d / 'authorized_keys'}\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
         f"UsePAM no\nStrictModes no\nSubsystem sftp internal-sftp\nAllowUsers {getpass.getuser()}\n"
         f"Match LocalPort {ro}\n    ForceCommand internal-sftp -R\n"
     )

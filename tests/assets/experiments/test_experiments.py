@@ -241,9 +241,9 @@ def test_conversion_window_boundaries_to_the_second(world):
         (r[0], r[1:])
         for r in rows(
             config,
-            """SELECT customer_id, converted, conversions, value::DOUBLE, first_conversion_at FROM conversions
-                   WHERE date = $d AND experiment = 'window' AND customer_id IN ('C0000', 'C0001', 'C0002', 'C0003',
-                   'C0004')""",
+            """SELECT customer_id, converted, conversions, value::DOUBLE, first_conversion_at
+                   FROM conversions WHERE date = $d AND experiment = 'window'
+                   AND customer_id IN ('C0000', 'C0001', 'C0002', 'C0003', 'C0004')""",
             {"d": D},
         )
     )

@@ -12,7 +12,8 @@ from pipeline.experiments.stats import relative, srm, two_proportions, welch
 
 
 def test_two_proportions_by_hand():
-    # 60/500 treated vs 40/500 control: diff 0.04; unpooled se sqrt(.12*.88/500 + .08*.92/500) = sqrt(0.0003584) = 0.0189315;
+    # 60/500 treated vs 40/500 control: diff 0.04;
+    # unpooled se sqrt(.12*.88/500 + .08*.92/500) = sqrt(0.0003584) = 0.0189315;
     # pooled p 0.1, se0 sqrt(.1*.9*(2/500)) = 0.0189737, z = 2.10819, two-sided p = 0.035015.
     lift = two_proportions(60, 500, 40, 500)
     assert lift.lift == pytest.approx(0.04, abs=1e-12)

@@ -1,0 +1,140 @@
+"""What each experiments asset does in a run, and the metadata it shows in the UI.
+
+The asset definitions (assets/experiments.py) only declare the graph; the work of a run of
+`results`, `conversions` and `experiment_report` is here, on an open warehouse connection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import dagster as dg
+import duckdb
+
+from pipeline.core.metadata import column_schema, markdown_table
+from pipeline.core.partitions import days_between
+from pipeline.core.sql import sql
+from pipeline.customers.events import EVENTS
+from pipeline.customers.identity import CUSTOMER_IDENTITIES
+from pipeline.experiments.config import ExperimentsConfig
+from pipeline.experiments.conversions import datasets, loaded_days, measure, missing_days
+from pipeline.experiments.decisions import CONVERSIONS, PREDICTIONS, RESULTS, decide
+from pipeline.experiments.report import (
+    COMPLETE,
+    EXPERIMENT_REPORT,
+    INCLUDING,
+    build_report,
+    lift_plot,
+    report_table,
+)
+
+Log = Callable[[str], object]
+# what a run shows in the UI (Dagster turns each value into its MetadataValue)
+Metadata = dict[str, int | str | dg.TableSchema | dg.MetadataValue]
+
+
+def results_deps(config: ExperimentsConfig) -> list[str]:
+    """The tables the decisions read: customers (when declared), identities, events, predictions."""
+    deps = (["customers"] if config.customers else []) + [CUSTOMER_IDENTITIES, EVENTS]
+    if any(e.model for e in config.experiments):  # scores: the predictions of the days before
+        deps.append(PREDICTIONS)  # (sql/experiments/scores.sql)
+    return deps
+
+
+def conversions_deps(config: ExperimentsConfig) -> list[str]:
+    """The tables the conversions read: results, events and the conversion datasets' tables."""
+    return [RESULTS, EVENTS] + [config.transaction(f).table for f in datasets(config)]
+
+
+def run_results(
+    con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, days: list[dt.date], log: Log
+) -> Metadata:
+    """Decide each of ``days``; the metadata of the run (decisions by experiment and variant)."""
+    for day in days:
+        n = decide(con, config, day)
+        log(f"results {day}: {n} decisions")
+    counts = con.execute(sql("experiments/results_by_variant"), {"a": days[0], "b": days[-1]}).fetchall()
+    return {
+        "dagster/row_count": sum(c[2] for c in counts),
+        "dagster/column_schema": column_schema(con, RESULTS),
+        "by_variant": dg.MetadataValue.md(markdown_table(["experiment", "variant", "decisions"], counts)),
+    }
+
+
+@dataclass(frozen=True)
+class ConversionsRun:
+    """A run of `conversions`: its metadata and the refreshed earlier partitions' materializations."""
+
+    metadata: Metadata
+    refreshed: list[dg.AssetMaterialization]
+
+
+def run_conversions(
+    con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, asked: list[dt.date], log: Log
+) -> ConversionsRun:
+    """Measure the ``asked`` presentation days and the ``window_days - 1`` days before them (their
+    windows were still open), from the start date on."""
+    window_days = config.conversions.window_days
+    first = max(asked[0] - dt.timedelta(days=window_days - 1), config.start_date)
+    days = days_between(first, asked[-1])
+    loaded = loaded_days(con, config)
+    summary = []
+    for day in days:
+        rows, complete = measure(con, config, day, loaded)
+        summary.append((day, rows, complete))
+    schema = column_schema(con, CONVERSIONS)
+    converted = con.execute(sql("experiments/converted_count"), {"a": days[0], "b": days[-1]}).fetchall()[0][
+        0
+    ]
+    # the refreshed earlier windows are recorded as their partitions' materializations
+    refreshed = [
+        dg.AssetMaterialization(
+            asset_key=CONVERSIONS,
+            partition=day.isoformat(),
+            metadata={
+                "presentations": rows,
+                "window_complete": complete,
+                "refreshed_by": asked[-1].isoformat(),
+            },
+        )
+        for day, rows, complete in summary
+        if day not in asked
+    ]
+    through, gaps = (max(loaded) if loaded else None), missing_days(loaded)
+    not_loaded = f"; not loaded: {', '.join(map(str, gaps))}" if gaps else ""
+    log(
+        f"conversions: recomputed {len(days)} presentation days {days[0]}..{days[-1]} "
+        f"(data loaded through {through}{not_loaded})"
+    )
+    metadata: Metadata = {
+        "dagster/row_count": sum(r for _, r, _ in summary),
+        "dagster/column_schema": schema,
+        "converted": converted,
+        "loaded_through": str(through),
+        "days_not_loaded": ", ".join(map(str, gaps)) or "none",
+        "windows": dg.MetadataValue.md(
+            markdown_table(["presentation date", "presentations", "window complete"], summary)
+        ),
+    }
+    return ConversionsRun(metadata, refreshed)
+
+
+def run_report(
+    con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, include_incomplete: bool
+) -> Metadata:
+    """Rebuild the experiment report; the metadata of the run (the table, the lift plot, SRM)."""
+    rows = build_report(con, config, include_incomplete)
+    headers, table = report_table(con)
+    plot = lift_plot(con)
+    schema = column_schema(con, EXPERIMENT_REPORT)
+    srm = con.execute(sql("experiments/srm_mismatches")).fetchall()[0][0]
+    return {
+        "dagster/row_count": rows,
+        "dagster/column_schema": schema,
+        "report": dg.MetadataValue.md(markdown_table(headers, table)),
+        "cumulative_lift": dg.MetadataValue.md(plot),
+        "srm_mismatches": srm,
+        "windows": INCLUDING if include_incomplete else COMPLETE,
+    }

@@ -1,0 +1,2 @@
+-- The experiment report is rebuilt whole on every run.
+DELETE FROM experiment_report;

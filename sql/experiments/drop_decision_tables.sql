@@ -1,0 +1,6 @@
+-- The connection-local tables of the decision step, once the night's results are written.
+DROP TABLE IF EXISTS _exp;
+DROP TABLE IF EXISTS _cand;
+DROP TABLE IF EXISTS _rates;
+DROP TABLE IF EXISTS _scores;
+DROP TABLE IF EXISTS _people;

@@ -1,0 +1,2 @@
+-- The matches of one presentation day, once its conversions are written.
+DROP TABLE _matches;

@@ -1,0 +1,7 @@
+-- The customers with a row of a transaction table before $day that matches a rule: the dataset
+-- is a bound parameter, the condition the rule compiled over `x` (its values bound).
+SELECT e.customer_id
+FROM {{tx_table}} AS x
+INNER JOIN events AS e ON e.event_id = {{dataset}} || ':' || x._load_id || ':' || x._row_number
+WHERE x._partition_date < $day AND e.customer_id IS NOT NULL
+  AND {{condition}}
