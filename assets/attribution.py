@@ -3,7 +3,8 @@
 import dagster as dg
 
 from assets.ingest import POOL
-from pipeline.attribution.credits import CREDITS, SUMMARY, all_models, build_attribution
+from pipeline.attribution.credits import CREDITS, SUMMARY, build_attribution
+from pipeline.attribution.models import all_models
 from pipeline.attribution.report import stacked_bars, summary_table
 from pipeline.config import ProjectConfig
 from pipeline.core.metadata import column_schema

@@ -393,7 +393,8 @@ def attribution_sf10(world: Path, out: Path) -> dict:
     "time decay, Markov, Shapley, last non-direct, a campaign filter), same days: credits computed, not written",
 )
 def attribution_custom(world: Path, out: Path) -> dict:
-    from pipeline.attribution.credits import compute_credits, custom_model
+    from pipeline.attribution.credits import compute_credits
+    from pipeline.attribution.models import custom_model
     from pipeline.core.sql import sql
     from pipeline.core.warehouse import connect
 

@@ -361,7 +361,8 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 def cmd_attribution(args: argparse.Namespace) -> int:
     """`nightjar attribution models` lists the models; `... summary` prints the credited totals."""
-    from pipeline.attribution.credits import SUMMARY, all_models
+    from pipeline.attribution.credits import SUMMARY
+    from pipeline.attribution.models import all_models
     from pipeline.core.metadata import markdown_table
     from pipeline.core.sql import sql
     from pipeline.core.warehouse import WarehouseError, connect, table_exists

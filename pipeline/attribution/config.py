@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from pipeline.attribution.types import registry as types
 from pipeline.core.rules import RuleError, condition
 from pipeline.core.settings import FieldType, Settings, at, identifier
 from pipeline.customers.config import CustomersConfig
@@ -26,7 +28,6 @@ ATTRIBUTION_FIELDS: dict[str, FieldType] = {
 }
 TOUCH_FIELDS: dict[str, FieldType] = {**ATTRIBUTION_FIELDS, "paid": FieldType.Bool}
 UNATTRIBUTED = "(unattributed)"  # the channel of a conversion no touch of the model explains
-ATTRIBUTION_MODEL_TYPES = ("first", "last", "spread", "position", "time_decay", "markov", "shapley")
 
 
 class MatchCriterion(Settings):
@@ -37,18 +38,18 @@ class MatchCriterion(Settings):
     value: object
 
 
-# The built-in models: (name, modelType, lookbackDays or None = infinite, firstWeight, lastWeight, PPC only)
-BUILTINS: tuple[tuple[str, str, int | None, float, float, bool], ...] = (
-    ("Last Click (Infinite)", "last", None, 1, 1, False),
-    ("First Click (Infinite)", "first", None, 1, 1, False),
-    ("First Click", "first", 90, 1, 1, False),
-    ("First Click Weighted", "spread", 90, 3, 1, False),
-    ("Last Click", "last", 90, 1, 1, False),
-    ("Last Click Weighted", "spread", 90, 1, 3, False),
-    ("Equally Weighted", "spread", 90, 1, 1, False),
-    ("First and Last Click Weighted", "spread", 90, 3, 3, False),
-    ("Equally Weighted (PPC Only)", "spread", 30, 1, 1, True),
-    ("First Click Weighted (PPC Only)", "spread", 90, 3, 1, True),
+# The built-in models: (name, modelType, lookbackDays or None = infinite, parameters, PPC only)
+BUILTINS: tuple[tuple[str, str, int | None, dict[str, float], bool], ...] = (
+    ("Last Click (Infinite)", "last", None, {}, False),
+    ("First Click (Infinite)", "first", None, {}, False),
+    ("First Click", "first", 90, {}, False),
+    ("First Click Weighted", "spread", 90, {"firstWeight": 3, "lastWeight": 1}, False),
+    ("Last Click", "last", 90, {}, False),
+    ("Last Click Weighted", "spread", 90, {"firstWeight": 1, "lastWeight": 3}, False),
+    ("Equally Weighted", "spread", 90, {"firstWeight": 1, "lastWeight": 1}, False),
+    ("First and Last Click Weighted", "spread", 90, {"firstWeight": 3, "lastWeight": 3}, False),
+    ("Equally Weighted (PPC Only)", "spread", 30, {"firstWeight": 1, "lastWeight": 1}, True),
+    ("First Click Weighted (PPC Only)", "spread", 90, {"firstWeight": 3, "lastWeight": 1}, True),
 )
 BUILTIN_NAMES = tuple(b[0] for b in BUILTINS)
 
@@ -109,45 +110,39 @@ class ConversionSourceSpec(Settings):
         return self
 
 
-class AttributionModelSpec(Settings):
-    """A custom attribution model (rule-based and data-driven kinds); see the README's definitions."""
+class ModelSpecKeys(Settings):
+    """The keys of every custom model; :data:`AttributionModelSpec` adds the parameters of the
+    registered model types (pipeline/attribution/types/), each None unless given (the type's default
+    applies)."""
 
     name: str = Field(min_length=1)
-    modelType: Literal["first", "last", "spread", "position", "time_decay", "markov", "shapley"]
+    modelType: str
     lookbackDays: int = Field(default=90, ge=1, le=365)
-    firstWeight: float | None = Field(default=None, gt=0)  # spread only (default 1)
-    lastWeight: float | None = Field(default=None, gt=0)  # spread only (default 1)
-    firstShare: float | None = Field(default=None, ge=0, le=1)  # position only (default 0.4)
-    lastShare: float | None = Field(default=None, ge=0, le=1)  # position only (default 0.4)
-    halfLifeDays: float | None = Field(default=None, gt=0)  # time_decay only (default 7)
-    maxExactChannels: int | None = Field(default=None, ge=1, le=16)  # shapley only (default 10)
-    samples: int | None = Field(default=None, ge=1, le=100_000)  # shapley only (default 2000)
-    seed: int | None = None  # shapley only (default 0)
     channelsMode: Literal["include", "exclude"] | None = None
     channels: list[int | str] = Field(default_factory=list)
     matchCriteria: list[MatchCriterion] = Field(default_factory=list)
 
+    @field_validator("modelType", mode="before")
+    @classmethod
+    def _registered(cls, v: object) -> object:
+        if v not in types.names():
+            *rest, last = (repr(n) for n in types.names())
+            raise PydanticCustomError("literal_error", f"Input should be {', '.join(rest)} or {last}")
+        return v
+
+    def parameter_values(self) -> dict[str, object]:
+        """The config's value of each registered type's parameter (None: not given)."""
+        return {key: getattr(self, key) for key in types.parameters()}
+
     @model_validator(mode="after")
-    def _consistent(self) -> AttributionModelSpec:
-        only = {
-            "firstWeight": "spread",
-            "lastWeight": "spread",
-            "firstShare": "position",
-            "lastShare": "position",
-            "halfLifeDays": "time_decay",
-            "maxExactChannels": "shapley",
-            "samples": "shapley",
-            "seed": "shapley",
-        }
-        for key, kind in only.items():
-            if getattr(self, key) is not None and self.modelType != kind:
-                raise at(key, f"{key} is only for modelType {kind}, not {self.modelType}")
-        if self.modelType == "position" and (self.firstShare or 0.4) + (self.lastShare or 0.4) > 1 + 1e-12:
-            raise at(
-                "lastShare", "firstShare + lastShare must be at most 1 (the middle touches share the rest)"
-            )
-        if self.modelType == "position" and (self.firstShare or 0.4) + (self.lastShare or 0.4) <= 0:
-            raise at("lastShare", "firstShare + lastShare must be more than 0")
+    def _consistent(self) -> ModelSpecKeys:
+        values = self.parameter_values()
+        for key, (_, owners) in types.parameters().items():
+            if values[key] is not None and self.modelType not in owners:
+                raise at(key, f"{key} is only for modelType {' or '.join(owners)}, not {self.modelType}")
+        check = types.model_type(self.modelType).check
+        if check and (problem := check(values)):
+            raise at(*problem)
         if self.channels and not self.channelsMode:
             raise at("channelsMode", "channels needs channelsMode: include or exclude")
         if self.channelsMode and not self.channels:
@@ -157,6 +152,18 @@ class AttributionModelSpec(Settings):
             )
         _check_criteria(self.matchCriteria, TOUCH_FIELDS, "matchCriteria")
         return self
+
+
+if TYPE_CHECKING:
+    AttributionModelSpec = ModelSpecKeys
+else:
+    AttributionModelSpec = create_model(
+        "AttributionModelSpec",
+        __base__=ModelSpecKeys,
+        __module__=__name__,
+        __doc__="A custom attribution model (rule-based and data-driven types); see the README.",
+        **{key: (p.annotation | None, None) for key, (p, _) in types.parameters().items()},
+    )
 
 
 class AttributionSpec(Settings):

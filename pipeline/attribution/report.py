@@ -1,4 +1,5 @@
-"""The attribution summary for the UI: a Markdown table and a stacked bar plot of value per channel per model."""
+"""The attribution summary for the UI: a Markdown table and a stacked bar plot of value per channel
+per model."""
 
 from __future__ import annotations
 

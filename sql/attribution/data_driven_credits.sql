@@ -1,24 +1,24 @@
--- A data-driven model's credits of day $d (into {target}, as rule_credits.sql) from the channel weights of the conversion's channel set (table
--- _att_weights: model, channel_set, channel, weight), normalised over the conversion's touches
--- (equal shares when the weights sum to 0). Markov: each touch weighs its channel's removal
--- effect. Shapley: each channel weighs its Shapley value in the set (a game over sets), split
--- equally over that channel's touches.
-INSERT INTO {target}
+-- The data-driven models' credits of day $d (into <target>, as rule_credits.sql) from the channel
+-- weights of the conversion's channel set (table _att_weights: model, channel_set, channel, weight),
+-- normalised over the conversion's touches (equal shares when the weights sum to 0). A touch weighs
+-- its channel's weight (Markov: its removal effect) or, for the types in $split (Shapley: a
+-- channel's Shapley value in the set, a game over sets), that weight split equally over the
+-- channel's touches.
+INSERT INTO {{target}}
 WITH per_channel AS (
     SELECT conversion, conversion_id, model, channel, count(*) AS touches_of_channel
-    FROM _att_pairs WHERE model_type IN ('markov', 'shapley')
+    FROM _att_pairs
     GROUP BY ALL
 ), sets AS (
     SELECT conversion, conversion_id, model, array_to_string(list_sort(list(channel)), chr(31)) AS channel_set
     FROM per_channel
     GROUP BY ALL
 ), weighted AS (
-    SELECT p.*, CASE WHEN p.model_type = 'shapley' THEN w.weight / pc.touches_of_channel ELSE w.weight END AS weight
+    SELECT p.*, CASE WHEN list_contains($split::VARCHAR [], p.model_type) THEN w.weight / pc.touches_of_channel ELSE w.weight END AS weight
     FROM _att_pairs p
     JOIN per_channel pc USING (conversion, conversion_id, model, channel)
     JOIN sets s USING (conversion, conversion_id, model)
     JOIN _att_weights w ON w.model = p.model AND w.channel_set = s.channel_set AND w.channel = p.channel
-    WHERE p.model_type IN ('markov', 'shapley')
 )
 SELECT $d, conversion, conversion_id, customer_id, model, model_type, touch_id, channel, channel_id,
        touched_at, converted_at, value, share, value * share
@@ -27,5 +27,5 @@ FROM (
     FROM weighted
     WINDOW c AS (PARTITION BY conversion, conversion_id, model ORDER BY pos
                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)  -- a fixed order: the same bits every run
-)
+) AS shares
 WHERE share <> 0;

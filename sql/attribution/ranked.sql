@@ -1,11 +1,14 @@
 -- The candidates of the day's conversions, each ranked once in time order for every touch set (the
--- models sharing a lookback, channel filter and match criteria; pipeline/attribution.py _ranked_sql):
--- p{k} = the touch is in set k, pos{k} = its position among the set's touches of the conversion,
--- n{k} = how many there are, last{k} = the time of the last. One sort of the candidates serves every
--- model. Equal timestamps are ordered by touch_id, so the order (and first/last) is deterministic.
+-- models sharing a lookback, channel filter and match criteria; pipeline/attribution/touches.py):
+-- <passes> gives p<k> = the touch is in set k; <running> gives pos<k> = its position among the
+-- set's touches of the conversion, n<k> = how many there are, last<k> = the time of the last. One
+-- sort of the candidates serves every model. Equal timestamps are ordered by touch_id, so the order
+-- (and first/last) is deterministic.
 CREATE OR REPLACE TEMP TABLE _att_ranked AS
-SELECT *, {running}
-FROM (SELECT t.*, {passes} FROM _att_candidates t)
+SELECT
+    *,
+    {{running}}
+FROM (SELECT t.*, {{passes}} FROM _att_candidates AS t) AS candidates
 WINDOW upto AS (PARTITION BY conversion, conversion_id ORDER BY touched_at, touch_id
                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
        whole AS (PARTITION BY conversion, conversion_id ORDER BY touched_at, touch_id

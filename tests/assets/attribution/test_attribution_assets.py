@@ -47,7 +47,8 @@ def test_every_conversion_of_every_day_is_credited_in_full_by_every_model(demo):
     want = q(
         config,
         """SELECT _partition_date, count(*), sum(value)::DOUBLE FROM events
-                        WHERE type = 'completedOrder' OR (type = 'web_sessions' AND value > 0) GROUP BY 1 ORDER BY 1""",
+                        WHERE type = 'completedOrder' OR (type = 'web_sessions' AND value > 0)
+                        GROUP BY 1 ORDER BY 1""",
     )
     assert len(want) == DAYS and sum(n for _, n, _ in want) > 100
     for model in models:
@@ -96,7 +97,8 @@ def test_last_click_conversions_per_session_follow_the_true_lift(demo):
     rows = q(
         config,
         f"""WITH s AS (SELECT channel, count(*) n FROM events WHERE type = 'web_sessions' GROUP BY 1)
-                         SELECT a.channel, sum(a.conversions) / any_value(s.n) FROM {SUMMARY} a JOIN s USING (channel)
+                         SELECT a.channel, sum(a.conversions) / any_value(s.n)
+                         FROM {SUMMARY} a JOIN s USING (channel)
                          WHERE model = 'Last Click' AND conversion = 'web_order' GROUP BY 1""",
     )
     rate = dict(rows)

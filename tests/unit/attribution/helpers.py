@@ -60,8 +60,8 @@ def load_events(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
         }
     )
     con.register("_rows", t)
-    con.execute("""INSERT INTO events (event_id, customer_id, customer_key, customer_key_kind, type, context, occurred_at,
-                   value, utm_campaign, channel, source, load_id, _partition_date)
+    con.execute("""INSERT INTO events (event_id, customer_id, customer_key, customer_key_kind, type, context,
+                   occurred_at, value, utm_campaign, channel, source, load_id, _partition_date)
                    SELECT event_id, customer_id, customer_id, 'customuid', type, 'WEB', occurred_at, value,
                           utm_campaign, channel, type, 1, occurred_at::DATE FROM _rows""")
     con.unregister("_rows")
@@ -82,7 +82,8 @@ def attribute(
 def credits(con: duckdb.DuckDBPyConnection, model: str) -> list[tuple]:
     """(conversion_id, touch_id, channel, share, value) of a model, in a stable order."""
     return con.execute(
-        f"""SELECT conversion_id, touch_id, channel, round(credit_share, 12), round(credited_value, 9) FROM {CREDITS}
+        f"""SELECT conversion_id, touch_id, channel, round(credit_share, 12), round(credited_value, 9)
+            FROM {CREDITS}
             WHERE model = ? ORDER BY conversion_id, touched_at NULLS LAST, touch_id""",
         [model],
     ).fetchall()

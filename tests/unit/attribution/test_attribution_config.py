@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.attribution.config import BUILTIN_NAMES
-from pipeline.attribution.credits import all_models
+from pipeline.attribution.models import all_models
 from pipeline.config import load_config, parse_config
 from pipeline.core.settings import ConfigError
 from tests.conftest import EXAMPLE, example_dict

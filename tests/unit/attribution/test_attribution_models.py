@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.attribution.config import BUILTIN_NAMES, UNATTRIBUTED
-from pipeline.attribution.credits import all_models, markov_removal_effects, shapley_values
+from pipeline.attribution.models import all_models
+from pipeline.attribution.types.markov import markov_removal_effects
+from pipeline.attribution.types.shapley import shapley_values
 from tests.unit.attribution.helpers import DAY, attribute, credits, spec, summary, ts
 
 CUSTOM = [
@@ -241,7 +243,8 @@ def test_conversion_values_fixed_missing_and_other_days():
     )
     rows = [visit("v1", "c1", ts(-1), "Email"), order("o1", "c1", ts(0), None), order("o0", "c1", ts(-1), 99)]
     con = attribute(rows, att)
-    got = con.execute("""SELECT conversion, conversion_id, conversion_value, sum(credited_value) FROM attribution_credits
+    got = con.execute("""SELECT conversion, conversion_id, conversion_value, sum(credited_value)
+                         FROM attribution_credits
                          WHERE model = 'Last Click' GROUP BY ALL ORDER BY 1""").fetchall()
     assert got == [("order", "o1", 0.0, 0.0)]  # o0 is another day's; v1 (the signup) is the day before too
     con = attribute(rows, att, day=DAY.replace(day=9))
@@ -400,7 +403,8 @@ def test_credits_sum_to_one_and_value_is_kept_for_every_model_and_conversion(tou
     rows = [visit(f"v{i}", f"c{c}", ts(d, 0), ch, camp) for i, (c, d, ch, camp) in enumerate(touches)]
     rows += [order(f"o{i}", f"c{c}", ts(d, 0), v) for i, (c, d, v) in enumerate(conversions)]
     con = attribute(rows, SPEC)
-    per = con.execute("""SELECT conversion_id, model, sum(credit_share), sum(credited_value), any_value(conversion_value),
+    per = con.execute("""SELECT conversion_id, model, sum(credit_share), sum(credited_value),
+                                any_value(conversion_value),
                                 count(*) FILTER (WHERE touch_id IS NULL), count(*)
                          FROM attribution_credits GROUP BY ALL""").fetchall()
     assert len(per) == len(conversions) * len(MODELS)  # every conversion, every model

@@ -1,0 +1,202 @@
+"""The day's conversions, touches and each model's touch set, as temp tables (sql/attribution/).
+
+:func:`prepare` fills _att_channels, _att_models, _att_conversions, _att_touches, _att_candidates,
+_att_ranked (every candidate ranked once per touch set) and _att_pairs (the data-driven models'
+pairs). Models that read the same touches (lookback, channel filter, match criteria) share a set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import duckdb
+
+from pipeline.attribution.config import ATTRIBUTION_FIELDS, TOUCH_FIELDS, AttributionSpec
+from pipeline.attribution.models import Model
+from pipeline.attribution.types.registry import DataDriven, model_type
+from pipeline.core.rules import Params, compile_all, condition
+from pipeline.core.sql import bind, ident, sql
+
+# The SQL of each criterion field: over an event ``e`` (conversions, touchpoints) or a touch ``t``.
+_EVENT_COLUMNS = {
+    "channel": "channel",
+    "campaign": "utm_campaign",
+    "source": "utm_source",
+    "medium": "utm_medium",
+    "term": "utm_term",
+    "content": "utm_content",
+    "type": "type",
+    "context": "context",
+    "value": "value",
+    "time": "occurred_at",
+}
+assert set(_EVENT_COLUMNS) == set(ATTRIBUTION_FIELDS)
+EVENT_COLUMNS = {k: f"e.{ident(c)}" for k, c in _EVENT_COLUMNS.items()}
+TOUCH_COLUMNS = {**{k: f"t.{ident(k)}" for k in TOUCH_FIELDS}, "time": f"t.{ident('touched_at')}"}
+
+
+def is_data_driven(m: Model) -> bool:
+    return isinstance(model_type(m.model_type), DataDriven)
+
+
+def _conversions_sql(spec: AttributionSpec) -> tuple[str, dict]:
+    """sql/attribution/conversions.sql: one conversion_source.sql per conversion source."""
+    params = Params("c")
+    sources = []
+    for c in spec.conversions:
+        conds = [condition(m.field, m.op, m.value, ATTRIBUTION_FIELDS) for m in c.matchCriteria]
+        fragments = {"name": params.add(c.name), "type": params.add(c.type), "value": params.add(c.value)}
+        match = compile_all(conds, params, EVENT_COLUMNS)
+        sources.append(sql("attribution/conversion_source", fragments={**fragments, "match": match}))
+    union = " UNION ALL ".join(sources) if sources else sql("attribution/no_conversions")
+    return sql("attribution/conversions", fragments={"sources": union}), params.values
+
+
+def _touches_sql(spec: AttributionSpec) -> tuple[str, dict]:
+    """sql/attribution/touches.sql: one touch_source.sql per touchpoint spec (an event matching two
+    specs of one type is one touch, the first spec's: touches_once.sql)."""
+    params = Params("t")
+    sources = []
+    for i, tp in enumerate(spec.touchpoints):
+        conds = [condition(m.field, m.op, m.value, ATTRIBUTION_FIELDS) for m in tp.matchCriteria]
+        fragments = {"spec": params.add(i), "channel": params.add(tp.channel), "type": params.add(tp.type)}
+        match = compile_all(conds, params, EVENT_COLUMNS)
+        sources.append(sql("attribution/touch_source", fragments={**fragments, "match": match}))
+    union = " UNION ALL ".join(sources) if sources else sql("attribution/no_touches")
+    types = [tp.type for tp in spec.touchpoints]
+    if len(set(types)) < len(types):
+        union = sql("attribution/touches_once", fragments={"touches": union})
+    return sql("attribution/touches", fragments={"touches": union}), params.values
+
+
+def model_filter(m: Model, params: Params) -> str:
+    """SQL over a touch ``t``: the model's match criteria and channel filter (TRUE when it has none)."""
+    where = [compile_all(m.criteria, params, TOUCH_COLUMNS)]
+    channel = TOUCH_COLUMNS["channel"]
+    if m.channels_mode == "include":
+        where.append(f"list_contains({params.add(list(m.channels))}::VARCHAR[], {channel})")
+    elif m.channels_mode == "exclude":
+        where.append(f"NOT list_contains({params.add(list(m.channels))}::VARCHAR[], {channel})")
+    return " AND ".join(where)
+
+
+def set_key(m: Model) -> tuple:
+    """What a model's touch set is made of: models with the same key share one set."""
+    return (m.lookback_days, m.channels_mode, m.channels, m.criteria)
+
+
+def touch_sets(models: Sequence[Model]) -> dict[tuple, int]:
+    """The touch set number of each set key, in the models' order."""
+    sets: dict[tuple, int] = {}
+    for m in models:
+        sets.setdefault(set_key(m), len(sets))
+    return sets
+
+
+def _set_models(models: Sequence[Model]) -> dict[int, Model]:
+    """The first model of each touch set, by set number."""
+    firsts: dict[int, Model] = {}
+    sets = touch_sets(models)
+    for m in models:
+        firsts.setdefault(sets[set_key(m)], m)
+    return firsts
+
+
+def _ranked_sql(models: Sequence[Model]) -> tuple[str, dict]:
+    """sql/attribution/ranked.sql: for each touch set k, whether a candidate is in it (p<k>), its position
+    there (pos<k>), the set's size (n<k>) and last touch (last<k>) for the conversion; one window pass."""
+    params = Params("k")
+    passes, running = [], []
+    for k, m in _set_models(models).items():
+        touched, converted = ident("touched_at"), ident("converted_at")
+        lookback = (
+            "TRUE"
+            if m.lookback_days is None
+            else f"t.{touched} >= t.{converted} - to_days({params.add(m.lookback_days)}::INTEGER)"
+        )
+        p = ident(f"p{k}")
+        passes.append(f"({model_filter(m, params)} AND {lookback}) AS {p}")
+        running += [
+            f"sum({p}::INTEGER) OVER upto AS {ident(f'pos{k}')}",
+            f"sum({p}::INTEGER) OVER whole AS {ident(f'n{k}')}",
+            f"max(CASE WHEN {p} THEN {touched} END) OVER whole AS {ident(f'last{k}')}",
+        ]
+    query = sql("attribution/ranked", fragments={"passes": ", ".join(passes), "running": ", ".join(running)})
+    return query, params.values
+
+
+def in_set(k: int) -> str:
+    """sql/attribution/touch_set.sql: a model's touches from _att_ranked, those of its set k."""
+    return sql(
+        "attribution/touch_set",
+        idents={"in_set_k": f"p{k}", "pos_k": f"pos{k}", "n_k": f"n{k}", "last_k": f"last{k}"},
+    )
+
+
+def _pairs_sql(models: Sequence[Model]) -> tuple[str, dict]:
+    """sql/attribution/pairs.sql: the data-driven models' (conversion, touch) pairs, from their touch sets."""
+    params = Params("d")
+    sets = touch_sets(models)
+    pairs = [
+        sql(
+            "attribution/pair_model",
+            fragments={
+                "model": params.add(m.name),
+                "model_type": params.add(m.model_type),
+                "touches": in_set(sets[set_key(m)]),
+            },
+        )
+        for m in models
+        if is_data_driven(m)
+    ]
+    union = (
+        " UNION ALL ".join(pairs) if pairs else sql("attribution/no_pairs", fragments={"touches": in_set(0)})
+    )
+    return sql("attribution/pairs", fragments={"model_pairs": union}), params.values
+
+
+def prepare(
+    con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequence[Model], day: dt.date
+) -> None:
+    """The temp tables of the day's attribution, up to _att_ranked and _att_pairs."""
+    con.execute(
+        sql("attribution/channels"),
+        {
+            "ids": [c.id for c in spec.channels],
+            "names": [c.name for c in spec.channels],
+            "paid": [c.paid for c in spec.channels],
+        },
+    )
+    con.execute(
+        sql("attribution/models"), {"name": [m.name for m in models], "type": [m.model_type for m in models]}
+    )
+    query, params = _conversions_sql(spec)
+    con.execute(query, bind(query, {**params, "d": day}))
+    # A conversion at the day's first second looks back its whole window from there: from `day` - longest.
+    begin = dt.datetime.combine(day, dt.time())
+    end = begin + dt.timedelta(days=1)
+    longest = max((m.lookback_days for m in models if m.lookback_days), default=1)
+    learning = [m.lookback_days for m in models if is_data_driven(m)]
+    paths_start = end - dt.timedelta(days=max((d for d in learning if d is not None), default=0))
+    query, params = _touches_sql(spec)
+    con.execute(
+        query,
+        bind(
+            query,
+            {
+                **params,
+                "day": day,
+                "end": end,
+                "start": begin - dt.timedelta(days=longest),
+                "infinite": any(m.lookback_days is None for m in models),
+                "paths": bool(learning),
+                "paths_start": paths_start,
+                "paths_day": paths_start.date(),
+            },
+        ),
+    )
+    con.execute(sql("attribution/candidates"))
+    for build in (_ranked_sql, _pairs_sql):
+        query, params = build(models)
+        con.execute(query, bind(query, params))

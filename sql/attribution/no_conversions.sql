@@ -1,0 +1,8 @@
+-- No conversion source: no conversions (the columns of conversion_source.sql).
+SELECT
+    NULL::VARCHAR AS conversion,
+    NULL::VARCHAR AS conversion_id,
+    NULL::VARCHAR AS customer_id,
+    NULL::TIMESTAMP AS converted_at,
+    NULL::DOUBLE AS value
+WHERE FALSE
