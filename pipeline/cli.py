@@ -14,9 +14,8 @@ from pathlib import Path
 
 from pipeline.config import ProjectConfig, load_config
 from pipeline.core.catalog import IDENTIFIER_KINDS
+from pipeline.core.resources import example_config
 from pipeline.core.settings import ConfigError
-
-EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "nightjar.example.yaml"
 
 
 def _date(text: str) -> dt.date:
@@ -157,7 +156,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def write_demo_config(out: Path, start: dt.date) -> Path:
     """Copy the example config (comments and all) into ``out`` with the demo's start date."""
-    text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    text = example_config().read_text(encoding="utf-8")
     example_start = dt.date.fromisoformat(re.search(r"^start_date: (\S+)", text, flags=re.M).group(1))
     text = re.sub(r"^start_date: .*$", f"start_date: {start.isoformat()}", text, count=1, flags=re.M)
     # experiments' start/end dates keep their distance to the first day

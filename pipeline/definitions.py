@@ -1,7 +1,8 @@
 """The one entry point: Definitions built from the project config.
 
-The config is found in $NIGHTJAR_CONFIG, else demo/nightjar.yaml (written by `make demo`),
-else nightjar.example.yaml, relative to the project folder.
+The config is found in $NIGHTJAR_CONFIG, else demo/nightjar.yaml (written by `make demo`) in the
+project folder, else nightjar.example.yaml (the packaged copy in an installed wheel; see
+pipeline.core.resources).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from assets.models import build_model_assets
 from assets.warehouse import build_warehouse_assets
 from pipeline.config import ProjectConfig, load_config
 from pipeline.core.partitions import daily_partitions
+from pipeline.core.resources import example_config
 from pipeline.core.warehouse import WarehouseResource
 from pipeline.ingest.sources.resources import source_resources
 from pipeline.ops.jobs import build_nightly_job
@@ -38,7 +40,7 @@ def default_config_path() -> Path:
     if os.environ.get("NIGHTJAR_CONFIG"):
         return Path(os.environ["NIGHTJAR_CONFIG"])
     demo = PROJECT_DIR / "demo" / "nightjar.yaml"
-    return demo if demo.exists() else PROJECT_DIR / "nightjar.example.yaml"
+    return demo if demo.exists() else example_config()
 
 
 def build_definitions(config: ProjectConfig, warehouse: Path | None = None) -> dg.Definitions:

@@ -19,9 +19,10 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from functools import cache
-from pathlib import Path
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+from pipeline.core.resources import sql_dir
+
+SQL_DIR = sql_dir()
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 
@@ -59,7 +60,9 @@ def sql(
     if schema is not None:
         for key, value in idents.items():
             if value not in schema:
-                raise SqlError(f"sql/{name}.sql: {key} {value!r} is not declared (declared: {sorted(schema)})")
+                raise SqlError(
+                    f"sql/{name}.sql: {key} {value!r} is not declared (declared: {sorted(schema)})"
+                )
     filled = {key: ident(value) for key, value in idents.items()} | dict(fragments)
     return PLACEHOLDER.sub(lambda m: filled[m.group(1)], text) if filled else text
 
