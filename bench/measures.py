@@ -47,7 +47,8 @@ def _tx_files(config):
 
 @measure(
     "ingest_nightjar",
-    "Nightjar's ingestion path (read, type, validate, write the partition, record the load), every transaction file",
+    "Nightjar's ingestion path (read, type, validate, write the partition, record the load), every "
+    "transaction file",
 )
 def ingest_nightjar(world: Path, out: Path) -> dict:
     from pipeline.core.warehouse import connect
@@ -59,7 +60,8 @@ def ingest_nightjar(world: Path, out: Path) -> dict:
     with connect(config.warehouse_path) as con:
         for spec, source, files in _tx_files(config):
             t = time.perf_counter()
-            # every day's file at once, as the asset gets them in a single-run backfill (assets/ingest.py ingest_days)
+            # every day's file at once, as the asset gets them in a single-run backfill (assets/ingest.py
+            # ingest_days)
             n = sum(
                 r.rows_read for r in ingest_transactions(con, spec, source.name, [(f.day, f) for f in files])
             )
@@ -83,7 +85,8 @@ def ingest_duckdb_raw(world: Path, out: Path) -> dict:
         t = time.perf_counter()
         paths = [str(f.path) for f in files]
         reader = "read_csv" if files[0].format == "csv" else "read_json"
-        # the demo's deliberately broken rows (about 0.5%) are skipped, as they must be for the reader to finish
+        # the demo's deliberately broken rows (about 0.5%) are skipped, as they must be for the reader to
+        # finish
         extra = (
             ", union_by_name = true, ignore_errors = true"
             if reader == "read_csv"
@@ -103,7 +106,8 @@ def ingest_duckdb_raw(world: Path, out: Path) -> dict:
 
 @measure(
     "ingest_pandas",
-    "pandas read_csv / read_json(lines) per file (as text, bad lines skipped) + DuckDB insert of the DataFrame: what a user writes by hand",
+    "pandas read_csv / read_json(lines) per file (as text, bad lines skipped) + DuckDB insert of the "
+    "DataFrame: what a user writes by hand",
 )
 def ingest_pandas(world: Path, out: Path) -> dict:
     import duckdb
@@ -272,7 +276,8 @@ def _base(world: Path, out: Path) -> Path:
 
 def _all_days(world: Path) -> list[dt.date]:
     """Every day of the world, or its last $NIGHTJAR_BENCH_DAYS days (attribution at SF1 and above takes
-    minutes per day on 2 cores: a sample of days gives the per-day cost, which is what the nightly run pays)."""
+    minutes per day on 2 cores: a sample of days gives the per-day cost, which is what the nightly run
+    pays)."""
     first, last = _days(world)
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     n = int(os.environ.get("NIGHTJAR_BENCH_DAYS") or 0)
@@ -281,7 +286,8 @@ def _all_days(world: Path) -> list[dt.date]:
 
 @measure(
     "attribution_all_models",
-    "(4) attribution of the 10 built-in models, every day of the world (or the last $NIGHTJAR_BENCH_DAYS): the "
+    "(4) attribution of the 10 built-in models, every day of the world (or the last $NIGHTJAR_BENCH_DAYS): "
+    "the "
     "attribution asset's work per partition (credits + summary written)",
 )
 def attribution(world: Path, out: Path) -> dict:
@@ -322,7 +328,8 @@ REPLICAS = 10
 def _replica(world: Path, out: Path) -> Path:
     """SF10's events for attribution without generating and loading SF10 (an hour here): the SF1 warehouse's
     events ten times over, each copy with its own customers and event ids (``~1`` ... ``~9`` appended), so
-    every day has ten times the customers, touches and conversions with the same shape. Made once, not timed."""
+    every day has ten times the customers, touches and conversions with the same shape. Made once, not
+    timed."""
     import shutil
 
     from pipeline.core.warehouse import connect
@@ -348,8 +355,10 @@ def _replica(world: Path, out: Path) -> Path:
 @measure(
     "attribution_sf10_replica",
     f"(4c) attribution of the 10 built-in models at SF10 size: the last day (or the last "
-    f"$NIGHTJAR_BENCH_DAYS) on SF1's events replicated {REPLICAS} × with distinct customers (same shape, {REPLICAS} × "
-    "the customers, touches and conversions; SF10 itself is not generated: loading it takes about an hour here)",
+    f"$NIGHTJAR_BENCH_DAYS) on SF1's events replicated {REPLICAS} × with distinct customers (same shape, "
+    f"{REPLICAS} × "
+    "the customers, touches and conversions; SF10 itself is not generated: loading it takes about an hour "
+    "here)",
 )
 def attribution_sf10(world: Path, out: Path) -> dict:
     import shutil
@@ -390,7 +399,8 @@ def attribution_sf10(world: Path, out: Path) -> dict:
 @measure(
     "attribution_custom_models",
     "(4b) attribution of the example config's custom models alone (position, "
-    "time decay, Markov, Shapley, last non-direct, a campaign filter), same days: credits computed, not written",
+    "time decay, Markov, Shapley, last non-direct, a campaign filter), same days: credits computed, not "
+    "written",
 )
 def attribution_custom(world: Path, out: Path) -> dict:
     from pipeline.attribution.credits import compute_credits

@@ -151,8 +151,10 @@ def render(results: dict, header: str) -> str:
         "",
         "Each row is one process (peak memory = that process's maximum resident set). Ingestion rows are the",
         "data rows of every transaction file of the world (rejected rows included: they are read too).",
-        "*load avg* is the machine's 1-minute load average before → after the measurement: on a 2-core machine",
-        "anything above 2 means other work was competing for the CPUs and the times are inflated accordingly.",
+        "*load avg* is the machine's 1-minute load average before → after the measurement: on a 2-core "
+        "machine",
+        "anything above 2 means other work was competing for the CPUs and the times are inflated "
+        "accordingly.",
         "",
     ]
     for sf, res in sorted(results.items(), key=lambda kv: float(kv[0])):
@@ -181,10 +183,14 @@ def render(results: dict, header: str) -> str:
                     what += (
                         " — on a copy of the backfilled graph"
                         if r["copied_from"] == "graph.duckdb"
-                        else " — on a copy of the data assets' warehouse (base.duckdb: ingestion, identities, events, results)"
+                        else " — on a copy of the data assets' warehouse "
+                        "(base.duckdb: ingestion, identities, events, results)"
                     )
                 if name.startswith("attribution") and r.get("days"):
-                    what += f" — **{r['days']} day(s)**, last day {fmt_s(r.get('last_day_s'))}, slowest {fmt_s(r.get('slowest_day_s'))}"
+                    what += (
+                        f" — **{r['days']} day(s)**, last day {fmt_s(r.get('last_day_s'))}, "
+                        f"slowest {fmt_s(r.get('slowest_day_s'))}"
+                    )
                 lines.append(
                     f"| {name} | {fmt_s(r['seconds'])} | {r.get('rows', 0):,} | {rate(r)} | "
                     f"{r['peak_mb']:,.0f} MB | {load(r)} | {what} |"
@@ -211,13 +217,15 @@ def render(results: dict, header: str) -> str:
                 "",
                 "Model training per model (last day of the world; every customer scored):",
                 "",
-                "| model | type | training rows × features | features | train + explain | record | score | metric |",
+                "| model | type | training rows × features | features | train + explain | record | score | "
+                "metric |",
                 "| --- | --- | --- | --- | --- | --- | --- | --- |",
             ]
             for m in tr["per_model"]:
                 metric = next(f"{k} {m[k]:.3f}" for k in ("auc", "precision_at_k") if k in m)
                 lines.append(
-                    f"| {m['model']} | {m['type']} | {m['rows']:,} × {m['features']} | {fmt_s(m['features_s'])} | "
+                    f"| {m['model']} | {m['type']} | {m['rows']:,} × {m['features']} | "
+                    f"{fmt_s(m['features_s'])} | "
                     f"{fmt_s(m['train_explain_s'])} | {fmt_s(m['record_s'])} | "
                     f"{fmt_s(m['score_s'])} ({m['scored']:,} customers) | {metric} |"
                 )
@@ -241,7 +249,8 @@ def render(results: dict, header: str) -> str:
                     pd_["per_dataset"].get(ds, {}),
                 )
                 lines.append(
-                    f"| {ds} | {fmt_s(a['seconds'])} | {fmt_s(b.get('seconds'))} | {fmt_s(c.get('seconds'))} | "
+                    f"| {ds} | {fmt_s(a['seconds'])} | {fmt_s(b.get('seconds'))} | {fmt_s(c.get('seconds'))} "
+                    "| "
                     f"{b['seconds'] / a['seconds']:.2f} × | {c['seconds'] / a['seconds']:.2f} × |"
                 )
             lines.append(

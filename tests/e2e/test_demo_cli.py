@@ -1,4 +1,5 @@
-"""End to end: `nightjar demo` as a user runs it, then the dagster CLI and `nightjar backfill` on its output."""
+"""End to end: `nightjar demo` as a user runs it, then the dagster CLI and `nightjar backfill` on its
+output."""
 
 from __future__ import annotations
 
@@ -109,7 +110,8 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
     for table in ("tx_pos", "tx_web_sessions"):
         days = q(
             out,
-            f"SELECT min(_partition_date), max(_partition_date), count(DISTINCT _partition_date) FROM {table}",
+            "SELECT min(_partition_date), max(_partition_date), count(DISTINCT _partition_date) FROM "
+            f"{table}",
         )
         assert days == [(START, START + dt.timedelta(days=DAYS - 1), DAYS)]
     # no e-mail campaign went out on the first day: its file has only the header

@@ -58,7 +58,8 @@ def test_demo_via_a_remote_source_reads_every_file_through_it(tmp_path, via):
     assert f"serving the transaction files over {via}" in run.stdout
     with connect(out / "warehouse.duckdb", read_only=True) as con:
         got = con.execute(
-            "SELECT file, rows_read, status FROM loads WHERE dataset <> 'customers' AND source = $s ORDER BY file",
+            "SELECT file, rows_read, status FROM loads WHERE dataset <> 'customers' AND source = $s ORDER BY "
+            "file",
             {"s": f"demo_{via}"},
         ).fetchall()
         other = con.execute(

@@ -47,7 +47,8 @@ def tx_rows(config, day: dt.date | None = None) -> list[tuple]:
 def loads(config) -> list[tuple]:
     with connect(config.warehouse_path, read_only=True) as con:
         return con.execute(
-            "SELECT partition_date, file, status, rows_read, rows_loaded, error FROM loads WHERE dataset = 'pos' ORDER BY load_id"
+            "SELECT partition_date, file, status, rows_read, rows_loaded, error FROM loads WHERE dataset = "
+            "'pos' ORDER BY load_id"
         ).fetchall()
 
 

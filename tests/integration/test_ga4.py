@@ -295,7 +295,8 @@ def test_the_export_day_becomes_warehouse_events_with_channels(tmp_path, export)
     assert result.success, failure_text(result)
     with connect(config.warehouse_path, read_only=True) as con:
         got = con.execute(
-            "SELECT occurred_at, customer_id, customer_key, type, context, value::VARCHAR, utm_source, utm_medium, "
+            "SELECT occurred_at, customer_id, customer_key, type, context, value::VARCHAR, utm_source, "
+            "utm_medium, "
             "utm_campaign, channel FROM events WHERE source = 'ga4' ORDER BY occurred_at"
         ).fetchall()
     t, s = dt.datetime(2026, 1, 5, 9, 0), dt.timedelta(seconds=1)

@@ -230,7 +230,8 @@ def openssh(tmp_path_factory):
 
     (d / "sshd_config").write_text(
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d / 'host_key'}\nPidFile {d / 'sshd.pid'}\n"
-        f"AuthorizedKeysFile {d / 'authorized_keys'}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        f"AuthorizedKeysFile {d / 'authorized_keys'}\nPasswordAuthentication "
+        "no\nKbdInteractiveAuthentication no\n"
         f"UsePAM no\nStrictModes no\nSubsystem sftp internal-sftp\nAllowUsers {getpass.getuser()}\n"
     )
     proc = subprocess.Popen(
