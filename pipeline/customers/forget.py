@@ -58,12 +58,12 @@ from pipeline.core.catalog import CUSTOMER_ID, CUSTOMER_TABLES, IDENTIFIER_KINDS
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import scalar, table_exists, transaction
 from pipeline.customers.config import CustomersConfig
+from pipeline.customers.identity import CUSTOMER_IDENTITIES
 
 EMAIL = "email"
 LOOKUP_KINDS = (*KEY_KINDS, EMAIL)
 FORGET_LOG = "forget_log"
 REJECTS = "rejects"
-IDENTITIES = "customer_identities"  # pipeline.identity.CUSTOMER_IDENTITIES (identity imports this module)
 SAFETY_NET_KINDS = {"customer_id": [CUSTOMER_ID], "customuid": [CUSTOMER_ID, "customuid"]}
 
 
@@ -127,12 +127,11 @@ def customer_tables(con: duckdb.DuckDBPyConnection) -> dict[str, CustomerTable]:
     return tables
 
 
-def _query(name: str, condition: str = "", **names: str) -> str:
-    """sql/customers/forget/<name>.sql with {table}/{column}/{owner} filled in as quoted identifiers."""
-    text = sql(f"customers/forget/{name}")
-    for key, value in names.items():
-        text = text.replace("{" + key + "}", ident(value))
-    return text.replace("{condition}", condition)
+def _query(name: str, condition: str | None = None, **names: str) -> str:
+    """sql/customers/forget/<name>.sql with its table/column/owner identifiers (and the generated
+    ``condition`` of delete_rows.sql) filled in."""
+    fragments = {"condition": condition} if condition is not None else None
+    return sql(f"customers/forget/{name}", idents=names, fragments=fragments)
 
 
 def _run(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> list[tuple]:
@@ -159,7 +158,7 @@ def _find(
                     _query("find_by_identifier", table=t.name, owner=owner, column=column),
                     {**params, "kinds": kinds},
                 )
-    if table_exists(con, IDENTITIES):
+    if table_exists(con, CUSTOMER_IDENTITIES):
         con.execute(sql("customers/forget/find_in_identities"))
     named_by = con.execute(sql("customers/forget/ids_found")).fetchall()[0][0].split(",")
     # A customer_id is also its own customuid value; say customer_id.
@@ -168,7 +167,7 @@ def _find(
 
 def _collect(con: duckdb.DuckDBPyConnection, tables: dict[str, CustomerTable], cs: bool) -> int:
     """Fill ``_forget_values`` with the forgotten customers' identifier values; returns the shared ones kept."""
-    if table_exists(con, IDENTITIES):
+    if table_exists(con, CUSTOMER_IDENTITIES):
         con.execute(sql("customers/forget/collect_identities"))
     _run(con, sql("customers/forget/collect_seeds"), {"cs": cs})
     owned = [
@@ -183,7 +182,7 @@ def _collect(con: duckdb.DuckDBPyConnection, tables: dict[str, CustomerTable], c
             _query("collect_owned_values", table=t.name, owner=owner, column=column),
             {"cs": cs, "kinds": kinds},
         )
-    if table_exists(con, IDENTITIES):
+    if table_exists(con, CUSTOMER_IDENTITIES):
         con.execute(sql("customers/forget/holders_in_identities"))
     for t, owner, column, kinds in owned:
         _run(
@@ -194,9 +193,10 @@ def _collect(con: duckdb.DuckDBPyConnection, tables: dict[str, CustomerTable], c
     return con.execute(sql("customers/forget/drop_shared")).fetchall()[0][0]
 
 
-def _delete_rows(con: duckdb.DuckDBPyConnection, table: CustomerTable, cs: bool) -> int:
-    """Delete the forgotten customers' rows of one table (see delete_rows.sql); returns how many."""
-    parts, params = [], {"cs": cs}
+def _delete_condition(table: CustomerTable) -> tuple[str, dict[str, object]]:
+    """The condition of delete_rows.sql for one table (quoted columns, the kinds bound), and its parameters."""
+    parts: list[str] = []
+    params: dict[str, object] = {}
     if table.owners:
         parts.append(" OR ".join(f"_nj_forgotten({ident(c)})" for c in table.owners))
     if table.keys:
@@ -206,8 +206,13 @@ def _delete_rows(con: duckdb.DuckDBPyConnection, table: CustomerTable, cs: bool)
             params[f"kinds{i}"] = kinds
         unowned = " AND ".join(f"{ident(c)} IS NULL" for c in table.owners) or "true"
         parts.append(f"({unowned}) AND ({' OR '.join(holds)})")
-    condition = " OR ".join(f"({p})" for p in parts)
-    return _run(con, _query("delete_rows", condition=condition, table=table.name), params)[0][0]
+    return " OR ".join(f"({p})" for p in parts), params
+
+
+def _delete_rows(con: duckdb.DuckDBPyConnection, table: CustomerTable, cs: bool) -> int:
+    """Delete the forgotten customers' rows of one table (see delete_rows.sql); returns how many."""
+    condition, params = _delete_condition(table)
+    return _run(con, _query("delete_rows", condition=condition, table=table.name), {**params, "cs": cs})[0][0]
 
 
 def _now() -> dt.datetime:
