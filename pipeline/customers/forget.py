@@ -110,7 +110,8 @@ def customer_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str
 
 
 def unregistered_customer_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Tables with a customer_id/customuid column their writer did not register (forget still reaches them)."""
+    """Tables with a customer_id/customuid column their writer did not register (forget still
+    reaches them)."""
     return sorted({t for t, _, _, registered in customer_columns(con) if not registered})
 
 
@@ -166,7 +167,8 @@ def _find(
 
 
 def _collect(con: duckdb.DuckDBPyConnection, tables: dict[str, CustomerTable], cs: bool) -> int:
-    """Fill ``_forget_values`` with the forgotten customers' identifier values; returns the shared ones kept."""
+    """Fill ``_forget_values`` with the forgotten customers' identifier values; returns the shared
+    ones kept."""
     if table_exists(con, CUSTOMER_IDENTITIES):
         con.execute(sql("customers/forget/collect_identities"))
     _run(con, sql("customers/forget/collect_seeds"), {"cs": cs})
@@ -194,7 +196,8 @@ def _collect(con: duckdb.DuckDBPyConnection, tables: dict[str, CustomerTable], c
 
 
 def _delete_condition(table: CustomerTable) -> tuple[str, dict[str, object]]:
-    """The condition of delete_rows.sql for one table (quoted columns, the kinds bound), and its parameters."""
+    """The condition of delete_rows.sql for one table (quoted columns, the kinds bound), and its
+    parameters."""
     parts: list[str] = []
     params: dict[str, object] = {}
     if table.owners:
@@ -239,15 +242,15 @@ def forget_customer(
             con.execute(sql("customers/forget/prepare"))
             tables = customer_tables(con)
             named_by = _find(con, tables, who, kind, cs)
-            customers = scalar(con, "SELECT count(*) FROM _forget_ids")
+            customers = scalar(con, sql("customers/forget/count_ids"))
             shared = _collect(con, tables, cs)
             rows = {t.name: _delete_rows(con, t, cs) for t in tables.values()}
             if table_exists(con, REJECTS):
                 rows[REJECTS] = _run(con, sql("customers/forget/delete_rejects"), {"cs": cs})[0][0]
             if not any(rows.values()):
                 raise CustomerNotFound(
-                    f"no customer and no row of the warehouse holds that {kind or 'customer_id or identifier'}; "
-                    "nothing was changed"
+                    "no customer and no row of the warehouse holds that "
+                    f"{kind or 'customer_id or identifier'}; nothing was changed"
                 )
             result = ForgetResult(kind or named_by or "any", customers, rows, shared)
             con.execute(sql("customers/forget/create_forget_log"))
