@@ -1,0 +1,206 @@
+"""The KPIs: one `kpi_*` table each, rebuilt whole from customers, identities and events.
+
+Every period KPI has the same shape: ``grain`` (day, week, month), ``period_start`` (the day, the
+Monday of the ISO week, the 1st of the month), its dimension columns, then its measures; every
+period from the first to the last day with data has a row for every dimension value, zeros
+included. ``kpi_customer_behaviour`` is per customer (lifetime) instead. The SQL is in
+sql/customers/kpis/: ``base.sql`` (what counts: excluded customers never do; the order rule),
+``<kpi>.sql`` (the build), ``create/``, ``check/`` (the reconciliation), ``summary/`` and
+``plot/`` (the UI).
+
+The KPIs are not partitioned: each run recomputes them whole, set-based, in one transaction per
+table. Week and month periods, running totals and lifetime figures span many days, and the base
+tables change in the past too (retention, forgetting a customer, a new exclusion filter, a late
+customer file), so a full recompute is the simple way never to drift from them; it is a few
+GROUP BYs over `events` (seconds at millions of events).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import dagster as dg
+import duckdb
+
+from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
+from pipeline.core.metadata import column_schema, markdown_table
+from pipeline.core.plots import daily_plot
+from pipeline.core.sql import bind, sql
+from pipeline.core.warehouse import scalar, table_exists, transaction
+from pipeline.ingest.batch import CUSTOMERS
+
+RECONCILE = "kpi_totals_reconcile"
+ONE_CURRENCY = "orders_in_one_currency"
+ORDER_TYPE = "completedOrder"  # the standard type of an order
+SESSION_TYPE = "web_sessions"  # the event type of a web session (the web_sessions transaction)
+PLOT_DAYS = 30
+PARAMS = {"order_type": ORDER_TYPE, "session_type": SESSION_TYPE, "days": PLOT_DAYS}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    name: str  # the table and the asset
+    description: str
+    plot_title: str
+    bars: bool = False  # plot bars instead of lines
+    periods: bool = True  # a (grain, period_start, ...) table; False: one row per customer
+    currency_check: bool = False  # also check that the orders are in one currency
+
+
+KPIS = (
+    Kpi(
+        "kpi_customers",
+        "Customers added per period (by creation day: the day of the first customer file "
+        "holding them) and the running total, per day, week and month. Excluded customers never count.",
+        "customers total, last 30 days",
+    ),
+    Kpi(
+        "kpi_reachability",
+        "Customers by reachable channel (email_and_mobile, email_only, mobile_only, "
+        "not_reachable; email = has an emailsha256, mobile = has an idfa), added and running total per "
+        "day, week and month.",
+        "customers by reachability, last 30 days",
+    ),
+    Kpi(
+        "kpi_events",
+        "Events by type and context per day, week and month: events, anonymous events and "
+        "distinct known customers.",
+        "events per day by type, last 30 days",
+    ),
+    Kpi(
+        "kpi_purchases",
+        "Orders, revenue, average order value and buyers by context per day, week and month. "
+        "Orders are completedOrder events plus web sessions that purchased; context WEB is reported as "
+        "ECOMMERCE.",
+        "revenue per day by context, last 30 days",
+        currency_check=True,
+    ),
+    Kpi(
+        "kpi_web",
+        "Web sessions (web_sessions events) and their page views per day, week and month.",
+        "web sessions and page views, last 30 days",
+    ),
+    Kpi(
+        "kpi_customer_behaviour",
+        "Per customer (all history kept): orders, total spending, average order "
+        "value, first and last purchase. One row per customer that counts, buyers or not.",
+        "new buyers per day, last 30 days",
+        bars=True,
+        periods=False,
+    ),
+)
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the KPI base views (sql/customers/kpis/base.sql) on this connection; missing base
+    tables are empty."""
+    con.execute(sql("customers/events/create_events"))
+    con.execute(sql("customers/identity/create_identities"))
+    if not table_exists(con, CUSTOMERS):
+        con.execute(sql("customers/kpis/no_customers"))
+    con.execute(sql("customers/kpis/base"))
+
+
+def rebuild(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """Replace the whole of KPI table ``name`` in one transaction; returns its rows."""
+    con.execute(sql(f"customers/kpis/create/{name}"))
+    build = sql(f"customers/kpis/{name}")
+    with transaction(con):
+        con.execute(sql("customers/kpis/clear", idents={"table": name}))
+        con.execute(build, bind(build, PARAMS))
+    return scalar(con, sql("customers/kpis/row_count", idents={"table": name}))
+
+
+def _query(con: duckdb.DuckDBPyConnection, name: str) -> duckdb.DuckDBPyConnection:
+    text = sql(name)
+    return con.execute(text, bind(text, PARAMS))
+
+
+def reconcile(con: duckdb.DuckDBPyConnection, name: str) -> dg.AssetCheckResult:
+    """The KPI's totals against the base tables (sql/customers/kpis/check/<name>.sql): passes when
+    all are equal."""
+    rows = _query(con, f"customers/kpis/check/{name}").fetchall()
+    mismatches = [r for r in rows if r[2] != r[3]]
+    return dg.AssetCheckResult(
+        check_name=RECONCILE,
+        passed=bool(rows) and not mismatches,
+        metadata={
+            "mismatches": len(mismatches),
+            "compared": dg.MetadataValue.md(markdown_table(["scope", "measure", "KPI", "base tables"], rows)),
+        },
+    )
+
+
+def one_currency(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
+    """Revenue adds order values as they are: warn when the orders hold more than one currency."""
+    currencies = _query(con, f"customers/kpis/check/{ONE_CURRENCY}").fetchall()[0][0]
+    return dg.AssetCheckResult(
+        check_name=ONE_CURRENCY,
+        passed=len(currencies) <= 1,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"currencies": ", ".join(currencies) or "none"},
+    )
+
+
+def _number(value: int | float | Decimal) -> dg.MetadataValue:
+    return dg.MetadataValue.int(value) if isinstance(value, int) else dg.MetadataValue.float(float(value))
+
+
+def summary(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, dg.MetadataValue]:
+    """The KPI's headline numbers (sql/customers/kpis/summary/<name>.sql) as int / float metadata
+    (NULLs left out)."""
+    cursor = _query(con, f"customers/kpis/summary/{name}")
+    row = cursor.fetchall()[0]  # a one-row summary
+    names = [d[0] for d in cursor.description]
+    return {n: _number(v) for n, v in zip(names, row, strict=True) if isinstance(v, int | float | Decimal)}
+
+
+def latest(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """The rows of the last day, week and month of a period KPI, as Markdown."""
+    cursor = con.execute(sql("customers/kpis/latest", idents={"table": name}))
+    return markdown_table([d[0] for d in cursor.description], cursor.fetchall())
+
+
+def plot(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> str:
+    """The KPI's plot of the last days (sql/customers/kpis/plot/<name>.sql), as Markdown."""
+    return daily_plot(
+        _query(con, f"customers/kpis/plot/{kpi.name}").fetchall(), kpi.plot_title, bars=kpi.bars
+    )
+
+
+def schema(con: duckdb.DuckDBPyConnection, name: str) -> dg.TableSchema:
+    """The KPI table's columns, described by their comments."""
+    comments = con.execute(sql("customers/kpis/column_comments"), {"table": name}).fetchall()
+    return column_schema(con, name, dict(comments))
+
+
+@dataclass(frozen=True)
+class KpiRun:
+    """What one rebuild of a KPI table did: its rows, its metadata and its check results."""
+
+    rows: int
+    metadata: dict[str, dg.MetadataValue | dg.TableSchema | int]
+    checks: list[dg.AssetCheckResult]
+
+    def log_line(self, name: str) -> str:
+        verdicts = (f"{r.check_name} {'passed' if r.passed else 'FAILED'}" for r in self.checks)
+        return f"{name}: {self.rows} rows; " + ", ".join(verdicts)
+
+
+def materialize(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> KpiRun:
+    """Rebuild one KPI table whole, run its checks and gather what the UI shows of it."""
+    prepare(con)
+    rows = rebuild(con, kpi.name)
+    if not kpi.periods:  # keyed by customer: `nightjar forget` must reach it
+        register_customer_table(con, kpi.name, "customer_id", CUSTOMER_ID)
+    checks = [reconcile(con, kpi.name)] + ([one_currency(con)] if kpi.currency_check else [])
+    metadata: dict[str, dg.MetadataValue | dg.TableSchema | int] = {
+        **summary(con, kpi.name),
+        "plot": dg.MetadataValue.md(plot(con, kpi)),
+        "dagster/row_count": rows,
+        "dagster/column_schema": schema(con, kpi.name),
+    }
+    if kpi.periods:
+        metadata["latest_periods"] = dg.MetadataValue.md(latest(con, kpi.name))
+    return KpiRun(rows, metadata, checks)
