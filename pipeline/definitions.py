@@ -14,11 +14,10 @@ from pathlib import Path
 import dagster as dg
 
 from assets.attribution import build_attribution_assets
+from assets.customers import build_customer_assets
 from assets.experiments import build_experiment_assets
 from assets.ingest import build_ingest_assets
-from assets.kpis import build_kpi_assets
 from assets.models import build_model_assets
-from assets.warehouse import build_warehouse_assets
 from pipeline.config import ProjectConfig, load_config
 from pipeline.core.partitions import daily_partitions
 from pipeline.core.resources import example_config
@@ -45,8 +44,7 @@ def default_config_path() -> Path:
 
 def build_definitions(config: ProjectConfig, warehouse: Path | None = None) -> dg.Definitions:
     partitions = daily_partitions(config.start_date)
-    assets = build_ingest_assets(config, partitions) + build_warehouse_assets(config, partitions)
-    assets += build_kpi_assets(config, partitions)
+    assets = build_ingest_assets(config, partitions) + build_customer_assets(config, partitions)
     assets += build_attribution_assets(config, partitions)
     assets += build_model_assets(config, partitions)
     assets += build_experiment_assets(config, partitions)

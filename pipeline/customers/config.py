@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import Field, field_validator, model_validator
 
@@ -23,7 +23,8 @@ class ExclusionFilter(Settings):
     def _customer_column(cls, v: str) -> str:
         if v not in IDENTIFIER_KINDS and not v.startswith(("txt_", "num_", "attr_", "goal_")):
             raise ValueError(
-                f"{v!r} is not a customer data column (customuid, emailsha256, idfa, dmpid, txt_*, num_*, attr_*, goal_*)"
+                f"{v!r} is not a customer data column "
+                "(customuid, emailsha256, idfa, dmpid, txt_*, num_*, attr_*, goal_*)"
             )
         return identifier(v, "property")
 
@@ -31,7 +32,9 @@ class ExclusionFilter(Settings):
 class IdentitySpec(Settings):
     """The matching policy: which identifiers join records into one customer, in priority order."""
 
-    match_on: list[IdentifierKind] = Field(default_factory=lambda: ["customuid", "emailsha256"], min_length=1)
+    match_on: list[IdentifierKind] = Field(
+        default_factory=lambda: cast(list[IdentifierKind], ["customuid", "emailsha256"]), min_length=1
+    )
     case_sensitive: bool = False
     exclude: list[ExclusionFilter] = Field(default_factory=list)
 

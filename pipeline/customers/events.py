@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 
 import duckdb
 
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.sql import bind, ident, sql
-from pipeline.core.warehouse import table_exists, transaction
+from pipeline.core.warehouse import scalar, table_exists, transaction
 from pipeline.customers.config import CustomersConfig
 from pipeline.customers.identity import resolve_keys
 from pipeline.ingest.config import TransactionSpec
@@ -17,15 +18,16 @@ EVENTS = "events"
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 # A range run builds events this many days at a time (one pass per feed and batch; progress per batch).
 EVENT_BATCH_DAYS = 30
+WINDOW = "_partition_date BETWEEN $a AND $b"  # the rows of a feed of the days $a..$b
 
 
-def _column(spec: TransactionSpec, field: str | None, cast: str = "VARCHAR") -> str:
+def _column(field: str | None, cast: str = "VARCHAR") -> str:
     return f"CAST(t.{ident(field)} AS {cast})" if field else f"NULL::{cast}"
 
 
-def feed_select(spec: TransactionSpec) -> str:
-    """SQL selecting a feed's rows of the days $a..$b as events (parameters $ds, $type, $from, $to, $currency, $a,
-    $b, $context)."""
+def feed_insert(spec: TransactionSpec) -> str:
+    """The insert of a feed's rows of the days $a..$b into `events` (sql/customers/events/insert_feed.sql,
+    its expressions generated from the feed's event mapping with every identifier quoted)."""
     ev = spec.event
     if ev.type_field:
         raw = f"CAST(t.{ident(ev.type_field)} AS VARCHAR)"
@@ -34,19 +36,17 @@ def feed_select(spec: TransactionSpec) -> str:
         event_type = "$type"
     mapped = {spec.customer_field, spec.time_field}
     props = ", ".join(f"{ident(f.name)} := t.{ident(f.name)}" for f in spec.fields if f.name not in mapped)
-    utm = ", ".join(f"{_column(spec, getattr(ev.utm, k))} AS utm_{k}" for k in UTM_KEYS)
-    return f"""
-        SELECT $ds || ':' || t._load_id || ':' || t._row_number AS event_id,
-               k.customer_id, CAST(t.{ident(spec.customer_field)} AS VARCHAR) AS customer_key,
-               k.kind AS customer_key_kind, {event_type} AS type, $context AS context,
-               CAST(t.{ident(spec.time_field)} AS TIMESTAMP) AS occurred_at,
-               {_column(spec, ev.value, "DECIMAL(18,4)")} AS value,
-               CASE WHEN {_column(spec, ev.value, "DECIMAL(18,4)")} IS NOT NULL THEN $currency END AS currency,
-               {utm}, {_column(spec, ev.channel)} AS channel,
-               {"to_json(struct_pack(" + props + "))" if props else "NULL::JSON"} AS properties,
-               $ds AS source, t._load_id AS load_id, t._partition_date
-        FROM {ident(spec.table)} t JOIN _keys k ON k.key = t.{ident(spec.customer_field)}
-        WHERE t._partition_date BETWEEN $a AND $b AND NOT k.excluded"""
+    return sql(
+        "customers/events/insert_feed",
+        idents={"table": spec.table, "customer_field": spec.customer_field, "time_field": spec.time_field},
+        fragments={
+            "event_type": event_type,
+            "event_value": _column(ev.value, "DECIMAL(18,4)"),
+            "utm": ", ".join(f"{_column(getattr(ev.utm, k))} AS utm_{k}" for k in UTM_KEYS),
+            "channel_value": _column(ev.channel),
+            "properties_value": f"to_json(struct_pack({props}))" if props else "NULL::JSON",
+        },
+    )
 
 
 def build_events(
@@ -65,12 +65,12 @@ def build_events(
     con.execute(sql("customers/identity/resolved_from_table"))
     counts = {}
     with transaction(con):
-        con.execute(f"DELETE FROM {EVENTS} WHERE _partition_date BETWEEN $a AND $b", window)
+        con.execute(sql("customers/events/delete_days"), window)
         for spec in config.transactions:
             if not table_exists(con, spec.table):
                 continue
-            resolve_keys(con, config, spec, where="_partition_date BETWEEN $a AND $b", params=window)
-            query = f"INSERT INTO {EVENTS} {feed_select(spec)}"
+            resolve_keys(con, config, spec, condition=WINDOW, params=window)
+            query = feed_insert(spec)
             counts[spec.name] = con.execute(
                 query,
                 bind(
@@ -81,9 +81,37 @@ def build_events(
                         "from": list(spec.event.type_map) or ["-"],
                         "to": list(spec.event.type_map.values()) or ["-"],
                         "currency": spec.event.currency,
-                        "context": spec.context.value,
+                        "feed_context": spec.context.value,
                         **window,
                     },
                 ),
             ).fetchall()[0][0]
     return counts
+
+
+def build_event_days(
+    con: duckdb.DuckDBPyConnection,
+    config: CustomersConfig,
+    days: Sequence[dt.date],
+    log: Callable[[str], object] = lambda message: None,
+) -> dict[str, int]:
+    """Replace the partitions ``days`` (consecutive) of `events` in batches of ``EVENT_BATCH_DAYS``
+    (one pass per feed and batch instead of one per day), logging each batch; returns rows per feed."""
+    totals: dict[str, int] = {}
+    for batch in (days[i : i + EVENT_BATCH_DAYS] for i in range(0, len(days), EVENT_BATCH_DAYS)):
+        counts = build_events(con, config, batch[0], batch[-1])
+        for feed, n in counts.items():
+            totals[feed] = totals.get(feed, 0) + n
+        span = f"{batch[0]}" if len(batch) == 1 else f"{batch[0]}..{batch[-1]}"
+        log(f"events {span}: {sum(counts.values())} rows ({counts})")
+    return totals
+
+
+def events_by_type(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) -> list[tuple]:
+    """(type, context, events, anonymous events) of the days ``first``..``last``, most events first."""
+    return con.execute(sql("customers/events/by_type"), {"a": first, "b": last}).fetchall()
+
+
+def unknown_customer_events(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) -> int:
+    """Events of the days ``first``..``last`` whose customer_id is not a known customer (should be 0)."""
+    return scalar(con, sql("customers/events/unknown_customers"), {"a": first, "b": last})

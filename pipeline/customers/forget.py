@@ -58,12 +58,12 @@ from pipeline.core.catalog import CUSTOMER_ID, CUSTOMER_TABLES, IDENTIFIER_KINDS
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import scalar, table_exists, transaction
 from pipeline.customers.config import CustomersConfig
+from pipeline.customers.identity import CUSTOMER_IDENTITIES
 
 EMAIL = "email"
 LOOKUP_KINDS = (*KEY_KINDS, EMAIL)
 FORGET_LOG = "forget_log"
 REJECTS = "rejects"
-IDENTITIES = "customer_identities"  # pipeline.identity.CUSTOMER_IDENTITIES (identity imports this module)
 SAFETY_NET_KINDS = {"customer_id": [CUSTOMER_ID], "customuid": [CUSTOMER_ID, "customuid"]}
 
 
@@ -110,7 +110,8 @@ def customer_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str
 
 
 def unregistered_customer_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Tables with a customer_id/customuid column their writer did not register (forget still reaches them)."""
+    """Tables with a customer_id/customuid column their writer did not register (forget still
+    reaches them)."""
     return sorted({t for t, _, _, registered in customer_columns(con) if not registered})
 
 
@@ -127,12 +128,11 @@ def customer_tables(con: duckdb.DuckDBPyConnection) -> dict[str, CustomerTable]:
     return tables
 
 
-def _query(name: str, condition: str = "", **names: str) -> str:
-    """sql/customers/forget/<name>.sql with {table}/{column}/{owner} filled in as quoted identifiers."""
-    text = sql(f"customers/forget/{name}")
-    for key, value in names.items():
-        text = text.replace("{" + key + "}", ident(value))
-    return text.replace("{condition}", condition)
+def _query(name: str, condition: str | None = None, **names: str) -> str:
+    """sql/customers/forget/<name>.sql with its table/column/owner identifiers (and the generated
+    ``condition`` of delete_rows.sql) filled in."""
+    fragments = {"condition": condition} if condition is not None else None
+    return sql(f"customers/forget/{name}", idents=names, fragments=fragments)
 
 
 def _run(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> list[tuple]:
@@ -159,7 +159,7 @@ def _find(
                     _query("find_by_identifier", table=t.name, owner=owner, column=column),
                     {**params, "kinds": kinds},
                 )
-    if table_exists(con, IDENTITIES):
+    if table_exists(con, CUSTOMER_IDENTITIES):
         con.execute(sql("customers/forget/find_in_identities"))
     named_by = con.execute(sql("customers/forget/ids_found")).fetchall()[0][0].split(",")
     # A customer_id is also its own customuid value; say customer_id.
@@ -167,8 +167,9 @@ def _find(
 
 
 def _collect(con: duckdb.DuckDBPyConnection, tables: dict[str, CustomerTable], cs: bool) -> int:
-    """Fill ``_forget_values`` with the forgotten customers' identifier values; returns the shared ones kept."""
-    if table_exists(con, IDENTITIES):
+    """Fill ``_forget_values`` with the forgotten customers' identifier values; returns the shared
+    ones kept."""
+    if table_exists(con, CUSTOMER_IDENTITIES):
         con.execute(sql("customers/forget/collect_identities"))
     _run(con, sql("customers/forget/collect_seeds"), {"cs": cs})
     owned = [
@@ -183,7 +184,7 @@ def _collect(con: duckdb.DuckDBPyConnection, tables: dict[str, CustomerTable], c
             _query("collect_owned_values", table=t.name, owner=owner, column=column),
             {"cs": cs, "kinds": kinds},
         )
-    if table_exists(con, IDENTITIES):
+    if table_exists(con, CUSTOMER_IDENTITIES):
         con.execute(sql("customers/forget/holders_in_identities"))
     for t, owner, column, kinds in owned:
         _run(
@@ -194,9 +195,11 @@ def _collect(con: duckdb.DuckDBPyConnection, tables: dict[str, CustomerTable], c
     return con.execute(sql("customers/forget/drop_shared")).fetchall()[0][0]
 
 
-def _delete_rows(con: duckdb.DuckDBPyConnection, table: CustomerTable, cs: bool) -> int:
-    """Delete the forgotten customers' rows of one table (see delete_rows.sql); returns how many."""
-    parts, params = [], {"cs": cs}
+def _delete_condition(table: CustomerTable) -> tuple[str, dict[str, object]]:
+    """The condition of delete_rows.sql for one table (quoted columns, the kinds bound), and its
+    parameters."""
+    parts: list[str] = []
+    params: dict[str, object] = {}
     if table.owners:
         parts.append(" OR ".join(f"_nj_forgotten({ident(c)})" for c in table.owners))
     if table.keys:
@@ -206,8 +209,13 @@ def _delete_rows(con: duckdb.DuckDBPyConnection, table: CustomerTable, cs: bool)
             params[f"kinds{i}"] = kinds
         unowned = " AND ".join(f"{ident(c)} IS NULL" for c in table.owners) or "true"
         parts.append(f"({unowned}) AND ({' OR '.join(holds)})")
-    condition = " OR ".join(f"({p})" for p in parts)
-    return _run(con, _query("delete_rows", condition=condition, table=table.name), params)[0][0]
+    return " OR ".join(f"({p})" for p in parts), params
+
+
+def _delete_rows(con: duckdb.DuckDBPyConnection, table: CustomerTable, cs: bool) -> int:
+    """Delete the forgotten customers' rows of one table (see delete_rows.sql); returns how many."""
+    condition, params = _delete_condition(table)
+    return _run(con, _query("delete_rows", condition=condition, table=table.name), {**params, "cs": cs})[0][0]
 
 
 def _now() -> dt.datetime:
@@ -234,15 +242,15 @@ def forget_customer(
             con.execute(sql("customers/forget/prepare"))
             tables = customer_tables(con)
             named_by = _find(con, tables, who, kind, cs)
-            customers = scalar(con, "SELECT count(*) FROM _forget_ids")
+            customers = scalar(con, sql("customers/forget/count_ids"))
             shared = _collect(con, tables, cs)
             rows = {t.name: _delete_rows(con, t, cs) for t in tables.values()}
             if table_exists(con, REJECTS):
                 rows[REJECTS] = _run(con, sql("customers/forget/delete_rejects"), {"cs": cs})[0][0]
             if not any(rows.values()):
                 raise CustomerNotFound(
-                    f"no customer and no row of the warehouse holds that {kind or 'customer_id or identifier'}; "
-                    "nothing was changed"
+                    "no customer and no row of the warehouse holds that "
+                    f"{kind or 'customer_id or identifier'}; nothing was changed"
                 )
             result = ForgetResult(kind or named_by or "any", customers, rows, shared)
             con.execute(sql("customers/forget/create_forget_log"))

@@ -7,8 +7,8 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from pipeline.core.sql import ident, sql
-from pipeline.core.warehouse import table_exists, transaction
+from pipeline.core.sql import sql
+from pipeline.core.warehouse import scalar, table_exists, transaction
 
 
 def cutoff(today: dt.date, months: int) -> dt.datetime:
@@ -31,20 +31,24 @@ def apply_retention(
     """
     if not table_exists(con, "events"):
         return {t: 0 for t in policy}, {}
-    events, rows = {}, {}
+    events: dict[str, int] = {}
+    rows: dict[str, int] = {}
     with transaction(con):
         for event_type, months in sorted(policy.items()):
             params = {"type": event_type, "cutoff": cutoff(today, months)}
             con.execute(sql("customers/events/retention_doomed"), params)
-            for (source,) in con.execute("SELECT DISTINCT source FROM _doomed ORDER BY 1").fetchall():
+            for (source,) in con.execute(sql("customers/events/retention_sources")).fetchall():
                 table = f"tx_{source}"
                 if table_exists(con, table):
-                    n = con.execute(
-                        f"""DELETE FROM {ident(table)} t USING _doomed d
-                            WHERE d.source = $source AND t._load_id = d.load_id AND t._row_number = d.row_number""",
-                        {"source": source},
-                    ).fetchall()[0][0]
-                    rows[table] = rows.get(table, 0) + n
-            events[event_type] = con.execute(sql("customers/events/retention"), params).fetchall()[0][0]
-        con.execute("DROP TABLE IF EXISTS _doomed")
+                    query = sql("customers/events/retention_source_rows", idents={"table": table})
+                    rows[table] = rows.get(table, 0) + scalar(con, query, {"source": source})
+            events[event_type] = scalar(con, sql("customers/events/retention"), params)
+        con.execute(sql("customers/events/retention_done"))
     return events, rows
+
+
+def retention_rows(
+    policy: dict[str, int], today: dt.date, deleted: dict[str, int]
+) -> list[tuple[str, int, dt.datetime, int]]:
+    """(event type, months kept, deleted before, events deleted) of one retention run."""
+    return [(t, policy[t], cutoff(today, policy[t]), n) for t, n in deleted.items()]

@@ -8,5 +8,5 @@ SELECT customer_id, kind, value, 'customers' AS dataset,
            AND min(customer_id) OVER w <> max(customer_id) OVER w AS conflict,
        excluded,
        customer_id = first_value(customer_id) OVER (w ORDER BY excluded, customer_id) AS winner
-FROM (SELECT DISTINCT customer_id, kind, value, excluded FROM _ids)
+FROM (SELECT DISTINCT customer_id, kind, value, excluded FROM _ids) AS ids
 WINDOW w AS (PARTITION BY kind, value);

@@ -43,7 +43,7 @@ WITH bounds AS (
     SELECT min(d) AS first_day, max(d) AS last_day
     FROM (SELECT created_on AS d FROM _kpi_customers
     UNION ALL
-    SELECT day FROM _kpi_events)
+    SELECT day FROM _kpi_events) AS all_days
 ), days AS (
     SELECT CAST(unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS DATE) AS day
     FROM bounds WHERE first_day IS NOT NULL

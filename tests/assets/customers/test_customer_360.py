@@ -97,7 +97,8 @@ def test_shared_email_hashes_merge_feeds_into_the_right_customers_case_insensiti
     config = world(tmp_path, case_sensitive=False)
     events = q(
         config,
-        "SELECT source, customer_key, customer_id, type FROM events ORDER BY source, occurred_at, customer_key",
+        "SELECT source, customer_key, customer_id, type FROM events "
+        "ORDER BY source, occurred_at, customer_key",
     )
     assert events == [
         ("newsletter", sha("a@x.com"), "C1", "campaignOpened"),
@@ -114,7 +115,8 @@ def test_shared_email_hashes_merge_feeds_into_the_right_customers_case_insensiti
     assert conflicts == [("emailsha256", sha("a@x.com"), "C1"), ("emailsha256", sha("a@x.com"), "C3")]
     identities = q(
         config,
-        "SELECT customer_id, kind, dataset FROM customer_identities WHERE NOT excluded AND customer_id = 'C2' ORDER BY ALL",
+        "SELECT customer_id, kind, dataset FROM customer_identities "
+        "WHERE NOT excluded AND customer_id = 'C2' ORDER BY ALL",
     )
     assert identities == [
         ("C2", "customuid", "customers"),
@@ -178,7 +180,8 @@ def test_retention_deletes_exactly_the_rows_older_than_the_policy(tmp_path):
 
     con = duckdb.connect(str(tmp_path / "r.duckdb"))
     con.execute(
-        "CREATE TABLE events (event_id VARCHAR, type VARCHAR, occurred_at TIMESTAMP, source VARCHAR, load_id BIGINT)"
+        "CREATE TABLE events "
+        "(event_id VARCHAR, type VARCHAR, occurred_at TIMESTAMP, source VARCHAR, load_id BIGINT)"
     )
     keep_from = dt.datetime(2025, 12, 1)  # 2 months back from the end of 2026-01-31
     rows = []

@@ -144,7 +144,8 @@ def test_an_audience_rule_on_a_customer_attribute_selects_exactly_those_customer
 def test_a_variant_eligibility_rule_on_a_customer_attribute(world):
     # the only variant needs num_age >= 30 (a Float column: 30 and 30.5 count, a missing age does not)
     assert decided(world, "senior_only") == {c: "senior" for c in AGE_30_PLUS}
-    # b is open to all; senior and letter only to their customers; nobody gets a variant they are not eligible for
+    # b is open to all; senior and letter only to their customers; nobody gets a variant they are
+    # not eligible for
     mixed = decided(world, "mixed")
     assert set(mixed) == {c for c, *_ in CUSTOMERS}
     assert {c for c, v in mixed.items() if v == "senior"} <= AGE_30_PLUS

@@ -1,4 +1,5 @@
-"""A range run builds `events` in batches of days (one pass per feed and batch): the same rows as day by day."""
+"""A range run builds `events` in batches of days (one pass per feed and batch): the same rows as
+day by day."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 
 import dagster as dg
 
-import assets.warehouse
+import pipeline.customers.events
 from pipeline.core.warehouse import connect
 from tests.conftest import make_config, run_nightly, write_pos
 
@@ -25,7 +26,7 @@ def test_a_range_in_batches_equals_day_by_day_and_a_day_replaces_only_itself(tmp
     write_pos(files, D1, ["O1,C1,S1,P1,1,10.50", "O2,C2,S1,P1,1,3"])
     write_pos(files, D2, ["O4,C1,S1,P1,1,7"])
     write_pos(files, D3, ["O5,C1,S1,P1,1,8", "O6,C3,S2,P2,2,4"])
-    monkeypatch.setattr(assets.warehouse, "EVENT_BATCH_DAYS", 2)  # D1..D2, then D3
+    monkeypatch.setattr(pipeline.customers.events, "EVENT_BATCH_DAYS", 2)  # D1..D2, then D3
     instance = dg.DagsterInstance.ephemeral()
     result = run_nightly(
         config, D1, D3, assets=["tx_pos", "customer_identities", "events"], instance=instance

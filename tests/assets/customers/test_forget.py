@@ -34,8 +34,8 @@ def tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         r[0]
         for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE' "
-            "ORDER BY 1"
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY 1"
         ).fetchall()
     ]
 
@@ -96,7 +96,8 @@ def rows_keyed_by(con: duckdb.DuckDBPyConnection, terms: set[str]) -> dict[tuple
     return {
         (t, c): con.execute(
             f"""SELECT count(*) FROM "{t}" WHERE list_has_any(
-                    list_transform(string_split(lower(CAST("{c}" AS VARCHAR)), ','), lambda v: trim(v)), $terms)""",
+                    list_transform(string_split(lower(CAST("{c}" AS VARCHAR)), ','), lambda v: trim(v)),
+                    $terms)""",
             {"terms": lowered},
         ).fetchall()[0][0]
         for t, c in keyed_columns(con)
@@ -209,12 +210,14 @@ def test_tables_added_later_are_forgotten_registered_or_not(demo, warehouse):
         # A later output that registers nothing: found by its customer_id column (the safety net).
         con.execute("CREATE TABLE later_scores (customer_id VARCHAR, model VARCHAR, score DOUBLE)")
         con.execute(
-            "INSERT INTO later_scores SELECT customuid, m, 0.5 FROM customers, (VALUES ('churn'), ('buy')) v(m)"
+            "INSERT INTO later_scores "
+            "SELECT customuid, m, 0.5 FROM customers, (VALUES ('churn'), ('buy')) v(m)"
         )
         # A later table keyed by an identifier kind: it must register, and then is forgotten.
         con.execute("CREATE TABLE email_scores (email_hash VARCHAR, score DOUBLE)")
         con.execute(
-            "INSERT INTO email_scores SELECT upper(e), 1.0 FROM customers, unnest(string_split(emailsha256, ',')) t(e)"
+            "INSERT INTO email_scores "
+            "SELECT upper(e), 1.0 FROM customers, unnest(string_split(emailsha256, ',')) t(e)"
         )
         register_customer_table(con, "email_scores", "email_hash", "emailsha256")
         register_customer_table(con, "email_scores", "email_hash", "emailsha256")  # idempotent

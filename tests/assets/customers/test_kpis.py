@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from assets.kpis import KPIS
 from pipeline.cli import write_demo_config
 from pipeline.config import load_config
 from pipeline.core.warehouse import connect
+from pipeline.customers.kpis import KPIS
 from pipeline.demo import generate_world
 from tests.conftest import example_dict, make_config, run_nightly, write_pos
 
@@ -570,7 +570,7 @@ def test_orders_in_two_currencies_are_a_warning(boundary):
 
 
 def test_on_an_empty_warehouse_the_kpis_are_empty_and_reconcile(tmp_path):
-    from assets.kpis import prepare, rebuild, reconcile, summary
+    from pipeline.customers.kpis import prepare, rebuild, reconcile, summary
 
     with connect(tmp_path / "empty.duckdb") as con:
         prepare(con)

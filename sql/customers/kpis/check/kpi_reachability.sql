@@ -7,7 +7,7 @@ WITH base AS (
 ), kpi AS (
     SELECT grain, sum(customers_added) AS added,
            sum(customers_total) FILTER (WHERE period_start = last_period) AS last_total
-    FROM (SELECT *, max(period_start) OVER (PARTITION BY grain) AS last_period FROM kpi_reachability)
+    FROM (SELECT *, max(period_start) OVER (PARTITION BY grain) AS last_period FROM kpi_reachability) AS k
     GROUP BY grain
 ), grains AS (
     SELECT * FROM (VALUES ('day'), ('week'), ('month')) g(grain)

@@ -1,11 +1,12 @@
-"""KPI assets: one `kpi_*` table each, rebuilt whole from customers, identities and events.
+"""The KPIs: one `kpi_*` table each, rebuilt whole from customers, identities and events.
 
 Every period KPI has the same shape: ``grain`` (day, week, month), ``period_start`` (the day, the
 Monday of the ISO week, the 1st of the month), its dimension columns, then its measures; every
 period from the first to the last day with data has a row for every dimension value, zeros
-included. ``kpi_customer_behaviour`` is per customer (lifetime) instead. The SQL is in sql/customers/kpis/:
-``base.sql`` (what counts: excluded customers never do; the order rule), ``<kpi>.sql`` (the
-build), ``create/``, ``check/`` (the reconciliation), ``summary/`` and ``plot/`` (the UI).
+included. ``kpi_customer_behaviour`` is per customer (lifetime) instead. The SQL is in
+sql/customers/kpis/: ``base.sql`` (what counts: excluded customers never do; the order rule),
+``<kpi>.sql`` (the build), ``create/``, ``check/`` (the reconciliation), ``summary/`` and
+``plot/`` (the UI).
 
 The KPIs are not partitioned: each run recomputes them whole, set-based, in one transaction per
 table. Week and month periods, running totals and lifetime figures span many days, and the base
@@ -14,24 +15,21 @@ customer file), so a full recompute is the simple way never to drift from them; 
 GROUP BYs over `events` (seconds at millions of events).
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from decimal import Decimal
 
 import dagster as dg
 import duckdb
 
-from assets.ingest import POOL
-from pipeline.config import ProjectConfig
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.plots import daily_plot
-from pipeline.core.sql import bind, ident, sql
-from pipeline.core.warehouse import WarehouseResource, scalar, table_exists, transaction
-from pipeline.customers.events import EVENTS
-from pipeline.customers.identity import CUSTOMER_IDENTITIES
+from pipeline.core.sql import bind, sql
+from pipeline.core.warehouse import scalar, table_exists, transaction
 from pipeline.ingest.batch import CUSTOMERS
 
-GROUP = "kpis"
 RECONCILE = "kpi_totals_reconcile"
 ONE_CURRENCY = "orders_in_one_currency"
 ORDER_TYPE = "completedOrder"  # the standard type of an order
@@ -95,7 +93,8 @@ KPIS = (
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the KPI base views (sql/customers/kpis/base.sql) on this connection; missing base tables are empty."""
+    """Create the KPI base views (sql/customers/kpis/base.sql) on this connection; missing base
+    tables are empty."""
     con.execute(sql("customers/events/create_events"))
     con.execute(sql("customers/identity/create_identities"))
     if not table_exists(con, CUSTOMERS):
@@ -108,9 +107,9 @@ def rebuild(con: duckdb.DuckDBPyConnection, name: str) -> int:
     con.execute(sql(f"customers/kpis/create/{name}"))
     build = sql(f"customers/kpis/{name}")
     with transaction(con):
-        con.execute(f"DELETE FROM {ident(name)}")
+        con.execute(sql("customers/kpis/clear", idents={"table": name}))
         con.execute(build, bind(build, PARAMS))
-    return scalar(con, f"SELECT count(*) FROM {ident(name)}")
+    return scalar(con, sql("customers/kpis/row_count", idents={"table": name}))
 
 
 def _query(con: duckdb.DuckDBPyConnection, name: str) -> duckdb.DuckDBPyConnection:
@@ -119,7 +118,8 @@ def _query(con: duckdb.DuckDBPyConnection, name: str) -> duckdb.DuckDBPyConnecti
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, name: str) -> dg.AssetCheckResult:
-    """The KPI's totals against the base tables (sql/customers/kpis/check/<name>.sql): passes when all are equal."""
+    """The KPI's totals against the base tables (sql/customers/kpis/check/<name>.sql): passes when
+    all are equal."""
     rows = _query(con, f"customers/kpis/check/{name}").fetchall()
     mismatches = [r for r in rows if r[2] != r[3]]
     return dg.AssetCheckResult(
@@ -143,12 +143,13 @@ def one_currency(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
     )
 
 
-def _number(value: object) -> dg.MetadataValue:
+def _number(value: int | float | Decimal) -> dg.MetadataValue:
     return dg.MetadataValue.int(value) if isinstance(value, int) else dg.MetadataValue.float(float(value))
 
 
 def summary(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, dg.MetadataValue]:
-    """The KPI's headline numbers (sql/customers/kpis/summary/<name>.sql) as int / float metadata (NULLs left out)."""
+    """The KPI's headline numbers (sql/customers/kpis/summary/<name>.sql) as int / float metadata
+    (NULLs left out)."""
     cursor = _query(con, f"customers/kpis/summary/{name}")
     row = cursor.fetchall()[0]  # a one-row summary
     names = [d[0] for d in cursor.description]
@@ -157,85 +158,49 @@ def summary(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, dg.MetadataV
 
 def latest(con: duckdb.DuckDBPyConnection, name: str) -> str:
     """The rows of the last day, week and month of a period KPI, as Markdown."""
-    cursor = con.execute(
-        f"""SELECT * FROM {ident(name)} QUALIFY period_start = max(period_start) OVER (PARTITION BY grain)
-            ORDER BY list_position(['day', 'week', 'month'], grain), 3 LIMIT 60"""
-    )
+    cursor = con.execute(sql("customers/kpis/latest", idents={"table": name}))
     return markdown_table([d[0] for d in cursor.description], cursor.fetchall())
 
 
-def build_kpi_asset(config: ProjectConfig, kpi: Kpi) -> dg.AssetsDefinition:
-    deps = ([dg.AssetKey(CUSTOMERS)] if config.customers else []) + [
-        dg.AssetKey(CUSTOMER_IDENTITIES),
-        dg.AssetKey(EVENTS),
-        dg.AssetKey("events_retention"),
-    ]  # after retention, so that the KPIs count what the warehouse keeps
-    checks = [
-        dg.AssetCheckSpec(
-            RECONCILE,
-            asset=kpi.name,
-            description="The KPI's totals over every period equal the same totals "
-            "counted in the base tables (customers, events), at every grain",
-        )
-    ]
-    if kpi.currency_check:
-        checks.append(
-            dg.AssetCheckSpec(
-                ONE_CURRENCY,
-                asset=kpi.name,
-                description="All order values are in one currency (revenue adds them as they are)",
-            )
-        )
-
-    @dg.asset(
-        name=kpi.name,
-        group_name=GROUP,
-        deps=deps,
-        backfill_policy=dg.BackfillPolicy.single_run(),  # lets a CLI partition range include it
-        pool=POOL,
-        kinds={"duckdb"},
-        description=kpi.description + " Rebuilt whole on every run.",
-        check_specs=checks,
+def plot(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> str:
+    """The KPI's plot of the last days (sql/customers/kpis/plot/<name>.sql), as Markdown."""
+    return daily_plot(
+        _query(con, f"customers/kpis/plot/{kpi.name}").fetchall(), kpi.plot_title, bars=kpi.bars
     )
-    def _kpi(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        with warehouse.connect() as con:
-            prepare(con)
-            rows = rebuild(con, kpi.name)
-            if not kpi.periods:  # keyed by customer: `nightjar forget` must reach it
-                register_customer_table(con, kpi.name, "customer_id", CUSTOMER_ID)
-            results = [reconcile(con, kpi.name)] + ([one_currency(con)] if kpi.currency_check else [])
-            metadata = {
-                **summary(con, kpi.name),
-                "plot": dg.MetadataValue.md(
-                    daily_plot(
-                        _query(con, f"customers/kpis/plot/{kpi.name}").fetchall(),
-                        kpi.plot_title,
-                        bars=kpi.bars,
-                    )
-                ),
-                "dagster/row_count": rows,
-                "dagster/column_schema": column_schema(
-                    con,
-                    kpi.name,
-                    dict(
-                        con.execute(
-                            "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ? AND comment IS NOT NULL",
-                            [kpi.name],
-                        ).fetchall()
-                    ),
-                ),
-            }
-            if kpi.periods:
-                metadata["latest_periods"] = dg.MetadataValue.md(latest(con, kpi.name))
-        context.log.info(
-            f"{kpi.name}: {rows} rows; "
-            + ", ".join(f"{r.check_name} {'passed' if r.passed else 'FAILED'}" for r in results)
-        )
-        return dg.MaterializeResult(metadata=metadata, check_results=results)
-
-    return _kpi
 
 
-def build_kpi_assets(config: ProjectConfig, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    """The KPI assets. ``partitions`` is not used: the KPIs are recomputed whole (see the module docstring)."""
-    return [build_kpi_asset(config, kpi) for kpi in KPIS]
+def schema(con: duckdb.DuckDBPyConnection, name: str) -> dg.TableSchema:
+    """The KPI table's columns, described by their comments."""
+    comments = con.execute(sql("customers/kpis/column_comments"), {"table": name}).fetchall()
+    return column_schema(con, name, dict(comments))
+
+
+@dataclass(frozen=True)
+class KpiRun:
+    """What one rebuild of a KPI table did: its rows, its metadata and its check results."""
+
+    rows: int
+    metadata: dict[str, dg.MetadataValue | dg.TableSchema | int]
+    checks: list[dg.AssetCheckResult]
+
+    def log_line(self, name: str) -> str:
+        verdicts = (f"{r.check_name} {'passed' if r.passed else 'FAILED'}" for r in self.checks)
+        return f"{name}: {self.rows} rows; " + ", ".join(verdicts)
+
+
+def materialize(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> KpiRun:
+    """Rebuild one KPI table whole, run its checks and gather what the UI shows of it."""
+    prepare(con)
+    rows = rebuild(con, kpi.name)
+    if not kpi.periods:  # keyed by customer: `nightjar forget` must reach it
+        register_customer_table(con, kpi.name, "customer_id", CUSTOMER_ID)
+    checks = [reconcile(con, kpi.name)] + ([one_currency(con)] if kpi.currency_check else [])
+    metadata: dict[str, dg.MetadataValue | dg.TableSchema | int] = {
+        **summary(con, kpi.name),
+        "plot": dg.MetadataValue.md(plot(con, kpi)),
+        "dagster/row_count": rows,
+        "dagster/column_schema": schema(con, kpi.name),
+    }
+    if kpi.periods:
+        metadata["latest_periods"] = dg.MetadataValue.md(latest(con, kpi.name))
+    return KpiRun(rows, metadata, checks)

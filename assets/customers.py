@@ -1,4 +1,8 @@
-"""Customer 360 assets: the identity map, the unified daily events, and their retention."""
+"""Customer 360 assets: the identity map, the unified daily events, their retention, and the KPIs.
+
+Thin definitions: the work is in pipeline.customers (identity, events, retention, kpis) and the
+SQL in sql/customers/.
+"""
 
 import dagster as dg
 
@@ -6,11 +10,16 @@ from assets.ingest import POOL
 from pipeline.config import ProjectConfig
 from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.partitions import days_in
-from pipeline.core.warehouse import WarehouseResource, scalar, table_exists
-from pipeline.customers.events import EVENT_BATCH_DAYS, EVENTS, build_events
-from pipeline.customers.identity import CUSTOMER_IDENTITIES, build_identities
-from pipeline.customers.retention import apply_retention, cutoff
+from pipeline.core.warehouse import WarehouseResource
+from pipeline.customers.events import EVENTS, build_event_days, events_by_type, unknown_customer_events
+from pipeline.customers.identity import CUSTOMER_IDENTITIES, build_identities, customers_without_identifier
+from pipeline.customers.kpis import KPIS, ONE_CURRENCY, RECONCILE, Kpi, materialize
+from pipeline.customers.retention import apply_retention, retention_rows
+from pipeline.ingest.batch import CUSTOMERS
 
+GROUP = "customer_360"
+KPI_GROUP = "kpis"
+RETENTION = "events_retention"
 KNOWN_OR_ANONYMOUS = "every_event_has_a_known_customer_or_is_anonymous"
 CUSTOMER_HAS_IDENTIFIER = "no_customer_without_an_identifier"
 
@@ -22,7 +31,7 @@ def build_identities_asset(config: ProjectConfig) -> dg.AssetsDefinition:
 
     @dg.asset(
         name=CUSTOMER_IDENTITIES,
-        group_name="customer_360",
+        group_name=GROUP,
         deps=upstream,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=POOL,
@@ -40,15 +49,7 @@ def build_identities_asset(config: ProjectConfig) -> dg.AssetsDefinition:
     def _identities(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             result = build_identities(con, config)
-            missing = (
-                scalar(
-                    con,
-                    f"""SELECT count(*) FROM customers c WHERE NOT EXISTS (
-                        SELECT 1 FROM {CUSTOMER_IDENTITIES} i WHERE i.customer_id = c.customuid AND i.dataset = 'customers')""",
-                )
-                if table_exists(con, "customers")
-                else 0
-            )
+            missing = customers_without_identifier(con)
             schema = column_schema(con, CUSTOMER_IDENTITIES)
         feeds = markdown_table(
             ["feed", "keys matched", "keys anonymous"],
@@ -83,7 +84,7 @@ def build_identities_asset(config: ProjectConfig) -> dg.AssetsDefinition:
 def build_events_asset(config: ProjectConfig, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         name=EVENTS,
-        group_name="customer_360",
+        group_name=GROUP,
         deps=[dg.AssetKey(CUSTOMER_IDENTITIES)] + [dg.AssetKey(t.table) for t in config.transactions],
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -101,30 +102,13 @@ def build_events_asset(config: ProjectConfig, partitions: dg.PartitionsDefinitio
     )
     def _events(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         days = days_in(context.partition_time_window)
-        totals: dict[str, int] = {}
         with warehouse.connect() as con:
             # a range in batches of days: one pass per feed and batch instead of one per day
-            for batch in (days[i : i + EVENT_BATCH_DAYS] for i in range(0, len(days), EVENT_BATCH_DAYS)):
-                counts = build_events(con, config, batch[0], batch[-1])
-                for feed, n in counts.items():
-                    totals[feed] = totals.get(feed, 0) + n
-                span = f"{batch[0]}" if len(batch) == 1 else f"{batch[0]}..{batch[-1]}"
-                context.log.info(f"events {span}: {sum(counts.values())} rows ({counts})")
-            window = {"a": days[0], "b": days[-1]}
-            by_type = con.execute(
-                f"""SELECT type, context, count(*), count(*) FILTER (WHERE customer_id IS NULL) FROM {EVENTS}
-                    WHERE _partition_date BETWEEN $a AND $b GROUP BY ALL ORDER BY 3 DESC""",
-                window,
-            ).fetchall()
-            unknown = scalar(
-                con,
-                f"""SELECT count(*) FROM {EVENTS} e WHERE _partition_date BETWEEN $a AND $b AND customer_id IS NOT NULL
-                    AND NOT EXISTS (SELECT 1 FROM {CUSTOMER_IDENTITIES} i WHERE i.customer_id = e.customer_id
-                                    AND i.dataset = 'customers' AND NOT i.excluded)""",
-                window,
-            )
-            anonymous = sum(r[3] for r in by_type)
+            totals = build_event_days(con, config, days, context.log.info)
+            by_type = events_by_type(con, days[0], days[-1])
+            unknown = unknown_customer_events(con, days[0], days[-1])
             schema = column_schema(con, EVENTS)
+        anonymous = sum(r[3] for r in by_type)
         return dg.MaterializeResult(
             metadata={
                 "rows": sum(totals.values()),
@@ -149,8 +133,8 @@ def build_events_asset(config: ProjectConfig, partitions: dg.PartitionsDefinitio
 
 def build_retention_asset(config: ProjectConfig, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
-        name="events_retention",
-        group_name="customer_360",
+        name=RETENTION,
+        group_name=GROUP,
         deps=[dg.AssetKey(EVENTS)],
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -164,9 +148,10 @@ def build_retention_asset(config: ProjectConfig, partitions: dg.PartitionsDefini
         with warehouse.connect() as con:
             deleted, source_rows = apply_retention(con, config.retention, today)
         context.log.info(
-            f"retention as of {today}: deleted {sum(deleted.values())} events {deleted} and their source rows {source_rows}"
+            f"retention as of {today}: deleted {sum(deleted.values())} events {deleted} "
+            f"and their source rows {source_rows}"
         )
-        rows = [(t, config.retention[t], cutoff(today, config.retention[t]), n) for t, n in deleted.items()]
+        rows = retention_rows(config.retention, today, deleted)
         return dg.MaterializeResult(
             metadata={
                 "deleted": sum(deleted.values()),
@@ -183,11 +168,56 @@ def build_retention_asset(config: ProjectConfig, partitions: dg.PartitionsDefini
     return _retention
 
 
-def build_warehouse_assets(
+def build_kpi_asset(config: ProjectConfig, kpi: Kpi) -> dg.AssetsDefinition:
+    deps = ([dg.AssetKey(CUSTOMERS)] if config.customers else []) + [
+        dg.AssetKey(CUSTOMER_IDENTITIES),
+        dg.AssetKey(EVENTS),
+        dg.AssetKey(RETENTION),
+    ]  # after retention, so that the KPIs count what the warehouse keeps
+    checks = [
+        dg.AssetCheckSpec(
+            RECONCILE,
+            asset=kpi.name,
+            description="The KPI's totals over every period equal the same totals "
+            "counted in the base tables (customers, events), at every grain",
+        )
+    ]
+    if kpi.currency_check:
+        checks.append(
+            dg.AssetCheckSpec(
+                ONE_CURRENCY,
+                asset=kpi.name,
+                description="All order values are in one currency (revenue adds them as they are)",
+            )
+        )
+
+    @dg.asset(
+        name=kpi.name,
+        group_name=KPI_GROUP,
+        deps=deps,
+        backfill_policy=dg.BackfillPolicy.single_run(),  # lets a CLI partition range include it
+        pool=POOL,
+        kinds={"duckdb"},
+        description=kpi.description + " Rebuilt whole on every run.",
+        check_specs=checks,
+    )
+    def _kpi(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        with warehouse.connect() as con:
+            run = materialize(con, kpi)
+        context.log.info(run.log_line(kpi.name))
+        return dg.MaterializeResult(metadata=run.metadata, check_results=run.checks)
+
+    return _kpi
+
+
+def build_customer_assets(
     config: ProjectConfig, partitions: dg.PartitionsDefinition
 ) -> list[dg.AssetsDefinition]:
+    """The customer 360 assets and the KPIs (recomputed whole, so ``partitions`` is theirs only for
+    the events and their retention)."""
     return [
         build_identities_asset(config),
         build_events_asset(config, partitions),
         build_retention_asset(config, partitions),
+        *(build_kpi_asset(config, kpi) for kpi in KPIS),
     ]

@@ -1,0 +1,2 @@
+-- The working table of retention dropped.
+DROP TABLE IF EXISTS _doomed;

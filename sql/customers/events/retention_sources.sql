@@ -1,0 +1,2 @@
+-- The feeds the doomed events came from.
+SELECT DISTINCT source FROM _doomed ORDER BY 1;

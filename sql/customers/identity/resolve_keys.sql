@@ -1,0 +1,20 @@
+-- _keys(key, customer_id, kind, value, excluded): each distinct customer key of the rows of a
+-- feed that match the generated `condition`, and the customer it points at (NULL: anonymous), by
+-- the kinds $kinds in their priority order. Filled in: the feed `table`, its `key_column`, and
+-- `key_value` (the key as compared). Reads _resolved.
+CREATE OR REPLACE TEMP TABLE _keys AS
+WITH k AS (
+    SELECT DISTINCT {{key_column}} AS key, {{key_value}} AS value
+    FROM {{table}} WHERE {{key_column}} IS NOT NULL AND {{condition}}
+), hits AS (
+    SELECT k.key, k.value, r.customer_id, r.kind, r.excluded, list_position($kinds, r.kind) AS priority
+    FROM k JOIN _resolved AS r ON r.value = k.value AND list_contains($kinds, r.kind)
+    WHERE r.winner
+)
+SELECT k.key, h.customer_id, coalesce(h.kind, $kinds[1]) AS kind, k.value,
+       coalesce(h.excluded, FALSE) AS excluded
+FROM k LEFT JOIN (
+    SELECT key, arg_min(customer_id, priority) AS customer_id, arg_min(kind, priority) AS kind,
+           arg_min(excluded, priority) AS excluded
+    FROM hits GROUP BY key
+) AS h USING (key);

@@ -1,0 +1,2 @@
+-- Empty a KPI table (`table`) before its rebuild, in the rebuild's transaction.
+DELETE FROM {{table}};

@@ -1,0 +1,2 @@
+-- The rows of a KPI table (`table`).
+SELECT count(*) AS row_count FROM {{table}};
