@@ -47,11 +47,18 @@ dev: install
 	NIGHTJAR_CONFIG=$${NIGHTJAR_CONFIG:-$(CURDIR)/demo/nightjar.yaml} \
 	  .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
-# The same on PostgreSQL: a local server in .dagster_home/postgres (127.0.0.1:$(PG_PORT)), stopped on exit.
-dev-pg: install system-deps
+# The instance file for PostgreSQL: dagster.yaml followed by the `storage: postgres:` block that
+# reads the DAGSTER_PG_* variables (pipeline/ops/dagster_postgres.yaml), in its own Dagster home.
+$(DAGSTER_HOME)/pg/dagster.yaml: dagster.yaml pipeline/ops/dagster_postgres.yaml
+	mkdir -p $(@D)
+	cat $^ > $@
+
+# The same on PostgreSQL: a local server in .dagster_home/postgres (127.0.0.1:$(PG_PORT)), stopped on
+# exit; Dagster's home is .dagster_home/pg (its instance file above).
+dev-pg: install system-deps $(DAGSTER_HOME)/pg/dagster.yaml
 	pg_env=$$(.venv/bin/python -m pipeline.ops.postgres_server start $(DAGSTER_HOME)/postgres $(PG_PORT)) && \
 	trap '.venv/bin/python -m pipeline.ops.postgres_server stop $(DAGSTER_HOME)/postgres' EXIT && \
-	env $$pg_env NIGHTJAR_CONFIG=$${NIGHTJAR_CONFIG:-$(CURDIR)/demo/nightjar.yaml} \
+	env $$pg_env DAGSTER_HOME=$(DAGSTER_HOME)/pg NIGHTJAR_CONFIG=$${NIGHTJAR_CONFIG:-$(CURDIR)/demo/nightjar.yaml} \
 	  .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
 # The benchmark (bench/): scale factors $(SF) -> bench/RESULTS.md. `make bench SF="0.1 1"` for fewer.
