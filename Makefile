@@ -65,14 +65,15 @@ dev-pg: install system-deps $(DAGSTER_HOME)/pg/dagster.yaml
 bench: install
 	.venv/bin/python -m bench.run --sf $(SF)
 
-# The quality gates: style, types, SQL, the house's import layers, the Dagster definitions.
+# The quality gates: style, types, SQL, the house's import layers, the Dagster definitions (`dg check
+# defs` loads pipeline.definitions over the example config; the project is [tool.dg] in pyproject.toml).
 lint: install
 	.venv/bin/ruff check pipeline assets tests bench
 	.venv/bin/ruff format --check pipeline assets tests bench
 	.venv/bin/mypy
 	.venv/bin/sqlfluff lint sql --processes 2
 	.venv/bin/lint-imports
-	NIGHTJAR_CONFIG=$(CURDIR)/nightjar.example.yaml .venv/bin/dagster definitions validate -w workspace.yaml
+	NIGHTJAR_CONFIG=$(CURDIR)/nightjar.example.yaml VIRTUAL_ENV=$(CURDIR)/.venv .venv/bin/dg check defs
 
 clean:
 	rm -rf demo .dagster_home/storage .dagster_home/logs .dagster_home/history .dagster_home/schedules
