@@ -59,7 +59,9 @@ def sql(
     if schema is not None:
         for key, value in idents.items():
             if value not in schema:
-                raise SqlError(f"sql/{name}.sql: {key} {value!r} is not declared (declared: {sorted(schema)})")
+                raise SqlError(
+                    f"sql/{name}.sql: {key} {value!r} is not declared (declared: {sorted(schema)})"
+                )
     filled = {key: ident(value) for key, value in idents.items()} | dict(fragments)
     return PLACEHOLDER.sub(lambda m: filled[m.group(1)], text) if filled else text
 
