@@ -47,25 +47,33 @@ dev: install
 	NIGHTJAR_CONFIG=$${NIGHTJAR_CONFIG:-$(CURDIR)/demo/nightjar.yaml} \
 	  .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
-# The same on PostgreSQL: a local server in .dagster_home/postgres (127.0.0.1:$(PG_PORT)), stopped on exit.
-dev-pg: install system-deps
+# The instance file for PostgreSQL: dagster.yaml followed by the `storage: postgres:` block that
+# reads the DAGSTER_PG_* variables (pipeline/ops/dagster_postgres.yaml), in its own Dagster home.
+$(DAGSTER_HOME)/pg/dagster.yaml: dagster.yaml pipeline/ops/dagster_postgres.yaml
+	mkdir -p $(@D)
+	cat $^ > $@
+
+# The same on PostgreSQL: a local server in .dagster_home/postgres (127.0.0.1:$(PG_PORT)), stopped on
+# exit; Dagster's home is .dagster_home/pg (its instance file above).
+dev-pg: install system-deps $(DAGSTER_HOME)/pg/dagster.yaml
 	pg_env=$$(.venv/bin/python -m pipeline.ops.postgres_server start $(DAGSTER_HOME)/postgres $(PG_PORT)) && \
 	trap '.venv/bin/python -m pipeline.ops.postgres_server stop $(DAGSTER_HOME)/postgres' EXIT && \
-	env $$pg_env NIGHTJAR_CONFIG=$${NIGHTJAR_CONFIG:-$(CURDIR)/demo/nightjar.yaml} \
+	env $$pg_env DAGSTER_HOME=$(DAGSTER_HOME)/pg NIGHTJAR_CONFIG=$${NIGHTJAR_CONFIG:-$(CURDIR)/demo/nightjar.yaml} \
 	  .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
 # The benchmark (bench/): scale factors $(SF) -> bench/RESULTS.md. `make bench SF="0.1 1"` for fewer.
 bench: install
 	.venv/bin/python -m bench.run --sf $(SF)
 
-# The quality gates: style, types, SQL, the house's import layers, the Dagster definitions.
+# The quality gates: style, types, SQL, the house's import layers, the Dagster definitions (`dg check
+# defs` loads pipeline.definitions over the example config; the project is [tool.dg] in pyproject.toml).
 lint: install
 	.venv/bin/ruff check pipeline assets tests bench
 	.venv/bin/ruff format --check pipeline assets tests bench
 	.venv/bin/mypy
 	.venv/bin/sqlfluff lint sql --processes 2
 	.venv/bin/lint-imports
-	NIGHTJAR_CONFIG=$(CURDIR)/nightjar.example.yaml .venv/bin/dagster definitions validate -w workspace.yaml
+	NIGHTJAR_CONFIG=$(CURDIR)/nightjar.example.yaml VIRTUAL_ENV=$(CURDIR)/.venv .venv/bin/dg check defs
 
 clean:
-	rm -rf demo .dagster_home/storage .dagster_home/logs .dagster_home/history .dagster_home/schedules
+	rm -rf demo .dagster_home/storage .dagster_home/logs .dagster_home/history .dagster_home/schedules .dagster_home/pg

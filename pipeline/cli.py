@@ -33,28 +33,6 @@ def _config(args: argparse.Namespace) -> ProjectConfig:
     return load_config(default_config_path())
 
 
-def _instance():
-    """The Dagster instance of $DAGSTER_HOME (so runs show in the UI), else a temporary one."""
-    import dagster as dg
-
-    if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
-    print("note: DAGSTER_HOME is not set; the run is not kept for the UI (the Makefile sets it)")
-    return dg.DagsterInstance.ephemeral()
-
-
-def check_range(config: ProjectConfig, first: dt.date, last: dt.date) -> str | None:
-    """Why first..last is not a range of partitions (start_date .. yesterday, UTC), or None."""
-    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
-    if last < first:
-        return f"the range ends ({last}) before it starts ({first})"
-    if first < config.start_date:
-        return f"{first} is before the config's start_date {config.start_date}"
-    if last > yesterday:
-        return f"{last} is not a partition yet: the last complete day is {yesterday} (UTC)"
-    return None
-
-
 def run_backfill(
     config: ProjectConfig,
     first: dt.date,
@@ -65,37 +43,10 @@ def run_backfill(
     """Materialize every asset for the days first..last as ONE run (single-run backfill). ``steps``, when
     given, receives each successful step's duration in seconds (the benchmark's breakdown)."""
     from pipeline.definitions import build_definitions
+    from pipeline.ops.backfill import run_range
     from pipeline.ops.jobs import NIGHTLY
 
-    defs = build_definitions(config, warehouse)
-    job = defs.resolve_job_def(NIGHTLY)
-    instance = _instance()
-    result = job.execute_in_process(
-        instance=instance,
-        tags={
-            "dagster/asset_partition_range_start": first.isoformat(),
-            "dagster/asset_partition_range_end": last.isoformat(),
-            "nightjar/backfill": f"{first}..{last}",
-        },
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        raise_on_error=False,
-    )
-    if steps is not None:
-        steps.update(
-            {
-                e.step_key: e.event_specific_data.duration_ms / 1000
-                for e in result.all_events
-                if e.is_step_success
-            }
-        )
-    if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                print(
-                    f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}",
-                    file=sys.stderr,
-                )
-    return result.success
+    return run_range(build_definitions(config, warehouse).resolve_job_def(NIGHTLY), first, last, steps)
 
 
 def summary(warehouse: Path) -> str:
@@ -137,7 +88,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for s in config.sources:
         if s.kind == "local_files" and not config.resolve(s.folder).is_dir():
             print(
-                f"warning: {args.config_file}: source {s.name!r}: folder {config.resolve(s.folder)} does not exist yet"
+                f"warning: {args.config_file}: source {s.name!r}: "
+                f"folder {config.resolve(s.folder)} does not exist yet"
             )
     from pipeline.ingest.sources.validate import check_remote_sources
 
@@ -148,7 +100,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print("\n".join(f"{args.config_file}: {e}" for e in remote_errors), file=sys.stderr)
         return 1
     print(
-        f"{args.config_file}: OK ({len(config.sources)} source(s), {len(config.transactions)} transaction(s), "
+        f"{args.config_file}: OK ({len(config.sources)} source(s), "
+        f"{len(config.transactions)} transaction(s), "
         f"customers: {'yes' if config.customers else 'no'}; warehouse {config.warehouse_path})"
     )
     return 0
@@ -157,7 +110,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def write_demo_config(out: Path, start: dt.date) -> Path:
     """Copy the example config (comments and all) into ``out`` with the demo's start date."""
     text = example_config().read_text(encoding="utf-8")
-    example_start = dt.date.fromisoformat(re.search(r"^start_date: (\S+)", text, flags=re.M).group(1))
+    found = re.search(r"^start_date: (\S+)", text, flags=re.M)
+    if found is None:
+        raise ValueError(f"{example_config()}: no top-level start_date")
+    example_start = dt.date.fromisoformat(found.group(1))
     text = re.sub(r"^start_date: .*$", f"start_date: {start.isoformat()}", text, count=1, flags=re.M)
     # experiments' start/end dates keep their distance to the first day
     text = re.sub(
@@ -218,7 +174,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if getattr(args, "via", None):  # ingest through a local SFTP server / GCS emulator
         from pipeline.demo.via import serve
 
-        with serve(args.via, config_path, config.resolve(config.source("landing").folder)) as via_path:
+        landing = config.source("landing")
+        if landing.kind != "local_files":
+            raise ValueError(f"{config_path}: --via serves the files of the local source `landing`")
+        with serve(args.via, config_path, config.resolve(landing.folder)) as via_path:
             print(
                 f"[2/3] serving the transaction files over {args.via} ({via_path.name}); "
                 f"materializing every asset for {world.start}..{world.end} as one backfill run"
@@ -252,8 +211,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
+    from pipeline.ops.backfill import check_range
+
     config = _config(args)
-    problem = check_range(config, getattr(args, "from"), args.to)
+    problem = check_range(config.start_date, getattr(args, "from"), args.to)
     if problem:
         print(f"nothing to backfill: {problem}", file=sys.stderr)
         return 2
@@ -277,7 +238,8 @@ def _upload_day(config: ProjectConfig, dataset: str, path: Path, given: dt.date 
         return dt.datetime.strptime(stem.removeprefix(spec.file_name + "_"), fmt).date()
     except ValueError:
         raise SystemExit(
-            f"{path.name}: no date in the name (expected {spec.file_name}_<{fmt}>.<ext>); give --date YYYY-MM-DD"
+            f"{path.name}: no date in the name (expected {spec.file_name}_<{fmt}>.<ext>); "
+            "give --date YYYY-MM-DD"
         ) from None
 
 
@@ -352,8 +314,8 @@ def cmd_forget(args: argparse.Namespace) -> int:
     print(markdown_table(["table", "rows deleted"], sorted(result.rows_deleted.items())))
     if result.shared_identifiers_kept:
         print(
-            f"{result.shared_identifiers_kept} identifier(s) shared with a customer who stays (and whom identity "
-            "matching gives them) were kept, with that customer's rows."
+            f"{result.shared_identifiers_kept} identifier(s) shared with a customer who stays "
+            "(and whom identity matching gives them) were kept, with that customer's rows."
         )
     return 0
 
@@ -476,6 +438,15 @@ def cmd_recover(args: argparse.Namespace) -> int:
     return 0
 
 
+def _project_options(p: argparse.ArgumentParser, warehouse: bool = True) -> None:
+    """--config (and --warehouse): which project, which warehouse file."""
+    p.add_argument(
+        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
+    )
+    if warehouse:
+        p.add_argument("--warehouse", help="warehouse file (default: the config's)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nightjar", description="Nightjar customer decisioning pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -500,10 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backfill", help="materialize every asset for a date range as one run")
     p.add_argument("--from", type=_date, required=True, help="first day, YYYY-MM-DD")
     p.add_argument("--to", type=_date, required=True, help="last day, YYYY-MM-DD (inclusive)")
-    p.add_argument(
-        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
-    )
-    p.add_argument("--warehouse", help="warehouse file (default: the config's)")
+    _project_options(p)
     p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("upload", help="load one CSV/JSON file into a dataset through the ingestion path")
@@ -515,10 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--date", type=_date, help="the partition (default: the date in the file name; today for customers)"
     )
-    p.add_argument(
-        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
-    )
-    p.add_argument("--warehouse", help="warehouse file (default: the config's)")
+    _project_options(p)
     p.set_defaults(func=cmd_upload)
 
     p = sub.add_parser(
@@ -532,37 +497,26 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["customer_id", *IDENTIFIER_KINDS, "email"],
         help="what CUSTOMER is (default: try every kind); `email` is a plain address, hashed as on ingestion",
     )
-    p.add_argument(
-        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
-    )
-    p.add_argument("--warehouse", help="warehouse file (default: the config's)")
+    _project_options(p)
     p.set_defaults(func=cmd_forget)
 
     p = sub.add_parser("attribution", help="attribution: list the models, print the credited totals")
     asub = p.add_subparsers(dest="attribution_command", required=True)
     a = asub.add_parser("models", help="the built-in and custom attribution models and their definitions")
-    a.add_argument(
-        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
-    )
+    _project_options(a, warehouse=False)
     a.set_defaults(func=cmd_attribution)
     a = asub.add_parser("summary", help="credited conversions and value per model and channel")
     a.add_argument("--from", type=_date, help="first conversion day, YYYY-MM-DD (default: all)")
     a.add_argument("--to", type=_date, help="last conversion day, YYYY-MM-DD (default: all)")
     a.add_argument("--model", help="only this model")
-    a.add_argument(
-        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
-    )
-    a.add_argument("--warehouse", help="warehouse file (default: the config's)")
+    _project_options(a)
     a.set_defaults(func=cmd_attribution)
     p = sub.add_parser("explain", help="why a model scores a customer as it does (SHAP waterfall)")
     p.add_argument("--model", required=True, help="a model name of the config")
     p.add_argument("--customer", required=True, help="a customer_id")
     p.add_argument("--date", type=_date, help="as of this day (default: the last day with events)")
     p.add_argument("--top", type=int, default=10, help="contributions shown (the rest are summed)")
-    p.add_argument(
-        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
-    )
-    p.add_argument("--warehouse", help="warehouse file (default: the config's)")
+    _project_options(p)
     p.set_defaults(func=cmd_explain)
     p = sub.add_parser(
         "export", help="export one night's decisions (results) as CSV, locally or to SFTP / GCS"
@@ -578,10 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-clobber", action="store_true", help="fail instead of replacing an existing file or object"
     )
-    p.add_argument(
-        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
-    )
-    p.add_argument("--warehouse", help="warehouse file (default: the config's)")
+    _project_options(p)
     p.set_defaults(func=cmd_export)
     p = sub.add_parser(
         "recover", help="mark runs whose process died (e.g. SIGKILL) failed and free their pool slots"

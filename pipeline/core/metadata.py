@@ -28,7 +28,8 @@ def column_schema(
     con: duckdb.DuckDBPyConnection, table: str, descriptions: dict[str, str] | None = None
 ) -> dg.TableSchema:
     rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY ordinal_position",
         [table],
     ).fetchall()
     descriptions = descriptions or {}

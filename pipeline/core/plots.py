@@ -13,7 +13,7 @@ import io
 from collections.abc import Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import DateFormatter, DayLocator
+from matplotlib.dates import DateFormatter, DayLocator, date2num
 from matplotlib.figure import Figure
 
 SIZE = (6.0, 2.6)  # inches: small enough for the asset page
@@ -49,11 +49,15 @@ def daily_plot(rows: Sequence[tuple[dt.date, str, float]], title: str, bars: boo
             xs = [
                 dt.datetime.combine(d, dt.time()) + dt.timedelta(days=-0.4 + width * (i + 0.5)) for d in days
             ]
-            ax.bar(xs, ys, width=width, label=name)
+            ax.bar(date2num(xs), ys, width=width, label=name)
         else:
-            ax.plot(days, ys, marker="o", markersize=2.5, linewidth=1.2, label=name)
+            ax.plot(date2num(days), ys, marker="o", markersize=2.5, linewidth=1.2, label=name)
     pad = dt.timedelta(hours=14)  # room for a bar (or a lone point) at either end
-    ax.set_xlim(dt.datetime.combine(days[0], dt.time()) - pad, dt.datetime.combine(days[-1], dt.time()) + pad)
+    # x is in matplotlib's date numbers (days), which the day locator and formatter below read
+    low, high = date2num(
+        [dt.datetime.combine(days[0], dt.time()) - pad, dt.datetime.combine(days[-1], dt.time()) + pad]
+    )
+    ax.set_xlim(float(low), float(high))
     span = (days[-1] - days[0]).days + 1
     ax.xaxis.set_major_locator(DayLocator(interval=-(-span // 8)))  # at most about 8 ticks
     ax.xaxis.set_major_formatter(DateFormatter("%d %b"))

@@ -76,7 +76,8 @@ class Rule(Settings):
             return v
         if len(v) != 1:
             raise ValueError(
-                f"formula must hold exactly one operator of {', '.join(OPS)}, e.g. {{gt: 100}}; got {sorted(v)}"
+                f"formula must hold exactly one operator of {', '.join(OPS)}, e.g. {{gt: 100}}; "
+                f"got {sorted(v)}"
             )
         (op,) = v
         if op not in OPS:

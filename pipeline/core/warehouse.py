@@ -67,9 +67,10 @@ def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
                     f"{MEMORY_LIMIT_ENV}={limit!r} is not a DuckDB memory size (e.g. 4GB): {e}"
                 ) from e
         if not read_only:
-            # DuckDB checkpoints after every commit whose WAL passed 16 MB: a range run (one transaction per
-            # day) then rewrote the table's metadata every day, 2-4 s per SF1 day of attribution. The WAL is
-            # still written and synced at every commit; the checkpoint happens when the step's connection closes.
+            # DuckDB checkpoints after every commit whose WAL passed 16 MB: a range run (one transaction
+            # per day) then rewrote the table's metadata every day, 2-4 s per SF1 day of attribution. The
+            # WAL is still written and synced at every commit; the checkpoint happens when the step's
+            # connection closes.
             con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
             con.execute(sql("core/schema"))
         yield con
@@ -127,7 +128,8 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection; a warehouse error fails the step, retried (see pipeline.retries) only when transient."""
+        """A connection; a warehouse error fails the step, retried (see pipeline.core.retries) only when
+        transient."""
         try:
             with connect(self.path, read_only=read_only) as con:
                 yield con

@@ -25,6 +25,7 @@ import csv
 import datetime as dt
 import json
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import numpy as np
@@ -45,7 +46,8 @@ def simulate_responses(
     """Append the responses to the decisions of ``day`` to the pos files; write and return the truth."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         decided = con.execute(
-            "SELECT customer_id, experiment, variant FROM results WHERE date = $d ORDER BY experiment, customer_id",
+            "SELECT customer_id, experiment, variant FROM results WHERE date = $d "
+            "ORDER BY experiment, customer_id",
             {"d": day},
         ).df()
     rng = np.random.default_rng([seed, day.toordinal()])
@@ -58,7 +60,7 @@ def simulate_responses(
     rows = decided[responds].assign(offset=offset[responds])
     files = out_dir / "files"
     for k, part in rows.groupby("offset", sort=True):
-        when = day + dt.timedelta(days=int(k))
+        when = day + dt.timedelta(days=int(cast(int, k)))  # a key of the integer column `offset`
         path = files / POS_FILE.format(day=when)
         with open(path, encoding="utf-8") as fh:
             header = next(csv.reader(fh))
@@ -74,7 +76,10 @@ def simulate_responses(
         with open(path, "a", encoding="utf-8", newline="") as fh:
             csv.writer(fh, lineterminator="\n").writerows(zip(*(columns[h] for h in header), strict=True))
     counts = (
-        decided.assign(responded=responds).groupby(["experiment", "variant"]).responded.agg(["size", "sum"])
+        decided.assign(responded=responds)
+        .groupby(["experiment", "variant"])
+        .responded.agg(["size", "sum"])
+        .to_dict("index")
     )
     truth = {
         "presentation_date": day.isoformat(),
@@ -95,11 +100,11 @@ def simulate_responses(
                 },
                 "simulated": {
                     v: {
-                        "presented": int(counts.loc[(exp, v), "size"]),
-                        "responded": int(counts.loc[(exp, v), "sum"]),
+                        "presented": int(counts[(exp, v)]["size"]),
+                        "responded": int(counts[(exp, v)]["sum"]),
                     }
                     for v in rates
-                    if (exp, v) in counts.index
+                    if (exp, v) in counts
                 },
             }
             for exp, rates in TRUE_RATES.items()

@@ -1,7 +1,8 @@
 """A local PostgreSQL server for Dagster's storage (`make dev-pg`, tests): Debian's binaries in a folder.
 
 ``python -m pipeline.ops.postgres_server start DIR [PORT]`` creates the cluster on first use and starts
-it on 127.0.0.1 (printing the DAGSTER_PG_* variables to export); ``stop DIR`` stops it. As root,
+it on 127.0.0.1 (printing the DAGSTER_PG_* variables to export, the ones
+pipeline/ops/dagster_postgres.yaml reads); ``stop DIR`` stops it. As root,
 initdb and pg_ctl refuse to run, so they run as the ``postgres`` user.
 """
 
@@ -95,6 +96,7 @@ def start(data_dir: Path, port: int, password: str | None = None) -> dict[str, s
         "DAGSTER_PG_HOST": "127.0.0.1",
         "DAGSTER_PG_PORT": str(port),
         "DAGSTER_PG_USER": "postgres",
+        "DAGSTER_PG_PASSWORD": password or "",
         "DAGSTER_PG_DB": "postgres",
     }
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
 
 ACTIVE = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING]
 
@@ -29,7 +28,7 @@ def pid_alive(pid: int) -> bool:
 def run_pids(instance: dg.DagsterInstance, run_id: str) -> set[int]:
     """The processes that executed the run's steps (from its engine events)."""
     records = instance.get_records_for_run(
-        run_id, of_type={DagsterEventType.ENGINE_EVENT, DagsterEventType.RUN_START}
+        run_id, of_type={dg.DagsterEventType.ENGINE_EVENT, dg.DagsterEventType.RUN_START}
     ).records
     return {
         r.event_log_entry.dagster_event.pid

@@ -31,9 +31,11 @@ TRAIN_DAYS = 9
 REPO = {"repositoryLocationName": "nightjar", "repositoryName": "__repository__"}
 
 LAUNCH = """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
-  ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } ... on InvalidSubsetError { message }
+  ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
+  ... on InvalidSubsetError { message }
   ... on RunConfigValidationInvalid { errors { message } } } }"""
-RUNS = """query($f: RunsFilter) { runsOrError(filter: $f) { ... on Runs { results { runId status tags { key value } } } } }"""
+RUNS = """query($f: RunsFilter) { runsOrError(filter: $f) {
+  ... on Runs { results { runId status tags { key value } } } } }"""
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,7 @@ def live(tmp_path_factory, postgres):  # noqa: F811
     folder = tmp_path_factory.mktemp("ui")
     # 9 days: enough history for a model to train (min_history_days 7 + a label day), see the last test
     config = small_world(folder / "world", days=TRAIN_DAYS)
-    home = dagster_home(folder / "home")
+    home = dagster_home(folder / "home", postgres=True)
     env = dagster_env(home, config, fresh_database(postgres, "ui"))
     dev = DagsterDev(env, folder)
     try:

@@ -19,10 +19,17 @@ from tests.conftest import ROOT
 BIN = Path(sys.executable).parent
 
 
-def dagster_home(folder: Path) -> Path:
-    """A Dagster home holding a copy of the root dagster.yaml."""
+POSTGRES_STORAGE = ROOT / "pipeline" / "ops" / "dagster_postgres.yaml"
+
+
+def dagster_home(folder: Path, postgres: bool = False) -> Path:
+    """A Dagster home holding a copy of the root dagster.yaml (the local SQLite storage), or with
+    ``postgres`` the instance file `make dev-pg` writes: dagster.yaml + the `storage: postgres:` block."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "dagster.yaml", folder / "dagster.yaml")
+    if postgres:
+        with open(folder / "dagster.yaml", "a") as f:
+            f.write(POSTGRES_STORAGE.read_text())
     return folder
 
 

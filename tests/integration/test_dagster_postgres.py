@@ -1,4 +1,4 @@
-"""Dagster's storage in a real PostgreSQL server, chosen by environment variables only."""
+"""Dagster's storage: the local default, and a real PostgreSQL server configured by environment variables."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import subprocess
 import dagster as dg
 import psycopg2
 import pytest
+import yaml
 
 from pipeline.config import load_config
 from pipeline.definitions import build_definitions
-from pipeline.ops.dagster_storage import postgres_storage_config
 from tests.conftest import ROOT
 from tests.integration.conftest import START
 from tests.integration.dagster_procs import BIN, dagster_env, dagster_home
@@ -19,16 +19,24 @@ from tests.integration.dagster_procs import BIN, dagster_env, dagster_home
 pytestmark = pytest.mark.e2e
 
 
-def test_storage_is_chosen_by_the_environment_and_never_holds_the_password():
-    assert postgres_storage_config({}) is None
-    assert postgres_storage_config({"DAGSTER_PG_HOST": "  "}) is None
-    cfg = postgres_storage_config(
-        {"DAGSTER_PG_HOST": "db", "DAGSTER_PG_PASSWORD": "s3cret", "DAGSTER_PG_PORT": "6000"}
-    )
-    db = cfg["postgres_db"]
-    assert db["hostname"] == {"env": "DAGSTER_PG_HOST"} and db["port"] == {"env": "DAGSTER_PG_PORT"}
-    assert db["password"] == {"env": "DAGSTER_PG_PASSWORD"} and "s3cret" not in repr(cfg)
-    assert db["username"] == "postgres" and db["scheme"] == "postgresql+psycopg2"
+def test_instance_files_local_default_and_postgres_from_the_environment(tmp_path):
+    local = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    assert "storage" not in local  # Dagster's local default: SQLite files under $DAGSTER_HOME
+    pg = yaml.safe_load((dagster_home(tmp_path / "pg", postgres=True) / "dagster.yaml").read_text())
+    assert {k: v for k, v in pg.items() if k != "storage"} == local  # run queue, pools, retries shared
+    db = pg["storage"]["postgres"]["postgres_db"]
+    assert db.pop("scheme") == "postgresql+psycopg2"
+    # every value is read from the environment by each process: no host, user or password in a file
+    assert db == {
+        key: {"env": f"DAGSTER_PG_{var}"}
+        for key, var in [
+            ("hostname", "HOST"),
+            ("port", "PORT"),
+            ("username", "USER"),
+            ("password", "PASSWORD"),
+            ("db_name", "DB"),
+        ]
+    }
 
 
 def test_local_default_without_the_variables(tmp_path, monkeypatch):
@@ -36,7 +44,8 @@ def test_local_default_without_the_variables(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     instance = dg.DagsterInstance.from_config(str(dagster_home(tmp_path / "home")))
     assert type(instance.run_storage).__name__ == "SqliteRunStorage"
-    assert str(tmp_path / "home") in instance.run_storage._conn_string  # noqa: SLF001
+    assert (tmp_path / "home" / "history" / "runs.db").exists()  # the runs are kept under the home
+    instance.dispose()
 
 
 def pg_rows(env: dict, query: str) -> list[tuple]:
@@ -52,7 +61,9 @@ def pg_rows(env: dict, query: str) -> list[tuple]:
 
 
 def test_materialization_and_schedule_tick_recorded_in_postgres(pg, world, tmp_path, monkeypatch):
-    home = dagster_home(tmp_path / "home")
+    home = dagster_home(tmp_path / "home", postgres=True)
+    # the server trusts loopback connections and ignores the password; Dagster must never write it down
+    pg = {**pg, "DAGSTER_PG_PASSWORD": "s3cret"}
     env = dagster_env(home, world, pg)
     # 1. a materialization from the dagster CLI, in its own process, against PostgreSQL
     run = subprocess.run(
@@ -81,6 +92,7 @@ def test_materialization_and_schedule_tick_recorded_in_postgres(pg, world, tmp_p
         monkeypatch.setenv(k, v)
     instance = dg.DagsterInstance.from_config(str(home))
     assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+    assert "s3cret" not in repr(instance.get_ref())
     defs = build_definitions(load_config(world))
     schedule = defs.resolve_schedule_def("nightly_schedule")
     tick_time = dt.datetime(2026, 1, 3, 2, 0, tzinfo=dt.UTC)
@@ -113,3 +125,5 @@ def test_materialization_and_schedule_tick_recorded_in_postgres(pg, world, tmp_p
         ('["tx_web_sessions"]', "2026-01-02"),
     ]
     instance.dispose()
+    written = [p for p in home.rglob("*") if p.is_file() and b"s3cret" in p.read_bytes()]
+    assert written == []
