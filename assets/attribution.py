@@ -2,14 +2,13 @@
 
 import dagster as dg
 
-from assets.ingest import POOL
 from pipeline.attribution.credits import CREDITS, SUMMARY, all_models, build_attribution
 from pipeline.attribution.report import stacked_bars, summary_table
 from pipeline.config import ProjectConfig
 from pipeline.core.metadata import column_schema
 from pipeline.core.partitions import days_in
 from pipeline.core.sql import sql
-from pipeline.core.warehouse import WarehouseResource
+from pipeline.core.warehouse import POOL, WarehouseResource
 from pipeline.customers.events import EVENTS
 
 GROUP = "attribution"

@@ -4,11 +4,10 @@ import datetime as dt
 
 import dagster as dg
 
-from assets.ingest import POOL
 from pipeline.config import ProjectConfig
 from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.partitions import days_between, days_in
-from pipeline.core.warehouse import WarehouseResource
+from pipeline.core.warehouse import POOL, WarehouseResource
 from pipeline.customers.events import EVENTS
 from pipeline.customers.identity import CUSTOMER_IDENTITIES
 from pipeline.experiments.conversions import loaded_days, measure, missing_days

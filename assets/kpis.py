@@ -20,16 +20,15 @@ from decimal import Decimal
 import dagster as dg
 import duckdb
 
-from assets.ingest import POOL
 from pipeline.config import ProjectConfig
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.plots import daily_plot
 from pipeline.core.sql import bind, ident, sql
-from pipeline.core.warehouse import WarehouseResource, scalar, table_exists, transaction
+from pipeline.core.warehouse import POOL, WarehouseResource, scalar, table_exists, transaction
 from pipeline.customers.events import EVENTS
 from pipeline.customers.identity import CUSTOMER_IDENTITIES
-from pipeline.ingest.batch import CUSTOMERS
+from pipeline.ingest.customers import CUSTOMERS
 
 GROUP = "kpis"
 RECONCILE = "kpi_totals_reconcile"

@@ -2,11 +2,10 @@
 
 import dagster as dg
 
-from assets.ingest import POOL
 from pipeline.config import ProjectConfig
 from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.partitions import days_in
-from pipeline.core.warehouse import WarehouseResource, scalar, table_exists
+from pipeline.core.warehouse import POOL, WarehouseResource, scalar, table_exists
 from pipeline.customers.events import EVENT_BATCH_DAYS, EVENTS, build_events
 from pipeline.customers.identity import CUSTOMER_IDENTITIES, build_identities
 from pipeline.customers.retention import apply_retention, cutoff

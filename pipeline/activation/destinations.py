@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pipeline.activation.config import ActivationConfig
 from pipeline.ingest.config import GcsSource, SftpSource
-from pipeline.ingest.sources.local_files import SourceError
+from pipeline.ingest.sources.files import SourceError
 from pipeline.ingest.sources.remote import TransientError, with_retries
 
 SCHEMES = ("sftp", "gcs")

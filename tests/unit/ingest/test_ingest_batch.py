@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.warehouse import connect
-from pipeline.ingest.batch import FAILED, LOADED, _ingest_one, ingest_transactions
+from pipeline.ingest.transactions import _ingest_one, ingest_transactions
+from pipeline.ingest.write import FAILED, LOADED
 from tests.unit.ingest.test_ingest_malformed import PREVIOUS, TX_CASES, TX_FAIL_CASES, World
 
 FIRST = dt.date(2026, 1, 2)
@@ -121,7 +122,7 @@ def test_four_days_together_hand_checked(tmp_path: Path, monkeypatch: pytest.Mon
     """pos over four days in one call: a blank line and a row with a wrong column count on day 1,
     a file missing a column on day 2 (fails alone, its earlier partition kept), days 3 and 4 read
     together; the load ids follow the days."""
-    import pipeline.ingest.batch as ingest
+    import pipeline.ingest.transactions as ingest
 
     batches: list[list[dt.date]] = []
     real = ingest._ingest_batch
@@ -232,7 +233,7 @@ def test_a_batch_that_fails_half_way_loads_each_file_alone(
     """A statement of the batch failing after its temp tables exist: each file is then loaded alone."""
     import duckdb
 
-    import pipeline.ingest.batch as ingest
+    import pipeline.ingest.read as ingest
     from tests.unit.ingest.test_ingest_malformed import jl
 
     w = World(tmp_path)

@@ -9,8 +9,10 @@ from decimal import Decimal
 import pytest
 
 from pipeline.core.warehouse import connect
-from pipeline.ingest.batch import FAILED, LOADED, files_to_apply, ingest_customers, ingest_transaction
+from pipeline.ingest.customers import files_to_apply, ingest_customers
 from pipeline.ingest.sources.local_files import find_file, landed_file, list_files
+from pipeline.ingest.transactions import ingest_transaction
+from pipeline.ingest.write import FAILED, LOADED
 from tests.unit.ingest.test_ingest_malformed import CUSTOMERS_HEADER, DAY, POS_HEADER, World, epoch
 
 

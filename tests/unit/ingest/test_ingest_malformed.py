@@ -29,17 +29,12 @@ from hypothesis import strategies as st
 
 from pipeline.config import parse_config
 from pipeline.core.warehouse import connect
-from pipeline.ingest.batch import (
-    FAILED,
-    LOADED,
-    PROCESSED,
-    LoadResult,
-    files_to_apply,
-    ingest_customers,
-    ingest_transaction,
-)
 from pipeline.ingest.config import CustomersSpec
-from pipeline.ingest.sources.local_files import LandedFile, find_file, list_files
+from pipeline.ingest.customers import files_to_apply, ingest_customers
+from pipeline.ingest.sources.files import LandedFile
+from pipeline.ingest.sources.local_files import find_file, list_files
+from pipeline.ingest.transactions import ingest_transaction
+from pipeline.ingest.write import FAILED, LOADED, PROCESSED, LoadResult
 
 DAY = dt.date(2026, 1, 31)
 PREV = DAY - dt.timedelta(days=1)
