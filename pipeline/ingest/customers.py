@@ -71,25 +71,15 @@ def read_customer_json_rows(con: duckdb.DuckDBPyConnection, f: LandedFile) -> li
     for i, n in enumerate(names):
         x = f"json_extract(row, '$[{i}]')"
         cells.append(
-            f"CASE WHEN _ok THEN CASE json_type({x}) WHEN 'ARRAY' THEN array_to_string(json_extract_string({x}, '$[*]'), ',') "
+            f"CASE WHEN _ok THEN CASE json_type({x}) "
+            f"WHEN 'ARRAY' THEN array_to_string(json_extract_string({x}, '$[*]'), ',') "
             f"ELSE json_extract_string({x}, '$') END END AS {ident(n)}"
         )
         takes_list = n in MULTI_VALUE_COLUMNS or n == "email" or n.startswith("attr_")
         bad = "('OBJECT')" if takes_list else "('OBJECT', 'ARRAY')"
         nested.append(f"CASE WHEN _ok AND json_type({x}) IN {bad} THEN {i + 1} END")
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _rows AS
-            SELECT _row_number, row::VARCHAR AS _raw,
-                   CASE WHEN NOT _ok THEN 'columns: expected ' || $n || ' values, found '
-                             || coalesce(json_array_length(row)::VARCHAR, 'no array')
-                        WHEN __nested > 0 THEN $names[__nested] || ': a JSON object or array is not a single value'
-                   END AS _error,
-                   CASE WHEN NOT _ok THEN 'columns' WHEN __nested > 0 THEN $names[__nested] END AS _error_field,
-                   * EXCLUDE (_row_number, row, _ok, __nested)
-            FROM (SELECT _row_number, row, _ok, coalesce({", ".join(nested)}) AS __nested, {", ".join(cells)}
-                  FROM (SELECT *, coalesce(json_type(row) = 'ARRAY' AND json_array_length(row) = $n, false) AS _ok
-                        FROM (SELECT unnest(d) AS row, generate_subscripts(d, 1) AS _row_number
-                              FROM (SELECT json_extract(content, '$.data[*]') AS d FROM _doc))))""",
+        sql("ingest/read/customer_json", fragments={"nested": ", ".join(nested), "cells": ", ".join(cells)}),
         {"n": len(names), "names": names},
     )
     con.execute("DROP TABLE _doc")
@@ -117,13 +107,7 @@ def _hash_emails(con: duckdb.DuckDBPyConnection) -> None:
     The raw text of every row is dropped too, so a plain address never reaches the warehouse,
     not even the rejects table.
     """
-    hashed = split_values("email", lower=True)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _rows AS
-            SELECT * EXCLUDE (email, _raw), NULL::VARCHAR AS _raw,
-                   NULLIF(array_to_string(list_transform({hashed}, lambda x: sha256(x)), ','), '') AS emailsha256
-            FROM _rows"""
-    )
+    con.execute(sql("ingest/hash_emails", fragments={"hashed": split_values("email", lower=True)}))
 
 
 def _dataset_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -141,7 +125,8 @@ def _check_mode(con: duckdb.DuckDBPyConnection, f: LandedFile, mode: str, names:
     extra = [n for n in names if n not in have]
     if mode == "create":
         raise IngestError(
-            f"{f.name}: mode create makes a new data set, but `customers` exists already; use update or overwrite"
+            f"{f.name}: mode create makes a new data set, but `customers` exists already; "
+            "use update or overwrite"
         )
     if mode == "update" and (missing or extra):
         raise IngestError(
@@ -202,13 +187,11 @@ def ingest_customers(
                 con.execute("DELETE FROM customers")
             else:
                 con.execute("DELETE FROM customers WHERE customuid IN (SELECT customuid FROM _seen)")
-            con.execute(
-                f"""INSERT INTO customers ({cols}, _first_seen_at, _updated_at, _load_id)
-                    SELECT {", ".join("t." + ident(n) for n in names)}, coalesce(s._first_seen_at, $d), $d, $id
-                    FROM _typed t LEFT JOIN _seen s USING (customuid)
-                    WHERE t._reason IS NULL ORDER BY t._row_number""",
-                {"d": f.day, "id": result.load_id},
+            query = sql(
+                "ingest/insert_customers",
+                fragments={"columns": cols, "typed_columns": ", ".join("t." + ident(n) for n in names)},
             )
+            con.execute(query, {"d": f.day, "id": result.load_id})
             con.execute("DROP TABLE _seen")
 
         return apply

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.core.formats import EPOCH_FORMATS, to_strptime
-from pipeline.core.sql import ident
+from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import scalar
 from pipeline.ingest.config import TransactionSpec
 from pipeline.ingest.sources.files import LandedFile
@@ -103,7 +103,8 @@ def _number_rows(
     # the k-th good record (in the order _read holds them) gets the k-th number: a positional join
     con.register("_good_numbers", pa.table({"rn": good}))
     con.execute(
-        "CREATE OR REPLACE TEMP VIEW _numbered AS SELECT n.rn, r.* FROM _read r POSITIONAL JOIN _good_numbers n"
+        "CREATE OR REPLACE TEMP VIEW _numbered AS "
+        "SELECT n.rn, r.* FROM _read r POSITIONAL JOIN _good_numbers n"
     )
     return bad_numbers
 
@@ -135,9 +136,23 @@ def _drop_numbering(con: duckdb.DuckDBPyConnection) -> None:
 _LINES = """read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = chr(31), quote = '',
             escape = '', auto_detect = false, strict_mode = false, encoding = $encoding,
             store_rejects = true, rejects_table = '_lrj', rejects_scan = '_lrs')"""
-_LINES_OF_FILES = """read_csv($paths, columns = {'line': 'VARCHAR'}, header = false, delim = chr(31), quote = '',
-            escape = '', auto_detect = false, strict_mode = false, encoding = $encoding, filename = true,
-            store_rejects = true, rejects_table = '_lrj', rejects_scan = '_lrs')"""
+_LINES_OF_FILES = """read_csv($paths, columns = {'line': 'VARCHAR'}, header = false, delim = chr(31),
+            quote = '', escape = '', auto_detect = false, strict_mode = false, encoding = $encoding,
+            filename = true, store_rejects = true, rejects_table = '_lrj', rejects_scan = '_lrs')"""
+
+
+def _csv_rows(names: list[str], numbered: str, carry: str = "") -> str:
+    """The statement making ``_rows`` of CSV files: ``numbered`` holds the good records (text
+    columns ``c0``, ``c1``, ...), ``_bad`` the rejected ones; ``carry`` is ``"_file, "`` or nothing."""
+    renamed = ", ".join(f"r.c{i} AS {ident(n)}" for i, n in enumerate(names))
+    return sql("ingest/read/csv_rows", fragments={"renamed": renamed, "numbered": numbered, "carry": carry})
+
+
+def _encoding_reason(encoding: str) -> str:
+    return (
+        f"encoding: the line is not valid {encoding} "
+        "(set `encoding: latin-1` for this dataset if the file is Latin-1)"
+    )
 
 
 def _has_text(x: str) -> str:
@@ -215,26 +230,8 @@ def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) 
             raise read_error(f, e) from None
     bad_numbers = _number_rows(con, n_good, bad.column("rn").to_numpy(), blanks)
     con.register("_bad", bad.set_column(0, "rn", pa.array(bad_numbers, pa.int64())))
-    renamed = ", ".join(f"r.c{i} AS {ident(n)}" for i, n in enumerate(names))
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _rows AS
-            SELECT r.rn AS _row_number, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _error,
-                   NULL::VARCHAR AS _error_field, {renamed}
-            FROM _numbered r
-            UNION ALL BY NAME
-            SELECT rn AS _row_number, trim(csv_line, chr(13) || chr(10)) AS _raw,
-                   CASE error_type
-                     WHEN 'INVALID ENCODING' THEN 'encoding: the row is not valid ' || $encoding
-                          || ' (set `encoding: latin-1` for this dataset if the file is Latin-1)'
-                     WHEN 'MISSING COLUMNS' THEN 'columns: ' || error_message
-                     WHEN 'TOO MANY COLUMNS' THEN 'columns: ' || error_message
-                     WHEN 'LINE SIZE OVER MAXIMUM' THEN 'row: the line is longer than the 2 MB a row may have'
-                     ELSE 'row: ' || coalesce(error_message, error_type) END AS _error,
-                   CASE WHEN error_type = 'INVALID ENCODING' THEN 'encoding'
-                        WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN 'columns'
-                        ELSE 'row' END AS _error_field
-            FROM _bad""",
-        {"encoding": encoding},
+        _csv_rows(names, numbered="(SELECT rn AS _row_number, * FROM _numbered)"), {"encoding": encoding}
     )
     con.unregister("_bad")
     _drop_numbering(con)
@@ -258,7 +255,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
     bad = con.sql("SELECT line AS rn, any_value(csv_line) AS raw FROM _lrj GROUP BY line").to_arrow_table()
     _number_rows(con, scalar(con, "SELECT count(*) FROM _read"), bad.column("rn").to_numpy())
     if bad.num_rows:  # a view takes no parameters: the reason goes in a column of _bad
-        reason = f"encoding: the line is not valid {encoding} (set `encoding: latin-1` for this dataset if the file is Latin-1)"
+        reason = _encoding_reason(encoding)
         con.register("_bad", bad.append_column("error", pa.array([reason] * bad.num_rows, pa.string())))
         con.execute(
             f"""CREATE OR REPLACE TEMP VIEW _lines AS
@@ -305,31 +302,9 @@ def _parse_json_lines(con: duckdb.DuckDBPyConnection, names: list[str], carry: s
 
     ``carry`` is a column list (with a trailing comma) kept as it is, e.g. ``"_file, "``.
     """
-    # One JSON parse per line for the values (after json_valid's): json_extract_string with a list of
-    # paths returns the text of every field. A valid line starting with '{' is an object (only the
-    # others are parsed again to tell). A value that is an object or array comes back as JSON text,
-    # so only a line with a '{' after its first character or a '[' is parsed again to tell a nested
-    # value from a string.
     values = ", ".join(f"__s[{i + 1}] AS {ident(n)}" for i, n in enumerate(names))
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _rows AS
-            SELECT {carry}_row_number, line AS _raw,
-                   CASE WHEN _error IS NOT NULL THEN _error
-                        WHEN NOT _valid THEN 'json: the line is not valid JSON'
-                        WHEN NOT _ok THEN 'json: the line is not a JSON object'
-                        WHEN __nested > 0 THEN $names[__nested] || ': a JSON object or array is not a single value'
-                   END AS _error,
-                   CASE WHEN _error IS NOT NULL THEN 'encoding' WHEN NOT _ok THEN 'json'
-                        WHEN __nested > 0 THEN $names[__nested] END AS _error_field,
-                   {values}
-            FROM (SELECT *, CASE WHEN _ok AND (line LIKE '%[%' OR line LIKE '_%{{%')
-                                 THEN list_position(list_transform(json_type(line, $paths),
-                                                                   lambda x: x IN ('OBJECT', 'ARRAY')), true)
-                            END AS __nested
-                  FROM (SELECT *, CASE WHEN _ok THEN json_extract_string(line, $paths) END AS __s
-                        FROM (SELECT *, _valid AND (starts_with(line, '{{')
-                                                    OR json_type(CASE WHEN _valid THEN line END) = 'OBJECT') AS _ok
-                              FROM (SELECT *, _error IS NULL AND json_valid(line) AS _valid FROM _lines))))""",
+        sql("ingest/read/json_lines", fragments={"carry": carry, "values": values}),
         {"paths": [f'$."{n}"' for n in names], "names": names},
     )
 
@@ -362,7 +337,8 @@ def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: Trans
         temporal = t.startswith(("TIMESTAMP", "DATE"))
         if temporal and x.format in EPOCH_FORMATS:
             cols.append(
-                f"CAST(floor(epoch_ms({c}::TIMESTAMP) * {EPOCH_FORMATS[x.format]} / 1000) AS BIGINT)::VARCHAR AS {c}"
+                f"CAST(floor(epoch_ms({c}::TIMESTAMP) * {EPOCH_FORMATS[x.format]} / 1000) AS BIGINT)"
+                f"::VARCHAR AS {c}"
             )
         elif temporal and x.format:
             cols.append(f"strftime({c}::TIMESTAMP, $fmt{i}) AS {c}")
@@ -371,10 +347,7 @@ def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: Trans
             cols.append(f"{c}::VARCHAR AS {c}")
     try:
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _rows AS
-                SELECT file_row_number + 1 AS _row_number, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _error,
-                       NULL::VARCHAR AS _error_field, {", ".join(cols)}
-                FROM read_parquet($p, file_row_number = true)""",
+            sql("ingest/read/parquet_rows", fragments={"columns": ", ".join(cols)}),
             params,
         )
     except duckdb.Error as e:
@@ -466,8 +439,9 @@ def read_csv_batch(
     con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _rj; DROP TABLE IF EXISTS _rs")
     con.execute(
         """CREATE TEMP TABLE _read AS SELECT * FROM read_csv($paths, columns = $columns, header = true,
-             delim = ',', quote = '"', escape = '"', auto_detect = false, encoding = $encoding, filename = true,
-             store_rejects = true, rejects_table = '_rj', rejects_scan = '_rs', null_padding = false)""",
+             delim = ',', quote = '"', escape = '"', auto_detect = false, encoding = $encoding,
+             filename = true, store_rejects = true, rejects_table = '_rj', rejects_scan = '_rs',
+             null_padding = false)""",
         {"paths": paths, "columns": positional, "encoding": encoding},
     )
     bad = con.sql(
@@ -486,28 +460,8 @@ def read_csv_batch(
 
     bad = _number_batch(con, files, bad, blanks_of)
     con.register("_bad", bad)
-    renamed = ", ".join(f"r.c{i} AS {ident(n)}" for i, n in enumerate(names))
     try:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _rows AS
-                SELECT r._file, r._row_number, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _error,
-                       NULL::VARCHAR AS _error_field, {renamed}
-                FROM {_NUMBERED} r
-                UNION ALL BY NAME
-                SELECT _file, rn AS _row_number, trim(csv_line, chr(13) || chr(10)) AS _raw,
-                       CASE error_type
-                         WHEN 'INVALID ENCODING' THEN 'encoding: the row is not valid ' || $encoding
-                              || ' (set `encoding: latin-1` for this dataset if the file is Latin-1)'
-                         WHEN 'MISSING COLUMNS' THEN 'columns: ' || error_message
-                         WHEN 'TOO MANY COLUMNS' THEN 'columns: ' || error_message
-                         WHEN 'LINE SIZE OVER MAXIMUM' THEN 'row: the line is longer than the 2 MB a row may have'
-                         ELSE 'row: ' || coalesce(error_message, error_type) END AS _error,
-                       CASE WHEN error_type = 'INVALID ENCODING' THEN 'encoding'
-                            WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN 'columns'
-                            ELSE 'row' END AS _error_field
-                FROM _bad""",
-            {"encoding": encoding},
-        )
+        con.execute(_csv_rows(names, numbered=_NUMBERED, carry="_file, "), {"encoding": encoding})
     finally:
         con.unregister("_bad")
     con.execute("DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")
@@ -525,12 +479,13 @@ def read_jsonl_batch(
         {"paths": paths, "encoding": encoding},
     )
     bad = con.sql(
-        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line AS rn, any_value(j.csv_line) AS raw
+        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line AS rn,
+                  any_value(j.csv_line) AS raw
            FROM _lrj j JOIN _lrs s USING (scan_id, file_id) GROUP BY ALL ORDER BY 1, 2""",
         params={"paths": paths},
     ).to_arrow_table()
     bad = _number_batch(con, files, bad, None)
-    reason = f"encoding: the line is not valid {encoding} (set `encoding: latin-1` for this dataset if the file is Latin-1)"
+    reason = _encoding_reason(encoding)
     # a table, not a view: the JSON functions then run in parallel over it
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _lines AS

@@ -35,7 +35,8 @@ def build_remote_sensor(
         name=f"{source.name}_files_sensor",
         minimum_interval_seconds=60,
         target=dg.AssetSelection.assets(*[a for _, a in datasets]),
-        description=f"Runs the dataset's asset for every new or changed file on {source.kind} source {source.name}.",
+        description=f"Runs the dataset's asset for every new or changed file on {source.kind} "
+        f"source {source.name}.",
         default_status=dg.DefaultSensorStatus.STOPPED,
         required_resource_keys={key},
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 import dagster as dg
 
 from pipeline.config import ProjectConfig
 from pipeline.ingest.customers import CUSTOMERS
-from pipeline.ingest.sources.files import LandedFile
+from pipeline.ingest.sources.files import LandedFile, RemoteFile
 from pipeline.ingest.sources.local_files import LocalFilesSource, list_files
 from pipeline.ingest.sources.registry import dataset_file_name, source_kind
 
@@ -26,7 +27,7 @@ def watched_datasets(config: ProjectConfig, source: LocalFilesSource) -> list[tu
 
 
 def new_file_requests(
-    files: dict[str, list[LandedFile]],
+    files: Mapping[str, Sequence[LandedFile | RemoteFile]],
     partitioned: dict[str, bool],
     cursor: dict[str, str],
     partition_keys: set[str],

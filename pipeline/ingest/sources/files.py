@@ -1,5 +1,5 @@
 """What every source hands over: a landed file (a local copy of one day's data), and the error a
-source raises when it cannot."""
+source raises when it cannot; a file on a remote source before it is downloaded."""
 
 from __future__ import annotations
 
@@ -58,3 +58,23 @@ class LandedFile:
 
 def version_of(name: str, size: int, mtime: float) -> tuple[str, int, int]:
     return (name, int(size), int(mtime))
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A file (object) on a remote source; ``version`` tells one version from the next
+    (SFTP: size + mtime, GCS: generation)."""
+
+    name: str
+    day: dt.date
+    size: int
+    mtime: float
+    version: str
+
+    @property
+    def identity(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    def landed(self, path: Path) -> LandedFile:
+        """The downloaded copy, carrying the remote size and mtime (what `loads` remembers)."""
+        return LandedFile(path=path, day=self.day, size=self.size, mtime=self.mtime)

@@ -16,10 +16,9 @@ from typing import Literal
 import dagster as dg
 
 from pipeline.core.settings import ProjectBase
-from pipeline.ingest.sources.files import SourceError
+from pipeline.ingest.sources.files import RemoteFile, SourceError
 from pipeline.ingest.sources.registry import Dataset, Inputs, SourceKind, dataset_file_name, register
 from pipeline.ingest.sources.remote import (
-    RemoteFile,
     RemoteSource,
     TransientError,
     VanishedError,

@@ -19,12 +19,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import field_validator
 
 from pipeline.core.settings import ProjectBase, Settings, identifier
-from pipeline.ingest.sources.files import LandedFile, SourceError
+from pipeline.ingest.sources.files import LandedFile, RemoteFile, SourceError
 
 if TYPE_CHECKING:
     import dagster as dg
-
-    from pipeline.ingest.sources.remote import RemoteFile
 
 
 class SourceSettings(Settings):

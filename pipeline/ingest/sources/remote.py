@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.core.settings import Settings
-from pipeline.ingest.sources.files import LandedFile, SourceError, extension
+from pipeline.ingest.sources.files import RemoteFile, SourceError, extension
 from pipeline.ingest.sources.registry import SourceSettings
 
 T = TypeVar("T")
@@ -60,26 +59,6 @@ def day_of(name: str, file_name: str, date_format: str) -> dt.date | None:
         return dt.datetime.strptime(name[len(file_name) + 1 : -len(ext) - 1], date_format).date()
     except ValueError:
         return None
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """A file (object) on a remote source; ``version`` tells one version from the next
-    (SFTP: size + mtime, GCS: generation)."""
-
-    name: str
-    day: dt.date
-    size: int
-    mtime: float
-    version: str
-
-    @property
-    def identity(self) -> str:
-        return f"{self.name}:{self.version}"
-
-    def landed(self, path: Path) -> LandedFile:
-        """The downloaded copy, carrying the remote size and mtime (what `loads` remembers)."""
-        return LandedFile(path=path, day=self.day, size=self.size, mtime=self.mtime)
 
 
 def one_per_day(files: list[RemoteFile], file_name: str) -> list[RemoteFile]:

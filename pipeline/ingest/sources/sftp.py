@@ -23,10 +23,9 @@ import dagster as dg
 from pydantic import Field, model_validator
 
 from pipeline.core.settings import ProjectBase, at
-from pipeline.ingest.sources.files import SourceError
+from pipeline.ingest.sources.files import RemoteFile, SourceError
 from pipeline.ingest.sources.registry import Dataset, Inputs, SourceKind, dataset_file_name, register
 from pipeline.ingest.sources.remote import (
-    RemoteFile,
     RemoteSource,
     TransientError,
     VanishedError,
