@@ -1,4 +1,4 @@
-"""Several days loaded together (a backfill: pipeline.ingest.ingest_transactions) give each day
+"""Several days loaded together (a backfill: pipeline.ingest.transactions.ingest_transactions) give each day
 exactly what loading its file alone gives: the same partition, rejects (row numbers, fields,
 reasons, raw text) and `loads` row; a file that cannot be read fails alone and keeps its partition.
 
@@ -15,7 +15,8 @@ import pytest
 from pipeline.core.warehouse import connect
 from pipeline.ingest.transactions import _ingest_one, ingest_transactions
 from pipeline.ingest.write import FAILED, LOADED
-from tests.unit.ingest.test_ingest_malformed import PREVIOUS, TX_CASES, TX_FAIL_CASES, World
+from tests.unit.ingest.malformed_corpus import PREVIOUS, World
+from tests.unit.ingest.test_ingest_malformed import TX_CASES, TX_FAIL_CASES
 
 FIRST = dt.date(2026, 1, 2)
 
@@ -234,7 +235,7 @@ def test_a_batch_that_fails_half_way_loads_each_file_alone(
     import duckdb
 
     import pipeline.ingest.read as ingest
-    from tests.unit.ingest.test_ingest_malformed import jl
+    from tests.unit.ingest.malformed_corpus import jl
 
     w = World(tmp_path)
     try:
