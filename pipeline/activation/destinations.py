@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.activation.config import ActivationConfig
-from pipeline.ingest.config import GcsSource, SftpSource
 from pipeline.ingest.sources.files import SourceError
+from pipeline.ingest.sources.gcs import GcsSource
 from pipeline.ingest.sources.remote import TransientError, with_retries
+from pipeline.ingest.sources.sftp import SftpSource
 
 SCHEMES = ("sftp", "gcs")
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/]*)(/.*)?$")

@@ -18,7 +18,7 @@ import pyarrow as pa
 from pydantic import field_validator
 
 from pipeline.core.settings import ProjectBase
-from pipeline.core.sql import bind, sql
+from pipeline.core.sql import bind, ident, sql
 from pipeline.ingest.sources.bigquery import BigQueryResource, query_batches
 from pipeline.ingest.sources.files import LandedFile, SourceError
 from pipeline.ingest.sources.registry import Dataset, Inputs, SourceKind, register
@@ -137,8 +137,8 @@ def flatten(raw: pa.Table | Path, out: Path) -> int:
         ]
         if missing:
             raise SourceError(f"the GA4 export lacks the column(s) {missing}")
-        extra = ", ".join(f"{v} AS {k}" for k, v in DEFAULTS.items() if k not in have)
-        con.execute(f"CREATE VIEW _ga4_raw AS SELECT *{', ' + extra if extra else ''} FROM _ga4_in")
+        columns = ["*"] + [f"{v} AS {ident(k)}" for k, v in DEFAULTS.items() if k not in have]
+        con.execute(sql("ingest/sources/ga4_raw", fragments={"columns": ", ".join(columns)}))
         q = sql("ingest/sources/ga4_events")
         reader = con.sql(
             q, params=bind(q, {"search": SEARCH, "social": SOCIAL, "paid": PAID})
