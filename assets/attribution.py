@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from assets.ingest import POOL
 from pipeline.attribution.credits import CREDITS, SUMMARY, build_attribution
 from pipeline.attribution.models import all_models
 from pipeline.attribution.report import stacked_bars, summary_table
@@ -10,7 +9,7 @@ from pipeline.config import ProjectConfig
 from pipeline.core.metadata import column_schema
 from pipeline.core.partitions import days_in
 from pipeline.core.sql import sql
-from pipeline.core.warehouse import WarehouseResource
+from pipeline.core.warehouse import POOL, WarehouseResource
 from pipeline.customers.events import EVENTS
 
 GROUP = "attribution"

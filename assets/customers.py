@@ -6,16 +6,15 @@ SQL in sql/customers/.
 
 import dagster as dg
 
-from assets.ingest import POOL
 from pipeline.config import ProjectConfig
 from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.partitions import days_in
-from pipeline.core.warehouse import WarehouseResource
+from pipeline.core.warehouse import POOL, WarehouseResource
 from pipeline.customers.events import EVENTS, build_event_days, events_by_type, unknown_customer_events
 from pipeline.customers.identity import CUSTOMER_IDENTITIES, build_identities, customers_without_identifier
 from pipeline.customers.kpis import KPIS, ONE_CURRENCY, RECONCILE, Kpi, materialize
 from pipeline.customers.retention import apply_retention, retention_rows
-from pipeline.ingest.batch import CUSTOMERS
+from pipeline.ingest.customers import CUSTOMERS
 
 GROUP = "customer_360"
 KPI_GROUP = "kpis"

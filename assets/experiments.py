@@ -5,10 +5,9 @@ The definitions only: what a run does is in pipeline/experiments/runs.py.
 
 import dagster as dg
 
-from assets.ingest import POOL
 from pipeline.config import ProjectConfig
 from pipeline.core.partitions import days_in
-from pipeline.core.warehouse import WarehouseResource
+from pipeline.core.warehouse import POOL, WarehouseResource
 from pipeline.experiments.decisions import CONVERSIONS, RESULTS
 from pipeline.experiments.report import EXPERIMENT_REPORT
 from pipeline.experiments.runs import (

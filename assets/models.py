@@ -6,12 +6,11 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from assets.ingest import POOL
 from pipeline.config import ProjectConfig
 from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.partitions import days_in
 from pipeline.core.sql import bind, sql
-from pipeline.core.warehouse import WarehouseResource, scalar
+from pipeline.core.warehouse import POOL, WarehouseResource, scalar
 from pipeline.models import training
 from pipeline.models.cadence import training_due
 from pipeline.models.config import ModelSpec

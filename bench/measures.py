@@ -52,7 +52,7 @@ def _tx_files(config):
 )
 def ingest_nightjar(world: Path, out: Path) -> dict:
     from pipeline.core.warehouse import connect
-    from pipeline.ingest.batch import ingest_transactions
+    from pipeline.ingest.transactions import ingest_transactions
 
     config = _config(world, out / "nightjar.duckdb")
     rows, per = 0, {}

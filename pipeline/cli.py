@@ -91,7 +91,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 f"warning: {args.config_file}: source {s.name!r}: "
                 f"folder {config.resolve(s.folder)} does not exist yet"
             )
-    from pipeline.ingest.sources.validate import check_remote_sources
+    from pipeline.ingest.validate import check_remote_sources
 
     remote_errors, remote_notes = check_remote_sources(config)
     for note in remote_notes:
@@ -245,8 +245,10 @@ def _upload_day(config: ProjectConfig, dataset: str, path: Path, given: dt.date 
 
 def cmd_upload(args: argparse.Namespace) -> int:
     from pipeline.core.warehouse import connect
-    from pipeline.ingest.batch import CUSTOMERS, FAILED, ingest_customers, ingest_transaction
+    from pipeline.ingest.customers import CUSTOMERS, ingest_customers
     from pipeline.ingest.sources.local_files import landed_file
+    from pipeline.ingest.transactions import ingest_transaction
+    from pipeline.ingest.write import FAILED
 
     config = _config(args)
     path = Path(args.file)

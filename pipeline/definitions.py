@@ -26,7 +26,7 @@ from pipeline.ingest.sources.resources import source_resources
 from pipeline.ops.jobs import build_nightly_job
 from pipeline.ops.remote_sensors import build_remote_sensors
 from pipeline.ops.schedules import build_nightly_schedule
-from pipeline.ops.sensors import build_file_sensor
+from pipeline.ops.sensors import build_file_sensors
 
 # Single-run backfill policies and pools are "beta"/"preview" in Dagster; they are what we want.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -49,8 +49,7 @@ def build_definitions(config: ProjectConfig, warehouse: Path | None = None) -> d
     assets += build_model_assets(config, partitions)
     assets += build_experiment_assets(config, partitions)
     nightly = build_nightly_job(partitions)
-    sensors = [build_file_sensor(config, s, partitions) for s in config.sources if s.kind == "local_files"]
-    sensors += build_remote_sensors(config, partitions)  # SFTP and GCS
+    sensors = build_file_sensors(config, partitions) + build_remote_sensors(config, partitions)
     return dg.Definitions(
         assets=assets,
         jobs=[nightly],
@@ -58,7 +57,7 @@ def build_definitions(config: ProjectConfig, warehouse: Path | None = None) -> d
         sensors=sensors,
         resources={
             "warehouse": WarehouseResource(path=str(warehouse or config.warehouse_path)),
-            **source_resources(config),
+            **source_resources(config, config.sources),
         },
         executor=dg.in_process_executor,
     )

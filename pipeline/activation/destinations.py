@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import cast
 
 from pipeline.activation.config import ActivationConfig
-from pipeline.ingest.config import GcsSource, SftpSource
-from pipeline.ingest.sources.local_files import SourceError
+from pipeline.ingest.sources.files import SourceError
+from pipeline.ingest.sources.gcs import GcsResource, GcsSource
 from pipeline.ingest.sources.remote import TransientError, with_retries
-from pipeline.ingest.sources.resources import GcsResource, SftpResource, source_resource
+from pipeline.ingest.sources.resources import source_resource
+from pipeline.ingest.sources.sftp import SftpResource, SftpSource
 
 SCHEMES = ("sftp", "gcs")
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/]*)(/.*)?$")

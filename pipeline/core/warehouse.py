@@ -14,6 +14,9 @@ import duckdb
 
 from pipeline.core.sql import sql
 
+# The concurrency pool of every asset and check that opens the warehouse (limit 1: one writer).
+POOL = "duckdb"
+
 
 class WarehouseError(RuntimeError):
     """The warehouse file cannot be opened or written."""

@@ -28,7 +28,7 @@ from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.plots import daily_plot
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import scalar, table_exists, transaction
-from pipeline.ingest.batch import CUSTOMERS
+from pipeline.ingest.customers import CUSTOMERS
 
 RECONCILE = "kpi_totals_reconcile"
 ONE_CURRENCY = "orders_in_one_currency"

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
-from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
 
+import pipeline.ingest.sources  # noqa: F401 - importing the package registers every source kind
 from pipeline.core.catalog import IdentifierKind
 from pipeline.core.formats import FormatError, check_format
 from pipeline.core.settings import FieldType, ProjectBase, Settings, at, identifier
+from pipeline.ingest.sources.registry import SourceSettings, source_kind, source_kinds
 
 # Columns Nightjar adds to every table it loads; a declared field may not use these names.
 SYSTEM_COLUMNS = ("_load_id", "_partition_date", "_row_number", "_first_seen_at", "_updated_at")
@@ -61,123 +61,14 @@ class FieldSpec(Settings):
         return self
 
 
-class LocalFilesSource(Settings):
-    name: str
-    kind: Literal["local_files"]
-    folder: Path
-    date_format: str = "%Y%m%d"
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        return identifier(v, "source name")
-
-    @field_validator("date_format")
-    @classmethod
-    def _date_format(cls, v: str) -> str:
-        if "%" not in v:
-            raise ValueError(f"date_format {v!r} must be a strftime pattern such as %Y%m%d")
-        return v
-
-
-# --- remote sources: SFTP, GCS, BigQuery, GA4 export, SQL Server -------------------
-# Secrets are never in the YAML: a source names the environment variable that holds them
-# (`*_env` keys), and Dagster reads it through dagster.EnvVar at run time.
-
-
-class _RemoteSource(Settings):
-    name: str
-    date_format: str = "%Y%m%d"
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        return identifier(v, "source name")
-
-
-class SftpSource(_RemoteSource):
-    kind: Literal["sftp"]
-    host: str
-    port: int = Field(default=22, ge=1, le=65535)
-    username: str
-    password_env: str | None = None  # env var holding the password
-    private_key_env: str | None = None  # env var holding a private key (PEM/OpenSSH text)
-    private_key_path: Path | None = None  # or a private key file
-    known_hosts: Path | None = None  # host-key checking against a known_hosts file ...
-    host_key_fingerprint: str | None = None  # ... or a pinned "SHA256:..." fingerprint
-    check_host_key: bool = True  # false only for throw-away test servers
-    folder: str = "."  # remote folder
-    timeout_seconds: float = Field(default=15, gt=0)
-    retries: int = Field(default=3, ge=0)
-
-    @model_validator(mode="after")
-    def _auth(self) -> SftpSource:
-        if not (self.password_env or self.private_key_env or self.private_key_path):
-            raise at("password_env", "give password_env, private_key_env or private_key_path")
-        if self.check_host_key and not (self.known_hosts or self.host_key_fingerprint):
-            raise at(
-                "known_hosts",
-                "host-key checking is on: give known_hosts or host_key_fingerprint "
-                "(or check_host_key: false for a throw-away test server)",
-            )
-        return self
-
-
-class GcsSource(_RemoteSource):
-    kind: Literal["gcs"]
-    bucket: str
-    prefix: str = ""  # objects are <prefix><file_name>_<date>.<ext>
-    project: str | None = None
-    credentials_env: str | None = None  # env var holding a service-account key file path
-    endpoint: str | None = None  # an emulator's URL (tests, `nightjar demo --via gcs`)
-
-
-class QuerySpec(Settings):
-    """The query of one transaction. `@start`/`@end` (BigQuery) or `?` markers (SQL Server:
-    start, end) receive the partition window; with `watermark` the query gets the last value of
-    that column seen instead (incremental by watermark)."""
-
-    sql: str
-    watermark: str | None = None
-
-
-class BigQuerySource(_RemoteSource):
-    kind: Literal["bigquery"]
-    project: str
-    location: str | None = None
-    credentials_env: str | None = None
-    endpoint: str | None = None
-    queries: dict[str, QuerySpec] = Field(default_factory=dict)  # transaction name -> query
-
-
-class Ga4Source(_RemoteSource):
-    kind: Literal["ga4"]
-    project: str
-    dataset: str  # the export's dataset, analytics_<property id>
-    credentials_env: str | None = None
-    endpoint: str | None = None
-
-    @field_validator("project", "dataset")
-    @classmethod
-    def _bq_name(cls, v: str) -> str:  # they are part of a table name, so only these characters
-        if not re.fullmatch(r"[A-Za-z0-9_-]+", v):
-            raise ValueError(f"{v!r} may hold only letters, digits, _ and -")
-        return v
-
-
-class MssqlSource(_RemoteSource):
-    kind: Literal["mssql"]
-    connection_string_env: str  # env var holding the whole ODBC connection string
-    batch_size: int = Field(default=10_000, ge=1)
-    queries: dict[str, QuerySpec] = Field(default_factory=dict)
-
-
-FILE_SOURCE_KINDS = ("local_files", "sftp", "gcs")
-SOURCE_KINDS = ("local_files", "sftp", "gcs", "bigquery", "ga4", "mssql")
-Source = Annotated[
-    LocalFilesSource | SftpSource | GcsSource | BigQuerySource | Ga4Source | MssqlSource,
-    Field(discriminator="kind"),
-]
+# The `sources` entries: one settings model per registered kind (pipeline/ingest/sources/), told
+# apart by `kind`. Type checkers see the base every kind's model extends.
+SOURCE_KINDS = tuple(k.name for k in source_kinds())
+FILE_SOURCE_KINDS = tuple(k.name for k in source_kinds() if k.file_based)
+if TYPE_CHECKING:
+    Source = SourceSettings
+else:
+    Source = Annotated[Union[tuple(k.settings for k in source_kinds())], Field(discriminator="kind")]  # noqa: UP007
 
 
 class FileDataset(Settings):
@@ -339,32 +230,24 @@ class IngestConfig(ProjectBase):
                 raise at(f"transactions[{i}].source", f"unknown source {t.source!r} (declared: {names})")
         for i, t in enumerate(self.transactions):
             src = self.source(t.source)
-            if src.kind in FILE_SOURCE_KINDS and not t.file_name:
+            kind = source_kind(src.kind)
+            if kind.file_based and not t.file_name:
                 raise at(
                     f"transactions[{i}].file_name",
                     f"source {src.name!r} is a {src.kind} source: give file_name",
                 )
-            if src.kind in ("bigquery", "mssql") and t.name not in src.queries:
-                raise at(
-                    f"transactions[{i}].source",
-                    f"source {src.name!r} has no query for {t.name!r} (add sources[].queries.{t.name})",
-                )
-            mark = src.queries[t.name].watermark if src.kind in ("bigquery", "mssql") else None
-            if mark and src.kind == "bigquery":
-                raise at(
-                    f"transactions[{i}].source",
-                    "watermark is for mssql sources; a BigQuery query uses @start/@end",
-                )
-            if mark and mark not in [x.name for x in t.fields]:
-                raise at(
-                    f"transactions[{i}].source",
-                    f"the watermark {mark!r} of source {src.name!r} is not a field of {t.name!r}",
-                )
+            problem = (
+                kind.check_transaction(src, t.name, [x.name for x in t.fields])
+                if kind.check_transaction
+                else None
+            )
+            if problem:
+                raise at(f"transactions[{i}].source", problem)
         if self.customers and self.customers.source not in names:
             raise at("customers.source", f"unknown source {self.customers.source!r} (declared: {names})")
         if self.customers and not self.customers.file_name:
             raise at("customers.file_name", "required key is missing")
-        if self.customers and self.source(self.customers.source).kind != "local_files":
+        if self.customers and source_kind(self.source(self.customers.source).kind).remote:
             raise at(
                 "customers.source",
                 "customer data is read from a local_files source (remote customer files: not yet)",

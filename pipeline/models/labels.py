@@ -26,8 +26,8 @@ from pydantic import Field, field_validator, model_validator
 
 from pipeline.core.rules import Condition, Params, Rule, RuleError, compile_condition, condition
 from pipeline.core.settings import Settings, at
-from pipeline.ingest.batch import SQL_TYPES  # the types of the transaction tables' columns
 from pipeline.ingest.config import TransactionSpec
+from pipeline.ingest.typing import SQL_TYPES  # the types of the transaction tables' columns
 
 
 class LabelRule(Rule):

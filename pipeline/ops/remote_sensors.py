@@ -1,4 +1,5 @@
-"""Sensors of the remote file sources (SFTP, GCS): a run for each new or changed file/object.
+"""Sensors of the remote file sources (SFTP, GCS, any kind that lists dated files): a run for each
+new or changed file/object.
 
 The cursor is JSON {file name: identity}; the identity is name + version (SFTP: size and mtime,
 GCS: generation), and so is the run key. Sensors list the remote folder/bucket only: they never
@@ -13,33 +14,29 @@ import json
 import dagster as dg
 
 from pipeline.config import ProjectConfig
-from pipeline.ingest.sources.local_files import SourceError
+from pipeline.ingest.sources.files import SourceError
+from pipeline.ingest.sources.registry import SourceSettings, dataset_file_name, source_kind
 from pipeline.ingest.sources.resources import resource_key
 from pipeline.ops.sensors import new_file_requests
 
 
-def list_remote(kind: str, res, file_name: str, date_format: str) -> list:
-    """The dated files of one dataset on an SFTP or GCS source resource."""
-    if kind == "sftp":
-        from pipeline.ingest.sources.sftp import list_dated
-
-        return list_dated(res.settings(), res.folder, file_name, date_format)
-    from pipeline.ingest.sources.gcs import list_dated
-
-    return list_dated(res.client(), res.source, res.bucket, res.prefix, file_name, date_format)
-
-
 def build_remote_sensor(
-    config: ProjectConfig, source, partitions: dg.DailyPartitionsDefinition
+    config: ProjectConfig, source: SourceSettings, partitions: dg.DailyPartitionsDefinition
 ) -> dg.SensorDefinition:
     key = resource_key(source.name)
-    datasets = [(t.file_name, t.table) for t in config.transactions if t.source == source.name]
+    list_dated = source_kind(source.kind).list_dated
+    if list_dated is None:
+        raise ValueError(f"source kind {source.kind!r} lists no files: it has no sensor")
+    datasets = [
+        (dataset_file_name(source, t), t.table) for t in config.transactions if t.source == source.name
+    ]
 
     @dg.sensor(
         name=f"{source.name}_files_sensor",
         minimum_interval_seconds=60,
         target=dg.AssetSelection.assets(*[a for _, a in datasets]),
-        description=f"Runs the dataset's asset for every new or changed file on {source.kind} source {source.name}.",
+        description=f"Runs the dataset's asset for every new or changed file on {source.kind} "
+        f"source {source.name}.",
         default_status=dg.DefaultSensorStatus.STOPPED,
         required_resource_keys={key},
     )
@@ -47,7 +44,7 @@ def build_remote_sensor(
         res = getattr(context.resources, key)
         cursor = json.loads(context.cursor) if context.cursor else {}
         try:
-            files = {asset: list_remote(source.kind, res, fn, source.date_format) for fn, asset in datasets}
+            files = {asset: list_dated(res, fn, source.date_format) for fn, asset in datasets}
         except SourceError as e:
             return dg.SensorResult(skip_reason=str(e), cursor=context.cursor)
         keys = set(partitions.get_partition_keys(current_time=dt.datetime.now(dt.UTC)))
@@ -65,5 +62,7 @@ def build_remote_sensors(
     return [
         build_remote_sensor(config, s, partitions)
         for s in config.sources
-        if s.kind in ("sftp", "gcs") and any(t.source == s.name for t in config.transactions)
+        if source_kind(s.kind).remote
+        and source_kind(s.kind).list_dated is not None
+        and any(t.source == s.name for t in config.transactions)
     ]

@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping, Sequence
+from typing import cast
 
 import dagster as dg
 
 from pipeline.config import ProjectConfig
-from pipeline.ingest.batch import CUSTOMERS
-from pipeline.ingest.config import LocalFilesSource
-from pipeline.ingest.sources.local_files import LandedFile, list_files
+from pipeline.ingest.customers import CUSTOMERS
+from pipeline.ingest.sources.files import LandedFile, RemoteFile
+from pipeline.ingest.sources.local_files import LocalFilesSource, list_files
+from pipeline.ingest.sources.registry import dataset_file_name, source_kind
 
 
 def watched_datasets(config: ProjectConfig, source: LocalFilesSource) -> list[tuple[str, str, bool]]:
     """(file_name, asset name, partitioned) of every dataset read from ``source``."""
-    out = [(t.file_name, t.table, True) for t in config.transactions if t.source == source.name]
-    if config.customers and config.customers.source == source.name:
+    out = [
+        (dataset_file_name(source, t), t.table, True) for t in config.transactions if t.source == source.name
+    ]
+    if config.customers and config.customers.source == source.name and config.customers.file_name:
         out.append((config.customers.file_name, CUSTOMERS, False))
     return out
 
 
 def new_file_requests(
-    files: dict[str, list[LandedFile]],
+    files: Mapping[str, Sequence[LandedFile | RemoteFile]],
     partitioned: dict[str, bool],
     cursor: dict[str, str],
     partition_keys: set[str],
@@ -78,3 +83,14 @@ def build_file_sensor(
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(new_cursor, sort_keys=True))
 
     return _sensor
+
+
+def build_file_sensors(
+    config: ProjectConfig, partitions: dg.DailyPartitionsDefinition
+) -> list[dg.SensorDefinition]:
+    """A sensor per source whose folder is on this machine (the kinds without a resource)."""
+    return [
+        build_file_sensor(config, cast(LocalFilesSource, s), partitions)
+        for s in config.sources
+        if not source_kind(s.kind).remote
+    ]

@@ -25,8 +25,10 @@ def big_pos_file(folder: Path, day: dt.date, rows: int) -> Path:
     path = folder / f"trans_pos_{day:%Y%m%d}.csv"
     con = duckdb.connect()
     con.execute(
-        "COPY (SELECT 'O' || i AS order_id, 'C' || (i % 5000) AS customer_id, strftime($d, '%m/%d/%Y') AS purchased_at, "
-        "'S' || (i % 7) AS store, 'P' || (i % 50) AS product, 1 + i % 3 AS quantity, round(5 + (i % 1000) / 10, 2) AS amount "
+        "COPY (SELECT 'O' || i AS order_id, 'C' || (i % 5000) AS customer_id, strftime($d, '%m/%d/%Y') AS "
+        "purchased_at, "
+        "'S' || (i % 7) AS store, 'P' || (i % 50) AS product, 1 + i % 3 AS quantity, round(5 + (i % 1000) / "
+        "10, 2) AS amount "
         f"FROM range({int(rows)}) t(i)) TO '{path}' (HEADER, DELIMITER ',')",
         {"d": day},
     )

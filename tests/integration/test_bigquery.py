@@ -156,7 +156,7 @@ def test_query_parameters_are_bound_not_formatted(shop, tmp_path):
 
 
 def test_validate_dry_runs_the_queries(tmp_path, shop, capsys):
-    from pipeline.ingest.sources.validate import check_remote_sources
+    from pipeline.ingest.validate import check_remote_sources
 
     good = remote_config(tmp_path, bq_source(shop), file_name=None)
     errors, notes = check_remote_sources(good)

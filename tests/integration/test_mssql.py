@@ -20,7 +20,7 @@ import pyodbc
 import pytest
 
 from pipeline.ingest.sources import mssql
-from pipeline.ingest.sources.local_files import SourceError
+from pipeline.ingest.sources.files import SourceError
 from pipeline.ops import postgres_server
 from pipeline.ops.postgres_server import free_port
 from tests.conftest import run_nightly

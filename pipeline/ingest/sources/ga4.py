@@ -1,22 +1,44 @@
 """GA4 export source, on top of the BigQuery source: read the day's ``events_YYYYMMDD`` table
 (``events_intraday_YYYYMMDD`` when the daily table is not there yet), then flatten page views,
 session starts and purchases with DuckDB (sql/ingest/sources/ga4_events.sql) into the columns of a
-GA4 transaction, each with its default channel group. No Dagster here.
+GA4 transaction, each with its default channel group. The source reaches BigQuery through the
+BigQuery source's resource.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
+from typing import Literal
 
+import dagster as dg
 import duckdb
 import pyarrow as pa
-from google.api_core import exceptions as gexc
+from pydantic import field_validator
 
-from pipeline.core.sql import bind, sql
-from pipeline.ingest.sources.bigquery import query_batches
-from pipeline.ingest.sources.local_files import LandedFile, SourceError
-from pipeline.ingest.sources.remote import stage_batches
+from pipeline.core.settings import ProjectBase
+from pipeline.core.sql import bind, ident, sql
+from pipeline.ingest.sources.bigquery import BigQueryResource, query_batches
+from pipeline.ingest.sources.files import LandedFile, SourceError
+from pipeline.ingest.sources.registry import Dataset, Inputs, SourceKind, register
+from pipeline.ingest.sources.remote import RemoteSource, stage_batches
+
+
+class Ga4Source(RemoteSource):
+    kind: Literal["ga4"]
+    project: str
+    dataset: str  # the export's dataset, analytics_<property id>
+    credentials_env: str | None = None
+    endpoint: str | None = None
+
+    @field_validator("project", "dataset")
+    @classmethod
+    def _bq_name(cls, v: str) -> str:  # they are part of a table name, so only these characters
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", v):
+            raise ValueError(f"{v!r} may hold only letters, digits, _ and -")
+        return v
+
 
 # The default channel grouping's source lists (a practical subset of GA4's source categories).
 SEARCH = r"(.*\.)?(google|bing|yahoo|baidu|duckduckgo|yandex|ecosia|naver|ask|aol|qwant|startpage)(\..*)?"
@@ -52,7 +74,9 @@ COLUMNS = (
 DEFAULTS = {
     "user_id": "NULL::VARCHAR",
     "traffic_source": "NULL::STRUCT(name VARCHAR, medium VARCHAR, source VARCHAR)",
-    "collected_traffic_source": "NULL::STRUCT(manual_source VARCHAR, manual_medium VARCHAR, manual_campaign_name VARCHAR)",
+    "collected_traffic_source": (
+        "NULL::STRUCT(manual_source VARCHAR, manual_medium VARCHAR, manual_campaign_name VARCHAR)"
+    ),
     "ecommerce": "NULL::STRUCT(purchase_revenue DOUBLE, transaction_id VARCHAR)",
     "items": "NULL::STRUCT(item_id VARCHAR, quantity BIGINT)[]",
 }
@@ -79,6 +103,8 @@ FIELDS = {
 
 def export_table(client, source: str, project: str, dataset: str, day: dt.date) -> tuple[str, list[str]]:
     """The day's export table (daily, else intraday) and its top-level column names."""
+    from google.api_core import exceptions as gexc
+
     for name in (f"events_{day:%Y%m%d}", f"events_intraday_{day:%Y%m%d}"):
         try:
             t = client.get_table(f"{project}.{dataset}.{name}")
@@ -111,8 +137,8 @@ def flatten(raw: pa.Table | Path, out: Path) -> int:
         ]
         if missing:
             raise SourceError(f"the GA4 export lacks the column(s) {missing}")
-        extra = ", ".join(f"{v} AS {k}" for k, v in DEFAULTS.items() if k not in have)
-        con.execute(f"CREATE VIEW _ga4_raw AS SELECT *{', ' + extra if extra else ''} FROM _ga4_in")
+        columns = ["*"] + [f"{v} AS {ident(k)}" for k, v in DEFAULTS.items() if k not in have]
+        con.execute(sql("ingest/sources/ga4_raw", fragments={"columns": ", ".join(columns)}))
         q = sql("ingest/sources/ga4_events")
         reader = con.sql(
             q, params=bind(q, {"search": SEARCH, "social": SOCIAL, "paid": PAID})
@@ -141,3 +167,40 @@ def fetch_day(client, source: str, project: str, dataset: str, day: dt.date, pat
             f"ga4 source {source!r}: cannot flatten {table}: {str(e).splitlines()[0]}"
         ) from None
     return LandedFile(path=path, day=day, size=path.stat().st_size, mtime=0.0)
+
+
+# --- the source kind: the BigQuery resource, an asset run's days -----------------------------
+
+
+def resource(config: ProjectBase, s: Ga4Source) -> BigQueryResource:
+    return BigQueryResource(
+        source=s.name,
+        project=s.project,
+        location=None,
+        credentials_file=dg.EnvVar(s.credentials_env) if s.credentials_env else None,
+        endpoint=s.endpoint,
+    )
+
+
+def fetch(
+    context, res: BigQueryResource, source: Ga4Source, spec: Dataset, days: list[dt.date], tmp: Path
+) -> Inputs:
+    """Read and flatten each day's export into a Parquet file in ``tmp``."""
+    inputs: Inputs = {}
+    for day in days:
+        try:
+            client = res.client()
+            inputs[day] = fetch_day(
+                client,
+                res.source,
+                source.project,
+                source.dataset,
+                day,
+                tmp / f"{spec.name}_{day:%Y%m%d}.parquet",
+            )
+        except SourceError as e:
+            inputs[day] = str(e)
+    return inputs
+
+
+KIND = register(SourceKind(name="ga4", settings=Ga4Source, resource=resource, fetch=fetch))

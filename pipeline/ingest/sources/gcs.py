@@ -1,5 +1,6 @@
 """Google Cloud Storage source (google-cloud-storage): list dated objects under a prefix and
-stream one generation of an object to a local file. No Dagster here.
+stream one generation of an object to a local file. The client libraries are imported when a
+client is made, not with the config.
 
 An object's version is its generation: a re-uploaded object is a new generation and is loaded
 again; a download asks for exactly the listed generation (``if_generation_match``), so an
@@ -8,14 +9,17 @@ object replaced or deleted in between is reported instead of mixing two versions
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from typing import Literal
 
-import requests
-from google.api_core import exceptions as gexc
+import dagster as dg
 
-from pipeline.ingest.sources.local_files import SourceError
+from pipeline.core.settings import ProjectBase
+from pipeline.ingest.sources.files import RemoteFile, SourceError
+from pipeline.ingest.sources.registry import Dataset, Inputs, SourceKind, dataset_file_name, register
 from pipeline.ingest.sources.remote import (
-    RemoteFile,
+    RemoteSource,
     TransientError,
     VanishedError,
     day_of,
@@ -23,16 +27,31 @@ from pipeline.ingest.sources.remote import (
     with_retries,
 )
 
-TRANSIENT = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    ConnectionError,
-    gexc.ServiceUnavailable,
-    gexc.InternalServerError,
-    gexc.TooManyRequests,
-    gexc.GatewayTimeout,
-)
+
+class GcsSource(RemoteSource):
+    kind: Literal["gcs"]
+    bucket: str
+    prefix: str = ""  # objects are <prefix><file_name>_<date>.<ext>
+    project: str | None = None
+    credentials_env: str | None = None  # env var holding a service-account key file path
+    endpoint: str | None = None  # an emulator's URL (tests, `nightjar demo --via gcs`)
+
+
+def transient() -> tuple[type[BaseException], ...]:
+    """The client errors worth a retry (a dropped connection, a busy service)."""
+    import requests
+    from google.api_core import exceptions as gexc
+
+    return (
+        requests.ConnectionError,
+        requests.Timeout,
+        requests.exceptions.ChunkedEncodingError,
+        ConnectionError,
+        gexc.ServiceUnavailable,
+        gexc.InternalServerError,
+        gexc.TooManyRequests,
+        gexc.GatewayTimeout,
+    )
 
 
 def _where(source: str, bucket: str) -> str:
@@ -73,7 +92,9 @@ def make_client(source: str, project: str | None, credentials_file: str | None, 
 
 
 def _error(where: str, e: Exception, what: str) -> SourceError:
-    if isinstance(e, TRANSIENT):
+    from google.api_core import exceptions as gexc
+
+    if isinstance(e, transient()):
         return TransientError(f"{where}: {what}: {type(e).__name__}")
     if isinstance(e, gexc.Unauthorized | gexc.Forbidden):
         return SourceError(
@@ -110,6 +131,8 @@ def download(
     client, source: str, bucket: str, prefix: str, f: RemoteFile, dest: Path, retries: int = 3, log=None
 ) -> Path:
     """Stream the listed generation of an object to ``dest/<name>``; retried on a broken connection."""
+    from google.api_core import exceptions as gexc
+
     where = _where(source, bucket)
     target = dest / f.name
 
@@ -132,3 +155,76 @@ def download(
         return target
 
     return with_retries(f"{where}: download {f.name}", attempt, retries, log=log)
+
+
+# --- the source kind: its Dagster resource, an asset run's days, a sensor's listing ----------
+
+
+class GcsResource(dg.ConfigurableResource):
+    """A Google Cloud Storage bucket (or an emulator at ``endpoint``)."""
+
+    source: str
+    bucket: str
+    prefix: str = ""
+    project: str | None = None
+    credentials_file: str | None = None
+    endpoint: str | None = None
+
+    def client(self):
+        return make_client(self.source, self.project, self.credentials_file, self.endpoint)
+
+
+def resource(config: ProjectBase, s: GcsSource) -> GcsResource:
+    return GcsResource(
+        source=s.name,
+        bucket=s.bucket,
+        prefix=s.prefix,
+        project=s.project,
+        credentials_file=dg.EnvVar(s.credentials_env) if s.credentials_env else None,
+        endpoint=s.endpoint,
+    )
+
+
+def list_files(res: GcsResource, file_name: str, date_format: str) -> list[RemoteFile]:
+    return list_dated(res.client(), res.source, res.bucket, res.prefix, file_name, date_format)
+
+
+def fetch(
+    context, res: GcsResource, source: GcsSource, spec: Dataset, days: list[dt.date], tmp: Path
+) -> Inputs:
+    """Download the object of each day to ``tmp``; a day without one gets the reason."""
+    file_name = dataset_file_name(source, spec)
+    try:
+        client = res.client()
+        files = {
+            f.day: f
+            for f in list_dated(client, res.source, res.bucket, res.prefix, file_name, source.date_format)
+        }
+    except SourceError as e:
+        return {day: str(e) for day in days}
+    inputs: Inputs = {}
+    for day in days:
+        f = files.get(day)
+        if f is None:
+            inputs[day] = (
+                f"gcs source {res.source!r}: no object {res.prefix}{file_name}_"
+                f"{day.strftime(source.date_format)}.* in bucket {res.bucket!r}"
+            )
+            continue
+        try:
+            inputs[day] = f.landed(download(client, res.source, res.bucket, res.prefix, f, tmp))
+        except SourceError as e:
+            inputs[day] = str(e)
+    return inputs
+
+
+KIND = register(
+    SourceKind(
+        name="gcs",
+        settings=GcsSource,
+        file_based=True,
+        resource=resource,
+        fetch=fetch,
+        list_dated=list_files,
+    )
+)

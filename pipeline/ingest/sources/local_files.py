@@ -1,62 +1,32 @@
-"""Local files source: one file per dataset and day in a folder, named <file_name>_<date>.<ext>."""
+"""Local files source: one file per dataset and day in a folder, named <file_name>_<date>.<ext>.
+
+The folder is on this machine: the source needs no Dagster resource, and its sensor lists the
+folder itself.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-# Extensions Nightjar reads (in any letter case), in the order they are looked for.
-EXTENSIONS = ("csv", "csv.gz", "jsonl", "jsonl.gz", "ndjson", "ndjson.gz", "json", "json.gz", "parquet")
+from pydantic import field_validator
 
-
-class SourceError(RuntimeError):
-    """A source cannot hand over the file it should."""
-
-
-def extension(name: str) -> str | None:
-    """The known extension of a file name, lower-cased, or None."""
-    lower = name.lower()
-    return next((ext for ext in sorted(EXTENSIONS, key=len, reverse=True) if lower.endswith("." + ext)), None)
+from pipeline.ingest.sources.files import LandedFile, SourceError, extension
+from pipeline.ingest.sources.registry import Inputs, SourceKind, SourceSettings, register
 
 
-@dataclass(frozen=True)
-class LandedFile:
-    """A file found in a source folder; size + mtime tell whether it changed since it was loaded."""
+class LocalFilesSource(SourceSettings):
+    kind: Literal["local_files"]
+    folder: Path
+    date_format: str = "%Y%m%d"
 
-    path: Path
-    day: dt.date
-    size: int
-    mtime: float
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    @property
-    def format(self) -> str:
-        """csv, json, jsonl (ndjson counts as jsonl) or parquet, whatever the compression and letter case."""
-        ext = extension(self.name)
-        if ext is None:
-            raise SourceError(
-                f"{self.name}: unknown file type; use one of {', '.join('.' + e for e in EXTENSIONS)}"
-            )
-        base = ext.removesuffix(".gz")
-        return "jsonl" if base == "ndjson" else base
-
-    @property
-    def version(self) -> tuple[str, int, int]:
-        """What tells one version of a file from another: name, size and whole seconds of mtime."""
-        return version_of(self.name, self.size, self.mtime)
-
-    @property
-    def identity(self) -> str:
-        """The version as text, for sensor cursors and run keys."""
-        return ":".join(str(v) for v in self.version)
-
-
-def version_of(name: str, size: int, mtime: float) -> tuple[str, int, int]:
-    return (name, int(size), int(mtime))
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, v: str) -> str:
+        if "%" not in v:
+            raise ValueError(f"date_format {v!r} must be a strftime pattern such as %Y%m%d")
+        return v
 
 
 def landed_file(path: Path, day: dt.date) -> LandedFile:
@@ -103,3 +73,19 @@ def list_files(folder: Path, file_name: str, date_format: str = "%Y%m%d") -> lis
             f"two or more {file_name} files for the day(s) {', '.join(map(str, twice))}; keep one per day"
         )
     return [landed_file(p, d) for d, p in files]
+
+
+def find_inputs(folder: Path, file_name: str, days: list[dt.date], date_format: str) -> Inputs:
+    """The file of each day, or the reason there is none (no file, or two for the day)."""
+    inputs: Inputs = {}
+    for day in days:
+        try:
+            f = find_file(folder, file_name, day, date_format)
+        except SourceError as e:
+            inputs[day] = str(e)
+            continue
+        inputs[day] = f or f"no file {file_name}_{day.strftime(date_format)}.* in {folder}"
+    return inputs
+
+
+KIND = register(SourceKind(name="local_files", settings=LocalFilesSource, file_based=True))

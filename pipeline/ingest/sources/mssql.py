@@ -1,5 +1,6 @@
 """SQL Server source (pyodbc): run the configured query for one day and fetch the result in
-batches (``fetchmany``) into Arrow, staged as Parquet for the one ingestion path. No Dagster here.
+batches (``fetchmany``) into Arrow, staged as Parquet for the one ingestion path. pyodbc is
+imported when a connection is made, not with the config.
 
 Incremental modes (ODBC parameters are positional ``?`` markers, never formatted into the SQL):
 
@@ -21,14 +22,37 @@ import struct
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
+import dagster as dg
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pydantic import Field
 
-from pipeline.ingest.sources.local_files import LandedFile, SourceError
-from pipeline.ingest.sources.remote import TransientError, stage_batches, with_retries
+from pipeline.core.settings import ProjectBase
+from pipeline.core.sql import sql as sql_file
+from pipeline.core.warehouse import WarehouseError, WarehouseResource, table_exists
+from pipeline.ingest.sources.files import LandedFile, SourceError
+from pipeline.ingest.sources.registry import Dataset, Inputs, SourceKind, register
+from pipeline.ingest.sources.remote import (
+    QuerySpec,
+    RemoteSource,
+    TransientError,
+    missing_query,
+    stage_batches,
+    with_retries,
+)
 
 SQL_SS_DATETIMEOFFSET = -155  # the ODBC type code of SQL Server's datetimeoffset
 MIN_WATERMARK = dt.datetime(1900, 1, 1)
+
+
+class MssqlSource(RemoteSource):
+    kind: Literal["mssql"]
+    connection_string_env: str  # env var holding the whole ODBC connection string
+    batch_size: int = Field(default=10_000, ge=1)
+    queries: dict[str, QuerySpec] = Field(default_factory=dict)
 
 
 def arrow_type(type_code, precision: int | None, scale: int | None) -> pa.DataType:
@@ -62,7 +86,8 @@ def arrow_type(type_code, precision: int | None, scale: int | None) -> pa.DataTy
 
 def _column(values: tuple, t: pa.DataType) -> pa.Array:
     if pa.types.is_string(t):
-        values = [None if v is None else uuid_text(v) if isinstance(v, uuid.UUID) else str(v) for v in values]
+        texts = [None if v is None else uuid_text(v) if isinstance(v, uuid.UUID) else str(v) for v in values]
+        return pa.array(texts, type=t)
     return pa.array(values, type=t)
 
 
@@ -199,3 +224,100 @@ def fetch_day(
 def uuid_text(u: uuid.UUID | str) -> str:
     """uniqueidentifier values as text, whichever way pyodbc returns them."""
     return str(u).upper() if isinstance(u, uuid.UUID) else u
+
+
+# --- the source kind: its Dagster resource, an asset run's days, checks ----------------------
+
+
+class MssqlResource(dg.ConfigurableResource):
+    """A SQL Server database reached through ODBC (pyodbc); the whole connection string is secret."""
+
+    source: str
+    connection_string: str
+    batch_size: int = 10_000
+
+
+def resource(config: ProjectBase, s: MssqlSource) -> MssqlResource:
+    return MssqlResource(
+        source=s.name, connection_string=dg.EnvVar(s.connection_string_env), batch_size=s.batch_size
+    )
+
+
+def last_watermark(warehouse: WarehouseResource, table: str, column: str, day: dt.date):
+    """The highest ``column`` value loaded into the partitions before ``day`` (None if none)."""
+    if not Path(warehouse.path).exists():  # no warehouse yet: the first run
+        return None
+    try:
+        with warehouse.connect(read_only=True) as con:
+            if not table_exists(con, table):
+                return None
+            query = sql_file("ingest/sources/last_watermark", idents={"column": column, "table": table})
+            return con.execute(query, {"d": day}).fetchall()[0][0]
+    except WarehouseError as e:  # never guess a watermark: that would ask for the wrong rows
+        raise SourceError(f"cannot read the last watermark of {table}.{column}: {e}") from None
+
+
+def _comparable(v):
+    """Dates and timestamps compare as naive timestamps (a Date watermark is its midnight)."""
+    if isinstance(v, dt.datetime):
+        return v.replace(tzinfo=None)
+    if isinstance(v, dt.date):
+        return dt.datetime.combine(v, dt.time())
+    return v
+
+
+def fetch(
+    context, res: MssqlResource, source: MssqlSource, spec: Dataset, days: list[dt.date], tmp: Path
+) -> Inputs:
+    """Run the dataset's query for each day (window or watermark), staged as Parquet in ``tmp``."""
+    q = source.queries[spec.name]
+    inputs: Inputs = {}
+    try:
+        mark = (
+            last_watermark(context.resources.warehouse, spec.table, q.watermark, days[0])
+            if q.watermark
+            else None
+        )
+    except SourceError as e:
+        return {day: str(e) for day in days}
+    for day in days:
+        try:
+            f = fetch_day(
+                res.source,
+                res.connection_string,
+                q.sql,
+                q.watermark,
+                mark,
+                day,
+                res.batch_size,
+                tmp / f"{spec.name}_{day:%Y%m%d}.parquet",
+            )
+        except SourceError as e:
+            inputs[day] = str(e)
+            continue
+        inputs[day] = f
+        if q.watermark:  # the next day of this run starts after what this day fetched
+            top = _comparable(pc.max(pq.read_table(f.path, columns=[q.watermark]).column(0)).as_py())
+            if top is not None and (mark is None or top > _comparable(mark)):
+                mark = top
+    return inputs
+
+
+def check_transaction(source: MssqlSource, dataset: str, fields: list[str]) -> str | None:
+    if missing := missing_query(source, source.queries, dataset):
+        return missing
+    mark = source.queries[dataset].watermark
+    if mark and mark not in fields:
+        return f"the watermark {mark!r} of source {source.name!r} is not a field of {dataset!r}"
+    return None
+
+
+KIND = register(
+    SourceKind(
+        name="mssql",
+        settings=MssqlSource,
+        resource=resource,
+        fetch=fetch,
+        check_transaction=check_transaction,
+    )
+)

@@ -1,21 +1,45 @@
-"""What the remote file sources (SFTP, GCS) share: dated names, remote file versions, retries,
-and staging Arrow batches into a Parquet file for the one ingestion path."""
+"""What the remote sources share: their settings' base (secrets are named, never given), the
+query of a query source, dated names, remote file versions, retries, and staging Arrow batches
+into a Parquet file for the one ingestion path."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.ingest.sources.local_files import LandedFile, SourceError, extension
+from pipeline.core.settings import Settings
+from pipeline.ingest.sources.files import RemoteFile, SourceError, extension
+from pipeline.ingest.sources.registry import SourceSettings
 
 T = TypeVar("T")
+
+
+# Secrets are never in the YAML: a source names the environment variable that holds them
+# (`*_env` keys), and Dagster reads it through dagster.EnvVar at run time.
+class RemoteSource(SourceSettings):
+    date_format: str = "%Y%m%d"
+
+
+class QuerySpec(Settings):
+    """The query of one transaction. `@start`/`@end` (BigQuery) or `?` markers (SQL Server:
+    start, end) receive the partition window; with `watermark` the query gets the last value of
+    that column seen instead (incremental by watermark)."""
+
+    sql: str
+    watermark: str | None = None
+
+
+def missing_query(source: SourceSettings, queries: dict[str, QuerySpec], dataset: str) -> str | None:
+    """What a query source lacks to read ``dataset``: a query of that name."""
+    if dataset not in queries:
+        return f"source {source.name!r} has no query for {dataset!r} (add sources[].queries.{dataset})"
+    return None
 
 
 class TransientError(SourceError):
@@ -35,26 +59,6 @@ def day_of(name: str, file_name: str, date_format: str) -> dt.date | None:
         return dt.datetime.strptime(name[len(file_name) + 1 : -len(ext) - 1], date_format).date()
     except ValueError:
         return None
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """A file (object) on a remote source; ``version`` tells one version from the next
-    (SFTP: size + mtime, GCS: generation)."""
-
-    name: str
-    day: dt.date
-    size: int
-    mtime: float
-    version: str
-
-    @property
-    def identity(self) -> str:
-        return f"{self.name}:{self.version}"
-
-    def landed(self, path: Path) -> LandedFile:
-        """The downloaded copy, carrying the remote size and mtime (what `loads` remembers)."""
-        return LandedFile(path=path, day=self.day, size=self.size, mtime=self.mtime)
 
 
 def one_per_day(files: list[RemoteFile], file_name: str) -> list[RemoteFile]:

@@ -1,26 +1,32 @@
 """SFTP source (paramiko): list dated files in a remote folder and stream them to a local copy.
 
-No Dagster here. Host keys are checked by default (a known_hosts file or a pinned SHA256
-fingerprint). Secrets (password, key) are held in ``SftpSettings`` and never put in a message.
+Host keys are checked by default (a known_hosts file or a pinned SHA256 fingerprint). Secrets
+(password, key) are held in ``SftpSettings`` and never put in a message. paramiko is imported
+when a connection is made, not with the config.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import io
 import socket
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, cast
 
-import paramiko
+import dagster as dg
+from pydantic import Field, model_validator
 
-from pipeline.ingest.sources.local_files import SourceError
+from pipeline.core.settings import ProjectBase, at
+from pipeline.ingest.sources.files import RemoteFile, SourceError
+from pipeline.ingest.sources.registry import Dataset, Inputs, SourceKind, dataset_file_name, register
 from pipeline.ingest.sources.remote import (
-    RemoteFile,
+    RemoteSource,
     TransientError,
     VanishedError,
     day_of,
@@ -28,7 +34,38 @@ from pipeline.ingest.sources.remote import (
     with_retries,
 )
 
+if TYPE_CHECKING:
+    import paramiko
+
 CHUNK = 1 << 20  # bytes per read: a file is streamed, never held whole in memory
+
+
+class SftpSource(RemoteSource):
+    kind: Literal["sftp"]
+    host: str
+    port: int = Field(default=22, ge=1, le=65535)
+    username: str
+    password_env: str | None = None  # env var holding the password
+    private_key_env: str | None = None  # env var holding a private key (PEM/OpenSSH text)
+    private_key_path: Path | None = None  # or a private key file
+    known_hosts: Path | None = None  # host-key checking against a known_hosts file ...
+    host_key_fingerprint: str | None = None  # ... or a pinned "SHA256:..." fingerprint
+    check_host_key: bool = True  # false only for throw-away test servers
+    folder: str = "."  # remote folder
+    timeout_seconds: float = Field(default=15, gt=0)
+    retries: int = Field(default=3, ge=0)
+
+    @model_validator(mode="after")
+    def _auth(self) -> SftpSource:
+        if not (self.password_env or self.private_key_env or self.private_key_path):
+            raise at("password_env", "give password_env, private_key_env or private_key_path")
+        if self.check_host_key and not (self.known_hosts or self.host_key_fingerprint):
+            raise at(
+                "known_hosts",
+                "host-key checking is on: give known_hosts or host_key_fingerprint "
+                "(or check_host_key: false for a throw-away test server)",
+            )
+        return self
 
 
 @dataclass(frozen=True)
@@ -57,12 +94,14 @@ def fingerprint(key: paramiko.PKey) -> str:
 
 
 def _load_key(s: SftpSettings) -> paramiko.PKey | None:
+    import paramiko
+
     if not (s.private_key or s.private_key_path):
         return None
     try:
         if s.private_key:
             return _from_text(s.private_key)
-        return paramiko.PKey.from_path(s.private_key_path)
+        return paramiko.PKey.from_path(cast(str, s.private_key_path))  # set: checked above
     except (paramiko.SSHException, OSError, ValueError) as e:
         which = (
             "the private key from its environment variable"
@@ -73,6 +112,8 @@ def _load_key(s: SftpSettings) -> paramiko.PKey | None:
 
 
 def _from_text(text: str) -> paramiko.PKey:
+    import paramiko
+
     for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
         try:
             return cls.from_private_key(io.StringIO(text))
@@ -83,6 +124,8 @@ def _from_text(text: str) -> paramiko.PKey:
 
 def check_host_key(s: SftpSettings, key: paramiko.PKey) -> None:
     """Raise unless the server's key is the pinned one or is in known_hosts for this host."""
+    import paramiko
+
     if not s.check_host_key:
         return
     got = fingerprint(key)
@@ -101,7 +144,7 @@ def check_host_key(s: SftpSettings, key: paramiko.PKey) -> None:
     except OSError as e:
         raise SourceError(f"{s.where}: cannot read known_hosts {s.known_hosts}: {e.strerror}") from None
     name = s.host if s.port == 22 else f"[{s.host}]:{s.port}"
-    known = hosts.lookup(name) or {}
+    known: Mapping[str, paramiko.PKey] = hosts.lookup(name) or {}
     if known.get(key.get_name()) != key:
         raise SourceError(f"{s.where}: the server's host key {got} is not in {s.known_hosts} for {name}")
 
@@ -109,6 +152,8 @@ def check_host_key(s: SftpSettings, key: paramiko.PKey) -> None:
 @contextmanager
 def connect(s: SftpSettings) -> Iterator[paramiko.SFTPClient]:
     """One SFTP session; connection problems are TransientError, the rest SourceError."""
+    import paramiko
+
     pkey = _load_key(s)
     try:
         sock = socket.create_connection((s.host, s.port), timeout=s.timeout)
@@ -129,7 +174,8 @@ def connect(s: SftpSettings) -> Iterator[paramiko.SFTPClient]:
         except paramiko.AuthenticationException:
             how = "key" if pkey is not None else "password"
             raise SourceError(
-                f"{s.where}: authentication failed ({how} refused); check the {how} in the source's environment variable"
+                f"{s.where}: authentication failed ({how} refused); "
+                f"check the {how} in the source's environment variable"
             ) from None
         except (paramiko.SSHException, OSError, EOFError) as e:
             raise TransientError(f"{s.where}: connection lost during authentication: {e}") from None
@@ -137,7 +183,11 @@ def connect(s: SftpSettings) -> Iterator[paramiko.SFTPClient]:
             sftp = paramiko.SFTPClient.from_transport(transport)
         except (paramiko.SSHException, OSError, EOFError) as e:
             raise TransientError(f"{s.where}: cannot open the SFTP subsystem: {e}") from None
-        sftp.get_channel().settimeout(s.timeout)
+        if sftp is None:
+            raise TransientError(f"{s.where}: cannot open the SFTP subsystem")
+        channel = sftp.get_channel()
+        if channel is not None:
+            channel.settimeout(s.timeout)
         yield sftp
     finally:
         transport.close()
@@ -149,6 +199,7 @@ def _path(folder: str, name: str) -> str:
 
 def list_dated(s: SftpSettings, folder: str, file_name: str, date_format: str) -> list[RemoteFile]:
     """The regular files ``<file_name>_<date>.<ext>`` in the remote folder, oldest day first."""
+    import paramiko
 
     def attempt() -> list[RemoteFile]:
         with connect(s) as sftp:
@@ -166,7 +217,9 @@ def list_dated(s: SftpSettings, folder: str, file_name: str, date_format: str) -
             if day is None or not stat.S_ISREG(a.st_mode or 0):
                 continue
             out.append(
-                RemoteFile(a.filename, day, int(a.st_size), float(a.st_mtime), f"{a.st_size}:{a.st_mtime}")
+                RemoteFile(
+                    a.filename, day, int(a.st_size or 0), float(a.st_mtime or 0), f"{a.st_size}:{a.st_mtime}"
+                )
             )
         return out
 
@@ -180,6 +233,8 @@ def download(
 
     A file that is gone (deleted or renamed since it was listed) raises VanishedError.
     """
+    import paramiko
+
     target = dest / f.name
 
     def attempt() -> Path:
@@ -202,3 +257,104 @@ def download(
         return target
 
     return with_retries(f"{s.where}: download {f.name}", attempt, s.retries, log=log)
+
+
+# --- the source kind: its Dagster resource, an asset run's days, a sensor's listing ----------
+
+
+class SftpResource(dg.ConfigurableResource):
+    """An SFTP server: where it is, who logs in, and how its host key is checked."""
+
+    source: str
+    host: str
+    port: int = 22
+    username: str
+    password: str | None = None
+    private_key: str | None = None
+    private_key_path: str | None = None
+    known_hosts: str | None = None
+    host_key_fingerprint: str | None = None
+    check_host_key: bool = True
+    folder: str = "."
+    timeout_seconds: float = 15.0
+    retries: int = 3
+
+    def settings(self) -> SftpSettings:
+        return SftpSettings(
+            source=self.source,
+            host=self.host,
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            private_key=self.private_key,
+            private_key_path=self.private_key_path,
+            known_hosts=self.known_hosts,
+            host_key_fingerprint=self.host_key_fingerprint,
+            check_host_key=self.check_host_key,
+            timeout=self.timeout_seconds,
+            retries=self.retries,
+        )
+
+
+def _env(name: str | None):
+    return dg.EnvVar(name) if name else None
+
+
+def resource(config: ProjectBase, s: SftpSource) -> SftpResource:
+    """The source's resource; its secrets are read from the named environment variables by Dagster."""
+    return SftpResource(
+        source=s.name,
+        host=s.host,
+        port=s.port,
+        username=s.username,
+        password=_env(s.password_env),
+        private_key=_env(s.private_key_env),
+        private_key_path=str(config.resolve(s.private_key_path.expanduser())) if s.private_key_path else None,
+        known_hosts=str(config.resolve(s.known_hosts.expanduser())) if s.known_hosts else None,
+        host_key_fingerprint=s.host_key_fingerprint,
+        check_host_key=s.check_host_key,
+        folder=s.folder,
+        timeout_seconds=s.timeout_seconds,
+        retries=s.retries,
+    )
+
+
+def list_files(res: SftpResource, file_name: str, date_format: str) -> list[RemoteFile]:
+    return list_dated(res.settings(), res.folder, file_name, date_format)
+
+
+def fetch(
+    context, res: SftpResource, source: SftpSource, spec: Dataset, days: list[dt.date], tmp: Path
+) -> Inputs:
+    """Download the file of each day to ``tmp``; a day without one gets the reason."""
+    s = res.settings()
+    file_name = dataset_file_name(source, spec)
+    try:
+        files = {f.day: f for f in list_dated(s, res.folder, file_name, source.date_format)}
+    except SourceError as e:
+        return {day: str(e) for day in days}
+    inputs: Inputs = {}
+    for day in days:
+        f = files.get(day)
+        if f is None:
+            inputs[day] = (
+                f"{s.where}: no file {file_name}_{day.strftime(source.date_format)}.* in {res.folder!r}"
+            )
+            continue
+        try:
+            inputs[day] = f.landed(download(s, res.folder, f, tmp, log=context.log.warning))
+        except SourceError as e:  # vanished, or still failing after the retries: this day only
+            inputs[day] = str(e)
+    return inputs
+
+
+KIND = register(
+    SourceKind(
+        name="sftp",
+        settings=SftpSource,
+        file_based=True,
+        resource=resource,
+        fetch=fetch,
+        list_dated=list_files,
+    )
+)

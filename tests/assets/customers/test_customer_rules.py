@@ -23,8 +23,10 @@ from pipeline.core.warehouse import connect
 from pipeline.customers.events import build_events
 from pipeline.customers.identity import build_identities
 from pipeline.experiments.decisions import DecisionError, customer_rule_sql, decide
-from pipeline.ingest.batch import customer_column, ingest_customers, ingest_transaction
+from pipeline.ingest.customers import ingest_customers
 from pipeline.ingest.sources.local_files import landed_file
+from pipeline.ingest.transactions import ingest_transaction
+from pipeline.ingest.typing import customer_column
 from tests.conftest import example_dict, make_config, write_pos
 
 START = dt.date(2026, 1, 1)

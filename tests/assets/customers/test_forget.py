@@ -20,7 +20,7 @@ from pipeline.customers import forget
 from pipeline.customers.forget import CustomerNotFound, forget_customer, unregistered_customer_tables
 from pipeline.customers.identity import build_identities
 from pipeline.demo import generate_world
-from pipeline.ingest.batch import ingest_customers
+from pipeline.ingest.customers import ingest_customers
 from pipeline.ingest.sources.local_files import landed_file
 from tests.conftest import example_dict, make_config, run_nightly, write_pos
 

@@ -20,8 +20,10 @@ from pipeline.customers.identity import build_identities
 from pipeline.experiments.conversions import loaded_days, measure, missing_days
 from pipeline.experiments.decisions import decide
 from pipeline.experiments.report import build_report
-from pipeline.ingest.batch import ingest_customers, ingest_transaction, record_missing_file
+from pipeline.ingest.customers import ingest_customers
 from pipeline.ingest.sources.local_files import landed_file
+from pipeline.ingest.transactions import ingest_transaction
+from pipeline.ingest.write import record_missing_file
 from tests.conftest import example_dict, make_config, run_nightly, write_pos
 
 START = dt.date(2026, 1, 1)

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.core.warehouse import connect
 from pipeline.definitions import build_definitions
-from pipeline.ingest import batch as ingest
+from pipeline.ingest import write
 from tests.conftest import make_config, run_nightly, write_pos
 
 D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
@@ -85,7 +85,7 @@ def test_a_failure_in_the_middle_of_a_write_leaves_the_previous_partition(config
     def crash(*args, **kwargs):
         raise RuntimeError("disk unplugged while recording the load")
 
-    monkeypatch.setattr(ingest, "_record_loads", crash)  # after the partition's delete + insert
+    monkeypatch.setattr(write, "record_loads", crash)  # after the partition's delete + insert
     result = run_nightly(config, D1, assets=["tx_pos"])
     assert not result.success
     assert rows(config, "tx_pos") == before

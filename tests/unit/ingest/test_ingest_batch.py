@@ -1,4 +1,4 @@
-"""Several days loaded together (a backfill: pipeline.ingest.ingest_transactions) give each day
+"""Several days loaded together (a backfill: pipeline.ingest.transactions.ingest_transactions) give each day
 exactly what loading its file alone gives: the same partition, rejects (row numbers, fields,
 reasons, raw text) and `loads` row; a file that cannot be read fails alone and keeps its partition.
 
@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.warehouse import connect
-from pipeline.ingest.batch import FAILED, LOADED, _ingest_one, ingest_transactions
-from tests.unit.ingest.test_ingest_malformed import PREVIOUS, TX_CASES, TX_FAIL_CASES, World
+from pipeline.ingest.transactions import _ingest_one, ingest_transactions
+from pipeline.ingest.write import FAILED, LOADED
+from tests.unit.ingest.malformed_corpus import PREVIOUS, World
+from tests.unit.ingest.test_ingest_malformed import TX_CASES, TX_FAIL_CASES
 
 FIRST = dt.date(2026, 1, 2)
 
@@ -121,7 +123,7 @@ def test_four_days_together_hand_checked(tmp_path: Path, monkeypatch: pytest.Mon
     """pos over four days in one call: a blank line and a row with a wrong column count on day 1,
     a file missing a column on day 2 (fails alone, its earlier partition kept), days 3 and 4 read
     together; the load ids follow the days."""
-    import pipeline.ingest.batch as ingest
+    import pipeline.ingest.transactions as ingest
 
     batches: list[list[dt.date]] = []
     real = ingest._ingest_batch
@@ -232,8 +234,8 @@ def test_a_batch_that_fails_half_way_loads_each_file_alone(
     """A statement of the batch failing after its temp tables exist: each file is then loaded alone."""
     import duckdb
 
-    import pipeline.ingest.batch as ingest
-    from tests.unit.ingest.test_ingest_malformed import jl
+    import pipeline.ingest.read as ingest
+    from tests.unit.ingest.malformed_corpus import jl
 
     w = World(tmp_path)
     try:

@@ -9,9 +9,11 @@ from decimal import Decimal
 import pytest
 
 from pipeline.core.warehouse import connect
-from pipeline.ingest.batch import FAILED, LOADED, files_to_apply, ingest_customers, ingest_transaction
+from pipeline.ingest.customers import files_to_apply, ingest_customers
 from pipeline.ingest.sources.local_files import find_file, landed_file, list_files
-from tests.unit.ingest.test_ingest_malformed import CUSTOMERS_HEADER, DAY, POS_HEADER, World, epoch
+from pipeline.ingest.transactions import ingest_transaction
+from pipeline.ingest.write import FAILED, LOADED
+from tests.unit.ingest.malformed_corpus import CUSTOMERS_HEADER, DAY, POS_HEADER, World, epoch
 
 
 @pytest.fixture
@@ -30,7 +32,10 @@ def rejects(w: World, dataset: str) -> list[tuple]:
 @pytest.mark.parametrize("value", ["nan", "inf", "1e20", "-1e20"])
 def test_an_epoch_out_of_range_is_a_rejected_row_not_a_crash(world, value):
     t = epoch(2026, 1, 31, 10)
-    lines = f'{{"customer_id": "c1", "event": "open", "occurred_at": {t}}}\n{{"customer_id": "c2", "event": "open", "occurred_at": "{value}"}}\n'
+    lines = (
+        f'{{"customer_id": "c1", "event": "open", "occurred_at": {t}}}\n'
+        f'{{"customer_id": "c2", "event": "open", "occurred_at": "{value}"}}\n'
+    )
     r = world.load_tx("events", "jsonl", lines)
     assert (r.status, r.rows_read, r.rows_loaded, r.rows_rejected) == (LOADED, 2, 1, 1)
     assert rejects(world, "events") == [
@@ -64,7 +69,8 @@ def test_a_quoted_header_with_spaces_after_the_commas(world):
 
 def test_a_nested_json_value_is_rejected_with_the_field(world):
     lines = (
-        '{"session_id": "s1", "customer_id": "c1", "started_at": "2026-01-31T10:00:00", "channel": {"name": "x"}}\n'
+        '{"session_id": "s1", "customer_id": "c1", "started_at": "2026-01-31T10:00:00", '
+        '"channel": {"name": "x"}}\n'
         '{"session_id": "s2", "customer_id": ["c1", "c2"], "started_at": "2026-01-31T10:00:00"}\n'
         '{"session_id": "s3", "customer_id": "c3", "started_at": "2026-01-31T10:00:00", "channel": "Email"}\n'
     )

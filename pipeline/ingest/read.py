@@ -1,0 +1,515 @@
+"""Reading: files -> the temporary table ``_rows`` of text columns, one row per data record.
+
+``_rows`` has ``_row_number`` (1-based record number, header and blank lines not counted) and,
+for a record that could not even be split into fields, ``_error``/``_error_field`` and the raw
+text in ``_raw``. One file (CSV, JSON lines, Parquet) is read by the ``read_*_rows`` functions;
+files of several days that share format and header are read at once by ``read_*_batch`` (then
+``_rows`` also has ``_file``, the 1-based position of the row's file).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from pipeline.core.formats import EPOCH_FORMATS, to_strptime
+from pipeline.core.sql import ident, sql
+from pipeline.core.warehouse import scalar
+from pipeline.ingest.config import TransactionSpec
+from pipeline.ingest.sources.files import LandedFile
+
+
+class IngestError(RuntimeError):
+    """A file that cannot be loaded at all; the message says why and what to do."""
+
+
+class NotBatchable(Exception):
+    """The files cannot be loaded together (the reader failed or did not keep them apart): load
+    them one by one, which gives each its own outcome and message."""
+
+
+def _first_line(path: Path) -> bytes:
+    """The bytes of the first line (ended by LF, CRLF or CR), reading at most 1 MiB."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        head = fh.readline(1 << 20)
+    return re.split(rb"\r\n|\n|\r", head, maxsplit=1)[0]
+
+
+def read_header(path: Path, encoding: str) -> list[str]:
+    """The CSV header (first line), names trimmed; spaces after the commas are tolerated."""
+    try:
+        line = _first_line(path)
+    except (OSError, EOFError, zlib.error) as e:
+        gz = " (a truncated or corrupt gzip file)" if path.name.lower().endswith(".gz") else ""
+        raise IngestError(f"{path.name}: cannot read the file{gz}: {e}") from None
+    try:
+        text = line.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    except UnicodeDecodeError as e:
+        raise IngestError(
+            f"{path.name}: the header is not valid {encoding} ({e.reason} at byte {e.start}); "
+            f"set `encoding: latin-1` for this dataset if the file is Latin-1"
+        ) from None
+    try:
+        header = next(csv.reader([text], skipinitialspace=True), None)
+    except csv.Error as e:
+        raise IngestError(f"{path.name}: cannot read the header: {e}") from None
+    if not header or not any(h.strip() for h in header):
+        raise IngestError(f"{path.name}: the file is empty or its first line is blank (no header)")
+    names = [h.strip() for h in header]
+    if "" in names:
+        raise IngestError(f"{path.name}: column {names.index('') + 1} of the header has no name")
+    check_unique(path.name, names)
+    return names
+
+
+def check_unique(file: str, names: list[str]) -> None:
+    """Column names must differ in more than letter case (SQL names ignore case)."""
+    lower = [n.lower() for n in names]
+    dupes = sorted({n for n in names if lower.count(n.lower()) > 1})
+    if dupes:
+        raise IngestError(f"{file}: the header names {dupes} more than once (letter case does not count)")
+
+
+def read_error(f: LandedFile, e: Exception) -> IngestError:
+    msg = str(e).split("\n")[0]
+    return IngestError(f"{f.name}: cannot read the file: {msg}")
+
+
+def _number_rows(
+    con: duckdb.DuckDBPyConnection, n_good: int, bad: np.ndarray, blanks: np.ndarray | None = None
+) -> np.ndarray:
+    """Number the good records of ``_read`` and return the bad records' numbers.
+
+    The good records, in file order, are ``_numbered(rn, ...)``. ``bad`` and ``blanks`` are line
+    positions as DuckDB's reader counts them (blank lines included); the numbers given out are
+    record numbers, in which blank lines do not count.
+    """
+    bad = bad.astype(np.int64)
+    if blanks is None and not len(
+        bad
+    ):  # the common case: every record is good, numbers follow the file order
+        con.execute("CREATE OR REPLACE TEMP VIEW _numbered AS SELECT rowid + 1 AS rn, * FROM _read")
+        return bad
+    good, bad_numbers = record_numbers(n_good, bad, blanks)
+    # the k-th good record (in the order _read holds them) gets the k-th number: a positional join
+    con.register("_good_numbers", pa.table({"rn": good}))
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW _numbered AS "
+        "SELECT n.rn, r.* FROM _read r POSITIONAL JOIN _good_numbers n"
+    )
+    return bad_numbers
+
+
+def record_numbers(
+    n_good: int, bad: np.ndarray, blanks: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The record numbers of a file's ``n_good`` good records (in file order) and of its bad ones.
+
+    ``bad`` and ``blanks`` are line positions as DuckDB's reader counts them (blank lines
+    included); record numbers do not count blank lines.
+    """
+    bad = bad.astype(np.int64)
+    blanks = np.sort(blanks.astype(np.int64)) if blanks is not None else np.array([], dtype=np.int64)
+    taken = np.union1d(bad, blanks)
+    if not len(taken):
+        return np.arange(1, n_good + 1, dtype=np.int64), bad
+    total = n_good + len(taken)
+    good = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), taken, assume_unique=True)[:n_good]
+    good -= np.searchsorted(blanks, good)
+    return good, bad - np.searchsorted(blanks, bad)
+
+
+def _drop_numbering(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DROP VIEW IF EXISTS _numbered")
+    con.unregister("_good_numbers")
+
+
+_LINES = """read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = chr(31), quote = '',
+            escape = '', auto_detect = false, strict_mode = false, encoding = $encoding,
+            store_rejects = true, rejects_table = '_lrj', rejects_scan = '_lrs')"""
+_LINES_OF_FILES = """read_csv($paths, columns = {'line': 'VARCHAR'}, header = false, delim = chr(31),
+            quote = '', escape = '', auto_detect = false, strict_mode = false, encoding = $encoding,
+            filename = true, store_rejects = true, rejects_table = '_lrj', rejects_scan = '_lrs')"""
+
+
+def _csv_rows(names: list[str], numbered: str, carry: str = "") -> str:
+    """The statement making ``_rows`` of CSV files: ``numbered`` holds the good records (text
+    columns ``c0``, ``c1``, ...), ``_bad`` the rejected ones; ``carry`` is ``"_file, "`` or nothing."""
+    renamed = ", ".join(f"r.c{i} AS {ident(n)}" for i, n in enumerate(names))
+    return sql("ingest/read/csv_rows", fragments={"renamed": renamed, "numbered": numbered, "carry": carry})
+
+
+def _encoding_reason(encoding: str) -> str:
+    return (
+        f"encoding: the line is not valid {encoding} "
+        "(set `encoding: latin-1` for this dataset if the file is Latin-1)"
+    )
+
+
+def _has_text(x: str) -> str:
+    """SQL: ``x`` holds something other than spaces (``trim(coalesce(x, '')) <> ''``, but the string
+    is only trimmed when it starts with a space: trim copies every string it is given)."""
+    return f"({x} IS NOT NULL AND ((NOT starts_with({x}, ' ') AND {x} <> '') OR trim({x}) <> ''))"
+
+
+def _blank_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, records: int) -> np.ndarray:
+    """Positions of the blank lines after the header, as DuckDB's CSV reader counts lines.
+
+    The reader skips blank lines but counts them in the line numbers of its rejects. Their
+    positions are known from a plain line scan only when no quoted cell spans lines (then every
+    non-blank line is one record); otherwise none are returned and numbers count blank lines.
+    """
+    params = {"path": str(f.path), "encoding": encoding}
+    con.execute("DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
+    lines, blank = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE trim(coalesce(line, '')) = '') FROM {_LINES}", params
+    ).fetchall()[0]
+    if not blank or lines - 1 - blank != records:
+        return np.array([], dtype=np.int64)
+    con.execute("DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _phys AS SELECT line FROM {_LINES}", params)
+    blanks = con.sql("SELECT rowid AS n FROM _phys WHERE trim(coalesce(line, '')) = ''").fetchnumpy()["n"]
+    con.execute("DROP TABLE _phys")
+    return np.asarray(blanks, dtype=np.int64)
+
+
+def _physical_lines(path: Path, chunk: int = 1 << 23) -> int | None:
+    """The number of lines of a plain file (ended by LF, CRLF or CR), counted on the bytes
+    (LF and CR are the same bytes in UTF-8 and Latin-1); None for a gzip file."""
+    if path.name.lower().endswith(".gz"):
+        return None
+    n, prev_cr, last = 0, False, b""
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            n += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            if prev_cr and block[:1] == b"\n":  # a CRLF split between two blocks
+                n -= 1
+            prev_cr, last = block[-1:] == b"\r", block[-1:]
+    return n + (1 if last not in (b"\n", b"\r", b"") else 0)
+
+
+def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) -> list[str]:
+    """Read a CSV file into ``_rows``; returns its column names."""
+    names = read_header(f.path, encoding)
+    positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
+    con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _rj; DROP TABLE IF EXISTS _rs")
+    try:
+        con.execute(
+            """CREATE TEMP TABLE _read AS SELECT * FROM read_csv($path, columns = $columns, header = true,
+                 delim = ',', quote = '"', escape = '"', auto_detect = false, encoding = $encoding,
+                 store_rejects = true, rejects_table = '_rj', rejects_scan = '_rs', null_padding = false)""",
+            {"path": str(f.path), "columns": positional, "encoding": encoding},
+        )
+    except duckdb.Error as e:
+        raise read_error(f, e) from None
+    bad = con.sql(
+        """SELECT line - 1 AS rn,
+                  arg_min(error_type, column_idx) AS error_type,
+                  arg_min(error_message, column_idx) AS error_message,
+                  any_value(csv_line) AS csv_line
+           FROM _rj GROUP BY line"""
+    ).to_arrow_table()
+    n_good = scalar(con, "SELECT count(*) FROM _read")
+    records = n_good + bad.num_rows
+    # Blank lines only shift the numbers of rows after a bad row. They need the second scan only
+    # when there is a bad row and the file has more lines than the header and its records.
+    blanks = None
+    if bad.num_rows and _physical_lines(f.path) != records + 1:
+        try:
+            blanks = _blank_lines(con, f, encoding, records)
+        except duckdb.Error as e:
+            raise read_error(f, e) from None
+    bad_numbers = _number_rows(con, n_good, bad.column("rn").to_numpy(), blanks)
+    con.register("_bad", bad.set_column(0, "rn", pa.array(bad_numbers, pa.int64())))
+    con.execute(
+        _csv_rows(names, numbered="(SELECT rn AS _row_number, * FROM _numbered)"), {"encoding": encoding}
+    )
+    con.unregister("_bad")
+    _drop_numbering(con)
+    con.execute("DROP TABLE _read")
+    return names
+
+
+def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) -> Callable[[], None]:
+    """Read a file as lines into the view ``_lines(_row_number, line, _error)``, blank lines left out.
+
+    A line whose bytes are not ``encoding`` is kept with an ``encoding`` error. ``_lines`` is a
+    view (the lines are not copied once more); the returned function drops it and what it reads.
+    """
+    con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE _read AS SELECT * FROM {_LINES}", {"path": str(f.path), "encoding": encoding}
+        )
+    except duckdb.Error as e:
+        raise read_error(f, e) from None
+    bad = con.sql("SELECT line AS rn, any_value(csv_line) AS raw FROM _lrj GROUP BY line").to_arrow_table()
+    _number_rows(con, scalar(con, "SELECT count(*) FROM _read"), bad.column("rn").to_numpy())
+    if bad.num_rows:  # a view takes no parameters: the reason goes in a column of _bad
+        reason = _encoding_reason(encoding)
+        con.register("_bad", bad.append_column("error", pa.array([reason] * bad.num_rows, pa.string())))
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW _lines AS
+               SELECT r.rn AS _row_number, r.line, NULL::VARCHAR AS _error
+               FROM _numbered r
+               WHERE {_has_text("r.line")}
+               UNION ALL
+               SELECT rn, raw, error FROM _bad"""
+        )
+    else:  # the common case: one view, no union
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW _lines AS
+               SELECT r.rn AS _row_number, r.line, NULL::VARCHAR AS _error
+               FROM _numbered r WHERE {_has_text("r.line")}"""
+        )
+
+    def drop() -> None:
+        con.execute("DROP VIEW IF EXISTS _lines")
+        con.unregister("_bad")
+        _drop_numbering(con)
+        con.execute("DROP TABLE IF EXISTS _read")
+
+    return drop
+
+
+def read_jsonl_rows(
+    con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, names: list[str]
+) -> list[str]:
+    """Read a JSON-lines file into ``_rows`` with one text column per name in ``names``.
+
+    Each line must be a JSON object; a key that is absent or null is a missing value. Keys that
+    are not declared are ignored.
+    """
+    drop = _read_lines(con, f, encoding)
+    try:
+        _parse_json_lines(con, names)
+    finally:
+        drop()
+    return names
+
+
+def _parse_json_lines(con: duckdb.DuckDBPyConnection, names: list[str], carry: str = "") -> None:
+    """``_rows`` from the view ``_lines(<carry>, _row_number, line, _error)``: one text column per name.
+
+    ``carry`` is a column list (with a trailing comma) kept as it is, e.g. ``"_file, "``.
+    """
+    values = ", ".join(f"__s[{i + 1}] AS {ident(n)}" for i, n in enumerate(names))
+    con.execute(
+        sql("ingest/read/json_lines", fragments={"carry": carry, "values": values}),
+        {"paths": [f'$."{n}"' for n in names], "names": names},
+    )
+
+
+def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: TransactionSpec) -> list[str]:
+    """Read a Parquet file (a remote query's Arrow batches, or a Parquet object) into ``_rows``.
+
+    Typed Arrow columns become text in the form the field's type and format expect, so that
+    typing and validation are the same as for CSV: a temporal column with a declared format is
+    written in that format (or as epoch numbers for unix/unix_ms).
+    """
+    try:
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet($p)", {"p": str(f.path)}).fetchall()
+    except duckdb.Error as e:
+        raise read_error(f, e) from None
+    types = {r[0]: r[1] for r in described}
+    declared = [x.name for x in spec.fields]
+    missing = [n for n in declared if n not in types]
+    extra = [n for n in types if n not in declared]
+    if missing:
+        raise IngestError(f"{f.name}: missing column(s) {missing}; the data has {list(types)}")
+    if extra:
+        raise IngestError(
+            f"{f.name}: column(s) {extra} are not declared fields of {spec.name!r}; "
+            f"declare them under transactions[].fields or leave them out of the query"
+        )
+    cols, params = [], {"p": str(f.path)}
+    for i, x in enumerate(spec.fields):
+        c, t = ident(x.name), types[x.name].upper()
+        temporal = t.startswith(("TIMESTAMP", "DATE"))
+        if temporal and x.format in EPOCH_FORMATS:
+            cols.append(
+                f"CAST(floor(epoch_ms({c}::TIMESTAMP) * {EPOCH_FORMATS[x.format]} / 1000) AS BIGINT)"
+                f"::VARCHAR AS {c}"
+            )
+        elif temporal and x.format:
+            cols.append(f"strftime({c}::TIMESTAMP, $fmt{i}) AS {c}")
+            params[f"fmt{i}"] = to_strptime(x.format)
+        else:
+            cols.append(f"{c}::VARCHAR AS {c}")
+    try:
+        con.execute(
+            sql("ingest/read/parquet_rows", fragments={"columns": ", ".join(cols)}),
+            params,
+        )
+    except duckdb.Error as e:
+        raise read_error(f, e) from None
+    return declared
+
+
+def check_not_empty(f: LandedFile) -> None:
+    if f.path.stat().st_size == 0:
+        raise IngestError(f"{f.name}: the file is empty (0 bytes): nothing was loaded")
+
+
+def check_json_lines(f: LandedFile) -> None:
+    opener = gzip.open if f.name.lower().endswith(".gz") else open
+    with opener(f.path, "rb") as fh:
+        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"["):
+        raise IngestError(
+            f"{f.name}: the file is one JSON array; Nightjar reads JSON lines (one object per line)"
+        )
+
+
+def _file_blocks(con: duckdb.DuckDBPyConnection, paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The number of records of each file in ``_read`` and the rowid of its first, checking that the
+    reader kept each file's records together and in the order of ``paths`` (the numbering relies on it)."""
+    rows = con.execute(
+        "SELECT filename, count(*), min(rowid), max(rowid) FROM _read GROUP BY filename"
+    ).fetchall()
+    index = {p: i for i, p in enumerate(paths)}
+    counts, first = np.zeros(len(paths), dtype=np.int64), np.zeros(len(paths), dtype=np.int64)
+    expect, last = 0, -1
+    for name, n, lo, hi in sorted(rows, key=lambda r: r[2]):  # one row per file
+        i = index.get(name)
+        if i is None or i <= last or lo != expect or hi - lo + 1 != n:
+            raise NotBatchable(f"the reader did not return {name} as one block in file order")
+        counts[i], first[i], expect, last = n, lo, hi + 1, i
+    return counts, first
+
+
+# ``_read`` with each record's file (1-based) and record number (made by _number_batch)
+_NUMBERED = """(SELECT m._file, coalesce(n.rn, r.rowid - m.lo + 1) AS _row_number, r.*
+               FROM _read r JOIN _filemap m USING (filename) LEFT JOIN _nums n ON n.pos = r.rowid)"""
+
+
+def _number_batch(
+    con: duckdb.DuckDBPyConnection, files: list[LandedFile], bad: pa.Table, blanks_of: Callable | None
+) -> pa.Table:
+    """Number the good records of ``_read`` per file (see ``_NUMBERED``) and return ``bad`` with
+    its ``rn`` turned into record numbers.
+
+    A file without bad rows is numbered in SQL (its records follow the file order); the good records
+    of a file with some get their numbers in ``_nums(pos, rn)`` (pos = rowid in ``_read``).
+    ``bad`` has ``_file`` (1-based) and ``rn`` (the reader's line position); ``blanks_of(f,
+    records)`` gives the blank-line positions of a file with bad rows, or None.
+    """
+    paths = [str(f.path) for f in files]
+    counts, first = _file_blocks(con, paths)
+    bad_file = bad.column("_file").to_numpy()
+    bad_rn = bad.column("rn").to_numpy().astype(np.int64)
+    numbered = bad_rn.copy()
+    pos_parts, rn_parts = [np.array([], np.int64)], [np.array([], np.int64)]
+    for i, f in enumerate(files):  # a loop over the files, not over rows
+        mask = bad_file == i + 1
+        if not mask.any():
+            continue
+        blanks = blanks_of(f, int(counts[i] + mask.sum())) if blanks_of else None
+        good, numbered[mask] = record_numbers(int(counts[i]), bad_rn[mask], blanks)
+        pos_parts.append(first[i] + np.arange(len(good), dtype=np.int64))
+        rn_parts.append(good)
+    filemap = pa.table(
+        {"filename": paths, "_file": np.arange(1, len(files) + 1, dtype=np.int32), "lo": first}
+    )
+    nums = pa.table({"pos": np.concatenate(pos_parts), "rn": np.concatenate(rn_parts)})
+    for name, t in (("_filemap", filemap), ("_nums", nums)):
+        con.register(name + "_arrow", t)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        finally:
+            con.unregister(name + "_arrow")
+    return bad.set_column(bad.schema.get_field_index("rn"), "rn", pa.array(numbered, pa.int64()))
+
+
+def read_csv_batch(
+    con: duckdb.DuckDBPyConnection, files: list[LandedFile], encoding: str, names: list[str]
+) -> None:
+    """Read CSV files with the same header into ``_rows`` (``_file`` = 1-based position in ``files``)."""
+    paths = [str(f.path) for f in files]
+    positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
+    con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _rj; DROP TABLE IF EXISTS _rs")
+    con.execute(
+        """CREATE TEMP TABLE _read AS SELECT * FROM read_csv($paths, columns = $columns, header = true,
+             delim = ',', quote = '"', escape = '"', auto_detect = false, encoding = $encoding,
+             filename = true, store_rejects = true, rejects_table = '_rj', rejects_scan = '_rs',
+             null_padding = false)""",
+        {"paths": paths, "columns": positional, "encoding": encoding},
+    )
+    bad = con.sql(
+        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - 1 AS rn,
+                  arg_min(j.error_type, j.column_idx) AS error_type,
+                  arg_min(j.error_message, j.column_idx) AS error_message,
+                  any_value(j.csv_line) AS csv_line
+           FROM _rj j JOIN _rs s USING (scan_id, file_id) GROUP BY ALL ORDER BY 1, 2""",
+        params={"paths": paths},
+    ).to_arrow_table()
+
+    def blanks_of(f: LandedFile, records: int) -> np.ndarray | None:
+        # Blank lines only shift the numbers of rows after a bad row: the second scan only when the
+        # file has more lines than the header and its records.
+        return _blank_lines(con, f, encoding, records) if _physical_lines(f.path) != records + 1 else None
+
+    bad = _number_batch(con, files, bad, blanks_of)
+    con.register("_bad", bad)
+    try:
+        con.execute(_csv_rows(names, numbered=_NUMBERED, carry="_file, "), {"encoding": encoding})
+    finally:
+        con.unregister("_bad")
+    con.execute("DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")
+
+
+def read_jsonl_batch(
+    con: duckdb.DuckDBPyConnection, files: list[LandedFile], encoding: str, names: list[str]
+) -> None:
+    """Read JSON-lines files into ``_rows`` (``_file`` = 1-based position in ``files``), as
+    read_jsonl_rows does for one file."""
+    paths = [str(f.path) for f in files]
+    con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
+    con.execute(
+        f"CREATE TEMP TABLE _read AS SELECT * FROM {_LINES_OF_FILES}",
+        {"paths": paths, "encoding": encoding},
+    )
+    bad = con.sql(
+        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line AS rn,
+                  any_value(j.csv_line) AS raw
+           FROM _lrj j JOIN _lrs s USING (scan_id, file_id) GROUP BY ALL ORDER BY 1, 2""",
+        params={"paths": paths},
+    ).to_arrow_table()
+    bad = _number_batch(con, files, bad, None)
+    reason = _encoding_reason(encoding)
+    # a table, not a view: the JSON functions then run in parallel over it
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _lines AS
+           SELECT r._file, r._row_number, r.line, NULL::VARCHAR AS _error
+           FROM {_NUMBERED} r
+           WHERE {_has_text("r.line")}"""
+    )
+    con.execute("DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")
+    if bad.num_rows:
+        con.register("_bad", bad.append_column("error", pa.array([reason] * bad.num_rows, pa.string())))
+        try:
+            con.execute("INSERT INTO _lines SELECT _file, rn, raw, error FROM _bad")
+        finally:
+            con.unregister("_bad")
+    try:
+        _parse_json_lines(con, names, carry="_file, ")
+    finally:
+        con.execute("DROP TABLE _lines")
+
+
+def drop_batch_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """What a batch that failed half-way may have left (the one-file path makes a view ``_lines``)."""
+    for name in ("_lines", "_nums", "_filemap", "_read"):
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        except duckdb.CatalogException:  # a view of that name (not the batch's): left alone
+            pass

@@ -1,0 +1,205 @@
+"""An ingestion run as Dagster shows it: the loads of an asset run, their metadata and checks.
+
+The assets (assets/ingest.py, assets/remote_ingest.py) only say where the files of their days
+come from; the loading, the metadata (row counts, rejects by reason, schema, preview) and the
+check results are made here, the same for every source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import dagster as dg
+
+from pipeline.core.metadata import column_schema, markdown_table, preview
+from pipeline.core.sql import sql
+from pipeline.core.warehouse import WarehouseResource, scalar, table_exists
+from pipeline.ingest.config import CustomersSpec, IngestConfig, TransactionSpec
+from pipeline.ingest.customers import CUSTOMERS, files_to_apply, ingest_customers
+from pipeline.ingest.sources.files import LandedFile
+from pipeline.ingest.transactions import ingest_transactions
+from pipeline.ingest.write import FAILED, LoadResult, record_missing_file
+
+REJECT_RATE = "reject_rate_under_threshold"
+NOT_EMPTY = "partition_not_empty"
+CUSTOMUID_UNIQUE = "customuid_unique"
+REJECT_RATE_DOC = (
+    "Share of rejected rows per load is under checks.max_reject_rate (else a warning); above "
+    "checks.block_reject_rate it blocks the assets downstream"
+)
+
+
+def transaction_checks(spec: TransactionSpec) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(REJECT_RATE, asset=spec.table, blocking=True, description=REJECT_RATE_DOC),
+        dg.AssetCheckSpec(
+            NOT_EMPTY, asset=spec.table, description="Every loaded partition has at least one row"
+        ),
+    ]
+
+
+def customers_checks() -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(CUSTOMUID_UNIQUE, asset=CUSTOMERS, description="customuid is unique"),
+        dg.AssetCheckSpec(REJECT_RATE, asset=CUSTOMERS, blocking=True, description=REJECT_RATE_DOC),
+    ]
+
+
+def _loads_table(results: list[LoadResult]) -> str:
+    rows = [
+        (r.partition_date, r.file, r.status, r.rows_read, r.rows_loaded, r.rows_rejected, r.error or "")
+        for r in results
+    ]
+    return markdown_table(["day", "file", "status", "read", "loaded", "rejected", "error"], rows)
+
+
+def _rejects_by_reason(con, dataset: str, results: list[LoadResult]) -> str:
+    rows = con.execute(
+        sql("ingest/rejects_by_reason"),
+        {"ds": dataset, "ids": [r.load_id for r in results]},
+    ).fetchall()
+    return markdown_table(["field", "rows", "example reason"], rows) if rows else "no rejected rows"
+
+
+def _reject_rate_check(results: list[LoadResult], config: IngestConfig) -> dg.AssetCheckResult:
+    """Warns above ``checks.max_reject_rate``; above ``checks.block_reject_rate`` it is an ERROR,
+    and the check is blocking: the assets downstream (identities, events, KPIs) are not built
+    from a broken feed in that run."""
+    threshold, block = config.checks.max_reject_rate, config.checks.block_reject_rate
+    rates = [
+        (r.rows_rejected / r.rows_read if r.rows_read else 0.0, r) for r in results if r.status != FAILED
+    ]
+    worst, at = max(rates, key=lambda x: x[0], default=(0.0, None))
+    return dg.AssetCheckResult(
+        check_name=REJECT_RATE,
+        passed=worst <= threshold,
+        severity=dg.AssetCheckSeverity.ERROR if worst > block else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "worst_reject_rate": float(worst),
+            "threshold": float(threshold),
+            "block_threshold": float(block),
+            "worst_file": at.file if at and at.file else "",
+        },
+    )
+
+
+def _summary(results: list[LoadResult]) -> dict:
+    return {
+        "rows_read": sum(r.rows_read for r in results),
+        "rows_loaded": sum(r.rows_loaded for r in results),
+        "rows_rejected": sum(r.rows_rejected for r in results),
+        "loads": dg.MetadataValue.md(_loads_table(results)),
+    }
+
+
+def _raise_failed(results: list[LoadResult], what: str) -> None:
+    failed = [r for r in results if r.status == FAILED]
+    if failed:
+        raise dg.Failure(
+            description=f"{len(failed)} of {len(results)} loads of {what} failed: "
+            + "; ".join(f"{r.partition_date}: {r.error}" for r in failed[:5]),
+            metadata={"failed_loads": dg.MetadataValue.md(_loads_table(failed))},
+            allow_retries=False,  # a bad or missing file stays bad: no retry
+        )
+
+
+def ingest_days(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    config: IngestConfig,
+    spec: TransactionSpec,
+    source_name: str,
+    inputs: Mapping[dt.date, LandedFile | str],
+) -> dg.MaterializeResult:
+    """Load each day's file (or record why there is none: ``inputs[day]`` is then a message) into
+    ``tx_<name>`` through the one ingestion path; shared by every kind of source."""
+    days = sorted(inputs)
+    with warehouse.connect() as con:
+        # the files of consecutive days are read, typed and written together (each day its own
+        # partition, rejects and `loads` row); a day without a file gets its FAILED load, in day order
+        results: list[LoadResult] = []
+        landed: list[tuple[dt.date, LandedFile]] = []
+        for day in [*days, None]:
+            f = inputs.get(day) if day is not None else None
+            if day is not None and isinstance(f, LandedFile):
+                landed.append((day, f))
+                continue
+            results += ingest_transactions(con, spec, source_name, landed)
+            landed = []
+            if day is not None:
+                results.append(record_missing_file(con, source_name, spec.name, day, str(f)))
+        for r in results:
+            context.log.info(
+                f"{spec.table} {r.partition_date}: {r.status} {r.rows_loaded} rows loaded, "
+                f"{r.rows_rejected} rejected" + (f" ({r.error})" if r.error else "")
+            )
+        _raise_failed(results, spec.table)
+        descriptions = {f.name: f.description for f in spec.fields if f.description}
+        metadata = {
+            **_summary(results),
+            "rejects_by_reason": dg.MetadataValue.md(_rejects_by_reason(con, spec.name, results)),
+            "dagster/column_schema": column_schema(con, spec.table, descriptions),
+            "preview": dg.MetadataValue.md(preview(con, spec.table, partition=days[-1])),
+            "table_rows": scalar(con, sql("ingest/table_rows", idents={"table": spec.table})),
+        }
+        if len(days) == 1:
+            metadata["dagster/row_count"] = results[0].rows_loaded
+    empty = [str(r.partition_date) for r in results if r.rows_loaded == 0]
+    return dg.MaterializeResult(
+        metadata=metadata,
+        check_results=[
+            _reject_rate_check(results, config),
+            dg.AssetCheckResult(
+                check_name=NOT_EMPTY,
+                passed=not empty,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"empty_partitions": ", ".join(empty) or "none"},
+            ),
+        ],
+    )
+
+
+def apply_customer_files(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    config: IngestConfig,
+    spec: CustomersSpec,
+    source_name: str,
+    files: list[LandedFile],
+) -> dg.MaterializeResult:
+    """Apply the customer files not applied in their current version, oldest first, stopping at
+    the first that fails (later files build on it)."""
+    results: list[LoadResult] = []
+    with warehouse.connect() as con:
+        pending = files_to_apply(con, CUSTOMERS, files)
+        context.log.info(f"customers: {len(pending)} new or changed file(s) to apply")
+        for f in pending:
+            r = ingest_customers(con, spec, source_name, f)
+            results.append(r)
+            context.log.info(
+                f"customers {f.name}: {r.status} {r.rows_loaded} rows applied, {r.rows_rejected} rejected"
+                + (f" ({r.error})" if r.error else "")
+            )
+            if r.status == FAILED:
+                break  # later files build on this one: stop here, keep the order
+        _raise_failed(results, CUSTOMERS)
+        total = scalar(con, "SELECT count(*) FROM customers") if table_exists(con, CUSTOMERS) else 0
+        dupes = scalar(con, "SELECT count(*) - count(DISTINCT customuid) FROM customers") if total else 0
+        metadata = {
+            **_summary(results),
+            "dagster/row_count": total,
+            "rejects_by_reason": dg.MetadataValue.md(_rejects_by_reason(con, CUSTOMERS, results)),
+        }
+        if total:
+            metadata["dagster/column_schema"] = column_schema(con, CUSTOMERS)
+            metadata["preview"] = dg.MetadataValue.md(preview(con, CUSTOMERS))
+    return dg.MaterializeResult(
+        metadata=metadata,
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=CUSTOMUID_UNIQUE, passed=dupes == 0, metadata={"duplicates": dupes}
+            ),
+            _reject_rate_check(results, config),
+        ],
+    )

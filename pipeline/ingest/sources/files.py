@@ -1,0 +1,80 @@
+"""What every source hands over: a landed file (a local copy of one day's data), and the error a
+source raises when it cannot; a file on a remote source before it is downloaded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+# Extensions Nightjar reads (in any letter case), in the order they are looked for.
+EXTENSIONS = ("csv", "csv.gz", "jsonl", "jsonl.gz", "ndjson", "ndjson.gz", "json", "json.gz", "parquet")
+
+
+class SourceError(RuntimeError):
+    """A source cannot hand over the file it should."""
+
+
+def extension(name: str) -> str | None:
+    """The known extension of a file name, lower-cased, or None."""
+    lower = name.lower()
+    return next((ext for ext in sorted(EXTENSIONS, key=len, reverse=True) if lower.endswith("." + ext)), None)
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    """A file found in a source folder; size + mtime tell whether it changed since it was loaded."""
+
+    path: Path
+    day: dt.date
+    size: int
+    mtime: float
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def format(self) -> str:
+        """csv, json, jsonl (ndjson counts as jsonl) or parquet, whatever the compression and letter case."""
+        ext = extension(self.name)
+        if ext is None:
+            raise SourceError(
+                f"{self.name}: unknown file type; use one of {', '.join('.' + e for e in EXTENSIONS)}"
+            )
+        base = ext.removesuffix(".gz")
+        return "jsonl" if base == "ndjson" else base
+
+    @property
+    def version(self) -> tuple[str, int, int]:
+        """What tells one version of a file from another: name, size and whole seconds of mtime."""
+        return version_of(self.name, self.size, self.mtime)
+
+    @property
+    def identity(self) -> str:
+        """The version as text, for sensor cursors and run keys."""
+        return ":".join(str(v) for v in self.version)
+
+
+def version_of(name: str, size: int, mtime: float) -> tuple[str, int, int]:
+    return (name, int(size), int(mtime))
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A file (object) on a remote source; ``version`` tells one version from the next
+    (SFTP: size + mtime, GCS: generation)."""
+
+    name: str
+    day: dt.date
+    size: int
+    mtime: float
+    version: str
+
+    @property
+    def identity(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    def landed(self, path: Path) -> LandedFile:
+        """The downloaded copy, carrying the remote size and mtime (what `loads` remembers)."""
+        return LandedFile(path=path, day=self.day, size=self.size, mtime=self.mtime)

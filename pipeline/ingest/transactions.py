@@ -1,0 +1,229 @@
+"""Transactions: a day's file into its partition of ``tx_<name>``, or many days at once.
+
+The one ingestion path: read (read.py) -> type (typing.py) -> write (write.py). Files of
+consecutive days that share format and header are read, typed and written together; a file that
+cannot go with others (Parquet, a header that does not fit, a reader that fails) goes through
+the one-file path, which gives it its own outcome and message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import duckdb
+
+from pipeline.core.sql import ident
+from pipeline.ingest.config import TransactionSpec
+from pipeline.ingest.read import (
+    IngestError,
+    NotBatchable,
+    check_json_lines,
+    check_not_empty,
+    drop_batch_tables,
+    read_csv_batch,
+    read_csv_rows,
+    read_header,
+    read_jsonl_batch,
+    read_jsonl_rows,
+    read_parquet_rows,
+)
+from pipeline.ingest.sources.files import LandedFile
+from pipeline.ingest.typing import field_column, type_rows
+from pipeline.ingest.write import (
+    READ_ERRORS,
+    LoadResult,
+    count_batch_rows,
+    now,
+    replace_partition,
+    replace_partitions,
+    run_load,
+)
+
+BATCH_BYTES = 256 << 20  # at most this many bytes of files are read together (bounds the temp tables)
+
+
+def _window_check(spec: TransactionSpec, start: str, end: str) -> tuple[str, str, str]:
+    """The check that a row's time lies in its partition [``start``, ``end``) (SQL of parameters)."""
+    tf = ident(spec.time_field)
+    return (
+        spec.time_field,
+        f"{tf} IS NOT NULL AND ({tf} < {start} OR {tf} >= {end})",
+        f"$tfname || ': ' || {tf}::VARCHAR || ' is outside the partition ' || {start}::VARCHAR",
+    )
+
+
+def _read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, f: LandedFile) -> None:
+    check_not_empty(f)
+    declared = [x.name for x in spec.fields]
+    if f.format == "parquet":
+        read_parquet_rows(con, f, spec)
+    elif f.format == "csv":
+        names = read_csv_rows(con, f, spec.encoding)
+        missing = [n for n in declared if n not in names]
+        extra = [n for n in names if n not in declared]
+        if missing:
+            raise IngestError(f"{f.name}: missing column(s) {missing}; the file has {names}")
+        if extra:
+            raise IngestError(
+                f"{f.name}: column(s) {extra} are not declared fields of {spec.name!r}; "
+                f"declare them under transactions[].fields or remove them from the file"
+            )
+    else:
+        check_json_lines(f)
+        read_jsonl_rows(con, f, spec.encoding, declared)
+
+
+def ingest_transaction(
+    con: duckdb.DuckDBPyConnection, spec: TransactionSpec, source: str, f: LandedFile, day: dt.date
+) -> LoadResult:
+    """Load one file into the ``day`` partition of ``tx_<name>``; never raises for a bad file.
+
+    A file that cannot be read at all gives a FAILED load and leaves the partition as it was.
+    """
+    return ingest_transactions(con, spec, source, [(day, f)])[0]
+
+
+def _ingest_one(
+    con: duckdb.DuckDBPyConnection, spec: TransactionSpec, source: str, f: LandedFile, day: dt.date
+) -> LoadResult:
+    """The one-file path: what a file that cannot be loaded with others goes through (its FAILED
+    load and message come from here)."""
+    result = LoadResult(source=source, dataset=spec.name, file=f.name, partition_date=day)
+
+    def prepare() -> Callable[[], None]:
+        _read_transaction_file(con, spec, f)
+        columns = [field_column(x, spec.is_required(x)) for x in spec.fields]
+        window_params = {"start": day, "end": day + dt.timedelta(days=1), "tfname": spec.time_field}
+        type_rows(con, columns, [_window_check(spec, "$start", "$end")], window_params)
+        return lambda: replace_partition(con, spec, columns, day, _load_id(result))
+
+    return run_load(con, result, f, prepare, rejects_by_file=False)
+
+
+def _is_gz(f: LandedFile) -> bool:
+    return f.name.lower().endswith(".gz")
+
+
+def _batch_key(spec: TransactionSpec, f: LandedFile) -> tuple | None:
+    """What files must share to be read together (format, compression, CSV header), or None when
+    the file goes through the one-file path (Parquet, an empty file, a header that does not fit:
+    that path gives it its FAILED load and message)."""
+    try:
+        check_not_empty(f)
+        if f.format == "csv":
+            names = read_header(f.path, spec.encoding)
+            declared = {x.name for x in spec.fields}
+            if set(names) != declared or len(names) != len(declared):
+                return None
+            return ("csv", _is_gz(f), tuple(names))
+        if f.format == "jsonl":
+            check_json_lines(f)
+            return ("jsonl", _is_gz(f))
+    except READ_ERRORS:
+        return None
+    return None
+
+
+def _batch_groups(
+    spec: TransactionSpec, inputs: list[tuple[dt.date, LandedFile]]
+) -> list[tuple[list[int], bool]]:
+    """Runs of consecutive ``inputs`` to be read together (same format and header, at most
+    BATCH_BYTES each), in order, and whether the run goes through the batch path (else it is one
+    file for the one-file path). Keeping the order keeps the load ids in the order of the days."""
+    out: list[tuple[list[int], bool]] = []
+    size, prev = 0, None
+    for i, (_, f) in enumerate(inputs):
+        key = _batch_key(spec, f)
+        if key is not None and out and out[-1][1] and key == prev and size + f.size <= BATCH_BYTES:
+            out[-1][0].append(i)
+            size += f.size
+        else:
+            out.append(([i], key is not None))
+            size = f.size
+        prev = key
+    return out
+
+
+def _ingest_batch(
+    con: duckdb.DuckDBPyConnection,
+    spec: TransactionSpec,
+    source: str,
+    batch: list[tuple[dt.date, LandedFile]],
+) -> list[LoadResult]:
+    """Load files of ``spec`` that share their format and header, each into its own day's partition,
+    with one read, one typing and one transaction; raises NotBatchable when they must be loaded one by one."""
+    started = now()
+    days = [d for d, _ in batch]
+    files = [f for _, f in batch]
+    results = [LoadResult(source=source, dataset=spec.name, file=f.name, partition_date=d) for d, f in batch]
+    declared = [x.name for x in spec.fields]
+    try:
+        if files[0].format == "csv":
+            read_csv_batch(con, files, spec.encoding, read_header(files[0].path, spec.encoding))
+        else:
+            read_jsonl_batch(con, files, spec.encoding, declared)
+        columns = [field_column(x, spec.is_required(x)) for x in spec.fields]
+        window = _window_check(spec, "$starts[_file]", "$ends[_file]")
+        params = {"starts": days, "ends": [d + dt.timedelta(days=1) for d in days], "tfname": spec.time_field}
+        type_rows(con, columns, [window], params, carry=("_file",))
+        count_batch_rows(con, results)
+        ids = [
+            i
+            for (i,) in con.execute(
+                "SELECT nextval('load_ids') FROM range($n) ORDER BY 1", {"n": len(results)}
+            ).fetchall()
+        ]
+        for r, load_id in zip(results, ids, strict=True):
+            r.load_id = load_id
+    except (*READ_ERRORS, NotBatchable) as e:
+        raise NotBatchable(str(e)) from e
+    try:
+        replace_partitions(con, spec, columns, results, files, started)
+    except duckdb.IOException:
+        raise  # the warehouse cannot be written (full disk...): not the files' fault, nothing to record
+    except READ_ERRORS as e:
+        raise NotBatchable(str(e)) from e
+    return results
+
+
+def ingest_transactions(
+    con: duckdb.DuckDBPyConnection,
+    spec: TransactionSpec,
+    source: str,
+    inputs: list[tuple[dt.date, LandedFile]],
+) -> list[LoadResult]:
+    """Load each ``(day, file)`` into the ``day`` partition of ``tx_<name>`` (one file per day);
+    the results in the order of ``inputs``. Never raises for a bad file.
+
+    Files that share format and header are read, typed and written together (a backfill's days):
+    one read of all of them, one typing, then one transaction replacing every one of their
+    partitions, rejects and writing a ``loads`` row per file. The outcome of each file is the one
+    ``ingest_transaction`` gives it alone; when they cannot be loaded together (one of them cannot
+    be read, say) each is loaded alone, so a bad file fails alone and leaves its partition as it was.
+    """
+    if len({d for d, _ in inputs}) != len(inputs):
+        raise ValueError("ingest_transactions: one file per day")
+    results: list[LoadResult] = []
+    by_position: dict[int, LoadResult] = {}
+    for group, batchable in _batch_groups(spec, inputs):
+        batch = [inputs[i] for i in group]
+        done = None
+        if batchable:
+            try:
+                done = _ingest_batch(con, spec, source, batch)
+            except NotBatchable:
+                drop_batch_tables(con)
+                done = None
+        if done is None:
+            done = [_ingest_one(con, spec, source, f, d) for d, f in batch]
+        for i, r in zip(group, done, strict=True):
+            by_position[i] = r
+    results = [by_position[i] for i in range(len(inputs))]
+    return results
+
+
+def _load_id(result: LoadResult) -> int:
+    if result.load_id is None:  # run_load gives it its id before the write step runs
+        raise AssertionError("a load is written before it has an id")
+    return result.load_id

@@ -1,0 +1,235 @@
+"""Typing: text columns -> declared types, and a reason for every row that does not fit.
+
+Each output column is a :class:`TypedColumn`: how its trimmed text value is cast (SQL over that
+value) and when a present value counts as not fitting. :func:`type_rows` puts them into one
+statement (sql/ingest/type_rows.sql) that makes ``_typed`` from ``_rows``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from pipeline.core.formats import EPOCH_FORMATS, to_strptime
+from pipeline.core.settings import FieldType
+from pipeline.core.sql import ident, sql
+from pipeline.ingest.config import FieldSpec
+
+SQL_TYPES = {
+    FieldType.String: "VARCHAR",
+    FieldType.Int: "BIGINT",
+    FieldType.Decimal: "DECIMAL(18,4)",
+    FieldType.Float: "DOUBLE",
+    FieldType.Bool: "BOOLEAN",
+    FieldType.Date: "DATE",
+    FieldType.Timestamp: "TIMESTAMP",
+}
+INT_PATTERN = r"[+-]?[0-9]+"
+NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+# an ISO 8601 date or date-time without offset or zone
+PLAIN_ISO_PATTERN = (
+    r"[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+    r"([ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9](\.[0-9]([0-9]?[0-9]?[0-9]?[0-9]?[0-9]?))?)?"
+)
+CUSTOMER_ID_COLUMNS = ("customuid", "emailsha256", "idfa", "dmpid")
+CUSTOMER_PREFIXES = ("txt_", "num_", "attr_", "goal_")
+MULTI_VALUE_COLUMNS = ("emailsha256", "idfa", "dmpid")
+
+# SQL over the trimmed, NULL-if-empty text value and the parameter holding the column's strptime
+# pattern -> the typed value
+Cast = Callable[[str, str], str]
+# SQL over the text value and the typed value -> true when a present value does not cast
+Fails = Callable[[str, str], str]
+
+
+def as_text(v: str, pattern: str) -> str:
+    return v
+
+
+def did_not_cast(v: str, typed: str) -> str:
+    return f"{typed} IS NULL"
+
+
+def never(v: str, typed: str) -> str:
+    return "false"
+
+
+@dataclass
+class TypedColumn:
+    """One output column: its SQL type, the cast of its text value and the reject test."""
+
+    name: str
+    sql_type: str
+    cast: Cast
+    fails: Fails
+    expected: str  # what the value should have been, for the reason text
+    required: bool = False
+    pattern: str | None = None  # a strptime pattern the cast uses, bound as a parameter
+
+
+def _matches(v: str, pattern: str, then: str) -> str:
+    """SQL: ``then`` when the text value ``v`` matches the regular expression, else NULL."""
+    return f"CASE WHEN regexp_full_match({v}, '{pattern}') THEN {then} END"
+
+
+def _time_cast(f: FieldSpec) -> tuple[Cast, str]:
+    """The cast of a Date/Timestamp field and the words for the reason."""
+    target = "DATE" if f.type == FieldType.Date else "TIMESTAMP"
+    fmt = f.format
+    if fmt in EPOCH_FORMATS:
+        div = EPOCH_FORMATS[fmt]
+        return (
+            lambda v, p: f"try(CAST(to_timestamp(TRY_CAST({v} AS DOUBLE) / {div}) AS {target}))",
+            f"a {f.type.value} in {fmt} time",
+        )
+    if fmt and any(z in to_strptime(fmt) for z in ("%z", "%Z")):
+        return (
+            lambda v, p: f"try(CAST(CAST(try_strptime({v}, {p}) AS TIMESTAMPTZ) AS {target}))",
+            f"a {f.type.value} in format {fmt}",
+        )
+    if fmt:  # no time zone in the format: the parsed time is the time (no round trip through TIMESTAMPTZ)
+        return lambda v, p: f"CAST(try_strptime({v}, {p}) AS {target})", f"a {f.type.value} in format {fmt}"
+
+    # ISO 8601 with or without an offset. A value with no offset or zone at all (the common case) is
+    # cast straight to TIMESTAMP: the same time (the session's time zone is UTC), without the far
+    # slower TIMESTAMPTZ cast, which every other value still goes through.
+    def iso(v: str, p: str) -> str:
+        with_tz = f"try(CAST(TRY_CAST({v} AS TIMESTAMPTZ) AS {target}))"
+        return (
+            f"CASE WHEN regexp_full_match({v}, '{PLAIN_ISO_PATTERN}') "
+            f"THEN TRY_CAST(TRY_CAST({v} AS TIMESTAMP) AS {target}) ELSE {with_tz} END"
+        )
+
+    return iso, f"an ISO 8601 {f.type.value}"
+
+
+def _bool(v: str, p: str) -> str:
+    return (
+        f"CASE WHEN lower({v}) IN ('true', 't', '1', 'yes', 'y') THEN true "
+        f"WHEN lower({v}) IN ('false', 'f', '0', 'no', 'n') THEN false END"
+    )
+
+
+def field_column(f: FieldSpec, required: bool) -> TypedColumn:
+    """How a declared transaction field is typed and validated."""
+    cast: Cast
+    if f.type in (FieldType.Date, FieldType.Timestamp):
+        cast, expected = _time_cast(f)
+    elif f.type == FieldType.Bool:
+        cast, expected = _bool, "a Bool (true/false, 1/0, yes/no)"
+    elif f.type == FieldType.String:
+        cast, expected = as_text, "a String"
+    elif f.type == FieldType.Int:
+        cast, expected = (lambda v, p: _matches(v, INT_PATTERN, f"TRY_CAST({v} AS BIGINT)")), "an Int"
+    else:
+        sql_type = SQL_TYPES[f.type]
+        cast = lambda v, p: _matches(v, NUMBER_PATTERN, f"TRY_CAST({v} AS {sql_type})")  # noqa: E731
+        expected = f"a {f.type.value}"
+    pattern = to_strptime(f.format) if f.format and f.format not in EPOCH_FORMATS else None
+    return TypedColumn(f.name, SQL_TYPES[f.type], cast, did_not_cast, expected, required, pattern)
+
+
+def split_values(column: str, lower: bool = False) -> str:
+    """SQL: the values of a multi-value cell ("a, b") as a list, trimmed (and lower-cased), empties
+    dropped."""
+    value = "lower(trim(x))" if lower else "trim(x)"
+    return f"list_filter(list_transform(string_split({column}, ','), lambda x: {value}), lambda x: x <> '')"
+
+
+def _seconds(v: str) -> str:
+    return _matches(v, INT_PATTERN, f"TRY_CAST({v} AS BIGINT)")
+
+
+def customer_column(name: str) -> TypedColumn:
+    """How a customer column is typed, decided by its name."""
+    if name == "customuid":
+        return TypedColumn(name, "VARCHAR", as_text, never, "a String", required=True)
+    if name in MULTI_VALUE_COLUMNS:
+        lower = name == "emailsha256"
+        return TypedColumn(
+            name, "VARCHAR", lambda v, p: f"array_to_string({split_values(v, lower)}, ',')", never, "a String"
+        )
+    if name.startswith("num_"):
+        number = lambda v, p: _matches(v, NUMBER_PATTERN, f"TRY_CAST({v} AS DOUBLE)")  # noqa: E731
+        return TypedColumn(name, "DOUBLE", number, did_not_cast, "a number")
+    if name.startswith("attr_"):
+        return TypedColumn(name, "VARCHAR[]", lambda v, p: split_values(v), never, "a list")
+    if name.startswith("goal_") and name.endswith("_timestamp"):
+        return TypedColumn(
+            name,
+            "TIMESTAMP",
+            lambda v, p: (
+                f"CASE WHEN {_seconds(v)} <> 0 THEN try(CAST(to_timestamp({_seconds(v)}) AS TIMESTAMP)) END"
+            ),
+            lambda v, typed: f"{typed} IS NULL AND {_seconds(v)} IS DISTINCT FROM 0",
+            "unix seconds (or 0 or empty)",
+        )
+    if name.startswith("goal_"):
+        goal = lambda v, p: (  # noqa: E731
+            f"CASE WHEN lower({v}) IN ('1', '1.0', 'true') THEN true "
+            f"WHEN lower({v}) IN ('0', '0.0', 'false') THEN false END"
+        )
+        return TypedColumn(name, "BOOLEAN", goal, did_not_cast, "1, 0 or empty")
+    return TypedColumn(name, "VARCHAR", as_text, never, "a String")  # txt_*
+
+
+def _trimmed(x: str) -> str:
+    """SQL: ``NULLIF(trim(x), '')``, trimming only a value that starts or ends with a space."""
+    return (
+        f"CASE WHEN starts_with({x}, ' ') OR ends_with({x}, ' ') THEN NULLIF(trim({x}), '') "
+        f"ELSE NULLIF({x}, '') END"
+    )
+
+
+def type_rows(
+    con: duckdb.DuckDBPyConnection,
+    columns: list[TypedColumn],
+    extra_checks: Sequence[tuple[str, str, str]] = (),
+    extra_params: dict | None = None,
+    carry: tuple[str, ...] = (),
+) -> None:
+    """Create ``_typed`` from ``_rows``: typed columns, ``_reason`` (NULL = good) and ``_field``.
+
+    ``extra_checks`` are (field, SQL condition over typed columns that marks a bad row, SQL reason),
+    with the parameters they use in ``extra_params``. ``carry`` are columns of ``_rows`` kept as
+    they are (and usable in the checks), e.g. ``_file`` when several files are typed at once.
+    """
+    trims = ", ".join(f"{_trimmed(ident(c.name))} AS {ident('__v_' + c.name)}" for c in columns)
+    casts = ", ".join(
+        f"{c.cast(ident('__v_' + c.name), f'$pattern{i}')} AS {ident(c.name)}" for i, c in enumerate(columns)
+    )
+    reasons, labels = [], []
+    for i, c in enumerate(columns):
+        v, typed = ident("__v_" + c.name), ident(c.name)
+        text = f"$name{i} || ': ' || '''' || left({v}, 80) || ''' is not ' || $expected{i}"
+        missing = f"WHEN {v} IS NULL THEN $name{i} || ': missing (required)'" if c.required else ""
+        reasons.append(f"CASE WHEN {v} IS NOT NULL AND ({c.fails(v, typed)}) THEN {text} {missing} END")
+        labels.append(f"$name{i}")
+    for j, (_, condition, reason) in enumerate(extra_checks):
+        reasons.append(f"CASE WHEN {condition} THEN {reason} END")
+        labels.append(f"$extra{j}")
+    params: dict = dict(extra_params or {})
+    for i, c in enumerate(columns):
+        params[f"name{i}"] = c.name
+        params[f"expected{i}"] = c.expected
+        if c.pattern is not None:
+            params[f"pattern{i}"] = c.pattern
+    for j, (fname, _, _) in enumerate(extra_checks):
+        params[f"extra{j}"] = fname
+    query = sql(
+        "ingest/type_rows",
+        fragments={
+            "carry": "".join(f"{ident(c)}, " for c in carry),
+            "names": ", ".join(ident(c.name) for c in columns),
+            "all_reasons": ", ".join(f"__r{k}" for k in range(len(reasons))),
+            "first_field": " ".join(
+                f"WHEN __r{k} IS NOT NULL THEN {label}" for k, label in enumerate(labels)
+            ),
+            "reasons": ", ".join(f"{r} AS __r{k}" for k, r in enumerate(reasons)),
+            "casts": casts,
+            "trims": trims,
+        },
+    )
+    con.execute(query, params)

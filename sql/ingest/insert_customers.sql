@@ -1,0 +1,6 @@
+-- The good rows of a customer file into `customers`; a customer seen before keeps its first day.
+INSERT INTO customers ({{columns}}, _first_seen_at, _updated_at, _load_id)
+SELECT {{typed_columns}}, coalesce(s._first_seen_at, $d), $d, $id
+FROM _typed AS t LEFT JOIN _seen AS s USING (customuid)
+WHERE t._reason IS NULL
+ORDER BY t._row_number;

@@ -1,0 +1,7 @@
+-- The good rows of `_typed` (several files) into their days' partitions; `_file` is the position of
+-- a row's file in the lists of load ids and days.
+INSERT INTO {{table}} ({{columns}}, _load_id, _partition_date, _row_number)
+SELECT {{columns}}, $ids[_file], $days[_file], _row_number
+FROM _typed
+WHERE _reason IS NULL
+ORDER BY _file, _row_number;

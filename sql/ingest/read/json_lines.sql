@@ -1,0 +1,29 @@
+-- `_rows` of JSON-lines files from `_lines({{carry}}_row_number, line, _error)`: one text column per
+-- declared name ({{values}}: `__s[i] AS "name"`), and the reason of a line that is not an object.
+--
+-- One JSON parse per line for the values (after json_valid's): json_extract_string with a list of
+-- paths returns the text of every field. A valid line starting with '{' is an object (only the
+-- others are parsed again to tell). A value that is an object or array comes back as JSON text,
+-- so only a line with a '{' after its first character or a '[' is parsed again to tell a nested
+-- value from a string.
+CREATE OR REPLACE TEMP TABLE _rows AS
+SELECT {{carry}}_row_number, line AS _raw,
+       CASE WHEN _error IS NOT NULL THEN _error
+            WHEN NOT _valid THEN 'json: the line is not valid JSON'
+            WHEN NOT _ok THEN 'json: the line is not a JSON object'
+            WHEN __nested > 0 THEN $names[__nested] || ': a JSON object or array is not a single value'
+       END AS _error,
+       CASE WHEN _error IS NOT NULL THEN 'encoding' WHEN NOT _ok THEN 'json'
+            WHEN __nested > 0 THEN $names[__nested] END AS _error_field,
+       {{values}}
+FROM (SELECT *, CASE WHEN _ok AND (line LIKE '%[%' OR line LIKE '_%{%')
+                     THEN list_position(list_transform(json_type(line, $paths),
+                                                       lambda x: x IN ('OBJECT', 'ARRAY')), TRUE)
+                END AS __nested
+      FROM (SELECT *, CASE WHEN _ok THEN json_extract_string(line, $paths) END AS __s
+            FROM (SELECT *, _valid AND (starts_with(line, '{')
+                                        OR json_type(CASE WHEN _valid THEN line END) = 'OBJECT') AS _ok
+                  FROM (SELECT *, _error IS NULL AND json_valid(line) AS _valid FROM _lines) AS checked
+                 ) AS typed
+           ) AS parsed
+     ) AS nested;

@@ -1,0 +1,13 @@
+-- `_typed` from `_rows`: every field trimmed (NULL if empty), cast to its declared type, and the
+-- reasons a row is rejected; `_reason` is NULL for a good row, `_field` names the first bad field.
+-- {{carry}}: columns of `_rows` kept as they are (e.g. `"_file", ` when several files are typed at
+-- once); {{trims}}, {{casts}} and {{reasons}}: the generated lists of typing.py; {{all_reasons}} and
+-- {{first_field}}: the reason columns joined, and a CASE naming the first bad one.
+CREATE OR REPLACE TEMP TABLE _typed AS
+SELECT {{carry}}_row_number, {{names}},
+       coalesce(_error, NULLIF(concat_ws('; ', {{all_reasons}}), '')) AS _reason,
+       coalesce(_error_field, CASE {{first_field}} END) AS _field
+FROM (SELECT *, {{reasons}}
+      FROM (SELECT *, {{casts}}
+            FROM (SELECT {{carry}}_row_number, _error, _error_field, {{trims}} FROM _rows) AS trimmed) AS cast_values
+     ) AS checked;
