@@ -16,6 +16,7 @@ from pipeline.config import ProjectConfig, load_config
 from pipeline.core.catalog import IDENTIFIER_KINDS
 from pipeline.core.resources import example_config
 from pipeline.core.settings import ConfigError
+from pipeline.ingest.sources.local_files import LocalFilesSource
 
 
 def _date(text: str) -> dt.date:
@@ -86,7 +87,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{len(e.problems)} problem(s) in {e.file}", file=sys.stderr)
         return 1
     for s in config.sources:
-        if s.kind == "local_files" and not config.resolve(s.folder).is_dir():
+        if isinstance(s, LocalFilesSource) and not config.resolve(s.folder).is_dir():
             print(
                 f"warning: {args.config_file}: source {s.name!r}: "
                 f"folder {config.resolve(s.folder)} does not exist yet"
@@ -175,7 +176,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         from pipeline.demo.via import serve
 
         landing = config.source("landing")
-        if landing.kind != "local_files":
+        if not isinstance(landing, LocalFilesSource):
             raise ValueError(f"{config_path}: --via serves the files of the local source `landing`")
         with serve(args.via, config_path, config.resolve(landing.folder)) as via_path:
             print(
