@@ -33,7 +33,6 @@ class WarehouseLocked(WarehouseError):
 
 MEMORY_LIMIT_ENV = "NIGHTJAR_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "2GB"
-CHECKPOINT_THRESHOLD = "1GB"
 
 
 def memory_limit() -> str | None:
@@ -70,11 +69,7 @@ def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
                     f"{MEMORY_LIMIT_ENV}={limit!r} is not a DuckDB memory size (e.g. 4GB): {e}"
                 ) from e
         if not read_only:
-            # DuckDB checkpoints after every commit whose WAL passed 16 MB: a range run (one transaction
-            # per day) then rewrote the table's metadata every day, 2-4 s per SF1 day of attribution. The
-            # WAL is still written and synced at every commit; the checkpoint happens when the step's
-            # connection closes.
-            con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+            con.execute(sql("core/writer_settings"))  # checkpoint when the connection closes
             con.execute(sql("core/schema"))
         yield con
     except duckdb.IOException as e:

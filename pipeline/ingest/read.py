@@ -133,14 +133,6 @@ def _drop_numbering(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("_good_numbers")
 
 
-_LINES = """read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = chr(31), quote = '',
-            escape = '', auto_detect = false, strict_mode = false, encoding = $encoding,
-            store_rejects = true, rejects_table = '_lrj', rejects_scan = '_lrs')"""
-_LINES_OF_FILES = """read_csv($paths, columns = {'line': 'VARCHAR'}, header = false, delim = chr(31),
-            quote = '', escape = '', auto_detect = false, strict_mode = false, encoding = $encoding,
-            filename = true, store_rejects = true, rejects_table = '_lrj', rejects_scan = '_lrs')"""
-
-
 def _csv_rows(names: list[str], numbered: str, carry: str = "") -> str:
     """The statement making ``_rows`` of CSV files: ``numbered`` holds the good records (text
     columns ``c0``, ``c1``, ...), ``_bad`` the rejected ones; ``carry`` is ``"_file, "`` or nothing."""
@@ -170,13 +162,11 @@ def _blank_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, r
     """
     params = {"path": str(f.path), "encoding": encoding}
     con.execute("DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
-    lines, blank = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE trim(coalesce(line, '')) = '') FROM {_LINES}", params
-    ).fetchall()[0]
+    lines, blank = con.execute(sql("ingest/read/line_counts"), params).fetchall()[0]
     if not blank or lines - 1 - blank != records:
         return np.array([], dtype=np.int64)
     con.execute("DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _phys AS SELECT line FROM {_LINES}", params)
+    con.execute(sql("ingest/read/physical_lines"), params)
     blanks = con.sql("SELECT rowid AS n FROM _phys WHERE trim(coalesce(line, '')) = ''").fetchnumpy()["n"]
     con.execute("DROP TABLE _phys")
     return np.asarray(blanks, dtype=np.int64)
@@ -247,9 +237,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
     """
     con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
     try:
-        con.execute(
-            f"CREATE TEMP TABLE _read AS SELECT * FROM {_LINES}", {"path": str(f.path), "encoding": encoding}
-        )
+        con.execute(sql("ingest/read/lines_of_file"), {"path": str(f.path), "encoding": encoding})
     except duckdb.Error as e:
         raise read_error(f, e) from None
     bad = con.sql("SELECT line AS rn, any_value(csv_line) AS raw FROM _lrj GROUP BY line").to_arrow_table()
@@ -424,7 +412,7 @@ def _number_batch(
     for name, t in (("_filemap", filemap), ("_nums", nums)):
         con.register(name + "_arrow", t)
         try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+            con.execute(sql("core/table_from_arrow", idents={"table": name, "arrow": name + "_arrow"}))
         finally:
             con.unregister(name + "_arrow")
     return bad.set_column(bad.schema.get_field_index("rn"), "rn", pa.array(numbered, pa.int64()))
@@ -475,7 +463,7 @@ def read_jsonl_batch(
     paths = [str(f.path) for f in files]
     con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
     con.execute(
-        f"CREATE TEMP TABLE _read AS SELECT * FROM {_LINES_OF_FILES}",
+        sql("ingest/read/lines_of_files"),
         {"paths": paths, "encoding": encoding},
     )
     bad = con.sql(
@@ -510,6 +498,6 @@ def drop_batch_tables(con: duckdb.DuckDBPyConnection) -> None:
     """What a batch that failed half-way may have left (the one-file path makes a view ``_lines``)."""
     for name in ("_lines", "_nums", "_filemap", "_read"):
         try:
-            con.execute(f"DROP TABLE IF EXISTS {name}")
+            con.execute(sql("core/drop_table", idents={"table": name}))
         except duckdb.CatalogException:  # a view of that name (not the batch's): left alone
             pass

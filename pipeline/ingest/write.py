@@ -145,7 +145,8 @@ def in_transaction(con: duckdb.DuckDBPyConnection, steps: list[Callable[[], None
 def ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]]) -> None:
     """Create the table, or add the columns it lacks (a field declared later)."""
     if not table_exists(con, table):
-        con.execute(f"CREATE TABLE {ident(table)} ({column_definitions(columns)})")
+        definitions = column_definitions(columns)
+        con.execute(sql("core/create_table", idents={"table": table}, fragments={"columns": definitions}))
         return
     have = {
         r[0]
@@ -155,7 +156,7 @@ def ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: list[tuple
     }
     for n, t in columns:
         if n not in have:
-            con.execute(f"ALTER TABLE {ident(table)} ADD COLUMN {ident(n)} {t}")
+            con.execute(sql("core/add_column", idents={"table": table, "column": n}, fragments={"type": t}))
 
 
 # What reading a bad file can raise; each becomes a FAILED load with the message.

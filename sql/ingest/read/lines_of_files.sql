@@ -1,0 +1,8 @@
+-- Several JSON-lines files as lines with their file name, in one scan; undecodable lines go to _lrj.
+CREATE TEMP TABLE _read AS
+SELECT *
+FROM read_csv(
+    $paths, columns = {'line': 'VARCHAR'}, header = FALSE, delim = chr(31),
+    quote = '', escape = '', auto_detect = FALSE, strict_mode = FALSE, encoding = $encoding,
+    filename = TRUE, store_rejects = TRUE, rejects_table = '_lrj', rejects_scan = '_lrs'
+);
