@@ -53,7 +53,7 @@ def run_backfill(
 def summary(warehouse: Path) -> str:
     """Rows per table and rejects by reason, as plain text."""
     from pipeline.core.metadata import markdown_table
-    from pipeline.core.sql import ident, sql
+    from pipeline.core.sql import sql
     from pipeline.core.warehouse import connect, scalar
 
     with connect(warehouse, read_only=True) as con:
@@ -63,7 +63,7 @@ def summary(warehouse: Path) -> str:
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
             ).fetchall()
         ]
-        counts = [(t, scalar(con, f"SELECT count(*) FROM {ident(t)}")) for t in tables]
+        counts = [(t, scalar(con, sql("core/row_count", idents={"table": t}))) for t in tables]
         rejects = con.execute(sql("ingest/rejects_summary")).fetchall()
         failed = scalar(con, "SELECT count(*) FROM loads WHERE status = 'FAILED'")
     return "\n\n".join(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import dagster as dg
 import duckdb
 
-from pipeline.core.sql import ident
+from pipeline.core.sql import sql
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -42,10 +42,7 @@ def preview(
     con: duckdb.DuckDBPyConnection, table: str, partition: dt.date | None = None, limit: int = 5
 ) -> str:
     """The first rows of a table (of one daily partition, when given) as Markdown."""
-    where = "_partition_date = $d" if partition else "true"
-    rel = con.execute(
-        f"SELECT * FROM {ident(table)} WHERE {where} LIMIT $n",
-        {"n": limit, **({"d": partition} if partition else {})},
-    )
+    query = sql("core/preview_partition" if partition else "core/preview", idents={"table": table})
+    rel = con.execute(query, {"n": limit, **({"d": partition} if partition else {})})
     headers = [d[0] for d in rel.description]
     return markdown_table(headers, rel.fetchall())

@@ -147,12 +147,6 @@ def _encoding_reason(encoding: str) -> str:
     )
 
 
-def _has_text(x: str) -> str:
-    """SQL: ``x`` holds something other than spaces (``trim(coalesce(x, '')) <> ''``, but the string
-    is only trimmed when it starts with a space: trim copies every string it is given)."""
-    return f"({x} IS NOT NULL AND ((NOT starts_with({x}, ' ') AND {x} <> '') OR trim({x}) <> ''))"
-
-
 def _blank_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, records: int) -> np.ndarray:
     """Positions of the blank lines after the header, as DuckDB's CSV reader counts lines.
 
@@ -245,20 +239,9 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
     if bad.num_rows:  # a view takes no parameters: the reason goes in a column of _bad
         reason = _encoding_reason(encoding)
         con.register("_bad", bad.append_column("error", pa.array([reason] * bad.num_rows, pa.string())))
-        con.execute(
-            f"""CREATE OR REPLACE TEMP VIEW _lines AS
-               SELECT r.rn AS _row_number, r.line, NULL::VARCHAR AS _error
-               FROM _numbered r
-               WHERE {_has_text("r.line")}
-               UNION ALL
-               SELECT rn, raw, error FROM _bad"""
-        )
+        con.execute(sql("ingest/read/lines_view_with_bad"))
     else:  # the common case: one view, no union
-        con.execute(
-            f"""CREATE OR REPLACE TEMP VIEW _lines AS
-               SELECT r.rn AS _row_number, r.line, NULL::VARCHAR AS _error
-               FROM _numbered r WHERE {_has_text("r.line")}"""
-        )
+        con.execute(sql("ingest/read/lines_view"))
 
     def drop() -> None:
         con.execute("DROP VIEW IF EXISTS _lines")
@@ -475,12 +458,7 @@ def read_jsonl_batch(
     bad = _number_batch(con, files, bad, None)
     reason = _encoding_reason(encoding)
     # a table, not a view: the JSON functions then run in parallel over it
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _lines AS
-           SELECT r._file, r._row_number, r.line, NULL::VARCHAR AS _error
-           FROM {_NUMBERED} r
-           WHERE {_has_text("r.line")}"""
-    )
+    con.execute(sql("ingest/read/lines_of_batch", fragments={"numbered": _NUMBERED}))
     con.execute("DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")
     if bad.num_rows:
         con.register("_bad", bad.append_column("error", pa.array([reason] * bad.num_rows, pa.string())))

@@ -146,7 +146,7 @@ def ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: list[tuple
     """Create the table, or add the columns it lacks (a field declared later)."""
     if not table_exists(con, table):
         definitions = column_definitions(columns)
-        con.execute(sql("core/create_table", idents={"table": table}, fragments={"columns": definitions}))
+        con.execute(sql("core/create_table", idents={"table": table}, fragments={"definitions": definitions}))
         return
     have = {
         r[0]

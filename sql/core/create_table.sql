@@ -1,2 +1,2 @@
 -- A table with Nightjar's own column definitions ("name" TYPE, ...).
-CREATE TABLE {{table}} ({{columns}});
+CREATE TABLE {{table}} ({{definitions}});

@@ -1,0 +1,1 @@
+SELECT * FROM {{table}} WHERE _partition_date = $d LIMIT $n;
