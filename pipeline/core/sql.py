@@ -30,9 +30,14 @@ class SqlError(ValueError):
     """A query that cannot be rendered: a placeholder without text, or an identifier not declared."""
 
 
+FULL_LINE_COMMENT = re.compile(r"^[ \t]*--[^\n]*\n?", re.M)
+
+
 @cache
 def _text(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    """The file's statements without its full-line ``--`` comments: a ``{{name}}`` or ``$name`` that a
+    comment mentions is then neither filled nor taken for a parameter the query uses."""
+    return FULL_LINE_COMMENT.sub("", (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8"))
 
 
 def sql(
