@@ -206,7 +206,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(
         f"\nElapsed {time.monotonic() - began:.1f} s, peak memory {_peak_mb():.0f} MB."
         f"\nConfig:    {config_path}\nWarehouse: {config.warehouse_path}\nTruth:     {out / 'truth'}"
-        f"\nOpen the UI with `make dev` (or: NIGHTJAR_CONFIG={config_path} .venv/bin/dagster dev -w workspace.yaml)"
+        f"\nOpen the UI with `make dev` "
+        f"(or: NIGHTJAR_CONFIG={config_path} .venv/bin/dagster dev -w workspace.yaml)"
     )
     return 0 if ok else 1
 
