@@ -386,13 +386,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
         + (f", top item {e.item}" if e.item else "")
     )
     print(f"  base value            {e.base_value:+.6f}")
-    for row in shown.itertuples():
-        value = (
-            ""
-            if row.value is None or (isinstance(row.value, float) and row.value != row.value)
-            else row.value
-        )
-        print(f"  {row.feature:<32} = {str(value)[:20]:<20} {row.shap:+.6f}")
+    values = shown["value"].astype(object).where(shown["value"].notna(), "").astype(str).str[:20]
+    lines = zip(shown["feature"], values, shown["shap"], strict=True)
+    print("\n".join(f"  {f:<32} = {v:<20} {x:+.6f}" for f, v, x in lines))
     if len(e.contributions) > args.top:
         print(f"  {len(e.contributions) - args.top} other features{'':<29} {rest:+.6f}")
     print(f"  raw score (log-odds)  {e.raw_score:+.6f}")

@@ -29,9 +29,9 @@ def uv_command() -> list[str]:
                 return cmd
         except FileNotFoundError:
             continue
-    if found := shutil.which("uv"):
-        return [found]
-    pytest.skip("uv is not installed (make install installs it)")
+    found = shutil.which("uv")
+    assert found, "uv is missing: `make install` installs it (python3 -m pip install uv)"
+    return [found]
 
 
 def run(cmd: list[str], cwd: Path, env: dict, timeout: int = 600) -> subprocess.CompletedProcess:

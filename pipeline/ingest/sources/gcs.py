@@ -10,6 +10,7 @@ object replaced or deleted in between is reported instead of mixing two versions
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -23,6 +24,7 @@ from pipeline.ingest.sources.remote import (
     TransientError,
     VanishedError,
     day_of,
+    fetch_dated,
     one_per_day,
     with_retries,
 )
@@ -194,28 +196,16 @@ def fetch(
 ) -> Inputs:
     """Download the object of each day to ``tmp``; a day without one gets the reason."""
     file_name = dataset_file_name(source, spec)
-    try:
-        client = res.client()
-        files = {
-            f.day: f
-            for f in list_dated(client, res.source, res.bucket, res.prefix, file_name, source.date_format)
-        }
-    except SourceError as e:
-        return {day: str(e) for day in days}
-    inputs: Inputs = {}
-    for day in days:
-        f = files.get(day)
-        if f is None:
-            inputs[day] = (
-                f"gcs source {res.source!r}: no object {res.prefix}{file_name}_"
-                f"{day.strftime(source.date_format)}.* in bucket {res.bucket!r}"
-            )
-            continue
-        try:
-            inputs[day] = f.landed(download(client, res.source, res.bucket, res.prefix, f, tmp))
-        except SourceError as e:
-            inputs[day] = str(e)
-    return inputs
+    client = cache(res.client)  # made once, inside the listing's error handling
+    return fetch_dated(
+        days,
+        lambda: list_dated(client(), res.source, res.bucket, res.prefix, file_name, source.date_format),
+        lambda f: download(client(), res.source, res.bucket, res.prefix, f, tmp),
+        lambda day: (
+            f"gcs source {res.source!r}: no object {res.prefix}{file_name}_"
+            f"{day.strftime(source.date_format)}.* in bucket {res.bucket!r}"
+        ),
+    )
 
 
 KIND = register(

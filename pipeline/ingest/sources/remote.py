@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from pipeline.core.settings import Settings
 from pipeline.ingest.sources.files import RemoteFile, SourceError, extension
-from pipeline.ingest.sources.registry import SourceSettings
+from pipeline.ingest.sources.registry import Inputs, SourceSettings
 
 T = TypeVar("T")
 
@@ -109,3 +109,29 @@ def stage_batches(batches: Iterable[pa.RecordBatch], path: Path, empty: Callable
         if writer is not None:
             writer.close()
     return rows
+
+
+def fetch_dated(
+    days: Iterable[dt.date],
+    listed: Callable[[], list[RemoteFile]],
+    download: Callable[[RemoteFile], Path],
+    missing: Callable[[dt.date], str],
+) -> Inputs:
+    """Per day the downloaded dated file of a file source, or why there is none: the listing's error
+    for every day, ``missing(day)`` for a day without a file, a download's error for that day only."""
+    days = list(days)
+    try:
+        files = {f.day: f for f in listed()}
+    except SourceError as e:
+        return {day: str(e) for day in days}
+    inputs: Inputs = {}
+    for day in days:
+        f = files.get(day)
+        if f is None:
+            inputs[day] = missing(day)
+            continue
+        try:
+            inputs[day] = f.landed(download(f))
+        except SourceError as e:  # vanished, or still failing after the retries: this day only
+            inputs[day] = str(e)
+    return inputs

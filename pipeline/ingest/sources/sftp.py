@@ -30,6 +30,7 @@ from pipeline.ingest.sources.remote import (
     TransientError,
     VanishedError,
     day_of,
+    fetch_dated,
     one_per_day,
     with_retries,
 )
@@ -329,23 +330,12 @@ def fetch(
     """Download the file of each day to ``tmp``; a day without one gets the reason."""
     s = res.settings()
     file_name = dataset_file_name(source, spec)
-    try:
-        files = {f.day: f for f in list_dated(s, res.folder, file_name, source.date_format)}
-    except SourceError as e:
-        return {day: str(e) for day in days}
-    inputs: Inputs = {}
-    for day in days:
-        f = files.get(day)
-        if f is None:
-            inputs[day] = (
-                f"{s.where}: no file {file_name}_{day.strftime(source.date_format)}.* in {res.folder!r}"
-            )
-            continue
-        try:
-            inputs[day] = f.landed(download(s, res.folder, f, tmp, log=context.log.warning))
-        except SourceError as e:  # vanished, or still failing after the retries: this day only
-            inputs[day] = str(e)
-    return inputs
+    return fetch_dated(
+        days,
+        lambda: list_dated(s, res.folder, file_name, source.date_format),
+        lambda f: download(s, res.folder, f, tmp, log=context.log.warning),
+        lambda day: f"{s.where}: no file {file_name}_{day.strftime(source.date_format)}.* in {res.folder!r}",
+    )
 
 
 KIND = register(
