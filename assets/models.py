@@ -11,7 +11,7 @@ from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.partitions import days_in
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import POOL, WarehouseResource, scalar
-from pipeline.models import training
+from pipeline.models import champion, training
 from pipeline.models.cadence import training_due
 from pipeline.models.config import ModelSpec
 from pipeline.models.features import NotEnoughData, TrainingError
@@ -59,6 +59,11 @@ def _metadata(spec: ModelSpec, trained: training.Trained, path: Path, note: str 
     if trained.calibration is not None:
         cal = trained.calibration.round(4).reset_index(names="bin")
         meta["calibration"] = dg.MetadataValue.md(markdown_table(list(cal.columns), cal.values.tolist()))
+    if trained.best_baseline:
+        meta["best_baseline"] = trained.best_baseline
+    meta["status"] = trained.status
+    if trained.reason:
+        meta["rejected"] = trained.reason
     if note:
         meta["note"] = note
     return meta
@@ -111,6 +116,7 @@ def build_model_asset(
             reference, note = training.reference_scores(config, spec)
             trained = training.train(prepared, spec, reference)
             with warehouse.connect() as con:
+                champion.challenge(con, spec, prepared, trained, store_dir(warehouse))
                 path = training.record(con, spec, trained, store_dir(warehouse))
         except NotEnoughData as e:
             # A young warehouse: recorded (FAILED, with the reason) but the night's run goes on.
@@ -127,6 +133,8 @@ def build_model_asset(
                 training.fail(con, spec, version, f"{type(e).__name__}: {e}")
             raise
         m = trained.metrics
+        if trained.reason:
+            context.log.warning(f"{spec.name} {version}: REJECTED: {trained.reason}")
         context.log.info(f"{spec.name} {version}: " + ", ".join(f"{k}={v:.4f}" for k, v in m.items()))
         return dg.MaterializeResult(
             metadata={

@@ -396,6 +396,23 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_model(args: argparse.Namespace) -> int:
+    """`nightjar model versions|promote|rollback NAME [VERSION]` (pipeline/models/commands.py)."""
+    from pipeline.core.warehouse import WarehouseError
+    from pipeline.models.champion import VersionError
+    from pipeline.models.commands import model_command
+
+    config = _config(args)
+    try:
+        config.model(args.name)
+        warehouse = Path(args.warehouse) if args.warehouse else config.warehouse_path
+        print(model_command(args.model_command, args.name, args.version, warehouse))
+    except (KeyError, VersionError, WarehouseError, FileNotFoundError) as err:
+        print(err.args[0] if isinstance(err, KeyError) else err, file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from pipeline.activation.exports import ExportError, export_to
     from pipeline.core.warehouse import WarehouseError
@@ -518,6 +535,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=10, help="contributions shown (the rest are summed)")
     _project_options(p)
     p.set_defaults(func=cmd_explain)
+    p = sub.add_parser("model", help="a model's versions; promote one, or roll the one in use back")
+    p.add_argument("model_command", choices=["versions", "promote", "rollback"])
+    p.add_argument("name", help="a model name of the config")
+    p.add_argument("version", nargs="?", type=_date, help="promote: the version (YYYY-MM-DD)")
+    _project_options(p)
+    p.set_defaults(func=cmd_model)
     p = sub.add_parser(
         "export", help="export one night's decisions (results) as CSV, locally or to SFTP / GCS"
     )

@@ -47,6 +47,21 @@ class ReferenceScores(Settings):
     column: str
 
 
+class PromoteIf(Settings):
+    """A new version becomes current only when its test AUC is at least the current version's on the
+    same test customers minus ``auc_tolerance``; otherwise it is recorded REJECTED."""
+
+    auc_tolerance: float = Field(default=0.01, ge=0, le=1)
+
+
+class Tuning(Settings):
+    """A bounded hyperparameter search (Optuna, TPE) on the evaluation split: at most ``trials``
+    trainings and ``seconds`` of wall time, whichever comes first."""
+
+    trials: int = Field(default=20, ge=1, le=1000)
+    seconds: float = Field(default=60, gt=0, le=86400)
+
+
 class ModelSpec(Settings):
     """One model. Features are Nightjar's own (sql/models/features), computed strictly before the
     cut-off over windows that look back from it; a config can only narrow them (windows, exclude)."""
@@ -68,7 +83,11 @@ class ModelSpec(Settings):
     # Days between trainings (pipeline/models/cadence.py): a night that is not due keeps the current version.
     retrain_every_days: int = Field(default=7, ge=1, le=365)
     num_boost_round: int = Field(default=200, ge=1, le=10000)
-    early_stopping_rounds: int = Field(default=20, ge=1)
+    early_stopping_rounds: int = Field(default=30, ge=1)  # the patience on the evaluation split
+    # response/churn scores calibrated on the evaluation split ("none": LightGBM's own probabilities)
+    calibration: Literal["platt", "isotonic", "none"] = "platt"
+    promote_if: PromoteIf = PromoteIf()
+    tuning: Tuning | None = None
     params: dict[str, float | int | str | bool] = Field(default_factory=dict)
     reference_scores: ReferenceScores | None = None
 

@@ -12,6 +12,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from pipeline.models import calibrate
 from pipeline.models.config import ModelSpec
 from pipeline.models.features import ZERO_WHEN_MISSING, excluded, feature_frame
 
@@ -32,12 +33,11 @@ def align(X: pd.DataFrame, features: list[str]) -> pd.DataFrame:
 
 
 def predict(booster: lgb.Booster, X: pd.DataFrame | np.ndarray, meta: dict) -> np.ndarray:
-    """The scores of the rows of X with the stored version (its best iteration)."""
+    """The scores of the rows of X with the stored version (its best iteration, then its calibration)."""
     if not len(X):
         return np.zeros(0)
-    return np.asarray(
-        booster.predict(X, num_iteration=meta.get("best_iteration") or None, num_threads=PREDICT_THREADS)
-    )
+    raw = booster.predict(X, num_iteration=meta.get("best_iteration") or None, num_threads=PREDICT_THREADS)
+    return calibrate.apply(meta.get("calibrator"), np.asarray(raw))
 
 
 def predict_distinct(booster: lgb.Booster, X: np.ndarray, meta: dict) -> np.ndarray:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import scalar, table_exists, transaction
-from pipeline.models import store
+from pipeline.models import calibrate, store
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.types import model_type
 
@@ -71,7 +71,7 @@ class Explanation:
     base_value: float
     contributions: pd.DataFrame  # feature, value, shap (sorted by |shap|)
     raw_score: float
-    score: float
+    score: float  # the calibrated probability of the raw score (as predictions has it)
     item: str | None = None
 
 
@@ -112,6 +112,7 @@ def explain(
         {"feature": meta["features"], "value": [values[f] for f in meta["features"]], "shap": contrib[:-1]}
     )
     table = table.iloc[np.argsort(-np.abs(table["shap"].to_numpy()), kind="stable")].reset_index(drop=True)
+    calibrated = calibrate.apply(meta.get("calibrator"), np.array([1 / (1 + np.exp(-raw))]))
     return Explanation(
-        spec.name, version, customer, day, float(contrib[-1]), table, raw, float(1 / (1 + np.exp(-raw))), item
+        spec.name, version, customer, day, float(contrib[-1]), table, raw, float(calibrated[0]), item
     )

@@ -19,12 +19,14 @@ import pandas as pd
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import transaction
-from pipeline.models import plots, store
+from pipeline.models import baselines, calibrate, plots, store
+from pipeline.models import metrics as m
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import TrainingError, TrainingWindow, first_event_day, training_window
 from pipeline.models.train import (
     EVALUATION,
     TEST,
+    TRAIN,
     beeswarm,
     binary_metrics,
     check_classes,
@@ -38,6 +40,7 @@ from pipeline.models.train import (
 from pipeline.models.types import Prepared, model_type
 
 QUEUED, RUNNING, FINISHED, FAILED = "QUEUED", "RUNNING", "FINISHED", "FAILED"
+REJECTED, RETIRED = "REJECTED", "RETIRED"
 MODEL_TRAININGS = "model_trainings"
 EXPLANATION_TABLES = ("model_feature_impact", "model_beeswarm", "model_dependence")
 BEESWARM_ROWS, BEESWARM_FEATURES, DEPENDENCE_ROWS = 300, 10, 1000
@@ -59,6 +62,11 @@ class Trained:
     dependence: pd.DataFrame
     calibration: pd.DataFrame | None = None
     plots: dict[str, str] = field(default_factory=dict)
+    calibrator: dict | None = None  # the calibration map (pipeline/models/calibrate.py), in the metadata
+    best_baseline: str | None = None
+    test: np.ndarray | None = None  # the test rows of the training frame
+    status: str = FINISHED  # or REJECTED (pipeline/models/champion.py)
+    reason: str | None = None
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -103,13 +111,32 @@ def train(
     parts = by_customer.reindex(prepared.ids).to_numpy()
     X, y = prepared.X, prepared.y
     check_classes(spec, y, parts)
+    kind = model_type(spec.type)
     booster = fit(spec, X, y, parts)
-    test = parts == TEST
+    test, evaluation = parts == TEST, parts == EVALUATION
     p_test = np.asarray(booster.predict(X[test], num_iteration=booster.best_iteration or None))
+    calibrator, best_baseline, extra_metrics = None, None, {}
+    if kind.probability:
+        extra_metrics = {
+            "auc_uncalibrated": m.auc(y[test], p_test),
+            "logloss_uncalibrated": m.logloss(y[test], p_test),
+            "ece_uncalibrated": calibrate.expected_calibration_error(y[test], p_test),
+        }
+        if spec.calibration != "none":
+            p_eval = booster.predict(X[evaluation], num_iteration=booster.best_iteration or None)
+            calibrator = calibrate.fit(spec.calibration, np.asarray(p_eval), y[evaluation])
+            p_test = calibrate.apply(calibrator, p_test)
     metrics = binary_metrics(y[test], p_test)
+    metrics.update(extra_metrics)
+    if kind.probability:
+        metrics["ece"] = calibrate.expected_calibration_error(y[test], p_test)
+        window = max(spec.windows)
+        base = baselines.baseline_metrics(X, y, parts == TRAIN, test, window, spec.history_days)
+        flat, best_baseline = baselines.summary(metrics["auc"], metrics["logloss"], base)
+        metrics.update(flat)
     metrics["best_iteration"] = float(booster.best_iteration)
     metrics["evaluation_customers"] = float((by_customer == EVALUATION).sum())
-    extra, calibration = model_type(spec.type).evaluate(prepared, spec, test, p_test, reference)
+    extra, calibration = kind.evaluate(prepared, spec, test, p_test, reference)
     metrics.update(extra)
     explained = np.flatnonzero(test)
     if len(explained) > EXPLAIN_ROWS:
@@ -136,6 +163,9 @@ def train(
         swarm,
         dep,
         calibration,
+        calibrator=calibrator,
+        best_baseline=best_baseline,
+        test=test,
     )
     if not draw:
         return trained
@@ -178,6 +208,10 @@ def record(con: duckdb.DuckDBPyConnection, spec: ModelSpec, trained: Trained, st
         "params": trained.params,
         "metrics": trained.metrics,
         "best_iteration": trained.booster.best_iteration,
+        "calibrator": trained.calibrator,
+        "best_baseline": trained.best_baseline,
+        "status": trained.status,
+        "reason": trained.reason,
     }
     path = store.save(store_dir, spec.name, version, trained.booster, meta)
     create_tables(con)
@@ -199,7 +233,7 @@ def record(con: duckdb.DuckDBPyConnection, spec: ModelSpec, trained: Trained, st
             for statement in filter(str.strip, q.split(";\n")):
                 con.execute(statement, bind(statement, key))
             con.unregister("_frame")
-        _finish(con, spec, trained.window, FINISHED, None, trained, str(path))
+        _finish(con, spec, trained.window, trained.status, None, trained, str(path))
     return path
 
 
@@ -235,38 +269,18 @@ def _finish(
                 if trained is not None and trained.calibration is not None
                 else None,
                 "model_path": path,
+                "reason": trained.reason if trained else None,
             },
         ),
     )
 
 
 def fail(con: duckdb.DuckDBPyConnection, spec: ModelSpec, version: dt.date, error: str) -> None:
-    """Record a FAILED version (the latest FINISHED one stays in use for scoring)."""
+    """Record a FAILED version (the latest FINISHED one stays in use for scoring); a failed re-run of a
+    FINISHED version leaves its record as it was."""
     create_tables(con)
-    q = sql("models/finish")
-    con.execute(
-        q,
-        bind(
-            q,
-            {
-                "model": spec.name,
-                "version": version,
-                "status": FAILED,
-                "error": error,
-                "cutoff": None,
-                "label_start": None,
-                "label_end": None,
-                "customers": None,
-                "positives": None,
-                "best_iteration": None,
-                "features": None,
-                "params": None,
-                "metrics": None,
-                "calibration": None,
-                "model_path": None,
-            },
-        ),
-    )
+    q = sql("models/fail")
+    con.execute(q, bind(q, {"model": spec.name, "version": version, "error": error}))
 
 
 __all__ = [

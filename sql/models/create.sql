@@ -3,7 +3,11 @@ CREATE TABLE IF NOT EXISTS model_trainings (
     model          VARCHAR NOT NULL,
     version        DATE NOT NULL,      -- the partition (day) it was trained on; data up to that day
     type           VARCHAR NOT NULL,   -- response, churn, recommender
-    status         VARCHAR NOT NULL CHECK (status IN ('QUEUED', 'RUNNING', 'FINISHED', 'FAILED')),
+    -- FINISHED: in use (the latest FINISHED on or before a day scores it); REJECTED: worse than the
+    -- version in use (reason says why); RETIRED: rolled back or replaced by a promotion.
+    status         VARCHAR NOT NULL CHECK (
+        status IN ('QUEUED', 'RUNNING', 'FINISHED', 'FAILED', 'REJECTED', 'RETIRED')
+    ),
     cutoff         DATE,               -- features strictly before it
     label_start    DATE,
     label_end      DATE,               -- exclusive
@@ -18,6 +22,7 @@ CREATE TABLE IF NOT EXISTS model_trainings (
     metrics        JSON,
     calibration    JSON,
     model_path     VARCHAR,
+    reason         VARCHAR,            -- why REJECTED or RETIRED
     PRIMARY KEY (model, version)
 );
 -- Explanations of each version (SHAP values from LightGBM's pred_contrib).

@@ -40,6 +40,9 @@ class ModelType(ABC):
     ``@register`` (pipeline.models.registry)."""
 
     name: ClassVar[str]  # the config's models[].type
+    # scores are a customer's probability: calibrated, measured against the recency and RFM baselines
+    # and against the current version's AUC (champion / challenger)
+    probability: ClassVar[bool] = True
 
     @abstractmethod
     def check(self, spec: ModelSpec) -> None:

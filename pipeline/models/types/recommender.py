@@ -23,6 +23,7 @@ from pipeline.models.types.base import ModelType, Prepared
 @register
 class Recommender(ModelType):
     name = "recommender"
+    probability = False  # its baseline is popularity (evaluate); a new version always becomes current
 
     def check(self, spec: ModelSpec) -> None:
         if not spec.item_field:

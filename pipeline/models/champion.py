@@ -1,0 +1,122 @@
+"""Champion / challenger: a new version (the challenger) becomes current only when its test AUC is at
+least the current version's (the champion, the latest FINISHED before it) on the same test customers
+minus ``promote_if.auc_tolerance``; otherwise it is recorded REJECTED with the reason and scoring keeps
+the champion. People promote a version or roll the current one back (``nightjar model ...``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from pipeline.core.sql import bind, sql
+from pipeline.core.warehouse import scalar, table_exists, transaction
+from pipeline.models import metrics as m
+from pipeline.models import store
+from pipeline.models.config import ModelSpec
+from pipeline.models.predict import align, predict
+from pipeline.models.training import FINISHED, REJECTED, RETIRED, Trained, create_tables
+from pipeline.models.types import Prepared, model_type
+
+
+class VersionError(LookupError):
+    """A promotion or rollback that cannot be done; the message says why."""
+
+
+def champion(con: duckdb.DuckDBPyConnection, model: str, version: dt.date) -> dt.date | None:
+    """The latest FINISHED version before ``version``."""
+    if not table_exists(con, "model_trainings"):
+        return None
+    q = sql("models/champion")
+    return scalar(con, q, bind(q, {"model": model, "version": version}))
+
+
+def challenge(
+    con: duckdb.DuckDBPyConnection, spec: ModelSpec, prepared: Prepared, trained: Trained, store_dir: Path
+) -> None:
+    """Set the trained version's status (FINISHED or REJECTED with the reason) from the champion's AUC
+    on the challenger's test customers, recorded in its metrics."""
+    if not model_type(spec.type).probability or trained.test is None:
+        return
+    current = champion(con, spec.name, trained.window.version)
+    if current is None:
+        return
+    booster, meta = store.load(store_dir, spec.name, current)
+    test = trained.test
+    y = prepared.y[test]
+    p = predict(booster, align(prepared.X[test], meta["features"]), meta)
+    champion_auc = m.auc(y, p)
+    auc = trained.metrics["auc"]
+    tolerance = spec.promote_if.auc_tolerance
+    trained.metrics["champion_auc_same_customers"] = champion_auc
+    trained.metrics["auc_gain_over_champion"] = auc - champion_auc
+    if not auc >= champion_auc - tolerance:
+        trained.status = REJECTED
+        trained.reason = (
+            f"test AUC {auc:.4f} is below the current version {current}'s {champion_auc:.4f} on the same "
+            f"{len(y)} test customers minus the tolerance {tolerance:g} (promote_if.auc_tolerance)"
+        )
+
+
+def _status(con: duckdb.DuckDBPyConnection, model: str, version: dt.date) -> str | None:
+    q = sql("models/status_of")
+    row = con.execute(q, bind(q, {"model": model, "version": version})).fetchone()
+    return row[0] if row else None
+
+
+def promote(con: duckdb.DuckDBPyConnection, model: str, version: dt.date, store_dir: Path) -> None:
+    """Make ``version`` (FINISHED, REJECTED or RETIRED, with its model file) the one in use: it is
+    FINISHED and every FINISHED version after it RETIRED."""
+    create_tables(con)
+    status = _status(con, model, version)
+    if status not in (FINISHED, REJECTED, RETIRED):
+        raise VersionError(
+            f"model {model!r} has no trained version {version} (status: {status or 'none'}): "
+            "only a FINISHED, REJECTED or RETIRED version can be promoted"
+        )
+    store.load(store_dir, model, version)  # FileNotFoundError: its model file is gone
+    with transaction(con):
+        q = sql("models/retire_after")
+        for statement in filter(str.strip, q.split(";\n")):
+            con.execute(
+                statement, bind(statement, {"model": model, "version": version, "reason": _why(version)})
+            )
+
+
+def _why(version: dt.date) -> str:
+    return f"replaced: version {version} promoted on {dt.date.today()}"
+
+
+def rollback(con: duckdb.DuckDBPyConnection, model: str) -> tuple[dt.date, dt.date]:
+    """RETIRE the version in use (the latest FINISHED); returns (retired, now in use)."""
+    create_tables(con)
+    current = champion(con, model, dt.date.max)
+    if current is None:
+        raise VersionError(f"model {model!r} has no FINISHED version to roll back")
+    previous = champion(con, model, current)
+    if previous is None:
+        raise VersionError(
+            f"model {model!r}: version {current} is the only FINISHED one; there is nothing to roll back to "
+            "(promote an older REJECTED or RETIRED version instead)"
+        )
+    q = sql("models/retire")
+    reason = f"rolled back on {dt.date.today()}; version {previous} back in use"
+    con.execute(q, bind(q, {"model": model, "version": current, "reason": reason}))
+    return current, previous
+
+
+def versions(con: duckdb.DuckDBPyConnection, model: str) -> list[tuple]:
+    """(version, status, test AUC, gain over the better baseline, reason) of every version, newest first."""
+    if not table_exists(con, "model_trainings"):
+        return []
+    q = sql("models/versions")
+    out = []
+    for version, status, metrics, why in con.execute(q, bind(q, {"model": model})).fetchall():
+        values = json.loads(metrics) if metrics else {}
+        out.append(
+            (version, status, values.get("auc", np.nan), values.get("auc_gain_over_baseline", np.nan), why)
+        )
+    return out

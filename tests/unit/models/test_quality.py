@@ -1,0 +1,92 @@
+"""The baselines' logistic regression, RFM inputs, calibration maps and the expected calibration error,
+on hand-computed and simulated cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit, logit
+
+from pipeline.models import calibrate
+from pipeline.models.baselines import fit_logistic, predict_logistic, rfm_columns, summary
+
+
+def test_the_logistic_regression_solves_the_score_equations_and_recovers_simulated_coefficients():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40_000, 2)) * [1.0, 3.0] + [0.0, 5.0]
+    y = rng.random(40_000) < expit(-0.5 + 1.2 * X[:, 0] - 0.4 * (X[:, 1] - 5))
+    fitted = fit_logistic(X, y, l2=0.0)
+    p = predict_logistic(fitted, X)
+    # maximum likelihood: the residuals are orthogonal to the intercept and every column
+    assert np.abs(np.column_stack([np.ones(len(X)), X]).T @ (y - p) / len(X)).max() < 1e-6
+    w, mean, scale = fitted
+    slopes = w[1:] / scale
+    assert slopes == pytest.approx([1.2, -0.4], abs=0.05)
+    assert w[0] - slopes @ mean == pytest.approx(-0.5 + 0.4 * 5, abs=0.1)
+
+
+def test_rfm_columns_sum_the_longest_window_and_give_no_event_the_longest_recency():
+    X = pd.DataFrame(
+        {
+            "days_since_last_event": [2.0, np.nan],
+            "count_purchase_30d": [3.0, 0.0],
+            "count_purchase_7d": [1.0, 0.0],
+            "count_web_visit_30d": [4.0, 0.0],
+            "count_channel_email": [9.0, 0.0],
+            "value_purchase_30d": [50.0, 0.0],
+        }
+    )
+    rfm = rfm_columns(X, 30, 365)
+    assert rfm["recency"].tolist() == pytest.approx([np.log1p(2), np.log1p(366)])
+    assert rfm["frequency"].tolist() == pytest.approx([np.log1p(7), 0.0])
+    assert rfm["monetary"].tolist() == pytest.approx([np.log1p(50), 0.0])
+    assert rfm["no_event"].tolist() == [0.0, 1.0]
+
+
+def test_summary_names_the_better_baseline_and_the_gains():
+    flat, best = summary(
+        0.80, 0.40, {"recency": {"auc": 0.70, "logloss": 0.5}, "rfm": {"auc": 0.75, "logloss": 0.45}}
+    )
+    assert best == "rfm"
+    assert flat["auc_gain_over_baseline"] == pytest.approx(0.05)
+    assert flat["logloss_gain_over_baseline"] == pytest.approx(0.05)
+    assert flat["baseline_recency_auc"] == 0.70
+
+
+def test_expected_calibration_error_by_hand():
+    y = np.array([0, 1, 1, 0, 1])
+    p = np.array([0.05, 0.15, 0.95, 0.91, 0.93])
+    # bins 0.0-0.1: |0 - 0.05|; 0.1-0.2: |1 - 0.15|; 0.9-1.0: |2/3 - 0.93|
+    want = (0.05 + 0.85 + 3 * abs(2 / 3 - (0.95 + 0.91 + 0.93) / 3)) / 5
+    assert calibrate.expected_calibration_error(y, p) == pytest.approx(want)
+
+
+def test_isotonic_pools_adjacent_violators_and_interpolates():
+    cal = calibrate.fit("isotonic", np.array([0.1, 0.2, 0.3, 0.4]), np.array([0, 1, 0, 1]))
+    assert cal["x"] == [0.1, 0.2, 0.3, 0.4]
+    assert cal["y"] == pytest.approx([1e-6, 0.5, 0.5, 1 - 1e-6])
+    assert calibrate.apply(cal, np.array([0.15, 0.35, 0.9])) == pytest.approx(
+        [(1e-6 + 0.5) / 2, (0.5 + 1 - 1e-6) / 2, 1 - 1e-6]
+    )
+    assert calibrate.apply(None, np.array([0.3])).tolist() == [0.3]
+
+
+@pytest.mark.parametrize("method", ["platt", "isotonic"])
+def test_calibration_on_one_sample_brings_a_held_out_samples_ece_below_two_percent(method):
+    """A score that is too confident (true log-odds = 0.5 × its log-odds - 0.3), fitted on 20,000
+    customers and measured on 20,000 others."""
+    rng = np.random.default_rng(11)
+
+    def draw(n):
+        s = expit(rng.normal(0, 2.5, n))
+        return s, (rng.random(n) < expit(0.5 * logit(s) - 0.3)).astype(int)
+
+    s_fit, y_fit = draw(20_000)
+    s_test, y_test = draw(20_000)
+    cal = calibrate.fit(method, s_fit, y_fit)
+    before = calibrate.expected_calibration_error(y_test, s_test)
+    after = calibrate.expected_calibration_error(y_test, calibrate.apply(cal, s_test))
+    assert before > 0.1 and after <= 0.02, (before, after)
+    if method == "platt":
+        assert (cal["a"], cal["b"]) == pytest.approx((0.5, -0.3), abs=0.05)
