@@ -82,7 +82,7 @@ class ModelSpec(Settings):
     item_field: str | None = None  # recommender: the field of the rule's transaction that names the item
     # Days between trainings (pipeline/models/cadence.py): a night that is not due keeps the current version.
     retrain_every_days: int = Field(default=7, ge=1, le=365)
-    num_boost_round: int = Field(default=200, ge=1, le=10000)
+    num_boost_round: int = Field(default=1000, ge=1, le=10000)  # an upper bound: early stopping ends it
     early_stopping_rounds: int = Field(default=30, ge=1)  # the patience on the evaluation split
     # response/churn scores calibrated on the evaluation split ("none": LightGBM's own probabilities)
     calibration: Literal["platt", "isotonic", "none"] = "platt"

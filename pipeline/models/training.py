@@ -19,7 +19,7 @@ import pandas as pd
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import transaction
-from pipeline.models import baselines, calibrate, plots, store
+from pipeline.models import baselines, calibrate, plots, store, tuning
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import TrainingError, TrainingWindow, first_event_day, training_window
@@ -33,7 +33,6 @@ from pipeline.models.train import (
     dependence,
     feature_impact,
     fit,
-    params_of,
     shap_values,
     split_customers,
 )
@@ -112,7 +111,8 @@ def train(
     X, y = prepared.X, prepared.y
     check_classes(spec, y, parts)
     kind = model_type(spec.type)
-    booster = fit(spec, X, y, parts)
+    tuned = tuning.tune(spec, X, y, parts) if spec.tuning else None
+    booster, params = fit(spec, X, y, parts, tuned)
     test, evaluation = parts == TEST, parts == EVALUATION
     p_test = np.asarray(booster.predict(X[test], num_iteration=booster.best_iteration or None))
     calibrator, best_baseline, extra_metrics = None, None, {}
@@ -155,7 +155,7 @@ def train(
         prepared.window,
         booster,
         features,
-        params_of(spec),
+        params,
         metrics,
         len(customers),
         int(y.sum()),

@@ -10,6 +10,9 @@ from scipy.special import expit, logit
 
 from pipeline.models import calibrate
 from pipeline.models.baselines import fit_logistic, predict_logistic, rfm_columns, summary
+from pipeline.models.config import ModelSpec
+from pipeline.models.train import fit, params_of, scaled_params
+from pipeline.models.tuning import tune
 
 
 def test_the_logistic_regression_solves_the_score_equations_and_recovers_simulated_coefficients():
@@ -90,3 +93,31 @@ def test_calibration_on_one_sample_brings_a_held_out_samples_ece_below_two_perce
     assert before > 0.1 and after <= 0.02, (before, after)
     if method == "platt":
         assert (cal["a"], cal["b"]) == pytest.approx((0.5, -0.3), abs=0.05)
+
+
+def test_defaults_scale_with_the_training_split_and_weight_a_rare_class():
+    small, large = scaled_params(2_000, 1_000), scaled_params(400_000, 200_000)
+    assert small["learning_rate"] > large["learning_rate"] and small["num_leaves"] < large["num_leaves"]
+    assert "scale_pos_weight" not in small
+    assert scaled_params(10_000, 100)["scale_pos_weight"] == pytest.approx(np.sqrt(9_900 / 100))
+    assert scaled_params(10_000, 9_900)["scale_pos_weight"] == pytest.approx(1 / np.sqrt(9_900 / 100))
+    spec = ModelSpec(
+        name="m", type="response", label={"rules": [{"transaction": "pos"}]}, params={"num_leaves": 3}
+    )
+    assert params_of(spec, 2_000, 1_000)["num_leaves"] == 3  # the config's params win
+
+
+def test_tuning_searches_on_the_evaluation_split_within_its_trials_reproducibly():
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame(rng.normal(size=(3_000, 3)), columns=["a", "b", "c"])
+    y = (rng.random(3_000) < expit(1.5 * X["a"] - X["b"])).to_numpy().astype(int)
+    parts = np.array(["train", "evaluation", "test"])[rng.integers(0, 3, 3_000)]
+    spec = ModelSpec(
+        name="m", type="response", label={"rules": [{"transaction": "pos"}]}, tuning={"trials": 4}
+    )
+    best = tune(spec, X, y, parts)
+    assert set(best) == {"learning_rate", "num_leaves", "min_data_in_leaf", "feature_fraction", "lambda_l2"}
+    assert 0.01 <= best["learning_rate"] <= 0.3 and 4 <= best["num_leaves"] <= 127
+    assert tune(spec, X, y, parts) == best  # seeded
+    booster, params = fit(spec, X, y, parts, best)
+    assert params["num_leaves"] == best["num_leaves"] and booster.best_iteration > 0
