@@ -1,0 +1,65 @@
+"""Decision policies: pure functions from what is known to the probability of each arm per customer.
+
+Every policy returns a matrix of assignment probabilities (one row per customer, one column per
+arm, rows summing to 1, every entry > 0 through an exploration floor) so that every decision can be
+logged with the probability it had, and any policy evaluated off-line (see :mod:`.evaluation`).
+The draw from those probabilities is seeded by a key per decision (:func:`draw`): re-runs agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+POLICIES = ("uniform", "propensity", "uplift", "thompson")
+
+
+def with_floor(probs: np.ndarray, exploration: float) -> np.ndarray:
+    """Mix each row with the uniform distribution: every arm keeps at least exploration / arms."""
+    k = probs.shape[1]
+    return (1.0 - exploration) * probs + exploration / k
+
+
+def greedy(values: np.ndarray) -> np.ndarray:
+    """One-hot of each row's largest value (ties: the first arm)."""
+    out = np.zeros_like(values, dtype=float)
+    out[np.arange(len(values)), np.argmax(values, axis=1)] = 1.0
+    return out
+
+
+def uniform(customers: int, arms: int) -> np.ndarray:
+    return np.full((customers, arms), 1.0 / arms)
+
+
+def propensity(rates: np.ndarray, value: np.ndarray, cost: np.ndarray, exploration: float) -> np.ndarray:
+    """A rate model per variant: the variant of best expected value rate x value - cost wins."""
+    return with_floor(greedy(rates * value - cost), exploration)
+
+
+def incremental_value(rates: np.ndarray, value: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Per customer, the value of no treatment (0) then of each variant: uplift x value - cost.
+
+    ``rates``: the predicted conversion rates, column 0 without treatment (control), then one per variant.
+    """
+    uplift = rates[:, 1:] - rates[:, :1]
+    return np.hstack([np.zeros((len(rates), 1)), uplift * value - cost])
+
+
+def uplift(rates: np.ndarray, value: np.ndarray, cost: np.ndarray, exploration: float) -> np.ndarray:
+    """Arm 0 is no treatment: chosen where every variant's incremental value is below zero."""
+    return with_floor(greedy(incremental_value(rates, value, cost)), exploration)
+
+
+def unit(key: str) -> float:
+    """A uniform number in (0, 1) from a string (the first 52 bits of its MD5)."""
+    return (int(hashlib.md5(key.encode()).hexdigest()[:13], 16) + 0.5) / 2.0**52
+
+
+def draw(probs: np.ndarray, keys: Sequence[str]) -> np.ndarray:
+    """The arm drawn for each row, by inverse CDF of a uniform seeded by the row's key."""
+    u = np.array([unit(k) for k in keys])
+    cdf = np.cumsum(probs, axis=1)
+    cdf[:, -1] = 1.0
+    return (u[:, None] > cdf).sum(axis=1)

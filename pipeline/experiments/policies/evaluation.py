@@ -1,0 +1,46 @@
+"""Off-policy evaluation: the value a target policy would reach, from logged decisions and the
+probability each logged decision had (inverse propensity scoring and doubly robust, normal CIs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import norm
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    low: float
+    high: float
+
+
+def _estimate(terms: np.ndarray, confidence: float) -> Estimate:
+    mean = float(terms.mean())
+    half = float(norm.ppf(0.5 + confidence / 2) * terms.std(ddof=1) / np.sqrt(len(terms)))
+    return Estimate(mean, mean - half, mean + half)
+
+
+def ips(
+    rewards: np.ndarray, actions: np.ndarray, logged: np.ndarray, target: np.ndarray, confidence: float = 0.95
+) -> Estimate:
+    """``logged``: the probability each logged action had; ``target``: the target policy's
+    probabilities per row and arm."""
+    w = target[np.arange(len(actions)), actions] / logged
+    return _estimate(w * rewards, confidence)
+
+
+def doubly_robust(
+    rewards: np.ndarray,
+    actions: np.ndarray,
+    logged: np.ndarray,
+    target: np.ndarray,
+    predicted: np.ndarray,
+    confidence: float = 0.95,
+) -> Estimate:
+    """``predicted``: a reward model's prediction per row and arm (e.g. the T-learner's rates)."""
+    rows = np.arange(len(actions))
+    w = target[rows, actions] / logged
+    direct = (target * predicted).sum(axis=1)
+    return _estimate(direct + w * (rewards - predicted[rows, actions]), confidence)

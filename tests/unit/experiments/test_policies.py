@@ -1,0 +1,72 @@
+"""The decision policies: valid probabilities, seeded draws, uplift ranking, Thompson, off-policy CIs."""
+
+import numpy as np
+
+from pipeline.experiments import policies
+from pipeline.experiments.policies.evaluation import doubly_robust, ips
+from pipeline.experiments.policies.learner import TLearner, qini_coefficient
+from pipeline.experiments.policies.thompson import thompson
+
+
+def test_uplift_probabilities_valid_and_no_treatment_when_every_uplift_negative():
+    rates = np.array([[0.2, 0.1, 0.15], [0.1, 0.3, 0.2]])
+    p = policies.uplift(rates, np.array([1.0, 1.0]), np.array([0.0, 0.0]), exploration=0.1)
+    assert np.allclose(p.sum(axis=1), 1) and (p > 0).all()
+    assert p[0].argmax() == 0 and p[1].argmax() == 1
+
+
+def test_draw_identical_on_rerun_and_follows_probabilities():
+    probs = np.tile([0.2, 0.5, 0.3], (20000, 1))
+    keys = [f"c{i}|exp|2026-01-01" for i in range(20000)]
+    a, b = policies.draw(probs, keys), policies.draw(probs, keys)
+    assert (a == b).all()
+    assert np.allclose(np.bincount(a) / len(a), [0.2, 0.5, 0.3], atol=0.015)
+
+
+def test_t_learner_ranks_known_treatment_effects():
+    rng = np.random.default_rng(1)
+    n = 8000
+    x = rng.normal(size=(n, 3))
+    effect = 0.15 * np.tanh(x[:, 0])  # some customers are hurt
+    arm = rng.integers(0, 2, n)
+    y = (rng.random(n) < 0.3 + arm * effect).astype(int)
+    learner = TLearner(arms=2, seed=0).fit(x, arm, y)
+    assert learner.out_of_fold is not None
+    score = learner.out_of_fold[:, 1] - learner.out_of_fold[:, 0]
+    assert np.corrcoef(score, effect)[0, 1] > 0.5
+    assert qini_coefficient(score, arm, y) > 0.1
+    again = TLearner(arms=2, seed=0).fit(x, arm, y).predict(x[:5])
+    assert np.array_equal(again, learner.predict(x[:5]))
+
+
+def test_thompson_converges_on_a_stationary_bandit():
+    rng = np.random.default_rng(0)
+    true = np.array([0.05, 0.08, 0.12])
+    s, t = np.zeros((1, 3)), np.zeros((1, 3))
+    for day in range(60):
+        p = thompson(s, t, exploration=0.05, seed=day, samples=500)[0]
+        arms = rng.choice(3, size=200, p=p)
+        for a in range(3):
+            t[0, a] += (arms == a).sum()
+            s[0, a] += (rng.random((arms == a).sum()) < true[a]).sum()
+    final = thompson(s, t, exploration=0.05, seed=99)[0]
+    assert final.argmax() == 2 and final[2] > 0.9 and (final > 0).all()
+
+
+def test_ips_and_doubly_robust_cover_the_true_value():
+    rng = np.random.default_rng(3)
+    rates = np.array([0.1, 0.2, 0.15])
+    target = np.tile([0.1, 0.8, 0.1], (2000, 1))
+    truth = float(target[0] @ rates)
+    covered = {"ips": 0, "dr": 0}
+    for _ in range(200):
+        logged_p = np.tile([1 / 3, 1 / 3, 1 / 3], (2000, 1))
+        actions = rng.integers(0, 3, 2000)
+        rewards = (rng.random(2000) < rates[actions]).astype(float)
+        logged = logged_p[np.arange(2000), actions]
+        predicted = np.tile(rates + 0.02, (2000, 1))  # a slightly wrong reward model
+        e = ips(rewards, actions, logged, target)
+        d = doubly_robust(rewards, actions, logged, target, predicted)
+        covered["ips"] += e.low <= truth <= e.high
+        covered["dr"] += d.low <= truth <= d.high
+    assert covered["ips"] >= 180 and covered["dr"] >= 180
