@@ -162,19 +162,24 @@ def test_every_deliberately_bad_row_is_rejected_with_a_reason_naming_the_field(d
 def test_the_demo_trains_and_scores_its_three_models(demo):
     out, _, _ = demo
     last = START + dt.timedelta(days=DAYS - 1)
-    assert q(
-        out, "SELECT model, status FROM model_trainings WHERE version = $d ORDER BY model", {"d": last}
-    ) == [("churn_60d", "FINISHED"), ("product_recommender", "FINISHED"), ("purchase_30d", "FINISHED")]
+    trainings = q(
+        out,
+        "SELECT model, status, reason FROM model_trainings WHERE version = $d ORDER BY model",
+        {"d": last},
+    )
+    assert [m for m, _, _ in trainings] == ["churn_60d", "product_recommender", "purchase_30d"]
+    # a new version that scores worse than the current one is REJECTED with its reason (champion kept)
+    assert all(s == "FINISHED" or (s == "REJECTED" and r) for _, s, r in trainings), trainings
     customers = q(out, "SELECT count(*) FROM customers WHERE NOT starts_with(customuid, 'TEST')")[0][0]
+    champions = q(
+        out,
+        "SELECT model, max(version) FROM model_trainings WHERE status = 'FINISHED' GROUP BY 1 ORDER BY 1",
+    )
     assert q(
         out,
         "SELECT model, count(*), min(version) FROM predictions WHERE date = $d GROUP BY 1 ORDER BY 1",
         {"d": last},
-    ) == [
-        ("churn_60d", customers, last),
-        ("product_recommender", customers, last),
-        ("purchase_30d", customers, last),
-    ]
+    ) == [(model, customers, version) for model, version in champions]
     assert (out / "models" / "purchase_30d" / last.isoformat() / "model.txt").is_file()
 
 
