@@ -51,11 +51,19 @@ UNDEFINED = Lift(NAN, NAN, NAN, NAN)
 
 @dataclass(frozen=True)
 class Sample:
-    """One variant's metric: presented customers, the mean per presented customer, its variance."""
+    """One variant's metric: presented customers, the mean per presented customer, its variance.
+
+    ``base`` is the unadjusted mean when ``mean`` is adjusted (CUPED, pipeline/experiments/cuped.py):
+    a relative lift is over the control's unadjusted mean. None: the mean itself."""
 
     n: int
     mean: float
     variance: float
+    base: float | None = None
+
+    @property
+    def unadjusted(self) -> float:
+        return self.mean if self.base is None else self.base
 
 
 def proportion(converted: int, presented: int) -> Sample:
@@ -76,8 +84,9 @@ def _estimate(treated: Sample, control: Sample, relative: bool) -> tuple[float, 
     """(estimate, variance of the estimate) of the lift, absolute or by the delta method."""
     a, b = control, treated
     if relative:
-        var = b.variance / (a.mean**2 * b.n) + a.variance * b.mean**2 / (a.mean**4 * a.n)
-        return (b.mean - a.mean) / a.mean, var
+        m0, m1 = a.unadjusted, b.unadjusted
+        var = b.variance / (m0**2 * b.n) + a.variance * m1**2 / (m0**4 * a.n)
+        return (b.mean - a.mean) / m0, var
     return b.mean - a.mean, b.variance / b.n + a.variance / a.n
 
 
@@ -94,7 +103,12 @@ def _undefined(treated: Sample, control: Sample, relative: bool) -> bool:
         return True
     if treated.variance < 0 or control.variance < 0 or treated.variance + control.variance == 0:
         return True
-    return relative and control.mean == 0
+    return relative and (control.mean == 0 or control.unadjusted == 0)
+
+
+def estimate(treated: Sample, control: Sample, relative: bool = False) -> tuple[float, float]:
+    """(estimate, its variance) of the lift; NaN when undefined."""
+    return (NAN, NAN) if _undefined(treated, control, relative) else _estimate(treated, control, relative)
 
 
 def lift(treated: Sample, control: Sample, relative: bool = False, alpha: float = ALPHA) -> Lift:
