@@ -120,6 +120,15 @@ class ConversionsSpec(Settings):
     uploaded: str | None = None
 
 
+class AnalysisSpec(Settings):
+    """How the experiment report tests (pipeline/experiments/stats.py): the level of its intervals and
+    tests, the sequential test's tuning parameter, and the correction across an experiment's variants."""
+
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    sequential_tuning: float = Field(default=5000, gt=0)  # the sample size where it is tightest
+    correction: Literal["holm", "bh", "none"] = "holm"
+
+
 class ExperimentsConfig(ModelsConfig):
     """What to decide nightly and how to measure it, cross-checked against the transactions and models."""
 
@@ -127,6 +136,7 @@ class ExperimentsConfig(ModelsConfig):
     experiments: list[ExperimentSpec] = Field(default_factory=list)
     groups: list[GroupSpec] = Field(default_factory=list)
     conversions: ConversionsSpec = ConversionsSpec()
+    analysis: AnalysisSpec = AnalysisSpec()
 
     @model_validator(mode="after")
     def _check_experiments(self) -> ExperimentsConfig:

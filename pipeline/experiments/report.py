@@ -22,7 +22,8 @@ from pipeline.core.plots import DPI, markdown_image
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import table_exists, transaction
 from pipeline.experiments import stats
-from pipeline.experiments.config import ExperimentsConfig
+from pipeline.experiments.config import AnalysisSpec, ExperimentsConfig
+from pipeline.experiments.corrections import adjust
 
 EXPERIMENT_REPORT = "experiment_report"
 COMPLETE, INCLUDING = "complete windows only", "including in-progress windows"
@@ -71,25 +72,49 @@ class Counts:
         return (self.value_sq - n * mean * mean) / (n - 1) if n > 1 else float("nan")
 
 
-def _lifts(r: Counts, c: Counts) -> dict[str, object]:
-    """The lifts of a treated variant against control: rate (absolute, relative) and value."""
-    lift = stats.two_proportions(r.converted, r.presented, c.converted, c.presented)
-    rel = stats.relative(lift, c.converted / c.presented)
-    val = stats.welch(r.mean, max(r.variance, 0.0), r.presented, c.mean, max(c.variance, 0.0), c.presented)
+def _lifts(r: Counts, c: Counts, spec: AnalysisSpec) -> dict[str, object]:
+    """The lifts of a treated variant against control: rate (absolute, relative; fixed-horizon and
+    sequential) and value."""
+    b, a = stats.proportion(r.converted, r.presented), stats.proportion(c.converted, c.presented)
+    alpha, tuning = spec.alpha, spec.sequential_tuning
+    ab, rel = stats.lift(b, a, alpha=alpha), stats.lift(b, a, relative=True, alpha=alpha)
+    seq = stats.sequential(b, a, alpha=alpha, tuning=tuning)
+    seq_rel = stats.sequential(b, a, relative=True, alpha=alpha, tuning=tuning)
+    val = stats.lift(
+        stats.moments(r.presented, r.value_sum, r.value_sq),
+        stats.moments(c.presented, c.value_sum, c.value_sq),
+        alpha=alpha,
+    )
     return dict(
-        abs_lift=lift.lift,
-        abs_lift_low=lift.low,
-        abs_lift_high=lift.high,
+        abs_lift=ab.lift,
+        abs_lift_low=ab.low,
+        abs_lift_high=ab.high,
         rel_lift=rel.lift,
         rel_lift_low=rel.low,
         rel_lift_high=rel.high,
-        p_value=lift.p_value,
-        significant=bool(lift.p_value < 0.05),
+        p_value=ab.p_value,
+        significant=bool(ab.p_value < alpha),
         value_lift=val.lift,
         value_lift_low=val.low,
         value_lift_high=val.high,
         value_p_value=val.p_value,
+        rel_p_value=rel.p_value,
+        seq_abs_lift_low=seq.low,
+        seq_abs_lift_high=seq.high,
+        seq_p_value=seq.p_value,
+        seq_rel_lift_low=seq_rel.low,
+        seq_rel_lift_high=seq_rel.high,
+        seq_rel_p_value=seq_rel.p_value,
     )
+
+
+def _correct(rows: list[dict[str, object]], spec: AnalysisSpec) -> None:
+    """``p_value_adjusted`` and ``significant_adjusted`` of one experiment's treated variants at one
+    date, corrected together (``analysis.correction``)."""
+    treated = [r for r in rows if "p_value" in r]
+    adjusted = adjust([float(r["p_value"]) for r in treated], spec.correction)  # type: ignore[arg-type]
+    for r, p in zip(treated, adjusted, strict=True):
+        r.update(p_value_adjusted=p, significant_adjusted=bool(p < spec.alpha))
 
 
 def _rows(frame: pd.DataFrame, config: ExperimentsConfig, scope: str, windows: str) -> list[dict]:
@@ -106,6 +131,7 @@ def _rows(frame: pd.DataFrame, config: ExperimentsConfig, scope: str, windows: s
         s = stats.srm(
             c.presented if c is not None else 0, sum(r.presented for r in variants if not r.is_control), share
         )
+        rows: list[dict[str, object]] = []
         for r in variants:
             row: dict[str, object] = dict(
                 experiment=name,
@@ -125,8 +151,10 @@ def _rows(frame: pd.DataFrame, config: ExperimentsConfig, scope: str, windows: s
                 srm_mismatch=s.mismatch,
             )
             if c is not None and not r.is_control:
-                row.update(_lifts(r, c))
-            out.append({k: _nan(v) if isinstance(v, float) else v for k, v in row.items()})
+                row.update(_lifts(r, c, config.analysis))
+            rows.append(row)
+        _correct(rows, config.analysis)
+        out += [{k: _nan(v) if isinstance(v, float) else v for k, v in row.items()} for row in rows]
     return out
 
 
@@ -134,7 +162,6 @@ def build_report(
     con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, include_incomplete: bool = False
 ) -> int:
     """Rebuild `experiment_report` whole from `conversions`; returns its rows."""
-    con.execute(sql("experiments/create_experiment_report"))
     windows = INCLUDING if include_incomplete else COMPLETE
     rows: list[dict] = []
     if table_exists(con, "conversions"):
@@ -164,10 +191,11 @@ def build_report(
             rows = _rows(total, config, "total", windows) + _rows(
                 grid.reset_index(), config, "cumulative", windows
             )
-    columns = [c[0] for c in con.execute(sql("experiments/report_columns")).description]
-    frame = pd.DataFrame(rows, columns=columns)
     with transaction(con):
         con.execute(sql("experiments/clear_report"))
+        con.execute(sql("experiments/create_experiment_report"))
+        columns = [c[0] for c in con.execute(sql("experiments/report_columns")).description]
+        frame = pd.DataFrame(rows, columns=columns)
         if len(frame):
             con.register("_report_rows", frame)
             con.execute(sql("experiments/insert_report"))

@@ -1,15 +1,28 @@
-"""Experiment statistics: lift of a variant against control, its 95% interval and p-value, and SRM.
+"""Experiment statistics: lift of a variant against control, its interval and p-value, and SRM.
 
-* **Rates** (converted / presented): absolute lift p1 - p0 with the unpooled (Wald) 95% interval
-  (p1 - p0) +- z * sqrt(p1(1-p1)/n1 + p0(1-p0)/n0), and the two-sided p-value of the pooled
-  two-proportion z test (the same as a 2x2 chi-square test without continuity correction).
-  Relative lift (p1 - p0) / p0, its interval the absolute one divided by p0 (p0 taken as known).
-* **Value per presented customer**: Welch's t test (unequal variances) on the means, the 95%
-  interval with the Welch-Satterthwaite degrees of freedom.
+Every comparison is of two **samples** (one per variant: presented customers n, the mean of the
+metric per presented customer and its variance). A conversion rate p = converted / presented is
+the mean of a 0/1 metric, its variance p(1 - p); a value per presented customer has the sample
+variance (ddof 1).
+
+* **Absolute lift** m1 - m0, standard error se = sqrt(v1/n1 + v0/n0) (unpooled).
+* **Relative lift** (m1 - m0) / m0 by the **delta method**: se = sqrt(v1/(m0^2 n1) + v0 m1^2/(m0^4 n0)),
+  which counts the uncertainty of the control's mean too.
+* The interval is estimate +- t(1 - alpha/2, dof) * se and the p-value is the two-sided t test of
+  estimate / se, both with the Welch-Satterthwaite degrees of freedom
+  dof = (v1/n1 + v0/n0)^2 / ((v1/n1)^2/(n1-1) + (v0/n0)^2/(n0-1)): the interval excludes 0 exactly
+  when p < alpha. This is GrowthBook's frequentist engine (gbstats), checked against it in the tests.
+* **Sequential** (always valid; a team may look every day): the mixture sequential probability
+  ratio test (Waudby-Smith et al., 2023; as gbstats): with N = n1 + n0, s^2 = se^2 N and
+  rho^2 = (-2 ln alpha + ln(1 - 2 ln alpha)) / tuning, the half width is
+  s sqrt(2 (N rho^2 + 1) ln(sqrt(N rho^2 + 1) / alpha) / (N rho)^2) and the p-value
+  min(1, sqrt(N rho^2 + 1) exp(-rho^2 N (estimate/s)^2 / (2 (N rho^2 + 1)))). ``tuning`` is the
+  sample size at which the interval is tightest (default 5000).
 * **Sample-ratio mismatch**: Pearson's chi-square of the observed control / treated counts against
   the configured control share (1 degree of freedom); flagged when p < 0.001.
 
-Inputs are counts and moments, never rows; undefined results (no data, zero variance) are NaN.
+Inputs are counts and moments, never rows; undefined results (no data, zero variance, a control
+mean of 0 for relative lifts) are NaN.
 """
 
 from __future__ import annotations
@@ -19,7 +32,8 @@ from dataclasses import dataclass
 
 from scipy import stats as _st
 
-Z95 = _st.norm.ppf(0.975)
+ALPHA = 0.05
+SEQUENTIAL_TUNING = 5000.0
 SRM_ALPHA = 0.001
 NAN = float("nan")
 
@@ -32,39 +46,110 @@ class Lift:
     p_value: float
 
 
-def two_proportions(x1: int, n1: int, x0: int, n0: int) -> Lift:
-    """Treated x1/n1 against control x0/n0: absolute lift, 95% interval, two-sided p-value."""
-    if n1 == 0 or n0 == 0:
-        return Lift(NAN, NAN, NAN, NAN)
-    p1, p0 = x1 / n1, x0 / n0
-    diff = p1 - p0
-    se = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
-    pooled = (x1 + x0) / (n1 + n0)
-    se0 = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
-    p = 2 * _st.norm.sf(abs(diff) / se0) if se0 > 0 else NAN
-    return Lift(diff, diff - Z95 * se, diff + Z95 * se, p)
+UNDEFINED = Lift(NAN, NAN, NAN, NAN)
 
 
-def relative(lift: Lift, p0: float) -> Lift:
-    """The lift relative to the control rate (interval: the absolute one over p0)."""
-    if not p0:
-        return Lift(NAN, NAN, NAN, lift.p_value)
-    return Lift(lift.lift / p0, lift.low / p0, lift.high / p0, lift.p_value)
+@dataclass(frozen=True)
+class Sample:
+    """One variant's metric: presented customers, the mean per presented customer, its variance.
+
+    ``base`` is the unadjusted mean when ``mean`` is adjusted (CUPED, pipeline/experiments/cuped.py):
+    a relative lift is over the control's unadjusted mean. None: the mean itself."""
+
+    n: int
+    mean: float
+    variance: float
+    base: float | None = None
+
+    @property
+    def unadjusted(self) -> float:
+        return self.mean if self.base is None else self.base
+
+
+def proportion(converted: int, presented: int) -> Sample:
+    """A conversion rate as a sample of 0/1 outcomes (variance p(1 - p))."""
+    p = converted / presented if presented else NAN
+    return Sample(presented, p, p * (1 - p))
+
+
+def moments(n: int, total: float, squares: float) -> Sample:
+    """A sample from its count, sum and sum of squares (sample variance, ddof 1; NaN below 2)."""
+    if n == 0:
+        return Sample(0, NAN, NAN)
+    mean = total / n
+    return Sample(n, mean, max((squares - n * mean * mean) / (n - 1), 0.0) if n > 1 else NAN)
+
+
+def _estimate(treated: Sample, control: Sample, relative: bool) -> tuple[float, float]:
+    """(estimate, variance of the estimate) of the lift, absolute or by the delta method."""
+    a, b = control, treated
+    if relative:
+        m0, m1 = a.unadjusted, b.unadjusted
+        var = b.variance / (m0**2 * b.n) + a.variance * m1**2 / (m0**4 * a.n)
+        return (b.mean - a.mean) / m0, var
+    return b.mean - a.mean, b.variance / b.n + a.variance / a.n
+
+
+def welch_dof(treated: Sample, control: Sample) -> float:
+    """The Welch-Satterthwaite degrees of freedom of the two samples."""
+    a, b = control.variance / control.n, treated.variance / treated.n
+    return (a + b) ** 2 / (a * a / (control.n - 1) + b * b / (treated.n - 1))
+
+
+def _undefined(treated: Sample, control: Sample, relative: bool) -> bool:
+    if treated.n < 2 or control.n < 2:
+        return True
+    if math.isnan(treated.variance) or math.isnan(control.variance):
+        return True
+    if treated.variance < 0 or control.variance < 0 or treated.variance + control.variance == 0:
+        return True
+    return relative and (control.mean == 0 or control.unadjusted == 0)
+
+
+def estimate(treated: Sample, control: Sample, relative: bool = False) -> tuple[float, float]:
+    """(estimate, its variance) of the lift; NaN when undefined."""
+    return (NAN, NAN) if _undefined(treated, control, relative) else _estimate(treated, control, relative)
+
+
+def lift(treated: Sample, control: Sample, relative: bool = False, alpha: float = ALPHA) -> Lift:
+    """The lift of ``treated`` over ``control`` (absolute, or relative to control's mean): estimate,
+    1 - alpha interval and two-sided p-value of Welch's t test."""
+    if _undefined(treated, control, relative):
+        return UNDEFINED
+    est, var = _estimate(treated, control, relative)
+    se, dof = math.sqrt(var), welch_dof(treated, control)
+    half = float(_st.t.ppf(1 - alpha / 2, dof)) * se
+    return Lift(est, est - half, est + half, float(2 * _st.t.sf(abs(est) / se, dof)))
+
+
+def sequential(
+    treated: Sample,
+    control: Sample,
+    relative: bool = False,
+    alpha: float = ALPHA,
+    tuning: float = SEQUENTIAL_TUNING,
+) -> Lift:
+    """The always-valid (mixture SPRT) interval and p-value of the lift."""
+    if _undefined(treated, control, relative):
+        return UNDEFINED
+    est, var = _estimate(treated, control, relative)
+    n = treated.n + control.n
+    rho2 = (-2 * math.log(alpha) + math.log(1 - 2 * math.log(alpha))) / tuning
+    k = n * rho2 + 1
+    s2 = var * n
+    half = math.sqrt(s2 * 2 * k * math.log(math.sqrt(k) / alpha) / (n * n * rho2))
+    log_e = rho2 * (est * est * n / var) / (2 * k) - 0.5 * math.log(k)
+    return Lift(est, est - half, est + half, math.exp(-log_e) if log_e > 0 else 1.0)
+
+
+def two_proportions(x1: int, n1: int, x0: int, n0: int, alpha: float = ALPHA) -> Lift:
+    """Treated x1/n1 against control x0/n0: the absolute lift of the rates."""
+    return lift(proportion(x1, n1), proportion(x0, n0), alpha=alpha)
 
 
 def welch(mean1: float, var1: float, n1: int, mean0: float, var0: float, n0: int) -> Lift:
     """Difference of means (treated - control) by Welch's t test; var are sample variances (ddof 1)."""
-    if n1 < 2 or n0 < 2:
-        return Lift(NAN, NAN, NAN, NAN)
-    a, b = var1 / n1, var0 / n0
-    se = math.sqrt(a + b)
-    diff = mean1 - mean0
-    if se == 0:
-        return Lift(diff, NAN, NAN, NAN)
-    df = (a + b) ** 2 / (a * a / (n1 - 1) + b * b / (n0 - 1))
-    t = diff / se
-    half = _st.t.ppf(0.975, df) * se
-    return Lift(diff, diff - half, diff + half, 2 * _st.t.sf(abs(t), df))
+    return lift(Sample(n1, mean1, var1), Sample(n0, mean0, var0))
 
 
 @dataclass(frozen=True)

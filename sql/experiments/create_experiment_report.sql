@@ -10,13 +10,13 @@ CREATE TABLE IF NOT EXISTS experiment_report (
     conversion_rate     DOUBLE,
     value_per_presented DOUBLE,
     abs_lift            DOUBLE,            -- conversion rate minus control's
-    abs_lift_low        DOUBLE,            -- 95% interval
+    abs_lift_low        DOUBLE,            -- 1 - alpha (95%) interval, Welch t
     abs_lift_high       DOUBLE,
     rel_lift            DOUBLE,            -- abs_lift / control's rate
-    rel_lift_low        DOUBLE,
+    rel_lift_low        DOUBLE,            -- by the delta method
     rel_lift_high       DOUBLE,
-    p_value             DOUBLE,            -- two-proportion z test
-    significant         BOOLEAN,           -- p_value < 0.05
+    p_value             DOUBLE,            -- Welch t test of abs_lift (its interval's error)
+    significant         BOOLEAN,           -- p_value < alpha
     value_lift          DOUBLE,            -- value per presented minus control's
     value_lift_low      DOUBLE,
     value_lift_high     DOUBLE,
@@ -25,5 +25,14 @@ CREATE TABLE IF NOT EXISTS experiment_report (
     srm_p_value         DOUBLE,
     srm_mismatch        BOOLEAN,           -- srm_p_value < 0.001
     in_progress         BIGINT NOT NULL,   -- presentations counted whose window is not complete
-    windows             VARCHAR NOT NULL   -- 'complete windows only' or 'including in-progress windows'
+    windows             VARCHAR NOT NULL,  -- 'complete windows only' or 'including in-progress windows'
+    rel_p_value         DOUBLE,            -- t test of rel_lift (delta method)
+    seq_abs_lift_low    DOUBLE,            -- always-valid interval of abs_lift (mixture SPRT)
+    seq_abs_lift_high   DOUBLE,
+    seq_p_value         DOUBLE,            -- always-valid p-value of abs_lift
+    seq_rel_lift_low    DOUBLE,            -- always-valid interval of rel_lift
+    seq_rel_lift_high   DOUBLE,
+    seq_rel_p_value     DOUBLE,
+    p_value_adjusted    DOUBLE,            -- p_value corrected across the experiment's variants
+    significant_adjusted BOOLEAN           -- p_value_adjusted < alpha
 );

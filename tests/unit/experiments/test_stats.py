@@ -1,4 +1,4 @@
-"""Experiment statistics: hand-computed cases, and agreement with scipy on the same counts to 1e-9."""
+"""Experiment statistics: hand-computed cases, and agreement with scipy on the same counts."""
 
 from __future__ import annotations
 
@@ -8,31 +8,53 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from pipeline.experiments.stats import relative, srm, two_proportions, welch
+from pipeline.experiments.stats import lift, proportion, srm, two_proportions, welch, welch_dof
 
 
 def test_two_proportions_by_hand():
     # 60/500 treated vs 40/500 control: diff 0.04;
     # unpooled se sqrt(.12*.88/500 + .08*.92/500) = sqrt(0.0003584) = 0.0189315;
-    # pooled p 0.1, se0 sqrt(.1*.9*(2/500)) = 0.0189737, z = 2.10819, two-sided p = 0.035015.
+    # Welch dof (a + b)^2 / (a^2/499 + b^2/499), a = .1056/500, b = .0736/500
     lift = two_proportions(60, 500, 40, 500)
     assert lift.lift == pytest.approx(0.04, abs=1e-12)
     se = math.sqrt(0.12 * 0.88 / 500 + 0.08 * 0.92 / 500)
     assert se == pytest.approx(0.0189315, abs=1e-7)
-    assert lift.low == pytest.approx(0.04 - 1.959963984540054 * se, abs=1e-12)
-    assert lift.high == pytest.approx(0.04 + 1.959963984540054 * se, abs=1e-12)
-    assert lift.p_value == pytest.approx(0.035015, abs=1e-6)
-    rel = relative(lift, 0.08)
-    assert (rel.lift, rel.low, rel.high) == pytest.approx((0.5, lift.low / 0.08, lift.high / 0.08), abs=1e-12)
+    a, b = 0.1056 / 500, 0.0736 / 500
+    dof = (a + b) ** 2 / (a * a / 499 + b * b / 499)
+    assert dof == pytest.approx(0.1792**2 / (0.1056**2 + 0.0736**2) * 499, abs=1e-9)  # 967.16
+    q = st.t.ppf(0.975, dof)
+    assert (lift.low, lift.high) == pytest.approx((0.04 - q * se, 0.04 + q * se), abs=1e-12)
+    assert lift.p_value == pytest.approx(2 * st.t.sf(0.04 / se, dof), abs=1e-12)
+    assert lift.p_value == pytest.approx(0.0348, abs=1e-4)
+
+
+def test_relative_lift_by_the_delta_method_by_hand():
+    # 60/500 vs 40/500: relative lift 0.5; var = .1056/(.08^2 * 500) + .0736 * .12^2/(.08^4 * 500)
+    rel = lift(proportion(60, 500), proportion(40, 500), relative=True)
+    var = 0.1056 / (0.0064 * 500) + 0.0736 * 0.0144 / (0.08**4 * 500)
+    assert var == pytest.approx(0.0330 + 0.051750, abs=1e-6)
+    dof = welch_dof(proportion(60, 500), proportion(40, 500))
+    half = st.t.ppf(0.975, dof) * math.sqrt(var)
+    assert (rel.lift, rel.low, rel.high) == pytest.approx((0.5, 0.5 - half, 0.5 + half), abs=1e-12)
+    assert rel.p_value == pytest.approx(2 * st.t.sf(0.5 / math.sqrt(var), dof), abs=1e-12)
+    # wider than the absolute interval over the control rate, which takes the control rate as known
+    ab = two_proportions(60, 500, 40, 500)
+    assert rel.high - rel.low > (ab.high - ab.low) / 0.08
 
 
 @pytest.mark.parametrize(
     "x1, n1, x0, n0", [(60, 500, 40, 500), (7, 13, 2, 20), (1200, 9000, 1100, 9100), (0, 50, 3, 40)]
 )
-def test_two_proportions_agrees_with_scipy_chi2(x1, n1, x0, n0):
-    # the pooled z test is the 2x2 chi-square test without continuity correction
-    chi2, p, _, _ = st.chi2_contingency([[x1, n1 - x1], [x0, n0 - x0]], correction=False)
-    assert two_proportions(x1, n1, x0, n0).p_value == pytest.approx(p, abs=1e-9)
+def test_two_proportions_agrees_with_scipy_welch(x1, n1, x0, n0):
+    # a rate is the mean of 0/1 outcomes with variance p(1 - p); Welch's test from those moments
+    p1, p0 = x1 / n1, x0 / n0
+    ref = st.ttest_ind_from_stats(
+        p1, math.sqrt(p1 * (1 - p1)), n1, p0, math.sqrt(p0 * (1 - p0)), n0, equal_var=False
+    )
+    got = two_proportions(x1, n1, x0, n0)
+    assert got.p_value == pytest.approx(ref.pvalue, abs=1e-12)
+    # the interval excludes 0 exactly when p < 0.05: the p-value and interval share one error
+    assert (got.p_value < 0.05) == (got.low > 0 or got.high < 0)
 
 
 def test_welch_agrees_with_scipy():

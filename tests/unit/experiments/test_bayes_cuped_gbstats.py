@@ -1,0 +1,99 @@
+"""CUPED and the Bayesian results equal GrowthBook's gbstats on the same counts, to 1e-9."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from pipeline.experiments.bayesian import posterior
+from pipeline.experiments.cuped import Paired, cuped, unadjusted
+from pipeline.experiments.stats import estimate, lift, proportion
+
+# (n, y, x, xy) of 0/1 metric y and 0/1 pre-period covariate x: treated, control
+BINARY = [((500, 60, 80, 30), (500, 40, 75, 22)), ((240, 31, 50, 17), (131, 4, 20, 3))]
+# (n, y, y_sq, x, x_sq, xy) of a value metric and a value covariate
+VALUES = [
+    (
+        (800, 9_500.0, 410_000.0, 9_000.0, 380_000.0, 350_000.0),
+        (780, 8_200.0, 390_000.0, 8_600.0, 370_000.0, 330_000.0),
+    )
+]
+RATES = [((60, 500), (40, 500)), ((31, 240), (4, 131)), ((1200, 9000), (1100, 9100))]
+
+
+def _paired(s: tuple) -> Paired:
+    if len(s) == 4:
+        n, y, x, xy = s
+        return Paired(n, y, y, x, x, xy)
+    n, y, y_sq, x, x_sq, xy = s
+    return Paired(n, y, y_sq, x, x_sq, xy, y_binary=False, x_binary=False)
+
+
+def _stat(p: Paired) -> dict:
+    def one(total: float, squares: float, binary: bool) -> dict:
+        return {"n": p.n, "sum": total} if binary else {"n": p.n, "sum": total, "sum_squares": squares}
+
+    return {"n": p.n, "post": one(p.y, p.y_sq, p.y_binary), "pre": one(p.x, p.x_sq, p.x_binary), "xy": p.xy}
+
+
+CUPED_CASES = list(itertools.product(BINARY + VALUES, [False, True]))
+BAYES_CASES = list(itertools.product(RATES, [False, True]))
+
+
+@pytest.fixture(scope="module")
+def references(gbstats) -> tuple[list[dict], list[dict]]:
+    cuped_refs = gbstats(
+        [
+            {
+                "test": "frequentist",
+                "relative": r,
+                "alpha": 0.05,
+                "tuning": 0.0,
+                "a": _stat(_paired(a)),
+                "b": _stat(_paired(b)),
+            }
+            for (b, a), r in CUPED_CASES
+        ]
+    )
+    bayes_refs = gbstats(
+        [
+            {
+                "test": "bayesian",
+                "relative": r,
+                "alpha": 0.05,
+                "tuning": 0.0,
+                "a": {"n": a[1], "sum": a[0]},
+                "b": {"n": b[1], "sum": b[0]},
+            }
+            for (b, a), r in BAYES_CASES
+        ]
+    )
+    return cuped_refs, bayes_refs
+
+
+@pytest.mark.parametrize("case", range(len(CUPED_CASES)))
+def test_cuped_equals_gbstats(references, case):
+    (b, a), relative = CUPED_CASES[case]
+    treated, control, _ = cuped(_paired(b), _paired(a))
+    got, ref = lift(treated, control, relative=relative), references[0][case]
+    assert got.lift == pytest.approx(ref["expected"], abs=1e-9)
+    assert (got.low, got.high) == pytest.approx((ref["low"], ref["high"]), abs=1e-9)
+    assert got.p_value == pytest.approx(ref["p_value"], abs=1e-9)
+
+
+def test_cuped_reduces_the_variance_when_the_pre_period_correlates():
+    b, a = _paired(VALUES[0][0]), _paired(VALUES[0][1])
+    treated, control, theta = cuped(b, a)
+    assert theta > 0
+    assert estimate(treated, control)[1] < estimate(unadjusted(b), unadjusted(a))[1]
+
+
+@pytest.mark.parametrize("case", range(len(BAYES_CASES)))
+def test_bayesian_equals_gbstats(references, case):
+    (b, a), relative = BAYES_CASES[case]
+    got, ref = posterior(proportion(*b), proportion(*a), relative=relative), references[1][case]
+    assert got.mean == pytest.approx(ref["expected"], abs=1e-9)
+    assert (got.low, got.high) == pytest.approx((ref["low"], ref["high"]), abs=1e-9)
+    assert got.chance_to_beat_control == pytest.approx(ref["chance_to_win"], abs=1e-9)
+    assert [got.loss_control, got.loss_variant] == pytest.approx(list(ref["risk"]), abs=1e-9)

@@ -1,0 +1,65 @@
+"""The lifts, intervals and p-values equal GrowthBook's gbstats (frequentist and sequential engines)
+on the same counts, to 1e-9."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from pipeline.experiments.stats import Sample, lift, moments, proportion, sequential
+
+# (treated converted, presented), (control converted, presented); the second is a small control
+# group like the demo's (few responders), where the delta method matters most
+RATES = [((60, 500), (40, 500)), ((31, 240), (4, 131)), ((1200, 9000), (1100, 9100)), ((3, 40), (7, 55))]
+# (n, sum, sum of squares) of a value per presented customer
+MEANS = [((800, 9_500.0, 410_000.0), (780, 8_200.0, 390_000.0)), ((45, 300.0, 6_100.0), (30, 150.0, 2_900.0))]
+CASES = list(itertools.product(["frequentist", "sequential"], [False, True], [0.05, 0.1]))
+
+
+def _stat(s: tuple) -> dict:
+    return {"n": s[1], "sum": s[0]} if len(s) == 2 else {"n": s[0], "sum": s[1], "sum_squares": s[2]}
+
+
+def _sample(s: tuple) -> Sample:
+    return proportion(s[0], s[1]) if len(s) == 2 else moments(*s)
+
+
+def _tuning(alpha: float) -> float:
+    return 5000.0 if alpha == 0.05 else 800.0
+
+
+@pytest.fixture(scope="module")
+def references(gbstats) -> list[dict]:
+    """gbstats' results of every case and pair, in one run (importing gbstats takes seconds)."""
+    return gbstats(
+        [
+            {"test": t, "relative": r, "alpha": al, "tuning": _tuning(al), "a": _stat(a), "b": _stat(b)}
+            for t, r, al in CASES
+            for b, a in RATES + MEANS
+        ]
+    )
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_equal_to_gbstats(references, case):
+    test, relative, alpha = CASES[case]
+    pairs = RATES + MEANS
+    refs = references[case * len(pairs) : (case + 1) * len(pairs)]
+    for (b, a), ref in zip(pairs, refs, strict=True):
+        if test == "sequential":
+            got = sequential(_sample(b), _sample(a), relative=relative, alpha=alpha, tuning=_tuning(alpha))
+        else:
+            got = lift(_sample(b), _sample(a), relative=relative, alpha=alpha)
+        assert got.lift == pytest.approx(ref["expected"], abs=1e-9)
+        assert (got.low, got.high) == pytest.approx((ref["low"], ref["high"]), abs=1e-9)
+        assert got.p_value == pytest.approx(ref["p_value"], abs=1e-9)
+
+
+def test_a_small_control_group_is_not_significant_on_the_relative_scale():
+    # 31/240 against 4/131: the absolute interval over the control rate claimed a sure win
+    b, a = proportion(31, 240), proportion(4, 131)
+    naive, rel = lift(b, a), lift(b, a, relative=True)
+    assert naive.low / a.mean > 1.5 and naive.p_value < 0.001  # the control rate taken as known
+    assert rel.low < 0 < rel.high and rel.p_value > 0.1  # its uncertainty counted
+    assert (rel.low, rel.high) == pytest.approx((-1.09584, 7.55625), abs=1e-5)
