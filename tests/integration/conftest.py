@@ -20,22 +20,11 @@ from pipeline.demo import generate_world
 from pipeline.ops import postgres_server
 from pipeline.ops.postgres_server import free_port
 from tests.integration.dagster_procs import world_dir
+from tests.side_venvs import uv_command
 
 ROOT = Path(__file__).resolve().parents[2]
 BQ_VENV = ROOT / ".cache" / "bqemulator"
 BQ_PACKAGES = ["bqemulator==1.4.0", "duckdb==1.5.6", "numpy"]  # its own DuckDB, apart from ours
-
-
-def _uv() -> list[str] | None:
-    """A uv command (the Makefile installs uv into the machine's python3), or None."""
-    for cmd in (
-        [shutil.which("uv")],
-        [getattr(sys, "_base_executable", sys.executable), "-m", "uv"],
-        ["python3", "-m", "uv"],
-    ):
-        if cmd[0] and subprocess.run([*cmd, "--version"], capture_output=True).returncode == 0:
-            return cmd
-    return None
 
 
 def ensure_bqemulator_venv() -> Path:
@@ -44,7 +33,7 @@ def ensure_bqemulator_venv() -> Path:
     python = BQ_VENV / "bin" / "python"
     if not (BQ_VENV / ".installed").exists():
         base = getattr(sys, "_base_executable", sys.executable)
-        uv = _uv()
+        uv = uv_command()
         steps = (
             [
                 [*uv, "venv", "-q", "--clear", "--python", base, str(BQ_VENV)],

@@ -14,21 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.side_venvs import uv_command
+
 ROOT = Path(__file__).resolve().parents[3]
 GBSTATS_VENV = ROOT / ".cache" / "gbstats"
 GBSTATS_PACKAGES = ["gbstats==0.8.0"]
 SCRIPT = Path(__file__).with_name("gbstats_reference.py")
-
-
-def _uv() -> list[str] | None:
-    for cmd in (
-        [shutil.which("uv")],
-        [getattr(sys, "_base_executable", sys.executable), "-m", "uv"],
-        ["python3", "-m", "uv"],
-    ):
-        if cmd[0] and subprocess.run([*cmd, "--version"], capture_output=True).returncode == 0:
-            return cmd
-    return None
 
 
 def ensure_gbstats_venv() -> Path:
@@ -39,7 +30,7 @@ def ensure_gbstats_venv() -> Path:
         return python
     tmp = GBSTATS_VENV.with_name(f"gbstats.tmp-{os.getpid()}")
     base = getattr(sys, "_base_executable", sys.executable)
-    uv, tmp_python = _uv(), str(tmp / "bin" / "python")
+    uv, tmp_python = uv_command(), str(tmp / "bin" / "python")
     steps = (
         [
             [*uv, "venv", "-q", "--clear", "--python", base, str(tmp)],
