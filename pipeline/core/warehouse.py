@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipeline.core.sql import sql
+from pipeline.core.sql import bind, sql
 
 # The concurrency pool of every asset and check that opens the warehouse (limit 1: one writer).
 POOL = "duckdb"
@@ -107,6 +107,13 @@ def _fault_point_before_commit() -> None:
 def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list | dict | None = None):
     """The single value a query returns."""
     return con.execute(query, params or []).fetchall()[0][0]
+
+
+def execute_statements(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> None:
+    """Run a query of several statements (each ending with ``;`` at a line's end), each bound to the
+    ``params`` it names."""
+    for statement in filter(str.strip, query.split(";\n")):
+        con.execute(statement, bind(statement, params))
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:

@@ -13,11 +13,12 @@ import duckdb
 import numpy as np
 
 from pipeline.core.sql import bind, sql
-from pipeline.core.warehouse import scalar, table_exists, transaction
+from pipeline.core.warehouse import execute_statements, scalar, table_exists, transaction
 from pipeline.models import metrics as m
 from pipeline.models import store
 from pipeline.models.config import ModelSpec
 from pipeline.models.predict import align, predict
+from pipeline.models.scoring import latest_finished
 from pipeline.models.training import FINISHED, REJECTED, RETIRED, Trained, create_tables
 from pipeline.models.types import Prepared, model_type
 
@@ -28,10 +29,7 @@ class VersionError(LookupError):
 
 def champion(con: duckdb.DuckDBPyConnection, model: str, version: dt.date) -> dt.date | None:
     """The latest FINISHED version before ``version``."""
-    if not table_exists(con, "model_trainings"):
-        return None
-    q = sql("models/champion")
-    return scalar(con, q, bind(q, {"model": model, "version": version}))
+    return latest_finished(con, model, version - dt.timedelta(days=1))
 
 
 def challenge(
@@ -63,8 +61,7 @@ def challenge(
 
 def _status(con: duckdb.DuckDBPyConnection, model: str, version: dt.date) -> str | None:
     q = sql("models/status_of")
-    row = con.execute(q, bind(q, {"model": model, "version": version})).fetchone()
-    return row[0] if row else None
+    return scalar(con, q, bind(q, {"model": model, "version": version}))
 
 
 def promote(con: duckdb.DuckDBPyConnection, model: str, version: dt.date, store_dir: Path) -> None:
@@ -79,11 +76,9 @@ def promote(con: duckdb.DuckDBPyConnection, model: str, version: dt.date, store_
         )
     store.load(store_dir, model, version)  # FileNotFoundError: its model file is gone
     with transaction(con):
-        q = sql("models/retire_after")
-        for statement in filter(str.strip, q.split(";\n")):
-            con.execute(
-                statement, bind(statement, {"model": model, "version": version, "reason": _why(version)})
-            )
+        execute_statements(
+            con, sql("models/retire_after"), {"model": model, "version": version, "reason": _why(version)}
+        )
 
 
 def _why(version: dt.date) -> str:

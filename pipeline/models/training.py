@@ -18,7 +18,7 @@ import pandas as pd
 
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.sql import bind, ident, sql
-from pipeline.core.warehouse import transaction
+from pipeline.core.warehouse import execute_statements, transaction
 from pipeline.models import baselines, calibrate, plots, store, tuning
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelsConfig, ModelSpec
@@ -74,18 +74,13 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         register_customer_table(con, table, "customer_id", CUSTOMER_ID)
 
 
-def _statements(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
-    for statement in filter(str.strip, sql(name).split(";\n")):
-        con.execute(statement, bind(statement, params))
-
-
 def mark(con: duckdb.DuckDBPyConnection, spec: ModelSpec, version: dt.date, status: str) -> None:
     """Start a version's row (QUEUED or RUNNING), replacing a previous run of the same version."""
     create_tables(con)
     with transaction(con):
-        _statements(
+        execute_statements(
             con,
-            "models/set_status",
+            sql("models/set_status"),
             {"model": spec.name, "version": version, "type": spec.type, "status": status},
         )
 
@@ -230,8 +225,7 @@ def record(con: duckdb.DuckDBPyConnection, spec: ModelSpec, trained: Trained, st
                 schema=EXPLANATION_TABLES,
             )
             con.register("_frame", frame)
-            for statement in filter(str.strip, q.split(";\n")):
-                con.execute(statement, bind(statement, key))
+            execute_statements(con, q, key)
             con.unregister("_frame")
         _finish(con, spec, trained.window, trained.status, None, trained, str(path))
     return path

@@ -1,2 +1,2 @@
--- One version's status and model file.
-SELECT status, model_path FROM model_trainings WHERE model = $model AND version = $version;
+-- One version's status (NULL when there is no such version).
+SELECT any_value(status) FROM model_trainings WHERE model = $model AND version = $version;
