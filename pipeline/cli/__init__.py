@@ -1,0 +1,33 @@
+"""The `nightjar` command line. Each module of this package registers its commands; each command calls its
+domain: project (validate, demo, backfill, recover), data (upload, forget, export), models (explain, model),
+attribution."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pipeline.cli import attribution, data, models, project
+from pipeline.cli.project import run_backfill, summary, write_demo_config
+from pipeline.core.settings import ConfigError
+
+__all__ = ["build_parser", "main", "run_backfill", "summary", "write_demo_config"]
+
+COMMANDS = (project, data, models, attribution)  # the order of `nightjar --help`
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nightjar", description="Nightjar customer decisioning pipeline")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        return 1

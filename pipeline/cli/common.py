@@ -1,0 +1,38 @@
+"""What every command shares: date arguments, which project and which warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from pipeline.config import ProjectConfig, load_config
+
+
+def date_arg(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def project_config(args: argparse.Namespace) -> ProjectConfig:
+    if args.config:  # pipeline.definitions (Dagster, every asset) is only needed for the default
+        return load_config(args.config)
+    from pipeline.definitions import default_config_path
+
+    return load_config(default_config_path())
+
+
+def project_options(p: argparse.ArgumentParser, warehouse: bool = True) -> None:
+    """--config (and --warehouse): which project, which warehouse file."""
+    p.add_argument(
+        "--config", help="project YAML (default: $NIGHTJAR_CONFIG, demo/nightjar.yaml, the example)"
+    )
+    if warehouse:
+        p.add_argument("--warehouse", help="warehouse file (default: the config's)")
+
+
+def warehouse_of(args: argparse.Namespace, config: ProjectConfig) -> Path:
+    """--warehouse, else the config's warehouse file."""
+    return Path(args.warehouse) if getattr(args, "warehouse", None) else config.warehouse_path

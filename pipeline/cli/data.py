@@ -1,0 +1,181 @@
+"""`nightjar upload | forget | export`: data in, a customer out, results out."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from pipeline.cli.common import date_arg, project_config, project_options, warehouse_of
+from pipeline.config import ProjectConfig
+from pipeline.core.catalog import IDENTIFIER_KINDS
+
+
+def _upload_day(config: ProjectConfig, dataset: str, path: Path, given: dt.date | None) -> dt.date:
+    """The partition of an uploaded transaction file: --date, else the date in its name."""
+    if given:
+        return given
+    spec = config.transaction(dataset)
+    fmt = config.source(spec.source).date_format
+    if not spec.file_name:  # a query source (BigQuery, SQL Server): no file name pattern
+        raise SystemExit(f"{path.name}: {dataset!r} is read by a query; give --date YYYY-MM-DD")
+    stem = path.name.split(".", 1)[0]
+    try:
+        return dt.datetime.strptime(stem.removeprefix(spec.file_name + "_"), fmt).date()
+    except ValueError:
+        raise SystemExit(
+            f"{path.name}: no date in the name (expected {spec.file_name}_<{fmt}>.<ext>); "
+            "give --date YYYY-MM-DD"
+        ) from None
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    from pipeline.core.warehouse import connect
+    from pipeline.ingest.customers import CUSTOMERS, ingest_customers
+    from pipeline.ingest.sources.local_files import landed_file
+    from pipeline.ingest.transactions import ingest_transaction
+    from pipeline.ingest.write import FAILED
+
+    config = project_config(args)
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 1
+    warehouse = warehouse_of(args, config)
+    if args.dataset == CUSTOMERS:
+        if not config.customers:
+            print(f"{args.config or 'the config'} declares no customers data set", file=sys.stderr)
+            return 1
+        f = landed_file(path, args.date or dt.datetime.now(dt.UTC).date())
+        with connect(warehouse) as con:
+            result = ingest_customers(con, config.customers, "upload", f, args.mode)
+    else:
+        try:
+            spec = config.transaction(args.dataset)
+        except KeyError as e:
+            print(e.args[0], file=sys.stderr)
+            return 1
+        if args.mode:
+            print("--mode is for the customers data set only", file=sys.stderr)
+            return 2
+        day = _upload_day(config, args.dataset, path, args.date)
+        with connect(warehouse) as con:
+            result = ingest_transaction(con, spec, "upload", landed_file(path, day), day)
+    print(
+        f"{path.name} -> {args.dataset} ({result.partition_date}): {result.status}, "
+        f"{result.rows_read} read, {result.rows_loaded} loaded, {result.rows_rejected} rejected"
+        + (f"\n{result.error}" if result.error else "")
+    )
+    for field, n in result.rejects_by_field.items():
+        print(f"  rejected because of {field}: {n} row(s) (see the rejects table, load_id {result.load_id})")
+    return 1 if result.status == FAILED else 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from pipeline.core.metadata import markdown_table
+    from pipeline.core.warehouse import WarehouseError, connect
+    from pipeline.customers.forget import CustomerNotFound, forget_customer
+
+    config = project_config(args)
+    warehouse = warehouse_of(args, config)
+    if not warehouse.is_file():
+        print(f"the warehouse {warehouse} does not exist: there is nothing to forget", file=sys.stderr)
+        return 1
+    try:
+        with connect(warehouse) as con:
+            result = forget_customer(con, config, args.customer, args.kind)
+    except CustomerNotFound as e:
+        print(f"not found: {e}", file=sys.stderr)
+        return 1
+    except (WarehouseError, ValueError) as e:
+        print(e, file=sys.stderr)
+        return 1
+    what = (
+        f"Forgot {result.customers} customer(s)"
+        if result.customers
+        else "No customer holds it; forgot the rows that held it without a customer"
+    )
+    print(
+        f"{what} (by {result.identifier_kind}): {result.total} row(s) deleted in one transaction, "
+        "recorded in forget_log (without the identifier)."
+    )
+    print(markdown_table(["table", "rows deleted"], sorted(result.rows_deleted.items())))
+    if result.shared_identifiers_kept:
+        print(
+            f"{result.shared_identifiers_kept} identifier(s) shared with a customer who stays "
+            "(and whom identity matching gives them) were kept, with that customer's rows."
+        )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pipeline.activation.exports import ExportError, export_to
+    from pipeline.core.warehouse import WarehouseError
+
+    config = project_config(args)
+    warehouse = warehouse_of(args, config)
+    if not warehouse.is_file():
+        print(f"the warehouse {warehouse} does not exist: run the pipeline first", file=sys.stderr)
+        return 1
+    try:
+        rows, where = export_to(
+            config,
+            warehouse,
+            args.date,
+            args.to,
+            overwrite=not args.no_clobber,
+            log=lambda m: print(m, file=sys.stderr),
+        )
+    except (ExportError, WarehouseError, OSError) as e:
+        print(e, file=sys.stderr)
+        return 1
+    print(f"results {args.date}: {rows} decisions -> {where}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("upload", help="load one CSV/JSON file into a dataset through the ingestion path")
+    p.add_argument("file", help="the CSV / JSON (lines) file")
+    p.add_argument("--dataset", required=True, help="`customers` or a transaction name")
+    p.add_argument(
+        "--mode", choices=["create", "update", "overwrite"], help="customers only (default: the config's)"
+    )
+    p.add_argument(
+        "--date",
+        type=date_arg,
+        help="the partition (default: the date in the file name; today for customers)",
+    )
+    project_options(p)
+    p.set_defaults(func=cmd_upload)
+
+    p = sub.add_parser(
+        "forget", help="delete a customer from every customer-keyed table (one transaction, logged)"
+    )
+    p.add_argument(
+        "customer", help="a customer_id, or any identifier of the customer (e-mail hash, IDFA, ...)"
+    )
+    p.add_argument(
+        "--kind",
+        choices=["customer_id", *IDENTIFIER_KINDS, "email"],
+        help="what CUSTOMER is (default: try every kind); `email` is a plain address, hashed as on ingestion",
+    )
+    project_options(p)
+    p.set_defaults(func=cmd_forget)
+
+    p = sub.add_parser(
+        "export", help="export one night's decisions (results) as CSV, locally or to SFTP / GCS"
+    )
+    p.add_argument("what", choices=["results"], help="what to export")
+    p.add_argument("--date", type=date_arg, required=True, help="the decision date, YYYY-MM-DD")
+    p.add_argument(
+        "--to",
+        required=True,
+        help="the CSV file to write, or sftp://SOURCE/PATH or gcs://SOURCE/PATH "
+        "(a configured source; {date} in PATH becomes the date in the source's date_format)",
+    )
+    p.add_argument(
+        "--no-clobber", action="store_true", help="fail instead of replacing an existing file or object"
+    )
+    project_options(p)
+    p.set_defaults(func=cmd_export)

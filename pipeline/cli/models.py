@@ -1,0 +1,73 @@
+"""`nightjar explain | model`: why a model scores as it does, and which version is in use."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pipeline.cli.common import date_arg, project_config, project_options, warehouse_of
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """The waterfall of one customer's score: base value + each feature's SHAP value = the raw score."""
+    from pipeline.core.warehouse import WarehouseError, connect
+    from pipeline.models.scoring import NoModelVersion, explain
+
+    config = project_config(args)
+    warehouse = warehouse_of(args, config)
+    try:
+        spec = config.model(args.model)
+        with connect(warehouse, read_only=True) as con:
+            e = explain(con, config, spec, args.customer, warehouse.resolve().parent / "models", args.date)
+    except (KeyError, LookupError, NoModelVersion, WarehouseError, FileNotFoundError) as err:
+        print(err.args[0] if isinstance(err, KeyError) else err, file=sys.stderr)
+        return 1
+    shown = e.contributions.head(args.top)
+    rest = e.contributions["shap"].iloc[args.top :].sum()
+    print(
+        f"model {e.model} ({spec.type}), version {e.version}, customer {e.customer_id}, as of {e.as_of}"
+        + (f", top item {e.item}" if e.item else "")
+    )
+    print(f"  base value            {e.base_value:+.6f}")
+    values = shown["value"].astype(object).where(shown["value"].notna(), "").astype(str).str[:20]
+    lines = zip(shown["feature"], values, shown["shap"], strict=True)
+    print("\n".join(f"  {f:<32} = {v:<20} {x:+.6f}" for f, v, x in lines))
+    if len(e.contributions) > args.top:
+        print(f"  {len(e.contributions) - args.top} other features{'':<29} {rest:+.6f}")
+    print(f"  raw score (log-odds)  {e.raw_score:+.6f}")
+    print(f"score {e.score:.6f}")
+    return 0
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    """`nightjar model versions|promote|rollback NAME [VERSION]` (pipeline/models/commands.py)."""
+    from pipeline.core.warehouse import WarehouseError
+    from pipeline.models.champion import VersionError
+    from pipeline.models.commands import model_command
+
+    config = project_config(args)
+    try:
+        config.model(args.name)
+        warehouse = warehouse_of(args, config)
+        print(model_command(args.model_command, args.name, args.version, warehouse))
+    except (KeyError, VersionError, WarehouseError, FileNotFoundError) as err:
+        print(err.args[0] if isinstance(err, KeyError) else err, file=sys.stderr)
+        return 1
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("explain", help="why a model scores a customer as it does (SHAP waterfall)")
+    p.add_argument("--model", required=True, help="a model name of the config")
+    p.add_argument("--customer", required=True, help="a customer_id")
+    p.add_argument("--date", type=date_arg, help="as of this day (default: the last day with events)")
+    p.add_argument("--top", type=int, default=10, help="contributions shown (the rest are summed)")
+    project_options(p)
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("model", help="a model's versions; promote one, or roll the one in use back")
+    p.add_argument("model_command", choices=["versions", "promote", "rollback"])
+    p.add_argument("name", help="a model name of the config")
+    p.add_argument("version", nargs="?", type=date_arg, help="promote: the version (YYYY-MM-DD)")
+    project_options(p)
+    p.set_defaults(func=cmd_model)

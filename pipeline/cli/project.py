@@ -1,0 +1,260 @@
+"""`nightjar validate | demo | backfill | recover`: the project as a whole."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from pipeline.cli.common import date_arg, project_config, project_options
+from pipeline.config import ProjectConfig, load_config
+from pipeline.core.resources import example_config
+from pipeline.core.settings import ConfigError
+from pipeline.ingest.sources.local_files import LocalFilesSource
+
+
+def run_backfill(
+    config: ProjectConfig,
+    first: dt.date,
+    last: dt.date,
+    warehouse: Path | None = None,
+    steps: dict[str, float] | None = None,
+) -> bool:
+    """Materialize every asset for the days first..last as ONE run (single-run backfill). ``steps``, when
+    given, receives each successful step's duration in seconds (the benchmark's breakdown)."""
+    from pipeline.definitions import build_definitions
+    from pipeline.ops.backfill import run_range
+    from pipeline.ops.jobs import NIGHTLY
+
+    return run_range(build_definitions(config, warehouse).resolve_job_def(NIGHTLY), first, last, steps)
+
+
+def summary(warehouse: Path) -> str:
+    """Rows per table and rejects by reason, as plain text."""
+    from pipeline.core.metadata import markdown_table
+    from pipeline.core.sql import sql
+    from pipeline.core.warehouse import connect, scalar
+
+    with connect(warehouse, read_only=True) as con:
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+            ).fetchall()
+        ]
+        counts = [(t, scalar(con, sql("core/row_count", idents={"table": t}))) for t in tables]
+        rejects = con.execute(sql("ingest/rejects_summary")).fetchall()
+        failed = scalar(con, "SELECT count(*) FROM loads WHERE status = 'FAILED'")
+    return "\n\n".join(
+        [
+            "Rows per table:\n" + markdown_table(["table", "rows"], counts),
+            "Rejected rows by reason:\n" + markdown_table(["dataset", "field", "rows", "example"], rejects),
+            f"Failed loads: {failed}",
+        ]
+    )
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config_file)
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        print(f"{len(e.problems)} problem(s) in {e.file}", file=sys.stderr)
+        return 1
+    for s in config.sources:
+        if isinstance(s, LocalFilesSource) and not config.resolve(s.folder).is_dir():
+            print(
+                f"warning: {args.config_file}: source {s.name!r}: "
+                f"folder {config.resolve(s.folder)} does not exist yet"
+            )
+    from pipeline.ingest.validate import check_remote_sources
+
+    remote_errors, remote_notes = check_remote_sources(config)
+    for note in remote_notes:
+        print(f"{args.config_file}: {note}")
+    if remote_errors:
+        print("\n".join(f"{args.config_file}: {e}" for e in remote_errors), file=sys.stderr)
+        return 1
+    print(
+        f"{args.config_file}: OK ({len(config.sources)} source(s), "
+        f"{len(config.transactions)} transaction(s), "
+        f"customers: {'yes' if config.customers else 'no'}; warehouse {config.warehouse_path})"
+    )
+    return 0
+
+
+def write_demo_config(out: Path, start: dt.date) -> Path:
+    """Copy the example config (comments and all) into ``out`` with the demo's start date."""
+    text = example_config().read_text(encoding="utf-8")
+    found = re.search(r"^start_date: (\S+)", text, flags=re.M)
+    if found is None:
+        raise ValueError(f"{example_config()}: no top-level start_date")
+    example_start = dt.date.fromisoformat(found.group(1))
+    text = re.sub(r"^start_date: .*$", f"start_date: {start.isoformat()}", text, count=1, flags=re.M)
+    # experiments' start/end dates keep their distance to the first day
+    text = re.sub(
+        r"^(\s+(?:start|end): )(\d{4}-\d{2}-\d{2})",
+        lambda m: m.group(1) + (dt.date.fromisoformat(m.group(2)) + (start - example_start)).isoformat(),
+        text,
+        flags=re.M,
+    )
+    path = out / "nightjar.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipeline.demo import generate_world
+
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    if args.customers < 1 or args.days < 1:
+        print("--customers and --days must be at least 1", file=sys.stderr)
+        return 2
+    if args.start and args.start + dt.timedelta(days=args.days - 1) > yesterday:
+        print(
+            f"the demo's last day must be a complete day: with --days {args.days}, --start may be "
+            f"{yesterday - dt.timedelta(days=args.days - 1)} at the latest",
+            file=sys.stderr,
+        )
+        return 2
+    began = time.monotonic()
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in ("files", "truth"):
+        shutil.rmtree(out / stale, ignore_errors=True)
+    print(f"[1/3] generating the demo world: {args.customers} customers, {args.days} days -> {out}")
+    world = generate_world(
+        out,
+        customers=args.customers,
+        days=args.days,
+        start=args.start,
+        seed=args.seed,
+        progress=lambda msg: print(f"      {msg}", flush=True),
+    )
+    config_path = write_demo_config(out, world.start)
+    config = load_config(config_path)
+    for suffix in ("", ".wal"):
+        Path(str(config.warehouse_path) + suffix).unlink(missing_ok=True)
+    # The experiments' closed loop (pipeline/demo/experiments.py) runs on the local files only.
+    presented = (
+        []
+        if getattr(args, "via", None)
+        else sorted(
+            {
+                e.start
+                for e in config.experiments
+                if e.start and e.start == e.end and world.start < e.start <= world.end
+            }
+        )
+    )
+    if getattr(args, "via", None):  # ingest through a local SFTP server / GCS emulator
+        from pipeline.demo.via import serve
+
+        landing = config.source("landing")
+        if not isinstance(landing, LocalFilesSource):
+            raise ValueError(f"{config_path}: --via serves the files of the local source `landing`")
+        with serve(args.via, config_path, config.resolve(landing.folder)) as via_path:
+            print(
+                f"[2/3] serving the transaction files over {args.via} ({via_path.name}); "
+                f"materializing every asset for {world.start}..{world.end} as one backfill run"
+            )
+            ok = run_backfill(load_config(via_path), world.start, world.end)
+    elif presented:  # the closed loop of pipeline/demo/experiments.py
+        from pipeline.demo.experiments import simulate_responses
+
+        day = presented[0]
+        print(f"[2/3] materializing every asset for {world.start}..{day} (decisions of {day}) as one run")
+        ok = run_backfill(config, world.start, day)
+        truth = simulate_responses(
+            config.warehouse_path, out, day, world.end, config.conversions.window_days, seed=args.seed
+        )
+        print(
+            f"      the world responded to the decisions of {day}: {truth['responses_appended_to_pos']} "
+            f"purchases (truth/experiments.json); materializing {day}..{world.end}"
+        )
+        ok = run_backfill(config, day, world.end) and ok
+    else:
+        print(f"[2/3] materializing every asset for {world.start}..{world.end} as one backfill run")
+        ok = run_backfill(config, world.start, world.end)
+    print("[3/3] summary\n")
+    print(summary(config.warehouse_path))
+    print(
+        f"\nElapsed {time.monotonic() - began:.1f} s, peak memory {_peak_mb():.0f} MB."
+        f"\nConfig:    {config_path}\nWarehouse: {config.warehouse_path}\nTruth:     {out / 'truth'}"
+        f"\nOpen the UI with `make dev` "
+        f"(or: NIGHTJAR_CONFIG={config_path} .venv/bin/dagster dev -w workspace.yaml)"
+    )
+    return 0 if ok else 1
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from pipeline.ops.backfill import check_range
+
+    config = project_config(args)
+    problem = check_range(config.start_date, getattr(args, "from"), args.to)
+    if problem:
+        print(f"nothing to backfill: {problem}", file=sys.stderr)
+        return 2
+    ok = run_backfill(
+        config, getattr(args, "from"), args.to, Path(args.warehouse) if args.warehouse else None
+    )
+    print(summary(Path(args.warehouse) if args.warehouse else config.warehouse_path))
+    return 0 if ok else 1
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from pipeline.ops.recover import recover
+
+    if not os.environ.get("DAGSTER_HOME"):
+        print("DAGSTER_HOME is not set: there is no Dagster instance to recover", file=sys.stderr)
+        return 1
+    with dg.DagsterInstance.get() as instance:
+        run_ids = recover(instance, dry_run=args.dry_run)
+    verb = "would mark" if args.dry_run else "marked"
+    for run_id in run_ids:
+        print(f"{verb} run {run_id} FAILURE (its process is gone) and free its pool slots")
+    print(f"{len(run_ids)} dead run(s)")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="check a project config before anything runs")
+    p.add_argument("config_file", help="the project YAML")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("demo", help="generate the demo world and run the whole graph over it")
+    p.add_argument("--customers", type=int, default=2000)
+    p.add_argument("--days", type=int, default=14)
+    p.add_argument("--start", type=date_arg, default=None, help="first day (default: DAYS days before today)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--out", default="demo", help="folder for the config, files, truth and warehouse")
+    p.add_argument(
+        "--via",
+        choices=["sftp", "gcs"],
+        help="serve the transaction files from a local SFTP server or GCS emulator and ingest through it",
+    )
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("backfill", help="materialize every asset for a date range as one run")
+    p.add_argument("--from", type=date_arg, required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", type=date_arg, required=True, help="last day, YYYY-MM-DD (inclusive)")
+    project_options(p)
+    p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser(
+        "recover", help="mark runs whose process died (e.g. SIGKILL) failed and free their pool slots"
+    )
+    p.add_argument("--dry-run", action="store_true", help="only list them")
+    p.set_defaults(func=cmd_recover)
