@@ -1,4 +1,4 @@
-"""`nightjar model versions|promote|rollback NAME`: the text a person reads (pipeline/cli/models.py wires it)."""
+"""`nightjar model versions|promote|rollback NAME`: the text a person reads (see pipeline/cli/models.py)."""
 
 from __future__ import annotations
 
