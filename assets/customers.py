@@ -11,7 +11,12 @@ from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.partitions import days_in
 from pipeline.core.warehouse import POOL, WarehouseResource
 from pipeline.customers.events import EVENTS, build_event_days, events_by_type, unknown_customer_events
-from pipeline.customers.identity import CUSTOMER_IDENTITIES, build_identities, customers_without_identifier
+from pipeline.customers.identity import (
+    CUSTOMER_IDENTITIES,
+    IdentityError,
+    build_identities,
+    customers_without_identifier,
+)
 from pipeline.customers.kpis import KPIS, ONE_CURRENCY, RECONCILE, Kpi, materialize
 from pipeline.customers.retention import apply_retention, retention_rows
 from pipeline.ingest.customers import CUSTOMERS
@@ -47,7 +52,10 @@ def build_identities_asset(config: ProjectConfig) -> dg.AssetsDefinition:
     )
     def _identities(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            result = build_identities(con, config)
+            try:
+                result = build_identities(con, config)
+            except IdentityError as e:
+                raise dg.Failure(description=str(e), allow_retries=False) from None
             missing = customers_without_identifier(con)
             schema = column_schema(con, CUSTOMER_IDENTITIES)
         feeds = markdown_table(

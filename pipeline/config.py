@@ -48,6 +48,17 @@ def parse_config(data: object, file: str | Path, base_dir: Path) -> ProjectConfi
         raise ConfigError(file, problems) from None
 
 
+def not_utf8(data: bytes, e: UnicodeDecodeError) -> str:
+    """Where a config file stops being UTF-8: the byte, its offset, line and column."""
+    before = data[: e.start]
+    line = before.count(b"\n") + 1
+    column = e.start - (before.rfind(b"\n") + 1) + 1
+    return (
+        f"not UTF-8: byte 0x{data[e.start]:02x} at offset {e.start} (line {line}, column {column}); "
+        "save the file as UTF-8"
+    )
+
+
 def load_config(path: str | Path) -> ProjectConfig:
     """Read and validate a project config; raise ConfigError naming the file and key paths."""
     path = Path(path)
@@ -55,6 +66,8 @@ def load_config(path: str | Path) -> ProjectConfig:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(path, [("", "file not found")]) from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(path, [("", not_utf8(path.read_bytes(), e))]) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:

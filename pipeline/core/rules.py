@@ -45,6 +45,12 @@ _SQL_OP = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "neq": "<>
 _STRING_ONLY = ("eqi", "contains", "startswith")
 
 
+# What a rule value may be: an Int field is a BIGINT in the warehouse; a Decimal value is bound as
+# a DECIMAL, whose widest form holds less than 1e20 with 18 decimals.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+DECIMAL_LIMIT = Decimal(10) ** 20
+
+
 class RuleError(ValueError):
     """A rule that cannot be used; ``key`` is the key inside the rule (field, formula, ...)."""
 
@@ -106,9 +112,14 @@ def typed_value(value: Any, ftype: FieldType, op: str) -> Any:
     if ftype == FieldType.Bool and op not in ("eq", "neq"):
         raise RuleError("formula", f"a Bool field takes only eq or neq, not {op!r}")
     try:
-        return _convert(value, ftype)
+        typed = _convert(value, ftype)
     except (TypeError, ValueError, InvalidOperation, ArithmeticError):
         raise RuleError("formula", f"{value!r} is not a {ftype.value} value") from None
+    if ftype == FieldType.Int and not INT_MIN <= typed <= INT_MAX:
+        raise RuleError("formula", f"{value!r} is outside the Int range ({INT_MIN} to {INT_MAX})")
+    if ftype == FieldType.Decimal and abs(typed) >= DECIMAL_LIMIT:
+        raise RuleError("formula", f"{value!r} is outside the Decimal range (less than 1e20 in size)")
+    return typed
 
 
 def _convert(value: Any, ftype: FieldType) -> Any:

@@ -7,8 +7,9 @@ import re
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+OLDEST_START_DATE = dt.date(1990, 1, 1)
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -67,9 +68,25 @@ class ProjectBase(Settings):
     """What every project has: the first partition day, the warehouse file, and where the config lives."""
 
     start_date: dt.date
+    # A start before 1990 is refused (a typo such as year 1 would plan 739,951 daily partitions)
+    # unless the project says its history really is that old.
+    allow_old_start_date: bool = False
     warehouse: Path
     # Where the config file lives: relative paths in it are relative to this folder.
     base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _start_date_in_range(self) -> ProjectBase:
+        today = dt.datetime.now(dt.UTC).date()
+        if self.start_date > today:
+            raise at("start_date", f"{self.start_date} is in the future (today is {today} in UTC)")
+        if self.start_date < OLDEST_START_DATE and not self.allow_old_start_date:
+            raise at(
+                "start_date",
+                f"{self.start_date} is before {OLDEST_START_DATE}: check the year, or set "
+                "allow_old_start_date: true if the history really starts then",
+            )
+        return self
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path).resolve()

@@ -10,6 +10,8 @@ from pipeline.core.catalog import IDENTIFIER_KINDS, IdentifierKind
 from pipeline.core.settings import Settings, at, identifier
 from pipeline.ingest.config import IngestConfig
 
+MAX_RETENTION_MONTHS = 1200
+
 
 class ExclusionFilter(Settings):
     """Drop the customers whose property (a customer data column) matches, and all they did."""
@@ -54,6 +56,10 @@ class CustomersConfig(IngestConfig):
     @model_validator(mode="after")
     def _check_retention(self) -> CustomersConfig:
         for event_type, months in self.retention.items():
-            if months < 1:
-                raise at(f"retention.{event_type}", f"keep at least 1 month, not {months}")
+            if not 1 <= months <= MAX_RETENTION_MONTHS:
+                raise at(
+                    f"retention.{event_type}",
+                    f"keep between 1 and {MAX_RETENTION_MONTHS} months (100 years), not {months}; "
+                    "leave the type out to keep its events for ever",
+                )
         return self

@@ -42,6 +42,10 @@ class IdentityResult:
     keys_anonymous: dict[str, int]
 
 
+class IdentityError(ValueError):
+    """An identity setting that cannot be applied to the customer data as it is (names the key path)."""
+
+
 def normalize(expr: str, case_sensitive: bool) -> str:
     """SQL: an identifier value as it is compared (``expr`` is a quoted column or an alias)."""
     text = f"CAST({expr} AS VARCHAR)"
@@ -53,8 +57,11 @@ def _exclusion_sql(config: CustomersConfig, columns: set[str]) -> tuple[str, dic
     terms: list[str] = []
     params: dict[str, object] = {}
     for i, f in enumerate(config.identity.exclude):
-        if f.property not in columns:
-            continue  # a property the data set does not have excludes no one
+        if f.property not in columns:  # a misspelt property would exclude no one, silently
+            raise IdentityError(
+                f"identity.exclude[{i}].property: the customer data has no column {f.property!r} "
+                f"(its columns: {', '.join(sorted(c for c in columns if not c.startswith('_')))})"
+            )
         col = ident(f.property)
         text = f"array_to_string({col}, ',')" if f.property.startswith("attr_") else f"CAST({col} AS VARCHAR)"
         op = {

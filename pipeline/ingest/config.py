@@ -225,6 +225,9 @@ class IngestConfig(ProjectBase):
     @model_validator(mode="after")
     def _check_datasets(self) -> IngestConfig:
         names = [s.name for s in self.sources]
+        for i, n in enumerate(names):
+            if n in names[:i]:
+                raise at(f"sources[{i}].name", f"the name {n!r} is used twice")
         for i, t in enumerate(self.transactions):
             if t.source not in names:
                 raise at(f"transactions[{i}].source", f"unknown source {t.source!r} (declared: {names})")

@@ -88,6 +88,26 @@ def test_example_config_is_valid():
         (lambda d: d.update(start_date="yesterday"), "start_date", "date"),
         (lambda d: d.pop("warehouse"), "warehouse", "missing"),
         (lambda d: d.update(warehosue="x.duckdb"), "warehosue", "unknown key"),
+        # values that validated but failed at run time or planned the impossible
+        (lambda d: d["retention"].update(campaignSent=10**9), "retention.campaignSent", "1200 months"),
+        (lambda d: d["retention"].update(campaignSent=0), "retention.campaignSent", "between 1 and"),
+        (lambda d: d["sources"].append(dict(d["sources"][0])), "sources[1].name", "used twice"),
+        (lambda d: d.update(start_date="2099-01-01"), "start_date", "in the future"),
+        (lambda d: d.update(start_date="0001-01-01"), "start_date", "allow_old_start_date"),
+        (
+            lambda d: d["conversions"]["definitions"][1]["rules"].append(
+                {"transaction": "pos", "field": "quantity", "formula": {"gt": 10**40}}
+            ),
+            "conversions.definitions[1].rules[2].formula",
+            "outside the Int range",
+        ),
+        (
+            lambda d: d["conversions"]["definitions"][1]["rules"].append(
+                {"transaction": "pos", "field": "amount", "formula": {"lt": "1e400"}}
+            ),
+            "conversions.definitions[1].rules[2].formula",
+            "outside the Decimal range",
+        ),
     ],
 )
 def test_error_names_the_key_path(tmp_path, mutate, path, words):
@@ -114,6 +134,20 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
     with pytest.raises(ConfigError) as e:
         load_config(bad)
     assert "broken.yaml" in str(e.value) and "line" in str(e.value)
+
+
+def test_an_old_start_date_is_allowed_when_declared(tmp_path):
+    data = {**example_dict(), "start_date": "1985-03-01", "allow_old_start_date": True}
+    assert parse_config(data, tmp_path / "ok.yaml", tmp_path).start_date.year == 1985
+
+
+def test_a_file_that_is_not_utf8_names_the_byte(tmp_path):
+    bad = tmp_path / "latin.yaml"
+    bad.write_bytes(EXAMPLE.read_bytes().replace(b"warehouse: ", b"warehouse: caf\xe9", 1))
+    with pytest.raises(ConfigError) as e:
+        load_config(bad)
+    line = 1 + EXAMPLE.read_bytes().split(b"warehouse: ")[0].count(b"\n")
+    assert "not UTF-8: byte 0xe9" in str(e.value) and f"(line {line}, column 15)" in str(e.value)
 
 
 def test_missing_file(tmp_path):

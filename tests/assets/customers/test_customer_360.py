@@ -247,6 +247,20 @@ def test_an_excluded_test_account_never_takes_a_real_customers_identifier(tmp_pa
     ]
 
 
+def test_an_exclusion_on_a_column_the_customer_data_lacks_fails_naming_it(tmp_path):
+    """A misspelt property used to exclude no one, silently: test accounts leaked into KPIs."""
+    config = world(tmp_path, case_sensitive=False)
+    data = config.model_dump(mode="json", exclude={"base_dir"})
+    data["identity"]["exclude"] = [{"property": "txt_segmnt", "op": "EQUALS", "value": "staff"}]
+    cfg = parse_config(data, tmp_path / "c.yaml", tmp_path)
+    result = run_nightly(cfg, D1, assets=["customer_identities"])
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.step_failure_data.error.message
+    assert "identity.exclude[0].property: the customer data has no column 'txt_segmnt'" in message
+    assert "customuid" in message  # the columns it does have
+
+
 def test_stored_events_follow_a_customer_file_that_arrives_later(tmp_path):
     config = world(tmp_path, case_sensitive=False)
     assert q(config, "SELECT customer_id FROM events WHERE customer_key = $k", {"k": sha("z@x.com")}) == [
