@@ -13,6 +13,7 @@ from collections.abc import Callable
 import duckdb
 
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
+from pipeline.core.settings import IDENTIFIER
 from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import table_exists
 from pipeline.ingest.config import CustomersSpec
@@ -94,6 +95,11 @@ def _check_customer_columns(f: LandedFile, names: list[str]) -> None:
         raise IngestError(
             f"{f.name}: unknown customer column(s) {unknown}: columns are customuid, emailsha256 (or email), "
             f"idfa, dmpid, or start with {', '.join(CUSTOMER_PREFIXES)}"
+        )
+    odd = [n for n in names if not IDENTIFIER.match(n)]
+    if odd:  # a name every later stage accepts: SQL identifiers, model feature names, the API
+        raise IngestError(
+            f"{f.name}: column name(s) {odd} may hold only letters, digits and _ (and not start with a digit)"
         )
     if "customuid" not in names:
         raise IngestError(f"{f.name}: the required column customuid is missing; the file has {names}")

@@ -254,6 +254,21 @@ CUSTOMER_FAIL_CASES = [
         "csv_missing_customuid_column", "customers", "csv", b"txt_city,num_age\nNice,25\n", ("customuid",)
     ),
     FailCase("csv_unknown_column", "customers", "csv", b"customuid,city\nu1,Nice\n", ("unknown", "city")),
+    # a quote in a column name broke every later training ("special JSON characters in feature name")
+    FailCase(
+        "csv_column_name_with_a_quote",
+        "customers",
+        "csv",
+        b'customuid,"txt_a""b"\nu1,Nice\n',
+        ('txt_a"b', "letters, digits and _"),
+    ),
+    FailCase(
+        "json_column_name_with_a_space",
+        "customers",
+        "json",
+        cjson(["customuid", "num_age years"], [["u1", 3]]),
+        ("num_age years", "letters, digits and _"),
+    ),
     FailCase(
         "csv_email_and_emailsha256",
         "customers",
