@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import dagster as dg
 import duckdb
 
-from pipeline.core.sql import sql
+from pipeline.core.sql import ident, sql
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -24,25 +24,44 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     return "\n".join(lines)
 
 
+def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """(name, type) of each column of a table, in order."""
+    return con.execute(sql("core/columns_of"), {"table": table}).fetchall()
+
+
 def column_schema(
     con: duckdb.DuckDBPyConnection, table: str, descriptions: dict[str, str] | None = None
 ) -> dg.TableSchema:
-    rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-        "ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
     descriptions = descriptions or {}
     return dg.TableSchema(
-        columns=[dg.TableColumn(name=n, type=t, description=descriptions.get(n)) for n, t in rows]
+        columns=[
+            dg.TableColumn(name=n, type=t, description=descriptions.get(n)) for n, t in columns_of(con, table)
+        ]
     )
 
 
+HIDDEN = "…"  # what a preview shows instead of an identifier
+
+
 def preview(
-    con: duckdb.DuckDBPyConnection, table: str, partition: dt.date | None = None, limit: int = 5
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    partition: dt.date | None = None,
+    limit: int = 5,
+    hidden: Iterable[str] = (),
 ) -> str:
-    """The first rows of a table (of one daily partition, when given) as Markdown."""
-    query = sql("core/preview_partition" if partition else "core/preview", idents={"table": table})
-    rel = con.execute(query, {"n": limit, **({"d": partition} if partition else {})})
+    """The first rows of a table (of one daily partition, when given) as Markdown, the ``hidden``
+    columns (identifiers) shown as "…": Dagster keeps run metadata for good, where forget cannot
+    reach it, so no raw identifier is written there in the first place."""
+    present = {name for name, _ in columns_of(con, table)}
+    masked = [c for c in hidden if c in present]
+    replace = f"REPLACE ({', '.join(f'$hidden AS {ident(c)}' for c in masked)})" if masked else ""
+    query = sql(
+        "core/preview_partition" if partition else "core/preview",
+        idents={"table": table},
+        fragments={"hidden": replace},
+    )
+    params = {"n": limit, **({"d": partition} if partition else {}), **({"hidden": HIDDEN} if masked else {})}
+    rel = con.execute(query, params)
     headers = [d[0] for d in rel.description]
     return markdown_table(headers, rel.fetchall())

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from pipeline.core.catalog import IDENTIFIER_KINDS
 from pipeline.core.metadata import column_schema, markdown_table, preview
 from pipeline.core.sql import sql
 from pipeline.core.warehouse import WarehouseResource, scalar, table_exists
@@ -140,7 +141,9 @@ def ingest_days(
             **_summary(results),
             "rejects_by_reason": dg.MetadataValue.md(_rejects_by_reason(con, spec.name, results)),
             "dagster/column_schema": column_schema(con, spec.table, descriptions),
-            "preview": dg.MetadataValue.md(preview(con, spec.table, partition=days[-1])),
+            "preview": dg.MetadataValue.md(
+                preview(con, spec.table, partition=days[-1], hidden=[spec.customer_field])
+            ),
             "table_rows": scalar(con, sql("ingest/table_rows", idents={"table": spec.table})),
         }
         if len(days) == 1:
@@ -193,7 +196,7 @@ def apply_customer_files(
         }
         if total:
             metadata["dagster/column_schema"] = column_schema(con, CUSTOMERS)
-            metadata["preview"] = dg.MetadataValue.md(preview(con, CUSTOMERS))
+            metadata["preview"] = dg.MetadataValue.md(preview(con, CUSTOMERS, hidden=IDENTIFIER_KINDS))
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[

@@ -1,1 +1,1 @@
-SELECT * FROM {{table}} LIMIT $n;
+SELECT * {{hidden}} FROM {{table}} LIMIT $n;

@@ -1,1 +1,1 @@
-SELECT * FROM {{table}} WHERE _partition_date = $d LIMIT $n;
+SELECT * {{hidden}} FROM {{table}} WHERE _partition_date = $d LIMIT $n;
