@@ -82,6 +82,11 @@ def cmd_forget(args: argparse.Namespace) -> int:
     if not warehouse.is_file():
         print(f"the warehouse {warehouse} does not exist: there is nothing to forget", file=sys.stderr)
         return 1
+    if args.customer is None:
+        if not args.compact:
+            print("say which customer to forget (or --compact alone to rewrite the file)", file=sys.stderr)
+            return 2
+        return _compact(warehouse)
     try:
         with connect(warehouse) as con:
             result = forget_customer(con, config, args.customer, args.kind)
@@ -106,6 +111,20 @@ def cmd_forget(args: argparse.Namespace) -> int:
             f"{result.shared_identifiers_kept} identifier(s) shared with a customer who stays "
             "(and whom identity matching gives them) were kept, with that customer's rows."
         )
+    return _compact(warehouse) if args.compact else 0
+
+
+def _compact(warehouse: Path) -> int:
+    from pipeline.core.warehouse import WarehouseError, compact
+
+    try:
+        before, after = compact(warehouse)
+    except WarehouseError as e:
+        print(e, file=sys.stderr)
+        return 1
+    print(
+        f"Rewrote {warehouse} ({before:,} -> {after:,} bytes): the deleted rows' bytes are gone from the file."
+    )
     return 0
 
 
@@ -153,12 +172,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "forget", help="delete a customer from every customer-keyed table (one transaction, logged)"
     )
     p.add_argument(
-        "customer", help="a customer_id, or any identifier of the customer (e-mail hash, IDFA, ...)"
+        "customer",
+        nargs="?",
+        help="a customer_id, or any identifier of the customer (e-mail hash, IDFA, ...)",
     )
     p.add_argument(
         "--kind",
         choices=["customer_id", *IDENTIFIER_KINDS, "email"],
         help="what CUSTOMER is (default: try every kind); `email` is a plain address, hashed as on ingestion",
+    )
+    p.add_argument(
+        "--compact",
+        action="store_true",
+        help="then rewrite the warehouse file, so the deleted rows' bytes are gone from disk too",
     )
     project_options(p)
     p.set_defaults(func=cmd_forget)

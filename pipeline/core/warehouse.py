@@ -116,6 +116,23 @@ def execute_statements(con: duckdb.DuckDBPyConnection, query: str, params: dict)
         con.execute(statement, bind(statement, params))
 
 
+def compact(path: str | Path) -> tuple[int, int]:
+    """Rewrite the warehouse file so that the bytes of deleted rows are gone from disk (DuckDB reuses
+    freed blocks but does not wipe them): copy the database into a new file, then put it in the old
+    one's place. Returns the file's size before and after. Run it when nothing else writes."""
+    path = Path(path)
+    fresh = path.with_name(path.name + ".compact")
+    fresh.unlink(missing_ok=True)
+    before = path.stat().st_size
+    with connect(path) as con:  # the writer's lock: no one writes while the copy is made
+        source = scalar(con, "SELECT current_database()")
+        con.execute(sql("core/compact_attach"), {"target": str(fresh)})
+        con.execute(sql("core/compact_copy", idents={"source": source}))
+        con.execute(sql("core/compact_detach"))
+    os.replace(fresh, path)
+    return before, path.stat().st_size
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(
         scalar(

@@ -426,3 +426,44 @@ def test_case_sensitive_matching_forgets_only_exact_identifiers(tmp_path):
         result = forget_customer(con, config, "c1", "customuid")
         assert (result.customers, result.identifier_kind) == (0, "customuid")
         assert orders(con) == orders(con, "events") == {"O2", "O4", "O6", "O8"}
+
+
+def files_holding(root, terms: set[str], skip=()) -> dict[str, list[str]]:
+    """Every file under ``root`` (but the folders ``skip``) whose bytes hold one of ``terms`` (case
+    ignored)."""
+    found: dict[str, list[str]] = {}
+    wanted = {t: t.lower().encode() for t in terms}
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and not set(skip) & set(p.parents)):
+        data = path.read_bytes().lower()
+        hits = [t for t, b in wanted.items() if b in data]
+        if hits:
+            found[str(path.relative_to(root))] = hits
+    return found
+
+
+def test_forget_compact_leaves_no_trace_in_any_file_of_the_project(tmp_path):
+    """The warehouse file (rewritten) and Dagster's own storage (metadata previews and reject examples
+    are written without identifiers) hold no byte of a forgotten customer; only the landing files do,
+    which the README says to remove at the source."""
+    import dagster as dg
+
+    generate_world(tmp_path, customers=40, days=1, start=START)
+    config = load_config(write_demo_config(tmp_path, START)).model_copy(update={"models": []})
+    (tmp_path / "dagster_home").mkdir()
+    with dg.DagsterInstance.local_temp(tempdir=str(tmp_path / "dagster_home")) as instance:
+        assert run_nightly(config, START, instance=instance).success
+    with connect(config.warehouse_path, read_only=True) as con:
+        who = busy_customer(con, "c.emailsha256 IS NOT NULL AND c.idfa IS NOT NULL")
+        terms = {t for t in identifiers(con, who) if len(t) >= 6}
+    # the landing files, and the demo world's truth (the generator's, not the project's)
+    outside = (tmp_path / "files", tmp_path / "truth")
+    assert files_holding(tmp_path, terms, outside).keys() >= {"warehouse.duckdb"}
+    cfg = ["--config", str(tmp_path / "nightjar.yaml")]
+    assert main(["forget", who, "--kind", "customer_id", "--compact", *cfg]) == 0
+    assert files_holding(tmp_path, terms, outside) == {}
+    assert files_holding(tmp_path / "files", terms)  # the test does see them where they still are
+    with connect(config.warehouse_path, read_only=True) as con:  # the rewritten file is whole
+        assert con.execute("SELECT count(*) FROM customers WHERE customuid = $c", {"c": who}).fetchall() == [
+            (0,)
+        ]
+        assert [kind for _, kind, _ in log_rows(con)] == ["customer_id"]

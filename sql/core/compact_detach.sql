@@ -1,0 +1,1 @@
+DETACH _compact;  -- noqa: PRS
