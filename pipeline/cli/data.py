@@ -123,7 +123,7 @@ def _compact(warehouse: Path) -> int:
         print(e, file=sys.stderr)
         return 1
     print(
-        f"Rewrote {warehouse} ({before:,} -> {after:,} bytes): the deleted rows' bytes are gone from the file."
+        f"Rewrote {warehouse} ({before:,} -> {after:,} bytes): the deleted rows' bytes are gone from it."
     )
     return 0
 
