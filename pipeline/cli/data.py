@@ -122,9 +122,7 @@ def _compact(warehouse: Path) -> int:
     except WarehouseError as e:
         print(e, file=sys.stderr)
         return 1
-    print(
-        f"Rewrote {warehouse} ({before:,} -> {after:,} bytes): the deleted rows' bytes are gone from it."
-    )
+    print(f"Rewrote {warehouse} ({before:,} -> {after:,} bytes): the deleted rows' bytes are gone from it.")
     return 0
 
 

@@ -58,6 +58,11 @@ def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
     except (duckdb.IOException, OSError) as e:
         if "lock" in str(e).lower():
             raise WarehouseLocked(f"the warehouse {path} is in use by another process: {e}") from e
+        if "not a valid DuckDB database" in str(e):
+            raise WarehouseError(
+                f"the warehouse {path} is not a DuckDB database (damaged, or another kind of file): "
+                "restore it from a copy, or move it away and rebuild it with a backfill"
+            ) from e
         raise WarehouseError(f"cannot open the warehouse {path}: {e}") from e
     try:
         con.execute("SET TimeZone = 'UTC'")

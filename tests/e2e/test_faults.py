@@ -151,3 +151,22 @@ def test_a_full_disk_gives_a_clear_error_and_changes_nothing(project):
     assert "cannot write the warehouse" in out and "disk full" in out, out[-3000:]
     assert "STEP_UP_FOR_RETRY" not in out
     assert state(config) == before
+
+
+def test_a_damaged_warehouse_is_one_clear_line_for_every_command(tmp_path, capsys):
+    from pipeline.cli import main
+
+    config = make_config(tmp_path)
+    write_pos(tmp_path / "files", D1, ["O1,C1,S1,P1,1,10.50"])
+    config.warehouse_path.write_bytes(os.urandom(5000))  # not a DuckDB file
+    project = ["--config", str(tmp_path / "nightjar.yaml")]
+    for command in (
+        ["upload", str(tmp_path / "files" / "trans_pos_20260101.csv"), "--dataset", "pos"],
+        ["export", "results", "--date", "2026-01-01", "--to", str(tmp_path / "out.csv")],
+        ["forget", "C1"],
+        ["forget", "--compact"],
+    ):
+        assert main([*command, *project]) == 1, command
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "Traceback" not in err, (command, err)
+        assert "is not a DuckDB database" in err and "restore it from a copy" in err, (command, err)
