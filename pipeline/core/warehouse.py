@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -43,10 +44,42 @@ def memory_limit() -> str | None:
     return value or None
 
 
+SPILL_FILE = re.compile(r"^duckdb_temp_(\d+)_")  # DuckDB's spill files name the process that wrote them
+
+
+def spill_folder(path: Path) -> Path:
+    """Where DuckDB spills what does not fit in memory_limit: ``<warehouse>.tmp`` beside the file."""
+    return path.with_name(path.name + ".tmp")
+
+
+def remove_stale_spill_files(path: Path) -> int:
+    """Delete the spill files of processes that are gone (a killed run leaves gigabytes behind, and
+    DuckDB never removes another process's files); returns how many. Live processes' files stay."""
+    removed = 0
+    folder = spill_folder(path)
+    for f in folder.iterdir() if folder.is_dir() else ():
+        if (m := SPILL_FILE.match(f.name)) and not _alive(int(m.group(1))):
+            f.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
 @contextmanager
 def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse for one short piece of work and close it afterwards."""
     path = Path(path)
+    if not read_only:
+        remove_stale_spill_files(path)
     if read_only and not path.exists():
         raise WarehouseError(
             f"the warehouse {path} does not exist yet: run the pipeline first (e.g. `make demo`)"

@@ -32,3 +32,39 @@ def test_an_unreadable_value_names_the_variable(tmp_path, monkeypatch):
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "lots")
     with pytest.raises(WarehouseError, match=MEMORY_LIMIT_ENV):
         _limit(tmp_path / "w.duckdb")
+
+
+SPILLER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("SET memory_limit = '64MB'")
+con.execute("SET preserve_insertion_order = false")
+con.execute("CREATE TABLE t AS SELECT i, md5(i::VARCHAR) AS s FROM range(30000000) r(i) ORDER BY s")
+"""
+
+
+def test_a_killed_runs_spill_files_are_removed_by_the_next_writer_and_a_live_ones_kept(tmp_path):
+    """A run killed while DuckDB spilled left its files for good (gigabytes); the next writer removes
+    them. The files of a process that is still alive are never touched."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from pipeline.core.warehouse import spill_folder
+
+    path = tmp_path / "w.duckdb"
+    proc = subprocess.Popen([sys.executable, "-c", SPILLER, str(path)])
+    folder = spill_folder(path)
+    deadline = time.monotonic() + 120
+    while not any(f.name.endswith(".tmp") for f in folder.glob("*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert any(f.name.startswith(f"duckdb_temp_{proc.pid}_") for f in folder.iterdir()), "it spilled"
+    live = folder / f"duckdb_temp_{os.getpid()}_0_storage_DEFAULT-0.tmp"  # this process is alive
+    live.write_bytes(b"x")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with connect(path, read_only=False):
+        pass
+    assert [f.name for f in folder.iterdir()] == [live.name]
