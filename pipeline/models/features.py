@@ -10,9 +10,11 @@ history); a customer first seen on or after the cut-off is not in the population
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 import duckdb
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -145,6 +147,33 @@ def feature_frame(
         else:
             frame[column] = pd.to_numeric(frame[column].astype(object), errors="coerce").astype(float)
     return frame[sorted(frame.columns)]
+
+
+def model_input(X: pd.DataFrame, booster: lgb.Booster | None = None) -> pd.DataFrame:
+    """X as LightGBM is given it: each txt_* category replaced by a 63-bit hash of its text.
+
+    LightGBM writes the categories of a pandas categorical into the model file; with the texts
+    themselves that would be every customer text value, where forget cannot reach it. The hashes
+    keep the categories' order, so LightGBM sees the same codes and trains the same trees; scoring
+    maps its texts through the same hash. Explanations keep the texts (they read X, not this). A
+    ``booster`` saved before (its categories are texts) is given the texts."""
+    texts = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    saved = getattr(booster, "pandas_categorical", None) or []
+    if not texts or any(isinstance(v, str) for values in saved for v in values):
+        return X
+    out = X.copy(deep=False)
+    for c in texts:
+        hashed = [text_hash(str(v)) for v in X[c].cat.categories]  # the distinct values, not the rows
+        out[c] = (
+            X[c].cat.rename_categories(hashed)
+            if len(set(hashed)) == len(hashed)
+            else X[c].astype(object).map(text_hash, na_action="ignore").astype("category")
+        )
+    return out
+
+
+def text_hash(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
 
 
 def customer_features(

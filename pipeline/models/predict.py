@@ -14,7 +14,7 @@ import pandas as pd
 
 from pipeline.models import calibrate
 from pipeline.models.config import ModelSpec
-from pipeline.models.features import ZERO_WHEN_MISSING, excluded, feature_frame
+from pipeline.models.features import ZERO_WHEN_MISSING, excluded, feature_frame, model_input
 
 PREDICT_THREADS = 0  # scoring is per row, so every core gives the same scores (training keeps one thread)
 
@@ -36,6 +36,8 @@ def predict(booster: lgb.Booster, X: pd.DataFrame | np.ndarray, meta: dict) -> n
     """The scores of the rows of X with the stored version (its best iteration, then its calibration)."""
     if not len(X):
         return np.zeros(0)
+    if isinstance(X, pd.DataFrame):
+        X = model_input(X, booster)
     raw = booster.predict(X, num_iteration=meta.get("best_iteration") or None, num_threads=PREDICT_THREADS)
     return calibrate.apply(meta.get("calibrator"), np.asarray(raw))
 

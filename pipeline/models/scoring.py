@@ -14,6 +14,7 @@ from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import scalar, table_exists, transaction
 from pipeline.models import calibrate, store
 from pipeline.models.config import ModelsConfig, ModelSpec
+from pipeline.models.features import model_input
 from pipeline.models.types import model_type
 
 PREDICTIONS = "predictions"
@@ -103,10 +104,15 @@ def explain(
         )
     item = None
     if cands is not None:
-        best = int(np.argmax(booster.predict(X, num_iteration=meta.get("best_iteration") or None)))
+        best = int(
+            np.argmax(
+                booster.predict(model_input(X, booster), num_iteration=meta.get("best_iteration") or None)
+            )
+        )
         X, item = X.iloc[[best]], cands["item"].iloc[best]
-    contrib = booster.predict(X, pred_contrib=True, num_iteration=meta.get("best_iteration") or None)[0]
-    raw = float(booster.predict(X, raw_score=True, num_iteration=meta.get("best_iteration") or None)[0])
+    seen = model_input(X, booster)
+    contrib = booster.predict(seen, pred_contrib=True, num_iteration=meta.get("best_iteration") or None)[0]
+    raw = float(booster.predict(seen, raw_score=True, num_iteration=meta.get("best_iteration") or None)[0])
     values = X.iloc[0]
     table = pd.DataFrame(
         {"feature": meta["features"], "value": [values[f] for f in meta["features"]], "shap": contrib[:-1]}

@@ -9,7 +9,7 @@ import pandas as pd
 
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelSpec, SplitSpec
-from pipeline.models.features import TrainingError
+from pipeline.models.features import TrainingError, model_input
 
 # Deterministic by default: one thread, fixed seeds, deterministic histogram construction.
 DEFAULT_PARAMS: dict = {
@@ -97,6 +97,7 @@ def fit(
 ) -> tuple[lgb.Booster, dict]:
     """(the booster, its parameters): trained on the training split with early stopping (patience
     ``early_stopping_rounds``) on the evaluation split."""
+    X = model_input(X)
     categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
     train = parts == TRAIN
     evaluation = parts == EVALUATION
@@ -129,7 +130,11 @@ def binary_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
 
 def shap_values(booster: lgb.Booster, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(contributions per row and feature, base value per row); their sum is the raw score."""
-    contrib = np.asarray(booster.predict(X, pred_contrib=True, num_iteration=booster.best_iteration or None))
+    contrib = np.asarray(
+        booster.predict(
+            model_input(X, booster), pred_contrib=True, num_iteration=booster.best_iteration or None
+        )
+    )
     return contrib[:, :-1], contrib[:, -1]
 
 

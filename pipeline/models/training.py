@@ -22,7 +22,13 @@ from pipeline.core.warehouse import execute_statements, transaction
 from pipeline.models import baselines, calibrate, plots, store, tuning
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelsConfig, ModelSpec
-from pipeline.models.features import TrainingError, TrainingWindow, first_event_day, training_window
+from pipeline.models.features import (
+    TrainingError,
+    TrainingWindow,
+    first_event_day,
+    model_input,
+    training_window,
+)
 from pipeline.models.train import (
     EVALUATION,
     TEST,
@@ -109,7 +115,7 @@ def train(
     tuned = tuning.tune(spec, X, y, parts) if spec.tuning else None
     booster, params = fit(spec, X, y, parts, tuned)
     test, evaluation = parts == TEST, parts == EVALUATION
-    p_test = np.asarray(booster.predict(X[test], num_iteration=booster.best_iteration or None))
+    p_test = np.asarray(booster.predict(model_input(X[test]), num_iteration=booster.best_iteration or None))
     calibrator, best_baseline, extra_metrics = None, None, {}
     if kind.probability:
         extra_metrics = {
@@ -118,7 +124,7 @@ def train(
             "ece_uncalibrated": calibrate.expected_calibration_error(y[test], p_test),
         }
         if spec.calibration != "none":
-            p_eval = booster.predict(X[evaluation], num_iteration=booster.best_iteration or None)
+            p_eval = booster.predict(model_input(X[evaluation]), num_iteration=booster.best_iteration or None)
             calibrator = calibrate.fit(spec.calibration, np.asarray(p_eval), y[evaluation])
             p_test = calibrate.apply(calibrator, p_test)
     metrics = binary_metrics(y[test], p_test)
