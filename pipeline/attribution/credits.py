@@ -116,6 +116,7 @@ def _write_credits(
     ]
     query = sql("attribution/data_driven_credits", idents={"target": target})
     con.execute(query, {"d": day, "split": sorted(split)})
+    con.execute(sql("attribution/data_driven_totals", idents={"target": target}), {"d": day})
     query = sql("attribution/unattributed", idents={"target": target})
     con.execute(query, {"unattributed": UNATTRIBUTED, "d": day})
 
