@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from pipeline.attribution.types.markov import chain_states, markov_removal_effects
+from tests.conftest import ROOT
 from tests.unit.attribution.helpers import attribute, credits, spec, summary, ts
 from tests.unit.attribution.test_attribution_config import problems_of, with_model
 
@@ -123,6 +124,15 @@ def test_the_readme_example_both_allocations():
         ("o2", None, "Email", pytest.approx(2 / 3), pytest.approx(20 / 3)),
         ("o2", None, "Search", pytest.approx(1 / 3), pytest.approx(10 / 3)),
     ]
+    # the README's worked example states these numbers
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    (sn, sv), (en, ev) = summary(con, "M")["Search"], summary(con, "M")["Email"]
+    assert (
+        f"`per_conversion` credits Search {sn:.2f} conversions (value {sv:.2f}), Email {en:.2f} ({ev:.2f})"
+        in readme
+    )
+    (sn, sv), (en, ev) = summary(con, "MT")["Search"], summary(con, "MT")["Email"]
+    assert f"`total` credits Search {sn:.2f} ({sv:.2f}), Email {en:.2f} ({ev:.2f})" in readme
     channel_ids = con.execute(
         "SELECT DISTINCT channel, channel_id FROM attribution_credits WHERE model = 'MT'"
     )
