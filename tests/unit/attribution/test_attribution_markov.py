@@ -247,3 +247,24 @@ def test_total_allocation_of_simulated_customers_equals_the_reference():
         assert got == pytest.approx({c: v for c, v in expected.items() if v > 0}, rel=1e-9), model
         value = sum(10 + i % 7 for i, c in enumerate(converted) if c)
         assert sum(v for _, v in summary(con, model).values()) == pytest.approx(value, rel=1e-12)
+
+
+# ---- ChannelAttribution -----------------------------------------------------------------------------
+
+
+def test_total_allocation_is_channelattributions_markov_model_within_its_simulation_error(channelattribution):
+    # ChannelAttribution simulates journeys through the chain: its totals scatter around the exact ones.
+    # Runs with independent seeds (each run seeds its ten folds seed..seed + 9) give that scatter.
+    rng = np.random.default_rng(5)
+    channels = ("Search", "Email", "Display", "Direct")
+    paths, conv, nulls = _aggregated(*_simulated_paths(rng, 2000, channels=channels))
+    seeds, orders = [100 * k for k in range(5)], (1, 2)
+    case = {"paths": [list(p) for p in paths], "conversions": conv, "nulls": nulls, "nsim": 1e5}
+    runs = channelattribution([{**case, "order": k, "seed": s} for k in orders for s in seeds])
+    for i, order_ in enumerate(orders):
+        effects = markov_removal_effects(paths, conv, nulls, order_)
+        exact = np.array([sum(conv) * effects[c] / sum(effects.values()) for c in channels])
+        simulated = np.array([[r["total_conversions"][c] for c in channels] for r in runs[i * 5 : i * 5 + 5]])
+        mean, sd = simulated.mean(axis=0), simulated.std(axis=0, ddof=1)
+        assert (np.abs(exact - mean) <= 4 * sd / np.sqrt(len(seeds)) + 1e-9).all(), (order_, exact, mean, sd)
+        assert (sd < 0.05 * mean).all()  # the simulation is precise enough to tell a wrong allocation
