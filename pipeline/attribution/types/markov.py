@@ -8,7 +8,9 @@ conversions of a channel are the total conversions x its share (ChannelAttributi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
@@ -35,6 +37,39 @@ def chain_states(path: Sequence[str], order: int = 1) -> list[State]:
     return [w for i, w in enumerate(windows) if i == 0 or w != windows[i - 1]]
 
 
+@dataclass(frozen=True)
+class _Chain:
+    """The chain of a set of paths: its states (1..k; 0 is start, k+1 conversion, k+2 null), every
+    path's steps between states (``source`` -> ``target``, of path ``step_path``), each path's last
+    state, and the states holding each channel."""
+
+    size: int
+    source: np.ndarray
+    target: np.ndarray
+    step_path: np.ndarray
+    last: np.ndarray
+    holding: dict[str, list[int]]
+
+
+@functools.lru_cache(maxsize=16)  # a bootstrap learns again from the same paths with other counts
+def _chain(paths: tuple[tuple[str, ...], ...], order: int) -> _Chain:
+    walks = [chain_states(p, order) for p in paths]
+    states = sorted({s for w in walks for s in w})
+    index = {s: i + 1 for i, s in enumerate(states)}
+    ids = [[0] + [index[s] for s in w] for w in walks]
+    steps = [(a, b, i) for i, w in enumerate(ids) for a, b in zip(w, w[1:], strict=False)]
+    source, target, step_path = np.array(steps, dtype=np.int64).reshape(-1, 3).T
+    channels = sorted({c for s in states for c in s})
+    return _Chain(
+        size=len(states),
+        source=source,
+        target=target,
+        step_path=step_path,
+        last=np.array([w[-1] for w in ids], dtype=np.int64),
+        holding={c: [index[s] for s in states if c in s] for c in channels},
+    )
+
+
 def markov_removal_effects(
     paths: Sequence[Sequence[str]],
     conversions: Sequence[float],
@@ -49,20 +84,15 @@ def markov_removal_effects(
     or null. The removal effect of channel c is 1 - P'(conversion) / P(conversion) where in P' every
     transition into a state holding c goes to null instead.
     """
-    walks = [chain_states(p, order) for p in paths]
-    states = sorted({s for w in walks for s in w})
-    channels = sorted({c for s in states for c in s})
-    if not channels:
+    chain = _chain(tuple(tuple(p) for p in paths), order)
+    if not chain.holding:
         return {}
-    index = {s: i + 1 for i, s in enumerate(states)}  # 0 = start; k+1 = conversion; k+2 = null
-    k = len(states)
-    counts = np.zeros((k + 3, k + 3))
-    for walk, conv, null in zip(walks, conversions, nulls, strict=True):
-        ids = [0] + [index[s] for s in walk]
-        for a, b in zip(ids, ids[1:], strict=False):
-            counts[a, b] += conv + null
-        counts[ids[-1], k + 1] += conv
-        counts[ids[-1], k + 2] += null
+    k = chain.size
+    conv, null = np.asarray(conversions, dtype=float), np.asarray(nulls, dtype=float)
+    counts = np.zeros((k + 3, k + 3))  # whole counts: the sums do not depend on their order
+    np.add.at(counts, (chain.source, chain.target), (conv + null)[chain.step_path])
+    np.add.at(counts[:, k + 1], chain.last, conv)
+    np.add.at(counts[:, k + 2], chain.last, null)
     totals = counts.sum(axis=1, keepdims=True)
     transition = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
 
@@ -78,9 +108,8 @@ def markov_removal_effects(
 
     base = p_conversion([])
     if base <= 0:
-        return {c: 0.0 for c in channels}
-    holding = {c: [index[s] for s in states if c in s] for c in channels}
-    return {c: 1.0 - p_conversion(holding[c]) / base for c in channels}
+        return dict.fromkeys(chain.holding, 0.0)
+    return {c: 1.0 - p_conversion(states) / base for c, states in chain.holding.items()}
 
 
 def removal_shares(effects: dict[str, float]) -> dict[str, float]:

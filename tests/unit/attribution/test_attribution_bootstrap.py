@@ -98,9 +98,9 @@ def test_resampling_keeps_each_sources_size():
 def test_intervals_are_written_reproducible_and_off_by_default(world):
     att, rows, con = world
     assert all(r[5:] == (None,) * 4 for r in con.execute(SUMMARY).fetchall())
-    first = attribute(rows, _spec(bootstrap=60)).execute(SUMMARY).fetchall()
-    again = attribute(rows, _spec(bootstrap=60)).execute(SUMMARY).fetchall()
-    other = attribute(rows, _spec(bootstrap=60, bootstrapSeed=1)).execute(SUMMARY).fetchall()
+    first = attribute(rows, _spec(bootstrap=30)).execute(SUMMARY).fetchall()
+    again = attribute(rows, _spec(bootstrap=30)).execute(SUMMARY).fetchall()
+    other = attribute(rows, _spec(bootstrap=30, bootstrapSeed=1)).execute(SUMMARY).fetchall()
     assert first == again and first != other
     assert [r[:5] for r in first] == [r[:5] for r in con.execute(SUMMARY).fetchall()]
     assert all(None not in r for r in first)

@@ -220,7 +220,7 @@ def _aggregated(journeys, converted):
 @pytest.mark.parametrize("seed", [1])
 def test_total_and_higher_orders_equal_the_reference_on_many_simulated_paths(seed):
     rng = np.random.default_rng(seed)
-    paths, conv, nulls = _aggregated(*_simulated_paths(rng, 20_000))
+    paths, conv, nulls = _aggregated(*_simulated_paths(rng, 10_000))
     for order_ in (1, 2, 3):
         effects = markov_removal_effects(paths, conv, nulls, order_)
         assert effects == pytest.approx(reference_removal_effects(paths, conv, nulls, order_), abs=1e-9)
