@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from pipeline.attribution.types.markov import chain_states, markov_removal_effects
+from pipeline.core.sql import sql
 from tests.conftest import ROOT
-from tests.unit.attribution.helpers import attribute, credits, spec, summary, ts
+from tests.unit.attribution.helpers import DAY, attribute, credits, spec, summary, ts
 from tests.unit.attribution.test_attribution_config import problems_of, with_model
 
 ALLOCATIONS = spec(
@@ -247,6 +248,9 @@ def test_total_allocation_of_simulated_customers_equals_the_reference():
         assert got == pytest.approx({c: v for c, v in expected.items() if v > 0}, rel=1e-9), model
         value = sum(10 + i % 7 for i, c in enumerate(converted) if c)
         assert sum(v for _, v in summary(con, model).values()) == pytest.approx(value, rel=1e-12)
+    # every conversion's shares sum to 1 and its credited value to its value, in every model
+    bad, conversions, _ = con.execute(sql("attribution/check_sums"), {"a": DAY, "b": DAY}).fetchall()[0]
+    assert (bad, conversions) == (0, int(converted.sum()))
 
 
 # ---- ChannelAttribution -----------------------------------------------------------------------------
