@@ -38,7 +38,8 @@ def build_attribution_assets(
                 group_name=GROUP,
                 deps=[dg.AssetKey(CREDITS)],
                 kinds={"duckdb"},
-                description="Daily credited conversions and value per model, conversion and channel.",
+                description="Daily credited conversions and value per model, conversion and channel, with "
+                "their bootstrap intervals when attribution.bootstrap is set.",
             ),
         ],
         check_specs=[

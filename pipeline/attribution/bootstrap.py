@@ -58,31 +58,40 @@ class LearntPaths:
     null_paths: list[tuple[str, ...]]
     null_counts: np.ndarray
 
+    def touches(self, channels: Sequence[str]) -> np.ndarray:
+        """(paths x channels) how many touches of each channel each converting path has."""
+        col = {c: j for j, c in enumerate(channels)}
+        counts = np.zeros((len(self.paths), len(channels)))
+        for i, p in enumerate(self.paths):  # a loop over the distinct paths (as the learning itself)
+            np.add.at(counts[i], [col[c] for c in p], 1.0)
+        return counts
+
 
 def conversion_shares(
-    weights: ChannelWeights, paths: Sequence[Sequence[str]], channels: Sequence[str], split: bool
+    weights: ChannelWeights,
+    paths: Sequence[Sequence[str]],
+    touches: np.ndarray,
+    channels: Sequence[str],
+    split: bool,
 ) -> np.ndarray:
     """(paths x channels) each converting path's shares, as sql/attribution/data_driven_credits.sql and
     data_driven_totals.sql give them: a touch weighs its channel's weight in the path's channel set
     (split over the channel's touches when ``split``), normalised; equal per touch when they sum to 0;
     the weights under EVERY_SET whatever the path."""
     col = {c: j for j, c in enumerate(channels)}
-    touches = np.zeros((len(paths), len(channels)))
-    for i, p in enumerate(paths):  # a loop over the distinct paths (as the learning itself)
-        np.add.at(touches[i], [col[c] for c in p], 1.0)
     if EVERY_SET in weights:
         shares = np.zeros(len(channels))
         for c, w in weights[EVERY_SET].items():
             shares[col[c]] = w
         return np.broadcast_to(shares, touches.shape).copy()
     per_channel = np.zeros_like(touches)
-    for i, p in enumerate(paths):
+    for i, p in enumerate(paths):  # ``touches`` holds each path's touches per channel
         for c, w in weights.get(frozenset(p), {}).items():
             per_channel[i, col[c]] = w
     weighed = per_channel * (touches > 0) if split else per_channel * touches
     totals = weighed.sum(axis=1, keepdims=True)
     equal = touches / touches.sum(axis=1, keepdims=True)
-    return np.where(totals > 0, weighed / np.where(totals > 0, totals, 1.0), equal)
+    return np.where(totals != 0, weighed / np.where(totals != 0, totals, 1.0), equal)
 
 
 def redraw_nulls(rng: np.random.Generator, null_counts: np.ndarray, replicates: int) -> np.ndarray:
@@ -111,12 +120,14 @@ def data_driven_replicates(
     value_out = np.zeros_like(conv_out)
     all_paths = [*learnt.paths, *learnt.null_paths]
     zeros_conv, zeros_null = [0] * len(learnt.paths), [0] * len(learnt.null_paths)
+    touches = learnt.touches(channels)
     for b in range(replicates):  # one learning per replicate
         w = counts[b, learnt.rows]
         per_path = np.bincount(learnt.path_of, weights=w, minlength=len(learnt.paths))
         conv_b, null_b = per_path.round().astype(int).tolist(), nulls[b].astype(int).tolist()
         weights = kind.channel_weights(params, all_paths, [*conv_b, *zeros_null], [*zeros_conv, *null_b])
-        shares = conversion_shares(weights, learnt.paths, channels, kind.split_over_touches)[learnt.path_of]
+        shares = conversion_shares(weights, learnt.paths, touches, channels, kind.split_over_touches)
+        shares = shares[learnt.path_of]
         conv_out[b] = onehot.T @ (w[:, None] * shares)
         value_out[b] = onehot.T @ ((w * values[learnt.rows])[:, None] * shares)
     return conv_out, value_out
