@@ -2,9 +2,10 @@
 
 import dagster as dg
 
+from pipeline.attribution.bootstrap import LEVEL
 from pipeline.attribution.credits import CREDITS, SUMMARY, build_attribution
 from pipeline.attribution.models import all_models
-from pipeline.attribution.report import stacked_bars, summary_table
+from pipeline.attribution.report import intervals_table, stacked_bars, summary_table
 from pipeline.config import ProjectConfig
 from pipeline.core.metadata import column_schema
 from pipeline.core.partitions import days_in
@@ -37,7 +38,8 @@ def build_attribution_assets(
                 group_name=GROUP,
                 deps=[dg.AssetKey(CREDITS)],
                 kinds={"duckdb"},
-                description="Daily credited conversions and value per model, conversion and channel.",
+                description="Daily credited conversions and value per model, conversion and channel, with "
+                "their bootstrap intervals when attribution.bootstrap is set.",
             ),
         ],
         check_specs=[
@@ -66,6 +68,9 @@ def build_attribution_assets(
             rows = con.execute(
                 sql("attribution/ui_summary"), {**window, "models": [m.name for m in models]}
             ).fetchall()
+            intervals = con.execute(
+                sql("attribution/ui_intervals"), {"b": days[-1], "models": [m.name for m in models]}
+            ).fetchall()
             credits_schema = column_schema(con, CREDITS)
             summary_schema = column_schema(con, SUMMARY)
         span = f"{days[0]}" if len(days) == 1 else f"{days[0]}..{days[-1]}"
@@ -92,6 +97,16 @@ def build_attribution_assets(
             metadata={
                 "summary": dg.MetadataValue.md(summary_table(rows)),
                 "plot": dg.MetadataValue.md(stacked_bars(rows, f"value per channel per model, {span}")),
+                **(
+                    {
+                        "intervals": dg.MetadataValue.md(
+                            f"{LEVEL:.0%} bootstrap intervals of {days[-1]} "
+                            f"({config.attribution.bootstrap} replicates)\n\n" + intervals_table(intervals)
+                        )
+                    }
+                    if intervals
+                    else {}
+                ),
                 "dagster/column_schema": summary_schema,
             },
         )

@@ -173,6 +173,10 @@ class AttributionSpec(Settings):
     touchpoints: list[TouchpointSpec] = Field(default_factory=list)
     conversions: list[ConversionSourceSpec] = Field(default_factory=list)
     models: list[AttributionModelSpec] = Field(default_factory=list)
+    # Bootstrap replicates of every model's daily credits per channel (0: no intervals), drawn with
+    # bootstrapSeed (and the day), so re-running a day gives the same intervals.
+    bootstrap: int = Field(default=0, ge=0, le=10_000)
+    bootstrapSeed: int = 0
 
     @model_validator(mode="after")
     def _references(self) -> AttributionSpec:

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.attribution.config import UNATTRIBUTED, AttributionConfig, AttributionSpec
+from pipeline.attribution.intervals import write_intervals
 from pipeline.attribution.models import Model, all_models
 from pipeline.attribution.touches import in_set, is_data_driven, model_filter, prepare, set_key, touch_sets
 from pipeline.attribution.types.registry import DataDriven, RuleBased, model_type
@@ -66,14 +67,15 @@ def _rule_credits_sql(models: Sequence[Model], target: str) -> tuple[str, dict]:
     return query, params.values
 
 
-def _learn(con: duckdb.DuckDBPyConnection, models: Iterable[Model], day: dt.date) -> None:
+def _learn(con: duckdb.DuckDBPyConnection, models: Iterable[Model], day: dt.date) -> dict[str, list]:
     """The temp table _att_weights: each data-driven model's channel weights per channel set, learnt from
-    the day's paths."""
+    the day's paths. Returns each model's paths (path, conversions, nulls) when it had a conversion."""
     rows: dict[str, list] = {"model": [], "channel_set": [], "channel": [], "weight": []}
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
     learnt: dict[
         tuple, list
     ] = {}  # models reading the same touches (e.g. Markov and Shapley) share their paths
+    used: dict[str, list] = {}
     for m in models:
         kind = model_type(m.model_type)
         assert isinstance(kind, DataDriven) and m.lookback_days is not None
@@ -90,6 +92,7 @@ def _learn(con: duckdb.DuckDBPyConnection, models: Iterable[Model], day: dt.date
         found = learnt[set_key(m)]
         if not any(c for _, c, _ in found):
             continue
+        used[m.name] = found
         paths, conv, nulls = zip(*found, strict=True)
         for s, weights in kind.channel_weights(m.params, paths, conv, nulls).items():
             for c, weight in weights.items():
@@ -100,6 +103,7 @@ def _learn(con: duckdb.DuckDBPyConnection, models: Iterable[Model], day: dt.date
     con.register("_att_weights_arrow", pa.table(rows, schema=_WEIGHTS_SCHEMA))
     con.execute(sql("attribution/weights"))
     con.unregister("_att_weights_arrow")
+    return used
 
 
 def _write_credits(
@@ -116,6 +120,7 @@ def _write_credits(
     ]
     query = sql("attribution/data_driven_credits", idents={"target": target})
     con.execute(query, {"d": day, "split": sorted(split)})
+    con.execute(sql("attribution/data_driven_totals", idents={"target": target}), {"d": day})
     query = sql("attribution/unattributed", idents={"target": target})
     con.execute(query, {"unattributed": UNATTRIBUTED, "d": day})
 
@@ -140,7 +145,7 @@ def build_attribution(
     register_customer_table(con, CREDITS, "customer_id", CUSTOMER_ID)
     models = all_models(config.attribution)
     prepare(con, config.attribution, models, day)
-    _learn(con, [m for m in models if is_data_driven(m)], day)
+    paths = _learn(con, [m for m in models if is_data_driven(m)], day)
     with transaction(con):
         con.execute(
             sql("attribution/delete_day", idents={"table": CREDITS, "day": "_partition_date"}), {"d": day}
@@ -148,6 +153,7 @@ def build_attribution(
         _write_credits(con, models, day, CREDITS)
         con.execute(sql("attribution/delete_day", idents={"table": SUMMARY, "day": "date"}), {"d": day})
         con.execute(sql("attribution/summary"), {"d": day})
+        write_intervals(con, config.attribution, models, day, paths)
     conversions, credits = con.execute(sql("attribution/counts"), {"d": day}).fetchall()[0]
     con.execute(sql("attribution/drop_temp"))
     return {"conversions": conversions, "credits": credits}

@@ -20,14 +20,14 @@ class Model:
     name: str
     model_type: str
     lookback_days: int | None  # None: infinite (built-ins only)
-    params: Mapping[str, float] = field(default_factory=dict)
+    params: Mapping[str, float | str] = field(default_factory=dict)
     channels_mode: str | None = None  # include | exclude
     channels: tuple[str, ...] = ()  # channel names
     paid_only: bool = False  # built-in "(PPC Only)": include the channels flagged paid
     criteria: tuple[Condition, ...] = field(default_factory=tuple)
     builtin: bool = False
 
-    def __getattr__(self, attr: str) -> float:
+    def __getattr__(self, attr: str) -> float | str:
         params = self.__dict__.get("params", {})
         for key, value in params.items():
             if attr == "".join(f"_{c.lower()}" if c.isupper() else c for c in key):
@@ -51,10 +51,10 @@ class Model:
         return "; ".join(parts)
 
 
-def _params(kind: str, given: Mapping[str, object]) -> dict[str, float]:
+def _params(kind: str, given: Mapping[str, object]) -> dict[str, float | str]:
     """The type's parameters: the given value, or the type's default when not given (None)."""
     return {
-        p.key: p.default if given.get(p.key) is None else cast(float, given[p.key])
+        p.key: p.default if given.get(p.key) is None else cast(float | str, given[p.key])
         for p in model_type(kind).parameters
     }
 

@@ -19,6 +19,18 @@ def summary_table(rows: Sequence[tuple[str, str, float, float]]) -> str:
     )
 
 
+def intervals_table(rows: Sequence[tuple[str, str, str, float, float, float, float, float, float]]) -> str:
+    """rows: (model, conversion, channel, conversions, lower, upper, value, lower, upper) -> Markdown,
+    each figure with its interval, rounded to 2 decimals."""
+    return markdown_table(
+        ["model", "conversion", "channel", "conversions [interval]", "value [interval]"],
+        [
+            (m, s, c, f"{n:.2f} [{nl:.2f}, {nu:.2f}]", f"{v:.2f} [{vl:.2f}, {vu:.2f}]")
+            for m, s, c, n, nl, nu, v, vl, vu in rows
+        ],
+    )
+
+
 def stacked_bars(rows: Sequence[tuple[str, str, float, float]], title: str) -> str:
     """One horizontal bar per model, stacked by channel (value credited), as a Markdown image."""
     if not rows:

@@ -22,5 +22,14 @@ CREATE TABLE IF NOT EXISTS attribution_summary (
     channel      VARCHAR NOT NULL,
     channel_id   INTEGER,
     conversions  DOUBLE NOT NULL,        -- credited conversions (sum of credit shares)
-    value        DOUBLE NOT NULL         -- credited value
+    value        DOUBLE NOT NULL,        -- credited value
+    conversions_lower DOUBLE,            -- the bootstrap interval of conversions (NULL: attribution.bootstrap 0)
+    conversions_upper DOUBLE,
+    value_lower  DOUBLE,                 -- the bootstrap interval of value
+    value_upper  DOUBLE
 );
+-- A warehouse from before the bootstrap intervals gets their columns.
+ALTER TABLE attribution_summary ADD COLUMN IF NOT EXISTS conversions_lower DOUBLE;
+ALTER TABLE attribution_summary ADD COLUMN IF NOT EXISTS conversions_upper DOUBLE;
+ALTER TABLE attribution_summary ADD COLUMN IF NOT EXISTS value_lower DOUBLE;
+ALTER TABLE attribution_summary ADD COLUMN IF NOT EXISTS value_upper DOUBLE;

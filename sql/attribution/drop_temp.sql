@@ -8,3 +8,4 @@ DROP TABLE IF EXISTS _att_conversions;
 DROP TABLE IF EXISTS _att_models;
 DROP TABLE IF EXISTS _att_channels;
 DROP TABLE IF EXISTS _att_weights;
+DROP TABLE IF EXISTS _att_boot;

@@ -19,10 +19,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# A model's parameters by config key, with the defaults filled in.
-Params = Mapping[str, float]
+# A model's parameters by config key, with the defaults filled in (numbers, or a word such as Markov's
+# `allocation`).
+Params = Mapping[str, float | str]
 # Each channel set's channel weights: {frozenset of channels: {channel: weight}}.
 ChannelWeights = dict[frozenset[str], dict[str, float]]
+# The key of channel weights that apply to every conversion of the model, whatever its touches: the
+# conversion is split over those channels (weights summing to 1) by channel, not by touch (Markov's
+# `allocation: total`). No conversion has an empty channel set, so the key is never a real set.
+EVERY_SET: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -31,12 +36,18 @@ class Parameter:
     ``Annotated[float, Field(gt=0)]``; ``default`` applies when the config does not give it."""
 
     key: str
-    default: float
+    default: float | str
     annotation: Any
 
 
 def _listed(params: Params) -> str | None:
-    return ", ".join(f"{key} {value:g}" for key, value in params.items()) or None
+    return (
+        ", ".join(
+            f"{key} {value:g}" if isinstance(value, float | int) else f"{key} {value}"
+            for key, value in params.items()
+        )
+        or None
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,7 +75,8 @@ class RuleBased(ModelType):
 class DataDriven(ModelType):
     """``channel_weights(params, paths, conversions, nulls)``: each converting channel set's weights.
     A conversion's touch gets its channel's weight (divided equally over that channel's touches when
-    ``split_over_touches``), normalised over the conversion's touches."""
+    ``split_over_touches``), normalised over the conversion's touches. Weights under :data:`EVERY_SET`
+    split every conversion of the model over their channels instead (no touch named)."""
 
     channel_weights: Callable[[Params, Sequence[Sequence[str]], Sequence[int], Sequence[int]], ChannelWeights]
     split_over_touches: bool = False

@@ -152,3 +152,34 @@ def test_the_summary_command_prints_the_credited_totals(demo, capsys):
     total = q(config, f"SELECT sum(value) FROM {SUMMARY} WHERE model = 'Shapley'")[0][0]
     assert abs(sum(float(ln.split("|")[4]) for ln in lines[2:]) - total) < 0.01 * len(lines)
     assert {ln.split("|")[1].strip() for ln in lines[2:]} == {"Shapley"}
+
+
+def test_bootstrap_intervals_are_written_and_shown_in_the_summary_metadata(demo, tmp_path):
+    config, _, out, end = demo
+    data = yaml.safe_load((out / "nightjar.yaml").read_text())
+    data["attribution"]["bootstrap"] = 40
+    changed = tmp_path / "nightjar.yaml"
+    changed.write_text(yaml.safe_dump({**data, "warehouse": str(config.warehouse_path)}, sort_keys=False))
+    shutil.copytree(out / "files", tmp_path / "files")
+    new = load_config(changed)
+    result = run_nightly(new, end, end, assets=ATTRIBUTION)
+    assert result.success
+    [summary] = [
+        e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.materialization.asset_key.path == [SUMMARY]
+    ]
+    assert summary["intervals"].value.startswith(f"95% bootstrap intervals of {end} (40 replicates)")
+    rows = q(
+        new,
+        f"""SELECT model, conversions, conversions_lower, conversions_upper, value, value_lower, value_upper
+            FROM {SUMMARY} WHERE date = $d""",
+        {"d": end},
+    )
+    assert {r[0] for r in rows} >= set(BUILTIN_NAMES) | {"Markov", "Shapley"}
+    assert all(None not in r for r in rows)
+    assert all(lo <= hi and vlo <= vhi for _, _, lo, hi, _, vlo, vhi in rows)
+    # Last Click's credits of a conversion never change: its point estimate lies inside its interval
+    assert all(lo <= n <= hi for m, n, lo, hi, *_ in rows if m == "Last Click")
+    earlier = f"SELECT count(*) FROM {SUMMARY} WHERE date < $d AND conversions_lower IS NOT NULL"
+    assert q(new, earlier, {"d": end}) == [(0,)]

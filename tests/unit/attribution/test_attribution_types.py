@@ -22,6 +22,8 @@ def test_each_parameter_is_a_key_of_a_custom_model_owned_by_its_type():
         "firstShare": ("position",),
         "lastShare": ("position",),
         "halfLifeDays": ("time_decay",),
+        "order": ("markov",),
+        "allocation": ("markov",),
         "maxExactChannels": ("shapley",),
         "samples": ("shapley",),
         "seed": ("shapley",),
