@@ -16,9 +16,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from matplotlib.figure import Figure
 
-from pipeline.core.plots import DPI, markdown_image
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import table_exists, transaction
 from pipeline.experiments import stats
@@ -274,32 +272,6 @@ def build_report(
             con.execute(sql("experiments/insert_report"))
             con.unregister("_report_rows")
     return len(frame)
-
-
-def lift_plot(con: duckdb.DuckDBPyConnection) -> str:
-    """Cumulative relative lift (with its 95% interval) per variant and experiment, as a Markdown image."""
-    df = con.execute(sql("experiments/lift_series")).df()
-    if not len(df):
-        return "_cumulative lift: no complete conversion windows yet_"
-    experiments = list(dict.fromkeys(df.experiment))
-    fig = Figure(figsize=(6.0, 2.4 * len(experiments)), dpi=DPI, layout="constrained")
-    for i, exp in enumerate(experiments):
-        ax = fig.add_subplot(len(experiments), 1, i + 1)
-        part = df[df.experiment == exp]
-        for variant, v in part.groupby("variant", sort=True):
-            line = ax.plot(v.to_date, 100 * v.rel_lift, marker="o", markersize=2.5, label=variant)[0]
-            ax.fill_between(
-                v.to_date,
-                100 * v.rel_lift_low.astype(float),
-                100 * v.rel_lift_high.astype(float),
-                color=line.get_color(),
-                alpha=0.15,
-            )
-        ax.axhline(0, color="grey", linewidth=0.8)
-        ax.set_title(f"{exp}: cumulative lift vs control (%, 95% interval)", fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7, frameon=False)
-    return markdown_image(fig)
 
 
 def report_table(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple]]:

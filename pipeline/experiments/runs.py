@@ -21,12 +21,12 @@ from pipeline.customers.identity import CUSTOMER_IDENTITIES
 from pipeline.experiments.config import ExperimentsConfig
 from pipeline.experiments.conversions import datasets, loaded_days, measure, missing_days
 from pipeline.experiments.decisions import CONVERSIONS, PREDICTIONS, RESULTS, decide
+from pipeline.experiments.plots import forest_plot, lift_plot
 from pipeline.experiments.report import (
     COMPLETE,
     EXPERIMENT_REPORT,
     INCLUDING,
     build_report,
-    lift_plot,
     report_table,
 )
 
@@ -134,6 +134,7 @@ def run_report(
         "dagster/row_count": rows,
         "dagster/column_schema": schema,
         "report": dg.MetadataValue.md(markdown_table(headers, table)),
+        "forest_plot": dg.MetadataValue.md(forest_plot(con)),
         "cumulative_lift": dg.MetadataValue.md(plot),
         "srm_mismatches": srm,
         "windows": INCLUDING if include_incomplete else COMPLETE,
