@@ -9,11 +9,11 @@ so the demo runs in two steps (``nightjar demo`` does both):
 1. the pipeline runs up to the presentation day P (the experiments' ``start`` = ``end`` = P in the
    demo config) and decides who gets which variant on P;
 2. :func:`simulate_responses` reads those decisions and lets each presented customer respond with
-   the TRUE conversion rate of the variant they actually got (control: the base rate), higher by
-   ``d (1 - q)`` for a customer who bought the product before P and lower by ``d q`` for one who did
-   not, q being the share of the experiment's presented customers who did (so pre-period purchases
-   predict the outcome and the rates average to the variant's rate; d is ``REPEAT_STRENGTH`` of the
-   largest that keeps every rate in [0, 1]): a responder
+   the TRUE conversion rate r of the variant they actually got (control: the base rate) on average:
+   a customer who bought the product before P buys again with probability h (``REPEAT_RATE``)
+   whatever the variant, the others with (r - q h) / (1 - q), q being the share of the experiment's
+   presented customers who bought before (so pre-period purchases predict the outcome, the variant
+   works on the others only, and the rates average to r): a responder
    buys the experiment's promoted product (``PROMO-OFFER`` / ``PROMO-CHANNEL``, sold nowhere else)
    once, on a day drawn uniformly within the window P .. P + window_days - 1, for a
    fixed amount. These rows are appended to that day's point-of-sale file; the true rates and
@@ -22,9 +22,9 @@ so the demo runs in two steps (``nightjar demo`` does both):
    what the world did, and tests compare the report's lifts with the truth.
 
 Because every presented customer responds at most once and only the experiment's product counts,
-the true absolute lift of a variant is exactly its rate minus the control rate (the shift by a
-pre-period purchase is the same for every variant and control, whose customers are assigned alike),
-and the true value lift is that times the amount.
+the true absolute lift of a variant is its rate minus the control rate (its customers and control's
+are assigned alike, so q is the same in both, in expectation), and the true value lift is that times
+the amount.
 """
 
 from __future__ import annotations
@@ -47,10 +47,8 @@ TRUE_RATES = {
 PRODUCT = {"offer": "PROMO-OFFER", "channel": "PROMO-CHANNEL"}
 AMOUNT = {"offer": 25.0, "channel": 40.0}
 POS_FILE = "trans_pos_{day:%Y%m%d}.csv"
-REPEAT_SHARE = 0.15  # of the customers, per experiment: bought its product in the week before P
-# how far apart the response rates of those who did and those who did not are, as a share of the
-# largest difference that keeps every rate in [0, 1]
-REPEAT_STRENGTH = 0.9
+REPEAT_SHARE = 0.1  # of the customers, per experiment: bought its product in the week before P
+REPEAT_RATE = 0.9  # they buy it again, whatever they are given (at most 0.9 x the lowest rate / q)
 HISTORY_DAYS = 7
 
 
@@ -118,23 +116,16 @@ def simulate_responses(
     keyed = decided.assign(product=decided.experiment.map(PRODUCT))
     repeat = keyed.merge(before, on=["customer_id", "product"], how="left").repeat.eq(True).to_numpy()
     share = pd.Series(repeat, dtype=float).groupby(decided.experiment.to_numpy()).mean().to_dict()
-    effect = {
-        e: REPEAT_STRENGTH * min(min(r.values()) / share[e], (1 - max(r.values())) / (1 - share[e]))
-        if 0 < share.get(e, 0) < 1
-        else 0.0
+    again = {  # h: the rate of those who bought before, low enough that the others' is not negative
+        e: min(REPEAT_RATE, REPEAT_RATE * min(r.values()) / share[e]) if share.get(e, 0) > 0 else 0.0
         for e, r in TRUE_RATES.items()
     }
     q = decided.experiment.map(share).fillna(0).to_numpy(dtype=float)
-    shift = decided.experiment.map(effect).fillna(0).to_numpy(dtype=float) * (repeat - q)
-    rate = (
-        np.array(
-            [
-                TRUE_RATES.get(e, {}).get(v, 0.0)
-                for e, v in zip(decided.experiment, decided.variant, strict=True)
-            ]
-        )
-        + shift
+    h = decided.experiment.map(again).fillna(0).to_numpy(dtype=float)
+    mean = np.array(
+        [TRUE_RATES.get(e, {}).get(v, 0.0) for e, v in zip(decided.experiment, decided.variant, strict=True)]
     )
+    rate = np.where(repeat, h, (mean - q * h) / (1 - q))
     responds = rng.random(len(decided)) < rate
     span = min(window_days, (last_day - day).days + 1)
     offset = rng.integers(0, span, len(decided))
@@ -154,8 +145,8 @@ def simulate_responses(
                 "product": PRODUCT[exp],
                 "amount": AMOUNT[exp],
                 "true_rate": rates,
-                "pre_period_buyers": share.get(exp, 0.0),  # q: their rate + d (1 - q), the others' - d q
-                "pre_period_effect": effect[exp],  # d
+                "pre_period_buyers": share.get(exp, 0.0),  # q: their rate h, the others' (r - q h) / (1 - q)
+                "pre_period_buyers_rate": again[exp],  # h
                 "true_abs_lift": {
                     v: round(r - rates["control"], 10) for v, r in rates.items() if v != "control"
                 },
