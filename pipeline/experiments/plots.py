@@ -30,6 +30,11 @@ def forest_plot(con: duckdb.DuckDBPyConnection) -> str:
     df = con.execute(sql("experiments/forest_rows")).df()
     if not len(df):
         return "_forest plot: no complete conversion windows yet_"
+    return markdown_image(forest_figure(df))
+
+
+def forest_figure(df: pd.DataFrame) -> Figure:
+    """The forest plot of rows (experiment, metric, variant, rel_lift, rel_lift_low, rel_lift_high)."""
     experiments = list(dict.fromkeys(df.experiment))
     heights = [0.9 + 0.35 * int((df.experiment == e).sum()) for e in experiments]
     fig = Figure(figsize=(6.4, sum(heights)), dpi=DPI, layout="constrained")
@@ -58,19 +63,27 @@ def forest_plot(con: duckdb.DuckDBPyConnection) -> str:
             ax.annotate(label, (1.01, yi), xycoords=("axes fraction", "data"), va="center", fontsize=7)
         ax.set_title(f"{exp}: lift vs control (%, 95% interval)", fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
-    return markdown_image(fig)
+    return fig
 
 
 def lift_plot(con: duckdb.DuckDBPyConnection) -> str:
     """Cumulative relative lift (with its interval) per variant of the experiments with several
     presentation dates, as a Markdown image."""
-    df = con.execute(sql("experiments/lift_series")).df()
-    dated = df.groupby("experiment").to_date.transform("nunique") if len(df) else pd.Series(dtype=int)
-    df = df[dated > 1] if len(df) else df
-    if not len(df):
+    fig = lift_figure(con.execute(sql("experiments/lift_series")).df())
+    if fig is None:
         return (
             "_cumulative lift: shown once an experiment has several presentation dates (see the forest plot)_"
         )
+    return markdown_image(fig)
+
+
+def lift_figure(df: pd.DataFrame) -> Figure | None:
+    """The cumulative lift plot of rows (experiment, variant, to_date, rel_lift, rel_lift_low,
+    rel_lift_high) of the experiments with several dates; None when none has."""
+    dated = df.groupby("experiment").to_date.transform("nunique") if len(df) else pd.Series(dtype=int)
+    df = df[dated > 1] if len(df) else df
+    if not len(df):
+        return None
     experiments = list(dict.fromkeys(df.experiment))
     fig = Figure(figsize=(6.0, 2.4 * len(experiments)), dpi=DPI, layout="constrained")
     for i, exp in enumerate(experiments):
@@ -91,4 +104,4 @@ def lift_plot(con: duckdb.DuckDBPyConnection) -> str:
         ax.set_title(f"{exp}: cumulative lift vs control (%, 95% interval)", fontsize=9)
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7, frameon=False)
-    return markdown_image(fig)
+    return fig
