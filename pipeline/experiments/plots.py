@@ -34,7 +34,8 @@ def forest_plot(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def forest_figure(df: pd.DataFrame) -> Figure:
-    """The forest plot of rows (experiment, metric, variant, rel_lift, rel_lift_low, rel_lift_high)."""
+    """The forest plot of rows (experiment, metric, variant, rel_lift, rel_lift_low, rel_lift_high,
+    and optionally the cuped_ ones, drawn just below each row)."""
     experiments = list(dict.fromkeys(df.experiment))
     heights = [0.9 + 0.35 * int((df.experiment == e).sum()) for e in experiments]
     fig = Figure(figsize=(6.4, sum(heights)), dpi=DPI, layout="constrained")
@@ -55,7 +56,24 @@ def forest_figure(df: pd.DataFrame) -> Figure:
             fmt="o",
             capsize=3,
             color="C0",
+            label="as measured",
         )
+        if "cuped_rel_lift" in part:
+            c_lift, c_low, c_high = (
+                part["cuped_" + c].astype(float).to_numpy()
+                for c in ("rel_lift", "rel_lift_low", "rel_lift_high")
+            )
+            ax.errorbar(
+                100 * c_lift,
+                [yi - 0.25 for yi in y],
+                xerr=[100 * (c_lift - c_low), 100 * (c_high - c_lift)],
+                fmt=".",
+                capsize=2,
+                color="C1",
+                linewidth=0.9,
+                label="CUPED",
+            )
+            ax.legend(fontsize=6, frameon=False, loc="lower right")
         ax.axvline(0, color="grey", linewidth=0.8)
         ax.set_yticks(list(y), names, fontsize=7)
         ax.set_ylim(-0.6, len(part) - 0.4)
