@@ -279,19 +279,25 @@ def report_table(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple]
     cur = con.execute(sql("experiments/report_table"))
     headers = [
         "experiment",
+        "metric",
         "variant",
         "presented",
         "converted",
         "rate",
-        "value/presented",
         "abs lift",
         "95% interval",
         "rel lift",
         "p",
+        "p adjusted",
+        "CUPED lift",
+        "CUPED interval",
+        "variance reduction",
+        "P(beat control)",
         "value lift",
         "value p",
         "SRM p",
         "SRM",
+        "guardrail failed",
         "windows",
     ]
     return headers, cur.fetchall()

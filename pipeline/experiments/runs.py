@@ -130,6 +130,7 @@ def run_report(
     plot = lift_plot(con)
     schema = column_schema(con, EXPERIMENT_REPORT)
     srm = con.execute(sql("experiments/srm_mismatches")).fetchall()[0][0]
+    failed = con.execute(sql("experiments/guardrail_failures")).fetchall()[0][0]
     return {
         "dagster/row_count": rows,
         "dagster/column_schema": schema,
@@ -137,5 +138,6 @@ def run_report(
         "forest_plot": dg.MetadataValue.md(forest_plot(con)),
         "cumulative_lift": dg.MetadataValue.md(plot),
         "srm_mismatches": srm,
+        "guardrails_failed": failed,  # experiments with a guardrail moving significantly the worse way
         "windows": INCLUDING if include_incomplete else COMPLETE,
     }
