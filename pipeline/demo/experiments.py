@@ -48,7 +48,7 @@ PRODUCT = {"offer": "PROMO-OFFER", "channel": "PROMO-CHANNEL"}
 AMOUNT = {"offer": 25.0, "channel": 40.0}
 POS_FILE = "trans_pos_{day:%Y%m%d}.csv"
 REPEAT_SHARE = 0.1  # of the customers, per experiment: bought its product in the week before P
-REPEAT_RATE = 0.9  # they buy it again, whatever they are given (at most 0.9 x the lowest rate / q)
+REPEAT_RATE = 0.95  # they buy it again, whatever they are given (at most 0.95 x the lowest rate / q)
 HISTORY_DAYS = 7
 
 
