@@ -1,7 +1,7 @@
 """CUPED on the demo world's response model (pipeline/demo/experiments.py), over many simulated
 worlds (seeded counts, pure functions): with the pre-period purchases predicting the outcome as the
-demo world makes them, the adjusted interval is at most 0.85 x the unadjusted width and still covers
-the true lift at its nominal rate."""
+demo world makes them, the adjusted interval is at most 0.85 x the unadjusted width (in 99 % of the
+worlds) and still covers the true lift at its nominal rate."""
 
 from __future__ import annotations
 
