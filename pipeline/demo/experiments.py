@@ -73,6 +73,18 @@ def _append(files: Path, rows: pd.DataFrame, first: dt.date, tag: str) -> None:
             csv.writer(fh, lineterminator="\n").writerows(zip(*(columns[h] for h in header), strict=True))
 
 
+def repeat_rate(rates: dict[str, float], share: float) -> float:
+    """h: the rate of the customers who bought before (a ``share`` of those presented), REPEAT_RATE
+    unless that would leave the others of the lowest-rate variant a negative rate."""
+    return min(REPEAT_RATE, REPEAT_RATE * min(rates.values()) / share) if share > 0 else 0.0
+
+
+def response_rate(mean: np.ndarray, repeat: np.ndarray, share: np.ndarray, again: np.ndarray) -> np.ndarray:
+    """Each customer's response rate: ``again`` (h) for one who bought before, else
+    (mean - share h) / (1 - share), so that the rates average to the variant's ``mean``."""
+    return np.where(repeat, again, (mean - share * again) / (1 - share))
+
+
 def seed_history(out_dir: Path, day: dt.date, world_start: dt.date, seed: int = 7) -> int:
     """Before the pipeline runs: per experiment, a REPEAT_SHARE of the customers (signed up before
     ``day``) buy its product once, on a uniform day of the HISTORY_DAYS before ``day`` (not before
@@ -116,16 +128,13 @@ def simulate_responses(
     keyed = decided.assign(product=decided.experiment.map(PRODUCT))
     repeat = keyed.merge(before, on=["customer_id", "product"], how="left").repeat.eq(True).to_numpy()
     share = pd.Series(repeat, dtype=float).groupby(decided.experiment.to_numpy()).mean().to_dict()
-    again = {  # h: the rate of those who bought before, low enough that the others' is not negative
-        e: min(REPEAT_RATE, REPEAT_RATE * min(r.values()) / share[e]) if share.get(e, 0) > 0 else 0.0
-        for e, r in TRUE_RATES.items()
-    }
+    again = {e: repeat_rate(r, share.get(e, 0.0)) for e, r in TRUE_RATES.items()}
     q = decided.experiment.map(share).fillna(0).to_numpy(dtype=float)
     h = decided.experiment.map(again).fillna(0).to_numpy(dtype=float)
     mean = np.array(
         [TRUE_RATES.get(e, {}).get(v, 0.0) for e, v in zip(decided.experiment, decided.variant, strict=True)]
     )
-    rate = np.where(repeat, h, (mean - q * h) / (1 - q))
+    rate = response_rate(mean, repeat, q, h)
     responds = rng.random(len(decided)) < rate
     span = min(window_days, (last_day - day).days + 1)
     offset = rng.integers(0, span, len(decided))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.demo.experiments import REPEAT_RATE, REPEAT_SHARE, TRUE_RATES
+from pipeline.demo.experiments import REPEAT_SHARE, TRUE_RATES, repeat_rate, response_rate
 from pipeline.experiments import stats
 from pipeline.experiments.cuped import Paired, cuped
 
@@ -21,8 +21,9 @@ def _group(rng: np.random.Generator, n: int, rate: float, q: float, h: float) ->
     """(x, y, x and y) counts of WORLDS worlds: x of n bought before; their rate is h, the others'
     (rate - q h) / (1 - q) (the demo's model)."""
     x = rng.binomial(n, q, WORLDS)
-    y1 = rng.binomial(x, h)
-    y0 = rng.binomial(n - x, (rate - q * h) / (1 - q))
+    again, others = response_rate(np.full(2, rate), np.array([True, False]), np.full(2, q), np.full(2, h))
+    y1 = rng.binomial(x, again)
+    y0 = rng.binomial(n - x, others)
     return np.stack([x, y1 + y0, y1], axis=1)
 
 
@@ -30,7 +31,7 @@ def _group(rng: np.random.Generator, n: int, rate: float, q: float, h: float) ->
 def test_cuped_narrows_the_demo_worlds_intervals_and_covers_the_true_lift(experiment):
     rates = TRUE_RATES[experiment]
     q = REPEAT_SHARE * 0.8  # some of the share signed up too late to have bought before
-    h = min(REPEAT_RATE, REPEAT_RATE * min(rates.values()) / q)
+    h = repeat_rate(rates, q)
     rng = np.random.default_rng(len(experiment))
     control = _group(rng, CONTROL_N, rates["control"], q, h)
     for variant, rate in rates.items():
