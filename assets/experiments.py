@@ -83,10 +83,12 @@ def build_report_asset(project: ProjectConfig) -> dg.AssetsDefinition:
         pool=POOL,
         kinds={"duckdb"},
         backfill_policy=dg.BackfillPolicy.single_run(),
-        description="Per experiment and variant: presented, converted, rate, value per presented customer, "
-        "lift against control with its 95% interval and p-value (two-proportion z test; Welch for value), "
-        "and a sample-ratio-mismatch test; totals and cumulative by presentation date. Complete windows only "
-        "by default. Rebuilt whole on every run.",
+        description="Per experiment, metric (primary and guardrails) and variant: presented, converted, "
+        "rate, value per presented customer, lift against control with its interval and p-value (Welch; "
+        "relative by the delta method), always-valid (sequential), CUPED-adjusted and Bayesian results, "
+        "corrections across variants x metrics, guardrail failures and a sample-ratio-mismatch test; "
+        "totals and cumulative by presentation date. Complete windows only by default. Rebuilt whole on "
+        "every run.",
     )
     def _report(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: ReportConfig

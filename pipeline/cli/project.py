@@ -170,9 +170,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             )
             ok = run_backfill(load_config(via_path), world.start, world.end)
     elif presented:  # the closed loop of pipeline/demo/experiments.py
-        from pipeline.demo.experiments import simulate_responses
+        from pipeline.demo.experiments import seed_history, simulate_responses
 
         day = presented[0]
+        seed_history(out, day, world.start, seed=args.seed)  # the pre-period purchases CUPED adjusts by
         print(f"[2/3] materializing every asset for {world.start}..{day} (decisions of {day}) as one run")
         ok = run_backfill(config, world.start, day)
         truth = simulate_responses(

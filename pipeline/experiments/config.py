@@ -13,6 +13,7 @@ from pipeline.models.config import ModelsConfig
 
 EXPERIMENT_TYPES = ("NBO", "NBC", "NBT", "AB")
 CONTROL = "control"  # the variant name of a held-out customer in `results`
+PRIMARY = "primary"  # the metric name of an experiment's primary conversion in the report
 UPLOADED_CONVERSION_FIELDS = {
     "customer_id": (FieldType.String,),
     "experiment": (FieldType.String,),
@@ -88,6 +89,11 @@ class ConversionDefinition(Settings):
     value_field: str | None = None  # a number field of the transaction holding the money value
     value: float | None = None  # else a fixed money value per conversion (default 0)
     count: Literal["first", "all"] = "first"  # first: one conversion per presentation; all: every match
+    # primary: the experiment's primary metric (its primary definitions together); guardrail: a metric
+    # of its own, failing the experiment when it moves significantly the `worse` way; covariate: the
+    # experiment's CUPED pre-period metric only (default: the primary metric itself before presentation)
+    role: Literal["primary", "guardrail", "covariate"] = "primary"
+    worse: Literal["increase", "decrease"] = "increase"  # a guardrail's harmful direction
 
     @field_validator("name")
     @classmethod
@@ -105,6 +111,8 @@ class ConversionDefinition(Settings):
                     f"all rules of a conversion name one transaction "
                     f"({self.rules[0].transaction!r}), not {r.transaction!r}",
                 )
+        if self.worse != "increase" and self.role != "guardrail":
+            raise at("worse", "only a guardrail (role: guardrail) has a harmful direction")
         return self
 
     @property
@@ -127,6 +135,8 @@ class AnalysisSpec(Settings):
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     sequential_tuning: float = Field(default=5000, gt=0)  # the sample size where it is tightest
     correction: Literal["holm", "bh", "none"] = "holm"
+    # CUPED: the pre-period covariate is counted in the cuped_days before the presentation
+    cuped_days: int = Field(default=14, ge=1, le=365)
 
 
 class ExperimentsConfig(ModelsConfig):
@@ -202,6 +212,16 @@ class ExperimentsConfig(ModelsConfig):
                         f"{path}.value_field", f"{d.value_field!r} is not a number field of {d.transaction!r}"
                     )
         unique("conversions.definitions", [d.name for d in conv.definitions])
+        for i, d in enumerate(conv.definitions):
+            if d.role == "guardrail" and d.name == PRIMARY:
+                raise at(f"conversions.definitions[{i}].name", f"{PRIMARY!r} names the primary metric")
+            if d.role == "covariate" and any(
+                o.role == "covariate" and o.experiment == d.experiment for o in conv.definitions[:i]
+            ):
+                raise at(
+                    f"conversions.definitions[{i}].role",
+                    f"experiment {d.experiment!r} already has a covariate definition; give it one at most",
+                )
         if conv.uploaded:
             if conv.uploaded not in schemas:
                 raise at(
@@ -236,6 +256,12 @@ class ExperimentsConfig(ModelsConfig):
 
     def variant(self, name: str) -> VariantSpec:
         return next(v for v in self.variants if v.name == name)
+
+    def guardrails(self, experiment: str) -> list[ConversionDefinition]:
+        """The experiment's guardrail metrics (conversion definitions with ``role: guardrail``)."""
+        return [
+            d for d in self.conversions.definitions if d.experiment == experiment and d.role == "guardrail"
+        ]
 
     def group_of(self, experiment: str) -> str | None:
         return next((g.name for g in self.groups if experiment in g.experiments), None)

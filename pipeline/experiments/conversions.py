@@ -36,8 +36,10 @@ from pipeline.core.partitions import days_between
 from pipeline.core.rules import Params, compile_all, rule_condition
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import table_exists, transaction
-from pipeline.experiments.config import ConversionDefinition, ExperimentsConfig
+from pipeline.experiments.config import PRIMARY, ConversionDefinition, ExperimentsConfig
 from pipeline.experiments.decisions import CONVERSIONS, day_rows, schemas
+
+GUARDRAIL_CONVERSIONS = "guardrail_conversions"
 
 
 def window(config: ExperimentsConfig, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -84,9 +86,16 @@ def _definition_matches(
             "rules": compile_all(conds, params, {c.field: "x." + ident(c.field) for c in conds}),
         },
     )
+    own = d.name if d.role == "guardrail" else PRIMARY
+    has_covariate = any(
+        o.role == "covariate" and o.experiment == d.experiment for o in config.conversions.definitions
+    )
     values = {
         **params.values,
         **bounds,
+        "metric": None if d.role == "covariate" else own,
+        # the pre-period covariate: a guardrail's own; the primary's unless a covariate is declared
+        "pre_of": PRIMARY if d.role == "covariate" else None if own == PRIMARY and has_covariate else own,
         "experiment": d.experiment,
         "source": d.name,
         "keep_all": d.count == "all",
@@ -107,18 +116,39 @@ def measure(
     con.execute(sql("experiments/create_conversions"))
     register_customer_table(con, CONVERSIONS, "customer_id", CUSTOMER_ID)
     start, end = window(config, day)
-    bounds = {"start": start, "end": end, "first": day, "last": (end - dt.timedelta(days=1)).date()}
+    pre_start = start - dt.timedelta(days=config.analysis.cuped_days)
+    bounds = {
+        "start": start,
+        "end": end,
+        "pre_start": pre_start,
+        "pre_first": pre_start.date(),
+        "last": (end - dt.timedelta(days=1)).date(),
+    }
     complete = all(d in loaded for d in days_between(day, bounds["last"]))
+    register_customer_table(con, GUARDRAIL_CONVERSIONS, "customer_id", CUSTOMER_ID)
     if table_exists(con, "events"):
         for d in config.conversions.definitions:
             _definition_matches(con, config, d, bounds)
         up = config.conversions.uploaded
         if up and table_exists(con, config.transaction(up).table):
             query = sql("experiments/uploaded_matches", idents={"tx_table": config.transaction(up).table})
-            con.execute(query, bind(query, {**bounds, "ds": up}))
-    text = sql("experiments/write_conversions")
+            covariates = sorted(
+                {d.experiment for d in config.conversions.definitions if d.role == "covariate"}
+            )
+            con.execute(query, bind(query, {**bounds, "ds": up, "with_covariate": covariates}))
+    written = {**bounds, "day": day, "complete": complete}
+    count = sql("experiments/write_conversions")
     with transaction(con):
-        con.execute(sql("experiments/delete_day", idents={"table": CONVERSIONS}), {"day": day})
-        con.execute(text, bind(text, {**bounds, "day": day, "complete": complete}))
+        for table in (CONVERSIONS, GUARDRAIL_CONVERSIONS):
+            con.execute(sql("experiments/delete_day", idents={"table": table}), {"day": day})
+        con.execute(
+            count, bind(count, {**written, "metric_name": PRIMARY, "every": True, "experiments": [""]})
+        )
+        con.execute(sql("experiments/insert_conversions"))
+        for d in config.conversions.definitions:  # one statement per guardrail metric
+            if d.role == "guardrail":
+                values = {**written, "metric_name": d.name, "every": False, "experiments": [d.experiment]}
+                con.execute(count, bind(count, values))
+                con.execute(sql("experiments/insert_guardrail_conversions"))
     con.execute(sql("experiments/drop_matches"))
     return day_rows(con, CONVERSIONS, day), complete

@@ -7,7 +7,8 @@ variance m(1 - m), any other the sample variance (ddof 1); covariances have ddof
 
 * theta = cov(y, x) / var(x), both over the two variants pooled (one theta for both);
 * the adjusted mean is mean(y) - theta mean(x), its variance
-  var(y) + theta^2 var(x) - 2 theta cov(y, x) (each variant's own moments);
+  var(y) + theta^2 var(x) - 2 theta cov(y, x) (each variant's own moments; 0 where that is below 0,
+  which the mix of m(1 - m) and ddof-1 covariances allows when a 0/1 y is almost exactly x);
 * the lifts (pipeline/experiments/stats.py) run on the adjusted samples; a relative lift is over the
   control's unadjusted mean. With theta = 0 (no variance of x or y) nothing is adjusted.
 
@@ -71,7 +72,9 @@ def adjusted(p: Paired, t: float) -> Sample:
     var_y, var_x = _variance(p.n, p.y, p.y_sq, p.y_binary), _variance(p.n, p.x, p.x_sq, p.x_binary)
     cov = _covariance(p.n, p.xy, p.x, p.y)
     mean_y = p.y / p.n
-    return Sample(p.n, mean_y - t * p.x / p.n, var_y + t * t * var_x - 2 * t * cov, base=mean_y)
+    # a 0/1 metric's variance m(1 - m) beside the ddof-1 covariance can leave a tiny negative variance
+    # when y is almost exactly x: it is 0 then
+    return Sample(p.n, mean_y - t * p.x / p.n, max(var_y + t * t * var_x - 2 * t * cov, 0.0), base=mean_y)
 
 
 def cuped(treated: Paired, control: Paired) -> tuple[Sample, Sample, float]:

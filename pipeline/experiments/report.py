@@ -16,14 +16,16 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from matplotlib.figure import Figure
 
-from pipeline.core.plots import DPI, markdown_image
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import table_exists, transaction
 from pipeline.experiments import stats
-from pipeline.experiments.config import AnalysisSpec, ExperimentsConfig
+from pipeline.experiments.bayesian import posterior
+from pipeline.experiments.config import PRIMARY, AnalysisSpec, ExperimentsConfig
+from pipeline.experiments.conversions import GUARDRAIL_CONVERSIONS
 from pipeline.experiments.corrections import adjust
+from pipeline.experiments.cuped import Paired, cuped
+from pipeline.experiments.decisions import CONVERSIONS
 
 EXPERIMENT_REPORT = "experiment_report"
 COMPLETE, INCLUDING = "complete windows only", "including in-progress windows"
@@ -45,6 +47,8 @@ class Counts:
     value_sum: float
     value_sq: float
     in_progress: int
+    pre_converted: int = 0  # converted in the pre-period (the CUPED covariate)
+    pre_and_converted: int = 0  # both
 
     @classmethod
     def of(cls, row: Mapping[Hashable, Any]) -> Counts:
@@ -58,7 +62,15 @@ class Counts:
             value_sum=float(row["value_sum"]),
             value_sq=float(row["value_sq"]),
             in_progress=int(row["in_progress"]),
+            pre_converted=int(row["pre_converted"]),
+            pre_and_converted=int(row["pre_and_converted"]),
         )
+
+    @property
+    def paired(self) -> Paired:
+        """The 0/1 outcome with its 0/1 pre-period covariate, for CUPED."""
+        x, y = self.pre_converted, self.converted
+        return Paired(self.presented, y, y, x, x, self.pre_and_converted)
 
     @property
     def mean(self) -> float:
@@ -85,7 +97,24 @@ def _lifts(r: Counts, c: Counts, spec: AnalysisSpec) -> dict[str, object]:
         stats.moments(c.presented, c.value_sum, c.value_sq),
         alpha=alpha,
     )
+    adj_b, adj_a, theta = cuped(r.paired, c.paired)
+    cab, crel = stats.lift(adj_b, adj_a, alpha=alpha), stats.lift(adj_b, adj_a, relative=True, alpha=alpha)
+    var, adj_var = stats.estimate(b, a)[1], stats.estimate(adj_b, adj_a)[1]
+    bayes = posterior(b, a, relative=True, alpha=alpha)
     return dict(
+        cuped_abs_lift=cab.lift,
+        cuped_abs_lift_low=cab.low,
+        cuped_abs_lift_high=cab.high,
+        cuped_p_value=cab.p_value,
+        cuped_rel_lift=crel.lift,
+        cuped_rel_lift_low=crel.low,
+        cuped_rel_lift_high=crel.high,
+        cuped_variance_reduction=1 - adj_var / var if var > 0 else stats.NAN,
+        cuped_theta=theta,
+        chance_to_beat_control=bayes.chance_to_beat_control,
+        expected_loss=bayes.loss_variant,
+        credible_low=bayes.low,
+        credible_high=bayes.high,
         abs_lift=ab.lift,
         abs_lift_low=ab.low,
         abs_lift_high=ab.high,
@@ -109,53 +138,99 @@ def _lifts(r: Counts, c: Counts, spec: AnalysisSpec) -> dict[str, object]:
 
 
 def _correct(rows: list[dict[str, object]], spec: AnalysisSpec) -> None:
-    """``p_value_adjusted`` and ``significant_adjusted`` of one experiment's treated variants at one
-    date, corrected together (``analysis.correction``)."""
+    """``p_value_adjusted`` and ``significant_adjusted`` of one experiment's treated variants x metrics
+    at one date, corrected together (``analysis.correction``)."""
     treated = [r for r in rows if "p_value" in r]
     adjusted = adjust([float(r["p_value"]) for r in treated], spec.correction)  # type: ignore[arg-type]
     for r, p in zip(treated, adjusted, strict=True):
         r.update(p_value_adjusted=p, significant_adjusted=bool(p < spec.alpha))
 
 
+def _worse(row: Mapping[str, object], worse: str) -> bool:
+    """A guardrail's treated row moved significantly the ``worse`` way (its unadjusted test: a
+    guardrail errs on the side of raising the alarm)."""
+    lift = row.get("abs_lift")
+    if not row.get("significant") or not isinstance(lift, float):
+        return False
+    return lift > 0 if worse == "increase" else lift < 0
+
+
+def _metric_rows(variants: list[Counts], config: ExperimentsConfig, keys: dict[str, object]) -> list[dict]:
+    """The rows of one metric of an experiment at one date: a variant each, treated ones with lifts."""
+    name = str(keys["experiment"])
+    c = next((r for r in variants if r.is_control), None)
+    share = config.experiment(name).control_share if any(e.name == name for e in config.experiments) else 0
+    s = stats.srm(
+        c.presented if c is not None else 0, sum(r.presented for r in variants if not r.is_control), share
+    )
+    rows: list[dict[str, object]] = []
+    for r in variants:
+        row: dict[str, object] = dict(
+            keys,
+            variant=r.variant,
+            is_control=r.is_control,
+            from_date=r.from_date,
+            presented=r.presented,
+            converted=r.converted,
+            pre_converted=r.pre_converted,
+            conversion_rate=r.converted / r.presented,
+            value_per_presented=r.mean,
+            in_progress=r.in_progress,
+            srm_chi2=_nan(s.chi2),
+            srm_p_value=_nan(s.p_value),
+            srm_mismatch=s.mismatch,
+        )
+        if c is not None and not r.is_control:
+            row.update(_lifts(r, c, config.analysis))
+        rows.append(row)
+    return rows
+
+
 def _rows(frame: pd.DataFrame, config: ExperimentsConfig, scope: str, windows: str) -> list[dict]:
-    """Report rows of one scope: ``frame`` has one row per (experiment, variant, to_date) with totals."""
+    """Report rows of one scope: ``frame`` has one row per (experiment, metric, variant, to_date) with
+    totals. An experiment's treated variants x metrics at a date are corrected together; a guardrail
+    moving significantly the worse way marks all its rows ``guardrail_failed``."""
     out = []
     for (exp, to_date), part in frame.groupby(["experiment", "to_date"], sort=True):
         name = str(exp)
-        # one per variant: a handful per date, not customers
-        variants = [Counts.of(r) for r in part.to_dict("records")]
-        c = next((r for r in variants if r.is_control), None)
-        share = (
-            config.experiment(name).control_share if any(e.name == name for e in config.experiments) else 0
-        )
-        s = stats.srm(
-            c.presented if c is not None else 0, sum(r.presented for r in variants if not r.is_control), share
-        )
+        worse = {d.name: d.worse for d in config.guardrails(name)}
         rows: list[dict[str, object]] = []
-        for r in variants:
-            row: dict[str, object] = dict(
-                experiment=name,
-                variant=r.variant,
-                is_control=r.is_control,
-                scope=scope,
-                from_date=r.from_date,
-                to_date=to_date,
-                presented=r.presented,
-                converted=r.converted,
-                conversion_rate=r.converted / r.presented,
-                value_per_presented=r.mean,
-                in_progress=r.in_progress,
-                windows=windows,
-                srm_chi2=_nan(s.chi2),
-                srm_p_value=_nan(s.p_value),
-                srm_mismatch=s.mismatch,
+        for metric, metric_part in part.groupby("metric", sort=True):
+            keys: dict[str, object] = dict(
+                experiment=name, metric=str(metric), scope=scope, to_date=to_date, windows=windows
             )
-            if c is not None and not r.is_control:
-                row.update(_lifts(r, c, config.analysis))
-            rows.append(row)
+            # one per variant: a handful per date, not customers
+            rows += _metric_rows([Counts.of(r) for r in metric_part.to_dict("records")], config, keys)
         _correct(rows, config.analysis)
-        out += [{k: _nan(v) if isinstance(v, float) else v for k, v in row.items()} for row in rows]
+        failed = any(_worse(r, worse[str(r["metric"])]) for r in rows if str(r["metric"]) in worse)
+        out += [
+            {
+                k: _nan(v) if isinstance(v, float) else v
+                for k, v in {**row, "guardrail_failed": failed}.items()
+            }
+            for row in rows
+        ]
     return out
+
+
+SUMMED = (
+    "presented",
+    "converted",
+    "value_sum",
+    "value_sq",
+    "in_progress",
+    "pre_converted",
+    "pre_and_converted",
+)
+
+
+def _counts(con: duckdb.DuckDBPyConnection, table: str, include_incomplete: bool) -> pd.DataFrame:
+    """The daily counts of one conversions table (none when it does not exist)."""
+    if not table_exists(con, table):
+        return pd.DataFrame()
+    metric = "metric" if table == GUARDRAIL_CONVERSIONS else "$primary"
+    text = sql("experiments/report_counts", idents={"table": table}, fragments={"metric_expr": metric})
+    return con.execute(text, bind(text, {"include_incomplete": include_incomplete, "primary": PRIMARY})).df()
 
 
 def build_report(
@@ -164,24 +239,20 @@ def build_report(
     """Rebuild `experiment_report` whole from `conversions`; returns its rows."""
     windows = INCLUDING if include_incomplete else COMPLETE
     rows: list[dict] = []
-    if table_exists(con, "conversions"):
-        text = sql("experiments/report_counts")
-        daily = con.execute(text, bind(text, {"include_incomplete": include_incomplete})).df()
+    if table_exists(con, CONVERSIONS):
+        frames = [_counts(con, t, include_incomplete) for t in (CONVERSIONS, GUARDRAIL_CONVERSIONS)]
+        daily = pd.concat([f for f in frames if len(f)]) if any(len(f) for f in frames) else pd.DataFrame()
         if len(daily):
-            keys = ["experiment", "variant", "is_control"]
+            keys = ["experiment", "metric", "variant", "is_control"]
             daily = daily.sort_values([*keys, "date"])
             cum = daily.copy()
-            for col in ("presented", "converted", "value_sum", "value_sq", "in_progress"):
+            for col in SUMMED:
                 cum[col] = daily.groupby(keys)[col].cumsum()
             first = daily.groupby("experiment")["date"].transform("min")
             cum["from_date"], cum["to_date"] = first, daily["date"]
             grid = cum.set_index([*keys, "to_date"])
             total = daily.groupby(keys, as_index=False).agg(
-                presented=("presented", "sum"),
-                converted=("converted", "sum"),
-                value_sum=("value_sum", "sum"),
-                value_sq=("value_sq", "sum"),
-                in_progress=("in_progress", "sum"),
+                **{col: (col, "sum") for col in SUMMED},
                 from_date=("date", "min"),
                 to_date=("date", "max"),
             )
@@ -203,50 +274,30 @@ def build_report(
     return len(frame)
 
 
-def lift_plot(con: duckdb.DuckDBPyConnection) -> str:
-    """Cumulative relative lift (with its 95% interval) per variant and experiment, as a Markdown image."""
-    df = con.execute(sql("experiments/lift_series")).df()
-    if not len(df):
-        return "_cumulative lift: no complete conversion windows yet_"
-    experiments = list(dict.fromkeys(df.experiment))
-    fig = Figure(figsize=(6.0, 2.4 * len(experiments)), dpi=DPI, layout="constrained")
-    for i, exp in enumerate(experiments):
-        ax = fig.add_subplot(len(experiments), 1, i + 1)
-        part = df[df.experiment == exp]
-        for variant, v in part.groupby("variant", sort=True):
-            line = ax.plot(v.to_date, 100 * v.rel_lift, marker="o", markersize=2.5, label=variant)[0]
-            ax.fill_between(
-                v.to_date,
-                100 * v.rel_lift_low.astype(float),
-                100 * v.rel_lift_high.astype(float),
-                color=line.get_color(),
-                alpha=0.15,
-            )
-        ax.axhline(0, color="grey", linewidth=0.8)
-        ax.set_title(f"{exp}: cumulative lift vs control (%, 95% interval)", fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7, frameon=False)
-    return markdown_image(fig)
-
-
 def report_table(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple]]:
     """The report totals as (headers, rows) for a Markdown table."""
     cur = con.execute(sql("experiments/report_table"))
     headers = [
         "experiment",
+        "metric",
         "variant",
         "presented",
         "converted",
         "rate",
-        "value/presented",
         "abs lift",
         "95% interval",
         "rel lift",
         "p",
+        "p adjusted",
+        "CUPED lift",
+        "CUPED interval",
+        "variance reduction",
+        "P(beat control)",
         "value lift",
         "value p",
         "SRM p",
         "SRM",
+        "guardrail failed",
         "windows",
     ]
     return headers, cur.fetchall()

@@ -21,12 +21,12 @@ from pipeline.customers.identity import CUSTOMER_IDENTITIES
 from pipeline.experiments.config import ExperimentsConfig
 from pipeline.experiments.conversions import datasets, loaded_days, measure, missing_days
 from pipeline.experiments.decisions import CONVERSIONS, PREDICTIONS, RESULTS, decide
+from pipeline.experiments.plots import forest_plot, lift_plot
 from pipeline.experiments.report import (
     COMPLETE,
     EXPERIMENT_REPORT,
     INCLUDING,
     build_report,
-    lift_plot,
     report_table,
 )
 
@@ -130,11 +130,14 @@ def run_report(
     plot = lift_plot(con)
     schema = column_schema(con, EXPERIMENT_REPORT)
     srm = con.execute(sql("experiments/srm_mismatches")).fetchall()[0][0]
+    failed = con.execute(sql("experiments/guardrail_failures")).fetchall()[0][0]
     return {
         "dagster/row_count": rows,
         "dagster/column_schema": schema,
         "report": dg.MetadataValue.md(markdown_table(headers, table)),
+        "forest_plot": dg.MetadataValue.md(forest_plot(con)),
         "cumulative_lift": dg.MetadataValue.md(plot),
         "srm_mismatches": srm,
+        "guardrails_failed": failed,  # experiments with a guardrail moving significantly the worse way
         "windows": INCLUDING if include_incomplete else COMPLETE,
     }

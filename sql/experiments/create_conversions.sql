@@ -13,5 +13,28 @@ CREATE TABLE IF NOT EXISTS conversions (
     window_end          TIMESTAMP NOT NULL,  -- window_days later (exclusive)
     window_complete     BOOLEAN NOT NULL     -- every day of the window has been loaded
 );
+-- the CUPED covariate: the same conversion (or the experiment's covariate definition) in the
+-- analysis.cuped_days before the presentation
+ALTER TABLE conversions ADD COLUMN IF NOT EXISTS pre_converted BOOLEAN DEFAULT FALSE;
+-- the guardrail metrics of each presentation (conversion definitions with role: guardrail), as above
+CREATE TABLE IF NOT EXISTS guardrail_conversions (
+    date                DATE NOT NULL,
+    customer_id         VARCHAR NOT NULL,
+    experiment          VARCHAR NOT NULL,
+    metric              VARCHAR NOT NULL,    -- the guardrail's conversion definition
+    variant             VARCHAR NOT NULL,
+    is_control          BOOLEAN NOT NULL,
+    converted           BOOLEAN NOT NULL,
+    conversions         BIGINT NOT NULL,
+    value               DECIMAL(18,4) NOT NULL,
+    first_conversion_at TIMESTAMP,
+    window_start        TIMESTAMP NOT NULL,
+    window_end          TIMESTAMP NOT NULL,
+    window_complete     BOOLEAN NOT NULL,
+    pre_converted       BOOLEAN NOT NULL
+);
+-- metric: what a match counts for in the window ('primary' or a guardrail's name; NULL for a
+-- covariate definition); pre_of: the metric it is the pre-period covariate of (NULL: none)
 CREATE OR REPLACE TEMP TABLE _matches (
-    customer_id VARCHAR, experiment VARCHAR, source VARCHAR, matched_at TIMESTAMP, value DECIMAL(18,4), keep_all BOOLEAN);
+    customer_id VARCHAR, experiment VARCHAR, source VARCHAR, matched_at TIMESTAMP, value DECIMAL(18,4),
+    keep_all BOOLEAN, metric VARCHAR, pre_of VARCHAR);

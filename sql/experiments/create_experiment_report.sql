@@ -34,5 +34,21 @@ CREATE TABLE IF NOT EXISTS experiment_report (
     seq_rel_lift_high   DOUBLE,
     seq_rel_p_value     DOUBLE,
     p_value_adjusted    DOUBLE,            -- p_value corrected across the experiment's variants
-    significant_adjusted BOOLEAN           -- p_value_adjusted < alpha
+    significant_adjusted BOOLEAN,          -- p_value_adjusted < alpha
+    metric              VARCHAR NOT NULL,  -- 'primary' or a guardrail's conversion definition
+    pre_converted       BIGINT NOT NULL,   -- presented customers who converted in the pre-period (CUPED)
+    cuped_abs_lift      DOUBLE,            -- abs_lift adjusted by the pre-period covariate (CUPED)
+    cuped_abs_lift_low  DOUBLE,
+    cuped_abs_lift_high DOUBLE,
+    cuped_p_value       DOUBLE,
+    cuped_rel_lift      DOUBLE,            -- over control's unadjusted rate, delta method
+    cuped_rel_lift_low  DOUBLE,
+    cuped_rel_lift_high DOUBLE,
+    cuped_variance_reduction DOUBLE,       -- 1 - var(adjusted abs_lift) / var(abs_lift)
+    cuped_theta         DOUBLE,            -- the regression coefficient of the outcome on the covariate
+    chance_to_beat_control DOUBLE,         -- Bayesian: P(rel_lift > 0)
+    expected_loss       DOUBLE,            -- Bayesian: E[max(-rel_lift, 0)] of shipping the variant
+    credible_low        DOUBLE,            -- Bayesian 1 - alpha credible interval of rel_lift
+    credible_high       DOUBLE,
+    guardrail_failed    BOOLEAN NOT NULL   -- a guardrail of the experiment moved significantly the worse way
 );

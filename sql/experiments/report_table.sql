@@ -1,9 +1,13 @@
--- The report totals as shown in the UI and by the CLI: one row per experiment and variant.
-SELECT experiment, variant, presented, converted, round(conversion_rate, 4),
-       round(value_per_presented, 2), round(abs_lift, 4),
+-- The report totals as shown in the UI and by the CLI: one row per experiment, metric and variant.
+SELECT experiment, metric, variant, presented, converted, round(conversion_rate, 4),
+       round(abs_lift, 4),
        '[' || round(abs_lift_low, 4) || ', ' || round(abs_lift_high, 4) || ']',
-       round(rel_lift, 3), round(p_value, 4), round(value_lift, 2), round(value_p_value, 4),
-       round(srm_p_value, 4), srm_mismatch, windows
+       round(rel_lift, 3), round(p_value, 4), round(p_value_adjusted, 4),
+       round(cuped_abs_lift, 4),
+       '[' || round(cuped_abs_lift_low, 4) || ', ' || round(cuped_abs_lift_high, 4) || ']',
+       round(cuped_variance_reduction, 3), round(chance_to_beat_control, 3),
+       round(value_lift, 2), round(value_p_value, 4),
+       round(srm_p_value, 4), srm_mismatch, guardrail_failed, windows
 FROM experiment_report
 WHERE scope = 'total'
-ORDER BY experiment, is_control DESC, variant;
+ORDER BY experiment, metric <> 'primary', metric, is_control DESC, variant;

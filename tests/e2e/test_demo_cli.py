@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -14,12 +15,12 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from scipy import stats
 
 from pipeline.core.warehouse import connect
 from tests.conftest import ROOT
 
-START = dt.date(2026, 1, 1)
-DAYS = 14
+DAYS = 14  # the demo runs on today's dates, as `make demo` does: the DAYS days before today
 pytestmark = pytest.mark.e2e
 
 
@@ -44,8 +45,6 @@ def demo(tmp_path_factory):
             "2000",
             "--days",
             str(DAYS),
-            "--start",
-            START.isoformat(),
             "--out",
             str(out),
         ],
@@ -57,6 +56,11 @@ def demo(tmp_path_factory):
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return out, home, run.stdout
+
+
+def first_day(out: Path) -> dt.date:
+    """The world's first day (DAYS days before the day the demo ran)."""
+    return dt.date.fromisoformat(json.loads((out / "truth" / "world.json").read_text())["start"])
 
 
 def q(out: Path, sql: str, params=None):
@@ -101,6 +105,7 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
         "predictions",
         "results",
         "conversions",
+        "guardrail_conversions",
         "experiment_report",
     }
     truth = list(csv.DictReader((out / "truth" / "customers.csv").open()))
@@ -113,12 +118,12 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
             "SELECT min(_partition_date), max(_partition_date), count(DISTINCT _partition_date) FROM "
             f"{table}",
         )
-        assert days == [(START, START + dt.timedelta(days=DAYS - 1), DAYS)]
+        assert days == [(first_day(out), first_day(out) + dt.timedelta(days=DAYS - 1), DAYS)]
     # no e-mail campaign went out on the first day: its file has only the header
     assert q(
         out,
         "SELECT status, rows_read FROM loads WHERE dataset = 'campaign_events' AND partition_date = $d",
-        {"d": START},
+        {"d": first_day(out)},
     ) == [("PROCESSED", 0)]
     assert q(out, "SELECT count(*) FROM loads WHERE status = 'FAILED'") == [(0,)]
 
@@ -161,7 +166,7 @@ def test_every_deliberately_bad_row_is_rejected_with_a_reason_naming_the_field(d
 
 def test_the_demo_trains_and_scores_its_three_models(demo):
     out, _, _ = demo
-    last = START + dt.timedelta(days=DAYS - 1)
+    last = first_day(out) + dt.timedelta(days=DAYS - 1)
     trainings = q(
         out,
         "SELECT model, status, reason FROM model_trainings WHERE version = $d ORDER BY model",
@@ -193,15 +198,16 @@ def test_the_truth_stays_out_of_the_warehouse(demo):
 
 
 def test_the_demo_run_is_kept_for_the_ui(demo):
-    _, home, _ = demo
+    out, home, _ = demo
+    start = first_day(out)
     instance = dg.DagsterInstance.from_config(str(home))
     runs = instance.get_runs()
     # two runs: up to the experiments' presentation day, then from it on, after the world responded
     assert len(runs) == 2 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
     first, second = sorted(runs, key=lambda r: r.tags["dagster/asset_partition_range_start"])
-    assert first.tags["dagster/asset_partition_range_start"] == START.isoformat()
+    assert first.tags["dagster/asset_partition_range_start"] == start.isoformat()
     assert (
-        second.tags["dagster/asset_partition_range_end"] == (START + dt.timedelta(days=DAYS - 1)).isoformat()
+        second.tags["dagster/asset_partition_range_end"] == (start + dt.timedelta(days=DAYS - 1)).isoformat()
     )
     assert (
         first.tags["dagster/asset_partition_range_end"] == second.tags["dagster/asset_partition_range_start"]
@@ -210,7 +216,7 @@ def test_the_demo_run_is_kept_for_the_ui(demo):
 
 def test_dagster_cli_materializes_one_partition(demo):
     out, home, _ = demo
-    day = START + dt.timedelta(days=4)
+    day = first_day(out) + dt.timedelta(days=4)
     before = q(
         out, "SELECT * EXCLUDE (_load_id) FROM tx_pos WHERE _partition_date = $d ORDER BY ALL", {"d": day}
     )
@@ -245,7 +251,7 @@ def test_dagster_cli_materializes_one_partition(demo):
 
 def test_nightjar_backfill_of_a_range(demo):
     out, home, _ = demo
-    first, last = START + dt.timedelta(days=1), START + dt.timedelta(days=2)
+    first, last = first_day(out) + dt.timedelta(days=1), first_day(out) + dt.timedelta(days=2)
     before = q(out, "SELECT count(*) FROM tx_web_sessions")
     nightjar = Path(sys.executable).parent / "nightjar"
     run = subprocess.run(
@@ -318,18 +324,26 @@ def test_every_table_of_the_warehouse_is_reached_by_forget_or_holds_no_personal_
     } <= registered
 
 
-def test_experiment_report_measures_the_true_effects_of_the_demo_world(demo):
-    """The closed loop of pipeline/demo/experiments.py: the report's lifts against truth/experiments.json."""
-    import json
+def consistent_with_95(covered: list[bool]) -> bool:
+    """The count of intervals missing the truth is not improbable for 95 % intervals (one-sided
+    binomial test at 0.001: at most 2 misses of 5)."""
+    return float(stats.binom.sf(covered.count(False) - 1, len(covered), 0.05)) > 0.001
 
+
+def test_experiment_report_measures_the_true_effects_of_the_demo_world(demo):
+    """The closed loop of pipeline/demo/experiments.py on today's dates: the report's lifts against
+    truth/experiments.json. Which customers get which variant depends on the dates, so the check is
+    statistical: across all variants the intervals cover the true lifts as often as 95 % intervals
+    should, and CUPED (the pre-period purchases predict the outcome) narrows every interval."""
     out, _, stdout = demo
     truth = json.loads((out / "truth" / "experiments.json").read_text())
     assert "the world responded to the decisions of" in stdout
     rows = q(
         out,
-        """SELECT experiment, variant, presented, converted, abs_lift, abs_lift_low, abs_lift_high, p_value,
-                            value_lift_low, value_lift_high, srm_mismatch, windows
-                     FROM experiment_report WHERE scope = 'total' AND NOT is_control""",
+        """SELECT experiment, variant, presented, converted, abs_lift_low, abs_lift_high, value_lift_low,
+                  value_lift_high, cuped_abs_lift_low, cuped_abs_lift_high, srm_mismatch, windows
+           FROM experiment_report WHERE scope = 'total' AND NOT is_control AND metric = 'primary'
+           ORDER BY experiment, variant""",
     )
     assert {(r[0], r[1]) for r in rows} == {
         ("offer", "discount_10"),
@@ -338,22 +352,21 @@ def test_experiment_report_measures_the_true_effects_of_the_demo_world(demo):
         ("channel", "email"),
         ("channel", "sms"),
     }
-    for exp, variant, presented, converted, lift, low, high, p, vlow, vhigh, srm, windows in rows:
+    covered: dict[str, list[bool]] = {"abs": [], "value": [], "cuped": []}
+    for exp, variant, presented, converted, low, high, vlow, vhigh, clow, chigh, srm, windows in rows:
         t = truth["experiments"][exp]
         # the pipeline counted exactly the responses the world simulated (ingestion, identity, windows)
         assert (presented, converted) == (
             t["simulated"][variant]["presented"],
             t["simulated"][variant]["responded"],
         )
-        assert low <= t["true_abs_lift"][variant] <= high, (exp, variant, lift, low, high)
-        assert vlow <= t["true_value_lift"][variant] <= vhigh, (exp, variant, vlow, vhigh)
+        lift = t["true_abs_lift"][variant]
+        covered["abs"].append(low <= lift <= high)
+        covered["value"].append(vlow <= t["true_value_lift"][variant] <= vhigh)
+        covered["cuped"].append(clow <= lift <= chigh)
+        assert chigh - clow <= 0.85 * (high - low), (exp, variant, (chigh - clow) / (high - low))
         assert not srm and windows == "complete windows only"
-        if t["true_abs_lift"][variant] == 0:
-            assert p >= 0.05, (exp, variant, p)  # a variant without effect is not declared significant
-    # the variant with the largest true effect is measured as significant
-    assert q(
-        out, "SELECT significant FROM experiment_report WHERE scope = 'total' AND variant = 'discount_20'"
-    ) == [(True,)]
+    assert all(consistent_with_95(c) for c in covered.values()), covered
 
 
 def test_nightjar_export_results_writes_the_nights_decisions(demo, tmp_path, capsys):

@@ -409,7 +409,7 @@ def test_variants_are_drawn_by_their_observed_propensities(world):
         # 100 past presentations per offer variant: discount_20 converted 90, the others 10
         con.execute("""INSERT INTO conversions
                        SELECT DATE '2026-01-02', 'X' || i, 'offer', v, false, i < n, (i < n)::INT, 0, NULL,
-                              TIMESTAMP '2026-01-02', TIMESTAMP '2026-02-01', true
+                              TIMESTAMP '2026-01-02', TIMESTAMP '2026-02-01', true, false
                        FROM (VALUES ('discount_20', 90), ('discount_10', 10), ('free_shipping', 10)) t(v, n),
                             range(100) r(i)""")
         decide(con, config, later)
@@ -445,3 +445,58 @@ def test_nightly_run_refreshes_the_open_windows(world):
     assert partitions == {(START + dt.timedelta(days=i)).isoformat() for i in range((night - START).days + 1)}
     # every refreshed day with results has its presentations again: 01-02, 01-03, 01-10 and the night, 01-13
     assert rows(config, "SELECT count(DISTINCT date) FROM conversions") == [(4,)]
+
+
+def test_pre_period_covariate_and_guardrail_conversions(world):
+    """pre_converted: a match in the cuped_days before the presentation (1 s before it counts there, not
+    in the window); a guardrail definition is counted per presentation into guardrail_conversions."""
+    folder, config = world
+    with connect(config.warehouse_path) as con:
+        measure(con, config, D, loaded_days(con, config))
+    pre = dict(
+        rows(
+            config,
+            "SELECT customer_id, pre_converted FROM conversions WHERE date = $d AND experiment = 'window' "
+            "AND customer_id IN ('C0000', 'C0001')",
+            {"d": D},
+        )
+    )
+    assert pre == {"C0000": True, "C0001": False}  # 1 s before the presentation / at it
+    definitions = [
+        *config.conversions.model_dump()["definitions"],
+        {
+            "name": "big_spend",
+            "experiment": "offer",
+            "role": "guardrail",
+            "worse": "decrease",
+            "rules": [{"transaction": "pos", "field": "amount", "formula": {"gt": 15}}],
+        },
+    ]
+    guarded = experiments_config(
+        folder, conversions={"uploaded": "uploaded_conversions", "definitions": definitions}
+    )
+    day = START + dt.timedelta(days=1)
+    with connect(guarded.warehouse_path) as con:
+        measure(con, guarded, day, loaded_days(con, guarded))
+        build_report(con, guarded, include_incomplete=True)
+    got = rows(
+        guarded,
+        "SELECT metric, experiment, count(*), count(*) FILTER (WHERE converted), "
+        "list(customer_id ORDER BY customer_id) FILTER (WHERE pre_converted) "
+        "FROM guardrail_conversions WHERE date = $d GROUP BY ALL",
+        {"d": day},
+    )
+    offer = {
+        c
+        for (c,) in rows(
+            guarded, "SELECT customer_id FROM results WHERE date = $d AND experiment = 'offer'", {"d": day}
+        )
+    }
+    assert len(got) == 1 and got[0][:4] == ("big_spend", "offer", len(offer), 0)
+    # the purchases of START above 15 (every 3rd customer, 5 + i % 20): the pre-period of START + 1
+    bought = {f"C{i:04d}" for i in range(0, N, 3) if 5 + i % 20 > 15}
+    assert got[0][4] and set(got[0][4]) == bought & offer
+    metrics = rows(
+        guarded, "SELECT DISTINCT metric FROM experiment_report WHERE experiment = 'offer' ORDER BY 1"
+    )
+    assert metrics == [("big_spend",), ("primary",)]

@@ -116,6 +116,24 @@ def _rule(data, i, rule):
             "must have a field 'experiment'",
         ),
         (lambda d: d["experiments"][0].update(colour="red"), "experiments[0].colour", "unknown key"),
+        (
+            lambda d: d["conversions"]["definitions"][0].update(worse="decrease"),
+            "conversions.definitions[0].worse",
+            "only a guardrail",
+        ),
+        (
+            lambda d: d["conversions"]["definitions"][0].update(role="guardrail", name="primary"),
+            "conversions.definitions[0].name",
+            "names the primary metric",
+        ),
+        (
+            lambda d: d["conversions"]["definitions"].extend(
+                [dict(d["conversions"]["definitions"][0], name=f"c{i}", role="covariate") for i in range(2)]
+            ),
+            "conversions.definitions[3].role",
+            "one at most",
+        ),
+        (lambda d: d.update(analysis={"cuped_days": 0}), "analysis.cuped_days", "greater than or equal to 1"),
     ],
 )
 def test_wrong_keys_are_named(change, path, message):
