@@ -79,6 +79,63 @@ class FileDataset(Settings):
     encoding: Literal["utf-8", "latin-1"] = "utf-8"
 
 
+WHITESPACE = "whitespace"
+
+
+class CsvDialect(Settings):
+    """How a dataset's delimited files are written; the defaults are a comma CSV with a header.
+
+    ``delimiter`` is one character, ``\\t`` (a tab), or ``whitespace`` (runs of spaces and tabs,
+    no quoting); ``quote`` and ``escape`` are one character or empty (none; ``escape`` defaults to
+    the quote, i.e. a doubled quote); ``header: false`` needs ``columns``, the file's column
+    names in order; ``skip_rows`` lines come before the header (or the first record);
+    ``null_values`` are values that mean missing; ``decimal_separator: ','`` reads ``3,50``.
+    """
+
+    delimiter: str = ","
+    quote: str = '"'
+    escape: str | None = None
+    header: bool = True
+    columns: list[str] | None = None
+    skip_rows: int = Field(default=0, ge=0)
+    null_values: list[str] = Field(default_factory=list)
+    decimal_separator: Literal[".", ","] = "."
+
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, v: str) -> str:
+        v = "\t" if v in ("\\t", "tab") else v
+        if v != WHITESPACE and len(v) != 1:
+            raise ValueError(f"delimiter {v!r} must be one character, '\\t' or 'whitespace'")
+        if v in ("\n", "\r"):
+            raise ValueError("delimiter cannot be a line end")
+        return v
+
+    @field_validator("quote", "escape")
+    @classmethod
+    def _one_char(cls, v: str | None) -> str | None:
+        if v is not None and len(v) > 1:
+            raise ValueError(f"{v!r} must be one character, or empty for none")
+        return v
+
+    @model_validator(mode="after")
+    def _columns_without_header(self) -> CsvDialect:
+        if not self.header and not self.columns:
+            raise at("columns", "header: false needs columns, the file's column names in order")
+        if self.header and self.columns:
+            raise at("columns", "columns names the columns of a file without a header: set header: false")
+        if self.columns:
+            lower = [c.lower() for c in self.columns]
+            dupes = sorted({c for c in self.columns if lower.count(c.lower()) > 1})
+            if dupes:
+                raise at("columns", f"column names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @property
+    def escape_char(self) -> str:
+        return self.quote if self.escape is None else self.escape
+
+
 STANDARD_EVENT_TYPES = (
     "completedOrder",
     "viewedPage",
@@ -131,7 +188,7 @@ class EventSpec(Settings):
         return out
 
 
-class TransactionSpec(FileDataset):
+class TransactionSpec(FileDataset, CsvDialect):
     name: str
     customer_field: str
     # Which identifier(s) customer_field holds; several are tried in identity.match_on order.
@@ -156,6 +213,15 @@ class TransactionSpec(FileDataset):
             raise at(
                 "customer_field", f"customer_field {self.customer_field!r} is not one of the fields {names}"
             )
+        if self.columns:
+            unknown = [c for c in self.columns if c not in names]
+            absent = [n for n in names if n not in self.columns]
+            if unknown or absent:
+                raise at(
+                    "columns",
+                    f"columns must name each declared field once (not fields: {unknown}; "
+                    f"fields not named: {absent})",
+                )
         if self.time_field not in names:
             raise at("time_field", f"time_field {self.time_field!r} is not one of the fields {names}")
         time_type = self.field(self.time_field).type

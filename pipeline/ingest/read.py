@@ -23,8 +23,10 @@ import pyarrow as pa
 from pipeline.core.formats import EPOCH_FORMATS, to_strptime
 from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import scalar
-from pipeline.ingest.config import TransactionSpec
+from pipeline.ingest.config import WHITESPACE, CsvDialect, TransactionSpec
 from pipeline.ingest.sources.files import LandedFile
+
+DEFAULT_DIALECT = CsvDialect()
 
 
 class IngestError(RuntimeError):
@@ -36,18 +38,44 @@ class NotBatchable(Exception):
     them one by one, which gives each its own outcome and message."""
 
 
-def _first_line(path: Path) -> bytes:
-    """The bytes of the first line (ended by LF, CRLF or CR), reading at most 1 MiB."""
+def _line_at(path: Path, skip: int = 0) -> bytes:
+    """The bytes of the line after ``skip`` lines (lines end by LF, CRLF or CR), reading at most
+    1 MiB per line."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as fh:
-        head = fh.readline(1 << 20)
-    return re.split(rb"\r\n|\n|\r", head, maxsplit=1)[0]
+        head = fh.read(1 << 20)
+        lines = re.split(rb"\r\n|\n|\r", head, maxsplit=skip + 1)
+    return lines[skip] if len(lines) > skip else b""
 
 
-def read_header(path: Path, encoding: str) -> list[str]:
-    """The CSV header (first line), names trimmed; spaces after the commas are tolerated."""
+def split_header(text: str, dialect: CsvDialect) -> list[str]:
+    """The names of a header line in the dataset's dialect."""
+    if dialect.delimiter == WHITESPACE:
+        return text.split()
+    quote = dialect.quote or None
+    escape = dialect.escape_char if dialect.escape_char and dialect.escape_char != dialect.quote else None
+    row = next(
+        csv.reader(
+            [text],
+            delimiter=dialect.delimiter,
+            quotechar=quote,
+            escapechar=escape,
+            doublequote=bool(quote) and escape is None,
+            quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
+            skipinitialspace=True,
+        ),
+        [],
+    )
+    return row
+
+
+def read_header(path: Path, encoding: str, dialect: CsvDialect = DEFAULT_DIALECT) -> list[str]:
+    """The column names: the header (the line after ``skip_rows``), names trimmed (spaces after the
+    delimiters are tolerated), or the dialect's ``columns`` for a file without a header."""
+    if not dialect.header:
+        return list(dialect.columns or [])
     try:
-        line = _first_line(path)
+        line = _line_at(path, dialect.skip_rows)
     except (OSError, EOFError, zlib.error) as e:
         gz = " (a truncated or corrupt gzip file)" if path.name.lower().endswith(".gz") else ""
         raise IngestError(f"{path.name}: cannot read the file{gz}: {e}") from None
@@ -59,16 +87,55 @@ def read_header(path: Path, encoding: str) -> list[str]:
             f"set `encoding: latin-1` for this dataset if the file is Latin-1"
         ) from None
     try:
-        header = next(csv.reader([text], skipinitialspace=True), None)
+        header = split_header(text, dialect)
     except csv.Error as e:
         raise IngestError(f"{path.name}: cannot read the header: {e}") from None
     if not header or not any(h.strip() for h in header):
+        if dialect.skip_rows:
+            raise IngestError(
+                f"{path.name}: no header after the {dialect.skip_rows} skipped line(s) (`skip_rows`): "
+                "the line is blank or the file ends before it"
+            )
         raise IngestError(f"{path.name}: the file is empty or its first line is blank (no header)")
     names = [h.strip() for h in header]
     if "" in names:
         raise IngestError(f"{path.name}: column {names.index('') + 1} of the header has no name")
     check_unique(path.name, names)
     return names
+
+
+CANDIDATE_DELIMITERS = (";", "\t", "|", ",", WHITESPACE)
+
+
+def _shown(delimiter: str) -> str:
+    return "'\\t'" if delimiter == "\t" else repr(delimiter)
+
+
+def dialect_hint(names: list[str], declared: list[str], dialect: CsvDialect) -> str | None:
+    """What to set when the columns read do not fit the declared fields, or None: the delimiter
+    (when one column was found and another delimiter splits it into the declared number), or
+    ``header: false`` (when no declared field is in the header)."""
+    if len(names) == 1 and len(declared) > 1:
+        text = names[0]
+        for d in CANDIDATE_DELIMITERS:
+            n = len(text.split()) if d == WHITESPACE else len(text.split(d))
+            if d != dialect.delimiter and n == len(declared):
+                return (
+                    f"1 column found where {len(declared)} were declared: is the delimiter {_shown(d)}? "
+                    f"(set `delimiter: {_shown(d)}` for this dataset)"
+                )
+    if dialect.header and not {n.lower() for n in names} & {d.lower() for d in declared}:
+        return (
+            "no declared field is named in the header line: if the file has no header, set "
+            "`header: false` and `columns: [...]` (the file's columns in order); if lines come "
+            "before the header, set `skip_rows`"
+        )
+    if len(names) == 1 and len(declared) > 1:
+        return (
+            f"1 column found where {len(declared)} were declared: set `delimiter` for this dataset "
+            "to the character that separates the values"
+        )
+    return None
 
 
 def check_unique(file: str, names: list[str]) -> None:
@@ -147,8 +214,11 @@ def _encoding_reason(encoding: str) -> str:
     )
 
 
-def _blank_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, records: int) -> np.ndarray:
-    """Positions of the blank lines after the header, as DuckDB's CSV reader counts lines.
+def _blank_lines(
+    con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, records: int, before: int = 1
+) -> np.ndarray:
+    """Positions of the blank lines after the header (``before`` lines precede the first record),
+    as DuckDB's CSV reader counts lines.
 
     The reader skips blank lines but counts them in the line numbers of its rejects. Their
     positions are known from a plain line scan only when no quoted cell spans lines (then every
@@ -157,11 +227,14 @@ def _blank_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, r
     params = {"path": str(f.path), "encoding": encoding}
     con.execute("DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
     lines, blank = con.execute(sql("ingest/read/line_counts"), params).fetchall()[0]
-    if not blank or lines - 1 - blank != records:
+    if not blank or lines - before - blank != records:
         return np.array([], dtype=np.int64)
     con.execute("DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
     con.execute(sql("ingest/read/physical_lines"), params)
-    blanks = con.sql("SELECT rowid AS n FROM _phys WHERE trim(coalesce(line, '')) = ''").fetchnumpy()["n"]
+    blanks = con.sql(
+        "SELECT rowid + 1 - $before AS n FROM _phys WHERE trim(coalesce(line, '')) = '' AND rowid >= $before",
+        params={"before": before},
+    ).fetchnumpy()["n"]
     con.execute("DROP TABLE _phys")
     return np.asarray(blanks, dtype=np.int64)
 
@@ -181,35 +254,60 @@ def _physical_lines(path: Path, chunk: int = 1 << 23) -> int | None:
     return n + (1 if last not in (b"\n", b"\r", b"") else 0)
 
 
-def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) -> list[str]:
-    """Read a CSV file into ``_rows``; returns its column names."""
-    names = read_header(f.path, encoding)
-    positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
+def _read_csv_files(
+    con: duckdb.DuckDBPyConnection, paths: list[str], encoding: str, n: int, dialect: CsvDialect
+) -> None:
+    """``_read`` of CSV files in the dialect: text columns ``c0`` .. ``c<n-1>`` and ``filename``."""
     con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _rj; DROP TABLE IF EXISTS _rs")
+    con.execute(
+        sql("ingest/read/csv_files"),
+        {
+            "paths": paths,
+            "columns": {f"c{i}": "VARCHAR" for i in range(n)},
+            "header": dialect.header,
+            "skip": dialect.skip_rows,
+            "delim": dialect.delimiter,
+            "quote": dialect.quote,
+            "escape": dialect.escape_char,
+            "encoding": encoding,
+        },
+    )
+
+
+def _lines_before(dialect: CsvDialect) -> int:
+    """How many lines come before the first record (skipped lines and the header)."""
+    return dialect.skip_rows + (1 if dialect.header else 0)
+
+
+def read_csv_rows(
+    con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, dialect: CsvDialect = DEFAULT_DIALECT
+) -> list[str]:
+    """Read a CSV file into ``_rows``; returns its column names."""
+    names = read_header(f.path, encoding, dialect)
+    if dialect.delimiter == WHITESPACE:
+        read_whitespace_rows(con, f, encoding, names, dialect)
+        return names
+    before = _lines_before(dialect)
     try:
-        con.execute(
-            """CREATE TEMP TABLE _read AS SELECT * FROM read_csv($path, columns = $columns, header = true,
-                 delim = ',', quote = '"', escape = '"', auto_detect = false, encoding = $encoding,
-                 store_rejects = true, rejects_table = '_rj', rejects_scan = '_rs', null_padding = false)""",
-            {"path": str(f.path), "columns": positional, "encoding": encoding},
-        )
+        _read_csv_files(con, [str(f.path)], encoding, len(names), dialect)
     except duckdb.Error as e:
         raise read_error(f, e) from None
     bad = con.sql(
-        """SELECT line - 1 AS rn,
+        """SELECT line - $before AS rn,
                   arg_min(error_type, column_idx) AS error_type,
                   arg_min(error_message, column_idx) AS error_message,
                   any_value(csv_line) AS csv_line
-           FROM _rj GROUP BY line"""
+           FROM _rj GROUP BY line""",
+        params={"before": before},
     ).to_arrow_table()
     n_good = scalar(con, "SELECT count(*) FROM _read")
     records = n_good + bad.num_rows
     # Blank lines only shift the numbers of rows after a bad row. They need the second scan only
     # when there is a bad row and the file has more lines than the header and its records.
     blanks = None
-    if bad.num_rows and _physical_lines(f.path) != records + 1:
+    if bad.num_rows and _physical_lines(f.path) != records + before:
         try:
-            blanks = _blank_lines(con, f, encoding, records)
+            blanks = _blank_lines(con, f, encoding, records, before)
         except duckdb.Error as e:
             raise read_error(f, e) from None
     bad_numbers = _number_rows(con, n_good, bad.column("rn").to_numpy(), blanks)
@@ -250,6 +348,24 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
         con.execute("DROP TABLE IF EXISTS _read")
 
     return drop
+
+
+def read_whitespace_rows(
+    con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, names: list[str], dialect: CsvDialect
+) -> None:
+    """Read a file whose values are separated by runs of spaces and tabs into ``_rows``."""
+    drop = _read_lines(con, f, encoding)
+    try:
+        first = dialect.skip_rows
+        if dialect.header:  # the header is the first line that holds text after the skipped ones
+            first = scalar(con, "SELECT min(_row_number) FROM _lines WHERE _row_number > $s", {"s": first})
+        values = ", ".join(f"__c[{i + 1}] AS {ident(n)}" for i, n in enumerate(names))
+        con.execute(
+            sql("ingest/read/whitespace_rows", fragments={"values": values}),
+            {"first": first or 0, "n": len(names)},
+        )
+    finally:
+        drop()
 
 
 def read_jsonl_rows(
@@ -402,32 +518,31 @@ def _number_batch(
 
 
 def read_csv_batch(
-    con: duckdb.DuckDBPyConnection, files: list[LandedFile], encoding: str, names: list[str]
+    con: duckdb.DuckDBPyConnection,
+    files: list[LandedFile],
+    encoding: str,
+    names: list[str],
+    dialect: CsvDialect = DEFAULT_DIALECT,
 ) -> None:
     """Read CSV files with the same header into ``_rows`` (``_file`` = 1-based position in ``files``)."""
     paths = [str(f.path) for f in files]
-    positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
-    con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _rj; DROP TABLE IF EXISTS _rs")
-    con.execute(
-        """CREATE TEMP TABLE _read AS SELECT * FROM read_csv($paths, columns = $columns, header = true,
-             delim = ',', quote = '"', escape = '"', auto_detect = false, encoding = $encoding,
-             filename = true, store_rejects = true, rejects_table = '_rj', rejects_scan = '_rs',
-             null_padding = false)""",
-        {"paths": paths, "columns": positional, "encoding": encoding},
-    )
+    before = _lines_before(dialect)
+    _read_csv_files(con, paths, encoding, len(names), dialect)
     bad = con.sql(
-        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - 1 AS rn,
+        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - $before AS rn,
                   arg_min(j.error_type, j.column_idx) AS error_type,
                   arg_min(j.error_message, j.column_idx) AS error_message,
                   any_value(j.csv_line) AS csv_line
            FROM _rj j JOIN _rs s USING (scan_id, file_id) GROUP BY ALL ORDER BY 1, 2""",
-        params={"paths": paths},
+        params={"paths": paths, "before": before},
     ).to_arrow_table()
 
     def blanks_of(f: LandedFile, records: int) -> np.ndarray | None:
         # Blank lines only shift the numbers of rows after a bad row: the second scan only when the
         # file has more lines than the header and its records.
-        return _blank_lines(con, f, encoding, records) if _physical_lines(f.path) != records + 1 else None
+        if _physical_lines(f.path) == records + before:
+            return None
+        return _blank_lines(con, f, encoding, records, before)
 
     bad = _number_batch(con, files, bad, blanks_of)
     con.register("_bad", bad)

@@ -14,12 +14,13 @@ from collections.abc import Callable
 import duckdb
 
 from pipeline.core.sql import ident
-from pipeline.ingest.config import TransactionSpec
+from pipeline.ingest.config import WHITESPACE, TransactionSpec
 from pipeline.ingest.read import (
     IngestError,
     NotBatchable,
     check_json_lines,
     check_not_empty,
+    dialect_hint,
     drop_batch_tables,
     read_csv_batch,
     read_csv_rows,
@@ -29,7 +30,7 @@ from pipeline.ingest.read import (
     read_parquet_rows,
 )
 from pipeline.ingest.sources.files import LandedFile
-from pipeline.ingest.typing import field_column, type_rows
+from pipeline.ingest.typing import TypedColumn, field_column, type_rows
 from pipeline.ingest.write import (
     READ_ERRORS,
     LoadResult,
@@ -53,15 +54,24 @@ def _window_check(spec: TransactionSpec, start: str, end: str) -> tuple[str, str
     )
 
 
+def field_columns(spec: TransactionSpec) -> list[TypedColumn]:
+    """How each declared field of the dataset is typed and validated."""
+    comma = spec.decimal_separator == ","
+    return [field_column(x, spec.is_required(x), decimal_comma=comma) for x in spec.fields]
+
+
 def _read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, f: LandedFile) -> None:
     check_not_empty(f)
     declared = [x.name for x in spec.fields]
     if f.format == "parquet":
         read_parquet_rows(con, f, spec)
     elif f.format == "csv":
-        names = read_csv_rows(con, f, spec.encoding)
+        names = read_header(f.path, spec.encoding, spec)
         missing = [n for n in declared if n not in names]
         extra = [n for n in names if n not in declared]
+        hint = dialect_hint(names, declared, spec) if missing or extra else None
+        if hint:
+            raise IngestError(f"{f.name}: {hint}")
         if missing:
             raise IngestError(f"{f.name}: missing column(s) {missing}; the file has {names}")
         if extra:
@@ -69,6 +79,7 @@ def _read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec
                 f"{f.name}: column(s) {extra} are not declared fields of {spec.name!r}; "
                 f"declare them under transactions[].fields or remove them from the file"
             )
+        read_csv_rows(con, f, spec.encoding, spec)
     else:
         check_json_lines(f)
         read_jsonl_rows(con, f, spec.encoding, declared)
@@ -93,9 +104,11 @@ def _ingest_one(
 
     def prepare() -> Callable[[], None]:
         _read_transaction_file(con, spec, f)
-        columns = [field_column(x, spec.is_required(x)) for x in spec.fields]
+        columns = field_columns(spec)
         window_params = {"start": day, "end": day + dt.timedelta(days=1), "tfname": spec.time_field}
-        type_rows(con, columns, [_window_check(spec, "$start", "$end")], window_params)
+        type_rows(
+            con, columns, [_window_check(spec, "$start", "$end")], window_params, null_values=spec.null_values
+        )
         return lambda: replace_partition(con, spec, columns, day, _load_id(result))
 
     return run_load(con, result, f, prepare, rejects_by_file=False)
@@ -112,7 +125,9 @@ def _batch_key(spec: TransactionSpec, f: LandedFile) -> tuple | None:
     try:
         check_not_empty(f)
         if f.format == "csv":
-            names = read_header(f.path, spec.encoding)
+            if spec.delimiter == WHITESPACE:
+                return None
+            names = read_header(f.path, spec.encoding, spec)
             declared = {x.name for x in spec.fields}
             if set(names) != declared or len(names) != len(declared):
                 return None
@@ -160,13 +175,13 @@ def _ingest_batch(
     declared = [x.name for x in spec.fields]
     try:
         if files[0].format == "csv":
-            read_csv_batch(con, files, spec.encoding, read_header(files[0].path, spec.encoding))
+            read_csv_batch(con, files, spec.encoding, read_header(files[0].path, spec.encoding, spec), spec)
         else:
             read_jsonl_batch(con, files, spec.encoding, declared)
-        columns = [field_column(x, spec.is_required(x)) for x in spec.fields]
+        columns = field_columns(spec)
         window = _window_check(spec, "$starts[_file]", "$ends[_file]")
         params = {"starts": days, "ends": [d + dt.timedelta(days=1) for d in days], "tfname": spec.time_field}
-        type_rows(con, columns, [window], params, carry=("_file",))
+        type_rows(con, columns, [window], params, carry=("_file",), null_values=spec.null_values)
         count_batch_rows(con, results)
         ids = [
             i

@@ -112,8 +112,9 @@ def _bool(v: str, p: str) -> str:
     )
 
 
-def field_column(f: FieldSpec, required: bool) -> TypedColumn:
-    """How a declared transaction field is typed and validated."""
+def field_column(f: FieldSpec, required: bool, decimal_comma: bool = False) -> TypedColumn:
+    """How a declared transaction field is typed and validated; with ``decimal_comma`` a Decimal or
+    Float is written with ``,`` as its decimal separator (``3,50``)."""
     cast: Cast
     if f.type in (FieldType.Date, FieldType.Timestamp):
         cast, expected = _time_cast(f)
@@ -127,6 +128,10 @@ def field_column(f: FieldSpec, required: bool) -> TypedColumn:
         sql_type = SQL_TYPES[f.type]
         cast = lambda v, p: _matches(v, NUMBER_PATTERN, f"TRY_CAST({v} AS {sql_type})")  # noqa: E731
         expected = f"a {f.type.value}"
+        if decimal_comma:
+            point = cast
+            cast = lambda v, p: point(f"replace({v}, ',', '.')", p)  # noqa: E731
+            expected += " with ',' as its decimal separator"
     pattern = to_strptime(f.format) if f.format and f.format not in EPOCH_FORMATS else None
     return TypedColumn(f.name, SQL_TYPES[f.type], cast, did_not_cast, expected, required, pattern)
 
@@ -189,14 +194,21 @@ def type_rows(
     extra_checks: Sequence[tuple[str, str, str]] = (),
     extra_params: dict | None = None,
     carry: tuple[str, ...] = (),
+    null_values: Sequence[str] = (),
 ) -> None:
     """Create ``_typed`` from ``_rows``: typed columns, ``_reason`` (NULL = good) and ``_field``.
 
     ``extra_checks`` are (field, SQL condition over typed columns that marks a bad row, SQL reason),
     with the parameters they use in ``extra_params``. ``carry`` are columns of ``_rows`` kept as
-    they are (and usable in the checks), e.g. ``_file`` when several files are typed at once.
+    they are (and usable in the checks), e.g. ``_file`` when several files are typed at once;
+    a trimmed value in ``null_values`` is a missing value.
     """
-    trims = ", ".join(f"{_trimmed(ident(c.name))} AS {ident('__v_' + c.name)}" for c in columns)
+
+    def trimmed(x: str) -> str:
+        t = _trimmed(x)
+        return f"CASE WHEN list_contains($null_values, {t}) THEN NULL ELSE {t} END" if null_values else t
+
+    trims = ", ".join(f"{trimmed(ident(c.name))} AS {ident('__v_' + c.name)}" for c in columns)
     casts = ", ".join(
         f"{c.cast(ident('__v_' + c.name), f'$pattern{i}')} AS {ident(c.name)}" for i, c in enumerate(columns)
     )
@@ -211,6 +223,8 @@ def type_rows(
         reasons.append(f"CASE WHEN {condition} THEN {reason} END")
         labels.append(f"$extra{j}")
     params: dict = dict(extra_params or {})
+    if null_values:
+        params["null_values"] = list(null_values)
     for i, c in enumerate(columns):
         params[f"name{i}"] = c.name
         params[f"expected{i}"] = c.expected
