@@ -197,6 +197,14 @@ class TransactionSpec(FileDataset, CsvDialect):
     context: Context = Context.OTHER
     event: EventSpec = EventSpec()
     fields: list[FieldSpec] = Field(min_length=1)
+    # `range`: a file may hold many days; each row lands in the partition of its time_field day
+    files: Literal["daily", "range"] = "daily"
+    # what loading a range file replaces: exactly the days it covers, or (`none`) nothing: its rows
+    # are upserted by `key`
+    replaces: Literal["covered_days", "none"] = "covered_days"
+    key: list[str] = Field(default_factory=list)
+    # a day without a file: a FAILED load (`fail`) or a PROCESSED load of 0 rows (`empty`)
+    missing_file: Literal["fail", "empty"] = "fail"
 
     @field_validator("name")
     @classmethod
@@ -222,6 +230,15 @@ class TransactionSpec(FileDataset, CsvDialect):
                     f"columns must name each declared field once (not fields: {unknown}; "
                     f"fields not named: {absent})",
                 )
+        if self.replaces == "none" and not self.key:
+            raise at(
+                "key", "replaces: none upserts rows by their key: give key, the field(s) that identify a row"
+            )
+        if self.key and self.replaces != "none":
+            raise at("key", "key is for replaces: none (rows upserted by key)")
+        for k in self.key:
+            if k not in names:
+                raise at("key", f"{k!r} is not one of the fields {names}")
         if self.time_field not in names:
             raise at("time_field", f"time_field {self.time_field!r} is not one of the fields {names}")
         time_type = self.field(self.time_field).type
@@ -258,7 +275,7 @@ class TransactionSpec(FileDataset, CsvDialect):
         return f"tx_{self.name}"
 
     def is_required(self, f: FieldSpec) -> bool:
-        return f.required or f.name in (self.customer_field, self.time_field)
+        return f.required or f.name in (self.customer_field, self.time_field) or f.name in self.key
 
 
 class CustomersSpec(FileDataset):
@@ -309,6 +326,11 @@ class IngestConfig(ProjectBase):
             )
             if problem:
                 raise at(f"transactions[{i}].source", problem)
+            if t.files == "range" and kind.remote:
+                raise at(
+                    f"transactions[{i}].files",
+                    "range files are read from a local_files source (from remote sources: not yet)",
+                )
         if self.customers and self.customers.source not in names:
             raise at("customers.source", f"unknown source {self.customers.source!r} (declared: {names})")
         if self.customers and not self.customers.file_name:

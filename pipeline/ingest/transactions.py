@@ -60,7 +60,7 @@ def field_columns(spec: TransactionSpec) -> list[TypedColumn]:
     return [field_column(x, spec.is_required(x), decimal_comma=comma) for x in spec.fields]
 
 
-def _read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, f: LandedFile) -> None:
+def read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, f: LandedFile) -> None:
     check_not_empty(f)
     declared = [x.name for x in spec.fields]
     if f.format == "parquet":
@@ -103,7 +103,7 @@ def _ingest_one(
     result = LoadResult(source=source, dataset=spec.name, file=f.name, partition_date=day)
 
     def prepare() -> Callable[[], None]:
-        _read_transaction_file(con, spec, f)
+        read_transaction_file(con, spec, f)
         columns = field_columns(spec)
         window_params = {"start": day, "end": day + dt.timedelta(days=1), "tfname": spec.time_field}
         type_rows(

@@ -225,6 +225,64 @@ def replace_partitions(
         record_loads(con, results, files, started)
 
 
+def replace_range_days(
+    con: duckdb.DuckDBPyConnection,
+    spec: TransactionSpec,
+    columns: list[TypedColumn],
+    results: list[LoadResult],
+    f: LandedFile,
+    window: tuple[dt.date, dt.date],
+    started: dt.datetime,
+) -> None:
+    """In one transaction: the good rows of ``_typed`` (a range file) go into their days'
+    partitions, replacing those days (``replaces: covered_days``) or the rows of the same key
+    (``replaces: none``); the rejects of the file's days are replaced; a load per day is recorded.
+    ``results`` are the file's loads, one per day, the one of no day (if any) last."""
+    table, tf = {"table": spec.table}, {"time_field": spec.time_field}
+    days = [r.partition_date for r in results if r.partition_date is not None]
+    undated = len(days) < len(results)
+    ids = [r.load_id for r in results]
+    span = {"first": window[0], "last": window[1]}
+    names = column_list([x.name for x in spec.fields])
+    with transaction(con):
+        _prepare_table(con, spec, columns)
+        if days:
+            if spec.replaces == "covered_days":
+                con.execute(sql("ingest/delete_partitions", idents=table), {"days": days})
+                con.execute(sql("ingest/delete_partitions_rejects"), {"ds": spec.name, "days": days})
+            else:
+                keys = column_list(spec.key)
+                match = " AND ".join(f"t.{ident(k)} = k.{ident(k)}" for k in spec.key)
+                con.execute(
+                    sql(
+                        "ingest/delete_by_key",
+                        idents=table | tf,
+                        fragments={"key": keys, "match": match},
+                    ),
+                    span,
+                )
+            con.execute(
+                sql("ingest/insert_range_rows", idents=table | tf, fragments={"columns": names}),
+                {"ids": ids[: len(days)], "days": days, **span},
+            )
+        if days or undated:
+            con.execute(
+                sql("ingest/delete_file_days_rejects"),
+                {"ds": spec.name, "file": f.name, "days": days or [dt.date.min], "undated": undated},
+            )
+            con.execute(
+                sql("ingest/insert_range_rejects", idents=tf),
+                {
+                    "ids": ids,
+                    "days": [*days, *([None] if undated else [])],
+                    "ds": spec.name,
+                    "file": f.name,
+                    **span,
+                },
+            )
+        record_loads(con, results, [f] * len(results), started)
+
+
 def failure_message(f: LandedFile, e: Exception) -> str:
     if isinstance(e, IngestError | SourceError):
         return str(e)
@@ -270,3 +328,19 @@ def record_missing_file(
     """Record a FAILED load for a partition whose file is not there; the partition stays as it was."""
     result = LoadResult(source=source, dataset=dataset, file=None, partition_date=day)
     return record_failure(con, result, None, now(), error)
+
+
+def record_empty_day(
+    con: duckdb.DuckDBPyConnection, source: str, spec: TransactionSpec, day: dt.date
+) -> LoadResult:
+    """A day without a file in a dataset with ``missing_file: empty``: as a header-only file would,
+    its partition and rejects are emptied and a PROCESSED load of 0 rows is recorded."""
+    result = LoadResult(source=source, dataset=spec.name, file=None, partition_date=day, status=PROCESSED)
+    started = now()
+    result.load_id = scalar(con, "SELECT nextval('load_ids')")
+    with transaction(con):
+        if table_exists(con, spec.table):
+            con.execute(sql("ingest/delete_partition", idents={"table": spec.table}), {"d": day})
+        con.execute(sql("ingest/delete_partition_rejects"), {"ds": spec.name, "d": day})
+        record_load(con, result, None, started)
+    return result
