@@ -35,6 +35,8 @@ class FieldSpec(Settings):
     format: str | None = None
     required: bool = False
     description: str | None = None
+    # the decimals a Decimal keeps (more are rounded); 14 digits before the point at any scale
+    scale: int | None = Field(default=None, ge=0, le=18)
 
     @field_validator("name")
     @classmethod
@@ -58,6 +60,8 @@ class FieldSpec(Settings):
     def _format_only_for_times(self) -> FieldSpec:
         if self.format is not None and self.type not in (FieldType.Date, FieldType.Timestamp):
             raise at("format", f"format is only for Date and Timestamp fields, not {self.type.value}")
+        if self.scale is not None and self.type != FieldType.Decimal:
+            raise at("scale", f"scale is only for Decimal fields, not {self.type.value}")
         return self
 
 

@@ -26,6 +26,18 @@ SQL_TYPES = {
     FieldType.Date: "DATE",
     FieldType.Timestamp: "TIMESTAMP",
 }
+DEFAULT_SCALE = 4
+
+
+def sql_type(f: FieldSpec) -> str:
+    """The SQL type of a declared field; a Decimal keeps its declared scale (default 4) with 14
+    digits before the point (DECIMAL(18,4) by default)."""
+    if f.type == FieldType.Decimal:
+        scale = DEFAULT_SCALE if f.scale is None else f.scale
+        return f"DECIMAL({14 + scale},{scale})"
+    return SQL_TYPES[f.type]
+
+
 INT_PATTERN = r"[+-]?[0-9]+"
 NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 # an ISO 8601 date or date-time without offset or zone
@@ -125,15 +137,15 @@ def field_column(f: FieldSpec, required: bool, decimal_comma: bool = False) -> T
     elif f.type == FieldType.Int:
         cast, expected = (lambda v, p: _matches(v, INT_PATTERN, f"TRY_CAST({v} AS BIGINT)")), "an Int"
     else:
-        sql_type = SQL_TYPES[f.type]
-        cast = lambda v, p: _matches(v, NUMBER_PATTERN, f"TRY_CAST({v} AS {sql_type})")  # noqa: E731
+        to_type = sql_type(f)
+        cast = lambda v, p: _matches(v, NUMBER_PATTERN, f"TRY_CAST({v} AS {to_type})")  # noqa: E731
         expected = f"a {f.type.value}"
         if decimal_comma:
             point = cast
             cast = lambda v, p: point(f"replace({v}, ',', '.')", p)  # noqa: E731
             expected += " with ',' as its decimal separator"
     pattern = to_strptime(f.format) if f.format and f.format not in EPOCH_FORMATS else None
-    return TypedColumn(f.name, SQL_TYPES[f.type], cast, did_not_cast, expected, required, pattern)
+    return TypedColumn(f.name, sql_type(f), cast, did_not_cast, expected, required, pattern)
 
 
 def split_values(column: str, lower: bool = False) -> str:

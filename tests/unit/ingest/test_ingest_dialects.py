@@ -90,3 +90,22 @@ def test_dialect_config_errors(tmp_path: Path, options: dict, words: str) -> Non
     with pytest.raises(ConfigError) as e:
         parse_config(sales_config(**options), "test.yaml", tmp_path)
     assert "transactions[0]" in str(e.value) and words in str(e.value), str(e.value)
+
+
+def test_decimal_keeps_its_declared_scale(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    config = sales_config()
+    fields = [dict(f) for f in config["transactions"][0]["fields"]]
+    fields[3]["scale"] = 9  # amount
+    config["transactions"][0]["fields"] = fields
+    w = World(tmp_path, config)
+    try:
+        data = b"order_id,customer_id,sold_at,amount,qty\no1,c1,2026-01-31,0.1234567891,1\n"
+        check_load(w, w.load_tx("sales", "csv", data), LOADED, 1, 1, 0)
+        assert w.q("SELECT amount FROM tx_sales") == [(Decimal("0.123456789"),)]
+    finally:
+        w.close()
+    with pytest.raises(ConfigError, match="scale is only for Decimal"):
+        fields[4]["scale"] = 2
+        parse_config(config, "test.yaml", tmp_path)
