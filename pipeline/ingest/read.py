@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 import re
 import zlib
 from collections.abc import Callable
@@ -384,6 +385,37 @@ def read_jsonl_rows(
     return names
 
 
+def json_problem(text: str) -> str:
+    """Where and why ``text`` is not valid JSON, as Python's parser says it (line and column)."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as e:
+        return f"{e.msg} at line {e.lineno} column {e.colno}"
+    except RecursionError:
+        return "nested too deeply"
+    return "not valid JSON"
+
+
+def _name_json_problems(con: duckdb.DuckDBPyConnection) -> None:
+    """Each invalid JSON line of ``_rows`` gets its column and what is wrong in its reason. Python's
+    parser is the one that says where: it reads the rejected lines only."""
+    bad = con.sql(
+        "SELECT rowid AS pos, _raw FROM _rows WHERE _error = 'json: the line is not valid JSON'"
+    ).fetchnumpy()
+    if not len(bad["pos"]):
+        return
+    # the position within the line: "at line 1 column 17" -> "at column 17"
+    reasons = [
+        "json: the line is not valid JSON: " + json_problem(str(raw)).replace("at line 1 column", "at column")
+        for raw in bad["_raw"]
+    ]
+    con.register("_json_problems", pa.table({"pos": bad["pos"], "reason": reasons}))
+    try:
+        con.execute(sql("ingest/read/json_problems"))
+    finally:
+        con.unregister("_json_problems")
+
+
 def _parse_json_lines(con: duckdb.DuckDBPyConnection, names: list[str], carry: str = "") -> None:
     """``_rows`` from the view ``_lines(<carry>, _row_number, line, _error)``: one text column per name.
 
@@ -394,6 +426,7 @@ def _parse_json_lines(con: duckdb.DuckDBPyConnection, names: list[str], carry: s
         sql("ingest/read/json_lines", fragments={"carry": carry, "values": values}),
         {"paths": [f'$."{n}"' for n in names], "names": names},
     )
+    _name_json_problems(con)
 
 
 def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: TransactionSpec) -> list[str]:
