@@ -16,11 +16,11 @@ from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import scalar, table_exists
 from pipeline.ingest.config import CustomersSpec
+from pipeline.ingest.dialect import json_problem
 from pipeline.ingest.read import (
     IngestError,
     check_not_empty,
     check_unique,
-    json_problem,
     read_csv_rows,
     read_error,
 )

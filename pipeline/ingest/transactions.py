@@ -15,12 +15,12 @@ import duckdb
 
 from pipeline.core.sql import ident
 from pipeline.ingest.config import WHITESPACE, TransactionSpec
+from pipeline.ingest.dialect import dialect_hint
 from pipeline.ingest.read import (
     IngestError,
     NotBatchable,
     check_json_lines,
     check_not_empty,
-    dialect_hint,
     drop_batch_tables,
     read_csv_batch,
     read_csv_rows,
