@@ -209,6 +209,9 @@ class TransactionSpec(FileDataset, CsvDialect):
     key: list[str] = Field(default_factory=list)
     # a day without a file: a FAILED load (`fail`) or a PROCESSED load of 0 rows (`empty`)
     missing_file: Literal["fail", "empty"] = "fail"
+    # a column of a file that is not a declared field: the load fails (`freeze`), it is added to the
+    # table as a String (`evolve`), or left out (`discard`); recorded in `schema_changes`
+    new_columns: Literal["freeze", "evolve", "discard"] = "freeze"
 
     @field_validator("name")
     @classmethod

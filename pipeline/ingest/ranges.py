@@ -16,7 +16,7 @@ import duckdb
 from pipeline.core.sql import ident, sql
 from pipeline.ingest.config import TransactionSpec
 from pipeline.ingest.sources.files import LandedFile
-from pipeline.ingest.transactions import field_columns, read_transaction_file
+from pipeline.ingest.transactions import field_columns, new_columns, read_transaction_file
 from pipeline.ingest.typing import type_rows
 from pipeline.ingest.write import (
     LOADED,
@@ -27,6 +27,7 @@ from pipeline.ingest.write import (
     now,
     record_failure,
     replace_range_days,
+    schema_changes,
 )
 
 # The first and last day (inclusive) whose rows a load takes: every day, or an asset run's window.
@@ -83,8 +84,8 @@ def ingest_range_file(
     for a bad file (a file that cannot be read gives one FAILED load of no day and changes nothing)."""
     started = now()
     try:
-        read_transaction_file(con, spec, f)
-        columns = field_columns(spec)
+        extra = read_transaction_file(con, spec, f)
+        columns = field_columns(spec) + new_columns(spec, extra)
         params = {"keyname": ", ".join(spec.key)} if spec.key else {}
         type_rows(con, columns, key_checks(spec), params, null_values=spec.null_values)
         results = day_results(con, spec, source, f, window)
@@ -93,6 +94,7 @@ def ingest_range_file(
         ).fetchall()
         for r, (load_id,) in zip(results, ids, strict=True):
             r.load_id = load_id
+        results[0].schema_changes = schema_changes(con, spec, extra)  # recorded with the file's first load
     except READ_ERRORS as e:
         failed = LoadResult(source=source, dataset=spec.name, file=f.name, partition_date=None)
         return [record_failure(con, failed, f, started, failure_message(f, e))]

@@ -364,7 +364,8 @@ def _parse_json_lines(con: duckdb.DuckDBPyConnection, names: list[str], carry: s
 
 
 def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: TransactionSpec) -> list[str]:
-    """Read a Parquet file (a remote query's Arrow batches, or a Parquet object) into ``_rows``.
+    """Read a Parquet file (a remote query's Arrow batches, or a Parquet object) into ``_rows``;
+    returns its columns that are not declared fields (kept as text with ``new_columns: evolve``).
 
     Typed Arrow columns become text in the form the field's type and format expect, so that
     typing and validation are the same as for CSV: a temporal column with a declared format is
@@ -380,12 +381,15 @@ def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: Trans
     extra = [n for n in types if n not in declared]
     if missing:
         raise IngestError(f"{f.name}: missing column(s) {missing}; the data has {list(types)}")
-    if extra:
+    if extra and spec.new_columns == "freeze":
         raise IngestError(
             f"{f.name}: column(s) {extra} are not declared fields of {spec.name!r}; "
-            f"declare them under transactions[].fields or leave them out of the query"
+            f"declare them under transactions[].fields or leave them out of the query "
+            "(or set `new_columns: evolve` or `discard`)"
         )
     cols, params = [], {"p": str(f.path)}
+    if spec.new_columns == "evolve":
+        cols += [f"{ident(n)}::VARCHAR AS {ident(n)}" for n in extra]
     for i, x in enumerate(spec.fields):
         c, t = ident(x.name), types[x.name].upper()
         temporal = t.startswith(("TIMESTAMP", "DATE"))
@@ -406,7 +410,7 @@ def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: Trans
         )
     except duckdb.Error as e:
         raise read_error(f, e) from None
-    return declared
+    return extra
 
 
 def check_not_empty(f: LandedFile) -> None:

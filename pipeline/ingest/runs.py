@@ -87,12 +87,16 @@ def _reject_rate_check(results: list[LoadResult], config: IngestConfig) -> dg.As
 
 
 def _summary(results: list[LoadResult]) -> dict:
-    return {
+    out = {
         "rows_read": sum(r.rows_read for r in results),
         "rows_loaded": sum(r.rows_loaded for r in results),
         "rows_rejected": sum(r.rows_rejected for r in results),
         "loads": dg.MetadataValue.md(_loads_table(results)),
     }
+    changes = [(r.file, c, how) for r in results for c, how in r.schema_changes.items()]
+    if changes:  # columns the files brought that no field declares (new_columns: evolve | discard)
+        out["schema_changes"] = dg.MetadataValue.md(markdown_table(["file", "column", "change"], changes))
+    return out
 
 
 def _raise_failed(results: list[LoadResult], what: str) -> None:

@@ -148,6 +148,11 @@ def field_column(f: FieldSpec, required: bool, decimal_comma: bool = False) -> T
     return TypedColumn(f.name, sql_type(f), cast, did_not_cast, expected, required, pattern)
 
 
+def string_column(name: str) -> TypedColumn:
+    """A column a file brought that no field declares, kept as text (``new_columns: evolve``)."""
+    return TypedColumn(name, "VARCHAR", as_text, never, "a String")
+
+
 def split_values(column: str, lower: bool = False) -> str:
     """SQL: the values of a multi-value cell ("a, b") as a list, trimmed (and lower-cased), empties
     dropped."""

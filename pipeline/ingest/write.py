@@ -42,6 +42,7 @@ class LoadResult:
     rows_rejected: int = 0
     error: str | None = None
     rejects_by_field: dict[str, int] = field(default_factory=dict)
+    schema_changes: dict[str, str] = field(default_factory=dict)  # column -> added | discarded
 
 
 def now() -> dt.datetime:
@@ -148,15 +149,16 @@ def ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: list[tuple
         definitions = column_definitions(columns)
         con.execute(sql("core/create_table", idents={"table": table}, fragments={"definitions": definitions}))
         return
-    have = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-        ).fetchall()
-    }
+    have = set(table_columns(con, table))
     for n, t in columns:
         if n not in have:
             con.execute(sql("core/add_column", idents={"table": table, "column": n}, fragments={"type": t}))
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of a table (none when it does not exist)."""
+    rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table])
+    return [r[0] for r in rows.fetchall()]
 
 
 # What reading a bad file can raise; each becomes a FAILED load with the message.
@@ -179,6 +181,35 @@ def _prepare_table(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, column
         register_customer_table(con, spec.table, spec.customer_field, kind)
 
 
+def schema_changes(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, extra: list[str]) -> dict[str, str]:
+    """What a file's undeclared columns change (before its write): ``added`` for a column the table
+    does not have yet (``new_columns: evolve``), ``discarded`` for each one left out (``discard``)."""
+    if not extra:
+        return {}
+    if spec.new_columns == "discard":
+        return dict.fromkeys(extra, "discarded")
+    have = {c.lower() for c in table_columns(con, spec.table)}
+    return {n: "added" for n in extra if n.lower() not in have}
+
+
+def record_schema_changes(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:
+    """Record a load's schema changes in ``schema_changes`` (in the load's transaction)."""
+    if not result.schema_changes:
+        return
+    con.execute(sql("ingest/create_schema_changes"))
+    con.execute(
+        sql("ingest/record_schema_changes"),
+        {
+            "ds": result.dataset,
+            "columns": list(result.schema_changes),
+            "changes": list(result.schema_changes.values()),
+            "file": result.file,
+            "load_id": result.load_id,
+            "at": now(),
+        },
+    )
+
+
 def replace_partition(
     con: duckdb.DuckDBPyConnection,
     spec: TransactionSpec,
@@ -190,7 +221,7 @@ def replace_partition(
     _prepare_table(con, spec, columns)
     table = {"table": spec.table}
     con.execute(sql("ingest/delete_partition", idents=table), {"d": day})
-    names = column_list([x.name for x in spec.fields])
+    names = column_list([c.name for c in columns])
     con.execute(
         sql("ingest/insert_partition", idents=table, fragments={"columns": names}), {"id": load_id, "d": day}
     )
@@ -209,7 +240,7 @@ def replace_partitions(
     days = [r.partition_date for r in results]
     ids = [r.load_id for r in results]
     table = {"table": spec.table}
-    names = column_list([x.name for x in spec.fields])
+    names = column_list([c.name for c in columns])
     with transaction(con):
         _prepare_table(con, spec, columns)
         con.execute(sql("ingest/delete_partitions", idents=table), {"days": days})
@@ -243,7 +274,7 @@ def replace_range_days(
     undated = len(days) < len(results)
     ids = [r.load_id for r in results]
     span = {"first": window[0], "last": window[1]}
-    names = column_list([x.name for x in spec.fields])
+    names = column_list([c.name for c in columns])
     with transaction(con):
         _prepare_table(con, spec, columns)
         if days:
@@ -281,6 +312,7 @@ def replace_range_days(
                 },
             )
         record_loads(con, results, [f] * len(results), started)
+        record_schema_changes(con, results[0])
 
 
 def failure_message(f: LandedFile, e: Exception) -> str:
