@@ -37,6 +37,15 @@ class FieldSpec(Settings):
     description: str | None = None
     # the decimals a Decimal keeps (more are rounded); 14 digits before the point at any scale
     scale: int | None = Field(default=None, ge=0, le=18)
+    # where a JSON-lines value is, inside objects: `ecommerce.value`
+    path: str | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str | None) -> str | None:
+        if v is not None and (any(not p for p in v.split(".")) or '"' in v):
+            raise ValueError(f"path {v!r} must be keys separated by dots, e.g. ecommerce.value")
+        return v
 
     @field_validator("name")
     @classmethod
@@ -212,6 +221,18 @@ class TransactionSpec(FileDataset, CsvDialect):
     # a column of a file that is not a declared field: the load fails (`freeze`), it is added to the
     # table as a String (`evolve`), or left out (`discard`); recorded in `schema_changes`
     new_columns: Literal["freeze", "evolve", "discard"] = "freeze"
+    # JSON lines: how many levels of objects a field name `parent__child` reaches into
+    flatten_depth: int = Field(default=1, ge=0)
+
+    def json_paths(self) -> dict[str, str]:
+        """The JSON path inside objects of each field that has one: its ``path``, or its name split
+        at ``__`` (at most ``flatten_depth`` times): ``a__b`` is ``$."a"."b"``."""
+        out = {}
+        for x in self.fields:
+            parts = x.path.split(".") if x.path else x.name.split("__", self.flatten_depth)
+            if len(parts) > 1 and all(parts):
+                out[x.name] = "$" + "".join(f'."{p}"' for p in parts)
+        return out
 
     @field_validator("name")
     @classmethod

@@ -315,16 +315,21 @@ def read_whitespace_rows(
 
 
 def read_jsonl_rows(
-    con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, names: list[str]
+    con: duckdb.DuckDBPyConnection,
+    f: LandedFile,
+    encoding: str,
+    names: list[str],
+    nested: dict[str, str] | None = None,
 ) -> list[str]:
     """Read a JSON-lines file into ``_rows`` with one text column per name in ``names``.
 
     Each line must be a JSON object; a key that is absent or null is a missing value. Keys that
-    are not declared are ignored.
+    are not declared are ignored. ``nested`` gives the JSON path inside objects where a name's
+    value is found when the line has no key of that name (``{"a": {"b": 1}}`` for ``a__b``).
     """
     drop = _read_lines(con, f, encoding)
     try:
-        _parse_json_lines(con, names)
+        _parse_json_lines(con, names, nested=nested)
     finally:
         drop()
     return names
@@ -350,15 +355,29 @@ def _name_json_problems(con: duckdb.DuckDBPyConnection) -> None:
         con.unregister("_json_problems")
 
 
-def _parse_json_lines(con: duckdb.DuckDBPyConnection, names: list[str], carry: str = "") -> None:
-    """``_rows`` from the view ``_lines(<carry>, _row_number, line, _error)``: one text column per name.
+def _parse_json_lines(
+    con: duckdb.DuckDBPyConnection, names: list[str], carry: str = "", nested: dict[str, str] | None = None
+) -> None:
+    """``_rows`` from the view ``_lines(<carry>, _row_number, line, _error)``: one text column per name
+    (the top-level key, else the name's ``nested`` path).
 
     ``carry`` is a column list (with a trailing comma) kept as it is, e.g. ``"_file, "``.
     """
-    values = ", ".join(f"__s[{i + 1}] AS {ident(n)}" for i, n in enumerate(names))
+    nested = nested or {}
+    inner = list(nested)
+    values = ", ".join(
+        f"coalesce(__s[{i + 1}], __n[{inner.index(n) + 1}]) AS {ident(n)}"
+        if n in nested
+        else f"__s[{i + 1}] AS {ident(n)}"
+        for i, n in enumerate(names)
+    )
+    extract = ", CASE WHEN _ok THEN json_extract_string(line, $nested) END AS __n" if inner else ""
+    params: dict = {"paths": [f'$."{n}"' for n in names], "names": names}
+    if inner:
+        params["nested"] = [nested[n] for n in inner]
     con.execute(
-        sql("ingest/read/json_lines", fragments={"carry": carry, "values": values}),
-        {"paths": [f'$."{n}"' for n in names], "names": names},
+        sql("ingest/read/json_lines", fragments={"carry": carry, "values": values, "nested_values": extract}),
+        params,
     )
     _name_json_problems(con)
 
@@ -525,7 +544,11 @@ def read_csv_batch(
 
 
 def read_jsonl_batch(
-    con: duckdb.DuckDBPyConnection, files: list[LandedFile], encoding: str, names: list[str]
+    con: duckdb.DuckDBPyConnection,
+    files: list[LandedFile],
+    encoding: str,
+    names: list[str],
+    nested: dict[str, str] | None = None,
 ) -> None:
     """Read JSON-lines files into ``_rows`` (``_file`` = 1-based position in ``files``), as
     read_jsonl_rows does for one file."""
@@ -553,7 +576,7 @@ def read_jsonl_batch(
         finally:
             con.unregister("_bad")
     try:
-        _parse_json_lines(con, names, carry="_file, ")
+        _parse_json_lines(con, names, carry="_file, ", nested=nested)
     finally:
         con.execute("DROP TABLE _lines")
 
