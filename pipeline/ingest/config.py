@@ -354,10 +354,16 @@ class IngestConfig(ProjectBase):
             )
             if problem:
                 raise at(f"transactions[{i}].source", problem)
-            if t.files == "range" and kind.remote:
+            if kind.fetch_range and t.files != "range":
                 raise at(
                     f"transactions[{i}].files",
-                    "range files are read from a local_files source (from remote sources: not yet)",
+                    f"a {src.kind} source's records span days: set files: range "
+                    "(and replaces: none with key, to upsert records seen again)",
+                )
+            if t.files == "range" and kind.remote and not kind.fetch_range:
+                raise at(
+                    f"transactions[{i}].files",
+                    f"range files are read from local_files or rest sources (from {src.kind}: not yet)",
                 )
         if self.customers and self.customers.source not in names:
             raise at("customers.source", f"unknown source {self.customers.source!r} (declared: {names})")

@@ -18,7 +18,7 @@ from pipeline.core.sql import sql
 from pipeline.core.warehouse import WarehouseResource, scalar, table_exists
 from pipeline.ingest.config import CustomersSpec, IngestConfig, TransactionSpec
 from pipeline.ingest.customers import CUSTOMERS, files_to_apply, ingest_customers
-from pipeline.ingest.ranges import ingest_range_file
+from pipeline.ingest.ranges import Window, ingest_range_file
 from pipeline.ingest.sources.files import LandedFile, NoFile
 from pipeline.ingest.transactions import ingest_transactions
 from pipeline.ingest.write import FAILED, LoadResult, record_empty_day, record_missing_file
@@ -157,14 +157,16 @@ def ingest_range(
     files: list[LandedFile],
     days: list[dt.date],
     missing: str,
+    window: Window | None = None,
 ) -> dg.MaterializeResult:
     """Load the rows of the run's ``days`` from each of the dataset's range files, oldest file first
     (a later file's days replace an earlier one's); without any file, each day gets the load
-    ``missing_file`` says (``missing`` is why)."""
+    ``missing_file`` says (``missing`` is why). ``window`` widens the days taken from the files
+    (an API's records go to their days whatever the run's partitions)."""
     with warehouse.connect() as con:
         results: list[LoadResult] = []
         for f in files:  # a loop over files, not rows
-            results += ingest_range_file(con, spec, source_name, f, (days[0], days[-1]))
+            results += ingest_range_file(con, spec, source_name, f, window or (days[0], days[-1]))
         if not files:
             results = [_no_input(con, spec, source_name, day, NoFile(missing)) for day in days]
         return _materialized(context, con, config, spec, results, days)
