@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -271,6 +272,23 @@ def check_transaction(source: RestSource, dataset: str, fields: list[str]) -> st
     return None
 
 
+def check_remote(source: RestSource, config: ProjectBase, day: dt.date | None) -> tuple[list[str], list[str]]:
+    """What `nightjar validate` says of a REST source: the environment variables of its secrets that
+    are not set (names only, never a value)."""
+    a = source.auth
+    names = (
+        [("token_env", a.token_env), ("username_env", a.username_env), ("password_env", a.password_env)]
+        if a
+        else []
+    )
+    notes = [
+        f"source {source.name!r}: environment variable {var} (auth.{key}) is not set"
+        for key, var in names
+        if var and not os.environ.get(var)
+    ]
+    return [], notes
+
+
 KIND = register(
     SourceKind(
         name="rest",
@@ -278,5 +296,6 @@ KIND = register(
         resource=resource,
         fetch_range=fetch_range,
         check_transaction=check_transaction,
+        check_remote=check_remote,
     )
 )
