@@ -15,8 +15,14 @@ from pipeline.core.retries import TRANSIENT_RETRY
 from pipeline.core.warehouse import POOL, WarehouseResource
 from pipeline.ingest.config import TransactionSpec
 from pipeline.ingest.customers import CUSTOMERS
-from pipeline.ingest.runs import apply_customer_files, customers_checks, ingest_days, transaction_checks
-from pipeline.ingest.sources.local_files import LocalFilesSource, find_inputs, list_files
+from pipeline.ingest.runs import (
+    apply_customer_files,
+    customers_checks,
+    ingest_days,
+    ingest_range,
+    transaction_checks,
+)
+from pipeline.ingest.sources.local_files import LocalFilesSource, find_inputs, list_files, range_files
 from pipeline.ingest.sources.registry import dataset_file_name, source_kind
 
 
@@ -38,11 +44,17 @@ def build_transaction_asset(
         retry_policy=TRANSIENT_RETRY,
         kinds={"duckdb"},
         description=f"Transactions `{spec.name}` from {source.kind} `{source.name}` "
-        f"({folder}/{spec.file_name}_<date>.*), one partition per day of `{spec.time_field}`.",
+        f"({folder}/{spec.file_name}{'*' if spec.files == 'range' else '_<date>'}.*), "
+        f"one partition per day of `{spec.time_field}`.",
         check_specs=transaction_checks(spec),
     )
     def _tx_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        inputs = find_inputs(folder, file_name, days_in(context.partition_time_window), source.date_format)
+        days = days_in(context.partition_time_window)
+        if spec.files == "range":
+            files = range_files(folder, file_name)
+            missing = f"no file {file_name}.* or {file_name}_*.* in {folder}"
+            return ingest_range(context, warehouse, config, spec, source.name, files, days, missing)
+        inputs = find_inputs(folder, file_name, days, source.date_format)
         return ingest_days(context, warehouse, config, spec, source.name, inputs)
 
     return _tx_asset

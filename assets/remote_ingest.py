@@ -20,7 +20,9 @@ from pipeline.core.partitions import days_in
 from pipeline.core.retries import TRANSIENT_RETRY
 from pipeline.core.warehouse import POOL
 from pipeline.ingest.config import TransactionSpec
-from pipeline.ingest.runs import ingest_days, transaction_checks
+from pipeline.ingest.ranges import EVERY_DAY
+from pipeline.ingest.runs import ingest_days, ingest_range, transaction_checks
+from pipeline.ingest.sources.files import SourceError
 from pipeline.ingest.sources.registry import source_kind
 from pipeline.ingest.sources.resources import resource_key
 
@@ -30,8 +32,8 @@ def build_remote_transaction_asset(
 ) -> dg.AssetsDefinition:
     source = config.source(spec.source)
     key = resource_key(source.name)
-    fetch = source_kind(source.kind).fetch
-    if fetch is None:
+    fetch, fetch_range = source_kind(source.kind).fetch, source_kind(source.kind).fetch_range
+    if fetch is None and fetch_range is None:
         raise ValueError(f"source kind {source.kind!r} has no fetch: it cannot feed a remote asset")
 
     @dg.asset(
@@ -51,6 +53,16 @@ def build_remote_transaction_asset(
         days = days_in(context.partition_time_window)
         res = getattr(context.resources, key)
         with tempfile.TemporaryDirectory(prefix="nightjar-") as tmp:
+            if fetch_range is not None:  # an API: its records go to their own days
+                try:
+                    files = fetch_range(context, res, source, spec, Path(tmp))
+                except SourceError as e:
+                    raise dg.Failure(description=str(e)) from None
+                warehouse = context.resources.warehouse
+                return ingest_range(
+                    context, warehouse, config, spec, source.name, files, days, "", window=EVERY_DAY
+                )
+            assert fetch is not None  # a kind has one or the other
             inputs = fetch(context, res, source, spec, days, Path(tmp))
             return ingest_days(context, context.resources.warehouse, config, spec, source.name, inputs)
 

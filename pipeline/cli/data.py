@@ -30,6 +30,50 @@ def _upload_day(config: ProjectConfig, dataset: str, path: Path, given: dt.date 
         ) from None
 
 
+def _name_has_no_date(config: ProjectConfig, file_name: str | None, path: Path) -> bool:
+    """A file named ``<file_name>.<ext>`` (no date): a range file."""
+    return bool(file_name) and path.name.split(".", 1)[0] == file_name
+
+
+def report_materializations(table: str, days: list[dt.date], metadata: dict[str, str]) -> str:
+    """Tell the Dagster instance of $DAGSTER_HOME that ``table`` changed outside a run: one runless
+    materialization per day partition (the assets downstream then show as stale); what was done."""
+    import os
+
+    import dagster as dg
+
+    if not os.environ.get("DAGSTER_HOME"):
+        return f"note: DAGSTER_HOME is not set; Dagster was not told of the {len(days)} partition(s) changed"
+    with dg.DagsterInstance.get() as dagster:
+        for day in days:  # one event per partition, as Dagster records them
+            dagster.report_runless_asset_event(
+                dg.AssetMaterialization(asset_key=table, partition=day.isoformat(), metadata=metadata)
+            )
+    return f"reported {len(days)} materialization(s) of {table} to Dagster ({days[0]} .. {days[-1]})"
+
+
+def _upload_range(config: ProjectConfig, spec, path: Path, warehouse: Path) -> int:
+    """Load a file of many days into the partitions of its rows' days, then tell Dagster: a runless
+    materialization of ``tx_<name>`` per partition the file changed (the assets downstream then show
+    as stale in the UI)."""
+    from pipeline.core.warehouse import connect
+    from pipeline.ingest.ranges import covered_days, ingest_range_file
+    from pipeline.ingest.sources.local_files import landed_file
+    from pipeline.ingest.write import FAILED
+
+    with connect(warehouse) as con:
+        results = ingest_range_file(con, spec, "upload", landed_file(path, dt.datetime.now(dt.UTC).date()))
+    for r in results:
+        print(
+            f"{path.name} -> {spec.name} ({r.partition_date or 'no day'}): {r.status}, {r.rows_read} read, "
+            f"{r.rows_loaded} loaded, {r.rows_rejected} rejected" + (f"\n{r.error}" if r.error else "")
+        )
+    days = covered_days(results)
+    if days:
+        print(report_materializations(spec.table, days, {"file": path.name, "source": "upload"}))
+    return 1 if any(r.status == FAILED for r in results) else 0
+
+
 def cmd_upload(args: argparse.Namespace) -> int:
     from pipeline.core.warehouse import connect
     from pipeline.ingest.customers import CUSTOMERS, ingest_customers
@@ -59,6 +103,8 @@ def cmd_upload(args: argparse.Namespace) -> int:
         if args.mode:
             print("--mode is for the customers data set only", file=sys.stderr)
             return 2
+        if not args.date and (spec.files == "range" or _name_has_no_date(config, spec.file_name, path)):
+            return _upload_range(config, spec, path, warehouse)
         day = _upload_day(config, args.dataset, path, args.date)
         with connect(warehouse) as con:
             result = ingest_transaction(con, spec, "upload", landed_file(path, day), day)

@@ -39,6 +39,9 @@ class IdentitySpec(Settings):
     )
     case_sensitive: bool = False
     exclude: list[ExclusionFilter] = Field(default_factory=list)
+    # a feed's key that no customer data knows: an anonymous event (customer_id NULL), or the key
+    # itself as its customer_id (`own_id`; the default when the project declares no customer data)
+    unknown_keys: Literal["anonymous", "own_id"] | None = None
 
     @field_validator("match_on")
     @classmethod
@@ -52,6 +55,13 @@ class CustomersConfig(IngestConfig):
     identity: IdentitySpec = IdentitySpec()
     # Months to keep the events of each type; types not listed are kept for ever.
     retention: dict[str, int] = Field(default_factory=dict)
+
+    @property
+    def keys_are_own_ids(self) -> bool:
+        """Whether a key no customer data knows is its event's customer_id (``identity.unknown_keys``)."""
+        if self.identity.unknown_keys is None:
+            return self.customers is None
+        return self.identity.unknown_keys == "own_id"
 
     @model_validator(mode="after")
     def _check_retention(self) -> CustomersConfig:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import duckdb
 
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
+from pipeline.core.settings import FieldType
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import scalar, table_exists, transaction
 from pipeline.customers.config import CustomersConfig
@@ -34,6 +35,7 @@ def feed_insert(spec: TransactionSpec) -> str:
         event_type = f"coalesce(list_extract($to, list_position($from, {raw})), {raw}, $ds)"
     else:
         event_type = "$type"
+    is_float = bool(ev.value) and spec.field(str(ev.value)).type == FieldType.Float
     mapped = {spec.customer_field, spec.time_field}
     props = ", ".join(f"{ident(f.name)} := t.{ident(f.name)}" for f in spec.fields if f.name not in mapped)
     return sql(
@@ -41,7 +43,11 @@ def feed_insert(spec: TransactionSpec) -> str:
         idents={"table": spec.table, "customer_field": spec.customer_field, "time_field": spec.time_field},
         fragments={
             "event_type": event_type,
-            "event_value": _column(ev.value, "DECIMAL(18,4)"),
+            # a Float beyond what 18 decimals hold is kept in float_value only
+            "event_value": f"TRY_CAST(t.{ident(ev.value)} AS DECIMAL(38,18))"
+            if is_float and ev.value
+            else _column(ev.value, "DECIMAL(38,18)"),
+            "event_float_value": _column(ev.value if is_float else None, "DOUBLE"),
             "utm": ", ".join(f"{_column(getattr(ev.utm, k))} AS utm_{k}" for k in UTM_KEYS),
             "channel_value": _column(ev.channel),
             "properties_value": f"to_json(struct_pack({props}))" if props else "NULL::JSON",

@@ -163,6 +163,8 @@ def resolve_keys(
         fragments={"key_value": normalize(key, config.identity.case_sensitive), "condition": condition},
     )
     # no matched kind: every key is anonymous
-    con.execute(query, bind(query, {"kinds": kinds or ["-"], **(params or {})}))
+    con.execute(
+        query, bind(query, {"kinds": kinds or ["-"], "own_id": config.keys_are_own_ids, **(params or {})})
+    )
     matched, anonymous = con.execute(sql("customers/identity/key_counts")).fetchall()[0]
     return matched, anonymous

@@ -35,6 +35,17 @@ class FieldSpec(Settings):
     format: str | None = None
     required: bool = False
     description: str | None = None
+    # the decimals a Decimal keeps (more are rounded); 14 digits before the point at any scale
+    scale: int | None = Field(default=None, ge=0, le=18)
+    # where a JSON-lines value is, inside objects: `ecommerce.value`
+    path: str | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str | None) -> str | None:
+        if v is not None and (any(not p for p in v.split(".")) or '"' in v):
+            raise ValueError(f"path {v!r} must be keys separated by dots, e.g. ecommerce.value")
+        return v
 
     @field_validator("name")
     @classmethod
@@ -58,6 +69,8 @@ class FieldSpec(Settings):
     def _format_only_for_times(self) -> FieldSpec:
         if self.format is not None and self.type not in (FieldType.Date, FieldType.Timestamp):
             raise at("format", f"format is only for Date and Timestamp fields, not {self.type.value}")
+        if self.scale is not None and self.type != FieldType.Decimal:
+            raise at("scale", f"scale is only for Decimal fields, not {self.type.value}")
         return self
 
 
@@ -77,6 +90,63 @@ class FileDataset(Settings):
     source: str
     file_name: str | None = None  # required for file sources (local_files, sftp, gcs)
     encoding: Literal["utf-8", "latin-1"] = "utf-8"
+
+
+WHITESPACE = "whitespace"
+
+
+class CsvDialect(Settings):
+    """How a dataset's delimited files are written; the defaults are a comma CSV with a header.
+
+    ``delimiter`` is one character, ``\\t`` (a tab), or ``whitespace`` (runs of spaces and tabs,
+    no quoting); ``quote`` and ``escape`` are one character or empty (none; ``escape`` defaults to
+    the quote, i.e. a doubled quote); ``header: false`` needs ``columns``, the file's column
+    names in order; ``skip_rows`` lines come before the header (or the first record);
+    ``null_values`` are values that mean missing; ``decimal_separator: ','`` reads ``3,50``.
+    """
+
+    delimiter: str = ","
+    quote: str = '"'
+    escape: str | None = None
+    header: bool = True
+    columns: list[str] | None = None
+    skip_rows: int = Field(default=0, ge=0)
+    null_values: list[str] = Field(default_factory=list)
+    decimal_separator: Literal[".", ","] = "."
+
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, v: str) -> str:
+        v = "\t" if v in ("\\t", "tab") else v
+        if v != WHITESPACE and len(v) != 1:
+            raise ValueError(f"delimiter {v!r} must be one character, '\\t' or 'whitespace'")
+        if v in ("\n", "\r"):
+            raise ValueError("delimiter cannot be a line end")
+        return v
+
+    @field_validator("quote", "escape")
+    @classmethod
+    def _one_char(cls, v: str | None) -> str | None:
+        if v is not None and len(v) > 1:
+            raise ValueError(f"{v!r} must be one character, or empty for none")
+        return v
+
+    @model_validator(mode="after")
+    def _columns_without_header(self) -> CsvDialect:
+        if not self.header and not self.columns:
+            raise at("columns", "header: false needs columns, the file's column names in order")
+        if self.header and self.columns:
+            raise at("columns", "columns names the columns of a file without a header: set header: false")
+        if self.columns:
+            lower = [c.lower() for c in self.columns]
+            dupes = sorted({c for c in self.columns if lower.count(c.lower()) > 1})
+            if dupes:
+                raise at("columns", f"column names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @property
+    def escape_char(self) -> str:
+        return self.quote if self.escape is None else self.escape
 
 
 STANDARD_EVENT_TYPES = (
@@ -131,7 +201,7 @@ class EventSpec(Settings):
         return out
 
 
-class TransactionSpec(FileDataset):
+class TransactionSpec(FileDataset, CsvDialect):
     name: str
     customer_field: str
     # Which identifier(s) customer_field holds; several are tried in identity.match_on order.
@@ -140,6 +210,29 @@ class TransactionSpec(FileDataset):
     context: Context = Context.OTHER
     event: EventSpec = EventSpec()
     fields: list[FieldSpec] = Field(min_length=1)
+    # `range`: a file may hold many days; each row lands in the partition of its time_field day
+    files: Literal["daily", "range"] = "daily"
+    # what loading a range file replaces: exactly the days it covers, or (`none`) nothing: its rows
+    # are upserted by `key`
+    replaces: Literal["covered_days", "none"] = "covered_days"
+    key: list[str] = Field(default_factory=list)
+    # a day without a file: a FAILED load (`fail`) or a PROCESSED load of 0 rows (`empty`)
+    missing_file: Literal["fail", "empty"] = "fail"
+    # a column of a file that is not a declared field: the load fails (`freeze`), it is added to the
+    # table as a String (`evolve`), or left out (`discard`); recorded in `schema_changes`
+    new_columns: Literal["freeze", "evolve", "discard"] = "freeze"
+    # JSON lines: how many levels of objects a field name `parent__child` reaches into
+    flatten_depth: int = Field(default=1, ge=0)
+
+    def json_paths(self) -> dict[str, str]:
+        """The JSON path inside objects of each field that has one: its ``path``, or its name split
+        at ``__`` (at most ``flatten_depth`` times): ``a__b`` is ``$."a"."b"``."""
+        out = {}
+        for x in self.fields:
+            parts = x.path.split(".") if x.path else x.name.split("__", self.flatten_depth)
+            if len(parts) > 1 and all(parts):
+                out[x.name] = "$" + "".join(f'."{p}"' for p in parts)
+        return out
 
     @field_validator("name")
     @classmethod
@@ -156,6 +249,24 @@ class TransactionSpec(FileDataset):
             raise at(
                 "customer_field", f"customer_field {self.customer_field!r} is not one of the fields {names}"
             )
+        if self.columns:
+            unknown = [c for c in self.columns if c not in names]
+            absent = [n for n in names if n not in self.columns]
+            if unknown or absent:
+                raise at(
+                    "columns",
+                    f"columns must name each declared field once (not fields: {unknown}; "
+                    f"fields not named: {absent})",
+                )
+        if self.replaces == "none" and not self.key:
+            raise at(
+                "key", "replaces: none upserts rows by their key: give key, the field(s) that identify a row"
+            )
+        if self.key and self.replaces != "none":
+            raise at("key", "key is for replaces: none (rows upserted by key)")
+        for k in self.key:
+            if k not in names:
+                raise at("key", f"{k!r} is not one of the fields {names}")
         if self.time_field not in names:
             raise at("time_field", f"time_field {self.time_field!r} is not one of the fields {names}")
         time_type = self.field(self.time_field).type
@@ -192,7 +303,7 @@ class TransactionSpec(FileDataset):
         return f"tx_{self.name}"
 
     def is_required(self, f: FieldSpec) -> bool:
-        return f.required or f.name in (self.customer_field, self.time_field)
+        return f.required or f.name in (self.customer_field, self.time_field) or f.name in self.key
 
 
 class CustomersSpec(FileDataset):
@@ -246,6 +357,17 @@ class IngestConfig(ProjectBase):
             )
             if problem:
                 raise at(f"transactions[{i}].source", problem)
+            if kind.fetch_range and t.files != "range":
+                raise at(
+                    f"transactions[{i}].files",
+                    f"a {src.kind} source's records span days: set files: range "
+                    "(and replaces: none with key, to upsert records seen again)",
+                )
+            if t.files == "range" and kind.remote and not kind.fetch_range:
+                raise at(
+                    f"transactions[{i}].files",
+                    f"range files are read from local_files or rest sources (from {src.kind}: not yet)",
+                )
         if self.customers and self.customers.source not in names:
             raise at("customers.source", f"unknown source {self.customers.source!r} (declared: {names})")
         if self.customers and not self.customers.file_name:

@@ -15,9 +15,16 @@ import duckdb
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.settings import IDENTIFIER
 from pipeline.core.sql import ident, sql
-from pipeline.core.warehouse import table_exists
+from pipeline.core.warehouse import scalar, table_exists
 from pipeline.ingest.config import CustomersSpec
-from pipeline.ingest.read import IngestError, check_not_empty, check_unique, read_csv_rows, read_error
+from pipeline.ingest.dialect import json_problem
+from pipeline.ingest.read import (
+    IngestError,
+    check_not_empty,
+    check_unique,
+    read_csv_rows,
+    read_error,
+)
 from pipeline.ingest.sources.files import LandedFile, version_of
 from pipeline.ingest.typing import (
     CUSTOMER_ID_COLUMNS,
@@ -59,7 +66,9 @@ def read_customer_json_rows(con: duckdb.DuckDBPyConnection, f: LandedFile) -> li
     if shape[3] == 0:
         raise IngestError(f"{f.name}: the file is empty")
     if not shape[0]:
-        raise IngestError(f"{f.name}: the file is not valid JSON")
+        raise IngestError(
+            f"{f.name}: the file is not valid JSON: {json_problem(scalar(con, 'SELECT content FROM _doc'))}"
+        )
     if shape[1] != "ARRAY" or shape[2] != "ARRAY":
         raise IngestError(f'{f.name}: customer JSON must be {{"header": [...], "data": [[...], ...]}}')
     header = con.execute("SELECT json_extract_string(content, '$.header[*]') FROM _doc").fetchall()[0][0]

@@ -23,8 +23,11 @@ import pyarrow as pa
 from pipeline.core.formats import EPOCH_FORMATS, to_strptime
 from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import scalar
-from pipeline.ingest.config import TransactionSpec
+from pipeline.ingest.config import WHITESPACE, CsvDialect, TransactionSpec
+from pipeline.ingest.dialect import json_problem, split_header
 from pipeline.ingest.sources.files import LandedFile
+
+DEFAULT_DIALECT = CsvDialect()
 
 
 class IngestError(RuntimeError):
@@ -36,18 +39,23 @@ class NotBatchable(Exception):
     them one by one, which gives each its own outcome and message."""
 
 
-def _first_line(path: Path) -> bytes:
-    """The bytes of the first line (ended by LF, CRLF or CR), reading at most 1 MiB."""
+def _line_at(path: Path, skip: int = 0) -> bytes:
+    """The bytes of the line after ``skip`` lines (lines end by LF, CRLF or CR), reading at most
+    1 MiB per line."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as fh:
-        head = fh.readline(1 << 20)
-    return re.split(rb"\r\n|\n|\r", head, maxsplit=1)[0]
+        head = fh.read(1 << 20)
+        lines = re.split(rb"\r\n|\n|\r", head, maxsplit=skip + 1)
+    return lines[skip] if len(lines) > skip else b""
 
 
-def read_header(path: Path, encoding: str) -> list[str]:
-    """The CSV header (first line), names trimmed; spaces after the commas are tolerated."""
+def read_header(path: Path, encoding: str, dialect: CsvDialect = DEFAULT_DIALECT) -> list[str]:
+    """The column names: the header (the line after ``skip_rows``), names trimmed (spaces after the
+    delimiters are tolerated), or the dialect's ``columns`` for a file without a header."""
+    if not dialect.header:
+        return list(dialect.columns or [])
     try:
-        line = _first_line(path)
+        line = _line_at(path, dialect.skip_rows)
     except (OSError, EOFError, zlib.error) as e:
         gz = " (a truncated or corrupt gzip file)" if path.name.lower().endswith(".gz") else ""
         raise IngestError(f"{path.name}: cannot read the file{gz}: {e}") from None
@@ -59,10 +67,15 @@ def read_header(path: Path, encoding: str) -> list[str]:
             f"set `encoding: latin-1` for this dataset if the file is Latin-1"
         ) from None
     try:
-        header = next(csv.reader([text], skipinitialspace=True), None)
+        header = split_header(text, dialect)
     except csv.Error as e:
         raise IngestError(f"{path.name}: cannot read the header: {e}") from None
     if not header or not any(h.strip() for h in header):
+        if dialect.skip_rows:
+            raise IngestError(
+                f"{path.name}: no header after the {dialect.skip_rows} skipped line(s) (`skip_rows`): "
+                "the line is blank or the file ends before it"
+            )
         raise IngestError(f"{path.name}: the file is empty or its first line is blank (no header)")
     names = [h.strip() for h in header]
     if "" in names:
@@ -147,8 +160,11 @@ def _encoding_reason(encoding: str) -> str:
     )
 
 
-def _blank_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, records: int) -> np.ndarray:
-    """Positions of the blank lines after the header, as DuckDB's CSV reader counts lines.
+def _blank_lines(
+    con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, records: int, before: int = 1
+) -> np.ndarray:
+    """Positions of the blank lines after the header (``before`` lines precede the first record),
+    as DuckDB's CSV reader counts lines.
 
     The reader skips blank lines but counts them in the line numbers of its rejects. Their
     positions are known from a plain line scan only when no quoted cell spans lines (then every
@@ -157,11 +173,14 @@ def _blank_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, r
     params = {"path": str(f.path), "encoding": encoding}
     con.execute("DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
     lines, blank = con.execute(sql("ingest/read/line_counts"), params).fetchall()[0]
-    if not blank or lines - 1 - blank != records:
+    if not blank or lines - before - blank != records:
         return np.array([], dtype=np.int64)
     con.execute("DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
     con.execute(sql("ingest/read/physical_lines"), params)
-    blanks = con.sql("SELECT rowid AS n FROM _phys WHERE trim(coalesce(line, '')) = ''").fetchnumpy()["n"]
+    blanks = con.sql(
+        "SELECT rowid + 1 - $before AS n FROM _phys WHERE trim(coalesce(line, '')) = '' AND rowid >= $before",
+        params={"before": before},
+    ).fetchnumpy()["n"]
     con.execute("DROP TABLE _phys")
     return np.asarray(blanks, dtype=np.int64)
 
@@ -181,35 +200,60 @@ def _physical_lines(path: Path, chunk: int = 1 << 23) -> int | None:
     return n + (1 if last not in (b"\n", b"\r", b"") else 0)
 
 
-def read_csv_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) -> list[str]:
-    """Read a CSV file into ``_rows``; returns its column names."""
-    names = read_header(f.path, encoding)
-    positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
+def _read_csv_files(
+    con: duckdb.DuckDBPyConnection, paths: list[str], encoding: str, n: int, dialect: CsvDialect
+) -> None:
+    """``_read`` of CSV files in the dialect: text columns ``c0`` .. ``c<n-1>`` and ``filename``."""
     con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _rj; DROP TABLE IF EXISTS _rs")
+    con.execute(
+        sql("ingest/read/csv_files"),
+        {
+            "paths": paths,
+            "columns": {f"c{i}": "VARCHAR" for i in range(n)},
+            "header": dialect.header,
+            "skip": dialect.skip_rows,
+            "delim": dialect.delimiter,
+            "quote": dialect.quote,
+            "escape": dialect.escape_char,
+            "encoding": encoding,
+        },
+    )
+
+
+def _lines_before(dialect: CsvDialect) -> int:
+    """How many lines come before the first record (skipped lines and the header)."""
+    return dialect.skip_rows + (1 if dialect.header else 0)
+
+
+def read_csv_rows(
+    con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, dialect: CsvDialect = DEFAULT_DIALECT
+) -> list[str]:
+    """Read a CSV file into ``_rows``; returns its column names."""
+    names = read_header(f.path, encoding, dialect)
+    if dialect.delimiter == WHITESPACE:
+        read_whitespace_rows(con, f, encoding, names, dialect)
+        return names
+    before = _lines_before(dialect)
     try:
-        con.execute(
-            """CREATE TEMP TABLE _read AS SELECT * FROM read_csv($path, columns = $columns, header = true,
-                 delim = ',', quote = '"', escape = '"', auto_detect = false, encoding = $encoding,
-                 store_rejects = true, rejects_table = '_rj', rejects_scan = '_rs', null_padding = false)""",
-            {"path": str(f.path), "columns": positional, "encoding": encoding},
-        )
+        _read_csv_files(con, [str(f.path)], encoding, len(names), dialect)
     except duckdb.Error as e:
         raise read_error(f, e) from None
     bad = con.sql(
-        """SELECT line - 1 AS rn,
+        """SELECT line - $before AS rn,
                   arg_min(error_type, column_idx) AS error_type,
                   arg_min(error_message, column_idx) AS error_message,
                   any_value(csv_line) AS csv_line
-           FROM _rj GROUP BY line"""
+           FROM _rj GROUP BY line""",
+        params={"before": before},
     ).to_arrow_table()
     n_good = scalar(con, "SELECT count(*) FROM _read")
     records = n_good + bad.num_rows
     # Blank lines only shift the numbers of rows after a bad row. They need the second scan only
     # when there is a bad row and the file has more lines than the header and its records.
     blanks = None
-    if bad.num_rows and _physical_lines(f.path) != records + 1:
+    if bad.num_rows and _physical_lines(f.path) != records + before:
         try:
-            blanks = _blank_lines(con, f, encoding, records)
+            blanks = _blank_lines(con, f, encoding, records, before)
         except duckdb.Error as e:
             raise read_error(f, e) from None
     bad_numbers = _number_rows(con, n_good, bad.column("rn").to_numpy(), blanks)
@@ -252,36 +296,95 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
     return drop
 
 
+def read_whitespace_rows(
+    con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, names: list[str], dialect: CsvDialect
+) -> None:
+    """Read a file whose values are separated by runs of spaces and tabs into ``_rows``."""
+    drop = _read_lines(con, f, encoding)
+    try:
+        first = dialect.skip_rows
+        if dialect.header:  # the header is the first line that holds text after the skipped ones
+            first = scalar(con, "SELECT min(_row_number) FROM _lines WHERE _row_number > $s", {"s": first})
+        values = ", ".join(f"__c[{i + 1}] AS {ident(n)}" for i, n in enumerate(names))
+        con.execute(
+            sql("ingest/read/whitespace_rows", fragments={"values": values}),
+            {"first": first or 0, "n": len(names)},
+        )
+    finally:
+        drop()
+
+
 def read_jsonl_rows(
-    con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, names: list[str]
+    con: duckdb.DuckDBPyConnection,
+    f: LandedFile,
+    encoding: str,
+    names: list[str],
+    nested: dict[str, str] | None = None,
 ) -> list[str]:
     """Read a JSON-lines file into ``_rows`` with one text column per name in ``names``.
 
     Each line must be a JSON object; a key that is absent or null is a missing value. Keys that
-    are not declared are ignored.
+    are not declared are ignored. ``nested`` gives the JSON path inside objects where a name's
+    value is found when the line has no key of that name (``{"a": {"b": 1}}`` for ``a__b``).
     """
     drop = _read_lines(con, f, encoding)
     try:
-        _parse_json_lines(con, names)
+        _parse_json_lines(con, names, nested=nested)
     finally:
         drop()
     return names
 
 
-def _parse_json_lines(con: duckdb.DuckDBPyConnection, names: list[str], carry: str = "") -> None:
-    """``_rows`` from the view ``_lines(<carry>, _row_number, line, _error)``: one text column per name.
+def _name_json_problems(con: duckdb.DuckDBPyConnection) -> None:
+    """Each invalid JSON line of ``_rows`` gets its column and what is wrong in its reason. Python's
+    parser is the one that says where: it reads the rejected lines only."""
+    bad = con.sql(
+        "SELECT rowid AS pos, _raw FROM _rows WHERE _error = 'json: the line is not valid JSON'"
+    ).fetchnumpy()
+    if not len(bad["pos"]):
+        return
+    # the position within the line: "at line 1 column 17" -> "at column 17"
+    reasons = [
+        "json: the line is not valid JSON: " + json_problem(str(raw)).replace("at line 1 column", "at column")
+        for raw in bad["_raw"]
+    ]
+    con.register("_json_problems", pa.table({"pos": bad["pos"], "reason": reasons}))
+    try:
+        con.execute(sql("ingest/read/json_problems"))
+    finally:
+        con.unregister("_json_problems")
+
+
+def _parse_json_lines(
+    con: duckdb.DuckDBPyConnection, names: list[str], carry: str = "", nested: dict[str, str] | None = None
+) -> None:
+    """``_rows`` from the view ``_lines(<carry>, _row_number, line, _error)``: one text column per name
+    (the top-level key, else the name's ``nested`` path).
 
     ``carry`` is a column list (with a trailing comma) kept as it is, e.g. ``"_file, "``.
     """
-    values = ", ".join(f"__s[{i + 1}] AS {ident(n)}" for i, n in enumerate(names))
-    con.execute(
-        sql("ingest/read/json_lines", fragments={"carry": carry, "values": values}),
-        {"paths": [f'$."{n}"' for n in names], "names": names},
+    nested = nested or {}
+    inner = list(nested)
+    values = ", ".join(
+        f"coalesce(__s[{i + 1}], __n[{inner.index(n) + 1}]) AS {ident(n)}"
+        if n in nested
+        else f"__s[{i + 1}] AS {ident(n)}"
+        for i, n in enumerate(names)
     )
+    extract = ", CASE WHEN _ok THEN json_extract_string(line, $nested) END AS __n" if inner else ""
+    params: dict = {"paths": [f'$."{n}"' for n in names], "names": names}
+    if inner:
+        params["nested"] = [nested[n] for n in inner]
+    con.execute(
+        sql("ingest/read/json_lines", fragments={"carry": carry, "values": values, "nested_values": extract}),
+        params,
+    )
+    _name_json_problems(con)
 
 
 def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: TransactionSpec) -> list[str]:
-    """Read a Parquet file (a remote query's Arrow batches, or a Parquet object) into ``_rows``.
+    """Read a Parquet file (a remote query's Arrow batches, or a Parquet object) into ``_rows``;
+    returns its columns that are not declared fields (kept as text with ``new_columns: evolve``).
 
     Typed Arrow columns become text in the form the field's type and format expect, so that
     typing and validation are the same as for CSV: a temporal column with a declared format is
@@ -297,12 +400,15 @@ def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: Trans
     extra = [n for n in types if n not in declared]
     if missing:
         raise IngestError(f"{f.name}: missing column(s) {missing}; the data has {list(types)}")
-    if extra:
+    if extra and spec.new_columns == "freeze":
         raise IngestError(
             f"{f.name}: column(s) {extra} are not declared fields of {spec.name!r}; "
-            f"declare them under transactions[].fields or leave them out of the query"
+            f"declare them under transactions[].fields or leave them out of the query "
+            "(or set `new_columns: evolve` or `discard`)"
         )
     cols, params = [], {"p": str(f.path)}
+    if spec.new_columns == "evolve":
+        cols += [f"{ident(n)}::VARCHAR AS {ident(n)}" for n in extra]
     for i, x in enumerate(spec.fields):
         c, t = ident(x.name), types[x.name].upper()
         temporal = t.startswith(("TIMESTAMP", "DATE"))
@@ -323,7 +429,7 @@ def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: Trans
         )
     except duckdb.Error as e:
         raise read_error(f, e) from None
-    return declared
+    return extra
 
 
 def check_not_empty(f: LandedFile) -> None:
@@ -402,32 +508,31 @@ def _number_batch(
 
 
 def read_csv_batch(
-    con: duckdb.DuckDBPyConnection, files: list[LandedFile], encoding: str, names: list[str]
+    con: duckdb.DuckDBPyConnection,
+    files: list[LandedFile],
+    encoding: str,
+    names: list[str],
+    dialect: CsvDialect = DEFAULT_DIALECT,
 ) -> None:
     """Read CSV files with the same header into ``_rows`` (``_file`` = 1-based position in ``files``)."""
     paths = [str(f.path) for f in files]
-    positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
-    con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _rj; DROP TABLE IF EXISTS _rs")
-    con.execute(
-        """CREATE TEMP TABLE _read AS SELECT * FROM read_csv($paths, columns = $columns, header = true,
-             delim = ',', quote = '"', escape = '"', auto_detect = false, encoding = $encoding,
-             filename = true, store_rejects = true, rejects_table = '_rj', rejects_scan = '_rs',
-             null_padding = false)""",
-        {"paths": paths, "columns": positional, "encoding": encoding},
-    )
+    before = _lines_before(dialect)
+    _read_csv_files(con, paths, encoding, len(names), dialect)
     bad = con.sql(
-        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - 1 AS rn,
+        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - $before AS rn,
                   arg_min(j.error_type, j.column_idx) AS error_type,
                   arg_min(j.error_message, j.column_idx) AS error_message,
                   any_value(j.csv_line) AS csv_line
            FROM _rj j JOIN _rs s USING (scan_id, file_id) GROUP BY ALL ORDER BY 1, 2""",
-        params={"paths": paths},
+        params={"paths": paths, "before": before},
     ).to_arrow_table()
 
     def blanks_of(f: LandedFile, records: int) -> np.ndarray | None:
         # Blank lines only shift the numbers of rows after a bad row: the second scan only when the
         # file has more lines than the header and its records.
-        return _blank_lines(con, f, encoding, records) if _physical_lines(f.path) != records + 1 else None
+        if _physical_lines(f.path) == records + before:
+            return None
+        return _blank_lines(con, f, encoding, records, before)
 
     bad = _number_batch(con, files, bad, blanks_of)
     con.register("_bad", bad)
@@ -439,7 +544,11 @@ def read_csv_batch(
 
 
 def read_jsonl_batch(
-    con: duckdb.DuckDBPyConnection, files: list[LandedFile], encoding: str, names: list[str]
+    con: duckdb.DuckDBPyConnection,
+    files: list[LandedFile],
+    encoding: str,
+    names: list[str],
+    nested: dict[str, str] | None = None,
 ) -> None:
     """Read JSON-lines files into ``_rows`` (``_file`` = 1-based position in ``files``), as
     read_jsonl_rows does for one file."""
@@ -467,7 +576,7 @@ def read_jsonl_batch(
         finally:
             con.unregister("_bad")
     try:
-        _parse_json_lines(con, names, carry="_file, ")
+        _parse_json_lines(con, names, carry="_file, ", nested=nested)
     finally:
         con.execute("DROP TABLE _lines")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 
@@ -18,9 +19,10 @@ from pipeline.core.sql import sql
 from pipeline.core.warehouse import WarehouseResource, scalar, table_exists
 from pipeline.ingest.config import CustomersSpec, IngestConfig, TransactionSpec
 from pipeline.ingest.customers import CUSTOMERS, files_to_apply, ingest_customers
-from pipeline.ingest.sources.files import LandedFile
+from pipeline.ingest.ranges import Window, ingest_range_file
+from pipeline.ingest.sources.files import LandedFile, NoFile
 from pipeline.ingest.transactions import ingest_transactions
-from pipeline.ingest.write import FAILED, LoadResult, record_missing_file
+from pipeline.ingest.write import FAILED, LoadResult, record_empty_day, record_missing_file
 
 REJECT_RATE = "reject_rate_under_threshold"
 NOT_EMPTY = "partition_not_empty"
@@ -86,12 +88,16 @@ def _reject_rate_check(results: list[LoadResult], config: IngestConfig) -> dg.As
 
 
 def _summary(results: list[LoadResult]) -> dict:
-    return {
+    out = {
         "rows_read": sum(r.rows_read for r in results),
         "rows_loaded": sum(r.rows_loaded for r in results),
         "rows_rejected": sum(r.rows_rejected for r in results),
         "loads": dg.MetadataValue.md(_loads_table(results)),
     }
+    changes = [(r.file, c, how) for r in results for c, how in r.schema_changes.items()]
+    if changes:  # columns the files brought that no field declares (new_columns: evolve | discard)
+        out["schema_changes"] = dg.MetadataValue.md(markdown_table(["file", "column", "change"], changes))
+    return out
 
 
 def _raise_failed(results: list[LoadResult], what: str) -> None:
@@ -103,6 +109,14 @@ def _raise_failed(results: list[LoadResult], what: str) -> None:
             metadata={"failed_loads": dg.MetadataValue.md(_loads_table(failed))},
             allow_retries=False,  # a bad or missing file stays bad: no retry
         )
+
+
+def _no_input(con, spec: TransactionSpec, source_name: str, day: dt.date, why: str) -> LoadResult:
+    """The load of a day without a file: PROCESSED and empty when the source has no file for the day
+    and the dataset says ``missing_file: empty``, else FAILED with the reason."""
+    if isinstance(why, NoFile) and spec.missing_file == "empty":
+        return record_empty_day(con, source_name, spec, day)
+    return record_missing_file(con, source_name, spec.name, day, str(why))
 
 
 def ingest_days(
@@ -118,7 +132,7 @@ def ingest_days(
     days = sorted(inputs)
     with warehouse.connect() as con:
         # the files of consecutive days are read, typed and written together (each day its own
-        # partition, rejects and `loads` row); a day without a file gets its FAILED load, in day order
+        # partition, rejects and `loads` row); a day without a file gets its load, in day order
         results: list[LoadResult] = []
         landed: list[tuple[dt.date, LandedFile]] = []
         for day in [*days, None]:
@@ -129,26 +143,65 @@ def ingest_days(
             results += ingest_transactions(con, spec, source_name, landed)
             landed = []
             if day is not None:
-                results.append(record_missing_file(con, source_name, spec.name, day, str(f)))
-        for r in results:
-            context.log.info(
-                f"{spec.table} {r.partition_date}: {r.status} {r.rows_loaded} rows loaded, "
-                f"{r.rows_rejected} rejected" + (f" ({r.error})" if r.error else "")
-            )
-        _raise_failed(results, spec.table)
-        descriptions = {f.name: f.description for f in spec.fields if f.description}
-        metadata = {
-            **_summary(results),
-            "rejects_by_reason": dg.MetadataValue.md(_rejects_by_reason(con, spec.name, results)),
-            "dagster/column_schema": column_schema(con, spec.table, descriptions),
-            "preview": dg.MetadataValue.md(
-                preview(con, spec.table, partition=days[-1], hidden=[spec.customer_field])
-            ),
-            "table_rows": scalar(con, sql("ingest/table_rows", idents={"table": spec.table})),
-        }
-        if len(days) == 1:
-            metadata["dagster/row_count"] = results[0].rows_loaded
-    empty = [str(r.partition_date) for r in results if r.rows_loaded == 0]
+                results.append(
+                    _no_input(con, spec, source_name, day, str(f) if not isinstance(f, str) else f)
+                )
+        return _materialized(context, con, config, spec, results, days)
+
+
+def ingest_range(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    config: IngestConfig,
+    spec: TransactionSpec,
+    source_name: str,
+    files: list[LandedFile],
+    days: list[dt.date],
+    missing: str,
+    window: Window | None = None,
+) -> dg.MaterializeResult:
+    """Load the rows of the run's ``days`` from each of the dataset's range files, oldest file first
+    (a later file's days replace an earlier one's); without any file, each day gets the load
+    ``missing_file`` says (``missing`` is why). ``window`` widens the days taken from the files
+    (an API's records go to their days whatever the run's partitions)."""
+    with warehouse.connect() as con:
+        results: list[LoadResult] = []
+        for f in files:  # a loop over files, not rows
+            results += ingest_range_file(con, spec, source_name, f, window or (days[0], days[-1]))
+        if not files:
+            results = [_no_input(con, spec, source_name, day, NoFile(missing)) for day in days]
+        return _materialized(context, con, config, spec, results, days)
+
+
+def _materialized(
+    context: dg.AssetExecutionContext,
+    con,
+    config: IngestConfig,
+    spec: TransactionSpec,
+    results: list[LoadResult],
+    days: list[dt.date],
+) -> dg.MaterializeResult:
+    """Log the loads of a run, fail it if one failed, else its metadata and check results."""
+    for r in results:
+        context.log.info(
+            f"{spec.table} {r.partition_date}: {r.status} {r.rows_loaded} rows loaded, "
+            f"{r.rows_rejected} rejected" + (f" ({r.error})" if r.error else "")
+        )
+    _raise_failed(results, spec.table)
+    descriptions = {f.name: f.description for f in spec.fields if f.description}
+    metadata: dict[str, Any] = {
+        **_summary(results),
+        "rejects_by_reason": dg.MetadataValue.md(_rejects_by_reason(con, spec.name, results)),
+    }
+    if table_exists(con, spec.table):  # not yet when every day so far was empty
+        metadata["dagster/column_schema"] = column_schema(con, spec.table, descriptions)
+        metadata["preview"] = dg.MetadataValue.md(
+            preview(con, spec.table, partition=days[-1], hidden=[spec.customer_field])
+        )
+        metadata["table_rows"] = scalar(con, sql("ingest/table_rows", idents={"table": spec.table}))
+    if len(days) == 1 and len(results) == 1:
+        metadata["dagster/row_count"] = results[0].rows_loaded
+    empty = [str(r.partition_date) for r in results if r.rows_loaded == 0 and r.partition_date is not None]
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[

@@ -14,7 +14,8 @@ from collections.abc import Callable
 import duckdb
 
 from pipeline.core.sql import ident
-from pipeline.ingest.config import TransactionSpec
+from pipeline.ingest.config import SYSTEM_COLUMNS, WHITESPACE, TransactionSpec
+from pipeline.ingest.dialect import dialect_hint
 from pipeline.ingest.read import (
     IngestError,
     NotBatchable,
@@ -29,15 +30,17 @@ from pipeline.ingest.read import (
     read_parquet_rows,
 )
 from pipeline.ingest.sources.files import LandedFile
-from pipeline.ingest.typing import field_column, type_rows
+from pipeline.ingest.typing import TypedColumn, field_column, string_column, type_rows
 from pipeline.ingest.write import (
     READ_ERRORS,
     LoadResult,
     count_batch_rows,
     now,
+    record_schema_changes,
     replace_partition,
     replace_partitions,
     run_load,
+    schema_changes,
 )
 
 BATCH_BYTES = 256 << 20  # at most this many bytes of files are read together (bounds the temp tables)
@@ -53,25 +56,52 @@ def _window_check(spec: TransactionSpec, start: str, end: str) -> tuple[str, str
     )
 
 
-def _read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, f: LandedFile) -> None:
+def field_columns(spec: TransactionSpec) -> list[TypedColumn]:
+    """How each declared field of the dataset is typed and validated."""
+    comma = spec.decimal_separator == ","
+    return [field_column(x, spec.is_required(x), decimal_comma=comma) for x in spec.fields]
+
+
+def read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, f: LandedFile) -> list[str]:
+    """Read a file of the dataset into ``_rows``; returns its columns that no field declares (a
+    file with any fails under ``new_columns: freeze``)."""
     check_not_empty(f)
     declared = [x.name for x in spec.fields]
     if f.format == "parquet":
-        read_parquet_rows(con, f, spec)
-    elif f.format == "csv":
-        names = read_csv_rows(con, f, spec.encoding)
+        return check_new_columns(f, read_parquet_rows(con, f, spec))
+    if f.format == "csv":
+        names = read_header(f.path, spec.encoding, spec)
         missing = [n for n in declared if n not in names]
         extra = [n for n in names if n not in declared]
+        hint = dialect_hint(names, declared, spec) if missing or extra else None
+        if hint:
+            raise IngestError(f"{f.name}: {hint}")
         if missing:
             raise IngestError(f"{f.name}: missing column(s) {missing}; the file has {names}")
-        if extra:
+        if extra and spec.new_columns == "freeze":
             raise IngestError(
                 f"{f.name}: column(s) {extra} are not declared fields of {spec.name!r}; "
-                f"declare them under transactions[].fields or remove them from the file"
+                f"declare them under transactions[].fields or remove them from the file "
+                "(or set `new_columns: evolve` or `discard`)"
             )
-    else:
-        check_json_lines(f)
-        read_jsonl_rows(con, f, spec.encoding, declared)
+        read_csv_rows(con, f, spec.encoding, spec)
+        return check_new_columns(f, extra)
+    check_json_lines(f)
+    read_jsonl_rows(con, f, spec.encoding, declared, spec.json_paths())
+    return []  # keys of a JSON line that no field declares are not read
+
+
+def check_new_columns(f: LandedFile, extra: list[str]) -> list[str]:
+    """New columns may not take the names of Nightjar's own columns."""
+    taken = [n for n in extra if n.lower() in SYSTEM_COLUMNS]
+    if taken:
+        raise IngestError(f"{f.name}: column(s) {taken} use names Nightjar keeps for its own columns")
+    return extra
+
+
+def new_columns(spec: TransactionSpec, extra: list[str]) -> list[TypedColumn]:
+    """The columns the table gains from a file's undeclared columns (``new_columns: evolve``)."""
+    return [string_column(n) for n in extra] if spec.new_columns == "evolve" else []
 
 
 def ingest_transaction(
@@ -92,11 +122,19 @@ def _ingest_one(
     result = LoadResult(source=source, dataset=spec.name, file=f.name, partition_date=day)
 
     def prepare() -> Callable[[], None]:
-        _read_transaction_file(con, spec, f)
-        columns = [field_column(x, spec.is_required(x)) for x in spec.fields]
+        extra = read_transaction_file(con, spec, f)
+        columns = field_columns(spec) + new_columns(spec, extra)
         window_params = {"start": day, "end": day + dt.timedelta(days=1), "tfname": spec.time_field}
-        type_rows(con, columns, [_window_check(spec, "$start", "$end")], window_params)
-        return lambda: replace_partition(con, spec, columns, day, _load_id(result))
+        type_rows(
+            con, columns, [_window_check(spec, "$start", "$end")], window_params, null_values=spec.null_values
+        )
+
+        def write() -> None:
+            result.schema_changes = schema_changes(con, spec, extra)
+            replace_partition(con, spec, columns, day, _load_id(result))
+            record_schema_changes(con, result)
+
+        return write
 
     return run_load(con, result, f, prepare, rejects_by_file=False)
 
@@ -112,7 +150,9 @@ def _batch_key(spec: TransactionSpec, f: LandedFile) -> tuple | None:
     try:
         check_not_empty(f)
         if f.format == "csv":
-            names = read_header(f.path, spec.encoding)
+            if spec.delimiter == WHITESPACE:
+                return None
+            names = read_header(f.path, spec.encoding, spec)
             declared = {x.name for x in spec.fields}
             if set(names) != declared or len(names) != len(declared):
                 return None
@@ -160,13 +200,13 @@ def _ingest_batch(
     declared = [x.name for x in spec.fields]
     try:
         if files[0].format == "csv":
-            read_csv_batch(con, files, spec.encoding, read_header(files[0].path, spec.encoding))
+            read_csv_batch(con, files, spec.encoding, read_header(files[0].path, spec.encoding, spec), spec)
         else:
-            read_jsonl_batch(con, files, spec.encoding, declared)
-        columns = [field_column(x, spec.is_required(x)) for x in spec.fields]
+            read_jsonl_batch(con, files, spec.encoding, declared, spec.json_paths())
+        columns = field_columns(spec)
         window = _window_check(spec, "$starts[_file]", "$ends[_file]")
         params = {"starts": days, "ends": [d + dt.timedelta(days=1) for d in days], "tfname": spec.time_field}
-        type_rows(con, columns, [window], params, carry=("_file",))
+        type_rows(con, columns, [window], params, carry=("_file",), null_values=spec.null_values)
         count_batch_rows(con, results)
         ids = [
             i

@@ -26,6 +26,18 @@ SQL_TYPES = {
     FieldType.Date: "DATE",
     FieldType.Timestamp: "TIMESTAMP",
 }
+DEFAULT_SCALE = 4
+
+
+def sql_type(f: FieldSpec) -> str:
+    """The SQL type of a declared field; a Decimal keeps its declared scale (default 4) with 14
+    digits before the point (DECIMAL(18,4) by default)."""
+    if f.type == FieldType.Decimal:
+        scale = DEFAULT_SCALE if f.scale is None else f.scale
+        return f"DECIMAL({14 + scale},{scale})"
+    return SQL_TYPES[f.type]
+
+
 INT_PATTERN = r"[+-]?[0-9]+"
 NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 # an ISO 8601 date or date-time without offset or zone
@@ -112,8 +124,9 @@ def _bool(v: str, p: str) -> str:
     )
 
 
-def field_column(f: FieldSpec, required: bool) -> TypedColumn:
-    """How a declared transaction field is typed and validated."""
+def field_column(f: FieldSpec, required: bool, decimal_comma: bool = False) -> TypedColumn:
+    """How a declared transaction field is typed and validated; with ``decimal_comma`` a Decimal or
+    Float is written with ``,`` as its decimal separator (``3,50``)."""
     cast: Cast
     if f.type in (FieldType.Date, FieldType.Timestamp):
         cast, expected = _time_cast(f)
@@ -124,11 +137,20 @@ def field_column(f: FieldSpec, required: bool) -> TypedColumn:
     elif f.type == FieldType.Int:
         cast, expected = (lambda v, p: _matches(v, INT_PATTERN, f"TRY_CAST({v} AS BIGINT)")), "an Int"
     else:
-        sql_type = SQL_TYPES[f.type]
-        cast = lambda v, p: _matches(v, NUMBER_PATTERN, f"TRY_CAST({v} AS {sql_type})")  # noqa: E731
+        to_type = sql_type(f)
+        cast = lambda v, p: _matches(v, NUMBER_PATTERN, f"TRY_CAST({v} AS {to_type})")  # noqa: E731
         expected = f"a {f.type.value}"
+        if decimal_comma:
+            point = cast
+            cast = lambda v, p: point(f"replace({v}, ',', '.')", p)  # noqa: E731
+            expected += " with ',' as its decimal separator"
     pattern = to_strptime(f.format) if f.format and f.format not in EPOCH_FORMATS else None
-    return TypedColumn(f.name, SQL_TYPES[f.type], cast, did_not_cast, expected, required, pattern)
+    return TypedColumn(f.name, sql_type(f), cast, did_not_cast, expected, required, pattern)
+
+
+def string_column(name: str) -> TypedColumn:
+    """A column a file brought that no field declares, kept as text (``new_columns: evolve``)."""
+    return TypedColumn(name, "VARCHAR", as_text, never, "a String")
 
 
 def split_values(column: str, lower: bool = False) -> str:
@@ -189,14 +211,21 @@ def type_rows(
     extra_checks: Sequence[tuple[str, str, str]] = (),
     extra_params: dict | None = None,
     carry: tuple[str, ...] = (),
+    null_values: Sequence[str] = (),
 ) -> None:
     """Create ``_typed`` from ``_rows``: typed columns, ``_reason`` (NULL = good) and ``_field``.
 
     ``extra_checks`` are (field, SQL condition over typed columns that marks a bad row, SQL reason),
     with the parameters they use in ``extra_params``. ``carry`` are columns of ``_rows`` kept as
-    they are (and usable in the checks), e.g. ``_file`` when several files are typed at once.
+    they are (and usable in the checks), e.g. ``_file`` when several files are typed at once;
+    a trimmed value in ``null_values`` is a missing value.
     """
-    trims = ", ".join(f"{_trimmed(ident(c.name))} AS {ident('__v_' + c.name)}" for c in columns)
+
+    def trimmed(x: str) -> str:
+        t = _trimmed(x)
+        return f"CASE WHEN list_contains($null_values, {t}) THEN NULL ELSE {t} END" if null_values else t
+
+    trims = ", ".join(f"{trimmed(ident(c.name))} AS {ident('__v_' + c.name)}" for c in columns)
     casts = ", ".join(
         f"{c.cast(ident('__v_' + c.name), f'$pattern{i}')} AS {ident(c.name)}" for i, c in enumerate(columns)
     )
@@ -211,6 +240,8 @@ def type_rows(
         reasons.append(f"CASE WHEN {condition} THEN {reason} END")
         labels.append(f"$extra{j}")
     params: dict = dict(extra_params or {})
+    if null_values:
+        params["null_values"] = list(null_values)
     for i, c in enumerate(columns):
         params[f"name{i}"] = c.name
         params[f"expected{i}"] = c.expected

@@ -42,6 +42,7 @@ class LoadResult:
     rows_rejected: int = 0
     error: str | None = None
     rejects_by_field: dict[str, int] = field(default_factory=dict)
+    schema_changes: dict[str, str] = field(default_factory=dict)  # column -> added | discarded
 
 
 def now() -> dt.datetime:
@@ -148,15 +149,16 @@ def ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: list[tuple
         definitions = column_definitions(columns)
         con.execute(sql("core/create_table", idents={"table": table}, fragments={"definitions": definitions}))
         return
-    have = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-        ).fetchall()
-    }
+    have = set(table_columns(con, table))
     for n, t in columns:
         if n not in have:
             con.execute(sql("core/add_column", idents={"table": table, "column": n}, fragments={"type": t}))
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of a table (none when it does not exist)."""
+    rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table])
+    return [r[0] for r in rows.fetchall()]
 
 
 # What reading a bad file can raise; each becomes a FAILED load with the message.
@@ -179,6 +181,35 @@ def _prepare_table(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, column
         register_customer_table(con, spec.table, spec.customer_field, kind)
 
 
+def schema_changes(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, extra: list[str]) -> dict[str, str]:
+    """What a file's undeclared columns change (before its write): ``added`` for a column the table
+    does not have yet (``new_columns: evolve``), ``discarded`` for each one left out (``discard``)."""
+    if not extra:
+        return {}
+    if spec.new_columns == "discard":
+        return dict.fromkeys(extra, "discarded")
+    have = {c.lower() for c in table_columns(con, spec.table)}
+    return {n: "added" for n in extra if n.lower() not in have}
+
+
+def record_schema_changes(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:
+    """Record a load's schema changes in ``schema_changes`` (in the load's transaction)."""
+    if not result.schema_changes:
+        return
+    con.execute(sql("ingest/create_schema_changes"))
+    con.execute(
+        sql("ingest/record_schema_changes"),
+        {
+            "ds": result.dataset,
+            "columns": list(result.schema_changes),
+            "changes": list(result.schema_changes.values()),
+            "file": result.file,
+            "load_id": result.load_id,
+            "at": now(),
+        },
+    )
+
+
 def replace_partition(
     con: duckdb.DuckDBPyConnection,
     spec: TransactionSpec,
@@ -190,7 +221,7 @@ def replace_partition(
     _prepare_table(con, spec, columns)
     table = {"table": spec.table}
     con.execute(sql("ingest/delete_partition", idents=table), {"d": day})
-    names = column_list([x.name for x in spec.fields])
+    names = column_list([c.name for c in columns])
     con.execute(
         sql("ingest/insert_partition", idents=table, fragments={"columns": names}), {"id": load_id, "d": day}
     )
@@ -209,7 +240,7 @@ def replace_partitions(
     days = [r.partition_date for r in results]
     ids = [r.load_id for r in results]
     table = {"table": spec.table}
-    names = column_list([x.name for x in spec.fields])
+    names = column_list([c.name for c in columns])
     with transaction(con):
         _prepare_table(con, spec, columns)
         con.execute(sql("ingest/delete_partitions", idents=table), {"days": days})
@@ -223,6 +254,65 @@ def replace_partitions(
             {"ids": ids, "ds": spec.name, "files": [f.name for f in files], "days": days},
         )
         record_loads(con, results, files, started)
+
+
+def replace_range_days(
+    con: duckdb.DuckDBPyConnection,
+    spec: TransactionSpec,
+    columns: list[TypedColumn],
+    results: list[LoadResult],
+    f: LandedFile,
+    window: tuple[dt.date, dt.date],
+    started: dt.datetime,
+) -> None:
+    """In one transaction: the good rows of ``_typed`` (a range file) go into their days'
+    partitions, replacing those days (``replaces: covered_days``) or the rows of the same key
+    (``replaces: none``); the rejects of the file's days are replaced; a load per day is recorded.
+    ``results`` are the file's loads, one per day, the one of no day (if any) last."""
+    table, tf = {"table": spec.table}, {"time_field": spec.time_field}
+    days = [r.partition_date for r in results if r.partition_date is not None]
+    undated = len(days) < len(results)
+    ids = [r.load_id for r in results]
+    span = {"first": window[0], "last": window[1]}
+    names = column_list([c.name for c in columns])
+    with transaction(con):
+        _prepare_table(con, spec, columns)
+        if days:
+            if spec.replaces == "covered_days":
+                con.execute(sql("ingest/delete_partitions", idents=table), {"days": days})
+                con.execute(sql("ingest/delete_partitions_rejects"), {"ds": spec.name, "days": days})
+            else:
+                keys = column_list(spec.key)
+                match = " AND ".join(f"t.{ident(k)} = k.{ident(k)}" for k in spec.key)
+                con.execute(
+                    sql(
+                        "ingest/delete_by_key",
+                        idents=table | tf,
+                        fragments={"key": keys, "match": match},
+                    ),
+                    span,
+                )
+            con.execute(
+                sql("ingest/insert_range_rows", idents=table | tf, fragments={"columns": names}),
+                {"ids": ids[: len(days)], "days": days, **span},
+            )
+        if days or undated:
+            con.execute(
+                sql("ingest/delete_file_days_rejects"),
+                {"ds": spec.name, "file": f.name, "days": days or [dt.date.min], "undated": undated},
+            )
+            con.execute(
+                sql("ingest/insert_range_rejects", idents=tf),
+                {
+                    "ids": ids,
+                    "days": [*days, *([None] if undated else [])],
+                    "ds": spec.name,
+                    "file": f.name,
+                    **span,
+                },
+            )
+        record_loads(con, results, [f] * len(results), started)
+        record_schema_changes(con, results[0])
 
 
 def failure_message(f: LandedFile, e: Exception) -> str:
@@ -270,3 +360,19 @@ def record_missing_file(
     """Record a FAILED load for a partition whose file is not there; the partition stays as it was."""
     result = LoadResult(source=source, dataset=dataset, file=None, partition_date=day)
     return record_failure(con, result, None, now(), error)
+
+
+def record_empty_day(
+    con: duckdb.DuckDBPyConnection, source: str, spec: TransactionSpec, day: dt.date
+) -> LoadResult:
+    """A day without a file in a dataset with ``missing_file: empty``: as a header-only file would,
+    its partition and rejects are emptied and a PROCESSED load of 0 rows is recorded."""
+    result = LoadResult(source=source, dataset=spec.name, file=None, partition_date=day, status=PROCESSED)
+    started = now()
+    result.load_id = scalar(con, "SELECT nextval('load_ids')")
+    with transaction(con):
+        if table_exists(con, spec.table):
+            con.execute(sql("ingest/delete_partition", idents={"table": spec.table}), {"d": day})
+        con.execute(sql("ingest/delete_partition_rejects"), {"ds": spec.name, "d": day})
+        record_load(con, result, None, started)
+    return result

@@ -12,5 +12,5 @@ SELECT
     NULL::VARCHAR AS content,
     NULL::VARCHAR AS type,
     NULL::VARCHAR AS context,
-    NULL::DECIMAL(18, 4) AS value
+    NULL::DECIMAL(38, 18) AS value
 WHERE FALSE

@@ -76,3 +76,29 @@ def test_demo_refuses_a_world_that_ends_in_the_future(tmp_path, capsys):
     assert "--start may be" in capsys.readouterr().err
     assert main(["demo", "--customers", "0", "--out", str(tmp_path)]) == 2
     assert not (tmp_path / "files").exists()
+
+
+def test_upload_a_range_file_loads_its_days_and_tells_dagster(tmp_path, capsys, monkeypatch):
+    import dagster as dg
+
+    config = make_config(tmp_path)
+    cfg = str(tmp_path / "nightjar.yaml")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    path = tmp_path / "trans_pos.csv"  # no date in the name: a range file
+    path.write_text(
+        "order_id,customer_id,purchased_at,store,product,quantity,amount\n"
+        "O1,C1,01/02/2026,S1,P1,1,5\nO2,C2,01/03/2026,S1,P1,2,5\nO3,C2,01/03/2026,S1,P1,x,5\n"
+    )
+    assert main(["upload", str(path), "--dataset", "pos", "--config", cfg]) == 0
+    out = capsys.readouterr().out
+    assert "(2026-01-02): LOADED, 1 read, 1 loaded, 0 rejected" in out
+    assert "(2026-01-03): LOADED, 2 read, 1 loaded, 1 rejected" in out
+    assert "reported 2 materialization(s) of tx_pos" in out
+    assert q(config, "SELECT order_id, _partition_date FROM tx_pos ORDER BY 1") == [
+        ("O1", dt.date(2026, 1, 2)),
+        ("O2", dt.date(2026, 1, 3)),
+    ]
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_materialized_partitions(dg.AssetKey("tx_pos")) == {"2026-01-02", "2026-01-03"}

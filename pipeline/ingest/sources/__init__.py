@@ -11,5 +11,6 @@ from pipeline.ingest.sources import gcs  # noqa: F401
 from pipeline.ingest.sources import bigquery  # noqa: F401
 from pipeline.ingest.sources import ga4  # noqa: F401
 from pipeline.ingest.sources import mssql  # noqa: F401
+from pipeline.ingest.sources import rest  # noqa: F401  (paginated JSON APIs)
 
 # isort: on

@@ -8,11 +8,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Extensions Nightjar reads (in any letter case), in the order they are looked for.
-EXTENSIONS = ("csv", "csv.gz", "jsonl", "jsonl.gz", "ndjson", "ndjson.gz", "json", "json.gz", "parquet")
+EXTENSIONS = (
+    "csv", "csv.gz", "tsv", "tsv.gz", "txt", "txt.gz",
+    "jsonl", "jsonl.gz", "ndjson", "ndjson.gz", "json", "json.gz", "parquet",
+)  # fmt: skip
+DELIMITED = ("csv", "tsv", "txt")  # read as delimited text in the dataset's dialect
 
 
 class SourceError(RuntimeError):
     """A source cannot hand over the file it should."""
+
+
+class NoFile(str):
+    """Why a day has no input, when the reason is that the source has no file for it (the dataset's
+    ``missing_file`` decides what that means); other reasons are plain strings."""
 
 
 def extension(name: str) -> str | None:
@@ -36,14 +45,15 @@ class LandedFile:
 
     @property
     def format(self) -> str:
-        """csv, json, jsonl (ndjson counts as jsonl) or parquet, whatever the compression and letter case."""
+        """csv (also .tsv and .txt: delimited text), json, jsonl (ndjson counts as jsonl) or parquet,
+        whatever the compression and letter case."""
         ext = extension(self.name)
         if ext is None:
             raise SourceError(
                 f"{self.name}: unknown file type; use one of {', '.join('.' + e for e in EXTENSIONS)}"
             )
         base = ext.removesuffix(".gz")
-        return "jsonl" if base == "ndjson" else base
+        return "jsonl" if base == "ndjson" else "csv" if base in DELIMITED else base
 
     @property
     def version(self) -> tuple[str, int, int]:

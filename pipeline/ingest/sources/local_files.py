@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from pipeline.ingest.sources.files import LandedFile, SourceError, extension
+from pipeline.ingest.sources.files import LandedFile, NoFile, SourceError, extension
 from pipeline.ingest.sources.registry import Inputs, SourceKind, SourceSettings, register
 
 
@@ -84,8 +84,25 @@ def find_inputs(folder: Path, file_name: str, days: list[dt.date], date_format: 
         except SourceError as e:
             inputs[day] = str(e)
             continue
-        inputs[day] = f or f"no file {file_name}_{day.strftime(date_format)}.* in {folder}"
+        inputs[day] = f or NoFile(f"no file {file_name}_{day.strftime(date_format)}.* in {folder}")
     return inputs
+
+
+def range_files(folder: Path, file_name: str) -> list[LandedFile]:
+    """The files of a dataset whose files hold many days: ``<file_name>.<ext>`` and
+    ``<file_name>_<anything>.<ext>``, oldest first (by modification time, then name), so a later
+    file's days replace an earlier one's."""
+    if not folder.is_dir():
+        return []
+    found = [
+        p
+        for p in folder.glob(f"{file_name}*")
+        if p.is_file()
+        and (ext := extension(p.name)) is not None
+        and (p.name == f"{file_name}.{ext}" or p.name.startswith(f"{file_name}_"))
+    ]
+    files = [landed_file(p, dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC).date()) for p in found]
+    return sorted(files, key=lambda f: (f.mtime, f.name))
 
 
 KIND = register(SourceKind(name="local_files", settings=LocalFilesSource, file_based=True))

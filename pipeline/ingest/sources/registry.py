@@ -65,7 +65,8 @@ class SourceKind:
 
     ``resource`` builds the Dagster resource of a source from the config (None: the source needs
     none, it is read from the machine's own folders); ``fetch`` gets the files of an asset run's
-    days through that resource; ``list_dated`` lists the dated files of a dataset for a sensor
+    days through that resource (``fetch_range``: the files of a kind whose data is not by day, loaded
+    as range files); ``list_dated`` lists the dated files of a dataset for a sensor
     (file kinds only); ``check_transaction`` returns what is wrong with a transaction read from
     the source (its name and field names), or None; ``check_remote`` is what ``nightjar
     validate`` tries against the source itself: (errors, notes).
@@ -79,6 +80,9 @@ class SourceKind:
     list_dated: Callable[[Any, str, str], list[RemoteFile]] | None = None
     check_transaction: Callable[[Any, str, list[str]], str | None] | None = None
     check_remote: Callable[[Any, ProjectBase, dt.date | None], tuple[list[str], list[str]]] | None = None
+    # a kind whose data is not by day (an API): (context, resource, source settings, dataset,
+    # temporary folder) -> files loaded as range files, each row into its time_field day
+    fetch_range: Callable[[Any, Any, Any, Dataset, Path], list[LandedFile]] | None = None
 
     @property
     def remote(self) -> bool:

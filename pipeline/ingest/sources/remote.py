@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.core.settings import Settings
-from pipeline.ingest.sources.files import RemoteFile, SourceError, extension
+from pipeline.ingest.sources.files import NoFile, RemoteFile, SourceError, extension
 from pipeline.ingest.sources.registry import Inputs, SourceSettings
 
 T = TypeVar("T")
@@ -128,7 +128,7 @@ def fetch_dated(
     for day in days:
         f = files.get(day)
         if f is None:
-            inputs[day] = missing(day)
+            inputs[day] = NoFile(missing(day))
             continue
         try:
             inputs[day] = f.landed(download(f))

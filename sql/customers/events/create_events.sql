@@ -7,7 +7,8 @@ CREATE TABLE IF NOT EXISTS events (
     type              VARCHAR NOT NULL,   -- a standard type (completedOrder, ...) or the transaction name
     context           VARCHAR NOT NULL,   -- WEB, MOBILE, ECOMMERCE, RETAIL, ...
     occurred_at       TIMESTAMP NOT NULL, -- UTC
-    value             DECIMAL(18,4),
+    value             DECIMAL(38,18),     -- the value field's value, at its declared scale
+    float_value       DOUBLE,             -- a Float value field's value as the double it is
     currency          VARCHAR,
     utm_source        VARCHAR,
     utm_medium        VARCHAR,

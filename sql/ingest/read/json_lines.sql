@@ -1,5 +1,7 @@
 -- `_rows` of JSON-lines files from `_lines({{carry}}_row_number, line, _error)`: one text column per
--- declared name ({{values}}: `__s[i] AS "name"`), and the reason of a line that is not an object.
+-- declared name ({{values}}: `__s[i] AS "name"`, or `coalesce(__s[i], __n[j])` for a name also
+-- looked for inside objects: {{nested_values}} extracts `__n` at those paths), and the reason of a
+-- line that is not an object.
 --
 -- One JSON parse per line for the values (after json_valid's): json_extract_string with a list of
 -- paths returns the text of every field. A valid line starting with '{' is an object (only the
@@ -20,7 +22,7 @@ FROM (SELECT *, CASE WHEN _ok AND (line LIKE '%[%' OR line LIKE '_%{%')
                      THEN list_position(list_transform(json_type(line, $paths),
                                                        lambda x: x IN ('OBJECT', 'ARRAY')), TRUE)
                 END AS __nested
-      FROM (SELECT *, CASE WHEN _ok THEN json_extract_string(line, $paths) END AS __s
+      FROM (SELECT *, CASE WHEN _ok THEN json_extract_string(line, $paths) END AS __s{{nested_values}}
             FROM (SELECT *, _valid AND (starts_with(line, '{')
                                         OR json_type(CASE WHEN _valid THEN line END) = 'OBJECT') AS _ok
                   FROM (SELECT *, _error IS NULL AND json_valid(line) AS _valid FROM _lines) AS checked

@@ -243,3 +243,39 @@ def test_file_sensor_requests_each_file_version_once(config, tmp_path):
         r.run_key.endswith(":" + str(int((tmp_path / "files" / r.tags["nightjar/file"]).stat().st_mtime)))
         for r in changed.run_requests
     )
+
+
+def _with_pos(tmp_path, **pos_options):
+    """The example config with only its `pos` transactions, changed by ``pos_options``."""
+    from tests.conftest import example_dict
+
+    pos = next(t for t in example_dict()["transactions"] if t["name"] == "pos")
+    return make_config(tmp_path, transactions=[{**pos, **pos_options}])
+
+
+def test_a_range_file_fills_the_partitions_of_a_run(tmp_path):
+    config = _with_pos(tmp_path, files="range")
+    (tmp_path / "files" / "trans_pos.csv").write_text(
+        "order_id,customer_id,purchased_at,store,product,quantity,amount\n"
+        "O1,C1,01/01/2026,S1,P1,1,5\nO2,C2,01/02/2026,S1,P1,2,5\nO3,C3,01/03/2026,S1,P1,1,5\n"
+    )
+    assert run_nightly(config, D1, D2, assets=["tx_pos"]).success
+    assert query(config, "SELECT order_id, _partition_date FROM tx_pos ORDER BY 1") == [
+        ("O1", D1),
+        ("O2", D2),
+    ]
+    assert query(config, "SELECT partition_date, rows_read FROM loads ORDER BY 1") == [(D1, 1), (D2, 1)]
+
+
+def test_missing_file_empty_records_a_processed_day(tmp_path):
+    config = _with_pos(tmp_path, missing_file="empty")
+    write_pos(tmp_path / "files", D1, ["O1,C1,S1,P1,1,5"])
+    assert run_nightly(config, D1, D2, assets=["tx_pos"]).success
+    assert query(config, "SELECT partition_date, status, rows_read FROM loads ORDER BY 1") == [
+        (D1, "LOADED", 1),
+        (D2, "PROCESSED", 0),
+    ]
+    # a day that had rows and whose file is gone is emptied, as a header-only file would
+    (tmp_path / "files" / "trans_pos_20260101.csv").unlink()
+    assert run_nightly(config, D1, assets=["tx_pos"]).success
+    assert query(config, "SELECT count(*) FROM tx_pos") == [(0,)]

@@ -98,6 +98,7 @@ PROJECTION = {
     "web": "session_id, customer_id, started_at, page_views, purchased, revenue, channel",
     "web_latin": "session_id, customer_id, started_at, page_views, purchased, revenue, channel",
     "events": "customer_id, event, occurred_at, opened_at, sent_on",
+    "sales": "order_id, customer_id, sold_at, amount, qty",
 }
 CUSTOMER_COLUMNS = "customuid, txt_city, num_age, attr_interests, goal_newsletter, goal_newsletter_timestamp"
 
@@ -110,8 +111,8 @@ CUSTOMERS_HEADER = b"customuid,txt_city,num_age,attr_interests,goal_newsletter,g
 class World:
     """A project folder with the config above, its landing folder and its warehouse."""
 
-    def __init__(self, root: Path):
-        self.cfg = parse_config(CONFIG, "test.yaml", root)
+    def __init__(self, root: Path, config: dict | None = None):
+        self.cfg = parse_config(config or CONFIG, "test.yaml", root)
         self.folder = self.cfg.resolve(self.cfg.source("landing").folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.warehouse = self.cfg.warehouse_path

@@ -328,8 +328,8 @@ FILE_CASES = [
         2,
         4,
         rejects={
-            2: ("json", ("not valid JSON",)),
-            3: ("json", ("not valid JSON",)),
+            2: ("json", ("not valid JSON", "Expecting property name enclosed in double quotes at column 2")),
+            3: ("json", ("not valid JSON", "Expecting ',' delimiter at column 41")),
             4: ("json", ("not a JSON object",)),
             5: ("json", ("not a JSON object",)),
         },

@@ -232,8 +232,8 @@ CUSTOMER_FAIL_CASES = [
         "json_not_valid_json",
         "customers",
         "json",
-        b'{"header": ["customuid"], "data": [["u1"]',
-        ("not valid JSON",),
+        b'{"header": ["customuid"],\n "data": [["u1"]',
+        ("not valid JSON", "Expecting ',' delimiter at line 2 column 17"),
     ),
     FailCase("json_not_an_object", "customers", "json", b'[["customuid"], ["u1"]]', ("header", "data")),
     FailCase(

@@ -1,0 +1,9 @@
+-- CSV files of one dialect as text columns ($columns: c0, c1, ... VARCHAR) with their file name, in
+-- one scan; the records the reader rejects go to `_rj` / `_rs`.
+CREATE TEMP TABLE _read AS
+SELECT *
+FROM read_csv(
+    $paths, columns = $columns, header = $header, skip = $skip, delim = $delim, quote = $quote,
+    escape = $escape, auto_detect = FALSE, encoding = $encoding, filename = TRUE,
+    store_rejects = TRUE, rejects_table = '_rj', rejects_scan = '_rs', null_padding = FALSE
+);
