@@ -80,6 +80,7 @@ class ModelSpec(Settings):
     seed: int = 7
     k: int = Field(default=5, ge=1, le=100)
     item_field: str | None = None  # recommender: the field of the rule's transaction that names the item
+    time_unit: Literal["days", "weeks"] = "days"  # clv: the unit BG/NBD counts time in
     # Days between trainings (pipeline/models/cadence.py): a night that is not due keeps the current version.
     retrain_every_days: int = Field(default=7, ge=1, le=365)
     num_boost_round: int = Field(default=1000, ge=1, le=10000)  # an upper bound: early stopping ends it

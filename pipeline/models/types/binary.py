@@ -15,7 +15,7 @@ from pipeline.core.settings import at
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import TrainingWindow, customer_features, labels
-from pipeline.models.predict import align, predict, scoring_features
+from pipeline.models.predict import align, boosted, predict, scoring_features
 from pipeline.models.types.base import ModelType, Prepared
 
 
@@ -62,13 +62,13 @@ class BinaryClassifier(ModelType):
         config: ModelsConfig,
         spec: ModelSpec,
         cutoff: dt.date,
-        booster: lgb.Booster,
+        booster: lgb.Booster | None,
         meta: dict,
         cache: dict | None,
     ) -> pd.DataFrame:
         X = align(scoring_features(con, spec, cutoff, cache), meta["features"])
         return pd.DataFrame(
-            {"customer_id": X.index.to_numpy(), "score": predict(booster, X, meta), "items": None}
+            {"customer_id": X.index.to_numpy(), "score": predict(boosted(booster), X, meta), "items": None}
         )
 
     def explain_frame(
