@@ -38,7 +38,9 @@ def test_an_unknown_type_is_a_config_error_listing_the_registered_ones(tmp_path,
         make_config(
             tmp_path, models=[{"name": "m", "type": value, "label": {"rules": [{"transaction": "pos"}]}}]
         )
-    assert e.value.problems == [("models[0].type", "Input should be 'response', 'churn', 'recommender' or 'clv'")]
+    assert e.value.problems == [
+        ("models[0].type", "Input should be 'response', 'churn', 'recommender' or 'clv'")
+    ]
 
 
 def test_the_choices_read_as_pydantic_lists_a_literal():
