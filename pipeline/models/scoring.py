@@ -12,8 +12,9 @@ import pandas as pd
 
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import scalar, table_exists, transaction
-from pipeline.models import calibrate, store
+from pipeline.models import calibrate, drift, store
 from pipeline.models.config import ModelsConfig, ModelSpec
+from pipeline.models.predict import scoring_features
 from pipeline.models.types import model_type
 
 PREDICTIONS = "predictions"
@@ -49,6 +50,25 @@ def score(
     cutoff = day + dt.timedelta(days=1)
     rows = kind.score(con, config, spec, cutoff, booster, meta, cache)
     return version, rows.assign(date=day, model=spec.name, version=version)
+
+
+def night_drift(
+    con: duckdb.DuckDBPyConnection,
+    spec: ModelSpec,
+    day: dt.date,
+    version: dt.date,
+    frame: pd.DataFrame,
+    store_dir: Path,
+    cache: dict | None = None,
+) -> pd.DataFrame | None:
+    """(column, psi) of the score and the top features of the night's customers (``frame``: the
+    model's predictions rows of ``day``) against the version's training population, worst first; None
+    for a version without reference bins (not a response/churn model, or trained before drift checks)."""
+    _, meta = store.load_version(store_dir, spec.name, version, boosted=False)
+    if not meta.get("drift"):
+        return None
+    X = scoring_features(con, spec, day + dt.timedelta(days=1), cache).reindex(frame["customer_id"])
+    return drift.measure(meta["drift"], X, frame["score"].to_numpy())
 
 
 def write_predictions(con: duckdb.DuckDBPyConnection, day: dt.date, frames: list[pd.DataFrame]) -> int:

@@ -19,7 +19,7 @@ import pandas as pd
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import execute_statements, transaction
-from pipeline.models import baselines, calibrate, plots, store, tuning
+from pipeline.models import baselines, calibrate, drift, plots, store, tuning
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import TrainingError, TrainingWindow, first_event_day, training_window
@@ -65,6 +65,7 @@ class Trained:
     best_baseline: str | None = None
     test: np.ndarray | None = None  # the test rows of the training frame
     status: str = FINISHED  # or REJECTED (pipeline/models/champion.py)
+    drift: dict | None = None  # the reference bins of the drift checks (pipeline/models/drift.py)
     reason: str | None = None
 
 
@@ -148,6 +149,11 @@ def train(
     dep = dependence(
         ids[sample], X_explained.iloc[sample], shap[sample], top[0], top[1] if len(top) > 1 else None
     )
+    reference_bins = None
+    if kind.probability:  # the score and top features over the whole training population
+        p_all = np.asarray(booster.predict(X, num_iteration=booster.best_iteration or None))
+        p_all = calibrate.apply(calibrator, p_all)
+        reference_bins = drift.reference(X, p_all, impact["feature"].head(spec.drift.features).tolist())
     trained = Trained(
         prepared.window,
         booster,
@@ -163,6 +169,7 @@ def train(
         calibrator=calibrator,
         best_baseline=best_baseline,
         test=test,
+        drift=reference_bins,
     )
     if not draw:
         return trained
@@ -230,6 +237,7 @@ def record(con: duckdb.DuckDBPyConnection, spec: ModelSpec, trained: Trained, st
         "best_baseline": trained.best_baseline,
         "status": trained.status,
         "reason": trained.reason,
+        "drift": trained.drift,
     }
     path = store.save(store_dir, spec.name, version, trained.booster, meta)
     create_tables(con)
