@@ -14,8 +14,17 @@ from pipeline.core.warehouse import POOL, WarehouseResource, scalar
 from pipeline.models import champion, training
 from pipeline.models.cadence import training_due
 from pipeline.models.config import ModelSpec
+from pipeline.models.drift import level
 from pipeline.models.features import NotEnoughData, TrainingError
-from pipeline.models.scoring import PREDICTIONS, NoModelVersion, latest_finished, score, write_predictions
+from pipeline.models.scoring import (
+    PREDICTIONS,
+    NoModelVersion,
+    latest_finished,
+    night_drift,
+    score,
+    write_predictions,
+)
+from pipeline.models.types import model_type
 
 SCORES_IN_RANGE = "scores_are_probabilities"
 UPSTREAM = [dg.AssetKey("events"), dg.AssetKey("customer_identities")]
@@ -148,6 +157,48 @@ def build_model_asset(
     return _train
 
 
+def drift_check_name(spec: ModelSpec) -> str:
+    return f"drift_{spec.name}"
+
+
+def drift_specs(config: ProjectConfig) -> list[dg.AssetCheckSpec]:
+    """One drift check per response/churn model."""
+    return [
+        dg.AssetCheckSpec(
+            drift_check_name(s),
+            asset=PREDICTIONS,
+            description=f"Population stability index of {s.name}'s score and top {s.drift.features} features "
+            f"between its training population and the night's customers: warns above {s.drift.warn:g}, "
+            f"fails above {s.drift.fail:g}",
+        )
+        for s in config.models
+        if model_type(s.type).probability
+    ]
+
+
+def drift_result(spec: ModelSpec, day, table: pd.DataFrame | None) -> dg.AssetCheckResult:
+    """The check of one model's drift on ``day`` (passed, or a warning / an error above the limits)."""
+    name = drift_check_name(spec)
+    if table is None or not len(table):
+        return dg.AssetCheckResult(
+            check_name=name, passed=True, metadata={"note": f"{day}: no version with reference bins scored"}
+        )
+    worst = float(table["psi"].iloc[0])
+    verdict = level(worst, spec.drift.warn, spec.drift.fail)
+    return dg.AssetCheckResult(
+        check_name=name,
+        passed=verdict == "ok",
+        severity=dg.AssetCheckSeverity.ERROR if verdict == "fail" else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "date": str(day),
+            "max_psi": dg.MetadataValue.float(worst),
+            "worst_column": str(table["column"].iloc[0]),
+            **{f"psi_{c}": dg.MetadataValue.float(float(v)) for c, v in table.values.tolist()},
+            "psi": dg.MetadataValue.md(markdown_table(["column", "PSI"], table.round(4).values.tolist())),
+        },
+    )
+
+
 def build_predictions_asset(
     config: ProjectConfig, partitions: dg.PartitionsDefinition
 ) -> dg.AssetsDefinition:
@@ -165,12 +216,14 @@ def build_predictions_asset(
         check_specs=[
             dg.AssetCheckSpec(
                 SCORES_IN_RANGE, asset=PREDICTIONS, description="Every score is a probability in [0, 1]"
-            )
+            ),
+            *drift_specs(config),
         ],
     )
     def _predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         days = days_in(context.partition_time_window)
         rows: list[tuple] = []
+        drifts: dict[str, pd.DataFrame | None] = {}  # of the last day
         with warehouse.connect() as con:
             training.create_tables(con)
             for day in days:
@@ -183,6 +236,10 @@ def build_predictions_asset(
                         context.log.warning(f"{day}: {e}; not scored")
                         continue
                     frames.append(frame)
+                    if day == days[-1] and model_type(spec.type).probability:
+                        drifts[spec.name] = night_drift(
+                            con, spec, day, version, frame, store_dir(warehouse), cache
+                        )
                     rows.append(
                         (
                             day,
@@ -211,7 +268,12 @@ def build_predictions_asset(
             check_results=[
                 dg.AssetCheckResult(
                     check_name=SCORES_IN_RANGE, passed=bad == 0, metadata={"scores_outside_0_1": bad}
-                )
+                ),
+                *[
+                    drift_result(s, days[-1], drifts.get(s.name))
+                    for s in config.models
+                    if model_type(s.type).probability
+                ],
             ],
         )
 

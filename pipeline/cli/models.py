@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from pipeline.cli.common import date_arg, project_config, project_options, warehouse_of
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    """The waterfall of one customer's score: base value + each feature's SHAP value = the raw score."""
+    """The waterfall of one customer's score: base value + each feature's SHAP value = the raw score;
+    or, with --dependence, the dependence of the score on one feature."""
     from pipeline.core.warehouse import WarehouseError, connect
     from pipeline.models.scoring import NoModelVersion, explain
 
+    if (args.customer is None) == (args.dependence is None):
+        print("give --customer (a customer's waterfall) or --dependence FEATURE", file=sys.stderr)
+        return 1
+    if args.dependence is not None:
+        return _dependence(args)
     config = project_config(args)
     warehouse = warehouse_of(args, config)
     try:
@@ -39,6 +46,53 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dependence(args: argparse.Namespace) -> int:
+    """`nightjar explain --model M --dependence FEATURE [--secondary F] [--plot PNG]`: the binned
+    dependence of the score on FEATURE among the day's customers."""
+    from pipeline.core.warehouse import WarehouseError, connect
+    from pipeline.models.dependence import feature_dependence
+    from pipeline.models.scoring import NoModelVersion
+
+    config = project_config(args)
+    warehouse = warehouse_of(args, config)
+    try:
+        spec = config.model(args.model)
+        with connect(warehouse, read_only=True) as con:
+            d = feature_dependence(
+                con,
+                config,
+                spec,
+                warehouse.resolve().parent / "models",
+                args.dependence,
+                args.secondary,
+                args.date,
+            )
+    except (KeyError, LookupError, NoModelVersion, WarehouseError, FileNotFoundError) as err:
+        print(err.args[0] if isinstance(err, KeyError) else err, file=sys.stderr)
+        return 1
+    print(
+        f"model {d.model} ({spec.type}), version {d.version}, as of {d.as_of}: SHAP of {args.dependence} "
+        f"over {len(d.table)} customers"
+    )
+    print(f"  {'from':>12} {'to':>12} {'customers':>9} {'mean SHAP':>10}")
+    s = d.summary()
+    lines = zip(
+        s["value_from"].tolist(),
+        s["value_to"].tolist(),
+        s["customers"].tolist(),
+        s["mean_shap"].tolist(),
+        strict=True,
+    )
+    print("\n".join(f"  {lo:>12.4g} {hi:>12.4g} {int(n):>9} {x:>+10.4f}" for lo, hi, n, x in lines))
+    if args.secondary:
+        corr = float(d.table[["secondary_value", "shap"]].corr(method="spearman").to_numpy()[0, 1])
+        print(f"  rank correlation of {args.secondary} with the SHAP value: {corr:+.3f}")
+    if args.plot:
+        args.plot.write_bytes(d.png())
+        print(f"plot: {args.plot}")
+    return 0
+
+
 def cmd_model(args: argparse.Namespace) -> int:
     """`nightjar model versions|promote|rollback NAME [VERSION]` (pipeline/models/commands.py)."""
     from pipeline.core.warehouse import WarehouseError
@@ -59,7 +113,10 @@ def cmd_model(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("explain", help="why a model scores a customer as it does (SHAP waterfall)")
     p.add_argument("--model", required=True, help="a model name of the config")
-    p.add_argument("--customer", required=True, help="a customer_id")
+    p.add_argument("--customer", help="a customer_id: the waterfall of their score")
+    p.add_argument("--dependence", metavar="FEATURE", help="the dependence of the score on FEATURE (SHAP)")
+    p.add_argument("--secondary", metavar="FEATURE", help="with --dependence: the colour feature")
+    p.add_argument("--plot", type=Path, metavar="PNG", help="with --dependence: write the plot to PNG")
     p.add_argument("--date", type=date_arg, help="as of this day (default: the last day with events)")
     p.add_argument("--top", type=int, default=10, help="contributions shown (the rest are summed)")
     project_options(p)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from pipeline.core.rules import Rule, RuleError, rule_condition
 from pipeline.core.settings import Settings, at, identifier
 from pipeline.customers.config import CustomersConfig
 from pipeline.models import registry
@@ -62,6 +63,22 @@ class Tuning(Settings):
     seconds: float = Field(default=60, gt=0, le=86400)
 
 
+class Drift(Settings):
+    """The drift checks of the nightly scores (pipeline/models/drift.py): the population stability
+    index of the score and of the ``features`` most important numeric features between the training
+    population and the night's customers; a warning above ``warn``, a failure above ``fail``."""
+
+    warn: float = Field(default=0.1, gt=0)
+    fail: float = Field(default=0.25, gt=0)
+    features: int = Field(default=5, ge=0, le=50)
+
+    @model_validator(mode="after")
+    def _order(self) -> Drift:
+        if self.fail < self.warn:
+            raise at("fail", f"fail ({self.fail:g}) must be at least warn ({self.warn:g})")
+        return self
+
+
 class ModelSpec(Settings):
     """One model. Features are Nightjar's own (sql/models/features), computed strictly before the
     cut-off over windows that look back from it; a config can only narrow them (windows, exclude)."""
@@ -80,6 +97,7 @@ class ModelSpec(Settings):
     seed: int = 7
     k: int = Field(default=5, ge=1, le=100)
     item_field: str | None = None  # recommender: the field of the rule's transaction that names the item
+    time_unit: Literal["days", "weeks"] = "days"  # clv: the unit BG/NBD counts time in
     # Days between trainings (pipeline/models/cadence.py): a night that is not due keeps the current version.
     retrain_every_days: int = Field(default=7, ge=1, le=365)
     num_boost_round: int = Field(default=1000, ge=1, le=10000)  # an upper bound: early stopping ends it
@@ -88,6 +106,10 @@ class ModelSpec(Settings):
     calibration: Literal["platt", "isotonic", "none"] = "platt"
     promote_if: PromoteIf = PromoteIf()
     tuning: Tuning | None = None
+    drift: Drift = Drift()
+    # the training population: customers whose data matches every rule {transaction: customers, field,
+    # formula} (a segment); scoring still scores every active customer
+    population: list[Rule] = Field(default_factory=list)
     params: dict[str, float | int | str | bool] = Field(default_factory=dict)
     reference_scores: ReferenceScores | None = None
 
@@ -111,6 +133,11 @@ class ModelSpec(Settings):
                 f"a window ({max(self.windows)} days) may not exceed history_days ({self.history_days})",
             )
         registry.get(self.type).check(self)  # what the type asks of its spec (item_field, ...)
+        for i, rule in enumerate(self.population):
+            try:
+                rule_condition(rule, {}, customers=True)
+            except RuleError as e:
+                raise at(f"population[{i}].{e.key}", str(e)) from None
         return self
 
 

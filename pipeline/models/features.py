@@ -18,7 +18,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from pipeline.core.rules import Params
+from pipeline.core.rules import Params, compile_all, rule_condition
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import scalar, table_exists
 from pipeline.models.config import ModelsConfig, ModelSpec
@@ -83,11 +83,25 @@ def first_event_day(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     return scalar(con, "SELECT min(_partition_date) FROM events WHERE customer_id IS NOT NULL")
 
 
-def build_population(con: duckdb.DuckDBPyConnection, cutoff: dt.date, only: str | None = None) -> None:
+def build_population(
+    con: duckdb.DuckDBPyConnection, cutoff: dt.date, only: str | None = None, spec: ModelSpec | None = None
+) -> None:
+    """Temp table _population; with ``spec``, only the customers its ``population`` rules match."""
     if not table_exists(con, "customer_identities"):
         con.execute(sql("customers/identity/create_identities"))
-    q = sql("models/features/population")
-    con.execute(q, bind(q, {"cutoff": cutoff, "only": only}))
+    params = Params("segment")
+    segment = "TRUE"
+    if spec is not None and spec.population:
+        have = {r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE customers)").fetchall()}
+        missing = sorted({r.field for r in spec.population} - have)
+        if missing:
+            raise TrainingError(
+                f"model {spec.name!r}: the population rules read {missing}, which the customer data "
+                "does not have (yet)"
+            )
+        segment = compile_all([rule_condition(r, {}, customers=True) for r in spec.population], params)
+    q = sql("models/features/population", fragments={"segment": segment})
+    con.execute(q, bind(q, {"cutoff": cutoff, "only": only, **params.values}))
 
 
 def _long_features(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.date, top: int) -> None:
@@ -124,9 +138,11 @@ def feature_frame(
     cutoff: dt.date,
     only: str | None = None,
     top: int = ALL_VALUES,
+    segment: bool = False,
 ) -> pd.DataFrame:
-    """Every feature of every customer of the population (before exclusions); see customer_features."""
-    build_population(con, cutoff, only)
+    """Every feature of every customer of the population (before exclusions; with ``segment``, of the
+    training population the model's ``population`` rules keep); see customer_features."""
+    build_population(con, cutoff, only, spec if segment else None)
     con.execute(sql("models/features/rows"))
     population = (
         con.sql("SELECT customer_id, days_since_first_seen FROM _rows ORDER BY row")
@@ -188,13 +204,17 @@ def customer_features(
     Count, value and attr_* indicator features are 0 when the customer has none; recency features are
     NaN (never); txt_* attributes are pandas categoricals (LightGBM's native categorical handling).
     """
-    frame = feature_frame(con, spec, cutoff, only, ALL_VALUES if scoring else spec.top_attr_values)
+    frame = feature_frame(
+        con, spec, cutoff, only, ALL_VALUES if scoring else spec.top_attr_values, segment=not scoring
+    )
     return frame.drop(columns=excluded(spec, frame.columns))
 
 
 def excluded(spec: ModelSpec, columns) -> list[str]:
     """The columns the config excludes: by name, or every indicator of an excluded attr_* column."""
-    return [c for c in columns if c in spec.exclude or c.split("__")[0] in spec.exclude]
+    return [
+        c for c in columns if c in spec.exclude or c.split("__")[0] in spec.exclude or c == spec.label.goal
+    ]
 
 
 def qualifying_events(
@@ -213,6 +233,22 @@ def qualifying_events(
     )
 
 
+def goal_labels(con: duckdb.DuckDBPyConnection, spec: ModelSpec, window: TrainingWindow) -> pd.DataFrame:
+    """(customer_id, label) of a goal label: 1 when the customer reached the goal (goal_*) in the label
+    window by its goal_*_timestamp, else 0; those who reached it before the cut-off are left out."""
+    goal = spec.label.goal or ""
+    stamp = f"{goal}_timestamp"
+    have = {r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE customers)").fetchall()}
+    for column in (goal, stamp):
+        if column not in have:
+            raise TrainingError(
+                f"model {spec.name!r}: the goal label needs the customer data column {column!r} "
+                "(a goal and the time it was reached), which it does not have"
+            )
+    q = sql("models/features/goal_label", idents={"goal": goal, "stamp": stamp})
+    return con.execute(q, bind(q, {"start": window.label_start, "end": window.label_end})).df()
+
+
 def labels(
     con: duckdb.DuckDBPyConnection,
     config: ModelsConfig,
@@ -223,7 +259,7 @@ def labels(
     """The label (0/1) of each customer of _population (built for window.cutoff), index customer_id.
 
     With label rules: 1 for a qualifying event in the label window, or, ``inverted`` (churn), 1 for
-    none."""
+    none; with a goal, see goal_labels (not inverted)."""
     if spec.label.customer_list:
         path = config.resolve(spec.label.customer_list)
         if not path.is_file():
@@ -236,6 +272,8 @@ def labels(
                 f"model {spec.name!r}: the customer list {path} has labels other than 1/0 "
                 f"(e.g. {bad['label'].iloc[0]!r} for {bad['customer_id'].iloc[0]!r})"
             )
+    elif spec.label.goal:
+        out = goal_labels(con, spec, window)
     else:
         qualifying_events(con, config, spec, window.label_start, window.label_end)
         q = sql("models/features/label")

@@ -24,8 +24,16 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from pipeline.core.rules import Condition, Params, Rule, RuleError, compile_condition, condition
-from pipeline.core.settings import Settings, at
+from pipeline.core.rules import (
+    Condition,
+    Params,
+    Rule,
+    RuleError,
+    compile_condition,
+    condition,
+    customer_field_type,
+)
+from pipeline.core.settings import FieldType, Settings, at
 from pipeline.ingest.config import TransactionSpec
 from pipeline.ingest.typing import SQL_TYPES  # the types of the transaction tables' columns
 
@@ -65,17 +73,35 @@ class LabelRule(Rule):
 
 
 class LabelSpec(Settings):
-    """The label: qualifying events within ``horizon_days`` after the cut-off, or a customer list CSV."""
+    """The label: qualifying events within ``horizon_days`` after the cut-off, a customer list CSV, or
+    a goal of the customer data (``goal_*``) reached within ``horizon_days`` after the cut-off."""
 
     rules: list[LabelRule] = Field(default_factory=list)
     horizon_days: int = Field(default=30, ge=1, le=730)
     customer_list: Path | None = None  # CSV: customer_id,label (1/0)
+    goal: str | None = None  # a goal_* column of the customer data (with its goal_*_timestamp)
+
+    @field_validator("goal")
+    @classmethod
+    def _goal(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                kind = customer_field_type(v)
+            except RuleError:
+                kind = None
+            if kind != FieldType.Bool:
+                raise ValueError(
+                    f"a goal is a goal_* column of the customer data (e.g. goal_newsletter), not {v!r}"
+                )
+        return v
 
     @model_validator(mode="after")
     def _one_source(self) -> LabelSpec:
-        if bool(self.rules) == bool(self.customer_list):
+        if sum(map(bool, (self.rules, self.customer_list, self.goal))) != 1:
             raise at(
-                "rules", "give either rules (qualifying events) or customer_list (a CSV of customer_id,label)"
+                "rules",
+                "give one of rules (qualifying events), customer_list (a CSV of customer_id,label) "
+                "or goal (a goal_* column of the customer data)",
             )
         return self
 

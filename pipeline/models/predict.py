@@ -32,6 +32,13 @@ def align(X: pd.DataFrame, features: list[str]) -> pd.DataFrame:
     return out
 
 
+def boosted(booster: lgb.Booster | None) -> lgb.Booster:
+    """The booster a LightGBM type's stored version has (its model file was loaded)."""
+    if booster is None:
+        raise FileNotFoundError("this model version has no LightGBM model file")
+    return booster
+
+
 def predict(booster: lgb.Booster, X: pd.DataFrame | np.ndarray, meta: dict) -> np.ndarray:
     """The scores of the rows of X with the stored version (its best iteration, then its calibration)."""
     if not len(X):

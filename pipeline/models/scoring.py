@@ -12,9 +12,10 @@ import pandas as pd
 
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import scalar, table_exists, transaction
-from pipeline.models import calibrate, store
+from pipeline.models import calibrate, drift, store
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import model_input
+from pipeline.models.predict import scoring_features
 from pipeline.models.types import model_type
 
 PREDICTIONS = "predictions"
@@ -45,20 +46,44 @@ def score(
     version = latest_finished(con, spec.name, day)
     if version is None:
         raise NoModelVersion(f"model {spec.name!r} has no FINISHED version on or before {day}")
-    booster, meta = store.load(store_dir, spec.name, version)
+    kind = model_type(spec.type)
+    booster, meta = store.load_version(store_dir, spec.name, version, kind.boosted)
     cutoff = day + dt.timedelta(days=1)
-    rows = model_type(spec.type).score(con, config, spec, cutoff, booster, meta, cache)
+    rows = kind.score(con, config, spec, cutoff, booster, meta, cache)
     return version, rows.assign(date=day, model=spec.name, version=version)
 
 
+def night_drift(
+    con: duckdb.DuckDBPyConnection,
+    spec: ModelSpec,
+    day: dt.date,
+    version: dt.date,
+    frame: pd.DataFrame,
+    store_dir: Path,
+    cache: dict | None = None,
+) -> pd.DataFrame | None:
+    """(column, psi) of the score and the top features of the night's customers (``frame``: the
+    model's predictions rows of ``day``) against the version's training population, worst first; None
+    for a version without reference bins (not a response/churn model, or trained before drift checks)."""
+    _, meta = store.load_version(store_dir, spec.name, version, boosted=False)
+    if not meta.get("drift"):
+        return None
+    X = scoring_features(con, spec, day + dt.timedelta(days=1), cache).reindex(frame["customer_id"])
+    return drift.measure(meta["drift"], X, frame["score"].to_numpy())
+
+
 def write_predictions(con: duckdb.DuckDBPyConnection, day: dt.date, frames: list[pd.DataFrame]) -> int:
-    """Replace the day's predictions (every model) in one transaction; returns the rows written."""
+    """Replace the day's predictions and customer lifetime values (every model) in one transaction;
+    returns the predictions rows written. A clv model's frame (with a ``clv`` column) fills both."""
     with transaction(con):
-        q = sql("models/predictions/delete_day")
-        con.execute(q, bind(q, {"day": day}))
+        for table in ("predictions", "clv"):
+            q = sql(f"models/{table}/delete_day")
+            con.execute(q, bind(q, {"day": day}))
         for frame in frames:
             con.register("_rows", frame)
             con.execute(sql("models/predictions/insert"))
+            if "clv" in frame.columns:
+                con.execute(sql("models/clv/insert"))
             con.unregister("_rows")
     return sum(len(f) for f in frames)
 
@@ -95,9 +120,12 @@ def explain(
         raise NoModelVersion(
             f"model {spec.name!r} has no FINISHED version on or before {day}: train it first"
         )
+    kind = model_type(spec.type)
+    if not kind.boosted:
+        kind.explain_frame(con, config, spec, day, [], customer)  # says why there is none
     booster, meta = store.load(store_dir, spec.name, version)
     cutoff = day + dt.timedelta(days=1)
-    X, cands = model_type(spec.type).explain_frame(con, config, spec, cutoff, meta["features"], customer)
+    X, cands = kind.explain_frame(con, config, spec, cutoff, meta["features"], customer)
     if not len(X):
         raise LookupError(
             f"customer {customer!r} is not an active customer on {day} (unknown, excluded or newer)"

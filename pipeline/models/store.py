@@ -1,5 +1,6 @@
 """The model store: one folder per model and version holding LightGBM's own text format and a JSON
-of metadata (features, parameters, metrics). Written to a temporary folder, then renamed."""
+of metadata (features, parameters, metrics); a type that is not a booster (clv) has its parameters
+in the metadata only. Written to a temporary folder, then renamed."""
 
 from __future__ import annotations
 
@@ -18,13 +19,14 @@ def version_dir(store: Path, model: str, version: dt.date) -> Path:
     return Path(store) / model / version.isoformat()
 
 
-def save(store: Path, model: str, version: dt.date, booster: lgb.Booster, meta: dict) -> Path:
+def save(store: Path, model: str, version: dt.date, booster: lgb.Booster | None, meta: dict) -> Path:
     """Write the model and its metadata; replaces a previous save of the same version whole."""
     final = version_dir(store, model, version)
     tmp = final.with_name(final.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    booster.save_model(str(tmp / MODEL_FILE))
+    if booster is not None:
+        booster.save_model(str(tmp / MODEL_FILE))
     (tmp / META_FILE).write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)
@@ -37,3 +39,13 @@ def load(store: Path, model: str, version: dt.date) -> tuple[lgb.Booster, dict]:
         raise FileNotFoundError(f"model {model!r} version {version}: no {MODEL_FILE} in {folder}")
     booster = lgb.Booster(model_file=str(folder / MODEL_FILE))
     return booster, json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+
+
+def load_version(store: Path, model: str, version: dt.date, boosted: bool) -> tuple[lgb.Booster | None, dict]:
+    """(the booster, the metadata) of a LightGBM type's version; (None, the metadata) of another's."""
+    if boosted:
+        return load(store, model, version)
+    path = version_dir(store, model, version) / META_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"model {model!r} version {version}: no {META_FILE} in {path.parent}")
+    return None, json.loads(path.read_text(encoding="utf-8"))

@@ -19,7 +19,7 @@ import pandas as pd
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import execute_statements, transaction
-from pipeline.models import baselines, calibrate, plots, store, tuning
+from pipeline.models import baselines, calibrate, drift, plots, store, tuning
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import (
@@ -56,7 +56,7 @@ EXPLAIN_ROWS = 20_000
 @dataclass
 class Trained:
     window: TrainingWindow
-    booster: lgb.Booster
+    booster: lgb.Booster | None  # None: a type that fits itself (clv)
     features: list[str]
     params: dict
     metrics: dict[str, float]
@@ -71,12 +71,13 @@ class Trained:
     best_baseline: str | None = None
     test: np.ndarray | None = None  # the test rows of the training frame
     status: str = FINISHED  # or REJECTED (pipeline/models/champion.py)
+    drift: dict | None = None  # the reference bins of the drift checks (pipeline/models/drift.py)
     reason: str | None = None
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sql("models/create"))
-    for table in ("model_beeswarm", "model_dependence", "predictions"):
+    for table in ("model_beeswarm", "model_dependence", "predictions", "clv"):
         register_customer_table(con, table, "customer_id", CUSTOMER_ID)
 
 
@@ -110,8 +111,10 @@ def train(
     )
     parts = by_customer.reindex(prepared.ids).to_numpy()
     X, y = prepared.X, prepared.y
-    check_classes(spec, y, parts)
     kind = model_type(spec.type)
+    if not kind.boosted:
+        return fitted_own(prepared, spec)
+    check_classes(spec, y, parts)
     tuned = tuning.tune(spec, X, y, parts) if spec.tuning else None
     booster, params = fit(spec, X, y, parts, tuned)
     test, evaluation = parts == TEST, parts == EVALUATION
@@ -152,6 +155,11 @@ def train(
     dep = dependence(
         ids[sample], X_explained.iloc[sample], shap[sample], top[0], top[1] if len(top) > 1 else None
     )
+    reference_bins = None
+    if kind.probability:  # the score and top features over the whole training population
+        p_all = np.asarray(booster.predict(model_input(X), num_iteration=booster.best_iteration or None))
+        p_all = calibrate.apply(calibrator, p_all)
+        reference_bins = drift.reference(X, p_all, impact["feature"].head(spec.drift.features).tolist())
     trained = Trained(
         prepared.window,
         booster,
@@ -167,6 +175,7 @@ def train(
         calibrator=calibrator,
         best_baseline=best_baseline,
         test=test,
+        drift=reference_bins,
     )
     if not draw:
         return trained
@@ -177,6 +186,27 @@ def train(
         **({"calibration_curve": plots.calibration_plot(calibration)} if calibration is not None else {}),
     }
     return trained
+
+
+def fitted_own(prepared: Prepared, spec: ModelSpec) -> Trained:
+    """The training of a type that fits itself (``fit_own``): its parameters and metrics, no booster
+    and no SHAP explanations."""
+    if not len(prepared.ids):
+        raise TrainingError(f"model {spec.name!r}: no customer with a qualifying event before the cut-off")
+    params, metrics = model_type(spec.type).fit_own(prepared, spec)
+    empty = pd.DataFrame({"rank": [], "feature": [], "mean_abs_shap": []})
+    return Trained(
+        prepared.window,
+        None,
+        list(prepared.X.columns),
+        params,
+        metrics,
+        len(prepared.ids),
+        int(metrics.get("repeat_customers", 0)),  # its "positives": customers with a repeat purchase
+        empty,
+        pd.DataFrame(),
+        pd.DataFrame(),
+    )
 
 
 def reference_scores(config: ModelsConfig, spec: ModelSpec) -> tuple[pd.Series | None, str | None]:
@@ -208,21 +238,27 @@ def record(con: duckdb.DuckDBPyConnection, spec: ModelSpec, trained: Trained, st
         "features": trained.features,
         "params": trained.params,
         "metrics": trained.metrics,
-        "best_iteration": trained.booster.best_iteration,
+        "best_iteration": trained.booster.best_iteration if trained.booster else None,
         "calibrator": trained.calibrator,
         "best_baseline": trained.best_baseline,
         "status": trained.status,
         "reason": trained.reason,
+        "drift": trained.drift,
     }
     path = store.save(store_dir, spec.name, version, trained.booster, meta)
     create_tables(con)
     key = {"model": spec.name, "version": version}
-    with transaction(con):
-        for table, frame in (
+    explanations = (
+        (
             ("model_feature_impact", trained.impact),
             ("model_beeswarm", trained.beeswarm),
             ("model_dependence", trained.dependence),
-        ):
+        )
+        if trained.booster is not None
+        else ()
+    )
+    with transaction(con):
+        for table, frame in explanations:
             columns = ", ".join(ident(c) for c in frame.columns)
             q = sql(
                 "models/replace_explanation",
@@ -261,7 +297,7 @@ def _finish(
                 "label_end": window.label_end if window else None,
                 "customers": trained.customers if trained else None,
                 "positives": trained.positives if trained else None,
-                "best_iteration": trained.booster.best_iteration if trained else None,
+                "best_iteration": trained.booster.best_iteration if trained and trained.booster else None,
                 "features": _json(trained.features) if trained else None,
                 "params": _json(trained.params) if trained else None,
                 "metrics": _json(trained.metrics) if trained else None,

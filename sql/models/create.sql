@@ -47,3 +47,15 @@ CREATE TABLE IF NOT EXISTS predictions (
     score       DOUBLE NOT NULL,   -- probability (response, churn); the best item's score (recommender)
     items       VARCHAR[]          -- recommender: the top-k items, best first; NULL for other models
 );
+-- Customer lifetime value of the clv models (BG/NBD and Gamma-Gamma), nightly beside predictions.
+CREATE TABLE IF NOT EXISTS clv (
+    date               DATE NOT NULL,     -- the partition: purchases up to and including this day
+    customer_id        VARCHAR NOT NULL,  -- customers with a qualifying purchase in history_days
+    model              VARCHAR NOT NULL,
+    version            DATE NOT NULL,
+    horizon_days       INTEGER NOT NULL,  -- the next N days (the model's label.horizon_days)
+    p_alive            DOUBLE NOT NULL,   -- probability that the customer is still active
+    expected_purchases DOUBLE NOT NULL,   -- expected purchase days in the next horizon_days
+    expected_spend     DOUBLE,            -- expected value of one purchase (Gamma-Gamma)
+    clv                DOUBLE             -- expected_purchases x expected_spend: the value of the next horizon_days
+);

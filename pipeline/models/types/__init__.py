@@ -10,6 +10,7 @@ from __future__ import annotations
 from pipeline.models.types import response as response
 from pipeline.models.types import churn as churn
 from pipeline.models.types import recommender as recommender
+from pipeline.models.types import clv as clv
 
 # isort: on
 from pipeline.models import registry
@@ -22,4 +23,4 @@ def model_type(name: str) -> ModelType:
     return kind
 
 
-__all__ = ["ModelType", "Prepared", "model_type", "response", "churn", "recommender"]
+__all__ = ["ModelType", "Prepared", "model_type", "response", "churn", "recommender", "clv"]

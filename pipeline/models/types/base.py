@@ -43,6 +43,9 @@ class ModelType(ABC):
     # scores are a customer's probability: calibrated, measured against the recency and RFM baselines
     # and against the current version's AUC (champion / challenger)
     probability: ClassVar[bool] = True
+    # trained as a LightGBM booster by pipeline/models/training.py; a type that is not fits itself
+    # (``fit_own``) and stores only its metadata
+    boosted: ClassVar[bool] = True
 
     @abstractmethod
     def check(self, spec: ModelSpec) -> None:
@@ -65,6 +68,10 @@ class ModelType(ABC):
     ) -> tuple[dict[str, float], pd.DataFrame | None]:
         """(metrics beyond the common binary ones, the calibration table or None) on the test rows."""
 
+    def fit_own(self, prepared: Prepared, spec: ModelSpec) -> tuple[dict, dict[str, float]]:
+        """(the fitted parameters, the metrics) of a type that is not ``boosted``."""
+        raise NotImplementedError(f"the model type {self.name!r} is trained as a LightGBM booster")
+
     @abstractmethod
     def score(
         self,
@@ -72,11 +79,12 @@ class ModelType(ABC):
         config: ModelsConfig,
         spec: ModelSpec,
         cutoff: dt.date,
-        booster: lgb.Booster,
+        booster: lgb.Booster | None,
         meta: dict,
         cache: dict | None,
     ) -> pd.DataFrame:
-        """The predictions rows (customer_id, score, items) of every active customer as of ``cutoff``."""
+        """The predictions rows (customer_id, score, items) of every active customer as of ``cutoff``
+        (``booster``: None for a type that is not ``boosted``)."""
 
     @abstractmethod
     def explain_frame(

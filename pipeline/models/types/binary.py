@@ -15,7 +15,7 @@ from pipeline.core.settings import at
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import TrainingWindow, customer_features, labels
-from pipeline.models.predict import align, predict, scoring_features
+from pipeline.models.predict import align, boosted, predict, scoring_features
 from pipeline.models.types.base import ModelType, Prepared
 
 
@@ -27,6 +27,8 @@ class BinaryClassifier(ModelType):
     def check(self, spec: ModelSpec) -> None:
         if spec.item_field:
             raise at("item_field", "item_field is for recommenders only")
+        if self.inverted and spec.label.goal:
+            raise at("label.goal", "a goal labels a response model (1: the goal reached in the window)")
 
     def prepare(
         self, con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow
@@ -62,13 +64,13 @@ class BinaryClassifier(ModelType):
         config: ModelsConfig,
         spec: ModelSpec,
         cutoff: dt.date,
-        booster: lgb.Booster,
+        booster: lgb.Booster | None,
         meta: dict,
         cache: dict | None,
     ) -> pd.DataFrame:
         X = align(scoring_features(con, spec, cutoff, cache), meta["features"])
         return pd.DataFrame(
-            {"customer_id": X.index.to_numpy(), "score": predict(booster, X, meta), "items": None}
+            {"customer_id": X.index.to_numpy(), "score": predict(boosted(booster), X, meta), "items": None}
         )
 
     def explain_frame(

@@ -15,7 +15,7 @@ from pipeline.models import metrics as m
 from pipeline.models import recommend
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import TrainingWindow
-from pipeline.models.predict import predict_distinct
+from pipeline.models.predict import boosted, predict_distinct
 from pipeline.models.registry import register
 from pipeline.models.types.base import ModelType, Prepared
 
@@ -79,12 +79,12 @@ class Recommender(ModelType):
         config: ModelsConfig,
         spec: ModelSpec,
         cutoff: dt.date,
-        booster: lgb.Booster,
+        booster: lgb.Booster | None,
         meta: dict,
         cache: dict | None,
     ) -> pd.DataFrame:
         table = recommend.candidate_table(con, config, spec, cutoff)
-        p = predict_distinct(booster, recommend.matrix(table, meta["features"]), meta)
+        p = predict_distinct(boosted(booster), recommend.matrix(table, meta["features"]), meta)
         return recommend.scored_top_k(con, table, p, spec.k)
 
     def explain_frame(

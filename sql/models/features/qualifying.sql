@@ -1,8 +1,8 @@
 -- The qualifying events of a model's label rules in [$start, $end): {{rules}} is the condition the
 -- rules compile to (pipeline/models/labels.py, in the rule language of pipeline/core/rules.py; every
--- value a bound parameter). item: the recommender's item.
+-- value a bound parameter). value: the event's value; item: the recommender's item.
 CREATE OR REPLACE TEMP TABLE _qualifying AS
-SELECT e.customer_id, e.occurred_at,
+SELECT e.customer_id, e.occurred_at, CAST(e.value AS DOUBLE) AS value,
        json_extract_string(e.properties, $item_field::VARCHAR) AS item
 FROM events e
 WHERE e.customer_id IS NOT NULL

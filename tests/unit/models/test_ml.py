@@ -194,7 +194,52 @@ def test_label_rules_are_the_rule_language_compiled_to_bound_parameters(tmp_path
         (
             {"type": "response", "label": {"rules": [{"transaction": "pos"}], "customer_list": "l.csv"}},
             "models[0].label.rules",
-            "either rules",
+            "give one of rules",
+        ),
+        (
+            {"type": "response", "label": {"goal": "goal_newsletter", "customer_list": "l.csv"}},
+            "models[0].label.rules",
+            "give one of rules",
+        ),
+        (
+            {"type": "response", "label": {"goal": "num_age"}},
+            "models[0].label.goal",
+            "a goal is a goal_\\* column",
+        ),
+        (
+            {"type": "churn", "label": {"goal": "goal_newsletter"}},
+            "models[0].label.goal",
+            "a goal labels a response model",
+        ),
+        (
+            {"type": "clv", "label": {"goal": "goal_newsletter"}},
+            "models[0].label.rules",
+            "a clv model counts purchases",
+        ),
+        (
+            {
+                "type": "response",
+                "label": {"rules": [{"transaction": "pos"}]},
+                "population": [
+                    {"transaction": "customers", "field": "attr_interests", "formula": {"eq": "x"}}
+                ],
+            },
+            "models[0].population[0].field",
+            "multi-value attr_\\* column",
+        ),
+        (
+            {
+                "type": "response",
+                "label": {"rules": [{"transaction": "pos"}]},
+                "population": [{"transaction": "pos", "field": "amount", "formula": {"gt": 1}}],
+            },
+            "models[0].population[0].transaction",
+            "unknown transaction 'pos'",
+        ),
+        (
+            {"type": "response", "label": {"rules": [{"transaction": "pos"}]}, "drift": {"warn": 0.3}},
+            "models[0].drift.fail",
+            "must be at least warn",
         ),
         (
             {"type": "response", "label": {"rules": [{"transaction": "pos", "field": "amount"}]}},
