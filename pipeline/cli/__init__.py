@@ -10,6 +10,7 @@ import sys
 from pipeline.cli import attribution, data, models, project
 from pipeline.cli.project import run_backfill, summary, write_demo_config
 from pipeline.core.settings import ConfigError
+from pipeline.core.warehouse import WarehouseError
 
 __all__ = ["build_parser", "main", "run_backfill", "summary", "write_demo_config"]
 
@@ -28,6 +29,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except ConfigError as e:
+    except (ConfigError, WarehouseError) as e:  # one line, no traceback: e.g. the warehouse is locked
         print(e, file=sys.stderr)
         return 1
