@@ -29,6 +29,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the HTML report of the current snapshot (pipeline/activation/report.py)."""
+    from pipeline.activation.report import ReportError, write_report
+    from pipeline.core.warehouse import published_folder
+
+    root = published_folder(warehouse_of(args, project_config(args)))
+    try:
+        path = write_report(root, Path(args.out))
+    except (ReportError, OSError) as e:
+        print(e, file=sys.stderr)
+        return 1
+    print(f"report of {root}: {path} ({path.stat().st_size // 1024} KiB)")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="the read API over the published snapshot (FastAPI + uvicorn)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -37,3 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no access log")
     project_options(p)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("report", help="write the HTML report of the night from the published snapshot")
+    p.add_argument("--out", required=True, help="folder for index.html (created; the page is replaced whole)")
+    project_options(p)
+    p.set_defaults(func=cmd_report)

@@ -4,12 +4,18 @@ run as two nightly runs (days 1..9, then day 10) while a reader reads the snapsh
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import httpx
 import pytest
 
 from pipeline.activation.publish import current_snapshot
@@ -85,3 +91,49 @@ def activation_world(tmp_path_factory) -> World:
         reads.held_version = first.version
         reads.held_rows_after = held.execute("SELECT count(*) FROM results").fetchall()[0][0]
     return World(config, root, reads, first.version)
+
+
+KEY = "test-key-0123456789"
+OTHER_KEY = "second-key"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def api(activation_world: World) -> Iterator[str]:
+    """`nightjar serve` on a free port of 127.0.0.1; its base URL."""
+    port = free_port()
+    log = activation_world.root.parent / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "nightjar"),
+                "serve",
+                "--port",
+                str(port),
+                "--config",
+                str(activation_world.config.base_dir / "nightjar.yaml"),
+            ],
+            env={**os.environ, "NIGHTJAR_API_KEYS": f"{KEY},{OTHER_KEY}"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"{base}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, log.read_text()
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        assert KEY not in log.read_text()  # the key is never logged
