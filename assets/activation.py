@@ -7,10 +7,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipeline.activation.config import ExportSpec
+from pipeline.activation.exports import SOURCE_TABLES, run_export
 from pipeline.activation.publish import PUBLISHED, publish
 from pipeline.activation.report import REPORT, write_report
 from pipeline.config import ProjectConfig
 from pipeline.core.metadata import markdown_table
+from pipeline.core.partitions import days_in
 from pipeline.core.warehouse import POOL, WarehouseResource, published_folder
 
 GROUP = "activation"
@@ -67,10 +70,43 @@ def build_report_asset() -> dg.AssetsDefinition:
     return _report
 
 
+def build_export_asset(
+    config: ProjectConfig, spec: ExportSpec, partitions: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=f"export_{spec.name}",
+        group_name=GROUP,
+        deps=[dg.AssetKey(SOURCE_TABLES[spec.table])],
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=POOL,
+        kinds={spec.format},
+        description=f"Each night's {spec.table} as {spec.format} to {spec.destination} (the export "
+        f"{spec.name!r}); the same file as `nightjar export {spec.table} --format {spec.format}`, "
+        "replaced whole on a re-run.",
+    )
+    def _export(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        written = []
+        with warehouse.connect(read_only=True) as con:
+            for day in days_in(context.partition_time_window):
+                rows, where = run_export(con, config, spec, day, log=context.log.info)
+                context.log.info(f"export {spec.name} {day}: {rows} rows -> {where or 'nothing'}")
+                written.append((day, rows, where or ""))
+        return dg.MaterializeResult(
+            metadata={
+                "rows": sum(r for _, r, _ in written),
+                "files": dg.MetadataValue.md(markdown_table(["day", "rows", "written to"], written)),
+            }
+        )
+
+    return _export
+
+
 def build_activation_assets(
-    config: ProjectConfig, upstream: list[dg.AssetsDefinition]
+    config: ProjectConfig, partitions: dg.PartitionsDefinition, upstream: list[dg.AssetsDefinition]
 ) -> list[dg.AssetsDefinition]:
-    """The activation assets over the ``upstream`` assets of the graph (every one feeds the snapshot)."""
-    del config  # the exports (per config) come here
+    """The snapshot over the ``upstream`` assets of the graph (every one feeds it), its report, and one
+    asset per configured export."""
     keys = sorted({key for a in upstream for key in a.keys}, key=lambda k: k.to_user_string())
-    return [build_published_asset(keys), build_report_asset()]
+    exports = [build_export_asset(config, spec, partitions) for spec in config.exports]
+    return [build_published_asset(keys), build_report_asset(), *exports]

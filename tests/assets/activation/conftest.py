@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
+import yaml
 
 from pipeline.activation.publish import current_snapshot
 from pipeline.cli import write_demo_config
@@ -28,6 +29,22 @@ from tests.conftest import run_nightly
 
 START, DAYS, CUSTOMERS = dt.date(2026, 1, 1), 10, 150
 LAST = START + dt.timedelta(days=DAYS - 1)
+EXPORTS = [
+    {"name": "decisions", "table": "results", "destination": "out/results_{date}.csv"},
+    {
+        "name": "scores",
+        "table": "predictions",
+        "destination": "out/scores_{date}.parquet",
+        "format": "parquet",
+    },
+    {
+        "name": "credits",
+        "table": "attribution",
+        "destination": "out/credits_{date}.jsonl",
+        "format": "jsonl",
+        "columns": ["conversion_id", "model", "channel", "credited_value"],
+    },
+]
 
 
 @dataclass
@@ -70,7 +87,10 @@ class World:
 def activation_world(tmp_path_factory) -> World:
     out = tmp_path_factory.mktemp("activation")
     generate_world(out, customers=CUSTOMERS, days=DAYS, start=START)
-    config = load_config(write_demo_config(out, START))
+    path = write_demo_config(out, START)
+    with path.open("a") as f:  # the nightly runs write these exports too
+        f.write(yaml.safe_dump({"exports": EXPORTS}, sort_keys=False))
+    config = load_config(path)
     began = time.monotonic()
     assert run_nightly(config, START, LAST - dt.timedelta(days=1)).success
     print(f"\nactivation world: first run {time.monotonic() - began:.1f} s")
