@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.activation import build_activation_assets
 from assets.attribution import build_attribution_assets
 from assets.customers import build_customer_assets
 from assets.experiments import build_experiment_assets
@@ -48,6 +49,7 @@ def build_definitions(config: ProjectConfig, warehouse: Path | None = None) -> d
     assets += build_attribution_assets(config, partitions)
     assets += build_model_assets(config, partitions)
     assets += build_experiment_assets(config, partitions)
+    assets += build_activation_assets(config, partitions, assets)
     nightly = build_nightly_job(partitions)
     sensors = build_file_sensors(config, partitions) + build_remote_sensors(config, partitions)
     return dg.Definitions(

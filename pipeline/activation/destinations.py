@@ -36,6 +36,11 @@ from pipeline.ingest.sources.sftp import SftpResource, SftpSource
 
 SCHEMES = ("sftp", "gcs")
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/]*)(/.*)?$")
+CONTENT_TYPES = {
+    ".csv": "text/csv",
+    ".parquet": "application/vnd.apache.parquet",
+    ".jsonl": "application/x-ndjson",
+}
 _ENV_KEYS = ("password_env", "private_key_env", "credentials_env")
 
 
@@ -272,7 +277,10 @@ def upload_gcs(
         blob = client.bucket(bucket).blob(name)
         try:
             blob.upload_from_filename(
-                str(local), content_type="text/csv", retry=None, if_generation_match=None if overwrite else 0
+                str(local),
+                content_type=CONTENT_TYPES.get(local.suffix, "application/octet-stream"),
+                retry=None,
+                if_generation_match=None if overwrite else 0,
             )
         except gexc.PreconditionFailed:
             raise SourceError(

@@ -1,5 +1,12 @@
-"""`nightjar export results`: one night's decisions as a CSV in the shape of the results list,
-written to a local file or to a configured SFTP / GCS source (pipeline/activation/destinations.py)."""
+"""Exports: one night's rows of a table as a CSV, Parquet or JSON lines file, written to a local file or
+to a configured SFTP / GCS source (pipeline/activation/destinations.py).
+
+`nightjar export TABLE --date D --to DEST` and the `export_<name>` assets (the config's `exports:`)
+call the same :func:`export_to`, so a destination receives the same bytes from either for the same
+partition. Tables: ``results`` (with each variant's code, category and message), ``predictions``,
+``recommendations``, ``attribution`` (the credits) and ``conversions``; the queries are in
+sql/activation/export/.
+"""
 
 from __future__ import annotations
 
@@ -9,67 +16,191 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
-from pipeline.activation.config import ActivationConfig
-from pipeline.core.sql import sql
+from pipeline.activation.config import ActivationConfig, ExportSpec
+from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import table_exists
 
-COLUMNS = ("customer_id", "experiment", "group", "date", "variant", "score", "reason")
+# the warehouse table each export reads
+SOURCE_TABLES = {
+    "results": "results",
+    "predictions": "predictions",
+    "recommendations": "predictions",
+    "attribution": "attribution_credits",
+    "conversions": "conversions",
+}
+VARIANTS = "_variants"
 
 
 class ExportError(RuntimeError):
     """Nothing to export, or the destination cannot be written; nothing was written."""
 
 
-def export_results(con: duckdb.DuckDBPyConnection, day: dt.date, to: Path, overwrite: bool = True) -> int:
-    """Write the ``day`` partition of `results` to ``to`` (CSV, header first); returns the rows.
+class NothingToExport(ExportError):
+    """The table has no rows for the day (a night without decisions, say)."""
 
-    The file appears whole or not at all: it is written next to ``to`` and renamed into place.
-    With ``overwrite=False`` an existing ``to`` is kept and ExportError raised.
+
+def _query(con: duckdb.DuckDBPyConnection, table: str, columns: list[str] | None) -> str:
+    query = sql(f"activation/export/{table}")
+    if not columns:
+        return query
+    known = [d[0] for d in con.execute(f"{query} LIMIT 0", {"day": dt.date(1, 1, 1)}).description]
+    if unknown := [c for c in columns if c not in known]:
+        raise ExportError(f"{table} has no column(s) {', '.join(unknown)} (its columns: {', '.join(known)})")
+    return sql(
+        "activation/export/select_columns",
+        fragments={"columns": ", ".join(map(ident, columns)), "query": query},
+    )
+
+
+def _variants(config: ActivationConfig) -> pa.Table:
+    return pa.table(
+        {
+            "name": [v.name for v in config.variants],
+            "code": pa.array([v.code for v in config.variants], pa.string()),
+            "category": pa.array([v.category for v in config.variants], pa.string()),
+            "message": [v.message for v in config.variants],
+        }
+    )
+
+
+def write_export(
+    con: duckdb.DuckDBPyConnection,
+    config: ActivationConfig,
+    table: str,
+    day: dt.date,
+    path: Path,
+    fmt: str = "csv",
+    columns: list[str] | None = None,
+) -> int:
+    """Write the ``day`` rows of export ``table`` to ``path`` (replaced whole); returns the rows.
+
+    CSV: header first, floats with 6 significant digits; Parquet; JSON lines: one object per row.
+    The rows written are counted back from the file (the row-count check).
     """
-    if not table_exists(con, "results"):
-        raise ExportError("there is no results table yet: run the results asset first")
-    frame = con.execute(sql("activation/export_results"), {"day": day}).df()
-    if frame.empty:
-        raise ExportError(f"no results for {day}: materialize the results partition {day} first")
-    frame.columns = list(COLUMNS)
-    to.parent.mkdir(parents=True, exist_ok=True)
-    partial = to.with_name(to.name + ".partial")
-    frame.to_csv(partial, index=False, float_format="%.6g", lineterminator="\n")
+    if table not in SOURCE_TABLES:
+        raise ExportError(f"cannot export {table!r}: use one of {', '.join(SOURCE_TABLES)}")
+    if not table_exists(con, SOURCE_TABLES[table]):
+        raise ExportError(f"there is no {SOURCE_TABLES[table]} table yet: run its asset first")
+    con.register(VARIANTS, _variants(config))
+    try:
+        query = _query(con, table, columns)
+        if fmt == "jsonl":
+            lines = con.execute(
+                sql("activation/export/as_json_lines", fragments={"query": query}), {"day": day}
+            )
+            text = "".join(r[0] + "\n" for r in lines.fetchall())
+            rows = text.count("\n")
+        else:
+            arrow = con.sql(query, params={"day": day}).to_arrow_table()
+            rows = arrow.num_rows
+    finally:
+        con.unregister(VARIANTS)
+    if not rows:
+        raise NothingToExport(f"no {table} for {day}: materialize that partition first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    if fmt == "jsonl":
+        partial.write_text(text, encoding="utf-8")
+    elif fmt == "parquet":
+        pq.write_table(arrow, partial)
+    else:
+        arrow.to_pandas().to_csv(partial, index=False, float_format="%.6g", lineterminator="\n")
+    if (written := count_rows(partial, fmt)) != rows:
+        partial.unlink()
+        raise ExportError(f"{path.name}: {written} rows written, {rows} expected")
+    os.replace(partial, path)
+    return rows
+
+
+def count_rows(path: Path, fmt: str) -> int:
+    """The rows of an export file, read back (CSV quoted line breaks count once)."""
+    if fmt == "parquet":
+        return pq.read_metadata(path).num_rows
+    if fmt == "jsonl":
+        return path.read_bytes().count(b"\n")
+    return pacsv.read_csv(path).num_rows
+
+
+def _deliver_local(partial: Path, to: Path, overwrite: bool) -> None:
     if overwrite:
         os.replace(partial, to)
-    else:
-        try:
-            os.link(partial, to)  # fails, atomically, when `to` exists
-        except FileExistsError:
-            raise ExportError(
-                f"{to} exists already and was left as it was (without --no-clobber it is replaced)"
-            ) from None
-        finally:
-            partial.unlink()
-    return len(frame)
+        return
+    try:
+        os.link(partial, to)  # fails, atomically, when `to` exists
+    except FileExistsError:
+        raise ExportError(
+            f"{to} exists already and was left as it was (without --no-clobber it is replaced)"
+        ) from None
+    finally:
+        partial.unlink()
 
 
-def export_to(
-    config: ActivationConfig, warehouse: Path, day: dt.date, to: str, overwrite: bool = True, log=None
+def export_with(
+    con: duckdb.DuckDBPyConnection,
+    config: ActivationConfig,
+    day: dt.date,
+    to: str,
+    table: str = "results",
+    fmt: str = "csv",
+    columns: list[str] | None = None,
+    overwrite: bool = True,
+    log=None,
 ) -> tuple[int, str]:
-    """Export the ``day`` results to ``to`` (a file path, sftp://<source>/<path> or gcs://<source>/<path>);
-    returns (rows, where it went). The warehouse is open (read-only) only while the CSV is written."""
+    """Export the ``day`` rows of ``table`` over an open connection to ``to`` (a file path,
+    sftp://<source>/<path> or gcs://<source>/<path>); returns (rows, where it went)."""
     from pipeline.activation.destinations import DestinationError, deliver, describe, parse_destination
-    from pipeline.core.warehouse import connect
 
     try:
         dest = parse_destination(to, config, day)
     except DestinationError as e:
         raise ExportError(str(e)) from None
-    if not dest.remote:
-        with connect(warehouse, read_only=True) as con:
-            return export_results(con, day, Path(dest.path), overwrite), describe(dest, config)
     with tempfile.TemporaryDirectory(prefix="nightjar-export-") as tmp:
         local = Path(tmp) / dest.file_name
-        with connect(warehouse, read_only=True) as con:
-            rows = export_results(con, day, local)
+        rows = write_export(con, config, table, day, local, fmt, columns)
+        if not dest.remote:
+            target = Path(dest.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staged = target.with_name(f".{target.name}.partial")
+            staged.write_bytes(local.read_bytes())
+            _deliver_local(staged, target, overwrite)
+            return rows, describe(dest, config)
         try:
             return rows, deliver(config, dest, local, overwrite, log=log)
         except DestinationError as e:
             raise ExportError(str(e)) from None
+
+
+def export_to(
+    config: ActivationConfig,
+    warehouse: Path,
+    day: dt.date,
+    to: str,
+    overwrite: bool = True,
+    log=None,
+    table: str = "results",
+    fmt: str = "csv",
+    columns: list[str] | None = None,
+) -> tuple[int, str]:
+    """:func:`export_with` over the warehouse, open read-only only while the file is written."""
+    from pipeline.core.warehouse import connect
+
+    with connect(warehouse, read_only=True) as con:
+        return export_with(con, config, day, to, table, fmt, columns, overwrite, log)
+
+
+def run_export(
+    con: duckdb.DuckDBPyConnection, config: ActivationConfig, spec: ExportSpec, day: dt.date, log=None
+) -> tuple[int, str | None]:
+    """One night of a configured export (the `export_<name>` asset): replaces that night's file; a night
+    without rows writes nothing and returns (0, None)."""
+    to = spec.destination
+    if "://" not in to:  # a local file of the config is relative to the config's folder
+        to = str(config.resolve(Path(to)))
+    try:
+        return export_with(con, config, day, to, spec.table, spec.format, spec.columns, log=log)
+    except NothingToExport:
+        return 0, None

@@ -1,20 +1,20 @@
 """The `nightjar` command line. Each module of this package registers its commands; each command calls its
 domain: project (validate, demo, backfill, recover), data (upload, forget, export), models (explain, model),
-attribution."""
+attribution, activation (serve, report)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from pipeline.cli import attribution, data, models, project
+from pipeline.cli import activation, attribution, data, models, project
 from pipeline.cli.project import run_backfill, summary, write_demo_config
 from pipeline.core.settings import ConfigError
 from pipeline.core.warehouse import WarehouseError
 
 __all__ = ["build_parser", "main", "run_backfill", "summary", "write_demo_config"]
 
-COMMANDS = (project, data, models, attribution)  # the order of `nightjar --help`
+COMMANDS = (project, data, models, attribution, activation)  # the order of `nightjar --help`
 
 
 def build_parser() -> argparse.ArgumentParser:

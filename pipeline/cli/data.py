@@ -7,6 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from pipeline.activation.config import EXPORT_FORMATS, EXPORT_TABLES
 from pipeline.cli.common import date_arg, project_config, project_options, warehouse_of
 from pipeline.config import ProjectConfig
 from pipeline.core.catalog import IDENTIFIER_KINDS
@@ -189,11 +190,14 @@ def cmd_export(args: argparse.Namespace) -> int:
             args.to,
             overwrite=not args.no_clobber,
             log=lambda m: print(m, file=sys.stderr),
+            table=args.what,
+            fmt=args.format,
+            columns=[c.strip() for c in args.columns.split(",")] if args.columns else None,
         )
     except (ExportError, WarehouseError, OSError) as e:
         print(e, file=sys.stderr)
         return 1
-    print(f"results {args.date}: {rows} decisions -> {where}")
+    print(f"{args.what} {args.date}: {rows} {'decisions' if args.what == 'results' else 'rows'} -> {where}")
     return 0
 
 
@@ -234,14 +238,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_forget)
 
     p = sub.add_parser(
-        "export", help="export one night's decisions (results) as CSV, locally or to SFTP / GCS"
+        "export",
+        help="export one night's rows of a table (CSV, Parquet, JSON lines), locally or to SFTP / GCS",
     )
-    p.add_argument("what", choices=["results"], help="what to export")
-    p.add_argument("--date", type=date_arg, required=True, help="the decision date, YYYY-MM-DD")
+    p.add_argument("what", choices=list(EXPORT_TABLES), help="what to export")
+    p.add_argument("--date", type=date_arg, required=True, help="the night (partition), YYYY-MM-DD")
+    p.add_argument("--format", choices=list(EXPORT_FORMATS), default="csv", help="file format (default csv)")
+    p.add_argument("--columns", help="comma-separated columns to keep, in that order (default: all)")
     p.add_argument(
         "--to",
         required=True,
-        help="the CSV file to write, or sftp://SOURCE/PATH or gcs://SOURCE/PATH "
+        help="the file to write, or sftp://SOURCE/PATH or gcs://SOURCE/PATH "
         "(a configured source; {date} in PATH becomes the date in the source's date_format)",
     )
     p.add_argument(

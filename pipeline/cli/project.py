@@ -189,9 +189,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ok = run_backfill(config, world.start, world.end)
     print("[3/3] summary\n")
     print(summary(config.warehouse_path))
+    from pipeline.cli.findings import findings
+    from pipeline.core.warehouse import published_folder
+
+    published = published_folder(config.warehouse_path)
+    print("\n" + findings(published, out / "truth"))
     print(
         f"\nElapsed {time.monotonic() - began:.1f} s, peak memory {_peak_mb():.0f} MB."
         f"\nConfig:    {config_path}\nWarehouse: {config.warehouse_path}\nTruth:     {out / 'truth'}"
+        f"\nSnapshot:  {published / 'current' / 'snapshot.duckdb'} (read this one, not the warehouse)"
+        f"\nReport:    {published.parent / 'reports' / 'index.html'}"
+        f"\nAPI:       NIGHTJAR_API_KEYS=some-key .venv/bin/nightjar serve --config {config_path}"
+        f"\nWhy a score: .venv/bin/nightjar explain --model MODEL --customer ID --config {config_path}"
+        f"\nChannels:  .venv/bin/nightjar attribution summary --config {config_path}"
         f"\nOpen the UI with `make dev` "
         f"(or: NIGHTJAR_CONFIG={config_path} .venv/bin/dagster dev -w workspace.yaml)"
     )

@@ -74,6 +74,32 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def published_folder(warehouse: str | Path) -> Path:
+    """Where the read snapshot of a warehouse is published (pipeline/activation/publish.py): beside it."""
+    return Path(warehouse).parent / "published"
+
+
+_HOLDER = re.compile(r"lock is held in (.+?) \(PID (\d+)\)")
+
+
+def lock_holder(message: str) -> str:
+    """Who holds DuckDB's lock, from its error message: the process id and its command line."""
+    found = _HOLDER.search(message)
+    if not found:
+        return "another process"
+    program, pid = found.groups()
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        command = " ".join(
+            Path(a.decode(errors="replace")).name if i == 0 else a.decode(errors="replace")
+            for i, a in enumerate(argv[:4])
+            if a
+        )
+    except OSError:
+        command = program
+    return f"process {pid} ({command})"
+
+
 @contextmanager
 def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse for one short piece of work and close it afterwards."""
@@ -90,7 +116,11 @@ def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
         con = duckdb.connect(str(path), read_only=read_only)
     except (duckdb.IOException, OSError) as e:
         if "lock" in str(e).lower():
-            raise WarehouseLocked(f"the warehouse {path} is in use by another process: {e}") from e
+            raise WarehouseLocked(
+                f"the warehouse {path} is in use by {lock_holder(str(e))} (DuckDB allows one writer or "
+                f"many readers, never both): try again when it is done, or read the published snapshot "
+                f"{published_folder(path) / 'current' / 'snapshot.duckdb'}"
+            ) from None
         if "not a valid DuckDB database" in str(e):
             raise WarehouseError(
                 f"the warehouse {path} is not a DuckDB database (damaged, or another kind of file): "

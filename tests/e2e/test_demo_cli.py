@@ -394,7 +394,10 @@ def test_nightjar_export_results_writes_the_nights_decisions(demo, tmp_path, cap
     )
     assert run.returncode == 0, run.stderr
     lines = list(csv.DictReader(target.open()))
-    assert list(lines[0]) == ["customer_id", "experiment", "group", "date", "variant", "score", "reason"]
+    assert list(lines[0]) == [
+        *("customer_id", "experiment", "group", "date", "variant", "score", "reason"),
+        *("code", "category", "message"),
+    ]
     assert len(lines) == q(out, "SELECT count(*) FROM results WHERE date = $d", {"d": day})[0][0]
     assert {r["group"] for r in lines} == {"spring_push"} and {r["date"] for r in lines} == {day.isoformat()}
     from pipeline.cli import main  # the refusal in-process (a second subprocess costs seconds)

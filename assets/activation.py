@@ -1,0 +1,112 @@
+"""Activation assets: the `published` read snapshot, downstream of everything people read.
+
+The definitions only: what publishing does is in pipeline/activation/publish.py.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+
+from pipeline.activation.config import ExportSpec
+from pipeline.activation.exports import SOURCE_TABLES, run_export
+from pipeline.activation.publish import PUBLISHED, publish
+from pipeline.activation.report import REPORT, write_report
+from pipeline.config import ProjectConfig
+from pipeline.core.metadata import markdown_table
+from pipeline.core.partitions import days_in
+from pipeline.core.warehouse import POOL, WarehouseResource, published_folder
+
+GROUP = "activation"
+
+
+def build_published_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=PUBLISHED,
+        group_name=GROUP,
+        deps=upstream,
+        pool=POOL,
+        kinds={"duckdb", "parquet"},
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        description="The read snapshot: the tables people read as Parquet (daily tables hive-partitioned "
+        "by day) plus a DuckDB file of views over them, switched to atomically at the end of the run. "
+        "Notebooks, BI tools, `nightjar serve` and `nightjar report` read it, never the warehouse.",
+    )
+    def _published(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        with warehouse.connect(read_only=True) as con:
+            snapshot = publish(con, Path(warehouse.path), log=context.log.info)
+        rows = [
+            (name, entry["rows"], entry["partitioned_by"] or "") for name, entry in snapshot.tables.items()
+        ]
+        return dg.MaterializeResult(
+            metadata={
+                "version": snapshot.version,
+                "snapshot": dg.MetadataValue.path(str(snapshot.database)),
+                "tables": len(snapshot.tables),
+                "rows": dg.MetadataValue.md(markdown_table(["table", "rows", "partitioned by"], rows)),
+            }
+        )
+
+    return _published
+
+
+def build_report_asset() -> dg.AssetsDefinition:
+    @dg.asset(
+        name=REPORT,
+        group_name=GROUP,
+        deps=[dg.AssetKey(PUBLISHED)],
+        kinds={"html"},
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        description="The HTML report of the night (experiment lifts, model metrics and feature impact, "
+        "attribution, KPI trends, loads and rejects), written to reports/index.html beside the warehouse "
+        "from the published snapshot; `nightjar serve` serves it under /reports.",
+    )
+    def _report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        published = published_folder(warehouse.path)
+        path = write_report(published, published.parent / "reports")
+        return dg.MaterializeResult(
+            metadata={"report": dg.MetadataValue.path(str(path)), "bytes": path.stat().st_size}
+        )
+
+    return _report
+
+
+def build_export_asset(
+    config: ProjectConfig, spec: ExportSpec, partitions: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=f"export_{spec.name}",
+        group_name=GROUP,
+        deps=[dg.AssetKey(SOURCE_TABLES[spec.table])],
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=POOL,
+        kinds={spec.format},
+        description=f"Each night's {spec.table} as {spec.format} to {spec.destination} (the export "
+        f"{spec.name!r}); the same file as `nightjar export {spec.table} --format {spec.format}`, "
+        "replaced whole on a re-run.",
+    )
+    def _export(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        written = []
+        with warehouse.connect(read_only=True) as con:
+            for day in days_in(context.partition_time_window):
+                rows, where = run_export(con, config, spec, day, log=context.log.info)
+                context.log.info(f"export {spec.name} {day}: {rows} rows -> {where or 'nothing'}")
+                written.append((day, rows, where or ""))
+        return dg.MaterializeResult(
+            metadata={
+                "rows": sum(r for _, r, _ in written),
+                "files": dg.MetadataValue.md(markdown_table(["day", "rows", "written to"], written)),
+            }
+        )
+
+    return _export
+
+
+def build_activation_assets(
+    config: ProjectConfig, partitions: dg.PartitionsDefinition, upstream: list[dg.AssetsDefinition]
+) -> list[dg.AssetsDefinition]:
+    """The snapshot over the ``upstream`` assets of the graph (every one feeds it), its report, and one
+    asset per configured export."""
+    keys = sorted({key for a in upstream for key in a.keys}, key=lambda k: k.to_user_string())
+    exports = [build_export_asset(config, spec, partitions) for spec in config.exports]
+    return [build_published_asset(keys), build_report_asset(), *exports]

@@ -1,0 +1,217 @@
+"""The published read snapshot: the tables people read, as Parquet plus a small DuckDB file of views.
+
+DuckDB allows one writer or many readers, never both, so nothing but the pipeline opens the
+warehouse: notebooks, BI tools, the read API and the report read the snapshot. Its layout, beside
+the warehouse (``pipeline.core.warehouse.published_folder``)::
+
+    published/
+      current -> versions/20260115T020312-1a2b3c      a symlink, switched atomically
+      versions/20260115T020312-1a2b3c/
+        snapshot.duckdb                           views over the Parquet below (absolute paths)
+        manifest.json                             version, time, tables and their row counts
+        tables/results/date=2026-01-08/....parquet  a daily table: hive-partitioned by its day
+        tables/experiment_report/data.parquet     any other table: one file
+
+A version is written under a hidden name, renamed into ``versions/`` when complete, its views
+created and its row counts checked against the warehouse, and only then does ``current`` point at
+it (a new symlink renamed over the old one: ``rename(2)`` is atomic). A reader that opens
+``current/snapshot.duckdb`` therefore sees one whole version, old or new, never a mix, and keeps
+seeing that version (its views name the version's own folder) while newer ones are published. The
+last :data:`KEEP` versions are kept; older ones are removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+
+from pipeline.core.catalog import IDENTIFIER_KINDS
+from pipeline.core.sql import ident, sql
+from pipeline.core.warehouse import published_folder, scalar
+
+PUBLISHED = "published"  # the asset
+CURRENT = "current"
+VERSIONS = "versions"
+SNAPSHOT = "snapshot.duckdb"
+MANIFEST = "manifest.json"
+KEEP = 3  # versions kept: a reader holding an older one open may lose its files
+
+# The daily tables and the day each row belongs to (their Parquet is hive-partitioned by it).
+DAILY = {
+    "predictions": "date",
+    "results": "date",
+    "conversions": "date",
+    "attribution_summary": "date",
+    "attribution_credits": "_partition_date",
+    "loads": "partition_date",
+    "rejects": "partition_date",
+}
+# The tables published whole (plus every kpi_* table and `customers` without raw identifiers).
+WHOLE = (
+    "experiment_report",
+    "model_trainings",
+    "model_feature_impact",
+    "model_beeswarm",
+    "model_dependence",
+    "policy_evaluation",
+)
+CUSTOMERS = "customers"
+RAW_IDENTIFIERS = tuple(k for k in IDENTIFIER_KINDS if k != "customuid")  # customuid is the customer_id
+RECOMMENDATIONS = "recommendations"  # a view: the predictions of recommender models (their items)
+
+
+class PublishError(RuntimeError):
+    """The snapshot could not be published; the previous one stays current."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: str
+    folder: Path  # the version's own folder (not through `current`)
+    published_at: str
+    tables: dict[str, dict] = field(default_factory=dict)  # name -> {"rows": n, "partitioned_by": col|None}
+
+    @property
+    def database(self) -> Path:
+        return self.folder / SNAPSHOT
+
+
+def current_snapshot(root: Path) -> Snapshot | None:
+    """The snapshot ``root/current`` points at now (resolved once: use its folder from then on)."""
+    try:
+        folder = (root / CURRENT).resolve(strict=True)
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return Snapshot(manifest["version"], folder, manifest["published_at"], manifest["tables"])
+
+
+def published_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The warehouse's tables that are published, in a stable order."""
+    names = {r[0] for r in con.execute(sql("activation/tables")).fetchall()}
+    wanted = [*DAILY, *WHOLE, CUSTOMERS]
+    return [t for t in wanted if t in names] + sorted(t for t in names if t.startswith("kpi_"))
+
+
+def _select(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    if table != CUSTOMERS:
+        return sql("activation/select_all", idents={"table": table})
+    columns = {r[0] for r in con.execute(sql("activation/columns"), {"table": table}).fetchall()}
+    raw = "".join(f", {ident(c)}" for c in RAW_IDENTIFIERS if c in columns)
+    return sql("activation/published_customers", fragments={"raw": raw})
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> dict:
+    """Write one table as Parquet under ``folder/<table>``; returns its manifest entry."""
+    target = folder / table
+    target.mkdir(parents=True)
+    rows = scalar(con, sql("core/row_count", idents={"table": table}))
+    reader = con.sql(_select(con, table)).to_arrow_reader()
+    columns = reader.schema.names
+    day = DAILY.get(table)
+    if day and rows:
+        pads.write_dataset(
+            reader,
+            target,
+            format="parquet",
+            partitioning=[day],
+            partitioning_flavor="hive",
+            basename_template="part-{i}.parquet",
+            existing_data_behavior="error",
+        )
+        return {"rows": rows, "partitioned_by": day, "columns": columns}
+    pq.write_table(reader.read_all(), target / "data.parquet")
+    return {"rows": rows, "partitioned_by": None, "columns": columns}
+
+
+def literal(text: str) -> str:
+    """A SQL string literal (for a path Nightjar made itself: views cannot take parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _create_views(database: Path, folder: Path, tables: dict[str, dict]) -> None:
+    with duckdb.connect(str(database)) as con:
+        for name, entry in tables.items():
+            day = entry["partitioned_by"]
+            files = folder / "tables" / name / ("**/*.parquet" if day else "data.parquet")
+            fragments = {"files": literal(str(files)), "columns": ", ".join(map(ident, entry["columns"]))}
+            if day:
+                fragments["types"] = f"{{{literal(day)}: 'DATE'}}"
+            query = "activation/read_hive" if day else "activation/read_file"
+            con.execute(sql(query, idents={"name": name}, fragments=fragments))
+        if "predictions" in tables:
+            con.execute(sql("activation/recommendations_view"))
+
+
+def _check_rows(database: Path, tables: dict[str, dict]) -> None:
+    """Each view returns the rows the warehouse had (the row-count check of a publication)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        for name, entry in tables.items():
+            seen = scalar(con, sql("core/row_count", idents={"table": name}))
+            if seen != entry["rows"]:
+                raise PublishError(f"published {name} has {seen} rows, the warehouse {entry['rows']}")
+
+
+def switch(root: Path, version: str) -> None:
+    """Point ``root/current`` at ``versions/<version>`` in one atomic rename."""
+    tmp = root / f".{CURRENT}.{secrets.token_hex(4)}"
+    os.symlink(Path(VERSIONS) / version, tmp)
+    os.replace(tmp, root / CURRENT)
+
+
+def prune(root: Path, keep: int = KEEP) -> list[str]:
+    """Remove all but the newest ``keep`` versions (never the current one) and unfinished ones."""
+    versions = root / VERSIONS
+    current = (root / CURRENT).resolve().name if (root / CURRENT).exists() else None
+    done = sorted((p for p in versions.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
+    stale = [p for p in done[:-keep] if p.name != current]
+    stale += [p for p in versions.iterdir() if p.name.startswith(".")]
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+    return [p.name for p in stale]
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Path,
+    now: dt.datetime | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Snapshot:
+    """Publish the warehouse's readable tables as a new snapshot version and make it current."""
+    now = now or dt.datetime.now(dt.UTC)
+    root = published_folder(warehouse).resolve()
+    version = f"{now:%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
+    partial = root / VERSIONS / f".{version}.partial"
+    folder = root / VERSIONS / version
+    (partial / "tables").mkdir(parents=True)
+    try:
+        tables = {t: _write_table(con, t, partial / "tables") for t in published_tables(con)}
+        os.rename(partial, folder)
+        _create_views(folder / SNAPSHOT, folder, tables)
+        _check_rows(folder / SNAPSHOT, tables)
+        snapshot = Snapshot(version, folder, now.isoformat(timespec="seconds"), tables)
+        manifest = {"version": version, "published_at": snapshot.published_at, "tables": tables}
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        switch(root, version)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        if (root / CURRENT).resolve() != folder:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    removed = prune(root)
+    if log:
+        log(
+            f"published {len(tables)} tables as {version}"
+            + (f"; removed {len(removed)} old" if removed else "")
+        )
+    return snapshot

@@ -1,0 +1,17 @@
+-- One night's decisions with each variant's code, category and message (from the config's
+-- variants, registered as _variants; control has none).
+SELECT
+    r.customer_id,
+    r.experiment,
+    r.experiment_group AS "group",
+    r.date,
+    r.variant,
+    r.score,
+    r.reason,
+    v.code,
+    v.category,
+    v.message
+FROM results AS r
+LEFT JOIN _variants AS v ON r.variant = v.name
+WHERE r.date = $day
+ORDER BY r.experiment, r.customer_id

@@ -1,0 +1,14 @@
+-- Each variant's total lift against control: conversion rate difference with its 95% interval.
+SELECT
+    experiment,
+    variant,
+    presented,
+    converted,
+    conversion_rate,
+    abs_lift,
+    abs_lift_low,
+    abs_lift_high,
+    p_value
+FROM experiment_report
+WHERE scope = 'total' AND NOT is_control
+ORDER BY experiment, variant;

@@ -1,0 +1,2 @@
+-- A whole table, as published.
+SELECT * FROM {{table}};

@@ -1,0 +1,102 @@
+"""The published snapshot: whole versions switched atomically, readers never blocking the run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+
+import duckdb
+
+from pipeline.activation.publish import CURRENT, KEEP, VERSIONS, current_snapshot, prune, publish
+from pipeline.cli import main
+from pipeline.core.warehouse import connect
+from tests.assets.activation.conftest import World
+
+
+def test_a_reader_never_blocks_the_run_nor_sees_a_mixed_snapshot(activation_world: World):
+    reads = activation_world.reads
+    assert not reads.errors
+    versions = {v for v, _ in reads.seen}
+    # the loop read the old version while the run worked, and the new one once it was published
+    assert activation_world.first_version in versions and len(versions) == 2, versions
+    assert all(whole for _, whole in reads.seen), [v for v, whole in reads.seen if not whole]
+    # the reader that held the first version open all along still reads it whole
+    assert (
+        reads.held_rows_after
+        == json.loads((activation_world.root / VERSIONS / reads.held_version / "manifest.json").read_text())[
+            "tables"
+        ]["results"]["rows"]
+    )
+
+
+def test_the_snapshot_equals_the_warehouse(activation_world: World):
+    snapshot = current_snapshot(activation_world.root)
+    assert snapshot is not None
+    assert (activation_world.root / CURRENT).is_symlink()
+    with connect(activation_world.config.warehouse_path, read_only=True) as wh:
+        expected = wh.execute("SELECT * FROM results ORDER BY customer_id, experiment, date").fetchall()
+        customers = wh.execute("SELECT count(*) FROM customers").fetchall()[0][0]
+    with duckdb.connect(str(snapshot.database), read_only=True) as con:
+        assert (
+            con.execute("SELECT * FROM results ORDER BY customer_id, experiment, date").fetchall() == expected
+        )
+        columns = [r[0] for r in con.execute("DESCRIBE customers").fetchall()]
+        assert con.execute("SELECT count(*) FROM customers").fetchall()[0][0] == customers
+        days = con.execute("SELECT DISTINCT date FROM predictions").fetchall()
+    assert columns[0] == "customer_id" and not {"customuid", "emailsha256", "idfa", "dmpid"} & set(columns)
+    assert {"results", "predictions", "recommendations", "model_trainings", "loads", "rejects"} <= set(
+        snapshot.tables
+    ) | {"recommendations"}
+    assert any(t.startswith("kpi_") for t in snapshot.tables)
+    # a daily table is hive-partitioned: one folder per day
+    folders = sorted(p.name for p in (snapshot.folder / "tables" / "predictions").iterdir())
+    assert folders == [f"date={d[0]:%Y-%m-%d}" for d in sorted(days)]
+
+
+def test_publishing_again_switches_versions_and_keeps_the_last_few(activation_world: World, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(activation_world.config.warehouse_path, warehouse)
+    made = []
+    with connect(warehouse, read_only=True) as con:
+        for i in range(KEEP + 2):
+            made.append(publish(con, warehouse, dt.datetime(2026, 2, 1, 0, 0, i, tzinfo=dt.UTC)).version)
+    root = tmp_path / "published"
+    assert current_snapshot(root).version == made[-1]
+    assert sorted(p.name for p in (root / VERSIONS).iterdir()) == made[-KEEP:]
+    assert prune(root) == []
+
+
+def test_a_locked_warehouse_is_one_line_naming_the_holder_and_the_snapshot(
+    activation_world: World, tmp_path, capsys
+):
+    """`nightjar upload` while another process writes: one line, who holds it, where the snapshot is."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(activation_world.config.warehouse_path, warehouse)
+    pos = activation_world.config.base_dir / "files" / "trans_pos_20260101.csv"
+    config = str(activation_world.config.base_dir / "nightjar.yaml")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; c = duckdb.connect({str(warehouse)!r}); "
+            "print('open', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        code = main(
+            ["upload", str(pos), "--dataset", "pos", "--warehouse", str(warehouse), "--config", config]
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert f"process {holder.pid} (python" in err
+    assert f"{tmp_path}/published/current/snapshot.duckdb" in err
