@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from pipeline.ops.progress import Progress, Ticker, printer
+from pipeline.ops.recover import free_dead_runs
 
 if TYPE_CHECKING:
     from dagster_shared.error import SerializableErrorInfo
@@ -96,6 +97,7 @@ def run_range(
     progress = progress or Progress(days=(last - first).days + 1, print_line=printer())
     run_id = str(uuid.uuid4())
     inst = dagster_instance or instance()
+    free_dead_runs(inst, progress.say)
     progress.echo_logs = not verbose  # with -v, Dagster prints them itself
     inst.add_event_listener(run_id, progress.on_event)
     progress.say(f"[progress] planning one run of {progress.days} day(s), {first}..{last} (run {run_id[:8]})")

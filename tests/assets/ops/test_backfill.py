@@ -9,24 +9,40 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import dagster as dg
 import pytest
 
+from pipeline.core.warehouse import POOL
 from pipeline.ops.backfill import FAILED_STEPS_TAG, PLANNED_PER_RANGE, run_range
 from pipeline.ops.progress import Progress
+from tests.conftest import ROOT
 
 FIRST, LAST = dt.date(2026, 1, 1), dt.date(2026, 1, 20)
 DAYS = (LAST - FIRST).days + 1
 PARTS = dg.DailyPartitionsDefinition(start_date="2025-12-01", timezone="UTC")
 
 
-def tiny_job(fail: bool = False) -> dg.JobDefinition:
+def tiny_job(fail: bool = False, hold: bool = False) -> dg.JobDefinition:
+    """a -> b -> c; ``hold``: a holds its slot of the warehouse pool until the process is killed."""
     policy = dg.BackfillPolicy.single_run()
 
-    @dg.asset(partitions_def=PARTS, backfill_policy=policy, check_specs=[dg.AssetCheckSpec("ok", asset="a")])
+    @dg.asset(
+        partitions_def=PARTS,
+        backfill_policy=policy,
+        check_specs=[dg.AssetCheckSpec("ok", asset="a")],
+        pool=POOL,
+    )
     def a(context):
         context.log.warning("nothing configured for a, so nothing to do")
+        if hold:
+            print("HOLDING the pool slot", flush=True)
+            time.sleep(600)
         yield dg.MaterializeResult(check_results=[dg.AssetCheckResult(passed=True)])
 
     @dg.asset(partitions_def=PARTS, backfill_policy=policy, deps=[a])
@@ -100,3 +116,35 @@ def test_a_failed_run_names_its_failed_steps_and_is_tagged_and_verbose_shows_dag
     assert lines[-1].startswith("[progress] 1/3 assets, 20 days")
     assert "b's own log line" in err  # -v: Dagster's console logger at INFO
     assert not any(ln.startswith("[warning]") for ln in lines)  # ...which prints the warning itself
+
+
+HOLDER = """
+import datetime as dt, dagster as dg
+from pipeline.ops.backfill import run_range
+from tests.assets.ops.test_backfill import FIRST, LAST, tiny_job
+run_range(tiny_job(hold=True), FIRST, LAST, dagster_instance=dg.DagsterInstance.get())
+"""
+
+
+@pytest.mark.timeout(180)  # without the recovery the second run would wait for the slot for ever
+def test_a_killed_backfill_does_not_block_the_next_one(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")  # the pool `duckdb`, limit 1
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER], cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    for line in holder.stdout:  # type: ignore[union-attr]
+        if "HOLDING" in line:
+            break
+    assert holder.poll() is None  # inside step a, holding the slot
+    os.killpg(holder.pid, signal.SIGKILL)
+    holder.wait()
+    with dg.DagsterInstance.get() as inst:
+        (dead,) = inst.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+        lines: list[str] = []
+        ok = run_range(tiny_job(), FIRST, LAST, progress=Progress(DAYS, lines.append), dagster_instance=inst)
+        assert ok  # the next run started and finished: no manual step
+        assert any(ln.startswith(f"[recover] run {dead.run_id} was left STARTED") for ln in lines)
+        assert inst.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
