@@ -30,16 +30,17 @@ def run_backfill(
     """Materialize every asset for the days first..last as ONE run (single-run backfill), printing its
     progress (``verbose``: and Dagster's own log lines). ``steps``, when given, receives each successful
     step's duration in seconds (the benchmark's breakdown)."""
-    from pipeline.ops.progress import Progress, printer
+    from pipeline.ops.progress import Progress, Ticker, printer
 
     progress = Progress(days=(last - first).days + 1, print_line=printer())
     progress.say(f"[progress] loading the project's assets for {first}..{last}")
-    from pipeline.definitions import build_definitions
-    from pipeline.ops.backfill import run_range
-    from pipeline.ops.jobs import NIGHTLY
+    with Ticker(progress):  # from here to the end of the run
+        from pipeline.definitions import build_definitions
+        from pipeline.ops.backfill import run_range
+        from pipeline.ops.jobs import NIGHTLY
 
-    job = build_definitions(config, warehouse).resolve_job_def(NIGHTLY)
-    return run_range(job, first, last, steps, verbose=verbose, progress=progress)
+        job = build_definitions(config, warehouse).resolve_job_def(NIGHTLY)
+        return run_range(job, first, last, steps, verbose=verbose, progress=progress)
 
 
 def summary(warehouse: Path) -> str:

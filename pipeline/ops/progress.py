@@ -3,7 +3,8 @@
 `Progress.on_event` is a listener of the run's event stream (`DagsterInstance.add_event_listener`):
 it sees every event Dagster stores for the run, in the thread that runs the steps. The assets of the
 run come from its planned-materialization events, the done ones from their materializations. A
-`Ticker` thread repeats the last line while a long step runs, so the run is never silent for long.
+`Ticker` thread repeats the line while a long step runs (or the project loads), so the run is never
+silent for long.
 Quiet by default: Dagster's own log lines are for `-v`; warnings and errors from our assets are
 printed in one line each.
 """
@@ -61,6 +62,7 @@ class Progress:
     first_step_at: float | None = None
     failed: list[str] = field(default_factory=list)
     echo_logs: bool = True
+    ticking: bool = False  # a Ticker runs for it
     last_print: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -101,11 +103,11 @@ class Progress:
                 self.first_step_at = self.clock()
             self.step = event.step_key
             self.say()
-        elif kind in STEP_DONE:
+        elif kind in STEP_DONE:  # the next step's line follows at once; the run's end prints its own
             if kind == dg.DagsterEventType.STEP_FAILURE and event.step_key:
                 self.failed.append(event.step_key)
+                self.say(f"[progress] {event.step_key} failed")
             self.step = None
-            self.say()
 
     def tick(self, every: float) -> None:
         """Repeat the line if nothing was printed for ``every`` seconds."""
@@ -126,12 +128,17 @@ class Ticker:
             self.progress.tick(self.every)
 
     def __enter__(self) -> Ticker:
-        self.thread.start()
+        self.owner = not self.progress.ticking  # within another Ticker of the same progress: nothing to do
+        if self.owner:
+            self.progress.ticking = True
+            self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop_event.set()
-        self.thread.join(timeout=5)
+        if self.owner:
+            self.stop_event.set()
+            self.thread.join(timeout=5)
+            self.progress.ticking = False
 
 
 def printer(stream: TextIO | None = None) -> Callable[[str], None]:
