@@ -269,7 +269,7 @@ def ingestion_table(res: dict) -> list[str]:
         "the peer's, above 1 = Nightjar is faster):",
         "",
         f"| dataset | Nightjar | {head} | {vs} |",
-        "| --- | --- | " + "--- | " * (2 * len(peers)),
+        "|" + " --- |" * (2 + 2 * len(peers)),
     ]
     for ds, a in nj["per_dataset"].items():
         others = [p["per_dataset"].get(ds, {}).get("seconds") for _, p in peers]
@@ -281,7 +281,7 @@ def ingestion_table(res: dict) -> list[str]:
     peaks = " | ".join(f"{p['peak_mb']:,.0f} MB" for _, p in peers)
     lines += [
         f"| **all** | {fmt_s(nj['seconds'])} | {times} | {ratios} |",
-        f"| peak memory | {nj['peak_mb']:,.0f} MB | {peaks} | " + "| " * len(peers),
+        f"| peak memory | {nj['peak_mb']:,.0f} MB | {peaks} |" + " |" * len(peers),
     ]
     return lines
 
