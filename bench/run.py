@@ -1,16 +1,16 @@
 """The benchmark: ``python -m bench.run --sf 0.1 1 10`` (``make bench``) -> bench/RESULTS.md.
 
-SF1 = 100,000 customers over 90 days (about 5 million rows landed); SF0.1 and SF10 scale the
-customers. For each scale factor it generates the demo world once (bench/out/, git-ignored), then
-runs every measurement in its own process, in this order: the 90-day single-run backfill of the
-whole graph (fresh warehouse), the nightly run of the last day on top of it, then ingestion of the
-same transaction files by Nightjar, by DuckDB's raw readers and by pandas (each into a fresh
-warehouse), then, each on a copy of the backfilled warehouse: attribution of the built-in models
-and of the example's custom models over every day (or the last $NIGHTJAR_BENCH_DAYS), the
-conversions asset over every day, and training + scoring of the demo config's models for the last
-day. Wall time, rows per second, the process's peak memory and the ratios to the peers go into
-bench/RESULTS.md with the machine and the date. Results are kept (bench/out/results.json) and
-written after each measurement, so `--sf 10` adds SF10 and `--only NAME` replaces one row.
+SF1 = 100,000 customers over 90 days (about 5 million rows landed); SF0.1 and SF10 scale the customers.
+For each scale factor it generates the demo world once (bench/out/, git-ignored), then runs every
+measurement in its own process, in this order: the 90-day single-run backfill of the whole graph (fresh
+warehouse), the nightly run of the last day on top of it, then ingestion of the same transaction files
+by Nightjar, by DuckDB's raw readers, by polars' lazy scan and by pandas (each into a fresh warehouse;
+the ratios compare measurements of one run), then, each on a copy of the backfilled warehouse:
+attribution of the built-in models and of the example's custom models over every day (or the last
+$NIGHTJAR_BENCH_DAYS), the conversions asset over every day, and training + scoring of the demo config's
+models for the last day. Wall time, rows per second, the process's peak memory and the ratios to the
+peers go into bench/RESULTS.md with the machine and the date. Results are kept (bench/out/results.json)
+and written after each measurement, so `--sf 10` adds SF10 and `--only NAME` replaces one row.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ ORDER = [
     "nightly_one_day",
     "ingest_nightjar",
     "ingest_duckdb_raw",
+    "ingest_polars",
     "ingest_pandas",
     "attribution_all_models",
     "attribution_custom_models",
@@ -49,6 +50,7 @@ ORDER = [
 TARGETS = {
     "ingest_vs_raw": ("ingestion ≥ 0.6 × DuckDB's raw reader (SF1)", 0.6),
     "ingest_vs_pandas": ("ingestion ≥ 5 × pandas (SF1)", 5.0),
+    "ingest_vs_polars": ("ingestion at least as fast as polars' lazy scan (SF1)", 1.0),
     "nightly_one_day": ("nightly run of one day < 60 s (SF1)", 60.0),
     "backfill_90_days": ("90-day backfill < 10 min (SF1)", 600.0),
     "peak_mb": ("peak memory < 4 GiB (SF1)", 4096.0),
@@ -113,11 +115,12 @@ def machine() -> str:
     import dagster
     import duckdb
     import pandas
+    import polars
 
     return (
         f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM; "
         f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, Dagster {dagster.__version__}, "
-        f"pandas {pandas.__version__}"
+        f"pandas {pandas.__version__}, polars {polars.__version__}"
     )
 
 
@@ -229,40 +232,58 @@ def render(results: dict, header: str) -> str:
                     f"{fmt_s(m['train_explain_s'])} | {fmt_s(m['record_s'])} | "
                     f"{fmt_s(m['score_s'])} ({m['scored']:,} customers) | {metric} |"
                 )
-        nj, raw, pd_ = (
-            res.get("ingest_nightjar", {}),
-            res.get("ingest_duckdb_raw", {}),
-            res.get("ingest_pandas", {}),
-        )
-        if all(x.get("seconds") for x in (nj, raw, pd_)):
-            lines += [
-                "",
-                "Ingestion side by side (same files; speed = rows/s, ratio = Nightjar's speed / the peer's):",
-                "",
-                "| dataset | Nightjar | DuckDB raw | pandas + insert | vs raw | vs pandas |",
-                "| --- | --- | --- | --- | --- | --- |",
-            ]
-            for ds in nj["per_dataset"]:
-                a, b, c = (
-                    nj["per_dataset"][ds],
-                    raw["per_dataset"].get(ds, {}),
-                    pd_["per_dataset"].get(ds, {}),
-                )
-                lines.append(
-                    f"| {ds} | {fmt_s(a['seconds'])} | {fmt_s(b.get('seconds'))} | {fmt_s(c.get('seconds'))} "
-                    "| "
-                    f"{b['seconds'] / a['seconds']:.2f} × | {c['seconds'] / a['seconds']:.2f} × |"
-                )
-            lines.append(
-                f"| **all** | {fmt_s(nj['seconds'])} | {fmt_s(raw['seconds'])} | {fmt_s(pd_['seconds'])} | "
-                f"**{raw['seconds'] / nj['seconds']:.2f} ×** | **{pd_['seconds'] / nj['seconds']:.2f} ×** |"
-            )
+        lines += ingestion_table(res)
         lines.append("")
     lines += targets(results)
     notes = BENCH / "NOTES.md"
     if notes.exists():
         lines += [notes.read_text().rstrip()]
     return "\n".join(lines) + "\n"
+
+
+# The peers of Nightjar's ingestion, same files: (measurement, column title)
+PEERS = (
+    ("ingest_duckdb_raw", "DuckDB raw"),
+    ("ingest_polars", "polars scan + Arrow"),
+    ("ingest_pandas", "pandas + insert"),
+)
+
+
+def ingestion_table(res: dict) -> list[str]:
+    """Nightjar's ingestion beside each peer measured in the same bench run (per dataset and in all)."""
+    nj = res.get("ingest_nightjar", {})
+    if not nj.get("seconds"):
+        return []
+    peers = [
+        (title, res[name])
+        for name, title in PEERS
+        if res.get(name, {}).get("seconds") and res[name].get("run") == nj.get("run")
+    ]
+    if not peers:
+        return []
+    head = " | ".join(t for t, _ in peers)
+    vs = " | ".join(f"vs {t.split()[0] if t != 'DuckDB raw' else 'raw'}" for t, _ in peers)
+    lines = [
+        "",
+        f"Ingestion side by side (same files, one bench run {nj.get('run', '?')}; ratio = Nightjar's speed / "
+        "the peer's, above 1 = Nightjar is faster):",
+        "",
+        f"| dataset | Nightjar | {head} | {vs} |",
+        "|" + " --- |" * (2 + 2 * len(peers)),
+    ]
+    for ds, a in nj["per_dataset"].items():
+        others = [p["per_dataset"].get(ds, {}).get("seconds") for _, p in peers]
+        times = " | ".join(fmt_s(o) for o in others)
+        ratios = " | ".join(f"{o / a['seconds']:.2f} ×" if o else "–" for o in others)
+        lines.append(f"| {ds} | {fmt_s(a['seconds'])} | {times} | {ratios} |")
+    times = " | ".join(fmt_s(p["seconds"]) for _, p in peers)
+    ratios = " | ".join(f"**{p['seconds'] / nj['seconds']:.2f} ×**" for _, p in peers)
+    peaks = " | ".join(f"{p['peak_mb']:,.0f} MB" for _, p in peers)
+    lines += [
+        f"| **all** | {fmt_s(nj['seconds'])} | {times} | {ratios} |",
+        f"| peak memory | {nj['peak_mb']:,.0f} MB | {peaks} |" + " |" * len(peers),
+    ]
+    return lines
 
 
 def targets(results: dict) -> list[str]:
@@ -287,6 +308,12 @@ def targets(results: dict) -> list[str]:
         row("ingest_vs_pandas", f"{r:.2f} ×", "yes" if r >= 5 else "**no**")
     else:
         row("ingest_vs_pandas", "not measured yet", "–")
+    pl_ = sf1.get("ingest_polars", {})
+    if nj.get("seconds") and pl_.get("seconds"):
+        r = pl_["seconds"] / nj["seconds"]
+        row("ingest_vs_polars", f"{r:.2f} ×", "yes" if r >= 1 else "**no**")
+    else:
+        row("ingest_vs_polars", "not measured yet", "–")
     for key in ("nightly_one_day", "backfill_90_days"):
         r = sf1.get(key, {})
         if r.get("seconds"):
@@ -362,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     store = OUT / "results.json"
     results = json.loads(store.read_text()) if store.exists() else {}
     header = ""
+    run = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")  # the peers compared come from one run
     for sf in args.sf:
         print(f"SF{sf:g}: {customers_for(sf):,} customers × {DAYS} days", flush=True)
         world = world_for(sf)
@@ -373,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue  # SF1's events x 10 is SF10's size; other scale factors' replicas would mislabel it
             r = run_measure(name, world, work)
             r["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+            r["run"] = run
             shown = (
                 r.get("not_measured")
                 or r.get("error")

@@ -46,9 +46,14 @@ def default_config_path() -> Path:
 def build_definitions(config: ProjectConfig, warehouse: Path | None = None) -> dg.Definitions:
     partitions = daily_partitions(config.start_date)
     assets = build_ingest_assets(config, partitions) + build_customer_assets(config, partitions)
-    assets += build_attribution_assets(config, partitions)
+    # What has nothing configured is not built, so no run spends a step on it: no attribution assets
+    # without a conversion to credit, no experiment assets without an experiment (no models: no
+    # model assets, in build_model_assets).
+    if config.attribution.conversions:
+        assets += build_attribution_assets(config, partitions)
     assets += build_model_assets(config, partitions)
-    assets += build_experiment_assets(config, partitions)
+    if config.experiments:
+        assets += build_experiment_assets(config, partitions)
     assets += build_activation_assets(config, partitions, assets)
     nightly = build_nightly_job(partitions)
     sensors = build_file_sensors(config, partitions) + build_remote_sensors(config, partitions)

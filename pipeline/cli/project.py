@@ -25,14 +25,22 @@ def run_backfill(
     last: dt.date,
     warehouse: Path | None = None,
     steps: dict[str, float] | None = None,
+    verbose: bool = False,
 ) -> bool:
-    """Materialize every asset for the days first..last as ONE run (single-run backfill). ``steps``, when
-    given, receives each successful step's duration in seconds (the benchmark's breakdown)."""
-    from pipeline.definitions import build_definitions
-    from pipeline.ops.backfill import run_range
-    from pipeline.ops.jobs import NIGHTLY
+    """Materialize every asset for the days first..last as ONE run (single-run backfill), printing its
+    progress (``verbose``: and Dagster's own log lines). ``steps``, when given, receives each successful
+    step's duration in seconds (the benchmark's breakdown)."""
+    from pipeline.ops.progress import Progress, Ticker, printer
 
-    return run_range(build_definitions(config, warehouse).resolve_job_def(NIGHTLY), first, last, steps)
+    progress = Progress(days=(last - first).days + 1, print_line=printer())
+    progress.say(f"[progress] loading the project's assets for {first}..{last}")
+    with Ticker(progress):  # from here to the end of the run
+        from pipeline.definitions import build_definitions
+        from pipeline.ops.backfill import run_range
+        from pipeline.ops.jobs import NIGHTLY
+
+        job = build_definitions(config, warehouse).resolve_job_def(NIGHTLY)
+        return run_range(job, first, last, steps, verbose=verbose, progress=progress)
 
 
 def summary(warehouse: Path) -> str:
@@ -168,14 +176,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 f"[2/3] serving the transaction files over {args.via} ({via_path.name}); "
                 f"materializing every asset for {world.start}..{world.end} as one backfill run"
             )
-            ok = run_backfill(load_config(via_path), world.start, world.end)
+            ok = run_backfill(
+                load_config(via_path), world.start, world.end, verbose=getattr(args, "verbose", False)
+            )
     elif presented:  # the closed loop of pipeline/demo/experiments.py
         from pipeline.demo.experiments import seed_history, simulate_responses
 
         day = presented[0]
         seed_history(out, day, world.start, seed=args.seed)  # the pre-period purchases CUPED adjusts by
         print(f"[2/3] materializing every asset for {world.start}..{day} (decisions of {day}) as one run")
-        ok = run_backfill(config, world.start, day)
+        ok = run_backfill(config, world.start, day, verbose=getattr(args, "verbose", False))
         truth = simulate_responses(
             config.warehouse_path, out, day, world.end, config.conversions.window_days, seed=args.seed
         )
@@ -183,10 +193,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"      the world responded to the decisions of {day}: {truth['responses_appended_to_pos']} "
             f"purchases (truth/experiments.json); materializing {day}..{world.end}"
         )
-        ok = run_backfill(config, day, world.end) and ok
+        ok = run_backfill(config, day, world.end, verbose=getattr(args, "verbose", False)) and ok
     else:
         print(f"[2/3] materializing every asset for {world.start}..{world.end} as one backfill run")
-        ok = run_backfill(config, world.start, world.end)
+        ok = run_backfill(config, world.start, world.end, verbose=getattr(args, "verbose", False))
     print("[3/3] summary\n")
     print(summary(config.warehouse_path))
     from pipeline.cli.findings import findings
@@ -217,7 +227,11 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         print(f"nothing to backfill: {problem}", file=sys.stderr)
         return 2
     ok = run_backfill(
-        config, getattr(args, "from"), args.to, Path(args.warehouse) if args.warehouse else None
+        config,
+        getattr(args, "from"),
+        args.to,
+        Path(args.warehouse) if args.warehouse else None,
+        verbose=getattr(args, "verbose", False),
     )
     print(summary(Path(args.warehouse) if args.warehouse else config.warehouse_path))
     return 0 if ok else 1
@@ -240,6 +254,15 @@ def cmd_recover(args: argparse.Namespace) -> int:
     return 0
 
 
+def verbose_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print Dagster's own log lines (default: progress only)",
+    )
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check a project config before anything runs")
     p.add_argument("config_file", help="the project YAML")
@@ -256,12 +279,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=["sftp", "gcs"],
         help="serve the transaction files from a local SFTP server or GCS emulator and ingest through it",
     )
+    verbose_option(p)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("backfill", help="materialize every asset for a date range as one run")
     p.add_argument("--from", type=date_arg, required=True, help="first day, YYYY-MM-DD")
     p.add_argument("--to", type=date_arg, required=True, help="last day, YYYY-MM-DD (inclusive)")
     project_options(p)
+    verbose_option(p)
     p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser(

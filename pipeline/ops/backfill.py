@@ -1,13 +1,34 @@
 """A range of days as ONE run of the nightly job (single-run backfill), on the Dagster instance of
-$DAGSTER_HOME so the run shows in the UI."""
+$DAGSTER_HOME so the run shows in the UI.
+
+Planning writes one planned-materialization event per asset for the whole range, not one per asset
+and day (Dagster's `DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS`): with one event per asset and
+day, a 546-day run of ~22 assets wrote 12,000 events, one SQLite commit each, before its first step
+(bench/RESULTS.md "First step of a long backfill"). The price, in Dagster's words: a failed run does
+not mark its partitions failed in the UI. So a failed run is marked by us: it gets the tag
+`nightjar/failed_steps`, and the command prints the failed steps and the range to run again.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import dagster as dg
+
+from pipeline.ops.progress import Progress, Ticker, printer
+from pipeline.ops.recover import free_dead_runs
+
+if TYPE_CHECKING:
+    from dagster_shared.error import SerializableErrorInfo
+
+PLANNED_PER_RANGE = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+FAILED_STEPS_TAG = "nightjar/failed_steps"
 
 
 def instance() -> dg.DagsterInstance:
@@ -30,21 +51,64 @@ def check_range(start_date: dt.date, first: dt.date, last: dt.date) -> str | Non
     return None
 
 
+@contextmanager
+def planned_per_range() -> Iterator[None]:
+    """Within: one planned-materialization event per asset for a partition range (see the module)."""
+    before = os.environ.get(PLANNED_PER_RANGE)
+    os.environ[PLANNED_PER_RANGE] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(PLANNED_PER_RANGE, None)
+        else:
+            os.environ[PLANNED_PER_RANGE] = before
+
+
+def range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
+    return {
+        "dagster/asset_partition_range_start": first.isoformat(),
+        "dagster/asset_partition_range_end": last.isoformat(),
+        "nightjar/backfill": f"{first}..{last}",
+    }
+
+
+def root_message(error: SerializableErrorInfo | None) -> str:
+    """The message of the error that caused it all (not Dagster's "Error occurred while executing")."""
+    if error is None:
+        return "(no error recorded)"
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
+
+
 def run_range(
-    job: dg.JobDefinition, first: dt.date, last: dt.date, steps: dict[str, float] | None = None
+    job: dg.JobDefinition,
+    first: dt.date,
+    last: dt.date,
+    steps: dict[str, float] | None = None,
+    verbose: bool = False,
+    progress: Progress | None = None,
+    dagster_instance: dg.DagsterInstance | None = None,
 ) -> bool:
-    """Run ``job`` for the days first..last as one run; print each failed step. ``steps``, when given,
-    receives each successful step's duration in seconds (the benchmark's breakdown)."""
-    result = job.execute_in_process(
-        instance=instance(),
-        tags={
-            "dagster/asset_partition_range_start": first.isoformat(),
-            "dagster/asset_partition_range_end": last.isoformat(),
-            "nightjar/backfill": f"{first}..{last}",
-        },
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        raise_on_error=False,
-    )
+    """Run ``job`` for the days first..last as one run, printing its progress (and, with ``verbose``,
+    Dagster's own log lines); print each failed step. ``steps``, when given, receives each successful
+    step's duration in seconds (the benchmark's breakdown)."""
+    progress = progress or Progress(days=(last - first).days + 1, print_line=printer())
+    run_id = str(uuid.uuid4())
+    inst = dagster_instance or instance()
+    free_dead_runs(inst, progress.say)
+    progress.echo_logs = not verbose  # with -v, Dagster prints them itself
+    inst.add_event_listener(run_id, progress.on_event)
+    progress.say(f"[progress] planning one run of {progress.days} day(s), {first}..{last} (run {run_id[:8]})")
+    with planned_per_range(), Ticker(progress):
+        result = job.execute_in_process(
+            instance=inst,
+            run_id=run_id,
+            tags=range_tags(first, last),
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
+            raise_on_error=False,
+        )
     if steps is not None:
         steps.update(
             {
@@ -53,10 +117,16 @@ def run_range(
                 if e.is_step_success and e.step_key is not None
             }
         )
+    progress.say()
     if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                error = event.step_failure_data.error
-                message = error.message.strip() if error else "(no error recorded)"
-                print(f"FAILED {event.step_key}: {message}", file=sys.stderr)
+        failed = [e for e in result.all_events if e.is_step_failure]
+        for event in failed:
+            print(f"FAILED {event.step_key}: {root_message(event.step_failure_data.error)}", file=sys.stderr)
+        names = ",".join(e.step_key or "?" for e in failed) or "(the run itself)"
+        inst.add_run_tags(run_id, {FAILED_STEPS_TAG: names})
+        print(
+            f"the run failed: its days {first}..{last} are not marked failed in the UI's partition view "
+            f"(one planned event per range); run `nightjar backfill --from {first} --to {last}` again",
+            file=sys.stderr,
+        )
     return result.success

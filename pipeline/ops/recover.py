@@ -1,14 +1,18 @@
 """Recover from runs whose process died (SIGKILL, OOM kill, a reboot) without telling Dagster.
 
 Such a run stays STARTED for ever and keeps its slot of the `duckdb` pool, so every later step
-of the pool waits. `nightjar recover` finds the runs of this Dagster instance that are STARTED
-(or STARTING/CANCELING) but whose process is gone from this machine, marks them FAILURE and
-frees their pool slots. The warehouse needs nothing: DuckDB never committed the killed write.
+of the pool waits. `recover` finds the runs of this Dagster instance that are STARTED (or
+STARTING/CANCELING) but whose process is gone from this machine, marks them FAILURE and frees their
+pool slots. Every backfill does it before it starts (`free_dead_runs`, saying so), so a crash never
+blocks the next run; `nightjar recover` does it on demand. The warehouse needs nothing: DuckDB never
+committed the killed write. Processes are checked on this machine only: a run started on another
+machine sharing the Dagster storage (PostgreSQL) is left alone.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import dagster as dg
 
@@ -47,14 +51,23 @@ def dead_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
     return out
 
 
-def recover(instance: dg.DagsterInstance, dry_run: bool = False) -> list[str]:
+def recover(instance: dg.DagsterInstance, dry_run: bool = False, by: str = "`nightjar recover`") -> list[str]:
     """Mark dead runs FAILURE and free their pool slots; return their run ids."""
     runs = dead_runs(instance)
     if not dry_run:
         for run in runs:
-            instance.report_run_failed(
-                run, "the run's process is gone (killed?); marked failed by `nightjar recover`"
-            )
+            instance.report_run_failed(run, f"the run's process is gone (killed?); marked failed by {by}")
             if instance.event_log_storage.supports_global_concurrency_limits:
                 instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
     return [r.run_id for r in runs]
+
+
+def free_dead_runs(instance: dg.DagsterInstance, say: Callable[[str], None]) -> list[str]:
+    """Before a run: free what dead runs hold (see the module), saying which."""
+    run_ids = recover(instance, by="the next run")
+    for run_id in run_ids:
+        say(
+            f"[recover] run {run_id} was left STARTED by a process that is gone (killed?): "
+            "marked FAILURE and its pool slots freed"
+        )
+    return run_ids

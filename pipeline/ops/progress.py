@@ -1,0 +1,148 @@
+"""Progress of a run as it goes: assets done / total, days, elapsed, ETA.
+
+`Progress.on_event` is a listener of the run's event stream (`DagsterInstance.add_event_listener`):
+it sees every event Dagster stores for the run, in the thread that runs the steps. The assets of the
+run come from its planned-materialization events, the done ones from their materializations. A
+`Ticker` thread repeats the line while a long step runs (or the project loads), so the run is never
+silent for long.
+Quiet by default: Dagster's own log lines are for `-v`; warnings and errors from our assets are
+printed in one line each.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+import dagster as dg
+
+PLANNED = dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+MATERIALIZED = dg.DagsterEventType.ASSET_MATERIALIZATION
+STEP_START = dg.DagsterEventType.STEP_START
+STEP_DONE = {
+    dg.DagsterEventType.STEP_SUCCESS,
+    dg.DagsterEventType.STEP_FAILURE,
+    dg.DagsterEventType.STEP_SKIPPED,
+}
+
+
+def duration(seconds: float) -> str:
+    """1 h 02 min, 3 min 05 s, 42 s."""
+    s = max(0, round(seconds))
+    if s >= 3600:
+        return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    if s >= 60:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s} s"
+
+
+def eta(elapsed_in_steps: float, done: int, total: int) -> str | None:
+    """Time left at the pace so far (seconds per asset done), or None before the first asset."""
+    if done == 0 or total == 0:
+        return None
+    return duration(elapsed_in_steps / done * max(total - done, 0))
+
+
+@dataclass
+class Progress:
+    """What a run has done so far, and its one-line summary."""
+
+    days: int
+    print_line: Callable[[str], None]
+    started: float = field(default_factory=time.monotonic)
+    clock: Callable[[], float] = time.monotonic
+    planned: set[str] = field(default_factory=set)
+    done: set[str] = field(default_factory=set)
+    step: str | None = None
+    first_step_at: float | None = None
+    failed: list[str] = field(default_factory=list)
+    echo_logs: bool = True
+    ticking: bool = False  # a Ticker runs for it
+    last_print: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def line(self) -> str:
+        now = self.clock()
+        total = len(self.planned)
+        parts = [f"{len(self.done)}/{total} assets" if total else "planning the run"]
+        parts.append(f"{self.days} day{'s' if self.days != 1 else ''}")
+        if self.step:
+            parts.append(f"running {self.step}")
+        parts.append(f"elapsed {duration(now - self.started)}")
+        left = eta(now - (self.first_step_at or now), len(self.done), total)
+        if left is not None and len(self.done) < total:
+            parts.append(f"ETA {left}")
+        return "[progress] " + ", ".join(parts)
+
+    def say(self, text: str | None = None) -> None:
+        with self.lock:
+            self.print_line(text if text is not None else self.line())
+            self.last_print = self.clock()
+
+    def on_event(self, entry: dg.EventLogEntry) -> None:
+        """The listener: update the counts; print a line when a step starts or ends."""
+        event = entry.dagster_event
+        if event is None:  # a log line of an asset (context.log): warnings and errors only
+            level = entry.level if isinstance(entry.level, int) else logging.getLevelName(entry.level)
+            if self.echo_logs and isinstance(level, int) and level >= logging.WARNING:
+                name = logging.getLevelName(level).lower()
+                self.say(f"[{name}] {entry.step_key}: {entry.user_message}")
+            return
+        kind = event.event_type
+        if kind == PLANNED and event.asset_key is not None:
+            self.planned.add(event.asset_key.to_user_string())
+        elif kind == MATERIALIZED and event.asset_key is not None:
+            self.done.add(event.asset_key.to_user_string())
+        elif kind == STEP_START:
+            if self.first_step_at is None:
+                self.first_step_at = self.clock()
+            self.step = event.step_key
+            self.say()
+        elif kind in STEP_DONE:  # the next step's line follows at once; the run's end prints its own
+            if kind == dg.DagsterEventType.STEP_FAILURE and event.step_key:
+                self.failed.append(event.step_key)
+                self.say(f"[progress] {event.step_key} failed")
+            self.step = None
+
+    def tick(self, every: float) -> None:
+        """Repeat the line if nothing was printed for ``every`` seconds."""
+        if self.clock() - self.last_print >= every:
+            self.say()
+
+
+class Ticker:
+    """A daemon thread calling ``progress.tick(every)`` every second until stopped."""
+
+    def __init__(self, progress: Progress, every: float = 15.0) -> None:
+        self.progress, self.every = progress, every
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="nightjar-progress", daemon=True)
+
+    def run(self) -> None:
+        while not self.stop_event.wait(1.0):
+            self.progress.tick(self.every)
+
+    def __enter__(self) -> Ticker:
+        self.owner = not self.progress.ticking  # within another Ticker of the same progress: nothing to do
+        if self.owner:
+            self.progress.ticking = True
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.owner:
+            self.stop_event.set()
+            self.thread.join(timeout=5)
+            self.progress.ticking = False
+
+
+def printer(stream: TextIO | None = None) -> Callable[[str], None]:
+    def print_line(text: str) -> None:
+        print(text, file=stream or sys.stdout, flush=True)
+
+    return print_line

@@ -1,0 +1,51 @@
+"""The progress line: its numbers, its time left, and the ticker that keeps a long step from silence."""
+
+from __future__ import annotations
+
+from pipeline.ops.progress import Progress, duration, eta
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_durations_read_like_a_person_would_say_them():
+    assert [duration(s) for s in (0, 42.4, 60, 185, 3600, 3725)] == [
+        "0 s",
+        "42 s",
+        "1 min 00 s",
+        "3 min 05 s",
+        "1 h 00 min",
+        "1 h 02 min",
+    ]
+
+
+def test_the_time_left_is_the_pace_so_far_times_what_is_left():
+    assert eta(0.0, 0, 10) is None  # no pace before the first asset
+    assert eta(120.0, 4, 10) == "3 min 00 s"  # 30 s per asset, 6 left
+    assert eta(50.0, 10, 10) == "0 s"
+
+
+def test_the_line_counts_assets_and_days_and_the_ticker_repeats_it_only_after_silence():
+    clock, lines = Clock(), []
+    progress = Progress(days=546, print_line=lines.append, clock=clock, started=clock.now)
+    assert progress.line() == "[progress] planning the run, 546 days, elapsed 0 s"
+    progress.planned = {f"asset_{i}" for i in range(22)}
+    progress.first_step_at = clock.now + 10
+    clock.now += 70
+    progress.done = {"asset_0", "asset_1"}
+    progress.step = "events"
+    assert progress.line() == (
+        "[progress] 2/22 assets, 546 days, running events, elapsed 1 min 10 s, ETA 10 min 00 s"
+    )
+    progress.say()
+    clock.now += 14
+    progress.tick(every=15)
+    assert len(lines) == 1  # printed 14 s ago: nothing yet
+    clock.now += 1
+    progress.tick(every=15)
+    assert len(lines) == 2 and lines[-1].endswith("elapsed 1 min 25 s, ETA 12 min 30 s")  # 75 s / 2 × 20
