@@ -500,3 +500,19 @@ def test_pre_period_covariate_and_guardrail_conversions(world):
         guarded, "SELECT DISTINCT metric FROM experiment_report WHERE experiment = 'offer' ORDER BY 1"
     )
     assert metrics == [("big_spend",), ("primary",)]
+    # the offer's own conversion (PROMO) was never bought before: no covariate, until a covariate
+    # definition names the purchases above 15 as its pre-period metric
+    primary_pre = (
+        "SELECT list(customer_id ORDER BY customer_id) FILTER (WHERE pre_converted) "
+        "FROM conversions WHERE date = $d AND experiment = 'offer'"
+    )
+    assert rows(guarded, primary_pre, {"d": day}) == [(None,)]
+    covariate = {**definitions[-1], "name": "spent_before", "role": "covariate", "worse": "increase"}
+    covaried = experiments_config(
+        folder,
+        conversions={"uploaded": "uploaded_conversions", "definitions": [*definitions[:-1], covariate]},
+    )
+    with connect(covaried.warehouse_path) as con:
+        measure(con, covaried, day, loaded_days(con, covaried))
+    assert set(rows(covaried, primary_pre, {"d": day})[0][0]) == bought & offer
+    assert rows(covaried, "SELECT count(*) FROM guardrail_conversions WHERE date = $d", {"d": day}) == [(0,)]
