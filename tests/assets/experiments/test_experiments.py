@@ -434,7 +434,9 @@ def test_nightly_run_refreshes_the_open_windows(world):
         con.execute("DROP TABLE IF EXISTS conversions")
     instance = dg.DagsterInstance.ephemeral()
     night = D + dt.timedelta(days=3)
-    result = run_nightly(config, night, assets=["results", "conversions"], instance=instance)
+    result = run_nightly(
+        config, night, assets=["results", "conversions", "experiment_report"], instance=instance
+    )
     assert result.success
     partitions = {
         e.event_specific_data.materialization.partition
@@ -445,6 +447,18 @@ def test_nightly_run_refreshes_the_open_windows(world):
     assert partitions == {(START + dt.timedelta(days=i)).isoformat() for i in range((night - START).days + 1)}
     # every refreshed day with results has its presentations again: 01-02, 01-03, 01-10 and the night, 01-13
     assert rows(config, "SELECT count(DISTINCT date) FROM conversions") == [(4,)]
+    # the report's plots (their drawing: tests/unit/experiments/test_report_plots.py); no window is
+    # complete yet, so they say so
+    (report,) = [
+        e.event_specific_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("experiment_report")
+    ]
+    assert report["forest_plot"].value == "_forest plot: no complete conversion windows yet_"
+    assert report["guardrails_failed"].value == 0
+    assert report["cumulative_lift"].value.startswith(
+        "_cumulative lift: shown once"
+    )  # complete windows: none
 
 
 def test_pre_period_covariate_and_guardrail_conversions(world):
@@ -500,3 +514,19 @@ def test_pre_period_covariate_and_guardrail_conversions(world):
         guarded, "SELECT DISTINCT metric FROM experiment_report WHERE experiment = 'offer' ORDER BY 1"
     )
     assert metrics == [("big_spend",), ("primary",)]
+    # the offer's own conversion (PROMO) was never bought before: no covariate, until a covariate
+    # definition names the purchases above 15 as its pre-period metric
+    primary_pre = (
+        "SELECT list(customer_id ORDER BY customer_id) FILTER (WHERE pre_converted) "
+        "FROM conversions WHERE date = $d AND experiment = 'offer'"
+    )
+    assert rows(guarded, primary_pre, {"d": day}) == [(None,)]
+    covariate = {**definitions[-1], "name": "spent_before", "role": "covariate", "worse": "increase"}
+    covaried = experiments_config(
+        folder,
+        conversions={"uploaded": "uploaded_conversions", "definitions": [*definitions[:-1], covariate]},
+    )
+    with connect(covaried.warehouse_path) as con:
+        measure(con, covaried, day, loaded_days(con, covaried))
+    assert set(rows(covaried, primary_pre, {"d": day})[0][0]) == bought & offer
+    assert rows(covaried, "SELECT count(*) FROM guardrail_conversions WHERE date = $d", {"d": day}) == [(0,)]
