@@ -4,6 +4,7 @@ their level over many simulated worlds, and a day's intervals are reproducible."
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pytest
 
@@ -117,3 +118,16 @@ def test_a_refused_bootstrap_is_named_by_its_key_path(tmp_path):
     problems = problems_of(data, tmp_path)
     assert [p for p, _ in problems] == ["attribution.bootstrap"]
     assert "greater than or equal to 0" in problems[0][1]
+
+
+def test_a_summary_table_from_before_the_intervals_gets_their_columns(world):
+    att, rows, _ = world
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE attribution_summary (date DATE NOT NULL, model VARCHAR NOT NULL,
+                   conversion VARCHAR NOT NULL, channel VARCHAR NOT NULL, channel_id INTEGER,
+                   conversions DOUBLE NOT NULL, value DOUBLE NOT NULL)""")
+    attribute(rows, _spec(bootstrap=5), con=con)
+    columns = [r[0] for r in con.execute("DESCRIBE attribution_summary").fetchall()]
+    assert columns[-4:] == ["conversions_lower", "conversions_upper", "value_lower", "value_upper"]
+    missing = con.execute("SELECT count(*) FROM attribution_summary WHERE value_upper IS NULL").fetchall()
+    assert missing == [(0,)]
