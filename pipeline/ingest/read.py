@@ -13,7 +13,7 @@ import csv
 import gzip
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import duckdb
@@ -320,6 +320,7 @@ def read_jsonl_rows(
     encoding: str,
     names: list[str],
     nested: dict[str, str] | None = None,
+    lists: Collection[str] | None = None,
 ) -> list[str]:
     """Read a JSON-lines file into ``_rows`` with one text column per name in ``names``.
 
@@ -329,7 +330,7 @@ def read_jsonl_rows(
     """
     drop = _read_lines(con, f, encoding)
     try:
-        _parse_json_lines(con, names, nested=nested)
+        _parse_json_lines(con, names, nested=nested, lists=lists)
     finally:
         drop()
     return names
@@ -356,23 +357,37 @@ def _name_json_problems(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _parse_json_lines(
-    con: duckdb.DuckDBPyConnection, names: list[str], carry: str = "", nested: dict[str, str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    names: list[str],
+    carry: str = "",
+    nested: dict[str, str] | None = None,
+    lists: Collection[str] | None = None,
 ) -> None:
     """``_rows`` from the view ``_lines(<carry>, _row_number, line, _error)``: one text column per name
     (the top-level key, else the name's ``nested`` path).
 
-    ``carry`` is a column list (with a trailing comma) kept as it is, e.g. ``"_file, "``.
+    ``carry`` is a column list (with a trailing comma) kept as it is, e.g. ``"_file, "``; a name in
+    ``lists`` takes an array of values (joined by ``, ``).
     """
-    nested = nested or {}
+    nested, lists = nested or {}, set(lists or ())
     inner = list(nested)
-    values = ", ".join(
-        f"coalesce(__s[{i + 1}], __n[{inner.index(n) + 1}]) AS {ident(n)}"
-        if n in nested
-        else f"__s[{i + 1}] AS {ident(n)}"
-        for i, n in enumerate(names)
-    )
+
+    def value(i: int, n: str) -> str:
+        v = f"coalesce(__s[{i + 1}], __n[{inner.index(n) + 1}])" if n in nested else f"__s[{i + 1}]"
+        if n in lists:  # an array of values (JSON text here) becomes its values joined by ', '
+            v = (
+                f"CASE WHEN starts_with({v}, '[') AND json_valid({v}) AND json_type({v}) = 'ARRAY' "
+                f"THEN array_to_string(json_extract_string({v}, '$[*]'), ', ') ELSE {v} END"
+            )
+        return f"{v} AS {ident(n)}"
+
+    values = ", ".join(value(i, n) for i, n in enumerate(names))
     extract = ", CASE WHEN _ok THEN json_extract_string(line, $nested) END AS __n" if inner else ""
-    params: dict = {"paths": [f'$."{n}"' for n in names], "names": names}
+    params: dict = {
+        "paths": [f'$."{n}"' for n in names],
+        "names": names,
+        "listable": [n in lists for n in names],
+    }
     if inner:
         params["nested"] = [nested[n] for n in inner]
     con.execute(
@@ -549,6 +564,7 @@ def read_jsonl_batch(
     encoding: str,
     names: list[str],
     nested: dict[str, str] | None = None,
+    lists: Collection[str] | None = None,
 ) -> None:
     """Read JSON-lines files into ``_rows`` (``_file`` = 1-based position in ``files``), as
     read_jsonl_rows does for one file."""
@@ -576,7 +592,7 @@ def read_jsonl_batch(
         finally:
             con.unregister("_bad")
     try:
-        _parse_json_lines(con, names, carry="_file, ", nested=nested)
+        _parse_json_lines(con, names, carry="_file, ", nested=nested, lists=lists)
     finally:
         con.execute("DROP TABLE _lines")
 
