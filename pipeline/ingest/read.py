@@ -24,7 +24,7 @@ from pipeline.core.formats import EPOCH_FORMATS, to_strptime
 from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import scalar
 from pipeline.ingest.config import WHITESPACE, CsvDialect, TransactionSpec
-from pipeline.ingest.dialect import json_problem, split_header
+from pipeline.ingest.dialect import name_json_problems, split_header
 from pipeline.ingest.sources.files import LandedFile
 
 DEFAULT_DIALECT = CsvDialect()
@@ -336,26 +336,6 @@ def read_jsonl_rows(
     return names
 
 
-def _name_json_problems(con: duckdb.DuckDBPyConnection) -> None:
-    """Each invalid JSON line of ``_rows`` gets its column and what is wrong in its reason. Python's
-    parser is the one that says where: it reads the rejected lines only."""
-    bad = con.sql(
-        "SELECT rowid AS pos, _raw FROM _rows WHERE _error = 'json: the line is not valid JSON'"
-    ).fetchnumpy()
-    if not len(bad["pos"]):
-        return
-    # the position within the line: "at line 1 column 17" -> "at column 17"
-    reasons = [
-        "json: the line is not valid JSON: " + json_problem(str(raw)).replace("at line 1 column", "at column")
-        for raw in bad["_raw"]
-    ]
-    con.register("_json_problems", pa.table({"pos": bad["pos"], "reason": reasons}))
-    try:
-        con.execute(sql("ingest/read/json_problems"))
-    finally:
-        con.unregister("_json_problems")
-
-
 def _parse_json_lines(
     con: duckdb.DuckDBPyConnection,
     names: list[str],
@@ -394,7 +374,7 @@ def _parse_json_lines(
         sql("ingest/read/json_lines", fragments={"carry": carry, "values": values, "nested_values": extract}),
         params,
     )
-    _name_json_problems(con)
+    name_json_problems(con)
 
 
 def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: TransactionSpec) -> list[str]:
