@@ -224,6 +224,10 @@ class TransactionSpec(FileDataset, CsvDialect):
     # JSON lines: how many levels of objects a field name `parent__child` reaches into
     flatten_depth: int = Field(default=1, ge=0)
 
+    def list_fields(self) -> list[str]:
+        """The fields that take a JSON array of values (String fields: the values joined by ', ')."""
+        return [x.name for x in self.fields if x.type == FieldType.String]
+
     def json_paths(self) -> dict[str, str]:
         """The JSON path inside objects of each field that has one: its ``path``, or its name split
         at ``__`` (at most ``flatten_depth`` times): ``a__b`` is ``$."a"."b"``."""

@@ -1,11 +1,15 @@
 """Dialects of delimited files: splitting a header line as the dataset declares, and saying which
-option to set when a file does not fit; where a JSON text goes wrong."""
+option to set when a file does not fit; where a JSON text (or each bad JSON line) goes wrong."""
 
 from __future__ import annotations
 
 import csv
 import json
 
+import duckdb
+import pyarrow as pa
+
+from pipeline.core.sql import sql
 from pipeline.ingest.config import WHITESPACE, CsvDialect
 
 
@@ -73,3 +77,23 @@ def json_problem(text: str) -> str:
     except RecursionError:
         return "nested too deeply"
     return "not valid JSON"
+
+
+def name_json_problems(con: duckdb.DuckDBPyConnection) -> None:
+    """Each invalid JSON line of ``_rows`` gets its column and what is wrong in its reason. Python's
+    parser is the one that says where: it reads the rejected lines only."""
+    bad = con.sql(
+        "SELECT rowid AS pos, _raw FROM _rows WHERE _error = 'json: the line is not valid JSON'"
+    ).fetchnumpy()
+    if not len(bad["pos"]):
+        return
+    # the position within the line: "at line 1 column 17" -> "at column 17"
+    reasons = [
+        "json: the line is not valid JSON: " + json_problem(str(raw)).replace("at line 1 column", "at column")
+        for raw in bad["_raw"]
+    ]
+    con.register("_json_problems", pa.table({"pos": bad["pos"], "reason": reasons}))
+    try:
+        con.execute(sql("ingest/read/json_problems"))
+    finally:
+        con.unregister("_json_problems")

@@ -13,7 +13,7 @@ import csv
 import gzip
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import duckdb
@@ -24,7 +24,7 @@ from pipeline.core.formats import EPOCH_FORMATS, to_strptime
 from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import scalar
 from pipeline.ingest.config import WHITESPACE, CsvDialect, TransactionSpec
-from pipeline.ingest.dialect import json_problem, split_header
+from pipeline.ingest.dialect import name_json_problems, split_header
 from pipeline.ingest.sources.files import LandedFile
 
 DEFAULT_DIALECT = CsvDialect()
@@ -320,6 +320,7 @@ def read_jsonl_rows(
     encoding: str,
     names: list[str],
     nested: dict[str, str] | None = None,
+    lists: Collection[str] | None = None,
 ) -> list[str]:
     """Read a JSON-lines file into ``_rows`` with one text column per name in ``names``.
 
@@ -329,57 +330,51 @@ def read_jsonl_rows(
     """
     drop = _read_lines(con, f, encoding)
     try:
-        _parse_json_lines(con, names, nested=nested)
+        _parse_json_lines(con, names, nested=nested, lists=lists)
     finally:
         drop()
     return names
 
 
-def _name_json_problems(con: duckdb.DuckDBPyConnection) -> None:
-    """Each invalid JSON line of ``_rows`` gets its column and what is wrong in its reason. Python's
-    parser is the one that says where: it reads the rejected lines only."""
-    bad = con.sql(
-        "SELECT rowid AS pos, _raw FROM _rows WHERE _error = 'json: the line is not valid JSON'"
-    ).fetchnumpy()
-    if not len(bad["pos"]):
-        return
-    # the position within the line: "at line 1 column 17" -> "at column 17"
-    reasons = [
-        "json: the line is not valid JSON: " + json_problem(str(raw)).replace("at line 1 column", "at column")
-        for raw in bad["_raw"]
-    ]
-    con.register("_json_problems", pa.table({"pos": bad["pos"], "reason": reasons}))
-    try:
-        con.execute(sql("ingest/read/json_problems"))
-    finally:
-        con.unregister("_json_problems")
-
-
 def _parse_json_lines(
-    con: duckdb.DuckDBPyConnection, names: list[str], carry: str = "", nested: dict[str, str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    names: list[str],
+    carry: str = "",
+    nested: dict[str, str] | None = None,
+    lists: Collection[str] | None = None,
 ) -> None:
     """``_rows`` from the view ``_lines(<carry>, _row_number, line, _error)``: one text column per name
     (the top-level key, else the name's ``nested`` path).
 
-    ``carry`` is a column list (with a trailing comma) kept as it is, e.g. ``"_file, "``.
+    ``carry`` is a column list (with a trailing comma) kept as it is, e.g. ``"_file, "``; a name in
+    ``lists`` takes an array of values (joined by ``, ``).
     """
-    nested = nested or {}
+    nested, lists = nested or {}, set(lists or ())
     inner = list(nested)
-    values = ", ".join(
-        f"coalesce(__s[{i + 1}], __n[{inner.index(n) + 1}]) AS {ident(n)}"
-        if n in nested
-        else f"__s[{i + 1}] AS {ident(n)}"
-        for i, n in enumerate(names)
-    )
+
+    def value(i: int, n: str) -> str:
+        v = f"coalesce(__s[{i + 1}], __n[{inner.index(n) + 1}])" if n in nested else f"__s[{i + 1}]"
+        if n in lists:  # an array of values (JSON text here) becomes its values joined by ', '
+            v = (
+                f"CASE WHEN starts_with({v}, '[') AND json_valid({v}) AND json_type({v}) = 'ARRAY' "
+                f"THEN array_to_string(json_extract_string({v}, '$[*]'), ', ') ELSE {v} END"
+            )
+        return f"{v} AS {ident(n)}"
+
+    values = ", ".join(value(i, n) for i, n in enumerate(names))
     extract = ", CASE WHEN _ok THEN json_extract_string(line, $nested) END AS __n" if inner else ""
-    params: dict = {"paths": [f'$."{n}"' for n in names], "names": names}
+    params: dict = {
+        "paths": [f'$."{n}"' for n in names],
+        "names": names,
+        "listable": [n in lists for n in names],
+    }
     if inner:
         params["nested"] = [nested[n] for n in inner]
     con.execute(
         sql("ingest/read/json_lines", fragments={"carry": carry, "values": values, "nested_values": extract}),
         params,
     )
-    _name_json_problems(con)
+    name_json_problems(con)
 
 
 def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: TransactionSpec) -> list[str]:
@@ -549,6 +544,7 @@ def read_jsonl_batch(
     encoding: str,
     names: list[str],
     nested: dict[str, str] | None = None,
+    lists: Collection[str] | None = None,
 ) -> None:
     """Read JSON-lines files into ``_rows`` (``_file`` = 1-based position in ``files``), as
     read_jsonl_rows does for one file."""
@@ -576,7 +572,7 @@ def read_jsonl_batch(
         finally:
             con.unregister("_bad")
     try:
-        _parse_json_lines(con, names, carry="_file, ", nested=nested)
+        _parse_json_lines(con, names, carry="_file, ", nested=nested, lists=lists)
     finally:
         con.execute("DROP TABLE _lines")
 

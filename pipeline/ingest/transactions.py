@@ -87,7 +87,7 @@ def read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec,
         read_csv_rows(con, f, spec.encoding, spec)
         return check_new_columns(f, extra)
     check_json_lines(f)
-    read_jsonl_rows(con, f, spec.encoding, declared, spec.json_paths())
+    read_jsonl_rows(con, f, spec.encoding, declared, spec.json_paths(), spec.list_fields())
     return []  # keys of a JSON line that no field declares are not read
 
 
@@ -202,7 +202,7 @@ def _ingest_batch(
         if files[0].format == "csv":
             read_csv_batch(con, files, spec.encoding, read_header(files[0].path, spec.encoding, spec), spec)
         else:
-            read_jsonl_batch(con, files, spec.encoding, declared, spec.json_paths())
+            read_jsonl_batch(con, files, spec.encoding, declared, spec.json_paths(), spec.list_fields())
         columns = field_columns(spec)
         window = _window_check(spec, "$starts[_file]", "$ends[_file]")
         params = {"starts": days, "ends": [d + dt.timedelta(days=1) for d in days], "tfname": spec.time_field}

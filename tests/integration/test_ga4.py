@@ -303,7 +303,18 @@ def test_the_export_day_becomes_warehouse_events_with_channels(tmp_path, export)
     assert got == [
         (t, "C1", "C1", "startedSession", "WEB", None, "google", "cpc", "winter", "Paid Search"),
         (t + s, "C1", "C1", "viewedPage", "WEB", None, "google", "cpc", "winter", "Paid Search"),
-        (t + 2 * s, "C1", "C1", "completedOrder", "WEB", "42.5000", "google", "cpc", "winter", "Paid Search"),
+        (
+            t + 2 * s,
+            "C1",
+            "C1",
+            "completedOrder",
+            "WEB",
+            "42.500000000000000000",
+            "google",
+            "cpc",
+            "winter",
+            "Paid Search",
+        ),
         (t + 3 * s, None, "p2", "startedSession", "WEB", None, "newsletter", "email", "jan", "Email"),
         (t + 5 * s, None, "p3", "viewedPage", "WEB", None, "(direct)", "(none)", "(direct)", "Direct"),
     ]

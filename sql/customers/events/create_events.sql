@@ -21,3 +21,6 @@ CREATE TABLE IF NOT EXISTS events (
     load_id           BIGINT NOT NULL,
     _partition_date   DATE NOT NULL
 );
+
+-- A warehouse whose events were built before float_value existed gains it (its value column keeps its type).
+ALTER TABLE events ADD COLUMN IF NOT EXISTS float_value DOUBLE;

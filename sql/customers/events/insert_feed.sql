@@ -2,7 +2,7 @@
 -- context bound). Filled in: the feed `table`, its `customer_field` and `time_field`, and the
 -- fragments generated from its event mapping: `event_type`, `event_value`, `event_float_value`, `utm` (the five utm_*
 -- columns), `channel_value` and `properties_value`.
-INSERT INTO events
+INSERT INTO events BY NAME
 SELECT $ds || ':' || t._load_id || ':' || t._row_number AS event_id,
        k.customer_id, CAST(t.{{customer_field}} AS VARCHAR) AS customer_key,
        k.kind AS customer_key_kind, {{event_type}} AS type, $feed_context AS context,

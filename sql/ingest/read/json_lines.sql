@@ -7,7 +7,8 @@
 -- paths returns the text of every field. A valid line starting with '{' is an object (only the
 -- others are parsed again to tell). A value that is an object or array comes back as JSON text,
 -- so only a line with a '{' after its first character or a '[' is parsed again to tell a nested
--- value from a string.
+-- value from a string. An array is a value of a field where $listable says so (a String field:
+-- {{values}} joins its elements with ', ').
 CREATE OR REPLACE TEMP TABLE _rows AS
 SELECT {{carry}}_row_number, line AS _raw,
        CASE WHEN _error IS NOT NULL THEN _error
@@ -19,8 +20,8 @@ SELECT {{carry}}_row_number, line AS _raw,
             WHEN __nested > 0 THEN $names[__nested] END AS _error_field,
        {{values}}
 FROM (SELECT *, CASE WHEN _ok AND (line LIKE '%[%' OR line LIKE '_%{%')
-                     THEN list_position(list_transform(json_type(line, $paths),
-                                                       lambda x: x IN ('OBJECT', 'ARRAY')), TRUE)
+                     THEN list_position(list_transform(list_zip(json_type(line, $paths), $listable),
+                                                       lambda p: p[1] = 'OBJECT' OR (p[1] = 'ARRAY' AND NOT p[2])), TRUE)
                 END AS __nested
       FROM (SELECT *, CASE WHEN _ok THEN json_extract_string(line, $paths) END AS __s{{nested_values}}
             FROM (SELECT *, _valid AND (starts_with(line, '{')

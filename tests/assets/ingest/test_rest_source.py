@@ -144,3 +144,93 @@ def test_rest_source_loads_every_record_exactly_once_across_two_runs(api, tmp_pa
         ("7", None, dt.date(2026, 1, 2)),
     ]
     assert loads == [(8, 8)]
+
+
+class Paged:
+    """A second server: the records 0..6 by offset, cursor or next link, behind basic auth or a
+    token header."""
+
+    RECORDS = [{"id": i} for i in range(7)]
+
+    def __init__(self) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                url = urlparse(self.path)
+                q = {k: v[0] for k, v in parse_qs(url.query).items()}
+                ok = (
+                    self.headers.get("Authorization") == "Basic dTpw"
+                    or self.headers.get("Api-Token") == TOKEN
+                )
+                limit = int(q.get("limit", "3"))
+                if url.path == "/offset":
+                    start = int(q.get("offset", "0"))
+                    body: dict = {"data": {"items": Paged.RECORDS[start : start + limit]}}
+                elif url.path == "/cursor":
+                    start = int(q.get("cursor", "0"))
+                    more = start + limit < len(Paged.RECORDS)
+                    body = {
+                        "data": {"items": Paged.RECORDS[start : start + limit]},
+                        "next_cursor": str(start + limit) if more else None,
+                    }
+                else:  # next links, relative
+                    start = int(q.get("from", "0"))
+                    more = start + limit < len(Paged.RECORDS)
+                    body = {
+                        "data": {"items": Paged.RECORDS[start : start + limit]},
+                        "links": {"next": f"/next?from={start + limit}&limit={limit}" if more else None},
+                    }
+                data = json.dumps(body if ok else {"error": "auth"}).encode()
+                self.send_response(200 if ok else 401)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture(scope="module")
+def paged():
+    p = Paged()
+    yield p
+    p.server.shutdown()
+    p.server.server_close()
+
+
+@pytest.mark.parametrize(
+    "path, pagination, auth",
+    [
+        ("/offset", {"type": "offset", "limit": 3}, {"auth_type": "basic", "username": "u", "password": "p"}),
+        (
+            "/cursor",
+            {"type": "cursor", "limit": 3},
+            {"auth_type": "header", "header": "Api-Token", "token": TOKEN},
+        ),
+        (
+            "/next",
+            {"type": "next_link", "limit": 3, "next_path": "links.next"},
+            {"auth_type": "basic", "username": "u", "password": "p"},
+        ),
+    ],
+)
+def test_each_pagination_reads_every_record_once(paged, tmp_path, path, pagination, auth):
+    from pipeline.ingest.sources.rest import Endpoint, RestResource, fetch_records
+
+    res = RestResource(source="api", base_url=paged.url, retries=0, **auth)
+    ep = Endpoint(path=path, records="data.items", pagination=pagination)
+    out = tmp_path / "r.jsonl"
+    assert fetch_records(res, ep, None, out) == 7
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == list(range(7))
+
+
+def test_a_refused_request_names_the_source_and_the_status(paged, tmp_path):
+    from pipeline.ingest.sources.files import SourceError
+    from pipeline.ingest.sources.rest import Endpoint, RestResource, fetch_records
+
+    res = RestResource(source="api", base_url=paged.url, retries=0, auth_type="bearer", token="wrong")
+    with pytest.raises(SourceError, match="source 'api': .*/offset answered HTTP 401"):
+        fetch_records(res, Endpoint(path="/offset", records="data.items"), None, tmp_path / "r.jsonl")

@@ -282,7 +282,8 @@ FILE_CASES = [
                 "session_id": "[s2",
                 "customer_id": "c2",
                 "started_at": "2026-01-31T11:00:00Z",
-                "channel": ["a"],
+                "channel": ["a"],  # an array in a String field: its values, joined
+                "page_views": [1],  # in an Int field: rejected
             },
             b'{"session_id": "s3", "customer_id": "c3", "started_at": "2026-01-31T12:00:00Z", '
             b'"channel": "\\u007bx"}',
@@ -291,7 +292,7 @@ FILE_CASES = [
         3,
         2,
         1,
-        rejects={2: ("channel", ("not a single value",))},
+        rejects={2: ("page_views", ("not a single value",))},
         rows=[
             (1, "{s1", "[c1]", ts(2026, 1, 31, 10), None, None, None, "{}"),
             (3, "s3", "c3", ts(2026, 1, 31, 12), None, None, None, "{x"),

@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.attribution.credits import CREDITS, SUMMARY, build_attribution
 from pipeline.config import parse_config
+from pipeline.core.sql import sql
 from pipeline.core.warehouse import connect
 from pipeline.customers.events import build_events
 from pipeline.ingest.ranges import ingest_range_file
@@ -105,5 +106,21 @@ def test_anonymous_unknown_keys_leave_the_feeds_unattributed(tmp_path: Path) -> 
     try:
         assert con.execute("SELECT count(*) FROM events WHERE customer_id IS NOT NULL").fetchall() == [(0,)]
         assert con.execute(f"SELECT count(*) FROM {CREDITS}").fetchall() == [(0,)]
+    finally:
+        cm.__exit__(None, None, None)
+
+
+def test_events_built_before_float_value_gain_it(tmp_path: Path) -> None:
+    """A warehouse whose `events` predates float_value (value DECIMAL(18,4)) still builds events."""
+    config = parse_config(_config(tmp_path), "t.yaml", tmp_path)
+    with connect(config.warehouse_path) as con:
+        old = sql("customers/events/create_events").split("ALTER TABLE")[0]
+        old = old.replace("DECIMAL(38,18)", "DECIMAL(18,4)").replace("float_value       DOUBLE,", "")
+        con.execute(old)
+    cm, con = _run(tmp_path)
+    try:
+        got = con.execute("SELECT value, float_value FROM events WHERE customer_id = 'v1' AND type = 'order'")
+        value, exact = got.fetchall()[0]
+        assert str(value) == "0.3333" and exact == THIRD  # the old column rounds; float_value is exact
     finally:
         cm.__exit__(None, None, None)

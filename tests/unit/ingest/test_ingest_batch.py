@@ -256,11 +256,11 @@ def test_a_batch_that_fails_half_way_loads_each_file_alone(
         real = ingest._parse_json_lines
         batches = []
 
-        def fail_in_batch(con, names, carry="", nested=None):
+        def fail_in_batch(con, names, carry="", nested=None, lists=None):
             if carry:  # the batch path (the one-file path parses without carried columns)
                 batches.append(carry)
                 raise duckdb.InvalidInputException("injected failure")
-            return real(con, names, carry, nested)
+            return real(con, names, carry, nested, lists)
 
         monkeypatch.setattr(ingest, "_parse_json_lines", fail_in_batch)
         with connect(w.warehouse) as con:

@@ -90,3 +90,31 @@ def test_path_must_be_keys(tmp_path: Path) -> None:
     }
     with pytest.raises(ConfigError, match="fields.3.path|fields\\[3\\].path"):
         parse_config({**CONFIG, "customers": None, "transactions": [tx]}, "t.yaml", tmp_path)
+
+
+def test_arrays_of_values_become_lists_in_string_fields(tmp_path: Path) -> None:
+    fields = [*FIELDS, {"name": "tags", "type": "String"}]
+    tx = {
+        "name": "orders",
+        "source": "landing",
+        "file_name": "orders",
+        "customer_field": "customer__id",
+        "time_field": "sold_at",
+        "fields": fields,
+    }
+    w = World(tmp_path, {**CONFIG, "customers": None, "transactions": [tx]})
+    try:
+        lines = jl(
+            {"order_id": "o1", "customer__id": "c1", "sold_at": "2026-01-31", "tags": ["promo", "new", 3]},
+            {"order_id": "o2", "customer__id": "c2", "sold_at": "2026-01-31", "tags": "[not json"},
+            {"order_id": "o3", "customer__id": "c3", "sold_at": "2026-01-31", "amount": [1, 2]},
+        )
+        r = w.load_tx("orders", "jsonl", lines)
+        check_load(w, r, LOADED, 3, 2, 1)
+        check_rejects(w, r, {3: ("amount", ("not a single value",))})  # a Decimal takes no list
+        assert w.q("SELECT order_id, tags FROM tx_orders ORDER BY 1") == [
+            ("o1", "promo, new, 3"),
+            ("o2", "[not json"),
+        ]
+    finally:
+        w.close()

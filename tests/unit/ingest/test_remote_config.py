@@ -41,7 +41,7 @@ def test_sftp_needs_a_secret_and_host_key_checking():
 def test_an_unknown_kind_and_a_typo_name_the_key():
     assert problems({"name": "x", "kind": "ftp"})[0] == (
         "sources[1].kind",
-        "unknown source kind; use one of local_files, sftp, gcs, bigquery, ga4, mssql",
+        "unknown source kind; use one of local_files, sftp, gcs, bigquery, ga4, mssql, rest",
     )
     assert problems({**SFTP, "hots": "h"})[0][0] == "sources[1].hots"
 
