@@ -79,3 +79,40 @@ def test_a_population_rule_restricts_the_training_not_the_scoring(world):
     assert (prepared.X["num_age"] >= 40).all()
     assert list(prepared.X.index) == list(everyone.index[everyone["num_age"] >= 40])
     assert len(prepared.X) < 0.9 * len(scored) and (scored["num_age"] < 40).any()
+
+
+def test_a_recommenders_responses_are_weighted_by_the_rule_they_match(world):
+    """Store purchases of over 50 weigh 3 in the recommender's training, the others 1."""
+    config, _ = world
+    weighted = with_model(
+        config,
+        {
+            "name": "weighted",
+            "type": "recommender",
+            "label": {
+                "rules": [
+                    {"transaction": "pos"},
+                    {"transaction": "pos", "field": "amount", "formula": {"gt": 50}, "weight": 3},
+                ],
+                "horizon_days": 7,
+            },
+            "item_field": "product",
+        },
+    )
+    spec = weighted.model("weighted")
+    with connect(config.warehouse_path, read_only=True) as con:
+        prepared = training.prepare(con, weighted, spec, LAST)
+        w = prepared.window
+        big = con.execute(
+            "SELECT DISTINCT customer_id, json_extract_string(properties, 'product') AS item FROM events "
+            "WHERE source = 'pos' AND value > 50 AND occurred_at >= $s AND occurred_at < $e",
+            {"s": w.label_start, "e": w.label_end},
+        ).df()
+    assert prepared.weight is not None and prepared.candidates is not None
+    cands = prepared.candidates[["customer_id", "item"]].assign(y=prepared.y, weight=prepared.weight)
+    heavy = cands.merge(big, on=["customer_id", "item"], how="left", indicator=True)["_merge"] == "both"
+    assert (cands.loc[heavy.to_numpy(), "weight"] == 3).all() and heavy.sum() > 10
+    assert (cands.loc[~heavy.to_numpy(), "weight"] == 1).all()
+    assert (cands.loc[heavy.to_numpy(), "y"] == 1).all()
+    trained = training.train(prepared, spec, draw=False)
+    assert trained.metrics["hit_rate"] > trained.metrics["baseline_hit_rate"]
