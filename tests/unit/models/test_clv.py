@@ -47,15 +47,15 @@ def test_summary_of_the_cdnow_transactions_is_the_published_summary(
 ) -> None:
     """sql/models/clv/summary.sql in weeks on the raw transactions gives the paper's summary: repeat
     purchase days, recency and T to the published two decimals, the mean repeat spend."""
-    con = duckdb.connect()
     tx = cdnow_transactions.assign(customer_id=cdnow_transactions["customer_id"].astype(str))
-    con.register("_tx", tx)
-    con.execute(
-        "CREATE TEMP TABLE _qualifying AS SELECT customer_id, day::TIMESTAMP AS occurred_at, value "
-        "FROM _tx WHERE day < DATE '1997-10-01'"
-    )
-    con.execute("CREATE TEMP TABLE _population AS SELECT DISTINCT customer_id FROM _tx")
-    got = summarise(con, CALIBRATION_END, "weeks")
+    with duckdb.connect() as con:
+        con.register("_tx", tx)
+        con.execute(
+            "CREATE TEMP TABLE _qualifying AS SELECT customer_id, day::TIMESTAMP AS occurred_at, value "
+            "FROM _tx WHERE day < DATE '1997-10-01'"
+        )
+        con.execute("CREATE TEMP TABLE _population AS SELECT DISTINCT customer_id FROM _tx")
+        got = summarise(con, CALIBRATION_END, "weeks")
     got.index = got.index.astype(int)
     want = cdnow_summary.reindex(got.index)
     assert len(got) == len(cdnow_summary) == 2357
