@@ -121,3 +121,32 @@ def test_fit_says_why_it_cannot() -> None:
         clv.fit_bgnbd([0, 0, 0], [0, 0, 0], [5, 6, 7])
     with pytest.raises(clv.FitError, match="positive value"):
         clv.fit_gamma_gamma([0, 2], [0, 0])
+
+
+def simulate_bgnbd(params: clv.BgNbd, n: int, T: float, seed: int, most: int = 80) -> list[np.ndarray]:
+    """(x, t_x, T) of n customers drawn from BG/NBD itself: purchase rate ~ Gamma(r, alpha), dropout
+    probability ~ Beta(a, b), repeat purchases at Poisson times, dropping out after the D-th with D
+    geometric; observed over T time units after the first purchase."""
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(params.r, 1 / params.alpha, n)
+    dropout = rng.beta(params.a, params.b, n)
+    times = np.cumsum(rng.exponential(1.0, (n, most)) / rate[:, None], axis=1)
+    x = np.minimum((times <= T).sum(axis=1), rng.geometric(dropout))
+    assert x.max() < most  # the cap on repeat purchases drawn is never reached
+    t_x = np.where(x > 0, times[np.arange(n), np.maximum(x - 1, 0)], 0.0)
+    return [x.astype(float), t_x, np.full(n, float(T))]
+
+
+def test_bgnbd_recovers_the_parameters_of_simulated_worlds() -> None:
+    """Over 8 worlds of 4,000 customers drawn from known parameters, the mean fit is the truth within
+    5-15 % (measured: 0.501, 5.98, 0.758, 2.38 for 0.5, 6, 0.8, 2.5)."""
+    truth = clv.BgNbd(r=0.5, alpha=6.0, a=0.8, b=2.5)
+    fits = np.array(
+        [
+            list(clv.fit_bgnbd(*simulate_bgnbd(truth, 4000, 52.0, seed)).as_dict().values())
+            for seed in range(8)
+        ]
+    )
+    got = dict(zip(["r", "alpha", "a", "b"], fits.mean(axis=0), strict=True))
+    for name, tolerance in (("r", 0.05), ("alpha", 0.08), ("a", 0.10), ("b", 0.15)):
+        assert got[name] == pytest.approx(truth.as_dict()[name], rel=tolerance), name
