@@ -150,3 +150,20 @@ def test_bgnbd_recovers_the_parameters_of_simulated_worlds() -> None:
     got = dict(zip(["r", "alpha", "a", "b"], fits.mean(axis=0), strict=True))
     for name, tolerance in (("r", 0.05), ("alpha", 0.08), ("a", 0.10), ("b", 0.15)):
         assert got[name] == pytest.approx(truth.as_dict()[name], rel=tolerance), name
+
+
+def test_gamma_gamma_recovers_the_parameters_of_simulated_spend() -> None:
+    """Purchase values ~ Gamma(p, nu), nu ~ Gamma(q, v) across customers with 1-10 repeat purchases:
+    the mean of 8 fits of 4,000 customers is the truth within 10 % (measured: 6.24, 3.97, 14.5 for 6,
+    4, 15)."""
+    truth = clv.GammaGamma(p=6.0, q=4.0, v=15.0)
+    fits = []
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        x = rng.integers(1, 11, 4000).astype(float)
+        nu = rng.gamma(truth.q, 1 / truth.v, 4000)
+        m = rng.gamma(truth.p * x, 1 / nu) / x  # the mean of x values: their sum is Gamma(p x, nu)
+        fits.append(list(clv.fit_gamma_gamma(x, m).as_dict().values()))
+    got = dict(zip(["p", "q", "v"], np.mean(fits, axis=0), strict=True))
+    for name in ("p", "q", "v"):
+        assert got[name] == pytest.approx(truth.as_dict()[name], rel=0.10), (name, got)
