@@ -74,7 +74,8 @@ def promote(con: duckdb.DuckDBPyConnection, model: str, version: dt.date, store_
             f"model {model!r} has no trained version {version} (status: {status or 'none'}): "
             "only a FINISHED, REJECTED or RETIRED version can be promoted"
         )
-    store.load(store_dir, model, version)  # FileNotFoundError: its model file is gone
+    _, meta = store.load_version(store_dir, model, version, boosted=False)  # FileNotFoundError: gone
+    store.load_version(store_dir, model, version, boosted=model_type(meta["type"]).boosted)  # its model file
     with transaction(con):
         execute_statements(
             con, sql("models/retire_after"), {"model": model, "version": version, "reason": _why(version)}

@@ -22,7 +22,7 @@ from pipeline.core.rules import Params, compile_all, rule_condition
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import scalar, table_exists
 from pipeline.models.config import ModelsConfig, ModelSpec
-from pipeline.models.labels import compile_rules
+from pipeline.models.labels import compile_rules, compile_weight
 
 ALL_VALUES = 100_000  # scoring keeps every attr_* value; the model's feature list picks its own
 ZERO_WHEN_MISSING = ("count_", "value_", "attr_")  # no event / no value: 0, not unknown
@@ -224,10 +224,12 @@ def qualifying_events(
     start: dt.date | dt.datetime,
     end: dt.date,
 ) -> None:
-    """Temp table _qualifying(customer_id, occurred_at, item) of the label rules' events in [start, end)."""
+    """Temp table _qualifying(customer_id, occurred_at, value, item, weight) of the label rules' events
+    in [start, end)."""
     params = Params("rule")
     rules = compile_rules(config.transactions, spec.label.rules, params)
-    q = sql("models/features/qualifying", fragments={"rules": rules})
+    weight = compile_weight(config.transactions, spec.label.rules, params)
+    q = sql("models/features/qualifying", fragments={"rules": rules, "weight": weight})
     con.execute(
         q, bind(q, {**params.values, "start": start, "end": end, "item_field": spec.item_field or "-"})
     )

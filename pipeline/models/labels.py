@@ -50,6 +50,9 @@ class LabelRule(Rule):
     # subclass is what pydantic models do; mypy reads it as an unsafe attribute override.
     field: str | None = None  # type: ignore[assignment]
     formula: dict[str, Any] | None = None  # type: ignore[assignment]
+    # recommender: the weight of a response through this rule in training (an event matching several
+    # rules takes the largest); e.g. a purchase 1, a product view 0.2
+    weight: float = Field(default=1.0, gt=0, le=1000)
 
     @field_validator("formula", mode="before")
     @classmethod
@@ -163,18 +166,36 @@ def _column(t: TransactionSpec, field: str, params: Params) -> str:
     return f"TRY_CAST(json_extract_string(e.properties, {params.add(field)}::VARCHAR) AS {cast})"
 
 
+def _rule_sql(transactions: Sequence[TransactionSpec], rule: LabelRule, params: Params) -> list[str]:
+    """One SQL condition over ``events e`` per transaction the rule reads."""
+    parts = []
+    for t, every, cond in conditions(transactions, rule):
+        sql = [f"e.source = {params.add(t.name)}"]
+        if not every:
+            sql.append(f"e.type = {params.add(rule.transaction)}")
+        if cond is not None:
+            sql.append(compile_condition(cond, params, _column(t, cond.field, params)))
+        parts.append("(" + " AND ".join(sql) + ")")
+    return parts
+
+
 def compile_rules(transactions: Sequence[TransactionSpec], rules: Iterable[LabelRule], params: Params) -> str:
     """SQL condition over ``events e`` matching an event that any rule matches (FALSE for no rules)."""
-    parts = []
-    for rule in rules:
-        for t, every, cond in conditions(transactions, rule):
-            sql = [f"e.source = {params.add(t.name)}"]
-            if not every:
-                sql.append(f"e.type = {params.add(rule.transaction)}")
-            if cond is not None:
-                sql.append(compile_condition(cond, params, _column(t, cond.field, params)))
-            parts.append("(" + " AND ".join(sql) + ")")
-    return " OR ".join(parts) or "FALSE"
+    return " OR ".join(p for rule in rules for p in _rule_sql(transactions, rule, params)) or "FALSE"
+
+
+def compile_weight(
+    transactions: Sequence[TransactionSpec], rules: Sequence[LabelRule], params: Params
+) -> str:
+    """SQL of a qualifying event's weight: the largest ``weight`` of the rules it matches (1.0 when
+    every weight is 1: no CASE)."""
+    if all(rule.weight == 1 for rule in rules):
+        return "1.0"
+    cases = [
+        f"WHEN {' OR '.join(_rule_sql(transactions, rule, params))} THEN {params.add(rule.weight)}::DOUBLE"
+        for rule in sorted(rules, key=lambda r: -r.weight)
+    ]
+    return "CASE " + " ".join(cases) + " ELSE 1.0 END"
 
 
 def check(

@@ -92,10 +92,12 @@ def scored_top_k(con: duckdb.DuckDBPyConnection, table: pa.Table, scores: np.nda
 def taken(
     con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow
 ) -> pd.DataFrame:
-    """(customer_id, item): what each customer took in the label (held-out) window."""
+    """(customer_id, item, weight): what each customer took in the label (held-out) window, with the
+    largest weight of the rules its events matched."""
     qualifying_events(con, config, spec, window.label_start, window.label_end)
     return con.sql(
-        "SELECT DISTINCT customer_id, item FROM _qualifying WHERE item IS NOT NULL ORDER BY 1, 2"
+        "SELECT customer_id, item, max(weight) AS weight FROM _qualifying WHERE item IS NOT NULL "
+        "GROUP BY customer_id, item ORDER BY 1, 2"
     ).df()
 
 
@@ -111,6 +113,15 @@ def top_k(scored: pd.DataFrame, score: str, k: int) -> pd.DataFrame:
 def popularity_top_k(cands: pd.DataFrame, k: int) -> pd.DataFrame:
     """The baseline: the same k most popular items (in the history) for everyone."""
     return top_k(cands.assign(pop_score=cands["popularity"].to_numpy(dtype=float)), "pop_score", k)
+
+
+def weights(cands: pd.DataFrame, took: pd.DataFrame) -> np.ndarray:
+    """The training weight of each candidate: its response's weight where the customer took the item,
+    else 1."""
+    marks = took[["customer_id", "item", "weight"]]
+    return (
+        cands.merge(marks, on=["customer_id", "item"], how="left")["weight"].fillna(1.0).to_numpy(dtype=float)
+    )
 
 
 def labelled(cands: pd.DataFrame, took: pd.DataFrame) -> np.ndarray:

@@ -14,7 +14,7 @@ from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import scalar, table_exists, transaction
 from pipeline.models import calibrate, drift, store
 from pipeline.models.config import ModelsConfig, ModelSpec
-from pipeline.models.features import model_input
+from pipeline.models.features import build_population, model_input
 from pipeline.models.predict import scoring_features
 from pipeline.models.types import model_type
 
@@ -68,7 +68,13 @@ def night_drift(
     _, meta = store.load_version(store_dir, spec.name, version, boosted=False)
     if not meta.get("drift"):
         return None
-    X = scoring_features(con, spec, day + dt.timedelta(days=1), cache).reindex(frame["customer_id"])
+    cutoff = day + dt.timedelta(days=1)
+    if spec.population:  # a model trained on a segment is compared on the segment's customers
+        build_population(con, cutoff, spec=spec)
+        frame = frame[
+            frame["customer_id"].isin(con.sql("SELECT customer_id FROM _population").df()["customer_id"])
+        ]
+    X = scoring_features(con, spec, cutoff, cache).reindex(frame["customer_id"])
     return drift.measure(meta["drift"], X, frame["score"].to_numpy())
 
 

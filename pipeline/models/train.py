@@ -93,17 +93,30 @@ def check_classes(spec: ModelSpec, y: np.ndarray, parts: np.ndarray) -> None:
 
 
 def fit(
-    spec: ModelSpec, X: pd.DataFrame, y: np.ndarray, parts: np.ndarray, tuned: dict | None = None
+    spec: ModelSpec,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    parts: np.ndarray,
+    tuned: dict | None = None,
+    weight: np.ndarray | None = None,
 ) -> tuple[lgb.Booster, dict]:
-    """(the booster, its parameters): trained on the training split with early stopping (patience
-    ``early_stopping_rounds``) on the evaluation split."""
+    """(the booster, its parameters): trained on the training split (rows weighted by ``weight``) with
+    early stopping (patience ``early_stopping_rounds``) on the evaluation split (weighted alike)."""
     X = model_input(X)
     categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
     train = parts == TRAIN
     evaluation = parts == EVALUATION
     params = params_of(spec, int(train.sum()), int(y[train].sum()), tuned)
-    dtrain = lgb.Dataset(X[train], y[train], categorical_feature=categorical or "auto", free_raw_data=False)
-    deval = lgb.Dataset(X[evaluation], y[evaluation], reference=dtrain)
+    dtrain = lgb.Dataset(
+        X[train],
+        y[train],
+        weight=None if weight is None else weight[train],
+        categorical_feature=categorical or "auto",
+        free_raw_data=False,
+    )
+    deval = lgb.Dataset(
+        X[evaluation], y[evaluation], weight=None if weight is None else weight[evaluation], reference=dtrain
+    )
     booster = lgb.train(
         params,
         dtrain,

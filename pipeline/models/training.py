@@ -116,7 +116,7 @@ def train(
         return fitted_own(prepared, spec)
     check_classes(spec, y, parts)
     tuned = tuning.tune(spec, X, y, parts) if spec.tuning else None
-    booster, params = fit(spec, X, y, parts, tuned)
+    booster, params = fit(spec, X, y, parts, tuned, prepared.weight)
     test, evaluation = parts == TEST, parts == EVALUATION
     p_test = np.asarray(booster.predict(model_input(X[test]), num_iteration=booster.best_iteration or None))
     calibrator, best_baseline, extra_metrics = None, None, {}

@@ -33,6 +33,7 @@ class Prepared:
     y: np.ndarray
     candidates: pd.DataFrame | None = None  # recommender: (customer_id, item, ...) per row
     taken: pd.DataFrame | None = None  # recommender: what each customer took in the label window
+    weight: np.ndarray | None = None  # a training weight per row (recommender: the response's weight)
 
 
 class ModelType(ABC):

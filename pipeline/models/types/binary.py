@@ -27,6 +27,8 @@ class BinaryClassifier(ModelType):
     def check(self, spec: ModelSpec) -> None:
         if spec.item_field:
             raise at("item_field", "item_field is for recommenders only")
+        if any(rule.weight != 1 for rule in spec.label.rules):
+            raise at("label.rules", "a rule's weight is for recommenders (the weight of a response)")
         if self.inverted and spec.label.goal:
             raise at("label.goal", "a goal labels a response model (1: the goal reached in the window)")
 

@@ -88,6 +88,8 @@ class Clv(ModelType):
             raise at("item_field", "item_field is for recommenders only")
         if not spec.label.rules:
             raise at("label.rules", "a clv model counts purchases: give rules (the purchase events)")
+        if any(rule.weight != 1 for rule in spec.label.rules):
+            raise at("label.rules", "a rule's weight is for recommenders (the weight of a response)")
 
     def prepare(
         self, con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow

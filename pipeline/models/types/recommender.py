@@ -43,6 +43,7 @@ class Recommender(ModelType):
             recommend.labelled(cands, took),
             cands,
             took,
+            recommend.weights(cands, took),
         )
 
     def evaluate(

@@ -13,6 +13,7 @@ from pipeline.config import parse_config
 from pipeline.core.warehouse import connect
 from pipeline.models import training
 from pipeline.models.features import customer_features, first_event_day, training_window
+from pipeline.models.scoring import night_drift, score
 from tests.assets.models.conftest import LAST, copy_world
 
 
@@ -60,22 +61,78 @@ def test_a_goal_of_the_customer_data_is_the_label(world, tmp_path):
     assert "baseline_rfm_auc" in trained.metrics  # a response model like any other (baselines, ...)
 
 
-def test_a_population_rule_restricts_the_training_not_the_scoring(world):
+def test_a_population_rule_restricts_the_training_not_the_scoring(world, tmp_path):
+    """Customers of 40 and over: the training frame holds them only, scoring every customer, and the
+    night's drift of the version is measured on the segment (num_age stays put) rather than on everyone
+    (where the younger customers are a shift)."""
     config, _ = world
-    segment = with_model(
-        config,
+    data = copy_world(config, tmp_path)
+    data["models"] = [
         {
             "name": "older",
             "type": "response",
             "label": {"rules": [{"transaction": "completedOrder"}], "horizon_days": 30},
             "population": [{"transaction": "customers", "field": "num_age", "formula": {"gte": 40}}],
-        },
-    )
+        }
+    ]
+    segment = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
     spec = segment.model("older")
-    with connect(config.warehouse_path, read_only=True) as con:
+    models = tmp_path / "models"
+    with connect(segment.warehouse_path) as con:
         prepared = training.prepare(con, segment, spec, LAST)
         everyone = customer_features(con, spec, prepared.window.cutoff)
         scored = customer_features(con, spec, prepared.window.cutoff, scoring=True)
+        trained = training.train(prepared, spec, draw=False)
+        training.mark(con, spec, LAST, training.RUNNING)
+        training.record(con, spec, trained, models)
+        version, frame = score(con, segment, spec, LAST, models)
+        on_segment = night_drift(con, spec, LAST, version, frame, models)
+        on_everyone = night_drift(
+            con, spec.model_copy(update={"population": []}), LAST, version, frame, models
+        )
     assert (prepared.X["num_age"] >= 40).all()
     assert list(prepared.X.index) == list(everyone.index[everyone["num_age"] >= 40])
     assert len(prepared.X) < 0.9 * len(scored) and (scored["num_age"] < 40).any()
+    assert len(frame) == len(scored.index.union(frame["customer_id"]))  # every active customer scored
+    assert on_segment is not None and on_everyone is not None
+    if "num_age" in set(on_segment["column"]):
+        age = dict(on_segment.values.tolist())["num_age"]
+        assert age < 0.1 < dict(on_everyone.values.tolist())["num_age"]
+    assert on_segment["psi"].max() < on_everyone["psi"].max()
+
+
+def test_a_recommenders_responses_are_weighted_by_the_rule_they_match(world):
+    """Store purchases of over 50 weigh 3 in the recommender's training, the others 1."""
+    config, _ = world
+    weighted = with_model(
+        config,
+        {
+            "name": "weighted",
+            "type": "recommender",
+            "label": {
+                "rules": [
+                    {"transaction": "pos"},
+                    {"transaction": "pos", "field": "amount", "formula": {"gt": 50}, "weight": 3},
+                ],
+                "horizon_days": 7,
+            },
+            "item_field": "product",
+        },
+    )
+    spec = weighted.model("weighted")
+    with connect(config.warehouse_path, read_only=True) as con:
+        prepared = training.prepare(con, weighted, spec, LAST)
+        w = prepared.window
+        big = con.execute(
+            "SELECT DISTINCT customer_id, json_extract_string(properties, 'product') AS item FROM events "
+            "WHERE source = 'pos' AND value > 50 AND occurred_at >= $s AND occurred_at < $e",
+            {"s": w.label_start, "e": w.label_end},
+        ).df()
+    assert prepared.weight is not None and prepared.candidates is not None
+    cands = prepared.candidates[["customer_id", "item"]].assign(y=prepared.y, weight=prepared.weight)
+    heavy = cands.merge(big, on=["customer_id", "item"], how="left", indicator=True)["_merge"] == "both"
+    assert (cands.loc[heavy.to_numpy(), "weight"] == 3).all() and heavy.sum() > 10
+    assert (cands.loc[~heavy.to_numpy(), "weight"] == 1).all()
+    assert (cands.loc[heavy.to_numpy(), "y"] == 1).all()
+    trained = training.train(prepared, spec, draw=False)
+    assert trained.metrics["hit_rate"] > trained.metrics["baseline_hit_rate"]

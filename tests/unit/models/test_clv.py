@@ -47,15 +47,15 @@ def test_summary_of_the_cdnow_transactions_is_the_published_summary(
 ) -> None:
     """sql/models/clv/summary.sql in weeks on the raw transactions gives the paper's summary: repeat
     purchase days, recency and T to the published two decimals, the mean repeat spend."""
-    con = duckdb.connect()
     tx = cdnow_transactions.assign(customer_id=cdnow_transactions["customer_id"].astype(str))
-    con.register("_tx", tx)
-    con.execute(
-        "CREATE TEMP TABLE _qualifying AS SELECT customer_id, day::TIMESTAMP AS occurred_at, value "
-        "FROM _tx WHERE day < DATE '1997-10-01'"
-    )
-    con.execute("CREATE TEMP TABLE _population AS SELECT DISTINCT customer_id FROM _tx")
-    got = summarise(con, CALIBRATION_END, "weeks")
+    with duckdb.connect() as con:
+        con.register("_tx", tx)
+        con.execute(
+            "CREATE TEMP TABLE _qualifying AS SELECT customer_id, day::TIMESTAMP AS occurred_at, value "
+            "FROM _tx WHERE day < DATE '1997-10-01'"
+        )
+        con.execute("CREATE TEMP TABLE _population AS SELECT DISTINCT customer_id FROM _tx")
+        got = summarise(con, CALIBRATION_END, "weeks")
     got.index = got.index.astype(int)
     want = cdnow_summary.reindex(got.index)
     assert len(got) == len(cdnow_summary) == 2357
@@ -121,3 +121,49 @@ def test_fit_says_why_it_cannot() -> None:
         clv.fit_bgnbd([0, 0, 0], [0, 0, 0], [5, 6, 7])
     with pytest.raises(clv.FitError, match="positive value"):
         clv.fit_gamma_gamma([0, 2], [0, 0])
+
+
+def simulate_bgnbd(params: clv.BgNbd, n: int, T: float, seed: int, most: int = 80) -> list[np.ndarray]:
+    """(x, t_x, T) of n customers drawn from BG/NBD itself: purchase rate ~ Gamma(r, alpha), dropout
+    probability ~ Beta(a, b), repeat purchases at Poisson times, dropping out after the D-th with D
+    geometric; observed over T time units after the first purchase."""
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(params.r, 1 / params.alpha, n)
+    dropout = rng.beta(params.a, params.b, n)
+    times = np.cumsum(rng.exponential(1.0, (n, most)) / rate[:, None], axis=1)
+    x = np.minimum((times <= T).sum(axis=1), rng.geometric(dropout))
+    assert x.max() < most  # the cap on repeat purchases drawn is never reached
+    t_x = np.where(x > 0, times[np.arange(n), np.maximum(x - 1, 0)], 0.0)
+    return [x.astype(float), t_x, np.full(n, float(T))]
+
+
+def test_bgnbd_recovers_the_parameters_of_simulated_worlds() -> None:
+    """Over 8 worlds of 4,000 customers drawn from known parameters, the mean fit is the truth within
+    5-15 % (measured: 0.501, 5.98, 0.758, 2.38 for 0.5, 6, 0.8, 2.5)."""
+    truth = clv.BgNbd(r=0.5, alpha=6.0, a=0.8, b=2.5)
+    fits = np.array(
+        [
+            list(clv.fit_bgnbd(*simulate_bgnbd(truth, 4000, 52.0, seed)).as_dict().values())
+            for seed in range(8)
+        ]
+    )
+    got = dict(zip(["r", "alpha", "a", "b"], fits.mean(axis=0), strict=True))
+    for name, tolerance in (("r", 0.05), ("alpha", 0.08), ("a", 0.10), ("b", 0.15)):
+        assert got[name] == pytest.approx(truth.as_dict()[name], rel=tolerance), name
+
+
+def test_gamma_gamma_recovers_the_parameters_of_simulated_spend() -> None:
+    """Purchase values ~ Gamma(p, nu), nu ~ Gamma(q, v) across customers with 1-10 repeat purchases:
+    the mean of 8 fits of 4,000 customers is the truth within 10 % (measured: 6.24, 3.97, 14.5 for 6,
+    4, 15)."""
+    truth = clv.GammaGamma(p=6.0, q=4.0, v=15.0)
+    fits = []
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        x = rng.integers(1, 11, 4000).astype(float)
+        nu = rng.gamma(truth.q, 1 / truth.v, 4000)
+        m = rng.gamma(truth.p * x, 1 / nu) / x  # the mean of x values: their sum is Gamma(p x, nu)
+        fits.append(list(clv.fit_gamma_gamma(x, m).as_dict().values()))
+    got = dict(zip(["p", "q", "v"], np.mean(fits, axis=0), strict=True))
+    for name in ("p", "q", "v"):
+        assert got[name] == pytest.approx(truth.as_dict()[name], rel=0.10), (name, got)

@@ -13,7 +13,7 @@ from pipeline.core.rules import Params, RuleError
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelSpec, SplitSpec
 from pipeline.models.features import NotEnoughData, training_window
-from pipeline.models.labels import LabelRule, compile_rules
+from pipeline.models.labels import LabelRule, compile_rules, compile_weight
 from pipeline.models.recommend import popularity_top_k, top_k
 from pipeline.models.train import split_customers
 from tests.conftest import make_config
@@ -174,6 +174,39 @@ def test_label_rules_are_the_rule_language_compiled_to_bound_parameters(tmp_path
     assert e.value.key == "formula"
 
 
+def test_a_qualifying_event_weighs_the_largest_weight_of_the_rules_it_matches(tmp_path):
+    config = make_config(tmp_path)
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE events (source VARCHAR, type VARCHAR, occurred_at TIMESTAMP, customer_key VARCHAR, "
+        "properties JSON)"
+    )
+    con.execute("""INSERT INTO events VALUES
+        ('pos', 'completedOrder', '2026-01-01', 'C1', to_json({amount: 150.5::DECIMAL(18,4)})),
+        ('pos', 'completedOrder', '2026-01-02', 'C2', to_json({amount: 20::DECIMAL(18,4)})),
+        ('web_sessions', 'web_sessions', '2026-01-02 10:00', 'C1', to_json({revenue: 500::DECIMAL(18,4)}))""")
+
+    def weights(*rules: dict) -> list[float]:
+        params = Params("rule")
+        label = [LabelRule(**r) for r in rules]
+        weight = compile_weight(config.transactions, label, params)
+        cond = compile_rules(config.transactions, label, params)
+        assert "2.5" not in weight  # weights are parameters too
+        return [
+            r[0]
+            for r in con.execute(
+                f"SELECT {weight} FROM events e WHERE {cond} ORDER BY rowid", params.values
+            ).fetchall()
+        ]
+
+    assert weights({"transaction": "pos"}, {"transaction": "web_sessions"}) == [1.0, 1.0, 1.0]
+    assert weights(
+        {"transaction": "pos", "weight": 1},
+        {"transaction": "pos", "field": "amount", "formula": {"gt": 100}, "weight": 2.5},
+        {"transaction": "web_sessions", "weight": 0.2},
+    ) == [2.5, 1.0, 0.2]
+
+
 @pytest.mark.parametrize(
     "model, key, message",
     [
@@ -195,6 +228,11 @@ def test_label_rules_are_the_rule_language_compiled_to_bound_parameters(tmp_path
             {"type": "response", "label": {"rules": [{"transaction": "pos"}], "customer_list": "l.csv"}},
             "models[0].label.rules",
             "give one of rules",
+        ),
+        (
+            {"type": "churn", "label": {"rules": [{"transaction": "pos", "weight": 2}]}},
+            "models[0].label.rules",
+            "weight is for recommenders",
         ),
         (
             {"type": "response", "label": {"goal": "goal_newsletter", "customer_list": "l.csv"}},
