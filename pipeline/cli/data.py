@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -29,6 +30,20 @@ def _upload_day(config: ProjectConfig, dataset: str, path: Path, given: dt.date 
             f"{path.name}: no date in the name (expected {spec.file_name}_<{fmt}>.<ext>); "
             "give --date YYYY-MM-DD"
         ) from None
+
+
+def report_runless(asset: str, partition: str | None, metadata: dict) -> bool:
+    """Tell Dagster (when $DAGSTER_HOME names its instance) that a load outside a run changed ``asset``:
+    a runless materialization, so the UI shows the new data and its downstream assets as stale."""
+    if not os.environ.get("DAGSTER_HOME"):
+        return False
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(asset_key=asset, partition=partition, metadata=metadata)
+        )
+    return True
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
@@ -63,6 +78,10 @@ def cmd_upload(args: argparse.Namespace) -> int:
         day = _upload_day(config, args.dataset, path, args.date)
         with connect(warehouse) as con:
             result = ingest_transaction(con, spec, "upload", landed_file(path, day), day)
+    if result.status != FAILED:
+        asset = CUSTOMERS if args.dataset == CUSTOMERS else config.transaction(args.dataset).table
+        partition = None if args.dataset == CUSTOMERS else str(result.partition_date)
+        report_runless(asset, partition, {"file": path.name, "rows_loaded": result.rows_loaded})
     print(
         f"{path.name} -> {args.dataset} ({result.partition_date}): {result.status}, "
         f"{result.rows_read} read, {result.rows_loaded} loaded, {result.rows_rejected} rejected"

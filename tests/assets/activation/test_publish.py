@@ -100,3 +100,23 @@ def test_a_locked_warehouse_is_one_line_naming_the_holder_and_the_snapshot(
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert f"process {holder.pid} (python" in err
     assert f"{tmp_path}/published/current/snapshot.duckdb" in err
+
+
+def test_an_upload_reports_a_runless_materialization(activation_world: World, tmp_path, monkeypatch, capsys):
+    import dagster as dg
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(activation_world.config.warehouse_path, warehouse)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    pos = activation_world.config.base_dir / "files" / "trans_pos_20260102.csv"
+    config = str(activation_world.config.base_dir / "nightjar.yaml")
+    assert (
+        main(["upload", str(pos), "--dataset", "pos", "--warehouse", str(warehouse), "--config", config]) == 0
+    )
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("tx_pos"))
+    assert event is not None and event.asset_materialization is not None
+    assert event.asset_materialization.partition == "2026-01-02"
+    assert event.asset_materialization.metadata["file"].value == "trans_pos_20260102.csv"
