@@ -6,7 +6,8 @@ Runs the demo (`nightjar demo`), starts `nightjar serve`, then runs the nightly 
 again (`nightjar backfill`: a whole nightly run, which publishes a new snapshot) while
 CLIENTS concurrent clients call the API for SECONDS, and on until the run is over. Every response
 must be 200; every `/v1/results?date=D` answer must hold exactly the rows of D in the snapshot
-version it names (no stale or mixed read). Prints the latencies (p50/p95/p99) as a Markdown table for bench/RESULTS.md.
+version it names (no stale or mixed read). Prints the latencies (p50/p95/p99) as a Markdown table
+for bench/RESULTS.md.
 """
 
 from __future__ import annotations

@@ -120,3 +120,25 @@ def test_an_upload_reports_a_runless_materialization(activation_world: World, tm
     assert event is not None and event.asset_materialization is not None
     assert event.asset_materialization.partition == "2026-01-02"
     assert event.asset_materialization.metadata["file"].value == "trans_pos_20260102.csv"
+
+
+def test_a_daily_table_with_a_row_without_a_day_is_published_whole(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "CREATE TABLE results AS SELECT DATE '2026-01-02' + i::INT AS date, i AS n FROM range(3) t(i)"
+        )
+        con.execute(
+            "CREATE TABLE loads AS SELECT * FROM (VALUES (1, DATE '2026-01-02'), (2, NULL)) "
+            "v(load_id, partition_date)"
+        )
+    with connect(warehouse, read_only=True) as con:
+        snapshot = publish(con, warehouse)
+    assert snapshot.tables["results"]["partitioned_by"] == "date"
+    assert snapshot.tables["loads"]["partitioned_by"] is None
+    with duckdb.connect(str(snapshot.database), read_only=True) as con:
+        assert con.execute("SELECT load_id, partition_date FROM loads ORDER BY 1").fetchall() == [
+            (1, dt.date(2026, 1, 2)),
+            (2, None),
+        ]
+        assert con.execute("SELECT count(*), min(date) FROM results").fetchall() == [(3, dt.date(2026, 1, 2))]
