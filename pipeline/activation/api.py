@@ -93,7 +93,8 @@ class SnapshotReader:
         with self._lock:
             con = self._open.get(snapshot.version)
             if con is None:
-                con = duckdb.connect(str(snapshot.database), read_only=True)
+                # one thread per query: many small concurrent requests, not one big query
+                con = duckdb.connect(str(snapshot.database), read_only=True, config={"threads": 1})
                 self._open[snapshot.version] = con
                 for old in sorted(self._open)[:-VERSIONS_OPEN]:
                     self._open.pop(old).close()

@@ -116,9 +116,11 @@ def _write_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> di
     target = folder / table
     target.mkdir(parents=True)
     rows = scalar(con, sql("core/row_count", idents={"table": table}))
+    day = DAILY.get(table)
+    if day and scalar(con, sql("activation/null_days", idents={"table": table, "day": day})):
+        day = None  # a row without a day (a load that failed before it had one): one file instead
     reader = con.sql(_select(con, table)).to_arrow_reader()
     columns = reader.schema.names
-    day = DAILY.get(table)
     if day and rows:
         pads.write_dataset(
             reader,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -36,21 +37,20 @@ def _name_has_no_date(config: ProjectConfig, file_name: str | None, path: Path) 
     return bool(file_name) and path.name.split(".", 1)[0] == file_name
 
 
-def report_materializations(table: str, days: list[dt.date], metadata: dict[str, str]) -> str:
-    """Tell the Dagster instance of $DAGSTER_HOME that ``table`` changed outside a run: one runless
-    materialization per day partition (the assets downstream then show as stale); what was done."""
-    import os
-
+def report_materializations(asset: str, partitions: list[str | None], metadata: dict) -> str:
+    """Tell the Dagster instance of $DAGSTER_HOME that ``asset`` changed outside a run: one runless
+    materialization per partition changed (None: an unpartitioned asset), so the UI shows the new data
+    and the assets downstream as stale; returns what was done."""
     import dagster as dg
 
     if not os.environ.get("DAGSTER_HOME"):
-        return f"note: DAGSTER_HOME is not set; Dagster was not told of the {len(days)} partition(s) changed"
+        return f"note: DAGSTER_HOME is not set; Dagster was not told of the {len(partitions)} partition(s) changed"
     with dg.DagsterInstance.get() as dagster:
-        for day in days:  # one event per partition, as Dagster records them
+        for partition in partitions:  # one event per partition, as Dagster records them
             dagster.report_runless_asset_event(
-                dg.AssetMaterialization(asset_key=table, partition=day.isoformat(), metadata=metadata)
+                dg.AssetMaterialization(asset_key=asset, partition=partition, metadata=metadata)
             )
-    return f"reported {len(days)} materialization(s) of {table} to Dagster ({days[0]} .. {days[-1]})"
+    return f"reported {len(partitions)} materialization(s) of {asset} to Dagster"
 
 
 def _upload_range(config: ProjectConfig, spec, path: Path, warehouse: Path) -> int:
@@ -71,7 +71,12 @@ def _upload_range(config: ProjectConfig, spec, path: Path, warehouse: Path) -> i
         )
     days = covered_days(results)
     if days:
-        print(report_materializations(spec.table, days, {"file": path.name, "source": "upload"}))
+        print(
+            report_materializations(
+                spec.table, [d.isoformat() for d in days], {"file": path.name, "source": "upload"}
+            )
+            + f" ({days[0]} .. {days[-1]})"
+        )
     return 1 if any(r.status == FAILED for r in results) else 0
 
 
@@ -109,6 +114,10 @@ def cmd_upload(args: argparse.Namespace) -> int:
         day = _upload_day(config, args.dataset, path, args.date)
         with connect(warehouse) as con:
             result = ingest_transaction(con, spec, "upload", landed_file(path, day), day)
+    if result.status != FAILED:
+        asset = CUSTOMERS if args.dataset == CUSTOMERS else config.transaction(args.dataset).table
+        partition = None if args.dataset == CUSTOMERS else str(result.partition_date)
+        report_materializations(asset, [partition], {"file": path.name, "rows_loaded": result.rows_loaded})
     print(
         f"{path.name} -> {args.dataset} ({result.partition_date}): {result.status}, "
         f"{result.rows_read} read, {result.rows_loaded} loaded, {result.rows_rejected} rejected"

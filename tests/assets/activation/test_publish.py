@@ -100,3 +100,45 @@ def test_a_locked_warehouse_is_one_line_naming_the_holder_and_the_snapshot(
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert f"process {holder.pid} (python" in err
     assert f"{tmp_path}/published/current/snapshot.duckdb" in err
+
+
+def test_an_upload_reports_a_runless_materialization(activation_world: World, tmp_path, monkeypatch, capsys):
+    import dagster as dg
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(activation_world.config.warehouse_path, warehouse)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    pos = activation_world.config.base_dir / "files" / "trans_pos_20260102.csv"
+    config = str(activation_world.config.base_dir / "nightjar.yaml")
+    assert (
+        main(["upload", str(pos), "--dataset", "pos", "--warehouse", str(warehouse), "--config", config]) == 0
+    )
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("tx_pos"))
+    assert event is not None and event.asset_materialization is not None
+    assert event.asset_materialization.partition == "2026-01-02"
+    assert event.asset_materialization.metadata["file"].value == "trans_pos_20260102.csv"
+
+
+def test_a_daily_table_with_a_row_without_a_day_is_published_whole(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "CREATE TABLE results AS SELECT DATE '2026-01-02' + i::INT AS date, i AS n FROM range(3) t(i)"
+        )
+        con.execute(
+            "CREATE TABLE loads AS SELECT * FROM (VALUES (1, DATE '2026-01-02'), (2, NULL)) "
+            "v(load_id, partition_date)"
+        )
+    with connect(warehouse, read_only=True) as con:
+        snapshot = publish(con, warehouse)
+    assert snapshot.tables["results"]["partitioned_by"] == "date"
+    assert snapshot.tables["loads"]["partitioned_by"] is None
+    with duckdb.connect(str(snapshot.database), read_only=True) as con:
+        assert con.execute("SELECT load_id, partition_date FROM loads ORDER BY 1").fetchall() == [
+            (1, dt.date(2026, 1, 2)),
+            (2, None),
+        ]
+        assert con.execute("SELECT count(*), min(date) FROM results").fetchall() == [(3, dt.date(2026, 1, 2))]

@@ -1,0 +1,167 @@
+"""A bounded load test of the read API during a nightly run (not in `make test`).
+
+    .venv/bin/python -m bench.api_load [--customers 1000] [--days 10] [--clients 50] [--seconds 30]
+
+Runs the demo (`nightjar demo`), starts `nightjar serve`, then runs the nightly job for the last day
+again (`nightjar backfill`: a whole nightly run, which publishes a new snapshot) while
+CLIENTS concurrent clients call the API for SECONDS, and on until the run is over. Every response
+must be 200; every `/v1/results?date=D` answer must hold exactly the rows of D in the snapshot
+version it names (no stale or mixed read). Prints the latencies (p50/p95/p99) as a Markdown table
+for bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import httpx
+import numpy as np
+
+KEY = "bench-key"
+ROOT = Path(__file__).resolve().parent.parent
+NIGHTJAR = str(Path(sys.executable).parent / "nightjar")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def results_per_day(published: Path) -> dict[str, dict[str, int]]:
+    """Per snapshot version still on disk: the results rows of each day."""
+    out = {}
+    for folder in (published / "versions").iterdir():
+        if folder.name.startswith("."):
+            continue
+        with duckdb.connect(str(folder / "snapshot.duckdb"), read_only=True) as con:
+            rows = con.execute("SELECT date::VARCHAR, count(*) FROM results GROUP BY 1").fetchall()
+        out[folder.name] = dict(rows)
+    return out
+
+
+async def client(base: str, until: list[float], days: list[str], customers: list[str], log: list) -> None:
+    async with httpx.AsyncClient(base_url=base, headers={"X-API-Key": KEY}, timeout=60) as http:
+        while time.monotonic() < until[0]:
+            kind = random.choice(("results", "predictions", "decisions", "models", "snapshot"))
+            if kind == "results":
+                day = random.choice(days)
+                url, params = "/v1/results", {"date": day, "page_size": 10000}
+            elif kind in ("predictions", "decisions"):
+                url, params = f"/v1/customers/{random.choice(customers)}/{kind}", {}
+            else:
+                url, params = f"/v1/{kind}", {}
+            began = time.monotonic()
+            try:
+                response = await http.get(url, params=params)
+                body = response.json()
+                log.append((kind, time.monotonic() - began, response.status_code, body["meta"], params, body))
+            except (httpx.HTTPError, ValueError) as e:
+                log.append((kind, time.monotonic() - began, 0, {"errors": [repr(e)]}, params, None))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=10)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30)
+    args = parser.parse_args()
+    out = Path(tempfile.mkdtemp(prefix="nightjar-api-load-"))
+    start = dt.date(2026, 1, 1)
+    last = start + dt.timedelta(days=args.days - 1)
+    env = {**os.environ, "NIGHTJAR_API_KEYS": KEY, "DAGSTER_HOME": str(out / "dagster")}
+    (out / "dagster").mkdir()
+    shutil.copy(ROOT / "dagster.yaml", out / "dagster" / "dagster.yaml")
+    subprocess.run(
+        [NIGHTJAR, "demo", "--customers", str(args.customers), "--days", str(args.days),
+         "--start", start.isoformat(), "--out", str(out)],
+        check=True, env=env, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    config = str(out / "nightjar.yaml")
+    published = out / "published"
+    with duckdb.connect(str(published / "current" / "snapshot.duckdb"), read_only=True) as con:
+        customers = [r[0] for r in con.execute("SELECT customer_id FROM customers LIMIT 500").fetchall()]
+        days = [r[0] for r in con.execute("SELECT DISTINCT date::VARCHAR FROM results").fetchall()]
+    port = free_port()
+    server = subprocess.Popen(
+        [NIGHTJAR, "serve", "--port", str(port), "--quiet", "--config", config],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"{base}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        run = subprocess.Popen(
+            [NIGHTJAR, "backfill", "--from", last.isoformat(), "--to", last.isoformat(), "--config", config],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        log: list = []
+        began = time.monotonic()
+        until = [began + args.seconds]
+
+        async def watch() -> None:  # the load lasts until the run (and its publication) is over too
+            while run.poll() is None:
+                await asyncio.sleep(0.5)
+                until[0] = max(until[0], time.monotonic() + 3)
+
+        async def load() -> None:
+            clients = (client(base, until, days, customers, log) for _ in range(args.clients))
+            await asyncio.gather(watch(), *clients)
+
+        asyncio.run(load())
+        run_code = run.wait()
+        seconds = time.monotonic() - began
+    finally:
+        server.terminate()
+        server.wait(20)
+    expected = results_per_day(published)
+    errors = [entry for entry in log if entry[2] != 200]
+    mixed = [
+        entry
+        for entry in log
+        if entry[0] == "results" and entry[2] == 200
+        and entry[3]["page"]["total"] != expected.get(entry[3]["snapshot"], {}).get(entry[4]["date"], 0)
+    ]  # fmt: skip
+    versions = sorted({entry[3].get("snapshot") for entry in log if entry[2] == 200})
+    latencies = np.array([entry[1] for entry in log]) * 1000
+    print(
+        "| clients | seconds | requests | req/s | p50 ms | p95 ms | p99 ms | errors | stale or mixed "
+        "| versions seen | nightly run |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
+    print(
+        f"| {args.clients} | {seconds:.0f} | {len(log)} | {len(log) / seconds:.0f} | {p50:.0f} | "
+        f"{p95:.0f} | {p99:.0f} | {len(errors)} | {len(mixed)} | {len(versions)} | "
+        f"exit {run_code} |"
+    )
+    for kind in ("results", "predictions", "decisions", "models", "snapshot"):
+        ms = latencies[[i for i, entry in enumerate(log) if entry[0] == kind]]
+        if len(ms):
+            p50k, p99k = np.percentile(ms, [50, 99])
+            print(f"  {kind}: {len(ms)} requests, p50 {p50k:.0f} ms, p99 {p99k:.0f} ms")
+    if errors:
+        print("errors:", errors[:3])
+    shutil.rmtree(out, ignore_errors=True)
+    return 0 if not errors and not mixed and run_code == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
