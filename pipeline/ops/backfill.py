@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 import sys
 import uuid
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from pipeline.ops.progress import Progress, Ticker, printer
-from pipeline.ops.recover import free_dead_runs
+from pipeline.ops.recover import HOST_TAG, free_dead_runs
 
 if TYPE_CHECKING:
     from dagster_shared.error import SerializableErrorInfo
@@ -70,6 +71,7 @@ def range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
         "dagster/asset_partition_range_start": first.isoformat(),
         "dagster/asset_partition_range_end": last.isoformat(),
         "nightjar/backfill": f"{first}..{last}",
+        HOST_TAG: socket.gethostname(),  # which machine's processes it runs in (pipeline/ops/recover.py)
     }
 
 
