@@ -7,6 +7,9 @@ day, a 546-day run of ~22 assets wrote 12,000 events, one SQLite commit each, be
 (bench/RESULTS.md "First step of a long backfill"). The price, in Dagster's words: a failed run does
 not mark its partitions failed in the UI. So a failed run is marked by us: it gets the tag
 `nightjar/failed_steps`, and the command prints the failed steps and the range to run again.
+At the end of each step Dagster writes one materialization event per asset and day; with
+`DAGSTER_EVENT_BATCH_SIZE` set, PostgreSQL storage writes each step's events in one insert (SQLite
+storage still writes them one by one).
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ if TYPE_CHECKING:
     from dagster_shared.error import SerializableErrorInfo
 
 PLANNED_PER_RANGE = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+EVENT_BATCH_SIZE = "DAGSTER_EVENT_BATCH_SIZE"
+# Dagster's settings for a range run (see the module); a value the user set is kept
+RANGE_SETTINGS = {PLANNED_PER_RANGE: "true", EVENT_BATCH_SIZE: "1000"}
 FAILED_STEPS_TAG = "nightjar/failed_steps"
 
 
@@ -53,17 +59,20 @@ def check_range(start_date: dt.date, first: dt.date, last: dt.date) -> str | Non
 
 
 @contextmanager
-def planned_per_range() -> Iterator[None]:
-    """Within: one planned-materialization event per asset for a partition range (see the module)."""
-    before = os.environ.get(PLANNED_PER_RANGE)
-    os.environ[PLANNED_PER_RANGE] = "true"
+def range_settings() -> Iterator[None]:
+    """Within: one planned-materialization event per asset for a partition range, and events written
+    in batches (see the module); the environment as it was afterwards."""
+    before = {name: os.environ.get(name) for name in RANGE_SETTINGS}
+    for name, value in RANGE_SETTINGS.items():
+        os.environ.setdefault(name, value)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop(PLANNED_PER_RANGE, None)
-        else:
-            os.environ[PLANNED_PER_RANGE] = before
+        for name, kept in before.items():
+            if kept is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = kept
 
 
 def range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
@@ -103,7 +112,7 @@ def run_range(
     progress.echo_logs = not verbose  # with -v, Dagster prints them itself
     inst.add_event_listener(run_id, progress.on_event)
     progress.say(f"[progress] planning one run of {progress.days} day(s), {first}..{last} (run {run_id[:8]})")
-    with planned_per_range(), Ticker(progress):
+    with range_settings(), Ticker(progress):
         result = job.execute_in_process(
             instance=inst,
             run_id=run_id,
