@@ -113,6 +113,7 @@ def run_range(
     inst.add_event_listener(run_id, progress.on_event)
     progress.say(f"[progress] planning one run of {progress.days} day(s), {first}..{last} (run {run_id[:8]})")
     with range_settings(), Ticker(progress):
+        per_range = os.environ.get(PLANNED_PER_RANGE, "").lower() == "true"  # unless the user said no
         result = job.execute_in_process(
             instance=inst,
             run_id=run_id,
@@ -135,9 +136,14 @@ def run_range(
             print(f"FAILED {event.step_key}: {root_message(event.step_failure_data.error)}", file=sys.stderr)
         names = ",".join(e.step_key or "?" for e in failed) or "(the run itself)"
         inst.add_run_tags(run_id, {FAILED_STEPS_TAG: names})
+        unmarked = (
+            f"its days {first}..{last} are not marked failed in the UI's partition view "
+            "(one planned event per range); "
+            if per_range
+            else ""
+        )
         print(
-            f"the run failed: its days {first}..{last} are not marked failed in the UI's partition view "
-            f"(one planned event per range); run `nightjar backfill --from {first} --to {last}` again",
+            f"the run failed: {unmarked}run `nightjar backfill --from {first} --to {last}` again",
             file=sys.stderr,
         )
     return result.success
