@@ -48,8 +48,8 @@ def child(config_path: str, days: int, per_day_events: bool) -> None:
     from pipeline.config import load_config
     from pipeline.ops import backfill
 
-    if per_day_events:  # Dagster's default: planned_per_range() sets nothing
-        backfill.PLANNED_PER_RANGE = "NIGHTJAR_BENCH_UNUSED"
+    if per_day_events:  # Dagster's default: range_settings() leaves the planned events alone
+        backfill.RANGE_SETTINGS.pop(backfill.PLANNED_PER_RANGE)
 
     def on_event(entry: dg.EventLogEntry) -> None:
         event = entry.dagster_event

@@ -7,12 +7,16 @@ day, a 546-day run of ~22 assets wrote 12,000 events, one SQLite commit each, be
 (bench/RESULTS.md "First step of a long backfill"). The price, in Dagster's words: a failed run does
 not mark its partitions failed in the UI. So a failed run is marked by us: it gets the tag
 `nightjar/failed_steps`, and the command prints the failed steps and the range to run again.
+At the end of each step Dagster writes one materialization event per asset and day; with
+`DAGSTER_EVENT_BATCH_SIZE` set, PostgreSQL storage writes each step's events in one insert (SQLite
+storage still writes them one by one).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 import sys
 import uuid
 from collections.abc import Iterator
@@ -22,12 +26,15 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from pipeline.ops.progress import Progress, Ticker, printer
-from pipeline.ops.recover import free_dead_runs
+from pipeline.ops.recover import HOST_TAG, free_dead_runs
 
 if TYPE_CHECKING:
     from dagster_shared.error import SerializableErrorInfo
 
 PLANNED_PER_RANGE = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+EVENT_BATCH_SIZE = "DAGSTER_EVENT_BATCH_SIZE"
+# Dagster's settings for a range run (see the module); a value the user set is kept
+RANGE_SETTINGS = {PLANNED_PER_RANGE: "true", EVENT_BATCH_SIZE: "1000"}
 FAILED_STEPS_TAG = "nightjar/failed_steps"
 
 
@@ -52,17 +59,20 @@ def check_range(start_date: dt.date, first: dt.date, last: dt.date) -> str | Non
 
 
 @contextmanager
-def planned_per_range() -> Iterator[None]:
-    """Within: one planned-materialization event per asset for a partition range (see the module)."""
-    before = os.environ.get(PLANNED_PER_RANGE)
-    os.environ[PLANNED_PER_RANGE] = "true"
+def range_settings() -> Iterator[None]:
+    """Within: one planned-materialization event per asset for a partition range, and events written
+    in batches (see the module); the environment as it was afterwards."""
+    before = {name: os.environ.get(name) for name in RANGE_SETTINGS}
+    for name, value in RANGE_SETTINGS.items():
+        os.environ.setdefault(name, value)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop(PLANNED_PER_RANGE, None)
-        else:
-            os.environ[PLANNED_PER_RANGE] = before
+        for name, kept in before.items():
+            if kept is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = kept
 
 
 def range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
@@ -70,6 +80,7 @@ def range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
         "dagster/asset_partition_range_start": first.isoformat(),
         "dagster/asset_partition_range_end": last.isoformat(),
         "nightjar/backfill": f"{first}..{last}",
+        HOST_TAG: socket.gethostname(),  # which machine's processes it runs in (pipeline/ops/recover.py)
     }
 
 
@@ -101,7 +112,8 @@ def run_range(
     progress.echo_logs = not verbose  # with -v, Dagster prints them itself
     inst.add_event_listener(run_id, progress.on_event)
     progress.say(f"[progress] planning one run of {progress.days} day(s), {first}..{last} (run {run_id[:8]})")
-    with planned_per_range(), Ticker(progress):
+    with range_settings(), Ticker(progress):
+        per_range = os.environ.get(PLANNED_PER_RANGE, "").lower() == "true"  # unless the user said no
         result = job.execute_in_process(
             instance=inst,
             run_id=run_id,
@@ -124,9 +136,14 @@ def run_range(
             print(f"FAILED {event.step_key}: {root_message(event.step_failure_data.error)}", file=sys.stderr)
         names = ",".join(e.step_key or "?" for e in failed) or "(the run itself)"
         inst.add_run_tags(run_id, {FAILED_STEPS_TAG: names})
+        unmarked = (
+            f"its days {first}..{last} are not marked failed in the UI's partition view "
+            "(one planned event per range); "
+            if per_range
+            else ""
+        )
         print(
-            f"the run failed: its days {first}..{last} are not marked failed in the UI's partition view "
-            f"(one planned event per range); run `nightjar backfill --from {first} --to {last}` again",
+            f"the run failed: {unmarked}run `nightjar backfill --from {first} --to {last}` again",
             file=sys.stderr,
         )
     return result.success

@@ -19,7 +19,7 @@ import dagster as dg
 import pytest
 
 from pipeline.core.warehouse import POOL
-from pipeline.ops.backfill import FAILED_STEPS_TAG, PLANNED_PER_RANGE, run_range
+from pipeline.ops.backfill import EVENT_BATCH_SIZE, FAILED_STEPS_TAG, PLANNED_PER_RANGE, run_range
 from pipeline.ops.progress import Progress
 from tests.conftest import ROOT
 
@@ -93,7 +93,7 @@ def test_a_range_is_planned_per_asset_and_shows_its_progress_quietly(instance, c
         assert keys[0] == FIRST.isoformat() and keys[-1] == LAST.isoformat() and len(keys) == DAYS
     # ...while every day of every asset is still materialized
     assert len(instance.get_materialized_partitions(dg.AssetKey("c"))) == DAYS
-    assert PLANNED_PER_RANGE not in os.environ  # set for the run only
+    assert PLANNED_PER_RANGE not in os.environ and EVENT_BATCH_SIZE not in os.environ  # for the run only
 
     assert lines[0].startswith("[progress] planning one run of 20 day(s), 2026-01-01..2026-01-20")
     starts = [ln for ln in lines if "running" in ln]
