@@ -13,6 +13,9 @@ from pipeline.models.config import ModelsConfig
 
 EXPERIMENT_TYPES = ("NBO", "NBC", "NBT", "AB")
 CONTROL = "control"  # the variant name of a held-out customer in `results`
+NO_TREATMENT = "no_treatment"  # the variant name of the uplift policy's choice to send nothing
+POLICIES = ("uniform", "propensity", "uplift", "thompson")
+LEARNED = ("propensity", "uplift")  # policies that learn from the features of the experiment's model
 UPLOADED_CONVERSION_FIELDS = {
     "customer_id": (FieldType.String,),
     "experiment": (FieldType.String,),
@@ -29,13 +32,14 @@ class VariantSpec(Settings):
     category: str | None = None
     message: str
     rules: list[Rule] = Field(default_factory=list)
+    cost: float = Field(default=0.0, ge=0)  # money per presentation (the policies subtract it)
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
         identifier(v, "variant name")
-        if v == CONTROL:
-            raise ValueError(f"{CONTROL!r} is the name of the held-out group; choose another variant name")
+        if v in (CONTROL, NO_TREATMENT):
+            raise ValueError(f"{v!r} is a reserved name in results; choose another variant name")
         return v
 
 
@@ -43,6 +47,8 @@ class ExperimentSpec(Settings):
     name: str
     type: Literal["NBO", "NBC", "NBT", "AB"]
     model: str | None = None  # a model whose score is the customer's propensity
+    # how a variant is chosen (pipeline/experiments/learned.py); uniform: the draw by observed rates
+    policy: Literal["uniform", "propensity", "uplift", "thompson"] = "uniform"
     variants: list[str] = Field(min_length=1)
     enabled: bool = True
     control_share: float = Field(default=0.1, ge=0, lt=1)
@@ -63,6 +69,10 @@ class ExperimentSpec(Settings):
             raise at("variants", f"each variant may appear once; repeated: {', '.join(repeated)}")
         if self.start and self.end and self.end < self.start:
             raise at("end", f"end {self.end} is before start {self.start}")
+        if self.policy in LEARNED and not self.model:
+            raise at("model", f"policy {self.policy} learns from a model's features: name a model")
+        if self.policy != "uniform" and self.type == "AB":
+            raise at("policy", "an AB experiment splits uniformly; its policy is uniform")
         return self
 
 

@@ -8,9 +8,13 @@ later gives the same rows. How a decision is made is in sql/experiments/decide.s
   and is eligible for at least one of its variants (every rule of the variant);
 * **control**: a hash of (customer, experiment) below the control share: the customer's control
   membership never changes between nights;
-* **variant**: with probability ``exploration`` uniform among the eligible variants, else drawn in
-  proportion to the variants' propensities (A/B experiments: always uniform); the draw is seeded by
-  (customer, experiment, date);
+* **variant**: by the experiment's ``policy``. ``uniform`` (the default): with probability
+  ``exploration`` uniform among the eligible variants, else drawn in proportion to the variants'
+  propensities (A/B experiments: always uniform). ``propensity``, ``uplift``, ``thompson``: drawn
+  from the probabilities the policy gives each customer (pipeline/experiments/learned.py); uplift
+  may choose ``no_treatment``. The draw is seeded by (customer, experiment, date);
+* **assignment_probability**: every row logs the probability its arm had (control and
+  no_treatment are one action, nothing sent), so any policy can be evaluated off-line;
 * **group**: several experiments decided together keep, per customer, the one with the best
   expected value: score x the expected propensity of the experiment's draw (sum over its eligible
   variants of P(variant) x propensity), never the propensity of the variant actually drawn, so
@@ -40,6 +44,7 @@ from pipeline.core.rules import CUSTOMERS, Params, Rule, compile_condition, rule
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import table_exists, transaction
 from pipeline.experiments.config import ExperimentsConfig, ExperimentSpec
+from pipeline.experiments.learned import decide_by_policy
 
 RESULTS = "results"
 PREDICTIONS = "predictions"
@@ -166,11 +171,14 @@ def decide(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.da
                 "control_share": exp.control_share,
                 "exploration": exp.exploration,
                 "weighted": exp.type != "AB",
+                "policy": exp.policy,
             }
             _run(con, "add_experiment", settings)
             _candidates(con, config, exp, day)
             if exp.model and table_exists(con, PREDICTIONS):
                 _run(con, "scores", {"experiment": exp.name, "model": exp.model, "day": day})
+            if exp.policy != "uniform":
+                decide_by_policy(con, config, exp, day)
         if table_exists(con, CONVERSIONS):
             _run(con, "rates", {"day": day, "window_days": config.conversions.window_days})
     with transaction(con):

@@ -24,6 +24,7 @@ from pipeline.ingest.customers import ingest_customers
 from pipeline.ingest.sources.local_files import landed_file
 from pipeline.ingest.transactions import ingest_transaction
 from pipeline.ingest.write import record_missing_file
+from pipeline.models.config import ModelSpec
 from tests.conftest import example_dict, make_config, run_nightly, write_pos
 
 START = dt.date(2026, 1, 1)
@@ -445,3 +446,77 @@ def test_nightly_run_refreshes_the_open_windows(world):
     assert partitions == {(START + dt.timedelta(days=i)).isoformat() for i in range((night - START).days + 1)}
     # every refreshed day with results has its presentations again: 01-02, 01-03, 01-10 and the night, 01-13
     assert rows(config, "SELECT count(DISTINCT date) FROM conversions") == [(4,)]
+
+
+def test_every_decision_logs_its_assignment_probability(world):
+    _, config = world
+    got = rows(
+        config,
+        "SELECT experiment, variant, round(assignment_probability, 6), count(*) FROM results "
+        "WHERE date = $d AND experiment IN ('ab', 'offer') GROUP BY ALL ORDER BY ALL",
+        {"d": START + dt.timedelta(days=1)},
+    )
+    probability = {(e, v): p for e, v, p, _ in got}
+    assert probability[("ab", "control")] == 0.5 and probability[("ab", "a")] == 0.25  # 0.5 x 1/2
+    # offer without observed rates: 0.8 x (0.1 / 3 + 0.9 x 0.5 / 1.5)
+    assert {probability[("offer", v)] for v in ("discount_10", "discount_20", "free_shipping")} == {
+        round(0.8 / 3, 6)
+    }
+
+
+def test_the_uplift_policy_learns_who_to_treat_and_logs_its_probabilities(world):
+    """Past presentations: buyers (every 3rd customer, in the features) convert 50% on discount_20
+    against 10% without; every variant hurts the others (30% without, 10% with)."""
+    _, config = world
+    model = ModelSpec.model_validate(example_dict()["models"][0])  # purchase_30d: its features
+    uplift = config.model_copy(
+        update={
+            "groups": [],
+            "models": [model],
+            "experiments": [
+                e.model_copy(update={"policy": "uplift", "model": "purchase_30d"})
+                for e in config.experiments
+                if e.name == "offer"
+            ],
+        }
+    )
+    later = dt.date(2026, 2, 20)
+    with connect(config.warehouse_path) as con:
+        con.execute(sql("experiments/create_conversions"))
+        con.execute("DELETE FROM conversions")
+        con.execute("""INSERT INTO conversions
+                       WITH p AS (SELECT i, printf('C%04d', i) AS c, i % 3 = 0 AS buyer FROM range(600) r(i))
+                       SELECT DATE '2026-01-02', c, 'offer', v, v = 'control',
+                              hash(c || v) % 100 < CASE
+                                  WHEN buyer THEN (CASE v WHEN 'discount_20' THEN 50 ELSE 10 END)
+                                  ELSE (CASE v WHEN 'control' THEN 30 ELSE 10 END) END,
+                              0, 0, NULL, TIMESTAMP '2026-01-02', TIMESTAMP '2026-02-01', true
+                     FROM p, (VALUES ('control'), ('discount_10'), ('discount_20'), ('free_shipping')) t(v)
+                    """)
+        con.execute("UPDATE conversions SET conversions = converted::INT")
+        try:
+            decide(con, uplift, later)
+            first = con.execute("SELECT * FROM results WHERE date = $d ORDER BY ALL", {"d": later}).fetchall()
+            decide(con, uplift, later)
+            again = con.execute("SELECT * FROM results WHERE date = $d ORDER BY ALL", {"d": later}).fetchall()
+            got = con.execute(
+                """SELECT substr(customer_id, 2)::INT % 3 = 0 AS buyer, variant,
+                          round(assignment_probability, 6), count(*)
+                   FROM results WHERE date = $d GROUP BY ALL""",
+                {"d": later},
+            ).fetchall()
+        finally:
+            con.execute("DELETE FROM results WHERE date = $d", {"d": later})
+            con.execute("DELETE FROM conversions")
+    assert first == again
+    count = {(b, v): n for b, v, _, n in got}
+    probability = {(b, v): p for b, v, p, _ in got}
+    assert count[(True, "discount_20")] > 0.8 * sum(n for (b, v), n in count.items() if b and v != "control")
+    assert count[(False, "no_treatment")] > 0.8 * sum(
+        n for (b, v), n in count.items() if not b and v != "control"
+    )
+    # exploration 0.1 among 4 arms; control share 0.2; control and no_treatment are the same action
+    assert probability[(True, "discount_20")] == round(0.8 * (0.9 + 0.1 / 4), 6)
+    assert (
+        probability[(False, "no_treatment")] == probability[(False, "control")] == round(0.2 + 0.8 * 0.925, 6)
+    )

@@ -86,7 +86,27 @@ def _rule(data, i, rule):
         (
             lambda d: d["variants"].append({"name": "control", "message": "x"}),
             "variants[5].name",
-            "held-out group",
+            "reserved name",
+        ),
+        (
+            lambda d: d["variants"].append({"name": "no_treatment", "message": "x"}),
+            "variants[5].name",
+            "reserved name",
+        ),
+        (
+            lambda d: d["experiments"][0].update(policy="greedy"),
+            "experiments[0].policy",
+            "uniform",
+        ),
+        (
+            lambda d: d["experiments"][0].update(policy="uplift", model=None),
+            "experiments[0].model",
+            "learns from a model's features",
+        ),
+        (
+            lambda d: d["experiments"][0].update(policy="thompson", type="AB"),
+            "experiments[0].policy",
+            "splits uniformly",
         ),
         (
             lambda d: d["conversions"]["definitions"][0].update(experiment="nope"),
