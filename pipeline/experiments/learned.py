@@ -108,27 +108,62 @@ def _scores(
     return s.reindex(ids).fillna(s.mean() if len(s) else 0.0).to_numpy(dtype=float)
 
 
-def _thompson(
-    con: duckdb.DuckDBPyConnection,
-    exp: ExperimentSpec,
-    day: dt.date,
-    hist: pd.DataFrame,
+def thompson_probabilities(
+    seg_train: np.ndarray,
     arm: np.ndarray,
-    customers: np.ndarray,
-    k: int,
+    converted: np.ndarray,
+    seg_now: np.ndarray,
+    arms: int,
+    exploration: float,
+    seed: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per candidate: P(best arm) of its segment, and the posterior mean rate of each arm."""
-    first = first_date(hist, day)
-    train_scores = _scores(con, exp, first, hist["customer_id"].to_numpy())
-    edges = np.quantile(train_scores, np.linspace(0, 1, SEGMENTS + 1)[1:-1]) if len(hist) else np.zeros(0)
-    seg_train, seg_now = segments(train_scores, edges), segments(_scores(con, exp, day, customers), edges)
+    """Per candidate: P(best arm) of its segment, and the posterior mean rate of each arm.
+
+    ``arm``: each past presentation's arm (-1: not an arm, left out); segments 0..SEGMENTS-1.
+    """
     keep = arm >= 0
-    trials = np.zeros((SEGMENTS, k))
-    successes = np.zeros((SEGMENTS, k))
+    trials = np.zeros((SEGMENTS, arms))
+    successes = np.zeros((SEGMENTS, arms))
     np.add.at(trials, (seg_train[keep], arm[keep]), 1)
-    np.add.at(successes, (seg_train[keep], arm[keep]), hist["converted"].to_numpy()[keep])
-    probs = thompson(successes, trials, exp.exploration, seed_of(exp.name, day))
+    np.add.at(successes, (seg_train[keep], arm[keep]), converted[keep])
+    probs = thompson(successes, trials, exploration, seed)
     return probs[seg_now], ((successes + 1) / (trials + 2))[seg_now]
+
+
+def segment_edges(scores: np.ndarray) -> np.ndarray:
+    """The quantiles cutting ``scores`` into SEGMENTS segments (none without scores)."""
+    return np.quantile(scores, np.linspace(0, 1, SEGMENTS + 1)[1:-1]) if len(scores) else np.zeros(0)
+
+
+def learned_probabilities(
+    policy: str,
+    x_train: np.ndarray,
+    arm: np.ndarray,
+    converted: np.ndarray,
+    x_now: np.ndarray,
+    eligible: np.ndarray,
+    value: float,
+    cost: np.ndarray,
+    exploration: float,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """propensity or uplift: per candidate and arm the probability (over the eligible arms) and the
+    expected value (incremental for uplift, whose arm 0 is no treatment). ``arm``: each past
+    presentation's arm (-1: left out). Uniform among the eligible variants while learning."""
+    arms, variants = eligible.shape[1], len(cost)
+    counts = np.bincount(arm[arm >= 0], minlength=arms)
+    if counts.min() < MIN_ROWS:  # learning: uniform among the eligible variants
+        learning = eligible.copy()
+        learning[:, : arms - variants] = False
+        return masked(learning.astype(float), learning), np.zeros(eligible.shape)
+    keep = arm >= 0
+    learner = TLearner(arms=arms, seed=seed).fit(x_train[keep], arm[keep], converted[keep].astype(int))
+    rates = learner.predict(x_now)
+    values = np.full(variants, value)
+    if policy == "uplift":
+        probs = policies.uplift(rates, values, cost, exploration)
+        return masked(probs, eligible), policies.incremental_value(rates, values, cost)
+    return masked(policies.propensity(rates, values, cost, exploration), eligible), rates * value - cost
 
 
 def policy_matrix(
@@ -155,29 +190,29 @@ def policy_matrix(
     values = hist["value"].to_numpy(dtype=float)[converted]
     value = float(values.mean()) if len(values) and values.mean() > 0 else 1.0
     cost = np.array([config.variant(v).cost for v in exp.variants])
+    first = first_date(hist, day)
     if exp.policy == "thompson":
-        probs, rates = _thompson(con, exp, day, hist, arm, customers, len(arms))
+        train_scores = _scores(con, exp, first, hist["customer_id"].to_numpy())
+        edges = segment_edges(train_scores)
+        seg_now = segments(_scores(con, exp, day, customers), edges)
+        probs, rates = thompson_probabilities(
+            segments(train_scores, edges),
+            arm,
+            converted,
+            seg_now,
+            len(arms),
+            exp.exploration,
+            seed_of(exp.name, day),
+        )
         return masked(probs, eligible), rates * value - cost
-    counts = np.bincount(arm[arm >= 0], minlength=len(arms))
-    if counts.min() < MIN_ROWS:  # learning: uniform among the eligible variants
-        learning = eligible.copy()
-        learning[:, : len(arms) - len(exp.variants)] = False
-        return masked(learning.astype(float), learning), np.zeros(eligible.shape)
-    spec = config.model(exp.model or "")
-    train = customer_features(con, spec, first_date(hist, day)).reindex(hist["customer_id"])
-    x_train, x_now = numeric(train, customer_features(con, spec, day).reindex(customers))
-    keep = arm >= 0
-    learner = TLearner(arms=len(arms), seed=seed_of(exp.name)).fit(
-        x_train[keep], arm[keep], converted[keep].astype(int)
+    x_train = x_now = np.zeros((0, 0))
+    if np.bincount(arm[arm >= 0], minlength=len(arms)).min() >= MIN_ROWS:  # features only to learn
+        spec = config.model(exp.model or "")
+        train = customer_features(con, spec, first).reindex(hist["customer_id"])
+        x_train, x_now = numeric(train, customer_features(con, spec, day).reindex(customers))
+    return learned_probabilities(
+        exp.policy, x_train, arm, converted, x_now, eligible, value, cost, exp.exploration, seed_of(exp.name)
     )
-    rates = learner.predict(x_now)
-    if exp.policy == "uplift":
-        value_of = policies.incremental_value(rates, np.full(len(exp.variants), value), cost)
-        probs = policies.uplift(rates, np.full(len(exp.variants), value), cost, exp.exploration)
-    else:
-        value_of = rates * value - cost
-        probs = policies.propensity(rates, np.full(len(arms), value), cost, exp.exploration)
-    return masked(probs, eligible), value_of
 
 
 def decide_by_policy(
