@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -33,6 +34,9 @@ class VariantSpec(Settings):
     message: str
     rules: list[Rule] = Field(default_factory=list)
     cost: float = Field(default=0.0, ge=0)  # money per presentation (the policies subtract it)
+    # a channel: only customers reachable on it (the customer 360's reachability: email = the customer
+    # data has an emailsha256, mobile = an idfa) are eligible
+    reach: Literal["email", "mobile"] | None = None
 
     @field_validator("name")
     @classmethod
@@ -56,6 +60,8 @@ class ExperimentSpec(Settings):
     audience: list[Rule] = Field(default_factory=list)
     start: dt.date | None = None  # first presentation date (default: always)
     end: dt.date | None = None  # last presentation date (default: always)
+    capacity: dict[str, int] = Field(default_factory=dict)  # variant -> most presentations a day
+    slots: list[str] = Field(default_factory=list)  # send times of day, "HH:MM" UTC (results.send_at)
 
     @field_validator("name")
     @classmethod
@@ -73,6 +79,20 @@ class ExperimentSpec(Settings):
             raise at("model", f"policy {self.policy} learns from a model's features: name a model")
         if self.policy != "uniform" and self.type == "AB":
             raise at("policy", "an AB experiment splits uniformly; its policy is uniform")
+        for name, limit in self.capacity.items():
+            if name not in self.variants:
+                raise at(
+                    f"capacity.{name}", f"not a variant of this experiment (its variants: {self.variants})"
+                )
+            if limit < 0:
+                raise at(f"capacity.{name}", f"a capacity is a number of presentations >= 0, not {limit}")
+        for j, slot in enumerate(self.slots):
+            if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", slot):
+                raise at(f"slots[{j}]", f"a time of day HH:MM (UTC), not {slot!r}")
+        if len(set(self.slots)) < len(self.slots):
+            raise at("slots", "each slot may appear once")
+        if self.type == "NBT" and not self.slots:
+            raise at("slots", "an NBT experiment chooses a send time among its declared slots: give slots")
         return self
 
 

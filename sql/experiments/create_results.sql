@@ -8,7 +8,9 @@ CREATE TABLE IF NOT EXISTS results (
     is_control       BOOLEAN NOT NULL,
     score            DOUBLE NOT NULL,   -- expected value (pipeline/experiments/decisions.py)
     reason           VARCHAR NOT NULL,  -- why this variant
-    assignment_probability DOUBLE       -- the probability the decision had (nothing sent: control + no_treatment)
+    assignment_probability DOUBLE,      -- the probability the decision had (nothing sent: control + no_treatment)
+    send_at          TIMESTAMP          -- when to send it (UTC; experiments with slots), NULL: no time chosen
 );
 -- a warehouse made before the policies: the column is added (NULL for its old rows)
 ALTER TABLE results ADD COLUMN IF NOT EXISTS assignment_probability DOUBLE;
+ALTER TABLE results ADD COLUMN IF NOT EXISTS send_at TIMESTAMP;

@@ -51,8 +51,9 @@ WITH cand AS (
                 ELSE coalesce(s.score, 1.0) * ch.expected_propensity END AS expected_value
     FROM chosen ch LEFT JOIN _scores s USING (experiment, customer_id)
 ), grouped AS (
-    SELECT *, _unit(customer_id || '|' || experiment || '|control') < control_share AS is_control
-    FROM valued
+    SELECT valued.*, _unit(customer_id || '|' || experiment || '|control') < control_share AS is_control,
+           t.send_at
+    FROM valued LEFT JOIN _send_at AS t USING (experiment, customer_id)
     QUALIFY experiment_group IS NULL OR row_number() OVER (
         PARTITION BY customer_id, experiment_group
         ORDER BY expected_value DESC, _unit(customer_id || '|' || experiment_group || '|' || experiment)) = 1
@@ -71,5 +72,6 @@ SELECT $day AS date, customer_id, experiment, experiment_group,
        END || CASE WHEN experiment_group IS NULL THEN ''
                    ELSE printf('; best expected value %.4f in group %s', expected_value, experiment_group) END AS reason,
        CASE WHEN is_control OR variant = 'no_treatment' THEN control_share + (1 - control_share) * nothing_p
-            ELSE (1 - control_share) * marginal END AS assignment_probability
+            ELSE (1 - control_share) * marginal END AS assignment_probability,
+       CASE WHEN NOT is_control AND variant <> 'no_treatment' THEN send_at END AS send_at
 FROM grouped;

@@ -8,3 +8,5 @@ CREATE OR REPLACE TEMP TABLE _rates (experiment VARCHAR, variant VARCHAR, propen
 CREATE OR REPLACE TEMP TABLE _scores (experiment VARCHAR, customer_id VARCHAR, score DOUBLE);
 -- a learned policy's probability and expected value of each candidate arm (pipeline/experiments/learned.py)
 CREATE OR REPLACE TEMP TABLE _policy (customer_id VARCHAR, experiment VARCHAR, variant VARCHAR, p DOUBLE, value DOUBLE);
+-- the send time of each candidate of an experiment with slots (pipeline/experiments/timing.py)
+CREATE OR REPLACE TEMP TABLE _send_at (customer_id VARCHAR, experiment VARCHAR, send_at TIMESTAMP);

@@ -520,3 +520,42 @@ def test_the_uplift_policy_learns_who_to_treat_and_logs_its_probabilities(world)
     assert (
         probability[(False, "no_treatment")] == probability[(False, "control")] == round(0.2 + 0.8 * 0.925, 6)
     )
+
+
+def test_channels_honour_reachability_and_capacity_exactly_and_send_at_lies_in_a_slot(world):
+    """C0000-C0299 have an e-mail, C0200-C0399 a mobile id; e-mail takes 50 a day; slots 09:00, 18:00."""
+    _, config = world
+    variants = [
+        v.model_copy(update={"reach": {"email": "email", "sms": "mobile"}.get(v.name)})
+        for v in config.variants
+    ]
+    channel = config.experiment("channel").model_copy(
+        update={"capacity": {"email": 50}, "slots": ["18:00", "09:00"], "control_share": 0.1}
+    )
+    nbc = config.model_copy(update={"groups": [], "variants": variants, "experiments": [channel]})
+    day = START + dt.timedelta(days=2)
+    with connect(config.warehouse_path) as con:
+        con.execute("""INSERT INTO customer_identities
+                       SELECT printf('C%04d', i), kind, 'x' || i, 'customers', false, false
+                       FROM range(400) r(i), (VALUES ('emailsha256'), ('idfa')) t(kind)
+                       WHERE (kind = 'emailsha256' AND i < 300) OR (kind = 'idfa' AND i >= 200)""")
+        try:
+            decide(con, nbc, day)
+            got = con.execute(
+                """SELECT variant, substr(customer_id, 2)::INT AS i, send_at, reason FROM results
+                   WHERE date = $d AND experiment = 'channel'""",
+                {"d": day},
+            ).fetchall()
+        finally:
+            con.execute("DELETE FROM customer_identities WHERE value LIKE 'x%'")
+            decide(con, config, day)
+    given = {v: [i for v2, i, _, _ in got if v2 == v] for v in ("email", "sms", "no_treatment", "control")}
+    assert len(given["email"]) == 50  # capacity: exactly, the overflow gets nothing
+    assert all(i < 300 for i in given["email"]) and all(200 <= i < 400 for i in given["sms"])
+    assert all(i < 400 for _, i, _, _ in got)  # C0400.. reach no channel: no decision
+    assert given["no_treatment"] and all(i < 300 for i in given["no_treatment"])
+    assert all("capacity: email takes 50 a day" in r for v, _, _, r in got if v == "no_treatment")
+    sent = [(v, s) for v, _, s, _ in got]
+    slots = {dt.datetime.combine(day, dt.time(9)), dt.datetime.combine(day, dt.time(18))}
+    assert all(s in slots for v, s in sent if v in ("email", "sms"))
+    assert all(s is None for v, s in sent if v in ("control", "no_treatment"))

@@ -109,6 +109,14 @@ def _rule(data, i, rule):
             "splits uniformly",
         ),
         (
+            lambda d: d["experiments"][1].update(capacity={"fax": 10}),
+            "experiments[1].capacity.fax",
+            "not a variant of this experiment",
+        ),
+        (lambda d: d["experiments"][1].update(slots=["9am"]), "experiments[1].slots[0]", "HH:MM"),
+        (lambda d: d["experiments"][1].update(type="NBT"), "experiments[1].slots", "give slots"),
+        (lambda d: d["variants"][3].update(reach="fax"), "variants[3].reach", "email"),
+        (
             lambda d: d["conversions"]["definitions"][0].update(experiment="nope"),
             "conversions.definitions[0].experiment",
             "unknown experiment 'nope'",
