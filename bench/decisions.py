@@ -166,7 +166,7 @@ def render(runs: dict[int, dict], args: argparse.Namespace, seconds: float) -> s
         "| seed | oracle | best single variant | uniform random | "
         + " | ".join(p for p in POLICIES if p != "uniform")
         + " | uplift share | uplift share after the first window | target met |",
-        "| --- " * (7 + len(POLICIES)) + "|",
+        "| --- " * (6 + len(POLICIES)) + "|",
     ]
     for seed, r in runs.items():
         learned = [f"{1000 * r[p]:.2f} (share {share(r[p], r):.2f})" for p in POLICIES if p != "uniform"]
