@@ -14,14 +14,16 @@ arm differs between customers and some are hurt: a 20% discount wins with price-
 and loses with the others; free shipping suits the insensitive; every contact hurts lapsing
 customers (sleeping dogs); e-mail works with e-mail-affine customers, SMS with the others. The demo
 (pipeline/demo/experiments.py) and the decision-quality benchmark (bench/decisions.py) both draw
-responses from these rates; the truth goes only to ``truth/``.
+responses from these rates; the truth goes only to ``truth/decision_rates.csv``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from pipeline.demo.population import EMAIL, HOUR_WEIGHTS, Population
 
@@ -30,6 +32,7 @@ ARMS = {
     "channel": ("no_treatment", "email", "sms"),
 }
 HOURS = 24
+LIFECYCLE = ("new", "active", "lapsing")
 
 
 @dataclass(frozen=True)
@@ -62,12 +65,12 @@ def true_rates(pop: Population, traits: Traits, experiment: str) -> np.ndarray:
     base = np.clip(0.04 + 1.2 * pop.propensity, 0.0, 0.4)
     ps, email, lapsing = traits.price_sensitivity, traits.email_affinity, traits.lifecycle == 2
     if experiment == "offer":
-        effects = [0.09 * ps - 0.02, 0.22 * ps - 0.09, 0.07 * (1 - ps) - 0.015]
+        effects = [0.12 * ps - 0.01, 0.30 * ps - 0.05, 0.08 * (1 - ps) - 0.01]
     elif experiment == "channel":
-        effects = [0.14 * email - 0.04, 0.07 * (1 - email) - 0.015]
+        effects = [0.18 * email - 0.02, 0.08 * (1 - email) - 0.01]
     else:
         raise KeyError(f"no true effects for experiment {experiment!r} (known: {sorted(ARMS)})")
-    treated = np.column_stack(effects) - 0.05 * lapsing[:, None]
+    treated = np.column_stack(effects) - 0.10 * lapsing[:, None]
     return np.clip(np.column_stack([base, base[:, None] + treated]), 0.001, 0.95)
 
 
@@ -98,3 +101,26 @@ def observed_features(pop: Population, traits: Traits, seed: int, days: int = 30
             shares,
         ]
     ).astype(float)
+
+
+def rate_column(experiment: str, arm: str) -> str:
+    """The column of truth/decision_rates.csv holding the true rate of an arm."""
+    return f"{experiment}__{arm}"
+
+
+def write_decision_truth(path: Path, pop: Population, traits: Traits) -> None:
+    """truth/decision_rates.csv: per customer the hidden traits and the true rate of every arm."""
+    frame = pd.DataFrame(
+        {
+            "customuid": pop.ids,
+            "price_sensitivity": traits.price_sensitivity.round(6),
+            "email_affinity": traits.email_affinity.round(6),
+            "active_hour": traits.active_hour,
+            "lifecycle": np.take(LIFECYCLE, traits.lifecycle),
+        }
+    )
+    for experiment, arms in ARMS.items():
+        rates = true_rates(pop, traits, experiment)
+        for j, arm in enumerate(arms):
+            frame[rate_column(experiment, arm)] = rates[:, j].round(6)
+    frame.to_csv(path, index=False, lineterminator="\n")

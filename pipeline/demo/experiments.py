@@ -6,17 +6,21 @@ so the demo runs in two steps (``nightjar demo`` does both):
 1. the pipeline runs up to the presentation day P (the experiments' ``start`` = ``end`` = P in the
    demo config) and decides who gets which variant on P;
 2. :func:`simulate_responses` reads those decisions and lets each presented customer respond with
-   the TRUE conversion rate of the variant they actually got (control: the base rate): a responder
-   buys the experiment's promoted product (``PROMO-OFFER`` / ``PROMO-CHANNEL``, never sold
-   otherwise) once, on a day drawn uniformly within the window P .. P + window_days - 1, for a
-   fixed amount. These rows are appended to that day's point-of-sale file; the true rates and
-   lifts go to ``truth/experiments.json``;
+   THEIR true rate of the arm they actually got (truth/decision_rates.csv, pipeline/demo/effects.py:
+   the rates differ between customers, some are hurt by a variant; control and no_treatment: the
+   customer's no-treatment rate): a responder buys the experiment's promoted product
+   (``PROMO-OFFER`` / ``PROMO-CHANNEL``, never sold otherwise) once, on a day drawn uniformly within
+   the window P .. P + window_days - 1, for a fixed amount. These rows are appended to that day's
+   point-of-sale file; the true rates and lifts go to ``truth/experiments.json``;
 3. the pipeline runs again from P to the last day: ingestion, conversions and the report measure
    what the world did, and tests compare the report's lifts with the truth.
 
 Because every presented customer responds at most once and only the experiment's product counts,
-the true absolute lift of a variant is exactly its rate minus the control rate, and the true value
-lift is that times the amount.
+the true absolute lift of a variant over the experiment's presented customers (treated and control
+alike, who are selected alike) is the mean over them of (the variant's rate - the no-treatment
+rate), and the true value lift is that times the amount. ``true_incremental`` is, per arm given,
+the sum over its customers of their own (rate - no-treatment rate): the conversions the decisions
+caused.
 """
 
 from __future__ import annotations
@@ -29,12 +33,10 @@ from typing import cast
 
 import duckdb
 import numpy as np
+import pandas as pd
 
-# True conversion rate per experiment and variant ('control': the held-out customers' base rate).
-TRUE_RATES = {
-    "offer": {"control": 0.10, "discount_10": 0.14, "discount_20": 0.22, "free_shipping": 0.10},
-    "channel": {"control": 0.08, "email": 0.16, "sms": 0.11},
-}
+from pipeline.demo.effects import ARMS, rate_column
+
 PRODUCT = {"offer": "PROMO-OFFER", "channel": "PROMO-CHANNEL"}
 AMOUNT = {"offer": 25.0, "channel": 40.0}
 POS_FILE = "trans_pos_{day:%Y%m%d}.csv"
@@ -51,9 +53,11 @@ def simulate_responses(
             {"d": day},
         ).df()
     rng = np.random.default_rng([seed, day.toordinal()])
-    rate = np.array(
-        [TRUE_RATES.get(e, {}).get(v, 0.0) for e, v in zip(decided.experiment, decided.variant, strict=True)]
-    )
+    truth_rates = pd.read_csv(out_dir / "truth" / "decision_rates.csv").set_index("customuid")
+    truth_rates = truth_rates[[c for c in truth_rates.columns if "__" in c]]  # the rates, not the traits
+    nothing = decided.variant.isin(["control", "no_treatment"])
+    rate = _true_rate(truth_rates, decided, decided.variant.where(~nothing, "no_treatment"))
+    base = _true_rate(truth_rates, decided, pd.Series("no_treatment", index=decided.index))
     responds = rng.random(len(decided)) < rate
     span = min(window_days, (last_day - day).days + 1)
     offset = rng.integers(0, span, len(decided))
@@ -75,41 +79,52 @@ def simulate_responses(
         }
         with open(path, "a", encoding="utf-8", newline="") as fh:
             csv.writer(fh, lineterminator="\n").writerows(zip(*(columns[h] for h in header), strict=True))
-    counts = (
-        decided.assign(responded=responds)
-        .groupby(["experiment", "variant"])
-        .responded.agg(["size", "sum"])
-        .to_dict("index")
+    decided = decided.assign(responded=responds, rate=rate, gain=rate - base)
+    counts = decided.groupby(["experiment", "variant"]).agg(
+        size=("responded", "size"), sum=("responded", "sum"), gain=("gain", "sum")
     )
     truth = {
         "presentation_date": day.isoformat(),
         "window_days": window_days,
         "responses_appended_to_pos": int(responds.sum()),
         "experiments": {
-            exp: {
-                "product": PRODUCT[exp],
-                "amount": AMOUNT[exp],
-                "true_rate": rates,
-                "true_abs_lift": {
-                    v: round(r - rates["control"], 10) for v, r in rates.items() if v != "control"
-                },
-                "true_value_lift": {
-                    v: round((r - rates["control"]) * AMOUNT[exp], 10)
-                    for v, r in rates.items()
-                    if v != "control"
-                },
-                "simulated": {
-                    v: {
-                        "presented": int(counts[(exp, v)]["size"]),
-                        "responded": int(counts[(exp, v)]["sum"]),
-                    }
-                    for v in rates
-                    if (exp, v) in counts
-                },
-            }
-            for exp, rates in TRUE_RATES.items()
+            exp: _experiment_truth(exp, decided[decided.experiment == exp], truth_rates, counts)
+            for exp in ARMS
+            if (decided.experiment == exp).any()
         },
     }
     (out_dir / "truth").mkdir(parents=True, exist_ok=True)
     (out_dir / "truth" / "experiments.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return truth
+
+
+def _true_rate(rates: pd.DataFrame, decided: pd.DataFrame, arm: pd.Series) -> np.ndarray:
+    """Each decided customer's true rate of ``arm`` in their experiment (0: an experiment without truth)."""
+    row = rates.index.get_indexer(pd.Index(decided.customer_id))
+    col = rates.columns.get_indexer(pd.Index(decided.experiment + "__" + arm))
+    found = (row >= 0) & (col >= 0)
+    return np.where(found, rates.to_numpy(dtype=float)[row, col], 0.0)
+
+
+def _experiment_truth(exp: str, decided: pd.DataFrame, rates: pd.DataFrame, counts: pd.DataFrame) -> dict:
+    """The true mean rate of every arm over the experiment's presented customers, the lifts, what was
+    simulated and the true incremental conversions per arm given."""
+    mean = {a: float(rates[rate_column(exp, a)].reindex(decided.customer_id).mean()) for a in ARMS[exp]}
+    given = counts.loc[exp]
+    return {
+        "product": PRODUCT[exp],
+        "amount": AMOUNT[exp],
+        "true_rate": {("control" if a == "no_treatment" else a): round(r, 10) for a, r in mean.items()},
+        "true_abs_lift": {
+            a: round(r - mean["no_treatment"], 10) for a, r in mean.items() if a != "no_treatment"
+        },
+        "true_value_lift": {
+            a: round((r - mean["no_treatment"]) * AMOUNT[exp], 10)
+            for a, r in mean.items()
+            if a != "no_treatment"
+        },
+        "simulated": {
+            v: {"presented": int(row["size"]), "responded": int(row["sum"])} for v, row in given.iterrows()
+        },
+        "true_incremental": {v: round(float(row["gain"]), 6) for v, row in given.iterrows()},
+    }

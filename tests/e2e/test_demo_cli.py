@@ -403,3 +403,41 @@ def test_nightjar_export_results_writes_the_nights_decisions(demo, tmp_path, cap
     )
     assert "no results for 2020-01-01" in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_off_policy_estimates_cover_the_truth_of_the_demo(demo):
+    """policy_evaluation from the logged decisions of the demo against truth/decision_rates.csv: sending
+    nothing and the uniform draw among the variants, whose true values do not depend on a model."""
+    import pandas as pd
+
+    out, _, _ = demo
+    rates = pd.read_csv(out / "truth" / "decision_rates.csv").set_index("customuid")
+    for exp, variants in (
+        ("offer", ["discount_10", "discount_20", "free_shipping"]),
+        ("channel", ["email", "sms"]),
+    ):
+        logged = [
+            r[0]
+            for r in q(
+                out,
+                "SELECT customer_id FROM results r JOIN conversions c USING (date, customer_id, experiment) "
+                "WHERE r.experiment = $e AND c.window_complete",
+                {"e": exp},
+            )
+        ]
+        truth = {
+            "nothing": rates.loc[logged, f"{exp}__no_treatment"].mean(),
+            "uniform": rates.loc[logged, [f"{exp}__{v}" for v in variants]].mean(axis=1).mean(),
+        }
+        got = {
+            p: (lo, hi, ilo, ihi)
+            for p, lo, hi, ilo, ihi in q(
+                out,
+                "SELECT policy, dr_low, dr_high, ips_low, ips_high FROM policy_evaluation WHERE experiment = $e",
+                {"e": exp},
+            )
+        }
+        assert set(got) == {"nothing", "uniform", "propensity", "uplift", "thompson"}, exp
+        for policy, value in truth.items():
+            lo, hi, ilo, ihi = got[policy]
+            assert lo <= value <= hi and ilo <= value <= ihi, (exp, policy, value, got[policy])
