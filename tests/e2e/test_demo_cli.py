@@ -433,7 +433,8 @@ def test_the_off_policy_estimates_cover_the_truth_of_the_demo(demo):
             p: (lo, hi, ilo, ihi)
             for p, lo, hi, ilo, ihi in q(
                 out,
-                "SELECT policy, dr_low, dr_high, ips_low, ips_high FROM policy_evaluation WHERE experiment = $e",
+                "SELECT policy, dr_low, dr_high, ips_low, ips_high FROM policy_evaluation "
+                "WHERE experiment = $e",
                 {"e": exp},
             )
         }
