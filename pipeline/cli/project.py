@@ -188,6 +188,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ok = run_backfill(config, world.start, world.end)
     print("[3/3] summary\n")
     print(summary(config.warehouse_path))
+    if presented and not getattr(args, "via", None):
+        from pipeline.demo.experiments import decision_summary
+
+        print("\n" + decision_summary(config.warehouse_path, truth))
     print(
         f"\nElapsed {time.monotonic() - began:.1f} s, peak memory {_peak_mb():.0f} MB."
         f"\nConfig:    {config_path}\nWarehouse: {config.warehouse_path}\nTruth:     {out / 'truth'}"

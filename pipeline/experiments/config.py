@@ -217,6 +217,14 @@ class ExperimentsConfig(ModelsConfig):
                         f"experiment {name!r} is already in group {seen[name]!r}",
                     )
                 seen[name] = g.name
+                first = self.experiment(g.experiments[0]).policy
+                if self.experiment(name).policy != first:
+                    raise at(
+                        f"groups[{i}].experiments[{j}]",
+                        f"a group compares expected values of one kind: every experiment needs the same "
+                        f"policy ({g.experiments[0]!r} has {first!r}, {name!r} has "
+                        f"{self.experiment(name).policy!r})",
+                    )
         conv = self.conversions
         for i, d in enumerate(conv.definitions):
             path = f"conversions.definitions[{i}]"

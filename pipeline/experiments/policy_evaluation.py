@@ -7,7 +7,8 @@ A cross-fitted T-learner (policies/learner.py) on the features of the experiment
 first logged date; none without a model) gives each row's out-of-fold conversion rate per arm; from
 those rates each policy's probabilities are set as the policy would set them (``uniform`` among the
 variants, ``propensity``, ``uplift``, ``thompson`` per quintile of the predicted no-treatment rate,
-with the experiment's exploration), and ``nothing`` sends nothing. Each policy's conversion rate per
+with the experiment's exploration, among the arms each row was eligible for: ``eligible_variants``),
+and ``nothing`` sends nothing. Each policy's conversion rate per
 decision is estimated by inverse propensity scoring and doubly robust (the T-learner as reward model),
 with 95% normal intervals; ``incremental`` is the doubly robust difference to ``nothing`` per
 decision, with its interval (the per-row differences). A team compares policies before switching.
@@ -30,6 +31,7 @@ from pipeline.experiments.config import NO_TREATMENT, ExperimentsConfig, Experim
 from pipeline.experiments.learned import (
     first_date,
     history_arms,
+    masked,
     numeric,
     segment_edges,
     segments,
@@ -57,11 +59,26 @@ COLUMNS = [
 ]
 
 
+def eligibility(eligible: np.ndarray, variants: list[str]) -> np.ndarray:
+    """Per logged row (its eligible variants as ",a,b," or ",*," when not logged) and arm, whether the
+    customer could get it; nothing sent (column 0) always."""
+    text = eligible.astype(str)
+    columns = [np.char.find(text, f",{v},") >= 0 for v in variants]
+    return np.column_stack([np.ones(len(text), dtype=bool), *columns]) | (text == ",*,")[:, None]
+
+
 def target_policies(
-    rates: np.ndarray, arm: np.ndarray, converted: np.ndarray, cost: np.ndarray, exploration: float, seed: int
+    rates: np.ndarray,
+    arm: np.ndarray,
+    converted: np.ndarray,
+    cost: np.ndarray,
+    exploration: float,
+    seed: int,
+    eligible: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Each evaluated policy's probabilities per row and arm (column 0: nothing sent), set from
-    ``rates`` (per row and arm, the reward model's conversion rates) as the policy would set them."""
+    ``rates`` (per row and arm, the reward model's conversion rates) as the policy would set them,
+    among the arms each row was eligible for (``eligible``; default all)."""
     n, arms = rates.shape
     values = np.ones(arms - 1)
     out = {name: np.zeros((n, arms)) for name in EVALUATED}
@@ -74,7 +91,9 @@ def target_policies(
     out["thompson"][:, 1:], _ = thompson_probabilities(
         seg, arm - 1, converted, seg, arms - 1, exploration, seed
     )
-    return out
+    if eligible is None:
+        return out
+    return {name: p if name == "nothing" else masked(p, eligible) for name, p in out.items()}
 
 
 def evaluate(
@@ -85,12 +104,13 @@ def evaluate(
     cost: np.ndarray,
     exploration: float,
     seed: int = 0,
+    eligible: np.ndarray | None = None,
 ) -> list[list]:
     """Per evaluated policy: decisions, IPS rate and interval, DR rate and interval, incremental
     (DR against sending nothing) and interval."""
     learner = TLearner(arms=len(cost) + 1, seed=seed).fit(x, arm, converted.astype(int))
     assert learner.out_of_fold is not None
-    return estimates(learner.out_of_fold, arm, logged, converted, cost, exploration, seed)
+    return estimates(learner.out_of_fold, arm, logged, converted, cost, exploration, seed, eligible)
 
 
 def estimates(
@@ -101,9 +121,10 @@ def estimates(
     cost: np.ndarray,
     exploration: float,
     seed: int = 0,
+    eligible: np.ndarray | None = None,
 ) -> list[list]:
     """evaluate's rows from the reward model's out-of-fold rates ``predicted`` (per row and arm)."""
-    targets = target_policies(predicted, arm, converted, cost, exploration, seed)
+    targets = target_policies(predicted, arm, converted, cost, exploration, seed, eligible)
     y = converted.astype(float)
     nothing = dr_terms(y, arm, logged, targets["nothing"], predicted)
     rows = []
@@ -147,6 +168,7 @@ def build_policy_evaluation(con: duckdb.DuckDBPyConnection, config: ExperimentsC
             log["converted"].to_numpy(dtype=bool),
             cost,
             exp.exploration,
+            eligible=eligibility(log["eligible"].to_numpy(dtype=str), list(exp.variants)),
         )
         rows += [[exp.name, *r] for r in found]
     frame = pd.DataFrame(rows, columns=COLUMNS)

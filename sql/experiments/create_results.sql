@@ -9,8 +9,10 @@ CREATE TABLE IF NOT EXISTS results (
     score            DOUBLE NOT NULL,   -- expected value (pipeline/experiments/decisions.py)
     reason           VARCHAR NOT NULL,  -- why this variant
     assignment_probability DOUBLE,      -- the probability the decision had (nothing sent: control + no_treatment)
-    send_at          TIMESTAMP          -- when to send it (UTC; experiments with slots), NULL: no time chosen
+    send_at          TIMESTAMP,         -- when to send it (UTC; experiments with slots), NULL: no time chosen
+    eligible_variants VARCHAR[]         -- the arms the customer was eligible for (no_treatment: uplift's)
 );
 -- a warehouse made before the policies: the column is added (NULL for its old rows)
 ALTER TABLE results ADD COLUMN IF NOT EXISTS assignment_probability DOUBLE;
 ALTER TABLE results ADD COLUMN IF NOT EXISTS send_at TIMESTAMP;
+ALTER TABLE results ADD COLUMN IF NOT EXISTS eligible_variants VARCHAR[];

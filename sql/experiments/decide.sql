@@ -14,12 +14,14 @@
 -- assignment_probability: the probability of the row's arm given the experiment: control_share for
 -- control, (1 - control_share) x P(variant) for a variant. Control and no_treatment are the same
 -- action (nothing is sent): both log control_share + (1 - control_share) x P(no_treatment).
+-- eligible_variants: the arms the customer could have got (what an off-line evaluation may choose).
 INSERT INTO results BY NAME
 WITH cand AS (
     SELECT c.customer_id, c.experiment, c.variant, coalesce(r.propensity, 0.5) AS propensity,
            x.experiment_group, x.control_share, x.exploration, x.weighted, x.policy,
            pol.p AS policy_p, pol.value AS policy_value,
            count(*) OVER w AS eligible, sum(coalesce(r.propensity, 0.5)) OVER w AS total,
+           list(c.variant ORDER BY c.variant) OVER w AS eligible_variants,
            _unit(c.customer_id || '|' || c.experiment || '|explore|' || $day::VARCHAR) < x.exploration AS explore
     FROM _cand c JOIN _exp x USING (experiment) LEFT JOIN _rates r USING (experiment, variant)
     LEFT JOIN _policy pol USING (experiment, customer_id, variant)
@@ -73,5 +75,6 @@ SELECT $day AS date, customer_id, experiment, experiment_group,
                    ELSE printf('; best expected value %.4f in group %s', expected_value, experiment_group) END AS reason,
        CASE WHEN is_control OR variant = 'no_treatment' THEN control_share + (1 - control_share) * nothing_p
             ELSE (1 - control_share) * marginal END AS assignment_probability,
-       CASE WHEN NOT is_control AND variant <> 'no_treatment' THEN send_at END AS send_at
+       CASE WHEN NOT is_control AND variant <> 'no_treatment' THEN send_at END AS send_at,
+       eligible_variants
 FROM grouped;

@@ -48,7 +48,9 @@ UPLOADS = {
 def experiments_config(folder: Path, **changes):
     data = example_dict()
     pos = data["transactions"][0]
-    variants = data["variants"] + [{"name": "a", "message": "A"}, {"name": "b", "message": "B"}]
+    # no channel reach: the hand-built customers have no e-mail or mobile identifiers
+    variants = [{k: x for k, x in v.items() if k != "reach"} for v in data["variants"]]
+    variants += [{"name": "a", "message": "A"}, {"name": "b", "message": "B"}]
     experiments = [
         {
             "name": "offer",
@@ -466,7 +468,8 @@ def test_every_decision_logs_its_assignment_probability(world):
 
 def test_the_uplift_policy_learns_who_to_treat_and_logs_its_probabilities(world):
     """Past presentations: buyers (every 3rd customer, in the features) convert 50% on discount_20
-    against 10% without; every variant hurts the others (30% without, 10% with)."""
+    against 10% without; every variant hurts the others (30% without, 10% with). In a group with an
+    experiment that has nothing to learn from yet, only the buyers get the offer."""
     _, config = world
     model = ModelSpec.model_validate(example_dict()["models"][0])  # purchase_30d: its features
     uplift = config.model_copy(
@@ -477,6 +480,16 @@ def test_the_uplift_policy_learns_who_to_treat_and_logs_its_probabilities(world)
                 e.model_copy(update={"policy": "uplift", "model": "purchase_30d"})
                 for e in config.experiments
                 if e.name == "offer"
+            ],
+        }
+    )
+    grouped = uplift.model_copy(
+        update={
+            "groups": config.groups,
+            "experiments": [
+                e.model_copy(update={"policy": "uplift", "model": "purchase_30d", "audience": []})
+                for e in config.experiments
+                if e.name in ("offer", "channel")
             ],
         }
     )
@@ -505,6 +518,13 @@ def test_the_uplift_policy_learns_who_to_treat_and_logs_its_probabilities(world)
                    FROM results WHERE date = $d GROUP BY ALL""",
                 {"d": later},
             ).fetchall()
+            # a group of uplift experiments: `channel` has nothing to learn from (expected value 0)
+            decide(con, grouped, later)
+            chosen = con.execute(
+                """SELECT substr(customer_id, 2)::INT % 3 = 0 AS buyer, experiment, count(*)
+                   FROM results WHERE date = $d GROUP BY ALL""",
+                {"d": later},
+            ).fetchall()
         finally:
             con.execute("DELETE FROM results WHERE date = $d", {"d": later})
             con.execute("DELETE FROM conversions")
@@ -520,6 +540,8 @@ def test_the_uplift_policy_learns_who_to_treat_and_logs_its_probabilities(world)
     assert (
         probability[(False, "no_treatment")] == probability[(False, "control")] == round(0.2 + 0.8 * 0.925, 6)
     )
+    # the group decides by expected incremental value: buyers gain from the offer, the others lose
+    assert {(b, e): n for b, e, n in chosen} == {(True, "offer"): 200, (False, "channel"): 400}
 
 
 def test_channels_honour_reachability_and_capacity_exactly_and_send_at_lies_in_a_slot(world):

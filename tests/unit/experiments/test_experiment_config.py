@@ -114,6 +114,11 @@ def _rule(data, i, rule):
             "not a variant of this experiment",
         ),
         (lambda d: d["experiments"][1].update(slots=["9am"]), "experiments[1].slots[0]", "HH:MM"),
+        (
+            lambda d: d["experiments"][0].update(policy="thompson"),
+            "groups[0].experiments[1]",
+            "the same policy",
+        ),
         (lambda d: d["experiments"][1].update(type="NBT"), "experiments[1].slots", "give slots"),
         (lambda d: d["variants"][3].update(reach="fax"), "variants[3].reach", "email"),
         (
