@@ -65,12 +65,12 @@ def true_rates(pop: Population, traits: Traits, experiment: str) -> np.ndarray:
     base = np.clip(0.04 + 1.2 * pop.propensity, 0.0, 0.4)
     ps, email, lapsing = traits.price_sensitivity, traits.email_affinity, traits.lifecycle == 2
     if experiment == "offer":
-        effects = [0.12 * ps - 0.01, 0.30 * ps - 0.05, 0.08 * (1 - ps) - 0.01]
+        effects = [0.12 * ps - 0.02, 0.40 * ps - 0.12, 0.16 * (1 - ps) - 0.02]
     elif experiment == "channel":
         effects = [0.18 * email - 0.02, 0.08 * (1 - email) - 0.01]
     else:
         raise KeyError(f"no true effects for experiment {experiment!r} (known: {sorted(ARMS)})")
-    treated = np.column_stack(effects) - 0.10 * lapsing[:, None]
+    treated = np.column_stack(effects) - 0.12 * lapsing[:, None]
     return np.clip(np.column_stack([base, base[:, None] + treated]), 0.001, 0.95)
 
 

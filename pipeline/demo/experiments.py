@@ -145,7 +145,9 @@ def decision_summary(warehouse: Path, truth: dict) -> str:
         presented = sum(v["presented"] for a, v in made.get("simulated", {}).items() if a != "control")
         true_inc = sum(made.get("true_incremental", {}).values())
         known = (
-            f"; truth of the decisions made: {1000 * true_inc / presented:.1f}" if policy == "uniform" else ""
+            f"; truth of the treated decisions made: {1000 * true_inc / presented:.1f}"
+            if policy == "uniform" and presented
+            else ""
         )
         lines.append(
             f"  {exp:<10} {policy:<8} {1000 * inc:6.1f} [{1000 * low:.1f}, {1000 * high:.1f}] "
