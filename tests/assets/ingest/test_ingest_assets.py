@@ -175,6 +175,7 @@ def test_definitions_snapshot(config):
         "kpi_purchases",
         "kpi_reachability",
         "kpi_web",
+        "policy_evaluation",
         "results",
         "tx_campaign_events",
         "tx_pos",
