@@ -9,6 +9,7 @@ from pipeline.config import ProjectConfig
 from pipeline.core.partitions import days_in
 from pipeline.core.warehouse import POOL, WarehouseResource
 from pipeline.experiments.decisions import CONVERSIONS, RESULTS
+from pipeline.experiments.policy_evaluation import POLICY_EVALUATION, run_policy_evaluation
 from pipeline.experiments.report import EXPERIMENT_REPORT
 from pipeline.experiments.runs import (
     conversions_deps,
@@ -100,6 +101,28 @@ def build_report_asset(project: ProjectConfig) -> dg.AssetsDefinition:
     return _report
 
 
+def build_policy_evaluation_asset(project: ProjectConfig) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=POLICY_EVALUATION,
+        group_name=GROUP,
+        deps=[dg.AssetKey(CONVERSIONS)],
+        pool=POOL,
+        kinds={"duckdb"},
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        description="Off-policy evaluation per experiment: the conversion rate per decision each policy "
+        "(nothing, uniform, propensity, uplift, thompson) would reach, by inverse propensity scoring and "
+        "doubly robust estimates with 95% intervals, and its incremental conversions against sending "
+        "nothing, from the logged decisions (assignment_probability) with complete windows. Rebuilt whole "
+        "on every run (see pipeline/experiments/policy_evaluation.py).",
+    )
+    def _policy_evaluation(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        with warehouse.connect() as con:
+            metadata = run_policy_evaluation(con, project)
+        return dg.MaterializeResult(metadata=metadata)
+
+    return _policy_evaluation
+
+
 def build_experiment_assets(
     config: ProjectConfig, partitions: dg.PartitionsDefinition
 ) -> list[dg.AssetsDefinition]:
@@ -107,4 +130,5 @@ def build_experiment_assets(
         build_results_asset(config, partitions),
         build_conversions_asset(config, partitions),
         build_report_asset(config),
+        build_policy_evaluation_asset(config),
     ]

@@ -235,9 +235,9 @@ def render(results: dict, header: str) -> str:
         lines += ingestion_table(res)
         lines.append("")
     lines += targets(results)
-    notes = BENCH / "NOTES.md"
-    if notes.exists():
-        lines += [notes.read_text().rstrip()]
+    for written in ("DECISIONS.md", "NOTES.md"):  # DECISIONS.md: bench/decisions.py's section
+        if (BENCH / written).exists():
+            lines += [(BENCH / written).read_text().rstrip(), ""]
     return "\n".join(lines) + "\n"
 
 

@@ -25,6 +25,8 @@ def make_config(folder: Path, start: dt.date = dt.date(2026, 1, 1), **changes) -
     """
     data = example_dict()
     data.pop("models", None)
+    for experiment in data.get("experiments", []) if "models" not in changes else []:
+        experiment.pop("model", None)  # the example's experiments name its models
     data["start_date"] = start.isoformat()
     if (
         "transactions" in changes

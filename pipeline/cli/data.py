@@ -44,7 +44,9 @@ def report_materializations(asset: str, partitions: list[str | None], metadata: 
     import dagster as dg
 
     if not os.environ.get("DAGSTER_HOME"):
-        return f"note: DAGSTER_HOME is not set; Dagster was not told of the {len(partitions)} partition(s) changed"
+        return (
+            f"note: DAGSTER_HOME is not set; Dagster was not told of {len(partitions)} partition(s) changed"
+        )
     with dg.DagsterInstance.get() as dagster:
         for partition in partitions:  # one event per partition, as Dagster records them
             dagster.report_runless_asset_event(

@@ -204,6 +204,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     published = published_folder(config.warehouse_path)
     print("\n" + findings(published, out / "truth"))
+    if presented and not getattr(args, "via", None):
+        from pipeline.demo.experiments import decision_summary
+
+        print("\n" + decision_summary(config.warehouse_path, truth))
     print(
         f"\nElapsed {time.monotonic() - began:.1f} s, peak memory {_peak_mb():.0f} MB."
         f"\nConfig:    {config_path}\nWarehouse: {config.warehouse_path}\nTruth:     {out / 'truth'}"

@@ -9,22 +9,24 @@ so the demo runs in two steps (``nightjar demo`` does both):
 1. the pipeline runs up to the presentation day P (the experiments' ``start`` = ``end`` = P in the
    demo config) and decides who gets which variant on P;
 2. :func:`simulate_responses` reads those decisions and lets each presented customer respond with
-   the TRUE conversion rate r of the variant they actually got (control: the base rate) on average:
-   a customer who bought the product before P buys again with probability h (``REPEAT_RATE``)
-   whatever the variant, the others with (r - q h) / (1 - q), q being the share of the experiment's
-   presented customers who bought before (so pre-period purchases predict the outcome, the variant
-   works on the others only, and the rates average to r): a responder
-   buys the experiment's promoted product (``PROMO-OFFER`` / ``PROMO-CHANNEL``, sold nowhere else)
-   once, on a day drawn uniformly within the window P .. P + window_days - 1, for a
-   fixed amount. These rows are appended to that day's point-of-sale file; the true rates and
-   lifts go to ``truth/experiments.json``;
+   THEIR true rate of the arm they actually got (truth/decision_rates.csv, pipeline/demo/effects.py:
+   the rates differ between customers, some are hurt by a variant; control and no_treatment: the
+   customer's no-treatment rate), except that a customer who bought the experiment's product before
+   P (step 0) buys it again with probability ``REPEAT_RATE`` whatever they get (so pre-period
+   purchases predict the outcome, and the variants work on the others only): a responder buys the
+   experiment's promoted product (``PROMO-OFFER`` / ``PROMO-CHANNEL``, sold nowhere else) once, on a
+   day drawn uniformly within the window P .. P + window_days - 1, for a fixed amount. These rows are
+   appended to that day's point-of-sale file; the true rates and lifts go to
+   ``truth/experiments.json``;
 3. the pipeline runs again from P to the last day: ingestion, conversions and the report measure
    what the world did, and tests compare the report's lifts with the truth.
 
 Because every presented customer responds at most once and only the experiment's product counts,
-the true absolute lift of a variant is its rate minus the control rate (its customers and control's
-are assigned alike, so q is the same in both, in expectation), and the true value lift is that times
-the amount.
+the true absolute lift of a variant over the experiment's presented customers (treated and control
+alike, who are selected alike) is the mean over them of (their rate of the variant - their
+no-treatment rate), both REPEAT_RATE for a repeat buyer, and the true value lift is that times the
+amount. ``true_incremental`` is, per arm given, the sum over its customers of their own (rate -
+no-treatment rate): the conversions the decisions caused.
 """
 
 from __future__ import annotations
@@ -39,16 +41,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-# True conversion rate per experiment and variant ('control': the held-out customers' base rate).
-TRUE_RATES = {
-    "offer": {"control": 0.10, "discount_10": 0.14, "discount_20": 0.22, "free_shipping": 0.10},
-    "channel": {"control": 0.08, "email": 0.16, "sms": 0.11},
-}
+from pipeline.demo.effects import ARMS, rate_column
+
 PRODUCT = {"offer": "PROMO-OFFER", "channel": "PROMO-CHANNEL"}
 AMOUNT = {"offer": 25.0, "channel": 40.0}
 POS_FILE = "trans_pos_{day:%Y%m%d}.csv"
-REPEAT_SHARE = 0.1  # of the customers, per experiment: bought its product in the week before P
-REPEAT_RATE = 0.95  # they buy it again, whatever they are given (at most 0.95 x the lowest rate / q)
+REPEAT_SHARE = 0.2  # of the customers, per experiment: bought its product in the week before P
+REPEAT_RATE = 0.95  # they buy it again, whatever they are given
 HISTORY_DAYS = 7
 
 
@@ -73,18 +72,6 @@ def _append(files: Path, rows: pd.DataFrame, first: dt.date, tag: str) -> None:
             csv.writer(fh, lineterminator="\n").writerows(zip(*(columns[h] for h in header), strict=True))
 
 
-def repeat_rate(rates: dict[str, float], share: float) -> float:
-    """h: the rate of the customers who bought before (a ``share`` of those presented), REPEAT_RATE
-    unless that would leave the others of the lowest-rate variant a negative rate."""
-    return min(REPEAT_RATE, REPEAT_RATE * min(rates.values()) / share) if share > 0 else 0.0
-
-
-def response_rate(mean: np.ndarray, repeat: np.ndarray, share: np.ndarray, again: np.ndarray) -> np.ndarray:
-    """Each customer's response rate: ``again`` (h) for one who bought before, else
-    (mean - share h) / (1 - share), so that the rates average to the variant's ``mean``."""
-    return np.where(repeat, again, (mean - share * again) / (1 - share))
-
-
 def seed_history(out_dir: Path, day: dt.date, world_start: dt.date, seed: int = 7) -> int:
     """Before the pipeline runs: per experiment, a REPEAT_SHARE of the customers (signed up before
     ``day``) buy its product once, on a uniform day of the HISTORY_DAYS before ``day`` (not before
@@ -96,7 +83,7 @@ def seed_history(out_dir: Path, day: dt.date, world_start: dt.date, seed: int = 
     rng = np.random.default_rng([seed, day.toordinal(), 1])
     since = (signed[known.index] - pd.Timestamp(first)).dt.days.clip(lower=0).to_numpy()
     rows = []
-    for exp in TRUE_RATES:
+    for exp in ARMS:
         chosen = rng.random(len(known)) < REPEAT_SHARE
         span = (day - first).days - since
         offset = since + np.floor(rng.random(len(known)) * span).astype(int)
@@ -125,57 +112,101 @@ def simulate_responses(
             {"d": day, "p": list(PRODUCT.values())},
         ).df()
     rng = np.random.default_rng([seed, day.toordinal()])
+    truth_rates = pd.read_csv(out_dir / "truth" / "decision_rates.csv").set_index("customuid")
+    truth_rates = truth_rates[[c for c in truth_rates.columns if "__" in c]]  # the rates, not the traits
     keyed = decided.assign(product=decided.experiment.map(PRODUCT))
     repeat = keyed.merge(before, on=["customer_id", "product"], how="left").repeat.eq(True).to_numpy()
-    share = pd.Series(repeat, dtype=float).groupby(decided.experiment.to_numpy()).mean().to_dict()
-    again = {e: repeat_rate(r, share.get(e, 0.0)) for e, r in TRUE_RATES.items()}
-    q = decided.experiment.map(share).fillna(0).to_numpy(dtype=float)
-    h = decided.experiment.map(again).fillna(0).to_numpy(dtype=float)
-    mean = np.array(
-        [TRUE_RATES.get(e, {}).get(v, 0.0) for e, v in zip(decided.experiment, decided.variant, strict=True)]
+    nothing = decided.variant.isin(["control", "no_treatment"])
+    own = _true_rate(truth_rates, decided, decided.variant.where(~nothing, "no_treatment"))
+    rate = np.where(repeat, REPEAT_RATE, own)
+    base = np.where(
+        repeat, REPEAT_RATE, _true_rate(truth_rates, decided, pd.Series("no_treatment", index=decided.index))
     )
-    rate = response_rate(mean, repeat, q, h)
     responds = rng.random(len(decided)) < rate
     span = min(window_days, (last_day - day).days + 1)
     offset = rng.integers(0, span, len(decided))
     _append(out_dir / "files", decided[responds].assign(offset=offset[responds]), day, "R")
-    counts = (
-        decided.assign(responded=responds)
-        .groupby(["experiment", "variant"])
-        .responded.agg(["size", "sum"])
-        .to_dict("index")
+    decided = decided.assign(responded=responds, rate=rate, gain=rate - base, repeat=repeat)
+    counts = decided.groupby(["experiment", "variant"]).agg(
+        size=("responded", "size"), sum=("responded", "sum"), gain=("gain", "sum")
     )
     truth = {
         "presentation_date": day.isoformat(),
         "window_days": window_days,
         "responses_appended_to_pos": int(responds.sum()),
         "experiments": {
-            exp: {
-                "product": PRODUCT[exp],
-                "amount": AMOUNT[exp],
-                "true_rate": rates,
-                "pre_period_buyers": share.get(exp, 0.0),  # q: their rate h, the others' (r - q h) / (1 - q)
-                "pre_period_buyers_rate": again[exp],  # h
-                "true_abs_lift": {
-                    v: round(r - rates["control"], 10) for v, r in rates.items() if v != "control"
-                },
-                "true_value_lift": {
-                    v: round((r - rates["control"]) * AMOUNT[exp], 10)
-                    for v, r in rates.items()
-                    if v != "control"
-                },
-                "simulated": {
-                    v: {
-                        "presented": int(counts[(exp, v)]["size"]),
-                        "responded": int(counts[(exp, v)]["sum"]),
-                    }
-                    for v in rates
-                    if (exp, v) in counts
-                },
-            }
-            for exp, rates in TRUE_RATES.items()
+            exp: _experiment_truth(exp, decided[decided.experiment == exp], truth_rates, counts)
+            for exp in ARMS
+            if (decided.experiment == exp).any()
         },
     }
     (out_dir / "truth").mkdir(parents=True, exist_ok=True)
     (out_dir / "truth" / "experiments.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return truth
+
+
+def _true_rate(rates: pd.DataFrame, decided: pd.DataFrame, arm: pd.Series) -> np.ndarray:
+    """Each decided customer's true rate of ``arm`` in their experiment (0: an experiment without truth)."""
+    row = rates.index.get_indexer(pd.Index(decided.customer_id))
+    col = rates.columns.get_indexer(pd.Index(decided.experiment + "__" + arm))
+    found = (row >= 0) & (col >= 0)
+    return np.where(found, rates.to_numpy(dtype=float)[row, col], 0.0)
+
+
+def _experiment_truth(exp: str, decided: pd.DataFrame, rates: pd.DataFrame, counts: pd.DataFrame) -> dict:
+    """The true mean rate of every arm over the experiment's presented customers, the lifts, what was
+    simulated and the true incremental conversions per arm given."""
+    repeat = decided.repeat.to_numpy()  # a repeat buyer's rate is REPEAT_RATE whatever the arm
+    mean = {
+        a: float(
+            np.where(repeat, REPEAT_RATE, rates[rate_column(exp, a)].reindex(decided.customer_id)).mean()
+        )
+        for a in ARMS[exp]
+    }
+    given = counts.loc[exp]
+    return {
+        "product": PRODUCT[exp],
+        "amount": AMOUNT[exp],
+        "true_rate": {("control" if a == "no_treatment" else a): round(r, 10) for a, r in mean.items()},
+        "pre_period_buyers": float(repeat.mean()),  # their rate: REPEAT_RATE, whatever they are given
+        "true_abs_lift": {
+            a: round(r - mean["no_treatment"], 10) for a, r in mean.items() if a != "no_treatment"
+        },
+        "true_value_lift": {
+            a: round((r - mean["no_treatment"]) * AMOUNT[exp], 10)
+            for a, r in mean.items()
+            if a != "no_treatment"
+        },
+        "simulated": {
+            v: {"presented": int(row["size"]), "responded": int(row["sum"])} for v, row in given.iterrows()
+        },
+        "true_incremental": {v: round(float(row["gain"]), 6) for v, row in given.iterrows()},
+    }
+
+
+def decision_summary(warehouse: Path, truth: dict) -> str:
+    """The demo's decisions: per experiment, the incremental conversions per 1,000 decisions that the
+    uniform draw (what the demo did) and the uplift policy reach, as the `policy_evaluation` asset
+    estimates them from the logged decisions, next to the truth of the decisions made."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "SELECT experiment, policy, decisions, incremental, incremental_low, incremental_high "
+            "FROM policy_evaluation WHERE policy IN ('uniform', 'uplift') ORDER BY experiment, policy DESC"
+        ).fetchall()
+    lines = ["Incremental conversions per 1,000 decisions (off-policy, doubly robust, 95% CI):"]
+    for exp, policy, n, inc, low, high in rows:
+        made = truth["experiments"].get(exp, {})
+        presented = sum(v["presented"] for a, v in made.get("simulated", {}).items() if a != "control")
+        true_inc = sum(made.get("true_incremental", {}).values())
+        known = (
+            f"; truth of the treated decisions made: {1000 * true_inc / presented:.1f}"
+            if policy == "uniform" and presented
+            else ""
+        )
+        lines.append(
+            f"  {exp:<10} {policy:<8} {1000 * inc:6.1f} [{1000 * low:.1f}, {1000 * high:.1f}] "
+            f"over {n} logged decisions{known}"
+        )
+    return (
+        "\n".join(lines) if rows else "No policy evaluation (too few logged decisions with complete windows)."
+    )

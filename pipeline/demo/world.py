@@ -7,7 +7,9 @@ hidden ground truth into ``out_dir/truth/``:
 - ``customers.csv``: per customer the true daily purchase propensity, churn risk, churn day,
   sign-up day and the affinity to each marketing channel;
 - ``world.json``: the global effects used in generation (channel lifts, base rates, seed, ...);
-- ``bad_rows.csv``: every deliberately broken row (file, 1-based row number, kind, field).
+- ``bad_rows.csv``: every deliberately broken row (file, 1-based row number, kind, field);
+- ``decision_rates.csv``: per customer the hidden traits and the true response rate of every arm of
+  the demo's experiments (effects.py; the closed loop of experiments.py draws responses from it).
 
 Behaviour model (all per customer and day, vectorised over customers): a customer is active from
 sign-up until the day before ``churned_on``. Active customers start Poisson-many web sessions whose
@@ -30,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.demo.effects import draw_traits, write_decision_truth
 from pipeline.demo.landing import CAMPAIGN, POS, WEB, BadRow, Landing, hms, money, seq_ids
 from pipeline.demo.population import (
     CAMPAIGN_THEMES,
@@ -89,6 +92,7 @@ def generate_world(
     start_ts = int(dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC).timestamp())
     taste = np.random.default_rng([seed, 5]).integers(0, TASTES, customers)
     pop = draw_population(rng, customers, days, start_ts, taste)
+    traits = draw_traits(pop, seed)  # its own stream: the files are as without it
     landing = Landing(out_dir / "files", rng)
     pending = _no_events()
     campaigns: list[str] = []
@@ -115,6 +119,7 @@ def generate_world(
         len(landing.bad),
     )
     _write_truth(out_dir / "truth", pop, summary, seed, landing.bad)
+    write_decision_truth(out_dir / "truth" / "decision_rates.csv", pop, traits)
     return summary
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -14,6 +15,9 @@ from pipeline.models.config import ModelsConfig
 EXPERIMENT_TYPES = ("NBO", "NBC", "NBT", "AB")
 CONTROL = "control"  # the variant name of a held-out customer in `results`
 PRIMARY = "primary"  # the metric name of an experiment's primary conversion in the report
+NO_TREATMENT = "no_treatment"  # the variant name of the uplift policy's choice to send nothing
+POLICIES = ("uniform", "propensity", "uplift", "thompson")
+LEARNED = ("propensity", "uplift")  # policies that learn from the features of the experiment's model
 UPLOADED_CONVERSION_FIELDS = {
     "customer_id": (FieldType.String,),
     "experiment": (FieldType.String,),
@@ -30,13 +34,17 @@ class VariantSpec(Settings):
     category: str | None = None
     message: str
     rules: list[Rule] = Field(default_factory=list)
+    cost: float = Field(default=0.0, ge=0)  # money per presentation (the policies subtract it)
+    # a channel: only customers reachable on it (the customer 360's reachability: email = the customer
+    # data has an emailsha256, mobile = an idfa) are eligible
+    reach: Literal["email", "mobile"] | None = None
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
         identifier(v, "variant name")
-        if v == CONTROL:
-            raise ValueError(f"{CONTROL!r} is the name of the held-out group; choose another variant name")
+        if v in (CONTROL, NO_TREATMENT):
+            raise ValueError(f"{v!r} is a reserved name in results; choose another variant name")
         return v
 
 
@@ -44,6 +52,8 @@ class ExperimentSpec(Settings):
     name: str
     type: Literal["NBO", "NBC", "NBT", "AB"]
     model: str | None = None  # a model whose score is the customer's propensity
+    # how a variant is chosen (pipeline/experiments/learned.py); uniform: the draw by observed rates
+    policy: Literal["uniform", "propensity", "uplift", "thompson"] = "uniform"
     variants: list[str] = Field(min_length=1)
     enabled: bool = True
     control_share: float = Field(default=0.1, ge=0, lt=1)
@@ -51,6 +61,8 @@ class ExperimentSpec(Settings):
     audience: list[Rule] = Field(default_factory=list)
     start: dt.date | None = None  # first presentation date (default: always)
     end: dt.date | None = None  # last presentation date (default: always)
+    capacity: dict[str, int] = Field(default_factory=dict)  # variant -> most presentations a day
+    slots: list[str] = Field(default_factory=list)  # send times of day, "HH:MM" UTC (results.send_at)
 
     @field_validator("name")
     @classmethod
@@ -64,6 +76,24 @@ class ExperimentSpec(Settings):
             raise at("variants", f"each variant may appear once; repeated: {', '.join(repeated)}")
         if self.start and self.end and self.end < self.start:
             raise at("end", f"end {self.end} is before start {self.start}")
+        if self.policy in LEARNED and not self.model:
+            raise at("model", f"policy {self.policy} learns from a model's features: name a model")
+        if self.policy != "uniform" and self.type == "AB":
+            raise at("policy", "an AB experiment splits uniformly; its policy is uniform")
+        for name, limit in self.capacity.items():
+            if name not in self.variants:
+                raise at(
+                    f"capacity.{name}", f"not a variant of this experiment (its variants: {self.variants})"
+                )
+            if limit < 0:
+                raise at(f"capacity.{name}", f"a capacity is a number of presentations >= 0, not {limit}")
+        for j, slot in enumerate(self.slots):
+            if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", slot):
+                raise at(f"slots[{j}]", f"a time of day HH:MM (UTC), not {slot!r}")
+        if len(set(self.slots)) < len(self.slots):
+            raise at("slots", "each slot may appear once")
+        if self.type == "NBT" and not self.slots:
+            raise at("slots", "an NBT experiment chooses a send time among its declared slots: give slots")
         return self
 
 
@@ -197,6 +227,14 @@ class ExperimentsConfig(ModelsConfig):
                         f"experiment {name!r} is already in group {seen[name]!r}",
                     )
                 seen[name] = g.name
+                first = self.experiment(g.experiments[0]).policy
+                if self.experiment(name).policy != first:
+                    raise at(
+                        f"groups[{i}].experiments[{j}]",
+                        f"a group compares expected values of one kind: every experiment needs the same "
+                        f"policy ({g.experiments[0]!r} has {first!r}, {name!r} has "
+                        f"{self.experiment(name).policy!r})",
+                    )
         conv = self.conversions
         for i, d in enumerate(conv.definitions):
             path = f"conversions.definitions[{i}]"

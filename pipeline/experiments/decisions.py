@@ -8,9 +8,13 @@ later gives the same rows. How a decision is made is in sql/experiments/decide.s
   and is eligible for at least one of its variants (every rule of the variant);
 * **control**: a hash of (customer, experiment) below the control share: the customer's control
   membership never changes between nights;
-* **variant**: with probability ``exploration`` uniform among the eligible variants, else drawn in
-  proportion to the variants' propensities (A/B experiments: always uniform); the draw is seeded by
-  (customer, experiment, date);
+* **variant**: by the experiment's ``policy``. ``uniform`` (the default): with probability
+  ``exploration`` uniform among the eligible variants, else drawn in proportion to the variants'
+  propensities (A/B experiments: always uniform). ``propensity``, ``uplift``, ``thompson``: drawn
+  from the probabilities the policy gives each customer (pipeline/experiments/learned.py); uplift
+  may choose ``no_treatment``. The draw is seeded by (customer, experiment, date);
+* **assignment_probability**: every row logs the probability its arm had (control and
+  no_treatment are one action, nothing sent), so any policy can be evaluated off-line;
 * **group**: several experiments decided together keep, per customer, the one with the best
   expected value: score x the expected propensity of the experiment's draw (sum over its eligible
   variants of P(variant) x propensity), never the propensity of the variant actually drawn, so
@@ -34,16 +38,20 @@ import datetime as dt
 from collections.abc import Mapping
 
 import duckdb
+import pandas as pd
 
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.rules import CUSTOMERS, Params, Rule, compile_condition, rule_condition
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import table_exists, transaction
 from pipeline.experiments.config import ExperimentsConfig, ExperimentSpec
+from pipeline.experiments.learned import decide_by_policy
+from pipeline.experiments.timing import send_times
 
 RESULTS = "results"
 PREDICTIONS = "predictions"
 CONVERSIONS = "conversions"
+REACH_KINDS = {"email": "emailsha256", "mobile": "idfa"}  # a channel's identifier in the customer data
 
 
 def schemas(config: ExperimentsConfig) -> dict:
@@ -145,9 +153,24 @@ def _candidates(
             rule_sql(con, config, r, params, "p.customer_id", path)
             for r, path in zip([*exp.audience, *config.variant(name).rules], paths, strict=True)
         ]
+        reach = config.variant(name).reach
+        if reach:  # a channel: only the customers reachable on it
+            kind = params.add(REACH_KINDS[reach])
+            where.append(member("p.customer_id", sql("experiments/reachable", fragments={"kind": kind})))
         rules = " AND ".join(where) or "TRUE"
         values = {**params.values, "experiment": exp.name, "variant": name, "day": day}
         _run(con, "candidates", values, fragments={"rules": rules})
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, view: str, frame: pd.DataFrame, name: str, experiment: str
+) -> None:
+    """Run sql/experiments/<name>.sql over ``frame`` registered as ``view``."""
+    con.register(view, frame)
+    try:
+        _run(con, name, {"experiment": experiment})
+    finally:
+        con.unregister(view)
 
 
 def decide(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.date) -> int:
@@ -166,15 +189,24 @@ def decide(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.da
                 "control_share": exp.control_share,
                 "exploration": exp.exploration,
                 "weighted": exp.type != "AB",
+                "policy": exp.policy,
             }
             _run(con, "add_experiment", settings)
             _candidates(con, config, exp, day)
             if exp.model and table_exists(con, PREDICTIONS):
                 _run(con, "scores", {"experiment": exp.name, "model": exp.model, "day": day})
+            if exp.policy != "uniform":
+                decide_by_policy(con, config, exp, day)
+            if exp.slots:
+                _insert(con, "_send_rows", send_times(con, exp, day), "insert_send_at", exp.name)
         if table_exists(con, CONVERSIONS):
             _run(con, "rates", {"day": day, "window_days": config.conversions.window_days})
     with transaction(con):
         _run(con, "delete_day", {"day": day}, idents={"table": RESULTS})
         _run(con, "decide", {"day": day})
+        for exp in experiments:
+            for variant, capacity in exp.capacity.items():
+                values = {"day": day, "experiment": exp.name, "variant": variant, "capacity": capacity}
+                _run(con, "capacity", values)
     con.execute(sql("experiments/drop_decision_tables"))
     return day_rows(con, RESULTS, day)

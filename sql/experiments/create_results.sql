@@ -4,8 +4,15 @@ CREATE TABLE IF NOT EXISTS results (
     customer_id      VARCHAR NOT NULL,
     experiment       VARCHAR NOT NULL,
     experiment_group VARCHAR,           -- the group that decided it, if any
-    variant          VARCHAR NOT NULL,  -- the variant given, or 'control' (held out)
+    variant          VARCHAR NOT NULL,  -- the variant given, 'control' (held out) or 'no_treatment' (uplift)
     is_control       BOOLEAN NOT NULL,
-    score            DOUBLE NOT NULL,   -- expected value: model score (1 without one) x the draw's expected propensity
-    reason           VARCHAR NOT NULL   -- why this variant
+    score            DOUBLE NOT NULL,   -- expected value (pipeline/experiments/decisions.py)
+    reason           VARCHAR NOT NULL,  -- why this variant
+    assignment_probability DOUBLE,      -- the probability the decision had (nothing sent: control + no_treatment)
+    send_at          TIMESTAMP,         -- when to send it (UTC; experiments with slots), NULL: no time chosen
+    eligible_variants VARCHAR[]         -- the arms the customer was eligible for (no_treatment: uplift's)
 );
+-- a warehouse made before the policies: the column is added (NULL for its old rows)
+ALTER TABLE results ADD COLUMN IF NOT EXISTS assignment_probability DOUBLE;
+ALTER TABLE results ADD COLUMN IF NOT EXISTS send_at TIMESTAMP;
+ALTER TABLE results ADD COLUMN IF NOT EXISTS eligible_variants VARCHAR[];

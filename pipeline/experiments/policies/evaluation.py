@@ -16,10 +16,25 @@ class Estimate:
     high: float
 
 
-def _estimate(terms: np.ndarray, confidence: float) -> Estimate:
+def estimate(terms: np.ndarray, confidence: float) -> Estimate:
+    """The mean of per-row terms with its normal confidence interval."""
     mean = float(terms.mean())
     half = float(norm.ppf(0.5 + confidence / 2) * terms.std(ddof=1) / np.sqrt(len(terms)))
     return Estimate(mean, mean - half, mean + half)
+
+
+def ips_terms(rewards: np.ndarray, actions: np.ndarray, logged: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per logged row: its reward weighted by target / logged probability of its action."""
+    return target[np.arange(len(actions)), actions] / logged * rewards
+
+
+def dr_terms(
+    rewards: np.ndarray, actions: np.ndarray, logged: np.ndarray, target: np.ndarray, predicted: np.ndarray
+) -> np.ndarray:
+    """Per logged row: the reward model's value of the target policy plus the weighted residual."""
+    rows = np.arange(len(actions))
+    w = target[rows, actions] / logged
+    return (target * predicted).sum(axis=1) + w * (rewards - predicted[rows, actions])
 
 
 def ips(
@@ -27,8 +42,7 @@ def ips(
 ) -> Estimate:
     """``logged``: the probability each logged action had; ``target``: the target policy's
     probabilities per row and arm."""
-    w = target[np.arange(len(actions)), actions] / logged
-    return _estimate(w * rewards, confidence)
+    return estimate(ips_terms(rewards, actions, logged, target), confidence)
 
 
 def doubly_robust(
@@ -40,7 +54,4 @@ def doubly_robust(
     confidence: float = 0.95,
 ) -> Estimate:
     """``predicted``: a reward model's prediction per row and arm (e.g. the T-learner's rates)."""
-    rows = np.arange(len(actions))
-    w = target[rows, actions] / logged
-    direct = (target * predicted).sum(axis=1)
-    return _estimate(direct + w * (rewards - predicted[rows, actions]), confidence)
+    return estimate(dr_terms(rewards, actions, logged, target, predicted), confidence)

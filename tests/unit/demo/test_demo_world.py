@@ -135,7 +135,12 @@ def test_file_names_and_summary(world):
     ext = {"trans_pos": "csv", "web_sessions": "jsonl", "campaign_events": "csv"}
     expected |= {f"{name}_{d}.{ext[name]}" for name in HEADERS for d in days}
     assert {p.name for p in (out / "files").iterdir()} == expected
-    assert {p.name for p in (out / "truth").iterdir()} == {"customers.csv", "world.json", "bad_rows.csv"}
+    assert {p.name for p in (out / "truth").iterdir()} == {
+        "customers.csv",
+        "world.json",
+        "bad_rows.csv",
+        "decision_rates.csv",
+    }
     assert (summary.start, summary.end, summary.customers, summary.files) == (
         START,
         START + dt.timedelta(days=DAYS - 1),

@@ -86,8 +86,41 @@ def _rule(data, i, rule):
         (
             lambda d: d["variants"].append({"name": "control", "message": "x"}),
             "variants[5].name",
-            "held-out group",
+            "reserved name",
         ),
+        (
+            lambda d: d["variants"].append({"name": "no_treatment", "message": "x"}),
+            "variants[5].name",
+            "reserved name",
+        ),
+        (
+            lambda d: d["experiments"][0].update(policy="greedy"),
+            "experiments[0].policy",
+            "uniform",
+        ),
+        (
+            lambda d: d["experiments"][0].update(policy="uplift", model=None),
+            "experiments[0].model",
+            "learns from a model's features",
+        ),
+        (
+            lambda d: d["experiments"][0].update(policy="thompson", type="AB"),
+            "experiments[0].policy",
+            "splits uniformly",
+        ),
+        (
+            lambda d: d["experiments"][1].update(capacity={"fax": 10}),
+            "experiments[1].capacity.fax",
+            "not a variant of this experiment",
+        ),
+        (lambda d: d["experiments"][1].update(slots=["9am"]), "experiments[1].slots[0]", "HH:MM"),
+        (
+            lambda d: d["experiments"][0].update(policy="thompson"),
+            "groups[0].experiments[1]",
+            "the same policy",
+        ),
+        (lambda d: d["experiments"][1].update(type="NBT"), "experiments[1].slots", "give slots"),
+        (lambda d: d["variants"][3].update(reach="fax"), "variants[3].reach", "email"),
         (
             lambda d: d["conversions"]["definitions"][0].update(experiment="nope"),
             "conversions.definitions[0].experiment",

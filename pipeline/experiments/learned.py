@@ -1,0 +1,244 @@
+"""The nightly probabilities of a learned policy (``policy: propensity | uplift | thompson``).
+
+For one experiment and night D, from the data before D (so a re-run gives the same rows):
+
+* **what it learns from**: the experiment's presentations of the ``LOOKBACK_DAYS`` before D whose
+  conversion window closed before D and is complete (sql/experiments/policy_history.sql). Their arm:
+  no treatment (control or no_treatment: nothing was sent) or the variant; whether they converted;
+* **features**: the experiment's model's features (pipeline/models/features.py): as of the first of
+  those presentations for the rows learned from (never after any of them: a conversion cannot leak
+  into its own features), as of D for tonight's candidates;
+* ``propensity``: one conversion model per variant (the seed decisioning product's way): the variant
+  of best expected value rate x value - cost wins;
+* ``uplift``: the cross-fitted LightGBM T-learner (policies/learner.py) with a no-treatment arm learned
+  from control: the variant of largest expected incremental value (rate - no-treatment rate) x value
+  - cost wins, ``no_treatment`` where every one is below zero;
+* ``thompson``: Beta posteriors per segment (quintiles of the model's score, or one segment without
+  scores), each arm with the posterior probability that it is the best.
+
+``value`` is the mean value of the experiment's past conversions (1 when they carry none); ``cost`` is
+the variant's declared cost. Every policy keeps the ``exploration`` floor, among the eligible arms.
+Until each arm has ``MIN_ROWS`` presentations to learn from, propensity and uplift are uniform among
+the eligible variants (learning). The probabilities and each arm's expected value go to ``_policy``;
+sql/experiments/decide.sql draws from them and logs the probability.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline.core.sql import bind, sql
+from pipeline.core.warehouse import table_exists
+from pipeline.experiments import policies
+from pipeline.experiments.config import CONTROL, NO_TREATMENT, ExperimentsConfig, ExperimentSpec
+from pipeline.experiments.policies.learner import TLearner
+from pipeline.experiments.policies.thompson import thompson
+from pipeline.models.features import customer_features
+
+LOOKBACK_DAYS = 56
+MIN_ROWS = 50
+SEGMENTS = 5
+
+
+def _frame(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, object]) -> pd.DataFrame:
+    text = sql(f"experiments/{name}")
+    return con.execute(text, bind(text, params)).df()
+
+
+def arms_of(exp: ExperimentSpec) -> list[str]:
+    """The arms a policy chooses among: uplift has the no-treatment arm first."""
+    return ([NO_TREATMENT] if exp.policy == "uplift" else []) + list(exp.variants)
+
+
+def history_arms(variant: np.ndarray, arms: list[str]) -> np.ndarray:
+    """Each past presentation's arm index (control counts as no_treatment); -1 when not an arm."""
+    names = np.where(variant == CONTROL, NO_TREATMENT, variant)
+    index = {a: i for i, a in enumerate(arms)}
+    return np.array([index.get(v, -1) for v in names.tolist()], dtype=np.int64)
+
+
+def masked(probs: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """Probabilities renormalised over each row's eligible arms (0 elsewhere)."""
+    kept = probs * eligible
+    return kept / kept.sum(axis=1, keepdims=True)
+
+
+def numeric(train: pd.DataFrame, score: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Both frames as float matrices over the scoring frame's columns; txt_* categories coded alike."""
+    train = train.reindex(columns=score.columns)
+    out = []
+    for frame in (train, score):
+        cols = {}
+        for c in score.columns:
+            if c.startswith("txt_"):
+                levels = sorted(set(train[c].dropna().astype(str)) | set(score[c].dropna().astype(str)))
+                codes = pd.Categorical(frame[c].astype(object), categories=levels).codes.astype(float)
+                cols[c] = np.where(codes < 0, np.nan, codes)
+            else:
+                cols[c] = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
+        out.append(np.column_stack(list(cols.values())) if cols else np.zeros((len(frame), 0)))
+    return out[0], out[1]
+
+
+def seed_of(*parts: object) -> int:
+    return int(hashlib.md5("|".join(map(str, parts)).encode()).hexdigest()[:8], 16)
+
+
+def first_date(hist: pd.DataFrame, day: dt.date) -> dt.date:
+    """The first presentation date learned from (``day`` without any)."""
+    return pd.Timestamp(hist["date"].min()).date() if len(hist) else day
+
+
+def segments(scores: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    return np.searchsorted(edges, scores, side="right")
+
+
+def _scores(
+    con: duckdb.DuckDBPyConnection, exp: ExperimentSpec, before: dt.date, ids: np.ndarray
+) -> np.ndarray:
+    if not (exp.model and table_exists(con, "predictions")):
+        return np.zeros(len(ids))
+    s = _frame(con, "policy_scores", {"model": exp.model, "before": before}).set_index("customer_id")["score"]
+    return s.reindex(ids).fillna(s.mean() if len(s) else 0.0).to_numpy(dtype=float)
+
+
+def thompson_probabilities(
+    seg_train: np.ndarray,
+    arm: np.ndarray,
+    converted: np.ndarray,
+    seg_now: np.ndarray,
+    arms: int,
+    exploration: float,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate: P(best arm) of its segment, and the posterior mean rate of each arm.
+
+    ``arm``: each past presentation's arm (-1: not an arm, left out); segments 0..SEGMENTS-1.
+    """
+    keep = arm >= 0
+    trials = np.zeros((SEGMENTS, arms))
+    successes = np.zeros((SEGMENTS, arms))
+    np.add.at(trials, (seg_train[keep], arm[keep]), 1)
+    np.add.at(successes, (seg_train[keep], arm[keep]), converted[keep])
+    probs = thompson(successes, trials, exploration, seed)
+    return probs[seg_now], ((successes + 1) / (trials + 2))[seg_now]
+
+
+def segment_edges(scores: np.ndarray) -> np.ndarray:
+    """The quantiles cutting ``scores`` into SEGMENTS segments (none without scores)."""
+    return np.quantile(scores, np.linspace(0, 1, SEGMENTS + 1)[1:-1]) if len(scores) else np.zeros(0)
+
+
+def learned_probabilities(
+    policy: str,
+    x_train: np.ndarray,
+    arm: np.ndarray,
+    converted: np.ndarray,
+    x_now: np.ndarray,
+    eligible: np.ndarray,
+    value: float,
+    cost: np.ndarray,
+    exploration: float,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """propensity or uplift: per candidate and arm the probability (over the eligible arms) and the
+    expected value (incremental for uplift, whose arm 0 is no treatment). ``arm``: each past
+    presentation's arm (-1: left out). Uniform among the eligible variants while learning."""
+    arms, variants = eligible.shape[1], len(cost)
+    counts = np.bincount(arm[arm >= 0], minlength=arms)
+    if counts.min() < MIN_ROWS:  # learning: uniform among the eligible variants
+        learning = eligible.copy()
+        learning[:, : arms - variants] = False
+        return masked(learning.astype(float), learning), np.zeros(eligible.shape)
+    keep = arm >= 0
+    learner = TLearner(arms=arms, seed=seed).fit(x_train[keep], arm[keep], converted[keep].astype(int))
+    rates = learner.predict(x_now)
+    values = np.full(variants, value)
+    if policy == "uplift":
+        probs = policies.uplift(rates, values, cost, exploration)
+        return masked(probs, eligible), policies.incremental_value(rates, values, cost)
+    return masked(policies.propensity(rates, values, cost, exploration), eligible), rates * value - cost
+
+
+def policy_matrix(
+    con: duckdb.DuckDBPyConnection,
+    config: ExperimentsConfig,
+    exp: ExperimentSpec,
+    day: dt.date,
+    customers: np.ndarray,
+    eligible: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate and arm: the probability (over the eligible arms) and the expected value."""
+    arms = arms_of(exp)
+    hist = pd.DataFrame(columns=["date", "customer_id", "variant", "is_control", "converted", "value"])
+    if table_exists(con, "conversions"):
+        params = {
+            "experiment": exp.name,
+            "day": day,
+            "window_days": config.conversions.window_days,
+            "lookback_days": LOOKBACK_DAYS,
+        }
+        hist = _frame(con, "policy_history", params)
+    arm = history_arms(hist["variant"].to_numpy(dtype=object), arms)
+    converted = hist["converted"].to_numpy(dtype=bool)
+    values = hist["value"].to_numpy(dtype=float)[converted]
+    value = float(values.mean()) if len(values) and values.mean() > 0 else 1.0
+    cost = np.array([config.variant(v).cost for v in exp.variants])
+    first = first_date(hist, day)
+    if exp.policy == "thompson":
+        train_scores = _scores(con, exp, first, hist["customer_id"].to_numpy())
+        edges = segment_edges(train_scores)
+        seg_now = segments(_scores(con, exp, day, customers), edges)
+        probs, rates = thompson_probabilities(
+            segments(train_scores, edges),
+            arm,
+            converted,
+            seg_now,
+            len(arms),
+            exp.exploration,
+            seed_of(exp.name, day),
+        )
+        return masked(probs, eligible), rates * value - cost
+    x_train = x_now = np.zeros((0, 0))
+    if np.bincount(arm[arm >= 0], minlength=len(arms)).min() >= MIN_ROWS:  # features only to learn
+        spec = config.model(exp.model or "")
+        train = customer_features(con, spec, first).reindex(hist["customer_id"])
+        x_train, x_now = numeric(train, customer_features(con, spec, day).reindex(customers))
+    return learned_probabilities(
+        exp.policy, x_train, arm, converted, x_now, eligible, value, cost, exp.exploration, seed_of(exp.name)
+    )
+
+
+def decide_by_policy(
+    con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, exp: ExperimentSpec, day: dt.date
+) -> None:
+    """Fill ``_policy`` with the experiment's probabilities for tonight's candidates (``_cand``);
+    uplift's no_treatment arm becomes a candidate of every customer."""
+    cand = _frame(con, "policy_candidates", {"experiment": exp.name})
+    if cand.empty:
+        return
+    arms = arms_of(exp)
+    customers, row = np.unique(cand["customer_id"].to_numpy(dtype=str), return_inverse=True)
+    eligible = np.zeros((len(customers), len(arms)), dtype=bool)
+    eligible[row, [arms.index(v) for v in cand["variant"]]] = True
+    if exp.policy == "uplift":
+        eligible[:, 0] = True
+        text = sql("experiments/add_no_treatment")
+        con.execute(text, bind(text, {"experiment": exp.name}))
+    probs, value = policy_matrix(con, config, exp, day, customers, eligible)
+    r, c = np.nonzero(eligible)
+    rows = pd.DataFrame(
+        {"customer_id": customers[r], "variant": np.array(arms)[c], "p": probs[r, c], "value": value[r, c]}
+    )
+    con.register("_policy_rows", rows)
+    try:
+        text = sql("experiments/insert_policy")
+        con.execute(text, bind(text, {"experiment": exp.name}))
+    finally:
+        con.unregister("_policy_rows")

@@ -1,0 +1,192 @@
+"""Off-policy evaluation: what each policy would reach, from the logged decisions (`policy_evaluation`).
+
+Per experiment, from its decisions whose conversion window is complete and whose
+``assignment_probability`` is logged (sql/experiments/policy_log.sql): the arm each got (0: nothing
+sent, control or no_treatment; then the variants), the probability it had, and whether it converted.
+A cross-fitted T-learner (policies/learner.py) on the features of the experiment's model (as of the
+first logged date; none without a model) gives each row's out-of-fold conversion rate per arm; from
+those rates each policy's probabilities are set as the policy would set them (``uniform`` among the
+variants, ``propensity``, ``uplift``, ``thompson`` per quintile of the predicted no-treatment rate,
+with the experiment's exploration, among the arms each row was eligible for: ``eligible_variants``),
+and ``nothing`` sends nothing. Each policy's conversion rate per
+decision is estimated by inverse propensity scoring and doubly robust (the T-learner as reward model),
+with 95% normal intervals; ``incremental`` is the doubly robust difference to ``nothing`` per
+decision, with its interval (the per-row differences). A team compares policies before switching.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline.core.metadata import column_schema, markdown_table
+from pipeline.core.sql import bind, sql
+from pipeline.core.warehouse import table_exists
+from pipeline.experiments import policies
+from pipeline.experiments.config import NO_TREATMENT, ExperimentsConfig, ExperimentSpec
+from pipeline.experiments.learned import (
+    first_date,
+    history_arms,
+    masked,
+    numeric,
+    segment_edges,
+    segments,
+    thompson_probabilities,
+)
+from pipeline.experiments.policies.evaluation import dr_terms, estimate, ips_terms
+from pipeline.experiments.policies.learner import TLearner
+from pipeline.models.features import customer_features
+
+POLICY_EVALUATION = "policy_evaluation"
+EVALUATED = ("nothing", "uniform", "propensity", "uplift", "thompson")
+COLUMNS = [
+    "experiment",
+    "policy",
+    "decisions",
+    "ips_rate",
+    "ips_low",
+    "ips_high",
+    "dr_rate",
+    "dr_low",
+    "dr_high",
+    "incremental",
+    "incremental_low",
+    "incremental_high",
+]
+
+
+def eligibility(eligible: np.ndarray, variants: list[str]) -> np.ndarray:
+    """Per logged row (its eligible variants as ",a,b," or ",*," when not logged) and arm, whether the
+    customer could get it; nothing sent (column 0) always."""
+    text = eligible.astype(str)
+    columns = [np.char.find(text, f",{v},") >= 0 for v in variants]
+    return np.column_stack([np.ones(len(text), dtype=bool), *columns]) | (text == ",*,")[:, None]
+
+
+def target_policies(
+    rates: np.ndarray,
+    arm: np.ndarray,
+    converted: np.ndarray,
+    cost: np.ndarray,
+    exploration: float,
+    seed: int,
+    eligible: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Each evaluated policy's probabilities per row and arm (column 0: nothing sent), set from
+    ``rates`` (per row and arm, the reward model's conversion rates) as the policy would set them,
+    among the arms each row was eligible for (``eligible``; default all)."""
+    n, arms = rates.shape
+    values = np.ones(arms - 1)
+    out = {name: np.zeros((n, arms)) for name in EVALUATED}
+    out["nothing"][:, 0] = 1.0
+    out["uniform"][:, 1:] = policies.uniform(n, arms - 1)
+    out["propensity"][:, 1:] = policies.propensity(rates[:, 1:], values, cost, exploration)
+    out["uplift"] = policies.uplift(rates, values, cost, exploration)
+    edges = segment_edges(rates[:, 0])
+    seg = segments(rates[:, 0], edges)
+    out["thompson"][:, 1:], _ = thompson_probabilities(
+        seg, arm - 1, converted, seg, arms - 1, exploration, seed
+    )
+    if eligible is None:
+        return out
+    return {name: p if name == "nothing" else masked(p, eligible) for name, p in out.items()}
+
+
+def evaluate(
+    x: np.ndarray,
+    arm: np.ndarray,
+    logged: np.ndarray,
+    converted: np.ndarray,
+    cost: np.ndarray,
+    exploration: float,
+    seed: int = 0,
+    eligible: np.ndarray | None = None,
+) -> list[list]:
+    """Per evaluated policy: decisions, IPS rate and interval, DR rate and interval, incremental
+    (DR against sending nothing) and interval."""
+    learner = TLearner(arms=len(cost) + 1, seed=seed).fit(x, arm, converted.astype(int))
+    assert learner.out_of_fold is not None
+    return estimates(learner.out_of_fold, arm, logged, converted, cost, exploration, seed, eligible)
+
+
+def estimates(
+    predicted: np.ndarray,
+    arm: np.ndarray,
+    logged: np.ndarray,
+    converted: np.ndarray,
+    cost: np.ndarray,
+    exploration: float,
+    seed: int = 0,
+    eligible: np.ndarray | None = None,
+) -> list[list]:
+    """evaluate's rows from the reward model's out-of-fold rates ``predicted`` (per row and arm)."""
+    targets = target_policies(predicted, arm, converted, cost, exploration, seed, eligible)
+    y = converted.astype(float)
+    nothing = dr_terms(y, arm, logged, targets["nothing"], predicted)
+    rows = []
+    for name, target in targets.items():
+        i = estimate(ips_terms(y, arm, logged, target), 0.95)
+        terms = dr_terms(y, arm, logged, target, predicted)
+        d, inc = estimate(terms, 0.95), estimate(terms - nothing, 0.95)
+        rows.append(
+            [name, len(y), i.value, i.low, i.high, d.value, d.low, d.high, inc.value, inc.low, inc.high]
+        )
+    return rows
+
+
+def _log(con: duckdb.DuckDBPyConnection, exp: ExperimentSpec) -> pd.DataFrame:
+    text = sql("experiments/policy_log")
+    return con.execute(text, bind(text, {"experiment": exp.name})).df()
+
+
+def build_policy_evaluation(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig) -> int:
+    """Rebuild the `policy_evaluation` table; returns its rows."""
+    rows: list[list] = []
+    have = table_exists(con, "conversions") and table_exists(con, "results")
+    for exp in config.experiments if have else []:
+        log = _log(con, exp)
+        arms = [NO_TREATMENT, *exp.variants]
+        arm = history_arms(log["variant"].to_numpy(dtype=object), arms)
+        keep = arm >= 0
+        counts = np.bincount(arm[keep], minlength=len(arms))
+        if len(log) < 100 or counts.min() < 10:
+            continue  # too few logged decisions of some arm to evaluate anything
+        log, arm = log[keep], arm[keep]
+        x = np.zeros((len(log), 1))
+        if exp.model:
+            frame = customer_features(con, config.model(exp.model), first_date(log, dt.date.max))
+            x, _ = numeric(frame.reindex(log["customer_id"]), frame)
+        cost = np.array([config.variant(v).cost for v in exp.variants])
+        found = evaluate(
+            x,
+            arm,
+            log["assignment_probability"].to_numpy(dtype=float),
+            log["converted"].to_numpy(dtype=bool),
+            cost,
+            exp.exploration,
+            eligible=eligibility(log["eligible"].to_numpy(dtype=str), list(exp.variants)),
+        )
+        rows += [[exp.name, *r] for r in found]
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    con.register("_evaluation_rows", frame)
+    try:
+        con.execute(sql("experiments/write_policy_evaluation"))
+    finally:
+        con.unregister("_evaluation_rows")
+    return len(frame)
+
+
+def run_policy_evaluation(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig) -> dict:
+    """Rebuild `policy_evaluation`; the metadata of the run (the table as markdown)."""
+    rows = build_policy_evaluation(con, config)
+    table = con.execute(sql("experiments/policy_evaluation_table")).fetchall()
+    headers = ["experiment", "policy", "decisions", "DR rate [95% CI]", "incremental [95% CI]", "IPS rate"]
+    return {
+        "dagster/row_count": rows,
+        "dagster/column_schema": column_schema(con, POLICY_EVALUATION),
+        "evaluation": dg.MetadataValue.md(markdown_table(headers, table)),
+    }

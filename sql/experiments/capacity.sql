@@ -1,0 +1,12 @@
+-- A channel's daily capacity, honoured exactly: of the $day's rows of $experiment given $variant,
+-- those beyond the first $capacity by expected value (ties by a hash) are sent nothing instead.
+UPDATE results SET
+    variant = 'no_treatment',
+    send_at = NULL,
+    reason = printf('capacity: %s takes %d a day, given to higher expected values; %s', $variant, $capacity, reason)
+WHERE date = $day AND experiment = $experiment AND customer_id IN (
+    SELECT customer_id FROM results
+    WHERE date = $day AND experiment = $experiment AND variant = $variant
+    QUALIFY row_number() OVER (
+        ORDER BY score DESC, _unit(customer_id || '|' || experiment || '|capacity')) > $capacity
+);
