@@ -11,152 +11,26 @@ import datetime as dt
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from pipeline.core.sql import sql
 from pipeline.core.warehouse import connect
 from pipeline.customers.events import build_events
-from pipeline.customers.identity import build_identities
 from pipeline.experiments.conversions import loaded_days, measure, missing_days
 from pipeline.experiments.decisions import decide
 from pipeline.experiments.report import build_report
-from pipeline.ingest.customers import ingest_customers
 from pipeline.ingest.sources.local_files import landed_file
 from pipeline.ingest.transactions import ingest_transaction
 from pipeline.ingest.write import record_missing_file
-from pipeline.models.config import ModelSpec
-from tests.conftest import example_dict, make_config, run_nightly, write_pos
-
-START = dt.date(2026, 1, 1)
-D = dt.date(2026, 1, 10)  # the presentation day of the window tests
-N = 600
-UPLOADS = {
-    "name": "uploaded_conversions",
-    "source": "landing",
-    "file_name": "conversions_upload",
-    "customer_field": "customer_id",
-    "time_field": "conversion_datetime",
-    "fields": [
-        {"name": "customer_id", "type": "String"},
-        {"name": "experiment", "type": "String"},
-        {"name": "conversion_datetime", "type": "Timestamp", "format": "yyyy-mm-dd hh:mm:ss"},
-        {"name": "conversion_value", "type": "Decimal"},
-    ],
-}
-
-
-def experiments_config(folder: Path, **changes):
-    data = example_dict()
-    pos = data["transactions"][0]
-    # no channel reach: the hand-built customers have no e-mail or mobile identifiers
-    variants = [{k: x for k, x in v.items() if k != "reach"} for v in data["variants"]]
-    variants += [{"name": "a", "message": "A"}, {"name": "b", "message": "B"}]
-    experiments = [
-        {
-            "name": "offer",
-            "type": "NBO",
-            "variants": ["discount_10", "discount_20", "free_shipping"],
-            "control_share": 0.2,
-            "exploration": 0.1,
-        },
-        {"name": "channel", "type": "NBC", "variants": ["email", "sms"], "control_share": 0.2},
-        {
-            "name": "ab",
-            "type": "AB",
-            "variants": ["a", "b"],
-            "control_share": 0.5,
-            "audience": [{"transaction": "pos", "field": "amount", "formula": {"gt": 10}}],
-        },
-        {"name": "off", "type": "AB", "variants": ["a"], "enabled": False},
-        {
-            "name": "window",
-            "type": "AB",
-            "variants": ["a"],
-            "control_share": 0,
-            "start": D.isoformat(),
-            "end": D.isoformat(),
-        },
-    ]
-    data = dict(
-        transactions=[pos, UPLOADS],
-        variants=variants,
-        experiments=experiments,
-        groups=[{"name": "g", "experiments": ["offer", "channel"]}],
-        conversions={
-            "uploaded": "uploaded_conversions",
-            "definitions": [
-                {
-                    "name": "bought",
-                    "experiment": "offer",
-                    "value_field": "amount",
-                    "rules": [{"transaction": "pos", "field": "product", "formula": {"eq": "PROMO"}}],
-                }
-            ],
-        },
-        retention={},
-    )
-    data.update(changes)
-    return make_config(folder, START, **data)
-
-
-def upload(con, config, folder: Path, day: dt.date, rows: list[str]) -> None:
-    path = folder / f"conversions_upload_{day:%Y%m%d}.csv"
-    path.write_text(
-        "customer_id,experiment,conversion_datetime,conversion_value\n" + "".join(r + "\n" for r in rows)
-    )
-    result = ingest_transaction(
-        con, config.transaction("uploaded_conversions"), "upload", landed_file(path, day), day
-    )
-    assert result.status != "FAILED", result.error
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """600 customers (C0000..C0599) known from START; every 3rd bought for 5 + i % 20 on START."""
-    folder = tmp_path_factory.mktemp("experiments")
-    config = experiments_config(folder)
-    files = folder / "files"
-    (files / "customers_20260101.csv").write_text("customuid\n" + "".join(f"C{i:04d}\n" for i in range(N)))
-    write_pos(files, START, [f"O{i},C{i:04d},ST01,SKU1,1,{5 + i % 20}.00" for i in range(0, N, 3)])
-    with connect(config.warehouse_path) as con:
-        ingest_customers(
-            con, config.customers, "upload", landed_file(files / "customers_20260101.csv", START), "create"
-        )
-        ingest_transaction(
-            con,
-            config.transaction("pos"),
-            "upload",
-            landed_file(files / "trans_pos_20260101.csv", START),
-            START,
-        )
-        # the window's uploads: 1 s before the presentation, at it, at 29 d 23:59:59 and at exactly 30 days;
-        # C0004 converts twice in the window (one conversion per presentation: the first counts)
-        upload(con, config, files, D - dt.timedelta(days=1), ["C0000,window,2026-01-09 23:59:59,10"])
-        upload(
-            con,
-            config,
-            files,
-            D,
-            ["C0001,window,2026-01-10 00:00:00,11", "C0004,window,2026-01-10 08:00:00,7"],
-        )
-        upload(con, config, files, D + dt.timedelta(days=3), ["C0004,window,2026-01-13 09:00:00,50"])
-        upload(con, config, files, D + dt.timedelta(days=29), ["C0002,window,2026-02-08 23:59:59,12"])
-        build_identities(con, config)
-        for day in (START, D - dt.timedelta(days=1), D, D + dt.timedelta(days=3), D + dt.timedelta(days=29)):
-            build_events(con, config, day)
-        for day in (START + dt.timedelta(days=1), START + dt.timedelta(days=2), D):
-            decide(con, config, day)
-    return folder, config
-
-
-def days(first: dt.date, last: dt.date) -> frozenset[dt.date]:
-    """Every day from ``first`` through ``last``: what loaded_days returns when all of them loaded."""
-    return frozenset(first + dt.timedelta(days=i) for i in range((last - first).days + 1))
-
-
-def rows(config, query: str, params: dict | None = None) -> list[tuple]:
-    with connect(config.warehouse_path, read_only=True) as con:
-        return con.execute(query, params or {}).fetchall()
+from tests.assets.experiments.world import (
+    START,
+    D,
+    N,
+    days,
+    experiments_config,
+    rows,
+    upload,
+)
+from tests.conftest import run_nightly, write_pos
 
 
 def test_rerunning_a_night_gives_identical_decisions(world):
@@ -533,136 +407,3 @@ def test_pre_period_covariate_and_guardrail_conversions(world):
         measure(con, covaried, day, loaded_days(con, covaried))
     assert set(rows(covaried, primary_pre, {"d": day})[0][0]) == bought & offer
     assert rows(covaried, "SELECT count(*) FROM guardrail_conversions WHERE date = $d", {"d": day}) == [(0,)]
-
-
-def test_every_decision_logs_its_assignment_probability(world):
-    _, config = world
-    got = rows(
-        config,
-        "SELECT experiment, variant, round(assignment_probability, 6), count(*) FROM results "
-        "WHERE date = $d AND experiment IN ('ab', 'offer') GROUP BY ALL ORDER BY ALL",
-        {"d": START + dt.timedelta(days=1)},
-    )
-    probability = {(e, v): p for e, v, p, _ in got}
-    assert probability[("ab", "control")] == 0.5 and probability[("ab", "a")] == 0.25  # 0.5 x 1/2
-    # offer without observed rates: 0.8 x (0.1 / 3 + 0.9 x 0.5 / 1.5)
-    assert {probability[("offer", v)] for v in ("discount_10", "discount_20", "free_shipping")} == {
-        round(0.8 / 3, 6)
-    }
-
-
-def test_the_uplift_policy_learns_who_to_treat_and_logs_its_probabilities(world):
-    """Past presentations: buyers (every 3rd customer, in the features) convert 50% on discount_20
-    against 10% without; every variant hurts the others (30% without, 10% with). In a group with an
-    experiment that has nothing to learn from yet, only the buyers get the offer."""
-    _, config = world
-    model = ModelSpec.model_validate(example_dict()["models"][0])  # purchase_30d: its features
-    uplift = config.model_copy(
-        update={
-            "groups": [],
-            "models": [model],
-            "experiments": [
-                e.model_copy(update={"policy": "uplift", "model": "purchase_30d"})
-                for e in config.experiments
-                if e.name == "offer"
-            ],
-        }
-    )
-    grouped = uplift.model_copy(
-        update={
-            "groups": config.groups,
-            "experiments": [
-                e.model_copy(update={"policy": "uplift", "model": "purchase_30d", "audience": []})
-                for e in config.experiments
-                if e.name in ("offer", "channel")
-            ],
-        }
-    )
-    later = dt.date(2026, 2, 20)
-    with connect(config.warehouse_path) as con:
-        con.execute(sql("experiments/create_conversions"))
-        con.execute("DELETE FROM conversions")
-        con.execute("""INSERT INTO conversions
-                       WITH p AS (SELECT i, printf('C%04d', i) AS c, i % 3 = 0 AS buyer FROM range(600) r(i))
-                       SELECT DATE '2026-01-02', c, 'offer', v, v = 'control',
-                              hash(c || v) % 100 < CASE
-                                  WHEN buyer THEN (CASE v WHEN 'discount_20' THEN 50 ELSE 10 END)
-                                  ELSE (CASE v WHEN 'control' THEN 30 ELSE 10 END) END,
-                              0, 0, NULL, TIMESTAMP '2026-01-02', TIMESTAMP '2026-02-01', true
-                     FROM p, (VALUES ('control'), ('discount_10'), ('discount_20'), ('free_shipping')) t(v)
-                    """)
-        con.execute("UPDATE conversions SET conversions = converted::INT")
-        try:
-            decide(con, uplift, later)
-            first = con.execute("SELECT * FROM results WHERE date = $d ORDER BY ALL", {"d": later}).fetchall()
-            decide(con, uplift, later)
-            again = con.execute("SELECT * FROM results WHERE date = $d ORDER BY ALL", {"d": later}).fetchall()
-            got = con.execute(
-                """SELECT substr(customer_id, 2)::INT % 3 = 0 AS buyer, variant,
-                          round(assignment_probability, 6), count(*)
-                   FROM results WHERE date = $d GROUP BY ALL""",
-                {"d": later},
-            ).fetchall()
-            # a group of uplift experiments: `channel` has nothing to learn from (expected value 0)
-            decide(con, grouped, later)
-            chosen = con.execute(
-                """SELECT substr(customer_id, 2)::INT % 3 = 0 AS buyer, experiment, count(*)
-                   FROM results WHERE date = $d GROUP BY ALL""",
-                {"d": later},
-            ).fetchall()
-        finally:
-            con.execute("DELETE FROM results WHERE date = $d", {"d": later})
-            con.execute("DELETE FROM conversions")
-    assert first == again
-    count = {(b, v): n for b, v, _, n in got}
-    probability = {(b, v): p for b, v, p, _ in got}
-    assert count[(True, "discount_20")] > 0.8 * sum(n for (b, v), n in count.items() if b and v != "control")
-    assert count[(False, "no_treatment")] > 0.8 * sum(
-        n for (b, v), n in count.items() if not b and v != "control"
-    )
-    # exploration 0.1 among 4 arms; control share 0.2; control and no_treatment are the same action
-    assert probability[(True, "discount_20")] == round(0.8 * (0.9 + 0.1 / 4), 6)
-    assert (
-        probability[(False, "no_treatment")] == probability[(False, "control")] == round(0.2 + 0.8 * 0.925, 6)
-    )
-    # the group decides by expected incremental value: buyers gain from the offer, the others lose
-    assert {(b, e): n for b, e, n in chosen} == {(True, "offer"): 200, (False, "channel"): 400}
-
-
-def test_channels_honour_reachability_and_capacity_exactly_and_send_at_lies_in_a_slot(world):
-    """C0000-C0299 have an e-mail, C0200-C0399 a mobile id; e-mail takes 50 a day; slots 09:00, 18:00."""
-    _, config = world
-    variants = [
-        v.model_copy(update={"reach": {"email": "email", "sms": "mobile"}.get(v.name)})
-        for v in config.variants
-    ]
-    channel = config.experiment("channel").model_copy(
-        update={"capacity": {"email": 50}, "slots": ["18:00", "09:00"], "control_share": 0.1}
-    )
-    nbc = config.model_copy(update={"groups": [], "variants": variants, "experiments": [channel]})
-    day = START + dt.timedelta(days=2)
-    with connect(config.warehouse_path) as con:
-        con.execute("""INSERT INTO customer_identities
-                       SELECT printf('C%04d', i), kind, 'x' || i, 'customers', false, false
-                       FROM range(400) r(i), (VALUES ('emailsha256'), ('idfa')) t(kind)
-                       WHERE (kind = 'emailsha256' AND i < 300) OR (kind = 'idfa' AND i >= 200)""")
-        try:
-            decide(con, nbc, day)
-            got = con.execute(
-                """SELECT variant, substr(customer_id, 2)::INT AS i, send_at, reason FROM results
-                   WHERE date = $d AND experiment = 'channel'""",
-                {"d": day},
-            ).fetchall()
-        finally:
-            con.execute("DELETE FROM customer_identities WHERE value LIKE 'x%'")
-            decide(con, config, day)
-    given = {v: [i for v2, i, _, _ in got if v2 == v] for v in ("email", "sms", "no_treatment", "control")}
-    assert len(given["email"]) == 50  # capacity: exactly, the overflow gets nothing
-    assert all(i < 300 for i in given["email"]) and all(200 <= i < 400 for i in given["sms"])
-    assert all(i < 400 for _, i, _, _ in got)  # C0400.. reach no channel: no decision
-    assert given["no_treatment"] and all(i < 300 for i in given["no_treatment"])
-    assert all("capacity: email takes 50 a day" in r for v, _, _, r in got if v == "no_treatment")
-    sent = [(v, s) for v, _, s, _ in got]
-    slots = {dt.datetime.combine(day, dt.time(9)), dt.datetime.combine(day, dt.time(18))}
-    assert all(s in slots for v, s in sent if v in ("email", "sms"))
-    assert all(s is None for v, s in sent if v in ("control", "no_treatment"))

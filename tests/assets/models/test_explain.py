@@ -14,7 +14,7 @@ from pipeline.cli import main
 from pipeline.core.warehouse import connect
 from pipeline.models import store, training
 from pipeline.models.dependence import feature_dependence
-from pipeline.models.features import customer_features
+from pipeline.models.features import customer_features, model_input
 from pipeline.models.predict import align
 from tests.assets.models.conftest import LAST
 
@@ -31,7 +31,9 @@ def test_the_beeswarm_holds_pred_contrib_of_the_test_customers_training_rows(wor
         prepared = training.prepare(con, config, spec, LAST)
     assert swarm["customer_id"].nunique() > 100 and swarm["feature"].nunique() == 10
     X = prepared.X.loc[swarm["customer_id"].unique()]
-    contrib = booster.predict(X, pred_contrib=True, num_iteration=meta["best_iteration"] or None)
+    contrib = booster.predict(
+        model_input(X, booster), pred_contrib=True, num_iteration=meta["best_iteration"] or None
+    )
     columns = {f: j for j, f in enumerate(meta["features"])}
     rows = {c: i for i, c in enumerate(X.index)}
     i = swarm["customer_id"].map(rows).to_numpy()
@@ -55,7 +57,9 @@ def test_the_dependence_of_any_feature_is_its_pred_contrib_and_explain_prints_it
             feature_dependence(con, config, spec, models, "price")
     assert d.version == LAST and d.as_of == LAST and len(d.table) == 500
     X = X.loc[d.table["customer_id"]]
-    contrib = booster.predict(X, pred_contrib=True, num_iteration=meta["best_iteration"] or None)
+    contrib = booster.predict(
+        model_input(X, booster), pred_contrib=True, num_iteration=meta["best_iteration"] or None
+    )
     j = meta["features"].index("num_age")
     assert np.abs(contrib[:, j] - d.table["shap"].to_numpy()).max() < 1e-9
     assert np.allclose(X["num_age"].to_numpy(dtype=float), d.table["value"], equal_nan=True)
