@@ -41,6 +41,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline.core.warehouse import table_exists
 from pipeline.demo.effects import ARMS, rate_column
 
 PRODUCT = {"offer": "PROMO-OFFER", "channel": "PROMO-CHANNEL"}
@@ -105,12 +106,16 @@ def simulate_responses(
             "ORDER BY experiment, customer_id",
             {"d": day},
         ).df()
-        # who bought the experiment's product before the day (seed_history): their rate is higher
-        before = con.execute(
-            "SELECT DISTINCT customer_id, product, true AS repeat FROM tx_pos "
-            "WHERE _partition_date < $d AND list_contains($p, product)",
-            {"d": day, "p": list(PRODUCT.values())},
-        ).df()
+        # who bought the experiment's product before the day (seed_history): they buy it again
+        before = (
+            con.execute(
+                "SELECT DISTINCT customer_id, product, true AS repeat FROM tx_pos "
+                "WHERE _partition_date < $d AND list_contains($p, product)",
+                {"d": day, "p": list(PRODUCT.values())},
+            ).df()
+            if table_exists(con, "tx_pos")
+            else pd.DataFrame({"customer_id": [], "product": [], "repeat": []})
+        )
     rng = np.random.default_rng([seed, day.toordinal()])
     truth_rates = pd.read_csv(out_dir / "truth" / "decision_rates.csv").set_index("customuid")
     truth_rates = truth_rates[[c for c in truth_rates.columns if "__" in c]]  # the rates, not the traits

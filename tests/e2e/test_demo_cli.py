@@ -18,6 +18,7 @@ import pytest
 from scipy import stats
 
 from pipeline.core.warehouse import connect
+from pipeline.demo.experiments import PRODUCT, REPEAT_RATE
 from tests.conftest import ROOT
 
 DAYS = 14  # the demo runs on today's dates, as `make demo` does: the DAYS days before today
@@ -103,6 +104,7 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
         "model_beeswarm",
         "model_dependence",
         "predictions",
+        "clv",  # created with the model tables; empty: the demo declares no clv model
         "results",
         "conversions",
         "guardrail_conversions",
@@ -447,11 +449,25 @@ def test_the_off_policy_estimates_cover_the_truth_of_the_demo(demo):
             {"e": exp},
         )
         ids = [c for c, _ in logged]
+        # who bought the experiment's product in the week before: they buy again at REPEAT_RATE
+        # whatever they get (the pre-period buyers CUPED adjusts by)
+        bought = {
+            c
+            for (c,) in q(
+                out,
+                "SELECT DISTINCT p.customer_id FROM tx_pos p JOIN results r ON r.customer_id = p.customer_id "
+                "AND r.experiment = $e AND p._partition_date < r.date WHERE p.product = $p",
+                {"e": exp, "p": PRODUCT[exp]},
+            )
+        }
+        again = np.array([c in bought for c in ids])[:, None]
         # uniform among each customer's eligible variants (a channel only where they are reachable)
         eligible = np.array([[v in e for v in variants] for _, e in logged])
-        variant_rates = rates.loc[ids, [f"{exp}__{v}" for v in variants]].to_numpy()
+        variant_rates = np.where(
+            again, REPEAT_RATE, rates.loc[ids, [f"{exp}__{v}" for v in variants]].to_numpy()
+        )
         truth = {
-            "nothing": rates.loc[ids, f"{exp}__no_treatment"].mean(),
+            "nothing": np.where(again[:, 0], REPEAT_RATE, rates.loc[ids, f"{exp}__no_treatment"]).mean(),
             "uniform": ((variant_rates * eligible).sum(axis=1) / eligible.sum(axis=1)).mean(),
         }
         got = {
@@ -467,8 +483,7 @@ def test_the_off_policy_estimates_cover_the_truth_of_the_demo(demo):
         for policy, value in truth.items():
             lo, hi, ilo, ihi = got[policy]
             covered[(exp, policy)] = lo <= value <= hi and ilo <= value <= ihi
-    # one draw of the world: with seed 7 the channel experiment's logged conversions happen to lie 2.5
-    # standard errors below its truth (in every arm, control too), so its uniform value lies above
-    # both intervals; the 95% coverage itself is checked over many worlds in
-    # tests/unit/experiments/test_policy_evaluation.py
-    assert [k for k, ok in covered.items() if not ok] == [("channel", "uniform")], covered
+    # one draw of the world, on today's dates: 95% intervals may miss now and then, so the test asks
+    # for no more misses than such intervals plausibly give (at most 1 of 4); their coverage itself
+    # is checked over many worlds in tests/unit/experiments/test_policy_evaluation.py
+    assert sum(not ok for ok in covered.values()) <= 1, covered

@@ -353,6 +353,7 @@ def test_a_customer_list_label_trains_on_the_listed_customers(world, tmp_path):
     data["models"] = [
         {"name": "high_value", "type": "response", "label": {"customer_list": str(tmp_path / "list.csv")}}
     ]
+    data["experiments"] = [{k: v for k, v in e.items() if k != "model"} for e in data["experiments"]]
     listed_config = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
     spec = listed_config.model("high_value")
     with connect(config.warehouse_path, read_only=True) as con:

@@ -6,7 +6,7 @@ from pipeline.definitions import build_definitions
 from tests.conftest import make_config
 
 ATTRIBUTION = {"attribution_credits", "attribution_summary"}
-EXPERIMENTS = {"results", "conversions", "experiment_report"}
+EXPERIMENTS = {"results", "conversions", "experiment_report", "policy_evaluation"}
 
 
 def asset_keys(config) -> set[str]:
