@@ -6,7 +6,6 @@ lifetimes_reference.py there."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import subprocess
@@ -14,11 +13,12 @@ import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 import pytest
 
-from tests.side_venvs import uv_command
+from tests.side_venvs import ensure_venv, run_reference
 
 ROOT = Path(__file__).resolve().parents[3]
 CACHE = ROOT / ".cache"
@@ -79,47 +79,12 @@ def cdnow_transactions() -> pd.DataFrame:
     return frame[["customer_id", "day", "value"]]
 
 
-def ensure_lifetimes_venv() -> Path:
-    """The python of the lifetimes virtualenv, built into a temporary folder and renamed into place."""
-    python = LIFETIMES_VENV / "bin" / "python"
-    if (LIFETIMES_VENV / ".installed").exists():
-        return python
-    tmp = LIFETIMES_VENV.with_name(f"lifetimes.tmp-{os.getpid()}")
-    base = getattr(sys, "_base_executable", sys.executable)
-    uv, tmp_python = uv_command(), str(tmp / "bin" / "python")
-    steps = (
-        [
-            [*uv, "venv", "-q", "--clear", "--python", base, str(tmp)],
-            [*uv, "pip", "install", "-q", "--python", tmp_python, *LIFETIMES_PACKAGES],
-        ]
-        if uv
-        else [
-            [base, "-m", "venv", "--clear", str(tmp)],
-            [tmp_python, "-m", "pip", "install", "-q", *LIFETIMES_PACKAGES],
-        ]
-    )
-    for step in steps:
-        _run(step, "build the lifetimes virtualenv")
-    (tmp / ".installed").write_text(" ".join(LIFETIMES_PACKAGES))
-    try:
-        tmp.rename(LIFETIMES_VENV)
-    except OSError:  # another worker's venv is in place
-        shutil.rmtree(tmp, ignore_errors=True)
-    return python
-
-
 @pytest.fixture(scope="session")
 def lifetimes() -> Callable[[dict], dict]:
     """Runs a case (see lifetimes_reference.py) through lifetimes; returns its results."""
-    python = ensure_lifetimes_venv()
+    python = ensure_venv(LIFETIMES_VENV, LIFETIMES_PACKAGES)
 
     def run(case: dict) -> dict:
-        out = subprocess.run(
-            [str(python), str(SCRIPT)], input=json.dumps(case), capture_output=True, text=True, check=False
-        )
-        if out.returncode != 0:
-            raise RuntimeError(f"lifetimes_reference.py failed: {out.stderr[-3000:]}")
-        result: dict = json.loads(out.stdout)
-        return result
+        return cast(dict, run_reference(python, SCRIPT, case))
 
     return run
