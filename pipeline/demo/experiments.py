@@ -183,9 +183,10 @@ def _experiment_truth(exp: str, decided: pd.DataFrame, rates: pd.DataFrame, coun
             if a != "no_treatment"
         },
         "simulated": {
-            v: {"presented": int(row["size"]), "responded": int(row["sum"])} for v, row in given.iterrows()
+            v: {"presented": int(n), "responded": int(k)}
+            for v, n, k in zip(given.index, given["size"], given["sum"], strict=True)
         },
-        "true_incremental": {v: round(float(row["gain"]), 6) for v, row in given.iterrows()},
+        "true_incremental": {v: round(float(g), 6) for v, g in zip(given.index, given["gain"], strict=True)},
     }
 
 
