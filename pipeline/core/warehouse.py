@@ -32,6 +32,10 @@ class WarehouseLocked(WarehouseError):
     transient = True
 
 
+# The type of event values, conversion values and money sums: a Decimal at its declared scale (up to 18)
+# and the sum of many, exactly; a Float's double to 18 decimals (the double itself is kept beside it).
+EXACT_VALUE = "DECIMAL(38,18)"
+
 MEMORY_LIMIT_ENV = "NIGHTJAR_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "2GB"
 
@@ -209,6 +213,18 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
             [table],
         )
     )
+
+
+def migrate_column_types(con: duckdb.DuckDBPyConnection, table: str, types: dict[str, str]) -> list[str]:
+    """Give the columns ``types`` (name -> DuckDB type, e.g. "DECIMAL(38,18)") of an existing ``table``
+    the types the code now declares (``CREATE TABLE IF NOT EXISTS`` leaves an old table as it is);
+    a column that has its type already is not rewritten. Returns the columns altered."""
+    have = dict(con.execute(sql("core/column_types"), {"table": table}).fetchall())
+    altered = [c for c, t in types.items() if c in have and have[c] != t]
+    for column in altered:
+        idents = {"table": table, "column": column}
+        con.execute(sql("core/alter_column_type", idents=idents, fragments={"type": types[column]}))
+    return altered
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -10,7 +10,7 @@ import duckdb
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.settings import FieldType
 from pipeline.core.sql import bind, ident, sql
-from pipeline.core.warehouse import scalar, table_exists, transaction
+from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, scalar, table_exists, transaction
 from pipeline.customers.config import CustomersConfig
 from pipeline.customers.identity import resolve_keys
 from pipeline.ingest.config import TransactionSpec
@@ -63,6 +63,7 @@ def build_events(
     last = last or first
     window = {"a": first, "b": last}
     con.execute(sql("customers/events/create_events"))
+    migrate_column_types(con, EVENTS, {"value": EXACT_VALUE})  # a warehouse built when it was DECIMAL(18,4)
     # An event belongs to its customer_id; an anonymous one (NULL) is found by the identifier it holds.
     register_customer_table(con, EVENTS, "customer_id", CUSTOMER_ID)
     for kind in sorted({k for spec in config.transactions for k in spec.customer_keys}):

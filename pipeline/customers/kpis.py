@@ -27,7 +27,7 @@ from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.plots import daily_plot
 from pipeline.core.sql import bind, sql
-from pipeline.core.warehouse import scalar, table_exists, transaction
+from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, scalar, table_exists, transaction
 from pipeline.ingest.customers import CUSTOMERS
 
 RECONCILE = "kpi_totals_reconcile"
@@ -46,6 +46,8 @@ class Kpi:
     bars: bool = False  # plot bars instead of lines
     periods: bool = True  # a (grain, period_start, ...) table; False: one row per customer
     currency_check: bool = False  # also check that the orders are in one currency
+    # (column, type) of its money columns: a table built when they were DECIMAL(18,4) gets these types
+    money: tuple[tuple[str, str], ...] = ()
 
 
 KPIS = (
@@ -75,6 +77,7 @@ KPIS = (
         "ECOMMERCE.",
         "revenue per day by context, last 30 days",
         currency_check=True,
+        money=(("revenue", EXACT_VALUE), ("average_order_value", "DOUBLE")),
     ),
     Kpi(
         "kpi_web",
@@ -88,6 +91,7 @@ KPIS = (
         "new buyers per day, last 30 days",
         bars=True,
         periods=False,
+        money=(("total_spending", EXACT_VALUE), ("average_order_value", "DOUBLE")),
     ),
 )
 
@@ -105,6 +109,8 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 def rebuild(con: duckdb.DuckDBPyConnection, name: str) -> int:
     """Replace the whole of KPI table ``name`` in one transaction; returns its rows."""
     con.execute(sql(f"customers/kpis/create/{name}"))
+    money = next((k.money for k in KPIS if k.name == name), ())
+    migrate_column_types(con, name, dict(money))
     build = sql(f"customers/kpis/{name}")
     with transaction(con):
         con.execute(sql("customers/kpis/clear", idents={"table": name}))

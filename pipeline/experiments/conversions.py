@@ -35,7 +35,7 @@ from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.partitions import days_between
 from pipeline.core.rules import Params, compile_all, rule_condition
 from pipeline.core.sql import bind, ident, sql
-from pipeline.core.warehouse import table_exists, transaction
+from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, table_exists, transaction
 from pipeline.experiments.config import PRIMARY, ConversionDefinition, ExperimentsConfig
 from pipeline.experiments.decisions import CONVERSIONS, day_rows, schemas
 
@@ -114,6 +114,8 @@ def measure(
     """
     con.execute(sql("experiments/create_results"))
     con.execute(sql("experiments/create_conversions"))
+    for table in (CONVERSIONS, GUARDRAIL_CONVERSIONS):  # built when value was DECIMAL(18,4): widened
+        migrate_column_types(con, table, {"value": EXACT_VALUE})
     register_customer_table(con, CONVERSIONS, "customer_id", CUSTOMER_ID)
     start, end = window(config, day)
     pre_start = start - dt.timedelta(days=config.analysis.cuped_days)

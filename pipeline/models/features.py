@@ -86,9 +86,13 @@ def first_event_day(con: duckdb.DuckDBPyConnection) -> dt.date | None:
 def build_population(
     con: duckdb.DuckDBPyConnection, cutoff: dt.date, only: str | None = None, spec: ModelSpec | None = None
 ) -> None:
-    """Temp table _population; with ``spec``, only the customers its ``population`` rules match."""
+    """Temp table _population; with ``spec``, only the customers its ``population`` rules match.
+    Without customer data the customers are the events' own keys (identity.unknown_keys: own_id)."""
     if not table_exists(con, "customer_identities"):
         con.execute(sql("customers/identity/create_identities"))
+    if not scalar(con, sql("models/features/has_customer_data")):
+        con.execute(sql("customers/events/create_events"))
+        con.execute(sql("models/features/customers_from_events"))
     params = Params("segment")
     segment = "TRUE"
     if spec is not None and spec.population:

@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS conversions (
     is_control          BOOLEAN NOT NULL,
     converted           BOOLEAN NOT NULL,
     conversions         BIGINT NOT NULL,     -- matches counted (1 at most unless a definition says count: all)
-    value               DECIMAL(18,4) NOT NULL,  -- money value of the counted matches (0 when none)
+    value               DECIMAL(38,18) NOT NULL, -- money value of the counted matches (0 when none)
     first_conversion_at TIMESTAMP,
     window_start        TIMESTAMP NOT NULL,  -- the presentation: date 00:00:00 UTC (inclusive)
     window_end          TIMESTAMP NOT NULL,  -- window_days later (exclusive)
@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS guardrail_conversions (
     is_control          BOOLEAN NOT NULL,
     converted           BOOLEAN NOT NULL,
     conversions         BIGINT NOT NULL,
-    value               DECIMAL(18,4) NOT NULL,
+    value               DECIMAL(38,18) NOT NULL,
     first_conversion_at TIMESTAMP,
     window_start        TIMESTAMP NOT NULL,
     window_end          TIMESTAMP NOT NULL,
@@ -36,5 +36,5 @@ CREATE TABLE IF NOT EXISTS guardrail_conversions (
 -- metric: what a match counts for in the window ('primary' or a guardrail's name; NULL for a
 -- covariate definition); pre_of: the metric it is the pre-period covariate of (NULL: none)
 CREATE OR REPLACE TEMP TABLE _matches (
-    customer_id VARCHAR, experiment VARCHAR, source VARCHAR, matched_at TIMESTAMP, value DECIMAL(18,4),
+    customer_id VARCHAR, experiment VARCHAR, source VARCHAR, matched_at TIMESTAMP, value DECIMAL(38,18),
     keep_all BOOLEAN, metric VARCHAR, pre_of VARCHAR);

@@ -5,7 +5,7 @@
 -- definition; a missing value counts as 0. $metric and $pre_of: what the match counts for (_matches).
 INSERT INTO _matches
 SELECT e.customer_id, $experiment, $source, CAST(x.{{time_field}} AS TIMESTAMP),
-       coalesce(CAST({{value}} AS DECIMAL(18, 4)), 0), $keep_all, $metric, $pre_of
+       coalesce(CAST({{value}} AS DECIMAL(38, 18)), 0), $keep_all, $metric, $pre_of
 FROM {{tx_table}} AS x
 INNER JOIN events AS e ON e.event_id = $ds || ':' || x._load_id || ':' || x._row_number
 WHERE x._partition_date BETWEEN $pre_first AND $last

@@ -3,7 +3,7 @@
 -- presentation date, from the presentations whose window is complete (all when $include_incomplete).
 SELECT experiment, {{metric_expr}} AS metric, variant, is_control, date,
        count(*) AS presented, count(*) FILTER (WHERE converted) AS converted,
-       sum(value)::DOUBLE AS value_sum, sum(value * value)::DOUBLE AS value_sq,
+       sum(value)::DOUBLE AS value_sum, sum(value::DOUBLE * value::DOUBLE) AS value_sq,
        count(*) FILTER (WHERE NOT window_complete) AS in_progress,
        count(*) FILTER (WHERE pre_converted) AS pre_converted,
        count(*) FILTER (WHERE pre_converted AND converted) AS pre_and_converted

@@ -4,7 +4,7 @@
 -- one of $with_covariate (it has a covariate definition).
 INSERT INTO _matches
 SELECT e.customer_id, CAST(x.experiment AS VARCHAR), 'uploaded', CAST(x.conversion_datetime AS TIMESTAMP),
-       coalesce(CAST(x.conversion_value AS DECIMAL(18,4)), 0), FALSE, 'primary',
+       coalesce(CAST(x.conversion_value AS DECIMAL(38,18)), 0), FALSE, 'primary',
        CASE WHEN list_contains($with_covariate, CAST(x.experiment AS VARCHAR)) THEN NULL ELSE 'primary' END
 FROM {{tx_table}} AS x
 INNER JOIN events AS e ON e.event_id = $ds || ':' || x._load_id || ':' || x._row_number

@@ -22,5 +22,6 @@ CREATE TABLE IF NOT EXISTS events (
     _partition_date   DATE NOT NULL
 );
 
--- A warehouse whose events were built before float_value existed gains it (its value column keeps its type).
+-- A warehouse whose events were built before float_value existed gains it (its value column is widened
+-- to DECIMAL(38,18) by pipeline/customers/events.py).
 ALTER TABLE events ADD COLUMN IF NOT EXISTS float_value DOUBLE;

@@ -10,7 +10,7 @@ WITH bought AS (
     GROUP BY customer_id
 )
 SELECT c.customer_id, coalesce(b.orders, 0),
-       CAST(coalesce(b.total_spending, 0) AS DECIMAL(18,4)),
-       CAST(round(b.total_spending / b.orders, 4) AS DECIMAL(18,4)),
+       CAST(coalesce(b.total_spending, 0) AS DECIMAL(38,18)),
+       b.total_spending / b.orders,
        b.first_purchase_at, b.last_purchase_at
 FROM _kpi_customers c LEFT JOIN bought b USING (customer_id);

@@ -16,8 +16,8 @@ WITH o AS (
 )
 SELECT p.grain, p.period_start, k.context,
        coalesce(n.orders, 0) AS orders,
-       CAST(coalesce(n.revenue, 0) AS DECIMAL(18,4)) AS revenue,
-       CAST(round(n.revenue / n.orders, 4) AS DECIMAL(18,4)) AS average_order_value,
+       CAST(coalesce(n.revenue, 0) AS DECIMAL(38,18)) AS revenue,
+       n.revenue / n.orders AS average_order_value,
        coalesce(n.buyers, 0) AS buyers
 FROM _kpi_periods p CROSS JOIN (SELECT DISTINCT context FROM counted) k
 LEFT JOIN counted n ON n.grain = p.grain AND n.period_start = p.period_start AND n.context = k.context;

@@ -1,10 +1,12 @@
 """Feeds alone, no customer data: a touch feed and a conversion feed (range files, Float values of
-1/3) go through ingestion, events and attribution. Each key is its own customer (identity
-unknown_keys: own_id, the default without customer data), every conversion is credited in full,
-and the Float values reach attribution_credits and attribution_summary as the doubles they are."""
+1/3) go through ingestion, events, attribution, an experiment's conversions and the KPIs. Each key is
+its own customer (identity unknown_keys: own_id, the default without customer data), every conversion
+is credited in full, the Float values reach attribution_credits and attribution_summary as the doubles
+they are and conversions and the KPIs to 18 decimals, and Decimal values add up exactly."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,16 +16,20 @@ from pipeline.config import parse_config
 from pipeline.core.sql import sql
 from pipeline.core.warehouse import connect
 from pipeline.customers.events import build_events
+from pipeline.customers.kpis import prepare, rebuild
+from pipeline.experiments.conversions import loaded_days, measure
 from pipeline.ingest.ranges import ingest_range_file
 from pipeline.ingest.sources.local_files import landed_file
 from tests.unit.attribution.helpers import CHANNELS, DAY, ts
 
 THIRD = 1 / 3
+ORDER = "completedOrder"  # the KPIs' order type
+FLOAT = {"type": "Float"}
 VISITS = "visitor,at,channel\nV1,{a},Search\nV1,{b},Email\nv2,{b},Display\nV3,{b},Direct\n"
-ORDERS = "visitor,at,value\nV1,{c},{x!r}\nV2,{c},{y!r}\nV9,{c},{z!r}\n"
+ORDERS = "visitor,at,value\nV1,{c},{x}\nV2,{c},{y}\nV9,{c},{z}\n"
 
 
-def _config(root: Path, **identity) -> dict:
+def _config(root: Path, value: dict | None = None, **identity) -> dict:
     def feed(name: str, fields: list, event: dict) -> dict:
         return {
             "name": name,
@@ -42,12 +48,25 @@ def _config(root: Path, **identity) -> dict:
         "sources": [{"name": "landing", "kind": "local_files", "folder": "files"}],
         "transactions": [
             feed("visits", [{"name": "channel", "type": "String"}], {"type": "visit", "channel": "channel"}),
-            feed("orders", [{"name": "value", "type": "Float"}], {"type": "order", "value": "value"}),
+            feed("orders", [{"name": "value", **(value or FLOAT)}], {"type": ORDER, "value": "value"}),
         ],
         "attribution": {
             "channels": CHANNELS,
             "touchpoints": [{"type": "visit"}],
-            "conversions": [{"name": "order", "type": "order"}],
+            "conversions": [{"name": "order", "type": ORDER}],
+        },
+        # an experiment whose conversion is an order, valued by the order's value
+        "variants": [{"name": "a", "message": "A"}],
+        "experiments": [{"name": "ab", "type": "AB", "variants": ["a"], "control_share": 0}],
+        "conversions": {
+            "definitions": [
+                {
+                    "name": "bought",
+                    "experiment": "ab",
+                    "value_field": "value",
+                    "rules": [{"transaction": "orders", "field": "visitor", "formula": {"neq": ""}}],
+                }
+            ]
         },
     }
     if identity:
@@ -55,13 +74,14 @@ def _config(root: Path, **identity) -> dict:
     return data
 
 
-def _run(tmp_path: Path, **identity):
-    config = parse_config(_config(tmp_path, **identity), "t.yaml", tmp_path)
+def _run(tmp_path: Path, values: tuple = (THIRD, 2 * THIRD, 0.1 / 3), value: dict | None = None, **identity):
+    config = parse_config(_config(tmp_path, value, **identity), "t.yaml", tmp_path)
     folder = tmp_path / "files"
     folder.mkdir(exist_ok=True)
     times = {"a": ts(-3).isoformat(), "b": ts(-1).isoformat(), "c": ts(0).isoformat()}
     (folder / "visits.csv").write_text(VISITS.format(**times))
-    (folder / "orders.csv").write_text(ORDERS.format(**times, x=THIRD, y=2 * THIRD, z=0.1 / 3))
+    x, y, z = values
+    (folder / "orders.csv").write_text(ORDERS.format(**times, x=x, y=y, z=z))
     con_cm = connect(config.warehouse_path)
     con = con_cm.__enter__()
     for spec in config.transactions:
@@ -70,7 +90,22 @@ def _run(tmp_path: Path, **identity):
         assert all(r.rows_read == r.rows_loaded + r.rows_rejected for r in results)
     build_events(con, config, ts(-3).date(), DAY)
     build_attribution(con, config, DAY)
+    # each visitor was shown the experiment the day before their order; its conversions and the KPIs
+    con.execute(sql("experiments/create_results"))
+    con.execute(
+        """INSERT INTO results (date, customer_id, experiment, variant, is_control, score, reason)
+           SELECT $d, k, 'ab', 'a', FALSE, 0, 'test' FROM unnest(['v1', 'v2', 'v9']) t(k)""",
+        {"d": ts(-1).date()},
+    )
+    measure(con, config, ts(-1).date(), loaded_days(con, config))
+    prepare(con)
+    for kpi in ("kpi_purchases", "kpi_events"):
+        rebuild(con, kpi)
     return con_cm, con
+
+
+def _relative_error(got, want: float) -> float:
+    return abs(float(got) - want) / want
 
 
 def test_touch_and_conversion_feeds_without_customer_data_are_attributed(tmp_path: Path) -> None:
@@ -95,8 +130,17 @@ def test_touch_and_conversion_feeds_without_customer_data_are_attributed(tmp_pat
         )
         assert abs(summary["Email"] - THIRD) / THIRD < 1e-12
         assert abs(summary["Display"] - 2 * THIRD) / (2 * THIRD) < 1e-12
-        events = con.execute("SELECT float_value FROM events WHERE type = 'order' ORDER BY 1").fetchall()
+        events = con.execute(f"SELECT float_value FROM events WHERE type = '{ORDER}' ORDER BY 1").fetchall()
         assert [v for (v,) in events] == sorted([THIRD, 2 * THIRD, 0.1 / 3])  # the doubles, bit for bit
+        # the experiment's conversions and the KPIs' revenue keep them too (no rounding to 4 decimals)
+        converted = dict(con.execute("SELECT customer_id, value FROM conversions").fetchall())
+        for customer, want in (("v1", THIRD), ("v2", 2 * THIRD), ("v9", 0.1 / 3)):
+            assert _relative_error(converted[customer], want) < 1e-12, customer
+        revenue = con.execute(
+            "SELECT revenue, average_order_value FROM kpi_purchases WHERE grain = 'month'"
+        ).fetchall()
+        assert _relative_error(revenue[0][0], THIRD + 2 * THIRD + 0.1 / 3) < 1e-12
+        assert _relative_error(revenue[0][1], (THIRD + 2 * THIRD + 0.1 / 3) / 3) < 1e-12
     finally:
         cm.__exit__(None, None, None)
 
@@ -110,17 +154,54 @@ def test_anonymous_unknown_keys_leave_the_feeds_unattributed(tmp_path: Path) -> 
         cm.__exit__(None, None, None)
 
 
-def test_events_built_before_float_value_gain_it(tmp_path: Path) -> None:
-    """A warehouse whose `events` predates float_value (value DECIMAL(18,4)) still builds events."""
+def test_decimal_values_add_up_exactly_in_conversions_and_kpis(tmp_path: Path) -> None:
+    """Decimal values at their declared scale (6) reach conversions and the KPIs' revenue exactly."""
+    values = ("0.000001", "0.1", "1234567.123456")
+    cm, con = _run(tmp_path, tuple(Decimal(v) for v in values), {"type": "Decimal", "scale": 6})
+    try:
+        converted = dict(con.execute("SELECT customer_id, value FROM conversions").fetchall())
+        assert [converted[c] for c in ("v1", "v2", "v9")] == [Decimal(v) for v in values]
+        revenue = con.execute("SELECT revenue FROM kpi_purchases WHERE grain = 'week'").fetchall()
+        assert sum(r for (r,) in revenue) == Decimal("1234567.223457")
+    finally:
+        cm.__exit__(None, None, None)
+
+
+def test_a_warehouse_built_with_four_decimals_is_widened(tmp_path: Path) -> None:
+    """A warehouse whose `events`, `conversions` and KPI tables hold values as DECIMAL(18,4) (before
+    float_value, too) gets DECIMAL(38,18) columns: values loaded afterwards are no longer rounded."""
     config = parse_config(_config(tmp_path), "t.yaml", tmp_path)
+    old_tables = {  # the table's statements, and what the old one had instead
+        "customers/events/create_events": ("float_value       DOUBLE,", ""),
+        "experiments/create_conversions": ("", ""),
+        "customers/kpis/create/kpi_purchases": ("value DOUBLE", "value DECIMAL(18,4)"),
+    }
     with connect(config.warehouse_path) as con:
-        old = sql("customers/events/create_events").split("ALTER TABLE")[0]
-        old = old.replace("DECIMAL(38,18)", "DECIMAL(18,4)").replace("float_value       DOUBLE,", "")
-        con.execute(old)
+        for name, (new, old) in old_tables.items():
+            text = sql(name).split("ALTER TABLE")[0].split("CREATE OR REPLACE TEMP")[0]
+            text = text.replace("DECIMAL(38,18)", "DECIMAL(18,4)")
+            con.execute(text.replace(new, old) if new else text)
+        assert con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE data_type = 'DECIMAL(18,4)'"
+        ).fetchall() == [(4,)]
     cm, con = _run(tmp_path)
     try:
-        got = con.execute("SELECT value, float_value FROM events WHERE customer_id = 'v1' AND type = 'order'")
+        got = con.execute("SELECT value, float_value FROM events WHERE customer_id = 'v1' AND value > 0")
         value, exact = got.fetchall()[0]
-        assert str(value) == "0.3333" and exact == THIRD  # the old column rounds; float_value is exact
+        assert _relative_error(value, THIRD) < 1e-15 and exact == THIRD
+        widened = con.execute(
+            """SELECT table_name, column_name, data_type FROM information_schema.columns
+               WHERE table_name IN ('events', 'conversions', 'guardrail_conversions', 'kpi_purchases')
+                 AND column_name IN ('value', 'revenue', 'average_order_value') ORDER BY ALL"""
+        ).fetchall()
+        assert widened == [
+            ("conversions", "value", "DECIMAL(38,18)"),
+            ("events", "value", "DECIMAL(38,18)"),
+            ("guardrail_conversions", "value", "DECIMAL(38,18)"),
+            ("kpi_purchases", "average_order_value", "DOUBLE"),
+            ("kpi_purchases", "revenue", "DECIMAL(38,18)"),
+        ]
+        converted = dict(con.execute("SELECT customer_id, value FROM conversions").fetchall())
+        assert _relative_error(converted["v1"], THIRD) < 1e-12
     finally:
         cm.__exit__(None, None, None)

@@ -11,11 +11,11 @@ WITH counted AS (
     SELECT count(*) AS customers, coalesce(sum(orders), 0) AS orders, coalesce(sum(total_spending), 0) AS spending
     FROM kpi_customer_behaviour
 )
-SELECT 'customers' AS scope, m.measure, CAST(m.kpi_value AS DECIMAL(38,4)) AS kpi_value,
-       CAST(m.base_value AS DECIMAL(38,4)) AS base_value
+SELECT 'customers' AS scope, m.measure, CAST(m.kpi_value AS DECIMAL(38,18)) AS kpi_value,
+       CAST(m.base_value AS DECIMAL(38,18)) AS base_value
 FROM kpi k CROSS JOIN base b,
-     LATERAL (VALUES ('customers', CAST(k.customers AS DECIMAL(38,4)), CAST(b.customers AS DECIMAL(38,4))),
-                     ('orders', CAST(k.orders AS DECIMAL(38,4)), CAST(b.orders AS DECIMAL(38,4))),
-                     ('total_spending', CAST(k.spending AS DECIMAL(38,4)), CAST(b.spending AS DECIMAL(38,4))))
+     LATERAL (VALUES ('customers', CAST(k.customers AS DECIMAL(38,18)), CAST(b.customers AS DECIMAL(38,18))),
+                     ('orders', CAST(k.orders AS DECIMAL(38,18)), CAST(b.orders AS DECIMAL(38,18))),
+                     ('total_spending', CAST(k.spending AS DECIMAL(38,18)), CAST(b.spending AS DECIMAL(38,18))))
          m(measure, kpi_value, base_value)
 ORDER BY 1, 2;

@@ -8,10 +8,10 @@ WITH base AS (
 ), grains AS (
     SELECT * FROM (VALUES ('day'), ('week'), ('month')) g(grain)
 )
-SELECT g.grain AS scope, m.measure, CAST(m.kpi_value AS DECIMAL(38,4)) AS kpi_value,
-       CAST(m.base_value AS DECIMAL(38,4)) AS base_value
+SELECT g.grain AS scope, m.measure, CAST(m.kpi_value AS DECIMAL(38,18)) AS kpi_value,
+       CAST(m.base_value AS DECIMAL(38,18)) AS base_value
 FROM grains g LEFT JOIN kpi k USING (grain) CROSS JOIN base b,
-     LATERAL (VALUES ('orders', CAST(coalesce(k.orders, 0) AS DECIMAL(38,4)), CAST(b.orders AS DECIMAL(38,4))),
-                     ('revenue', CAST(coalesce(k.revenue, 0) AS DECIMAL(38,4)), CAST(b.revenue AS DECIMAL(38,4))))
+     LATERAL (VALUES ('orders', CAST(coalesce(k.orders, 0) AS DECIMAL(38,18)), CAST(b.orders AS DECIMAL(38,18))),
+                     ('revenue', CAST(coalesce(k.revenue, 0) AS DECIMAL(38,18)), CAST(b.revenue AS DECIMAL(38,18))))
          m(measure, kpi_value, base_value)
 ORDER BY 1, 2;
