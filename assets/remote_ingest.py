@@ -32,7 +32,10 @@ def build_remote_transaction_asset(
 ) -> dg.AssetsDefinition:
     source = config.source(spec.source)
     key = resource_key(source.name)
-    fetch, fetch_range = source_kind(source.kind).fetch, source_kind(source.kind).fetch_range
+    kind = source_kind(source.kind)
+    fetch, fetch_range = kind.fetch, kind.fetch_range
+    if spec.files == "range" and kind.fetch_range_files:  # a file source's range files
+        fetch_range = kind.fetch_range_files
     if fetch is None and fetch_range is None:
         raise ValueError(f"source kind {source.kind!r} has no fetch: it cannot feed a remote asset")
 
@@ -53,12 +56,16 @@ def build_remote_transaction_asset(
         days = days_in(context.partition_time_window)
         res = getattr(context.resources, key)
         with tempfile.TemporaryDirectory(prefix="nightjar-") as tmp:
-            if fetch_range is not None:  # an API: its records go to their own days
+            if fetch_range is not None:  # range files, or an API whose records go to their own days
                 try:
                     files = fetch_range(context, res, source, spec, Path(tmp))
                 except SourceError as e:
                     raise dg.Failure(description=str(e)) from None
                 warehouse = context.resources.warehouse
+                if fetch_range is kind.fetch_range_files:  # as local range files: the run's days
+                    name = spec.file_name
+                    missing = f"{source.kind} source {source.name!r} has no file {name}.* or {name}_*.*"
+                    return ingest_range(context, warehouse, config, spec, source.name, files, days, missing)
                 return ingest_range(
                     context, warehouse, config, spec, source.name, files, days, "", window=EVERY_DAY
                 )

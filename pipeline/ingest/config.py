@@ -224,6 +224,18 @@ class TransactionSpec(FileDataset, CsvDialect):
     # JSON lines: how many levels of objects a field name `parent__child` reaches into
     flatten_depth: int = Field(default=1, ge=0)
 
+    @property
+    def reads_new_json_keys(self) -> bool:
+        """Whether the keys of a JSON line that no field reads follow ``new_columns``: only when the
+        dataset sets it (by default they are not read: an API's records carry many)."""
+        return "new_columns" in self.model_fields_set
+
+    def json_keys_read(self) -> list[str]:
+        """The top-level keys of a JSON line that the fields read: each name, and the first key of
+        each path inside objects."""
+        paths = [x.path.split(".") if x.path else x.name.split("__", self.flatten_depth) for x in self.fields]
+        return list(dict.fromkeys([x.name for x in self.fields] + [p[0] for p in paths]))
+
     def list_fields(self) -> list[str]:
         """The fields that take a JSON array of values (String fields: the values joined by ', ')."""
         return [x.name for x in self.fields if x.type == FieldType.String]
@@ -367,10 +379,10 @@ class IngestConfig(ProjectBase):
                     f"a {src.kind} source's records span days: set files: range "
                     "(and replaces: none with key, to upsert records seen again)",
                 )
-            if t.files == "range" and kind.remote and not kind.fetch_range:
+            if t.files == "range" and kind.remote and not (kind.fetch_range or kind.fetch_range_files):
                 raise at(
                     f"transactions[{i}].files",
-                    f"range files are read from local_files or rest sources (from {src.kind}: not yet)",
+                    f"range files are read from local_files, sftp, gcs or rest sources, not {src.kind}",
                 )
         if self.customers and self.customers.source not in names:
             raise at("customers.source", f"unknown source {self.customers.source!r} (declared: {names})")

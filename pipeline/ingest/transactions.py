@@ -9,11 +9,12 @@ the one-file path, which gives it its own outcome and message.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 
 import duckdb
 
-from pipeline.core.sql import ident
+from pipeline.core.sql import ident, sql
 from pipeline.ingest.config import SYSTEM_COLUMNS, WHITESPACE, TransactionSpec
 from pipeline.ingest.dialect import dialect_hint
 from pipeline.ingest.read import (
@@ -21,6 +22,7 @@ from pipeline.ingest.read import (
     NotBatchable,
     check_json_lines,
     check_not_empty,
+    check_unique,
     drop_batch_tables,
     read_csv_batch,
     read_csv_rows,
@@ -78,17 +80,39 @@ def read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec,
             raise IngestError(f"{f.name}: {hint}")
         if missing:
             raise IngestError(f"{f.name}: missing column(s) {missing}; the file has {names}")
-        if extra and spec.new_columns == "freeze":
-            raise IngestError(
-                f"{f.name}: column(s) {extra} are not declared fields of {spec.name!r}; "
-                f"declare them under transactions[].fields or remove them from the file "
-                "(or set `new_columns: evolve` or `discard`)"
-            )
+        check_frozen(f, spec, extra)
         read_csv_rows(con, f, spec.encoding, spec)
         return check_new_columns(f, extra)
     check_json_lines(f)
     read_jsonl_rows(con, f, spec.encoding, declared, spec.json_paths(), spec.list_fields())
-    return []  # keys of a JSON line that no field declares are not read
+    if not spec.reads_new_json_keys:
+        return []  # by default keys of a JSON line that no field reads are not read
+    return new_json_columns(con, f, spec)
+
+
+def check_frozen(f: LandedFile, spec: TransactionSpec, extra: list[str]) -> None:
+    """Under ``new_columns: freeze`` a file with undeclared columns fails, naming them."""
+    if extra and spec.new_columns == "freeze":
+        raise IngestError(
+            f"{f.name}: column(s) {extra} are not declared fields of {spec.name!r}; "
+            f"declare them under transactions[].fields or remove them from the file "
+            "(or set `new_columns: evolve` or `discard`)"
+        )
+
+
+def new_json_columns(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: TransactionSpec) -> list[str]:
+    """The top-level keys of the JSON lines in ``_rows`` that no field reads, in order of appearance;
+    with ``new_columns: evolve`` each becomes a text column of ``_rows`` (an object or array as its
+    JSON text)."""
+    known = spec.json_keys_read()
+    extra = [k for (k,) in con.execute(sql("ingest/json_new_keys"), {"known": known}).fetchall()]
+    check_frozen(f, spec, extra)
+    check_unique(f.name, [*known, *extra])
+    if extra and spec.new_columns == "evolve":
+        values = ", ".join(f"__x[{i + 1}] AS {ident(k)}" for i, k in enumerate(extra))
+        paths = ["$." + json.dumps(k) for k in extra]
+        con.execute(sql("ingest/json_new_columns", fragments={"values": values}), {"paths": paths})
+    return check_new_columns(f, extra)
 
 
 def check_new_columns(f: LandedFile, extra: list[str]) -> list[str]:
@@ -159,7 +183,8 @@ def _batch_key(spec: TransactionSpec, f: LandedFile) -> tuple | None:
             return ("csv", _is_gz(f), tuple(names))
         if f.format == "jsonl":
             check_json_lines(f)
-            return ("jsonl", _is_gz(f))
+            # undeclared keys that new_columns governs are found per file (the one-file path)
+            return None if spec.reads_new_json_keys else ("jsonl", _is_gz(f))
     except READ_ERRORS:
         return None
     return None

@@ -27,9 +27,7 @@ def build_remote_sensor(
     list_dated = source_kind(source.kind).list_dated
     if list_dated is None:
         raise ValueError(f"source kind {source.kind!r} lists no files: it has no sensor")
-    datasets = [
-        (dataset_file_name(source, t), t.table) for t in config.transactions if t.source == source.name
-    ]
+    datasets = [(dataset_file_name(source, t), t.table) for t in _dated(config, source.name)]
 
     @dg.sensor(
         name=f"{source.name}_files_sensor",
@@ -64,5 +62,10 @@ def build_remote_sensors(
         for s in config.sources
         if source_kind(s.kind).remote
         and source_kind(s.kind).list_dated is not None
-        and any(t.source == s.name for t in config.transactions)
+        and _dated(config, s.name)
     ]
+
+
+def _dated(config: ProjectConfig, source: str) -> list:
+    """The source's datasets of dated files (range files are picked up by the daily run, not watched)."""
+    return [t for t in config.transactions if t.source == source and t.files != "range"]

@@ -34,6 +34,37 @@ def pos_csv(day: dt.date, rows: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def range_pos_csv(rows: dict[dt.date, list[str]]) -> str:
+    """A trans_pos CSV text holding the rows of several days (a range file)."""
+    return POS_HEADER + "\n" + "".join(pos_csv(day, r).split("\n", 1)[1] for day, r in rows.items())
+
+
+# a range file of three days, and a later file that restates the second day
+RANGE_FILE = {
+    D1: ["O1,C1,S1,P1,1,10.50"],
+    D2: ["O2,C2,S1,P2,2,3", "O3,C3,S2,P2,x,4"],
+    D3: ["O5,C5,S1,P1,1,2"],
+}
+RESTATED = {D2: ["O4,C4,S1,P1,1,7"]}
+
+
+def assert_range_loaded(config) -> None:
+    """What the range files RANGE_FILE then RESTATED leave: each row on its day, D2 as restated, and
+    one load per file and day (rows_read = rows_loaded + rejected)."""
+    assert [(r[0], r[2]) for r in tx_rows(config)] == [("O1", D1), ("O4", D2), ("O5", D3)]
+    with connect(config.warehouse_path, read_only=True) as con:
+        got = con.execute(
+            "SELECT file, partition_date, status, rows_read, rows_loaded, rows_rejected FROM loads "
+            "WHERE dataset = 'pos' ORDER BY load_id"
+        ).fetchall()
+    assert got[:4] == [
+        ("trans_pos.csv", D1, "LOADED", 1, 1, 0),
+        ("trans_pos.csv", D2, "LOADED", 2, 1, 1),
+        ("trans_pos.csv", D3, "LOADED", 1, 1, 0),
+        ("trans_pos_restated.csv", D2, "LOADED", 1, 1, 0),
+    ]
+
+
 def tx_rows(config, day: dt.date | None = None) -> list[tuple]:
     with connect(config.warehouse_path, read_only=True) as con:
         where = "WHERE _partition_date = $d" if day else ""

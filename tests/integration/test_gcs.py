@@ -25,10 +25,14 @@ from tests.integration.helpers import (
     D1,
     D2,
     D3,
+    RANGE_FILE,
+    RESTATED,
+    assert_range_loaded,
     everything_said,
     failure_text,
     loads,
     pos_csv,
+    range_pos_csv,
     remote_config,
     tx_rows,
 )
@@ -92,6 +96,19 @@ def test_a_day_is_ingested_end_to_end_and_a_rerun_changes_nothing(config, bucket
     assert [(r[1], r[2], r[3], r[4]) for r in loads(config)] == [
         ("trans_pos_20260105.csv", "LOADED", 3, 2)
     ] * 2
+
+
+def test_range_objects_land_each_row_on_its_day_and_a_later_one_replaces_its_days(tmp_path, emulator, bucket):
+    config = remote_config(tmp_path, gcs_source(emulator[1].url), files="range")
+    bucket.blob(PREFIX + "trans_pos.csv").upload_from_string(range_pos_csv(RANGE_FILE))
+    bucket.blob(PREFIX + "trans_pos_restated.csv").upload_from_string(range_pos_csv(RESTATED))  # later
+    bucket.blob(PREFIX + "other/trans_pos.csv").upload_from_string("not this one")
+    bucket.blob(PREFIX + "trans_posx.csv").upload_from_string(range_pos_csv(RESTATED))
+    result = run_nightly(config, D1, D3, assets=["tx_pos"])
+    assert result.success, failure_text(result)
+    assert_range_loaded(config)
+    assert run_nightly(config, D1, D3, assets=["tx_pos"]).success  # loading them again changes nothing
+    assert_range_loaded(config)
 
 
 def test_jsonl_gzip_and_parquet_objects(config, bucket):

@@ -19,10 +19,15 @@ from tests.conftest import run_nightly
 from tests.integration.helpers import (
     D1,
     D2,
+    D3,
+    RANGE_FILE,
+    RESTATED,
+    assert_range_loaded,
     everything_said,
     failure_text,
     loads,
     pos_csv,
+    range_pos_csv,
     remote_config,
     tx_rows,
 )
@@ -91,6 +96,22 @@ def test_a_day_is_ingested_end_to_end_and_a_rerun_changes_nothing(config, drop):
     with connect(config.warehouse_path, read_only=True) as con:
         assert con.execute("SELECT DISTINCT source, file_size FROM loads").fetchall() == [("partner", size)]
         assert con.execute("SELECT row_number, field FROM rejects").fetchall() == [(3, "quantity")]
+
+
+def test_range_files_land_each_row_on_its_day_and_a_later_file_replaces_its_days(
+    tmp_path, server, drop, monkeypatch
+):
+    monkeypatch.setenv("PARTNER_SFTP_PASSWORD", PASSWORD)
+    config = remote_config(tmp_path, sftp_source(server), files="range")
+    (drop / "trans_pos.csv").write_text(range_pos_csv(RANGE_FILE))
+    (drop / "trans_pos_restated.csv").write_text(range_pos_csv(RESTATED))
+    (drop / "trans_posx.csv").write_text(range_pos_csv(RESTATED))  # another dataset's name
+    now = time.time()
+    os.utime(drop / "trans_pos.csv", (now - 60, now - 60))  # the older file is loaded first
+    assert run_nightly(config, D1, D3, assets=["tx_pos"]).success
+    assert_range_loaded(config)
+    assert run_nightly(config, D1, D3, assets=["tx_pos"]).success  # loading them again changes nothing
+    assert_range_loaded(config)
 
 
 def test_a_dropped_connection_mid_download_is_retried_and_the_day_completes(config, drop, server):

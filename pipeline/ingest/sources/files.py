@@ -30,6 +30,13 @@ def extension(name: str) -> str | None:
     return next((ext for ext in sorted(EXTENSIONS, key=len, reverse=True) if lower.endswith("." + ext)), None)
 
 
+def is_range_file(name: str, file_name: str) -> bool:
+    """Whether ``name`` is a range file of the dataset ``file_name``: ``<file_name>.<ext>`` or
+    ``<file_name>_<anything>.<ext>`` with an extension Nightjar reads."""
+    ext = extension(name)
+    return ext is not None and (name == f"{file_name}.{ext}" or name.startswith(f"{file_name}_"))
+
+
 @dataclass(frozen=True)
 class LandedFile:
     """A file found in a source folder; size + mtime tell whether it changed since it was loaded."""

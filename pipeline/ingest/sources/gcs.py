@@ -10,6 +10,7 @@ object replaced or deleted in between is reported instead of mixing two versions
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -17,7 +18,7 @@ from typing import Literal
 import dagster as dg
 
 from pipeline.core.settings import ProjectBase
-from pipeline.ingest.sources.files import RemoteFile, SourceError
+from pipeline.ingest.sources.files import LandedFile, RemoteFile, SourceError
 from pipeline.ingest.sources.registry import Dataset, Inputs, SourceKind, dataset_file_name, register
 from pipeline.ingest.sources.remote import (
     RemoteSource,
@@ -25,7 +26,9 @@ from pipeline.ingest.sources.remote import (
     VanishedError,
     day_of,
     fetch_dated,
+    fetch_range_files,
     one_per_day,
+    range_day,
     with_retries,
 )
 
@@ -111,22 +114,41 @@ def list_dated(
     client, source: str, bucket: str, prefix: str, file_name: str, date_format: str, retries: int = 3
 ) -> list[RemoteFile]:
     """The objects ``<prefix><file_name>_<date>.<ext>`` (directly under the prefix), oldest day first."""
+    dated = _listed(
+        client, source, bucket, prefix, file_name + "_", lambda n, _: day_of(n, file_name, date_format)
+    )
+    return one_per_day(with_retries(_where(source, bucket), dated, retries), file_name)
+
+
+def list_range(
+    client, source: str, bucket: str, prefix: str, file_name: str, retries: int = 3
+) -> list[RemoteFile]:
+    """The range files of ``file_name`` directly under the prefix (their day: their last update's)."""
+    ranged = _listed(client, source, bucket, prefix, file_name, lambda n, at: range_day(n, file_name, at))
+    return with_retries(_where(source, bucket), ranged, retries)
+
+
+def _listed(
+    client, source: str, bucket: str, prefix: str, start: str, day: Callable[[str, float], dt.date | None]
+) -> Callable[[], list[RemoteFile]]:
+    """One listing of the objects ``<prefix><start>*`` directly under the prefix that ``day`` (name,
+    update time) gives a day."""
     where = _where(source, bucket)
 
     def attempt() -> list[RemoteFile]:
         try:
-            blobs = list(client.list_blobs(bucket, prefix=prefix + file_name + "_"))
+            blobs = list(client.list_blobs(bucket, prefix=prefix + start))
         except Exception as e:  # noqa: BLE001 - every client error becomes a message naming the source
-            raise _error(where, e, f"listing {prefix}{file_name}_*") from None
+            raise _error(where, e, f"listing {prefix}{start}*") from None
         out = []
         for b in blobs:
-            name = b.name[len(prefix) :]
-            day = day_of(name, file_name, date_format) if "/" not in name else None
-            if day is not None:
-                out.append(RemoteFile(name, day, int(b.size or 0), b.updated.timestamp(), str(b.generation)))
+            name, at = b.name[len(prefix) :], b.updated.timestamp()
+            found = day(name, at) if "/" not in name else None
+            if found is not None:
+                out.append(RemoteFile(name, found, int(b.size or 0), at, str(b.generation)))
         return out
 
-    return one_per_day(with_retries(where, attempt, retries), file_name)
+    return attempt
 
 
 def download(
@@ -208,6 +230,16 @@ def fetch(
     )
 
 
+def fetch_range(context, res: GcsResource, source: GcsSource, spec: Dataset, tmp: Path) -> list[LandedFile]:
+    """Download the listed generation of each of the dataset's range files to ``tmp``, oldest first."""
+    file_name = dataset_file_name(source, spec)
+    client = cache(res.client)
+    return fetch_range_files(
+        lambda: list_range(client(), res.source, res.bucket, res.prefix, file_name),
+        lambda f: download(client(), res.source, res.bucket, res.prefix, f, tmp),
+    )
+
+
 KIND = register(
     SourceKind(
         name="gcs",
@@ -216,5 +248,6 @@ KIND = register(
         resource=resource,
         fetch=fetch,
         list_dated=list_files,
+        fetch_range_files=fetch_range,
     )
 )

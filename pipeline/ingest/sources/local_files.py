@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from pipeline.ingest.sources.files import LandedFile, NoFile, SourceError, extension
+from pipeline.ingest.sources.files import LandedFile, NoFile, SourceError, extension, is_range_file
 from pipeline.ingest.sources.registry import Inputs, SourceKind, SourceSettings, register
 
 
@@ -94,13 +94,7 @@ def range_files(folder: Path, file_name: str) -> list[LandedFile]:
     file's days replace an earlier one's."""
     if not folder.is_dir():
         return []
-    found = [
-        p
-        for p in folder.glob(f"{file_name}*")
-        if p.is_file()
-        and (ext := extension(p.name)) is not None
-        and (p.name == f"{file_name}.{ext}" or p.name.startswith(f"{file_name}_"))
-    ]
+    found = [p for p in folder.glob(f"{file_name}*") if p.is_file() and is_range_file(p.name, file_name)]
     files = [landed_file(p, dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC).date()) for p in found]
     return sorted(files, key=lambda f: (f.mtime, f.name))
 

@@ -83,6 +83,8 @@ class SourceKind:
     # a kind whose data is not by day (an API): (context, resource, source settings, dataset,
     # temporary folder) -> files loaded as range files, each row into its time_field day
     fetch_range: Callable[[Any, Any, Any, Dataset, Path], list[LandedFile]] | None = None
+    # a file kind's range files (`files: range`), same arguments: downloaded, oldest first
+    fetch_range_files: Callable[[Any, Any, Any, Dataset, Path], list[LandedFile]] | None = None
 
     @property
     def remote(self) -> bool:

@@ -14,7 +14,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.core.settings import Settings
-from pipeline.ingest.sources.files import NoFile, RemoteFile, SourceError, extension
+from pipeline.ingest.sources.files import (
+    LandedFile,
+    NoFile,
+    RemoteFile,
+    SourceError,
+    extension,
+    is_range_file,
+)
 from pipeline.ingest.sources.registry import Inputs, SourceSettings
 
 T = TypeVar("T")
@@ -59,6 +66,21 @@ def day_of(name: str, file_name: str, date_format: str) -> dt.date | None:
         return dt.datetime.strptime(name[len(file_name) + 1 : -len(ext) - 1], date_format).date()
     except ValueError:
         return None
+
+
+def range_day(name: str, file_name: str, mtime: float) -> dt.date | None:
+    """A range file's day, that of its modification (UTC, as for local files); None when ``name`` is
+    not a range file of ``file_name`` (``<file_name>.<ext>`` or ``<file_name>_<anything>.<ext>``)."""
+    return dt.datetime.fromtimestamp(mtime, dt.UTC).date() if is_range_file(name, file_name) else None
+
+
+def fetch_range_files(
+    listed: Callable[[], list[RemoteFile]], download: Callable[[RemoteFile], Path]
+) -> list[LandedFile]:
+    """The downloaded range files of a file source, oldest first (by modification time, then name), so
+    a later file's days replace an earlier one's. A file that cannot be listed or downloaded raises
+    SourceError: the run fails rather than load some files of a range and not others."""
+    return [f.landed(download(f)) for f in sorted(listed(), key=lambda f: (f.mtime, f.name))]
 
 
 def one_per_day(files: list[RemoteFile], file_name: str) -> list[RemoteFile]:

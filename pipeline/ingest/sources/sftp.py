@@ -23,7 +23,7 @@ import dagster as dg
 from pydantic import Field, model_validator
 
 from pipeline.core.settings import ProjectBase, at
-from pipeline.ingest.sources.files import RemoteFile, SourceError
+from pipeline.ingest.sources.files import LandedFile, RemoteFile, SourceError
 from pipeline.ingest.sources.registry import Dataset, Inputs, SourceKind, dataset_file_name, register
 from pipeline.ingest.sources.remote import (
     RemoteSource,
@@ -31,7 +31,9 @@ from pipeline.ingest.sources.remote import (
     VanishedError,
     day_of,
     fetch_dated,
+    fetch_range_files,
     one_per_day,
+    range_day,
     with_retries,
 )
 
@@ -200,6 +202,16 @@ def _path(folder: str, name: str) -> str:
 
 def list_dated(s: SftpSettings, folder: str, file_name: str, date_format: str) -> list[RemoteFile]:
     """The regular files ``<file_name>_<date>.<ext>`` in the remote folder, oldest day first."""
+    return one_per_day(_listed(s, folder, lambda name, _: day_of(name, file_name, date_format)), file_name)
+
+
+def list_range(s: SftpSettings, folder: str, file_name: str) -> list[RemoteFile]:
+    """The regular range files of ``file_name`` in the remote folder (their day: their mtime's)."""
+    return _listed(s, folder, lambda name, mtime: range_day(name, file_name, mtime))
+
+
+def _listed(s: SftpSettings, folder: str, day: Callable[[str, float], dt.date | None]) -> list[RemoteFile]:
+    """The regular files of the remote folder that ``day`` (name, mtime) gives a day."""
     import paramiko
 
     def attempt() -> list[RemoteFile]:
@@ -214,17 +226,21 @@ def list_dated(s: SftpSettings, folder: str, file_name: str, date_format: str) -
                 raise TransientError(f"{s.where}: listing {folder!r} failed: {e}") from None
         out = []
         for a in entries:
-            day = day_of(a.filename, file_name, date_format)
-            if day is None or not stat.S_ISREG(a.st_mode or 0):
+            found = day(a.filename, float(a.st_mtime or 0))
+            if found is None or not stat.S_ISREG(a.st_mode or 0):
                 continue
             out.append(
                 RemoteFile(
-                    a.filename, day, int(a.st_size or 0), float(a.st_mtime or 0), f"{a.st_size}:{a.st_mtime}"
+                    a.filename,
+                    found,
+                    int(a.st_size or 0),
+                    float(a.st_mtime or 0),
+                    f"{a.st_size}:{a.st_mtime}",
                 )
             )
         return out
 
-    return one_per_day(with_retries(f"{s.where}: list {folder!r}", attempt, s.retries), file_name)
+    return with_retries(f"{s.where}: list {folder!r}", attempt, s.retries)
 
 
 def download(
@@ -338,6 +354,16 @@ def fetch(
     )
 
 
+def fetch_range(context, res: SftpResource, source: SftpSource, spec: Dataset, tmp: Path) -> list[LandedFile]:
+    """Download the dataset's range files to ``tmp``, oldest first."""
+    s = res.settings()
+    file_name = dataset_file_name(source, spec)
+    return fetch_range_files(
+        lambda: list_range(s, res.folder, file_name),
+        lambda f: download(s, res.folder, f, tmp, log=context.log.warning),
+    )
+
+
 KIND = register(
     SourceKind(
         name="sftp",
@@ -346,5 +372,6 @@ KIND = register(
         resource=resource,
         fetch=fetch,
         list_dated=list_files,
+        fetch_range_files=fetch_range,
     )
 )

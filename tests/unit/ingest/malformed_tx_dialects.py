@@ -50,6 +50,7 @@ class DialectCase:
     ignored_words: tuple[str, ...] = ()
     ignored_rejected: int = 0
     ext: str = "csv"
+    failed_words: tuple[str, ...] = ()  # what the FAILED load's message says
 
 
 def row(n: int, order: str, customer: str | None, amount: str | None, qty: int | None) -> tuple:
@@ -234,5 +235,61 @@ DIALECT_CASES = [
         0,
         0,
         ignored_words=(),
+    ),
+    # new_columns on JSON lines: malformed lines are rejected rows whatever the new keys; a new key
+    # that takes a name Nightjar keeps, or differs from a field only in letter case, fails the load
+    DialectCase(
+        "jsonl_evolve_malformed_lines",
+        {"new_columns": "evolve"},
+        b'{"order_id": "o1", "customer_id": "c1", "sold_at": "2026-01-31", "amount": 1, "qty": 1, '
+        b'"note": "n"}\n'
+        b'{"order_id": "o2", "note": \n'
+        b'["o3", "c3"]\n'
+        b'{"order_id": "o4", "customer_id": "c4", "sold_at": "2026-01-31", "qty": {"n": 1}, '
+        b'"note": {"a": 1}}\n',
+        LOADED,
+        4,
+        1,
+        3,
+        rows=[row(1, "o1", "c1", "1", 1)],
+        rejects={
+            2: ("json", ("not valid JSON",)),
+            3: ("json", ("not a JSON object",)),
+            4: ("qty", ("a JSON object or array is not a single value",)),
+        },
+        ext="jsonl",
+    ),
+    DialectCase(
+        "jsonl_evolve_reserved_key",
+        {"new_columns": "evolve"},
+        b'{"order_id": "o1", "customer_id": "c1", "sold_at": "2026-01-31", "_load_id": 7}\n',
+        FAILED,
+        0,
+        0,
+        0,
+        failed_words=("_load_id", "Nightjar"),
+        ext="jsonl",
+    ),
+    DialectCase(
+        "jsonl_discard_key_differing_in_case",
+        {"new_columns": "discard"},
+        b'{"order_id": "o1", "customer_id": "c1", "sold_at": "2026-01-31", "QTY": 7}\n',
+        FAILED,
+        0,
+        0,
+        0,
+        failed_words=("['QTY', 'qty']", "more than once"),
+        ext="jsonl",
+    ),
+    DialectCase(
+        "jsonl_freeze_new_key",
+        {"new_columns": "freeze"},
+        b'{"order_id": "o1", "customer_id": "c1", "sold_at": "2026-01-31", "coupon": "X"}\n',
+        FAILED,
+        0,
+        0,
+        0,
+        failed_words=("['coupon']", "new_columns: evolve"),
+        ext="jsonl",
     ),
 ]

@@ -28,7 +28,7 @@ def test_dialect(tmp_path: Path, case: DialectCase) -> None:
     w, r = _load(tmp_path, "with", case.options, case.ext, case.data)
     try:
         if case.status == FAILED:
-            check_failed(w, r, "sales_20260131.csv", ())
+            check_failed(w, r, f"sales_20260131.{case.ext}", case.failed_words)
             return
         check_load(w, r, case.status, case.read, case.loaded, case.rejected)
         check_rejects(w, r, case.rejects)

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from pipeline.ingest.write import LOADED
 from tests.unit.ingest.malformed_corpus import DAY, World, check_failed, check_load
-from tests.unit.ingest.malformed_tx_dialects import sales_config
+from tests.unit.ingest.malformed_tx_dialects import SALES_FIELDS, sales_config
 
 WIDER = (
     b"order_id,customer_id,sold_at,amount,qty,Store Code\no1,c1,2026-01-31,1,1, S1 \no2,c2,2026-01-31,2,1,\n"
@@ -94,5 +94,64 @@ def test_evolve_parquet_and_reserved_names(tmp_path: Path) -> None:
         assert w.q("SELECT n FROM tx_sales") == [("7",)]
         bad = b"order_id,customer_id,sold_at,amount,qty,_load_id\no1,c1,2026-01-31,1,1,9\n"
         check_failed(w, w.load_tx("sales", "csv", bad), "sales_20260131.csv", ("_load_id", "Nightjar"))
+    finally:
+        w.close()
+
+
+# --- JSON lines: the keys no field reads follow new_columns when the dataset sets it ---------------
+
+JSON_WIDER = (
+    b'{"order_id": "o1", "customer_id": "c1", "sold_at": "2026-01-31", "amount": 1, "qty": 1, '
+    b'"Store Code": " S1 ", "meta": {"a": [1, 2]}}\n'
+    b'{"order_id": "o2", "customer_id": "c2", "sold_at": "2026-01-31", "amount": 2, "qty": 1, '
+    b'"tags": ["x"]}\n'
+)
+
+
+def test_json_keys_are_not_read_unless_new_columns_is_set(tmp_path: Path) -> None:
+    w = World(tmp_path, sales_config())
+    try:
+        r = w.load_tx("sales", "jsonl", JSON_WIDER)
+        check_load(w, r, LOADED, 2, 2, 0)
+        assert r.schema_changes == {} and _changes(w) == []
+    finally:
+        w.close()
+
+
+def test_json_freeze_fails_naming_the_keys(tmp_path: Path) -> None:
+    w = World(tmp_path, sales_config(new_columns="freeze"))
+    try:
+        r = w.load_tx("sales", "jsonl", JSON_WIDER)
+        check_failed(w, r, "sales_20260131.jsonl", ("['Store Code', 'meta', 'tags']", "new_columns: evolve"))
+    finally:
+        w.close()
+
+
+def test_json_evolve_adds_each_key_as_a_string_column_once(tmp_path: Path) -> None:
+    w = World(tmp_path, sales_config(new_columns="evolve"))
+    try:
+        check_load(w, w.load_tx("sales", "jsonl", JSON_WIDER), LOADED, 2, 2, 0)
+        check_load(w, w.load_tx("sales", "jsonl", JSON_WIDER), LOADED, 2, 2, 0)  # again: nothing new
+        assert w.q('SELECT order_id, "Store Code", meta, tags FROM tx_sales ORDER BY 1') == [
+            ("o1", "S1", '{"a":[1,2]}', None),
+            ("o2", None, None, '["x"]'),
+        ]
+        assert [c[1:3] for c in _changes(w)] == [
+            ("Store Code", "added"),
+            ("meta", "added"),
+            ("tags", "added"),
+        ]
+    finally:
+        w.close()
+
+
+def test_json_discard_counts_the_keys_and_a_nested_field_reads_its_parent(tmp_path: Path) -> None:
+    nested = [*SALES_FIELDS, {"name": "meta__a", "type": "String"}]
+    w = World(tmp_path, sales_config(new_columns="discard", fields=nested))
+    try:
+        r = w.load_tx("sales", "jsonl", JSON_WIDER)
+        check_load(w, r, LOADED, 2, 2, 0)
+        assert r.schema_changes == {"Store Code": "discarded", "tags": "discarded"}  # meta is read
+        assert w.q("SELECT meta__a FROM tx_sales ORDER BY order_id") == [("1, 2",), (None,)]
     finally:
         w.close()
