@@ -22,7 +22,8 @@ class ExportSpec(Settings):
 
     name: str
     table: Literal["results", "predictions", "recommendations", "attribution", "conversions"]
-    # a file path, sftp://SOURCE/PATH or gcs://SOURCE/PATH; {date} becomes the partition's date
+    # a file path, sftp://SOURCE/PATH or gcs://SOURCE/PATH ({date} becomes the partition's date), or
+    # bigquery://SOURCE/DATASET.TABLE (the day's rows of a table)
     destination: str
     format: Literal["csv", "parquet", "jsonl"] = "csv"
     columns: list[str] | None = Field(default=None, min_length=1)  # default: every column of the table
@@ -35,7 +36,7 @@ class ExportSpec(Settings):
     @field_validator("destination")
     @classmethod
     def _destination(cls, v: str) -> str:
-        if "{date}" not in v:
+        if "{date}" not in v and not v.lower().startswith("bigquery://"):
             raise ValueError(f"{v!r} has no {{date}}: each night's partition needs its own file")
         return v
 

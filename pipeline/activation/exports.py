@@ -158,6 +158,8 @@ def export_with(
         dest = parse_destination(to, config, day)
     except DestinationError as e:
         raise ExportError(str(e)) from None
+    if dest.kind == "bigquery":
+        fmt = "parquet"  # the rows are loaded from Parquet (the format of a file destination only)
     with tempfile.TemporaryDirectory(prefix="nightjar-export-") as tmp:
         local = Path(tmp) / dest.file_name
         rows = write_export(con, config, table, day, local, fmt, columns)
@@ -169,7 +171,7 @@ def export_with(
             _deliver_local(staged, target, overwrite)
             return rows, describe(dest, config)
         try:
-            return rows, deliver(config, dest, local, overwrite, log=log)
+            return rows, deliver(config, dest, local, overwrite, log=log, day=day)
         except DestinationError as e:
             raise ExportError(str(e)) from None
 
