@@ -5,28 +5,79 @@ Activation composes the two branches of the data flow (experiments and attributi
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from pipeline.attribution.config import AttributionConfig
+from pipeline.core.rules import OPS
 from pipeline.core.settings import Settings, at, identifier
 from pipeline.experiments.config import ExperimentsConfig
 
-EXPORT_TABLES = ("results", "predictions", "recommendations", "attribution", "conversions")
+EXPORT_TABLES = ("results", "predictions", "recommendations", "attribution", "conversions", "segments")
 EXPORT_FORMATS = ("csv", "parquet", "jsonl")
+# schedule: a name or five cron fields (minute hour day-of-month month day-of-week, UTC)
+SCHEDULES = {"daily": "0 4 * * *", "weekly": "0 4 * * 1"}
+# the tag of an export asset with a schedule of its own (the nightly job leaves it out)
+SCHEDULE_TAG, OWN_SCHEDULE = "nightjar/schedule", "own"
+_CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?-]+$")
+
+
+class WhereRule(Settings):
+    """A rule over a column of the exported table: ``{field, formula: {op: value}}`` (the operators of
+    the project's rules, pipeline/core/rules.py; the value is typed by the column's type)."""
+
+    field: str
+    formula: dict[str, Any]
+
+    @field_validator("formula")
+    @classmethod
+    def _one_operator(cls, v: dict[str, Any]) -> dict[str, Any]:
+        if len(v) != 1 or next(iter(v)) not in OPS:
+            raise ValueError(f"formula must hold exactly one operator of {', '.join(OPS)}, e.g. {{gt: 0.5}}")
+        return v
+
+    @property
+    def op(self) -> str:
+        return next(iter(self.formula))
+
+    @property
+    def value(self) -> Any:
+        return self.formula[self.op]
 
 
 class ExportSpec(Settings):
     """One night's rows of a table, written every night to a destination (an `export_<name>` asset)."""
 
     name: str
-    table: Literal["results", "predictions", "recommendations", "attribution", "conversions"]
+    table: Literal["results", "predictions", "recommendations", "attribution", "conversions", "segments"]
     # a file path, sftp://SOURCE/PATH or gcs://SOURCE/PATH ({date} becomes the partition's date), or
     # bigquery://SOURCE/DATASET.TABLE (the day's rows of a table)
     destination: str
     format: Literal["csv", "parquet", "jsonl"] = "csv"
     columns: list[str] | None = Field(default=None, min_length=1)  # default: every column of the table
+    where: list[WhereRule] = Field(default_factory=list)  # only the rows every rule holds for
+    # daily | weekly | five cron fields: the export runs on its own schedule, not in the nightly job
+    schedule: str | None = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str | None) -> str | None:
+        if v is None or v in SCHEDULES:
+            return v
+        fields = v.split()
+        if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+            raise ValueError(
+                f"{v!r} is neither daily, weekly nor a cron expression of five fields "
+                "(minute hour day-of-month month day-of-week, UTC), e.g. '30 5 * * *'"
+            )
+        return v
+
+    @property
+    def cron(self) -> str | None:
+        """The schedule's cron expression (UTC), or None: the export runs in the nightly job."""
+        return SCHEDULES.get(self.schedule, self.schedule) if self.schedule else None
 
     @field_validator("name")
     @classmethod
