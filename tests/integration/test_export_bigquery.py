@@ -18,6 +18,7 @@ from assets.activation import build_export_asset
 from pipeline.activation.bigquery import as_utc, replace_day
 from pipeline.activation.config import ExportSpec
 from pipeline.activation.exports import ExportError, export_to
+from pipeline.cli import main
 from pipeline.core.partitions import daily_partitions
 from pipeline.core.warehouse import WarehouseResource
 from pipeline.core.warehouse import connect as wconnect
@@ -123,7 +124,7 @@ def test_typed_columns_round_trip_and_a_day_is_replaced_whole(world, tmp_path):
     assert [r["customer_id"] for r in table_rows(client, "typed")] == ["C1"]
 
 
-def test_errors_name_the_destination_and_leave_the_table_as_it_was(world):
+def test_errors_name_the_destination_and_leave_the_table_as_it_was(world, capsys, tmp_path):
     config, client = world
     client.create_table(
         bigquery.Table(
@@ -146,5 +147,10 @@ def test_errors_name_the_destination_and_leave_the_table_as_it_was(world):
     assert table_rows(client, "other") == []
     with pytest.raises(ExportError, match="a table's day is always replaced"):
         export_to(config, config.warehouse_path, DAY, "bigquery://bq/out.results", overwrite=False)
+    args = ["export", "results", "--date", DAY.isoformat(), "--to", "bigquery://bq/out.cli"]
+    assert main([*args, "--config", str(config.base_dir / "nightjar.yaml")]) == 0
+    n, _ = export_to(config, config.warehouse_path, DAY, str(tmp_path / "r.csv"))
+    assert capsys.readouterr().out == f"results {DAY}: {n} decisions -> bigquery://{PROJECT}.out.cli\n"
+    assert len(table_rows(client, "cli", DAY)) == n
     with pytest.raises(ExportError, match="a BigQuery export needs the 'date' column"):
         export_to(config, config.warehouse_path, DAY, "bigquery://bq/out.nodate", columns=["customer_id"])
