@@ -170,3 +170,8 @@ def test_an_export_with_a_schedule_runs_on_it_and_not_in_the_nightly_job(warehou
     assert weekly_run.tags["dagster/asset_partition_range_end"] == "2026-01-11"
     assert cron_run.partition_key == "2026-01-11"
     assert repository.get_schedule_def("export_weekly_schedule").job_name == "export_weekly_job"
+    # the tick's run: one run over the week writes the one day with decisions (the others have none)
+    run = defs.resolve_job_def("export_weekly_job").execute_in_process(tags=weekly_run.tags)
+    assert run.success
+    assert sorted(p.name for p in tmp_path.glob("w_*.csv")) == [f"w_{DAY:%Y%m%d}.csv"]
+    assert not list(tmp_path.glob("n_*.csv"))  # the nightly export is not in that job
