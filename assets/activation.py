@@ -83,9 +83,14 @@ def build_export_asset(
         pool=POOL,
         kinds={"bigquery" if spec.destination.lower().startswith("bigquery://") else spec.format},
         tags={SCHEDULE_TAG: OWN_SCHEDULE} if spec.schedule else None,
-        description=f"Each night's {spec.table} as {spec.format} to {spec.destination} (the export "
-        f"{spec.name!r}); the same file as `nightjar export {spec.table} --format {spec.format}`, "
-        "replaced whole on a re-run"
+        description=(
+            f"Each night's {spec.table} into the BigQuery table {spec.destination} (the export "
+            f"{spec.name!r}); the rows of `nightjar export {spec.table}`, the day replaced on a re-run"
+            if spec.destination.lower().startswith("bigquery://")
+            else f"Each night's {spec.table} as {spec.format} to {spec.destination} (the export "
+            f"{spec.name!r}); the same file as `nightjar export {spec.table} --format {spec.format}`, "
+            "replaced whole on a re-run"
+        )
         + (
             f"; on its own schedule ({spec.schedule}, UTC), not in the nightly job." if spec.schedule else "."
         ),
