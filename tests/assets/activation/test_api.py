@@ -81,11 +81,15 @@ def test_customer_endpoints_return_exactly_the_snapshots_rows(client: httpx.Clie
         )
     ]
     decisions = client.get(f"/v1/customers/{customer}/decisions").json()["data"]
-    assert [(d["experiment"], d["variant"]) for d in decisions] == snapshot_rows(
-        activation_world,
-        "SELECT experiment, variant FROM results WHERE customer_id = $c ORDER BY date, experiment",
-        {"c": customer},
-    )
+    assert [(d["experiment"], d["variant"], d["send_at"]) for d in decisions] == [
+        (e, v, s and str(s))
+        for e, v, s in snapshot_rows(
+            activation_world,
+            "SELECT experiment, variant, send_at FROM results WHERE customer_id = $c "
+            "ORDER BY date, experiment",
+            {"c": customer},
+        )
+    ]
     missing = client.get("/v1/customers/nobody-at-all/predictions")
     assert missing.status_code == 404
     assert missing.json() == {
