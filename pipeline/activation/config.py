@@ -22,6 +22,8 @@ SCHEDULES = {"daily": "0 4 * * *", "weekly": "0 4 * * 1"}
 # the tag of an export asset with a schedule of its own (the nightly job leaves it out)
 SCHEDULE_TAG, OWN_SCHEDULE = "nightjar/schedule", "own"
 _CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?-]+$")
+_REMOTE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/]*)")
+REMOTE_SCHEMES = ("sftp", "gcs", "bigquery")
 
 
 class WhereRule(Settings):
@@ -104,7 +106,25 @@ class ActivationConfig(ExperimentsConfig, AttributionConfig):
             if spec.name in seen:
                 raise at(f"exports[{i}].name", f"{spec.name!r} is the name of an earlier export")
             seen.add(spec.name)
+            if problem := self._remote_problem(spec.destination):
+                raise at(f"exports[{i}].destination", problem)
         return self
+
+    def _remote_problem(self, destination: str) -> str | None:
+        """Why a remote destination cannot be used (its scheme, its source), before any run."""
+        m = _REMOTE.match(destination)
+        if not m:
+            return None
+        scheme, name = m.group(1).lower(), m.group(2)
+        if scheme not in REMOTE_SCHEMES:
+            return (
+                f"unknown destination {scheme}://; use a file path, sftp://<source>/<path>, "
+                "gcs://<source>/<path> or bigquery://<source>/<dataset>.<table>"
+            )
+        if not any(s.name == name and s.kind == scheme for s in self.sources):
+            named = ", ".join(s.name for s in self.sources if s.kind == scheme) or "none"
+            return f"there is no {scheme} source {name!r} under sources: (its {scheme} sources: {named})"
+        return None
 
     def export(self, name: str) -> ExportSpec:
         found = next((e for e in self.exports if e.name == name), None)

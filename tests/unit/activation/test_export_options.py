@@ -20,7 +20,7 @@ from pipeline.core.settings import ConfigError
 from pipeline.core.sql import sql
 from pipeline.core.warehouse import WarehouseResource, connect
 from pipeline.ops.jobs import build_nightly_job
-from tests.conftest import make_config
+from tests.conftest import example_dict, make_config
 
 DAY = dt.date(2026, 1, 9)
 VARIANTS = ["discount_10", "discount_20", "free_shipping", "control"]
@@ -125,7 +125,12 @@ def test_export_options_are_checked_with_the_key_path(tmp_path):
         tmp_path,
         exports=[{**base, "schedule": "weekly", "where": [{"field": "segment", "formula": {"gte": 4}}]}],
     )
-    make_config(tmp_path, exports=[{**base, "destination": "bigquery://bq/marketing.segments"}])
+    bq = {"name": "bq", "kind": "bigquery", "project": "p"}
+    make_config(
+        tmp_path,
+        sources=[*example_dict()["sources"], bq],
+        exports=[{**base, "destination": "bigquery://bq/marketing.segments"}],
+    )
     for change, key in [
         ({"schedule": "hourly"}, "exports[0].schedule"),
         ({"schedule": "0 4 * *"}, "exports[0].schedule"),
@@ -135,6 +140,8 @@ def test_export_options_are_checked_with_the_key_path(tmp_path):
             "exports[0].where[0]",
         ),
         ({"destination": "out/segments.csv"}, "exports[0].destination"),
+        ({"destination": "bigquery://nope/a.b"}, "exports[0].destination: there is no bigquery source"),
+        ({"destination": "s3://lake/x_{date}.csv"}, "exports[0].destination: unknown destination s3://"),
     ]:
         with pytest.raises(ConfigError) as e:
             make_config(tmp_path, exports=[{**base, **change}])
