@@ -3,11 +3,12 @@
 The definitions only: what publishing does is in pipeline/activation/publish.py.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import dagster as dg
 
-from pipeline.activation.config import ExportSpec
+from pipeline.activation.config import OWN_SCHEDULE, SCHEDULE_TAG, ExportSpec
 from pipeline.activation.exports import SOURCE_TABLES, run_export
 from pipeline.activation.publish import PUBLISHED, publish
 from pipeline.activation.report import REPORT, write_report
@@ -80,10 +81,19 @@ def build_export_asset(
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=POOL,
-        kinds={spec.format},
-        description=f"Each night's {spec.table} as {spec.format} to {spec.destination} (the export "
-        f"{spec.name!r}); the same file as `nightjar export {spec.table} --format {spec.format}`, "
-        "replaced whole on a re-run.",
+        kinds={"bigquery" if spec.destination.lower().startswith("bigquery://") else spec.format},
+        tags={SCHEDULE_TAG: OWN_SCHEDULE} if spec.schedule else None,
+        description=(
+            f"Each night's {spec.table} into the BigQuery table {spec.destination} (the export "
+            f"{spec.name!r}); the rows of `nightjar export {spec.table}`, the day replaced on a re-run"
+            if spec.destination.lower().startswith("bigquery://")
+            else f"Each night's {spec.table} as {spec.format} to {spec.destination} (the export "
+            f"{spec.name!r}); the same file as `nightjar export {spec.table} --format {spec.format}`, "
+            "replaced whole on a re-run"
+        )
+        + (
+            f"; on its own schedule ({spec.schedule}, UTC), not in the nightly job." if spec.schedule else "."
+        ),
     )
     def _export(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         written = []
@@ -100,6 +110,49 @@ def build_export_asset(
         )
 
     return _export
+
+
+def build_export_schedule(
+    spec: ExportSpec, start: dt.date, partitions: dg.PartitionsDefinition
+) -> dg.ScheduleDefinition:
+    """The schedule of an export with one of its own: each tick runs it for the days since the last tick
+    (weekly: the 7 days before the tick; daily or a cron expression: the day before), in one run."""
+    days = 7 if spec.schedule == "weekly" else 1
+    job = dg.define_asset_job(
+        f"export_{spec.name}_job",
+        selection=[dg.AssetKey(f"export_{spec.name}")],
+        partitions_def=partitions,
+        description=f"The export {spec.name!r} on its own schedule ({spec.schedule}).",
+    )
+
+    @dg.schedule(
+        name=f"export_{spec.name}_schedule",
+        job=job,
+        cron_schedule=spec.cron or "",
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+    )
+    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        last = context.scheduled_execution_time.date() - dt.timedelta(days=1)
+        first = max(start, last - dt.timedelta(days=days - 1))
+        if last < start:
+            return dg.SkipReason(f"no day to export before {start}")
+        if first == last:
+            return dg.RunRequest(run_key=f"{spec.name}:{last}", partition_key=last.isoformat())
+        return dg.RunRequest(
+            run_key=f"{spec.name}:{first}..{last}",
+            tags={
+                "dagster/asset_partition_range_start": first.isoformat(),
+                "dagster/asset_partition_range_end": last.isoformat(),
+            },
+        )
+
+    return _schedule
+
+
+def build_export_schedules(config: ProjectConfig, partitions: dg.PartitionsDefinition) -> list:
+    """One schedule per export with a ``schedule`` of its own."""
+    return [build_export_schedule(s, config.start_date, partitions) for s in config.exports if s.schedule]
 
 
 def build_activation_assets(

@@ -1,6 +1,7 @@
 """Model assets: one training asset per configured model (one partition = one version), and the
 daily `predictions` scored by the latest FINISHED version of each model."""
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -78,6 +79,28 @@ def _metadata(spec: ModelSpec, trained: training.Trained, path: Path, note: str 
     return meta
 
 
+PAGE = "page.json"  # beside a version's model file: what its asset page shows on nights it is kept
+
+
+def _save_page(path: Path, trained: training.Trained, meta: dict) -> None:
+    page = {"metrics": trained.metrics, "plots": trained.plots, "features": meta["features"].value}
+    (path / PAGE).write_text(json.dumps(page, default=float), encoding="utf-8")
+
+
+def _current_page(warehouse: WarehouseResource, spec: ModelSpec, version) -> dict:
+    """The metrics and plots of the version a night keeps, as its training showed them (every model
+    materialization carries the current version's page, retrained or not)."""
+    path = store_dir(warehouse) / spec.name / version.isoformat() / PAGE
+    if not path.is_file():
+        return {"note": f"the page of version {version} was not stored (trained before pages were kept)"}
+    page = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        **{name: dg.MetadataValue.float(float(v)) for name, v in page["metrics"].items()},
+        "features": dg.MetadataValue.md(page["features"]),
+        **{f"plot_{name}": dg.MetadataValue.md(md) for name, md in page["plots"].items()},
+    }
+
+
 def build_model_asset(
     config: ProjectConfig, spec: ModelSpec, partitions: dg.PartitionsDefinition
 ) -> dg.AssetsDefinition:
@@ -108,6 +131,7 @@ def build_model_asset(
             context.log.info(f"{spec.name} {version}: not trained: {cadence.reason}")
             return dg.MaterializeResult(
                 metadata={
+                    **_current_page(warehouse, spec, cadence.current),
                     "trained": False,
                     "current_version": cadence.current.isoformat(),
                     "next_training_due": cadence.next_due.isoformat(),
@@ -145,9 +169,11 @@ def build_model_asset(
         if trained.reason:
             context.log.warning(f"{spec.name} {version}: REJECTED: {trained.reason}")
         context.log.info(f"{spec.name} {version}: " + ", ".join(f"{k}={v:.4f}" for k, v in m.items()))
+        meta = _metadata(spec, trained, path, note)
+        _save_page(path, trained, meta)
         return dg.MaterializeResult(
             metadata={
-                **_metadata(spec, trained, path, note),
+                **meta,
                 "trained": True,
                 "training_reason": cadence.reason,
                 "retrain_every_days": spec.retrain_every_days,

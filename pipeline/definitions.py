@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.activation import build_activation_assets
+from assets.activation import build_activation_assets, build_export_schedules
 from assets.attribution import build_attribution_assets
 from assets.customers import build_customer_assets
 from assets.experiments import build_experiment_assets
@@ -60,7 +60,7 @@ def build_definitions(config: ProjectConfig, warehouse: Path | None = None) -> d
     return dg.Definitions(
         assets=assets,
         jobs=[nightly],
-        schedules=[build_nightly_schedule(nightly)],
+        schedules=[build_nightly_schedule(nightly), *build_export_schedules(config, partitions)],
         sensors=sensors,
         resources={
             "warehouse": WarehouseResource(path=str(warehouse or config.warehouse_path)),

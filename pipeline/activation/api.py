@@ -327,6 +327,30 @@ def create_app(root: Path, keys: tuple[str, ...], reports: Path | None = None) -
         """A feature's value against its SHAP value, with the secondary feature's value when asked."""
         return training(name, version, "dependence", {"feature": feature, "secondary": secondary})
 
+    @app.get(
+        "/v1/models/{name}/trainings/{version}/waterfall/{customer_id}",
+        dependencies=auth,
+        response_model=Envelope,
+        tags=["models"],
+    )
+    def waterfall(name: Name, version: Version, customer_id: Customer) -> JSONResponse:
+        """A customer's waterfall in the training's explanation sample (its beeswarm's customers): the
+        base value (expected raw score, log-odds) and the SHAP value of each explained feature, largest
+        first; `features_explained` of `features` (the model's top features are explained), and
+        `explained_score` = base value + their sum (the raw score when every feature is explained)."""
+        params = {"model": name, "version": version, "customer": customer_id}
+        snapshot, cur = reader.cursor()
+        try:
+            if not rows_json(cur, "training_exists", params):
+                raise HTTPException(404, f"no training {version} of model {name!r}")
+            if not rows_json(cur, "waterfall_exists", params):
+                raise HTTPException(
+                    404, f"customer {customer_id!r} is not in the explanation sample of this training"
+                )
+            return envelope(200, rows_json(cur, "waterfall", params)[0], snapshot=snapshot.version)
+        finally:
+            cur.close()
+
     @app.get("/v1/datasets", dependencies=auth, response_model=Envelope, tags=["data"])
     def datasets() -> JSONResponse:
         """Each data set with its loads: files, rows read / loaded / rejected, the last load."""

@@ -1,4 +1,4 @@
-"""Where an export goes: a local file, or a file on a configured SFTP or GCS source.
+"""Where an export goes: a local file, a file on a configured SFTP or GCS source, or a BigQuery table.
 
 A destination names a source of the project config, so it reuses that source's host, folder or
 bucket, credentials (through dagster.EnvVar, never printed) and host-key checking:
@@ -6,13 +6,15 @@ bucket, credentials (through dagster.EnvVar, never printed) and host-key checkin
     results_{date}.csv                        a local file
     sftp://partner/results_{date}.csv         <folder of source partner>/results_20260108.csv
     gcs://lake/out/results_{date}.csv         gs://<bucket of lake>/<prefix of lake>out/results_20260108.csv
+    bigquery://bq/marketing.results           the day's rows of table marketing.results of bq's project
 
 ``{date}`` becomes the export's date in the source's ``date_format`` (``%Y%m%d`` for a local file).
 The remote file appears whole or not at all: SFTP uploads to a hidden temporary name in the same
 folder and renames it into place (OpenSSH's posix-rename: an existing file is replaced atomically);
 GCS uploads the object in one request, which creates it only once complete. With
 ``overwrite=False`` an existing file is kept and the export fails (SFTP: a plain rename, which does
-not replace; GCS: ``if_generation_match=0``; local: a hard link). No Dagster run here: the CLI calls it.
+not replace; GCS: ``if_generation_match=0``; local: a hard link). A BigQuery table's day is replaced by
+pipeline/activation/bigquery.py. No Dagster run here: the CLI calls it.
 """
 
 from __future__ import annotations
@@ -27,14 +29,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from pipeline.activation.bigquery import BigQueryError, parse_table, replace_day
 from pipeline.activation.config import ActivationConfig
+from pipeline.ingest.sources.bigquery import BigQueryResource, BigQuerySource
 from pipeline.ingest.sources.files import SourceError
 from pipeline.ingest.sources.gcs import GcsResource, GcsSource
 from pipeline.ingest.sources.remote import TransientError, with_retries
 from pipeline.ingest.sources.resources import source_resource
 from pipeline.ingest.sources.sftp import SftpResource, SftpSource
 
-SCHEMES = ("sftp", "gcs")
+SCHEMES = ("sftp", "gcs", "bigquery")
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/]*)(/.*)?$")
 CONTENT_TYPES = {
     ".csv": "text/csv",
@@ -50,8 +54,8 @@ class DestinationError(RuntimeError):
 
 @dataclass(frozen=True)
 class Destination:
-    kind: str  # "file", "sftp" or "gcs"
-    path: str  # the local path, or the remote path below the source's folder / prefix
+    kind: str  # "file", "sftp", "gcs" or "bigquery"
+    path: str  # the local path, the remote path below the source's folder / prefix, or <dataset>.<table>
     source: str | None = None
 
     @property
@@ -60,7 +64,7 @@ class Destination:
 
     @property
     def file_name(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
+        return "rows.parquet" if self.kind == "bigquery" else self.path.rsplit("/", 1)[-1]
 
 
 def parse_destination(to: str, config: ActivationConfig, day: dt.date) -> Destination:
@@ -73,8 +77,8 @@ def parse_destination(to: str, config: ActivationConfig, day: dt.date) -> Destin
         raise DestinationError(f"{to}: name a configured gcs source, not a bucket: gcs://<source>/<path>")
     if scheme not in SCHEMES:
         raise DestinationError(
-            f"{to}: unknown destination {scheme}://; use a file path, sftp://<source>/<path> "
-            "or gcs://<source>/<path>"
+            f"{to}: unknown destination {scheme}://; use a file path, sftp://<source>/<path>, "
+            "gcs://<source>/<path> or bigquery://<source>/<dataset>.<table>"
         )
     sources = {s.name: s for s in config.sources}
     if name not in sources:
@@ -86,6 +90,12 @@ def parse_destination(to: str, config: ActivationConfig, day: dt.date) -> Destin
     src = sources[name]
     if src.kind != scheme:
         raise DestinationError(f"{to}: source {name!r} is a {src.kind} source, not {scheme}")
+    if scheme == "bigquery":
+        try:
+            parse_table(path)
+        except BigQueryError as e:
+            raise DestinationError(f"{to}: {e}") from None
+        return Destination(scheme, path, name)
     if not path or path.endswith("/"):
         raise DestinationError(
             f"{to}: give a file name after the source, e.g. {scheme}://{name}/results_{{date}}.csv"
@@ -100,16 +110,18 @@ def describe(dest: Destination, config: ActivationConfig) -> str:
     if dest.kind == "file":
         return str(dest.path)
     src = _remote_source(config, dest)
+    if isinstance(src, BigQuerySource):
+        return f"bigquery://{src.project}.{dest.path}"
     if isinstance(src, SftpSource):
         return f"sftp://{src.username}@{src.host}:{src.port}/{_join(src.folder, dest.path)}"
     return f"gs://{src.bucket}/{src.prefix}{dest.path}"
 
 
-def _remote_source(config: ActivationConfig, dest: Destination) -> SftpSource | GcsSource:
-    """The SFTP or GCS source a remote destination names (:func:`parse_destination` checked it)."""
+def _remote_source(config: ActivationConfig, dest: Destination) -> SftpSource | GcsSource | BigQuerySource:
+    """The source a remote destination names (:func:`parse_destination` checked it)."""
     src = next((s for s in config.sources if s.name == dest.source), None)
-    if not isinstance(src, SftpSource | GcsSource):
-        raise DestinationError(f"{dest.kind}://{dest.source}: there is no such sftp or gcs source")
+    if not isinstance(src, SftpSource | GcsSource | BigQuerySource):
+        raise DestinationError(f"{dest.kind}://{dest.source}: there is no such sftp, gcs or bigquery source")
     return src
 
 
@@ -118,7 +130,9 @@ def _join(folder: str, path: str) -> str:
 
 
 @contextmanager
-def _resource(config: ActivationConfig, src: SftpSource | GcsSource) -> Iterator[SftpResource | GcsResource]:
+def _resource(
+    config: ActivationConfig, src: SftpSource | GcsSource | BigQuerySource
+) -> Iterator[SftpResource | GcsResource | BigQueryResource]:
     """The source's Dagster resource with its EnvVar secrets read from the environment."""
     i = config.sources.index(src)
     for key in _ENV_KEYS:
@@ -129,8 +143,8 @@ def _resource(config: ActivationConfig, src: SftpSource | GcsSource) -> Iterator
                 f"(sources[{i}].{key}) is not set"
             )
     try:
-        # an SFTP or a GCS source has its resource (only local files have none)
-        resource = cast(SftpResource | GcsResource, source_resource(config, src))
+        # an SFTP, GCS or BigQuery source has its resource (only local files have none)
+        resource = cast(SftpResource | GcsResource | BigQueryResource, source_resource(config, src))
         cm = resource.process_config_and_initialize_cm()
         res = cm.__enter__()
     except Exception as e:  # noqa: BLE001 - Dagster's message may quote config values: say which source only
@@ -144,12 +158,27 @@ def _resource(config: ActivationConfig, src: SftpSource | GcsSource) -> Iterator
 
 
 def deliver(
-    config: ActivationConfig, dest: Destination, local: Path, overwrite: bool = True, log=None
+    config: ActivationConfig,
+    dest: Destination,
+    local: Path,
+    overwrite: bool = True,
+    log=None,
+    day: dt.date | None = None,
 ) -> str:
-    """Put the finished local file at the remote destination; returns where it is."""
+    """Put the finished local file at the remote destination; returns where it is. A BigQuery table
+    takes the rows of the Parquet file ``local`` as its ``day`` rows (pipeline/activation/bigquery.py)."""
     with _resource(config, _remote_source(config, dest)) as res:
         try:
-            if isinstance(res, SftpResource):
+            if isinstance(res, BigQueryResource):
+                if not overwrite:
+                    raise DestinationError(
+                        f"bigquery://{dest.source}/{dest.path}: --no-clobber is for files; "
+                        "a table's day is always replaced"
+                    )
+                if day is None:
+                    raise DestinationError("a BigQuery export needs the day it replaces")
+                replace_day(res.client(), res.source, res.project, dest.path, local, day, log=log)
+            elif isinstance(res, SftpResource):
                 upload_sftp(res.settings(), res.folder, local, dest.path, overwrite, log=log)
             else:
                 upload_gcs(
@@ -157,6 +186,8 @@ def deliver(
                 )
         except SourceError as e:
             raise DestinationError(str(e)) from None
+        except BigQueryError as e:
+            raise DestinationError(f"bigquery://{dest.source}/{dest.path}: {e}") from None
     return describe(dest, config)
 
 

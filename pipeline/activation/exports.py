@@ -20,8 +20,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from pipeline.activation.config import ActivationConfig, ExportSpec
-from pipeline.core.sql import ident, sql
+from pipeline.activation.config import ActivationConfig, ExportSpec, WhereRule
+from pipeline.core.rules import Params, RuleError, compile_all, condition
+from pipeline.core.settings import FieldType
+from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import table_exists
 
 # the warehouse table each export reads
@@ -31,6 +33,7 @@ SOURCE_TABLES = {
     "recommendations": "predictions",
     "attribution": "attribution_credits",
     "conversions": "conversions",
+    "segments": "predictions",
 }
 VARIANTS = "_variants"
 
@@ -43,17 +46,69 @@ class NothingToExport(ExportError):
     """The table has no rows for the day (a night without decisions, say)."""
 
 
-def _query(con: duckdb.DuckDBPyConnection, table: str, columns: list[str] | None) -> str:
-    query = sql(f"activation/export/{table}")
-    if not columns:
-        return query
-    known = [d[0] for d in con.execute(f"{query} LIMIT 0", {"day": dt.date(1, 1, 1)}).description]
-    if unknown := [c for c in columns if c not in known]:
-        raise ExportError(f"{table} has no column(s) {', '.join(unknown)} (its columns: {', '.join(known)})")
-    return sql(
-        "activation/export/select_columns",
-        fragments={"columns": ", ".join(map(ident, columns)), "query": query},
-    )
+# a DuckDB column type (its name's start) -> the rule field type of a `where` rule over it
+RULE_TYPES = {
+    "VARCHAR": FieldType.String,
+    "BIGINT": FieldType.Int,
+    "INTEGER": FieldType.Int,
+    "HUGEINT": FieldType.Int,
+    "DOUBLE": FieldType.Float,
+    "FLOAT": FieldType.Float,
+    "DECIMAL": FieldType.Decimal,
+    "BOOLEAN": FieldType.Bool,
+    "DATE": FieldType.Date,
+    "TIMESTAMP": FieldType.Timestamp,
+}
+
+
+def _described(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> dict[str, str]:
+    """The columns of ``query`` and their DuckDB types, in order."""
+    q = sql("activation/export/describe", fragments={"query": query})
+    return {d[0]: str(d[1]) for d in con.execute(q, bind(q, params)).description}
+
+
+def rule_schema(types: dict[str, str]) -> dict[str, FieldType]:
+    """The columns a `where` rule may test (lists cannot be) and their rule types."""
+    out = {}
+    for column, kind in types.items():
+        base = kind.split("(")[0].upper()
+        if not kind.endswith("]") and base in RULE_TYPES:
+            out[column] = RULE_TYPES[base]
+    return out
+
+
+def export_query(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: list[str] | None = None,
+    where: list[WhereRule] | None = None,
+) -> tuple[str, dict]:
+    """The query of export ``table`` (its rows of ``$day``) kept to the rows every ``where`` rule holds
+    for and to ``columns``; with the rules' bound values."""
+    query, params = sql(f"activation/export/{table}"), dict[str, object]()
+    if not columns and not where:
+        return query, params
+    types = _described(con, query, {"day": dt.date(1, 1, 1)})
+    if where:
+        schema, values, conds = rule_schema(types), Params("w"), []
+        for i, r in enumerate(where):
+            try:
+                conds.append(condition(r.field, r.op, r.value, schema))
+            except RuleError as e:
+                raise ExportError(f"where[{i}].{e.key}: {e} (rules test the columns of {table})") from None
+        fragments = {"query": query, "condition": compile_all(conds, values)}
+        query = sql("activation/export/where", fragments=fragments)
+        params = values.values
+    if columns:
+        if unknown := [c for c in columns if c not in types]:
+            raise ExportError(
+                f"{table} has no column(s) {', '.join(unknown)} (its columns: {', '.join(types)})"
+            )
+        query = sql(
+            "activation/export/select_columns",
+            fragments={"columns": ", ".join(map(ident, columns)), "query": query},
+        )
+    return query, params
 
 
 def _variants(config: ActivationConfig) -> pa.Table:
@@ -75,8 +130,10 @@ def write_export(
     path: Path,
     fmt: str = "csv",
     columns: list[str] | None = None,
+    where: list[WhereRule] | None = None,
 ) -> int:
-    """Write the ``day`` rows of export ``table`` to ``path`` (replaced whole); returns the rows.
+    """Write the ``day`` rows of export ``table`` (those every ``where`` rule holds for) to ``path``
+    (replaced whole); returns the rows.
 
     CSV: header first, floats with 6 significant digits; Parquet; JSON lines: one object per row.
     The rows written are counted back from the file (the row-count check).
@@ -87,15 +144,15 @@ def write_export(
         raise ExportError(f"there is no {SOURCE_TABLES[table]} table yet: run its asset first")
     con.register(VARIANTS, _variants(config))
     try:
-        query = _query(con, table, columns)
+        query, params = export_query(con, table, columns, where)
+        params = {**params, "day": day}
         if fmt == "jsonl":
-            lines = con.execute(
-                sql("activation/export/as_json_lines", fragments={"query": query}), {"day": day}
-            )
+            query = sql("activation/export/as_json_lines", fragments={"query": query})
+            lines = con.execute(query, bind(query, params))
             text = "".join(r[0] + "\n" for r in lines.fetchall())
             rows = text.count("\n")
         else:
-            arrow = con.sql(query, params={"day": day}).to_arrow_table()
+            arrow = con.sql(query, params=bind(query, params)).to_arrow_table()
             rows = arrow.num_rows
     finally:
         con.unregister(VARIANTS)
@@ -149,6 +206,7 @@ def export_with(
     columns: list[str] | None = None,
     overwrite: bool = True,
     log=None,
+    where: list[WhereRule] | None = None,
 ) -> tuple[int, str]:
     """Export the ``day`` rows of ``table`` over an open connection to ``to`` (a file path,
     sftp://<source>/<path> or gcs://<source>/<path>); returns (rows, where it went)."""
@@ -158,9 +216,11 @@ def export_with(
         dest = parse_destination(to, config, day)
     except DestinationError as e:
         raise ExportError(str(e)) from None
+    if dest.kind == "bigquery":
+        fmt = "parquet"  # the rows are loaded from Parquet (the format of a file destination only)
     with tempfile.TemporaryDirectory(prefix="nightjar-export-") as tmp:
         local = Path(tmp) / dest.file_name
-        rows = write_export(con, config, table, day, local, fmt, columns)
+        rows = write_export(con, config, table, day, local, fmt, columns, where)
         if not dest.remote:
             target = Path(dest.path)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -169,7 +229,7 @@ def export_with(
             _deliver_local(staged, target, overwrite)
             return rows, describe(dest, config)
         try:
-            return rows, deliver(config, dest, local, overwrite, log=log)
+            return rows, deliver(config, dest, local, overwrite, log=log, day=day)
         except DestinationError as e:
             raise ExportError(str(e)) from None
 
@@ -201,6 +261,12 @@ def run_export(
     if "://" not in to:  # a local file of the config is relative to the config's folder
         to = str(config.resolve(Path(to)))
     try:
-        return export_with(con, config, day, to, spec.table, spec.format, spec.columns, log=log)
+        return export_with(
+            con, config, day, to, spec.table, spec.format, spec.columns, log=log, where=spec.where
+        )
     except NothingToExport:
         return 0, None
+    except ExportError as e:
+        if str(e).startswith("where["):  # the rule's key path in the config
+            raise ExportError(f"exports[{config.exports.index(spec)}].{e}") from None
+        raise

@@ -11,6 +11,7 @@ the warehouse (``pipeline.core.warehouse.published_folder``)::
         manifest.json                             version, time, tables and their row counts
         tables/results/date=2026-01-08/....parquet  a daily table: hive-partitioned by its day
         tables/experiment_report/data.parquet     any other table: one file
+        tables/model_base_values/data.parquet     each model version's base value (its waterfalls')
 
 A version is written under a hidden name, renamed into ``versions/`` when complete, its views
 created and its row counts checked against the warehouse, and only then does ``current`` point at
@@ -35,6 +36,7 @@ import duckdb
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
+from pipeline.activation.explanations import BASE_VALUES, base_values
 from pipeline.core.catalog import IDENTIFIER_KINDS
 from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import published_folder, scalar
@@ -198,6 +200,15 @@ def publish(
     (partial / "tables").mkdir(parents=True)
     try:
         tables = {t: _write_table(con, t, partial / "tables") for t in published_tables(con)}
+        bases = base_values(con, Path(warehouse).resolve().parent / "models")
+        if bases is not None:  # what a waterfall adds to the explanation tables
+            (partial / "tables" / BASE_VALUES).mkdir()
+            pq.write_table(bases, partial / "tables" / BASE_VALUES / "data.parquet")
+            tables[BASE_VALUES] = {
+                "rows": bases.num_rows,
+                "partitioned_by": None,
+                "columns": bases.column_names,
+            }
         os.rename(partial, folder)
         _create_views(folder / SNAPSHOT, folder, tables)
         _check_rows(folder / SNAPSHOT, tables)

@@ -250,7 +250,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "export",
-        help="export one night's rows of a table (CSV, Parquet, JSON lines), locally or to SFTP / GCS",
+        help="export one night's rows of a table (CSV, Parquet, JSON lines), locally, to SFTP / GCS "
+        "or into a BigQuery table",
     )
     p.add_argument("what", choices=list(EXPORT_TABLES), help="what to export")
     p.add_argument("--date", type=date_arg, required=True, help="the night (partition), YYYY-MM-DD")
@@ -260,7 +261,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--to",
         required=True,
         help="the file to write, or sftp://SOURCE/PATH or gcs://SOURCE/PATH "
-        "(a configured source; {date} in PATH becomes the date in the source's date_format)",
+        "(a configured source; {date} in PATH becomes the date in the source's date_format), "
+        "or bigquery://SOURCE/DATASET.TABLE (the night's rows of that table are replaced)",
     )
     p.add_argument(
         "--no-clobber", action="store_true", help="fail instead of replacing an existing file or object"

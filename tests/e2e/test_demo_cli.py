@@ -400,7 +400,7 @@ def test_nightjar_export_results_writes_the_nights_decisions(demo, tmp_path, cap
     lines = list(csv.DictReader(target.open()))
     assert list(lines[0]) == [
         *("customer_id", "experiment", "group", "date", "variant", "score", "reason"),
-        *("code", "category", "message"),
+        *("code", "category", "message", "send_at"),
     ]
     assert len(lines) == q(out, "SELECT count(*) FROM results WHERE date = $d", {"d": day})[0][0]
     assert {r["group"] for r in lines} == {"spring_push"} and {r["date"] for r in lines} == {day.isoformat()}

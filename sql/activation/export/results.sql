@@ -1,5 +1,6 @@
 -- One night's decisions with each variant's code, category and message (from the config's
--- variants, registered as _variants; control has none).
+-- variants, registered as _variants; control has none) and when to send it (send_at, UTC; NULL:
+-- no time chosen).
 SELECT
     r.customer_id,
     r.experiment,
@@ -10,7 +11,8 @@ SELECT
     r.reason,
     v.code,
     v.category,
-    v.message
+    v.message,
+    r.send_at
 FROM results AS r
 LEFT JOIN _variants AS v ON r.variant = v.name
 WHERE r.date = $day

@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 
 from pipeline.activation.publish import current_snapshot
+from pipeline.core.warehouse import connect
+from pipeline.models.scoring import explain
 from tests.assets.activation.conftest import KEY, LAST, OTHER_KEY, World
 
 
@@ -79,11 +81,15 @@ def test_customer_endpoints_return_exactly_the_snapshots_rows(client: httpx.Clie
         )
     ]
     decisions = client.get(f"/v1/customers/{customer}/decisions").json()["data"]
-    assert [(d["experiment"], d["variant"]) for d in decisions] == snapshot_rows(
-        activation_world,
-        "SELECT experiment, variant FROM results WHERE customer_id = $c ORDER BY date, experiment",
-        {"c": customer},
-    )
+    assert [(d["experiment"], d["variant"], d["send_at"]) for d in decisions] == [
+        (e, v, s and str(s))
+        for e, v, s in snapshot_rows(
+            activation_world,
+            "SELECT experiment, variant, send_at FROM results WHERE customer_id = $c "
+            "ORDER BY date, experiment",
+            {"c": customer},
+        )
+    ]
     missing = client.get("/v1/customers/nobody-at-all/predictions")
     assert missing.status_code == 404
     assert missing.json() == {
@@ -141,6 +147,42 @@ def test_models_experiments_attribution_and_datasets(client: httpx.Client, activ
         ("query", "date"),
         ("query", "page"),
     }
+
+
+def test_a_customers_waterfall_is_their_explanation_on_the_models_base_value(
+    client: httpx.Client, activation_world: World
+):
+    config = activation_world.config
+    version = snapshot_rows(
+        activation_world,
+        "SELECT max(version) FROM model_trainings WHERE model = 'purchase_30d' AND status = 'FINISHED'",
+        {},
+    )[0][0]
+    steps = snapshot_rows(
+        activation_world,
+        "SELECT customer_id, feature, shap FROM model_beeswarm WHERE model = 'purchase_30d' AND version = $v "
+        "AND customer_id = (SELECT min(customer_id) FROM model_beeswarm WHERE model = 'purchase_30d' "
+        "AND version = $v)",
+        {"v": version},
+    )
+    customer = steps[0][0]
+    url = f"/v1/models/purchase_30d/trainings/{version}/waterfall/{customer}"
+    got = client.get(url).json()["data"]
+    shaps = [c["shap"] for c in got["contributions"]]
+    assert sorted((c["feature"], c["shap"]) for c in got["contributions"]) == sorted(s[1:] for s in steps)
+    assert [abs(x) for x in shaps] == sorted((abs(x) for x in shaps), reverse=True)  # largest first
+    assert got["features_explained"] == len(steps) == min(10, got["features"])
+    assert got["explained_score"] == pytest.approx(got["base_value"] + sum(shaps))
+    # the base value is LightGBM's: the bias column of the version's SHAP values (`nightjar explain`)
+    with connect(config.warehouse_path, read_only=True) as con:
+        e = explain(
+            con, config, config.model("purchase_30d"), customer, config.warehouse_path.parent / "models"
+        )
+    assert e.version == version and got["base_value"] == pytest.approx(e.base_value, abs=1e-12)
+    assert client.get(url.replace(customer, "nobody")).json()["meta"]["errors"] == [
+        "customer 'nobody' is not in the explanation sample of this training"
+    ]
+    assert client.get(url.replace(str(version), "1999-01-01")).status_code == 404
 
 
 def test_openapi_docs(api: str):

@@ -30,7 +30,9 @@ def count(world: World, query: str, day: dt.date) -> int:
 def test_the_nightly_runs_wrote_each_export(activation_world: World):
     written = files(activation_world)
     results = written[f"results_{PRESENTED:%Y%m%d}.csv"].decode().splitlines()
-    assert results[0] == "customer_id,experiment,group,date,variant,score,reason,code,category,message"
+    assert results[0] == (
+        "customer_id,experiment,group,date,variant,score,reason,code,category,message,send_at"
+    )
     assert len(results) - 1 == count(
         activation_world, "SELECT count(*) FROM results WHERE date = $d", PRESENTED
     )

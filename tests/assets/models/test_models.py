@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import shutil
 
 import dagster as dg
@@ -464,7 +465,18 @@ def test_a_night_that_is_not_due_keeps_the_current_version_and_predictions_use_i
         assert meta["current_version"].value == LAST.isoformat()
         # LAST + 7 (the version is then 7 days old) comes before the next grid day START + 63
         assert meta["next_training_due"].value == (LAST + dt.timedelta(days=7)).isoformat()
-        assert "not trained" not in meta and "auc" not in meta
+        assert "not trained" not in meta
+        # the page shows the kept version's metrics and plots, as on the night it was trained
+        metrics = json.loads(
+            q(
+                copy,
+                "SELECT metrics FROM model_trainings WHERE model = $m AND version = $v",
+                {"m": asset.removeprefix("model_"), "v": LAST},
+            )[0][0]
+        )
+        shown = {k: v for k, v in metrics.items() if v == v}  # NaN aside
+        assert shown and all(meta[k].value == pytest.approx(v) for k, v in shown.items()), asset
+        assert meta["plot_feature_impact"].value.startswith("![](data:image/png;base64,"), asset
     assert not (copy.warehouse_path.parent / "models" / "purchase_30d" / day.isoformat()).exists()
     active = q(
         copy,
