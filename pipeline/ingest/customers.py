@@ -18,12 +18,15 @@ from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import scalar, table_exists
 from pipeline.ingest.config import CustomersSpec
 from pipeline.ingest.dialect import json_problem
+from pipeline.ingest.limits import guarded, mark_long_records
 from pipeline.ingest.read import (
+    DEFAULT_DIALECT,
     IngestError,
     check_not_empty,
     check_unique,
     read_csv_rows,
     read_error,
+    read_header,
 )
 from pipeline.ingest.sources.files import LandedFile, version_of
 from pipeline.ingest.typing import (
@@ -170,7 +173,10 @@ def ingest_customers(
         if f.format == "json":
             names = read_customer_json_rows(con, f)
         else:
-            names = read_csv_rows(con, f, spec.encoding)
+            n = len(read_header(f.path, spec.encoding))
+            with guarded(f, spec.limits, spec.encoding, n, DEFAULT_DIALECT) as g:
+                names = read_csv_rows(con, g, spec.encoding, max_line=spec.limits.max_record_bytes)
+            mark_long_records(con, spec.limits)
         _check_customer_columns(f, names)
         if "email" in names:
             _hash_emails(con)
