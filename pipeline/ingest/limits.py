@@ -96,9 +96,10 @@ def _long_lines(path: Path, limit: int) -> tuple[tuple[int, int], ...]:
     return tuple(found)
 
 
-def scan(f: LandedFile, limits: Limits) -> Scan:
+def scan(f: LandedFile, limits: Limits, records: bool = True) -> Scan:
     """Stream the file once against ``limits``; raises IngestError at the first byte or line over
-    ``max_uncompressed_bytes`` or ``max_rows``."""
+    ``max_uncompressed_bytes`` or ``max_rows``. ``records``: look for lines longer than
+    ``max_record_bytes`` (not for a document read whole)."""
     block = max(1, limits.max_record_bytes // 2)
     size = lf = cr = 0
     suspect = False
@@ -110,7 +111,7 @@ def scan(f: LandedFile, limits: Limits) -> Scan:
             lf, cr = lf + chunk.count(b"\n"), cr + chunk.count(b"\r")
             if max(lf, cr) > limits.max_rows:
                 raise _over(f, "lines", limits, "max_rows")
-            suspect = suspect or _may_have_long_lines(chunk, block)
+            suspect = suspect or (records and _may_have_long_lines(chunk, block))
         long = _long_lines(f.path, limits.max_record_bytes) if suspect else ()
     except (OSError, EOFError) as e:
         gz = " (a truncated or corrupt gzip file)" if f.name.lower().endswith(".gz") else ""

@@ -21,6 +21,7 @@ import pytest
 from pipeline.config import parse_config
 from pipeline.core.settings import ConfigError
 from pipeline.core.warehouse import connect
+from pipeline.ingest import customers
 from pipeline.ingest.limits import scan
 from pipeline.ingest.transactions import ingest_transactions
 from pipeline.ingest.write import LOADED
@@ -255,3 +256,25 @@ def test_limits_are_checked_in_the_config(tmp_path: Path) -> None:
     assert "transactions[0].limits.max_record_bytes" in str(e.value)
     customers = parse_config(_config(max_rows=5), "x.yaml", tmp_path).customers
     assert customers is not None and customers.limits.max_rows == 5
+
+
+def test_customer_json_is_checked_before_it_is_parsed_whole(world: World, monkeypatch) -> None:
+    """A small .json.gz that decompresses past what may be parsed whole (256 MB; 8 MB here) fails
+    on the streamed pass (it is never decompressed into memory), and a normal one still loads."""
+    monkeypatch.setattr(customers, "JSON_DOCUMENT_BYTES", 8 << 20)
+    path = world.folder / f"customers_{DAY:%Y%m%d}.json.gz"
+    head = b'{"header": ["customuid", "txt_city"], "data": [["u1", "'
+    _gzip_stream(path, iter([head, *[b"a" * (4 << 20)] * 3, b'"]]}']))
+    assert path.stat().st_size < 256 << 10
+    r = world.load_customers("json.gz", path.read_bytes())
+    check_failed(world, r, path.name, ("read whole", "8,388,608 bytes", "as csv"))
+    doc = b'{"header": ["customuid", "txt_city"], "data": [["u1", "Paris"], ["u2", "Lyon"]]}'
+    r = world.load_customers("json.gz", gzip.compress(doc))
+    check_load(world, r, LOADED, 2, 2, 0)
+
+
+def test_duckdb_spills_beside_the_warehouse(world: World) -> None:
+    from pipeline.core.warehouse import spill_folder
+
+    (folder,) = world.con.execute("SELECT current_setting('temp_directory')").fetchone() or ("",)
+    assert Path(folder) == spill_folder(world.warehouse)
