@@ -22,7 +22,13 @@ from pipeline.ingest.runs import (
     ingest_range,
     transaction_checks,
 )
-from pipeline.ingest.sources.local_files import LocalFilesSource, find_inputs, list_files, range_files
+from pipeline.ingest.sources.local_files import (
+    LocalFilesSource,
+    find_inputs,
+    list_files,
+    range_files,
+    stray_files,
+)
 from pipeline.ingest.sources.registry import dataset_file_name, source_kind
 
 
@@ -80,6 +86,8 @@ def build_customers_asset(config: ProjectConfig) -> dg.AssetsDefinition:
     )
     def _customers(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         files = list_files(folder, file_name, source.date_format)
+        for problem in stray_files(folder, file_name, source.date_format):  # reported, never read
+            context.log.warning(f"customers: {problem}")
         return apply_customer_files(context, warehouse, config, spec, source.name, files)
 
     return _customers

@@ -12,13 +12,16 @@ rows_read = rows_loaded + rows_rejected whatever the length of a line.
 
 The pass is cheap when no line is long: blocks of half the limit are checked for a line end
 (``bytes.find``); a block without one is the only case that makes the exact (numpy) scan and the
-copy run. A ``\\n``, a ``\\r`` or both end a line, as for the readers.
+copy run.
+
+NUL bytes are removed (the copy is read): no value can hold one (DuckDB keeps them, later stages and
+exports cannot), and a NUL is never meaningful in text. A JSON ``\\u0000`` escape is not a NUL byte
+of the file and is read as written. A ``\\n``, a ``\\r`` or both end a line, as for the readers.
 """
 
 from __future__ import annotations
 
 import gzip
-import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,6 +50,7 @@ class Scan:
     size: int
     lines: int
     long: tuple[tuple[int, int], ...] = ()
+    nul: bool = False  # the file holds NUL bytes
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -102,7 +106,7 @@ def scan(f: LandedFile, limits: Limits, records: bool = True) -> Scan:
     ``max_record_bytes`` (not for a document read whole)."""
     block = max(1, limits.max_record_bytes // 2)
     size = lf = cr = 0
-    suspect = False
+    suspect = nul = False
     try:
         for chunk in _chunks(f.path, block * max(1, CHUNK // block)):
             size += len(chunk)
@@ -112,11 +116,12 @@ def scan(f: LandedFile, limits: Limits, records: bool = True) -> Scan:
             if max(lf, cr) > limits.max_rows:
                 raise _over(f, "lines", limits, "max_rows")
             suspect = suspect or (records and _may_have_long_lines(chunk, block))
+            nul = nul or b"\x00" in chunk
         long = _long_lines(f.path, limits.max_record_bytes) if suspect else ()
     except (OSError, EOFError) as e:
         gz = " (a truncated or corrupt gzip file)" if f.name.lower().endswith(".gz") else ""
         raise IngestError(f"{f.name}: cannot read the file{gz}: {e}") from None
-    return Scan(size, max(lf, cr), long)
+    return Scan(size, max(lf, cr), long, nul)
 
 
 def marker(fmt: str, encoding: str, columns: int, dialect: CsvDialect | None) -> bytes:
@@ -130,10 +135,11 @@ def marker(fmt: str, encoding: str, columns: int, dialect: CsvDialect | None) ->
     )  # not empty: trailing empty cells are ignored
 
 
-def _copy(src: IO[bytes], dst: IO[bytes], n: int) -> None:
-    while n > 0 and (chunk := src.read(min(n, CHUNK))):
-        dst.write(chunk)
-        n -= len(chunk)
+def _copy(src: IO[bytes], dst: IO[bytes], n: int | None) -> None:
+    """Copy ``n`` bytes (None: the rest), without NUL bytes."""
+    while (n is None or n > 0) and (chunk := src.read(CHUNK if n is None else min(n, CHUNK))):
+        dst.write(chunk.replace(b"\x00", b""))
+        n = None if n is None else n - len(chunk)
 
 
 def _skip(src: IO[bytes], n: int) -> None:
@@ -142,7 +148,8 @@ def _skip(src: IO[bytes], n: int) -> None:
 
 
 def write_marked_copy(f: LandedFile, long: tuple[tuple[int, int], ...], mark: bytes, folder: Path) -> Path:
-    """A copy of the file (same name, same compression) with each long line replaced by ``mark``."""
+    """A copy of the file (same name, same compression) with each long line replaced by ``mark``
+    and its NUL bytes removed."""
     out = folder / f.name
     gz = f.name.lower().endswith(".gz")
     target = gzip.open(out, "wb", compresslevel=1) if gz else open(out, "wb")  # noqa: SIM115
@@ -153,7 +160,7 @@ def write_marked_copy(f: LandedFile, long: tuple[tuple[int, int], ...], mark: by
             dst.write(mark)
             _skip(src, end - start)
             pos = end
-        shutil.copyfileobj(src, dst, CHUNK)
+        _copy(src, dst, None)
     return out
 
 
@@ -165,14 +172,19 @@ def guarded(
     columns: int = 1,
     dialect: CsvDialect | None = None,
 ) -> Iterator[LandedFile]:
-    """The file to read: ``f`` itself, or (when it has lines longer than ``max_record_bytes``) a
-    temporary copy with those lines replaced by a marker, removed when the block ends; raises
-    IngestError for a file over ``limits``. A header longer than the limit fails the file."""
+    """The file to read: ``f`` itself, or (when it has lines longer than ``max_record_bytes`` or NUL
+    bytes) a temporary copy with those lines replaced by a marker and the NUL bytes removed, deleted
+    when the block ends; raises IngestError for a file over ``limits``. A header longer than the
+    limit fails the file."""
     found = scan(f, limits)
-    if not found.long:
+    if not found.long and not found.nul:
         yield f
         return
-    if found.long[0][0] == 0 and (dialect is not None and dialect.header and not dialect.skip_rows):
+    if (
+        found.long
+        and found.long[0][0] == 0
+        and (dialect is not None and dialect.header and not dialect.skip_rows)
+    ):
         raise IngestError(f"{f.name}: the header is longer than {limits.max_record_bytes:,} bytes")
     with tempfile.TemporaryDirectory(prefix="nightjar-long-") as tmp:
         path = write_marked_copy(f, found.long, marker(f.format, encoding, columns, dialect), Path(tmp))
