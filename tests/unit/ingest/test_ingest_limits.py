@@ -278,3 +278,31 @@ def test_duckdb_spills_beside_the_warehouse(world: World) -> None:
 
     (folder,) = world.con.execute("SELECT current_setting('temp_directory')").fetchone() or ("",)
     assert Path(folder) == spill_folder(world.warehouse)
+
+
+def test_a_truncated_gzip_among_days_loaded_together_is_named_truncated_not_a_full_disk(world: World) -> None:
+    spec = world.cfg.transaction("pos")
+    rows = POS_HEADER + b"".join(_pos(i) + b"\n" for i in range(1, 5000))
+    good, cut = gzip.compress(rows), gzip.compress(rows)[:-2000]
+    days = [DAY - dt.timedelta(days=1), DAY]
+    inputs = [
+        (days[0], world.land("pos", "csv.gz", good, days[0])),
+        (days[1], world.land("pos", "csv.gz", cut, days[1])),
+    ]
+    with connect(world.warehouse) as con:
+        first, second = ingest_transactions(con, spec, "landing", inputs)
+    assert first.status == LOADED
+    check_failed(world, second, "pos_20260131.csv.gz", ("truncated or corrupt gzip",))
+    assert "disk" not in (second.error or "")
+
+
+def test_a_failed_run_does_not_end_on_failed_loads_0(tmp_path: Path) -> None:
+    from pipeline.cli.project import summary
+
+    missing = tmp_path / "nothing.duckdb"
+    assert "wrote nothing" in summary(missing, ok=False)
+    w = World(tmp_path)
+    w.close()
+    assert summary(w.warehouse, ok=True).endswith("Failed loads: 0")
+    failed = summary(w.warehouse, ok=False)
+    assert "Failed loads: 0; the run FAILED: its failed steps are listed above" in failed
