@@ -65,13 +65,13 @@ def _check(w: World, dataset: str, ext: str, data: bytes) -> None:
         assert r.error and "\n" not in r.error
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=_file(st.one_of(_good_csv, _junk, _text, _long)))
 def test_random_csv_bytes_keep_the_accounting(shared: World, body: bytes) -> None:
     _check(shared, "pos", "csv", POS_HEADER + body)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=_file(st.one_of(_json, _text, _long, _junk.filter(lambda b: b"\x1f" not in b))))
 def test_random_json_lines_count_every_line_that_holds_text(shared: World, body: bytes) -> None:
     _check(shared, "web", "jsonl", body)
