@@ -11,8 +11,8 @@ reader rejects, at the same position, and the marker's row is then given the rea
 rows_read = rows_loaded + rows_rejected whatever the length of a line.
 
 The pass is cheap when no line is long: blocks of half the limit are checked for a line end
-(``bytes.find``); a block without one is the only case that makes the exact (numpy) scan and the
-copy run.
+(``bytes.find``); a chunk with a block without one is the only one measured line by line (numpy),
+and a file with a long line the only one copied.
 
 NUL bytes are removed (the copy is read): no value can hold one (DuckDB keeps them, later stages and
 exports cannot), and a NUL is never meaningful in text. A JSON ``\\u0000`` escape is not a NUL byte
@@ -25,7 +25,7 @@ import gzip
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, cast
 
@@ -81,23 +81,40 @@ def _may_have_long_lines(chunk: bytes, block: int) -> bool:
     return False
 
 
-def _long_lines(path: Path, limit: int) -> tuple[tuple[int, int], ...]:
-    """The byte ranges of the lines longer than ``limit`` (the exact scan, run only when the quick
-    one saw a block without a line end)."""
-    found: list[tuple[int, int]] = []
-    offset, last_end = 0, -1
-    for chunk in _chunks(path):
-        a = np.frombuffer(chunk, np.uint8)
-        ends = np.flatnonzero((a == 10) | (a == 13)).astype(np.int64) + offset
-        if len(ends):
-            starts = np.concatenate(([last_end], ends[:-1])) + 1
-            long = ends - starts > limit
-            found += zip(starts[long].tolist(), ends[long].tolist(), strict=True)
-            last_end = int(ends[-1])
-        offset += len(chunk)
-    if offset - (last_end + 1) > limit:  # the last line, without a line end
-        found.append((last_end + 1, offset))
-    return tuple(found)
+def _line_ends(chunk: bytes) -> tuple[int, int]:
+    """The positions of the first and the last line end of ``chunk`` (-1, -1 for none)."""
+    firsts = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
+    return (min(firsts), max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))) if firsts else (-1, -1)
+
+
+@dataclass
+class _LongLines:
+    """The byte ranges of the lines longer than ``limit``, found chunk by chunk in the one pass: the
+    line that ends in a chunk is measured from the previous line end; the lines inside a chunk are
+    measured (numpy) only when one of its blocks holds no line end."""
+
+    limit: int
+    block: int
+    last_end: int = -1
+    found: list[tuple[int, int]] = field(default_factory=list)
+
+    def feed(self, chunk: bytes, offset: int) -> None:
+        first, last = _line_ends(chunk)
+        if first < 0:
+            return  # the line goes on: measured where it ends
+        if offset + first - (self.last_end + 1) > self.limit:
+            self.found.append((self.last_end + 1, offset + first))
+        if _may_have_long_lines(chunk, self.block):
+            a = np.frombuffer(chunk, np.uint8)
+            ends = np.flatnonzero((a == 10) | (a == 13)).astype(np.int64) + offset
+            long = ends[1:] - (ends[:-1] + 1) > self.limit
+            self.found += zip((ends[:-1][long] + 1).tolist(), ends[1:][long].tolist(), strict=True)
+        self.last_end = offset + last
+
+    def finish(self, size: int) -> tuple[tuple[int, int], ...]:
+        if size - (self.last_end + 1) > self.limit:  # the last line, without a line end
+            self.found.append((self.last_end + 1, size))
+        return tuple(self.found)
 
 
 def scan(f: LandedFile, limits: Limits, records: bool = True) -> Scan:
@@ -106,18 +123,20 @@ def scan(f: LandedFile, limits: Limits, records: bool = True) -> Scan:
     ``max_record_bytes`` (not for a document read whole)."""
     block = max(1, limits.max_record_bytes // 2)
     size = lf = cr = 0
-    suspect = nul = False
+    nul = False
+    lines = _LongLines(limits.max_record_bytes, block)
     try:
         for chunk in _chunks(f.path, block * max(1, CHUNK // block)):
+            if records:
+                lines.feed(chunk, size)
             size += len(chunk)
             if size > limits.max_uncompressed_bytes:
                 raise _over(f, "bytes once decompressed", limits, "max_uncompressed_bytes")
             lf, cr = lf + chunk.count(b"\n"), cr + chunk.count(b"\r")
             if max(lf, cr) > limits.max_rows:
                 raise _over(f, "lines", limits, "max_rows")
-            suspect = suspect or (records and _may_have_long_lines(chunk, block))
             nul = nul or b"\x00" in chunk
-        long = _long_lines(f.path, limits.max_record_bytes) if suspect else ()
+        long = lines.finish(size) if records else ()
     except (OSError, EOFError) as e:
         gz = " (a truncated or corrupt gzip file)" if f.name.lower().endswith(".gz") else ""
         raise IngestError(f"{f.name}: cannot read the file{gz}: {e}") from None
