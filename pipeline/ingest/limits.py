@@ -82,9 +82,15 @@ def _may_have_long_lines(chunk: bytes, block: int) -> bool:
 
 
 def _line_ends(chunk: bytes) -> tuple[int, int]:
-    """The positions of the first and the last line end of ``chunk`` (-1, -1 for none)."""
-    firsts = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
-    return (min(firsts), max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))) if firsts else (-1, -1)
+    """The positions of the first and the last line end of ``chunk`` (-1, -1 for none); a ``\r`` is
+    looked for only before the first (after the last) ``\n``, so a file without one is not read twice."""
+    lf = chunk.find(b"\n")
+    cr = chunk.find(b"\r", 0, lf if lf >= 0 else len(chunk))
+    if lf < 0 and cr < 0:
+        return -1, -1
+    first = cr if cr >= 0 else lf
+    last_lf = chunk.rfind(b"\n")
+    return first, max(last_lf, chunk.rfind(b"\r", last_lf + 1))
 
 
 @dataclass
@@ -132,7 +138,8 @@ def scan(f: LandedFile, limits: Limits, records: bool = True) -> Scan:
             size += len(chunk)
             if size > limits.max_uncompressed_bytes:
                 raise _over(f, "bytes once decompressed", limits, "max_uncompressed_bytes")
-            lf, cr = lf + chunk.count(b"\n"), cr + chunk.count(b"\r")
+            n = chunk.count(b"\n")
+            lf, cr = lf + n, cr + (0 if n else chunk.count(b"\r"))  # CR-only line ends counted apart
             if max(lf, cr) > limits.max_rows:
                 raise _over(f, "lines", limits, "max_rows")
             nul = nul or b"\x00" in chunk
