@@ -25,9 +25,8 @@ from pipeline.ingest.runs import (
 from pipeline.ingest.sources.local_files import (
     LocalFilesSource,
     find_inputs,
-    list_files,
     range_files,
-    stray_files,
+    usable_files,
 )
 from pipeline.ingest.sources.registry import dataset_file_name, source_kind
 
@@ -85,8 +84,8 @@ def build_customers_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         check_specs=customers_checks(),
     )
     def _customers(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        files = list_files(folder, file_name, source.date_format)
-        for problem in stray_files(folder, file_name, source.date_format):  # reported, never read
+        files, stray = usable_files(folder, file_name, source.date_format)
+        for problem in stray:  # reported and skipped, never read, never blocking the other files
             context.log.warning(f"customers: {problem}")
         return apply_customer_files(context, warehouse, config, spec, source.name, files)
 

@@ -113,6 +113,23 @@ def list_files(folder: Path, file_name: str, date_format: str = "%Y%m%d") -> lis
     return [landed_file(p, d) for d, p in files]
 
 
+def usable_files(
+    folder: Path, file_name: str, date_format: str = "%Y%m%d"
+) -> tuple[list[LandedFile], list[str]]:
+    """The files of ``file_name`` to read, oldest first, and why each other file named like one is
+    left out (a stray name, a link out of the folder, or one of two files for a day: that day is
+    skipped, as which file holds it is unclear). Nothing here blocks the other files."""
+    found, stray = _sort_files(folder, file_name, date_format)
+    days = [d for d, _ in found]
+    twice = {d for d in days if days.count(d) > 1}
+    stray += [
+        f"{p.name}: one of two or more files for {d}: the day is skipped; keep one"
+        for d, p in found
+        if d in twice
+    ]
+    return [landed_file(p, d) for d, p in sorted(found) if d not in twice], stray
+
+
 def find_inputs(folder: Path, file_name: str, days: list[dt.date], date_format: str) -> Inputs:
     """The file of each day, or the reason there is none (no file, or two for the day)."""
     inputs: Inputs = {}
