@@ -22,7 +22,12 @@ from pipeline.ingest.runs import (
     ingest_range,
     transaction_checks,
 )
-from pipeline.ingest.sources.local_files import LocalFilesSource, find_inputs, list_files, range_files
+from pipeline.ingest.sources.local_files import (
+    LocalFilesSource,
+    find_inputs,
+    range_files,
+    usable_files,
+)
 from pipeline.ingest.sources.registry import dataset_file_name, source_kind
 
 
@@ -79,7 +84,9 @@ def build_customers_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         check_specs=customers_checks(),
     )
     def _customers(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        files = list_files(folder, file_name, source.date_format)
+        files, stray = usable_files(folder, file_name, source.date_format)
+        for problem in stray:  # reported and skipped, never read, never blocking the other files
+            context.log.warning(f"customers: {problem}")
         return apply_customer_files(context, warehouse, config, spec, source.name, files)
 
     return _customers

@@ -43,12 +43,17 @@ def run_backfill(
         return run_range(job, first, last, steps, verbose=verbose, progress=progress)
 
 
-def summary(warehouse: Path) -> str:
-    """Rows per table and rejects by reason, as plain text."""
+def summary(warehouse: Path, ok: bool = True) -> str:
+    """Rows per table and rejects by reason, as plain text; ``ok``: whether the run succeeded (a
+    failed run never ends on a reassuring "Failed loads: 0")."""
     from pipeline.core.metadata import markdown_table
     from pipeline.core.sql import sql
     from pipeline.core.warehouse import connect, scalar
 
+    if not warehouse.exists():
+        return (
+            f"The run wrote nothing: the warehouse {warehouse} does not exist (see the failed steps above)."
+        )
     with connect(warehouse, read_only=True) as con:
         tables = [
             r[0]
@@ -63,7 +68,12 @@ def summary(warehouse: Path) -> str:
         [
             "Rows per table:\n" + markdown_table(["table", "rows"], counts),
             "Rejected rows by reason:\n" + markdown_table(["dataset", "field", "rows", "example"], rejects),
-            f"Failed loads: {failed}",
+            f"Failed loads: {failed}"
+            + (
+                ""
+                if ok
+                else "; the run FAILED: its failed steps are listed above, and their days are not done"
+            ),
         ]
     )
 
@@ -198,7 +208,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"[2/3] materializing every asset for {world.start}..{world.end} as one backfill run")
         ok = run_backfill(config, world.start, world.end, verbose=getattr(args, "verbose", False))
     print("[3/3] summary\n")
-    print(summary(config.warehouse_path))
+    print(summary(config.warehouse_path, ok))
     from pipeline.cli.findings import findings
     from pipeline.core.warehouse import published_folder
 
@@ -237,7 +247,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         Path(args.warehouse) if args.warehouse else None,
         verbose=getattr(args, "verbose", False),
     )
-    print(summary(Path(args.warehouse) if args.warehouse else config.warehouse_path))
+    print(summary(Path(args.warehouse) if args.warehouse else config.warehouse_path, ok))
     return 0 if ok else 1
 
 

@@ -133,6 +133,8 @@ def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
         raise WarehouseError(f"cannot open the warehouse {path}: {e}") from e
     try:
         con.execute("SET TimeZone = 'UTC'")
+        # spills go beside the warehouse, where remove_stale_spill_files finds a dead run's files
+        con.execute("SET temp_directory = $dir", {"dir": str(spill_folder(path))})
         if limit := memory_limit():
             try:
                 con.execute("SET memory_limit = $limit", {"limit": limit})

@@ -33,7 +33,9 @@ trimmed unless ``identity.case_sensitive``); a customer_id is compared exactly.
    forgotten customer (a ``customer_id`` column holds their id), and the rows owned by no
    customer (``tx_*`` rows, anonymous events) that hold one of their identifier values in a
    column keyed by that kind. A row owned by another customer is never deleted. From ``rejects``:
-   the rows whose raw text or reason holds one of those values or ids as a whole word. Then one
+   the rows that hold one of those values or ids in an identifier field of their dataset (at that
+   field's key of the raw row's JSON, as a cell of a raw line that could not be split, or quoted in
+   the reason of a row rejected for that field), never in another field or free text. Then one
    row is appended to ``forget_log``: when, the kind of identifier asked for, the rows deleted per
    table. Never the identifier or the customer id.
 
@@ -245,7 +247,7 @@ def forget_customer(
             customers = scalar(con, sql("customers/forget/count_ids"))
             shared = _collect(con, tables, cs)
             rows = {t.name: _delete_rows(con, t, cs) for t in tables.values()}
-            if table_exists(con, REJECTS):
+            if table_exists(con, REJECTS) and table_exists(con, CUSTOMER_TABLES):
                 rows[REJECTS] = _run(con, sql("customers/forget/delete_rejects"), {"cs": cs})[0][0]
             if not any(rows.values()):
                 raise CustomerNotFound(

@@ -84,12 +84,25 @@ else:
     Source = Annotated[Union[tuple(k.settings for k in source_kinds())], Field(discriminator="kind")]  # noqa: UP007
 
 
+class Limits(Settings):
+    """What one file of a dataset may hold, checked on a streamed pass over it (a ``.gz`` decompressed
+    as it goes) before any reader opens it: a file over a limit fails its load and is not read."""
+
+    # a record (a line) longer than this is rejected with its row number (`row: longer than N bytes`)
+    max_record_bytes: int = Field(default=2_000_000, ge=1024, le=256 << 20)
+    # the bytes of the file once decompressed
+    max_uncompressed_bytes: int = Field(default=10_000_000_000, ge=1)
+    # the lines of the file (header included)
+    max_rows: int = Field(default=50_000_000, ge=1)
+
+
 class FileDataset(Settings):
     """What every dataset read from a source has: where its files are and how to decode them."""
 
     source: str
     file_name: str | None = None  # required for file sources (local_files, sftp, gcs)
     encoding: Literal["utf-8", "latin-1"] = "utf-8"
+    limits: Limits = Limits()
 
 
 WHITESPACE = "whitespace"

@@ -6,8 +6,6 @@ are typed by their names (typing.customer_column) and its rejects are kept per f
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from collections.abc import Callable
 
 import duckdb
@@ -16,14 +14,17 @@ from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.settings import IDENTIFIER
 from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import scalar, table_exists
-from pipeline.ingest.config import CustomersSpec
+from pipeline.ingest.config import CustomersSpec, Limits
 from pipeline.ingest.dialect import json_problem
+from pipeline.ingest.limits import guarded, mark_long_records, scan
 from pipeline.ingest.read import (
+    DEFAULT_DIALECT,
     IngestError,
     check_not_empty,
     check_unique,
     read_csv_rows,
     read_error,
+    read_header,
 )
 from pipeline.ingest.sources.files import LandedFile, version_of
 from pipeline.ingest.typing import (
@@ -37,25 +38,37 @@ from pipeline.ingest.typing import (
 from pipeline.ingest.write import LoadResult, ensure_table, run_load
 
 CUSTOMERS = "customers"
+JSON_DOCUMENT_BYTES = 256 << 20  # the JSON form of customer data is parsed whole: at most this, decompressed
 CUSTOMER_SYSTEM_COLUMNS = [("_first_seen_at", "DATE"), ("_updated_at", "DATE"), ("_load_id", "BIGINT")]
 
 
-def read_customer_json_rows(con: duckdb.DuckDBPyConnection, f: LandedFile) -> list[str]:
-    """Read the JSON form of customer data, ``{"header": [...], "data": [[...], ...]}``, into ``_rows``."""
+def read_customer_json_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, limits: Limits) -> list[str]:
+    """Read the JSON form of customer data, ``{"header": [...], "data": [[...], ...]}``, into ``_rows``.
+
+    The document is parsed whole, so it is first checked on a streamed pass (a ``.gz`` is
+    decompressed as it goes, never in Python's memory): at most ``limits.max_uncompressed_bytes``
+    and JSON_DOCUMENT_BYTES once decompressed. DuckDB then reads it, within its memory limit."""
     path = f.path
+    size = scan(f, limits, records=False).size
+    if size > JSON_DOCUMENT_BYTES:
+        raise IngestError(
+            f"{f.name}: the JSON form of customer data is read whole and may hold at most "
+            f"{JSON_DOCUMENT_BYTES:,} bytes once decompressed (this one: {size:,}); "
+            "give larger customer data as CSV"
+        )
     if f.name.lower().endswith(".gz"):
-        try:
-            text = gzip.decompress(path.read_bytes()).decode("utf-8")
-        except (OSError, EOFError, zlib.error, UnicodeDecodeError) as e:
-            raise IngestError(f"{f.name}: cannot read the file: {e}") from None
-        con.execute("CREATE OR REPLACE TEMP TABLE _doc AS SELECT $t AS content", {"t": text})
+        if size == 0:
+            raise IngestError(f"{f.name}: the file is empty")
+        query, params = sql("ingest/read/customer_json_gz"), {"p": str(path), "max": JSON_DOCUMENT_BYTES}
     else:
-        try:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _doc AS SELECT content FROM read_text($p)", {"p": str(path)}
-            )
-        except duckdb.Error as e:
-            raise read_error(f, e) from None
+        query, params = (
+            "CREATE OR REPLACE TEMP TABLE _doc AS SELECT content FROM read_text($p)",
+            {"p": str(path)},
+        )
+    try:
+        con.execute(query, params)
+    except duckdb.Error as e:
+        raise read_error(f, e) from None
     shape = con.execute(
         """SELECT json_valid(content),
                   CASE WHEN json_valid(content) THEN json_type(content, '$.header') END,
@@ -168,9 +181,12 @@ def ingest_customers(
     def prepare() -> Callable[[], None]:
         check_not_empty(f)
         if f.format == "json":
-            names = read_customer_json_rows(con, f)
+            names = read_customer_json_rows(con, f, spec.limits)
         else:
-            names = read_csv_rows(con, f, spec.encoding)
+            n = len(read_header(f.path, spec.encoding))
+            with guarded(f, spec.limits, spec.encoding, n, DEFAULT_DIALECT) as g:
+                names = read_csv_rows(con, g, spec.encoding, max_line=spec.limits.max_record_bytes)
+            mark_long_records(con, spec.limits)
         _check_customer_columns(f, names)
         if "email" in names:
             _hash_emails(con)

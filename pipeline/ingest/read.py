@@ -23,11 +23,18 @@ import pyarrow as pa
 from pipeline.core.formats import EPOCH_FORMATS, to_strptime
 from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import scalar
-from pipeline.ingest.config import WHITESPACE, CsvDialect, TransactionSpec
+from pipeline.ingest.config import WHITESPACE, CsvDialect, Limits, TransactionSpec
 from pipeline.ingest.dialect import name_json_problems, split_header
+from pipeline.ingest.numbering import drop_numbering, number_rows, record_numbers
 from pipeline.ingest.sources.files import LandedFile
 
 DEFAULT_DIALECT = CsvDialect()
+MAX_RECORD_BYTES = Limits().max_record_bytes  # a longer record is rejected (limits.max_record_bytes)
+
+
+def line_limits(max_line: int) -> dict[str, int]:
+    """The reader's parameters for records of at most ``max_line`` bytes: its buffer holds two."""
+    return {"max_line": max_line, "buffer": max(32 << 20, 2 * max_line)}
 
 
 class IngestError(RuntimeError):
@@ -41,11 +48,13 @@ class NotBatchable(Exception):
 
 def _line_at(path: Path, skip: int = 0) -> bytes:
     """The bytes of the line after ``skip`` lines (lines end by LF, CRLF or CR), reading at most
-    1 MiB per line."""
+    1 MiB; a line that does not end within it is an error."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as fh:
         head = fh.read(1 << 20)
         lines = re.split(rb"\r\n|\n|\r", head, maxsplit=skip + 1)
+        if len(lines) <= skip + 1 and fh.read(1):
+            raise IngestError(f"{path.name}: the header is longer than 1 MiB (or the file has no line ends)")
     return lines[skip] if len(lines) > skip else b""
 
 
@@ -95,55 +104,6 @@ def check_unique(file: str, names: list[str]) -> None:
 def read_error(f: LandedFile, e: Exception) -> IngestError:
     msg = str(e).split("\n")[0]
     return IngestError(f"{f.name}: cannot read the file: {msg}")
-
-
-def _number_rows(
-    con: duckdb.DuckDBPyConnection, n_good: int, bad: np.ndarray, blanks: np.ndarray | None = None
-) -> np.ndarray:
-    """Number the good records of ``_read`` and return the bad records' numbers.
-
-    The good records, in file order, are ``_numbered(rn, ...)``. ``bad`` and ``blanks`` are line
-    positions as DuckDB's reader counts them (blank lines included); the numbers given out are
-    record numbers, in which blank lines do not count.
-    """
-    bad = bad.astype(np.int64)
-    if blanks is None and not len(
-        bad
-    ):  # the common case: every record is good, numbers follow the file order
-        con.execute("CREATE OR REPLACE TEMP VIEW _numbered AS SELECT rowid + 1 AS rn, * FROM _read")
-        return bad
-    good, bad_numbers = record_numbers(n_good, bad, blanks)
-    # the k-th good record (in the order _read holds them) gets the k-th number: a positional join
-    con.register("_good_numbers", pa.table({"rn": good}))
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW _numbered AS "
-        "SELECT n.rn, r.* FROM _read r POSITIONAL JOIN _good_numbers n"
-    )
-    return bad_numbers
-
-
-def record_numbers(
-    n_good: int, bad: np.ndarray, blanks: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """The record numbers of a file's ``n_good`` good records (in file order) and of its bad ones.
-
-    ``bad`` and ``blanks`` are line positions as DuckDB's reader counts them (blank lines
-    included); record numbers do not count blank lines.
-    """
-    bad = bad.astype(np.int64)
-    blanks = np.sort(blanks.astype(np.int64)) if blanks is not None else np.array([], dtype=np.int64)
-    taken = np.union1d(bad, blanks)
-    if not len(taken):
-        return np.arange(1, n_good + 1, dtype=np.int64), bad
-    total = n_good + len(taken)
-    good = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), taken, assume_unique=True)[:n_good]
-    good -= np.searchsorted(blanks, good)
-    return good, bad - np.searchsorted(blanks, bad)
-
-
-def _drop_numbering(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("DROP VIEW IF EXISTS _numbered")
-    con.unregister("_good_numbers")
 
 
 def _csv_rows(names: list[str], numbered: str, carry: str = "") -> str:
@@ -201,7 +161,12 @@ def _physical_lines(path: Path, chunk: int = 1 << 23) -> int | None:
 
 
 def _read_csv_files(
-    con: duckdb.DuckDBPyConnection, paths: list[str], encoding: str, n: int, dialect: CsvDialect
+    con: duckdb.DuckDBPyConnection,
+    paths: list[str],
+    encoding: str,
+    n: int,
+    dialect: CsvDialect,
+    max_line: int = MAX_RECORD_BYTES,
 ) -> None:
     """``_read`` of CSV files in the dialect: text columns ``c0`` .. ``c<n-1>`` and ``filename``."""
     con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _rj; DROP TABLE IF EXISTS _rs")
@@ -216,6 +181,7 @@ def _read_csv_files(
             "quote": dialect.quote,
             "escape": dialect.escape_char,
             "encoding": encoding,
+            **line_limits(max_line),
         },
     )
 
@@ -226,16 +192,20 @@ def _lines_before(dialect: CsvDialect) -> int:
 
 
 def read_csv_rows(
-    con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, dialect: CsvDialect = DEFAULT_DIALECT
+    con: duckdb.DuckDBPyConnection,
+    f: LandedFile,
+    encoding: str,
+    dialect: CsvDialect = DEFAULT_DIALECT,
+    max_line: int = MAX_RECORD_BYTES,
 ) -> list[str]:
     """Read a CSV file into ``_rows``; returns its column names."""
     names = read_header(f.path, encoding, dialect)
     if dialect.delimiter == WHITESPACE:
-        read_whitespace_rows(con, f, encoding, names, dialect)
+        read_whitespace_rows(con, f, encoding, names, dialect, max_line)
         return names
     before = _lines_before(dialect)
     try:
-        _read_csv_files(con, [str(f.path)], encoding, len(names), dialect)
+        _read_csv_files(con, [str(f.path)], encoding, len(names), dialect, max_line)
     except duckdb.Error as e:
         raise read_error(f, e) from None
     bad = con.sql(
@@ -256,18 +226,21 @@ def read_csv_rows(
             blanks = _blank_lines(con, f, encoding, records, before)
         except duckdb.Error as e:
             raise read_error(f, e) from None
-    bad_numbers = _number_rows(con, n_good, bad.column("rn").to_numpy(), blanks)
+    bad_numbers = number_rows(con, n_good, bad.column("rn").to_numpy(), blanks)
     con.register("_bad", bad.set_column(0, "rn", pa.array(bad_numbers, pa.int64())))
     con.execute(
-        _csv_rows(names, numbered="(SELECT rn AS _row_number, * FROM _numbered)"), {"encoding": encoding}
+        _csv_rows(names, numbered="(SELECT rn AS _row_number, * FROM _numbered)"),
+        {"encoding": encoding, "max_line": max_line},
     )
     con.unregister("_bad")
-    _drop_numbering(con)
+    drop_numbering(con)
     con.execute("DROP TABLE _read")
     return names
 
 
-def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) -> Callable[[], None]:
+def _read_lines(
+    con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, max_line: int = MAX_RECORD_BYTES
+) -> Callable[[], None]:
     """Read a file as lines into the view ``_lines(_row_number, line, _error)``, blank lines left out.
 
     A line whose bytes are not ``encoding`` is kept with an ``encoding`` error. ``_lines`` is a
@@ -275,11 +248,14 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
     """
     con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
     try:
-        con.execute(sql("ingest/read/lines_of_file"), {"path": str(f.path), "encoding": encoding})
+        con.execute(
+            sql("ingest/read/lines_of_file"),
+            {"path": str(f.path), "encoding": encoding, **line_limits(max_line)},
+        )
     except duckdb.Error as e:
         raise read_error(f, e) from None
     bad = con.sql("SELECT line AS rn, any_value(csv_line) AS raw FROM _lrj GROUP BY line").to_arrow_table()
-    _number_rows(con, scalar(con, "SELECT count(*) FROM _read"), bad.column("rn").to_numpy())
+    number_rows(con, scalar(con, "SELECT count(*) FROM _read"), bad.column("rn").to_numpy())
     if bad.num_rows:  # a view takes no parameters: the reason goes in a column of _bad
         reason = _encoding_reason(encoding)
         con.register("_bad", bad.append_column("error", pa.array([reason] * bad.num_rows, pa.string())))
@@ -290,17 +266,22 @@ def _read_lines(con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str) ->
     def drop() -> None:
         con.execute("DROP VIEW IF EXISTS _lines")
         con.unregister("_bad")
-        _drop_numbering(con)
+        drop_numbering(con)
         con.execute("DROP TABLE IF EXISTS _read")
 
     return drop
 
 
 def read_whitespace_rows(
-    con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, names: list[str], dialect: CsvDialect
+    con: duckdb.DuckDBPyConnection,
+    f: LandedFile,
+    encoding: str,
+    names: list[str],
+    dialect: CsvDialect,
+    max_line: int = MAX_RECORD_BYTES,
 ) -> None:
     """Read a file whose values are separated by runs of spaces and tabs into ``_rows``."""
-    drop = _read_lines(con, f, encoding)
+    drop = _read_lines(con, f, encoding, max_line)
     try:
         first = dialect.skip_rows
         if dialect.header:  # the header is the first line that holds text after the skipped ones
@@ -321,6 +302,7 @@ def read_jsonl_rows(
     names: list[str],
     nested: dict[str, str] | None = None,
     lists: Collection[str] | None = None,
+    max_line: int = MAX_RECORD_BYTES,
 ) -> list[str]:
     """Read a JSON-lines file into ``_rows`` with one text column per name in ``names``.
 
@@ -328,7 +310,7 @@ def read_jsonl_rows(
     are not declared are ignored. ``nested`` gives the JSON path inside objects where a name's
     value is found when the line has no key of that name (``{"a": {"b": 1}}`` for ``a__b``).
     """
-    drop = _read_lines(con, f, encoding)
+    drop = _read_lines(con, f, encoding, max_line)
     try:
         _parse_json_lines(con, names, nested=nested, lists=lists)
     finally:
@@ -508,11 +490,12 @@ def read_csv_batch(
     encoding: str,
     names: list[str],
     dialect: CsvDialect = DEFAULT_DIALECT,
+    max_line: int = MAX_RECORD_BYTES,
 ) -> None:
     """Read CSV files with the same header into ``_rows`` (``_file`` = 1-based position in ``files``)."""
     paths = [str(f.path) for f in files]
     before = _lines_before(dialect)
-    _read_csv_files(con, paths, encoding, len(names), dialect)
+    _read_csv_files(con, paths, encoding, len(names), dialect, max_line)
     bad = con.sql(
         """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - $before AS rn,
                   arg_min(j.error_type, j.column_idx) AS error_type,
@@ -532,7 +515,10 @@ def read_csv_batch(
     bad = _number_batch(con, files, bad, blanks_of)
     con.register("_bad", bad)
     try:
-        con.execute(_csv_rows(names, numbered=_NUMBERED, carry="_file, "), {"encoding": encoding})
+        con.execute(
+            _csv_rows(names, numbered=_NUMBERED, carry="_file, "),
+            {"encoding": encoding, "max_line": max_line},
+        )
     finally:
         con.unregister("_bad")
     con.execute("DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")
@@ -545,6 +531,7 @@ def read_jsonl_batch(
     names: list[str],
     nested: dict[str, str] | None = None,
     lists: Collection[str] | None = None,
+    max_line: int = MAX_RECORD_BYTES,
 ) -> None:
     """Read JSON-lines files into ``_rows`` (``_file`` = 1-based position in ``files``), as
     read_jsonl_rows does for one file."""
@@ -552,7 +539,7 @@ def read_jsonl_batch(
     con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
     con.execute(
         sql("ingest/read/lines_of_files"),
-        {"paths": paths, "encoding": encoding},
+        {"paths": paths, "encoding": encoding, **line_limits(max_line)},
     )
     bad = con.sql(
         """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line AS rn,

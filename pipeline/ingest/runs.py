@@ -224,8 +224,10 @@ def apply_customer_files(
     source_name: str,
     files: list[LandedFile],
 ) -> dg.MaterializeResult:
-    """Apply the customer files not applied in their current version, oldest first, stopping at
-    the first that fails (later files build on it)."""
+    """Apply the customer files not applied in their current version, oldest first. A file that
+    fails is reported (the run fails, naming it) and skipped: the later files are still applied,
+    so one stray file never blocks every customer load; the next run tries it again (and applies
+    the files after it again, in order)."""
     results: list[LoadResult] = []
     with warehouse.connect() as con:
         pending = files_to_apply(con, CUSTOMERS, files)
@@ -237,8 +239,6 @@ def apply_customer_files(
                 f"customers {f.name}: {r.status} {r.rows_loaded} rows applied, {r.rows_rejected} rejected"
                 + (f" ({r.error})" if r.error else "")
             )
-            if r.status == FAILED:
-                break  # later files build on this one: stop here, keep the order
         _raise_failed(results, CUSTOMERS)
         total = scalar(con, "SELECT count(*) FROM customers") if table_exists(con, CUSTOMERS) else 0
         dupes = scalar(con, "SELECT count(*) - count(DISTINCT customuid) FROM customers") if total else 0

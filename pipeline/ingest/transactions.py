@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from contextlib import ExitStack
 
 import duckdb
 
 from pipeline.core.sql import ident, sql
 from pipeline.ingest.config import SYSTEM_COLUMNS, WHITESPACE, TransactionSpec
 from pipeline.ingest.dialect import dialect_hint
+from pipeline.ingest.limits import guarded, mark_long_records
 from pipeline.ingest.read import (
     IngestError,
     NotBatchable,
@@ -81,10 +83,15 @@ def read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec,
         if missing:
             raise IngestError(f"{f.name}: missing column(s) {missing}; the file has {names}")
         check_frozen(f, spec, extra)
-        read_csv_rows(con, f, spec.encoding, spec)
+        with guarded(f, spec.limits, spec.encoding, len(names), spec) as g:
+            read_csv_rows(con, g, spec.encoding, spec, spec.limits.max_record_bytes)
+        mark_long_records(con, spec.limits)
         return check_new_columns(f, extra)
     check_json_lines(f)
-    read_jsonl_rows(con, f, spec.encoding, declared, spec.json_paths(), spec.list_fields())
+    with guarded(f, spec.limits) as g:
+        max_line = spec.limits.max_record_bytes
+        read_jsonl_rows(con, g, spec.encoding, declared, spec.json_paths(), spec.list_fields(), max_line)
+    mark_long_records(con, spec.limits)
     if not spec.reads_new_json_keys:
         return []  # by default keys of a JSON line that no field reads are not read
     return new_json_columns(con, f, spec)
@@ -223,11 +230,22 @@ def _ingest_batch(
     files = [f for _, f in batch]
     results = [LoadResult(source=source, dataset=spec.name, file=f.name, partition_date=d) for d, f in batch]
     declared = [x.name for x in spec.fields]
+    max_line = spec.limits.max_record_bytes
     try:
-        if files[0].format == "csv":
-            read_csv_batch(con, files, spec.encoding, read_header(files[0].path, spec.encoding, spec), spec)
-        else:
-            read_jsonl_batch(con, files, spec.encoding, declared, spec.json_paths(), spec.list_fields())
+        with ExitStack() as stack:  # the files as guarded (a long line replaced by a marker)
+            if files[0].format == "csv":
+                names = read_header(files[0].path, spec.encoding, spec)
+                read = [
+                    stack.enter_context(guarded(f, spec.limits, spec.encoding, len(names), spec))
+                    for f in files
+                ]
+                read_csv_batch(con, read, spec.encoding, names, spec, max_line)
+            else:
+                read = [stack.enter_context(guarded(f, spec.limits)) for f in files]
+                read_jsonl_batch(
+                    con, read, spec.encoding, declared, spec.json_paths(), spec.list_fields(), max_line
+                )
+        mark_long_records(con, spec.limits)
         columns = field_columns(spec)
         window = _window_check(spec, "$starts[_file]", "$ends[_file]")
         params = {"starts": days, "ends": [d + dt.timedelta(days=1) for d in days], "tfname": spec.time_field}

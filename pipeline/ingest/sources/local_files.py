@@ -34,20 +34,58 @@ def landed_file(path: Path, day: dt.date) -> LandedFile:
     return LandedFile(path=path, day=day, size=st.st_size, mtime=st.st_mtime)
 
 
-def _dated_files(folder: Path, file_name: str, date_format: str) -> list[tuple[dt.date, Path]]:
+def strict_day(text: str, date_format: str) -> dt.date | None:
+    """The day ``text`` writes in ``date_format`` exactly (``2026115`` is not 5 November for
+    ``%Y%m%d``: the day written back must give the same text), or None."""
+    try:
+        day = dt.datetime.strptime(text, date_format).date()
+    except ValueError:
+        return None
+    return day if day.strftime(date_format).lower() == text.lower() else None
+
+
+def inside(folder: Path, path: Path) -> bool:
+    """The path, links followed, is in the folder (a link out of it is never read)."""
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _sort_files(
+    folder: Path, file_name: str, date_format: str
+) -> tuple[list[tuple[dt.date, Path]], list[str]]:
+    """The files of ``file_name`` with a strict ``<file_name>_<date>.<ext>`` name, and why each other
+    file named like one is left out (one line each; a link's target is never named or read)."""
     if not folder.is_dir():
-        return []
-    out = []
-    for path in folder.glob(f"{file_name}_*"):
+        return [], []
+    out, stray = [], []
+    for path in sorted(folder.glob(f"{file_name}_*")):
         ext = extension(path.name)
-        if ext is None or not path.is_file():
+        if ext is None:
             continue
-        try:
-            day = dt.datetime.strptime(path.name[len(file_name) + 1 : -len(ext) - 1], date_format).date()
-        except ValueError:
+        name = ascii(path.name)[1:-1]  # control characters shown escaped
+        if not inside(folder, path):
+            stray.append(f"{name}: a link to a file outside the landing folder: refused, not read")
+            continue
+        if not path.is_file():
+            continue
+        day = strict_day(path.name[len(file_name) + 1 : -len(ext) - 1], date_format)
+        if day is None or name != path.name:
+            example = dt.date(2026, 1, 31).strftime(date_format)
+            stray.append(
+                f"{name}: not named {file_name}_<date>.{ext} with a full date in {date_format} "
+                f"(e.g. {file_name}_{example}.{ext}): ignored"
+            )
             continue
         out.append((day, path))
-    return out
+    return out, stray
+
+
+def _dated_files(folder: Path, file_name: str, date_format: str) -> list[tuple[dt.date, Path]]:
+    return _sort_files(folder, file_name, date_format)[0]
+
+
+def stray_files(folder: Path, file_name: str, date_format: str = "%Y%m%d") -> list[str]:
+    """Why each file named like one of ``file_name``'s is not read (a bad date, a link out of the folder)."""
+    return _sort_files(folder, file_name, date_format)[1]
 
 
 def find_file(folder: Path, file_name: str, day: dt.date, date_format: str = "%Y%m%d") -> LandedFile | None:
@@ -75,16 +113,37 @@ def list_files(folder: Path, file_name: str, date_format: str = "%Y%m%d") -> lis
     return [landed_file(p, d) for d, p in files]
 
 
+def usable_files(
+    folder: Path, file_name: str, date_format: str = "%Y%m%d"
+) -> tuple[list[LandedFile], list[str]]:
+    """The files of ``file_name`` to read, oldest first, and why each other file named like one is
+    left out (a stray name, a link out of the folder, or one of two files for a day: that day is
+    skipped, as which file holds it is unclear). Nothing here blocks the other files."""
+    found, stray = _sort_files(folder, file_name, date_format)
+    days = [d for d, _ in found]
+    twice = {d for d in days if days.count(d) > 1}
+    stray += [
+        f"{p.name}: one of two or more files for {d}: the day is skipped; keep one"
+        for d, p in found
+        if d in twice
+    ]
+    return [landed_file(p, d) for d, p in sorted(found) if d not in twice], stray
+
+
 def find_inputs(folder: Path, file_name: str, days: list[dt.date], date_format: str) -> Inputs:
     """The file of each day, or the reason there is none (no file, or two for the day)."""
     inputs: Inputs = {}
+    stray = stray_files(folder, file_name, date_format)
+    ignored = (
+        f" (ignored: {'; '.join(stray[:3])})" if stray else ""
+    )  # why a file that looks like it is not it
     for day in days:
         try:
             f = find_file(folder, file_name, day, date_format)
         except SourceError as e:
             inputs[day] = str(e)
             continue
-        inputs[day] = f or NoFile(f"no file {file_name}_{day.strftime(date_format)}.* in {folder}")
+        inputs[day] = f or NoFile(f"no file {file_name}_{day.strftime(date_format)}.* in {folder}{ignored}")
     return inputs
 
 
@@ -94,7 +153,11 @@ def range_files(folder: Path, file_name: str) -> list[LandedFile]:
     file's days replace an earlier one's."""
     if not folder.is_dir():
         return []
-    found = [p for p in folder.glob(f"{file_name}*") if p.is_file() and is_range_file(p.name, file_name)]
+    found = [
+        p
+        for p in folder.glob(f"{file_name}*")
+        if inside(folder, p) and p.is_file() and is_range_file(p.name, file_name)
+    ]
     files = [landed_file(p, dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC).date()) for p in found]
     return sorted(files, key=lambda f: (f.mtime, f.name))
 

@@ -5,5 +5,6 @@ SELECT *
 FROM read_csv(
     $paths, columns = $columns, header = $header, skip = $skip, delim = $delim, quote = $quote,
     escape = $escape, auto_detect = FALSE, encoding = $encoding, filename = TRUE,
-    store_rejects = TRUE, rejects_table = '_rj', rejects_scan = '_rs', null_padding = FALSE
+    store_rejects = TRUE, rejects_table = '_rj', rejects_scan = '_rs', null_padding = FALSE,
+    max_line_size = $max_line, buffer_size = $buffer
 );

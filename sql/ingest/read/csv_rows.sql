@@ -12,7 +12,7 @@ SELECT {{carry}}rn AS _row_number, trim(csv_line, chr(13) || chr(10)) AS _raw,
               || ' (set `encoding: latin-1` for this dataset if the file is Latin-1)'
          WHEN 'MISSING COLUMNS' THEN 'columns: ' || error_message
          WHEN 'TOO MANY COLUMNS' THEN 'columns: ' || error_message
-         WHEN 'LINE SIZE OVER MAXIMUM' THEN 'row: the line is longer than the 2 MB a row may have'
+         WHEN 'LINE SIZE OVER MAXIMUM' THEN 'row: longer than ' || $max_line || ' bytes'
          ELSE 'row: ' || coalesce(error_message, error_type) END AS _error,
        CASE WHEN error_type = 'INVALID ENCODING' THEN 'encoding'
             WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN 'columns'

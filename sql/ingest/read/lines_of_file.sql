@@ -4,5 +4,6 @@ SELECT *
 FROM read_csv(
     $path, columns = {'line': 'VARCHAR'}, header = FALSE, delim = chr(31), quote = '',
     escape = '', auto_detect = FALSE, strict_mode = FALSE, encoding = $encoding,
-    store_rejects = TRUE, rejects_table = '_lrj', rejects_scan = '_lrs'
+    store_rejects = TRUE, rejects_table = '_lrj', rejects_scan = '_lrs', max_line_size = $max_line,
+    buffer_size = $buffer
 );

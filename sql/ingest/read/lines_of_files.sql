@@ -4,5 +4,6 @@ SELECT *
 FROM read_csv(
     $paths, columns = {'line': 'VARCHAR'}, header = FALSE, delim = chr(31),
     quote = '', escape = '', auto_detect = FALSE, strict_mode = FALSE, encoding = $encoding,
-    filename = TRUE, store_rejects = TRUE, rejects_table = '_lrj', rejects_scan = '_lrs'
+    filename = TRUE, store_rejects = TRUE, rejects_table = '_lrj', rejects_scan = '_lrs',
+    max_line_size = $max_line, buffer_size = $buffer
 );

@@ -11,7 +11,6 @@ import datetime as dt
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 
@@ -28,8 +27,15 @@ DAYS = (LAST - FIRST).days + 1
 PARTS = dg.DailyPartitionsDefinition(start_date="2025-12-01", timezone="UTC")
 
 
-def tiny_job(fail: bool = False, hold: bool = False) -> dg.JobDefinition:
-    """a -> b -> c; ``hold``: a holds its slot of the warehouse pool until the process is killed."""
+def tiny_job(fail: bool = False, hold: str = "") -> dg.JobDefinition:
+    """a -> b -> c (a and c in the warehouse pool); ``hold``: the step that waits, holding its slot
+    of the pool, until the process is killed."""
+
+    def holding(step: str) -> None:
+        if hold == step:
+            print("HOLDING the pool slot", flush=True)
+            time.sleep(600)
+
     policy = dg.BackfillPolicy.single_run()
 
     @dg.asset(
@@ -40,20 +46,19 @@ def tiny_job(fail: bool = False, hold: bool = False) -> dg.JobDefinition:
     )
     def a(context):
         context.log.warning("nothing configured for a, so nothing to do")
-        if hold:
-            print("HOLDING the pool slot", flush=True)
-            time.sleep(600)
+        holding("a")
         yield dg.MaterializeResult(check_results=[dg.AssetCheckResult(passed=True)])
 
     @dg.asset(partitions_def=PARTS, backfill_policy=policy, deps=[a])
     def b(context) -> None:
         context.log.info("b's own log line")
+        holding("b")
         if fail:
             raise ValueError("b broke")
 
-    @dg.asset(partitions_def=PARTS, backfill_policy=policy, deps=[b])
+    @dg.asset(partitions_def=PARTS, backfill_policy=policy, deps=[b], pool=POOL)
     def c() -> None:
-        pass
+        holding("c")
 
     job = dg.define_asset_job("nightly", partitions_def=PARTS)
     return dg.Definitions(assets=[a, b, c], jobs=[job]).resolve_job_def("nightly")
@@ -118,29 +123,38 @@ def test_a_failed_run_names_its_failed_steps_and_is_tagged_and_verbose_shows_dag
     assert not any(ln.startswith("[warning]") for ln in lines)  # ...which prints the warning itself
 
 
-HOLDER = """
-import datetime as dt, dagster as dg
-from pipeline.ops.backfill import run_range
-from tests.assets.ops.test_backfill import FIRST, LAST, tiny_job
-run_range(tiny_job(hold=True), FIRST, LAST, dagster_instance=dg.DagsterInstance.get())
-"""
+def start_holder(point: str) -> int:
+    """A forked process (no new interpreter to start) running a backfill that holds at ``point``;
+    returns its pid once it holds."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run until killed
+        os.close(read)
+        sys.stdout = os.fdopen(write, "w", buffering=1)  # what the held step prints comes to the parent
+        try:
+            run_range(tiny_job(hold=point), FIRST, LAST, dagster_instance=dg.DagsterInstance.get())
+        finally:
+            os._exit(1)
+    os.close(write)
+    with os.fdopen(read) as out:
+        for line in out:
+            if "HOLDING" in line:
+                return pid
+    raise AssertionError("the backfill ended before it held its slot")
 
 
-@pytest.mark.timeout(180)  # without the recovery the second run would wait for the slot for ever
-def test_a_killed_backfill_does_not_block_the_next_one(tmp_path, monkeypatch):
+# Without the recovery the second run would wait for the slot for ever; with it, it starts its first
+# step at once: the timeout (not a timed assertion) bounds the whole test, both runs included.
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("point", ["a", "c"], ids=["in-the-first-step", "in-the-last-step"])
+def test_a_killed_backfill_does_not_block_the_next_one(tmp_path, monkeypatch, point):
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")  # the pool `duckdb`, limit 1
     monkeypatch.setenv("DAGSTER_HOME", str(home))
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER], cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True
-    )
-    for line in holder.stdout:  # type: ignore[union-attr]
-        if "HOLDING" in line:
-            break
-    assert holder.poll() is None  # inside step a, holding the slot
-    os.killpg(holder.pid, signal.SIGKILL)
-    holder.wait()
+    holder = start_holder(point)
+    os.kill(holder, signal.SIGKILL)  # inside step a (or c), holding the slot
+    assert os.waitpid(holder, 0)[1] == signal.SIGKILL
     with dg.DagsterInstance.get() as inst:
         (dead,) = inst.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
         lines: list[str] = []

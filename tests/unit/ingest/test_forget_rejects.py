@@ -1,0 +1,31 @@
+"""Forget reaches a customer's rejects through identifier fields only: a device id that is a common
+word (`sent`) never deletes the rejects of other customers that hold the word elsewhere."""
+
+from __future__ import annotations
+
+from pipeline.core.warehouse import connect
+from pipeline.customers.forget import forget_customer
+from pipeline.ingest.write import LOADED
+from tests.unit.ingest.malformed_corpus import EVENTS_HEADER, World, epoch
+
+
+def test_forgetting_a_device_id_that_is_a_common_word_keeps_other_customers_rejects(world: World) -> None:
+    r = world.load_customers("csv", "customuid,idfa,txt_note\nu1,sent,x\nu2,dev2,x\nu3,dev3,x,extra\n")
+    assert (r.status, r.rows_rejected) == (LOADED, 1)  # u3's row: a column too many
+    t = epoch(2026, 1, 31, 9)
+    events = EVENTS_HEADER + (
+        b"u1,opened,soon,,\n"  # u1's own reject (bad time)
+        b"k2,sent,soon,,\n"  # another customer's reject holding the word in the event field
+        b"k3,sent,%d,,2026/13/01\n"  # another, rejected for sent_on
+        b"k4,sent,%d,,\n" % (t, t)
+    )
+    r = world.load_tx("events", "csv", events)
+    assert (r.status, r.rows_rejected) == (LOADED, 3)
+    before = world.q("SELECT dataset, row_number FROM rejects ORDER BY ALL")
+    with connect(world.warehouse) as con:
+        done = forget_customer(con, world.cfg, "sent", kind="idfa")
+    assert done.customers == 1 and done.rows_deleted["rejects"] == 1
+    after = world.q("SELECT dataset, row_number FROM rejects ORDER BY ALL")
+    assert set(before) - set(after) == {("events", 1)}  # u1's reject only
+    assert ("customers", 3) in after  # u3's reject stays
+    assert not world.q("SELECT * FROM rejects WHERE raw_row LIKE '%u1%'")
