@@ -25,7 +25,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def build(out: Path, customers: int, days: int, start: dt.date) -> None:
+def build(out: Path, customers: int, days: int, start: dt.date, seed: int = 7) -> None:
     import dagster as dg
 
     from pipeline.cli import write_demo_config
@@ -34,7 +34,7 @@ def build(out: Path, customers: int, days: int, start: dt.date) -> None:
     from pipeline.demo import generate_world
 
     began = time.monotonic()
-    world = generate_world(out, customers=customers, days=days, start=start)
+    world = generate_world(out, customers=customers, days=days, start=start, seed=seed)
     config = load_config(write_demo_config(out, start))
     generated = time.monotonic()
     job = build_definitions(config).resolve_job_def("nightly")

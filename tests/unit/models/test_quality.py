@@ -10,8 +10,8 @@ from scipy.special import expit, logit
 
 from pipeline.models import calibrate
 from pipeline.models.baselines import fit_logistic, predict_logistic, rfm_columns, summary
-from pipeline.models.config import ModelSpec
-from pipeline.models.train import fit, params_of, scaled_params
+from pipeline.models.config import ModelSpec, SplitSpec
+from pipeline.models.train import fit, params_of, scaled_params, split_customers
 from pipeline.models.tuning import tune
 
 
@@ -121,3 +121,51 @@ def test_tuning_searches_on_the_evaluation_split_within_its_trials_reproducibly(
     assert tune(spec, X, y, parts) == best  # seeded
     booster, params = fit(spec, X, y, parts, best)
     assert params["num_leaves"] == best["num_leaves"] and booster.best_iteration > 0
+
+
+def test_a_calibration_split_halves_the_evaluation_share_and_keeps_the_train_and_test_customers():
+    shares = SplitSpec(train=0.6, evaluation=0.2, test=0.2)
+    plain = split_customers(1000, shares, shuffle=True, seed=3)
+    held = split_customers(1000, shares, shuffle=True, seed=3, calibration=True)
+    for part in ("train", "test"):
+        assert np.array_equal(plain == part, held == part)
+    assert (held == "evaluation").sum() == 100 and (held == "calibration").sum() == 100
+    assert set(np.flatnonzero(held == "calibration")) < set(np.flatnonzero(plain == "evaluation"))
+
+
+def test_equal_mass_bins_and_the_debiased_error_by_hand():
+    y = np.array([0, 1, 1, 1])
+    p = np.array([0.1, 0.2, 0.6, 0.8])
+    # two equal-mass bins: {0.1, 0.2} and {0.6, 0.8}
+    assert calibrate.expected_calibration_error(y, p, bins=2, equal_mass=True) == pytest.approx(
+        (2 * abs(0.5 - 0.15) + 2 * abs(1 - 0.7)) / 4
+    )
+    # per bin: gap mean² minus the gap's sample variance over the bin's size
+    gaps = [np.array([-0.1, 0.8]), np.array([0.4, 0.2])]
+    want = sum(2 * (g.mean() ** 2 - g.var(ddof=1) / 2) for g in gaps) / 4
+    assert calibrate.debiased_calibration_error(y, p, bins=2) == pytest.approx(np.sqrt(want))
+
+
+def _draws(rng, n, shift):
+    """Scores and labels whose true probability is the score plus ``shift`` (clipped)."""
+    p = np.clip(rng.beta(2, 3, n), 0.02, 0.93)
+    return p, (rng.random(n) < np.clip(p + shift, 0, 1)).astype(float)
+
+
+def test_on_a_few_hundred_customers_the_plug_in_ece_measures_its_sampling_floor_the_debiased_error_does_not():
+    """200 simulated test splits of 355 customers: a perfectly calibrated score has a plug-in ECE of
+    about 0.04 (the sampling floor) where the debiased L2 error is near 0; a score off by 0.05
+    everywhere has a debiased error near 0.05."""
+    rng = np.random.default_rng(17)
+    plug, debiased, off = [], [], []
+    for _ in range(200):
+        p, y = _draws(rng, 355, 0.0)
+        plug.append(calibrate.expected_calibration_error(y, p))
+        debiased.append(calibrate.debiased_calibration_error(y, p))
+        p, y = _draws(rng, 355, 0.05)
+        off.append(calibrate.debiased_calibration_error(y, p))
+    floor = calibrate.sampling_floor(p, draws=200)
+    print(f"\nplug-in {np.mean(plug):.4f} (floor {floor:.4f}); debiased {np.mean(debiased):.4f}")
+    assert 0.03 < np.mean(plug) < 0.06 and abs(floor - np.mean(plug)) < 0.01
+    assert np.median(debiased) < 0.01 and np.mean(debiased) < 0.02
+    assert np.mean(off) == pytest.approx(0.05, abs=0.01)
