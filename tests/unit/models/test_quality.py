@@ -3,16 +3,21 @@ on hand-computed and simulated cases."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import expit, logit
 
-from pipeline.models import calibrate
+from pipeline.models import calibrate, training
 from pipeline.models.baselines import fit_logistic, predict_logistic, rfm_columns, summary
 from pipeline.models.config import ModelSpec, SplitSpec
+from pipeline.models.features import TrainingWindow
+from pipeline.models.predict import predict
 from pipeline.models.train import fit, params_of, scaled_params, split_customers
 from pipeline.models.tuning import tune
+from pipeline.models.types import Prepared
 
 
 def test_the_logistic_regression_solves_the_score_equations_and_recovers_simulated_coefficients():
@@ -169,3 +174,39 @@ def test_on_a_few_hundred_customers_the_plug_in_ece_measures_its_sampling_floor_
     assert 0.03 < np.mean(plug) < 0.06 and abs(floor - np.mean(plug)) < 0.01
     assert np.median(debiased) < 0.01 and np.mean(debiased) < 0.02
     assert np.mean(off) == pytest.approx(0.05, abs=0.01)
+
+
+def _simulated_training(n: int, seed: int):
+    """A response model's training frame of ``n`` simulated customers whose true probability is known."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    truth = expit(-0.5 + 1.2 * X["a"] - 0.8 * X["b"] + 0.5 * X["a"] * X["c"]).to_numpy()
+    y = (rng.random(n) < truth).astype(int)
+    day = dt.date(2026, 3, 1)
+    window = TrainingWindow(day, day - dt.timedelta(days=29), day - dt.timedelta(days=29), day, False)
+    ids = np.char.add("C", np.arange(n).astype(str)).astype(object)
+    return Prepared(window, ids, X, y), truth
+
+
+def test_calibration_is_cross_fitted_on_small_data_and_has_a_split_of_its_own_on_large(monkeypatch):
+    """Small data: the calibration map is fitted on out-of-fold scores of every non-test customer and
+    the scoring booster is refit on them with the early-stopped number of trees; above CROSS_FIT_MAX
+    half the evaluation share is a calibration split. Both are calibrated against the simulated
+    truth on the test split (debiased error)."""
+    prepared, truth = _simulated_training(6_000, 23)
+    spec = ModelSpec(name="m", type="response", label={"rules": [{"transaction": "pos"}]})
+    crossed = training.train(prepared, spec, draw=False)
+    m = crossed.metrics
+    assert m["calibration_cross_fitted"] == 1 and m["calibration_customers"] == 4_800
+    assert crossed.booster.current_iteration() == m["best_iteration"] == crossed.booster.best_iteration
+    monkeypatch.setattr(training, "CROSS_FIT_MAX", 1_000)
+    split = training.train(prepared, spec, draw=False)
+    assert split.metrics["calibration_cross_fitted"] == 0 and split.metrics["calibration_customers"] == 600
+    assert split.metrics["evaluation_customers"] == 600 and m["evaluation_customers"] == 1_200
+    assert np.array_equal(crossed.test, split.test)  # the same test customers either way
+    # measured 0.016 (on 4,800 customers) and 0.030 (on 600)
+    for trained, bound in ((crossed, 0.02), (split, 0.04)):
+        p = predict(trained.booster, prepared.X[trained.test], {"calibrator": trained.calibrator})
+        error = calibrate.debiased_calibration_error(truth[trained.test], p)
+        print(f"\n{trained.metrics['calibration_customers']:.0f} calibrate: against the truth {error:.4f}")
+        assert error <= bound
