@@ -187,8 +187,16 @@ def train(
     top = impact["feature"].head(BEESWARM_FEATURES).tolist()
     swarm = beeswarm(ids, X_explained, shap, top, BEESWARM_ROWS, spec.seed)
     sample = np.sort(np.random.default_rng(spec.seed).permutation(len(explained))[:DEPENDENCE_ROWS])
-    dep = dependence(
-        ids[sample], X_explained.iloc[sample], shap[sample], top[0], top[1] if len(top) > 1 else None
+    # every feature's dependence (the read API serves any of them), coloured by the most important
+    # other feature; a loop over the features (columns), each vectorised over the sampled rows
+    ranked = impact["feature"].tolist()
+    X_sample, shap_sample = X_explained.iloc[sample], shap[sample]
+    dep = pd.concat(
+        [
+            dependence(ids[sample], X_sample, shap_sample, f, next((o for o in ranked if o != f), None))
+            for f in ranked
+        ],
+        ignore_index=True,
     )
     reference_bins = None
     if kind.probability:  # the score and top features of the training population (on its night)
@@ -218,7 +226,7 @@ def train(
     trained.plots = {
         "feature_impact": plots.impact_bars(impact),
         "beeswarm": plots.beeswarm_plot(swarm, top, spec.seed),
-        "dependence": plots.dependence_plot(dep),
+        "dependence": plots.dependence_plot(dep[dep["feature"] == top[0]]),
         **({"calibration_curve": plots.calibration_plot(calibration)} if calibration is not None else {}),
     }
     return trained
