@@ -210,3 +210,25 @@ def test_calibration_is_cross_fitted_on_small_data_and_has_a_split_of_its_own_on
         error = calibrate.debiased_calibration_error(truth[trained.test], p)
         print(f"\n{trained.metrics['calibration_customers']:.0f} calibrate: against the truth {error:.4f}")
         assert error <= bound
+
+
+def test_over_five_simulated_worlds_calibration_brings_the_scores_closer_to_the_truth():
+    """Five simulated worlds of 2,000 customers (a true probability with an interaction LightGBM has
+    to learn): against the truth on each test split, the calibrated scores' debiased error is below
+    the same booster's uncalibrated one every time, 0.020 on average (measured 0.010-0.026; the
+    uncalibrated 0.014-0.076, mean 0.049)."""
+    spec = ModelSpec(name="m", type="response", label={"rules": [{"transaction": "pos"}]})
+    calibrated, raw = [], []
+    for seed in range(5):
+        prepared, truth = _simulated_training(2_000, seed)
+        trained = training.train(prepared, spec, draw=False)
+        X, q = prepared.X[trained.test], truth[trained.test]
+        calibrated.append(
+            calibrate.debiased_calibration_error(
+                q, predict(trained.booster, X, {"calibrator": trained.calibrator})
+            )
+        )
+        raw.append(calibrate.debiased_calibration_error(q, predict(trained.booster, X, {})))
+    print(f"\ncalibrated {np.round(calibrated, 4)}, uncalibrated {np.round(raw, 4)}")
+    assert all(c < r for c, r in zip(calibrated, raw, strict=True))
+    assert np.mean(calibrated) <= 0.025 and np.mean(raw) >= 0.035
