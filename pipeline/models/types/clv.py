@@ -19,7 +19,6 @@ from pipeline.models import clv
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import (
     NotEnoughData,
-    TrainingError,
     TrainingWindow,
     build_population,
     qualifying_events,
@@ -112,8 +111,8 @@ class Clv(ModelType):
         x, t_x, T, m = (X[c].to_numpy() for c in SUMMARY)
         try:
             bgnbd = clv.fit_bgnbd(x, t_x, T)
-        except clv.FitError as e:
-            raise TrainingError(f"model {spec.name!r}: {e}") from None
+        except clv.FitError as e:  # no repeat purchase yet: a young warehouse, as the boundary below
+            raise NotEnoughData(f"model {spec.name!r}: {e}") from None
         try:
             spend: clv.GammaGamma | None = clv.fit_gamma_gamma(x, m)
         except clv.FitError:

@@ -150,6 +150,10 @@ def test_a_fit_that_runs_off_to_its_boundary_is_not_enough_data() -> None:
     prepared = Prepared(window, np.arange(len(X)).astype(str), X, np.zeros(len(X)))
     with pytest.raises(NotEnoughData, match="BG/NBD has no finite fit on 34 customers \\(5 with a repeat"):
         model_type("clv").fit_own(prepared, spec)
+    # without any repeat purchase yet, the same: not enough data
+    first = Prepared(window, prepared.ids, X.assign(frequency=0.0, recency=0.0), prepared.y)
+    with pytest.raises(NotEnoughData, match="BG/NBD needs customers with repeat purchases"):
+        model_type("clv").fit_own(first, spec)
 
 
 def simulate_bgnbd(params: clv.BgNbd, n: int, T: float, seed: int, most: int = 80) -> list[np.ndarray]:
