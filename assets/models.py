@@ -146,8 +146,9 @@ def build_model_asset(
             with warehouse.connect() as con:
                 training.mark(con, spec, version, training.RUNNING)
                 prepared = training.prepare(con, config, spec, version)
+                night = training.night_features(con, spec, prepared)
             reference, note = training.reference_scores(config, spec)
-            trained = training.train(prepared, spec, reference)
+            trained = training.train(prepared, spec, reference, night=night)
             with warehouse.connect() as con:
                 champion.challenge(con, spec, prepared, trained, store_dir(warehouse))
                 path = training.record(con, spec, trained, store_dir(warehouse))

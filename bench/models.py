@@ -25,7 +25,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def build(out: Path, customers: int, days: int, start: dt.date) -> None:
+def build(out: Path, customers: int, days: int, start: dt.date, seed: int = 7) -> None:
     import dagster as dg
 
     from pipeline.cli import write_demo_config
@@ -34,7 +34,7 @@ def build(out: Path, customers: int, days: int, start: dt.date) -> None:
     from pipeline.demo import generate_world
 
     began = time.monotonic()
-    world = generate_world(out, customers=customers, days=days, start=start)
+    world = generate_world(out, customers=customers, days=days, start=start, seed=seed)
     config = load_config(write_demo_config(out, start))
     generated = time.monotonic()
     job = build_definitions(config).resolve_job_def("nightly")
@@ -69,9 +69,10 @@ def train_and_score(config, day: dt.date, models: Path, report=print) -> list[di
             training.mark(con, spec, day, training.RUNNING)
         with connect(config.warehouse_path, read_only=True) as con:
             prepared = training.prepare(con, config, spec, day)
+            night = training.night_features(con, spec, prepared)  # the drift reference, as the asset does
         t1 = time.monotonic()
         reference, _ = training.reference_scores(config, spec)
-        trained = training.train(prepared, spec, reference)
+        trained = training.train(prepared, spec, reference, night=night)
         t2 = time.monotonic()
         with connect(config.warehouse_path) as con:
             training.record(con, spec, trained, models)
@@ -79,7 +80,7 @@ def train_and_score(config, day: dt.date, models: Path, report=print) -> list[di
         with connect(config.warehouse_path, read_only=True) as con:
             _, rows = score(con, config, spec, day, models, cache)
         t4 = time.monotonic()
-        key = "auc" if spec.type != "recommender" else "precision_at_k"
+        key = {"recommender": "precision_at_k", "clv": "holdout_mae"}.get(spec.type, "auc")
         r = {
             "model": spec.name,
             "type": spec.type,

@@ -52,6 +52,7 @@ class ExperimentSpec(Settings):
     name: str
     type: Literal["NBO", "NBC", "NBT", "AB"]
     model: str | None = None  # a model whose score is the customer's propensity
+    value_model: str | None = None  # a clv model: the score is multiplied by the customer's clv
     # how a variant is chosen (pipeline/experiments/learned.py); uniform: the draw by observed rates
     policy: Literal["uniform", "propensity", "uplift", "thompson"] = "uniform"
     variants: list[str] = Field(min_length=1)
@@ -286,6 +287,13 @@ class ExperimentsConfig(ModelsConfig):
                 raise at(
                     f"experiments[{i}].model",
                     f"unknown model {e.model!r} (declared: {models}); its score comes from predictions",
+                )
+            clv_models = [m.name for m in self.models if m.type == "clv"]
+            if e.value_model and e.value_model not in clv_models:
+                raise at(
+                    f"experiments[{i}].value_model",
+                    f"{e.value_model!r} is not a clv model (declared clv models: {clv_models}); the "
+                    "value of a customer comes from the clv table",
                 )
         return self
 

@@ -29,7 +29,9 @@ presentations whose conversion window closed before D; with none it is 0.5, so a
 starts uniform. The **score** of a customer is the
 experiment's model score from ``predictions`` (the latest partition before D) when the
 experiment names a model and that table exists; otherwise 1 (fallback: the expected value is then
-the variant's propensity alone).
+the variant's propensity alone). With ``value_model`` (a clv model) the score is multiplied by the
+customer's expected value in ``clv`` (the latest partition before D), so groups and capacities choose
+by expected money (score x CLV x propensity).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from pipeline.experiments.timing import send_times
 
 RESULTS = "results"
 PREDICTIONS = "predictions"
+CLV = "clv"
 CONVERSIONS = "conversions"
 REACH_KINDS = {"email": "emailsha256", "mobile": "idfa"}  # a channel's identifier in the customer data
 
@@ -195,6 +198,8 @@ def decide(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.da
             _candidates(con, config, exp, day)
             if exp.model and table_exists(con, PREDICTIONS):
                 _run(con, "scores", {"experiment": exp.name, "model": exp.model, "day": day})
+            if exp.value_model and table_exists(con, CLV):  # score × the customer's lifetime value
+                _run(con, "value_scores", {"experiment": exp.name, "model": exp.value_model, "day": day})
             if exp.policy != "uniform":
                 decide_by_policy(con, config, exp, day)
             if exp.slots:

@@ -102,7 +102,8 @@ class ModelSpec(Settings):
     retrain_every_days: int = Field(default=7, ge=1, le=365)
     num_boost_round: int = Field(default=1000, ge=1, le=10000)  # an upper bound: early stopping ends it
     early_stopping_rounds: int = Field(default=30, ge=1)  # the patience on the evaluation split
-    # response/churn scores calibrated on the evaluation split ("none": LightGBM's own probabilities)
+    # response/churn scores calibrated on customers the scoring model did not stop on
+    # (pipeline/models/training.py; "none": LightGBM's own probabilities)
     calibration: Literal["platt", "isotonic", "none"] = "platt"
     promote_if: PromoteIf = PromoteIf()
     tuning: Tuning | None = None

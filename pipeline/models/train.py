@@ -26,17 +26,36 @@ DEFAULT_PARAMS: dict = {
     "force_row_wise": True,
 }
 EARLY_STOPPING_METRIC = {"auc": "auc", "logloss": "binary_logloss", "precision_at_k": "average_precision"}
-TRAIN, EVALUATION, TEST = "train", "evaluation", "test"
+TRAIN, EVALUATION, CALIBRATION, TEST = "train", "evaluation", "calibration", "test"
+# Calibration (pipeline/models/calibrate.py) up to this many non-test customers is cross-fitted: each of
+# CROSS_FIT_FOLDS folds of them is scored by a booster trained on the others (the early-stopped
+# booster's parameters and number of trees), the map is fitted on those out-of-fold scores, and the
+# model is refit on all of them; above it, a calibration split of its own is large enough.
+CROSS_FIT_MAX, CROSS_FIT_FOLDS = 50_000, 5
 
 
-def split_customers(n: int, split: SplitSpec, shuffle: bool, seed: int) -> np.ndarray:
-    """train / evaluation / test for n customers (in customer_id order): shuffled by the seed, or in order."""
+def split_customers(
+    n: int, split: SplitSpec, shuffle: bool, seed: int, calibration: bool = False
+) -> np.ndarray:
+    """train / evaluation / test for n customers (in customer_id order): shuffled by the seed, or in order.
+
+    With ``calibration`` the evaluation share is halved: its first half stays the evaluation split
+    (early stopping, tuning), the second becomes the calibration split, which the calibration map is
+    fitted on, so it is fitted on customers that chose nothing of the booster. The training and test
+    splits are the same customers either way."""
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
     position = np.empty(n)
     position[order] = np.arange(n)
     share = position / max(n, 1)
+    held = CALIBRATION if calibration else EVALUATION
     return np.where(
-        share < split.train, TRAIN, np.where(share < split.train + split.evaluation, EVALUATION, TEST)
+        share < split.train,
+        TRAIN,
+        np.where(
+            share < split.train + split.evaluation / (2 if calibration else 1),
+            EVALUATION,
+            np.where(share < split.train + split.evaluation, held, TEST),
+        ),
     )
 
 
@@ -83,7 +102,8 @@ def check_classes(spec: ModelSpec, y: np.ndarray, parts: np.ndarray) -> None:
             f"model {spec.name!r}: the label has only one class (every customer is {int(values[0])}) "
             f"in the label window; check the label rules and the horizon. The previous version stays in use."
         )
-    for part in (TRAIN, EVALUATION, TEST):
+    held = (CALIBRATION,) if (parts == CALIBRATION).any() else ()
+    for part in (TRAIN, EVALUATION, *held, TEST):
         if len(np.unique(y[parts == part])) < 2:
             raise TrainingError(
                 f"model {spec.name!r}: the {part} split has only one label class "
@@ -126,6 +146,42 @@ def fit(
         callbacks=[lgb.early_stopping(spec.early_stopping_rounds, first_metric_only=True, verbose=False)],
     )
     return booster, params
+
+
+def cross_fit(
+    params: dict,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    rows: np.ndarray,
+    rounds: int,
+    seed: int,
+    weight: np.ndarray | None = None,
+    folds: int = CROSS_FIT_FOLDS,
+) -> tuple[np.ndarray, lgb.Booster]:
+    """(the out-of-fold scores of ``rows`` (row indices, one customer each), the booster refit on all
+    of them): each of ``folds`` seeded folds is scored by a booster trained on the other folds with
+    ``params`` and ``rounds`` trees, no early stopping. The fold boosters see 1 − 1/folds of the rows,
+    about what the refit model's training split did, so their scores are distributed like its."""
+    X = model_input(X)
+    categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    params = {k: v for k, v in params.items() if k != "metric"}
+    fold = np.random.default_rng(seed).permutation(len(rows)) % folds
+    scores = np.empty(len(rows))
+
+    def train_on(fit_rows: np.ndarray) -> lgb.Booster:
+        data = lgb.Dataset(
+            X.iloc[fit_rows],
+            y[fit_rows],
+            weight=None if weight is None else weight[fit_rows],
+            categorical_feature=categorical or "auto",
+        )
+        return lgb.train(params, data, num_boost_round=rounds)
+
+    for k in range(folds):
+        scores[fold == k] = train_on(rows[fold != k]).predict(X.iloc[rows[fold == k]])
+    refit = train_on(rows)
+    refit.best_iteration = rounds
+    return scores, refit
 
 
 def binary_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:

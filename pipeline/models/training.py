@@ -29,13 +29,17 @@ from pipeline.models.features import (
     model_input,
     training_window,
 )
+from pipeline.models.predict import align, scoring_features
 from pipeline.models.train import (
+    CALIBRATION,
+    CROSS_FIT_MAX,
     EVALUATION,
     TEST,
     TRAIN,
     beeswarm,
     binary_metrics,
     check_classes,
+    cross_fit,
     dependence,
     feature_impact,
     fit,
@@ -100,24 +104,53 @@ def prepare(
     return model_type(spec.type).prepare(con, config, spec, window)
 
 
+def night_features(
+    con: duckdb.DuckDBPyConnection, spec: ModelSpec, prepared: Prepared
+) -> pd.DataFrame | None:
+    """The training population's features on the version's night, as that night's scoring computes
+    them (a response/churn model's; None for the others): the drift checks' reference. Measured at the
+    cut-off instead, the reference would differ from every night's customers by the horizon's days of
+    ageing alone (recency, tenure), which on a warehouse younger than the feature windows is a large
+    shift that means nothing."""
+    if not model_type(spec.type).probability:
+        return None
+    night = prepared.window.version + dt.timedelta(days=1)
+    return scoring_features(con, spec, night, None).reindex(prepared.ids)
+
+
 def train(
-    prepared: Prepared, spec: ModelSpec, reference: pd.Series | None = None, draw: bool = True
+    prepared: Prepared,
+    spec: ModelSpec,
+    reference: pd.Series | None = None,
+    draw: bool = True,
+    night: pd.DataFrame | None = None,
 ) -> Trained:
     """Split by customer, fit with early stopping, evaluate and explain on the test split (and plot,
-    with ``draw``)."""
-    customers = np.unique(prepared.ids)
-    by_customer = pd.Series(
-        split_customers(len(customers), spec.split, spec.shuffle, spec.seed), index=customers
-    )
-    parts = by_customer.reindex(prepared.ids).to_numpy()
-    X, y = prepared.X, prepared.y
+    with ``draw``). ``night``: the population's features on the version's night (``night_features``),
+    the drift reference (else the training features at the cut-off)."""
     kind = model_type(spec.type)
     if not kind.boosted:
         return fitted_own(prepared, spec)
+    customers = np.unique(prepared.ids)
+    calibrated = kind.probability and spec.calibration != "none"
+    crossed = calibrated and len(customers) * (1 - spec.split.test) <= CROSS_FIT_MAX
+    by_customer = pd.Series(
+        split_customers(len(customers), spec.split, spec.shuffle, spec.seed, calibrated and not crossed),
+        index=customers,
+    )
+    parts = by_customer.reindex(prepared.ids).to_numpy()
+    X, y = prepared.X, prepared.y
     check_classes(spec, y, parts)
     tuned = tuning.tune(spec, X, y, parts) if spec.tuning else None
     booster, params = fit(spec, X, y, parts, tuned, prepared.weight)
-    test, evaluation = parts == TEST, parts == EVALUATION
+    test = parts == TEST
+    early_stopped = booster.best_iteration or booster.current_iteration()
+    if crossed:  # out-of-fold scores of the non-test customers, and the model refit on all of them
+        held = np.flatnonzero(~test)
+        p_held, booster = cross_fit(params, X, y, held, early_stopped, spec.seed, prepared.weight)
+    elif calibrated:  # the calibration split: customers neither training nor early stopping saw
+        held = np.flatnonzero(parts == CALIBRATION)
+        p_held = np.asarray(booster.predict(model_input(X.iloc[held]), num_iteration=early_stopped))
     p_test = np.asarray(booster.predict(model_input(X[test]), num_iteration=booster.best_iteration or None))
     calibrator, best_baseline, extra_metrics = None, None, {}
     if kind.probability:
@@ -126,20 +159,22 @@ def train(
             "logloss_uncalibrated": m.logloss(y[test], p_test),
             "ece_uncalibrated": calibrate.expected_calibration_error(y[test], p_test),
         }
-        if spec.calibration != "none":
-            p_eval = booster.predict(model_input(X[evaluation]), num_iteration=booster.best_iteration or None)
-            calibrator = calibrate.fit(spec.calibration, np.asarray(p_eval), y[evaluation])
+        if calibrated:
+            calibrator = calibrate.fit(spec.calibration, p_held, y[held])
             p_test = calibrate.apply(calibrator, p_test)
     metrics = binary_metrics(y[test], p_test)
     metrics.update(extra_metrics)
     if kind.probability:
-        metrics["ece"] = calibrate.expected_calibration_error(y[test], p_test)
+        metrics.update(calibration_errors(y[test], p_test))
         window = max(spec.windows)
         base = baselines.baseline_metrics(X, y, parts == TRAIN, test, window, spec.history_days)
         flat, best_baseline = baselines.summary(metrics["auc"], metrics["logloss"], base)
         metrics.update(flat)
-    metrics["best_iteration"] = float(booster.best_iteration)
+    metrics["best_iteration"] = float(early_stopped)
     metrics["evaluation_customers"] = float((by_customer == EVALUATION).sum())
+    if calibrated:  # the customers the calibration map was fitted on; cross-fitted or a split of its own
+        metrics["calibration_customers"] = float(len(held))
+        metrics["calibration_cross_fitted"] = float(crossed)
     extra, calibration = kind.evaluate(prepared, spec, test, p_test, reference)
     metrics.update(extra)
     explained = np.flatnonzero(test)
@@ -152,14 +187,23 @@ def train(
     top = impact["feature"].head(BEESWARM_FEATURES).tolist()
     swarm = beeswarm(ids, X_explained, shap, top, BEESWARM_ROWS, spec.seed)
     sample = np.sort(np.random.default_rng(spec.seed).permutation(len(explained))[:DEPENDENCE_ROWS])
-    dep = dependence(
-        ids[sample], X_explained.iloc[sample], shap[sample], top[0], top[1] if len(top) > 1 else None
+    # every feature's dependence (the read API serves any of them), coloured by the most important
+    # other feature; a loop over the features (columns), each vectorised over the sampled rows
+    ranked = impact["feature"].tolist()
+    X_sample, shap_sample = X_explained.iloc[sample], shap[sample]
+    dep = pd.concat(
+        [
+            dependence(ids[sample], X_sample, shap_sample, f, next((o for o in ranked if o != f), None))
+            for f in ranked
+        ],
+        ignore_index=True,
     )
     reference_bins = None
-    if kind.probability:  # the score and top features over the whole training population
-        p_all = np.asarray(booster.predict(model_input(X), num_iteration=booster.best_iteration or None))
+    if kind.probability:  # the score and top features of the training population (on its night)
+        X_ref = X if night is None else align(night, features)
+        p_all = np.asarray(booster.predict(model_input(X_ref), num_iteration=booster.best_iteration or None))
         p_all = calibrate.apply(calibrator, p_all)
-        reference_bins = drift.reference(X, p_all, impact["feature"].head(spec.drift.features).tolist())
+        reference_bins = drift.reference(X_ref, p_all, impact["feature"].head(spec.drift.features).tolist())
     trained = Trained(
         prepared.window,
         booster,
@@ -182,10 +226,22 @@ def train(
     trained.plots = {
         "feature_impact": plots.impact_bars(impact),
         "beeswarm": plots.beeswarm_plot(swarm, top, spec.seed),
-        "dependence": plots.dependence_plot(dep),
+        "dependence": plots.dependence_plot(dep[dep["feature"] == top[0]]),
         **({"calibration_curve": plots.calibration_plot(calibration)} if calibration is not None else {}),
     }
     return trained
+
+
+def calibration_errors(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """The test split's calibration: the plug-in ECE (10 equal-width bins), the same over equal-mass
+    bins, the debiased L2 error (pipeline/models/calibrate.py) and the ECE that a perfectly calibrated
+    score would show on as many customers by sampling alone (its floor)."""
+    return {
+        "ece": calibrate.expected_calibration_error(y, p),
+        "ece_equal_mass": calibrate.expected_calibration_error(y, p, equal_mass=True),
+        "ece_debiased": calibrate.debiased_calibration_error(y, p),
+        "ece_sampling_floor": calibrate.sampling_floor(p),
+    }
 
 
 def fitted_own(prepared: Prepared, spec: ModelSpec) -> Trained:
@@ -325,6 +381,7 @@ __all__ = [
     "Trained",
     "mark",
     "prepare",
+    "night_features",
     "train",
     "record",
     "fail",

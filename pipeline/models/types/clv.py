@@ -17,13 +17,19 @@ from pipeline.core.settings import at
 from pipeline.core.sql import bind, sql
 from pipeline.models import clv
 from pipeline.models.config import ModelsConfig, ModelSpec
-from pipeline.models.features import TrainingError, TrainingWindow, build_population, qualifying_events
+from pipeline.models.features import (
+    NotEnoughData,
+    TrainingWindow,
+    build_population,
+    qualifying_events,
+)
 from pipeline.models.registry import register
 from pipeline.models.types.base import ModelType, Prepared
 
 SUMMARY = ["frequency", "recency", "T", "monetary_value"]
 UNIT_DAYS = {"days": 1, "weeks": 7}
 CLV_COLUMNS = ["p_alive", "expected_purchases", "expected_spend", "clv"]
+BOUNDARY_R = 1_000.0  # a BG/NBD shape r above this: the purchase rates' Gamma has collapsed to one rate
 
 
 def purchase_summary(
@@ -105,8 +111,8 @@ class Clv(ModelType):
         x, t_x, T, m = (X[c].to_numpy() for c in SUMMARY)
         try:
             bgnbd = clv.fit_bgnbd(x, t_x, T)
-        except clv.FitError as e:
-            raise TrainingError(f"model {spec.name!r}: {e}") from None
+        except clv.FitError as e:  # no repeat purchase yet: a young warehouse, as the boundary below
+            raise NotEnoughData(f"model {spec.name!r}: {e}") from None
         try:
             spend: clv.GammaGamma | None = clv.fit_gamma_gamma(x, m)
         except clv.FitError:
@@ -114,6 +120,17 @@ class Clv(ModelType):
         unit = UNIT_DAYS[spec.time_unit]
         holdout = prepared.window.label_days / unit
         predicted = clv.expected_purchases(bgnbd, holdout, x, t_x, T)
+        scored = clv.expected_purchases(bgnbd, spec.label.horizon_days / unit, x, t_x, T)
+        if bgnbd.r > BOUNDARY_R or not (np.isfinite(predicted).all() and np.isfinite(scored).all()):
+            # the likelihood's maximum is at its boundary (r and alpha without bound: every customer
+            # buys at one rate), where the optimiser stops anywhere and the expectations can overflow:
+            # too short a history (fits of real data measure r of 0.2-12)
+            raise NotEnoughData(
+                f"model {spec.name!r}: BG/NBD has no finite fit on {len(x)} customers "
+                f"({int(np.sum(x > 0))} with a repeat purchase) over {spec.history_days} days before "
+                f"{prepared.window.cutoff} (r = {bgnbd.r:.3g}, alpha = {bgnbd.alpha:.3g}): "
+                "not enough purchase history yet; the previous version stays in use"
+            )
         actual = prepared.y
         metrics = {
             **{f"bgnbd_{k}": v for k, v in bgnbd.as_dict().items()},

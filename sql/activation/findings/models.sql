@@ -1,5 +1,6 @@
--- Each binary model's latest test AUC, next to the rank correlation of its last scores with the
--- truth ($truth: the demo's truth/customers.csv): purchase propensity, or churn risk for a churn model.
+-- Each response or churn model's latest test AUC, next to the rank correlation of its last scores
+-- with the truth ($truth: the demo's truth/customers.csv): purchase propensity, or churn risk for a
+-- churn model.
 WITH latest AS (
     SELECT model, type, json_extract(metrics::JSON, '$.auc')::DOUBLE AS auc
     FROM model_trainings
@@ -11,7 +12,7 @@ scores AS (
     FROM predictions AS p
     INNER JOIN latest AS l ON p.model = l.model
     INNER JOIN read_csv($truth, header = TRUE) AS t ON p.customer_id = t.customuid
-    WHERE p.date = (SELECT max(date) FROM predictions) AND l.type <> 'recommender'
+    WHERE p.date = (SELECT max(date) FROM predictions) AND l.type IN ('response', 'churn')
 ),
 ranked AS (
     SELECT

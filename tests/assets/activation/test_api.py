@@ -117,7 +117,7 @@ def test_every_key_of_the_list_is_accepted(api: str):
 
 def test_models_experiments_attribution_and_datasets(client: httpx.Client, activation_world: World):
     models = client.get("/v1/models").json()["data"]
-    assert {m["model"] for m in models} == {"purchase_30d", "churn_60d", "product_recommender"}
+    assert {m["model"] for m in models} == {"purchase_30d", "churn_60d", "product_recommender", "ltv"}
     trained = next(m for m in models if m["status"] == "FINISHED" and m["model"] == "purchase_30d")
     assert 0 < trained["metrics"]["auc"] <= 1
     impact = client.get(f"/v1/models/purchase_30d/trainings/{trained['version']}/feature-impact").json()[

@@ -19,7 +19,7 @@ from tests.conftest import run_nightly
 START, DAYS, CUSTOMERS = dt.date(2026, 1, 1), 56, 2000
 LAST = START + dt.timedelta(days=DAYS - 1)
 DATA = ["tx_pos", "tx_web_sessions", "tx_campaign_events", "customers", "customer_identities", "events"]
-MODELS = ["model_purchase_30d", "model_churn_60d", "model_product_recommender"]
+MODELS = ["model_purchase_30d", "model_churn_60d", "model_product_recommender", "model_ltv"]
 
 
 @pytest.fixture(scope="session")

@@ -1,35 +1,30 @@
-"""Customer lifetime value on the demo world: a clv model trained and scored by the real assets, its
-expected purchases against the world's true purchase propensities."""
+"""Customer lifetime value on the demo world: the demo's clv model (``ltv`` in nightjar.example.yaml:
+the next 30 days, in weeks) trained and scored by the real assets, its expected purchases against
+what the customers then did and against the world's truth."""
 
 from __future__ import annotations
 
 import csv
 
 import numpy as np
+import pandas as pd
+import pytest
 
-from pipeline.config import parse_config
-from tests.assets.models.conftest import LAST, copy_world, materialization, q, trainings
-from tests.conftest import run_nightly
+from pipeline.core.warehouse import connect
+from pipeline.models import store, training
+from pipeline.models.types.clv import fitted, values
+from tests.assets.models.conftest import LAST, materialization, q, trainings
+from tests.assets.models.truth import label_probabilities
 
-HORIZON = 14
+HORIZON = 30
 
 
-def test_a_clv_model_trains_and_scores_the_clv_table(world, tmp_path):
-    config, _ = world
-    data = copy_world(config, tmp_path)
-    data["models"] = [
-        {
-            "name": "ltv",
-            "type": "clv",
-            "label": {"rules": [{"transaction": "completedOrder"}], "horizon_days": HORIZON},
-            "time_unit": "weeks",
-        }
-    ]
-    copy = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
-    result = run_nightly(copy, LAST, assets=["model_ltv", "predictions"])
-    assert result.success
+def test_the_demo_clv_model_trains_and_scores_the_clv_table(world):
+    config, result = world
+    spec = config.model("ltv")
+    assert spec.type == "clv" and spec.label.horizon_days == HORIZON
     meta = materialization(result, "model_ltv")
-    trained = trainings(copy)["ltv"]
+    trained = trainings(config)["ltv"]
     assert trained["status"] == "FINISHED" and trained["features"] == [
         "frequency",
         "recency",
@@ -47,18 +42,18 @@ def test_a_clv_model_trains_and_scores_the_clv_table(world, tmp_path):
         "gamma_gamma_v",
     } <= set(metrics)
     assert meta["holdout_mae"].value == metrics["holdout_mae"]
-    # over the 14-day holdout the expected purchase days add up to the actual ones within 25 %
+    # over the 30-day holdout the expected purchase days add up to the actual ones within 25 %
     assert abs(metrics["holdout_expected_purchases"] / metrics["holdout_purchases"] - 1) < 0.25
     assert metrics["holdout_correlation"] > 0.3
 
     rows = q(
-        copy,
+        config,
         "SELECT c.customer_id, c.p_alive, c.expected_purchases, c.expected_spend, c.clv, c.horizon_days, "
         "p.score FROM clv c JOIN predictions p USING (date, customer_id, model) WHERE c.date = $d",
         {"d": LAST},
     )
     buyers = q(
-        copy,
+        config,
         "SELECT count(DISTINCT customer_id) FROM events WHERE type = 'completedOrder' "
         "AND customer_id IS NOT NULL AND _partition_date <= $d",
         {"d": LAST},
@@ -78,3 +73,31 @@ def test_a_clv_model_trains_and_scores_the_clv_table(world, tmp_path):
     rank = np.corrcoef(np.argsort(np.argsort(purchases)), np.argsort(np.argsort(propensity)))[0, 1]
     print(f"\nclv: {len(ids)} customers, rank correlation with the true propensity {rank:.3f}")
     assert rank > 0.5
+
+
+def test_the_clv_models_expected_purchases_match_the_worlds_expected_purchases(world):
+    """Over the training's holdout (the 30 days after its cut-off) the world's rules give each
+    customer's expected number of purchase days (tests/assets/models/truth.py); the version's
+    expected purchases from its calibration window add up to them within 20 % and follow them per
+    customer; the truth itself adds up to what the customers did within 10 %."""
+    config, _ = world
+    trained = trainings(config)["ltv"]
+    _, meta = store.load_version(config.warehouse_path.parent / "models", "ltv", LAST, boosted=False)
+    bgnbd, spend = fitted(meta["params"])
+    with connect(config.warehouse_path, read_only=True) as con:
+        prepared = training.prepare(con, config, config.model("ltv"), LAST)
+    summary, window = prepared.X, prepared.window
+    expected = values(bgnbd, spend, summary, window.label_days / 7)["expected_purchases"].to_numpy()
+    world_truth = label_probabilities(config.base_dir, window.label_start, window.label_end)
+    days = pd.Series(world_truth["purchase_days"], index=world_truth["customer_id"])
+    true = days.reindex(summary.index).to_numpy()
+    actual = prepared.y
+    correlation = np.corrcoef(expected, true)[0, 1]
+    print(
+        f"\nclv holdout: expected {expected.sum():.0f} purchase days, the world expects {true.sum():.0f}, "
+        f"the customers made {actual.sum():.0f}; correlation with the truth {correlation:.3f}"
+    )
+    assert expected.sum() == pytest.approx(trained["metrics"]["holdout_expected_purchases"], rel=1e-9)
+    assert abs(true.sum() / actual.sum() - 1) < 0.1
+    assert abs(expected.sum() / true.sum() - 1) < 0.2
+    assert correlation > 0.5

@@ -22,24 +22,22 @@ def drift_checks(result) -> dict[str, dg.AssetCheckEvaluation]:
 
 
 def test_the_nights_drift_is_measured_per_model(world):
-    """purchase_30d (complete 30-day label window: trained at a cut-off 30 days before the night)
-    stays under the failure limit (measured: max PSI 0.09); churn_60d, trained at a cut-off halfway
-    through the young 56-day world, fails on days_since_first_event (measured: PSI 4.5): no customer
-    had more than 28 days of history at its cut-off, up to 56 tonight — the shift is real."""
+    """The reference of each check is the version's training population as scored on the version's
+    night (training.night_features), not at its cut-off: on this young world (56 days, feature windows
+    up to 365) the cut-off's customers are 30 days younger than tonight's, a shift of recency and
+    tenure alone (it made churn_60d's check fail on days_since_first_event, PSI 4.5). The demo trains
+    and scores on the same night, so what differs tonight is the customers who signed up since the
+    cut-off: both checks pass (measured: max PSI 0.00x)."""
     config, result = world
     checks = drift_checks(result)
-    assert set(checks) == set(CHECKS.values())  # the recommender has none
+    assert set(checks) == set(CHECKS.values())  # the recommender and the clv model have none
     for check in checks.values():
         meta = check.metadata
         assert meta["max_psi"].value >= 0 and meta["psi_score"].value >= 0
         # the score and the numeric ones of the 5 most important features
         assert 2 <= len([k for k in meta if k.startswith("psi_")]) <= 1 + 5
         print(f"\n{check.check_name}: max PSI {meta['max_psi'].value:.3f} ({meta['worst_column'].value})")
-    purchase, churn = checks[CHECKS["purchase_30d"]], checks[CHECKS["churn_60d"]]
-    assert purchase.metadata["max_psi"].value <= 0.25 and purchase.severity == dg.AssetCheckSeverity.WARN
-    assert purchase.passed == (purchase.metadata["max_psi"].value <= 0.1)
-    assert not churn.passed and churn.severity == dg.AssetCheckSeverity.ERROR
-    assert churn.metadata["worst_column"].value == "days_since_first_event"
+        assert check.passed and meta["max_psi"].value <= 0.1, check.check_name
 
 
 def test_a_planted_shift_in_a_feed_turns_the_drift_check_red(world, tmp_path):

@@ -45,6 +45,40 @@ def test_the_beeswarm_holds_pred_contrib_of_the_test_customers_training_rows(wor
     assert np.allclose(values, swarm["value"].to_numpy()[kept], equal_nan=True)
 
 
+def test_the_stored_dependence_holds_every_feature_as_pred_contrib(world):
+    """model_dependence (what the read API serves) has every feature of the version, each for the
+    same sampled test customers, its SHAP values LightGBM's pred_contrib and its secondary the most
+    important other feature."""
+    config, _ = world
+    spec = config.model("purchase_30d")
+    booster, meta = store.load(config.warehouse_path.parent / "models", spec.name, LAST)
+    with connect(config.warehouse_path, read_only=True) as con:
+        dep = con.execute(
+            "SELECT customer_id, feature, shap, secondary_feature FROM model_dependence "
+            "WHERE model = $m AND version = $v",
+            {"m": spec.name, "v": LAST},
+        ).df()
+        top = con.execute(
+            "SELECT feature FROM model_feature_impact WHERE model = $m AND version = $v "
+            "ORDER BY rank LIMIT 2",
+            {"m": spec.name, "v": LAST},
+        ).fetchall()
+        prepared = training.prepare(con, config, spec, LAST)
+    assert set(dep["feature"]) == set(meta["features"])
+    per_feature = dep.groupby("feature")["customer_id"].agg(["size", "nunique"])
+    assert (per_feature["size"] == per_feature["nunique"]).all() and per_feature["size"].nunique() == 1
+    assert 100 < per_feature["size"].iloc[0] <= 1000
+    secondary = dep.groupby("feature")["secondary_feature"].first()
+    assert secondary[top[0][0]] == top[1][0] and (secondary.drop(top[0][0]) == top[0][0]).all()
+    X = prepared.X.loc[dep["customer_id"].unique()]
+    contrib = booster.predict(
+        model_input(X, booster), pred_contrib=True, num_iteration=meta["best_iteration"] or None
+    )
+    i = dep["customer_id"].map({c: k for k, c in enumerate(X.index)}).to_numpy()
+    j = dep["feature"].map({f: k for k, f in enumerate(meta["features"])}).to_numpy()
+    assert np.abs(contrib[i, j] - dep["shap"].to_numpy()).max() < 1e-9
+
+
 def test_the_dependence_of_any_feature_is_its_pred_contrib_and_explain_prints_it(world, tmp_path, capsys):
     config, _ = world
     spec = config.model("purchase_30d")

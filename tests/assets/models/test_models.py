@@ -38,7 +38,7 @@ from tests.conftest import run_nightly
 def test_each_model_trains_a_finished_version_with_float_metrics_and_plots(world):
     config, result = world
     rows = trainings(config)
-    assert set(rows) == {"purchase_30d", "churn_60d", "product_recommender"}
+    assert set(rows) == {"purchase_30d", "churn_60d", "product_recommender", "ltv"}
     assert {r["status"] for r in rows.values()} == {"FINISHED"} and {r["version"] for r in rows.values()} == {
         LAST
     }
@@ -122,8 +122,10 @@ def test_predictions_score_every_active_customer_with_the_latest_version(world):
         "FROM predictions WHERE date = $d GROUP BY model ORDER BY model",
         {"d": LAST},
     )
-    assert [r[0] for r in rows] == ["churn_60d", "product_recommender", "purchase_30d"]
+    assert [r[0] for r in rows] == ["churn_60d", "ltv", "product_recommender", "purchase_30d"]
     for model, n, distinct, v1, v2, lo, hi, k1, k2, unique in rows:
+        if model == "ltv":  # the customers with a purchase (tests/assets/models/test_clv.py)
+            continue
         assert n == distinct == active and v1 == v2 == LAST and 0 <= lo <= hi <= 1, model
         if model == "product_recommender":
             assert k1 == k2 == 5 and unique
@@ -333,9 +335,12 @@ def test_forget_reaches_the_model_outputs(world, tmp_path):
     copy = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
     with connect(copy.warehouse_path) as con:
         who = con.execute("SELECT customer_id FROM model_beeswarm LIMIT 1").fetchall()[0][0]
+        valued = con.execute("SELECT count(*) FROM clv WHERE customer_id = $c", {"c": who}).fetchall()[0][0]
         result = forget_customer(con, copy, who, "customer_id")
-        assert result.rows_deleted["predictions"] == 3 and result.rows_deleted["model_beeswarm"] > 0
-        for table in ("predictions", "model_beeswarm", "model_dependence"):
+        # three models score every customer, the clv model those with a purchase (the clv table too)
+        assert result.rows_deleted["predictions"] == 3 + valued and result.rows_deleted["model_beeswarm"] > 0
+        assert result.rows_deleted.get("clv", 0) == valued
+        for table in ("predictions", "model_beeswarm", "model_dependence", "clv"):
             assert con.execute(
                 f"SELECT count(*) FROM {table} WHERE customer_id = $c", {"c": who}
             ).fetchall() == [(0,)]
@@ -487,7 +492,7 @@ def test_a_night_that_is_not_due_keeps_the_current_version_and_predictions_use_i
     assert q(
         copy,
         "SELECT model, count(*), min(version), max(version) FROM predictions WHERE date = $d "
-        "GROUP BY 1 ORDER BY 1",
+        "AND model <> 'ltv' GROUP BY 1 ORDER BY 1",  # ltv: the customers with a purchase
         {"d": day},
     ) == [
         ("churn_60d", active, LAST, LAST),

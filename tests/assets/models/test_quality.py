@@ -13,17 +13,23 @@ import pytest
 from pipeline.cli import main
 from pipeline.config import parse_config
 from pipeline.core.warehouse import connect
-from pipeline.models import champion, training
+from pipeline.models import calibrate, champion, store, training
+from pipeline.models.predict import align, predict
 from pipeline.models.train import TEST, split_customers
 from tests.assets.models.conftest import LAST, copy_world, materialization, q, trainings
+from tests.assets.models.truth import label_probabilities
 from tests.conftest import run_nightly
 
 BINARY = {"purchase_30d": "model_purchase_30d", "churn_60d": "model_churn_60d"}
-MARGIN = 0.02  # AUC over the better baseline (measured: 0.054 purchase, 0.089 churn)
-# The test split is about 355 customers: a perfectly calibrated score has an ECE of about 0.04 from
-# sampling alone there (10 bins of ~35), so the demo world cannot show 0.02; measured 0.050 and 0.055.
-# tests/unit/models/test_quality.py shows <= 0.02 on 20,000 held-out customers.
+TRUTH = {"purchase_30d": "purchase", "churn_60d": "no_activity"}  # tests/assets/models/truth.py
+MARGIN = 0.02  # AUC over the better baseline (measured: 0.061 purchase, 0.082 churn)
+# The plug-in ECE on ~355 test customers measures mostly its sampling floor (a perfectly calibrated
+# score shows 0.03-0.055 there; measured 0.041 and 0.032): it is bounded loosely. The acceptance's
+# 0.02 is asked of the calibration error against the truth (each customer's true probability of the
+# label), debiased (pipeline/models/calibrate.py): measured 0.000 on this world, 0.000-0.021 over five
+# (bench/RESULTS.md, "Models: calibration against the truth").
 DEMO_ECE_BOUND = 0.08
+TRUTH_ECE_BOUND = 0.02
 
 
 def test_every_binary_training_reports_its_baselines_and_beats_the_better_one(world):
@@ -47,13 +53,47 @@ def test_every_binary_training_reports_its_baselines_and_beats_the_better_one(wo
     assert "baseline_rfm_auc" not in rows["product_recommender"]["metrics"]  # popularity is its baseline
 
 
-def test_scores_are_calibrated_on_the_evaluation_split(world):
+def _test_scores(config, model: str):
+    """(labels, stored version's scores, true probabilities) of a training's test customers, and the
+    labels and true probabilities of its whole population."""
+    spec = config.model(model)
+    with connect(config.warehouse_path, read_only=True) as con:
+        prepared = training.prepare(con, config, spec, LAST)
+    booster, meta = store.load(config.warehouse_path.parent / "models", model, LAST)
+    customers = np.unique(prepared.ids)
+    parts = pd.Series(split_customers(len(customers), spec.split, spec.shuffle, spec.seed), index=customers)
+    test = parts.reindex(prepared.ids).to_numpy() == TEST
+    window = prepared.window
+    truth = label_probabilities(config.base_dir, window.label_start, window.label_end)
+    q = pd.Series(truth[TRUTH[model]], index=truth["customer_id"]).reindex(prepared.ids).to_numpy()
+    p = predict(booster, align(prepared.X, meta["features"]), meta)
+    return prepared.y[test], p[test], q[test], prepared.y, q
+
+
+def test_scores_are_calibrated_on_customers_the_model_did_not_see_and_match_the_truth(world):
     config, result = world
     rows = trainings(config)
     for model, asset in BINARY.items():
         m = rows[model]["metrics"]
-        print(f"\n{model}: ECE {m['ece']:.4f} (uncalibrated {m['ece_uncalibrated']:.4f}) on the test split")
+        y, p, q, y_all, q_all = _test_scores(config, model)
+        truth_ece = calibrate.debiased_calibration_error(q, p)
+        print(
+            f"\n{model}: ECE {m['ece']:.4f} (uncalibrated {m['ece_uncalibrated']:.4f}, sampling floor "
+            f"{m['ece_sampling_floor']:.4f}, equal-mass {m['ece_equal_mass']:.4f}, debiased "
+            f"{m['ece_debiased']:.4f}); against the truth: debiased {truth_ece:.4f}, plug-in "
+            f"{calibrate.expected_calibration_error(q, p):.4f}; {m['calibration_customers']:.0f} "
+            f"customers calibrate"
+        )
+        # the world's truth is the labels' probability: their means agree within 3 standard errors
+        assert abs(y_all.mean() - q_all.mean()) < 3 * np.sqrt(np.mean(q_all * (1 - q_all)) / len(q_all))
+        assert calibrate.expected_calibration_error(y, p) == pytest.approx(m["ece"])  # the stored scores
+        assert truth_ece <= TRUTH_ECE_BOUND, model
         assert m["ece"] <= DEMO_ECE_BOUND, model
+        assert m["ece_sampling_floor"] > 0.02  # the plug-in ECE cannot show 0.02 on this many
+        # cross-fitted over every non-test customer (the training and evaluation splits: 80 %)
+        assert m["calibration_cross_fitted"] == 1 and m["calibration_customers"] == pytest.approx(
+            4 * m["test_customers"], rel=0.05
+        )
         # Platt scaling is monotone: the ranking (AUC) is LightGBM's
         assert m["auc"] == pytest.approx(m["auc_uncalibrated"], abs=1e-12)
         assert materialization(result, asset)["plot_calibration_curve"].value.startswith("![](data:image")

@@ -11,6 +11,9 @@ import pandas as pd
 import pytest
 
 from pipeline.models import clv
+from pipeline.models.config import ModelSpec
+from pipeline.models.features import NotEnoughData, TrainingWindow
+from pipeline.models.types import Prepared, model_type
 from pipeline.models.types.clv import SUMMARY, summarise, values
 
 # "Counting your customers the easy way", table 1 (CDNOW, 39 weeks of calibration)
@@ -121,6 +124,36 @@ def test_fit_says_why_it_cannot() -> None:
         clv.fit_bgnbd([0, 0, 0], [0, 0, 0], [5, 6, 7])
     with pytest.raises(clv.FitError, match="positive value"):
         clv.fit_gamma_gamma([0, 2], [0, 0])
+
+
+def test_a_fit_that_runs_off_to_its_boundary_is_not_enough_data() -> None:
+    """34 customers of a 7-day warehouse (the read API tests' world), 5 with one repeat purchase: the
+    likelihood grows as r and alpha do without bound (one purchase rate for all), the optimiser stops
+    anywhere out there and the expected purchases can overflow (NaN in the clv table, which refused
+    them); the clv type says there is not enough history (the version is recorded FAILED and the night
+    goes on)."""
+    counts = {(0, 0, 4): 7, (0, 0, 0): 6, (0, 0, 2): 5, (0, 0, 5): 4, (0, 0, 1): 3, (0, 0, 3): 3}
+    counts |= {(0, 0, 6): 1, (1, 1, 1): 1, (1, 1, 2): 1, (1, 3, 3): 1, (1, 5, 6): 1, (1, 6, 6): 1}
+    days = np.repeat(np.array(list(counts), dtype=float), list(counts.values()), axis=0)
+    X = pd.DataFrame(
+        {"frequency": days[:, 0], "recency": days[:, 1] / 7, "T": days[:, 2] / 7, "monetary_value": 10.0}
+    )
+    assert clv.fit_bgnbd(X["frequency"], X["recency"], X["T"]).r > 1e4  # off to the boundary
+    spec = ModelSpec(
+        name="ltv",
+        type="clv",
+        label={"rules": [{"transaction": "pos"}], "horizon_days": 30},
+        time_unit="weeks",
+    )
+    day = dt.date(2026, 1, 9)
+    window = TrainingWindow(day, dt.date(2026, 1, 8), dt.date(2026, 1, 8), dt.date(2026, 1, 10), True)
+    prepared = Prepared(window, np.arange(len(X)).astype(str), X, np.zeros(len(X)))
+    with pytest.raises(NotEnoughData, match="BG/NBD has no finite fit on 34 customers \\(5 with a repeat"):
+        model_type("clv").fit_own(prepared, spec)
+    # without any repeat purchase yet, the same: not enough data
+    first = Prepared(window, prepared.ids, X.assign(frequency=0.0, recency=0.0), prepared.y)
+    with pytest.raises(NotEnoughData, match="BG/NBD needs customers with repeat purchases"):
+        model_type("clv").fit_own(first, spec)
 
 
 def simulate_bgnbd(params: clv.BgNbd, n: int, T: float, seed: int, most: int = 80) -> list[np.ndarray]:

@@ -3,16 +3,21 @@ on hand-computed and simulated cases."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import expit, logit
 
-from pipeline.models import calibrate
+from pipeline.models import calibrate, training
 from pipeline.models.baselines import fit_logistic, predict_logistic, rfm_columns, summary
-from pipeline.models.config import ModelSpec
-from pipeline.models.train import fit, params_of, scaled_params
+from pipeline.models.config import ModelSpec, SplitSpec
+from pipeline.models.features import TrainingWindow
+from pipeline.models.predict import predict
+from pipeline.models.train import fit, params_of, scaled_params, split_customers
 from pipeline.models.tuning import tune
+from pipeline.models.types import Prepared
 
 
 def test_the_logistic_regression_solves_the_score_equations_and_recovers_simulated_coefficients():
@@ -121,3 +126,109 @@ def test_tuning_searches_on_the_evaluation_split_within_its_trials_reproducibly(
     assert tune(spec, X, y, parts) == best  # seeded
     booster, params = fit(spec, X, y, parts, best)
     assert params["num_leaves"] == best["num_leaves"] and booster.best_iteration > 0
+
+
+def test_a_calibration_split_halves_the_evaluation_share_and_keeps_the_train_and_test_customers():
+    shares = SplitSpec(train=0.6, evaluation=0.2, test=0.2)
+    plain = split_customers(1000, shares, shuffle=True, seed=3)
+    held = split_customers(1000, shares, shuffle=True, seed=3, calibration=True)
+    for part in ("train", "test"):
+        assert np.array_equal(plain == part, held == part)
+    assert (held == "evaluation").sum() == 100 and (held == "calibration").sum() == 100
+    assert set(np.flatnonzero(held == "calibration")) < set(np.flatnonzero(plain == "evaluation"))
+
+
+def test_equal_mass_bins_and_the_debiased_error_by_hand():
+    y = np.array([0, 1, 1, 1])
+    p = np.array([0.1, 0.2, 0.6, 0.8])
+    # two equal-mass bins: {0.1, 0.2} and {0.6, 0.8}
+    assert calibrate.expected_calibration_error(y, p, bins=2, equal_mass=True) == pytest.approx(
+        (2 * abs(0.5 - 0.15) + 2 * abs(1 - 0.7)) / 4
+    )
+    # per bin: gap mean² minus the gap's sample variance over the bin's size
+    gaps = [np.array([-0.1, 0.8]), np.array([0.4, 0.2])]
+    want = sum(2 * (g.mean() ** 2 - g.var(ddof=1) / 2) for g in gaps) / 4
+    assert calibrate.debiased_calibration_error(y, p, bins=2) == pytest.approx(np.sqrt(want))
+
+
+def _draws(rng, n, shift):
+    """Scores and labels whose true probability is the score plus ``shift`` (clipped)."""
+    p = np.clip(rng.beta(2, 3, n), 0.02, 0.93)
+    return p, (rng.random(n) < np.clip(p + shift, 0, 1)).astype(float)
+
+
+def test_on_a_few_hundred_customers_the_plug_in_ece_measures_its_sampling_floor_the_debiased_error_does_not():
+    """200 simulated test splits of 355 customers: a perfectly calibrated score has a plug-in ECE of
+    about 0.04 (the sampling floor) where the debiased L2 error is near 0; a score off by 0.05
+    everywhere has a debiased error near 0.05."""
+    rng = np.random.default_rng(17)
+    plug, debiased, off = [], [], []
+    for _ in range(200):
+        p, y = _draws(rng, 355, 0.0)
+        plug.append(calibrate.expected_calibration_error(y, p))
+        debiased.append(calibrate.debiased_calibration_error(y, p))
+        p, y = _draws(rng, 355, 0.05)
+        off.append(calibrate.debiased_calibration_error(y, p))
+    floor = calibrate.sampling_floor(p, draws=200)
+    print(f"\nplug-in {np.mean(plug):.4f} (floor {floor:.4f}); debiased {np.mean(debiased):.4f}")
+    assert 0.03 < np.mean(plug) < 0.06 and abs(floor - np.mean(plug)) < 0.01
+    assert np.median(debiased) < 0.01 and np.mean(debiased) < 0.02
+    assert np.mean(off) == pytest.approx(0.05, abs=0.01)
+
+
+def _simulated_training(n: int, seed: int):
+    """A response model's training frame of ``n`` simulated customers whose true probability is known."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    truth = expit(-0.5 + 1.2 * X["a"] - 0.8 * X["b"] + 0.5 * X["a"] * X["c"]).to_numpy()
+    y = (rng.random(n) < truth).astype(int)
+    day = dt.date(2026, 3, 1)
+    window = TrainingWindow(day, day - dt.timedelta(days=29), day - dt.timedelta(days=29), day, False)
+    ids = np.char.add("C", np.arange(n).astype(str)).astype(object)
+    return Prepared(window, ids, X, y), truth
+
+
+def test_calibration_is_cross_fitted_on_small_data_and_has_a_split_of_its_own_on_large(monkeypatch):
+    """Small data: the calibration map is fitted on out-of-fold scores of every non-test customer and
+    the scoring booster is refit on them with the early-stopped number of trees; above CROSS_FIT_MAX
+    half the evaluation share is a calibration split. Both are calibrated against the simulated
+    truth on the test split (debiased error)."""
+    prepared, truth = _simulated_training(6_000, 23)
+    spec = ModelSpec(name="m", type="response", label={"rules": [{"transaction": "pos"}]})
+    crossed = training.train(prepared, spec, draw=False)
+    m = crossed.metrics
+    assert m["calibration_cross_fitted"] == 1 and m["calibration_customers"] == 4_800
+    assert crossed.booster.current_iteration() == m["best_iteration"] == crossed.booster.best_iteration
+    monkeypatch.setattr(training, "CROSS_FIT_MAX", 1_000)
+    split = training.train(prepared, spec, draw=False)
+    assert split.metrics["calibration_cross_fitted"] == 0 and split.metrics["calibration_customers"] == 600
+    assert split.metrics["evaluation_customers"] == 600 and m["evaluation_customers"] == 1_200
+    assert np.array_equal(crossed.test, split.test)  # the same test customers either way
+    # measured 0.016 (on 4,800 customers) and 0.030 (on 600)
+    for trained, bound in ((crossed, 0.02), (split, 0.04)):
+        p = predict(trained.booster, prepared.X[trained.test], {"calibrator": trained.calibrator})
+        error = calibrate.debiased_calibration_error(truth[trained.test], p)
+        print(f"\n{trained.metrics['calibration_customers']:.0f} calibrate: against the truth {error:.4f}")
+        assert error <= bound
+
+
+def test_over_five_simulated_worlds_calibration_brings_the_scores_closer_to_the_truth():
+    """Five simulated worlds of 2,000 customers (a true probability with an interaction LightGBM has
+    to learn): against the truth on each test split, the calibrated scores' debiased error is below
+    the same booster's uncalibrated one every time, 0.020 on average (measured 0.010-0.026; the
+    uncalibrated 0.014-0.076, mean 0.049)."""
+    spec = ModelSpec(name="m", type="response", label={"rules": [{"transaction": "pos"}]})
+    calibrated, raw = [], []
+    for seed in range(5):
+        prepared, truth = _simulated_training(2_000, seed)
+        trained = training.train(prepared, spec, draw=False)
+        X, q = prepared.X[trained.test], truth[trained.test]
+        calibrated.append(
+            calibrate.debiased_calibration_error(
+                q, predict(trained.booster, X, {"calibrator": trained.calibrator})
+            )
+        )
+        raw.append(calibrate.debiased_calibration_error(q, predict(trained.booster, X, {})))
+    print(f"\ncalibrated {np.round(calibrated, 4)}, uncalibrated {np.round(raw, 4)}")
+    assert all(c < r for c, r in zip(calibrated, raw, strict=True))
+    assert np.mean(calibrated) <= 0.025 and np.mean(raw) >= 0.035
