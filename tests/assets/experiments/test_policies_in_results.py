@@ -7,6 +7,7 @@ import datetime as dt
 
 from pipeline.core.sql import sql
 from pipeline.core.warehouse import connect
+from pipeline.experiments import policies
 from pipeline.experiments.decisions import decide
 from pipeline.models.config import ModelSpec
 from tests.assets.experiments.world import (
@@ -101,10 +102,16 @@ def test_the_uplift_policy_learns_who_to_treat_and_logs_its_probabilities(world)
     assert count[(False, "no_treatment")] > 0.8 * sum(
         n for (b, v), n in count.items() if not b and v != "control"
     )
-    # exploration 0.1 among 4 arms; control share 0.2; control and no_treatment are the same action
-    assert probability[(True, "discount_20")] == round(0.8 * (0.9 + 0.1 / 4), 6)
+    # exploration 0.1 among 4 arms, decayed for the 2,400 presentations learned from (600 x 4 arms);
+    # control share 0.2; control and no_treatment are the same action
+    floor = policies.decayed(0.1, 2400)
+    assert 0.09 < floor < 0.1
+    greedy = 1 - floor + floor / 4
+    assert probability[(True, "discount_20")] == round(0.8 * greedy, 6)
     assert (
-        probability[(False, "no_treatment")] == probability[(False, "control")] == round(0.2 + 0.8 * 0.925, 6)
+        probability[(False, "no_treatment")]
+        == probability[(False, "control")]
+        == round(0.2 + 0.8 * greedy, 6)
     )
     # the group decides by expected incremental value: buyers gain from the offer, the others lose
     assert {(b, e): n for b, e, n in chosen} == {(True, "offer"): 200, (False, "channel"): 400}
