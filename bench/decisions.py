@@ -57,15 +57,15 @@ def render(runs: dict[int, dict], args: argparse.Namespace, seconds: float) -> s
         lines.append(
             f"| {seed} | {1000 * r['oracle']:.2f} | {1000 * r['best_single_variant']:.2f} "
             f"({r['best_variant']}, share {share(r['best_single_variant'], r):.2f}) | "
-            f"{1000 * r['uniform']:.2f} | " + " | ".join(learned) + f" | {share(r['uplift'], r):.2f} | "
-            f"{share(r['uplift_after_first_window'], r):.2f} | {share(r['uplift_last_week'], r):.2f} | "
+            f"{1000 * r['uniform']:.2f} | " + " | ".join(learned) + f" | {share(r['uplift'], r):.3f} | "
+            f"{share(r['uplift_after_first_window'], r):.3f} | {share(r['uplift_last_week'], r):.3f} | "
             f"{'yes' if met else '**no**'} |"
         )
     shares = [share(r["uplift"], r) for r in runs.values()]
     beats = all(r["uplift"] > r["best_single_variant"] for r in runs.values())
     lines += [
         "",
-        f"Uplift captures {min(shares):.2f}-{max(shares):.2f} of the achievable gain "
+        f"Uplift captures {min(shares):.3f}-{max(shares):.3f} of the achievable gain "
         f"({'above' if beats else 'not always above'} the best single variant on every seed): the 0.8 target "
         f"is {'met' if min(shares) >= 0.8 and beats else '**not met**'}. Where the gap was (measured on "
         "seed 1 before this run, nightly refits): the T-learner (one model per arm) captured 0.73 "
