@@ -194,8 +194,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         day = presented[0]
         seed_history(out, day, world.start, seed=args.seed)  # the pre-period purchases CUPED adjusts by
-        print(f"[2/3] materializing every asset for {world.start}..{day} (decisions of {day}) as one run")
-        ok = run_backfill(config, world.start, day, verbose=getattr(args, "verbose", False))
+        # the night before: the models are trained (a range trains its last day) and score that day,
+        # so the decisions of `day` carry their scores (results read the predictions before the day)
+        eve = day - dt.timedelta(days=1)
+        print(f"[2/3] materializing every asset for {world.start}..{eve} as one run (the models of {eve})")
+        ok = run_backfill(config, world.start, eve, verbose=getattr(args, "verbose", False))
+        print(f"      deciding {day} with the models' scores of {eve}")
+        ok = run_backfill(config, day, day, verbose=getattr(args, "verbose", False)) and ok
         truth = simulate_responses(
             config.warehouse_path, out, day, world.end, config.conversions.window_days, seed=args.seed
         )

@@ -6,8 +6,9 @@ so the demo runs in two steps (``nightjar demo`` does both):
 0. before the pipeline runs, :func:`seed_history` lets a ``REPEAT_SHARE`` of the customers buy each
    experiment's promoted product once in the week before P (appended to the point-of-sale files):
    the pre-period conversions that CUPED adjusts by;
-1. the pipeline runs up to the presentation day P (the experiments' ``start`` = ``end`` = P in the
-   demo config) and decides who gets which variant on P;
+1. the pipeline runs up to the eve of the presentation day P (the experiments' ``start`` = ``end`` =
+   P in the demo config), so the models are trained and score that eve, then runs P alone: it decides
+   who gets which variant on P with those scores (results read the predictions of the day before);
 2. :func:`simulate_responses` reads those decisions and lets each presented customer respond with
    THEIR true rate of the arm they actually got (truth/decision_rates.csv, pipeline/demo/effects.py:
    the rates differ between customers, some are hurt by a variant; control and no_treatment: the

@@ -10,14 +10,16 @@ For one experiment and night D, from the data before D (so a re-run gives the sa
   into its own features), as of D for tonight's candidates;
 * ``propensity``: one conversion model per variant (the seed decisioning product's way): the variant
   of best expected value rate x value - cost wins;
-* ``uplift``: the cross-fitted LightGBM T-learner (policies/learner.py) with a no-treatment arm learned
-  from control: the variant of largest expected incremental value (rate - no-treatment rate) x value
-  - cost wins, ``no_treatment`` where every one is below zero;
+* ``uplift``: a pooled LightGBM model over every arm (an S-learner with the arm as a feature,
+  policies/learner.py, fitted on every row) with a no-treatment arm learned from control: the
+  variant of largest expected incremental value (rate - no-treatment rate) x value - cost wins,
+  ``no_treatment`` where every one is below zero;
 * ``thompson``: Beta posteriors per segment (quintiles of the model's score, or one segment without
   scores), each arm with the posterior probability that it is the best.
 
 ``value`` is the mean value of the experiment's past conversions (1 when they carry none); ``cost`` is
-the variant's declared cost. Every policy keeps the ``exploration`` floor, among the eligible arms.
+the variant's declared cost. Every policy keeps the ``exploration`` floor, among the eligible arms;
+propensity and uplift decay it once they learn from more than ``policies.DECAY_ROWS`` presentations.
 Until each arm has ``MIN_ROWS`` presentations to learn from, propensity and uplift are uniform among
 the eligible variants (learning). The probabilities and each arm's expected value go to ``_policy``;
 sql/experiments/decide.sql draws from them and logs the probability.
@@ -37,7 +39,7 @@ from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import table_exists
 from pipeline.experiments import policies
 from pipeline.experiments.config import CONTROL, NO_TREATMENT, ExperimentsConfig, ExperimentSpec
-from pipeline.experiments.policies.learner import TLearner
+from pipeline.experiments.policies.learner import PooledLearner, TLearner
 from pipeline.experiments.policies.thompson import thompson
 from pipeline.models.features import customer_features
 
@@ -157,9 +159,16 @@ def learned_probabilities(
         learning[:, : arms - variants] = False
         return masked(learning.astype(float), learning), np.zeros(eligible.shape)
     keep = arm >= 0
-    learner = TLearner(arms=arms, seed=seed).fit(x_train[keep], arm[keep], converted[keep].astype(int))
+    y = converted[keep].astype(int)
+    if policy == "uplift":  # one pooled model on every row: tonight's candidates are new decisions
+        learner: PooledLearner | TLearner = PooledLearner(arms=arms, folds=1, seed=seed).fit(
+            x_train[keep], arm[keep], y
+        )
+    else:
+        learner = TLearner(arms=arms, seed=seed).fit(x_train[keep], arm[keep], y)
     rates = learner.predict(x_now)
     values = np.full(variants, value)
+    exploration = policies.decayed(exploration, int(keep.sum()))
     if policy == "uplift":
         probs = policies.uplift(rates, values, cost, exploration)
         return masked(probs, eligible), policies.incremental_value(rates, values, cost)

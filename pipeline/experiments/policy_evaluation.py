@@ -138,7 +138,8 @@ def estimates(
     return rows
 
 
-def _log(con: duckdb.DuckDBPyConnection, exp: ExperimentSpec) -> pd.DataFrame:
+def policy_log(con: duckdb.DuckDBPyConnection, exp: ExperimentSpec) -> pd.DataFrame:
+    """The experiment's logged decisions the evaluation learns from (sql/experiments/policy_log.sql)."""
     text = sql("experiments/policy_log")
     return con.execute(text, bind(text, {"experiment": exp.name})).df()
 
@@ -148,7 +149,7 @@ def build_policy_evaluation(con: duckdb.DuckDBPyConnection, config: ExperimentsC
     rows: list[list] = []
     have = table_exists(con, "conversions") and table_exists(con, "results")
     for exp in config.experiments if have else []:
-        log = _log(con, exp)
+        log = policy_log(con, exp)
         arms = [NO_TREATMENT, *exp.variants]
         arm = history_arms(log["variant"].to_numpy(dtype=object), arms)
         keep = arm >= 0

@@ -206,16 +206,19 @@ def test_the_demo_run_is_kept_for_the_ui(demo):
     start = first_day(out)
     instance = dg.DagsterInstance.from_config(str(home))
     runs = instance.get_runs()
-    # two runs: up to the experiments' presentation day, then from it on, after the world responded
-    assert len(runs) == 2 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
-    first, second = sorted(runs, key=lambda r: r.tags["dagster/asset_partition_range_start"])
-    assert first.tags["dagster/asset_partition_range_start"] == start.isoformat()
-    assert (
-        second.tags["dagster/asset_partition_range_end"] == (start + dt.timedelta(days=DAYS - 1)).isoformat()
+    # three runs: up to the eve of the experiments' presentation day (the models of that eve), the
+    # presentation day (its decisions), then from it on, after the world responded
+    assert len(runs) == 3 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+    spans = sorted(
+        (
+            dt.date.fromisoformat(r.tags["dagster/asset_partition_range_start"]),
+            dt.date.fromisoformat(r.tags["dagster/asset_partition_range_end"]),
+        )
+        for r in runs
     )
-    assert (
-        first.tags["dagster/asset_partition_range_end"] == second.tags["dagster/asset_partition_range_start"]
-    )
+    (first, eve), (decided, decided_end), (after, last) = spans[0], spans[1], spans[2]
+    assert first == start and decided == decided_end == after == eve + dt.timedelta(days=1)
+    assert last == start + dt.timedelta(days=DAYS - 1)
 
 
 def test_dagster_cli_materializes_one_partition(demo):
@@ -424,6 +427,23 @@ def test_nightjar_export_results_writes_the_nights_decisions(demo, tmp_path, cap
     )
     assert "no results for 2020-01-01" in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_demo_decides_with_the_models_scores_of_the_night_before(demo):
+    """The models are trained and score the eve of the presentation day before it is decided: every
+    decision's score is its customer's purchase_30d score of that eve x the draw's expected propensity
+    (0.5 before any conversion), not the 0.5 of a decision without scores."""
+    out, _, _ = demo
+    (day,) = q(out, "SELECT DISTINCT date FROM results")[0]
+    rows = q(
+        out,
+        "SELECT r.score, p.score FROM results r JOIN predictions p ON p.customer_id = r.customer_id "
+        "AND p.model = 'purchase_30d' AND p.date = $eve WHERE r.date = $d",
+        {"d": day, "eve": day - dt.timedelta(days=1)},
+    )
+    decided = q(out, "SELECT count(*), count(DISTINCT score) FROM results WHERE date = $d", {"d": day})[0]
+    assert len(rows) >= 0.9 * decided[0] and decided[1] > 100
+    assert all(abs(score - 0.5 * model_score) < 1e-9 for score, model_score in rows)
 
 
 def test_the_off_policy_estimates_cover_the_truth_of_the_demo(demo):

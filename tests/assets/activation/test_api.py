@@ -33,7 +33,7 @@ def snapshot_rows(world: World, query: str, params: dict) -> list[tuple]:
 
 
 def test_results_of_a_date_are_exactly_that_days_rows(client: httpx.Client, activation_world: World):
-    day = LAST - dt.timedelta(days=2)  # the day the demo's experiments present their variants
+    day = LAST - dt.timedelta(days=1)  # the day the demo's experiments present their variants (day 9)
     expected = snapshot_rows(
         activation_world,
         "SELECT customer_id, experiment, variant, score FROM results WHERE date = $d ORDER BY ALL",

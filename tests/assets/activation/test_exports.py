@@ -14,7 +14,7 @@ from pipeline.core.warehouse import connect
 from tests.assets.activation.conftest import EXPORTS, LAST, START, World
 from tests.conftest import run_nightly
 
-PRESENTED = START + dt.timedelta(days=7)  # the demo's experiments decide on day 8
+PRESENTED = START + dt.timedelta(days=8)  # the demo's experiments decide on day 9
 
 
 def files(world: World) -> dict[str, bytes]:

@@ -20,7 +20,7 @@ def test_findings_put_each_model_next_to_the_truth_and_name_the_top_channels(
     text = findings(activation_world.root, tmp_path)
     lines = text.splitlines()
     assert lines[0] == "Lift in conversion rate (95% interval) | true lift:"
-    assert lines[1] == "  no complete conversion window yet"  # 10 days: the 7-day windows of day 8 are open
+    assert lines[1] == "  no complete conversion window yet"  # 10 days: the 6-day windows of day 9 are open
     models = {
         m: (float(auc), float(c))
         for m, auc, c in re.findall(r"  (\w+) \(\w+\): AUC ([\d.]+) \| ([+-][\d.]+)", text)

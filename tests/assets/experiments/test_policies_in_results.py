@@ -7,7 +7,9 @@ import datetime as dt
 
 from pipeline.core.sql import sql
 from pipeline.core.warehouse import connect
+from pipeline.experiments import policies
 from pipeline.experiments.decisions import decide
+from pipeline.experiments.policy_evaluation import policy_log
 from pipeline.models.config import ModelSpec
 from tests.assets.experiments.world import (
     START,
@@ -101,10 +103,16 @@ def test_the_uplift_policy_learns_who_to_treat_and_logs_its_probabilities(world)
     assert count[(False, "no_treatment")] > 0.8 * sum(
         n for (b, v), n in count.items() if not b and v != "control"
     )
-    # exploration 0.1 among 4 arms; control share 0.2; control and no_treatment are the same action
-    assert probability[(True, "discount_20")] == round(0.8 * (0.9 + 0.1 / 4), 6)
+    # exploration 0.1 among 4 arms, decayed for the 2,400 presentations learned from (600 x 4 arms);
+    # control share 0.2; control and no_treatment are the same action
+    floor = policies.decayed(0.1, 2400)
+    assert 0.09 < floor < 0.1
+    greedy = 1 - floor + floor / 4
+    assert probability[(True, "discount_20")] == round(0.8 * greedy, 6)
     assert (
-        probability[(False, "no_treatment")] == probability[(False, "control")] == round(0.2 + 0.8 * 0.925, 6)
+        probability[(False, "no_treatment")]
+        == probability[(False, "control")]
+        == round(0.2 + 0.8 * greedy, 6)
     )
     # the group decides by expected incremental value: buyers gain from the offer, the others lose
     assert {(b, e): n for b, e, n in chosen} == {(True, "offer"): 200, (False, "channel"): 400}
@@ -134,7 +142,23 @@ def test_channels_honour_reachability_and_capacity_exactly_and_send_at_lies_in_a
                    WHERE date = $d AND experiment = 'channel'""",
                 {"d": day},
             ).fetchall()
+            # a day on which the capacity bound is left out of the off-policy evaluation whole
+            con.execute(sql("experiments/create_conversions"))
+            con.execute(
+                """INSERT INTO conversions BY NAME
+                   SELECT date, customer_id, experiment, variant, variant = 'control' AS is_control,
+                          false AS converted, 0 AS conversions, 0 AS value, date::TIMESTAMP AS window_start,
+                          date::TIMESTAMP AS window_end, true AS window_complete
+                   FROM results WHERE date = $d AND experiment = 'channel'""",
+                {"d": day},
+            )
+            logged = policy_log(con, channel)
+            con.execute(
+                "UPDATE results SET reason = 'drawn' WHERE date = $d AND experiment = 'channel'", {"d": day}
+            )
+            unbound = policy_log(con, channel)
         finally:
+            con.execute("DELETE FROM conversions")
             con.execute("DELETE FROM customer_identities WHERE value LIKE 'x%'")
             decide(con, config, day)
     given = {v: [i for v2, i, _, _ in got if v2 == v] for v in ("email", "sms", "no_treatment", "control")}
@@ -147,3 +171,4 @@ def test_channels_honour_reachability_and_capacity_exactly_and_send_at_lies_in_a
     slots = {dt.datetime.combine(day, dt.time(9)), dt.datetime.combine(day, dt.time(18))}
     assert all(s in slots for v, s in sent if v in ("email", "sms"))
     assert all(s is None for v, s in sent if v in ("control", "no_treatment"))
+    assert logged.empty and len(unbound) == len(got)

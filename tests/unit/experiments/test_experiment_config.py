@@ -24,7 +24,7 @@ def test_the_example_config_declares_the_demo_experiments():
     config = parse_config(example_dict(), "nightjar.yaml", Path("."))
     assert [e.name for e in config.experiments] == ["offer", "channel"]
     assert config.experiment("offer").variants == ["discount_10", "discount_20", "free_shipping"]
-    assert config.group_of("channel") == "spring_push" and config.conversions.window_days == 7
+    assert config.group_of("channel") == "spring_push" and config.conversions.window_days == 6
 
 
 def _rule(data, i, rule):
