@@ -138,19 +138,24 @@ def compute_credits(
 def build_attribution(
     con: duckdb.DuckDBPyConnection, config: AttributionConfig, day: dt.date
 ) -> dict[str, int]:
-    """Replace the ``day`` partition of attribution_credits and attribution_summary (one transaction; the
-    credits are written straight into the table, the work tables before it are temporary)."""
+    """Replace the ``day`` partition of attribution_credits and attribution_summary (one transaction).
+    The credits per touch are computed into the temp table _att_credits, which the summary and its
+    intervals read; the table gets one row per conversion, model and channel (per touch for the models
+    of ``attribution.perTouchCredits``)."""
     con.execute(sql("customers/events/create_events"))
     con.execute(sql("attribution/create_tables"))
     register_customer_table(con, CREDITS, "customer_id", CUSTOMER_ID)
     models = all_models(config.attribution)
     prepare(con, config.attribution, models, day)
     paths = _learn(con, [m for m in models if is_data_driven(m)], day)
+    con.execute(sql("attribution/empty_credits"))
+    _write_credits(con, models, day, "_att_credits")
+    per_touch = [m.name for m in models if config.attribution.per_touch(m.name)]
     with transaction(con):
         con.execute(
             sql("attribution/delete_day", idents={"table": CREDITS, "day": "_partition_date"}), {"d": day}
         )
-        _write_credits(con, models, day, CREDITS)
+        con.execute(sql("attribution/credits_write"), {"d": day, "per_touch": per_touch})
         con.execute(sql("attribution/delete_day", idents={"table": SUMMARY, "day": "date"}), {"d": day})
         con.execute(sql("attribution/summary"), {"d": day})
         write_intervals(con, config.attribution, models, day, paths)
