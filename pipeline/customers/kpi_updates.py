@@ -1,6 +1,6 @@
 """How a KPI table is brought up to date: only the periods holding new days, or whole when the past changed.
 
-Each build records what it was built from (table ``kpi_built``: per source, events by day and customers
+Each build records what it was built from (table ``built_kpis``: per source, events by day and customers
 by creation day, the rows that count and a fingerprint of them; sql/customers/kpis/fingerprints.sql).
 The next run compares them with the inputs now (:func:`plan`):
 

@@ -1,7 +1,7 @@
--- KPI $kpi against its last build (kpi_built) and the inputs now (_kpi_fp): the days it was built
+-- KPI $kpi against its last build (built_kpis) and the inputs now (_kpi_fp): the days it was built
 -- from, the last of them, and how many days changed since (new, different or gone) and the first.
 WITH built AS (
-    SELECT source, day, rows, fingerprint FROM kpi_built WHERE kpi = $kpi
+    SELECT source, day, rows, fingerprint FROM built_kpis WHERE kpi = $kpi
 ), changed AS (
     SELECT coalesce(f.day, b.day) AS day, f.day IS NULL AND b.day IS NULL AS undated
     FROM _kpi_fp AS f

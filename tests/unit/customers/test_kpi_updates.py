@@ -87,7 +87,7 @@ def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
 def _full_rebuild_equals(con: duckdb.DuckDBPyConnection) -> None:
     """The tables as they are equal a full rebuild on the same data (on a copy of it)."""
     got = _tables(con)
-    con.execute("DELETE FROM kpi_built")
+    con.execute("DELETE FROM built_kpis")
     assert set(_update_all(con).values()) == {"rebuilt whole"}
     assert _tables(con) == got
 
