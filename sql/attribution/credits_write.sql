@@ -1,4 +1,4 @@
--- Day $d's credits from _att_credits (one row per credited touch) into attribution_credits: one row
+-- The credits of the days $a to $b from _att_credits (one row per credited touch) into attribution_credits: one row
 -- per touch for the models in $per_touch (attribution.perTouchCredits), one row per conversion, model
 -- and channel for the others (touched_at the channel's last touch, touches how many touches it sums,
 -- touch_id the touch when it sums exactly one; exact DECIMAL sums, as summary.sql).
@@ -11,7 +11,7 @@ SELECT
     channel_id, touched_at, converted_at, conversion_value, credit_share, credited_value,
     (touch_id IS NOT NULL)::INTEGER
 FROM _att_credits
-WHERE _partition_date = $d AND list_contains($per_touch::VARCHAR [], model)
+WHERE _partition_date BETWEEN $a AND $b AND list_contains($per_touch::VARCHAR [], model)
 UNION ALL
 SELECT
     _partition_date, conversion, conversion_id, any_value(customer_id), model, any_value(model_type),
@@ -20,5 +20,5 @@ SELECT
     any_value(conversion_value), sum(credit_share::DECIMAL(38, 18))::DOUBLE,
     sum(credited_value::DECIMAL(38, 18))::DOUBLE, count(touch_id)::INTEGER
 FROM _att_credits
-WHERE _partition_date = $d AND NOT list_contains($per_touch::VARCHAR [], model)
+WHERE _partition_date BETWEEN $a AND $b AND NOT list_contains($per_touch::VARCHAR [], model)
 GROUP BY _partition_date, conversion, conversion_id, model, channel;

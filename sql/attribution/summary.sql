@@ -5,5 +5,5 @@ INSERT INTO attribution_summary (date, model, conversion, channel, channel_id, c
 SELECT _partition_date, model, conversion, channel, any_value(channel_id),
        sum(credit_share::DECIMAL(38, 18))::DOUBLE, sum(credited_value::DECIMAL(38, 18))::DOUBLE
 FROM _att_credits
-WHERE _partition_date = $d
+WHERE _partition_date BETWEEN $a AND $b
 GROUP BY ALL;
