@@ -10,8 +10,8 @@ The next run compares them with the inputs now (:func:`plan`):
   month; running totals carry on from the periods before), and kpi_customer_behaviour recomputes the
   customers with an order or created on those days, over their whole history;
 - anything before it changed (retention, ``nightjar forget``, an exclusion, a late file, a customer
-  changed), a KPI never built, or a dimension value (event type and context, order context) never seen:
-  the table is rebuilt whole.
+  changed), a KPI never built (or its built_kpis rows deleted), or a dimension value (event type and
+  context, order context) never seen: the table is rebuilt whole.
 
 The result is the same table as a full rebuild on the same data (tests/unit/customers/test_kpi_updates.py).
 """

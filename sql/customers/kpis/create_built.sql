@@ -6,5 +6,5 @@ CREATE TABLE IF NOT EXISTS built_kpis (
     source      VARCHAR NOT NULL,   -- events (by event day) or customers (by creation day)
     day         DATE,
     rows        BIGINT NOT NULL,
-    fingerprint HUGEINT NOT NULL    -- sum of the rows' hashes (event_id holds the load that wrote it)
+    fingerprint HUGEINT NOT NULL    -- sum of the rows' hashes (an event's load, customer, type, context, value)
 );
