@@ -296,6 +296,7 @@ IMPERSONAL = {
     "kpi_events",
     "kpi_purchases",
     "kpi_web",
+    "built_kpis",  # per day: counts and fingerprints of what the KPIs were built from
     "attribution_summary",
     "model_trainings",
     "model_feature_impact",
