@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipeline.attribution.bootstrap import LEVEL
-from pipeline.attribution.credits import CREDITS, SUMMARY, build_attribution
+from pipeline.attribution.credits import CREDITS, SUMMARY, attribute_days
 from pipeline.attribution.models import all_models
 from pipeline.attribution.report import intervals_table, stacked_bars, summary_table
 from pipeline.config import ProjectConfig
@@ -59,10 +59,10 @@ def build_attribution_assets(
         days = days_in(context.partition_time_window)
         window = {"a": days[0], "b": days[-1]}
         with warehouse.connect() as con:
-            for day in days:
-                counts = build_attribution(con, config, day)
+            for first, last, counts in attribute_days(con, config, days):
+                span = f"{first}" if first == last else f"{first}..{last}"
                 context.log.info(
-                    f"attribution {day}: {counts['conversions']} conversions, {counts['credits']} credits"
+                    f"attribution {span}: {counts['conversions']} conversions, {counts['credits']} credits"
                 )
             bad, conversions, credit_rows = con.execute(sql("attribution/check_sums"), window).fetchall()[0]
             rows = con.execute(

@@ -205,7 +205,8 @@ def build_kpi_asset(config: ProjectConfig, kpi: Kpi) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),  # lets a CLI partition range include it
         pool=POOL,
         kinds={"duckdb"},
-        description=kpi.description + " Rebuilt whole on every run.",
+        description=kpi.description
+        + " Updated on every run: the periods of new days, whole when the past changed.",
         check_specs=checks,
     )
     def _kpi(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import platform
 import shutil
@@ -235,10 +236,42 @@ def render(results: dict, header: str) -> str:
         lines += ingestion_table(res)
         lines.append("")
     lines += targets(results)
+    lines += scaling(results)
     for written in ("DECISIONS.md", "NOTES.md"):  # DECISIONS.md: bench/decisions.py's section
         if (BENCH / written).exists():
             lines += [(BENCH / written).read_text().rstrip(), ""]
     return "\n".join(lines) + "\n"
+
+
+SCALED = ("backfill_90_days", "nightly_one_day", "ingest_nightjar", "attribution_all_models")
+
+
+def scaling(results: dict) -> list[str]:
+    """The exponent e of time ~ SF^e between each pair of consecutive scale factors measured, per step,
+    with the peak memory (empty with fewer than two scale factors)."""
+    rows = []
+    for name in SCALED:
+        measured = sorted(
+            (float(sf), res[name]) for sf, res in results.items() if res.get(name, {}).get("seconds")
+        )
+        for (sf1, a), (sf2, b) in zip(measured, measured[1:], strict=False):
+            e = math.log(b["seconds"] / a["seconds"]) / math.log(sf2 / sf1)
+            rows.append(
+                f"| {name} | SF{sf1:g} → SF{sf2:g} | {fmt_s(a['seconds'])} → {fmt_s(b['seconds'])} | "
+                f"{a.get('peak_mb', 0):,.0f} → {b.get('peak_mb', 0):,.0f} MB | {e:.2f} |"
+            )
+    if not rows:
+        return []
+    return [
+        "## Scaling",
+        "",
+        "Time grows as SF^e between consecutive scale factors (each pair from its own runs; see the dates).",
+        "",
+        "| measurement | scale factors | wall time | peak memory | exponent e |",
+        "| --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]
 
 
 # The peers of Nightjar's ingestion, same files: (measurement, column title)
@@ -384,9 +417,17 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sf", type=float, nargs="+", default=[0.1, 1, 10])
     p.add_argument("--only", nargs="+", choices=ORDER, help="run only these measurements")
+    p.add_argument(
+        "--results",
+        type=Path,
+        default=BENCH / "RESULTS.md",
+        help="the Markdown written (default bench/RESULTS.md); with another path, the figures are kept "
+        "beside it (<path>.json) rather than in bench/out/results.json",
+    )
     args = p.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
-    store = OUT / "results.json"
+    default = args.results.resolve() == (BENCH / "RESULTS.md").resolve()
+    store = OUT / "results.json" if default else args.results.with_suffix(".json")
     results = json.loads(store.read_text()) if store.exists() else {}
     header = ""
     run = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")  # the peers compared come from one run
@@ -415,8 +456,8 @@ def main(argv: list[str] | None = None) -> int:
             res[name] = r
             res["_meta"] = {"date": r["date"], "machine": machine()}
             store.write_text(json.dumps(results, indent=2, default=str))
-            (BENCH / "RESULTS.md").write_text(render(results, header))
-    print(f"wrote {BENCH / 'RESULTS.md'}")
+            args.results.write_text(render(results, header))
+    print(f"wrote {args.results}")
     return 0
 
 

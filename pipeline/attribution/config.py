@@ -177,6 +177,9 @@ class AttributionSpec(Settings):
     # bootstrapSeed (and the day), so re-running a day gives the same intervals.
     bootstrap: int = Field(default=0, ge=0, le=10_000)
     bootstrapSeed: int = 0
+    # The models whose attribution_credits keep one row per credited touch (true: every model); the
+    # others get one row per conversion, model and channel (what the summary and the readers use).
+    perTouchCredits: bool | list[str] = False
 
     @model_validator(mode="after")
     def _references(self) -> AttributionSpec:
@@ -216,7 +219,18 @@ class AttributionSpec(Settings):
                         f"unknown channel {ch!r}; the channel table has "
                         + ", ".join(f"{c.id}={c.name}" for c in self.channels),
                     )
+        if isinstance(self.perTouchCredits, list):
+            known = [*BUILTIN_NAMES, *(m.name for m in self.models)]
+            for i, name in enumerate(self.perTouchCredits):
+                if name not in known:
+                    raise at(f"perTouchCredits[{i}]", f"unknown model {name!r}; models: {known}")
         return self
+
+    def per_touch(self, model: str) -> bool:
+        """Whether a model's credits keep one row per credited touch (perTouchCredits)."""
+        return self.perTouchCredits is True or (
+            isinstance(self.perTouchCredits, list) and model in self.perTouchCredits
+        )
 
     def channel_names(self, refs: list[int | str]) -> list[str]:
         """The names of channels given by id or name."""

@@ -157,9 +157,16 @@ def _pairs_sql(models: Sequence[Model]) -> tuple[str, dict]:
 
 
 def prepare(
-    con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequence[Model], day: dt.date
+    con: duckdb.DuckDBPyConnection,
+    spec: AttributionSpec,
+    models: Sequence[Model],
+    day: dt.date,
+    last: dt.date | None = None,
 ) -> None:
-    """The temp tables of the day's attribution, up to _att_ranked and _att_pairs."""
+    """The temp tables of the day's attribution, up to _att_ranked and _att_pairs; with ``last``, of the
+    days ``day`` to ``last`` at once (rule-based models only: the data-driven ones learn per day)."""
+    last = last or day
+    assert last == day or not any(is_data_driven(m) for m in models)
     con.execute(
         sql("attribution/channels"),
         {
@@ -172,10 +179,10 @@ def prepare(
         sql("attribution/models"), {"name": [m.name for m in models], "type": [m.model_type for m in models]}
     )
     query, params = _conversions_sql(spec)
-    con.execute(query, bind(query, {**params, "d": day}))
+    con.execute(query, bind(query, {**params, "a": day, "b": last}))
     # A conversion at the day's first second looks back its whole window from there: from `day` - longest.
     begin = dt.datetime.combine(day, dt.time())
-    end = begin + dt.timedelta(days=1)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
     longest = max((m.lookback_days for m in models if m.lookback_days), default=1)
     learning = [m.lookback_days for m in models if is_data_driven(m)]
     paths_start = end - dt.timedelta(days=max((d for d in learning if d is not None), default=0))
@@ -186,7 +193,7 @@ def prepare(
             query,
             {
                 **params,
-                "day": day,
+                "day": last,
                 "end": end,
                 "start": begin - dt.timedelta(days=longest),
                 "infinite": any(m.lookback_days is None for m in models),

@@ -8,11 +8,12 @@ sql/customers/kpis/: ``base.sql`` (what counts: excluded customers never do; the
 ``<kpi>.sql`` (the build), ``create/``, ``check/`` (the reconciliation), ``summary/`` and
 ``plot/`` (the UI).
 
-The KPIs are not partitioned: each run recomputes them whole, set-based, in one transaction per
+The KPIs are not partitioned: each run brings them up to date, set-based, in one transaction per
 table. Week and month periods, running totals and lifetime figures span many days, and the base
 tables change in the past too (retention, forgetting a customer, a new exclusion filter, a late
-customer file), so a full recompute is the simple way never to drift from them; it is a few
-GROUP BYs over `events` (seconds at millions of events).
+file), so an update recomputes only the periods holding the new days when nothing before them
+changed, and the whole table otherwise (pipeline/customers/kpi_updates.py): it never drifts from a
+full recompute.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.plots import daily_plot
 from pipeline.core.sql import bind, sql
-from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, scalar, table_exists, transaction
+from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, scalar, table_exists
+from pipeline.customers.kpi_updates import Plan, update
 from pipeline.ingest.customers import CUSTOMERS
 
 RECONCILE = "kpi_totals_reconcile"
@@ -106,16 +108,14 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sql("customers/kpis/base"))
 
 
-def rebuild(con: duckdb.DuckDBPyConnection, name: str) -> int:
-    """Replace the whole of KPI table ``name`` in one transaction; returns its rows."""
+def rebuild(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, Plan]:
+    """Bring KPI table ``name`` up to date in one transaction: the periods of the new days, or whole
+    when the past changed (pipeline/customers/kpi_updates.py); returns its rows and what was done."""
     con.execute(sql(f"customers/kpis/create/{name}"))
     money = next((k.money for k in KPIS if k.name == name), ())
     migrate_column_types(con, name, dict(money))
-    build = sql(f"customers/kpis/{name}")
-    with transaction(con):
-        con.execute(sql("customers/kpis/clear", idents={"table": name}))
-        con.execute(build, bind(build, PARAMS))
-    return scalar(con, sql("customers/kpis/row_count", idents={"table": name}))
+    done = update(con, name, PARAMS)
+    return scalar(con, sql("customers/kpis/row_count", idents={"table": name})), done
 
 
 def _query(con: duckdb.DuckDBPyConnection, name: str) -> duckdb.DuckDBPyConnection:
@@ -188,16 +188,17 @@ class KpiRun:
     rows: int
     metadata: dict[str, dg.MetadataValue | dg.TableSchema | int]
     checks: list[dg.AssetCheckResult]
+    done: str = "rebuilt whole"  # what the update did (kpi_updates.Plan.describe)
 
     def log_line(self, name: str) -> str:
         verdicts = (f"{r.check_name} {'passed' if r.passed else 'FAILED'}" for r in self.checks)
-        return f"{name}: {self.rows} rows; " + ", ".join(verdicts)
+        return f"{name}: {self.rows} rows, {self.done}; " + ", ".join(verdicts)
 
 
 def materialize(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> KpiRun:
     """Rebuild one KPI table whole, run its checks and gather what the UI shows of it."""
     prepare(con)
-    rows = rebuild(con, kpi.name)
+    rows, done = rebuild(con, kpi.name)
     if not kpi.periods:  # keyed by customer: `nightjar forget` must reach it
         register_customer_table(con, kpi.name, "customer_id", CUSTOMER_ID)
     checks = [reconcile(con, kpi.name)] + ([one_currency(con)] if kpi.currency_check else [])
@@ -206,7 +207,8 @@ def materialize(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> KpiRun:
         "plot": dg.MetadataValue.md(plot(con, kpi)),
         "dagster/row_count": rows,
         "dagster/column_schema": schema(con, kpi.name),
+        "update": dg.MetadataValue.text(done.describe()),
     }
     if kpi.periods:
         metadata["latest_periods"] = dg.MetadataValue.md(latest(con, kpi.name))
-    return KpiRun(rows, metadata, checks)
+    return KpiRun(rows, metadata, checks, done.describe())

@@ -2,7 +2,7 @@
 -- candidates each model then filters (its lookback, channels and match criteria; pairs.sql). `value`
 -- is the touch's (what a model's matchCriteria test), `conversion_value` the conversion's.
 CREATE OR REPLACE TEMP TABLE _att_candidates AS
-SELECT c.conversion, c.conversion_id, c.customer_id, c.converted_at, c.value AS conversion_value,
+SELECT c.conversion, c.conversion_id, c.customer_id, c.converted_at, c.day, c.value AS conversion_value,
        t.touch_id, t.touched_at, t.channel, t.channel_id, t.paid, t.campaign, t.source, t.medium, t.term,
        t.content, t.type, t.context, t.value
 FROM _att_conversions c

@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS attribution_credits (
     converted_at    TIMESTAMP NOT NULL,
     conversion_value DOUBLE NOT NULL,    -- the conversion's value (0 when it has none)
     credit_share    DOUBLE NOT NULL,     -- the touch's share of the conversion; the shares of a conversion sum to 1
-    credited_value  DOUBLE NOT NULL      -- credit_share * the conversion's value
+    credited_value  DOUBLE NOT NULL,     -- credit_share * the conversion's value
+    touches         INTEGER              -- the credited touches the row sums (1: a per-touch row; 0: none)
 );
 CREATE TABLE IF NOT EXISTS attribution_summary (
     date         DATE NOT NULL,          -- the conversions' day (UTC)
@@ -28,6 +29,8 @@ CREATE TABLE IF NOT EXISTS attribution_summary (
     value_lower  DOUBLE,                 -- the bootstrap interval of value
     value_upper  DOUBLE
 );
+-- A warehouse from before the per-channel credit rows gets their touch count.
+ALTER TABLE attribution_credits ADD COLUMN IF NOT EXISTS touches INTEGER;
 -- A warehouse from before the bootstrap intervals gets their columns.
 ALTER TABLE attribution_summary ADD COLUMN IF NOT EXISTS conversions_lower DOUBLE;
 ALTER TABLE attribution_summary ADD COLUMN IF NOT EXISTS conversions_upper DOUBLE;

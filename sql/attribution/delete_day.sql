@@ -1,3 +1,3 @@
--- Empty a partition of an attribution output: the rows of <table> whose <day> is $d.
+-- Empty partitions of an attribution output: the rows of <table> whose <day> is $a to $b.
 DELETE FROM {{table}}
-WHERE {{day}} = $d;
+WHERE {{day}} BETWEEN $a AND $b;

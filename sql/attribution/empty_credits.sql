@@ -1,4 +1,8 @@
--- The temp table the credits are computed into when they are not written (the columns of attribution_credits).
+-- The temp table every model's credits are computed into, one row per credited touch (the columns
+-- of attribution_credits up to credited_value); credits_write.sql then writes them to the table.
 CREATE OR REPLACE TEMP TABLE _att_credits AS
-SELECT * FROM attribution_credits
+SELECT
+    _partition_date, conversion, conversion_id, customer_id, model, model_type, touch_id, channel,
+    channel_id, touched_at, converted_at, conversion_value, credit_share, credited_value
+FROM attribution_credits
 WHERE FALSE;

@@ -4,5 +4,6 @@ SELECT
     NULL::VARCHAR AS conversion_id,
     NULL::VARCHAR AS customer_id,
     NULL::TIMESTAMP AS converted_at,
+    NULL::DATE AS day,
     NULL::DOUBLE AS value
 WHERE FALSE

@@ -97,6 +97,7 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
         "kpi_purchases",
         "kpi_web",
         "kpi_customer_behaviour",
+        "built_kpis",  # what each KPI table was last built from (its next update reads it)
         "attribution_credits",
         "attribution_summary",
         "model_trainings",
@@ -299,6 +300,7 @@ IMPERSONAL = {
     "kpi_events",
     "kpi_purchases",
     "kpi_web",
+    "built_kpis",  # per day: counts and fingerprints of what the KPIs were built from
     "attribution_summary",
     "model_trainings",
     "model_feature_impact",

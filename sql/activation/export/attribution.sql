@@ -12,4 +12,4 @@ SELECT
     credit_share,
     credited_value
 FROM attribution_credits WHERE _partition_date = $day
-ORDER BY model, conversion_id, touch_id
+ORDER BY model, conversion_id, channel, touch_id

@@ -1,16 +1,19 @@
 -- kpi_customer_behaviour: each customer that counts (buyer or not) with their orders (see
 -- _kpi_orders in base.sql), total spending, average order value and first and last purchase,
--- over the whole history the warehouse keeps.
+-- over the whole history the warehouse keeps. An update recomputes the customers of
+-- _kpi_changed_customers (all of them: a full rebuild, $whole).
 INSERT INTO kpi_customer_behaviour
     (customer_id, orders, total_spending, average_order_value, first_purchase_at, last_purchase_at)
 WITH bought AS (
     SELECT customer_id, count(*) AS orders, coalesce(sum(value), 0) AS total_spending,
            min(occurred_at) AS first_purchase_at, max(occurred_at) AS last_purchase_at
-    FROM _kpi_orders($order_type, $session_type) WHERE customer_id IS NOT NULL
+    FROM _kpi_orders($order_type, $session_type)
+    WHERE customer_id IS NOT NULL AND ($whole OR customer_id IN (SELECT customer_id FROM _kpi_changed_customers))
     GROUP BY customer_id
 )
 SELECT c.customer_id, coalesce(b.orders, 0),
        CAST(coalesce(b.total_spending, 0) AS DECIMAL(38,18)),
        b.total_spending / b.orders,
        b.first_purchase_at, b.last_purchase_at
-FROM _kpi_customers c LEFT JOIN bought b USING (customer_id);
+FROM _kpi_customers c LEFT JOIN bought b USING (customer_id)
+WHERE $whole OR c.customer_id IN (SELECT customer_id FROM _kpi_changed_customers);

@@ -2,11 +2,14 @@
 -- and how many distinct known customers. Every period has a row for every (type, context) that
 -- occurs in the events, zeros included. One pass over the events counts all three grains
 -- (GROUPING SETS: the set a row comes from says its grain).
+-- An update recomputes the periods from the one holding $since on (all of them: a full rebuild).
+-- The (type, context) pairs are those counted and those the table already has.
 INSERT INTO kpi_events (grain, period_start, type, context, events, anonymous_events, customers)
 WITH e AS (
     SELECT day, CAST(date_trunc('week', day) AS DATE) AS week, CAST(date_trunc('month', day) AS DATE) AS month,
            type, context, customer_id
     FROM _kpi_events
+    WHERE day >= least(CAST(date_trunc('week', $since) AS DATE), CAST(date_trunc('month', $since) AS DATE))
 ), counted AS (
     SELECT CASE WHEN grouping(day) = 0 THEN 'day' WHEN grouping(week) = 0 THEN 'week' ELSE 'month' END AS grain,
            coalesce(day, week, month) AS period_start, type, context,
@@ -17,6 +20,12 @@ WITH e AS (
 )
 SELECT p.grain, p.period_start, k.type, k.context,
        coalesce(n.events, 0), coalesce(n.anonymous_events, 0), coalesce(n.customers, 0)
-FROM _kpi_periods p CROSS JOIN (SELECT DISTINCT type, context FROM counted) k
+FROM _kpi_periods p
+CROSS JOIN (
+    SELECT DISTINCT type, context FROM counted
+    UNION
+    SELECT type, context FROM kpi_events
+) k
 LEFT JOIN counted n ON n.grain = p.grain AND n.period_start = p.period_start
-                   AND n.type = k.type AND n.context = k.context;
+                   AND n.type = k.type AND n.context = k.context
+WHERE p.period_start >= CAST(date_trunc(p.grain, $since) AS DATE);

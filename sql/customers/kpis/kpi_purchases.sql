@@ -3,11 +3,14 @@
 -- revenue, the average order value and the distinct buyers. Every period has a row for every
 -- context that has any order, zeros included. One pass over the orders counts all three grains
 -- (GROUPING SETS: the set a row comes from says its grain).
+-- An update recomputes the periods from the one holding $since on (all of them: a full rebuild).
+-- The contexts are those counted and those the table already has.
 INSERT INTO kpi_purchases (grain, period_start, context, orders, revenue, average_order_value, buyers)
 WITH o AS (
     SELECT day, CAST(date_trunc('week', day) AS DATE) AS week, CAST(date_trunc('month', day) AS DATE) AS month,
            context, customer_id, value
     FROM _kpi_orders($order_type, $session_type)
+    WHERE day >= least(CAST(date_trunc('week', $since) AS DATE), CAST(date_trunc('month', $since) AS DATE))
 ), counted AS (
     SELECT CASE WHEN grouping(day) = 0 THEN 'day' WHEN grouping(week) = 0 THEN 'week' ELSE 'month' END AS grain,
            coalesce(day, week, month) AS period_start, context,
@@ -19,5 +22,11 @@ SELECT p.grain, p.period_start, k.context,
        CAST(coalesce(n.revenue, 0) AS DECIMAL(38,18)) AS revenue,
        n.revenue / n.orders AS average_order_value,
        coalesce(n.buyers, 0) AS buyers
-FROM _kpi_periods p CROSS JOIN (SELECT DISTINCT context FROM counted) k
-LEFT JOIN counted n ON n.grain = p.grain AND n.period_start = p.period_start AND n.context = k.context;
+FROM _kpi_periods p
+CROSS JOIN (
+    SELECT DISTINCT context FROM counted
+    UNION
+    SELECT context FROM kpi_purchases
+) k
+LEFT JOIN counted n ON n.grain = p.grain AND n.period_start = p.period_start AND n.context = k.context
+WHERE p.period_start >= CAST(date_trunc(p.grain, $since) AS DATE);

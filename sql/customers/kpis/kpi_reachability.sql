@@ -1,6 +1,7 @@
 -- kpi_reachability: per period of each grain and reachability, the customers created in it and the
 -- running total. Reachability is the customer's as of now (email: has an emailsha256; mobile: has an
 -- idfa), counted by creation day like kpi_customers, so the four totals add up to customers_total.
+-- An update recomputes the periods from the one holding $since on (all of them: a full rebuild).
 INSERT INTO kpi_reachability (grain, period_start, reachability, customers_added, customers_total)
 WITH added AS (
     SELECT created_on AS day,
@@ -19,4 +20,5 @@ SELECT c.grain, c.period_start, k.reachability,
            OVER (PARTITION BY c.grain, k.reachability ORDER BY c.period_start) AS customers_total
 FROM _kpi_calendar c CROSS JOIN kinds k
 LEFT JOIN added a ON a.day = c.day AND a.reachability = k.reachability
-GROUP BY c.grain, c.period_start, k.reachability;
+GROUP BY c.grain, c.period_start, k.reachability
+QUALIFY c.period_start >= CAST(date_trunc(c.grain, $since) AS DATE);

@@ -575,7 +575,7 @@ def test_on_an_empty_warehouse_the_kpis_are_empty_and_reconcile(tmp_path):
     with connect(tmp_path / "empty.duckdb") as con:
         prepare(con)
         for name in KPI_NAMES:
-            assert rebuild(con, name) == 0
+            assert rebuild(con, name)[0] == 0
             assert reconcile(con, name).passed
         assert {k: v.value for k, v in summary(con, "kpi_purchases").items()} == {
             "revenue": 0.0,

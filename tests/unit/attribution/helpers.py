@@ -27,7 +27,9 @@ def ts(day_offset: float, hour: float = 12.0) -> dt.datetime:
 
 
 def spec(models: list[dict] | None = None, **changes) -> AttributionSpec:
+    """The models' tests read the credits per touch (perTouchCredits: true) unless told otherwise."""
     data = {
+        "perTouchCredits": True,
         "channels": CHANNELS,
         "touchpoints": [{"type": "visit"}],
         "conversions": [{"name": "order", "type": "order"}],

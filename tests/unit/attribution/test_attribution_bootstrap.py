@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from pipeline.attribution.bootstrap import percentile_interval, resample_counts
-from pipeline.attribution.credits import _learn
+from pipeline.attribution.credits import _learn, compute_credits
 from pipeline.attribution.intervals import day_conversions, replicate_totals
 from pipeline.attribution.models import all_models
-from pipeline.attribution.touches import is_data_driven, prepare
+from pipeline.attribution.touches import is_data_driven
 from tests.conftest import example_dict
 from tests.unit.attribution.helpers import DAY, attribute, spec, ts
 from tests.unit.attribution.test_attribution_config import problems_of
@@ -61,7 +61,7 @@ def world():
 def test_a_replicate_drawing_each_conversion_once_is_the_days_summary(world):
     att, _, con = world
     models = all_models(att)
-    prepare(con, att, models, DAY)
+    compute_credits(con, att, models, DAY)  # the day's credits per touch (_att_credits), as the asset
     paths = _learn(con, [m for m in models if is_data_driven(m)], DAY)
     conversions = day_conversions(con)
     ones = np.ones((1, len(conversions["i"])))

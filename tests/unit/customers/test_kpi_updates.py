@@ -1,0 +1,163 @@
+"""KPI updates: after the nightly run's new day (incremental), a late file, retention, forgetting or
+excluding a customer (whole), every KPI table equals a full rebuild on the same data, over simulated
+worlds whose new days cross week and month boundaries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from pipeline.core.sql import sql
+from pipeline.customers.kpis import KPIS, prepare, rebuild
+
+NAMES = [k.name for k in KPIS]
+TYPES = [
+    ("completedOrder", "RETAIL"),
+    ("completedOrder", "WEB"),
+    ("web_sessions", "WEB"),
+    ("campaignSent", "EMAIL"),
+]
+
+
+def _events(
+    rng: np.random.Generator, days: list[dt.date], load: int, customers: int, types=TYPES
+) -> pa.Table:
+    n = 40 * len(days)
+    kind = rng.integers(0, len(types), n)
+    day = np.asarray(days)[rng.integers(0, len(days), n)]
+    who = rng.integers(0, customers + customers // 5, n)  # a fifth anonymous
+    ids = [f"tx:{load}:{i}" for i in range(n)]
+    return pa.table(
+        {
+            "event_id": ids,
+            "customer_id": [f"c{w}" if w < customers else None for w in who],
+            "customer_key": [f"k{w}" for w in who],
+            "customer_key_kind": ["customuid"] * n,
+            "type": [types[k][0] for k in kind],
+            "context": [types[k][1] for k in kind],
+            "occurred_at": [
+                dt.datetime.combine(d, dt.time(8)) + dt.timedelta(minutes=int(m))
+                for d, m in zip(day, rng.integers(0, 600, n), strict=True)
+            ],
+            "value": pa.array([float(v) for v in rng.integers(1, 20000, n) / 100], pa.float64()),
+            "properties": [
+                '{"purchased": true, "page_views": 3}' if p else '{"page_views": 2}'
+                for p in rng.random(n) < 0.2
+            ],
+            "source": ["tx"] * n,
+            "load_id": [load] * n,
+            "_partition_date": day,
+        }
+    )
+
+
+def _add_events(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
+    con.register("_new_events", rows)
+    con.execute(f"INSERT INTO events BY NAME SELECT {', '.join(rows.column_names)} FROM _new_events")
+    con.unregister("_new_events")
+
+
+def _add_customers(con: duckdb.DuckDBPyConnection, first: int, last: int, day: dt.date) -> None:
+    con.execute(
+        "INSERT INTO customers SELECT 'c' || i, $d FROM range($a, $b) t(i)", {"a": first, "b": last, "d": day}
+    )
+    con.execute(
+        """INSERT INTO customer_identities
+           SELECT 'c' || i, kind, kind || i, 'customers', FALSE, FALSE
+           FROM range($a, $b) t(i), (VALUES ('customuid'), ('emailsha256'), ('idfa')) k(kind)
+           WHERE kind = 'customuid' OR (kind = 'emailsha256' AND i % 2 = 0)
+              OR (kind = 'idfa' AND i % 3 = 0)""",
+        {"a": first, "b": last},
+    )
+
+
+def _update_all(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    prepare(con)
+    return {name: rebuild(con, name)[1].describe() for name in NAMES}
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    return {name: con.execute(f"SELECT * FROM {name} ORDER BY ALL").fetchall() for name in NAMES}
+
+
+def _full_rebuild_equals(con: duckdb.DuckDBPyConnection) -> None:
+    """The tables as they are equal a full rebuild on the same data (on a copy of it)."""
+    got = _tables(con)
+    con.execute("DELETE FROM built_kpis")
+    assert set(_update_all(con).values()) == {"rebuilt whole"}
+    assert _tables(con) == got
+
+
+@pytest.fixture(params=[dt.date(2026, 1, 20), dt.date(2026, 2, 26)], ids=["mid-month", "month-end"])
+def world(request):
+    return _world(request.param)
+
+
+@pytest.fixture
+def mid_month():
+    return _world(dt.date(2026, 1, 20))
+
+
+def _world(last: dt.date):
+    """A warehouse built up to the day before ``last`` (its KPIs built), ``last`` not loaded yet."""
+    rng = np.random.default_rng(last.toordinal())
+    con = duckdb.connect()
+    con.execute(sql("customers/events/create_events"))
+    con.execute(sql("customers/identity/create_identities"))
+    con.execute("CREATE TABLE customers (customuid VARCHAR, _first_seen_at DATE)")
+    days = [last - dt.timedelta(days=d) for d in range(30, 0, -1)]
+    _add_customers(con, 0, 60, days[0])
+    _add_events(con, _events(rng, days, 1, 60))
+    assert set(_update_all(con).values()) == {"rebuilt whole"}
+    return con, rng, last
+
+
+def test_a_new_day_updates_its_periods_and_equals_a_full_rebuild(world):
+    con, rng, last = world
+    assert set(_update_all(con).values()) == {"unchanged"}
+    _add_customers(con, 60, 65, last)
+    _add_events(con, _events(rng, [last], 2, 65))
+    assert set(_update_all(con).values()) == {f"updated from {last - dt.timedelta(days=1)}"}
+    _full_rebuild_equals(con)
+    # the next day, after a day without any data, and the same day re-run with more of it
+    later = last + dt.timedelta(days=2)
+    _add_events(con, _events(rng, [later], 3, 65))
+    assert set(_update_all(con).values()) == {f"updated from {last}"}
+    _add_events(con, _events(rng, [later], 4, 65))
+    assert set(_update_all(con).values()) == {f"updated from {later}"}
+    _full_rebuild_equals(con)
+
+
+def test_a_late_file_retention_forget_and_exclusion_rebuild_whole(mid_month):
+    con, rng, last = mid_month
+    _add_events(con, _events(rng, [last], 2, 60))
+    _update_all(con)
+    late = last - dt.timedelta(days=9)
+    con.execute("DELETE FROM events WHERE _partition_date = $d", {"d": late})  # a late file replaces a day
+    _add_events(con, _events(rng, [late], 3, 60))
+    assert set(_update_all(con).values()) == {"rebuilt whole"}
+    _full_rebuild_equals(con)
+    for change in (
+        "DELETE FROM events WHERE _partition_date < DATE '2025-12-25'",  # retention
+        "DELETE FROM events WHERE customer_id = 'c7'",  # forget (the customer's events, then the customer)
+        "DELETE FROM customers WHERE customuid = 'c9'",
+        "UPDATE customer_identities SET excluded = TRUE WHERE customer_id = 'c8'",  # an exclusion
+    ):
+        con.execute(change)
+        assert set(_update_all(con).values()) == {"rebuilt whole"}, change
+    _full_rebuild_equals(con)
+
+
+def test_a_new_event_type_on_the_new_day_rebuilds_the_tables_with_a_row_per_type(mid_month):
+    con, rng, last = mid_month
+    _add_events(
+        con, _events(rng, [last], 2, 60, types=[("pushOpened", "MOBILE"), ("completedOrder", "MOBILE")])
+    )
+    done = _update_all(con)
+    assert done["kpi_events"] == done["kpi_purchases"] == "rebuilt whole"
+    assert done["kpi_web"] == f"updated from {last - dt.timedelta(days=1)}"
+    _full_rebuild_equals(con)
