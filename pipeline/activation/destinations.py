@@ -11,9 +11,11 @@ bucket, credentials (through dagster.EnvVar, never printed) and host-key checkin
 ``{date}`` becomes the export's date in the source's ``date_format`` (``%Y%m%d`` for a local file).
 The remote file appears whole or not at all: SFTP uploads to a hidden temporary name in the same
 folder and renames it into place (OpenSSH's posix-rename: an existing file is replaced atomically);
-GCS uploads the object in one request, which creates it only once complete. With
-``overwrite=False`` an existing file is kept and the export fails (SFTP: a plain rename, which does
-not replace; GCS: ``if_generation_match=0``; local: a hard link). A BigQuery table's day is replaced by
+GCS uploads the object in one request, which creates it only once complete, with a generation
+precondition: it replaces the generation it saw (looking again if another writer replaced it
+meanwhile), never one it did not see. With ``overwrite=False`` an existing file is kept and the
+export fails (SFTP: a plain rename, which does not replace; GCS: ``if_generation_match=0``; local:
+a hard link). A BigQuery table's day is replaced by
 pipeline/activation/bigquery.py. No Dagster run here: the CLI calls it.
 """
 
@@ -305,15 +307,12 @@ def upload_gcs(
     name = prefix + path
 
     def attempt() -> str:
-        blob = client.bucket(bucket).blob(name)
         try:
-            blob.upload_from_filename(
-                str(local),
-                content_type=CONTENT_TYPES.get(local.suffix, "application/octet-stream"),
-                retry=None,
-                if_generation_match=None if overwrite else 0,
-            )
+            found = client.bucket(bucket).get_blob(name, retry=None) if overwrite else None
+            put_gcs_object(client.bucket(bucket).blob(name), local, found.generation if found else 0)
         except gexc.PreconditionFailed:
+            if overwrite:  # another writer replaced it between our look and our upload: look again
+                raise TransientError(f"{where}: {name} was replaced by another writer meanwhile") from None
             raise SourceError(
                 f"{where}: the object {name} exists already and was left as it was "
                 "(without --no-clobber it is replaced by a new generation)"
@@ -323,3 +322,14 @@ def upload_gcs(
         return f"gs://{bucket}/{name}"
 
     return with_retries(f"{where}: upload {name}", attempt, retries, log=log)
+
+
+def put_gcs_object(blob, local: Path, generation: int) -> None:
+    """Upload ``local`` in one request only if the object is still at ``generation`` (0: absent);
+    GCS answers 412 Precondition Failed otherwise, so a concurrent writer is never overwritten blind."""
+    blob.upload_from_filename(
+        str(local),
+        content_type=CONTENT_TYPES.get(local.suffix, "application/octet-stream"),
+        retry=None,
+        if_generation_match=generation,
+    )

@@ -297,6 +297,23 @@ def test_gcs_export_replaces_an_object_unless_no_clobber(world, gcs):
     assert new.generation != generation and new.download_as_bytes() == expected
 
 
+def test_gcs_export_never_replaces_a_generation_it_did_not_see(gcs, tmp_path):
+    from google.api_core.exceptions import PreconditionFailed
+
+    from pipeline.activation.destinations import put_gcs_object
+
+    gcs.blob("outgoing/race.csv").upload_from_string(b"first\n")
+    seen = gcs.get_blob("outgoing/race.csv").generation
+    gcs.blob("outgoing/race.csv").upload_from_string(b"another writer\n")  # between our look and our put
+    mine = tmp_path / "mine.csv"
+    mine.write_bytes(b"mine\n")
+    with pytest.raises(PreconditionFailed):
+        put_gcs_object(gcs.blob("outgoing/race.csv"), mine, seen)
+    assert gcs.get_blob("outgoing/race.csv").download_as_bytes() == b"another writer\n"
+    put_gcs_object(gcs.blob("outgoing/race.csv"), mine, gcs.get_blob("outgoing/race.csv").generation)
+    assert gcs.get_blob("outgoing/race.csv").download_as_bytes() == b"mine\n"
+
+
 def test_gcs_errors_are_clear_and_the_key_is_never_shown(world, gcs, tmp_path, monkeypatch, capsys):
     config, _, _, _ = world
     for to, message in [
