@@ -6,12 +6,12 @@ Activation composes the two branches of the data flow (experiments and attributi
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from pipeline.attribution.config import AttributionConfig
-from pipeline.core.rules import OPS
+from pipeline.core.rules import FieldFormula
 from pipeline.core.settings import Settings, at, identifier
 from pipeline.experiments.config import ExperimentsConfig
 
@@ -26,27 +26,9 @@ _REMOTE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/]*)")
 REMOTE_SCHEMES = ("sftp", "gcs", "bigquery")
 
 
-class WhereRule(Settings):
+class WhereRule(FieldFormula):
     """A rule over a column of the exported table: ``{field, formula: {op: value}}`` (the operators of
     the project's rules, pipeline/core/rules.py; the value is typed by the column's type)."""
-
-    field: str
-    formula: dict[str, Any]
-
-    @field_validator("formula")
-    @classmethod
-    def _one_operator(cls, v: dict[str, Any]) -> dict[str, Any]:
-        if len(v) != 1 or next(iter(v)) not in OPS:
-            raise ValueError(f"formula must hold exactly one operator of {', '.join(OPS)}, e.g. {{gt: 0.5}}")
-        return v
-
-    @property
-    def op(self) -> str:
-        return next(iter(self.formula))
-
-    @property
-    def value(self) -> Any:
-        return self.formula[self.op]
 
 
 class ExportSpec(Settings):

@@ -68,10 +68,9 @@ class Condition:
     value: Any
 
 
-class Rule(Settings):
-    """``{transaction, field, formula: {op: value}}`` as written in the project YAML."""
+class FieldFormula(Settings):
+    """``{field, formula: {op: value}}``: one operator of OPS over one field."""
 
-    transaction: str
     field: str
     formula: dict[str, Any]
 
@@ -97,6 +96,12 @@ class Rule(Settings):
     @property
     def value(self) -> Any:
         return self.formula[self.op]
+
+
+class Rule(FieldFormula):
+    """``{transaction, field, formula: {op: value}}`` as written in the project YAML."""
+
+    transaction: str
 
 
 def typed_value(value: Any, ftype: FieldType, op: str) -> Any:
