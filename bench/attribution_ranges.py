@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import shutil
 import time
 
-from bench.measures import _all_days, _base, _config
-from bench.run import OUT, world_for
+from bench.measures import _all_days, _config
+from bench.run import built_warehouse, fresh_copy
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,16 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--days", type=int, default=14)
     p.add_argument("--models", choices=["example", "builtin"], default="example")
     args = p.parse_args(argv)
-    world = world_for(args.sf)
-    out = OUT / f"sf{args.sf:g}" / "warehouses"
-    out.mkdir(parents=True, exist_ok=True)
-    base = _base(world, out)
+    world, out, base = built_warehouse(args.sf)
     days = _all_days(world)[-args.days :]
     configs, seconds = {}, {"day by day": 0.0, "ranges": 0.0}
     for kind in seconds:
         target = out / f"ranges_{kind.replace(' ', '_')}.duckdb"
-        target.unlink(missing_ok=True)
-        shutil.copyfile(base, target)
+        fresh_copy(base, target)
         config = _config(world, target)
         if args.models == "builtin":
             config = config.model_copy(

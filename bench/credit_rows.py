@@ -12,11 +12,10 @@ summaries are the same bits. Not part of ``make bench``.
 from __future__ import annotations
 
 import argparse
-import shutil
 import time
 
-from bench.measures import _all_days, _base, _config
-from bench.run import OUT, world_for
+from bench.measures import _all_days, _config
+from bench.run import built_warehouse, fresh_copy
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,17 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sf", type=float, default=0.1)
     p.add_argument("--days", type=int, default=30)
     args = p.parse_args(argv)
-    world = world_for(args.sf)
-    out = OUT / f"sf{args.sf:g}" / "warehouses"
-    out.mkdir(parents=True, exist_ok=True)
-    base = _base(world, out)
+    world, out, base = built_warehouse(args.sf)
     days = _all_days(world)[-args.days :]
     kinds = {"per_touch": True, "per_channel": False}
     configs, seconds, rows = {}, dict.fromkeys(kinds, 0.0), dict.fromkeys(kinds, 0)
     for kind, flag in kinds.items():
         target = out / f"credits_{kind}.duckdb"
-        target.unlink(missing_ok=True)
-        shutil.copyfile(base, target)
+        fresh_copy(base, target)
         config = _config(world, target)
         attribution = config.attribution.model_copy(update={"perTouchCredits": flag})
         configs[kind] = config.model_copy(update={"attribution": attribution})

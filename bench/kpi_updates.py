@@ -11,12 +11,11 @@ so both see the same machine load; the tables of both are compared. Not part of 
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import time
 
-from bench.measures import _base, _config
-from bench.run import OUT, world_for
+from bench.measures import _config
+from bench.run import built_warehouse, fresh_copy
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,12 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sf", type=float, default=0.1)
     p.add_argument("--repeat", type=int, default=3)
     args = p.parse_args(argv)
-    world = world_for(args.sf)
-    out = OUT / f"sf{args.sf:g}" / "warehouses"
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / "kpi_updates.duckdb"
-    target.unlink(missing_ok=True)
-    shutil.copyfile(_base(world, out), target)
+    world, out, base = built_warehouse(args.sf)
+    target = fresh_copy(base, out / "kpi_updates.duckdb")
     config = _config(world, target)
     times: dict[str, list[float]] = {"updated": [], "rebuilt whole": []}
     tables_only: dict[str, list[float]] = {"updated": [], "rebuilt whole": []}

@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.measures import MEASURES
+from bench.measures import MEASURES, _base
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -80,6 +80,21 @@ def world_for(sf: float) -> Path:
     stamp.write_text(json.dumps(want))
     print(f"  generated SF{sf:g} world in {time.perf_counter() - t:.0f} s", flush=True)
     return world
+
+
+def built_warehouse(sf: float) -> tuple[Path, Path, Path]:
+    """(world, folder of the bench's warehouse copies, the world's built base warehouse) at ``sf``."""
+    world = world_for(sf)
+    out = OUT / f"sf{sf:g}" / "warehouses"
+    out.mkdir(parents=True, exist_ok=True)
+    return world, out, _base(world, out)
+
+
+def fresh_copy(base: Path, target: Path) -> Path:
+    """``target`` as a fresh copy of the warehouse ``base``."""
+    target.unlink(missing_ok=True)
+    shutil.copyfile(base, target)
+    return target
 
 
 def run_measure(name: str, world: Path, out: Path) -> dict:
