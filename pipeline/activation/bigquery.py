@@ -55,23 +55,26 @@ def parse_table(path: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+# (test of an Arrow type, the BigQuery type of its column)
+_SCALARS = (
+    (pa.types.is_string, "STRING"),
+    (pa.types.is_large_string, "STRING"),
+    (pa.types.is_boolean, "BOOLEAN"),
+    (pa.types.is_integer, "INTEGER"),
+    (pa.types.is_floating, "FLOAT"),
+    (pa.types.is_date, "DATE"),
+    (pa.types.is_timestamp, "TIMESTAMP"),
+)
+
+
 def column_type(t: pa.DataType, column: str) -> tuple[str, str]:
     """(BigQuery type, mode) of an Arrow column type."""
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         inner, _ = column_type(t.value_type, column)
         return inner, "REPEATED"
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return "STRING", "NULLABLE"
-    if pa.types.is_boolean(t):
-        return "BOOLEAN", "NULLABLE"
-    if pa.types.is_integer(t):
-        return "INTEGER", "NULLABLE"
-    if pa.types.is_floating(t):
-        return "FLOAT", "NULLABLE"
-    if pa.types.is_date(t):
-        return "DATE", "NULLABLE"
-    if pa.types.is_timestamp(t):
-        return "TIMESTAMP", "NULLABLE"
+    scalar = next((name for test, name in _SCALARS if test(t)), None)
+    if scalar is not None:
+        return scalar, "NULLABLE"
     if pa.types.is_decimal(t):
         fits = t.scale <= 9 and t.precision - t.scale <= 29
         return ("NUMERIC" if fits else "BIGNUMERIC"), "NULLABLE"
