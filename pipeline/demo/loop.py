@@ -11,7 +11,10 @@ traits) instead of the feature SQL, and the learned policies are refitted every 
 Every day a seventh of the customers (a weekly cadence per customer) is decided for the ``offer``
 experiment; a fixed hash keeps ``control_share`` of them as control. A decision's response is drawn
 from the customer's true rate of the chosen arm (the same uniform number per customer and day for
-every policy); it is learned from once its ``window`` days have passed. Measured from the truth: the
+every policy) and lands on a day of its ``window`` drawn evenly, the same for every arm and policy;
+the policies learn from the night after a decision with the conversions landed so far, weighted as
+the pipeline does (policies.seen_weights; ``open_windows=False``: only once the window has closed).
+Measured from the truth: the
 true incremental conversions per decision (the chosen arm's true rate minus the no-treatment rate;
 control decisions left out, they are the same for every policy) of each policy, of the oracle (each
 customer's truly best arm, no treatment included), of the best single variant for everyone and of
