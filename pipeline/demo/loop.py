@@ -11,7 +11,10 @@ traits) instead of the feature SQL, and the learned policies are refitted every 
 Every day a seventh of the customers (a weekly cadence per customer) is decided for the ``offer``
 experiment; a fixed hash keeps ``control_share`` of them as control. A decision's response is drawn
 from the customer's true rate of the chosen arm (the same uniform number per customer and day for
-every policy); it is learned from once its ``window`` days have passed. Measured from the truth: the
+every policy) and lands on a day of its ``window`` drawn evenly, the same for every arm and policy;
+the policies learn from the night after a decision with the conversions landed so far, weighted as
+the pipeline does (policies.seen_weights; ``open_windows=False``: only once the window has closed).
+Measured from the truth: the
 true incremental conversions per decision (the chosen arm's true rate minus the no-treatment rate;
 control decisions left out, they are the same for every policy) of each policy, of the oracle (each
 customer's truly best arm, no treatment included), of the best single variant for everyone and of
@@ -56,25 +59,42 @@ def probabilities(
     n, arms = len(x), len(ARMS[EXPERIMENT])
     variants = arms - 1
     cust, arm, y = (np.asarray(log[k], dtype=np.int64) for k in ("cust", "arm", "y"))
+    w = np.asarray(log["w"], dtype=float)
     out = np.zeros((n, arms))
     if policy == "uniform":
         out[:, 1:] = policies.uniform(n, variants)
     elif policy == "uplift":
         eligible = np.ones((n, arms), dtype=bool)
         out, _ = learned_probabilities(
-            policy, x[cust], arm, y, x, eligible, 1.0, np.zeros(variants), exploration, seed
+            policy, x[cust], arm, y, x, eligible, 1.0, np.zeros(variants), exploration, seed, w
         )
     elif policy == "propensity":
         eligible = np.ones((n, variants), dtype=bool)
         out[:, 1:], _ = learned_probabilities(
-            policy, x[cust], arm - 1, y, x, eligible, 1.0, np.zeros(variants), exploration, seed
+            policy, x[cust], arm - 1, y, x, eligible, 1.0, np.zeros(variants), exploration, seed, w
         )
     else:
         edges = segment_edges(score[cust])
         out[:, 1:], _ = thompson_probabilities(
-            segments(score[cust], edges), arm - 1, y, segments(score, edges), variants, exploration, seed
+            segments(score[cust], edges), arm - 1, y, segments(score, edges), variants, exploration, seed, w
         )
     return out
+
+
+def seen(log: dict, night: int, window: int, open_windows: bool) -> dict:
+    """What is learned from on ``night``: the decisions before it with the conversions landed so far
+    (a conversion lands ``lag`` days after its decision) and their weights (policies.seen_weights);
+    without ``open_windows`` only the decisions whose window has closed, as they ended."""
+    day, lag = np.asarray(log["day"], dtype=np.int64), np.asarray(log["lag"], dtype=np.int64)
+    elapsed = night - day
+    keep = elapsed >= (1 if open_windows else window)
+    y = np.asarray(log["y"], dtype=np.int64)[keep] * (lag[keep] < elapsed[keep])
+    return {
+        "cust": np.asarray(log["cust"])[keep],
+        "arm": np.asarray(log["arm"])[keep],
+        "y": y,
+        "w": policies.seen_weights(y, elapsed[keep], window),
+    }
 
 
 def simulate(
@@ -86,6 +106,7 @@ def simulate(
     control_share: float = 0.1,
     exploration: float = 0.05,
     chosen: tuple[str, ...] = POLICIES,
+    open_windows: bool = True,
 ) -> dict:
     """The loop for every policy on one world: true incremental conversions per 1,000 decisions."""
     _, rates, x = world(seed, customers, days)
@@ -93,6 +114,10 @@ def simulate(
     inc = rates[:, 1:] - rates[:, :1]
     control = np.random.default_rng([seed, 23]).random(customers) < control_share
     u = np.random.default_rng([seed, 29]).random((days, customers))
+    # the day a conversion lands in its window: even over the window and the same for every arm
+    # (pipeline/demo/experiments.py draws it so)
+    lags = np.random.default_rng([seed, 31]).integers(0, window, (days, customers))
+    first = 1 if open_windows else window
     ids = np.char.add("C", np.arange(customers).astype(str))
     treated_days = [np.flatnonzero((np.arange(customers) % 7 == d % 7) & ~control) for d in range(days)]
     decided = np.concatenate(treated_days)
@@ -106,13 +131,12 @@ def simulate(
     }
     for policy in chosen:
         began = time.monotonic()
-        log: dict[str, list] = {"cust": [], "arm": [], "y": [], "day": []}
+        log: dict[str, list] = {"cust": [], "arm": [], "y": [], "day": [], "lag": []}
         gained, late, last_week = [], [], []
-        probs = probabilities(policy, x, score, {"cust": [], "arm": [], "y": []}, exploration, seed)
+        probs = probabilities(policy, x, score, seen(log, 0, window, False), exploration, seed)
         for d in range(days):
-            if d >= window and (d - window) % retrain == 0:
-                closed = np.asarray(log["day"]) + window <= d
-                learned = {k: np.asarray(log[k])[closed] for k in ("cust", "arm", "y")}
+            if d >= first and (d - first) % retrain == 0:
+                learned = seen(log, d, window, open_windows)
                 probs = probabilities(policy, x, score, learned, exploration, seed + d)
             who = np.flatnonzero(np.arange(customers) % 7 == d % 7)
             keys = np.char.add(ids[who], f"|{EXPERIMENT}|{d}").tolist()
@@ -121,6 +145,7 @@ def simulate(
             log["arm"] += arm.tolist()
             log["y"] += (u[d, who] < rates[who, arm]).astype(int).tolist()
             log["day"] += [d] * len(who)
+            log["lag"] += lags[d, who].tolist()
             true_gain = (rates[who, arm] - rates[who, 0])[~control[who]]
             gained.append(true_gain)
             if d >= window:

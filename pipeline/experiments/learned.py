@@ -3,8 +3,11 @@
 For one experiment and night D, from the data before D (so a re-run gives the same rows):
 
 * **what it learns from**: the experiment's presentations of the ``LOOKBACK_DAYS`` before D whose
-  conversion window closed before D and is complete (sql/experiments/policy_history.sql). Their arm:
-  no treatment (control or no_treatment: nothing was sent) or the variant; whether they converted;
+  conversion window closed before D and is complete, and those whose window is still open with the
+  conversions landed before D (sql/experiments/policy_history.sql), weighted by
+  ``policies.seen_weights`` (a conversion seen: 1; none yet: the share of the window elapsed), so a
+  policy learns from the night after its first decisions. Their arm: no treatment (control or
+  no_treatment: nothing was sent) or the variant; whether they converted;
 * **features**: the experiment's model's features (pipeline/models/features.py): as of the first of
   those presentations for the rows learned from (never after any of them: a conversion cannot leak
   into its own features), as of D for tonight's candidates;
@@ -118,15 +121,18 @@ def thompson_probabilities(
     arms: int,
     exploration: float,
     seed: int,
+    weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per candidate: P(best arm) of its segment, and the posterior mean rate of each arm.
 
-    ``arm``: each past presentation's arm (-1: not an arm, left out); segments 0..SEGMENTS-1.
+    ``arm``: each past presentation's arm (-1: not an arm, left out); segments 0..SEGMENTS-1;
+    ``weight``: each presentation's trial weight (policies.seen_weights; 1 when None).
     """
     keep = arm >= 0
+    w = np.ones(len(arm)) if weight is None else np.asarray(weight, dtype=float)
     trials = np.zeros((SEGMENTS, arms))
     successes = np.zeros((SEGMENTS, arms))
-    np.add.at(trials, (seg_train[keep], arm[keep]), 1)
+    np.add.at(trials, (seg_train[keep], arm[keep]), w[keep])
     np.add.at(successes, (seg_train[keep], arm[keep]), converted[keep])
     probs = thompson(successes, trials, exploration, seed)
     return probs[seg_now], ((successes + 1) / (trials + 2))[seg_now]
@@ -148,10 +154,12 @@ def learned_probabilities(
     cost: np.ndarray,
     exploration: float,
     seed: int,
+    weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """propensity or uplift: per candidate and arm the probability (over the eligible arms) and the
     expected value (incremental for uplift, whose arm 0 is no treatment). ``arm``: each past
-    presentation's arm (-1: left out). Uniform among the eligible variants while learning."""
+    presentation's arm (-1: left out); ``weight``: each one's (policies.seen_weights; 1 when None).
+    Uniform among the eligible variants while learning."""
     arms, variants = eligible.shape[1], len(cost)
     counts = np.bincount(arm[arm >= 0], minlength=arms)
     if counts.min() < MIN_ROWS:  # learning: uniform among the eligible variants
@@ -160,15 +168,16 @@ def learned_probabilities(
         return masked(learning.astype(float), learning), np.zeros(eligible.shape)
     keep = arm >= 0
     y = converted[keep].astype(int)
+    w = (np.ones(len(arm)) if weight is None else np.asarray(weight, dtype=float))[keep]
     if policy == "uplift":  # one pooled model on every row: tonight's candidates are new decisions
         learner: PooledLearner | TLearner = PooledLearner(arms=arms, folds=1, seed=seed).fit(
-            x_train[keep], arm[keep], y
+            x_train[keep], arm[keep], y, w
         )
     else:
-        learner = TLearner(arms=arms, seed=seed).fit(x_train[keep], arm[keep], y)
+        learner = TLearner(arms=arms, seed=seed).fit(x_train[keep], arm[keep], y, w)
     rates = learner.predict(x_now)
     values = np.full(variants, value)
-    exploration = policies.decayed(exploration, int(keep.sum()))
+    exploration = policies.decayed(exploration, int(w.sum()))
     if policy == "uplift":
         probs = policies.uplift(rates, values, cost, exploration)
         return masked(probs, eligible), policies.incremental_value(rates, values, cost)
@@ -185,7 +194,9 @@ def policy_matrix(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per candidate and arm: the probability (over the eligible arms) and the expected value."""
     arms = arms_of(exp)
-    hist = pd.DataFrame(columns=["date", "customer_id", "variant", "is_control", "converted", "value"])
+    hist = pd.DataFrame(
+        columns=["date", "customer_id", "variant", "is_control", "converted", "value", "elapsed_days"]
+    )
     if table_exists(con, "conversions"):
         params = {
             "experiment": exp.name,
@@ -196,6 +207,9 @@ def policy_matrix(
         hist = _frame(con, "policy_history", params)
     arm = history_arms(hist["variant"].to_numpy(dtype=object), arms)
     converted = hist["converted"].to_numpy(dtype=bool)
+    weight = policies.seen_weights(
+        converted, hist["elapsed_days"].to_numpy(dtype=float), config.conversions.window_days
+    )
     values = hist["value"].to_numpy(dtype=float)[converted]
     value = float(values.mean()) if len(values) and values.mean() > 0 else 1.0
     cost = np.array([config.variant(v).cost for v in exp.variants])
@@ -212,6 +226,7 @@ def policy_matrix(
             len(arms),
             exp.exploration,
             seed_of(exp.name, day),
+            weight,
         )
         return masked(probs, eligible), rates * value - cost
     x_train = x_now = np.zeros((0, 0))
@@ -220,7 +235,17 @@ def policy_matrix(
         train = customer_features(con, spec, first).reindex(hist["customer_id"])
         x_train, x_now = numeric(train, customer_features(con, spec, day).reindex(customers))
     return learned_probabilities(
-        exp.policy, x_train, arm, converted, x_now, eligible, value, cost, exp.exploration, seed_of(exp.name)
+        exp.policy,
+        x_train,
+        arm,
+        converted,
+        x_now,
+        eligible,
+        value,
+        cost,
+        exp.exploration,
+        seed_of(exp.name),
+        weight,
     )
 
 

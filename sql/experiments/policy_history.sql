@@ -1,7 +1,13 @@
 -- What a learned policy learns from: the experiment's presentations (control and no_treatment
--- included) of the $lookback_days before $day whose window closed before $day and is complete.
-SELECT date, customer_id, variant, is_control, converted, value::DOUBLE AS value
+-- included) of the $lookback_days before $day whose window closed before $day and is complete, and
+-- those whose window is still open, with the conversions landed before $day; elapsed_days: the
+-- days of its window seen (policies.seen_weights weighs the rows by them). A conversion without its
+-- time counts as landed.
+SELECT date, customer_id, variant, is_control,
+       converted AND coalesce(first_conversion_at < $day, TRUE) AS converted,
+       CASE WHEN coalesce(first_conversion_at < $day, TRUE) THEN value ELSE 0 END::DOUBLE AS value,
+       least(datediff('day', date, $day), $window_days) AS elapsed_days
 FROM conversions
-WHERE experiment = $experiment AND window_complete
-  AND date + $window_days <= $day AND date >= $day - $lookback_days
+WHERE experiment = $experiment AND date < $day AND date >= $day - $lookback_days
+  AND (window_complete AND date + $window_days <= $day OR date + $window_days > $day)
 ORDER BY date, customer_id;

@@ -25,6 +25,20 @@ def decayed(exploration: float, rows: int) -> float:
     return exploration * min(1.0, float(np.sqrt(DECAY_ROWS / max(rows, 1))))
 
 
+def seen_weights(converted: np.ndarray, elapsed: np.ndarray, window: int) -> np.ndarray:
+    """The weight of each past presentation learned from, ``elapsed`` days into its ``window``-day
+    conversion window (``window`` or more: closed). A conversion seen is certain (1); one not yet seen
+    counts as a non-conversion for the share of the window elapsed, min(elapsed / window, 1).
+
+    Assumes the conversion day is spread evenly over the window and does not depend on the arm (as
+    in the demo world): then a rate learned so weights each arm alike, and for rates of a few percent
+    it is nearly unbiased (a row weighs f p + f (1 - p) = f: a seen conversion and an unseen f of a
+    non-conversion). So learning starts the night after the first decisions, not after the first window.
+    """
+    share = np.minimum(np.asarray(elapsed, dtype=float) / window, 1.0)
+    return np.where(np.asarray(converted, dtype=bool), 1.0, share)
+
+
 def with_floor(probs: np.ndarray, exploration: float) -> np.ndarray:
     """Mix each row with the uniform distribution: every arm keeps at least exploration / arms."""
     k = probs.shape[1]

@@ -39,11 +39,11 @@ class TLearner:
     models: list[list[lgb.Booster | float]] = field(default_factory=list)
     out_of_fold: np.ndarray | None = None
 
-    def _fit_one(self, x: np.ndarray, y: np.ndarray) -> lgb.Booster | float:
-        if len(y) < 50 or y.min() == y.max():
-            return float((y.sum() + 1) / (len(y) + 2))  # too little to learn: the posterior mean rate
+    def _fit_one(self, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> lgb.Booster | float:
+        if len(y) < 50 or y.min() == y.max():  # too little to learn: the posterior mean rate
+            return float(((w * y).sum() + 1) / (w.sum() + 2))
         params = {**PARAMS, "seed": self.seed, "min_data_in_leaf": min_data_in_leaf(len(y))}
-        return lgb.train(params, lgb.Dataset(x, y), num_boost_round=ROUNDS)
+        return lgb.train(params, lgb.Dataset(x, y, weight=w), num_boost_round=ROUNDS)
 
     @staticmethod
     def _rate(model: lgb.Booster | float, x: np.ndarray) -> np.ndarray:
@@ -51,14 +51,21 @@ class TLearner:
             return np.full(len(x), model)
         return np.asarray(model.predict(x))
 
-    def fit(self, x: np.ndarray, arm: np.ndarray, y: np.ndarray) -> TLearner:
-        """``arm``: 0 for control, 1.. for the variants; ``y``: converted (0/1)."""
+    def fit(
+        self, x: np.ndarray, arm: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
+    ) -> TLearner:
+        """``arm``: 0 for control, 1.. for the variants; ``y``: converted (0/1); ``weight``: each
+        row's (policies.seen_weights; 1 when None)."""
+        w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=float)
         fold = np.random.default_rng(self.seed).integers(0, self.folds, len(y))
         self.models = []
         self.out_of_fold = np.zeros((len(y), self.arms))
         for f in range(self.folds):
             train, held = fold != f, fold == f
-            row = [self._fit_one(x[train & (arm == a)], y[train & (arm == a)]) for a in range(self.arms)]
+            row = [
+                self._fit_one(x[train & (arm == a)], y[train & (arm == a)], w[train & (arm == a)])
+                for a in range(self.arms)
+            ]
             self.models.append(row)
             for a, m in enumerate(row):
                 self.out_of_fold[held, a] = self._rate(m, x[held])
@@ -87,12 +94,14 @@ class PooledLearner:
     models: list[lgb.Booster | np.ndarray] = field(default_factory=list)
     out_of_fold: np.ndarray | None = None
 
-    def _fit_one(self, x: np.ndarray, arm: np.ndarray, y: np.ndarray) -> lgb.Booster | np.ndarray:
-        counts = np.bincount(arm, minlength=self.arms)
+    def _fit_one(
+        self, x: np.ndarray, arm: np.ndarray, y: np.ndarray, w: np.ndarray
+    ) -> lgb.Booster | np.ndarray:
+        counts = np.bincount(arm, weights=w, minlength=self.arms)
         if len(y) < 50 or y.min() == y.max():  # too little to learn: each arm's posterior mean rate
-            return (np.bincount(arm, weights=y, minlength=self.arms) + 1) / (counts + 2)
+            return (np.bincount(arm, weights=w * y, minlength=self.arms) + 1) / (counts + 2)
         params = {**PARAMS, "seed": self.seed, "min_data_in_leaf": min_data_in_leaf(len(y))}
-        data = lgb.Dataset(np.column_stack([x, arm]), y, categorical_feature=[x.shape[1]])
+        data = lgb.Dataset(np.column_stack([x, arm]), y, weight=w, categorical_feature=[x.shape[1]])
         return lgb.train(params, data, num_boost_round=POOLED_ROUNDS)
 
     def _rates(self, model: lgb.Booster | np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -103,18 +112,22 @@ class PooledLearner:
             [model.predict(np.column_stack([x, np.full(len(x), a)])) for a in range(self.arms)]
         )
 
-    def fit(self, x: np.ndarray, arm: np.ndarray, y: np.ndarray) -> PooledLearner:
-        """``arm``: 0 for control, 1.. for the variants; ``y``: converted (0/1). ``folds=1``: one model
-        on every row and no ``out_of_fold`` (what a policy needs to score new decisions)."""
+    def fit(
+        self, x: np.ndarray, arm: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
+    ) -> PooledLearner:
+        """``arm``: 0 for control, 1.. for the variants; ``y``: converted (0/1); ``weight``: each row's
+        (1 when None). ``folds=1``: one model on every row and no ``out_of_fold`` (what a policy
+        needs to score new decisions)."""
+        w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=float)
         if self.folds == 1:
-            self.models, self.out_of_fold = [self._fit_one(x, arm, y)], None
+            self.models, self.out_of_fold = [self._fit_one(x, arm, y, w)], None
             return self
         fold = np.random.default_rng(self.seed).integers(0, self.folds, len(y))
         self.models = []
         self.out_of_fold = np.zeros((len(y), self.arms))
         for f in range(self.folds):
             train, held = fold != f, fold == f
-            model = self._fit_one(x[train], arm[train], y[train])
+            model = self._fit_one(x[train], arm[train], y[train], w[train])
             self.models.append(model)
             self.out_of_fold[held] = self._rates(model, x[held])
         return self

@@ -70,3 +70,22 @@ def test_ips_and_doubly_robust_cover_the_true_value():
         covered["ips"] += e.low <= truth <= e.high
         covered["dr"] += d.low <= truth <= d.high
     assert covered["ips"] >= 180 and covered["dr"] >= 180
+
+
+def test_seen_weights_learn_each_arms_rate_from_windows_still_open():
+    # 3-day windows, each conversion landing on a day drawn evenly over its window; the decisions seen
+    # 1, 2 or 3+ days in. Weighted by policies.seen_weights, each arm's rate is its true rate (the
+    # labels as seen would give a third of it a day in); closed windows and seen conversions weigh 1
+    rng = np.random.default_rng(3)
+    n, truth = 200_000, np.array([0.04, 0.08])
+    arm = rng.integers(0, 2, n)
+    elapsed = rng.integers(1, 5, n)
+    y = (rng.random(n) < truth[arm]) & (rng.integers(0, 3, n) < elapsed)
+    w = policies.seen_weights(y, elapsed, 3)
+    assert set(np.unique(w[y])) == {1.0} and set(np.unique(w[elapsed >= 3])) == {1.0}
+    assert np.allclose(np.unique(w[~y & (elapsed < 3)]), [1 / 3, 2 / 3])
+    rate = np.bincount(arm, weights=w * y) / np.bincount(arm, weights=w)
+    assert np.allclose(rate, truth, rtol=0.06)
+    first_day = elapsed == 1
+    seen = np.bincount(arm[first_day], weights=y[first_day]) / np.bincount(arm[first_day])
+    assert np.allclose(seen, truth / 3, rtol=0.1)
