@@ -60,6 +60,7 @@ def train_and_score(config, day: dt.date, models: Path, report=print) -> list[di
     assets do; one dict of timings per model (also used by bench/measures.py ``model_training``)."""
     from pipeline.core.warehouse import connect
     from pipeline.models import training
+    from pipeline.models.features import NotEnoughData
     from pipeline.models.scoring import score
 
     out, cache = [], {}  # the predictions asset shares customer features between models in a night, as here
@@ -67,12 +68,18 @@ def train_and_score(config, day: dt.date, models: Path, report=print) -> list[di
         t0 = time.monotonic()
         with connect(config.warehouse_path) as con:
             training.mark(con, spec, day, training.RUNNING)
-        with connect(config.warehouse_path, read_only=True) as con:
-            prepared = training.prepare(con, config, spec, day)
-            night = training.night_features(con, spec, prepared)  # the drift reference, as the asset does
-        t1 = time.monotonic()
-        reference, _ = training.reference_scores(config, spec)
-        trained = training.train(prepared, spec, reference, night=night)
+        try:
+            with connect(config.warehouse_path, read_only=True) as con:
+                prepared = training.prepare(con, config, spec, day)
+                night = training.night_features(con, spec, prepared)  # the drift reference, as the asset
+            t1 = time.monotonic()
+            reference, _ = training.reference_scores(config, spec)
+            trained = training.train(prepared, spec, reference, night=night)
+        except NotEnoughData as e:  # recorded FAILED and the night goes on, as the model asset does
+            with connect(config.warehouse_path) as con:
+                training.fail(con, spec, day, str(e))
+            report(f"{spec.name}: not trained: {e}")
+            continue
         t2 = time.monotonic()
         with connect(config.warehouse_path) as con:
             training.record(con, spec, trained, models)

@@ -137,10 +137,17 @@ def expected_purchases(params: BgNbd, t, x, t_x, T) -> np.ndarray:
     t = float(t)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     z = t / (alpha + T + t)
+    log_ratio = (r + x) * np.log((alpha + T) / (alpha + T + t))
     log_h = _log_hyp2f1(r + x, b + x, a + b + x - 1, z)
-    unconditional = (
-        (a + b + x - 1) / (a - 1) * -np.expm1(log_h + (r + x) * np.log((alpha + T) / (alpha + T + t)))
-    )
+    with np.errstate(all="ignore"):
+        logged = (a + b + x - 1) / (a - 1) * -np.expm1(log_h + log_ratio)
+        # 2F1 is negative where its c = a + b + x - 1 is (a + b < 1, no repeat purchase): no log then
+        linear = (
+            (a + b + x - 1)
+            / (a - 1)
+            * (1 - special.hyp2f1(r + x, b + x, a + b + x - 1, z) * np.exp(log_ratio))
+        )
+    unconditional = np.where(np.isfinite(logged), logged, linear)
     return unconditional * p_alive(params, x, t_x, T)
 
 

@@ -200,3 +200,22 @@ def test_gamma_gamma_recovers_the_parameters_of_simulated_spend() -> None:
     got = dict(zip(["p", "q", "v"], np.mean(fits, axis=0), strict=True))
     for name in ("p", "q", "v"):
         assert got[name] == pytest.approx(truth.as_dict()[name], rel=0.10), (name, got)
+
+
+def test_expected_purchases_where_the_hypergeometric_term_is_negative() -> None:
+    """A fit with a + b < 1 (measured on a 60-day world: a = 0.0079, b = 0.834) makes 2F1's c negative
+    for customers without a repeat purchase, and 2F1 itself negative: the expectation is still the
+    paper's equation 10, here checked against 2F1 summed as its power series."""
+    params = clv.BgNbd(r=1.646, alpha=3.254, a=0.0079, b=0.834)
+    x, t_x, T, t = np.array([0.0, 0.0, 3.0]), np.array([0.0, 0.0, 4.0]), np.array([5.4, 3.9, 6.0]), 30 / 7
+    got = clv.expected_purchases(params, t, x, t_x, T)
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    z = t / (alpha + T + t)
+    n = np.arange(3000)[:, None]
+    ratios = (r + x + n) * (b + x + n) / ((a + b + x - 1 + n) * (n + 1)) * z
+    series = np.concatenate([np.ones((1, 3)), np.cumprod(ratios, axis=0)[:-1]]).sum(axis=0)
+    assert (series[:2] < 0).all()  # the case: a negative 2F1
+    unconditional = (a + b + x - 1) / (a - 1) * (1 - series * ((alpha + T) / (alpha + T + t)) ** (r + x))
+    expected = unconditional * clv.p_alive(params, x, t_x, T)
+    assert np.isfinite(got).all() and (got > 0).all()
+    assert got == pytest.approx(expected, rel=1e-9)
