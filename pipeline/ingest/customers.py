@@ -109,7 +109,7 @@ def read_customer_json_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, limit
     return names
 
 
-def _check_customer_columns(f: LandedFile, names: list[str]) -> None:
+def check_customer_columns(f: LandedFile, names: list[str]) -> None:
     unknown = [
         n for n in names if n not in (*CUSTOMER_ID_COLUMNS, "email") and not n.startswith(CUSTOMER_PREFIXES)
     ]
@@ -129,7 +129,7 @@ def _check_customer_columns(f: LandedFile, names: list[str]) -> None:
         raise IngestError(f"{f.name}: give either email or emailsha256, not both")
 
 
-def _hash_emails(con: duckdb.DuckDBPyConnection) -> None:
+def hash_emails(con: duckdb.DuckDBPyConnection) -> None:
     """Replace the plain `email` column by `emailsha256` (SHA-256 of the lower-cased, trimmed address).
 
     The raw text of every row is dropped too, so a plain address never reaches the warehouse,
@@ -147,7 +147,7 @@ def _dataset_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows if r[0] not in system]
 
 
-def _check_mode(con: duckdb.DuckDBPyConnection, f: LandedFile, mode: str, names: list[str]) -> None:
+def check_mode(con: duckdb.DuckDBPyConnection, f: LandedFile, mode: str, names: list[str]) -> None:
     have = _dataset_columns(con)
     missing = [n for n in have if n not in names]
     extra = [n for n in names if n not in have]
@@ -187,13 +187,13 @@ def ingest_customers(
             with guarded(f, spec.limits, spec.encoding, n, DEFAULT_DIALECT) as g:
                 names = read_csv_rows(con, g, spec.encoding, max_line=spec.limits.max_record_bytes)
             mark_long_records(con, spec.limits)
-        _check_customer_columns(f, names)
+        check_customer_columns(f, names)
         if "email" in names:
-            _hash_emails(con)
+            hash_emails(con)
             names = [("emailsha256" if n == "email" else n) for n in names]
         exists = table_exists(con, CUSTOMERS)
         if exists:
-            _check_mode(con, f, mode, names)
+            check_mode(con, f, mode, names)
         columns = [customer_column(n) for n in names]
         duplicate = (
             "customuid",

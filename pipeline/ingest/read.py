@@ -168,7 +168,7 @@ def _read_csv_files(
     dialect: CsvDialect,
     max_line: int = MAX_RECORD_BYTES,
 ) -> None:
-    """``_read`` of CSV files in the dialect: text columns ``c0`` .. ``c<n-1>`` and ``filename``."""
+    """``_read`` of CSV files in the dialect: text columns ``c0`` .. ``c<n-1>`` and ``file_index``."""
     con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _rj; DROP TABLE IF EXISTS _rs")
     con.execute(
         sql("ingest/read/csv_files"),
@@ -424,26 +424,24 @@ def check_json_lines(f: LandedFile) -> None:
         )
 
 
-def _file_blocks(con: duckdb.DuckDBPyConnection, paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _file_blocks(con: duckdb.DuckDBPyConnection, n_files: int) -> tuple[np.ndarray, np.ndarray]:
     """The number of records of each file in ``_read`` and the rowid of its first, checking that the
-    reader kept each file's records together and in the order of ``paths`` (the numbering relies on it)."""
+    reader kept each file's records together and in the order of its paths (the numbering relies on it)."""
     rows = con.execute(
-        "SELECT filename, count(*), min(rowid), max(rowid) FROM _read GROUP BY filename"
+        "SELECT file_index, count(*), min(rowid), max(rowid) FROM _read GROUP BY file_index"
     ).fetchall()
-    index = {p: i for i, p in enumerate(paths)}
-    counts, first = np.zeros(len(paths), dtype=np.int64), np.zeros(len(paths), dtype=np.int64)
+    counts, first = np.zeros(n_files, dtype=np.int64), np.zeros(n_files, dtype=np.int64)
     expect, last = 0, -1
-    for name, n, lo, hi in sorted(rows, key=lambda r: r[2]):  # one row per file
-        i = index.get(name)
-        if i is None or i <= last or lo != expect or hi - lo + 1 != n:
-            raise NotBatchable(f"the reader did not return {name} as one block in file order")
+    for i, n, lo, hi in sorted(rows, key=lambda r: r[2]):  # one row per file
+        if not 0 <= i < n_files or i <= last or lo != expect or hi - lo + 1 != n:
+            raise NotBatchable(f"the reader did not return file {i + 1} of the batch as one block, in order")
         counts[i], first[i], expect, last = n, lo, hi + 1, i
     return counts, first
 
 
 # ``_read`` with each record's file (1-based) and record number (made by _number_batch)
 _NUMBERED = """(SELECT m._file, coalesce(n.rn, r.rowid - m.lo + 1) AS _row_number, r.*
-               FROM _read r JOIN _filemap m USING (filename) LEFT JOIN _nums n ON n.pos = r.rowid)"""
+               FROM _read r JOIN _filemap m USING (file_index) LEFT JOIN _nums n ON n.pos = r.rowid)"""
 
 
 def _number_batch(
@@ -457,8 +455,7 @@ def _number_batch(
     ``bad`` has ``_file`` (1-based) and ``rn`` (the reader's line position); ``blanks_of(f,
     records)`` gives the blank-line positions of a file with bad rows, or None.
     """
-    paths = [str(f.path) for f in files]
-    counts, first = _file_blocks(con, paths)
+    counts, first = _file_blocks(con, len(files))
     bad_file = bad.column("_file").to_numpy()
     bad_rn = bad.column("rn").to_numpy().astype(np.int64)
     numbered = bad_rn.copy()
@@ -472,7 +469,11 @@ def _number_batch(
         pos_parts.append(first[i] + np.arange(len(good), dtype=np.int64))
         rn_parts.append(good)
     filemap = pa.table(
-        {"filename": paths, "_file": np.arange(1, len(files) + 1, dtype=np.int32), "lo": first}
+        {
+            "file_index": np.arange(len(files), dtype=np.int64),
+            "_file": np.arange(1, len(files) + 1, dtype=np.int32),
+            "lo": first,
+        }
     )
     nums = pa.table({"pos": np.concatenate(pos_parts), "rn": np.concatenate(rn_parts)})
     for name, t in (("_filemap", filemap), ("_nums", nums)):
@@ -548,26 +549,21 @@ def read_jsonl_batch(
         params={"paths": paths},
     ).to_arrow_table()
     bad = _number_batch(con, files, bad, None)
+    # a view takes no parameters: the reason goes in a column of _bad
     reason = _encoding_reason(encoding)
-    # a table, not a view: the JSON functions then run in parallel over it
+    con.register("_bad", bad.append_column("error", pa.array([reason] * bad.num_rows, pa.string())))
+    # a view, not a copy of the lines: _rows is the one table made from them
     con.execute(sql("ingest/read/lines_of_batch", fragments={"numbered": _NUMBERED}))
-    con.execute("DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")
-    if bad.num_rows:
-        con.register("_bad", bad.append_column("error", pa.array([reason] * bad.num_rows, pa.string())))
-        try:
-            con.execute("INSERT INTO _lines SELECT _file, rn, raw, error FROM _bad")
-        finally:
-            con.unregister("_bad")
     try:
         _parse_json_lines(con, names, carry="_file, ", nested=nested, lists=lists)
     finally:
-        con.execute("DROP TABLE _lines")
+        con.execute("DROP VIEW _lines; DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")
+        con.unregister("_bad")
 
 
 def drop_batch_tables(con: duckdb.DuckDBPyConnection) -> None:
     """What a batch that failed half-way may have left (the one-file path makes a view ``_lines``)."""
-    for name in ("_lines", "_nums", "_filemap", "_read"):
-        try:
-            con.execute(sql("core/drop_table", idents={"table": name}))
-        except duckdb.CatalogException:  # a view of that name (not the batch's): left alone
-            pass
+    con.execute("DROP VIEW IF EXISTS _lines")
+    con.unregister("_bad")
+    for name in ("_nums", "_filemap", "_read"):
+        con.execute(sql("core/drop_table", idents={"table": name}))

@@ -18,7 +18,8 @@ from pipeline.core.metadata import column_schema, markdown_table, preview
 from pipeline.core.sql import sql
 from pipeline.core.warehouse import WarehouseResource, scalar, table_exists
 from pipeline.ingest.config import CustomersSpec, IngestConfig, TransactionSpec
-from pipeline.ingest.customers import CUSTOMERS, files_to_apply, ingest_customers
+from pipeline.ingest.customer_batch import ingest_customer_files
+from pipeline.ingest.customers import CUSTOMERS, files_to_apply
 from pipeline.ingest.ranges import Window, ingest_range_file
 from pipeline.ingest.sources.files import LandedFile, NoFile
 from pipeline.ingest.transactions import ingest_transactions
@@ -228,15 +229,14 @@ def apply_customer_files(
     fails is reported (the run fails, naming it) and skipped: the later files are still applied,
     so one stray file never blocks every customer load; the next run tries it again (and applies
     the files after it again, in order)."""
-    results: list[LoadResult] = []
     with warehouse.connect() as con:
         pending = files_to_apply(con, CUSTOMERS, files)
         context.log.info(f"customers: {len(pending)} new or changed file(s) to apply")
-        for f in pending:
-            r = ingest_customers(con, spec, source_name, f)
-            results.append(r)
+        # consecutive CSV files in mode update are applied together (customer_batch.py)
+        results = ingest_customer_files(con, spec, source_name, pending)
+        for r in results:
             context.log.info(
-                f"customers {f.name}: {r.status} {r.rows_loaded} rows applied, {r.rows_rejected} rejected"
+                f"customers {r.file}: {r.status} {r.rows_loaded} rows applied, {r.rows_rejected} rejected"
                 + (f" ({r.error})" if r.error else "")
             )
         _raise_failed(results, CUSTOMERS)

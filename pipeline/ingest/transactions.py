@@ -233,6 +233,7 @@ def _ingest_batch(
     max_line = spec.limits.max_record_bytes
     try:
         with ExitStack() as stack:  # the files as guarded (a long line replaced by a marker)
+            names = declared  # the text columns of _rows, in their order
             if files[0].format == "csv":
                 names = read_header(files[0].path, spec.encoding, spec)
                 read = [
@@ -249,7 +250,10 @@ def _ingest_batch(
         columns = field_columns(spec)
         window = _window_check(spec, "$starts[_file]", "$ends[_file]")
         params = {"starts": days, "ends": [d + dt.timedelta(days=1) for d in days], "tfname": spec.time_field}
-        type_rows(con, columns, [window], params, carry=("_file",), null_values=spec.null_values)
+        type_rows(
+            con, columns, [window], params, carry=("_file",), null_values=spec.null_values, raw_of=names
+        )
+        con.execute("DROP TABLE _rows")  # _typed keeps the raw text of the rejected rows
         count_batch_rows(con, results)
         ids = [
             i
@@ -267,6 +271,7 @@ def _ingest_batch(
         raise  # the warehouse cannot be written (full disk...): not the files' fault, nothing to record
     except READ_ERRORS as e:
         raise NotBatchable(str(e)) from e
+    con.execute("DROP TABLE _typed")  # its memory goes back before the next batch
     return results
 
 

@@ -212,13 +212,16 @@ def type_rows(
     extra_params: dict | None = None,
     carry: tuple[str, ...] = (),
     null_values: Sequence[str] = (),
+    raw_of: Sequence[str] | None = None,
 ) -> None:
     """Create ``_typed`` from ``_rows``: typed columns, ``_reason`` (NULL = good) and ``_field``.
 
     ``extra_checks`` are (field, SQL condition over typed columns that marks a bad row, SQL reason),
     with the parameters they use in ``extra_params``. ``carry`` are columns of ``_rows`` kept as
     they are (and usable in the checks), e.g. ``_file`` when several files are typed at once;
-    a trimmed value in ``null_values`` is a missing value.
+    a trimmed value in ``null_values`` is a missing value. With ``raw_of`` (the text columns of
+    ``_rows``, in their order) ``_typed`` also has ``_raw``, the raw text of each rejected row: its
+    ``_raw`` in ``_rows``, else its text values as JSON (NULL for a good row).
     """
 
     def trimmed(x: str) -> str:
@@ -249,18 +252,34 @@ def type_rows(
             params[f"pattern{i}"] = c.pattern
     for j, (fname, _, _) in enumerate(extra_checks):
         params[f"extra{j}"] = fname
+    all_reasons = ", ".join(f"__r{k}" for k in range(len(reasons)))
     query = sql(
         "ingest/type_rows",
         fragments={
             "carry": "".join(f"{ident(c)}, " for c in carry),
             "names": ", ".join(ident(c.name) for c in columns),
-            "all_reasons": ", ".join(f"__r{k}" for k in range(len(reasons))),
+            "all_reasons": all_reasons,
             "first_field": " ".join(
                 f"WHEN __r{k} IS NOT NULL THEN {label}" for k, label in enumerate(labels)
             ),
             "reasons": ", ".join(f"{r} AS __r{k}" for k, r in enumerate(reasons)),
             "casts": casts,
             "trims": trims,
+            **_raw_fragments(raw_of, all_reasons),
         },
     )
     con.execute(query, params)
+
+
+def _raw_fragments(raw_of: Sequence[str] | None, all_reasons: str) -> dict[str, str]:
+    """type_rows.sql's ``raw_in`` / ``raw_out``: the raw text of a rejected row, made only for it (the
+    JSON of a struct of the row's text values, as ``to_json`` writes a row of them)."""
+    if raw_of is None:
+        return {"raw_in": "", "raw_out": ""}
+    values = ", ".join(f"{ident(n)} := {ident(n)}" for n in raw_of)
+    reason = f"coalesce(_error, NULLIF(concat_ws('; ', {all_reasons}), ''))"
+    return {
+        "raw_in": f", _raw AS __raw, struct_pack({values}) AS __text",
+        "raw_out": f", CASE WHEN {reason} IS NOT NULL "
+        "THEN coalesce(__raw, to_json(__text)::VARCHAR) END AS _raw",
+    }

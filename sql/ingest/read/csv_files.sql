@@ -1,10 +1,11 @@
--- CSV files of one dialect as text columns ($columns: c0, c1, ... VARCHAR) with their file name, in
+-- CSV files of one dialect as text columns ($columns: c0, c1, ... VARCHAR) with the 0-based position of
+-- their file in $paths (`file_index`: an integer, where a file name would be a long text per row), in
 -- one scan; the records the reader rejects go to `_rj` / `_rs`.
 CREATE TEMP TABLE _read AS
-SELECT *
+SELECT *, file_index
 FROM read_csv(
     $paths, columns = $columns, header = $header, skip = $skip, delim = $delim, quote = $quote,
-    escape = $escape, auto_detect = FALSE, encoding = $encoding, filename = TRUE,
+    escape = $escape, auto_detect = FALSE, encoding = $encoding, filename = FALSE,
     store_rejects = TRUE, rejects_table = '_rj', rejects_scan = '_rs', null_padding = FALSE,
     max_line_size = $max_line, buffer_size = $buffer
 );

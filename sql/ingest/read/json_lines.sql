@@ -3,8 +3,9 @@
 -- looked for inside objects: {{nested_values}} extracts `__n` at those paths), and the reason of a
 -- line that is not an object.
 --
--- One JSON parse per line for the values (after json_valid's): json_extract_string with a list of
--- paths returns the text of every field. A valid line starting with '{' is an object (only the
+-- One JSON parse per line for the values: json_extract_string with a list of paths returns the text
+-- of every field, or (in try) NULL for a line that is not valid JSON, the only ones json_valid reads
+-- (a valid line whose values came back NULL all the same is extracted again, outside try). A valid line starting with '{' is an object (only the
 -- others are parsed again to tell). A value that is an object or array comes back as JSON text,
 -- so only a line with a '{' after its first character or a '[' is parsed again to tell a nested
 -- value from a string. An array is a value of a field where $listable says so (a String field:
@@ -23,10 +24,13 @@ FROM (SELECT *, CASE WHEN _ok AND (line LIKE '%[%' OR line LIKE '_%{%')
                      THEN list_position(list_transform(list_zip(json_type(line, $paths), $listable),
                                                        lambda p: p[1] = 'OBJECT' OR (p[1] = 'ARRAY' AND NOT p[2])), TRUE)
                 END AS __nested
-      FROM (SELECT *, CASE WHEN _ok THEN json_extract_string(line, $paths) END AS __s{{nested_values}}
+      FROM (SELECT *, CASE WHEN _ok THEN coalesce(__p, json_extract_string(line, $paths)) END AS __s{{nested_values}}
             FROM (SELECT *, _valid AND (starts_with(line, '{')
                                         OR json_type(CASE WHEN _valid THEN line END) = 'OBJECT') AS _ok
-                  FROM (SELECT *, _error IS NULL AND json_valid(line) AS _valid FROM _lines) AS checked
+                  FROM (SELECT *, _error IS NULL AND (__p IS NOT NULL OR json_valid(line)) AS _valid
+                        FROM (SELECT *, CASE WHEN _error IS NULL THEN try(json_extract_string(line, $paths)) END AS __p
+                              FROM _lines) AS extracted
+                       ) AS checked
                  ) AS typed
            ) AS parsed
      ) AS nested;
