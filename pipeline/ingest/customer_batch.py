@@ -168,6 +168,8 @@ def ingest_customer_files(
     results in the order of ``files``. Never raises for a bad file."""
     results: list[LoadResult] = []
     for group in _groups(spec, files):
+        if len(group) > 1 and not table_exists(con, CUSTOMERS):  # the first file creates the data set
+            results.append(ingest_customers(con, spec, source, group.pop(0)))
         done = None
         if len(group) > 1:
             try:
