@@ -79,21 +79,27 @@ def json_problem(text: str) -> str:
     return "not valid JSON"
 
 
-def name_json_problems(con: duckdb.DuckDBPyConnection) -> None:
-    """Each invalid JSON line of ``_rows`` gets its column and what is wrong in its reason. Python's
-    parser is the one that says where: it reads the rejected lines only."""
+JSON_INVALID = "json: the line is not valid JSON"  # the reason json_values.sql gives (then named here)
+
+
+def name_json_problems(con: duckdb.DuckDBPyConnection, typed: bool = False) -> None:
+    """Each invalid JSON line of ``_rows`` (with ``typed``: of ``_typed``, which keeps the raw text of
+    its rejected rows) gets its column and what is wrong in its reason. Python's parser is the one
+    that says where: it reads the rejected lines only."""
+    reason, table = ("_reason", "_typed") if typed else ("_error", "_rows")
     bad = con.sql(
-        "SELECT rowid AS pos, _raw FROM _rows WHERE _error = 'json: the line is not valid JSON'"
+        sql("ingest/read/json_invalid", idents={"table": table, "reason": reason}),
+        params={"invalid": JSON_INVALID},
     ).fetchnumpy()
     if not len(bad["pos"]):
         return
     # the position within the line: "at line 1 column 17" -> "at column 17"
     reasons = [
-        "json: the line is not valid JSON: " + json_problem(str(raw)).replace("at line 1 column", "at column")
+        JSON_INVALID + ": " + json_problem(str(raw)).replace("at line 1 column", "at column")
         for raw in bad["_raw"]
     ]
     con.register("_json_problems", pa.table({"pos": bad["pos"], "reason": reasons}))
     try:
-        con.execute(sql("ingest/read/json_problems"))
+        con.execute(sql("ingest/read/json_problems", idents={"table": table, "reason": reason}))
     finally:
         con.unregister("_json_problems")

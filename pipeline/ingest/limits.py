@@ -217,6 +217,8 @@ def guarded(
         yield replace(f, path=path)
 
 
-def mark_long_records(con: duckdb.DuckDBPyConnection, limits: Limits) -> None:
-    """The marker rows of ``_rows`` get the reason ``row: longer than N bytes`` (and an empty raw text)."""
-    con.execute(sql("ingest/read/long_records"), {"mark": MARK, "max_line": limits.max_record_bytes})
+def mark_long_records(con: duckdb.DuckDBPyConnection, limits: Limits, typed: bool = False) -> None:
+    """The marker rows of ``_rows`` (with ``typed``: of ``_typed``, rows typed straight from the lines
+    read) get the reason ``row: longer than N bytes`` (and an empty raw text)."""
+    query = sql("ingest/read/long_records_typed" if typed else "ingest/read/long_records")
+    con.execute(query, {"mark": MARK, "max_line": limits.max_record_bytes})

@@ -325,8 +325,20 @@ def _parse_json_lines(
     nested: dict[str, str] | None = None,
     lists: Collection[str] | None = None,
 ) -> None:
-    """``_rows`` from the view ``_lines(<carry>, _row_number, line, _error)``: one text column per name
-    (the top-level key, else the name's ``nested`` path).
+    """``_rows`` from the view ``_lines(<carry>, _row_number, line, _error)`` (see json_values)."""
+    query, params = json_values(names, carry, nested, lists)
+    con.execute(sql("ingest/read/json_lines", fragments={"query": query}), params)
+    name_json_problems(con)
+
+
+def json_values(
+    names: list[str],
+    carry: str = "",
+    nested: dict[str, str] | None = None,
+    lists: Collection[str] | None = None,
+) -> tuple[str, dict]:
+    """The query (and its parameters) of the rows of the view ``_lines(<carry>, _row_number, line,
+    _error)``: one text column per name (the top-level key, else the name's ``nested`` path).
 
     ``carry`` is a column list (with a trailing comma) kept as it is, e.g. ``"_file, "``; a name in
     ``lists`` takes an array of values (joined by ``, ``).
@@ -352,11 +364,8 @@ def _parse_json_lines(
     }
     if inner:
         params["nested"] = [nested[n] for n in inner]
-    con.execute(
-        sql("ingest/read/json_lines", fragments={"carry": carry, "values": values, "nested_values": extract}),
-        params,
-    )
-    name_json_problems(con)
+    fragments = {"carry": carry, "values": values, "nested_values": extract}
+    return sql("ingest/read/json_values", fragments=fragments), params
 
 
 def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: TransactionSpec) -> list[str]:
@@ -530,12 +539,14 @@ def read_jsonl_batch(
     files: list[LandedFile],
     encoding: str,
     names: list[str],
+    type_lines: Callable[[str, dict], None],
     nested: dict[str, str] | None = None,
     lists: Collection[str] | None = None,
     max_line: int = MAX_RECORD_BYTES,
 ) -> None:
-    """Read JSON-lines files into ``_rows`` (``_file`` = 1-based position in ``files``), as
-    read_jsonl_rows does for one file."""
+    """Read JSON-lines files (``_file`` = 1-based position in ``files``) as read_jsonl_rows does for
+    one file, and call ``type_lines(query, params)`` with the query of their rows: the rows are typed
+    straight from the lines read, never made into a table of their own."""
     paths = [str(f.path) for f in files]
     con.execute("DROP TABLE IF EXISTS _read; DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
     con.execute(
@@ -552,10 +563,10 @@ def read_jsonl_batch(
     # a view takes no parameters: the reason goes in a column of _bad
     reason = _encoding_reason(encoding)
     con.register("_bad", bad.append_column("error", pa.array([reason] * bad.num_rows, pa.string())))
-    # a view, not a copy of the lines: _rows is the one table made from them
+    # a view, not a copy of the lines
     con.execute(sql("ingest/read/lines_of_batch", fragments={"numbered": _NUMBERED}))
     try:
-        _parse_json_lines(con, names, carry="_file, ", nested=nested, lists=lists)
+        type_lines(*json_values(names, carry="_file, ", nested=nested, lists=lists))
     finally:
         con.execute("DROP VIEW _lines; DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")
         con.unregister("_bad")

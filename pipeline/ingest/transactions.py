@@ -17,7 +17,7 @@ import duckdb
 
 from pipeline.core.sql import ident, sql
 from pipeline.ingest.config import SYSTEM_COLUMNS, WHITESPACE, TransactionSpec
-from pipeline.ingest.dialect import dialect_hint
+from pipeline.ingest.dialect import dialect_hint, name_json_problems
 from pipeline.ingest.limits import guarded, mark_long_records
 from pipeline.ingest.read import (
     IngestError,
@@ -233,7 +233,28 @@ def _ingest_batch(
     max_line = spec.limits.max_record_bytes
     try:
         with ExitStack() as stack:  # the files as guarded (a long line replaced by a marker)
-            names = declared  # the text columns of _rows, in their order
+            columns = field_columns(spec)
+            window = _window_check(spec, "$starts[_file]", "$ends[_file]")
+            params = {
+                "starts": days,
+                "ends": [d + dt.timedelta(days=1) for d in days],
+                "tfname": spec.time_field,
+            }
+
+            def type_batch(names: list[str], rows: str = "_rows", rows_params: dict | None = None) -> None:
+                """``_typed`` of the batch; it keeps the raw text of the rejected rows (``names``: the
+                text columns of the rows, in their order)."""
+                type_rows(
+                    con,
+                    columns,
+                    [window],
+                    params | (rows_params or {}),
+                    carry=("_file",),
+                    null_values=spec.null_values,
+                    raw_of=names,
+                    rows=rows,
+                )
+
             if files[0].format == "csv":
                 names = read_header(files[0].path, spec.encoding, spec)
                 read = [
@@ -241,19 +262,27 @@ def _ingest_batch(
                     for f in files
                 ]
                 read_csv_batch(con, read, spec.encoding, names, spec, max_line)
-            else:
+                mark_long_records(con, spec.limits)
+                type_batch(names)
+                con.execute("DROP TABLE _rows")  # every row's text is not needed any more
+            else:  # typed straight from the lines read: the rows are never a table of their own
                 read = [stack.enter_context(guarded(f, spec.limits)) for f in files]
+
+                def type_lines(rows: str, rows_params: dict) -> None:
+                    type_batch(declared, rows, rows_params)
+                    name_json_problems(con, typed=True)
+
                 read_jsonl_batch(
-                    con, read, spec.encoding, declared, spec.json_paths(), spec.list_fields(), max_line
+                    con,
+                    read,
+                    spec.encoding,
+                    declared,
+                    type_lines,
+                    spec.json_paths(),
+                    spec.list_fields(),
+                    max_line,
                 )
-        mark_long_records(con, spec.limits)
-        columns = field_columns(spec)
-        window = _window_check(spec, "$starts[_file]", "$ends[_file]")
-        params = {"starts": days, "ends": [d + dt.timedelta(days=1) for d in days], "tfname": spec.time_field}
-        type_rows(
-            con, columns, [window], params, carry=("_file",), null_values=spec.null_values, raw_of=names
-        )
-        con.execute("DROP TABLE _rows")  # _typed keeps the raw text of the rejected rows
+                mark_long_records(con, spec.limits, typed=True)
         count_batch_rows(con, results)
         ids = [
             i

@@ -213,6 +213,7 @@ def type_rows(
     carry: tuple[str, ...] = (),
     null_values: Sequence[str] = (),
     raw_of: Sequence[str] | None = None,
+    rows: str = "_rows",
 ) -> None:
     """Create ``_typed`` from ``_rows``: typed columns, ``_reason`` (NULL = good) and ``_field``.
 
@@ -221,7 +222,8 @@ def type_rows(
     they are (and usable in the checks), e.g. ``_file`` when several files are typed at once;
     a trimmed value in ``null_values`` is a missing value. With ``raw_of`` (the text columns of
     ``_rows``, in their order) ``_typed`` also has ``_raw``, the raw text of each rejected row: its
-    ``_raw`` in ``_rows``, else its text values as JSON (NULL for a good row).
+    ``_raw`` in ``_rows``, else its text values as JSON (NULL for a good row). ``rows`` is the query
+    of the rows to type when they are not in ``_rows`` (the query's parameters in ``extra_params``).
     """
 
     def trimmed(x: str) -> str:
@@ -266,6 +268,7 @@ def type_rows(
             "casts": casts,
             "trims": trims,
             **_raw_fragments(raw_of, all_reasons),
+            "rows": rows if rows == "_rows" else f"({rows})",
         },
     )
     con.execute(query, params)

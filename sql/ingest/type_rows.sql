@@ -1,5 +1,5 @@
--- `_typed` from `_rows`: every field trimmed (NULL if empty), cast to its declared type, and the
--- reasons a row is rejected; `_reason` is NULL for a good row, `_field` names the first bad field.
+-- `_typed` from `_rows` ({{rows}}: `_rows`, or the query of the rows): every field trimmed (NULL if
+-- empty), cast to its declared type, and the reasons a row is rejected; `_reason` is NULL for a good row, `_field` names the first bad field.
 -- {{carry}}: columns of `_rows` kept as they are (e.g. `"_file", ` when several files are typed at
 -- once); {{trims}}, {{casts}} and {{reasons}}: the generated lists of typing.py; {{all_reasons}} and
 -- {{first_field}}: the reason columns joined, and a CASE naming the first bad one. {{raw_in}} and
@@ -12,6 +12,6 @@ SELECT {{carry}}_row_number, {{names}},
        coalesce(_error_field, CASE {{first_field}} END) AS _field{{raw_out}}
 FROM (SELECT *, {{reasons}}
       FROM (SELECT *, {{casts}}
-            FROM (SELECT {{carry}}_row_number, _error, _error_field, {{trims}}{{raw_in}} FROM _rows) AS trimmed
+            FROM (SELECT {{carry}}_row_number, _error, _error_field, {{trims}}{{raw_in}} FROM {{rows}} AS r) AS trimmed
            ) AS cast_values
      ) AS checked;

@@ -1,5 +1,5 @@
--- The reasons of the invalid JSON lines of `_rows`, with where the line goes wrong
--- (`_json_problems`: pos = the row's rowid, reason as Python's JSON parser names it).
-UPDATE _rows SET _error = p.reason
+-- The reasons of the invalid JSON lines of {{table}} (`_rows`, or `_typed`), with where the line goes
+-- wrong (`_json_problems`: pos = the row's rowid, reason as Python's JSON parser names it).
+UPDATE {{table}} SET {{reason}} = p.reason
 FROM _json_problems AS p
-WHERE _rows.rowid = p.pos;
+WHERE {{table}}.rowid = p.pos;

@@ -253,16 +253,16 @@ def test_a_batch_that_fails_half_way_loads_each_file_alone(
             )
             for d in (d1, d2)
         ]
-        real = ingest._parse_json_lines
+        real = ingest.json_values
         batches = []
 
-        def fail_in_batch(con, names, carry="", nested=None, lists=None):
+        def fail_in_batch(names, carry="", nested=None, lists=None):
             if carry:  # the batch path (the one-file path parses without carried columns)
                 batches.append(carry)
                 raise duckdb.InvalidInputException("injected failure")
-            return real(con, names, carry, nested, lists)
+            return real(names, carry, nested, lists)
 
-        monkeypatch.setattr(ingest, "_parse_json_lines", fail_in_batch)
+        monkeypatch.setattr(ingest, "json_values", fail_in_batch)
         with connect(w.warehouse) as con:
             results = ingest_transactions(con, spec, "landing", inputs)
         assert batches == ["_file, "]

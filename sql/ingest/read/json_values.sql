@@ -1,0 +1,38 @@
+-- The rows of JSON-lines files from `_lines({{carry}}_row_number, line, _error)` (`_rows` as
+-- json_lines.sql makes it, or the rows that type_rows.sql types straight away): one text column per
+-- declared name ({{values}}: `__s[i] AS "name"`, or `coalesce(__s[i], __n[j])` for a name also
+-- looked for inside objects: {{nested_values}} extracts `__n` at those paths), and the reason of a
+-- line that is not an object.
+--
+-- One JSON parse per line for the values: json_extract_string with a list of paths returns the text
+-- of every field, or (in try) NULL for a line that is not valid JSON, the only ones json_valid reads
+-- (a valid line whose values came back NULL all the same is extracted again, outside try). The tests
+-- are CASEs, not AND / OR: a CASE runs its branch on the rows that take it only. A valid line
+-- starting with '{' is an object (only the others are parsed again to tell). A value that is an
+-- object or array comes back as JSON text, so only a line with a '{' after its first character or a
+-- '[' is parsed again to tell a nested value from a string. An array is a value of a field where $listable says so (a String field:
+-- {{values}} joins its elements with ', ').
+SELECT {{carry}}_row_number, line AS _raw,
+       CASE WHEN _error IS NOT NULL THEN _error
+            WHEN NOT _valid THEN 'json: the line is not valid JSON'
+            WHEN NOT _ok THEN 'json: the line is not a JSON object'
+            WHEN __nested > 0 THEN $names[__nested] || ': a JSON object or array is not a single value'
+       END AS _error,
+       CASE WHEN _error IS NOT NULL THEN 'encoding' WHEN NOT _ok THEN 'json'
+            WHEN __nested > 0 THEN $names[__nested] END AS _error_field,
+       {{values}}
+FROM (SELECT *, CASE WHEN _ok AND (line LIKE '%[%' OR line LIKE '_%{%')
+                     THEN list_position(list_transform(list_zip(json_type(line, $paths), $listable),
+                                                       lambda p: p[1] = 'OBJECT' OR (p[1] = 'ARRAY' AND NOT p[2])), TRUE)
+                END AS __nested
+      FROM (SELECT *, CASE WHEN _ok THEN coalesce(__p, json_extract_string(line, $paths)) END AS __s{{nested_values}}
+            FROM (SELECT *, CASE WHEN NOT _valid THEN FALSE WHEN starts_with(line, '{') THEN TRUE
+                                 ELSE json_type(line) = 'OBJECT' END AS _ok
+                  FROM (SELECT *, CASE WHEN _error IS NOT NULL THEN FALSE WHEN __p IS NOT NULL THEN TRUE
+                                       ELSE json_valid(line) END AS _valid
+                        FROM (SELECT *, CASE WHEN _error IS NULL THEN try(json_extract_string(line, $paths)) END AS __p
+                              FROM _lines) AS extracted
+                       ) AS checked
+                 ) AS typed
+           ) AS parsed
+     ) AS nested
