@@ -106,11 +106,17 @@ def read_error(f: LandedFile, e: Exception) -> IngestError:
     return IngestError(f"{f.name}: cannot read the file: {msg}")
 
 
-def _csv_rows(names: list[str], numbered: str, carry: str = "") -> str:
-    """The statement making ``_rows`` of CSV files: ``numbered`` holds the good records (text
-    columns ``c0``, ``c1``, ...), ``_bad`` the rejected ones; ``carry`` is ``"_file, "`` or nothing."""
+def _csv_values(names: list[str], numbered: str, carry: str = "") -> str:
+    """The query of the rows of CSV files: ``numbered`` holds the good records (text columns ``c0``,
+    ``c1``, ...), ``_bad`` the rejected ones; ``carry`` is ``"_file, "`` or nothing. Its parameters
+    are ``encoding`` and ``max_line``."""
     renamed = ", ".join(f"r.c{i} AS {ident(n)}" for i, n in enumerate(names))
-    return sql("ingest/read/csv_rows", fragments={"renamed": renamed, "numbered": numbered, "carry": carry})
+    return sql("ingest/read/csv_values", fragments={"renamed": renamed, "numbered": numbered, "carry": carry})
+
+
+def _csv_rows(names: list[str], numbered: str, carry: str = "") -> str:
+    """The statement making ``_rows`` of CSV files (see _csv_values)."""
+    return sql("ingest/read/csv_rows", fragments={"query": _csv_values(names, numbered, carry)})
 
 
 def _encoding_reason(encoding: str) -> str:
@@ -501,8 +507,11 @@ def read_csv_batch(
     names: list[str],
     dialect: CsvDialect = DEFAULT_DIALECT,
     max_line: int = MAX_RECORD_BYTES,
+    type_lines: Callable[[str, dict], None] | None = None,
 ) -> None:
-    """Read CSV files with the same header into ``_rows`` (``_file`` = 1-based position in ``files``)."""
+    """Read CSV files with the same header into ``_rows`` (``_file`` = 1-based position in ``files``);
+    with ``type_lines`` call ``type_lines(query, params)`` with the query of their rows instead (the
+    rows are then typed straight from the records read, never made into a table of their own)."""
     paths = [str(f.path) for f in files]
     before = _lines_before(dialect)
     _read_csv_files(con, paths, encoding, len(names), dialect, max_line)
@@ -524,14 +533,15 @@ def read_csv_batch(
 
     bad = _number_batch(con, files, bad, blanks_of)
     con.register("_bad", bad)
+    params = {"encoding": encoding, "max_line": max_line}
     try:
-        con.execute(
-            _csv_rows(names, numbered=_NUMBERED, carry="_file, "),
-            {"encoding": encoding, "max_line": max_line},
-        )
+        if type_lines is None:
+            con.execute(_csv_rows(names, numbered=_NUMBERED, carry="_file, "), params)
+        else:
+            type_lines(_csv_values(names, numbered=_NUMBERED, carry="_file, "), params)
     finally:
         con.unregister("_bad")
-    con.execute("DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")
+        con.execute("DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")
 
 
 def read_jsonl_batch(

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from contextlib import ExitStack
+from functools import partial
 
 import duckdb
 
@@ -241,14 +242,15 @@ def _ingest_batch(
                 "tfname": spec.time_field,
             }
 
-            def type_batch(names: list[str], rows: str = "_rows", rows_params: dict | None = None) -> None:
-                """``_typed`` of the batch; it keeps the raw text of the rejected rows (``names``: the
-                text columns of the rows, in their order)."""
+            def type_batch(names: list[str], rows: str, rows_params: dict) -> None:
+                """``_typed`` of the batch from the query ``rows`` of its rows (``names``: their text
+                columns, in order), typed straight from what was read; it keeps the raw text of the
+                rejected rows."""
                 type_rows(
                     con,
                     columns,
                     [window],
-                    params | (rows_params or {}),
+                    params | rows_params,
                     carry=("_file",),
                     null_values=spec.null_values,
                     raw_of=names,
@@ -261,28 +263,15 @@ def _ingest_batch(
                     stack.enter_context(guarded(f, spec.limits, spec.encoding, len(names), spec))
                     for f in files
                 ]
-                read_csv_batch(con, read, spec.encoding, names, spec, max_line)
-                mark_long_records(con, spec.limits)
-                type_batch(names)
-                con.execute("DROP TABLE _rows")  # every row's text is not needed any more
-            else:  # typed straight from the lines read: the rows are never a table of their own
+                read_csv_batch(con, read, spec.encoding, names, spec, max_line, partial(type_batch, names))
+            else:
                 read = [stack.enter_context(guarded(f, spec.limits)) for f in files]
-
-                def type_lines(rows: str, rows_params: dict) -> None:
-                    type_batch(declared, rows, rows_params)
-                    name_json_problems(con, typed=True)
-
+                json_fields = (spec.json_paths(), spec.list_fields())
                 read_jsonl_batch(
-                    con,
-                    read,
-                    spec.encoding,
-                    declared,
-                    type_lines,
-                    spec.json_paths(),
-                    spec.list_fields(),
-                    max_line,
+                    con, read, spec.encoding, declared, partial(type_batch, declared), *json_fields, max_line
                 )
-                mark_long_records(con, spec.limits, typed=True)
+                name_json_problems(con, typed=True)
+        mark_long_records(con, spec.limits, typed=True)
         count_batch_rows(con, results)
         ids = [
             i

@@ -1,20 +1,3 @@
--- `_rows` of CSV files: the good records of {{numbered}} (their text columns renamed to the header's
--- names by {{renamed}}) and the records the reader rejected (`_bad`), with the reason.
--- {{carry}}: `_file, ` when several files are read at once, else nothing.
+-- `_rows` of CSV files: the rows of csv_values.sql ({{query}}).
 CREATE OR REPLACE TEMP TABLE _rows AS
-SELECT {{carry}}_row_number, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _error,
-       NULL::VARCHAR AS _error_field, {{renamed}}
-FROM {{numbered}} AS r
-UNION ALL BY NAME
-SELECT {{carry}}rn AS _row_number, trim(csv_line, chr(13) || chr(10)) AS _raw,
-       CASE error_type
-         WHEN 'INVALID ENCODING' THEN 'encoding: the row is not valid ' || $encoding
-              || ' (set `encoding: latin-1` for this dataset if the file is Latin-1)'
-         WHEN 'MISSING COLUMNS' THEN 'columns: ' || error_message
-         WHEN 'TOO MANY COLUMNS' THEN 'columns: ' || error_message
-         WHEN 'LINE SIZE OVER MAXIMUM' THEN 'row: longer than ' || $max_line || ' bytes'
-         ELSE 'row: ' || coalesce(error_message, error_type) END AS _error,
-       CASE WHEN error_type = 'INVALID ENCODING' THEN 'encoding'
-            WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN 'columns'
-            ELSE 'row' END AS _error_field
-FROM _bad;
+SELECT * FROM ({{query}}) AS parsed;
