@@ -90,20 +90,21 @@ def read_customer_json_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, limit
         raise IngestError(f"{f.name}: the header must name every column: {names}")
     check_unique(f.name, names)
     # A JSON array is a multi-value cell where the column takes several values, else an error.
+    # __t / __s: the JSON type and the text of every value of an entry (one parse of the entry each)
     cells, nested = [], []
     for i, n in enumerate(names):
-        x = f"json_extract(row, '$[{i}]')"
+        t, v = f"__t[{i + 1}]", f"__s[{i + 1}]"
         cells.append(
-            f"CASE WHEN _ok THEN CASE json_type({x}) "
-            f"WHEN 'ARRAY' THEN array_to_string(json_extract_string({x}, '$[*]'), ',') "
-            f"ELSE json_extract_string({x}, '$') END END AS {ident(n)}"
+            f"CASE WHEN _ok THEN CASE {t} "
+            f"WHEN 'ARRAY' THEN array_to_string(json_extract_string({v}, '$[*]'), ',') "
+            f"ELSE {v} END END AS {ident(n)}"
         )
         takes_list = n in MULTI_VALUE_COLUMNS or n == "email" or n.startswith("attr_")
         bad = "('OBJECT')" if takes_list else "('OBJECT', 'ARRAY')"
-        nested.append(f"CASE WHEN _ok AND json_type({x}) IN {bad} THEN {i + 1} END")
+        nested.append(f"CASE WHEN _ok AND {t} IN {bad} THEN {i + 1} END")
     con.execute(
         sql("ingest/read/customer_json", fragments={"nested": ", ".join(nested), "cells": ", ".join(cells)}),
-        {"n": len(names), "names": names},
+        {"n": len(names), "names": names, "paths": [f"$[{i}]" for i in range(len(names))]},
     )
     con.execute("DROP TABLE _doc")
     return names
