@@ -47,15 +47,18 @@ ORDER = [
     "conversion_windows",
     "model_training",
 ]
-# Targets (measured at SF1 unless said otherwise).
+# Targets (at SF1 unless said otherwise): (title, bound)
 TARGETS = {
-    "ingest_vs_raw": ("ingestion ≥ 0.6 × DuckDB's raw reader (SF1)", 0.6),
-    "ingest_vs_pandas": ("ingestion ≥ 5 × pandas (SF1)", 5.0),
+    "backfill_vs_raw": ("90-day backfill ≤ 15 × DuckDB's raw read of the same files, same run (SF1)", 15.0),
+    "backfill_peak": ("90-day backfill peak memory ≤ 3 GiB (SF1)", 3072.0),
+    "nightly_one_day": ("nightly run of one day ≤ 15 s (SF1)", 15.0),
+    "ingest_vs_raw": ("ingestion ≥ 0.9 × DuckDB's raw reader (SF1)", 0.9),
     "ingest_vs_polars": ("ingestion at least as fast as polars' lazy scan (SF1)", 1.0),
-    "nightly_one_day": ("nightly run of one day < 60 s (SF1)", 60.0),
-    "backfill_90_days": ("90-day backfill < 10 min (SF1)", 600.0),
-    "peak_mb": ("peak memory < 4 GiB (SF1)", 4096.0),
-    "attribution_all_models": ("attribution of all models < 60 s (SF10)", 60.0),
+    "ingest_peak": ("ingestion peak memory ≤ 1.5 × the raw reader's (SF1)", 1.5),
+    "sf10_backfill": ("90-day backfill ≤ 30 min (SF10)", 1800.0),
+    "sf10_nightly": ("nightly run of one day ≤ 2 min (SF10)", 120.0),
+    "sf10_peak": ("peak memory ≤ 8 GiB (SF10)", 8192.0),
+    "exponent": ("scaling exponent of the backfill ≤ 1.0 (SF1 → SF10)", 1.0),
 }
 
 
@@ -334,97 +337,55 @@ def ingestion_table(res: dict) -> list[str]:
     return lines
 
 
+def _same_run(a: dict, b: dict) -> bool:
+    return bool(a.get("seconds") and b.get("seconds") and a.get("run") == b.get("run"))
+
+
 def targets(results: dict) -> list[str]:
-    sf1 = results.get("1", {})
+    """Issue 22's acceptance, each from the figures stored (a ratio only between measurements of one
+    bench run)."""
+    sf1, sf10 = results.get("1", {}), results.get("10", {})
     out = ["## Targets", "", "| target | measured | met |", "| --- | --- | --- |"]
 
-    def row(key, value, ok):
-        out.append(f"| {TARGETS[key][0]} | {value} | {ok} |")
+    def row(key: str, value: str | None, ok: bool | None = None) -> None:
+        met = "–" if value is None else ("yes" if ok else "**no**")
+        out.append(f"| {TARGETS[key][0]} | {value or 'not measured'} | {met} |")
 
-    nj, raw, pd_ = (
-        sf1.get("ingest_nightjar", {}),
-        sf1.get("ingest_duckdb_raw", {}),
-        sf1.get("ingest_pandas", {}),
-    )
-    if nj.get("seconds") and raw.get("seconds"):
-        r = raw["seconds"] / nj["seconds"]
-        row("ingest_vs_raw", f"{r:.2f} ×", "yes" if r >= 0.6 else "**no**")
+    bound = {k: v[1] for k, v in TARGETS.items()}
+    back, night = sf1.get("backfill_90_days", {}), sf1.get("nightly_one_day", {})
+    nj, raw, pl_ = (sf1.get(k, {}) for k in ("ingest_nightjar", "ingest_duckdb_raw", "ingest_polars"))
+    if _same_run(back, raw):
+        r = back["seconds"] / raw["seconds"]
+        row("backfill_vs_raw", f"{r:.1f} × ({fmt_s(back['seconds'])} / {fmt_s(raw['seconds'])})", r <= 15)
     else:
-        row("ingest_vs_raw", "not measured yet", "–")
-    if nj.get("seconds") and pd_.get("seconds"):
-        r = pd_["seconds"] / nj["seconds"]
-        row("ingest_vs_pandas", f"{r:.2f} ×", "yes" if r >= 5 else "**no**")
-    else:
-        row("ingest_vs_pandas", "not measured yet", "–")
-    pl_ = sf1.get("ingest_polars", {})
-    if nj.get("seconds") and pl_.get("seconds"):
-        r = pl_["seconds"] / nj["seconds"]
-        row("ingest_vs_polars", f"{r:.2f} ×", "yes" if r >= 1 else "**no**")
-    else:
-        row("ingest_vs_polars", "not measured yet", "–")
-    for key in ("nightly_one_day", "backfill_90_days"):
-        r = sf1.get(key, {})
-        if r.get("seconds"):
-            stale = (
-                ", measured before the merge of issues 3, 5–7: see the notes"
-                if "before" in r.get("date", "")
-                else ""
-            )
-            row(
-                key,
-                fmt_s(r["seconds"]) + stale,
-                ("yes" if r["seconds"] < TARGETS[key][1] else "**no**") + (" (then)" if stale else ""),
-            )
+        row("backfill_vs_raw", None)
+    peak = back.get("peak_mb")
+    row("backfill_peak", f"{peak:,.0f} MB" if peak else None, bool(peak) and peak <= bound["backfill_peak"])
+    s = night.get("seconds")
+    row("nightly_one_day", fmt_s(s) if s else None, bool(s) and s <= bound["nightly_one_day"])
+    for key, peer in (("ingest_vs_raw", raw), ("ingest_vs_polars", pl_)):
+        if _same_run(nj, peer):
+            r = peer["seconds"] / nj["seconds"]
+            row(key, f"{r:.2f} ×", r >= bound[key])
         else:
-            row(key, "not measured yet", "–")
-    peaks = [
-        r["peak_mb"]
-        for k, r in sf1.items()
-        if isinstance(r, dict) and r.get("peak_mb") and k not in ("_meta", "attribution_sf10_replica")
-    ]
-    row(
-        "peak_mb",
-        f"{max(peaks):,.0f} MB" if peaks else "not measured yet",
-        ("yes" if max(peaks) < 4096 else "**no**") if peaks else "–",
-    )
-    # at SF10 when it was measured, else on the SF10-size replica of SF1's events, else at the largest scale
-    # factor measured (said so in the row)
-    replica = sf1.get("attribution_sf10_replica", {})
-    measured = [
-        (float(sf), res["attribution_all_models"])
-        for sf, res in results.items()
-        if res.get("attribution_all_models", {}).get("seconds")
-    ]
-    if replica.get("seconds") and not any(sf >= 10 for sf, _ in measured):
-        one = replica["last_day_s"]
-        row(
-            "attribution_all_models",
-            f"{fmt_s(one)} for one day of SF10 size (SF1's events × 10, "
-            f"{replica['conversions'] // replica['days']:,} conversions, peak {replica['peak_mb']:,.0f} MB)",
-            "yes (one day)" if one < 60 else "**no**",
-        )
-    elif measured:
-        sf, r = max(measured, key=lambda x: x[0])
-        days = r.get("days", DAYS)
-        value = f"{fmt_s(r['seconds'])} for {days} day(s)" + (
-            f" (last day {fmt_s(r['last_day_s'])})" if r.get("last_day_s") else ""
-        )
-        # a lower scale factor already over 60 s (for all its days, or for one day) misses the SF10 target
-        over = r["seconds"] >= 60 if days == DAYS else r.get("last_day_s", 0) >= 60
-        if sf >= 10:
-            row(
-                "attribution_all_models",
-                value,
-                "**no**" if over else ("yes" if days == DAYS else "one day: yes"),
-            )
-        else:
-            row(
-                "attribution_all_models",
-                f"{value} at SF{sf:g}; SF10 not measured",
-                f"**no** (already at SF{sf:g})" if over else "not measured at SF10",
-            )
+            row(key, None)
+    if _same_run(nj, raw):
+        r = nj["peak_mb"] / raw["peak_mb"]
+        row("ingest_peak", f"{r:.2f} × ({nj['peak_mb']:,.0f} / {raw['peak_mb']:,.0f} MB)", r <= 1.5)
     else:
-        row("attribution_all_models", "not measured yet", "–")
+        row("ingest_peak", None)
+    back10, night10 = sf10.get("backfill_90_days", {}), sf10.get("nightly_one_day", {})
+    s = back10.get("seconds")
+    row("sf10_backfill", fmt_s(s) if s else None, bool(s) and s <= bound["sf10_backfill"])
+    s = night10.get("seconds")
+    row("sf10_nightly", fmt_s(s) if s else None, bool(s) and s <= bound["sf10_nightly"])
+    peaks = [r["peak_mb"] for r in (back10, night10) if r.get("peak_mb")]
+    row("sf10_peak", f"{max(peaks):,.0f} MB" if peaks else None, bool(peaks) and max(peaks) <= 8192)
+    if back.get("seconds") and back10.get("seconds"):
+        e = math.log(back10["seconds"] / back["seconds"]) / math.log(10)
+        row("exponent", f"{e:.2f}", e <= 1.0)
+    else:
+        row("exponent", None)
     return out + [""]
 
 
