@@ -9,6 +9,7 @@ the warehouse (``pipeline.core.warehouse.published_folder``)::
       versions/20260115T020312-1a2b3c/
         snapshot.duckdb                           views over the Parquet below (absolute paths)
         manifest.json                             version, time, tables and their row counts
+        fingerprints.json                         per table and day: rows and a fingerprint of them
         tables/results/date=2026-01-08/....parquet  a daily table: hive-partitioned by its day
         tables/experiment_report/data.parquet     any other table: one file
         tables/model_base_values/data.parquet     each model version's base value (its waterfalls')
@@ -19,6 +20,13 @@ it (a new symlink renamed over the old one: ``rename(2)`` is atomic). A reader t
 ``current/snapshot.duckdb`` therefore sees one whole version, old or new, never a mix, and keeps
 seeing that version (its views name the version's own folder) while newer ones are published. The
 last :data:`KEEP` versions are kept; older ones are removed.
+
+Only what changed is written. Each version records, per table, its columns and, per day of a daily
+table (the whole table for the others), its rows and a fingerprint of them (``fingerprints.json``).
+A part whose columns, rows and fingerprint equal the current version's is not written again: its
+files are hard links to that version's (same bytes, and a version's files are never rewritten, so
+removing the older version keeps them). A nightly run then writes the days its assets replaced and
+the tables that changed, not 90 days of every daily table.
 """
 
 from __future__ import annotations
@@ -46,6 +54,8 @@ CURRENT = "current"
 VERSIONS = "versions"
 SNAPSHOT = "snapshot.duckdb"
 MANIFEST = "manifest.json"
+FINGERPRINTS = "fingerprints.json"
+WHOLE_PART = ""  # the part key of a table published as one file
 KEEP = 3  # versions kept: a reader holding an older one open may lose its files
 
 # The daily tables and the day each row belongs to (their Parquet is hive-partitioned by it).
@@ -106,36 +116,86 @@ def published_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _select(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The table as published, as one SELECT (no trailing semicolon: it is used as a subquery)."""
     if table != CUSTOMERS:
-        return sql("activation/select_all", idents={"table": table})
+        return sql("activation/select_all", idents={"table": table}).strip().rstrip(";")
     columns = {r[0] for r in con.execute(sql("activation/columns"), {"table": table}).fetchall()}
     raw = "".join(f", {ident(c)}" for c in RAW_IDENTIFIERS if c in columns)
-    return sql("activation/published_customers", fragments={"raw": raw})
+    return sql("activation/published_customers", fragments={"raw": raw}).strip().rstrip(";")
 
 
-def _write_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> dict:
-    """Write one table as Parquet under ``folder/<table>``; returns its manifest entry."""
+def fingerprints(con: duckdb.DuckDBPyConnection, select: str, day: str | None) -> dict[str, list]:
+    """Per part of a table as published (``select``): per ``day`` (ISO date) of a daily table, else one
+    part (:data:`WHOLE_PART`): [rows, fingerprint] (sql/activation/fingerprints.sql)."""
+    fragments = {"day": ident(day) if day else "NULL", "select": select}
+    rows = con.execute(sql("activation/fingerprints", fragments=fragments)).fetchall()
+    return {part or WHOLE_PART: [n, fp] for part, n, fp in rows}
+
+
+def _link(source: Path, target: Path) -> None:
+    """``target`` as a copy of the folder ``source``'s files, by hard links (a copy across devices)."""
+    target.mkdir(parents=True)
+    for f in source.iterdir():
+        try:
+            os.link(f, target / f.name)
+        except OSError:
+            shutil.copy2(f, target / f.name)
+
+
+def _write_table(
+    con: duckdb.DuckDBPyConnection, table: str, folder: Path, before: dict | None, before_folder: Path
+) -> tuple[dict, dict]:
+    """Write one table as Parquet under ``folder/<table>``, the parts that equal ``before`` (its entry of
+    the current version's fingerprints, in ``before_folder``) linked instead of written; returns its
+    manifest entry and its fingerprints."""
     target = folder / table
     target.mkdir(parents=True)
-    rows = scalar(con, sql("core/row_count", idents={"table": table}))
+    select = _select(con, table)
+    relation = con.sql(select)
+    columns = relation.columns
+    schema = [columns, [str(t) for t in relation.types]]
     day = DAILY.get(table)
-    if day and scalar(con, sql("activation/null_days", idents={"table": table, "day": day})):
-        day = None  # a row without a day (a load that failed before it had one): one file instead
-    reader = con.sql(_select(con, table)).to_arrow_reader()
-    columns = reader.schema.names
-    if day and rows:
-        pads.write_dataset(
-            reader,
-            target,
-            format="parquet",
-            partitioning=[day],
-            partitioning_flavor="hive",
-            basename_template="part-{i}.parquet",
-            existing_data_behavior="error",
-        )
-        return {"rows": rows, "partitioned_by": day, "columns": columns}
-    pq.write_table(reader.read_all(), target / "data.parquet")
-    return {"rows": rows, "partitioned_by": None, "columns": columns}
+    parts = fingerprints(con, select, day)
+    if day and WHOLE_PART in parts:  # a row without a day (a load that failed before it had one)
+        day, parts = None, fingerprints(con, select, None)
+    rows = sum(n for n, _ in parts.values())
+    day = day if rows else None  # an empty daily table: one (empty) file
+    prints = {"schema": schema, "partitioned_by": day, "parts": parts}
+    # the parts the current version holds as they are now: linked, not written again
+    old, old_parts = before_folder / table, {}
+    if before and before["schema"] == schema and before["partitioned_by"] == day:
+        old_parts = before["parts"]
+    if day:
+        linked = sorted(p for p in parts if old_parts.get(p) == parts[p] and (old / f"{day}={p}").is_dir())
+        changed = [dt.date.fromisoformat(p) for p in sorted(set(parts) - set(linked))]
+        if changed:
+            query = sql("activation/select_days", idents={"day": day}, fragments={"select": select})
+            pads.write_dataset(
+                con.sql(query, params={"days": changed}).to_arrow_reader(),
+                target,
+                format="parquet",
+                partitioning=[day],
+                partitioning_flavor="hive",
+                basename_template="part-{i}.parquet",
+                existing_data_behavior="error",
+            )
+        for p in linked:
+            _link(old / f"{day}={p}", target / f"{day}={p}")
+        return {"rows": rows, "partitioned_by": day, "columns": columns}, prints
+    if old_parts and old_parts == parts and (old / "data.parquet").is_file():
+        target.rmdir()
+        _link(old, target)
+    else:
+        pq.write_table(relation.to_arrow_table(), target / "data.parquet")
+    return {"rows": rows, "partitioned_by": None, "columns": columns}, prints
+
+
+def _fingerprints_of(snapshot: Snapshot | None) -> dict:
+    """The fingerprints of a published version (none for a version published without them)."""
+    try:
+        return json.loads((snapshot.folder / FINGERPRINTS).read_text(encoding="utf-8")) if snapshot else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def literal(text: str) -> str:
@@ -198,8 +258,14 @@ def publish(
     partial = root / VERSIONS / f".{version}.partial"
     folder = root / VERSIONS / version
     (partial / "tables").mkdir(parents=True)
+    previous = current_snapshot(root)
+    before = _fingerprints_of(previous)
+    before_tables = previous.folder / "tables" if previous else root / VERSIONS / ".none"
     try:
-        tables = {t: _write_table(con, t, partial / "tables") for t in published_tables(con)}
+        tables, prints = {}, {}
+        for t in published_tables(con):
+            tables[t], prints[t] = _write_table(con, t, partial / "tables", before.get(t), before_tables)
+        (partial / FINGERPRINTS).write_text(json.dumps(prints) + "\n", encoding="utf-8")
         bases = base_values(con, Path(warehouse).resolve().parent / "models")
         if bases is not None:  # what a waterfall adds to the explanation tables
             (partial / "tables" / BASE_VALUES).mkdir()

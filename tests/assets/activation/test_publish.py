@@ -10,7 +10,15 @@ import sys
 
 import duckdb
 
-from pipeline.activation.publish import CURRENT, KEEP, VERSIONS, current_snapshot, prune, publish
+from pipeline.activation.publish import (
+    CURRENT,
+    FINGERPRINTS,
+    KEEP,
+    VERSIONS,
+    current_snapshot,
+    prune,
+    publish,
+)
 from pipeline.cli import main
 from pipeline.core.warehouse import connect
 from tests.assets.activation.conftest import World
@@ -142,3 +150,74 @@ def test_a_daily_table_with_a_row_without_a_day_is_published_whole(tmp_path):
             (2, None),
         ]
         assert con.execute("SELECT count(*), min(date) FROM results").fetchall() == [(3, dt.date(2026, 1, 2))]
+
+
+def _inodes(folder) -> dict[str, int]:
+    return {str(f.relative_to(folder)): f.stat().st_ino for f in folder.rglob("*.parquet")}
+
+
+def _published_equals_warehouse(snapshot, warehouse, tables) -> None:
+    with duckdb.connect(str(warehouse), read_only=True) as wh, duckdb.connect(str(snapshot.database)) as pub:
+        for t in tables:
+            query = f"SELECT * FROM {t} ORDER BY ALL"
+            assert pub.execute(query).fetchall() == wh.execute(query).fetchall(), t
+        customers = "SELECT customer_id FROM customers ORDER BY 1"
+        assert (
+            pub.execute(customers).fetchall()
+            == wh.execute(customers.replace("customer_id", "customuid")).fetchall()
+        )
+
+
+def test_publishing_writes_only_the_parts_that_changed_and_equals_a_full_publication(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "CREATE TABLE results AS SELECT DATE '2026-01-01' + (i % 4)::INT AS date, i AS n, 'c' || i AS c "
+            "FROM range(40) t(i)"
+        )
+        con.execute("CREATE TABLE experiment_report AS SELECT 'e' AS experiment, 0.5 AS lift")
+        con.execute(
+            "CREATE TABLE customers AS SELECT 'c' || i AS customuid, 'x' AS emailsha256 FROM range(5) t(i)"
+        )
+    tables = ["results", "experiment_report"]
+    with connect(warehouse, read_only=True) as con:
+        first = publish(con, warehouse, dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
+    before = _inodes(first.folder / "tables")
+    with duckdb.connect(str(warehouse)) as con:  # day 2 changes, day 4 goes, day 5 comes; a customer comes
+        con.execute("UPDATE results SET c = 'changed' WHERE n = 1")
+        con.execute("DELETE FROM results WHERE date = DATE '2026-01-04'")
+        con.execute("INSERT INTO results VALUES (DATE '2026-01-05', 100, 'new')")
+        con.execute("INSERT INTO customers VALUES ('c9', 'y')")
+    with connect(warehouse, read_only=True) as con:
+        second = publish(con, warehouse, dt.datetime(2026, 2, 2, tzinfo=dt.UTC))
+    after = _inodes(second.folder / "tables")
+    _published_equals_warehouse(second, warehouse, tables)
+    kept = {name for name, inode in after.items() if before.get(name) == inode}
+    assert kept == {
+        "results/date=2026-01-01/part-0.parquet",
+        "results/date=2026-01-03/part-0.parquet",
+        "experiment_report/data.parquet",
+    }
+    assert sorted(p.name for p in (second.folder / "tables" / "results").iterdir()) == [
+        "date=2026-01-01",
+        "date=2026-01-02",
+        "date=2026-01-03",
+        "date=2026-01-05",
+    ]
+    # the older version's files stay whole when it is removed (its linked files are the newer one's too)
+    shutil.rmtree(first.folder)
+    _published_equals_warehouse(second, warehouse, tables)
+    # a column's type changes: the table is written again whole; and so is a version without fingerprints
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("ALTER TABLE results ALTER n TYPE DOUBLE")
+    with connect(warehouse, read_only=True) as con:
+        third = publish(con, warehouse, dt.datetime(2026, 2, 3, tzinfo=dt.UTC))
+        (third.folder / FINGERPRINTS).unlink()
+        fourth = publish(con, warehouse, dt.datetime(2026, 2, 4, tzinfo=dt.UTC))
+    assert not any(
+        f.startswith("results/") for f in set(_inodes(third.folder / "tables")) & set(after.items())
+    )
+    assert not set(_inodes(fourth.folder / "tables").values()) & set(
+        _inodes(third.folder / "tables").values()
+    )
+    _published_equals_warehouse(fourth, warehouse, tables)
