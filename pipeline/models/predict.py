@@ -56,16 +56,14 @@ def split_thresholds(booster: lgb.Booster) -> dict[int, np.ndarray | None]:
     """Per feature (column index) the sorted thresholds of the booster's numerical splits; None for a
     feature that some split tests as a category or as zero-is-missing (its values are kept as they are).
     Read from the model text, which writes every threshold with all its digits."""
-    features, thresholds, decisions = [], [], []
+    read: dict[str, list[np.ndarray]] = {"split_feature": [], "threshold": [], "decision_type": []}
     for line in booster.model_to_string().splitlines():
         key, _, value = line.partition("=")
-        if key in ("split_feature", "threshold", "decision_type") and value:
-            {"split_feature": features, "threshold": thresholds, "decision_type": decisions}[key].append(
-                np.array(value.split(), dtype=np.float64 if key == "threshold" else np.int64)
-            )
-    if not features:
+        if key in read and value:
+            read[key].append(np.array(value.split(), dtype=np.float64 if key == "threshold" else np.int64))
+    if not read["split_feature"]:
         return {}
-    feature, threshold, decision = (np.concatenate(a) for a in (features, thresholds, decisions))
+    feature, threshold, decision = (np.concatenate(a) for a in read.values())
     kept = ((decision & 1) == 0) & (((decision >> 2) & 3) != 1)  # numerical, missing: none or NaN
     out: dict[int, np.ndarray | None] = {}
     for j in np.unique(feature):  # a loop over the model's features (a handful), not rows
