@@ -95,14 +95,10 @@ def split_cells(booster: lgb.Booster, X: np.ndarray) -> np.ndarray:
     return out
 
 
-def predict_distinct(booster: lgb.Booster, X: np.ndarray, meta: dict) -> np.ndarray:
-    """predict on the distinct cells of X only (split_cells), spread back to every row: the same scores
-    (a row's score depends on which side of each split its values fall), far fewer trees walked (a
-    recommender's ~30 candidates per customer, with as many features of a handful of values). Rows are
-    grouped by a hash of their bits, then checked bit for bit against their group's representative;
-    any collision falls back to every row."""
-    if len(X) < 2:
-        return predict(booster, X, meta)
+def distinct_cells(booster: lgb.Booster, X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(one row per distinct cell of X (split_cells), each row's index in it), or None when the rows
+    cannot be grouped safely. Rows are grouped by a hash of their cells' bits, then checked bit for bit
+    against their group's representative; any collision gives None (score every row)."""
     cells = split_cells(booster, np.asarray(X, dtype=np.float64))
     bits = np.ascontiguousarray(cells).view(np.uint64)
     h = np.zeros(len(bits), dtype=np.uint64)
@@ -112,8 +108,19 @@ def predict_distinct(booster: lgb.Booster, X: np.ndarray, meta: dict) -> np.ndar
     first = np.full(len(uniques), -1, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # each group's first row
     if not np.array_equal(bits, bits[first][codes]):
+        return None
+    return cells[first], codes
+
+
+def predict_distinct(booster: lgb.Booster, X: np.ndarray, meta: dict) -> np.ndarray:
+    """predict on the distinct cells of X only (distinct_cells), spread back to every row: the same
+    scores (a row's score depends on which side of each split its values fall), far fewer trees walked
+    (a recommender's ~30 candidates per customer, whose features take a handful of cells each)."""
+    grouped = distinct_cells(booster, X) if len(X) >= 2 else None
+    if grouped is None:
         return predict(booster, X, meta)
-    return predict(booster, cells[first], meta)[codes]
+    rows, codes = grouped
+    return predict(booster, rows, meta)[codes]
 
 
 def scoring_features(

@@ -10,6 +10,7 @@ import pandas as pd
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelSpec, SplitSpec
 from pipeline.models.features import TrainingError, model_input
+from pipeline.models.predict import distinct_cells
 
 # Deterministic by default: one thread, fixed seeds, deterministic histogram construction.
 DEFAULT_PARAMS: dict = {
@@ -198,12 +199,19 @@ def binary_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
 
 
 def shap_values(booster: lgb.Booster, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(contributions per row and feature, base value per row); their sum is the raw score."""
-    contrib = np.asarray(
-        booster.predict(
-            model_input(X, booster), pred_contrib=True, num_iteration=booster.best_iteration or None
+    """(contributions per row and feature, base value per row); their sum is the raw score. Frames of
+    numbers only (a recommender's candidates) are explained once per distinct cell (TreeSHAP, like a
+    score, depends only on which side of each split a row's values fall), spread back to every row."""
+    iteration = booster.best_iteration or None
+    numeric = len(X) > 1 and all(pd.api.types.is_float_dtype(t) for t in X.dtypes)
+    grouped = distinct_cells(booster, X.to_numpy(dtype=np.float64)) if numeric else None
+    if grouped is None:
+        contrib = np.asarray(
+            booster.predict(model_input(X, booster), pred_contrib=True, num_iteration=iteration)
         )
-    )
+    else:
+        rows, codes = grouped
+        contrib = np.asarray(booster.predict(rows, pred_contrib=True, num_iteration=iteration))[codes]
     return contrib[:, :-1], contrib[:, -1]
 
 

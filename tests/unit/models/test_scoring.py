@@ -94,3 +94,21 @@ def test_the_top_k_ranked_in_duckdb_matches_the_pandas_ranking_ties_by_item_name
         got["score"], want.groupby("customer_id")["score"].max().reindex(got["customer_id"]).to_numpy()
     )
     assert all(len(x) == 3 for x in got["items"])
+
+
+def test_shap_values_of_numeric_rows_are_every_rows_own_bit_for_bit():
+    import pandas as pd
+
+    from pipeline.models.train import shap_values
+
+    rng = np.random.default_rng(13)
+    X = _candidates_like(rng, 4000)
+    y = ((np.nan_to_num(X[:, 1], nan=90.0) < 20) ^ (X[:, 0] > 1)).astype(int)
+    booster = lgb.train(
+        {"objective": "binary", "verbose": -1, "num_threads": 1, "seed": 1}, lgb.Dataset(X, y), 30
+    )
+    frame = pd.DataFrame(_candidates_like(np.random.default_rng(14), 5000), columns=list("abcde"))
+    shap, base = shap_values(booster, frame)
+    want = booster.predict(frame.to_numpy(), pred_contrib=True)
+    assert np.array_equal(shap, want[:, :-1]) and np.array_equal(base, want[:, -1])
+    assert np.allclose(shap.sum(axis=1) + base, booster.predict(frame.to_numpy(), raw_score=True))
