@@ -28,6 +28,7 @@ DEFAULT_PARAMS: dict = {
 }
 EARLY_STOPPING_METRIC = {"auc": "auc", "logloss": "binary_logloss", "precision_at_k": "average_precision"}
 TRAIN, EVALUATION, CALIBRATION, TEST = "train", "evaluation", "calibration", "test"
+UNUSED = "unused"  # training-split customers left out by max_training_rows
 # Calibration (pipeline/models/calibrate.py) up to this many non-test customers is cross-fitted: each of
 # CROSS_FIT_FOLDS folds of them is scored by a booster trained on the others (the early-stopped
 # booster's parameters and number of trees), the map is fitted on those out-of-fold scores, and the
@@ -58,6 +59,23 @@ def split_customers(
             np.where(share < split.train + split.evaluation, held, TEST),
         ),
     )
+
+
+def capped(parts: np.ndarray, ids: np.ndarray, most: int | None, seed: int) -> np.ndarray:
+    """``parts`` (one per row) with the training split cut to at most ``most`` rows: a seeded sample of
+    its customers, each with all their rows (a recommender has one per candidate item), the others
+    UNUSED; the evaluation and test splits are unchanged, so the metrics are of the same customers."""
+    train = np.flatnonzero(parts == TRAIN)
+    if most is None or len(train) <= most:
+        return parts
+    codes, customers = pd.factorize(ids[train])
+    rows = np.bincount(codes, minlength=len(customers))
+    order = np.random.default_rng(seed).permutation(len(customers))
+    kept = np.zeros(len(customers), dtype=bool)
+    kept[order[np.cumsum(rows[order]) <= most]] = True
+    out = parts.copy()
+    out[train[~kept[codes]]] = UNUSED
+    return out
 
 
 def scaled_params(n_train: int, positives: int) -> dict:
