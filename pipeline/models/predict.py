@@ -74,7 +74,7 @@ def split_thresholds(booster: lgb.Booster) -> dict[int, np.ndarray | None]:
 
 def split_cells(booster: lgb.Booster, X: np.ndarray) -> np.ndarray:
     """X with each value replaced by a representative of its cell between the booster's thresholds of
-    its feature (the largest value of that cell in the column): every split compares a representative
+    its feature (the cell's first value in the column): every split compares a representative
     as it compares the value, so every row has its own score and rows that differ only within cells
     become equal rows. A feature no split uses is 0; NaN stays NaN (missing is its own cell)."""
     thresholds = split_thresholds(booster)
@@ -87,11 +87,11 @@ def split_cells(booster: lgb.Booster, X: np.ndarray) -> np.ndarray:
         if th is None:
             out[:, j] = column
             continue
-        missing = np.isnan(column)
-        cell = np.searchsorted(th, column, side="left")  # cell i: (th[i-1], th[i]]
-        largest = np.full(len(th) + 1, -np.inf)
-        np.maximum.at(largest, cell[~missing], column[~missing])
-        out[:, j] = np.where(missing, np.nan, largest[cell])
+        cell = np.searchsorted(th, column, side="left")  # cell i: (th[i-1], th[i]]; NaN: the last
+        cell[np.isnan(column)] = len(th) + 1  # missing is a cell of its own
+        first = np.zeros(len(th) + 2, dtype=np.int64)
+        first[cell[::-1]] = np.arange(len(cell) - 1, -1, -1)  # each cell's first row
+        out[:, j] = column[first[cell]]
     return out
 
 
