@@ -92,6 +92,7 @@ def train_and_score(config, day: dt.date, models: Path, report=print) -> list[di
             "model": spec.name,
             "type": spec.type,
             "rows": len(prepared.X),
+            "fitted_rows": int(trained.metrics.get("training_rows", 0)),  # the training split, capped
             "features": int(prepared.X.shape[1]),
             "features_s": t1 - t0,
             "train_explain_s": t2 - t1,
@@ -103,7 +104,8 @@ def train_and_score(config, day: dt.date, models: Path, report=print) -> list[di
             "peak_mb": peak_mb(),
         }
         report(
-            f"{spec.name}: {r['rows']} rows x {r['features']} features; features {r['features_s']:.1f} s, "
+            f"{spec.name}: {r['rows']} rows x {r['features']} features ({r['fitted_rows']} fitted on); "
+            f"features {r['features_s']:.1f} s, "
             f"train+explain {r['train_explain_s']:.1f} s, record {r['record_s']:.1f} s, score {r['scored']} "
             f"customers {r['score_s']:.1f} s; {key} {r[key]:.4f}; peak {r['peak_mb']:.0f} MB"
         )

@@ -244,7 +244,7 @@ def render(results: dict, header: str) -> str:
                 "| --- | --- | --- | --- | --- | --- | --- | --- |",
             ]
             for m in tr["per_model"]:
-                metric = next(f"{k} {m[k]:.3f}" for k in ("auc", "precision_at_k") if k in m)
+                metric = next(f"{k} {m[k]:.3f}" for k in ("auc", "precision_at_k", "holdout_mae") if k in m)
                 lines.append(
                     f"| {m['model']} | {m['type']} | {m['rows']:,} × {m['features']} | "
                     f"{fmt_s(m['features_s'])} | "

@@ -102,6 +102,9 @@ class ModelSpec(Settings):
     retrain_every_days: int = Field(default=7, ge=1, le=365)
     num_boost_round: int = Field(default=1000, ge=1, le=10000)  # an upper bound: early stopping ends it
     early_stopping_rounds: int = Field(default=30, ge=1)  # the patience on the evaluation split
+    # the most rows LightGBM fits on: above it, a seeded sample of the training split's customers (all
+    # their rows); the evaluation and test splits stay whole (pipeline/models/train.py capped)
+    max_training_rows: int | None = Field(default=1_000_000, ge=1000)
     # response/churn scores calibrated on customers the scoring model did not stop on
     # (pipeline/models/training.py; "none": LightGBM's own probabilities)
     calibration: Literal["platt", "isotonic", "none"] = "platt"

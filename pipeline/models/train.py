@@ -10,6 +10,7 @@ import pandas as pd
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelSpec, SplitSpec
 from pipeline.models.features import TrainingError, model_input
+from pipeline.models.predict import distinct_cells
 
 # Deterministic by default: one thread, fixed seeds, deterministic histogram construction.
 DEFAULT_PARAMS: dict = {
@@ -27,6 +28,7 @@ DEFAULT_PARAMS: dict = {
 }
 EARLY_STOPPING_METRIC = {"auc": "auc", "logloss": "binary_logloss", "precision_at_k": "average_precision"}
 TRAIN, EVALUATION, CALIBRATION, TEST = "train", "evaluation", "calibration", "test"
+UNUSED = "unused"  # training-split customers left out by max_training_rows
 # Calibration (pipeline/models/calibrate.py) up to this many non-test customers is cross-fitted: each of
 # CROSS_FIT_FOLDS folds of them is scored by a booster trained on the others (the early-stopped
 # booster's parameters and number of trees), the map is fitted on those out-of-fold scores, and the
@@ -57,6 +59,23 @@ def split_customers(
             np.where(share < split.train + split.evaluation, held, TEST),
         ),
     )
+
+
+def capped(parts: np.ndarray, ids: np.ndarray, most: int | None, seed: int) -> np.ndarray:
+    """``parts`` (one per row) with the training split cut to at most ``most`` rows: a seeded sample of
+    its customers, each with all their rows (a recommender has one per candidate item), the others
+    UNUSED; the evaluation and test splits are unchanged, so the metrics are of the same customers."""
+    train = np.flatnonzero(parts == TRAIN)
+    if most is None or len(train) <= most:
+        return parts
+    codes, customers = pd.factorize(ids[train])
+    rows = np.bincount(codes, minlength=len(customers))
+    order = np.random.default_rng(seed).permutation(len(customers))
+    kept = np.zeros(len(customers), dtype=bool)
+    kept[order[np.cumsum(rows[order]) <= most]] = True
+    out = parts.copy()
+    out[train[~kept[codes]]] = UNUSED
+    return out
 
 
 def scaled_params(n_train: int, positives: int) -> dict:
@@ -198,12 +217,19 @@ def binary_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
 
 
 def shap_values(booster: lgb.Booster, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(contributions per row and feature, base value per row); their sum is the raw score."""
-    contrib = np.asarray(
-        booster.predict(
-            model_input(X, booster), pred_contrib=True, num_iteration=booster.best_iteration or None
+    """(contributions per row and feature, base value per row); their sum is the raw score. Frames of
+    numbers only (a recommender's candidates) are explained once per distinct cell (TreeSHAP, like a
+    score, depends only on which side of each split a row's values fall), spread back to every row."""
+    iteration = booster.best_iteration or None
+    numeric = len(X) > 1 and all(pd.api.types.is_float_dtype(t) for t in X.dtypes)
+    grouped = distinct_cells(booster, X.to_numpy(dtype=np.float64)) if numeric else None
+    if grouped is None:
+        contrib = np.asarray(
+            booster.predict(model_input(X, booster), pred_contrib=True, num_iteration=iteration)
         )
-    )
+    else:
+        rows, codes = grouped
+        contrib = np.asarray(booster.predict(rows, pred_contrib=True, num_iteration=iteration))[codes]
     return contrib[:, :-1], contrib[:, -1]
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import lightgbm as lgb
 import numpy as np
+import pytest
 
-from pipeline.models.predict import predict, predict_distinct
+from pipeline.models.predict import predict, predict_distinct, split_cells, split_thresholds
 
 
 def _booster(rng):
@@ -34,6 +35,43 @@ def test_predicting_distinct_rows_gives_the_score_of_every_row():
     assert predict_distinct(booster, np.zeros((0, 4)), {}).shape == (0,)
 
 
+def _candidates_like(rng, n: int) -> np.ndarray:
+    """Rows like a recommender's candidates: counts, continuous ages with missing values, exact zeros,
+    values in LightGBM's zero band, and a column no split will use."""
+    X = np.column_stack(
+        [
+            rng.poisson(0.7, n).astype(float),
+            np.where(rng.random(n) < 0.4, np.nan, rng.exponential(30, n)),
+            rng.random(n) * (rng.random(n) < 0.6),
+            np.where(rng.random(n) < 0.05, 1e-40, rng.normal(size=n)),
+            np.zeros(n),
+        ]
+    )
+    X[::11, 2] = -0.0
+    return X
+
+
+@pytest.mark.parametrize("extra", [{}, {"zero_as_missing": True}, {"use_missing": False}])
+def test_scores_of_split_cells_are_every_rows_own_score_bit_for_bit(extra):
+    rng = np.random.default_rng(11)
+    X = _candidates_like(rng, 6000)
+    y = ((np.nan_to_num(X[:, 1], nan=90.0) < 20) ^ (X[:, 0] > 1) ^ (X[:, 3] > 0.5)).astype(int)
+    params = {"objective": "binary", "verbose": -1, "num_threads": 1, "seed": 1, "num_leaves": 31}
+    booster = lgb.train({**params, **extra}, lgb.Dataset(X, y), num_boost_round=40)
+    scored = _candidates_like(np.random.default_rng(12), 20_000)
+    cells = split_cells(booster, scored)
+    distinct = len(np.unique(np.nan_to_num(cells, nan=-7.0), axis=0))
+    if not extra.get("zero_as_missing"):  # far fewer distinct rows to walk the trees for
+        assert distinct < len(np.unique(np.nan_to_num(scored, nan=-7.0), axis=0)) / 2
+    assert np.array_equal(predict(booster, cells, {}), predict(booster, scored, {}))
+    assert np.array_equal(predict_distinct(booster, scored, {}), predict(booster, scored, {}))
+    assert (cells[:, 4] == 0).all() and 4 not in split_thresholds(booster)  # no split uses it
+    if extra.get("zero_as_missing"):  # a zero-is-missing feature keeps its values (as LightGBM reads them)
+        kept = [j for j, th in split_thresholds(booster).items() if th is None]
+        read = np.where(np.abs(scored) <= 1e-35, 0.0, scored)
+        assert kept and all(np.array_equal(cells[:, j], read[:, j], equal_nan=True) for j in kept)
+
+
 def test_the_top_k_ranked_in_duckdb_matches_the_pandas_ranking_ties_by_item_name():
     import duckdb
     import pandas as pd
@@ -56,3 +94,21 @@ def test_the_top_k_ranked_in_duckdb_matches_the_pandas_ranking_ties_by_item_name
         got["score"], want.groupby("customer_id")["score"].max().reindex(got["customer_id"]).to_numpy()
     )
     assert all(len(x) == 3 for x in got["items"])
+
+
+def test_shap_values_of_numeric_rows_are_every_rows_own_bit_for_bit():
+    import pandas as pd
+
+    from pipeline.models.train import shap_values
+
+    rng = np.random.default_rng(13)
+    X = _candidates_like(rng, 4000)
+    y = ((np.nan_to_num(X[:, 1], nan=90.0) < 20) ^ (X[:, 0] > 1)).astype(int)
+    booster = lgb.train(
+        {"objective": "binary", "verbose": -1, "num_threads": 1, "seed": 1}, lgb.Dataset(X, y), 30
+    )
+    frame = pd.DataFrame(_candidates_like(np.random.default_rng(14), 5000), columns=list("abcde"))
+    shap, base = shap_values(booster, frame)
+    want = booster.predict(frame.to_numpy(), pred_contrib=True)
+    assert np.array_equal(shap, want[:, :-1]) and np.array_equal(base, want[:, -1])
+    assert np.allclose(shap.sum(axis=1) + base, booster.predict(frame.to_numpy(), raw_score=True))
