@@ -1,33 +1,31 @@
-"""The demo's experiments, with known true effects, closed over the pipeline's own decisions.
+"""The demo's experiments, with known true effects, closed over the pipeline's decisions night by night.
 
-Decisions are the pipeline's (the `results` asset), made after the world's first days have landed;
-so the demo runs in two steps (``nightjar demo`` does both):
+Decisions are the pipeline's (the `results` asset); ``nightjar demo`` (pipeline/cli/project.py) runs:
 
 0. before the pipeline runs, :func:`seed_history` lets a ``REPEAT_SHARE`` of the customers buy each
-   experiment's promoted product once in the week before P (appended to the point-of-sale files):
-   the pre-period conversions that CUPED adjusts by;
-1. the pipeline runs up to the eve of the presentation day P (the experiments' ``start`` = ``end`` =
-   P in the demo config), so the models are trained and score that eve, then runs P alone: it decides
-   who gets which variant on P with those scores (results read the predictions of the day before);
-2. :func:`simulate_responses` reads those decisions and lets each presented customer respond with
-   THEIR true rate of the arm they actually got (truth/decision_rates.csv, pipeline/demo/effects.py:
-   the rates differ between customers, some are hurt by a variant; control and no_treatment: the
-   customer's no-treatment rate), except that a customer who bought the experiment's product before
-   P (step 0) buys it again with probability ``REPEAT_RATE`` whatever they get (so pre-period
-   purchases predict the outcome, and the variants work on the others only): a responder buys the
-   experiment's promoted product (``PROMO-OFFER`` / ``PROMO-CHANNEL``, sold nowhere else) once, on a
-   day drawn uniformly within the window P .. P + window_days - 1, for a fixed amount. These rows are
-   appended to that day's point-of-sale file; the true rates and lifts go to
-   ``truth/experiments.json``;
-3. the pipeline runs again from P to the last day: ingestion, conversions and the report measure
-   what the world did, and tests compare the report's lifts with the truth.
+   experiment's promoted product once in the week before the first night (appended to the
+   point-of-sale files): the pre-period conversions that CUPED adjusts by;
+1. the pipeline up to the eve of the first night (the models are trained and score that eve);
+2. the closed loop, one nightly run per night D of the experiments' ``start``..``end``: the run loads
+   day D's files and decides D (results read the data and the model scores before D; a weekly
+   ``cadence_days`` decides a seventh of each experiment's customers a night), then
+   :func:`simulate_responses` lets each decided customer respond with THEIR true rate of the arm they
+   actually got (truth/decision_rates.csv, pipeline/demo/effects.py: the rates differ between
+   customers, some are hurt by a variant; control and no_treatment: the customer's no-treatment
+   rate), except that a customer who bought the experiment's product before D buys it again with
+   probability ``REPEAT_RATE`` whatever they get: a responder buys the experiment's promoted product
+   (``PROMO-OFFER`` / ``PROMO-CHANNEL``, sold nowhere else) once, on a day drawn uniformly among the
+   days after D within its window (D + 1 .. D + window_days - 1), appended to that day's
+   point-of-sale file before it is loaded; the next nights' runs load them, and the conversions,
+   the report and the learned policies (uplift learns from the earlier nights) see them;
+3. the rest of the days as one run, so the last nights' windows close.
 
-Because every presented customer responds at most once and only the experiment's product counts,
-the true absolute lift of a variant over the experiment's presented customers (treated and control
-alike, who are selected alike) is the mean over them of (their rate of the variant - their
-no-treatment rate), both REPEAT_RATE for a repeat buyer, and the true value lift is that times the
-amount. ``true_incremental`` is, per arm given, the sum over its customers of their own (rate -
-no-treatment rate): the conversions the decisions caused.
+The truth goes to ``truth/`` only: ``decisions.csv`` (every decision with its customer's true rate
+of the arm given and of no treatment, whether they responded and when) and ``experiments.json``
+(per night its decisions and responses; per experiment over the nights the true rates, the lift
+the report measures, what was simulated and the true incremental conversions). ``offer_uplift``
+decides the arms of the world's ``offer`` (SAME_ARMS) for other customers (another half of the
+cities), so the two policies are compared on the same true rates.
 """
 
 from __future__ import annotations

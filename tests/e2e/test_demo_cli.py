@@ -442,7 +442,8 @@ def test_the_demo_decides_with_the_models_scores_of_the_night_before(demo):
     out, _, _ = demo
     nights = [d for (d,) in q(out, "SELECT DISTINCT date FROM results ORDER BY 1")]
     assert nights == [first_day(out) + dt.timedelta(days=8 + k) for k in range(NIGHTS)]
-    for day in nights:
+    window = json.loads((out / "truth" / "experiments.json").read_text())["window_days"]
+    for day in [d for d in nights if d < nights[0] + dt.timedelta(days=window)]:  # no window closed yet
         rows = q(
             out,
             "SELECT r.score, p.score FROM results r JOIN predictions p ON p.customer_id = r.customer_id "
@@ -456,7 +457,7 @@ def test_the_demo_decides_with_the_models_scores_of_the_night_before(demo):
             "WHERE date = $d AND experiment IN ('offer', 'channel')",
             {"d": day},
         )[0]
-        assert len(rows) >= 0.9 * decided[0] and decided[1] > 50, day
+        assert len(rows) >= 0.9 * decided[0] and decided[1] > 20, day
         assert all(abs(score - 0.5 * model_score) < 1e-9 for score, model_score in rows), day
 
 
@@ -545,7 +546,7 @@ def test_every_night_of_the_loop_decides_and_the_worlds_responses_land_in_the_fe
     assert q(out, "SELECT count(*) FROM (SELECT DISTINCT customer_id, experiment FROM results)") == [
         (len(results),)
     ]
-    responded = log[log.responded == "True"]
+    responded = log[log.responded.astype(bool)]
     landed = q(
         out,
         "SELECT customer_id, _partition_date, product FROM tx_pos "
@@ -583,3 +584,30 @@ def test_the_truth_of_the_loop_lives_only_under_truth(demo):
         )
     columns = {r[0] for r in q(out, "SELECT column_name FROM information_schema.columns")}
     assert not columns & {"rate", "no_treatment_rate", "responded", "response_on", "price_sensitivity"}
+
+
+def test_the_summary_shows_each_policys_true_incremental_conversions_beside_the_measured(demo):
+    """The summary's closed-loop lines: per experiment its policy, the true incremental conversions per
+    1,000 decisions computed from truth/decisions.csv (each decision's true rate of the arm it got
+    minus its no-treatment rate, control left out), and the pipeline's measurement against control
+    with an interval that holds it."""
+    import pandas as pd
+
+    out, _, stdout = demo
+    log = pd.read_csv(out / "truth" / "decisions.csv", keep_default_na=False)
+    treated = log[log.variant != "control"]
+    true = 1000 * (treated.rate - treated.no_treatment_rate).groupby(treated.experiment).mean()
+    lines = dict(
+        (m.group(1), m.groups()[1:])
+        for m in re.finditer(
+            r"^  (\w+) +(\w+) +true +(-?[0-9.]+) \| measured +(-?[0-9.]+) \[(-?[0-9.]+), (-?[0-9.]+)\] "
+            r"over (\d+) decisions$",
+            stdout,
+            flags=re.M,
+        )
+    )
+    assert set(lines) == {"offer", "offer_uplift", "channel"}
+    assert [lines[e][0] for e in ("offer", "offer_uplift", "channel")] == ["uniform", "uplift", "uniform"]
+    for exp, (_, shown, measured, low, high, n) in lines.items():
+        assert abs(float(shown) - true[exp]) < 0.051 and int(n) == (treated.experiment == exp).sum()
+        assert float(low) <= float(measured) <= float(high)
