@@ -314,7 +314,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("demo", help="generate the demo world and run the whole graph over it")
     p.add_argument("--customers", type=int, default=2000)
-    p.add_argument("--days", type=int, default=21)
+    p.add_argument("--days", type=int, default=17)
     p.add_argument("--start", type=date_arg, default=None, help="first day (default: DAYS days before today)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument(

@@ -22,7 +22,7 @@ from pipeline.demo.experiments import PRODUCT, REPEAT_RATE
 from tests.conftest import ROOT
 
 DAYS = 17  # the demo runs on today's dates, as `make demo` does: the DAYS days before today
-NIGHTS = 4  # of the closed loop (make demo: 7), days 9..12; the last window (12..17) closes on the last day
+NIGHTS = 5  # of the closed loop, days 9..13, as make demo (given: --nights); the last window closes on day 17
 pytestmark = pytest.mark.e2e
 
 
@@ -524,8 +524,8 @@ def test_the_off_policy_estimates_cover_the_truth_of_the_demo(demo):
 
 
 def test_every_night_of_the_loop_decides_and_the_worlds_responses_land_in_the_feeds(demo):
-    """Each night of the closed loop decided all three experiments (a seventh of their customers, by
-    the weekly cadence); truth/decisions.csv holds exactly those decisions; each response landed as a
+    """Each night of the closed loop decided all three experiments (a fifth of their customers, by
+    the cadence); truth/decisions.csv holds exactly those decisions; each response landed as a
     purchase in the point-of-sale file of a day after its night, and was loaded."""
     import pandas as pd
 
@@ -542,7 +542,7 @@ def test_every_night_of_the_loop_decides_and_the_worlds_responses_land_in_the_fe
         out, "SELECT date, experiment, count(*) FROM results GROUP BY ALL HAVING count(*) > 20 ORDER BY ALL"
     )
     assert len(per_night) == 3 * NIGHTS
-    # the cadence: nobody decided twice in one experiment (NIGHTS < 7)
+    # the cadence (5 nights): nobody decided twice in one experiment
     assert q(out, "SELECT count(*) FROM (SELECT DISTINCT customer_id, experiment FROM results)") == [
         (len(results),)
     ]

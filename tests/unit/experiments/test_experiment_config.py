@@ -24,10 +24,10 @@ def test_the_example_config_declares_the_demo_experiments():
     config = parse_config(example_dict(), "nightjar.yaml", Path("."))
     assert [e.name for e in config.experiments] == ["offer", "channel", "offer_uplift"]
     assert (
-        config.experiment("offer_uplift").policy == "uplift" and config.experiment("offer").cadence_days == 7
+        config.experiment("offer_uplift").policy == "uplift" and config.experiment("offer").cadence_days == 5
     )
     assert config.experiment("offer").variants == ["discount_10", "discount_20", "free_shipping"]
-    assert config.group_of("channel") == "spring_push" and config.conversions.window_days == 6
+    assert config.group_of("channel") == "spring_push" and config.conversions.window_days == 5
 
 
 def _rule(data, i, rule):
