@@ -11,12 +11,16 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.cli.common import date_arg, project_config, project_options
 from pipeline.config import ProjectConfig, load_config
 from pipeline.core.resources import example_config
 from pipeline.core.settings import ConfigError
 from pipeline.ingest.sources.local_files import LocalFilesSource
+
+if TYPE_CHECKING:  # dagster loads in a second or two: only when a command runs the graph
+    from dagster import JobDefinition
 
 
 def run_backfill(
@@ -26,21 +30,29 @@ def run_backfill(
     warehouse: Path | None = None,
     steps: dict[str, float] | None = None,
     verbose: bool = False,
+    job: JobDefinition | None = None,
 ) -> bool:
     """Materialize every asset for the days first..last as ONE run (single-run backfill), printing its
     progress (``verbose``: and Dagster's own log lines). ``steps``, when given, receives each successful
-    step's duration in seconds (the benchmark's breakdown)."""
+    step's duration in seconds (the benchmark's breakdown); ``job``: the nightly job of ``config``
+    already built (:func:`nightly_job`; the demo's closed loop runs it night after night)."""
     from pipeline.ops.progress import Progress, Ticker, printer
 
     progress = Progress(days=(last - first).days + 1, print_line=printer())
     progress.say(f"[progress] loading the project's assets for {first}..{last}")
     with Ticker(progress):  # from here to the end of the run
-        from pipeline.definitions import build_definitions
         from pipeline.ops.backfill import run_range
-        from pipeline.ops.jobs import NIGHTLY
 
-        job = build_definitions(config, warehouse).resolve_job_def(NIGHTLY)
+        job = job or nightly_job(config, warehouse)
         return run_range(job, first, last, steps, verbose=verbose, progress=progress)
+
+
+def nightly_job(config: ProjectConfig, warehouse: Path | None = None) -> JobDefinition:
+    """The nightly job over every asset of the project."""
+    from pipeline.definitions import build_definitions
+    from pipeline.ops.jobs import NIGHTLY
+
+    return build_definitions(config, warehouse).resolve_job_def(NIGHTLY)
 
 
 def summary(warehouse: Path, ok: bool = True) -> str:
@@ -111,8 +123,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_demo_config(out: Path, start: dt.date) -> Path:
-    """Copy the example config (comments and all) into ``out`` with the demo's start date."""
+def write_demo_config(out: Path, start: dt.date, nights: int | None = None) -> Path:
+    """Copy the example config (comments and all) into ``out`` with the demo's start date; ``nights``:
+    the experiments end after that many nights of the closed loop (default: as in the example)."""
     text = example_config().read_text(encoding="utf-8")
     found = re.search(r"^start_date: (\S+)", text, flags=re.M)
     if found is None:
@@ -126,17 +139,35 @@ def write_demo_config(out: Path, start: dt.date) -> Path:
         text,
         flags=re.M,
     )
+    starts = [
+        dt.date.fromisoformat(d) for d in re.findall(r"^\s+start: (\d{4}-\d{2}-\d{2})", text, flags=re.M)
+    ]
+    if nights is not None and starts:
+        last = min(starts) + dt.timedelta(days=nights - 1)
+        text = re.sub(
+            r"^(\s+end: )(\d{4}-\d{2}-\d{2})",
+            lambda m: m.group(1) + min(dt.date.fromisoformat(m.group(2)), last).isoformat(),
+            text,
+            flags=re.M,
+        )
     path = out / "nightjar.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def loop_nights(config: ProjectConfig, first: dt.date, last: dt.date) -> list[dt.date]:
+    """The nights after ``first`` up to ``last`` on which a dated experiment of the config decides."""
+    dated = [e for e in config.experiments if e.enabled and e.start]
+    days = [first + dt.timedelta(days=k) for k in range(1, (last - first).days + 1)]
+    return [d for d in days if any(e.start and e.start <= d and (e.end is None or d <= e.end) for e in dated)]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from pipeline.demo import generate_world
 
     yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
-    if args.customers < 1 or args.days < 1:
-        print("--customers and --days must be at least 1", file=sys.stderr)
+    if args.customers < 1 or args.days < 1 or (args.nights is not None and args.nights < 1):
+        print("--customers, --days and --nights must be at least 1", file=sys.stderr)
         return 2
     if args.start and args.start + dt.timedelta(days=args.days - 1) > yesterday:
         print(
@@ -159,22 +190,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=lambda msg: print(f"      {msg}", flush=True),
     )
-    config_path = write_demo_config(out, world.start)
+    config_path = write_demo_config(out, world.start, args.nights)
     config = load_config(config_path)
     for suffix in ("", ".wal"):
         Path(str(config.warehouse_path) + suffix).unlink(missing_ok=True)
-    # The experiments' closed loop (pipeline/demo/experiments.py) runs on the local files only.
-    presented = (
-        []
-        if getattr(args, "via", None)
-        else sorted(
-            {
-                e.start
-                for e in config.experiments
-                if e.start and e.start == e.end and world.start < e.start <= world.end
-            }
-        )
-    )
+    verbose = getattr(args, "verbose", False)
+    # the experiments' closed loop (pipeline/demo/experiments.py) runs on the local files only
+    nights = [] if getattr(args, "via", None) else loop_nights(config, world.start, world.end)
     if getattr(args, "via", None):  # ingest through a local SFTP server / GCS emulator
         from pipeline.demo.via import serve
 
@@ -186,32 +208,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 f"[2/3] serving the transaction files over {args.via} ({via_path.name}); "
                 f"materializing every asset for {world.start}..{world.end} as one backfill run"
             )
-            ok = run_backfill(
-                load_config(via_path), world.start, world.end, verbose=getattr(args, "verbose", False)
-            )
-    elif presented:  # the closed loop of pipeline/demo/experiments.py
+            ok = run_backfill(load_config(via_path), world.start, world.end, verbose=verbose)
+    elif nights:  # the closed loop of pipeline/demo/experiments.py, one nightly run per night
         from pipeline.demo.experiments import seed_history, simulate_responses
 
-        day = presented[0]
-        seed_history(out, day, world.start, seed=args.seed)  # the pre-period purchases CUPED adjusts by
-        # the night before: the models are trained (a range trains its last day) and score that day,
-        # so the decisions of `day` carry their scores (results read the predictions before the day)
-        eve = day - dt.timedelta(days=1)
+        seed_history(out, nights[0], world.start, seed=args.seed)  # the pre-period purchases CUPED adjusts by
+        # the night before the first: the models are trained (a range trains its last day) and score
+        # that day, so the first night's decisions carry their scores (results read the day before's)
+        eve = nights[0] - dt.timedelta(days=1)
         print(f"[2/3] materializing every asset for {world.start}..{eve} as one run (the models of {eve})")
-        ok = run_backfill(config, world.start, eve, verbose=getattr(args, "verbose", False))
-        print(f"      deciding {day} with the models' scores of {eve}")
-        ok = run_backfill(config, day, day, verbose=getattr(args, "verbose", False)) and ok
-        truth = simulate_responses(
-            config.warehouse_path, out, day, world.end, config.conversions.window_days, seed=args.seed
-        )
-        print(
-            f"      the world responded to the decisions of {day}: {truth['responses_appended_to_pos']} "
-            f"purchases (truth/experiments.json); materializing {day}..{world.end}"
-        )
-        ok = run_backfill(config, day, world.end, verbose=getattr(args, "verbose", False)) and ok
+        ok = run_backfill(config, world.start, eve, verbose=verbose)
+        print(f"      the closed loop: {len(nights)} nights, {nights[0]}..{nights[-1]}, one nightly run each")
+        job = nightly_job(config)
+        for night in nights:
+            ok = run_backfill(config, night, night, verbose=verbose, job=job) and ok
+            truth = simulate_responses(
+                config.warehouse_path, out, night, world.end, config.conversions.window_days, seed=args.seed
+            )
+            print(
+                f"      {night}: {truth['nights'][-1]['decisions']} decisions; the world responded with "
+                f"{truth['nights'][-1]['responses_appended_to_pos']} purchases in the next days' pos files"
+            )
+        if nights[-1] < world.end:
+            rest = nights[-1] + dt.timedelta(days=1)
+            print(f"      materializing {rest}..{world.end} as one run (the windows close)")
+            ok = run_backfill(config, rest, world.end, verbose=verbose, job=job) and ok
     else:
         print(f"[2/3] materializing every asset for {world.start}..{world.end} as one backfill run")
-        ok = run_backfill(config, world.start, world.end, verbose=getattr(args, "verbose", False))
+        ok = run_backfill(config, world.start, world.end, verbose=verbose)
     print("[3/3] summary\n")
     print(summary(config.warehouse_path, ok))
     from pipeline.cli.findings import findings
@@ -219,10 +243,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     published = published_folder(config.warehouse_path)
     print("\n" + findings(published, out / "truth"))
-    if presented and not getattr(args, "via", None):
+    if nights:
         from pipeline.demo.experiments import decision_summary
 
-        print("\n" + decision_summary(config.warehouse_path, truth))
+        policies = {e.name: e.policy for e in config.experiments}
+        print("\n" + decision_summary(config.warehouse_path, truth, policies))
     print(
         f"\nElapsed {time.monotonic() - began:.1f} s, peak memory {_peak_mb():.0f} MB."
         f"\nConfig:    {config_path}\nWarehouse: {config.warehouse_path}\nTruth:     {out / 'truth'}"
@@ -289,9 +314,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("demo", help="generate the demo world and run the whole graph over it")
     p.add_argument("--customers", type=int, default=2000)
-    p.add_argument("--days", type=int, default=14)
+    p.add_argument("--days", type=int, default=17)
     p.add_argument("--start", type=date_arg, default=None, help="first day (default: DAYS days before today)")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--nights",
+        type=int,
+        default=None,
+        help="nights of the experiments' closed loop (default: as many as the example's experiments run)",
+    )
     p.add_argument("--out", default="demo", help="folder for the config, files, truth and warehouse")
     p.add_argument(
         "--via",

@@ -1,33 +1,31 @@
-"""The demo's experiments, with known true effects, closed over the pipeline's own decisions.
+"""The demo's experiments, with known true effects, closed over the pipeline's decisions night by night.
 
-Decisions are the pipeline's (the `results` asset), made after the world's first days have landed;
-so the demo runs in two steps (``nightjar demo`` does both):
+Decisions are the pipeline's (the `results` asset); ``nightjar demo`` (pipeline/cli/project.py) runs:
 
 0. before the pipeline runs, :func:`seed_history` lets a ``REPEAT_SHARE`` of the customers buy each
-   experiment's promoted product once in the week before P (appended to the point-of-sale files):
-   the pre-period conversions that CUPED adjusts by;
-1. the pipeline runs up to the eve of the presentation day P (the experiments' ``start`` = ``end`` =
-   P in the demo config), so the models are trained and score that eve, then runs P alone: it decides
-   who gets which variant on P with those scores (results read the predictions of the day before);
-2. :func:`simulate_responses` reads those decisions and lets each presented customer respond with
-   THEIR true rate of the arm they actually got (truth/decision_rates.csv, pipeline/demo/effects.py:
-   the rates differ between customers, some are hurt by a variant; control and no_treatment: the
-   customer's no-treatment rate), except that a customer who bought the experiment's product before
-   P (step 0) buys it again with probability ``REPEAT_RATE`` whatever they get (so pre-period
-   purchases predict the outcome, and the variants work on the others only): a responder buys the
-   experiment's promoted product (``PROMO-OFFER`` / ``PROMO-CHANNEL``, sold nowhere else) once, on a
-   day drawn uniformly within the window P .. P + window_days - 1, for a fixed amount. These rows are
-   appended to that day's point-of-sale file; the true rates and lifts go to
-   ``truth/experiments.json``;
-3. the pipeline runs again from P to the last day: ingestion, conversions and the report measure
-   what the world did, and tests compare the report's lifts with the truth.
+   experiment's promoted product once in the week before the first night (appended to the
+   point-of-sale files): the pre-period conversions that CUPED adjusts by;
+1. the pipeline up to the eve of the first night (the models are trained and score that eve);
+2. the closed loop, one nightly run per night D of the experiments' ``start``..``end``: the run loads
+   day D's files and decides D (results read the data and the model scores before D; a weekly
+   ``cadence_days`` decides a seventh of each experiment's customers a night), then
+   :func:`simulate_responses` lets each decided customer respond with THEIR true rate of the arm they
+   actually got (truth/decision_rates.csv, pipeline/demo/effects.py: the rates differ between
+   customers, some are hurt by a variant; control and no_treatment: the customer's no-treatment
+   rate), except that a customer who bought the experiment's product before D buys it again with
+   probability ``REPEAT_RATE`` whatever they get: a responder buys the experiment's promoted product
+   (``PROMO-OFFER`` / ``PROMO-CHANNEL``, sold nowhere else) once, on a day drawn uniformly among the
+   days after D within its window (D + 1 .. D + window_days - 1), appended to that day's
+   point-of-sale file before it is loaded; the next nights' runs load them, and the conversions,
+   the report and the learned policies (uplift learns from the earlier nights) see them;
+3. the rest of the days as one run, so the last nights' windows close.
 
-Because every presented customer responds at most once and only the experiment's product counts,
-the true absolute lift of a variant over the experiment's presented customers (treated and control
-alike, who are selected alike) is the mean over them of (their rate of the variant - their
-no-treatment rate), both REPEAT_RATE for a repeat buyer, and the true value lift is that times the
-amount. ``true_incremental`` is, per arm given, the sum over its customers of their own (rate -
-no-treatment rate): the conversions the decisions caused.
+The truth goes to ``truth/`` only: ``decisions.csv`` (every decision with its customer's true rate
+of the arm given and of no treatment, whether they responded and when) and ``experiments.json``
+(per night its decisions and responses; per experiment over the nights the true rates, the lift
+the report measures, what was simulated and the true incremental conversions). ``offer_uplift``
+decides the arms of the world's ``offer`` (SAME_ARMS) for other customers (another half of the
+cities), so the two policies are compared on the same true rates.
 """
 
 from __future__ import annotations
@@ -35,6 +33,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import cast
 
@@ -44,6 +43,7 @@ import pandas as pd
 
 from pipeline.core.warehouse import table_exists
 from pipeline.demo.effects import ARMS, rate_column
+from pipeline.experiments.stats import two_proportions
 
 PRODUCT = {"offer": "PROMO-OFFER", "channel": "PROMO-CHANNEL"}
 AMOUNT = {"offer": 25.0, "channel": 40.0}
@@ -51,6 +51,12 @@ POS_FILE = "trans_pos_{day:%Y%m%d}.csv"
 REPEAT_SHARE = 0.2  # of the customers, per experiment: bought its product in the week before P
 REPEAT_RATE = 0.95  # they buy it again, whatever they are given
 HISTORY_DAYS = 7
+SAME_ARMS = {"offer_uplift": "offer"}  # experiments of the demo config deciding a world experiment's arms
+DECISIONS = "decisions.csv"  # truth/: every decision of the closed loop with its true rates
+DECISION_COLUMNS = [
+    *("date", "customer_id", "experiment", "variant", "repeat"),
+    *("rate", "no_treatment_rate", "responded", "response_on"),
+]
 
 
 def _append(files: Path, rows: pd.DataFrame, first: dt.date, tag: str) -> None:
@@ -97,17 +103,26 @@ def seed_history(out_dir: Path, day: dt.date, world_start: dt.date, seed: int = 
     return len(history)
 
 
+def world_experiment(name: str) -> str:
+    """The demo world's experiment (effects.ARMS) whose true rates an experiment of the config has."""
+    return SAME_ARMS.get(name, name)
+
+
 def simulate_responses(
     warehouse: Path, out_dir: Path, day: dt.date, last_day: dt.date, window_days: int, seed: int = 7
 ) -> dict:
-    """Append the responses to the decisions of ``day`` to the pos files; write and return the truth."""
+    """The world's responses to the decisions of ``day``, appended to the pos files of the following days
+    of their window (day + 1 .. day + window_days - 1, none after ``last_day``, so before those days are
+    loaded); the night's decisions with their true rates are appended to truth/decisions.csv and
+    truth/experiments.json is written again over every night so far. Returns that truth."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         decided = con.execute(
             "SELECT customer_id, experiment, variant FROM results WHERE date = $d "
             "ORDER BY experiment, customer_id",
             {"d": day},
         ).df()
-        # who bought the experiment's product before the day (seed_history): they buy it again
+        # who bought the experiment's product before the day (seed_history, or a response to an earlier
+        # night): they buy it again whatever they get
         before = (
             con.execute(
                 "SELECT DISTINCT customer_id, product, true AS repeat FROM tx_pos "
@@ -120,100 +135,144 @@ def simulate_responses(
     rng = np.random.default_rng([seed, day.toordinal()])
     truth_rates = pd.read_csv(out_dir / "truth" / "decision_rates.csv").set_index("customuid")
     truth_rates = truth_rates[[c for c in truth_rates.columns if "__" in c]]  # the rates, not the traits
-    keyed = decided.assign(product=decided.experiment.map(PRODUCT))
+    world = decided.experiment.map(world_experiment)
+    keyed = decided.assign(product=world.map(PRODUCT))
     repeat = keyed.merge(before, on=["customer_id", "product"], how="left").repeat.eq(True).to_numpy()
     nothing = decided.variant.isin(["control", "no_treatment"])
-    own = _true_rate(truth_rates, decided, decided.variant.where(~nothing, "no_treatment"))
-    rate = np.where(repeat, REPEAT_RATE, own)
-    base = np.where(
-        repeat, REPEAT_RATE, _true_rate(truth_rates, decided, pd.Series("no_treatment", index=decided.index))
+    own = _true_rate(truth_rates, decided.customer_id, world, decided.variant.where(~nothing, "no_treatment"))
+    base = _true_rate(truth_rates, decided.customer_id, world, pd.Series("no_treatment", index=decided.index))
+    rate, base = np.where(repeat, REPEAT_RATE, own), np.where(repeat, REPEAT_RATE, base)
+    span = max(min(window_days - 1, (last_day - day).days), 0)  # the days after `day` a response may land on
+    responds = (rng.random(len(decided)) < rate) & (span > 0)
+    offset = 1 + rng.integers(0, max(span, 1), len(decided))
+    landed = decided.assign(experiment=world, offset=offset)[responds]
+    _append(out_dir / "files", landed, day, f"R{day:%m%d}-")
+    log = decided.assign(
+        date=day.isoformat(),
+        repeat=repeat,
+        rate=rate.round(6),
+        no_treatment_rate=base.round(6),
+        responded=responds,
+        response_on=np.where(responds, [(day + dt.timedelta(days=int(k))).isoformat() for k in offset], ""),
     )
-    responds = rng.random(len(decided)) < rate
-    span = min(window_days, (last_day - day).days + 1)
-    offset = rng.integers(0, span, len(decided))
-    _append(out_dir / "files", decided[responds].assign(offset=offset[responds]), day, "R")
-    decided = decided.assign(responded=responds, rate=rate, gain=rate - base, repeat=repeat)
-    counts = decided.groupby(["experiment", "variant"]).agg(
-        size=("responded", "size"), sum=("responded", "sum"), gain=("gain", "sum")
-    )
-    truth = {
-        "presentation_date": day.isoformat(),
-        "window_days": window_days,
-        "responses_appended_to_pos": int(responds.sum()),
-        "experiments": {
-            exp: _experiment_truth(exp, decided[decided.experiment == exp], truth_rates, counts)
-            for exp in ARMS
-            if (decided.experiment == exp).any()
-        },
-    }
-    (out_dir / "truth").mkdir(parents=True, exist_ok=True)
-    (out_dir / "truth" / "experiments.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
-    return truth
+    path = out_dir / "truth" / DECISIONS
+    log[DECISION_COLUMNS].to_csv(path, mode="a", header=not path.exists(), index=False, lineterminator="\n")
+    return write_truth(out_dir / "truth", window_days)
 
 
-def _true_rate(rates: pd.DataFrame, decided: pd.DataFrame, arm: pd.Series) -> np.ndarray:
-    """Each decided customer's true rate of ``arm`` in their experiment (0: an experiment without truth)."""
-    row = rates.index.get_indexer(pd.Index(decided.customer_id))
-    col = rates.columns.get_indexer(pd.Index(decided.experiment + "__" + arm))
+def _true_rate(rates: pd.DataFrame, customers: pd.Series, world: pd.Series, arm: pd.Series) -> np.ndarray:
+    """Each customer's true rate of ``arm`` in their world experiment (0: an experiment without truth)."""
+    row = rates.index.get_indexer(pd.Index(customers))
+    col = rates.columns.get_indexer(pd.Index(world + "__" + arm))
     found = (row >= 0) & (col >= 0)
     return np.where(found, rates.to_numpy(dtype=float)[row, col], 0.0)
 
 
-def _experiment_truth(exp: str, decided: pd.DataFrame, rates: pd.DataFrame, counts: pd.DataFrame) -> dict:
-    """The true mean rate of every arm over the experiment's presented customers, the lifts, what was
-    simulated and the true incremental conversions per arm given."""
-    repeat = decided.repeat.to_numpy()  # a repeat buyer's rate is REPEAT_RATE whatever the arm
-    mean = {
-        a: float(
-            np.where(repeat, REPEAT_RATE, rates[rate_column(exp, a)].reindex(decided.customer_id)).mean()
-        )
-        for a in ARMS[exp]
+def write_truth(folder: Path, window_days: int) -> dict:
+    """truth/experiments.json from truth/decisions.csv: per night its decisions and responses, per
+    experiment over every night the true rates and lifts, what was simulated, the true incremental
+    conversions."""
+    log = pd.read_csv(folder / DECISIONS, keep_default_na=False, dtype={"customer_id": str})
+    rates = pd.read_csv(folder / "decision_rates.csv").set_index("customuid")
+    nights = log.groupby("date").agg(decisions=("responded", "size"), responses=("responded", "sum"))
+    truth = {
+        "window_days": window_days,
+        "nights": [
+            {"date": d, "decisions": int(n), "responses_appended_to_pos": int(k)}
+            for d, n, k in zip(nights.index, nights.decisions, nights.responses, strict=True)
+        ],
+        "responses_appended_to_pos": int(log.responded.sum()),
+        "experiments": {
+            str(exp): _experiment_truth(str(exp), part, rates)
+            for exp, part in log.groupby("experiment", sort=True)
+            if world_experiment(str(exp)) in ARMS
+        },
     }
-    given = counts.loc[exp]
+    (folder / "experiments.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
+    return truth
+
+
+def _experiment_truth(exp: str, log: pd.DataFrame, rates: pd.DataFrame) -> dict:
+    """The true mean rate of every arm over the experiment's presented customers; per variant given, the
+    lift the report measures (its customers' true rate minus the presented customers' true
+    no-treatment rate: for a uniform draw, the variant's lift), what was simulated and the true
+    incremental conversions (the sum of each decision's rate minus its no-treatment rate)."""
+    world = world_experiment(exp)
+    repeat = log.repeat.to_numpy(dtype=bool)  # a repeat buyer's rate is REPEAT_RATE whatever the arm
+    mean = {
+        a: float(np.where(repeat, REPEAT_RATE, rates[rate_column(world, a)].reindex(log.customer_id)).mean())
+        for a in ARMS[world]
+    }
+    base = float(log.no_treatment_rate.mean())
+    given = log.assign(gain=log.rate - log.no_treatment_rate).groupby("variant", sort=True)
+    arms = given.agg(presented=("rate", "size"), responded=("responded", "sum"), rate=("rate", "mean"))
+    gain = given.gain.sum()
+    treated = log.variant != "control"
     return {
-        "product": PRODUCT[exp],
-        "amount": AMOUNT[exp],
+        "product": PRODUCT[world],
+        "amount": AMOUNT[world],
         "true_rate": {("control" if a == "no_treatment" else a): round(r, 10) for a, r in mean.items()},
         "pre_period_buyers": float(repeat.mean()),  # their rate: REPEAT_RATE, whatever they are given
-        "true_abs_lift": {
-            a: round(r - mean["no_treatment"], 10) for a, r in mean.items() if a != "no_treatment"
-        },
+        "true_abs_lift": {v: round(r - base, 10) for v, r in arms.rate.items() if v != "control"},
         "true_value_lift": {
-            a: round((r - mean["no_treatment"]) * AMOUNT[exp], 10)
-            for a, r in mean.items()
-            if a != "no_treatment"
+            v: round((r - base) * AMOUNT[world], 10) for v, r in arms.rate.items() if v != "control"
         },
         "simulated": {
             v: {"presented": int(n), "responded": int(k)}
-            for v, n, k in zip(given.index, given["size"], given["sum"], strict=True)
+            for v, n, k in zip(arms.index, arms.presented, arms.responded, strict=True)
         },
-        "true_incremental": {v: round(float(g), 6) for v, g in zip(given.index, given["gain"], strict=True)},
+        "true_incremental": {v: round(float(g), 6) for v, g in gain.items()},
+        "decisions": int(treated.sum()),  # control left out: the policy's decisions
+        "true_incremental_per_1000": round(
+            1000 * float((log.rate - log.no_treatment_rate)[treated].mean()) if treated.any() else 0.0, 6
+        ),
     }
 
 
-def decision_summary(warehouse: Path, truth: dict) -> str:
-    """The demo's decisions: per experiment, the incremental conversions per 1,000 decisions that the
-    uniform draw (what the demo did) and the uplift policy reach, as the `policy_evaluation` asset
-    estimates them from the logged decisions, next to the truth of the decisions made."""
+def measured_incremental(warehouse: Path) -> dict[str, tuple[float, float, float, int]]:
+    """Per experiment, what the pipeline measured of its decisions (control left out) against its control
+    group over the complete windows: the difference in conversion rate (95% interval) and the decisions."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "SELECT experiment, count(*) FILTER (NOT is_control), "
+            "count(*) FILTER (NOT is_control AND converted), "
+            "count(*) FILTER (is_control), count(*) FILTER (is_control AND converted) "
+            "FROM conversions WHERE window_complete GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    out = {}
+    for exp, n1, x1, n0, x0 in rows:
+        got = two_proportions(x1, n1, x0, n0)
+        out[exp] = (got.lift, got.low, got.high, n1)
+    return out
+
+
+def decision_summary(warehouse: Path, truth: dict, policies: Mapping[str, str]) -> str:
+    """The closed loop's decisions: per experiment the true incremental conversions per 1,000 decisions
+    (from the truth) next to what the pipeline measured against control; then, per experiment, the
+    uniform and uplift policies as the `policy_evaluation` asset estimates them off-line."""
+    nights = truth["nights"]
+    measured = measured_incremental(warehouse)
+    lines = [
+        f"The closed loop, {len(nights)} night(s) {nights[0]['date']}..{nights[-1]['date']}: incremental "
+        "conversions per 1,000 decisions (control left out), true (truth/decisions.csv) | measured "
+        "against the control group (95% CI):"
+    ]
+    for exp, t in truth["experiments"].items():
+        m = measured.get(exp)
+        got = f"{1000 * m[0]:6.1f} [{1000 * m[1]:.1f}, {1000 * m[2]:.1f}]" if m else "   n/a"
+        lines.append(
+            f"  {exp:<13} {policies.get(exp, '?'):<8} true {t['true_incremental_per_1000']:6.1f} | "
+            f"measured {got} over {t['decisions']} decisions"
+        )
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
             "SELECT experiment, policy, decisions, incremental, incremental_low, incremental_high "
             "FROM policy_evaluation WHERE policy IN ('uniform', 'uplift') ORDER BY experiment, policy DESC"
         ).fetchall()
-    lines = ["Incremental conversions per 1,000 decisions (off-policy, doubly robust, 95% CI):"]
-    for exp, policy, n, inc, low, high in rows:
-        made = truth["experiments"].get(exp, {})
-        presented = sum(v["presented"] for a, v in made.get("simulated", {}).items() if a != "control")
-        true_inc = sum(made.get("true_incremental", {}).values())
-        known = (
-            f"; truth of the treated decisions made: {1000 * true_inc / presented:.1f}"
-            if policy == "uniform" and presented
-            else ""
-        )
-        lines.append(
-            f"  {exp:<10} {policy:<8} {1000 * inc:6.1f} [{1000 * low:.1f}, {1000 * high:.1f}] "
-            f"over {n} logged decisions{known}"
-        )
-    return (
-        "\n".join(lines) if rows else "No policy evaluation (too few logged decisions with complete windows)."
-    )
+    lines.append("Incremental conversions per 1,000 decisions (off-policy, doubly robust, 95% CI):")
+    lines += [
+        f"  {exp:<13} {policy:<8} {1000 * inc:6.1f} [{1000 * low:.1f}, {1000 * high:.1f}] "
+        f"over {n} logged decisions"
+        for exp, policy, n, inc, low, high in rows
+    ] or ["  none yet (too few logged decisions with complete windows)"]
+    return "\n".join(lines)

@@ -115,7 +115,7 @@ def simulate(
     control = np.random.default_rng([seed, 23]).random(customers) < control_share
     u = np.random.default_rng([seed, 29]).random((days, customers))
     # the day a conversion lands in its window: even over the window and the same for every arm
-    # (pipeline/demo/experiments.py draws it so)
+    # (the demo's closed loop, pipeline/demo/experiments.py, draws it evenly over the days after the night)
     lags = np.random.default_rng([seed, 31]).integers(0, window, (days, customers))
     first = 1 if open_windows else window
     ids = np.char.add("C", np.arange(customers).astype(str))

@@ -64,6 +64,9 @@ class ExperimentSpec(Settings):
     end: dt.date | None = None  # last presentation date (default: always)
     capacity: dict[str, int] = Field(default_factory=dict)  # variant -> most presentations a day
     slots: list[str] = Field(default_factory=list)  # send times of day, "HH:MM" UTC (results.send_at)
+    # each customer is decided on one night in every cadence_days (a hash of customer and experiment
+    # picks which); default: every night
+    cadence_days: int | None = Field(default=None, ge=1)
 
     @field_validator("name")
     @classmethod

@@ -6,6 +6,8 @@ later gives the same rows. How a decision is made is in sql/experiments/decide.s
 
 * **qualifying**: a known, not-excluded customer who passes every audience rule of the experiment
   and is eligible for at least one of its variants (every rule of the variant);
+* **cadence** (``cadence_days`` N): a customer is a candidate on one night in every N only, the
+  nights whose number modulo N is a hash of (customer, experiment) (sql/experiments/cadence.sql);
 * **control**: a hash of (customer, experiment) below the control share: the customer's control
   membership never changes between nights;
 * **variant**: by the experiment's ``policy``. ``uniform`` (the default): with probability
@@ -196,6 +198,8 @@ def decide(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.da
             }
             _run(con, "add_experiment", settings)
             _candidates(con, config, exp, day)
+            if exp.cadence_days:  # only the customers whose night it is
+                _run(con, "cadence", {"experiment": exp.name, "cadence_days": exp.cadence_days, "day": day})
             if exp.model and table_exists(con, PREDICTIONS):
                 _run(con, "scores", {"experiment": exp.name, "model": exp.model, "day": day})
             if exp.value_model and table_exists(con, CLV):  # score × the customer's lifetime value

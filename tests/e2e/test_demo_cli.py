@@ -21,7 +21,8 @@ from pipeline.core.warehouse import connect
 from pipeline.demo.experiments import PRODUCT, REPEAT_RATE
 from tests.conftest import ROOT
 
-DAYS = 14  # the demo runs on today's dates, as `make demo` does: the DAYS days before today
+DAYS = 17  # the demo runs on today's dates, as `make demo` does: the DAYS days before today
+NIGHTS = 4  # of the closed loop (make demo: 5, days 9..13), days 9..12: a night less keeps the fixture short
 pytestmark = pytest.mark.e2e
 
 
@@ -46,6 +47,8 @@ def demo(tmp_path_factory):
             "2000",
             "--days",
             str(DAYS),
+            "--nights",
+            str(NIGHTS),
             "--out",
             str(out),
         ],
@@ -71,7 +74,7 @@ def q(out: Path, sql: str, params=None):
 
 def test_demo_prints_progress_and_a_summary(demo):
     out, _, stdout = demo
-    assert "[1/3] generating the demo world: 2000 customers, 14 days" in stdout
+    assert f"[1/3] generating the demo world: 2000 customers, {DAYS} days" in stdout
     assert "[3/3] summary" in stdout
     assert re.search(r"\| tx_pos \| \d+ \|", stdout)
     assert "Rejected rows by reason" in stdout and "Failed loads: 0" in stdout
@@ -140,8 +143,7 @@ def test_every_load_adds_up(demo):
         ("pos", "tx_pos", "purchased_at"),
         ("web_sessions", "tx_web_sessions", "started_at"),
     ]:
-        # the demo loads the experiment's presentation day twice (before and after the world responds):
-        # each partition holds what its last load loaded
+        # each partition holds what its last load loaded (the tests below load some days again)
         loaded = q(
             out,
             f"""SELECT sum(rows_loaded) FROM loads WHERE dataset = '{dataset}' AND load_id IN (
@@ -207,9 +209,9 @@ def test_the_demo_run_is_kept_for_the_ui(demo):
     start = first_day(out)
     instance = dg.DagsterInstance.from_config(str(home))
     runs = instance.get_runs()
-    # three runs: up to the eve of the experiments' presentation day (the models of that eve), the
-    # presentation day (its decisions), then from it on, after the world responded
-    assert len(runs) == 3 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+    # one run up to the eve of the first night (the models of that eve), one nightly run per night of
+    # the closed loop, then one for the rest
+    assert len(runs) == NIGHTS + 2 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
     spans = sorted(
         (
             dt.date.fromisoformat(r.tags["dagster/asset_partition_range_start"]),
@@ -217,9 +219,10 @@ def test_the_demo_run_is_kept_for_the_ui(demo):
         )
         for r in runs
     )
-    (first, eve), (decided, decided_end), (after, last) = spans[0], spans[1], spans[2]
-    assert first == start and decided == decided_end == after == eve + dt.timedelta(days=1)
-    assert last == start + dt.timedelta(days=DAYS - 1)
+    first_night = start + dt.timedelta(days=8)
+    assert spans[0] == (start, first_night - dt.timedelta(days=1))
+    assert spans[1:-1] == [(first_night + dt.timedelta(days=k),) * 2 for k in range(NIGHTS)]
+    assert spans[-1] == (first_night + dt.timedelta(days=NIGHTS), start + dt.timedelta(days=DAYS - 1))
 
 
 def test_dagster_cli_materializes_one_partition(demo):
@@ -347,7 +350,7 @@ def test_experiment_report_measures_the_true_effects_of_the_demo_world(demo):
     should, and CUPED (the pre-period purchases predict the outcome) narrows every interval."""
     out, _, stdout = demo
     truth = json.loads((out / "truth" / "experiments.json").read_text())
-    assert "the world responded to the decisions of" in stdout
+    assert "the world responded with" in stdout
     rows = q(
         out,
         """SELECT experiment, variant, presented, converted, abs_lift_low, abs_lift_high, value_lift_low,
@@ -355,13 +358,10 @@ def test_experiment_report_measures_the_true_effects_of_the_demo_world(demo):
            FROM experiment_report WHERE scope = 'total' AND NOT is_control AND metric = 'primary'
            ORDER BY experiment, variant""",
     )
-    assert {(r[0], r[1]) for r in rows} == {
-        ("offer", "discount_10"),
-        ("offer", "discount_20"),
-        ("offer", "free_shipping"),
-        ("channel", "email"),
-        ("channel", "sms"),
-    }
+    # every variant each experiment gave (the uplift policy's no_treatment included) over the nights
+    given = {(e, v) for e, t in truth["experiments"].items() for v in t["true_abs_lift"]}
+    assert {(r[0], r[1]) for r in rows} == given
+    assert {e for e, _ in given} == {"offer", "offer_uplift", "channel"}
     covered: dict[str, list[bool]] = {"abs": [], "value": [], "cuped": []}
     for exp, variant, presented, converted, low, high, vlow, vhigh, clow, chigh, srm, windows in rows:
         t = truth["experiments"][exp]
@@ -409,7 +409,10 @@ def test_nightjar_export_results_writes_the_nights_decisions(demo, tmp_path, cap
         *("code", "category", "message", "send_at"),
     ]
     assert len(lines) == q(out, "SELECT count(*) FROM results WHERE date = $d", {"d": day})[0][0]
-    assert {r["group"] for r in lines} == {"spring_push"} and {r["date"] for r in lines} == {day.isoformat()}
+    # offer and channel are decided as the group spring_push; offer_uplift on its own
+    assert {r["group"] for r in lines} == {"spring_push", ""} and {r["date"] for r in lines} == {
+        day.isoformat()
+    }
     from pipeline.cli import main  # the refusal in-process (a second subprocess costs seconds)
 
     assert (
@@ -432,20 +435,30 @@ def test_nightjar_export_results_writes_the_nights_decisions(demo, tmp_path, cap
 
 
 def test_the_demo_decides_with_the_models_scores_of_the_night_before(demo):
-    """The models are trained and score the eve of the presentation day before it is decided: every
-    decision's score is its customer's purchase_30d score of that eve x the draw's expected propensity
-    (0.5 before any conversion), not the 0.5 of a decision without scores."""
+    """The models are trained and score the eve of the first night, and score every night after: each
+    night's decisions of the uniform experiments carry their customer's purchase_30d score of that
+    night's eve x the draw's expected propensity (0.5 before any window closed), not the 0.5 of a
+    decision without scores."""
     out, _, _ = demo
-    (day,) = q(out, "SELECT DISTINCT date FROM results")[0]
-    rows = q(
-        out,
-        "SELECT r.score, p.score FROM results r JOIN predictions p ON p.customer_id = r.customer_id "
-        "AND p.model = 'purchase_30d' AND p.date = $eve WHERE r.date = $d",
-        {"d": day, "eve": day - dt.timedelta(days=1)},
-    )
-    decided = q(out, "SELECT count(*), count(DISTINCT score) FROM results WHERE date = $d", {"d": day})[0]
-    assert len(rows) >= 0.9 * decided[0] and decided[1] > 100
-    assert all(abs(score - 0.5 * model_score) < 1e-9 for score, model_score in rows)
+    nights = [d for (d,) in q(out, "SELECT DISTINCT date FROM results ORDER BY 1")]
+    assert nights == [first_day(out) + dt.timedelta(days=8 + k) for k in range(NIGHTS)]
+    window = json.loads((out / "truth" / "experiments.json").read_text())["window_days"]
+    for day in [d for d in nights if d < nights[0] + dt.timedelta(days=window)]:  # no window closed yet
+        rows = q(
+            out,
+            "SELECT r.score, p.score FROM results r JOIN predictions p ON p.customer_id = r.customer_id "
+            "AND p.model = 'purchase_30d' AND p.date = $eve "
+            "WHERE r.date = $d AND r.experiment IN ('offer', 'channel')",
+            {"d": day, "eve": day - dt.timedelta(days=1)},
+        )
+        decided = q(
+            out,
+            "SELECT count(*), count(DISTINCT score) FROM results "
+            "WHERE date = $d AND experiment IN ('offer', 'channel')",
+            {"d": day},
+        )[0]
+        assert len(rows) >= 0.9 * decided[0] and decided[1] > 20, day
+        assert all(abs(score - 0.5 * model_score) < 1e-9 for score, model_score in rows), day
 
 
 def test_the_off_policy_estimates_cover_the_truth_of_the_demo(demo):
@@ -456,9 +469,7 @@ def test_the_off_policy_estimates_cover_the_truth_of_the_demo(demo):
 
     out, _, stdout = demo
     assert "Incremental conversions per 1,000 decisions (off-policy, doubly robust, 95% CI):" in stdout
-    assert (
-        re.search(r"offer +uplift +-?[0-9.]+ \[", stdout) and "truth of the treated decisions made" in stdout
-    )
+    assert re.search(r"offer_uplift +uplift +-?[0-9.]+ \[", stdout)
     rates = pd.read_csv(out / "truth" / "decision_rates.csv").set_index("customuid")
     covered = {}
     for exp, variants in (
@@ -510,3 +521,93 @@ def test_the_off_policy_estimates_cover_the_truth_of_the_demo(demo):
     # for no more misses than such intervals plausibly give (at most 1 of 4); their coverage itself
     # is checked over many worlds in tests/unit/experiments/test_policy_evaluation.py
     assert sum(not ok for ok in covered.values()) <= 1, covered
+
+
+def test_every_night_of_the_loop_decides_and_the_worlds_responses_land_in_the_feeds(demo):
+    """Each night of the closed loop decided all three experiments (a fifth of their customers, by
+    the cadence); truth/decisions.csv holds exactly those decisions; each response landed as a
+    purchase in the point-of-sale file of a day after its night, and was loaded."""
+    import pandas as pd
+
+    out, _, stdout = demo
+    log = pd.read_csv(out / "truth" / "decisions.csv", keep_default_na=False)
+    results = q(out, "SELECT date, customer_id, experiment, variant FROM results ORDER BY ALL")
+    assert (
+        sorted(
+            zip(pd.to_datetime(log.date).dt.date, log.customer_id, log.experiment, log.variant, strict=True)
+        )
+        == results
+    )
+    per_night = q(
+        out, "SELECT date, experiment, count(*) FROM results GROUP BY ALL HAVING count(*) > 20 ORDER BY ALL"
+    )
+    assert len(per_night) == 3 * NIGHTS
+    # the cadence (one night in 5): nobody decided twice in one experiment
+    assert q(out, "SELECT count(*) FROM (SELECT DISTINCT customer_id, experiment FROM results)") == [
+        (len(results),)
+    ]
+    responded = log[log.responded.astype(bool)]
+    landed = q(
+        out,
+        "SELECT customer_id, _partition_date, product FROM tx_pos "
+        "WHERE starts_with(order_id, 'R') ORDER BY ALL",
+    )
+    product = {"offer": PRODUCT["offer"], "offer_uplift": PRODUCT["offer"], "channel": PRODUCT["channel"]}
+    assert landed == sorted(
+        zip(
+            responded.customer_id,
+            pd.to_datetime(responded.response_on).dt.date,
+            responded.experiment.map(product),
+            strict=True,
+        )
+    )
+    assert (pd.to_datetime(responded.response_on) > pd.to_datetime(responded.date)).all()
+    truth = json.loads((out / "truth" / "experiments.json").read_text())
+    assert [n["responses_appended_to_pos"] for n in truth["nights"]] == list(
+        responded.groupby("date").size().reindex(sorted(set(log.date)), fill_value=0)
+    )
+    assert stdout.count("the world responded with") == NIGHTS
+
+
+def test_the_truth_of_the_loop_lives_only_under_truth(demo):
+    """The true rates and responses are written under truth/ only: the landing files carry the
+    purchases (the point-of-sale columns), never a rate, and nothing else holds them."""
+    out, _, _ = demo
+    truth_files = {p.name for p in (out / "truth").iterdir()}
+    assert {"decisions.csv", "experiments.json", "decision_rates.csv"} <= truth_files
+    outside = [p for p in out.rglob("*") if p.is_file() and "truth" not in p.relative_to(out).parts]
+    assert not [p for p in outside if p.name in truth_files]
+    for path in (out / "files").glob("trans_pos_*.csv"):
+        assert (
+            path.read_text().splitlines()[0]
+            == "order_id,customer_id,purchased_at,store,product,quantity,amount"
+        )
+    columns = {r[0] for r in q(out, "SELECT column_name FROM information_schema.columns")}
+    assert not columns & {"rate", "no_treatment_rate", "responded", "response_on", "price_sensitivity"}
+
+
+def test_the_summary_shows_each_policys_true_incremental_conversions_beside_the_measured(demo):
+    """The summary's closed-loop lines: per experiment its policy, the true incremental conversions per
+    1,000 decisions computed from truth/decisions.csv (each decision's true rate of the arm it got
+    minus its no-treatment rate, control left out), and the pipeline's measurement against control
+    with an interval that holds it."""
+    import pandas as pd
+
+    out, _, stdout = demo
+    log = pd.read_csv(out / "truth" / "decisions.csv", keep_default_na=False)
+    treated = log[log.variant != "control"]
+    true = 1000 * (treated.rate - treated.no_treatment_rate).groupby(treated.experiment).mean()
+    lines = dict(
+        (m.group(1), m.groups()[1:])
+        for m in re.finditer(
+            r"^  (\w+) +(\w+) +true +(-?[0-9.]+) \| measured +(-?[0-9.]+) \[(-?[0-9.]+), (-?[0-9.]+)\] "
+            r"over (\d+) decisions$",
+            stdout,
+            flags=re.M,
+        )
+    )
+    assert set(lines) == {"offer", "offer_uplift", "channel"}
+    assert [lines[e][0] for e in ("offer", "offer_uplift", "channel")] == ["uniform", "uplift", "uniform"]
+    for exp, (_, shown, measured, low, high, n) in lines.items():
+        assert abs(float(shown) - true[exp]) < 0.051 and int(n) == (treated.experiment == exp).sum()
+        assert float(low) <= float(measured) <= float(high)

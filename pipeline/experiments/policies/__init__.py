@@ -46,10 +46,11 @@ def with_floor(probs: np.ndarray, exploration: float) -> np.ndarray:
 
 
 def greedy(values: np.ndarray) -> np.ndarray:
-    """One-hot of each row's largest value (ties: the first arm)."""
-    out = np.zeros_like(values, dtype=float)
-    out[np.arange(len(values)), np.argmax(values, axis=1)] = 1.0
-    return out
+    """Each row's largest value gets probability 1, split evenly among arms that tie for it: a model
+    that learned no difference between the arms (the pooled learner before it splits on the arm)
+    leaves the choice uniform, not the first arm's (for uplift: sending nothing)."""
+    best = (values >= values.max(axis=1, keepdims=True)).astype(float)
+    return best / best.sum(axis=1, keepdims=True)
 
 
 def uniform(customers: int, arms: int) -> np.ndarray:

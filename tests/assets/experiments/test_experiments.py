@@ -407,3 +407,48 @@ def test_pre_period_covariate_and_guardrail_conversions(world):
         measure(con, covaried, day, loaded_days(con, covaried))
     assert set(rows(covaried, primary_pre, {"d": day})[0][0]) == bought & offer
     assert rows(covaried, "SELECT count(*) FROM guardrail_conversions WHERE date = $d", {"d": day}) == [(0,)]
+
+
+def test_a_cadence_decides_each_customer_on_one_night_in_every_n(world, tmp_path):
+    """cadence_days 7: over 7 consecutive nights every customer of the experiment is decided exactly
+    once, on the same night of the week again a week later, about a seventh of them each night."""
+    import shutil
+
+    _, config = world
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(config.warehouse_path, copy)
+    weekly = config.model_copy(
+        update={
+            "experiments": [
+                e.model_copy(update={"cadence_days": 7 if e.name == "ab" else None})
+                for e in config.experiments
+            ]
+        }
+    )
+    nights = [START + dt.timedelta(days=k) for k in range(1, 9)]
+    with connect(copy) as con:
+        for night in nights:
+            decide(con, weekly, night)
+        got = con.execute(
+            "SELECT customer_id, list(date ORDER BY date) FROM results WHERE experiment = 'ab' "
+            "AND date BETWEEN $a AND $b GROUP BY 1",
+            {"a": nights[0], "b": nights[-1]},
+        ).fetchall()
+        per_night = [
+            n
+            for (n,) in con.execute(
+                "SELECT count(*) FROM results WHERE experiment = 'ab' "
+                "AND date BETWEEN $a AND $b GROUP BY date",
+                {"a": nights[0], "b": nights[-2]},
+            ).fetchall()
+        ]
+        audience = con.execute(
+            "SELECT count(*) FROM results WHERE experiment = 'ab' AND date = $d", {"d": D}
+        ).fetchall()[0][0]  # decided every night without a cadence
+    assert len(got) == audience > 100
+    # the first night's customers come back on the eighth, everyone else exactly once
+    assert all(
+        dates[1:] == [dates[0] + dt.timedelta(days=7)] if dates[0] == nights[0] else len(dates) == 1
+        for _, dates in got
+    )
+    assert len(per_night) == 7 and all(audience / 7 * 0.5 < n < audience / 7 * 1.5 for n in per_night)

@@ -77,5 +77,8 @@ def copy_world(config, tmp_path):
     data = yaml.safe_load((config.base_dir / "nightjar.yaml").read_text())
     data["warehouse"] = str(tmp_path / "warehouse.duckdb")
     # the demo's experiments score with purchase_30d: a test that declares other models names its own
-    data["experiments"] = [{k: v for k, v in e.items() if k != "model"} for e in data["experiments"]]
+    # (and offer_uplift's uplift policy, which learns from that model's features, decides uniformly)
+    data["experiments"] = [
+        {k: v for k, v in e.items() if k not in ("model", "policy")} for e in data["experiments"]
+    ]
     return data

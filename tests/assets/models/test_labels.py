@@ -20,7 +20,9 @@ from tests.assets.models.conftest import LAST, copy_world
 def with_model(config, model: dict):
     data = yaml.safe_load((config.base_dir / "nightjar.yaml").read_text())
     data["models"] = [model]
-    data["experiments"] = [{k: v for k, v in e.items() if k != "model"} for e in data["experiments"]]
+    data["experiments"] = [
+        {k: v for k, v in e.items() if k not in ("model", "policy")} for e in data["experiments"]
+    ]
     return parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
 
 

@@ -359,7 +359,9 @@ def test_a_customer_list_label_trains_on_the_listed_customers(world, tmp_path):
     data["models"] = [
         {"name": "high_value", "type": "response", "label": {"customer_list": str(tmp_path / "list.csv")}}
     ]
-    data["experiments"] = [{k: v for k, v in e.items() if k != "model"} for e in data["experiments"]]
+    data["experiments"] = [
+        {k: v for k, v in e.items() if k not in ("model", "policy")} for e in data["experiments"]
+    ]
     listed_config = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
     spec = listed_config.model("high_value")
     with connect(config.warehouse_path, read_only=True) as con:
@@ -416,7 +418,7 @@ def test_results_scores_come_from_the_predictions_asset_of_the_day_before(world,
     data = copy_world(config, tmp_path)
     data["groups"] = []
     data["experiments"] = [
-        {k: v for k, v in e.items() if k not in ("start", "end")} for e in data["experiments"]
+        {k: v for k, v in e.items() if k not in ("start", "end", "cadence_days")} for e in data["experiments"]
     ]
     data["experiments"][0]["model"] = "purchase_30d"
     assert data["experiments"][0]["name"] == "offer"

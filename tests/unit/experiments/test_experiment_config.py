@@ -22,9 +22,12 @@ def errors(change) -> list[tuple[str, str]]:
 
 def test_the_example_config_declares_the_demo_experiments():
     config = parse_config(example_dict(), "nightjar.yaml", Path("."))
-    assert [e.name for e in config.experiments] == ["offer", "channel"]
+    assert [e.name for e in config.experiments] == ["offer", "channel", "offer_uplift"]
+    assert (
+        config.experiment("offer_uplift").policy == "uplift" and config.experiment("offer").cadence_days == 5
+    )
     assert config.experiment("offer").variants == ["discount_10", "discount_20", "free_shipping"]
-    assert config.group_of("channel") == "spring_push" and config.conversions.window_days == 6
+    assert config.group_of("channel") == "spring_push" and config.conversions.window_days == 5
 
 
 def _rule(data, i, rule):
@@ -93,6 +96,7 @@ def _rule(data, i, rule):
             "variants[5].name",
             "reserved name",
         ),
+        (lambda d: d["experiments"][0].update(cadence_days=0), "experiments[0].cadence_days", "1"),
         (
             lambda d: d["experiments"][0].update(policy="greedy"),
             "experiments[0].policy",
@@ -163,7 +167,7 @@ def _rule(data, i, rule):
             lambda d: d["conversions"]["definitions"].extend(
                 [dict(d["conversions"]["definitions"][0], name=f"c{i}", role="covariate") for i in range(2)]
             ),
-            "conversions.definitions[3].role",
+            "conversions.definitions[4].role",
             "one at most",
         ),
         (lambda d: d.update(analysis={"cuped_days": 0}), "analysis.cuped_days", "greater than or equal to 1"),

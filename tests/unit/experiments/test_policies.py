@@ -15,6 +15,14 @@ def test_uplift_probabilities_valid_and_no_treatment_when_every_uplift_negative(
     assert p[0].argmax() == 0 and p[1].argmax() == 1
 
 
+def test_an_uplift_model_that_learned_no_difference_between_the_arms_stays_uniform():
+    """Equal rates for every arm (a pooled model that never split on the arm): the greedy choice is
+    split evenly among the tied arms, not given to the first (no treatment)."""
+    rates = np.array([[0.2, 0.2, 0.2], [0.1, 0.3, 0.3], [0.1, 0.2, 0.3]])
+    p = policies.uplift(rates, np.array([1.0, 1.0]), np.array([0.0, 0.0]), exploration=0.0)
+    assert np.allclose(p, [[1 / 3, 1 / 3, 1 / 3], [0, 0.5, 0.5], [0, 0, 1]])
+
+
 def test_draw_identical_on_rerun_and_follows_probabilities():
     probs = np.tile([0.2, 0.5, 0.3], (20000, 1))
     keys = [f"c{i}|exp|2026-01-01" for i in range(20000)]
