@@ -27,6 +27,7 @@ def make_config(folder: Path, start: dt.date = dt.date(2026, 1, 1), **changes) -
     data.pop("models", None)
     for experiment in data.get("experiments", []) if "models" not in changes else []:
         experiment.pop("model", None)  # the example's experiments name its models
+        experiment.pop("policy", None)  # and a learned policy learns from a model's features
     data["start_date"] = start.isoformat()
     if (
         "transactions" in changes

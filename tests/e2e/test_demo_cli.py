@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -15,22 +14,14 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from scipy import stats
 
-from pipeline.core.warehouse import connect
 from pipeline.demo.experiments import PRODUCT, REPEAT_RATE
 from tests.conftest import ROOT
+from tests.e2e.demo_checks import consistent_with_95, env_for, first_day, q
 
 DAYS = 17  # the demo runs on today's dates, as `make demo` does: the DAYS days before today
 NIGHTS = 4  # of the closed loop (make demo: 5, days 9..13), days 9..12: a night less keeps the fixture short
 pytestmark = pytest.mark.e2e
-
-
-def env_for(dagster_home: Path, config: Path | None = None) -> dict:
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
-    if config:
-        env["NIGHTJAR_CONFIG"] = str(config)
-    return env
 
 
 @pytest.fixture(scope="module")
@@ -60,16 +51,6 @@ def demo(tmp_path_factory):
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return out, home, run.stdout
-
-
-def first_day(out: Path) -> dt.date:
-    """The world's first day (DAYS days before the day the demo ran)."""
-    return dt.date.fromisoformat(json.loads((out / "truth" / "world.json").read_text())["start"])
-
-
-def q(out: Path, sql: str, params=None):
-    with connect(out / "warehouse.duckdb", read_only=True) as con:
-        return con.execute(sql, params or {}).fetchall()
 
 
 def test_demo_prints_progress_and_a_summary(demo):
@@ -335,12 +316,6 @@ def test_every_table_of_the_warehouse_is_reached_by_forget_or_holds_no_personal_
         "tx_campaign_events",
         "kpi_customer_behaviour",
     } <= registered
-
-
-def consistent_with_95(covered: list[bool]) -> bool:
-    """The count of intervals missing the truth is not improbable for 95 % intervals (one-sided
-    binomial test at 0.001: at most 2 misses of 5)."""
-    return float(stats.binom.sf(covered.count(False) - 1, len(covered), 0.05)) > 0.001
 
 
 def test_experiment_report_measures_the_true_effects_of_the_demo_world(demo):
