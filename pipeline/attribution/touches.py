@@ -204,7 +204,9 @@ def prepare(
             },
         ),
     )
-    con.execute(sql("attribution/candidates"), {"infinite": infinite, "longest": longest})
+    con.execute(sql("attribution/candidates"))
+    if last != day:
+        con.execute(sql("attribution/candidates_of_days"), {"infinite": infinite, "longest": longest})
     for build in (_ranked_sql, _pairs_sql):
         query, params = build(models)
         con.execute(query, bind(query, params))
