@@ -15,15 +15,24 @@ orchestrates: the touches (:mod:`pipeline.attribution.touches`), learning, writi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from pipeline.attribution.config import UNATTRIBUTED, AttributionConfig, AttributionSpec
 from pipeline.attribution.intervals import write_intervals
 from pipeline.attribution.models import Model, all_models
-from pipeline.attribution.touches import in_set, is_data_driven, model_filter, prepare, set_key, touch_sets
+from pipeline.attribution.touches import (
+    in_set,
+    is_data_driven,
+    learning_days,
+    model_filter,
+    prepare,
+    set_key,
+    touch_sets,
+)
 from pipeline.attribution.types.registry import DataDriven, RuleBased, model_type
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.rules import Params
@@ -32,12 +41,20 @@ from pipeline.core.warehouse import transaction
 
 CREDITS = "attribution_credits"
 # The days a range is attributed at once: their credits per touch are held in memory until written
-# (about 1.3 million rows per day of 16 models at SF1).
+# (about 1.3 million rows per day of 16 models at SF1); the 90 days of SF0.1 at once were no faster
+# than by 7 days and peaked at twice the memory (README, Attribution).
 RANGE_DAYS = 7
 SUMMARY = "attribution_summary"
 SEP = "\x1f"  # joins the channels of a channel set (sql/attribution/data_driven_credits.sql: chr(31))
+_PATH_COLUMNS = ("path", "conversions", "nulls")
 _WEIGHTS_SCHEMA = pa.schema(
-    [("model", pa.string()), ("channel_set", pa.string()), ("channel", pa.string()), ("weight", pa.float64())]
+    [
+        ("day", pa.date32()),
+        ("model", pa.string()),
+        ("channel_set", pa.string()),
+        ("channel", pa.string()),
+        ("weight", pa.float64()),
+    ]
 )
 
 
@@ -70,50 +87,78 @@ def _rule_credits_sql(models: Sequence[Model], target: str) -> tuple[str, dict]:
     return query, params.values
 
 
-def _learn(con: duckdb.DuckDBPyConnection, models: Iterable[Model], day: dt.date) -> dict[str, list]:
-    """The temp table _att_weights: each data-driven model's channel weights per channel set, learnt from
-    the day's paths. Returns each model's paths (path, conversions, nulls) when it had a conversion."""
-    rows: dict[str, list] = {"model": [], "channel_set": [], "channel": [], "weight": []}
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-    learnt: dict[
-        tuple, list
-    ] = {}  # models reading the same touches (e.g. Markov and Shapley) share their paths
-    used: dict[str, list] = {}
+def _paths(
+    con: duckdb.DuckDBPyConnection, models: Sequence[Model], first: dt.date, last: dt.date
+) -> dict[tuple, pa.Table]:
+    """Each data-driven touch set's aggregated paths (day, path, conversions, nulls) of the days ``first``
+    to ``last``, in one statement per set (sql/attribution/paths.sql): models reading the same touches
+    (e.g. Markov and Shapley) share their paths."""
+    learning = learning_days(models)
+    found: dict[tuple, pa.Table] = {}
+    for m in models:
+        if set_key(m) in found:
+            continue
+        params = Params("f")
+        query = sql("attribution/paths", fragments={"model_filter": model_filter(m, params)})
+        values = {
+            **params.values,
+            "model": m.name,
+            "first": first,
+            "last": last,
+            "lookback": m.lookback_days,
+            "learning": learning,
+        }
+        found[set_key(m)] = con.sql(query, params=bind(query, values)).to_arrow_table()
+    return found
+
+
+def _by_day(table: pa.Table) -> dict[dt.date, list]:
+    """The (path, conversions, nulls) rows of each day of a paths table (sorted by day), as the day alone
+    reads them."""
+    days = table.column("day").to_numpy(zero_copy_only=False)
+    if len(days) == 0:
+        return {}
+    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+    bounds = [*starts.tolist(), len(days)]
+    return {  # a loop over the days, not rows: each day's rows as a block
+        day: list(zip(*(table.column(c).slice(a, b - a).to_pylist() for c in _PATH_COLUMNS), strict=True))
+        for day, a, b in zip(days[starts].tolist(), bounds[:-1], bounds[1:], strict=True)
+    }
+
+
+def _learn(
+    con: duckdb.DuckDBPyConnection, models: Sequence[Model], first: dt.date, last: dt.date | None = None
+) -> dict[dt.date, dict[str, list]]:
+    """The temp table _att_weights: each data-driven model's channel weights per day and channel set,
+    each day learnt from its own paths (read for all the days ``first`` to ``last`` at once). Returns
+    each day's paths (path, conversions, nulls) by model, for the models with a conversion that day."""
+    rows: dict[str, list] = {"day": [], "model": [], "channel_set": [], "channel": [], "weight": []}
+    per_set = {key: _by_day(table) for key, table in _paths(con, models, first, last or first).items()}
+    used: dict[dt.date, dict[str, list]] = {}
     for m in models:
         kind = model_type(m.model_type)
         assert isinstance(kind, DataDriven) and m.lookback_days is not None
-        if set_key(m) not in learnt:
-            params = Params("f")
-            query = sql("attribution/paths", fragments={"model_filter": model_filter(m, params)})
-            values = {
-                **params.values,
-                "model": m.name,
-                "end": end,
-                "start": end - dt.timedelta(days=m.lookback_days),
-            }
-            learnt[set_key(m)] = con.execute(query, bind(query, values)).fetchall()
-        found = learnt[set_key(m)]
-        if not any(c for _, c, _ in found):
-            continue
-        used[m.name] = found
-        paths, conv, nulls = zip(*found, strict=True)
-        for s, weights in kind.channel_weights(m.params, paths, conv, nulls).items():
-            for c, weight in weights.items():
-                rows["model"].append(m.name)
-                rows["channel_set"].append(SEP.join(sorted(s)))
-                rows["channel"].append(c)
-                rows["weight"].append(weight)
+        for day, found in per_set[set_key(m)].items():  # each day's weights from its own paths
+            if not any(c for _, c, _ in found):
+                continue
+            used.setdefault(day, {})[m.name] = found
+            paths, conv, nulls = zip(*found, strict=True)
+            for s, weights in kind.channel_weights(m.params, paths, conv, nulls).items():
+                for c, weight in weights.items():
+                    rows["day"].append(day)
+                    rows["model"].append(m.name)
+                    rows["channel_set"].append(SEP.join(sorted(s)))
+                    rows["channel"].append(c)
+                    rows["weight"].append(weight)
     con.register("_att_weights_arrow", pa.table(rows, schema=_WEIGHTS_SCHEMA))
     con.execute(sql("attribution/weights"))
     con.unregister("_att_weights_arrow")
     return used
 
 
-def _write_credits(
-    con: duckdb.DuckDBPyConnection, models: Sequence[Model], day: dt.date, target: str
-) -> None:
-    """Insert every model's credits for the conversions prepared (of ``day``, or of a range for rule-based
-    models) into ``target`` (prepared and learnt)."""
+def _write_credits(con: duckdb.DuckDBPyConnection, models: Sequence[Model], target: str) -> None:
+    """Insert every model's credits for the conversions prepared (of a day or a range) into ``target``
+    (prepared and learnt)."""
     query, params = _rule_credits_sql(models, target)
     if query:
         con.execute(query, bind(query, params))
@@ -123,20 +168,33 @@ def _write_credits(
         if isinstance(kind := model_type(name), DataDriven) and kind.split_over_touches
     ]
     query = sql("attribution/data_driven_credits", idents={"target": target})
-    con.execute(query, {"d": day, "split": sorted(split)})
-    con.execute(sql("attribution/data_driven_totals", idents={"target": target}), {"d": day})
+    con.execute(query, {"split": sorted(split)})
+    con.execute(sql("attribution/data_driven_totals", idents={"target": target}))
     query = sql("attribution/unattributed", idents={"target": target})
     con.execute(query, {"unattributed": UNATTRIBUTED})
+
+
+def _credits(
+    con: duckdb.DuckDBPyConnection,
+    spec: AttributionSpec,
+    models: Sequence[Model],
+    first: dt.date,
+    last: dt.date,
+) -> dict[dt.date, dict[str, list]]:
+    """Fill the temp table _att_credits with every model's credits for the conversions of the days
+    ``first`` to ``last``; returns the data-driven models' paths of each day (see :func:`_learn`)."""
+    prepare(con, spec, models, first, last)
+    paths = _learn(con, [m for m in models if is_data_driven(m)], first, last)
+    con.execute(sql("attribution/empty_credits"))
+    _write_credits(con, models, "_att_credits")
+    return paths
 
 
 def compute_credits(
     con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequence[Model], day: dt.date
 ) -> None:
     """Fill the temp table _att_credits with every model's credits for the conversions of ``day``."""
-    prepare(con, spec, models, day)
-    _learn(con, [m for m in models if is_data_driven(m)], day)
-    con.execute(sql("attribution/empty_credits"))
-    _write_credits(con, models, day, "_att_credits")
+    _credits(con, spec, models, day, day)
 
 
 def _replace_days(
@@ -178,36 +236,21 @@ def build_attribution(
     of ``attribution.perTouchCredits``)."""
     _start(con)
     models = all_models(config.attribution)
-    prepare(con, config.attribution, models, day)
-    paths = _learn(con, [m for m in models if is_data_driven(m)], day)
-    con.execute(sql("attribution/empty_credits"))
-    _write_credits(con, models, day, "_att_credits")
-    return _replace_days(con, config, models, day, day, paths)
+    paths = _credits(con, config.attribution, models, day, day)
+    return _replace_days(con, config, models, day, day, paths.get(day, {}))
 
 
 def build_attribution_range(
     con: duckdb.DuckDBPyConnection, config: AttributionConfig, first: dt.date, last: dt.date
 ) -> dict[str, int]:
     """Replace the days ``first`` to ``last`` as :func:`build_attribution` does each day alone, with the
-    same rows: the rule-based models' credits of the whole range at once (one read of the converters'
-    touches, one ranking), the data-driven models' day by day (each day learns from its own paths). A
-    day's intervals (``attribution.bootstrap``) need the day alone: use build_attribution then."""
+    same rows, every model at once: one read of the touches, one ranking of the conversions' candidates,
+    each data-driven model's paths of every day in one statement (each day learns from its own). A day's
+    intervals (``attribution.bootstrap``) need the day alone: use build_attribution then."""
     assert not config.attribution.bootstrap
     _start(con)
     models = all_models(config.attribution)
-    rules = [m for m in models if not is_data_driven(m)]
-    learnt = [m for m in models if is_data_driven(m)]
-    con.execute(sql("attribution/empty_credits"))
-    if rules:
-        prepare(con, config.attribution, rules, first, last)
-        _learn(con, [], first)  # no weights: the data-driven credits' statements find none
-        _write_credits(con, rules, first, "_att_credits")
-    day = first
-    while learnt and day <= last:  # a loop over the days (each learns from its own paths), not rows
-        prepare(con, config.attribution, learnt, day)
-        _learn(con, learnt, day)
-        _write_credits(con, learnt, day, "_att_credits")
-        day += dt.timedelta(days=1)
+    _credits(con, config.attribution, models, first, last)
     return _replace_days(con, config, models, first, last, None)
 
 

@@ -164,9 +164,9 @@ def prepare(
     last: dt.date | None = None,
 ) -> None:
     """The temp tables of the day's attribution, up to _att_ranked and _att_pairs; with ``last``, of the
-    days ``day`` to ``last`` at once (rule-based models only: the data-driven ones learn per day)."""
+    days ``day`` to ``last`` at once (each conversion with the touches its day alone reads, and the
+    touches every day's non-converting paths need: :func:`learning_days`)."""
     last = last or day
-    assert last == day or not any(is_data_driven(m) for m in models)
     con.execute(
         sql("attribution/channels"),
         {
@@ -184,8 +184,9 @@ def prepare(
     begin = dt.datetime.combine(day, dt.time())
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
     longest = max((m.lookback_days for m in models if m.lookback_days), default=1)
-    learning = [m.lookback_days for m in models if is_data_driven(m)]
-    paths_start = end - dt.timedelta(days=max((d for d in learning if d is not None), default=0))
+    infinite = any(m.lookback_days is None for m in models)
+    learning = learning_days(models)
+    paths_start = begin + dt.timedelta(days=1 - learning)
     query, params = _touches_sql(spec)
     con.execute(
         query,
@@ -196,14 +197,22 @@ def prepare(
                 "day": last,
                 "end": end,
                 "start": begin - dt.timedelta(days=longest),
-                "infinite": any(m.lookback_days is None for m in models),
-                "paths": bool(learning),
+                "infinite": infinite,
+                "paths": learning > 0,
                 "paths_start": paths_start,
                 "paths_day": paths_start.date(),
             },
         ),
     )
     con.execute(sql("attribution/candidates"))
+    if last != day:
+        con.execute(sql("attribution/candidates_of_days"), {"infinite": infinite, "longest": longest})
     for build in (_ranked_sql, _pairs_sql):
         query, params = build(models)
         con.execute(query, bind(query, params))
+
+
+def learning_days(models: Sequence[Model]) -> int:
+    """The longest lookback of the data-driven models (0: none): a day's non-converting paths read the
+    touches of that many days ending with it."""
+    return max((m.lookback_days or 0 for m in models if is_data_driven(m)), default=0)

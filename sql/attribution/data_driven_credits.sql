@@ -1,5 +1,6 @@
--- The data-driven models' credits of day $d (into <target>, as rule_credits.sql) from the channel
--- weights of the conversion's channel set (table _att_weights: model, channel_set, channel, weight),
+-- The data-driven models' credits of the conversions attributed (into <target>, as rule_credits.sql)
+-- from the channel weights of the conversion's day and channel set (table _att_weights: day, model,
+-- channel_set, channel, weight),
 -- normalised over the conversion's touches (equal shares when the weights sum to 0). A touch weighs
 -- its channel's weight (Markov: its removal effect) or, for the types in $split (Shapley: a
 -- channel's Shapley value in the set, a game over sets), that weight split equally over the
@@ -18,9 +19,9 @@ WITH per_channel AS (
     FROM _att_pairs p
     JOIN per_channel pc USING (conversion, conversion_id, model, channel)
     JOIN sets s USING (conversion, conversion_id, model)
-    JOIN _att_weights w ON w.model = p.model AND w.channel_set = s.channel_set AND w.channel = p.channel
+    JOIN _att_weights w ON w.day = p.day AND w.model = p.model AND w.channel_set = s.channel_set AND w.channel = p.channel
 )
-SELECT $d, conversion, conversion_id, customer_id, model, model_type, touch_id, channel, channel_id,
+SELECT day, conversion, conversion_id, customer_id, model, model_type, touch_id, channel, channel_id,
        touched_at, converted_at, value, share, value * share
 FROM (
     SELECT *, CASE WHEN sum(weight) OVER c = 0 THEN 1.0 / n ELSE weight / sum(weight) OVER c END AS share

@@ -4,6 +4,7 @@ SELECT
     NULL::VARCHAR AS touch_id,
     NULL::VARCHAR AS customer_id,
     NULL::TIMESTAMP AS touched_at,
+    NULL::DATE AS touch_day,
     NULL::VARCHAR AS channel,
     NULL::VARCHAR AS campaign,
     NULL::VARCHAR AS source,

@@ -3,7 +3,7 @@
 -- share a type). A touch needs a channel.
 CREATE OR REPLACE TEMP TABLE _att_touches AS
 SELECT
-    u.touch_id, u.customer_id, u.touched_at, u.channel, ch.channel_id, coalesce(ch.paid, FALSE) AS paid,
+    u.touch_id, u.customer_id, u.touched_at, u.touch_day, u.channel, ch.channel_id, coalesce(ch.paid, FALSE) AS paid,
     u.campaign, u.source, u.medium, u.term, u.content, u.type, u.context, u.value
 FROM ({{touches}}) AS u
 LEFT JOIN _att_channels AS ch ON u.channel = ch.name

@@ -9,6 +9,7 @@ conversions of a channel are the total conversions x its share (ChannelAttributi
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -51,22 +52,48 @@ class _Chain:
     holding: dict[str, list[int]]
 
 
+def _windows(paths: tuple[tuple[str, ...], ...], order: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every path's chain states as rows of channel codes (codes into the sorted channels, -1 padding a
+    state shorter than ``order``), consecutive equal states collapsed (:func:`chain_states`, at once),
+    with the path of each row."""
+    lengths = np.fromiter(map(len, paths), dtype=np.int64, count=len(paths))
+    names = sorted(set(itertools.chain.from_iterable(paths)))
+    code = {n: i for i, n in enumerate(names)}
+    codes = np.fromiter(map(code.__getitem__, itertools.chain.from_iterable(paths)), dtype=np.int64)
+    starts = np.cumsum(lengths) - lengths
+    counts = np.maximum(1, lengths - order + 1)  # windows per path
+    path = np.repeat(np.arange(len(paths)), counts)
+    j = np.arange(len(path)) - np.repeat(np.cumsum(counts) - counts, counts)  # the window's position
+    offset = j[:, None] + np.arange(order)[None, :]
+    inside = offset < lengths[path][:, None]
+    rows = np.where(inside, codes[np.where(inside, starts[path][:, None] + offset, 0)], -1)
+    keep = (j == 0) | (rows != np.roll(rows, 1, axis=0)).any(axis=1)
+    return rows[keep], path[keep], names
+
+
 @functools.lru_cache(maxsize=16)  # a bootstrap learns again from the same paths with other counts
 def _chain(paths: tuple[tuple[str, ...], ...], order: int) -> _Chain:
-    walks = [chain_states(p, order) for p in paths]
-    states = sorted({s for w in walks for s in w})
-    index = {s: i + 1 for i, s in enumerate(states)}
-    ids = [[0] + [index[s] for s in w] for w in walks]
-    steps = [(a, b, i) for i, w in enumerate(ids) for a, b in zip(w, w[1:], strict=False)]
-    source, target, step_path = np.array(steps, dtype=np.int64).reshape(-1, 3).T
-    channels = sorted({c for s in states for c in s})
+    """The chain of :func:`chain_states` over the paths, in NumPy: states sorted as their tuples of
+    channels sort (a code row's -1 padding sorts a shorter state first, as a tuple prefix does)."""
+    if not paths:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Chain(size=0, source=empty, target=empty, step_path=empty, last=empty, holding={})
+    rows, path, channels = _windows(paths, order)
+    # a row as one number whose order is the rows' lexicographic order (-1 padding: digit 0)
+    keys = ((rows + 1) * (len(channels) + 1) ** np.arange(order - 1, -1, -1)[None, :]).sum(axis=1)
+    _, at, index = np.unique(keys, return_index=True, return_inverse=True)
+    states, index = rows[at], index.reshape(-1) + 1
+    first = np.r_[True, path[1:] != path[:-1]]
+    source = np.where(first, 0, np.roll(index, 1))
+    last = np.r_[first[1:], True]  # a path's last state: the next row starts another path
+    held = (states[:, :, None] == np.arange(len(channels))[None, None, :]).any(axis=1)
     return _Chain(
         size=len(states),
         source=source,
-        target=target,
-        step_path=step_path,
-        last=np.array([w[-1] for w in ids], dtype=np.int64),
-        holding={c: [index[s] for s in states if c in s] for c in channels},
+        target=index,
+        step_path=path,
+        last=index[last],
+        holding={c: (np.flatnonzero(held[:, i]) + 1).tolist() for i, c in enumerate(channels)},
     )
 
 

@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 import pytest
 
-from pipeline.attribution.types.markov import chain_states, markov_removal_effects
+from pipeline.attribution.types.markov import _chain, chain_states, markov_removal_effects
 from pipeline.core.sql import sql
 from tests.conftest import ROOT
 from tests.unit.attribution.helpers import DAY, attribute, credits, spec, summary, ts
@@ -276,3 +276,23 @@ def test_total_allocation_is_channelattributions_markov_model_within_its_simulat
         mean, sd = simulated.mean(axis=0), simulated.std(axis=0, ddof=1)
         assert (np.abs(exact - mean) <= 4 * sd / np.sqrt(len(seeds)) + 1e-9).all(), (order_, exact, mean, sd)
         assert (sd < 0.05 * mean).all()  # the simulation is precise enough to tell a wrong allocation
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_the_chain_steps_through_every_paths_chain_states(order):
+    rng = np.random.default_rng(order)
+    names = ["A", "AB", "B", "Display", "Email", "Search"]
+    for _ in range(50):
+        paths = tuple(
+            tuple(names[k] for k in rng.integers(0, int(rng.integers(1, 7)), int(rng.integers(1, 9))))
+            for _ in range(int(rng.integers(1, 40)))
+        )
+        walks = [chain_states(p, order) for p in paths]
+        states = sorted({s for w in walks for s in w})
+        ids = [[0] + [states.index(s) + 1 for s in w] for w in walks]
+        chain = _chain(paths, order)
+        steps = [(a, b, i) for i, w in enumerate(ids) for a, b in zip(w, w[1:], strict=False)]
+        assert list(zip(chain.source, chain.target, chain.step_path, strict=True)) == steps
+        assert chain.last.tolist() == [w[-1] for w in ids]
+        channels = sorted({c for p in paths for c in p})
+        assert chain.holding == {c: [i + 1 for i, s in enumerate(states) if c in s] for c in channels}

@@ -1,5 +1,6 @@
-"""A range of days attributed at once (the rule-based models' credits of the whole range in one pass,
-the data-driven models' day by day) gives each day exactly what attributing that day alone gives."""
+"""A range of days attributed at once (every model's credits of the whole range in one pass, each
+data-driven model's paths of every day in one statement) gives each day exactly what attributing that day
+alone gives."""
 
 from __future__ import annotations
 
@@ -7,15 +8,28 @@ import datetime as dt
 
 import duckdb
 import numpy as np
+import pytest
 
 from pipeline.attribution import credits
-from pipeline.attribution.credits import attribute_days, build_attribution
+from pipeline.attribution.credits import _by_day, _paths, attribute_days, build_attribution
+from pipeline.attribution.models import all_models
+from pipeline.attribution.touches import is_data_driven, prepare
 from pipeline.core.sql import sql
 from tests.unit.attribution.helpers import DAY, config, load_events, spec, ts
 
 MODELS = [
     {"name": "M", "modelType": "markov", "lookbackDays": 5},
+    {"name": "M2", "modelType": "markov", "lookbackDays": 8, "order": 2},
+    {"name": "M3T", "modelType": "markov", "lookbackDays": 12, "order": 3, "allocation": "total"},
+    {
+        "name": "MX",
+        "modelType": "markov",
+        "lookbackDays": 5,
+        "channelsMode": "exclude",
+        "channels": ["Email"],
+    },
     {"name": "S", "modelType": "shapley", "lookbackDays": 10},
+    {"name": "S5", "modelType": "shapley", "lookbackDays": 5},
     {"name": "P", "modelType": "position", "channelsMode": "exclude", "channels": ["Direct"]},
     {"name": "T", "modelType": "time_decay", "halfLifeDays": 2, "lookbackDays": 7},
     {"name": "F3", "modelType": "first", "lookbackDays": 3},
@@ -53,6 +67,11 @@ def _warehouse(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'")
     con.execute(sql("core/schema"))
     load_events(con, rows)
+    # late touches: some arrive in the next day's partition (a day reads only the partitions up to it)
+    con.execute(
+        "UPDATE events SET _partition_date = _partition_date + 1 "
+        "WHERE type = 'visit' AND hash(event_id) % 5 = 0"
+    )
     return con
 
 
@@ -60,9 +79,10 @@ def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in TABLES}
 
 
-def test_a_range_gives_every_day_what_the_day_alone_gives(monkeypatch):
+@pytest.mark.parametrize("seed", [3, 11])
+def test_a_range_gives_every_day_what_the_day_alone_gives(monkeypatch, seed):
     monkeypatch.setattr(credits, "RANGE_DAYS", 3)
-    rows = _events(3)
+    rows = _events(seed)
     project = config(spec(MODELS, perTouchCredits=True))  # every touch compared, not only their sums
     alone, together = _warehouse(rows), _warehouse(rows)
     for day in DAYS:
@@ -75,3 +95,46 @@ def test_a_range_gives_every_day_what_the_day_alone_gives(monkeypatch):
     # and re-attributing a range over days already attributed replaces them exactly
     list(attribute_days(together, project, DAYS[1:3]))
     assert _tables(together) == want
+
+
+def test_every_days_paths_of_a_range_are_the_day_alones():
+    att = spec(MODELS)
+    models = [m for m in all_models(att) if is_data_driven(m)]
+    con = _warehouse(_events(5))
+    prepare(con, att, models, DAYS[0], DAYS[-1])
+    together = {key: _by_day(t) for key, t in _paths(con, models, DAYS[0], DAYS[-1]).items()}
+    for day in DAYS:
+        prepare(con, att, models, day)
+        alone = {key: _by_day(t) for key, t in _paths(con, models, day, day).items()}
+        for key, paths in alone.items():
+            assert sum(n for _, n, _ in paths[day]) > 0 and sum(n for _, _, n in paths[day]) > 0
+            assert together[key][day] == paths[day], (key, day)
+    # the windows move: a day's non-converting paths are not the day before's
+    first = together[next(iter(together))]
+    assert first[DAYS[0]] != first[DAYS[1]]
+
+
+def test_a_days_paths_by_hand():
+    # c1 converts on day 0, c3 on day 1, c2 never: a customer's touches are a non-converting path on the
+    # days they do not convert, within the model's 5 days ending with the day.
+    rows = [
+        ("v1", "c1", "visit", ts(-20), "Display", None),
+        ("v2", "c1", "visit", ts(-2), "Search", None),
+        ("v3", "c1", "visit", ts(-1), "Email", None),
+        ("o1", "c1", "order", ts(0), None, 10),
+        ("v4", "c2", "visit", ts(-6), "Direct", None),
+        ("v5", "c2", "visit", ts(-3), "Search", None),
+        ("v6", "c2", "visit", ts(-1), "Email", None),
+        ("v7", "c3", "visit", ts(-1), "Direct", None),
+        ("o2", "c3", "order", ts(1), None, 10),
+    ]
+    con = duckdb.connect()
+    con.execute(sql("core/schema"))
+    load_events(con, rows)
+    models = [m for m in all_models(spec(MODELS[:1])) if is_data_driven(m)]
+    prepare(con, spec(MODELS[:1]), models, DAYS[0], DAYS[1])
+    (paths,) = (_by_day(t) for t in _paths(con, models, DAYS[0], DAYS[1]).values())
+    assert paths == {
+        DAYS[0]: [(["Direct"], 0, 1), (["Search", "Email"], 1, 1)],
+        DAYS[1]: [(["Direct"], 1, 0), (["Search", "Email"], 0, 2)],
+    }
