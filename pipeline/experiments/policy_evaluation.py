@@ -17,6 +17,7 @@ decision, with its interval (the per-row differences). A team compares policies 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import dagster as dg
 import duckdb
@@ -144,32 +145,56 @@ def policy_log(con: duckdb.DuckDBPyConnection, exp: ExperimentSpec) -> pd.DataFr
     return con.execute(text, bind(text, {"experiment": exp.name})).df()
 
 
+@dataclass(frozen=True)
+class Logged:
+    """An experiment's logged decisions as the evaluation reads them: the log (policy_log), each row's
+    arm (0: nothing sent), the features of the experiment's model, each variant's cost and which arms
+    each row was eligible for."""
+
+    log: pd.DataFrame
+    arm: np.ndarray
+    x: np.ndarray
+    cost: np.ndarray
+    eligible: np.ndarray
+
+
+def logged_decisions(
+    con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, exp: ExperimentSpec
+) -> Logged | None:
+    """The experiment's logged decisions, or None with too few of some arm to evaluate anything."""
+    log = policy_log(con, exp)
+    arms = [NO_TREATMENT, *exp.variants]
+    arm = history_arms(log["variant"].to_numpy(dtype=object), arms)
+    keep = arm >= 0
+    counts = np.bincount(arm[keep], minlength=len(arms))
+    if len(log) < 100 or counts.min() < 10:
+        return None
+    log, arm = log[keep], arm[keep]
+    x = np.zeros((len(log), 1))
+    if exp.model:
+        frame = customer_features(con, config.model(exp.model), first_date(log, dt.date.max))
+        x, _ = numeric(frame.reindex(log["customer_id"]), frame)
+    cost = np.array([config.variant(v).cost for v in exp.variants])
+    eligible = eligibility(log["eligible"].to_numpy(dtype=str), list(exp.variants))
+    return Logged(log, arm, x, cost, eligible)
+
+
 def build_policy_evaluation(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig) -> int:
     """Rebuild the `policy_evaluation` table; returns its rows."""
     rows: list[list] = []
     have = table_exists(con, "conversions") and table_exists(con, "results")
     for exp in config.experiments if have else []:
-        log = policy_log(con, exp)
-        arms = [NO_TREATMENT, *exp.variants]
-        arm = history_arms(log["variant"].to_numpy(dtype=object), arms)
-        keep = arm >= 0
-        counts = np.bincount(arm[keep], minlength=len(arms))
-        if len(log) < 100 or counts.min() < 10:
+        d = logged_decisions(con, config, exp)
+        if d is None:
             continue  # too few logged decisions of some arm to evaluate anything
-        log, arm = log[keep], arm[keep]
-        x = np.zeros((len(log), 1))
-        if exp.model:
-            frame = customer_features(con, config.model(exp.model), first_date(log, dt.date.max))
-            x, _ = numeric(frame.reindex(log["customer_id"]), frame)
-        cost = np.array([config.variant(v).cost for v in exp.variants])
         found = evaluate(
-            x,
-            arm,
-            log["assignment_probability"].to_numpy(dtype=float),
-            log["converted"].to_numpy(dtype=bool),
-            cost,
+            d.x,
+            d.arm,
+            d.log["assignment_probability"].to_numpy(dtype=float),
+            d.log["converted"].to_numpy(dtype=bool),
+            d.cost,
             exp.exploration,
-            eligible=eligibility(log["eligible"].to_numpy(dtype=str), list(exp.variants)),
+            eligible=d.eligible,
         )
         rows += [[exp.name, *r] for r in found]
     frame = pd.DataFrame(rows, columns=COLUMNS)
