@@ -6,6 +6,7 @@ Shared by the model types (pipeline/models/types/) when they score a night or ex
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 import duckdb
 import lightgbm as lgb
@@ -95,32 +96,103 @@ def split_cells(booster: lgb.Booster, X: np.ndarray) -> np.ndarray:
     return out
 
 
-def distinct_cells(booster: lgb.Booster, X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(one row per distinct cell of X (split_cells), each row's index in it), or None when the rows
-    cannot be grouped safely. Rows are grouped by a hash of their cells' bits, then checked bit for bit
-    against their group's representative; any collision gives None (score every row)."""
-    cells = split_cells(booster, np.asarray(X, dtype=np.float64))
-    bits = np.ascontiguousarray(cells).view(np.uint64)
-    h = np.zeros(len(bits), dtype=np.uint64)
-    for j in range(bits.shape[1]):  # over the columns (a handful), vectorised over the rows
-        h = (h * np.uint64(0x100000001B3)) ^ bits[:, j] ^ (bits[:, j] >> np.uint64(29))
-    codes, uniques = pd.factorize(h)
+WORDS_FULL = 2**64  # the codes one 64-bit word holds
+
+
+def cell_keys(booster: lgb.Booster, X: np.ndarray) -> np.ndarray:
+    """Each row's cells (split_cells) as an exact key, (rows, words) uint64: per feature a split uses,
+    the index of the row's cell between its thresholds (missing: a cell of its own), packed in mixed
+    radix into 64-bit words; a feature kept as it is (split_cells) takes a word of its value's bits.
+    Two rows have the same key exactly when they have the same cells. A key holds no feature value of
+    a thresholded feature, only which side of each split it falls."""
+    words: list[np.ndarray] = []
+    word, room = np.zeros(len(X), dtype=np.uint64), WORDS_FULL
+    for j, th in sorted(split_thresholds(booster).items()):  # over the columns, vectorised over the rows
+        column = np.where(np.abs(X[:, j]) <= ZERO, 0.0, X[:, j])  # as LightGBM reads the row
+        if th is None:
+            words.append(np.where(np.isnan(column), np.nan, column).view(np.uint64))  # one NaN's bits
+            continue
+        cell = np.searchsorted(th, column, side="left").astype(np.uint64)  # (th[i-1], th[i]]; NaN: last
+        cell[np.isnan(column)] = len(th) + 1
+        radix = len(th) + 2
+        if radix > room:
+            words.append(word)
+            word, room = np.zeros(len(X), dtype=np.uint64), WORDS_FULL
+        word, room = word * np.uint64(radix) + cell, room // radix
+    words.append(word)
+    return np.column_stack(words)
+
+
+def key_hash(keys: np.ndarray) -> np.ndarray:
+    """One uint64 per key: the key itself when it is one word (exact), else a hash of its words."""
+    h = keys[:, 0].copy()
+    for j in range(1, keys.shape[1]):  # over the words (a handful), vectorised over the rows
+        h = (h * np.uint64(0x100000001B3)) ^ keys[:, j] ^ (keys[:, j] >> np.uint64(29))
+    return h
+
+
+def group_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each distinct key's first row, each row's distinct key), distinct keys in order of first row.
+    Grouped by key_hash, checked word for word; a collision of the hash falls back to sorting the keys."""
+    codes, uniques = pd.factorize(key_hash(keys))
     first = np.full(len(uniques), -1, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # each group's first row
-    if not np.array_equal(bits, bits[first][codes]):
-        return None
-    return cells[first], codes
+    if keys.shape[1] > 1 and not np.array_equal(keys, keys[first][codes]):
+        _, first, codes = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return first, np.asarray(codes, dtype=np.int64).reshape(-1)
 
 
-def predict_distinct(booster: lgb.Booster, X: np.ndarray, meta: dict) -> np.ndarray:
-    """predict on the distinct cells of X only (distinct_cells), spread back to every row: the same
+def distinct_cells(booster: lgb.Booster, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(one row of X per distinct cell (cell_keys): the cell's first row, each row's index in it).
+    Every row of a cell falls on the same side of every split, so it has the same score and the same
+    SHAP values as the cell's first row."""
+    X = np.asarray(X, dtype=np.float64)
+    first, codes = group_keys(cell_keys(booster, X))
+    return X[first], codes
+
+
+@dataclass
+class CellScores:
+    """The distinct cells (cell_keys) one model version scored last and their scores: a cell scored
+    again by the same version cannot have another score, so it is not walked through the trees again.
+    predict_distinct reads it and replaces it with the cells it scored."""
+
+    keys: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.uint64))
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which of ``keys`` are known, their scores where known)."""
+        found = np.zeros(len(keys), dtype=bool)
+        if not len(self.keys) or not len(keys) or self.keys.shape[1] != keys.shape[1]:
+            return found, np.zeros(len(keys))
+        known = key_hash(self.keys)
+        order = np.argsort(known, kind="stable")
+        h = key_hash(keys)
+        at = order[np.minimum(np.searchsorted(known[order], h), len(order) - 1)]
+        found = (known[at] == h) & (self.keys[at] == keys).all(axis=1)
+        return found, np.where(found, self.scores[at], 0.0)
+
+
+def predict_distinct(
+    booster: lgb.Booster, X: np.ndarray, meta: dict, memo: CellScores | None = None
+) -> np.ndarray:
+    """predict on the distinct cells of X only (cell_keys), spread back to every row: the same
     scores (a row's score depends on which side of each split its values fall), far fewer trees walked
-    (a recommender's ~30 candidates per customer, whose features take a handful of cells each)."""
-    grouped = distinct_cells(booster, X) if len(X) >= 2 else None
-    if grouped is None:
-        return predict(booster, X, meta)
-    rows, codes = grouped
-    return predict(booster, rows, meta)[codes]
+    (a recommender's ~30 candidates per customer, whose features take a handful of cells each). With
+    ``memo`` (the version's cells scored last), only the cells it does not hold are predicted, and
+    ``memo`` becomes the cells of X."""
+    X = np.asarray(X, dtype=np.float64)
+    if not len(X):
+        return np.zeros(0)
+    keys = cell_keys(booster, X)
+    first, codes = group_keys(keys)
+    distinct = keys[first]
+    found, scores = (memo or CellScores()).find(distinct)
+    if (~found).any():
+        scores[~found] = predict(booster, X[first[~found]], meta)
+    if memo is not None:
+        memo.keys, memo.scores = distinct, scores
+    return scores[codes]
 
 
 def scoring_features(

@@ -41,15 +41,19 @@ def score(
     cache: dict | None = None,
 ) -> tuple[dt.date, pd.DataFrame]:
     """(version, predictions rows of ``day``) for one model: every active customer (known on or before
-    the day, not excluded), features including the day's events. ``cache`` (a dict kept over the models
-    of one day) shares the customer features between models with the same windows."""
+        the day, not excluded), features including the day's events. ``cache`` (a dict kept over the models
+        of one day) shares the customer features between models with the same windows. A version's cells
+    scored on an earlier night (store.load_cells) are not predicted again; tonight's replace them."""
     version = latest_finished(con, spec.name, day)
     if version is None:
         raise NoModelVersion(f"model {spec.name!r} has no FINISHED version on or before {day}")
     kind = model_type(spec.type)
     booster, meta = store.load_version(store_dir, spec.name, version, kind.boosted)
     cutoff = day + dt.timedelta(days=1)
-    rows = kind.score(con, config, spec, cutoff, booster, meta, cache)
+    memo = store.load_cells(store_dir, spec.name, version) if kind.boosted else None
+    rows = kind.score(con, config, spec, cutoff, booster, meta, cache, memo)
+    if memo is not None and len(memo.keys):
+        store.save_cells(store_dir, spec.name, version, memo)
     return version, rows.assign(date=day, model=spec.name, version=version)
 
 

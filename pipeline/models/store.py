@@ -1,18 +1,24 @@
 """The model store: one folder per model and version holding LightGBM's own text format and a JSON
 of metadata (features, parameters, metrics); a type that is not a booster (clv) has its parameters
-in the metadata only. Written to a temporary folder, then renamed."""
+in the metadata only. Written to a temporary folder, then renamed. Scoring keeps beside them the cells
+the version scored last and their scores (cells.npz, predict.CellScores): cell indices, no values."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
 import lightgbm as lgb
+import numpy as np
+
+from pipeline.models.predict import CellScores
 
 MODEL_FILE = "model.txt"
 META_FILE = "metadata.json"
+CELLS_FILE = "cells.npz"
 
 
 def version_dir(store: Path, model: str, version: dt.date) -> Path:
@@ -49,3 +55,21 @@ def load_version(store: Path, model: str, version: dt.date, boosted: bool) -> tu
     if not path.is_file():
         raise FileNotFoundError(f"model {model!r} version {version}: no {META_FILE} in {path.parent}")
     return None, json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_cells(store: Path, model: str, version: dt.date) -> CellScores:
+    """The cells the version scored last and their scores (none before its first scoring)."""
+    path = version_dir(store, model, version) / CELLS_FILE
+    if not path.is_file():
+        return CellScores()
+    with np.load(path) as saved:
+        return CellScores(saved["keys"], saved["scores"])
+
+
+def save_cells(store: Path, model: str, version: dt.date, cells: CellScores) -> None:
+    """Replace the version's scored cells (written beside, then renamed: a reader sees old or new)."""
+    path = version_dir(store, model, version) / CELLS_FILE
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as out:
+        np.savez(out, keys=cells.keys, scores=cells.scores)
+    os.replace(tmp, path)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import TrainingWindow
+from pipeline.models.predict import CellScores
 
 
 @dataclass
@@ -83,9 +84,11 @@ class ModelType(ABC):
         booster: lgb.Booster | None,
         meta: dict,
         cache: dict | None,
+        memo: CellScores | None = None,
     ) -> pd.DataFrame:
         """The predictions rows (customer_id, score, items) of every active customer as of ``cutoff``
-        (``booster``: None for a type that is not ``boosted``)."""
+        (``booster``: None for a type that is not ``boosted``; ``memo``: the cells the version scored
+        last, which a type may reuse and replace, see predict.predict_distinct)."""
 
     @abstractmethod
     def explain_frame(

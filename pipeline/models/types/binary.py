@@ -15,7 +15,7 @@ from pipeline.core.settings import at
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import TrainingWindow, customer_features, labels
-from pipeline.models.predict import align, boosted, predict, scoring_features
+from pipeline.models.predict import CellScores, align, boosted, predict, scoring_features
 from pipeline.models.types.base import ModelType, Prepared
 
 
@@ -69,6 +69,7 @@ class BinaryClassifier(ModelType):
         booster: lgb.Booster | None,
         meta: dict,
         cache: dict | None,
+        memo: CellScores | None = None,
     ) -> pd.DataFrame:
         X = align(scoring_features(con, spec, cutoff, cache), meta["features"])
         return pd.DataFrame(

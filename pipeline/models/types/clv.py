@@ -23,6 +23,7 @@ from pipeline.models.features import (
     build_population,
     qualifying_events,
 )
+from pipeline.models.predict import CellScores
 from pipeline.models.registry import register
 from pipeline.models.types.base import ModelType, Prepared
 
@@ -172,6 +173,7 @@ class Clv(ModelType):
         booster: lgb.Booster | None,
         meta: dict,
         cache: dict | None,
+        memo: CellScores | None = None,
     ) -> pd.DataFrame:
         """P(alive) as the score, and the clv table's columns, of every customer with a purchase."""
         bgnbd, spend = fitted(meta["params"])

@@ -15,7 +15,7 @@ from pipeline.models import metrics as m
 from pipeline.models import recommend
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import TrainingWindow
-from pipeline.models.predict import boosted, predict_distinct
+from pipeline.models.predict import CellScores, boosted, predict_distinct
 from pipeline.models.registry import register
 from pipeline.models.types.base import ModelType, Prepared
 
@@ -83,9 +83,10 @@ class Recommender(ModelType):
         booster: lgb.Booster | None,
         meta: dict,
         cache: dict | None,
+        memo: CellScores | None = None,
     ) -> pd.DataFrame:
         table = recommend.candidate_table(con, config, spec, cutoff)
-        p = predict_distinct(boosted(booster), recommend.matrix(table, meta["features"]), meta)
+        p = predict_distinct(boosted(booster), recommend.matrix(table, meta["features"]), meta, memo)
         return recommend.scored_top_k(con, table, p, spec.k)
 
     def explain_frame(

@@ -112,3 +112,59 @@ def test_shap_values_of_numeric_rows_are_every_rows_own_bit_for_bit():
     want = booster.predict(frame.to_numpy(), pred_contrib=True)
     assert np.array_equal(shap, want[:, :-1]) and np.array_equal(base, want[:, -1])
     assert np.allclose(shap.sum(axis=1) + base, booster.predict(frame.to_numpy(), raw_score=True))
+
+
+def test_cells_scored_on_an_earlier_night_are_reused_and_every_score_equals_a_full_rescoring(tmp_path):
+    import datetime as dt
+
+    from pipeline.models import store
+    from pipeline.models.predict import CellScores
+
+    rng = np.random.default_rng(21)
+    X = _candidates_like(rng, 6000)
+    y = ((np.nan_to_num(X[:, 1], nan=90.0) < 20) ^ (X[:, 0] > 1)).astype(int)
+    booster = lgb.train(
+        {"objective": "binary", "verbose": -1, "num_threads": 1, "seed": 1}, lgb.Dataset(X, y), 30
+    )
+    night1 = _candidates_like(np.random.default_rng(22), 8000)
+    night2 = np.vstack([night1[:5000], _candidates_like(np.random.default_rng(23), 3000)])  # a part is new
+    memo = CellScores()
+    assert np.array_equal(predict_distinct(booster, night1, {}, memo), predict(booster, night1, {}))
+    assert 0 < len(memo.keys) < len(night1)
+    version = dt.date(2026, 3, 1)
+    store.version_dir(tmp_path, "m", version).mkdir(parents=True)
+    store.save_cells(tmp_path, "m", version, memo)
+    kept = store.load_cells(tmp_path, "m", version)
+    assert np.array_equal(kept.keys, memo.keys) and np.array_equal(kept.scores, memo.scores)
+    assert np.array_equal(predict_distinct(booster, night2, {}, kept), predict(booster, night2, {}))
+    # the known cells were not predicted again: a memo with other scores gives those back
+    poisoned = CellScores(memo.keys, np.full(len(memo.scores), -1.0))
+    assert (predict_distinct(booster, night1, {}, poisoned) == -1.0).all()
+    assert len(store.load_cells(tmp_path, "m", dt.date(2026, 3, 2)).keys) == 0  # none yet
+
+
+def test_cell_keys_of_many_features_span_words_and_group_as_the_split_cells():
+    from pipeline.models.predict import cell_keys, distinct_cells
+
+    rng = np.random.default_rng(31)
+    X = rng.normal(size=(5000, 12))
+    X[::9, 3] = np.nan
+    y = (X[:, :6].sum(axis=1) + rng.normal(size=5000) > 0).astype(int)
+    booster = lgb.train(
+        {"objective": "binary", "verbose": -1, "num_threads": 1, "seed": 1, "num_leaves": 63},
+        lgb.Dataset(X, y),
+        80,
+    )
+    base = rng.normal(size=(2000, 12))
+    scored = base[rng.integers(0, 2000, 20_000)] + rng.normal(scale=1e-9, size=(20_000, 12))  # same cells
+    keys = cell_keys(booster, scored)
+    assert keys.shape == (20_000, 2)  # twelve features of ~100 cells each take more than 64 bits
+    by_cells = np.unique(np.nan_to_num(split_cells(booster, scored), nan=-7.0), axis=0, return_inverse=True)[
+        1
+    ]
+    by_keys = np.unique(keys, axis=0, return_inverse=True)[1]
+    assert len(np.unique(by_keys)) == len(np.unique(by_cells)) < len(scored)
+    assert np.array_equal(np.unique(np.column_stack([by_keys, by_cells]), axis=0)[:, 0], np.unique(by_keys))
+    rows, codes = distinct_cells(booster, scored)
+    assert np.array_equal(predict(booster, rows, {})[codes], predict(booster, scored, {}))
+    assert np.array_equal(predict_distinct(booster, scored, {}), predict(booster, scored, {}))
