@@ -6,7 +6,7 @@
 -- are shorter than the event's age, so the event is in window i, 0-based in ascending order, exactly
 -- when d <= i), then summed per window: the windows join the small per-bucket aggregate, not the
 -- events. Sums of `value` stay DECIMAL (exact), so features do not depend on summation order; names
--- are cleaned once per type, not per event.
+-- and channels are cleaned once per type or channel, not per event.
 CREATE OR REPLACE TEMP TABLE _activity AS
 WITH ev AS (
     SELECT e.customer_id, e.type, e.channel,
@@ -29,6 +29,10 @@ windowed AS (
                            generate_subscripts(list_sort($windows::INTEGER[]), 1) - 1 AS i) AS ws ON d <= i
     GROUP BY ALL
 ),
+channels AS MATERIALIZED (SELECT customer_id, channel, count(*) AS n FROM ev WHERE channel IS NOT NULL GROUP BY ALL),
+channel_names AS (
+    SELECT DISTINCT channel, regexp_replace(lower(channel), '[^a-z0-9]+', '_', 'g') AS name FROM channels
+),
 per_type AS (SELECT customer_id, type, min(last_age) AS last_age, max(first_age) AS first_age FROM days GROUP BY ALL)
 SELECT customer_id, 'count_' || name || '_' || w || 'd' AS feature, n::DOUBLE AS value FROM windowed JOIN names USING (type)
 UNION ALL
@@ -36,8 +40,8 @@ SELECT customer_id, 'value_' || name || '_' || w || 'd', v::DOUBLE FROM windowed
 UNION ALL
 SELECT customer_id, 'days_since_last_' || name, last_age FROM per_type JOIN names USING (type)
 UNION ALL
-SELECT customer_id, 'count_channel_' || regexp_replace(lower(channel), '[^a-z0-9]+', '_', 'g'), count(*)::DOUBLE
-FROM ev WHERE channel IS NOT NULL GROUP BY ALL
+SELECT customer_id, 'count_channel_' || name, sum(n)::DOUBLE
+FROM channels JOIN channel_names USING (channel) GROUP BY ALL
 UNION ALL
 SELECT customer_id, 'days_since_first_event', max(first_age) FROM per_type GROUP BY ALL
 UNION ALL
