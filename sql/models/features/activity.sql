@@ -4,7 +4,9 @@
 -- cut-off; the config can only choose their lengths (at least 1 day), never their end.
 -- One scan of events, aggregated per customer, type and window bucket first (d: how many windows
 -- are shorter than the event's age, so the event is in window i, 0-based in ascending order, exactly
--- when d <= i), then summed per window: the windows join the small per-bucket aggregate, not the
+-- when d <= i; a window w of whole days is shorter than an age exactly when it is shorter than the
+-- age rounded up, so d is looked up per whole day in buckets, not computed per event), then summed
+-- per window: the windows join the small per-bucket aggregate, not the
 -- events. Sums of `value` stay DECIMAL (exact), so features do not depend on summation order; names
 -- and channels are cleaned once per type or channel, not per event.
 CREATE OR REPLACE TEMP TABLE _activity AS
@@ -17,10 +19,14 @@ WITH ev AS (
       AND e._partition_date < $cutoff::DATE
       AND e.occurred_at >= $cutoff::TIMESTAMP - to_days($history_days::INTEGER)
 ),
+buckets AS (
+    SELECT a::INTEGER AS a, len(list_filter(list_sort($windows::INTEGER[]), lambda w: w < a)) AS d
+    FROM range(0, $history_days::INTEGER + 2) AS r (a)
+),
 days AS MATERIALIZED (
-    SELECT customer_id, type, len(list_filter(list_sort($windows::INTEGER[]), lambda w: w < age_days)) AS d,
-           count(*) AS n, sum(value) AS v, min(age_days) AS last_age, max(age_days) AS first_age
-    FROM ev GROUP BY ALL
+    SELECT ev.customer_id, ev.type, b.d,
+           count(*) AS n, sum(ev.value) AS v, min(ev.age_days) AS last_age, max(ev.age_days) AS first_age
+    FROM ev INNER JOIN buckets AS b ON b.a = ceil(ev.age_days)::INTEGER GROUP BY ALL
 ),
 names AS MATERIALIZED (SELECT DISTINCT type, regexp_replace(type, '[^A-Za-z0-9]+', '_', 'g') AS name FROM days),
 windowed AS (
