@@ -1,7 +1,8 @@
 """The model store: one folder per model and version holding LightGBM's own text format and a JSON
 of metadata (features, parameters, metrics); a type that is not a booster (clv) has its parameters
 in the metadata only. Written to a temporary folder, then renamed. Scoring keeps beside them the cells
-the version scored last and their scores (cells.npz, predict.CellScores): cell indices, no values."""
+the version scored last and their scores (cells.npz, predict.CellScores): cell indices, no customer
+ids."""
 
 from __future__ import annotations
 

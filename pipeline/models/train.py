@@ -10,7 +10,7 @@ import pandas as pd
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelSpec, SplitSpec
 from pipeline.models.features import TrainingError, model_input
-from pipeline.models.predict import distinct_cells
+from pipeline.models.predict import PREDICT_THREADS, distinct_cells
 
 # Deterministic by default: one thread, fixed seeds, deterministic histogram construction.
 DEFAULT_PARAMS: dict = {
@@ -219,17 +219,25 @@ def binary_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
 def shap_values(booster: lgb.Booster, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(contributions per row and feature, base value per row); their sum is the raw score. Frames of
     numbers only (a recommender's candidates) are explained once per distinct cell (TreeSHAP, like a
-    score, depends only on which side of each split a row's values fall), spread back to every row."""
+    score, depends only on which side of each split a row's values fall), spread back to every row.
+    Per row, so on every core (PREDICT_THREADS) with the same values as on one."""
     iteration = booster.best_iteration or None
     numeric = len(X) > 1 and all(pd.api.types.is_float_dtype(t) for t in X.dtypes)
     grouped = distinct_cells(booster, X.to_numpy(dtype=np.float64)) if numeric else None
     if grouped is None:
         contrib = np.asarray(
-            booster.predict(model_input(X, booster), pred_contrib=True, num_iteration=iteration)
+            booster.predict(
+                model_input(X, booster),
+                pred_contrib=True,
+                num_iteration=iteration,
+                num_threads=PREDICT_THREADS,
+            )
         )
     else:
         rows, codes = grouped
-        contrib = np.asarray(booster.predict(rows, pred_contrib=True, num_iteration=iteration))[codes]
+        contrib = np.asarray(
+            booster.predict(rows, pred_contrib=True, num_iteration=iteration, num_threads=PREDICT_THREADS)
+        )[codes]
     return contrib[:, :-1], contrib[:, -1]
 
 

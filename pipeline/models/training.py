@@ -29,7 +29,7 @@ from pipeline.models.features import (
     model_input,
     training_window,
 )
-from pipeline.models.predict import align, scoring_features
+from pipeline.models.predict import PREDICT_THREADS, align, scoring_features
 from pipeline.models.train import (
     CALIBRATION,
     CROSS_FIT_MAX,
@@ -156,8 +156,16 @@ def train(
         p_held, booster = cross_fit(params, X, y, held, early_stopped, spec.seed, prepared.weight)
     elif calibrated:  # the calibration split: customers neither training nor early stopping saw
         held = np.flatnonzero(parts == CALIBRATION)
-        p_held = np.asarray(booster.predict(model_input(X.iloc[held]), num_iteration=early_stopped))
-    p_test = np.asarray(booster.predict(model_input(X[test]), num_iteration=booster.best_iteration or None))
+        p_held = np.asarray(
+            booster.predict(
+                model_input(X.iloc[held]), num_iteration=early_stopped, num_threads=PREDICT_THREADS
+            )
+        )
+    p_test = np.asarray(
+        booster.predict(
+            model_input(X[test]), num_iteration=booster.best_iteration or None, num_threads=PREDICT_THREADS
+        )
+    )
     calibrator, best_baseline, extra_metrics = None, None, {}
     if kind.probability:
         extra_metrics = {
@@ -208,7 +216,11 @@ def train(
     reference_bins = None
     if kind.probability:  # the score and top features of the training population (on its night)
         X_ref = X if night is None else align(night, features)
-        p_all = np.asarray(booster.predict(model_input(X_ref), num_iteration=booster.best_iteration or None))
+        p_all = np.asarray(
+            booster.predict(
+                model_input(X_ref), num_iteration=booster.best_iteration or None, num_threads=PREDICT_THREADS
+            )
+        )
         p_all = calibrate.apply(calibrator, p_all)
         reference_bins = drift.reference(X_ref, p_all, impact["feature"].head(spec.drift.features).tolist())
     trained = Trained(
