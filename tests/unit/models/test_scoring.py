@@ -94,6 +94,12 @@ def test_the_top_k_ranked_in_duckdb_matches_the_pandas_ranking_ties_by_item_name
         got["score"], want.groupby("customer_id")["score"].max().reindex(got["customer_id"]).to_numpy()
     )
     assert all(len(x) == 3 for x in got["items"])
+    with duckdb.connect() as con:  # k above a customer's candidates: all of them, best first
+        every = scored_top_k(con, table, scores, 20)
+    ranked = top_k(pd.DataFrame({"customer_id": customers, "item": items, "s": scores}), "s", 20)
+    expected = ranked.groupby("customer_id")["item"].apply(list)
+    assert [list(x) for x in every["items"]] == [expected[c] for c in every["customer_id"]]
+    assert all(len(x) == 12 for x in every["items"])
 
 
 def test_shap_values_of_numeric_rows_are_every_rows_own_bit_for_bit():
