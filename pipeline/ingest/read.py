@@ -160,7 +160,9 @@ def _physical_lines(path: Path, chunk: int = 1 << 23) -> int | None:
     n, prev_cr, last = 0, False, b""
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
-            n += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            n += int(np.count_nonzero(np.frombuffer(block, np.uint8) == 10))  # LF (numpy: faster than count)
+            if b"\r" in block:  # CR and CRLF only where a CR is (most files have none)
+                n += block.count(b"\r") - block.count(b"\r\n")
             if prev_cr and block[:1] == b"\n":  # a CRLF split between two blocks
                 n -= 1
             prev_cr, last = block[-1:] == b"\r", block[-1:]
