@@ -16,8 +16,8 @@
 --
 -- A plain line (`__plain`: an object with no '[', no '{' inside it, and no space next to a quote or
 -- written as \u0020) holds no array, no nested value and no value with a space at either end: its
--- values are the extracted list as it is. Only the other lines go through {{careful}}, the list's
--- values joined (arrays) and trimmed one by one.
+-- values are the extracted list as it is, and it has no nested value to look for. Only the other
+-- lines go through {{careful}}, the list's values joined (arrays) and trimmed one by one.
 SELECT {{carry}}_row_number, line AS _raw,
        CASE WHEN _error IS NOT NULL THEN _error
             WHEN NOT _valid THEN 'json: the line is not valid JSON'
@@ -27,7 +27,8 @@ SELECT {{carry}}_row_number, line AS _raw,
        CASE WHEN _error IS NOT NULL THEN 'encoding' WHEN NOT _ok THEN 'json'
             WHEN __nested > 0 THEN $names[__nested] END AS _error_field,
        {{values}}
-FROM (SELECT *, CASE WHEN _ok AND (line LIKE '%[%' OR line LIKE '_%{%')
+FROM (SELECT *, CASE WHEN __plain THEN NULL
+                     WHEN _ok AND (line LIKE '%[%' OR line LIKE '_%{%')
                      THEN list_position(list_transform(list_zip(json_type(line, $paths), $listable),
                                                        lambda p: p[1] = 'OBJECT' OR (p[1] = 'ARRAY' AND NOT p[2])), TRUE)
                 END AS __nested
