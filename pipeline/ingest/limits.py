@@ -44,11 +44,12 @@ MARK = "nightjar-record-too-long"
 
 @dataclass(frozen=True)
 class Scan:
-    """What the streamed pass found: the decompressed size, the number of lines and the byte ranges
-    ``[start, end)`` of the lines longer than ``max_record_bytes``."""
+    """What the streamed pass found: the decompressed size, the number of lines (None when they were
+    not counted: a plain file of at most ``max_rows`` bytes cannot have more lines) and the byte
+    ranges ``[start, end)`` of the lines longer than ``max_record_bytes``."""
 
     size: int
-    lines: int
+    lines: int | None
     long: tuple[tuple[int, int], ...] = ()
     nul: bool = False  # the file holds NUL bytes
 
@@ -131,6 +132,8 @@ def scan(f: LandedFile, limits: Limits, records: bool = True) -> Scan:
     size = lf = cr = 0
     nul = False
     lines = _LongLines(limits.max_record_bytes, block)
+    # a line holds at least one byte: the lines of a plain file no longer than max_rows bytes need no count
+    count = f.name.lower().endswith(".gz") or f.path.stat().st_size > limits.max_rows
     try:
         for chunk in _chunks(f.path, block * max(1, CHUNK // block)):
             if records:
@@ -138,16 +141,17 @@ def scan(f: LandedFile, limits: Limits, records: bool = True) -> Scan:
             size += len(chunk)
             if size > limits.max_uncompressed_bytes:
                 raise _over(f, "bytes once decompressed", limits, "max_uncompressed_bytes")
-            n = chunk.count(b"\n")
-            lf, cr = lf + n, cr + (0 if n else chunk.count(b"\r"))  # CR-only line ends counted apart
-            if max(lf, cr) > limits.max_rows:
-                raise _over(f, "lines", limits, "max_rows")
+            if count:
+                n = chunk.count(b"\n")
+                lf, cr = lf + n, cr + (0 if n else chunk.count(b"\r"))  # CR-only line ends counted apart
+                if max(lf, cr) > limits.max_rows:
+                    raise _over(f, "lines", limits, "max_rows")
             nul = nul or b"\x00" in chunk
         long = lines.finish(size) if records else ()
     except (OSError, EOFError) as e:
         gz = " (a truncated or corrupt gzip file)" if f.name.lower().endswith(".gz") else ""
         raise IngestError(f"{f.name}: cannot read the file{gz}: {e}") from None
-    return Scan(size, max(lf, cr), long, nul)
+    return Scan(size, max(lf, cr) if count else None, long, nul)
 
 
 def marker(fmt: str, encoding: str, columns: int, dialect: CsvDialect | None) -> bytes:

@@ -158,7 +158,12 @@ def _ingest_one(
         columns = field_columns(spec) + new_columns(spec, extra)
         window_params = {"start": day, "end": day + dt.timedelta(days=1), "tfname": spec.time_field}
         type_rows(
-            con, columns, [_window_check(spec, "$start", "$end")], window_params, null_values=spec.null_values
+            con,
+            columns,
+            [_window_check(spec, "$start", "$end")],
+            window_params,
+            null_values=spec.null_values,
+            trimmed=_json_trimmed(spec, f),
         )
 
         def write() -> None:
@@ -169,6 +174,11 @@ def _ingest_one(
         return write
 
     return run_load(con, result, f, prepare, rejects_by_file=False)
+
+
+def _json_trimmed(spec: TransactionSpec, f: LandedFile) -> list[str]:
+    """The columns a JSON-lines file's reader trims already (json_values): its declared fields."""
+    return [x.name for x in spec.fields] if f.format not in ("csv", "parquet") else []
 
 
 def _is_gz(f: LandedFile) -> bool:
@@ -255,6 +265,7 @@ def _ingest_batch(
                     null_values=spec.null_values,
                     raw_of=names,
                     rows=rows,
+                    trimmed=_json_trimmed(spec, files[0]),
                 )
 
             if files[0].format == "csv":

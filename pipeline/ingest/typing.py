@@ -7,7 +7,7 @@ statement (sql/ingest/type_rows.sql) that makes ``_typed`` from ``_rows``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -214,6 +214,7 @@ def type_rows(
     null_values: Sequence[str] = (),
     raw_of: Sequence[str] | None = None,
     rows: str = "_rows",
+    trimmed: Collection[str] = (),
 ) -> None:
     """Create ``_typed`` from ``_rows``: typed columns, ``_reason`` (NULL = good) and ``_field``.
 
@@ -224,13 +225,16 @@ def type_rows(
     ``_rows``, in their order) ``_typed`` also has ``_raw``, the raw text of each rejected row: its
     ``_raw`` in ``_rows``, else its text values as JSON (NULL for a good row). ``rows`` is the query
     of the rows to type when they are not in ``_rows`` (the query's parameters in ``extra_params``).
+    The text columns named in ``trimmed`` come trimmed already (JSON lines: json_values trims them):
+    only an empty one becomes NULL.
     """
 
-    def trimmed(x: str) -> str:
-        t = _trimmed(x)
+    def trim(c: TypedColumn) -> str:
+        x = ident(c.name)
+        t = f"NULLIF({x}, '')" if c.name in trimmed else _trimmed(x)
         return f"CASE WHEN list_contains($null_values, {t}) THEN NULL ELSE {t} END" if null_values else t
 
-    trims = ", ".join(f"{trimmed(ident(c.name))} AS {ident('__v_' + c.name)}" for c in columns)
+    trims = ", ".join(f"{trim(c)} AS {ident('__v_' + c.name)}" for c in columns)
     casts = ", ".join(
         f"{c.cast(ident('__v_' + c.name), f'$pattern{i}')} AS {ident(c.name)}" for i, c in enumerate(columns)
     )

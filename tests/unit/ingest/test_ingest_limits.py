@@ -249,6 +249,26 @@ def test_the_scan_finds_exactly_the_long_lines(tmp_path: Path) -> None:
     assert found.size == len(body)
 
 
+def test_the_scan_counts_lines_only_where_max_rows_can_be_passed(tmp_path: Path) -> None:
+    """A line holds a byte at least: a plain file of at most max_rows bytes is not counted; a larger
+    one, or a gzip file, is, and fails past max_rows lines (LF, CRLF or CR ends)."""
+    from pipeline.ingest.config import Limits
+    from pipeline.ingest.read import IngestError
+    from pipeline.ingest.sources.files import LandedFile
+
+    def landed(name: str, body: bytes) -> LandedFile:
+        path = tmp_path / name
+        path.write_bytes(gzip.compress(body) if name.endswith(".gz") else body)
+        return LandedFile(path, DAY, path.stat().st_size, 0)
+
+    assert scan(landed("a_20260101.csv", b"a\nb\nc\n"), Limits(max_rows=6)).lines is None
+    assert scan(landed("b_20260101.csv", b"a\nb\nc\n"), Limits(max_rows=5)).lines == 3
+    assert scan(landed("c_20260101.csv.gz", b"a\nb\nc\n"), Limits(max_rows=6)).lines == 3
+    for name, body in (("d_20260101.csv", b"a\rb\rc\r"), ("e_20260101.csv.gz", b"a\nb\nc\n")):
+        with pytest.raises(IngestError, match="more than 2 lines"):
+            scan(landed(name, body), Limits(max_rows=2))
+
+
 def test_limits_are_checked_in_the_config(tmp_path: Path) -> None:
     config = _config(max_record_bytes=10)
     with pytest.raises(ConfigError) as e:
