@@ -18,6 +18,7 @@ full recompute.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,7 +30,7 @@ from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.plots import daily_plot
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, scalar, table_exists
-from pipeline.customers.kpi_updates import Plan, update
+from pipeline.customers.kpi_updates import Plan, fingerprint_inputs, update
 from pipeline.ingest.customers import CUSTOMERS
 
 RECONCILE = "kpi_totals_reconcile"
@@ -108,13 +109,14 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sql("customers/kpis/base"))
 
 
-def rebuild(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, Plan]:
+def rebuild(con: duckdb.DuckDBPyConnection, name: str, fingerprinted: bool = False) -> tuple[int, Plan]:
     """Bring KPI table ``name`` up to date in one transaction: the periods of the new days, or whole
-    when the past changed (pipeline/customers/kpi_updates.py); returns its rows and what was done."""
+    when the past changed (pipeline/customers/kpi_updates.py); returns its rows and what was done.
+    ``fingerprinted``: the inputs' fingerprints are already on the connection (kpi_updates.update)."""
     con.execute(sql(f"customers/kpis/create/{name}"))
     money = next((k.money for k in KPIS if k.name == name), ())
     migrate_column_types(con, name, dict(money))
-    done = update(con, name, PARAMS)
+    done = update(con, name, PARAMS, fingerprinted)
     return scalar(con, sql("customers/kpis/row_count", idents={"table": name})), done
 
 
@@ -129,6 +131,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, name: str) -> dg.AssetCheckResult:
     rows = _query(con, f"customers/kpis/check/{name}").fetchall()
     mismatches = [r for r in rows if r[2] != r[3]]
     return dg.AssetCheckResult(
+        asset_key=name,
         check_name=RECONCILE,
         passed=bool(rows) and not mismatches,
         metadata={
@@ -138,10 +141,12 @@ def reconcile(con: duckdb.DuckDBPyConnection, name: str) -> dg.AssetCheckResult:
     )
 
 
-def one_currency(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
-    """Revenue adds order values as they are: warn when the orders hold more than one currency."""
+def one_currency(con: duckdb.DuckDBPyConnection, name: str) -> dg.AssetCheckResult:
+    """Revenue adds order values as they are: warn when the orders (of KPI ``name``) hold more than one
+    currency."""
     currencies = _query(con, f"customers/kpis/check/{ONE_CURRENCY}").fetchall()[0][0]
     return dg.AssetCheckResult(
+        asset_key=name,
         check_name=ONE_CURRENCY,
         passed=len(currencies) <= 1,
         severity=dg.AssetCheckSeverity.WARN,
@@ -195,13 +200,24 @@ class KpiRun:
         return f"{name}: {self.rows} rows, {self.done}; " + ", ".join(verdicts)
 
 
-def materialize(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> KpiRun:
-    """Rebuild one KPI table whole, run its checks and gather what the UI shows of it."""
+def materialize_all(con: duckdb.DuckDBPyConnection, kpis: Iterable[Kpi]) -> Iterator[tuple[Kpi, KpiRun]]:
+    """Update each of ``kpis`` in turn on one connection (see :func:`materialize`), their inputs
+    prepared and fingerprinted once for all of them; each KPI's run as soon as it is done."""
     prepare(con)
-    rows, done = rebuild(con, kpi.name)
+    fingerprint_inputs(con)
+    for kpi in kpis:
+        yield kpi, materialize(con, kpi, prepared=True)
+
+
+def materialize(con: duckdb.DuckDBPyConnection, kpi: Kpi, prepared: bool = False) -> KpiRun:
+    """Bring one KPI table up to date, run its checks and gather what the UI shows of it.
+    ``prepared``: the base views and the inputs' fingerprints are already on the connection."""
+    if not prepared:
+        prepare(con)
+    rows, done = rebuild(con, kpi.name, fingerprinted=prepared)
     if not kpi.periods:  # keyed by customer: `nightjar forget` must reach it
         register_customer_table(con, kpi.name, "customer_id", CUSTOMER_ID)
-    checks = [reconcile(con, kpi.name)] + ([one_currency(con)] if kpi.currency_check else [])
+    checks = [reconcile(con, kpi.name)] + ([one_currency(con, kpi.name)] if kpi.currency_check else [])
     metadata: dict[str, dg.MetadataValue | dg.TableSchema | int] = {
         **summary(con, kpi.name),
         "plot": dg.MetadataValue.md(plot(con, kpi)),
