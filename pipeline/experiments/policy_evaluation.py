@@ -182,7 +182,7 @@ def logged_decisions(
         if key not in features:
             features[key] = customer_features(con, config.model(exp.model), key[1])
         frame = features[key]
-        x, _ = numeric(frame.reindex(log["customer_id"]), frame)
+        x, _ = numeric(frame.reindex(log["customer_id"]), frame, score_matrix=False)
     cost = np.array([config.variant(v).cost for v in exp.variants])
     eligible = eligibility(log["eligible"].to_numpy(dtype=str), list(exp.variants))
     return Logged(log, arm, x, cost, eligible)
