@@ -51,6 +51,7 @@ class Kpi:
     currency_check: bool = False  # also check that the orders are in one currency
     # (column, type) of its money columns: a table built when they were DECIMAL(18,4) gets these types
     money: tuple[tuple[str, str], ...] = ()
+    reads_orders: bool = False  # counts the orders (_kpi_order_rows, sql/customers/kpis/orders.sql)
 
 
 KPIS = (
@@ -81,6 +82,7 @@ KPIS = (
         "revenue per day by context, last 30 days",
         currency_check=True,
         money=(("revenue", EXACT_VALUE), ("average_order_value", "DOUBLE")),
+        reads_orders=True,
     ),
     Kpi(
         "kpi_web",
@@ -95,18 +97,22 @@ KPIS = (
         bars=True,
         periods=False,
         money=(("total_spending", EXACT_VALUE), ("average_order_value", "DOUBLE")),
+        reads_orders=True,
     ),
 )
 
 
-def prepare(con: duckdb.DuckDBPyConnection) -> None:
+def prepare(con: duckdb.DuckDBPyConnection, orders: bool = True) -> None:
     """Create the KPI base views (sql/customers/kpis/base.sql) on this connection; missing base
-    tables are empty."""
+    tables are empty. ``orders``: also read the orders once (sql/customers/kpis/orders.sql), for the
+    KPIs that count them (``Kpi.reads_orders``)."""
     con.execute(sql("customers/events/create_events"))
     con.execute(sql("customers/identity/create_identities"))
     if not table_exists(con, CUSTOMERS):
         con.execute(sql("customers/kpis/no_customers"))
     con.execute(sql("customers/kpis/base"))
+    if orders:
+        _query(con, "customers/kpis/orders")
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, name: str, fingerprinted: bool = False) -> tuple[int, Plan]:
@@ -203,7 +209,8 @@ class KpiRun:
 def materialize_all(con: duckdb.DuckDBPyConnection, kpis: Iterable[Kpi]) -> Iterator[tuple[Kpi, KpiRun]]:
     """Update each of ``kpis`` in turn on one connection (see :func:`materialize`), their inputs
     prepared and fingerprinted once for all of them; each KPI's run as soon as it is done."""
-    prepare(con)
+    kpis = list(kpis)
+    prepare(con, orders=any(k.reads_orders for k in kpis))
     fingerprint_inputs(con)
     for kpi in kpis:
         yield kpi, materialize(con, kpi, prepared=True)
@@ -213,7 +220,7 @@ def materialize(con: duckdb.DuckDBPyConnection, kpi: Kpi, prepared: bool = False
     """Bring one KPI table up to date, run its checks and gather what the UI shows of it.
     ``prepared``: the base views and the inputs' fingerprints are already on the connection."""
     if not prepared:
-        prepare(con)
+        prepare(con, orders=kpi.reads_orders)
     rows, done = rebuild(con, kpi.name, fingerprinted=prepared)
     if not kpi.periods:  # keyed by customer: `nightjar forget` must reach it
         register_customer_table(con, kpi.name, "customer_id", CUSTOMER_ID)
