@@ -4,6 +4,8 @@ Thin definitions: the work is in pipeline.customers (identity, events, retention
 SQL in sql/customers/.
 """
 
+from collections.abc import Iterator
+
 import dagster as dg
 
 from pipeline.config import ProjectConfig
@@ -17,7 +19,7 @@ from pipeline.customers.identity import (
     build_identities,
     customers_without_identifier,
 )
-from pipeline.customers.kpis import KPIS, ONE_CURRENCY, RECONCILE, Kpi, materialize
+from pipeline.customers.kpis import KPIS, ONE_CURRENCY, RECONCILE, materialize_all
 from pipeline.customers.retention import apply_retention, retention_rows
 from pipeline.ingest.customers import CUSTOMERS
 
@@ -175,12 +177,29 @@ def build_retention_asset(config: ProjectConfig, partitions: dg.PartitionsDefini
     return _retention
 
 
-def build_kpi_asset(config: ProjectConfig, kpi: Kpi) -> dg.AssetsDefinition:
+KPIS_STEP = "kpis"  # the one step that updates every KPI table
+
+
+def build_kpis_asset(config: ProjectConfig) -> dg.AssetsDefinition:
+    """Every KPI table (one asset each) updated by one step: their inputs are read and fingerprinted
+    once (pipeline/customers/kpis.py materialize_all), not once per table; a selection of some of them
+    updates those only."""
     deps = ([dg.AssetKey(CUSTOMERS)] if config.customers else []) + [
         dg.AssetKey(CUSTOMER_IDENTITIES),
         dg.AssetKey(EVENTS),
         dg.AssetKey(RETENTION),
     ]  # after retention, so that the KPIs count what the warehouse keeps
+    specs = [
+        dg.AssetSpec(
+            kpi.name,
+            group_name=KPI_GROUP,
+            deps=deps,
+            kinds={"duckdb"},
+            description=kpi.description + " Updated on every run: the periods of new days, whole when the "
+            "past changed.",
+        )
+        for kpi in KPIS
+    ]
     checks = [
         dg.AssetCheckSpec(
             RECONCILE,
@@ -188,34 +207,37 @@ def build_kpi_asset(config: ProjectConfig, kpi: Kpi) -> dg.AssetsDefinition:
             description="The KPI's totals over every period equal the same totals "
             "counted in the base tables (customers, events), at every grain",
         )
-    ]
-    if kpi.currency_check:
-        checks.append(
-            dg.AssetCheckSpec(
-                ONE_CURRENCY,
-                asset=kpi.name,
-                description="All order values are in one currency (revenue adds them as they are)",
-            )
+        for kpi in KPIS
+    ] + [
+        dg.AssetCheckSpec(
+            ONE_CURRENCY,
+            asset=kpi.name,
+            description="All order values are in one currency (revenue adds them as they are)",
         )
+        for kpi in KPIS
+        if kpi.currency_check
+    ]
 
-    @dg.asset(
-        name=kpi.name,
-        group_name=KPI_GROUP,
-        deps=deps,
-        backfill_policy=dg.BackfillPolicy.single_run(),  # lets a CLI partition range include it
-        pool=POOL,
-        kinds={"duckdb"},
-        description=kpi.description
-        + " Updated on every run: the periods of new days, whole when the past changed.",
+    @dg.multi_asset(
+        name=KPIS_STEP,
+        specs=specs,
         check_specs=checks,
+        can_subset=True,
+        backfill_policy=dg.BackfillPolicy.single_run(),  # lets a CLI partition range include them
+        pool=POOL,
     )
-    def _kpi(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def _kpis(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> Iterator[dg.MaterializeResult]:
+        selected = [k for k in KPIS if dg.AssetKey(k.name) in context.selected_asset_keys]
         with warehouse.connect() as con:
-            run = materialize(con, kpi)
-        context.log.info(run.log_line(kpi.name))
-        return dg.MaterializeResult(metadata=run.metadata, check_results=run.checks)
+            for kpi, run in materialize_all(con, selected):
+                context.log.info(run.log_line(kpi.name))
+                yield dg.MaterializeResult(
+                    asset_key=kpi.name, metadata=run.metadata, check_results=run.checks
+                )
 
-    return _kpi
+    return _kpis
 
 
 def build_customer_assets(
@@ -227,5 +249,5 @@ def build_customer_assets(
         build_identities_asset(config),
         build_events_asset(config, partitions),
         build_retention_asset(config, partitions),
-        *(build_kpi_asset(config, kpi) for kpi in KPIS),
+        build_kpis_asset(config),
     ]

@@ -63,10 +63,20 @@ def plan(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> Plan:
     return Plan(False, last)
 
 
-def update(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> Plan:
-    """Bring KPI table ``name`` up to date in one transaction (see the module); returns what it did."""
+def fingerprint_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """The KPIs' inputs now, per source and day, into the temp table _kpi_fp (the base views prepared).
+    Updating the KPI tables does not change their inputs, so one reading serves every table updated
+    on the connection after it."""
     con.execute(sql("customers/kpis/create_built"))
     con.execute(sql("customers/kpis/fingerprints"))
+
+
+def update(con: duckdb.DuckDBPyConnection, name: str, params: dict, fingerprinted: bool = False) -> Plan:
+    """Bring KPI table ``name`` up to date in one transaction (see the module); returns what it did.
+    ``fingerprinted``: :func:`fingerprint_inputs` already ran on this connection, since the last
+    change of the KPIs' inputs."""
+    if not fingerprinted:
+        fingerprint_inputs(con)
     todo = plan(con, name, params)
     if not todo.full and todo.since is None:
         return todo

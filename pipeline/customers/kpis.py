@@ -18,6 +18,7 @@ full recompute.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,7 +30,7 @@ from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.plots import daily_plot
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, scalar, table_exists
-from pipeline.customers.kpi_updates import Plan, update
+from pipeline.customers.kpi_updates import Plan, fingerprint_inputs, update
 from pipeline.ingest.customers import CUSTOMERS
 
 RECONCILE = "kpi_totals_reconcile"
@@ -50,6 +51,7 @@ class Kpi:
     currency_check: bool = False  # also check that the orders are in one currency
     # (column, type) of its money columns: a table built when they were DECIMAL(18,4) gets these types
     money: tuple[tuple[str, str], ...] = ()
+    reads_orders: bool = False  # counts the orders (_kpi_order_rows, sql/customers/kpis/orders.sql)
 
 
 KPIS = (
@@ -80,6 +82,7 @@ KPIS = (
         "revenue per day by context, last 30 days",
         currency_check=True,
         money=(("revenue", EXACT_VALUE), ("average_order_value", "DOUBLE")),
+        reads_orders=True,
     ),
     Kpi(
         "kpi_web",
@@ -94,27 +97,32 @@ KPIS = (
         bars=True,
         periods=False,
         money=(("total_spending", EXACT_VALUE), ("average_order_value", "DOUBLE")),
+        reads_orders=True,
     ),
 )
 
 
-def prepare(con: duckdb.DuckDBPyConnection) -> None:
+def prepare(con: duckdb.DuckDBPyConnection, orders: bool = True) -> None:
     """Create the KPI base views (sql/customers/kpis/base.sql) on this connection; missing base
-    tables are empty."""
+    tables are empty. ``orders``: also read the orders once (sql/customers/kpis/orders.sql), for the
+    KPIs that count them (``Kpi.reads_orders``)."""
     con.execute(sql("customers/events/create_events"))
     con.execute(sql("customers/identity/create_identities"))
     if not table_exists(con, CUSTOMERS):
         con.execute(sql("customers/kpis/no_customers"))
     con.execute(sql("customers/kpis/base"))
+    if orders:
+        _query(con, "customers/kpis/orders")
 
 
-def rebuild(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, Plan]:
+def rebuild(con: duckdb.DuckDBPyConnection, name: str, fingerprinted: bool = False) -> tuple[int, Plan]:
     """Bring KPI table ``name`` up to date in one transaction: the periods of the new days, or whole
-    when the past changed (pipeline/customers/kpi_updates.py); returns its rows and what was done."""
+    when the past changed (pipeline/customers/kpi_updates.py); returns its rows and what was done.
+    ``fingerprinted``: the inputs' fingerprints are already on the connection (kpi_updates.update)."""
     con.execute(sql(f"customers/kpis/create/{name}"))
     money = next((k.money for k in KPIS if k.name == name), ())
     migrate_column_types(con, name, dict(money))
-    done = update(con, name, PARAMS)
+    done = update(con, name, PARAMS, fingerprinted)
     return scalar(con, sql("customers/kpis/row_count", idents={"table": name})), done
 
 
@@ -129,6 +137,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, name: str) -> dg.AssetCheckResult:
     rows = _query(con, f"customers/kpis/check/{name}").fetchall()
     mismatches = [r for r in rows if r[2] != r[3]]
     return dg.AssetCheckResult(
+        asset_key=name,
         check_name=RECONCILE,
         passed=bool(rows) and not mismatches,
         metadata={
@@ -138,10 +147,12 @@ def reconcile(con: duckdb.DuckDBPyConnection, name: str) -> dg.AssetCheckResult:
     )
 
 
-def one_currency(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
-    """Revenue adds order values as they are: warn when the orders hold more than one currency."""
+def one_currency(con: duckdb.DuckDBPyConnection, name: str) -> dg.AssetCheckResult:
+    """Revenue adds order values as they are: warn when the orders (of KPI ``name``) hold more than one
+    currency."""
     currencies = _query(con, f"customers/kpis/check/{ONE_CURRENCY}").fetchall()[0][0]
     return dg.AssetCheckResult(
+        asset_key=name,
         check_name=ONE_CURRENCY,
         passed=len(currencies) <= 1,
         severity=dg.AssetCheckSeverity.WARN,
@@ -195,13 +206,25 @@ class KpiRun:
         return f"{name}: {self.rows} rows, {self.done}; " + ", ".join(verdicts)
 
 
-def materialize(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> KpiRun:
-    """Rebuild one KPI table whole, run its checks and gather what the UI shows of it."""
-    prepare(con)
-    rows, done = rebuild(con, kpi.name)
+def materialize_all(con: duckdb.DuckDBPyConnection, kpis: Iterable[Kpi]) -> Iterator[tuple[Kpi, KpiRun]]:
+    """Update each of ``kpis`` in turn on one connection (see :func:`materialize`), their inputs
+    prepared and fingerprinted once for all of them; each KPI's run as soon as it is done."""
+    kpis = list(kpis)
+    prepare(con, orders=any(k.reads_orders for k in kpis))
+    fingerprint_inputs(con)
+    for kpi in kpis:
+        yield kpi, materialize(con, kpi, prepared=True)
+
+
+def materialize(con: duckdb.DuckDBPyConnection, kpi: Kpi, prepared: bool = False) -> KpiRun:
+    """Bring one KPI table up to date, run its checks and gather what the UI shows of it.
+    ``prepared``: the base views and the inputs' fingerprints are already on the connection."""
+    if not prepared:
+        prepare(con, orders=kpi.reads_orders)
+    rows, done = rebuild(con, kpi.name, fingerprinted=prepared)
     if not kpi.periods:  # keyed by customer: `nightjar forget` must reach it
         register_customer_table(con, kpi.name, "customer_id", CUSTOMER_ID)
-    checks = [reconcile(con, kpi.name)] + ([one_currency(con)] if kpi.currency_check else [])
+    checks = [reconcile(con, kpi.name)] + ([one_currency(con, kpi.name)] if kpi.currency_check else [])
     metadata: dict[str, dg.MetadataValue | dg.TableSchema | int] = {
         **summary(con, kpi.name),
         "plot": dg.MetadataValue.md(plot(con, kpi)),

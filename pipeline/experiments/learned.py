@@ -74,21 +74,28 @@ def masked(probs: np.ndarray, eligible: np.ndarray) -> np.ndarray:
     return kept / kept.sum(axis=1, keepdims=True)
 
 
-def numeric(train: pd.DataFrame, score: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Both frames as float matrices over the scoring frame's columns; txt_* categories coded alike."""
+def numeric(
+    train: pd.DataFrame, score: pd.DataFrame, score_matrix: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both frames as float matrices over the scoring frame's columns; txt_* categories coded alike.
+    Without ``score_matrix`` the second matrix is left out (0 rows; the codes still come from both)."""
     train = train.reindex(columns=score.columns)
+    levels = {
+        c: sorted(set(train[c].dropna().astype(str)) | set(score[c].dropna().astype(str)))
+        for c in score.columns
+        if c.startswith("txt_")
+    }
     out = []
-    for frame in (train, score):
+    for frame in (train, score) if score_matrix else (train,):
         cols = {}
         for c in score.columns:
-            if c.startswith("txt_"):
-                levels = sorted(set(train[c].dropna().astype(str)) | set(score[c].dropna().astype(str)))
-                codes = pd.Categorical(frame[c].astype(object), categories=levels).codes.astype(float)
+            if c in levels:
+                codes = pd.Categorical(frame[c].astype(object), categories=levels[c]).codes.astype(float)
                 cols[c] = np.where(codes < 0, np.nan, codes)
             else:
                 cols[c] = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
         out.append(np.column_stack(list(cols.values())) if cols else np.zeros((len(frame), 0)))
-    return out[0], out[1]
+    return out[0], out[1] if score_matrix else np.zeros((0, len(score.columns)))
 
 
 def seed_of(*parts: object) -> int:

@@ -159,9 +159,14 @@ class Logged:
 
 
 def logged_decisions(
-    con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, exp: ExperimentSpec
+    con: duckdb.DuckDBPyConnection,
+    config: ExperimentsConfig,
+    exp: ExperimentSpec,
+    features: dict[tuple[str, dt.date], pd.DataFrame] | None = None,
 ) -> Logged | None:
-    """The experiment's logged decisions, or None with too few of some arm to evaluate anything."""
+    """The experiment's logged decisions, or None with too few of some arm to evaluate anything.
+    ``features``: the customer features already read, by (model, cut-off); those read here are added
+    (experiments sharing a model and a first logged date read them once)."""
     log = policy_log(con, exp)
     arms = [NO_TREATMENT, *exp.variants]
     arm = history_arms(log["variant"].to_numpy(dtype=object), arms)
@@ -172,8 +177,12 @@ def logged_decisions(
     log, arm = log[keep], arm[keep]
     x = np.zeros((len(log), 1))
     if exp.model:
-        frame = customer_features(con, config.model(exp.model), first_date(log, dt.date.max))
-        x, _ = numeric(frame.reindex(log["customer_id"]), frame)
+        key = (exp.model, first_date(log, dt.date.max))
+        features = {} if features is None else features
+        if key not in features:
+            features[key] = customer_features(con, config.model(exp.model), key[1])
+        frame = features[key]
+        x, _ = numeric(frame.reindex(log["customer_id"]), frame, score_matrix=False)
     cost = np.array([config.variant(v).cost for v in exp.variants])
     eligible = eligibility(log["eligible"].to_numpy(dtype=str), list(exp.variants))
     return Logged(log, arm, x, cost, eligible)
@@ -183,8 +192,9 @@ def build_policy_evaluation(con: duckdb.DuckDBPyConnection, config: ExperimentsC
     """Rebuild the `policy_evaluation` table; returns its rows."""
     rows: list[list] = []
     have = table_exists(con, "conversions") and table_exists(con, "results")
+    features: dict[tuple[str, dt.date], pd.DataFrame] = {}
     for exp in config.experiments if have else []:
-        d = logged_decisions(con, config, exp)
+        d = logged_decisions(con, config, exp, features)
         if d is None:
             continue  # too few logged decisions of some arm to evaluate anything
         found = evaluate(

@@ -7,7 +7,7 @@ INSERT INTO kpi_customer_behaviour
 WITH bought AS (
     SELECT customer_id, count(*) AS orders, coalesce(sum(value), 0) AS total_spending,
            min(occurred_at) AS first_purchase_at, max(occurred_at) AS last_purchase_at
-    FROM _kpi_orders($order_type, $session_type)
+    FROM _kpi_order_rows
     WHERE customer_id IS NOT NULL AND ($whole OR customer_id IN (SELECT customer_id FROM _kpi_changed_customers))
     GROUP BY customer_id
 )

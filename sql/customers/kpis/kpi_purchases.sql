@@ -1,4 +1,5 @@
--- kpi_purchases: per period of each grain and context, the orders (see _kpi_orders in base.sql:
+-- kpi_purchases: per period of each grain and context, the orders (see _kpi_orders in base.sql,
+-- read into _kpi_order_rows by orders.sql:
 -- completedOrder events plus web sessions that purchased, WEB reported as ECOMMERCE), their
 -- revenue, the average order value and the distinct buyers. Every period has a row for every
 -- context that has any order, zeros included. One pass over the orders counts all three grains
@@ -9,7 +10,7 @@ INSERT INTO kpi_purchases (grain, period_start, context, orders, revenue, averag
 WITH o AS (
     SELECT day, CAST(date_trunc('week', day) AS DATE) AS week, CAST(date_trunc('month', day) AS DATE) AS month,
            context, customer_id, value
-    FROM _kpi_orders($order_type, $session_type)
+    FROM _kpi_order_rows
     WHERE day >= least(CAST(date_trunc('week', $since) AS DATE), CAST(date_trunc('month', $since) AS DATE))
 ), counted AS (
     SELECT CASE WHEN grouping(day) = 0 THEN 'day' WHEN grouping(week) = 0 THEN 'week' ELSE 'month' END AS grain,

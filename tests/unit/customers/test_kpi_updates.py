@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline.core.sql import sql
-from pipeline.customers.kpis import KPIS, prepare, rebuild
+from pipeline.customers.kpis import KPIS, materialize_all, prepare, rebuild
 
 NAMES = [k.name for k in KPIS]
 TYPES = [
@@ -161,3 +161,26 @@ def test_a_new_event_type_on_the_new_day_rebuilds_the_tables_with_a_row_per_type
     assert done["kpi_events"] == done["kpi_purchases"] == "rebuilt whole"
     assert done["kpi_web"] == f"updated from {last - dt.timedelta(days=1)}"
     _full_rebuild_equals(con)
+
+
+def test_one_step_updating_every_kpi_reads_their_inputs_once_and_equals_each_table_alone():
+    """The nightly step updates every KPI table on one connection with one fingerprint of their inputs
+    (materialize_all): the same plans and tables as each table fingerprinting on its own, then a full
+    rebuild; a late file still rebuilds every table whole."""
+    last = dt.date(2026, 1, 31)
+    (alone, rng_a, _), (shared, rng_s, _) = _world(last), _world(last)
+    for con, rng in ((alone, rng_a), (shared, rng_s)):
+        _add_customers(con, 60, 65, last)
+        _add_events(con, _events(rng, [last], 2, 65))
+    expected = _update_all(alone)
+    runs = dict(materialize_all(shared, KPIS))
+    assert {kpi.name: run.done for kpi, run in runs.items()} == expected
+    assert set(expected.values()) == {f"updated from {last - dt.timedelta(days=1)}"}
+    assert all(check.passed for run in runs.values() for check in run.checks)
+    assert _tables(shared) == _tables(alone)
+    _full_rebuild_equals(shared)
+    late = last - dt.timedelta(days=9)
+    shared.execute("DELETE FROM events WHERE _partition_date = $d", {"d": late})
+    _add_events(shared, _events(rng_s, [late], 3, 65))
+    assert {run.done for _, run in materialize_all(shared, KPIS)} == {"rebuilt whole"}
+    _full_rebuild_equals(shared)

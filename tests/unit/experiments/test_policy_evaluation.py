@@ -3,9 +3,11 @@
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 
 from pipeline.demo.effects import draw_traits, observed_features, true_rates
 from pipeline.demo.population import TASTES, draw_population
+from pipeline.experiments.learned import numeric
 from pipeline.experiments.policies.learner import TLearner
 from pipeline.experiments.policy_evaluation import EVALUATED, estimates, evaluate, target_policies
 
@@ -55,3 +57,21 @@ def test_uplift_is_estimated_above_uniform_on_the_heterogeneous_world():
     x, arm, logged, converted, _ = logged_world(40)
     found = {r[0]: r for r in evaluate(x, arm, logged, converted, np.zeros(3), exploration=0.1)}
     assert found["uplift"][5] > found["uniform"][5] and found["nothing"][8] == 0
+
+
+def test_the_logged_rows_features_are_coded_alike_without_the_scoring_matrix():
+    """policy_evaluation codes only the logged rows (numeric without score_matrix): the same matrix as
+    both coded together, a txt_* level seen only among the other customers included in the codes."""
+    everyone = pd.DataFrame(
+        {
+            "txt_segment": pd.Categorical(["gold", "bronze", "silver", None, "gold"]),
+            "orders": [3.0, None, 1.0, 0.0, 2.0],
+        },
+        index=["c1", "c2", "c3", "c4", "c5"],
+    )
+    logged = everyone.reindex(["c5", "c3", "c9", "c1"])  # c9: not in the population any more
+    both, _ = numeric(logged, everyone)
+    alone, none = numeric(logged, everyone, score_matrix=False)
+    np.testing.assert_array_equal(alone, both)
+    np.testing.assert_array_equal(alone[:, 0], [1.0, 2.0, np.nan, 1.0])  # bronze 0, gold 1, silver 2
+    assert none.shape == (0, 2)

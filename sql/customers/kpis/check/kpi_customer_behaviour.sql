@@ -6,7 +6,7 @@ WITH counted AS (
     WHERE customuid NOT IN (SELECT customer_id FROM customer_identities WHERE excluded)
 ), base AS (
     SELECT (SELECT count(*) FROM counted) AS customers, count(*) AS orders, coalesce(sum(value), 0) AS spending
-    FROM _kpi_orders($order_type, $session_type) WHERE customer_id IN (SELECT customer_id FROM counted)
+    FROM _kpi_order_rows WHERE customer_id IN (SELECT customer_id FROM counted)
 ), kpi AS (
     SELECT count(*) AS customers, coalesce(sum(orders), 0) AS orders, coalesce(sum(total_spending), 0) AS spending
     FROM kpi_customer_behaviour

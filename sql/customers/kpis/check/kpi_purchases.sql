@@ -2,7 +2,7 @@
 -- and contexts equal the number of order events and the sum of their values.
 -- Rows: (scope, measure, kpi_value, base_value); the check passes when every pair is equal.
 WITH base AS (
-    SELECT count(*) AS orders, coalesce(sum(value), 0) AS revenue FROM _kpi_orders($order_type, $session_type)
+    SELECT count(*) AS orders, coalesce(sum(value), 0) AS revenue FROM _kpi_order_rows
 ), kpi AS (
     SELECT grain, sum(orders) AS orders, sum(revenue) AS revenue FROM kpi_purchases GROUP BY grain
 ), grains AS (
