@@ -112,44 +112,53 @@ def _paths(
     return found
 
 
-def _by_day(table: pa.Table) -> dict[dt.date, list]:
+def _by_day(table: pa.Table) -> Iterator[tuple[dt.date, list]]:
     """The (path, conversions, nulls) rows of each day of a paths table (sorted by day), as the day alone
-    reads them."""
+    reads them: one day at a time, made Python objects only when the day is read."""
     days = table.column("day").to_numpy(zero_copy_only=False)
     if len(days) == 0:
-        return {}
+        return
     starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
     bounds = [*starts.tolist(), len(days)]
-    return {  # a loop over the days, not rows: each day's rows as a block
-        day: list(zip(*(table.column(c).slice(a, b - a).to_pylist() for c in _PATH_COLUMNS), strict=True))
-        for day, a, b in zip(days[starts].tolist(), bounds[:-1], bounds[1:], strict=True)
-    }
+    for day, a, b in zip(days[starts].tolist(), bounds[:-1], bounds[1:], strict=True):  # days, not rows
+        yield (
+            day,
+            list(zip(*(table.column(c).slice(a, b - a).to_pylist() for c in _PATH_COLUMNS), strict=True)),
+        )
 
 
 def _learn(
-    con: duckdb.DuckDBPyConnection, models: Sequence[Model], first: dt.date, last: dt.date | None = None
+    con: duckdb.DuckDBPyConnection,
+    models: Sequence[Model],
+    first: dt.date,
+    last: dt.date | None = None,
+    keep: bool = False,
 ) -> dict[dt.date, dict[str, list]]:
     """The temp table _att_weights: each data-driven model's channel weights per day and channel set,
-    each day learnt from its own paths (read for all the days ``first`` to ``last`` at once). Returns
-    each day's paths (path, conversions, nulls) by model, for the models with a conversion that day."""
+    each day learnt from its own paths (read for all the days ``first`` to ``last`` at once, made Python
+    objects one day at a time). With ``keep`` (the bootstrap intervals read them), returns each day's
+    paths (path, conversions, nulls) by model, for the models with a conversion that day; else nothing
+    is kept (a range's paths would hold gigabytes at SF1)."""
     rows: dict[str, list] = {"day": [], "model": [], "channel_set": [], "channel": [], "weight": []}
-    per_set = {key: _by_day(table) for key, table in _paths(con, models, first, last or first).items()}
     used: dict[dt.date, dict[str, list]] = {}
-    for m in models:
-        kind = model_type(m.model_type)
-        assert isinstance(kind, DataDriven) and m.lookback_days is not None
-        for day, found in per_set[set_key(m)].items():  # each day's weights from its own paths
+    tables = _paths(con, models, first, last or first)
+    for key in list(tables):  # a loop over the touch sets, then their days
+        for day, found in _by_day(tables.pop(key)):
             if not any(c for _, c, _ in found):
                 continue
-            used.setdefault(day, {})[m.name] = found
             paths, conv, nulls = zip(*found, strict=True)
-            for s, weights in kind.channel_weights(m.params, paths, conv, nulls).items():
-                for c, weight in weights.items():
-                    rows["day"].append(day)
-                    rows["model"].append(m.name)
-                    rows["channel_set"].append(SEP.join(sorted(s)))
-                    rows["channel"].append(c)
-                    rows["weight"].append(weight)
+            for m in (m for m in models if set_key(m) == key):
+                kind = model_type(m.model_type)
+                assert isinstance(kind, DataDriven) and m.lookback_days is not None
+                if keep:
+                    used.setdefault(day, {})[m.name] = found
+                for s, weights in kind.channel_weights(m.params, paths, conv, nulls).items():
+                    for c, weight in weights.items():
+                        rows["day"].append(day)
+                        rows["model"].append(m.name)
+                        rows["channel_set"].append(SEP.join(sorted(s)))
+                        rows["channel"].append(c)
+                        rows["weight"].append(weight)
     con.register("_att_weights_arrow", pa.table(rows, schema=_WEIGHTS_SCHEMA))
     con.execute(sql("attribution/weights"))
     con.unregister("_att_weights_arrow")
@@ -184,7 +193,7 @@ def _credits(
     """Fill the temp table _att_credits with every model's credits for the conversions of the days
     ``first`` to ``last``; returns the data-driven models' paths of each day (see :func:`_learn`)."""
     prepare(con, spec, models, first, last)
-    paths = _learn(con, [m for m in models if is_data_driven(m)], first, last)
+    paths = _learn(con, [m for m in models if is_data_driven(m)], first, last, keep=spec.bootstrap > 0)
     con.execute(sql("attribution/empty_credits"))
     _write_credits(con, models, "_att_credits")
     return paths
