@@ -263,15 +263,26 @@ def build_attribution_range(
     return _replace_days(con, config, models, first, last, None)
 
 
+def attribution_ranges(config: AttributionConfig, days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive ``days`` as ranges attributed at once: RANGE_DAYS at a time (one day at a time with
+    bootstrap intervals); each range's first and last day."""
+    step = 1 if config.attribution.bootstrap else RANGE_DAYS
+    return [(days[i], days[min(i + step, len(days)) - 1]) for i in range(0, len(days), step)]
+
+
+def attribute_range(
+    con: duckdb.DuckDBPyConnection, config: AttributionConfig, first: dt.date, last: dt.date
+) -> dict[str, int]:
+    """Attribute the days ``first`` to ``last`` (one of :func:`attribution_ranges`); returns its counts."""
+    if first == last:
+        return build_attribution(con, config, first)
+    return build_attribution_range(con, config, first, last)
+
+
 def attribute_days(
     con: duckdb.DuckDBPyConnection, config: AttributionConfig, days: Sequence[dt.date]
 ) -> Iterator[tuple[dt.date, dt.date, dict[str, int]]]:
-    """Attribute consecutive ``days``, RANGE_DAYS at a time (one day at a time with bootstrap intervals);
-    yields each range's first and last day and its counts."""
-    step = 1 if config.attribution.bootstrap else RANGE_DAYS
-    for i in range(0, len(days), step):  # a loop over ranges of days, not rows
-        first, last = days[i], days[min(i + step, len(days)) - 1]
-        if first == last:
-            yield first, last, build_attribution(con, config, first)
-        else:
-            yield first, last, build_attribution_range(con, config, first, last)
+    """Attribute consecutive ``days``, range by range (:func:`attribution_ranges`); yields each range's
+    first and last day and its counts."""
+    for first, last in attribution_ranges(config, days):  # a loop over ranges of days, not rows
+        yield first, last, attribute_range(con, config, first, last)
