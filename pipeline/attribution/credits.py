@@ -112,19 +112,17 @@ def _paths(
     return found
 
 
-def _by_day(table: pa.Table) -> Iterator[tuple[dt.date, list]]:
-    """The (path, conversions, nulls) rows of each day of a paths table (sorted by day), as the day alone
-    reads them: one day at a time, made Python objects only when the day is read."""
+def _by_day(table: pa.Table) -> Iterator[tuple[dt.date, list, list, list]]:
+    """Each day of a paths table (sorted by day) as the day alone reads it: its paths, conversions and
+    nulls as three lists, one day at a time, made Python objects only when the day is read."""
     days = table.column("day").to_numpy(zero_copy_only=False)
     if len(days) == 0:
         return
     starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
     bounds = [*starts.tolist(), len(days)]
     for day, a, b in zip(days[starts].tolist(), bounds[:-1], bounds[1:], strict=True):  # days, not rows
-        yield (
-            day,
-            list(zip(*(table.column(c).slice(a, b - a).to_pylist() for c in _PATH_COLUMNS), strict=True)),
-        )
+        paths, conversions, nulls = (table.column(c).slice(a, b - a).to_pylist() for c in _PATH_COLUMNS)
+        yield day, paths, conversions, nulls
 
 
 def _learn(
@@ -143,10 +141,10 @@ def _learn(
     used: dict[dt.date, dict[str, list]] = {}
     tables = _paths(con, models, first, last or first)
     for key in list(tables):  # a loop over the touch sets, then their days
-        for day, found in _by_day(tables.pop(key)):
-            if not any(c for _, c, _ in found):
+        for day, paths, conv, nulls in _by_day(tables.pop(key)):
+            if not any(conv):
                 continue
-            paths, conv, nulls = zip(*found, strict=True)
+            found = list(zip(paths, conv, nulls, strict=True)) if keep else []
             for m in (m for m in models if set_key(m) == key):
                 kind = model_type(m.model_type)
                 assert isinstance(kind, DataDriven) and m.lookback_days is not None
