@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipeline.attribution.bootstrap import LEVEL
-from pipeline.attribution.credits import CREDITS, SUMMARY, attribute_days
+from pipeline.attribution.credits import CREDITS, SUMMARY, attribute_range, attribution_ranges
 from pipeline.attribution.models import all_models
 from pipeline.attribution.report import intervals_table, stacked_bars, summary_table
 from pipeline.config import ProjectConfig
@@ -58,12 +58,16 @@ def build_attribution_assets(
     def _attribution(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         days = days_in(context.partition_time_window)
         window = {"a": days[0], "b": days[-1]}
+        for first, last in attribution_ranges(config, days):
+            # each range on its own connection: DuckDB gives back the memory of a range's work (about
+            # 1 GB at SF1) only when its connection closes, and the next range would start above it
+            with warehouse.connect() as con:
+                counts = attribute_range(con, config, first, last)
+            span = f"{first}" if first == last else f"{first}..{last}"
+            context.log.info(
+                f"attribution {span}: {counts['conversions']} conversions, {counts['credits']} credits"
+            )
         with warehouse.connect() as con:
-            for first, last, counts in attribute_days(con, config, days):
-                span = f"{first}" if first == last else f"{first}..{last}"
-                context.log.info(
-                    f"attribution {span}: {counts['conversions']} conversions, {counts['credits']} credits"
-                )
             bad, conversions, credit_rows = con.execute(sql("attribution/check_sums"), window).fetchall()[0]
             rows = con.execute(
                 sql("attribution/ui_summary"), {**window, "models": [m.name for m in models]}

@@ -112,44 +112,51 @@ def _paths(
     return found
 
 
-def _by_day(table: pa.Table) -> dict[dt.date, list]:
-    """The (path, conversions, nulls) rows of each day of a paths table (sorted by day), as the day alone
-    reads them."""
+def _by_day(table: pa.Table) -> Iterator[tuple[dt.date, list, list, list]]:
+    """Each day of a paths table (sorted by day) as the day alone reads it: its paths, conversions and
+    nulls as three lists, one day at a time, made Python objects only when the day is read."""
     days = table.column("day").to_numpy(zero_copy_only=False)
     if len(days) == 0:
-        return {}
+        return
     starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
     bounds = [*starts.tolist(), len(days)]
-    return {  # a loop over the days, not rows: each day's rows as a block
-        day: list(zip(*(table.column(c).slice(a, b - a).to_pylist() for c in _PATH_COLUMNS), strict=True))
-        for day, a, b in zip(days[starts].tolist(), bounds[:-1], bounds[1:], strict=True)
-    }
+    for day, a, b in zip(days[starts].tolist(), bounds[:-1], bounds[1:], strict=True):  # days, not rows
+        paths, conversions, nulls = (table.column(c).slice(a, b - a).to_pylist() for c in _PATH_COLUMNS)
+        yield day, paths, conversions, nulls
 
 
 def _learn(
-    con: duckdb.DuckDBPyConnection, models: Sequence[Model], first: dt.date, last: dt.date | None = None
+    con: duckdb.DuckDBPyConnection,
+    models: Sequence[Model],
+    first: dt.date,
+    last: dt.date | None = None,
+    keep: bool = False,
 ) -> dict[dt.date, dict[str, list]]:
     """The temp table _att_weights: each data-driven model's channel weights per day and channel set,
-    each day learnt from its own paths (read for all the days ``first`` to ``last`` at once). Returns
-    each day's paths (path, conversions, nulls) by model, for the models with a conversion that day."""
+    each day learnt from its own paths (read for all the days ``first`` to ``last`` at once, made Python
+    objects one day at a time). With ``keep`` (the bootstrap intervals read them), returns each day's
+    paths (path, conversions, nulls) by model, for the models with a conversion that day; else nothing
+    is kept (a range's paths would hold gigabytes at SF1)."""
     rows: dict[str, list] = {"day": [], "model": [], "channel_set": [], "channel": [], "weight": []}
-    per_set = {key: _by_day(table) for key, table in _paths(con, models, first, last or first).items()}
     used: dict[dt.date, dict[str, list]] = {}
-    for m in models:
-        kind = model_type(m.model_type)
-        assert isinstance(kind, DataDriven) and m.lookback_days is not None
-        for day, found in per_set[set_key(m)].items():  # each day's weights from its own paths
-            if not any(c for _, c, _ in found):
+    tables = _paths(con, models, first, last or first)
+    for key in list(tables):  # a loop over the touch sets, then their days
+        for day, paths, conv, nulls in _by_day(tables.pop(key)):
+            if not any(conv):
                 continue
-            used.setdefault(day, {})[m.name] = found
-            paths, conv, nulls = zip(*found, strict=True)
-            for s, weights in kind.channel_weights(m.params, paths, conv, nulls).items():
-                for c, weight in weights.items():
-                    rows["day"].append(day)
-                    rows["model"].append(m.name)
-                    rows["channel_set"].append(SEP.join(sorted(s)))
-                    rows["channel"].append(c)
-                    rows["weight"].append(weight)
+            found = list(zip(paths, conv, nulls, strict=True)) if keep else []
+            for m in (m for m in models if set_key(m) == key):
+                kind = model_type(m.model_type)
+                assert isinstance(kind, DataDriven) and m.lookback_days is not None
+                if keep:
+                    used.setdefault(day, {})[m.name] = found
+                for s, weights in kind.channel_weights(m.params, paths, conv, nulls).items():
+                    for c, weight in weights.items():
+                        rows["day"].append(day)
+                        rows["model"].append(m.name)
+                        rows["channel_set"].append(SEP.join(sorted(s)))
+                        rows["channel"].append(c)
+                        rows["weight"].append(weight)
     con.register("_att_weights_arrow", pa.table(rows, schema=_WEIGHTS_SCHEMA))
     con.execute(sql("attribution/weights"))
     con.unregister("_att_weights_arrow")
@@ -184,7 +191,7 @@ def _credits(
     """Fill the temp table _att_credits with every model's credits for the conversions of the days
     ``first`` to ``last``; returns the data-driven models' paths of each day (see :func:`_learn`)."""
     prepare(con, spec, models, first, last)
-    paths = _learn(con, [m for m in models if is_data_driven(m)], first, last)
+    paths = _learn(con, [m for m in models if is_data_driven(m)], first, last, keep=spec.bootstrap > 0)
     con.execute(sql("attribution/empty_credits"))
     _write_credits(con, models, "_att_credits")
     return paths
@@ -254,15 +261,26 @@ def build_attribution_range(
     return _replace_days(con, config, models, first, last, None)
 
 
+def attribution_ranges(config: AttributionConfig, days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive ``days`` as ranges attributed at once: RANGE_DAYS at a time (one day at a time with
+    bootstrap intervals); each range's first and last day."""
+    step = 1 if config.attribution.bootstrap else RANGE_DAYS
+    return [(days[i], days[min(i + step, len(days)) - 1]) for i in range(0, len(days), step)]
+
+
+def attribute_range(
+    con: duckdb.DuckDBPyConnection, config: AttributionConfig, first: dt.date, last: dt.date
+) -> dict[str, int]:
+    """Attribute the days ``first`` to ``last`` (one of :func:`attribution_ranges`); returns its counts."""
+    if first == last:
+        return build_attribution(con, config, first)
+    return build_attribution_range(con, config, first, last)
+
+
 def attribute_days(
     con: duckdb.DuckDBPyConnection, config: AttributionConfig, days: Sequence[dt.date]
 ) -> Iterator[tuple[dt.date, dt.date, dict[str, int]]]:
-    """Attribute consecutive ``days``, RANGE_DAYS at a time (one day at a time with bootstrap intervals);
-    yields each range's first and last day and its counts."""
-    step = 1 if config.attribution.bootstrap else RANGE_DAYS
-    for i in range(0, len(days), step):  # a loop over ranges of days, not rows
-        first, last = days[i], days[min(i + step, len(days)) - 1]
-        if first == last:
-            yield first, last, build_attribution(con, config, first)
-        else:
-            yield first, last, build_attribution_range(con, config, first, last)
+    """Attribute consecutive ``days``, range by range (:func:`attribution_ranges`); yields each range's
+    first and last day and its counts."""
+    for first, last in attribution_ranges(config, days):  # a loop over ranges of days, not rows
+        yield first, last, attribute_range(con, config, first, last)

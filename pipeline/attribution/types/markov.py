@@ -71,7 +71,9 @@ def _windows(paths: tuple[tuple[str, ...], ...], order: int) -> tuple[np.ndarray
     return rows[keep], path[keep], names
 
 
-@functools.lru_cache(maxsize=16)  # a bootstrap learns again from the same paths with other counts
+# A bootstrap learns again from the same paths with other counts, one model after the other: one entry
+# serves it. More would keep as many days' paths alive (gigabytes at SF1 in a backfill).
+@functools.lru_cache(maxsize=1)
 def _chain(paths: tuple[tuple[str, ...], ...], order: int) -> _Chain:
     """The chain of :func:`chain_states` over the paths, in NumPy: states sorted as their tuples of
     channels sort (a code row's -1 padding sorts a shorter state first, as a tuple prefix does)."""

@@ -64,9 +64,9 @@ def _channel_weights(
     weigh their Shapley values in it."""
     conv: dict[frozenset[str], float] = {}
     seen: dict[frozenset[str], float] = {}
-    for p, c, n in zip(paths, conversions, nulls, strict=True):
-        conv[frozenset(p)] = conv.get(frozenset(p), 0) + c
-        seen[frozenset(p)] = seen.get(frozenset(p), 0) + c + n
+    for key, c, n in zip(map(frozenset, paths), conversions, nulls, strict=True):  # each path's set once
+        conv[key] = conv.get(key, 0) + c
+        seen[key] = seen.get(key, 0) + c + n
     rate = {s: conv[s] / seen[s] for s in conv if conv[s] > 0}
     exact, samples, seed = (int(params[k]) for k in ("maxExactChannels", "samples", "seed"))
     sets = converting_sets(paths, conversions)

@@ -62,7 +62,7 @@ def test_a_replicate_drawing_each_conversion_once_is_the_days_summary(world):
     att, _, con = world
     models = all_models(att)
     compute_credits(con, att, models, DAY)  # the day's credits per touch (_att_credits), as the asset
-    paths = _learn(con, [m for m in models if is_data_driven(m)], DAY).get(DAY, {})
+    paths = _learn(con, [m for m in models if is_data_driven(m)], DAY, keep=True).get(DAY, {})
     conversions = day_conversions(con)
     ones = np.ones((1, len(conversions["i"])))
     reps = replicate_totals(con, models, DAY, paths, ones, lambda model, nulls: nulls[None, :])

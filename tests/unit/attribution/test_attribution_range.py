@@ -75,6 +75,11 @@ def _warehouse(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _rows(table) -> dict[dt.date, list[tuple]]:
+    """Each day's (path, conversions, nulls) rows of a paths table."""
+    return {d: list(zip(p, c, n, strict=True)) for d, p, c, n in _by_day(table)}
+
+
 def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in TABLES}
 
@@ -102,10 +107,10 @@ def test_every_days_paths_of_a_range_are_the_day_alones():
     models = [m for m in all_models(att) if is_data_driven(m)]
     con = _warehouse(_events(5))
     prepare(con, att, models, DAYS[0], DAYS[-1])
-    together = {key: _by_day(t) for key, t in _paths(con, models, DAYS[0], DAYS[-1]).items()}
+    together = {key: _rows(t) for key, t in _paths(con, models, DAYS[0], DAYS[-1]).items()}
     for day in DAYS:
         prepare(con, att, models, day)
-        alone = {key: _by_day(t) for key, t in _paths(con, models, day, day).items()}
+        alone = {key: _rows(t) for key, t in _paths(con, models, day, day).items()}
         for key, paths in alone.items():
             assert sum(n for _, n, _ in paths[day]) > 0 and sum(n for _, _, n in paths[day]) > 0
             assert together[key][day] == paths[day], (key, day)
@@ -133,7 +138,7 @@ def test_a_days_paths_by_hand():
     load_events(con, rows)
     models = [m for m in all_models(spec(MODELS[:1])) if is_data_driven(m)]
     prepare(con, spec(MODELS[:1]), models, DAYS[0], DAYS[1])
-    (paths,) = (_by_day(t) for t in _paths(con, models, DAYS[0], DAYS[1]).values())
+    (paths,) = (_rows(t) for t in _paths(con, models, DAYS[0], DAYS[1]).values())
     assert paths == {
         DAYS[0]: [(["Direct"], 0, 1), (["Search", "Email"], 1, 1)],
         DAYS[1]: [(["Direct"], 1, 0), (["Search", "Email"], 0, 2)],
