@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute
 
 from pipeline.core.sql import bind, sql
 from pipeline.models.config import ModelsConfig, ModelSpec
@@ -49,6 +52,62 @@ def candidates(
     out = con.sql("SELECT * FROM _candidates ORDER BY customer_id, item").df()
     con.execute("DROP TABLE _candidates; DROP TABLE _history")
     return out
+
+
+@dataclass
+class TrainingRows:
+    """The rows a training reads: every customer of the candidates (in customer_id order), the chosen
+    ones' rows (customer_id and item categorical, popularity), features, labels and weights."""
+
+    customers: np.ndarray
+    positives: int
+    candidates: pd.DataFrame
+    X: pd.DataFrame
+    y: np.ndarray
+    weight: np.ndarray
+
+
+def training_rows(
+    con: duckdb.DuckDBPyConnection,
+    config: ModelsConfig,
+    spec: ModelSpec,
+    window: TrainingWindow,
+    choose: Callable[[np.ndarray], np.ndarray],
+) -> tuple[TrainingRows, pd.DataFrame]:
+    """(the training rows, what was taken (:func:`taken`)): the candidates are built in DuckDB, their
+    customer list read first, and only the rows of the customers ``choose`` keeps (a mask over the
+    customers from their candidate rows each) are read, labelled and weighted in SQL. The same rows,
+    in the same order, as :func:`candidates` filtered to those customers."""
+    _build(con, config, spec, window.cutoff, None)
+    con.execute("DROP TABLE _history")
+    took = taken(con, config, spec, window)
+    con.register("_took", took)
+    try:
+        listed = con.sql(sql("models/features/recommender_customers")).to_arrow_table()
+        kept = choose(listed.column("candidate_rows").to_numpy())
+        con.register("_chosen", listed.select(["customer_id"]).filter(pa.array(kept)))
+        table = con.sql(sql("models/features/recommender_training")).to_arrow_table()
+    finally:
+        con.execute("DROP TABLE _candidates")
+        con.unregister("_took")
+        con.unregister("_chosen")
+    # customer and item ids as categories: one string object per customer and item, not per row
+    keys = pa.table(
+        {
+            "customer_id": table.column("customer_id").dictionary_encode(),
+            "item": table.column("item").dictionary_encode(),
+            "popularity": table.column("popularity"),
+        }
+    ).to_pandas()
+    rows = TrainingRows(
+        listed.column("customer_id").to_numpy(zero_copy_only=False),
+        int(pa.compute.sum(listed.column("positives")).as_py() or 0),
+        keys,
+        table.select(FEATURES).to_pandas(),
+        table.column("label").to_numpy().astype(np.int32),
+        table.column("weight").to_numpy().astype(np.float64),
+    )
+    return rows, took
 
 
 def candidate_table(

@@ -69,13 +69,40 @@ def capped(parts: np.ndarray, ids: np.ndarray, most: int | None, seed: int) -> n
     if most is None or len(train) <= most:
         return parts
     codes, customers = pd.factorize(ids[train])
-    rows = np.bincount(codes, minlength=len(customers))
-    order = np.random.default_rng(seed).permutation(len(customers))
-    kept = np.zeros(len(customers), dtype=bool)
-    kept[order[np.cumsum(rows[order]) <= most]] = True
+    kept = _sampled(np.bincount(codes, minlength=len(customers)), most, seed)
     out = parts.copy()
     out[train[~kept[codes]]] = UNUSED
     return out
+
+
+def capped_customers(parts: np.ndarray, rows: np.ndarray, most: int | None, seed: int) -> np.ndarray:
+    """:func:`capped` one row per customer (in customer_id order) with ``rows`` training rows each: the
+    same customers UNUSED as :func:`capped` leaves out of their rows, decided before any row is read."""
+    train = np.flatnonzero(parts == TRAIN)
+    if most is None or rows[train].sum() <= most:
+        return parts
+    out = parts.copy()
+    out[train[~_sampled(rows[train], most, seed)]] = UNUSED
+    return out
+
+
+def _sampled(rows: np.ndarray, most: int, seed: int) -> np.ndarray:
+    """Which customers (``rows`` rows each, in order of first row) a seeded sample of at most ``most``
+    rows keeps: customers in a seeded random order while their rows add up to ``most``."""
+    order = np.random.default_rng(seed).permutation(len(rows))
+    kept = np.zeros(len(rows), dtype=bool)
+    kept[order[np.cumsum(rows[order]) <= most]] = True
+    return kept
+
+
+def customer_split(spec: ModelSpec, n: int, probability: bool) -> tuple[np.ndarray, bool, bool]:
+    """(train / evaluation / calibration / test of n customers in customer_id order, calibrated, cross-
+    fitted): a probability's calibration is cross-fitted up to CROSS_FIT_MAX non-test customers, else it
+    has a split of its own (``split_customers``)."""
+    calibrated = probability and spec.calibration != "none"
+    crossed = calibrated and n * (1 - spec.split.test) <= CROSS_FIT_MAX
+    parts = split_customers(n, spec.split, spec.shuffle, spec.seed, calibrated and not crossed)
+    return parts, calibrated, crossed
 
 
 def scaled_params(n_train: int, positives: int) -> dict:

@@ -32,7 +32,6 @@ from pipeline.models.features import (
 from pipeline.models.predict import PREDICT_THREADS, align, scoring_features
 from pipeline.models.train import (
     CALIBRATION,
-    CROSS_FIT_MAX,
     EVALUATION,
     TEST,
     TRAIN,
@@ -42,11 +41,11 @@ from pipeline.models.train import (
     capped,
     check_classes,
     cross_fit,
+    customer_split,
     dependence,
     feature_impact,
     fit,
     shap_values,
-    split_customers,
 )
 from pipeline.models.types import Prepared, model_type
 
@@ -135,13 +134,10 @@ def train(
     kind = model_type(spec.type)
     if not kind.boosted:
         return fitted_own(prepared, spec)
-    customers = np.unique(prepared.ids)
-    calibrated = kind.probability and spec.calibration != "none"
-    crossed = calibrated and len(customers) * (1 - spec.split.test) <= CROSS_FIT_MAX
-    by_customer = pd.Series(
-        split_customers(len(customers), spec.split, spec.shuffle, spec.seed, calibrated and not crossed),
-        index=customers,
-    )
+    # a type that read only some customers' rows (``Prepared.customers``) splits them all the same way
+    customers = np.unique(prepared.ids) if prepared.customers is None else prepared.customers
+    split, calibrated, crossed = customer_split(spec, len(customers), kind.probability)
+    by_customer = pd.Series(split, index=customers)
     parts = capped(
         by_customer.reindex(prepared.ids).to_numpy(), prepared.ids, spec.max_training_rows, spec.seed
     )
@@ -230,7 +226,7 @@ def train(
         params,
         metrics,
         len(customers),
-        int(y.sum()),
+        int(y.sum()) if prepared.positives is None else prepared.positives,
         impact,
         swarm,
         dep,
