@@ -172,20 +172,3 @@ def top_k(scored: pd.DataFrame, score: str, k: int) -> pd.DataFrame:
 def popularity_top_k(cands: pd.DataFrame, k: int) -> pd.DataFrame:
     """The baseline: the same k most popular items (in the history) for everyone."""
     return top_k(cands.assign(pop_score=cands["popularity"].to_numpy(dtype=float)), "pop_score", k)
-
-
-def weights(cands: pd.DataFrame, took: pd.DataFrame) -> np.ndarray:
-    """The training weight of each candidate: its response's weight where the customer took the item,
-    else 1."""
-    marks = took[["customer_id", "item", "weight"]]
-    return (
-        cands.merge(marks, on=["customer_id", "item"], how="left")["weight"].fillna(1.0).to_numpy(dtype=float)
-    )
-
-
-def labelled(cands: pd.DataFrame, took: pd.DataFrame) -> np.ndarray:
-    """1 where the candidate's customer took the candidate's item in the label window."""
-    marks = took.assign(_took=1)
-    return (
-        cands.merge(marks, on=["customer_id", "item"], how="left")["_took"].fillna(0).to_numpy(dtype=np.int32)
-    )
