@@ -38,10 +38,10 @@ from pipeline.models.train import (
     UNUSED,
     beeswarm,
     binary_metrics,
-    capped,
     check_classes,
     cross_fit,
     customer_split,
+    cut,
     dependence,
     feature_impact,
     fit,
@@ -138,9 +138,7 @@ def train(
     customers = np.unique(prepared.ids) if prepared.customers is None else prepared.customers
     split, calibrated, crossed = customer_split(spec, len(customers), kind.probability)
     by_customer = pd.Series(split, index=customers)
-    parts = capped(
-        by_customer.reindex(prepared.ids).to_numpy(), prepared.ids, spec.max_training_rows, spec.seed
-    )
+    parts = cut(by_customer.reindex(prepared.ids).to_numpy(), prepared.ids, spec)
     X, y = prepared.X, prepared.y
     check_classes(spec, y, parts)
     tuned = tuning.tune(spec, X, y, parts) if spec.tuning else None
@@ -182,7 +180,7 @@ def train(
         metrics.update(flat)
     metrics["best_iteration"] = float(early_stopped)
     metrics["training_rows"] = float((parts == TRAIN).sum())
-    metrics["evaluation_customers"] = float((by_customer == EVALUATION).sum())
+    metrics["evaluation_customers"] = float(pd.unique(prepared.ids[parts == EVALUATION]).size)
     if calibrated:  # the customers the calibration map was fitted on; cross-fitted or a split of its own
         metrics["calibration_customers"] = float(len(held))
         metrics["calibration_cross_fitted"] = float(crossed)

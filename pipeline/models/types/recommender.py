@@ -17,7 +17,7 @@ from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import TrainingWindow
 from pipeline.models.predict import CellScores, boosted, predict_distinct
 from pipeline.models.registry import register
-from pipeline.models.train import UNUSED, capped_customers, customer_split
+from pipeline.models.train import UNUSED, customer_split, cut_customers
 from pipeline.models.types.base import ModelType, Prepared
 
 
@@ -35,14 +35,14 @@ class Recommender(ModelType):
     def prepare(
         self, con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow
     ) -> Prepared:
-        """Only the rows the training uses: the customers are split (and the training split capped to
-        ``max_training_rows``) as pipeline/models/training.py will, from the customer list alone, and
-        only the rows of the customers kept are read: memory grows with the rows used, not with the
-        population x items."""
+        """Only the rows the training uses: the customers are split and each split cut to its limit
+        (``max_training_rows``, ``max_held_out_rows``) as pipeline/models/training.py will, from the
+        customer list alone, and only the rows of the customers kept are read: memory grows with the
+        rows used, not with the population x items."""
 
         def choose(rows: np.ndarray) -> np.ndarray:
             parts, _, _ = customer_split(spec, len(rows), self.probability)
-            return capped_customers(parts, rows, spec.max_training_rows, spec.seed) != UNUSED
+            return cut_customers(parts, rows, spec) != UNUSED
 
         rows, took = recommend.training_rows(con, config, spec, window, choose)
         return Prepared(
