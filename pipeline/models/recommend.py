@@ -32,10 +32,22 @@ def _build(
     con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, cutoff: dt.date, only: str | None
 ) -> None:
     """Temp table _candidates (sql/models/features/recommender_candidates.sql), unordered."""
+    _inputs(con, config, spec, cutoff, only)
+    _candidates(con, cutoff, "_population")
+
+
+def _inputs(
+    con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, cutoff: dt.date, only: str | None
+) -> None:
+    """Temp tables _population and _history (the qualifying events before the cut-off)."""
     build_population(con, cutoff, only)
     qualifying_events(con, config, spec, cutoff - dt.timedelta(days=spec.history_days), cutoff)
     con.execute("CREATE OR REPLACE TEMP TABLE _history AS SELECT * FROM _qualifying")
-    q = sql("models/features/recommender_candidates")
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, cutoff: dt.date, population: str) -> None:
+    """Temp table _candidates of the customers of ``population`` (a table of customer_id)."""
+    q = sql("models/features/recommender_candidates", idents={"population": population})
     con.execute(q, bind(q, {"cutoff": cutoff}))
 
 
@@ -74,21 +86,21 @@ def training_rows(
     window: TrainingWindow,
     choose: Callable[[np.ndarray], np.ndarray],
 ) -> tuple[TrainingRows, pd.DataFrame]:
-    """(the training rows, what was taken (:func:`taken`)): the candidates are built in DuckDB, their
-    customer list read first, and only the rows of the customers ``choose`` keeps (a mask over the
-    customers from their candidate rows each) are read, labelled and weighted in SQL. The same rows,
-    in the same order, as :func:`candidates` filtered to those customers."""
-    _build(con, config, spec, window.cutoff, None)
-    con.execute("DROP TABLE _history")
-    took = taken(con, config, spec, window)
+    """(the training rows, what was taken (:func:`taken`)): the candidates' customer list is read
+    first, and only the candidates of the customers ``choose`` keeps (a mask over the customers from
+    their candidate rows each) are built, labelled and weighted in SQL, and read. The same rows, in
+    the same order, as :func:`candidates` filtered to those customers."""
+    _inputs(con, config, spec, window.cutoff, None)
+    took = taken(con, config, spec, window)  # replaces _qualifying, not _history
     con.register("_took", took)
     try:
         listed = con.sql(sql("models/features/recommender_customers")).to_arrow_table()
         kept = choose(listed.column("candidate_rows").to_numpy())
         con.register("_chosen", listed.select(["customer_id"]).filter(pa.array(kept)))
+        _candidates(con, window.cutoff, "_chosen")
         table = con.sql(sql("models/features/recommender_training")).to_arrow_table()
     finally:
-        con.execute("DROP TABLE _candidates")
+        con.execute("DROP TABLE IF EXISTS _candidates; DROP TABLE _history")
         con.unregister("_took")
         con.unregister("_chosen")
     # customer and item ids as categories: one string object per customer and item, not per row
