@@ -105,6 +105,9 @@ class ModelSpec(Settings):
     # the most rows LightGBM fits on: above it, a seeded sample of the training split's customers (all
     # their rows); the evaluation and test splits stay whole (pipeline/models/train.py capped)
     max_training_rows: int | None = Field(default=1_000_000, ge=1000)
+    # the most rows of each held-out split (evaluation, calibration, test): above it, a seeded sample
+    # of the split's customers (all their rows), the same way
+    max_held_out_rows: int | None = Field(default=1_000_000, ge=1000)
     # response/churn scores calibrated on customers the scoring model did not stop on
     # (pipeline/models/training.py; "none": LightGBM's own probabilities)
     calibration: Literal["platt", "isotonic", "none"] = "platt"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute
 
 from pipeline.core.sql import bind, sql
 from pipeline.models.config import ModelsConfig, ModelSpec
@@ -29,10 +32,22 @@ def _build(
     con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, cutoff: dt.date, only: str | None
 ) -> None:
     """Temp table _candidates (sql/models/features/recommender_candidates.sql), unordered."""
+    _inputs(con, config, spec, cutoff, only)
+    _candidates(con, cutoff, "_population")
+
+
+def _inputs(
+    con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, cutoff: dt.date, only: str | None
+) -> None:
+    """Temp tables _population and _history (the qualifying events before the cut-off)."""
     build_population(con, cutoff, only)
     qualifying_events(con, config, spec, cutoff - dt.timedelta(days=spec.history_days), cutoff)
     con.execute("CREATE OR REPLACE TEMP TABLE _history AS SELECT * FROM _qualifying")
-    q = sql("models/features/recommender_candidates")
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, cutoff: dt.date, population: str) -> None:
+    """Temp table _candidates of the customers of ``population`` (a table of customer_id)."""
+    q = sql("models/features/recommender_candidates", idents={"population": population})
     con.execute(q, bind(q, {"cutoff": cutoff}))
 
 
@@ -49,6 +64,62 @@ def candidates(
     out = con.sql("SELECT * FROM _candidates ORDER BY customer_id, item").df()
     con.execute("DROP TABLE _candidates; DROP TABLE _history")
     return out
+
+
+@dataclass
+class TrainingRows:
+    """The rows a training reads: every customer of the candidates (in customer_id order), the chosen
+    ones' rows (customer_id and item categorical, popularity), features, labels and weights."""
+
+    customers: np.ndarray
+    positives: int
+    candidates: pd.DataFrame
+    X: pd.DataFrame
+    y: np.ndarray
+    weight: np.ndarray
+
+
+def training_rows(
+    con: duckdb.DuckDBPyConnection,
+    config: ModelsConfig,
+    spec: ModelSpec,
+    window: TrainingWindow,
+    choose: Callable[[np.ndarray], np.ndarray],
+) -> tuple[TrainingRows, pd.DataFrame]:
+    """(the training rows, what was taken (:func:`taken`)): the candidates' customer list is read
+    first, and only the candidates of the customers ``choose`` keeps (a mask over the customers from
+    their candidate rows each) are built, labelled and weighted in SQL, and read. The same rows, in
+    the same order, as :func:`candidates` filtered to those customers."""
+    _inputs(con, config, spec, window.cutoff, None)
+    took = taken(con, config, spec, window)  # replaces _qualifying, not _history
+    con.register("_took", took)
+    try:
+        listed = con.sql(sql("models/features/recommender_customers")).to_arrow_table()
+        kept = choose(listed.column("candidate_rows").to_numpy())
+        con.register("_chosen", listed.select(["customer_id"]).filter(pa.array(kept)))
+        _candidates(con, window.cutoff, "_chosen")
+        table = con.sql(sql("models/features/recommender_training")).to_arrow_table()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _candidates; DROP TABLE _history")
+        con.unregister("_took")
+        con.unregister("_chosen")
+    # customer and item ids as categories: one string object per customer and item, not per row
+    keys = pa.table(
+        {
+            "customer_id": table.column("customer_id").dictionary_encode(),
+            "item": table.column("item").dictionary_encode(),
+            "popularity": table.column("popularity"),
+        }
+    ).to_pandas()
+    rows = TrainingRows(
+        listed.column("customer_id").to_numpy(zero_copy_only=False),
+        int(pa.compute.sum(listed.column("positives")).as_py() or 0),
+        keys,
+        table.select(FEATURES).to_pandas(),
+        table.column("label").to_numpy().astype(np.int32),
+        table.column("weight").to_numpy().astype(np.float64),
+    )
+    return rows, took
 
 
 def candidate_table(
@@ -113,20 +184,3 @@ def top_k(scored: pd.DataFrame, score: str, k: int) -> pd.DataFrame:
 def popularity_top_k(cands: pd.DataFrame, k: int) -> pd.DataFrame:
     """The baseline: the same k most popular items (in the history) for everyone."""
     return top_k(cands.assign(pop_score=cands["popularity"].to_numpy(dtype=float)), "pop_score", k)
-
-
-def weights(cands: pd.DataFrame, took: pd.DataFrame) -> np.ndarray:
-    """The training weight of each candidate: its response's weight where the customer took the item,
-    else 1."""
-    marks = took[["customer_id", "item", "weight"]]
-    return (
-        cands.merge(marks, on=["customer_id", "item"], how="left")["weight"].fillna(1.0).to_numpy(dtype=float)
-    )
-
-
-def labelled(cands: pd.DataFrame, took: pd.DataFrame) -> np.ndarray:
-    """1 where the candidate's customer took the candidate's item in the label window."""
-    marks = took.assign(_took=1)
-    return (
-        cands.merge(marks, on=["customer_id", "item"], how="left")["_took"].fillna(0).to_numpy(dtype=np.int32)
-    )

@@ -61,21 +61,71 @@ def split_customers(
     )
 
 
-def capped(parts: np.ndarray, ids: np.ndarray, most: int | None, seed: int) -> np.ndarray:
-    """``parts`` (one per row) with the training split cut to at most ``most`` rows: a seeded sample of
+def capped(parts: np.ndarray, ids: np.ndarray, most: int | None, seed: int, part: str = TRAIN) -> np.ndarray:
+    """``parts`` (one per row) with the split ``part`` cut to at most ``most`` rows: a seeded sample of
     its customers, each with all their rows (a recommender has one per candidate item), the others
-    UNUSED; the evaluation and test splits are unchanged, so the metrics are of the same customers."""
-    train = np.flatnonzero(parts == TRAIN)
+    UNUSED; the other splits are unchanged."""
+    train = np.flatnonzero(parts == part)
     if most is None or len(train) <= most:
         return parts
     codes, customers = pd.factorize(ids[train])
-    rows = np.bincount(codes, minlength=len(customers))
-    order = np.random.default_rng(seed).permutation(len(customers))
-    kept = np.zeros(len(customers), dtype=bool)
-    kept[order[np.cumsum(rows[order]) <= most]] = True
+    kept = _sampled(np.bincount(codes, minlength=len(customers)), most, seed)
     out = parts.copy()
     out[train[~kept[codes]]] = UNUSED
     return out
+
+
+def capped_customers(
+    parts: np.ndarray, rows: np.ndarray, most: int | None, seed: int, part: str = TRAIN
+) -> np.ndarray:
+    """:func:`capped` one row per customer (in customer_id order) with ``rows`` training rows each: the
+    same customers UNUSED as :func:`capped` leaves out of their rows, decided before any row is read."""
+    train = np.flatnonzero(parts == part)
+    if most is None or rows[train].sum() <= most:
+        return parts
+    out = parts.copy()
+    out[train[~_sampled(rows[train], most, seed)]] = UNUSED
+    return out
+
+
+def limits(spec: ModelSpec) -> dict[str, int | None]:
+    """The most rows of each split: ``max_training_rows`` for the training split, ``max_held_out_rows``
+    for each of the others."""
+    held = spec.max_held_out_rows
+    return {TRAIN: spec.max_training_rows, EVALUATION: held, CALIBRATION: held, TEST: held}
+
+
+def cut(parts: np.ndarray, ids: np.ndarray, spec: ModelSpec) -> np.ndarray:
+    """``parts`` (one per row) with every split cut to its limit (:func:`capped`)."""
+    for part, most in limits(spec).items():
+        parts = capped(parts, ids, most, spec.seed, part)
+    return parts
+
+
+def cut_customers(parts: np.ndarray, rows: np.ndarray, spec: ModelSpec) -> np.ndarray:
+    """:func:`cut` one row per customer (in customer_id order) with ``rows`` rows each."""
+    for part, most in limits(spec).items():
+        parts = capped_customers(parts, rows, most, spec.seed, part)
+    return parts
+
+
+def _sampled(rows: np.ndarray, most: int, seed: int) -> np.ndarray:
+    """Which customers (``rows`` rows each, in order of first row) a seeded sample of at most ``most``
+    rows keeps: customers in a seeded random order while their rows add up to ``most``."""
+    order = np.random.default_rng(seed).permutation(len(rows))
+    kept = np.zeros(len(rows), dtype=bool)
+    kept[order[np.cumsum(rows[order]) <= most]] = True
+    return kept
+
+
+def customer_split(spec: ModelSpec, n: int, probability: bool) -> tuple[np.ndarray, bool, bool]:
+    """(train / evaluation / calibration / test of n customers in customer_id order, calibrated, cross-
+    fitted): a probability's calibration is cross-fitted up to CROSS_FIT_MAX non-test customers, else it
+    has a split of its own (``split_customers``)."""
+    calibrated = probability and spec.calibration != "none"
+    crossed = calibrated and n * (1 - spec.split.test) <= CROSS_FIT_MAX
+    parts = split_customers(n, spec.split, spec.shuffle, spec.seed, calibrated and not crossed)
+    return parts, calibrated, crossed
 
 
 def scaled_params(n_train: int, positives: int) -> dict:

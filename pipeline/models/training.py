@@ -32,21 +32,20 @@ from pipeline.models.features import (
 from pipeline.models.predict import PREDICT_THREADS, align, scoring_features
 from pipeline.models.train import (
     CALIBRATION,
-    CROSS_FIT_MAX,
     EVALUATION,
     TEST,
     TRAIN,
     UNUSED,
     beeswarm,
     binary_metrics,
-    capped,
     check_classes,
     cross_fit,
+    customer_split,
+    cut,
     dependence,
     feature_impact,
     fit,
     shap_values,
-    split_customers,
 )
 from pipeline.models.types import Prepared, model_type
 
@@ -135,16 +134,11 @@ def train(
     kind = model_type(spec.type)
     if not kind.boosted:
         return fitted_own(prepared, spec)
-    customers = np.unique(prepared.ids)
-    calibrated = kind.probability and spec.calibration != "none"
-    crossed = calibrated and len(customers) * (1 - spec.split.test) <= CROSS_FIT_MAX
-    by_customer = pd.Series(
-        split_customers(len(customers), spec.split, spec.shuffle, spec.seed, calibrated and not crossed),
-        index=customers,
-    )
-    parts = capped(
-        by_customer.reindex(prepared.ids).to_numpy(), prepared.ids, spec.max_training_rows, spec.seed
-    )
+    # a type that read only some customers' rows (``Prepared.customers``) splits them all the same way
+    customers = np.unique(prepared.ids) if prepared.customers is None else prepared.customers
+    split, calibrated, crossed = customer_split(spec, len(customers), kind.probability)
+    by_customer = pd.Series(split, index=customers)
+    parts = cut(by_customer.reindex(prepared.ids).to_numpy(), prepared.ids, spec)
     X, y = prepared.X, prepared.y
     check_classes(spec, y, parts)
     tuned = tuning.tune(spec, X, y, parts) if spec.tuning else None
@@ -186,7 +180,7 @@ def train(
         metrics.update(flat)
     metrics["best_iteration"] = float(early_stopped)
     metrics["training_rows"] = float((parts == TRAIN).sum())
-    metrics["evaluation_customers"] = float((by_customer == EVALUATION).sum())
+    metrics["evaluation_customers"] = float(pd.unique(prepared.ids[parts == EVALUATION]).size)
     if calibrated:  # the customers the calibration map was fitted on; cross-fitted or a split of its own
         metrics["calibration_customers"] = float(len(held))
         metrics["calibration_cross_fitted"] = float(crossed)
@@ -230,7 +224,7 @@ def train(
         params,
         metrics,
         len(customers),
-        int(y.sum()),
+        int(y.sum()) if prepared.positives is None else prepared.positives,
         impact,
         swarm,
         dep,

@@ -35,6 +35,10 @@ class Prepared:
     candidates: pd.DataFrame | None = None  # recommender: (customer_id, item, ...) per row
     taken: pd.DataFrame | None = None  # recommender: what each customer took in the label window
     weight: np.ndarray | None = None  # a training weight per row (recommender: the response's weight)
+    # a type that reads only the customers the training uses (recommender): every customer of the
+    # population in customer_id order, and the positive rows of them all
+    customers: np.ndarray | None = None
+    positives: int | None = None
 
 
 class ModelType(ABC):

@@ -17,6 +17,7 @@ from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import TrainingWindow
 from pipeline.models.predict import CellScores, boosted, predict_distinct
 from pipeline.models.registry import register
+from pipeline.models.train import UNUSED, customer_split, cut_customers
 from pipeline.models.types.base import ModelType, Prepared
 
 
@@ -34,16 +35,26 @@ class Recommender(ModelType):
     def prepare(
         self, con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow
     ) -> Prepared:
-        cands = recommend.candidates(con, config, spec, window.cutoff)
-        took = recommend.taken(con, config, spec, window)
+        """Only the rows the training uses: the customers are split and each split cut to its limit
+        (``max_training_rows``, ``max_held_out_rows``) as pipeline/models/training.py will, from the
+        customer list alone, and only the rows of the customers kept are read: memory grows with the
+        rows used, not with the population x items."""
+
+        def choose(rows: np.ndarray) -> np.ndarray:
+            parts, _, _ = customer_split(spec, len(rows), self.probability)
+            return cut_customers(parts, rows, spec) != UNUSED
+
+        rows, took = recommend.training_rows(con, config, spec, window, choose)
         return Prepared(
             window,
-            cands["customer_id"].to_numpy(),
-            cands[recommend.FEATURES].astype(float),
-            recommend.labelled(cands, took),
-            cands,
+            rows.candidates["customer_id"].to_numpy(),
+            rows.X,
+            rows.y,
+            rows.candidates,
             took,
-            recommend.weights(cands, took),
+            rows.weight,
+            customers=rows.customers,
+            positives=rows.positives,
         )
 
     def evaluate(
@@ -58,7 +69,8 @@ class Recommender(ModelType):
         customers (no calibration: a score ranks items, it is not a customer's probability)."""
         if prepared.candidates is None or prepared.taken is None:
             raise ValueError("a recommender's training frame has its candidates and what was taken")
-        cands = prepared.candidates[test].assign(model_score=p_test)
+        cands = prepared.candidates[test].astype({"customer_id": object, "item": object})
+        cands = cands.assign(model_score=p_test)
         took = prepared.taken[prepared.taken["customer_id"].isin(cands["customer_id"].unique())]
         model = m.at_k(recommend.top_k(cands, "model_score", spec.k), took, spec.k)
         baseline = m.at_k(recommend.popularity_top_k(cands, spec.k), took, spec.k)

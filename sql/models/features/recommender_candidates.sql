@@ -1,4 +1,5 @@
--- Recommender candidates as of $cutoff: every customer of _population x every item taken in the
+-- Recommender candidates as of $cutoff: every customer of {{population}} (_population, or the
+-- customers a training keeps) x every item taken in the
 -- history (_history: the qualifying events before the cut-off), with sequence features:
 -- how often and how recently the customer took the item, the item's popularity, and how strongly
 -- the items the customer took before lead to it (co-occurrence: share of the customers who took
@@ -31,6 +32,7 @@ affinity AS (
     SELECT c.customer_id, o.to_item AS item, round(fsum(o.p * c.times) / any_value(cu.purchases), 12) AS cooccurrence,
            max(o.p) AS max_cooccurrence
     FROM cust_items c JOIN cooc o ON o.from_item = c.item JOIN customers cu USING (customer_id)
+    WHERE c.customer_id IN (SELECT customer_id FROM {{population}})
     GROUP BY ALL
 )
 SELECT p.customer_id, i.item,
@@ -38,7 +40,7 @@ SELECT p.customer_id, i.item,
        i.popularity, i.popularity_rank,
        coalesce(a.cooccurrence, 0) AS cooccurrence, coalesce(a.max_cooccurrence, 0) AS max_cooccurrence,
        coalesce(cu.purchases, 0) AS purchases, coalesce(cu.distinct_items, 0) AS distinct_items
-FROM _population p CROSS JOIN items i
+FROM {{population}} p CROSS JOIN items i
 LEFT JOIN cust_items ci ON ci.customer_id = p.customer_id AND ci.item = i.item
 LEFT JOIN affinity a ON a.customer_id = p.customer_id AND a.item = i.item
 LEFT JOIN customers cu ON cu.customer_id = p.customer_id;

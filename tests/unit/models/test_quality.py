@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit, logit
 
-from pipeline.models import calibrate, training
+from pipeline.models import calibrate, train, training
 from pipeline.models.baselines import fit_logistic, predict_logistic, rfm_columns, summary
 from pipeline.models.config import ModelSpec, SplitSpec
 from pipeline.models.features import TrainingWindow
@@ -199,7 +199,7 @@ def test_calibration_is_cross_fitted_on_small_data_and_has_a_split_of_its_own_on
     m = crossed.metrics
     assert m["calibration_cross_fitted"] == 1 and m["calibration_customers"] == 4_800
     assert crossed.booster.current_iteration() == m["best_iteration"] == crossed.booster.best_iteration
-    monkeypatch.setattr(training, "CROSS_FIT_MAX", 1_000)
+    monkeypatch.setattr(train, "CROSS_FIT_MAX", 1_000)  # read by train.customer_split
     split = training.train(prepared, spec, draw=False)
     assert split.metrics["calibration_cross_fitted"] == 0 and split.metrics["calibration_customers"] == 600
     assert split.metrics["evaluation_customers"] == 600 and m["evaluation_customers"] == 1_200
