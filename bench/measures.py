@@ -225,6 +225,12 @@ def nightly(world: Path, out: Path) -> dict:
     if not config.warehouse_path.exists():
         raise RuntimeError("run backfill_90_days first")
     _, last = _days(world)
+    # The run re-runs the backfill's last day; a real next night scores cells the version never saw
+    # (about 80 % of them at SF1), so the scored cells a re-run would reuse whole are dropped first.
+    from pipeline.models.store import CELLS_FILE
+
+    for cells in (out / "models").glob(f"*/*/{CELLS_FILE}"):
+        cells.unlink()
     started = time.perf_counter()
     steps: dict[str, float] = {}
     ok = run_backfill(config, last, last, steps=steps)
