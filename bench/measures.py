@@ -231,6 +231,7 @@ def nightly(world: Path, out: Path) -> dict:
 
     for cells in (out / "models").glob(f"*/*/{CELLS_FILE}"):
         cells.unlink()
+    began = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # loads.started_at is UTC
     started = time.perf_counter()
     steps: dict[str, float] = {}
     ok = run_backfill(config, last, last, steps=steps)
@@ -240,7 +241,9 @@ def nightly(world: Path, out: Path) -> dict:
     from pipeline.core.warehouse import connect
 
     with connect(config.warehouse_path, read_only=True) as con:
-        rows = con.execute("SELECT sum(rows_read) FROM loads WHERE partition_date = ?", [last]).fetchone()[0]
+        # this run's loads only: the backfill's (and earlier runs') loads of the day are there too
+        query = "SELECT sum(rows_read) FROM loads WHERE partition_date = ? AND started_at >= ?"
+        rows = con.execute(query, [last, began]).fetchone()[0]
     return {"seconds": seconds, "rows": int(rows or 0), "steps": steps}
 
 
