@@ -15,7 +15,7 @@ orchestrates: the touches (:mod:`pipeline.attribution.touches`), learning, writi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 
 import duckdb
 import numpy as np
@@ -58,14 +58,17 @@ _WEIGHTS_SCHEMA = pa.schema(
 )
 
 
-def _rule_credits_sql(models: Sequence[Model], target: str) -> tuple[str, dict]:
-    """sql/attribution/rule_credits.sql: each rule-based model's weight and total over its touch set."""
+def _rule_credits_sql(
+    models: Sequence[Model], target: str, names: Collection[str], template: str = "attribution/rule_credits"
+) -> tuple[str, dict]:
+    """sql/attribution/rule_credits.sql (or ``template``, rule_channel_credits.sql): each rule-based
+    model of ``names``' weight and total over its touch set."""
     params = Params("w")
     sets = touch_sets(models)
     selects = []
     for m in models:
         kind = model_type(m.model_type)
-        if not isinstance(kind, RuleBased):
+        if not isinstance(kind, RuleBased) or m.name not in names:
             continue
         # a parameter's type is only known from its value: keep the weights DOUBLE
         bound = {key: f"{params.add(value)}::DOUBLE" for key, value in m.params.items()}
@@ -80,7 +83,7 @@ def _rule_credits_sql(models: Sequence[Model], target: str) -> tuple[str, dict]:
     if not selects:
         return "", {}
     query = sql(
-        "attribution/rule_credits",
+        template,
         idents={"target": target},
         fragments={"model_credits": " UNION ALL ".join(selects)},
     )
@@ -163,12 +166,20 @@ def _learn(
     return used
 
 
-def _write_credits(con: duckdb.DuckDBPyConnection, models: Sequence[Model], target: str) -> None:
+def _write_credits(
+    con: duckdb.DuckDBPyConnection, models: Sequence[Model], target: str, grouped: Collection[str] = ()
+) -> None:
     """Insert every model's credits for the conversions prepared (of a day or a range) into ``target``
-    (prepared and learnt)."""
-    query, params = _rule_credits_sql(models, target)
-    if query:
-        con.execute(query, bind(query, params))
+    (prepared and learnt), those of the rule-based models in ``grouped`` already summed per channel into
+    _att_channel_credits (as credits_write.sql writes them, without their rows per touch)."""
+    per_touch = [m.name for m in models if m.name not in grouped]
+    for names, into, template in (
+        (per_touch, target, "attribution/rule_credits"),
+        (grouped, "_att_channel_credits", "attribution/rule_channel_credits"),
+    ):
+        query, params = _rule_credits_sql(models, into, names, template)
+        if query:
+            con.execute(query, bind(query, params))
     split = [
         name
         for name in {m.model_type for m in models}
@@ -187,14 +198,28 @@ def _credits(
     models: Sequence[Model],
     first: dt.date,
     last: dt.date,
+    grouped: Collection[str] = (),
 ) -> dict[dt.date, dict[str, list]]:
     """Fill the temp table _att_credits with every model's credits for the conversions of the days
-    ``first`` to ``last``; returns the data-driven models' paths of each day (see :func:`_learn`)."""
+    ``first`` to ``last`` (those of ``grouped`` per channel, :func:`_write_credits`); returns the
+    data-driven models' paths of each day (see :func:`_learn`)."""
     prepare(con, spec, models, first, last)
     paths = _learn(con, [m for m in models if is_data_driven(m)], first, last, keep=spec.bootstrap > 0)
     con.execute(sql("attribution/empty_credits"))
-    _write_credits(con, models, "_att_credits")
+    _write_credits(con, models, "_att_credits", grouped)
     return paths
+
+
+def _grouped(spec: AttributionSpec, models: Sequence[Model]) -> list[str]:
+    """The rule-based models whose credits are summed per channel as they are computed: those not in
+    ``attribution.perTouchCredits``, when no bootstrap interval reads their rows per touch."""
+    if spec.bootstrap:
+        return []
+    return [
+        m.name
+        for m in models
+        if isinstance(model_type(m.model_type), RuleBased) and not spec.per_touch(m.name)
+    ]
 
 
 def compute_credits(
@@ -243,7 +268,7 @@ def build_attribution(
     of ``attribution.perTouchCredits``)."""
     _start(con)
     models = all_models(config.attribution)
-    paths = _credits(con, config.attribution, models, day, day)
+    paths = _credits(con, config.attribution, models, day, day, _grouped(config.attribution, models))
     return _replace_days(con, config, models, day, day, paths.get(day, {}))
 
 
@@ -257,7 +282,7 @@ def build_attribution_range(
     assert not config.attribution.bootstrap
     _start(con)
     models = all_models(config.attribution)
-    _credits(con, config.attribution, models, first, last)
+    _credits(con, config.attribution, models, first, last, _grouped(config.attribution, models))
     return _replace_days(con, config, models, first, last, None)
 
 

@@ -1,7 +1,8 @@
 -- The credits of the days $a to $b from _att_credits (one row per credited touch) into attribution_credits: one row
 -- per touch for the models in $per_touch (attribution.perTouchCredits), one row per conversion, model
 -- and channel for the others (touched_at the channel's last touch, touches how many touches it sums,
--- touch_id the touch when it sums exactly one; exact DECIMAL sums, as summary.sql).
+-- touch_id the touch when it sums exactly one; exact DECIMAL sums, as summary.sql), and the rows
+-- grouped so already (_att_channel_credits).
 INSERT INTO attribution_credits (
     _partition_date, conversion, conversion_id, customer_id, model, model_type, touch_id, channel,
     channel_id, touched_at, converted_at, conversion_value, credit_share, credited_value, touches
@@ -21,4 +22,11 @@ SELECT
     sum(credited_value::DECIMAL(38, 18))::DOUBLE, count(touch_id)::INTEGER
 FROM _att_credits
 WHERE _partition_date BETWEEN $a AND $b AND NOT list_contains($per_touch::VARCHAR [], model)
-GROUP BY _partition_date, conversion, conversion_id, model, channel;
+GROUP BY _partition_date, conversion, conversion_id, model, channel
+UNION ALL
+SELECT
+    _partition_date, conversion, conversion_id, customer_id, model, model_type, touch_id, channel,
+    channel_id, touched_at, converted_at, conversion_value, credit_share::DOUBLE, credited_value::DOUBLE,
+    touches
+FROM _att_channel_credits
+WHERE _partition_date BETWEEN $a AND $b;

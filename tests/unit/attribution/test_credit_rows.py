@@ -98,3 +98,24 @@ def test_the_day_of_a_model_is_attributed(both):
     assert {m for (m,) in default.execute("SELECT DISTINCT model FROM attribution_credits").fetchall()} >= {
         m["name"] for m in MODELS
     }
+
+
+def test_without_intervals_the_rule_based_rows_summed_as_computed_are_the_regrouped_touches_bit_for_bit():
+    # With no bootstrap, the rule-based models' rows are summed per channel as they are computed
+    # (rule_channel_credits.sql) rather than regrouped from their rows per touch (credits_write.sql).
+    per_touch = attribute(ROWS, _spec(perTouchCredits=True))
+    default = attribute(ROWS, _spec(perTouchCredits=False))
+    regrouped = """SELECT conversion, conversion_id, any_value(customer_id), model, any_value(model_type),
+                          CASE WHEN count(touch_id) = 1 THEN any_value(touch_id) END, channel,
+                          any_value(channel_id), max(touched_at), any_value(converted_at),
+                          any_value(conversion_value), sum(credit_share::DECIMAL(38, 18))::DOUBLE,
+                          sum(credited_value::DECIMAL(38, 18))::DOUBLE, count(touch_id)::INTEGER
+                   FROM attribution_credits GROUP BY conversion, conversion_id, model, channel
+                   ORDER BY conversion, conversion_id, model, channel"""
+    rows = """SELECT conversion, conversion_id, customer_id, model, model_type, touch_id, channel, channel_id,
+                     touched_at, converted_at, conversion_value, credit_share, credited_value, touches
+              FROM attribution_credits ORDER BY conversion, conversion_id, model, channel"""
+    want = per_touch.execute(regrouped).fetchall()
+    assert len(want) > 100 and any(r[-1] > 1 for r in want)
+    assert default.execute(rows).fetchall() == want
+    assert default.execute(SUMMARY).fetchall() == per_touch.execute(SUMMARY).fetchall()
