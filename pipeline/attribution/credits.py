@@ -263,7 +263,8 @@ def build_attribution(
     con: duckdb.DuckDBPyConnection, config: AttributionConfig, day: dt.date
 ) -> dict[str, int]:
     """Replace the ``day`` partition of attribution_credits and attribution_summary (one transaction).
-    The credits per touch are computed into the temp table _att_credits, which the summary and its
+    The credits per touch are computed into the temp table _att_credits (without intervals, the
+    rule-based models' already per channel into _att_channel_credits), which the summary and its
     intervals read; the table gets one row per conversion, model and channel (per touch for the models
     of ``attribution.perTouchCredits``)."""
     _start(con)
