@@ -5,17 +5,26 @@ impact (mean |SHAP|), the attribution chart, KPI trends, and data quality (loads
 Plots are PNGs drawn with matplotlib's object API and embedded as data URLs, so the file opens
 anywhere (a browser, a mail attachment, `nightjar serve`'s /reports) without other files. It is
 written next to its target and renamed into place: a reader gets the old page or the new one.
+A figure whose data and drawing code are those of a figure of the last page written there is taken
+from that page (``.figures.json`` beside it) instead of drawn again: most nights the models' impact
+bars and the experiment lifts have not changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import os
+import pickle
 import re
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
 
 import duckdb
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -28,6 +37,7 @@ from pipeline.models.plots import impact_bars
 
 REPORT = "report"  # the asset
 INDEX = "index.html"
+FIGURES = ".figures.json"  # the last page's figures by the digest of what each was drawn from
 _IMAGE = re.compile(r"!\[\]\((data:image/png;base64,[A-Za-z0-9+/=]+)\)")
 
 STYLE = """
@@ -65,6 +75,34 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+@cache
+def _source(module: str) -> bytes:
+    """The code a figure was drawn by (a module's source), part of the figure's digest."""
+    file = getattr(sys.modules[module], "__file__", None)
+    return Path(file).read_bytes() if file else module.encode()
+
+
+class Figures:
+    """The page's figures, each drawn once per distinct input: ``draw(fn, *args)`` is ``fn(*args)``,
+    taken from ``before`` (the last page's figures) when the digest of the drawing function's module
+    source, the shared plot helpers, matplotlib's version and the pickled arguments is one of its keys."""
+
+    def __init__(self, before: dict[str, str] | None = None) -> None:
+        self.before = before or {}
+        self.now: dict[str, str] = {}
+        self.drawn = 0
+
+    def draw(self, fn: Callable[..., str], *args: object, **kwargs: object) -> str:
+        digest = hashlib.sha256(_source(fn.__module__) + _source("pipeline.core.plots"))
+        digest.update(pickle.dumps((matplotlib.__version__, fn.__qualname__, args, sorted(kwargs.items()))))
+        key = digest.hexdigest()
+        if key not in self.before:
+            self.drawn += 1
+        markdown = self.before.get(key) or fn(*args, **kwargs)
+        self.now[key] = markdown
+        return markdown
+
+
 def forest_plot(lifts: pd.DataFrame) -> str:
     """Each variant's absolute lift (conversion rate vs control), 95% interval, as a Markdown image."""
     if lifts.empty:
@@ -88,36 +126,39 @@ def _frame(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None
     return con.execute(sql(f"activation/report/{name}"), params or {}).df()
 
 
-def _experiments(con: duckdb.DuckDBPyConnection) -> str:
+def _experiments(con: duckdb.DuckDBPyConnection, figures: Figures) -> str:
     lifts = _frame(con, "lifts")
     rows = lifts.astype(object).where(lifts.notna(), None).to_numpy().tolist()
-    return image(forest_plot(lifts), "experiment lifts") + table(list(lifts.columns), rows)
+    return image(figures.draw(forest_plot, lifts), "experiment lifts") + table(list(lifts.columns), rows)
 
 
-def _models(con: duckdb.DuckDBPyConnection, has_impact: bool) -> str:
+def _models(con: duckdb.DuckDBPyConnection, has_impact: bool, figures: Figures) -> str:
     metrics = _frame(con, "model_metrics")
     rows = metrics.astype(object).where(metrics.notna(), None).to_numpy().tolist()
     plots = [
-        image(impact_bars(impact, top=10, title=f"{model}: feature impact (mean |SHAP|)"), f"{model} impact")
+        image(
+            figures.draw(impact_bars, impact, 10, f"{model}: feature impact (mean |SHAP|)"),
+            alt=f"{model} impact",
+        )
         for model in (metrics["model"] if has_impact else [])
         if not (impact := _frame(con, "feature_impact", {"model": model})).empty
     ]
     return table(list(metrics.columns), rows) + f'<div class="plots">{"".join(plots)}</div>'
 
 
-def _attribution(con: duckdb.DuckDBPyConnection) -> str:
+def _attribution(con: duckdb.DuckDBPyConnection, figures: Figures) -> str:
     rows = con.execute(sql("activation/report/attribution")).fetchall()
-    return image(stacked_bars(rows, "value credited per channel and model"), "attribution")
+    return image(figures.draw(stacked_bars, rows, "value credited per channel and model"), "attribution")
 
 
-def _kpis(con: duckdb.DuckDBPyConnection, tables: dict) -> str:
+def _kpis(con: duckdb.DuckDBPyConnection, tables: dict, figures: Figures) -> str:
     plots = []
     if "kpi_purchases" in tables:
         rows = con.execute(sql("activation/report/revenue")).fetchall()
-        plots.append(image(daily_plot(rows, "daily revenue by context"), "revenue"))
+        plots.append(image(figures.draw(daily_plot, rows, "daily revenue by context"), "revenue"))
     if "kpi_customers" in tables:
         rows = con.execute(sql("activation/report/customers")).fetchall()
-        plots.append(image(daily_plot(rows, "customers in total"), "customers"))
+        plots.append(image(figures.draw(daily_plot, rows, "customers in total"), "customers"))
     return f'<div class="plots">{"".join(plots)}</div>'
 
 
@@ -132,18 +173,19 @@ def _quality(con: duckdb.DuckDBPyConnection, tables: dict) -> str:
     return "".join(parts)
 
 
-def render(snapshot: Snapshot) -> str:
-    """The report of ``snapshot`` as one HTML page."""
+def render(snapshot: Snapshot, figures: Figures | None = None) -> str:
+    """The report of ``snapshot`` as one HTML page (its figures drawn through ``figures``)."""
+    figures = figures or Figures()
     tables = snapshot.tables
     sections: list[tuple[str, str]] = []
     with duckdb.connect(str(snapshot.database), read_only=True) as con:
         if "experiment_report" in tables:
-            sections.append(("Experiments: lift against control", _experiments(con)))
+            sections.append(("Experiments: lift against control", _experiments(con, figures)))
         if "model_trainings" in tables:
-            sections.append(("Models", _models(con, "model_feature_impact" in tables)))
+            sections.append(("Models", _models(con, "model_feature_impact" in tables, figures)))
         if "attribution_summary" in tables:
-            sections.append(("Attribution", _attribution(con)))
-        sections.append(("KPI trends", _kpis(con, tables)))
+            sections.append(("Attribution", _attribution(con, figures)))
+        sections.append(("KPI trends", _kpis(con, tables, figures)))
         sections.append(("Data quality: loads and rejects", _quality(con, tables)))
     body = "".join(f"<h2>{html.escape(title)}</h2>{content}" for title, content in sections)
     title = f"Nightjar: the night of {snapshot.published_at[:10]}"
@@ -162,7 +204,20 @@ def write_report(published: Path, out: Path) -> Path:
         raise ReportError(f"nothing is published in {published} yet: run the pipeline first")
     out.mkdir(parents=True, exist_ok=True)
     target = out / INDEX
+    figures = Figures(_last_figures(out))
     partial = out / f".{INDEX}.partial"
-    partial.write_text(render(snapshot), encoding="utf-8")
+    partial.write_text(render(snapshot, figures), encoding="utf-8")
     os.replace(partial, target)
+    kept = out / f"{FIGURES}.partial"
+    kept.write_text(json.dumps(figures.now), encoding="utf-8")
+    os.replace(kept, out / FIGURES)
     return target
+
+
+def _last_figures(out: Path) -> dict[str, str]:
+    """The figures of the last page written to ``out`` by digest (none when unreadable)."""
+    try:
+        found = json.loads((out / FIGURES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
