@@ -47,8 +47,63 @@ def _inputs(
 
 def _candidates(con: duckdb.DuckDBPyConnection, cutoff: dt.date, population: str) -> None:
     """Temp table _candidates of the customers of ``population`` (a table of customer_id)."""
-    q = sql("models/features/recommender_candidates", idents={"population": population})
+    q = sql("models/features/recommender_cust_items")
     con.execute(q, bind(q, {"cutoff": cutoff}))
+    took = con.sql("SELECT customer_id, item, times FROM _cust_items").to_arrow_table()
+    con.register("_affinity", affinity(took))
+    try:
+        con.execute(sql("models/features/recommender_candidates", idents={"population": population}))
+    finally:
+        con.unregister("_affinity")
+        con.execute("DROP TABLE _cust_items")
+
+
+AFFINITY_CELLS = 4_000_000  # (customer's item, item) pairs gathered at once by affinity
+
+
+def affinity(took: pa.Table) -> pa.Table:
+    """(customer_id, item, weighted, max_cooccurrence) from what each customer took (customer_id,
+    item, times; one row per customer and item): with p(a, b) the share of the customers who took a
+    that also took b (a <> b), weighted is the sum over the customer's items a of times(a) x p(a, b)
+    and max_cooccurrence the largest p(a, b); only the (customer, b) with some p(a, b) > 0. The
+    co-occurrence counts are one product of the customers x items indicator matrix with itself; the
+    sums are accumulated in extended precision, so they round as a compensated sum does."""
+    customers = took.column("customer_id").combine_chunks().dictionary_encode()
+    items = took.column("item").combine_chunks().dictionary_encode()
+    c = customers.indices.to_numpy().astype(np.int64)
+    i = items.indices.to_numpy().astype(np.int64)
+    times = took.column("times").to_numpy().astype(np.float64)
+    n_items = len(items.dictionary)
+    indicator = np.zeros((len(customers.dictionary), n_items))
+    indicator[c, i] = 1.0
+    buyers = indicator.sum(axis=0)
+    counts = indicator.T @ indicator  # exact: integer counts
+    np.fill_diagonal(counts, 0.0)
+    share = counts / np.where(buyers > 0, buyers, 1.0)[:, None]
+    order = np.argsort(c, kind="stable")
+    c, i, times = c[order], i[order], times[order]
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.zeros(0, dtype=np.int64)
+    step = max(1, AFFINITY_CELLS // max(n_items, 1))
+    weighted, top = [], []
+    for lo in range(0, len(starts), step):  # blocks of customers, vectorised over their rows
+        first = starts[lo]
+        last = starts[lo + step] if lo + step < len(starts) else len(c)
+        block = starts[lo : lo + step] - first
+        gathered = share[i[first:last]]
+        terms = (gathered * times[first:last, None]).astype(np.longdouble)
+        weighted.append(np.add.reduceat(terms, block, axis=0).astype(np.float64))
+        top.append(np.maximum.reduceat(gathered, block, axis=0))
+    w = np.concatenate(weighted) if weighted else np.zeros((0, n_items))
+    m = np.concatenate(top) if top else np.zeros((0, n_items))
+    row, col = np.nonzero(m > 0)
+    return pa.table(
+        {
+            "customer_id": customers.dictionary.take(pa.array(c[starts][row])),
+            "item": items.dictionary.take(pa.array(col)),
+            "weighted": pa.array(w[row, col], type=pa.float64()),
+            "max_cooccurrence": pa.array(m[row, col], type=pa.float64()),
+        }
+    )
 
 
 def candidates(
