@@ -1,6 +1,6 @@
 -- What each customer took in the recommender's history as of $cutoff (_history: the qualifying
 -- events before the cut-off): how often and how recently (days before the cut-off) per item.
--- The candidates (recommender_candidates.sql) and their co-occurrence (pipeline/models/recommend.py)
+-- The candidates and their co-occurrence (pipeline/models/recommend.py: assemble)
 -- read it.
 CREATE OR REPLACE TEMP TABLE _cust_items AS
 SELECT
