@@ -31,7 +31,7 @@ FEATURES = [
 def _build(
     con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, cutoff: dt.date, only: str | None
 ) -> None:
-    """Temp table _candidates (sql/models/features/recommender_candidates.sql), unordered."""
+    """Temp table _candidates (assemble), unordered."""
     _inputs(con, config, spec, cutoff, only)
     _candidates(con, cutoff, "_population")
 
@@ -45,10 +45,143 @@ def _inputs(
     con.execute("CREATE OR REPLACE TEMP TABLE _history AS SELECT * FROM _qualifying")
 
 
-def _candidates(con: duckdb.DuckDBPyConnection, cutoff: dt.date, population: str) -> None:
-    """Temp table _candidates of the customers of ``population`` (a table of customer_id)."""
-    q = sql("models/features/recommender_candidates", idents={"population": population})
+def _assembled(con: duckdb.DuckDBPyConnection, cutoff: dt.date, population: str) -> pa.Table:
+    """The candidates (assemble) of the customers of ``population`` (a table of customer_id), from
+    what each customer took in _history (sql/models/features/recommender_cust_items.sql)."""
+    q = sql("models/features/recommender_cust_items")
     con.execute(q, bind(q, {"cutoff": cutoff}))
+    try:
+        took = con.table("_cust_items").to_arrow_table()
+        return assemble(took, con.table(population).select("customer_id").to_arrow_table().column(0))
+    finally:
+        con.execute("DROP TABLE _cust_items")
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, cutoff: dt.date, population: str) -> None:
+    """Temp table _candidates of the customers of ``population`` (a table of customer_id), unordered."""
+    con.register("_assembled", _assembled(con, cutoff, population))
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE _candidates AS SELECT * FROM _assembled")
+    finally:
+        con.unregister("_assembled")
+
+
+AFFINITY_CELLS = 4_000_000  # (customer's item, item) pairs gathered at once by affinity
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    encoded = column.combine_chunks().dictionary_encode()
+    return encoded.indices.to_numpy().astype(np.int64), encoded.dictionary
+
+
+def _dense(
+    rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int], fill: float
+) -> np.ndarray:
+    out = np.full(shape, fill)
+    out[rows, cols] = values
+    return out
+
+
+def _affinity_dense(
+    c: np.ndarray, i: np.ndarray, times: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(weighted, max_cooccurrence) as customers x items matrices (affinity); 0 where no p(a, b) > 0."""
+    n_items = shape[1]
+    indicator = _dense(c, i, np.ones(len(c)), shape, 0.0)
+    buyers = indicator.sum(axis=0)
+    counts = indicator.T @ indicator  # exact: integer counts
+    np.fill_diagonal(counts, 0.0)
+    share = counts / np.where(buyers > 0, buyers, 1.0)[:, None]
+    order = np.argsort(c, kind="stable")
+    c, i, times = c[order], i[order], times[order]
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.zeros(0, dtype=np.int64)
+    weighted, top = np.zeros(shape), np.zeros(shape)
+    step = max(1, AFFINITY_CELLS // max(n_items, 1))
+    for lo in range(0, len(starts), step):  # blocks of customers, vectorised over their rows
+        first = starts[lo]
+        last = starts[lo + step] if lo + step < len(starts) else len(c)
+        block = starts[lo : lo + step] - first
+        gathered = share[i[first:last]]
+        terms = (gathered * times[first:last, None]).astype(np.longdouble)
+        weighted[c[starts[lo : lo + step]]] = np.add.reduceat(terms, block, axis=0).astype(np.float64)
+        top[c[starts[lo : lo + step]]] = np.maximum.reduceat(gathered, block, axis=0)
+    return weighted, top
+
+
+def affinity(took: pa.Table) -> pa.Table:
+    """(customer_id, item, weighted, max_cooccurrence) from what each customer took (customer_id,
+    item, times; one row per customer and item): with p(a, b) the share of the customers who took a
+    that also took b (a <> b), weighted is the sum over the customer's items a of times(a) x p(a, b)
+    and max_cooccurrence the largest p(a, b); only the (customer, b) with some p(a, b) > 0. The
+    co-occurrence counts are one product of the customers x items indicator matrix with itself; the
+    sums are accumulated in extended precision, so they round as a compensated sum does."""
+    c, customers = _codes(took.column("customer_id"))
+    i, items = _codes(took.column("item"))
+    times = took.column("times").to_numpy().astype(np.float64)
+    weighted, top = _affinity_dense(c, i, times, (len(customers), len(items)))
+    row, col = np.nonzero(top > 0)
+    return pa.table(
+        {
+            "customer_id": customers.take(pa.array(row)),
+            "item": items.take(pa.array(col)),
+            "weighted": pa.array(weighted[row, col], type=pa.float64()),
+            "max_cooccurrence": pa.array(top[row, col], type=pa.float64()),
+        }
+    )
+
+
+def round_half_away(x: np.ndarray, digits: int) -> np.ndarray:
+    """x (>= 0) rounded to ``digits`` decimals, halves away from zero, as SQL's round does."""
+    scaled = x * 10.0**digits
+    floor = np.floor(scaled)
+    return np.where(scaled - floor >= 0.5, floor + 1, floor) / 10.0**digits
+
+
+def assemble(took: pa.Table, population: pa.ChunkedArray) -> pa.Table:
+    """The candidates: every customer of ``population`` x every item of ``took`` (what each customer
+    took in the history: customer_id, item, times, days_since), with sequence features: how often and
+    how recently the customer took the item, the item's popularity (share of the history's events,
+    and rank), co-occurrence (affinity: the weighted shares per purchase, rounded to 12 decimals, and
+    the largest share), the customer's purchases and distinct items. Unordered (customers in
+    population order, items in order of first appearance); built in numpy from customers x items
+    matrices."""
+    c, customers = _codes(took.column("customer_id"))
+    i, items = _codes(took.column("item"))
+    shape = (len(customers) + 1, len(items))  # a last row of zeros: customers without history
+    times = took.column("times").to_numpy().astype(np.float64)
+    days = took.column("days_since").to_numpy(zero_copy_only=False).astype(np.float64)
+    T = _dense(c, i, times, shape, 0.0)
+    D = _dense(c, i, days, shape, np.nan)
+    weighted, top = _affinity_dense(c, i, times, shape)
+    purchases = T.sum(axis=1)
+    distinct = (T > 0).sum(axis=1).astype(np.float64)
+    taken = T.sum(axis=0)
+    total = taken.sum()
+    popularity = taken / total if total else taken
+    rank = (len(taken) - np.searchsorted(np.sort(taken), taken, side="right") + 1).astype(np.float64)
+    at = pa.compute.index_in(population, value_set=customers).to_numpy(zero_copy_only=False)
+    at = (
+        np.where(np.isnan(at.astype(np.float64)), len(customers), at).astype(np.int64)
+        if len(at)
+        else at.astype(np.int64)
+    )
+    n, k = len(at), len(items)
+    bought = purchases[at][:, None]
+    share = np.divide(weighted[at], bought, out=np.zeros((n, k)), where=bought > 0)
+    return pa.table(
+        {
+            "customer_id": population.take(pa.array(np.repeat(np.arange(n), k))),
+            "item": items.take(pa.array(np.tile(np.arange(k), n))),
+            "times": T[at].reshape(-1),
+            "days_since": pa.array(D[at].reshape(-1), from_pandas=True),
+            "popularity": np.tile(popularity, n),
+            "popularity_rank": np.tile(rank, n),
+            "cooccurrence": round_half_away(share, 12).reshape(-1),
+            "max_cooccurrence": top[at].reshape(-1),
+            "purchases": np.repeat(purchases[at], k),
+            "distinct_items": np.repeat(distinct[at], k),
+        }
+    )
 
 
 def candidates(
@@ -127,9 +260,9 @@ def candidate_table(
 ) -> pa.Table:
     """The candidates of :func:`candidates`, unordered, as an Arrow table (no Python objects for the ~3M
     customer x item rows of a nightly scoring)."""
-    _build(con, config, spec, cutoff, None)
-    out = con.sql("SELECT * FROM _candidates").to_arrow_table()
-    con.execute("DROP TABLE _candidates; DROP TABLE _history")
+    _inputs(con, config, spec, cutoff, None)
+    out = _assembled(con, cutoff, "_population")
+    con.execute("DROP TABLE _history")
     return out
 
 
