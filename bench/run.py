@@ -110,11 +110,13 @@ def run_measure(name: str, world: Path, out: Path) -> dict:
     )
     line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
     if proc.returncode != 0 or line is None:
-        return {
-            "error": (proc.stderr or proc.stdout).strip().splitlines()[-1][:300]
-            if (proc.stderr or proc.stdout)
-            else "failed"
-        }
+        # the whole output kept beside the warehouses: a failed step's own error is in it (the last
+        # line alone says only that the run failed)
+        log = out / f"{name}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(proc.stdout + proc.stderr)
+        last = (proc.stderr or proc.stdout).strip().splitlines()
+        return {"error": last[-1][:300] if last else "failed", "log": str(log)}
     result = json.loads(line[len("RESULT ") :])
     result["process_seconds"] = time.perf_counter() - t
     return result
@@ -421,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
             r["run"] = run
             shown = (
                 r.get("not_measured")
-                or r.get("error")
+                or (r.get("error") and f"{r['error']} (the whole output: {r['log']})")
                 or f"{r['seconds']:.1f} s, {r.get('rows', 0):,} rows, {r['peak_mb']:.0f} MB"
             )
             print(f"  {name}: {shown}", flush=True)
