@@ -146,7 +146,7 @@ def build_model_asset(
             with warehouse.connect() as con:
                 training.mark(con, spec, version, training.RUNNING)
                 prepared = training.prepare(con, config, spec, version)
-                night = training.night_features(con, spec, prepared)
+                night = training.night_features(con, spec, prepared, context.run_id, config.models)
             reference, note = training.reference_scores(config, spec)
             trained = training.train(prepared, spec, reference, night=night)
             with warehouse.connect() as con:

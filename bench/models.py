@@ -64,6 +64,7 @@ def train_and_score(config, day: dt.date, models: Path, report=print) -> list[di
     from pipeline.models.scoring import score
 
     out, cache = [], {}  # the predictions asset shares customer features between models in a night, as here
+    run = f"bench {time.time_ns()}"  # the models' steps share the night's features in a run (the asset)
     for spec in config.models:
         t0 = time.monotonic()
         with connect(config.warehouse_path) as con:
@@ -71,7 +72,8 @@ def train_and_score(config, day: dt.date, models: Path, report=print) -> list[di
         try:
             with connect(config.warehouse_path, read_only=True) as con:
                 prepared = training.prepare(con, config, spec, day)
-                night = training.night_features(con, spec, prepared)  # the drift reference, as the asset
+                # the drift reference, shared by the models with the same windows, as the asset does
+                night = training.night_features(con, spec, prepared, run, config.models)
             t1 = time.monotonic()
             reference, _ = training.reference_scores(config, spec)
             trained = training.train(prepared, spec, reference, night=night)

@@ -266,28 +266,29 @@ def binary_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     }
 
 
-def shap_values(booster: lgb.Booster, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(contributions per row and feature, base value per row); their sum is the raw score. Frames of
-    numbers only (a recommender's candidates) are explained once per distinct cell (TreeSHAP, like a
-    score, depends only on which side of each split a row's values fall), spread back to every row.
-    Per row, so on every core (PREDICT_THREADS) with the same values as on one."""
-    iteration = booster.best_iteration or None
+def per_cell(booster: lgb.Booster, X: pd.DataFrame, iteration: int | None, **kind) -> np.ndarray:
+    """``booster.predict`` of the rows of X (``kind``: e.g. ``pred_contrib=True``), per row, so on
+    every core (PREDICT_THREADS) with the same values as on one. Frames of numbers only (a
+    recommender's candidates) are predicted once per distinct cell (a score, like TreeSHAP, depends
+    only on which side of each split a row's values fall), spread back to every row: the same values
+    bit for bit."""
     numeric = len(X) > 1 and all(pd.api.types.is_float_dtype(t) for t in X.dtypes)
-    grouped = distinct_cells(booster, X.to_numpy(dtype=np.float64)) if numeric else None
-    if grouped is None:
-        contrib = np.asarray(
+    if not numeric:
+        return np.asarray(
             booster.predict(
-                model_input(X, booster),
-                pred_contrib=True,
-                num_iteration=iteration,
-                num_threads=PREDICT_THREADS,
+                model_input(X, booster), num_iteration=iteration, num_threads=PREDICT_THREADS, **kind
             )
         )
-    else:
-        rows, codes = grouped
-        contrib = np.asarray(
-            booster.predict(rows, pred_contrib=True, num_iteration=iteration, num_threads=PREDICT_THREADS)
-        )[codes]
+    rows, codes = distinct_cells(booster, X.to_numpy(dtype=np.float64))
+    return np.asarray(booster.predict(rows, num_iteration=iteration, num_threads=PREDICT_THREADS, **kind))[
+        codes
+    ]
+
+
+def shap_values(booster: lgb.Booster, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(contributions per row and feature, base value per row); their sum is the raw score; computed
+    per distinct cell where X is numbers only (:func:`per_cell`)."""
+    contrib = per_cell(booster, X, booster.best_iteration or None, pred_contrib=True)
     return contrib[:, :-1], contrib[:, -1]
 
 

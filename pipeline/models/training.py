@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,10 +27,9 @@ from pipeline.models.features import (
     TrainingError,
     TrainingWindow,
     first_event_day,
-    model_input,
     training_window,
 )
-from pipeline.models.predict import PREDICT_THREADS, align, scoring_features
+from pipeline.models.predict import align, scoring_features
 from pipeline.models.train import (
     CALIBRATION,
     EVALUATION,
@@ -45,6 +45,7 @@ from pipeline.models.train import (
     dependence,
     feature_impact,
     fit,
+    per_cell,
     shap_values,
 )
 from pipeline.models.types import Prepared, model_type
@@ -107,18 +108,46 @@ def prepare(
     return model_type(spec.type).prepare(con, config, spec, window)
 
 
+# The night's features of the response/churn models trained in one run (night_features): models with
+# the same feature windows share one computation (predict.scoring_features' cache) and the frame is
+# dropped once each of them has read it, or when another run starts. Dagster runs a run's steps one
+# after another in one process; nothing a run writes before its last model changes the night's events.
+_SHARED_NIGHT: dict = {"run": None, "cache": {}, "waiting": {}}
+
+
 def night_features(
-    con: duckdb.DuckDBPyConnection, spec: ModelSpec, prepared: Prepared
+    con: duckdb.DuckDBPyConnection,
+    spec: ModelSpec,
+    prepared: Prepared,
+    run: str | None = None,
+    models: Sequence[ModelSpec] = (),
 ) -> pd.DataFrame | None:
     """The training population's features on the version's night, as that night's scoring computes
     them (a response/churn model's; None for the others): the drift checks' reference. Measured at the
     cut-off instead, the reference would differ from every night's customers by the horizon's days of
     ageing alone (recency, tenure), which on a warehouse younger than the feature windows is a large
-    shift that means nothing."""
+    shift that means nothing. With ``run`` (a run's id) and its ``models``, the models of the run with
+    the same windows compute the night's features once."""
     if not model_type(spec.type).probability:
         return None
     night = prepared.window.version + dt.timedelta(days=1)
-    return scoring_features(con, spec, night, None).reindex(prepared.ids)
+    if run is None:
+        return scoring_features(con, spec, night, None).reindex(prepared.ids)
+    shared = _SHARED_NIGHT
+    if shared["run"] != run:
+        shared.update(run=run, cache={}, waiting={})
+    key = (night, spec.history_days, tuple(spec.windows))  # scoring_features' cache key
+    readers = {s.name for s in models if model_type(s.type).probability and _windows(s) == _windows(spec)}
+    waiting = shared["waiting"].setdefault(key, readers | {spec.name})
+    frame = scoring_features(con, spec, night, shared["cache"])
+    waiting.discard(spec.name)
+    if not waiting:
+        shared["cache"].pop(key, None)
+    return frame.reindex(prepared.ids)
+
+
+def _windows(spec: ModelSpec) -> tuple:
+    return spec.history_days, tuple(spec.windows)
 
 
 def train(
@@ -150,16 +179,8 @@ def train(
         p_held, booster = cross_fit(params, X, y, held, early_stopped, spec.seed, prepared.weight)
     elif calibrated:  # the calibration split: customers neither training nor early stopping saw
         held = np.flatnonzero(parts == CALIBRATION)
-        p_held = np.asarray(
-            booster.predict(
-                model_input(X.iloc[held]), num_iteration=early_stopped, num_threads=PREDICT_THREADS
-            )
-        )
-    p_test = np.asarray(
-        booster.predict(
-            model_input(X[test]), num_iteration=booster.best_iteration or None, num_threads=PREDICT_THREADS
-        )
-    )
+        p_held = per_cell(booster, X.iloc[held], early_stopped)
+    p_test = per_cell(booster, X[test], booster.best_iteration or None)
     calibrator, best_baseline, extra_metrics = None, None, {}
     if kind.probability:
         extra_metrics = {
@@ -210,12 +231,7 @@ def train(
     reference_bins = None
     if kind.probability:  # the score and top features of the training population (on its night)
         X_ref = X if night is None else align(night, features)
-        p_all = np.asarray(
-            booster.predict(
-                model_input(X_ref), num_iteration=booster.best_iteration or None, num_threads=PREDICT_THREADS
-            )
-        )
-        p_all = calibrate.apply(calibrator, p_all)
+        p_all = calibrate.apply(calibrator, per_cell(booster, X_ref, booster.best_iteration or None))
         reference_bins = drift.reference(X_ref, p_all, impact["feature"].head(spec.drift.features).tolist())
     trained = Trained(
         prepared.window,

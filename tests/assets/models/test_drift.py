@@ -4,6 +4,7 @@ features against its training population, and a planted shift in a feed that tur
 from __future__ import annotations
 
 import dagster as dg
+import pandas as pd
 
 from pipeline.config import parse_config
 from pipeline.core.warehouse import connect
@@ -61,3 +62,29 @@ def test_a_planted_shift_in_a_feed_turns_the_drift_check_red(world, tmp_path):
     print(
         f"\nplanted: max PSI {check.metadata['max_psi'].value:.3f} ({check.metadata['worst_column'].value})"
     )
+
+
+def test_the_models_of_a_run_compute_the_nights_features_once(world, monkeypatch):
+    """The drift reference (training.night_features) of the response and churn models, which have
+    the same feature windows, is computed once in a run, equals each model's own computation, and is
+    let go once both have read it."""
+    from pipeline.models import predict, training
+
+    config, _ = world
+    computed = []
+    own = predict.feature_frame
+    monkeypatch.setattr(predict, "feature_frame", lambda *a, **k: computed.append(a[2]) or own(*a, **k))
+    specs = [config.model("purchase_30d"), config.model("churn_60d")]
+    with connect(config.warehouse_path, read_only=True) as con:
+        prepared = {s.name: training.prepare(con, config, s, LAST) for s in specs}
+        alone = {s.name: training.night_features(con, s, prepared[s.name]) for s in specs}
+        assert len(computed) == 2
+        shared = {
+            s.name: training.night_features(con, s, prepared[s.name], "run 1", config.models) for s in specs
+        }
+        assert len(computed) == 3 and not training._SHARED_NIGHT["cache"]
+        again = training.night_features(con, specs[0], prepared[specs[0].name], "run 2", config.models)
+    assert len(computed) == 4  # another run computes its own
+    for s in specs:
+        pd.testing.assert_frame_equal(shared[s.name], alone[s.name])
+    pd.testing.assert_frame_equal(again, alone[specs[0].name])

@@ -102,10 +102,10 @@ def test_the_top_k_ranked_in_duckdb_matches_the_pandas_ranking_ties_by_item_name
     assert all(len(x) == 12 for x in every["items"])
 
 
-def test_shap_values_of_numeric_rows_are_every_rows_own_bit_for_bit():
+def test_shap_values_and_scores_of_numeric_rows_are_every_rows_own_bit_for_bit():
     import pandas as pd
 
-    from pipeline.models.train import shap_values
+    from pipeline.models.train import per_cell, shap_values
 
     rng = np.random.default_rng(13)
     X = _candidates_like(rng, 4000)
@@ -118,6 +118,10 @@ def test_shap_values_of_numeric_rows_are_every_rows_own_bit_for_bit():
     want = booster.predict(frame.to_numpy(), pred_contrib=True)
     assert np.array_equal(shap, want[:, :-1]) and np.array_equal(base, want[:, -1])
     assert np.allclose(shap.sum(axis=1) + base, booster.predict(frame.to_numpy(), raw_score=True))
+    # a training's test scores are predicted per distinct cell the same way, bit for bit
+    for iteration in (None, 12):
+        want_p = booster.predict(frame.to_numpy(), num_iteration=iteration)
+        assert np.array_equal(per_cell(booster, frame, iteration), want_p)
 
 
 def test_cells_scored_on_an_earlier_night_are_reused_and_every_score_equals_a_full_rescoring(tmp_path):
