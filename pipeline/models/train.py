@@ -10,7 +10,7 @@ import pandas as pd
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelSpec, SplitSpec
 from pipeline.models.features import TrainingError, model_input
-from pipeline.models.predict import PREDICT_THREADS, distinct_cells
+from pipeline.models.predict import PREDICT_THREADS, distinct_cells, group_keys
 
 # Deterministic by default: one thread, fixed seeds, deterministic histogram construction.
 DEFAULT_PARAMS: dict = {
@@ -27,6 +27,7 @@ DEFAULT_PARAMS: dict = {
     "force_row_wise": True,
 }
 EARLY_STOPPING_METRIC = {"auc": "auc", "logloss": "binary_logloss", "precision_at_k": "average_precision"}
+RANKING_METRICS = ("auc", "average_precision")  # early-stopping metrics of the ranking alone (ties grouped)
 TRAIN, EVALUATION, CALIBRATION, TEST = "train", "evaluation", "calibration", "test"
 UNUSED = "unused"  # training-split customers left out by max_training_rows
 # Calibration (pipeline/models/calibrate.py) up to this many non-test customers is cross-fitted: each of
@@ -203,9 +204,10 @@ def fit(
         categorical_feature=categorical or "auto",
         free_raw_data=False,
     )
-    deval = lgb.Dataset(
-        X[evaluation], y[evaluation], weight=None if weight is None else weight[evaluation], reference=dtrain
-    )
+    X_eval, y_eval, w_eval = X[evaluation], y[evaluation], None if weight is None else weight[evaluation]
+    if params["metric"] in RANKING_METRICS:
+        X_eval, y_eval, w_eval = distinct_rows(X_eval, y_eval, w_eval)
+    deval = lgb.Dataset(X_eval, y_eval, weight=w_eval, reference=dtrain)
     booster = lgb.train(
         params,
         dtrain,
@@ -215,6 +217,32 @@ def fit(
         callbacks=[lgb.early_stopping(spec.early_stopping_rounds, first_metric_only=True, verbose=False)],
     )
     return booster, params
+
+
+def distinct_rows(
+    X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
+    """(X, y, weight) of an evaluation split as early stopping reads it under a ranking metric: a frame
+    of numbers only (a recommender's candidates: half its rows repeat another's) as its distinct rows,
+    each once with the weight of its positive rows (label 1) and once with that of its negative ones
+    (label 0); other frames as they are. Equal rows have equal scores after every tree, and LightGBM's
+    AUC and average precision sum the weights of tied scores before using them, so they are the same
+    (integer weights, as 1 for none, the same bit for bit) and the booster is the same, for the
+    scores of fewer rows after each tree."""
+    if len(X) < 2 or not all(pd.api.types.is_float_dtype(t) for t in X.dtypes):
+        return X, y, weight
+    values = X.to_numpy(dtype=np.float64)
+    values = np.where(np.isnan(values), np.nan, values)  # one NaN's bits
+    first, codes = group_keys(values.view(np.uint64))
+    w = np.ones(len(X)) if weight is None else np.asarray(weight, dtype=np.float64)
+    positive = np.asarray(y) > 0  # LightGBM's binary metrics read a label > 0 as positive
+    weights = np.concatenate(
+        [np.bincount(codes, w * positive, len(first)), np.bincount(codes, w * ~positive, len(first))]
+    )
+    labels = np.repeat(np.array([1, 0], dtype=np.asarray(y).dtype), len(first))
+    rows = np.tile(first, 2)
+    kept = weights > 0
+    return X.iloc[rows[kept]].reset_index(drop=True), labels[kept], weights[kept]
 
 
 def cross_fit(

@@ -55,10 +55,11 @@ REJECTED, RETIRED = "REJECTED", "RETIRED"
 MODEL_TRAININGS = "model_trainings"
 EXPLANATION_TABLES = ("model_feature_impact", "model_beeswarm", "model_dependence")
 BEESWARM_ROWS, BEESWARM_FEATURES, DEPENDENCE_ROWS = 300, 10, 1000
-# SHAP values (TreeSHAP is the slow part) on at most this many test rows, a seeded sample: on the
-# SF0.1 recommender 5,000 rows give the same ranking as 20,000 and every mean |SHAP| within 0.5 % of
-# the largest, in a quarter of the time (README, Models at scale)
-EXPLAIN_ROWS = 5_000
+# SHAP values (TreeSHAP is the slow part: rows x trees x leaves x depth²) on at most this many test
+# rows, a seeded sample: on the SF1 models 2,000 rows give the same 10 most important features as
+# 5,000 and every mean |SHAP| within 2 % of the largest, in 40-50 % of the time (README, Models at
+# scale); the beeswarm (300 rows) and dependence tables (1,000) are samples of them
+EXPLAIN_ROWS = 2_000
 
 
 @dataclass
@@ -207,9 +208,7 @@ def train(
         metrics["calibration_cross_fitted"] = float(crossed)
     extra, calibration = kind.evaluate(prepared, spec, test, p_test, reference)
     metrics.update(extra)
-    explained = np.flatnonzero(test)
-    if len(explained) > EXPLAIN_ROWS:
-        explained = np.sort(np.random.default_rng(spec.seed).choice(explained, EXPLAIN_ROWS, replace=False))
+    explained = explained_rows(test, spec.seed)
     ids, X_explained = prepared.ids[explained], X.iloc[explained]
     shap, _ = shap_values(booster, X_explained)
     features = list(X.columns)
@@ -259,6 +258,15 @@ def train(
         **({"calibration_curve": plots.calibration_plot(calibration)} if calibration is not None else {}),
     }
     return trained
+
+
+def explained_rows(test: np.ndarray, seed: int, most: int = EXPLAIN_ROWS) -> np.ndarray:
+    """The rows (indices, in order) whose SHAP values a training computes: the test rows (``test``, a
+    mask), or a seeded sample of ``most`` of them."""
+    rows = np.flatnonzero(test)
+    if len(rows) <= most:
+        return rows
+    return np.sort(np.random.default_rng(seed).choice(rows, most, replace=False))
 
 
 def calibration_errors(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
