@@ -57,8 +57,9 @@ EXPLANATION_TABLES = ("model_feature_impact", "model_beeswarm", "model_dependenc
 BEESWARM_ROWS, BEESWARM_FEATURES, DEPENDENCE_ROWS = 300, 10, 1000
 # SHAP values (TreeSHAP is the slow part: rows x trees x leaves x depth²) on at most this many test
 # rows, a seeded sample: on the SF1 models 2,000 rows give the same 10 most important features as
-# 5,000 and every mean |SHAP| within 2 % of the largest, in 40-50 % of the time (README, Models at
-# scale); the beeswarm (300 rows) and dependence tables (1,000) are samples of them
+# 5,000 (near-ties may swap places) and every mean |SHAP| within 2 % of the largest, in 40 % of the
+# time (README, Models at scale); the beeswarm (300 rows) and dependence tables (1,000) are samples
+# of them
 EXPLAIN_ROWS = 2_000
 
 
