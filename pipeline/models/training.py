@@ -114,7 +114,8 @@ def prepare(
 # the same feature windows share one computation (predict.scoring_features' cache) and the frame is
 # dropped once each of them has read it, or when another run starts. Dagster runs a run's steps one
 # after another in one process; nothing a run writes before its last model changes the night's events.
-_SHARED_NIGHT: dict = {"run": None, "cache": {}, "waiting": {}}
+# run -> (scoring_features' cache, per key the models still to read it); only the latest run's kept
+_SHARED_NIGHT: dict[str, tuple[dict, dict]] = {}
 
 
 def night_features(
@@ -135,16 +136,19 @@ def night_features(
     night = prepared.window.version + dt.timedelta(days=1)
     if run is None:
         return scoring_features(con, spec, night, None).reindex(prepared.ids)
-    shared = _SHARED_NIGHT
-    if shared["run"] != run:
-        shared.update(run=run, cache={}, waiting={})
+    shared = _SHARED_NIGHT.get(run)
+    if shared is None:
+        shared = ({}, {})
+        _SHARED_NIGHT.clear()
+        _SHARED_NIGHT[run] = shared
+    cache, waiting = shared
     key = (night, spec.history_days, tuple(spec.windows))  # scoring_features' cache key
     readers = {s.name for s in models if model_type(s.type).probability and _windows(s) == _windows(spec)}
-    waiting = shared["waiting"].setdefault(key, readers | {spec.name})
-    frame = scoring_features(con, spec, night, shared["cache"])
-    waiting.discard(spec.name)
-    if not waiting:
-        shared["cache"].pop(key, None)
+    unread = waiting.setdefault(key, readers | {spec.name})
+    frame = scoring_features(con, spec, night, cache)
+    unread.discard(spec.name)
+    if not unread:
+        cache.pop(key, None)
     return frame.reindex(prepared.ids)
 
 

@@ -82,9 +82,9 @@ def test_the_models_of_a_run_compute_the_nights_features_once(world, monkeypatch
         shared = {
             s.name: training.night_features(con, s, prepared[s.name], "run 1", config.models) for s in specs
         }
-        assert len(computed) == 3 and not training._SHARED_NIGHT["cache"]
+        assert len(computed) == 3 and not training._SHARED_NIGHT["run 1"][0]
         again = training.night_features(con, specs[0], prepared[specs[0].name], "run 2", config.models)
-    assert len(computed) == 4  # another run computes its own
+    assert len(computed) == 4 and list(training._SHARED_NIGHT) == ["run 2"]  # another run: its own
     for s in specs:
         pd.testing.assert_frame_equal(shared[s.name], alone[s.name])
     pd.testing.assert_frame_equal(again, alone[specs[0].name])
