@@ -1,5 +1,6 @@
 -- attr_* multi-values as indicator features (long form): the $top most frequent values of each
--- attr_* column among _population become attr_<column>__<value> = 1, added to _long.
+-- attr_* column among _population become attr_<column>__<value> = 1, added to _long (by the
+-- customer's row in _rows).
 INSERT INTO _long
 WITH v AS (
     SELECT customer_id, name, regexp_replace(lower(trim(val)), '[^a-z0-9]+', '_', 'g') AS val
@@ -12,5 +13,5 @@ top AS (
     SELECT name, val FROM v GROUP BY name, val
     QUALIFY row_number() OVER (PARTITION BY name ORDER BY count(*) DESC, val) <= $top
 )
-SELECT DISTINCT v.customer_id, v.name || '__' || v.val AS feature, 1.0::DOUBLE AS value
-FROM v JOIN top USING (name, val)
+SELECT DISTINCT r.row, v.name || '__' || v.val AS feature, 1.0::DOUBLE AS value
+FROM v JOIN top USING (name, val) JOIN _rows r USING (customer_id)
