@@ -95,16 +95,28 @@ def _affinity_dense(
     order = np.argsort(c, kind="stable")
     c, i, times = c[order], i[order], times[order]
     starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.zeros(0, dtype=np.int64)
+    # each row's place among its customer's rows (0: the first)
+    place = np.arange(len(c)) - np.repeat(starts, np.diff(np.r_[starts, len(c)]))
     weighted, top = np.zeros(shape), np.zeros(shape)
     step = max(1, AFFINITY_CELLS // max(n_items, 1))
-    for lo in range(0, len(starts), step):  # blocks of customers, vectorised over their rows
+    for lo in range(0, len(starts), step):  # blocks of customers
         first = starts[lo]
         last = starts[lo + step] if lo + step < len(starts) else len(c)
-        block = starts[lo : lo + step] - first
-        gathered = share[i[first:last]]
-        terms = (gathered * times[first:last, None]).astype(np.longdouble)
-        weighted[c[starts[lo : lo + step]]] = np.add.reduceat(terms, block, axis=0).astype(np.float64)
-        top[c[starts[lo : lo + step]]] = np.maximum.reduceat(gathered, block, axis=0)
+        owner = np.repeat(
+            np.arange(len(starts[lo : lo + step])), np.diff(np.r_[starts[lo : lo + step], last])
+        )
+        sums = np.zeros((len(starts[lo : lo + step]), n_items), dtype=np.longdouble)
+        best = np.zeros((len(starts[lo : lo + step]), n_items))
+        by_place = np.argsort(place[first:last], kind="stable")  # place by place, customers in order
+        bounds = np.searchsorted(place[first:last][by_place], np.arange(place[first:last].max() + 2))
+        for p in range(len(bounds) - 1):  # over the places (at most the items), vectorised over customers
+            rows = by_place[bounds[p] : bounds[p + 1]]
+            gathered = share[i[first + rows]]
+            who = owner[rows]  # distinct: one row per customer and place
+            sums[who] += (gathered * times[first + rows, None]).astype(np.longdouble)
+            best[who] = np.maximum(best[who], gathered)
+        weighted[c[starts[lo : lo + step]]] = sums.astype(np.float64)
+        top[c[starts[lo : lo + step]]] = best
     return weighted, top
 
 
