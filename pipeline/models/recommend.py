@@ -279,12 +279,12 @@ def candidate_table(
 
 
 def matrix(table: pa.Table, features: list[str]) -> np.ndarray:
-    """The feature columns of an Arrow table as one float matrix (NULL: NaN), in the given order."""
-    if not table.num_rows:
-        return np.zeros((0, len(features)))
-    return np.column_stack(
-        [table.column(f).cast(pa.float64()).to_numpy(zero_copy_only=False) for f in features]
-    )
+    """The feature columns of an Arrow table as one float matrix (NULL: NaN), in the given order; column
+    by column in memory (Fortran order), as it is filled and as its cells are keyed (predict.cell_keys)."""
+    out = np.empty((table.num_rows, len(features)), order="F")
+    for j, f in enumerate(features):  # over the columns (a handful), each copied whole
+        out[:, j] = table.column(f).cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return out
 
 
 def scored_top_k(con: duckdb.DuckDBPyConnection, table: pa.Table, scores: np.ndarray, k: int) -> pd.DataFrame:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import lightgbm as lgb
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from pipeline.models.predict import predict, predict_distinct, split_cells, split_thresholds
+from pipeline.models.recommend import matrix
 
 
 def _booster(rng):
@@ -174,3 +176,23 @@ def test_cell_keys_of_many_features_span_words_and_group_as_the_split_cells():
     rows, codes = distinct_cells(booster, scored)
     assert np.array_equal(predict(booster, rows, {})[codes], predict(booster, scored, {}))
     assert np.array_equal(predict_distinct(booster, scored, {}), predict(booster, scored, {}))
+
+
+def test_the_candidates_matrix_is_their_columns_with_nan_for_null_and_scores_as_row_major():
+    rng = np.random.default_rng(9)
+    columns = {"a": rng.normal(size=300), "b": rng.integers(0, 5, 300), "c": rng.normal(size=300)}
+    table = pa.table({**columns, "c": pa.array(columns["c"], mask=rng.random(300) < 0.2)})
+    X = matrix(table, ["c", "a", "b"])
+    expected = np.column_stack(
+        [
+            np.where(table.column("c").is_null().to_numpy(zero_copy_only=False), np.nan, columns["c"]),
+            columns["a"],
+            columns["b"].astype(float),
+        ]
+    )
+    assert np.array_equal(X, expected, equal_nan=True) and X.flags.f_contiguous
+    booster = _booster(rng)
+    cols = X[:, :3].copy(order="F")
+    cols = np.column_stack([cols, cols[:, 0]])  # four features, as the booster has
+    assert np.array_equal(predict(booster, np.asfortranarray(cols), {}), predict(booster, cols, {}))
+    assert matrix(table.slice(0, 0), ["a"]).shape == (0, 1)
