@@ -287,22 +287,34 @@ def matrix(table: pa.Table, features: list[str]) -> np.ndarray:
     return out
 
 
-def scored_top_k(con: duckdb.DuckDBPyConnection, table: pa.Table, scores: np.ndarray, k: int) -> pd.DataFrame:
-    """(customer_id, score, items) from candidates and their scores: each customer's k best items (ties: item
-    name), best first, and the best score; ranked in DuckDB."""
-    scored = pa.table(
+def scored_top_k(table: pa.Table, scores: np.ndarray, k: int) -> pd.DataFrame:
+    """(customer_id, score, items) from candidates laid out as :func:`assemble` lays them out (each
+    customer's rows together, the same items in the same order for every customer) and their scores:
+    each customer's k best items (ties: item name), best first, and the best score, in customer_id
+    order. The scores are a customers x items grid, ranked row by row in NumPy (a stable sort of the
+    items in name order by descending score)."""
+    if not table.num_rows:
+        return pd.DataFrame(
+            {"customer_id": pd.Series(dtype=object), "score": [], "items": pd.Series(dtype=object)}
+        )
+    item = table.column("item")
+    again = pa.compute.index(item, item[0], start=1).as_py()  # the second customer's first row
+    width = table.num_rows if again < 0 else again
+    items = item.slice(0, width).to_numpy(zero_copy_only=False)
+    customers = table.column("customer_id").take(pa.array(np.arange(0, table.num_rows, width)))
+    by_name = np.argsort(items, kind="stable")
+    grid = np.asarray(scores, dtype=np.float64).reshape(-1, width)[:, by_name]
+    best = by_name[np.argsort(-grid, axis=1, kind="stable")[:, :k]]
+    order = pa.compute.sort_indices(customers).to_numpy()
+    chosen = items[best[order]]
+    offsets = pa.array(np.arange(0, chosen.size + 1, chosen.shape[1], dtype=np.int32))
+    return pd.DataFrame(
         {
-            "customer_id": table.column("customer_id"),
-            "item": table.column("item"),
-            "model_score": pa.array(scores, type=pa.float64()),
+            "customer_id": customers.take(pa.array(order)).to_numpy(zero_copy_only=False),
+            "score": grid.max(axis=1)[order],
+            "items": pa.ListArray.from_arrays(offsets, pa.array(chosen.reshape(-1))).to_pandas(),
         }
     )
-    con.register("_scored", scored)
-    try:
-        q = sql("models/top_k")
-        return con.execute(q, bind(q, {"k": k})).df()
-    finally:
-        con.unregister("_scored")
 
 
 def taken(
