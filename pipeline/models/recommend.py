@@ -300,19 +300,19 @@ def scored_top_k(table: pa.Table, scores: np.ndarray, k: int) -> pd.DataFrame:
     item = table.column("item")
     again = pa.compute.index(item, item[0], start=1).as_py()  # the second customer's first row
     width = table.num_rows if again < 0 else again
-    items = item.slice(0, width).to_numpy(zero_copy_only=False)
+    items = item.slice(0, width).combine_chunks()
     customers = table.column("customer_id").take(pa.array(np.arange(0, table.num_rows, width)))
-    by_name = np.argsort(items, kind="stable")
+    by_name = np.argsort(items.to_numpy(zero_copy_only=False), kind="stable")  # the items, not the rows
     grid = np.asarray(scores, dtype=np.float64).reshape(-1, width)[:, by_name]
     best = by_name[np.argsort(-grid, axis=1, kind="stable")[:, :k]]
     order = pa.compute.sort_indices(customers).to_numpy()
-    chosen = items[best[order]]
+    chosen = best[order]
     offsets = pa.array(np.arange(0, chosen.size + 1, chosen.shape[1], dtype=np.int32))
     return pd.DataFrame(
         {
             "customer_id": customers.take(pa.array(order)).to_numpy(zero_copy_only=False),
             "score": grid.max(axis=1)[order],
-            "items": pa.ListArray.from_arrays(offsets, pa.array(chosen.reshape(-1))).to_pandas(),
+            "items": pa.ListArray.from_arrays(offsets, items.take(pa.array(chosen.reshape(-1)))).to_pandas(),
         }
     )
 
