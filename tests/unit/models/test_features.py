@@ -1,6 +1,7 @@
-"""The event features of sql/models/features/activity.sql against a reference computed in pandas from
-the same random events: counts and values per type and window, days since the last event of each type,
-counts per channel, days since the first and the last event; only the population's customers, only
+"""The event features of sql/models/features/activity.sql and the attr_* indicators of attr_values.sql
+against a reference computed in pandas from the same random events and attributes: counts and values
+per type and window, days since the last event of each type, counts per channel, days since the first
+and the last event, one indicator per cleaned attr_* value; only the population's customers, only
 events strictly before the cut-off (time and partition) and within history_days."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pipeline.models.features import feature_frame
 CUTOFF = dt.date(2026, 3, 1)
 TYPES = ["completedOrder", "web sessions", "campaign-Opened"]
 CHANNELS = [None, "Paid Search", "paid-search", "Email", "Organic Social"]
+INTERESTS = [" Books", "books", "Home & Garden", "", "  ", "music"]  # cleaned: books, home_garden, music
 
 
 def _warehouse(seed: int) -> tuple[duckdb.DuckDBPyConnection, pd.DataFrame, list[str]]:
@@ -32,10 +34,14 @@ def _warehouse(seed: int) -> tuple[duckdb.DuckDBPyConnection, pd.DataFrame, list
     con.execute(sql("customers/identity/create_identities"))
     customers = [f"C{i:03d}" for i in range(40)]
     first_seen = [CUTOFF - dt.timedelta(days=int(d)) for d in rng.integers(-3, 100, len(customers))]
-    con.execute("CREATE TABLE customers (customuid VARCHAR, _first_seen_at DATE, num_age DOUBLE)")
+    con.execute(
+        "CREATE TABLE customers "
+        "(customuid VARCHAR, _first_seen_at DATE, num_age DOUBLE, attr_interests VARCHAR[])"
+    )
+    interests = [list(rng.choice(INTERESTS, int(rng.integers(0, 4)))) for _ in customers]
     con.executemany(
-        "INSERT INTO customers VALUES (?, ?, ?)",
-        [[c, f, 30.0] for c, f in zip(customers, first_seen, strict=True)],
+        "INSERT INTO customers VALUES (?, ?, ?, ?)",
+        [[c, f, 30.0, i] for c, f, i in zip(customers, first_seen, interests, strict=True)],
     )
     con.execute(
         "INSERT INTO customer_identities VALUES ('C001', 'customuid', 'c001', 'customers', FALSE, TRUE)"
@@ -72,14 +78,17 @@ def _warehouse(seed: int) -> tuple[duckdb.DuckDBPyConnection, pd.DataFrame, list
     )
     con.unregister("_new")
     population = [c for c, f in zip(customers, first_seen, strict=True) if f < CUTOFF and c != "C001"]
-    return con, events, population
+    attributes = dict(zip(customers, interests, strict=True))
+    return con, events, population, attributes
 
 
 def _name(text: str) -> str:
     return re.sub("[^A-Za-z0-9]+", "_", text)
 
 
-def _reference(events: pd.DataFrame, population: list[str], windows: list[int], history: int) -> pd.DataFrame:
+def _reference(
+    events: pd.DataFrame, population: list[str], attributes: dict, windows: list[int], history: int
+) -> pd.DataFrame:
     """The event features as the module's docstring and activity.sql define them, in pandas."""
     stamp = pd.Timestamp(CUTOFF)
     age_s = (stamp - events["occurred_at"]).dt.total_seconds().astype(np.int64)
@@ -107,8 +116,14 @@ def _reference(events: pd.DataFrame, population: list[str], windows: list[int], 
         out[f"count_channel_{name}"] = group.groupby("customer_id").size().astype(float)
     out["days_since_first_event"] = kept.groupby("customer_id")["age_s"].max() / 86400.0
     out["days_since_last_event"] = kept.groupby("customer_id")["age_s"].min() / 86400.0
+    for customer in population:  # every value of attr_interests as an indicator (scoring keeps them all)
+        for value in attributes[customer]:
+            if value.strip(" "):
+                out.loc[
+                    customer, f"attr_interests__{re.sub('[^a-z0-9]+', '_', value.strip(' ').lower())}"
+                ] = 1.0
     for column in out.columns:
-        if column.startswith(("count_", "value_")):
+        if column.startswith(("count_", "value_", "attr_")):
             out[column] = out[column].fillna(0.0)
     return out
 
@@ -117,7 +132,7 @@ def _reference(events: pd.DataFrame, population: list[str], windows: list[int], 
     ("seed", "windows", "history"), [(1, [7, 30, 90], 120), (2, [30, 7], 365), (3, [14], 60)]
 )
 def test_event_features_match_a_reference_over_random_events(seed, windows, history):
-    con, events, population = _warehouse(seed)
+    con, events, population, attributes = _warehouse(seed)
     spec = ModelSpec(
         name="m",
         type="response",
@@ -126,7 +141,7 @@ def test_event_features_match_a_reference_over_random_events(seed, windows, hist
         history_days=history,
     )
     frame = feature_frame(con, spec, CUTOFF)
-    expected = _reference(events, population, windows, history)
+    expected = _reference(events, population, attributes, windows, history)
     assert list(frame.index) == sorted(population)
     event_columns = [c for c in frame.columns if c not in ("days_since_first_seen", "num_age")]
     assert sorted(event_columns) == sorted(expected.columns)
@@ -135,3 +150,4 @@ def test_event_features_match_a_reference_over_random_events(seed, windows, hist
     pd.testing.assert_frame_equal(frame[exact], expected[exact].reindex(frame.index), check_exact=True)
     pd.testing.assert_frame_equal(frame[values], expected[values].reindex(frame.index), rtol=1e-12)
     assert frame["count_channel_paid_search"].sum() > 0  # two channels cleaned to one name, counted together
+    assert {"attr_interests__books", "attr_interests__home_garden"} <= set(frame.columns)
