@@ -108,10 +108,22 @@ def build_population(
     con.execute(q, bind(q, {"cutoff": cutoff, "only": only, **params.values}))
 
 
+def window_aggregates(windows: int) -> dict[str, str]:
+    """The fragments of sql/models/features/activity.sql for ``windows`` windows: per window (its place
+    in the ascending windows, 1-based, in ``w.ws``, the window in seconds) the count and the sum of
+    ``value`` of the events within it. Only places, never a value: the windows are bound."""
+    within = [f"ev.age_s <= w.ws[{i}]" for i in range(1, windows + 1)]
+    return {
+        "counts": ", ".join(f"count(*) FILTER (WHERE {c})" for c in within),
+        "sums": ", ".join(f"sum(ev.value) FILTER (WHERE {c})" for c in within),
+    }
+
+
 def _long_features(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.date, top: int) -> None:
-    """Temp table _long (customer_id, feature, value): the event features and the attr_* indicators."""
+    """Temp table _long (row of the customer in _rows, feature, value): the event features and the
+    attr_* indicators."""
     if table_exists(con, "events"):
-        q = sql("models/features/activity")
+        q = sql("models/features/activity", fragments=window_aggregates(len(spec.windows)))
         con.execute(
             q, bind(q, {"cutoff": cutoff, "history_days": spec.history_days, "windows": spec.windows})
         )

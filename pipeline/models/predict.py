@@ -46,6 +46,8 @@ def predict(booster: lgb.Booster, X: pd.DataFrame | np.ndarray, meta: dict) -> n
         return np.zeros(0)
     if isinstance(X, pd.DataFrame):
         X = model_input(X, booster)
+    else:
+        X = np.ascontiguousarray(X)  # rows as LightGBM reads them, whatever order the caller's matrix has
     raw = booster.predict(X, num_iteration=meta.get("best_iteration") or None, num_threads=PREDICT_THREADS)
     return calibrate.apply(meta.get("calibrator"), np.asarray(raw))
 

@@ -95,16 +95,28 @@ def _affinity_dense(
     order = np.argsort(c, kind="stable")
     c, i, times = c[order], i[order], times[order]
     starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.zeros(0, dtype=np.int64)
+    # each row's place among its customer's rows (0: the first)
+    place = np.arange(len(c)) - np.repeat(starts, np.diff(np.r_[starts, len(c)]))
     weighted, top = np.zeros(shape), np.zeros(shape)
     step = max(1, AFFINITY_CELLS // max(n_items, 1))
-    for lo in range(0, len(starts), step):  # blocks of customers, vectorised over their rows
+    for lo in range(0, len(starts), step):  # blocks of customers
         first = starts[lo]
         last = starts[lo + step] if lo + step < len(starts) else len(c)
-        block = starts[lo : lo + step] - first
-        gathered = share[i[first:last]]
-        terms = (gathered * times[first:last, None]).astype(np.longdouble)
-        weighted[c[starts[lo : lo + step]]] = np.add.reduceat(terms, block, axis=0).astype(np.float64)
-        top[c[starts[lo : lo + step]]] = np.maximum.reduceat(gathered, block, axis=0)
+        owner = np.repeat(
+            np.arange(len(starts[lo : lo + step])), np.diff(np.r_[starts[lo : lo + step], last])
+        )
+        sums = np.zeros((len(starts[lo : lo + step]), n_items), dtype=np.longdouble)
+        best = np.zeros((len(starts[lo : lo + step]), n_items))
+        by_place = np.argsort(place[first:last], kind="stable")  # place by place, customers in order
+        bounds = np.searchsorted(place[first:last][by_place], np.arange(place[first:last].max() + 2))
+        for p in range(len(bounds) - 1):  # over the places (at most the items), vectorised over customers
+            rows = by_place[bounds[p] : bounds[p + 1]]
+            gathered = share[i[first + rows]]
+            who = owner[rows]  # distinct: one row per customer and place
+            sums[who] += (gathered * times[first + rows, None]).astype(np.longdouble)
+            best[who] = np.maximum(best[who], gathered)
+        weighted[c[starts[lo : lo + step]]] = sums.astype(np.float64)
+        top[c[starts[lo : lo + step]]] = best
     return weighted, top
 
 
@@ -267,30 +279,42 @@ def candidate_table(
 
 
 def matrix(table: pa.Table, features: list[str]) -> np.ndarray:
-    """The feature columns of an Arrow table as one float matrix (NULL: NaN), in the given order."""
+    """The feature columns of an Arrow table as one float matrix (NULL: NaN), in the given order; column
+    by column in memory (Fortran order), as it is filled and as its cells are keyed (predict.cell_keys)."""
+    out = np.empty((table.num_rows, len(features)), order="F")
+    for j, f in enumerate(features):  # over the columns (a handful), each copied whole
+        out[:, j] = table.column(f).cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return out
+
+
+def scored_top_k(table: pa.Table, scores: np.ndarray, k: int) -> pd.DataFrame:
+    """(customer_id, score, items) from candidates laid out as :func:`assemble` lays them out (each
+    customer's rows together, the same items in the same order for every customer) and their scores:
+    each customer's k best items (ties: item name), best first, and the best score, in customer_id
+    order. The scores are a customers x items grid, ranked row by row in NumPy (a stable sort of the
+    items in name order by descending score)."""
     if not table.num_rows:
-        return np.zeros((0, len(features)))
-    return np.column_stack(
-        [table.column(f).cast(pa.float64()).to_numpy(zero_copy_only=False) for f in features]
-    )
-
-
-def scored_top_k(con: duckdb.DuckDBPyConnection, table: pa.Table, scores: np.ndarray, k: int) -> pd.DataFrame:
-    """(customer_id, score, items) from candidates and their scores: each customer's k best items (ties: item
-    name), best first, and the best score; ranked in DuckDB."""
-    scored = pa.table(
+        return pd.DataFrame(
+            {"customer_id": pd.Series(dtype=object), "score": [], "items": pd.Series(dtype=object)}
+        )
+    item = table.column("item")
+    again = pa.compute.index(item, item[0], start=1).as_py()  # the second customer's first row
+    width = table.num_rows if again < 0 else again
+    items = item.slice(0, width).combine_chunks()
+    customers = table.column("customer_id").take(pa.array(np.arange(0, table.num_rows, width)))
+    by_name = np.argsort(items.to_numpy(zero_copy_only=False), kind="stable")  # the items, not the rows
+    grid = np.asarray(scores, dtype=np.float64).reshape(-1, width)[:, by_name]
+    best = by_name[np.argsort(-grid, axis=1, kind="stable")[:, :k]]
+    order = pa.compute.sort_indices(customers).to_numpy()
+    chosen = best[order]
+    offsets = pa.array(np.arange(0, chosen.size + 1, chosen.shape[1], dtype=np.int32))
+    return pd.DataFrame(
         {
-            "customer_id": table.column("customer_id"),
-            "item": table.column("item"),
-            "model_score": pa.array(scores, type=pa.float64()),
+            "customer_id": customers.take(pa.array(order)).to_numpy(zero_copy_only=False),
+            "score": grid.max(axis=1)[order],
+            "items": pa.ListArray.from_arrays(offsets, items.take(pa.array(chosen.reshape(-1)))).to_pandas(),
         }
     )
-    con.register("_scored", scored)
-    try:
-        q = sql("models/top_k")
-        return con.execute(q, bind(q, {"k": k})).df()
-    finally:
-        con.unregister("_scored")
 
 
 def taken(

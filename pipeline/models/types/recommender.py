@@ -99,7 +99,7 @@ class Recommender(ModelType):
     ) -> pd.DataFrame:
         table = recommend.candidate_table(con, config, spec, cutoff)
         p = predict_distinct(boosted(booster), recommend.matrix(table, meta["features"]), meta, memo)
-        return recommend.scored_top_k(con, table, p, spec.k)
+        return recommend.scored_top_k(table, p, spec.k)
 
     def explain_frame(
         self,

@@ -1,54 +1,60 @@
--- Event features of _population as of $cutoff, in long form (customer_id, feature, value).
--- This is the only place features read events: strictly before the cut-off (both the event time
--- and its partition) and within $history_days of it. Windows ($windows, days) look back from the
--- cut-off; the config can only choose their lengths (at least 1 day), never their end.
--- One scan of events, aggregated per customer, type and window bucket first (d: how many windows
--- are shorter than the event's age, so the event is in window i, 0-based in ascending order, exactly
--- when d <= i; a window w of whole days is shorter than an age exactly when it is shorter than the
--- age rounded up, so d is looked up per whole day in buckets, not computed per event), then summed
--- per window: the windows join the small per-bucket aggregate, not the
--- events. Sums of `value` stay DECIMAL (exact), so features do not depend on summation order; names
--- and channels are cleaned once per type or channel, not per event.
+-- Event features of _rows (the population's customers, numbered) as of $cutoff, in long form (row,
+-- feature, value). This is the only place features read events: strictly before the cut-off (both
+-- the event time and its partition) and within $history_days of it. Windows ($windows, days) look
+-- back from the cut-off; the config can only choose their lengths (at least 1 day), never their end.
+-- One scan of events, aggregated once per customer's row and type: {{counts}} and {{sums}} are, per
+-- window in ascending order (pipeline/models/features.py), the count and the sum of `value` of the
+-- events no older than the window (an event's age in whole seconds: within w days exactly when at
+-- most w x 86,400), so the windows never multiply the events or their aggregate; groups are keyed
+-- by integers (the customer's row), not by customer ids. Ages are kept in seconds and divided once
+-- (the same value as the least or greatest of the divided ages). Sums of `value` stay DECIMAL
+-- (exact), so features do not depend on summation order; names and channels are cleaned once per
+-- distinct type or channel, not per event. A window without events has no count feature (0 in the
+-- matrix) and one without values no value feature.
 CREATE OR REPLACE TEMP TABLE _activity AS
 WITH ev AS (
-    SELECT e.customer_id, e.type, e.channel,
-           date_diff('second', e.occurred_at, $cutoff::TIMESTAMP) / 86400.0 AS age_days,
-           e.value
-    FROM events e JOIN _population p ON p.customer_id = e.customer_id
+    SELECT r.row, e.type, e.channel, e.value,
+           date_diff('second', e.occurred_at, $cutoff::TIMESTAMP) AS age_s
+    FROM events AS e INNER JOIN _rows AS r ON r.customer_id = e.customer_id
     WHERE e.occurred_at < $cutoff::TIMESTAMP
       AND e._partition_date < $cutoff::DATE
       AND e.occurred_at >= $cutoff::TIMESTAMP - to_days($history_days::INTEGER)
 ),
-buckets AS (
-    SELECT a::INTEGER AS a, len(list_filter(list_sort($windows::INTEGER[]), lambda w: w < a)) AS d
-    FROM range(0, $history_days::INTEGER + 2) AS r (a)
+w AS (SELECT list_transform(list_sort($windows::INTEGER[]), lambda d: 86400::BIGINT * d) AS ws),
+per_type AS MATERIALIZED (
+    SELECT ev.row, ev.type, [{{counts}}] AS ns, [{{sums}}] AS vs,
+           min(ev.age_s) AS last_s, max(ev.age_s) AS first_s
+    FROM ev CROSS JOIN w
+    GROUP BY ev.row, ev.type
 ),
-days AS MATERIALIZED (
-    SELECT ev.customer_id, ev.type, b.d,
-           count(*) AS n, sum(ev.value) AS v, min(ev.age_days) AS last_age, max(ev.age_days) AS first_age
-    FROM ev INNER JOIN buckets AS b ON b.a = ceil(ev.age_days)::INTEGER GROUP BY ALL
-),
-names AS MATERIALIZED (SELECT DISTINCT type, regexp_replace(type, '[^A-Za-z0-9]+', '_', 'g') AS name FROM days),
 windowed AS (
-    SELECT customer_id, type, w, sum(n) AS n, sum(v) AS v
-    FROM days JOIN (SELECT unnest(list_sort($windows::INTEGER[])) AS w,
-                           generate_subscripts(list_sort($windows::INTEGER[]), 1) - 1 AS i) AS ws ON d <= i
-    GROUP BY ALL
+    SELECT per_type.row, per_type.type, unnest(per_type.ns) AS n, unnest(per_type.vs) AS v,
+           unnest(list_sort($windows::INTEGER[])) AS w
+    FROM per_type
 ),
-channels AS MATERIALIZED (SELECT customer_id, channel, count(*) AS n FROM ev WHERE channel IS NOT NULL GROUP BY ALL),
-channel_names AS (
-    SELECT DISTINCT channel, regexp_replace(lower(channel), '[^a-z0-9]+', '_', 'g') AS name FROM channels
+channels AS (
+    SELECT ev.row, ev.channel, count(*) AS n FROM ev WHERE ev.channel IS NOT NULL GROUP BY ALL
 ),
-per_type AS (SELECT customer_id, type, min(last_age) AS last_age, max(first_age) AS first_age FROM days GROUP BY ALL)
-SELECT customer_id, 'count_' || name || '_' || w || 'd' AS feature, n::DOUBLE AS value FROM windowed JOIN names USING (type)
+names AS MATERIALIZED (
+    SELECT t.type, regexp_replace(t.type, '[^A-Za-z0-9]+', '_', 'g') AS name
+    FROM (SELECT DISTINCT per_type.type FROM per_type) AS t
+),
+channel_names AS MATERIALIZED (
+    SELECT c.channel, regexp_replace(lower(c.channel), '[^a-z0-9]+', '_', 'g') AS name
+    FROM (SELECT DISTINCT channels.channel FROM channels) AS c
+)
+SELECT windowed.row, 'count_' || names.name || '_' || windowed.w || 'd' AS feature, windowed.n::DOUBLE AS value
+FROM windowed INNER JOIN names USING (type) WHERE windowed.n > 0
 UNION ALL
-SELECT customer_id, 'value_' || name || '_' || w || 'd', v::DOUBLE FROM windowed JOIN names USING (type) WHERE v IS NOT NULL
+SELECT windowed.row, 'value_' || names.name || '_' || windowed.w || 'd', windowed.v::DOUBLE
+FROM windowed INNER JOIN names USING (type) WHERE windowed.v IS NOT NULL
 UNION ALL
-SELECT customer_id, 'days_since_last_' || name, last_age FROM per_type JOIN names USING (type)
+SELECT per_type.row, 'days_since_last_' || names.name, per_type.last_s / 86400.0
+FROM per_type INNER JOIN names USING (type)
 UNION ALL
-SELECT customer_id, 'count_channel_' || name, sum(n)::DOUBLE
-FROM channels JOIN channel_names USING (channel) GROUP BY ALL
+SELECT channels.row, 'count_channel_' || channel_names.name, sum(channels.n)::DOUBLE
+FROM channels INNER JOIN channel_names USING (channel) GROUP BY ALL
 UNION ALL
-SELECT customer_id, 'days_since_first_event', max(first_age) FROM per_type GROUP BY ALL
+SELECT per_type.row, 'days_since_first_event', max(per_type.first_s) / 86400.0 FROM per_type GROUP BY ALL
 UNION ALL
-SELECT customer_id, 'days_since_last_event', min(last_age) FROM per_type GROUP BY ALL;
+SELECT per_type.row, 'days_since_last_event', min(per_type.last_s) / 86400.0 FROM per_type GROUP BY ALL;

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import lightgbm as lgb
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from pipeline.models.predict import predict, predict_distinct, split_cells, split_thresholds
+from pipeline.models.recommend import matrix
 
 
 def _booster(rng):
@@ -72,20 +74,17 @@ def test_scores_of_split_cells_are_every_rows_own_score_bit_for_bit(extra):
         assert kept and all(np.array_equal(cells[:, j], read[:, j], equal_nan=True) for j in kept)
 
 
-def test_the_top_k_ranked_in_duckdb_matches_the_pandas_ranking_ties_by_item_name():
-    import duckdb
+def test_the_top_k_ranked_on_the_grid_matches_the_pandas_ranking_ties_by_item_name():
     import pandas as pd
-    import pyarrow as pa
 
     from pipeline.models.recommend import scored_top_k, top_k
 
-    rng = np.random.default_rng(5)
-    customers = np.repeat([f"C{i:03d}" for i in range(40)], 12)
-    items = np.tile([f"item{j:02d}" for j in range(12)], 40)
+    rng = np.random.default_rng(5)  # customers and items in no order, as assemble lays them out
+    customers = np.repeat(rng.permutation([f"C{i:03d}" for i in range(40)]), 12)
+    items = np.tile(rng.permutation([f"item{j:02d}" for j in range(12)]), 40)
     scores = rng.integers(0, 4, size=len(items)) / 4  # many ties: the item name breaks them
     table = pa.table({"customer_id": customers, "item": items})
-    with duckdb.connect() as con:
-        got = scored_top_k(con, table, scores, 3)
+    got = scored_top_k(table, scores, 3)
     want = top_k(pd.DataFrame({"customer_id": customers, "item": items, "s": scores}), "s", 3)
     assert got["customer_id"].tolist() == sorted(set(customers))
     expected = want.groupby("customer_id")["item"].apply(list)
@@ -94,12 +93,14 @@ def test_the_top_k_ranked_in_duckdb_matches_the_pandas_ranking_ties_by_item_name
         got["score"], want.groupby("customer_id")["score"].max().reindex(got["customer_id"]).to_numpy()
     )
     assert all(len(x) == 3 for x in got["items"])
-    with duckdb.connect() as con:  # k above a customer's candidates: all of them, best first
-        every = scored_top_k(con, table, scores, 20)
+    every = scored_top_k(table, scores, 20)  # k above a customer's candidates: all of them, best first
     ranked = top_k(pd.DataFrame({"customer_id": customers, "item": items, "s": scores}), "s", 20)
     expected = ranked.groupby("customer_id")["item"].apply(list)
     assert [list(x) for x in every["items"]] == [expected[c] for c in every["customer_id"]]
     assert all(len(x) == 12 for x in every["items"])
+    one = scored_top_k(table.slice(0, 12), scores[:12], 2)  # one customer
+    assert list(one["items"][0]) == expected[customers[0]][:2] and one["score"][0] == scores[:12].max()
+    assert scored_top_k(table.slice(0, 0), scores[:0], 2).empty
 
 
 def test_shap_values_and_scores_of_numeric_rows_are_every_rows_own_bit_for_bit():
@@ -178,3 +179,23 @@ def test_cell_keys_of_many_features_span_words_and_group_as_the_split_cells():
     rows, codes = distinct_cells(booster, scored)
     assert np.array_equal(predict(booster, rows, {})[codes], predict(booster, scored, {}))
     assert np.array_equal(predict_distinct(booster, scored, {}), predict(booster, scored, {}))
+
+
+def test_the_candidates_matrix_is_their_columns_with_nan_for_null_and_scores_as_row_major():
+    rng = np.random.default_rng(9)
+    columns = {"a": rng.normal(size=300), "b": rng.integers(0, 5, 300), "c": rng.normal(size=300)}
+    table = pa.table({**columns, "c": pa.array(columns["c"], mask=rng.random(300) < 0.2)})
+    X = matrix(table, ["c", "a", "b"])
+    expected = np.column_stack(
+        [
+            np.where(table.column("c").is_null().to_numpy(zero_copy_only=False), np.nan, columns["c"]),
+            columns["a"],
+            columns["b"].astype(float),
+        ]
+    )
+    assert np.array_equal(X, expected, equal_nan=True) and X.flags.f_contiguous
+    booster = _booster(rng)
+    cols = X[:, :3].copy(order="F")
+    cols = np.column_stack([cols, cols[:, 0]])  # four features, as the booster has
+    assert np.array_equal(predict(booster, np.asfortranarray(cols), {}), predict(booster, cols, {}))
+    assert matrix(table.slice(0, 0), ["a"]).shape == (0, 1)
