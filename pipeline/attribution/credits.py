@@ -33,6 +33,7 @@ from pipeline.attribution.touches import (
     set_key,
     touch_sets,
 )
+from pipeline.attribution.types.paths import Paths
 from pipeline.attribution.types.registry import DataDriven, RuleBased, model_type
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.rules import Params
@@ -115,17 +116,18 @@ def _paths(
     return found
 
 
-def _by_day(table: pa.Table) -> Iterator[tuple[dt.date, list, list, list]]:
-    """Each day of a paths table (sorted by day) as the day alone reads it: its paths, conversions and
-    nulls as three lists, one day at a time, made Python objects only when the day is read."""
+def _by_day(table: pa.Table) -> Iterator[tuple[dt.date, Paths, np.ndarray, np.ndarray]]:
+    """Each day of a paths table (sorted by day) as the day alone reads it: its paths (dictionary-encoded,
+    no Python object per path), conversions and nulls, one day at a time."""
     days = table.column("day").to_numpy(zero_copy_only=False)
     if len(days) == 0:
         return
     starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
     bounds = [*starts.tolist(), len(days)]
+    path = table.column("path").combine_chunks()
+    conversions, nulls = (table.column(c).to_numpy().astype(np.int64) for c in _PATH_COLUMNS[1:])
     for day, a, b in zip(days[starts].tolist(), bounds[:-1], bounds[1:], strict=True):  # days, not rows
-        paths, conversions, nulls = (table.column(c).slice(a, b - a).to_pylist() for c in _PATH_COLUMNS)
-        yield day, paths, conversions, nulls
+        yield day, Paths.of_arrow(path.slice(a, b - a)), conversions[a:b], nulls[a:b]
 
 
 def _learn(
@@ -145,9 +147,9 @@ def _learn(
     tables = _paths(con, models, first, last or first)
     for key in list(tables):  # a loop over the touch sets, then their days
         for day, paths, conv, nulls in _by_day(tables.pop(key)):
-            if not any(conv):
+            if not conv.any():
                 continue
-            found = list(zip(paths, conv, nulls, strict=True)) if keep else []
+            found = list(zip(paths.lists(), conv.tolist(), nulls.tolist(), strict=True)) if keep else []
             for m in (m for m in models if set_key(m) == key):
                 kind = model_type(m.model_type)
                 assert isinstance(kind, DataDriven) and m.lookback_days is not None

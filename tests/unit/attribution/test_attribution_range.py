@@ -77,7 +77,8 @@ def _warehouse(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
 
 def _rows(table) -> dict[dt.date, list[tuple]]:
     """Each day's (path, conversions, nulls) rows of a paths table."""
-    return {d: list(zip(p, c, n, strict=True)) for d, p, c, n in _by_day(table)}
+    by_day = _by_day(table)
+    return {d: list(zip(map(list, p.lists()), c.tolist(), n.tolist(), strict=True)) for d, p, c, n in by_day}
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
@@ -102,10 +103,11 @@ def test_a_range_gives_every_day_what_the_day_alone_gives(monkeypatch, seed):
     assert _tables(together) == want
 
 
-def test_every_days_paths_of_a_range_are_the_day_alones():
+@pytest.mark.parametrize("seed", [5, 6, 7, 8])
+def test_every_days_paths_of_a_range_are_the_day_alones(seed):
     att = spec(MODELS)
     models = [m for m in all_models(att) if is_data_driven(m)]
-    con = _warehouse(_events(5))
+    con = _warehouse(_events(seed))
     prepare(con, att, models, DAYS[0], DAYS[-1])
     together = {key: _rows(t) for key, t in _paths(con, models, DAYS[0], DAYS[-1]).items()}
     for day in DAYS:
