@@ -46,6 +46,7 @@ CREDITS = "attribution_credits"
 # than by 7 days and peaked at twice the memory (README, Attribution).
 RANGE_DAYS = 7
 SUMMARY = "attribution_summary"
+PATHS_MAX_DAYS = 1024  # the longest range sql/attribution/paths.sql takes (a day's offset in 10 bits)
 SEP = "\x1f"  # joins the channels of a channel set (sql/attribution/data_driven_credits.sql: chr(31))
 _PATH_COLUMNS = ("path", "conversions", "nulls")
 _WEIGHTS_SCHEMA = pa.schema(
@@ -98,6 +99,7 @@ def _paths(
     to ``last``, in one statement per set (sql/attribution/paths.sql): models reading the same touches
     (e.g. Markov and Shapley) share their paths."""
     learning = learning_days(models)
+    assert (last - first).days < PATHS_MAX_DAYS, "paths.sql packs a day of the range in 10 bits"
     found: dict[tuple, pa.Table] = {}
     for m in models:
         if set_key(m) in found:
