@@ -5,9 +5,9 @@
 -- lookback of the data-driven models) to d). A day's rows are what the day alone gives.
 -- Each customer's window touches are listed once, in order, as integers (their order, the first and
 -- last day of the range holding them, their channel's code: one sort of plain numbers, not a sort
--- per list), and each day's path is that list filtered to the day; paths are grouped as lists of
--- codes and named at the end. The range is under 1,024 days (the caller's check), the channels
--- under 2^20 (checked here).
+-- per list), and each day's path is that list filtered to the day. A path is a list of channel codes:
+-- indices into $channels (path_channels.sql, sorted, so that the codes sort as the names do; under
+-- 2^20 of them). Sorted by day, and by path when $ordered. The range is under 1,024 days.
 WITH touched AS (
     SELECT
         t.customer_id, t.touched_at, t.touch_id, t.channel,
@@ -20,17 +20,7 @@ WITH touched AS (
 ), converting_pairs AS (
     SELECT day, conversion, conversion_id, channel, pos FROM _att_pairs WHERE model = $model
 ), codes AS (
-    SELECT
-        channel,
-        CASE
-            WHEN row_number() OVER (ORDER BY channel) > 1048576 THEN error('more than 2^20 channels')
-            ELSE row_number() OVER (ORDER BY channel) - 1
-        END::BIGINT AS code
-    FROM (
-        SELECT channel FROM touched
-        UNION
-        SELECT channel FROM converting_pairs
-    ) AS used
+    SELECT unnest($channels::VARCHAR[]) AS channel, (generate_subscripts($channels::VARCHAR[], 1) - 1)::BIGINT AS code
 ), converting AS (
     SELECT p.day, list_transform(list_sort(list((p.pos::BIGINT << 20) | c.code)), lambda x: x & 1048575) AS path
     FROM converting_pairs AS p
@@ -74,10 +64,6 @@ WITH touched AS (
     ) AS paths
     GROUP BY day, path
 )
-SELECT
-    day,
-    list_transform(codes, lambda x: names[x + 1]) AS path,
-    conversions,
-    nulls
-FROM counted, (SELECT list(channel ORDER BY code) AS names FROM codes) AS named
-ORDER BY day, codes;  -- as by path: the codes number the channels in their order
+SELECT day, codes AS path, conversions, nulls
+FROM counted
+ORDER BY day, CASE WHEN $ordered THEN codes END;

@@ -1,9 +1,10 @@
 """Paths of channels as the data-driven types read them: dictionary-encoded NumPy arrays.
 
-A day's aggregated paths (sql/attribution/paths.sql) come as an Arrow list column; :meth:`Paths.of_arrow`
-encodes them without making a Python object per path, and :meth:`Paths.of` encodes Python lists (tests,
-the bootstrap's replicates). The types read the codes (Markov's chain states) and each path's channel
-set (:meth:`Paths.sets`: Shapley's coalitions, the converting sets) as arrays.
+A day's aggregated paths (sql/attribution/paths.sql) come as an Arrow list column of channel codes
+(:meth:`Paths.of_codes`, without a Python object per path); :meth:`Paths.of_arrow` encodes a column
+of channel names alike and :meth:`Paths.of` Python lists (tests, the bootstrap's replicates). The
+types read the codes (Markov's chain states) and each path's channel set (:meth:`Paths.sets`:
+Shapley's coalitions, the converting sets) as arrays.
 """
 
 from __future__ import annotations
@@ -53,6 +54,18 @@ class Paths:
         codes = rank[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
         names = tuple(dictionary.take(pa.array(order)).to_pylist())
         return cls(names, codes, np.r_[0, np.cumsum(lengths)].astype(np.int64))
+
+    @classmethod
+    def of_codes(cls, paths: pa.Array | pa.ChunkedArray, channels: Sequence[str]) -> Paths:
+        """Paths of an Arrow list-of-integers array (or a slice of one) of codes into ``channels``, which
+        are sorted (only the channels the paths hold are kept)."""
+        if isinstance(paths, pa.ChunkedArray):
+            paths = paths.combine_chunks()
+        lengths = pc.fill_null(pc.list_value_length(paths), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+        flat = paths.flatten().to_numpy(zero_copy_only=False).astype(np.int64)
+        used, codes = np.unique(flat, return_inverse=True)
+        names = tuple(channels[i] for i in used.tolist())  # channels, not paths
+        return cls(names, codes.reshape(-1).astype(np.int64), np.r_[0, np.cumsum(lengths)].astype(np.int64))
 
     def __len__(self) -> int:
         return len(self.offsets) - 1

@@ -34,6 +34,10 @@ def test_paths_from_arrow_equal_paths_from_lists(seed):
     assert encoded == Paths.of(paths) and hash(encoded) == hash(Paths.of(paths))
     assert encoded.names == tuple(sorted({c for p in paths for c in p}))
     assert encoded.lists() == [tuple(p) for p in paths]
+    # as codes into more channels than the paths hold (the touches' channels, sorted)
+    channels = sorted({*NAMES, "Zz"})
+    codes = pa.array([[channels.index(c) for c in p] for p in [["Zz"], *paths]], type=pa.list_(pa.int64()))
+    assert Paths.of_codes(codes.slice(1), channels) == encoded
     index, sets = encoded.sets()
     assert [sets[i] for i in index] == [frozenset(p) for p in paths]
     assert len(set(sets)) == len(sets)
