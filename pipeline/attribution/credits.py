@@ -33,6 +33,7 @@ from pipeline.attribution.touches import (
     set_key,
     touch_sets,
 )
+from pipeline.attribution.types.paths import Paths
 from pipeline.attribution.types.registry import DataDriven, RuleBased, model_type
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.rules import Params
@@ -45,6 +46,9 @@ CREDITS = "attribution_credits"
 # than by 7 days and peaked at twice the memory (README, Attribution).
 RANGE_DAYS = 7
 SUMMARY = "attribution_summary"
+# sql/attribution/paths.sql packs a touch in a BIGINT: a day of the range in 10 bits, a channel in 20
+PATHS_MAX_DAYS = 1024
+PATHS_MAX_CHANNELS = 1 << 20
 SEP = "\x1f"  # joins the channels of a channel set (sql/attribution/data_driven_credits.sql: chr(31))
 _PATH_COLUMNS = ("path", "conversions", "nulls")
 _WEIGHTS_SCHEMA = pa.schema(
@@ -91,12 +95,21 @@ def _rule_credits_sql(
 
 
 def _paths(
-    con: duckdb.DuckDBPyConnection, models: Sequence[Model], first: dt.date, last: dt.date
-) -> dict[tuple, pa.Table]:
+    con: duckdb.DuckDBPyConnection,
+    models: Sequence[Model],
+    first: dt.date,
+    last: dt.date,
+    ordered: bool = False,
+) -> tuple[dict[tuple, pa.Table], list[str]]:
     """Each data-driven touch set's aggregated paths (day, path, conversions, nulls) of the days ``first``
     to ``last``, in one statement per set (sql/attribution/paths.sql): models reading the same touches
-    (e.g. Markov and Shapley) share their paths."""
+    (e.g. Markov and Shapley) share their paths. A path is a list of codes into the channels returned
+    beside the tables (sorted); a day's rows come in no particular order unless ``ordered`` (by path)."""
     learning = learning_days(models)
+    assert (last - first).days < PATHS_MAX_DAYS, "paths.sql packs a day of the range in 10 bits"
+    channels = [c for (c,) in con.execute(sql("attribution/path_channels")).fetchall()]  # channels, not rows
+    if len(channels) > PATHS_MAX_CHANNELS:
+        raise ValueError(f"attribution: more than {PATHS_MAX_CHANNELS} distinct channels in the touches")
     found: dict[tuple, pa.Table] = {}
     for m in models:
         if set_key(m) in found:
@@ -110,22 +123,27 @@ def _paths(
             "last": last,
             "lookback": m.lookback_days,
             "learning": learning,
+            "channels": channels,
+            "ordered": ordered,
         }
         found[set_key(m)] = con.sql(query, params=bind(query, values)).to_arrow_table()
-    return found
+    return found, channels
 
 
-def _by_day(table: pa.Table) -> Iterator[tuple[dt.date, list, list, list]]:
-    """Each day of a paths table (sorted by day) as the day alone reads it: its paths, conversions and
-    nulls as three lists, one day at a time, made Python objects only when the day is read."""
+def _by_day(
+    table: pa.Table, channels: Sequence[str]
+) -> Iterator[tuple[dt.date, Paths, np.ndarray, np.ndarray]]:
+    """Each day of a paths table (sorted by day, paths as codes into ``channels``) as the day alone reads
+    it: its paths (no Python object per path), conversions and nulls, one day at a time."""
     days = table.column("day").to_numpy(zero_copy_only=False)
     if len(days) == 0:
         return
     starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
     bounds = [*starts.tolist(), len(days)]
+    path = table.column("path").combine_chunks()
+    conversions, nulls = (table.column(c).to_numpy().astype(np.int64) for c in _PATH_COLUMNS[1:])
     for day, a, b in zip(days[starts].tolist(), bounds[:-1], bounds[1:], strict=True):  # days, not rows
-        paths, conversions, nulls = (table.column(c).slice(a, b - a).to_pylist() for c in _PATH_COLUMNS)
-        yield day, paths, conversions, nulls
+        yield day, Paths.of_codes(path.slice(a, b - a), channels), conversions[a:b], nulls[a:b]
 
 
 def _learn(
@@ -142,12 +160,13 @@ def _learn(
     is kept (a range's paths would hold gigabytes at SF1)."""
     rows: dict[str, list] = {"day": [], "model": [], "channel_set": [], "channel": [], "weight": []}
     used: dict[dt.date, dict[str, list]] = {}
-    tables = _paths(con, models, first, last or first)
+    # the bootstrap redraws the paths in their order: sorted, as a day alone gives them
+    tables, channels = _paths(con, models, first, last or first, ordered=keep)
     for key in list(tables):  # a loop over the touch sets, then their days
-        for day, paths, conv, nulls in _by_day(tables.pop(key)):
-            if not any(conv):
+        for day, paths, conv, nulls in _by_day(tables.pop(key), channels):
+            if not conv.any():
                 continue
-            found = list(zip(paths, conv, nulls, strict=True)) if keep else []
+            found = list(zip(paths.lists(), conv.tolist(), nulls.tolist(), strict=True)) if keep else []
             for m in (m for m in models if set_key(m) == key):
                 kind = model_type(m.model_type)
                 assert isinstance(kind, DataDriven) and m.lookback_days is not None

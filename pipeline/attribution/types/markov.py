@@ -9,7 +9,6 @@ conversions of a channel are the total conversions x its share (ChannelAttributi
 from __future__ import annotations
 
 import functools
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -17,6 +16,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field
 
+from pipeline.attribution.types.paths import Counts, Paths, PathsLike
 from pipeline.attribution.types.registry import (
     EVERY_SET,
     ChannelWeights,
@@ -52,14 +52,11 @@ class _Chain:
     holding: dict[str, list[int]]
 
 
-def _windows(paths: tuple[tuple[str, ...], ...], order: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _windows(paths: Paths, order: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """Every path's chain states as rows of channel codes (codes into the sorted channels, -1 padding a
     state shorter than ``order``), consecutive equal states collapsed (:func:`chain_states`, at once),
     with the path of each row."""
-    lengths = np.fromiter(map(len, paths), dtype=np.int64, count=len(paths))
-    names = sorted(set(itertools.chain.from_iterable(paths)))
-    code = {n: i for i, n in enumerate(names)}
-    codes = np.fromiter(map(code.__getitem__, itertools.chain.from_iterable(paths)), dtype=np.int64)
+    lengths, codes, names = paths.lengths(), paths.codes, paths.names
     starts = np.cumsum(lengths) - lengths
     counts = np.maximum(1, lengths - order + 1)  # windows per path
     path = np.repeat(np.arange(len(paths)), counts)
@@ -74,10 +71,10 @@ def _windows(paths: tuple[tuple[str, ...], ...], order: int) -> tuple[np.ndarray
 # A bootstrap learns again from the same paths with other counts, one model after the other: one entry
 # serves it. More would keep as many days' paths alive (gigabytes at SF1 in a backfill).
 @functools.lru_cache(maxsize=1)
-def _chain(paths: tuple[tuple[str, ...], ...], order: int) -> _Chain:
+def _chain(paths: Paths, order: int) -> _Chain:
     """The chain of :func:`chain_states` over the paths, in NumPy: states sorted as their tuples of
     channels sort (a code row's -1 padding sorts a shorter state first, as a tuple prefix does)."""
-    if not paths:
+    if not len(paths):
         empty = np.zeros(0, dtype=np.int64)
         return _Chain(size=0, source=empty, target=empty, step_path=empty, last=empty, holding={})
     rows, path, channels = _windows(paths, order)
@@ -100,9 +97,9 @@ def _chain(paths: tuple[tuple[str, ...], ...], order: int) -> _Chain:
 
 
 def markov_removal_effects(
-    paths: Sequence[Sequence[str]],
-    conversions: Sequence[float],
-    nulls: Sequence[float],
+    paths: PathsLike,
+    conversions: Counts,
+    nulls: Counts,
     order: int = 1,
 ) -> dict[str, float]:
     """Markov removal effects of a chain of ``order``, exactly: P(conversion) from the absorbing chain by a
@@ -113,7 +110,7 @@ def markov_removal_effects(
     or null. The removal effect of channel c is 1 - P'(conversion) / P(conversion) where in P' every
     transition into a state holding c goes to null instead.
     """
-    chain = _chain(tuple(tuple(p) for p in paths), order)
+    chain = _chain(Paths.of(paths), order)
     if not chain.holding:
         return {}
     k = chain.size
@@ -147,11 +144,10 @@ def removal_shares(effects: dict[str, float]) -> dict[str, float]:
     return {c: e / total if total > 0 else 0.0 for c, e in effects.items()}
 
 
-def _channel_weights(
-    params: Params, paths: Sequence[Sequence[str]], conversions: Sequence[int], nulls: Sequence[int]
-) -> ChannelWeights:
+def _channel_weights(params: Params, paths: PathsLike, conversions: Counts, nulls: Counts) -> ChannelWeights:
     """per_conversion: each touch weighs its channel's removal effect (the same in every channel set);
     total: every conversion is split over the channels by their share of the removal effects."""
+    paths = Paths.of(paths)
     effects = markov_removal_effects(paths, conversions, nulls, int(params["order"]))
     if params["allocation"] == "total":
         return {EVERY_SET: removal_shares(effects)}

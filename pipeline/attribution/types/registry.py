@@ -15,9 +15,13 @@ another type, and :func:`pipeline.attribution.models.custom_model` fills in the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+
+from pipeline.attribution.types.paths import Counts, Paths, PathsLike
 
 # A model's parameters by config key, with the defaults filled in (numbers, or a word such as Markov's
 # `allocation`).
@@ -73,12 +77,13 @@ class RuleBased(ModelType):
 
 @dataclass(frozen=True, kw_only=True)
 class DataDriven(ModelType):
-    """``channel_weights(params, paths, conversions, nulls)``: each converting channel set's weights.
+    """``channel_weights(params, paths, conversions, nulls)``: each converting channel set's weights
+    (``paths``: a :class:`~pipeline.attribution.types.paths.Paths` or Python sequences of channels).
     A conversion's touch gets its channel's weight (divided equally over that channel's touches when
     ``split_over_touches``), normalised over the conversion's touches. Weights under :data:`EVERY_SET`
     split every conversion of the model over their channels instead (no touch named)."""
 
-    channel_weights: Callable[[Params, Sequence[Sequence[str]], Sequence[int], Sequence[int]], ChannelWeights]
+    channel_weights: Callable[[Params, PathsLike, Counts, Counts], ChannelWeights]
     split_over_touches: bool = False
 
 
@@ -119,6 +124,8 @@ def parameters() -> dict[str, tuple[Parameter, tuple[str, ...]]]:
     return out
 
 
-def converting_sets(paths: Sequence[Sequence[str]], conversions: Sequence[int]) -> list[frozenset[str]]:
+def converting_sets(paths: PathsLike, conversions: Counts) -> list[frozenset[str]]:
     """The channel sets of the converting paths, in a fixed order: the sets a data-driven type weighs."""
-    return sorted({frozenset(p) for p, c in zip(paths, conversions, strict=True) if c > 0}, key=sorted)
+    index, sets = Paths.of(paths).sets()
+    converting = np.unique(index[np.asarray(conversions) > 0])
+    return sorted((sets[i] for i in converting.tolist()), key=sorted)

@@ -10,6 +10,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
+from pipeline.attribution.types.paths import Counts, Paths, PathsLike
 from pipeline.attribution.types.registry import (
     ChannelWeights,
     DataDriven,
@@ -57,17 +58,15 @@ def shapley_values(
     return {p: float(phi_sampled[i] / samples) for i, p in enumerate(players)}
 
 
-def _channel_weights(
-    params: Params, paths: Sequence[Sequence[str]], conversions: Sequence[int], nulls: Sequence[int]
-) -> ChannelWeights:
+def _channel_weights(params: Params, paths: PathsLike, conversions: Counts, nulls: Counts) -> ChannelWeights:
     """v(T) is the conversion rate of the paths whose channel set is T; each converting set's channels
     weigh their Shapley values in it."""
-    conv: dict[frozenset[str], float] = {}
-    seen: dict[frozenset[str], float] = {}
-    for key, c, n in zip(map(frozenset, paths), conversions, nulls, strict=True):  # each path's set once
-        conv[key] = conv.get(key, 0) + c
-        seen[key] = seen.get(key, 0) + c + n
-    rate = {s: conv[s] / seen[s] for s in conv if conv[s] > 0}
+    paths = Paths.of(paths)
+    index, distinct = paths.sets()
+    # whole counts summed exactly in float64 (below 2^53), then divided once: as Python's int / int
+    conv = np.bincount(index, weights=np.asarray(conversions, dtype=float), minlength=len(distinct))
+    seen = conv + np.bincount(index, weights=np.asarray(nulls, dtype=float), minlength=len(distinct))
+    rate = {distinct[i]: float(conv[i] / seen[i]) for i in np.flatnonzero(conv > 0).tolist()}  # sets
     exact, samples, seed = (int(params[k]) for k in ("maxExactChannels", "samples", "seed"))
     sets = converting_sets(paths, conversions)
     return {s: shapley_values(sorted(s), rate, exact, samples, seed) for s in sets}

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from pipeline.attribution.types.markov import _chain, chain_states, markov_removal_effects
+from pipeline.attribution.types.paths import Paths
 from pipeline.core.sql import sql
 from tests.conftest import ROOT
 from tests.unit.attribution.helpers import DAY, attribute, credits, spec, summary, ts
@@ -290,7 +291,7 @@ def test_the_chain_steps_through_every_paths_chain_states(order):
         walks = [chain_states(p, order) for p in paths]
         states = sorted({s for w in walks for s in w})
         ids = [[0] + [states.index(s) + 1 for s in w] for w in walks]
-        chain = _chain(paths, order)
+        chain = _chain(Paths.of(paths), order)
         steps = [(a, b, i) for i, w in enumerate(ids) for a, b in zip(w, w[1:], strict=False)]
         assert list(zip(chain.source, chain.target, chain.step_path, strict=True)) == steps
         assert chain.last.tolist() == [w[-1] for w in ids]

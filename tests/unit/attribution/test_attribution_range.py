@@ -13,7 +13,7 @@ import pytest
 from pipeline.attribution import credits
 from pipeline.attribution.credits import _by_day, _paths, attribute_days, build_attribution
 from pipeline.attribution.models import all_models
-from pipeline.attribution.touches import is_data_driven, prepare
+from pipeline.attribution.touches import is_data_driven, learning_days, prepare, set_key
 from pipeline.core.sql import sql
 from tests.unit.attribution.helpers import DAY, config, load_events, spec, ts
 
@@ -75,9 +75,16 @@ def _warehouse(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _rows(table) -> dict[dt.date, list[tuple]]:
+def _rows(table, channels) -> dict[dt.date, list[tuple]]:
     """Each day's (path, conversions, nulls) rows of a paths table."""
-    return {d: list(zip(p, c, n, strict=True)) for d, p, c, n in _by_day(table)}
+    by_day = _by_day(table, channels)
+    return {d: list(zip(map(list, p.lists()), c.tolist(), n.tolist(), strict=True)) for d, p, c, n in by_day}
+
+
+def _paths_rows(con, models, first, last, ordered=True) -> dict[tuple, dict[dt.date, list[tuple]]]:
+    """Each touch set's paths of the days ``first`` to ``last``, day by day."""
+    tables, channels = _paths(con, models, first, last, ordered)
+    return {key: _rows(t, channels) for key, t in tables.items()}
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
@@ -102,21 +109,73 @@ def test_a_range_gives_every_day_what_the_day_alone_gives(monkeypatch, seed):
     assert _tables(together) == want
 
 
-def test_every_days_paths_of_a_range_are_the_day_alones():
+@pytest.mark.parametrize("seed", [5, 6, 7, 8])
+def test_every_days_paths_of_a_range_are_the_day_alones(seed):
     att = spec(MODELS)
     models = [m for m in all_models(att) if is_data_driven(m)]
-    con = _warehouse(_events(5))
+    con = _warehouse(_events(seed))
     prepare(con, att, models, DAYS[0], DAYS[-1])
-    together = {key: _rows(t) for key, t in _paths(con, models, DAYS[0], DAYS[-1]).items()}
+    together = _paths_rows(con, models, DAYS[0], DAYS[-1])
+    # unordered (as a range learns without intervals), the same rows
+    unordered = _paths_rows(con, models, DAYS[0], DAYS[-1], ordered=False)
+    assert {k: {d: sorted(r) for d, r in v.items()} for k, v in unordered.items()} == together
     for day in DAYS:
         prepare(con, att, models, day)
-        alone = {key: _rows(t) for key, t in _paths(con, models, day, day).items()}
+        alone = _paths_rows(con, models, day, day)
         for key, paths in alone.items():
             assert sum(n for _, n, _ in paths[day]) > 0 and sum(n for _, _, n in paths[day]) > 0
             assert together[key][day] == paths[day], (key, day)
     # the windows move: a day's non-converting paths are not the day before's
     first = together[next(iter(together))]
     assert first[DAYS[0]] != first[DAYS[1]]
+
+
+def _defined_paths(con, m, learning: int, day: dt.date) -> list[tuple]:
+    """A model's paths of ``day`` as defined, from the prepared touches in Python: each conversion's
+    pairs in order, and each customer not converting that day with their touches of the model's window
+    ending with the day (partitions of the ``learning`` days ending with it), counted."""
+    converting: dict[tuple, list] = {}
+    for conv, conv_id, pos, channel in con.execute(
+        "SELECT conversion, conversion_id, pos, channel FROM _att_pairs WHERE model = $m AND day = $d",
+        {"m": m.name, "d": day},
+    ).fetchall():
+        converting.setdefault((conv, conv_id), []).append((pos, channel))
+    converters = {
+        c
+        for (c,) in con.execute(
+            "SELECT customer_id FROM _att_conversions WHERE day = $d", {"d": day}
+        ).fetchall()
+    }
+    held: dict[str, list] = {}
+    for customer, at, touch, channel, part in con.execute(
+        "SELECT customer_id, touched_at, touch_id, channel, touch_day FROM _att_touches"
+    ).fetchall():
+        shown = channel not in m.channels if m.channels_mode == "exclude" else True
+        window = day - dt.timedelta(days=m.lookback_days - 1) <= at.date() <= day
+        partition = day - dt.timedelta(days=learning - 1) <= part <= day
+        if shown and window and partition and customer not in converters:
+            held.setdefault(customer, []).append((at, touch, channel))
+    counts: dict[tuple, list[int]] = {}
+    for steps in converting.values():
+        counts.setdefault(tuple(c for _, c in sorted(steps)), [0, 0])[0] += 1
+    for touches in held.values():
+        counts.setdefault(tuple(c for _, _, c in sorted(touches)), [0, 0])[1] += 1
+    return sorted((list(p), c, n) for p, (c, n) in counts.items())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_ranges_paths_are_the_definitions(seed):
+    # against the definition in Python (touches arriving a day late, a channel filter, four windows)
+    att = spec(MODELS)
+    models = [m for m in all_models(att) if is_data_driven(m)]
+    con = _warehouse(_events(seed))
+    prepare(con, att, models, DAYS[0], DAYS[-1])
+    got = _paths_rows(con, models, DAYS[0], DAYS[-1])
+    firsts = {set_key(m): m for m in reversed(models)}
+    assert set(got) == set(firsts)
+    for key, m in firsts.items():
+        for day in DAYS:
+            assert got[key].get(day, []) == _defined_paths(con, m, learning_days(models), day), (m.name, day)
 
 
 def test_a_days_paths_by_hand():
@@ -138,7 +197,7 @@ def test_a_days_paths_by_hand():
     load_events(con, rows)
     models = [m for m in all_models(spec(MODELS[:1])) if is_data_driven(m)]
     prepare(con, spec(MODELS[:1]), models, DAYS[0], DAYS[1])
-    (paths,) = (_rows(t) for t in _paths(con, models, DAYS[0], DAYS[1]).values())
+    (paths,) = _paths_rows(con, models, DAYS[0], DAYS[1]).values()
     assert paths == {
         DAYS[0]: [(["Direct"], 0, 1), (["Search", "Email"], 1, 1)],
         DAYS[1]: [(["Direct"], 1, 0), (["Search", "Email"], 0, 2)],
