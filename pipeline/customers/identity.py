@@ -12,7 +12,8 @@ their own records. Stored events follow the map: each rebuild re-points them (a 
 that arrives later turns anonymous events into that customer's) and drops excluded customers' events.
 A rebuild writes only what changed: the map's rows that differ, and the events of the feed keys whose
 customer changed (`customer_identity_keys` keeps what each key pointed at); a night that changes no
-link writes nothing.
+link writes nothing. `events` drops the stored row of a key it wrote with another customer (built
+under another policy than the map), so the next rebuild re-points all of that key's events.
 
 Exclusions drop the customers whose property matches a filter; their identifiers are kept with
 ``excluded = true`` so that everything they did is dropped from the events too.

@@ -86,10 +86,13 @@ def test_incremental_identities_equal_a_whole_rebuild(tmp_path, seed):
     with connect(config.warehouse_path) as con:
         for step in range(STEPS):
             day = START + dt.timedelta(days=step)
-            if step == 3:  # a policy change: keys nobody knows become their own customers
-                config = config.model_copy(
-                    update={"identity": config.identity.model_copy(update={"unknown_keys": "own_id"})}
-                )
+            own_id = config.model_copy(
+                update={"identity": config.identity.model_copy(update={"unknown_keys": "own_id"})}
+            )
+            if step == 2:  # a day's events rebuilt under another policy, then the map under this one
+                build_events(con, own_id, START)
+            if step == 4:  # a policy change: keys nobody knows become their own customers
+                config = own_id
             if step == 0 or rng.random() < 0.6:
                 f = landed_file(_customer_file(rng, files, day), day)
                 assert ingest_customers(con, config.customers, "upload", f).status != "FAILED"
