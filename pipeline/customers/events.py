@@ -12,7 +12,7 @@ from pipeline.core.settings import FieldType
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, scalar, table_exists, transaction
 from pipeline.customers.config import CustomersConfig
-from pipeline.customers.identity import resolve_keys
+from pipeline.customers.identity import IDENTITY_KEYS, resolve_keys
 from pipeline.ingest.config import TransactionSpec
 
 EVENTS = "events"
@@ -77,6 +77,8 @@ def build_events(
             if not table_exists(con, spec.table):
                 continue
             resolve_keys(con, config, spec, condition=WINDOW, params=window)
+            if table_exists(con, IDENTITY_KEYS):
+                con.execute(sql("customers/identity/forget_stale_keys"), {"ds": spec.name})
             query = feed_insert(spec)
             counts[spec.name] = con.execute(
                 query,

@@ -10,6 +10,10 @@ Conflicts: an identifier that points at two or more customers (two CRM records s
 hash) is given to the smallest ``customer_id`` that is not excluded, and counted; the others keep
 their own records. Stored events follow the map: each rebuild re-points them (a customer file
 that arrives later turns anonymous events into that customer's) and drops excluded customers' events.
+A rebuild writes only what changed: the map's rows that differ, and the events of the feed keys whose
+customer changed (`customer_identity_keys` keeps what each key pointed at); a night that changes no
+link writes nothing. `events` drops the stored row of a key it wrote with another customer (built
+under another policy than the map), so the next rebuild re-points all of that key's events.
 
 Exclusions drop the customers whose property matches a filter; their identifiers are kept with
 ``excluded = true`` so that everything they did is dropped from the events too.
@@ -29,6 +33,7 @@ from pipeline.customers.config import CustomersConfig
 from pipeline.ingest.config import TransactionSpec
 
 CUSTOMER_IDENTITIES = "customer_identities"
+IDENTITY_KEYS = "customer_identity_keys"
 CUSTOMERS_DATASET = "customers"
 
 
@@ -127,12 +132,32 @@ def build_identities(con: duckdb.DuckDBPyConnection, config: CustomersConfig) ->
         con.execute(sql("customers/identity/insert_feed_keys"), {"ds": spec.name})
         matched[spec.name], anonymous[spec.name] = counts
     with transaction(con):
-        con.execute(sql("customers/identity/replace_identities"))
-        if table_exists(con, "events"):
-            con.execute(sql("customers/identity/rekey_events"))
-            con.execute(sql("customers/identity/drop_excluded_events"))
+        apply_identities(con, config)
     stats = con.execute(sql("customers/identity/identity_stats")).fetchall()[0]
     return IdentityResult(stats[0], stats[1], stats[2], stats[3], matched, anonymous)
+
+
+def apply_identities(con: duckdb.DuckDBPyConnection, config: CustomersConfig) -> int:
+    """Make the stored map, keys and events what the working tables (`_resolved`, `_feed_ids`,
+    `_feed_keys`) say, touching only what differs: the map's rows whose count changed, the keys whose
+    row changed (`customer_identity_keys` keeps the last rebuild's) and those keys' events. Without
+    stored keys (a warehouse from before them) every key is changed: the whole rebuild. Returns the
+    changed keys."""
+    con.execute(sql("customers/identity/create_identity_keys"))
+    for kind in sorted({k for spec in config.transactions for k in spec.customer_keys}):
+        register_customer_table(con, IDENTITY_KEYS, "key", kind)
+    register_customer_table(con, IDENTITY_KEYS, "customer_id", CUSTOMER_ID)
+    con.execute(sql("customers/identity/identity_changes"))
+    map_rows, changed = con.execute(sql("customers/identity/change_counts")).fetchall()[0]
+    if map_rows:
+        con.execute(sql("customers/identity/update_identities"))
+    if changed:
+        if table_exists(con, "events"):
+            keys = {"keys": "_changed_keys"}
+            con.execute(sql("customers/identity/rekey_events", idents=keys))
+            con.execute(sql("customers/identity/drop_excluded_events", idents=keys))
+        con.execute(sql("customers/identity/update_identity_keys"))
+    return int(changed)
 
 
 def customers_without_identifier(con: duckdb.DuckDBPyConnection) -> int:

@@ -81,7 +81,7 @@ def numeric(
     Without ``score_matrix`` the second matrix is left out (0 rows; the codes still come from both)."""
     train = train.reindex(columns=score.columns)
     levels = {
-        c: sorted(set(train[c].dropna().astype(str)) | set(score[c].dropna().astype(str)))
+        c: sorted(set(train[c].dropna().astype(str).unique()) | set(score[c].dropna().astype(str).unique()))
         for c in score.columns
         if c.startswith("txt_")
     }

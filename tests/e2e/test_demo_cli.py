@@ -73,6 +73,7 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
         "loads",
         "rejects",
         "customer_identities",
+        "customer_identity_keys",
         "events",
         "customer_tables",
         "kpi_customers",

@@ -3,10 +3,14 @@
 -- smallest customer_id among those not excluded (a test account never takes a real customer's
 -- identifier), or the smallest of all when every holder is excluded.
 CREATE OR REPLACE TEMP TABLE _resolved AS
-SELECT customer_id, kind, value, 'customers' AS dataset,
-       list_contains($match_on, kind)
-           AND min(customer_id) OVER w <> max(customer_id) OVER w AS conflict,
-       excluded,
-       customer_id = first_value(customer_id) OVER (w ORDER BY excluded, customer_id) AS winner
-FROM (SELECT DISTINCT customer_id, kind, value, excluded FROM _ids) AS ids
-WINDOW w AS (PARTITION BY kind, value);
+WITH ids AS (
+    SELECT DISTINCT customer_id, kind, value, excluded FROM _ids
+), holders AS (
+    SELECT kind, value, min(customer_id) AS first_id, max(customer_id) AS last_id,
+           coalesce(min(customer_id) FILTER (WHERE NOT excluded), min(customer_id)) AS winner_id
+    FROM ids GROUP BY kind, value
+)
+SELECT i.customer_id, i.kind, i.value, 'customers' AS dataset,
+       list_contains($match_on, i.kind) AND h.first_id <> h.last_id AS conflict,
+       i.excluded, i.customer_id = h.winner_id AS winner
+FROM ids AS i JOIN holders AS h ON h.kind = i.kind AND h.value = i.value;

@@ -4,9 +4,10 @@
 -- `key_value` (the key as compared). Reads _resolved. A key no customer knows is anonymous, or its
 -- own customer_id (the key as compared) when $own_id (`identity.unknown_keys: own_id`).
 CREATE OR REPLACE TEMP TABLE _keys AS
-WITH k AS (
-    SELECT DISTINCT {{key_column}} AS key, {{key_value}} AS value
-    FROM {{table}} WHERE {{key_column}} IS NOT NULL AND {{condition}}
+WITH distinct_keys AS (
+    SELECT DISTINCT {{key_column}} FROM {{table}} WHERE {{key_column}} IS NOT NULL AND {{condition}}
+), k AS (  -- each distinct key made comparable once
+    SELECT {{key_column}} AS key, {{key_value}} AS value FROM distinct_keys
 ), hits AS (
     SELECT k.key, k.value, r.customer_id, r.kind, r.excluded, list_position($kinds, r.kind) AS priority
     FROM k JOIN _resolved AS r ON r.value = k.value AND list_contains($kinds, r.kind)

@@ -2,8 +2,8 @@
 -- read into _kpi_order_rows by orders.sql:
 -- completedOrder events plus web sessions that purchased, WEB reported as ECOMMERCE), their
 -- revenue, the average order value and the distinct buyers. Every period has a row for every
--- context that has any order, zeros included. One pass over the orders counts all three grains
--- (GROUPING SETS: the set a row comes from says its grain).
+-- context that has any order, zeros included. Each grain counts only the days of the periods it
+-- recomputes (an update's day grain reads its days, not the whole month's).
 -- An update recomputes the periods from the one holding $since on (all of them: a full rebuild).
 -- The contexts are those counted and those the table already has.
 INSERT INTO kpi_purchases (grain, period_start, context, orders, revenue, average_order_value, buyers)
@@ -12,11 +12,16 @@ WITH o AS (
            context, customer_id, value
     FROM _kpi_order_rows
     WHERE day >= least(CAST(date_trunc('week', $since) AS DATE), CAST(date_trunc('month', $since) AS DATE))
-), counted AS (
-    SELECT CASE WHEN grouping(day) = 0 THEN 'day' WHEN grouping(week) = 0 THEN 'week' ELSE 'month' END AS grain,
-           coalesce(day, week, month) AS period_start, context,
+), counted AS (  -- each grain over the days of its periods from the one holding $since on
+    SELECT 'day' AS grain, day AS period_start, context,
            count(*) AS orders, coalesce(sum(value), 0) AS revenue, count(DISTINCT customer_id) AS buyers
-    FROM o GROUP BY GROUPING SETS ((day, context), (week, context), (month, context))
+    FROM o WHERE day >= $since GROUP BY day, context
+    UNION ALL
+    SELECT 'week', week, context, count(*), coalesce(sum(value), 0), count(DISTINCT customer_id)
+    FROM o WHERE week >= CAST(date_trunc('week', $since) AS DATE) GROUP BY week, context
+    UNION ALL
+    SELECT 'month', month, context, count(*), coalesce(sum(value), 0), count(DISTINCT customer_id)
+    FROM o WHERE month >= CAST(date_trunc('month', $since) AS DATE) GROUP BY month, context
 )
 SELECT p.grain, p.period_start, k.context,
        coalesce(n.orders, 0) AS orders,

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline.core.sql import sql
-from pipeline.customers.kpis import KPIS, materialize_all, prepare, rebuild
+from pipeline.customers.kpis import KPIS, materialize_all, prepare, rebuild, reconcile
 
 NAMES = [k.name for k in KPIS]
 TYPES = [
@@ -184,3 +184,33 @@ def test_one_step_updating_every_kpi_reads_their_inputs_once_and_equals_each_tab
     _add_events(shared, _events(rng_s, [late], 3, 65))
     assert {run.done for _, run in materialize_all(shared, KPIS)} == {"rebuilt whole"}
     _full_rebuild_equals(shared)
+
+
+def test_the_web_check_after_an_update_reconciles_the_periods_it_wrote(mid_month):
+    """After an update from a day, kpi_web's check compares every grain's periods from the one holding
+    that day on with the events of those days: it passes as written and fails when a week row it
+    wrote is off; from the first day on it compares the whole table."""
+    con, rng, last = mid_month
+    _add_events(con, _events(rng, [last], 2, 60))
+    runs = dict(materialize_all(con, KPIS))
+    web = next(run for kpi, run in runs.items() if kpi.name == "kpi_web")
+    since = last - dt.timedelta(days=1)
+    assert web.done == f"updated from {since}"
+    assert all(check.passed for check in web.checks)
+    assert reconcile(con, "kpi_web", since).passed and reconcile(con, "kpi_web").passed
+    week = con.execute("SELECT date_trunc('week', $d)::DATE", {"d": since}).fetchall()[0][0]
+    con.execute(
+        "UPDATE kpi_web SET sessions = sessions + 1 WHERE grain = 'week' AND period_start = $w", {"w": week}
+    )
+    assert not reconcile(con, "kpi_web", since).passed
+    assert not reconcile(con, "kpi_web").passed
+    con.execute(
+        "UPDATE kpi_web SET sessions = sessions - 1 WHERE grain = 'week' AND period_start = $w", {"w": week}
+    )
+    first = con.execute("SELECT min(period_start) FROM kpi_web WHERE grain = 'day'").fetchall()[0][0]
+    con.execute(
+        "UPDATE kpi_web SET page_views = page_views + 1 WHERE grain = 'day' AND period_start = $d",
+        {"d": first},
+    )
+    assert reconcile(con, "kpi_web", since).passed  # a period it did not write
+    assert not reconcile(con, "kpi_web").passed

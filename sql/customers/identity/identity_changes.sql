@@ -1,0 +1,22 @@
+-- What a rebuild changes: the identity map as a rebuild makes it (_map: the customers' identifiers
+-- and the feeds' matched ones), the rows whose count differs from the stored map's (_map_diff; every
+-- column is NOT NULL), and the feed keys whose row differs from the stored one (_changed_keys).
+CREATE OR REPLACE TEMP TABLE _map AS
+SELECT customer_id, kind, value, dataset, conflict, excluded FROM _resolved
+UNION ALL
+SELECT customer_id, kind, value, dataset, conflict, excluded FROM _feed_ids;
+CREATE OR REPLACE TEMP TABLE _map_diff AS
+SELECT customer_id, kind, value, dataset, conflict, excluded
+FROM (
+    SELECT *, 1 AS side FROM _map
+    UNION ALL
+    SELECT *, -1 AS side FROM customer_identities
+) AS both_maps
+GROUP BY ALL HAVING sum(side) <> 0;
+
+-- The feed keys whose row differs from the stored one (new keys included): only their events can
+-- point at the wrong customer (set difference: NULL customer_ids compare equal).
+CREATE OR REPLACE TEMP TABLE _changed_keys AS
+SELECT dataset, key, customer_id, kind, excluded FROM _feed_keys
+EXCEPT
+SELECT dataset, key, customer_id, kind, excluded FROM customer_identity_keys;
