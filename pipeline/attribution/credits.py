@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 
 import duckdb
 import numpy as np
@@ -267,6 +268,22 @@ def _replace_days(
     return {"conversions": conversions, "credits": credits}
 
 
+@contextmanager
+def _any_order(con: duckdb.DuckDBPyConnection, spec: AttributionSpec) -> Iterator[None]:
+    """Attribute without keeping the order rows are inserted in (set_insertion_order.sql), then restore
+    the connection's setting; kept with bootstrap intervals (bootstrap_shares.sql adds up doubles in
+    the order it reads them)."""
+    if spec.bootstrap:
+        yield
+        return
+    row = con.execute(sql("attribution/insertion_order")).fetchone()
+    con.execute(sql("attribution/set_insertion_order"), {"ordered": False})
+    try:
+        yield
+    finally:
+        con.execute(sql("attribution/set_insertion_order"), {"ordered": bool(row and row[0])})
+
+
 def _start(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sql("customers/events/create_events"))
     con.execute(sql("attribution/create_tables"))
@@ -284,8 +301,9 @@ def build_attribution(
     of ``attribution.perTouchCredits``)."""
     _start(con)
     models = all_models(config.attribution)
-    paths = _credits(con, config.attribution, models, day, day, _grouped(config.attribution, models))
-    return _replace_days(con, config, models, day, day, paths.get(day, {}))
+    with _any_order(con, config.attribution):
+        paths = _credits(con, config.attribution, models, day, day, _grouped(config.attribution, models))
+        return _replace_days(con, config, models, day, day, paths.get(day, {}))
 
 
 def build_attribution_range(
@@ -298,8 +316,9 @@ def build_attribution_range(
     assert not config.attribution.bootstrap
     _start(con)
     models = all_models(config.attribution)
-    _credits(con, config.attribution, models, first, last, _grouped(config.attribution, models))
-    return _replace_days(con, config, models, first, last, None)
+    with _any_order(con, config.attribution):
+        _credits(con, config.attribution, models, first, last, _grouped(config.attribution, models))
+        return _replace_days(con, config, models, first, last, None)
 
 
 def attribution_ranges(config: AttributionConfig, days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
