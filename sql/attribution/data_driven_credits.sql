@@ -1,7 +1,9 @@
 -- The data-driven models' credits per touch of the conversions attributed (into <target>, as
--- rule_credits.sql): <shares> is data_driven_shares.sql. Touches with no credit are left out.
+-- rule_credits.sql): <shares> is data_driven_shares.sql, the conversion's columns joined back by its
+-- number. Touches with no credit are left out.
 INSERT INTO {{target}}
-SELECT day, conversion, conversion_id, customer_id, model, model_type, touch_id, channel, channel_id,
-       touched_at, converted_at, value, share, value * share
-FROM ({{shares}}) AS shares
-WHERE share <> 0;
+SELECT c.day, c.conversion, c.conversion_id, c.customer_id, s.model, s.model_type, s.touch_id, s.channel,
+       s.channel_id, s.touched_at, c.converted_at, s.value, s.share, s.value * s.share
+FROM ({{shares}}) AS s
+JOIN _att_conversions AS c USING (cix)
+WHERE s.share <> 0;
