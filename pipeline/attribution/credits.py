@@ -64,7 +64,7 @@ def _rule_credits_sql(
 ) -> tuple[str, dict]:
     """sql/attribution/rule_credits.sql: each rule-based model of ``names``' weight and total over its
     touch set, per touch into ``target``; with ``per_channel``, channel_credits.sql: summed per
-    conversion and channel (model_channels.sql) into _att_channel_credits."""
+    conversion number and channel (model_channels.sql) into _att_channel_credits."""
     params = Params("w")
     sets = touch_sets(models)
     selects = []
