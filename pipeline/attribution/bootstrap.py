@@ -74,7 +74,7 @@ def conversion_shares(
     channels: Sequence[str],
     split: bool,
 ) -> np.ndarray:
-    """(paths x channels) each converting path's shares, as sql/attribution/data_driven_credits.sql and
+    """(paths x channels) each converting path's shares, as sql/attribution/data_driven_shares.sql and
     data_driven_totals.sql give them: a touch weighs its channel's weight in the path's channel set
     (split over the channel's touches when ``split``), normalised; equal per touch when they sum to 0;
     the weights under EVERY_SET whatever the path."""

@@ -6,7 +6,7 @@ The model types (pipeline/attribution/types/, one module each, registered):
   at once in DuckDB SQL (sql/attribution/ranked.sql, rule_credits.sql), one pass over the touches in
   each model's lookback window with window functions;
 - data-driven (``markov``, ``shapley``): learnt from the day's aggregated paths (sql/attribution/paths.sql)
-  with NumPy, then applied per conversion in SQL (data_driven_credits.sql).
+  with NumPy, then applied per conversion in SQL (data_driven_shares.sql).
 
 A conversion that no touch of a model explains is credited whole to ``(unattributed)``. This module
 orchestrates: the touches (:mod:`pipeline.attribution.touches`), learning, writing the credits.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 
 import duckdb
 import numpy as np
@@ -49,7 +50,7 @@ SUMMARY = "attribution_summary"
 # sql/attribution/paths.sql packs a touch in a BIGINT: a day of the range in 10 bits, a channel in 20
 PATHS_MAX_DAYS = 1024
 PATHS_MAX_CHANNELS = 1 << 20
-SEP = "\x1f"  # joins the channels of a channel set (sql/attribution/data_driven_credits.sql: chr(31))
+SEP = "\x1f"  # joins the channels of a channel set (sql/attribution/data_driven_shares.sql: chr(31))
 _PATH_COLUMNS = ("path", "conversions", "nulls")
 _WEIGHTS_SCHEMA = pa.schema(
     [
@@ -63,10 +64,11 @@ _WEIGHTS_SCHEMA = pa.schema(
 
 
 def _rule_credits_sql(
-    models: Sequence[Model], target: str, names: Collection[str], template: str = "attribution/rule_credits"
+    models: Sequence[Model], target: str, names: Collection[str], per_channel: bool = False
 ) -> tuple[str, dict]:
-    """sql/attribution/rule_credits.sql (or ``template``, rule_channel_credits.sql): each rule-based
-    model of ``names``' weight and total over its touch set."""
+    """sql/attribution/rule_credits.sql: each rule-based model of ``names``' weight and total over its
+    touch set, per touch into ``target``; with ``per_channel``, channel_credits.sql: summed per
+    conversion number and channel (model_channels.sql) into _att_channel_credits."""
     params = Params("w")
     sets = touch_sets(models)
     selects = []
@@ -83,14 +85,17 @@ def _rule_credits_sql(
             "total_of": kind.total(bound),
             "touches": in_set(sets[set_key(m)]),
         }
-        selects.append(sql("attribution/rule_model", fragments=fragments))
+        select = sql("attribution/rule_model", fragments=fragments)
+        if per_channel:
+            named = {"model": fragments["model"], "model_type": fragments["model_type"], "touches": select}
+            select = sql("attribution/model_channels", fragments=named)
+        selects.append(select)
     if not selects:
         return "", {}
-    query = sql(
-        template,
-        idents={"target": target},
-        fragments={"model_credits": " UNION ALL ".join(selects)},
-    )
+    union = " UNION ALL ".join(selects)
+    if per_channel:
+        return sql("attribution/channel_credits", fragments={"model_channels": union}), params.values
+    query = sql("attribution/rule_credits", idents={"target": target}, fragments={"model_credits": union})
     return query, params.values
 
 
@@ -189,23 +194,37 @@ def _write_credits(
     con: duckdb.DuckDBPyConnection, models: Sequence[Model], target: str, grouped: Collection[str] = ()
 ) -> None:
     """Insert every model's credits for the conversions prepared (of a day or a range) into ``target``
-    (prepared and learnt), those of the rule-based models in ``grouped`` already summed per channel into
+    (prepared and learnt), those of the models in ``grouped`` already summed per channel into
     _att_channel_credits (as credits_write.sql writes them, without their rows per touch)."""
     per_touch = [m.name for m in models if m.name not in grouped]
-    for names, into, template in (
-        (per_touch, target, "attribution/rule_credits"),
-        (grouped, "_att_channel_credits", "attribution/rule_channel_credits"),
-    ):
-        query, params = _rule_credits_sql(models, into, names, template)
+    for names, per_channel in ((per_touch, False), (grouped, True)):
+        query, params = _rule_credits_sql(models, target, names, per_channel)
         if query:
             con.execute(query, bind(query, params))
-    split = [
+    split = sorted(
         name
         for name in {m.model_type for m in models}
         if isinstance(kind := model_type(name), DataDriven) and kind.split_over_touches
-    ]
-    query = sql("attribution/data_driven_credits", idents={"target": target})
-    con.execute(query, {"split": sorted(split)})
+    )
+    shares = sql("attribution/data_driven_shares")
+    data_driven = [m.name for m in models if is_data_driven(m)]
+    for names, query in (
+        (
+            [n for n in data_driven if n not in grouped],
+            sql("attribution/data_driven_credits", idents={"target": target}, fragments={"shares": shares}),
+        ),
+        (
+            [n for n in data_driven if n in grouped],
+            sql(
+                "attribution/channel_credits",
+                fragments={
+                    "model_channels": sql("attribution/data_driven_channels", fragments={"shares": shares})
+                },
+            ),
+        ),
+    ):
+        if names:
+            con.execute(query, {"split": split, "models": names})
     con.execute(sql("attribution/data_driven_totals", idents={"target": target}))
     query = sql("attribution/unattributed", idents={"target": target})
     con.execute(query, {"unattributed": UNATTRIBUTED})
@@ -230,15 +249,11 @@ def _credits(
 
 
 def _grouped(spec: AttributionSpec, models: Sequence[Model]) -> list[str]:
-    """The rule-based models whose credits are summed per channel as they are computed: those not in
+    """The models whose credits are summed per channel as they are computed: those not in
     ``attribution.perTouchCredits``, when no bootstrap interval reads their rows per touch."""
     if spec.bootstrap:
         return []
-    return [
-        m.name
-        for m in models
-        if isinstance(model_type(m.model_type), RuleBased) and not spec.per_touch(m.name)
-    ]
+    return [m.name for m in models if not spec.per_touch(m.name)]
 
 
 def compute_credits(
@@ -272,6 +287,22 @@ def _replace_days(
     return {"conversions": conversions, "credits": credits}
 
 
+@contextmanager
+def _any_order(con: duckdb.DuckDBPyConnection, spec: AttributionSpec) -> Iterator[None]:
+    """Attribute without keeping the order rows are inserted in (set_insertion_order.sql), then restore
+    the connection's setting; kept with bootstrap intervals (bootstrap_shares.sql adds up doubles in
+    the order it reads them)."""
+    if spec.bootstrap:
+        yield
+        return
+    row = con.execute(sql("attribution/insertion_order")).fetchone()
+    con.execute(sql("attribution/set_insertion_order"), {"ordered": False})
+    try:
+        yield
+    finally:
+        con.execute(sql("attribution/set_insertion_order"), {"ordered": bool(row and row[0])})
+
+
 def _start(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sql("customers/events/create_events"))
     con.execute(sql("attribution/create_tables"))
@@ -282,14 +313,16 @@ def build_attribution(
     con: duckdb.DuckDBPyConnection, config: AttributionConfig, day: dt.date
 ) -> dict[str, int]:
     """Replace the ``day`` partition of attribution_credits and attribution_summary (one transaction).
-    The credits per touch are computed into the temp table _att_credits (without intervals, the
-    rule-based models' already per channel into _att_channel_credits), which the summary and its
+    The credits per touch are computed into the temp table _att_credits (without intervals, those of
+    the models not in ``attribution.perTouchCredits`` already per channel into _att_channel_credits,
+    summed per conversion number and model as they are computed), which the summary and its
     intervals read; the table gets one row per conversion, model and channel (per touch for the models
     of ``attribution.perTouchCredits``)."""
     _start(con)
     models = all_models(config.attribution)
-    paths = _credits(con, config.attribution, models, day, day, _grouped(config.attribution, models))
-    return _replace_days(con, config, models, day, day, paths.get(day, {}))
+    with _any_order(con, config.attribution):
+        paths = _credits(con, config.attribution, models, day, day, _grouped(config.attribution, models))
+        return _replace_days(con, config, models, day, day, paths.get(day, {}))
 
 
 def build_attribution_range(
@@ -302,8 +335,9 @@ def build_attribution_range(
     assert not config.attribution.bootstrap
     _start(con)
     models = all_models(config.attribution)
-    _credits(con, config.attribution, models, first, last, _grouped(config.attribution, models))
-    return _replace_days(con, config, models, first, last, None)
+    with _any_order(con, config.attribution):
+        _credits(con, config.attribution, models, first, last, _grouped(config.attribution, models))
+        return _replace_days(con, config, models, first, last, None)
 
 
 def attribution_ranges(config: AttributionConfig, days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:

@@ -107,7 +107,7 @@ def _ranked_sql(models: Sequence[Model]) -> tuple[str, dict]:
     """sql/attribution/ranked.sql: for each touch set k, whether a candidate is in it (p<k>), its position
     there (pos<k>), the set's size (n<k>) and last touch (last<k>) for the conversion; one window pass."""
     params = Params("k")
-    passes, running = [], []
+    passes, running, in_sets = [], [], []
     for k, m in _set_models(models).items():
         touched, converted = ident("touched_at"), ident("converted_at")
         lookback = (
@@ -117,12 +117,14 @@ def _ranked_sql(models: Sequence[Model]) -> tuple[str, dict]:
         )
         p = ident(f"p{k}")
         passes.append(f"({model_filter(m, params)} AND {lookback}) AS {p}")
+        in_sets.append(p)
         running += [
             f"sum({p}::INTEGER) OVER upto AS {ident(f'pos{k}')}",
             f"sum({p}::INTEGER) OVER whole AS {ident(f'n{k}')}",
             f"max(CASE WHEN {p} THEN {touched} END) OVER whole AS {ident(f'last{k}')}",
         ]
-    query = sql("attribution/ranked", fragments={"passes": ", ".join(passes), "running": ", ".join(running)})
+    fragments = {"passes": ", ".join(passes), "sets": ", ".join(in_sets), "running": ", ".join(running)}
+    query = sql("attribution/ranked", fragments=fragments)
     return query, params.values
 
 

@@ -1,32 +1,9 @@
--- The data-driven models' credits of the conversions attributed (into <target>, as rule_credits.sql)
--- from the channel weights of the conversion's day and channel set (table _att_weights: day, model,
--- channel_set, channel, weight),
--- normalised over the conversion's touches (equal shares when the weights sum to 0). A touch weighs
--- its channel's weight (Markov: its removal effect) or, for the types in $split (Shapley: a
--- channel's Shapley value in the set, a game over sets), that weight split equally over the
--- channel's touches.
+-- The data-driven models' credits per touch of the conversions attributed (into <target>, as
+-- rule_credits.sql): <shares> is data_driven_shares.sql, the conversion's columns joined back by its
+-- number. Touches with no credit are left out.
 INSERT INTO {{target}}
-WITH per_channel AS (
-    SELECT conversion, conversion_id, model, channel, count(*) AS touches_of_channel
-    FROM _att_pairs
-    GROUP BY ALL
-), sets AS (
-    SELECT conversion, conversion_id, model, array_to_string(list_sort(list(channel)), chr(31)) AS channel_set
-    FROM per_channel
-    GROUP BY ALL
-), weighted AS (
-    SELECT p.*, CASE WHEN list_contains($split::VARCHAR [], p.model_type) THEN w.weight / pc.touches_of_channel ELSE w.weight END AS weight
-    FROM _att_pairs p
-    JOIN per_channel pc USING (conversion, conversion_id, model, channel)
-    JOIN sets s USING (conversion, conversion_id, model)
-    JOIN _att_weights w ON w.day = p.day AND w.model = p.model AND w.channel_set = s.channel_set AND w.channel = p.channel
-)
-SELECT day, conversion, conversion_id, customer_id, model, model_type, touch_id, channel, channel_id,
-       touched_at, converted_at, value, share, value * share
-FROM (
-    SELECT *, CASE WHEN sum(weight) OVER c = 0 THEN 1.0 / n ELSE weight / sum(weight) OVER c END AS share
-    FROM weighted
-    WINDOW c AS (PARTITION BY conversion, conversion_id, model ORDER BY pos
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)  -- a fixed order: the same bits every run
-) AS shares
-WHERE share <> 0;
+SELECT c.day, c.conversion, c.conversion_id, c.customer_id, s.model, s.model_type, s.touch_id, s.channel,
+       s.channel_id, s.touched_at, c.converted_at, s.value, s.share, s.value * s.share
+FROM ({{shares}}) AS s
+JOIN _att_conversions AS c USING (cix)
+WHERE s.share <> 0;

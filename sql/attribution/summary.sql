@@ -8,8 +8,9 @@ FROM (
            credited_value::DECIMAL(38, 18) AS value
     FROM _att_credits
     UNION ALL
-    SELECT _partition_date, model, conversion, channel, channel_id, credit_share, credited_value
-    FROM _att_channel_credits
+    SELECT c.day, g.model, c.conversion, g.channel, g.channel_id, g.credit_share, g.credited_value
+    FROM _att_channel_credits AS g
+    JOIN _att_conversions AS c USING (cix)
 ) AS credits
 WHERE _partition_date BETWEEN $a AND $b
 GROUP BY ALL;

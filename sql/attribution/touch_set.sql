@@ -1,7 +1,7 @@
 -- A model's touches from _att_ranked: those of its touch set (p<k>), with their position
 -- (pos<k>), the count (n<k>) and the last touch (last<k>) of the conversion's touches in the set.
 SELECT
-    conversion, conversion_id, customer_id, converted_at, day, conversion_value AS value, touch_id,
+    cix, conversion, conversion_id, customer_id, converted_at, day, conversion_value AS value, touch_id,
     channel, channel_id, touched_at,
     {{pos_k}} AS pos,
     {{n_k}} AS n,

@@ -6,5 +6,4 @@ SELECT c.day, c.conversion, c.conversion_id, c.customer_id, m.model, m.model_typ
 FROM _att_conversions c CROSS JOIN _att_models m
 WHERE NOT EXISTS (SELECT 1 FROM {{target}} a WHERE a._partition_date = c.day AND a.conversion = c.conversion
                   AND a.conversion_id = c.conversion_id AND a.model = m.model)
-  AND NOT EXISTS (SELECT 1 FROM _att_channel_credits a WHERE a._partition_date = c.day AND a.conversion = c.conversion
-                  AND a.conversion_id = c.conversion_id AND a.model = m.model);
+  AND NOT EXISTS (SELECT 1 FROM _att_channel_credits a WHERE a.cix = c.cix AND a.model = m.model);

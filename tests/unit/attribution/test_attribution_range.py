@@ -91,11 +91,16 @@ def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in TABLES}
 
 
-@pytest.mark.parametrize("seed", [3, 11])
-def test_a_range_gives_every_day_what_the_day_alone_gives(monkeypatch, seed):
+@pytest.mark.parametrize(
+    ("seed", "per_touch"),
+    # per touch: every touch compared, not only their sums; else the rows summed per channel as they
+    # are computed (channel_credits.sql), each conversion's number (cix) counted over the whole range
+    [(3, True), (11, True), (3, False)],
+)
+def test_a_range_gives_every_day_what_the_day_alone_gives(monkeypatch, seed, per_touch):
     monkeypatch.setattr(credits, "RANGE_DAYS", 3)
     rows = _events(seed)
-    project = config(spec(MODELS, perTouchCredits=True))  # every touch compared, not only their sums
+    project = config(spec(MODELS, perTouchCredits=per_touch))
     alone, together = _warehouse(rows), _warehouse(rows)
     for day in DAYS:
         build_attribution(alone, project, day)
@@ -107,6 +112,8 @@ def test_a_range_gives_every_day_what_the_day_alone_gives(monkeypatch, seed):
     # and re-attributing a range over days already attributed replaces them exactly
     list(attribute_days(together, project, DAYS[1:3]))
     assert _tables(together) == want
+    # attributed without keeping the insertion order, the connection's setting is given back
+    assert together.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (True,)
 
 
 @pytest.mark.parametrize("seed", [5, 6, 7, 8])

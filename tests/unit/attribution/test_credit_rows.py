@@ -101,8 +101,9 @@ def test_the_day_of_a_model_is_attributed(both):
 
 
 def test_without_intervals_the_rule_based_rows_summed_as_computed_are_the_regrouped_touches_bit_for_bit():
-    # With no bootstrap, the rule-based models' rows are summed per channel as they are computed
-    # (rule_channel_credits.sql) rather than regrouped from their rows per touch (credits_write.sql).
+    # With no bootstrap, every model's rows are summed per channel as they are computed
+    # (channel_credits.sql: the rule-based models' and the data-driven ones') rather than regrouped
+    # from their rows per touch (credits_write.sql).
     per_touch = attribute(ROWS, _spec(perTouchCredits=True))
     default = attribute(ROWS, _spec(perTouchCredits=False))
     regrouped = """SELECT conversion, conversion_id, any_value(customer_id), model, any_value(model_type),
@@ -117,5 +118,6 @@ def test_without_intervals_the_rule_based_rows_summed_as_computed_are_the_regrou
               FROM attribution_credits ORDER BY conversion, conversion_id, model, channel"""
     want = per_touch.execute(regrouped).fetchall()
     assert len(want) > 100 and any(r[-1] > 1 for r in want)
+    assert {r[3] for r in want if r[-1] > 1} >= {"M", "S", "P"}  # data-driven and rule-based rows summed
     assert default.execute(rows).fetchall() == want
     assert default.execute(SUMMARY).fetchall() == per_touch.execute(SUMMARY).fetchall()
