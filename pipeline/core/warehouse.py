@@ -146,6 +146,12 @@ def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
             con.execute(sql("core/writer_settings"))  # checkpoint when the connection closes
             con.execute(sql("core/schema"))
         yield con
+    except duckdb.OutOfMemoryException as e:
+        # a statement that cannot spill (e.g. an ordered list per group) needs more than the limit
+        raise WarehouseError(
+            f"DuckDB ran out of its memory_limit ({memory_limit() or 'its default'}) on the warehouse "
+            f"{path}: set {MEMORY_LIMIT_ENV} higher for data this size (e.g. 6GB), then run again: {e}"
+        ) from e
     except duckdb.IOException as e:
         # e.g. a full disk: DuckDB rolls the open transaction back, the file keeps its last commit
         raise WarehouseError(

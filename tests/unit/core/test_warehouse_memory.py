@@ -68,3 +68,11 @@ def test_a_killed_runs_spill_files_are_removed_by_the_next_writer_and_a_live_one
     with connect(path, read_only=False):
         pass
     assert [f.name for f in folder.iterdir()] == [live.name]
+
+
+def test_running_out_of_the_limit_names_the_variable(tmp_path, monkeypatch):
+    # one list of ten million numbers cannot spill: DuckDB runs out of its 32MB
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "32MB")
+    with pytest.raises(WarehouseError, match=f"memory_limit \\(32MB\\).*{MEMORY_LIMIT_ENV}"):
+        with connect(tmp_path / "w.duckdb") as con:
+            con.execute("SELECT list(range) FROM range(10000000)").fetchall()
