@@ -188,9 +188,10 @@ def build_model_asset(
 
 
 def _scores(context: dg.AssetExecutionContext) -> bool:
-    """Whether the run also materializes predictions (the whole job, or a selection with it)."""
-    selection = context.run.asset_selection
-    return selection is None or dg.AssetKey(PREDICTIONS) in selection
+    """Whether the run also materializes predictions (its selection, or when it selected nothing, its
+    job's assets: a whole-job run's selection is empty)."""
+    selected = context.run.asset_selection or context.job_def.asset_layer.executable_asset_keys
+    return dg.AssetKey(PREDICTIONS) in selected
 
 
 def drift_check_name(spec: ModelSpec) -> str:
