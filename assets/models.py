@@ -1,6 +1,7 @@
 """Model assets: one training asset per configured model (one partition = one version), and the
 daily `predictions` scored by the latest FINISHED version of each model."""
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -146,7 +147,9 @@ def build_model_asset(
             with warehouse.connect() as con:
                 training.mark(con, spec, version, training.RUNNING)
                 prepared = training.prepare(con, config, spec, version)
-                night = training.night_features(con, spec, prepared, context.run_id, config.models)
+                night = training.night_features(
+                    con, spec, prepared, context.run_id, config.models, scored=_scores(context)
+                )
             reference, note = training.reference_scores(config, spec)
             trained = training.train(prepared, spec, reference, night=night)
             with warehouse.connect() as con:
@@ -182,6 +185,13 @@ def build_model_asset(
         )
 
     return _train
+
+
+def _scores(context: dg.AssetExecutionContext) -> bool:
+    """Whether the run also materializes predictions (its selection, or when it selected nothing, its
+    job's assets: a whole-job run's selection is empty)."""
+    selected = context.run.asset_selection or context.job_def.asset_layer.executable_asset_keys
+    return dg.AssetKey(PREDICTIONS) in selected
 
 
 def drift_check_name(spec: ModelSpec) -> str:
@@ -255,7 +265,8 @@ def build_predictions_asset(
             training.create_tables(con)
             for day in days:
                 frames: list[pd.DataFrame] = []
-                cache: dict = {}
+                # the night's features this run's trainings computed for the day, if any (else computed)
+                cache: dict = training.scored_night(context.run_id, day + dt.timedelta(days=1))
                 for spec in config.models:
                     try:
                         version, frame = score(con, config, spec, day, store_dir(warehouse), cache)
@@ -277,6 +288,7 @@ def build_predictions_asset(
                         )
                     )
                 write_predictions(con, day, frames)
+            training.release_night(context.run_id)
             q = sql("models/predictions/scores_outside_0_1")
             bad = scalar(con, q, bind(q, {"first": days[0], "last": days[-1]}))
             schema = column_schema(con, PREDICTIONS)

@@ -114,8 +114,11 @@ def prepare(
 # the same feature windows share one computation (predict.scoring_features' cache) and the frame is
 # dropped once each of them has read it, or when another run starts. Dagster runs a run's steps one
 # after another in one process; nothing a run writes before its last model changes the night's events.
-# run -> (scoring_features' cache, per key the models still to read it); only the latest run's kept
+# A run that also scores the version's day keeps the frame for its predictions step (SCORING, the last
+# reader: scored_night takes it), whose scoring computes the same features (same call, same cut-off).
+# run -> (scoring_features' cache, per key the readers still to read it); only the latest run's kept
 _SHARED_NIGHT: dict[str, tuple[dict, dict]] = {}
+SCORING = "predictions"  # the reader that is the run's scoring of the night
 
 
 def night_features(
@@ -124,13 +127,15 @@ def night_features(
     prepared: Prepared,
     run: str | None = None,
     models: Sequence[ModelSpec] = (),
+    scored: bool = False,
 ) -> pd.DataFrame | None:
     """The training population's features on the version's night, as that night's scoring computes
     them (a response/churn model's; None for the others): the drift checks' reference. Measured at the
     cut-off instead, the reference would differ from every night's customers by the horizon's days of
     ageing alone (recency, tenure), which on a warehouse younger than the feature windows is a large
     shift that means nothing. With ``run`` (a run's id) and its ``models``, the models of the run with
-    the same windows compute the night's features once."""
+    the same windows compute the night's features once; ``scored``: the run scores the night after
+    them, and its predictions step takes the frame (scored_night) instead of computing it again."""
     if not model_type(spec.type).probability:
         return None
     night = prepared.window.version + dt.timedelta(days=1)
@@ -144,12 +149,31 @@ def night_features(
     cache, waiting = shared
     key = (night, spec.history_days, tuple(spec.windows))  # scoring_features' cache key
     readers = {s.name for s in models if model_type(s.type).probability and _windows(s) == _windows(spec)}
-    unread = waiting.setdefault(key, readers | {spec.name})
+    unread = waiting.setdefault(key, readers | {spec.name} | ({SCORING} if scored else set()))
     frame = scoring_features(con, spec, night, cache)
     unread.discard(spec.name)
     if not unread:
         cache.pop(key, None)
     return frame.reindex(prepared.ids)
+
+
+def scored_night(run: str, cutoff: dt.date) -> dict:
+    """The night features (scoring_features' cache entries) the run's trainings computed for ``cutoff``
+    and kept for its scoring (night_features' ``scored``), handed over to the caller's cache of that
+    night: the run keeps them no longer. Empty when there are none (a run that did not train)."""
+    shared = _SHARED_NIGHT.get(run)
+    if shared is None:
+        return {}
+    cache, waiting = shared
+    taken = {key: cache.pop(key) for key in [k for k in cache if k[0] == cutoff]}
+    for key in taken:
+        waiting.pop(key, None)
+    return taken
+
+
+def release_night(run: str) -> None:
+    """Drop whatever the run's trainings kept for its scoring (the scoring of another day took none)."""
+    _SHARED_NIGHT.pop(run, None)
 
 
 def _windows(spec: ModelSpec) -> tuple:
