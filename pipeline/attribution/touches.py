@@ -1,6 +1,6 @@
 """The day's conversions, touches and each model's touch set, as temp tables (sql/attribution/).
 
-:func:`prepare` fills _att_channels, _att_models, _att_conversions, _att_touches, _att_candidates,
+:func:`prepare` fills _att_channels, _att_models, _att_conversions, _att_touches,
 _att_ranked (every candidate ranked once per touch set) and _att_pairs (the data-driven models'
 pairs). Models that read the same touches (lookback, channel filter, match criteria) share a set.
 """
@@ -103,9 +103,10 @@ def _set_models(models: Sequence[Model]) -> dict[int, Model]:
     return firsts
 
 
-def _ranked_sql(models: Sequence[Model]) -> tuple[str, dict]:
-    """sql/attribution/ranked.sql: for each touch set k, whether a candidate is in it (p<k>), its position
-    there (pos<k>), the set's size (n<k>) and last touch (last<k>) for the conversion; one window pass."""
+def _ranked_sql(models: Sequence[Model], candidates: str) -> tuple[str, dict]:
+    """sql/attribution/ranked.sql: for each touch set k, whether a candidate (of the query ``candidates``)
+    is in it (p<k>), its position there (pos<k>), the set's size (n<k>) and last touch (last<k>) for the
+    conversion; one window pass."""
     params = Params("k")
     passes, running, in_sets = [], [], []
     for k, m in _set_models(models).items():
@@ -123,7 +124,12 @@ def _ranked_sql(models: Sequence[Model]) -> tuple[str, dict]:
             f"sum({p}::INTEGER) OVER whole AS {ident(f'n{k}')}",
             f"max(CASE WHEN {p} THEN {touched} END) OVER whole AS {ident(f'last{k}')}",
         ]
-    fragments = {"passes": ", ".join(passes), "sets": ", ".join(in_sets), "running": ", ".join(running)}
+    fragments = {
+        "passes": ", ".join(passes),
+        "sets": ", ".join(in_sets),
+        "running": ", ".join(running),
+        "candidates": candidates,
+    }
     query = sql("attribution/ranked", fragments=fragments)
     return query, params.values
 
@@ -206,12 +212,14 @@ def prepare(
             },
         ),
     )
-    con.execute(sql("attribution/candidates"))
+    # the candidates are ranked as they are joined (a table of them cost a third of the ranking's time)
+    candidates = sql("attribution/candidates")
     if last != day:
-        con.execute(sql("attribution/candidates_of_days"), {"infinite": infinite, "longest": longest})
-    for build in (_ranked_sql, _pairs_sql):
-        query, params = build(models)
-        con.execute(query, bind(query, params))
+        candidates = sql("attribution/candidates_of_days", fragments={"candidates": candidates})
+    query, params = _ranked_sql(models, candidates)
+    con.execute(query, bind(query, {**params, "infinite": infinite, "longest": longest}))
+    query, params = _pairs_sql(models)
+    con.execute(query, bind(query, params))
 
 
 def learning_days(models: Sequence[Model]) -> int:

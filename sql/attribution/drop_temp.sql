@@ -3,7 +3,6 @@ DROP TABLE IF EXISTS _att_credits;
 DROP TABLE IF EXISTS _att_channel_credits;
 DROP TABLE IF EXISTS _att_pairs;
 DROP TABLE IF EXISTS _att_ranked;
-DROP TABLE IF EXISTS _att_candidates;
 DROP TABLE IF EXISTS _att_touches;
 DROP TABLE IF EXISTS _att_conversions;
 DROP TABLE IF EXISTS _att_models;

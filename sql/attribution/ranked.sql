@@ -5,13 +5,14 @@
 -- sort of the candidates serves every model. Equal timestamps are ordered by touch_id, so the order
 -- (and first/last) is deterministic. Only the columns the models read after their sets are kept (not
 -- those the match criteria test), and a conversion is partitioned by its number cix: narrower rows
--- to sort.
+-- to sort. <candidates>: candidates.sql (in candidates_of_days.sql for a range of days), read as
+-- they are ranked.
 CREATE OR REPLACE TEMP TABLE _att_ranked AS
 SELECT
     cix, conversion, conversion_id, customer_id, converted_at, day, conversion_value, touch_id, touched_at,
     channel, channel_id, {{sets}},
     {{running}}
-FROM (SELECT t.*, {{passes}} FROM _att_candidates AS t) AS candidates
+FROM (SELECT t.*, {{passes}} FROM ({{candidates}}) AS t) AS candidates
 WINDOW upto AS (PARTITION BY cix ORDER BY touched_at, touch_id
                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
        whole AS (PARTITION BY cix ORDER BY touched_at, touch_id
