@@ -2,7 +2,8 @@
 
 Each type gives its weight and the sum of the weights of the conversion's touches (its total), so
 share = weight / total. The totals of first / last / spread / position follow from ``n`` alone; time
-decay sums its weights in time order (the same bits every run). ``p`` maps a parameter's key to its
+decay sums its weights in time order (the same bits every run), over the conversion's touches (its
+number ``cix``: an integer to partition by rather than two strings). ``p`` maps a parameter's key to its
 bound parameter (a DOUBLE).
 """
 
@@ -98,7 +99,7 @@ register(
             f"pow(2.0, -(epoch(last_touched_at) - epoch(touched_at)) / 86400.0 / {p['halfLifeDays']})"
         ),
         total=lambda p: (
-            "sum(weight) OVER (PARTITION BY conversion, conversion_id ORDER BY pos "
+            "sum(weight) OVER (PARTITION BY cix ORDER BY pos "
             "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
         ),
     )
