@@ -53,9 +53,35 @@ def _conversions_sql(spec: AttributionSpec) -> tuple[str, dict]:
     return sql("attribution/conversions", fragments={"sources": union}), params.values
 
 
-def _touches_sql(spec: AttributionSpec) -> tuple[str, dict]:
+# The columns of a touch that only a model's match criteria read (sql/attribution/touches.sql), with
+# their type (sql/attribution/no_touches.sql).
+CRITERIA_COLUMNS = {
+    "campaign": "VARCHAR",
+    "source": "VARCHAR",
+    "medium": "VARCHAR",
+    "term": "VARCHAR",
+    "content": "VARCHAR",
+    "type": "VARCHAR",
+    "context": "VARCHAR",
+    "value": "DECIMAL(38, 18)",
+}
+assert set(CRITERIA_COLUMNS) == set(TOUCH_FIELDS) - {"channel", "time", "paid"}
+
+
+def touch_criteria_columns(models: Sequence[Model]) -> str:
+    """The <criteria> columns of sql/attribution/touches.sql over its touches ``u``: each of
+    CRITERIA_COLUMNS the match criteria of ``models`` test, the others NULL (not copied)."""
+    tested = {c.field for m in models for c in m.criteria}
+    return ", ".join(
+        f"u.{ident(name)}" if name in tested else f"NULL::{kind} AS {ident(name)}"
+        for name, kind in CRITERIA_COLUMNS.items()
+    )
+
+
+def _touches_sql(spec: AttributionSpec, models: Sequence[Model]) -> tuple[str, dict]:
     """sql/attribution/touches.sql: one touch_source.sql per touchpoint spec (an event matching two
-    specs of one type is one touch, the first spec's: touches_once.sql)."""
+    specs of one type is one touch, the first spec's: touches_once.sql), with the columns the match
+    criteria of ``models`` test."""
     params = Params("t")
     sources = []
     for i, tp in enumerate(spec.touchpoints):
@@ -67,7 +93,8 @@ def _touches_sql(spec: AttributionSpec) -> tuple[str, dict]:
     types = [tp.type for tp in spec.touchpoints]
     if len(set(types)) < len(types):
         union = sql("attribution/touches_once", fragments={"touches": union})
-    return sql("attribution/touches", fragments={"touches": union}), params.values
+    fragments = {"touches": union, "criteria": touch_criteria_columns(models)}
+    return sql("attribution/touches", fragments=fragments), params.values
 
 
 def model_filter(m: Model, params: Params) -> str:
@@ -195,7 +222,7 @@ def prepare(
     infinite = any(m.lookback_days is None for m in models)
     learning = learning_days(models)
     paths_start = begin + dt.timedelta(days=1 - learning)
-    query, params = _touches_sql(spec)
+    query, params = _touches_sql(spec, models)
     con.execute(
         query,
         bind(
