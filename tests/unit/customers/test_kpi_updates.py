@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline.core.sql import sql
-from pipeline.customers.kpis import KPIS, materialize_all, prepare, rebuild, reconcile
+from pipeline.customers.kpis import KPIS, materialize_all, one_currency, prepare, rebuild, reconcile
 
 NAMES = [k.name for k in KPIS]
 TYPES = [
@@ -246,3 +246,22 @@ def test_an_update_reads_only_the_orders_it_needs_and_equals_a_full_rebuild(worl
         con.execute(f"UPDATE {name} SET {set_off.format(-1)} WHERE {where}", {"d": day})
         assert reconcile(con, name, since).passed, name
     _full_rebuild_equals(con)
+
+
+def test_the_currency_check_after_an_update_reads_every_order(world):
+    """After an update that read only the recent orders, the currency check still sees an order of
+    the first day in another currency, and not a session without a purchase."""
+    con, rng, last = world
+    _add_events(con, _events(rng, [last], 2, 60))
+    materialize_all(con, KPIS).__next__()  # the orders read for the update
+    con.execute("UPDATE events SET currency = 'EUR' WHERE type = 'completedOrder'")
+    assert one_currency(con, "kpi_purchases").passed
+    first = "(SELECT min(_partition_date) FROM events)"
+    for currency, purchased in (("GBP", "NOT"), ("USD", "")):
+        con.execute(
+            f"""UPDATE events SET currency = '{currency}' WHERE event_id = (
+                SELECT min(event_id) FROM events WHERE type = 'web_sessions' AND _partition_date = {first}
+                AND {purchased} coalesce(TRY_CAST(properties->>'purchased' AS BOOLEAN), FALSE))"""
+        )
+    check = one_currency(con, "kpi_purchases")
+    assert not check.passed and check.metadata["currencies"].value == "EUR, USD"
