@@ -71,20 +71,13 @@ def fingerprint_inputs(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sql("customers/kpis/fingerprints"))
 
 
-def update(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    params: dict,
-    fingerprinted: bool = False,
-    todo: Plan | None = None,
-) -> Plan:
+def update(con: duckdb.DuckDBPyConnection, name: str, params: dict, fingerprinted: bool = False) -> Plan:
     """Bring KPI table ``name`` up to date in one transaction (see the module); returns what it did.
     ``fingerprinted``: :func:`fingerprint_inputs` already ran on this connection, since the last
-    change of the KPIs' inputs; ``todo``: the :func:`plan` made on them (else made here)."""
+    change of the KPIs' inputs."""
     if not fingerprinted:
         fingerprint_inputs(con)
-    if todo is None:
-        todo = plan(con, name, params)
+    todo = plan(con, name, params)
     if not todo.full and todo.since is None:
         return todo
     values = {**params, "since": FULL_SINCE if todo.full else todo.since, "whole": todo.full}

@@ -31,7 +31,7 @@ from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.plots import daily_plot
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, scalar, table_exists
-from pipeline.customers.kpi_updates import BY_CUSTOMER, FULL_SINCE, Plan, fingerprint_inputs, plan, update
+from pipeline.customers.kpi_updates import FULL_SINCE, Plan, fingerprint_inputs, update
 from pipeline.ingest.customers import CUSTOMERS
 
 RECONCILE = "kpi_totals_reconcile"
@@ -113,51 +113,23 @@ def prepare(con: duckdb.DuckDBPyConnection, orders: bool = True) -> None:
         con.execute(sql("customers/kpis/no_customers"))
     con.execute(sql("customers/kpis/base"))
     if orders:
-        read_orders(con, FULL_SINCE)
+        _query(con, "customers/kpis/orders")
 
 
-def orders_since(plans: Iterable[Plan]) -> dt.date:
-    """The first day whose orders the KPIs with these plans need: their earliest update's day, or
-    every day (FULL_SINCE) when one is rebuilt whole or unchanged (its checks then read every period)."""
-    days = [p.since for p in plans]
-    return FULL_SINCE if any(p.full or p.since is None for p in plans) else min(d for d in days if d)
-
-
-def read_orders(con: duckdb.DuckDBPyConnection, since: dt.date, behaviour: Plan | None = None) -> None:
-    """Read the orders into _kpi_order_rows (sql/customers/kpis/orders.sql): every order when
-    ``since`` is FULL_SINCE, else those of the periods from the ones holding ``since`` on, plus
-    (``behaviour``: kpi_customer_behaviour's update) the whole history of the customers it recomputes."""
-    whole = since == FULL_SINCE
-    _query(con, "customers/kpis/orders", {"since": since, "whole": whole})
-    if not whole and behaviour is not None and behaviour.since is not None and not behaviour.full:
-        _query(con, "customers/kpis/changed_customers", {"since": behaviour.since, "whole": False})
-        _query(con, "customers/kpis/orders_of_customers", {"since": since})
-
-
-def create(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Create KPI table ``name`` if missing, its money columns in today's types."""
+def rebuild(con: duckdb.DuckDBPyConnection, name: str, fingerprinted: bool = False) -> tuple[int, Plan]:
+    """Bring KPI table ``name`` up to date in one transaction: the periods of the new days, or whole
+    when the past changed (pipeline/customers/kpi_updates.py); returns its rows and what was done.
+    ``fingerprinted``: the inputs' fingerprints are already on the connection (kpi_updates.update)."""
     con.execute(sql(f"customers/kpis/create/{name}"))
     money = next((k.money for k in KPIS if k.name == name), ())
     migrate_column_types(con, name, dict(money))
-
-
-def rebuild(
-    con: duckdb.DuckDBPyConnection, name: str, fingerprinted: bool = False, todo: Plan | None = None
-) -> tuple[int, Plan]:
-    """Bring KPI table ``name`` up to date in one transaction: the periods of the new days, or whole
-    when the past changed (pipeline/customers/kpi_updates.py); returns its rows and what was done.
-    ``fingerprinted``: the inputs' fingerprints are already on the connection (kpi_updates.update);
-    ``todo``: its plan, made on them."""
-    create(con, name)
-    done = update(con, name, PARAMS, fingerprinted, todo)
+    done = update(con, name, PARAMS, fingerprinted)
     return scalar(con, sql("customers/kpis/row_count", idents={"table": name})), done
 
 
-def _query(
-    con: duckdb.DuckDBPyConnection, name: str, values: dict | None = None
-) -> duckdb.DuckDBPyConnection:
+def _query(con: duckdb.DuckDBPyConnection, name: str) -> duckdb.DuckDBPyConnection:
     text = sql(name)
-    return con.execute(text, bind(text, {**PARAMS, **(values or {})}))
+    return con.execute(text, bind(text, PARAMS))
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, name: str, since: dt.date = FULL_SINCE) -> dg.AssetCheckResult:
@@ -239,30 +211,20 @@ class KpiRun:
 
 def materialize_all(con: duckdb.DuckDBPyConnection, kpis: Iterable[Kpi]) -> Iterator[tuple[Kpi, KpiRun]]:
     """Update each of ``kpis`` in turn on one connection (see :func:`materialize`), their inputs
-    prepared and fingerprinted once for all of them, and the orders read once, only those their
-    plans need; each KPI's run as soon as it is done."""
+    prepared and fingerprinted once for all of them; each KPI's run as soon as it is done."""
     kpis = list(kpis)
-    prepare(con, orders=False)
+    prepare(con, orders=any(k.reads_orders for k in kpis))
     fingerprint_inputs(con)
     for kpi in kpis:
-        create(con, kpi.name)
-    plans = {k.name: plan(con, k.name, PARAMS) for k in kpis}  # an update changes no other KPI's plan
-    ordered = [plans[k.name] for k in kpis if k.reads_orders]
-    if ordered:
-        read_orders(con, orders_since(ordered), plans.get(BY_CUSTOMER))
-    for kpi in kpis:
-        yield kpi, materialize(con, kpi, prepared=True, todo=plans[kpi.name])
+        yield kpi, materialize(con, kpi, prepared=True)
 
 
-def materialize(
-    con: duckdb.DuckDBPyConnection, kpi: Kpi, prepared: bool = False, todo: Plan | None = None
-) -> KpiRun:
+def materialize(con: duckdb.DuckDBPyConnection, kpi: Kpi, prepared: bool = False) -> KpiRun:
     """Bring one KPI table up to date, run its checks and gather what the UI shows of it.
-    ``prepared``: the base views, the inputs' fingerprints and the orders it needs are already on
-    the connection; ``todo``: its plan, made on them."""
+    ``prepared``: the base views and the inputs' fingerprints are already on the connection."""
     if not prepared:
         prepare(con, orders=kpi.reads_orders)
-    rows, done = rebuild(con, kpi.name, fingerprinted=prepared, todo=todo)
+    rows, done = rebuild(con, kpi.name, fingerprinted=prepared)
     if not kpi.periods:  # keyed by customer: `nightjar forget` must reach it
         register_customer_table(con, kpi.name, "customer_id", CUSTOMER_ID)
     since = done.since if not done.full and done.since else FULL_SINCE

@@ -28,17 +28,12 @@ WHERE customer_id IS NULL OR customer_id NOT IN (SELECT customer_id FROM _kpi_ex
 -- event of type `session_type` (web_sessions) whose properties say `purchased: true`. An order
 -- in context WEB is reported as ECOMMERCE (it was placed online); any other context (RETAIL,
 -- MOBILE, ...) is reported as it is. `value` is the order's value (NULL: an order without one).
--- _kpi_is_order is the rule on one event, _kpi_order_context its reported context.
-CREATE OR REPLACE TEMP MACRO _kpi_is_order(type, properties, order_type, session_type) AS
-type = order_type OR (type = session_type AND coalesce(TRY_CAST(properties->>'purchased' AS BOOLEAN), FALSE));
-
-CREATE OR REPLACE TEMP MACRO _kpi_order_context(context) AS
-CASE context WHEN 'WEB' THEN 'ECOMMERCE' ELSE context END;
-
 CREATE OR REPLACE TEMP MACRO _kpi_orders(order_type, session_type) AS TABLE
-SELECT event_id, customer_id, day, occurred_at, value, currency, _kpi_order_context(context) AS context
+SELECT event_id, customer_id, day, occurred_at, value, currency,
+       CASE context WHEN 'WEB' THEN 'ECOMMERCE' ELSE context END AS context
 FROM _kpi_events
-WHERE _kpi_is_order(type, properties, order_type, session_type);
+WHERE type = order_type
+   OR (type = session_type AND coalesce(TRY_CAST(properties->>'purchased' AS BOOLEAN), FALSE));
 
 -- The calendar: every day from the first day with data (a customer created, an event) to the
 -- last, with the period of each grain it falls in: the day itself, the ISO week (starting on

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline.core.sql import sql
-from pipeline.customers.kpis import KPIS, materialize_all, one_currency, prepare, rebuild, reconcile
+from pipeline.customers.kpis import KPIS, materialize_all, prepare, rebuild, reconcile
 
 NAMES = [k.name for k in KPIS]
 TYPES = [
@@ -214,54 +214,3 @@ def test_the_web_check_after_an_update_reconciles_the_periods_it_wrote(mid_month
     )
     assert reconcile(con, "kpi_web", since).passed  # a period it did not write
     assert not reconcile(con, "kpi_web").passed
-
-
-def test_an_update_reads_only_the_orders_it_needs_and_equals_a_full_rebuild(world):
-    """The nightly step reads the orders of the periods it rewrites and the whole history of the
-    customers kpi_customer_behaviour recomputes, not every order (late in a month the month before
-    is left unread): the same tables as a full rebuild, every check passing; the purchases and
-    behaviour checks fail when a row the update wrote is off."""
-    con, rng, last = world
-    _add_customers(con, 60, 65, last)
-    _add_events(con, _events(rng, [last], 2, 65))
-    runs = dict(materialize_all(con, KPIS))
-    since = last - dt.timedelta(days=1)
-    assert {run.done for run in runs.values()} == {f"updated from {since}"}
-    assert all(check.passed for run in runs.values() for check in run.checks)
-    first = con.execute("SELECT min(day) FROM _kpi_order_rows").fetchall()[0][0]
-    month = since.replace(day=1)
-    assert first < month or last.day < 8  # the earlier orders of the recomputed customers
-    read, every = con.execute(
-        "SELECT (SELECT count(*) FROM _kpi_order_rows), "
-        "(SELECT count(*) FROM _kpi_orders('completedOrder', 'web_sessions'))"
-    ).fetchall()[0]
-    assert read < every if since.day > 7 else read <= every
-    recomputed = "(SELECT min(customer_id) FROM _kpi_order_rows WHERE day = $d)"
-    for name, set_off, where, day in (
-        ("kpi_purchases", "orders = orders + {}", "grain = 'month' AND period_start = $d", month),
-        ("kpi_customer_behaviour", "orders = orders + {}", f"customer_id = {recomputed}", last),
-    ):
-        con.execute(f"UPDATE {name} SET {set_off.format(1)} WHERE {where}", {"d": day})
-        assert not reconcile(con, name, since).passed, name
-        con.execute(f"UPDATE {name} SET {set_off.format(-1)} WHERE {where}", {"d": day})
-        assert reconcile(con, name, since).passed, name
-    _full_rebuild_equals(con)
-
-
-def test_the_currency_check_after_an_update_reads_every_order(world):
-    """After an update that read only the recent orders, the currency check still sees an order of
-    the first day in another currency, and not a session without a purchase."""
-    con, rng, last = world
-    _add_events(con, _events(rng, [last], 2, 60))
-    materialize_all(con, KPIS).__next__()  # the orders read for the update
-    con.execute("UPDATE events SET currency = 'EUR' WHERE type = 'completedOrder'")
-    assert one_currency(con, "kpi_purchases").passed
-    first = "(SELECT min(_partition_date) FROM events)"
-    for currency, purchased in (("GBP", "NOT"), ("USD", "")):
-        con.execute(
-            f"""UPDATE events SET currency = '{currency}' WHERE event_id = (
-                SELECT min(event_id) FROM events WHERE type = 'web_sessions' AND _partition_date = {first}
-                AND {purchased} coalesce(TRY_CAST(properties->>'purchased' AS BOOLEAN), FALSE))"""
-        )
-    check = one_currency(con, "kpi_purchases")
-    assert not check.passed and check.metadata["currencies"].value == "EUR, USD"
