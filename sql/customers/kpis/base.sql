@@ -28,8 +28,9 @@ WHERE customer_id IS NULL OR customer_id NOT IN (SELECT customer_id FROM _kpi_ex
 -- event of type `session_type` (web_sessions) whose properties say `purchased: true`. An order
 -- in context WEB is reported as ECOMMERCE (it was placed online); any other context (RETAIL,
 -- MOBILE, ...) is reported as it is. `value` is the order's value (NULL: an order without one).
+-- Only the columns the KPIs read (not the event's id: 0.1 s of reading them into a temp table at SF1).
 CREATE OR REPLACE TEMP MACRO _kpi_orders(order_type, session_type) AS TABLE
-SELECT event_id, customer_id, day, occurred_at, value, currency,
+SELECT customer_id, day, occurred_at, value, currency,
        CASE context WHEN 'WEB' THEN 'ECOMMERCE' ELSE context END AS context
 FROM _kpi_events
 WHERE type = order_type
