@@ -116,13 +116,19 @@ def test_a_range_gives_every_day_what_the_day_alone_gives(monkeypatch, seed, per
     assert together.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (True,)
 
 
-@pytest.mark.parametrize("seed", [5, 6, 7, 8])
-def test_every_days_paths_of_a_range_are_the_day_alones(seed):
+def _range_paths(seed: int):
+    """The data-driven models' spec, models, a warehouse of seed's events prepared for all of DAYS at
+    once, and that range's paths rows."""
     att = spec(MODELS)
     models = [m for m in all_models(att) if is_data_driven(m)]
     con = _warehouse(_events(seed))
     prepare(con, att, models, DAYS[0], DAYS[-1])
-    together = _paths_rows(con, models, DAYS[0], DAYS[-1])
+    return att, models, con, _paths_rows(con, models, DAYS[0], DAYS[-1])
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7, 8])
+def test_every_days_paths_of_a_range_are_the_day_alones(seed):
+    att, models, con, together = _range_paths(seed)
     # unordered (as a range learns without intervals), the same rows
     unordered = _paths_rows(con, models, DAYS[0], DAYS[-1], ordered=False)
     assert {k: {d: sorted(r) for d, r in v.items()} for k, v in unordered.items()} == together
@@ -173,11 +179,7 @@ def _defined_paths(con, m, learning: int, day: dt.date) -> list[tuple]:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_ranges_paths_are_the_definitions(seed):
     # against the definition in Python (touches arriving a day late, a channel filter, four windows)
-    att = spec(MODELS)
-    models = [m for m in all_models(att) if is_data_driven(m)]
-    con = _warehouse(_events(seed))
-    prepare(con, att, models, DAYS[0], DAYS[-1])
-    got = _paths_rows(con, models, DAYS[0], DAYS[-1])
+    _, models, con, got = _range_paths(seed)
     firsts = {set_key(m): m for m in reversed(models)}
     assert set(got) == set(firsts)
     for key, m in firsts.items():
