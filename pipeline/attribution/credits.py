@@ -295,12 +295,12 @@ def _any_order(con: duckdb.DuckDBPyConnection, spec: AttributionSpec) -> Iterato
     if spec.bootstrap:
         yield
         return
-    row = con.execute(sql("attribution/insertion_order")).fetchone()
+    ((ordered,),) = con.execute(sql("attribution/insertion_order")).fetchall()  # the one setting
     con.execute(sql("attribution/set_insertion_order"), {"ordered": False})
     try:
         yield
     finally:
-        con.execute(sql("attribution/set_insertion_order"), {"ordered": bool(row and row[0])})
+        con.execute(sql("attribution/set_insertion_order"), {"ordered": bool(ordered)})
 
 
 def _start(con: duckdb.DuckDBPyConnection) -> None:
