@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from pipeline.ops.progress import Progress, Ticker, printer
-from pipeline.ops.recover import HOST_TAG, free_dead_runs
+from pipeline.ops.recover import HOST_TAG, free_dead_runs, wake_stranded
 
 if TYPE_CHECKING:
     from dagster_shared.error import SerializableErrorInfo
@@ -112,7 +112,7 @@ def run_range(
     progress.echo_logs = not verbose  # with -v, Dagster prints them itself
     inst.add_event_listener(run_id, progress.on_event)
     progress.say(f"[progress] planning one run of {progress.days} day(s), {first}..{last} (run {run_id[:8]})")
-    with range_settings(), Ticker(progress):
+    with range_settings(), Ticker(progress, tend=lambda: wake_stranded(inst)):
         per_range = os.environ.get(PLANNED_PER_RANGE, "").lower() == "true"  # unless the user said no
         result = job.execute_in_process(
             instance=inst,

@@ -116,16 +116,31 @@ class Progress:
 
 
 class Ticker:
-    """A daemon thread calling ``progress.tick(every)`` every second until stopped."""
+    """A daemon thread calling ``progress.tick(every)`` every second until stopped, and ``tend()`` (when
+    given) every ``tend_every`` seconds; a failing ``tend`` is tried again next time."""
 
-    def __init__(self, progress: Progress, every: float = 15.0) -> None:
+    def __init__(
+        self,
+        progress: Progress,
+        every: float = 15.0,
+        tend: Callable[[], None] | None = None,
+        tend_every: float = 5.0,
+    ) -> None:
         self.progress, self.every = progress, every
+        self.tend, self.tend_every = tend, tend_every
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self.run, name="nightjar-progress", daemon=True)
 
     def run(self) -> None:
+        tended = self.progress.clock()
         while not self.stop_event.wait(1.0):
             self.progress.tick(self.every)
+            if self.tend is not None and self.progress.clock() - tended >= self.tend_every:
+                tended = self.progress.clock()
+                try:
+                    self.tend()
+                except Exception:  # e.g. the storage busy (SQLite locked): the next tick tries again
+                    pass
 
     def __enter__(self) -> Ticker:
         self.owner = not self.progress.ticking  # within another Ticker of the same progress: nothing to do

@@ -9,6 +9,11 @@ committed the killed write. Processes can be checked on this machine only, so th
 recovery takes only runs of this machine: with SQLite storage every run; with PostgreSQL (which
 several machines may share) the runs a backfill tagged with this host name (`nightjar/host`).
 `nightjar recover`, run by a person who knows, takes every dead-looking run.
+
+A live run can be stranded too: Dagster gives a freed slot to the steps already waiting, so a step
+that starts waiting while another run frees the slot can miss it and wait for ever, the slot free
+(nothing but a daemon would assign it again). A backfill's progress thread wakes such a step
+(`wake_stranded`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import socket
 from collections.abc import Callable
 
 import dagster as dg
+
+from pipeline.core.warehouse import POOL
 
 HOST_TAG = "nightjar/host"  # the machine a backfill ran on
 ACTIVE = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING]
@@ -95,3 +102,14 @@ def free_dead_runs(instance: dg.DagsterInstance, say: Callable[[str], None]) -> 
             "marked FAILURE and its pool slots freed"
         )
     return run_ids
+
+
+def wake_stranded(instance: dg.DagsterInstance, pool: str = POOL) -> None:
+    """Give a free slot of ``pool`` to its oldest waiting step when no step holds or was given it (see
+    the module). A step given a slot it then cannot take (another run took it first) waits for the
+    next one: the slots themselves are the semaphore."""
+    storage = instance.event_log_storage
+    free = getattr(storage, "has_unassigned_slots", None)  # Dagster's SQL storages' slot queue
+    assign = getattr(storage, "assign_pending_steps", None)
+    if storage.supports_global_concurrency_limits and free and assign and free(pool):
+        assign([pool])

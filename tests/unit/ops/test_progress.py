@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pipeline.ops.progress import Progress, duration, eta
+import threading
+import time
+
+from pipeline.ops.progress import Progress, Ticker, duration, eta
 
 
 class Clock:
@@ -49,3 +52,26 @@ def test_the_line_counts_assets_and_days_and_the_ticker_repeats_it_only_after_si
     clock.now += 1
     progress.tick(every=15)
     assert len(lines) == 2 and lines[-1].endswith("elapsed 1 min 25 s, ETA 12 min 30 s")  # 75 s / 2 × 20
+
+
+def test_the_ticker_tends_every_few_seconds_and_a_failing_tend_is_tried_again():
+    clock, calls, tended_twice = Clock(), [], threading.Event()
+    progress = Progress(days=1, print_line=lambda line: None, clock=clock, started=clock.now)
+
+    def tend() -> None:
+        calls.append(clock.now)
+        if len(calls) == 1:
+            raise RuntimeError("database is locked")
+        tended_twice.set()
+
+    with Ticker(progress, tend=tend, tend_every=5.0):
+        clock.now += 4.0  # not yet
+        clock.now += 1.0
+        deadline = time.monotonic() + 10
+        while not calls and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert calls == [1005.0]  # tried, and failed
+        assert not tended_twice.wait(1.5)  # the clock stands still: not again yet
+        clock.now += 5.0
+        assert tended_twice.wait(10.0)
+    assert calls == [1005.0, 1010.0]
