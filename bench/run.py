@@ -188,6 +188,8 @@ def render(results: dict, header: str) -> str:
             "",
             f"Measured {measured_dates(res, meta)} on {meta.get('machine', '?')}.",
             "",
+            # what the runner saw beside a measurement (bench.run --note), kept until it is measured again
+            *(f"{name}: {res[name]['note']}\n" for name in ORDER if res.get(name, {}).get("note")),
             "| measurement | wall time | rows | rows/s | peak memory | load avg | what |",
             "| --- | --- | --- | --- | --- | --- | --- |",
         ]
@@ -196,6 +198,8 @@ def render(results: dict, header: str) -> str:
                 continue
             r = res.get(name, {})
             what = MEASURES[name][1]
+            if not r and float(sf) > 1:
+                continue  # above SF1 only what was run (make bench-sf10: the backfill and the nightly run)
             if "not_measured" in r or not r:
                 lines.append(
                     f"| {name} | not measured yet | | | | | {what}: {r.get('not_measured', 'not run')} |"
@@ -222,7 +226,9 @@ def render(results: dict, header: str) -> str:
         for name in ("nightly_one_day", "backfill_90_days"):
             steps = res.get(name, {}).get("steps")
             if steps:
-                top = sorted(steps.items(), key=lambda kv: -kv[1])
+                # "(...)": a total the runner kept in place of steps not recorded one by one
+                kept = {k: v for k, v in steps.items() if k.startswith("(")}
+                top = sorted(((k, v) for k, v in steps.items() if k not in kept), key=lambda kv: -kv[1])
                 lines += [
                     "",
                     f"Where {name} spent its time (Dagster step durations, longest first):",
@@ -235,6 +241,7 @@ def render(results: dict, header: str) -> str:
                 if len(top) > 10:
                     rest = sum(v for _, v in top[10:])
                     lines.append(f"| {len(top) - 10} other steps | {fmt_s(rest)} | {rest / total:.0%} |")
+                lines += [f"| {k} | {fmt_s(v)} | {v / total:.0%} |" for k, v in kept.items()]
         tr = res.get("model_training", {})
         if tr.get("per_model"):
             lines += [
@@ -402,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the Markdown written (default bench/RESULTS.md); with another path, the figures are kept "
         "beside it (<path>.json) rather than in bench/out/results.json",
     )
+    p.add_argument("--note", help="what ran beside the measurements, printed with them in the results")
     args = p.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     default = args.results.resolve() == (BENCH / "RESULTS.md").resolve()
@@ -421,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
             r = run_measure(name, world, work)
             r["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
             r["run"] = run
+            if args.note:
+                r["note"] = args.note
             shown = (
                 r.get("not_measured")
                 or (r.get("error") and f"{r['error']} (the whole output: {r['log']})")
