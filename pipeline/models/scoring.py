@@ -49,6 +49,8 @@ def score(
         raise NoModelVersion(f"model {spec.name!r} has no FINISHED version on or before {day}")
     kind = model_type(spec.type)
     booster, meta = store.load_version(store_dir, spec.name, version, kind.boosted)
+    if booster is not None:
+        meta = store.load_compiled(store_dir, spec.name, version, booster, meta)
     cutoff = day + dt.timedelta(days=1)
     memo = store.load_cells(store_dir, spec.name, version) if kind.boosted else None
     rows = kind.score(con, config, spec, cutoff, booster, meta, cache, memo)
