@@ -50,39 +50,48 @@ def cache_path(folder: Path, booster: lgb.Booster, meta: dict) -> Path:
     return folder / f"{FILE_PREFIX}{hashlib.blake2b(key.encode(), digest_size=8).hexdigest()}.bin"
 
 
-def zero_is_missing(booster: lgb.Booster) -> bool:
-    """Whether a split of the booster reads zero as missing (``zero_as_missing``): LightGBM reads a value
-    within 1e-35 of 0 as 0 there, the compiled trees do not, so such a version is not compiled."""
+def unsupported(booster: lgb.Booster) -> bool:
+    """Whether the booster has what the compiled trees do not score as LightGBM does: a split that reads
+    zero as missing (``zero_as_missing``: LightGBM reads a value within 1e-35 of 0 as 0 there) or a
+    linear tree (``linear_tree``: the compiler keeps only its leaves' constants). Such a version is
+    not compiled."""
     for line in booster.model_to_string().splitlines():
         key, _, value = line.partition("=")
         if key == "decision_type" and value and any((int(d) >> 2) & 3 == 1 for d in value.split()):
+            return True
+        if key == "is_linear" and value.strip() == "1":
             return True
     return False
 
 
 def forest(folder: Path, model_file: Path, booster: lgb.Booster, meta: dict):
     """The version's trees compiled (from its kept file, else compiled now and kept): an lleaves.Model;
-    None for a version whose splits read zero as missing (scored by LightGBM)."""
+    None for a version it cannot compile as LightGBM scores it (``unsupported``; LightGBM scores it)."""
     import lleaves
 
-    if zero_is_missing(booster):
-        return None
     path = cache_path(folder, booster, meta)
+    kept = path.exists()  # compiled on an earlier scoring, so its splits were checked then
+    if not kept and unsupported(booster):
+        return None
     source = model_file
     n = trees(booster, meta)
-    if n < booster.num_trees() // booster.num_model_per_iteration() and not path.exists():
+    if n < booster.num_trees() // booster.num_model_per_iteration() and not kept:
         source = folder / f"{path.stem}.txt.{os.getpid()}.tmp"  # the trees it scores with, not the rest
         source.write_text(booster.model_to_string(num_iteration=n), encoding="utf-8")
-    model = lleaves.Model(model_file=str(source))
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     options = {"fblocksize": max(n, 1), "finline": False}
     try:
-        if path.exists():
+        model = lleaves.Model(model_file=str(source))
+        if kept:
             model.compile(cache=str(path), **options)
         else:
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             model.compile(cache=str(tmp), **options)
             os.replace(tmp, path)  # a reader sees no file or the whole file
+    except Exception as e:  # a model the compiler does not support: LightGBM scores it
+        log.warning(f"the trees of {folder} could not be compiled ({e}): LightGBM used")
+        return None
     finally:
+        tmp.unlink(missing_ok=True)
         if source != model_file:
             source.unlink(missing_ok=True)
     return model
@@ -97,7 +106,11 @@ def predict_raw(
 ) -> np.ndarray | None:
     """LightGBM's predictions of X (before calibration) from the compiled forest, or None when a
     sample of them differs from LightGBM's own (the caller then predicts with LightGBM)."""
-    got = model.predict(X, n_jobs=threads or os.cpu_count() or 1)
+    try:
+        got = model.predict(X, n_jobs=threads or os.cpu_count() or 1)
+    except (ValueError, TypeError) as e:  # data it cannot read as LightGBM does
+        log.warning(f"the compiled trees could not score these rows ({e}): LightGBM used")
+        return None
     at = np.unique(np.linspace(0, len(got) - 1, min(len(got), CHECKED_ROWS)).astype(np.int64))
     want = booster.predict(_rows(X, at), num_iteration=trees(booster, meta), num_threads=1)
     if not np.array_equal(np.asarray(want), got[at]):

@@ -80,11 +80,12 @@ def test_categories_and_calibration_score_as_lightgbm(tmp_path):
     assert len(np.unique(got)) > 5
 
 
-def test_a_version_whose_splits_read_zero_as_missing_is_scored_by_lightgbm(tmp_path):
+@pytest.mark.parametrize("extra", [{"zero_as_missing": True}, {"linear_tree": True}])
+def test_a_version_the_compiler_would_score_otherwise_is_scored_by_lightgbm(tmp_path, extra):
     rng = np.random.default_rng(5)
-    X = _numeric(rng, 4000)
-    booster = lgb.train({**PARAMS, "zero_as_missing": True}, lgb.Dataset(X, _labels(X, rng)), 30)
-    assert compiled.zero_is_missing(booster)
+    X = np.nan_to_num(_numeric(rng, 4000)) if extra.get("linear_tree") else _numeric(rng, 4000)
+    booster = lgb.train({**PARAMS, **extra}, lgb.Dataset(X, _labels(X, rng)), 30)
+    assert compiled.unsupported(booster)
     meta = _saved(tmp_path, booster, {})
     assert compiled.FOREST not in meta
     scored = _numeric(np.random.default_rng(6), 5000)  # values within 1e-35 of 0 among them
