@@ -91,8 +91,7 @@ def policy_features(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.
 
 def drop_unused(con: duckdb.DuckDBPyConnection, used: set[tuple[str, dt.date]]) -> None:
     """Drop the kept frames of (model, cut-off) pairs no experiment read in this evaluation."""
-    if not table_exists(con, "policy_feature_frames"):
-        return
+    con.execute(sql("experiments/create_policy_feature_frames"))
     keep = {frame_name(m, c) for m, c in used}
     for (name,) in con.execute(sql("experiments/kept_policy_feature_frames")).fetchall():
         if name not in keep:
