@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import scalar, table_exists, transaction
@@ -92,7 +93,7 @@ def write_predictions(con: duckdb.DuckDBPyConnection, day: dt.date, frames: list
             q = sql(f"models/{table}/delete_day")
             con.execute(q, bind(q, {"day": day}))
         for frame in frames:
-            con.register("_rows", frame)
+            con.register("_rows", pa.Table.from_pandas(frame, preserve_index=False))  # not Python objects
             con.execute(sql("models/predictions/insert"))
             if "clv" in frame.columns:
                 con.execute(sql("models/clv/insert"))
