@@ -2,7 +2,7 @@
 of metadata (features, parameters, metrics); a type that is not a booster (clv) has its parameters
 in the metadata only. Written to a temporary folder, then renamed. Scoring keeps beside them the cells
 the version scored last and their scores (cells.npz, predict.CellScores): cell indices, no customer
-ids."""
+ids; and its trees compiled to machine code (forest-*.bin, pipeline/models/compiled.py)."""
 
 from __future__ import annotations
 
