@@ -4,7 +4,8 @@ Per experiment, from its decisions whose conversion window is complete and whose
 ``assignment_probability`` is logged (sql/experiments/policy_log.sql): the arm each got (0: nothing
 sent, control or no_treatment; then the variants), the probability it had, and whether it converted.
 A cross-fitted T-learner (policies/learner.py) on the features of the experiment's model (as of the
-first logged date; none without a model) gives each row's out-of-fold conversion rate per arm; from
+first logged date, kept between nights while their inputs are unchanged: policy_features.py;
+none without a model) gives each row's out-of-fold conversion rate per arm; from
 those rates each policy's probabilities are set as the policy would set them (``uniform`` among the
 variants, ``propensity``, ``uplift``, ``thompson`` per quintile of the predicted no-treatment rate,
 with the experiment's exploration, among the arms each row was eligible for: ``eligible_variants``),
@@ -40,7 +41,7 @@ from pipeline.experiments.learned import (
 )
 from pipeline.experiments.policies.evaluation import dr_terms, estimate, ips_terms
 from pipeline.experiments.policies.learner import TLearner
-from pipeline.models.features import customer_features
+from pipeline.experiments.policy_features import drop_unused, policy_features
 
 POLICY_EVALUATION = "policy_evaluation"
 EVALUATED = ("nothing", "uniform", "propensity", "uplift", "thompson")
@@ -180,7 +181,7 @@ def logged_decisions(
         key = (exp.model, first_date(log, dt.date.max))
         features = {} if features is None else features
         if key not in features:
-            features[key] = customer_features(con, config.model(exp.model), key[1])
+            features[key] = policy_features(con, config.model(exp.model), key[1])
         frame = features[key]
         x, _ = numeric(frame.reindex(log["customer_id"]), frame, score_matrix=False)
     cost = np.array([config.variant(v).cost for v in exp.variants])
@@ -207,6 +208,8 @@ def build_policy_evaluation(con: duckdb.DuckDBPyConnection, config: ExperimentsC
             eligible=d.eligible,
         )
         rows += [[exp.name, *r] for r in found]
+    if have:
+        drop_unused(con, set(features))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     con.register("_evaluation_rows", frame)
     try:

@@ -13,7 +13,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from pipeline.models import calibrate
+from pipeline.models import calibrate, compiled
 from pipeline.models.config import ModelSpec
 from pipeline.models.features import ZERO_WHEN_MISSING, excluded, feature_frame, model_input
 
@@ -41,15 +41,21 @@ def boosted(booster: lgb.Booster | None) -> lgb.Booster:
 
 
 def predict(booster: lgb.Booster, X: pd.DataFrame | np.ndarray, meta: dict) -> np.ndarray:
-    """The scores of the rows of X with the stored version (its best iteration, then its calibration)."""
+    """The scores of the rows of X with the stored version (its best iteration, then its calibration);
+    by its compiled trees when the scoring attached them to ``meta`` (pipeline/models/compiled.py)."""
     if not len(X):
         return np.zeros(0)
     if isinstance(X, pd.DataFrame):
         X = model_input(X, booster)
     else:
         X = np.ascontiguousarray(X)  # rows as LightGBM reads them, whatever order the caller's matrix has
-    raw = booster.predict(X, num_iteration=meta.get("best_iteration") or None, num_threads=PREDICT_THREADS)
-    return calibrate.apply(meta.get("calibrator"), np.asarray(raw))
+    forest = meta.get(compiled.FOREST)
+    raw = compiled.predict_raw(forest, booster, X, meta, PREDICT_THREADS) if forest is not None else None
+    if raw is None:
+        raw = np.asarray(
+            booster.predict(X, num_iteration=meta.get("best_iteration") or None, num_threads=PREDICT_THREADS)
+        )
+    return calibrate.apply(meta.get("calibrator"), raw)
 
 
 ZERO = 1e-35  # LightGBM's kZeroThreshold: a value this close to 0 is read as 0

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import scalar, table_exists, transaction
@@ -49,6 +50,8 @@ def score(
         raise NoModelVersion(f"model {spec.name!r} has no FINISHED version on or before {day}")
     kind = model_type(spec.type)
     booster, meta = store.load_version(store_dir, spec.name, version, kind.boosted)
+    if booster is not None:
+        meta = store.load_compiled(store_dir, spec.name, version, booster, meta)
     cutoff = day + dt.timedelta(days=1)
     memo = store.load_cells(store_dir, spec.name, version) if kind.boosted else None
     rows = kind.score(con, config, spec, cutoff, booster, meta, cache, memo)
@@ -90,7 +93,7 @@ def write_predictions(con: duckdb.DuckDBPyConnection, day: dt.date, frames: list
             q = sql(f"models/{table}/delete_day")
             con.execute(q, bind(q, {"day": day}))
         for frame in frames:
-            con.register("_rows", frame)
+            con.register("_rows", pa.Table.from_pandas(frame, preserve_index=False))  # not Python objects
             con.execute(sql("models/predictions/insert"))
             if "clv" in frame.columns:
                 con.execute(sql("models/clv/insert"))

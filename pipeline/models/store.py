@@ -2,7 +2,7 @@
 of metadata (features, parameters, metrics); a type that is not a booster (clv) has its parameters
 in the metadata only. Written to a temporary folder, then renamed. Scoring keeps beside them the cells
 the version scored last and their scores (cells.npz, predict.CellScores): cell indices, no customer
-ids."""
+ids; and its trees compiled to machine code (forest-*.bin, pipeline/models/compiled.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 
+from pipeline.models import compiled
 from pipeline.models.predict import CellScores
 
 MODEL_FILE = "model.txt"
@@ -56,6 +57,14 @@ def load_version(store: Path, model: str, version: dt.date, boosted: bool) -> tu
     if not path.is_file():
         raise FileNotFoundError(f"model {model!r} version {version}: no {META_FILE} in {path.parent}")
     return None, json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_compiled(store: Path, model: str, version: dt.date, booster: lgb.Booster, meta: dict) -> dict:
+    """``meta`` with the version's trees compiled (compiled.forest: kept beside its model file, compiled
+    on the version's first scoring) for predict to score with; as it is when they cannot be compiled."""
+    folder = version_dir(store, model, version)
+    forest = compiled.forest(folder, folder / MODEL_FILE, booster, meta)
+    return meta if forest is None else {**meta, compiled.FOREST: forest}
 
 
 def load_cells(store: Path, model: str, version: dt.date) -> CellScores:

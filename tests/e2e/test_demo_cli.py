@@ -65,7 +65,9 @@ def test_demo_prints_progress_and_a_summary(demo):
 def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
     out, _, _ = demo
     tables = {r[0] for r in q(out, "SELECT table_name FROM information_schema.tables")}
-    assert tables == {
+    frames = {t for t in tables if t.startswith("policy_features__")}  # kept by policy_evaluation
+    assert frames == {r[0] for r in q(out, "SELECT frame FROM policy_feature_frames")}
+    assert tables - frames == {
         "customers",
         "tx_pos",
         "tx_web_sessions",
@@ -96,6 +98,7 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
         "guardrail_conversions",
         "experiment_report",
         "policy_evaluation",
+        "policy_feature_frames",  # which customer feature frames policy_evaluation keeps, and of what
     }
     truth = list(csv.DictReader((out / "truth" / "customers.csv").open()))
     assert q(out, "SELECT count(*), count(DISTINCT customuid) FROM customers") == [(len(truth), len(truth))]
@@ -291,6 +294,7 @@ IMPERSONAL = {
     "model_feature_impact",
     "experiment_report",
     "policy_evaluation",
+    "policy_feature_frames",  # a model, a cut-off and a fingerprint per kept frame
 }
 SPECIAL = {"rejects"}  # raw rows: forget matches the customer's identifiers in their text
 

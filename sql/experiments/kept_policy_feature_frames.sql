@@ -1,0 +1,2 @@
+-- The frames kept.
+SELECT frame FROM policy_feature_frames ORDER BY frame;
