@@ -85,6 +85,7 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
         "built_kpis",  # what each KPI table was last built from (its next update reads it)
         "attribution_credits",
         "attribution_summary",
+        "part_fingerprints",  # per day of attribution_credits: its rows and fingerprint (the snapshot's)
         "model_trainings",
         "model_feature_impact",
         "model_beeswarm",
@@ -287,6 +288,7 @@ IMPERSONAL = {
     "kpi_web",
     "built_kpis",  # per day: counts and fingerprints of what the KPIs were built from
     "attribution_summary",
+    "part_fingerprints",  # per table and day: rows and a fingerprint of them
     "model_trainings",
     "model_feature_impact",
     "experiment_report",
