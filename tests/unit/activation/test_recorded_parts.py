@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from pipeline.activation.publish import FINGERPRINTS, fingerprints, publish
-from pipeline.attribution.credits import CREDITS, build_attribution
+from pipeline.attribution.credits import CREDITS, build_attribution, build_attribution_range
 from pipeline.core.parts import PARTS, fresh_parts, record_parts
 from pipeline.core.sql import sql
 from pipeline.core.warehouse import connect
@@ -44,9 +44,14 @@ def _events(changed: bool = False) -> list[tuple]:
 
 
 def _attribute(con: duckdb.DuckDBPyConnection, days: list[dt.date], changed: bool = False) -> None:
+    """The days attributed as a backfill does (one range), or each alone as the nightly run does."""
     load_events(con, _events(changed))
-    for d in days:  # a loop over the days attributed, as the nightly run does one
-        build_attribution(con, config(spec(MODELS, perTouchCredits=False)), d)
+    cfg = config(spec(MODELS, perTouchCredits=False))
+    if days == DAYS:
+        build_attribution_range(con, cfg, DAYS[0], DAYS[-1])
+        return
+    for d in days:  # a loop over the days attributed
+        build_attribution(con, cfg, d)
 
 
 def _hashed(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
