@@ -85,9 +85,10 @@ def _source(module: str) -> bytes:
 
 
 class Figures:
-    """The page's figures, each drawn once per distinct input: ``draw(fn, *args)`` is ``fn(*args)``,
-    taken from ``before`` (the last page's figures) when the digest of the drawing function's module
-    source, the shared plot helpers, matplotlib's version and the pickled arguments is one of its keys."""
+    """Figures drawn once per distinct input: ``draw(fn, *args)`` is ``fn(*args)``, taken from
+    ``before`` (the last figures: the report's last page, a KPI's last plot) when the digest of the
+    drawing function's module source, the shared plot helpers, matplotlib's version and the pickled
+    arguments is one of its keys; ``now`` holds what was shown, by digest."""
 
     def __init__(self, before: dict[str, str] | None = None) -> None:
         self.before = before or {}
