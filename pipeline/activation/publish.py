@@ -26,7 +26,9 @@ table (the whole table for the others), its rows and a fingerprint of them (``fi
 A part whose columns, rows and fingerprint equal the current version's is not written again: its
 files are hard links to that version's (same bytes, and a version's files are never rewritten, so
 removing the older version keeps them). A nightly run then writes the days its assets replaced and
-the tables that changed, not 90 days of every daily table.
+the tables that changed, not 90 days of every daily table. The days of a table whose writer records
+their fingerprints as it writes them (``attribution_credits``: pipeline/core/parts.py) are not hashed
+again: their records are compared, and only days without a valid record are hashed.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import pyarrow.parquet as pq
 
 from pipeline.activation.explanations import BASE_VALUES, base_values
 from pipeline.core.catalog import IDENTIFIER_KINDS
+from pipeline.core.parts import fingerprints_sql, fresh_parts
 from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import published_folder, scalar
 
@@ -126,9 +129,8 @@ def _select(con: duckdb.DuckDBPyConnection, table: str) -> str:
 
 def fingerprints(con: duckdb.DuckDBPyConnection, select: str, day: str | None) -> dict[str, list]:
     """Per part of a table as published (``select``): per ``day`` (ISO date) of a daily table, else one
-    part (:data:`WHOLE_PART`): [rows, fingerprint] (sql/activation/fingerprints.sql)."""
-    fragments = {"day": ident(day) if day else "NULL", "select": select}
-    rows = con.execute(sql("activation/fingerprints", fragments=fragments)).fetchall()
+    part (:data:`WHOLE_PART`): [rows, fingerprint] (sql/core/parts/fingerprints.sql)."""
+    rows = con.execute(fingerprints_sql(select, day)).fetchall()
     return {part or WHOLE_PART: [n, fp] for part, n, fp in rows}
 
 
@@ -155,7 +157,9 @@ def _write_table(
     columns = relation.columns
     schema = [columns, [str(t) for t in relation.types]]
     day = DAILY.get(table)
-    parts = fingerprints(con, select, day)
+    # a daily table whose writer records its days' fingerprints: only the days without one are hashed
+    recorded = fresh_parts(con, table, day, record=False) if day and table != CUSTOMERS else None
+    parts = recorded if recorded is not None else fingerprints(con, select, day)
     if day and WHOLE_PART in parts:  # a row without a day (a load that failed before it had one)
         day, parts = None, fingerprints(con, select, None)
     rows = sum(n for n, _ in parts.values())

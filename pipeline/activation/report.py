@@ -12,26 +12,21 @@ bars and the experiment lifts have not changed.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
-import pickle
 import re
-import sys
-from collections.abc import Callable, Sequence
-from functools import cache
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
-import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from pipeline.activation.publish import Snapshot, current_snapshot
 from pipeline.attribution.report import stacked_bars
-from pipeline.core.plots import DPI, daily_plot, markdown_image
+from pipeline.core.plots import DPI, Figures, daily_plot, markdown_image
 from pipeline.core.sql import sql
 from pipeline.models.plots import impact_bars
 
@@ -73,34 +68,6 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(map(cell, row)) + "</tr>" for row in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
-
-
-@cache
-def _source(module: str) -> bytes:
-    """The code a figure was drawn by (a module's source), part of the figure's digest."""
-    file = getattr(sys.modules[module], "__file__", None)
-    return Path(file).read_bytes() if file else module.encode()
-
-
-class Figures:
-    """The page's figures, each drawn once per distinct input: ``draw(fn, *args)`` is ``fn(*args)``,
-    taken from ``before`` (the last page's figures) when the digest of the drawing function's module
-    source, the shared plot helpers, matplotlib's version and the pickled arguments is one of its keys."""
-
-    def __init__(self, before: dict[str, str] | None = None) -> None:
-        self.before = before or {}
-        self.now: dict[str, str] = {}
-        self.drawn = 0
-
-    def draw(self, fn: Callable[..., str], *args: object, **kwargs: object) -> str:
-        digest = hashlib.sha256(_source(fn.__module__) + _source("pipeline.core.plots"))
-        digest.update(pickle.dumps((matplotlib.__version__, fn.__qualname__, args, sorted(kwargs.items()))))
-        key = digest.hexdigest()
-        if key not in self.before:
-            self.drawn += 1
-        markdown = self.before.get(key) or fn(*args, **kwargs)
-        self.now[key] = markdown
-        return markdown
 
 
 def forest_plot(lifts: pd.DataFrame) -> str:

@@ -37,6 +37,7 @@ from pipeline.attribution.touches import (
 from pipeline.attribution.types.paths import Paths
 from pipeline.attribution.types.registry import DataDriven, RuleBased, model_type
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
+from pipeline.core.parts import record_parts
 from pipeline.core.rules import Params
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import transaction
@@ -278,6 +279,7 @@ def _replace_days(
     with transaction(con):
         con.execute(sql("attribution/delete_day", idents={"table": CREDITS, "day": "_partition_date"}), days)
         con.execute(sql("attribution/credits_write"), {**days, "per_touch": per_touch})
+        record_parts(con, CREDITS, "_partition_date", first, last)  # for the published snapshot
         con.execute(sql("attribution/delete_day", idents={"table": SUMMARY, "day": "date"}), days)
         con.execute(sql("attribution/summary"), days)
         if paths is not None:

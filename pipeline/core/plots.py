@@ -2,16 +2,23 @@
 
 Figures are built with matplotlib's object API (``Figure`` on an Agg canvas), never with
 ``pyplot``: no global state, no GUI backend, safe in any process Dagster runs an asset in.
-Attach the result as ``dg.MetadataValue.md(...)``.
+Attach the result as ``dg.MetadataValue.md(...)``. :class:`Figures` draws a figure only when what
+it is drawn from changed (the report's page, the KPI plots).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import io
-from collections.abc import Sequence
+import pickle
+import sys
+from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
 
+import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import DateFormatter, DayLocator, date2num
 from matplotlib.figure import Figure
@@ -68,3 +75,32 @@ def daily_plot(rows: Sequence[tuple[dt.date, str, float]], title: str, bars: boo
     if len(series) > 1 or not bars:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return markdown_image(fig)
+
+
+@cache
+def _source(module: str) -> bytes:
+    """The code a figure was drawn by (a module's source), part of the figure's digest."""
+    file = getattr(sys.modules[module], "__file__", None)
+    return Path(file).read_bytes() if file else module.encode()
+
+
+class Figures:
+    """Figures drawn once per distinct input: ``draw(fn, *args)`` is ``fn(*args)``, taken from
+    ``before`` (the last figures: the report's last page, a KPI's last plot) when the digest of the
+    drawing function's module source, the shared plot helpers, matplotlib's version and the pickled
+    arguments is one of its keys; ``now`` holds what was shown, by digest."""
+
+    def __init__(self, before: dict[str, str] | None = None) -> None:
+        self.before = before or {}
+        self.now: dict[str, str] = {}
+        self.drawn = 0
+
+    def draw(self, fn: Callable[..., str], *args: object, **kwargs: object) -> str:
+        digest = hashlib.sha256(_source(fn.__module__) + _source("pipeline.core.plots"))
+        digest.update(pickle.dumps((matplotlib.__version__, fn.__qualname__, args, sorted(kwargs.items()))))
+        key = digest.hexdigest()
+        if key not in self.before:
+            self.drawn += 1
+        markdown = self.before.get(key) or fn(*args, **kwargs)
+        self.now[key] = markdown
+        return markdown

@@ -37,7 +37,8 @@ trimmed unless ``identity.case_sensitive``); a customer_id is compared exactly.
    field's key of the raw row's JSON, as a cell of a raw line that could not be split, or quoted in
    the reason of a row rejected for that field), never in another field or free text. Then one
    row is appended to ``forget_log``: when, the kind of identifier asked for, the rows deleted per
-   table. Never the identifier or the customer id.
+   table. Never the identifier or the customer id. The days of a table whose writer records their
+   fingerprints (pipeline/core/parts.py) are fingerprinted again where rows went.
 
 **Not found**: when no row anywhere holds ``who``, :class:`CustomerNotFound` is raised and nothing
 changes; nothing is logged either (nothing was forgotten). Any failure rolls the whole
@@ -57,6 +58,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from pipeline.core.catalog import CUSTOMER_ID, CUSTOMER_TABLES, IDENTIFIER_KINDS, KEY_KINDS
+from pipeline.core.parts import refresh_parts
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import scalar, table_exists, transaction
 from pipeline.customers.config import CustomersConfig
@@ -254,6 +256,7 @@ def forget_customer(
                     "no customer and no row of the warehouse holds that "
                     f"{kind or 'customer_id or identifier'}; nothing was changed"
                 )
+            refresh_parts(con, sorted(t for t, n in rows.items() if n))  # their days' recorded fingerprints
             result = ForgetResult(kind or named_by or "any", customers, rows, shared)
             con.execute(sql("customers/forget/create_forget_log"))
             con.execute(

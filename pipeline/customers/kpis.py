@@ -28,7 +28,7 @@ import duckdb
 
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.metadata import column_schema, markdown_table
-from pipeline.core.plots import daily_plot
+from pipeline.core.plots import Figures, daily_plot
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, scalar, table_exists
 from pipeline.customers.kpi_updates import FULL_SINCE, Plan, fingerprint_inputs, update
@@ -183,10 +183,17 @@ def latest(con: duckdb.DuckDBPyConnection, name: str) -> str:
 
 
 def plot(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> str:
-    """The KPI's plot of the last days (sql/customers/kpis/plot/<name>.sql), as Markdown."""
-    return daily_plot(
-        _query(con, f"customers/kpis/plot/{kpi.name}").fetchall(), kpi.plot_title, bars=kpi.bars
-    )
+    """The KPI's plot of the last days (sql/customers/kpis/plot/<name>.sql), as Markdown: drawn only
+    when its rows (or the drawing code) changed since the last run, else the last one kept
+    (``built_kpi_plots``)."""
+    rows = _query(con, f"customers/kpis/plot/{kpi.name}").fetchall()
+    con.execute(sql("customers/kpis/plots/create"))
+    figures = Figures(dict(con.execute(sql("customers/kpis/plots/read"), {"kpi": kpi.name}).fetchall()))
+    markdown = figures.draw(daily_plot, rows, kpi.plot_title, bars=kpi.bars)
+    if figures.drawn:
+        ((digest, _),) = figures.now.items()
+        con.execute(sql("customers/kpis/plots/write"), {"kpi": kpi.name, "digest": digest, "plot": markdown})
+    return markdown
 
 
 def schema(con: duckdb.DuckDBPyConnection, name: str) -> dg.TableSchema:

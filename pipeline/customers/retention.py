@@ -7,6 +7,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from pipeline.core.parts import refresh_parts
 from pipeline.core.sql import sql
 from pipeline.core.warehouse import scalar, table_exists, transaction
 
@@ -44,6 +45,7 @@ def apply_retention(
                     rows[table] = rows.get(table, 0) + scalar(con, query, {"source": source})
             events[event_type] = scalar(con, sql("customers/events/retention"), params)
         con.execute(sql("customers/events/retention_done"))
+        refresh_parts(con, ["events", *sorted(rows)])  # any recorded fingerprints of their days
     return events, rows
 
 

@@ -85,8 +85,10 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
         "kpi_web",
         "kpi_customer_behaviour",
         "built_kpis",  # what each KPI table was last built from (its next update reads it)
+        "built_kpi_plots",  # each KPI's last plot, drawn again when its rows change
         "attribution_credits",
         "attribution_summary",
+        "part_fingerprints",  # per day of attribution_credits: its rows and fingerprint (the snapshot's)
         "model_trainings",
         "model_feature_impact",
         "model_beeswarm",
@@ -289,7 +291,9 @@ IMPERSONAL = {
     "kpi_purchases",
     "kpi_web",
     "built_kpis",  # per day: counts and fingerprints of what the KPIs were built from
+    "built_kpi_plots",  # each KPI's last plot and the digest of its rows
     "attribution_summary",
+    "part_fingerprints",  # per table and day: rows and a fingerprint of them
     "model_trainings",
     "model_feature_impact",
     "experiment_report",
