@@ -118,9 +118,10 @@ def _time_cast(f: FieldSpec) -> tuple[Cast, str]:
 
 
 def _bool(v: str, p: str) -> str:
+    # list_contains, not IN: DuckDB plans an IN list of five constants as a join (two per Bool field)
     return (
-        f"CASE WHEN lower({v}) IN ('true', 't', '1', 'yes', 'y') THEN true "
-        f"WHEN lower({v}) IN ('false', 'f', '0', 'no', 'n') THEN false END"
+        f"CASE WHEN list_contains(['true', 't', '1', 'yes', 'y'], lower({v})) THEN true "
+        f"WHEN list_contains(['false', 'f', '0', 'no', 'n'], lower({v})) THEN false END"
     )
 
 
