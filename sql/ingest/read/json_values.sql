@@ -14,10 +14,14 @@
 -- '[' is parsed again to tell a nested value from a string. An array is a value of a field where
 -- $listable says so (a String field: its elements joined with ', ').
 --
--- A plain line (`__plain`: an object with no '[', no '{' inside it, and no space next to a quote or
--- written as \u0020) holds no array, no nested value and no value with a space at either end: its
--- values are the extracted list as it is, and it has no nested value to look for. Only the other
--- lines go through {{careful}}, the list's values joined (arrays) and trimmed one by one.
+-- A plain line (`__plain`: an object with no '[', no '{' inside it, no space before a quote, no tab,
+-- no space written as \u0020 and no ':" ') holds no array, no nested value and no value with a space
+-- at either end: its values are the extracted list as it is, and it has no nested value to look for.
+-- (A value ends with a space only as ` "`; it starts with one only right after ':', or after a space
+-- or a tab after it: `:" `, ` "` or a tab. `:" ` is searched for, not `" `: a quote is in every
+-- value, a colon once per key, so the search is about three times as fast. No '{' inside a line that
+-- starts with one is `NOT LIKE '{%{%'`: a literal start, about twice as fast as `'_%{%'`.) Only the
+-- other lines go through {{careful}}, the list's values joined (arrays) and trimmed one by one.
 SELECT {{carry}}_row_number, line AS _raw,
        CASE WHEN _error IS NOT NULL THEN _error
             WHEN NOT _valid THEN 'json: the line is not valid JSON'
@@ -41,8 +45,9 @@ FROM (SELECT *, CASE WHEN __plain THEN NULL
                                        ELSE json_valid(line) END AS _valid
                         FROM (SELECT *, CASE WHEN _error IS NULL THEN try(json_extract_string(line, $paths)) END AS __p,
                                      _error IS NULL AND starts_with(line, '{') AND NOT contains(line, '[')
-                                     AND line NOT LIKE '_%{%' AND NOT contains(line, '" ')
-                                     AND NOT contains(line, ' "') AND NOT contains(line, '\u0020') AS __plain
+                                     AND line NOT LIKE '{%{%' AND NOT contains(line, ':" ')
+                                     AND NOT contains(line, ' "') AND NOT contains(line, chr(9))
+                                     AND NOT contains(line, '\u0020') AS __plain
                               FROM _lines) AS extracted
                        ) AS checked
                  ) AS typed

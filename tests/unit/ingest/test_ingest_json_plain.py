@@ -1,9 +1,10 @@
-"""JSON lines: a plain line (an object with no array, no nested object and no space next to a quote)
-takes its extracted values as they are; every other line has its arrays joined and its values
-trimmed one by one. Both give what the typing always gave: the same file written compactly (plain
-lines) or with spaces after the separators (no plain line) loads the same rows and rejects, and
-the values that need care (spaces at either end, a space written as an escape, arrays, nested
-values) are trimmed, joined or rejected as before, mixed with plain lines in one file."""
+"""JSON lines: a plain line (an object with no array, no nested object and no place where a value
+could start or end with a space) takes its extracted values as they are; every other line has its
+arrays joined and its values trimmed one by one. Both give what the typing always gave: the same
+file written compactly (plain lines) or with spaces after the separators (no plain line) loads the
+same rows and rejects, and the values that need care (spaces at either end, a space written as an
+escape, arrays, nested values) are trimmed, joined or rejected as before, mixed with plain lines in
+one file."""
 
 from __future__ import annotations
 
@@ -137,6 +138,31 @@ def test_a_batch_of_days_types_them_as_one_file_does(tmp_path: Path) -> None:
             "Email,  Social",
             None,
             "a {b} [c]",
+        ]
+    finally:
+        w.close()
+
+
+WHITESPACE = [
+    b'{"customer_id":"c","session_id":\t" t1","channel":"Email","started_at":"2026-01-31 10:00:00"}',  # a tab
+    b'{"customer_id":"c","session_id" :" t2","channel":"Email","started_at":"2026-01-31 10:00:00"}',
+    b'{"customer_id":"c","session_id":"t3" ,"channel":"he said:\\" hi","started_at":"2026-01-31 10:00:00"}',
+    b'{"customer_id":"c","session_id":"t4","channel":" x","started_at":"2026-01-31 10:00:00"}',
+]
+
+
+def test_a_value_starting_with_a_space_after_any_whitespace_is_trimmed(tmp_path: Path) -> None:
+    """A value that starts with a space follows ':' directly, or a space or a tab after it: each is
+    trimmed; a space after a value, or after an escaped quote inside one, changes no value."""
+    w = World(tmp_path)
+    try:
+        r = w.load_tx("web", "jsonl", b"\n".join(WHITESPACE) + b"\n")
+        check_load(w, r, LOADED, 4, 4, 0)
+        assert w.q("SELECT session_id, channel FROM tx_web ORDER BY _row_number") == [
+            ("t1", "Email"),
+            ("t2", "Email"),
+            ("t3", 'he said:" hi'),
+            ("t4", "x"),
         ]
     finally:
         w.close()
