@@ -40,8 +40,9 @@ def is_data_driven(m: Model) -> bool:
     return isinstance(model_type(m.model_type), DataDriven)
 
 
-def _conversions_sql(spec: AttributionSpec) -> tuple[str, dict]:
-    """sql/attribution/conversions.sql: one conversion_source.sql per conversion source."""
+def conversion_sources(spec: AttributionSpec) -> tuple[str, dict]:
+    """The conversions of the days $a to $b as a query: one conversion_source.sql per conversion source
+    (or no_conversions.sql), joined by UNION ALL; and its parameters."""
     params = Params("c")
     sources = []
     for c in spec.conversions:
@@ -50,7 +51,13 @@ def _conversions_sql(spec: AttributionSpec) -> tuple[str, dict]:
         match = compile_all(conds, params, EVENT_COLUMNS)
         sources.append(sql("attribution/conversion_source", fragments={**fragments, "match": match}))
     union = " UNION ALL ".join(sources) if sources else sql("attribution/no_conversions")
-    return sql("attribution/conversions", fragments={"sources": union}), params.values
+    return union, params.values
+
+
+def _conversions_sql(spec: AttributionSpec) -> tuple[str, dict]:
+    """sql/attribution/conversions.sql: the conversion sources' conversions (:func:`conversion_sources`)."""
+    union, params = conversion_sources(spec)
+    return sql("attribution/conversions", fragments={"sources": union}), params
 
 
 # The columns of a touch that only a model's match criteria read (sql/attribution/touches.sql), with
