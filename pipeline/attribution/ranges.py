@@ -29,10 +29,10 @@ from pipeline.core.sql import bind, sql
 RANGE_DAYS = 7
 # What DuckDB holds at a range's peak (its temp tables, and the per-channel credits' aggregates as
 # they are computed) per candidate (conversion × touch) of its days and per touch event of its
-# learning window: fitted to duckdb_memory()'s peak of the last 1, 3 and 7 days of SF1 with the
-# example config's 16 models and no memory pressure (0.63, 1.50 and 3.18 GB; bench/NOTES.md, attmem).
-BYTES_PER_CANDIDATE = 1200
-BYTES_PER_TOUCH = 300
+# learning window: fitted to duckdb_memory()'s peak of the last 3 and 7 days of SF1 with the
+# example config's 16 models and no memory pressure (1.22 and 2.55 GB; bench/NOTES.md, attmem).
+BYTES_PER_CANDIDATE = 1000
+BYTES_PER_TOUCH = 250
 # The share of memory_limit a range's estimated peak may take: the peak counts the warehouse's cached
 # blocks too (DuckDB evicts those first), and the counts are sampled (a few % off).
 MEMORY_SHARE = 0.8
