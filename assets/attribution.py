@@ -5,6 +5,7 @@ import dagster as dg
 from pipeline.attribution.bootstrap import LEVEL
 from pipeline.attribution.credits import CREDITS, SUMMARY, attribute_range, attribution_ranges
 from pipeline.attribution.models import all_models
+from pipeline.attribution.ranges import per_connection
 from pipeline.attribution.report import intervals_table, stacked_bars, summary_table
 from pipeline.config import ProjectConfig
 from pipeline.core.metadata import column_schema
@@ -58,15 +59,17 @@ def build_attribution_assets(
     def _attribution(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         days = days_in(context.partition_time_window)
         window = {"a": days[0], "b": days[-1]}
-        for first, last in attribution_ranges(config, days):
-            # each range on its own connection: DuckDB gives back the memory of a range's work (about
-            # 1 GB at SF1) only when its connection closes, and the next range would start above it
+        with warehouse.connect() as con:
+            ranges = attribution_ranges(con, config, days)  # as many days at once as DuckDB's memory holds
+        for group in per_connection(ranges):
+            # up to 7 days on a connection: DuckDB gives back the memory of their work (about 1 GB at
+            # SF1) only when its connection closes, and the next ranges would start above it
             with warehouse.connect() as con:
-                counts = attribute_range(con, config, first, last)
-            span = f"{first}" if first == last else f"{first}..{last}"
-            context.log.info(
-                f"attribution {span}: {counts['conversions']} conversions, {counts['credits']} credits"
-            )
+                for first, last in group:
+                    counts = attribute_range(con, config, first, last)
+                    span = f"{first}" if first == last else f"{first}..{last}"
+                    done = f"{counts['conversions']} conversions, {counts['credits']} credits"
+                    context.log.info(f"attribution {span}: {done}")
         with warehouse.connect() as con:
             bad, conversions, credit_rows = con.execute(sql("attribution/check_sums"), window).fetchall()[0]
             rows = con.execute(

@@ -3,7 +3,7 @@
 On copies of the bench world's base warehouse (bench/measures.py), the last ``--days`` days attributed
 with the example config's models (``--models example``) or the built-ins alone (``builtin``): day by
 day (``build_attribution``, what the attribution asset did for each day of a range) on one copy, and
-RANGE_DAYS at a time (``attribute_days``) on the other, alternating range by range so both see the same
+in ranges (``attribute_days``, up to RANGE_DAYS) on the other, alternating so both see the same
 machine load. Prints both times and whether the tables are identical. Not part of ``make bench``.
 """
 
@@ -18,7 +18,8 @@ from bench.run import built_warehouse, fresh_copy
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline.attribution.credits import RANGE_DAYS, attribute_days, build_attribution
+    from pipeline.attribution.credits import attribute_days, build_attribution
+    from pipeline.attribution.ranges import RANGE_DAYS
     from pipeline.core.warehouse import connect
 
     p = argparse.ArgumentParser(description=__doc__)

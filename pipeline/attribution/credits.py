@@ -25,6 +25,7 @@ import pyarrow as pa
 from pipeline.attribution.config import UNATTRIBUTED, AttributionConfig, AttributionSpec
 from pipeline.attribution.intervals import write_intervals
 from pipeline.attribution.models import Model, all_models
+from pipeline.attribution.ranges import sized_ranges
 from pipeline.attribution.touches import (
     in_set,
     is_data_driven,
@@ -43,10 +44,6 @@ from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import transaction
 
 CREDITS = "attribution_credits"
-# The days a range is attributed at once: their credits per touch are held in memory until written
-# (about 1.3 million rows per day of 16 models at SF1); the 90 days of SF0.1 at once were no faster
-# than by 7 days and peaked at twice the memory (README, Attribution).
-RANGE_DAYS = 7
 SUMMARY = "attribution_summary"
 # sql/attribution/paths.sql packs a touch in a BIGINT: a day of the range in 10 bits, a channel in 20
 PATHS_MAX_DAYS = 1024
@@ -342,11 +339,15 @@ def build_attribution_range(
         return _replace_days(con, config, models, first, last, None)
 
 
-def attribution_ranges(config: AttributionConfig, days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """Consecutive ``days`` as ranges attributed at once: RANGE_DAYS at a time (one day at a time with
-    bootstrap intervals); each range's first and last day."""
-    step = 1 if config.attribution.bootstrap else RANGE_DAYS
-    return [(days[i], days[min(i + step, len(days)) - 1]) for i in range(0, len(days), step)]
+def attribution_ranges(
+    con: duckdb.DuckDBPyConnection, config: AttributionConfig, days: Sequence[dt.date]
+) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive ``days`` as ranges attributed at once, each range's first and last day: as many days
+    as the connection's memory_limit holds, up to 7 (:func:`pipeline.attribution.ranges.sized_ranges`);
+    one day at a time with bootstrap intervals."""
+    if config.attribution.bootstrap or len(days) == 1:
+        return [(day, day) for day in days]
+    return sized_ranges(con, config.attribution, all_models(config.attribution), days)
 
 
 def attribute_range(
@@ -363,5 +364,5 @@ def attribute_days(
 ) -> Iterator[tuple[dt.date, dt.date, dict[str, int]]]:
     """Attribute consecutive ``days``, range by range (:func:`attribution_ranges`); yields each range's
     first and last day and its counts."""
-    for first, last in attribution_ranges(config, days):  # a loop over ranges of days, not rows
+    for first, last in attribution_ranges(con, config, days):  # a loop over ranges of days, not rows
         yield first, last, attribute_range(con, config, first, last)

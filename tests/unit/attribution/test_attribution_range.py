@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from pipeline.attribution import credits
+from pipeline.attribution import ranges
 from pipeline.attribution.credits import _by_day, _paths, attribute_days, build_attribution
 from pipeline.attribution.models import all_models
 from pipeline.attribution.touches import is_data_driven, learning_days, prepare, set_key
@@ -98,14 +98,14 @@ def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     [(3, True), (11, True), (3, False)],
 )
 def test_a_range_gives_every_day_what_the_day_alone_gives(monkeypatch, seed, per_touch):
-    monkeypatch.setattr(credits, "RANGE_DAYS", 3)
+    monkeypatch.setattr(ranges, "RANGE_DAYS", 3)
     rows = _events(seed)
     project = config(spec(MODELS, perTouchCredits=per_touch))
     alone, together = _warehouse(rows), _warehouse(rows)
     for day in DAYS:
         build_attribution(alone, project, day)
-    ranges = [(a, b) for a, b, _ in attribute_days(together, project, DAYS)]
-    assert ranges == [(DAYS[0], DAYS[2]), (DAYS[3], DAYS[4])]  # RANGE_DAYS at a time
+    cut = [(a, b) for a, b, _ in attribute_days(together, project, DAYS)]
+    assert cut == [(DAYS[0], DAYS[2]), (DAYS[3], DAYS[4])]  # RANGE_DAYS at a time
     want = _tables(alone)
     assert len({r[0] for r in want["attribution_credits"]}) == len(DAYS)  # every day has conversions
     assert _tables(together) == want

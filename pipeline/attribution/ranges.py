@@ -1,0 +1,146 @@
+"""How many days of a backfill are attributed at once: as many as fit DuckDB's memory_limit, up to 7.
+
+A range's work is held by DuckDB until its transaction writes it: its candidates ranked (every
+conversion × its customer's touches, sql/attribution/ranked.sql), the credits per touch and per
+channel, and for Markov / Shapley everyone's touches of the learning window listed per customer
+(paths.sql). Beyond the connection's memory_limit DuckDB spills those tables to disk, and every model
+then reads them back from there (at SF10 with a 5 GB limit, 7-day ranges spilled up to 21 GB each).
+So each day's size is counted first, in one statement (sql/attribution/day_sizes.sql: its
+conversions' candidate touches, counted on one hash bucket of customers and scaled up; its touch
+events), and consecutive days are grouped while the range's estimated working set stays under a
+share of the limit: one day at least, RANGE_DAYS at most. A range's credits are the same whatever
+the cut (each day gets what it gets alone), so the cut changes only time and memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+import duckdb
+
+from pipeline.attribution.config import AttributionSpec
+from pipeline.attribution.models import Model
+from pipeline.attribution.touches import conversion_sources, learning_days
+from pipeline.core.sql import bind, sql
+
+# The most days attributed at once: longer ranges were no faster and held more (README, Attribution).
+RANGE_DAYS = 7
+# What DuckDB holds at a range's peak (its temp tables, and the per-channel credits' aggregates as
+# they are computed) per candidate (conversion × touch) of its days and per touch event of its
+# learning window: fitted to duckdb_memory()'s peak of the last 3 and 7 days of SF1 with the
+# example config's 16 models and no memory pressure (1.22 and 2.55 GB; bench/NOTES.md, attmem).
+BYTES_PER_CANDIDATE = 1000
+BYTES_PER_TOUCH = 250
+# The share of memory_limit a range's estimated peak may take: the peak counts the warehouse's cached
+# blocks too (DuckDB evicts those first), and the counts are sampled (a few % off).
+MEMORY_SHARE = 0.8
+# day_sizes.sql counts the candidates of one customer in SAMPLE (by hash): a sixteenth of the join.
+SAMPLE = 16
+
+_SIZE = re.compile(r"^\s*([\d.]+)\s*([KMGTPE]?i?B|bytes)\s*$", re.I)
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
+
+
+def size_bytes(text: str) -> int:
+    """A DuckDB memory size as its setting reads (``476.8 MiB``, ``1.8 GiB``, ``512 bytes``) in bytes;
+    decimal units (``500MB``) count 1000s."""
+    found = _SIZE.match(text)
+    if not found:
+        raise ValueError(f"not a DuckDB memory size: {text!r}")
+    number, unit = found.groups()
+    unit = unit.upper()
+    if unit == "BYTES":
+        return int(float(number))
+    base = 1 if unit.endswith("IB") or len(unit) == 1 else 0
+    scale = _UNITS[unit[0]] if base else 1000 ** ("KMGTPE".index(unit[0]) + 1)
+    return int(float(number) * scale)
+
+
+def memory_budget(con: duckdb.DuckDBPyConnection) -> int:
+    """The bytes a range's working set may take on this connection: MEMORY_SHARE of its memory_limit."""
+    ((limit,),) = con.execute(sql("attribution/memory_limit")).fetchall()  # the one setting
+    return int(size_bytes(limit) * MEMORY_SHARE)
+
+
+def day_sizes(
+    con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequence[Model], days: Sequence[dt.date]
+) -> tuple[list[int], list[int]]:
+    """Each of ``days``' candidates (conversions × touches) and the touch events of each partition from
+    the learning window's first (``learning_days`` - 1 before the first day) to the last day."""
+    longest = max((m.lookback_days for m in models if m.lookback_days), default=1)
+    infinite = any(m.lookback_days is None for m in models)
+    since = days[0] - dt.timedelta(days=max(learning_days(models) - 1, 0))
+    union, params = conversion_sources(spec)
+    query = sql("attribution/day_sizes", fragments={"conversions": union})
+    values = {
+        **params,
+        "a": days[0],
+        "b": days[-1],
+        "since": since,
+        "touch_types": sorted({t.type for t in spec.touchpoints}),
+        "longest": longest,
+        "infinite": infinite,
+        "sample": SAMPLE,
+    }
+    rows = con.execute(query, bind(query, values)).fetchall()  # one row per day, not per data row
+    touches = [t for _, _, t in rows]
+    candidates = [c for day, c, _ in rows if day >= days[0]]
+    return candidates, touches
+
+
+def group_days(
+    days: Sequence[dt.date], candidates: Sequence[int], touches: Sequence[int], learning: int, budget: int
+) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive ``days`` cut greedily into ranges whose working set (BYTES_PER_CANDIDATE a candidate
+    of its days, BYTES_PER_TOUCH a touch event of its learning window: ``touches`` per partition from
+    ``learning`` - 1 days before the first day) stays within ``budget`` bytes; one day at least,
+    RANGE_DAYS at most. Each range's first and last day."""
+    held = max(learning - 1, 0)  # the partitions before a range's first day its paths read
+
+    def cost(i: int, j: int) -> int:  # days i to j
+        window = touches[i : j + held + 1] if learning else []
+        return BYTES_PER_CANDIDATE * sum(candidates[i : j + 1]) + BYTES_PER_TOUCH * sum(window)
+
+    ranges = []
+    i = 0
+    while i < len(days):  # a loop over days, not rows
+        j = i
+        while j + 1 < len(days) and j + 1 - i < RANGE_DAYS and cost(i, j + 1) <= budget:
+            j += 1
+        ranges.append((days[i], days[j]))
+        i = j + 1
+    return ranges
+
+
+def sized_ranges(
+    con: duckdb.DuckDBPyConnection,
+    spec: AttributionSpec,
+    models: Sequence[Model],
+    days: Sequence[dt.date],
+    budget: int | None = None,
+) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive ``days`` as ranges sized to the connection's memory (:func:`group_days`; ``budget``:
+    the bytes a range may hold, default :func:`memory_budget`)."""
+    if not days:
+        return []
+    candidates, touches = day_sizes(con, spec, models, days)
+    budget = memory_budget(con) if budget is None else budget
+    return group_days(days, candidates, touches, learning_days(models), budget)
+
+
+def per_connection(ranges: Sequence[tuple[dt.date, dt.date]]) -> list[list[tuple[dt.date, dt.date]]]:
+    """Consecutive ``ranges`` grouped to be attributed on one warehouse connection each, up to RANGE_DAYS
+    days a connection: DuckDB gives back what a connection's work held only when it closes, and the
+    close checkpoints the file (2-4 s at SF1, whatever the days written), so short ranges share one."""
+    groups: list[list[tuple[dt.date, dt.date]]] = []
+    held = RANGE_DAYS
+    for first, last in ranges:  # a loop over ranges of days, not rows
+        days = (last - first).days + 1
+        if held + days > RANGE_DAYS:
+            groups.append([])
+            held = 0
+        groups[-1].append((first, last))
+        held += days
+    return groups
