@@ -7,7 +7,7 @@
 -- models' pairs number their own: touch_set.sql). Time order is ord: equal timestamps ordered by
 -- touch_id, so the order, first and last are deterministic. A group per conversion joined back, not a
 -- window: no sort of the candidates. Only the columns the models read after their sets are kept (not
--- those the match criteria test). <candidates>: candidates.sql (in
+-- those the match criteria test, nor the conversion's: joined back by cix where a row needs them). <candidates>: candidates.sql (in
 -- candidates_of_days.sql for a range of days), read as they are ranked.
 CREATE OR REPLACE TEMP TABLE _att_ranked AS
 WITH candidates AS (
@@ -16,8 +16,7 @@ WITH candidates AS (
     SELECT cix, {{counts}} FROM candidates GROUP BY cix
 )
 SELECT
-    c.cix, c.conversion, c.conversion_id, c.customer_id, c.converted_at, c.day, c.conversion_value, c.touch_id,
-    c.touched_at, c.ord, c.channel, c.channel_id, {{sets}},
+    c.cix, c.conversion_value, c.touch_id, c.touched_at, c.ord, c.channel, c.channel_id, {{sets}},
     {{positions}}
 FROM candidates AS c
 INNER JOIN sets AS s ON c.cix = s.cix;

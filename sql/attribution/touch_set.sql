@@ -3,8 +3,7 @@
 -- pairs), the count (n<k>) and the last touch (last<k>) of the conversion's touches in the set; ord
 -- orders them in time.
 SELECT
-    cix, conversion, conversion_id, customer_id, converted_at, day, conversion_value AS value, touch_id,
-    channel, channel_id, touched_at, ord,
+    cix, conversion_value AS value, touch_id, channel, channel_id, touched_at, ord,
     {{pos_k}} AS pos,
     {{n_k}} AS n,
     {{last_k}} AS last_touched_at
