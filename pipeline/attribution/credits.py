@@ -215,9 +215,7 @@ def _write_credits(
             [n for n in data_driven if n in grouped],
             sql(
                 "attribution/channel_credits",
-                fragments={
-                    "model_channels": sql("attribution/data_driven_channels", fragments={"shares": shares})
-                },
+                fragments={"model_channels": sql("attribution/data_driven_channels")},
             ),
         ),
     ):

@@ -139,11 +139,12 @@ def _set_models(models: Sequence[Model]) -> dict[int, Model]:
 
 def _ranked_sql(models: Sequence[Model], candidates: str) -> tuple[str, dict]:
     """sql/attribution/ranked.sql: for each touch set k, whether a candidate (of the query ``candidates``)
-    is in it (p<k>), its position there (pos<k>), the set's size (n<k>) and last touch (last<k>) for the
-    conversion; one window pass. Positions and sizes are kept as INTEGERs, not the HUGEINTs a sum
-    gives: 96 bytes less a candidate, about a fifth of a range's peak in DuckDB (bench/NOTES.md, attmem)."""
+    is in it (p<k>), where it stands there (pos<k>: first 1, last n<k>, else 2), the set's size (n<k>)
+    and last touch (last<k>) for the conversion; one group per conversion, no window. Positions and
+    sizes are INTEGERs, not HUGEINTs: 96 bytes less a candidate, about a fifth of a range's peak in
+    DuckDB (bench/NOTES.md, attmem), the same credits."""
     params = Params("k")
-    passes, running, in_sets = [], [], []
+    passes, counts, positions, in_sets = [], [], [], []
     for k, m in _set_models(models).items():
         touched, converted = ident("touched_at"), ident("converted_at")
         lookback = (
@@ -151,29 +152,40 @@ def _ranked_sql(models: Sequence[Model], candidates: str) -> tuple[str, dict]:
             if m.lookback_days is None
             else f"t.{touched} >= t.{converted} - to_days({params.add(m.lookback_days)}::INTEGER)"
         )
-        p = ident(f"p{k}")
+        p, n, first, final = (ident(f"{name}{k}") for name in ("p", "n", "first", "final"))
         passes.append(f"({model_filter(m, params)} AND {lookback}) AS {p}")
         in_sets.append(p)
-        running += [
-            f"(sum({p}::INTEGER) OVER upto)::INTEGER AS {ident(f'pos{k}')}",
-            f"(sum({p}::INTEGER) OVER whole)::INTEGER AS {ident(f'n{k}')}",
-            f"max(CASE WHEN {p} THEN {touched} END) OVER whole AS {ident(f'last{k}')}",
+        counts += [
+            f"count(*) FILTER ({p})::INTEGER AS {n}",
+            f"min(ord) FILTER ({p}) AS {first}",
+            f"max(ord) FILTER ({p}) AS {final}",
+            f"max({touched}) FILTER ({p}) AS {ident(f'last{k}')}",
+        ]
+        positions += [
+            f"CASE WHEN c.ord = s.{first} THEN 1 WHEN c.ord = s.{final} THEN s.{n} ELSE 2 END::INTEGER"
+            f" AS {ident(f'pos{k}')}",
+            f"s.{n}",
+            f"s.{ident(f'last{k}')}",
         ]
     fragments = {
         "passes": ", ".join(passes),
-        "sets": ", ".join(in_sets),
-        "running": ", ".join(running),
+        "sets": ", ".join(f"c.{p}" for p in in_sets),
+        "counts": ", ".join(counts),
+        "positions": ", ".join(positions),
         "candidates": candidates,
     }
     query = sql("attribution/ranked", fragments=fragments)
     return query, params.values
 
 
-def in_set(k: int) -> str:
-    """sql/attribution/touch_set.sql: a model's touches from _att_ranked, those of its set k."""
+def in_set(k: int, positions: bool = False) -> str:
+    """sql/attribution/touch_set.sql: a model's touches from _att_ranked, those of its set k; with
+    ``positions``, pos is each touch's position in the set (a window: the data-driven models' pairs)."""
+    pos = "row_number() OVER (PARTITION BY cix ORDER BY ord)" if positions else ident(f"pos{k}")
     return sql(
         "attribution/touch_set",
-        idents={"in_set_k": f"p{k}", "pos_k": f"pos{k}", "n_k": f"n{k}", "last_k": f"last{k}"},
+        idents={"in_set_k": f"p{k}", "n_k": f"n{k}", "last_k": f"last{k}"},
+        fragments={"pos_k": pos},
     )
 
 
@@ -187,7 +199,7 @@ def _pairs_sql(models: Sequence[Model]) -> tuple[str, dict]:
             fragments={
                 "model": params.add(m.name),
                 "model_type": params.add(m.model_type),
-                "touches": in_set(sets[set_key(m)]),
+                "touches": in_set(sets[set_key(m)], positions=True),
             },
         )
         for m in models

@@ -3,8 +3,8 @@
 -- day, model, channel_set, channel, weight), normalised over the conversion's touches (equal shares
 -- when the weights sum to 0). A touch weighs its channel's weight (Markov: its removal effect) or, for
 -- the types in $split (Shapley: a channel's Shapley value in the set, a game over sets), that weight
--- split equally over the channel's touches. Read per touch (data_driven_credits.sql) or per channel
--- (data_driven_channels.sql). A conversion's weights are added up one after the other in time order
+-- split equally over the channel's touches. Read per touch (data_driven_credits.sql, the bootstrap);
+-- data_driven_channels.sql gives the same per channel. A conversion's weights are added up one after the other in time order
 -- (pos: list_sum of the ordered list), the same bits every run. Narrow rows, grouped by the
 -- conversion's number (cix): less to sort and hash.
 WITH pairs AS (

@@ -10,7 +10,7 @@
 -- 2^20 of them). Sorted by day, and by path when $ordered. The range is under 1,024 days.
 WITH touched AS (
     SELECT
-        t.customer_id, t.touched_at, t.touch_id, t.channel,
+        t.customer_id, t.ord, t.channel,
         greatest(t.touched_at::DATE, t.touch_day, $first::DATE) AS since,
         least(
             t.touched_at::DATE + ($lookback::INTEGER - 1), t.touch_day + ($learning::INTEGER - 1), $last::DATE
@@ -27,10 +27,10 @@ WITH touched AS (
     INNER JOIN codes AS c ON p.channel = c.channel
     GROUP BY p.day, p.conversion, p.conversion_id
 ), held AS (
-    -- a touch as (its order within the customer's window touches, since, until, channel code)
+    -- a touch as (its order among the customer's touches (ord), since, until, channel code)
     SELECT
         t.customer_id,
-        (row_number() OVER (PARTITION BY t.customer_id ORDER BY t.touched_at, t.touch_id) << 40)
+        (t.ord::BIGINT << 40)
         | ((t.since - $first::DATE)::BIGINT << 30) | ((t.until - $first::DATE)::BIGINT << 20) | c.code AS touch
     FROM touched AS t
     INNER JOIN codes AS c ON t.channel = c.channel

@@ -1,9 +1,10 @@
 -- The rule-based models' credits of the conversions attributed, by their day, into <target> (attribution_credits, or the temp
 -- table _att_credits): <model_credits> is one rule_model.sql per model, joined by UNION ALL.
--- Touches with no credit are left out.
+-- Touches with no credit are left out; the conversion's columns are joined back by its number cix.
 INSERT INTO {{target}}
 SELECT
-    day, conversion, conversion_id, customer_id, model, model_type, touch_id, channel, channel_id,
-    touched_at, converted_at, value, share, value * share
-FROM ({{model_credits}}) AS model_credits
-WHERE share > 0;
+    c.day, c.conversion, c.conversion_id, c.customer_id, m.model, m.model_type, m.touch_id, m.channel,
+    m.channel_id, m.touched_at, c.converted_at, m.value, m.share, m.value * m.share
+FROM ({{model_credits}}) AS m
+INNER JOIN _att_conversions AS c ON m.cix = c.cix
+WHERE m.share > 0;

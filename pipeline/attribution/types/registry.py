@@ -3,7 +3,7 @@
 A type is one module of this package that registers itself (the package's ``__init__`` imports it):
 
 * a rule-based type (:class:`RuleBased`) gives each touch of a conversion a weight by its position
-  ``pos`` of ``n`` (in time order) or its age, in SQL; share = weight / the conversion's total
+  ``pos`` of ``n`` (first, last or between) or its age, in SQL; share = weight / the conversion's total
   (sql/attribution/rule_credits.sql);
 * a data-driven type (:class:`DataDriven`) learns each channel's weight in every channel set from the
   day's aggregated paths, in Python (sql/attribution/paths.sql, data_driven_credits.sql).
@@ -68,8 +68,10 @@ class ModelType:
 
 @dataclass(frozen=True, kw_only=True)
 class RuleBased(ModelType):
-    """``weight`` and ``total`` build SQL expressions over a touch (``pos``, ``n``, ``touched_at``,
-    ``last_touched_at``) from the model's parameters, each given as a bound parameter (``$w3::DOUBLE``)."""
+    """``weight`` and ``total`` build SQL expressions over a touch (``pos``: 1 the first of the
+    conversion's ``n`` touches, ``n`` the last, 2 those between; ``ord`` orders them in time;
+    ``touched_at``, ``last_touched_at``) from the model's parameters, each given as a bound parameter
+    (``$w3::DOUBLE``)."""
 
     weight: Callable[[Mapping[str, str]], str]
     total: Callable[[Mapping[str, str]], str]

@@ -1,8 +1,9 @@
-"""The rule-based model types: a touch's weight by its position ``pos`` of ``n`` (time order) or age.
+"""The rule-based model types: a touch's weight by where it stands of the conversion's ``n`` touches
+(``pos``: 1 the first, ``n`` the last, 2 those between) or by its age.
 
 Each type gives its weight and the sum of the weights of the conversion's touches (its total), so
 share = weight / total. The totals of first / last / spread / position follow from ``n`` alone; time
-decay sums its weights in time order (the same bits every run), over the conversion's touches (its
+decay sums its weights in time order (``ord``; the same bits every run), over the conversion's touches (its
 number ``cix``: an integer to partition by rather than two strings). ``p`` maps a parameter's key to its
 bound parameter (a DOUBLE).
 """
@@ -99,7 +100,7 @@ register(
             f"pow(2.0, -(epoch(last_touched_at) - epoch(touched_at)) / 86400.0 / {p['halfLifeDays']})"
         ),
         total=lambda p: (
-            "sum(weight) OVER (PARTITION BY cix ORDER BY pos "
+            "sum(weight) OVER (PARTITION BY cix ORDER BY ord "
             "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
         ),
     )

@@ -417,3 +417,42 @@ def test_credits_sum_to_one_and_value_is_kept_for_every_model_and_conversion(tou
     assert set(by_model) == set(MODELS)
     assert all(abs(v - total) < 1e-6 for v in by_model.values())
     assert set(BUILTIN_NAMES) <= set(by_model)
+
+
+@pytest.mark.parametrize("per_touch", [True, False])
+def test_touches_at_the_same_time_are_ordered_by_their_id(per_touch):
+    # a and b at the same second: a is the first touch and b the last (their ids break the tie), x and y
+    # too (x between z and y), for the rows per touch and those summed per channel alike
+    rows = [
+        ("b", "c1", "visit", ts(-1), "Search", None),
+        ("a", "c1", "visit", ts(-1), "Email", None),
+        ("z", "c2", "visit", ts(-3), "Display", None),
+        ("y", "c2", "visit", ts(-2), "Direct", None),
+        ("x", "c2", "visit", ts(-2), "Display", None),
+        ("o1", "c1", "order", ts(0), None, 10),
+        ("o2", "c2", "order", ts(0), None, 10),
+    ]
+    models = [
+        {"name": "F", "modelType": "first"},
+        {"name": "L", "modelType": "last"},
+        {"name": "W", "modelType": "spread", "firstWeight": 3, "lastWeight": 1},
+    ]
+    con = attribute(rows, spec(models, perTouchCredits=per_touch))
+    got = con.execute(
+        """SELECT conversion_id, model, touch_id, channel, round(credit_share, 9) FROM attribution_credits
+           WHERE model IN ('F', 'L', 'W') ORDER BY ALL"""
+    ).fetchall()
+    w2 = (
+        [("o2", "W", "x", "Display", 0.2), ("o2", "W", "y", "Direct", 0.2), ("o2", "W", "z", "Display", 0.6)]
+        if per_touch
+        else [("o2", "W", "y", "Direct", 0.2), ("o2", "W", None, "Display", 0.8)]  # NULLs last
+    )
+    assert got == [
+        ("o1", "F", "a", "Email", 1.0),
+        ("o1", "L", "b", "Search", 1.0),
+        ("o1", "W", "a", "Email", 0.75),
+        ("o1", "W", "b", "Search", 0.25),
+        ("o2", "F", "z", "Display", 1.0),
+        ("o2", "L", "y", "Direct", 1.0),
+        *w2,
+    ]
