@@ -86,7 +86,8 @@ def test_each_days_size_is_what_the_range_reads(monkeypatch, seed):
     con = _warehouse(_events(seed))
     candidates, touches = ranges.day_sizes(con, att, models, DAYS)
     prepare(con, att, models, DAYS[0], DAYS[-1])
-    ranked = dict(con.execute("SELECT day, count(*) FROM _att_ranked GROUP BY day").fetchall())
+    per_day = "SELECT v.day, count(*) FROM _att_ranked r JOIN _att_conversions v USING (cix) GROUP BY v.day"
+    ranked = dict(con.execute(per_day).fetchall())
     assert candidates == [ranked.get(d, 0) for d in DAYS]
     assert sum(candidates) > 0
     since = DAYS[0] - dt.timedelta(days=learning_days(models) - 1)
