@@ -219,3 +219,21 @@ def test_expected_purchases_where_the_hypergeometric_term_is_negative() -> None:
     expected = unconditional * clv.p_alive(params, x, t_x, T)
     assert np.isfinite(got).all() and (got > 0).all()
     assert got == pytest.approx(expected, rel=1e-9)
+
+
+def test_bgnbd_fitted_on_distinct_customers_is_the_fit_on_every_customer() -> None:
+    """fit_bgnbd computes the likelihood once per distinct (x, t_x, T) (customers summarised in whole
+    days repeat each other): the same parameters, bit for bit, as maximising it per customer."""
+    truth = clv.BgNbd(r=0.5, alpha=6.0, a=0.8, b=2.5)
+    x, t_x, _ = simulate_bgnbd(truth, 6000, 52.0, seed=5)
+    T = np.random.default_rng(5).integers(1, 53, len(x)).astype(float)
+    t_x = np.minimum(np.floor(t_x), T)
+    assert len(np.unique(np.column_stack([x, t_x, T]), axis=0)) < len(x) / 2
+
+    def every_customer(log_params: np.ndarray) -> float:
+        value = -float(np.mean(clv.bgnbd_log_likelihood(clv.BgNbd(*np.exp(log_params)), x, t_x, T)))
+        return value if np.isfinite(value) else clv._FAILED
+
+    start = np.log([1.0, float(np.mean(T)), 1.0, 1.0])
+    reference = clv.BgNbd(*np.exp(clv._maximise(every_customer, start, "BG/NBD")))
+    assert clv.fit_bgnbd(x, t_x, T) == reference
