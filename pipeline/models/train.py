@@ -4,6 +4,7 @@ metrics on the test split, SHAP values from ``pred_contrib=True``."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
@@ -39,28 +40,44 @@ UNUSED = "unused"  # training-split customers left out by max_training_rows
 # model is refit on all of them; above it, a calibration split of its own is large enough.
 CROSS_FIT_MAX, CROSS_FIT_FOLDS = 50_000, 5
 LOADAVG = "/proc/loadavg"  # its 4th field: the tasks running or runnable now / all tasks (Linux)
-THREAD_READINGS = 3  # readings of it, the busiest counting
+OWN_TASKS = "/proc/self/task"  # this process's threads, each with its state in <id>/stat
+THREAD_READINGS = 3  # readings of both, the busiest counting
 
 
-def training_threads(cores: int | None = None, loadavg: str = LOADAVG) -> int:
+def training_threads(cores: int | None = None, loadavg: str = LOADAVG, tasks: str = OWN_TASKS) -> int:
     """LightGBM's threads for a training starting now: the cores of this process (``cores``, else its
-    CPU affinity) that no other task is running or waiting on (the busiest of THREAD_READINGS readings
-    of ``loadavg``, one of them this process), at least one; one where it cannot be read. With
-    ``deterministic`` the trees are the same on any number of threads (tests/unit/models/
-    test_training_threads.py), so this decides only the time: on an idle machine the threads share the
-    histograms; on a busy one OpenMP's threads wait on each other at every step (the SF1 recommender
-    8 × slower on two threads than on one at load 9, bench/NOTES.md), so it trains on one."""
+    CPU affinity) that no task of another process is running or waiting on (the busiest of
+    THREAD_READINGS readings of ``loadavg``'s running tasks less this process's own running threads,
+    ``tasks``: DuckDB's workers finishing a query are not another process), at least one; one where
+    they cannot be read. With ``deterministic`` the trees are the same on any number of threads
+    (tests/unit/models/test_training_threads.py), so this decides only the time: on an idle machine
+    the threads share the histograms; on a busy one OpenMP's threads wait on each other at every step
+    (the SF1 recommender 8 × slower on two threads than on one at load 9, bench/NOTES.md), so it
+    trains on one."""
     cores = cores or len(os.sched_getaffinity(0))
     if cores < 2:
         return 1
     try:
-        busiest = 0
-        for _ in range(THREAD_READINGS):
-            with open(loadavg, encoding="ascii") as f:
-                busiest = max(busiest, int(f.read().split()[3].split("/")[0]))
+        others = max(_running(loadavg) - max(_own_running(tasks), 1) for _ in range(THREAD_READINGS))
     except (OSError, IndexError, ValueError):
         return 1
-    return max(1, cores - max(busiest - 1, 0))
+    return max(1, cores - max(others, 0))
+
+
+def _running(loadavg: str) -> int:
+    with open(loadavg, encoding="ascii") as f:
+        return int(f.read().split()[3].split("/")[0])
+
+
+def _own_running(tasks: str) -> int:
+    """This process's threads running or runnable now (state R in each <task>/stat, after the name)."""
+    states = []
+    for stat in Path(tasks).glob("*/stat"):
+        try:
+            states.append(stat.read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()[0])
+        except (OSError, IndexError):
+            continue  # a thread that ended while read
+    return states.count("R")
 
 
 def lightgbm_train(params: dict, data: lgb.Dataset, rounds: int, **kwargs) -> lgb.Booster:

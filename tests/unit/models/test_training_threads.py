@@ -28,7 +28,7 @@ def _frame(rng, n: int) -> tuple[pd.DataFrame, np.ndarray]:
 @pytest.mark.parametrize("metric", ["auc", "binary_logloss"])
 def test_the_same_booster_on_one_thread_and_on_two(monkeypatch, metric):
     rng = np.random.default_rng(11)
-    (X, y), (X_eval, y_eval) = _frame(rng, 4_000), _frame(rng, 2_000)
+    (X, y), (X_eval, y_eval) = _frame(rng, 2_000), _frame(rng, 1_000)
     params = {**DEFAULT_PARAMS, "metric": metric, "seed": 3}
     strings = []
     for threads in (1, 2):
@@ -44,11 +44,35 @@ def test_the_same_booster_on_one_thread_and_on_two(monkeypatch, metric):
     assert one == two
 
 
-def test_threads_are_the_cores_no_other_task_runs_on(tmp_path):
+def _tasks(folder, states: str):
+    """A fake /proc/self/task: one thread per letter of ``states``, its stat line with that state."""
+    folder.mkdir(exist_ok=True)
+    for old in folder.glob("*/stat"):
+        old.unlink()
+    for n, state in enumerate(states):
+        (folder / str(100 + n)).mkdir(exist_ok=True)
+        (folder / str(100 + n) / "stat").write_text(f"{100 + n} (worker (a) b) {state} 1 0 0 0 -1\n")
+    return str(folder)
+
+
+def test_threads_are_the_cores_no_other_process_runs_on(tmp_path):
     loadavg = tmp_path / "loadavg"
-    for running, cores, threads in [(1, 2, 2), (2, 2, 1), (9, 2, 1), (1, 8, 8), (3, 8, 6), (1, 1, 1)]:
+    cases = [
+        # (running tasks, this process's threads' states, cores, threads)
+        (1, "RS", 2, 2),  # only this process: every core
+        (3, "RRS", 2, 1),  # one other process's task and a thread of its own: one core left
+        (3, "RRR", 2, 2),  # its own DuckDB workers finishing a query are not another process
+        (2, "R", 2, 1),
+        (9, "RS", 2, 1),
+        (1, "R", 8, 8),
+        (4, "RS", 8, 5),
+        (2, "S", 2, 1),  # a reading that caught none of its own threads running counts itself
+        (1, "R", 1, 1),
+    ]
+    for running, states, cores, threads in cases:
         loadavg.write_text(f"0.50 0.40 0.30 {running}/230 4242\n")
-        assert training_threads(cores, str(loadavg)) == threads
+        tasks = _tasks(tmp_path / "task", states)
+        assert training_threads(cores, str(loadavg), tasks) == threads, (running, states, cores)
     loadavg.write_text("garbled\n")
-    assert training_threads(2, str(loadavg)) == 1
-    assert training_threads(2, str(tmp_path / "missing")) == 1
+    assert training_threads(2, str(loadavg), tasks) == 1
+    assert training_threads(2, str(tmp_path / "missing"), tasks) == 1
