@@ -55,13 +55,10 @@ def feed_insert(spec: TransactionSpec) -> str:
     )
 
 
-def build_events(
-    con: duckdb.DuckDBPyConnection, config: CustomersConfig, first: dt.date, last: dt.date | None = None
-) -> dict[str, int]:
-    """Replace the partitions ``first``..``last`` (default: ``first`` alone) of `events` from every feed's
-    partitions, in one transaction and one pass per feed; returns rows per feed."""
-    last = last or first
-    window = {"a": first, "b": last}
+def prepare_events(con: duckdb.DuckDBPyConnection, config: CustomersConfig) -> None:
+    """What every batch of build_events reads and nothing it writes changes: the `events` table
+    (created, migrated, registered as a customer table) and `_resolved`, the customers' identifiers
+    with their conflicts' winners (from `customer_identities`, which building events does not write)."""
     con.execute(sql("customers/events/create_events"))
     migrate_column_types(con, EVENTS, {"value": EXACT_VALUE})  # a warehouse built when it was DECIMAL(18,4)
     # An event belongs to its customer_id; an anonymous one (NULL) is found by the identifier it holds.
@@ -70,6 +67,22 @@ def build_events(
         register_customer_table(con, EVENTS, "customer_key", kind)
     con.execute(sql("customers/identity/create_identities"))
     con.execute(sql("customers/identity/resolved_from_table"))
+
+
+def build_events(
+    con: duckdb.DuckDBPyConnection,
+    config: CustomersConfig,
+    first: dt.date,
+    last: dt.date | None = None,
+    prepared: bool = False,
+) -> dict[str, int]:
+    """Replace the partitions ``first``..``last`` (default: ``first`` alone) of `events` from every feed's
+    partitions, in one transaction and one pass per feed; returns rows per feed. ``prepared``: the
+    caller ran prepare_events on this connection (a range's batches prepare once)."""
+    last = last or first
+    window = {"a": first, "b": last}
+    if not prepared:
+        prepare_events(con, config)
     counts = {}
     with transaction(con):
         con.execute(sql("customers/events/delete_days"), window)
@@ -107,8 +120,9 @@ def build_event_days(
     """Replace the partitions ``days`` (consecutive) of `events` in batches of ``EVENT_BATCH_DAYS``
     (one pass per feed and batch instead of one per day), logging each batch; returns rows per feed."""
     totals: dict[str, int] = {}
+    prepare_events(con, config)
     for batch in (days[i : i + EVENT_BATCH_DAYS] for i in range(0, len(days), EVENT_BATCH_DAYS)):
-        counts = build_events(con, config, batch[0], batch[-1])
+        counts = build_events(con, config, batch[0], batch[-1], prepared=True)
         for feed, n in counts.items():
             totals[feed] = totals.get(feed, 0) + n
         span = f"{batch[0]}" if len(batch) == 1 else f"{batch[0]}..{batch[-1]}"

@@ -3,6 +3,9 @@ metrics on the test split, SHAP values from ``pred_contrib=True``."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -12,7 +15,8 @@ from pipeline.models.config import ModelSpec, SplitSpec
 from pipeline.models.features import TrainingError, model_input
 from pipeline.models.predict import PREDICT_THREADS, distinct_cells, group_keys
 
-# Deterministic by default: one thread, fixed seeds, deterministic histogram construction.
+# Deterministic by default: fixed seeds, deterministic histogram construction; recorded with one thread,
+# trained on the idle cores (training_threads: the same trees on any number of threads).
 DEFAULT_PARAMS: dict = {
     "objective": "binary",
     "learning_rate": 0.05,
@@ -35,6 +39,64 @@ UNUSED = "unused"  # training-split customers left out by max_training_rows
 # booster's parameters and number of trees), the map is fitted on those out-of-fold scores, and the
 # model is refit on all of them; above it, a calibration split of its own is large enough.
 CROSS_FIT_MAX, CROSS_FIT_FOLDS = 50_000, 5
+LOADAVG = "/proc/loadavg"  # its 4th field: the tasks running or runnable now / all tasks (Linux)
+OWN_TASKS = "/proc/self/task"  # this process's threads, each with its state in <id>/stat
+THREAD_READINGS = 3  # readings of both, the busiest counting
+
+
+def training_threads(cores: int | None = None, loadavg: str = LOADAVG, tasks: str = OWN_TASKS) -> int:
+    """LightGBM's threads for a training starting now: the cores of this process (``cores``, else its
+    CPU affinity) that no task of another process is running or waiting on (the busiest of
+    THREAD_READINGS readings of ``loadavg``'s running tasks less this process's own running threads,
+    ``tasks``: DuckDB's workers finishing a query are not another process), at least one; one where
+    they cannot be read. With ``deterministic`` the trees are the same on any number of threads
+    (tests/unit/models/test_training_threads.py), so this decides only the time: on an idle machine
+    the threads share the histograms; on a busy one OpenMP's threads wait on each other at every step
+    (the SF1 recommender 8 × slower on two threads than on one at load 9, bench/NOTES.md), so it
+    trains on one."""
+    cores = cores or len(os.sched_getaffinity(0))
+    if cores < 2:
+        return 1
+    try:
+        others = max(_running(loadavg) - max(_own_running(tasks), 1) for _ in range(THREAD_READINGS))
+    except (OSError, IndexError, ValueError):
+        return 1
+    return max(1, cores - max(others, 0))
+
+
+def _running(loadavg: str) -> int:
+    with open(loadavg, encoding="ascii") as f:
+        return int(f.read().split()[3].split("/")[0])
+
+
+def _own_running(tasks: str) -> int:
+    """This process's threads running or runnable now (state R in each <task>/stat, after the name)."""
+    states = []
+    for stat in Path(tasks).glob("*/stat"):
+        try:
+            states.append(stat.read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()[0])
+        except (OSError, IndexError):
+            continue  # a thread that ended while read
+    return states.count("R")
+
+
+def lightgbm_train(params: dict, data: lgb.Dataset, rounds: int, **kwargs) -> lgb.Booster:
+    """``lgb.train`` with ``params``, on :func:`training_threads` where they ask for one thread (the
+    default; a model's ``params`` may set others). A booster trained on more is returned as the one
+    thread's: the same trees, read back from its model string with the parameter line that names its
+    threads as one (LightGBM 4.7's ``reset_parameter`` of ``num_threads`` crashes), so the model
+    file is the same to the byte."""
+    threads = params.get("num_threads", 1)
+    run = training_threads() if threads == 1 else threads
+    booster = lgb.train({**params, "num_threads": run}, data, num_boost_round=rounds, **kwargs)
+    if run == threads:
+        return booster
+    text = booster.model_to_string(num_iteration=-1)
+    line = f"\n[num_threads: {run}]\n"
+    assert text.count(line) == 1, "a LightGBM model string names its threads once"
+    one = lgb.Booster(model_str=text.replace(line, f"\n[num_threads: {threads}]\n"))
+    one.best_iteration, one.best_score = booster.best_iteration, booster.best_score
+    return one
 
 
 def split_customers(
@@ -208,10 +270,10 @@ def fit(
     if params["metric"] in RANKING_METRICS:
         X_eval, y_eval, w_eval = distinct_rows(X_eval, y_eval, w_eval)
     deval = lgb.Dataset(X_eval, y_eval, weight=w_eval, reference=dtrain)
-    booster = lgb.train(
+    booster = lightgbm_train(
         params,
         dtrain,
-        num_boost_round=spec.num_boost_round,
+        spec.num_boost_round,
         valid_sets=[deval],
         valid_names=[EVALUATION],
         callbacks=[lgb.early_stopping(spec.early_stopping_rounds, first_metric_only=True, verbose=False)],
@@ -272,7 +334,7 @@ def cross_fit(
             weight=None if weight is None else weight[fit_rows],
             categorical_feature=categorical or "auto",
         )
-        return lgb.train(params, data, num_boost_round=rounds)
+        return lightgbm_train(params, data, rounds)
 
     for k in range(folds):
         scores[fold == k] = train_on(rows[fold != k]).predict(X.iloc[rows[fold == k]])

@@ -9,6 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import special
 
 from pipeline.models import clv
 from pipeline.models.config import ModelSpec
@@ -219,3 +220,51 @@ def test_expected_purchases_where_the_hypergeometric_term_is_negative() -> None:
     expected = unconditional * clv.p_alive(params, x, t_x, T)
     assert np.isfinite(got).all() and (got > 0).all()
     assert got == pytest.approx(expected, rel=1e-9)
+
+
+def test_bgnbd_fitted_on_distinct_customers_is_the_fit_on_every_customer() -> None:
+    """fit_bgnbd computes the likelihood once per distinct (x, t_x, T) (customers summarised in whole
+    days repeat each other): the same parameters, bit for bit, as maximising it per customer."""
+    truth = clv.BgNbd(r=0.5, alpha=6.0, a=0.8, b=2.5)
+    x, t_x, _ = simulate_bgnbd(truth, 6000, 52.0, seed=5)
+    T = np.random.default_rng(5).integers(1, 53, len(x)).astype(float)
+    t_x = np.minimum(np.floor(t_x), T)
+    assert len(np.unique(np.column_stack([x, t_x, T]), axis=0)) < len(x) / 2
+
+    def every_customer(log_params: np.ndarray) -> float:
+        value = -float(np.mean(clv.bgnbd_log_likelihood(clv.BgNbd(*np.exp(log_params)), x, t_x, T)))
+        return value if np.isfinite(value) else clv._FAILED
+
+    start = np.log([1.0, float(np.mean(T)), 1.0, 1.0])
+    reference = clv.BgNbd(*np.exp(clv._maximise(every_customer, start, "BG/NBD")))
+    assert clv.fit_bgnbd(x, t_x, T) == reference
+
+
+def test_gamma_gamma_fitted_with_its_terms_computed_once_is_the_fit_of_the_formula() -> None:
+    """fit_gamma_gamma takes the logs of x and m once and the gamma functions of p·x once per distinct
+    x: the same likelihoods and parameters, bit for bit, as the formula written out per customer."""
+    rng = np.random.default_rng(9)
+    x = rng.integers(1, 11, 5000).astype(float)
+    m = rng.gamma(6.0 * x, 1 / rng.gamma(4.0, 1 / 15.0, 5000)) / x
+
+    def formula(p: float, q: float, v: float) -> np.ndarray:
+        px = p * x
+        return (
+            special.gammaln(px + q)
+            - special.gammaln(px)
+            - special.gammaln(q)
+            + q * np.log(v)
+            + (px - 1) * np.log(m)
+            + px * np.log(x)
+            - (px + q) * np.log(x * m + v)
+        )
+
+    def negative(log_params: np.ndarray) -> float:
+        value = -float(np.mean(formula(*np.exp(log_params))))
+        return value if np.isfinite(value) else clv._FAILED
+
+    params = clv.GammaGamma(p=5.0, q=3.0, v=12.0)
+    assert np.array_equal(clv.gamma_gamma_log_likelihood(params, x, m), formula(5.0, 3.0, 12.0))
+    start = np.log([1.0, 2.0, float(np.mean(m))])
+    reference = clv.GammaGamma(*np.exp(clv._maximise(negative, start, "Gamma-Gamma")))
+    assert clv.fit_gamma_gamma(x, m) == reference
