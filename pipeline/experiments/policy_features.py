@@ -77,15 +77,18 @@ def as_kept(stored: pd.DataFrame) -> pd.DataFrame:
 def policy_features(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.date) -> pd.DataFrame:
     """customer_features(con, spec, cutoff), from the kept frame when nothing it read has changed."""
     fp = fingerprint(con, spec, cutoff)
-    if fp is None:
+    writable = not scalar(con, sql("experiments/read_only"))  # read-only (a report): kept frames only read
+    if fp is None or not (writable or table_exists(con, "policy_feature_frames")):
         return customer_features(con, spec, cutoff)
-    con.execute(sql("experiments/create_policy_feature_frames"))
+    if writable:
+        con.execute(sql("experiments/create_policy_feature_frames"))
     name = frame_name(spec.name, cutoff)
     stored = _kept(con, name, fp)
     if stored is not None:
         return as_kept(stored)
     frame = customer_features(con, spec, cutoff)
-    _keep(con, spec, cutoff, name, fp, frame)
+    if writable:
+        _keep(con, spec, cutoff, name, fp, frame)
     return frame
 
 

@@ -22,10 +22,10 @@ CUTOFF = dt.date(2026, 2, 1)
 TYPES = ["completedOrder", "web session"]
 
 
-def _warehouse(seed: int) -> duckdb.DuckDBPyConnection:
+def _warehouse(seed: int, path: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """Random customers (some first seen after the cut-off) and events on both sides of the cut-off."""
     rng = np.random.default_rng(seed)
-    con = duckdb.connect()
+    con = duckdb.connect(path)
     con.execute(sql("customers/events/create_events"))
     con.execute(sql("customers/identity/create_identities"))
     con.execute(
@@ -155,3 +155,19 @@ def test_other_settings_or_cut_off_compute_and_unused_frames_are_dropped(monkeyp
     ).fetchone()[0]
     registered = con.execute("SELECT table_name FROM customer_tables").fetchall()
     assert (pf.frame_name("m", earlier),) in registered  # forget reaches the kept rows
+
+
+def test_a_read_only_warehouse_reads_a_kept_frame_and_keeps_nothing(monkeypatch, tmp_path):
+    path, spec = str(tmp_path / "warehouse.duckdb"), _spec()
+    con = _warehouse(seed=5, path=path)
+    fresh = _fresh(con, spec)
+    con.close()
+    calls = _computations(monkeypatch)
+    with duckdb.connect(path, read_only=True) as report:  # nothing kept yet: computed, not kept
+        pd.testing.assert_frame_equal(pf.policy_features(report, spec, CUTOFF), fresh, check_exact=True)
+    with duckdb.connect(path) as evaluation:
+        pf.policy_features(evaluation, spec, CUTOFF)  # kept
+    assert calls == [CUTOFF, CUTOFF]
+    with duckdb.connect(path, read_only=True) as report:
+        pd.testing.assert_frame_equal(pf.policy_features(report, spec, CUTOFF), fresh, check_exact=True)
+    assert calls == [CUTOFF, CUTOFF]  # read back
