@@ -116,19 +116,34 @@ def cell_keys(booster: lgb.Booster, X: np.ndarray) -> np.ndarray:
     words: list[np.ndarray] = []
     word, room = np.zeros(len(X), dtype=np.uint64), WORDS_FULL
     for j, th in sorted(split_thresholds(booster).items()):  # over the columns, vectorised over the rows
-        column = np.where(np.abs(X[:, j]) <= ZERO, 0.0, X[:, j])  # as LightGBM reads the row
         if th is None:
+            column = np.where(np.abs(X[:, j]) <= ZERO, 0.0, X[:, j])  # as LightGBM reads the row
             words.append(np.where(np.isnan(column), np.nan, column).view(np.uint64))  # one NaN's bits
             continue
-        cell = np.searchsorted(th, column, side="left").astype(np.uint64)  # (th[i-1], th[i]]; NaN: last
-        cell[np.isnan(column)] = len(th) + 1
+        cell = _cells(th, X[:, j])
         radix = len(th) + 2
         if radix > room:
             words.append(word)
             word, room = np.zeros(len(X), dtype=np.uint64), WORDS_FULL
-        word, room = word * np.uint64(radix) + cell, room // radix
+        word *= np.uint64(radix)
+        word += cell
+        room //= radix
     words.append(word)
     return np.column_stack(words)
+
+
+def _cells(th: np.ndarray, column: np.ndarray) -> np.ndarray:
+    """The index (uint64) of each value's cell between the sorted thresholds ``th``: i for (th[i-1],
+    th[i]], len(th) above the last, len(th) + 1 for missing (NaN); a value within ZERO of 0 in 0's cell
+    (as LightGBM reads it). The values are read as they are unless a threshold lies within ZERO of 0
+    (only then can a near-zero value fall in another cell than 0), and NaN is looked for only among the
+    values above the last threshold (where searchsorted puts it)."""
+    if np.any((th >= -ZERO) & (th < ZERO)):
+        column = np.where(np.abs(column) <= ZERO, 0.0, column)
+    cell = np.searchsorted(th, column, side="left").view(np.uint64)  # non-negative: the same bits
+    top = np.flatnonzero(cell == len(th))
+    cell[top[np.isnan(column[top])]] = len(th) + 1
+    return cell
 
 
 def key_hash(keys: np.ndarray) -> np.ndarray:

@@ -9,10 +9,11 @@
 -- by integers (the customer's row), not by customer ids. Ages are kept in seconds and divided once
 -- (the same value as the least or greatest of the divided ages). Sums of `value` stay DECIMAL
 -- (exact), so features do not depend on summation order; names and channels are cleaned once per
--- distinct type or channel, not per event. A window without events has no count feature (0 in the
+-- distinct type or channel, not per event, and the feature names are built once per type and window
+-- (`names`), not per customer; `ev` is read twice (types, channels) rather than kept. A window without events has no count feature (0 in the
 -- matrix) and one without values no value feature.
 CREATE OR REPLACE TEMP TABLE _activity AS
-WITH ev AS (
+WITH ev AS NOT MATERIALIZED (
     SELECT r.row, e.type, e.channel, e.value,
            date_diff('second', e.occurred_at, $cutoff::TIMESTAMP) AS age_s
     FROM events AS e INNER JOIN _rows AS r ON r.customer_id = e.customer_id
@@ -27,29 +28,35 @@ per_type AS MATERIALIZED (
     FROM ev CROSS JOIN w
     GROUP BY ev.row, ev.type
 ),
-windowed AS (
-    SELECT per_type.row, per_type.type, unnest(per_type.ns) AS n, unnest(per_type.vs) AS v,
-           unnest(list_sort($windows::INTEGER[])) AS w
-    FROM per_type
-),
 channels AS (
     SELECT ev.row, ev.channel, count(*) AS n FROM ev WHERE ev.channel IS NOT NULL GROUP BY ALL
 ),
-names AS MATERIALIZED (
+cleaned AS (
     SELECT t.type, regexp_replace(t.type, '[^A-Za-z0-9]+', '_', 'g') AS name
     FROM (SELECT DISTINCT per_type.type FROM per_type) AS t
+),
+names AS MATERIALIZED (
+    SELECT cleaned.type, 'days_since_last_' || cleaned.name AS last_name,
+           list_transform(list_sort($windows::INTEGER[]), lambda d: 'count_' || cleaned.name || '_' || d || 'd') AS counts,
+           list_transform(list_sort($windows::INTEGER[]), lambda d: 'value_' || cleaned.name || '_' || d || 'd') AS values_
+    FROM cleaned
 ),
 channel_names AS MATERIALIZED (
     SELECT c.channel, regexp_replace(lower(c.channel), '[^a-z0-9]+', '_', 'g') AS name
     FROM (SELECT DISTINCT channels.channel FROM channels) AS c
+),
+windowed AS (
+    SELECT per_type.row, unnest(per_type.ns) AS n, unnest(per_type.vs) AS v,
+           unnest(names.counts) AS count_name, unnest(names.values_) AS value_name
+    FROM per_type INNER JOIN names USING (type)
 )
-SELECT windowed.row, 'count_' || names.name || '_' || windowed.w || 'd' AS feature, windowed.n::DOUBLE AS value
-FROM windowed INNER JOIN names USING (type) WHERE windowed.n > 0
+SELECT windowed.row, windowed.count_name AS feature, windowed.n::DOUBLE AS value
+FROM windowed WHERE windowed.n > 0
 UNION ALL
-SELECT windowed.row, 'value_' || names.name || '_' || windowed.w || 'd', windowed.v::DOUBLE
-FROM windowed INNER JOIN names USING (type) WHERE windowed.v IS NOT NULL
+SELECT windowed.row, windowed.value_name, windowed.v::DOUBLE
+FROM windowed WHERE windowed.v IS NOT NULL
 UNION ALL
-SELECT per_type.row, 'days_since_last_' || names.name, per_type.last_s / 86400.0
+SELECT per_type.row, names.last_name, per_type.last_s / 86400.0
 FROM per_type INNER JOIN names USING (type)
 UNION ALL
 SELECT channels.row, 'count_channel_' || channel_names.name, sum(channels.n)::DOUBLE

@@ -1,4 +1,4 @@
--- The long features (_long: row of the customer in _rows, feature, value) start with the event features of _activity;
--- attr_values.sql adds the attr_* indicators.
-CREATE OR REPLACE TEMP TABLE _long AS SELECT * FROM _activity;
-DROP TABLE _activity;
+-- The long features (_long: row of the customer in _rows, feature, value) start with the event features of _activity
+-- (the table renamed, not copied); attr_values.sql adds the attr_* indicators.
+DROP TABLE IF EXISTS _long;
+ALTER TABLE _activity RENAME TO _long;

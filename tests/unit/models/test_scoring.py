@@ -199,3 +199,22 @@ def test_the_candidates_matrix_is_their_columns_with_nan_for_null_and_scores_as_
     cols = np.column_stack([cols, cols[:, 0]])  # four features, as the booster has
     assert np.array_equal(predict(booster, np.asfortranarray(cols), {}), predict(booster, cols, {}))
     assert matrix(table.slice(0, 0), ["a"]).shape == (0, 1)
+
+
+@pytest.mark.parametrize("band", [False, True])
+def test_cells_between_thresholds_read_near_zero_values_as_zero_and_nan_as_its_own_cell(band):
+    from pipeline.models.predict import _cells
+
+    rng = np.random.default_rng(5 + band)
+    th = np.sort(rng.normal(size=30))
+    if band:  # thresholds within LightGBM's zero band: a value there is read as 0, not as itself
+        th = np.sort(np.concatenate([th, [-1e-35, -4e-36, 0.0, 6e-36]]))
+    values = np.concatenate(
+        [rng.normal(size=5000), th, [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-36, -1e-36, 1e-40, -1e-35, 1e-35]]
+    )
+    read = np.where(np.abs(values) <= 1e-35, 0.0, values)
+    want = np.where(np.isnan(read), len(th) + 1, np.searchsorted(th, read, side="left"))
+    assert np.array_equal(_cells(th, values), want.astype(np.uint64))
+    assert band == (
+        len(np.unique(_cells(th, values[-7:]))) < len(np.unique(np.searchsorted(th, values[-7:])))
+    )
