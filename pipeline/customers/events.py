@@ -20,6 +20,9 @@ UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 # A range run builds events this many days at a time (one pass per feed and batch; progress per batch).
 EVENT_BATCH_DAYS = 30
 WINDOW = "_partition_date BETWEEN $a AND $b"  # the rows of a feed of the days $a..$b
+# A run of fewer days resolves only the identifiers its feeds' keys can point at; a longer one's keys
+# hit most of them, and finding them costs more than it saves (SF1, 30 days: 0.25 s CPU against 0.14 s).
+RESOLVE_DAYS = 7
 
 
 def _column(field: str | None, cast: str = "VARCHAR") -> str:
@@ -76,8 +79,8 @@ def prepare_events(
     """What every batch of build_events of the days ``first``..``last`` reads and nothing it writes
     changes: the `events` table (created, migrated, registered as a customer table) and `_resolved`,
     the customers' identifiers with their conflicts' winners (from `customer_identities`, which building
-    events does not write), only those the feeds' keys of those days can point at (a night's keys hit
-    a few percent of the identifiers; their winners are the same)."""
+    events does not write); for fewer than RESOLVE_DAYS days only those the feeds' keys of those days
+    can point at (a night's keys hit a tenth of the identifiers; their winners are the same)."""
     con.execute(sql("customers/events/create_events"))
     migrate_column_types(con, EVENTS, {"value": EXACT_VALUE})  # a warehouse built when it was DECIMAL(18,4)
     # An event belongs to its customer_id; an anonymous one (NULL) is found by the identifier it holds.
@@ -86,7 +89,7 @@ def prepare_events(
         register_customer_table(con, EVENTS, "customer_key", kind)
     con.execute(sql("customers/identity/create_identities"))
     feeds = [spec for spec in config.transactions if table_exists(con, spec.table)]
-    if not feeds:
+    if not feeds or (last - first).days >= RESOLVE_DAYS:
         con.execute(sql("customers/identity/resolved_from_table"))
         return
     query = sql("customers/identity/resolved_of_values", fragments={"values": _key_values(config, feeds)})
