@@ -12,7 +12,7 @@ from pipeline.core.settings import FieldType
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, scalar, table_exists, transaction
 from pipeline.customers.config import CustomersConfig
-from pipeline.customers.identity import IDENTITY_KEYS, resolve_keys
+from pipeline.customers.identity import IDENTITY_KEYS, normalize, resolve_keys
 from pipeline.ingest.config import TransactionSpec
 
 EVENTS = "events"
@@ -20,6 +20,9 @@ UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 # A range run builds events this many days at a time (one pass per feed and batch; progress per batch).
 EVENT_BATCH_DAYS = 30
 WINDOW = "_partition_date BETWEEN $a AND $b"  # the rows of a feed of the days $a..$b
+# A run of fewer days resolves only the identifiers its feeds' keys can point at; a longer one's keys
+# hit most of them, and finding them costs more than it saves (SF1, 30 days: 0.25 s CPU against 0.14 s).
+RESOLVE_DAYS = 7
 
 
 def _column(field: str | None, cast: str = "VARCHAR") -> str:
@@ -55,10 +58,29 @@ def feed_insert(spec: TransactionSpec) -> str:
     )
 
 
-def prepare_events(con: duckdb.DuckDBPyConnection, config: CustomersConfig) -> None:
-    """What every batch of build_events reads and nothing it writes changes: the `events` table
-    (created, migrated, registered as a customer table) and `_resolved`, the customers' identifiers
-    with their conflicts' winners (from `customer_identities`, which building events does not write)."""
+def _key_values(config: CustomersConfig, specs: Sequence[TransactionSpec]) -> str:
+    """The identifier values the keys of ``specs``' rows of the days $a..$b are compared as (one
+    sql/customers/events/feed_key_values.sql per feed, joined by UNION ALL)."""
+    return " UNION ALL ".join(
+        sql(
+            "customers/events/feed_key_values",
+            idents={"table": spec.table, "key_column": spec.customer_field},
+            fragments={"key_value": normalize(ident(spec.customer_field), config.identity.case_sensitive)},
+        )
+        .rstrip()
+        .rstrip(";")
+        for spec in specs
+    )
+
+
+def prepare_events(
+    con: duckdb.DuckDBPyConnection, config: CustomersConfig, first: dt.date, last: dt.date
+) -> None:
+    """What every batch of build_events of the days ``first``..``last`` reads and nothing it writes
+    changes: the `events` table (created, migrated, registered as a customer table) and `_resolved`,
+    the customers' identifiers with their conflicts' winners (from `customer_identities`, which building
+    events does not write); for fewer than RESOLVE_DAYS days only those the feeds' keys of those days
+    can point at (a night's keys hit a tenth of the identifiers; their winners are the same)."""
     con.execute(sql("customers/events/create_events"))
     migrate_column_types(con, EVENTS, {"value": EXACT_VALUE})  # a warehouse built when it was DECIMAL(18,4)
     # An event belongs to its customer_id; an anonymous one (NULL) is found by the identifier it holds.
@@ -66,7 +88,12 @@ def prepare_events(con: duckdb.DuckDBPyConnection, config: CustomersConfig) -> N
     for kind in sorted({k for spec in config.transactions for k in spec.customer_keys}):
         register_customer_table(con, EVENTS, "customer_key", kind)
     con.execute(sql("customers/identity/create_identities"))
-    con.execute(sql("customers/identity/resolved_from_table"))
+    feeds = [spec for spec in config.transactions if table_exists(con, spec.table)]
+    if not feeds or (last - first).days >= RESOLVE_DAYS:
+        con.execute(sql("customers/identity/resolved_from_table"))
+        return
+    query = sql("customers/identity/resolved_of_values", fragments={"values": _key_values(config, feeds)})
+    con.execute(query, bind(query, {"a": first, "b": last}))
 
 
 def build_events(
@@ -82,7 +109,7 @@ def build_events(
     last = last or first
     window = {"a": first, "b": last}
     if not prepared:
-        prepare_events(con, config)
+        prepare_events(con, config, first, last)
     counts = {}
     with transaction(con):
         con.execute(sql("customers/events/delete_days"), window)
@@ -120,7 +147,7 @@ def build_event_days(
     """Replace the partitions ``days`` (consecutive) of `events` in batches of ``EVENT_BATCH_DAYS``
     (one pass per feed and batch instead of one per day), logging each batch; returns rows per feed."""
     totals: dict[str, int] = {}
-    prepare_events(con, config)
+    prepare_events(con, config, days[0], days[-1])
     for batch in (days[i : i + EVENT_BATCH_DAYS] for i in range(0, len(days), EVENT_BATCH_DAYS)):
         counts = build_events(con, config, batch[0], batch[-1], prepared=True)
         for feed, n in counts.items():

@@ -1,7 +1,7 @@
 -- What a rebuild changes: the identity map as a rebuild makes it (_map: the customers' identifiers
--- and the feeds' matched ones), the rows whose count differs from the stored map's (_map_diff; every
+-- and the feeds' matched ones, a view: a night that changes no link does not copy it), the rows whose count differs from the stored map's (_map_diff; every
 -- column is NOT NULL), and the feed keys whose row differs from the stored one (_changed_keys).
-CREATE OR REPLACE TEMP TABLE _map AS
+CREATE OR REPLACE TEMP VIEW _map AS
 SELECT customer_id, kind, value, dataset, conflict, excluded FROM _resolved
 UNION ALL
 SELECT customer_id, kind, value, dataset, conflict, excluded FROM _feed_ids;

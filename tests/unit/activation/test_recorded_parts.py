@@ -152,3 +152,17 @@ def test_records_of_other_columns_or_another_table_are_not_used(warehouse):
         assert fresh_parts(con, CREDITS, record=False) == _hashed(con) != _records(con)
         # recorded again (a writer's call) for the columns as they are now
         assert fresh_parts(con, CREDITS) == _hashed(con) == _records(con)
+
+
+def test_a_writer_records_again_the_days_whose_records_do_not_add_up(warehouse):
+    """A night's writer counts every day's rows only when the records do not add up to the table's:
+    a day whose record was lost, or stale (rows deleted without a refresh), is recorded again."""
+    cfg = config(spec(MODELS, perTouchCredits=False))
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"DELETE FROM {PARTS} WHERE day = ?", [DAYS[0]])  # a day without a record
+        build_attribution(con, cfg, DAYS[2])
+        assert _records(con) == _hashed(con)
+        con.execute(f"DELETE FROM {CREDITS} WHERE _partition_date = ? AND model = 'first'", [DAYS[1]])
+        build_attribution(con, cfg, DAYS[2])  # DAYS[1] lost rows without a refresh: counted, recorded
+        assert _records(con) == _hashed(con)
