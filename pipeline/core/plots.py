@@ -84,11 +84,18 @@ def _source(module: str) -> bytes:
     return Path(file).read_bytes() if file else module.encode()
 
 
+def figure_digest(fn: Callable[..., str], *args: object, **kwargs: object) -> str:
+    """What the figure ``fn(*args, **kwargs)`` is drawn from: the drawing function's module source,
+    the shared plot helpers, matplotlib's version and the pickled arguments, as a hex digest."""
+    digest = hashlib.sha256(_source(fn.__module__) + _source("pipeline.core.plots"))
+    digest.update(pickle.dumps((matplotlib.__version__, fn.__qualname__, args, sorted(kwargs.items()))))
+    return digest.hexdigest()
+
+
 class Figures:
     """Figures drawn once per distinct input: ``draw(fn, *args)`` is ``fn(*args)``, taken from
-    ``before`` (the last figures: the report's last page, a KPI's last plot) when the digest of the
-    drawing function's module source, the shared plot helpers, matplotlib's version and the pickled
-    arguments is one of its keys; ``now`` holds what was shown, by digest."""
+    ``before`` (the last figures: the report's last page) when its :func:`figure_digest` is one of
+    its keys; ``now`` holds what was shown, by digest."""
 
     def __init__(self, before: dict[str, str] | None = None) -> None:
         self.before = before or {}
@@ -96,9 +103,7 @@ class Figures:
         self.drawn = 0
 
     def draw(self, fn: Callable[..., str], *args: object, **kwargs: object) -> str:
-        digest = hashlib.sha256(_source(fn.__module__) + _source("pipeline.core.plots"))
-        digest.update(pickle.dumps((matplotlib.__version__, fn.__qualname__, args, sorted(kwargs.items()))))
-        key = digest.hexdigest()
+        key = figure_digest(fn, *args, **kwargs)
         if key not in self.before:
             self.drawn += 1
         markdown = self.before.get(key) or fn(*args, **kwargs)

@@ -19,7 +19,8 @@ full recompute.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -28,7 +29,7 @@ import duckdb
 
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.metadata import column_schema, markdown_table
-from pipeline.core.plots import Figures, daily_plot
+from pipeline.core.plots import daily_plot, figure_digest
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, scalar, table_exists
 from pipeline.customers.kpi_updates import FULL_SINCE, Plan, fingerprint_inputs, update
@@ -104,7 +105,7 @@ KPIS = (
 
 
 def prepare(con: duckdb.DuckDBPyConnection, orders: bool = True) -> None:
-    """Create the KPI base views (sql/customers/kpis/base.sql) on this connection; missing base
+    """Create the KPI base views and calendar (sql/customers/kpis/base.sql) on this connection; missing base
     tables are empty. ``orders``: also read the orders once (sql/customers/kpis/orders.sql), for the
     KPIs that count them (``Kpi.reads_orders``)."""
     con.execute(sql("customers/events/create_events"))
@@ -186,14 +187,31 @@ def plot(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> str:
     """The KPI's plot of the last days (sql/customers/kpis/plot/<name>.sql), as Markdown: drawn only
     when its rows (or the drawing code) changed since the last run, else the last one kept
     (``built_kpi_plots``)."""
+    return _plot(con, kpi)()
+
+
+def _plot(con: duckdb.DuckDBPyConnection, kpi: Kpi, painter: Executor | None = None) -> Callable[[], str]:
+    """:func:`plot` begun: its rows read and the kept plot looked up now; a plot to draw is drawn by
+    ``painter`` (a thread) meanwhile when given. Calling the result waits for the plot, records a new
+    one in ``built_kpi_plots`` (on this thread: the connection is used by one thread) and returns it."""
     rows = _query(con, f"customers/kpis/plot/{kpi.name}").fetchall()
     con.execute(sql("customers/kpis/plots/create"))
-    figures = Figures(dict(con.execute(sql("customers/kpis/plots/read"), {"kpi": kpi.name}).fetchall()))
-    markdown = figures.draw(daily_plot, rows, kpi.plot_title, bars=kpi.bars)
-    if figures.drawn:
-        ((digest, _),) = figures.now.items()
+    kept = dict(con.execute(sql("customers/kpis/plots/read"), {"kpi": kpi.name}).fetchall())
+    digest = figure_digest(daily_plot, rows, kpi.plot_title, bars=kpi.bars)
+    if digest in kept:
+        return lambda: kept[digest]
+    drawing: Future[str] = Future()
+    if painter is None:
+        drawing.set_result(daily_plot(rows, kpi.plot_title, bars=kpi.bars))
+    else:
+        drawing = painter.submit(daily_plot, rows, kpi.plot_title, bars=kpi.bars)
+
+    def drawn() -> str:
+        markdown = drawing.result()
         con.execute(sql("customers/kpis/plots/write"), {"kpi": kpi.name, "digest": digest, "plot": markdown})
-    return markdown
+        return markdown
+
+    return drawn
 
 
 def schema(con: duckdb.DuckDBPyConnection, name: str) -> dg.TableSchema:
@@ -218,17 +236,38 @@ class KpiRun:
 
 def materialize_all(con: duckdb.DuckDBPyConnection, kpis: Iterable[Kpi]) -> Iterator[tuple[Kpi, KpiRun]]:
     """Update each of ``kpis`` in turn on one connection (see :func:`materialize`), their inputs
-    prepared and fingerprinted once for all of them; each KPI's run as soon as it is done."""
+    prepared and fingerprinted once for all of them; each KPI's run once the next one's SQL is done:
+    its plot is drawn by a thread meanwhile (matplotlib holds the interpreter, DuckDB does not)."""
     kpis = list(kpis)
     prepare(con, orders=any(k.reads_orders for k in kpis))
     fingerprint_inputs(con)
-    for kpi in kpis:
-        yield kpi, materialize(con, kpi, prepared=True)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-plots") as painter:
+        waiting: list[tuple[Kpi, Callable[[], KpiRun]]] = []
+        try:
+            for kpi in kpis:
+                waiting.append((kpi, _materialize(con, kpi, True, painter)))
+                if len(waiting) > 1:
+                    done, finish = waiting.pop(0)
+                    yield done, finish()
+        except Exception:  # a later KPI failed: the run already made is given first
+            for done, finish in waiting:
+                yield done, finish()
+            raise
+        for done, finish in waiting:
+            yield done, finish()
 
 
 def materialize(con: duckdb.DuckDBPyConnection, kpi: Kpi, prepared: bool = False) -> KpiRun:
     """Bring one KPI table up to date, run its checks and gather what the UI shows of it.
     ``prepared``: the base views and the inputs' fingerprints are already on the connection."""
+    return _materialize(con, kpi, prepared)()
+
+
+def _materialize(
+    con: duckdb.DuckDBPyConnection, kpi: Kpi, prepared: bool, painter: Executor | None = None
+) -> Callable[[], KpiRun]:
+    """:func:`materialize` begun: everything but its plot done now (drawn by ``painter`` when given);
+    calling the result gives its run once the plot is there."""
     if not prepared:
         prepare(con, orders=kpi.reads_orders)
     rows, done = rebuild(con, kpi.name, fingerprinted=prepared)
@@ -236,13 +275,21 @@ def materialize(con: duckdb.DuckDBPyConnection, kpi: Kpi, prepared: bool = False
         register_customer_table(con, kpi.name, "customer_id", CUSTOMER_ID)
     since = done.since if not done.full and done.since else FULL_SINCE
     checks = [reconcile(con, kpi.name, since)] + ([one_currency(con, kpi.name)] if kpi.currency_check else [])
-    metadata: dict[str, dg.MetadataValue | dg.TableSchema | int] = {
-        **summary(con, kpi.name),
-        "plot": dg.MetadataValue.md(plot(con, kpi)),
-        "dagster/row_count": rows,
-        "dagster/column_schema": schema(con, kpi.name),
-        "update": dg.MetadataValue.text(done.describe()),
-    }
-    if kpi.periods:
-        metadata["latest_periods"] = dg.MetadataValue.md(latest(con, kpi.name))
-    return KpiRun(rows, metadata, checks, done.describe())
+    headline = summary(con, kpi.name)
+    plotted = _plot(con, kpi, painter)
+    columns = schema(con, kpi.name)
+    latest_periods = dg.MetadataValue.md(latest(con, kpi.name)) if kpi.periods else None
+
+    def finish() -> KpiRun:
+        metadata: dict[str, dg.MetadataValue | dg.TableSchema | int] = {
+            **headline,
+            "plot": dg.MetadataValue.md(plotted()),
+            "dagster/row_count": rows,
+            "dagster/column_schema": columns,
+            "update": dg.MetadataValue.text(done.describe()),
+        }
+        if latest_periods is not None:
+            metadata["latest_periods"] = latest_periods
+        return KpiRun(rows, metadata, checks, done.describe())
+
+    return finish

@@ -7,6 +7,8 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
+from pathlib import Path
 
 import duckdb
 
@@ -14,6 +16,7 @@ from pipeline.activation.publish import (
     CURRENT,
     FINGERPRINTS,
     KEEP,
+    PRUNE_THREAD,
     VERSIONS,
     current_snapshot,
     prune,
@@ -73,8 +76,32 @@ def test_publishing_again_switches_versions_and_keeps_the_last_few(activation_wo
             made.append(publish(con, warehouse, dt.datetime(2026, 2, 1, 0, 0, i, tzinfo=dt.UTC)).version)
     root = tmp_path / "published"
     assert current_snapshot(root).version == made[-1]
+    # the stale versions left the listing at once; their files go in the background
+    assert sorted(p.name for p in (root / VERSIONS).iterdir() if not p.name.startswith(".")) == made[-KEEP:]
+    for thread in threading.enumerate():
+        if thread.name == PRUNE_THREAD:
+            thread.join()
     assert sorted(p.name for p in (root / VERSIONS).iterdir()) == made[-KEEP:]
     assert prune(root) == []
+
+
+def test_prune_removes_stale_and_unfinished_versions_waiting_or_not(tmp_path):
+    versions = tmp_path / VERSIONS
+    names = [f"2026020{i}T000000000000-abcdef" for i in range(1, 6)]
+    for name in [*names, ".unfinished.partial"]:
+        (versions / name / "tables").mkdir(parents=True)
+        (versions / name / "tables" / "data.parquet").write_bytes(b"x")
+    (tmp_path / CURRENT).symlink_to(Path(VERSIONS) / names[0])  # the current one is never removed
+    assert prune(tmp_path, keep=2) == names[1:3] + [".unfinished.partial"]
+    assert sorted(p.name for p in versions.iterdir()) == [names[0], *names[3:]]
+    (tmp_path / CURRENT).unlink()
+    (tmp_path / CURRENT).symlink_to(Path(VERSIONS) / names[-1])
+    assert prune(tmp_path, keep=2, wait=False) == [names[0]]
+    assert sorted(p.name for p in versions.iterdir() if not p.name.startswith(".")) == names[3:]
+    for thread in threading.enumerate():
+        if thread.name == PRUNE_THREAD:
+            thread.join()
+    assert sorted(p.name for p in versions.iterdir()) == names[3:]
 
 
 def test_a_locked_warehouse_is_one_line_naming_the_holder_and_the_snapshot(
