@@ -98,7 +98,12 @@ class Recommender(ModelType):
         memo: CellScores | None = None,
     ) -> pd.DataFrame:
         table = recommend.candidate_table(con, config, spec, cutoff)
-        p = predict_distinct(boosted(booster), recommend.matrix(table, meta["features"]), meta, memo)
+        x = recommend.matrix(table, meta["features"])
+        # only the ranking's columns kept: the features' buffers (about 2 GB of SF10's 30 M candidates)
+        # are freed before the scoring needs its own
+        table = table.select(["customer_id", "item"])
+        p = predict_distinct(boosted(booster), x, meta, memo)
+        del x
         return recommend.scored_top_k(table, p, spec.k)
 
     def explain_frame(
