@@ -52,8 +52,11 @@ def _line_at(path: Path, skip: int = 0) -> bytes:
     1 MiB; a line that does not end within it is an error."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as fh:
-        head = fh.read(1 << 20)
+        head = fh.read(1 << 16)  # the header ends in the first 64 KiB of almost every file
         lines = re.split(rb"\r\n|\n|\r", head, maxsplit=skip + 1)
+        if len(lines) <= skip + 1:  # (a CR ending the line at 64 KiB gives the same line as its CRLF)
+            head += fh.read((1 << 20) - len(head))
+            lines = re.split(rb"\r\n|\n|\r", head, maxsplit=skip + 1)
         if len(lines) <= skip + 1 and fh.read(1):
             raise IngestError(f"{path.name}: the header is longer than 1 MiB (or the file has no line ends)")
     return lines[skip] if len(lines) > skip else b""
@@ -152,7 +155,7 @@ def _blank_lines(
     return np.asarray(blanks, dtype=np.int64)
 
 
-def _physical_lines(path: Path, chunk: int = 1 << 23) -> int | None:
+def physical_lines(path: Path, chunk: int = 1 << 23) -> int | None:
     """The number of lines of a plain file (ended by LF, CRLF or CR), counted on the bytes
     (LF and CR are the same bytes in UTF-8 and Latin-1); None for a gzip file."""
     if path.name.lower().endswith(".gz"):
@@ -230,7 +233,7 @@ def read_csv_rows(
     # Blank lines only shift the numbers of rows after a bad row. They need the second scan only
     # when there is a bad row and the file has more lines than the header and its records.
     blanks = None
-    if bad.num_rows and _physical_lines(f.path) != records + before:
+    if bad.num_rows and physical_lines(f.path) != records + before:
         try:
             blanks = _blank_lines(con, f, encoding, records, before)
         except duckdb.Error as e:
@@ -433,19 +436,20 @@ def _number_batch(
 
     A file without bad rows is numbered in SQL (its records follow the file order); the good records
     of a file with some get their numbers in ``_nums(pos, rn)`` (pos = rowid in ``_read``).
-    ``bad`` has ``_file`` (1-based) and ``rn`` (the reader's line position); ``blanks_of(f,
-    records)`` gives the blank-line positions of a file with bad rows, or None.
+    ``bad`` has ``_file`` (1-based) and ``rn`` (the reader's line position); ``blanks_of(i,
+    records)`` (i: the file's 0-based position) gives the blank-line positions of a file with bad
+    rows, or None.
     """
     counts, first = _file_blocks(con, len(files))
     bad_file = bad.column("_file").to_numpy()
     bad_rn = bad.column("rn").to_numpy().astype(np.int64)
     numbered = bad_rn.copy()
     pos_parts, rn_parts = [np.array([], np.int64)], [np.array([], np.int64)]
-    for i, f in enumerate(files):  # a loop over the files, not over rows
+    for i in range(len(files)):  # a loop over the files, not over rows
         mask = bad_file == i + 1
         if not mask.any():
             continue
-        blanks = blanks_of(f, int(counts[i] + mask.sum())) if blanks_of else None
+        blanks = blanks_of(i, int(counts[i] + mask.sum())) if blanks_of else None
         good, numbered[mask] = record_numbers(int(counts[i]), bad_rn[mask], blanks)
         pos_parts.append(first[i] + np.arange(len(good), dtype=np.int64))
         rn_parts.append(good)
@@ -474,10 +478,13 @@ def read_csv_batch(
     dialect: CsvDialect = DEFAULT_DIALECT,
     max_line: int = MAX_RECORD_BYTES,
     type_lines: Callable[[str, dict], None] | None = None,
+    lines_of: Callable[[int], int | None] | None = None,
 ) -> None:
     """Read CSV files with the same header into ``_rows`` (``_file`` = 1-based position in ``files``);
     with ``type_lines`` call ``type_lines(query, params)`` with the query of their rows instead (the
-    rows are then typed straight from the records read, never made into a table of their own)."""
+    rows are then typed straight from the records read, never made into a table of their own).
+    ``lines_of(i)``: the line count of the i-th file (0-based) when it was counted already (see
+    physical_lines), asked only for a file with rejected records."""
     paths = [str(f.path) for f in files]
     before = _lines_before(dialect)
     _read_csv_files(con, paths, encoding, len(names), dialect, max_line)
@@ -490,10 +497,12 @@ def read_csv_batch(
         params={"paths": paths, "before": before},
     ).to_arrow_table()
 
-    def blanks_of(f: LandedFile, records: int) -> np.ndarray | None:
+    def blanks_of(i: int, records: int) -> np.ndarray | None:
         # Blank lines only shift the numbers of rows after a bad row: the second scan only when the
         # file has more lines than the header and its records.
-        if _physical_lines(f.path) == records + before:
+        f = files[i]
+        lines = lines_of(i) if lines_of else physical_lines(f.path)
+        if lines == records + before:
             return None
         return _blank_lines(con, f, encoding, records, before)
 

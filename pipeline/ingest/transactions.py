@@ -12,12 +12,14 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from functools import partial
 
 import duckdb
 
 from pipeline.core.sql import ident, sql
-from pipeline.ingest.config import SYSTEM_COLUMNS, WHITESPACE, TransactionSpec
+from pipeline.ingest.batches import Job, even_runs, one_ahead
+from pipeline.ingest.config import SYSTEM_COLUMNS, WHITESPACE, Limits, TransactionSpec
 from pipeline.ingest.dialect import dialect_hint, name_json_problems
 from pipeline.ingest.limits import guarded, mark_long_records
 from pipeline.ingest.read import (
@@ -27,6 +29,7 @@ from pipeline.ingest.read import (
     check_not_empty,
     check_unique,
     drop_batch_tables,
+    physical_lines,
     read_csv_batch,
     read_csv_rows,
     read_header,
@@ -211,21 +214,65 @@ def _batch_key(spec: TransactionSpec, f: LandedFile) -> tuple | None:
 def _batch_groups(
     spec: TransactionSpec, inputs: list[tuple[dt.date, LandedFile]]
 ) -> list[tuple[list[int], bool]]:
-    """Runs of consecutive ``inputs`` to be read together (same format and header, at most
-    BATCH_BYTES each), in order, and whether the run goes through the batch path (else it is one
-    file for the one-file path). Keeping the order keeps the load ids in the order of the days."""
+    """Runs of consecutive ``inputs`` to be read together (same format and header; a run longer than
+    BATCH_BYTES cut into batches of about equal size), in order, and whether the run goes through the
+    batch path (else it is one file for the one-file path). Keeping the order keeps the load ids in
+    the order of the days."""
     out: list[tuple[list[int], bool]] = []
-    size, prev = 0, None
+    run: list[int] = []
+    prev = None
+
+    def flush() -> None:
+        sizes = [inputs[i][1].size for i in run]
+        out.extend(([run[j] for j in part], True) for part in even_runs(sizes, BATCH_BYTES))
+        run.clear()
+
     for i, (_, f) in enumerate(inputs):
         key = _batch_key(spec, f)
-        if key is not None and out and out[-1][1] and key == prev and size + f.size <= BATCH_BYTES:
-            out[-1][0].append(i)
-            size += f.size
+        if key is None or key != prev:
+            flush()
+        if key is None:
+            out.append(([i], False))
         else:
-            out.append(([i], key is not None))
-            size = f.size
+            run.append(i)
         prev = key
+    flush()
     return out
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """A batch's files as the reader is to get them (see limits.guarded) and, for delimited files,
+    their physical line counts (read.py asks for them for the files with rejected records)."""
+
+    files: list[LandedFile]
+    lines: list[int | None]
+
+
+def _guard_job(spec: TransactionSpec, files: list[LandedFile]) -> Job[Guarded]:
+    """The guard pass over a batch's files (limits, long lines, NUL bytes: limits.py) and the line
+    counts of delimited files, as a job for one_ahead; the marked copies live until the batch is done."""
+
+    def job(stack: ExitStack) -> Guarded:
+        if files[0].format == "csv":
+            n = len(read_header(files[0].path, spec.encoding, spec))
+            read = [stack.enter_context(guarded(f, spec.limits, spec.encoding, n, spec)) for f in files]
+            return Guarded(read, [physical_lines(f.path) for f in files])
+        return Guarded([stack.enter_context(guarded(f, spec.limits)) for f in files], [])
+
+    return job
+
+
+class _Marked(Exception):
+    """The guard pass marked a file that was read while it ran: the batch is read again from the copies."""
+
+
+def _read_while_guarded(f: LandedFile, limits: Limits) -> bool:
+    """Whether the file may be read while its guard pass runs: a plain file no larger than the limits
+    on bytes and lines (a line holds a byte at least) cannot pass them; the pass can then only find
+    long lines or NUL bytes, and the file is read again from its marked copy if it does."""
+    size = f.path.stat().st_size
+    return not _is_gz(f) and size <= limits.max_uncompressed_bytes and size <= limits.max_rows
 
 
 def _ingest_batch(
@@ -233,9 +280,12 @@ def _ingest_batch(
     spec: TransactionSpec,
     source: str,
     batch: list[tuple[dt.date, LandedFile]],
+    guard: Callable[[], Guarded],
 ) -> list[LoadResult]:
     """Load files of ``spec`` that share their format and header, each into its own day's partition,
-    with one read, one typing and one transaction; raises NotBatchable when they must be loaded one by one."""
+    with one read, one typing and one transaction; raises NotBatchable when they must be loaded one by
+    one. ``guard()`` gives the files as the reader is to get them (see _guard_job; it raises for a
+    file over the limits); the files are read while it runs when none can pass the limits."""
     started = now()
     days = [d for d, _ in batch]
     files = [f for _, f in batch]
@@ -243,45 +293,62 @@ def _ingest_batch(
     declared = [x.name for x in spec.fields]
     max_line = spec.limits.max_record_bytes
     try:
-        with ExitStack() as stack:  # the files as guarded (a long line replaced by a marker)
-            columns = field_columns(spec)
-            window = _window_check(spec, "$starts[_file]", "$ends[_file]")
-            params = {
-                "starts": days,
-                "ends": [d + dt.timedelta(days=1) for d in days],
-                "tfname": spec.time_field,
-            }
+        columns = field_columns(spec)
+        window = _window_check(spec, "$starts[_file]", "$ends[_file]")
+        params = {
+            "starts": days,
+            "ends": [d + dt.timedelta(days=1) for d in days],
+            "tfname": spec.time_field,
+        }
 
-            def type_batch(names: list[str], rows: str, rows_params: dict) -> None:
-                """``_typed`` of the batch from the query ``rows`` of its rows (``names``: their text
-                columns, in order), typed straight from what was read; it keeps the raw text of the
-                rejected rows."""
-                type_rows(
-                    con,
-                    columns,
-                    [window],
-                    params | rows_params,
-                    carry=("_file",),
-                    null_values=spec.null_values,
-                    raw_of=names,
-                    rows=rows,
-                    trimmed=_json_trimmed(spec, files[0]),
-                )
+        def type_batch(names: list[str], rows: str, rows_params: dict) -> None:
+            """``_typed`` of the batch from the query ``rows`` of its rows (``names``: their text
+            columns, in order), typed straight from what was read; it keeps the raw text of the
+            rejected rows."""
+            type_rows(
+                con,
+                columns,
+                [window],
+                params | rows_params,
+                carry=("_file",),
+                null_values=spec.null_values,
+                raw_of=names,
+                rows=rows,
+                trimmed=_json_trimmed(spec, files[0]),
+            )
+
+        def load(read: list[LandedFile]) -> None:
+            """``_typed`` of the batch read from ``read`` (the files, or their marked copies); its
+            typing waits for the guard pass, which may have marked a file read while it ran."""
+
+            def typed(names: list[str], rows: str, rows_params: dict) -> None:
+                if guard().files != read:
+                    raise _Marked
+                type_batch(names, rows, rows_params)
+
+            def lines(i: int) -> int | None:  # the i-th file's lines, counted by the guard pass
+                return guard().lines[i]
 
             if files[0].format == "csv":
                 names = read_header(files[0].path, spec.encoding, spec)
-                read = [
-                    stack.enter_context(guarded(f, spec.limits, spec.encoding, len(names), spec))
-                    for f in files
-                ]
-                read_csv_batch(con, read, spec.encoding, names, spec, max_line, partial(type_batch, names))
+                read_csv_batch(con, read, spec.encoding, names, spec, max_line, partial(typed, names), lines)
             else:
-                read = [stack.enter_context(guarded(f, spec.limits)) for f in files]
                 json_fields = (spec.json_paths(), spec.list_fields())
                 read_jsonl_batch(
-                    con, read, spec.encoding, declared, partial(type_batch, declared), *json_fields, max_line
+                    con, read, spec.encoding, declared, partial(typed, declared), *json_fields, max_line
                 )
                 name_json_problems(con, typed=True)
+
+        # plain files that cannot pass the limits are read while the guard pass runs on the worker
+        # thread; one it marks (a long line, NUL bytes) is read again from its marked copy
+        first = files if all(_read_while_guarded(f, spec.limits) for f in files) else guard().files
+        try:
+            load(first)
+        except (_Marked, duckdb.Error):
+            if first == guard().files:
+                raise
+            drop_batch_tables(con)  # (a line past the reader's buffer may fail the read)
+            load(guard().files)
         mark_long_records(con, spec.limits, typed=True)
         count_batch_rows(con, results)
         ids = [
@@ -321,21 +388,24 @@ def ingest_transactions(
     """
     if len({d for d, _ in inputs}) != len(inputs):
         raise ValueError("ingest_transactions: one file per day")
-    results: list[LoadResult] = []
+    groups = _batch_groups(spec, inputs)
     by_position: dict[int, LoadResult] = {}
-    for group, batchable in _batch_groups(spec, inputs):
-        batch = [inputs[i] for i in group]
-        done = None
-        if batchable:
-            try:
-                done = _ingest_batch(con, spec, source, batch)
-            except NotBatchable:
-                drop_batch_tables(con)
-                done = None
-        if done is None:
-            done = [_ingest_one(con, spec, source, f, d) for d, f in batch]
-        for i, r in zip(group, done, strict=True):
-            by_position[i] = r
+    # the guard pass over the next batch's files runs on a thread while DuckDB loads the current one
+    jobs = [_guard_job(spec, [inputs[i][1] for i in g]) if batchable else None for g, batchable in groups]
+    with one_ahead(jobs) as prepared:
+        for (group, _), guard in zip(groups, prepared, strict=True):
+            batch = [inputs[i] for i in group]
+            done = None
+            if guard is not None:
+                try:
+                    done = _ingest_batch(con, spec, source, batch, guard)
+                except NotBatchable:
+                    drop_batch_tables(con)
+                    done = None
+            if done is None:
+                done = [_ingest_one(con, spec, source, f, d) for d, f in batch]
+            for i, r in zip(group, done, strict=True):
+                by_position[i] = r
     results = [by_position[i] for i in range(len(inputs))]
     return results
 

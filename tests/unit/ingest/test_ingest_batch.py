@@ -8,11 +8,13 @@ The cases are the malformed-input corpus of test_ingest_malformed, each landed o
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from pathlib import Path
 
 import pytest
 
 from pipeline.core.warehouse import connect
+from pipeline.ingest.sources.files import LandedFile
 from pipeline.ingest.transactions import _ingest_one, ingest_transactions
 from pipeline.ingest.write import FAILED, LOADED
 from tests.unit.ingest.malformed_corpus import PREVIOUS, World
@@ -128,9 +130,9 @@ def test_four_days_together_hand_checked(tmp_path: Path, monkeypatch: pytest.Mon
     batches: list[list[dt.date]] = []
     real = ingest._ingest_batch
 
-    def spy(con, spec, source, batch):
+    def spy(con, spec, source, batch, guarded_files):
         batches.append([d for d, _ in batch])
-        return real(con, spec, source, batch)
+        return real(con, spec, source, batch, guarded_files)
 
     monkeypatch.setattr(ingest, "_ingest_batch", spy)
     w = World(tmp_path)
@@ -268,5 +270,120 @@ def test_a_batch_that_fails_half_way_loads_each_file_alone(
         assert batches == ["_file, "]
         assert [(r.status, r.rows_loaded, r.error) for r in results] == [(LOADED, 1, None), (LOADED, 1, None)]
         assert w.q("SELECT _partition_date, session_id FROM tx_web ORDER BY 1") == [(d1, "s30"), (d2, "s31")]
+    finally:
+        w.close()
+
+
+def _web_line(day: dt.date, i: int, extra: str = "", page_views: str = "1") -> bytes:
+    return (
+        f'{{"session_id": "s{i}", "customer_id": "c{i}", "started_at": "{day}T09:00:00Z", '
+        f'"page_views": {page_views}, "channel": "web{extra}"}}'
+    ).encode()
+
+
+def test_batches_prepared_while_the_one_before_loads_give_what_each_file_gives_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every day a batch of its own (the guard pass over a batch's files runs on a thread while the
+    batch before it loads): rejects in every batch, a line over the record limit and NUL bytes (read
+    again from the marked copies made while the batch before loaded), a gzip file over the size limit
+    (it fails alone), a bad JSON line in the last."""
+    import pipeline.ingest.transactions as ingest
+
+    days = [dt.date(2026, 1, 10) + dt.timedelta(days=i) for i in range(7)]
+
+    def body(k: int, day: dt.date) -> bytes:
+        rows = [_web_line(day, 1), _web_line(day, 2, page_views='"two"'), _web_line(day, 3)]
+        if k == 2:
+            rows[2] = _web_line(day, 3, extra="x" * 3000)  # over max_record_bytes (2,048 here)
+        if k == 3:
+            rows[0] = rows[0].replace(b"web", b"w\x00eb")
+        if k == 6:
+            rows.append(b'{"session_id": "s4", "customer_id": ')
+        return b"\n".join(rows) + b"\n"
+
+    def landed(w: World) -> list[tuple[dt.date, LandedFile]]:
+        spec = w.cfg.transaction("web")
+        out = []
+        for k, d in enumerate(days):
+            if k == 4:  # 3 MB once decompressed: over max_uncompressed_bytes
+                out.append((d, w.land(spec.file_name, "jsonl.gz", gzip.compress(b"\n" * (3 << 20)), d)))
+            else:
+                out.append((d, w.land(spec.file_name, "jsonl", body(k, d), d)))
+        return out
+
+    snapshots, outcomes = [], []
+    for together in (True, False):
+        w = World(tmp_path / ("together" if together else "alone"))
+        try:
+            spec = w.cfg.transaction("web")
+            limits = spec.limits.model_copy(
+                update={"max_record_bytes": 2048, "max_uncompressed_bytes": 1 << 20}
+            )
+            spec = spec.model_copy(update={"limits": limits})
+            inputs = landed(w)
+            batches: list[list[dt.date]] = []
+            real = ingest._ingest_batch
+
+            def spy(con, spec, source, batch, guard, batches=batches, real=real):
+                batches.append([d for d, _ in batch])
+                return real(con, spec, source, batch, guard)
+
+            monkeypatch.setattr(ingest, "_ingest_batch", spy)
+            monkeypatch.setattr(ingest, "BATCH_BYTES", 1)  # a batch per file
+            with connect(w.warehouse) as con:
+                if together:
+                    results = ingest_transactions(con, spec, "landing", inputs)
+                    assert batches == [[d] for d in days]
+                else:
+                    results = [_ingest_one(con, spec, "landing", f, d) for d, f in inputs]
+            outcomes.append(
+                [(r.status, r.rows_read, r.rows_loaded, r.rows_rejected, r.rejects_by_field) for r in results]
+            )
+            snapshots.append(_snapshot(w, "web", days))
+        finally:
+            w.close()
+    assert outcomes[0] == outcomes[1]
+    assert snapshots[0] == snapshots[1]
+    by_day = dict(zip(days, outcomes[0], strict=True))
+    assert by_day[days[2]][:4] == (LOADED, 3, 1, 2)  # the long line and the bad page_views
+    assert by_day[days[4]][0] == FAILED
+    assert by_day[days[6]][:4] == (LOADED, 4, 2, 2)
+    reasons = [r[-3:-1] for r in snapshots[0]["rejects"]]
+    assert ("row", "row: longer than 2048 bytes") in reasons
+    assert sum(1 for field, _ in reasons if field == "page_views") == 6
+
+
+def test_the_files_are_read_while_their_guard_pass_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guard pass over a batch's plain files (which can then only find long lines or NUL bytes)
+    runs on the worker thread while DuckDB reads them: here the pass waits for the read to start."""
+    import threading
+
+    import pipeline.ingest.limits as limits
+    import pipeline.ingest.read as read
+
+    read_started = threading.Event()
+    real_scan, real_read = limits.scan, read.read_jsonl_batch
+
+    def scan_after_the_read(*args, **kwargs):
+        assert read_started.wait(60), "the files were not read before their guard pass ended"
+        return real_scan(*args, **kwargs)
+
+    def reading(*args, **kwargs):
+        read_started.set()
+        return real_read(*args, **kwargs)
+
+    monkeypatch.setattr(limits, "scan", scan_after_the_read)
+    monkeypatch.setattr("pipeline.ingest.transactions.read_jsonl_batch", reading)
+    w = World(tmp_path)
+    try:
+        spec = w.cfg.transaction("web")
+        days = [dt.date(2026, 1, 10), dt.date(2026, 1, 11)]
+        inputs = [(d, w.land(spec.file_name, "jsonl", _web_line(d, 1) + b"\n", d)) for d in days]
+        with connect(w.warehouse) as con:
+            results = ingest_transactions(con, spec, "landing", inputs)
+        assert [(r.status, r.rows_loaded) for r in results] == [(LOADED, 1), (LOADED, 1)]
     finally:
         w.close()
