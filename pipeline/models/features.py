@@ -114,8 +114,8 @@ def window_aggregates(windows: int) -> dict[str, str]:
     ``value`` of the events within it. Only places, never a value: the windows are bound."""
     within = [f"ev.age_s <= w.ws[{i}]" for i in range(1, windows + 1)]
     return {
-        "counts": ", ".join(f"count(*) FILTER (WHERE {c})" for c in within),
-        "sums": ", ".join(f"sum(ev.value) FILTER (WHERE {c})" for c in within),
+        "counts": ", ".join(f"count(CASE WHEN {c} THEN 1 END)" for c in within),
+        "sums": ", ".join(f"sum(CASE WHEN {c} THEN ev.value END)" for c in within),
     }
 
 
