@@ -80,22 +80,42 @@ def numeric(
     """Both frames as float matrices over the scoring frame's columns; txt_* categories coded alike.
     Without ``score_matrix`` the second matrix is left out (0 rows; the codes still come from both)."""
     train = train.reindex(columns=score.columns)
-    levels = {
-        c: sorted(set(train[c].dropna().astype(str).unique()) | set(score[c].dropna().astype(str).unique()))
-        for c in score.columns
-        if c.startswith("txt_")
-    }
+    levels = {c: sorted(_texts(train[c]) | _texts(score[c])) for c in score.columns if c.startswith("txt_")}
     out = []
     for frame in (train, score) if score_matrix else (train,):
         cols = {}
         for c in score.columns:
             if c in levels:
-                codes = pd.Categorical(frame[c].astype(object), categories=levels[c]).codes.astype(float)
+                codes = _codes(frame[c], levels[c]).astype(float)
                 cols[c] = np.where(codes < 0, np.nan, codes)
             else:
                 cols[c] = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
         out.append(np.column_stack(list(cols.values())) if cols else np.zeros((len(frame), 0)))
     return out[0], out[1] if score_matrix else np.zeros((0, len(score.columns)))
+
+
+def _textual(values: pd.Series) -> bool:
+    """A categorical column whose categories are all text (customer_features' txt_* columns)."""
+    return isinstance(values.dtype, pd.CategoricalDtype) and values.cat.categories.inferred_type == "string"
+
+
+def _texts(values: pd.Series) -> set[str]:
+    """The distinct values of a column as text (missing left out); of a text categorical, its categories
+    in use (the same set, read from the codes instead of every row)."""
+    if _textual(values):
+        codes = values.cat.codes.to_numpy()
+        return set(values.cat.categories[np.unique(codes[codes >= 0])])
+    return set(values.dropna().astype(str).unique())
+
+
+def _codes(values: pd.Series, levels: list[str]) -> np.ndarray:
+    """Each value's place in ``levels`` (-1: missing or not among them); a text categorical's codes
+    mapped through its categories' places instead of each row looked up."""
+    if _textual(values):
+        where = pd.Index(levels).get_indexer(values.cat.categories)
+        codes = values.cat.codes.to_numpy().astype(np.int64)
+        return np.where(codes >= 0, where[codes], -1) if len(where) else np.full(len(codes), -1)
+    return pd.Categorical(values.astype(object), categories=levels).codes
 
 
 def seed_of(*parts: object) -> int:

@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.dates import DateFormatter, date2num
 from matplotlib.figure import Figure
 
-from pipeline.core.plots import DPI, markdown_image
+from pipeline.core.plots import DPI, figure_digest, markdown_image
 from pipeline.core.sql import sql
 
 
@@ -26,11 +26,26 @@ def _label(lift: float, low: float, high: float) -> str:
 
 
 def forest_plot(con: duckdb.DuckDBPyConnection) -> str:
-    """The relative lift of every treated variant and metric with its interval, as a Markdown image."""
+    """The relative lift of every treated variant and metric with its interval, as a Markdown image:
+    drawn only when its rows (or the drawing code) changed since the last report, else the last one
+    kept (``built_experiment_plots``; a finished experiment's report does not change from night to night)."""
+    con.execute(sql("experiments/create_built_plots"))
     df = con.execute(sql("experiments/forest_rows")).df()
     if not len(df):
         return "_forest plot: no complete conversion windows yet_"
-    return markdown_image(forest_figure(df))
+    rows = {c: df[c].tolist() for c in df.columns}  # plain values: their pickle (the digest) is stable
+    digest = figure_digest(forest_markdown, rows)
+    kept = con.execute(sql("experiments/built_plot"), {"plot": "forest_plot", "digest": digest}).fetchall()
+    if kept:
+        return str(kept[0][0])
+    markdown = forest_markdown(rows)
+    con.execute(sql("experiments/keep_plot"), {"plot": "forest_plot", "digest": digest, "markdown": markdown})
+    return markdown
+
+
+def forest_markdown(rows: dict[str, list]) -> str:
+    """The forest plot of the rows (column -> values, as forest_figure reads them), as a Markdown image."""
+    return markdown_image(forest_figure(pd.DataFrame(rows)))
 
 
 def forest_figure(df: pd.DataFrame) -> Figure:

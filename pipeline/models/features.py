@@ -114,8 +114,8 @@ def window_aggregates(windows: int) -> dict[str, str]:
     ``value`` of the events within it. Only places, never a value: the windows are bound."""
     within = [f"ev.age_s <= w.ws[{i}]" for i in range(1, windows + 1)]
     return {
-        "counts": ", ".join(f"count(*) FILTER (WHERE {c})" for c in within),
-        "sums": ", ".join(f"sum(ev.value) FILTER (WHERE {c})" for c in within),
+        "counts": ", ".join(f"count(CASE WHEN {c} THEN 1 END)" for c in within),
+        "sums": ", ".join(f"sum(CASE WHEN {c} THEN ev.value END)" for c in within),
     }
 
 
@@ -171,14 +171,18 @@ def feature_frame(
     wide = _wide(con, len(population)).set_axis(population.index, axis=0)
     con.execute("DROP TABLE _rows")
     frame = pd.concat([population, attributes.reindex(population.index), wide], axis=1)
+    typed = {}  # the columns typed one by one, then one frame in name order (not ~90 in-place writes)
     for column in frame.columns:
+        values = frame[column]
         if column.startswith("txt_"):
-            frame[column] = frame[column].astype("category")
+            typed[column] = values.astype("category")
         elif column.startswith(ZERO_WHEN_MISSING):
-            frame[column] = frame[column].fillna(0.0).astype(float)
+            typed[column] = values.fillna(0.0).astype(float)
+        elif values.dtype == np.float64:  # already what the coercion below would make of it
+            typed[column] = values
         else:
-            frame[column] = pd.to_numeric(frame[column].astype(object), errors="coerce").astype(float)
-    return frame[sorted(frame.columns)]
+            typed[column] = pd.to_numeric(values.astype(object), errors="coerce").astype(float)
+    return pd.DataFrame({c: typed[c] for c in sorted(typed)}, index=frame.index)
 
 
 def model_input(X: pd.DataFrame, booster: lgb.Booster | None = None) -> pd.DataFrame:

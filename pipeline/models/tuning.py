@@ -5,13 +5,16 @@ the evaluation split (never the test split, which stays for the honest measure a
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
-import optuna
 import pandas as pd
 
 from pipeline.models.config import ModelSpec
 from pipeline.models.train import EARLY_STOPPING_METRIC, fit
+
+if TYPE_CHECKING:
+    import optuna
 
 # the metrics LightGBM reports where larger is better (the rest, binary_logloss, smaller)
 GREATER_IS_BETTER = ("auc", "average_precision")
@@ -30,6 +33,8 @@ def search_space(trial: optuna.Trial) -> dict:
 def tune(spec: ModelSpec, X: pd.DataFrame, y: np.ndarray, parts: np.ndarray) -> dict:
     """The best parameters found within ``spec.tuning``'s trials and seconds."""
     assert spec.tuning is not None
+    import optuna  # here, not at the top: only a tuned training needs it (a night imports the module)
+
     optuna.logging.set_verbosity(logging.WARNING)
 
     def objective(trial: optuna.Trial) -> float:

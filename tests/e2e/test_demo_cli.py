@@ -99,6 +99,7 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
         "conversions",
         "guardrail_conversions",
         "experiment_report",
+        "built_experiment_plots",  # the report's last forest plot, drawn again when its rows change
         "policy_evaluation",
         "policy_feature_frames",  # which customer feature frames policy_evaluation keeps, and of what
     }
@@ -297,6 +298,7 @@ IMPERSONAL = {
     "model_trainings",
     "model_feature_impact",
     "experiment_report",
+    "built_experiment_plots",  # the report's last forest plot and the digest of its rows
     "policy_evaluation",
     "policy_feature_frames",  # a model, a cut-off and a fingerprint per kept frame
 }

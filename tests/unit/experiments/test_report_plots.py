@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pandas as pd
 from matplotlib.dates import num2date
 
-from pipeline.experiments.plots import forest_figure, lift_figure
+from pipeline.core.plots import markdown_image
+from pipeline.core.sql import sql
+from pipeline.experiments.plots import forest_figure, forest_plot, lift_figure
 
 FOREST = pd.DataFrame(
     [
@@ -56,3 +59,35 @@ def test_lift_over_time_only_with_several_dates_and_its_axis_spans_them():
     low, high = (num2date(x).date() for x in ax.get_xlim())
     assert day - dt.timedelta(days=1) <= low and high <= day + dt.timedelta(days=3)
     assert -100 < ax.get_ylim()[0] and ax.get_ylim()[1] < 200
+
+
+def _report(con: duckdb.DuckDBPyConnection) -> None:
+    """A minimal experiment_report holding the columns the forest plot reads, from FOREST."""
+    con.execute(
+        "CREATE TABLE experiment_report (experiment VARCHAR, metric VARCHAR, variant VARCHAR, "
+        "is_control BOOLEAN, scope VARCHAR, rel_lift DOUBLE, rel_lift_low DOUBLE, rel_lift_high DOUBLE, "
+        "cuped_rel_lift DOUBLE, cuped_rel_lift_low DOUBLE, cuped_rel_lift_high DOUBLE)"
+    )
+    rows = [(*r[:3], False, "total", *r[3:], *r[3:]) for r in FOREST.values.tolist()]
+    con.executemany("INSERT INTO experiment_report VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def _drawn_anew(con: duckdb.DuckDBPyConnection) -> str:
+    return markdown_image(forest_figure(con.execute(sql("experiments/forest_rows")).df()))
+
+
+def test_the_forest_plot_is_drawn_again_only_when_its_rows_changed():
+    con = duckdb.connect()
+    _report(con)
+    first = forest_plot(con)
+    assert first == _drawn_anew(con) and first.startswith("![](data:image/png;base64,")
+    # a report with the same rows shows the kept plot: marked, it comes back as it was kept
+    con.execute("UPDATE built_experiment_plots SET markdown = 'kept'")
+    assert forest_plot(con) == "kept"
+    # a changed lift: drawn again, byte for byte what drawing it anew gives, and kept in place of the last
+    con.execute("UPDATE experiment_report SET rel_lift = rel_lift + 0.01 WHERE variant = 'discount_20'")
+    second = forest_plot(con)
+    assert second not in ("kept", first) and second == _drawn_anew(con)
+    assert con.execute("SELECT count(*), any_value(markdown) FROM built_experiment_plots").fetchall() == [
+        (1, second)
+    ]
