@@ -231,13 +231,17 @@ def nightly(world: Path, out: Path) -> dict:
 
     for cells in (out / "models").glob(f"*/*/{CELLS_FILE}"):
         cells.unlink()
-    # and every KPI plot is drawn again, as a next night adds a day to each plot's rows
+    # and every KPI plot and the experiments' forest plot are drawn again, as a next night adds a day to
+    # each plot's rows
     from pipeline.core.warehouse import connect as open_warehouse
 
     with open_warehouse(config.warehouse_path) as con:
-        kept = "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'built_kpi_plots'"
-        if con.execute(kept).fetchall()[0][0]:
+        kept = "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'built_%_plots'"
+        tables = {t for (t,) in con.execute(kept).fetchall()}
+        if "built_kpi_plots" in tables:
             con.execute("DELETE FROM built_kpi_plots")
+        if "built_experiment_plots" in tables:
+            con.execute("DELETE FROM built_experiment_plots")
     began = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # loads.started_at is UTC
     started = time.perf_counter()
     steps: dict[str, float] = {}
