@@ -13,7 +13,7 @@ from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.partitions import days_in
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import POOL, WarehouseResource, scalar
-from pipeline.models import champion, training
+from pipeline.models import champion, store, training
 from pipeline.models.cadence import training_due
 from pipeline.models.config import ModelSpec
 from pipeline.models.drift import level
@@ -155,6 +155,9 @@ def build_model_asset(
             with warehouse.connect() as con:
                 champion.challenge(con, spec, prepared, trained, store_dir(warehouse))
                 path = training.record(con, spec, trained, store_dir(warehouse))
+            if trained.booster is not None and trained.status == training.FINISHED and _scores(context):
+                # the run scores this version next: its trees compile meanwhile, on what the cores leave
+                store.compile_soon(store_dir(warehouse), spec.name, version)
         except NotEnoughData as e:
             # A young warehouse: recorded (FAILED, with the reason) but the night's run goes on.
             with warehouse.connect() as con:

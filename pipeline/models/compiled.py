@@ -8,6 +8,11 @@ keyed by the host CPU, the trees used and the compiler's version), so a version 
 its first scoring; trees are compiled as separate functions (not inlined into one), which keeps that
 compile to seconds. Every use is checked against LightGBM on a sample of the rows it scores; a
 difference falls back to LightGBM for the whole call (and says so in the log).
+
+A run that trains a version and then scores it starts the compile as the training ends
+(``compile_soon``), on one background thread at the lowest priority: it takes what the run's next
+steps leave of the cores (a training's single-threaded parts, the other core), and the scoring waits
+for what is left of it (``forest``), so the version's first scoring finds the compiled file kept.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
@@ -25,6 +32,7 @@ import pandas as pd
 FOREST = "_compiled_forest"  # the key of a version's compiled forest in its metadata, while scoring
 FILE_PREFIX = "forest-"
 CHECKED_ROWS = 256  # rows of each call scored by LightGBM too, spread over the call's rows
+BACKGROUND_NICE = 19  # the background compile's niceness: the lowest priority (Linux: per thread)
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +74,13 @@ def unsupported(booster: lgb.Booster) -> bool:
 
 def forest(folder: Path, model_file: Path, booster: lgb.Booster, meta: dict):
     """The version's trees compiled (from its kept file, else compiled now and kept): an lleaves.Model;
-    None for a version it cannot compile as LightGBM scores it (``unsupported``; LightGBM scores it)."""
+    None for a version it cannot compile as LightGBM scores it (``unsupported``; LightGBM scores it).
+    A compile of the version started by ``compile_soon`` is waited for (its file is then kept)."""
+    wait(folder)
+    return _compiled(folder, model_file, booster, meta)
+
+
+def _compiled(folder: Path, model_file: Path, booster: lgb.Booster, meta: dict):
     import lleaves
 
     path = cache_path(folder, booster, meta)
@@ -95,6 +109,68 @@ def forest(folder: Path, model_file: Path, booster: lgb.Booster, meta: dict):
         if source != model_file:
             source.unlink(missing_ok=True)
     return model
+
+
+class _Background:
+    """One background thread compiling versions' forests at the lowest priority (``compile_soon``),
+    and the compiles started and not yet waited for, by version folder."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[Path, Future] = {}
+        self._executor: ThreadPoolExecutor | None = None
+        self._thread: int | None = None  # the worker's native thread id, once it runs
+
+    def submit(self, folder: Path, model_file: Path, meta: dict) -> None:
+        with self._lock:
+            if folder in self._pending:
+                return
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, "nightjar-compile")
+            self._pending[folder] = self._executor.submit(self._run, folder, model_file, meta)
+
+    def wait(self, folder: Path) -> None:
+        """Wait for the compile of ``folder`` if one was started; raised to normal priority meanwhile."""
+        with self._lock:
+            pending = self._pending.pop(folder, None)
+        if pending is None:
+            return
+        if not pending.done():
+            _nice(self._thread, 0)  # the scoring waits on it: no longer only what the cores leave
+        pending.result()
+
+    def _run(self, folder: Path, model_file: Path, meta: dict) -> None:
+        self._thread = threading.get_native_id()
+        _nice(self._thread, BACKGROUND_NICE)
+        try:
+            _compiled(folder, model_file, lgb.Booster(model_file=str(model_file)), meta)
+        except Exception as e:  # the scoring compiles it again (or scores with LightGBM) and says why
+            log.warning(f"the background compile of {folder} failed ({type(e).__name__}: {e})")
+
+
+def _nice(thread: int | None, value: int) -> None:
+    """Set one thread's niceness (Linux); nothing where that is not permitted (raising a thread's
+    priority back needs CAP_SYS_NICE) or possible."""
+    if thread is None:
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread, value)
+    except (OSError, AttributeError):
+        pass
+
+
+_BACKGROUND = _Background()
+
+
+def compile_soon(folder: Path, model_file: Path, meta: dict) -> None:
+    """Start compiling a saved version's trees (its model file and metadata, as ``forest`` reads them)
+    on the background thread; the version's ``forest`` waits for it and reads the kept file."""
+    _BACKGROUND.submit(Path(folder).resolve(), model_file, meta)
+
+
+def wait(folder: Path) -> None:
+    """Wait for the background compile of the version in ``folder``, if one was started."""
+    _BACKGROUND.wait(Path(folder).resolve())
 
 
 def _rows(X: pd.DataFrame | np.ndarray, at: np.ndarray):
