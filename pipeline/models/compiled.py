@@ -32,7 +32,7 @@ import pandas as pd
 FOREST = "_compiled_forest"  # the key of a version's compiled forest in its metadata, while scoring
 FILE_PREFIX = "forest-"
 CHECKED_ROWS = 256  # rows of each call scored by LightGBM too, spread over the call's rows
-BACKGROUND_NICE = 19  # the background compile's niceness: the lowest priority (Linux: per thread)
+BACKGROUND_NICE = 19  # a background compile's niceness while no scoring waits for it: the lowest
 
 log = logging.getLogger(__name__)
 
@@ -112,14 +112,15 @@ def _compiled(folder: Path, model_file: Path, booster: lgb.Booster, meta: dict):
 
 
 class _Background:
-    """One background thread compiling versions' forests at the lowest priority (``compile_soon``),
-    and the compiles started and not yet waited for, by version folder."""
+    """One background thread compiling versions' forests (``compile_soon``), at the lowest priority
+    while no scoring waits for one, and the compiles started and not yet waited for, by version folder."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: dict[Path, Future] = {}
         self._executor: ThreadPoolExecutor | None = None
         self._thread: int | None = None  # the worker's native thread id, once it runs
+        self._waiting = 0  # scorings waiting for a compile: the worker runs at normal priority meanwhile
 
     def submit(self, folder: Path, model_file: Path, meta: dict) -> None:
         with self._lock:
@@ -130,27 +131,49 @@ class _Background:
             self._pending[folder] = self._executor.submit(self._run, folder, model_file, meta)
 
     def wait(self, folder: Path) -> None:
-        """Wait for the compile of ``folder`` if one was started; raised to normal priority meanwhile."""
+        """Wait for the compile of ``folder`` if one was started (and for those queued before it), the
+        worker at normal priority until it is done."""
         with self._lock:
             pending = self._pending.pop(folder, None)
-        if pending is None:
-            return
-        if not pending.done():
-            _nice(self._thread, 0)  # the scoring waits on it: no longer only what the cores leave
-        pending.result()
+            if pending is None or pending.done():
+                return
+            self._waiting += 1
+            _nice(self._thread, 0)
+        try:
+            pending.result()
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+    def busy(self, under: Path) -> bool:
+        """Whether a compile of a folder in ``under`` is queued or running."""
+        with self._lock:
+            return any(f.parent == under and not p.done() for f, p in self._pending.items())
 
     def _run(self, folder: Path, model_file: Path, meta: dict) -> None:
-        self._thread = threading.get_native_id()
-        _nice(self._thread, BACKGROUND_NICE)
+        with self._lock:
+            self._thread = threading.get_native_id()
+            if not self._waiting and _can_raise(self._thread):  # else it could starve a waiting scoring
+                _nice(self._thread, BACKGROUND_NICE)
         try:
             _compiled(folder, model_file, lgb.Booster(model_file=str(model_file)), meta)
         except Exception as e:  # the scoring compiles it again (or scores with LightGBM) and says why
             log.warning(f"the background compile of {folder} failed ({type(e).__name__}: {e})")
 
 
+def _can_raise(thread: int) -> bool:
+    """Whether ``thread``'s priority can be raised back once lowered (CAP_SYS_NICE, or a RLIMIT_NICE
+    that allows it): tried one step down and back, so it is at normal priority either way."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread, 1)
+        os.setpriority(os.PRIO_PROCESS, thread, 0)
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
 def _nice(thread: int | None, value: int) -> None:
-    """Set one thread's niceness (Linux); nothing where that is not permitted (raising a thread's
-    priority back needs CAP_SYS_NICE) or possible."""
+    """Set one thread's niceness (Linux: per thread); nothing where that is not possible."""
     if thread is None:
         return
     try:
@@ -166,6 +189,11 @@ def compile_soon(folder: Path, model_file: Path, meta: dict) -> None:
     """Start compiling a saved version's trees (its model file and metadata, as ``forest`` reads them)
     on the background thread; the version's ``forest`` waits for it and reads the kept file."""
     _BACKGROUND.submit(Path(folder).resolve(), model_file, meta)
+
+
+def compiling(under: Path) -> bool:
+    """Whether the background thread is compiling (or has queued) a version in the folder ``under``."""
+    return _BACKGROUND.busy(Path(under).resolve())
 
 
 def wait(folder: Path) -> None:

@@ -76,6 +76,11 @@ def compile_soon(store: Path, model: str, version: dt.date) -> None:
     compiled.compile_soon(folder, folder / MODEL_FILE, meta)
 
 
+def compiling(store: Path, model: str) -> bool:
+    """Whether a version of ``model`` is being compiled in the background (compile_soon)."""
+    return compiled.compiling(Path(store) / model)
+
+
 def load_cells(store: Path, model: str, version: dt.date) -> CellScores:
     """The cells the version scored last and their scores (none before its first scoring)."""
     path = version_dir(store, model, version) / CELLS_FILE
