@@ -13,7 +13,7 @@ from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.partitions import days_in
 from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import POOL, WarehouseResource, scalar
-from pipeline.models import champion, training
+from pipeline.models import champion, store, training
 from pipeline.models.cadence import training_due
 from pipeline.models.config import ModelSpec
 from pipeline.models.drift import level
@@ -155,6 +155,9 @@ def build_model_asset(
             with warehouse.connect() as con:
                 champion.challenge(con, spec, prepared, trained, store_dir(warehouse))
                 path = training.record(con, spec, trained, store_dir(warehouse))
+            if trained.booster is not None and trained.status == training.FINISHED and _scores(context):
+                # the run scores this version next: its trees compile meanwhile, on what the cores leave
+                store.compile_soon(store_dir(warehouse), spec.name, version)
         except NotEnoughData as e:
             # A young warehouse: recorded (FAILED, with the reason) but the night's run goes on.
             with warehouse.connect() as con:
@@ -264,30 +267,34 @@ def build_predictions_asset(
         with warehouse.connect() as con:
             training.create_tables(con)
             for day in days:
-                frames: list[pd.DataFrame] = []
+                frames: dict[str, pd.DataFrame] = {}
+                by_model: dict[str, tuple] = {}
                 # the night's features this run's trainings computed for the day, if any (else computed)
                 cache: dict = training.scored_night(context.run_id, day + dt.timedelta(days=1))
-                for spec in config.models:
+                # a version whose trees are still compiling (this run trained it) is scored last, so the
+                # compile has the others' time; the rows are written in the config's order all the same
+                order = sorted(config.models, key=lambda s: store.compiling(store_dir(warehouse), s.name))
+                for spec in order:
                     try:
                         version, frame = score(con, config, spec, day, store_dir(warehouse), cache)
                     except NoModelVersion as e:
                         context.log.warning(f"{day}: {e}; not scored")
                         continue
-                    frames.append(frame)
+                    frames[spec.name] = frame
                     if day == days[-1] and model_type(spec.type).probability:
                         drifts[spec.name] = night_drift(
                             con, spec, day, version, frame, store_dir(warehouse), cache
                         )
-                    rows.append(
-                        (
-                            day,
-                            spec.name,
-                            version,
-                            len(frame),
-                            round(float(frame["score"].mean()), 4) if len(frame) else None,
-                        )
+                    by_model[spec.name] = (
+                        day,
+                        spec.name,
+                        version,
+                        len(frame),
+                        round(float(frame["score"].mean()), 4) if len(frame) else None,
                     )
-                write_predictions(con, day, frames)
+                scored = [s.name for s in config.models if s.name in frames]
+                rows.extend(by_model[name] for name in scored)
+                write_predictions(con, day, [frames[name] for name in scored])
             training.release_night(context.run_id)
             q = sql("models/predictions/scores_outside_0_1")
             bad = scalar(con, q, bind(q, {"first": days[0], "last": days[-1]}))

@@ -8,6 +8,11 @@ keyed by the host CPU, the trees used and the compiler's version), so a version 
 its first scoring; trees are compiled as separate functions (not inlined into one), which keeps that
 compile to seconds. Every use is checked against LightGBM on a sample of the rows it scores; a
 difference falls back to LightGBM for the whole call (and says so in the log).
+
+A run that trains a version and then scores it starts the compile as the training ends
+(``compile_soon``), on one background thread at the lowest priority: it takes what the run's next
+steps leave of the cores (a training's single-threaded parts, the other core), and the scoring waits
+for what is left of it (``forest``), so the version's first scoring finds the compiled file kept.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
@@ -25,6 +32,7 @@ import pandas as pd
 FOREST = "_compiled_forest"  # the key of a version's compiled forest in its metadata, while scoring
 FILE_PREFIX = "forest-"
 CHECKED_ROWS = 256  # rows of each call scored by LightGBM too, spread over the call's rows
+BACKGROUND_NICE = 19  # a background compile's niceness while no scoring waits for it: the lowest
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +74,13 @@ def unsupported(booster: lgb.Booster) -> bool:
 
 def forest(folder: Path, model_file: Path, booster: lgb.Booster, meta: dict):
     """The version's trees compiled (from its kept file, else compiled now and kept): an lleaves.Model;
-    None for a version it cannot compile as LightGBM scores it (``unsupported``; LightGBM scores it)."""
+    None for a version it cannot compile as LightGBM scores it (``unsupported``; LightGBM scores it).
+    A compile of the version started by ``compile_soon`` is waited for (its file is then kept)."""
+    wait(folder)
+    return _compiled(folder, model_file, booster, meta)
+
+
+def _compiled(folder: Path, model_file: Path, booster: lgb.Booster, meta: dict):
     import lleaves
 
     path = cache_path(folder, booster, meta)
@@ -95,6 +109,110 @@ def forest(folder: Path, model_file: Path, booster: lgb.Booster, meta: dict):
         if source != model_file:
             source.unlink(missing_ok=True)
     return model
+
+
+class _Background:
+    """One background thread compiling versions' forests (``compile_soon``), at the lowest priority
+    while no scoring waits for one, and the compiles started and not yet waited for, by version folder."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[Path, Future] = {}
+        self._executor: ThreadPoolExecutor | None = None
+        self._thread: int | None = None  # the worker's native thread id, once it runs
+        self._waiting = 0  # scorings waiting for a compile: the worker runs at normal priority meanwhile
+
+    def submit(self, folder: Path, model_file: Path, meta: dict) -> None:
+        with self._lock:
+            if folder in self._pending:
+                return
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, "nightjar-compile")
+            self._pending[folder] = self._executor.submit(self._run, folder, model_file, meta)
+
+    def wait(self, folder: Path) -> None:
+        """Wait for the compile of ``folder`` if one was started (and for those queued before it), the
+        worker at normal priority until it is done."""
+        with self._lock:
+            pending = self._pending.pop(folder, None)
+            if pending is None or pending.done():
+                return
+            self._waiting += 1
+            _nice(self._thread, 0)
+        try:
+            pending.result()
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+    def busy(self, under: Path) -> bool:
+        """Whether a compile of a folder in ``under`` is queued or running."""
+        with self._lock:
+            return any(f.parent == under and not p.done() for f, p in self._pending.items())
+
+    def _run(self, folder: Path, model_file: Path, meta: dict) -> None:
+        with self._lock:
+            self._thread = threading.get_native_id()
+            if not self._waiting and _can_raise(self._thread):  # else it could starve a waiting scoring
+                _nice(self._thread, BACKGROUND_NICE)
+        try:
+            _compiled(folder, model_file, lgb.Booster(model_file=str(model_file)), meta)
+        except Exception as e:  # the scoring compiles it again (or scores with LightGBM) and says why
+            log.warning(f"the background compile of {folder} failed ({type(e).__name__}: {e})")
+        _release_memory()
+
+
+def _release_memory() -> None:
+    """Give the memory the compile freed back to the system: glibc keeps it in the worker thread's own
+    arena, where the run's other steps cannot reuse it (the SF1 recommender's compile: 25 of the 75 MB
+    it leaves behind). Nothing where the C library has no ``malloc_trim``."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass
+
+
+def _can_raise(thread: int) -> bool:
+    """Whether ``thread``'s priority can be raised back once lowered (CAP_SYS_NICE, or a RLIMIT_NICE
+    that allows it): tried one step down and back, so it is at normal priority either way."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread, 1)
+        os.setpriority(os.PRIO_PROCESS, thread, 0)
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+def _nice(thread: int | None, value: int) -> None:
+    """Set one thread's niceness (Linux: per thread); nothing where that is not possible."""
+    if thread is None:
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread, value)
+    except (OSError, AttributeError):
+        pass
+
+
+_BACKGROUND = _Background()
+
+
+def compile_soon(folder: Path, model_file: Path, meta: dict) -> None:
+    """Start compiling a saved version's trees (its model file and metadata, as ``forest`` reads them)
+    on the background thread; the version's ``forest`` waits for it and reads the kept file."""
+    _BACKGROUND.submit(Path(folder).resolve(), model_file, meta)
+
+
+def compiling(under: Path) -> bool:
+    """Whether the background thread is compiling (or has queued) a version in the folder ``under``."""
+    return _BACKGROUND.busy(Path(under).resolve())
+
+
+def wait(folder: Path) -> None:
+    """Wait for the background compile of the version in ``folder``, if one was started."""
+    _BACKGROUND.wait(Path(folder).resolve())
 
 
 def _rows(X: pd.DataFrame | np.ndarray, at: np.ndarray):

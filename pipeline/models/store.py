@@ -30,6 +30,7 @@ def version_dir(store: Path, model: str, version: dt.date) -> Path:
 def save(store: Path, model: str, version: dt.date, booster: lgb.Booster | None, meta: dict) -> Path:
     """Write the model and its metadata; replaces a previous save of the same version whole."""
     final = version_dir(store, model, version)
+    compiled.wait(final)  # a compile of the version saved before writes into its folder
     tmp = final.with_name(final.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -65,6 +66,19 @@ def load_compiled(store: Path, model: str, version: dt.date, booster: lgb.Booste
     folder = version_dir(store, model, version)
     forest = compiled.forest(folder, folder / MODEL_FILE, booster, meta)
     return meta if forest is None else {**meta, compiled.FOREST: forest}
+
+
+def compile_soon(store: Path, model: str, version: dt.date) -> None:
+    """Start compiling the saved version's trees in the background (compiled.compile_soon) for a
+    scoring of it later in this process, which then finds them kept."""
+    folder = version_dir(store, model, version)
+    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    compiled.compile_soon(folder, folder / MODEL_FILE, meta)
+
+
+def compiling(store: Path, model: str) -> bool:
+    """Whether a version of ``model`` is being compiled in the background (compile_soon)."""
+    return compiled.compiling(Path(store) / model)
 
 
 def load_cells(store: Path, model: str, version: dt.date) -> CellScores:

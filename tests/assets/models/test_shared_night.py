@@ -4,12 +4,13 @@ customer features once: its predictions step takes the frame the trainings compu
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import numpy as np
 
 from pipeline.config import parse_config
 from pipeline.core.warehouse import connect
-from pipeline.models import predict, training
+from pipeline.models import compiled, predict, training
 from pipeline.models.scoring import score
 from tests.assets.models.conftest import LAST, copy_world
 from tests.conftest import run_nightly
@@ -20,12 +21,23 @@ SHARED = ["purchase_30d", "churn_60d"]  # the same feature windows
 def test_a_run_that_trains_then_scores_computes_the_nights_features_once(world, tmp_path, monkeypatch):
     """Two days as one run (a range trains its last day): the night of the last day is computed once,
     by the trainings, and its predictions equal a scoring that computes the features afresh; the day
-    before (no version yet) takes nothing; nothing is kept after the run."""
+    before (no version yet) takes nothing; nothing is kept after the run. The new versions' trees are
+    compiled on the background thread as their trainings end, not by the scoring, and the day's rows
+    are written in the config's order of the models."""
     config, _ = world
     copy = parse_config(copy_world(config, tmp_path), config.base_dir / "nightjar.yaml", config.base_dir)
     computed: list[dt.date] = []
     own = predict.feature_frame
     monkeypatch.setattr(predict, "feature_frame", lambda *a, **k: computed.append(a[2]) or own(*a, **k))
+    compiles: list[str] = []  # the thread of each compile (a version with no compiled file yet)
+    own_compile = compiled._compiled
+
+    def spy(folder, *args):
+        if not list(folder.glob(f"{compiled.FILE_PREFIX}*")):
+            compiles.append(threading.current_thread().name)
+        return own_compile(folder, *args)
+
+    monkeypatch.setattr(compiled, "_compiled", spy)
     night = LAST + dt.timedelta(days=1)
     result = run_nightly(
         copy, LAST - dt.timedelta(days=1), LAST, assets=[f"model_{m}" for m in SHARED] + ["predictions"]
@@ -33,7 +45,12 @@ def test_a_run_that_trains_then_scores_computes_the_nights_features_once(world, 
     assert result.success
     assert computed.count(night) == 1, computed  # the trainings' drift reference; scoring took it
     assert result.run_id not in training._SHARED_NIGHT  # released by the predictions step
+    assert len(compiles) == len(SHARED) and all(t.startswith("nightjar-compile") for t in compiles)
     with connect(copy.warehouse_path, read_only=True) as con:
+        q = "SELECT model FROM predictions WHERE date = $d ORDER BY rowid"
+        written = list(dict.fromkeys(r[0] for r in con.execute(q, {"d": LAST}).fetchall()))
+        assert set(SHARED) <= set(written)
+        assert written == [m.name for m in copy.models if m.name in written]
         for name in SHARED:
             q = "SELECT customer_id, score FROM predictions WHERE date = $d AND model = $m"
             written = con.execute(q + " ORDER BY customer_id", {"d": LAST, "m": name}).df()

@@ -122,3 +122,36 @@ def test_a_forest_that_scores_otherwise_is_not_used(tmp_path, caplog):
     assert np.array_equal(got, booster.predict(X))  # LightGBM's own, not the other forest's
     assert not np.array_equal(wrong[compiled.FOREST].predict(X), got)
     assert "LightGBM used" in caplog.text
+
+
+def test_a_compile_started_in_the_background_is_waited_for_and_its_file_read(tmp_path):
+    rng = np.random.default_rng(11)
+    X = _numeric(rng, 3000)
+    booster = lgb.train(PARAMS, lgb.Dataset(X, _labels(X, rng)), num_boost_round=20)
+    meta = {"best_iteration": 15}
+    store.save(tmp_path, "m", VERSION, booster, meta)
+    folder = store.version_dir(tmp_path, "m", VERSION)
+    store.compile_soon(tmp_path, "m", VERSION)
+    store.compile_soon(tmp_path, "m", VERSION)  # started once
+    compiled.wait(folder)
+    kept = sorted(folder.glob(f"{compiled.FILE_PREFIX}*"))
+    assert len(kept) == 1  # written by the background compile, before any scoring
+    stamp = kept[0].stat().st_mtime_ns
+    loaded, meta = store.load(tmp_path, "m", VERSION)
+    scored = store.load_compiled(tmp_path, "m", VERSION, loaded, meta)  # reads it, compiles nothing
+    assert sorted(folder.glob(f"{compiled.FILE_PREFIX}*")) == kept and kept[0].stat().st_mtime_ns == stamp
+    assert np.array_equal(scored[compiled.FOREST].predict(X), booster.predict(X, num_iteration=15))
+    assert not list(folder.glob("*.tmp"))
+
+
+def test_a_scoring_waits_for_the_background_compile_of_its_version(tmp_path):
+    rng = np.random.default_rng(12)
+    X = _numeric(rng, 3000)
+    booster = lgb.train(PARAMS, lgb.Dataset(X, _labels(X, rng)), num_boost_round=40)
+    store.save(tmp_path, "m", VERSION, booster, {})
+    store.compile_soon(tmp_path, "m", VERSION)
+    loaded, meta = store.load(tmp_path, "m", VERSION)
+    scored = store.load_compiled(tmp_path, "m", VERSION, loaded, meta)  # at once: waits for it
+    folder = store.version_dir(tmp_path, "m", VERSION)
+    assert len(list(folder.glob(f"{compiled.FILE_PREFIX}*"))) == 1 and not list(folder.glob("*.tmp"))
+    assert np.array_equal(scored[compiled.FOREST].predict(X), booster.predict(X))
