@@ -66,7 +66,7 @@ def _rule_credits_sql(
 ) -> tuple[str, dict]:
     """sql/attribution/rule_credits.sql: each rule-based model of ``names``' weight and total over its
     touch set, per touch into ``target``; with ``per_channel``, channel_credits.sql: summed per
-    conversion number and channel (model_channels.sql) straight into attribution_credits."""
+    conversion number and channel (model_channels.sql) into _att_channel_credits."""
     params = Params("w")
     sets = touch_sets(models)
     selects = []
@@ -188,53 +188,40 @@ def _learn(
     return used
 
 
-def _split(models: Sequence[Model]) -> list[str]:
-    """The data-driven model types of ``models`` whose channel weight is split over the channel's touches."""
-    return sorted(
+def _write_credits(
+    con: duckdb.DuckDBPyConnection, models: Sequence[Model], target: str, grouped: Collection[str] = ()
+) -> None:
+    """Insert every model's credits for the conversions prepared (of a day or a range) into ``target``
+    (prepared and learnt), those of the models in ``grouped`` already summed per channel into
+    _att_channel_credits (as credits_write.sql writes them, without their rows per touch)."""
+    per_touch = [m.name for m in models if m.name not in grouped]
+    for names, per_channel in ((per_touch, False), (grouped, True)):
+        query, params = _rule_credits_sql(models, target, names, per_channel)
+        if query:
+            con.execute(query, bind(query, params))
+    split = sorted(
         name
         for name in {m.model_type for m in models}
         if isinstance(kind := model_type(name), DataDriven) and kind.split_over_touches
     )
-
-
-def _write_credits(
-    con: duckdb.DuckDBPyConnection, models: Sequence[Model], target: str, grouped: Collection[str] = ()
-) -> None:
-    """Insert the credits per touch of every model not in ``grouped`` for the conversions prepared (of a
-    day or a range; prepared and learnt) into ``target``, and the data-driven models' totals; those of
-    ``grouped`` are written per channel as they are computed (:func:`_write_channel_credits`)."""
-    query, params = _rule_credits_sql(models, target, [m.name for m in models if m.name not in grouped])
-    if query:
-        con.execute(query, bind(query, params))
-    names = [m.name for m in models if is_data_driven(m) and m.name not in grouped]
-    if names:
-        shares = {"shares": sql("attribution/data_driven_shares")}
-        query = sql("attribution/data_driven_credits", idents={"target": target}, fragments=shares)
-        con.execute(query, {"split": _split(models), "models": names})
+    shares = sql("attribution/data_driven_shares")
+    data_driven = [m.name for m in models if is_data_driven(m)]
+    for names, query in (
+        (
+            [n for n in data_driven if n not in grouped],
+            sql("attribution/data_driven_credits", idents={"target": target}, fragments={"shares": shares}),
+        ),
+        (
+            [n for n in data_driven if n in grouped],
+            sql(
+                "attribution/channel_credits",
+                fragments={"model_channels": sql("attribution/data_driven_channels")},
+            ),
+        ),
+    ):
+        if names:
+            con.execute(query, {"split": split, "models": names})
     con.execute(sql("attribution/data_driven_totals", idents={"target": target}))
-
-
-def _write_channel_credits(
-    con: duckdb.DuckDBPyConnection, models: Sequence[Model], grouped: Collection[str]
-) -> None:
-    """Insert the credits of the models in ``grouped`` summed per conversion, model and channel as they
-    are computed, straight into attribution_credits (in the caller's transaction, which emptied the
-    days), one statement per kind (sql/attribution/channel_credits.sql): the rule-based models, then the
-    data-driven ones; their exact sums per summary row go to _att_channel_sums, the conversions and
-    models they credit to _att_credited."""
-    query, params = _rule_credits_sql(models, CREDITS, grouped, per_channel=True)
-    if query:
-        con.execute(query, bind(query, params))
-    names = [m.name for m in models if is_data_driven(m) and m.name in grouped]
-    if names:
-        channels = sql("attribution/data_driven_channels")
-        query = sql("attribution/channel_credits", fragments={"model_channels": channels})
-        con.execute(query, {"split": _split(models), "models": names})
-
-
-def _write_unattributed(con: duckdb.DuckDBPyConnection, target: str) -> None:
-    """Credit each conversion that no touch of a model explains whole to '(unattributed)', into ``target``:
-    after every model's credits (per touch in ``target``, per channel listed in _att_credited)."""
     query = sql("attribution/unattributed", idents={"target": target})
     con.execute(query, {"unattributed": UNATTRIBUTED})
 
@@ -247,9 +234,8 @@ def _credits(
     last: dt.date,
     grouped: Collection[str] = (),
 ) -> dict[dt.date, dict[str, list]]:
-    """Fill the temp table _att_credits with the credits per touch of every model not in ``grouped`` for
-    the conversions of the days ``first`` to ``last`` (:func:`_write_credits`; those of ``grouped`` are
-    written as the days are replaced, and the unattributed conversions after them); returns the
+    """Fill the temp table _att_credits with every model's credits for the conversions of the days
+    ``first`` to ``last`` (those of ``grouped`` per channel, :func:`_write_credits`); returns the
     data-driven models' paths of each day (see :func:`_learn`)."""
     prepare(con, spec, models, first, last)
     paths = _learn(con, [m for m in models if is_data_driven(m)], first, last, keep=spec.bootstrap > 0)
@@ -269,10 +255,8 @@ def _grouped(spec: AttributionSpec, models: Sequence[Model]) -> list[str]:
 def compute_credits(
     con: duckdb.DuckDBPyConnection, spec: AttributionSpec, models: Sequence[Model], day: dt.date
 ) -> None:
-    """Fill the temp table _att_credits with every model's credits per touch for the conversions of
-    ``day``, the unattributed conversions included."""
+    """Fill the temp table _att_credits with every model's credits for the conversions of ``day``."""
     _credits(con, spec, models, day, day)
-    _write_unattributed(con, "_att_credits")
 
 
 def _replace_days(
@@ -282,18 +266,13 @@ def _replace_days(
     first: dt.date,
     last: dt.date,
     paths: dict[str, list] | None,
-    grouped: Collection[str] = (),
 ) -> dict[str, int]:
-    """Replace the days ``first`` to ``last`` of attribution_credits and attribution_summary, in one
-    transaction: the credits of the models in ``grouped`` summed per channel as they are computed
-    (:func:`_write_channel_credits`), the unattributed conversions, and the credits per touch of
-    _att_credits (``paths``: the day's, for its intervals)."""
+    """Replace the days ``first`` to ``last`` of attribution_credits and attribution_summary with the
+    credits per touch of _att_credits, in one transaction (``paths``: the day's, for its intervals)."""
     days = {"a": first, "b": last}
     per_touch = [m.name for m in models if config.attribution.per_touch(m.name)]
     with transaction(con):
         con.execute(sql("attribution/delete_day", idents={"table": CREDITS, "day": "_partition_date"}), days)
-        _write_channel_credits(con, models, grouped)
-        _write_unattributed(con, "_att_credits")
         con.execute(sql("attribution/credits_write"), {**days, "per_touch": per_touch})
         record_parts(con, CREDITS, "_partition_date", first, last)  # for the published snapshot
         con.execute(sql("attribution/delete_day", idents={"table": SUMMARY, "day": "date"}), days)
@@ -331,17 +310,16 @@ def build_attribution(
     con: duckdb.DuckDBPyConnection, config: AttributionConfig, day: dt.date
 ) -> dict[str, int]:
     """Replace the ``day`` partition of attribution_credits and attribution_summary (one transaction).
-    The credits per touch are computed into the temp table _att_credits, which the summary and its
-    intervals read (without intervals, those of the models not in ``attribution.perTouchCredits`` are
-    summed per conversion, model and channel as they are computed, straight into the table, their exact
-    sums kept for the summary); the table gets one row per conversion, model and channel (per touch for
-    the models of ``attribution.perTouchCredits``)."""
+    The credits per touch are computed into the temp table _att_credits (without intervals, those of
+    the models not in ``attribution.perTouchCredits`` already per channel into _att_channel_credits,
+    summed per conversion number and model as they are computed), which the summary and its
+    intervals read; the table gets one row per conversion, model and channel (per touch for the models
+    of ``attribution.perTouchCredits``)."""
     _start(con)
     models = all_models(config.attribution)
-    grouped = _grouped(config.attribution, models)
     with _any_order(con, config.attribution):
-        paths = _credits(con, config.attribution, models, day, day, grouped)
-        return _replace_days(con, config, models, day, day, paths.get(day, {}), grouped)
+        paths = _credits(con, config.attribution, models, day, day, _grouped(config.attribution, models))
+        return _replace_days(con, config, models, day, day, paths.get(day, {}))
 
 
 def build_attribution_range(
@@ -354,10 +332,9 @@ def build_attribution_range(
     assert not config.attribution.bootstrap
     _start(con)
     models = all_models(config.attribution)
-    grouped = _grouped(config.attribution, models)
     with _any_order(con, config.attribution):
-        _credits(con, config.attribution, models, first, last, grouped)
-        return _replace_days(con, config, models, first, last, None, grouped)
+        _credits(con, config.attribution, models, first, last, _grouped(config.attribution, models))
+        return _replace_days(con, config, models, first, last, None)
 
 
 def attribution_ranges(

@@ -1,7 +1,6 @@
 -- The work tables of a day's attribution.
 DROP TABLE IF EXISTS _att_credits;
-DROP TABLE IF EXISTS _att_channel_sums;
-DROP TABLE IF EXISTS _att_credited;
+DROP TABLE IF EXISTS _att_channel_credits;
 DROP TABLE IF EXISTS _att_pairs;
 DROP TABLE IF EXISTS _att_ranked;
 DROP TABLE IF EXISTS _att_touches;

@@ -1,7 +1,6 @@
 -- Daily totals per model, conversion source and channel, from the day's credits per touch
--- (_att_credits) and the exact sums of the rows summed per channel as they were computed
--- (_att_channel_sums). The sums are exact (DECIMAL, 18 decimals) so they do not depend on the order
--- the rows are added in, nor on how they were summed before: re-running a day gives the same bits.
+-- (_att_credits) and the rows already summed per channel (_att_channel_credits). The sums are exact (DECIMAL, 18 decimals) so they do not depend on the order the
+-- rows are added in: re-running a day gives the same bits.
 INSERT INTO attribution_summary (date, model, conversion, channel, channel_id, conversions, value)
 SELECT _partition_date, model, conversion, channel, any_value(channel_id), sum(share)::DOUBLE, sum(value)::DOUBLE
 FROM (
@@ -9,8 +8,9 @@ FROM (
            credited_value::DECIMAL(38, 18) AS value
     FROM _att_credits
     UNION ALL
-    SELECT day, model, conversion, channel, channel_id, credit_share, credited_value
-    FROM _att_channel_sums
+    SELECT c.day, g.model, c.conversion, g.channel, g.channel_id, g.credit_share, g.credited_value
+    FROM _att_channel_credits AS g
+    JOIN _att_conversions AS c USING (cix)
 ) AS credits
 WHERE _partition_date BETWEEN $a AND $b
 GROUP BY ALL;
