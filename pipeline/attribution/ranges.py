@@ -31,6 +31,9 @@ RANGE_DAYS = 7
 # they are computed) per candidate (conversion × touch) of its days and per touch event of its
 # learning window: fitted to duckdb_memory()'s peak of the last 3 and 7 days of SF1 with the
 # example config's 16 models and no memory pressure (1.22 and 2.55 GB; bench/NOTES.md, attmem).
+# Re-measured after the narrower ranking: 1.14 and 2.37 GB, about 870 bytes a candidate; kept, as the
+# longer ranges a smaller figure gives were no faster (13 ranges of 7 days at SF1 against these 17,
+# the same CPU time; bench/NOTES.md, att2).
 BYTES_PER_CANDIDATE = 1000
 BYTES_PER_TOUCH = 250
 # The share of memory_limit a range's estimated peak may take: the peak counts the warehouse's cached
