@@ -61,6 +61,8 @@ SNAPSHOT = "snapshot.duckdb"
 MANIFEST = "manifest.json"
 FINGERPRINTS = "fingerprints.json"
 WHOLE_PART = ""  # the part key of a table published as one file
+# the most rows a publication reads and writes at once (write_batches)
+BATCH_ROWS = 4_000_000
 KEEP = 3  # versions kept: a reader holding an older one open may lose its files
 PRUNE_THREAD = "nightjar-prune"  # the thread removing a publication's stale versions
 REMOVING = ".removing"  # the suffix of a stale version's hidden name while its files are removed
@@ -131,6 +133,20 @@ def _select(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return sql("activation/published_customers", fragments={"raw": raw}).strip().rstrip(";")
 
 
+def write_batches(days: list[dt.date], rows: dict[dt.date, int], most: int) -> list[list[dt.date]]:
+    """``days`` (in order) cut into consecutive batches of at most ``most`` rows (``rows``: each day's),
+    a day of more rows alone: each batch is read and written at once."""
+    batches: list[list[dt.date]] = []
+    held = 0
+    for d in days:  # a loop over days, not rows
+        if not batches or held + rows[d] > most:
+            batches.append([])
+            held = 0
+        batches[-1].append(d)
+        held += rows[d]
+    return batches
+
+
 def fingerprints(con: duckdb.DuckDBPyConnection, select: str, day: str | None) -> dict[str, list]:
     """Per part of a table as published (``select``): per ``day`` (ISO date) of a daily table, else one
     part (:data:`WHOLE_PART`): [rows, fingerprint] (sql/core/parts/fingerprints.sql)."""
@@ -176,16 +192,16 @@ def _write_table(
     if day:
         linked = sorted(p for p in parts if old_parts.get(p) == parts[p] and (old / f"{day}={p}").is_dir())
         changed = [dt.date.fromisoformat(p) for p in sorted(set(parts) - set(linked))]
-        if changed:
-            query = sql("activation/select_days", idents={"day": day}, fragments={"select": select})
+        query = sql("activation/select_days", idents={"day": day}, fragments={"select": select})
+        for days in write_batches(changed, {d: parts[d.isoformat()][0] for d in changed}, BATCH_ROWS):
             pads.write_dataset(
-                con.sql(query, params={"days": changed}).to_arrow_reader(),
+                con.sql(query, params={"days": days}).to_arrow_reader(),
                 target,
                 format="parquet",
                 partitioning=[day],
                 partitioning_flavor="hive",
                 basename_template="part-{i}.parquet",
-                existing_data_behavior="error",
+                existing_data_behavior="overwrite_or_ignore",  # each day in one batch: its own folder
             )
         for p in linked:
             _link(old / f"{day}={p}", target / f"{day}={p}")

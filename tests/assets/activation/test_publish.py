@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+import pipeline.activation.publish as publish_module
 from pipeline.activation.publish import (
     CURRENT,
     FINGERPRINTS,
@@ -21,6 +22,7 @@ from pipeline.activation.publish import (
     current_snapshot,
     prune,
     publish,
+    write_batches,
 )
 from pipeline.cli import main
 from pipeline.core.warehouse import connect
@@ -248,3 +250,31 @@ def test_publishing_writes_only_the_parts_that_changed_and_equals_a_full_publica
         _inodes(third.folder / "tables").values()
     )
     _published_equals_warehouse(fourth, warehouse, tables)
+
+
+def test_write_batches_cut_the_days_by_their_rows_a_large_day_alone():
+    days = [dt.date(2026, 1, d) for d in range(1, 7)]
+    rows = dict(zip(days, [3, 3, 1, 9, 2, 0], strict=True))
+    assert write_batches(days, rows, most=6) == [days[0:2], days[2:3], days[3:4], days[4:6]]
+    assert write_batches(days, rows, most=100) == [days]
+    assert write_batches([], {}, most=6) == []
+
+
+def test_a_table_written_in_batches_of_days_equals_one_written_at_once(tmp_path, monkeypatch):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "CREATE TABLE results AS SELECT DATE '2026-01-01' + (i % 7)::INT AS date, i AS n, 'c' || i AS c "
+            "FROM range(70) t(i)"
+        )
+        con.execute("CREATE TABLE customers AS SELECT 'c' || i AS customuid FROM range(3) t(i)")
+    with connect(warehouse, read_only=True) as con:
+        whole = publish(con, warehouse, dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
+        (whole.folder / FINGERPRINTS).unlink()  # the next one writes every part again
+        monkeypatch.setattr(publish_module, "BATCH_ROWS", 25)  # 10 rows a day: batches of two days
+        batched = publish(con, warehouse, dt.datetime(2026, 2, 2, tzinfo=dt.UTC))
+    assert not set(_inodes(batched.folder / "tables").values()) & set(
+        _inodes(whole.folder / "tables").values()
+    )
+    assert sorted(_inodes(batched.folder / "tables")) == sorted(_inodes(whole.folder / "tables"))
+    _published_equals_warehouse(batched, warehouse, ["results"])
