@@ -52,7 +52,7 @@ from pipeline.activation.explanations import BASE_VALUES, base_values
 from pipeline.core.catalog import IDENTIFIER_KINDS
 from pipeline.core.parts import fingerprints_sql, fresh_parts
 from pipeline.core.sql import ident, sql
-from pipeline.core.warehouse import published_folder, scalar
+from pipeline.core.warehouse import cache_at_most, published_folder, scalar
 
 PUBLISHED = "published"  # the asset
 CURRENT = "current"
@@ -193,16 +193,18 @@ def _write_table(
         linked = sorted(p for p in parts if old_parts.get(p) == parts[p] and (old / f"{day}={p}").is_dir())
         changed = [dt.date.fromisoformat(p) for p in sorted(set(parts) - set(linked))]
         query = sql("activation/select_days", idents={"day": day}, fragments={"select": select})
-        for days in write_batches(changed, {d: parts[d.isoformat()][0] for d in changed}, BATCH_ROWS):
-            pads.write_dataset(
-                con.sql(query, params={"days": days}).to_arrow_reader(),
-                target,
-                format="parquet",
-                partitioning=[day],
-                partitioning_flavor="hive",
-                basename_template="part-{i}.parquet",
-                existing_data_behavior="overwrite_or_ignore",  # each day in one batch: its own folder
-            )
+        batches = write_batches(changed, {d: parts[d.isoformat()][0] for d in changed}, BATCH_ROWS)
+        with cache_at_most(con) if batches else contextlib.nullcontext():
+            for days in batches:  # a loop over batches of days, not rows
+                pads.write_dataset(
+                    con.sql(query, params={"days": days}).to_arrow_reader(),
+                    target,
+                    format="parquet",
+                    partitioning=[day],
+                    partitioning_flavor="hive",
+                    basename_template="part-{i}.parquet",
+                    existing_data_behavior="overwrite_or_ignore",  # each day in one batch: its own folder
+                )
         for p in linked:
             _link(old / f"{day}={p}", target / f"{day}={p}")
         return {"rows": rows, "partitioned_by": day, "columns": columns}, prints

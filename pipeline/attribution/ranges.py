@@ -15,7 +15,6 @@ the cut (each day gets what it gets alone), so the cut changes only time and mem
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 
 import duckdb
@@ -24,6 +23,7 @@ from pipeline.attribution.config import AttributionSpec
 from pipeline.attribution.models import Model
 from pipeline.attribution.touches import conversion_sources, learning_days
 from pipeline.core.sql import bind, sql
+from pipeline.core.warehouse import size_bytes
 
 # The most days attributed at once: longer ranges were no faster and held more (README, Attribution).
 RANGE_DAYS = 7
@@ -41,24 +41,6 @@ BYTES_PER_TOUCH = 250
 MEMORY_SHARE = 0.8
 # day_sizes.sql counts the candidates of one customer in SAMPLE (by hash): a sixteenth of the join.
 SAMPLE = 16
-
-_SIZE = re.compile(r"^\s*([\d.]+)\s*([KMGTPE]?i?B|bytes)\s*$", re.I)
-_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
-
-
-def size_bytes(text: str) -> int:
-    """A DuckDB memory size as its setting reads (``476.8 MiB``, ``1.8 GiB``, ``512 bytes``) in bytes;
-    decimal units (``500MB``) count 1000s."""
-    found = _SIZE.match(text)
-    if not found:
-        raise ValueError(f"not a DuckDB memory size: {text!r}")
-    number, unit = found.groups()
-    unit = unit.upper()
-    if unit == "BYTES":
-        return int(float(number))
-    base = 1 if unit.endswith("IB") or len(unit) == 1 else 0
-    scale = _UNITS[unit[0]] if base else 1000 ** ("KMGTPE".index(unit[0]) + 1)
-    return int(float(number) * scale)
 
 
 def memory_budget(con: duckdb.DuckDBPyConnection) -> int:

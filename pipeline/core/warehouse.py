@@ -48,6 +48,50 @@ def memory_limit() -> str | None:
     return value or None
 
 
+_SIZE = re.compile(r"^\s*([\d.]+)\s*([KMGTPE]?i?B|bytes)\s*$", re.I)
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
+
+
+def size_bytes(text: str) -> int:
+    """A DuckDB memory size as its setting reads (``476.8 MiB``, ``1.8 GiB``, ``512 bytes``) in bytes;
+    decimal units (``500MB``) count 1000s."""
+    found = _SIZE.match(text)
+    if not found:
+        raise ValueError(f"not a DuckDB memory size: {text!r}")
+    number, unit = found.groups()
+    unit = unit.upper()
+    if unit == "BYTES":
+        return int(float(number))
+    base = 1 if unit.endswith("IB") or len(unit) == 1 else 0
+    scale = _UNITS[unit[0]] if base else 1000 ** ("KMGTPE".index(unit[0]) + 1)
+    return int(float(number) * scale)
+
+
+# A long read's cache: DuckDB keeps every block a scan reads cached up to its memory_limit (the
+# published snapshot's read of a backfill's credits: 1.5 GB at SF1, 4.8 GB at SF10), beside what the
+# reader's consumer holds; within cache_at_most it evicts them as it goes.
+CACHE_SHARE = 0.25
+CACHE_FLOOR = 256 << 20
+
+
+@contextmanager
+def cache_at_most(con: duckdb.DuckDBPyConnection, share: float = CACHE_SHARE) -> Iterator[None]:
+    """Within: the connection's memory_limit at ``share`` of what it is (CACHE_FLOOR at least, never
+    above it), so a scan of a large table does not keep its blocks cached; then as it was."""
+    ((shown,),) = con.execute(sql("core/memory_limit")).fetchall()  # the one setting
+    limit = size_bytes(shown)
+    lowered = min(limit, max(int(limit * share), CACHE_FLOOR))
+    con.execute(sql("core/set_memory_limit"), {"limit": f"{lowered} bytes"})
+    try:
+        yield
+    finally:  # as connect set it (DuckDB shows the limit rounded)
+        configured = memory_limit()
+        if configured:
+            con.execute(sql("core/set_memory_limit"), {"limit": configured})
+        else:
+            con.execute(sql("core/reset_memory_limit"))
+
+
 SPILL_FILE = re.compile(r"^duckdb_temp_(\d+)_")  # DuckDB's spill files name the process that wrote them
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.core.warehouse import MEMORY_LIMIT_ENV, WarehouseError, connect
+from pipeline.core.warehouse import MEMORY_LIMIT_ENV, WarehouseError, cache_at_most, connect
 
 
 def _limit(path) -> str:
@@ -26,6 +26,26 @@ def test_the_environment_overrides_the_limit(tmp_path, monkeypatch):
 def test_an_empty_value_leaves_duckdbs_default(tmp_path, monkeypatch):
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "")
     assert _limit(tmp_path / "w.duckdb") not in ("1.8 GiB", "488.2 MiB")
+
+
+def test_a_long_read_caches_a_quarter_of_the_limit_then_the_limit_is_as_configured(tmp_path, monkeypatch):
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "2GB")
+    with connect(tmp_path / "w.duckdb") as con:
+        con.execute("CREATE TABLE t AS SELECT i, md5(i::VARCHAR) AS s FROM range(300000) r(i)")
+        shown = "SELECT current_setting('memory_limit')"
+        with cache_at_most(con):
+            assert con.execute(shown).fetchall() == [("460.7 MiB",)]
+            # a scan within keeps at most that cached
+            assert con.execute("SELECT count(DISTINCT s) FROM t").fetchall() == [(300_000,)]
+        assert con.execute(shown).fetchall() == [("1.8 GiB",)]
+        with cache_at_most(con, share=0.01):  # never below 256 MiB
+            assert con.execute(shown).fetchall() == [("256.0 MiB",)]
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "")
+    with connect(tmp_path / "w.duckdb") as con:
+        default = con.execute("SELECT current_setting('memory_limit')").fetchall()
+        with cache_at_most(con):
+            assert con.execute("SELECT current_setting('memory_limit')").fetchall() != default
+        assert con.execute("SELECT current_setting('memory_limit')").fetchall() == default
 
 
 def test_an_unreadable_value_names_the_variable(tmp_path, monkeypatch):
