@@ -81,13 +81,13 @@ def cache_at_most(con: duckdb.DuckDBPyConnection, share: float = CACHE_SHARE) ->
     ((shown,),) = con.execute(sql("core/memory_limit")).fetchall()  # the one setting
     limit = size_bytes(shown)
     lowered = min(limit, max(int(limit * share), CACHE_FLOOR))
-    con.execute(sql("core/set_memory_limit"), {"limit": f"{lowered} bytes"})
+    con.execute(sql("core/set_memory_limit"), {"size": f"{lowered} bytes"})
     try:
         yield
     finally:  # as connect set it (DuckDB shows the limit rounded)
         configured = memory_limit()
         if configured:
-            con.execute(sql("core/set_memory_limit"), {"limit": configured})
+            con.execute(sql("core/set_memory_limit"), {"size": configured})
         else:
             con.execute(sql("core/reset_memory_limit"))
 

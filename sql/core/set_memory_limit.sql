@@ -1,2 +1,2 @@
--- The connection's memory_limit set to $limit (a DuckDB size, e.g. '512 bytes' or '2GB').
-SET memory_limit = $limit;
+-- The connection's memory_limit set to $size (a DuckDB size, e.g. '512 bytes' or '2GB').
+SET memory_limit = $size;
