@@ -62,7 +62,7 @@ MANIFEST = "manifest.json"
 FINGERPRINTS = "fingerprints.json"
 WHOLE_PART = ""  # the part key of a table published as one file
 # the most rows a publication reads and writes at once (write_batches)
-BATCH_ROWS = 4_000_000
+BATCH_ROWS = 16_000_000
 KEEP = 3  # versions kept: a reader holding an older one open may lose its files
 PRUNE_THREAD = "nightjar-prune"  # the thread removing a publication's stale versions
 REMOVING = ".removing"  # the suffix of a stale version's hidden name while its files are removed
