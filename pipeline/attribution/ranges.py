@@ -45,7 +45,7 @@ SAMPLE = 16
 
 def memory_budget(con: duckdb.DuckDBPyConnection) -> int:
     """The bytes a range's working set may take on this connection: MEMORY_SHARE of its memory_limit."""
-    ((limit,),) = con.execute(sql("attribution/memory_limit")).fetchall()  # the one setting
+    ((limit,),) = con.execute(sql("core/memory_limit")).fetchall()  # the one setting
     return int(size_bytes(limit) * MEMORY_SHARE)
 
 
