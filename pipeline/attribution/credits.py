@@ -41,7 +41,7 @@ from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.parts import record_parts
 from pipeline.core.rules import Params
 from pipeline.core.sql import bind, sql
-from pipeline.core.warehouse import transaction
+from pipeline.core.warehouse import any_insert_order, transaction
 
 CREDITS = "attribution_credits"
 SUMMARY = "attribution_summary"
@@ -286,18 +286,14 @@ def _replace_days(
 
 @contextmanager
 def _any_order(con: duckdb.DuckDBPyConnection, spec: AttributionSpec) -> Iterator[None]:
-    """Attribute without keeping the order rows are inserted in (set_insertion_order.sql), then restore
-    the connection's setting; kept with bootstrap intervals (bootstrap_shares.sql adds up doubles in
-    the order it reads them)."""
+    """Attribute without keeping the order rows are inserted in (every sum of credits is exact, every
+    sequence it reads is sorted); kept with bootstrap intervals (bootstrap_shares.sql adds up doubles
+    in the order it reads them)."""
     if spec.bootstrap:
         yield
         return
-    ((ordered,),) = con.execute(sql("attribution/insertion_order")).fetchall()  # the one setting
-    con.execute(sql("attribution/set_insertion_order"), {"ordered": False})
-    try:
+    with any_insert_order(con):
         yield
-    finally:
-        con.execute(sql("attribution/set_insertion_order"), {"ordered": bool(ordered)})
 
 
 def _start(con: duckdb.DuckDBPyConnection) -> None:

@@ -92,6 +92,19 @@ def cache_at_most(con: duckdb.DuckDBPyConnection, share: float = CACHE_SHARE) ->
             con.execute(sql("core/reset_memory_limit"))
 
 
+@contextmanager
+def any_insert_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Within: the connection's inserts need not keep the order of the rows they insert (DuckDB's
+    preserve_insertion_order off: the parallel pieces are not gathered in order); then as it was.
+    For tables nothing reads in their physical order."""
+    ((ordered,),) = con.execute(sql("core/insertion_order")).fetchall()  # the one setting
+    con.execute(sql("core/set_insertion_order"), {"ordered": False})
+    try:
+        yield
+    finally:
+        con.execute(sql("core/set_insertion_order"), {"ordered": bool(ordered)})
+
+
 SPILL_FILE = re.compile(r"^duckdb_temp_(\d+)_")  # DuckDB's spill files name the process that wrote them
 
 

@@ -69,6 +69,32 @@ def test_summary_of_the_cdnow_transactions_is_the_published_summary(
     assert np.abs(got["monetary_value"] - want["monetary_value"]).max() <= 0.005 + 1e-9
 
 
+def test_summary_is_the_same_bits_whatever_order_the_events_come_in() -> None:
+    """A purchase day's events are added up as decimals: the same summary for every order of the rows
+    (as doubles, 0.1 + 0.2 + 0.3 and 0.3 + 0.2 + 0.1 differ in their last bit; ingestion inserts the
+    rows of a backfill in no particular order)."""
+    rng = np.random.default_rng(7)
+    values = [0.1, 0.2, 0.3, 0.7, 1e-3, 123.456, 0.07]
+    rows = pd.DataFrame(
+        {
+            "customer_id": [f"C{i % 40}" for i in range(2_000)],
+            "occurred_at": [dt.datetime(2026, 1, 1 + i % 60 // 2) for i in range(2_000)],
+            "value": [values[i % len(values)] for i in range(2_000)],
+        }
+    )
+    assert (0.1 + 0.2) + 0.3 != (0.3 + 0.2) + 0.1  # the doubles themselves depend on the order
+    summaries = []
+    for order in (np.arange(len(rows)), np.arange(len(rows))[::-1], rng.permutation(len(rows))):
+        with duckdb.connect() as con:
+            con.register("_events", rows.iloc[order].reset_index(drop=True))
+            con.execute("CREATE TEMP TABLE _qualifying AS SELECT * FROM _events")
+            con.execute("CREATE TEMP TABLE _population AS SELECT DISTINCT customer_id FROM _events")
+            summaries.append(summarise(con, dt.date(2026, 3, 1), "days"))
+    assert (summaries[0]["monetary_value"] > 0).all()
+    for other in summaries[1:]:
+        pd.testing.assert_frame_equal(other, summaries[0], check_exact=True)
+
+
 def test_p_alive_expected_purchases_and_spend_equal_lifetimes(fitted, cdnow_summary, lifetimes) -> None:
     bgnbd, spend = fitted
     x, t_x, T, m = columns(cdnow_summary)
