@@ -536,15 +536,36 @@ def _count(config, table: str) -> int:
         return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
+def _cpu_seconds() -> tuple[float, float]:
+    """Every CPU's busy and stolen time since boot, in seconds (/proc/stat's first line: busy is user,
+    nice, system, irq and softirq; stolen is steal, the hypervisor running other machines)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / tick, steal / tick
+
+
+def _own_cpu_seconds() -> float:
+    """This process's CPU seconds (user + system, every thread) and its finished children's."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main(argv: list[str]) -> int:
     name, world, out = argv[0], Path(argv[1]), Path(argv[2])
     out.mkdir(parents=True, exist_ok=True)
     os.environ.pop("DAGSTER_HOME", None)  # runs go to a temporary instance, not the UI's
     fn, _ = MEASURES[name]
-    load_before = os.getloadavg()[0]
+    load_before, (busy, stolen), own_before = os.getloadavg()[0], _cpu_seconds(), _own_cpu_seconds()
     result = fn(world, out)
-    # the machine's 1-minute load average before/after: other work on the machine inflates the times
+    # the machine's 1-minute load average before/after (it still counts the previous measurement for a
+    # minute after it), and what counts: this process's CPU seconds, every other process's (from the
+    # kernel's busy time), and the time the hypervisor gave this machine's CPUs to others (steal)
     result["load"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
+    own, (busy_after, stolen_after) = _own_cpu_seconds() - own_before, _cpu_seconds()
+    result["cpu_seconds"] = round(own, 2)
+    result["others_cpu_seconds"] = round(max(0.0, busy_after - busy - own), 2)
+    result["stolen_seconds"] = round(stolen_after - stolen, 2)
     if COPIED_FROM:
         result["copied_from"] = COPIED_FROM[0]
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -154,7 +154,13 @@ def rate(r: dict) -> str:
 
 
 def load(r: dict) -> str:
-    return "–" if not r.get("load") else f"{r['load'][0]:.1f} → {r['load'][1]:.1f}"
+    """The load average before → after, and the CPU seconds of other processes during the measurement
+    against its own (measurements before they were recorded show the load alone)."""
+    shown = "–" if not r.get("load") else f"{r['load'][0]:.1f} → {r['load'][1]:.1f}"
+    if "others_cpu_seconds" in r:
+        shown += f"; others {r['others_cpu_seconds']:,.1f} / own {r['cpu_seconds']:,.1f} CPU s"
+        shown += f", stolen {r['stolen_seconds']:,.1f} s"
+    return shown
 
 
 def measured_dates(res: dict, meta: dict) -> str:
@@ -175,10 +181,11 @@ def render(results: dict, header: str) -> str:
         "",
         "Each row is one process (peak memory = that process's maximum resident set). Ingestion rows are the",
         "data rows of every transaction file of the world (rejected rows included: they are read too).",
-        "*load avg* is the machine's 1-minute load average before → after the measurement: on a 2-core "
-        "machine",
-        "anything above 2 means other work was competing for the CPUs and the times are inflated "
-        "accordingly.",
+        "*load avg* is the machine's 1-minute load average before → after the measurement (it still counts",
+        "the previous measurement for a minute), then the CPU seconds every other process used during the",
+        "measurement against its own (from the kernel's busy time), and the seconds the hypervisor gave this",
+        "machine's CPUs to other machines (steal): either above a few percent of the measurement's own means",
+        "other work was competing for the 2 cores and the times are inflated.",
         "",
     ]
     for sf, res in sorted(results.items(), key=lambda kv: float(kv[0])):
