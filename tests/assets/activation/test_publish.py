@@ -197,13 +197,21 @@ def _published_equals_warehouse(snapshot, warehouse, tables) -> None:
         )
 
 
-def test_publishing_writes_only_the_parts_that_changed_and_equals_a_full_publication(tmp_path):
+def _daily_results(tmp_path, days: int, rows: int):
+    """A warehouse whose `results` has ``rows`` rows (n, c) over ``days`` days from 2026-01-01."""
     warehouse = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
-            "CREATE TABLE results AS SELECT DATE '2026-01-01' + (i % 4)::INT AS date, i AS n, 'c' || i AS c "
-            "FROM range(40) t(i)"
+            "CREATE TABLE results AS SELECT DATE '2026-01-01' + (i % $days)::INT AS date, i AS n, "
+            "'c' || i AS c FROM range($rows) t(i)",
+            {"days": days, "rows": rows},
         )
+    return warehouse
+
+
+def test_publishing_writes_only_the_parts_that_changed_and_equals_a_full_publication(tmp_path):
+    warehouse = _daily_results(tmp_path, days=4, rows=40)
+    with duckdb.connect(str(warehouse)) as con:
         con.execute("CREATE TABLE experiment_report AS SELECT 'e' AS experiment, 0.5 AS lift")
         con.execute(
             "CREATE TABLE customers AS SELECT 'c' || i AS customuid, 'x' AS emailsha256 FROM range(5) t(i)"
@@ -261,12 +269,8 @@ def test_write_batches_cut_the_days_by_their_rows_a_large_day_alone():
 
 
 def test_a_table_written_in_batches_of_days_equals_one_written_at_once(tmp_path, monkeypatch):
-    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse = _daily_results(tmp_path, days=7, rows=70)
     with duckdb.connect(str(warehouse)) as con:
-        con.execute(
-            "CREATE TABLE results AS SELECT DATE '2026-01-01' + (i % 7)::INT AS date, i AS n, 'c' || i AS c "
-            "FROM range(70) t(i)"
-        )
         con.execute("CREATE TABLE customers AS SELECT 'c' || i AS customuid FROM range(3) t(i)")
     with connect(warehouse, read_only=True) as con:
         whole = publish(con, warehouse, dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
