@@ -119,3 +119,17 @@ def test_a_small_memory_limit_gives_more_shorter_ranges_with_the_same_credits(mo
     assert cut == ranges.group_days(DAYS, candidates, touches, learning_days(models), budget)
     assert len(cut) >= 3 and all((b - a).days < 3 for a, b in cut)
     assert _tables(together) == _tables(alone)
+
+
+def test_a_day_over_the_budget_alone_takes_the_next_when_it_reads_a_learning_window(monkeypatch):
+    monkeypatch.setattr(ranges, "BYTES_PER_CANDIDATE", 1)
+    monkeypatch.setattr(ranges, "BYTES_PER_TOUCH", 0)
+    # each day 12 over a budget of 10: paired while two days (24) stay within PAIR_OVER budgets (25)
+    got = ranges.group_days(D, [12] * 10, [0] * 12, 3, 10)
+    assert got == [(D[0], D[1]), (D[2], D[3]), (D[4], D[5]), (D[6], D[7]), (D[8], D[9])]
+    # the pair over PAIR_OVER budgets: each day alone
+    assert ranges.group_days(D[:3], [12, 14, 10], [0] * 5, 3, 10) == [(D[0], D[0]), (D[1], D[2])]
+    # no learning window to share (rule-based models only): a day over the budget stays alone
+    assert ranges.group_days(D[:2], [12, 12], [0] * 2, 0, 10) == [(D[0], D[0]), (D[1], D[1])]
+    # the last day has no next
+    assert ranges.group_days(D[:3], [12] * 3, [0] * 5, 3, 10) == [(D[0], D[1]), (D[2], D[2])]
