@@ -74,7 +74,7 @@ SF10 ?= 10
 SF10_MEMORY ?= 5GB
 BENCH_RESULTS ?= bench/RESULTS.md
 bench-sf10: install
-	NIGHTJAR_DUCKDB_MEMORY_LIMIT=$(SF10_MEMORY) .venv/bin/python -m bench.run --sf $(SF10) --only backfill_90_days nightly_one_day --results $(BENCH_RESULTS)
+	NIGHTJAR_DUCKDB_MEMORY_LIMIT=$(SF10_MEMORY) .venv/bin/python -m bench.run --sf $(SF10) --only backfill_90_days nightly_one_day --repeat 1 --results $(BENCH_RESULTS)
 
 # The quality gates: style, types, SQL, the house's import layers, the Dagster definitions (`dg check
 # defs` loads pipeline.definitions over the example config; the project is [tool.dg] in pyproject.toml).

@@ -47,6 +47,10 @@ ORDER = [
     "conversion_windows",
     "model_training",
 ]
+# The quick measurements, run --repeat times in rounds (each round runs every one of them once, in ORDER,
+# so the peers compared meet the same moments of the machine); the median run is kept, every run's time
+# beside it. Seconds-long runs move by a tenth or more between runs on a quiet 2-core machine.
+REPEATED = ("nightly_one_day", "ingest_nightjar", "ingest_duckdb_raw", "ingest_polars", "ingest_pandas")
 # Targets (at SF1 unless said otherwise): (title, bound)
 TARGETS = {
     "backfill_vs_raw": ("90-day backfill ≤ 15 × DuckDB's raw read of the same files, same run (SF1)", 15.0),
@@ -149,6 +153,30 @@ def fmt_s(x) -> str:
     return "–" if x is None else f"{x:,.1f} s"
 
 
+def wall(r: dict) -> str:
+    """The wall time, with the range of its runs when it is the median of several (--repeat)."""
+    runs = r.get("runs") or []
+    if len(runs) < 2:
+        return fmt_s(r["seconds"])
+    return f"{fmt_s(r['seconds'])} (median of {len(runs)}: {min(runs):,.1f}–{max(runs):,.1f})"
+
+
+def median_run(runs: list[dict]) -> dict:
+    """Of several runs of one measurement, the run of median time (the lower middle of an even count)
+    with every run's seconds, in the order they ran, as ``runs``; failed runs make the whole failed."""
+    failed = [r for r in runs if "seconds" not in r]
+    if failed:
+        return failed[0]
+    kept = dict(sorted(runs, key=lambda r: r["seconds"])[(len(runs) - 1) // 2])
+    kept["runs"] = [r["seconds"] for r in runs]
+    return kept
+
+
+def per_round(a: dict, b: dict) -> list[float]:
+    """b's time over a's in each round both ran (their ``runs``, alternated): the ratio's spread."""
+    return [y / x for x, y in zip(a.get("runs") or [], b.get("runs") or [], strict=False) if x]
+
+
 def rate(r: dict) -> str:
     return f"{r['rows'] / r['seconds']:,.0f}" if r.get("rows") and r.get("seconds") else "–"
 
@@ -227,7 +255,7 @@ def render(results: dict, header: str) -> str:
                         f"slowest {fmt_s(r.get('slowest_day_s'))}"
                     )
                 lines.append(
-                    f"| {name} | {fmt_s(r['seconds'])} | {r.get('rows', 0):,} | {rate(r)} | "
+                    f"| {name} | {wall(r)} | {r.get('rows', 0):,} | {rate(r)} | "
                     f"{r['peak_mb']:,.0f} MB | {load(r)} | {what} |"
                 )
         for name in ("nightly_one_day", "backfill_90_days"):
@@ -332,8 +360,13 @@ def ingestion_table(res: dict) -> list[str]:
     vs = " | ".join(f"vs {t.split()[0] if t != 'DuckDB raw' else 'raw'}" for t, _ in peers)
     lines = [
         "",
-        f"Ingestion side by side (same files, one bench run {nj.get('run', '?')}; ratio = Nightjar's speed / "
-        "the peer's, above 1 = Nightjar is faster):",
+        f"Ingestion side by side (same files, one bench run {nj.get('run', '?')}"
+        + (
+            f", each the median of {len(nj['runs'])} alternated rounds"
+            if len(nj.get("runs") or []) > 1
+            else ""
+        )
+        + "; ratio = Nightjar's speed / the peer's, above 1 = Nightjar is faster):",
         "",
         f"| dataset | Nightjar | {head} | {vs} |",
         "|" + " --- |" * (2 + 2 * len(peers)),
@@ -345,9 +378,14 @@ def ingestion_table(res: dict) -> list[str]:
         lines.append(f"| {ds} | {fmt_s(a['seconds'])} | {times} | {ratios} |")
     times = " | ".join(fmt_s(p["seconds"]) for _, p in peers)
     ratios = " | ".join(f"**{p['seconds'] / nj['seconds']:.2f} ×**" for _, p in peers)
+    rounds = ""
+    if any(per_round(nj, p) for _, p in peers):
+        spreads = [", ".join(f"{x:.2f}" for x in per_round(nj, p)) or "–" for _, p in peers]
+        rounds = "| " + " | ".join(["each round's ratio", "", *[""] * len(peers), *spreads]) + " |"
     peaks = " | ".join(f"{p['peak_mb']:,.0f} MB" for _, p in peers)
     lines += [
         f"| **all** | {fmt_s(nj['seconds'])} | {times} | {ratios} |",
+        *([rounds] if rounds else []),
         f"| peak memory | {nj['peak_mb']:,.0f} MB | {peaks} |" + " |" * len(peers),
     ]
     return lines
@@ -382,7 +420,9 @@ def targets(results: dict) -> list[str]:
     for key, peer in (("ingest_vs_raw", raw), ("ingest_vs_polars", pl_)):
         if _same_run(nj, peer):
             r = peer["seconds"] / nj["seconds"]
-            row(key, f"{r:.2f} ×", r >= bound[key])
+            rounds = per_round(nj, peer)
+            spread = f" (the medians; per round {', '.join(f'{x:.2f}' for x in rounds)})" if rounds else ""
+            row(key, f"{r:.2f} ×{spread}", r >= bound[key])
         else:
             row(key, None)
     if _same_run(nj, raw):
@@ -405,6 +445,22 @@ def targets(results: dict) -> list[str]:
     return out + [""]
 
 
+def schedule(names: list[str], repeat: int) -> list[str]:
+    """The order ``names`` run in: each block of consecutive REPEATED names run ``repeat`` times over,
+    round after round (the others once, where they stand)."""
+    order: list[str] = []
+    block: list[str] = []
+    for name in [*names, ""]:  # "": the end, closing a last block
+        if name in REPEATED:
+            block.append(name)
+            continue
+        order += block * max(repeat, 1)
+        block = []
+        if name:
+            order.append(name)
+    return order
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sf", type=float, nargs="+", default=[0.1, 1, 10])
@@ -417,6 +473,13 @@ def main(argv: list[str] | None = None) -> int:
         "beside it (<path>.json) rather than in bench/out/results.json",
     )
     p.add_argument("--note", help="what ran beside the measurements, printed with them in the results")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of each quick measurement (the nightly run, ingestion and its peers), in alternated "
+        "rounds; the median run is kept, with every run's time (default 3)",
+    )
     args = p.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     default = args.results.resolve() == (BENCH / "RESULTS.md").resolve()
@@ -430,7 +493,8 @@ def main(argv: list[str] | None = None) -> int:
         work = OUT / f"sf{sf:g}" / "warehouses"
         if not args.only:
             shutil.rmtree(work, ignore_errors=True)
-        for name in args.only or ORDER:
+        runs: dict[str, list[dict]] = {}
+        for name in schedule(args.only or ORDER, args.repeat):
             if name == "attribution_sf10_replica" and sf != 1:
                 continue  # SF1's events x 10 is SF10's size; other scale factors' replicas would mislabel it
             r = run_measure(name, world, work)
@@ -448,7 +512,8 @@ def main(argv: list[str] | None = None) -> int:
             # scale factor or other measurements, may have written meanwhile)
             results = json.loads(store.read_text()) if store.exists() else {}
             res = results.setdefault(f"{sf:g}", {})
-            res[name] = r
+            runs.setdefault(name, []).append(r)
+            res[name] = median_run(runs[name]) if len(runs[name]) > 1 else r
             res["_meta"] = {"date": r["date"], "machine": machine()}
             store.write_text(json.dumps(results, indent=2, default=str))
             args.results.write_text(render(results, header))

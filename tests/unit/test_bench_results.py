@@ -44,3 +44,39 @@ def test_busy_time_counts_this_process_cpu_in_seconds():
     spent, grew = _own_cpu_seconds() - own, _cpu_seconds()[0] - busy
     assert spent >= 0.3
     assert spent - 0.05 <= grew <= (time.perf_counter() - wall) * os.cpu_count() + 0.05
+
+
+def test_the_quick_measurements_run_in_alternated_rounds_where_they_stand():
+    from bench.run import ORDER, schedule
+
+    quick = ["nightly_one_day", "ingest_nightjar", "ingest_duckdb_raw", "ingest_polars", "ingest_pandas"]
+    order = schedule(ORDER, 3)
+    assert order[0] == "backfill_90_days"
+    assert order[1:16] == quick * 3
+    assert order[16:] == ORDER[6:]
+    assert (
+        schedule(["ingest_nightjar", "ingest_duckdb_raw"], 2) == ["ingest_nightjar", "ingest_duckdb_raw"] * 2
+    )
+    assert schedule(["backfill_90_days", "nightly_one_day"], 1) == ["backfill_90_days", "nightly_one_day"]
+    assert schedule(["model_training"], 3) == ["model_training"]
+
+
+def test_the_median_run_is_kept_with_every_runs_time_and_the_ratio_of_each_round_is_shown():
+    from bench.run import median_run
+
+    def ran(seconds: float, peak: float) -> dict:
+        return {"seconds": seconds, "rows": 100, "peak_mb": peak, "run": "r", "per_dataset": {}}
+
+    nightjar = median_run([ran(5.9, 1.0), ran(5.3, 2.0), ran(5.4, 3.0)])
+    assert (nightjar["seconds"], nightjar["peak_mb"], nightjar["runs"]) == (5.4, 3.0, [5.9, 5.3, 5.4])
+    assert median_run([ran(2.0, 1.0), ran(1.0, 1.0)])["seconds"] == 1.0  # the lower middle of two
+    raw = median_run([ran(5.7, 1.0), ran(4.9, 1.0), ran(4.2, 1.0)])
+    assert "error" in median_run([ran(1.0, 1.0), {"error": "failed", "log": "x"}])
+    md = render({"1": {"ingest_nightjar": nightjar, "ingest_duckdb_raw": raw, "_meta": {}}}, "")
+    assert "| ingest_nightjar | 5.4 s (median of 3: 5.3–5.9) | 100 |" in md
+    assert "each the median of 3 alternated rounds" in md
+    assert "| each round's ratio |  |  | 0.97, 0.92, 0.78 |" in md
+    assert (
+        "| ingestion ≥ 0.9 × DuckDB's raw reader (SF1) | 0.91 × (the medians; per round 0.97, 0.92, 0.78) |"
+        in md
+    )
