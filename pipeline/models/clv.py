@@ -117,6 +117,18 @@ def fit_bgnbd(x, t_x, T) -> BgNbd:
     return BgNbd(*np.exp(_maximise(negative, np.log([1.0, scale, 1.0, 1.0]), "BG/NBD")))
 
 
+def runs_off(params: BgNbd, x, t_x, T, scale: float = 10.0) -> bool:
+    """Whether a BG/NBD fit lies on the likelihood's ridge to its boundary: scaling r and alpha up
+    together (the purchase rates' Gamma narrowing to one rate at the same mean) does not lower the mean
+    log-likelihood, so the optimiser stopped at an arbitrary point of it (its place depends on the
+    floating point of the machine). An interior maximum loses likelihood there."""
+    x, t_x, T = _arrays(x, t_x, T)
+    far = BgNbd(params.r * scale, params.alpha * scale, params.a, params.b)
+    with np.errstate(all="ignore"):
+        here, there = (float(np.mean(bgnbd_log_likelihood(q, x, t_x, T))) for q in (params, far))
+    return bool(np.isfinite(there) and there >= here)
+
+
 def p_alive(params: BgNbd, x, t_x, T) -> np.ndarray:
     """P(the customer is still alive at T | x, t_x, T); 1 for a customer without a repeat purchase."""
     x, t_x, T = _arrays(x, t_x, T)

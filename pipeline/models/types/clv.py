@@ -122,10 +122,12 @@ class Clv(ModelType):
         holdout = prepared.window.label_days / unit
         predicted = clv.expected_purchases(bgnbd, holdout, x, t_x, T)
         scored = clv.expected_purchases(bgnbd, spec.label.horizon_days / unit, x, t_x, T)
-        if bgnbd.r > BOUNDARY_R or not (np.isfinite(predicted).all() and np.isfinite(scored).all()):
+        finite = np.isfinite(predicted).all() and np.isfinite(scored).all()
+        if bgnbd.r > BOUNDARY_R or clv.runs_off(bgnbd, x, t_x, T) or not finite:
             # the likelihood's maximum is at its boundary (r and alpha without bound: every customer
-            # buys at one rate), where the optimiser stops anywhere and the expectations can overflow:
-            # too short a history (fits of real data measure r of 0.2-12)
+            # buys at one rate), where the optimiser stops anywhere (r above 1e4 on one machine, 1.0e3 on
+            # another) and the expectations can overflow: too short a history (fits of real data
+            # measure r of 0.2-12)
             raise NotEnoughData(
                 f"model {spec.name!r}: BG/NBD has no finite fit on {len(x)} customers "
                 f"({int(np.sum(x > 0))} with a repeat purchase) over {spec.history_days} days before "
