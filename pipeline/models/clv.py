@@ -124,7 +124,7 @@ def runs_off(params: BgNbd, x, t_x, T, scale: float = 10.0) -> bool:
     floating point of the machine). An interior maximum loses likelihood there."""
     x, t_x, T = _arrays(x, t_x, T)
     far = BgNbd(params.r * scale, params.alpha * scale, params.a, params.b)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # every customer's term: 0.12 s for a million, no distinct needed
         here, there = (float(np.mean(bgnbd_log_likelihood(q, x, t_x, T))) for q in (params, far))
     return bool(np.isfinite(there) and there >= here)
 
