@@ -337,8 +337,8 @@ def attribution_ranges(
     con: duckdb.DuckDBPyConnection, config: AttributionConfig, days: Sequence[dt.date]
 ) -> list[tuple[dt.date, dt.date]]:
     """Consecutive ``days`` as ranges attributed at once, each range's first and last day: as many days
-    as the connection's memory_limit holds, up to 7; two when a day alone is over it, a learning window
-    is read and the pair's estimate is within PAIR_OVER budgets
+    as the connection's memory_limit holds, up to 7; two where it holds one, when a learning window is
+    read and the pair's estimate is within PAIR_OVER budgets
     (:func:`pipeline.attribution.ranges.sized_ranges`); one day at a time with bootstrap intervals."""
     if config.attribution.bootstrap or len(days) == 1:
         return [(day, day) for day in days]

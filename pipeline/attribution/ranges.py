@@ -8,10 +8,10 @@ then reads them back from there (at SF10 with a 5 GB limit, 7-day ranges spilled
 So each day's size is counted first, in one statement (sql/attribution/day_sizes.sql: its
 conversions' candidate touches, counted on one hash bucket of customers and scaled up; its touch
 events), and consecutive days are grouped while the range's estimated working set stays under a
-share of the limit: one day at least, RANGE_DAYS at most. A day that alone is over that budget is
-paired with the next when the pair's estimate stays within PAIR_OVER budgets and the range reads a
-learning window (see PAIR_OVER). A range's credits are the same whatever the cut (each day gets
-what it gets alone), so the cut changes only time and memory.
+share of the limit: one day at least, RANGE_DAYS at most. A day that would be a range alone (the
+next does not fit beside it) is paired with the next when the pair's estimate stays within PAIR_OVER
+budgets and the range reads a learning window (see PAIR_OVER). A range's credits are the same
+whatever the cut (each day gets what it gets alone), so the cut changes only time and memory.
 """
 
 from __future__ import annotations
@@ -41,12 +41,13 @@ BYTES_PER_TOUCH = 250
 # The share of memory_limit a range's estimated peak may take: the peak counts the warehouse's cached
 # blocks too (DuckDB evicts those first), and the counts are sampled (a few % off).
 MEMORY_SHARE = 0.8
-# A day over the budget alone spills anyway; its range still takes the next day when the pair's
-# estimate is within PAIR_OVER budgets and it reads a learning window (Markov / Shapley): the window
-# (everyone's touches of its days) is then read once for two days. Measured at SF10 with a 5 GB
-# limit (one day's estimate 1.3 budgets, two days' 2.2): forced 2-day ranges took 0.88-0.92 x the
-# time of 1-day ones, spilling up to 1.5 GB (bench/NOTES.md); a day there is 17.5 s, 4.2 s of it the
-# window. Three days would spill about 4 GB more for a third of a window: not taken.
+# A day that would be a range alone still takes the next when the pair's estimate is within PAIR_OVER
+# budgets and the range reads a learning window (Markov / Shapley): the window (everyone's touches of
+# its days) is then read once for two days, worth the spill. Measured at SF10 with a 5 GB limit:
+# where one day's estimate is 1.3 budgets and two days' 2.2, forced 2-day ranges took 0.88-0.92 x
+# the time of 1-day ones, spilling up to 1.5 GB; where one day fits (0.9 budgets, two days 1.3),
+# 0.83-0.89 x; 3-day ranges there took what 2-day ones did (bench/NOTES.md). A day there is 15-17 s,
+# 4-6 s of it the window.
 PAIR_OVER = 2.5
 # day_sizes.sql counts the candidates of one customer in SAMPLE (by hash): a sixteenth of the join.
 SAMPLE = 16
@@ -90,8 +91,8 @@ def group_days(
     """Consecutive ``days`` cut greedily into ranges whose working set (BYTES_PER_CANDIDATE a candidate
     of its days, BYTES_PER_TOUCH a touch event of its learning window: ``touches`` per partition from
     ``learning`` - 1 days before the first day) stays within ``budget`` bytes; one day at least,
-    RANGE_DAYS at most; a day over the budget alone with the next when a learning window is read and
-    the pair is within PAIR_OVER budgets. Each range's first and last day."""
+    RANGE_DAYS at most; a day that would be alone with the next when a learning window is read and the
+    pair is within PAIR_OVER budgets. Each range's first and last day."""
     held = max(learning - 1, 0)  # the partitions before a range's first day its paths read
 
     def cost(i: int, j: int) -> int:  # days i to j
@@ -104,9 +105,9 @@ def group_days(
         j = i
         while j + 1 < len(days) and j + 1 - i < RANGE_DAYS and cost(i, j + 1) <= budget:
             j += 1
-        alone_over = j == i and learning and cost(i, i) > budget
-        if alone_over and i + 1 < len(days) and RANGE_DAYS > 1 and cost(i, i + 1) <= PAIR_OVER * budget:
-            j += 1  # it spills anyway: one read of the learning window for two days
+        alone = j == i and learning
+        if alone and i + 1 < len(days) and RANGE_DAYS > 1 and cost(i, i + 1) <= PAIR_OVER * budget:
+            j += 1  # one read of the learning window for two days is worth the spill
         ranges.append((days[i], days[j]))
         i = j + 1
     return ranges

@@ -69,6 +69,7 @@ def test_short_ranges_share_a_connection_up_to_range_days():
 def test_a_ranges_learning_window_counts_the_touches_it_reads(monkeypatch):
     monkeypatch.setattr(ranges, "BYTES_PER_CANDIDATE", 1)
     monkeypatch.setattr(ranges, "BYTES_PER_TOUCH", 1)
+    monkeypatch.setattr(ranges, "PAIR_OVER", 1)  # the budget alone (no day over it paired)
     # learning 3 days: the touches are those of the partitions from 2 days before D[0]; the one of
     # D[2] (index 4) is read by every range starting from D[0] to D[4]
     touches = [0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0]
@@ -115,15 +116,21 @@ def test_a_small_memory_limit_gives_more_shorter_ranges_with_the_same_credits(mo
     budget = ranges.memory_budget(together)
     monkeypatch.setattr(ranges, "BYTES_PER_CANDIDATE", int(budget * len(DAYS) / (2.5 * sum(candidates))))
     monkeypatch.setattr(ranges, "BYTES_PER_TOUCH", 0)
+    monkeypatch.setattr(ranges, "PAIR_OVER", 1)  # the budget alone
     cut = [(a, b) for a, b, _ in attribute_days(together, project, DAYS)]
     assert cut == ranges.group_days(DAYS, candidates, touches, learning_days(models), budget)
     assert len(cut) >= 3 and all((b - a).days < 3 for a, b in cut)
     assert _tables(together) == _tables(alone)
 
 
-def test_a_day_over_the_budget_alone_takes_the_next_when_it_reads_a_learning_window(monkeypatch):
+def test_a_day_that_would_be_alone_takes_the_next_when_it_reads_a_learning_window(monkeypatch):
     monkeypatch.setattr(ranges, "BYTES_PER_CANDIDATE", 1)
     monkeypatch.setattr(ranges, "BYTES_PER_TOUCH", 0)
+    # each day 8 within a budget of 10, two days (16) over it: paired all the same (within 25)
+    got = ranges.group_days(D[:5], [8] * 5, [0] * 7, 3, 10)
+    assert got == [(D[0], D[1]), (D[2], D[3]), (D[4], D[4])]
+    # days that fit together are grouped by the budget as before
+    assert ranges.group_days(D[:4], [4, 4, 8, 8], [0] * 6, 3, 10) == [(D[0], D[1]), (D[2], D[3])]
     # each day 12 over a budget of 10: paired while two days (24) stay within PAIR_OVER budgets (25)
     got = ranges.group_days(D, [12] * 10, [0] * 12, 3, 10)
     assert got == [(D[0], D[1]), (D[2], D[3]), (D[4], D[5]), (D[6], D[7]), (D[8], D[9])]
