@@ -69,7 +69,7 @@ def test_short_ranges_share_a_connection_up_to_range_days():
 def test_a_ranges_learning_window_counts_the_touches_it_reads(monkeypatch):
     monkeypatch.setattr(ranges, "BYTES_PER_CANDIDATE", 1)
     monkeypatch.setattr(ranges, "BYTES_PER_TOUCH", 1)
-    monkeypatch.setattr(ranges, "PAIR_OVER", 1)  # the budget alone (no day over it paired)
+    monkeypatch.setattr(ranges, "PAIR_OVER", 1)  # the budget alone: no range beyond it
     # learning 3 days: the touches are those of the partitions from 2 days before D[0]; the one of
     # D[2] (index 4) is read by every range starting from D[0] to D[4]
     touches = [0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0]
@@ -129,7 +129,7 @@ def test_a_day_that_would_be_alone_takes_the_next_when_it_reads_a_learning_windo
     # each day 8 within a budget of 10, two days (16) over it: paired all the same (within 25)
     got = ranges.group_days(D[:5], [8] * 5, [0] * 7, 3, 10)
     assert got == [(D[0], D[1]), (D[2], D[3]), (D[4], D[4])]
-    # days that fit together are grouped by the budget as before
+    # days 0 and 1 fit together (the budget), days 2 and 3 do not (paired)
     assert ranges.group_days(D[:4], [4, 4, 8, 8], [0] * 6, 3, 10) == [(D[0], D[1]), (D[2], D[3])]
     # each day 12 over a budget of 10: paired while two days (24) stay within PAIR_OVER budgets (25)
     got = ranges.group_days(D, [12] * 10, [0] * 12, 3, 10)
