@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field
 
-from pipeline.attribution.types.paths import Counts, Paths, PathsLike
+from pipeline.attribution.types.paths import Counts, Paths, PathsLike, small_unique
 from pipeline.attribution.types.registry import (
     EVERY_SET,
     ChannelWeights,
@@ -28,6 +28,9 @@ from pipeline.attribution.types.registry import (
 )
 
 State = tuple[str, ...]
+# The chain's states are found by lookup tables when their keys number at most this (8 MB of them),
+# else by a sort (np.unique): the same states, the lookup in linear time.
+SMALL_KEYS = 1 << 20
 
 
 def chain_states(path: Sequence[str], order: int = 1) -> list[State]:
@@ -79,8 +82,12 @@ def _chain(paths: Paths, order: int) -> _Chain:
         return _Chain(size=0, source=empty, target=empty, step_path=empty, last=empty, holding={})
     rows, path, channels = _windows(paths, order)
     # a row as one number whose order is the rows' lexicographic order (-1 padding: digit 0)
+    size = (len(channels) + 1) ** order
     keys = ((rows + 1) * (len(channels) + 1) ** np.arange(order - 1, -1, -1)[None, :]).sum(axis=1)
-    _, at, index = np.unique(keys, return_index=True, return_inverse=True)
+    if size <= SMALL_KEYS:  # a key is its row: any row of a key is the state's
+        _, at, index = small_unique(keys, size)
+    else:
+        _, at, index = np.unique(keys, return_index=True, return_inverse=True)
     states, index = rows[at], index.reshape(-1) + 1
     first = np.r_[True, path[1:] != path[:-1]]
     source = np.where(first, 0, np.roll(index, 1))

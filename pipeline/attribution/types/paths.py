@@ -19,6 +19,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
+def small_unique(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What ``np.unique(values, return_index=True, return_inverse=True)`` gives for integers in
+    [0, ``size``), by lookup tables instead of a sort (O(len + size)): the distinct values in order, where
+    one of each occurs (any one, not necessarily the first) and each value's rank among them."""
+    seen = np.zeros(size, dtype=bool)
+    seen[values] = True
+    used = np.flatnonzero(seen)
+    rank = np.zeros(size, dtype=np.int64)
+    rank[used] = np.arange(len(used))
+    where = np.zeros(size, dtype=np.int64)
+    where[values] = np.arange(len(values))  # of repeated values, one position is kept
+    return used, where[used], rank[values]
+
+
 @dataclass(frozen=True, eq=False)
 class Paths:
     """``names``: the channels the paths hold, sorted; ``codes``: every path's channels one after the
@@ -63,9 +77,9 @@ class Paths:
             paths = paths.combine_chunks()
         lengths = pc.fill_null(pc.list_value_length(paths), 0).to_numpy(zero_copy_only=False).astype(np.int64)
         flat = paths.flatten().to_numpy(zero_copy_only=False).astype(np.int64)
-        used, codes = np.unique(flat, return_inverse=True)
+        used, _, codes = small_unique(flat, len(channels))
         names = tuple(channels[i] for i in used.tolist())  # channels, not paths
-        return cls(names, codes.reshape(-1).astype(np.int64), np.r_[0, np.cumsum(lengths)].astype(np.int64))
+        return cls(names, codes, np.r_[0, np.cumsum(lengths)].astype(np.int64))
 
     def __len__(self) -> int:
         return len(self.offsets) - 1

@@ -7,8 +7,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from pipeline.attribution.types import markov
 from pipeline.attribution.types.markov import markov_removal_effects
-from pipeline.attribution.types.paths import Paths
+from pipeline.attribution.types.paths import Paths, small_unique
 from pipeline.attribution.types.registry import converting_sets, model_type
 
 # names whose sort is not their first letters' (a prefix, upper before lower case, beyond ASCII)
@@ -82,3 +83,31 @@ def test_an_empty_day_has_no_paths_and_no_sets():
     assert len(encoded) == 0 and encoded.names == () and encoded.lists() == []
     index, sets = encoded.sets()
     assert len(index) == 0 and sets == []
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_small_unique_is_numpys_unique_by_lookup(seed):
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(1, 50))
+    values = rng.integers(0, size, int(rng.integers(0, 500)))
+    used, at, rank = small_unique(values, size)
+    expected, inverse = np.unique(values, return_inverse=True)
+    assert used.tolist() == expected.tolist() and rank.tolist() == inverse.reshape(-1).tolist()
+    assert values[at].tolist() == used.tolist()  # one position of each value (any one)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_the_chain_by_lookup_is_the_chain_by_sort(order, monkeypatch):
+    rng = np.random.default_rng(order)
+    for _ in range(20):
+        paths = Paths.of(_paths(rng))
+        markov._chain.cache_clear()
+        by_lookup = markov._chain(paths, order)
+        monkeypatch.setattr(markov, "SMALL_KEYS", 0)  # every key range is "large": np.unique's sort
+        markov._chain.cache_clear()
+        by_sort = markov._chain(paths, order)
+        monkeypatch.undo()
+        assert by_lookup.size == by_sort.size and by_lookup.holding == by_sort.holding
+        for field in ("source", "target", "step_path", "last"):
+            assert getattr(by_lookup, field).tolist() == getattr(by_sort, field).tolist()
+    markov._chain.cache_clear()
