@@ -61,6 +61,12 @@ def _windows(paths: Paths, order: int) -> tuple[np.ndarray, np.ndarray, tuple[st
     with the path of each row."""
     lengths, codes, names = paths.lengths(), paths.codes, paths.names
     starts = np.cumsum(lengths) - lengths
+    if order == 1 and len(paths) and lengths.min() > 0:  # a window is a touch: no padding, no offsets
+        path = np.repeat(np.arange(len(paths)), lengths)
+        first = np.zeros(len(codes), dtype=bool)
+        first[starts] = True
+        keep = first | (codes != np.roll(codes, 1))
+        return codes[keep][:, None], path[keep], names
     counts = np.maximum(1, lengths - order + 1)  # windows per path
     path = np.repeat(np.arange(len(paths)), counts)
     j = np.arange(len(path)) - np.repeat(np.cumsum(counts) - counts, counts)  # the window's position

@@ -111,3 +111,16 @@ def test_the_chain_by_lookup_is_the_chain_by_sort(order, monkeypatch):
         for field in ("source", "target", "step_path", "last"):
             assert getattr(by_lookup, field).tolist() == getattr(by_sort, field).tolist()
     markov._chain.cache_clear()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_first_order_windows_are_the_general_windows(seed):
+    rng = np.random.default_rng(seed)
+    paths = Paths.of(_paths(rng))
+    rows, path, names = markov._windows(paths, 1)
+    # the general code: the same paths with an empty one at the end (no shortcut for it) then cut off
+    padded = Paths(paths.names, paths.codes, np.r_[paths.offsets, paths.offsets[-1]])
+    all_rows, all_path, _ = markov._windows(padded, 1)
+    keep = all_path < len(paths)
+    assert rows.tolist() == all_rows[keep].tolist() and path.tolist() == all_path[keep].tolist()
+    assert names == paths.names
