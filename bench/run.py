@@ -41,6 +41,7 @@ ORDER = [
     "ingest_duckdb_raw",
     "ingest_polars",
     "ingest_pandas",
+    "api_under_load",
     "attribution_all_models",
     "attribution_custom_models",
     "attribution_sf10_replica",
@@ -178,7 +179,19 @@ def per_round(a: dict, b: dict) -> list[float]:
 
 
 def rate(r: dict) -> str:
-    return f"{r['rows'] / r['seconds']:,.0f}" if r.get("rows") and r.get("seconds") else "–"
+    seconds = r.get("api", {}).get("seconds") or r.get("seconds")  # the API's requests: over the load's time
+    return f"{r['rows'] / seconds:,.0f}" if r.get("rows") and seconds else "–"
+
+
+def api_load(api: dict) -> str:
+    """The read API's figures under load (api_under_load): latencies, per kind, what it checked."""
+    p50, p95, p99 = api["ms"]
+    kinds = ", ".join(f"{k} {v[1]:,.0f} / {v[2]:,.0f}" for k, v in api["per_kind"].items())
+    return (
+        f" — **{api['clients']} clients, {api['seconds']:,.0f} s: p50 {p50:,.0f} ms, p95 {p95:,.0f} ms, "
+        f"p99 {p99:,.0f} ms** (p50 / p99 ms: {kinds}); {api['errors']} errors, {api['mixed']} stale or mixed "
+        f"results, {api['versions']} snapshot version(s) seen"
+    )
 
 
 def load(r: dict) -> str:
@@ -249,6 +262,8 @@ def render(results: dict, header: str) -> str:
                         else " — on a copy of the data assets' warehouse "
                         "(base.duckdb: ingestion, identities, events, results)"
                     )
+                if r.get("api"):
+                    what += api_load(r["api"])
                 if name.startswith("attribution") and r.get("days"):
                     what += (
                         f" — **{r['days']} day(s)**, last day {fmt_s(r.get('last_day_s'))}, "

@@ -80,3 +80,25 @@ def test_the_median_run_is_kept_with_every_runs_time_and_the_ratio_of_each_round
         "| ingestion ≥ 0.9 × DuckDB's raw reader (SF1) | 0.91 × (the medians; per round 0.97, 0.92, 0.78) |"
         in md
     )
+
+
+def test_the_api_under_load_row_shows_its_latencies_and_its_checks_and_its_rate_over_the_load():
+    api = {
+        "clients": 50,
+        "seconds": 40.0,
+        "run_seconds": 14.0,
+        "requests": 2000,
+        "ms": [700.0, 1800.0, 2500.0],
+        "per_kind": {"results": [400, 1400.0, 2600.0], "models": [400, 730.0, 1900.0]},
+        "errors": 0,
+        "mixed": 0,
+        "versions": 2,
+        "exit": 0,
+    }
+    measured = {"seconds": 14.0, "rows": 2000, "peak_mb": 900.0, "load": [1.0, 2.0], "api": api}
+    md = render({"1": {"api_under_load": measured, "_meta": {"machine": "m"}}}, "")
+    row = next(line for line in md.splitlines() if line.startswith("| api_under_load |"))
+    assert row.startswith("| api_under_load | 14.0 s | 2,000 | 50 | 900 MB |")  # 2,000 requests in 40 s
+    assert "**50 clients, 40 s: p50 700 ms, p95 1,800 ms, p99 2,500 ms**" in row
+    assert "(p50 / p99 ms: results 1,400 / 2,600, models 730 / 1,900)" in row
+    assert "0 errors, 0 stale or mixed results, 2 snapshot version(s) seen" in row
