@@ -191,6 +191,7 @@ def api_load(api: dict) -> str:
         f" — **{api['clients']} clients, {api['seconds']:,.0f} s: p50 {p50:,.0f} ms, p95 {p95:,.0f} ms, "
         f"p99 {p99:,.0f} ms** (p50 / p99 ms: {kinds}); {api['errors']} errors, {api['mixed']} stale or mixed "
         f"results, {api['versions']} snapshot version(s) seen"
+        + (f"; {api['retried']} request(s) sent again on a new connection" if api.get("retried") else "")
     )
 
 

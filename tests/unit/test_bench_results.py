@@ -91,6 +91,7 @@ def test_the_api_under_load_row_shows_its_latencies_and_its_checks_and_its_rate_
         "ms": [700.0, 1800.0, 2500.0],
         "per_kind": {"results": [400, 1400.0, 2600.0], "models": [400, 730.0, 1900.0]},
         "errors": 0,
+        "retried": 1,
         "mixed": 0,
         "versions": 2,
         "exit": 0,
@@ -102,3 +103,4 @@ def test_the_api_under_load_row_shows_its_latencies_and_its_checks_and_its_rate_
     assert "**50 clients, 40 s: p50 700 ms, p95 1,800 ms, p99 2,500 ms**" in row
     assert "(p50 / p99 ms: results 1,400 / 2,600, models 730 / 1,900)" in row
     assert "0 errors, 0 stale or mixed results, 2 snapshot version(s) seen" in row
+    assert "; 1 request(s) sent again on a new connection" in row
