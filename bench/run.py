@@ -192,6 +192,11 @@ def api_load(api: dict) -> str:
         f"p99 {p99:,.0f} ms** (p50 / p99 ms: {kinds}); {api['errors']} errors, {api['mixed']} stale or mixed "
         f"results, {api['versions']} snapshot version(s) seen"
         + (f"; {api['retried']} request(s) sent again on a new connection" if api.get("retried") else "")
+        + (
+            f"; peak memory: the server {api['server_peak_mb']:,.0f} MB, the run {api['run_peak_mb']:,.0f} MB"
+            if "server_peak_mb" in api
+            else ""
+        )
     )
 
 

@@ -95,6 +95,8 @@ def test_the_api_under_load_row_shows_its_latencies_and_its_checks_and_its_rate_
         "mixed": 0,
         "versions": 2,
         "exit": 0,
+        "server_peak_mb": 450.0,
+        "run_peak_mb": 900.0,
     }
     measured = {"seconds": 14.0, "rows": 2000, "peak_mb": 900.0, "load": [1.0, 2.0], "api": api}
     md = render({"1": {"api_under_load": measured, "_meta": {"machine": "m"}}}, "")
@@ -104,3 +106,4 @@ def test_the_api_under_load_row_shows_its_latencies_and_its_checks_and_its_rate_
     assert "(p50 / p99 ms: results 1,400 / 2,600, models 730 / 1,900)" in row
     assert "0 errors, 0 stale or mixed results, 2 snapshot version(s) seen" in row
     assert "; 1 request(s) sent again on a new connection" in row
+    assert "; peak memory: the server 450 MB, the run 900 MB" in row
