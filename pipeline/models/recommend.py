@@ -45,21 +45,21 @@ def _inputs(
     con.execute("CREATE OR REPLACE TEMP TABLE _history AS SELECT * FROM _qualifying")
 
 
-def _assembled(con: duckdb.DuckDBPyConnection, cutoff: dt.date, population: str) -> pa.Table:
-    """The candidates (assemble) of the customers of ``population`` (a table of customer_id), from
+def _assembled(con: duckdb.DuckDBPyConnection, cutoff: dt.date, population: str) -> Grid:
+    """The candidates (assemble_grid) of the customers of ``population`` (a table of customer_id), from
     what each customer took in _history (sql/models/features/recommender_cust_items.sql)."""
     q = sql("models/features/recommender_cust_items")
     con.execute(q, bind(q, {"cutoff": cutoff}))
     try:
         took = con.table("_cust_items").to_arrow_table()
-        return assemble(took, con.table(population).select("customer_id").to_arrow_table().column(0))
+        return assemble_grid(took, con.table(population).select("customer_id").to_arrow_table().column(0))
     finally:
         con.execute("DROP TABLE _cust_items")
 
 
 def _candidates(con: duckdb.DuckDBPyConnection, cutoff: dt.date, population: str) -> None:
     """Temp table _candidates of the customers of ``population`` (a table of customer_id), unordered."""
-    con.register("_assembled", _assembled(con, cutoff, population))
+    con.register("_assembled", _assembled(con, cutoff, population).table())
     try:
         con.execute("CREATE OR REPLACE TEMP TABLE _candidates AS SELECT * FROM _assembled")
     finally:
@@ -143,20 +143,62 @@ def affinity(took: pa.Table) -> pa.Table:
 
 
 def round_half_away(x: np.ndarray, digits: int) -> np.ndarray:
-    """x (>= 0) rounded to ``digits`` decimals, halves away from zero, as SQL's round does."""
+    """x (>= 0) rounded to ``digits`` decimals, halves away from zero, as SQL's round does (a new array;
+    the fraction is exact: scaled - floor(scaled) loses no bit below 2^52)."""
     scaled = x * 10.0**digits
-    floor = np.floor(scaled)
-    return np.where(scaled - floor >= 0.5, floor + 1, floor) / 10.0**digits
+    out = np.floor(scaled)
+    scaled -= out
+    out += scaled >= 0.5
+    out /= 10.0**digits
+    return out
 
 
-def assemble(took: pa.Table, population: pa.ChunkedArray) -> pa.Table:
+@dataclass
+class Grid:
+    """The candidates as :func:`assemble_grid` lays them out: every customer of ``customers`` (the
+    population, in its order) x every item of ``items`` (in order of first appearance), customer by
+    customer; ``columns`` holds each of FEATURES as a len(customers) x len(items) float array (days_since
+    NaN where the customer never took the item), or a read-only view repeating a customer's or an item's
+    own figure."""
+
+    customers: pa.ChunkedArray
+    items: pa.Array
+    columns: dict[str, np.ndarray]
+
+    def table(self) -> pa.Table:
+        """The grid as rows (customer_id, item, *FEATURES): the candidates of :func:`assemble`."""
+        n, k = len(self.customers), len(self.items)
+        return pa.table(
+            {
+                "customer_id": self.customers.take(pa.array(np.repeat(np.arange(n), k))),
+                "item": self.items.take(pa.array(np.tile(np.arange(k), n))),
+                **{
+                    f: pa.array(v.reshape(-1), from_pandas=True) if f == "days_since" else v.reshape(-1)
+                    for f, v in self.columns.items()
+                },
+            }
+        )
+
+    def matrix(self, features: list[str]) -> np.ndarray:
+        """The feature columns as one float matrix in the given order, column by column in memory (Fortran
+        order, as predict.cell_keys keys its cells); each column is dropped from the grid once copied, so
+        the features are not held twice."""
+        n, k = len(self.customers), len(self.items)
+        out = np.empty((n * k, len(features)), order="F")
+        for j, f in enumerate(features):
+            out[:, j].reshape(n, k)[...] = self.columns.pop(f)  # the column as the grid (a view)
+        self.columns.clear()
+        return out
+
+
+def assemble_grid(took: pa.Table, population: pa.ChunkedArray) -> Grid:
     """The candidates: every customer of ``population`` x every item of ``took`` (what each customer
     took in the history: customer_id, item, times, days_since), with sequence features: how often and
     how recently the customer took the item, the item's popularity (share of the history's events,
     and rank), co-occurrence (affinity: the weighted shares per purchase, rounded to 12 decimals, and
     the largest share), the customer's purchases and distinct items. Unordered (customers in
     population order, items in order of first appearance); built in numpy from customers x items
-    matrices."""
+    matrices, kept as a :class:`Grid` (no row per candidate: the scoring reads the grid as it is)."""
     c, customers = _codes(took.column("customer_id"))
     i, items = _codes(took.column("item"))
     shape = (len(customers) + 1, len(items))  # a last row of zeros: customers without history
@@ -180,20 +222,25 @@ def assemble(took: pa.Table, population: pa.ChunkedArray) -> pa.Table:
     n, k = len(at), len(items)
     bought = purchases[at][:, None]
     share = np.divide(weighted[at], bought, out=np.zeros((n, k)), where=bought > 0)
-    return pa.table(
-        {
-            "customer_id": population.take(pa.array(np.repeat(np.arange(n), k))),
-            "item": items.take(pa.array(np.tile(np.arange(k), n))),
-            "times": T[at].reshape(-1),
-            "days_since": pa.array(D[at].reshape(-1), from_pandas=True),
-            "popularity": np.tile(popularity, n),
-            "popularity_rank": np.tile(rank, n),
-            "cooccurrence": round_half_away(share, 12).reshape(-1),
-            "max_cooccurrence": top[at].reshape(-1),
-            "purchases": np.repeat(purchases[at], k),
-            "distinct_items": np.repeat(distinct[at], k),
-        }
+    return Grid(
+        population,
+        items,
+        {  # a customer's or an item's own figure is a view, repeated only where it is copied
+            "times": T[at],
+            "days_since": D[at],
+            "popularity": np.broadcast_to(popularity, (n, k)),
+            "popularity_rank": np.broadcast_to(rank, (n, k)),
+            "cooccurrence": round_half_away(share, 12),
+            "max_cooccurrence": top[at],
+            "purchases": np.broadcast_to(purchases[at][:, None], (n, k)),
+            "distinct_items": np.broadcast_to(distinct[at][:, None], (n, k)),
+        },
     )
+
+
+def assemble(took: pa.Table, population: pa.ChunkedArray) -> pa.Table:
+    """The candidates of :func:`assemble_grid` as rows: (customer_id, item, *FEATURES)."""
+    return assemble_grid(took, population).table()
 
 
 def candidates(
@@ -267,41 +314,41 @@ def training_rows(
     return rows, took
 
 
-def candidate_table(
+def candidate_grid(
     con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, cutoff: dt.date
-) -> pa.Table:
-    """The candidates of :func:`candidates`, unordered, as an Arrow table (no Python objects for the ~3M
-    customer x item rows of a nightly scoring)."""
+) -> Grid:
+    """The candidates of :func:`candidates`, unordered, as a :class:`Grid` (no Python objects, nor a row
+    per candidate, for the ~3M customer x item candidates of a nightly scoring)."""
     _inputs(con, config, spec, cutoff, None)
     out = _assembled(con, cutoff, "_population")
     con.execute("DROP TABLE _history")
     return out
 
 
-def matrix(table: pa.Table, features: list[str]) -> np.ndarray:
-    """The feature columns of an Arrow table as one float matrix (NULL: NaN), in the given order; column
-    by column in memory (Fortran order), as it is filled and as its cells are keyed (predict.cell_keys)."""
-    out = np.empty((table.num_rows, len(features)), order="F")
-    for j, f in enumerate(features):  # over the columns (a handful), each copied whole
-        out[:, j] = table.column(f).cast(pa.float64()).to_numpy(zero_copy_only=False)
-    return out
-
-
 def scored_top_k(table: pa.Table, scores: np.ndarray, k: int) -> pd.DataFrame:
-    """(customer_id, score, items) from candidates laid out as :func:`assemble` lays them out (each
-    customer's rows together, the same items in the same order for every customer) and their scores:
-    each customer's k best items (ties: item name), best first, and the best score, in customer_id
-    order. The scores are a customers x items grid, ranked row by row in NumPy (a stable sort of the
-    items in name order by descending score)."""
+    """:func:`grid_top_k` of candidates laid out as :func:`assemble` lays them out (each customer's rows
+    together, the same items in the same order for every customer)."""
     if not table.num_rows:
-        return pd.DataFrame(
-            {"customer_id": pd.Series(dtype=object), "score": [], "items": pd.Series(dtype=object)}
-        )
+        return grid_top_k(table.column("customer_id"), table.column("item").combine_chunks(), scores, k)
     item = table.column("item")
     again = pa.compute.index(item, item[0], start=1).as_py()  # the second customer's first row
     width = table.num_rows if again < 0 else again
-    items = item.slice(0, width).combine_chunks()
     customers = table.column("customer_id").take(pa.array(np.arange(0, table.num_rows, width)))
+    return grid_top_k(customers, item.slice(0, width).combine_chunks(), scores, k)
+
+
+def grid_top_k(
+    customers: pa.ChunkedArray | pa.Array, items: pa.Array, scores: np.ndarray, k: int
+) -> pd.DataFrame:
+    """(customer_id, score, items) from the scores of a customers x items grid (customer by customer, the
+    same items in the same order for every customer): each customer's k best items (ties: item name),
+    best first, and the best score, in customer_id order. The grid is ranked row by row in NumPy (a
+    stable sort of the items in name order by descending score)."""
+    if not len(customers) or not len(items):
+        return pd.DataFrame(
+            {"customer_id": pd.Series(dtype=object), "score": [], "items": pd.Series(dtype=object)}
+        )
+    width = len(items)
     by_name = np.argsort(items.to_numpy(zero_copy_only=False), kind="stable")  # the items, not the rows
     grid = np.asarray(scores, dtype=np.float64).reshape(-1, width)[:, by_name]
     best = by_name[np.argsort(-grid, axis=1, kind="stable")[:, :k]]

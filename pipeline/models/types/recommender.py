@@ -97,14 +97,13 @@ class Recommender(ModelType):
         cache: dict | None,
         memo: CellScores | None = None,
     ) -> pd.DataFrame:
-        table = recommend.candidate_table(con, config, spec, cutoff)
-        x = recommend.matrix(table, meta["features"])
-        # only the ranking's columns kept: the features' buffers (about 2 GB of SF10's 30 M candidates)
-        # are freed before the scoring needs its own
-        table = table.select(["customer_id", "item"])
+        grid = recommend.candidate_grid(con, config, spec, cutoff)
+        # the grid's feature columns (about 2 GB of SF10's 30 M candidates) are moved into the matrix,
+        # not held beside it, and the matrix is freed before the ranking needs its own
+        x = grid.matrix(meta["features"])
         p = predict_distinct(boosted(booster), x, meta, memo)
         del x
-        return recommend.scored_top_k(table, p, spec.k)
+        return recommend.grid_top_k(grid.customers, grid.items, p, spec.k)
 
     def explain_frame(
         self,

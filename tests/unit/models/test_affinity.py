@@ -8,7 +8,15 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipeline.models.recommend import affinity, assemble, round_half_away
+from pipeline.models.recommend import (
+    FEATURES,
+    affinity,
+    assemble,
+    assemble_grid,
+    grid_top_k,
+    round_half_away,
+    scored_top_k,
+)
 
 SELF_JOIN = """
 WITH items AS (SELECT item, count(*)::DOUBLE AS buyers FROM _took GROUP BY item),
@@ -113,3 +121,34 @@ def test_assembled_candidates_are_the_sql_ones(seed: int) -> None:
 
 def test_round_half_away() -> None:
     assert np.array_equal(round_half_away(np.array([0.5, 1.5, 2.5, 0.25, 0.0]), 0), [1.0, 2.0, 3.0, 0.0, 0.0])
+    x = np.random.default_rng(3).uniform(0, 1, 100_000) ** 3  # shares, many near a half step of 1e-12
+    scaled = x * 1e12  # the plain formula: the same bits
+    plain = np.where(scaled - np.floor(scaled) >= 0.5, np.floor(scaled) + 1, np.floor(scaled)) / 1e12
+    assert np.array_equal(round_half_away(x, 12), plain)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_grid_scores_and_ranks_what_the_candidate_rows_hold(seed: int) -> None:
+    """The scoring reads the candidates as a grid (recommend.Grid): its matrix is the candidate rows'
+    feature columns (NULL: NaN) bit for bit, and its top k the rows' top k."""
+    took = history(seed)
+    rng = np.random.default_rng(seed + 200)
+    took = took.append_column("days_since", pa.array(rng.uniform(0, 90, took.num_rows)))
+    population = pa.chunked_array(
+        [pa.array([f"c{c:03d}" for c in rng.permutation(70)])]
+    )  # some without history
+    rows = assemble(took, population)
+    want = np.column_stack(
+        [rows.column(f).cast(pa.float64()).to_numpy(zero_copy_only=False) for f in reversed(FEATURES)]
+    )
+    grid = assemble_grid(took, population)
+    got = grid.matrix(list(reversed(FEATURES)))
+    assert got.shape == (70 * 12, len(FEATURES)) and got.flags.f_contiguous
+    assert np.array_equal(got, want, equal_nan=True) and np.isnan(got).any()
+    assert grid.columns == {}  # moved into the matrix, not held twice
+    scores = rng.integers(0, 5, rows.num_rows) / 4  # ties: the item name breaks them
+    by_rows = scored_top_k(rows.select(["customer_id", "item"]), scores, 3)
+    by_grid = grid_top_k(grid.customers, grid.items, scores, 3)
+    assert by_grid.drop(columns="items").equals(by_rows.drop(columns="items"))
+    assert [list(x) for x in by_grid["items"]] == [list(x) for x in by_rows["items"]]
+    assert grid_top_k(grid.customers.slice(0, 0), grid.items, scores[:0], 3).empty

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline.models.predict import predict, predict_distinct, split_cells, split_thresholds
-from pipeline.models.recommend import matrix
+from pipeline.models.recommend import Grid
 
 
 def _booster(rng):
@@ -181,24 +181,29 @@ def test_cell_keys_of_many_features_span_words_and_group_as_the_split_cells():
     assert np.array_equal(predict_distinct(booster, scored, {}), predict(booster, scored, {}))
 
 
-def test_the_candidates_matrix_is_their_columns_with_nan_for_null_and_scores_as_row_major():
+def test_the_candidates_matrix_is_their_grid_columns_and_scores_as_row_major():
     rng = np.random.default_rng(9)
-    columns = {"a": rng.normal(size=300), "b": rng.integers(0, 5, 300), "c": rng.normal(size=300)}
-    table = pa.table({**columns, "c": pa.array(columns["c"], mask=rng.random(300) < 0.2)})
-    X = matrix(table, ["c", "a", "b"])
-    expected = np.column_stack(
-        [
-            np.where(table.column("c").is_null().to_numpy(zero_copy_only=False), np.nan, columns["c"]),
-            columns["a"],
-            columns["b"].astype(float),
-        ]
+    n, k = 30, 10
+    c = rng.normal(size=(n, k))
+    c[rng.random((n, k)) < 0.2] = np.nan
+    columns = {
+        "a": rng.normal(size=(n, k)),
+        "b": np.broadcast_to(rng.integers(0, 5, n).astype(float)[:, None], (n, k)),  # a customer's own
+        "c": c,
+    }
+    grid = Grid(
+        pa.chunked_array([pa.array([f"c{i}" for i in range(n)])]), pa.array(list("abcdefghij")), columns
     )
-    assert np.array_equal(X, expected, equal_nan=True) and X.flags.f_contiguous
+    expected = np.column_stack([columns[f].reshape(-1) for f in ("c", "a", "b")])  # customer by customer
+    X = grid.matrix(["c", "a", "b"])
+    assert np.array_equal(X, expected, equal_nan=True) and X.flags.f_contiguous and np.isnan(X).any()
+    assert grid.columns == {}
     booster = _booster(rng)
     cols = X[:, :3].copy(order="F")
     cols = np.column_stack([cols, cols[:, 0]])  # four features, as the booster has
     assert np.array_equal(predict(booster, np.asfortranarray(cols), {}), predict(booster, cols, {}))
-    assert matrix(table.slice(0, 0), ["a"]).shape == (0, 1)
+    empty = Grid(pa.chunked_array([pa.array([], pa.string())]), pa.array(list("ab")), {"a": np.zeros((0, 2))})
+    assert empty.matrix(["a"]).shape == (0, 1)
 
 
 @pytest.mark.parametrize("band", [False, True])
