@@ -20,7 +20,7 @@ import pandas as pd
 
 from pipeline.core.rules import Params, compile_all, rule_condition
 from pipeline.core.sql import bind, sql
-from pipeline.core.warehouse import scalar, table_exists
+from pipeline.core.warehouse import execute_statements, scalar, table_exists
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.labels import compile_rules, compile_weight
 
@@ -120,31 +120,38 @@ def window_aggregates(windows: int) -> dict[str, str]:
 
 
 def _long_features(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.date, top: int) -> None:
-    """Temp table _long (row of the customer in _rows, feature, value): the event features and the
-    attr_* indicators."""
+    """Temp tables _long (row of the customer in _rows, fid, value): the event features and the attr_*
+    indicators, and _feature_ids (fid, feature): their names."""
     if table_exists(con, "events"):
-        q = sql("models/features/activity", fragments=window_aggregates(len(spec.windows)))
-        con.execute(
-            q, bind(q, {"cutoff": cutoff, "history_days": spec.history_days, "windows": spec.windows})
+        execute_statements(
+            con,
+            sql("models/features/activity", fragments=window_aggregates(len(spec.windows))),
+            {"cutoff": cutoff, "history_days": spec.history_days, "windows": spec.windows},
         )
     else:
         con.execute(sql("models/features/no_activity"))
     con.execute(sql("models/features/long"))
     if scalar(con, sql("models/features/has_attributes")) and top > 0:
-        q = sql("models/features/attr_values")
-        con.execute(q, bind(q, {"top": top}))
+        execute_statements(con, sql("models/features/attr_values"), {"top": top})
 
 
 def _wide(con: duckdb.DuckDBPyConnection, n: int) -> pd.DataFrame:
-    """_long pivoted to one row per row of _rows and one column per feature (NaN where no cell), in NumPy."""
-    statements = [s for s in sql("models/features/cells").split(";\n") if s.strip()]
-    con.execute(statements[0])
-    cells = con.execute(statements[1]).fetchnumpy()
-    names = [r[0] for r in con.execute("SELECT feature FROM _feature_names ORDER BY col").fetchall()]
+    """_long pivoted to one row per row of _rows and one column per feature with a cell, in name order
+    (NaN where no cell), in NumPy: each feature number's column is found once, not per cell."""
+    cells = con.sql(sql("models/features/cells")).to_arrow_table()  # Arrow, then NumPy: no NULL to mask
+    fids = cells.column("fid").to_numpy().astype(np.int64)
+    named = con.execute("SELECT fid, feature FROM _feature_ids ORDER BY feature, fid").fetchall()
+    present = np.bincount(fids, minlength=max((f for f, _ in named), default=0) + 1) > 0
+    column = np.full(len(present), -1, dtype=np.int64)
+    names: list[str] = []
+    for fid, feature in named:  # the names, not the cells: a few hundred at most
+        if present[fid]:
+            if not names or names[-1] != feature:  # two numbers of one name (types cleaned alike): one column
+                names.append(feature)
+            column[fid] = len(names) - 1
     matrix = np.full((n, len(names)), np.nan)
-    rows, cols = np.asarray(cells["row"], dtype=np.int64), np.asarray(cells["col"], dtype=np.int64)
-    matrix[rows, cols] = cells["value"]
-    con.execute("DROP TABLE _feature_names; DROP TABLE _long")
+    matrix[cells.column("row").to_numpy(), column[fids]] = cells.column("value").to_numpy()
+    con.execute("DROP TABLE _feature_ids; DROP TABLE _long")
     return pd.DataFrame(matrix, columns=names)
 
 

@@ -1,7 +1,5 @@
--- The long features (_long: row, feature, value) as cells of the wide matrix: the row of the
--- customer in _rows (customer_id order) and the column of the feature (feature name order), so the
--- matrix is filled with NumPy in one assignment, without moving customer ids or names per cell.
-CREATE OR REPLACE TEMP TABLE _feature_names AS
-SELECT feature, (row_number() OVER (ORDER BY feature) - 1)::INTEGER AS col FROM (SELECT DISTINCT feature FROM _long) AS f;
-SELECT l.row, n.col, l.value
-FROM _long l JOIN _feature_names n USING (feature)
+-- The long features (_long: row, fid, value) as cells of the wide matrix: the row of the customer in
+-- _rows (customer_id order) and the number of the feature (its name in _feature_ids), so the matrix
+-- is filled with NumPy in one assignment, without moving customer ids or names per cell
+-- (pipeline/models/features.py finds each number's column: the features with a cell, in name order).
+SELECT l.row, l.fid, l.value FROM _long AS l
