@@ -64,8 +64,9 @@ def plan(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> Plan:
 
 
 def fingerprint_inputs(con: duckdb.DuckDBPyConnection) -> None:
-    """The KPIs' inputs now, per source and day, into the temp table _kpi_fp (the base views prepared).
-    Updating the KPI tables does not change their inputs, so one reading serves every table updated
+    """The KPIs' inputs now, per source and day, into the temp table _kpi_fp (the base views prepared),
+    and the calendar of those days (_kpi_calendar, _kpi_periods) the builds read. Updating the KPI
+    tables does not change their inputs, so one reading serves every table updated
     on the connection after it."""
     con.execute(sql("customers/kpis/create_built"))
     con.execute(sql("customers/kpis/fingerprints"))

@@ -105,8 +105,9 @@ KPIS = (
 
 
 def prepare(con: duckdb.DuckDBPyConnection, orders: bool = True) -> None:
-    """Create the KPI base views and calendar (sql/customers/kpis/base.sql) on this connection; missing base
-    tables are empty. ``orders``: also read the orders once (sql/customers/kpis/orders.sql), for the
+    """Create the KPI base views (sql/customers/kpis/base.sql) on this connection; missing base tables
+    are empty (the calendar comes with the inputs' fingerprints: kpi_updates.fingerprint_inputs).
+    ``orders``: also read the orders once (sql/customers/kpis/orders.sql), for the
     KPIs that count them (``Kpi.reads_orders``)."""
     con.execute(sql("customers/events/create_events"))
     con.execute(sql("customers/identity/create_identities"))

@@ -42,25 +42,3 @@ SELECT customer_id, day, occurred_at, value, currency,
 FROM _kpi_events
 WHERE type = session_type AND type <> order_type
   AND coalesce(TRY_CAST(properties->>'purchased' AS BOOLEAN), FALSE);
-
--- The calendar: every day from the first day with data (a customer created, an event) to the
--- last, with the period of each grain it falls in: the day itself, the ISO week (starting on
--- Monday) and the calendar month (starting on the 1st). Kept as a temp table: five KPIs read it,
--- and finding its bounds reads every event (as _kpi_order_rows and _kpi_fp, it is as the inputs
--- were when the KPIs were prepared).
-CREATE OR REPLACE TEMP TABLE _kpi_calendar AS
-WITH bounds AS (
-    SELECT min(d) AS first_day, max(d) AS last_day
-    FROM (SELECT created_on AS d FROM _kpi_customers
-    UNION ALL
-    SELECT day FROM _kpi_events) AS all_days
-), days AS (
-    SELECT CAST(unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS DATE) AS day
-    FROM bounds WHERE first_day IS NOT NULL
-)
-SELECT g.grain, CAST(date_trunc(g.grain, days.day) AS DATE) AS period_start, days.day
-FROM days CROSS JOIN (VALUES ('day'), ('week'), ('month')) g(grain);
-
--- Every period of every grain in the calendar.
-CREATE OR REPLACE TEMP TABLE _kpi_periods AS
-SELECT DISTINCT grain, period_start FROM _kpi_calendar;
