@@ -106,29 +106,62 @@ def split_cells(booster: lgb.Booster, X: np.ndarray) -> np.ndarray:
 
 WORDS_FULL = 2**64  # the codes one 64-bit word holds
 
+# The rows' features may come as a matrix (rows x features) or as its columns, one array per feature:
+# each of the rows' shape, a row per element in C order (a recommender's customers x items grid,
+# customer by customer), or a read-only view repeating a customer's or an item's own value along the
+# other axis (np.broadcast_to: a stride of 0). A repeated value's cell is found once, not per row.
+Columns = list[np.ndarray]
 
-def cell_keys(booster: lgb.Booster, X: np.ndarray) -> np.ndarray:
+
+def columns_of(X: np.ndarray | Columns) -> Columns:
+    """The feature columns of a matrix (rows x features; as float64), or the columns as given."""
+    if isinstance(X, np.ndarray):
+        X = np.asarray(X, dtype=np.float64)
+        return [X[:, j] for j in range(X.shape[1])]
+    return list(X)
+
+
+def _once(column: np.ndarray) -> np.ndarray:
+    """The values a column holds, each repeated one once: along an axis it repeats (a stride of 0), a
+    length of 1 (NumPy broadcasts it back)."""
+    return column[tuple(slice(0, 1) if step == 0 else slice(None) for step in column.strides)]
+
+
+def rows_of(columns: Columns, at: np.ndarray) -> np.ndarray:
+    """The rows ``at`` (indices in C order over the columns' shape) as a matrix (rows x features)."""
+    if not columns:
+        return np.zeros((len(at), 0))
+    where = np.unravel_index(at, columns[0].shape)
+    return np.column_stack([np.asarray(c[where], dtype=np.float64) for c in columns])
+
+
+def cell_keys(booster: lgb.Booster, X: np.ndarray | Columns) -> np.ndarray:
     """Each row's cells (split_cells) as an exact key, (rows, words) uint64: per feature a split uses,
     the index of the row's cell between its thresholds (missing: a cell of its own), packed in mixed
     radix into 64-bit words; a feature kept as it is (split_cells) takes a word of its value's bits.
     Two rows have the same key exactly when they have the same cells. A key holds no feature value of
-    a thresholded feature, only which side of each split it falls."""
+    a thresholded feature, only which side of each split it falls. ``X``: a matrix or its columns
+    (``Columns``: a repeated value's cell is found once)."""
+    columns = columns_of(X)
+    shape = columns[0].shape if columns else (0,)
     words: list[np.ndarray] = []
-    word, room = np.zeros(len(X), dtype=np.uint64), WORDS_FULL
+    word, room = np.zeros(shape, dtype=np.uint64), WORDS_FULL
     for j, th in sorted(split_thresholds(booster).items()):  # over the columns, vectorised over the rows
+        values = _once(columns[j])
         if th is None:
-            column = np.where(np.abs(X[:, j]) <= ZERO, 0.0, X[:, j])  # as LightGBM reads the row
-            words.append(np.where(np.isnan(column), np.nan, column).view(np.uint64))  # one NaN's bits
+            column = np.where(np.abs(values) <= ZERO, 0.0, values)  # as LightGBM reads the row
+            bits = np.where(np.isnan(column), np.nan, column).view(np.uint64)  # one NaN's bits
+            words.append(np.broadcast_to(bits, shape).reshape(-1))
             continue
-        cell = _cells(th, X[:, j])
+        cell = _cells(th, values.reshape(-1)).reshape(values.shape)
         radix = len(th) + 2
         if radix > room:
-            words.append(word)
-            word, room = np.zeros(len(X), dtype=np.uint64), WORDS_FULL
+            words.append(word.reshape(-1))
+            word, room = np.zeros(shape, dtype=np.uint64), WORDS_FULL
         word *= np.uint64(radix)
         word += cell
         room //= radix
-    words.append(word)
+    words.append(word.reshape(-1))
     return np.column_stack(words)
 
 
@@ -165,13 +198,13 @@ def group_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, np.asarray(codes, dtype=np.int64).reshape(-1)
 
 
-def distinct_cells(booster: lgb.Booster, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def distinct_cells(booster: lgb.Booster, X: np.ndarray | Columns) -> tuple[np.ndarray, np.ndarray]:
     """(one row of X per distinct cell (cell_keys): the cell's first row, each row's index in it).
     Every row of a cell falls on the same side of every split, so it has the same score and the same
-    SHAP values as the cell's first row."""
-    X = np.asarray(X, dtype=np.float64)
-    first, codes = group_keys(cell_keys(booster, X))
-    return X[first], codes
+    SHAP values as the cell's first row. ``X``: a matrix or its columns."""
+    columns = columns_of(X)
+    first, codes = group_keys(cell_keys(booster, columns))
+    return rows_of(columns, first), codes
 
 
 @dataclass
@@ -197,22 +230,23 @@ class CellScores:
 
 
 def predict_distinct(
-    booster: lgb.Booster, X: np.ndarray, meta: dict, memo: CellScores | None = None
+    booster: lgb.Booster, X: np.ndarray | Columns, meta: dict, memo: CellScores | None = None
 ) -> np.ndarray:
     """predict on the distinct cells of X only (cell_keys), spread back to every row: the same
     scores (a row's score depends on which side of each split its values fall), far fewer trees walked
     (a recommender's ~30 candidates per customer, whose features take a handful of cells each). With
     ``memo`` (the version's cells scored last), only the cells it does not hold are predicted, and
-    ``memo`` becomes the cells of X."""
-    X = np.asarray(X, dtype=np.float64)
-    if not len(X):
+    ``memo`` becomes the cells of X. ``X``: a matrix or its columns (``Columns``: only the distinct
+    cells' rows are ever laid out as a matrix)."""
+    columns = columns_of(X)
+    if not columns or not columns[0].size:
         return np.zeros(0)
-    keys = cell_keys(booster, X)
+    keys = cell_keys(booster, columns)
     first, codes = group_keys(keys)
     distinct = keys[first]
     found, scores = (memo or CellScores()).find(distinct)
     if (~found).any():
-        scores[~found] = predict(booster, X[first[~found]], meta)
+        scores[~found] = predict(booster, rows_of(columns, first[~found]), meta)
     if memo is not None:
         memo.keys, memo.scores = distinct, scores
     return scores[codes]

@@ -179,16 +179,11 @@ class Grid:
             }
         )
 
-    def matrix(self, features: list[str]) -> np.ndarray:
-        """The feature columns as one float matrix in the given order, column by column in memory (Fortran
-        order, as predict.cell_keys keys its cells); each column is dropped from the grid once copied, so
-        the features are not held twice."""
-        n, k = len(self.customers), len(self.items)
-        out = np.empty((n * k, len(features)), order="F")
-        for j, f in enumerate(features):
-            out[:, j].reshape(n, k)[...] = self.columns.pop(f)  # the column as the grid (a view)
-        self.columns.clear()
-        return out
+    def feature_columns(self, features: list[str]) -> list[np.ndarray]:
+        """The feature columns in the given order, as they are (predict.Columns: a customer's or an item's
+        own figure stays a view repeating it); scored customer by customer, as :meth:`table` lays out
+        the rows."""
+        return [self.columns[f] for f in features]
 
 
 def assemble_grid(took: pa.Table, population: pa.ChunkedArray) -> Grid:

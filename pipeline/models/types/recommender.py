@@ -98,11 +98,10 @@ class Recommender(ModelType):
         memo: CellScores | None = None,
     ) -> pd.DataFrame:
         grid = recommend.candidate_grid(con, config, spec, cutoff)
-        # the grid's feature columns (about 2 GB of SF10's 30 M candidates) are moved into the matrix,
-        # not held beside it, and the matrix is freed before the ranking needs its own
-        x = grid.matrix(meta["features"])
-        p = predict_distinct(boosted(booster), x, meta, memo)
-        del x
+        # scored from the grid's columns as they are: no matrix of SF10's 30 M candidates (about 2 GB),
+        # a customer's or an item's own figure keyed once; freed before the ranking needs its own
+        p = predict_distinct(boosted(booster), grid.feature_columns(meta["features"]), meta, memo)
+        grid.columns.clear()
         return recommend.grid_top_k(grid.customers, grid.items, p, spec.k)
 
     def explain_frame(

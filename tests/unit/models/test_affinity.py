@@ -129,8 +129,8 @@ def test_round_half_away() -> None:
 
 @pytest.mark.parametrize("seed", range(4))
 def test_the_grid_scores_and_ranks_what_the_candidate_rows_hold(seed: int) -> None:
-    """The scoring reads the candidates as a grid (recommend.Grid): its matrix is the candidate rows'
-    feature columns (NULL: NaN) bit for bit, and its top k the rows' top k."""
+    """The scoring reads the candidates as a grid (recommend.Grid): its columns, customer by customer,
+    are the candidate rows' feature columns (NULL: NaN) bit for bit, and its top k the rows' top k."""
     took = history(seed)
     rng = np.random.default_rng(seed + 200)
     took = took.append_column("days_since", pa.array(rng.uniform(0, 90, took.num_rows)))
@@ -142,10 +142,9 @@ def test_the_grid_scores_and_ranks_what_the_candidate_rows_hold(seed: int) -> No
         [rows.column(f).cast(pa.float64()).to_numpy(zero_copy_only=False) for f in reversed(FEATURES)]
     )
     grid = assemble_grid(took, population)
-    got = grid.matrix(list(reversed(FEATURES)))
-    assert got.shape == (70 * 12, len(FEATURES)) and got.flags.f_contiguous
+    got = np.column_stack([c.reshape(-1) for c in grid.feature_columns(list(reversed(FEATURES)))])
+    assert got.shape == (70 * 12, len(FEATURES))
     assert np.array_equal(got, want, equal_nan=True) and np.isnan(got).any()
-    assert grid.columns == {}  # moved into the matrix, not held twice
     scores = rng.integers(0, 5, rows.num_rows) / 4  # ties: the item name breaks them
     by_rows = scored_top_k(rows.select(["customer_id", "item"]), scores, 3)
     by_grid = grid_top_k(grid.customers, grid.items, scores, 3)

@@ -181,29 +181,44 @@ def test_cell_keys_of_many_features_span_words_and_group_as_the_split_cells():
     assert np.array_equal(predict_distinct(booster, scored, {}), predict(booster, scored, {}))
 
 
-def test_the_candidates_matrix_is_their_grid_columns_and_scores_as_row_major():
+@pytest.mark.parametrize("extra", [{}, {"zero_as_missing": True}])
+def test_a_grid_scores_from_its_columns_as_from_the_matrix_of_its_rows(extra):
+    """The recommender's grid is scored from its columns as they are (a customer's or an item's own
+    figure a view repeating it, its cells found once): the same keys, cells and scores, bit for bit,
+    as the matrix of its rows customer by customer."""
+    from pipeline.models.predict import cell_keys, distinct_cells
+
     rng = np.random.default_rng(9)
-    n, k = 30, 10
-    c = rng.normal(size=(n, k))
-    c[rng.random((n, k)) < 0.2] = np.nan
+    n, k = 400, 15
+    X = _candidates_like(rng, 6000)
+    y = ((np.nan_to_num(X[:, 1], nan=90.0) < 20) ^ (X[:, 0] > 1) ^ (X[:, 3] > 0.5)).astype(int)
+    params = {"objective": "binary", "verbose": -1, "num_threads": 1, "seed": 1, "num_leaves": 31}
+    booster = lgb.train({**params, **extra}, lgb.Dataset(X, y), num_boost_round=40)
+    own = _candidates_like(rng, n + k)
+    full = _candidates_like(rng, n * k)
     columns = {
-        "a": rng.normal(size=(n, k)),
-        "b": np.broadcast_to(rng.integers(0, 5, n).astype(float)[:, None], (n, k)),  # a customer's own
-        "c": c,
+        "count": full[:, 0].reshape(n, k),
+        "age": np.broadcast_to(own[:n, 1][:, None], (n, k)),  # a customer's own (NaN included)
+        "share": np.broadcast_to(own[n:, 2], (n, k)),  # an item's own (-0.0 included)
+        "score": full[:, 3].reshape(n, k),
+        "unused": np.broadcast_to(np.zeros(k), (n, k)),
     }
     grid = Grid(
-        pa.chunked_array([pa.array([f"c{i}" for i in range(n)])]), pa.array(list("abcdefghij")), columns
+        pa.chunked_array([pa.array([f"c{i}" for i in range(n)])]), pa.array(list("abcdefghijklmno")), columns
     )
-    expected = np.column_stack([columns[f].reshape(-1) for f in ("c", "a", "b")])  # customer by customer
-    X = grid.matrix(["c", "a", "b"])
-    assert np.array_equal(X, expected, equal_nan=True) and X.flags.f_contiguous and np.isnan(X).any()
-    assert grid.columns == {}
-    booster = _booster(rng)
-    cols = X[:, :3].copy(order="F")
-    cols = np.column_stack([cols, cols[:, 0]])  # four features, as the booster has
-    assert np.array_equal(predict(booster, np.asfortranarray(cols), {}), predict(booster, cols, {}))
+    order = ["count", "age", "share", "score", "unused"]
+    cols = grid.feature_columns(order)
+    assert all(c is columns[f] for c, f in zip(cols, order, strict=True))  # as they are, not copied
+    rows = np.column_stack([c.reshape(-1) for c in cols])  # customer by customer, as Grid.table
+    if extra:
+        assert any(th is None for th in split_thresholds(booster).values())  # a value kept as it is
+    assert np.array_equal(cell_keys(booster, cols), cell_keys(booster, rows))
+    (a, codes_a), (b, codes_b) = distinct_cells(booster, cols), distinct_cells(booster, rows)
+    assert np.array_equal(a, b, equal_nan=True) and np.array_equal(codes_a, codes_b) and len(a) < n * k
+    assert np.array_equal(predict_distinct(booster, cols, {}), predict(booster, rows, {}))
+    assert np.array_equal(predict(booster, np.asfortranarray(rows), {}), predict(booster, rows, {}))
     empty = Grid(pa.chunked_array([pa.array([], pa.string())]), pa.array(list("ab")), {"a": np.zeros((0, 2))})
-    assert empty.matrix(["a"]).shape == (0, 1)
+    assert predict_distinct(booster, empty.feature_columns(["a"] * 5), {}).shape == (0,)
 
 
 @pytest.mark.parametrize("band", [False, True])
