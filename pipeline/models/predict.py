@@ -122,8 +122,8 @@ def columns_of(X: np.ndarray | Columns) -> Columns:
 
 
 def _once(column: np.ndarray) -> np.ndarray:
-    """The values a column holds, each repeated one once: along an axis it repeats (a stride of 0), a
-    length of 1 (NumPy broadcasts it back)."""
+    """A column without its repeats: a length of 1 along each axis it repeats a value on (a stride of
+    0); NumPy broadcasts it back."""
     return column[tuple(slice(0, 1) if step == 0 else slice(None) for step in column.strides)]
 
 
