@@ -140,7 +140,7 @@ def _wide(con: duckdb.DuckDBPyConnection, n: int) -> pd.DataFrame:
     (NaN where no cell), in NumPy: each feature number's column is found once, not per cell."""
     cells = con.sql(sql("models/features/cells")).to_arrow_table()  # Arrow, then NumPy: no NULL to mask
     fids = cells.column("fid").to_numpy().astype(np.int64)
-    named = con.execute("SELECT fid, feature FROM _feature_ids ORDER BY feature, fid").fetchall()
+    named = con.execute(sql("models/features/feature_names")).fetchall()
     present = np.bincount(fids, minlength=max((f for f, _ in named), default=0) + 1) > 0
     column = np.full(len(present), -1, dtype=np.int64)
     names: list[str] = []
@@ -151,7 +151,7 @@ def _wide(con: duckdb.DuckDBPyConnection, n: int) -> pd.DataFrame:
             column[fid] = len(names) - 1
     matrix = np.full((n, len(names)), np.nan)
     matrix[cells.column("row").to_numpy(), column[fids]] = cells.column("value").to_numpy()
-    con.execute("DROP TABLE _feature_ids; DROP TABLE _long")
+    con.execute(sql("models/features/drop_cells"))
     return pd.DataFrame(matrix, columns=names)
 
 
