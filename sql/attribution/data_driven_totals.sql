@@ -5,9 +5,13 @@
 -- often: no distinct conversions of every pair to make).
 INSERT INTO {{target}}
 WITH converted AS (
-    SELECT DISTINCT day, conversion, conversion_id, customer_id, converted_at, value, model, model_type
-    FROM _att_pairs
-    WHERE model IN (SELECT model FROM _att_weights WHERE channel_set = '')
+    SELECT c.day, c.conversion, c.conversion_id, c.customer_id, c.converted_at, c.value, p.model, p.model_type
+    FROM (
+        SELECT DISTINCT cix, model, model_type
+        FROM _att_pairs
+        WHERE model IN (SELECT model FROM _att_weights WHERE channel_set = '')
+    ) AS p
+    INNER JOIN _att_conversions AS c USING (cix)
 )
 SELECT c.day, c.conversion, c.conversion_id, c.customer_id, c.model, c.model_type, NULL, w.channel,
        ch.channel_id, NULL, c.converted_at, c.value, w.weight, c.value * w.weight

@@ -18,14 +18,14 @@ WITH touched AS (
     FROM _att_touches AS t
     WHERE ({{model_filter}})
 ), converting_pairs AS (
-    SELECT day, conversion, conversion_id, channel, pos FROM _att_pairs WHERE model = $model
+    SELECT day, cix, channel, pos FROM _att_pairs WHERE model = $model
 ), codes AS (
     SELECT unnest($channels::VARCHAR[]) AS channel, (generate_subscripts($channels::VARCHAR[], 1) - 1)::BIGINT AS code
 ), converting AS (
     SELECT p.day, list_transform(list_sort(list((p.pos::BIGINT << 20) | c.code)), lambda x: x & 1048575) AS path
     FROM converting_pairs AS p
     INNER JOIN codes AS c ON p.channel = c.channel
-    GROUP BY p.day, p.conversion, p.conversion_id
+    GROUP BY p.day, p.cix
 ), held AS (
     -- a touch as (its order among the customer's touches (ord), since, until, channel code)
     SELECT

@@ -166,3 +166,15 @@ def test_a_writer_records_again_the_days_whose_records_do_not_add_up(warehouse):
         con.execute(f"DELETE FROM {CREDITS} WHERE _partition_date = ? AND model = 'first'", [DAYS[1]])
         build_attribution(con, cfg, DAYS[2])  # DAYS[1] lost rows without a refresh: counted, recorded
         assert _records(con) == _hashed(con)
+
+
+def test_the_snapshot_dictionary_encodes_repeated_text_not_the_ids(warehouse):
+    import pyarrow.parquet as pq
+
+    snapshot = _publish(warehouse, 1)
+    for f in (snapshot.folder / "tables" / CREDITS).rglob("*.parquet"):
+        meta = pq.ParquetFile(f).metadata
+        columns = range(meta.num_columns)
+        encodings = {meta.schema.column(i).name: set(meta.row_group(0).column(i).encodings) for i in columns}
+        dictionary = {c for c, e in encodings.items() if "RLE_DICTIONARY" in e or "PLAIN_DICTIONARY" in e}
+        assert dictionary == {"conversion", "model", "model_type", "channel"}, f

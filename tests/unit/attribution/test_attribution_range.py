@@ -149,7 +149,8 @@ def _defined_paths(con, m, learning: int, day: dt.date) -> list[tuple]:
     ending with the day (partitions of the ``learning`` days ending with it), counted."""
     converting: dict[tuple, list] = {}
     for conv, conv_id, pos, channel in con.execute(
-        "SELECT conversion, conversion_id, pos, channel FROM _att_pairs WHERE model = $m AND day = $d",
+        "SELECT c.conversion, c.conversion_id, p.pos, p.channel FROM _att_pairs AS p "
+        "JOIN _att_conversions AS c USING (cix) WHERE p.model = $m AND p.day = $d",
         {"m": m.name, "d": day},
     ).fetchall():
         converting.setdefault((conv, conv_id), []).append((pos, channel))
