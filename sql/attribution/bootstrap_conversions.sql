@@ -1,5 +1,5 @@
--- The day's conversions (their number cix) numbered for the bootstrap (i, in a fixed order) with their conversion
--- source's number (stratum: a replicate redraws each source's conversions) and value.
+-- The day's conversions (their number cix) numbered for the bootstrap (i, in a fixed order) with
+-- their conversion source's number (stratum: a replicate redraws each source's conversions) and value.
 CREATE OR REPLACE TEMP TABLE _att_boot AS
 SELECT
     cix, conversion, conversion_id, value,

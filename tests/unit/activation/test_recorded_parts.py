@@ -13,6 +13,7 @@ import json
 import shutil
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.activation.publish import FINGERPRINTS, fingerprints, publish
@@ -169,8 +170,6 @@ def test_a_writer_records_again_the_days_whose_records_do_not_add_up(warehouse):
 
 
 def test_the_snapshot_dictionary_encodes_repeated_text_not_the_ids(warehouse):
-    import pyarrow.parquet as pq
-
     snapshot = _publish(warehouse, 1)
     for f in (snapshot.folder / "tables" / CREDITS).rglob("*.parquet"):
         meta = pq.ParquetFile(f).metadata
