@@ -149,14 +149,10 @@ def write_batches(days: list[dt.date], rows: dict[dt.date, int], most: int) -> l
 
 def dictionary_columns(columns: list[str], types: list[str]) -> list[str]:
     """The columns written with Parquet's dictionary encoding: text that repeats (a model, a channel, a
-    variant), not the ids (``*_id``) nor a customer's raw identifiers, nearly all distinct. Arrow's
-    writer tries a dictionary for every column and falls back to plain values after its first megabyte:
-    for `attribution_credits` at SF1 that try cost a quarter of the write (bench/NOTES.md)."""
-    return [
-        c
-        for c, t in zip(columns, types, strict=True)
-        if t == "VARCHAR" and not c.endswith("_id") and c not in RAW_IDENTIFIERS
-    ]
+    variant), not the ids (``*_id``), nearly all distinct. Arrow's writer tries a dictionary for every
+    column and falls back to plain values after its first megabyte: for `attribution_credits` at SF1
+    that try cost a quarter of the write (bench/NOTES.md)."""
+    return [c for c, t in zip(columns, types, strict=True) if t == "VARCHAR" and not c.endswith("_id")]
 
 
 def fingerprints(con: duckdb.DuckDBPyConnection, select: str, day: str | None) -> dict[str, list]:
