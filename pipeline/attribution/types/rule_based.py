@@ -19,6 +19,7 @@ from pipeline.attribution.types.registry import Parameter, RuleBased, register
 
 WEIGHT = Annotated[float, Field(gt=0)]
 SHARE = Annotated[float, Field(ge=0, le=1)]
+POSITION_SHARE = 0.4  # a position model's first and last share when not given
 
 register(
     RuleBased(
@@ -72,8 +73,10 @@ def _position_total(p: Mapping[str, str]) -> str:
 
 
 def _position_check(values: Mapping[str, Any]) -> tuple[str, str] | None:
-    """The middle touches share what the first and last leave (a share not given counts as 0.4)."""
-    shares = (values["firstShare"] or 0.4) + (values["lastShare"] or 0.4)
+    """The middle touches share what the first and last leave (a share not given counts as its default,
+    0.4; a share given as 0 counts as 0, as the credits read it)."""
+    given = (values["firstShare"], values["lastShare"])
+    shares = sum(POSITION_SHARE if share is None else share for share in given)
     if shares > 1 + 1e-12:
         return "lastShare", "firstShare + lastShare must be at most 1 (the middle touches share the rest)"
     if shares <= 0:
@@ -84,7 +87,10 @@ def _position_check(values: Mapping[str, Any]) -> tuple[str, str] | None:
 register(
     RuleBased(
         name="position",
-        parameters=(Parameter("firstShare", 0.4, SHARE), Parameter("lastShare", 0.4, SHARE)),
+        parameters=(
+            Parameter("firstShare", POSITION_SHARE, SHARE),
+            Parameter("lastShare", POSITION_SHARE, SHARE),
+        ),
         check=_position_check,
         weight=_position_weight,
         total=_position_total,

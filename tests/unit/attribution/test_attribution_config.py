@@ -82,6 +82,11 @@ def test_the_built_ins_are_spec_5s_and_come_first():
             "attribution.models[0].lastShare",
             "at most 1",
         ),
+        (
+            {"modelType": "position", "firstShare": 0, "lastShare": 0},
+            "attribution.models[0].lastShare",
+            "more than 0",
+        ),
         ({"modelType": "lastest"}, "attribution.models[0].modelType", "'first'"),
         (
             {"channelsMode": "include", "channels": ["Tv"]},

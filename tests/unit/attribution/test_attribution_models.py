@@ -118,6 +118,19 @@ def test_three_or_more_touches_position_and_spread():
     assert summary(con, "P") == {"Search": (0.8, 80.0), "Email": (0.1, 10.0), "Display": (0.1, 10.0)}
 
 
+def test_a_position_model_may_give_the_first_touch_nothing():
+    # firstShare 0 is a share of 0 (the config check once read it as the default 0.4 and refused
+    # 0 + 0.7): the middle touches split what the last leaves, and with two touches the last gets all.
+    zero_first = spec([{"name": "P07", "modelType": "position", "firstShare": 0, "lastShare": 0.7}])
+    rows = [
+        visit(f"v{i}", "c1", ts(-5 + i), ch) for i, ch in enumerate(["Search", "Email", "Display", "Search"])
+    ]
+    con = attribute(rows + [order("o1", "c1", ts(0), 100)], zero_first)
+    assert shares(con, "P07") == pytest.approx({"v1": 0.15, "v2": 0.15, "v3": 0.7})
+    con = attribute(rows[2:] + [order("o1", "c1", ts(0), 100)], zero_first)
+    assert shares(con, "P07") == {"v3": 1.0}
+
+
 def test_lookback_window_and_infinite_models():
     rows = [
         visit("v0", "c1", ts(-120), "Direct"),
