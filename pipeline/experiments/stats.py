@@ -117,6 +117,8 @@ def lift(treated: Sample, control: Sample, relative: bool = False, alpha: float 
     if _undefined(treated, control, relative):
         return UNDEFINED
     est, var = _estimate(treated, control, relative)
+    if not var > 0:  # a relative lift of a treated mean of 0: the delta method's variance is 0
+        return UNDEFINED
     se, dof = math.sqrt(var), welch_dof(treated, control)
     half = float(_st.t.ppf(1 - alpha / 2, dof)) * se
     return Lift(est, est - half, est + half, float(2 * _st.t.sf(abs(est) / se, dof)))
@@ -133,6 +135,8 @@ def sequential(
     if _undefined(treated, control, relative):
         return UNDEFINED
     est, var = _estimate(treated, control, relative)
+    if not var > 0:  # as in lift
+        return UNDEFINED
     n = treated.n + control.n
     rho2 = (-2 * math.log(alpha) + math.log(1 - 2 * math.log(alpha))) / tuning
     k = n * rho2 + 1

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from pipeline.experiments.stats import lift, proportion, srm, two_proportions, welch, welch_dof
+from pipeline.experiments.stats import lift, proportion, sequential, srm, two_proportions, welch, welch_dof
 
 
 def test_two_proportions_by_hand():
@@ -94,3 +94,15 @@ def test_undefined_cases_are_nan_not_zero():
     assert math.isnan(two_proportions(0, 0, 3, 10).lift)
     assert math.isnan(welch(1.0, 0.0, 1, 2.0, 1.0, 5).p_value)
     assert math.isnan(srm(0, 0, 0.2).chi2)
+
+
+def test_a_relative_lift_of_a_treated_rate_of_0_is_undefined_not_an_error():
+    # treated 0/1200 against control 8/400: the absolute lift is defined (-2 points), the relative
+    # one's delta-method variance is 0 (a treated mean of 0 and no treated variance): empty, as the
+    # README says of an undefined test, where it raised ZeroDivisionError for the whole report.
+    treated, control = proportion(0, 1200), proportion(8, 400)
+    assert lift(treated, control).lift == pytest.approx(-0.02)
+    assert lift(treated, control).p_value < 0.01
+    for test in (lift, sequential):
+        relative = test(treated, control, relative=True)
+        assert all(math.isnan(v) for v in (relative.lift, relative.low, relative.high, relative.p_value))
