@@ -224,6 +224,25 @@ SUMMED = (
 )
 
 
+KEYS = ["experiment", "metric", "variant", "is_control"]  # a variant's counts of one metric
+
+
+def _cumulative(daily: pd.DataFrame) -> pd.DataFrame:
+    """The running totals of each variant and metric at every presentation date of its experiment
+    from the variant's first date on (``from_date`` the experiment's first date): on a date without
+    presentations of the variant its totals carry over, so every date compares all the variants."""
+    summed = list(SUMMED)
+    running = daily.sort_values([*KEYS, "date"]).reset_index(drop=True)
+    running[summed] = running.groupby(KEYS)[summed].cumsum()
+    firsts = running.groupby(KEYS, as_index=False).agg(first=("date", "min"))
+    grid = firsts.merge(daily[["experiment", "date"]].drop_duplicates(), on="experiment")
+    grid = grid[grid["date"] >= grid["first"]].drop(columns="first")
+    cum = grid.merge(running, on=[*KEYS, "date"], how="left").sort_values([*KEYS, "date"])
+    cum[summed] = cum.groupby(KEYS)[summed].ffill().astype(daily[summed].dtypes.to_dict())
+    cum["from_date"] = cum.groupby("experiment")["date"].transform("min")
+    return cum.rename(columns={"date": "to_date"})
+
+
 def _counts(con: duckdb.DuckDBPyConnection, table: str, include_incomplete: bool) -> pd.DataFrame:
     """The daily counts of one conversions table (none when it does not exist)."""
     if not table_exists(con, table):
@@ -243,15 +262,7 @@ def build_report(
         frames = [_counts(con, t, include_incomplete) for t in (CONVERSIONS, GUARDRAIL_CONVERSIONS)]
         daily = pd.concat([f for f in frames if len(f)]) if any(len(f) for f in frames) else pd.DataFrame()
         if len(daily):
-            keys = ["experiment", "metric", "variant", "is_control"]
-            daily = daily.sort_values([*keys, "date"])
-            cum = daily.copy()
-            for col in SUMMED:
-                cum[col] = daily.groupby(keys)[col].cumsum()
-            first = daily.groupby("experiment")["date"].transform("min")
-            cum["from_date"], cum["to_date"] = first, daily["date"]
-            grid = cum.set_index([*keys, "to_date"])
-            total = daily.groupby(keys, as_index=False).agg(
+            total = daily.groupby(KEYS, as_index=False).agg(
                 **{col: (col, "sum") for col in SUMMED},
                 from_date=("date", "min"),
                 to_date=("date", "max"),
@@ -260,7 +271,7 @@ def build_report(
             total["to_date"] = last
             total["from_date"] = total.groupby("experiment")["from_date"].transform("min")
             rows = _rows(total, config, "total", windows) + _rows(
-                grid.reset_index(), config, "cumulative", windows
+                _cumulative(daily), config, "cumulative", windows
             )
     with transaction(con):
         con.execute(sql("experiments/clear_report"))
