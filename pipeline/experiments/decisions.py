@@ -19,8 +19,9 @@ later gives the same rows. How a decision is made is in sql/experiments/decide.s
   no_treatment are one action, nothing sent), so any policy can be evaluated off-line;
 * **group**: several experiments decided together keep, per customer, the one with the best
   expected value: score x the expected propensity of the experiment's draw (sum over its eligible
-  variants of P(variant) x propensity), never the propensity of the variant actually drawn, so
-  that the choice of experiment does not skew the variants' shares within it.
+  variants of P(variant) x propensity, exploration included), never the propensity of the variant
+  actually drawn nor the exploration coin, so that the choice of experiment does not skew the
+  variants' shares within it.
 
 A rule ``{transaction, field, formula}`` holds for a customer when at least one row of theirs in
 that transaction, before D, matches it; a rule ``{transaction: customers, field, formula}`` holds when

@@ -8,7 +8,8 @@
 -- The variant is drawn with the Gumbel-max trick: argmax ln P(v) - ln(-ln u(customer|experiment|day|v)),
 -- an exact draw from P seeded by (customer, experiment, day), so re-runs agree. A group keeps, per
 -- customer, the experiment with the best expected value (uniform: score x the expected propensity
--- of its draw; a learned policy: the expected value of its draw, incremental for uplift); ties by a hash.
+-- of its draw, exploration included; a learned policy: the expected value of its draw, incremental
+-- for uplift); ties by a hash.
 -- Control is applied after the group's choice, so control and treated customers of an experiment
 -- are chosen the same way and differ only by the hash.
 -- assignment_probability: the probability of the row's arm given the experiment: control_share for
@@ -36,9 +37,10 @@ WITH cand AS (
            CASE WHEN policy <> 'uniform' THEN policy_value ELSE propensity END AS arm_value
     FROM cand
 ), chosen AS (
-    -- the experiment's expected value for the customer: over the draw, not the drawn variant,
-    -- so that a group's choice of experiment never depends on (and never skews) the variant drawn
-    SELECT *, sum(p * arm_value) OVER e AS expected_propensity,
+    -- the experiment's expected value for the customer: over the whole draw (the marginal, exploration
+    -- included), not the drawn variant nor the exploration coin, so that a group's choice of
+    -- experiment never depends on (and never skews) the variant drawn
+    SELECT *, sum(marginal * arm_value) OVER e AS expected_propensity,
            coalesce(max(CASE WHEN variant = 'no_treatment' THEN marginal END) OVER e, 0) AS nothing_p
     FROM probability
     WINDOW e AS (PARTITION BY customer_id, experiment)
