@@ -200,8 +200,11 @@ def train(
     parts = cut(by_customer.reindex(prepared.ids).to_numpy(), prepared.ids, spec)
     X, y = prepared.X, prepared.y
     check_classes(spec, y, parts)
-    tuned = tuning.tune(spec, X, y, parts) if spec.tuning else None
-    booster, params = fit(spec, X, y, parts, tuned, prepared.weight)
+    # a rare class weighted up only where the scores are calibrated back to probabilities or only rank
+    # (a recommender): with calibration "none" a probability is LightGBM's own
+    weigh_rare = calibrated or not kind.probability
+    tuned = tuning.tune(spec, X, y, parts, weigh_rare) if spec.tuning else None
+    booster, params = fit(spec, X, y, parts, tuned, prepared.weight, weigh_rare)
     test = parts == TEST
     early_stopped = booster.best_iteration or booster.current_iteration()
     if crossed:  # out-of-fold scores of the non-test customers, and the model refit on all of them
