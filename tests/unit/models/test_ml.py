@@ -275,6 +275,25 @@ def test_a_qualifying_event_weighs_the_largest_weight_of_the_rules_it_matches(tm
             "unknown transaction 'pos'",
         ),
         (
+            {
+                "type": "clv",
+                "label": {"rules": [{"transaction": "pos"}]},
+                "population": [{"transaction": "customers", "field": "num_age", "formula": {"gte": 40}}],
+            },
+            "models[0].population",
+            r"population \(a training segment\) is for response and churn models: a clv model",
+        ),
+        (
+            {
+                "type": "recommender",
+                "label": {"rules": [{"transaction": "pos"}]},
+                "item_field": "store",
+                "population": [{"transaction": "customers", "field": "num_age", "formula": {"gte": 40}}],
+            },
+            "models[0].population",
+            r"population \(a training segment\) is for response and churn models: a recommender",
+        ),
+        (
             {"type": "response", "label": {"rules": [{"transaction": "pos"}]}, "drift": {"warn": 0.3}},
             "models[0].drift.fail",
             "must be at least warn",
