@@ -27,6 +27,7 @@ from pipeline.models.features import (
     TrainingError,
     TrainingWindow,
     first_event_day,
+    repeated,
     training_window,
 )
 from pipeline.models.predict import align, scoring_features
@@ -343,6 +344,8 @@ def reference_scores(config: ModelsConfig, spec: ModelSpec) -> tuple[pd.Series |
     if not path.is_file():
         return None, f"reference scores {path} not found: no reference AUC"
     frame = pd.read_csv(path, usecols=[ref.customer_column, ref.column], dtype={ref.customer_column: str})
+    if twice := repeated(frame[ref.customer_column]):
+        return None, f"reference scores {path} have {twice}: no reference AUC"
     return frame.set_index(ref.customer_column)[ref.column].astype(float), None
 
 
