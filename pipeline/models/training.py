@@ -261,10 +261,10 @@ def train(
         ignore_index=True,
     )
     reference_bins = None
-    if kind.probability:  # the score and top features of the training population (on its night)
+    if kind.probability:  # the score and top numeric features of the training population (on its night)
         X_ref = X if night is None else align(night, features)
         p_all = calibrate.apply(calibrator, per_cell(booster, X_ref, booster.best_iteration or None))
-        reference_bins = drift.reference(X_ref, p_all, impact["feature"].head(spec.drift.features).tolist())
+        reference_bins = drift.reference(X_ref, p_all, drift.monitored(X_ref, ranked, spec.drift.features))
     trained = Trained(
         prepared.window,
         booster,
