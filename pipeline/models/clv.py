@@ -215,10 +215,13 @@ def fit_gamma_gamma(x, m) -> GammaGamma:
 
 
 def expected_spend(params: GammaGamma, x, m) -> np.ndarray:
-    """E[the value of a purchase | x repeat purchases of mean value m]; the population mean
-    p v / (q - 1) for a customer without a repeat purchase (infinite when q <= 1)."""
+    """E[the value of a purchase | x repeat purchases of mean value m] = p (v + x m) / (p x + q - 1);
+    the population mean p v / (q - 1) for a customer without a repeat purchase. NaN where p x + q <= 1
+    (a customer without a repeat purchase when q <= 1: spend so heavy-tailed that its mean diverges),
+    where the formula's denominator is not positive."""
     x, m = _arrays(x, m)
     p, q, v = params.p, params.q, params.v
     m = np.where(x > 0, m, 0.0)
-    with np.errstate(divide="ignore"):
-        return p * (v + x * m) / (p * x + q - 1)
+    denominator = p * x + q - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, p * (v + x * m) / denominator, np.nan)

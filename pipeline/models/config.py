@@ -115,7 +115,7 @@ class ModelSpec(Settings):
     tuning: Tuning | None = None
     drift: Drift = Drift()
     # the training population: customers whose data matches every rule {transaction: customers, field,
-    # formula} (a segment); scoring still scores every active customer
+    # formula} (a segment; response and churn only); scoring still scores every active customer
     population: list[Rule] = Field(default_factory=list)
     params: dict[str, float | int | str | bool] = Field(default_factory=dict)
     reference_scores: ReferenceScores | None = None

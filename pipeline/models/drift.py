@@ -40,13 +40,22 @@ def psi(reference: np.ndarray, current: np.ndarray) -> float:
     return float(np.sum((c - r) * np.log(c / r)))
 
 
+def numeric(X: pd.DataFrame, feature: str) -> bool:
+    """Whether ``feature`` is a numeric column of X (only numbers have deciles)."""
+    return feature in X and pd.api.types.is_numeric_dtype(X[feature])
+
+
+def monitored(X: pd.DataFrame, ranked: list[str], most: int) -> list[str]:
+    """The first ``most`` of the ``ranked`` features (most important first) that are numeric: a text
+    feature among the most important does not take a numeric one's place."""
+    return [f for f in ranked if numeric(X, f)][:most]
+
+
 def reference(X: pd.DataFrame, scores: np.ndarray, features: list[str]) -> dict[str, dict]:
     """The reference bins of the score and of the numeric ``features`` over the training population
     (stored in the version's metadata as {column: {"edges", "shares"}})."""
     columns = {SCORE: np.asarray(scores, dtype=float)}
-    columns.update(
-        {f: X[f].to_numpy(dtype=float) for f in features if f in X and pd.api.types.is_numeric_dtype(X[f])}
-    )
+    columns.update({f: X[f].to_numpy(dtype=float) for f in features if numeric(X, f)})
     out = {}
     for name, values in columns.items():
         inner = edges(values)

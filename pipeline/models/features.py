@@ -36,6 +36,15 @@ class NotEnoughData(TrainingError):
     """Too few days of events for a cut-off and a label window (a young warehouse): try again later."""
 
 
+def repeated(customers: pd.Series, few: int = 3) -> str | None:
+    """None when every customer occurs once; else how many occur more than once and the first ``few``
+    of them (for a message)."""
+    twice = customers[customers.duplicated()].drop_duplicates()
+    if twice.empty:
+        return None
+    return f"{len(twice)} customer(s) more than once, e.g. {twice.head(few).tolist()}"
+
+
 @dataclass(frozen=True)
 class TrainingWindow:
     """Cut-off and label window [label_start, label_end) of one training (one version)."""
@@ -300,6 +309,10 @@ def labels(
             raise TrainingError(
                 f"model {spec.name!r}: the customer list {path} has labels other than 1/0 "
                 f"(e.g. {bad['label'].iloc[0]!r} for {bad['customer_id'].iloc[0]!r})"
+            )
+        if twice := repeated(out["customer_id"]):
+            raise TrainingError(
+                f"model {spec.name!r}: the customer list {path} has {twice}: give each customer one label"
             )
     elif spec.label.goal:
         out = goal_labels(con, spec, window)

@@ -191,11 +191,11 @@ def customer_split(spec: ModelSpec, n: int, probability: bool) -> tuple[np.ndarr
     return parts, calibrated, crossed
 
 
-def scaled_params(n_train: int, positives: int) -> dict:
+def scaled_params(n_train: int, positives: int, weigh_rare: bool = True) -> dict:
     """Defaults that fit the data: fewer, larger-leaved trees and a higher learning rate on small data
-    (so early stopping does not stop after a handful of noisy trees), more leaves on large data; a
-    rare class weighted up by the square root of the class ratio (the calibration on the evaluation
-    split brings the scores back to probabilities)."""
+    (so early stopping does not stop after a handful of noisy trees), more leaves on large data; with
+    ``weigh_rare`` a rare class weighted up by the square root of the class ratio (for scores that a
+    calibration brings back to probabilities, or that only rank)."""
     params: dict = {
         "learning_rate": 0.1 if n_train < 5_000 else 0.05 if n_train < 100_000 else 0.03,
         "num_leaves": int(np.clip(n_train // 150, 7, 63)),
@@ -203,18 +203,24 @@ def scaled_params(n_train: int, positives: int) -> dict:
     }
     negatives = n_train - positives
     rare, common = min(positives, negatives), max(positives, negatives)
-    if rare and common / rare > 9:
+    if weigh_rare and rare and common / rare > 9:
         weight = float(np.sqrt(common / rare))
         params["scale_pos_weight"] = weight if positives < negatives else 1 / weight
     return params
 
 
-def params_of(spec: ModelSpec, n_train: int = 0, positives: int = 0, tuned: dict | None = None) -> dict:
-    """LightGBM's parameters: the defaults, those scaled to the training split, the tuned ones, then
-    the config's ``params`` (they win)."""
+def params_of(
+    spec: ModelSpec,
+    n_train: int = 0,
+    positives: int = 0,
+    tuned: dict | None = None,
+    weigh_rare: bool = True,
+) -> dict:
+    """LightGBM's parameters: the defaults, those scaled to the training split (``scaled_params``), the
+    tuned ones, then the config's ``params`` (they win)."""
     return {
         **DEFAULT_PARAMS,
-        **(scaled_params(n_train, positives) if n_train else {}),
+        **(scaled_params(n_train, positives, weigh_rare) if n_train else {}),
         "metric": EARLY_STOPPING_METRIC[spec.objective],
         "seed": spec.seed,
         **(tuned or {}),
@@ -251,14 +257,16 @@ def fit(
     parts: np.ndarray,
     tuned: dict | None = None,
     weight: np.ndarray | None = None,
+    weigh_rare: bool = True,
 ) -> tuple[lgb.Booster, dict]:
     """(the booster, its parameters): trained on the training split (rows weighted by ``weight``) with
-    early stopping (patience ``early_stopping_rounds``) on the evaluation split (weighted alike)."""
+    early stopping (patience ``early_stopping_rounds``) on the evaluation split (weighted alike); a rare
+    class weighted up with ``weigh_rare`` (``scaled_params``)."""
     X = model_input(X)
     categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
     train = parts == TRAIN
     evaluation = parts == EVALUATION
-    params = params_of(spec, int(train.sum()), int(y[train].sum()), tuned)
+    params = params_of(spec, int(train.sum()), int(y[train].sum()), tuned, weigh_rare)
     dtrain = lgb.Dataset(
         X[train],
         y[train],

@@ -27,6 +27,7 @@ from pipeline.models.features import (
     TrainingError,
     TrainingWindow,
     first_event_day,
+    repeated,
     training_window,
 )
 from pipeline.models.predict import align, scoring_features
@@ -200,8 +201,11 @@ def train(
     parts = cut(by_customer.reindex(prepared.ids).to_numpy(), prepared.ids, spec)
     X, y = prepared.X, prepared.y
     check_classes(spec, y, parts)
-    tuned = tuning.tune(spec, X, y, parts) if spec.tuning else None
-    booster, params = fit(spec, X, y, parts, tuned, prepared.weight)
+    # a rare class weighted up only where the scores are calibrated back to probabilities or only rank
+    # (a recommender): with calibration "none" a probability is LightGBM's own
+    weigh_rare = calibrated or not kind.probability
+    tuned = tuning.tune(spec, X, y, parts, weigh_rare) if spec.tuning else None
+    booster, params = fit(spec, X, y, parts, tuned, prepared.weight, weigh_rare)
     test = parts == TEST
     early_stopped = booster.best_iteration or booster.current_iteration()
     if crossed:  # out-of-fold scores of the non-test customers, and the model refit on all of them
@@ -257,10 +261,10 @@ def train(
         ignore_index=True,
     )
     reference_bins = None
-    if kind.probability:  # the score and top features of the training population (on its night)
+    if kind.probability:  # the score and top numeric features of the training population (on its night)
         X_ref = X if night is None else align(night, features)
         p_all = calibrate.apply(calibrator, per_cell(booster, X_ref, booster.best_iteration or None))
-        reference_bins = drift.reference(X_ref, p_all, impact["feature"].head(spec.drift.features).tolist())
+        reference_bins = drift.reference(X_ref, p_all, drift.monitored(X_ref, ranked, spec.drift.features))
     trained = Trained(
         prepared.window,
         booster,
@@ -340,6 +344,8 @@ def reference_scores(config: ModelsConfig, spec: ModelSpec) -> tuple[pd.Series |
     if not path.is_file():
         return None, f"reference scores {path} not found: no reference AUC"
     frame = pd.read_csv(path, usecols=[ref.customer_column, ref.column], dtype={ref.customer_column: str})
+    if twice := repeated(frame[ref.customer_column]):
+        return None, f"reference scores {path} have {twice}: no reference AUC"
     return frame.set_index(ref.customer_column)[ref.column].astype(float), None
 
 

@@ -30,15 +30,16 @@ def search_space(trial: optuna.Trial) -> dict:
     }
 
 
-def tune(spec: ModelSpec, X: pd.DataFrame, y: np.ndarray, parts: np.ndarray) -> dict:
-    """The best parameters found within ``spec.tuning``'s trials and seconds."""
+def tune(spec: ModelSpec, X: pd.DataFrame, y: np.ndarray, parts: np.ndarray, weigh_rare: bool = True) -> dict:
+    """The best parameters found within ``spec.tuning``'s trials and seconds (a rare class weighted up
+    with ``weigh_rare``, as the training will: pipeline/models/train.py ``scaled_params``)."""
     assert spec.tuning is not None
     import optuna  # here, not at the top: only a tuned training needs it (a night imports the module)
 
     optuna.logging.set_verbosity(logging.WARNING)
 
     def objective(trial: optuna.Trial) -> float:
-        booster, params = fit(spec, X, y, parts, search_space(trial))
+        booster, params = fit(spec, X, y, parts, search_space(trial), weigh_rare=weigh_rare)
         return float(booster.best_score["evaluation"][params["metric"]])
 
     metric = EARLY_STOPPING_METRIC[spec.objective]

@@ -97,6 +97,12 @@ class Clv(ModelType):
             raise at("label.rules", "a clv model counts purchases: give rules (the purchase events)")
         if any(rule.weight != 1 for rule in spec.label.rules):
             raise at("label.rules", "a rule's weight is for recommenders (the weight of a response)")
+        if spec.population:
+            raise at(
+                "population",
+                "population (a training segment) is for response and churn models: "
+                "a clv model fits every customer with a purchase",
+            )
 
     def prepare(
         self, con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow

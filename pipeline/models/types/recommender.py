@@ -31,6 +31,12 @@ class Recommender(ModelType):
             raise at("item_field", "a recommender needs item_field (the field naming the item, e.g. product)")
         if not spec.label.rules:
             raise at("label.rules", "a recommender learns from rules (the events that take an item)")
+        if spec.population:
+            raise at(
+                "population",
+                "population (a training segment) is for response and churn models: "
+                "a recommender trains on every customer",
+            )
 
     def prepare(
         self, con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow

@@ -133,6 +133,31 @@ def test_clv_values_multiply_purchases_by_spend(fitted, cdnow_summary) -> None:
     assert np.allclose(out.loc[never_repeated, "expected_spend"], spend.p * spend.v / (spend.q - 1))
 
 
+def test_expected_spend_is_nan_where_its_mean_diverges() -> None:
+    """With q <= 1 the population mean p v / (q - 1) diverges: no spend (NaN) for a customer without a
+    repeat purchase, never a negative one; a repeat customer's posterior mean stays finite."""
+    got = clv.expected_spend(clv.GammaGamma(p=3.0, q=0.7, v=10.0), [0.0, 1.0], [0.0, 5.0])
+    assert np.isnan(got[0])
+    assert got[1] == pytest.approx(3.0 * (10.0 + 5.0) / (3.0 + 0.7 - 1))
+
+
+def test_heavy_tailed_spend_leaves_no_negative_clv() -> None:
+    """Spend drawn with q = 0.7 (customers' mean values heavy-tailed): the fit has q < 1, and no
+    customer's expected spend or clv is negative (those without a repeat purchase have none)."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 6, 3000).astype(float)
+    m = rng.gamma(3.0 * x, 1 / rng.gamma(0.7, 1 / 10.0, 3000)) / x
+    spend = clv.fit_gamma_gamma(x, m)
+    assert spend.q < 1
+    summary = pd.DataFrame(
+        {"frequency": [0.0, 2.0], "recency": [0.0, 3.0], "T": [5.0, 5.0], "monetary_value": [0.0, 20.0]},
+        index=["new", "repeat"],
+    )
+    out = values(clv.BgNbd(r=0.5, alpha=5.0, a=0.8, b=2.5), spend, summary, 4.0)
+    assert out.loc["new", ["expected_spend", "clv"]].isna().all()
+    assert (out.loc["repeat", ["expected_spend", "clv"]] > 0).all()
+
+
 def test_expected_purchases_track_the_cdnow_holdout(fitted, cdnow_summary, cdnow_transactions) -> None:
     """Over the 39 holdout weeks the expected purchase days of the 2,357 customers add up to the
     actual ones within 15 % (measured: 1,653 expected, 1,882 actual purchase days), and customers

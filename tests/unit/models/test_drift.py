@@ -1,15 +1,20 @@
-"""The population stability index (pipeline/models/drift.py): exact small cases and shifts of a
-normal population."""
+"""The population stability index (pipeline/models/drift.py): exact small cases, shifts of a normal
+population, and which features a version's drift check watches."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import expit
 
-from pipeline.models import drift
+from pipeline.models import drift, training
+from pipeline.models.config import ModelSpec
+from pipeline.models.features import TrainingWindow
+from pipeline.models.types import Prepared
 
 
 def test_psi_of_two_share_vectors_is_the_sum_of_the_terms() -> None:
@@ -52,3 +57,30 @@ def test_only_numeric_features_are_kept_and_a_missing_one_is_skipped() -> None:
     assert set(stored) == {"score", "n"}
     table = drift.measure(stored, X.drop(columns="n"), np.array([0.1, 0.2, 0.3]))
     assert table["column"].tolist() == ["score"] and table["psi"].iloc[0] == 0
+
+
+def test_the_monitored_features_are_the_most_important_numeric_ones() -> None:
+    X = pd.DataFrame({"t": pd.Categorical(["a", "b", "a"]), "n": [1.0, 2.0, 3.0], "m": [0.0, 1.0, 0.0]})
+    assert drift.monitored(X, ["t", "n", "m"], 1) == ["n"]
+    assert drift.monitored(X, ["t", "n", "gone", "m"], 5) == ["n", "m"]
+
+
+def test_a_text_feature_ranked_first_leaves_drift_features_numeric_ones_to_watch() -> None:
+    """``drift: {features: 1}`` with a text feature the most important (it drives the label): the
+    score and the most important numeric feature are watched, not the score alone."""
+    n = 3000
+    rng = np.random.default_rng(0)
+    colour = rng.choice(["red", "green", "blue"], n)
+    X = pd.DataFrame(
+        {"txt_colour": pd.Categorical(colour), "num_a": rng.normal(size=n), "num_b": rng.normal(size=n)}
+    )
+    y = (rng.random(n) < expit(np.where(colour == "red", 2.0, -2.0) + 0.5 * X["num_a"])).astype(int)
+    day = dt.date(2026, 3, 1)
+    window = TrainingWindow(day, day - dt.timedelta(days=29), day - dt.timedelta(days=29), day, False)
+    ids = np.char.add("C", np.char.zfill(np.arange(n).astype(str), 5)).astype(object)
+    spec = ModelSpec(
+        name="m", type="response", label={"rules": [{"transaction": "pos"}]}, drift={"features": 1}
+    )
+    trained = training.train(Prepared(window, ids, X, y.to_numpy()), spec, draw=False)
+    assert trained.impact["feature"].tolist()[:2] == ["txt_colour", "num_a"]
+    assert trained.drift is not None and list(trained.drift) == ["score", "num_a"]

@@ -12,10 +12,11 @@ import pytest
 from pipeline.core.rules import Params, RuleError
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelSpec, SplitSpec
-from pipeline.models.features import NotEnoughData, training_window
+from pipeline.models.features import NotEnoughData, TrainingError, TrainingWindow, labels, training_window
 from pipeline.models.labels import LabelRule, compile_rules, compile_weight
 from pipeline.models.recommend import popularity_top_k, top_k
 from pipeline.models.train import split_customers
+from pipeline.models.training import reference_scores
 from tests.conftest import make_config
 
 
@@ -117,6 +118,44 @@ def test_training_windows():
         training_window(spec(30), dt.date(2026, 1, 5), first)
     with pytest.raises(NotEnoughData, match="no events"):
         training_window(spec(30), dt.date(2026, 1, 5), None)
+
+
+def test_a_customer_twice_in_the_customer_list_is_a_training_error_naming_it(tmp_path):
+    """One label per customer: a list with C2 twice (here with both labels) is refused naming C2, not
+    left to fail in pandas (cannot reindex on an axis with duplicate labels)."""
+    config = make_config(tmp_path)
+    (tmp_path / "list.csv").write_text("customer_id,label\nC1,1\nC2,0\nC2,1\nC3,0\n")
+    spec = ModelSpec(name="m", type="response", label={"customer_list": "list.csv"})
+    day = dt.date(2026, 3, 1)
+    window = TrainingWindow(day, day, day, day + dt.timedelta(days=1), False)
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE _population AS SELECT * FROM (VALUES ('C1'), ('C2'), ('C3')) t(customer_id)"
+    )
+    with pytest.raises(TrainingError, match=r"list\.csv has 1 customer\(s\) more than once, e\.g\. \['C2'\]"):
+        labels(con, config, spec, window)
+    (tmp_path / "list.csv").write_text("customer_id,label\nC1,1\nC2,0\nC3,0\n")
+    assert labels(con, config, spec, window).to_dict() == {"C1": 1, "C2": 0, "C3": 0}
+
+
+def test_reference_scores_with_a_customer_twice_give_no_reference_auc_and_say_why(tmp_path):
+    """Like a missing file: no reference AUC, and a note naming the repeated customer (the training goes
+    on), not a pandas error when the test customers are looked up."""
+    config = make_config(tmp_path)
+    (tmp_path / "ref.csv").write_text("customuid,propensity\nC1,0.2\nC1,0.3\nC2,0.5\n")
+    spec = ModelSpec(
+        name="m",
+        type="response",
+        label={"rules": [{"transaction": "pos"}]},
+        reference_scores={"file": "ref.csv", "column": "propensity"},
+    )
+    ref, note = reference_scores(config, spec)
+    assert ref is None
+    twice = "have 1 customer(s) more than once, e.g. ['C1']: no reference AUC"
+    assert note == f"reference scores {tmp_path / 'ref.csv'} {twice}"
+    (tmp_path / "ref.csv").write_text("customuid,propensity\nC1,0.2\nC2,0.5\n")
+    ref, note = reference_scores(config, spec)
+    assert note is None and ref is not None and ref.to_dict() == {"C1": 0.2, "C2": 0.5}
 
 
 def test_label_rules_are_the_rule_language_compiled_to_bound_parameters(tmp_path):
@@ -273,6 +312,25 @@ def test_a_qualifying_event_weighs_the_largest_weight_of_the_rules_it_matches(tm
             },
             "models[0].population[0].transaction",
             "unknown transaction 'pos'",
+        ),
+        (
+            {
+                "type": "clv",
+                "label": {"rules": [{"transaction": "pos"}]},
+                "population": [{"transaction": "customers", "field": "num_age", "formula": {"gte": 40}}],
+            },
+            "models[0].population",
+            r"population \(a training segment\) is for response and churn models: a clv model",
+        ),
+        (
+            {
+                "type": "recommender",
+                "label": {"rules": [{"transaction": "pos"}]},
+                "item_field": "store",
+                "population": [{"transaction": "customers", "field": "num_age", "formula": {"gte": 40}}],
+            },
+            "models[0].population",
+            r"population \(a training segment\) is for response and churn models: a recommender",
         ),
         (
             {"type": "response", "label": {"rules": [{"transaction": "pos"}]}, "drift": {"warn": 0.3}},
