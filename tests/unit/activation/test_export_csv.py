@@ -1,0 +1,55 @@
+"""CSV exports over a small hand-made warehouse: what the file holds and that it is counted back."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from pipeline.activation.exports import write_export
+from pipeline.core.sql import sql
+from pipeline.core.warehouse import connect
+from tests.conftest import make_config
+
+DAY = dt.date(2026, 1, 9)
+
+
+@pytest.fixture
+def config(tmp_path: Path):
+    config = make_config(tmp_path)
+    with connect(config.warehouse_path) as con:
+        con.execute(sql("experiments/create_results"))
+    return config
+
+
+def add_results(config, rows: int, reason: str = "'r'", send_at: str = "NULL") -> None:
+    """``rows`` results of DAY (customers C0, C1, ...), each with the SQL expressions ``reason`` and
+    ``send_at`` (over ``i``, the row's number)."""
+    with connect(config.warehouse_path) as con:
+        con.execute(
+            "INSERT INTO results "
+            "(date, customer_id, experiment, variant, is_control, score, reason, send_at) "
+            f"SELECT $day, 'C' || i, 'offer', 'discount_10', false, 0.5, {reason}, {send_at} "
+            "FROM range($rows) t(i)",
+            {"day": DAY, "rows": rows},
+        )
+
+
+def export_csv(config, path: Path, columns: list[str] | None = None) -> int:
+    with connect(config.warehouse_path, read_only=True) as con:
+        return write_export(con, config, "results", DAY, path, "csv", columns)
+
+
+def test_text_with_line_breaks_is_counted_back_beyond_the_readers_first_block(config, tmp_path: Path):
+    # 20,000 rows with two-line reasons make a 1.8 MB file: the row count read it in 1 MB blocks, split
+    # a quoted value at a block's end and failed the export
+    add_results(config, 20_000, reason="'the first line of the reason' || chr(10) || 'the second line ' || i")
+    path = tmp_path / "results.csv"
+    assert export_csv(config, path) == 20_000
+    assert path.stat().st_size > 1 << 20
+    with path.open(newline="") as f:
+        reasons = {row["customer_id"]: row["reason"] for row in csv.DictReader(f)}
+    assert len(reasons) == 20_000
+    assert reasons["C19999"] == "the first line of the reason\nthe second line 19999"
