@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,29 @@ def test_text_with_line_breaks_is_counted_back_beyond_the_readers_first_block(co
         reasons = {row["customer_id"]: row["reason"] for row in csv.DictReader(f)}
     assert len(reasons) == 20_000
     assert reasons["C19999"] == "the first line of the reason\nthe second line 19999"
+
+
+def test_timestamps_are_written_as_json_lines_writes_them_whatever_the_night(config, tmp_path: Path):
+    # a night whose every send_at is at midnight was written as dates (2026-01-10), and a fraction of a
+    # second on one value gave every value of the column six digits
+    add_results(config, 2, send_at="$day + INTERVAL 1 DAY")
+    path = tmp_path / "midnight.csv"
+    export_csv(config, path, ["customer_id", "send_at"])
+    assert path.read_text().splitlines() == [
+        "customer_id,send_at",
+        "C0,2026-01-10 00:00:00",
+        "C1,2026-01-10 00:00:00",
+    ]
+    with connect(config.warehouse_path) as con:
+        con.execute(
+            "UPDATE results SET send_at = send_at + INTERVAL 250 MILLISECOND WHERE customer_id = 'C1'"
+        )
+        lines = tmp_path / "fraction.jsonl"
+        write_export(con, config, "results", DAY, lines, "jsonl", ["customer_id", "send_at"])
+    path = tmp_path / "fraction.csv"
+    export_csv(config, path, ["customer_id", "send_at"])
+    written = ["C0,2026-01-10 00:00:00", "C1,2026-01-10 00:00:00.25"]
+    assert path.read_text().splitlines()[1:] == written
+    assert [json.loads(line)["send_at"] for line in lines.read_text().splitlines()] == [
+        w.split(",")[1] for w in written
+    ]
