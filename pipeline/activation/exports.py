@@ -146,8 +146,8 @@ def write_export(
     """Write the ``day`` rows of export ``table`` (those every ``where`` rule holds for) to ``path``
     (replaced whole); returns the rows.
 
-    CSV: header first, floats with 6 significant digits, timestamps as in JSON lines; Parquet; JSON
-    lines: one object per row.
+    CSV: header first, floats in full (their shortest text that reads back as the same number),
+    timestamps as in JSON lines; Parquet; JSON lines: one object per row.
     The rows written are counted back from the file (the row-count check).
     """
     if table not in SOURCE_TABLES:
@@ -179,7 +179,7 @@ def write_export(
     elif fmt == "parquet":
         pq.write_table(arrow, partial)
     else:
-        arrow.to_pandas().to_csv(partial, index=False, float_format="%.6g", lineterminator="\n")
+        arrow.to_pandas().to_csv(partial, index=False, lineterminator="\n")
     if (written := count_rows(partial, fmt)) != rows:
         partial.unlink()
         raise ExportError(f"{path.name}: {written} rows written, {rows} expected")

@@ -80,3 +80,27 @@ def test_timestamps_are_written_as_json_lines_writes_them_whatever_the_night(con
     assert [json.loads(line)["send_at"] for line in lines.read_text().splitlines()] == [
         w.split(",")[1] for w in written
     ]
+
+
+def test_floats_are_written_in_full(config, tmp_path: Path):
+    # six significant digits wrote a credited value of 2500000.5 as 2.5e+06: the cents were lost
+    with connect(config.warehouse_path) as con:
+        con.execute(sql("attribution/create_tables"))
+        con.execute(
+            "INSERT INTO attribution_credits (_partition_date, conversion, conversion_id, customer_id, "
+            "model, model_type, touch_id, channel, touched_at, converted_at, conversion_value, "
+            "credit_share, credited_value, touches) VALUES ($day, 'order', 'o1', 'C1', 'Spread', 'spread', "
+            "'t1', 'Search', $day, $day + INTERVAL 1 HOUR, 7500001.5, 1 / 3, 2500000.5, 1)",
+            {"day": DAY},
+        )
+        path = tmp_path / "credits.csv"
+        columns = ["conversion_value", "credit_share", "credited_value"]
+        write_export(con, config, "attribution", DAY, path, "csv", columns)
+    with path.open(newline="") as f:
+        (row,) = csv.DictReader(f)
+    assert row == {
+        "conversion_value": "7500001.5",
+        "credit_share": "0.3333333333333333",
+        "credited_value": "2500000.5",
+    }
+    assert float(row["credit_share"]) == 1 / 3
