@@ -184,9 +184,14 @@ def create_app(root: Path, keys: tuple[str, ...], reports: Path | None = None) -
         finally:
             cur.close()
 
-    def paged(name: str, params: dict, page: int, size: int) -> JSONResponse:
+    def paged(
+        name: str, params: dict, page: int, size: int, missing: str | None = None, exists: str | None = None
+    ) -> JSONResponse:
+        """A page of query ``name`` and its total (query ``<name>_count``); 404 as in ``read``."""
         snapshot, cur = reader.cursor()
         try:
+            if exists and not rows_json(cur, exists, params):
+                raise HTTPException(404, missing)
             total = rows_json(cur, f"{name}_count", params)[0]["total"]
             rows = rows_json(cur, name, {**params, "page_rows": size, "skip_rows": (page - 1) * size})
         finally:
@@ -359,14 +364,7 @@ def create_app(root: Path, keys: tuple[str, ...], reports: Path | None = None) -
     @app.get("/v1/datasets/{name}/loads", dependencies=auth, response_model=Envelope, tags=["data"])
     def loads(name: Name, page: PageNo = 1, page_size: Size = 1000) -> JSONResponse:
         """The data set's loads, newest partition first, paged."""
-        snapshot, cur = reader.cursor()
-        try:
-            known = rows_json(cur, "dataset_exists", {"dataset": name})
-        finally:
-            cur.close()
-        if not known:
-            raise HTTPException(404, f"no data set {name!r}")
-        return paged("loads", {"dataset": name}, page, page_size)
+        return paged("loads", {"dataset": name}, page, page_size, f"no data set {name!r}", "dataset_exists")
 
     if reports is not None:
         reports.mkdir(parents=True, exist_ok=True)

@@ -111,6 +111,17 @@ def export_query(
     return query, params
 
 
+def csv_query(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> str:
+    """``query`` with its timestamps as text, as DuckDB writes them in JSON lines (pandas wrote a column
+    whose every value of the night is at midnight as dates)."""
+    types = _described(con, query, params)
+    times = [c for c, kind in types.items() if kind.startswith("TIMESTAMP")]
+    if not times:
+        return query
+    casts = ", ".join(f"CAST({ident(c)} AS VARCHAR) AS {ident(c)}" for c in times)
+    return sql("activation/export/times_as_text", fragments={"query": query, "casts": casts})
+
+
 def _variants(config: ActivationConfig) -> pa.Table:
     return pa.table(
         {
@@ -135,7 +146,8 @@ def write_export(
     """Write the ``day`` rows of export ``table`` (those every ``where`` rule holds for) to ``path``
     (replaced whole); returns the rows.
 
-    CSV: header first, floats with 6 significant digits; Parquet; JSON lines: one object per row.
+    CSV: header first, floats in full (their shortest text that reads back as the same number),
+    timestamps as in JSON lines; Parquet; JSON lines: one object per row.
     The rows written are counted back from the file (the row-count check).
     """
     if table not in SOURCE_TABLES:
@@ -152,6 +164,8 @@ def write_export(
             text = "".join(r[0] + "\n" for r in lines.fetchall())
             rows = text.count("\n")
         else:
+            if fmt == "csv":
+                query = csv_query(con, query, params)
             arrow = con.sql(query, params=bind(query, params)).to_arrow_table()
             rows = arrow.num_rows
     finally:
@@ -165,7 +179,7 @@ def write_export(
     elif fmt == "parquet":
         pq.write_table(arrow, partial)
     else:
-        arrow.to_pandas().to_csv(partial, index=False, float_format="%.6g", lineterminator="\n")
+        arrow.to_pandas().to_csv(partial, index=False, lineterminator="\n")
     if (written := count_rows(partial, fmt)) != rows:
         partial.unlink()
         raise ExportError(f"{path.name}: {written} rows written, {rows} expected")
@@ -174,12 +188,13 @@ def write_export(
 
 
 def count_rows(path: Path, fmt: str) -> int:
-    """The rows of an export file, read back (CSV quoted line breaks count once)."""
+    """The rows of an export file, read back (CSV quoted line breaks count once, wherever the reader's
+    blocks of the file end)."""
     if fmt == "parquet":
         return pq.read_metadata(path).num_rows
     if fmt == "jsonl":
         return path.read_bytes().count(b"\n")
-    return pacsv.read_csv(path).num_rows
+    return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(newlines_in_values=True)).num_rows
 
 
 def _deliver_local(partial: Path, to: Path, overwrite: bool) -> None:

@@ -17,7 +17,10 @@ from pydantic import Field
 
 from pipeline.attribution.types.registry import Parameter, RuleBased, register
 
-WEIGHT = Annotated[float, Field(gt=0)]
+MAX_WEIGHT = 1e6  # a spread weight's bound: two of them and the touches between stay far from overflow
+MAX_HALF_LIFE_DAYS = 10_000.0  # far beyond the longest lookback (365 days)
+WEIGHT = Annotated[float, Field(gt=0, le=MAX_WEIGHT, allow_inf_nan=False)]
+HALF_LIFE = Annotated[float, Field(gt=0, le=MAX_HALF_LIFE_DAYS, allow_inf_nan=False)]
 SHARE = Annotated[float, Field(ge=0, le=1)]
 POSITION_SHARE = 0.4  # a position model's first and last share when not given
 
@@ -101,7 +104,7 @@ register(
 register(
     RuleBased(
         name="time_decay",
-        parameters=(Parameter("halfLifeDays", 7.0, WEIGHT),),
+        parameters=(Parameter("halfLifeDays", 7.0, HALF_LIFE),),
         weight=lambda p: (
             f"pow(2.0, -(epoch(last_touched_at) - epoch(touched_at)) / 86400.0 / {p['halfLifeDays']})"
         ),

@@ -121,6 +121,26 @@ def test_the_built_ins_are_spec_5s_and_come_first():
             "not a Decimal",
         ),
         ({"modelType": "spread", "firstWeight": 0}, "attribution.models[0].firstWeight", "greater than 0"),
+        (
+            {"modelType": "spread", "firstWeight": float("inf")},
+            "attribution.models[0].firstWeight",
+            "finite number",
+        ),
+        (
+            {"modelType": "spread", "lastWeight": 1e308},
+            "attribution.models[0].lastWeight",
+            "less than or equal to 1000000",
+        ),
+        (
+            {"modelType": "time_decay", "halfLifeDays": float("inf")},
+            "attribution.models[0].halfLifeDays",
+            "finite number",
+        ),
+        (
+            {"modelType": "time_decay", "halfLifeDays": 10_001},
+            "attribution.models[0].halfLifeDays",
+            "less than or equal to 10000",
+        ),
         ({"colour": "red"}, "attribution.models[0].colour", "unknown key"),
     ],
 )

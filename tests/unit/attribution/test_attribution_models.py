@@ -118,6 +118,21 @@ def test_three_or_more_touches_position_and_spread():
     assert summary(con, "P") == {"Search": (0.8, 80.0), "Email": (0.1, 10.0), "Display": (0.1, 10.0)}
 
 
+def test_the_largest_weights_and_half_life_still_credit_the_touches():
+    # weights of 1e308 (once accepted) overflowed the total: every share 0, the order unattributed
+    most = spec(
+        [
+            {"name": "W", "modelType": "spread", "firstWeight": 1e6, "lastWeight": 1e6},
+            {"name": "T", "modelType": "time_decay", "halfLifeDays": 10_000},
+        ]
+    )
+    rows = [visit(f"v{i}", "c1", ts(-3 + i), ch) for i, ch in enumerate(["Search", "Email", "Display"])]
+    con = attribute(rows + [order("o1", "c1", ts(0), 100)], most)
+    middle = 1 / (2e6 + 1)
+    assert shares(con, "W") == pytest.approx({"v0": 1e6 * middle, "v1": middle, "v2": 1e6 * middle})
+    assert shares(con, "T") == pytest.approx({"v0": 1 / 3, "v1": 1 / 3, "v2": 1 / 3}, rel=1e-3)
+
+
 def test_a_position_model_may_give_the_first_touch_nothing():
     # firstShare 0 is a share of 0 (the config check once read it as the default 0.4 and refused
     # 0 + 0.7): the middle touches split what the last leaves, and with two touches the last gets all.
