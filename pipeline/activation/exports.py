@@ -111,17 +111,6 @@ def export_query(
     return query, params
 
 
-def csv_query(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> str:
-    """``query`` with its timestamps as text, as DuckDB writes them in JSON lines (pandas wrote a column
-    whose every value of the night is at midnight as dates)."""
-    types = _described(con, query, params)
-    times = [c for c, kind in types.items() if kind.startswith("TIMESTAMP")]
-    if not times:
-        return query
-    casts = ", ".join(f"CAST({ident(c)} AS VARCHAR) AS {ident(c)}" for c in times)
-    return sql("activation/export/times_as_text", fragments={"query": query, "casts": casts})
-
-
 def _variants(config: ActivationConfig) -> pa.Table:
     return pa.table(
         {
@@ -146,14 +135,16 @@ def write_export(
     """Write the ``day`` rows of export ``table`` (those every ``where`` rule holds for) to ``path``
     (replaced whole); returns the rows.
 
-    CSV: header first, floats in full (their shortest text that reads back as the same number),
-    timestamps as in JSON lines; Parquet; JSON lines: one object per row.
+    CSV (DuckDB's writer): header first, every value as DuckDB writes it as text, a list as its JSON
+    array (both as in JSON lines), quoted where it holds a comma, a quote or a line break; Parquet;
+    JSON lines: one object per row.
     The rows written are counted back from the file (the row-count check).
     """
     if table not in SOURCE_TABLES:
         raise ExportError(f"cannot export {table!r}: use one of {', '.join(SOURCE_TABLES)}")
     if not table_exists(con, SOURCE_TABLES[table]):
         raise ExportError(f"there is no {SOURCE_TABLES[table]} table yet: run its asset first")
+    partial = path.with_name(f".{path.name}.partial")
     con.register(VARIANTS, _variants(config))
     try:
         query, params = export_query(con, table, columns, where)
@@ -163,23 +154,26 @@ def write_export(
             lines = con.execute(query, bind(query, params))
             text = "".join(r[0] + "\n" for r in lines.fetchall())
             rows = text.count("\n")
+        elif fmt == "csv":  # DuckDB's own writer, straight into the file: values as JSON lines writes them
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lists = [c for c, kind in _described(con, query, params).items() if kind.endswith("]")]
+            as_json = ", ".join(f"to_json({ident(c)})::VARCHAR AS {ident(c)}" for c in lists)
+            fragments = {"query": query, "lists": f" REPLACE ({as_json})" if lists else ""}
+            query = sql("activation/export/as_csv", fragments=fragments)
+            ((rows,),) = con.execute(query, bind(query, {**params, "path": str(partial)})).fetchall()
         else:
-            if fmt == "csv":
-                query = csv_query(con, query, params)
             arrow = con.sql(query, params=bind(query, params)).to_arrow_table()
             rows = arrow.num_rows
     finally:
         con.unregister(VARIANTS)
     if not rows:
+        partial.unlink(missing_ok=True)
         raise NothingToExport(f"no {table} for {day}: materialize that partition first")
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
     if fmt == "jsonl":
         partial.write_text(text, encoding="utf-8")
     elif fmt == "parquet":
         pq.write_table(arrow, partial)
-    else:
-        arrow.to_pandas().to_csv(partial, index=False, lineterminator="\n")
     if (written := count_rows(partial, fmt)) != rows:
         partial.unlink()
         raise ExportError(f"{path.name}: {written} rows written, {rows} expected")

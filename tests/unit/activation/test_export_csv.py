@@ -104,3 +104,28 @@ def test_floats_are_written_in_full(config, tmp_path: Path):
         "credited_value": "2500000.5",
     }
     assert float(row["credit_share"]) == 1 / 3
+
+
+def test_a_carriage_return_is_quoted_and_a_list_is_its_json_array(config, tmp_path: Path):
+    # pandas left a lone carriage return unquoted (the count read it as a row break and failed every
+    # export), and wrote a recommender's items as numpy's text (['P1' 'P2']): DuckDB's writer quotes
+    # the one and the list is written as JSON lines writes it
+    add_results(config, 2, reason="'a' || chr(13) || 'b'")
+    path = tmp_path / "cr.csv"
+    assert export_csv(config, path, ["customer_id", "reason"]) == 2
+    with path.open(newline="") as f:
+        assert [row["reason"] for row in csv.DictReader(f)] == ["a\rb", "a\rb"]
+    with connect(config.warehouse_path) as con:
+        con.execute(sql("models/create"))
+        con.execute(
+            "INSERT INTO predictions VALUES ($day, 'C1', 'rec', $day, 0.9, ['P1', 'P,2']), "
+            "($day, 'C2', 'rec', $day, 0.8, [])",
+            {"day": DAY},
+        )
+        path, lines = tmp_path / "items.csv", tmp_path / "items.jsonl"
+        write_export(con, config, "recommendations", DAY, path, "csv", ["customer_id", "items"])
+        write_export(con, config, "recommendations", DAY, lines, "jsonl", ["customer_id", "items"])
+    with path.open(newline="") as f:
+        items = [json.loads(row["items"]) for row in csv.DictReader(f)]
+    assert items == [["P1", "P,2"], []]
+    assert items == [json.loads(line)["items"] for line in lines.read_text().splitlines()]
