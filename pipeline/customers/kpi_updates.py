@@ -8,7 +8,8 @@ The next run compares them with the inputs now (:func:`plan`):
 - only days from the last built day on changed (the nightly run's new day, a re-run of the last day):
   the periods of each grain from the one holding the last built day are recomputed (day, ISO week,
   month; running totals carry on from the periods before), and kpi_customer_behaviour recomputes the
-  customers with an order or created on those days, over their whole history;
+  customers with an order on those days (now or at the last build) or created then, over their whole
+  history, and deletes the rows of customers who no longer count (excluded, dropped);
 - anything before it changed (retention, ``nightjar forget``, an exclusion, a late file, a customer
   changed), a KPI never built (or its built_kpis rows deleted), or a dimension value (event type and
   context, order context) never seen: the table is rebuilt whole.
