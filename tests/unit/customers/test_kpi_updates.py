@@ -222,6 +222,28 @@ def test_a_new_event_type_on_the_new_day_rebuilds_the_tables_with_a_row_per_type
     _full_rebuild_equals(con)
 
 
+def test_an_event_type_gone_from_a_rerun_of_the_last_day_rebuilds_the_tables_without_its_rows(mid_month):
+    """The last built day re-run without the only events of a type and context (and of an order
+    context): kpi_events and kpi_purchases are rebuilt whole, without its rows; a re-run without
+    the events of types that occur before it updates them from that day."""
+    con, rng, last = mid_month
+    mobile = [("pushOpened", "MOBILE"), ("completedOrder", "MOBILE")]
+    _add_events(con, _events(rng, [last], 2, 60, types=TYPES + mobile))
+    _update_all(con)
+    con.execute("DELETE FROM events WHERE _partition_date = $d", {"d": last})
+    _add_events(con, _events(rng, [last], 3, 60))
+    done = _update_all(con)
+    assert done["kpi_events"] == done["kpi_purchases"] == "rebuilt whole"
+    assert done["kpi_web"] == f"updated from {last}"
+    for table in ("kpi_events", "kpi_purchases"):
+        assert not con.execute(f"FROM {table} WHERE context = 'MOBILE'").fetchall()
+    _full_rebuild_equals(con)
+    con.execute("DELETE FROM events WHERE _partition_date = $d", {"d": last})
+    _add_events(con, _events(rng, [last], 4, 60, types=TYPES[:1]))
+    assert set(_update_all(con).values()) == {f"updated from {last}"}
+    _full_rebuild_equals(con)
+
+
 def test_one_step_updating_every_kpi_reads_their_inputs_once_and_equals_each_table_alone():
     """The nightly step updates every KPI table on one connection with one fingerprint of their inputs
     (materialize_all): the same plans and tables as each table fingerprinting on its own, then a full
