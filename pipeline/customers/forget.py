@@ -27,8 +27,9 @@ trimmed unless ``identity.case_sensitive``); a customer_id is compared exactly.
 2. **Their identifier values**: from the identity map, from their own rows (every hash of a
    multi-value ``customers.emailsha256`` cell, every key of their events) and the one asked for.
    A value that other customers hold too belongs, as in identity matching, to the smallest
-   customer_id holding it; when that customer stays, the value is theirs and is not used to
-   delete anything (counted in ``shared_identifiers_kept``).
+   customer_id holding it that is not excluded (the smallest of all when every holder is); when
+   that customer stays, the value is theirs and is not used to delete anything (counted in
+   ``shared_identifiers_kept``).
 3. **In one transaction**, from every registered or discovered table: the rows owned by a
    forgotten customer (a ``customer_id`` column holds their id), and the rows owned by no
    customer (``tx_*`` rows, anonymous events) that hold one of their identifier values in a

@@ -8,10 +8,11 @@ The next run compares them with the inputs now (:func:`plan`):
 - only days from the last built day on changed (the nightly run's new day, a re-run of the last day):
   the periods of each grain from the one holding the last built day are recomputed (day, ISO week,
   month; running totals carry on from the periods before), and kpi_customer_behaviour recomputes the
-  customers with an order or created on those days, over their whole history;
+  customers with an order on those days (now or at the last build) or created then, over their whole
+  history, and deletes the rows of customers who no longer count (excluded, dropped);
 - anything before it changed (retention, ``nightjar forget``, an exclusion, a late file, a customer
   changed), a KPI never built (or its built_kpis rows deleted), or a dimension value (event type and
-  context, order context) never seen: the table is rebuilt whole.
+  context, order context) never seen or no longer seen: the table is rebuilt whole.
 
 The result is the same table as a full rebuild on the same data (tests/unit/customers/test_kpi_updates.py).
 """
@@ -27,7 +28,7 @@ from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import execute_statements, scalar, transaction
 
 FULL_SINCE = dt.date(1, 1, 1)  # the first period of every grain: a full rebuild
-NEW_DIMENSIONS = ("kpi_events", "kpi_purchases")  # tables with a row per dimension value and period
+BY_DIMENSION = ("kpi_events", "kpi_purchases")  # tables with a row per dimension value and period
 BY_CUSTOMER = "kpi_customer_behaviour"
 
 
@@ -56,8 +57,8 @@ def plan(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> Plan:
         return Plan(True, None)
     if not changed:
         return Plan(False, None)
-    if name in NEW_DIMENSIONS:
-        query = sql(f"customers/kpis/new_dims/{name}")
+    if name in BY_DIMENSION:
+        query = sql(f"customers/kpis/changed_dims/{name}")
         if scalar(con, query, bind(query, {**params, "since": last})):
             return Plan(True, None)
     return Plan(False, last)

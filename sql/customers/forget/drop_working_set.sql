@@ -4,4 +4,5 @@ DROP TABLE IF EXISTS _forget_found;
 DROP TABLE IF EXISTS _forget_ids;
 DROP TABLE IF EXISTS _forget_values;
 DROP TABLE IF EXISTS _forget_holders;
+DROP TABLE IF EXISTS _forget_excluded;
 DROP TABLE IF EXISTS _forget_shared;

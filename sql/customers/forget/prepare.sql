@@ -4,6 +4,7 @@ CREATE OR REPLACE TEMP TABLE _forget_found (customer_id VARCHAR, given VARCHAR);
 CREATE OR REPLACE TEMP TABLE _forget_ids (customer_id VARCHAR);                           -- the customers to forget
 CREATE OR REPLACE TEMP TABLE _forget_values (kind VARCHAR, value VARCHAR);                -- their identifier values
 CREATE OR REPLACE TEMP TABLE _forget_holders (kind VARCHAR, value VARCHAR, customer_id VARCHAR);
+CREATE OR REPLACE TEMP TABLE _forget_excluded (customer_id VARCHAR);                      -- excluded customers
 
 -- An identifier value as identity matching compares it (cs: identity.case_sensitive).
 CREATE OR REPLACE TEMP MACRO _nj_norm(x, cs) AS CASE WHEN cs THEN trim(x) ELSE lower(trim(x)) END;

@@ -18,11 +18,13 @@ from pipeline.core.catalog import register_customer_table
 from pipeline.core.parts import PARTS
 from pipeline.core.warehouse import connect, table_exists
 from pipeline.customers import forget
+from pipeline.customers.events import build_events
 from pipeline.customers.forget import CustomerNotFound, forget_customer, unregistered_customer_tables
 from pipeline.customers.identity import build_identities
 from pipeline.demo import generate_world
 from pipeline.ingest.customers import ingest_customers
 from pipeline.ingest.sources.local_files import landed_file
+from pipeline.ingest.transactions import ingest_transaction
 from tests.conftest import example_dict, make_config, run_nightly, write_pos
 
 START = dt.date(2026, 1, 1)
@@ -427,6 +429,50 @@ def test_case_sensitive_matching_forgets_only_exact_identifiers(tmp_path):
         result = forget_customer(con, config, "c1", "customuid")
         assert (result.customers, result.identifier_kind) == (0, "customuid")
         assert orders(con) == orders(con, "events") == {"O2", "O4", "O6", "O8"}
+
+
+def excluded_world(tmp_path, customer_key: str | list[str]):
+    """The test account TEST1 (excluded by the example's filter) and the real customer Z9 share the
+    e-mail hash HS, which identity matching gives to Z9; the feed's O1 is keyed by HS, O2 by Z9's
+    own hash H2."""
+    pos = next(t for t in example_dict()["transactions"] if t["name"] == "pos")
+    config = make_config(tmp_path, START, transactions=[{**pos, "customer_key": customer_key}])
+    files = tmp_path / "files"
+    crm = files / "customers_20260101.csv"
+    crm.write_text(f'customuid,emailsha256,idfa\nTEST1,{HS},\nZ9,"{HS},{H2}",\n')
+    write_pos(files, START, [f"O1,{HS},S1,P1,1,10", f"O2,{H2},S1,P1,1,5"])
+    with connect(config.warehouse_path) as con:
+        assert ingest_customers(con, config.customers, "test", landed_file(crm, START)).status == "LOADED"
+        pos_file = landed_file(files / "trans_pos_20260101.csv", START)
+        assert ingest_transaction(con, config.transaction("pos"), "test", pos_file, START).status == "LOADED"
+        build_identities(con, config)
+        build_events(con, config, START)
+        assert con.execute("SELECT customer_id FROM events").fetchall() == [("Z9",), ("Z9",)]
+    return config
+
+
+def test_forgetting_a_test_account_keeps_the_rows_of_an_identifier_identity_matching_gives_another(
+    tmp_path,
+):
+    """HS is Z9's (the smallest customer_id not excluded), as identity matching says: forgetting
+    the test account TEST1 keeps Z9's order keyed by it, also when the day is rebuilt."""
+    config = excluded_world(tmp_path, ["emailsha256", "customuid"])
+    with connect(config.warehouse_path) as con:
+        result = forget_customer(con, config, "TEST1", "customer_id")
+        assert (result.customers, result.shared_identifiers_kept) == (1, 1)
+        assert orders(con) == orders(con, "events") == {"O1", "O2"}
+        build_events(con, config, START)  # the day rebuilt
+        assert orders(con, "events") == {"O1", "O2"}
+
+
+def test_forgetting_the_customer_identity_matching_gives_a_shared_identifier_takes_its_rows(tmp_path):
+    """HS, shared with the excluded TEST1, is Z9's: forgetting Z9 takes the order keyed by it, also
+    from a feed keyed by e-mail hash alone."""
+    config = excluded_world(tmp_path, "emailsha256")
+    with connect(config.warehouse_path) as con:
+        result = forget_customer(con, config, "Z9", "customer_id")
+        assert (result.customers, result.shared_identifiers_kept) == (1, 0)
+        assert orders(con) == orders(con, "events") == set()
 
 
 def files_holding(root, terms: set[str], skip=()) -> dict[str, list[str]]:

@@ -1,6 +1,7 @@
-"""KPI updates: after the nightly run's new day (incremental), a late file, retention, forgetting or
-excluding a customer (whole), every KPI table equals a full rebuild on the same data, over simulated
-worlds whose new days cross week and month boundaries."""
+"""KPI updates: after the nightly run's new day or the last day re-run (incremental), a late file,
+retention, forgetting or excluding a customer (whole; incremental for one created on the last day),
+every KPI table equals a full rebuild on the same data, over simulated worlds whose new days cross
+week and month boundaries."""
 
 from __future__ import annotations
 
@@ -132,6 +133,64 @@ def test_a_new_day_updates_its_periods_and_equals_a_full_rebuild(world):
     _full_rebuild_equals(con)
 
 
+def _rerun_day(con: duckdb.DuckDBPyConnection, day: dt.date, load: int, moved: tuple[str, str]) -> None:
+    """Day ``day`` loaded again (load ``load``): the same events, those of customer ``moved[0]`` now
+    ``moved[1]``'s."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _day AS FROM events WHERE _partition_date = $d", {"d": day})
+    con.execute("DELETE FROM events WHERE _partition_date = $d", {"d": day})
+    con.execute(
+        """UPDATE _day SET load_id = $l, event_id = 'tx:' || $l || ':' || split_part(event_id, ':', 3),
+                  customer_id = CASE customer_id WHEN $a THEN $b ELSE customer_id END""",
+        {"l": load, "a": moved[0], "b": moved[1]},
+    )
+    con.execute("INSERT INTO events BY NAME FROM _day")
+
+
+def _last_day_built(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, last: dt.date) -> None:
+    """Day ``last`` loaded with customers c60-c64 created on it, and the KPIs updated."""
+    _add_customers(con, 60, 65, last)
+    _add_events(con, _events(rng, [last], 2, 65))
+    _update_all(con)
+
+
+def _behaviour_updated_as_a_full_rebuild(con: duckdb.DuckDBPyConnection, since: dt.date) -> None:
+    assert _update_all(con)["kpi_customer_behaviour"] == f"updated from {since}"
+    assert reconcile(con, "kpi_customer_behaviour").passed
+    _full_rebuild_equals(con)
+
+
+def test_a_rerun_of_the_last_day_moving_a_customers_orders_updates_both_customers(mid_month):
+    """The last built day re-run, a customer's orders of it now another's: the update from that day
+    recomputes the customer who lost them too, as a full rebuild."""
+    con, rng, last = mid_month
+    _last_day_built(con, rng, last)
+    buyer = con.execute(
+        """SELECT min(customer_id) FROM events
+           WHERE _partition_date = $d AND type = 'completedOrder' AND customer_id IS NOT NULL""",
+        {"d": last},
+    ).fetchall()[0][0]
+    _rerun_day(con, last, 3, (buyer, "c0" if buyer != "c0" else "c1"))
+    _behaviour_updated_as_a_full_rebuild(con, last)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE customer_identities SET excluded = TRUE WHERE customer_id = 'c62'",  # an exclusion
+        "DELETE FROM customers WHERE customuid = 'c62'",  # dropped from the customer data
+    ],
+    ids=["excluded", "dropped"],
+)
+def test_a_customer_created_on_the_last_day_then_gone_leaves_customer_behaviour(mid_month, change):
+    """A customer created on the last built day, then excluded or dropped: the update from that day
+    deletes their row, as a full rebuild."""
+    con, rng, last = mid_month
+    _last_day_built(con, rng, last)
+    con.execute(change)
+    _behaviour_updated_as_a_full_rebuild(con, last)
+    assert not con.execute("FROM kpi_customer_behaviour WHERE customer_id = 'c62'").fetchall()
+
+
 def test_a_late_file_retention_forget_and_exclusion_rebuild_whole(mid_month):
     con, rng, last = mid_month
     _add_events(con, _events(rng, [last], 2, 60))
@@ -160,6 +219,28 @@ def test_a_new_event_type_on_the_new_day_rebuilds_the_tables_with_a_row_per_type
     done = _update_all(con)
     assert done["kpi_events"] == done["kpi_purchases"] == "rebuilt whole"
     assert done["kpi_web"] == f"updated from {last - dt.timedelta(days=1)}"
+    _full_rebuild_equals(con)
+
+
+def test_an_event_type_gone_from_a_rerun_of_the_last_day_rebuilds_the_tables_without_its_rows(mid_month):
+    """The last built day re-run without the only events of a type and context (and of an order
+    context): kpi_events and kpi_purchases are rebuilt whole, without its rows; a re-run without
+    the events of types that occur before it updates them from that day."""
+    con, rng, last = mid_month
+    mobile = [("pushOpened", "MOBILE"), ("completedOrder", "MOBILE")]
+    _add_events(con, _events(rng, [last], 2, 60, types=TYPES + mobile))
+    _update_all(con)
+    con.execute("DELETE FROM events WHERE _partition_date = $d", {"d": last})
+    _add_events(con, _events(rng, [last], 3, 60))
+    done = _update_all(con)
+    assert done["kpi_events"] == done["kpi_purchases"] == "rebuilt whole"
+    assert done["kpi_web"] == f"updated from {last}"
+    for table in ("kpi_events", "kpi_purchases"):
+        assert not con.execute(f"FROM {table} WHERE context = 'MOBILE'").fetchall()
+    _full_rebuild_equals(con)
+    con.execute("DELETE FROM events WHERE _partition_date = $d", {"d": last})
+    _add_events(con, _events(rng, [last], 4, 60, types=TYPES[:1]))
+    assert set(_update_all(con).values()) == {f"updated from {last}"}
     _full_rebuild_equals(con)
 
 
