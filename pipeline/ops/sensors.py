@@ -17,9 +17,12 @@ from pipeline.ingest.sources.registry import dataset_file_name, source_kind
 
 
 def watched_datasets(config: ProjectConfig, source: LocalFilesSource) -> list[tuple[str, str, bool]]:
-    """(file_name, asset name, partitioned) of every dataset read from ``source``."""
+    """(file_name, asset name, partitioned) of every dataset of dated files read from ``source`` (range
+    files are picked up by the daily run, not watched)."""
     out = [
-        (dataset_file_name(source, t), t.table, True) for t in config.transactions if t.source == source.name
+        (dataset_file_name(source, t), t.table, True)
+        for t in config.transactions
+        if t.source == source.name and t.files != "range"
     ]
     if config.customers and config.customers.source == source.name and config.customers.file_name:
         out.append((config.customers.file_name, CUSTOMERS, False))

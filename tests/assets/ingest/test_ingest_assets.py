@@ -295,3 +295,15 @@ def test_file_sensor_skips_a_day_with_two_files_and_requests_the_others(config, 
     assert "WARNING - customers: customers_20260101.csv: one of two or more files for 2026-01-01" in (
         capsys.readouterr().err
     )
+
+
+def test_file_sensor_does_not_watch_range_files(tmp_path):
+    from pipeline.ops.sensors import watched_datasets
+
+    config = _with_pos(tmp_path, files="range")
+    write_pos(tmp_path / "files", D1, ["O1,C1,S1,P1,1,10.50"])  # a range file named with a date
+    (tmp_path / "files" / "customers_20260101.csv").write_text("customuid\nC1\n")
+    assert [a for _, a, _ in watched_datasets(config, config.sources[0])] == ["customers"]
+    sensor = build_definitions(config).resolve_sensor_def("landing_files_sensor")
+    result = sensor(dg.build_sensor_context(cursor=None))
+    assert [r.asset_selection[0].to_user_string() for r in result.run_requests] == ["customers"]
