@@ -16,20 +16,21 @@ from pipeline.core.catalog import IDENTIFIER_KINDS
 
 def _upload_day(config: ProjectConfig, dataset: str, path: Path, given: dt.date | None) -> dt.date:
     """The partition of an uploaded transaction file: --date, else the date in its name."""
+    from pipeline.ingest.sources.local_files import day_in_name
+
     if given:
         return given
     spec = config.transaction(dataset)
     fmt = config.source(spec.source).date_format
     if not spec.file_name:  # a query source (BigQuery, SQL Server): no file name pattern
         raise SystemExit(f"{path.name}: {dataset!r} is read by a query; give --date YYYY-MM-DD")
-    stem = path.name.split(".", 1)[0]
-    try:
-        return dt.datetime.strptime(stem.removeprefix(spec.file_name + "_"), fmt).date()
-    except ValueError:
+    day = day_in_name(path.name, spec.file_name, fmt)
+    if day is None:  # the name the pipeline would ignore (e.g. trans_pos_2026115.csv for %Y%m%d)
         raise SystemExit(
-            f"{path.name}: no date in the name (expected {spec.file_name}_<{fmt}>.<ext>); "
-            "give --date YYYY-MM-DD"
-        ) from None
+            f"{path.name}: no date in the name (expected {spec.file_name}_<{fmt}>.<ext>, the date in "
+            "full); give --date YYYY-MM-DD"
+        )
+    return day
 
 
 def _name_has_no_date(config: ProjectConfig, file_name: str | None, path: Path) -> bool:

@@ -57,6 +57,27 @@ def test_upload_a_transaction_file_takes_its_day_from_the_name(tmp_path, capsys)
     assert "no transaction named 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("date_format", ["%Y%m%d", "%d.%m.%Y"])
+def test_upload_reads_the_day_of_a_name_as_the_pipeline_does(tmp_path, capsys, date_format):
+    source = {"name": "landing", "kind": "local_files", "folder": "files", "date_format": date_format}
+    config = make_config(tmp_path, sources=[source])
+    cfg = str(tmp_path / "nightjar.yaml")
+    path = write_pos(tmp_path, dt.date(2026, 12, 5), ["O1,C1,S1,P1,1,5"])
+    named = path.rename(tmp_path / f"trans_pos_{dt.date(2026, 12, 5):{date_format}}.csv")
+    assert main(["upload", str(named), "--dataset", "pos", "--config", cfg]) == 0
+    assert "(2026-12-05): LOADED, 1 read, 1 loaded" in capsys.readouterr().out
+    assert q(config, "SELECT order_id, _partition_date FROM tx_pos") == [("O1", dt.date(2026, 12, 5))]
+
+
+def test_upload_refuses_a_name_the_pipeline_ignores(tmp_path):
+    config = make_config(tmp_path)
+    path = write_pos(tmp_path, dt.date(2026, 12, 5), ["O1,C1,S1,P1,1,5"])
+    odd = path.rename(tmp_path / "trans_pos_2026125.csv")  # not 2026-12-05 written in full in %Y%m%d
+    with pytest.raises(SystemExit, match=r"trans_pos_2026125.csv: no date in the name .* give --date"):
+        main(["upload", str(odd), "--dataset", "pos", "--config", str(tmp_path / "nightjar.yaml")])
+    assert not config.warehouse_path.exists()
+
+
 def test_backfill_refuses_days_that_are_not_partitions(tmp_path, capsys):
     make_config(tmp_path)
     cfg = str(tmp_path / "nightjar.yaml")
