@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from pipeline.activation.config import EXPORT_FORMATS, EXPORT_TABLES
-from pipeline.cli.common import date_arg, project_config, project_options, warehouse_of
+from pipeline.cli.common import dagster_home_problem, date_arg, project_config, project_options, warehouse_of
 from pipeline.config import ProjectConfig
 from pipeline.core.catalog import IDENTIFIER_KINDS
 
@@ -94,6 +94,9 @@ def cmd_upload(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         print(f"{path}: no such file", file=sys.stderr)
+        return 1
+    if problem := dagster_home_problem():  # before the load: Dagster is told of it afterwards
+        print(problem, file=sys.stderr)
         return 1
     warehouse = warehouse_of(args, config)
     if args.dataset == CUSTOMERS:

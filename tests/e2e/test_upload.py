@@ -123,3 +123,26 @@ def test_upload_a_range_file_loads_its_days_and_tells_dagster(tmp_path, capsys, 
     ]
     with dg.DagsterInstance.get() as instance:
         assert instance.get_materialized_partitions(dg.AssetKey("tx_pos")) == {"2026-01-02", "2026-01-03"}
+
+
+def test_commands_of_dagster_refuse_a_dagster_home_that_is_not_a_folder(tmp_path, capsys, monkeypatch):
+    make_config(tmp_path)
+    cfg = str(tmp_path / "nightjar.yaml")
+    path = write_pos(tmp_path, dt.date(2026, 1, 3), ["O1,C1,S1,P1,1,5"])
+    missing = tmp_path / "no_such_home"
+    monkeypatch.setenv("DAGSTER_HOME", str(missing))
+    refused = (
+        f"DAGSTER_HOME={missing} is not a folder (Dagster keeps its runs there): create it or set another\n"
+    )
+    for command in (
+        ["backfill", "--from", "2026-01-01", "--to", "2026-01-01", "--config", cfg],
+        ["recover", "--dry-run"],
+        ["upload", str(path), "--dataset", "pos", "--config", cfg],
+        ["demo", "--customers", "5", "--days", "2", "--out", str(tmp_path / "demo")],
+    ):
+        assert main(command) == 1, command
+        assert capsys.readouterr().err == refused
+    assert not (tmp_path / "warehouse.duckdb").exists() and not (tmp_path / "demo").exists()  # nothing ran
+    monkeypatch.setenv("DAGSTER_HOME", "relative/home")
+    assert main(["recover", "--dry-run"]) == 1
+    assert "DAGSTER_HOME=relative/home is not an absolute path" in capsys.readouterr().err
