@@ -66,6 +66,8 @@ def load_config(path: str | Path) -> ProjectConfig:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(path, [("", "file not found")]) from None
+    except OSError as e:  # a directory, no permission...
+        raise ConfigError(path, [("", f"cannot read: {e.strerror}")]) from None
     except UnicodeDecodeError as e:
         raise ConfigError(path, [("", not_utf8(path.read_bytes(), e))]) from None
     try:

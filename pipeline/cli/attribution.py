@@ -15,6 +15,7 @@ def cmd_attribution(args: argparse.Namespace) -> int:
     from pipeline.attribution.credits import SUMMARY
     from pipeline.attribution.models import all_models
     from pipeline.core.metadata import markdown_table
+    from pipeline.core.partitions import backwards
     from pipeline.core.sql import sql
     from pipeline.core.warehouse import WarehouseError, connect, table_exists
 
@@ -25,6 +26,17 @@ def cmd_attribution(args: argparse.Namespace) -> int:
         for m in models:
             print(f"{m.name:<{width}}  {'built-in' if m.builtin else 'custom  '}  {m.describe()}")
         return 0
+    names = [m.name for m in models]
+    if args.model and args.model not in names:
+        print(
+            f"no attribution model named {args.model!r} (models: {', '.join(map(repr, names))})",
+            file=sys.stderr,
+        )
+        return 1
+    first, last = getattr(args, "from"), args.to
+    if first and last and (problem := backwards(first, last)):
+        print(f"nothing to summarize: {problem}", file=sys.stderr)
+        return 2
     warehouse = warehouse_of(args, config)
     try:
         with connect(warehouse, read_only=True) as con:
@@ -34,10 +46,9 @@ def cmd_attribution(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
                 return 1
-            first = getattr(args, "from") or dt.date(1, 1, 1)
-            last = args.to or dt.date(9999, 12, 31)
             rows = con.execute(
-                sql("attribution/ui_summary"), {"a": first, "b": last, "models": [m.name for m in models]}
+                sql("attribution/ui_summary"),
+                {"a": first or dt.date(1, 1, 1), "b": last or dt.date(9999, 12, 31), "models": names},
             ).fetchall()
     except WarehouseError as e:
         print(e, file=sys.stderr)

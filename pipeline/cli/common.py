@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 from pathlib import Path
 
 from pipeline.config import ProjectConfig, load_config
@@ -36,3 +37,17 @@ def project_options(p: argparse.ArgumentParser, warehouse: bool = True) -> None:
 def warehouse_of(args: argparse.Namespace, config: ProjectConfig) -> Path:
     """--warehouse, else the config's warehouse file."""
     return Path(args.warehouse) if getattr(args, "warehouse", None) else config.warehouse_path
+
+
+def dagster_home_problem() -> str | None:
+    """Why $DAGSTER_HOME, when set, cannot hold Dagster's instance (Dagster needs the absolute path of an
+    existing folder), or None."""
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return None
+    path = Path(home).expanduser()
+    if not path.is_absolute():
+        return f"DAGSTER_HOME={home} is not an absolute path: Dagster needs one (e.g. $PWD/.dagster_home)"
+    if not path.is_dir():
+        return f"DAGSTER_HOME={home} is not a folder (Dagster keeps its runs there): create it or set another"
+    return None

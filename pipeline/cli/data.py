@@ -9,27 +9,28 @@ import sys
 from pathlib import Path
 
 from pipeline.activation.config import EXPORT_FORMATS, EXPORT_TABLES
-from pipeline.cli.common import date_arg, project_config, project_options, warehouse_of
+from pipeline.cli.common import dagster_home_problem, date_arg, project_config, project_options, warehouse_of
 from pipeline.config import ProjectConfig
 from pipeline.core.catalog import IDENTIFIER_KINDS
 
 
 def _upload_day(config: ProjectConfig, dataset: str, path: Path, given: dt.date | None) -> dt.date:
     """The partition of an uploaded transaction file: --date, else the date in its name."""
+    from pipeline.ingest.sources.local_files import day_in_name
+
     if given:
         return given
     spec = config.transaction(dataset)
     fmt = config.source(spec.source).date_format
     if not spec.file_name:  # a query source (BigQuery, SQL Server): no file name pattern
         raise SystemExit(f"{path.name}: {dataset!r} is read by a query; give --date YYYY-MM-DD")
-    stem = path.name.split(".", 1)[0]
-    try:
-        return dt.datetime.strptime(stem.removeprefix(spec.file_name + "_"), fmt).date()
-    except ValueError:
+    day = day_in_name(path.name, spec.file_name, fmt)
+    if day is None:  # the name the pipeline would ignore (e.g. trans_pos_2026115.csv for %Y%m%d)
         raise SystemExit(
-            f"{path.name}: no date in the name (expected {spec.file_name}_<{fmt}>.<ext>); "
-            "give --date YYYY-MM-DD"
-        ) from None
+            f"{path.name}: no date in the name (expected {spec.file_name}_<{fmt}>.<ext>, the date in "
+            "full); give --date YYYY-MM-DD"
+        )
+    return day
 
 
 def _name_has_no_date(config: ProjectConfig, file_name: str | None, path: Path) -> bool:
@@ -93,6 +94,9 @@ def cmd_upload(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         print(f"{path}: no such file", file=sys.stderr)
+        return 1
+    if problem := dagster_home_problem():  # before the load: Dagster is told of it afterwards
+        print(problem, file=sys.stderr)
         return 1
     warehouse = warehouse_of(args, config)
     if args.dataset == CUSTOMERS:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.cli.common import date_arg, project_config, project_options
+from pipeline.cli.common import dagster_home_problem, date_arg, project_config, project_options
 from pipeline.config import ProjectConfig, load_config
 from pipeline.core.resources import example_config
 from pipeline.core.settings import ConfigError
@@ -176,6 +176,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if problem := dagster_home_problem():
+        print(problem, file=sys.stderr)
+        return 1
     began = time.monotonic()
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -270,6 +273,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if problem:
         print(f"nothing to backfill: {problem}", file=sys.stderr)
         return 2
+    if problem := dagster_home_problem():
+        print(problem, file=sys.stderr)
+        return 1
     ok = run_backfill(
         config,
         getattr(args, "from"),
@@ -288,6 +294,9 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
     if not os.environ.get("DAGSTER_HOME"):
         print("DAGSTER_HOME is not set: there is no Dagster instance to recover", file=sys.stderr)
+        return 1
+    if problem := dagster_home_problem():
+        print(problem, file=sys.stderr)
         return 1
     with dg.DagsterInstance.get() as instance:
         run_ids = recover(instance, dry_run=args.dry_run)

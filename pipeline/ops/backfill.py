@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from pipeline.core.partitions import backwards
 from pipeline.ops.progress import Progress, Ticker, printer
 from pipeline.ops.recover import HOST_TAG, free_dead_runs, wake_stranded
 
@@ -49,8 +50,8 @@ def instance() -> dg.DagsterInstance:
 def check_range(start_date: dt.date, first: dt.date, last: dt.date) -> str | None:
     """Why first..last is not a range of partitions (start_date .. yesterday, UTC), or None."""
     yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
-    if last < first:
-        return f"the range ends ({last}) before it starts ({first})"
+    if problem := backwards(first, last):
+        return problem
     if first < start_date:
         return f"{first} is before the config's start_date {start_date}"
     if last > yesterday:

@@ -12,14 +12,17 @@ import dagster as dg
 from pipeline.config import ProjectConfig
 from pipeline.ingest.customers import CUSTOMERS
 from pipeline.ingest.sources.files import LandedFile, RemoteFile
-from pipeline.ingest.sources.local_files import LocalFilesSource, list_files
+from pipeline.ingest.sources.local_files import LocalFilesSource, usable_files
 from pipeline.ingest.sources.registry import dataset_file_name, source_kind
 
 
 def watched_datasets(config: ProjectConfig, source: LocalFilesSource) -> list[tuple[str, str, bool]]:
-    """(file_name, asset name, partitioned) of every dataset read from ``source``."""
+    """(file_name, asset name, partitioned) of every dataset of dated files read from ``source`` (range
+    files are picked up by the daily run, not watched)."""
     out = [
-        (dataset_file_name(source, t), t.table, True) for t in config.transactions if t.source == source.name
+        (dataset_file_name(source, t), t.table, True)
+        for t in config.transactions
+        if t.source == source.name and t.files != "range"
     ]
     if config.customers and config.customers.source == source.name and config.customers.file_name:
         out.append((config.customers.file_name, CUSTOMERS, False))
@@ -74,7 +77,11 @@ def build_file_sensor(
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         cursor = json.loads(context.cursor) if context.cursor else {}
-        files = {asset: list_files(folder, file_name, source.date_format) for file_name, asset, _ in datasets}
+        listed = {asset: usable_files(folder, name, source.date_format) for name, asset, _ in datasets}
+        for asset, (_, stray) in listed.items():
+            for problem in stray:  # skipped, never blocking the other files or datasets
+                context.log.warning(f"{asset}: {problem}")
+        files = {asset: usable for asset, (usable, _) in listed.items()}
         now = dt.datetime.now(dt.UTC)
         keys = set(partitions.get_partition_keys(current_time=now))
         requests, new_cursor, notes = new_file_requests(files, {a: p for _, a, p in datasets}, cursor, keys)

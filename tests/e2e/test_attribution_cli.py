@@ -45,3 +45,28 @@ def test_attribution_models_lists_built_ins_and_custom_models(tmp_path, capsys):
         == 1
     )
     assert "does not exist yet" in capsys.readouterr().err
+
+
+def test_attribution_summary_refuses_an_unknown_model_and_a_backwards_range(tmp_path, capsys):
+    from pipeline.core.sql import sql
+    from pipeline.core.warehouse import connect
+
+    warehouse = str(tmp_path / "warehouse.duckdb")
+    with connect(warehouse) as con:
+        con.execute(sql("attribution/create_tables"))
+        con.execute(
+            "INSERT INTO attribution_summary (date, model, conversion, channel, conversions, value) "
+            "VALUES ('2026-01-02', 'Last Click', 'purchase', 'Email', 1, 10)"
+        )
+    summary = ["attribution", "summary", "--config", str(EXAMPLE), "--warehouse", warehouse]
+    assert main([*summary, "--model", "Last Click"]) == 0
+    assert "| Last Click | Email | 1.00 | 10.00 |" in capsys.readouterr().out
+    assert main([*summary, "--model", "last click"]) == 1  # names are matched exactly
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("no attribution model named 'last click' (models: 'Last Click (Infinite)', ")
+    assert "'Shapley'" in err and "Traceback" not in err
+    assert main([*summary, "--from", "2026-01-03", "--to", "2026-01-02"]) == 2  # as `nightjar backfill`
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "nothing to summarize: the range ends (2026-01-02) before it starts (2026-01-03)\n"

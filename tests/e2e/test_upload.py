@@ -57,6 +57,27 @@ def test_upload_a_transaction_file_takes_its_day_from_the_name(tmp_path, capsys)
     assert "no transaction named 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("date_format", ["%Y%m%d", "%d.%m.%Y"])
+def test_upload_reads_the_day_of_a_name_as_the_pipeline_does(tmp_path, capsys, date_format):
+    source = {"name": "landing", "kind": "local_files", "folder": "files", "date_format": date_format}
+    config = make_config(tmp_path, sources=[source])
+    cfg = str(tmp_path / "nightjar.yaml")
+    path = write_pos(tmp_path, dt.date(2026, 12, 5), ["O1,C1,S1,P1,1,5"])
+    named = path.rename(tmp_path / f"trans_pos_{dt.date(2026, 12, 5):{date_format}}.csv")
+    assert main(["upload", str(named), "--dataset", "pos", "--config", cfg]) == 0
+    assert "(2026-12-05): LOADED, 1 read, 1 loaded" in capsys.readouterr().out
+    assert q(config, "SELECT order_id, _partition_date FROM tx_pos") == [("O1", dt.date(2026, 12, 5))]
+
+
+def test_upload_refuses_a_name_the_pipeline_ignores(tmp_path):
+    config = make_config(tmp_path)
+    path = write_pos(tmp_path, dt.date(2026, 12, 5), ["O1,C1,S1,P1,1,5"])
+    odd = path.rename(tmp_path / "trans_pos_2026125.csv")  # not 2026-12-05 written in full in %Y%m%d
+    with pytest.raises(SystemExit, match=r"trans_pos_2026125.csv: no date in the name .* give --date"):
+        main(["upload", str(odd), "--dataset", "pos", "--config", str(tmp_path / "nightjar.yaml")])
+    assert not config.warehouse_path.exists()
+
+
 def test_backfill_refuses_days_that_are_not_partitions(tmp_path, capsys):
     make_config(tmp_path)
     cfg = str(tmp_path / "nightjar.yaml")
@@ -102,3 +123,26 @@ def test_upload_a_range_file_loads_its_days_and_tells_dagster(tmp_path, capsys, 
     ]
     with dg.DagsterInstance.get() as instance:
         assert instance.get_materialized_partitions(dg.AssetKey("tx_pos")) == {"2026-01-02", "2026-01-03"}
+
+
+def test_commands_of_dagster_refuse_a_dagster_home_that_is_not_a_folder(tmp_path, capsys, monkeypatch):
+    make_config(tmp_path)
+    cfg = str(tmp_path / "nightjar.yaml")
+    path = write_pos(tmp_path, dt.date(2026, 1, 3), ["O1,C1,S1,P1,1,5"])
+    missing = tmp_path / "no_such_home"
+    monkeypatch.setenv("DAGSTER_HOME", str(missing))
+    refused = (
+        f"DAGSTER_HOME={missing} is not a folder (Dagster keeps its runs there): create it or set another\n"
+    )
+    for command in (
+        ["backfill", "--from", "2026-01-01", "--to", "2026-01-01", "--config", cfg],
+        ["recover", "--dry-run"],
+        ["upload", str(path), "--dataset", "pos", "--config", cfg],
+        ["demo", "--customers", "5", "--days", "2", "--out", str(tmp_path / "demo")],
+    ):
+        assert main(command) == 1, command
+        assert capsys.readouterr().err == refused
+    assert not (tmp_path / "warehouse.duckdb").exists() and not (tmp_path / "demo").exists()  # nothing ran
+    monkeypatch.setenv("DAGSTER_HOME", "relative/home")
+    assert main(["recover", "--dry-run"]) == 1
+    assert "DAGSTER_HOME=relative/home is not an absolute path" in capsys.readouterr().err

@@ -155,6 +155,19 @@ def test_missing_file(tmp_path):
         load_config(tmp_path / "none.yaml")
 
 
+def test_a_config_path_that_is_a_folder_is_a_config_error_not_a_traceback(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read: Is a directory"):
+        load_config(tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "validate", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert run.returncode == 1
+    assert run.stderr == f"{tmp_path}: cannot read: Is a directory\n1 problem(s) in {tmp_path}\n"
+
+
 def test_relative_paths_resolve_against_the_config_file(tmp_path):
     (tmp_path / "sub").mkdir()
     path = tmp_path / "sub" / "c.yaml"

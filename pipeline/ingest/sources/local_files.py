@@ -44,6 +44,15 @@ def strict_day(text: str, date_format: str) -> dt.date | None:
     return day if day.strftime(date_format).lower() == text.lower() else None
 
 
+def day_in_name(name: str, file_name: str, date_format: str) -> dt.date | None:
+    """The day of a file named ``<file_name>_<date>.<ext>`` (the date in full in ``date_format``, a
+    known extension), or None."""
+    ext = extension(name)
+    if ext is None or not name.startswith(f"{file_name}_"):
+        return None
+    return strict_day(name[len(file_name) + 1 : -len(ext) - 1], date_format)
+
+
 def inside(folder: Path, path: Path) -> bool:
     """The path, links followed, is in the folder (a link out of it is never read)."""
     return path.resolve().is_relative_to(folder.resolve())
@@ -67,7 +76,7 @@ def _sort_files(
             continue
         if not path.is_file():
             continue
-        day = strict_day(path.name[len(file_name) + 1 : -len(ext) - 1], date_format)
+        day = day_in_name(path.name, file_name, date_format)
         if day is None or name != path.name:
             example = dt.date(2026, 1, 31).strftime(date_format)
             stray.append(

@@ -282,3 +282,28 @@ def test_missing_file_empty_records_a_processed_day(tmp_path):
     (tmp_path / "files" / "trans_pos_20260101.csv").unlink()
     assert run_nightly(config, D1, assets=["tx_pos"]).success
     assert query(config, "SELECT count(*) FROM tx_pos") == [(0,)]
+
+
+def test_file_sensor_skips_a_day_with_two_files_and_requests_the_others(config, tmp_path, capsys):
+    files = tmp_path / "files"
+    (files / "customers_20260101.csv").write_text("customuid\nC1\n")
+    (files / "customers_20260101.json").write_text('{"customuid": "C1"}\n')
+    sensor = build_definitions(config).resolve_sensor_def("landing_files_sensor")
+    result = sensor(dg.build_sensor_context(cursor=None))
+    got = sorted((r.asset_selection[0].to_user_string(), r.partition_key) for r in result.run_requests)
+    assert got == [("tx_pos", "2026-01-01"), ("tx_pos", "2026-01-02")]
+    assert "WARNING - customers: customers_20260101.csv: one of two or more files for 2026-01-01" in (
+        capsys.readouterr().err
+    )
+
+
+def test_file_sensor_does_not_watch_range_files(tmp_path):
+    from pipeline.ops.sensors import watched_datasets
+
+    config = _with_pos(tmp_path, files="range")
+    write_pos(tmp_path / "files", D1, ["O1,C1,S1,P1,1,10.50"])  # a range file named with a date
+    (tmp_path / "files" / "customers_20260101.csv").write_text("customuid\nC1\n")
+    assert [a for _, a, _ in watched_datasets(config, config.sources[0])] == ["customers"]
+    sensor = build_definitions(config).resolve_sensor_def("landing_files_sensor")
+    result = sensor(dg.build_sensor_context(cursor=None))
+    assert [r.asset_selection[0].to_user_string() for r in result.run_requests] == ["customers"]
