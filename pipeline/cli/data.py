@@ -16,7 +16,7 @@ from pipeline.core.catalog import IDENTIFIER_KINDS
 
 def _upload_day(config: ProjectConfig, dataset: str, path: Path, given: dt.date | None) -> dt.date:
     """The partition of an uploaded transaction file: --date, else the date in its name."""
-    from pipeline.ingest.sources.local_files import day_in_name
+    from pipeline.ingest.sources.files import day_in_name
 
     if given:
         return given

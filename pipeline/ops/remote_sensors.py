@@ -41,10 +41,16 @@ def build_remote_sensor(
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         res = getattr(context.resources, key)
         cursor = json.loads(context.cursor) if context.cursor else {}
-        try:
-            files = {asset: list_dated(res, fn, source.date_format) for fn, asset in datasets}
-        except SourceError as e:
-            return dg.SensorResult(skip_reason=str(e), cursor=context.cursor)
+        files, problems = {}, []
+        for fn, asset in datasets:  # a loop over the source's datasets, not rows
+            try:
+                files[asset] = list_dated(res, fn, source.date_format)
+            except SourceError as e:  # e.g. two files of one day: that dataset waits, not the others
+                problems.append(f"{asset}: {e}")
+        if problems and not files:
+            return dg.SensorResult(skip_reason="; ".join(problems), cursor=context.cursor)
+        for problem in problems:
+            context.log.warning(f"{problem}: none of its files is requested until then")
         keys = set(partitions.get_partition_keys(current_time=dt.datetime.now(dt.UTC)))
         requests, new_cursor, notes = new_file_requests(files, {a: True for _, a in datasets}, cursor, keys)
         for note in notes:

@@ -3,6 +3,8 @@ OpenSSH's sshd (one end-to-end test)."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import shutil
 import subprocess
@@ -15,7 +17,7 @@ import pytest
 from pipeline.definitions import build_definitions
 from pipeline.demo.sftp_server import SftpTestServer
 from pipeline.ingest.sources.sftp import fingerprint
-from tests.conftest import run_nightly
+from tests.conftest import example_dict, make_config, run_nightly
 from tests.integration.helpers import (
     D1,
     D2,
@@ -225,6 +227,32 @@ def test_the_sensor_requests_new_and_changed_files_only(config, drop):
     assert sorted(r.partition_key for r in second.run_requests) == ["2026-01-05", "2026-01-06"]
     assert first.run_requests[0].run_key not in {r.run_key for r in second.run_requests}
     assert not config.warehouse_path.exists()  # sensors list the server, never open the warehouse
+
+
+def test_a_dataset_with_two_files_of_a_day_does_not_stop_the_sensor_for_the_others(
+    tmp_path, server, drop, monkeypatch
+):
+    # two pos files of one day made the listing raise, and the whole tick was skipped: web sessions on
+    # the same server were not requested either
+    monkeypatch.setenv("PARTNER_SFTP_PASSWORD", PASSWORD)
+    data = example_dict()
+    transactions = [
+        {**t, "source": "partner"} if t["name"] in ("pos", "web_sessions") else t
+        for t in data["transactions"]
+    ]
+    config = make_config(tmp_path, sources=data["sources"] + [sftp_source(server)], transactions=transactions)
+    defs = build_definitions(config)
+    sensor = defs.get_sensor_def("partner_files_sensor")
+    (drop / "trans_pos_20260105.csv").write_text(pos_csv(D1, DAY1))
+    (drop / "trans_pos_20260105.csv.gz").write_bytes(gzip.compress(pos_csv(D1, DAY1).encode()))
+    (drop / "web_sessions_20260105.jsonl").write_text("")
+    resources = {"source_partner": defs.resources["source_partner"]}
+    with dg.build_sensor_context(resources=resources, definitions=defs) as ctx:
+        tick = sensor.evaluate_tick(ctx)
+    assert [(r.partition_key, r.asset_selection) for r in tick.run_requests] == [
+        ("2026-01-05", [dg.AssetKey("tx_web_sessions")])
+    ]
+    assert "trans_pos_20260105.csv" not in json.loads(tick.cursor)  # requested once resolved
 
 
 # ---- OpenSSH -------------------------------------------------------------------------------------

@@ -30,6 +30,25 @@ def extension(name: str) -> str | None:
     return next((ext for ext in sorted(EXTENSIONS, key=len, reverse=True) if lower.endswith("." + ext)), None)
 
 
+def strict_day(text: str, date_format: str) -> dt.date | None:
+    """The day ``text`` writes in ``date_format`` exactly (``2026115`` is not 5 November for
+    ``%Y%m%d``: the day written back must give the same text), or None."""
+    try:
+        day = dt.datetime.strptime(text, date_format).date()
+    except ValueError:
+        return None
+    return day if day.strftime(date_format).lower() == text.lower() else None
+
+
+def day_in_name(name: str, file_name: str, date_format: str) -> dt.date | None:
+    """The day of a file named ``<file_name>_<date>.<ext>`` (the date in full in ``date_format``, a
+    known extension), or None."""
+    ext = extension(name)
+    if ext is None or not name.startswith(f"{file_name}_"):
+        return None
+    return strict_day(name[len(file_name) + 1 : -len(ext) - 1], date_format)
+
+
 def is_range_file(name: str, file_name: str) -> bool:
     """Whether ``name`` is a range file of the dataset ``file_name``: ``<file_name>.<ext>`` or
     ``<file_name>_<anything>.<ext>`` with an extension Nightjar reads."""

@@ -18,13 +18,12 @@ from typing import Literal
 import dagster as dg
 
 from pipeline.core.settings import ProjectBase
-from pipeline.ingest.sources.files import LandedFile, RemoteFile, SourceError
+from pipeline.ingest.sources.files import LandedFile, RemoteFile, SourceError, day_in_name
 from pipeline.ingest.sources.registry import Dataset, Inputs, SourceKind, dataset_file_name, register
 from pipeline.ingest.sources.remote import (
     RemoteSource,
     TransientError,
     VanishedError,
-    day_of,
     fetch_dated,
     fetch_range_files,
     one_per_day,
@@ -115,7 +114,7 @@ def list_dated(
 ) -> list[RemoteFile]:
     """The objects ``<prefix><file_name>_<date>.<ext>`` (directly under the prefix), oldest day first."""
     dated = _listed(
-        client, source, bucket, prefix, file_name + "_", lambda n, _: day_of(n, file_name, date_format)
+        client, source, bucket, prefix, file_name + "_", lambda n, _: day_in_name(n, file_name, date_format)
     )
     return one_per_day(with_retries(_where(source, bucket), dated, retries), file_name)
 

@@ -12,7 +12,14 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from pipeline.ingest.sources.files import LandedFile, NoFile, SourceError, extension, is_range_file
+from pipeline.ingest.sources.files import (
+    LandedFile,
+    NoFile,
+    SourceError,
+    day_in_name,
+    extension,
+    is_range_file,
+)
 from pipeline.ingest.sources.registry import Inputs, SourceKind, SourceSettings, register
 
 
@@ -32,25 +39,6 @@ class LocalFilesSource(SourceSettings):
 def landed_file(path: Path, day: dt.date) -> LandedFile:
     st = path.stat()
     return LandedFile(path=path, day=day, size=st.st_size, mtime=st.st_mtime)
-
-
-def strict_day(text: str, date_format: str) -> dt.date | None:
-    """The day ``text`` writes in ``date_format`` exactly (``2026115`` is not 5 November for
-    ``%Y%m%d``: the day written back must give the same text), or None."""
-    try:
-        day = dt.datetime.strptime(text, date_format).date()
-    except ValueError:
-        return None
-    return day if day.strftime(date_format).lower() == text.lower() else None
-
-
-def day_in_name(name: str, file_name: str, date_format: str) -> dt.date | None:
-    """The day of a file named ``<file_name>_<date>.<ext>`` (the date in full in ``date_format``, a
-    known extension), or None."""
-    ext = extension(name)
-    if ext is None or not name.startswith(f"{file_name}_"):
-        return None
-    return strict_day(name[len(file_name) + 1 : -len(ext) - 1], date_format)
 
 
 def inside(folder: Path, path: Path) -> bool:

@@ -19,7 +19,6 @@ from pipeline.ingest.sources.files import (
     NoFile,
     RemoteFile,
     SourceError,
-    extension,
     is_range_file,
 )
 from pipeline.ingest.sources.registry import Inputs, SourceSettings
@@ -55,17 +54,6 @@ class TransientError(SourceError):
 
 class VanishedError(SourceError):
     """The file was listed but was gone when it was downloaded."""
-
-
-def day_of(name: str, file_name: str, date_format: str) -> dt.date | None:
-    """The day in ``<file_name>_<date>.<ext>``, or None when the name does not match."""
-    ext = extension(name)
-    if ext is None or not name.startswith(file_name + "_"):
-        return None
-    try:
-        return dt.datetime.strptime(name[len(file_name) + 1 : -len(ext) - 1], date_format).date()
-    except ValueError:
-        return None
 
 
 def range_day(name: str, file_name: str, mtime: float) -> dt.date | None:

@@ -23,13 +23,12 @@ import dagster as dg
 from pydantic import Field, model_validator
 
 from pipeline.core.settings import ProjectBase, at
-from pipeline.ingest.sources.files import LandedFile, RemoteFile, SourceError
+from pipeline.ingest.sources.files import LandedFile, RemoteFile, SourceError, day_in_name
 from pipeline.ingest.sources.registry import Dataset, Inputs, SourceKind, dataset_file_name, register
 from pipeline.ingest.sources.remote import (
     RemoteSource,
     TransientError,
     VanishedError,
-    day_of,
     fetch_dated,
     fetch_range_files,
     one_per_day,
@@ -202,7 +201,9 @@ def _path(folder: str, name: str) -> str:
 
 def list_dated(s: SftpSettings, folder: str, file_name: str, date_format: str) -> list[RemoteFile]:
     """The regular files ``<file_name>_<date>.<ext>`` in the remote folder, oldest day first."""
-    return one_per_day(_listed(s, folder, lambda name, _: day_of(name, file_name, date_format)), file_name)
+    return one_per_day(
+        _listed(s, folder, lambda name, _: day_in_name(name, file_name, date_format)), file_name
+    )
 
 
 def list_range(s: SftpSettings, folder: str, file_name: str) -> list[RemoteFile]:

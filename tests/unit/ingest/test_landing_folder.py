@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest.sources.local_files import find_inputs, list_files, range_files, stray_files, strict_day
+from pipeline.ingest.sources.files import strict_day
+from pipeline.ingest.sources.local_files import find_inputs, list_files, range_files, stray_files
 from pipeline.ingest.write import LOADED
 from tests.unit.ingest.malformed_corpus import POS_HEADER, World, check_load
 
