@@ -24,7 +24,9 @@ class ConfigError(Exception):
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # every number of a config is finite: YAML's .inf or .nan is refused where it is read (a timeout,
+    # a back-off, a cost, a threshold), not met later as a hang or a NaN in the results
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class FieldType(StrEnum):

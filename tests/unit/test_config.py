@@ -85,6 +85,17 @@ def test_example_config_is_valid():
         (lambda d: d["customers"].update(source="nowhere"), "customers.source", "unknown source"),
         (lambda d: d["sources"][0].update(kind="dropbox"), "sources[0].kind", "local_files"),
         (lambda d: d["checks"].update(max_reject_rate=2), "checks.max_reject_rate", "less than or equal"),
+        # a number YAML reads as infinite or not a number (.inf, .nan): refused where it is read
+        (
+            lambda d: d["analysis"].update(sequential_tuning=float("inf")),
+            "analysis.sequential_tuning",
+            "finite number",
+        ),
+        (
+            lambda d: d["checks"].update(max_reject_rate=float("nan")),
+            "checks.max_reject_rate",
+            "finite number",
+        ),
         (lambda d: d.update(start_date="yesterday"), "start_date", "date"),
         (lambda d: d.pop("warehouse"), "warehouse", "missing"),
         (lambda d: d.update(warehosue="x.duckdb"), "warehosue", "unknown key"),
