@@ -85,7 +85,7 @@ def ingest_range_file(
     started = now()
     try:
         extra = read_transaction_file(con, spec, f)
-        columns = field_columns(spec) + new_columns(spec, extra)
+        columns = field_columns(spec, f.format) + new_columns(spec, extra)
         params = {"keyname": ", ".join(spec.key)} if spec.key else {}
         type_rows(con, columns, key_checks(spec), params, null_values=spec.null_values)
         results = day_results(con, spec, source, f, window)

@@ -125,9 +125,21 @@ def _bool(v: str, p: str) -> str:
     )
 
 
+def _comma_decimal(point: Cast) -> Cast:
+    """The cast of a number written with ``,`` as its decimal separator, from ``point``, the cast of
+    one written with ``.``: a value with a ``.`` does not cast (``1.234`` may mean 1234)."""
+
+    def cast(v: str, p: str) -> str:
+        with_point = f"replace({v}, ',', '.')"
+        return f"CASE WHEN NOT contains({v}, '.') THEN {point(with_point, p)} END"
+
+    return cast
+
+
 def field_column(f: FieldSpec, required: bool, decimal_comma: bool = False) -> TypedColumn:
     """How a declared transaction field is typed and validated; with ``decimal_comma`` a Decimal or
-    Float is written with ``,`` as its decimal separator (``3,50``)."""
+    Float is written with ``,`` as its decimal separator (``3,50``) and a value with a ``.`` does not
+    fit (``1.234`` is not read as 1.234 when it may mean 1234)."""
     cast: Cast
     if f.type in (FieldType.Date, FieldType.Timestamp):
         cast, expected = _time_cast(f)
@@ -142,8 +154,7 @@ def field_column(f: FieldSpec, required: bool, decimal_comma: bool = False) -> T
         cast = lambda v, p: _matches(v, NUMBER_PATTERN, f"TRY_CAST({v} AS {to_type})")  # noqa: E731
         expected = f"a {f.type.value}"
         if decimal_comma:
-            point = cast
-            cast = lambda v, p: point(f"replace({v}, ',', '.')", p)  # noqa: E731
+            cast = _comma_decimal(cast)
             expected += " with ',' as its decimal separator"
     pattern = to_strptime(f.format) if f.format and f.format not in EPOCH_FORMATS else None
     return TypedColumn(f.name, sql_type(f), cast, did_not_cast, expected, required, pattern)
