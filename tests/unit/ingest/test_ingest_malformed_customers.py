@@ -105,6 +105,19 @@ CUSTOMER_CASES = [
             ("u2", "Metz", 26.0, None, None, None),
         ],
     ),
+    # the first u1 row is rejected for its age: the second is the first good one and is applied (a
+    # rejected row takes no part in the duplicate check); the third u1 row repeats that good one
+    CustomerCase(
+        "csv_duplicate_customuid_after_a_rejected_row",
+        "csv",
+        CUSTOMERS_HEADER + b"u1,Nice,old,,,\nu1,Lille,27,,,\nu1,Metz,28,,,\n",
+        LOADED,
+        3,
+        1,
+        2,
+        rejects={1: ("num_age", ("'old'", "number")), 3: ("customuid", ("'u1'", "again", "row 2"))},
+        rows=[("u1", "Lille", 27.0, None, None, None)],
+    ),
     CustomerCase(
         "csv_text_in_number_goal_and_goal_timestamp",
         "csv",
