@@ -26,6 +26,7 @@ from pipeline.core.warehouse import scalar
 from pipeline.ingest.config import WHITESPACE, CsvDialect, Limits, TransactionSpec
 from pipeline.ingest.dialect import name_json_problems, split_header
 from pipeline.ingest.json_lines import json_values
+from pipeline.ingest.line_scan import scan_lines
 from pipeline.ingest.numbering import drop_numbering, number_rows, record_numbers
 from pipeline.ingest.sources.files import LandedFile
 
@@ -130,29 +131,21 @@ def _encoding_reason(encoding: str) -> str:
     )
 
 
-def _blank_lines(
-    con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, records: int, before: int = 1
-) -> np.ndarray:
+def _blank_lines(f: LandedFile, records: int, before: int = 1) -> np.ndarray:
     """Positions of the blank lines after the header (``before`` lines precede the first record),
     as DuckDB's CSV reader counts lines.
 
     The reader skips blank lines but counts them in the line numbers of its rejects. Their
     positions are known from a plain line scan only when no quoted cell spans lines (then every
     non-blank line is one record); otherwise none are returned and numbers count blank lines.
+    The scan is on the bytes (line_scan.py): a line that is not valid in the dataset's encoding
+    is a line too.
     """
-    params = {"path": str(f.path), "encoding": encoding}
-    con.execute("DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
-    lines, blank = con.execute(sql("ingest/read/line_counts"), params).fetchall()[0]
-    if not blank or lines - before - blank != records:
+    lines = scan_lines(f.path)
+    blanks = lines.blank[lines.blank > before] - before
+    if not len(blanks) or lines.count - before - len(blanks) != records:
         return np.array([], dtype=np.int64)
-    con.execute("DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
-    con.execute(sql("ingest/read/physical_lines"), params)
-    blanks = con.sql(
-        "SELECT rowid + 1 - $before AS n FROM _phys WHERE trim(coalesce(line, '')) = '' AND rowid >= $before",
-        params={"before": before},
-    ).fetchnumpy()["n"]
-    con.execute("DROP TABLE _phys")
-    return np.asarray(blanks, dtype=np.int64)
+    return blanks
 
 
 def physical_lines(path: Path, chunk: int = 1 << 23) -> int | None:
@@ -235,8 +228,8 @@ def read_csv_rows(
     blanks = None
     if bad.num_rows and physical_lines(f.path) != records + before:
         try:
-            blanks = _blank_lines(con, f, encoding, records, before)
-        except duckdb.Error as e:
+            blanks = _blank_lines(f, records, before)
+        except (OSError, EOFError, zlib.error) as e:
             raise read_error(f, e) from None
     bad_numbers = number_rows(con, n_good, bad.column("rn").to_numpy(), blanks)
     con.register("_bad", bad.set_column(0, "rn", pa.array(bad_numbers, pa.int64())))
@@ -504,7 +497,7 @@ def read_csv_batch(
         lines = lines_of(i) if lines_of else physical_lines(f.path)
         if lines == records + before:
             return None
-        return _blank_lines(con, f, encoding, records, before)
+        return _blank_lines(f, records, before)
 
     bad = _number_batch(con, files, bad, blanks_of)
     con.register("_bad", bad)

@@ -68,6 +68,18 @@ CUSTOMER_CASES = [
         rejects={1: ("encoding", ("utf-8", "latin-1"))},
         rows=[("u2", "Metz", 26.0, None, None, None)],
     ),
+    # a blank line as well: the record numbers still skip it (u2 is record 2)
+    CustomerCase(
+        "csv_blank_line_and_latin1_bytes_in_utf8_dataset",
+        "csv",
+        CUSTOMERS_HEADER + b"\nu1,Metz,25,,,\nu2,Caf\xe9,26,,,\nu3,Lyon,27,,,\n",
+        LOADED,
+        3,
+        2,
+        1,
+        rejects={2: ("encoding", ("utf-8", "latin-1"))},
+        rows=[("u1", "Metz", 25.0, None, None, None), ("u3", "Lyon", 27.0, None, None, None)],
+    ),
     CustomerCase(
         "csv_latin1_file_in_latin1_dataset",
         "csv",
