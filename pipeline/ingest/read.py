@@ -28,6 +28,7 @@ from pipeline.ingest.dialect import name_json_problems, split_header
 from pipeline.ingest.json_lines import json_values
 from pipeline.ingest.line_scan import scan_lines
 from pipeline.ingest.numbering import drop_numbering, number_rows, record_numbers
+from pipeline.ingest.raw_lines import with_raw_lines
 from pipeline.ingest.sources.files import LandedFile
 
 DEFAULT_DIALECT = CsvDialect()
@@ -142,8 +143,8 @@ def _blank_lines(f: LandedFile, records: int, before: int = 1) -> np.ndarray:
     is a line too.
     """
     lines = scan_lines(f.path)
-    blanks = lines.blank[lines.blank > before] - before
-    if not len(blanks) or lines.count - before - len(blanks) != records:
+    blanks = lines.blank_after(before)
+    if not len(blanks) or not lines.one_record_a_line(before, records):
         return np.array([], dtype=np.int64)
     return blanks
 
@@ -214,7 +215,7 @@ def read_csv_rows(
     except duckdb.Error as e:
         raise read_error(f, e) from None
     bad = con.sql(
-        """SELECT line - $before AS rn,
+        """SELECT line - $before AS rn, line, bool_or(error_type = 'INVALID ENCODING') AS bad_bytes,
                   arg_min(error_type, column_idx) AS error_type,
                   arg_min(error_message, column_idx) AS error_message,
                   any_value(csv_line) AS csv_line
@@ -223,6 +224,7 @@ def read_csv_rows(
     ).to_arrow_table()
     n_good = scalar(con, "SELECT count(*) FROM _read")
     records = n_good + bad.num_rows
+    bad = with_raw_lines(con, [f.path], bad, "csv_line", before)
     # Blank lines only shift the numbers of rows after a bad row. They need the second scan only
     # when there is a bad row and the file has more lines than the header and its records.
     blanks = None
@@ -259,7 +261,8 @@ def _read_lines(
         )
     except duckdb.Error as e:
         raise read_error(f, e) from None
-    bad = con.sql("SELECT line AS rn, any_value(csv_line) AS raw FROM _lrj GROUP BY line").to_arrow_table()
+    bad = con.sql("SELECT line AS rn, line, any_value(csv_line) AS raw FROM _lrj GROUP BY line")
+    bad = with_raw_lines(con, [f.path], bad.to_arrow_table(), "raw")
     number_rows(con, scalar(con, "SELECT count(*) FROM _read"), bad.column("rn").to_numpy())
     if bad.num_rows:  # a view takes no parameters: the reason goes in a column of _bad
         reason = _encoding_reason(encoding)
@@ -482,7 +485,8 @@ def read_csv_batch(
     before = _lines_before(dialect)
     _read_csv_files(con, paths, encoding, len(names), dialect, max_line)
     bad = con.sql(
-        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - $before AS rn,
+        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - $before AS rn, j.line,
+                  bool_or(j.error_type = 'INVALID ENCODING') AS bad_bytes,
                   arg_min(j.error_type, j.column_idx) AS error_type,
                   arg_min(j.error_message, j.column_idx) AS error_message,
                   any_value(j.csv_line) AS csv_line
@@ -500,6 +504,7 @@ def read_csv_batch(
         return _blank_lines(f, records, before)
 
     bad = _number_batch(con, files, bad, blanks_of)
+    bad = with_raw_lines(con, [f.path for f in files], bad, "csv_line", before)
     con.register("_bad", bad)
     params = {"encoding": encoding, "max_line": max_line}
     try:
@@ -532,12 +537,13 @@ def read_jsonl_batch(
         {"paths": paths, "encoding": encoding, **line_limits(max_line)},
     )
     bad = con.sql(
-        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line AS rn,
+        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line AS rn, j.line,
                   any_value(j.csv_line) AS raw
            FROM _lrj j JOIN _lrs s USING (scan_id, file_id) GROUP BY ALL ORDER BY 1, 2""",
         params={"paths": paths},
     ).to_arrow_table()
     bad = _number_batch(con, files, bad, None)
+    bad = with_raw_lines(con, [f.path for f in files], bad, "raw")
     # a view takes no parameters: the reason goes in a column of _bad
     reason = _encoding_reason(encoding)
     con.register("_bad", bad.append_column("error", pa.array([reason] * bad.num_rows, pa.string())))

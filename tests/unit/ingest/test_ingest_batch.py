@@ -260,7 +260,9 @@ def test_a_batch_numbers_the_records_of_a_file_with_a_blank_line_and_a_row_not_u
             r1, r2 = ingest_transactions(con, spec, "landing", files)
         assert (r2.rows_read, r2.rows_loaded, r2.rows_rejected) == (3, 2, 1)
         assert w.q("SELECT count(DISTINCT started_at) FROM loads") == [(1,)]  # (read together)
-        assert w.q("SELECT partition_date, row_number, field FROM rejects") == [(d2, 2, "encoding")]
+        assert w.q("SELECT partition_date, row_number, field, raw_row FROM rejects") == [
+            (d2, 2, "encoding", "b2,c2,01/11/2026,1,1,Caf\ufffd")  # (each byte that is not UTF-8: a U+FFFD)
+        ]
         assert w.q("SELECT _partition_date, _row_number, order_id FROM tx_pos ORDER BY 1, 2") == [
             (d1, 1, "a1"),
             (d1, 2, "a2"),
