@@ -22,6 +22,7 @@ from pipeline.ingest.customers import (
     CUSTOMERS,
     check_customer_columns,
     check_mode,
+    duplicate_check,
     hash_emails,
     ingest_customers,
 )
@@ -97,14 +98,8 @@ def _read_and_type(con: duckdb.DuckDBPyConnection, spec: CustomersSpec, files: l
         hash_emails(con)
         names = [("emailsha256" if n == "email" else n) for n in names]
     check_mode(con, files[0], "update", names)
-    duplicate = (
-        "customuid",
-        "customuid IS NOT NULL AND _row_number > min(_row_number) OVER (PARTITION BY _file, customuid)",
-        "'customuid: ''' || customuid || ''' appears again in the file (first at row '"
-        " || min(_row_number) OVER (PARTITION BY _file, customuid) || ')'",
-    )
     columns = [customer_column(n) for n in names]
-    type_rows(con, columns, [duplicate], carry=("_file",), raw_of=_text_columns(con))
+    type_rows(con, columns, [duplicate_check(by=("_file",))], carry=("_file",), raw_of=_text_columns(con))
     con.execute("DROP TABLE _rows")  # _typed keeps the raw text of the rejected rows
     return names
 

@@ -30,6 +30,7 @@ from pipeline.ingest.sources.files import LandedFile, version_of
 from pipeline.ingest.typing import (
     CUSTOMER_ID_COLUMNS,
     CUSTOMER_PREFIXES,
+    GOOD,
     MULTI_VALUE_COLUMNS,
     customer_column,
     split_values,
@@ -165,6 +166,19 @@ def check_mode(con: duckdb.DuckDBPyConnection, f: LandedFile, mode: str, names: 
         )
 
 
+def duplicate_check(by: tuple[str, ...] = ()) -> tuple[str, str, str]:
+    """type_rows' check that rejects a good row whose ``customuid`` an earlier good row of its file
+    has (the first good row is applied; a row rejected for its own values takes no part). ``by``: the
+    columns that tell the files apart when several are typed at once."""
+    within = ", ".join([*map(ident, by), "customuid"])
+    first = f"min(_row_number) FILTER (WHERE {GOOD}) OVER (PARTITION BY {within})"
+    return (
+        "customuid",
+        f"{GOOD} AND customuid IS NOT NULL AND _row_number > {first}",
+        f"'customuid: ''' || customuid || ''' appears again in the file (first at row ' || {first} || ')'",
+    )
+
+
 def ingest_customers(
     con: duckdb.DuckDBPyConnection, spec: CustomersSpec, source: str, f: LandedFile, mode: str | None = None
 ) -> LoadResult:
@@ -193,13 +207,7 @@ def ingest_customers(
         if exists:
             check_mode(con, f, mode, names)
         columns = [customer_column(n) for n in names]
-        duplicate = (
-            "customuid",
-            "customuid IS NOT NULL AND _row_number > min(_row_number) OVER (PARTITION BY customuid)",
-            "'customuid: ''' || customuid || ''' appears again in the file (first at row '"
-            " || min(_row_number) OVER (PARTITION BY customuid) || ')'",
-        )
-        type_rows(con, columns, [duplicate])
+        type_rows(con, columns, [duplicate_check()])
         cols = ", ".join(ident(n) for n in names)
 
         def apply() -> None:

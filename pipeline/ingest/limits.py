@@ -131,6 +131,7 @@ def scan(f: LandedFile, limits: Limits, records: bool = True) -> Scan:
     block = max(1, limits.max_record_bytes // 2)
     size = lf = cr = 0
     nul = False
+    last = b""  # the file's last byte
     lines = _LongLines(limits.max_record_bytes, block)
     # a line holds at least one byte: the lines of a plain file no longer than max_rows bytes need no count
     count = f.name.lower().endswith(".gz") or f.path.stat().st_size > limits.max_rows
@@ -147,11 +148,20 @@ def scan(f: LandedFile, limits: Limits, records: bool = True) -> Scan:
                 if max(lf, cr) > limits.max_rows:
                     raise _over(f, "lines", limits, "max_rows")
             nul = nul or b"\x00" in chunk
+            last = chunk[-1:]
         long = lines.finish(size) if records else ()
     except (OSError, EOFError) as e:
         gz = " (a truncated or corrupt gzip file)" if f.name.lower().endswith(".gz") else ""
         raise IngestError(f"{f.name}: cannot read the file{gz}: {e}") from None
-    return Scan(size, max(lf, cr) if count else None, long, nul)
+    n_lines = max(lf, cr) + _unterminated(last)
+    if count and n_lines > limits.max_rows:
+        raise _over(f, "lines", limits, "max_rows")
+    return Scan(size, n_lines if count else None, long, nul)
+
+
+def _unterminated(last: bytes) -> int:
+    """1 when the file's last byte (``b""`` for an empty file) ends a line without a line end, else 0."""
+    return int(last not in (b"", b"\n", b"\r"))
 
 
 def marker(fmt: str, encoding: str, columns: int, dialect: CsvDialect | None) -> bytes:

@@ -17,7 +17,7 @@ from pipeline.core.sql import ident, sql
 from pipeline.ingest.config import TransactionSpec
 from pipeline.ingest.sources.files import LandedFile
 from pipeline.ingest.transactions import field_columns, new_columns, read_transaction_file
-from pipeline.ingest.typing import type_rows
+from pipeline.ingest.typing import GOOD, type_rows
 from pipeline.ingest.write import (
     LOADED,
     PROCESSED,
@@ -36,14 +36,12 @@ EVERY_DAY: Window = (dt.date(1, 1, 1), dt.date(9999, 12, 31))
 
 
 def key_checks(spec: TransactionSpec) -> list[tuple[str, str, str]]:
-    """With a ``key``, a row whose key a later row of the file repeats is rejected (the last wins)."""
+    """With a ``key``, a good row whose key a later good row of the file repeats is rejected (the last
+    good row wins; a row rejected for its own values takes no part)."""
     if not spec.key:
         return []
     keys = ", ".join(ident(k) for k in spec.key)
-    later = (
-        f"count(*) OVER (PARTITION BY {keys} ORDER BY _row_number "
-        "ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) > 0"
-    )
+    later = f"{GOOD} AND _row_number < max(_row_number) FILTER (WHERE {GOOD}) OVER (PARTITION BY {keys})"
     reason = "'key: a later row of the file has the same ' || $keyname || ' (the last one is kept)'"
     return [("key", later, reason)]
 
@@ -85,7 +83,7 @@ def ingest_range_file(
     started = now()
     try:
         extra = read_transaction_file(con, spec, f)
-        columns = field_columns(spec) + new_columns(spec, extra)
+        columns = field_columns(spec, f.format) + new_columns(spec, extra)
         params = {"keyname": ", ".join(spec.key)} if spec.key else {}
         type_rows(con, columns, key_checks(spec), params, null_values=spec.null_values)
         results = day_results(con, spec, source, f, window)

@@ -26,7 +26,9 @@ from pipeline.core.warehouse import scalar
 from pipeline.ingest.config import WHITESPACE, CsvDialect, Limits, TransactionSpec
 from pipeline.ingest.dialect import name_json_problems, split_header
 from pipeline.ingest.json_lines import json_values
+from pipeline.ingest.line_scan import scan_lines
 from pipeline.ingest.numbering import drop_numbering, number_rows, record_numbers
+from pipeline.ingest.raw_lines import with_raw_lines
 from pipeline.ingest.sources.files import LandedFile
 
 DEFAULT_DIALECT = CsvDialect()
@@ -130,29 +132,21 @@ def _encoding_reason(encoding: str) -> str:
     )
 
 
-def _blank_lines(
-    con: duckdb.DuckDBPyConnection, f: LandedFile, encoding: str, records: int, before: int = 1
-) -> np.ndarray:
+def _blank_lines(f: LandedFile, records: int, before: int = 1) -> np.ndarray:
     """Positions of the blank lines after the header (``before`` lines precede the first record),
     as DuckDB's CSV reader counts lines.
 
     The reader skips blank lines but counts them in the line numbers of its rejects. Their
     positions are known from a plain line scan only when no quoted cell spans lines (then every
     non-blank line is one record); otherwise none are returned and numbers count blank lines.
+    The scan is on the bytes (line_scan.py): a line that is not valid in the dataset's encoding
+    is a line too.
     """
-    params = {"path": str(f.path), "encoding": encoding}
-    con.execute("DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
-    lines, blank = con.execute(sql("ingest/read/line_counts"), params).fetchall()[0]
-    if not blank or lines - before - blank != records:
+    lines = scan_lines(f.path)
+    blanks = lines.blank_after(before)
+    if not len(blanks) or not lines.one_record_a_line(before, records):
         return np.array([], dtype=np.int64)
-    con.execute("DROP TABLE IF EXISTS _lrj; DROP TABLE IF EXISTS _lrs")
-    con.execute(sql("ingest/read/physical_lines"), params)
-    blanks = con.sql(
-        "SELECT rowid + 1 - $before AS n FROM _phys WHERE trim(coalesce(line, '')) = '' AND rowid >= $before",
-        params={"before": before},
-    ).fetchnumpy()["n"]
-    con.execute("DROP TABLE _phys")
-    return np.asarray(blanks, dtype=np.int64)
+    return blanks
 
 
 def physical_lines(path: Path, chunk: int = 1 << 23) -> int | None:
@@ -221,7 +215,7 @@ def read_csv_rows(
     except duckdb.Error as e:
         raise read_error(f, e) from None
     bad = con.sql(
-        """SELECT line - $before AS rn,
+        """SELECT line - $before AS rn, line, bool_or(error_type = 'INVALID ENCODING') AS bad_bytes,
                   arg_min(error_type, column_idx) AS error_type,
                   arg_min(error_message, column_idx) AS error_message,
                   any_value(csv_line) AS csv_line
@@ -230,13 +224,14 @@ def read_csv_rows(
     ).to_arrow_table()
     n_good = scalar(con, "SELECT count(*) FROM _read")
     records = n_good + bad.num_rows
+    bad = with_raw_lines(con, [f.path], bad, "csv_line", before)
     # Blank lines only shift the numbers of rows after a bad row. They need the second scan only
     # when there is a bad row and the file has more lines than the header and its records.
     blanks = None
     if bad.num_rows and physical_lines(f.path) != records + before:
         try:
-            blanks = _blank_lines(con, f, encoding, records, before)
-        except duckdb.Error as e:
+            blanks = _blank_lines(f, records, before)
+        except (OSError, EOFError, zlib.error) as e:
             raise read_error(f, e) from None
     bad_numbers = number_rows(con, n_good, bad.column("rn").to_numpy(), blanks)
     con.register("_bad", bad.set_column(0, "rn", pa.array(bad_numbers, pa.int64())))
@@ -266,7 +261,8 @@ def _read_lines(
         )
     except duckdb.Error as e:
         raise read_error(f, e) from None
-    bad = con.sql("SELECT line AS rn, any_value(csv_line) AS raw FROM _lrj GROUP BY line").to_arrow_table()
+    bad = con.sql("SELECT line AS rn, line, any_value(csv_line) AS raw FROM _lrj GROUP BY line")
+    bad = with_raw_lines(con, [f.path], bad.to_arrow_table(), "raw")
     number_rows(con, scalar(con, "SELECT count(*) FROM _read"), bad.column("rn").to_numpy())
     if bad.num_rows:  # a view takes no parameters: the reason goes in a column of _bad
         reason = _encoding_reason(encoding)
@@ -489,7 +485,8 @@ def read_csv_batch(
     before = _lines_before(dialect)
     _read_csv_files(con, paths, encoding, len(names), dialect, max_line)
     bad = con.sql(
-        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - $before AS rn,
+        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - $before AS rn, j.line,
+                  bool_or(j.error_type = 'INVALID ENCODING') AS bad_bytes,
                   arg_min(j.error_type, j.column_idx) AS error_type,
                   arg_min(j.error_message, j.column_idx) AS error_message,
                   any_value(j.csv_line) AS csv_line
@@ -504,9 +501,10 @@ def read_csv_batch(
         lines = lines_of(i) if lines_of else physical_lines(f.path)
         if lines == records + before:
             return None
-        return _blank_lines(con, f, encoding, records, before)
+        return _blank_lines(f, records, before)
 
     bad = _number_batch(con, files, bad, blanks_of)
+    bad = with_raw_lines(con, [f.path for f in files], bad, "csv_line", before)
     con.register("_bad", bad)
     params = {"encoding": encoding, "max_line": max_line}
     try:
@@ -539,12 +537,13 @@ def read_jsonl_batch(
         {"paths": paths, "encoding": encoding, **line_limits(max_line)},
     )
     bad = con.sql(
-        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line AS rn,
+        """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line AS rn, j.line,
                   any_value(j.csv_line) AS raw
            FROM _lrj j JOIN _lrs s USING (scan_id, file_id) GROUP BY ALL ORDER BY 1, 2""",
         params={"paths": paths},
     ).to_arrow_table()
     bad = _number_batch(con, files, bad, None)
+    bad = with_raw_lines(con, [f.path for f in files], bad, "raw")
     # a view takes no parameters: the reason goes in a column of _bad
     reason = _encoding_reason(encoding)
     con.register("_bad", bad.append_column("error", pa.array([reason] * bad.num_rows, pa.string())))

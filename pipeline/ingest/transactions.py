@@ -64,9 +64,10 @@ def _window_check(spec: TransactionSpec, start: str, end: str) -> tuple[str, str
     )
 
 
-def field_columns(spec: TransactionSpec) -> list[TypedColumn]:
-    """How each declared field of the dataset is typed and validated."""
-    comma = spec.decimal_separator == ","
+def field_columns(spec: TransactionSpec, fmt: str) -> list[TypedColumn]:
+    """How each declared field of the dataset is typed and validated in a file of format ``fmt``;
+    ``decimal_separator`` is of delimited files (JSON numbers and Parquet's are written with ``.``)."""
+    comma = spec.decimal_separator == "," and fmt == "csv"
     return [field_column(x, spec.is_required(x), decimal_comma=comma) for x in spec.fields]
 
 
@@ -158,7 +159,7 @@ def _ingest_one(
 
     def prepare() -> Callable[[], None]:
         extra = read_transaction_file(con, spec, f)
-        columns = field_columns(spec) + new_columns(spec, extra)
+        columns = field_columns(spec, f.format) + new_columns(spec, extra)
         window_params = {"start": day, "end": day + dt.timedelta(days=1), "tfname": spec.time_field}
         type_rows(
             con,
@@ -293,7 +294,7 @@ def _ingest_batch(
     declared = [x.name for x in spec.fields]
     max_line = spec.limits.max_record_bytes
     try:
-        columns = field_columns(spec)
+        columns = field_columns(spec, files[0].format)
         window = _window_check(spec, "$starts[_file]", "$ends[_file]")
         params = {
             "starts": days,

@@ -49,6 +49,9 @@ CUSTOMER_ID_COLUMNS = ("customuid", "emailsha256", "idfa", "dmpid")
 CUSTOMER_PREFIXES = ("txt_", "num_", "attr_", "goal_")
 MULTI_VALUE_COLUMNS = ("emailsha256", "idfa", "dmpid")
 
+# In type_rows' extra checks: the row is good so far (no reader error, every value fits its column);
+# the column type_rows.sql computes
+GOOD = "__good"
 # SQL over the trimmed, NULL-if-empty text value and the parameter holding the column's strptime
 # pattern -> the typed value
 Cast = Callable[[str, str], str]
@@ -125,9 +128,21 @@ def _bool(v: str, p: str) -> str:
     )
 
 
+def _comma_decimal(point: Cast) -> Cast:
+    """The cast of a number written with ``,`` as its decimal separator, from ``point``, the cast of
+    one written with ``.``: a value with a ``.`` does not cast (``1.234`` may mean 1234)."""
+
+    def cast(v: str, p: str) -> str:
+        with_point = f"replace({v}, ',', '.')"
+        return f"CASE WHEN NOT contains({v}, '.') THEN {point(with_point, p)} END"
+
+    return cast
+
+
 def field_column(f: FieldSpec, required: bool, decimal_comma: bool = False) -> TypedColumn:
     """How a declared transaction field is typed and validated; with ``decimal_comma`` a Decimal or
-    Float is written with ``,`` as its decimal separator (``3,50``)."""
+    Float is written with ``,`` as its decimal separator (``3,50``) and a value with a ``.`` does not
+    fit (``1.234`` is not read as 1.234 when it may mean 1234)."""
     cast: Cast
     if f.type in (FieldType.Date, FieldType.Timestamp):
         cast, expected = _time_cast(f)
@@ -142,8 +157,7 @@ def field_column(f: FieldSpec, required: bool, decimal_comma: bool = False) -> T
         cast = lambda v, p: _matches(v, NUMBER_PATTERN, f"TRY_CAST({v} AS {to_type})")  # noqa: E731
         expected = f"a {f.type.value}"
         if decimal_comma:
-            point = cast
-            cast = lambda v, p: point(f"replace({v}, ',', '.')", p)  # noqa: E731
+            cast = _comma_decimal(cast)
             expected += " with ',' as its decimal separator"
     pattern = to_strptime(f.format) if f.format and f.format not in EPOCH_FORMATS else None
     return TypedColumn(f.name, sql_type(f), cast, did_not_cast, expected, required, pattern)
@@ -226,8 +240,10 @@ def type_rows(
     """Create ``_typed`` from ``_rows``: typed columns, ``_reason`` (NULL = good) and ``_field``.
 
     ``extra_checks`` are (field, SQL condition over typed columns that marks a bad row, SQL reason),
-    with the parameters they use in ``extra_params``. ``carry`` are columns of ``_rows`` kept as
-    they are (and usable in the checks), e.g. ``_file`` when several files are typed at once;
+    with the parameters they use in ``extra_params``; they may use ``GOOD`` (true for a row that
+    neither the reader nor its own values reject), e.g. to compare a row with the good rows only.
+    ``carry`` are columns of ``_rows`` kept as they are (and usable in the checks), e.g. ``_file``
+    when several files are typed at once;
     a trimmed value in ``null_values`` is a missing value. With ``raw_of`` (the text columns of
     ``_rows``, in their order) ``_typed`` also has ``_raw``, the raw text of each rejected row: its
     ``_raw`` in ``_rows``, else its text values as JSON (NULL for a good row). ``rows`` is the query
@@ -260,11 +276,14 @@ def type_rows(
             reasons.append(f"CASE {' '.join(branches)} END")
             labels.append(f"$name{i}")
             params[f"name{i}"] = c.name
+    if not reasons:  # no value can reject a row (each SELECT of type_rows.sql adds one reason at least)
+        reasons, labels = ["NULL::VARCHAR"], ["NULL"]
+    own = len(reasons)  # the reasons of the row's own values: the extra checks come after them
     for j, (_, condition, reason) in enumerate(extra_checks):
         reasons.append(f"CASE WHEN {condition} THEN {reason} END")
         labels.append(f"$extra{j}")
-    if not reasons:  # nothing but the reader can reject a row
-        reasons, labels = ["NULL::VARCHAR"], ["NULL"]
+    if not extra_checks:  # (the SELECT of the checks too)
+        reasons, labels = [*reasons, "NULL::VARCHAR"], [*labels, "NULL"]
     if null_values:
         params["null_values"] = list(null_values)
     for i, c in enumerate(columns):
@@ -282,7 +301,9 @@ def type_rows(
             "first_field": " ".join(
                 f"WHEN __r{k} IS NOT NULL THEN {label}" for k, label in enumerate(labels)
             ),
-            "reasons": ", ".join(f"{r} AS __r{k}" for k, r in enumerate(reasons)),
+            "reasons": ", ".join(f"{r} AS __r{k}" for k, r in enumerate(reasons) if k < own),
+            "good": " AND ".join(["_error IS NULL", *(f"__r{k} IS NULL" for k in range(own))]),
+            "checks": ", ".join(f"{r} AS __r{k}" for k, r in enumerate(reasons) if k >= own),
             "casts": casts,
             "trims": trims,
             **_raw_fragments(raw_of, all_reasons),

@@ -172,6 +172,31 @@ DIALECT_CASES = [
         rejects={2: ("amount", ("'1.234,50'", "',' as its decimal separator"))},
         ignored_rejected=2,
     ),
+    # `1.234` is 1234 to a European writer: a `.` in a number does not fit the `,` separator
+    DialectCase(
+        "decimal_comma_point_rejected",
+        {"decimal_separator": ","},
+        b'order_id,customer_id,sold_at,amount,qty\no1,c1,2026-01-31,"3,50",2\no2,c2,2026-01-31,1.234,1\n',
+        LOADED,
+        2,
+        1,
+        1,
+        rows=[row(1, "o1", "c1", "3.5", 2)],
+        rejects={2: ("amount", ("'1.234'", "',' as its decimal separator"))},
+        ignored_rejected=1,
+    ),
+    # the separator is of delimited files: JSON numbers are written with `.`
+    DialectCase(
+        "decimal_comma_jsonl",
+        {"decimal_separator": ","},
+        b'{"order_id": "o1", "customer_id": "c1", "sold_at": "2026-01-31", "amount": 1.5, "qty": 2}\n',
+        LOADED,
+        1,
+        1,
+        0,
+        rows=[row(1, "o1", "c1", "1.5", 2)],
+        ext="jsonl",
+    ),
     # the acceptance case: no header, `;` between values, `,` before the decimals
     DialectCase(
         "european_no_header",

@@ -255,6 +255,34 @@ FILE_CASES = [
         rejects={2: ("columns", ("6", "4"))},
         rows=[(1, "o1", "c1", DAY, 2, Decimal("3.5"), "S1"), (3, "o3", "c3", DAY, 3, Decimal("4"), "S3")],
     ),
+    # a blank line and a row that is not UTF-8: the line scans that find the blank lines count that row
+    TxCase(
+        "csv_blank_line_and_a_row_not_utf8",
+        "pos",
+        "csv",
+        POS_HEADER
+        + b"\no1,c1,01/31/2026,2,3.50,S1\n\no2,Ren\xe9,01/31/2026,1,1,S2\no3,c3,01/31/2026,3,4,S3\n",
+        LOADED,
+        3,
+        2,
+        1,
+        rejects={2: ("encoding", ("utf-8", "latin-1"))},
+        rows=[(1, "o1", "c1", DAY, 2, Decimal("3.5"), "S1"), (3, "o3", "c3", DAY, 3, Decimal("4"), "S3")],
+    ),
+    # the same with Windows-1252 quotes (bytes 0x93, 0x94: no Latin-1 characters for DuckDB either)
+    TxCase(
+        "csv_blank_line_and_a_row_in_windows_1252",
+        "pos",
+        "csv",
+        POS_HEADER
+        + b"\no1,c1,01/31/2026,2,3.50,S1\n\no2,\x93c2\x94,01/31/2026,1,1,S2\no3,c3,01/31/2026,3,4,S3\n",
+        LOADED,
+        3,
+        2,
+        1,
+        rejects={2: ("encoding", ("utf-8", "latin-1"))},
+        rows=[(1, "o1", "c1", DAY, 2, Decimal("3.5"), "S1"), (3, "o3", "c3", DAY, 3, Decimal("4"), "S3")],
+    ),
     TxCase(
         "csv_blank_line_after_the_bad_row",
         "pos",

@@ -143,3 +143,24 @@ def test_a_customer_seen_before_keeps_its_first_day(tmp_path: Path) -> None:
         ]
     finally:
         w.close()
+
+
+def test_a_rejected_row_does_not_make_the_next_row_of_its_customer_a_duplicate(tmp_path: Path) -> None:
+    """In files applied together, n1's first row is rejected for its age: its second row is applied."""
+    w = World(tmp_path)
+    try:
+        spec = w.cfg.customers
+        assert spec is not None
+        corpus: list[bytes | tuple[str, bytes]] = [
+            CUSTOMERS_BASE,
+            CUSTOMERS_HEADER + b"n2,Bern,22,,,\n",
+            CUSTOMERS_HEADER + b"n1,Rome,old,,,\nn1,Oslo,21,,,\n",
+        ]
+        with connect(w.warehouse) as con:
+            results = ingest_customer_files(con, spec, "landing", _land(w, corpus))
+        assert [(r.rows_read, r.rows_loaded, r.rows_rejected) for r in results[1:]] == [(1, 1, 0), (2, 1, 1)]
+        assert w.q("SELECT txt_city FROM customers WHERE customuid = 'n1'") == [("Oslo",)]
+        assert w.q("SELECT row_number, field FROM rejects") == [(1, "num_age")]
+        assert w.q("SELECT count(DISTINCT started_at) FROM loads") == [(2,)]  # the last two together
+    finally:
+        w.close()

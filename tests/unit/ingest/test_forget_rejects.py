@@ -29,3 +29,22 @@ def test_forgetting_a_device_id_that_is_a_common_word_keeps_other_customers_reje
     assert set(before) - set(after) == {("events", 1)}  # u1's reject only
     assert ("customers", 3) in after  # u3's reject stays
     assert not world.q("SELECT * FROM rejects WHERE raw_row LIKE '%u1%'")
+
+
+def test_forget_deletes_a_reject_whose_bytes_are_not_utf8(world: World) -> None:
+    """A feed row with a Latin-1 byte (or a Windows-1252 one) just before the customer's cell, and a
+    JSON line with one, is rejected for its bytes; its raw text keeps its delimiters (each such byte a
+    U+FFFD), so forget finds the customer in it."""
+    world.load_customers("csv", "customuid,txt_note\nu1,x\nu2,x\n")
+    t = epoch(2026, 1, 31, 9)
+    events = b"event,customer_id,occurred_at,opened_at,sent_on\nopen\xe9,u1,%d,,\nopen\x93,u2,%d,,\n" % (t, t)
+    r = world.load_tx("events", "csv", events)
+    assert (r.status, r.rows_rejected) == (LOADED, 2)
+    raw = world.q("SELECT row_number, field, raw_row FROM rejects ORDER BY row_number")
+    assert raw == [(1, "encoding", f"open\ufffd,u1,{t},,"), (2, "encoding", f"open\ufffd,u2,{t},,")]
+    web = b'{"session_id": "s\xe9", "customer_id": "u1"}\n{"session_id": "s\xe9", "customer_id": "u2"}\n'
+    assert world.load_tx("web", "jsonl", web).rows_rejected == 2
+    with connect(world.warehouse) as con:
+        done = forget_customer(con, world.cfg, "u1", kind="customuid")
+    assert done.rows_deleted["rejects"] == 2
+    assert world.q("SELECT dataset, row_number FROM rejects ORDER BY ALL") == [("events", 2), ("web", 2)]

@@ -230,6 +230,49 @@ def test_four_days_together_hand_checked(tmp_path: Path, monkeypatch: pytest.Mon
         w.close()
 
 
+def test_a_batch_numbers_the_records_of_a_file_with_a_blank_line_and_a_row_not_utf8(tmp_path: Path) -> None:
+    """Two days read together; the second has a blank line and a row with a Latin-1 byte: the rows
+    keep their record numbers (the blank line is not a record, the bad row is record 2)."""
+    w = World(tmp_path)
+    try:
+        spec = w.cfg.transaction("pos")
+        d1, d2 = dt.date(2026, 1, 10), dt.date(2026, 1, 11)
+        header = b"order_id,customer_id,purchased_at,quantity,amount,store\n"
+        files = [
+            (
+                d1,
+                w.land(
+                    spec.file_name, "csv", header + b"a1,c1,01/10/2026,1,1,S\na2,c2,01/10/2026,1,1,S\n", d1
+                ),
+            ),
+            (
+                d2,
+                w.land(
+                    spec.file_name,
+                    "csv",
+                    header
+                    + b"\nb1,c1,01/11/2026,1,1,S\nb2,c2,01/11/2026,1,1,Caf\xe9\nb3,c3,01/11/2026,1,1,S\n",
+                    d2,
+                ),
+            ),
+        ]
+        with connect(w.warehouse) as con:
+            r1, r2 = ingest_transactions(con, spec, "landing", files)
+        assert (r2.rows_read, r2.rows_loaded, r2.rows_rejected) == (3, 2, 1)
+        assert w.q("SELECT count(DISTINCT started_at) FROM loads") == [(1,)]  # (read together)
+        assert w.q("SELECT partition_date, row_number, field, raw_row FROM rejects") == [
+            (d2, 2, "encoding", "b2,c2,01/11/2026,1,1,Caf\ufffd")  # (each byte that is not UTF-8: a U+FFFD)
+        ]
+        assert w.q("SELECT _partition_date, _row_number, order_id FROM tx_pos ORDER BY 1, 2") == [
+            (d1, 1, "a1"),
+            (d1, 2, "a2"),
+            (d2, 1, "b1"),
+            (d2, 3, "b3"),
+        ]
+    finally:
+        w.close()
+
+
 def test_a_batch_that_fails_half_way_loads_each_file_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -75,6 +75,28 @@ def test_parquet_file(tmp_path: Path) -> None:
         w.close()
 
 
+def test_parquet_numbers_under_decimal_comma(tmp_path: Path) -> None:
+    """``decimal_separator: ","`` is of delimited files: a Parquet file's numbers (text with a ``.``
+    once read) still load."""
+    table = pa.table(
+        {
+            "order_id": ["o1", "o2"],
+            "customer_id": ["c1", "c2"],
+            "sold_at": [DAY, DAY],
+            "amount": pa.array([1.5, 2.0], pa.float64()),
+            "qty": pa.array([1, 1], pa.int64()),
+        }
+    )
+    w = World(tmp_path, sales_config(decimal_separator=","))
+    try:
+        path = tmp_path / "x.parquet"
+        pq.write_table(table, path)
+        check_load(w, w.load_tx("sales", "parquet", path.read_bytes()), LOADED, 2, 2, 0)
+        assert w.partition("sales") == [row(1, "o1", "c1", "1.5", 1), row(2, "o2", "c2", "2", 1)]
+    finally:
+        w.close()
+
+
 @pytest.mark.parametrize(
     "options, words",
     [

@@ -166,3 +166,30 @@ def test_a_value_starting_with_a_space_after_any_whitespace_is_trimmed(tmp_path:
         ]
     finally:
         w.close()
+
+
+def test_a_json_number_with_a_fraction_is_read_as_a_double_and_a_string_as_written(tmp_path: Path) -> None:
+    """What the README says of Decimal values in JSON lines: a number with a fraction keeps 15 to 17
+    significant digits (DuckDB's JSON reads it as a double); a string, or a whole number, is exact."""
+    rows = [
+        '{"session_id": "s1", "customer_id": "c1", "started_at": "2026-01-31 10:00:00", '
+        '"revenue": 1234567890123.4567}',
+        '{"session_id": "s2", "customer_id": "c2", "started_at": "2026-01-31 10:00:00", '
+        '"revenue": 99999999999999.9999}',
+        '{"session_id": "s3", "customer_id": "c3", "started_at": "2026-01-31 10:00:00", '
+        '"revenue": "99999999999999.9999"}',
+        '{"session_id": "s4", "customer_id": "c4", "started_at": "2026-01-31 10:00:00", '
+        '"revenue": 99999999999999}',
+    ]
+    w = World(tmp_path)
+    try:
+        r = w.load_tx("web", "jsonl", "".join(x + "\n" for x in rows).encode())
+        check_load(w, r, LOADED, 4, 3, 1)
+        check_rejects(w, r, {2: ("revenue", ("'100000000000000.0' is not a Decimal",))})
+        assert w.q("SELECT session_id, revenue FROM tx_web ORDER BY 1") == [
+            ("s1", Decimal("1234567890123.4568")),
+            ("s3", Decimal("99999999999999.9999")),
+            ("s4", Decimal("99999999999999")),
+        ]
+    finally:
+        w.close()

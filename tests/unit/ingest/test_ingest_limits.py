@@ -236,6 +236,18 @@ def test_a_file_of_too_many_rows_fails(tmp_path: Path) -> None:
         w.close()
 
 
+def test_a_last_line_without_a_line_end_counts_toward_max_rows(tmp_path: Path) -> None:
+    """The header and 1,000 rows, the last without a final newline: 1,001 lines, over 1,000."""
+    w = World(tmp_path, _config(max_rows=1000))
+    try:
+        r = w.load_tx("pos", "csv", POS_HEADER + (_pos(1) + b"\n") * 999 + _pos(1))
+        check_failed(w, r, "pos_20260131.csv", ("more than 1,000 lines", "limits.max_rows"))
+        r = w.load_tx("pos", "csv", POS_HEADER + (_pos(1) + b"\n") * 998 + _pos(1))
+        assert (r.status, r.rows_read) == (LOADED, 999)
+    finally:
+        w.close()
+
+
 def test_the_scan_finds_exactly_the_long_lines(tmp_path: Path) -> None:
     from pipeline.ingest.config import Limits
     from pipeline.ingest.sources.files import LandedFile
@@ -264,7 +276,15 @@ def test_the_scan_counts_lines_only_where_max_rows_can_be_passed(tmp_path: Path)
     assert scan(landed("a_20260101.csv", b"a\nb\nc\n"), Limits(max_rows=6)).lines is None
     assert scan(landed("b_20260101.csv", b"a\nb\nc\n"), Limits(max_rows=5)).lines == 3
     assert scan(landed("c_20260101.csv.gz", b"a\nb\nc\n"), Limits(max_rows=6)).lines == 3
-    for name, body in (("d_20260101.csv", b"a\rb\rc\r"), ("e_20260101.csv.gz", b"a\nb\nc\n")):
+    # a last line without a line end is a line
+    assert scan(landed("f_20260101.csv", b"a\nb\r\nc"), Limits(max_rows=3)).lines == 3
+    assert scan(landed("g_20260101.csv.gz", b"a\rb\rc"), Limits(max_rows=6)).lines == 3
+    for name, body in (
+        ("d_20260101.csv", b"a\rb\rc\r"),
+        ("e_20260101.csv.gz", b"a\nb\nc\n"),
+        ("h_20260101.csv", b"a\nb\nc"),
+        ("i_20260101.csv.gz", b"a\nb\nc"),
+    ):
         with pytest.raises(IngestError, match="more than 2 lines"):
             scan(landed(name, body), Limits(max_rows=2))
 

@@ -68,6 +68,18 @@ CUSTOMER_CASES = [
         rejects={1: ("encoding", ("utf-8", "latin-1"))},
         rows=[("u2", "Metz", 26.0, None, None, None)],
     ),
+    # a blank line as well: the record numbers still skip it (u2 is record 2)
+    CustomerCase(
+        "csv_blank_line_and_latin1_bytes_in_utf8_dataset",
+        "csv",
+        CUSTOMERS_HEADER + b"\nu1,Metz,25,,,\nu2,Caf\xe9,26,,,\nu3,Lyon,27,,,\n",
+        LOADED,
+        3,
+        2,
+        1,
+        rejects={2: ("encoding", ("utf-8", "latin-1"))},
+        rows=[("u1", "Metz", 25.0, None, None, None), ("u3", "Lyon", 27.0, None, None, None)],
+    ),
     CustomerCase(
         "csv_latin1_file_in_latin1_dataset",
         "csv",
@@ -104,6 +116,19 @@ CUSTOMER_CASES = [
             ("u1", "Nice", 25.0, None, None, None),
             ("u2", "Metz", 26.0, None, None, None),
         ],
+    ),
+    # the first u1 row is rejected for its age: the second is the first good one and is applied (a
+    # rejected row takes no part in the duplicate check); the third u1 row repeats that good one
+    CustomerCase(
+        "csv_duplicate_customuid_after_a_rejected_row",
+        "csv",
+        CUSTOMERS_HEADER + b"u1,Nice,old,,,\nu1,Lille,27,,,\nu1,Metz,28,,,\n",
+        LOADED,
+        3,
+        1,
+        2,
+        rejects={1: ("num_age", ("'old'", "number")), 3: ("customuid", ("'u1'", "again", "row 2"))},
+        rows=[("u1", "Lille", 27.0, None, None, None)],
     ),
     CustomerCase(
         "csv_text_in_number_goal_and_goal_timestamp",

@@ -121,6 +121,28 @@ def test_replaces_none_upserts_by_key(tmp_path: Path) -> None:
         w.close()
 
 
+def test_a_rejected_later_row_does_not_displace_a_good_row_of_its_key(tmp_path: Path) -> None:
+    """o1's second row is rejected for its qty: the first o1 row is the last good one and loads, and
+    the key decides between the good rows only (o2's last good row wins over its earlier one)."""
+    w = _world(tmp_path, replaces="none", key=["order_id"])
+    try:
+        data = (
+            b"order_id customer_id sold_at amount qty\r\n"
+            b"o1 c1 2026-01-10 10.00 1\r\n"
+            b"o1 c1 2026-01-11 11.00 x\r\n"
+            b"o2 c2 2026-01-11 1.00 1\r\n"
+            b"o2 c2 2026-01-11 2.00 1\r\n"
+            b"o2 c2 2026-01-11 3.00 y\r\n"
+        )
+        results = _load(w, "sales.txt", data)
+        assert _loads(w, results) == [("sales.txt", D1, LOADED, 1, 1, 0), ("sales.txt", D2, LOADED, 4, 1, 3)]
+        assert [(d, o, str(a)) for d, o, a in _table(w)] == [(D1, "o1", "10.0000"), (D2, "o2", "2.0000")]
+        rejects = w.q("SELECT row_number, field FROM rejects ORDER BY row_number")
+        assert rejects == [(2, "qty"), (3, "key"), (5, "qty")]
+    finally:
+        w.close()
+
+
 def test_unreadable_range_file_fails_and_changes_nothing(tmp_path: Path) -> None:
     w = _world(tmp_path)
     try:

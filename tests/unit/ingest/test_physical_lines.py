@@ -3,11 +3,13 @@ lines to find): LF, CRLF and CR ends, a last line without an end, a CRLF split b
 
 from __future__ import annotations
 
+import gzip
 import re
 from pathlib import Path
 
 import pytest
 
+from pipeline.ingest.line_scan import scan_lines
 from pipeline.ingest.read import physical_lines
 
 CASES = [b"", b"a", b"a\n", b"a\r\nb\r\n", b"a\rb\r", b"a\r\n\r\nb", b"\n\n\n", b"x\r", b"a\nb\rc\r\nd"]
@@ -21,3 +23,21 @@ def test_lines_are_counted_as_the_reader_ends_them(tmp_path: Path, body: bytes) 
     expected = ends + (1 if body and not body.endswith((b"\n", b"\r")) else 0)
     assert [physical_lines(path, chunk) for chunk in (1, 2, 3, 1 << 23)] == [expected] * 4
     assert physical_lines(tmp_path / "x_20260101.csv.gz") is None
+
+
+def _lines(body: bytes) -> list[bytes]:
+    lines = re.split(rb"\r\n|\n|\r", body)
+    return lines[:-1] if lines and lines[-1] == b"" else lines
+
+
+@pytest.mark.parametrize("body", [*CASES, b" \r", b"  ", b"h\r\n \r\n\xe9\x93\n  x\n\n", b"\x80\n\n\xff"])
+@pytest.mark.parametrize("gz", [False, True])
+def test_the_line_scan_finds_every_line_and_the_blank_ones(tmp_path: Path, body: bytes, gz: bool) -> None:
+    """Whatever the bytes (not UTF-8, not Latin-1 for DuckDB: 0x80-0x9f), in blocks of any size."""
+    path = tmp_path / ("x_20260101.csv.gz" if gz else "x_20260101.csv")
+    path.write_bytes(gzip.compress(body) if gz else body)
+    lines = _lines(body)
+    blank = [i + 1 for i, line in enumerate(lines) if line.strip(b" ") == b""]
+    for chunk in (1, 2, 3, 1 << 23):
+        scanned = scan_lines(path, chunk)
+        assert (scanned.count, scanned.blank.tolist()) == (len(lines), blank)
