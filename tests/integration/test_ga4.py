@@ -288,6 +288,15 @@ def test_default_channel_grouping(tmp_path, source, medium, channel):
     assert pq.read_table(out).column("channel").to_pylist() == [channel]
 
 
+def test_an_event_with_a_user_id_and_no_pseudo_id_keeps_an_event_id(tmp_path):
+    # consent mode: GA4 exports some events with user_pseudo_id NULL; event_id is required
+    rows = [{**_one("(direct)", "(none)"), "user_id": "C1", "user_pseudo_id": None}]
+    out = tmp_path / "out.parquet"
+    assert flatten(pa.Table.from_pylist(rows), out) == 1
+    got = pq.read_table(out).select(["event_id", "customer_id"]).to_pylist()
+    assert got == [{"event_id": f"C1:{T0}:page_view", "customer_id": "C1"}]
+
+
 def test_the_export_day_becomes_warehouse_events_with_channels(tmp_path, export):
     config = ga4_config(tmp_path, export)
     (tmp_path / "files" / "customers_20260105.csv").write_text("customuid,txt_name\nC1,Ann\n")

@@ -53,7 +53,7 @@ class Pagination(Settings):
     page is sent as ``cursor_param`` of the next) or ``next_link`` (the URL at ``next_path``)."""
 
     type: Literal["none", "page", "offset", "cursor", "next_link"] = "none"
-    limit_param: str | None = "limit"  # the page size parameter (None: do not send one)
+    limit_param: str | None = "limit"  # the page size parameter (None: send none, read to an empty page)
     limit: int = Field(default=100, ge=1)
     page_param: str = "page"
     start_page: int = 1
@@ -205,7 +205,8 @@ def pages(s: requests.Session, res: RestResource, ep: Endpoint, since: str | Non
         if p.type == "none":
             return
         if p.type in ("page", "offset"):
-            if len(records) < p.limit:
+            # without a page size sent, the server's own is unknown: only an empty page ends it
+            if not records or (p.limit_param and len(records) < p.limit):
                 return
             page, offset = page + 1, offset + len(records)
         elif p.type == "cursor":

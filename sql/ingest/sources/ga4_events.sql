@@ -28,7 +28,7 @@ WITH flat AS (
     WHERE event_name IN ('page_view', 'session_start', 'purchase')
 )
 SELECT
-    user_pseudo_id || ':' || event_timestamp::VARCHAR || ':' || event_name
+    coalesce(user_pseudo_id, user_id) || ':' || event_timestamp::VARCHAR || ':' || event_name
         || coalesce(':' || transaction_id, '') AS event_id,
     coalesce(user_id, user_pseudo_id) AS customer_id,
     user_id,

@@ -227,6 +227,18 @@ def test_each_pagination_reads_every_record_once(paged, tmp_path, path, paginati
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == list(range(7))
 
 
+def test_without_a_page_size_sent_paging_reads_to_an_empty_page(paged, tmp_path):
+    """No limit_param: the server pages by its own size (3 here), not by `limit` (100)."""
+    from pipeline.ingest.sources.rest import Endpoint, RestResource, fetch_records
+
+    auth = {"auth_type": "basic", "username": "u", "password": "p"}
+    res = RestResource(source="api", base_url=paged.url, retries=0, **auth)
+    ep = Endpoint(path="/offset", records="data.items", pagination={"type": "offset", "limit_param": None})
+    out = tmp_path / "r.jsonl"
+    assert fetch_records(res, ep, None, out) == 7
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == list(range(7))
+
+
 def test_a_refused_request_names_the_source_and_the_status(paged, tmp_path):
     from pipeline.ingest.sources.files import SourceError
     from pipeline.ingest.sources.rest import Endpoint, RestResource, fetch_records
