@@ -108,9 +108,14 @@ class SnapshotReader:
 
 
 def rows_json(cur: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict]:
-    """The rows of sql/activation/api/<name>.sql as JSON values (DuckDB renders them; NaN becomes null)."""
+    """The rows of sql/activation/api/<name>.sql as JSON values (DuckDB renders them; NaN becomes null);
+    none when the snapshot has no table it reads (a snapshot publishes whichever tables exist)."""
     query = sql("activation/api/as_json", fragments={"query": sql(f"activation/api/{name}")})
-    text = "[" + ",".join(r[0] for r in cur.execute(query, bind(query, params)).fetchall()) + "]"
+    try:
+        found = cur.execute(query, bind(query, params)).fetchall()
+    except duckdb.CatalogException:  # e.g. no experiments configured: no `results` table to read
+        return []
+    text = "[" + ",".join(r[0] for r in found) + "]"
     return json.loads(text, parse_constant=lambda _: None)
 
 
@@ -192,7 +197,7 @@ def create_app(root: Path, keys: tuple[str, ...], reports: Path | None = None) -
         try:
             if exists and not rows_json(cur, exists, params):
                 raise HTTPException(404, missing)
-            total = rows_json(cur, f"{name}_count", params)[0]["total"]
+            total = next((r["total"] for r in rows_json(cur, f"{name}_count", params)), 0)
             rows = rows_json(cur, name, {**params, "page_rows": size, "skip_rows": (page - 1) * size})
         finally:
             cur.close()
