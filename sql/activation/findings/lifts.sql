@@ -1,5 +1,5 @@
--- Each variant's measured lift with its 95% interval, next to the true lift ($truth: the demo's
--- truth/experiments.json, read as JSON).
+-- Each variant's measured lift of its primary metric (not a guardrail's) with its 95% interval, next
+-- to the true lift ($truth: the demo's truth/experiments.json, read as JSON).
 WITH truth AS (
     SELECT unnest(json_keys(j -> 'experiments')) AS experiment, j AS doc
     FROM (SELECT json AS j FROM read_json_objects($truth)) AS d
@@ -13,5 +13,5 @@ SELECT
     (t.doc -> 'experiments' -> r.experiment -> 'true_abs_lift' ->> r.variant)::DOUBLE AS true_lift
 FROM experiment_report AS r
 LEFT JOIN truth AS t ON r.experiment = t.experiment
-WHERE r.scope = 'total' AND NOT r.is_control
+WHERE r.scope = 'total' AND NOT r.is_control AND r.metric = 'primary'
 ORDER BY r.experiment, r.variant;
