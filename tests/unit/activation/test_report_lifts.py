@@ -26,3 +26,15 @@ def test_a_guardrails_rows_are_not_shown_as_the_variants_lift():
     lifts = con.execute(sql("activation/report/lifts")).df()
     # the guardrail's row was a second "offer / a" in the forest plot and the table (its lift: unsubscribes)
     assert lifts[["experiment", "variant", "abs_lift"]].values.tolist() == [["offer", "a", 0.05]]
+
+
+def test_the_demo_findings_show_the_primary_lift_only(tmp_path):
+    con = duckdb.connect()
+    con.execute(sql("experiments/create_experiment_report"))
+    for metric, lift in (("primary", 0.05), ("unsubscribed", 0.002)):
+        _report_row(con, "control", metric, None)
+        _report_row(con, "a", metric, lift)
+    truth = tmp_path / "experiments.json"
+    truth.write_text('{"experiments": {"offer": {"true_abs_lift": {"a": 0.04}}}}')
+    rows = con.execute(sql("activation/findings/lifts"), {"truth": str(truth)}).fetchall()
+    assert [(e, v, lift, true) for e, v, lift, _, _, true in rows] == [("offer", "a", 0.05, 0.04)]
