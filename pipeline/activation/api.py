@@ -284,6 +284,9 @@ def create_app(root: Path, keys: tuple[str, ...], reports: Path | None = None) -
         model: Annotated[str | None, Query(max_length=200)] = None,
     ) -> JSONResponse:
         """Credited conversions and value per model and channel over the conversion days from..to."""
+        if date_from and date_to and date_to < date_from:  # as the CLI refuses it: not an empty answer
+            problem = {"loc": ("query", "to"), "msg": f"to ({date_to}) is before from ({date_from})"}
+            raise RequestValidationError([{**problem, "type": "value_error"}])
         return read("attribution_summary", {"a": date_from, "b": date_to, "model": model})
 
     @app.get("/v1/models", dependencies=auth, response_model=Envelope, tags=["models"])

@@ -45,3 +45,20 @@ def test_a_table_the_snapshot_does_not_hold_reads_as_no_rows(tmp_path):
     }
     assert {u: r.status_code for u, r in unknown.items()} == {u: 404 for u in UNKNOWN}
     assert all(r.json()["meta"]["errors"] for r in unknown.values())
+
+
+def test_a_summary_range_that_ends_before_it_starts_is_refused(tmp_path):
+    # it was 200 with no rows, while `nightjar attribution summary` refuses the same range
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(sql("core/schema"))
+        publish(con, warehouse, dt.datetime(2026, 1, 8, 3, tzinfo=dt.UTC))
+    app = create_app(published_folder(warehouse), (KEY,))
+    with TestClient(app, headers={"X-API-Key": KEY}, raise_server_exceptions=False) as client:
+        backwards = client.get("/v1/attribution/summary", params={"from": "2026-01-08", "to": "2026-01-01"})
+        one_day = client.get("/v1/attribution/summary", params={"from": "2026-01-08", "to": "2026-01-08"})
+    assert backwards.status_code == 422
+    assert backwards.json()["meta"]["validation"] == [
+        {"loc": ["query", "to"], "msg": "to (2026-01-01) is before from (2026-01-08)", "type": "value_error"}
+    ]
+    assert one_day.status_code == 200
