@@ -176,7 +176,7 @@ class AttributionSpec(Settings):
     # Bootstrap replicates of every model's daily credits per channel (0: no intervals), drawn with
     # bootstrapSeed (and the day), so re-running a day gives the same intervals.
     bootstrap: int = Field(default=0, ge=0, le=10_000)
-    bootstrapSeed: int = 0
+    bootstrapSeed: int = Field(default=0, ge=0)  # NumPy seeds are 0 or more
     # The models whose attribution_credits keep one row per credited touch (true: every model); the
     # others get one row per conversion, model and channel (what the summary and the readers use).
     perTouchCredits: bool | list[str] = False

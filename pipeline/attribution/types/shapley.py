@@ -85,7 +85,7 @@ register(
         parameters=(
             Parameter("maxExactChannels", 10, Annotated[int, Field(ge=1, le=16)]),
             Parameter("samples", 2000, Annotated[int, Field(ge=1, le=100_000)]),
-            Parameter("seed", 0, int),
+            Parameter("seed", 0, Annotated[int, Field(ge=0)]),  # NumPy seeds are 0 or more
         ),
         describe=_describe,
         channel_weights=_channel_weights,

@@ -142,6 +142,12 @@ def test_the_built_ins_are_spec_5s_and_come_first():
             "less than or equal to 10000",
         ),
         ({"colour": "red"}, "attribution.models[0].colour", "unknown key"),
+        # NumPy draws from a seed of 0 or more: a negative one would fail the night's run, not the config
+        (
+            {"modelType": "shapley", "seed": -1},
+            "attribution.models[0].seed",
+            "greater than or equal to 0",
+        ),
     ],
 )
 def test_a_refused_model_is_named_by_its_key_path(tmp_path, model, path, words):
@@ -175,3 +181,13 @@ def test_channel_table_touchpoints_and_conversions_are_checked(tmp_path):
     data["attribution"]["conversions"][2]["from"] = "conversions"
     problems = dict(problems_of(data, tmp_path))
     assert "'events'" in problems["attribution.conversions[2].from"]
+
+
+def test_a_negative_bootstrap_seed_is_refused(tmp_path):
+    # NumPy draws from a seed of 0 or more: a negative one would fail the night's run, not the config
+    data = example_dict()
+    data["attribution"]["bootstrapSeed"] = -1
+    problems = dict(problems_of(data, tmp_path))
+    assert "greater than or equal to 0" in problems["attribution.bootstrapSeed"]
+    data["attribution"]["bootstrapSeed"] = 0
+    parse_config(data, tmp_path / "good.yaml", tmp_path)
