@@ -206,9 +206,10 @@ def learned_probabilities(
     values = np.full(variants, value)
     exploration = policies.decayed(exploration, int(w.sum()))
     if policy == "uplift":
-        probs = policies.uplift(rates, values, cost, exploration)
+        probs = policies.uplift(rates, values, cost, exploration, eligible)
         return masked(probs, eligible), policies.incremental_value(rates, values, cost)
-    return masked(policies.propensity(rates, values, cost, exploration), eligible), rates * value - cost
+    probs = policies.propensity(rates, values, cost, exploration, eligible)
+    return masked(probs, eligible), rates * value - cost
 
 
 def policy_matrix(
