@@ -92,7 +92,7 @@ def target_policies(
     edges = segment_edges(rates[:, 0])
     seg = segments(rates[:, 0], edges)
     out["thompson"][:, 1:], _ = thompson_probabilities(
-        seg, arm - 1, converted, seg, arms - 1, exploration, seed
+        seg, arm - 1, converted, seg, arms - 1, exploration, seed, eligible=variants
     )
     if eligible is None:
         return out
