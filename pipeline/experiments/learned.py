@@ -149,8 +149,10 @@ def thompson_probabilities(
     exploration: float,
     seed: int,
     weight: np.ndarray | None = None,
+    eligible: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per candidate: P(best arm) of its segment, and the posterior mean rate of each arm.
+    """Per candidate: P(best arm) of its segment, among the arms it is ``eligible`` for (per candidate
+    and arm; default all), and the posterior mean rate of each arm.
 
     ``arm``: each past presentation's arm (-1: not an arm, left out); segments 0..SEGMENTS-1;
     ``weight``: each presentation's trial weight (policies.seen_weights; 1 when None).
@@ -161,8 +163,13 @@ def thompson_probabilities(
     successes = np.zeros((SEGMENTS, arms))
     np.add.at(trials, (seg_train[keep], arm[keep]), w[keep])
     np.add.at(successes, (seg_train[keep], arm[keep]), converted[keep])
-    probs = thompson(successes, trials, exploration, seed)
-    return probs[seg_now], ((successes + 1) / (trials + 2))[seg_now]
+    rates = ((successes + 1) / (trials + 2))[seg_now]
+    if eligible is None:
+        return thompson(successes, trials, exploration, seed)[seg_now], rates
+    # one posterior draw per set of eligible arms (a few sets, not one per candidate)
+    sets, which = np.unique(np.asarray(eligible, dtype=bool), axis=0, return_inverse=True)
+    probs = np.stack([thompson(successes, trials, exploration, seed, eligible=e) for e in sets])
+    return probs[which.ravel(), seg_now], rates
 
 
 def segment_edges(scores: np.ndarray) -> np.ndarray:
@@ -206,9 +213,10 @@ def learned_probabilities(
     values = np.full(variants, value)
     exploration = policies.decayed(exploration, int(w.sum()))
     if policy == "uplift":
-        probs = policies.uplift(rates, values, cost, exploration)
+        probs = policies.uplift(rates, values, cost, exploration, eligible)
         return masked(probs, eligible), policies.incremental_value(rates, values, cost)
-    return masked(policies.propensity(rates, values, cost, exploration), eligible), rates * value - cost
+    probs = policies.propensity(rates, values, cost, exploration, eligible)
+    return masked(probs, eligible), rates * value - cost
 
 
 def policy_matrix(
@@ -254,6 +262,7 @@ def policy_matrix(
             exp.exploration,
             seed_of(exp.name, day),
             weight,
+            eligible,
         )
         return masked(probs, eligible), rates * value - cost
     x_train = x_now = np.zeros((0, 0))

@@ -86,12 +86,13 @@ def target_policies(
     out = {name: np.zeros((n, arms)) for name in EVALUATED}
     out["nothing"][:, 0] = 1.0
     out["uniform"][:, 1:] = policies.uniform(n, arms - 1)
-    out["propensity"][:, 1:] = policies.propensity(rates[:, 1:], values, cost, exploration)
-    out["uplift"] = policies.uplift(rates, values, cost, exploration)
+    variants = None if eligible is None else eligible[:, 1:]
+    out["propensity"][:, 1:] = policies.propensity(rates[:, 1:], values, cost, exploration, variants)
+    out["uplift"] = policies.uplift(rates, values, cost, exploration, eligible)
     edges = segment_edges(rates[:, 0])
     seg = segments(rates[:, 0], edges)
     out["thompson"][:, 1:], _ = thompson_probabilities(
-        seg, arm - 1, converted, seg, arms - 1, exploration, seed
+        seg, arm - 1, converted, seg, arms - 1, exploration, seed, eligible=variants
     )
     if eligible is None:
         return out

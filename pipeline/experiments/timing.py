@@ -2,7 +2,7 @@
 
 A slot covers the times of day from it up to the next slot (the last one wraps round to the first).
 A customer's slot is the one covering most of their events of the ``HISTORY_DAYS`` before the
-decision date (sql/experiments/activity_hours.sql: events per hour of day); ties go to the earlier
+decision date (sql/experiments/activity_hours.sql: events per minute of day); ties go to the earlier
 slot; a customer without events gets the slot covering most events of all the candidates. The
 decision of day D is sent at D + the slot (``results.send_at``, UTC).
 """
@@ -20,7 +20,7 @@ from pipeline.core.warehouse import table_exists
 from pipeline.experiments.config import ExperimentSpec
 
 HISTORY_DAYS = 28
-HOURS = 24
+MINUTES = 24 * 60
 
 
 def minutes(slot: str) -> int:
@@ -28,20 +28,18 @@ def minutes(slot: str) -> int:
     return int(hours) * 60 + int(mins)
 
 
-def covering_slot(slots: list[str]) -> np.ndarray:
-    """For each hour of the day, the index of the slot covering its middle (hh:30)."""
+def covering_slot(slots: list[str], minute: np.ndarray | None = None) -> np.ndarray:
+    """For each minute of the day (``minute``, 0..1439; default all of them), the index of the slot
+    covering it: the last slot starting at or before it (before the first slot: the last, round midnight)."""
     starts = np.array([minutes(s) for s in slots])
     order = np.argsort(starts)
-    middle = np.arange(HOURS) * 60 + 30
-    before = np.searchsorted(starts[order], middle, side="right") - 1  # -1: before the first: the last wraps
+    at = np.arange(MINUTES) if minute is None else np.asarray(minute, dtype=np.int64)
+    before = np.searchsorted(starts[order], at, side="right") - 1  # -1: before the first: the last wraps
     return order[before % len(slots)]
 
 
-def best_slots(hours: np.ndarray, slots: list[str]) -> np.ndarray:
-    """Per customer (a row of events per hour of day, 24 columns) the index of their slot."""
-    cover = np.zeros((HOURS, len(slots)))
-    cover[np.arange(HOURS), covering_slot(slots)] = 1.0
-    per_slot = hours @ cover
+def best_slots(per_slot: np.ndarray, slots: list[str]) -> np.ndarray:
+    """Per customer (a row of their events per slot, a column each) the index of their slot."""
     starts = np.array([minutes(s) for s in slots])
     earlier_first = np.argsort(starts, kind="stable")
     everyone = earlier_first[np.argmax(per_slot.sum(axis=0)[earlier_first])]
@@ -58,11 +56,12 @@ def send_times(con: duckdb.DuckDBPyConnection, exp: ExperimentSpec, day: dt.date
     else:  # no events yet: every candidate without any
         text = sql("experiments/policy_candidates")
         ids = con.execute(text, bind(text, {"experiment": exp.name})).df()["customer_id"].unique()
-        counts = pd.DataFrame({"customer_id": ids, "hour": 0, "events": 0})
+        counts = pd.DataFrame({"customer_id": ids, "minute": 0, "events": 0})
     customers, row = np.unique(counts["customer_id"].to_numpy(dtype=str), return_inverse=True)
-    hours = np.zeros((len(customers), HOURS))
-    np.add.at(hours, (row, counts["hour"].to_numpy(dtype=np.int64)), counts["events"].to_numpy(dtype=float))
-    slot = best_slots(hours, exp.slots)
+    per_slot = np.zeros((len(customers), len(exp.slots)))
+    covering = covering_slot(exp.slots, counts["minute"].to_numpy(dtype=np.int64))
+    np.add.at(per_slot, (row, covering), counts["events"].to_numpy(dtype=float))
+    slot = best_slots(per_slot, exp.slots)
     start = pd.Timestamp(day)
     offsets = pd.to_timedelta(np.array([minutes(s) for s in exp.slots])[slot], unit="min")
     return pd.DataFrame({"customer_id": customers, "send_at": start + offsets})

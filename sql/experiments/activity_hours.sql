@@ -1,9 +1,14 @@
--- Tonight's candidates of one experiment and their events per hour of day (UTC) in the
--- $history_days before $day (every candidate has a row; hour 0 with 0 events when they have none).
-SELECT c.customer_id, coalesce(hour(e.occurred_at), 0) AS hour, count(e.customer_id) AS events
+-- Tonight's candidates of one experiment and their events per minute of day (UTC, 0..1439) in the
+-- $history_days before $day (every candidate has a row; minute 0 with 0 events when they have none):
+-- minutes, not hours, as a slot may start within an hour (pipeline/experiments/timing.py).
+SELECT
+    c.customer_id,
+    coalesce(hour(e.occurred_at) * 60 + minute(e.occurred_at), 0) AS minute,
+    count(e.customer_id) AS events
 FROM (SELECT DISTINCT customer_id FROM _cand WHERE experiment = $experiment) AS c
 LEFT JOIN events AS e
-    ON e.customer_id = c.customer_id
-    AND e._partition_date < $day AND e._partition_date >= $day - $history_days
+    ON
+        c.customer_id = e.customer_id
+        AND e._partition_date < $day AND e._partition_date >= $day - $history_days
 GROUP BY ALL
 ORDER BY ALL;

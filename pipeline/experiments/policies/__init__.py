@@ -53,13 +53,25 @@ def greedy(values: np.ndarray) -> np.ndarray:
     return best / best.sum(axis=1, keepdims=True)
 
 
+def among(values: np.ndarray, eligible: np.ndarray | None) -> np.ndarray:
+    """The values with every arm a row is not eligible for at -inf (greedy never chooses it)."""
+    return values if eligible is None else np.where(eligible, values, -np.inf)
+
+
 def uniform(customers: int, arms: int) -> np.ndarray:
     return np.full((customers, arms), 1.0 / arms)
 
 
-def propensity(rates: np.ndarray, value: np.ndarray, cost: np.ndarray, exploration: float) -> np.ndarray:
-    """A rate model per variant: the variant of best expected value rate x value - cost wins."""
-    return with_floor(greedy(rates * value - cost), exploration)
+def propensity(
+    rates: np.ndarray,
+    value: np.ndarray,
+    cost: np.ndarray,
+    exploration: float,
+    eligible: np.ndarray | None = None,
+) -> np.ndarray:
+    """A rate model per variant: the variant of best expected value rate x value - cost wins, among
+    each row's ``eligible`` arms (default all; the caller renormalises over them)."""
+    return with_floor(greedy(among(rates * value - cost, eligible)), exploration)
 
 
 def incremental_value(rates: np.ndarray, value: np.ndarray, cost: np.ndarray) -> np.ndarray:
@@ -71,9 +83,16 @@ def incremental_value(rates: np.ndarray, value: np.ndarray, cost: np.ndarray) ->
     return np.hstack([np.zeros((len(rates), 1)), uplift * value - cost])
 
 
-def uplift(rates: np.ndarray, value: np.ndarray, cost: np.ndarray, exploration: float) -> np.ndarray:
-    """Arm 0 is no treatment: chosen where every variant's incremental value is below zero."""
-    return with_floor(greedy(incremental_value(rates, value, cost)), exploration)
+def uplift(
+    rates: np.ndarray,
+    value: np.ndarray,
+    cost: np.ndarray,
+    exploration: float,
+    eligible: np.ndarray | None = None,
+) -> np.ndarray:
+    """Arm 0 is no treatment: chosen where every eligible variant's incremental value is below zero
+    (``eligible``: per row and arm, default all; the caller renormalises over them)."""
+    return with_floor(greedy(among(incremental_value(rates, value, cost), eligible)), exploration)
 
 
 def unit(key: str) -> float:

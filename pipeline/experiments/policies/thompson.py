@@ -13,15 +13,22 @@ from pipeline.experiments.policies import with_floor
 
 
 def best_arm_probabilities(
-    successes: np.ndarray, trials: np.ndarray, seed: int, samples: int = 2000
+    successes: np.ndarray,
+    trials: np.ndarray,
+    seed: int,
+    samples: int = 2000,
+    eligible: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Per segment (rows) the posterior probability that each arm (columns) has the best rate.
+    """Per segment (rows) the posterior probability that each arm (columns) has the best rate among
+    the ``eligible`` arms (a mask over the arms; default all; 0 for the others).
 
     Posteriors Beta(1 + successes, 1 + trials - successes).
     """
     rng = np.random.default_rng(seed)
     segs, arms = successes.shape
     draws = rng.beta(1 + successes[None], 1 + trials[None] - successes[None], size=(samples, segs, arms))
+    if eligible is not None:
+        draws[..., ~np.asarray(eligible, dtype=bool)] = -np.inf
     wins = np.zeros((segs, arms))
     best = draws.argmax(axis=2)
     for a in range(arms):
@@ -30,7 +37,12 @@ def best_arm_probabilities(
 
 
 def thompson(
-    successes: np.ndarray, trials: np.ndarray, exploration: float, seed: int, samples: int = 2000
+    successes: np.ndarray,
+    trials: np.ndarray,
+    exploration: float,
+    seed: int,
+    samples: int = 2000,
+    eligible: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Assignment probabilities per segment: P(best arm) floored by ``exploration``."""
-    return with_floor(best_arm_probabilities(successes, trials, seed, samples), exploration)
+    """Assignment probabilities per segment: P(best arm among the ``eligible``) floored by ``exploration``."""
+    return with_floor(best_arm_probabilities(successes, trials, seed, samples, eligible), exploration)

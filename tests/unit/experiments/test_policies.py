@@ -97,3 +97,52 @@ def test_seen_weights_learn_each_arms_rate_from_windows_still_open():
     first_day = elapsed == 1
     seen = np.bincount(arm[first_day], weights=y[first_day]) / np.bincount(arm[first_day])
     assert np.allclose(seen, truth / 3, rtol=0.1)
+
+
+def test_a_learned_policy_chooses_the_best_arm_among_the_eligible_ones():
+    """A customer not eligible for the best variant gets the best of the variants they can get (not
+    a uniform draw among them; with exploration 0, not NaN), in the decisions and in the evaluation."""
+    from pipeline.experiments.learned import learned_probabilities
+    from pipeline.experiments.policy_evaluation import target_policies
+
+    rng = np.random.default_rng(0)
+    arm = np.repeat([0, 1, 2], 3000)
+    y = rng.random(len(arm)) < np.array([0.5, 0.1, 0.3])[arm]
+    eligible = np.array([[False, True, True], [True, True, True]])
+    for exploration in (0.1, 0.0):
+        p, _ = learned_probabilities(
+            "propensity", np.zeros((len(arm), 1)), arm, y, np.zeros((2, 1)), eligible, 1.0, np.zeros(3),
+            exploration, 0,
+        )  # fmt: skip
+        assert p[0].argmax() == 2 and p[0, 2] > 0.95 and p[1].argmax() == 0 and np.allclose(p.sum(axis=1), 1)
+    rates = np.tile([0.2, 0.1, 0.4, 0.15], (2, 1))  # no treatment, then three variants; the 2nd is best
+    allowed = np.array([[True, True, False, True], [True, True, True, True]])
+    targets = target_policies(rates, np.array([0, 1]), np.array([0, 1]), np.zeros(3), 0.0, 0, allowed)
+    assert np.allclose(targets["propensity"], [[0, 0, 0, 1], [0, 0, 1, 0]])
+    assert np.allclose(targets["uplift"], [[1, 0, 0, 0], [0, 0, 1, 0]])  # no eligible variant gains: nothing
+
+
+def test_thompson_gives_each_eligible_arm_its_chance_of_being_the_best_of_the_eligible_ones():
+    """A customer not eligible for the arm that is surely best: the better of the remaining arms gets
+    the draws (not a uniform split of the floor among them), in the decisions and in the evaluation."""
+    from pipeline.experiments.learned import masked, thompson_probabilities
+    from pipeline.experiments.policy_evaluation import target_policies
+
+    rng = np.random.default_rng(0)
+    arm = np.repeat([0, 1, 2], 3000)
+    converted = rng.random(len(arm)) < np.array([0.5, 0.3, 0.1])[arm]
+    eligible = np.array([[False, True, True], [True, True, True]])
+    for exploration in (0.1, 0.0):
+        p, _ = thompson_probabilities(
+            np.zeros(len(arm), dtype=int), arm, converted, np.zeros(2, dtype=int), 3, exploration, 0,
+            eligible=eligible,
+        )  # fmt: skip
+        p = masked(p, eligible)
+        assert p[0, 1] > 0.95 and p[1, 0] > 0.9 and np.allclose(p.sum(axis=1), 1)
+    arms = np.concatenate([[0] * 100, arm + 1])  # no treatment first, then the three variants
+    allowed = np.ones((len(arms), 4), dtype=bool)
+    allowed[0, 1] = False
+    y = np.concatenate([np.zeros(100, dtype=bool), converted])
+    rates = np.full((len(arms), 4), 0.2)
+    target = target_policies(rates, arms, y, np.zeros(3), 0.1, 0, allowed)["thompson"]
+    assert target[0, 1] == 0 and target[0, 2] > 0.95 and target[1, 1] > 0.9
