@@ -170,9 +170,10 @@ def string_column(name: str) -> TypedColumn:
 
 def split_values(column: str, lower: bool = False) -> str:
     """SQL: the values of a multi-value cell ("a, b") as a list, trimmed (and lower-cased), empties
-    dropped."""
+    dropped; NULL (a missing value) when the cell holds no value at all (``" , "``)."""
     value = "lower(trim(x))" if lower else "trim(x)"
-    return f"list_filter(list_transform(string_split({column}, ','), lambda x: {value}), lambda x: x <> '')"
+    values = f"list_filter(list_transform(string_split({column}, ','), lambda x: {value}), lambda x: x <> '')"
+    return f"NULLIF({values}, [])"
 
 
 def _seconds(v: str) -> str:

@@ -335,3 +335,16 @@ def test_customers_file_fails_and_keeps_data_set(world: World, case: FailCase) -
     )
     pending = files_to_apply(world.con, "customers", list_files(world.folder, "customers"))
     assert [f.name for f in pending] == [f"customers_{DAY:%Y%m%d}.{case.ext}"]
+
+
+def test_a_multi_value_cell_without_any_value_is_missing(world: World) -> None:
+    """A cell of separators and spaces only (``" , "``) holds no value: a missing value, as an empty
+    cell or a JSON ``[]`` is, never an empty identifier ``''`` or an empty list."""
+    header = "customuid,idfa,dmpid,emailsha256,attr_interests\n"
+    r = world.load_customers("csv", header + 'c1," , ",",","  ,  ",","\nc2,,,,\n', day=DAY)
+    check_load(world, r, LOADED, 2, 2, 0)
+    data = [["j1", [], [], [], []], ["j2", ["", " "], [""], [" "], ["", ""]]]
+    r = world.load_customers("json", cjson(header.strip().split(","), data), day=DAY)
+    check_load(world, r, LOADED, 2, 2, 0)
+    rows = world.q("SELECT customuid, idfa, dmpid, emailsha256, attr_interests FROM customers ORDER BY 1")
+    assert rows == [(uid, None, None, None, None) for uid in ("c1", "c2", "j1", "j2")]
