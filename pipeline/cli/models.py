@@ -103,6 +103,9 @@ def cmd_model(args: argparse.Namespace) -> int:
     try:
         config.model(args.name)
         warehouse = warehouse_of(args, config)
+        if not warehouse.is_file():  # promote / rollback would create an empty one
+            print(f"the warehouse {warehouse} does not exist: run the pipeline first", file=sys.stderr)
+            return 1
         print(model_command(args.model_command, args.name, args.version, warehouse))
     except (KeyError, VersionError, WarehouseError, FileNotFoundError) as err:
         print(err.args[0] if isinstance(err, KeyError) else err, file=sys.stderr)

@@ -1,0 +1,16 @@
+"""`nightjar model | explain | export` refusing what they cannot do: one line, exit 1, nothing written."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.cli import main
+from tests.conftest import EXAMPLE
+
+
+@pytest.mark.parametrize("command", [["promote", "purchase_30d", "2026-01-01"], ["rollback", "purchase_30d"]])
+def test_model_promote_or_rollback_on_a_missing_warehouse_creates_none(tmp_path, capsys, command):
+    warehouse = tmp_path / "misspelt" / "warehouse.duckdb"
+    assert main(["model", *command, "--config", str(EXAMPLE), "--warehouse", str(warehouse)]) == 1
+    assert capsys.readouterr().err == f"the warehouse {warehouse} does not exist: run the pipeline first\n"
+    assert not warehouse.parent.exists()
