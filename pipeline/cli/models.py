@@ -53,6 +53,9 @@ def _dependence(args: argparse.Namespace) -> int:
     from pipeline.models.dependence import feature_dependence
     from pipeline.models.scoring import NoModelVersion
 
+    if args.plot and not args.plot.parent.is_dir():  # before the work, not a traceback after it
+        print(f"cannot write the plot {args.plot}: {args.plot.parent} is not a folder", file=sys.stderr)
+        return 1
     config = project_config(args)
     warehouse = warehouse_of(args, config)
     try:
@@ -88,7 +91,11 @@ def _dependence(args: argparse.Namespace) -> int:
         corr = float(d.table[["secondary_value", "shap"]].corr(method="spearman").to_numpy()[0, 1])
         print(f"  rank correlation of {args.secondary} with the SHAP value: {corr:+.3f}")
     if args.plot:
-        args.plot.write_bytes(d.png())
+        try:
+            args.plot.write_bytes(d.png())
+        except OSError as err:
+            print(f"cannot write the plot {args.plot}: {err.strerror}", file=sys.stderr)
+            return 1
         print(f"plot: {args.plot}")
     return 0
 

@@ -14,3 +14,10 @@ def test_model_promote_or_rollback_on_a_missing_warehouse_creates_none(tmp_path,
     assert main(["model", *command, "--config", str(EXAMPLE), "--warehouse", str(warehouse)]) == 1
     assert capsys.readouterr().err == f"the warehouse {warehouse} does not exist: run the pipeline first\n"
     assert not warehouse.parent.exists()
+
+
+def test_explain_plot_into_a_missing_folder_is_one_line_before_any_work(tmp_path, capsys):
+    plot = tmp_path / "nowhere" / "age.png"
+    args = ["explain", "--model", "purchase_30d", "--dependence", "num_age", "--plot", str(plot)]
+    assert main([*args, "--config", str(EXAMPLE), "--warehouse", str(tmp_path / "w.duckdb")]) == 1
+    assert capsys.readouterr().err == f"cannot write the plot {plot}: {plot.parent} is not a folder\n"
