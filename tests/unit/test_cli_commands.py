@@ -21,3 +21,11 @@ def test_explain_plot_into_a_missing_folder_is_one_line_before_any_work(tmp_path
     args = ["explain", "--model", "purchase_30d", "--dependence", "num_age", "--plot", str(plot)]
     assert main([*args, "--config", str(EXAMPLE), "--warehouse", str(tmp_path / "w.duckdb")]) == 1
     assert capsys.readouterr().err == f"cannot write the plot {plot}: {plot.parent} is not a folder\n"
+
+
+def test_demo_out_onto_a_file_is_one_line_and_leaves_the_file(tmp_path, capsys):
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    assert main(["demo", "--customers", "5", "--days", "2", "--out", str(taken)]) == 1
+    assert capsys.readouterr().err == f"--out {taken}: cannot create the demo folder there (File exists)\n"
+    assert taken.read_text() == "mine"
