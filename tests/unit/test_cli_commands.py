@@ -29,3 +29,9 @@ def test_demo_out_onto_a_file_is_one_line_and_leaves_the_file(tmp_path, capsys):
     assert main(["demo", "--customers", "5", "--days", "2", "--out", str(taken)]) == 1
     assert capsys.readouterr().err == f"--out {taken}: cannot create the demo folder there (File exists)\n"
     assert taken.read_text() == "mine"
+
+
+def test_explain_refuses_a_negative_top(tmp_path, capsys):
+    args = ["explain", "--model", "purchase_30d", "--customer", "C000001", "--top", "-3"]
+    assert main([*args, "--config", str(EXAMPLE), "--warehouse", str(tmp_path / "w.duckdb")]) == 2
+    assert capsys.readouterr().err == "--top must be 0 or more\n"
