@@ -109,6 +109,9 @@ def cmd_model(args: argparse.Namespace) -> int:
     from pipeline.models.champion import VersionError
     from pipeline.models.commands import model_command
 
+    if args.version is not None and args.model_command != "promote":  # not silently ignored
+        print(f"model {args.model_command} takes no VERSION (promote NAME VERSION does)", file=sys.stderr)
+        return 2
     config = project_config(args)
     try:
         config.model(args.name)

@@ -35,3 +35,10 @@ def test_explain_refuses_a_negative_top(tmp_path, capsys):
     args = ["explain", "--model", "purchase_30d", "--customer", "C000001", "--top", "-3"]
     assert main([*args, "--config", str(EXAMPLE), "--warehouse", str(tmp_path / "w.duckdb")]) == 2
     assert capsys.readouterr().err == "--top must be 0 or more\n"
+
+
+@pytest.mark.parametrize("command", ["rollback", "versions"])
+def test_model_commands_other_than_promote_refuse_a_version_rather_than_ignore_it(tmp_path, capsys, command):
+    args = ["model", command, "purchase_30d", "2026-01-01", "--config", str(EXAMPLE)]
+    assert main([*args, "--warehouse", str(tmp_path / "w.duckdb")]) == 2
+    assert capsys.readouterr().err == f"model {command} takes no VERSION (promote NAME VERSION does)\n"
