@@ -18,6 +18,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if (args.customer is None) == (args.dependence is None):
         print("give --customer (a customer's waterfall) or --dependence FEATURE", file=sys.stderr)
         return 1
+    if args.customer is not None and (args.secondary or args.plot):  # else no plot, and not a word of it
+        print("--secondary and --plot go with --dependence, not --customer", file=sys.stderr)
+        return 2
     if args.top < 0:  # head(-N) would show all but N and call N + all "other features"
         print("--top must be 0 or more", file=sys.stderr)
         return 2

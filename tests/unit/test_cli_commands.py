@@ -42,3 +42,12 @@ def test_model_commands_other_than_promote_refuse_a_version_rather_than_ignore_i
     args = ["model", command, "purchase_30d", "2026-01-01", "--config", str(EXAMPLE)]
     assert main([*args, "--warehouse", str(tmp_path / "w.duckdb")]) == 2
     assert capsys.readouterr().err == f"model {command} takes no VERSION (promote NAME VERSION does)\n"
+
+
+@pytest.mark.parametrize("option", [["--plot", "age.png"], ["--secondary", "num_age"]])
+def test_explain_of_a_customer_refuses_the_dependence_options_rather_than_ignore_them(
+    tmp_path, capsys, option
+):
+    args = ["explain", "--model", "purchase_30d", "--customer", "C000001", *option, "--config", str(EXAMPLE)]
+    assert main([*args, "--warehouse", str(tmp_path / "w.duckdb")]) == 2
+    assert capsys.readouterr().err == "--secondary and --plot go with --dependence, not --customer\n"
