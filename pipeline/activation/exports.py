@@ -193,7 +193,11 @@ def count_rows(path: Path, fmt: str) -> int:
 
 def _deliver_local(partial: Path, to: Path, overwrite: bool) -> None:
     if overwrite:
-        os.replace(partial, to)
+        try:
+            os.replace(partial, to)
+        except OSError:
+            partial.unlink()  # the night's rows are not left beside the destination
+            raise
         return
     try:
         os.link(partial, to)  # fails, atomically, when `to` exists
@@ -232,6 +236,10 @@ def export_with(
         rows = write_export(con, config, table, day, local, fmt, columns, where)
         if not dest.remote:
             target = Path(dest.path)
+            if target.is_dir():
+                raise ExportError(
+                    f"{target} is a folder: give the file to write (e.g. {target}/{table}.{fmt})"
+                )
             target.parent.mkdir(parents=True, exist_ok=True)
             staged = target.with_name(f".{target.name}.partial")
             staged.write_bytes(local.read_bytes())

@@ -18,6 +18,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if (args.customer is None) == (args.dependence is None):
         print("give --customer (a customer's waterfall) or --dependence FEATURE", file=sys.stderr)
         return 1
+    if args.customer is not None and (args.secondary or args.plot):  # else no plot, and not a word of it
+        print("--secondary and --plot go with --dependence, not --customer", file=sys.stderr)
+        return 2
+    if args.top < 0:  # head(-N) would show all but N and call N + all "other features"
+        print("--top must be 0 or more", file=sys.stderr)
+        return 2
     if args.dependence is not None:
         return _dependence(args)
     config = project_config(args)
@@ -53,6 +59,9 @@ def _dependence(args: argparse.Namespace) -> int:
     from pipeline.models.dependence import feature_dependence
     from pipeline.models.scoring import NoModelVersion
 
+    if args.plot and not args.plot.parent.is_dir():  # before the work, not a traceback after it
+        print(f"cannot write the plot {args.plot}: {args.plot.parent} is not a folder", file=sys.stderr)
+        return 1
     config = project_config(args)
     warehouse = warehouse_of(args, config)
     try:
@@ -88,7 +97,11 @@ def _dependence(args: argparse.Namespace) -> int:
         corr = float(d.table[["secondary_value", "shap"]].corr(method="spearman").to_numpy()[0, 1])
         print(f"  rank correlation of {args.secondary} with the SHAP value: {corr:+.3f}")
     if args.plot:
-        args.plot.write_bytes(d.png())
+        try:
+            args.plot.write_bytes(d.png())
+        except OSError as err:
+            print(f"cannot write the plot {args.plot}: {err.strerror}", file=sys.stderr)
+            return 1
         print(f"plot: {args.plot}")
     return 0
 
@@ -99,10 +112,16 @@ def cmd_model(args: argparse.Namespace) -> int:
     from pipeline.models.champion import VersionError
     from pipeline.models.commands import model_command
 
+    if args.version is not None and args.model_command != "promote":  # not silently ignored
+        print(f"model {args.model_command} takes no VERSION (promote NAME VERSION does)", file=sys.stderr)
+        return 2
     config = project_config(args)
     try:
         config.model(args.name)
         warehouse = warehouse_of(args, config)
+        if not warehouse.is_file():  # promote / rollback would create an empty one
+            print(f"the warehouse {warehouse} does not exist: run the pipeline first", file=sys.stderr)
+            return 1
         print(model_command(args.model_command, args.name, args.version, warehouse))
     except (KeyError, VersionError, WarehouseError, FileNotFoundError) as err:
         print(err.args[0] if isinstance(err, KeyError) else err, file=sys.stderr)

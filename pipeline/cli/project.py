@@ -181,7 +181,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 1
     began = time.monotonic()
     out = Path(args.out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # a file of that name, a folder that cannot be written
+        print(f"--out {args.out}: cannot create the demo folder there ({e.strerror})", file=sys.stderr)
+        return 1
     for stale in ("files", "truth"):
         shutil.rmtree(out / stale, ignore_errors=True)
     print(f"[1/3] generating the demo world: {args.customers} customers, {args.days} days -> {out}")

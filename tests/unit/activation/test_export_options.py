@@ -14,6 +14,7 @@ import pytest
 from assets.activation import build_export_asset, build_export_schedule
 from pipeline.activation.config import ExportSpec, WhereRule
 from pipeline.activation.exports import ExportError, rule_schema, run_export, write_export
+from pipeline.cli import main
 from pipeline.core.partitions import daily_partitions
 from pipeline.core.rules import condition, evaluate
 from pipeline.core.settings import ConfigError
@@ -182,3 +183,16 @@ def test_an_export_with_a_schedule_runs_on_it_and_not_in_the_nightly_job(warehou
     assert run.success
     assert sorted(p.name for p in tmp_path.glob("w_*.csv")) == [f"w_{DAY:%Y%m%d}.csv"]
     assert not list(tmp_path.glob("n_*.csv"))  # the nightly export is not in that job
+
+
+def test_an_export_to_a_folder_is_refused_and_leaves_no_file_beside_it(warehouse, tmp_path, capsys):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    args = ["export", "results", "--date", str(DAY), "--to", str(folder)]
+    assert main([*args, "--config", str(warehouse.base_dir / "nightjar.yaml")]) == 1
+    assert (
+        capsys.readouterr().err
+        == f"{folder} is a folder: give the file to write (e.g. {folder}/results.csv)\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["files", "nightjar.yaml", "out", "warehouse.duckdb"]
+    assert list(folder.iterdir()) == []
