@@ -173,6 +173,28 @@ def test_a_rerun_of_the_last_day_moving_a_customers_orders_updates_both_customer
     _behaviour_updated_as_a_full_rebuild(con, last)
 
 
+def test_a_rerun_of_the_last_day_moving_orders_of_the_evening_before_updates_both_customers(mid_month):
+    """The last built day's file holds a customer's orders of the evening before (their time a day
+    before their partition day), then re-run with them now another's: the customer who lost them is
+    recomputed too (their stored last purchase is before that day), as a full rebuild."""
+    con, rng, last = mid_month
+    _add_customers(con, 60, 65, last)
+    _add_events(con, _events(rng, [last], 2, 65))
+    buyer = con.execute(
+        """SELECT min(customer_id) FROM events
+           WHERE _partition_date = $d AND type = 'completedOrder' AND customer_id IS NOT NULL""",
+        {"d": last},
+    ).fetchall()[0][0]
+    con.execute(
+        """UPDATE events SET occurred_at = CAST($d AS DATE) - INTERVAL 2 HOUR
+           WHERE _partition_date = $d AND customer_id = $c""",
+        {"d": last, "c": buyer},
+    )
+    _update_all(con)
+    _rerun_day(con, last, 3, (buyer, "c0" if buyer != "c0" else "c1"))
+    _behaviour_updated_as_a_full_rebuild(con, last)
+
+
 @pytest.mark.parametrize(
     "change",
     [
