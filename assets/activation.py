@@ -72,12 +72,16 @@ def build_report_asset() -> dg.AssetsDefinition:
 
 
 def build_export_asset(
-    config: ProjectConfig, spec: ExportSpec, partitions: dg.PartitionsDefinition
+    config: ProjectConfig, spec: ExportSpec, partitions: dg.PartitionsDefinition, built: bool = True
 ) -> dg.AssetsDefinition:
+    """The asset of one configured export; ``built``: whether the graph has the asset of its table (no
+    experiment: no `results`, say), else a run writes nothing and says why."""
+    table = SOURCE_TABLES[spec.table]
+
     @dg.asset(
         name=f"export_{spec.name}",
         group_name=GROUP,
-        deps=[dg.AssetKey(SOURCE_TABLES[spec.table])],
+        deps=[dg.AssetKey(table)],
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=POOL,
@@ -96,6 +100,10 @@ def build_export_asset(
         ),
     )
     def _export(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        if not built:
+            reason = f"nothing configured writes {table} (its asset is not built): nothing exported"
+            context.log.warning(f"export {spec.name}: {reason}")
+            return dg.MaterializeResult(metadata={"rows": 0, "skipped": reason})
         written = []
         with warehouse.connect(read_only=True) as con:
             for day in days_in(context.partition_time_window):
@@ -161,5 +169,8 @@ def build_activation_assets(
     """The snapshot over the ``upstream`` assets of the graph (every one feeds it), its report, and one
     asset per configured export."""
     keys = sorted({key for a in upstream for key in a.keys}, key=lambda k: k.to_user_string())
-    exports = [build_export_asset(config, spec, partitions) for spec in config.exports]
+    exports = [
+        build_export_asset(config, spec, partitions, dg.AssetKey(SOURCE_TABLES[spec.table]) in keys)
+        for spec in config.exports
+    ]
     return [build_published_asset(keys), build_report_asset(), *exports]

@@ -196,3 +196,24 @@ def test_an_export_to_a_folder_is_refused_and_leaves_no_file_beside_it(warehouse
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["files", "nightjar.yaml", "out", "warehouse.duckdb"]
     assert list(folder.iterdir()) == []
+
+
+def test_an_export_of_a_table_nothing_configured_writes_is_skipped_with_the_reason(tmp_path):
+    from pipeline.definitions import build_definitions
+
+    export = {"name": "d", "table": "results", "destination": "out/r_{date}.csv"}
+    config = make_config(tmp_path, experiments=[], groups=[], conversions={}, exports=[export])
+    with connect(config.warehouse_path):
+        pass
+    defs = build_definitions(config)
+    built = [k for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) for k in a.keys]
+    assert dg.AssetKey("export_d") in built and dg.AssetKey("results") not in built
+    run = defs.resolve_job_def("nightly").execute_in_process(
+        partition_key="2026-01-01", asset_selection=[dg.AssetKey("export_d")], raise_on_error=False
+    )
+    assert run.success
+    (done,) = run.asset_materializations_for_node("export_d")
+    assert done.metadata["skipped"].value == (
+        "nothing configured writes results (its asset is not built): nothing exported"
+    )
+    assert not (tmp_path / "out").exists()
