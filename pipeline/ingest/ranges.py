@@ -107,5 +107,8 @@ def ingest_range_file(
 
 
 def covered_days(results: list[LoadResult]) -> list[dt.date]:
-    """The days a range file's loads touched (the partitions it changed)."""
-    return sorted({r.partition_date for r in results if r.partition_date is not None and r.status == LOADED})
+    """The days a range file's loads touched (the partitions it changed): the days of its rows, and
+    with ``replaces: none`` the days the earlier rows of its keys were deleted from."""
+    loaded = [r for r in results if r.status == LOADED]
+    days = {r.partition_date for r in loaded if r.partition_date is not None}
+    return sorted(days.union(*(r.key_days for r in loaded)))

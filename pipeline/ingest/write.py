@@ -43,6 +43,8 @@ class LoadResult:
     error: str | None = None
     rejects_by_field: dict[str, int] = field(default_factory=dict)
     schema_changes: dict[str, str] = field(default_factory=dict)  # column -> added | discarded
+    # a range file upserted by key (on its first load): the days of the earlier rows of its keys, deleted
+    key_days: list[dt.date] = field(default_factory=list)
 
 
 def now() -> dt.datetime:
@@ -285,14 +287,10 @@ def replace_range_days(
             else:
                 keys = column_list(spec.key)
                 match = " AND ".join(f"t.{ident(k)} = k.{ident(k)}" for k in spec.key)
-                con.execute(
-                    sql(
-                        "ingest/delete_by_key",
-                        idents=table | tf,
-                        fragments={"key": keys, "match": match},
-                    ),
-                    span,
-                )
+                fragments = {"key": keys, "match": match}
+                found = con.execute(sql("ingest/key_days", idents=table | tf, fragments=fragments), span)
+                results[0].key_days = [d for (d,) in found.fetchall()]  # one row per day, not per data row
+                con.execute(sql("ingest/delete_by_key", idents=table | tf, fragments=fragments), span)
             con.execute(
                 sql("ingest/insert_range_rows", idents=table | tf, fragments={"columns": names}),
                 {"ids": ids[: len(days)], "days": days, **span},

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.warehouse import connect
-from pipeline.ingest.ranges import ingest_range_file
+from pipeline.ingest.ranges import covered_days, ingest_range_file
 from pipeline.ingest.sources.local_files import landed_file
 from pipeline.ingest.write import FAILED, LOADED, LoadResult
 from tests.unit.ingest.malformed_corpus import World
@@ -117,6 +117,26 @@ def test_replaces_none_upserts_by_key(tmp_path: Path) -> None:
         ]
         reason = w.q("SELECT reason FROM rejects WHERE file = 'sales_update.txt'")[0][0]
         assert reason.startswith("key: a later row of the file has the same order_id")
+    finally:
+        w.close()
+
+
+def test_an_upsert_by_key_covers_the_day_a_row_moved_from(tmp_path: Path) -> None:
+    """o1 moves from the 10th to the 13th: both partitions changed (an upload reports both to Dagster,
+    so the events of the 10th are rebuilt too), not only the day of the file's row."""
+    w = _world(tmp_path, replaces="none", key=["order_id"])
+    try:
+        _load(w, "sales.txt", LOG)
+        moved = _load(
+            w, "sales_update.txt", b"order_id customer_id sold_at amount qty\r\no1 c1 2026-01-13 7.00 1\r\n"
+        )
+        assert [(d, o) for d, o, _ in _table(w)] == [(D2, "o2"), (D3, "o4"), (D4, "o1")]
+        assert covered_days(moved) == [D1, D4]
+        # a row restated on its own day: that day only
+        same = _load(
+            w, "sales_again.txt", b"order_id customer_id sold_at amount qty\r\no2 c2 2026-01-11 5.00 1\r\n"
+        )
+        assert covered_days(same) == [D2]
     finally:
         w.close()
 
