@@ -292,6 +292,10 @@ def migrate_column_types(con: duckdb.DuckDBPyConnection, table: str, types: dict
     return altered
 
 
+# Errors of a statement against the warehouse's schema (a missing table or column): waiting cannot fix them
+STATEMENT_ERRORS = (duckdb.CatalogException, duckdb.BinderException, duckdb.ParserException)
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse file every asset reads and writes (one writer at a time: pool `duckdb`)."""
 
@@ -307,4 +311,6 @@ class WarehouseResource(dg.ConfigurableResource):
         except WarehouseError as e:
             if e.transient:
                 raise
+            raise dg.Failure(description=str(e), allow_retries=False) from e
+        except STATEMENT_ERRORS as e:  # a table or column that is not there stays so: no retry
             raise dg.Failure(description=str(e), allow_retries=False) from e

@@ -117,7 +117,8 @@ class Progress:
 
 class Ticker:
     """A daemon thread calling ``progress.tick(every)`` every second until stopped, and ``tend()`` (when
-    given) every ``tend_every`` seconds; a failing ``tend`` is tried again next time."""
+    given) every ``tend_every`` seconds; a failing ``tend`` is tried again next time. Within another
+    Ticker of the same progress (which repeats the line) its thread only tends."""
 
     def __init__(
         self,
@@ -134,7 +135,8 @@ class Ticker:
     def run(self) -> None:
         tended = self.progress.clock()
         while not self.stop_event.wait(1.0):
-            self.progress.tick(self.every)
+            if self.owner:
+                self.progress.tick(self.every)
             if self.tend is not None and self.progress.clock() - tended >= self.tend_every:
                 tended = self.progress.clock()
                 try:
@@ -143,16 +145,18 @@ class Ticker:
                     pass
 
     def __enter__(self) -> Ticker:
-        self.owner = not self.progress.ticking  # within another Ticker of the same progress: nothing to do
+        self.owner = not self.progress.ticking  # within another Ticker of the same progress: tend only
         if self.owner:
             self.progress.ticking = True
+        if self.owner or self.tend is not None:
             self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.owner:
+        if self.thread.is_alive():
             self.stop_event.set()
             self.thread.join(timeout=5)
+        if self.owner:
             self.progress.ticking = False
 
 

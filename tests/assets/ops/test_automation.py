@@ -10,8 +10,9 @@ import time
 import dagster as dg
 import pytest
 
+from pipeline.core.retries import TRANSIENT_RETRY
 from pipeline.core.settings import ConfigError
-from pipeline.core.warehouse import connect
+from pipeline.core.warehouse import WarehouseResource, connect
 from tests.conftest import make_config, run_nightly, write_pos
 
 D1 = dt.date(2026, 1, 1)
@@ -110,3 +111,20 @@ def test_an_unusable_warehouse_fails_at_once_with_a_clear_error(tmp_path):
     assert (
         f"cannot open the warehouse {blocker / 'warehouse.duckdb'}" in failure.step_failure_data.error.message
     )
+
+
+def test_a_table_the_warehouse_does_not_have_fails_at_once(tmp_path):
+    """A step that reads a table that is not there (run before the assets that write it): waiting cannot
+    fix that, so the step is not retried."""
+
+    @dg.asset(retry_policy=TRANSIENT_RETRY)
+    def reads_tx_pos(warehouse: WarehouseResource) -> None:
+        with warehouse.connect() as con:
+            con.execute("SELECT * FROM tx_pos").fetchall()
+
+    warehouse = WarehouseResource(path=str(tmp_path / "warehouse.duckdb"))
+    result = dg.materialize([reads_tx_pos], resources={"warehouse": warehouse}, raise_on_error=False)
+    assert not result.success
+    assert step_events(result, "STEP_UP_FOR_RETRY") == []
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "tx_pos" in failure.step_failure_data.error.message

@@ -75,3 +75,15 @@ def test_the_ticker_tends_every_few_seconds_and_a_failing_tend_is_tried_again():
         clock.now += 5.0
         assert tended_twice.wait(10.0)
     assert calls == [1005.0, 1010.0]
+
+
+def test_a_ticker_within_another_of_the_same_progress_still_tends():
+    """`nightjar backfill` holds a Ticker from loading the project on; the run's own Ticker, inside it,
+    must still wake stranded steps (its ``tend``), while the line is repeated once only."""
+    clock, lines, tended = Clock(), [], threading.Event()
+    progress = Progress(days=1, print_line=lines.append, clock=clock, started=clock.now)
+    with Ticker(progress), Ticker(progress, tend=tended.set, tend_every=5.0):
+        clock.now += 15.0
+        assert tended.wait(10.0)
+        time.sleep(2.5)
+    assert len(lines) == 1  # one repeat of the line after 15 s of silence, not one per Ticker
