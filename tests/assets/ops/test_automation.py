@@ -85,7 +85,11 @@ def test_a_warehouse_held_by_another_process_is_retried_with_backoff(tmp_path):
     with connect(config.warehouse_path):
         pass  # the file exists
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(config.warehouse_path), "2.5"], stdout=subprocess.PIPE, text=True
+        # held 6 s: the run's first attempt comes within that even on a loaded machine (the run's setup
+        # once took over the 2.5 s it was), and its last retry, at least 8 s after it, comes after
+        [sys.executable, "-c", HOLD, str(config.warehouse_path), "6"],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
     started = time.monotonic()
