@@ -107,3 +107,30 @@ def test_the_api_under_load_row_shows_its_latencies_and_its_checks_and_its_rate_
     assert "0 errors, 0 stale or mixed results, 2 snapshot version(s) seen" in row
     assert "; 1 request(s) sent again on a new connection" in row
     assert "; peak memory: the server 450 MB, the run 900 MB" in row
+
+
+def test_each_ingestion_run_writes_a_fresh_warehouse_round_after_round(tmp_path):
+    """--repeat runs the ingestion measurements again on the same folder: each run starts from no
+    warehouse (not from the previous round's tables and loads)."""
+    import datetime as dt
+
+    import duckdb
+
+    from bench.measures import MEASURES
+    from pipeline.cli import write_demo_config
+    from pipeline.demo import generate_world
+
+    world, out = tmp_path / "world", tmp_path / "warehouses"
+    generate_world(world, customers=30, days=2, start=dt.date(2026, 1, 1), seed=7)
+    write_demo_config(world, dt.date(2026, 1, 1))
+    out.mkdir()
+    for name, file in (("ingest_nightjar", "nightjar"), ("ingest_duckdb_raw", "raw")):
+        MEASURES[name][0](world, out)
+        with duckdb.connect(str(out / f"{file}.duckdb")) as con:
+            con.execute("CREATE TABLE left_by_the_round_before (x INT)")
+        MEASURES[name][0](world, out)
+        with duckdb.connect(str(out / f"{file}.duckdb")) as con:
+            tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            loads = con.execute("SELECT count(*) FROM loads").fetchone()[0] if "loads" in tables else 0
+        assert "left_by_the_round_before" not in tables, name
+        assert loads in (0, 6), (name, loads)  # nightjar: one load per file of the one run (3 kinds × 2 days)
