@@ -134,3 +134,22 @@ def test_each_ingestion_run_writes_a_fresh_warehouse_round_after_round(tmp_path)
             loads = con.execute("SELECT count(*) FROM loads").fetchone()[0] if "loads" in tables else 0
         assert "left_by_the_round_before" not in tables, name
         assert loads in (0, 6), (name, loads)  # nightjar: one load per file of the one run (3 kinds × 2 days)
+
+
+def test_the_ingestion_rows_are_described_as_each_peer_counts_them(tmp_path):
+    """Nightjar and polars count every data row of the files; DuckDB's raw reader and pandas skip the
+    broken ones, so their rows are fewer, and the text over the table says so."""
+    import datetime as dt
+
+    from bench.measures import MEASURES
+    from pipeline.cli import write_demo_config
+    from pipeline.demo import generate_world
+
+    world = tmp_path / "world"
+    generate_world(world, customers=3000, days=5, start=dt.date(2026, 1, 1), seed=7)
+    write_demo_config(world, dt.date(2026, 1, 1))
+    rows = {n: MEASURES[n][0](world, tmp_path)["rows"] for n in ("ingest_nightjar", "ingest_duckdb_raw")}
+    assert rows["ingest_duckdb_raw"] < rows["ingest_nightjar"]
+    text = " ".join(render({}, "").split("\n\n")[2].split())
+    kept = "DuckDB's raw reader and pandas skip the files' broken rows, so theirs are the rows they kept"
+    assert kept in text
