@@ -202,10 +202,11 @@ def backfill(world: Path, out: Path) -> dict:
 
     config = _config(world, out / "graph.duckdb")
     # fresh: `--only backfill_90_days` keeps the warehouses folder, and a backfill over loaded days measures
-    # re-runs instead (the saved models beside the warehouse go with it)
+    # re-runs instead (the saved models and the published snapshot beside the warehouse go with it: a new
+    # snapshot links the parts the one before holds rather than writing them)
     _fresh(out / "graph.duckdb")
-    shutil.rmtree(out / "graph.duckdb.tmp", ignore_errors=True)
-    shutil.rmtree(out / "models", ignore_errors=True)
+    for beside in ("graph.duckdb.tmp", "models", "published"):
+        shutil.rmtree(out / beside, ignore_errors=True)
     first, last = _days(world)
     started = time.perf_counter()
     steps: dict[str, float] = {}

@@ -153,3 +153,33 @@ def test_the_ingestion_rows_are_described_as_each_peer_counts_them(tmp_path):
     text = " ".join(render({}, "").split("\n\n")[2].split())
     kept = "DuckDB's raw reader and pandas skip the files' broken rows, so theirs are the rows they kept"
     assert kept in text
+
+
+def test_the_backfill_starts_without_the_snapshot_an_earlier_backfill_published(tmp_path, monkeypatch):
+    """`--only backfill_90_days` keeps the warehouses folder: a snapshot left there would let the
+    backfill's publication link the parts it holds rather than write them (not a fresh warehouse)."""
+    import datetime as dt
+
+    import pytest
+
+    import pipeline.cli
+    from bench.measures import backfill
+    from pipeline.cli import write_demo_config
+    from pipeline.demo import generate_world
+
+    world, out = tmp_path / "world", tmp_path / "warehouses"
+    generate_world(world, customers=30, days=2, start=dt.date(2026, 1, 1), seed=7)
+    write_demo_config(world, dt.date(2026, 1, 1))
+    kept = out / "published" / "versions" / "20260101T000000-earlier"
+    kept.mkdir(parents=True)
+    (out / "graph.duckdb").write_text("the earlier backfill's")
+    seen = []
+
+    def run(config, first, last, steps):  # what the backfill finds beside its warehouse when it starts
+        seen.append((config.warehouse_path.exists(), (out / "published").exists()))
+        return False
+
+    monkeypatch.setattr(pipeline.cli, "run_backfill", run)
+    with pytest.raises(RuntimeError, match="the backfill failed"):
+        backfill(world, out)
+    assert seen == [(False, False)]
