@@ -33,6 +33,13 @@ def _config(world: Path, warehouse: Path):
     return config.model_copy(update={"warehouse": warehouse})
 
 
+def _fresh(warehouse: Path) -> Path:
+    """``warehouse`` with its WAL removed: a measurement run again (--repeat's rounds) starts fresh."""
+    for old in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+        old.unlink(missing_ok=True)
+    return warehouse
+
+
 def _tx_files(config):
     """(spec, source, [(day, LandedFile)]) of every transaction, over every day of the world."""
     from pipeline.ingest.sources.local_files import list_files
@@ -54,7 +61,7 @@ def ingest_nightjar(world: Path, out: Path) -> dict:
     from pipeline.core.warehouse import connect
     from pipeline.ingest.transactions import ingest_transactions
 
-    config = _config(world, out / "nightjar.duckdb")
+    config = _config(world, _fresh(out / "nightjar.duckdb"))
     rows, per = 0, {}
     started = time.perf_counter()
     with connect(config.warehouse_path) as con:
@@ -77,7 +84,7 @@ def ingest_nightjar(world: Path, out: Path) -> dict:
 def ingest_duckdb_raw(world: Path, out: Path) -> dict:
     import duckdb
 
-    config = _config(world, out / "raw.duckdb")
+    config = _config(world, _fresh(out / "raw.duckdb"))
     con = duckdb.connect(str(config.warehouse_path))
     rows, per = 0, {}
     started = time.perf_counter()
@@ -113,7 +120,7 @@ def ingest_pandas(world: Path, out: Path) -> dict:
     import duckdb
     import pandas as pd
 
-    config = _config(world, out / "pandas.duckdb")
+    config = _config(world, _fresh(out / "pandas.duckdb"))
     con = duckdb.connect(str(config.warehouse_path))
     rows, per = 0, {}
     started = time.perf_counter()
@@ -154,7 +161,7 @@ def ingest_polars(world: Path, out: Path) -> dict:
     import duckdb
     import polars as pl
 
-    config = _config(world, out / "polars.duckdb")
+    config = _config(world, _fresh(out / "polars.duckdb"))
     con = duckdb.connect(str(config.warehouse_path))
     rows, per = 0, {}
     started = time.perf_counter()
@@ -195,11 +202,11 @@ def backfill(world: Path, out: Path) -> dict:
 
     config = _config(world, out / "graph.duckdb")
     # fresh: `--only backfill_90_days` keeps the warehouses folder, and a backfill over loaded days measures
-    # re-runs instead (the saved models beside the warehouse go with it)
-    for stale in (out / "graph.duckdb", out / "graph.duckdb.wal"):
-        stale.unlink(missing_ok=True)
-    shutil.rmtree(out / "graph.duckdb.tmp", ignore_errors=True)
-    shutil.rmtree(out / "models", ignore_errors=True)
+    # re-runs instead (the saved models and the published snapshot beside the warehouse go with it: a new
+    # snapshot links the parts the one before holds rather than writing them)
+    _fresh(out / "graph.duckdb")
+    for beside in ("graph.duckdb.tmp", "models", "published"):
+        shutil.rmtree(out / beside, ignore_errors=True)
     first, last = _days(world)
     started = time.perf_counter()
     steps: dict[str, float] = {}
@@ -302,9 +309,7 @@ def _graph_copy(world: Path, out: Path, name: str):
             )
     COPIED_FROM.append(graph.name)
     target = out / f"{name}.duckdb"
-    for old in (target, target.with_name(target.name + ".wal")):
-        old.unlink(missing_ok=True)
-    shutil.copyfile(graph, target)
+    shutil.copyfile(graph, _fresh(target))
     return _config(world, target)
 
 

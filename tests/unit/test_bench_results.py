@@ -107,3 +107,79 @@ def test_the_api_under_load_row_shows_its_latencies_and_its_checks_and_its_rate_
     assert "0 errors, 0 stale or mixed results, 2 snapshot version(s) seen" in row
     assert "; 1 request(s) sent again on a new connection" in row
     assert "; peak memory: the server 450 MB, the run 900 MB" in row
+
+
+def test_each_ingestion_run_writes_a_fresh_warehouse_round_after_round(tmp_path):
+    """--repeat runs the ingestion measurements again on the same folder: each run starts from no
+    warehouse (not from the previous round's tables and loads)."""
+    import datetime as dt
+
+    import duckdb
+
+    from bench.measures import MEASURES
+    from pipeline.cli import write_demo_config
+    from pipeline.demo import generate_world
+
+    world, out = tmp_path / "world", tmp_path / "warehouses"
+    generate_world(world, customers=30, days=2, start=dt.date(2026, 1, 1), seed=7)
+    write_demo_config(world, dt.date(2026, 1, 1))
+    out.mkdir()
+    for name, file in (("ingest_nightjar", "nightjar"), ("ingest_duckdb_raw", "raw")):
+        MEASURES[name][0](world, out)
+        with duckdb.connect(str(out / f"{file}.duckdb")) as con:
+            con.execute("CREATE TABLE left_by_the_round_before (x INT)")
+        MEASURES[name][0](world, out)
+        with duckdb.connect(str(out / f"{file}.duckdb")) as con:
+            tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            loads = con.execute("SELECT count(*) FROM loads").fetchone()[0] if "loads" in tables else 0
+        assert "left_by_the_round_before" not in tables, name
+        assert loads in (0, 6), (name, loads)  # nightjar: one load per file of the one run (3 kinds × 2 days)
+
+
+def test_the_ingestion_rows_are_described_as_each_peer_counts_them(tmp_path):
+    """Nightjar and polars count every data row of the files; DuckDB's raw reader and pandas skip the
+    broken ones, so their rows are fewer, and the text over the table says so."""
+    import datetime as dt
+
+    from bench.measures import MEASURES
+    from pipeline.cli import write_demo_config
+    from pipeline.demo import generate_world
+
+    world = tmp_path / "world"
+    generate_world(world, customers=3000, days=5, start=dt.date(2026, 1, 1), seed=7)
+    write_demo_config(world, dt.date(2026, 1, 1))
+    rows = {n: MEASURES[n][0](world, tmp_path)["rows"] for n in ("ingest_nightjar", "ingest_duckdb_raw")}
+    assert rows["ingest_duckdb_raw"] < rows["ingest_nightjar"]
+    text = " ".join(render({}, "").split("\n\n")[2].split())
+    kept = "DuckDB's raw reader and pandas skip the files' broken rows, so theirs are the rows they kept"
+    assert kept in text
+
+
+def test_the_backfill_starts_without_the_snapshot_an_earlier_backfill_published(tmp_path, monkeypatch):
+    """`--only backfill_90_days` keeps the warehouses folder: a snapshot left there would let the
+    backfill's publication link the parts it holds rather than write them (not a fresh warehouse)."""
+    import datetime as dt
+
+    import pytest
+
+    import pipeline.cli
+    from bench.measures import backfill
+    from pipeline.cli import write_demo_config
+    from pipeline.demo import generate_world
+
+    world, out = tmp_path / "world", tmp_path / "warehouses"
+    generate_world(world, customers=30, days=2, start=dt.date(2026, 1, 1), seed=7)
+    write_demo_config(world, dt.date(2026, 1, 1))
+    kept = out / "published" / "versions" / "20260101T000000-earlier"
+    kept.mkdir(parents=True)
+    (out / "graph.duckdb").write_text("the earlier backfill's")
+    seen = []
+
+    def run(config, first, last, steps):  # what the backfill finds beside its warehouse when it starts
+        seen.append((config.warehouse_path.exists(), (out / "published").exists()))
+        return False
+
+    monkeypatch.setattr(pipeline.cli, "run_backfill", run)
+    with pytest.raises(RuntimeError, match="the backfill failed"):
+        backfill(world, out)
+    assert seen == [(False, False)]
