@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -241,7 +242,8 @@ def export_with(
                     f"{target} is a folder: give the file to write (e.g. {target}/{table}.{fmt})"
                 )
             target.parent.mkdir(parents=True, exist_ok=True)
-            staged = target.with_name(f".{target.name}.partial")
+            # a name of its own: an export running at the same time never moves or truncates this one's file
+            staged = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
             staged.write_bytes(local.read_bytes())
             _deliver_local(staged, target, overwrite)
             return rows, describe(dest, config)

@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -429,3 +430,30 @@ def test_a_local_export_fills_in_the_date_and_honours_no_clobber(world, tmp_path
     assert target.read_bytes() == b"kept\n" and sorted(p.name for p in target.parent.iterdir()) == [
         target.name
     ]
+
+
+def test_concurrent_local_exports_to_one_file_each_stage_their_own(world, tmp_path):
+    config, _, expected, _ = world
+    target = tmp_path / "results.csv"
+    other = tmp_path / f".{target.name}.partial"  # what another export was writing at the same time
+    other.write_bytes(b"half of another export's fi")
+    export_to(config, config.warehouse_path, DAY, str(target))
+    assert target.read_bytes() == expected and other.read_bytes() == b"half of another export's fi"
+    other.unlink()
+
+    errors: list[BaseException] = []
+
+    def export() -> None:
+        for _ in range(20):
+            try:
+                export_to(config, config.warehouse_path, DAY, str(target))
+            except Exception as e:  # noqa: BLE001 - collected for the assertion
+                errors.append(e)
+
+    threads = [threading.Thread(target=export) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and target.read_bytes() == expected
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
