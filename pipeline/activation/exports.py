@@ -184,12 +184,13 @@ def write_export(
 
 def count_rows(path: Path, fmt: str) -> int:
     """The rows of an export file, read back (CSV quoted line breaks count once, wherever the reader's
-    blocks of the file end)."""
+    blocks of the file end; an empty line is a row: a one-column row whose value is empty)."""
     if fmt == "parquet":
         return pq.read_metadata(path).num_rows
     if fmt == "jsonl":
         return path.read_bytes().count(b"\n")
-    return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(newlines_in_values=True)).num_rows
+    options = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
+    return pacsv.read_csv(path, parse_options=options).num_rows
 
 
 def _deliver_local(partial: Path, to: Path, overwrite: bool) -> None:
