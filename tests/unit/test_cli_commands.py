@@ -99,3 +99,28 @@ def test_explain_of_a_customer_refuses_the_dependence_options_rather_than_ignore
     args = ["explain", "--model", "purchase_30d", "--customer", "C000001", *option, "--config", str(EXAMPLE)]
     assert main([*args, "--warehouse", str(tmp_path / "w.duckdb")]) == 2
     assert capsys.readouterr().err == "--secondary and --plot go with --dependence, not --customer\n"
+
+
+def test_export_to_a_file_under_a_file_is_one_line_exit_1(tmp_path, capsys):
+    # it printed the raw "[Errno 17] File exists: '.../notes.txt'"
+    import datetime as dt
+
+    from pipeline.core.sql import sql
+    from pipeline.core.warehouse import connect
+    from tests.conftest import make_config
+
+    config = make_config(tmp_path)
+    with connect(config.warehouse_path) as con:
+        con.execute(sql("experiments/create_results"))
+        con.execute(
+            "INSERT INTO results (date, customer_id, experiment, variant, is_control, score, reason) "
+            "VALUES ($day, 'C1', 'offer', 'control', true, 0.5, 'r')",
+            {"day": dt.date(2026, 1, 9)},
+        )
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    to = taken / "out.csv"
+    args = ["export", "results", "--date", "2026-01-09", "--to", str(to), "--config", str(EXAMPLE)]
+    assert main([*args, "--warehouse", str(config.warehouse_path)]) == 1
+    assert capsys.readouterr().err == f"cannot write {to}: {taken} is a file, not a folder\n"
+    assert taken.read_text() == "mine"
