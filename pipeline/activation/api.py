@@ -5,18 +5,18 @@ Every response is one envelope, errors included::
     {"meta": {"errors": [...], "validation": [...], "snapshot": "<version>", "page": {...}}, "data": ...}
 
 Each request reads one snapshot version: the one ``current`` points at when the request starts (a
-connection per version, a cursor per request), so a publication in the middle of a request never
-mixes two versions. API keys come from the environment variable ``NIGHTJAR_API_KEYS`` (comma-separated),
-sent in the ``X-API-Key`` header; each is compared in constant time and none is ever logged. The
-queries are in sql/activation/api/.
+connection per version, a cursor per request, the version held until the request ends), so a
+publication in the middle of a request never mixes two versions. API keys come from the environment
+variable ``NIGHTJAR_API_KEYS`` (comma-separated), sent in the ``X-API-Key`` header; each is compared in
+constant time and none is ever logged. The queries are in sql/activation/api/.
 """
 
 import datetime as dt
 import hmac
 import json
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,7 +36,7 @@ from pipeline.core.sql import bind, sql
 API_KEYS_ENV = "NIGHTJAR_API_KEYS"
 KEY_HEADER = "X-API-Key"
 MAX_PAGE_SIZE = 10_000
-VERSIONS_OPEN = 2  # connections kept open: the current version and the one before
+VERSIONS_OPEN = 2  # connections kept open while no request holds them: the current version, the one before
 
 
 class Issue(BaseModel):
@@ -79,14 +79,29 @@ class NoSnapshot(RuntimeError):
 
 
 class SnapshotReader:
-    """Read-only connections to the published snapshot, one per version, a cursor per request."""
+    """Read-only connections to the published snapshot, one per version, a cursor per request.
+
+    A request holds its version from :meth:`reading`'s start to its end; a version's connection is
+    closed once two newer versions are open and no request holds it, never under a request."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._lock = threading.Lock()
         self._open: dict[str, duckdb.DuckDBPyConnection] = {}
+        self._holds: dict[str, int] = {}  # per open version, the requests reading it
+
+    @contextmanager
+    def reading(self) -> Iterator[tuple[Snapshot, duckdb.DuckDBPyConnection]]:
+        """The current snapshot and a cursor on it, held until the block ends."""
+        snapshot, cur = self.cursor()
+        try:
+            yield snapshot, cur
+        finally:
+            cur.close()
+            self.release(snapshot.version)
 
     def cursor(self) -> tuple[Snapshot, duckdb.DuckDBPyConnection]:
+        """The current snapshot and a cursor on it, its version held until :meth:`release`."""
         snapshot = current_snapshot(self.root)
         if snapshot is None:
             raise NoSnapshot(f"nothing is published in {self.root} yet: run the pipeline first")
@@ -96,15 +111,36 @@ class SnapshotReader:
                 # one thread per query: many small concurrent requests, not one big query
                 con = duckdb.connect(str(snapshot.database), read_only=True, config={"threads": 1})
                 self._open[snapshot.version] = con
-                for old in sorted(self._open)[:-VERSIONS_OPEN]:
-                    self._open.pop(old).close()
-            return snapshot, con.cursor()
+            cur = con.cursor()
+            self._holds[snapshot.version] = self._holds.get(snapshot.version, 0) + 1
+            self._close_unheld()
+            return snapshot, cur
+
+    def release(self, version: str) -> None:
+        """A request that held ``version`` (from :meth:`cursor`) has ended."""
+        with self._lock:
+            if version in self._holds:  # not when the reader was closed meanwhile
+                self._holds[version] -= 1
+                self._close_unheld()
+
+    def _close_unheld(self) -> None:
+        """Close the versions older than the newest :data:`VERSIONS_OPEN` that no request holds."""
+        for old in sorted(self._open)[:-VERSIONS_OPEN]:
+            if not self._holds.get(old):
+                self._open.pop(old).close()
+                self._holds.pop(old, None)
+
+    def open_versions(self) -> list[str]:
+        """The versions with an open connection, oldest first."""
+        with self._lock:
+            return sorted(self._open)
 
     def close(self) -> None:
         with self._lock:
             for con in self._open.values():
                 con.close()
             self._open.clear()
+            self._holds.clear()
 
 
 def rows_json(cur: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[dict]:
@@ -181,26 +217,20 @@ def create_app(root: Path, keys: tuple[str, ...], reports: Path | None = None) -
 
     def read(name: str, params: dict, missing: str | None = None, exists: str | None = None) -> JSONResponse:
         """The rows of query ``name``; 404 with ``missing`` when query ``exists`` finds nothing."""
-        snapshot, cur = reader.cursor()
-        try:
+        with reader.reading() as (snapshot, cur):
             if exists and not rows_json(cur, exists, params):
                 raise HTTPException(404, missing)
             return envelope(200, rows_json(cur, name, params), snapshot=snapshot.version)
-        finally:
-            cur.close()
 
     def paged(
         name: str, params: dict, page: int, size: int, missing: str | None = None, exists: str | None = None
     ) -> JSONResponse:
         """A page of query ``name`` and its total (query ``<name>_count``); 404 as in ``read``."""
-        snapshot, cur = reader.cursor()
-        try:
+        with reader.reading() as (snapshot, cur):
             if exists and not rows_json(cur, exists, params):
                 raise HTTPException(404, missing)
             total = next((r["total"] for r in rows_json(cur, f"{name}_count", params)), 0)
             rows = rows_json(cur, name, {**params, "page_rows": size, "skip_rows": (page - 1) * size})
-        finally:
-            cur.close()
         return envelope(200, rows, snapshot=snapshot.version, page=Page(number=page, size=size, total=total))
 
     auth = [Depends(authorized)]
@@ -215,10 +245,9 @@ def create_app(root: Path, keys: tuple[str, ...], reports: Path | None = None) -
 
     @app.get("/v1/snapshot", dependencies=auth, response_model=Envelope, tags=["snapshot"])
     def snapshot_info() -> JSONResponse:
-        snapshot, cur = reader.cursor()
-        cur.close()
-        data = {"version": snapshot.version, "published_at": snapshot.published_at, "tables": snapshot.tables}
-        return envelope(200, data, snapshot=snapshot.version)
+        with reader.reading() as (snapshot, _):
+            data = {"version": snapshot.version, "published_at": snapshot.published_at}
+            return envelope(200, {**data, "tables": snapshot.tables}, snapshot=snapshot.version)
 
     @app.get(
         "/v1/customers/{customer_id}/predictions",
@@ -352,8 +381,7 @@ def create_app(root: Path, keys: tuple[str, ...], reports: Path | None = None) -
         first; `features_explained` of `features` (the model's top features are explained), and
         `explained_score` = base value + their sum (the raw score when every feature is explained)."""
         params = {"model": name, "version": version, "customer": customer_id}
-        snapshot, cur = reader.cursor()
-        try:
+        with reader.reading() as (snapshot, cur):
             if not rows_json(cur, "training_exists", params):
                 raise HTTPException(404, f"no training {version} of model {name!r}")
             if not rows_json(cur, "waterfall_exists", params):
@@ -361,8 +389,6 @@ def create_app(root: Path, keys: tuple[str, ...], reports: Path | None = None) -
                     404, f"customer {customer_id!r} is not in the explanation sample of this training"
                 )
             return envelope(200, rows_json(cur, "waterfall", params)[0], snapshot=snapshot.version)
-        finally:
-            cur.close()
 
     @app.get("/v1/datasets", dependencies=auth, response_model=Envelope, tags=["data"])
     def datasets() -> JSONResponse:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -184,12 +185,13 @@ def write_export(
 
 def count_rows(path: Path, fmt: str) -> int:
     """The rows of an export file, read back (CSV quoted line breaks count once, wherever the reader's
-    blocks of the file end)."""
+    blocks of the file end; an empty line is a row: a one-column row whose value is empty)."""
     if fmt == "parquet":
         return pq.read_metadata(path).num_rows
     if fmt == "jsonl":
         return path.read_bytes().count(b"\n")
-    return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(newlines_in_values=True)).num_rows
+    options = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
+    return pacsv.read_csv(path, parse_options=options).num_rows
 
 
 def _deliver_local(partial: Path, to: Path, overwrite: bool) -> None:
@@ -241,11 +243,17 @@ def export_with(
                 raise ExportError(
                     f"{target} is a folder: give the file to write (e.g. {target}/{table}.{fmt})"
                 )
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if blocked := next((p for p in target.parents if p.exists() and not p.is_dir()), None):
+                raise ExportError(f"cannot write {target}: {blocked} is a file, not a folder")
             # a name of its own: an export running at the same time never moves or truncates this one's file
             staged = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
-            staged.write_bytes(local.read_bytes())
-            _deliver_local(staged, target, overwrite)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(local, staged)
+                _deliver_local(staged, target, overwrite)
+            except OSError as e:  # no permission, a full disk: one line, nothing left beside the target
+                staged.unlink(missing_ok=True)
+                raise ExportError(f"cannot write {target}: {e.strerror or e}") from None
             return rows, describe(dest, config)
         try:
             return rows, deliver(config, dest, local, overwrite, log=log, day=day)

@@ -19,7 +19,8 @@ created and its row counts checked against the warehouse, and only then does ``c
 it (a new symlink renamed over the old one: ``rename(2)`` is atomic). A reader that opens
 ``current/snapshot.duckdb`` therefore sees one whole version, old or new, never a mix, and keeps
 seeing that version (its views name the version's own folder) while newer ones are published. The
-last :data:`KEEP` versions are kept; older ones are removed.
+last :data:`KEEP` versions with a manifest are kept; older ones, and folders a killed publication
+left without one, are removed.
 
 Only what changed is written. Each version records, per table, its columns and, per day of a daily
 table (the whole table for the others), its rows and a fingerprint of them (``fingerprints.json``).
@@ -272,15 +273,20 @@ def switch(root: Path, version: str) -> None:
 def prune(root: Path, keep: int = KEEP, wait: bool = True) -> list[str]:
     """Remove all but the newest ``keep`` versions (never the current one) and unfinished ones.
 
-    A stale version is first renamed to a hidden name (out of the listing at once), then its files
-    are removed. Without ``wait`` they are removed by a thread (:data:`PRUNE_THREAD`, which the
-    process waits for before it exits): removing a version's hundreds of linked files waits on the
-    disk (0.5-1.3 s at SF1, almost no CPU), which the run's next steps need not wait for. A hidden
-    folder left behind (the process was killed first) goes with the next prune."""
+    A version counts once its manifest is written (the last step before the switch); a folder in
+    ``versions/`` without one was left by a publication killed between its rename and the switch: it
+    was never current, so no reader holds it, and it goes (publications run one at a time: the
+    ``duckdb`` pool). A stale version is first renamed to a hidden name (out of the listing at once),
+    then its files are removed. Without ``wait`` they are removed by a thread (:data:`PRUNE_THREAD`,
+    which the process waits for before it exits): removing a version's hundreds of linked files waits
+    on the disk (0.5-1.3 s at SF1, almost no CPU), which the run's next steps need not wait for. A
+    hidden folder left behind (the process was killed first) goes with the next prune."""
     versions = root / VERSIONS
     current = (root / CURRENT).resolve().name if (root / CURRENT).exists() else None
-    done = sorted((p for p in versions.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
-    stale = [p for p in done[:-keep] if p.name != current]
+    listed = sorted((p for p in versions.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
+    done = [p for p in listed if (p / MANIFEST).is_file()]
+    unfinished = [p for p in listed if p not in done]
+    stale = [p for p in done[:-keep] + unfinished if p.name != current]
     hidden = [p for p in versions.iterdir() if p.name.startswith(".")]
     for p in stale:
         with contextlib.suppress(OSError):  # gone already: another prune took it

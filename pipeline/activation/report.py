@@ -4,7 +4,8 @@ Sections: experiment lifts (a forest plot and the table), model metrics with eac
 impact (mean |SHAP|), the attribution chart, KPI trends, and data quality (loads and rejects).
 Plots are PNGs drawn with matplotlib's object API and embedded as data URLs, so the file opens
 anywhere (a browser, a mail attachment, `nightjar serve`'s /reports) without other files. It is
-written next to its target and renamed into place: a reader gets the old page or the new one.
+written next to its target under a hidden name of its own and renamed into place: a reader gets the
+old page or the new one, and two writers of one folder at once never take each other's.
 A figure whose data and drawing code are those of a figure of the last page written there is taken
 from that page (``.figures.json`` beside it) instead of drawn again: most nights the models' impact
 bars and the experiment lifts have not changed.
@@ -16,6 +17,7 @@ import html
 import json
 import os
 import re
+import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -172,13 +174,21 @@ def write_report(published: Path, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     target = out / INDEX
     figures = Figures(_last_figures(out))
-    partial = out / f".{INDEX}.partial"
-    partial.write_text(render(snapshot, figures), encoding="utf-8")
-    os.replace(partial, target)
-    kept = out / f"{FIGURES}.partial"
-    kept.write_text(json.dumps(figures.now), encoding="utf-8")
-    os.replace(kept, out / FIGURES)
+    _replace(out / INDEX, render(snapshot, figures))
+    _replace(out / FIGURES, json.dumps(figures.now))
     return target
+
+
+def _replace(target: Path, text: str) -> None:
+    """Write ``text`` beside ``target`` under a hidden name of its own, then rename it into place: a
+    writer of the same folder at the same time (the asset and `nightjar report`) never moves or
+    truncates this one's file."""
+    staged = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
+    try:
+        staged.write_text(text, encoding="utf-8")
+        os.replace(staged, target)
+    finally:
+        staged.unlink(missing_ok=True)
 
 
 def _last_figures(out: Path) -> dict[str, str]:

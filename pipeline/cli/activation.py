@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipeline.cli.common import project_config, project_options, warehouse_of
+from pipeline.cli.common import folder_problem, project_config, project_options, warehouse_of
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -23,6 +23,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 1
     root = published_folder(warehouse_of(args, project_config(args)))
     reports = Path(args.reports) if args.reports else root.parent / "reports"
+    if problem := folder_problem("--reports" if args.reports else "the reports folder", reports):
+        print(problem, file=sys.stderr)
+        return 1
     app = create_app(root, keys, reports)
     print(f"serving {root} on http://{args.host}:{args.port} (docs: /docs, reports: /reports)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info")
@@ -34,11 +37,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     from pipeline.activation.report import ReportError, write_report
     from pipeline.core.warehouse import published_folder
 
+    if problem := folder_problem("--out", args.out):  # one line, not "[Errno 17] File exists"
+        print(problem, file=sys.stderr)
+        return 1
     root = published_folder(warehouse_of(args, project_config(args)))
     try:
         path = write_report(root, Path(args.out))
-    except (ReportError, OSError) as e:
+    except ReportError as e:
         print(e, file=sys.stderr)
+        return 1
+    except OSError as e:  # e.g. a folder that cannot be written
+        print(f"--out {args.out}: cannot write the report there ({e.strerror})", file=sys.stderr)
         return 1
     print(f"report of {root}: {path} ({path.stat().st_size // 1024} KiB)")
     return 0

@@ -39,6 +39,19 @@ def warehouse_of(args: argparse.Namespace, config: ProjectConfig) -> Path:
     return Path(args.warehouse) if getattr(args, "warehouse", None) else config.warehouse_path
 
 
+def folder_problem(option: str, value: str | Path) -> str | None:
+    """Why ``value`` (given as ``option``) cannot be an output folder: it, or the nearest of its parents
+    that exists, is not a folder (a file of that name); None when it can be made or is one."""
+    path = Path(value)
+    for p in (path, *path.parents):
+        if p.exists():
+            if p.is_dir():
+                return None
+            where = "" if p == path else f": {p}"
+            return f"{option} {value}{where} is a file, not a folder: give a folder"
+    return None
+
+
 def dagster_home_problem() -> str | None:
     """Why $DAGSTER_HOME, when set, cannot hold Dagster's instance (Dagster needs the absolute path of an
     existing folder), or None."""

@@ -13,7 +13,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.cli.common import dagster_home_problem, date_arg, project_config, project_options
+from pipeline.cli.common import (
+    dagster_home_problem,
+    date_arg,
+    folder_problem,
+    project_config,
+    project_options,
+)
 from pipeline.config import ProjectConfig, load_config
 from pipeline.core.resources import example_config
 from pipeline.core.settings import ConfigError
@@ -177,6 +183,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         return 2
     if problem := dagster_home_problem():
+        print(problem, file=sys.stderr)
+        return 1
+    if problem := folder_problem("--out", args.out):
         print(problem, file=sys.stderr)
         return 1
     began = time.monotonic()

@@ -1,4 +1,5 @@
-"""`nightjar model | explain | export` refusing what they cannot do: one line, exit 1, nothing written."""
+"""`nightjar model | explain | export | demo | report | serve` refusing what they cannot do: one line, exit 1
+or 2, nothing written."""
 
 from __future__ import annotations
 
@@ -6,6 +7,53 @@ import pytest
 
 from pipeline.cli import main
 from tests.conftest import EXAMPLE
+
+
+def _published(tmp_path):
+    """A warehouse (the empty schema) with a published snapshot: the report has something to read."""
+    import datetime as dt
+
+    import duckdb
+
+    from pipeline.activation.publish import publish
+    from pipeline.core.sql import sql
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(sql("core/schema"))
+        publish(con, warehouse, dt.datetime(2026, 1, 8, 3, tzinfo=dt.UTC))
+    return warehouse
+
+
+@pytest.mark.parametrize("under", [False, True])
+def test_report_out_onto_a_file_is_one_line_exit_1_and_leaves_the_file(tmp_path, capsys, under):
+    # it printed the raw "[Errno 17] File exists: ..." ("[Errno 20] Not a directory" under a file)
+    warehouse = _published(tmp_path)
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    out = taken / "report" if under else taken
+    assert main(["report", "--out", str(out), "--config", str(EXAMPLE), "--warehouse", str(warehouse)]) == 1
+    where = f": {taken}" if under else ""
+    assert capsys.readouterr().err == f"--out {out}{where} is a file, not a folder: give a folder\n"
+    assert taken.read_text() == "mine"
+    assert (
+        main(
+            ["report", "--out", str(tmp_path / "r"), "--config", str(EXAMPLE), "--warehouse", str(warehouse)]
+        )
+        == 0
+    )
+    assert (tmp_path / "r" / "index.html").is_file()
+
+
+def test_serve_reports_onto_a_file_is_one_line_exit_1_before_serving(tmp_path, capsys, monkeypatch):
+    # create_app's mkdir raised FileExistsError: a traceback
+    monkeypatch.setenv("NIGHTJAR_API_KEYS", "k")
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    args = ["serve", "--port", "1", "--reports", str(taken), "--config", str(EXAMPLE)]
+    assert main([*args, "--warehouse", str(tmp_path / "w.duckdb")]) == 1
+    assert capsys.readouterr().err == f"--reports {taken} is a file, not a folder: give a folder\n"
+    assert taken.read_text() == "mine"
 
 
 @pytest.mark.parametrize("command", [["promote", "purchase_30d", "2026-01-01"], ["rollback", "purchase_30d"]])
@@ -27,7 +75,7 @@ def test_demo_out_onto_a_file_is_one_line_and_leaves_the_file(tmp_path, capsys):
     taken = tmp_path / "notes.txt"
     taken.write_text("mine")
     assert main(["demo", "--customers", "5", "--days", "2", "--out", str(taken)]) == 1
-    assert capsys.readouterr().err == f"--out {taken}: cannot create the demo folder there (File exists)\n"
+    assert capsys.readouterr().err == f"--out {taken} is a file, not a folder: give a folder\n"
     assert taken.read_text() == "mine"
 
 
@@ -51,3 +99,28 @@ def test_explain_of_a_customer_refuses_the_dependence_options_rather_than_ignore
     args = ["explain", "--model", "purchase_30d", "--customer", "C000001", *option, "--config", str(EXAMPLE)]
     assert main([*args, "--warehouse", str(tmp_path / "w.duckdb")]) == 2
     assert capsys.readouterr().err == "--secondary and --plot go with --dependence, not --customer\n"
+
+
+def test_export_to_a_file_under_a_file_is_one_line_exit_1(tmp_path, capsys):
+    # it printed the raw "[Errno 17] File exists: '.../notes.txt'"
+    import datetime as dt
+
+    from pipeline.core.sql import sql
+    from pipeline.core.warehouse import connect
+    from tests.conftest import make_config
+
+    config = make_config(tmp_path)
+    with connect(config.warehouse_path) as con:
+        con.execute(sql("experiments/create_results"))
+        con.execute(
+            "INSERT INTO results (date, customer_id, experiment, variant, is_control, score, reason) "
+            "VALUES ($day, 'C1', 'offer', 'control', true, 0.5, 'r')",
+            {"day": dt.date(2026, 1, 9)},
+        )
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    to = taken / "out.csv"
+    args = ["export", "results", "--date", "2026-01-09", "--to", str(to), "--config", str(EXAMPLE)]
+    assert main([*args, "--warehouse", str(config.warehouse_path)]) == 1
+    assert capsys.readouterr().err == f"cannot write {to}: {taken} is a file, not a folder\n"
+    assert taken.read_text() == "mine"

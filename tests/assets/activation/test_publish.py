@@ -17,6 +17,7 @@ from pipeline.activation.publish import (
     CURRENT,
     FINGERPRINTS,
     KEEP,
+    MANIFEST,
     PRUNE_THREAD,
     VERSIONS,
     current_snapshot,
@@ -93,6 +94,7 @@ def test_prune_removes_stale_and_unfinished_versions_waiting_or_not(tmp_path):
     for name in [*names, ".unfinished.partial"]:
         (versions / name / "tables").mkdir(parents=True)
         (versions / name / "tables" / "data.parquet").write_bytes(b"x")
+        (versions / name / MANIFEST).write_text("{}")
     (tmp_path / CURRENT).symlink_to(Path(VERSIONS) / names[0])  # the current one is never removed
     assert prune(tmp_path, keep=2) == names[1:3] + [".unfinished.partial"]
     assert sorted(p.name for p in versions.iterdir()) == [names[0], *names[3:]]
@@ -104,6 +106,56 @@ def test_prune_removes_stale_and_unfinished_versions_waiting_or_not(tmp_path):
         if thread.name == PRUNE_THREAD:
             thread.join()
     assert sorted(p.name for p in versions.iterdir()) == names[3:]
+
+
+KILLED_BEFORE_THE_SWITCH = """
+import datetime as dt, os, sys
+import duckdb
+import pipeline.activation.publish as p
+p._check_rows = lambda *_: os._exit(9)  # killed once the version is in versions/, before its manifest
+with duckdb.connect(sys.argv[1], read_only=True) as con:
+    p.publish(con, sys.argv[1], dt.datetime(2026, 2, 3, tzinfo=dt.UTC))
+"""
+
+
+def test_a_version_killed_before_its_switch_takes_no_kept_slot_and_goes(tmp_path):
+    # a publication killed between its folder's rename and the switch left a folder without a manifest;
+    # it counted as one of the KEEP versions, so the next publication removed a good one in its place
+    warehouse = _daily_results(tmp_path, days=2, rows=4)
+    root = tmp_path / "published"
+    with connect(warehouse, read_only=True) as con:
+        good = [publish(con, warehouse, dt.datetime(2026, 2, d, tzinfo=dt.UTC)).version for d in (1, 2)]
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_BEFORE_THE_SWITCH, str(warehouse)], cwd=Path.cwd(), check=False
+    )
+    assert killed.returncode == 9
+    (left,) = [p for p in (root / VERSIONS).iterdir() if p.name not in good]
+    assert not (left / MANIFEST).exists() and current_snapshot(root).version == good[-1]
+    with connect(warehouse, read_only=True) as con:
+        good.append(publish(con, warehouse, dt.datetime(2026, 2, 4, tzinfo=dt.UTC)).version)
+    _join_prune_threads()
+    assert sorted(p.name for p in (root / VERSIONS).iterdir()) == good == good[-KEEP:]
+    for version in good:  # each kept version reads whole
+        with duckdb.connect(str(root / VERSIONS / version / "snapshot.duckdb"), read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM results").fetchall() == [(4,)]
+
+
+def _join_prune_threads() -> None:
+    for thread in threading.enumerate():
+        if thread.name == PRUNE_THREAD:
+            thread.join()
+
+
+def test_prune_never_removes_the_current_version_even_without_a_manifest(tmp_path):
+    versions = tmp_path / VERSIONS
+    names = [f"2026020{i}T000000000000-abcdef" for i in range(1, 5)]
+    for name in names:
+        (versions / name).mkdir(parents=True)
+    for name in names[1:3]:
+        (versions / name / MANIFEST).write_text("{}")
+    (tmp_path / CURRENT).symlink_to(Path(VERSIONS) / names[0])
+    assert prune(tmp_path, keep=1) == [names[1], names[3]]
+    assert sorted(p.name for p in versions.iterdir()) == [names[0], names[2]]
 
 
 def test_a_locked_warehouse_is_one_line_naming_the_holder_and_the_snapshot(

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline.activation.api import create_app
+from pipeline.activation.api import SnapshotReader, create_app
 from pipeline.activation.publish import publish
 from pipeline.core.sql import sql
 from pipeline.core.warehouse import published_folder
@@ -54,3 +54,56 @@ def test_a_data_sets_loads_come_from_the_version_its_check_read(tmp_path, monkey
     assert during["meta"]["page"]["total"] == 2
     assert [r["load_id"] for r in during["data"]] == [2, 1]
     assert after.status_code == 404 and after.json()["meta"]["errors"] == ["no data set 'pos'"]
+
+
+def _publish_day(con: duckdb.DuckDBPyConnection, warehouse, day: int) -> str:
+    """Publish a version with one more load (of data set ``set<day>``) on 2026-01-<day>: its version."""
+    _add_load(con, 100 + day, f"set{day}")
+    return publish(con, warehouse, dt.datetime(2026, 1, day, 3, tzinfo=dt.UTC)).version
+
+
+def _loads(cur: duckdb.DuckDBPyConnection) -> int:
+    return cur.execute("SELECT count(*) FROM loads").fetchall()[0][0]
+
+
+def test_a_held_version_stays_open_until_its_request_ends_then_closes(tmp_path):
+    # a long request held version A while B and C were published and read: opening C closed A's
+    # connection under the request (the reader kept the newest two open), which failed mid-read
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(sql("core/schema"))
+        held = _publish_day(con, warehouse, 8)
+        reader = SnapshotReader(published_folder(warehouse))
+        try:
+            with reader.reading() as (snapshot, cur):
+                assert snapshot.version == held and _loads(cur) == 1
+                newer = []
+                for day in (9, 10):
+                    newer.append(_publish_day(con, warehouse, day))
+                    with reader.reading() as (latest, other):  # another request reads the newest
+                        assert latest.version == newer[-1] and _loads(other) == day - 7
+                assert _loads(cur) == 1  # the long request reads on
+                assert reader.open_versions() == [held, *newer]
+            # released: nobody holds it and two newer versions are open, so its connection is closed
+            assert reader.open_versions() == newer
+            with pytest.raises(duckdb.ConnectionException):
+                cur.execute("SELECT 1")
+        finally:
+            reader.close()
+        assert reader.open_versions() == []
+
+
+def test_versions_nobody_reads_are_closed_once_two_newer_are_open(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(sql("core/schema"))
+        reader = SnapshotReader(published_folder(warehouse))
+        versions = []
+        try:
+            for day in range(1, 6):
+                versions.append(_publish_day(con, warehouse, day))
+                with reader.reading() as (snapshot, cur):
+                    assert snapshot.version == versions[-1] and _loads(cur) == day
+                assert reader.open_versions() == versions[-2:]
+        finally:
+            reader.close()

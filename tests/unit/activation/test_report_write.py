@@ -1,0 +1,39 @@
+"""`write_report`: the page replaced whole, even when another writer writes the same folder meanwhile."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import duckdb
+import pytest
+
+import pipeline.activation.report as report_module
+from pipeline.activation.publish import publish
+from pipeline.activation.report import FIGURES, INDEX, write_report
+from pipeline.core.sql import sql
+from pipeline.core.warehouse import published_folder
+
+
+def test_two_writers_of_one_folder_never_take_each_others_page(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    # both staged the page as reports/.index.html.partial: the `report` asset and `nightjar report --out`
+    # at once, one moved the other's page into place and the other failed with FileNotFoundError
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(sql("core/schema"))
+        publish(con, warehouse, dt.datetime(2026, 1, 8, 3, tzinfo=dt.UTC))
+    root, out = published_folder(warehouse), tmp_path / "reports"
+    replace, others = os.replace, []
+
+    def another_writer_first(src, dst):  # the other writer runs whole between this one's write and rename
+        if not others:
+            others.append(None)
+            others[0] = write_report(root, out)
+        replace(src, dst)
+
+    monkeypatch.setattr(report_module.os, "replace", another_writer_first)
+    page = write_report(root, out)
+    monkeypatch.undo()
+    assert others == [page] == [out / INDEX]
+    assert page.read_text().startswith("<!DOCTYPE html>") and page.read_text().endswith("</html>\n")
+    assert sorted(p.name for p in out.iterdir()) == sorted([INDEX, FIGURES])  # nothing staged is left
