@@ -13,11 +13,13 @@ variance (ddof 1).
   dof = (v1/n1 + v0/n0)^2 / ((v1/n1)^2/(n1-1) + (v0/n0)^2/(n0-1)): the interval excludes 0 exactly
   when p < alpha. This is GrowthBook's frequentist engine (gbstats), checked against it in the tests.
 * **Sequential** (always valid; a team may look every day): the mixture sequential probability
-  ratio test (Waudby-Smith et al., 2023; as gbstats): with N = n1 + n0, s^2 = se^2 N and
-  rho^2 = (-2 ln alpha + ln(1 - 2 ln alpha)) / tuning, the half width is
-  s sqrt(2 (N rho^2 + 1) ln(sqrt(N rho^2 + 1) / alpha) / (N rho)^2) and the p-value
-  min(1, sqrt(N rho^2 + 1) exp(-rho^2 N (estimate/s)^2 / (2 (N rho^2 + 1)))). ``tuning`` is the
-  sample size at which the interval is tightest (default 5000).
+  ratio test (Waudby-Smith et al., 2023, arXiv 2103.06476v7; as gbstats): with N = n1 + n0,
+  s^2 = se^2 N and rho^2 = (-2 ln alpha + ln(1 - 2 ln alpha)) / tuning (their eq. 161), the half
+  width is s sqrt(2 (N rho^2 + 1) ln(sqrt(N rho^2 + 1) / alpha) / (N rho)^2) (eq. 9) and the p-value
+  the inverse of the mixture's e-value (eq. 155),
+  min(1, sqrt(N rho^2 + 1) exp(-rho^2 N^2 (estimate/s)^2 / (2 (N rho^2 + 1)))), that is
+  min(1, sqrt(N rho^2 + 1) exp(-rho^2 N (estimate/se)^2 / (2 (N rho^2 + 1)))).
+  ``tuning`` is the sample size at which the interval is tightest (default 5000).
 * **Sample-ratio mismatch**: Pearson's chi-square of the observed control / treated counts against
   the configured control share (1 degree of freedom); flagged when p < 0.001.
 

@@ -106,3 +106,22 @@ def test_a_relative_lift_of_a_treated_rate_of_0_is_undefined_not_an_error():
     for test in (lift, sequential):
         relative = test(treated, control, relative=True)
         assert all(math.isnan(v) for v in (relative.lift, relative.low, relative.high, relative.p_value))
+
+
+def test_sequential_by_the_formulas_of_its_docstring():
+    # 60/500 vs 40/500, alpha 0.05, tuning 5000: N = 1000, se^2 = .1056/500 + .0736/500, s^2 = se^2 N;
+    # half width s sqrt(2 (N rho^2 + 1) ln(sqrt(N rho^2 + 1) / alpha) / (N rho)^2) and p-value
+    # min(1, sqrt(N rho^2 + 1) exp(-rho^2 N^2 (estimate / s)^2 / (2 (N rho^2 + 1)))) (N squared: the
+    # statistic is the sum N x estimate over its standard deviation s sqrt(N))
+    got = sequential(proportion(60, 500), proportion(40, 500))
+    n, est, se2 = 1000, 0.04, (0.1056 + 0.0736) / 500
+    s2, rho2 = se2 * n, (-2 * math.log(0.05) + math.log(1 - 2 * math.log(0.05))) / 5000
+    k = n * rho2 + 1
+    half = math.sqrt(s2 * 2 * k * math.log(math.sqrt(k) / 0.05) / (n * n * rho2))
+    p = min(1.0, math.sqrt(k) * math.exp(-rho2 * n**2 * est**2 / s2 / (2 * k)))
+    assert (got.lift, got.low, got.high) == pytest.approx((est, est - half, est + half), abs=1e-12)
+    assert got.p_value == pytest.approx(p, abs=1e-12)
+    assert 0.05 < got.p_value < 1  # more conservative than the fixed-horizon test's 0.0348
+    # a larger effect: rejected, and its interval (the effects the test does not reject) excludes 0
+    strong = sequential(proportion(90, 500), proportion(40, 500))
+    assert strong.p_value < 0.05 and strong.low > 0
