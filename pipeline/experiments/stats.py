@@ -23,8 +23,9 @@ variance (ddof 1).
 * **Sample-ratio mismatch**: Pearson's chi-square of the observed control / treated counts against
   the configured control share (1 degree of freedom); flagged when p < 0.001.
 
-Inputs are counts and moments, never rows; undefined results (no data, zero variance, a control
-mean of 0 for relative lifts) are NaN.
+Inputs are counts and moments, never rows; undefined results (no data, fewer than 2 in a sample,
+an arm without variance: a rate of 0 or 1, a control mean of 0 for relative lifts) are NaN, where
+gbstats gives its uninformative default.
 """
 
 from __future__ import annotations
@@ -103,9 +104,14 @@ def _undefined(treated: Sample, control: Sample, relative: bool) -> bool:
         return True
     if math.isnan(treated.variance) or math.isnan(control.variance):
         return True
-    if treated.variance < 0 or control.variance < 0 or treated.variance + control.variance == 0:
+    # an arm without variance (a rate of 0 or 1: no conversions, or all) gives no test, as in gbstats:
+    # its p(1 - p) of 0 claims its rate is known exactly, so a small control group without a
+    # conversion made an A/A test significant in nearly every such world
+    if treated.variance <= 0 or control.variance <= 0:
         return True
-    return relative and (control.mean == 0 or control.unadjusted == 0)
+    # a control mean of 0: no relative lift; nor an absolute one when adjusted (CUPED), whose control
+    # variance comes from the covariate alone then (as gbstats: no result with a baseline mean of 0)
+    return control.unadjusted == 0 or (relative and control.mean == 0)
 
 
 def estimate(treated: Sample, control: Sample, relative: bool = False) -> tuple[float, float]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -145,6 +144,7 @@ def test_undefined_lifts_are_empty_not_zero():
     frame = FRAME[FRAME.metric == "primary"].copy()
     frame.loc[frame.variant == "control", ["converted", "pre_converted", "pre_and_converted"]] = 0
     row = by(_rows(frame, config(), "total", COMPLETE), "primary", "discount_20")
-    # a control rate of 0: the relative lift and its posterior are undefined, the absolute lift is not
+    # a control rate of 0 (no variance): no test, absolute or relative, adjusted or not, nor a posterior
     assert row["rel_lift"] is None and row["cuped_rel_lift"] is None and row["chance_to_beat_control"] is None
-    assert row["abs_lift"] is not None and not math.isnan(row["abs_lift"])
+    assert row["abs_lift"] is None and row["p_value"] is None and row["cuped_abs_lift"] is None
+    assert row["significant"] is False and row["p_value_adjusted"] is None
