@@ -65,7 +65,7 @@ class ExperimentSpec(Settings):
     capacity: dict[str, int] = Field(default_factory=dict)  # variant -> most presentations a day
     slots: list[str] = Field(default_factory=list)  # send times of day, "HH:MM" UTC (results.send_at)
     # each customer is decided on one night in every cadence_days (a hash of customer and experiment
-    # picks which); default: every night
+    # picks which; of customer and group in a group, whose experiments share it); default: every night
     cadence_days: int | None = Field(default=None, ge=1)
 
     @field_validator("name")
@@ -238,6 +238,14 @@ class ExperimentsConfig(ModelsConfig):
                         f"a group compares expected values of one kind: every experiment needs the same "
                         f"policy ({g.experiments[0]!r} has {first!r}, {name!r} has "
                         f"{self.experiment(name).policy!r})",
+                    )
+                cadence = self.experiment(g.experiments[0]).cadence_days
+                if self.experiment(name).cadence_days != cadence:
+                    raise at(
+                        f"groups[{i}].experiments[{j}]",
+                        f"a group decides a customer once per cadence: every experiment needs the same "
+                        f"cadence_days ({g.experiments[0]!r} has {cadence or 'none'}, {name!r} has "
+                        f"{self.experiment(name).cadence_days or 'none'})",
                     )
         conv = self.conversions
         for i, d in enumerate(conv.definitions):

@@ -7,7 +7,9 @@ later gives the same rows. How a decision is made is in sql/experiments/decide.s
 * **qualifying**: a known, not-excluded customer who passes every audience rule of the experiment
   and is eligible for at least one of its variants (every rule of the variant);
 * **cadence** (``cadence_days`` N): a customer is a candidate on one night in every N only, the
-  nights whose number modulo N is a hash of (customer, experiment) (sql/experiments/cadence.sql);
+  nights whose number modulo N is a hash of (customer, experiment), of (customer, group) in a group,
+  whose experiments share one cadence: the group decides a customer once in N nights
+  (sql/experiments/cadence.sql);
 * **control**: a hash of (customer, experiment) below the control share: the customer's control
   membership never changes between nights;
 * **variant**: by the experiment's ``policy``. ``uniform`` (the default): with probability
@@ -199,8 +201,10 @@ def decide(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.da
             }
             _run(con, "add_experiment", settings)
             _candidates(con, config, exp, day)
-            if exp.cadence_days:  # only the customers whose night it is
-                _run(con, "cadence", {"experiment": exp.name, "cadence_days": exp.cadence_days, "day": day})
+            if exp.cadence_days:  # only the customers whose night it is (the group's night in a group)
+                key = config.group_of(exp.name) or exp.name
+                values = {"experiment": exp.name, "cadence_key": key, "cadence_days": exp.cadence_days}
+                _run(con, "cadence", {**values, "day": day})
             if exp.model and table_exists(con, PREDICTIONS):
                 _run(con, "scores", {"experiment": exp.name, "model": exp.model, "day": day})
             if exp.value_model and table_exists(con, CLV):  # score × the customer's lifetime value

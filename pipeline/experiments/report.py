@@ -3,7 +3,9 @@ cumulatively date by date, the rates, values and lifts against control (pipeline
 
 Only presentations whose window is complete count, unless ``include_incomplete`` (then the
 ``windows`` column says so and ``in_progress`` counts them). The statistics run over aggregated
-counts (one row per experiment, variant and date), never over customer rows.
+counts (one row per experiment, variant and date), never over customer rows; the sample-ratio check
+over the customers held out and treated (control is drawn per customer), counted in SQL by the date
+of their first presentation (sql/experiments/srm_customers.sql).
 """
 
 from __future__ import annotations
@@ -155,14 +157,28 @@ def _worse(row: Mapping[str, object], worse: str) -> bool:
     return lift > 0 if worse == "increase" else lift < 0
 
 
-def _metric_rows(variants: list[Counts], config: ExperimentsConfig, keys: dict[str, object]) -> list[dict]:
-    """The rows of one metric of an experiment at one date: a variant each, treated ones with lifts."""
+def _split(customers: pd.DataFrame, experiment: str, to_date: object) -> tuple[int, int]:
+    """The customers of ``experiment`` held out and treated whose first counted presentation is on or
+    before ``to_date`` (``customers``: sql/experiments/srm_customers.sql)."""
+    if not len(customers):
+        return 0, 0
+    seen = customers[
+        (customers["experiment"] == experiment)
+        & (pd.to_datetime(customers["date"]) <= pd.Timestamp(str(to_date)))
+    ]
+    held_out = seen["is_control"].astype(bool)
+    return int(seen.loc[held_out, "customers"].sum()), int(seen.loc[~held_out, "customers"].sum())
+
+
+def _metric_rows(
+    variants: list[Counts], config: ExperimentsConfig, keys: dict[str, object], split: tuple[int, int]
+) -> list[dict]:
+    """The rows of one metric of an experiment at one date: a variant each, treated ones with lifts;
+    ``split``: the customers held out and treated, for the sample-ratio check."""
     name = str(keys["experiment"])
     c = next((r for r in variants if r.is_control), None)
     share = config.experiment(name).control_share if any(e.name == name for e in config.experiments) else 0
-    s = stats.srm(
-        c.presented if c is not None else 0, sum(r.presented for r in variants if not r.is_control), share
-    )
+    s = stats.srm(*split, share)
     rows: list[dict[str, object]] = []
     for r in variants:
         row: dict[str, object] = dict(
@@ -186,21 +202,26 @@ def _metric_rows(variants: list[Counts], config: ExperimentsConfig, keys: dict[s
     return rows
 
 
-def _rows(frame: pd.DataFrame, config: ExperimentsConfig, scope: str, windows: str) -> list[dict]:
+def _rows(
+    frame: pd.DataFrame, config: ExperimentsConfig, scope: str, windows: str, customers: pd.DataFrame
+) -> list[dict]:
     """Report rows of one scope: ``frame`` has one row per (experiment, metric, variant, to_date) with
-    totals. An experiment's treated variants x metrics at a date are corrected together; a guardrail
-    moving significantly the worse way marks all its rows ``guardrail_failed``."""
+    totals; ``customers`` the customers by first presentation (the sample-ratio check's split up to
+    each to_date). An experiment's treated variants x metrics at a date are corrected together; a
+    guardrail moving significantly the worse way marks all its rows ``guardrail_failed``."""
     out = []
     for (exp, to_date), part in frame.groupby(["experiment", "to_date"], sort=True):
         name = str(exp)
         worse = {d.name: d.worse for d in config.guardrails(name)}
+        split = _split(customers, name, to_date)
         rows: list[dict[str, object]] = []
         for metric, metric_part in part.groupby("metric", sort=True):
             keys: dict[str, object] = dict(
                 experiment=name, metric=str(metric), scope=scope, to_date=to_date, windows=windows
             )
             # one per variant: a handful per date, not customers
-            rows += _metric_rows([Counts.of(r) for r in metric_part.to_dict("records")], config, keys)
+            counts = [Counts.of(r) for r in metric_part.to_dict("records")]
+            rows += _metric_rows(counts, config, keys, split)
         _correct(rows, config.analysis)
         failed = any(_worse(r, worse[str(r["metric"])]) for r in rows if str(r["metric"]) in worse)
         out += [
@@ -270,8 +291,10 @@ def build_report(
             last = total.groupby("experiment")["to_date"].transform("max")
             total["to_date"] = last
             total["from_date"] = total.groupby("experiment")["from_date"].transform("min")
-            rows = _rows(total, config, "total", windows) + _rows(
-                _cumulative(daily), config, "cumulative", windows
+            text = sql("experiments/srm_customers")
+            customers = con.execute(text, bind(text, {"include_incomplete": include_incomplete})).df()
+            rows = _rows(total, config, "total", windows, customers) + _rows(
+                _cumulative(daily), config, "cumulative", windows, customers
             )
     with transaction(con):
         con.execute(sql("experiments/clear_report"))

@@ -13,16 +13,19 @@ variance (ddof 1).
   dof = (v1/n1 + v0/n0)^2 / ((v1/n1)^2/(n1-1) + (v0/n0)^2/(n0-1)): the interval excludes 0 exactly
   when p < alpha. This is GrowthBook's frequentist engine (gbstats), checked against it in the tests.
 * **Sequential** (always valid; a team may look every day): the mixture sequential probability
-  ratio test (Waudby-Smith et al., 2023; as gbstats): with N = n1 + n0, s^2 = se^2 N and
-  rho^2 = (-2 ln alpha + ln(1 - 2 ln alpha)) / tuning, the half width is
-  s sqrt(2 (N rho^2 + 1) ln(sqrt(N rho^2 + 1) / alpha) / (N rho)^2) and the p-value
-  min(1, sqrt(N rho^2 + 1) exp(-rho^2 N (estimate/s)^2 / (2 (N rho^2 + 1)))). ``tuning`` is the
-  sample size at which the interval is tightest (default 5000).
+  ratio test (Waudby-Smith et al., 2023, arXiv 2103.06476v7; as gbstats): with N = n1 + n0,
+  s^2 = se^2 N and rho^2 = (-2 ln alpha + ln(1 - 2 ln alpha)) / tuning (their eq. 161), the half
+  width is s sqrt(2 (N rho^2 + 1) ln(sqrt(N rho^2 + 1) / alpha) / (N rho)^2) (eq. 9) and the p-value
+  the inverse of the mixture's e-value (eq. 155),
+  min(1, sqrt(N rho^2 + 1) exp(-rho^2 N^2 (estimate/s)^2 / (2 (N rho^2 + 1)))), that is
+  min(1, sqrt(N rho^2 + 1) exp(-rho^2 N (estimate/se)^2 / (2 (N rho^2 + 1)))).
+  ``tuning`` is the sample size at which the interval is tightest (default 5000).
 * **Sample-ratio mismatch**: Pearson's chi-square of the observed control / treated counts against
   the configured control share (1 degree of freedom); flagged when p < 0.001.
 
-Inputs are counts and moments, never rows; undefined results (no data, zero variance, a control
-mean of 0 for relative lifts) are NaN.
+Inputs are counts and moments, never rows; undefined results (no data, fewer than 2 in a sample,
+an arm without variance: a rate of 0 or 1, a control mean of 0 for relative lifts) are NaN, where
+gbstats gives its uninformative default.
 """
 
 from __future__ import annotations
@@ -101,9 +104,14 @@ def _undefined(treated: Sample, control: Sample, relative: bool) -> bool:
         return True
     if math.isnan(treated.variance) or math.isnan(control.variance):
         return True
-    if treated.variance < 0 or control.variance < 0 or treated.variance + control.variance == 0:
+    # an arm without variance (a rate of 0 or 1: no conversions, or all) gives no test, as in gbstats:
+    # its p(1 - p) of 0 claims its rate is known exactly, so a small control group without a
+    # conversion made an A/A test significant in nearly every such world
+    if treated.variance <= 0 or control.variance <= 0:
         return True
-    return relative and (control.mean == 0 or control.unadjusted == 0)
+    # a control mean of 0: no relative lift; nor an absolute one when adjusted (CUPED), whose control
+    # variance comes from the covariate alone then (as gbstats: no result with a baseline mean of 0)
+    return control.unadjusted == 0 or (relative and control.mean == 0)
 
 
 def estimate(treated: Sample, control: Sample, relative: bool = False) -> tuple[float, float]:

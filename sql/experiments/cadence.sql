@@ -1,7 +1,9 @@
 -- An experiment with cadence_days N decides each customer on one night in every N: the nights whose
--- number (days since 1970-01-01) modulo N is the customer's slot, floor(N x _unit(customer|experiment|cadence)).
+-- number (days since 1970-01-01) modulo N is the customer's slot, floor(N x _unit(customer|key|cadence)).
+-- The key is the experiment's group when it has one (the group shares one cadence, so a customer is
+-- decided by one experiment of the group once in every N nights), else the experiment.
 DELETE FROM _cand
 WHERE
     experiment = $experiment
-    AND floor($cadence_days * _unit(customer_id || '|' || experiment || '|cadence'))
+    AND floor($cadence_days * _unit(customer_id || '|' || $cadence_key || '|cadence'))
     <> datediff('day', DATE '1970-01-01', $day::DATE) % $cadence_days;

@@ -2,7 +2,7 @@
 results as JSON on stdout. A case: {"test": "frequentist"|"sequential"|"bayesian", "relative": bool,
 "alpha": float, "tuning": float, "a": stat, "b": stat}, a stat {"n", "sum"} (a proportion),
 {"n", "sum", "sum_squares"} (a mean) or {"n", "post": stat, "pre": stat, "xy": float} (regression
-adjusted: CUPED)."""
+adjusted: CUPED). A result whose "error" is set is gbstats' uninformative default: no result."""
 
 import json
 import sys
@@ -44,6 +44,7 @@ def run(case):
             "high": res.ci[1],
             "chance_to_win": res.chance_to_win,
             "risk": res.risk,
+            "error": res.error_message,
         }
     if case["test"] == "sequential":
         config = SequentialConfig(
@@ -54,7 +55,13 @@ def run(case):
         res = TwoSidedTTest(
             a, b, FrequentistConfig(difference_type=kind, alpha=case["alpha"])
         ).compute_result()
-    return {"expected": res.expected, "low": res.ci[0], "high": res.ci[1], "p_value": res.p_value}
+    return {
+        "expected": res.expected,
+        "low": res.ci[0],
+        "high": res.ci[1],
+        "p_value": res.p_value,
+        "error": res.error_message,  # gbstats gives no result (its uninformative default)
+    }
 
 
 print(json.dumps([run(c) for c in json.load(sys.stdin)]))

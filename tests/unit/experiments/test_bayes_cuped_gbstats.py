@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 
@@ -97,3 +98,34 @@ def test_bayesian_equals_gbstats(references, case):
     assert (got.low, got.high) == pytest.approx((ref["low"], ref["high"]), abs=1e-9)
     assert got.chance_to_beat_control == pytest.approx(ref["chance_to_win"], abs=1e-9)
     assert [got.loss_control, got.loss_variant] == pytest.approx(list(ref["risk"]), abs=1e-9)
+
+
+# (n, y, x, xy) edge cases: a control without conversions (whose pre-period varies), a treated arm
+# without conversions, or with all of them
+CUPED_EDGES = [
+    ((1200, 170, 120, 80), (400, 0, 40, 0)),
+    ((1200, 0, 120, 0), (400, 40, 40, 24)),
+    ((1200, 1200, 120, 120), (400, 40, 40, 24)),
+]
+
+
+def test_cuped_edge_cases_give_gbstats_results_or_none_where_gbstats_gives_none(gbstats):
+    """A control rate of 0 gives no CUPED test (gbstats: no result), absolute or relative, though the
+    adjusted control mean is not 0 and its variance is not 0: it claimed a lift at p < 1e-35."""
+    cases = [(b, a, r) for b, a in CUPED_EDGES for r in (False, True)]
+    refs = gbstats(
+        [
+            {"test": "frequentist", "relative": r, "alpha": 0.05, "tuning": 0.0}
+            | {"a": _stat(_paired(a)), "b": _stat(_paired(b))}
+            for b, a, r in cases
+        ]
+    )
+    for (b, a, relative), ref in zip(cases, refs, strict=True):
+        treated, control, _ = cuped(_paired(b), _paired(a))
+        got = lift(treated, control, relative=relative)
+        values = (got.lift, got.low, got.high)
+        if ref["error"]:
+            assert all(math.isnan(v) for v in (*values, got.p_value)), (b, a, relative, got)
+        else:
+            assert values == pytest.approx((ref["expected"], ref["low"], ref["high"]), abs=1e-9)
+            assert got.p_value == pytest.approx(ref["p_value"], abs=1e-9)

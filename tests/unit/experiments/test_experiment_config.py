@@ -123,6 +123,16 @@ def _rule(data, i, rule):
             "groups[0].experiments[1]",
             "the same policy",
         ),
+        (
+            lambda d: d["experiments"][1].update(cadence_days=7),
+            "groups[0].experiments[1]",
+            "the same cadence_days ('offer' has 5, 'channel' has 7)",
+        ),
+        (
+            lambda d: d["experiments"][1].pop("cadence_days"),
+            "groups[0].experiments[1]",
+            "'channel' has none",
+        ),
         (lambda d: d["experiments"][1].update(type="NBT"), "experiments[1].slots", "give slots"),
         (lambda d: d["variants"][3].update(reach="fax"), "variants[3].reach", "email"),
         (

@@ -78,3 +78,29 @@ def test_a_group_keeps_the_logged_variant_shares_and_the_exploration_rate():
     ).fetchall()
     for _, rate, kept in explored:
         assert abs(rate - EXPLORATION) < TOLERANCE * math.sqrt(EXPLORATION * (1 - EXPLORATION) / kept)
+
+
+def test_a_group_shares_its_cadence_so_a_customer_is_decided_once_in_every_n_nights_across_it():
+    """cadence_days 3 on both experiments of the group: over six nights each customer gets one
+    decision of the group every third night (the same night of the cycle for both experiments), never
+    one of `offer` and another of `channel` fewer than 3 nights apart."""
+    cadence = 3
+    config = group_config()
+    config = config.model_copy(
+        update={"experiments": [e.model_copy(update={"cadence_days": cadence}) for e in config.experiments]}
+    )
+    con = warehouse()
+    for k in range(2 * cadence):
+        decide(con, config, DAY + dt.timedelta(days=k))
+    gaps = con.execute(
+        "SELECT customer_id, list(date ORDER BY date) FROM results GROUP BY customer_id"
+    ).fetchall()
+    assert len(gaps) == CUSTOMERS  # everyone qualifies: each customer is decided on its nights
+    first_cycle = DAY + dt.timedelta(days=cadence)
+    assert all(
+        len(dates) == 2 and dates[0] < first_cycle and (dates[1] - dates[0]).days == cadence
+        for _, dates in gaps
+    )
+    # the group still chooses between its experiments on the customer's night
+    both = con.execute("SELECT experiment, count(*) FROM results GROUP BY ALL ORDER BY 1").fetchall()
+    assert [e for e, _ in both] == ["channel", "offer"] and all(n > CUSTOMERS / 2 for _, n in both)

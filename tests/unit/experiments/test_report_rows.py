@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -74,8 +73,14 @@ def by(rows, metric, variant):
     return next(r for r in rows if r["metric"] == metric and r["variant"] == variant)
 
 
+# the customers of the sample-ratio check: 400 held out, 1,200 treated, all first presented on DAY
+CUSTOMERS = pd.DataFrame(
+    {"experiment": ["offer"] * 2, "is_control": [True, False], "date": [DAY] * 2, "customers": [400, 1200]}
+)
+
+
 def test_cuped_and_bayesian_columns_are_the_pure_functions_results():
-    rows = _rows(FRAME, config(), "total", COMPLETE)
+    rows = _rows(FRAME, config(), "total", COMPLETE, CUSTOMERS)
     row, control = by(rows, "primary", "discount_20"), by(rows, "primary", "control")
     t, c = Paired(1200, 260, 260, 125, 125, 95), Paired(400, 40, 40, 40, 40, 24)
     adj_t, adj_c, theta = cuped(t, c)
@@ -120,7 +125,7 @@ def test_cuped_and_bayesian_columns_are_the_pure_functions_results():
 
 @pytest.mark.parametrize("method, reference", [("holm", "holm"), ("bh", "fdr_bh")])
 def test_corrections_run_across_variants_and_metrics(method, reference):
-    rows = [r for r in _rows(FRAME, config(method), "total", COMPLETE) if not r["is_control"]]
+    rows = [r for r in _rows(FRAME, config(method), "total", COMPLETE, CUSTOMERS) if not r["is_control"]]
     assert len(rows) == 6  # 3 variants x 2 metrics
     expected = multipletests([r["p_value"] for r in rows], method=reference)[1]
     assert [r["p_value_adjusted"] for r in rows] == pytest.approx(list(expected), abs=1e-12)
@@ -128,23 +133,24 @@ def test_corrections_run_across_variants_and_metrics(method, reference):
 
 
 def test_a_guardrail_moving_the_worse_way_fails_the_experiment():
-    rows = _rows(FRAME, config(worse="increase"), "total", COMPLETE)
+    rows = _rows(FRAME, config(worse="increase"), "total", COMPLETE, CUSTOMERS)
     assert by(rows, "unsubscribed", "discount_20")["significant"]
     assert {r["guardrail_failed"] for r in rows} == {True}  # every row of the experiment says so
     # the same movement of a guardrail whose harmful direction is a decrease is no failure
-    assert {r["guardrail_failed"] for r in _rows(FRAME, config(worse="decrease"), "total", COMPLETE)} == {
-        False
-    }
+    assert {
+        r["guardrail_failed"] for r in _rows(FRAME, config(worse="decrease"), "total", COMPLETE, CUSTOMERS)
+    } == {False}
     # nor is a guardrail that does not move significantly
     calm = FRAME.copy()
     calm.loc[(calm.metric == "unsubscribed") & (calm.variant == "discount_20"), "converted"] = 25
-    assert {r["guardrail_failed"] for r in _rows(calm, config(), "total", COMPLETE)} == {False}
+    assert {r["guardrail_failed"] for r in _rows(calm, config(), "total", COMPLETE, CUSTOMERS)} == {False}
 
 
 def test_undefined_lifts_are_empty_not_zero():
     frame = FRAME[FRAME.metric == "primary"].copy()
     frame.loc[frame.variant == "control", ["converted", "pre_converted", "pre_and_converted"]] = 0
-    row = by(_rows(frame, config(), "total", COMPLETE), "primary", "discount_20")
-    # a control rate of 0: the relative lift and its posterior are undefined, the absolute lift is not
+    row = by(_rows(frame, config(), "total", COMPLETE, CUSTOMERS), "primary", "discount_20")
+    # a control rate of 0 (no variance): no test, absolute or relative, adjusted or not, nor a posterior
     assert row["rel_lift"] is None and row["cuped_rel_lift"] is None and row["chance_to_beat_control"] is None
-    assert row["abs_lift"] is not None and not math.isnan(row["abs_lift"])
+    assert row["abs_lift"] is None and row["p_value"] is None and row["cuped_abs_lift"] is None
+    assert row["significant"] is False and row["p_value_adjusted"] is None

@@ -43,7 +43,7 @@ def test_relative_lift_by_the_delta_method_by_hand():
 
 
 @pytest.mark.parametrize(
-    "x1, n1, x0, n0", [(60, 500, 40, 500), (7, 13, 2, 20), (1200, 9000, 1100, 9100), (0, 50, 3, 40)]
+    "x1, n1, x0, n0", [(60, 500, 40, 500), (7, 13, 2, 20), (1200, 9000, 1100, 9100), (1, 50, 3, 40)]
 )
 def test_two_proportions_agrees_with_scipy_welch(x1, n1, x0, n0):
     # a rate is the mean of 0/1 outcomes with variance p(1 - p); Welch's test from those moments
@@ -96,13 +96,36 @@ def test_undefined_cases_are_nan_not_zero():
     assert math.isnan(srm(0, 0, 0.2).chi2)
 
 
-def test_a_relative_lift_of_a_treated_rate_of_0_is_undefined_not_an_error():
-    # treated 0/1200 against control 8/400: the absolute lift is defined (-2 points), the relative
-    # one's delta-method variance is 0 (a treated mean of 0 and no treated variance): empty, as the
-    # README says of an undefined test, where it raised ZeroDivisionError for the whole report.
-    treated, control = proportion(0, 1200), proportion(8, 400)
-    assert lift(treated, control).lift == pytest.approx(-0.02)
-    assert lift(treated, control).p_value < 0.01
-    for test in (lift, sequential):
-        relative = test(treated, control, relative=True)
-        assert all(math.isnan(v) for v in (relative.lift, relative.low, relative.high, relative.p_value))
+def test_a_rate_of_0_or_1_gives_no_test_not_an_error():
+    # treated 0/1200 against control 8/400: the treated rate's variance p(1 - p) is 0 (it would be
+    # taken as known exactly), and the relative lift's delta-method variance is 0: no test, empty as
+    # the README says of an undefined test (as gbstats), where the relative one raised
+    # ZeroDivisionError for the whole report. Likewise a control without conversions, or with all.
+    for treated, control in [
+        (proportion(0, 1200), proportion(8, 400)),
+        (proportion(9, 900), proportion(0, 100)),
+        (proportion(9, 900), proportion(100, 100)),
+    ]:
+        for test in (lift, sequential):
+            for relative in (False, True):
+                got = test(treated, control, relative=relative)
+                assert all(math.isnan(v) for v in (got.lift, got.low, got.high, got.p_value))
+
+
+def test_sequential_by_the_formulas_of_its_docstring():
+    # 60/500 vs 40/500, alpha 0.05, tuning 5000: N = 1000, se^2 = .1056/500 + .0736/500, s^2 = se^2 N;
+    # half width s sqrt(2 (N rho^2 + 1) ln(sqrt(N rho^2 + 1) / alpha) / (N rho)^2) and p-value
+    # min(1, sqrt(N rho^2 + 1) exp(-rho^2 N^2 (estimate / s)^2 / (2 (N rho^2 + 1)))) (N squared: the
+    # statistic is the sum N x estimate over its standard deviation s sqrt(N))
+    got = sequential(proportion(60, 500), proportion(40, 500))
+    n, est, se2 = 1000, 0.04, (0.1056 + 0.0736) / 500
+    s2, rho2 = se2 * n, (-2 * math.log(0.05) + math.log(1 - 2 * math.log(0.05))) / 5000
+    k = n * rho2 + 1
+    half = math.sqrt(s2 * 2 * k * math.log(math.sqrt(k) / 0.05) / (n * n * rho2))
+    p = min(1.0, math.sqrt(k) * math.exp(-rho2 * n**2 * est**2 / s2 / (2 * k)))
+    assert (got.lift, got.low, got.high) == pytest.approx((est, est - half, est + half), abs=1e-12)
+    assert got.p_value == pytest.approx(p, abs=1e-12)
+    assert 0.05 < got.p_value < 1  # more conservative than the fixed-horizon test's 0.0348
+    # a larger effect: rejected, and its interval (the effects the test does not reject) excludes 0
+    strong = sequential(proportion(90, 500), proportion(40, 500))
+    assert strong.p_value < 0.05 and strong.low > 0

@@ -4,9 +4,11 @@ on the same counts, to 1e-9."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 
+from pipeline.experiments.bayesian import posterior
 from pipeline.experiments.stats import Sample, lift, moments, proportion, sequential
 
 # (treated converted, presented), (control converted, presented); the second is a small control
@@ -63,3 +65,47 @@ def test_a_small_control_group_is_not_significant_on_the_relative_scale():
     assert naive.low / a.mean > 1.5 and naive.p_value < 0.001  # the control rate taken as known
     assert rel.low < 0 < rel.high and rel.p_value > 0.1  # its uncertainty counted
     assert (rel.low, rel.high) == pytest.approx((-1.09584, 7.55625), abs=1e-5)
+
+
+# edge cases: (treated converted, presented), (control converted, presented): an arm without
+# conversions or with all of them (its rate's variance p(1 - p) is 0), tiny and unequal groups
+EDGES = [
+    ((0, 500), (40, 500)),
+    ((500, 500), (40, 500)),
+    ((40, 500), (0, 500)),
+    ((40, 500), (500, 500)),
+    ((0, 500), (0, 500)),
+    ((0, 500), (500, 500)),
+    ((9, 900), (0, 100)),
+    ((0, 3), (1, 3)),
+    ((1, 2), (1, 2)),
+    ((5, 100_000), (2, 100)),
+]
+EDGE_KINDS = list(itertools.product(["frequentist", "sequential", "bayesian"], [False, True]))
+
+
+def test_edge_cases_give_gbstats_results_or_none_where_gbstats_gives_none(gbstats):
+    """Where gbstats has no result (its uninformative default: an arm without variance, a control mean
+    of 0) the lift is undefined (NaN: empty in the report, not 0); elsewhere it equals gbstats."""
+    cases = [(t, r, b, a) for t, r in EDGE_KINDS for b, a in EDGES]
+    refs = gbstats(
+        [
+            {"test": t, "relative": r, "alpha": 0.05, "tuning": 5000.0, "a": _stat(a), "b": _stat(b)}
+            for t, r, b, a in cases
+        ]
+    )
+    defined = 0
+    for (test, relative, b, a), ref in zip(cases, refs, strict=True):
+        want = (ref["expected"], ref["low"], ref["high"])
+        if test == "bayesian":
+            post = posterior(_sample(b), _sample(a), relative=relative)
+            got = (post.mean, post.low, post.high)
+        else:
+            r = (lift if test == "frequentist" else sequential)(_sample(b), _sample(a), relative=relative)
+            got, want = (r.lift, r.low, r.high, r.p_value), (*want, ref["p_value"])
+        if ref["error"]:
+            assert all(math.isnan(v) for v in got), (test, relative, b, a, got)
+        else:
+            defined += 1
+            assert got == pytest.approx(want, abs=1e-9), (test, relative, b, a, got, ref)
+    assert defined == 2 * len(EDGE_KINDS)  # (1, 2) against (1, 2) and the large unequal groups
