@@ -17,6 +17,7 @@ from pipeline.core.warehouse import execute_statements, scalar, table_exists, tr
 from pipeline.models import metrics as m
 from pipeline.models import store
 from pipeline.models.config import ModelSpec
+from pipeline.models.features import customer_features
 from pipeline.models.predict import align, predict
 from pipeline.models.scoring import latest_finished
 from pipeline.models.training import FINISHED, REJECTED, RETIRED, Trained, create_tables
@@ -45,7 +46,11 @@ def challenge(
     booster, meta = store.load(store_dir, spec.name, current)
     test = trained.test
     y = prepared.y[test]
-    p = predict(booster, align(prepared.X[test], meta["features"]), meta)
+    X = prepared.X[test]
+    own = store.as_trained(spec, meta)
+    if own is not spec:  # trained with other windows, history or exclusions: its own features at the cut-off
+        X = customer_features(con, own, trained.window.cutoff, scoring=True).reindex(prepared.ids[test])
+    p = predict(booster, align(X, meta["features"]), meta)
     champion_auc = m.auc(y, p)
     auc = trained.metrics["auc"]
     tolerance = spec.promote_if.auc_tolerance

@@ -52,6 +52,7 @@ def score(
     booster, meta = store.load_version(store_dir, spec.name, version, kind.boosted)
     if booster is not None:
         meta = store.load_compiled(store_dir, spec.name, version, booster, meta)
+    spec = store.as_trained(spec, meta)  # its features as it was trained, whatever the config says now
     cutoff = day + dt.timedelta(days=1)
     memo = store.load_cells(store_dir, spec.name, version) if kind.boosted else None
     rows = kind.score(con, config, spec, cutoff, booster, meta, cache, memo)
@@ -75,6 +76,7 @@ def night_drift(
     _, meta = store.load_version(store_dir, spec.name, version, boosted=False)
     if not meta.get("drift"):
         return None
+    spec = store.as_trained(spec, meta)
     cutoff = day + dt.timedelta(days=1)
     if spec.population:  # a model trained on a segment is compared on the segment's customers
         build_population(con, cutoff, spec=spec)
@@ -137,6 +139,7 @@ def explain(
     if not kind.boosted:
         kind.explain_frame(con, config, spec, day, [], customer)  # says why there is none
     booster, meta = store.load(store_dir, spec.name, version)
+    spec = store.as_trained(spec, meta)
     cutoff = day + dt.timedelta(days=1)
     X, cands = kind.explain_frame(con, config, spec, cutoff, meta["features"], customer)
     if not len(X):
