@@ -16,7 +16,7 @@ from pipeline.core.warehouse import scalar, table_exists, transaction
 from pipeline.models import calibrate, drift, store
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import build_population, model_input
-from pipeline.models.predict import scoring_features
+from pipeline.models.predict import align, scoring_features
 from pipeline.models.types import model_type
 
 PREDICTIONS = "predictions"
@@ -83,7 +83,9 @@ def night_drift(
         frame = frame[
             frame["customer_id"].isin(con.sql("SELECT customer_id FROM _population").df()["customer_id"])
         ]
-    X = scoring_features(con, spec, cutoff, cache).reindex(frame["customer_id"])
+    # the features as the version scored them: one with no cell tonight (a feed that stopped) is 0 or
+    # missing, as the model read it, not left out of the check
+    X = align(scoring_features(con, spec, cutoff, cache), meta["features"]).reindex(frame["customer_id"])
     return drift.measure(meta["drift"], X, frame["score"].to_numpy())
 
 
