@@ -17,6 +17,7 @@ from pipeline.core.warehouse import execute_statements, scalar, table_exists, tr
 from pipeline.models import metrics as m
 from pipeline.models import store
 from pipeline.models.config import ModelSpec
+from pipeline.models.features import customer_features
 from pipeline.models.predict import align, predict
 from pipeline.models.scoring import latest_finished
 from pipeline.models.training import FINISHED, REJECTED, RETIRED, Trained, create_tables
@@ -45,7 +46,11 @@ def challenge(
     booster, meta = store.load(store_dir, spec.name, current)
     test = trained.test
     y = prepared.y[test]
-    p = predict(booster, align(prepared.X[test], meta["features"]), meta)
+    X = prepared.X[test]
+    own = store.as_trained(spec, meta)
+    if own is not spec:  # trained with other windows, history or exclusions: its own features at the cut-off
+        X = customer_features(con, own, trained.window.cutoff, scoring=True).reindex(prepared.ids[test])
+    p = predict(booster, align(X, meta["features"]), meta)
     champion_auc = m.auc(y, p)
     auc = trained.metrics["auc"]
     tolerance = spec.promote_if.auc_tolerance
@@ -74,20 +79,28 @@ def promote(con: duckdb.DuckDBPyConnection, model: str, version: dt.date, store_
             f"model {model!r} has no trained version {version} (status: {status or 'none'}): "
             "only a FINISHED, REJECTED or RETIRED version can be promoted"
         )
-    _, meta = store.load_version(store_dir, model, version, boosted=False)  # FileNotFoundError: gone
-    store.load_version(store_dir, model, version, boosted=model_type(meta["type"]).boosted)  # its model file
+    _stored(store_dir, model, version)  # FileNotFoundError: gone
     with transaction(con):
         execute_statements(
             con, sql("models/retire_after"), {"model": model, "version": version, "reason": _why(version)}
         )
 
 
+def _stored(store_dir: Path, model: str, version: dt.date) -> None:
+    """Raise FileNotFoundError (naming the file) unless the version's files are in the store: its
+    metadata and, for a LightGBM type, its model file."""
+    _, meta = store.load_version(store_dir, model, version, boosted=False)
+    store.load_version(store_dir, model, version, boosted=model_type(meta["type"]).boosted)
+
+
 def _why(version: dt.date) -> str:
     return f"replaced: version {version} promoted on {dt.date.today()}"
 
 
-def rollback(con: duckdb.DuckDBPyConnection, model: str) -> tuple[dt.date, dt.date]:
-    """RETIRE the version in use (the latest FINISHED); returns (retired, now in use)."""
+def rollback(con: duckdb.DuckDBPyConnection, model: str, store_dir: Path) -> tuple[dt.date, dt.date]:
+    """RETIRE the version in use (the latest FINISHED); returns (retired, now in use). Refused, nothing
+    changed, when the version it would put back in use has lost its files (the night's scoring would
+    fail on it)."""
     create_tables(con)
     current = champion(con, model, dt.date.max)
     if current is None:
@@ -98,6 +111,13 @@ def rollback(con: duckdb.DuckDBPyConnection, model: str) -> tuple[dt.date, dt.da
             f"model {model!r}: version {current} is the only FINISHED one; there is nothing to roll back to "
             "(promote an older REJECTED or RETIRED version instead)"
         )
+    try:
+        _stored(store_dir, model, previous)
+    except FileNotFoundError as e:
+        raise VersionError(
+            f"cannot roll back to {e} (the version that would be in use again); nothing changed "
+            "(promote a version whose files are there instead)"
+        ) from None
     q = sql("models/retire")
     reason = f"rolled back on {dt.date.today()}; version {previous} back in use"
     con.execute(q, bind(q, {"model": model, "version": current, "reason": reason}))

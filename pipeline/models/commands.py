@@ -21,7 +21,7 @@ def model_command(command: str, model: str, version: dt.date | None, warehouse: 
             champion.promote(con, model, version, store_dir)
             return f"model {model}: version {version} is in use (later FINISHED versions RETIRED)"
         if command == "rollback":
-            retired, current = champion.rollback(con, model)
+            retired, current = champion.rollback(con, model, store_dir)
             return f"model {model}: version {retired} RETIRED; version {current} is in use again"
         rows = champion.versions(con, model)
     if not rows:

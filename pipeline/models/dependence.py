@@ -119,6 +119,7 @@ def feature_dependence(
             f"model {spec.name!r} has no FINISHED version on or before {day}: train it first"
         )
     booster, meta = store.load(store_dir, spec.name, version)
+    spec = store.as_trained(spec, meta)
     X = align(customer_features(con, spec, day + dt.timedelta(days=1), scoring=True), meta["features"])
     table = dependence_of(booster, X, feature, secondary, meta.get("best_iteration"), rows)
     return Dependence(spec.name, version, day, table)

@@ -4,7 +4,8 @@ Leakage: every event feature comes from sql/models/features/activity.sql, which 
 strictly before the cut-off (time and partition). The config chooses window lengths (>= 1 day,
 looking back from the cut-off) and excluded attributes; it cannot add a feature of its own.
 Customer attributes (num_*, txt_*, goal_* flags, attr_*) are the customers table's latest values (it keeps no
-history); a customer first seen on or after the cut-off is not in the population.
+history), but a goal_* flag with a goal_*_timestamp column is read as of the cut-off (a goal reached at or
+after it: not reached); a customer first seen on or after the cut-off is not in the population.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.rules import Params, compile_all, rule_condition
-from pipeline.core.sql import bind, sql
+from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import execute_statements, scalar, table_exists
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.labels import compile_rules, compile_weight
@@ -117,6 +118,24 @@ def build_population(
     con.execute(q, bind(q, {"cutoff": cutoff, "only": only, **params.values}))
 
 
+def goals_as_of(con: duckdb.DuckDBPyConnection) -> str:
+    """The fragment of sql/models/features/attributes.sql that reads each goal_* flag of the customer
+    data with a goal_*_timestamp column as of the cut-off: FALSE where the goal was reached at or after
+    it (its flag is the latest value, set since). Empty when no goal has a timestamp column."""
+    have = {r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE customers)").fetchall()}
+    goals = sorted(
+        c for c in have if c.startswith("goal_") and not c.endswith("_timestamp") and f"{c}_timestamp" in have
+    )
+    if not goals:
+        return ""
+    replaced = ", ".join(
+        f"CASE WHEN {ident(g)} AND {ident(g + '_timestamp')} >= $cutoff::TIMESTAMP THEN FALSE "
+        f"ELSE {ident(g)} END AS {ident(g)}"
+        for g in goals
+    )
+    return f"REPLACE ({replaced})"
+
+
 def window_aggregates(windows: int) -> dict[str, str]:
     """The fragments of sql/models/features/activity.sql for ``windows`` windows: per window (its place
     in the ascending windows, 1-based, in ``w.ws``, the window in seconds) the count and the sum of
@@ -181,7 +200,8 @@ def feature_frame(
         .df()
         .set_index("customer_id")
     )
-    attributes = con.sql(sql("models/features/attributes")).df().rename(columns={"customuid": "customer_id"})
+    q = sql("models/features/attributes", fragments={"as_of": goals_as_of(con)})
+    attributes = con.execute(q, bind(q, {"cutoff": cutoff})).df().rename(columns={"customuid": "customer_id"})
     attributes = attributes.set_index("customer_id")
     _long_features(con, spec, cutoff, top)
     wide = _wide(con, len(population)).set_axis(population.index, axis=0)

@@ -16,7 +16,7 @@ from pipeline.core.warehouse import scalar, table_exists, transaction
 from pipeline.models import calibrate, drift, store
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import build_population, model_input
-from pipeline.models.predict import scoring_features
+from pipeline.models.predict import align, scoring_features
 from pipeline.models.types import model_type
 
 PREDICTIONS = "predictions"
@@ -52,6 +52,7 @@ def score(
     booster, meta = store.load_version(store_dir, spec.name, version, kind.boosted)
     if booster is not None:
         meta = store.load_compiled(store_dir, spec.name, version, booster, meta)
+    spec = store.as_trained(spec, meta)  # its features as it was trained, whatever the config says now
     cutoff = day + dt.timedelta(days=1)
     memo = store.load_cells(store_dir, spec.name, version) if kind.boosted else None
     rows = kind.score(con, config, spec, cutoff, booster, meta, cache, memo)
@@ -75,13 +76,16 @@ def night_drift(
     _, meta = store.load_version(store_dir, spec.name, version, boosted=False)
     if not meta.get("drift"):
         return None
+    spec = store.as_trained(spec, meta)
     cutoff = day + dt.timedelta(days=1)
     if spec.population:  # a model trained on a segment is compared on the segment's customers
         build_population(con, cutoff, spec=spec)
         frame = frame[
             frame["customer_id"].isin(con.sql("SELECT customer_id FROM _population").df()["customer_id"])
         ]
-    X = scoring_features(con, spec, cutoff, cache).reindex(frame["customer_id"])
+    # the features as the version scored them: one with no cell tonight (a feed that stopped) is 0 or
+    # missing, as the model read it, not left out of the check
+    X = align(scoring_features(con, spec, cutoff, cache), meta["features"]).reindex(frame["customer_id"])
     return drift.measure(meta["drift"], X, frame["score"].to_numpy())
 
 
@@ -137,6 +141,7 @@ def explain(
     if not kind.boosted:
         kind.explain_frame(con, config, spec, day, [], customer)  # says why there is none
     booster, meta = store.load(store_dir, spec.name, version)
+    spec = store.as_trained(spec, meta)
     cutoff = day + dt.timedelta(days=1)
     X, cands = kind.explain_frame(con, config, spec, cutoff, meta["features"], customer)
     if not len(X):

@@ -16,11 +16,32 @@ import lightgbm as lgb
 import numpy as np
 
 from pipeline.models import compiled
+from pipeline.models.config import ModelSpec
 from pipeline.models.predict import CellScores
 
 MODEL_FILE = "model.txt"
 META_FILE = "metadata.json"
 CELLS_FILE = "cells.npz"
+
+
+# The settings a version's inputs are computed with (its features; a recommender's or clv model's history),
+# recorded in its metadata: a config edited since changes the next training, not how this version scores.
+# (A clv model's time unit is in its parameters.) A version saved before they were recorded takes the
+# config's.
+TRAINED_WITH = ("windows", "history_days", "exclude")
+
+
+def trained_with(spec: ModelSpec) -> dict:
+    """The TRAINED_WITH settings of a spec, as a version's metadata records them."""
+    return {key: getattr(spec, key) for key in TRAINED_WITH}
+
+
+def as_trained(spec: ModelSpec, meta: dict) -> ModelSpec:
+    """``spec`` with the TRAINED_WITH settings the version (``meta``: its metadata) was trained with."""
+    recorded = {key: meta[key] for key in TRAINED_WITH if key in meta}
+    if all(getattr(spec, key) == value for key, value in recorded.items()):
+        return spec
+    return spec.model_copy(update=recorded)
 
 
 def version_dir(store: Path, model: str, version: dt.date) -> Path:

@@ -372,6 +372,7 @@ def record(con: duckdb.DuckDBPyConnection, spec: ModelSpec, trained: Trained, st
         "status": trained.status,
         "reason": trained.reason,
         "drift": trained.drift,
+        **store.trained_with(spec),
     }
     path = store.save(store_dir, spec.name, version, trained.booster, meta)
     create_tables(con)

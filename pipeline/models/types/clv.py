@@ -34,13 +34,18 @@ BOUNDARY_R = 1_000.0  # a BG/NBD shape r above this: the purchase rates' Gamma h
 
 
 def purchase_summary(
-    con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, cutoff: dt.date
+    con: duckdb.DuckDBPyConnection,
+    config: ModelsConfig,
+    spec: ModelSpec,
+    cutoff: dt.date,
+    time_unit: str | None = None,
 ) -> pd.DataFrame:
-    """frequency, recency, T (in the time unit) and monetary_value of each customer of the population
-    with a qualifying purchase in the ``history_days`` before ``cutoff`` (index customer_id, sorted)."""
+    """frequency, recency, T (in ``time_unit``, else the spec's) and monetary_value of each customer of
+    the population with a qualifying purchase in the ``history_days`` before ``cutoff`` (index
+    customer_id, sorted)."""
     build_population(con, cutoff)
     qualifying_events(con, config, spec, cutoff - dt.timedelta(days=spec.history_days), cutoff)
-    return summarise(con, cutoff, spec.time_unit)
+    return summarise(con, cutoff, time_unit or spec.time_unit)
 
 
 def summarise(con: duckdb.DuckDBPyConnection, cutoff: dt.date, time_unit: str) -> pd.DataFrame:
@@ -185,8 +190,9 @@ class Clv(ModelType):
     ) -> pd.DataFrame:
         """P(alive) as the score, and the clv table's columns, of every customer with a purchase."""
         bgnbd, spend = fitted(meta["params"])
-        summary = purchase_summary(con, config, spec, cutoff)
-        out = values(bgnbd, spend, summary, spec.label.horizon_days / UNIT_DAYS[spec.time_unit])
+        unit = meta["params"].get("time_unit", spec.time_unit)  # the unit the parameters were fitted in
+        summary = purchase_summary(con, config, spec, cutoff, unit)
+        out = values(bgnbd, spend, summary, spec.label.horizon_days / UNIT_DAYS[unit])
         return out.assign(score=out["p_alive"], items=None, horizon_days=spec.label.horizon_days).reset_index(
             names="customer_id"
         )

@@ -88,3 +88,21 @@ def test_the_models_of_a_run_compute_the_nights_features_once(world, monkeypatch
     for s in specs:
         pd.testing.assert_frame_equal(shared[s.name], alone[s.name])
     pd.testing.assert_frame_equal(again, alone[specs[0].name])
+
+
+def test_a_feature_that_vanishes_from_the_night_is_measured_not_skipped(world, tmp_path):
+    """The web sessions feed stops for the last week: no customer has a session in the last 7 days, so
+    the night's features have no count_web_sessions_7d column at all; the model scores it as 0 (as it
+    does every missing count), and the drift check measures those zeros against the training
+    population's counts (it used to leave the column out of the check, PSI and all)."""
+    config, _ = world
+    copy = parse_config(copy_world(config, tmp_path), config.base_dir / "nightjar.yaml", config.base_dir)
+    with connect(copy.warehouse_path) as con:
+        con.execute(
+            "DELETE FROM events WHERE source = 'web_sessions' AND _partition_date > $d::DATE - 7", {"d": LAST}
+        )
+    result = run_nightly(copy, LAST, assets=["predictions"])
+    assert result.success
+    meta = drift_checks(result)[CHECKS["churn_60d"]].metadata
+    print(f"\nstopped feed: psi_count_web_sessions_7d {meta['psi_count_web_sessions_7d'].value:.3f}")
+    assert meta["psi_count_web_sessions_7d"].value > 0.25

@@ -4,6 +4,7 @@ challenger (a planted worse training is REJECTED), promote and rollback, a faile
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import dagster as dg
 import numpy as np
@@ -196,3 +197,34 @@ def test_promote_and_rollback_switch_the_scores_exactly_and_a_failed_rerun_keeps
     assert f"{day}  RETIRED" in out and f"{LAST}  FINISHED" in out and f"version {LAST} promoted" in out
     assert main(["model", "promote", "purchase_30d", "2020-01-01", *cli]) == 1
     assert "no trained version 2020-01-01" in capsys.readouterr().err
+
+
+def test_a_rollback_to_a_version_whose_files_are_gone_is_refused_and_changes_nothing(world, tmp_path, capsys):
+    """The version a rollback would put back in use must still have its model file (as promote asks):
+    otherwise the night's scoring of every model would fail on it."""
+    config, _ = world
+    copy = parse_config(copy_world(config, tmp_path), config.base_dir / "nightjar.yaml", config.base_dir)
+    cli = ["--config", str(config.base_dir / "nightjar.yaml"), "--warehouse", str(copy.warehouse_path)]
+    gone = LAST - dt.timedelta(days=7)  # a FINISHED version whose folder was deleted
+    with connect(copy.warehouse_path) as con:
+        con.execute(
+            "INSERT INTO model_trainings SELECT * REPLACE ($v::DATE AS version) FROM model_trainings "
+            "WHERE model = 'purchase_30d'",
+            {"v": gone},
+        )
+    assert main(["model", "rollback", "purchase_30d", *cli]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot roll back to model 'purchase_30d' version {gone}: no metadata.json" in err
+    assert "nothing changed" in err
+    folder = store.version_dir(copy.warehouse_path.parent / "models", "purchase_30d", gone)
+    shutil.copytree(folder.with_name(LAST.isoformat()), folder)
+    (folder / store.MODEL_FILE).unlink()  # its metadata is there, its model file is not
+    assert main(["model", "rollback", "purchase_30d", *cli]) == 1
+    assert f"version {gone}: no model.txt" in capsys.readouterr().err
+    assert q(copy, "SELECT version, status FROM model_trainings WHERE model = 'purchase_30d' ORDER BY 1") == [
+        (gone, "FINISHED"),
+        (LAST, "FINISHED"),
+    ]
+    day = LAST + dt.timedelta(days=1)
+    assert run_nightly(copy, day, assets=["predictions"]).success
+    assert {v for v, _ in _scores(copy, day).values()} == {LAST}

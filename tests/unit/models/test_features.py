@@ -151,3 +151,38 @@ def test_event_features_match_a_reference_over_random_events(seed, windows, hist
     pd.testing.assert_frame_equal(frame[values], expected[values].reindex(frame.index), rtol=1e-12)
     assert frame["count_channel_paid_search"].sum() > 0  # two channels cleaned to one name, counted together
     assert {"attr_interests__books", "attr_interests__home_garden"} <= set(frame.columns)
+
+
+def test_a_goal_reached_at_or_after_the_cut_off_is_not_a_feature_of_it():
+    """A goal_* flag is the customer data's latest value; with its goal_*_timestamp it is read as of the
+    cut-off: a goal reached at the cut-off (midnight UTC) or later was not reached yet (0), one reached a
+    second before it was (1), one reached at an unknown time stays as stored, as does a goal without a
+    timestamp column (it cannot be dated)."""
+    con, _, population, _ = _warehouse(4)
+    con.execute("ALTER TABLE customers ADD COLUMN goal_newsletter BOOLEAN")
+    con.execute("ALTER TABLE customers ADD COLUMN goal_newsletter_timestamp TIMESTAMP")
+    con.execute("ALTER TABLE customers ADD COLUMN goal_app BOOLEAN")  # no timestamp column
+    midnight = dt.datetime.combine(CUTOFF, dt.time())
+    reached = {  # customer: (goal_newsletter, its time)
+        population[0]: (True, midnight),
+        population[1]: (True, midnight + dt.timedelta(days=9, hours=3)),
+        population[2]: (True, midnight - dt.timedelta(seconds=1)),
+        population[3]: (True, None),
+        population[4]: (False, None),
+        population[5]: (None, None),
+    }
+    for customer, (goal, stamp) in reached.items():
+        con.execute(
+            "UPDATE customers SET goal_newsletter = ?, goal_newsletter_timestamp = ?, goal_app = TRUE "
+            "WHERE customuid = ?",
+            [goal, stamp, customer],
+        )
+    spec = ModelSpec(name="m", type="response", label={"rules": [{"transaction": "completedOrder"}]})
+    frame = feature_frame(con, spec, CUTOFF)
+    got = frame.loc[list(reached), "goal_newsletter"].tolist()
+    assert got[:5] == [0.0, 0.0, 1.0, 1.0, 0.0] and np.isnan(got[5])
+    assert (frame.loc[list(reached), "goal_app"] == 1.0).all()
+    assert "goal_newsletter_timestamp" not in frame.columns
+    # scoring a later night (its cut-off the day after) sees the goal reached in between
+    later = feature_frame(con, spec, CUTOFF + dt.timedelta(days=10))
+    assert later.loc[population[1], "goal_newsletter"] == 1.0
