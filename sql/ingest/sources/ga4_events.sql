@@ -1,6 +1,9 @@
 -- GA4 export rows (table _ga4_raw: the columns of events_YYYYMMDD as Arrow gives them, nested
 -- event_params/items kept) flattened to one row per page view, session start and purchase,
--- with the default channel grouping. Parameters: none.
+-- with the default channel grouping. A purchase's items are listed by item_id, else item_name
+-- (GA4 needs one of them), else '(not set)', each with its quantity (1 when it has none); items
+-- are cast by field name, so an export whose items lack item_name reads as items without names.
+-- Parameters: $search, $social, $paid (the channel grouping's patterns).
 WITH flat AS (
     SELECT
         event_name,
@@ -23,7 +26,7 @@ WITH flat AS (
         coalesce(ecommerce.purchase_revenue,
                  list_filter(event_params, lambda p: p.key = 'value')[1].value.double_value,
                  list_filter(event_params, lambda p: p.key = 'value')[1].value.int_value::DOUBLE) AS revenue,
-        items
+        items::STRUCT(item_id VARCHAR, item_name VARCHAR, quantity BIGINT)[] AS items
     FROM _ga4_raw
     WHERE event_name IN ('page_view', 'session_start', 'purchase')
 )
@@ -59,7 +62,9 @@ SELECT
     transaction_id,
     CASE WHEN event_name = 'purchase' THEN revenue END AS revenue,
     CASE WHEN event_name = 'purchase'
-         THEN array_to_string(list_transform(items, lambda i: i.item_id || ' x' || coalesce(i.quantity, 1)::VARCHAR), ', ')
+         THEN array_to_string(list_transform(items, lambda i:
+                  coalesce(nullif(i.item_id, ''), nullif(i.item_name, ''), '(not set)')
+                  || ' x' || coalesce(i.quantity, 1)::VARCHAR), ', ')
     END AS items,
     CASE WHEN event_name = 'purchase' THEN list_sum(list_transform(items, lambda i: coalesce(i.quantity, 1))) END
         AS item_count
