@@ -68,8 +68,8 @@ SCHEMA = [
 ]
 
 
-def p(key, s=None, i=None):
-    return {"key": key, "value": {"string_value": s, "int_value": i}}
+def p(key, s=None, i=None, f=None, d=None):
+    return {"key": key, "value": {"string_value": s, "int_value": i, "float_value": f, "double_value": d}}
 
 
 def ev(n, name, pseudo, params, user=None, cts=None, ts=None, ecommerce=None, items=None):
@@ -152,6 +152,14 @@ ORDERS = [
             {"item_id": None, "item_name": None, "quantity": None},
         ],
     ),
+    # no ecommerce.purchase_revenue: the revenue is the `value` parameter, in whichever of GA4's
+    # value fields holds it (a number sent as text is a string_value)
+    order(1, "p5", [p("value", f=19.5)]),
+    order(2, "p6", [p("value", d=30.25)]),
+    order(3, "p7", [p("value", i=7)]),
+    order(4, "p8", [p("value", s=" 12.50")]),
+    order(5, "p9", [p("value", s="n/a")]),  # not a number: the row is rejected, with its reason
+    order(6, "p10", [p("value", d=99.0)], ecommerce={"purchase_revenue": 5.0, "transaction_id": "T3"}),
 ]
 
 
@@ -186,7 +194,7 @@ def export(bigquery_emulator):
     return bigquery_emulator
 
 
-def ga4_config(folder, url):
+def ga4_config(folder, url, **changes):
     data = example_dict()
     data["sources"].append(
         {"name": "ga4", "kind": "ga4", "project": PROJECT, "dataset": DATASET, "endpoint": url}
@@ -210,7 +218,7 @@ def ga4_config(folder, url):
             "fields": fields,
         }
     )
-    return make_config(folder, sources=data["sources"], transactions=data["transactions"])
+    return make_config(folder, sources=data["sources"], transactions=data["transactions"], **changes)
 
 
 def test_a_hand_built_export_day_becomes_the_expected_events_and_channels(tmp_path, export):
@@ -369,9 +377,24 @@ def test_a_purchase_lists_each_item_by_its_id_else_its_name(tmp_path, export):
     with connect(config.warehouse_path, read_only=True) as con:
         got = con.execute(
             "SELECT user_pseudo_id, transaction_id, revenue, items, item_count FROM tx_ga4 "
-            "ORDER BY event_time"
+            "WHERE user_pseudo_id = 'p4'"
         ).fetchall()
     assert got == [("p4", "T2", 20.0, "SKU1 x2, Gift card x1, (not set) x1", 4)]
+
+
+def test_the_revenue_is_the_value_parameter_in_whichever_field_holds_it(tmp_path, export):
+    config = ga4_config(tmp_path, export, checks={"max_reject_rate": 0.5})
+    result = run_nightly(config, ORDERS_DAY, assets=["tx_ga4"])
+    assert result.success, failure_text(result)
+    with connect(config.warehouse_path, read_only=True) as con:
+        got = con.execute(
+            "SELECT user_pseudo_id, revenue FROM tx_ga4 WHERE user_pseudo_id <> 'p4' ORDER BY event_time"
+        ).fetchall()
+        rejects = con.execute("SELECT row_number, field, reason FROM rejects").fetchall()
+        loads = con.execute("SELECT rows_read, rows_loaded, rows_rejected FROM loads").fetchall()
+    assert got == [("p5", 19.5), ("p6", 30.25), ("p7", 7.0), ("p8", 12.5), ("p10", 5.0)]
+    assert rejects == [(6, "revenue", "revenue: 'n/a' is not a Float")]
+    assert loads == [(7, 6, 1)]
 
 
 def test_an_export_whose_items_have_no_item_name_still_flattens(tmp_path):
