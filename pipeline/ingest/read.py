@@ -198,6 +198,15 @@ def _lines_before(dialect: CsvDialect) -> int:
     return dialect.skip_rows + (1 if dialect.header else 0)
 
 
+# HAVING: the reader's rejects that are records. A line of spaces only is a blank line (as in JSON
+# lines and line_scan.py), but the CSV reader takes it for a record of one value (``Found: 1``), its
+# text led by the line end of an empty line before it, if any.
+_NOT_BLANK = (
+    "NOT coalesce(bool_and(error_type = 'MISSING COLUMNS') "
+    "AND trim(any_value(csv_line), ' ' || chr(10) || chr(13)) = '', false)"
+)
+
+
 def read_csv_rows(
     con: duckdb.DuckDBPyConnection,
     f: LandedFile,
@@ -220,7 +229,8 @@ def read_csv_rows(
                   arg_min(error_type, column_idx) AS error_type,
                   arg_min(error_message, column_idx) AS error_message,
                   any_value(csv_line) AS csv_line
-           FROM _rj GROUP BY line""",
+           FROM _rj GROUP BY line HAVING """
+        + _NOT_BLANK,
         params={"before": before},
     ).to_arrow_table()
     n_good = scalar(con, "SELECT count(*) FROM _read")
@@ -493,7 +503,9 @@ def read_csv_batch(
                   arg_min(j.error_type, j.column_idx) AS error_type,
                   arg_min(j.error_message, j.column_idx) AS error_message,
                   any_value(j.csv_line) AS csv_line
-           FROM _rj j JOIN _rs s USING (scan_id, file_id) GROUP BY ALL ORDER BY 1, 2""",
+           FROM _rj j JOIN _rs s USING (scan_id, file_id) GROUP BY ALL HAVING """
+        + _NOT_BLANK
+        + " ORDER BY 1, 2",
         params={"paths": paths, "before": before},
     ).to_arrow_table()
 

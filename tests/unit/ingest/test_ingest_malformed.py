@@ -160,3 +160,18 @@ def test_loaded_file_is_no_longer_pending(world: World) -> None:
     r = world.load_tx("pos", "csv", POS_HEADER + b"o1,c1,01/31/2026,1,1,S\n")
     check_load(world, r, LOADED, 1, 1, 0)
     assert files_to_apply(world.con, "pos", list_files(world.folder, "pos")) == []
+
+
+def test_a_row_not_utf8_after_lines_of_spaces_keeps_its_number_and_raw_text(world: World) -> None:
+    """Lines of spaces only are blank lines: not records, not counted in the row numbers; the raw
+    text of the row rejected for its bytes is read again from the file (its delimiters kept)."""
+    data = (
+        POS_HEADER
+        + b"  \no1,c1,01/31/2026,2,3.50,S1\n\n   \no2,Ren\xe9,01/31/2026,1,1,S2\no3,c3,01/31/2026,3,4,S3\n"
+    )
+    r = world.load_tx("pos", "csv", data)
+    check_load(world, r, LOADED, 3, 2, 1)
+    assert world.q("SELECT row_number, field, raw_row FROM rejects WHERE load_id = ?", [r.load_id]) == [
+        (2, "encoding", "o2,Ren\ufffd,01/31/2026,1,1,S2")
+    ]
+    assert [(n, order) for n, order, *_ in world.partition("pos")] == [(1, "o1"), (3, "o3")]
