@@ -100,6 +100,20 @@ def scan_lines(path: Path, chunk: int = CHUNK, wanted: np.ndarray | None = None)
     return LineScan(count, np.concatenate(blank), as_text(found))
 
 
+def line_ends(path: Path, chunk: int = CHUNK) -> dict[str, int]:
+    """How many line ends of each kind (``LF``, ``CRLF``, ``CR``) the file's bytes hold, quoted cells
+    included; a CRLF split between two blocks is one CRLF."""
+    lf = cr = crlf = 0
+    prev_cr = False
+    for block in _blocks(path, chunk):  # a loop over blocks of bytes, not rows
+        a = np.frombuffer(block, np.uint8)
+        lf += int(np.count_nonzero(a == LF))
+        cr += int(np.count_nonzero(a == CR))
+        crlf += int(np.count_nonzero((a[:-1] == CR) & (a[1:] == LF))) + int(prev_cr and a[0] == LF)
+        prev_cr = bool(a[-1] == CR)
+    return {"LF": lf - crlf, "CRLF": crlf, "CR": cr - crlf}
+
+
 def as_text(lines: list[bytes]) -> list[str]:
     """Lines (none holds a line end) decoded as UTF-8, each byte that is not UTF-8 a U+FFFD; decoded
     at once."""

@@ -26,7 +26,7 @@ from pipeline.core.warehouse import scalar
 from pipeline.ingest.config import WHITESPACE, CsvDialect, Limits, TransactionSpec
 from pipeline.ingest.dialect import name_json_problems, split_header
 from pipeline.ingest.json_lines import json_values
-from pipeline.ingest.line_scan import LineScan, scan_lines
+from pipeline.ingest.line_scan import LineScan, line_ends, scan_lines
 from pipeline.ingest.numbering import drop_numbering, number_rows, record_numbers
 from pipeline.ingest.raw_lines import with_raw_lines
 from pipeline.ingest.sources.files import LandedFile
@@ -110,6 +110,24 @@ def check_unique(file: str, names: list[str]) -> None:
 def read_error(f: LandedFile, e: Exception) -> IngestError:
     msg = str(e).split("\n")[0]
     return IngestError(f"{f.name}: cannot read the file: {msg}")
+
+
+def csv_read_error(f: LandedFile, e: Exception) -> IngestError:
+    """The error of a delimited file the CSV reader failed on. The reader takes one kind of line end
+    per file (any kind within quoted cells) and fails on another with "The CSV Parser state machine
+    reached an invalid state": a file that mixes them is told so."""
+    if "state machine reached an invalid state" in str(e):
+        try:
+            ends = {kind: n for kind, n in line_ends(f.path).items() if n}
+        except (OSError, EOFError, zlib.error):
+            ends = {}
+        if len(ends) > 1:
+            found = ", ".join(f"{n} {kind}" for kind, n in ends.items())
+            return IngestError(
+                f"{f.name}: the file mixes line ends ({found}); the reader takes one kind per file: "
+                "write it with one kind of line end throughout (LF, CRLF or CR)"
+            )
+    return read_error(f, e)
 
 
 def _csv_values(names: list[str], numbered: str, carry: str = "") -> str:
@@ -223,7 +241,7 @@ def read_csv_rows(
     try:
         _read_csv_files(con, [str(f.path)], encoding, len(names), dialect, max_line)
     except duckdb.Error as e:
-        raise read_error(f, e) from None
+        raise csv_read_error(f, e) from None
     bad = con.sql(
         """SELECT line - $before AS rn, line, bool_or(error_type = 'INVALID ENCODING') AS bad_bytes,
                   arg_min(error_type, column_idx) AS error_type,

@@ -116,6 +116,23 @@ TX_FAIL_CASES = [
     ),
     FailCase("csv_gz_truncated_in_header", "pos", "csv.gz", gzip.compress(_BIG_POS)[:20], ("cannot read",)),
     FailCase("csv_gz_not_gzip", "pos", "csv.gz", b"order_id,customer_id\n", ("cannot read",)),
+    # the CSV reader takes one kind of line end per file: a file that mixes them says so
+    FailCase(
+        "csv_mixed_line_ends",
+        "pos",
+        "csv",
+        POS_HEADER + b"o1,c1,01/31/2026,1,1,S\r\no2,c2,01/31/2026,1,1,S\n",
+        ("mixes line ends", "2 LF", "1 CRLF", "one kind"),
+    ),
+    FailCase(
+        "csv_gz_mixed_line_ends",
+        "pos",
+        "csv.gz",
+        gzip.compress(
+            POS_HEADER.replace(b"\n", b"\r\n") + b"o1,c1,01/31/2026,1,1,S\ro2,c2,01/31/2026,1,1,S\r\n"
+        ),
+        ("mixes line ends", "2 CRLF", "1 CR", "one kind"),
+    ),
     FailCase(
         "jsonl_gz_truncated",
         "web",
