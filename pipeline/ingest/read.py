@@ -26,9 +26,10 @@ from pipeline.core.warehouse import scalar
 from pipeline.ingest.config import WHITESPACE, CsvDialect, Limits, TransactionSpec
 from pipeline.ingest.dialect import name_json_problems, split_header
 from pipeline.ingest.json_lines import json_values
-from pipeline.ingest.line_scan import LineScan, line_ends, scan_lines
+from pipeline.ingest.line_scan import LineScan, scan_lines
 from pipeline.ingest.numbering import drop_numbering, number_rows, record_numbers
 from pipeline.ingest.raw_lines import with_raw_lines
+from pipeline.ingest.read_errors import IngestError, read_error
 from pipeline.ingest.sources.files import LandedFile
 
 DEFAULT_DIALECT = CsvDialect()
@@ -38,10 +39,6 @@ MAX_RECORD_BYTES = Limits().max_record_bytes  # a longer record is rejected (lim
 def line_limits(max_line: int) -> dict[str, int]:
     """The reader's parameters for records of at most ``max_line`` bytes: its buffer holds two."""
     return {"max_line": max_line, "buffer": max(32 << 20, 2 * max_line)}
-
-
-class IngestError(RuntimeError):
-    """A file that cannot be loaded at all; the message says why and what to do."""
 
 
 class NotBatchable(Exception):
@@ -105,29 +102,6 @@ def check_unique(file: str, names: list[str]) -> None:
     dupes = sorted({n for n in names if lower.count(n.lower()) > 1})
     if dupes:
         raise IngestError(f"{file}: the header names {dupes} more than once (letter case does not count)")
-
-
-def read_error(f: LandedFile, e: Exception) -> IngestError:
-    msg = str(e).split("\n")[0]
-    return IngestError(f"{f.name}: cannot read the file: {msg}")
-
-
-def csv_read_error(f: LandedFile, e: Exception) -> IngestError:
-    """The error of a delimited file the CSV reader failed on. The reader takes one kind of line end
-    per file (any kind within quoted cells) and fails on another with "The CSV Parser state machine
-    reached an invalid state": a file that mixes them is told so."""
-    if "state machine reached an invalid state" in str(e):
-        try:
-            ends = {kind: n for kind, n in line_ends(f.path).items() if n}
-        except (OSError, EOFError, zlib.error):
-            ends = {}
-        if len(ends) > 1:
-            found = ", ".join(f"{n} {kind}" for kind, n in ends.items())
-            return IngestError(
-                f"{f.name}: the file mixes line ends ({found}); the reader takes one kind per file: "
-                "write it with one kind of line end throughout (LF, CRLF or CR)"
-            )
-    return read_error(f, e)
 
 
 def _csv_values(names: list[str], numbered: str, carry: str = "") -> str:
@@ -241,7 +215,7 @@ def read_csv_rows(
     try:
         _read_csv_files(con, [str(f.path)], encoding, len(names), dialect, max_line)
     except duckdb.Error as e:
-        raise csv_read_error(f, e) from None
+        raise read_error(f, e) from None
     bad = con.sql(
         """SELECT line - $before AS rn, line, bool_or(error_type = 'INVALID ENCODING') AS bad_bytes,
                   arg_min(error_type, column_idx) AS error_type,

@@ -116,6 +116,22 @@ TX_FAIL_CASES = [
     ),
     FailCase("csv_gz_truncated_in_header", "pos", "csv.gz", gzip.compress(_BIG_POS)[:20], ("cannot read",)),
     FailCase("csv_gz_not_gzip", "pos", "csv.gz", b"order_id,customer_id\n", ("cannot read",)),
+    # Latin-1 reading has no characters for the bytes 0x80-0x9f (Windows-1252's quotes, the euro
+    # sign): the reader fails the file; the error names the line and the byte, and the fix
+    FailCase(
+        "csv_latin1_with_windows_1252_quotes",
+        "pos_latin",
+        "csv",
+        POS_HEADER + b"o1,c1,01/31/2026,1,1,Caf\xe9\no2,c2,01/31/2026,1,1,\x93S\x94\n",
+        ("line 3", "0x93", "windows-1252", "utf-8"),
+    ),
+    FailCase(
+        "jsonl_latin1_with_a_euro_sign",
+        "web_latin",
+        "jsonl",
+        jl(b'{"session_id": "s1", "started_at": "2026-01-31T10:00:00Z", "channel": "\x80 5"}'),
+        ("line 1", "0x80", "windows-1252", "utf-8"),
+    ),
     # the CSV reader takes one kind of line end per file: a file that mixes them says so
     FailCase(
         "csv_mixed_line_ends",
