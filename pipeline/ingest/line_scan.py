@@ -100,6 +100,36 @@ def scan_lines(path: Path, chunk: int = CHUNK, wanted: np.ndarray | None = None)
     return LineScan(count, np.concatenate(blank), as_text(found))
 
 
+def line_ends(path: Path, chunk: int = CHUNK) -> dict[str, int]:
+    """How many line ends of each kind (``LF``, ``CRLF``, ``CR``) the file's bytes hold, quoted cells
+    included; a CRLF split between two blocks is one CRLF."""
+    lf = cr = crlf = 0
+    prev_cr = False
+    for block in _blocks(path, chunk):  # a loop over blocks of bytes, not rows
+        a = np.frombuffer(block, np.uint8)
+        lf += int(np.count_nonzero(a == LF))
+        cr += int(np.count_nonzero(a == CR))
+        crlf += int(np.count_nonzero((a[:-1] == CR) & (a[1:] == LF))) + int(prev_cr and a[0] == LF)
+        prev_cr = bool(a[-1] == CR)
+    return {"LF": lf - crlf, "CRLF": crlf, "CR": cr - crlf}
+
+
+def first_byte_in(path: Path, lo: int, hi: int, chunk: int = CHUNK) -> tuple[int, int] | None:
+    """The first byte of the file between ``lo`` and ``hi`` (inclusive) and the 1-based number of its
+    line (lines end by LF, CRLF or CR), or None when there is none."""
+    ends, prev_cr = 0, False
+    for block in _blocks(path, chunk):  # a loop over blocks of bytes, not rows
+        a = np.frombuffer(block, np.uint8)
+        hits = np.flatnonzero((a >= lo) & (a <= hi))
+        b = a[: hits[0]] if len(hits) else a
+        crlf = int(np.count_nonzero((b[:-1] == CR) & (b[1:] == LF))) + int(prev_cr and len(b) and b[0] == LF)
+        ends += int(np.count_nonzero(b == LF)) + int(np.count_nonzero(b == CR)) - crlf
+        if len(hits):
+            return ends + 1, int(a[hits[0]])
+        prev_cr = bool(a[-1] == CR)
+    return None
+
+
 def as_text(lines: list[bytes]) -> list[str]:
     """Lines (none holds a line end) decoded as UTF-8, each byte that is not UTF-8 a U+FFFD; decoded
     at once."""

@@ -17,11 +17,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.core.sql import sql
-from pipeline.ingest.line_scan import scan_lines
+from pipeline.ingest.line_scan import LineScan, scan_lines
 
 
 def with_raw_lines(
-    con: duckdb.DuckDBPyConnection, paths: list[Path], bad: pa.Table, raw: str, before: int | None = None
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path],
+    bad: pa.Table,
+    raw: str,
+    before: int | None = None,
+    scans: dict[int, LineScan] | None = None,
 ) -> pa.Table:
     """``bad`` (the rejected records) with the ``raw`` text of those rejected for their bytes read
     again from their file (see the module).
@@ -31,7 +36,8 @@ def with_raw_lines(
     the encoding; every record when it is absent). With ``before`` (delimited files: the lines before
     the first record) a file's lines are read again only when each later line is one record, blank
     lines aside (the reader's line numbers are the file's then), counted against the file's records
-    in ``_read`` (``file_index``) and in ``bad``; else its raw text stays the reader's.
+    in ``_read`` (``file_index``) and in ``bad``; else its raw text stays the reader's. ``scans``, if
+    given, gets the scan of each file read again (by its 1-based position), for the caller to reuse.
     """
     n = bad.num_rows
     mask = _column(bad, "bad_bytes", np.ones(n, dtype=bool)).astype(bool)
@@ -46,6 +52,8 @@ def with_raw_lines(
         rows = mask & (files == i)
         numbers = np.unique(line[rows])
         lines = scan_lines(paths[i - 1], wanted=numbers)
+        if scans is not None:
+            scans[int(i)] = lines
         records = None if good is None else int(good[i - 1] + (files == i).sum())
         if len(lines.texts) == len(numbers) and (
             records is None or lines.one_record_a_line(before or 0, records)

@@ -26,9 +26,10 @@ from pipeline.core.warehouse import scalar
 from pipeline.ingest.config import WHITESPACE, CsvDialect, Limits, TransactionSpec
 from pipeline.ingest.dialect import name_json_problems, split_header
 from pipeline.ingest.json_lines import json_values
-from pipeline.ingest.line_scan import scan_lines
+from pipeline.ingest.line_scan import LineScan, scan_lines
 from pipeline.ingest.numbering import drop_numbering, number_rows, record_numbers
 from pipeline.ingest.raw_lines import with_raw_lines
+from pipeline.ingest.read_errors import IngestError, read_error
 from pipeline.ingest.sources.files import LandedFile
 
 DEFAULT_DIALECT = CsvDialect()
@@ -38,10 +39,6 @@ MAX_RECORD_BYTES = Limits().max_record_bytes  # a longer record is rejected (lim
 def line_limits(max_line: int) -> dict[str, int]:
     """The reader's parameters for records of at most ``max_line`` bytes: its buffer holds two."""
     return {"max_line": max_line, "buffer": max(32 << 20, 2 * max_line)}
-
-
-class IngestError(RuntimeError):
-    """A file that cannot be loaded at all; the message says why and what to do."""
 
 
 class NotBatchable(Exception):
@@ -107,11 +104,6 @@ def check_unique(file: str, names: list[str]) -> None:
         raise IngestError(f"{file}: the header names {dupes} more than once (letter case does not count)")
 
 
-def read_error(f: LandedFile, e: Exception) -> IngestError:
-    msg = str(e).split("\n")[0]
-    return IngestError(f"{f.name}: cannot read the file: {msg}")
-
-
 def _csv_values(names: list[str], numbered: str, carry: str = "") -> str:
     """The query of the rows of CSV files: ``numbered`` holds the good records (text columns ``c0``,
     ``c1``, ...), ``_bad`` the rejected ones; ``carry`` is ``"_file, "`` or nothing. Its parameters
@@ -132,7 +124,7 @@ def _encoding_reason(encoding: str) -> str:
     )
 
 
-def _blank_lines(f: LandedFile, records: int, before: int = 1) -> np.ndarray:
+def _blank_lines(f: LandedFile, records: int, before: int = 1, scan: LineScan | None = None) -> np.ndarray:
     """Positions of the blank lines after the header (``before`` lines precede the first record),
     as DuckDB's CSV reader counts lines.
 
@@ -140,9 +132,10 @@ def _blank_lines(f: LandedFile, records: int, before: int = 1) -> np.ndarray:
     positions are known from a plain line scan only when no quoted cell spans lines (then every
     non-blank line is one record); otherwise none are returned and numbers count blank lines.
     The scan is on the bytes (line_scan.py): a line that is not valid in the dataset's encoding
-    is a line too.
+    is a line too. ``scan``: the file's scan when it was made already (raw_lines.py makes one for
+    a file with records rejected for their bytes), else the file is scanned.
     """
-    lines = scan_lines(f.path)
+    lines = scan or scan_lines(f.path)
     blanks = lines.blank_after(before)
     if not len(blanks) or not lines.one_record_a_line(before, records):
         return np.array([], dtype=np.int64)
@@ -197,6 +190,15 @@ def _lines_before(dialect: CsvDialect) -> int:
     return dialect.skip_rows + (1 if dialect.header else 0)
 
 
+# HAVING: the reader's rejects that are records. A line of spaces only is a blank line (as in JSON
+# lines and line_scan.py), but the CSV reader takes it for a record of one value (``Found: 1``), its
+# text led by the line end of an empty line before it, if any.
+_NOT_BLANK = (
+    "NOT coalesce(bool_and(error_type = 'MISSING COLUMNS') "
+    "AND trim(any_value(csv_line), ' ' || chr(10) || chr(13)) = '', false)"
+)
+
+
 def read_csv_rows(
     con: duckdb.DuckDBPyConnection,
     f: LandedFile,
@@ -219,18 +221,21 @@ def read_csv_rows(
                   arg_min(error_type, column_idx) AS error_type,
                   arg_min(error_message, column_idx) AS error_message,
                   any_value(csv_line) AS csv_line
-           FROM _rj GROUP BY line""",
+           FROM _rj GROUP BY line HAVING """
+        + _NOT_BLANK,
         params={"before": before},
     ).to_arrow_table()
     n_good = scalar(con, "SELECT count(*) FROM _read")
     records = n_good + bad.num_rows
-    bad = with_raw_lines(con, [f.path], bad, "csv_line", before)
-    # Blank lines only shift the numbers of rows after a bad row. They need the second scan only
-    # when there is a bad row and the file has more lines than the header and its records.
-    blanks = None
-    if bad.num_rows and physical_lines(f.path) != records + before:
+    scans: dict[int, LineScan] = {}
+    bad = with_raw_lines(con, [f.path], bad, "csv_line", before, scans)
+    # Blank lines only shift the numbers of rows after a bad row. They need a scan of the lines only
+    # when there is a bad row and the file has more lines than the header and its records; the scan
+    # that read the raw text of rows rejected for their bytes serves (one scan of the file, not two).
+    blanks, scan = None, scans.get(1)
+    if bad.num_rows and (scan.count if scan else physical_lines(f.path)) != records + before:
         try:
-            blanks = _blank_lines(f, records, before)
+            blanks = _blank_lines(f, records, before, scan)
         except (OSError, EOFError, zlib.error) as e:
             raise read_error(f, e) from None
     bad_numbers = number_rows(con, n_good, bad.column("rn").to_numpy(), blanks)
@@ -490,21 +495,25 @@ def read_csv_batch(
                   arg_min(j.error_type, j.column_idx) AS error_type,
                   arg_min(j.error_message, j.column_idx) AS error_message,
                   any_value(j.csv_line) AS csv_line
-           FROM _rj j JOIN _rs s USING (scan_id, file_id) GROUP BY ALL ORDER BY 1, 2""",
+           FROM _rj j JOIN _rs s USING (scan_id, file_id) GROUP BY ALL HAVING """
+        + _NOT_BLANK
+        + " ORDER BY 1, 2",
         params={"paths": paths, "before": before},
     ).to_arrow_table()
 
+    scans: dict[int, LineScan] = {}
+    bad = with_raw_lines(con, [f.path for f in files], bad, "csv_line", before, scans)
+
     def blanks_of(i: int, records: int) -> np.ndarray | None:
-        # Blank lines only shift the numbers of rows after a bad row: the second scan only when the
-        # file has more lines than the header and its records.
-        f = files[i]
-        lines = lines_of(i) if lines_of else physical_lines(f.path)
+        # Blank lines only shift the numbers of rows after a bad row: a scan of the lines only when
+        # the file has more lines than the header and its records, the one with_raw_lines made if any.
+        f, scan = files[i], scans.get(i + 1)
+        lines = scan.count if scan else lines_of(i) if lines_of else physical_lines(f.path)
         if lines == records + before:
             return None
-        return _blank_lines(f, records, before)
+        return _blank_lines(f, records, before, scan)
 
     bad = _number_batch(con, files, bad, blanks_of)
-    bad = with_raw_lines(con, [f.path for f in files], bad, "csv_line", before)
     con.register("_bad", bad)
     params = {"encoding": encoding, "max_line": max_line}
     try:

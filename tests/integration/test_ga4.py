@@ -19,6 +19,7 @@ from tests.integration.helpers import failure_text
 
 PROJECT, DATASET = "nightjar-test", "analytics_123456"
 DAY = dt.date(2026, 1, 5)
+ORDERS_DAY = dt.date(2026, 1, 7)  # a day of purchases only (see ORDERS)
 T0 = int(dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC).timestamp() * 1_000_000)
 SF = bigquery.SchemaField
 VALUE = SF(
@@ -57,13 +58,18 @@ SCHEMA = [
         "items",
         "RECORD",
         mode="REPEATED",
-        fields=[SF("item_id", "STRING"), SF("quantity", "INT64"), SF("price", "FLOAT64")],
+        fields=[
+            SF("item_id", "STRING"),
+            SF("item_name", "STRING"),
+            SF("quantity", "INT64"),
+            SF("price", "FLOAT64"),
+        ],
     ),
 ]
 
 
-def p(key, s=None, i=None):
-    return {"key": key, "value": {"string_value": s, "int_value": i}}
+def p(key, s=None, i=None, f=None, d=None):
+    return {"key": key, "value": {"string_value": s, "int_value": i, "float_value": f, "double_value": d}}
 
 
 def ev(n, name, pseudo, params, user=None, cts=None, ts=None, ecommerce=None, items=None):
@@ -126,6 +132,37 @@ ROWS = [
 ]
 
 
+def order(n, pseudo, params, ecommerce=None, items=None):
+    """A purchase on ORDERS_DAY, ``n`` seconds after 09:00."""
+    row = ev(n, "purchase", pseudo, params, ecommerce=ecommerce, items=items)
+    return {**row, "event_date": "20260107", "event_timestamp": row["event_timestamp"] + 2 * 86_400_000_000}
+
+
+ORDERS = [
+    # GA4 needs an item_id or an item_name: an item without an id is shown by its name, one with
+    # neither as (not set), each with its quantity (1 when it has none)
+    order(
+        0,
+        "p4",
+        [],
+        ecommerce={"purchase_revenue": 20.0, "transaction_id": "T2"},
+        items=[
+            {"item_id": "SKU1", "item_name": "Mug", "quantity": 2},
+            {"item_id": None, "item_name": "Gift card", "quantity": 1},
+            {"item_id": None, "item_name": None, "quantity": None},
+        ],
+    ),
+    # no ecommerce.purchase_revenue: the revenue is the `value` parameter, in whichever of GA4's
+    # value fields holds it (a number sent as text is a string_value)
+    order(1, "p5", [p("value", f=19.5)]),
+    order(2, "p6", [p("value", d=30.25)]),
+    order(3, "p7", [p("value", i=7)]),
+    order(4, "p8", [p("value", s=" 12.50")]),
+    order(5, "p9", [p("value", s="n/a")]),  # not a number: the row is rejected, with its reason
+    order(6, "p10", [p("value", d=99.0)], ecommerce={"purchase_revenue": 5.0, "transaction_id": "T3"}),
+]
+
+
 @pytest.fixture(scope="module")
 def export(bigquery_emulator):
     client = bigquery.Client(
@@ -150,10 +187,14 @@ def export(bigquery_emulator):
     )
     late["event_timestamp"] += 86_400_000_000
     assert client.insert_rows_json(intraday, [late]) == []
+    orders = client.create_table(
+        bigquery.Table(f"{PROJECT}.{DATASET}.events_20260107", schema=SCHEMA), exists_ok=True
+    )
+    assert client.insert_rows_json(orders, ORDERS) == []
     return bigquery_emulator
 
 
-def ga4_config(folder, url):
+def ga4_config(folder, url, **changes):
     data = example_dict()
     data["sources"].append(
         {"name": "ga4", "kind": "ga4", "project": PROJECT, "dataset": DATASET, "endpoint": url}
@@ -177,7 +218,7 @@ def ga4_config(folder, url):
             "fields": fields,
         }
     )
-    return make_config(folder, sources=data["sources"], transactions=data["transactions"])
+    return make_config(folder, sources=data["sources"], transactions=data["transactions"], **changes)
 
 
 def test_a_hand_built_export_day_becomes_the_expected_events_and_channels(tmp_path, export):
@@ -327,3 +368,49 @@ def test_the_export_day_becomes_warehouse_events_with_channels(tmp_path, export)
         (t + 3 * s, None, "p2", "startedSession", "WEB", None, "newsletter", "email", "jan", "Email"),
         (t + 5 * s, None, "p3", "viewedPage", "WEB", None, "(direct)", "(none)", "(direct)", "Direct"),
     ]
+
+
+def test_a_purchase_lists_each_item_by_its_id_else_its_name(tmp_path, export):
+    config = ga4_config(tmp_path, export)
+    result = run_nightly(config, ORDERS_DAY, assets=["tx_ga4"])
+    assert result.success, failure_text(result)
+    with connect(config.warehouse_path, read_only=True) as con:
+        got = con.execute(
+            "SELECT user_pseudo_id, transaction_id, revenue, items, item_count FROM tx_ga4 "
+            "WHERE user_pseudo_id = 'p4'"
+        ).fetchall()
+    assert got == [("p4", "T2", 20.0, "SKU1 x2, Gift card x1, (not set) x1", 4)]
+
+
+def test_the_revenue_is_the_value_parameter_in_whichever_field_holds_it(tmp_path, export):
+    config = ga4_config(tmp_path, export, checks={"max_reject_rate": 0.5})
+    result = run_nightly(config, ORDERS_DAY, assets=["tx_ga4"])
+    assert result.success, failure_text(result)
+    with connect(config.warehouse_path, read_only=True) as con:
+        got = con.execute(
+            "SELECT user_pseudo_id, revenue FROM tx_ga4 WHERE user_pseudo_id <> 'p4' ORDER BY event_time"
+        ).fetchall()
+        rejects = con.execute("SELECT row_number, field, reason FROM rejects").fetchall()
+        loads = con.execute("SELECT rows_read, rows_loaded, rows_rejected FROM loads").fetchall()
+    assert got == [("p5", 19.5), ("p6", 30.25), ("p7", 7.0), ("p8", 12.5), ("p10", 5.0)]
+    assert rejects == [(6, "revenue", "revenue: 'n/a' is not a Float")]
+    assert loads == [(7, 6, 1)]
+
+
+def test_an_export_whose_items_have_no_item_name_still_flattens(tmp_path):
+    # item_name is in every GA4 export; a hand-made table without it reads as items without names
+    rows = [
+        {
+            **_one("(direct)", "(none)"),
+            "event_name": "purchase",
+            "items": [
+                {"item_id": "SKU1", "quantity": 3},
+                {"item_id": None, "quantity": None},
+                {"item_id": "", "quantity": 2},  # an empty id is no id
+            ],
+        }
+    ]
+    out = tmp_path / "out.parquet"
+    assert flatten(pa.Table.from_pylist(rows), out) == 1
+    got = pq.read_table(out).select(["items", "item_count"]).to_pylist()
+    assert got == [{"items": "SKU1 x3, (not set) x1, (not set) x2", "item_count": 6}]

@@ -78,7 +78,7 @@ DEFAULTS = {
         "NULL::STRUCT(manual_source VARCHAR, manual_medium VARCHAR, manual_campaign_name VARCHAR)"
     ),
     "ecommerce": "NULL::STRUCT(purchase_revenue DOUBLE, transaction_id VARCHAR)",
-    "items": "NULL::STRUCT(item_id VARCHAR, quantity BIGINT)[]",
+    "items": "NULL::STRUCT(item_id VARCHAR, item_name VARCHAR, quantity BIGINT)[]",
 }
 # The fields a GA4 transaction declares (see README): name -> type.
 FIELDS = {

@@ -1,7 +1,23 @@
 -- GA4 export rows (table _ga4_raw: the columns of events_YYYYMMDD as Arrow gives them, nested
 -- event_params/items kept) flattened to one row per page view, session start and purchase,
--- with the default channel grouping. Parameters: none.
-WITH flat AS (
+-- with the default channel grouping. A purchase's items are listed by item_id, else item_name
+-- (GA4 needs one of them), else '(not set)', each with its quantity (1 when it has none); items
+-- are cast by field name, so an export whose items lack item_name reads as items without names.
+-- A purchase's revenue is ecommerce.purchase_revenue, else its `value` parameter in whichever of
+-- double_value, float_value, int_value, string_value holds it, as text: typing reads a number sent
+-- as text and rejects the row of one that is not a number (a parameter's value is cast by field
+-- name too). Parameters: $search, $social, $paid (the channel grouping's patterns).
+WITH raw AS (
+    SELECT * REPLACE (
+        event_params::STRUCT(
+            key VARCHAR,
+            value STRUCT(string_value VARCHAR, int_value BIGINT, float_value DOUBLE, double_value DOUBLE)
+        )[] AS event_params
+    )
+    FROM _ga4_raw
+),
+
+flat AS (
     SELECT
         event_name,
         make_timestamp(event_timestamp) AS event_time,
@@ -20,11 +36,10 @@ WITH flat AS (
                  list_filter(event_params, lambda p: p.key = 'campaign')[1].value.string_value,
                  traffic_source.name) AS campaign,
         ecommerce.transaction_id,
-        coalesce(ecommerce.purchase_revenue,
-                 list_filter(event_params, lambda p: p.key = 'value')[1].value.double_value,
-                 list_filter(event_params, lambda p: p.key = 'value')[1].value.int_value::DOUBLE) AS revenue,
-        items
-    FROM _ga4_raw
+        ecommerce.purchase_revenue,
+        list_filter(event_params, lambda p: p.key = 'value')[1].value AS value_param,
+        items::STRUCT(item_id VARCHAR, item_name VARCHAR, quantity BIGINT)[] AS items
+    FROM raw
     WHERE event_name IN ('page_view', 'session_start', 'purchase')
 )
 SELECT
@@ -57,9 +72,15 @@ SELECT
         ELSE 'Other'
     END AS channel,
     transaction_id,
-    CASE WHEN event_name = 'purchase' THEN revenue END AS revenue,
     CASE WHEN event_name = 'purchase'
-         THEN array_to_string(list_transform(items, lambda i: i.item_id || ' x' || coalesce(i.quantity, 1)::VARCHAR), ', ')
+         THEN coalesce(purchase_revenue::VARCHAR, value_param.double_value::VARCHAR,
+                       value_param.float_value::VARCHAR, value_param.int_value::DOUBLE::VARCHAR,
+                       nullif(trim(value_param.string_value), ''))
+    END AS revenue,
+    CASE WHEN event_name = 'purchase'
+         THEN array_to_string(list_transform(items, lambda i:
+                  coalesce(nullif(i.item_id, ''), nullif(i.item_name, ''), '(not set)')
+                  || ' x' || coalesce(i.quantity, 1)::VARCHAR), ', ')
     END AS items,
     CASE WHEN event_name = 'purchase' THEN list_sum(list_transform(items, lambda i: coalesce(i.quantity, 1))) END
         AS item_count

@@ -255,6 +255,33 @@ FILE_CASES = [
         rejects={2: ("columns", ("6", "4"))},
         rows=[(1, "o1", "c1", DAY, 2, Decimal("3.5"), "S1"), (3, "o3", "c3", DAY, 3, Decimal("4"), "S3")],
     ),
+    # lines of spaces only are blank lines too (the CSV reader would take each for a record of one
+    # value); with a bad row after them and a row that is not UTF-8 (its raw text is read again)
+    TxCase(
+        "csv_lines_of_spaces_between_rows",
+        "pos",
+        "csv",
+        POS_HEADER + b"  \no1,c1,01/31/2026,2,3.50,S1\n\n   \no2,c2,01/31/2026,1\no3,c3,01/31/2026,3,4,S3\n",
+        LOADED,
+        3,
+        2,
+        1,
+        rejects={2: ("columns", ("6", "4"))},
+        rows=[(1, "o1", "c1", DAY, 2, Decimal("3.5"), "S1"), (3, "o3", "c3", DAY, 3, Decimal("4"), "S3")],
+    ),
+    TxCase(
+        "csv_a_line_of_spaces_and_a_row_not_utf8",
+        "pos",
+        "csv",
+        POS_HEADER
+        + b" \no1,c1,01/31/2026,2,3.50,S1\n\no2,Ren\xe9,01/31/2026,1,1,S2\no3,c3,01/31/2026,3,4,S3\n",
+        LOADED,
+        3,
+        2,
+        1,
+        rejects={2: ("encoding", ("utf-8", "latin-1"))},
+        rows=[(1, "o1", "c1", DAY, 2, Decimal("3.5"), "S1"), (3, "o3", "c3", DAY, 3, Decimal("4"), "S3")],
+    ),
     # a blank line and a row that is not UTF-8: the line scans that find the blank lines count that row
     TxCase(
         "csv_blank_line_and_a_row_not_utf8",

@@ -273,6 +273,50 @@ def test_a_batch_numbers_the_records_of_a_file_with_a_blank_line_and_a_row_not_u
         w.close()
 
 
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("alone", [False, True])
+def test_a_file_with_a_blank_line_and_a_row_not_utf8_is_scanned_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gz: bool, alone: bool
+) -> None:
+    """The scan of the file's lines that reads the raw text of its row rejected for its bytes also
+    finds its blank line (read.py, raw_lines.py): one scan of its bytes, in a batch and alone, with
+    the same record numbers and raw text."""
+    import pipeline.ingest.raw_lines as raw_lines
+    import pipeline.ingest.read as read
+    from pipeline.ingest.line_scan import scan_lines
+
+    scanned: list[str] = []
+
+    def counting(path: Path, *args, **kwargs):
+        scanned.append(Path(path).name)
+        return scan_lines(path, *args, **kwargs)
+
+    monkeypatch.setattr(read, "scan_lines", counting)
+    monkeypatch.setattr(raw_lines, "scan_lines", counting)
+    w = World(tmp_path)
+    try:
+        spec = w.cfg.transaction("pos")
+        d = dt.date(2026, 1, 11)
+        data = (
+            b"order_id,customer_id,purchased_at,quantity,amount,store\n"
+            b"\nb1,c1,01/11/2026,1,1,S\nb2,c2,01/11/2026,1,1,Caf\xe9\nb3,c3,01/11/2026,1,1,S\n"
+        )
+        f = w.land(spec.file_name, "csv.gz" if gz else "csv", gzip.compress(data) if gz else data, d)
+        with connect(w.warehouse) as con:
+            if alone:
+                r = _ingest_one(con, spec, "landing", f, d)
+            else:
+                (r,) = ingest_transactions(con, spec, "landing", [(d, f)])
+        assert (r.rows_read, r.rows_loaded, r.rows_rejected) == (3, 2, 1)
+        assert w.q("SELECT partition_date, row_number, field, raw_row FROM rejects") == [
+            (d, 2, "encoding", "b2,c2,01/11/2026,1,1,Caf\ufffd")
+        ]
+        assert w.q("SELECT _row_number, order_id FROM tx_pos ORDER BY 1") == [(1, "b1"), (3, "b3")]
+        assert len(scanned) == 1, scanned
+    finally:
+        w.close()
+
+
 def test_a_batch_that_fails_half_way_loads_each_file_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -116,6 +116,39 @@ TX_FAIL_CASES = [
     ),
     FailCase("csv_gz_truncated_in_header", "pos", "csv.gz", gzip.compress(_BIG_POS)[:20], ("cannot read",)),
     FailCase("csv_gz_not_gzip", "pos", "csv.gz", b"order_id,customer_id\n", ("cannot read",)),
+    # Latin-1 reading has no characters for the bytes 0x80-0x9f (Windows-1252's quotes, the euro
+    # sign): the reader fails the file; the error names the line and the byte, and the fix
+    FailCase(
+        "csv_latin1_with_windows_1252_quotes",
+        "pos_latin",
+        "csv",
+        POS_HEADER + b"o1,c1,01/31/2026,1,1,Caf\xe9\no2,c2,01/31/2026,1,1,\x93S\x94\n",
+        ("line 3", "0x93", "windows-1252", "utf-8"),
+    ),
+    FailCase(
+        "jsonl_latin1_with_a_euro_sign",
+        "web_latin",
+        "jsonl",
+        jl(b'{"session_id": "s1", "started_at": "2026-01-31T10:00:00Z", "channel": "\x80 5"}'),
+        ("line 1", "0x80", "windows-1252", "utf-8"),
+    ),
+    # the CSV reader takes one kind of line end per file: a file that mixes them says so
+    FailCase(
+        "csv_mixed_line_ends",
+        "pos",
+        "csv",
+        POS_HEADER + b"o1,c1,01/31/2026,1,1,S\r\no2,c2,01/31/2026,1,1,S\n",
+        ("mixes line ends", "2 LF", "1 CRLF", "one kind"),
+    ),
+    FailCase(
+        "csv_gz_mixed_line_ends",
+        "pos",
+        "csv.gz",
+        gzip.compress(
+            POS_HEADER.replace(b"\n", b"\r\n") + b"o1,c1,01/31/2026,1,1,S\ro2,c2,01/31/2026,1,1,S\r\n"
+        ),
+        ("mixes line ends", "2 CRLF", "1 CR", "one kind"),
+    ),
     FailCase(
         "jsonl_gz_truncated",
         "web",
@@ -160,3 +193,18 @@ def test_loaded_file_is_no_longer_pending(world: World) -> None:
     r = world.load_tx("pos", "csv", POS_HEADER + b"o1,c1,01/31/2026,1,1,S\n")
     check_load(world, r, LOADED, 1, 1, 0)
     assert files_to_apply(world.con, "pos", list_files(world.folder, "pos")) == []
+
+
+def test_a_row_not_utf8_after_lines_of_spaces_keeps_its_number_and_raw_text(world: World) -> None:
+    """Lines of spaces only are blank lines: not records, not counted in the row numbers; the raw
+    text of the row rejected for its bytes is read again from the file (its delimiters kept)."""
+    data = (
+        POS_HEADER
+        + b"  \no1,c1,01/31/2026,2,3.50,S1\n\n   \no2,Ren\xe9,01/31/2026,1,1,S2\no3,c3,01/31/2026,3,4,S3\n"
+    )
+    r = world.load_tx("pos", "csv", data)
+    check_load(world, r, LOADED, 3, 2, 1)
+    assert world.q("SELECT row_number, field, raw_row FROM rejects WHERE load_id = ?", [r.load_id]) == [
+        (2, "encoding", "o2,Ren\ufffd,01/31/2026,1,1,S2")
+    ]
+    assert [(n, order) for n, order, *_ in world.partition("pos")] == [(1, "o1"), (3, "o3")]

@@ -1,0 +1,49 @@
+"""Why a file cannot be read: the one-line error of a file the reader failed on, in the words of the
+fix where the reader's own message does not give it."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+from pipeline.ingest.line_scan import first_byte_in, line_ends
+from pipeline.ingest.sources.files import LandedFile
+
+DIAGNOSES_FAIL = (OSError, EOFError, zlib.error)  # the file cannot be read again: the reader's message stays
+
+
+class IngestError(RuntimeError):
+    """A file that cannot be loaded at all; the message says why and what to do."""
+
+
+def read_error(f: LandedFile, e: Exception) -> IngestError:
+    """``{file}: cannot read the file: {the reader's message}``, or what the reader meant by it."""
+    msg = str(e).split("\n")[0]
+    try:
+        why = _diagnosis(f.path, msg)
+    except DIAGNOSES_FAIL:
+        why = None
+    return IngestError(f"{f.name}: {why}" if why else f"{f.name}: cannot read the file: {msg}")
+
+
+def _diagnosis(path: Path, msg: str) -> str | None:
+    if "is not latin-1 encoded" in msg:
+        # DuckDB's Latin-1 has no characters for the bytes 0x80-0x9f (Python's has control characters)
+        found = first_byte_in(path, 0x80, 0x9F)
+        if found:
+            line, byte = found
+            return (
+                f"line {line} holds the byte 0x{byte:02x}, a Windows-1252 character (curly quotes, the euro "
+                "sign, dashes) that Latin-1 reading cannot take: save the file as UTF-8 and set "
+                "`encoding: utf-8` for this dataset"
+            )
+    if "state machine reached an invalid state" in msg:
+        # the CSV reader takes one kind of line end per file (any kind within quoted cells)
+        ends = {kind: n for kind, n in line_ends(path).items() if n}
+        if len(ends) > 1:
+            found_ends = ", ".join(f"{n} {kind}" for kind, n in ends.items())
+            return (
+                f"the file mixes line ends ({found_ends}); the reader takes one kind per file: "
+                "write it with one kind of line end throughout (LF, CRLF or CR)"
+            )
+    return None
