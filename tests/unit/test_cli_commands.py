@@ -51,3 +51,18 @@ def test_explain_of_a_customer_refuses_the_dependence_options_rather_than_ignore
     args = ["explain", "--model", "purchase_30d", "--customer", "C000001", *option, "--config", str(EXAMPLE)]
     assert main([*args, "--warehouse", str(tmp_path / "w.duckdb")]) == 2
     assert capsys.readouterr().err == "--secondary and --plot go with --dependence, not --customer\n"
+
+
+def test_output_into_a_pipe_closed_early_ends_quietly_without_a_traceback():
+    # `nightjar attribution models | head -1`: the reader goes away before the command has written; it
+    # was a BrokenPipeError traceback (or Python's "Exception ignored ... BrokenPipeError" at exit)
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "pipeline.cli", "attribution", "models", "--config", str(EXAMPLE)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the interpreter has even started: every write meets a closed pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert err == ""
