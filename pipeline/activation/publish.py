@@ -352,3 +352,11 @@ def publish(
             + (f"; removed {len(removed)} old" if removed else "")
         )
     return snapshot
+
+
+def publish_alone(con: duckdb.DuckDBPyConnection, warehouse: Path) -> tuple[Snapshot, list[str]]:
+    """Publish a new version and remove every older one, waiting until their files are gone: after
+    `nightjar forget`, no version may still hold what the warehouse no longer does (a reader holding an
+    older version open loses its files). Returns the new version and the names of those removed."""
+    snapshot = publish(con, warehouse)
+    return snapshot, prune(published_folder(warehouse).resolve(), keep=1, wait=True)

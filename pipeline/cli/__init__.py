@@ -5,6 +5,7 @@ attribution, activation (serve, report)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from pipeline.cli import activation, attribution, data, models, project
@@ -28,7 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # so that a closed pipe shows here, not in Python's complaint at exit
+        return code
+    except BrokenPipeError:  # the reader went away (`nightjar ... | head`): the rest goes nowhere, quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (ConfigError, WarehouseError) as e:  # a user's to mend: the message, not a traceback
         print(e, file=sys.stderr)
         return 1

@@ -173,7 +173,38 @@ def cmd_forget(args: argparse.Namespace) -> int:
             f"{result.shared_identifiers_kept} identifier(s) shared with a customer who stays "
             "(and whom identity matching gives them) were kept, with that customer's rows."
         )
+    if not _publish_again(warehouse):
+        return 1
     return _compact(warehouse) if args.compact else 0
+
+
+def _publish_again(warehouse: Path) -> bool:
+    """After a forget: publish the snapshot again (removing every older version) and write the report
+    beside the warehouse again, when there are any, so that what people read no longer holds the rows."""
+    import duckdb
+
+    from pipeline.activation.publish import PublishError, current_snapshot, publish_alone
+    from pipeline.activation.report import INDEX, ReportError, write_report
+    from pipeline.core.warehouse import WarehouseError, connect, published_folder
+
+    root = published_folder(warehouse)
+    if current_snapshot(root) is None:
+        return True
+    reports = root.parent / "reports"
+    try:
+        with connect(warehouse, read_only=True) as con:
+            snapshot, _ = publish_alone(con, warehouse)
+        print(f"Published {root} again as {snapshot.version}, keeping no older version.")
+        if (reports / INDEX).exists():
+            print(f"Wrote the report again: {write_report(root, reports)}")
+    except (WarehouseError, PublishError, ReportError, OSError, duckdb.Error) as e:
+        print(
+            f"forgotten in the warehouse, but the published snapshot or report could not be written again "
+            f"({e}): they still hold the rows until the next run publishes",
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 def _compact(warehouse: Path) -> int:

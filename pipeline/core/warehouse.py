@@ -158,7 +158,7 @@ def lock_holder(message: str) -> str:
         )
     except OSError:
         command = program
-    return f"process {pid} ({command})"
+    return f"process {pid} ({' '.join(command.split())})"  # one line, whatever the arguments hold
 
 
 @contextmanager

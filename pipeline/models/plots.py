@@ -46,8 +46,11 @@ def beeswarm_plot(swarm: pd.DataFrame, order: list[str], seed: int = 0) -> str:
 def dependence_plot(dep: pd.DataFrame) -> str:
     feature, secondary = dep["feature"].iloc[0], dep["secondary_feature"].iloc[0]
     fig, ax = _figure()
-    colour = dep["secondary_value"].rank(pct=True).fillna(0.5) if secondary else "#4477aa"
-    ax.scatter(dep["value"], dep["shap"], c=colour, cmap="coolwarm", s=8, alpha=0.7)
+    if secondary:  # coloured by the secondary feature's rank; else one colour, with no colour map
+        colour = dep["secondary_value"].rank(pct=True).fillna(0.5)
+        ax.scatter(dep["value"], dep["shap"], c=colour, cmap="coolwarm", s=8, alpha=0.7)
+    else:
+        ax.scatter(dep["value"], dep["shap"], c="#4477aa", s=8, alpha=0.7)
     ax.set_xlabel(feature, fontsize=8)
     ax.set_ylabel("SHAP", fontsize=8)
     ax.set_title(f"dependence of {feature}" + (f" (colour: {secondary})" if secondary else ""), fontsize=10)

@@ -124,3 +124,18 @@ def test_export_to_a_file_under_a_file_is_one_line_exit_1(tmp_path, capsys):
     assert main([*args, "--warehouse", str(config.warehouse_path)]) == 1
     assert capsys.readouterr().err == f"cannot write {to}: {taken} is a file, not a folder\n"
     assert taken.read_text() == "mine"
+
+
+def test_output_into_a_pipe_closed_early_ends_quietly_without_a_traceback():
+    # `nightjar attribution models | head -1`: the reader goes away before the command has written; it
+    # was a BrokenPipeError traceback (or Python's "Exception ignored ... BrokenPipeError" at exit)
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "pipeline.cli", "attribution", "models", "--config", str(EXAMPLE)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the interpreter has even started: every write meets a closed pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert err == ""

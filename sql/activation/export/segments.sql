@@ -1,5 +1,6 @@
--- One night's score segments: per scoring model (response, churn) and customer, the quintile of the
--- night's scores the customer is in (5: the highest fifth; ties ordered by customer_id).
+-- One night's score segments: per scoring model (response, churn, clv: every model but a recommender,
+-- whose rows hold items) and customer, the quintile of the model's night of scores the customer is in
+-- (5: the highest fifth; ties ordered by customer_id).
 SELECT
     date,
     customer_id,
