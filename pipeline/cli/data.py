@@ -89,6 +89,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
     from pipeline.ingest.sources.local_files import landed_file
     from pipeline.ingest.transactions import ingest_transaction
     from pipeline.ingest.write import FAILED
+    from pipeline.ops.backfill import check_range
 
     config = project_config(args)
     path = Path(args.file)
@@ -118,6 +119,9 @@ def cmd_upload(args: argparse.Namespace) -> int:
         if not args.date and (spec.files == "range" or _name_has_no_date(config, spec.file_name, path)):
             return _upload_range(config, spec, path, warehouse)
         day = _upload_day(config, args.dataset, path, args.date)
+        if problem := check_range(config.start_date, day, day):  # as the sensors and backfill refuse it
+            print(f"{path.name}: day {day} is not a partition: {problem}", file=sys.stderr)
+            return 1
         with connect(warehouse) as con:
             result = ingest_transaction(con, spec, "upload", landed_file(path, day), day)
     if result.status != FAILED:

@@ -78,6 +78,24 @@ def test_upload_refuses_a_name_the_pipeline_ignores(tmp_path):
     assert not config.warehouse_path.exists()
 
 
+def test_upload_refuses_a_day_that_is_not_a_partition(tmp_path, capsys):
+    # it loaded the file and recorded a partition Dagster does not have (before start_date, or not over)
+    config = make_config(tmp_path)
+    cfg = str(tmp_path / "nightjar.yaml")
+    early = write_pos(tmp_path, dt.date(2025, 12, 30), ["O1,C1,S1,P1,1,5"])
+    assert main(["upload", str(early), "--dataset", "pos", "--config", cfg]) == 1
+    assert capsys.readouterr().err == (
+        "trans_pos_20251230.csv: day 2025-12-30 is not a partition: "
+        "2025-12-30 is before the config's start_date 2026-01-01\n"
+    )
+    today = dt.datetime.now(dt.UTC).date()
+    assert main(["upload", str(early), "--dataset", "pos", "--date", today.isoformat(), "--config", cfg]) == 1
+    assert f"day {today} is not a partition: {today} is not a partition yet" in capsys.readouterr().err
+    assert not config.warehouse_path.exists()  # nothing loaded, nothing recorded
+    yesterday = (today - dt.timedelta(days=1)).isoformat()
+    assert main(["upload", str(early), "--dataset", "pos", "--date", yesterday, "--config", cfg]) == 0
+
+
 def test_backfill_refuses_days_that_are_not_partitions(tmp_path, capsys):
     make_config(tmp_path)
     cfg = str(tmp_path / "nightjar.yaml")
