@@ -414,3 +414,15 @@ def test_an_export_whose_items_have_no_item_name_still_flattens(tmp_path):
     assert flatten(pa.Table.from_pylist(rows), out) == 1
     got = pq.read_table(out).select(["items", "item_count"]).to_pylist()
     assert got == [{"items": "SKU1 x3, (not set) x1, (not set) x2", "item_count": 6}]
+
+
+def test_a_session_id_sent_as_text_is_kept(tmp_path):
+    # ga_session_id is an int_value in GA4's schema, but some streams send it as string_value: it was NULL
+    rows = [
+        {**_one("(direct)", "(none)"), "event_params": [p("ga_session_id", i=1767600000)]},
+        {**_one("(direct)", "(none)"), "event_params": [p("ga_session_id", s="1767600001")]},
+        {**_one("(direct)", "(none)"), "event_params": [p("page_location", s="https://x.example/")]},
+    ]
+    out = tmp_path / "out.parquet"
+    assert flatten(pa.Table.from_pylist(rows), out) == 3
+    assert pq.read_table(out).column("session_id").to_pylist() == ["1767600000", "1767600001", None]

@@ -24,7 +24,9 @@ flat AS (
         event_timestamp,
         user_id,
         user_pseudo_id,
-        list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value.int_value AS session_id,
+        -- an integer in GA4's schema; some streams send it as text
+        coalesce(list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value.int_value::VARCHAR,
+                 list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value.string_value) AS session_id,
         list_filter(event_params, lambda p: p.key = 'page_location')[1].value.string_value AS page_location,
         lower(coalesce(collected_traffic_source.manual_source,
                        list_filter(event_params, lambda p: p.key = 'source')[1].value.string_value,
@@ -51,7 +53,7 @@ SELECT
     event_time,
     CASE event_name WHEN 'page_view' THEN 'viewedPage' WHEN 'session_start' THEN 'startedSession'
                     ELSE 'completedOrder' END AS event_type,
-    session_id::VARCHAR AS session_id,
+    session_id,
     page_location,
     source,
     medium,
