@@ -114,7 +114,7 @@ def build_population(
                 "does not have (yet)"
             )
         segment = compile_all([rule_condition(r, {}, customers=True) for r in spec.population], params)
-    q = sql("models/features/population", fragments={"segment": segment})
+    q = sql("models/features/population", fragments={"segment": segment, "as_of": goals_as_of(con)})
     con.execute(q, bind(q, {"cutoff": cutoff, "only": only, **params.values}))
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from pipeline.core.sql import sql
 from pipeline.models.config import ModelSpec
-from pipeline.models.features import feature_frame
+from pipeline.models.features import build_population, feature_frame
 
 CUTOFF = dt.date(2026, 3, 1)
 TYPES = ["completedOrder", "web sessions", "campaign-Opened"]
@@ -151,6 +151,31 @@ def test_event_features_match_a_reference_over_random_events(seed, windows, hist
     pd.testing.assert_frame_equal(frame[values], expected[values].reindex(frame.index), rtol=1e-12)
     assert frame["count_channel_paid_search"].sum() > 0  # two channels cleaned to one name, counted together
     assert {"attr_interests__books", "attr_interests__home_garden"} <= set(frame.columns)
+
+
+def test_a_population_rule_on_a_goal_reads_it_as_of_the_cut_off():
+    """A training population chosen by a goal_* flag with its timestamp sees the goal as of the cut-off:
+    a customer who reached it at or after the cut-off was not in the population then (it was, read at
+    its latest value: the future chose the training rows)."""
+    con, _, population, _ = _warehouse(4)
+    con.execute("ALTER TABLE customers ADD COLUMN goal_newsletter BOOLEAN")
+    con.execute("ALTER TABLE customers ADD COLUMN goal_newsletter_timestamp TIMESTAMP")
+    midnight = dt.datetime.combine(CUTOFF, dt.time())
+    stamps = {population[0]: midnight, population[1]: midnight - dt.timedelta(seconds=1)}
+    for customer, stamp in stamps.items():
+        con.execute(
+            "UPDATE customers SET goal_newsletter = TRUE, goal_newsletter_timestamp = ? WHERE customuid = ?",
+            [stamp, customer],
+        )
+    rule = {"transaction": "customers", "field": "goal_newsletter", "formula": {"eq": True}}
+    spec = ModelSpec(
+        name="m", type="response", label={"rules": [{"transaction": "completedOrder"}]}, population=[rule]
+    )
+    build_population(con, CUTOFF, spec=spec)
+    assert [r[0] for r in con.execute("SELECT customer_id FROM _population").fetchall()] == [population[1]]
+    build_population(con, CUTOFF + dt.timedelta(days=1), spec=spec)  # the night after: both reached it
+    got = sorted(r[0] for r in con.execute("SELECT customer_id FROM _population").fetchall())
+    assert got == sorted(stamps)
 
 
 def test_a_goal_reached_at_or_after_the_cut_off_is_not_a_feature_of_it():
