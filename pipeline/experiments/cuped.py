@@ -1,16 +1,25 @@
-"""CUPED: a variant's mean adjusted by a pre-period covariate of the same customers (regression
-adjustment, as GrowthBook's gbstats).
+"""CUPED: a variant's metric adjusted by a pre-period covariate of the same customers (regression
+adjustment, as GrowthBook's gbstats), per customer, the unit of randomisation.
 
-Per variant: n customers, the sums and sums of squares of the metric y (after presentation) and of
-the covariate x (the pre-period), and the sum of the products x y. A 0/1 metric (a rate) has the
-variance m(1 - m), any other the sample variance (ddof 1); covariances have ddof 1.
+Per variant, over its customers (pipeline/experiments/stats.py ``Ratio``): m_i the customer's
+presentations, d_i their metric (converted presentations), and x_i the customer's covariate, measured
+before any presentation of the experiment reached them (so it does not depend on the assignment).
+The rate r = sum d / sum m is a ratio; the delta method makes it the mean of the linearised outcome
+l_i = (d_i - r m_i) / mean(m) (to first order), so the regression adjustment runs on l:
 
-* theta = cov(y, x) / var(x), both over the two variants pooled (one theta for both);
-* the adjusted mean is mean(y) - theta mean(x), its variance
-  var(y) + theta^2 var(x) - 2 theta cov(y, x) (each variant's own moments; 0 where that is below 0,
-  which the mix of m(1 - m) and ddof-1 covariances allows when a 0/1 y is almost exactly x);
-* the lifts (pipeline/experiments/stats.py) run on the adjusted samples; a relative lift is over the
-  control's unadjusted mean. With theta = 0 (no variance of x or y) nothing is adjusted.
+* var(l) = (var(d) - 2 r cov(d, m) + r^2 var(m)) / mean(m)^2 (stats.ratio's variance) and
+  cov(l, x) = (cov(d, x) - r cov(m, x)) / mean(m), all with the metric's ``ddof``;
+* theta = cov(l, x) / var(x), both over the two variants pooled (one theta for both; 0 when either
+  has no variance: nothing is adjusted);
+* the adjusted rate is r - theta mean(x), its variance per customer
+  var(l) + theta^2 var(x) - 2 theta cov(l, x) (each variant's own moments; 0 if rounding takes it
+  below 0); the lifts (stats.py) run on the adjusted samples, a relative lift over the control's
+  unadjusted rate.
+
+When every customer has one presentation (m_i = 1) this is gbstats' RegressionAdjustedStatistic of
+the outcome on x (with ddof 1, as gbstats' sample moments; checked equal). gbstats 0.8.0 has no
+regression-adjusted ratio statistic: the linearisation above is the delta method's, as for the
+unadjusted rate.
 
 The **variance reduction** is 1 - (variance of the adjusted lift) / (variance of the unadjusted one).
 """
@@ -19,65 +28,68 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.experiments.stats import NAN, Sample
+from pipeline.experiments.stats import NAN, Ratio, Sample, covariance, ratio
 
 
 @dataclass(frozen=True)
 class Paired:
-    """One variant's metric y and its pre-period covariate x: counts and sums."""
+    """One variant's metric per customer (``ratio``) and each customer's pre-period covariate x: the
+    sums over its customers of x, x^2, x d and x m."""
 
-    n: int
-    y: float
-    y_sq: float
+    ratio: Ratio
     x: float
     x_sq: float
-    xy: float
-    y_binary: bool = True
-    x_binary: bool = True
+    xd: float
+    xm: float
 
 
-def _variance(n: int, total: float, squares: float, binary: bool) -> float:
-    if n == 0:
-        return NAN
-    if binary:
-        m = total / n
-        return m * (1 - m)
-    return (squares - total * total / n) / (n - 1) if n > 1 else 0.0
+def once(n: int, y: float, y_sq: float, x: float, x_sq: float, xy: float) -> Paired:
+    """n customers presented once each: the sums of their outcome y and covariate x."""
+    return Paired(Ratio(n, n, n, y, y_sq, y), x, x_sq, xy, x)
 
 
-def _covariance(n: int, xy: float, x: float, y: float) -> float:
-    return (xy - x * y / n) / (n - 1) if n > 1 else 0.0
+def _pooled(a: Paired, b: Paired) -> Paired:
+    ra, rb = a.ratio, b.ratio
+    both = Ratio(ra.n + rb.n, ra.m + rb.m, ra.m_sq + rb.m_sq, ra.d + rb.d, ra.d_sq + rb.d_sq, ra.md + rb.md)
+    return Paired(both, a.x + b.x, a.x_sq + b.x_sq, a.xd + b.xd, a.xm + b.xm)
 
 
-def theta(treated: Paired, control: Paired) -> float:
-    """The regression coefficient of y on x over both variants pooled (0 when either has no variance)."""
-    n = treated.n + control.n
-    x, y = treated.x + control.x, treated.y + control.y
-    var_x = _variance(n, x, treated.x_sq + control.x_sq, treated.x_binary)
-    var_y = _variance(n, y, treated.y_sq + control.y_sq, treated.y_binary)
-    if not var_x or not var_y or var_x != var_x or var_y != var_y:
+def _moments(p: Paired, ddof: int) -> tuple[float, float, float]:
+    """(var(l), var(x), cov(l, x)) of a variant's customers (NaN below ddof + 1 customers)."""
+    r = p.ratio
+    if r.n <= ddof or r.m == 0:
+        return NAN, NAN, NAN
+    rate, per = r.d / r.m, r.m / r.n
+    cov = (covariance(r.n, r.d, p.x, p.xd, ddof) - rate * covariance(r.n, r.m, p.x, p.xm, ddof)) / per
+    return ratio(r, ddof).variance, covariance(r.n, p.x, p.x, p.x_sq, ddof), cov
+
+
+def theta(treated: Paired, control: Paired, ddof: int = 0) -> float:
+    """The regression coefficient of the linearised outcome on x over both variants pooled (0 when
+    either has no variance)."""
+    var_l, var_x, cov = _moments(_pooled(treated, control), ddof)
+    if not var_x > 0 or not var_l > 0:
         return 0.0
-    return _covariance(n, treated.xy + control.xy, x, y) / var_x
+    return cov / var_x
 
 
-def unadjusted(p: Paired) -> Sample:
+def unadjusted(p: Paired, ddof: int = 0) -> Sample:
     """The metric without adjustment."""
-    return Sample(p.n, p.y / p.n if p.n else NAN, _variance(p.n, p.y, p.y_sq, p.y_binary))
+    return ratio(p.ratio, ddof)
 
 
-def adjusted(p: Paired, t: float) -> Sample:
+def adjusted(p: Paired, t: float, ddof: int = 0) -> Sample:
     """The metric adjusted with ``theta`` t (its mean, variance and unadjusted mean)."""
-    if t == 0 or p.n == 0:
-        return unadjusted(p)
-    var_y, var_x = _variance(p.n, p.y, p.y_sq, p.y_binary), _variance(p.n, p.x, p.x_sq, p.x_binary)
-    cov = _covariance(p.n, p.xy, p.x, p.y)
-    mean_y = p.y / p.n
-    # a 0/1 metric's variance m(1 - m) beside the ddof-1 covariance can leave a tiny negative variance
-    # when y is almost exactly x: it is 0 then
-    return Sample(p.n, mean_y - t * p.x / p.n, max(var_y + t * t * var_x - 2 * t * cov, 0.0), base=mean_y)
+    if t == 0 or p.ratio.n == 0 or p.ratio.m == 0:
+        return unadjusted(p, ddof)
+    var_l, var_x, cov = _moments(p, ddof)
+    rate = p.ratio.d / p.ratio.m
+    return Sample(
+        p.ratio.n, rate - t * p.x / p.ratio.n, max(var_l + t * t * var_x - 2 * t * cov, 0.0), base=rate
+    )
 
 
-def cuped(treated: Paired, control: Paired) -> tuple[Sample, Sample, float]:
+def cuped(treated: Paired, control: Paired, ddof: int = 0) -> tuple[Sample, Sample, float]:
     """(treated, control) adjusted, and theta."""
-    t = theta(treated, control)
-    return adjusted(treated, t), adjusted(control, t), t
+    t = theta(treated, control, ddof)
+    return adjusted(treated, t, ddof), adjusted(control, t, ddof), t

@@ -2,10 +2,12 @@
 cumulatively date by date, the rates, values and lifts against control (pipeline/experiments/stats.py).
 
 Only presentations whose window is complete count, unless ``include_incomplete`` (then the
-``windows`` column says so and ``in_progress`` counts them). The statistics run over aggregated
-counts (one row per experiment, variant and date), never over customer rows; the sample-ratio check
-over the customers held out and treated (control is drawn per customer), counted in SQL by the date
-of their first presentation (sql/experiments/srm_customers.sql).
+``windows`` column says so and ``in_progress`` counts them). The statistics run per customer, the
+unit of randomisation (pipeline/experiments/stats.py ``ratio``), over sums that SQL aggregates per
+experiment, metric, variant and date (sql/experiments/report_counts.sql: increments whose running
+sums are the sums over customers up to each date), never over customer rows here; the sample-ratio
+check over the customers held out and treated (control is drawn per customer), counted in SQL by the
+date of their first presentation (sql/experiments/srm_customers.sql).
 """
 
 from __future__ import annotations
@@ -39,66 +41,84 @@ def _nan(v: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class Counts:
-    """One variant's presentations over a span of dates: the counts and value moments."""
+    """One variant's presentations over a span of dates, per customer (the unit of randomisation,
+    sql/experiments/report_counts.sql): the customers, the sums over them of each one's
+    presentations m, converted presentations d and value v, of their squares and products, and of
+    the CUPED covariate x (the customer's pre-period conversion) and its products."""
 
     variant: str
     is_control: bool
     from_date: dt.date
-    presented: int
-    converted: int
-    value_sum: float
-    value_sq: float
+    presented: int  # sum m
+    converted: int  # sum d
+    value_sum: float  # sum v
     in_progress: int
-    pre_converted: int = 0  # converted in the pre-period (the CUPED covariate)
-    pre_and_converted: int = 0  # both
+    customers: int
+    presented_sq: int  # sum m^2
+    converted_sq: int  # sum d^2
+    presented_converted: int  # sum m d
+    value_sq: float  # sum v^2
+    presented_value: float  # sum m v
+    pre_converted: int  # sum x: customers with a pre-period conversion (the CUPED covariate)
+    pre_and_converted: int  # sum x d
+    pre_and_presented: int  # sum x m
 
     @classmethod
     def of(cls, row: Mapping[Hashable, Any]) -> Counts:
         """From one row of a frame of totals (numpy scalars become Python numbers, exactly)."""
+        sums: dict[str, Any] = {f: int(row[f]) for f in INTEGERS}
+        sums |= {f: float(row[f]) for f in SUMMED if f not in INTEGERS}
         return cls(
             variant=str(row["variant"]),
             is_control=bool(row["is_control"]),
             from_date=row["from_date"],
-            presented=int(row["presented"]),
-            converted=int(row["converted"]),
-            value_sum=float(row["value_sum"]),
-            value_sq=float(row["value_sq"]),
-            in_progress=int(row["in_progress"]),
-            pre_converted=int(row["pre_converted"]),
-            pre_and_converted=int(row["pre_and_converted"]),
+            **sums,
+        )
+
+    @property
+    def conversions(self) -> stats.Ratio:
+        """Per customer: presentations m and converted presentations d."""
+        m, d = self.presented, self.converted
+        return stats.Ratio(
+            self.customers, m, self.presented_sq, d, self.converted_sq, self.presented_converted
+        )
+
+    @property
+    def rate(self) -> stats.Sample:
+        """The conversion rate per presentation over the customers (population moments: p(1 - p) when
+        every customer has one presentation)."""
+        return stats.ratio(self.conversions)
+
+    @property
+    def value(self) -> stats.Sample:
+        """The value per presentation over the customers (sample moments, ddof 1: the sample variance
+        when every customer has one presentation)."""
+        m, v = self.presented, self.value_sum
+        return stats.ratio(
+            stats.Ratio(self.customers, m, self.presented_sq, v, self.value_sq, self.presented_value), ddof=1
         )
 
     @property
     def paired(self) -> Paired:
-        """The 0/1 outcome with its 0/1 pre-period covariate, for CUPED."""
-        x, y = self.pre_converted, self.converted
-        return Paired(self.presented, y, y, x, x, self.pre_and_converted)
+        """The conversions with the customers' 0/1 pre-period covariate, for CUPED."""
+        x = self.pre_converted
+        return Paired(self.conversions, x, x, self.pre_and_converted, self.pre_and_presented)
 
     @property
     def mean(self) -> float:
-        """Value per presented customer."""
+        """Value per presentation."""
         return self.value_sum / self.presented
-
-    @property
-    def variance(self) -> float:
-        """The sample variance (ddof 1) of the value per presented customer (NaN below 2)."""
-        n, mean = self.presented, self.mean
-        return (self.value_sq - n * mean * mean) / (n - 1) if n > 1 else float("nan")
 
 
 def _lifts(r: Counts, c: Counts, spec: AnalysisSpec) -> dict[str, object]:
     """The lifts of a treated variant against control: rate (absolute, relative; fixed-horizon and
     sequential) and value."""
-    b, a = stats.proportion(r.converted, r.presented), stats.proportion(c.converted, c.presented)
+    b, a = r.rate, c.rate
     alpha, tuning = spec.alpha, spec.sequential_tuning
     ab, rel = stats.lift(b, a, alpha=alpha), stats.lift(b, a, relative=True, alpha=alpha)
     seq = stats.sequential(b, a, alpha=alpha, tuning=tuning)
     seq_rel = stats.sequential(b, a, relative=True, alpha=alpha, tuning=tuning)
-    val = stats.lift(
-        stats.moments(r.presented, r.value_sum, r.value_sq),
-        stats.moments(c.presented, c.value_sum, c.value_sq),
-        alpha=alpha,
-    )
+    val = stats.lift(r.value, c.value, alpha=alpha)
     adj_b, adj_a, theta = cuped(r.paired, c.paired)
     cab, crel = stats.lift(adj_b, adj_a, alpha=alpha), stats.lift(adj_b, adj_a, relative=True, alpha=alpha)
     var, adj_var = stats.estimate(b, a)[1], stats.estimate(adj_b, adj_a)[1]
@@ -187,6 +207,7 @@ def _metric_rows(
             is_control=r.is_control,
             from_date=r.from_date,
             presented=r.presented,
+            customers=r.customers,
             converted=r.converted,
             pre_converted=r.pre_converted,
             conversion_rate=r.converted / r.presented,
@@ -234,15 +255,21 @@ def _rows(
     return out
 
 
-SUMMED = (
+INTEGERS = (
     "presented",
     "converted",
-    "value_sum",
-    "value_sq",
     "in_progress",
+    "customers",
+    "presented_sq",
+    "converted_sq",
+    "presented_converted",
     "pre_converted",
     "pre_and_converted",
+    "pre_and_presented",
 )
+# the columns of sql/experiments/report_counts.sql summed over dates: each date's increments, so the
+# running sums are the sums over customers of their counts (and squares, products) up to each date
+SUMMED = (*INTEGERS, "value_sum", "value_sq", "presented_value")
 
 
 KEYS = ["experiment", "metric", "variant", "is_control"]  # a variant's counts of one metric

@@ -1,9 +1,18 @@
 """Experiment statistics: lift of a variant against control, its interval and p-value, and SRM.
 
-Every comparison is of two **samples** (one per variant: presented customers n, the mean of the
-metric per presented customer and its variance). A conversion rate p = converted / presented is
-the mean of a 0/1 metric, its variance p(1 - p); a value per presented customer has the sample
-variance (ddof 1).
+Every comparison is of two **samples** (one per variant: n units, the mean of the metric and its
+variance per unit). A conversion rate p = converted / presented over independent presentations is
+the mean of a 0/1 metric, its variance p(1 - p); a value per presentation has the sample variance
+(ddof 1).
+
+* **Per customer** (the report): control is drawn per customer, and a customer decided on nights
+  closer than the conversion window converts several presentations with one purchase, so the
+  presentations are not independent; the customers are. Over a variant's K customers, with m_i the
+  customer's presentations and d_i their metric (converted presentations, or value), the rate is the
+  ratio r = sum d / sum m and its delta-method variance per customer
+  (var(d) - 2 r cov(d, m) + r^2 var(m)) / mean(m)^2 (GrowthBook's ratio metrics, gbstats'
+  RatioStatistic); the sample is (K, r, that variance). With ddof 0 (population moments: the rate)
+  and every m_i = 1 it is p(1 - p) exactly; with ddof 1 (a value) the sample variance.
 
 * **Absolute lift** m1 - m0, standard error se = sqrt(v1/n1 + v0/n0) (unpooled).
 * **Relative lift** (m1 - m0) / m0 by the **delta method**: se = sqrt(v1/(m0^2 n1) + v0 m1^2/(m0^4 n0)),
@@ -73,6 +82,40 @@ def proportion(converted: int, presented: int) -> Sample:
     """A conversion rate as a sample of 0/1 outcomes (variance p(1 - p))."""
     p = converted / presented if presented else NAN
     return Sample(presented, p, p * (1 - p))
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """One variant's metric per customer (the unit of randomisation): over its n customers, the sums of
+    each customer's presentations m and metric d (converted presentations, or value), of their
+    squares and of their products m d."""
+
+    n: int
+    m: float
+    m_sq: float
+    d: float
+    d_sq: float
+    md: float
+
+
+def ratio(r: Ratio, ddof: int = 0) -> Sample:
+    """The metric per presentation, sum d / sum m, as a sample of the r.n customers with the delta
+    method's variance per customer; moments with ``ddof`` (0: population, a rate; 1: sample, a value).
+    NaN without customers or presentations (the variance also when n <= ddof)."""
+    if r.n == 0 or r.m == 0:
+        return Sample(r.n, NAN, NAN)
+    mean = r.d / r.m
+    if r.n <= ddof:
+        return Sample(r.n, mean, NAN)
+    var_m, var_d = covariance(r.n, r.m, r.m, r.m_sq, ddof), covariance(r.n, r.d, r.d, r.d_sq, ddof)
+    cov, per = covariance(r.n, r.m, r.d, r.md, ddof), r.m / r.n
+    return Sample(r.n, mean, max((var_d - 2 * mean * cov + mean * mean * var_m) / (per * per), 0.0))
+
+
+def covariance(n: int, a: float, b: float, ab: float, ddof: int) -> float:
+    """The covariance of a and b over n units from their sums and the sum of their products (the
+    variance of a: covariance(n, a, a, sum of squares, ddof))."""
+    return (ab - a * b / n) / (n - ddof)
 
 
 def moments(n: int, total: float, squares: float) -> Sample:

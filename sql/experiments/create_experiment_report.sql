@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS experiment_report (
     p_value_adjusted    DOUBLE,            -- p_value corrected across the experiment's variants
     significant_adjusted BOOLEAN,          -- p_value_adjusted < alpha
     metric              VARCHAR NOT NULL,  -- 'primary' or a guardrail's conversion definition
-    pre_converted       BIGINT NOT NULL,   -- presented customers who converted in the pre-period (CUPED)
+    pre_converted       BIGINT NOT NULL,   -- customers with a pre-period conversion (CUPED covariate)
     cuped_abs_lift      DOUBLE,            -- abs_lift adjusted by the pre-period covariate (CUPED)
     cuped_abs_lift_low  DOUBLE,
     cuped_abs_lift_high DOUBLE,
@@ -50,5 +50,6 @@ CREATE TABLE IF NOT EXISTS experiment_report (
     expected_loss       DOUBLE,            -- Bayesian: E[max(-rel_lift, 0)] of shipping the variant
     credible_low        DOUBLE,            -- Bayesian 1 - alpha credible interval of rel_lift
     credible_high       DOUBLE,
-    guardrail_failed    BOOLEAN NOT NULL   -- a guardrail of the experiment moved significantly the worse way
+    guardrail_failed    BOOLEAN NOT NULL,  -- a guardrail of the experiment moved significantly the worse way
+    customers           BIGINT             -- customers presented: the tests' unit (control is per customer)
 );

@@ -1,13 +1,55 @@
--- Presented, converted, value moments and the CUPED covariate's counts per experiment, metric
--- ('primary' from `conversions`, each guardrail from `guardrail_conversions`), variant and
--- presentation date, from the presentations whose window is complete (all when $include_incomplete).
-SELECT experiment, {{metric_expr}} AS metric, variant, is_control, date,
-       count(*) AS presented, count(*) FILTER (WHERE converted) AS converted,
-       sum(value)::DOUBLE AS value_sum, sum(value::DOUBLE * value::DOUBLE) AS value_sq,
-       count(*) FILTER (WHERE NOT window_complete) AS in_progress,
-       count(*) FILTER (WHERE pre_converted) AS pre_converted,
-       count(*) FILTER (WHERE pre_converted AND converted) AS pre_and_converted
-FROM {{table}}
-WHERE window_complete OR $include_incomplete
+-- The sums the report's per-customer statistics need (pipeline/experiments/report.py `Counts`), per
+-- experiment, metric ('primary' from `conversions`, each guardrail from `guardrail_conversions`),
+-- variant and presentation date, from the presentations whose window is complete (all when
+-- $include_incomplete). Control is drawn per customer, so the customer is the unit: per customer of a
+-- variant, m = its presentations, d = those converted, v = their value, each counted up to the date,
+-- and x = the customer's CUPED covariate, pre_converted of their first presentation of the experiment
+-- (before any variant reached them). A sum over customers of a square or product of those running
+-- counts is written as its increments, presentation by presentation in date order: one adds
+-- cm^2 - (cm - 1)^2 = 2 cm - 1 to the sum of m^2 (cm: the customer's presentations so far, this one
+-- included; likewise cd^2 - (cd - d)^2 and cm cd - (cm - 1)(cd - d) = cd + d (cm - 1)), so that the
+-- running sum over dates (the cumulative rows) and the sum over all dates (the totals) are exactly the
+-- sums over customers of their counts up to that date. `customers` and `pre_converted` count a
+-- customer at their first presentation of the variant.
+WITH presentations AS (
+    SELECT
+        experiment, {{metric_expr}} AS metric, variant, is_control, customer_id, date, converted::INT AS d,
+        value, window_complete, pre_converted
+    FROM {{table}}
+),
+
+firsts AS (
+    SELECT experiment, metric, customer_id, arg_min(pre_converted, (date, variant))::INT AS x
+    FROM presentations
+    GROUP BY ALL
+),
+
+running AS (
+    SELECT
+        p.experiment, p.metric, p.variant, p.is_control, p.date, p.d, p.value, p.window_complete, f.x,
+        row_number() OVER w AS cm, (sum(p.d) OVER w)::BIGINT AS cd, (sum(p.value) OVER w)::DOUBLE AS cv
+    FROM presentations AS p
+    INNER JOIN firsts AS f USING (experiment, metric, customer_id)
+    WHERE p.window_complete OR $include_incomplete
+    WINDOW w AS (
+        PARTITION BY p.experiment, p.metric, p.variant, p.customer_id
+        ORDER BY p.date ROWS UNBOUNDED PRECEDING
+    )
+)
+
+SELECT
+    experiment, metric, variant, is_control, date,
+    count(*) AS presented, sum(d)::BIGINT AS converted, sum(value)::DOUBLE AS value_sum,
+    count(*) FILTER (WHERE NOT window_complete) AS in_progress,
+    count(*) FILTER (WHERE cm = 1) AS customers,
+    sum(2 * cm - 1)::BIGINT AS presented_sq,
+    sum(d * (2 * cd - 1))::BIGINT AS converted_sq,
+    sum(cd + d * (cm - 1))::BIGINT AS presented_converted,
+    sum(value::DOUBLE * (2 * cv - value::DOUBLE)) AS value_sq,
+    sum(cv + value::DOUBLE * (cm - 1)) AS presented_value,
+    count(*) FILTER (WHERE cm = 1 AND x = 1) AS pre_converted,
+    sum(x * d)::BIGINT AS pre_and_converted,
+    sum(x)::BIGINT AS pre_and_presented
+FROM running
 GROUP BY ALL
 ORDER BY experiment, metric, date, variant;

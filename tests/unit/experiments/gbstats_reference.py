@@ -1,8 +1,9 @@
 """Run inside the gbstats virtualenv (see conftest.py): reads JSON cases on stdin, writes gbstats'
 results as JSON on stdout. A case: {"test": "frequentist"|"sequential"|"bayesian", "relative": bool,
 "alpha": float, "tuning": float, "a": stat, "b": stat}, a stat {"n", "sum"} (a proportion),
-{"n", "sum", "sum_squares"} (a mean) or {"n", "post": stat, "pre": stat, "xy": float} (regression
-adjusted: CUPED). A result whose "error" is set is gbstats' uninformative default: no result."""
+{"n", "sum", "sum_squares"} (a mean), {"n", "post": stat, "pre": stat, "xy": float} (regression
+adjusted: CUPED) or {"n", "numerator": stat, "denominator": stat, "product": float} (a ratio over n
+units: per customer). A result whose "error" is set is gbstats' uninformative default: no result."""
 
 import json
 import sys
@@ -14,7 +15,12 @@ from gbstats.frequentist.tests import (
     SequentialTwoSidedTTest,
     TwoSidedTTest,
 )
-from gbstats.models.statistics import ProportionStatistic, RegressionAdjustedStatistic, SampleMeanStatistic
+from gbstats.models.statistics import (
+    ProportionStatistic,
+    RatioStatistic,
+    RegressionAdjustedStatistic,
+    SampleMeanStatistic,
+)
 
 
 def statistic(s):
@@ -25,6 +31,13 @@ def statistic(s):
             pre_statistic=statistic(s["pre"]),
             post_pre_sum_of_products=s["xy"],
             theta=0,
+        )
+    if "numerator" in s:
+        return RatioStatistic(
+            n=s["n"],
+            m_statistic=statistic(s["numerator"]),
+            d_statistic=statistic(s["denominator"]),
+            m_d_sum_of_products=s["product"],
         )
     if "sum_squares" in s:
         return SampleMeanStatistic(n=s["n"], sum=s["sum"], sum_squares=s["sum_squares"])

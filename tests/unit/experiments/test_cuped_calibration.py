@@ -16,7 +16,7 @@ from pipeline.demo.effects import ARMS, draw_traits, true_rates
 from pipeline.demo.experiments import REPEAT_RATE, REPEAT_SHARE
 from pipeline.demo.population import TASTES, draw_population
 from pipeline.experiments import stats
-from pipeline.experiments.cuped import Paired, cuped
+from pipeline.experiments.cuped import cuped, once
 
 WORLDS = 1000
 # about what a demo of 2000 customers presents: each treated variant, and control (its 20% share)
@@ -51,7 +51,7 @@ def test_cuped_narrows_the_demo_worlds_intervals_and_covers_the_true_lift(experi
         truth = (1 - Q) * float(np.mean(rates[:, k] - rates[:, 0]))  # repeat buyers: no lift
         ratios, hits, raw_hits = [], 0, 0
         for (tx, ty, txy), (cx, cy, cxy) in zip(treated.tolist(), control.tolist(), strict=True):
-            t, c = Paired(TREATED_N, ty, ty, tx, tx, txy), Paired(CONTROL_N, cy, cy, cx, cx, cxy)
+            t, c = once(TREATED_N, ty, ty, tx, tx, txy), once(CONTROL_N, cy, cy, cx, cx, cxy)
             adj_t, adj_c, _ = cuped(t, c)
             raw = stats.lift(stats.proportion(ty, TREATED_N), stats.proportion(cy, CONTROL_N))
             adj = stats.lift(adj_t, adj_c)

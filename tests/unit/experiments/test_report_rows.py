@@ -16,7 +16,7 @@ from statsmodels.stats.multitest import multipletests
 from pipeline.config import parse_config
 from pipeline.experiments import stats
 from pipeline.experiments.bayesian import posterior
-from pipeline.experiments.cuped import Paired, cuped
+from pipeline.experiments.cuped import cuped, once
 from pipeline.experiments.report import COMPLETE, _rows
 from tests.conftest import example_dict
 
@@ -38,6 +38,7 @@ def config(correction: str = "holm", worse: str = "increase"):
 
 
 def counts(metric: str, variant: str, presented: int, converted: int, pre: int, both: int) -> dict:
+    """The sums of ``presented`` customers presented once each (report_counts.sql)."""
     return dict(
         experiment="offer",
         metric=metric,
@@ -50,8 +51,14 @@ def counts(metric: str, variant: str, presented: int, converted: int, pre: int, 
         value_sum=25.0 * converted,
         value_sq=625.0 * converted,
         in_progress=0,
+        customers=presented,
+        presented_sq=presented,
+        converted_sq=converted,
+        presented_converted=converted,
+        presented_value=25.0 * converted,
         pre_converted=pre,
         pre_and_converted=both,
+        pre_and_presented=pre,
     )
 
 
@@ -82,7 +89,7 @@ CUSTOMERS = pd.DataFrame(
 def test_cuped_and_bayesian_columns_are_the_pure_functions_results():
     rows = _rows(FRAME, config(), "total", COMPLETE, CUSTOMERS)
     row, control = by(rows, "primary", "discount_20"), by(rows, "primary", "control")
-    t, c = Paired(1200, 260, 260, 125, 125, 95), Paired(400, 40, 40, 40, 40, 24)
+    t, c = once(1200, 260, 260, 125, 125, 95), once(400, 40, 40, 40, 40, 24)
     adj_t, adj_c, theta = cuped(t, c)
     lift, rel = stats.lift(adj_t, adj_c), stats.lift(adj_t, adj_c, relative=True)
     assert row["cuped_theta"] == theta and theta > 0

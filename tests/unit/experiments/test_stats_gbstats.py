@@ -1,15 +1,16 @@
-"""The lifts, intervals and p-values equal GrowthBook's gbstats (frequentist and sequential engines)
-on the same counts, to 1e-9."""
+"""The lifts, intervals and p-values equal GrowthBook's gbstats (frequentist and sequential engines; per
+customer also the Bayesian one) on the same counts, to 1e-9."""
 
 from __future__ import annotations
 
 import itertools
 import math
 
+import numpy as np
 import pytest
 
 from pipeline.experiments.bayesian import posterior
-from pipeline.experiments.stats import Sample, lift, moments, proportion, sequential
+from pipeline.experiments.stats import Ratio, Sample, lift, moments, proportion, ratio, sequential
 
 # (treated converted, presented), (control converted, presented); the second is a small control
 # group like the demo's (few responders), where the delta method matters most
@@ -109,3 +110,93 @@ def test_edge_cases_give_gbstats_results_or_none_where_gbstats_gives_none(gbstat
             defined += 1
             assert got == pytest.approx(want, abs=1e-9), (test, relative, b, a, got, ref)
     assert defined == 2 * len(EDGE_KINDS)  # (1, 2) against (1, 2) and the large unequal groups
+
+
+def _customers(seed: int, n: int, rate: float, value: bool = False) -> tuple:
+    """Per-customer sums (n, m, m^2, d, d^2, m d) of n customers presented m >= 1 times each, d their
+    converted presentations (their own propensity: they convert together) or, with ``value``, value."""
+    rng = np.random.default_rng(seed)
+    m = 1 + rng.poisson(1.5, n)
+    d = rng.binomial(m, rng.beta(1, 1 / rate - 1, n)).astype(float)
+    if value:
+        d = d * rng.gamma(2.0, 12.5, n)
+    return n, float(m.sum()), float((m * m).sum()), float(d.sum()), float((d * d).sum()), float((m * d).sum())
+
+
+# treated, control: rates with customers presented several times; a small control group; values
+RATIOS = [
+    (_customers(1, 600, 0.12), _customers(2, 580, 0.10)),
+    (_customers(3, 240, 0.13), _customers(4, 70, 0.05)),
+    (_customers(5, 400, 0.10, value=True), _customers(6, 380, 0.10, value=True)),
+]
+RATIO_KINDS = list(itertools.product(["frequentist", "sequential", "bayesian"], [False, True], [0.05, 0.1]))
+
+
+def _ratio_stat(s: tuple) -> dict:
+    n, m, m_sq, d, d_sq, md = s
+    return {
+        "n": n,
+        "numerator": {"n": n, "sum": d, "sum_squares": d_sq},
+        "denominator": {"n": n, "sum": m, "sum_squares": m_sq},
+        "product": md,
+    }
+
+
+def test_per_customer_ratios_equal_gbstats_ratio_statistic(gbstats):
+    """Per customer (the report): the ratio sum d / sum m with the delta method's variance, as gbstats'
+    RatioStatistic of two count metrics (its sample moments: ddof 1), through the frequentist,
+    sequential and Bayesian engines, absolute and relative."""
+    cases = [(k, r, al, b, a) for k, r, al in RATIO_KINDS for b, a in RATIOS]
+    refs = gbstats(
+        [
+            {
+                "test": k,
+                "relative": r,
+                "alpha": al,
+                "tuning": _tuning(al),
+                "a": _ratio_stat(a),
+                "b": _ratio_stat(b),
+            }
+            for k, r, al, b, a in cases
+        ]
+    )
+    for (kind, relative, alpha, b, a), ref in zip(cases, refs, strict=True):
+        treated, control = ratio(Ratio(*b), ddof=1), ratio(Ratio(*a), ddof=1)
+        assert not ref["error"]
+        if kind == "bayesian":
+            post = posterior(treated, control, relative=relative, alpha=alpha)
+            got: tuple = (post.mean, post.low, post.high, post.chance_to_beat_control)
+            want: tuple = (ref["expected"], ref["low"], ref["high"], ref["chance_to_win"])
+            assert [post.loss_control, post.loss_variant] == pytest.approx(list(ref["risk"]), abs=1e-9)
+        else:
+            test = lift if kind == "frequentist" else sequential
+            extra = {} if kind == "frequentist" else {"tuning": _tuning(alpha)}
+            r = test(treated, control, relative=relative, alpha=alpha, **extra)
+            got, want = (
+                (r.lift, r.low, r.high, r.p_value),
+                (ref["expected"], ref["low"], ref["high"], ref["p_value"]),
+            )
+        assert got == pytest.approx(want, abs=1e-9), (kind, relative, alpha)
+
+
+def test_customers_presented_once_give_the_per_presentation_figures():
+    # every m_i = 1: population moments give the rate's p(1 - p), sample moments the value's variance
+    for (x1, n1), (x0, n0) in RATES:
+        per_customer = [ratio(Ratio(n, n, n, x, x, x)) for x, n in ((x1, n1), (x0, n0))]
+        per_presentation = [proportion(x1, n1), proportion(x0, n0)]
+        for relative in (False, True):
+            got, want = lift(*per_customer, relative=relative), lift(*per_presentation, relative=relative)
+            assert (got.lift, got.low, got.high, got.p_value) == pytest.approx(
+                (want.lift, want.low, want.high, want.p_value), rel=1e-12, abs=1e-15
+            )
+    for b, a in MEANS:
+        got = lift(*(ratio(Ratio(n, n, n, s, sq, s), ddof=1) for n, s, sq in (b, a)))
+        want = lift(moments(*b), moments(*a))
+        assert (got.lift, got.low, got.high, got.p_value) == pytest.approx(
+            (want.lift, want.low, want.high, want.p_value), rel=1e-12, abs=1e-15
+        )
+    # population against sample moments: the variance (n - 1) / n of gbstats'
+    n = RATIOS[0][0][0]
+    assert ratio(Ratio(*RATIOS[0][0])).variance == pytest.approx(
+        ratio(Ratio(*RATIOS[0][0]), ddof=1).variance * (n - 1) / n, rel=1e-12
+    )
