@@ -8,54 +8,20 @@ from collections.abc import Callable, Sequence
 import duckdb
 
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
-from pipeline.core.settings import FieldType
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, scalar, table_exists, transaction
 from pipeline.customers.config import CustomersConfig
+from pipeline.customers.feed_events import insert_feed_events
 from pipeline.customers.identity import IDENTITY_KEYS, normalize, resolve_keys
 from pipeline.ingest.config import TransactionSpec
 
 EVENTS = "events"
-UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 # A range run builds events this many days at a time (one pass per feed and batch; progress per batch).
 EVENT_BATCH_DAYS = 30
 WINDOW = "_partition_date BETWEEN $a AND $b"  # the rows of a feed of the days $a..$b
 # A run of fewer days resolves only the identifiers its feeds' keys can point at; a longer one's keys
 # hit most of them, and finding them costs more than it saves (SF1, 30 days: 0.25 s CPU against 0.14 s).
 RESOLVE_DAYS = 7
-
-
-def _column(field: str | None, cast: str = "VARCHAR") -> str:
-    return f"CAST(t.{ident(field)} AS {cast})" if field else f"NULL::{cast}"
-
-
-def feed_insert(spec: TransactionSpec) -> str:
-    """The insert of a feed's rows of the days $a..$b into `events` (sql/customers/events/insert_feed.sql,
-    its expressions generated from the feed's event mapping with every identifier quoted)."""
-    ev = spec.event
-    if ev.type_field:
-        raw = f"CAST(t.{ident(ev.type_field)} AS VARCHAR)"
-        event_type = f"coalesce(list_extract($to, list_position($from, {raw})), {raw}, $ds)"
-    else:
-        event_type = "$type"
-    is_float = bool(ev.value) and spec.field(str(ev.value)).type == FieldType.Float
-    mapped = {spec.customer_field, spec.time_field}
-    props = ", ".join(f"{ident(f.name)} := t.{ident(f.name)}" for f in spec.fields if f.name not in mapped)
-    return sql(
-        "customers/events/insert_feed",
-        idents={"table": spec.table, "customer_field": spec.customer_field, "time_field": spec.time_field},
-        fragments={
-            "event_type": event_type,
-            # a Float beyond what 18 decimals hold is kept in float_value only
-            "event_value": f"TRY_CAST(t.{ident(ev.value)} AS DECIMAL(38,18))"
-            if is_float and ev.value
-            else _column(ev.value, "DECIMAL(38,18)"),
-            "event_float_value": _column(ev.value if is_float else None, "DOUBLE"),
-            "utm": ", ".join(f"{_column(getattr(ev.utm, k))} AS utm_{k}" for k in UTM_KEYS),
-            "channel_value": _column(ev.channel),
-            "properties_value": f"to_json(struct_pack({props}))" if props else "NULL::JSON",
-        },
-    )
 
 
 def _key_values(config: CustomersConfig, specs: Sequence[TransactionSpec]) -> str:
@@ -113,28 +79,14 @@ def build_events(
     counts = {}
     with transaction(con):
         con.execute(sql("customers/events/delete_days"), window)
+        con.execute(sql("customers/events/record_days"), window)
         for spec in config.transactions:
             if not table_exists(con, spec.table):
                 continue
             resolve_keys(con, config, spec, condition=WINDOW, params=window)
             if table_exists(con, IDENTITY_KEYS):
                 con.execute(sql("customers/identity/forget_stale_keys"), {"ds": spec.name})
-            query = feed_insert(spec)
-            counts[spec.name] = con.execute(
-                query,
-                bind(
-                    query,
-                    {
-                        "ds": spec.name,
-                        "type": spec.event_type or spec.name,
-                        "from": list(spec.event.type_map) or ["-"],
-                        "to": list(spec.event.type_map.values()) or ["-"],
-                        "currency": spec.event.currency,
-                        "feed_context": spec.context.value,
-                        **window,
-                    },
-                ),
-            ).fetchall()[0][0]
+            counts[spec.name] = insert_feed_events(con, spec, first, last)
     return counts
 
 

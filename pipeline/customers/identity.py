@@ -21,6 +21,7 @@ Exclusions drop the customers whose property matches a filter; their identifiers
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ from pipeline.core.catalog import CUSTOMER_ID, IDENTIFIER_KINDS, register_custom
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import scalar, table_exists, transaction
 from pipeline.customers.config import CustomersConfig
+from pipeline.customers.feed_events import insert_feed_events
 from pipeline.ingest.config import TransactionSpec
 
 CUSTOMER_IDENTITIES = "customer_identities"
@@ -156,8 +158,27 @@ def apply_identities(con: duckdb.DuckDBPyConnection, config: CustomersConfig) ->
             keys = {"keys": "_changed_keys"}
             con.execute(sql("customers/identity/rekey_events", idents=keys))
             con.execute(sql("customers/identity/drop_excluded_events", idents=keys))
+            _write_back_events(con, config)
         con.execute(sql("customers/identity/update_identity_keys"))
     return int(changed)
+
+
+def _write_back_events(con: duckdb.DuckDBPyConnection, config: CustomersConfig) -> None:
+    """The events of the keys no longer excluded (`_revived_keys`: dropped while they were, and none
+    built for them since; every key when none is stored) come back from their feeds' rows, on the days
+    whose events were built: as building those days again would give them."""
+    datasets = {d for (d,) in con.execute(sql("customers/identity/revived_datasets")).fetchall()}  # feeds
+    if not datasets:
+        return
+    con.execute(sql("customers/identity/built_days"))
+    con.execute(sql("customers/identity/drop_revived_events"))
+    for spec in config.transactions:
+        if spec.name not in datasets or not table_exists(con, spec.table):
+            continue
+        key = ident(spec.customer_field)
+        revived = f"CAST({key} AS VARCHAR) IN (SELECT key FROM _revived_keys WHERE dataset = $ds)"
+        resolve_keys(con, config, spec, condition=revived, params={"ds": spec.name})
+        insert_feed_events(con, spec, dt.date.min, dt.date.max, built_days=True)
 
 
 def customers_without_identifier(con: duckdb.DuckDBPyConnection) -> int:

@@ -78,6 +78,7 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
         "customer_identities",
         "customer_identity_keys",
         "events",
+        "built_event_days",  # the days whose events were built (a key no longer excluded gets them back)
         "customer_tables",
         "kpi_customers",
         "kpi_reachability",
@@ -298,6 +299,7 @@ IMPERSONAL = {
     "kpi_purchases",
     "kpi_web",
     "built_kpis",  # per day: counts and fingerprints of what the KPIs were built from
+    "built_event_days",  # the days whose events were built
     "built_kpi_plots",  # each KPI's last plot and the digest of its rows
     "attribution_summary",
     "part_fingerprints",  # per table and day: rows and a fingerprint of them

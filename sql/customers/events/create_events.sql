@@ -25,3 +25,9 @@ CREATE TABLE IF NOT EXISTS events (
 -- A warehouse whose events were built before float_value existed gains it (its value column is widened
 -- to DECIMAL(38,18) by pipeline/customers/events.py).
 ALTER TABLE events ADD COLUMN IF NOT EXISTS float_value DOUBLE;
+
+-- The days whose events were built (a day without any event too): the identity map writes back the
+-- events of a key no longer excluded on these days only (pipeline/customers/identity.py).
+CREATE TABLE IF NOT EXISTS built_event_days (
+    day DATE NOT NULL
+);

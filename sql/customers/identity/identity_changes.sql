@@ -20,3 +20,19 @@ CREATE OR REPLACE TEMP TABLE _changed_keys AS
 SELECT dataset, key, customer_id, kind, excluded FROM _feed_keys
 EXCEPT
 SELECT dataset, key, customer_id, kind, excluded FROM customer_identity_keys;
+
+-- The changed keys whose events come back from the feeds (_revived_keys): those no longer excluded
+-- (their stored row is excluded: their events were dropped, and none were built for them since), and
+-- every key not excluded when no key is stored (a warehouse from before them: whatever was dropped).
+CREATE OR REPLACE TEMP TABLE _revived_keys AS
+SELECT c.dataset, c.key
+FROM _changed_keys AS c
+WHERE
+    NOT c.excluded
+    AND (
+        NOT EXISTS (SELECT 1 FROM customer_identity_keys)
+        OR EXISTS (
+            SELECT 1 FROM customer_identity_keys AS s
+            WHERE s.dataset = c.dataset AND s.key = c.key AND s.excluded
+        )
+    );

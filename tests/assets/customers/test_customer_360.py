@@ -247,6 +247,25 @@ def test_an_excluded_test_account_never_takes_a_real_customers_identifier(tmp_pa
     ]
 
 
+def test_a_customer_no_longer_excluded_gets_their_events_back_without_rebuilding_the_days(tmp_path):
+    """The test account's events were dropped; once no filter excludes it, the map's run brings them
+    back from the feeds (they were lost until each day's events were built again)."""
+    config = world(tmp_path, case_sensitive=False)
+    events = "SELECT event_id, customer_id, customer_key, type FROM events ORDER BY ALL"
+    assert not [r for r in q(config, events) if r[1] == "TEST9"]
+    data = config.model_dump(mode="json", exclude={"base_dir"})
+    data["identity"]["exclude"] = [{"property": "customuid", "op": "EQUALS", "value": "nobody"}]
+    cfg = parse_config(data, tmp_path / "c.yaml", tmp_path)
+    assert run_nightly(cfg, D1, assets=["customer_identities"]).success
+    back = q(cfg, events)
+    assert [(r[1], r[3]) for r in back if r[1] == "TEST9"] == [
+        ("TEST9", "campaignOpened"),
+        ("TEST9", "completedOrder"),
+    ]
+    assert run_nightly(cfg, D1, assets=["events"]).success  # as building the day again gives them
+    assert q(cfg, events) == back
+
+
 def test_an_exclusion_on_a_column_the_customer_data_lacks_fails_naming_it(tmp_path):
     """A misspelt property used to exclude no one, silently: test accounts leaked into KPIs."""
     config = world(tmp_path, case_sensitive=False)
