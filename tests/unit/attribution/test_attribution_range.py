@@ -116,6 +116,24 @@ def test_a_range_gives_every_day_what_the_day_alone_gives(monkeypatch, seed, per
     assert together.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (True,)
 
 
+def test_with_bootstrap_intervals_every_day_of_a_range_gets_what_it_gets_alone(monkeypatch):
+    """With `bootstrap` a backfill attributes day by day (each day's intervals need its own conversions
+    and paths): the credits, the summary and every model's intervals, Markov and Shapley included, are
+    the day's alone."""
+    monkeypatch.setattr(ranges, "RANGE_DAYS", 3)
+    rows = _events(3)
+    project = config(spec(MODELS, bootstrap=15, bootstrapSeed=4))
+    alone, together = _warehouse(rows), _warehouse(rows)
+    for day in DAYS:
+        build_attribution(alone, project, day)
+    cut = [(a, b) for a, b, _ in attribute_days(together, project, DAYS)]
+    assert cut == [(day, day) for day in DAYS]
+    want = _tables(alone)
+    assert _tables(together) == want
+    summary = want["attribution_summary"]
+    assert {r[1] for r in summary} >= {"M", "M3T", "S"} and all(None not in r[7:] for r in summary)
+
+
 def _range_paths(seed: int):
     """The data-driven models' spec, models, a warehouse of seed's events prepared for all of DAYS at
     once, and that range's paths rows."""
