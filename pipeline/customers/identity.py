@@ -33,10 +33,14 @@ from pipeline.core.warehouse import scalar, table_exists, transaction
 from pipeline.customers.config import CustomersConfig
 from pipeline.customers.feed_events import insert_feed_events
 from pipeline.ingest.config import TransactionSpec
+from pipeline.ingest.typing import customer_column
 
 CUSTOMER_IDENTITIES = "customer_identities"
 IDENTITY_KEYS = "customer_identity_keys"
 CUSTOMERS_DATASET = "customers"
+# The customer columns an exclusion EQUALS compares as their type, not as text (a number's text is a
+# double's, '12.0'; a goal's 'true' where the files say 1)
+TYPED_EXCLUSIONS = ("DOUBLE", "BOOLEAN")
 
 
 @dataclass
@@ -71,14 +75,38 @@ def _exclusion_sql(config: CustomersConfig, columns: set[str]) -> tuple[str, dic
             )
         col = ident(f.property)
         text = f"array_to_string({col}, ',')" if f.property.startswith("attr_") else f"CAST({col} AS VARCHAR)"
+        typed = _typed_value(f.property, f"$x{i}")
         op = {
             "STARTS_WITH": f"starts_with({text}, $x{i})",
             "CONTAINS": f"contains({text}, $x{i})",
-            "EQUALS": f"{text} = $x{i}",
+            "EQUALS": f"{col} = {typed}" if typed else f"{text} = $x{i}",
         }
         terms.append(f"coalesce({op[f.op]}, false)")
         params[f"x{i}"] = f.value
     return (" OR ".join(terms) or "false"), params
+
+
+def _typed_value(column: str, value: str) -> str | None:
+    """SQL: the text ``value`` typed as ingestion types the customer column (a ``num_*`` number, a
+    ``goal_*`` 1 / 0 / true / false), NULL when it is not one; None for a column compared as text."""
+    typed = customer_column(column)
+    return f"({typed.cast(value, '')})" if typed.sql_type in TYPED_EXCLUSIONS else None
+
+
+def check_exclusion_values(con: duckdb.DuckDBPyConnection, config: CustomersConfig) -> None:
+    """An EQUALS filter on a typed column whose value is not of its type would exclude no one, silently:
+    refused, naming it."""
+    for i, f in enumerate(config.identity.exclude):
+        typed = _typed_value(f.property, "$value")
+        if (
+            f.op == "EQUALS"
+            and typed
+            and scalar(con, sql("customers/identity/untyped", fragments={"typed": typed}), {"value": f.value})
+        ):
+            raise IdentityError(
+                f"identity.exclude[{i}].value: {f.value!r} is not {customer_column(f.property).expected}, "
+                f"as {f.property} holds (it would exclude no one)"
+            )
 
 
 def customer_identifiers_sql(config: CustomersConfig, columns: set[str]) -> tuple[str, dict[str, object]]:
@@ -120,6 +148,7 @@ def build_identities(con: duckdb.DuckDBPyConnection, config: CustomersConfig) ->
     register_customer_table(con, CUSTOMER_IDENTITIES, "customer_id", CUSTOMER_ID)
     con.execute(sql("customers/identity/working_tables"))
     if columns:
+        check_exclusion_values(con, config)
         query, params = customer_identifiers_sql(config, columns)
         con.execute(query, params)
     con.execute(

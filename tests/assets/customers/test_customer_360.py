@@ -319,3 +319,63 @@ def test_a_numeric_customer_field_matches(tmp_path):
         ("42", "42"),
         ("99", None),
     ]
+
+
+def _typed_world(tmp_path, exclude: list[dict]):
+    """Customers with a number and a goal column (typed DOUBLE and BOOLEAN by ingestion), and their orders."""
+    files = tmp_path / "files"
+    files.mkdir(exist_ok=True)
+    (files / "customers_20260101.csv").write_text(
+        "customuid,num_age,goal_staff\nC1,12,0\nC2,30,1\nC3,12.0,\n"
+    )
+    (files / "pos_20260101.csv").write_text("buyer,day\nC1,2026-01-01\nC2,2026-01-01\nC3,2026-01-01\n")
+    data = {
+        "start_date": "2026-01-01",
+        "warehouse": "w.duckdb",
+        "sources": [{"name": "landing", "kind": "local_files", "folder": "files"}],
+        "customers": {"source": "landing", "file_name": "customers"},
+        "identity": {"exclude": exclude},
+        "transactions": [
+            {
+                "name": "pos",
+                "source": "landing",
+                "file_name": "pos",
+                "customer_field": "buyer",
+                "time_field": "day",
+                "fields": [{"name": "buyer", "type": "String"}, {"name": "day", "type": "Date"}],
+            }
+        ],
+    }
+    return parse_config(data, tmp_path / "c.yaml", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("exclude", "excluded"),
+    [
+        ({"property": "num_age", "op": "EQUALS", "value": "12"}, ["C1", "C3"]),  # as the file wrote them
+        ({"property": "num_age", "op": "EQUALS", "value": "12.0"}, ["C1", "C3"]),
+        ({"property": "goal_staff", "op": "EQUALS", "value": "1"}, ["C2"]),  # a goal is 1, 0 or empty
+        ({"property": "goal_staff", "op": "EQUALS", "value": "true"}, ["C2"]),
+    ],
+)
+def test_an_exclusion_equal_to_a_number_or_a_goal_compares_it_as_ingestion_types_the_column(
+    tmp_path, exclude, excluded
+):
+    """`num_age EQUALS "12"` excluded no one: the number was compared as the text of a double ('12.0'),
+    a goal as 'true' / 'false' where the customer files say 1 / 0."""
+    config = _typed_world(tmp_path, [exclude])
+    assert run_nightly(config, D1).success
+    assert q(config, "SELECT DISTINCT customer_id FROM customer_identities WHERE excluded ORDER BY 1") == [
+        (c,) for c in excluded
+    ]
+    kept = sorted({"C1", "C2", "C3"} - set(excluded))
+    assert q(config, "SELECT customer_id FROM events ORDER BY 1") == [(c,) for c in kept]
+
+
+def test_an_exclusion_value_that_is_not_of_the_columns_type_fails_naming_it(tmp_path):
+    config = _typed_world(tmp_path, [{"property": "num_age", "op": "EQUALS", "value": "twelve"}])
+    result = run_nightly(config, D1, assets=["customers", "customer_identities"])
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.step_failure_data.error.message
+    assert "identity.exclude[0].value: 'twelve' is not a number" in message, message
