@@ -150,12 +150,13 @@ def build_retention_asset(config: ProjectConfig, partitions: dg.PartitionsDefini
         pool=POOL,
         kinds={"duckdb"},
         description="Deletes the events older than the config's `retention` (months to keep per event type), "
-        "counted back from the end of the partition's day, and the feed rows they came from.",
+        "counted back from the end of the partition's day, the feed rows they came from, and excluded "
+        "customers' feed rows of that type and age (they have no events).",
     )
     def _retention(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         today = days_in(context.partition_time_window)[-1]
         with warehouse.connect() as con:
-            deleted, source_rows = apply_retention(con, config.retention, today)
+            deleted, source_rows = apply_retention(con, config.retention, today, config)
         context.log.info(
             f"retention as of {today}: deleted {sum(deleted.values())} events {deleted} "
             f"and their source rows {source_rows}"

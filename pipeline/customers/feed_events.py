@@ -26,16 +26,34 @@ def _column(field: str | None, cast: str = "VARCHAR") -> str:
     return f"CAST(t.{ident(field)} AS {cast})" if field else f"NULL::{cast}"
 
 
+def event_type_sql(spec: TransactionSpec) -> str:
+    """SQL: the event type of a feed row `t` (its type field through the type map, or the feed's type),
+    with the parameters of :func:`feed_params`."""
+    ev = spec.event
+    if ev.type_field:
+        raw = f"CAST(t.{ident(ev.type_field)} AS VARCHAR)"
+        return f"coalesce(list_extract($to, list_position($from, {raw})), {raw}, $ds)"
+    return "$type"
+
+
+def feed_params(spec: TransactionSpec) -> dict[str, object]:
+    """The bound values of a feed's event mapping (:func:`feed_insert`, :func:`event_type_sql`)."""
+    return {
+        "ds": spec.name,
+        "type": spec.event_type or spec.name,
+        "from": list(spec.event.type_map) or ["-"],
+        "to": list(spec.event.type_map.values()) or ["-"],
+        "currency": spec.event.currency,
+        "feed_context": spec.context.value,
+    }
+
+
 def feed_insert(spec: TransactionSpec, built_days: bool = False) -> str:
     """The insert of a feed's rows of the days $a..$b into `events` (sql/customers/events/insert_feed.sql,
     its expressions generated from the feed's event mapping with every identifier quoted); with
     ``built_days``, only the rows of the days whose events were built (:data:`BUILT_DAYS`)."""
     ev = spec.event
-    if ev.type_field:
-        raw = f"CAST(t.{ident(ev.type_field)} AS VARCHAR)"
-        event_type = f"coalesce(list_extract($to, list_position($from, {raw})), {raw}, $ds)"
-    else:
-        event_type = "$type"
+    event_type = event_type_sql(spec)
     is_float = bool(ev.value) and spec.field(str(ev.value)).type == FieldType.Float
     mapped = {spec.customer_field, spec.time_field}
     props = ", ".join(f"{ident(f.name)} := t.{ident(f.name)}" for f in spec.fields if f.name not in mapped)
@@ -67,14 +85,5 @@ def insert_feed_events(
     """Insert a feed's rows of the days ``first``..``last`` whose key is in `_keys` as events (see
     :func:`feed_insert`); returns how many."""
     query = feed_insert(spec, built_days)
-    params = {
-        "ds": spec.name,
-        "type": spec.event_type or spec.name,
-        "from": list(spec.event.type_map) or ["-"],
-        "to": list(spec.event.type_map.values()) or ["-"],
-        "currency": spec.event.currency,
-        "feed_context": spec.context.value,
-        "a": first,
-        "b": last,
-    }
+    params = {**feed_params(spec), "a": first, "b": last}
     return int(con.execute(query, bind(query, params)).fetchall()[0][0])

@@ -8,8 +8,12 @@ import duckdb
 import pandas as pd
 
 from pipeline.core.parts import refresh_parts
-from pipeline.core.sql import sql
+from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import scalar, table_exists, transaction
+from pipeline.customers.config import CustomersConfig
+from pipeline.customers.feed_events import event_type_sql, feed_params
+from pipeline.customers.identity import IDENTITY_KEYS
+from pipeline.ingest.config import TransactionSpec
 
 
 def cutoff(today: dt.date, months: int) -> dt.datetime:
@@ -23,10 +27,15 @@ def cutoff(today: dt.date, months: int) -> dt.datetime:
 
 
 def apply_retention(
-    con: duckdb.DuckDBPyConnection, policy: dict[str, int], today: dt.date
+    con: duckdb.DuckDBPyConnection,
+    policy: dict[str, int],
+    today: dt.date,
+    config: CustomersConfig | None = None,
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Delete, in one transaction, every event older than its type's policy and the feed rows
-    (``tx_<source>``) they came from, so that rebuilding a partition cannot bring them back.
+    (``tx_<source>``) they came from, so that rebuilding a partition cannot bring them back; with the
+    ``config``'s feeds, also their rows of that type and age whose key points at an excluded customer
+    (they have no event to follow).
 
     Returns (events deleted per type, source rows deleted per table).
     """
@@ -36,7 +45,8 @@ def apply_retention(
     rows: dict[str, int] = {}
     with transaction(con):
         for event_type, months in sorted(policy.items()):
-            params = {"type": event_type, "cutoff": cutoff(today, months)}
+            before = cutoff(today, months)
+            params = {"type": event_type, "cutoff": before}
             con.execute(sql("customers/events/retention_doomed"), params)
             for (source,) in con.execute(sql("customers/events/retention_sources")).fetchall():
                 table = f"tx_{source}"
@@ -44,9 +54,28 @@ def apply_retention(
                     query = sql("customers/events/retention_source_rows", idents={"table": table})
                     rows[table] = rows.get(table, 0) + scalar(con, query, {"source": source})
             events[event_type] = scalar(con, sql("customers/events/retention"), params)
+            for spec in config.transactions if config else []:
+                if n := _excluded_rows(con, spec, event_type, before):
+                    rows[spec.table] = rows.get(spec.table, 0) + n
         con.execute(sql("customers/events/retention_done"))
         refresh_parts(con, ["events", *sorted(rows)])  # any recorded fingerprints of their days
     return events, rows
+
+
+def _excluded_rows(
+    con: duckdb.DuckDBPyConnection, spec: TransactionSpec, event_type: str, before: dt.datetime
+) -> int:
+    """Delete a feed's rows of ``event_type`` from before ``before`` whose key points at an excluded
+    customer (sql/customers/events/retention_excluded_rows.sql); returns how many."""
+    if not table_exists(con, spec.table) or not table_exists(con, IDENTITY_KEYS):
+        return 0
+    query = sql(
+        "customers/events/retention_excluded_rows",
+        idents={"table": spec.table, "customer_field": spec.customer_field, "time_field": spec.time_field},
+        fragments={"event_type": event_type_sql(spec)},
+    )
+    values = {**feed_params(spec), "retained": event_type, "cutoff": before}
+    return int(scalar(con, query, bind(query, values)))
 
 
 def retention_rows(

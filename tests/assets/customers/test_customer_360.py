@@ -207,6 +207,31 @@ def test_retention_deletes_exactly_the_rows_older_than_the_policy(tmp_path):
     ]
 
 
+def test_retention_deletes_the_old_feed_rows_of_excluded_customers_too(tmp_path):
+    """An excluded customer's feed rows have no events, so retention (which followed the events) kept
+    them for ever: a staff member's orders outlived the policy, and came back as events when the filter
+    was lifted."""
+    config = world(tmp_path, case_sensitive=False)
+    assert q(config, "SELECT count(*) FROM tx_pos WHERE buyer = 'TEST9'") == [(1,)]
+    assert q(config, "SELECT count(*) FROM tx_newsletter") == [(4,)]
+    with connect(config.warehouse_path) as con:
+        deleted, source_rows = apply_retention(
+            con, {"completedOrder": 1, "campaignOpened": 1}, dt.date(2026, 6, 1), config
+        )
+    assert deleted == {"campaignOpened": 3, "completedOrder": 3}  # the events: TEST9 had none
+    assert source_rows == {"tx_newsletter": 4, "tx_pos": 4}
+    assert (
+        q(config, "SELECT count(*) FROM tx_pos") == q(config, "SELECT count(*) FROM tx_newsletter") == [(0,)]
+    )
+    # a later year: retention of another type leaves the rows of the types it does not name
+    (tmp_path / "files" / "pos_20260701.csv").write_text("order_id,buyer,day,amount\nO9,TEST9,2026-07-01,5\n")
+    assert run_nightly(config, dt.date(2026, 7, 1), assets=["tx_pos", "events"]).success
+    with connect(config.warehouse_path) as con:
+        assert apply_retention(con, {"campaignOpened": 1}, dt.date(2027, 6, 1), config)[1] == {}
+        assert apply_retention(con, {"completedOrder": 1}, dt.date(2026, 7, 15), config)[1] == {}
+        assert apply_retention(con, {"completedOrder": 1}, dt.date(2027, 6, 1), config)[1] == {"tx_pos": 1}
+
+
 def test_retention_asset_reports_what_it_deleted(tmp_path):
     config = world(tmp_path, case_sensitive=False)
     short = parse_config(
@@ -220,14 +245,12 @@ def test_retention_asset_reports_what_it_deleted(tmp_path):
     md = result.asset_materializations_for_node("events_retention")[0].metadata
     assert (
         md["deleted"].value == 3
-        and md["source_rows_deleted"].value == 3
+        and md["source_rows_deleted"].value == 4  # the excluded one's row too (it had no event)
         and md["as_of"].value == "2026-03-01"
     )
     assert q(config, "SELECT count(*) FROM events WHERE type = 'campaignOpened'") == [(0,)]
     assert q(config, "SELECT count(*) FROM events WHERE type = 'completedOrder'") == [(3,)]  # untouched
-    assert q(config, "SELECT email_hash FROM tx_newsletter") == [
-        (sha("t@x.com"),)
-    ]  # the excluded one's row had no event
+    assert q(config, "SELECT count(*) FROM tx_newsletter") == [(0,)]
     # rebuilding the day cannot bring them back
     assert run_nightly(short, D1, assets=["events"]).success
     assert q(config, "SELECT count(*) FROM events WHERE type = 'campaignOpened'") == [(0,)]
