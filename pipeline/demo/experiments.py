@@ -7,8 +7,8 @@ Decisions are the pipeline's (the `results` asset); ``nightjar demo`` (pipeline/
    point-of-sale files): the pre-period conversions that CUPED adjusts by;
 1. the pipeline up to the eve of the first night (the models are trained and score that eve);
 2. the closed loop, one nightly run per night D of the experiments' ``start``..``end``: the run loads
-   day D's files and decides D (results read the data and the model scores before D; a weekly
-   ``cadence_days`` decides a seventh of each experiment's customers a night), then
+   day D's files and decides D (results read the data and the model scores before D; the demo's
+   ``cadence_days: 5`` decides a fifth of each experiment's (or group's) customers a night), then
    :func:`simulate_responses` lets each decided customer respond with THEIR true rate of the arm they
    actually got (truth/decision_rates.csv, pipeline/demo/effects.py: the rates differ between
    customers, some are hurt by a variant; control and no_treatment: the customer's no-treatment

@@ -413,6 +413,21 @@ def test_shapley_credits_by_hand():
     assert shares(con, "S") == pytest.approx({"v1": 0.75, "v2": 0.25, "v3": 1.0}, abs=1e-12)
 
 
+def test_a_shapley_channel_whose_set_converts_less_gets_a_negative_credit():
+    # {A}: 1 of 1 (v = 1); {A, B}: 1 of 2 (v = 0.5): phi_A = 0.75, phi_B = -0.25 over v({A, B}) = 0.5
+    rows = [
+        visit("v1", "c1", ts(-1), "A"),
+        order("o1", "c1", ts(0), 10),
+        visit("v2", "c2", ts(-2), "A"),
+        visit("v3", "c2", ts(-1), "B"),
+        order("o2", "c2", ts(0), 10),
+        visit("v4", "c3", ts(-2), "A"),
+        visit("v5", "c3", ts(-1), "B"),
+    ]
+    con = attribute(rows, SPEC)
+    assert shares(con, "S") == pytest.approx({"v1": 1.0, "v2": 1.5, "v3": -0.5}, abs=1e-12)
+
+
 # ---- the invariant, as a property ---------------------------------------------------------------
 
 CHANNEL_NAMES = ["Search", "Email", "Display", "Direct"]
