@@ -75,6 +75,8 @@ def _metadata(spec: ModelSpec, trained: training.Trained, path: Path, note: str 
     meta["status"] = trained.status
     if trained.reason:
         meta["rejected"] = trained.reason
+    if trained.warning:
+        meta["warning"] = trained.warning
     if note:
         meta["note"] = note
     return meta
@@ -175,6 +177,8 @@ def build_model_asset(
         m = trained.metrics
         if trained.reason:
             context.log.warning(f"{spec.name} {version}: REJECTED: {trained.reason}")
+        if trained.warning:
+            context.log.warning(f"{spec.name} {version}: {trained.warning}")
         context.log.info(f"{spec.name} {version}: " + ", ".join(f"{k}={v:.4f}" for k, v in m.items()))
         meta = _metadata(spec, trained, path, note)
         _save_page(path, trained, meta)

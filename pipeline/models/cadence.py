@@ -4,7 +4,8 @@ The product asks for a score from the current version of each model every night,
 every night. A night trains a new version of a model when:
 
 * the run is a range (a backfill trains its last day, as always);
-* the model has no FINISHED version on or before the day yet (a first training, or only failed ones);
+* the model has no FINISHED version on or before the day yet (a first training, or only failed or
+  rejected ones);
 * the day is a training day of the config's grid: ``start_date + k × retrain_every_days``
   (with a weekly cadence, the weekday of ``start_date``), so trainings happen on predictable days;
 * or the current version is ``retrain_every_days`` or more days old (catch-up after a failed or

@@ -1,7 +1,10 @@
 """Champion / challenger: a new version (the challenger) becomes current only when its test AUC is at
 least the current version's (the champion, the latest FINISHED before it) on the same test customers
-minus ``promote_if.auc_tolerance``; otherwise it is recorded REJECTED with the reason and scoring keeps
-the champion. People promote a version or roll the current one back (``nightjar model ...``)."""
+minus ``promote_if.auc_tolerance``, and when it beats the better of its baselines (recency, RFM) on its
+test split by at least ``promote_if.min_gain_over_baseline`` (a first version too, with no champion;
+unless the champion does worse still on the same customers); otherwise it is recorded REJECTED with
+the reason and scoring keeps the champion (with none, the model is not scored). People promote a
+version or roll the current one back (``nightjar model ...``)."""
 
 from __future__ import annotations
 
@@ -36,15 +39,62 @@ def champion(con: duckdb.DuckDBPyConnection, model: str, version: dt.date) -> dt
 def challenge(
     con: duckdb.DuckDBPyConnection, spec: ModelSpec, prepared: Prepared, trained: Trained, store_dir: Path
 ) -> None:
-    """Set the trained version's status (FINISHED or REJECTED with the reason) from the champion's AUC
-    on the challenger's test customers, recorded in its metrics."""
+    """Set the trained version's status: REJECTED with the reasons when its test AUC does not beat its
+    better baseline by ``promote_if.min_gain_over_baseline`` or is below the champion's on the same
+    test customers minus ``promote_if.auc_tolerance`` (the champion's AUC goes into its metrics).
+
+    One exception: a version below its baseline that does better than the champion on the same
+    customers (so the champion is further below the same baseline there) replaces it all the same,
+    with the shortfall in ``trained.warning``: keeping the champion would score worse."""
     if not model_type(spec.type).probability or trained.test is None:
         return
-    current = champion(con, spec.name, trained.window.version)
-    if current is None:
-        return
+    promote_if = spec.promote_if
+    shortfall = below_baseline(trained.metrics, trained.best_baseline, promote_if.min_gain_over_baseline)
+    reasons = [shortfall] if shortfall else []
+    measured = _champion_auc(con, spec, prepared, trained, store_dir)
+    if measured is not None:
+        current, champion_auc, customers = measured
+        auc = trained.metrics["auc"]
+        if not auc >= champion_auc - promote_if.auc_tolerance:
+            reasons.append(
+                f"test AUC {auc:.4f} is below the current version {current}'s {champion_auc:.4f} on the "
+                f"same {customers} test customers minus the tolerance {promote_if.auc_tolerance:g} "
+                "(promote_if.auc_tolerance)"
+            )
+        elif shortfall and auc > champion_auc:
+            trained.warning = (
+                f"{shortfall}; in use all the same: the current version {current} does worse on the same "
+                f"{customers} test customers ({champion_auc:.4f})"
+            )
+            reasons = []
+    if reasons:
+        trained.status = REJECTED
+        trained.reason = "; ".join(reasons)
+
+
+def below_baseline(metrics: dict[str, float], best: str | None, min_gain: float | None) -> str | None:
+    """Why a version's test AUC does not beat its better baseline (``best``) by ``min_gain`` AUC points
+    (promote_if.min_gain_over_baseline), or None: it does, or the check is off (``min_gain`` None)."""
+    gain = metrics.get("auc_gain_over_baseline")
+    if min_gain is None or gain is None or gain >= min_gain:
+        return None
+    side = "below" if gain < 0 else "above"
+    return (
+        f"test AUC {metrics['auc']:.4f} is {side} its better baseline ({best}) "
+        f"{metrics[f'baseline_{best}_auc']:.4f} by {abs(gain):.4f} on the same test customers; "
+        f"promote_if.min_gain_over_baseline asks a gain of at least {min_gain:g}"
+    )
+
+
+def _champion_auc(
+    con: duckdb.DuckDBPyConnection, spec: ModelSpec, prepared: Prepared, trained: Trained, store_dir: Path
+) -> tuple[dt.date, float, int] | None:
+    """(the champion, its AUC on the trained version's test customers, how many) or None (no champion);
+    the champion's AUC and the gain over it go into the trained version's metrics."""
+    current, test = champion(con, spec.name, trained.window.version), trained.test
+    if current is None or test is None:
+        return None
     booster, meta = store.load(store_dir, spec.name, current)
-    test = trained.test
     y = prepared.y[test]
     X = prepared.X[test]
     own = store.as_trained(spec, meta)
@@ -52,16 +102,9 @@ def challenge(
         X = customer_features(con, own, trained.window.cutoff, scoring=True).reindex(prepared.ids[test])
     p = predict(booster, align(X, meta["features"]), meta)
     champion_auc = m.auc(y, p)
-    auc = trained.metrics["auc"]
-    tolerance = spec.promote_if.auc_tolerance
     trained.metrics["champion_auc_same_customers"] = champion_auc
-    trained.metrics["auc_gain_over_champion"] = auc - champion_auc
-    if not auc >= champion_auc - tolerance:
-        trained.status = REJECTED
-        trained.reason = (
-            f"test AUC {auc:.4f} is below the current version {current}'s {champion_auc:.4f} on the same "
-            f"{len(y)} test customers minus the tolerance {tolerance:g} (promote_if.auc_tolerance)"
-        )
+    trained.metrics["auc_gain_over_champion"] = trained.metrics["auc"] - champion_auc
+    return current, champion_auc, len(y)
 
 
 def _status(con: duckdb.DuckDBPyConnection, model: str, version: dt.date) -> str | None:

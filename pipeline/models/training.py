@@ -83,7 +83,9 @@ class Trained:
     test: np.ndarray | None = None  # the test rows of the training frame
     status: str = FINISHED  # or REJECTED (pipeline/models/champion.py)
     drift: dict | None = None  # the reference bins of the drift checks (pipeline/models/drift.py)
-    reason: str | None = None
+    reason: str | None = None  # why REJECTED
+    # a FINISHED version's shortfall, said in the run's log and metadata (pipeline/models/champion.py)
+    warning: str | None = None
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:

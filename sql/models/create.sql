@@ -4,7 +4,8 @@ CREATE TABLE IF NOT EXISTS model_trainings (
     version        DATE NOT NULL,      -- the partition (day) it was trained on; data up to that day
     type           VARCHAR NOT NULL,   -- response, churn, recommender
     -- FINISHED: in use (the latest FINISHED on or before a day scores it); REJECTED: worse than the
-    -- version in use (reason says why); RETIRED: rolled back or replaced by a promotion.
+    -- version in use or not better than its baselines (reason says why); RETIRED: rolled back or
+    -- replaced by a promotion.
     status         VARCHAR NOT NULL CHECK (
         status IN ('QUEUED', 'RUNNING', 'FINISHED', 'FAILED', 'REJECTED', 'RETIRED')
     ),

@@ -96,6 +96,21 @@ def test_example_config_is_valid():
             "checks.max_reject_rate",
             "finite number",
         ),
+        (
+            lambda d: d["models"][0].update(promote_if={"min_gain_over_baseline": float("inf")}),
+            "models[0].promote_if.min_gain_over_baseline",
+            "finite number",
+        ),
+        (
+            lambda d: d["models"][1].update(promote_if={"min_gain_over_baseline": float("nan")}),
+            "models[1].promote_if.min_gain_over_baseline",
+            "finite number",
+        ),
+        (
+            lambda d: d["models"][0].update(promote_if={"min_gain_over_baseline": 2}),
+            "models[0].promote_if.min_gain_over_baseline",
+            "less than or equal to 1",
+        ),
         (lambda d: d.update(start_date="yesterday"), "start_date", "date"),
         (lambda d: d.pop("warehouse"), "warehouse", "missing"),
         (lambda d: d.update(warehosue="x.duckdb"), "warehosue", "unknown key"),
@@ -129,6 +144,14 @@ def test_error_names_the_key_path(tmp_path, mutate, path, words):
     assert path in paths, problems
     message = dict(problems)[path]
     assert words.lower() in message.lower(), message
+
+
+def test_a_models_gain_over_its_baseline_defaults_to_0_and_null_turns_the_check_off(tmp_path):
+    data = example_dict()
+    data["models"][1]["promote_if"] = {"min_gain_over_baseline": None}
+    config = parse_config(data, tmp_path / "ok.yaml", tmp_path)
+    assert config.models[0].promote_if.min_gain_over_baseline == 0.0
+    assert config.models[1].promote_if.min_gain_over_baseline is None
 
 
 def test_several_errors_are_reported_together(tmp_path):
