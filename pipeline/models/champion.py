@@ -45,12 +45,17 @@ def challenge(
 
     One exception: a version below its baseline that does better than the champion on the same
     customers (so the champion is further below the same baseline there) replaces it all the same,
-    with the shortfall in ``trained.warning``: keeping the champion would score worse."""
+    with the shortfall in ``trained.warning``: keeping the champion would score worse. With the check
+    off (null, the default), a version below its baseline is used with that in ``trained.warning``."""
     if not model_type(spec.type).probability or trained.test is None:
         return
     promote_if = spec.promote_if
     shortfall = below_baseline(trained.metrics, trained.best_baseline, promote_if.min_gain_over_baseline)
     reasons = [shortfall] if shortfall else []
+    if promote_if.min_gain_over_baseline is None and (
+        gap := baseline_gap(trained.metrics, trained.best_baseline)
+    ):
+        trained.warning = f"{gap}; in use all the same (promote_if.min_gain_over_baseline is not set)"
     measured = _champion_auc(con, spec, prepared, trained, store_dir)
     if measured is not None:
         current, champion_auc, customers = measured
@@ -78,11 +83,20 @@ def below_baseline(metrics: dict[str, float], best: str | None, min_gain: float 
     gain = metrics.get("auc_gain_over_baseline")
     if min_gain is None or gain is None or gain >= min_gain:
         return None
-    side = "below" if gain < 0 else "above"
+    return f"{_versus(metrics, best)}; promote_if.min_gain_over_baseline asks a gain of at least {min_gain:g}"
+
+
+def baseline_gap(metrics: dict[str, float], best: str | None) -> str | None:
+    """How far a version's test AUC is below its better baseline (``best``), or None: it is not."""
+    gain = metrics.get("auc_gain_over_baseline")
+    return _versus(metrics, best) if gain is not None and gain < 0 else None
+
+
+def _versus(metrics: dict[str, float], best: str | None) -> str:
+    gain = metrics["auc_gain_over_baseline"]
     return (
-        f"test AUC {metrics['auc']:.4f} is {side} its better baseline ({best}) "
-        f"{metrics[f'baseline_{best}_auc']:.4f} by {abs(gain):.4f} on the same test customers; "
-        f"promote_if.min_gain_over_baseline asks a gain of at least {min_gain:g}"
+        f"test AUC {metrics['auc']:.4f} is {'below' if gain < 0 else 'above'} its better baseline ({best}) "
+        f"{metrics[f'baseline_{best}_auc']:.4f} by {abs(gain):.4f} on the same test customers"
     )
 
 

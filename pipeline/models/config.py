@@ -51,11 +51,12 @@ class ReferenceScores(Settings):
 class PromoteIf(Settings):
     """A new version becomes current only when its test AUC is at least the current version's on the
     same test customers minus ``auc_tolerance``, and beats the better of its baselines (recency, RFM)
-    on its test split by at least ``min_gain_over_baseline`` AUC points (null: not asked), whether or
-    not there is a current version; otherwise it is recorded REJECTED."""
+    on its test split by at least ``min_gain_over_baseline`` AUC points when it is set (default null:
+    not asked, a version below its baseline is only warned of), whether or not there is a current
+    version; otherwise it is recorded REJECTED."""
 
     auc_tolerance: float = Field(default=0.01, ge=0, le=1)
-    min_gain_over_baseline: float | None = Field(default=0.0, ge=-1, le=1)
+    min_gain_over_baseline: float | None = Field(default=None, ge=-1, le=1)
 
 
 class Tuning(Settings):

@@ -432,31 +432,12 @@ def test_the_demo_decides_with_the_models_scores_of_the_night_before(demo):
     """The models are trained and score the eve of the first night, and score every night after: each
     night's decisions of the uniform experiments carry their customer's purchase_30d score of that
     night's eve x the draw's expected propensity (0.5 before any window closed), not the 0.5 of a
-    decision without scores. On the demo's dates where no purchase_30d version has beaten its
-    baselines by the eve (its first versions learn from a label window of a day), there is no score
-    and every such decision is the 0.5 of the propensity alone."""
+    decision without scores."""
     out, _, _ = demo
     nights = [d for (d,) in q(out, "SELECT DISTINCT date FROM results ORDER BY 1")]
     assert nights == [first_day(out) + dt.timedelta(days=8 + k) for k in range(NIGHTS)]
     window = json.loads((out / "truth" / "experiments.json").read_text())["window_days"]
     for day in [d for d in nights if d < nights[0] + dt.timedelta(days=window)]:  # no window closed yet
-        eve = day - dt.timedelta(days=1)
-        in_use = q(
-            out,
-            "SELECT count(*) FROM model_trainings WHERE model = 'purchase_30d' AND status = 'FINISHED' "
-            "AND version <= $eve",
-            {"eve": eve},
-        )[0][0]
-        if not in_use:  # every version so far REJECTED (below its baselines): no scores, none on the eve
-            unscored = "SELECT count(*) FROM predictions WHERE model = 'purchase_30d' AND date < $d"
-            assert q(out, unscored, {"d": day}) == [(0,)], day
-            scores = q(
-                out,
-                "SELECT DISTINCT score FROM results WHERE date = $d AND experiment IN ('offer', 'channel')",
-                {"d": day},
-            )
-            assert scores == [(0.5,)], day
-            continue
         rows = q(
             out,
             "SELECT r.score, p.score FROM results r JOIN predictions p ON p.customer_id = r.customer_id "

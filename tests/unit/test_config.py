@@ -146,12 +146,12 @@ def test_error_names_the_key_path(tmp_path, mutate, path, words):
     assert words.lower() in message.lower(), message
 
 
-def test_a_models_gain_over_its_baseline_defaults_to_0_and_null_turns_the_check_off(tmp_path):
+def test_a_models_gain_over_its_baseline_is_not_asked_by_default(tmp_path):
     data = example_dict()
-    data["models"][1]["promote_if"] = {"min_gain_over_baseline": None}
+    data["models"][1]["promote_if"] = {"min_gain_over_baseline": 0.0}
     config = parse_config(data, tmp_path / "ok.yaml", tmp_path)
-    assert config.models[0].promote_if.min_gain_over_baseline == 0.0
-    assert config.models[1].promote_if.min_gain_over_baseline is None
+    assert config.models[0].promote_if.min_gain_over_baseline is None  # the default: not asked
+    assert config.models[1].promote_if.min_gain_over_baseline == 0.0
 
 
 def test_several_errors_are_reported_together(tmp_path):

@@ -1,7 +1,7 @@
-"""A response or churn version that does not beat its better baseline (recency alone, RFM) by
-``promote_if.min_gain_over_baseline`` is REJECTED, a first version too (the night goes on without the
-model) and a challenger within the champion's tolerance too; ``null`` turns the check off; `nightjar
-model promote` still puts a REJECTED version in use."""
+"""With ``promote_if.min_gain_over_baseline`` set, a response or churn version that does not beat its
+better baseline (recency alone, RFM) by it is REJECTED, a first version too (the night goes on without
+the model) and a challenger within the champion's tolerance too; ``null`` (the default) only warns;
+`nightjar model promote` still puts a REJECTED version in use."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def test_a_first_version_below_its_baseline_is_rejected_the_night_goes_on_and_pr
     world, tmp_path, capsys
 ):
     config, _ = world
-    copy, cli = _with_recency_model(config, tmp_path)
+    copy, cli = _with_recency_model(config, tmp_path, {"min_gain_over_baseline": 0.0})
     instance = dg.DagsterInstance.ephemeral()
     result = run_nightly(copy, LAST, assets=[f"model_{MODEL}", "predictions"], instance=instance)
     assert result.success
@@ -157,7 +157,7 @@ def test_a_challenger_below_its_baseline_is_rejected_though_within_the_champions
     config, _ = world
     copy = parse_config(copy_world(config, tmp_path), config.base_dir / "nightjar.yaml", config.base_dir)
     day = LAST + dt.timedelta(days=1)
-    trained = _plant_noisy_challenger(copy, day, {"auc_tolerance": 1})
+    trained = _plant_noisy_challenger(copy, day, {"auc_tolerance": 1, "min_gain_over_baseline": 0.0})
     m = trained.metrics
     print(
         f"\nnoisy labels: AUC {m['auc']:.4f}, champion {m['champion_auc_same_customers']:.4f}, gain over "

@@ -61,6 +61,9 @@ def recency_only():
     return prepared, training.train(prepared, spec, draw=False)
 
 
+GATE = {"min_gain_over_baseline": 0.0}  # the check on: a version must beat its better baseline
+
+
 def _challenged(
     recency_only, tmp_path, promote_if: dict, champion_auc: float | None = None, monkeypatch=None
 ):
@@ -80,13 +83,21 @@ def _challenged(
 def test_a_first_version_that_does_not_beat_recency_alone_is_rejected(recency_only, tmp_path):
     m = recency_only[1].metrics
     assert recency_only[1].best_baseline == "recency" and m["auc_gain_over_baseline"] < -0.02
-    trained = _challenged(recency_only, tmp_path, {})
+    trained = _challenged(recency_only, tmp_path, GATE)
     assert trained.status == training.REJECTED and trained.warning is None
     assert trained.reason == below_baseline(m, "recency", 0.0)
     assert trained.reason.startswith(f"test AUC {m['auc']:.4f} is below its better baseline (recency)")
-    # the check off: FINISHED as before
-    trained = _challenged(recency_only, tmp_path, {"min_gain_over_baseline": None})
-    assert (trained.status, trained.reason, trained.warning) == (training.FINISHED, None, None)
+    # the check off (the default): FINISHED as before, with the shortfall as a warning
+    gap = (
+        f"test AUC {m['auc']:.4f} is below its better baseline (recency) {m['baseline_recency_auc']:.4f} by "
+    )
+    for off in ({}, {"min_gain_over_baseline": None}):
+        trained = _challenged(recency_only, tmp_path, off)
+        assert (trained.status, trained.reason) == (training.FINISHED, None)
+        assert trained.warning == (
+            f"{gap}{-m['auc_gain_over_baseline']:.4f} on the same test customers; in use all the same "
+            "(promote_if.min_gain_over_baseline is not set)"
+        )
     # a shortfall the config tolerates
     trained = _challenged(recency_only, tmp_path, {"min_gain_over_baseline": -0.1})
     assert trained.status == training.FINISHED
@@ -98,10 +109,10 @@ def test_a_challenger_below_its_baseline_is_rejected_within_the_tolerance_unless
     m = recency_only[1].metrics
     auc = m["auc"]
     # within the champion's tolerance but not better than it: REJECTED for the baseline alone
-    trained = _challenged(recency_only, tmp_path, {"auc_tolerance": 0.05}, auc + 0.01, monkeypatch)
+    trained = _challenged(recency_only, tmp_path, {**GATE, "auc_tolerance": 0.05}, auc + 0.01, monkeypatch)
     assert trained.status == training.REJECTED and trained.reason == below_baseline(m, "recency", 0.0)
     # below both: both reasons
-    trained = _challenged(recency_only, tmp_path, {}, auc + 0.05, monkeypatch)
+    trained = _challenged(recency_only, tmp_path, GATE, auc + 0.05, monkeypatch)
     assert trained.status == training.REJECTED
     assert trained.reason == (
         f"{below_baseline(m, 'recency', 0.0)}; test AUC {auc:.4f} is below the current version "
@@ -110,7 +121,7 @@ def test_a_challenger_below_its_baseline_is_rejected_within_the_tolerance_unless
     )
     # the champion does worse on the same customers (further below the same baseline): keeping it
     # would score worse, so the challenger is in use, with the shortfall said
-    trained = _challenged(recency_only, tmp_path, {}, auc - 0.03, monkeypatch)
+    trained = _challenged(recency_only, tmp_path, GATE, auc - 0.03, monkeypatch)
     assert trained.status == training.FINISHED and trained.reason is None
     assert trained.warning == (
         f"{below_baseline(m, 'recency', 0.0)}; in use all the same: the current version 2026-02-01 does "
