@@ -9,5 +9,6 @@ WHERE date = $day AND experiment = $experiment AND customer_id IN (
     SELECT customer_id FROM results
     WHERE date = $day AND experiment = $experiment AND variant = $variant
     QUALIFY row_number() OVER (
-        ORDER BY score DESC, _unit(customer_id || '|' || experiment || '|capacity|' || $day::VARCHAR)) > $capacity
+        ORDER BY score DESC, _unit(customer_id || '|' || experiment || '|capacity|' || $day::VARCHAR)
+    ) > $capacity
 );
