@@ -82,6 +82,11 @@ class ExperimentSpec(Settings):
             raise at("end", f"end {self.end} is before start {self.start}")
         if self.policy in LEARNED and not self.model:
             raise at("model", f"policy {self.policy} learns from a model's features: name a model")
+        if self.policy == "uplift" and self.control_share == 0:
+            raise at(
+                "control_share",
+                "policy uplift learns what sending nothing does from control: give a control_share above 0",
+            )
         if self.policy != "uniform" and self.type == "AB":
             raise at("policy", "an AB experiment splits uniformly; its policy is uniform")
         for name, limit in self.capacity.items():

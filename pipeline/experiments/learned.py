@@ -23,9 +23,10 @@ For one experiment and night D, from the data before D (so a re-run gives the sa
 ``value`` is the mean value of the experiment's past conversions (1 when they carry none); ``cost`` is
 the variant's declared cost. Every policy keeps the ``exploration`` floor, among the eligible arms;
 propensity and uplift decay it once they learn from more than ``policies.DECAY_ROWS`` presentations.
-Until each arm has ``MIN_ROWS`` presentations to learn from, propensity and uplift are uniform among
-the eligible variants (learning). The probabilities and each arm's expected value go to ``_policy``;
-sql/experiments/decide.sql draws from them and logs the probability.
+Until each arm that some candidate tonight is eligible for has ``MIN_ROWS`` presentations to learn
+from, propensity and uplift are uniform among the eligible variants (learning). The probabilities
+and each arm's expected value go to ``_policy``; sql/experiments/decide.sql draws from them and logs
+the probability.
 """
 
 from __future__ import annotations
@@ -177,6 +178,15 @@ def segment_edges(scores: np.ndarray) -> np.ndarray:
     return np.quantile(scores, np.linspace(0, 1, SEGMENTS + 1)[1:-1]) if len(scores) else np.zeros(0)
 
 
+def learning(arm: np.ndarray, eligible: np.ndarray) -> bool:
+    """Whether propensity or uplift is still learning: an arm some candidate tonight is ``eligible``
+    for (per candidate and arm) has fewer than MIN_ROWS presentations to learn from (``arm``: each
+    one's arm, -1: left out). An arm no candidate can get (a variant whose rules or channel nobody
+    meets) holds the others back no longer."""
+    counts = np.bincount(arm[arm >= 0], minlength=eligible.shape[1])
+    return bool((counts[eligible.any(axis=0)] < MIN_ROWS).any())
+
+
 def learned_probabilities(
     policy: str,
     x_train: np.ndarray,
@@ -195,11 +205,10 @@ def learned_probabilities(
     presentation's arm (-1: left out); ``weight``: each one's (policies.seen_weights; 1 when None).
     Uniform among the eligible variants while learning."""
     arms, variants = eligible.shape[1], len(cost)
-    counts = np.bincount(arm[arm >= 0], minlength=arms)
-    if counts.min() < MIN_ROWS:  # learning: uniform among the eligible variants
-        learning = eligible.copy()
-        learning[:, : arms - variants] = False
-        return masked(learning.astype(float), learning), np.zeros(eligible.shape)
+    if learning(arm, eligible):  # uniform among the eligible variants
+        uniform = eligible.copy()
+        uniform[:, : arms - variants] = False
+        return masked(uniform.astype(float), uniform), np.zeros(eligible.shape)
     keep = arm >= 0
     y = converted[keep].astype(int)
     w = (np.ones(len(arm)) if weight is None else np.asarray(weight, dtype=float))[keep]
@@ -266,7 +275,7 @@ def policy_matrix(
         )
         return masked(probs, eligible), rates * value - cost
     x_train = x_now = np.zeros((0, 0))
-    if np.bincount(arm[arm >= 0], minlength=len(arms)).min() >= MIN_ROWS:  # features only to learn
+    if not learning(arm, eligible):  # features only to learn
         spec = config.model(exp.model or "")
         train = customer_features(con, spec, first).reindex(hist["customer_id"])
         x_train, x_now = numeric(train, customer_features(con, spec, day).reindex(customers))

@@ -1,5 +1,6 @@
 -- A channel's daily capacity, honoured exactly: of the $day's rows of $experiment given $variant,
--- those beyond the first $capacity by expected value (ties by a hash) are sent nothing instead.
+-- those beyond the first $capacity by expected value are sent nothing instead. Ties by a hash of
+-- (customer, experiment, day): drawn anew each night, so a tie never starves the same customers.
 UPDATE results SET
     variant = 'no_treatment',
     send_at = NULL,
@@ -8,5 +9,6 @@ WHERE date = $day AND experiment = $experiment AND customer_id IN (
     SELECT customer_id FROM results
     WHERE date = $day AND experiment = $experiment AND variant = $variant
     QUALIFY row_number() OVER (
-        ORDER BY score DESC, _unit(customer_id || '|' || experiment || '|capacity')) > $capacity
+        ORDER BY score DESC, _unit(customer_id || '|' || experiment || '|capacity|' || $day::VARCHAR)
+    ) > $capacity
 );

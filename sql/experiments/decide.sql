@@ -17,14 +17,25 @@
 -- action (nothing is sent): both log control_share + (1 - control_share) x P(no_treatment).
 -- eligible_variants: the arms the customer could have got (what an off-line evaluation may choose).
 INSERT INTO results BY NAME
-WITH cand AS (
-    SELECT c.customer_id, c.experiment, c.variant, coalesce(r.propensity, 0.5) AS propensity,
+WITH prior AS (
+    -- the propensity of a variant without closed windows yet (one added to a running experiment): the
+    -- mean of the experiment's variants that have some, so that it is not drawn as if converting half
+    -- the time until its first windows close (0.5 when none has: a new experiment starts uniform)
+    SELECT r.experiment, avg(r.propensity) AS prior
+    FROM _rates AS r
+    SEMI JOIN (SELECT DISTINCT experiment, variant FROM _cand) AS c USING (experiment, variant)
+    GROUP BY r.experiment
+), rated AS (
+    SELECT c.*, coalesce(r.propensity, pr.prior, 0.5) AS propensity
+    FROM _cand c LEFT JOIN _rates r USING (experiment, variant) LEFT JOIN prior pr USING (experiment)
+), cand AS (
+    SELECT c.customer_id, c.experiment, c.variant, c.propensity,
            x.experiment_group, x.control_share, x.exploration, x.weighted, x.policy,
            pol.p AS policy_p, pol.value AS policy_value,
-           count(*) OVER w AS eligible, sum(coalesce(r.propensity, 0.5)) OVER w AS total,
+           count(*) OVER w AS eligible, sum(c.propensity) OVER w AS total,
            list(c.variant ORDER BY c.variant) OVER w AS eligible_variants,
            _unit(c.customer_id || '|' || c.experiment || '|explore|' || $day::VARCHAR) < x.exploration AS explore
-    FROM _cand c JOIN _exp x USING (experiment) LEFT JOIN _rates r USING (experiment, variant)
+    FROM rated c JOIN _exp x USING (experiment)
     LEFT JOIN _policy pol USING (experiment, customer_id, variant)
     WINDOW w AS (PARTITION BY c.customer_id, c.experiment)
 ), probability AS (

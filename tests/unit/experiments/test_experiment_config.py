@@ -164,6 +164,12 @@ def _rule(data, i, rule):
         ),
         (lambda d: d["experiments"][0].update(colour="red"), "experiments[0].colour", "unknown key"),
         (
+            # never a control row, and uplift never sends nothing while it learns: it learned for ever
+            lambda d: d["experiments"][2].update(control_share=0),
+            "experiments[2].control_share",
+            "policy uplift learns what sending nothing does from control",
+        ),
+        (
             lambda d: d["conversions"]["definitions"][0].update(worse="decrease"),
             "conversions.definitions[0].worse",
             "only a guardrail",

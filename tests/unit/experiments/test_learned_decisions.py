@@ -1,0 +1,105 @@
+"""A learned policy's nightly decisions (pipeline/experiments/learned.py through decide()) over a small
+warehouse in memory: customers of three segments and closed windows of earlier presentations."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from pipeline.config import parse_config
+from pipeline.core.sql import sql
+from pipeline.experiments.decisions import decide
+from tests.conftest import example_dict
+
+DAY = dt.date(2026, 3, 1)
+CUSTOMERS = 3000
+GOLD_ONLY = [{"transaction": "customers", "field": "txt_segment", "formula": {"in": ["gold"]}}]
+NOBODY = [{"transaction": "customers", "field": "txt_segment", "formula": {"in": ["platinum"]}}]
+
+
+def learned_config(policy: str, rules: dict[str, list] | None = None, **experiment):
+    """One experiment `offer` of the three discount variants under ``policy``, learning from the
+    features of the example's purchase model; ``rules``: variant eligibility rules by variant."""
+    data = copy.deepcopy(example_dict())
+    model = next(m for m in data["models"] if m["name"] == "purchase_30d")
+    data["models"] = [model]
+    for variant in data["variants"]:
+        variant.pop("reach", None)
+        variant["rules"] = (rules or {}).get(variant["name"], [])
+    settings = {"policy": policy, "model": "purchase_30d", "control_share": 0.1, "exploration": 0.1}
+    data["experiments"] = [
+        {
+            "name": "offer",
+            "type": "NBO",
+            "variants": ["discount_10", "discount_20", "free_shipping"],
+            **settings,
+            **experiment,
+        }
+    ]
+    data["groups"] = []
+    definitions = data["conversions"]["definitions"]
+    data["conversions"]["definitions"] = [d for d in definitions if d["experiment"] == "offer"]
+    return parse_config(data, "nightjar.yaml", Path("."))
+
+
+def warehouse(history: dict[str, tuple[int, int]]) -> duckdb.DuckDBPyConnection:
+    """The customers (gold, silver, bronze in turn) and, per arm of ``offer``, (converted, presented)
+    presentations whose window closed before DAY (arm `control`: held out)."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE customers AS SELECT 'k' || i AS customuid, TIMESTAMP '2026-01-01' AS _first_seen_at, "
+        "['gold', 'silver', 'bronze'][i % 3 + 1] AS txt_segment FROM range($n) t(i)",
+        {"n": CUSTOMERS},
+    )
+    con.execute(sql("experiments/create_conversions"))
+    for variant, (converted, presented) in history.items():
+        con.execute(
+            """INSERT INTO conversions
+               SELECT DATE '2026-02-01', 'h' || $v || i, 'offer', $v, $v = 'control', i < $c, (i < $c)::INT,
+                      0, NULL, TIMESTAMP '2026-02-01', TIMESTAMP '2026-02-06', TRUE, FALSE
+               FROM range($n) r(i)""",
+            {"v": variant, "c": converted, "n": presented},
+        )
+    return con
+
+
+def shares(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Each variant's share of the night's treated rows."""
+    rows = con.execute(
+        "SELECT variant, count(*) / sum(count(*)) OVER () FROM results WHERE NOT is_control GROUP BY 1"
+    ).fetchall()
+    return dict(rows)
+
+
+def test_a_variant_nobody_can_get_does_not_keep_a_learned_policy_uniform():
+    """free_shipping's rules match no customer, so it never gets presentations to learn from: the
+    policy learns anyway from the variants the customers can get (discount_10 converts 30 % of 1,000,
+    discount_20 10 %) and gives discount_10 to nearly everyone. It stayed uniform between them for
+    ever, waiting for 50 presentations of a variant nobody is eligible for."""
+    config = learned_config("propensity", {"free_shipping": NOBODY})
+    con = warehouse({"discount_10": (300, 1000), "discount_20": (100, 1000), "control": (50, 1000)})
+    assert decide(con, config, DAY) == CUSTOMERS
+    assert set(shares(con)) == {"discount_10", "discount_20"}
+    assert shares(con)["discount_10"] > 0.9
+    reasons = con.execute(
+        "SELECT DISTINCT reason LIKE '%among 2 eligible%' FROM results WHERE NOT is_control"
+    )
+    assert reasons.fetchall() == [(True,)]
+
+
+def test_a_learned_policy_still_learns_while_a_variant_customers_can_get_has_too_few_presentations():
+    """free_shipping (gold only) is new: 20 presentations, fewer than the 50 a learned policy waits
+    for, so the policy stays uniform among each customer's eligible variants."""
+    config = learned_config("propensity", {"free_shipping": GOLD_ONLY})
+    history = {"discount_10": (300, 1000), "discount_20": (100, 1000), "free_shipping": (2, 20)}
+    con = warehouse(history)
+    decide(con, config, DAY)
+    logged = con.execute(
+        """SELECT len(eligible_variants), min(assignment_probability), max(assignment_probability)
+           FROM results WHERE NOT is_control GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    assert [n for n, _, _ in logged] == [2, 3]  # silver and bronze; gold
+    assert all(abs(lo - 0.9 / n) < 1e-12 and abs(hi - 0.9 / n) < 1e-12 for n, lo, hi in logged)
