@@ -22,6 +22,10 @@ class ProjectConfig(ActivationConfig):
     attribution and activation (see nightjar.example.yaml)."""
 
 
+# pydantic's errors of a value given for a date that is none (a number reads as unix seconds)
+NOT_A_DATE = {"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"}
+
+
 def parse_config(data: object, file: str | Path, base_dir: Path) -> ProjectConfig:
     if not isinstance(data, dict):
         raise ConfigError(file, [("", "the config must be a YAML mapping (key: value) at the top level")])
@@ -44,6 +48,10 @@ def parse_config(data: object, file: str | Path, base_dir: Path) -> ProjectConfi
                 msg = "unknown key (check the spelling; see nightjar.example.yaml)"
             elif err["type"] == "missing":
                 msg = "required key is missing"
+            elif err["type"] in NOT_A_DATE:  # not pydantic's "Datetimes provided to dates should have..."
+                value = err["input"]
+                shown = repr(value) if isinstance(value, str) else str(value)
+                msg = f"{shown} is not a date: write it as YYYY-MM-DD (e.g. 2026-01-31)"
             problems.append((path, msg))
         raise ConfigError(file, problems) from None
 

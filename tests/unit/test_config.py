@@ -283,6 +283,21 @@ def test_a_key_given_twice_is_refused_with_its_key_path(tmp_path, before, after,
     assert str(e.value).count("\n") == 0
 
 
+def test_a_date_written_otherwise_says_how_to_write_it(tmp_path):
+    data = {**example_dict(), "start_date": 20260101}
+    with pytest.raises(ConfigError) as e:
+        parse_config(data, tmp_path / "c.yaml", tmp_path)
+    assert e.value.problems == [
+        ("start_date", "20260101 is not a date: write it as YYYY-MM-DD (e.g. 2026-01-31)")
+    ]
+    data["start_date"] = "01/02/2026"
+    with pytest.raises(ConfigError) as e:
+        parse_config(data, tmp_path / "c.yaml", tmp_path)
+    assert e.value.problems == [
+        ("start_date", "'01/02/2026' is not a date: write it as YYYY-MM-DD (e.g. 2026-01-31)")
+    ]
+
+
 def test_validate_command(tmp_path):
     data = example_dict()
     data["transactions"][2]["fields"][0]["format"] = "nonsense"
