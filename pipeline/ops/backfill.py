@@ -85,13 +85,22 @@ def range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
     }
 
 
+# Errors whose message is written for the user: said without their class's module path
+# ("dagster._core.definitions.events.Failure: ...", "pipeline.core.warehouse.WarehouseLocked: ...")
+USER_ERRORS = {"Failure", "WarehouseError", "WarehouseLocked", "ConfigError"}
+
+
 def root_message(error: SerializableErrorInfo | None) -> str:
     """The message of the error that caused it all (not Dagster's "Error occurred while executing")."""
     if error is None:
         return "(no error recorded)"
     while error.cause is not None:
         error = error.cause
-    return error.message.strip()
+    message = error.message.strip()
+    head, sep, rest = message.partition(": ")
+    if error.cls_name in USER_ERRORS and sep and head.rsplit(".", 1)[-1] == error.cls_name:
+        return rest.strip()
+    return message
 
 
 def run_range(

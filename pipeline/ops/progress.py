@@ -5,8 +5,9 @@ it sees every event Dagster stores for the run, in the thread that runs the step
 run come from its planned-materialization events, the done ones from their materializations. A
 `Ticker` thread repeats the line while a long step runs (or the project loads), so the run is never
 silent for long.
-Quiet by default: Dagster's own log lines are for `-v`; warnings and errors from our assets are
-printed in one line each.
+Quiet by default: Dagster's own log lines are for `-v`; errors from our assets are printed in one
+line each, and so are the first WARNINGS_PER_STEP warnings of each step (a step over a long range can
+warn for every day: the rest are counted, and said in one line when the step ends).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ STEP_DONE = {
     dg.DagsterEventType.STEP_FAILURE,
     dg.DagsterEventType.STEP_SKIPPED,
 }
+
+WARNINGS_PER_STEP = 5
 
 
 def duration(seconds: float) -> str:
@@ -64,6 +67,7 @@ class Progress:
     echo_logs: bool = True
     ticking: bool = False  # a Ticker runs for it
     last_print: float = 0.0
+    warned: dict[str, int] = field(default_factory=dict)  # warnings of each step so far
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def line(self) -> str:
@@ -90,6 +94,11 @@ class Progress:
         if event is None:  # a log line of an asset (context.log): warnings and errors only
             level = entry.level if isinstance(entry.level, int) else logging.getLevelName(entry.level)
             if self.echo_logs and isinstance(level, int) and level >= logging.WARNING:
+                step = entry.step_key or ""
+                if level < logging.ERROR:
+                    self.warned[step] = self.warned.get(step, 0) + 1
+                    if self.warned[step] > WARNINGS_PER_STEP:
+                        return
                 name = logging.getLevelName(level).lower()
                 self.say(f"[{name}] {entry.step_key}: {entry.user_message}")
             return
@@ -104,6 +113,11 @@ class Progress:
             self.step = event.step_key
             self.say()
         elif kind in STEP_DONE:  # the next step's line follows at once; the run's end prints its own
+            if (unsaid := self.warned.pop(event.step_key or "", 0) - WARNINGS_PER_STEP) > 0:
+                self.say(
+                    f"[warning] {event.step_key}: {unsaid} more warning(s) not shown "
+                    "(`-v` prints them all; the run's log in the UI has them)"
+                )
             if kind == dg.DagsterEventType.STEP_FAILURE and event.step_key:
                 self.failed.append(event.step_key)
                 self.say(f"[progress] {event.step_key} failed")

@@ -240,6 +240,64 @@ def test_a_bad_date_in_yaml_is_a_config_error(tmp_path):
         load_config(bad)
 
 
+def test_a_bad_date_in_yaml_names_its_key_path(tmp_path):
+    bad = tmp_path / "c.yaml"
+    text = EXAMPLE.read_text()
+    bad.write_text(text.replace("start: 2026-01-09 ", "start: 2026-02-30 ", 1))
+    with pytest.raises(ConfigError) as e:
+        load_config(bad)
+    line = text.splitlines().index(next(x for x in text.splitlines() if "start: 2026-01-09 " in x)) + 1
+    assert str(e.value) == (
+        f"{bad}: experiments[0].start: 2026-02-30 (line {line}) is not a date: day is out of range for month"
+    )
+
+
+@pytest.mark.parametrize(
+    "before, after, path",
+    [
+        ("warehouse: w.duckdb\n", "warehouse: w.duckdb\nwarehouse: other.duckdb\n", "warehouse"),
+        (
+            "  max_reject_rate: 0.02",
+            "  max_reject_rate: 0.5\n  max_reject_rate: 0.02",
+            "checks.max_reject_rate",
+        ),
+        (
+            "    file_name: trans_pos ",
+            "    file_name: pos\n    file_name: trans_pos ",
+            "transactions[0].file_name",
+        ),
+    ],
+)
+def test_a_key_given_twice_is_refused_with_its_key_path(tmp_path, before, after, path):
+    # YAML itself would keep the last value and drop the first without a word (e.g. a second
+    # `transactions:` block replacing the first)
+    text = EXAMPLE.read_text().replace("warehouse: warehouse.duckdb", "warehouse: w.duckdb")
+    assert before in text
+    bad = tmp_path / "c.yaml"
+    bad.write_text(text.replace(before, after, 1))
+    with pytest.raises(ConfigError) as e:
+        load_config(bad)
+    assert len(e.value.problems) == 1
+    where, msg = e.value.problems[0]
+    assert where == path and msg.startswith("given twice (lines "), (where, msg)
+    assert str(e.value).count("\n") == 0
+
+
+def test_a_date_written_otherwise_says_how_to_write_it(tmp_path):
+    data = {**example_dict(), "start_date": 20260101}
+    with pytest.raises(ConfigError) as e:
+        parse_config(data, tmp_path / "c.yaml", tmp_path)
+    assert e.value.problems == [
+        ("start_date", "20260101 is not a date: write it as YYYY-MM-DD (e.g. 2026-01-31)")
+    ]
+    data["start_date"] = "01/02/2026"
+    with pytest.raises(ConfigError) as e:
+        parse_config(data, tmp_path / "c.yaml", tmp_path)
+    assert e.value.problems == [
+        ("start_date", "'01/02/2026' is not a date: write it as YYYY-MM-DD (e.g. 2026-01-31)")
+    ]
+
+
 def test_validate_command(tmp_path):
     data = example_dict()
     data["transactions"][2]["fields"][0]["format"] = "nonsense"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
-from pipeline.ops.progress import Progress, Ticker, duration, eta
+import dagster as dg
+from dagster._core.execution.plan.objects import StepSuccessData
+
+from pipeline.ops.progress import WARNINGS_PER_STEP, Progress, Ticker, duration, eta
 
 
 class Clock:
@@ -87,3 +91,50 @@ def test_a_ticker_within_another_of_the_same_progress_still_tends():
         assert tended.wait(10.0)
         time.sleep(2.5)
     assert len(lines) == 1  # one repeat of the line after 15 s of silence, not one per Ticker
+
+
+def log_line(step: str, message: str, level: int) -> dg.EventLogEntry:
+    return dg.EventLogEntry(
+        error_info=None,
+        level=level,
+        user_message=message,
+        run_id="r",
+        timestamp=time.time(),
+        step_key=step,
+        dagster_event=None,
+    )
+
+
+def step_event(kind: dg.DagsterEventType, step: str) -> dg.EventLogEntry:
+    data = StepSuccessData(duration_ms=1.0) if kind == dg.DagsterEventType.STEP_SUCCESS else None
+    event = dg.DagsterEvent(kind.value, "nightly", step_key=step, event_specific_data=data)
+    return dg.EventLogEntry(
+        error_info=None,
+        level=logging.INFO,
+        user_message="",
+        run_id="r",
+        timestamp=time.time(),
+        step_key=step,
+        dagster_event=event,
+    )
+
+
+def test_a_step_that_warns_for_every_day_prints_a_few_and_counts_the_rest():
+    # a 150-day range printed 596 lines of "model ... has no FINISHED version on or before <day>"
+    lines: list[str] = []
+    progress = Progress(days=150, print_line=lines.append)
+    progress.on_event(step_event(dg.DagsterEventType.STEP_START, "predictions"))
+    for i in range(600):
+        progress.on_event(log_line("predictions", f"day {i}: not scored", logging.WARNING))
+    progress.on_event(log_line("predictions", "it broke", logging.ERROR))  # errors: every one
+    progress.on_event(step_event(dg.DagsterEventType.STEP_SUCCESS, "predictions"))
+    progress.on_event(step_event(dg.DagsterEventType.STEP_START, "results"))
+    progress.on_event(log_line("results", "one of results", logging.WARNING))
+    shown = [ln for ln in lines if not ln.startswith("[progress]")]
+    assert shown == [
+        *(f"[warning] predictions: day {i}: not scored" for i in range(WARNINGS_PER_STEP)),
+        "[error] predictions: it broke",
+        f"[warning] predictions: {600 - WARNINGS_PER_STEP} more warning(s) not shown "
+        "(`-v` prints them all; the run's log in the UI has them)",
+        "[warning] results: one of results",
+    ]
