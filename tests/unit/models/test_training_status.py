@@ -1,0 +1,44 @@
+"""A training's row in model_trainings: a version left QUEUED or RUNNING by a process that stopped
+mid-training (killed) is FAILED, with the reason, when the model's next training starts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from pipeline.models import training
+from pipeline.models.config import ModelSpec
+
+SPEC = ModelSpec(name="m", type="response", label={"rules": [{"transaction": "pos"}]})
+OTHER = ModelSpec(name="other", type="response", label={"rules": [{"transaction": "pos"}]})
+DAY = dt.date(2026, 2, 1)
+
+
+def rows(con):
+    return con.execute(
+        "SELECT model, version, status, error FROM model_trainings ORDER BY model, version"
+    ).fetchall()
+
+
+def test_a_training_left_running_by_a_killed_process_is_failed_when_the_next_one_starts():
+    with duckdb.connect() as con:
+        training.mark(con, SPEC, DAY, training.RUNNING)  # then the process was killed
+        training.mark(con, OTHER, DAY, training.RUNNING)  # another model's: its own next training's
+        training.mark(con, SPEC, DAY + dt.timedelta(days=1), training.QUEUED)
+        interrupted = "interrupted: the process stopped before this training ended"
+        assert rows(con) == [
+            ("m", DAY, "FAILED", interrupted),
+            ("m", DAY + dt.timedelta(days=1), "QUEUED", None),
+            ("other", DAY, "RUNNING", None),
+        ]
+        training.mark(con, SPEC, DAY + dt.timedelta(days=1), training.RUNNING)  # its own row: restarted
+        assert rows(con)[:2] == [
+            ("m", DAY, "FAILED", interrupted),
+            ("m", DAY + dt.timedelta(days=1), "RUNNING", None),
+        ]
+        training.mark(con, SPEC, DAY, training.QUEUED)  # the killed version trained again
+        assert rows(con)[:2] == [
+            ("m", DAY, "QUEUED", None),
+            ("m", DAY + dt.timedelta(days=1), "FAILED", interrupted),
+        ]
