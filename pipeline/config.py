@@ -93,7 +93,7 @@ def node_problems(node: yaml.Node, path: tuple = (), seen: set[int] | None = Non
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             problems += node_problems(item, (*path, i), seen)
-    elif node.tag == TIMESTAMP:
+    elif isinstance(node, yaml.ScalarNode) and node.tag == TIMESTAMP:
         try:
             yaml.SafeLoader("").construct_yaml_timestamp(node)
         except ValueError as e:
