@@ -85,8 +85,8 @@ def range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
     }
 
 
-# Errors whose message is written for the user: said without their class's module path
-# ("dagster._core.definitions.events.Failure: ...", "pipeline.core.warehouse.WarehouseLocked: ...")
+# Errors whose message is written for the user: said without their class's module path (Dagster's
+# Failure with its full module path, "pipeline.core.warehouse.WarehouseLocked: ...")
 USER_ERRORS = {"Failure", "WarehouseError", "WarehouseLocked", "ConfigError"}
 
 
