@@ -13,11 +13,13 @@ bars and the experiment lifts have not changed.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
 import re
 import secrets
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,6 +37,7 @@ from pipeline.models.plots import impact_bars
 REPORT = "report"  # the asset
 INDEX = "index.html"
 FIGURES = ".figures.json"  # the last page's figures by the digest of what each was drawn from
+STALE_STAGED_SECONDS = 3600  # a staged file this old was left by a writer killed before its rename
 _IMAGE = re.compile(r"!\[\]\((data:image/png;base64,[A-Za-z0-9+/=]+)\)")
 
 STYLE = """
@@ -176,7 +179,22 @@ def write_report(published: Path, out: Path) -> Path:
     figures = Figures(_last_figures(out))
     _replace(out / INDEX, render(snapshot, figures))
     _replace(out / FIGURES, json.dumps(figures.now))
+    remove_stale_staged(out)
     return target
+
+
+def remove_stale_staged(out: Path, now: float | None = None) -> list[str]:
+    """Remove the files a writer killed between its write and its rename left staged in ``out``
+    (``.index.html.partial-*``, ``.figures.json.partial-*``, older than :data:`STALE_STAGED_SECONDS`: a
+    writer at work now stages for seconds); returns their names."""
+    limit = (time.time() if now is None else now) - STALE_STAGED_SECONDS
+    removed = []
+    for p in [*out.glob(f".{INDEX}.partial-*"), *out.glob(f".{FIGURES}.partial-*")]:
+        with contextlib.suppress(OSError):  # gone already: another writer removed it
+            if p.stat().st_mtime < limit:
+                p.unlink()
+                removed.append(p.name)
+    return sorted(removed)
 
 
 def _replace(target: Path, text: str) -> None:

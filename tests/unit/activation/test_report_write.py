@@ -37,3 +37,22 @@ def test_two_writers_of_one_folder_never_take_each_others_page(tmp_path, monkeyp
     assert others == [page] == [out / INDEX]
     assert page.read_text().startswith("<!DOCTYPE html>") and page.read_text().endswith("</html>\n")
     assert sorted(p.name for p in out.iterdir()) == sorted([INDEX, FIGURES])  # nothing staged is left
+
+
+def test_a_page_staged_by_a_killed_writer_is_removed_by_a_later_write(tmp_path):
+    # a writer killed between its write and its rename left reports/.index.html.partial-<hex> for ever
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(sql("core/schema"))
+        publish(con, warehouse, dt.datetime(2026, 1, 8, 3, tzinfo=dt.UTC))
+    root, out = published_folder(warehouse), tmp_path / "reports"
+    out.mkdir()
+    left = [out / f".{INDEX}.partial-0badf00d", out / f".{FIGURES}.partial-0badf00d"]
+    at_work = out / f".{INDEX}.partial-c0ffee00"  # another writer's, staged a moment ago: kept
+    for p in [*left, at_work]:
+        p.write_text("half a page")
+    old = os.stat(at_work).st_mtime - 2 * 86_400  # two days: a writer stages for seconds
+    for p in left:
+        os.utime(p, (old, old))
+    write_report(root, out)
+    assert sorted(p.name for p in out.iterdir()) == sorted([INDEX, FIGURES, at_work.name])
