@@ -18,6 +18,11 @@ PRIMARY = "primary"  # the metric name of an experiment's primary conversion in 
 NO_TREATMENT = "no_treatment"  # the variant name of the uplift policy's choice to send nothing
 POLICIES = ("uniform", "propensity", "uplift", "thompson")
 LEARNED = ("propensity", "uplift")  # policies that learn from the features of the experiment's model
+# What every experiment of a group must share: (field, why, how its value is shown in the error)
+SHARED_IN_A_GROUP = (
+    ("policy", "compares expected values of one kind", repr),
+    ("cadence_days", "decides a customer once per cadence", lambda days: days or "none"),
+)
 UPLOADED_CONVERSION_FIELDS = {
     "customer_id": (FieldType.String,),
     "experiment": (FieldType.String,),
@@ -236,22 +241,15 @@ class ExperimentsConfig(ModelsConfig):
                         f"experiment {name!r} is already in group {seen[name]!r}",
                     )
                 seen[name] = g.name
-                first = self.experiment(g.experiments[0]).policy
-                if self.experiment(name).policy != first:
-                    raise at(
-                        f"groups[{i}].experiments[{j}]",
-                        f"a group compares expected values of one kind: every experiment needs the same "
-                        f"policy ({g.experiments[0]!r} has {first!r}, {name!r} has "
-                        f"{self.experiment(name).policy!r})",
-                    )
-                cadence = self.experiment(g.experiments[0]).cadence_days
-                if self.experiment(name).cadence_days != cadence:
-                    raise at(
-                        f"groups[{i}].experiments[{j}]",
-                        f"a group decides a customer once per cadence: every experiment needs the same "
-                        f"cadence_days ({g.experiments[0]!r} has {cadence or 'none'}, {name!r} has "
-                        f"{self.experiment(name).cadence_days or 'none'})",
-                    )
+                first, this = self.experiment(g.experiments[0]), self.experiment(name)
+                for field, why, shown in SHARED_IN_A_GROUP:
+                    if getattr(this, field) != getattr(first, field):
+                        raise at(
+                            f"groups[{i}].experiments[{j}]",
+                            f"a group {why}: every experiment needs the same {field} "
+                            f"({g.experiments[0]!r} has {shown(getattr(first, field))}, {name!r} has "
+                            f"{shown(getattr(this, field))})",
+                        )
         conv = self.conversions
         for i, d in enumerate(conv.definitions):
             path = f"conversions.definitions[{i}]"

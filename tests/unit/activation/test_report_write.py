@@ -15,14 +15,19 @@ from pipeline.core.sql import sql
 from pipeline.core.warehouse import published_folder
 
 
-def test_two_writers_of_one_folder_never_take_each_others_page(tmp_path, monkeypatch: pytest.MonkeyPatch):
-    # both staged the page as reports/.index.html.partial: the `report` asset and `nightjar report --out`
-    # at once, one moved the other's page into place and the other failed with FileNotFoundError
+def published(tmp_path):
+    """The published folder of an empty warehouse's snapshot."""
     warehouse = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         con.execute(sql("core/schema"))
         publish(con, warehouse, dt.datetime(2026, 1, 8, 3, tzinfo=dt.UTC))
-    root, out = published_folder(warehouse), tmp_path / "reports"
+    return published_folder(warehouse)
+
+
+def test_two_writers_of_one_folder_never_take_each_others_page(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    # both staged the page as reports/.index.html.partial: the `report` asset and `nightjar report --out`
+    # at once, one moved the other's page into place and the other failed with FileNotFoundError
+    root, out = published(tmp_path), tmp_path / "reports"
     replace, others = os.replace, []
 
     def another_writer_first(src, dst):  # the other writer runs whole between this one's write and rename
@@ -41,11 +46,7 @@ def test_two_writers_of_one_folder_never_take_each_others_page(tmp_path, monkeyp
 
 def test_a_page_staged_by_a_killed_writer_is_removed_by_a_later_write(tmp_path):
     # a writer killed between its write and its rename left reports/.index.html.partial-<hex> for ever
-    warehouse = tmp_path / "warehouse.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute(sql("core/schema"))
-        publish(con, warehouse, dt.datetime(2026, 1, 8, 3, tzinfo=dt.UTC))
-    root, out = published_folder(warehouse), tmp_path / "reports"
+    root, out = published(tmp_path), tmp_path / "reports"
     out.mkdir()
     left = [out / f".{INDEX}.partial-0badf00d", out / f".{FIGURES}.partial-0badf00d"]
     at_work = out / f".{INDEX}.partial-c0ffee00"  # another writer's, staged a moment ago: kept
