@@ -20,9 +20,12 @@ For one experiment and night D, from the data before D (so a re-run gives the sa
 * ``thompson``: Beta posteriors per segment (quintiles of the model's score, or one segment without
   scores), each arm with the posterior probability that it is the best.
 
-``value`` is the mean value of the experiment's past conversions (1 when they carry none); ``cost`` is
-the variant's declared cost. Every policy keeps the ``exploration`` floor, among the eligible arms;
-propensity and uplift decay it once they learn from more than ``policies.DECAY_ROWS`` presentations.
+``value`` is the mean value of the experiment's past conversions landed before D (1 when they carry
+none); when a conversion definition of the experiment says ``count: all``, of the closed windows only:
+an open window's value sums every match of its window, also those after D, so that a re-run after later
+days are loaded would learn another value. ``cost`` is the variant's declared cost. Every policy keeps
+the ``exploration`` floor, among the eligible arms; propensity and uplift decay it once they learn
+from more than ``policies.DECAY_ROWS`` presentations.
 Until each arm that some candidate tonight is eligible for has ``MIN_ROWS`` presentations to learn
 from, propensity and uplift are uniform among the eligible variants (learning). The probabilities
 and each arm's expected value go to ``_policy``; sql/experiments/decide.sql draws from them and logs
@@ -117,6 +120,22 @@ def _codes(values: pd.Series, levels: list[str]) -> np.ndarray:
         codes = values.cat.codes.to_numpy().astype(np.int64)
         return np.where(codes >= 0, where[codes], -1) if len(where) else np.full(len(codes), -1)
     return pd.Categorical(values.astype(object), categories=levels).codes
+
+
+def counts_every_match(config: ExperimentsConfig, exp: ExperimentSpec) -> bool:
+    """Whether the experiment's (primary) conversions count every match of a window (``count: all``):
+    then an open window's value may hold matches after the night (policy_history.sql)."""
+    return any(
+        d.experiment == exp.name and d.role == "primary" and d.count == "all"
+        for d in config.conversions.definitions
+    )
+
+
+def conversion_value(values: np.ndarray, converted: np.ndarray) -> float:
+    """The mean value of the converted presentations whose value is known (not NaN: an open window
+    counting every match); 1 when none is known or they carry none."""
+    known = values[converted & ~np.isnan(values)]
+    return float(known.mean()) if len(known) and known.mean() > 0 else 1.0
 
 
 def seed_of(*parts: object) -> int:
@@ -247,6 +266,7 @@ def policy_matrix(
             "day": day,
             "window_days": config.conversions.window_days,
             "lookback_days": LOOKBACK_DAYS,
+            "every_match": counts_every_match(config, exp),
         }
         hist = _frame(con, "policy_history", params)
     arm = history_arms(hist["variant"].to_numpy(dtype=object), arms)
@@ -254,8 +274,7 @@ def policy_matrix(
     weight = policies.seen_weights(
         converted, hist["elapsed_days"].to_numpy(dtype=float), config.conversions.window_days
     )
-    values = hist["value"].to_numpy(dtype=float)[converted]
-    value = float(values.mean()) if len(values) and values.mean() > 0 else 1.0
+    value = conversion_value(hist["value"].to_numpy(dtype=float), converted)
     cost = np.array([config.variant(v).cost for v in exp.variants])
     first = first_date(hist, day)
     if exp.policy == "thompson":
