@@ -26,10 +26,11 @@ an open window's value sums every match of its window, also those after D, so th
 days are loaded would learn another value. ``cost`` is the variant's declared cost. Every policy keeps
 the ``exploration`` floor, among the eligible arms; propensity and uplift decay it once they learn
 from more than ``policies.DECAY_ROWS`` presentations.
-Until each arm that some candidate tonight is eligible for has ``MIN_ROWS`` presentations to learn
-from, propensity and uplift are uniform among the eligible variants (learning). The probabilities
-and each arm's expected value go to ``_policy``; sql/experiments/decide.sql draws from them and logs
-the probability.
+A candidate eligible for an arm with fewer than ``MIN_ROWS`` presentations to learn from (a new
+experiment's every arm, a new or rarely eligible variant) draws uniformly among their eligible variants
+under propensity and uplift (warming up); the other candidates are decided by what was learned. The
+probabilities and each arm's expected value go to ``_policy``; sql/experiments/decide.sql draws from
+them and logs the probability.
 """
 
 from __future__ import annotations
@@ -197,13 +198,14 @@ def segment_edges(scores: np.ndarray) -> np.ndarray:
     return np.quantile(scores, np.linspace(0, 1, SEGMENTS + 1)[1:-1]) if len(scores) else np.zeros(0)
 
 
-def learning(arm: np.ndarray, eligible: np.ndarray) -> bool:
-    """Whether propensity or uplift is still learning: an arm some candidate tonight is ``eligible``
-    for (per candidate and arm) has fewer than MIN_ROWS presentations to learn from (``arm``: each
-    one's arm, -1: left out). An arm no candidate can get (a variant whose rules or channel nobody
-    meets) holds the others back no longer."""
+def warming_up(arm: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """Per candidate: whether propensity or uplift is still learning for them, i.e. they are
+    ``eligible`` (per candidate and arm) for an arm with fewer than MIN_ROWS presentations to learn
+    from (``arm``: each one's arm, -1: left out). Those draw uniformly among their eligible variants;
+    the others are decided by what was learned of the arms they can get, so a new or rarely eligible
+    variant holds back only the customers who can get it (and an arm no candidate can get, nobody)."""
     counts = np.bincount(arm[arm >= 0], minlength=eligible.shape[1])
-    return bool((counts[eligible.any(axis=0)] < MIN_ROWS).any())
+    return np.asarray((eligible & (counts < MIN_ROWS)).any(axis=1), dtype=bool)
 
 
 def learned_probabilities(
@@ -222,12 +224,15 @@ def learned_probabilities(
     """propensity or uplift: per candidate and arm the probability (over the eligible arms) and the
     expected value (incremental for uplift, whose arm 0 is no treatment). ``arm``: each past
     presentation's arm (-1: left out); ``weight``: each one's (policies.seen_weights; 1 when None).
-    Uniform among the eligible variants while learning."""
+    Uniform among their eligible variants (expected value 0) for the candidates still warming up
+    (``warming_up``); ``x_now`` may then be empty (no candidate learned)."""
     arms, variants = eligible.shape[1], len(cost)
-    if learning(arm, eligible):  # uniform among the eligible variants
-        uniform = eligible.copy()
-        uniform[:, : arms - variants] = False
-        return masked(uniform.astype(float), uniform), np.zeros(eligible.shape)
+    uniform = eligible.copy()  # uniform among the eligible variants
+    uniform[:, : arms - variants] = False
+    probs, expected = masked(uniform.astype(float), uniform), np.zeros(eligible.shape)
+    learned = ~warming_up(arm, eligible)
+    if not learned.any():
+        return probs, expected
     keep = arm >= 0
     y = converted[keep].astype(int)
     w = (np.ones(len(arm)) if weight is None else np.asarray(weight, dtype=float))[keep]
@@ -237,14 +242,17 @@ def learned_probabilities(
         )
     else:
         learner = TLearner(arms=arms, seed=seed).fit(x_train[keep], arm[keep], y, w)
-    rates = learner.predict(x_now)
+    rates = learner.predict(x_now[learned])
     values = np.full(variants, value)
     exploration = policies.decayed(exploration, int(w.sum()))
+    allowed = eligible[learned]
     if policy == "uplift":
-        probs = policies.uplift(rates, values, cost, exploration, eligible)
-        return masked(probs, eligible), policies.incremental_value(rates, values, cost)
-    probs = policies.propensity(rates, values, cost, exploration, eligible)
-    return masked(probs, eligible), rates * value - cost
+        probs[learned] = masked(policies.uplift(rates, values, cost, exploration, allowed), allowed)
+        expected[learned] = policies.incremental_value(rates, values, cost)
+    else:
+        probs[learned] = masked(policies.propensity(rates, values, cost, exploration, allowed), allowed)
+        expected[learned] = rates * value - cost
+    return probs, expected
 
 
 def policy_matrix(
@@ -294,7 +302,7 @@ def policy_matrix(
         )
         return masked(probs, eligible), rates * value - cost
     x_train = x_now = np.zeros((0, 0))
-    if not learning(arm, eligible):  # features only to learn
+    if not warming_up(arm, eligible).all():  # features only to learn
         spec = config.model(exp.model or "")
         train = customer_features(con, spec, first).reindex(hist["customer_id"])
         x_train, x_now = numeric(train, customer_features(con, spec, day).reindex(customers))
