@@ -20,13 +20,17 @@ For one experiment and night D, from the data before D (so a re-run gives the sa
 * ``thompson``: Beta posteriors per segment (quintiles of the model's score, or one segment without
   scores), each arm with the posterior probability that it is the best.
 
-``value`` is the mean value of the experiment's past conversions (1 when they carry none); ``cost`` is
-the variant's declared cost. Every policy keeps the ``exploration`` floor, among the eligible arms;
-propensity and uplift decay it once they learn from more than ``policies.DECAY_ROWS`` presentations.
-Until each arm that some candidate tonight is eligible for has ``MIN_ROWS`` presentations to learn
-from, propensity and uplift are uniform among the eligible variants (learning). The probabilities
-and each arm's expected value go to ``_policy``; sql/experiments/decide.sql draws from them and logs
-the probability.
+``value`` is the mean value of the experiment's past conversions landed before D (1 when they carry
+none); when a conversion definition of the experiment says ``count: all``, of the closed windows only:
+an open window's value sums every match of its window, also those after D, so that a re-run after later
+days are loaded would learn another value. ``cost`` is the variant's declared cost. Every policy keeps
+the ``exploration`` floor, among the eligible arms; propensity and uplift decay it once they learn
+from more than ``policies.DECAY_ROWS`` presentations.
+A candidate eligible for an arm with fewer than ``MIN_ROWS`` presentations to learn from (a new
+experiment's every arm, a new or rarely eligible variant) draws uniformly among their eligible variants
+under propensity and uplift (warming up); the other candidates are decided by what was learned. The
+probabilities and each arm's expected value go to ``_policy``; sql/experiments/decide.sql draws from
+them and logs the probability.
 """
 
 from __future__ import annotations
@@ -119,6 +123,22 @@ def _codes(values: pd.Series, levels: list[str]) -> np.ndarray:
     return pd.Categorical(values.astype(object), categories=levels).codes
 
 
+def counts_every_match(config: ExperimentsConfig, exp: ExperimentSpec) -> bool:
+    """Whether the experiment's (primary) conversions count every match of a window (``count: all``):
+    then an open window's value may hold matches after the night (policy_history.sql)."""
+    return any(
+        d.experiment == exp.name and d.role == "primary" and d.count == "all"
+        for d in config.conversions.definitions
+    )
+
+
+def conversion_value(values: np.ndarray, converted: np.ndarray) -> float:
+    """The mean value of the converted presentations whose value is known (not NaN: an open window
+    counting every match); 1 when none is known or they carry none."""
+    known = values[converted & ~np.isnan(values)]
+    return float(known.mean()) if len(known) and known.mean() > 0 else 1.0
+
+
 def seed_of(*parts: object) -> int:
     return int(hashlib.md5("|".join(map(str, parts)).encode()).hexdigest()[:8], 16)
 
@@ -178,13 +198,14 @@ def segment_edges(scores: np.ndarray) -> np.ndarray:
     return np.quantile(scores, np.linspace(0, 1, SEGMENTS + 1)[1:-1]) if len(scores) else np.zeros(0)
 
 
-def learning(arm: np.ndarray, eligible: np.ndarray) -> bool:
-    """Whether propensity or uplift is still learning: an arm some candidate tonight is ``eligible``
-    for (per candidate and arm) has fewer than MIN_ROWS presentations to learn from (``arm``: each
-    one's arm, -1: left out). An arm no candidate can get (a variant whose rules or channel nobody
-    meets) holds the others back no longer."""
+def warming_up(arm: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """Per candidate: whether propensity or uplift is still learning for them, i.e. they are
+    ``eligible`` (per candidate and arm) for an arm with fewer than MIN_ROWS presentations to learn
+    from (``arm``: each one's arm, -1: left out). Those draw uniformly among their eligible variants;
+    the others are decided by what was learned of the arms they can get, so a new or rarely eligible
+    variant holds back only the customers who can get it (and an arm no candidate can get, nobody)."""
     counts = np.bincount(arm[arm >= 0], minlength=eligible.shape[1])
-    return bool((counts[eligible.any(axis=0)] < MIN_ROWS).any())
+    return np.asarray((eligible & (counts < MIN_ROWS)).any(axis=1), dtype=bool)
 
 
 def learned_probabilities(
@@ -203,12 +224,15 @@ def learned_probabilities(
     """propensity or uplift: per candidate and arm the probability (over the eligible arms) and the
     expected value (incremental for uplift, whose arm 0 is no treatment). ``arm``: each past
     presentation's arm (-1: left out); ``weight``: each one's (policies.seen_weights; 1 when None).
-    Uniform among the eligible variants while learning."""
+    Uniform among their eligible variants (expected value 0) for the candidates still warming up
+    (``warming_up``); ``x_now`` may then be empty (no candidate learned)."""
     arms, variants = eligible.shape[1], len(cost)
-    if learning(arm, eligible):  # uniform among the eligible variants
-        uniform = eligible.copy()
-        uniform[:, : arms - variants] = False
-        return masked(uniform.astype(float), uniform), np.zeros(eligible.shape)
+    uniform = eligible.copy()  # uniform among the eligible variants
+    uniform[:, : arms - variants] = False
+    probs, expected = masked(uniform.astype(float), uniform), np.zeros(eligible.shape)
+    learned = ~warming_up(arm, eligible)
+    if not learned.any():
+        return probs, expected
     keep = arm >= 0
     y = converted[keep].astype(int)
     w = (np.ones(len(arm)) if weight is None else np.asarray(weight, dtype=float))[keep]
@@ -218,14 +242,17 @@ def learned_probabilities(
         )
     else:
         learner = TLearner(arms=arms, seed=seed).fit(x_train[keep], arm[keep], y, w)
-    rates = learner.predict(x_now)
+    rates = learner.predict(x_now[learned])
     values = np.full(variants, value)
     exploration = policies.decayed(exploration, int(w.sum()))
+    allowed = eligible[learned]
     if policy == "uplift":
-        probs = policies.uplift(rates, values, cost, exploration, eligible)
-        return masked(probs, eligible), policies.incremental_value(rates, values, cost)
-    probs = policies.propensity(rates, values, cost, exploration, eligible)
-    return masked(probs, eligible), rates * value - cost
+        probs[learned] = masked(policies.uplift(rates, values, cost, exploration, allowed), allowed)
+        expected[learned] = policies.incremental_value(rates, values, cost)
+    else:
+        probs[learned] = masked(policies.propensity(rates, values, cost, exploration, allowed), allowed)
+        expected[learned] = rates * value - cost
+    return probs, expected
 
 
 def policy_matrix(
@@ -247,6 +274,7 @@ def policy_matrix(
             "day": day,
             "window_days": config.conversions.window_days,
             "lookback_days": LOOKBACK_DAYS,
+            "every_match": counts_every_match(config, exp),
         }
         hist = _frame(con, "policy_history", params)
     arm = history_arms(hist["variant"].to_numpy(dtype=object), arms)
@@ -254,8 +282,7 @@ def policy_matrix(
     weight = policies.seen_weights(
         converted, hist["elapsed_days"].to_numpy(dtype=float), config.conversions.window_days
     )
-    values = hist["value"].to_numpy(dtype=float)[converted]
-    value = float(values.mean()) if len(values) and values.mean() > 0 else 1.0
+    value = conversion_value(hist["value"].to_numpy(dtype=float), converted)
     cost = np.array([config.variant(v).cost for v in exp.variants])
     first = first_date(hist, day)
     if exp.policy == "thompson":
@@ -275,7 +302,7 @@ def policy_matrix(
         )
         return masked(probs, eligible), rates * value - cost
     x_train = x_now = np.zeros((0, 0))
-    if not learning(arm, eligible):  # features only to learn
+    if not warming_up(arm, eligible).all():  # features only to learn
         spec = config.model(exp.model or "")
         train = customer_features(con, spec, first).reindex(hist["customer_id"])
         x_train, x_now = numeric(train, customer_features(con, spec, day).reindex(customers))

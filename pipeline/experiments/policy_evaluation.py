@@ -13,6 +13,11 @@ and ``nothing`` sends nothing. Each policy's conversion rate per
 decision is estimated by inverse propensity scoring and doubly robust (the T-learner as reward model),
 with 95% normal intervals; ``incremental`` is the doubly robust difference to ``nothing`` per
 decision, with its interval (the per-row differences). A team compares policies before switching.
+
+An experiment is evaluated once it has MIN_DECISIONS such decisions and MIN_PER_ARM of every arm some of
+them could get (nothing sent always; a variant when some decision was eligible for it): a variant none
+could get is no evaluated policy's choice and is not waited for. The run's ``experiments`` metadata
+says, per experiment, what was evaluated, or why it was left out.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ from pipeline.experiments.policies.learner import TLearner
 from pipeline.experiments.policy_features import drop_unused, policy_features
 
 POLICY_EVALUATION = "policy_evaluation"
+MIN_DECISIONS = 100  # logged decisions with a complete window before an experiment is evaluated
+MIN_PER_ARM = 10  # and of every arm some of them could get
 EVALUATED = ("nothing", "uniform", "propensity", "uplift", "thompson")
 COLUMNS = [
     "experiment",
@@ -160,23 +167,45 @@ class Logged:
     eligible: np.ndarray
 
 
-def logged_decisions(
+def shortfall(arm: np.ndarray, eligible: np.ndarray, arms: list[str]) -> str | None:
+    """Why the logged decisions are too few to evaluate (None: enough): fewer than MIN_DECISIONS, or
+    fewer than MIN_PER_ARM of an arm some of them could get (``eligible``, per decision and arm; nothing
+    sent: every one). An arm none of them could get (a variant whose rules or channel nobody met) is
+    not waited for: it has no logged decision to learn from, and no evaluated policy chooses it."""
+    if len(arm) < MIN_DECISIONS:
+        return f"too few decisions ({MIN_DECISIONS} needed)"
+    counts = np.bincount(arm, minlength=len(arms))
+    short = np.flatnonzero(eligible.any(axis=0) & (counts < MIN_PER_ARM))
+    if len(short):
+        few = ", ".join(f"{arms[a]}: {counts[a]}" for a in short)
+        return f"too few of {few} ({MIN_PER_ARM} needed)"
+    return None
+
+
+def never_eligible(eligible: np.ndarray, arms: list[str]) -> list[str]:
+    """The arms no logged decision could get."""
+    return [arms[a] for a in np.flatnonzero(~eligible.any(axis=0))]
+
+
+NOTES = ["experiment", "decisions", "evaluated", "arms no decision could get", "left out because"]
+
+
+def _logged(
     con: duckdb.DuckDBPyConnection,
     config: ExperimentsConfig,
     exp: ExperimentSpec,
-    features: dict[tuple[str, dt.date], pd.DataFrame] | None = None,
-) -> Logged | None:
-    """The experiment's logged decisions, or None with too few of some arm to evaluate anything.
-    ``features``: the customer features already read, by (model, cut-off); those read here are added
-    (experiments sharing a model and a first logged date read them once)."""
+    features: dict[tuple[str, dt.date], pd.DataFrame] | None,
+) -> Logged | tuple[int, str]:
+    """logged_decisions, or how many there are and why too few (shortfall)."""
     log = policy_log(con, exp)
     arms = [NO_TREATMENT, *exp.variants]
     arm = history_arms(log["variant"].to_numpy(dtype=object), arms)
     keep = arm >= 0
-    counts = np.bincount(arm[keep], minlength=len(arms))
-    if len(log) < 100 or counts.min() < 10:
-        return None
     log, arm = log[keep], arm[keep]
+    eligible = eligibility(log["eligible"].to_numpy(dtype=str), list(exp.variants))
+    short = shortfall(arm, eligible, arms)
+    if short:
+        return len(arm), short
     x = np.zeros((len(log), 1))
     if exp.model:
         key = (exp.model, first_date(log, dt.date.max))
@@ -186,19 +215,38 @@ def logged_decisions(
         frame = features[key]
         x, _ = numeric(frame.reindex(log["customer_id"]), frame, score_matrix=False)
     cost = np.array([config.variant(v).cost for v in exp.variants])
-    eligible = eligibility(log["eligible"].to_numpy(dtype=str), list(exp.variants))
     return Logged(log, arm, x, cost, eligible)
 
 
-def build_policy_evaluation(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig) -> int:
-    """Rebuild the `policy_evaluation` table; returns its rows."""
+def logged_decisions(
+    con: duckdb.DuckDBPyConnection,
+    config: ExperimentsConfig,
+    exp: ExperimentSpec,
+    features: dict[tuple[str, dt.date], pd.DataFrame] | None = None,
+) -> Logged | None:
+    """The experiment's logged decisions, or None when too few to evaluate anything (shortfall).
+    ``features``: the customer features already read, by (model, cut-off); those read here are added
+    (experiments sharing a model and a first logged date read them once)."""
+    found = _logged(con, config, exp, features)
+    return None if isinstance(found, tuple) else found
+
+
+def build_policy_evaluation(
+    con: duckdb.DuckDBPyConnection, config: ExperimentsConfig
+) -> tuple[int, list[list]]:
+    """Rebuild the `policy_evaluation` table; returns its rows and, per experiment, a row of NOTES: its
+    logged decisions, whether it was evaluated, the arms none of them could get, why it was left out."""
     rows: list[list] = []
+    notes: list[list] = []
     have = table_exists(con, "conversions") and table_exists(con, "results")
     features: dict[tuple[str, dt.date], pd.DataFrame] = {}
     for exp in config.experiments if have else []:
-        d = logged_decisions(con, config, exp, features)
-        if d is None:
-            continue  # too few logged decisions of some arm to evaluate anything
+        d = _logged(con, config, exp, features)
+        if isinstance(d, tuple):
+            notes.append([exp.name, d[0], "no", "", d[1]])
+            continue
+        never = never_eligible(d.eligible, [NO_TREATMENT, *exp.variants])
+        notes.append([exp.name, len(d.arm), "yes", ", ".join(never), ""])
         found = evaluate(
             d.x,
             d.arm,
@@ -217,16 +265,18 @@ def build_policy_evaluation(con: duckdb.DuckDBPyConnection, config: ExperimentsC
         con.execute(sql("experiments/write_policy_evaluation"))
     finally:
         con.unregister("_evaluation_rows")
-    return len(frame)
+    return len(frame), notes
 
 
 def run_policy_evaluation(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig) -> dict:
-    """Rebuild `policy_evaluation`; the metadata of the run (the table as markdown)."""
-    rows = build_policy_evaluation(con, config)
+    """Rebuild `policy_evaluation`; the metadata of the run (the table as markdown, and per experiment
+    what was evaluated or why it was left out)."""
+    rows, notes = build_policy_evaluation(con, config)
     table = con.execute(sql("experiments/policy_evaluation_table")).fetchall()
     headers = ["experiment", "policy", "decisions", "DR rate [95% CI]", "incremental [95% CI]", "IPS rate"]
     return {
         "dagster/row_count": rows,
         "dagster/column_schema": column_schema(con, POLICY_EVALUATION),
         "evaluation": dg.MetadataValue.md(markdown_table(headers, table)),
+        "experiments": dg.MetadataValue.md(markdown_table(NOTES, notes)),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import math
 from pathlib import Path
 
 import duckdb
@@ -45,14 +46,14 @@ def learned_config(policy: str, rules: dict[str, list] | None = None, **experime
     return parse_config(data, "nightjar.yaml", Path("."))
 
 
-def warehouse(history: dict[str, tuple[int, int]]) -> duckdb.DuckDBPyConnection:
-    """The customers (gold, silver, bronze in turn) and, per arm of ``offer``, (converted, presented)
-    presentations whose window closed before DAY (arm `control`: held out)."""
+def warehouse(history: dict[str, tuple[int, int]], customers: int = CUSTOMERS) -> duckdb.DuckDBPyConnection:
+    """The ``customers`` (gold, silver, bronze in turn) and, per arm of ``offer``, (converted,
+    presented) presentations whose window closed before DAY (arm `control`: held out)."""
     con = duckdb.connect()
     con.execute(
         "CREATE TABLE customers AS SELECT 'k' || i AS customuid, TIMESTAMP '2026-01-01' AS _first_seen_at, "
         "['gold', 'silver', 'bronze'][i % 3 + 1] AS txt_segment FROM range($n) t(i)",
-        {"n": CUSTOMERS},
+        {"n": customers},
     )
     con.execute(sql("experiments/create_conversions"))
     for variant, (converted, presented) in history.items():
@@ -90,16 +91,54 @@ def test_a_variant_nobody_can_get_does_not_keep_a_learned_policy_uniform():
     assert reasons.fetchall() == [(True,)]
 
 
-def test_a_learned_policy_still_learns_while_a_variant_customers_can_get_has_too_few_presentations():
+def test_a_variant_with_too_few_presentations_keeps_only_the_customers_who_can_get_it_uniform():
     """free_shipping (gold only) is new: 20 presentations, fewer than the 50 a learned policy waits
-    for, so the policy stays uniform among each customer's eligible variants."""
+    for, so the gold customers stay uniform among their three variants; silver and bronze, who cannot
+    get it, are decided by what was learned of the other two (discount_10 converts 30 %, discount_20
+    10 %). Before, everyone stayed uniform until free_shipping had 50 presentations (silver and bronze
+    logged 0.45 for each discount)."""
     config = learned_config("propensity", {"free_shipping": GOLD_ONLY})
     history = {"discount_10": (300, 1000), "discount_20": (100, 1000), "free_shipping": (2, 20)}
     con = warehouse(history)
     decide(con, config, DAY)
     logged = con.execute(
-        """SELECT len(eligible_variants), min(assignment_probability), max(assignment_probability)
+        """SELECT len(eligible_variants), variant, min(assignment_probability), max(assignment_probability)
+           FROM results WHERE NOT is_control GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    gold = [(v, lo, hi) for n, v, lo, hi in logged if n == 3]
+    assert [v for v, _, _ in gold] == ["discount_10", "discount_20", "free_shipping"]
+    assert all(abs(lo - 0.9 / 3) < 1e-12 and abs(hi - 0.9 / 3) < 1e-12 for _, lo, hi in gold)
+    others = {v: (lo, hi) for n, v, lo, hi in logged if n == 2}
+    assert others["discount_10"][0] > 0.85 and others["discount_20"][1] < 0.05  # 0.9 x (1 - floor / 2)
+    reasons = con.execute(
+        """SELECT len(eligible_variants), bool_and(reason LIKE 'propensity: expected value 0.0000 %')
            FROM results WHERE NOT is_control GROUP BY 1 ORDER BY 1"""
     ).fetchall()
-    assert [n for n, _, _ in logged] == [2, 3]  # silver and bronze; gold
-    assert all(abs(lo - 0.9 / n) < 1e-12 and abs(hi - 0.9 / n) < 1e-12 for n, lo, hi in logged)
+    assert reasons == [(2, False), (3, True)]  # the uniform draw has no expected value
+
+
+def test_a_partly_learned_night_draws_each_variant_as_often_as_its_logged_probability():
+    """The same night over 9,000 customers: within the gold customers (uniform) and within the others
+    (learned), each variant's share of the treated equals its logged probability given treatment
+    (within 5 standard errors; the draws are hashes, so fixed)."""
+    config = learned_config("propensity", {"free_shipping": GOLD_ONLY})
+    history = {"discount_10": (300, 1000), "discount_20": (100, 1000), "free_shipping": (2, 20)}
+    con = warehouse(history, customers=9000)
+    decide(con, config, DAY)
+    rows = con.execute(
+        """SELECT arms, variant, n, sum(n) OVER (PARTITION BY arms) AS treated, lo, hi
+           FROM (SELECT len(eligible_variants) AS arms, variant, count(*) AS n,
+                        min(assignment_probability) / 0.9 AS lo, max(assignment_probability) / 0.9 AS hi
+                 FROM results WHERE NOT is_control GROUP BY ALL)
+           ORDER BY ALL"""
+    ).fetchall()
+    assert [(a, v) for a, v, *_ in rows] == [
+        (2, "discount_10"),
+        (2, "discount_20"),
+        (3, "discount_10"),
+        (3, "discount_20"),
+        (3, "free_shipping"),
+    ]
+    for _, _, n, treated, lo, hi in rows:
+        assert hi - lo < 1e-12  # one probability per group of customers (the features tell them apart not)
+        assert abs(n / treated - lo) < 5 * math.sqrt(lo * (1 - lo) / treated), (n, treated, lo)
