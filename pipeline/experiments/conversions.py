@@ -35,9 +35,9 @@ from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.partitions import days_between
 from pipeline.core.rules import Params, compile_all, rule_condition
 from pipeline.core.sql import bind, ident, sql
-from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, table_exists, transaction
+from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, scalar, table_exists, transaction
 from pipeline.experiments.config import PRIMARY, ConversionDefinition, ExperimentsConfig
-from pipeline.experiments.decisions import CONVERSIONS, day_rows, schemas
+from pipeline.experiments.decisions import CONVERSIONS, RESULTS, day_rows, schemas
 
 GUARDRAIL_CONVERSIONS = "guardrail_conversions"
 
@@ -105,6 +105,22 @@ def _definition_matches(
     con.execute(query, bind(query, values))
 
 
+def record_drawn_variants(con: duckdb.DuckDBPyConnection) -> None:
+    """Give the rows of `conversions` and `guardrail_conversions` written before their ``drawn_variant``
+    column (the arm drawn, which the report analyses) that of their decision in `results`, else the
+    variant given. Nothing to do (one count each) once every row has it."""
+    if table_exists(con, RESULTS):  # its own rows from before the column first (from their reason)
+        con.execute(sql("experiments/create_results"))
+    for table in (CONVERSIONS, GUARDRAIL_CONVERSIONS):
+        if not table_exists(con, table):
+            continue
+        if scalar(con, sql("experiments/undrawn_rows", idents={"table": table})):
+            with transaction(con):
+                if table_exists(con, RESULTS):
+                    con.execute(sql("experiments/drawn_variants", idents={"table": table}))
+                con.execute(sql("experiments/given_variants", idents={"table": table}))
+
+
 def measure(
     con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.date, loaded: frozenset[dt.date]
 ) -> tuple[int, bool]:
@@ -128,6 +144,7 @@ def measure(
     }
     complete = all(d in loaded for d in days_between(day, bounds["last"]))
     register_customer_table(con, GUARDRAIL_CONVERSIONS, "customer_id", CUSTOMER_ID)
+    record_drawn_variants(con)
     if table_exists(con, "events"):
         for d in config.conversions.definitions:
             _definition_matches(con, config, d, bounds)

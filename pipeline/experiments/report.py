@@ -5,9 +5,12 @@ Only presentations whose window is complete count, unless ``include_incomplete``
 ``windows`` column says so and ``in_progress`` counts them). The statistics run per customer, the
 unit of randomisation (pipeline/experiments/stats.py ``ratio``), over sums that SQL aggregates per
 experiment, metric, variant and date (sql/experiments/report_counts.sql: increments whose running
-sums are the sums over customers up to each date), never over customer rows here; the sample-ratio
-check over the customers held out and treated (control is drawn per customer), counted in SQL by the
-date of their first presentation (sql/experiments/srm_customers.sql).
+sums are the sums over customers up to each date), never over customer rows here. A variant is the
+arm drawn (intent to treat): the customers a capacity cut to ``no_treatment`` count in the variant
+they were drawn, since the cut takes the lowest expected values, not a random part of the arm
+(``capped`` counts them), so a capped variant's lift is that of being drawn to it under its limit.
+The sample-ratio check over the customers held out and treated (control is drawn per customer),
+counted in SQL by the date of their first presentation (sql/experiments/srm_customers.sql).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from pipeline.core.warehouse import table_exists, transaction
 from pipeline.experiments import stats
 from pipeline.experiments.bayesian import posterior
 from pipeline.experiments.config import PRIMARY, AnalysisSpec, ExperimentsConfig
-from pipeline.experiments.conversions import GUARDRAIL_CONVERSIONS
+from pipeline.experiments.conversions import GUARDRAIL_CONVERSIONS, record_drawn_variants
 from pipeline.experiments.corrections import adjust
 from pipeline.experiments.cuped import Paired, cuped
 from pipeline.experiments.decisions import CONVERSIONS
@@ -53,6 +56,7 @@ class Counts:
     converted: int  # sum d
     value_sum: float  # sum v
     in_progress: int
+    capped: int  # presentations of the arm drawn that a capacity cut to no_treatment (sent nothing)
     customers: int
     presented_sq: int  # sum m^2
     converted_sq: int  # sum d^2
@@ -213,6 +217,7 @@ def _metric_rows(
             conversion_rate=r.converted / r.presented,
             value_per_presented=r.mean,
             in_progress=r.in_progress,
+            capped=r.capped,
             srm_chi2=_nan(s.chi2),
             srm_p_value=_nan(s.p_value),
             srm_mismatch=s.mismatch,
@@ -259,6 +264,7 @@ INTEGERS = (
     "presented",
     "converted",
     "in_progress",
+    "capped",
     "customers",
     "presented_sq",
     "converted_sq",
@@ -307,6 +313,7 @@ def build_report(
     windows = INCLUDING if include_incomplete else COMPLETE
     rows: list[dict] = []
     if table_exists(con, CONVERSIONS):
+        record_drawn_variants(con)  # rows written before drawn_variant existed
         frames = [_counts(con, t, include_incomplete) for t in (CONVERSIONS, GUARDRAIL_CONVERSIONS)]
         daily = pd.concat([f for f in frames if len(f)]) if any(len(f) for f in frames) else pd.DataFrame()
         if len(daily):

@@ -16,6 +16,9 @@ CREATE TABLE IF NOT EXISTS conversions (
 -- the CUPED covariate: the same conversion (or the experiment's covariate definition) in the
 -- analysis.cuped_days before the presentation
 ALTER TABLE conversions ADD COLUMN IF NOT EXISTS pre_converted BOOLEAN DEFAULT FALSE;
+-- the arm drawn, as in results (the variant before a capacity cut it): the report's arm. Rows written
+-- before the column get it from results (pipeline/experiments/conversions.py, record_drawn_variants).
+ALTER TABLE conversions ADD COLUMN IF NOT EXISTS drawn_variant VARCHAR;
 -- the guardrail metrics of each presentation (conversion definitions with role: guardrail), as above
 CREATE TABLE IF NOT EXISTS guardrail_conversions (
     date                DATE NOT NULL,
@@ -33,6 +36,7 @@ CREATE TABLE IF NOT EXISTS guardrail_conversions (
     window_complete     BOOLEAN NOT NULL,
     pre_converted       BOOLEAN NOT NULL
 );
+ALTER TABLE guardrail_conversions ADD COLUMN IF NOT EXISTS drawn_variant VARCHAR;
 -- metric: what a match counts for in the window ('primary' or a guardrail's name; NULL for a
 -- covariate definition); pre_of: the metric it is the pre-period covariate of (NULL: none)
 CREATE OR REPLACE TEMP TABLE _matches (

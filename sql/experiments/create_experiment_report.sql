@@ -51,5 +51,6 @@ CREATE TABLE IF NOT EXISTS experiment_report (
     credible_low        DOUBLE,            -- Bayesian 1 - alpha credible interval of rel_lift
     credible_high       DOUBLE,
     guardrail_failed    BOOLEAN NOT NULL,  -- a guardrail of the experiment moved significantly the worse way
-    customers           BIGINT             -- customers presented: the tests' unit (control is per customer)
+    customers           BIGINT,            -- customers presented: the tests' unit (control is per customer)
+    capped              BIGINT             -- presentations of the arm drawn that a capacity cut (sent nothing)
 );

@@ -16,3 +16,13 @@ CREATE TABLE IF NOT EXISTS results (
 ALTER TABLE results ADD COLUMN IF NOT EXISTS assignment_probability DOUBLE;
 ALTER TABLE results ADD COLUMN IF NOT EXISTS send_at TIMESTAMP;
 ALTER TABLE results ADD COLUMN IF NOT EXISTS eligible_variants VARCHAR[];
+-- the arm drawn (the variant before a capacity cut it to no_treatment; 'control' for the held-out): what
+-- was randomised, the arm the report analyses. Rows written before the column have it from the reason
+-- (sql/experiments/capacity.sql writes 'capacity: <variant drawn> takes ...'; variant names are
+-- identifiers), the variant given otherwise.
+ALTER TABLE results ADD COLUMN IF NOT EXISTS drawn_variant VARCHAR;
+UPDATE results SET drawn_variant = CASE
+    WHEN starts_with(reason, 'capacity: ') THEN regexp_extract(reason, '^capacity: ([A-Za-z0-9_]+) takes ', 1)
+    ELSE variant
+END
+WHERE drawn_variant IS NULL;

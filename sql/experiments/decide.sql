@@ -75,6 +75,7 @@ WITH prior AS (
 )
 SELECT $day AS date, customer_id, experiment, experiment_group,
        CASE WHEN is_control THEN 'control' ELSE variant END AS variant, is_control,
+       CASE WHEN is_control THEN 'control' ELSE variant END AS drawn_variant,
        expected_value AS score,
        CASE WHEN is_control THEN printf('control: held out by a hash of customer and experiment (control share %g)', control_share)
             WHEN policy <> 'uniform' AND variant = 'no_treatment'

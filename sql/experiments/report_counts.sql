@@ -1,20 +1,23 @@
 -- The sums the report's per-customer statistics need (pipeline/experiments/report.py `Counts`), per
 -- experiment, metric ('primary' from `conversions`, each guardrail from `guardrail_conversions`),
 -- variant and presentation date, from the presentations whose window is complete (all when
--- $include_incomplete). Control is drawn per customer, so the customer is the unit: per customer of a
--- variant, m = its presentations, d = those converted, v = their value, each counted up to the date,
--- and x = the customer's CUPED covariate, pre_converted of their first presentation of the experiment
--- (before any variant reached them). A sum over customers of a square or product of those running
--- counts is written as its increments, presentation by presentation in date order: one adds
--- cm^2 - (cm - 1)^2 = 2 cm - 1 to the sum of m^2 (cm: the customer's presentations so far, this one
--- included; likewise cd^2 - (cd - d)^2 and cm cd - (cm - 1)(cd - d) = cd + d (cm - 1)), so that the
+-- $include_incomplete). The variant is the arm drawn (`drawn_variant`), not the one given: a capacity
+-- sends nothing to the drawn customers of lowest expected value, so the customers given a capped
+-- variant are its best ones, not a random part of it; counted in the arm drawn (intent to treat) they
+-- are, and `capped` counts them. Control is drawn per customer, so the customer is the unit: per
+-- customer of a variant, m = its presentations, d = those converted, v = their value, each counted up
+-- to the date, and x = the customer's CUPED covariate, pre_converted of their first presentation of
+-- the experiment (before any variant reached them). A sum over customers of a square or product of
+-- those running counts is written as its increments, presentation by presentation in date order: one
+-- adds cm^2 - (cm - 1)^2 = 2 cm - 1 to the sum of m^2 (cm: the customer's presentations so far, this
+-- one included; likewise cd^2 - (cd - d)^2 and cm cd - (cm - 1)(cd - d) = cd + d (cm - 1)), so that the
 -- running sum over dates (the cumulative rows) and the sum over all dates (the totals) are exactly the
 -- sums over customers of their counts up to that date. `customers` and `pre_converted` count a
 -- customer at their first presentation of the variant.
 WITH presentations AS (
     SELECT
-        experiment, {{metric_expr}} AS metric, variant, is_control, customer_id, date, converted::INT AS d,
-        value, window_complete, pre_converted
+        experiment, {{metric_expr}} AS metric, drawn_variant AS variant, variant <> drawn_variant AS capped,
+        is_control, customer_id, date, converted::INT AS d, value, window_complete, pre_converted
     FROM {{table}}
 ),
 
@@ -26,7 +29,8 @@ firsts AS (
 
 running AS (
     SELECT
-        p.experiment, p.metric, p.variant, p.is_control, p.date, p.d, p.value, p.window_complete, f.x,
+        p.experiment, p.metric, p.variant, p.is_control, p.date, p.d, p.value, p.window_complete, p.capped,
+        f.x,
         row_number() OVER w AS cm, (sum(p.d) OVER w)::BIGINT AS cd, (sum(p.value) OVER w)::DOUBLE AS cv
     FROM presentations AS p
     INNER JOIN firsts AS f USING (experiment, metric, customer_id)
@@ -41,6 +45,7 @@ SELECT
     experiment, metric, variant, is_control, date,
     count(*) AS presented, sum(d)::BIGINT AS converted, sum(value)::DOUBLE AS value_sum,
     count(*) FILTER (WHERE NOT window_complete) AS in_progress,
+    count(*) FILTER (WHERE capped) AS capped,
     count(*) FILTER (WHERE cm = 1) AS customers,
     sum(2 * cm - 1)::BIGINT AS presented_sq,
     sum(d * (2 * cd - 1))::BIGINT AS converted_sq,

@@ -15,7 +15,7 @@ before AS (
     SELECT DISTINCT customer_id, experiment FROM _matches
     WHERE pre_of = $metric_name AND matched_at >= $pre_start AND matched_at < $start
 )
-SELECT r.date, r.customer_id, r.experiment, $metric_name AS metric, r.variant, r.is_control,
+SELECT r.date, r.customer_id, r.experiment, $metric_name AS metric, r.variant, r.drawn_variant, r.is_control,
        count(m.matched_at) > 0 AS converted, count(m.matched_at) AS conversions,
        coalesce(sum(m.value), 0) AS value, min(m.matched_at) AS first_conversion_at,
        $start AS window_start, $end AS window_end, $complete AS window_complete,

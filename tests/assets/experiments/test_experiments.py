@@ -286,7 +286,7 @@ def test_variants_are_drawn_by_their_observed_propensities(world):
         # 100 past presentations per offer variant: discount_20 converted 90, the others 10
         con.execute("""INSERT INTO conversions
                        SELECT DATE '2026-01-02', 'X' || i, 'offer', v, false, i < n, (i < n)::INT, 0, NULL,
-                              TIMESTAMP '2026-01-02', TIMESTAMP '2026-02-01', true, false
+                              TIMESTAMP '2026-01-02', TIMESTAMP '2026-02-01', true, false, v
                        FROM (VALUES ('discount_20', 90), ('discount_10', 10), ('free_shipping', 10)) t(v, n),
                             range(100) r(i)""")
         decide(con, config, later)

@@ -71,7 +71,7 @@ def test_the_uplift_policy_learns_who_to_treat_and_logs_its_probabilities(world)
                               hash(c || v) % 100 < CASE
                                   WHEN buyer THEN (CASE v WHEN 'discount_20' THEN 50 ELSE 10 END)
                                   ELSE (CASE v WHEN 'control' THEN 30 ELSE 10 END) END,
-                              0, 0, NULL, TIMESTAMP '2026-01-02', TIMESTAMP '2026-02-01', true, false
+                              0, 0, NULL, TIMESTAMP '2026-01-02', TIMESTAMP '2026-02-01', true, false, v
                      FROM p, (VALUES ('control'), ('discount_10'), ('discount_20'), ('free_shipping')) t(v)
                     """)
         con.execute("UPDATE conversions SET conversions = converted::INT")

@@ -51,7 +51,7 @@ def warehouse() -> duckdb.DuckDBPyConnection:
     con.execute(sql("experiments/create_conversions"))
     con.execute("""INSERT INTO conversions
                    SELECT DATE '2026-01-20', 'h' || v || i, e, v, FALSE, i < n, (i < n)::INT, 0, NULL,
-                          TIMESTAMP '2026-01-20', TIMESTAMP '2026-02-19', TRUE, FALSE
+                          TIMESTAMP '2026-01-20', TIMESTAMP '2026-02-19', TRUE, FALSE, v
                    FROM (VALUES ('offer', 'discount_10', 900), ('offer', 'discount_20', 100),
                                 ('channel', 'email', 900), ('channel', 'sms', 100)) t(e, v, n),
                         range(1000) r(i)""")

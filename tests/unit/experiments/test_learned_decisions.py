@@ -60,7 +60,7 @@ def warehouse(history: dict[str, tuple[int, int]], customers: int = CUSTOMERS) -
         con.execute(
             """INSERT INTO conversions
                SELECT DATE '2026-02-01', 'h' || $v || i, 'offer', $v, $v = 'control', i < $c, (i < $c)::INT,
-                      0, NULL, TIMESTAMP '2026-02-01', TIMESTAMP '2026-02-06', TRUE, FALSE
+                      0, NULL, TIMESTAMP '2026-02-01', TIMESTAMP '2026-02-06', TRUE, FALSE, $v
                FROM range($n) r(i)""",
             {"v": variant, "c": converted, "n": presented},
         )

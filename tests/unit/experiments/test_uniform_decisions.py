@@ -33,7 +33,7 @@ def test_a_variant_added_to_a_running_experiment_is_drawn_at_the_others_mean_pro
     con.execute(sql("experiments/create_conversions"))
     con.execute("""INSERT INTO conversions
                    SELECT DATE '2026-01-20', 'h' || v || i, 'offer', v, FALSE, i < n, (i < n)::INT, 0, NULL,
-                          TIMESTAMP '2026-01-20', TIMESTAMP '2026-02-19', TRUE, FALSE
+                          TIMESTAMP '2026-01-20', TIMESTAMP '2026-02-19', TRUE, FALSE, v
                    FROM (VALUES ('discount_10', 30), ('discount_20', 40)) t(v, n), range(1000) r(i)""")
     decide(con, config, DAY)
     logged = dict(
