@@ -10,12 +10,12 @@ import dagster as dg
 
 from pipeline.activation.config import OWN_SCHEDULE, SCHEDULE_TAG, ExportSpec
 from pipeline.activation.exports import SOURCE_TABLES, run_export
-from pipeline.activation.publish import PUBLISHED, publish
+from pipeline.activation.publish import PUBLISHED, clear_forgets, publish
 from pipeline.activation.report import REPORT, write_report
 from pipeline.config import ProjectConfig
 from pipeline.core.metadata import markdown_table
 from pipeline.core.partitions import days_in
-from pipeline.core.warehouse import POOL, WarehouseResource, published_folder
+from pipeline.core.warehouse import POOL, WarehouseLocked, WarehouseResource, published_folder
 
 GROUP = "activation"
 
@@ -35,6 +35,12 @@ def build_published_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
     def _published(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect(read_only=True) as con:
             snapshot = publish(con, Path(warehouse.path), log=context.log.info)
+        if snapshot.forgets:  # no version holds what they deleted any more: they are done
+            try:
+                with warehouse.connect() as con:
+                    clear_forgets(con, snapshot.forgets)
+            except WarehouseLocked as e:  # published all the same; the next publication finishes them again
+                context.log.warning(f"{len(snapshot.forgets)} forget(s) stay pending: {e}")
         rows = [
             (name, entry["rows"], entry["partitioned_by"] or "") for name, entry in snapshot.tables.items()
         ]
@@ -43,6 +49,7 @@ def build_published_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
                 "version": snapshot.version,
                 "snapshot": dg.MetadataValue.path(str(snapshot.database)),
                 "tables": len(snapshot.tables),
+                "forgets_finished": len(snapshot.forgets),
                 "rows": dg.MetadataValue.md(markdown_table(["table", "rows", "partitioned by"], rows)),
             }
         )

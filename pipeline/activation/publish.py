@@ -13,6 +13,7 @@ the warehouse (``pipeline.core.warehouse.published_folder``)::
         tables/results/date=2026-01-08/....parquet  a daily table: hive-partitioned by its day
         tables/experiment_report/data.parquet     any other table: one file
         tables/model_base_values/data.parquet     each model version's base value (its waterfalls')
+      .lock                                       held by the one publication at work (see below)
 
 A version is written under a hidden name, renamed into ``versions/`` when complete, its views
 created and its row counts checked against the warehouse, and only then does ``current`` point at
@@ -21,6 +22,15 @@ it (a new symlink renamed over the old one: ``rename(2)`` is atomic). A reader t
 seeing that version (its views name the version's own folder) while newer ones are published. The
 last :data:`KEEP` versions with a manifest are kept; older ones, and folders a killed publication
 left without one, are removed.
+
+One publication at a time, across processes (a run's ``published`` step, ``nightjar forget``, two
+Dagster instances): each holds the lock ``published/.lock`` (an OS file lock, gone with its process)
+from its first write to its cleanup, so none takes another's unfinished version for a killed one.
+
+A forget that the published versions may still hold is pending (``forget_pending``, written in the
+forget's transaction: pipeline/customers/forget.py): a publication that sees one keeps no older
+version, and its caller then clears the markers it saw (:func:`clear_forgets`). So a forget killed
+before its own publication ended is finished by the next one.
 
 Only what changed is written. Each version records, per table, its columns and, per day of a daily
 table (the whole table for the others), its rows and a fingerprint of them (``fingerprints.json``).
@@ -40,12 +50,14 @@ import json
 import os
 import secrets
 import shutil
+import sys
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
+import filelock
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
@@ -53,7 +65,8 @@ from pipeline.activation.explanations import BASE_VALUES, base_values
 from pipeline.core.catalog import IDENTIFIER_KINDS
 from pipeline.core.parts import fingerprints_sql, fresh_parts
 from pipeline.core.sql import ident, sql
-from pipeline.core.warehouse import cache_at_most, published_folder, scalar
+from pipeline.core.warehouse import cache_at_most, published_folder, scalar, table_exists
+from pipeline.customers.forget import FORGET_PENDING
 
 PUBLISHED = "published"  # the asset
 CURRENT = "current"
@@ -67,6 +80,8 @@ BATCH_ROWS = 16_000_000
 KEEP = 3  # versions kept: a reader holding an older one open may lose its files
 PRUNE_THREAD = "nightjar-prune"  # the thread removing a publication's stale versions
 REMOVING = ".removing"  # the suffix of a stale version's hidden name while its files are removed
+LOCK = ".lock"  # published/.lock: held by the one publication at work (it holds who that is)
+LOCK_WAIT = 600.0  # seconds a publication waits for another to end (SF10's took 124.5 s), then fails
 
 # The daily tables and the day each row belongs to (their Parquet is hive-partitioned by it).
 DAILY = {
@@ -102,6 +117,8 @@ class Snapshot:
     folder: Path  # the version's own folder (not through `current`)
     published_at: str
     tables: dict[str, dict] = field(default_factory=dict)  # name -> {"rows": n, "partitioned_by": col|None}
+    # the pending forgets this publication finished (no older version is left): clear_forgets clears them
+    forgets: tuple[str, ...] = ()
 
     @property
     def database(self) -> Path:
@@ -275,12 +292,13 @@ def prune(root: Path, keep: int = KEEP, wait: bool = True) -> list[str]:
 
     A version counts once its manifest is written (the last step before the switch); a folder in
     ``versions/`` without one was left by a publication killed between its rename and the switch: it
-    was never current, so no reader holds it, and it goes (publications run one at a time: the
-    ``duckdb`` pool). A stale version is first renamed to a hidden name (out of the listing at once),
-    then its files are removed. Without ``wait`` they are removed by a thread (:data:`PRUNE_THREAD`,
-    which the process waits for before it exits): removing a version's hundreds of linked files waits
-    on the disk (0.5-1.3 s at SF1, almost no CPU), which the run's next steps need not wait for. A
-    hidden folder left behind (the process was killed first) goes with the next prune."""
+    was never current, so no reader holds it, and it goes (publications run one at a time, across
+    processes: call it under :func:`publishing`, as :func:`publish` does). A stale version is first
+    renamed to a hidden name (out of the listing at once), then its files are removed. Without ``wait``
+    they are removed by a thread (:data:`PRUNE_THREAD`, which the process waits for before it exits):
+    removing a version's hundreds of linked files waits on the disk (0.5-1.3 s at SF1, almost no CPU),
+    which the run's next steps need not wait for. A hidden folder left behind (the process was killed
+    first) goes with the next prune."""
     versions = root / VERSIONS
     current = (root / CURRENT).resolve().name if (root / CURRENT).exists() else None
     listed = sorted((p for p in versions.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
@@ -303,15 +321,103 @@ def _remove(folders: list[Path]) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _holder() -> str:
+    """This process, as a publication waiting for it names it: its id and program, never its arguments
+    (`nightjar forget`'s hold a customer's identifier)."""
+    argv = sys.orig_argv
+    program = Path(argv[0]).name + (f" -m {argv[2]}" if argv[1:2] == ["-m"] and len(argv) > 2 else "")
+    return f"process {os.getpid()} ({program})"
+
+
+def _record_holder(fd: int) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{_holder()}\n".encode(), 0)
+
+
+def _held_by(root: Path) -> str:
+    try:
+        return (root / LOCK).read_text(encoding="utf-8").strip() or "another process"
+    except OSError:
+        return "another process"
+
+
+@contextlib.contextmanager
+def publishing(
+    root: Path, log: Callable[[str], None] | None = None, wait: float | None = None
+) -> Iterator[None]:
+    """Hold ``root``'s publication lock (``root/.lock``) while a publication writes, switches and removes
+    versions: one publication at a time, across processes. Waits up to ``wait`` seconds
+    (:data:`LOCK_WAIT`) for another one to end, saying so to ``log``, then raises :class:`PublishError`."""
+    wait = LOCK_WAIT if wait is None else wait
+    root.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(root / LOCK, on_acquired=_record_holder)
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        if log:
+            log(f"waiting for another publication of {root} ({_held_by(root)}) to end")
+        try:
+            lock.acquire(timeout=wait)
+        except filelock.Timeout:
+            raise PublishError(
+                f"another publication of {root} ({_held_by(root)}) is still under way after {wait:g} s: "
+                "try again when it is done"
+            ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def pending_forgets(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """The forgets whose rows a published version may still hold (``forget_pending``)."""
+    if not table_exists(con, FORGET_PENDING):
+        return ()
+    return tuple(r[0] for r in con.execute(sql("activation/pending_forgets")).fetchall())
+
+
+def clear_forgets(con: duckdb.DuckDBPyConnection, forgets: Sequence[str]) -> None:
+    """Clear the markers of the forgets a publication finished (its ``Snapshot.forgets``), on a writable
+    connection: a forget committed since then stays pending."""
+    if forgets:
+        con.execute(sql("activation/clear_forgets"), {"forgets": list(forgets)})
+
+
 def publish(
     con: duckdb.DuckDBPyConnection,
     warehouse: Path,
     now: dt.datetime | None = None,
     log: Callable[[str], None] | None = None,
+    alone: bool = False,
+    lock_wait: float | None = None,
 ) -> Snapshot:
-    """Publish the warehouse's readable tables as a new snapshot version and make it current."""
-    now = now or dt.datetime.now(dt.UTC)
+    """Publish the warehouse's readable tables as a new snapshot version and make it current, then remove
+    the versions beyond the last :data:`KEEP`, holding the publication lock throughout (:func:`publishing`).
+
+    With ``alone``, or when a forget is pending, every older version is removed, waiting until its files
+    are gone: none may still hold what the warehouse no longer does (a reader holding one open loses its
+    files). The snapshot returned lists the pending forgets it finished: clear them with
+    :func:`clear_forgets` once the connection may write."""
     root = published_folder(warehouse).resolve()
+    with publishing(root, log, lock_wait):
+        forgets = pending_forgets(con)
+        snapshot = _publish_version(con, warehouse, root, now or dt.datetime.now(dt.UTC))
+        alone = alone or bool(forgets)
+        removed = prune(root, keep=1 if alone else KEEP, wait=alone)
+    if log:
+        log(
+            f"published {len(snapshot.tables)} tables as {snapshot.version}"
+            + (f"; removed {len(removed)} old" if removed else "")
+            + ("; kept no older version" if alone else "")
+            + (f" (finishing {len(forgets)} forget(s))" if forgets else "")
+        )
+    return replace(snapshot, forgets=forgets)
+
+
+def _publish_version(
+    con: duckdb.DuckDBPyConnection, warehouse: Path, root: Path, now: dt.datetime
+) -> Snapshot:
+    """Write a new version and switch ``current`` to it (the previous one stays current on failure)."""
     version = f"{now:%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
     partial = root / VERSIONS / f".{version}.partial"
     folder = root / VERSIONS / version
@@ -345,18 +451,4 @@ def publish(
         if (root / CURRENT).resolve() != folder:
             shutil.rmtree(folder, ignore_errors=True)
         raise
-    removed = prune(root, wait=False)
-    if log:
-        log(
-            f"published {len(tables)} tables as {version}"
-            + (f"; removed {len(removed)} old" if removed else "")
-        )
     return snapshot
-
-
-def publish_alone(con: duckdb.DuckDBPyConnection, warehouse: Path) -> tuple[Snapshot, list[str]]:
-    """Publish a new version and remove every older one, waiting until their files are gone: after
-    `nightjar forget`, no version may still hold what the warehouse no longer does (a reader holding an
-    older version open loses its files). Returns the new version and the names of those removed."""
-    snapshot = publish(con, warehouse)
-    return snapshot, prune(published_folder(warehouse).resolve(), keep=1, wait=True)

@@ -184,27 +184,42 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 def _publish_again(warehouse: Path) -> bool:
     """After a forget: publish the snapshot again (removing every older version) and write the report
-    beside the warehouse again, when there are any, so that what people read no longer holds the rows."""
+    beside the warehouse again, when there are any, so that what people read no longer holds the rows.
+    The forget is pending in the warehouse until a publication has done so: if this one fails, the next
+    one (a run's, or the next forget's) keeps no older version either."""
     import duckdb
 
-    from pipeline.activation.publish import PublishError, current_snapshot, publish_alone
+    from pipeline.activation.publish import PublishError, clear_forgets, current_snapshot, publish
     from pipeline.activation.report import INDEX, ReportError, write_report
     from pipeline.core.warehouse import WarehouseError, connect, published_folder
 
     root = published_folder(warehouse)
     if current_snapshot(root) is None:
         return True
-    reports = root.parent / "reports"
     try:
         with connect(warehouse, read_only=True) as con:
-            snapshot, _ = publish_alone(con, warehouse)
-        print(f"Published {root} again as {snapshot.version}, keeping no older version.")
+            snapshot = publish(con, warehouse, log=print, alone=True)
+    except (WarehouseError, PublishError, OSError, duckdb.Error) as e:
+        print(
+            f"forgotten in the warehouse, but the published snapshot could not be written again ({e}): "
+            "it and the report hold the rows until the next publication (a run's, or the next forget's), "
+            "which keeps no older version",
+            file=sys.stderr,
+        )
+        return False
+    try:
+        with connect(warehouse) as con:
+            clear_forgets(con, snapshot.forgets)
+    except WarehouseError as e:  # harmless: the next publication keeps no older version either
+        print(f"published again without them, but the warehouse could not record it ({e})", file=sys.stderr)
+    reports = root.parent / "reports"
+    try:
         if (reports / INDEX).exists():
             print(f"Wrote the report again: {write_report(root, reports)}")
-    except (WarehouseError, PublishError, ReportError, OSError, duckdb.Error) as e:
+    except (ReportError, OSError, duckdb.Error) as e:
         print(
-            f"forgotten in the warehouse, but the published snapshot or report could not be written again "
-            f"({e}): they still hold the rows until the next run publishes",
+            f"forgotten in the warehouse and the published snapshot, but the report {reports / INDEX} could "
+            f"not be written again ({e}): it holds the rows until the next run writes it",
             file=sys.stderr,
         )
         return False

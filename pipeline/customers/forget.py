@@ -39,7 +39,11 @@ trimmed unless ``identity.case_sensitive``); a customer_id is compared exactly.
    the reason of a row rejected for that field), never in another field or free text. Then one
    row is appended to ``forget_log``: when, the kind of identifier asked for, the rows deleted per
    table. Never the identifier or the customer id. The days of a table whose writer records their
-   fingerprints (pipeline/core/parts.py) are fingerprinted again where rows went.
+   fingerprints (pipeline/core/parts.py) are fingerprinted again where rows went. And one row to
+   ``forget_pending``: the published snapshot may still hold the rows, so the next publication
+   (`nightjar forget`'s own, else a run's ``published`` step) keeps no older version and then
+   clears it (pipeline/activation/publish.py): a forget killed before it published again is
+   finished by the next publication.
 
 **Not found**: when no row anywhere holds ``who``, :class:`CustomerNotFound` is raised and nothing
 changes; nothing is logged either (nothing was forgotten). Any failure rolls the whole
@@ -54,6 +58,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from dataclasses import dataclass, field
 
 import duckdb
@@ -68,6 +73,7 @@ from pipeline.customers.identity import CUSTOMER_IDENTITIES
 EMAIL = "email"
 LOOKUP_KINDS = (*KEY_KINDS, EMAIL)
 FORGET_LOG = "forget_log"
+FORGET_PENDING = "forget_pending"  # the forgets a published version may still hold
 REJECTS = "rejects"
 SAFETY_NET_KINDS = {"customer_id": [CUSTOMER_ID], "customuid": [CUSTOMER_ID, "customuid"]}
 
@@ -231,7 +237,8 @@ def forget_customer(
     con: duckdb.DuckDBPyConnection, config: CustomersConfig, who: str, kind: str | None = None
 ) -> ForgetResult:
     """Delete every row of the customer ``who`` names from every customer-keyed table, in one
-    transaction, and append one row to ``forget_log`` (see the module docstring for the rules).
+    transaction, and append one row to ``forget_log`` and one to ``forget_pending`` (see the module
+    docstring for the rules).
 
     Raises :class:`CustomerNotFound` (and changes nothing, logs nothing) when no row holds ``who``,
     and ``ValueError`` for an empty ``who`` or an unknown ``kind``.
@@ -260,10 +267,11 @@ def forget_customer(
             refresh_parts(con, sorted(t for t, n in rows.items() if n))  # their days' recorded fingerprints
             result = ForgetResult(kind or named_by or "any", customers, rows, shared)
             con.execute(sql("customers/forget/create_forget_log"))
-            con.execute(
-                sql("customers/forget/log"),
-                {"at": _now(), "kind": result.identifier_kind, "rows": json.dumps(rows)},
-            )
+            at = _now()
+            logged = {"at": at, "kind": result.identifier_kind, "rows": json.dumps(rows)}
+            con.execute(sql("customers/forget/log"), logged)
+            con.execute(sql("customers/forget/create_forget_pending"))
+            con.execute(sql("customers/forget/mark_pending"), {"forget_id": secrets.token_hex(8), "at": at})
     finally:
         con.execute(sql("customers/forget/drop_working_set"))
     return result

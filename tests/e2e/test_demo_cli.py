@@ -293,6 +293,7 @@ IMPERSONAL = {
     "loads",
     "customer_tables",
     "forget_log",
+    "forget_pending",  # the forgets the published snapshot may still hold: an id and a time
     "kpi_customers",
     "kpi_reachability",
     "kpi_events",

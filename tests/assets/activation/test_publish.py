@@ -20,12 +20,15 @@ from pipeline.activation.publish import (
     MANIFEST,
     PRUNE_THREAD,
     VERSIONS,
+    clear_forgets,
     current_snapshot,
+    pending_forgets,
     prune,
     publish,
     write_batches,
 )
 from pipeline.cli import main
+from pipeline.core.sql import sql
 from pipeline.core.warehouse import connect
 from tests.assets.activation.conftest import World
 
@@ -334,3 +337,28 @@ def test_a_table_written_in_batches_of_days_equals_one_written_at_once(tmp_path,
     )
     assert sorted(_inodes(batched.folder / "tables")) == sorted(_inodes(whole.folder / "tables"))
     _published_equals_warehouse(batched, warehouse, ["results"])
+
+
+def test_a_pending_forget_leaves_no_older_version_and_only_the_forgets_seen_are_cleared(tmp_path):
+    warehouse = _daily_results(tmp_path, days=2, rows=4)
+    root = tmp_path / "published"
+    with connect(warehouse, read_only=True) as con:
+        kept = [publish(con, warehouse, dt.datetime(2026, 2, d, tzinfo=dt.UTC)).version for d in (1, 2)]
+    assert sorted(p.name for p in (root / VERSIONS).iterdir()) == kept
+    with duckdb.connect(str(warehouse)) as con:  # what a forget's transaction writes
+        con.execute(sql("customers/forget/create_forget_pending"))
+        con.execute(sql("customers/forget/mark_pending"), {"forget_id": "a", "at": dt.datetime(2026, 2, 3)})
+    with connect(warehouse, read_only=True) as con:
+        third = publish(con, warehouse, dt.datetime(2026, 2, 3, tzinfo=dt.UTC))
+    assert third.forgets == ("a",)
+    assert [p.name for p in (root / VERSIONS).iterdir()] == [third.version]  # gone already: waited for
+    with connect(warehouse) as con:
+        con.execute(sql("customers/forget/mark_pending"), {"forget_id": "b", "at": dt.datetime(2026, 2, 4)})
+        clear_forgets(con, third.forgets)  # "b" came after the publication: it stays
+        assert pending_forgets(con) == ("b",)
+        fourth = publish(con, warehouse, dt.datetime(2026, 2, 4, tzinfo=dt.UTC))
+        clear_forgets(con, fourth.forgets)
+        assert fourth.forgets == ("b",) and pending_forgets(con) == ()
+        fifth = publish(con, warehouse, dt.datetime(2026, 2, 5, tzinfo=dt.UTC))
+    _join_prune_threads()
+    assert sorted(p.name for p in (root / VERSIONS).iterdir()) == [fourth.version, fifth.version]

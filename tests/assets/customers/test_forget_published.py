@@ -4,6 +4,8 @@ HTML report beside the warehouse hold no row of a forgotten customer once the co
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -11,7 +13,7 @@ import duckdb
 from pipeline.activation.publish import CURRENT, VERSIONS, current_snapshot
 from pipeline.cli import main, write_demo_config
 from pipeline.config import load_config
-from pipeline.core.warehouse import connect, published_folder
+from pipeline.core.warehouse import connect, published_folder, scalar
 from pipeline.demo import generate_world
 from tests.assets.customers.test_forget import busy_customer
 from tests.conftest import run_nightly
@@ -65,3 +67,41 @@ def test_forget_publishes_again_without_the_customer_and_keeps_no_version_that_h
     report = tmp_path / "reports" / "index.html"
     assert report.stat().st_mtime >= current.folder.stat().st_mtime
     assert who not in report.read_text(encoding="utf-8")
+
+
+# `nightjar forget`, killed once it has written its new version, before that version is current
+KILLED_IN_ITS_REPUBLISH = """
+import os, sys
+import pipeline.activation.publish as p
+from pipeline.cli import main
+p.switch = lambda *_: os._exit(9)
+main(sys.argv[1:])
+"""
+
+
+def test_a_forget_killed_before_its_republish_ends_is_finished_by_the_next_publication(tmp_path):
+    # the deletion was committed, then the republish died: the older versions served the customer's
+    # rows, and the next run's publication kept them (the last 3 versions) for two more nights
+    generate_world(tmp_path, customers=40, days=2, start=START)
+    config = load_config(write_demo_config(tmp_path, START)).model_copy(update={"models": []})
+    for day in (START, START + dt.timedelta(days=1)):
+        assert run_nightly(config, day).success
+    root = published_folder(config.warehouse_path)
+    with connect(config.warehouse_path, read_only=True) as con:
+        who = busy_customer(con)
+    nights = versions(root)
+    forget = ["forget", who, "--kind", "customer_id", "--config", str(tmp_path / "nightjar.yaml")]
+    killed = subprocess.run([sys.executable, "-c", KILLED_IN_ITS_REPUBLISH, *forget], check=False)
+    assert killed.returncode == 9
+    with connect(config.warehouse_path, read_only=True) as con:  # forgotten in the warehouse
+        assert scalar(con, "SELECT count(*) FROM events WHERE customer_id = $c", {"c": who}) == 0
+    assert all(rows_of(v / "snapshot.duckdb", who) for v in nights)  # still served by both nights' versions
+
+    assert run_nightly(config, START + dt.timedelta(days=1), assets=["published"]).success
+
+    serving = {v.name: rows for v in versions(root) if (rows := rows_of(v / "snapshot.duckdb", who))}
+    assert serving == {}  # no version serves the customer any more
+    current = current_snapshot(root)
+    assert current is not None and [p.name for p in versions(root)] == [current.version]
+    with connect(config.warehouse_path, read_only=True) as con:  # done: the next one keeps versions again
+        assert scalar(con, "SELECT count(*) FROM forget_pending") == 0
