@@ -96,7 +96,7 @@ def _summary(results: list[LoadResult]) -> dict:
         "loads": dg.MetadataValue.md(_loads_table(results)),
     }
     changes = [(r.file, c, how) for r in results for c, how in r.schema_changes.items()]
-    changes += [(r.file, c, f"type changed {how}") for r in results for c, how in r.retyped.items()]
+    changes += [(r.file, c, f"type {how}") for r in results for c, how in r.retyped.items()]
     # columns the files brought that no field declares (new_columns: evolve | discard), and the
     # columns converted to the type their field is declared with now
     if changes:

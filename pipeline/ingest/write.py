@@ -46,7 +46,7 @@ class LoadResult:
     schema_changes: dict[str, str] = field(default_factory=dict)  # column -> added | discarded
     # a range file upserted by key (on its first load): the days of the earlier rows of its keys, deleted
     key_days: list[dt.date] = field(default_factory=list)
-    # columns converted to the type their field is declared with now: column -> "from OLD to NEW"
+    # columns converted to the type their field is declared with now: column -> "OLD -> NEW"
     retyped: dict[str, str] = field(default_factory=dict)
 
 
@@ -192,7 +192,7 @@ def retype(
     """Convert the columns whose field changed type (column_types.py), in the load's transaction, after
     its days' rows were deleted (a value they held need not convert); noted in ``result.retyped``."""
     changes = migrate_types(con, spec.name, spec.table, columns, by_key=spec.replaces == "none")
-    result.retyped = {c.column.name: f"from {type_name(c.old)} to {type_name(c.new)}" for c in changes}
+    result.retyped = {c.column.name: f"{type_name(c.old)} -> {type_name(c.new)}" for c in changes}
 
 
 def schema_changes(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, extra: list[str]) -> dict[str, str]:

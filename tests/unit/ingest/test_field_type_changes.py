@@ -111,7 +111,7 @@ def test_a_field_declared_with_another_type_converts_its_column(tmp_path: Path, 
         assert (r.status, r.rows_loaded, r.error) == (LOADED, 1, None)
         assert _column_type(w, "note") == sql_type
         assert _notes(w) == [(PREV, "o1", stored_after), (DAY, "o2", value)]
-        assert r.retyped == {"note": f"from {_words(old)} to {_words(new)}"}
+        assert r.retyped == {"note": f"{_words(old)} -> {_words(new)}"}
     finally:
         w.close()
 
@@ -217,7 +217,7 @@ def test_a_range_file_converts_the_column_too(tmp_path: Path, replaces: str) -> 
     try:
         results = _load_range(w, "sales_b.csv", _row("o2", DAY, "1", "4.5"))
         assert [(r.status, r.error) for r in results] == [(LOADED, None)]
-        assert results[0].retyped == {"note": "from Int (BIGINT) to Decimal (DECIMAL(18,4))"}
+        assert results[0].retyped == {"note": "Int (BIGINT) -> Decimal (DECIMAL(18,4))"}
         assert _notes(w) == [(PREV, "o1", Decimal(3)), (DAY, "o2", Decimal("4.5"))]
     finally:
         w.close()
@@ -240,3 +240,12 @@ def test_a_dataset_upserted_by_key_says_what_to_do_in_its_terms(tmp_path: Path) 
         assert _notes(w) == [(PREV, "o1", "soon")]
     finally:
         w.close()
+
+
+def test_the_runs_metadata_lists_a_converted_column() -> None:
+    from pipeline.ingest.runs import _summary
+
+    r = LoadResult("landing", "sales", "sales_20260131.csv", DAY, status=LOADED, load_id=1)
+    r.retyped = {"note": "String (VARCHAR) -> Decimal (DECIMAL(18,4))"}
+    table = _summary([r])["schema_changes"].value
+    assert "| sales_20260131.csv | note | type String (VARCHAR) -> Decimal (DECIMAL(18,4)) |" in table
