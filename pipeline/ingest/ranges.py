@@ -112,3 +112,26 @@ def covered_days(results: list[LoadResult]) -> list[dt.date]:
     loaded = [r for r in results if r.status == LOADED]
     days = {r.partition_date for r in loaded if r.partition_date is not None}
     return sorted(days.union(*(r.key_days for r in loaded)))
+
+
+# Why a day outside a run's partitions changed (see changed_outside)
+MOVED_AWAY = "moved"
+LOADED_INTO = "loaded"
+
+
+def changed_outside(results: list[LoadResult], window: Window) -> dict[dt.date, list[tuple[str, str]]]:
+    """The days outside ``window`` (a run's partitions) that range files' loads changed, each with the
+    (file, why) of every load that changed it: ``moved`` when an upsert by key (``replaces: none``)
+    deleted the earlier row of a key from it, ``loaded`` when rows were loaded into it (an API's records
+    go to their own days whatever the run's partitions)."""
+    out: dict[dt.date, list[tuple[str, str]]] = {}
+    for r in results:  # one result per file and day, not per row
+        if r.status != LOADED or r.file is None:
+            continue
+        changes = [(d, MOVED_AWAY) for d in r.key_days]
+        if r.partition_date is not None:
+            changes.append((r.partition_date, LOADED_INTO))
+        for day, why in changes:
+            if not window[0] <= day <= window[1] and (r.file, why) not in out.get(day, []):
+                out.setdefault(day, []).append((r.file, why))
+    return dict(sorted(out.items()))

@@ -33,6 +33,10 @@ from pipeline.ingest.read_errors import IngestError, read_error
 from pipeline.ingest.sources.files import LandedFile
 
 DEFAULT_DIALECT = CsvDialect()
+# The reader's NULL text: one no value can be (NUL bytes are removed before a file is read), so that a
+# record with empty values beyond the header's columns is rejected, not read as if it had none
+# (sql/ingest/read/csv_files.sql).
+NO_NULL = "\x00"
 MAX_RECORD_BYTES = Limits().max_record_bytes  # a longer record is rejected (limits.max_record_bytes)
 
 
@@ -180,6 +184,7 @@ def _read_csv_files(
             "quote": dialect.quote,
             "escape": dialect.escape_char,
             "encoding": encoding,
+            "no_null": NO_NULL,
             **line_limits(max_line),
         },
     )
@@ -196,6 +201,14 @@ def _lines_before(dialect: CsvDialect) -> int:
 _NOT_BLANK = (
     "NOT coalesce(bool_and(error_type = 'MISSING COLUMNS') "
     "AND trim(any_value(csv_line), ' ' || chr(10) || chr(13)) = '', false)"
+)
+
+
+# The reader's message of a rejected record (one error per value too many, the last counting them all;
+# else the error of its first column at fault); {j}: the alias of the reader's rejects table, if any.
+_ERROR_MESSAGE = (
+    "CASE WHEN arg_min({j}error_type, {j}column_idx) = 'TOO MANY COLUMNS' "
+    "THEN arg_max({j}error_message, {j}column_idx) ELSE arg_min({j}error_message, {j}column_idx) END"
 )
 
 
@@ -219,7 +232,9 @@ def read_csv_rows(
     bad = con.sql(
         """SELECT line - $before AS rn, line, bool_or(error_type = 'INVALID ENCODING') AS bad_bytes,
                   arg_min(error_type, column_idx) AS error_type,
-                  arg_min(error_message, column_idx) AS error_message,
+                  """
+        + _ERROR_MESSAGE.format(j="")
+        + """ AS error_message,
                   any_value(csv_line) AS csv_line
            FROM _rj GROUP BY line HAVING """
         + _NOT_BLANK,
@@ -493,7 +508,9 @@ def read_csv_batch(
         """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - $before AS rn, j.line,
                   bool_or(j.error_type = 'INVALID ENCODING') AS bad_bytes,
                   arg_min(j.error_type, j.column_idx) AS error_type,
-                  arg_min(j.error_message, j.column_idx) AS error_message,
+                  """
+        + _ERROR_MESSAGE.format(j="j.")
+        + """ AS error_message,
                   any_value(j.csv_line) AS csv_line
            FROM _rj j JOIN _rs s USING (scan_id, file_id) GROUP BY ALL HAVING """
         + _NOT_BLANK

@@ -20,7 +20,7 @@ from pipeline.core.warehouse import WarehouseResource, scalar, table_exists
 from pipeline.ingest.config import CustomersSpec, IngestConfig, TransactionSpec
 from pipeline.ingest.customer_batch import ingest_customer_files
 from pipeline.ingest.customers import CUSTOMERS, files_to_apply
-from pipeline.ingest.ranges import Window, ingest_range_file
+from pipeline.ingest.ranges import MOVED_AWAY, Window, changed_outside, ingest_range_file
 from pipeline.ingest.sources.files import LandedFile, NoFile
 from pipeline.ingest.transactions import ingest_transactions
 from pipeline.ingest.write import FAILED, LoadResult, record_empty_day, record_missing_file
@@ -96,7 +96,10 @@ def _summary(results: list[LoadResult]) -> dict:
         "loads": dg.MetadataValue.md(_loads_table(results)),
     }
     changes = [(r.file, c, how) for r in results for c, how in r.schema_changes.items()]
-    if changes:  # columns the files brought that no field declares (new_columns: evolve | discard)
+    changes += [(r.file, c, f"type {how}") for r in results for c, how in r.retyped.items()]
+    # columns the files brought that no field declares (new_columns: evolve | discard), and the
+    # columns converted to the type their field is declared with now
+    if changes:
         out["schema_changes"] = dg.MetadataValue.md(markdown_table(["file", "column", "change"], changes))
     return out
 
@@ -171,7 +174,58 @@ def ingest_range(
             results += ingest_range_file(con, spec, source_name, f, window or (days[0], days[-1]))
         if not files:
             results = [_no_input(con, spec, source_name, day, NoFile(missing)) for day in days]
+        _report_other_days(context, con, spec, results, days)
         return _materialized(context, con, config, spec, results, days)
+
+
+def _why(spec: TransactionSpec, why: str) -> str:
+    if why == MOVED_AWAY:
+        return (
+            f"upsert by key (replaces: none): a row with the same {', '.join(spec.key)} was loaded on "
+            "another day, so its earlier row left this day"
+        )
+    return "rows were loaded into this day (the records go to their own days, whatever the run's partitions)"
+
+
+def _report_other_days(
+    context: dg.AssetExecutionContext,
+    con,
+    spec: TransactionSpec,
+    results: list[LoadResult],
+    days: list[dt.date],
+) -> None:
+    """Tell Dagster of each partition outside the run's ``days`` that its range files changed: a
+    materialization of that partition saying why (the run materializes its own partitions), so the
+    assets downstream of it show as needing a run. Logged before the run may fail on another load:
+    the change is in the warehouse either way."""
+    changed = changed_outside(results, (days[0], days[-1]))
+    if not changed:
+        return
+    counts = dict(
+        con.execute(
+            sql("ingest/partition_rows", idents={"table": spec.table}), {"days": list(changed)}
+        ).fetchall()
+    )
+    partitions = context.assets_def.partitions_def
+    run_of = str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]}"
+    for day, changes in changed.items():  # one event per partition changed, not per row
+        key = day.isoformat()
+        if partitions is None or not partitions.has_partition_key(key):
+            context.log.warning(f"{spec.table}: day {key} changed, but it is not a partition of the asset")
+            continue
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=context.asset_key,
+                partition=key,
+                description=f"changed by the run of {run_of}",
+                metadata={
+                    "changed_by_run_of": run_of,
+                    "file": ", ".join(dict.fromkeys(f for f, _ in changes)),
+                    "reason": "; ".join(dict.fromkeys(_why(spec, why) for _, why in changes)),
+                    "rows_now": counts.get(day, 0),
+                },
+            )
+        )
 
 
 def _materialized(

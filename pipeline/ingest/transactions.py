@@ -172,7 +172,7 @@ def _ingest_one(
 
         def write() -> None:
             result.schema_changes = schema_changes(con, spec, extra)
-            replace_partition(con, spec, columns, day, _load_id(result))
+            replace_partition(con, spec, columns, day, result)
             record_schema_changes(con, result)
 
         return write
@@ -409,9 +409,3 @@ def ingest_transactions(
                 by_position[i] = r
     results = [by_position[i] for i in range(len(inputs))]
     return results
-
-
-def _load_id(result: LoadResult) -> int:
-    if result.load_id is None:  # run_load gives it its id before the write step runs
-        raise AssertionError("a load is written before it has an id")
-    return result.load_id

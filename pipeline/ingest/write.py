@@ -17,6 +17,7 @@ import duckdb
 from pipeline.core.catalog import register_customer_table
 from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import any_insert_order, scalar, table_exists, transaction
+from pipeline.ingest.column_types import migrate_types, type_name
 from pipeline.ingest.config import TransactionSpec
 from pipeline.ingest.read import IngestError
 from pipeline.ingest.sources.files import LandedFile, SourceError
@@ -45,6 +46,8 @@ class LoadResult:
     schema_changes: dict[str, str] = field(default_factory=dict)  # column -> added | discarded
     # a range file upserted by key (on its first load): the days of the earlier rows of its keys, deleted
     key_days: list[dt.date] = field(default_factory=list)
+    # columns converted to the type their field is declared with now: column -> "OLD -> NEW"
+    retyped: dict[str, str] = field(default_factory=dict)
 
 
 def now() -> dt.datetime:
@@ -133,7 +136,7 @@ def record_failure(
     """Record a FAILED load (nothing else changes) and return it."""
     result.status, result.error = FAILED, error
     result.rows_read = result.rows_loaded = result.rows_rejected = 0
-    result.rejects_by_field = {}
+    result.rejects_by_field, result.retyped = {}, {}
     result.load_id = scalar(con, "SELECT nextval('load_ids')")
     record_load(con, result, f, started)
     return result
@@ -183,6 +186,15 @@ def _prepare_table(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, column
         register_customer_table(con, spec.table, spec.customer_field, kind)
 
 
+def retype(
+    con: duckdb.DuckDBPyConnection, spec: TransactionSpec, columns: list[TypedColumn], result: LoadResult
+) -> None:
+    """Convert the columns whose field changed type (column_types.py), in the load's transaction, after
+    its days' rows were deleted (a value they held need not convert); noted in ``result.retyped``."""
+    changes = migrate_types(con, spec.name, spec.table, columns, by_key=spec.replaces == "none")
+    result.retyped = {c.column.name: f"{type_name(c.old)} -> {type_name(c.new)}" for c in changes}
+
+
 def schema_changes(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, extra: list[str]) -> dict[str, str]:
     """What a file's undeclared columns change (before its write): ``added`` for a column the table
     does not have yet (``new_columns: evolve``), ``discarded`` for each one left out (``discard``)."""
@@ -217,15 +229,20 @@ def replace_partition(
     spec: TransactionSpec,
     columns: list[TypedColumn],
     day: dt.date,
-    load_id: int,
+    result: LoadResult,
 ) -> None:
-    """The good rows of ``_typed`` (one file) replace the ``day`` partition of ``tx_<name>``."""
+    """The good rows of ``_typed`` (one file, the load ``result``) replace the ``day`` partition of
+    ``tx_<name>``."""
     _prepare_table(con, spec, columns)
     table = {"table": spec.table}
     con.execute(sql("ingest/delete_partition", idents=table), {"d": day})
+    retype(con, spec, columns, result)
+    if result.load_id is None:  # run_load gives it its id before the write step runs
+        raise AssertionError("a load is written before it has an id")
     names = column_list([c.name for c in columns])
     con.execute(
-        sql("ingest/insert_partition", idents=table, fragments={"columns": names}), {"id": load_id, "d": day}
+        sql("ingest/insert_partition", idents=table, fragments={"columns": names}),
+        {"id": result.load_id, "d": day},
     )
 
 
@@ -246,6 +263,7 @@ def replace_partitions(
     with transaction(con):
         _prepare_table(con, spec, columns)
         con.execute(sql("ingest/delete_partitions", idents=table), {"days": days})
+        retype(con, spec, columns, results[0])
         with any_insert_order(con):  # nothing reads tx_<name> in its physical order
             con.execute(
                 sql("ingest/insert_partitions", idents=table, fragments={"columns": names}),
@@ -284,7 +302,9 @@ def replace_range_days(
             if spec.replaces == "covered_days":
                 con.execute(sql("ingest/delete_partitions", idents=table), {"days": days})
                 con.execute(sql("ingest/delete_partitions_rejects"), {"ds": spec.name, "days": days})
-            else:
+                retype(con, spec, columns, results[0])
+            else:  # converted first: the keys are compared in the types declared now
+                retype(con, spec, columns, results[0])
                 keys = column_list(spec.key)
                 match = " AND ".join(f"t.{ident(k)} = k.{ident(k)}" for k in spec.key)
                 fragments = {"key": keys, "match": match}

@@ -202,16 +202,18 @@ FILE_CASES = [
         rows=[(2, "o2", "c2", DAY, 1, Decimal("10"), "S2")],
     ),
     TxCase(
-        # trailing empty cells (as spreadsheets export them) carry no data: the row loads
+        # empty values beyond the header's columns are values too many all the same (the row may be
+        # shifted: an empty value too many before the last): the row is rejected, counting them
         "csv_row_with_trailing_empty_extra_fields",
         "pos",
         "csv",
         POS_HEADER + b"o1,c1,01/31/2026,2,3.50,S1,,\no2,c2,01/31/2026,1,10,S2\n",
         LOADED,
         2,
-        2,
-        0,
-        rows=[(1, "o1", "c1", DAY, 2, Decimal("3.5"), "S1"), (2, "o2", "c2", DAY, 1, Decimal("10"), "S2")],
+        1,
+        1,
+        rejects={1: ("columns", ("6", "Found: 8"))},
+        rows=[(2, "o2", "c2", DAY, 1, Decimal("10"), "S2")],
     ),
     TxCase(
         "csv_blank_line_between_rows",

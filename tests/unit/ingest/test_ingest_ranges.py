@@ -190,3 +190,24 @@ def test_range_config_errors(tmp_path: Path, options: dict, words: str) -> None:
     with pytest.raises(ConfigError) as e:
         parse_config(sales_config(files="range", **options), "t.yaml", tmp_path)
     assert "transactions[0].key" in str(e.value) and words in str(e.value)
+
+
+def test_the_days_changed_outside_a_run_are_the_days_its_keys_left_or_its_rows_went_to() -> None:
+    from pipeline.ingest.ranges import LOADED_INTO, MOVED_AWAY, changed_outside
+
+    def result(day, key_days=(), status=LOADED, file="f.csv") -> LoadResult:
+        r = LoadResult("landing", "sales", file, day, status=status)
+        r.key_days = list(key_days)
+        return r
+
+    results = [
+        result(D3, key_days=[D1, D3]),  # a key of D3 left D1 (outside) and D3 (inside)
+        result(D4),  # loaded outside the run
+        result(D4, file="g.csv", key_days=[D1]),
+        result(D2, key_days=[D1], status=FAILED),  # a failed load changed nothing
+        result(None),  # the rows without a day
+    ]
+    assert changed_outside(results, (D2, D3)) == {
+        D1: [("f.csv", MOVED_AWAY), ("g.csv", MOVED_AWAY)],
+        D4: [("f.csv", LOADED_INTO), ("g.csv", LOADED_INTO)],
+    }
