@@ -100,6 +100,7 @@ def run_results(
         "dagster/row_count": sum(c[2] for c in counts),
         "dagster/column_schema": column_schema(con, RESULTS),
         "by_variant": dg.MetadataValue.md(markdown_table(["experiment", "variant", "decisions"], counts)),
+        "conversions_measured_first": len(measured),  # presentation days (read_days)
     }
 
 

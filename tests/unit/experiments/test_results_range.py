@@ -67,14 +67,19 @@ def days(first: dt.date, n: int) -> list[dt.date]:
 
 
 def nightly(con: duckdb.DuckDBPyConnection, config, nights: list[dt.date]) -> None:
+    """A run of `results`, then of `conversions`, per night: `results` measures nothing itself."""
     for night in nights:
-        run_results(con, config, [night], lambda _: None)
+        assert run_results(con, config, [night], lambda _: None)["conversions_measured_first"] == 0
         run_conversions(con, config, [night], lambda _: None)
 
 
-def backfill(con: duckdb.DuckDBPyConnection, config, nights: list[dt.date]) -> None:
-    run_results(con, config, nights, lambda _: None)
+def backfill(con: duckdb.DuckDBPyConnection, config, nights: list[dt.date]) -> int:
+    """One run of `results`, then of `conversions`, over ``nights``; the presentation days `results`
+    measured before deciding."""
+    measured = run_results(con, config, nights, lambda _: None)["conversions_measured_first"]
     run_conversions(con, config, nights, lambda _: None)
+    assert isinstance(measured, int)
+    return measured
 
 
 def decisions(con: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -93,7 +98,7 @@ def test_a_range_decides_every_day_as_the_nights_one_at_a_time_do(policy):
     2,700 decisions got another arm, 2,406, 2,406 and 2,700 another logged probability."""
     config = learned_config(policy)
     one_run, one_at_a_time = world(), world()
-    backfill(one_run, config, days(DAY, 4))
+    assert backfill(one_run, config, days(DAY, 4)) == 4 + 3  # DAY - 4 .. DAY + 2
     nightly(one_at_a_time, config, days(DAY, 4))
     got, want = decisions(one_run), decisions(one_at_a_time)
     assert len(want) == 4 * CUSTOMERS
@@ -129,7 +134,7 @@ def test_a_uniform_range_longer_than_the_window_reads_the_windows_closed_in_it()
     1,800 decisions got another variant, 1,604 another logged probability."""
     config = learned_config("uniform")
     one_run, one_at_a_time = world(), world()
-    backfill(one_run, config, days(DAY, 7))
+    assert backfill(one_run, config, days(DAY, 7)) == 4 + 2  # DAY - 4 .. DAY + 1: closed by DAY + 6
     nightly(one_at_a_time, config, days(DAY, 7))
     assert decisions(one_run) == decisions(one_at_a_time)
     assert conversions(one_run) == conversions(one_at_a_time)
