@@ -20,7 +20,8 @@ from pipeline.customers.events import EVENTS
 from pipeline.customers.identity import CUSTOMER_IDENTITIES
 from pipeline.experiments.config import ExperimentsConfig
 from pipeline.experiments.conversions import datasets, loaded_days, measure, missing_days
-from pipeline.experiments.decisions import CONVERSIONS, PREDICTIONS, RESULTS, decide
+from pipeline.experiments.decisions import CONVERSIONS, PREDICTIONS, RESULTS, active, decide
+from pipeline.experiments.learned import LOOKBACK_DAYS
 from pipeline.experiments.plots import forest_plot, lift_plot
 from pipeline.experiments.report import (
     COMPLETE,
@@ -48,11 +49,50 @@ def conversions_deps(config: ExperimentsConfig) -> list[str]:
     return [RESULTS, EVENTS] + [config.transaction(f).table for f in datasets(config)]
 
 
+def read_days(config: ExperimentsConfig, first: dt.date, day: dt.date) -> list[dt.date]:
+    """The presentation days whose `conversions` the decisions of ``day`` read that the nightly
+    `conversions` runs of ``first`` through the day before ``day`` measure again (each run: its day and
+    the ``window_days - 1`` before it, from the start date on; none when ``day`` is ``first``).
+
+    A learned policy (propensity, uplift, thompson) reads the LOOKBACK_DAYS before ``day``
+    (sql/experiments/policy_history.sql), the uniform policy's propensities the windows closed before
+    ``day`` (sql/experiments/rates.sql): only the experiments active on ``day`` count."""
+    window_days = config.conversions.window_days
+    running = [e for e in config.experiments if active(e, day)]
+    learned = any(e.policy != "uniform" for e in running)
+    uniform = any(e.policy == "uniform" for e in running)
+    since = max(first - dt.timedelta(days=window_days - 1), config.start_date)
+    last = day - dt.timedelta(days=1) if day > first else since - dt.timedelta(days=1)
+    return [
+        x
+        for x in days_between(since, last)
+        if (learned and (day - x).days <= LOOKBACK_DAYS) or (uniform and (day - x).days >= window_days)
+    ]
+
+
 def run_results(
     con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, days: list[dt.date], log: Log
 ) -> Metadata:
-    """Decide each of ``days``; the metadata of the run (decisions by experiment and variant)."""
+    """Decide each of ``days``; the metadata of the run (decisions by experiment and variant).
+
+    Before each day after the first, the presentation days its decisions learn from (``read_days``) are
+    measured into `conversions` as the nightly `conversions` runs between would have measured them
+    (the same ``measure``, from results already decided and the same data), so a range decides every
+    day as the same days run one night at a time do. Each day is measured at most once a run (none for a
+    one-day run); the `conversions` asset still measures its days afterwards."""
+    measured: set[dt.date] = set()
+    loaded: frozenset[dt.date] | None = None
     for day in days:
+        due = [d for d in read_days(config, days[0], day) if d not in measured]
+        if due:
+            loaded = loaded_days(con, config) if loaded is None else loaded
+            for d in due:
+                measure(con, config, d, loaded)
+            measured.update(due)
+            log(
+                f"results {day}: first measured the conversions of the {len(due)} presentation days "
+                f"it reads ({due[0]}..{due[-1]})"
+            )
         n = decide(con, config, day)
         log(f"results {day}: {n} decisions")
     counts = con.execute(sql("experiments/results_by_variant"), {"a": days[0], "b": days[-1]}).fetchall()
@@ -60,6 +100,7 @@ def run_results(
         "dagster/row_count": sum(c[2] for c in counts),
         "dagster/column_schema": column_schema(con, RESULTS),
         "by_variant": dg.MetadataValue.md(markdown_table(["experiment", "variant", "decisions"], counts)),
+        "conversions_measured_first": len(measured),  # presentation days (read_days)
     }
 
 
