@@ -146,10 +146,11 @@ class Progress:
                     f"[warning] {event.step_key}: {unsaid} more warning(s) not shown "
                     "(`-v` prints them all; the run's log in the UI has them)"
                 )
-            if event.step_key:
-                self.ended.add(event.step_key)
-            if kind == dg.DagsterEventType.STEP_SUCCESS and event.step_key:
-                self.took[event.step_key] = event.step_success_data.duration_ms / 1000
+            with self.lock:  # the Ticker's thread reads them to print the line
+                if event.step_key:
+                    self.ended.add(event.step_key)
+                if kind == dg.DagsterEventType.STEP_SUCCESS and event.step_key:
+                    self.took[event.step_key] = event.step_success_data.duration_ms / 1000
             if kind == dg.DagsterEventType.STEP_FAILURE and event.step_key:
                 self.failed.append(event.step_key)
                 self.say(f"[progress] {event.step_key} failed")
