@@ -31,10 +31,11 @@ def test_the_time_left_is_what_remains_expected_at_this_runs_pace():
     expected = {"a": 10.0, "b": 20.0, "c": 30.0}
     assert time_left(expected, {}, set()) == 60.0  # before any step: the earlier runs' times
     assert time_left(expected, {}, set(), "a", 4.0) == 56.0
-    # a took 20 s where 10 were expected: twice as slow, b running for 5 s of its 40
-    assert time_left(expected, {"a": 20.0}, {"a"}, "b", 5.0) == 35.0 + 60.0
-    assert time_left(expected, {"a": 20.0}, {"a"}, "b", 100.0) == 60.0  # b overran: c is left
-    assert time_left(expected, {"a": 5.0}, {"a", "b"}) == 15.0  # b failed: ended, not in the pace
+    # a took 20 s where 10 were expected: the pace (20 + 6) / (10 + 6), counting a tenth of the 60 s
+    # expected at the earlier pace; b running for 5 s of its 20 × 1.625
+    assert time_left(expected, {"a": 20.0}, {"a"}, "b", 5.0) == 27.5 + 48.75
+    assert time_left(expected, {"a": 20.0}, {"a"}, "b", 100.0) == 48.75  # b overran: c is left
+    assert time_left(expected, {"a": 5.0}, {"a", "b"}) == 30 * 11 / 16  # b failed: ended, not in the pace
 
 
 def test_a_runs_days_come_from_its_partition_tags():
