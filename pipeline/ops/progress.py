@@ -25,7 +25,7 @@ from typing import TextIO
 
 import dagster as dg
 
-from pipeline.ops.estimate import time_left
+from pipeline.ops import estimate
 
 PLANNED = dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
 MATERIALIZED = dg.DagsterEventType.ASSET_MATERIALIZATION
@@ -104,7 +104,7 @@ class Progress:
             return None
         if self.expected is not None:
             running_for = now - (self.step_started or now)
-            left = time_left(self.expected, self.took, self.ended, self.step, running_for)
+            left = estimate.time_left(self.expected, self.took, self.ended, self.step, running_for)
             return f"ETA {duration(left)}" + ("" if self.took else " (estimate from earlier runs)")
         if not total:
             return None

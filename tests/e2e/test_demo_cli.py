@@ -286,6 +286,13 @@ def test_nightjar_backfill_of_a_range(demo):
         timeout=300,
     )
     assert run.returncode == 0, run.stderr[-3000:]
+    # the demo's runs are on the instance: the time left is known before the first step
+    lines = run.stdout.splitlines()
+    planning = next(ln for ln in lines if ln.startswith("[progress] planning one run of 2 day(s)"))
+    first_step = next(ln for ln in lines if re.match(r"\[progress\] 0/\d+ assets, 2 days, running ", ln))
+    assert planning.endswith(" (estimate from earlier runs)") and first_step.endswith(
+        " (estimate from earlier runs)"
+    )
     assert q(out, "SELECT count(*) FROM tx_web_sessions") == before
     assert q(
         out,
