@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from pipeline.core.partitions import backwards
+from pipeline.ops.estimate import earlier_steps, expected_steps
 from pipeline.ops.progress import Progress, Ticker, printer
 from pipeline.ops.recover import HOST_TAG, free_dead_runs, wake_stranded
 
@@ -113,15 +114,21 @@ def run_range(
     dagster_instance: dg.DagsterInstance | None = None,
 ) -> bool:
     """Run ``job`` for the days first..last as one run, printing its progress (and, with ``verbose``,
-    Dagster's own log lines); print each failed step. ``steps``, when given, receives each successful
-    step's duration in seconds (the benchmark's breakdown)."""
+    Dagster's own log lines) with its time left, from the start estimated from earlier runs of the job
+    on the instance (pipeline/ops/estimate.py); print each failed step. ``steps``, when given, receives
+    each successful step's duration in seconds (the benchmark's breakdown)."""
     progress = progress or Progress(days=(last - first).days + 1, print_line=printer())
     run_id = str(uuid.uuid4())
     inst = dagster_instance or instance()
     free_dead_runs(inst, progress.say)
     progress.echo_logs = not verbose  # with -v, Dagster prints them itself
     inst.add_event_listener(run_id, progress.on_event)
-    progress.say(f"[progress] planning one run of {progress.days} day(s), {first}..{last} (run {run_id[:8]})")
+    history = earlier_steps(inst, job.name)
+    progress.expected = expected_steps(history, list(job.graph.node_dict), progress.days)
+    left = progress.time_left() or "no earlier run of the job to estimate from, ETA after the first step"
+    progress.say(
+        f"[progress] planning one run of {progress.days} day(s), {first}..{last} (run {run_id[:8]}), {left}"
+    )
     with range_settings(), Ticker(progress, tend=lambda: wake_stranded(inst)):
         per_range = os.environ.get(PLANNED_PER_RANGE, "").lower() == "true"  # unless the user said no
         result = job.execute_in_process(

@@ -3,8 +3,11 @@
 `Progress.on_event` is a listener of the run's event stream (`DagsterInstance.add_event_listener`):
 it sees every event Dagster stores for the run, in the thread that runs the steps. The assets of the
 run come from its planned-materialization events, the done ones from their materializations. A
-`Ticker` thread repeats the line while a long step runs (or the project loads), so the run is never
-silent for long.
+`Ticker` thread repeats the line (every `heartbeat` seconds of silence, 15 by default) while a long step
+runs (or the project loads), so the run is never silent for long.
+The time left: from the start, the steps' expected times from earlier runs of the job (`expected`, see
+pipeline/ops/estimate.py), scaled by this run's pace once steps have finished; with no earlier run, the
+pace so far (seconds per asset done) once an asset is done, and before that the line says so.
 Quiet by default: Dagster's own log lines are for `-v`; errors from our assets are printed in one
 line each, and so are the first WARNINGS_PER_STEP warnings of each step (a step over a long range can
 warn for every day: the rest are counted, and said in one line when the step ends).
@@ -21,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 import dagster as dg
+
+from pipeline.ops import estimate
 
 PLANNED = dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
 MATERIALIZED = dg.DagsterEventType.ASSET_MATERIALIZATION
@@ -68,6 +73,11 @@ class Progress:
     ticking: bool = False  # a Ticker runs for it
     last_print: float = 0.0
     warned: dict[str, int] = field(default_factory=dict)  # warnings of each step so far
+    heartbeat: float = 15.0  # seconds of silence after which the line is printed again
+    expected: dict[str, float] | None = None  # each step's expected seconds (earlier runs), if known
+    step_started: float | None = None
+    took: dict[str, float] = field(default_factory=dict)  # this run's successful steps: their seconds
+    ended: set[str] = field(default_factory=set)  # this run's finished steps (failed and skipped too)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def line(self) -> str:
@@ -76,12 +86,30 @@ class Progress:
         parts = [f"{len(self.done)}/{total} assets" if total else "planning the run"]
         parts.append(f"{self.days} day{'s' if self.days != 1 else ''}")
         if self.step:
-            parts.append(f"running {self.step}")
+            running_for = now - (self.step_started or now)
+            for_ = f" for {duration(running_for)}" if running_for >= 1 else ""  # a heartbeat in a long step
+            parts.append(f"running {self.step}{for_}")
         parts.append(f"elapsed {duration(now - self.started)}")
-        left = eta(now - (self.first_step_at or now), len(self.done), total)
-        if left is not None and len(self.done) < total:
-            parts.append(f"ETA {left}")
+        if (left := self.time_left(now)) is not None:
+            parts.append(left)
         return "[progress] " + ", ".join(parts)
+
+    def time_left(self, now: float | None = None) -> str | None:
+        """The ETA part of the line: from earlier runs (said so until a step of this run has finished),
+        else the pace so far, else that it comes after the first step; None when there is nothing left or
+        nothing to say yet (no assets planned, no earlier run)."""
+        now = self.clock() if now is None else now
+        total = len(self.planned)
+        if total and len(self.done) >= total:
+            return None
+        if self.expected is not None:
+            running_for = now - (self.step_started or now)
+            left = estimate.time_left(self.expected, self.took, self.ended, self.step, running_for)
+            return f"ETA {duration(left)}" + ("" if self.took else " (estimate from earlier runs)")
+        if not total:
+            return None
+        pace = eta(now - (self.first_step_at or now), len(self.done), total)
+        return f"ETA {pace}" if pace is not None else "ETA after the first step"
 
     def say(self, text: str | None = None) -> None:
         with self.lock:
@@ -110,7 +138,7 @@ class Progress:
         elif kind == STEP_START:
             if self.first_step_at is None:
                 self.first_step_at = self.clock()
-            self.step = event.step_key
+            self.step, self.step_started = event.step_key, self.clock()
             self.say()
         elif kind in STEP_DONE:  # the next step's line follows at once; the run's end prints its own
             if (unsaid := self.warned.pop(event.step_key or "", 0) - WARNINGS_PER_STEP) > 0:
@@ -118,37 +146,43 @@ class Progress:
                     f"[warning] {event.step_key}: {unsaid} more warning(s) not shown "
                     "(`-v` prints them all; the run's log in the UI has them)"
                 )
+            with self.lock:  # the Ticker's thread reads them to print the line
+                if event.step_key:
+                    self.ended.add(event.step_key)
+                if kind == dg.DagsterEventType.STEP_SUCCESS and event.step_key:
+                    self.took[event.step_key] = event.step_success_data.duration_ms / 1000
             if kind == dg.DagsterEventType.STEP_FAILURE and event.step_key:
                 self.failed.append(event.step_key)
                 self.say(f"[progress] {event.step_key} failed")
-            self.step = None
+            self.step, self.step_started = None, None
 
-    def tick(self, every: float) -> None:
-        """Repeat the line if nothing was printed for ``every`` seconds."""
-        if self.clock() - self.last_print >= every:
+    def tick(self, every: float | None = None) -> None:
+        """Repeat the line if nothing was printed for ``every`` seconds (default: the heartbeat)."""
+        if self.clock() - self.last_print >= (self.heartbeat if every is None else every):
             self.say()
 
 
 class Ticker:
-    """A daemon thread calling ``progress.tick(every)`` every second until stopped, and ``tend()`` (when
-    given) every ``tend_every`` seconds; a failing ``tend`` is tried again next time. Within another
-    Ticker of the same progress (which repeats the line) its thread only tends."""
+    """A daemon thread calling ``progress.tick(every)`` (default: the progress's heartbeat) every second
+    (or every half ``every``, if shorter) until stopped, and ``tend()`` (when given) every ``tend_every``
+    seconds; a failing ``tend`` is tried again next time. Within another Ticker of the same progress
+    (which repeats the line) its thread only tends."""
 
     def __init__(
         self,
         progress: Progress,
-        every: float = 15.0,
+        every: float | None = None,
         tend: Callable[[], None] | None = None,
         tend_every: float = 5.0,
     ) -> None:
-        self.progress, self.every = progress, every
+        self.progress, self.every = progress, progress.heartbeat if every is None else every
         self.tend, self.tend_every = tend, tend_every
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self.run, name="nightjar-progress", daemon=True)
 
     def run(self) -> None:
         tended = self.progress.clock()
-        while not self.stop_event.wait(1.0):
+        while not self.stop_event.wait(min(1.0, self.every / 2)):
             if self.owner:
                 self.progress.tick(self.every)
             if self.tend is not None and self.progress.clock() - tended >= self.tend_every:

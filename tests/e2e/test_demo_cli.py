@@ -57,6 +57,14 @@ def demo(tmp_path_factory):
 def test_demo_prints_progress_and_a_summary(demo):
     out, _, stdout = demo
     assert f"[1/3] generating the demo world: 2000 customers, {DAYS} days" in stdout
+    # an ETA from the start: the first run has no earlier one to go by and says so; the nights have
+    plans = [ln for ln in stdout.splitlines() if ln.startswith("[progress] planning one run")]
+    assert len(plans) == NIGHTS + 2  # up to the eve, the nights, the days after them
+    assert plans[0].endswith(", no earlier run of the job to estimate from, ETA after the first step")
+    assert all(re.search(r", ETA [^,]+ \(estimate from earlier runs\)$", ln) for ln in plans[1:]), plans
+    counts = [re.match(r"\[progress\] (\d+)/(\d+) assets", ln) for ln in stdout.splitlines()]
+    unfinished = [m.string for m in counts if m and m[1] != m[2]]
+    assert unfinished and all(", ETA " in ln for ln in unfinished)
     assert "[3/3] summary" in stdout
     assert re.search(r"\| tx_pos \| \d+ \|", stdout)
     assert "Rejected rows by reason" in stdout and "Failed loads: 0" in stdout
@@ -278,6 +286,13 @@ def test_nightjar_backfill_of_a_range(demo):
         timeout=300,
     )
     assert run.returncode == 0, run.stderr[-3000:]
+    # the demo's runs are on the instance: the time left is known before the first step
+    lines = run.stdout.splitlines()
+    planning = next(ln for ln in lines if ln.startswith("[progress] planning one run of 2 day(s)"))
+    first_step = next(ln for ln in lines if re.match(r"\[progress\] 0/\d+ assets, 2 days, running ", ln))
+    assert planning.endswith(" (estimate from earlier runs)") and first_step.endswith(
+        " (estimate from earlier runs)"
+    )
     assert q(out, "SELECT count(*) FROM tx_web_sessions") == before
     assert q(
         out,

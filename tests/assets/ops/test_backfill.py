@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import signal
 import sys
@@ -27,9 +28,10 @@ DAYS = (LAST - FIRST).days + 1
 PARTS = dg.DailyPartitionsDefinition(start_date="2025-12-01", timezone="UTC")
 
 
-def tiny_job(fail: bool = False, hold: str = "") -> dg.JobDefinition:
+def tiny_job(fail: bool = False, hold: str = "", busy: float = 0.0) -> dg.JobDefinition:
     """a -> b -> c (a and c in the warehouse pool); ``hold``: the step that waits, holding its slot
-    of the pool, until the process is killed."""
+    of the pool, until the process is killed; ``busy``: the seconds b computes in Python (holding the
+    interpreter, as a long step does)."""
 
     def holding(step: str) -> None:
         if hold == step:
@@ -53,6 +55,9 @@ def tiny_job(fail: bool = False, hold: str = "") -> dg.JobDefinition:
     def b(context) -> None:
         context.log.info("b's own log line")
         holding("b")
+        end = time.monotonic() + busy
+        while time.monotonic() < end:
+            sum(range(1000))
         if fail:
             raise ValueError("b broke")
 
@@ -121,6 +126,47 @@ def test_a_failed_run_names_its_failed_steps_and_is_tagged_and_verbose_shows_dag
     assert lines[-1].startswith("[progress] 1/3 assets, 20 days")
     assert "b's own log line" in err  # -v: Dagster's console logger at INFO
     assert not any(ln.startswith("[warning]") for ln in lines)  # ...which prints the warning itself
+
+
+def test_the_first_progress_line_carries_an_eta_from_an_earlier_run():
+    # it came only once the first asset was done: the first asset of a long backfill can take minutes
+    with dg.instance_for_test() as inst:
+        first_lines: list[str] = []
+        progress = Progress(DAYS, first_lines.append)
+        assert run_range(tiny_job(), FIRST, LAST, progress=progress, dagster_instance=inst)
+        # no earlier run: the line says when the ETA comes, rather than nothing
+        said = ", no earlier run of the job to estimate from, ETA after the first step"
+        assert first_lines[0].endswith(said)
+        assert first_lines[1].startswith("[progress] 0/3 assets, 20 days, running a, elapsed ")
+        assert first_lines[1].endswith(", ETA after the first step")
+
+        lines: list[str] = []
+        progress = Progress(DAYS, lines.append)
+        assert run_range(tiny_job(), FIRST, LAST, progress=progress, dagster_instance=inst)
+    assert re.fullmatch(
+        r"\[progress\] planning one run of 20 day\(s\), 2026-01-01\.\.2026-01-20 \(run \w{8}\), "
+        r"ETA \d+ s \(estimate from earlier runs\)",
+        lines[0],
+    )
+    assert re.fullmatch(
+        r"\[progress\] 0/3 assets, 20 days, running a, elapsed \d+ s, "
+        r"ETA \d+ s \(estimate from earlier runs\)",
+        lines[1],
+    )
+    running_b = next(ln for ln in lines if "running b" in ln)
+    assert re.search(r", ETA \d+ s$", running_b)  # a step done: refined from this run's pace
+
+
+def test_a_step_longer_than_the_heartbeat_is_not_silent():
+    lines: list[tuple[float, str]] = []
+    progress = Progress(DAYS, lambda line: lines.append((time.monotonic(), line)), heartbeat=0.5)
+    with dg.instance_for_test() as inst:
+        assert run_range(tiny_job(busy=3.0), FIRST, LAST, progress=progress, dagster_instance=inst)
+    during_b = [(t, ln) for t, ln in lines if "running b" in ln]
+    beats = [ln for _, ln in during_b if re.search(r"running b for \d+ s, elapsed \d+ s", ln)]
+    assert len(beats) >= 3, lines  # ~5 over 3 s; on the old code, one every 15 s
+    gaps = [later - earlier for (earlier, _), (later, _) in zip(during_b, during_b[1:], strict=False)]
+    assert max(gaps) < 2.5, gaps  # never silent for more than a few heartbeats
 
 
 def start_holder(point: str) -> int:

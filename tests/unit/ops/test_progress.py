@@ -105,8 +105,8 @@ def log_line(step: str, message: str, level: int) -> dg.EventLogEntry:
     )
 
 
-def step_event(kind: dg.DagsterEventType, step: str) -> dg.EventLogEntry:
-    data = StepSuccessData(duration_ms=1.0) if kind == dg.DagsterEventType.STEP_SUCCESS else None
+def step_event(kind: dg.DagsterEventType, step: str, seconds: float = 0.001) -> dg.EventLogEntry:
+    data = StepSuccessData(duration_ms=seconds * 1000) if kind == dg.DagsterEventType.STEP_SUCCESS else None
     event = dg.DagsterEvent(kind.value, "nightly", step_key=step, event_specific_data=data)
     return dg.EventLogEntry(
         error_info=None,
@@ -138,3 +138,33 @@ def test_a_step_that_warns_for_every_day_prints_a_few_and_counts_the_rest():
         "(`-v` prints them all; the run's log in the UI has them)",
         "[warning] results: one of results",
     ]
+
+
+def test_the_eta_comes_from_earlier_runs_from_the_start_then_from_this_runs_pace():
+    clock, lines = Clock(), []
+    progress = Progress(days=20, print_line=lines.append, clock=clock, started=clock.now)
+    progress.expected = {"a": 10.0, "b": 20.0}  # expected_steps of the earlier runs
+    progress.planned = {"a", "b"}
+    progress.on_event(step_event(dg.DagsterEventType.STEP_START, "a"))
+    assert lines[-1] == (
+        "[progress] 0/2 assets, 20 days, running a, elapsed 0 s, ETA 30 s (estimate from earlier runs)"
+    )
+    clock.now += 20
+    progress.tick(every=15)  # a heartbeat: how long the step has run, what is left of it
+    assert lines[-1] == (
+        "[progress] 0/2 assets, 20 days, running a for 20 s, elapsed 20 s, "
+        "ETA 20 s (estimate from earlier runs)"
+    )
+    progress.done.add("a")
+    progress.on_event(step_event(dg.DagsterEventType.STEP_SUCCESS, "a", seconds=20.0))  # twice as slow
+    progress.on_event(step_event(dg.DagsterEventType.STEP_START, "b"))
+    # b's 20 s at the pace (20 + 3) / (10 + 3): a tenth of the 30 s expected counts at the earlier pace
+    assert lines[-1] == "[progress] 1/2 assets, 20 days, running b, elapsed 20 s, ETA 35 s"
+
+
+def test_with_no_earlier_run_the_line_says_the_eta_comes_after_the_first_step():
+    clock, lines = Clock(), []
+    progress = Progress(days=20, print_line=lines.append, clock=clock, started=clock.now)
+    progress.planned = {"a", "b"}
+    progress.on_event(step_event(dg.DagsterEventType.STEP_START, "a"))
+    assert lines[-1] == "[progress] 0/2 assets, 20 days, running a, elapsed 0 s, ETA after the first step"
