@@ -220,7 +220,10 @@ def _experiment_truth(exp: str, log: pd.DataFrame, rates: pd.DataFrame, policy: 
     base = float(log.no_treatment_rate.mean())
     given = log.assign(gain=log.rate - log.no_treatment_rate).groupby("variant", sort=True)
     arms = given.agg(
-        presented=("rate", "size"), responded=("responded", "sum"), rate=("rate", "mean"), gain=("gain", "mean")
+        presented=("rate", "size"),
+        responded=("responded", "sum"),
+        rate=("rate", "mean"),
+        gain=("gain", "mean"),
     )
     lift = arms.rate - base if policy == UNIFORM else arms.gain
     gain = given.gain.sum()

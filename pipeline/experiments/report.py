@@ -226,9 +226,7 @@ def comparisons(total: pd.DataFrame, config: ExperimentsConfig) -> dict[str, str
     whole control group otherwise (UNRECORDED: a learned policy's rows decided before the record)."""
     undrawn = total.groupby("experiment")["undrawn"].sum()
     policies = set(learned(config))
-    return {
-        str(e): (UNRECORDED if n else MATCHED) if e in policies else WHOLE for e, n in undrawn.items()
-    }
+    return {str(e): (UNRECORDED if n else MATCHED) if e in policies else WHOLE for e, n in undrawn.items()}
 
 
 def _control(variants: list[Counts], r: Counts, comparison: str) -> Counts | None:
@@ -373,7 +371,9 @@ def _counts(
     if not table_exists(con, table):
         return pd.DataFrame()
     metric = "metric" if table == GUARDRAIL_CONVERSIONS else "$primary"
+    # the draws recorded for the control rows, a subquery (none without results)
     draws = sql("experiments/control_draws" if table_exists(con, RESULTS) else "experiments/no_control_draws")
+    draws = f"(\n{draws})"
     text = sql(
         "experiments/report_counts",
         idents={"table": table},

@@ -20,18 +20,14 @@
 -- without `results`): the matched control of that variant, counted per customer as a variant is.
 -- `undrawn` counts the control presentations of those experiments without a recorded draw (decided
 -- before the column): their report falls back to the whole control group.
-WITH draws AS (
-    {{draws}}
-),
-
-counted AS (
+WITH counted AS (
     SELECT
         c.experiment, {{metric_expr}} AS metric, c.drawn_variant AS variant,
         c.variant <> c.drawn_variant AS capped, c.is_control, c.customer_id, c.date, c.converted::INT AS d,
         c.value, c.window_complete, c.pre_converted, d.held_out_variant,
         c.is_control AND list_contains($learned::VARCHAR[], c.experiment) AND d.held_out_variant IS NULL AS undrawn
     FROM {{table}} AS c
-    LEFT JOIN draws AS d ON c.date = d.date AND c.customer_id = d.customer_id AND c.experiment = d.experiment
+    LEFT JOIN {{draws}} AS d ON c.date = d.date AND c.customer_id = d.customer_id AND c.experiment = d.experiment
 ),
 
 presentations AS (

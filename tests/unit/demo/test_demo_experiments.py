@@ -103,9 +103,11 @@ def test_a_learned_policys_true_lift_is_the_effect_on_the_customers_given_the_va
     warehouse = tmp_path / "w.duckdb"
     # a policy sending discount_20 to the price-sensitive: its customers are not a random part
     sensitive = truth["price_sensitivity"].to_numpy() > truth["price_sensitivity"].median()
-    variant = np.where(np.arange(len(truth)) % 4 == 0, "control", np.where(sensitive, "discount_20", "discount_10"))
+    held = np.arange(len(truth)) % 4 == 0
+    variant = np.where(held, "control", np.where(sensitive, "discount_20", "discount_10"))
+    decided = {"date": night, "customer_id": truth.customuid, "experiment": "offer", "variant": variant}
     with duckdb.connect(str(warehouse)) as con:
-        con.register("decided", pd.DataFrame({"date": night, "customer_id": truth.customuid, "experiment": "offer", "variant": variant}))
+        con.register("decided", pd.DataFrame(decided))
         con.execute("CREATE OR REPLACE TABLE results AS SELECT * FROM decided")
     simulate_responses(warehouse, tmp_path, night, summary.end, 4, seed=3, policies={"offer": "uplift"})
     got = json.loads((tmp_path / "truth" / "experiments.json").read_text())["experiments"]["offer"]
