@@ -236,10 +236,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ok = run_backfill(config, world.start, eve, verbose=verbose)
         print(f"      the closed loop: {len(nights)} nights, {nights[0]}..{nights[-1]}, one nightly run each")
         job = nightly_job(config)
+        policies = {e.name: e.policy for e in config.experiments}  # a learned policy's true lifts differ
         for night in nights:
             ok = run_backfill(config, night, night, verbose=verbose, job=job) and ok
             truth = simulate_responses(
-                config.warehouse_path, out, night, world.end, config.conversions.window_days, seed=args.seed
+                config.warehouse_path,
+                out,
+                night,
+                world.end,
+                config.conversions.window_days,
+                seed=args.seed,
+                policies=policies,
             )
             print(
                 f"      {night}: {truth['nights'][-1]['decisions']} decisions; the world responded with "

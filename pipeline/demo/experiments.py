@@ -52,6 +52,7 @@ REPEAT_SHARE = 0.2  # of the customers, per experiment: bought its product in th
 REPEAT_RATE = 0.95  # they buy it again, whatever they are given
 HISTORY_DAYS = 7
 SAME_ARMS = {"offer_uplift": "offer"}  # experiments of the demo config deciding a world experiment's arms
+UNIFORM = "uniform"  # the policy whose lifts are against the whole control group
 DECISIONS = "decisions.csv"  # truth/: every decision of the closed loop with its true rates
 DECISION_COLUMNS = [
     *("date", "customer_id", "experiment", "variant", "repeat"),
@@ -109,12 +110,19 @@ def world_experiment(name: str) -> str:
 
 
 def simulate_responses(
-    warehouse: Path, out_dir: Path, day: dt.date, last_day: dt.date, window_days: int, seed: int = 7
+    warehouse: Path,
+    out_dir: Path,
+    day: dt.date,
+    last_day: dt.date,
+    window_days: int,
+    seed: int = 7,
+    policies: Mapping[str, str] | None = None,
 ) -> dict:
     """The world's responses to the decisions of ``day``, appended to the pos files of the following days
     of their window (day + 1 .. day + window_days - 1, none after ``last_day``, so before those days are
     loaded); the night's decisions with their true rates are appended to truth/decisions.csv and
-    truth/experiments.json is written again over every night so far. Returns that truth."""
+    truth/experiments.json is written again over every night so far (``policies``: each experiment's
+    policy, which says what its true lifts are, see :func:`write_truth`). Returns that truth."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         decided = con.execute(
             "SELECT customer_id, experiment, variant FROM results WHERE date = $d "
@@ -157,7 +165,7 @@ def simulate_responses(
     )
     path = out_dir / "truth" / DECISIONS
     log[DECISION_COLUMNS].to_csv(path, mode="a", header=not path.exists(), index=False, lineterminator="\n")
-    return write_truth(out_dir / "truth", window_days)
+    return write_truth(out_dir / "truth", window_days, policies)
 
 
 def _true_rate(rates: pd.DataFrame, customers: pd.Series, world: pd.Series, arm: pd.Series) -> np.ndarray:
@@ -168,10 +176,10 @@ def _true_rate(rates: pd.DataFrame, customers: pd.Series, world: pd.Series, arm:
     return np.where(found, rates.to_numpy(dtype=float)[row, col], 0.0)
 
 
-def write_truth(folder: Path, window_days: int) -> dict:
+def write_truth(folder: Path, window_days: int, policies: Mapping[str, str] | None = None) -> dict:
     """truth/experiments.json from truth/decisions.csv: per night its decisions and responses, per
-    experiment over every night the true rates and lifts, what was simulated, the true incremental
-    conversions."""
+    experiment over every night the true rates and lifts (of its policy in ``policies``, uniform when
+    not given), what was simulated, the true incremental conversions."""
     log = pd.read_csv(folder / DECISIONS, keep_default_na=False, dtype={"customer_id": str})
     rates = pd.read_csv(folder / "decision_rates.csv").set_index("customuid")
     nights = log.groupby("date").agg(decisions=("responded", "size"), responses=("responded", "sum"))
@@ -183,7 +191,7 @@ def write_truth(folder: Path, window_days: int) -> dict:
         ],
         "responses_appended_to_pos": int(log.responded.sum()),
         "experiments": {
-            str(exp): _experiment_truth(str(exp), part, rates)
+            str(exp): _experiment_truth(str(exp), part, rates, (policies or {}).get(str(exp), UNIFORM))
             for exp, part in log.groupby("experiment", sort=True)
             if world_experiment(str(exp)) in ARMS
         },
@@ -192,11 +200,17 @@ def write_truth(folder: Path, window_days: int) -> dict:
     return truth
 
 
-def _experiment_truth(exp: str, log: pd.DataFrame, rates: pd.DataFrame) -> dict:
+def _experiment_truth(exp: str, log: pd.DataFrame, rates: pd.DataFrame, policy: str = "uniform") -> dict:
     """The true mean rate of every arm over the experiment's presented customers; per variant given, the
-    lift the report measures (its customers' true rate minus the presented customers' true
-    no-treatment rate: for a uniform draw, the variant's lift), what was simulated and the true
-    incremental conversions (the sum of each decision's rate minus its no-treatment rate)."""
+    lift the report measures (pipeline/experiments/report.py), what was simulated and the true
+    incremental conversions (the sum of each decision's rate minus its no-treatment rate).
+
+    The lift the report measures depends on the control it compares with. ``uniform`` (the whole
+    control group): the variant's customers' true rate minus the true no-treatment rate of all the
+    presented customers (for a uniform draw, the variant's lift). A learned policy (the control
+    customers drawn the same variant, whom the policy chooses alike): the mean over the customers
+    given the variant of their true rate of it minus their own no-treatment rate, the variant's effect
+    on the customers the policy gives it."""
     world = world_experiment(exp)
     repeat = log.repeat.to_numpy(dtype=bool)  # a repeat buyer's rate is REPEAT_RATE whatever the arm
     mean = {
@@ -205,7 +219,13 @@ def _experiment_truth(exp: str, log: pd.DataFrame, rates: pd.DataFrame) -> dict:
     }
     base = float(log.no_treatment_rate.mean())
     given = log.assign(gain=log.rate - log.no_treatment_rate).groupby("variant", sort=True)
-    arms = given.agg(presented=("rate", "size"), responded=("responded", "sum"), rate=("rate", "mean"))
+    arms = given.agg(
+        presented=("rate", "size"),
+        responded=("responded", "sum"),
+        rate=("rate", "mean"),
+        gain=("gain", "mean"),
+    )
+    lift = arms.rate - base if policy == UNIFORM else arms.gain
     gain = given.gain.sum()
     treated = log.variant != "control"
     return {
@@ -213,10 +233,9 @@ def _experiment_truth(exp: str, log: pd.DataFrame, rates: pd.DataFrame) -> dict:
         "amount": AMOUNT[world],
         "true_rate": {("control" if a == "no_treatment" else a): round(r, 10) for a, r in mean.items()},
         "pre_period_buyers": float(repeat.mean()),  # their rate: REPEAT_RATE, whatever they are given
-        "true_abs_lift": {v: round(r - base, 10) for v, r in arms.rate.items() if v != "control"},
-        "true_value_lift": {
-            v: round((r - base) * AMOUNT[world], 10) for v, r in arms.rate.items() if v != "control"
-        },
+        "policy": policy,
+        "true_abs_lift": {v: round(x, 10) for v, x in lift.items() if v != "control"},
+        "true_value_lift": {v: round(x * AMOUNT[world], 10) for v, x in lift.items() if v != "control"},
         "simulated": {
             v: {"presented": int(n), "responded": int(k)}
             for v, n, k in zip(arms.index, arms.presented, arms.responded, strict=True)

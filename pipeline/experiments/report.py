@@ -11,6 +11,21 @@ they were drawn, since the cut takes the lowest expected values, not a random pa
 (``capped`` counts them), so a capped variant's lift is that of being drawn to it under its limit.
 The sample-ratio check over the customers held out and treated (control is drawn per customer),
 counted in SQL by the date of their first presentation (sql/experiments/srm_customers.sql).
+
+**The control a variant is compared with** (``comparison``). Under the ``uniform`` policy every
+customer has the same chance of each variant, so a variant's customers are comparable with the whole
+control group (all of it: the most power). A learned policy (``thompson``, ``propensity``,
+``uplift``) gives each customer their own chances, moving from night to night, so the customers
+drawn to a variant are not a random part of the experiment (uplift sends the larger discount to
+those it predicts to respond): against the whole control group a variant without effect showed a
+lift. The policy draws a variant for the control customers too (before the hold-out), recorded in
+results.held_out_variant; a learned policy's variant is compared with the control customers drawn
+that same variant (**matched control**, sql/experiments/report_counts.sql): both are the customers
+the policy drew to it, split by the control hash alone, so the lift is the variant's effect on the
+customers the policy gives it. Each treated row's sample-ratio check is then that split (its
+customers and its matched control's against the control share). An experiment of a learned policy
+whose control rows were decided before the draw was recorded falls back to the whole control group,
+and says so.
 """
 
 from __future__ import annotations
@@ -32,10 +47,13 @@ from pipeline.experiments.config import PRIMARY, AnalysisSpec, ExperimentsConfig
 from pipeline.experiments.conversions import GUARDRAIL_CONVERSIONS, record_drawn_variants
 from pipeline.experiments.corrections import adjust
 from pipeline.experiments.cuped import Paired, cuped
-from pipeline.experiments.decisions import CONVERSIONS
+from pipeline.experiments.decisions import CONVERSIONS, RESULTS
 
 EXPERIMENT_REPORT = "experiment_report"
 COMPLETE, INCLUDING = "complete windows only", "including in-progress windows"
+# the control a treated variant is compared with (the column `comparison`)
+WHOLE, MATCHED = "whole control", "matched control"
+UNRECORDED = "whole control (control draws not recorded)"  # a learned policy's rows decided before
 
 
 def _nan(v: float | None) -> float | None:
@@ -51,12 +69,14 @@ class Counts:
 
     variant: str
     is_control: bool
+    control_of: str  # a control row: '' the whole control group, else the variant drawn (matched control)
     from_date: dt.date
     presented: int  # sum m
     converted: int  # sum d
     value_sum: float  # sum v
     in_progress: int
     capped: int  # presentations of the arm drawn that a capacity cut to no_treatment (sent nothing)
+    undrawn: int  # control presentations of a learned policy without a recorded draw
     customers: int
     presented_sq: int  # sum m^2
     converted_sq: int  # sum d^2
@@ -75,6 +95,7 @@ class Counts:
         return cls(
             variant=str(row["variant"]),
             is_control=bool(row["is_control"]),
+            control_of=str(row["control_of"]),
             from_date=row["from_date"],
             **sums,
         )
@@ -194,17 +215,48 @@ def _split(customers: pd.DataFrame, experiment: str, to_date: object) -> tuple[i
     return int(seen.loc[held_out, "customers"].sum()), int(seen.loc[~held_out, "customers"].sum())
 
 
+def learned(config: ExperimentsConfig) -> list[str]:
+    """The experiments of a learned policy (each customer their own chances of the variants)."""
+    return [e.name for e in config.experiments if e.policy != "uniform"]
+
+
+def comparisons(total: pd.DataFrame, config: ExperimentsConfig) -> dict[str, str]:
+    """Per experiment of ``total`` (the counts over every date), the control its variants are compared
+    with: the matched control for a learned policy whose control rows all have their draw recorded, the
+    whole control group otherwise (UNRECORDED: a learned policy's rows decided before the record)."""
+    undrawn = total.groupby("experiment")["undrawn"].sum()
+    policies = set(learned(config))
+    return {str(e): (UNRECORDED if n else MATCHED) if e in policies else WHOLE for e, n in undrawn.items()}
+
+
+def _control(variants: list[Counts], r: Counts, comparison: str) -> Counts | None:
+    """The control ``r`` (a treated variant) is compared with: its matched control (None when no
+    control customer was drawn to it), else the whole control group."""
+    of = r.variant if comparison == MATCHED else ""
+    return next((c for c in variants if c.is_control and c.control_of == of), None)
+
+
 def _metric_rows(
-    variants: list[Counts], config: ExperimentsConfig, keys: dict[str, object], split: tuple[int, int]
+    variants: list[Counts],
+    config: ExperimentsConfig,
+    keys: dict[str, object],
+    split: tuple[int, int],
+    comparison: str = WHOLE,
 ) -> list[dict]:
-    """The rows of one metric of an experiment at one date: a variant each, treated ones with lifts;
-    ``split``: the customers held out and treated, for the sample-ratio check."""
+    """The rows of one metric of an experiment at one date: a variant each (the whole control group's,
+    not the matched controls'), treated ones with lifts against their ``comparison``; ``split``: the
+    customers held out and treated, for the sample-ratio check (a matched comparison: each treated
+    row's own split, its customers and its matched control's)."""
     name = str(keys["experiment"])
-    c = next((r for r in variants if r.is_control), None)
     share = config.experiment(name).control_share if any(e.name == name for e in config.experiments) else 0
-    s = stats.srm(*split, share)
+    experiment_srm = stats.srm(*split, share)
     rows: list[dict[str, object]] = []
     for r in variants:
+        if r.is_control and r.control_of:
+            continue  # a matched control: on its variant's row
+        c = None if r.is_control else _control(variants, r, comparison)
+        matched = comparison == MATCHED and not r.is_control
+        s = stats.srm(c.customers if c else 0, r.customers, share) if matched else experiment_srm
         row: dict[str, object] = dict(
             keys,
             variant=r.variant,
@@ -222,19 +274,31 @@ def _metric_rows(
             srm_p_value=_nan(s.p_value),
             srm_mismatch=s.mismatch,
         )
-        if c is not None and not r.is_control:
+        if not r.is_control:
+            row.update(
+                comparison=comparison,
+                control_customers=c.customers if c else 0,
+                control_rate=c.converted / c.presented if c and c.presented else None,
+            )
+        if c is not None:
             row.update(_lifts(r, c, config.analysis))
         rows.append(row)
     return rows
 
 
 def _rows(
-    frame: pd.DataFrame, config: ExperimentsConfig, scope: str, windows: str, customers: pd.DataFrame
+    frame: pd.DataFrame,
+    config: ExperimentsConfig,
+    scope: str,
+    windows: str,
+    customers: pd.DataFrame,
+    compared: Mapping[str, str] | None = None,
 ) -> list[dict]:
-    """Report rows of one scope: ``frame`` has one row per (experiment, metric, variant, to_date) with
-    totals; ``customers`` the customers by first presentation (the sample-ratio check's split up to
-    each to_date). An experiment's treated variants x metrics at a date are corrected together; a
-    guardrail moving significantly the worse way marks all its rows ``guardrail_failed``."""
+    """Report rows of one scope: ``frame`` has one row per (experiment, metric, variant, control_of,
+    to_date) with totals; ``customers`` the customers by first presentation (the sample-ratio check's
+    split up to each to_date); ``compared`` the control each experiment's variants are compared with
+    (:func:`comparisons`). An experiment's treated variants x metrics at a date are corrected together;
+    a guardrail moving significantly the worse way marks all its rows ``guardrail_failed``."""
     out = []
     for (exp, to_date), part in frame.groupby(["experiment", "to_date"], sort=True):
         name = str(exp)
@@ -247,7 +311,7 @@ def _rows(
             )
             # one per variant: a handful per date, not customers
             counts = [Counts.of(r) for r in metric_part.to_dict("records")]
-            rows += _metric_rows(counts, config, keys, split)
+            rows += _metric_rows(counts, config, keys, split, (compared or {}).get(name, WHOLE))
         _correct(rows, config.analysis)
         failed = any(_worse(r, worse[str(r["metric"])]) for r in rows if str(r["metric"]) in worse)
         out += [
@@ -265,6 +329,7 @@ INTEGERS = (
     "converted",
     "in_progress",
     "capped",
+    "undrawn",
     "customers",
     "presented_sq",
     "converted_sq",
@@ -278,7 +343,8 @@ INTEGERS = (
 SUMMED = (*INTEGERS, "value_sum", "value_sq", "presented_value")
 
 
-KEYS = ["experiment", "metric", "variant", "is_control"]  # a variant's counts of one metric
+# a variant's counts of one metric (control_of: a control row's '' whole group, or the matched variant)
+KEYS = ["experiment", "metric", "variant", "is_control", "control_of"]
 
 
 def _cumulative(daily: pd.DataFrame) -> pd.DataFrame:
@@ -297,13 +363,24 @@ def _cumulative(daily: pd.DataFrame) -> pd.DataFrame:
     return cum.rename(columns={"date": "to_date"})
 
 
-def _counts(con: duckdb.DuckDBPyConnection, table: str, include_incomplete: bool) -> pd.DataFrame:
-    """The daily counts of one conversions table (none when it does not exist)."""
+def _counts(
+    con: duckdb.DuckDBPyConnection, table: str, include_incomplete: bool, policies: list[str] | None = None
+) -> pd.DataFrame:
+    """The daily counts of one conversions table (none when it does not exist); the control rows of
+    the experiments ``policies`` (of a learned policy) also by the variant drawn for them."""
     if not table_exists(con, table):
         return pd.DataFrame()
     metric = "metric" if table == GUARDRAIL_CONVERSIONS else "$primary"
-    text = sql("experiments/report_counts", idents={"table": table}, fragments={"metric_expr": metric})
-    return con.execute(text, bind(text, {"include_incomplete": include_incomplete, "primary": PRIMARY})).df()
+    # the draws recorded for the control rows, a subquery (none without results)
+    draws = sql("experiments/control_draws" if table_exists(con, RESULTS) else "experiments/no_control_draws")
+    draws = f"(\n{draws})"
+    text = sql(
+        "experiments/report_counts",
+        idents={"table": table},
+        fragments={"metric_expr": metric, "draws": draws},
+    )
+    values = {"include_incomplete": include_incomplete, "primary": PRIMARY, "learned": policies or []}
+    return con.execute(text, bind(text, values)).df()
 
 
 def build_report(
@@ -314,7 +391,8 @@ def build_report(
     rows: list[dict] = []
     if table_exists(con, CONVERSIONS):
         record_drawn_variants(con)  # rows written before drawn_variant existed
-        frames = [_counts(con, t, include_incomplete) for t in (CONVERSIONS, GUARDRAIL_CONVERSIONS)]
+        policies = learned(config)
+        frames = [_counts(con, t, include_incomplete, policies) for t in (CONVERSIONS, GUARDRAIL_CONVERSIONS)]
         daily = pd.concat([f for f in frames if len(f)]) if any(len(f) for f in frames) else pd.DataFrame()
         if len(daily):
             total = daily.groupby(KEYS, as_index=False).agg(
@@ -327,8 +405,9 @@ def build_report(
             total["from_date"] = total.groupby("experiment")["from_date"].transform("min")
             text = sql("experiments/srm_customers")
             customers = con.execute(text, bind(text, {"include_incomplete": include_incomplete})).df()
-            rows = _rows(total, config, "total", windows, customers) + _rows(
-                _cumulative(daily), config, "cumulative", windows, customers
+            compared = comparisons(total, config)
+            rows = _rows(total, config, "total", windows, customers, compared) + _rows(
+                _cumulative(daily), config, "cumulative", windows, customers, compared
             )
     with transaction(con):
         con.execute(sql("experiments/clear_report"))

@@ -52,5 +52,9 @@ CREATE TABLE IF NOT EXISTS experiment_report (
     credible_high       DOUBLE,
     guardrail_failed    BOOLEAN NOT NULL,  -- a guardrail of the experiment moved significantly the worse way
     customers           BIGINT,            -- customers presented: the tests' unit (control is per customer)
-    capped              BIGINT             -- presentations of the arm drawn that a capacity cut (sent nothing)
+    capped              BIGINT,            -- presentations of the arm drawn that a capacity cut (sent nothing)
+    comparison          VARCHAR,           -- treated rows: the control compared with ('whole control', 'matched
+                                           -- control': those drawn the variant, for a learned policy)
+    control_customers   BIGINT,            -- treated rows: the customers of that control
+    control_rate        DOUBLE             -- treated rows: its conversion rate (abs_lift = conversion_rate - it)
 );

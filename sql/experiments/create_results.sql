@@ -26,3 +26,7 @@ UPDATE results SET drawn_variant = CASE
     ELSE variant
 END
 WHERE drawn_variant IS NULL;
+-- for a control (held-out) row: the variant the policy drew for the customer and held out, the arm
+-- they would have got (NULL for treated rows, and for rows decided before the column). The report
+-- compares a learned policy's variant with the control customers drawn the same variant.
+ALTER TABLE results ADD COLUMN IF NOT EXISTS held_out_variant VARCHAR;

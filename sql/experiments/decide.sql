@@ -16,6 +16,9 @@
 -- control, (1 - control_share) x P(variant) for a variant. Control and no_treatment are the same
 -- action (nothing is sent): both log control_share + (1 - control_share) x P(no_treatment).
 -- eligible_variants: the arms the customer could have got (what an off-line evaluation may choose).
+-- held_out_variant: for a control row, the variant the policy drew for the customer (drawn as for every
+-- candidate, before the hold-out): the arm they would have got. The report compares a learned policy's
+-- variant with the control customers drawn the same variant (pipeline/experiments/report.py).
 INSERT INTO results BY NAME
 WITH prior AS (
     -- the propensity of a variant without closed windows yet (one added to a running experiment): the
@@ -76,6 +79,7 @@ WITH prior AS (
 SELECT $day AS date, customer_id, experiment, experiment_group,
        CASE WHEN is_control THEN 'control' ELSE variant END AS variant, is_control,
        CASE WHEN is_control THEN 'control' ELSE variant END AS drawn_variant,
+       CASE WHEN is_control THEN variant END AS held_out_variant,
        expected_value AS score,
        CASE WHEN is_control THEN printf('control: held out by a hash of customer and experiment (control share %g)', control_share)
             WHEN policy <> 'uniform' AND variant = 'no_treatment'

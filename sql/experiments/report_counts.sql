@@ -14,38 +14,56 @@
 -- running sum over dates (the cumulative rows) and the sum over all dates (the totals) are exactly the
 -- sums over customers of their counts up to that date. `customers` and `pre_converted` count a
 -- customer at their first presentation of the variant.
-WITH presentations AS (
+-- The control rows come once with `control_of` '' (the whole control group), and those of the learned
+-- policies' experiments ($learned) once more with `control_of` the variant the policy drew for them
+-- and held out (results.held_out_variant, from sql/experiments/control_draws.sql, or none
+-- without `results`): the matched control of that variant, counted per customer as a variant is.
+-- `undrawn` counts the control presentations of those experiments without a recorded draw (decided
+-- before the column): their report falls back to the whole control group.
+WITH counted AS (
     SELECT
-        experiment, {{metric_expr}} AS metric, drawn_variant AS variant, variant <> drawn_variant AS capped,
-        is_control, customer_id, date, converted::INT AS d, value, window_complete, pre_converted
-    FROM {{table}}
+        c.experiment, {{metric_expr}} AS metric, c.drawn_variant AS variant,
+        c.variant <> c.drawn_variant AS capped, c.is_control, c.customer_id, c.date, c.converted::INT AS d,
+        c.value, c.window_complete, c.pre_converted, d.held_out_variant,
+        c.is_control AND list_contains($learned::VARCHAR[], c.experiment) AND d.held_out_variant IS NULL AS undrawn
+    FROM {{table}} AS c
+    LEFT JOIN {{draws}} AS d ON c.date = d.date AND c.customer_id = d.customer_id AND c.experiment = d.experiment
+),
+
+presentations AS (
+    SELECT * EXCLUDE (held_out_variant), '' AS control_of FROM counted
+    UNION ALL
+    SELECT * EXCLUDE (held_out_variant, undrawn), FALSE AS undrawn, held_out_variant AS control_of
+    FROM counted
+    WHERE is_control AND held_out_variant IS NOT NULL
 ),
 
 firsts AS (
     SELECT experiment, metric, customer_id, arg_min(pre_converted, (date, variant))::INT AS x
-    FROM presentations
+    FROM counted
     GROUP BY ALL
 ),
 
 running AS (
     SELECT
-        p.experiment, p.metric, p.variant, p.is_control, p.date, p.d, p.value, p.window_complete, p.capped,
-        f.x,
+        p.experiment, p.metric, p.variant, p.is_control, p.control_of, p.date, p.d, p.value,
+        p.window_complete, p.capped, p.undrawn, f.x,
         row_number() OVER w AS cm, (sum(p.d) OVER w)::BIGINT AS cd, (sum(p.value) OVER w)::DOUBLE AS cv
     FROM presentations AS p
     INNER JOIN firsts AS f USING (experiment, metric, customer_id)
     WHERE p.window_complete OR $include_incomplete
     WINDOW w AS (
-        PARTITION BY p.experiment, p.metric, p.variant, p.customer_id
+        PARTITION BY p.experiment, p.metric, p.variant, p.control_of, p.customer_id
         ORDER BY p.date ROWS UNBOUNDED PRECEDING
     )
 )
 
 SELECT
-    experiment, metric, variant, is_control, date,
+    experiment, metric, variant, is_control, control_of, date,
     count(*) AS presented, sum(d)::BIGINT AS converted, sum(value)::DOUBLE AS value_sum,
     count(*) FILTER (WHERE NOT window_complete) AS in_progress,
     count(*) FILTER (WHERE capped) AS capped,
+    count(*) FILTER (WHERE undrawn) AS undrawn,
     count(*) FILTER (WHERE cm = 1) AS customers,
     sum(2 * cm - 1)::BIGINT AS presented_sq,
     sum(d * (2 * cd - 1))::BIGINT AS converted_sq,
@@ -57,4 +75,4 @@ SELECT
     sum(x)::BIGINT AS pre_and_presented
 FROM running
 GROUP BY ALL
-ORDER BY experiment, metric, date, variant;
+ORDER BY experiment, metric, date, variant, control_of;

@@ -372,6 +372,19 @@ def test_experiment_report_measures_the_true_effects_of_the_demo_world(demo):
     given = {(e, v) for e, t in truth["experiments"].items() for v in t["true_abs_lift"]}
     assert {(r[0], r[1]) for r in rows} == given
     assert {e for e, _ in given} == {"offer", "offer_uplift", "channel"}
+    # the uniform experiments against the whole control group; the uplift policy's variants against the
+    # control customers drawn them, and its truth the effect on the customers given each variant
+    compared = q(out, "SELECT DISTINCT experiment, comparison FROM experiment_report WHERE NOT is_control")
+    assert dict(compared) == {
+        "offer": "whole control",
+        "channel": "whole control",
+        "offer_uplift": "matched control",
+    }
+    assert {e: t["policy"] for e, t in truth["experiments"].items()} == {
+        "offer": "uniform",
+        "channel": "uniform",
+        "offer_uplift": "uplift",
+    }
     covered: dict[str, list[bool]] = {"abs": [], "value": [], "cuped": []}
     for exp, variant, presented, converted, low, high, vlow, vhigh, clow, chigh, srm, windows in rows:
         t = truth["experiments"][exp]
