@@ -24,6 +24,7 @@ from pipeline.models.scoring import (
     latest_finished,
     night_drift,
     score,
+    status_of,
     write_predictions,
 )
 from pipeline.models.types import model_type
@@ -125,18 +126,25 @@ def build_model_asset(
         version = days[-1]
         with warehouse.connect() as con:
             current = latest_finished(con, spec.name, version)
+            status = status_of(con, spec.name, version)
         cadence = training_due(
-            version, spec.retrain_every_days, config.start_date, current, is_range=len(days) > 1
+            version,
+            spec.retrain_every_days,
+            config.start_date,
+            current,
+            is_range=len(days) > 1,
+            trained=status if status in training.TRAINED else None,
         )
         if not cadence.train:
-            # a night that keeps its version has one (current) and knows when the next is due
-            assert cadence.current is not None and cadence.next_due is not None
+            # a night that keeps its version knows when the next is due; it has one (current) unless
+            # its own version was trained and REJECTED with none before it
+            assert cadence.next_due is not None
             context.log.info(f"{spec.name} {version}: not trained: {cadence.reason}")
             return dg.MaterializeResult(
                 metadata={
-                    **_current_page(warehouse, spec, cadence.current),
+                    **(_current_page(warehouse, spec, cadence.current) if cadence.current else {}),
                     "trained": False,
-                    "current_version": cadence.current.isoformat(),
+                    "current_version": cadence.current.isoformat() if cadence.current else "none",
                     "next_training_due": cadence.next_due.isoformat(),
                     "reason": cadence.reason,
                     "retrain_every_days": spec.retrain_every_days,

@@ -16,13 +16,13 @@ import duckdb
 import numpy as np
 
 from pipeline.core.sql import bind, sql
-from pipeline.core.warehouse import execute_statements, scalar, table_exists, transaction
+from pipeline.core.warehouse import execute_statements, table_exists, transaction
 from pipeline.models import metrics as m
 from pipeline.models import store
 from pipeline.models.config import ModelSpec
 from pipeline.models.features import customer_features
 from pipeline.models.predict import align, predict
-from pipeline.models.scoring import latest_finished
+from pipeline.models.scoring import latest_finished, status_of
 from pipeline.models.training import FINISHED, REJECTED, RETIRED, Trained, create_tables
 from pipeline.models.types import Prepared, model_type
 
@@ -121,16 +121,11 @@ def _champion_auc(
     return current, champion_auc, len(y)
 
 
-def _status(con: duckdb.DuckDBPyConnection, model: str, version: dt.date) -> str | None:
-    q = sql("models/status_of")
-    return scalar(con, q, bind(q, {"model": model, "version": version}))
-
-
 def promote(con: duckdb.DuckDBPyConnection, model: str, version: dt.date, store_dir: Path) -> None:
     """Make ``version`` (FINISHED, REJECTED or RETIRED, with its model file) the one in use: it is
     FINISHED and every FINISHED version after it RETIRED."""
     create_tables(con)
-    status = _status(con, model, version)
+    status = status_of(con, model, version)
     if status not in (FINISHED, REJECTED, RETIRED):
         raise VersionError(
             f"model {model!r} has no trained version {version} (status: {status or 'none'}): "
