@@ -251,6 +251,15 @@ def drift_result(spec: ModelSpec, day, table: pd.DataFrame | None) -> dg.AssetCh
     )
 
 
+def _files_missing(spec: ModelSpec, error: FileNotFoundError) -> str:
+    """The one line that says a model is not scored because its version's files are gone, and what to do."""
+    return (
+        f"{error}: the files of this FINISHED version are gone, so model {spec.name!r} is not scored "
+        f"(the other models are); put the folder back, or retire the version with `nightjar model rollback "
+        f"{spec.name}` (the previous FINISHED version scores again; the next training due makes a new one)"
+    )
+
+
 def build_predictions_asset(
     config: ProjectConfig, partitions: dg.PartitionsDefinition
 ) -> dg.AssetsDefinition:
@@ -276,6 +285,7 @@ def build_predictions_asset(
         days = days_in(context.partition_time_window)
         rows: list[tuple] = []
         drifts: dict[str, pd.DataFrame | None] = {}  # of the last day
+        missing: dict[str, str] = {}  # a model's version whose files are gone -> what to do (said once)
         with warehouse.connect() as con:
             training.create_tables(con)
             for day in days:
@@ -291,6 +301,12 @@ def build_predictions_asset(
                         version, frame = score(con, config, spec, day, store_dir(warehouse), cache)
                     except NoModelVersion as e:
                         context.log.warning(f"{day}: {e}; not scored")
+                        continue
+                    except store.VersionFilesMissing as e:
+                        # that model only: the others score (its scores of these days are not written)
+                        if str(e) not in missing:
+                            missing[str(e)] = _files_missing(spec, e)
+                            context.log.error(missing[str(e)])
                         continue
                     frames[spec.name] = frame
                     if day == days[-1] and model_type(spec.type).probability:
@@ -320,6 +336,7 @@ def build_predictions_asset(
                     if rows
                     else "no model has a FINISHED version yet: nothing scored"
                 ),
+                **({"not_scored": dg.MetadataValue.md("\n\n".join(missing.values()))} if missing else {}),
                 "dagster/column_schema": schema,
                 **({"dagster/row_count": total} if len(days) == 1 else {}),
             },

@@ -5,10 +5,13 @@ own model's scoring, saying which file is missing and what to do, while the othe
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+
+import dagster as dg
 
 from pipeline.config import parse_config
 from pipeline.models import store
-from tests.assets.models.conftest import LAST, copy_world, q
+from tests.assets.models.conftest import LAST, copy_world, materialization, q
 from tests.conftest import run_nightly
 
 MODEL = "purchase_30d"
@@ -67,3 +70,24 @@ def test_a_rerun_of_a_trained_versions_partition_keeps_the_version_and_the_score
     meta = result.asset_materializations_for_node(f"model_{MODEL}")[-1].metadata  # a range: one per day
     assert meta["trained"].value is False and meta["current_version"].value == LAST.isoformat()
     assert f"version {LAST} is already trained (FINISHED)" in meta["reason"].value
+
+
+def test_a_finished_version_whose_files_are_gone_stops_only_its_model(world, tmp_path):
+    config, _ = world
+    copy = parse_config(copy_world(config, tmp_path), config.base_dir / "nightjar.yaml", config.base_dir)
+    folder = store.version_dir(copy.warehouse_path.parent / "models", MODEL, LAST)
+    shutil.rmtree(folder)
+    day = LAST + dt.timedelta(days=1)
+    instance = dg.DagsterInstance.ephemeral()
+    result = run_nightly(copy, day, assets=["predictions"], instance=instance)
+    assert result.success
+    said = [e.user_message for e in instance.all_logs(result.run_id) if f"model '{MODEL}'" in e.user_message]
+    assert len(said) == 1, said
+    assert f"model '{MODEL}' version {LAST}: no {store.MODEL_FILE} in {folder}" in said[0]
+    assert f"nightjar model rollback {MODEL}" in said[0]
+    scored = q(
+        copy, "SELECT model, count(*) FROM predictions WHERE date = $d GROUP BY 1 ORDER BY 1", {"d": day}
+    )
+    assert [m for m, _ in scored] == sorted(s.name for s in copy.models if s.name != MODEL)
+    assert all(n > 0 for _, n in scored)
+    assert materialization(result, "predictions")["not_scored"].value == said[0]
