@@ -118,7 +118,8 @@ def build_model_asset(
         kinds={"lightgbm", "duckdb"},
         description=f"Trains the {spec.type} model {spec.name!r} every {spec.retrain_every_days} day(s) "
         "(one partition = one version, trained on the data up to that day; a range trains its last day; "
-        "a night that is not due keeps the current version). Writes model_trainings, the explanation "
+        "a version already trained is never trained again; a night that is not due keeps the current "
+        "version). Writes model_trainings, the explanation "
         "tables and the model file; metrics on the test split, plots of the SHAP explanations.",
     )
     def _train(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

@@ -103,12 +103,18 @@ def _versus(metrics: dict[str, float], best: str | None) -> str:
 def _champion_auc(
     con: duckdb.DuckDBPyConnection, spec: ModelSpec, prepared: Prepared, trained: Trained, store_dir: Path
 ) -> tuple[dt.date, float, int] | None:
-    """(the champion, its AUC on the trained version's test customers, how many) or None (no champion);
-    the champion's AUC and the gain over it go into the trained version's metrics."""
+    """(the champion, its AUC on the trained version's test customers, how many) or None (no champion,
+    or one whose files are gone: said in ``trained.warning``); the champion's AUC and the gain over it
+    go into the trained version's metrics."""
     current, test = champion(con, spec.name, trained.window.version), trained.test
     if current is None or test is None:
         return None
-    booster, meta = store.load(store_dir, spec.name, current)
+    try:
+        booster, meta = store.load(store_dir, spec.name, current)
+    except store.VersionFilesMissing as e:  # a champion that cannot score either: the challenger replaces it
+        gone = f"not compared with the current version: {e} (its files are gone)"
+        trained.warning = f"{trained.warning}; {gone}" if trained.warning else gone
+        return None
     y = prepared.y[test]
     X = prepared.X[test]
     own = store.as_trained(spec, meta)

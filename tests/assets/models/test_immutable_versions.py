@@ -91,3 +91,27 @@ def test_a_finished_version_whose_files_are_gone_stops_only_its_model(world, tmp
     assert [m for m, _ in scored] == sorted(s.name for s in copy.models if s.name != MODEL)
     assert all(n > 0 for _, n in scored)
     assert materialization(result, "predictions")["not_scored"].value == said[0]
+
+
+def test_a_training_night_whose_champions_files_are_gone_trains_and_scores_every_model(world, tmp_path):
+    """The champion cannot be compared (nor score): the new version replaces it, saying why, and the
+    night's predictions (after the trainings) score every model."""
+    config, _ = world
+    data = copy_world(config, tmp_path)
+    data["models"][0] = {**data["models"][0], "retrain_every_days": 1}  # the next night trains
+    copy = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
+    folder = store.version_dir(copy.warehouse_path.parent / "models", MODEL, LAST)
+    shutil.rmtree(folder)
+    day = LAST + dt.timedelta(days=1)
+    result = run_nightly(copy, day, assets=[f"model_{MODEL}", "predictions"])
+    assert result.success
+    warning = materialization(result, f"model_{MODEL}")["warning"].value
+    assert f"not compared with the current version: model '{MODEL}' version {LAST}: no model.txt" in warning
+    scored = q(
+        copy,
+        "SELECT model, min(version), max(version) FROM predictions WHERE date = $d GROUP BY 1",
+        {"d": day},
+    )
+    assert {m: (lo, hi) for m, lo, hi in scored} == {
+        s.name: (day, day) if s.name == MODEL else (LAST, LAST) for s in copy.models
+    }
