@@ -49,7 +49,8 @@ def version_dir(store: Path, model: str, version: dt.date) -> Path:
 
 
 def save(store: Path, model: str, version: dt.date, booster: lgb.Booster | None, meta: dict) -> Path:
-    """Write the model and its metadata; replaces a previous save of the same version whole."""
+    """Write the model and its metadata; replaces a previous save of the same version whole (one whose
+    training did not end: training.record refuses a trained version, which is never replaced)."""
     final = version_dir(store, model, version)
     compiled.wait(final)  # a compile of the version saved before writes into its folder
     tmp = final.with_name(final.name + ".tmp")
