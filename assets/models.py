@@ -229,9 +229,16 @@ def drift_specs(config: ProjectConfig) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def drift_result(spec: ModelSpec, day, table: pd.DataFrame | None) -> dg.AssetCheckResult:
-    """The check of one model's drift on ``day`` (passed, or a warning / an error above the limits)."""
+def drift_result(
+    spec: ModelSpec, day, table: pd.DataFrame | None, gone: str | None = None
+) -> dg.AssetCheckResult:
+    """The check of one model's drift on ``day`` (passed, or a warning / an error above the limits); a
+    warning saying why (``gone``) when the model was not scored because its version's files are gone."""
     name = drift_check_name(spec)
+    if gone is not None:
+        return dg.AssetCheckResult(
+            check_name=name, passed=False, severity=dg.AssetCheckSeverity.WARN, metadata={"not_scored": gone}
+        )
     if table is None or not len(table):
         return dg.AssetCheckResult(
             check_name=name, passed=True, metadata={"note": f"{day}: no version with reference bins scored"}
@@ -287,6 +294,7 @@ def build_predictions_asset(
         rows: list[tuple] = []
         drifts: dict[str, pd.DataFrame | None] = {}  # of the last day
         missing: dict[str, str] = {}  # a model's version whose files are gone -> what to do (said once)
+        unscored: dict[str, str] = {}  # the models not scored on the last day for that reason
         with warehouse.connect() as con:
             training.create_tables(con)
             for day in days:
@@ -308,6 +316,8 @@ def build_predictions_asset(
                         if str(e) not in missing:
                             missing[str(e)] = _files_missing(spec, e)
                             context.log.error(missing[str(e)])
+                        if day == days[-1]:
+                            unscored[spec.name] = missing[str(e)]
                         continue
                     frames[spec.name] = frame
                     if day == days[-1] and model_type(spec.type).probability:
@@ -346,7 +356,7 @@ def build_predictions_asset(
                     check_name=SCORES_IN_RANGE, passed=bad == 0, metadata={"scores_outside_0_1": bad}
                 ),
                 *[
-                    drift_result(s, days[-1], drifts.get(s.name))
+                    drift_result(s, days[-1], drifts.get(s.name), unscored.get(s.name))
                     for s in config.models
                     if model_type(s.type).probability
                 ],

@@ -91,6 +91,15 @@ def test_a_finished_version_whose_files_are_gone_stops_only_its_model(world, tmp
     assert [m for m, _ in scored] == sorted(s.name for s in copy.models if s.name != MODEL)
     assert all(n > 0 for _, n in scored)
     assert materialization(result, "predictions")["not_scored"].value == said[0]
+    # its drift check says so (a warning), not "passed"
+    check = next(
+        e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.asset_check_evaluation_data.check_name == f"drift_{MODEL}"
+    )
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["not_scored"].value == said[0]
 
 
 def test_a_training_night_whose_champions_files_are_gone_trains_and_scores_every_model(world, tmp_path):
