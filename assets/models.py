@@ -24,6 +24,7 @@ from pipeline.models.scoring import (
     latest_finished,
     night_drift,
     score,
+    status_of,
     write_predictions,
 )
 from pipeline.models.types import model_type
@@ -117,7 +118,8 @@ def build_model_asset(
         kinds={"lightgbm", "duckdb"},
         description=f"Trains the {spec.type} model {spec.name!r} every {spec.retrain_every_days} day(s) "
         "(one partition = one version, trained on the data up to that day; a range trains its last day; "
-        "a night that is not due keeps the current version). Writes model_trainings, the explanation "
+        "a version already trained is never trained again; a night that is not due keeps the current "
+        "version). Writes model_trainings, the explanation "
         "tables and the model file; metrics on the test split, plots of the SHAP explanations.",
     )
     def _train(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -125,18 +127,25 @@ def build_model_asset(
         version = days[-1]
         with warehouse.connect() as con:
             current = latest_finished(con, spec.name, version)
+            status = status_of(con, spec.name, version)
         cadence = training_due(
-            version, spec.retrain_every_days, config.start_date, current, is_range=len(days) > 1
+            version,
+            spec.retrain_every_days,
+            config.start_date,
+            current,
+            is_range=len(days) > 1,
+            trained=status if status in training.TRAINED else None,
         )
         if not cadence.train:
-            # a night that keeps its version has one (current) and knows when the next is due
-            assert cadence.current is not None and cadence.next_due is not None
+            # a night that keeps its version knows when the next is due; it has one (current) unless
+            # its own version was trained and REJECTED with none before it
+            assert cadence.next_due is not None
             context.log.info(f"{spec.name} {version}: not trained: {cadence.reason}")
             return dg.MaterializeResult(
                 metadata={
-                    **_current_page(warehouse, spec, cadence.current),
+                    **(_current_page(warehouse, spec, cadence.current) if cadence.current else {}),
                     "trained": False,
-                    "current_version": cadence.current.isoformat(),
+                    "current_version": cadence.current.isoformat() if cadence.current else "none",
                     "next_training_due": cadence.next_due.isoformat(),
                     "reason": cadence.reason,
                     "retrain_every_days": spec.retrain_every_days,
@@ -220,9 +229,16 @@ def drift_specs(config: ProjectConfig) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def drift_result(spec: ModelSpec, day, table: pd.DataFrame | None) -> dg.AssetCheckResult:
-    """The check of one model's drift on ``day`` (passed, or a warning / an error above the limits)."""
+def drift_result(
+    spec: ModelSpec, day, table: pd.DataFrame | None, gone: str | None = None
+) -> dg.AssetCheckResult:
+    """The check of one model's drift on ``day`` (passed, or a warning / an error above the limits); a
+    warning saying why (``gone``) when the model was not scored because its version's files are gone."""
     name = drift_check_name(spec)
+    if gone is not None:
+        return dg.AssetCheckResult(
+            check_name=name, passed=False, severity=dg.AssetCheckSeverity.WARN, metadata={"not_scored": gone}
+        )
     if table is None or not len(table):
         return dg.AssetCheckResult(
             check_name=name, passed=True, metadata={"note": f"{day}: no version with reference bins scored"}
@@ -240,6 +256,15 @@ def drift_result(spec: ModelSpec, day, table: pd.DataFrame | None) -> dg.AssetCh
             **{f"psi_{c}": dg.MetadataValue.float(float(v)) for c, v in table.values.tolist()},
             "psi": dg.MetadataValue.md(markdown_table(["column", "PSI"], table.round(4).values.tolist())),
         },
+    )
+
+
+def _files_missing(spec: ModelSpec, error: FileNotFoundError) -> str:
+    """The one line that says a model is not scored because its version's files are gone, and what to do."""
+    return (
+        f"{error}: the files of this FINISHED version are gone, so model {spec.name!r} is not scored "
+        f"(the other models are); put the folder back, or retire the version with `nightjar model rollback "
+        f"{spec.name}` (the previous FINISHED version scores again; the next training due makes a new one)"
     )
 
 
@@ -268,6 +293,8 @@ def build_predictions_asset(
         days = days_in(context.partition_time_window)
         rows: list[tuple] = []
         drifts: dict[str, pd.DataFrame | None] = {}  # of the last day
+        missing: dict[str, str] = {}  # a model's version whose files are gone -> what to do (said once)
+        unscored: dict[str, str] = {}  # the models not scored on the last day for that reason
         with warehouse.connect() as con:
             training.create_tables(con)
             for day in days:
@@ -283,6 +310,14 @@ def build_predictions_asset(
                         version, frame = score(con, config, spec, day, store_dir(warehouse), cache)
                     except NoModelVersion as e:
                         context.log.warning(f"{day}: {e}; not scored")
+                        continue
+                    except store.VersionFilesMissing as e:
+                        # that model only: the others score (its scores of these days are not written)
+                        if str(e) not in missing:
+                            missing[str(e)] = _files_missing(spec, e)
+                            context.log.error(missing[str(e)])
+                        if day == days[-1]:
+                            unscored[spec.name] = missing[str(e)]
                         continue
                     frames[spec.name] = frame
                     if day == days[-1] and model_type(spec.type).probability:
@@ -312,6 +347,7 @@ def build_predictions_asset(
                     if rows
                     else "no model has a FINISHED version yet: nothing scored"
                 ),
+                **({"not_scored": dg.MetadataValue.md("\n\n".join(missing.values()))} if missing else {}),
                 "dagster/column_schema": schema,
                 **({"dagster/row_count": total} if len(days) == 1 else {}),
             },
@@ -320,7 +356,7 @@ def build_predictions_asset(
                     check_name=SCORES_IN_RANGE, passed=bad == 0, metadata={"scores_outside_0_1": bad}
                 ),
                 *[
-                    drift_result(s, days[-1], drifts.get(s.name))
+                    drift_result(s, days[-1], drifts.get(s.name), unscored.get(s.name))
                     for s in config.models
                     if model_type(s.type).probability
                 ],

@@ -1,7 +1,10 @@
 """When a model trains: the retraining cadence (``retrain_every_days``) as one pure function.
 
 The product asks for a score from the current version of each model every night, not for a new version
-every night. A night trains a new version of a model when:
+every night. A version (one per model and day) is never trained twice: once its training ended
+(FINISHED, REJECTED, or RETIRED since) a re-run of its day keeps it as it is, its files, record and the
+scores that name it, whatever changed since (a late file, an edited config: the next version has them).
+Otherwise a night trains a new version of a model when:
 
 * the run is a range (a backfill trains its last day, as always);
 * the model has no FINISHED version on or before the day yet (a first training, or only failed or
@@ -37,11 +40,32 @@ def next_grid_day(day: dt.date, start: dt.date, every_days: int) -> dt.date:
 
 
 def training_due(
-    day: dt.date, every_days: int, start: dt.date, current: dt.date | None, is_range: bool = False
+    day: dt.date,
+    every_days: int,
+    start: dt.date,
+    current: dt.date | None,
+    is_range: bool = False,
+    trained: str | None = None,
 ) -> Cadence:
-    """Whether the model partition of ``day`` trains a new version (see the module's rules)."""
+    """Whether the model partition of ``day`` trains a new version (see the module's rules).
+    ``trained``: the status of the day's own version when its training ended (FINISHED, REJECTED or
+    RETIRED), else None."""
     if every_days < 1:
         raise ValueError(f"retrain_every_days must be at least 1, not {every_days}")
+    if trained is not None:
+        due = day + dt.timedelta(days=1)
+        if current is not None:
+            due = max(
+                due, min(next_grid_day(day, start, every_days), current + dt.timedelta(days=every_days))
+            )
+        return Cadence(
+            False,
+            f"version {day} is already trained ({trained}): a trained version is never replaced, so the "
+            f"scores that name it stay reproducible; what changed since goes into the next version "
+            f"(due on {due})",
+            current,
+            due,
+        )
     if is_range:
         return Cadence(True, "a range (backfill) trains its last day", current, None)
     if current is None:

@@ -16,13 +16,13 @@ import duckdb
 import numpy as np
 
 from pipeline.core.sql import bind, sql
-from pipeline.core.warehouse import execute_statements, scalar, table_exists, transaction
+from pipeline.core.warehouse import execute_statements, table_exists, transaction
 from pipeline.models import metrics as m
 from pipeline.models import store
 from pipeline.models.config import ModelSpec
 from pipeline.models.features import customer_features
 from pipeline.models.predict import align, predict
-from pipeline.models.scoring import latest_finished
+from pipeline.models.scoring import latest_finished, status_of
 from pipeline.models.training import FINISHED, REJECTED, RETIRED, Trained, create_tables
 from pipeline.models.types import Prepared, model_type
 
@@ -103,12 +103,18 @@ def _versus(metrics: dict[str, float], best: str | None) -> str:
 def _champion_auc(
     con: duckdb.DuckDBPyConnection, spec: ModelSpec, prepared: Prepared, trained: Trained, store_dir: Path
 ) -> tuple[dt.date, float, int] | None:
-    """(the champion, its AUC on the trained version's test customers, how many) or None (no champion);
-    the champion's AUC and the gain over it go into the trained version's metrics."""
+    """(the champion, its AUC on the trained version's test customers, how many) or None (no champion,
+    or one whose files are gone: said in ``trained.warning``); the champion's AUC and the gain over it
+    go into the trained version's metrics."""
     current, test = champion(con, spec.name, trained.window.version), trained.test
     if current is None or test is None:
         return None
-    booster, meta = store.load(store_dir, spec.name, current)
+    try:
+        booster, meta = store.load(store_dir, spec.name, current)
+    except store.VersionFilesMissing as e:  # a champion that cannot score either: the challenger replaces it
+        gone = f"not compared with the current version: {e} (its files are gone)"
+        trained.warning = f"{trained.warning}; {gone}" if trained.warning else gone
+        return None
     y = prepared.y[test]
     X = prepared.X[test]
     own = store.as_trained(spec, meta)
@@ -121,16 +127,11 @@ def _champion_auc(
     return current, champion_auc, len(y)
 
 
-def _status(con: duckdb.DuckDBPyConnection, model: str, version: dt.date) -> str | None:
-    q = sql("models/status_of")
-    return scalar(con, q, bind(q, {"model": model, "version": version}))
-
-
 def promote(con: duckdb.DuckDBPyConnection, model: str, version: dt.date, store_dir: Path) -> None:
     """Make ``version`` (FINISHED, REJECTED or RETIRED, with its model file) the one in use: it is
     FINISHED and every FINISHED version after it RETIRED."""
     create_tables(con)
-    status = _status(con, model, version)
+    status = status_of(con, model, version)
     if status not in (FINISHED, REJECTED, RETIRED):
         raise VersionError(
             f"model {model!r} has no trained version {version} (status: {status or 'none'}): "

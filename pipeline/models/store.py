@@ -49,7 +49,8 @@ def version_dir(store: Path, model: str, version: dt.date) -> Path:
 
 
 def save(store: Path, model: str, version: dt.date, booster: lgb.Booster | None, meta: dict) -> Path:
-    """Write the model and its metadata; replaces a previous save of the same version whole."""
+    """Write the model and its metadata; replaces a previous save of the same version whole (one whose
+    training did not end: training.record refuses a trained version, which is never replaced)."""
     final = version_dir(store, model, version)
     compiled.wait(final)  # a compile of the version saved before writes into its folder
     tmp = final.with_name(final.name + ".tmp")
@@ -63,10 +64,22 @@ def save(store: Path, model: str, version: dt.date, booster: lgb.Booster | None,
     return final
 
 
-def load(store: Path, model: str, version: dt.date) -> tuple[lgb.Booster, dict]:
+class VersionFilesMissing(FileNotFoundError):
+    """A version's file is not in the store (its folder deleted by hand, say); the message names the
+    model, the version and the file."""
+
+
+def _present(store: Path, model: str, version: dt.date, *names: str) -> Path:
+    """The version's folder; VersionFilesMissing unless each of ``names`` is a file in it."""
     folder = version_dir(store, model, version)
-    if not (folder / MODEL_FILE).is_file():
-        raise FileNotFoundError(f"model {model!r} version {version}: no {MODEL_FILE} in {folder}")
+    for name in names:
+        if not (folder / name).is_file():
+            raise VersionFilesMissing(f"model {model!r} version {version}: no {name} in {folder}")
+    return folder
+
+
+def load(store: Path, model: str, version: dt.date) -> tuple[lgb.Booster, dict]:
+    folder = _present(store, model, version, MODEL_FILE, META_FILE)
     booster = lgb.Booster(model_file=str(folder / MODEL_FILE))
     return booster, json.loads((folder / META_FILE).read_text(encoding="utf-8"))
 
@@ -75,10 +88,8 @@ def load_version(store: Path, model: str, version: dt.date, boosted: bool) -> tu
     """(the booster, the metadata) of a LightGBM type's version; (None, the metadata) of another's."""
     if boosted:
         return load(store, model, version)
-    path = version_dir(store, model, version) / META_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"model {model!r} version {version}: no {META_FILE} in {path.parent}")
-    return None, json.loads(path.read_text(encoding="utf-8"))
+    folder = _present(store, model, version, META_FILE)
+    return None, json.loads((folder / META_FILE).read_text(encoding="utf-8"))
 
 
 def load_compiled(store: Path, model: str, version: dt.date, booster: lgb.Booster, meta: dict) -> dict:

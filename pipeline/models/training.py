@@ -19,7 +19,7 @@ import pandas as pd
 
 from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.sql import bind, ident, sql
-from pipeline.core.warehouse import execute_statements, transaction
+from pipeline.core.warehouse import execute_statements, scalar, transaction
 from pipeline.models import baselines, calibrate, drift, plots, store, tuning
 from pipeline.models import metrics as m
 from pipeline.models.config import ModelsConfig, ModelSpec
@@ -53,6 +53,8 @@ from pipeline.models.types import Prepared, model_type
 
 QUEUED, RUNNING, FINISHED, FAILED = "QUEUED", "RUNNING", "FINISHED", "FAILED"
 REJECTED, RETIRED = "REJECTED", "RETIRED"
+# a version whose training ended (RETIRED: FINISHED once): never trained again, its files and record kept
+TRAINED = (FINISHED, REJECTED, RETIRED)
 MODEL_TRAININGS = "model_trainings"
 EXPLANATION_TABLES = ("model_feature_impact", "model_beeswarm", "model_dependence")
 BEESWARM_ROWS, BEESWARM_FEATURES, DEPENDENCE_ROWS = 300, 10, 1000
@@ -62,6 +64,10 @@ BEESWARM_ROWS, BEESWARM_FEATURES, DEPENDENCE_ROWS = 300, 10, 1000
 # time (README, Models at scale); the beeswarm (300 rows) and dependence tables (1,000) are samples
 # of them
 EXPLAIN_ROWS = 2_000
+
+
+class VersionTrained(ValueError):
+    """A training of a version already trained (TRAINED): a version is never replaced."""
 
 
 @dataclass
@@ -95,7 +101,8 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def mark(con: duckdb.DuckDBPyConnection, spec: ModelSpec, version: dt.date, status: str) -> None:
-    """Start a version's row (QUEUED or RUNNING), replacing a previous run of the same version."""
+    """Start a version's row (QUEUED or RUNNING), replacing a previous run of the same version that did
+    not end (FAILED, or left QUEUED or RUNNING); a TRAINED version's row stays as it is."""
     create_tables(con)
     with transaction(con):
         execute_statements(
@@ -356,8 +363,16 @@ def _json(value) -> str:
 
 
 def record(con: duckdb.DuckDBPyConnection, spec: ModelSpec, trained: Trained, store_dir: Path) -> Path:
-    """Save the model files, then in one transaction: the FINISHED row and the explanation tables."""
+    """Save the model files, then in one transaction: the FINISHED row and the explanation tables.
+    Refused (VersionTrained, nothing written) for a version already trained: it is never replaced."""
     version = trained.window.version
+    create_tables(con)
+    q = sql("models/status_of")
+    if (status := scalar(con, q, bind(q, {"model": spec.name, "version": version}))) in TRAINED:
+        raise VersionTrained(
+            f"model {spec.name!r} version {version} is already trained ({status}); a trained version "
+            "is never replaced"
+        )
     meta = {
         "model": spec.name,
         "version": version,
@@ -377,7 +392,6 @@ def record(con: duckdb.DuckDBPyConnection, spec: ModelSpec, trained: Trained, st
         **store.trained_with(spec),
     }
     path = store.save(store_dir, spec.name, version, trained.booster, meta)
-    create_tables(con)
     key = {"model": spec.name, "version": version}
     explanations = (
         (
@@ -444,7 +458,7 @@ def _finish(
 
 def fail(con: duckdb.DuckDBPyConnection, spec: ModelSpec, version: dt.date, error: str) -> None:
     """Record a FAILED version (the latest FINISHED one stays in use for scoring); a failed re-run of a
-    FINISHED version leaves its record as it was."""
+    TRAINED version leaves its record as it was."""
     create_tables(con)
     q = sql("models/fail")
     con.execute(q, bind(q, {"model": spec.name, "version": version, "error": error}))
@@ -454,6 +468,7 @@ __all__ = [
     "TrainingError",
     "Prepared",
     "Trained",
+    "VersionTrained",
     "mark",
     "prepare",
     "night_features",

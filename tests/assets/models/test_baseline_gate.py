@@ -175,8 +175,10 @@ def test_a_challenger_below_its_baseline_is_rejected_though_within_the_champions
     assert "below the current version" not in trained.reason  # within the tolerance of 1
     assert run_nightly(copy, day, assets=["predictions"]).success
     assert _scored(copy, "purchase_30d", day) == {LAST}
-    # the check off: the same challenger is within the tolerance, FINISHED and scores
-    trained = _plant_noisy_challenger(copy, day, {"auc_tolerance": 1, "min_gain_over_baseline": None})
+    # the check off: the same planting (a day later: the REJECTED version is never trained again) is
+    # within the tolerance, FINISHED and scores
+    later = day + dt.timedelta(days=1)
+    trained = _plant_noisy_challenger(copy, later, {"auc_tolerance": 1, "min_gain_over_baseline": None})
     assert trained.status == training.FINISHED and trained.reason is None
-    assert run_nightly(copy, day, assets=["predictions"]).success
-    assert _scored(copy, "purchase_30d", day) == {day}
+    assert run_nightly(copy, later, assets=["predictions"]).success
+    assert _scored(copy, "purchase_30d", later) == {later}

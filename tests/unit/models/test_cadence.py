@@ -71,3 +71,19 @@ def test_next_grid_day():
     assert next_grid_day(START - D(3), START, 7) == START
     with pytest.raises(ValueError, match="at least 1"):
         training_due(START, 0, START, None)
+
+
+@pytest.mark.parametrize("status", ["FINISHED", "REJECTED", "RETIRED"])
+def test_a_trained_version_is_never_trained_again_not_even_by_a_range_or_on_a_training_day(status):
+    day = START + D(14)  # a training day of the grid
+    current = day if status == "FINISHED" else START + D(10)  # the version in use; due at 7 days old
+    due = START + D(21) if status == "FINISHED" else START + D(17)
+    for is_range in (False, True):
+        c = training_due(day, 7, START, current, is_range=is_range, trained=status)
+        assert not c.train and f"version {day} is already trained ({status})" in c.reason
+        assert c.current == current and c.next_due == due
+    # a REJECTED first version: no FINISHED one, the next night trains
+    c = training_due(day, 7, START, None, trained="REJECTED")
+    assert not c.train and c.current is None and c.next_due == day + D(1)
+    # a RETIRED version with an old one back in use: the next night catches up
+    assert training_due(day, 7, START, START, trained="RETIRED").next_due == day + D(1)

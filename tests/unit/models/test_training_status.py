@@ -1,14 +1,18 @@
 """A training's row in model_trainings: a version left QUEUED or RUNNING by a process that stopped
-mid-training (killed) is FAILED, with the reason, when the model's next training starts."""
+mid-training (killed) is FAILED, with the reason, when the model's next training starts; a trained
+version's row is never replaced."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import duckdb
+import pandas as pd
+import pytest
 
 from pipeline.models import training
 from pipeline.models.config import ModelSpec
+from pipeline.models.features import TrainingWindow
 
 SPEC = ModelSpec(name="m", type="response", label={"rules": [{"transaction": "pos"}]})
 OTHER = ModelSpec(name="other", type="response", label={"rules": [{"transaction": "pos"}]})
@@ -42,3 +46,20 @@ def test_a_training_left_running_by_a_killed_process_is_failed_when_the_next_one
             ("m", DAY, "QUEUED", None),
             ("m", DAY + dt.timedelta(days=1), "FAILED", interrupted),
         ]
+
+
+@pytest.mark.parametrize("status", ["FINISHED", "REJECTED", "RETIRED"])
+def test_a_trained_versions_row_survives_a_mark_and_a_failure_and_record_refuses_it(tmp_path, status):
+    """A version whose training ended (FINISHED, REJECTED, RETIRED) is never replaced: marking it again
+    and failing leave its row as it was, and recording a new training of it writes nothing."""
+    with duckdb.connect() as con:
+        training.mark(con, SPEC, DAY, training.RUNNING)
+        con.execute("UPDATE model_trainings SET status = $s, metrics = '{}'", {"s": status})
+        training.mark(con, SPEC, DAY, training.QUEUED)
+        training.fail(con, SPEC, DAY, "TrainingError: planted")
+        assert rows(con) == [("m", DAY, status, None)]
+        window = TrainingWindow(DAY, DAY, DAY, DAY, False)
+        trained = training.Trained(window, None, [], {}, {}, 0, 0, *[pd.DataFrame()] * 3)
+        with pytest.raises(training.VersionTrained, match=f"version {DAY} is already trained \\({status}\\)"):
+            training.record(con, SPEC, trained, tmp_path)
+        assert not (tmp_path / "m").exists()
