@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import ConfigDict, Field, create_model, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -28,6 +28,8 @@ ATTRIBUTION_FIELDS: dict[str, FieldType] = {
 }
 TOUCH_FIELDS: dict[str, FieldType] = {**ATTRIBUTION_FIELDS, "paid": FieldType.Bool}
 UNATTRIBUTED = "(unattributed)"  # the channel of a conversion no touch of the model explains
+# A conversion's value must fit the exact DECIMAL(38, 18) sums of its credits (sql/attribution/summary.sql)
+VALUE_LIMIT = 1e20
 
 
 class MatchCriterion(Settings):
@@ -97,7 +99,8 @@ class ConversionSourceSpec(Settings):
     from_: Literal["events"] = Field(default="events", alias="from")
     type: str
     matchCriteria: list[MatchCriterion] = Field(default_factory=list)
-    value: float | None = None  # a fixed value per conversion (default: the event's value; none: 0)
+    # a fixed value per conversion (default: the event's value; none: 0), within what the credits' sums hold
+    value: Annotated[float, Field(gt=-VALUE_LIMIT, lt=VALUE_LIMIT, allow_inf_nan=False)] | None = None
 
     @field_validator("name")
     @classmethod

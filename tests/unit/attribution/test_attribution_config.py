@@ -191,3 +191,15 @@ def test_a_negative_bootstrap_seed_is_refused(tmp_path):
     assert "greater than or equal to 0" in problems["attribution.bootstrapSeed"]
     data["attribution"]["bootstrapSeed"] = 0
     parse_config(data, tmp_path / "good.yaml", tmp_path)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 1e20, -1e21])
+def test_a_fixed_conversion_value_the_credits_cannot_sum_is_refused(tmp_path, value):
+    # a fixed value beyond what DECIMAL(38,18) holds (or not finite) failed every night's attribution
+    # ('Could not cast value inf to DECIMAL(38,18)'); the config now names it
+    data = example_dict()
+    data["attribution"]["conversions"][0]["value"] = value
+    problems = dict(problems_of(data, tmp_path))
+    assert list(problems) == ["attribution.conversions[0].value"]
+    data["attribution"]["conversions"][0]["value"] = 99_999_999_999.5
+    parse_config(data, tmp_path / "good.yaml", tmp_path)

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import itertools
 
+import duckdb
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.attribution.config import BUILTIN_NAMES, UNATTRIBUTED
+from pipeline.attribution.credits import build_attribution
 from pipeline.attribution.models import all_models
 from pipeline.attribution.types.markov import markov_removal_effects
 from pipeline.attribution.types.shapley import shapley_values
-from tests.unit.attribution.helpers import DAY, attribute, credits, spec, summary, ts
+from pipeline.core.sql import sql
+from tests.unit.attribution.helpers import DAY, attribute, config, credits, load_events, spec, summary, ts
 
 CUSTOM = [
     {"name": "P", "modelType": "position"},
@@ -281,6 +284,42 @@ def test_conversion_values_fixed_missing_and_other_days():
     assert got == [("order", "o0", 99.0), ("signup", "v1", 5.0)]
 
 
+def test_a_float_value_beyond_what_the_warehouse_sums_counts_as_no_value():
+    # ingestion keeps a Float beyond what DECIMAL(38,18) holds (1e21; "1e400" is inf) in float_value only,
+    # its value NULL, as the KPIs read it: no value. The day's attribution is not failed
+    # by it (it was: 'Could not cast value 1000000000000000000000.000000 to DECIMAL(38,18)').
+    rows = [
+        visit("v1", "c1", ts(-1), "Search"),
+        order("o1", "c1", ts(0), None),
+        visit("v2", "c2", ts(-1), "Email"),
+        order("o2", "c2", ts(0), None),
+        order("o3", "c3", ts(0), None),
+    ]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(sql("core/schema"))
+    load_events(con, rows)
+    floats = {"o1": 1e21, "o2": 2.5, "o3": float("inf")}
+    for event_id, value in floats.items():
+        con.execute(
+            "UPDATE events SET float_value = $v, value = TRY_CAST($v AS DECIMAL(38, 18)) WHERE event_id = $e",
+            {"v": value, "e": event_id},
+        )
+    for per_touch in (True, False):
+        build_attribution(con, config(spec(CUSTOM, perTouchCredits=per_touch)), DAY)
+        got = con.execute("""SELECT conversion_id, channel, credit_share, credited_value, conversion_value
+                             FROM attribution_credits WHERE model = 'Last Click' ORDER BY 1""").fetchall()
+        assert got == [
+            ("o1", "Search", 1.0, 0.0, 0.0),
+            ("o2", "Email", 1.0, 2.5, 2.5),
+            ("o3", UNATTRIBUTED, 1.0, 0.0, 0.0),
+        ]
+        want = {"Search": (1.0, 0.0), "Email": (1.0, 2.5), UNATTRIBUTED: (1.0, 0.0)}
+        assert summary(con, "Last Click") == want
+        modelled = con.execute("SELECT DISTINCT model FROM attribution_summary").fetchall()
+        assert {m for (m,) in modelled} == set(MODELS)
+
+
 def test_rerunning_a_day_gives_the_same_rows():
     rows = [
         visit("v1", "c1", ts(-2), "Search"),
@@ -290,9 +329,6 @@ def test_rerunning_a_day_gives_the_same_rows():
     ]
     con = attribute(rows, SPEC)
     first = con.execute("SELECT * FROM attribution_credits ORDER BY ALL").fetchall()
-    from pipeline.attribution.credits import build_attribution
-    from tests.unit.attribution.helpers import config
-
     build_attribution(con, config(SPEC), DAY)
     assert con.execute("SELECT * FROM attribution_credits ORDER BY ALL").fetchall() == first
 
