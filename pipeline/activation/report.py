@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 
 from pipeline.activation.publish import Snapshot, current_snapshot
 from pipeline.attribution.report import stacked_bars
+from pipeline.core.metadata import columns_of
 from pipeline.core.plots import DPI, Figures, daily_plot, markdown_image
 from pipeline.core.sql import sql
 from pipeline.models.plots import impact_bars
@@ -99,7 +100,10 @@ def _frame(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None
 
 
 def _experiments(con: duckdb.DuckDBPyConnection, figures: Figures) -> str:
-    lifts = _frame(con, "lifts")
+    have = {name for name, _ in columns_of(con, "experiment_report")}
+    # a snapshot published before the report had these columns shows them empty
+    fragments = {f"{c}_column": c if c in have else "NULL" for c in ("capped", "comparison")}
+    lifts = con.execute(sql("activation/report/lifts", fragments=fragments)).df()
     rows = lifts.astype(object).where(lifts.notna(), None).to_numpy().tolist()
     return image(figures.draw(forest_plot, lifts), "experiment lifts") + table(list(lifts.columns), rows)
 

@@ -208,6 +208,22 @@ def warming_up(arm: np.ndarray, eligible: np.ndarray) -> np.ndarray:
     return np.asarray((eligible & (counts < MIN_ROWS)).any(axis=1), dtype=bool)
 
 
+def warming_notes(arm: np.ndarray, eligible: np.ndarray, arms: list[str]) -> np.ndarray:
+    """Per candidate: why propensity or uplift draws them uniformly, naming the eligible arms with fewer
+    than MIN_ROWS presentations to learn from and how many each has (``uniform until each eligible arm
+    has 50 presentations to learn from (free_shipping 20 of 50)``); '' for a candidate decided by what
+    was learned (``warming_up`` False)."""
+    if not len(eligible):
+        return np.zeros(0, dtype=object)
+    counts = np.bincount(arm[arm >= 0], minlength=eligible.shape[1])
+    cold = eligible & (counts < MIN_ROWS)
+    kinds, which = np.unique(cold, axis=0, return_inverse=True)  # a few sets of arms, not one per candidate
+    labels = np.array([f"{a} {n} of {MIN_ROWS}" for a, n in zip(arms, counts.tolist(), strict=True)])
+    start = f"uniform until each eligible arm has {MIN_ROWS} presentations to learn from"
+    notes = np.array([f"{start} ({', '.join(labels[k])})" if k.any() else "" for k in kinds], dtype=object)
+    return notes[np.asarray(which).reshape(-1)]
+
+
 def learned_probabilities(
     policy: str,
     x_train: np.ndarray,
@@ -262,8 +278,10 @@ def policy_matrix(
     day: dt.date,
     customers: np.ndarray,
     eligible: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per candidate and arm: the probability (over the eligible arms) and the expected value."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per candidate and arm: the probability (over the eligible arms) and the expected value; per
+    candidate: the arms propensity or uplift is still warming up on (``warming_notes``; '' when none,
+    and always under thompson, which has no warm-up)."""
     arms = arms_of(exp)
     hist = pd.DataFrame(
         columns=["date", "customer_id", "variant", "is_control", "converted", "value", "elapsed_days"]
@@ -300,13 +318,13 @@ def policy_matrix(
             weight,
             eligible,
         )
-        return masked(probs, eligible), rates * value - cost
+        return masked(probs, eligible), rates * value - cost, np.full(len(customers), "", dtype=object)
     x_train = x_now = np.zeros((0, 0))
     if not warming_up(arm, eligible).all():  # features only to learn
         spec = config.model(exp.model or "")
         train = customer_features(con, spec, first).reindex(hist["customer_id"])
         x_train, x_now = numeric(train, customer_features(con, spec, day).reindex(customers))
-    return learned_probabilities(
+    probs, expected = learned_probabilities(
         exp.policy,
         x_train,
         arm,
@@ -319,6 +337,7 @@ def policy_matrix(
         seed_of(exp.name),
         weight,
     )
+    return probs, expected, warming_notes(arm, eligible, arms)
 
 
 def decide_by_policy(
@@ -337,10 +356,16 @@ def decide_by_policy(
         eligible[:, 0] = True
         text = sql("experiments/add_no_treatment")
         con.execute(text, bind(text, {"experiment": exp.name}))
-    probs, value = policy_matrix(con, config, exp, day, customers, eligible)
+    probs, value, warming = policy_matrix(con, config, exp, day, customers, eligible)
     r, c = np.nonzero(eligible)
     rows = pd.DataFrame(
-        {"customer_id": customers[r], "variant": np.array(arms)[c], "p": probs[r, c], "value": value[r, c]}
+        {
+            "customer_id": customers[r],
+            "variant": np.array(arms)[c],
+            "p": probs[r, c],
+            "value": value[r, c],
+            "warming": warming[r],
+        }
     )
     con.register("_policy_rows", rows)
     try:

@@ -15,6 +15,7 @@ import duckdb
 
 from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.partitions import days_between
+from pipeline.core.rules import CUSTOMERS
 from pipeline.core.sql import sql
 from pipeline.customers.events import EVENTS
 from pipeline.customers.identity import CUSTOMER_IDENTITIES
@@ -37,11 +38,20 @@ Metadata = dict[str, int | str | dg.TableSchema | dg.MetadataValue]
 
 
 def results_deps(config: ExperimentsConfig) -> list[str]:
-    """The tables the decisions read: customers (when declared), identities, events, predictions."""
+    """The tables a `results` run reads: customers (when declared), identities, events, predictions,
+    the transactions its audience and variant rules test (sql/experiments/rule_rows.sql) and the
+    conversion datasets' tables: a range measures the conversions of the days it learns from before
+    deciding (``run_results``, ``read_days``), as the `conversions` asset does."""
     deps = (["customers"] if config.customers else []) + [CUSTOMER_IDENTITIES, EVENTS]
-    if any(e.model for e in config.experiments):  # scores: the predictions of the days before
-        deps.append(PREDICTIONS)  # (sql/experiments/scores.sql)
-    return deps
+    # scores: the predictions of the days before (sql/experiments/scores.sql), and a value_model's clv
+    # scores, which the predictions asset writes (sql/experiments/value_scores.sql)
+    if any(e.model or e.value_model for e in config.experiments):
+        deps.append(PREDICTIONS)
+    rules = [r for e in config.experiments for r in e.audience]
+    rules += [r for e in config.experiments for v in e.variants for r in config.variant(v).rules]
+    tested = {r.transaction for r in rules if r.transaction != CUSTOMERS}
+    tables = {config.transaction(t).table for t in tested | set(datasets(config))}
+    return deps + sorted(tables - set(deps))
 
 
 def conversions_deps(config: ExperimentsConfig) -> list[str]:

@@ -34,7 +34,7 @@ WITH prior AS (
 ), cand AS (
     SELECT c.customer_id, c.experiment, c.variant, c.propensity,
            x.experiment_group, x.control_share, x.exploration, x.weighted, x.policy,
-           pol.p AS policy_p, pol.value AS policy_value,
+           pol.p AS policy_p, pol.value AS policy_value, pol.warming,
            count(*) OVER w AS eligible, sum(c.propensity) OVER w AS total,
            list(c.variant ORDER BY c.variant) OVER w AS eligible_variants,
            _unit(c.customer_id || '|' || c.experiment || '|explore|' || $day::VARCHAR) < x.exploration AS explore
@@ -84,6 +84,8 @@ SELECT $day AS date, customer_id, experiment, experiment_group,
        CASE WHEN is_control THEN printf('control: held out by a hash of customer and experiment (control share %g)', control_share)
             WHEN policy <> 'uniform' AND variant = 'no_treatment'
                 THEN printf('%s: no treatment, every variant''s expected incremental value is below zero (probability %.3f)', policy, p)
+            WHEN policy <> 'uniform' AND warming IS NOT NULL
+                THEN printf('%s: warming up, %s (probability %.3f) among %d eligible arm(s)', policy, warming, p, eligible)
             WHEN policy <> 'uniform'
                 THEN printf('%s: expected value %.4f (probability %.3f) among %d eligible arm(s)', policy, arm_value, p, eligible)
             WHEN NOT weighted THEN printf('A/B: uniform among %d eligible variant(s)', eligible)

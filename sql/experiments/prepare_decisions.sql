@@ -6,7 +6,10 @@ CREATE OR REPLACE TEMP TABLE _exp (
 CREATE OR REPLACE TEMP TABLE _cand (customer_id VARCHAR, experiment VARCHAR, variant VARCHAR);
 CREATE OR REPLACE TEMP TABLE _rates (experiment VARCHAR, variant VARCHAR, propensity DOUBLE);
 CREATE OR REPLACE TEMP TABLE _scores (experiment VARCHAR, customer_id VARCHAR, score DOUBLE);
--- a learned policy's probability and expected value of each candidate arm (pipeline/experiments/learned.py)
-CREATE OR REPLACE TEMP TABLE _policy (customer_id VARCHAR, experiment VARCHAR, variant VARCHAR, p DOUBLE, value DOUBLE);
+-- a learned policy's probability and expected value of each candidate arm (pipeline/experiments/learned.py);
+-- warming: the arms propensity or uplift still warms up on for the customer, who is drawn uniformly
+-- (NULL: decided by what was learned)
+CREATE OR REPLACE TEMP TABLE _policy (
+    customer_id VARCHAR, experiment VARCHAR, variant VARCHAR, p DOUBLE, value DOUBLE, warming VARCHAR);
 -- the send time of each candidate of an experiment with slots (pipeline/experiments/timing.py)
 CREATE OR REPLACE TEMP TABLE _send_at (customer_id VARCHAR, experiment VARCHAR, send_at TIMESTAMP);

@@ -87,3 +87,48 @@ def test_the_asset_graph_with_each_remote_source_is_unchanged(tmp_path, snapshot
         config = make_config(tmp_path / kind, sources=data["sources"] + [source], transactions=transactions)
         graphs[kind] = describe(build_definitions(config))
     assert graphs == snapshot
+
+
+UPLOADS = {
+    "name": "uploaded_conversions",
+    "source": "landing",
+    "file_name": "conversions_upload",
+    "customer_field": "customer_id",
+    "time_field": "conversion_datetime",
+    "fields": [
+        {"name": "customer_id", "type": "String"},
+        {"name": "experiment", "type": "String"},
+        {"name": "conversion_datetime", "type": "Timestamp", "format": "yyyy-mm-dd hh:mm:ss"},
+        {"name": "conversion_value", "type": "Decimal"},
+    ],
+}
+
+
+def test_results_depends_on_every_table_it_reads(tmp_path):
+    """`results` reads, besides customers, identities, events and predictions, the transactions its
+    audience and variant rules test and, in a range, the conversion datasets' tables (it measures the
+    conversions of the days it learns from before deciding): the example's `channel` audience tests
+    web_sessions, its conversions read pos (defined and uploaded ones). `results` declared neither, so
+    a run of it selected with its upstream assets (`+results`) did not load them first."""
+    from pipeline.definitions import build_definitions
+
+    data = example_dict()
+    data["transactions"].append(UPLOADS)
+    data["conversions"]["uploaded"] = UPLOADS["name"]
+    data["variants"][0]["rules"] = [
+        {"transaction": "campaign_events", "field": "event", "formula": {"eq": "open"}}
+    ]
+    keys = ("transactions", "conversions", "variants", "experiments", "groups", "models")
+    config = make_config(tmp_path, **{k: data[k] for k in keys})
+    graph = describe(build_definitions(config))["assets"]
+    assert graph["results"]["deps"] == [
+        "customer_identities",
+        "customers",
+        "events",
+        "predictions",
+        "tx_campaign_events",  # discount_10's rule
+        "tx_pos",  # the conversion definitions
+        "tx_uploaded_conversions",  # the uploaded conversions
+        "tx_web_sessions",  # channel's audience
+    ]
+    assert {"tx_pos", "tx_uploaded_conversions"} <= set(graph["conversions"]["deps"])

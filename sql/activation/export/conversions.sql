@@ -1,4 +1,5 @@
--- One presentation day's conversions per presented customer.
+-- One presentation day's conversions per presented customer, with the arm drawn (drawn_variant, as in
+-- results: what the report analyses).
 SELECT
     date,
     customer_id,
@@ -9,6 +10,7 @@ SELECT
     conversions,
     value,
     first_conversion_at,
-    window_complete
+    window_complete,
+    drawn_variant
 FROM conversions WHERE date = $day
 ORDER BY experiment, customer_id

@@ -31,7 +31,8 @@ def test_the_nightly_runs_wrote_each_export(activation_world: World):
     written = files(activation_world)
     results = written[f"results_{PRESENTED:%Y%m%d}.csv"].decode().splitlines()
     assert results[0] == (
-        "customer_id,experiment,group,date,variant,score,reason,code,category,message,send_at"
+        "customer_id,experiment,group,date,variant,score,reason,code,category,message,send_at,"
+        "drawn_variant,held_out_variant"
     )
     assert len(results) - 1 == count(
         activation_world, "SELECT count(*) FROM results WHERE date = $d", PRESENTED

@@ -4,6 +4,7 @@ exported table's columns), the `segments` table, results with `send_at`, and a `
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -65,7 +66,14 @@ def test_where_rules_keep_exactly_the_rows_every_rule_holds_for(warehouse, tmp_p
     everything = tmp_path / "all.parquet"
     assert export(warehouse, "results", everything, "parquet") == 40
     rows = pq.read_table(everything).to_pylist()
-    assert list(rows[0])[-4:] == ["code", "category", "message", "send_at"]
+    assert list(rows[0])[-6:] == [
+        "code",
+        "category",
+        "message",
+        "send_at",
+        "drawn_variant",
+        "held_out_variant",
+    ]
     d20 = next(r for r in rows if r["variant"] == "discount_20")
     assert (d20["code"], d20["category"], d20["message"]) == ("D20", "offer", "20% off your next order")
     assert {r["send_at"] for r in rows} == {None, dt.datetime(2026, 1, 9, 9)}
@@ -86,6 +94,50 @@ def test_where_rules_keep_exactly_the_rows_every_rule_holds_for(warehouse, tmp_p
         for r in sorted(rows, key=lambda r: r["customer_id"])
         if r["customer_id"] in expected
     ]
+
+
+def test_results_and_conversions_exports_carry_what_the_report_compares(warehouse, tmp_path):
+    """The arm drawn (a capped row's variant before the capacity cut it) and a control row's variant
+    drawn and held out (the matched control of a learned policy): a downstream system given only the
+    variant and is_control could not tell a capped variant's customers sent nothing from those never
+    drawn to it, nor which control customers a learned policy's variant is compared with."""
+    with connect(warehouse.warehouse_path) as con:
+        con.execute(
+            "UPDATE results SET drawn_variant = CASE WHEN customer_id = 'C01' THEN 'discount_10' "
+            "ELSE variant END, held_out_variant = CASE WHEN is_control THEN 'discount_20' END, "
+            "variant = CASE WHEN customer_id = 'C01' THEN 'no_treatment' ELSE variant END"
+        )
+        con.execute(sql("experiments/create_conversions"))
+        con.execute(
+            "INSERT INTO conversions (date, customer_id, experiment, variant, is_control, converted, "
+            "conversions, value, window_start, window_end, window_complete, drawn_variant) "
+            "SELECT date, customer_id, experiment, variant, is_control, false, 0, 0, date, date + 30, true, "
+            "drawn_variant FROM results"
+        )
+    decided = tmp_path / "results.jsonl"
+    assert export(warehouse, "results", decided, "jsonl") == 40
+    rows = {r["customer_id"]: r for r in map(json.loads, decided.read_text().splitlines())}
+    assert (rows["C01"]["variant"], rows["C01"]["drawn_variant"], rows["C01"]["held_out_variant"]) == (
+        "no_treatment",
+        "discount_10",
+        None,
+    )
+    assert (rows["C03"]["variant"], rows["C03"]["drawn_variant"], rows["C03"]["held_out_variant"]) == (
+        "control",
+        "control",
+        "discount_20",
+    )
+    converted = tmp_path / "conversions.csv"
+    assert export(warehouse, "conversions", converted, "csv") == 40
+    lines = converted.read_text().splitlines()
+    assert lines[0].endswith(",window_complete,drawn_variant")
+    assert (
+        sum(
+            line.startswith("2026-01-09,C01,offer,no_treatment,") and line.endswith(",discount_10")
+            for line in lines
+        )
+        == 1
+    )
 
 
 def test_where_errors_name_the_rule_and_its_key_path(warehouse, tmp_path):

@@ -111,10 +111,19 @@ def test_a_variant_with_too_few_presentations_keeps_only_the_customers_who_can_g
     others = {v: (lo, hi) for n, v, lo, hi in logged if n == 2}
     assert others["discount_10"][0] > 0.85 and others["discount_20"][1] < 0.05  # 0.9 x (1 - floor / 2)
     reasons = con.execute(
-        """SELECT len(eligible_variants), bool_and(reason LIKE 'propensity: expected value 0.0000 %')
+        """SELECT len(eligible_variants), list(DISTINCT regexp_replace(reason, 'probability [0-9.]+', 'p'))
            FROM results WHERE NOT is_control GROUP BY 1 ORDER BY 1"""
     ).fetchall()
-    assert reasons == [(2, False), (3, True)]  # the uniform draw has no expected value
+    # the uniform draw has no expected value: its reason said "expected value 0.0000 ... among 3
+    # eligible arm(s)"; it now says it is warming up, on which arm and how far
+    assert reasons[0][0] == 2 and all(r.startswith("propensity: expected value ") for r in reasons[0][1])
+    assert reasons[1] == (
+        3,
+        [
+            "propensity: warming up, uniform until each eligible arm has 50 presentations to learn from "
+            "(free_shipping 20 of 50) (p) among 3 eligible arm(s)"
+        ],
+    )
 
 
 def test_a_partly_learned_night_draws_each_variant_as_often_as_its_logged_probability():

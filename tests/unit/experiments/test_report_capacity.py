@@ -28,7 +28,7 @@ from pipeline.config import parse_config
 from pipeline.core.sql import bind, sql
 from pipeline.experiments.conversions import measure
 from pipeline.experiments.decisions import CONVERSIONS, decide
-from pipeline.experiments.report import Counts, _counts, _lifts, build_report
+from pipeline.experiments.report import Counts, _counts, _lifts, build_report, report_table
 from tests.conftest import example_dict
 
 D = dt.date(2026, 3, 10)
@@ -313,6 +313,26 @@ def test_decisions_and_the_report_keep_the_arm_drawn():
         a = totals[(totals["metric"] == metric) & (totals["variant"] == "a")].iloc[0]
         assert (a["presented"], a["capped"]) == (drawn_a, cut)
     assert (rows.loc[rows["variant"] != "a", "capped"] == 0).all()
+
+
+def test_the_report_table_shows_the_capped_and_the_control_compared_with():
+    """The table on the asset's page (report_table) shows, beside `presented`, how many of them a
+    capacity cut (sent nothing), and which control each lift is against: `a`'s presented there
+    counted its cut customers with no sign of it, and nothing said which control a lift is against
+    (a learned policy's: tests/unit/experiments/test_report_learned.py)."""
+    con, _ = decided(capacity=40)
+    headers, table = report_table(con)
+    got = {(r[0], r[1], r[2]): dict(zip(headers, r, strict=True)) for r in table}
+    totals = report(con).query("scope == 'total'").set_index(["experiment", "metric", "variant"])
+    assert len(got) == len(totals) > 8
+    for key, row in got.items():
+        want = totals.loc[key]
+        assert (row["presented"], row["capped"]) == (want["presented"], want["capped"]), key
+        assert row["compared with"] == (None if want["is_control"] else want["comparison"]), key
+    assert got["ab", "primary", "a"]["capped"] > 50
+    assert got["ab", "primary", "b"]["compared with"] == "whole control"
+    assert headers.index("capped") == headers.index("presented") + 1
+    assert headers.index("compared with") == headers.index("abs lift") - 1
 
 
 def test_without_a_binding_capacity_every_figure_is_unchanged():

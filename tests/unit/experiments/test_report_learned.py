@@ -30,6 +30,7 @@ from pipeline.experiments.report import (
     build_report,
     comparisons,
     learned,
+    report_table,
 )
 from tests.conftest import example_dict
 from tests.unit.experiments import learned_worlds as worlds
@@ -194,3 +195,14 @@ def test_the_whole_report_of_a_learned_policy_uses_the_matched_control():
         "GROUP BY ALL ORDER BY ALL"
     ).fetchall()
     assert rows == [("cumulative", MATCHED, 12), ("total", MATCHED, 6)]
+
+
+def test_the_report_table_says_each_variant_is_compared_with_its_matched_control():
+    """The table on the asset's page (report_table) says which control a lift is against: the matched
+    control on a learned policy's treated rows, nothing on the control row."""
+    con = worlds.warehouse(worlds.decisions(seed=11, worlds=1))
+    build_report(con, worlds.config(worlds=1))
+    headers, table = report_table(con)
+    compared = {(r[0], r[2]): r[headers.index("compared with")] for r in table}
+    assert len(compared) == 3 and {c for (_, v), c in compared.items() if v != "control"} == {MATCHED}
+    assert [c for (_, v), c in compared.items() if v == "control"] == [None]

@@ -104,9 +104,7 @@ def test_a_range_decides_every_day_as_the_nights_one_at_a_time_do(policy):
     assert len(want) == 4 * CUSTOMERS
     assert got == want  # every column: variant, score, reason, assignment_probability, ...
     assert conversions(one_run) == conversions(one_at_a_time)
-    learned = [
-        r for r in want if r[0] > DAY and not r[5] and not r[7].startswith(f"{policy}: expected value 0.0000")
-    ]
+    learned = [r for r in want if r[0] > DAY and not r[5] and not r[7].startswith(f"{policy}: warming up")]
     assert policy == "thompson" or learned  # the later nights did learn (not all still warming up)
 
 
