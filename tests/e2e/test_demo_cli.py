@@ -290,9 +290,8 @@ def test_nightjar_backfill_of_a_range(demo):
     lines = run.stdout.splitlines()
     planning = next(ln for ln in lines if ln.startswith("[progress] planning one run of 2 day(s)"))
     first_step = next(ln for ln in lines if re.match(r"\[progress\] 0/\d+ assets, 2 days, running ", ln))
-    assert planning.endswith(" (estimate from earlier runs)") and first_step.endswith(
-        " (estimate from earlier runs)"
-    )
+    for line in (planning, first_step):
+        assert line.endswith(" (estimate from earlier runs)"), line
     assert q(out, "SELECT count(*) FROM tx_web_sessions") == before
     assert q(
         out,
@@ -380,11 +379,8 @@ def test_experiment_report_measures_the_true_effects_of_the_demo_world(demo):
         "channel": "whole control",
         "offer_uplift": "matched control",
     }
-    assert {e: t["policy"] for e, t in truth["experiments"].items()} == {
-        "offer": "uniform",
-        "channel": "uniform",
-        "offer_uplift": "uplift",
-    }
+    policies = {e: t["policy"] for e, t in truth["experiments"].items()}
+    assert policies == {"offer": "uniform", "channel": "uniform", "offer_uplift": "uplift"}
     covered: dict[str, list[bool]] = {"abs": [], "value": [], "cuped": []}
     for exp, variant, presented, converted, low, high, vlow, vhigh, clow, chigh, srm, windows in rows:
         t = truth["experiments"][exp]
