@@ -145,6 +145,10 @@ def measure(
     complete = all(d in loaded for d in days_between(day, bounds["last"]))
     register_customer_table(con, GUARDRAIL_CONVERSIONS, "customer_id", CUSTOMER_ID)
     record_drawn_variants(con)
+    if day_rows(con, RESULTS, day) == 0:  # nothing presented that day: no window to match, no row
+        with transaction(con):
+            _delete_day(con, day)
+        return 0, complete
     if table_exists(con, "events"):
         for d in config.conversions.definitions:
             _definition_matches(con, config, d, bounds)
@@ -158,8 +162,7 @@ def measure(
     written = {**bounds, "day": day, "complete": complete}
     count = sql("experiments/write_conversions")
     with transaction(con):
-        for table in (CONVERSIONS, GUARDRAIL_CONVERSIONS):
-            con.execute(sql("experiments/delete_day", idents={"table": table}), {"day": day})
+        _delete_day(con, day)
         con.execute(
             count, bind(count, {**written, "metric_name": PRIMARY, "every": True, "experiments": [""]})
         )
@@ -171,3 +174,9 @@ def measure(
                 con.execute(sql("experiments/insert_guardrail_conversions"))
     con.execute(sql("experiments/drop_matches"))
     return day_rows(con, CONVERSIONS, day), complete
+
+
+def _delete_day(con: duckdb.DuckDBPyConnection, day: dt.date) -> None:
+    """Empty the ``day`` partition of both conversion tables (inside the caller's transaction)."""
+    for table in (CONVERSIONS, GUARDRAIL_CONVERSIONS):
+        con.execute(sql("experiments/delete_day", idents={"table": table}), {"day": day})

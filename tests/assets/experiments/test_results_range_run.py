@@ -11,7 +11,7 @@ import duckdb
 
 from tests.conftest import run_nightly
 from tests.unit.experiments.test_learned_decisions import DAY, learned_config
-from tests.unit.experiments.test_results_range import days, world
+from tests.unit.experiments.test_results_range import days, rounded, world
 
 ASSETS = ["results", "conversions"]
 
@@ -29,7 +29,9 @@ def file_world(config, path: Path):
 
 def decisions(config) -> list[tuple]:
     with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
-        return con.execute("SELECT * FROM results ORDER BY date, customer_id").fetchall()
+        return [
+            rounded(r) for r in con.execute("SELECT * FROM results ORDER BY date, customer_id").fetchall()
+        ]
 
 
 def test_a_backfill_run_decides_as_the_nightly_runs_of_its_days(tmp_path):

@@ -106,3 +106,19 @@ def test_a_night_re_decided_after_later_days_are_loaded_decides_the_same(policy)
     if policy == "propensity":  # the value learned is the closed windows' 210: discount_10 wins
         treated = [r[4] for r in first if not r[5]]
         assert treated.count("discount_10") > 0.8 * len(treated)
+
+
+def test_a_day_without_presentations_is_measured_as_no_rows():
+    """A day nobody was presented on is measured as empty at once (no window to match): rows measured
+    earlier for it (its decisions since removed) go; the other days keep theirs, measured in full."""
+    config = every_match("propensity")
+    con = warehouse({})
+    history(con)
+    load_through(con, config, DAY + dt.timedelta(days=4))
+    before = con.execute("SELECT * FROM conversions ORDER BY ALL").fetchall()
+    emptied = DAY - dt.timedelta(days=2)
+    con.execute("DELETE FROM results WHERE date = $d", {"d": emptied})
+    loaded = frozenset(DAY - dt.timedelta(days=k) for k in range(-4, 30))
+    assert measure(con, config, emptied, loaded) == (0, True)
+    after = con.execute("SELECT * FROM conversions ORDER BY ALL").fetchall()
+    assert after == [r for r in before if r[0] != emptied] and len(after) < len(before)

@@ -83,7 +83,13 @@ def backfill(con: duckdb.DuckDBPyConnection, config, nights: list[dt.date]) -> i
 
 
 def decisions(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    return con.execute("SELECT * FROM results ORDER BY date, customer_id").fetchall()
+    """The decisions, their floating-point values (scores, probabilities) to 12 decimals: DuckDB's
+    parallel sums may differ in the last bit between two runs of the same night."""
+    return [rounded(r) for r in con.execute("SELECT * FROM results ORDER BY date, customer_id").fetchall()]
+
+
+def rounded(row: tuple) -> tuple:
+    return tuple(round(x, 12) if isinstance(x, float) else x for x in row)
 
 
 def conversions(con: duckdb.DuckDBPyConnection) -> list[tuple]:
