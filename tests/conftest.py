@@ -14,6 +14,23 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "nightjar.example.yaml"
 
 
+# a transaction of uploaded conversions (one per customer, experiment and time, with a value), as the
+# experiments' tests configure it
+UPLOADED_CONVERSIONS = {
+    "name": "uploaded_conversions",
+    "source": "landing",
+    "file_name": "conversions_upload",
+    "customer_field": "customer_id",
+    "time_field": "conversion_datetime",
+    "fields": [
+        {"name": "customer_id", "type": "String"},
+        {"name": "experiment", "type": "String"},
+        {"name": "conversion_datetime", "type": "Timestamp", "format": "yyyy-mm-dd hh:mm:ss"},
+        {"name": "conversion_value", "type": "Decimal"},
+    ],
+}
+
+
 def example_dict() -> dict:
     return yaml.safe_load(EXAMPLE.read_text())
 

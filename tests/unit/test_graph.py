@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from tests.conftest import UPLOADED_CONVERSIONS as UPLOADS
 from tests.conftest import example_dict, make_config
 
 
@@ -87,21 +88,6 @@ def test_the_asset_graph_with_each_remote_source_is_unchanged(tmp_path, snapshot
         config = make_config(tmp_path / kind, sources=data["sources"] + [source], transactions=transactions)
         graphs[kind] = describe(build_definitions(config))
     assert graphs == snapshot
-
-
-UPLOADS = {
-    "name": "uploaded_conversions",
-    "source": "landing",
-    "file_name": "conversions_upload",
-    "customer_field": "customer_id",
-    "time_field": "conversion_datetime",
-    "fields": [
-        {"name": "customer_id", "type": "String"},
-        {"name": "experiment", "type": "String"},
-        {"name": "conversion_datetime", "type": "Timestamp", "format": "yyyy-mm-dd hh:mm:ss"},
-        {"name": "conversion_value", "type": "Decimal"},
-    ],
-}
 
 
 def test_results_depends_on_every_table_it_reads(tmp_path):

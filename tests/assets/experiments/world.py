@@ -13,24 +13,12 @@ from pipeline.experiments.decisions import decide
 from pipeline.ingest.customers import ingest_customers
 from pipeline.ingest.sources.local_files import landed_file
 from pipeline.ingest.transactions import ingest_transaction
+from tests.conftest import UPLOADED_CONVERSIONS as UPLOADS
 from tests.conftest import example_dict, make_config, write_pos
 
 START = dt.date(2026, 1, 1)
 D = dt.date(2026, 1, 10)  # the presentation day of the window tests
 N = 600
-UPLOADS = {
-    "name": "uploaded_conversions",
-    "source": "landing",
-    "file_name": "conversions_upload",
-    "customer_field": "customer_id",
-    "time_field": "conversion_datetime",
-    "fields": [
-        {"name": "customer_id", "type": "String"},
-        {"name": "experiment", "type": "String"},
-        {"name": "conversion_datetime", "type": "Timestamp", "format": "yyyy-mm-dd hh:mm:ss"},
-        {"name": "conversion_value", "type": "Decimal"},
-    ],
-}
 
 
 def experiments_config(folder: Path, **changes):

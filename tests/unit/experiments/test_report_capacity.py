@@ -29,24 +29,12 @@ from pipeline.core.sql import bind, sql
 from pipeline.experiments.conversions import measure
 from pipeline.experiments.decisions import CONVERSIONS, decide
 from pipeline.experiments.report import Counts, _counts, _lifts, build_report, report_table
+from tests.conftest import UPLOADED_CONVERSIONS as UPLOADS
 from tests.conftest import example_dict
 
 D = dt.date(2026, 3, 10)
 WORLDS, CUSTOMERS, CAPACITY, CONTROL_SHARE = 300, 300, 50, 0.3
 HELD_OUT = "control: held out by a hash of customer and experiment (control share 0.3)"
-UPLOADS = {
-    "name": "uploaded_conversions",
-    "source": "landing",
-    "file_name": "conversions_upload",
-    "customer_field": "customer_id",
-    "time_field": "conversion_datetime",
-    "fields": [
-        {"name": "customer_id", "type": "String"},
-        {"name": "experiment", "type": "String"},
-        {"name": "conversion_datetime", "type": "Timestamp", "format": "yyyy-mm-dd hh:mm:ss"},
-        {"name": "conversion_value", "type": "Decimal"},
-    ],
-}
 
 
 @functools.cache
