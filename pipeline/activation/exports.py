@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from pipeline.activation.config import ActivationConfig, ExportSpec, WhereRule
+from pipeline.activation.config import ActivationConfig, ExportSpec, WhereRule, twice_given
 from pipeline.core.rules import Params, RuleError, compile_all, condition
 from pipeline.core.settings import FieldType
 from pipeline.core.sql import bind, ident, sql
@@ -102,6 +102,8 @@ def export_query(
         query = sql("activation/export/where", fragments=fragments)
         params = values.values
     if columns:
+        if twice := twice_given(columns):
+            raise ExportError(f"{table}: {twice} in the columns")
         if unknown := [c for c in columns if c not in types]:
             raise ExportError(
                 f"{table} has no column(s) {', '.join(unknown)} (its columns: {', '.join(types)})"

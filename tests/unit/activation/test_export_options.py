@@ -195,6 +195,7 @@ def test_export_options_are_checked_with_the_key_path(tmp_path):
         ({"destination": "out/segments.csv"}, "exports[0].destination"),
         ({"destination": "bigquery://nope/a.b"}, "exports[0].destination: there is no bigquery source"),
         ({"destination": "s3://lake/x_{date}.csv"}, "exports[0].destination: unknown destination s3://"),
+        ({"columns": ["score", "model", "score"]}, "exports[0].columns: score is given twice"),
     ]:
         with pytest.raises(ConfigError) as e:
             make_config(tmp_path, exports=[{**base, **change}])
@@ -296,3 +297,14 @@ def test_a_night_rerun_without_rows_replaces_the_file_an_earlier_run_wrote(wareh
         assert table.num_rows == 0
         assert table.column_names == ["date", "customer_id", "model", "version", "score"]
     assert sorted(p.name for p in tmp_path.glob("*s_*")) == [target.name]  # nothing staged is left
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_a_column_given_twice_is_refused(warehouse, tmp_path, fmt):
+    # it was written twice: CSV and JSON lines named the second `customer_id_1`, a column no table has, and
+    # Parquet held two `customer_id` columns, a file pyarrow then refused to read
+    path = tmp_path / f"p.{fmt}"
+    with pytest.raises(ExportError) as e:
+        export(warehouse, "predictions", path, fmt, columns=["customer_id", "score", "customer_id"])
+    assert str(e.value) == "predictions: customer_id is given twice in the columns"
+    assert not list(tmp_path.glob("*p.*"))
