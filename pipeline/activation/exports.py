@@ -11,10 +11,13 @@ sql/activation/export/.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import duckdb
@@ -232,6 +235,25 @@ def export_with(
     """Export the ``day`` rows of ``table`` over an open connection to ``to`` (a file path,
     sftp://<source>/<path> or gcs://<source>/<path>); returns (rows, where it went). A day without rows
     is :class:`NothingToExport`, or with ``empty`` a file without rows (a BigQuery table's day emptied)."""
+    reading = functools.partial(nullcontext, con)
+    return _export(reading, config, day, to, table, fmt, columns, overwrite, log, where, empty)
+
+
+def _export(
+    reading: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]],
+    config: ActivationConfig,
+    day: dt.date,
+    to: str,
+    table: str,
+    fmt: str,
+    columns: list[str] | None,
+    overwrite: bool,
+    log,
+    where: list[WhereRule] | None,
+    empty: bool,
+) -> tuple[int, str]:
+    """:func:`export_with` over the connection ``reading()`` opens while the file is written: it is closed
+    before the file is delivered (an upload may take minutes; the warehouse has one writer or readers)."""
     from pipeline.activation.destinations import DestinationError, deliver, describe, parse_destination
 
     try:
@@ -242,7 +264,8 @@ def export_with(
         fmt = "parquet"  # the rows are loaded from Parquet (the format of a file destination only)
     with tempfile.TemporaryDirectory(prefix="nightjar-export-") as tmp:
         local = Path(tmp) / dest.file_name
-        rows = write_export(con, config, table, day, local, fmt, columns, where, empty)
+        with reading() as con:
+            rows = write_export(con, config, table, day, local, fmt, columns, where, empty)
         if not dest.remote:
             target = Path(dest.path)
             if target.is_dir():
@@ -281,8 +304,8 @@ def export_to(
     """:func:`export_with` over the warehouse, open read-only only while the file is written."""
     from pipeline.core.warehouse import connect
 
-    with connect(warehouse, read_only=True) as con:
-        return export_with(con, config, day, to, table, fmt, columns, overwrite, log)
+    reading = functools.partial(connect, warehouse, read_only=True)
+    return _export(reading, config, day, to, table, fmt, columns, overwrite, log, None, False)
 
 
 def run_export(
