@@ -235,7 +235,10 @@ def export_with(
     """Export the ``day`` rows of ``table`` over an open connection to ``to`` (a file path,
     sftp://<source>/<path> or gcs://<source>/<path>); returns (rows, where it went). A day without rows
     is :class:`NothingToExport`, or with ``empty`` a file without rows (a BigQuery table's day emptied)."""
-    reading = functools.partial(nullcontext, con)
+
+    def reading() -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        return nullcontext(con)  # open already, and left open
+
     return _export(reading, config, day, to, table, fmt, columns, overwrite, log, where, empty)
 
 
