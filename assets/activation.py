@@ -115,8 +115,8 @@ def build_export_asset(
         with warehouse.connect(read_only=True) as con:
             for day in days_in(context.partition_time_window):
                 rows, where = run_export(con, config, spec, day, log=context.log.info)
-                context.log.info(f"export {spec.name} {day}: {rows} rows -> {where or 'nothing'}")
-                written.append((day, rows, where or ""))
+                context.log.info(f"export {spec.name} {day}: {rows} rows -> {where}")
+                written.append((day, rows, where))
         return dg.MaterializeResult(
             metadata={
                 "rows": sum(r for _, r, _ in written),

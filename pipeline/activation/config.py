@@ -26,6 +26,11 @@ _REMOTE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/]*)")
 REMOTE_SCHEMES = ("sftp", "gcs", "bigquery")
 
 
+def twice_given(columns: list[str]) -> str | None:
+    """``"a is given twice"`` for the first column named more than once (a file holds each once), or None."""
+    return next((f"{c} is given twice" for i, c in enumerate(columns) if c in columns[:i]), None)
+
+
 class WhereRule(FieldFormula):
     """A rule over a column of the exported table: ``{field, formula: {op: value}}`` (the operators of
     the project's rules, pipeline/core/rules.py; the value is typed by the column's type)."""
@@ -67,6 +72,13 @@ class ExportSpec(Settings):
     @classmethod
     def _name(cls, v: str) -> str:
         return identifier(v, "export name")
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, v: list[str] | None) -> list[str] | None:
+        if v and (twice := twice_given(v)):
+            raise ValueError(twice)
+        return v
 
     @field_validator("destination")
     @classmethod

@@ -11,10 +11,13 @@ sql/activation/export/.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import duckdb
@@ -22,7 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from pipeline.activation.config import ActivationConfig, ExportSpec, WhereRule
+from pipeline.activation.config import ActivationConfig, ExportSpec, WhereRule, twice_given
 from pipeline.core.rules import Params, RuleError, compile_all, condition
 from pipeline.core.settings import FieldType
 from pipeline.core.sql import bind, ident, sql
@@ -102,6 +105,8 @@ def export_query(
         query = sql("activation/export/where", fragments=fragments)
         params = values.values
     if columns:
+        if twice := twice_given(columns):
+            raise ExportError(f"{table}: {twice} in the columns")
         if unknown := [c for c in columns if c not in types]:
             raise ExportError(
                 f"{table} has no column(s) {', '.join(unknown)} (its columns: {', '.join(types)})"
@@ -133,9 +138,11 @@ def write_export(
     fmt: str = "csv",
     columns: list[str] | None = None,
     where: list[WhereRule] | None = None,
+    empty: bool = False,
 ) -> int:
     """Write the ``day`` rows of export ``table`` (those every ``where`` rule holds for) to ``path``
-    (replaced whole); returns the rows.
+    (replaced whole); returns the rows. A day without rows raises :class:`NothingToExport`, or with
+    ``empty`` writes a file without rows (CSV: the header; JSON lines: no line; Parquet: the columns).
 
     CSV (DuckDB's writer): header first, every value as DuckDB writes it as text, a list as its JSON
     array (both as in JSON lines), quoted where it holds a comma, a quote or a line break; Parquet;
@@ -168,7 +175,7 @@ def write_export(
             rows = arrow.num_rows
     finally:
         con.unregister(VARIANTS)
-    if not rows:
+    if not rows and not empty:
         partial.unlink(missing_ok=True)
         raise NothingToExport(f"no {table} for {day}: materialize that partition first")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -223,9 +230,33 @@ def export_with(
     overwrite: bool = True,
     log=None,
     where: list[WhereRule] | None = None,
+    empty: bool = False,
 ) -> tuple[int, str]:
     """Export the ``day`` rows of ``table`` over an open connection to ``to`` (a file path,
-    sftp://<source>/<path> or gcs://<source>/<path>); returns (rows, where it went)."""
+    sftp://<source>/<path> or gcs://<source>/<path>); returns (rows, where it went). A day without rows
+    is :class:`NothingToExport`, or with ``empty`` a file without rows (a BigQuery table's day emptied)."""
+
+    def reading() -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        return nullcontext(con)  # open already, and left open
+
+    return _export(reading, config, day, to, table, fmt, columns, overwrite, log, where, empty)
+
+
+def _export(
+    reading: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]],
+    config: ActivationConfig,
+    day: dt.date,
+    to: str,
+    table: str,
+    fmt: str,
+    columns: list[str] | None,
+    overwrite: bool,
+    log,
+    where: list[WhereRule] | None,
+    empty: bool,
+) -> tuple[int, str]:
+    """:func:`export_with` over the connection ``reading()`` opens while the file is written: it is closed
+    before the file is delivered (an upload may take minutes; the warehouse has one writer or readers)."""
     from pipeline.activation.destinations import DestinationError, deliver, describe, parse_destination
 
     try:
@@ -236,7 +267,8 @@ def export_with(
         fmt = "parquet"  # the rows are loaded from Parquet (the format of a file destination only)
     with tempfile.TemporaryDirectory(prefix="nightjar-export-") as tmp:
         local = Path(tmp) / dest.file_name
-        rows = write_export(con, config, table, day, local, fmt, columns, where)
+        with reading() as con:
+            rows = write_export(con, config, table, day, local, fmt, columns, where, empty)
         if not dest.remote:
             target = Path(dest.path)
             if target.is_dir():
@@ -275,24 +307,23 @@ def export_to(
     """:func:`export_with` over the warehouse, open read-only only while the file is written."""
     from pipeline.core.warehouse import connect
 
-    with connect(warehouse, read_only=True) as con:
-        return export_with(con, config, day, to, table, fmt, columns, overwrite, log)
+    reading = functools.partial(connect, warehouse, read_only=True)
+    return _export(reading, config, day, to, table, fmt, columns, overwrite, log, None, False)
 
 
 def run_export(
     con: duckdb.DuckDBPyConnection, config: ActivationConfig, spec: ExportSpec, day: dt.date, log=None
-) -> tuple[int, str | None]:
-    """One night of a configured export (the `export_<name>` asset): replaces that night's file; a night
-    without rows writes nothing and returns (0, None)."""
+) -> tuple[int, str]:
+    """One night of a configured export (the `export_<name>` asset): replaces that night's file, by one
+    without rows (a BigQuery table's day emptied) for a night without rows, so a re-run of a night whose
+    rows went leaves none of an earlier run's rows at the destination."""
     to = spec.destination
     if "://" not in to:  # a local file of the config is relative to the config's folder
         to = str(config.resolve(Path(to)))
     try:
         return export_with(
-            con, config, day, to, spec.table, spec.format, spec.columns, log=log, where=spec.where
+            con, config, day, to, spec.table, spec.format, spec.columns, log=log, where=spec.where, empty=True
         )
-    except NothingToExport:
-        return 0, None
     except ExportError as e:
         if str(e).startswith("where["):  # the rule's key path in the config
             raise ExportError(f"exports[{config.exports.index(spec)}].{e}") from None

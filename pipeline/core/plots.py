@@ -22,16 +22,22 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import DateFormatter, DayLocator, date2num
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 SIZE = (6.0, 2.6)  # inches: small enough for the asset page
 DPI = 80
 
 
 def markdown_image(fig: Figure) -> str:
-    """The figure as a PNG embedded in a Markdown image: ``![](data:image/png;base64,...)``."""
+    """The figure as a PNG embedded in a Markdown image: ``![](data:image/png;base64,...)``. Its text is
+    drawn as given, never as a TeX formula: a label from the data (a channel "Buy $5_off_a_b$") with two
+    dollar signs would be one, and one matplotlib cannot parse fails the drawing."""
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
     canvas = FigureCanvasAgg(fig)
     buffer = io.BytesIO()
-    canvas.print_png(buffer)
+    with matplotlib.rc_context({"text.parse_math": False}):  # and the tick labels made as it is drawn
+        canvas.print_png(buffer)
     return f"![](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode('ascii')})"
 
 

@@ -1,9 +1,12 @@
 """Export assets to SFTP (OpenSSH's sshd) and GCS (fake-gcs-server): each destination receives the same
-bytes as `nightjar export` for the same partition, and a re-run leaves one copy."""
+bytes as `nightjar export` for the same partition, a re-run leaves one copy, and a re-run of a night without
+rows leaves a file without rows."""
 
 from __future__ import annotations
 
 import dagster as dg
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from assets.activation import build_export_asset
 from pipeline.activation.config import ExportSpec
@@ -64,4 +67,12 @@ def test_export_assets_write_what_nightjar_export_writes(world, sshd, key, gcs, 
     assert [b.name for b in gcs.client.list_blobs(BUCKET, prefix="outgoing/nightly/")] == [
         f"outgoing/nightly/results_{DAY:%Y%m%d}.jsonl"
     ]
+    assert leftovers(remote) == []
+    # the night re-run after its rows went (a `where` no row holds for): each file replaced, without rows
+    nobody = [{"field": "customer_id", "formula": {"eq": "nobody"}}]
+    for spec in SPECS:
+        assert materialize(config, ExportSpec(**{**spec.model_dump(), "where": nobody})).success
+    parquet = read_back_sftp(sshd, f"{remote}/out/nightly_{DAY:%Y%m%d}.parquet")
+    assert pq.read_table(pa.BufferReader(parquet)).num_rows == 0
+    assert gcs.get_blob(f"outgoing/nightly/results_{DAY:%Y%m%d}.jsonl").download_as_bytes() == b""
     assert leftovers(remote) == []

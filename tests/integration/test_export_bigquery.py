@@ -80,17 +80,22 @@ def test_a_day_of_results_lands_as_the_rows_of_nightjar_export_and_a_rerun_leave
     other = {**expected[0], "date": str(DAY - dt.timedelta(days=1)), "customer_id": "OTHER"}
     assert client.insert_rows_json(f"{PROJECT}.out.results", [other]) == []
     spec = ExportSpec(name="to_bq", table="results", destination="bigquery://bq/out.results")
-    asset = build_export_asset(config, spec, daily_partitions(config.start_date))
+    partitions = daily_partitions(config.start_date)
+    resources = {
+        "warehouse": WarehouseResource(path=str(config.warehouse_path)),
+        **source_resources(config, config.sources),
+    }
     result = dg.materialize(
-        [asset],
-        partition_key=DAY.isoformat(),
-        resources={
-            "warehouse": WarehouseResource(path=str(config.warehouse_path)),
-            **source_resources(config, config.sources),
-        },
+        [build_export_asset(config, spec, partitions)], partition_key=DAY.isoformat(), resources=resources
     )
     assert result.success
     assert sorted(table_rows(client, "results", DAY), key=key) == expected
+    assert [r["customer_id"] for r in table_rows(client, "results", DAY - dt.timedelta(days=1))] == ["OTHER"]
+    # re-run with a `where` no row of the day holds for: the day's rows go (they stayed), the other day's stay
+    where = [{"field": "customer_id", "formula": {"eq": "nobody"}}]
+    empty = build_export_asset(config, ExportSpec(**{**spec.model_dump(), "where": where}), partitions)
+    assert dg.materialize([empty], partition_key=DAY.isoformat(), resources=resources).success
+    assert table_rows(client, "results", DAY) == []
     assert [r["customer_id"] for r in table_rows(client, "results", DAY - dt.timedelta(days=1))] == ["OTHER"]
     # no staging table is left behind
     assert [t.table_id for t in client.list_tables("out")] == ["results"]
@@ -122,6 +127,10 @@ def test_typed_columns_round_trip_and_a_day_is_replaced_whole(world, tmp_path):
     pq.write_table(table.slice(0, 1), path)  # the day now has one row: the other one goes
     assert replace_day(client, "bq", PROJECT, "out.typed", path, day) == 1
     assert [r["customer_id"] for r in table_rows(client, "typed")] == ["C1"]
+
+    pq.write_table(table.slice(0, 0), path)  # a night without rows (an export asset's re-run): none stay
+    assert replace_day(client, "bq", PROJECT, "out.typed", path, day) == 0
+    assert table_rows(client, "typed") == []
 
 
 def test_errors_name_the_destination_and_leave_the_table_as_it_was(world, capsys, tmp_path):

@@ -195,6 +195,7 @@ def test_export_options_are_checked_with_the_key_path(tmp_path):
         ({"destination": "out/segments.csv"}, "exports[0].destination"),
         ({"destination": "bigquery://nope/a.b"}, "exports[0].destination: there is no bigquery source"),
         ({"destination": "s3://lake/x_{date}.csv"}, "exports[0].destination: unknown destination s3://"),
+        ({"columns": ["score", "model", "score"]}, "exports[0].columns: score is given twice"),
     ]:
         with pytest.raises(ConfigError) as e:
             make_config(tmp_path, exports=[{**base, **change}])
@@ -230,10 +231,13 @@ def test_an_export_with_a_schedule_runs_on_it_and_not_in_the_nightly_job(warehou
     assert weekly_run.tags["dagster/asset_partition_range_end"] == "2026-01-11"
     assert cron_run.partition_key == "2026-01-11"
     assert repository.get_schedule_def("export_weekly_schedule").job_name == "export_weekly_job"
-    # the tick's run: one run over the week writes the one day with decisions (the others have none)
+    # the tick's run: one run over the week writes each day, the one with decisions and six without rows
     run = defs.resolve_job_def("export_weekly_job").execute_in_process(tags=weekly_run.tags)
     assert run.success
-    assert sorted(p.name for p in tmp_path.glob("w_*.csv")) == [f"w_{DAY:%Y%m%d}.csv"]
+    week = [dt.date(2026, 1, 5) + dt.timedelta(days=i) for i in range(7)]
+    assert sorted(p.name for p in tmp_path.glob("w_*.csv")) == [f"w_{d:%Y%m%d}.csv" for d in week]
+    lines = {d: len((tmp_path / f"w_{d:%Y%m%d}.csv").read_text().splitlines()) for d in week}
+    assert lines == {d: 41 if d == DAY else 1 for d in week}  # the header and the day's 40 decisions
     assert not list(tmp_path.glob("n_*.csv"))  # the nightly export is not in that job
 
 
@@ -269,3 +273,38 @@ def test_an_export_of_a_table_nothing_configured_writes_is_skipped_with_the_reas
         "nothing configured writes results (its asset is not built): nothing exported"
     )
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_a_night_rerun_without_rows_replaces_the_file_an_earlier_run_wrote(warehouse, tmp_path, fmt):
+    # a night re-run after its rows went (a `where` changed, a model renamed) left the earlier run's file
+    # in place: its 30 scores, none of them in the warehouse any more
+    destination = str(tmp_path / f"s_{{date}}.{fmt}")
+    spec = ExportSpec(name="s", table="predictions", destination=destination, format=fmt)
+    target = tmp_path / f"s_{DAY:%Y%m%d}.{fmt}"
+    with connect(warehouse.warehouse_path, read_only=True) as con:
+        assert run_export(con, warehouse, spec, DAY)[0] == 30
+    with connect(warehouse.warehouse_path) as con:
+        con.execute("DELETE FROM predictions WHERE date = $day", {"day": DAY})
+    with connect(warehouse.warehouse_path, read_only=True) as con:
+        assert run_export(con, warehouse, spec, DAY) == (0, str(target))
+    if fmt == "csv":
+        assert target.read_text() == "date,customer_id,model,version,score\n"  # the header only
+    elif fmt == "jsonl":
+        assert target.read_bytes() == b""
+    else:
+        table = pq.read_table(target)
+        assert table.num_rows == 0
+        assert table.column_names == ["date", "customer_id", "model", "version", "score"]
+    assert sorted(p.name for p in tmp_path.glob("*s_*")) == [target.name]  # nothing staged is left
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_a_column_given_twice_is_refused(warehouse, tmp_path, fmt):
+    # it was written twice: CSV and JSON lines named the second `customer_id_1`, a column no table has, and
+    # Parquet held two `customer_id` columns, a file pyarrow then refused to read
+    path = tmp_path / f"p.{fmt}"
+    with pytest.raises(ExportError) as e:
+        export(warehouse, "predictions", path, fmt, columns=["customer_id", "score", "customer_id"])
+    assert str(e.value) == "predictions: customer_id is given twice in the columns"
+    assert not list(tmp_path.glob("*p.*"))

@@ -57,3 +57,20 @@ def test_a_page_staged_by_a_killed_writer_is_removed_by_a_later_write(tmp_path):
         os.utime(p, (old, old))
     write_report(root, out)
     assert sorted(p.name for p in out.iterdir()) == sorted([INDEX, FIGURES, at_work.name])
+
+
+def test_a_dollar_in_a_channel_name_is_text_not_a_formula(tmp_path):
+    # a channel is named by the events' own data: one holding two dollar signs was parsed as a TeX
+    # formula by matplotlib, and "Buy $5_off_a_b$" ("Double subscript") failed the report every night
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(sql("core/schema"))
+        con.execute(sql("attribution/create_tables"))
+        con.execute(
+            "INSERT INTO attribution_summary (date, model, conversion, channel, conversions, value) VALUES "
+            "('2026-01-08', 'Last Touch', 'order', 'Buy $5_off_a_b$', 1, 10), "
+            "('2026-01-08', 'Last Touch', 'order', 'Email', 2, 20)"
+        )
+        publish(con, warehouse, dt.datetime(2026, 1, 8, 3, tzinfo=dt.UTC))
+    page = write_report(published_folder(warehouse), tmp_path / "reports").read_text()
+    assert 'alt="attribution"' in page
