@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.activation.publish import current_snapshot
+from pipeline.core.metadata import columns_of
 from pipeline.core.sql import sql
 
 ATTRIBUTION_MODEL = "Markov"  # the data-driven model whose top channels are shown (else the first)
@@ -15,6 +16,20 @@ ATTRIBUTION_MODEL = "Markov"  # the data-driven model whose top channels are sho
 
 def _fmt(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:+.{digits}f}"
+
+
+def lift_lines(con: duckdb.DuckDBPyConnection, truth: Path) -> list[str]:
+    """Each variant's lift line: ``  offer_uplift/discount_10 vs matched control: +0.012 [-0.004, +0.028]
+    | true +0.010`` (the control it is compared with left out for a snapshot published before the
+    report had ``comparison``)."""
+    have = {name for name, _ in columns_of(con, "experiment_report")}
+    fragments = {"comparison_column": "comparison" if "comparison" in have else "NULL"}
+    rows = con.execute(sql("activation/findings/lifts", fragments=fragments), {"truth": str(truth)})
+    return [
+        f"  {e}/{v}{f' vs {against}' if against else ''}: {_fmt(lift)} [{_fmt(low)}, {_fmt(high)}]"
+        f" | true {_fmt(true)}"
+        for e, v, lift, low, high, against, true in rows.fetchall()
+    ]
 
 
 def findings(published: Path, truth: Path) -> str:
@@ -26,13 +41,8 @@ def findings(published: Path, truth: Path) -> str:
     lines = []
     with duckdb.connect(str(snapshot.database), read_only=True) as con:
         if "experiment_report" in snapshot.tables and (truth / "experiments.json").is_file():
-            rows = con.execute(sql("activation/findings/lifts"), {"truth": str(truth / "experiments.json")})
-            lifts = [
-                f"  {e}/{v}: {_fmt(lift)} [{_fmt(low)}, {_fmt(high)}] | true {_fmt(true)}"
-                for e, v, lift, low, high, true in rows.fetchall()
-            ]
             lines.append("Lift in conversion rate (95% interval) | true lift:")
-            lines += lifts or ["  no complete conversion window yet"]
+            lines += lift_lines(con, truth / "experiments.json") or ["  no complete conversion window yet"]
         if {"model_trainings", "predictions"} <= set(snapshot.tables) and (truth / "customers.csv").is_file():
             rows = con.execute(sql("activation/findings/models"), {"truth": str(truth / "customers.csv")})
             lines.append(

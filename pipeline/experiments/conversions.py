@@ -106,11 +106,14 @@ def _definition_matches(
 
 
 def record_drawn_variants(con: duckdb.DuckDBPyConnection) -> None:
-    """Give the rows of `conversions` and `guardrail_conversions` written before their ``drawn_variant``
-    column (the arm drawn, which the report analyses) that of their decision in `results`, else the
-    variant given. Nothing to do (one count each) once every row has it."""
+    """Give the rows of `results` written before its ``drawn_variant`` column (the arm drawn, which the
+    report analyses) theirs from their reason, and those of `conversions` and `guardrail_conversions`
+    that of their decision in `results`, else the variant given. Once a run, before its first day
+    (run_results, run_conversions, build_report), not per day: ``measure`` and ``decide`` only add the
+    column. Nothing to do (one statement on results, one count each) once every row has it."""
     if table_exists(con, RESULTS):  # its own rows from before the column first (from their reason)
         con.execute(sql("experiments/create_results"))
+        con.execute(sql("experiments/drawn_results"))
     for table in (CONVERSIONS, GUARDRAIL_CONVERSIONS):
         if not table_exists(con, table):
             continue
@@ -126,7 +129,8 @@ def measure(
 ) -> tuple[int, bool]:
     """Replace the ``day`` partition of `conversions`; returns (presentations, window complete).
 
-    ``loaded`` are the days every conversion dataset has loaded (``loaded_days``).
+    ``loaded`` are the days every conversion dataset has loaded (``loaded_days``). The rows written
+    before ``drawn_variant`` existed are given theirs by the caller, once a run (``record_drawn_variants``).
     """
     con.execute(sql("experiments/create_results"))
     con.execute(sql("experiments/create_conversions"))
@@ -144,7 +148,6 @@ def measure(
     }
     complete = all(d in loaded for d in days_between(day, bounds["last"]))
     register_customer_table(con, GUARDRAIL_CONVERSIONS, "customer_id", CUSTOMER_ID)
-    record_drawn_variants(con)
     if day_rows(con, RESULTS, day) == 0:  # nothing presented that day: no window to match, no row
         with transaction(con):
             _delete_day(con, day)

@@ -7,7 +7,8 @@ For one experiment and night D, from the data before D (so a re-run gives the sa
   conversions landed before D (sql/experiments/policy_history.sql), weighted by
   ``policies.seen_weights`` (a conversion seen: 1; none yet: the share of the window elapsed), so a
   policy learns from the night after its first decisions. Their arm: no treatment (control or
-  no_treatment: nothing was sent) or the variant; whether they converted;
+  no_treatment drawn: nothing was sent) or the variant; none for a row a ``capacity`` cut to
+  no_treatment (``history_arms``); whether they converted;
 * **features**: the experiment's model's features (pipeline/models/features.py): as of the first of
   those presentations for the rows learned from (never after any of them: a conversion cannot leak
   into its own features), as of D for tonight's candidates;
@@ -66,11 +67,15 @@ def arms_of(exp: ExperimentSpec) -> list[str]:
     return ([NO_TREATMENT] if exp.policy == "uplift" else []) + list(exp.variants)
 
 
-def history_arms(variant: np.ndarray, arms: list[str]) -> np.ndarray:
-    """Each past presentation's arm index (control counts as no_treatment); -1 when not an arm."""
+def history_arms(variant: np.ndarray, arms: list[str], capped: np.ndarray | None = None) -> np.ndarray:
+    """Each past presentation's arm index (control counts as no_treatment); -1 when not an arm, and for
+    the ``capped`` ones (a capacity cut them to no_treatment from the variant drawn): neither drawn to
+    nothing nor sent the variant, and the lowest expected values of their draw, they would bias the
+    no-treatment arm (uplift's) towards those customers' rates, so no arm learns from them."""
     names = np.where(variant == CONTROL, NO_TREATMENT, variant)
     index = {a: i for i, a in enumerate(arms)}
-    return np.array([index.get(v, -1) for v in names.tolist()], dtype=np.int64)
+    arm = np.array([index.get(v, -1) for v in names.tolist()], dtype=np.int64)
+    return arm if capped is None else np.where(np.asarray(capped, dtype=bool), -1, arm)
 
 
 def masked(probs: np.ndarray, eligible: np.ndarray) -> np.ndarray:
@@ -284,7 +289,8 @@ def policy_matrix(
     and always under thompson, which has no warm-up)."""
     arms = arms_of(exp)
     hist = pd.DataFrame(
-        columns=["date", "customer_id", "variant", "is_control", "converted", "value", "elapsed_days"]
+        columns=["date", "customer_id", "variant", "is_control", "capped", "converted", "value"]
+        + ["elapsed_days"]
     )
     if table_exists(con, "conversions"):
         params = {
@@ -295,7 +301,7 @@ def policy_matrix(
             "every_match": counts_every_match(config, exp),
         }
         hist = _frame(con, "policy_history", params)
-    arm = history_arms(hist["variant"].to_numpy(dtype=object), arms)
+    arm = history_arms(hist["variant"].to_numpy(dtype=object), arms, hist["capped"].to_numpy(dtype=bool))
     converted = hist["converted"].to_numpy(dtype=bool)
     weight = policies.seen_weights(
         converted, hist["elapsed_days"].to_numpy(dtype=float), config.conversions.window_days

@@ -20,7 +20,13 @@ from pipeline.core.sql import sql
 from pipeline.customers.events import EVENTS
 from pipeline.customers.identity import CUSTOMER_IDENTITIES
 from pipeline.experiments.config import ExperimentsConfig
-from pipeline.experiments.conversions import datasets, loaded_days, measure, missing_days
+from pipeline.experiments.conversions import (
+    datasets,
+    loaded_days,
+    measure,
+    missing_days,
+    record_drawn_variants,
+)
 from pipeline.experiments.decisions import CONVERSIONS, PREDICTIONS, RESULTS, active, decide
 from pipeline.experiments.learned import LOOKBACK_DAYS
 from pipeline.experiments.plots import forest_plot, lift_plot
@@ -89,7 +95,9 @@ def run_results(
     measured into `conversions` as the nightly `conversions` runs between would have measured them
     (the same ``measure``, from results already decided and the same data), so a range decides every
     day as the same days run one night at a time do. Each day is measured at most once a run (none for a
-    one-day run); the `conversions` asset still measures its days afterwards."""
+    one-day run); the `conversions` asset still measures its days afterwards. Rows written before
+    ``drawn_variant`` existed get theirs first, once (``record_drawn_variants``)."""
+    record_drawn_variants(con)
     measured: set[dt.date] = set()
     loaded: frozenset[dt.date] | None = None
     for day in days:
@@ -126,7 +134,9 @@ def run_conversions(
     con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, asked: list[dt.date], log: Log
 ) -> ConversionsRun:
     """Measure the ``asked`` presentation days and the ``window_days - 1`` days before them (their
-    windows were still open), from the start date on."""
+    windows were still open), from the start date on. Rows written before ``drawn_variant`` existed
+    get theirs first, once (``record_drawn_variants``), not once a day measured."""
+    record_drawn_variants(con)
     window_days = config.conversions.window_days
     first = max(asked[0] - dt.timedelta(days=window_days - 1), config.start_date)
     days = days_between(first, asked[-1])

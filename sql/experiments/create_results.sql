@@ -17,15 +17,9 @@ ALTER TABLE results ADD COLUMN IF NOT EXISTS assignment_probability DOUBLE;
 ALTER TABLE results ADD COLUMN IF NOT EXISTS send_at TIMESTAMP;
 ALTER TABLE results ADD COLUMN IF NOT EXISTS eligible_variants VARCHAR[];
 -- the arm drawn (the variant before a capacity cut it to no_treatment; 'control' for the held-out): what
--- was randomised, the arm the report analyses. Rows written before the column have it from the reason
--- (sql/experiments/capacity.sql writes 'capacity: <variant drawn> takes ...'; variant names are
--- identifiers), the variant given otherwise.
+-- was randomised, the arm the report analyses. Rows written before the column get it once a run
+-- (sql/experiments/drawn_results.sql).
 ALTER TABLE results ADD COLUMN IF NOT EXISTS drawn_variant VARCHAR;
-UPDATE results SET drawn_variant = CASE
-    WHEN starts_with(reason, 'capacity: ') THEN regexp_extract(reason, '^capacity: ([A-Za-z0-9_]+) takes ', 1)
-    ELSE variant
-END
-WHERE drawn_variant IS NULL;
 -- for a control (held-out) row: the variant the policy drew for the customer and held out, the arm
 -- they would have got (NULL for treated rows, and for rows decided before the column). The report
 -- compares a learned policy's variant with the control customers drawn the same variant.

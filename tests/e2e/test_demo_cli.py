@@ -426,6 +426,7 @@ def test_nightjar_export_results_writes_the_nights_decisions(demo, tmp_path, cap
     assert list(lines[0]) == [
         *("customer_id", "experiment", "group", "date", "variant", "score", "reason"),
         *("code", "category", "message", "send_at", "drawn_variant", "held_out_variant"),
+        *("assignment_probability", "eligible_variants"),
     ]
     assert len(lines) == q(out, "SELECT count(*) FROM results WHERE date = $d", {"d": day})[0][0]
     # offer and channel are decided as the group spring_push; offer_uplift on its own

@@ -32,7 +32,7 @@ def test_the_nightly_runs_wrote_each_export(activation_world: World):
     results = written[f"results_{PRESENTED:%Y%m%d}.csv"].decode().splitlines()
     assert results[0] == (
         "customer_id,experiment,group,date,variant,score,reason,code,category,message,send_at,"
-        "drawn_variant,held_out_variant"
+        "drawn_variant,held_out_variant,assignment_probability,eligible_variants"
     )
     assert len(results) - 1 == count(
         activation_world, "SELECT count(*) FROM results WHERE date = $d", PRESENTED

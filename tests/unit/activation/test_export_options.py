@@ -66,13 +66,15 @@ def test_where_rules_keep_exactly_the_rows_every_rule_holds_for(warehouse, tmp_p
     everything = tmp_path / "all.parquet"
     assert export(warehouse, "results", everything, "parquet") == 40
     rows = pq.read_table(everything).to_pylist()
-    assert list(rows[0])[-6:] == [
+    assert list(rows[0])[-8:] == [
         "code",
         "category",
         "message",
         "send_at",
         "drawn_variant",
         "held_out_variant",
+        "assignment_probability",
+        "eligible_variants",
     ]
     d20 = next(r for r in rows if r["variant"] == "discount_20")
     assert (d20["code"], d20["category"], d20["message"]) == ("D20", "offer", "20% off your next order")
@@ -138,6 +140,37 @@ def test_results_and_conversions_exports_carry_what_the_report_compares(warehous
         )
         == 1
     )
+
+
+def test_the_results_export_carries_what_an_off_policy_evaluation_needs(warehouse, tmp_path):
+    """Each decision's probability and the arms its customer was eligible for (results'
+    assignment_probability and eligible_variants, which pipeline/experiments/policy_evaluation.py reads),
+    the export's last columns: a downstream off-policy evaluation had neither. A list is a JSON array
+    in CSV and JSON lines, a list in Parquet; a row decided before the columns has them empty."""
+    with connect(warehouse.warehouse_path) as con:
+        con.execute(
+            "UPDATE results SET assignment_probability = CASE WHEN is_control THEN 0.1 ELSE 0.3 END, "
+            "eligible_variants = ['discount_10', 'discount_20'] WHERE customer_id <> 'C00'"
+        )
+    lines = {}
+    for fmt in ("csv", "jsonl", "parquet"):
+        path = tmp_path / f"results.{fmt}"
+        assert export(warehouse, "results", path, fmt) == 40
+        lines[fmt] = path
+    header, *rows = lines["csv"].read_text().splitlines()
+    assert header.endswith(",drawn_variant,held_out_variant,assignment_probability,eligible_variants")
+    by_id = {r.split(",")[0]: r for r in rows}
+    assert by_id["C00"].endswith(",,")  # a decision from before the columns
+    assert by_id["C01"].endswith(',0.3,"[""discount_10"",""discount_20""]"')
+    assert by_id["C03"].endswith(',0.1,"[""discount_10"",""discount_20""]"')
+    jsonl = {r["customer_id"]: r for r in map(json.loads, lines["jsonl"].read_text().splitlines())}
+    parquet = {r["customer_id"]: r for r in pq.read_table(lines["parquet"]).to_pylist()}
+    for rows_of in (jsonl, parquet):
+        assert (rows_of["C01"]["assignment_probability"], rows_of["C01"]["eligible_variants"]) == (
+            0.3,
+            ["discount_10", "discount_20"],
+        )
+        assert (rows_of["C00"]["assignment_probability"], rows_of["C00"]["eligible_variants"]) == (None, None)
 
 
 def test_where_errors_name_the_rule_and_its_key_path(warehouse, tmp_path):

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import duckdb
 
+from pipeline.activation.publish import CURRENT, MANIFEST, SNAPSHOT
+from pipeline.cli.findings import findings
 from pipeline.core.sql import sql
 
 
@@ -37,8 +43,47 @@ def test_the_demo_findings_show_the_primary_lift_only(tmp_path):
         _report_row(con, "a", metric, lift)
     truth = tmp_path / "experiments.json"
     truth.write_text('{"experiments": {"offer": {"true_abs_lift": {"a": 0.04}}}}')
-    rows = con.execute(sql("activation/findings/lifts"), {"truth": str(truth)}).fetchall()
-    assert [(e, v, lift, true) for e, v, lift, _, _, true in rows] == [("offer", "a", 0.05, 0.04)]
+    assert findings(published(tmp_path, con), tmp_path).splitlines()[1:] == [
+        "  offer/a: +0.050 [+0.040, +0.060] | true +0.040"
+    ]
+
+
+def published(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> Path:
+    """A published folder whose current snapshot holds ``con``'s experiment_report."""
+    folder = tmp_path / "published" / "versions" / "v1"
+    folder.mkdir(parents=True)
+    con.execute(f"ATTACH '{folder / SNAPSHOT}' AS snap")
+    con.execute("CREATE TABLE snap.experiment_report AS SELECT * FROM experiment_report")
+    con.execute("DETACH snap")
+    tables = {"experiment_report": {"rows": 3, "partitioned_by": None}}
+    manifest = {"version": "v1", "published_at": "2026-01-05T00:00:00", "tables": tables}
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    os.symlink(Path("versions") / "v1", tmp_path / "published" / CURRENT)
+    return tmp_path / "published"
+
+
+def test_the_demo_findings_name_the_control_a_lift_is_against(tmp_path):
+    """A learned policy's variant is compared with the control customers drawn the same variant, a
+    uniform one's with the whole control group: the findings' lines did not say which (the report's
+    `comparison`); a snapshot published before the report had the column shows none."""
+    con = duckdb.connect()
+    con.execute(sql("experiments/create_experiment_report"))
+    for variant, lift in (("control", None), ("a", 0.05), ("b", -0.02)):
+        _report_row(con, variant, "primary", lift)
+    con.execute(
+        "UPDATE experiment_report SET comparison = CASE variant WHEN 'a' THEN 'matched control' "
+        "WHEN 'b' THEN 'whole control' END"
+    )
+    truth = tmp_path / "experiments.json"
+    truth.write_text('{"experiments": {"offer": {"true_abs_lift": {"a": 0.04, "b": 0.0}}}}')
+    assert findings(published(tmp_path / "new", con), tmp_path).splitlines() == [
+        "Lift in conversion rate (95% interval) | true lift:",
+        "  offer/a vs matched control: +0.050 [+0.040, +0.060] | true +0.040",
+        "  offer/b vs whole control: -0.020 [-0.030, -0.010] | true +0.000",
+    ]
+    con.execute("ALTER TABLE experiment_report DROP COLUMN comparison")
+    old = findings(published(tmp_path / "old", con), tmp_path).splitlines()
+    assert old[1] == "  offer/a: +0.050 [+0.040, +0.060] | true +0.040"
 
 
 def test_the_lifts_table_shows_the_capped_and_the_control_compared_with():

@@ -151,3 +151,26 @@ def test_a_partly_learned_night_draws_each_variant_as_often_as_its_logged_probab
     for _, _, n, treated, lo, hi in rows:
         assert hi - lo < 1e-12  # one probability per group of customers (the features tell them apart not)
         assert abs(n / treated - lo) < 5 * math.sqrt(lo * (1 - lo) / treated), (n, treated, lo)
+
+
+def test_customers_a_capacity_cut_are_not_learned_as_the_no_treatment_arm():
+    """40 presentations a `capacity` cut to no_treatment from discount_10 (sent nothing, but drawn
+    discount_10 and the lowest expected values of its draw) are learned by no arm; the no-treatment arm
+    learns from control (30) and the no_treatment uplift drew (5). They were learned as no_treatment
+    (75 presentations), the lowest-scored customers biasing its rate: in the capacity world of
+    tests/unit/experiments/test_report_capacity.py its examples converted 0.259 against control's 0.299."""
+    config = learned_config("uplift")
+    history = {"discount_10": (10, 40), "discount_20": (4, 40), "free_shipping": (4, 40), "control": (3, 30)}
+    con = warehouse(history)
+    con.execute(
+        """INSERT INTO conversions
+           SELECT DATE '2026-02-01', 'x' || drawn || i, 'offer', 'no_treatment', FALSE, i < 2, (i < 2)::INT,
+                  0, NULL, TIMESTAMP '2026-02-01', TIMESTAMP '2026-02-06', TRUE, FALSE, drawn
+           FROM (VALUES ('discount_10', 40), ('no_treatment', 5)) t(drawn, n), range(n) r(i)"""
+    )
+    decide(con, config, DAY)
+    waiting = "regexp_extract(reason, '\\((no_treatment [^)]*)\\)', 1)"
+    reasons = con.execute(f"SELECT DISTINCT {waiting} FROM results WHERE NOT is_control")
+    assert reasons.fetchall() == [
+        ("no_treatment 35 of 50, discount_10 40 of 50, discount_20 40 of 50, free_shipping 40 of 50",)
+    ]

@@ -26,7 +26,7 @@ import pytest
 
 from pipeline.config import parse_config
 from pipeline.core.sql import bind, sql
-from pipeline.experiments.conversions import measure
+from pipeline.experiments.conversions import measure, record_drawn_variants
 from pipeline.experiments.decisions import CONVERSIONS, decide
 from pipeline.experiments.report import Counts, _counts, _lifts, build_report, report_table
 from tests.conftest import UPLOADED_CONVERSIONS as UPLOADS
@@ -127,6 +127,7 @@ def simulate(seed: int = 7) -> tuple[duckdb.DuckDBPyConnection, pd.DataFrame]:
     frame, rate = results(rng)
     con = warehouse(cut(frame, CAPACITY))
     land(con, uploads(frame, rate, rng))
+    record_drawn_variants(con)  # the rows' arms drawn from their reasons, as a run does first
     measure(con, config(), D, frozenset(D + dt.timedelta(days=d) for d in range(5)))
     counts = _counts(con, CONVERSIONS, include_incomplete=False)
     return con, counts.assign(from_date=counts["date"])
