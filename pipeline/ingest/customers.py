@@ -62,10 +62,7 @@ def read_customer_json_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, limit
             raise IngestError(f"{f.name}: the file is empty")
         query, params = sql("ingest/read/customer_json_gz"), {"p": str(path), "max": JSON_DOCUMENT_BYTES}
     else:
-        query, params = (
-            "CREATE OR REPLACE TEMP TABLE _doc AS SELECT content FROM read_text($p)",
-            {"p": str(path)},
-        )
+        query, params = sql("ingest/read/customer_json_plain"), {"p": str(path)}
     try:
         con.execute(query, params)
     except duckdb.Error as e:

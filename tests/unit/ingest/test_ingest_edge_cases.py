@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import os
 from decimal import Decimal
 
@@ -93,6 +94,21 @@ def test_customer_json_arrays_are_multi_value_cells_where_the_column_takes_sever
         ("u1", ["cooking", "writing"], "a1,b2")
     ]
     assert rejects(world, "customers")[0][:2] == (2, "txt_city")
+
+
+@pytest.mark.parametrize("ext", ["json", "json.gz"])
+def test_customer_json_with_a_utf8_bom_loads_plain_or_gzipped(world, ext):
+    """A Windows tool writes a byte order mark first: the plain file failed ('Unexpected UTF-8 BOM')
+    while the same document gzipped loaded."""
+    doc = b'\xef\xbb\xbf{"header": ["customuid", "txt_city"], "data": [["u1", "Paris"]]}\r\n'
+    r = world.load_customers(ext, gzip.compress(doc) if ext.endswith(".gz") else doc)
+    assert (r.status, r.rows_loaded, r.error) == (LOADED, 1, None)
+    assert world.q("SELECT customuid, txt_city FROM customers") == [("u1", "Paris")]
+    bom_only = world.load_customers("json", b"\xef\xbb\xbf", day=DAY - dt.timedelta(days=1))
+    assert (bom_only.status, bom_only.error) == (
+        FAILED,
+        f"customers_{DAY - dt.timedelta(days=1):%Y%m%d}.json: the file is empty",
+    )
 
 
 def test_a_json_array_file_is_refused_for_json_lines(world):
