@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.core.formats import EPOCH_FORMATS, to_strptime
+from pipeline.core.settings import FieldType
 from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import scalar
 from pipeline.ingest.config import WHITESPACE, CsvDialect, Limits, TransactionSpec
@@ -397,6 +398,10 @@ def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: Trans
         elif temporal and x.format:
             cols.append(f"strftime({c}::TIMESTAMP, $fmt{i}) AS {c}")
             params[f"fmt{i}"] = to_strptime(x.format)
+        elif x.type == FieldType.Int and t.startswith(("FLOAT", "DOUBLE", "DECIMAL")):
+            # a whole number is the Int (pandas writes an integer column with missing values as doubles)
+            whole = f"{c} = trunc({c}) AND abs({c}) < 9223372036854775807"
+            cols.append(f"CASE WHEN {whole} THEN CAST({c} AS BIGINT)::VARCHAR ELSE {c}::VARCHAR END AS {c}")
         else:
             cols.append(f"{c}::VARCHAR AS {c}")
     try:
