@@ -205,11 +205,14 @@ _NOT_BLANK = (
 )
 
 
-# The reader's message of a rejected record (one error per value too many, the last counting them all;
-# else the error of its first column at fault); {j}: the alias of the reader's rejects table, if any.
+# The reader's error type and message of a rejected record (one error per value too many, the last
+# counting them all; else the error of its first column at fault, an error of no column first: a record
+# longer than the reader's max line, whose lines are not, has none); {j}: the alias of its rejects table.
+_AT = "coalesce({j}column_idx, -1)"
+_ERROR_TYPE = f"arg_min({{j}}error_type, {_AT})"
 _ERROR_MESSAGE = (
-    "CASE WHEN arg_min({j}error_type, {j}column_idx) = 'TOO MANY COLUMNS' "
-    "THEN arg_max({j}error_message, {j}column_idx) ELSE arg_min({j}error_message, {j}column_idx) END"
+    f"CASE WHEN {_ERROR_TYPE} = 'TOO MANY COLUMNS' "
+    f"THEN arg_max({{j}}error_message, {_AT}) ELSE arg_min({{j}}error_message, {_AT}) END"
 )
 
 
@@ -232,8 +235,9 @@ def read_csv_rows(
         raise read_error(f, e) from None
     bad = con.sql(
         """SELECT line - $before AS rn, line, bool_or(error_type = 'INVALID ENCODING') AS bad_bytes,
-                  arg_min(error_type, column_idx) AS error_type,
                   """
+        + _ERROR_TYPE.format(j="")
+        + " AS error_type, "
         + _ERROR_MESSAGE.format(j="")
         + """ AS error_message,
                   any_value(csv_line) AS csv_line
@@ -512,8 +516,9 @@ def read_csv_batch(
     bad = con.sql(
         """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - $before AS rn, j.line,
                   bool_or(j.error_type = 'INVALID ENCODING') AS bad_bytes,
-                  arg_min(j.error_type, j.column_idx) AS error_type,
                   """
+        + _ERROR_TYPE.format(j="j.")
+        + " AS error_type, "
         + _ERROR_MESSAGE.format(j="j.")
         + """ AS error_message,
                   any_value(j.csv_line) AS csv_line
