@@ -30,7 +30,7 @@ from pipeline.ingest.json_lines import json_values
 from pipeline.ingest.line_scan import LineScan, scan_lines
 from pipeline.ingest.numbering import drop_numbering, number_rows, record_numbers
 from pipeline.ingest.raw_lines import with_raw_lines
-from pipeline.ingest.read_errors import IngestError, read_error
+from pipeline.ingest.read_errors import IngestError, check_not_utf16, read_error
 from pipeline.ingest.sources.files import LandedFile
 
 DEFAULT_DIALECT = CsvDialect()
@@ -205,9 +205,8 @@ _NOT_BLANK = (
 )
 
 
-# The reader's error type and message of a rejected record (one error per value too many, the last
-# counting them all; else the error of its first column at fault, an error of no column first: a record
-# longer than the reader's max line, whose lines are not, has none); {j}: the alias of its rejects table.
+# The reader's error type and message of a record (one error per value too many, the last counting them
+# all; else that of its first column at fault, no column first: a record over max_line); {j}: the alias.
 _AT = "coalesce({j}column_idx, -1)"
 _ERROR_TYPE = f"arg_min({{j}}error_type, {_AT})"
 _ERROR_MESSAGE = (
@@ -236,9 +235,7 @@ def read_csv_rows(
     bad = con.sql(
         """SELECT line - $before AS rn, line, bool_or(error_type = 'INVALID ENCODING') AS bad_bytes,
                   """
-        + _ERROR_TYPE.format(j="")
-        + " AS error_type, "
-        + _ERROR_MESSAGE.format(j="")
+        + f"{_ERROR_TYPE} AS error_type, {_ERROR_MESSAGE}".format(j="")
         + """ AS error_message,
                   any_value(csv_line) AS csv_line
            FROM _rj GROUP BY line HAVING """
@@ -418,9 +415,11 @@ def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: Trans
     return extra
 
 
-def check_not_empty(f: LandedFile) -> None:
+def check_readable(f: LandedFile) -> None:
+    """Fail a file that is empty or UTF-16 (read_errors.check_not_utf16)."""
     if f.path.stat().st_size == 0:
         raise IngestError(f"{f.name}: the file is empty (0 bytes): nothing was loaded")
+    check_not_utf16(f)
 
 
 def check_json_lines(f: LandedFile) -> None:
@@ -517,9 +516,7 @@ def read_csv_batch(
         """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - $before AS rn, j.line,
                   bool_or(j.error_type = 'INVALID ENCODING') AS bad_bytes,
                   """
-        + _ERROR_TYPE.format(j="j.")
-        + " AS error_type, "
-        + _ERROR_MESSAGE.format(j="j.")
+        + f"{_ERROR_TYPE} AS error_type, {_ERROR_MESSAGE}".format(j="j.")
         + """ AS error_message,
                   any_value(j.csv_line) AS csv_line
            FROM _rj j JOIN _rs s USING (scan_id, file_id) GROUP BY ALL HAVING """

@@ -152,3 +152,30 @@ def test_a_changed_older_customer_file_is_applied_again_with_every_later_one(wor
     os.utime(files[0].path, (7, 7))
     again = files_to_apply(world.con, "customers", list_files(world.folder, "customers"))
     assert [f.name for f in again] == [f.name for f in files]
+
+
+@pytest.mark.parametrize(
+    ("dataset", "ext"),
+    [("pos", "csv"), ("pos_latin", "csv"), ("web", "jsonl"), ("web", "jsonl.gz"), ("customers", "csv")]
+    + [("customers", "json")],
+)
+def test_a_utf16_file_fails_saying_so(world, dataset, ext):
+    """Windows PowerShell and Excel's "Unicode text" write UTF-16 with a byte order mark: a JSON-lines
+    file lost its first line (rejected as not UTF-8) and loaded the others with their NUL bytes removed
+    (any character beyond ASCII another one); a CSV file failed with advice to read it as Latin-1."""
+    text = {
+        "pos": POS_HEADER.decode() + "o1,c1,01/31/2026,1,2.5,S\n",
+        "web": '{"session_id": "s1", "customer_id": "c1", "started_at": "2026-01-31T10:00:00"}\n' * 2,
+        "customers": CUSTOMERS_HEADER.decode() + "u1,Paris,30,,1,0\n",
+    }[dataset.removesuffix("_latin")]
+    if ext == "json":
+        text = '{"header": ["customuid"], "data": [["u1"]]}'
+    data = text.encode("utf-16")
+    data = gzip.compress(data) if ext.endswith(".gz") else data
+    r = world.load_customers(ext, data) if dataset == "customers" else world.load_tx(dataset, ext, data)
+    name = f"{dataset}_{DAY:%Y%m%d}.{ext}"
+    assert (r.status, r.rows_read, r.error) == (
+        FAILED,
+        0,
+        f"{name}: the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8",
+    )
