@@ -25,8 +25,11 @@ def check_not_utf16(f: LandedFile) -> None:
     text" write) fails whole: read as UTF-8 or Latin-1 with its NUL bytes removed, it would lose its
     first line and turn every character outside ASCII into others."""
     opener = gzip.open if f.name.lower().endswith(".gz") else open
-    with opener(f.path, "rb") as fh:
-        head = fh.read(2)
+    try:
+        with opener(f.path, "rb") as fh:
+            head = fh.read(2)
+    except DIAGNOSES_FAIL:
+        return  # (a corrupt .gz: the reader says so)
     if head in UTF16_MARKS:
         raise IngestError(
             f"{f.name}: the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8"
