@@ -30,7 +30,7 @@ from pipeline.ingest.limits import guarded, mark_long_records
 from pipeline.ingest.read import (
     DEFAULT_DIALECT,
     NotBatchable,
-    check_not_empty,
+    check_readable,
     drop_batch_tables,
     read_csv_batch,
     read_header,
@@ -48,7 +48,7 @@ def _batch_key(spec: CustomersSpec, f: LandedFile) -> tuple | None:
     if spec.mode != "update" or f.format != "csv":
         return None
     try:
-        check_not_empty(f)
+        check_readable(f)
         return (f.name.lower().endswith(".gz"), tuple(read_header(f.path, spec.encoding)))
     except READ_ERRORS:
         return None

@@ -20,7 +20,7 @@ from pipeline.ingest.limits import guarded, mark_long_records, scan
 from pipeline.ingest.read import (
     DEFAULT_DIALECT,
     IngestError,
-    check_not_empty,
+    check_readable,
     check_unique,
     read_csv_rows,
     read_error,
@@ -62,10 +62,7 @@ def read_customer_json_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, limit
             raise IngestError(f"{f.name}: the file is empty")
         query, params = sql("ingest/read/customer_json_gz"), {"p": str(path), "max": JSON_DOCUMENT_BYTES}
     else:
-        query, params = (
-            "CREATE OR REPLACE TEMP TABLE _doc AS SELECT content FROM read_text($p)",
-            {"p": str(path)},
-        )
+        query, params = sql("ingest/read/customer_json_plain"), {"p": str(path)}
     try:
         con.execute(query, params)
     except duckdb.Error as e:
@@ -191,7 +188,7 @@ def ingest_customers(
     result = LoadResult(source=source, dataset=CUSTOMERS, file=f.name, partition_date=f.day)
 
     def prepare() -> Callable[[], None]:
-        check_not_empty(f)
+        check_readable(f)
         if f.format == "json":
             names = read_customer_json_rows(con, f, spec.limits)
         else:

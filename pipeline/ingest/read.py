@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.core.formats import EPOCH_FORMATS, to_strptime
+from pipeline.core.settings import FieldType
 from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import scalar
 from pipeline.ingest.config import WHITESPACE, CsvDialect, Limits, TransactionSpec
@@ -29,7 +30,7 @@ from pipeline.ingest.json_lines import json_values
 from pipeline.ingest.line_scan import LineScan, scan_lines
 from pipeline.ingest.numbering import drop_numbering, number_rows, record_numbers
 from pipeline.ingest.raw_lines import with_raw_lines
-from pipeline.ingest.read_errors import IngestError, read_error
+from pipeline.ingest.read_errors import IngestError, check_not_utf16, read_error
 from pipeline.ingest.sources.files import LandedFile
 
 DEFAULT_DIALECT = CsvDialect()
@@ -204,11 +205,13 @@ _NOT_BLANK = (
 )
 
 
-# The reader's message of a rejected record (one error per value too many, the last counting them all;
-# else the error of its first column at fault); {j}: the alias of the reader's rejects table, if any.
+# The reader's error type and message of a record (one error per value too many, the last counting them
+# all; else that of its first column at fault, no column first: a record over max_line); {j}: the alias.
+_AT = "coalesce({j}column_idx, -1)"
+_ERROR_TYPE = f"arg_min({{j}}error_type, {_AT})"
 _ERROR_MESSAGE = (
-    "CASE WHEN arg_min({j}error_type, {j}column_idx) = 'TOO MANY COLUMNS' "
-    "THEN arg_max({j}error_message, {j}column_idx) ELSE arg_min({j}error_message, {j}column_idx) END"
+    f"CASE WHEN {_ERROR_TYPE} = 'TOO MANY COLUMNS' "
+    f"THEN arg_max({{j}}error_message, {_AT}) ELSE arg_min({{j}}error_message, {_AT}) END"
 )
 
 
@@ -231,9 +234,8 @@ def read_csv_rows(
         raise read_error(f, e) from None
     bad = con.sql(
         """SELECT line - $before AS rn, line, bool_or(error_type = 'INVALID ENCODING') AS bad_bytes,
-                  arg_min(error_type, column_idx) AS error_type,
                   """
-        + _ERROR_MESSAGE.format(j="")
+        + f"{_ERROR_TYPE} AS error_type, {_ERROR_MESSAGE}".format(j="")
         + """ AS error_message,
                   any_value(csv_line) AS csv_line
            FROM _rj GROUP BY line HAVING """
@@ -397,6 +399,10 @@ def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: Trans
         elif temporal and x.format:
             cols.append(f"strftime({c}::TIMESTAMP, $fmt{i}) AS {c}")
             params[f"fmt{i}"] = to_strptime(x.format)
+        elif x.type == FieldType.Int and t.startswith(("FLOAT", "DOUBLE", "DECIMAL")):
+            # a whole number is the Int (pandas writes an integer column with missing values as doubles)
+            whole = f"{c} = trunc({c}) AND abs({c}) < 9223372036854775807"
+            cols.append(f"CASE WHEN {whole} THEN CAST({c} AS BIGINT)::VARCHAR ELSE {c}::VARCHAR END AS {c}")
         else:
             cols.append(f"{c}::VARCHAR AS {c}")
     try:
@@ -409,9 +415,11 @@ def read_parquet_rows(con: duckdb.DuckDBPyConnection, f: LandedFile, spec: Trans
     return extra
 
 
-def check_not_empty(f: LandedFile) -> None:
+def check_readable(f: LandedFile) -> None:
+    """Fail a file that is empty or UTF-16 (read_errors.check_not_utf16)."""
     if f.path.stat().st_size == 0:
         raise IngestError(f"{f.name}: the file is empty (0 bytes): nothing was loaded")
+    check_not_utf16(f)
 
 
 def check_json_lines(f: LandedFile) -> None:
@@ -507,9 +515,8 @@ def read_csv_batch(
     bad = con.sql(
         """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - $before AS rn, j.line,
                   bool_or(j.error_type = 'INVALID ENCODING') AS bad_bytes,
-                  arg_min(j.error_type, j.column_idx) AS error_type,
                   """
-        + _ERROR_MESSAGE.format(j="j.")
+        + f"{_ERROR_TYPE} AS error_type, {_ERROR_MESSAGE}".format(j="j.")
         + """ AS error_message,
                   any_value(j.csv_line) AS csv_line
            FROM _rj j JOIN _rs s USING (scan_id, file_id) GROUP BY ALL HAVING """

@@ -3,6 +3,7 @@ fix where the reader's own message does not give it."""
 
 from __future__ import annotations
 
+import gzip
 import zlib
 from pathlib import Path
 
@@ -14,6 +15,25 @@ DIAGNOSES_FAIL = (OSError, EOFError, zlib.error)  # the file cannot be read agai
 
 class IngestError(RuntimeError):
     """A file that cannot be loaded at all; the message says why and what to do."""
+
+
+UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")  # the byte order marks of UTF-16 (and of UTF-32 little-endian)
+
+
+def check_not_utf16(f: LandedFile) -> None:
+    """A file that starts with a UTF-16 byte order mark (as Windows PowerShell and Excel's "Unicode
+    text" write) fails whole: read as UTF-8 or Latin-1 with its NUL bytes removed, it would lose its
+    first line and turn every character outside ASCII into others."""
+    opener = gzip.open if f.name.lower().endswith(".gz") else open
+    try:
+        with opener(f.path, "rb") as fh:
+            head = fh.read(2)
+    except DIAGNOSES_FAIL:
+        return  # (a corrupt .gz: the reader says so)
+    if head in UTF16_MARKS:
+        raise IngestError(
+            f"{f.name}: the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8"
+        )
 
 
 def read_error(f: LandedFile, e: Exception) -> IngestError:

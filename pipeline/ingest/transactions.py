@@ -26,7 +26,7 @@ from pipeline.ingest.read import (
     IngestError,
     NotBatchable,
     check_json_lines,
-    check_not_empty,
+    check_readable,
     check_unique,
     drop_batch_tables,
     physical_lines,
@@ -74,7 +74,7 @@ def field_columns(spec: TransactionSpec, fmt: str) -> list[TypedColumn]:
 def read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec, f: LandedFile) -> list[str]:
     """Read a file of the dataset into ``_rows``; returns its columns that no field declares (a
     file with any fails under ``new_columns: freeze``)."""
-    check_not_empty(f)
+    check_readable(f)
     declared = [x.name for x in spec.fields]
     if f.format == "parquet":
         return check_new_columns(f, read_parquet_rows(con, f, spec))
@@ -194,7 +194,7 @@ def _batch_key(spec: TransactionSpec, f: LandedFile) -> tuple | None:
     the file goes through the one-file path (Parquet, an empty file, a header that does not fit:
     that path gives it its FAILED load and message)."""
     try:
-        check_not_empty(f)
+        check_readable(f)
         if f.format == "csv":
             if spec.delimiter == WHITESPACE:
                 return None

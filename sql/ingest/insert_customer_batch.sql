@@ -1,11 +1,11 @@
 -- The good rows of a batch of customer files (`_typed`, `_file` = position in $days and $ids) into
 -- `customers`, as applying the files one after the other gives: each customer's row of the last file
--- that has it, first seen when seen before the batch (`_seen`) or else on the day of the first file
--- that has it, updated on the day of its file.
+-- that has it, first seen on the day of the first file that has it or when seen before the batch
+-- (`_seen`), whichever is earlier (a late file for an earlier day), updated on the day of its file.
 INSERT INTO customers ({{columns}}, _first_seen_at, _updated_at, _load_id)
 SELECT
     {{typed_columns}},
-    coalesce(s._first_seen_at, $days[t.__first]),
+    least(s._first_seen_at, $days[t.__first]),
     $days[t._file],
     $ids[t._file]
 FROM (

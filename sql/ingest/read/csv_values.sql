@@ -1,12 +1,15 @@
 -- The rows of CSV files (`_rows` as csv_rows.sql makes it, or the rows that type_rows.sql types
 -- straight away): the good records of {{numbered}} (their text columns renamed to the header's
--- names by {{renamed}}) and the records the reader rejected (`_bad`), with the reason.
+-- names by {{renamed}}) and the records the reader rejected (`_bad`), with the reason (no raw text for
+-- a record longer than the limit, as for a line: limits.py).
 -- {{carry}}: `_file, ` when several files are read at once, else nothing.
 SELECT {{carry}}_row_number, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _error,
        NULL::VARCHAR AS _error_field, {{renamed}}
 FROM {{numbered}} AS r
 UNION ALL BY NAME
-SELECT {{carry}}rn AS _row_number, trim(csv_line, chr(13) || chr(10)) AS _raw,
+SELECT {{carry}}rn AS _row_number,
+       CASE WHEN error_type = 'LINE SIZE OVER MAXIMUM' THEN ''
+            ELSE trim(csv_line, chr(13) || chr(10)) END AS _raw,
        CASE error_type
          WHEN 'INVALID ENCODING' THEN 'encoding: the row is not valid ' || $encoding
               || ' (set `encoding: latin-1` for this dataset if the file is Latin-1)'

@@ -11,8 +11,9 @@ import pytest
 
 from pipeline.core.warehouse import connect
 from pipeline.ingest.customer_batch import ingest_customer_files
-from pipeline.ingest.customers import ingest_customers
+from pipeline.ingest.customers import files_to_apply, ingest_customers
 from pipeline.ingest.sources.files import LandedFile
+from pipeline.ingest.sources.local_files import list_files
 from tests.unit.ingest.malformed_corpus import (
     CUSTOMERS_BASE,
     CUSTOMERS_HEADER,
@@ -162,5 +163,44 @@ def test_a_rejected_row_does_not_make_the_next_row_of_its_customer_a_duplicate(t
         assert w.q("SELECT txt_city FROM customers WHERE customuid = 'n1'") == [("Oslo",)]
         assert w.q("SELECT row_number, field FROM rejects") == [(1, "num_age")]
         assert w.q("SELECT count(DISTINCT started_at) FROM loads") == [(2,)]  # the last two together
+    finally:
+        w.close()
+
+
+@pytest.mark.parametrize("mode", ["update", "overwrite"])
+@pytest.mark.parametrize("together", [True, False], ids=["together", "alone"])
+def test_a_late_file_for_an_earlier_day_gives_its_customers_that_first_day(
+    tmp_path: Path, mode: str, together: bool
+) -> None:
+    """The files of days 1, 4 and 5 applied, then a late file of day 3 arrives: it and the later files
+    are applied again in date order, and z, first held by the day-3 file, was first seen on day 3 (as
+    applying the files in date order from the start gives), not on day 4."""
+    w = World(tmp_path)
+    try:
+        spec = w.cfg.customers
+        assert spec is not None
+        spec = spec.model_copy(update={"mode": mode})
+        day = [FIRST + dt.timedelta(days=i) for i in range(5)]
+
+        def run() -> None:
+            with connect(w.warehouse) as con:
+                files = files_to_apply(con, "customers", list_files(w.folder, "customers"))
+                if together:
+                    ingest_customer_files(con, spec, "landing", files)
+                else:
+                    for f in files:
+                        ingest_customers(con, spec, "landing", f)
+
+        both = CUSTOMERS_HEADER + b"a,Paris,30,,,\nz,Rome,20,,,\n"
+        w.land("customers", "csv", CUSTOMERS_HEADER + b"a,Paris,30,,,\n", day[0])
+        w.land("customers", "csv", both, day[3])
+        w.land("customers", "csv", both, day[4])
+        run()
+        w.land("customers", "csv", both, day[2])  # late
+        run()
+        assert w.q("SELECT customuid, _first_seen_at, _updated_at FROM customers ORDER BY 1") == [
+            ("a", day[0], day[4]),
+            ("z", day[2], day[4]),
+        ]
     finally:
         w.close()

@@ -97,6 +97,37 @@ def test_parquet_numbers_under_decimal_comma(tmp_path: Path) -> None:
         w.close()
 
 
+def test_parquet_whole_doubles_in_an_int_field(tmp_path: Path) -> None:
+    """pandas writes an integer column with a missing value as doubles (2.0, NaN): a whole number is
+    the Int; a fraction, NaN or a number beyond 64 bits is still rejected. Every row was rejected
+    ('2.0' is not an Int)."""
+    qty = pa.array([2.0, None, 3.5, float("nan"), 1e20, -4.0], pa.float64())
+    n = len(qty)
+    table = pa.table(
+        {
+            "order_id": [f"o{i}" for i in range(1, n + 1)],
+            "customer_id": ["c1"] * n,
+            "sold_at": [DAY] * n,
+            "amount": pa.array([1.5] * n, pa.float64()),
+            "qty": qty,
+        }
+    )
+    w = World(tmp_path, sales_config())
+    try:
+        path = tmp_path / "x.parquet"
+        pq.write_table(table, path)
+        check_load(w, w.load_tx("sales", "parquet", path.read_bytes()), LOADED, 6, 3, 3)
+        assert [(r[0], r[-1]) for r in w.partition("sales")] == [(1, 2), (2, None), (6, -4)]
+        reasons = w.q("SELECT row_number, reason FROM rejects ORDER BY row_number")
+        assert reasons == [
+            (3, "qty: '3.5' is not an Int"),
+            (4, "qty: 'nan' is not an Int"),
+            (5, "qty: '1e+20' is not an Int"),
+        ]
+    finally:
+        w.close()
+
+
 @pytest.mark.parametrize(
     "options, words",
     [

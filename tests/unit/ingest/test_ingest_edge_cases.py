@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import os
 from decimal import Decimal
 
@@ -95,6 +96,21 @@ def test_customer_json_arrays_are_multi_value_cells_where_the_column_takes_sever
     assert rejects(world, "customers")[0][:2] == (2, "txt_city")
 
 
+@pytest.mark.parametrize("ext", ["json", "json.gz"])
+def test_customer_json_with_a_utf8_bom_loads_plain_or_gzipped(world, ext):
+    """A Windows tool writes a byte order mark first: the plain file failed ('Unexpected UTF-8 BOM')
+    while the same document gzipped loaded."""
+    doc = b'\xef\xbb\xbf{"header": ["customuid", "txt_city"], "data": [["u1", "Paris"]]}\r\n'
+    r = world.load_customers(ext, gzip.compress(doc) if ext.endswith(".gz") else doc)
+    assert (r.status, r.rows_loaded, r.error) == (LOADED, 1, None)
+    assert world.q("SELECT customuid, txt_city FROM customers") == [("u1", "Paris")]
+    bom_only = world.load_customers("json", b"\xef\xbb\xbf", day=DAY - dt.timedelta(days=1))
+    assert (bom_only.status, bom_only.error) == (
+        FAILED,
+        f"customers_{DAY - dt.timedelta(days=1):%Y%m%d}.json: the file is empty",
+    )
+
+
 def test_a_json_array_file_is_refused_for_json_lines(world):
     r = world.load_tx("web", "json", '[\n {"session_id": "s1"},\n {"session_id": "s2"}\n]\n')
     assert r.status == FAILED and "one JSON array" in r.error
@@ -136,3 +152,30 @@ def test_a_changed_older_customer_file_is_applied_again_with_every_later_one(wor
     os.utime(files[0].path, (7, 7))
     again = files_to_apply(world.con, "customers", list_files(world.folder, "customers"))
     assert [f.name for f in again] == [f.name for f in files]
+
+
+@pytest.mark.parametrize(
+    ("dataset", "ext"),
+    [("pos", "csv"), ("pos_latin", "csv"), ("web", "jsonl"), ("web", "jsonl.gz"), ("customers", "csv")]
+    + [("customers", "json")],
+)
+def test_a_utf16_file_fails_saying_so(world, dataset, ext):
+    """Windows PowerShell and Excel's "Unicode text" write UTF-16 with a byte order mark: a JSON-lines
+    file lost its first line (rejected as not UTF-8) and loaded the others with their NUL bytes removed
+    (any character beyond ASCII another one); a CSV file failed with advice to read it as Latin-1."""
+    text = {
+        "pos": POS_HEADER.decode() + "o1,c1,01/31/2026,1,2.5,S\n",
+        "web": '{"session_id": "s1", "customer_id": "c1", "started_at": "2026-01-31T10:00:00"}\n' * 2,
+        "customers": CUSTOMERS_HEADER.decode() + "u1,Paris,30,,1,0\n",
+    }[dataset.removesuffix("_latin")]
+    if ext == "json":
+        text = '{"header": ["customuid"], "data": [["u1"]]}'
+    data = text.encode("utf-16")
+    data = gzip.compress(data) if ext.endswith(".gz") else data
+    r = world.load_customers(ext, data) if dataset == "customers" else world.load_tx(dataset, ext, data)
+    name = f"{dataset}_{DAY:%Y%m%d}.{ext}"
+    assert (r.status, r.rows_read, r.error) == (
+        FAILED,
+        0,
+        f"{name}: the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8",
+    )

@@ -171,6 +171,45 @@ def test_days_loaded_together_count_their_long_lines_each(small: World) -> None:
         check_rejects(small, r, {2: LONG})
 
 
+# a quoted cell of short lines (a long note, or the text between two stray quotes) making one record
+# longer than the limit: the reader rejects it as too long, with no column at fault
+SPANNING = b'"' + b"\n".join([b"y" * 100] * (SMALL // 100 + 1)) + b'"'
+
+
+def test_a_record_of_short_lines_longer_than_the_limit(small: World) -> None:
+    """Its reason was the typing's of a row without values (`order_id: missing (required); ...`) and its
+    raw_row the whole record: it is `row: longer than N bytes` with an empty raw_row, as a long line."""
+    r = small.load_tx("pos", "csv", POS_HEADER + b"\n".join([_pos(1), _pos(2, SPANNING), _pos(3)]) + b"\n")
+    check_load(small, r, LOADED, 3, 2, 1)
+    assert all(raw == "" for *_, raw in check_rejects(small, r, {2: LONG}))
+    c = small.load_customers("csv", CUSTOMERS_HEADER + b"u1,Paris,30,,,\nu2," + SPANNING + b",31,,,\n")
+    check_load(small, c, LOADED, 2, 1, 1)
+    check_rejects(small, c, {2: LONG})
+    # days loaded together (the batch path)
+    spec = small.cfg.transaction("pos")
+    days = [DAY - dt.timedelta(days=i) for i in (2, 1)]
+    rows = [[_pos(1), _pos(2, SPANNING)], [_pos(1, SPANNING), _pos(2)]]
+    inputs = [
+        (
+            day,
+            small.land(
+                "pos",
+                "csv",
+                POS_HEADER
+                + b"\n".join(rows[n]).replace(b"01/31/2026", day.strftime("%m/%d/%Y").encode())
+                + b"\n",
+                day,
+            ),
+        )
+        for n, day in enumerate(days)
+    ]
+    with connect(small.warehouse) as con:
+        results = ingest_transactions(con, spec, "landing", inputs)
+    assert [(r.rows_read, r.rows_loaded, r.rows_rejected) for r in results] == [(2, 1, 1), (2, 1, 1)]
+    check_rejects(small, results[0], {2: LONG})
+    check_rejects(small, results[1], {1: LONG})
+
+
 def test_a_40_mb_line_past_the_readers_buffer_is_counted(world: World) -> None:
     """DuckDB's reader drops a line longer than its 32 MB buffer without a word; it never sees one."""
     r = world.load_tx(
