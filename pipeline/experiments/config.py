@@ -92,6 +92,13 @@ class ExperimentSpec(Settings):
                 "control_share",
                 "policy uplift learns what sending nothing does from control: give a control_share above 0",
             )
+        if self.value_model and self.policy != "uniform":
+            raise at(
+                "value_model",
+                f"policy {self.policy} values a conversion by the experiment's past conversions (its "
+                "expected value is the score, which a capacity and a group choose by); a value_model "
+                "weighs the uniform policy only: remove it or use policy uniform",
+            )
         if self.policy != "uniform" and self.type == "AB":
             raise at("policy", "an AB experiment splits uniformly; its policy is uniform")
         for name, limit in self.capacity.items():

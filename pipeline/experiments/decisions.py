@@ -35,9 +35,9 @@ experiment) it is the mean propensity of the experiment's variants that have som
 has, so a new experiment starts uniform. The **score** of a customer is the
 experiment's model score from ``predictions`` (the latest partition before D) when the
 experiment names a model and that table exists; otherwise 1 (fallback: the expected value is then
-the variant's propensity alone). With ``value_model`` (a clv model) the score is multiplied by the
-customer's expected value in ``clv`` (the latest partition before D), so groups and capacities choose
-by expected money (score x CLV x propensity).
+the variant's propensity alone). With ``value_model`` (a clv model; the uniform policy only) the score
+is multiplied by the customer's expected value in ``clv`` (the latest partition before D), so groups
+and capacities choose by expected money (score x CLV x propensity).
 """
 
 from __future__ import annotations

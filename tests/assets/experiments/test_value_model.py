@@ -70,3 +70,17 @@ def test_a_value_model_must_be_a_clv_model():
     assert "'purchase_30d' is not a clv model (declared clv models: ['ltv'])" in e.value.problems[0][1]
     data["experiments"][0]["value_model"] = "ltv"
     assert parse_config(data, "nightjar.yaml", Path(".")).experiments[0].value_model == "ltv"
+
+
+def test_a_value_model_is_refused_with_a_learned_policy():
+    """A learned policy's score is the expected value of its draw (rate x the mean conversion value -
+    cost), which never read the clv: with `policy: thompson`, `value_model: ltv` and an e-mail capacity
+    of 200 of 4,000 customers (clv 20 for half of them, 2 for the others) the capacity kept customers of
+    mean clv 10.8, where the uniform policy keeps those of clv 20. Now the config says so."""
+    data = copy.deepcopy(example_dict())
+    uplift = next(i for i, e in enumerate(data["experiments"]) if e.get("policy") == "uplift")
+    data["experiments"][uplift]["value_model"] = "ltv"
+    with pytest.raises(ConfigError) as e:
+        parse_config(data, "nightjar.yaml", Path("."))
+    assert e.value.problems[0][0] == f"experiments[{uplift}].value_model"
+    assert "policy uplift values a conversion by the experiment's past conversions" in e.value.problems[0][1]
