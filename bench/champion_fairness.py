@@ -77,7 +77,7 @@ def pair(seed: int, new: int) -> tuple[float, float, float, float, float, int]:
     test = chall.test
     assert test is not None
     y, p_champ, p_chall = y2[test], _scores(champ, X2[test]), _scores(chall, X2[test])
-    parts, _, _ = customer_split(SPEC, CUSTOMERS, True)
+    parts, _, _ = customer_split(SPEC, ids[old], True)
     fitted = pd.Series(parts != TEST, index=ids[old]).reindex(ids[test], fill_value=False).to_numpy(bool)
     unseen = ~fitted
     return (

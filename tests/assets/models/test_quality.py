@@ -62,7 +62,7 @@ def _test_scores(config, model: str):
         prepared = training.prepare(con, config, spec, LAST)
     booster, meta = store.load(config.warehouse_path.parent / "models", model, LAST)
     customers = np.unique(prepared.ids)
-    parts = pd.Series(split_customers(len(customers), spec.split, spec.shuffle, spec.seed), index=customers)
+    parts = pd.Series(split_customers(customers, spec.split, spec.shuffle, spec.seed), index=customers)
     test = parts.reindex(prepared.ids).to_numpy() == TEST
     window = prepared.window
     truth = label_probabilities(config.base_dir, window.label_start, window.label_end)
@@ -112,7 +112,7 @@ def _plant_shuffled_training(config, day):
         training.mark(con, spec, day, training.RUNNING)
         prepared = training.prepare(con, config, spec, day)
     customers = np.unique(prepared.ids)
-    parts = pd.Series(split_customers(len(customers), spec.split, spec.shuffle, spec.seed), index=customers)
+    parts = pd.Series(split_customers(customers, spec.split, spec.shuffle, spec.seed), index=customers)
     train_rows = np.flatnonzero(parts.reindex(prepared.ids).to_numpy() != TEST)
     y = prepared.y.copy()
     y[train_rows] = np.random.default_rng(0).permutation(y[train_rows])
