@@ -22,6 +22,7 @@ from pipeline.models.scoring import (
     PREDICTIONS,
     NoModelVersion,
     latest_finished,
+    latest_rejected,
     night_drift,
     score,
     status_of,
@@ -127,6 +128,7 @@ def build_model_asset(
         version = days[-1]
         with warehouse.connect() as con:
             current = latest_finished(con, spec.name, version)
+            rejected = latest_rejected(con, spec.name, version)
             status = status_of(con, spec.name, version)
         cadence = training_due(
             version,
@@ -135,6 +137,7 @@ def build_model_asset(
             current,
             is_range=len(days) > 1,
             trained=status if status in training.TRAINED else None,
+            rejected=rejected,
         )
         if not cadence.train:
             # a night that keeps its version knows when the next is due; it has one (current) unless

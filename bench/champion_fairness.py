@@ -7,18 +7,18 @@ trainings, at random places in customer_id order). The champion (the first) is s
 challenger's test customers, as ``champion.challenge`` does, and the challenger wins when its test AUC
 is at least the champion's there. A fair comparison lets it win about half the time.
 
-The split is a seeded permutation of the customer count (``train.split_customers``): when the count
-changes, most of the challenger's test customers were in the champion's training (or calibration)
-customers, where the champion has fitted their latent trait. Printed: that share, then the wins, the
-promotions (within the default ``auc_tolerance`` 0.01) and the mean AUC gap, first as compared now,
-then on the test customers the champion did not fit (its test split, or joined since).
+The split is kept per customer (``train.customer_draws``: a hash of the customer id and the seed), so
+none of the challenger's test customers was in the champion's training (or calibration) customers.
+Printed: the share of them the champion fitted, then the wins, the promotions (within the default
+``auc_tolerance`` 0.01) and the mean AUC gap, first as compared, then on the test customers the
+champion did not fit (its test split, or joined since): the same customers now.
 
-Measured (200 pairs, --new 100, 2 cores shared with other work, 456 s): 0.748 of the challenger's
-test customers were fitted by the champion; as compared now the challenger won 0.330 of the pairs
-(promoted 0.600), mean gap -0.0063 (se 0.0013); on the ~106 customers the champion did not fit it won
-0.490 (promoted 0.570), mean gap +0.0004 (se 0.0022). With --new 0 (the same customers, so the same
-split: what a split kept per customer across versions would give) the champion fitted none of the ~400
-test customers; the challenger won 0.470 (promoted 0.725), mean gap -0.0008 (se 0.0013), 347 s.
+Measured (200 pairs, --new 100, 2 cores shared with other work, 648 s): the champion fitted none of
+the challenger's ~420 test customers; the challenger won 0.520 of the pairs (promoted 0.740), mean
+gap +0.0013 (se 0.0012). Before, with the split a seeded permutation of the customer count (100
+pairs, 287 s): 0.747 of them were the champion's fitted customers; the challenger won 0.340
+(promoted 0.600), mean gap -0.0057 (se 0.0020); on the ~106 it did not fit 0.520 (promoted 0.580),
++0.0032 (se 0.0031). 200 pairs the session before: 0.330, -0.0063 (se 0.0013).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def pair(seed: int, new: int) -> tuple[float, float, float, float, float, int]:
     test = chall.test
     assert test is not None
     y, p_champ, p_chall = y2[test], _scores(champ, X2[test]), _scores(chall, X2[test])
-    parts, _, _ = customer_split(SPEC, CUSTOMERS, True)
+    parts, _, _ = customer_split(SPEC, ids[old], True)
     fitted = pd.Series(parts != TEST, index=ids[old]).reindex(ids[test], fill_value=False).to_numpy(bool)
     unseen = ~fitted
     return (

@@ -11,8 +11,12 @@ Otherwise a night trains a new version of a model when:
   rejected ones);
 * the day is a training day of the config's grid: ``start_date + k × retrain_every_days``
   (with a weekly cadence, the weekday of ``start_date``), so trainings happen on predictable days;
-* or the current version is ``retrain_every_days`` or more days old (catch-up after a failed or
-  skipped training day, or a first version trained off the grid).
+* or the latest version trained is ``retrain_every_days`` or more days old (catch-up after a failed
+  or skipped training day, or a first version trained off the grid): the current version, or a later
+  one REJECTED by the champion / challenger comparison. A rejected challenger is a training like any
+  other: the next is due on the cadence, not the next night (a challenger trained again every night
+  until one is promoted would meet the champion's comparison, noisy on a small test split, as often
+  as it takes to pass it once).
 
 Otherwise the night keeps the current version (the latest FINISHED one on or before the day), which
 the ``predictions`` asset scores with.
@@ -46,18 +50,19 @@ def training_due(
     current: dt.date | None,
     is_range: bool = False,
     trained: str | None = None,
+    rejected: dt.date | None = None,
 ) -> Cadence:
     """Whether the model partition of ``day`` trains a new version (see the module's rules).
     ``trained``: the status of the day's own version when its training ended (FINISHED, REJECTED or
-    RETIRED), else None."""
+    RETIRED), else None; ``rejected``: the latest REJECTED version on or before ``day`` (None: none)."""
     if every_days < 1:
         raise ValueError(f"retrain_every_days must be at least 1, not {every_days}")
+    # the latest training that ended with a version kept or rejected: the cadence counts from it
+    latest = max((d for d in (current, rejected) if d is not None and current is not None), default=None)
     if trained is not None:
         due = day + dt.timedelta(days=1)
-        if current is not None:
-            due = max(
-                due, min(next_grid_day(day, start, every_days), current + dt.timedelta(days=every_days))
-            )
+        if latest is not None:
+            due = max(due, min(next_grid_day(day, start, every_days), latest + dt.timedelta(days=every_days)))
         return Cadence(
             False,
             f"version {day} is already trained ({trained}): a trained version is never replaced, so the "
@@ -70,23 +75,20 @@ def training_due(
         return Cadence(True, "a range (backfill) trains its last day", current, None)
     if current is None:
         return Cadence(True, "no FINISHED version yet", None, None)
-    age = (day - current).days
+    assert latest is not None
+    age = (day - latest).days
     if day >= start and (day - start).days % every_days == 0 and age > 0:
         return Cadence(
             True, f"a training day ({every_days}-day cadence from start_date {start})", current, None
         )
+    which = f"the current version {current}" if latest == current else f"the REJECTED version {latest}"
     if age >= every_days:
-        return Cadence(
-            True,
-            f"the current version {current} is {age} day(s) old (retrain_every_days: {every_days})",
-            current,
-            None,
-        )
-    due = min(next_grid_day(day, start, every_days), current + dt.timedelta(days=every_days))
+        return Cadence(True, f"{which} is {age} day(s) old (retrain_every_days: {every_days})", current, None)
+    due = min(next_grid_day(day, start, every_days), latest + dt.timedelta(days=every_days))
     return Cadence(
         False,
-        f"the current version {current} is {age} day(s) old; the next training is due on {due} "
-        f"(retrain_every_days: {every_days})",
+        f"{which} is {age} day(s) old; the next training is due on {due} (retrain_every_days: {every_days})"
+        + (f"; the current version {current} scores" if latest != current else ""),
         current,
         due,
     )

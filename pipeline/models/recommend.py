@@ -271,18 +271,19 @@ def training_rows(
     config: ModelsConfig,
     spec: ModelSpec,
     window: TrainingWindow,
-    choose: Callable[[np.ndarray], np.ndarray],
+    choose: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> tuple[TrainingRows, pd.DataFrame]:
     """(the training rows, what was taken (:func:`taken`)): the candidates' customer list is read
-    first, and only the candidates of the customers ``choose`` keeps (a mask over the customers from
-    their candidate rows each) are built, labelled and weighted in SQL, and read. The same rows, in
+    first, and only the candidates of the customers ``choose`` keeps (a mask over the customers from their
+    ids and candidate rows each) are built, labelled and weighted in SQL, and read. The same rows, in
     the same order, as :func:`candidates` filtered to those customers."""
     _inputs(con, config, spec, window.cutoff, None)
     took = taken(con, config, spec, window)  # replaces _qualifying, not _history
     con.register("_took", took)
     try:
         listed = con.sql(sql("models/features/recommender_customers")).to_arrow_table()
-        kept = choose(listed.column("candidate_rows").to_numpy())
+        customers = listed.column("customer_id").to_numpy(zero_copy_only=False)
+        kept = choose(customers, listed.column("candidate_rows").to_numpy())
         con.register("_chosen", listed.select(["customer_id"]).filter(pa.array(kept)))
         _candidates(con, window.cutoff, "_chosen")
         table = con.sql(sql("models/features/recommender_training")).to_arrow_table()
@@ -299,7 +300,7 @@ def training_rows(
         }
     ).to_pandas()
     rows = TrainingRows(
-        listed.column("customer_id").to_numpy(zero_copy_only=False),
+        customers,
         int(pa.compute.sum(listed.column("positives")).as_py() or 0),
         keys,
         table.select(FEATURES).to_pandas(),

@@ -33,6 +33,14 @@ def latest_finished(con: duckdb.DuckDBPyConnection, model: str, day: dt.date) ->
     return scalar(con, q, bind(q, {"model": model, "day": day}))
 
 
+def latest_rejected(con: duckdb.DuckDBPyConnection, model: str, day: dt.date) -> dt.date | None:
+    """The latest version on or before ``day`` that the champion / challenger comparison REJECTED."""
+    if not table_exists(con, "model_trainings"):
+        return None
+    q = sql("models/latest_rejected")
+    return scalar(con, q, bind(q, {"model": model, "day": day}))
+
+
 def status_of(con: duckdb.DuckDBPyConnection, model: str, version: dt.date) -> str | None:
     """One version's status in model_trainings (None: no such version)."""
     if not table_exists(con, "model_trainings"):

@@ -39,6 +39,9 @@ UNUSED = "unused"  # training-split customers left out by max_training_rows
 # booster's parameters and number of trees), the map is fitted on those out-of-fold scores, and the
 # model is refit on all of them; above it, a calibration split of its own is large enough.
 CROSS_FIT_MAX, CROSS_FIT_FOLDS = 50_000, 5
+# customer_draws' hash: FNV-1a 64 (offset basis, prime), then MurmurHash3's fmix64 (shift, multiplier)
+FNV_OFFSET, FNV_PRIME = 0xCBF29CE484222325, 0x100000001B3
+FMIX64 = ((33, 0xFF51AFD7ED558CCD), (33, 0xC4CEB9FE1A85EC53), (33, 0))
 LOADAVG = "/proc/loadavg"  # its 4th field: the tasks running or runnable now / all tasks (Linux)
 OWN_TASKS = "/proc/self/task"  # this process's threads, each with its state in <id>/stat
 THREAD_READINGS = 3  # readings of both, the busiest counting
@@ -99,19 +102,52 @@ def lightgbm_train(params: dict, data: lgb.Dataset, rounds: int, **kwargs) -> lg
     return one
 
 
+def customer_draws(ids: np.ndarray, key: str) -> np.ndarray:
+    """A number in [0, 1) per customer id, kept per customer: FNV-1a (64 bits) of the UTF-8 text
+    ``f"{key}:{customer_id}"`` through MurmurHash3's 64-bit finaliser (fmix64), its top 53 bits over
+    2**53. The same id and key draw the same number in every training, whatever the other customers,
+    on any platform and library version (the hash is written out here, not a library's, whose hash
+    may change between versions); vectorised over the ids' bytes (a loop over the longest id's
+    length, not over the customers)."""
+    ids = np.asarray(ids)
+    try:
+        raw = ids.astype(np.bytes_)  # ASCII ids (NumPy refuses any other character)
+    except UnicodeEncodeError:
+        raw = np.char.encode(ids.astype(str), "utf-8")
+    width = max(raw.dtype.itemsize, 1)
+    data = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(len(raw), width)
+    lengths = np.char.str_len(raw)
+    h = np.full(len(raw), _fnv1a(FNV_OFFSET, f"{key}:".encode()), dtype=np.uint64)
+    for j in range(width):
+        h = np.where(lengths > j, (h ^ data[:, j]) * FNV_PRIME, h)
+    for shift, multiplier in FMIX64:
+        h ^= h >> np.uint64(shift)
+        if multiplier:
+            h *= np.uint64(multiplier)
+    return (h >> np.uint64(11)).astype(np.float64) / 2.0**53
+
+
+def _fnv1a(h: int, data: bytes) -> int:
+    for byte in data:
+        h = ((h ^ byte) * FNV_PRIME) % 2**64
+    return h
+
+
 def split_customers(
-    n: int, split: SplitSpec, shuffle: bool, seed: int, calibration: bool = False
+    ids: np.ndarray, split: SplitSpec, shuffle: bool, seed: int, calibration: bool = False
 ) -> np.ndarray:
-    """train / evaluation / test for n customers (in customer_id order): shuffled by the seed, or in order.
+    """train / evaluation / test of the customers ``ids`` (in customer_id order). Shuffled: by each
+    customer's draw (:func:`customer_draws` keyed by the seed), so a customer is on the same side in
+    every training with the seed, whoever else is in it (a champion's training customers are never in
+    a challenger's test split; the shares are the config's within sampling); else in order (the
+    first ``split.train`` of the customers train, ...: a customer's side moves as customers join).
 
     With ``calibration`` the evaluation share is halved: its first half stays the evaluation split
     (early stopping, tuning), the second becomes the calibration split, which the calibration map is
     fitted on, so it is fitted on customers that chose nothing of the booster. The training and test
     splits are the same customers either way."""
-    order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
-    position = np.empty(n)
-    position[order] = np.arange(n)
-    share = position / max(n, 1)
+    n = len(ids)
+    share = customer_draws(ids, str(seed)) if shuffle else np.arange(n) / max(n, 1)
     held = CALIBRATION if calibration else EVALUATION
     return np.where(
         share < split.train,
@@ -181,13 +217,13 @@ def _sampled(rows: np.ndarray, most: int, seed: int) -> np.ndarray:
     return kept
 
 
-def customer_split(spec: ModelSpec, n: int, probability: bool) -> tuple[np.ndarray, bool, bool]:
-    """(train / evaluation / calibration / test of n customers in customer_id order, calibrated, cross-
-    fitted): a probability's calibration is cross-fitted up to CROSS_FIT_MAX non-test customers, else it
-    has a split of its own (``split_customers``)."""
+def customer_split(spec: ModelSpec, ids: np.ndarray, probability: bool) -> tuple[np.ndarray, bool, bool]:
+    """(train / evaluation / calibration / test of the customers ``ids`` in customer_id order,
+    calibrated, cross-fitted): a probability's calibration is cross-fitted up to CROSS_FIT_MAX non-test
+    customers, else it has a split of its own (``split_customers``)."""
     calibrated = probability and spec.calibration != "none"
-    crossed = calibrated and n * (1 - spec.split.test) <= CROSS_FIT_MAX
-    parts = split_customers(n, spec.split, spec.shuffle, spec.seed, calibrated and not crossed)
+    crossed = calibrated and len(ids) * (1 - spec.split.test) <= CROSS_FIT_MAX
+    parts = split_customers(ids, spec.split, spec.shuffle, spec.seed, calibrated and not crossed)
     return parts, calibrated, crossed
 
 
@@ -320,19 +356,22 @@ def cross_fit(
     X: pd.DataFrame,
     y: np.ndarray,
     rows: np.ndarray,
+    ids: np.ndarray,
     rounds: int,
     seed: int,
     weight: np.ndarray | None = None,
     folds: int = CROSS_FIT_FOLDS,
 ) -> tuple[np.ndarray, lgb.Booster]:
-    """(the out-of-fold scores of ``rows`` (row indices, one customer each), the booster refit on all
-    of them): each of ``folds`` seeded folds is scored by a booster trained on the other folds with
-    ``params`` and ``rounds`` trees, no early stopping. The fold boosters see 1 − 1/folds of the rows,
-    about what the refit model's training split did, so their scores are distributed like its."""
+    """(the out-of-fold scores of ``rows`` (row indices, one customer each: ``ids``), the booster refit
+    on all of them): each of ``folds`` folds is scored by a booster trained on the other folds with
+    ``params`` and ``rounds`` trees, no early stopping. A customer's fold is kept per customer like
+    their split (:func:`customer_draws`, keyed by the seed and "fold"), the folds equal within
+    sampling. The fold boosters see about 1 − 1/folds of the rows, about what the refit model's
+    training split did, so their scores are distributed like its."""
     X = model_input(X)
     categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
     params = {k: v for k, v in params.items() if k != "metric"}
-    fold = np.random.default_rng(seed).permutation(len(rows)) % folds
+    fold = np.minimum((customer_draws(ids, f"{seed}:fold") * folds).astype(np.int64), folds - 1)
     scores = np.empty(len(rows))
 
     def train_on(fit_rows: np.ndarray) -> lgb.Booster:

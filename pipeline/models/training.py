@@ -205,7 +205,7 @@ def train(
         return fitted_own(prepared, spec)
     # a type that read only some customers' rows (``Prepared.customers``) splits them all the same way
     customers = np.unique(prepared.ids) if prepared.customers is None else prepared.customers
-    split, calibrated, crossed = customer_split(spec, len(customers), kind.probability)
+    split, calibrated, crossed = customer_split(spec, customers, kind.probability)
     by_customer = pd.Series(split, index=customers)
     parts = cut(by_customer.reindex(prepared.ids).to_numpy(), prepared.ids, spec)
     X, y = prepared.X, prepared.y
@@ -219,7 +219,9 @@ def train(
     early_stopped = booster.best_iteration or booster.current_iteration()
     if crossed:  # out-of-fold scores of the non-test customers, and the model refit on all of them
         held = np.flatnonzero(~test & (parts != UNUSED))
-        p_held, booster = cross_fit(params, X, y, held, early_stopped, spec.seed, prepared.weight)
+        p_held, booster = cross_fit(
+            params, X, y, held, prepared.ids[held], early_stopped, spec.seed, prepared.weight
+        )
     elif calibrated:  # the calibration split: customers neither training nor early stopping saw
         held = np.flatnonzero(parts == CALIBRATION)
         p_held = per_cell(booster, X.iloc[held], early_stopped)

@@ -46,8 +46,8 @@ class Recommender(ModelType):
         customer list alone, and only the rows of the customers kept are read: memory grows with the
         rows used, not with the population x items."""
 
-        def choose(rows: np.ndarray) -> np.ndarray:
-            parts, _, _ = customer_split(spec, len(rows), self.probability)
+        def choose(customers: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            parts, _, _ = customer_split(spec, customers, self.probability)
             return cut_customers(parts, rows, spec) != UNUSED
 
         rows, took = recommend.training_rows(con, config, spec, window, choose)

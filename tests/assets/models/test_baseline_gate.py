@@ -139,7 +139,7 @@ def _plant_noisy_challenger(config, day, promote_if: dict):
         training.mark(con, spec, day, training.RUNNING)
         prepared = training.prepare(con, config, spec, day)
     customers = np.unique(prepared.ids)
-    parts = pd.Series(split_customers(len(customers), spec.split, spec.shuffle, spec.seed), index=customers)
+    parts = pd.Series(split_customers(customers, spec.split, spec.shuffle, spec.seed), index=customers)
     rng = np.random.default_rng(0)
     rows = np.flatnonzero(parts.reindex(prepared.ids).to_numpy() != TEST)
     rows = rng.choice(rows, int(0.8 * len(rows)), replace=False)

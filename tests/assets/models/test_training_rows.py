@@ -42,7 +42,7 @@ def test_a_capped_recommender_reads_only_its_customers_rows_and_trains_the_same_
     customers = np.unique(full.ids)
     items = len(full.ids) // len(customers)  # every customer has a row per item of the history
     parts = cut(  # the caps as training applied them to every row
-        customer_split(spec, len(customers), False)[0][np.searchsorted(customers, full.ids)], full.ids, spec
+        customer_split(spec, customers, False)[0][np.searchsorted(customers, full.ids)], full.ids, spec
     )
     used = np.unique(full.ids[parts != UNUSED])
     # only the kept customers' rows were read, all of them, in the same order with the same values

@@ -77,9 +77,11 @@ def test_next_grid_day():
 def test_a_trained_version_is_never_trained_again_not_even_by_a_range_or_on_a_training_day(status):
     day = START + D(14)  # a training day of the grid
     current = day if status == "FINISHED" else START + D(10)  # the version in use; due at 7 days old
-    due = START + D(21) if status == "FINISHED" else START + D(17)
+    # a REJECTED day is a training: the next is due on the cadence from it, as from a FINISHED one
+    due = START + D(17) if status == "RETIRED" else START + D(21)
+    rejected = day if status == "REJECTED" else None
     for is_range in (False, True):
-        c = training_due(day, 7, START, current, is_range=is_range, trained=status)
+        c = training_due(day, 7, START, current, is_range=is_range, trained=status, rejected=rejected)
         assert not c.train and f"version {day} is already trained ({status})" in c.reason
         assert c.current == current and c.next_due == due
     # a REJECTED first version: no FINISHED one, the next night trains
@@ -87,3 +89,23 @@ def test_a_trained_version_is_never_trained_again_not_even_by_a_range_or_on_a_tr
     assert not c.train and c.current is None and c.next_due == day + D(1)
     # a RETIRED version with an old one back in use: the next night catches up
     assert training_due(day, 7, START, START, trained="RETIRED").next_due == day + D(1)
+
+
+def test_after_a_rejected_challenger_the_next_training_is_due_on_the_cadence_not_the_next_night():
+    """The champion (day 7) is kept when day 14's challenger is REJECTED: days 15..20 keep the champion
+    and train nothing (the README: six nights out of seven), day 21 (the grid) trains. Before, the
+    champion's age alone counted, so every night after a rejection trained a new challenger."""
+    champion, rejected = START + D(7), START + D(14)
+    for n in range(15, 21):
+        c = training_due(START + D(n), 7, START, champion, rejected=rejected)
+        assert not c.train and c.current == champion and c.next_due == START + D(21), n
+        assert f"the REJECTED version {rejected} is {n - 14} day(s) old" in c.reason
+        assert f"the current version {champion} scores" in c.reason
+    assert training_due(START + D(21), 7, START, champion, rejected=rejected).train
+    # off the grid (the rejected version trained by a backfill on day 10): due 7 days after it
+    assert training_due(START + D(16), 7, START, champion, rejected=START + D(10)).next_due == START + D(17)
+    c = training_due(START + D(17), 7, START, champion, rejected=START + D(10))
+    assert c.train and c.reason == "the REJECTED version 2026-01-11 is 7 day(s) old (retrain_every_days: 7)"
+    # an older rejection than the current version changes nothing; no FINISHED version still trains
+    assert training_due(START + D(9), 7, START, champion, rejected=START + D(3)).next_due == START + D(14)
+    assert training_due(START + D(15), 7, START, None, rejected=rejected).train

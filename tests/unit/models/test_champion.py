@@ -48,8 +48,9 @@ def test_below_baseline_names_the_auc_the_baseline_and_the_gain_asked():
 def recency_only():
     """A response model trained on 2,000 simulated customers whose label is a function of their
     recency alone (with noise), and recency its only feature: LightGBM's steps cannot beat the
-    logistic regression on recency (measured -0.035 AUC on this seed; 7 seeds of 8 lose)."""
-    rng = np.random.default_rng(0)
+    logistic regression on recency (measured -0.034 AUC on this seed; 6 of the seeds 0..7 lose, 5 by
+    more than 0.02)."""
+    rng = np.random.default_rng(4)
     recency = rng.integers(0, 200, 2_000).astype(float)
     X = pd.DataFrame({"days_since_last_event": recency})
     y = (rng.random(2_000) < expit(2.0 - 0.8 * np.log1p(recency))).astype(int)

@@ -11,11 +11,10 @@ import pytest
 
 from pipeline.core.rules import Params, RuleError
 from pipeline.models import metrics as m
-from pipeline.models.config import ModelSpec, SplitSpec
+from pipeline.models.config import ModelSpec
 from pipeline.models.features import NotEnoughData, TrainingError, TrainingWindow, labels, training_window
 from pipeline.models.labels import LabelRule, compile_rules, compile_weight
 from pipeline.models.recommend import popularity_top_k, top_k
-from pipeline.models.train import split_customers
 from pipeline.models.training import reference_scores
 from tests.conftest import make_config
 
@@ -72,21 +71,6 @@ def test_top_k_ranks_by_score_then_item_and_popularity_is_the_same_for_everyone(
         ["b", "x", 2],
     ]
     assert popularity_top_k(cands, 1)["item"].tolist() == ["x", "x"]
-
-
-def test_split_shares_shuffle_and_order():
-    parts = split_customers(1000, SplitSpec(train=0.5, evaluation=0.3, test=0.2), shuffle=True, seed=1)
-    assert (
-        (parts == "train").sum() == 500
-        and (parts == "evaluation").sum() == 300
-        and (parts == "test").sum() == 200
-    )
-    assert not (parts[:500] == "train").all()  # shuffled
-    assert np.array_equal(
-        parts, split_customers(1000, SplitSpec(train=0.5, evaluation=0.3, test=0.2), True, 1)
-    )
-    ordered = split_customers(10, SplitSpec(), shuffle=False, seed=1)
-    assert ordered.tolist() == ["train"] * 6 + ["evaluation"] * 2 + ["test"] * 2
 
 
 def spec(horizon: int, min_history: int = 7, **kw) -> ModelSpec:

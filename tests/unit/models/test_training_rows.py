@@ -39,7 +39,7 @@ def test_every_split_is_cut_to_its_limit_the_same_from_the_rows_or_from_the_cust
         max_training_rows=8000,
         max_held_out_rows=3000,
     )
-    split, _, _ = customer_split(spec, len(customers), False)
+    split, _, _ = customer_split(spec, customers, False)
     by_customer = cut_customers(split, rows, spec)
     out = cut(split[np.searchsorted(customers, ids)], ids, spec)
     assert np.array_equal(out, by_customer[np.searchsorted(customers, ids)])  # one decision, both ways
