@@ -26,6 +26,7 @@ from pipeline.ingest.customers import (
     hash_emails,
     ingest_customers,
 )
+from pipeline.ingest.header import file_header
 from pipeline.ingest.limits import guarded, mark_long_records
 from pipeline.ingest.read import (
     DEFAULT_DIALECT,
@@ -33,7 +34,6 @@ from pipeline.ingest.read import (
     check_readable,
     drop_batch_tables,
     read_csv_batch,
-    read_header,
 )
 from pipeline.ingest.sources.files import LandedFile
 from pipeline.ingest.typing import MULTI_VALUE_COLUMNS, customer_column, type_rows
@@ -49,7 +49,8 @@ def _batch_key(spec: CustomersSpec, f: LandedFile) -> tuple | None:
         return None
     try:
         check_readable(f)
-        return (f.name.lower().endswith(".gz"), tuple(read_header(f.path, spec.encoding)))
+        header = file_header(f.path, spec.encoding)
+        return (f.name.lower().endswith(".gz"), tuple(header.names), header.trailing)
     except READ_ERRORS:
         return None
 
@@ -84,11 +85,12 @@ def _text_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _read_and_type(con: duckdb.DuckDBPyConnection, spec: CustomersSpec, files: list[LandedFile]) -> list[str]:
     """``_typed`` of the files (``_file`` = 1-based position), as ingest_customers types one file;
     returns the data set's column names."""
-    names = read_header(files[0].path, spec.encoding)
+    header = file_header(files[0].path, spec.encoding)
+    names = header.names
     max_line = spec.limits.max_record_bytes
     with ExitStack() as stack:  # the files as guarded (a long line replaced by a marker)
         read = [
-            stack.enter_context(guarded(f, spec.limits, spec.encoding, len(names), DEFAULT_DIALECT))
+            stack.enter_context(guarded(f, spec.limits, spec.encoding, header.width, DEFAULT_DIALECT))
             for f in files
         ]
         read_csv_batch(con, read, spec.encoding, names, DEFAULT_DIALECT, max_line)

@@ -16,15 +16,14 @@ from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import scalar, table_exists
 from pipeline.ingest.config import CustomersSpec, Limits
 from pipeline.ingest.dialect import json_problem
+from pipeline.ingest.header import check_unique, file_header
 from pipeline.ingest.limits import guarded, mark_long_records, scan
 from pipeline.ingest.read import (
     DEFAULT_DIALECT,
     IngestError,
     check_readable,
-    check_unique,
     read_csv_rows,
     read_error,
-    read_header,
 )
 from pipeline.ingest.sources.files import LandedFile, version_of
 from pipeline.ingest.typing import (
@@ -192,7 +191,7 @@ def ingest_customers(
         if f.format == "json":
             names = read_customer_json_rows(con, f, spec.limits)
         else:
-            n = len(read_header(f.path, spec.encoding))
+            n = file_header(f.path, spec.encoding).width
             with guarded(f, spec.limits, spec.encoding, n, DEFAULT_DIALECT) as g:
                 names = read_csv_rows(con, g, spec.encoding, max_line=spec.limits.max_record_bytes)
             mark_long_records(con, spec.limits)

@@ -7,6 +7,12 @@ from collections.abc import Collection
 
 from pipeline.core.sql import ident, sql
 
+# A comma before a closing brace or bracket (blanks between), which DuckDB's parser takes and JSON does
+# not: anywhere, at the end of a line, outside strings (sql/ingest/read/json_values.sql)
+COMMA_CLOSE = r",[ \t\r\n]*[}\]]"
+COMMA_AT_END = r",[ \t\r\n]*}[ \t\r\n]*$"
+TRAILING_COMMA = r'^(?:[^"]|"(?:[^"\\]|\\.)*")*,[ \t\r\n]*[}\]]'
+
 
 def json_values(
     names: list[str],
@@ -32,6 +38,9 @@ def json_values(
     at_paths = _careful("json_extract_string(line, $nested)", "$nested_listable")
     extract = f", CASE WHEN _ok THEN {at_paths} END AS __n" if inner else ""
     params: dict = {
+        "comma_close": COMMA_CLOSE,
+        "comma_at_end": COMMA_AT_END,
+        "trailing_comma": TRAILING_COMMA,
         "paths": [f'$."{n}"' for n in names],
         "names": names,
         "listable": [n in lists for n in names],

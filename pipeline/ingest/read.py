@@ -9,9 +9,7 @@ files of several days that share format and header are read at once by ``read_*_
 
 from __future__ import annotations
 
-import csv
 import gzip
-import re
 import zlib
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -25,7 +23,8 @@ from pipeline.core.settings import FieldType
 from pipeline.core.sql import ident, sql
 from pipeline.core.warehouse import scalar
 from pipeline.ingest.config import WHITESPACE, CsvDialect, Limits, TransactionSpec
-from pipeline.ingest.dialect import name_json_problems, split_header
+from pipeline.ingest.dialect import name_json_problems
+from pipeline.ingest.header import DEFAULT_DIALECT, Header, file_header
 from pipeline.ingest.json_lines import json_values
 from pipeline.ingest.line_scan import LineScan, scan_lines
 from pipeline.ingest.numbering import drop_numbering, number_rows, record_numbers
@@ -33,7 +32,6 @@ from pipeline.ingest.raw_lines import with_raw_lines
 from pipeline.ingest.read_errors import IngestError, check_not_utf16, read_error
 from pipeline.ingest.sources.files import LandedFile
 
-DEFAULT_DIALECT = CsvDialect()
 # The reader's NULL text: one no value can be (NUL bytes are removed before a file is read), so that a
 # record with empty values beyond the header's columns is rejected, not read as if it had none
 # (sql/ingest/read/csv_files.sql).
@@ -51,75 +49,30 @@ class NotBatchable(Exception):
     them one by one, which gives each its own outcome and message."""
 
 
-def _line_at(path: Path, skip: int = 0) -> bytes:
-    """The bytes of the line after ``skip`` lines (lines end by LF, CRLF or CR), reading at most
-    1 MiB; a line that does not end within it is an error."""
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as fh:
-        head = fh.read(1 << 16)  # the header ends in the first 64 KiB of almost every file
-        lines = re.split(rb"\r\n|\n|\r", head, maxsplit=skip + 1)
-        if len(lines) <= skip + 1:  # (a CR ending the line at 64 KiB gives the same line as its CRLF)
-            head += fh.read((1 << 20) - len(head))
-            lines = re.split(rb"\r\n|\n|\r", head, maxsplit=skip + 1)
-        if len(lines) <= skip + 1 and fh.read(1):
-            raise IngestError(f"{path.name}: the header is longer than 1 MiB (or the file has no line ends)")
-    return lines[skip] if len(lines) > skip else b""
-
-
-def read_header(path: Path, encoding: str, dialect: CsvDialect = DEFAULT_DIALECT) -> list[str]:
-    """The column names: the header (the line after ``skip_rows``), names trimmed (spaces after the
-    delimiters are tolerated), or the dialect's ``columns`` for a file without a header."""
-    if not dialect.header:
-        return list(dialect.columns or [])
-    try:
-        line = _line_at(path, dialect.skip_rows)
-    except (OSError, EOFError, zlib.error) as e:
-        gz = " (a truncated or corrupt gzip file)" if path.name.lower().endswith(".gz") else ""
-        raise IngestError(f"{path.name}: cannot read the file{gz}: {e}") from None
-    try:
-        text = line.decode("utf-8-sig" if encoding == "utf-8" else encoding)
-    except UnicodeDecodeError as e:
-        raise IngestError(
-            f"{path.name}: the header is not valid {encoding} ({e.reason} at byte {e.start}); "
-            f"set `encoding: latin-1` for this dataset if the file is Latin-1"
-        ) from None
-    try:
-        header = split_header(text, dialect)
-    except csv.Error as e:
-        raise IngestError(f"{path.name}: cannot read the header: {e}") from None
-    if not header or not any(h.strip() for h in header):
-        if dialect.skip_rows:
-            raise IngestError(
-                f"{path.name}: no header after the {dialect.skip_rows} skipped line(s) (`skip_rows`): "
-                "the line is blank or the file ends before it"
-            )
-        raise IngestError(f"{path.name}: the file is empty or its first line is blank (no header)")
-    names = [h.strip() for h in header]
-    if "" in names:
-        raise IngestError(f"{path.name}: column {names.index('') + 1} of the header has no name")
-    check_unique(path.name, names)
-    return names
-
-
-def check_unique(file: str, names: list[str]) -> None:
-    """Column names must differ in more than letter case (SQL names ignore case)."""
-    lower = [n.lower() for n in names]
-    dupes = sorted({n for n in names if lower.count(n.lower()) > 1})
-    if dupes:
-        raise IngestError(f"{file}: the header names {dupes} more than once (letter case does not count)")
-
-
-def _csv_values(names: list[str], numbered: str, carry: str = "") -> str:
+def _csv_values(header: Header, numbered: str, carry: str = "") -> str:
     """The query of the rows of CSV files: ``numbered`` holds the good records (text columns ``c0``,
     ``c1``, ...), ``_bad`` the rejected ones; ``carry`` is ``"_file, "`` or nothing. Its parameters
-    are ``encoding`` and ``max_line``."""
-    renamed = ", ".join(f"r.c{i} AS {ident(n)}" for i, n in enumerate(names))
-    return sql("ingest/read/csv_values", fragments={"renamed": renamed, "numbered": numbered, "carry": carry})
+    are those of _csv_params."""
+    renamed = ", ".join(f"r.c{i} AS {ident(n)}" for i, n in enumerate(header.names))
+    fragments = {
+        "renamed": renamed,
+        "numbered": numbered,
+        "carry": carry,
+        "beyond": f"r.c{len(header.names)} <> ''" if header.trailing else "FALSE",
+        "values": ", ".join(f"r.c{i}" for i in range(header.width)),
+    }
+    return sql("ingest/read/csv_values", fragments=fragments)
 
 
-def _csv_rows(names: list[str], numbered: str, carry: str = "") -> str:
+def _csv_params(header: Header, encoding: str, dialect: CsvDialect, max_line: int) -> dict:
+    """The parameters of _csv_values' query."""
+    named, delim = len(header.names), dialect.delimiter
+    return {"encoding": encoding, "max_line": max_line, "named": named, "delim": delim}
+
+
+def _csv_rows(header: Header, numbered: str, carry: str = "") -> str:
     """The statement making ``_rows`` of CSV files (see _csv_values)."""
-    return sql("ingest/read/csv_rows", fragments={"query": _csv_values(names, numbered, carry)})
+    return sql("ingest/read/csv_rows", fragments={"query": _csv_values(header, numbered, carry)})
 
 
 def _encoding_reason(encoding: str) -> str:
@@ -223,13 +176,14 @@ def read_csv_rows(
     max_line: int = MAX_RECORD_BYTES,
 ) -> list[str]:
     """Read a CSV file into ``_rows``; returns its column names."""
-    names = read_header(f.path, encoding, dialect)
+    header = file_header(f.path, encoding, dialect)
+    names = header.names
     if dialect.delimiter == WHITESPACE:
         read_whitespace_rows(con, f, encoding, names, dialect, max_line)
         return names
     before = _lines_before(dialect)
     try:
-        _read_csv_files(con, [str(f.path)], encoding, len(names), dialect, max_line)
+        _read_csv_files(con, [str(f.path)], encoding, header.width, dialect, max_line)
     except duckdb.Error as e:
         raise read_error(f, e) from None
     bad = con.sql(
@@ -258,8 +212,8 @@ def read_csv_rows(
     bad_numbers = number_rows(con, n_good, bad.column("rn").to_numpy(), blanks)
     con.register("_bad", bad.set_column(0, "rn", pa.array(bad_numbers, pa.int64())))
     con.execute(
-        _csv_rows(names, numbered="(SELECT rn AS _row_number, * FROM _numbered)"),
-        {"encoding": encoding, "max_line": max_line},
+        _csv_rows(header, numbered="(SELECT rn AS _row_number, * FROM _numbered)"),
+        _csv_params(header, encoding, dialect, max_line),
     )
     con.unregister("_bad")
     drop_numbering(con)
@@ -508,10 +462,12 @@ def read_csv_batch(
     with ``type_lines`` call ``type_lines(query, params)`` with the query of their rows instead (the
     rows are then typed straight from the records read, never made into a table of their own).
     ``lines_of(i)``: the line count of the i-th file (0-based) when it was counted already (see
-    physical_lines), asked only for a file with rejected records."""
+    physical_lines), asked only for a file with rejected records. The files share their header
+    (``names``, and whether it ends with the delimiter: file_header)."""
     paths = [str(f.path) for f in files]
     before = _lines_before(dialect)
-    _read_csv_files(con, paths, encoding, len(names), dialect, max_line)
+    header = Header(names, file_header(files[0].path, encoding, dialect).trailing)
+    _read_csv_files(con, paths, encoding, header.width, dialect, max_line)
     bad = con.sql(
         """SELECT list_position($paths, s.file_path)::INTEGER AS _file, j.line - $before AS rn, j.line,
                   bool_or(j.error_type = 'INVALID ENCODING') AS bad_bytes,
@@ -539,12 +495,12 @@ def read_csv_batch(
 
     bad = _number_batch(con, files, bad, blanks_of)
     con.register("_bad", bad)
-    params = {"encoding": encoding, "max_line": max_line}
+    params = _csv_params(header, encoding, dialect, max_line)
     try:
         if type_lines is None:
-            con.execute(_csv_rows(names, numbered=_NUMBERED, carry="_file, "), params)
+            con.execute(_csv_rows(header, numbered=_NUMBERED, carry="_file, "), params)
         else:
-            type_lines(_csv_values(names, numbered=_NUMBERED, carry="_file, "), params)
+            type_lines(_csv_values(header, numbered=_NUMBERED, carry="_file, "), params)
     finally:
         con.unregister("_bad")
         con.execute("DROP TABLE _read; DROP TABLE _nums; DROP TABLE _filemap")

@@ -21,18 +21,17 @@ from pipeline.core.sql import ident, sql
 from pipeline.ingest.batches import Job, even_runs, one_ahead
 from pipeline.ingest.config import SYSTEM_COLUMNS, WHITESPACE, Limits, TransactionSpec
 from pipeline.ingest.dialect import dialect_hint, name_json_problems
+from pipeline.ingest.header import check_unique, file_header, read_header
 from pipeline.ingest.limits import guarded, mark_long_records
 from pipeline.ingest.read import (
     IngestError,
     NotBatchable,
     check_json_lines,
     check_readable,
-    check_unique,
     drop_batch_tables,
     physical_lines,
     read_csv_batch,
     read_csv_rows,
-    read_header,
     read_jsonl_batch,
     read_jsonl_rows,
     read_parquet_rows,
@@ -79,7 +78,8 @@ def read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec,
     if f.format == "parquet":
         return check_new_columns(f, read_parquet_rows(con, f, spec))
     if f.format == "csv":
-        names = read_header(f.path, spec.encoding, spec)
+        header = file_header(f.path, spec.encoding, spec)
+        names = header.names
         missing = [n for n in declared if n not in names]
         extra = [n for n in names if n not in declared]
         hint = dialect_hint(names, declared, spec) if missing or extra else None
@@ -88,7 +88,7 @@ def read_transaction_file(con: duckdb.DuckDBPyConnection, spec: TransactionSpec,
         if missing:
             raise IngestError(f"{f.name}: missing column(s) {missing}; the file has {names}")
         check_frozen(f, spec, extra)
-        with guarded(f, spec.limits, spec.encoding, len(names), spec) as g:
+        with guarded(f, spec.limits, spec.encoding, header.width, spec) as g:
             read_csv_rows(con, g, spec.encoding, spec, spec.limits.max_record_bytes)
         mark_long_records(con, spec.limits)
         return check_new_columns(f, extra)
@@ -198,11 +198,11 @@ def _batch_key(spec: TransactionSpec, f: LandedFile) -> tuple | None:
         if f.format == "csv":
             if spec.delimiter == WHITESPACE:
                 return None
-            names = read_header(f.path, spec.encoding, spec)
+            header = file_header(f.path, spec.encoding, spec)
             declared = {x.name for x in spec.fields}
-            if set(names) != declared or len(names) != len(declared):
+            if set(header.names) != declared or len(header.names) != len(declared):
                 return None
-            return ("csv", _is_gz(f), tuple(names))
+            return ("csv", _is_gz(f), tuple(header.names), header.trailing)
         if f.format == "jsonl":
             check_json_lines(f)
             # undeclared keys that new_columns governs are found per file (the one-file path)
@@ -256,7 +256,7 @@ def _guard_job(spec: TransactionSpec, files: list[LandedFile]) -> Job[Guarded]:
 
     def job(stack: ExitStack) -> Guarded:
         if files[0].format == "csv":
-            n = len(read_header(files[0].path, spec.encoding, spec))
+            n = file_header(files[0].path, spec.encoding, spec).width
             read = [stack.enter_context(guarded(f, spec.limits, spec.encoding, n, spec)) for f in files]
             return Guarded(read, [physical_lines(f.path) for f in files])
         return Guarded([stack.enter_context(guarded(f, spec.limits)) for f in files], [])

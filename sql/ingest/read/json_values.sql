@@ -14,6 +14,13 @@
 -- '[' is parsed again to tell a nested value from a string. An array is a value of a field where
 -- $listable says so (a String field: its elements joined with ', ').
 --
+-- DuckDB's parser takes a comma before a closing brace or bracket (`{"a": 1,}`), which is not JSON:
+-- such a line (`__comma`) is not valid (Python's parser then names the problem). A flat line (`__flat`:
+-- an object with no '[' and no '{' inside it) has one closing brace, its last: its end is looked at
+-- (most lines end with `"}`, which is no comma; $comma_at_end otherwise). Another line is searched
+-- for a comma, blanks and a closing brace or bracket ($comma_close), and one that has them for such
+-- a comma outside strings ($trailing_comma).
+--
 -- A plain line (`__plain`: an object with no '[', no '{' inside it, no space before a quote, no tab,
 -- no space written as \u0020 and no ':" ') holds no array, no nested value and no value with a space
 -- at either end: its values are the extracted list as it is, and it has no nested value to look for.
@@ -41,14 +48,23 @@ FROM (SELECT *, CASE WHEN __plain THEN NULL
                       END AS __s{{nested_values}}
             FROM (SELECT *, CASE WHEN NOT _valid THEN FALSE WHEN starts_with(line, '{') THEN TRUE
                                  ELSE json_type(line) = 'OBJECT' END AS _ok
-                  FROM (SELECT *, CASE WHEN _error IS NOT NULL THEN FALSE WHEN __p IS NOT NULL THEN TRUE
+                  FROM (SELECT *, CASE WHEN _error IS NOT NULL OR __comma THEN FALSE WHEN __p IS NOT NULL THEN TRUE
                                        ELSE json_valid(line) END AS _valid
-                        FROM (SELECT *, CASE WHEN _error IS NULL THEN try(json_extract_string(line, $paths)) END AS __p,
-                                     _error IS NULL AND starts_with(line, '{') AND NOT contains(line, '[')
-                                     AND line NOT LIKE '{%{%' AND NOT contains(line, ':" ')
-                                     AND NOT contains(line, ' "') AND NOT contains(line, chr(9))
-                                     AND NOT contains(line, '\u0020') AS __plain
-                              FROM _lines) AS extracted
+                        FROM (SELECT *, CASE WHEN NOT __flat
+                                             THEN CASE WHEN regexp_matches(line, $comma_close)
+                                                       THEN regexp_matches(line, $trailing_comma) ELSE FALSE END
+                                             WHEN suffix(line, '"}') THEN FALSE
+                                             WHEN suffix(line, ',}') THEN TRUE
+                                             WHEN suffix(line, '}') AND NOT suffix(line, ' }')
+                                                  AND NOT suffix(line, chr(9) || '}') THEN FALSE
+                                             ELSE regexp_matches(line, $comma_at_end) END AS __comma,
+                                     __flat AND NOT contains(line, ':" ') AND NOT contains(line, ' "')
+                                     AND NOT contains(line, chr(9)) AND NOT contains(line, '\u0020') AS __plain
+                              FROM (SELECT *, CASE WHEN _error IS NULL THEN try(json_extract_string(line, $paths)) END AS __p,
+                                           _error IS NULL AND starts_with(line, '{') AND NOT contains(line, '[')
+                                           AND line NOT LIKE '{%{%' AS __flat
+                                    FROM _lines) AS extracted
+                             ) AS flat
                        ) AS checked
                  ) AS typed
            ) AS parsed

@@ -1,4 +1,4 @@
-"""The header line of a file (read.py's _line_at): read from the first 64 KiB, or from the first MiB
+"""The header line of a file (header.py's _line_at): read from the first 64 KiB, or from the first MiB
 when it ends later (a long header, skipped lines, a CRLF split at the 64 KiB boundary)."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest.read import IngestError, _line_at
+from pipeline.ingest.header import _line_at
+from pipeline.ingest.read_errors import IngestError
 
 K64 = 1 << 16
 
