@@ -45,6 +45,7 @@ from pipeline.core.warehouse import any_insert_order, transaction
 
 CREDITS = "attribution_credits"
 SUMMARY = "attribution_summary"
+DAYS = "attribution_days"  # the days attributed, with or without conversions
 # sql/attribution/paths.sql packs a touch in a BIGINT: a day of the range in 10 bits, a channel in 20
 PATHS_MAX_DAYS = 1024
 PATHS_MAX_CHANNELS = 1 << 20
@@ -275,6 +276,8 @@ def _replace_days(
         con.execute(sql("attribution/delete_day", idents={"table": CREDITS, "day": "_partition_date"}), days)
         con.execute(sql("attribution/credits_write"), {**days, "per_touch": per_touch})
         record_parts(con, CREDITS, "_partition_date", first, last)  # for the published snapshot
+        con.execute(sql("attribution/delete_day", idents={"table": DAYS, "day": "day"}), days)
+        con.execute(sql("attribution/record_days"), days)
         con.execute(sql("attribution/delete_day", idents={"table": SUMMARY, "day": "date"}), days)
         con.execute(sql("attribution/summary"), days)
         if paths is not None:
