@@ -149,6 +149,8 @@ def build_identities(con: duckdb.DuckDBPyConnection, config: CustomersConfig) ->
         columns = {r[0] for r in con.execute(sql("customers/identity/customer_columns")).fetchall()}
     con.execute(sql("customers/identity/create_identities"))
     register_customer_table(con, CUSTOMER_IDENTITIES, "customer_id", CUSTOMER_ID)
+    con.execute(sql("customers/identity/create_event_changes"))
+    register_customer_table(con, EVENT_CHANGES, "customer_id", CUSTOMER_ID)
     con.execute(sql("customers/identity/working_tables"))
     if columns:
         check_exclusion_values(con, config)
@@ -188,20 +190,13 @@ def apply_identities(con: duckdb.DuckDBPyConnection, config: CustomersConfig) ->
     if changed:
         if table_exists(con, "events"):
             keys = {"keys": "_changed_keys"}
-            rebuild = _start_changes(con)
+            rebuild = int(scalar(con, sql("customers/identity/next_rebuild")))
             con.execute(sql("customers/identity/record_moved_events", idents=keys), {"rebuild": rebuild})
             con.execute(sql("customers/identity/rekey_events", idents=keys))
             con.execute(sql("customers/identity/drop_excluded_events", idents=keys))
             _write_back_events(con, config, rebuild)
         con.execute(sql("customers/identity/update_identity_keys"))
     return int(changed)
-
-
-def _start_changes(con: duckdb.DuckDBPyConnection) -> int:
-    """This rebuild's number in `identity_event_changes` (the table created and registered)."""
-    con.execute(sql("customers/identity/create_event_changes"))
-    register_customer_table(con, EVENT_CHANGES, "customer_id", CUSTOMER_ID)
-    return int(scalar(con, sql("customers/identity/next_rebuild")))
 
 
 def _write_back_events(con: duckdb.DuckDBPyConnection, config: CustomersConfig, rebuild: int) -> None:

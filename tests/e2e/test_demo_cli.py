@@ -85,6 +85,7 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
         "rejects",
         "customer_identities",
         "customer_identity_keys",
+        "identity_event_changes",  # the days and customers whose events a rebuild changed, till attributed
         "events",
         "built_event_days",  # the days whose events were built (a key no longer excluded gets them back)
         "customer_tables",
@@ -98,6 +99,7 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
         "built_kpi_plots",  # each KPI's last plot, drawn again when its rows change
         "attribution_credits",
         "attribution_summary",
+        "attribution_days",  # the days attributed, with or without conversions
         "part_fingerprints",  # per day of attribution_credits: its rows and fingerprint (the snapshot's)
         "model_trainings",
         "model_feature_impact",
@@ -317,6 +319,7 @@ IMPERSONAL = {
     "built_event_days",  # the days whose events were built
     "built_kpi_plots",  # each KPI's last plot and the digest of its rows
     "attribution_summary",
+    "attribution_days",  # the days attributed
     "part_fingerprints",  # per table and day: rows and a fingerprint of them
     "model_trainings",
     "model_feature_impact",
