@@ -1,5 +1,4 @@
-"""End to end: `nightjar demo` as a user runs it, then the dagster CLI and `nightjar backfill` on its
-output."""
+"""End to end: `nightjar demo` as a user runs it, then the dagster CLI and `nightjar backfill` on it."""
 
 from __future__ import annotations
 
@@ -577,9 +576,8 @@ def test_the_truth_of_the_loop_lives_only_under_truth(demo):
 
 def test_the_summary_shows_each_policys_true_incremental_conversions_beside_the_measured(demo):
     """The summary's closed-loop lines: per experiment its policy, the true incremental conversions per
-    1,000 decisions computed from truth/decisions.csv (each decision's true rate of the arm it got
-    minus its no-treatment rate, control left out), and the pipeline's measurement against control
-    with an interval that holds it."""
+    1,000 decisions from truth/decisions.csv (each decision's true rate of its arm minus its no-treatment
+    rate, control left out), and the pipeline's measurement against control, in an interval holding it."""
     import pandas as pd
 
     out, _, stdout = demo
