@@ -7,6 +7,7 @@ from pipeline.attribution.credits import CREDITS, SUMMARY, attribute_range, attr
 from pipeline.attribution.models import all_models
 from pipeline.attribution.ranges import per_connection
 from pipeline.attribution.report import intervals_table, stacked_bars, summary_table
+from pipeline.attribution.restate import clear_changes, consecutive, restated_days
 from pipeline.config import ProjectConfig
 from pipeline.core.metadata import column_schema
 from pipeline.core.partitions import days_in
@@ -60,8 +61,11 @@ def build_attribution_assets(
         days = days_in(context.partition_time_window)
         window = {"a": days[0], "b": days[-1]}
         with warehouse.connect() as con:
+            # the days attributed before whose credits identity changes reach are attributed again
+            restated, rebuild = restated_days(con, config, days)
+            again = [r for run in consecutive(restated) for r in attribution_ranges(con, config, run)]
             ranges = attribution_ranges(con, config, days)  # as many days at once as DuckDB's memory holds
-        for group in per_connection(ranges):
+        for group in per_connection(again + ranges):
             # up to 7 days on a connection: DuckDB gives back the memory of their work (about 1 GB at
             # SF1) only when its connection closes, and the next ranges would start above it
             with warehouse.connect() as con:
@@ -71,6 +75,7 @@ def build_attribution_assets(
                     done = f"{counts['conversions']} conversions, {counts['credits']} credits"
                     context.log.info(f"attribution {span}: {done}")
         with warehouse.connect() as con:
+            clear_changes(con, rebuild)
             bad, conversions, credit_rows = con.execute(sql("attribution/check_sums"), window).fetchall()[0]
             rows = con.execute(
                 sql("attribution/ui_summary"), {**window, "models": [m.name for m in models]}
@@ -81,6 +86,7 @@ def build_attribution_assets(
             credits_schema = column_schema(con, CREDITS)
             summary_schema = column_schema(con, SUMMARY)
         span = f"{days[0]}" if len(days) == 1 else f"{days[0]}..{days[-1]}"
+        _report_restated(context, restated, span)
         yield dg.MaterializeResult(
             asset_key=CREDITS,
             metadata={
@@ -119,3 +125,26 @@ def build_attribution_assets(
         )
 
     return [_attribution]
+
+
+def _report_restated(context: dg.AssetExecutionContext, restated: list, span: str) -> None:
+    """Tell Dagster of each day outside the run that it attributed again (identity changes re-pointed
+    events its credits read): a materialization of both outputs' partition, saying why."""
+    partitions = context.assets_def.partitions_def
+    for day in restated:  # one event per partition restated, not per row
+        key = day.isoformat()
+        if partitions is None or not partitions.has_partition_key(key):
+            context.log.warning(f"attribution: day {key} attributed again, but it is not a partition")
+            continue
+        for asset in (CREDITS, SUMMARY):
+            context.log_event(
+                dg.AssetMaterialization(
+                    asset_key=asset,
+                    partition=key,
+                    description=f"attributed again by the run of {span}",
+                    metadata={
+                        "changed_by_run_of": span,
+                        "reason": "identity matching re-pointed events its conversions' credits read",
+                    },
+                )
+            )

@@ -41,13 +41,17 @@ from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.parts import record_parts
 from pipeline.core.rules import Params
 from pipeline.core.sql import bind, sql
-from pipeline.core.warehouse import any_insert_order, transaction
+from pipeline.core.warehouse import any_insert_order, scalar, transaction
 
 CREDITS = "attribution_credits"
 SUMMARY = "attribution_summary"
+DAYS = "attribution_days"  # the days attributed, with or without conversions
 # sql/attribution/paths.sql packs a touch in a BIGINT: a day of the range in 10 bits, a channel in 20
 PATHS_MAX_DAYS = 1024
 PATHS_MAX_CHANNELS = 1 << 20
+# What summary.sql's exact DECIMAL(38, 18) sum of a channel's values holds, with a margin for the
+# doubles' rounding of the bound (value_bound.sql) it is compared with
+SUM_LIMIT = 9e19
 SEP = "\x1f"  # joins the channels of a channel set (sql/attribution/data_driven_shares.sql: chr(31))
 _PATH_COLUMNS = ("path", "conversions", "nulls")
 _WEIGHTS_SCHEMA = pa.schema(
@@ -259,6 +263,13 @@ def compute_credits(
     _credits(con, spec, models, day, day)
 
 
+def _summary_sql(con: duckdb.DuckDBPyConnection, days: dict[str, dt.date]) -> str:
+    """sql/attribution/summary.sql, or summary_wide.sql (slower) when the days' values could add up to
+    SUM_LIMIT in a channel."""
+    wide = float(scalar(con, sql("attribution/value_bound"), days)) >= SUM_LIMIT
+    return sql("attribution/summary_wide" if wide else "attribution/summary")
+
+
 def _replace_days(
     con: duckdb.DuckDBPyConnection,
     config: AttributionConfig,
@@ -275,8 +286,10 @@ def _replace_days(
         con.execute(sql("attribution/delete_day", idents={"table": CREDITS, "day": "_partition_date"}), days)
         con.execute(sql("attribution/credits_write"), {**days, "per_touch": per_touch})
         record_parts(con, CREDITS, "_partition_date", first, last)  # for the published snapshot
+        con.execute(sql("attribution/delete_day", idents={"table": DAYS, "day": "day"}), days)
+        con.execute(sql("attribution/record_days"), days)
         con.execute(sql("attribution/delete_day", idents={"table": SUMMARY, "day": "date"}), days)
-        con.execute(sql("attribution/summary"), days)
+        con.execute(_summary_sql(con, days), days)
         if paths is not None:
             write_intervals(con, config.attribution, models, first, paths)
     conversions, credits = con.execute(sql("attribution/counts"), days).fetchall()[0]

@@ -13,7 +13,9 @@ that arrives later turns anonymous events into that customer's) and drops exclud
 A rebuild writes only what changed: the map's rows that differ, and the events of the feed keys whose
 customer changed (`customer_identity_keys` keeps what each key pointed at); a night that changes no
 link writes nothing. `events` drops the stored row of a key it wrote with another customer (built
-under another policy than the map), so the next rebuild re-points all of that key's events.
+under another policy than the map), so the next rebuild re-points all of that key's events. The days
+and customers of the events a rebuild changes are kept in `identity_event_changes`: attribution
+attributes again the days they reach (pipeline/attribution/restate.py).
 
 Exclusions drop the customers whose property matches a filter; their identifiers are kept with
 ``excluded = true`` so that everything they did is dropped from the events too.
@@ -37,6 +39,7 @@ from pipeline.ingest.typing import customer_column
 
 CUSTOMER_IDENTITIES = "customer_identities"
 IDENTITY_KEYS = "customer_identity_keys"
+EVENT_CHANGES = "identity_event_changes"
 CUSTOMERS_DATASET = "customers"
 # The customer columns an exclusion EQUALS compares as their type, not as text (a number's text is a
 # double's, '12.0'; a goal's 'true' where the files say 1)
@@ -146,6 +149,8 @@ def build_identities(con: duckdb.DuckDBPyConnection, config: CustomersConfig) ->
         columns = {r[0] for r in con.execute(sql("customers/identity/customer_columns")).fetchall()}
     con.execute(sql("customers/identity/create_identities"))
     register_customer_table(con, CUSTOMER_IDENTITIES, "customer_id", CUSTOMER_ID)
+    con.execute(sql("customers/identity/create_event_changes"))
+    register_customer_table(con, EVENT_CHANGES, "customer_id", CUSTOMER_ID)
     con.execute(sql("customers/identity/working_tables"))
     if columns:
         check_exclusion_values(con, config)
@@ -185,17 +190,20 @@ def apply_identities(con: duckdb.DuckDBPyConnection, config: CustomersConfig) ->
     if changed:
         if table_exists(con, "events"):
             keys = {"keys": "_changed_keys"}
+            rebuild = int(scalar(con, sql("customers/identity/next_rebuild")))
+            con.execute(sql("customers/identity/record_moved_events", idents=keys), {"rebuild": rebuild})
             con.execute(sql("customers/identity/rekey_events", idents=keys))
             con.execute(sql("customers/identity/drop_excluded_events", idents=keys))
-            _write_back_events(con, config)
+            _write_back_events(con, config, rebuild)
         con.execute(sql("customers/identity/update_identity_keys"))
     return int(changed)
 
 
-def _write_back_events(con: duckdb.DuckDBPyConnection, config: CustomersConfig) -> None:
+def _write_back_events(con: duckdb.DuckDBPyConnection, config: CustomersConfig, rebuild: int) -> None:
     """The events of the keys no longer excluded (`_revived_keys`: dropped while they were, and none
     built for them since; every key when none is stored) come back from their feeds' rows, on the days
-    whose events were built: as building those days again would give them."""
+    whose events were built: as building those days again would give them (recorded in
+    `identity_event_changes` as ``rebuild``)."""
     datasets = {d for (d,) in con.execute(sql("customers/identity/revived_datasets")).fetchall()}  # feeds
     if not datasets:
         return
@@ -208,6 +216,7 @@ def _write_back_events(con: duckdb.DuckDBPyConnection, config: CustomersConfig) 
         revived = f"CAST({key} AS VARCHAR) IN (SELECT key FROM _revived_keys WHERE dataset = $ds)"
         resolve_keys(con, config, spec, condition=revived, params={"ds": spec.name})
         insert_feed_events(con, spec, dt.date.min, dt.date.max, built_days=True)
+    con.execute(sql("customers/identity/record_revived_events"), {"rebuild": rebuild})
 
 
 def customers_without_identifier(con: duckdb.DuckDBPyConnection) -> int:

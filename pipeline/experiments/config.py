@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pipeline.core.rules import CUSTOMERS, Rule, RuleError, rule_condition
+from pipeline.core.rules import CUSTOMERS, DECIMAL_LIMIT, Rule, RuleError, rule_condition
 from pipeline.core.settings import FieldType, Settings, at, identifier
 from pipeline.models.config import ModelsConfig
 
@@ -138,7 +138,8 @@ class ConversionDefinition(Settings):
     experiment: str
     rules: list[Rule] = Field(min_length=1)
     value_field: str | None = None  # a number field of the transaction holding the money value
-    value: float | None = None  # else a fixed money value per conversion (default 0)
+    # else a fixed money value per conversion (default 0): under 1e20, as the DECIMAL(38, 18) it is read as
+    value: Annotated[float, Field(gt=-DECIMAL_LIMIT, lt=DECIMAL_LIMIT, allow_inf_nan=False)] | None = None
     count: Literal["first", "all"] = "first"  # first: one conversion per presentation; all: every match
     # primary: the experiment's primary metric (its primary definitions together); guardrail: a metric
     # of its own, failing the experiment when it moves significantly the `worse` way; covariate: the

@@ -36,3 +36,8 @@ ALTER TABLE attribution_summary ADD COLUMN IF NOT EXISTS conversions_lower DOUBL
 ALTER TABLE attribution_summary ADD COLUMN IF NOT EXISTS conversions_upper DOUBLE;
 ALTER TABLE attribution_summary ADD COLUMN IF NOT EXISTS value_lower DOUBLE;
 ALTER TABLE attribution_summary ADD COLUMN IF NOT EXISTS value_upper DOUBLE;
+-- The days attributed, with or without conversions: those an identity change can make stale
+-- (sql/attribution/restated_days.sql).
+CREATE TABLE IF NOT EXISTS attribution_days (
+    day DATE NOT NULL
+);

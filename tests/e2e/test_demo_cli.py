@@ -1,5 +1,4 @@
-"""End to end: `nightjar demo` as a user runs it, then the dagster CLI and `nightjar backfill` on its
-output."""
+"""End to end: `nightjar demo` as a user runs it, then the dagster CLI and `nightjar backfill` on it."""
 
 from __future__ import annotations
 
@@ -85,6 +84,7 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
         "rejects",
         "customer_identities",
         "customer_identity_keys",
+        "identity_event_changes",  # the days and customers whose events a rebuild changed, till attributed
         "events",
         "built_event_days",  # the days whose events were built (a key no longer excluded gets them back)
         "customer_tables",
@@ -98,6 +98,7 @@ def test_demo_warehouse_has_the_expected_tables_and_counts(demo):
         "built_kpi_plots",  # each KPI's last plot, drawn again when its rows change
         "attribution_credits",
         "attribution_summary",
+        "attribution_days",  # the days attributed, with or without conversions
         "part_fingerprints",  # per day of attribution_credits: its rows and fingerprint (the snapshot's)
         "model_trainings",
         "model_feature_impact",
@@ -317,6 +318,7 @@ IMPERSONAL = {
     "built_event_days",  # the days whose events were built
     "built_kpi_plots",  # each KPI's last plot and the digest of its rows
     "attribution_summary",
+    "attribution_days",  # the days attributed
     "part_fingerprints",  # per table and day: rows and a fingerprint of them
     "model_trainings",
     "model_feature_impact",
@@ -575,9 +577,8 @@ def test_the_truth_of_the_loop_lives_only_under_truth(demo):
 
 def test_the_summary_shows_each_policys_true_incremental_conversions_beside_the_measured(demo):
     """The summary's closed-loop lines: per experiment its policy, the true incremental conversions per
-    1,000 decisions computed from truth/decisions.csv (each decision's true rate of the arm it got
-    minus its no-treatment rate, control left out), and the pipeline's measurement against control
-    with an interval that holds it."""
+    1,000 decisions from truth/decisions.csv (each decision's true rate of its arm minus its no-treatment
+    rate, control left out), and the pipeline's measurement against control, in an interval holding it."""
     import pandas as pd
 
     out, _, stdout = demo

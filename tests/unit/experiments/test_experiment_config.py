@@ -187,6 +187,11 @@ def _rule(data, i, rule):
             "one at most",
         ),
         (lambda d: d.update(analysis={"cuped_days": 0}), "analysis.cuped_days", "greater than or equal to 1"),
+        (  # a fixed value is read as a DECIMAL(38, 18): under 1e20
+            lambda d: d["conversions"]["definitions"][0].update(value_field=None, value=1e21),
+            "conversions.definitions[0].value",
+            "less than 100000000000000000000",
+        ),
     ],
 )
 def test_wrong_keys_are_named(change, path, message):

@@ -20,6 +20,7 @@ from pipeline.customers.kpis import prepare, rebuild
 from pipeline.experiments.conversions import loaded_days, measure
 from pipeline.ingest.ranges import ingest_range_file
 from pipeline.ingest.sources.local_files import landed_file
+from tests.conftest import UPLOADED_CONVERSIONS
 from tests.unit.attribution.helpers import CHANNELS, DAY, ts
 
 THIRD = 1 / 3
@@ -29,7 +30,7 @@ VISITS = "visitor,at,channel\nV1,{a},Search\nV1,{b},Email\nv2,{b},Display\nV3,{b
 ORDERS = "visitor,at,value\nV1,{c},{x}\nV2,{c},{y}\nV9,{c},{z}\n"
 
 
-def _config(root: Path, value: dict | None = None, **identity) -> dict:
+def _config(root: Path, value: dict | None = None, uploads: bool = False, **identity) -> dict:
     def feed(name: str, fields: list, event: dict) -> dict:
         return {
             "name": name,
@@ -69,16 +70,28 @@ def _config(root: Path, value: dict | None = None, **identity) -> dict:
             ]
         },
     }
+    if uploads:  # uploaded conversions of the experiment, Float values
+        data["transactions"].append({**UPLOADED_CONVERSIONS, "source": "landing", "files": "range"})
+        data["transactions"][-1]["fields"][-1] = {"name": "conversion_value", "type": "Float"}
+        data["conversions"]["uploaded"] = UPLOADED_CONVERSIONS["name"]
     if identity:
         data["identity"] = identity
     return data
 
 
-def _run(tmp_path: Path, values: tuple = (THIRD, 2 * THIRD, 0.1 / 3), value: dict | None = None, **identity):
-    config = parse_config(_config(tmp_path, value, **identity), "t.yaml", tmp_path)
+def _run(
+    tmp_path: Path,
+    values: tuple = (THIRD, 2 * THIRD, 0.1 / 3),
+    value: dict | None = None,
+    uploads: str | None = None,
+    **identity,
+):
+    config = parse_config(_config(tmp_path, value, uploads is not None, **identity), "t.yaml", tmp_path)
     folder = tmp_path / "files"
     folder.mkdir(exist_ok=True)
     times = {"a": ts(-3).isoformat(), "b": ts(-1).isoformat(), "c": ts(0).isoformat()}
+    if uploads is not None:
+        (folder / f"{UPLOADED_CONVERSIONS['file_name']}.csv").write_text(uploads)
     (folder / "visits.csv").write_text(VISITS.format(**times))
     x, y, z = values
     (folder / "orders.csv").write_text(ORDERS.format(**times, x=x, y=y, z=z))
@@ -203,5 +216,34 @@ def test_a_warehouse_built_with_four_decimals_is_widened(tmp_path: Path) -> None
         ]
         converted = dict(con.execute("SELECT customer_id, value FROM conversions").fetchall())
         assert _relative_error(converted["v1"], THIRD) < 1e-12
+    finally:
+        cm.__exit__(None, None, None)
+
+
+def test_a_float_beyond_what_a_decimal_holds_counts_as_no_value_everywhere(tmp_path: Path) -> None:
+    """A Float value of 1e20 or more has no exact value: the events keep it in float_value only, and
+    attribution and the experiment's conversions count it as none (0), the others as they are."""
+    cm, con = _run(tmp_path, (1e21, 6e19, 1e20))
+    try:
+        converted = dict(con.execute("SELECT customer_id, value FROM conversions").fetchall())
+        assert converted["v1"] == converted["v9"] == 0
+        assert _relative_error(converted["v2"], 6e19) < 1e-15
+        credited = con.execute(
+            f"SELECT customer_id, conversion_value FROM {CREDITS} WHERE model = 'Last Click' ORDER BY 1"
+        ).fetchall()
+        assert credited == [("v1", 0.0), ("v2", 6e19), ("v9", 0.0)]
+    finally:
+        cm.__exit__(None, None, None)
+
+
+def test_an_uploaded_float_beyond_what_a_decimal_holds_counts_as_no_value(tmp_path: Path) -> None:
+    """An uploaded conversion (before V1's order: the one that counts) worth a Float of 1e21 is worth 0."""
+    header = "customer_id,experiment,conversion_datetime,conversion_value"
+    upload = f"{header}\nV1,ab,{ts(-1):%Y-%m-%d %H:%M:%S},1e21\n"
+    cm, con = _run(tmp_path, uploads=upload)
+    try:
+        converted = dict(con.execute("SELECT customer_id, value FROM conversions").fetchall())
+        assert converted["v1"] == 0
+        assert _relative_error(converted["v2"], 2 * THIRD) < 1e-12
     finally:
         cm.__exit__(None, None, None)
