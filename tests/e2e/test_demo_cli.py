@@ -356,9 +356,8 @@ def test_every_table_of_the_warehouse_is_reached_by_forget_or_holds_no_personal_
 
 def test_experiment_report_measures_the_true_effects_of_the_demo_world(demo):
     """The closed loop of pipeline/demo/experiments.py on today's dates: the report's lifts against
-    truth/experiments.json. Which customers get which variant depends on the dates, so the check is
-    statistical: across all variants the intervals cover the true lifts as often as 95 % intervals
-    should, and CUPED (the pre-period purchases predict the outcome) narrows every interval."""
+    truth/experiments.json. Who gets which variant depends on the dates, so the check is statistical:
+    the intervals cover the true lifts as often as 95 % intervals should; CUPED narrows every one."""
     out, _, stdout = demo
     truth = json.loads((out / "truth" / "experiments.json").read_text())
     assert "the world responded with" in stdout
@@ -426,8 +425,8 @@ def test_nightjar_export_results_writes_the_nights_decisions(demo, tmp_path, cap
     assert run.returncode == 0, run.stderr
     lines = list(csv.DictReader(target.open()))
     assert list(lines[0]) == [
-        *("customer_id", "experiment", "group", "date", "variant", "score", "reason"),
-        *("code", "category", "message", "send_at", "drawn_variant", "held_out_variant"),
+        *("customer_id", "experiment", "group", "date", "variant", "score", "reason", "code", "category"),
+        *("message", "send_at", "drawn_variant", "held_out_variant"),
         *("assignment_probability", "eligible_variants"),
     ]
     assert len(lines) == q(out, "SELECT count(*) FROM results WHERE date = $d", {"d": day})[0][0]
