@@ -267,7 +267,8 @@ def _summary_sql(con: duckdb.DuckDBPyConnection, days: dict[str, dt.date]) -> st
     """sql/attribution/summary.sql, or summary_wide.sql (slower) when the days' values could add up to
     SUM_LIMIT in a channel."""
     wide = float(scalar(con, sql("attribution/value_bound"), days)) >= SUM_LIMIT
-    return sql("attribution/summary_wide" if wide else "attribution/summary")
+    credits = sql("attribution/summary_credits")
+    return sql("attribution/summary_wide" if wide else "attribution/summary", fragments={"credits": credits})
 
 
 def _replace_days(

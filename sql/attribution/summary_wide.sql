@@ -17,13 +17,7 @@ FROM (
         sum(share)::DOUBLE AS conversions, sum(trunc(value)::HUGEINT) AS whole,
         sum(value - trunc(value)) AS fraction
     FROM (
-        SELECT _partition_date, model, conversion, channel, channel_id, credit_share::DECIMAL(38, 18) AS share,
-               credited_value::DECIMAL(38, 18) AS value
-        FROM _att_credits
-        UNION ALL
-        SELECT c.day, g.model, c.conversion, g.channel, g.channel_id, g.credit_share, g.credited_value
-        FROM _att_channel_credits AS g
-        JOIN _att_conversions AS c USING (cix)
+        {{credits}}
     ) AS credits
     WHERE _partition_date BETWEEN $a AND $b
     GROUP BY _partition_date, model, conversion, channel
