@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable, Iterator
 
 import duckdb
 import pyarrow as pa
@@ -17,21 +18,24 @@ def split_header(text: str, dialect: CsvDialect) -> list[str]:
     """The names of a header line in the dataset's dialect."""
     if dialect.delimiter == WHITESPACE:
         return text.split()
+    return next(split_records([text], dialect), [])
+
+
+def split_records(lines: Iterable[str], dialect: CsvDialect) -> Iterator[list[str]]:
+    """The values of each record of ``lines`` (without their line ends; a quoted cell may span them)
+    in the dataset's dialect, the delimiter one character (not ``whitespace``); an empty line is a
+    record of no values. Raises csv.Error where the text does not fit the dialect."""
     quote = dialect.quote or None
     escape = dialect.escape_char if dialect.escape_char and dialect.escape_char != dialect.quote else None
-    row = next(
-        csv.reader(
-            [text],
-            delimiter=dialect.delimiter,
-            quotechar=quote,
-            escapechar=escape,
-            doublequote=bool(quote) and escape is None,
-            quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
-            skipinitialspace=True,
-        ),
-        [],
+    return csv.reader(
+        lines,
+        delimiter=dialect.delimiter,
+        quotechar=quote,
+        escapechar=escape,
+        doublequote=bool(quote) and escape is None,
+        quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
+        skipinitialspace=True,
     )
-    return row
 
 
 CANDIDATE_DELIMITERS = (";", "\t", "|", ",", WHITESPACE)

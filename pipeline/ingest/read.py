@@ -37,6 +37,9 @@ from pipeline.ingest.sources.files import LandedFile
 # (sql/ingest/read/csv_files.sql).
 NO_NULL = "\x00"
 MAX_RECORD_BYTES = Limits().max_record_bytes  # a longer record is rejected (limits.max_record_bytes)
+# what rejects a record of a file whose lines end with the delimiter (header.py), with a header or without
+UNNAMED_OF_HEADER = "a value in the unnamed last column of the header"
+UNNAMED_WITHOUT_HEADER = "a value after the delimiter that ends the lines"
 
 
 def line_limits(max_line: int) -> dict[str, int]:
@@ -67,7 +70,8 @@ def _csv_values(header: Header, numbered: str, carry: str = "") -> str:
 def _csv_params(header: Header, encoding: str, dialect: CsvDialect, max_line: int) -> dict:
     """The parameters of _csv_values' query."""
     named, delim = len(header.names), dialect.delimiter
-    return {"encoding": encoding, "max_line": max_line, "named": named, "delim": delim}
+    unnamed = UNNAMED_OF_HEADER if dialect.header else UNNAMED_WITHOUT_HEADER
+    return {"encoding": encoding, "max_line": max_line, "named": named, "delim": delim, "unnamed": unnamed}
 
 
 def _csv_rows(header: Header, numbered: str, carry: str = "") -> str:

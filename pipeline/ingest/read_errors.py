@@ -18,21 +18,43 @@ class IngestError(RuntimeError):
 
 
 UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")  # the byte order marks of UTF-16 (and of UTF-32 little-endian)
+UTF16_SAMPLE = 4096  # the first bytes of a text file in which UTF-16 without a byte order mark shows
+
+
+def utf16_order(head: bytes) -> str | None:
+    """``LE`` or ``BE`` when a file's first bytes ``head`` are UTF-16 text of that byte order without
+    a byte order mark, else None: at least half of their two-byte units are characters of the ASCII
+    range (their high byte NUL: the second byte in little-endian, the first in big-endian) and under a
+    tenth have a NUL low byte. A UTF-8 or Latin-1 text file holds no NUL bytes (or a stray one)."""
+    units = len(head) // 2
+    second, first = head[1 : 2 * units : 2].count(0), head[0 : 2 * units : 2].count(0)
+    for order, high, low in (("LE", second, first), ("BE", first, second)):
+        if units and 2 * high >= units and 10 * low < units:
+            return order
+    return None
 
 
 def check_not_utf16(f: LandedFile) -> None:
-    """A file that starts with a UTF-16 byte order mark (as Windows PowerShell and Excel's "Unicode
-    text" write) fails whole: read as UTF-8 or Latin-1 with its NUL bytes removed, it would lose its
-    first line and turn every character outside ASCII into others."""
+    """A text file that starts with a UTF-16 byte order mark (as Windows PowerShell and Excel's
+    "Unicode text" write), or whose first bytes are UTF-16 without one (utf16_order, as some tools
+    write UTF-16LE or UTF-16BE), fails whole: read as UTF-8 or Latin-1 with its NUL bytes removed, it
+    would lose its first line and turn every character outside ASCII into others. Only the file's
+    first UTF16_SAMPLE bytes are read (a Parquet file is binary: its NUL bytes say nothing)."""
     opener = gzip.open if f.name.lower().endswith(".gz") else open
     try:
         with opener(f.path, "rb") as fh:
-            head = fh.read(2)
+            head = fh.read(UTF16_SAMPLE)
     except DIAGNOSES_FAIL:
         return  # (a corrupt .gz: the reader says so)
-    if head in UTF16_MARKS:
+    if head[:2] in UTF16_MARKS:
         raise IngestError(
             f"{f.name}: the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8"
+        )
+    order = utf16_order(head) if f.format != "parquet" else None
+    if order:
+        raise IngestError(
+            f"{f.name}: the file is UTF-16{order} (UTF-16 without a byte order mark: its first bytes "
+            "alternate NUL bytes and text): save it as UTF-8"
         )
 
 

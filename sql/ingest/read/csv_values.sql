@@ -3,14 +3,14 @@
 -- names by {{renamed}}) and the records the reader rejected (`_bad`), with the reason (no raw text for
 -- a record longer than the limit, as for a line: limits.py).
 -- {{carry}}: `_file, ` when several files are read at once, else nothing.
--- A header that ends with the delimiter has an unnamed last column ($named names before it, read as
--- one more text column): a good record with a value in it ({{beyond}}; FALSE for other headers) is
--- rejected as a record with values beyond the header, its raw text its values ({{values}}: the
--- columns read) joined by the delimiter $delim.
+-- A header that ends with the delimiter (or the lines of a file without one) has an unnamed last
+-- column ($named names before it, read as one more text column): a good record with a value in it
+-- ({{beyond}}; FALSE for other files) is rejected ($unnamed says why) as a record with values beyond
+-- the header, its raw text its values ({{values}}: the columns read) joined by the delimiter $delim.
 SELECT {{carry}}_row_number,
        CASE WHEN {{beyond}} THEN concat_ws($delim, {{values}}) END AS _raw,
        CASE WHEN {{beyond}}
-            THEN 'columns: a value in the unnamed last column of the header (Expected Number of Columns: '
+            THEN 'columns: ' || $unnamed || ' (Expected Number of Columns: '
                  || $named || ' Found: ' || ($named + 1) || ')' END AS _error,
        CASE WHEN {{beyond}} THEN 'columns' END AS _error_field, {{renamed}}
 FROM {{numbered}} AS r
