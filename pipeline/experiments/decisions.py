@@ -32,7 +32,7 @@ that transaction, before D, matches it; a rule ``{transaction: customers, field,
 the customer's data (a customer column: txt_*, num_*, goal_*, ...) matches it. `customers` keeps the
 latest attributes only, so such a rule sees the attributes as last loaded, not as they were before
 D. A variant's **propensity** is the posterior mean (converted + 1) / (presented + 2) of its
-presentations whose conversion window closed before D; with none (a variant added to a running
+presentations whose conversion window closed before D and is complete; with none (a variant added to a running
 experiment) it is the mean propensity of the experiment's variants that have some, and 0.5 when none
 has, so a new experiment starts uniform. The **score** of a customer is the
 experiment's model score from ``predictions`` (the latest partition before D) when the
