@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.activation.config import OWN_SCHEDULE, SCHEDULE_TAG, ExportSpec
-from pipeline.activation.exports import SOURCE_TABLES, run_export
+from pipeline.activation.exports import SOURCE_TABLES, export_day, run_export
 from pipeline.activation.publish import PUBLISHED, clear_forgets, publish
 from pipeline.activation.report import REPORT, write_report
 from pipeline.config import ProjectConfig
@@ -84,6 +84,8 @@ def build_export_asset(
     """The asset of one configured export; ``built``: whether the graph has the asset of its table (no
     experiment: no `results`, say), else a run writes nothing and says why."""
     table = SOURCE_TABLES[spec.table]
+    decided = " A night's results are the decisions it made, presented the next day."
+    ahead = decided if table == "results" else ""
 
     @dg.asset(
         name=f"export_{spec.name}",
@@ -102,9 +104,8 @@ def build_export_asset(
             f"{spec.name!r}); the same file as `nightjar export {spec.table} --format {spec.format}`, "
             "replaced whole on a re-run"
         )
-        + (
-            f"; on its own schedule ({spec.schedule}, UTC), not in the nightly job." if spec.schedule else "."
-        ),
+        + (f"; on its own schedule ({spec.schedule}, UTC), not in the nightly job." if spec.schedule else ".")
+        + ahead,
     )
     def _export(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         if not built:
@@ -113,7 +114,8 @@ def build_export_asset(
             return dg.MaterializeResult(metadata={"rows": 0, "skipped": reason})
         written = []
         with warehouse.connect(read_only=True) as con:
-            for day in days_in(context.partition_time_window):
+            for night in days_in(context.partition_time_window):
+                day = export_day(spec.table, night)  # results: the decisions presented the day after
                 rows, where = run_export(con, config, spec, day, log=context.log.info)
                 context.log.info(f"export {spec.name} {day}: {rows} rows -> {where}")
                 written.append((day, rows, where))

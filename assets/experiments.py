@@ -32,8 +32,9 @@ def build_results_asset(config: ProjectConfig, partitions: dg.PartitionsDefiniti
         pool=POOL,
         kinds={"duckdb"},
         description="The nightly decisions: for each enabled experiment, each qualifying customer's variant "
-        "(or control) for the partition's date, with the score and the reason. Made from the data before "
-        "the date; re-runs give the same rows (see pipeline/experiments/decisions.py).",
+        "(or control) for the day after the partition's (the presentation date, the rows' `date`), with the "
+        "score and the reason. Made from the data up to the partition's day; re-runs give the same rows "
+        "(see pipeline/experiments/decisions.py).",
     )
     def _results(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:

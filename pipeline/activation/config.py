@@ -41,7 +41,7 @@ class ExportSpec(Settings):
 
     name: str
     table: Literal["results", "predictions", "recommendations", "attribution", "conversions", "segments"]
-    # a file path, sftp://SOURCE/PATH or gcs://SOURCE/PATH ({date} becomes the partition's date), or
+    # a file path, sftp://SOURCE/PATH or gcs://SOURCE/PATH ({date} becomes the rows' day), or
     # bigquery://SOURCE/DATASET.TABLE (the day's rows of a table)
     destination: str
     format: Literal["csv", "parquet", "jsonl"] = "csv"

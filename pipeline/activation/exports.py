@@ -30,6 +30,7 @@ from pipeline.core.rules import Params, RuleError, compile_all, condition
 from pipeline.core.settings import FieldType
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import table_exists
+from pipeline.experiments.decisions import presentation_day
 
 # the warehouse table each export reads
 SOURCE_TABLES = {
@@ -177,7 +178,9 @@ def write_export(
         con.unregister(VARIANTS)
     if not rows and not empty:
         partial.unlink(missing_ok=True)
-        raise NothingToExport(f"no {table} for {day}: materialize that partition first")
+        before = day - dt.timedelta(days=1)
+        night = f"the partition of the night before, {before}," if table == "results" else ""
+        raise NothingToExport(f"no {table} for {day}: materialize {night or 'that partition'} first")
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "jsonl":
         partial.write_text(text, encoding="utf-8")
@@ -309,6 +312,13 @@ def export_to(
 
     reading = functools.partial(connect, warehouse, read_only=True)
     return _export(reading, config, day, to, table, fmt, columns, overwrite, log, None, False)
+
+
+def export_day(table: str, night: dt.date) -> dt.date:
+    """The day of ``table``'s rows that the partition ``night`` of an export writes: for `results` the
+    decisions that night made, presented the next day (``presentation_day``); for every other table
+    the night's own day."""
+    return presentation_day(night) if table == "results" else night
 
 
 def run_export(

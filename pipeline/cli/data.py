@@ -308,7 +308,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "or into a BigQuery table",
     )
     p.add_argument("what", choices=list(EXPORT_TABLES), help="what to export")
-    p.add_argument("--date", type=date_arg, required=True, help="the night (partition), YYYY-MM-DD")
+    p.add_argument(
+        "--date",
+        type=date_arg,
+        required=True,
+        help="the rows' day, YYYY-MM-DD (results: the presentation date, decided the night before)",
+    )
     p.add_argument("--format", choices=list(EXPORT_FORMATS), default="csv", help="file format (default csv)")
     p.add_argument("--columns", help="comma-separated columns to keep, in that order (default: all)")
     p.add_argument(

@@ -227,33 +227,45 @@ def cmd_demo(args: argparse.Namespace) -> int:
             ok = run_backfill(load_config(via_path), world.start, world.end, verbose=verbose)
     elif nights:  # the closed loop of pipeline/demo/experiments.py, one nightly run per night
         from pipeline.demo.experiments import seed_history, simulate_responses
+        from pipeline.experiments.decisions import presentation_day
 
         seed_history(out, nights[0], world.start, seed=args.seed)  # the pre-period purchases CUPED adjusts by
-        # the night before the first: the models are trained (a range trains its last day) and score
-        # that day, so the first night's decisions carry their scores (results read the day before's)
+        # the run of the night before a presentation day decides it (results: presented the day after
+        # the night); the eve's run also trains the models (a range trains its last day) and scores that
+        # day, so the first decisions carry their scores (results read the night's predictions)
         eve = nights[0] - dt.timedelta(days=1)
-        print(f"[2/3] materializing every asset for {world.start}..{eve} as one run (the models of {eve})")
+        print(
+            f"[2/3] materializing every asset for {world.start}..{eve} as one run (the models of {eve}, "
+            f"the decisions of {nights[0]})"
+        )
         ok = run_backfill(config, world.start, eve, verbose=verbose)
-        print(f"      the closed loop: {len(nights)} nights, {nights[0]}..{nights[-1]}, one nightly run each")
+        print(
+            f"      the closed loop: {len(nights)} nights, {nights[0]}..{nights[-1]}, each decided by "
+            "a nightly run of the night before"
+        )
         job = nightly_job(config)
         policies = {e.name: e.policy for e in config.experiments}  # a learned policy's true lifts differ
-        for night in nights:
-            ok = run_backfill(config, night, night, verbose=verbose, job=job) and ok
+        done = eve  # the last night run
+        for day in nights:
+            if day > presentation_day(done):  # the nights up to the one before ``day`` (one run)
+                first, last = presentation_day(done), day - dt.timedelta(days=1)
+                ok = run_backfill(config, first, last, verbose=verbose, job=job) and ok
+                done = day - dt.timedelta(days=1)
             truth = simulate_responses(
                 config.warehouse_path,
                 out,
-                night,
+                day,
                 world.end,
                 config.conversions.window_days,
                 seed=args.seed,
                 policies=policies,
             )
             print(
-                f"      {night}: {truth['nights'][-1]['decisions']} decisions; the world responded with "
-                f"{truth['nights'][-1]['responses_appended_to_pos']} purchases in the next days' pos files"
+                f"      {day}: {truth['nights'][-1]['decisions']} decisions; the world responded with "
+                f"{truth['nights'][-1]['responses_appended_to_pos']} purchases in the pos files of its window"
             )
-        if nights[-1] < world.end:
-            rest = nights[-1] + dt.timedelta(days=1)
+        if done < world.end:
+            rest = presentation_day(done)
             print(f"      materializing {rest}..{world.end} as one run (the windows close)")
             ok = run_backfill(config, rest, world.end, verbose=verbose, job=job) and ok
     else:

@@ -5,19 +5,21 @@ Decisions are the pipeline's (the `results` asset); ``nightjar demo`` (pipeline/
 0. before the pipeline runs, :func:`seed_history` lets a ``REPEAT_SHARE`` of the customers buy each
    experiment's promoted product once in the week before the first night (appended to the
    point-of-sale files): the pre-period conversions that CUPED adjusts by;
-1. the pipeline up to the eve of the first night (the models are trained and score that eve);
-2. the closed loop, one nightly run per night D of the experiments' ``start``..``end``: the run loads
-   day D's files and decides D (results read the data and the model scores before D; the demo's
-   ``cadence_days: 5`` decides a fifth of each experiment's (or group's) customers a night), then
-   :func:`simulate_responses` lets each decided customer respond with THEIR true rate of the arm they
-   actually got (truth/decision_rates.csv, pipeline/demo/effects.py: the rates differ between
-   customers, some are hurt by a variant; control and no_treatment: the customer's no-treatment
-   rate), except that a customer who bought the experiment's product before D buys it again with
-   probability ``REPEAT_RATE`` whatever they get: a responder buys the experiment's promoted product
-   (``PROMO-OFFER`` / ``PROMO-CHANNEL``, sold nowhere else) once, on a day drawn uniformly among the
-   days after D within its window (D + 1 .. D + window_days - 1), appended to that day's
-   point-of-sale file before it is loaded; the next nights' runs load them, and the conversions,
-   the report and the learned policies (uplift learns from the earlier nights) see them;
+1. the pipeline up to the eve of the first presentation day D0 as one run (the models are trained and
+   score that eve; its last night decides D0);
+2. the closed loop over the presentation days D of the experiments' ``start``..``end``: the nightly
+   run of the night before D loads that night's files and decides D (results read the data and the
+   model scores up to that night, before D; the demo's ``cadence_days: 5`` decides a fifth of each
+   experiment's (or group's) customers a night), then :func:`simulate_responses` lets each decided
+   customer respond with THEIR true rate of the arm they actually got (truth/decision_rates.csv,
+   pipeline/demo/effects.py: the rates differ between customers, some are hurt by a variant; control
+   and no_treatment: the customer's no-treatment rate), except that a customer who bought the
+   experiment's product before D buys it again with probability ``REPEAT_RATE`` whatever they get: a
+   responder buys the experiment's promoted product (``PROMO-OFFER`` / ``PROMO-CHANNEL``, sold
+   nowhere else) once, on a day drawn uniformly within its window (D .. D + window_days - 1),
+   appended to that day's point-of-sale file before it is loaded; the next nights' runs load them,
+   and the conversions, the report and the learned policies (uplift learns from the earlier nights)
+   see them;
 3. the rest of the days as one run, so the last nights' windows close.
 
 The truth goes to ``truth/`` only: ``decisions.csv`` (every decision with its customer's true rate
@@ -118,11 +120,12 @@ def simulate_responses(
     seed: int = 7,
     policies: Mapping[str, str] | None = None,
 ) -> dict:
-    """The world's responses to the decisions of ``day``, appended to the pos files of the following days
-    of their window (day + 1 .. day + window_days - 1, none after ``last_day``, so before those days are
-    loaded); the night's decisions with their true rates are appended to truth/decisions.csv and
-    truth/experiments.json is written again over every night so far (``policies``: each experiment's
-    policy, which says what its true lifts are, see :func:`write_truth`). Returns that truth."""
+    """The world's responses to the decisions presented on ``day`` (made by the run of the night before),
+    appended to the pos files of the days of their window (day .. day + window_days - 1, none after
+    ``last_day``: days not loaded yet); the day's decisions with their true rates are appended to
+    truth/decisions.csv and truth/experiments.json is written again over every day so far
+    (``policies``: each experiment's policy, which says what its true lifts are, see
+    :func:`write_truth`). Returns that truth."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         decided = con.execute(
             "SELECT customer_id, experiment, variant FROM results WHERE date = $d "
@@ -150,9 +153,9 @@ def simulate_responses(
     own = _true_rate(truth_rates, decided.customer_id, world, decided.variant.where(~nothing, "no_treatment"))
     base = _true_rate(truth_rates, decided.customer_id, world, pd.Series("no_treatment", index=decided.index))
     rate, base = np.where(repeat, REPEAT_RATE, own), np.where(repeat, REPEAT_RATE, base)
-    span = max(min(window_days - 1, (last_day - day).days), 0)  # the days after `day` a response may land on
+    span = max(min(window_days, (last_day - day).days + 1), 0)  # the days from `day` a response may land on
     responds = (rng.random(len(decided)) < rate) & (span > 0)
-    offset = 1 + rng.integers(0, max(span, 1), len(decided))
+    offset = rng.integers(0, max(span, 1), len(decided))
     landed = decided.assign(experiment=world, offset=offset)[responds]
     _append(out_dir / "files", landed, day, f"R{day:%m%d}-")
     log = decided.assign(
@@ -272,7 +275,7 @@ def decision_summary(warehouse: Path, truth: dict, policies: Mapping[str, str]) 
     nights = truth["nights"]
     measured = measured_incremental(warehouse)
     lines = [
-        f"The closed loop, {len(nights)} night(s) {nights[0]['date']}..{nights[-1]['date']}: incremental "
+        f"The closed loop, {len(nights)} day(s) {nights[0]['date']}..{nights[-1]['date']}: incremental "
         "conversions per 1,000 decisions (control left out), true (truth/decisions.csv) | measured "
         "against the control group (95% CI):"
     ]

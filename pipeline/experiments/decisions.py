@@ -1,8 +1,10 @@
 """Nightly decisions: which customer gets which variant of which experiment on a date.
 
-The ``results`` partition of day D holds the decisions presented on D. They are made from the data
-before D (transactions of earlier partitions, customers first seen before D), so re-running a night
-later gives the same rows. How a decision is made is in sql/experiments/decide.sql:
+The ``results`` partition of night N holds the decisions presented on the next day, D = N + 1
+(:func:`presentation_day`): the nightly run that loads day N's files decides the day that starts as
+it runs. The decisions of D are made from the data before D (transactions of the partitions up to N,
+customers first seen before D), so re-running a night later gives the same rows; a row's ``date`` is
+its presentation day D. How a decision is made is in sql/experiments/decide.sql:
 
 * **qualifying**: a known, not-excluded customer who passes every audience rule of the experiment
   and is eligible for at least one of its variants (every rule of the variant);
@@ -30,7 +32,7 @@ that transaction, before D, matches it; a rule ``{transaction: customers, field,
 the customer's data (a customer column: txt_*, num_*, goal_*, ...) matches it. `customers` keeps the
 latest attributes only, so such a rule sees the attributes as last loaded, not as they were before
 D. A variant's **propensity** is the posterior mean (converted + 1) / (presented + 2) of its
-presentations whose conversion window closed before D; with none (a variant added to a running
+presentations whose conversion window closed before D and is complete; with none (a variant added to a running
 experiment) it is the mean propensity of the experiment's variants that have some, and 0.5 when none
 has, so a new experiment starts uniform. The **score** of a customer is the
 experiment's model score from ``predictions`` (the latest partition before D) when the
@@ -125,6 +127,12 @@ def rule_sql(
         },
     )
     return member(column, rows)
+
+
+def presentation_day(night: dt.date) -> dt.date:
+    """The day the decisions of the `results` partition ``night`` are presented on: the next one. Its
+    data (day ``night``'s files) is the last the decisions read; the day decided starts as it runs."""
+    return night + dt.timedelta(days=1)
 
 
 def active(exp: ExperimentSpec, day: dt.date) -> bool:

@@ -27,7 +27,14 @@ from pipeline.experiments.conversions import (
     missing_days,
     record_drawn_variants,
 )
-from pipeline.experiments.decisions import CONVERSIONS, PREDICTIONS, RESULTS, active, decide
+from pipeline.experiments.decisions import (
+    CONVERSIONS,
+    PREDICTIONS,
+    RESULTS,
+    active,
+    decide,
+    presentation_day,
+)
 from pipeline.experiments.learned import LOOKBACK_DAYS
 from pipeline.experiments.plots import forest_plot, lift_plot
 from pipeline.experiments.report import (
@@ -65,59 +72,65 @@ def conversions_deps(config: ExperimentsConfig) -> list[str]:
     return [RESULTS, EVENTS] + [config.transaction(f).table for f in datasets(config)]
 
 
-def read_days(config: ExperimentsConfig, first: dt.date, day: dt.date) -> list[dt.date]:
-    """The presentation days whose `conversions` the decisions of ``day`` read that the nightly
-    `conversions` runs of ``first`` through the day before ``day`` measure again (each run: its day and
-    the ``window_days - 1`` before it, from the start date on; none when ``day`` is ``first``).
+def read_days(config: ExperimentsConfig, first: dt.date, night: dt.date) -> list[dt.date]:
+    """The presentation days whose `conversions` the decisions of ``night`` (presented the day after,
+    ``presentation_day``) read, up to ``night`` itself and from the ``window_days - 1`` days before
+    ``first`` on (from the start date on): the days whose windows day ``night``'s data can reach. The
+    nightly `conversions` run of a night measures its days after `results` (it measures what `results`
+    decided), so a night measures these first, and a range does so night by night.
 
-    A learned policy (propensity, uplift, thompson) reads the LOOKBACK_DAYS before ``day``
+    A learned policy (propensity, uplift, thompson) reads the LOOKBACK_DAYS before the presentation day
     (sql/experiments/policy_history.sql), the uniform policy's propensities the windows closed before
-    ``day`` (sql/experiments/rates.sql): only the experiments active on ``day`` count."""
+    it (sql/experiments/rates.sql): only the experiments active on that day count."""
     window_days = config.conversions.window_days
+    day = presentation_day(night)
     running = [e for e in config.experiments if active(e, day)]
     learned = any(e.policy != "uniform" for e in running)
     uniform = any(e.policy == "uniform" for e in running)
     since = max(first - dt.timedelta(days=window_days - 1), config.start_date)
-    last = day - dt.timedelta(days=1) if day > first else since - dt.timedelta(days=1)
     return [
         x
-        for x in days_between(since, last)
+        for x in days_between(since, night)
         if (learned and (day - x).days <= LOOKBACK_DAYS) or (uniform and (day - x).days >= window_days)
     ]
 
 
 def run_results(
-    con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, days: list[dt.date], log: Log
+    con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, nights: list[dt.date], log: Log
 ) -> Metadata:
-    """Decide each of ``days``; the metadata of the run (decisions by experiment and variant).
+    """Decide the presentation day of each of ``nights`` (the day after it, ``presentation_day``); the
+    metadata of the run (decisions by experiment and variant).
 
-    Before each day after the first, the presentation days its decisions learn from (``read_days``) are
-    measured into `conversions` as the nightly `conversions` runs between would have measured them
-    (the same ``measure``, from results already decided and the same data), so a range decides every
-    day as the same days run one night at a time do. Each day is measured at most once a run (none for a
-    one-day run); the `conversions` asset still measures its days afterwards. Rows written before
-    ``drawn_variant`` existed get theirs first, once (``record_drawn_variants``)."""
+    Before each night, the presentation days its decisions learn from (``read_days``) are measured into
+    `conversions` with the data through that night (the same ``measure`` as the `conversions` asset's,
+    from results already decided), so a range decides every day as the same nights run one at a time
+    do. Each day is measured at most once a run; the `conversions` asset still measures its days
+    afterwards. Rows written before ``drawn_variant`` existed get theirs first, once
+    (``record_drawn_variants``)."""
     record_drawn_variants(con)
     measured: set[dt.date] = set()
     loaded: frozenset[dt.date] | None = None
-    for day in days:
-        due = [d for d in read_days(config, days[0], day) if d not in measured]
+    for night in nights:
+        due = [d for d in read_days(config, nights[0], night) if d not in measured]
         if due:
             loaded = loaded_days(con, config) if loaded is None else loaded
             for d in due:
                 measure(con, config, d, loaded)
             measured.update(due)
             log(
-                f"results {day}: first measured the conversions of the {len(due)} presentation days "
+                f"results {night}: first measured the conversions of the {len(due)} presentation days "
                 f"it reads ({due[0]}..{due[-1]})"
             )
+        day = presentation_day(night)
         n = decide(con, config, day)
-        log(f"results {day}: {n} decisions")
-    counts = con.execute(sql("experiments/results_by_variant"), {"a": days[0], "b": days[-1]}).fetchall()
+        log(f"results {night}: {n} decisions, presented on {day}")
+    first, last = presentation_day(nights[0]), presentation_day(nights[-1])
+    counts = con.execute(sql("experiments/results_by_variant"), {"a": first, "b": last}).fetchall()
     return {
         "dagster/row_count": sum(c[2] for c in counts),
         "dagster/column_schema": column_schema(con, RESULTS),
         "by_variant": dg.MetadataValue.md(markdown_table(["experiment", "variant", "decisions"], counts)),
+        "presented_on": f"{first}" if first == last else f"{first}..{last}",
         "conversions_measured_first": len(measured),  # presentation days (read_days)
     }
 

@@ -4,6 +4,8 @@ rows leaves a file without rows."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -43,7 +45,7 @@ def materialize(config, spec: ExportSpec) -> dg.ExecuteInProcessResult:
     asset = build_export_asset(config, spec, daily_partitions(config.start_date))
     return dg.materialize(
         [asset],
-        partition_key=DAY.isoformat(),
+        partition_key=(DAY - dt.timedelta(days=1)).isoformat(),  # the night that decided DAY
         resources={
             "warehouse": WarehouseResource(path=str(config.warehouse_path)),
             **source_resources(config, config.sources),

@@ -27,6 +27,7 @@ from pipeline.ingest.sources.resources import source_resources
 from tests.assets.customers.test_customer_rules import DAY, build_world, rules_config
 
 PROJECT = "nightjar-test"
+NIGHT = DAY - dt.timedelta(days=1)  # the night whose `results` partition decided DAY
 
 
 def client_of(url: str) -> bigquery.Client:
@@ -86,7 +87,7 @@ def test_a_day_of_results_lands_as_the_rows_of_nightjar_export_and_a_rerun_leave
         **source_resources(config, config.sources),
     }
     result = dg.materialize(
-        [build_export_asset(config, spec, partitions)], partition_key=DAY.isoformat(), resources=resources
+        [build_export_asset(config, spec, partitions)], partition_key=NIGHT.isoformat(), resources=resources
     )
     assert result.success
     assert sorted(table_rows(client, "results", DAY), key=key) == expected
@@ -94,7 +95,7 @@ def test_a_day_of_results_lands_as_the_rows_of_nightjar_export_and_a_rerun_leave
     # re-run with a `where` no row of the day holds for: the day's rows go (they stayed), the other day's stay
     where = [{"field": "customer_id", "formula": {"eq": "nobody"}}]
     empty = build_export_asset(config, ExportSpec(**{**spec.model_dump(), "where": where}), partitions)
-    assert dg.materialize([empty], partition_key=DAY.isoformat(), resources=resources).success
+    assert dg.materialize([empty], partition_key=NIGHT.isoformat(), resources=resources).success
     assert table_rows(client, "results", DAY) == []
     assert [r["customer_id"] for r in table_rows(client, "results", DAY - dt.timedelta(days=1))] == ["OTHER"]
     # no staging table is left behind

@@ -38,6 +38,12 @@ def test_the_nightly_runs_wrote_each_export(activation_world: World):
         activation_world, "SELECT count(*) FROM results WHERE date = $d", PRESENTED
     )
     assert ",D20,offer,20% off your next order" in "\n".join(results)  # the variant's code, category, message
+    # the last night's partition wrote the decisions it made, presented the day after it
+    tomorrow = LAST + dt.timedelta(days=1)
+    ahead = written[f"results_{tomorrow:%Y%m%d}.csv"].decode().splitlines()
+    decided = count(activation_world, "SELECT count(*) FROM results WHERE date = $d", tomorrow)
+    assert len(ahead) - 1 == decided > 0
+    assert f"results_{START:%Y%m%d}.csv" not in written  # no night decides the first day
     scores = activation_world.config.base_dir / "out" / f"scores_{LAST:%Y%m%d}.parquet"
     assert pq.read_table(scores).num_rows == count(
         activation_world, "SELECT count(*) FROM predictions WHERE date = $d", LAST

@@ -322,8 +322,10 @@ def test_nightly_run_refreshes_the_open_windows(world):
     }
     # window_days 30: the night's partition and the 29 before it (back to the first partition, START)
     assert partitions == {(START + dt.timedelta(days=i)).isoformat() for i in range((night - START).days + 1)}
-    # every refreshed day with results has its presentations again: 01-02, 01-03, 01-10 and the night, 01-13
-    assert rows(config, "SELECT count(DISTINCT date) FROM conversions") == [(4,)]
+    # every refreshed day with results has its presentations again: 01-02, 01-03 and 01-10; the night
+    # decided the next day, 01-14, whose presentations the night of 01-14 measures first
+    assert rows(config, "SELECT count(DISTINCT date) FROM conversions") == [(3,)]
+    assert rows(config, "SELECT max(date) FROM results") == [(night + dt.timedelta(days=1),)]
     # the report's plots (their drawing: tests/unit/experiments/test_report_plots.py); no window is
     # complete yet, so they say so
     (report,) = [

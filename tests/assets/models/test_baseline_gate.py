@@ -106,9 +106,10 @@ def test_a_first_version_below_its_baseline_is_rejected_the_night_goes_on_and_pr
     assert any(f"{MODEL} {LAST}: REJECTED: {reason}" in s for s in said)
     assert any(f"model '{MODEL}' has no FINISHED version on or before {LAST}; not scored" in s for s in said)
     assert _scored(copy, MODEL, LAST) == set() and _scored(copy, "purchase_30d", LAST) == {LAST}
-    # the next night's decisions of the experiment weighing by it go on (score 1: the propensity alone)
+    # the night's decisions (for the next day) of the experiment weighing by it go on (score 1: the
+    # propensity alone)
     day = LAST + dt.timedelta(days=1)
-    assert run_nightly(copy, day, assets=["results"]).success
+    assert run_nightly(copy, LAST, assets=["results"]).success
     decided = q(copy, "SELECT count(*) FROM results WHERE experiment = 'offer' AND date = $d", {"d": day})
     assert decided[0][0] > 0
     assert main(["model", "versions", MODEL, *cli]) == 0

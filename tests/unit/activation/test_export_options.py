@@ -264,10 +264,11 @@ def test_an_export_with_a_schedule_runs_on_it_and_not_in_the_nightly_job(warehou
     assert weekly_run.tags["dagster/asset_partition_range_end"] == "2026-01-11"
     assert cron_run.partition_key == "2026-01-11"
     assert repository.get_schedule_def("export_weekly_schedule").job_name == "export_weekly_job"
-    # the tick's run: one run over the week writes each day, the one with decisions and six without rows
+    # the tick's run: one run over the week's nights writes the decisions each made, presented the day
+    # after it: the day with decisions and six without rows
     run = defs.resolve_job_def("export_weekly_job").execute_in_process(tags=weekly_run.tags)
     assert run.success
-    week = [dt.date(2026, 1, 5) + dt.timedelta(days=i) for i in range(7)]
+    week = [dt.date(2026, 1, 6) + dt.timedelta(days=i) for i in range(7)]
     assert sorted(p.name for p in tmp_path.glob("w_*.csv")) == [f"w_{d:%Y%m%d}.csv" for d in week]
     lines = {d: len((tmp_path / f"w_{d:%Y%m%d}.csv").read_text().splitlines()) for d in week}
     assert lines == {d: 41 if d == DAY else 1 for d in week}  # the header and the day's 40 decisions

@@ -34,7 +34,7 @@ def pos_rows(folder) -> dict[str, int]:
     return {p.name: len(p.read_text().splitlines()) for p in sorted((folder / "files").glob("trans_pos_*"))}
 
 
-def test_responses_follow_each_customers_true_rate_and_land_after_the_night(tmp_path):
+def test_responses_follow_each_customers_true_rate_and_land_in_the_window(tmp_path):
     summary = generate_world(tmp_path, customers=1500, days=6, start=START, seed=3)
     truth = pd.read_csv(tmp_path / "truth" / "decision_rates.csv")
     night = START + dt.timedelta(days=1)
@@ -44,8 +44,9 @@ def test_responses_follow_each_customers_true_rate_and_land_after_the_night(tmp_
     got = simulate_responses(warehouse, tmp_path, night, summary.end, 4, seed=3)
     after = pos_rows(tmp_path)
     grew = {f: after[f] - before[f] for f in after if after[f] != before[f]}
-    # the responses land on the 3 days after the night (window 4: the night and 3 more), never on it
-    assert set(grew) == {f"trans_pos_{night + dt.timedelta(days=k):%Y%m%d}.csv" for k in (1, 2, 3)}
+    # the responses land on the 4 days of the window (the presentation day and 3 more): decided the
+    # night before, none of them was loaded then
+    assert set(grew) == {f"trans_pos_{night + dt.timedelta(days=k):%Y%m%d}.csv" for k in (0, 1, 2, 3)}
     assert sum(grew.values()) == got["responses_appended_to_pos"] > 0
     assert got["nights"] == [
         {"date": night.isoformat(), "decisions": len(truth), "responses_appended_to_pos": sum(grew.values())}
@@ -85,9 +86,9 @@ def test_each_night_adds_its_decisions_to_the_truth_and_offer_uplift_has_the_off
     expected = [truth.set_index("customuid").loc[c, f"offer__{v}"] for c, v in given.items()]
     rate = np.where(second.repeat, 0.95, expected)
     assert np.allclose(second.rate, rate, atol=1e-6)
-    # a night's responses land before the world ends, on the days after the night
+    # a day's responses land before the world ends, on the days of its window
     landed = pd.to_datetime(log.response_on[log.responded]).dt.date
-    assert (landed > pd.to_datetime(log.date[log.responded]).dt.date).all() and (landed <= summary.end).all()
+    assert (landed >= pd.to_datetime(log.date[log.responded]).dt.date).all() and (landed <= summary.end).all()
     assert set(got["experiments"]) == {"offer", "offer_uplift"}
 
 

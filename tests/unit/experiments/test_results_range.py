@@ -19,6 +19,7 @@ from tests.unit.experiments.test_learned_rerun import every_match
 
 CUSTOMERS = 900  # 810 treated a night: 270 a variant, past the 50 a learned policy waits for
 LAST = DAY + dt.timedelta(days=19)  # the last pos file of the world
+ONE = dt.timedelta(days=1)
 
 
 def world(customers: int = CUSTOMERS, loaded_through: dt.date = LAST) -> duckdb.DuckDBPyConnection:
@@ -67,9 +68,9 @@ def days(first: dt.date, n: int) -> list[dt.date]:
 
 
 def nightly(con: duckdb.DuckDBPyConnection, config, nights: list[dt.date]) -> None:
-    """A run of `results`, then of `conversions`, per night: `results` measures nothing itself."""
+    """A run of `results` (deciding the day after the night), then of `conversions`, per night."""
     for night in nights:
-        assert run_results(con, config, [night], lambda _: None)["conversions_measured_first"] == 0
+        run_results(con, config, [night], lambda _: None)
         run_conversions(con, config, [night], lambda _: None)
 
 
@@ -104,13 +105,14 @@ def test_a_range_decides_every_day_as_the_nights_one_at_a_time_do(policy):
     2,700 decisions got another arm, 2,406, 2,406 and 2,700 another logged probability."""
     config = learned_config(policy)
     one_run, one_at_a_time = world(), world()
-    assert backfill(one_run, config, days(DAY, 4)) == 4 + 3  # DAY - 4 .. DAY + 2
+    assert backfill(one_run, config, days(DAY, 4)) == 4 + 4  # DAY - 4 .. DAY + 3
     nightly(one_at_a_time, config, days(DAY, 4))
     got, want = decisions(one_run), decisions(one_at_a_time)
     assert len(want) == 4 * CUSTOMERS
     assert got == want  # every column: variant, score, reason, assignment_probability, ...
     assert conversions(one_run) == conversions(one_at_a_time)
-    learned = [r for r in want if r[0] > DAY and not r[5] and not r[7].startswith(f"{policy}: warming up")]
+    warming = f"{policy}: warming up"
+    learned = [r for r in want if r[0] > DAY + ONE and not r[5] and not r[7].startswith(warming)]
     assert policy == "thompson" or learned  # the later nights did learn (not all still warming up)
 
 
@@ -138,7 +140,7 @@ def test_a_uniform_range_longer_than_the_window_reads_the_windows_closed_in_it()
     1,800 decisions got another variant, 1,604 another logged probability."""
     config = learned_config("uniform")
     one_run, one_at_a_time = world(), world()
-    assert backfill(one_run, config, days(DAY, 7)) == 4 + 2  # DAY - 4 .. DAY + 1: closed by DAY + 6
+    assert backfill(one_run, config, days(DAY, 7)) == 4 + 3  # DAY - 4 .. DAY + 2: closed by DAY + 7
     nightly(one_at_a_time, config, days(DAY, 7))
     assert decisions(one_run) == decisions(one_at_a_time)
     assert conversions(one_run) == conversions(one_at_a_time)
@@ -166,18 +168,20 @@ def test_a_range_after_a_late_load_reads_the_earlier_windows_as_the_nights_measu
 
 
 def test_the_days_measured_before_a_night_of_a_range():
-    """5-day windows from the example's start date: the nightly conversions runs of DAY .. D - 1 have
-    measured DAY - 4 .. D - 1 again; a learned policy reads all of them, a uniform one the closed
-    windows only; the first night none (nothing was measured again before it)."""
+    """5-day windows from the example's start date; night D decides D + 1 with the data through D, so
+    it measures the days whose windows D's data reaches, from DAY - 4 (the range's first night's
+    earliest open window) through D: a learned policy reads all of them, a uniform one the windows
+    closed before D + 1 only. A one-night run measures them as well: the nightly `conversions` run of
+    the night measures after `results`, and the day before's measured without D's data."""
     d = DAY + dt.timedelta(days=3)
     learned, uniform = learned_config("thompson"), learned_config("uniform")
-    assert read_days(learned, DAY, DAY) == read_days(uniform, DAY, DAY) == []
-    assert read_days(learned, DAY, d) == days(DAY - dt.timedelta(days=4), 7)
-    assert read_days(uniform, DAY, d) == days(DAY - dt.timedelta(days=4), 3)  # closed: day + 5 <= d
-    assert read_days(uniform, DAY, DAY + dt.timedelta(days=1)) == [DAY - dt.timedelta(days=4)]
+    assert read_days(learned, DAY, DAY) == days(DAY - dt.timedelta(days=4), 5)
+    assert read_days(uniform, DAY, DAY) == [DAY - dt.timedelta(days=4)]  # closed: x + 5 <= DAY + 1
+    assert read_days(learned, DAY, d) == days(DAY - dt.timedelta(days=4), 8)
+    assert read_days(uniform, DAY, d) == days(DAY - dt.timedelta(days=4), 4)
     ended = learned.model_copy(
-        update={"experiments": [e.model_copy(update={"end": DAY}) for e in learned.experiments]}
+        update={"experiments": [e.model_copy(update={"end": d}) for e in learned.experiments]}
     )
-    assert read_days(ended, DAY, d) == []  # no experiment decides that night
+    assert read_days(ended, DAY, d) == []  # no experiment decides the day after
     early = learned.model_copy(update={"start_date": DAY - dt.timedelta(days=1)})
     assert read_days(early, DAY, d)[0] == DAY - dt.timedelta(days=1)  # nothing before the start date
