@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from pipeline.activation.bigquery import as_utc
 from pipeline.activation.config import ActivationConfig, ExportSpec, WhereRule, twice_given
 from pipeline.core.rules import Params, RuleError, compile_all, condition
 from pipeline.core.settings import FieldType
@@ -145,8 +146,9 @@ def write_export(
     ``empty`` writes a file without rows (CSV: the header; JSON lines: no line; Parquet: the columns).
 
     CSV (DuckDB's writer): header first, every value as DuckDB writes it as text, a list as its JSON
-    array (both as in JSON lines), quoted where it holds a comma, a quote or a line break; Parquet;
-    JSON lines: one object per row.
+    array (both as in JSON lines), quoted where it holds a comma, a quote or a line break; Parquet: the
+    columns' types, timestamps as UTC (``timestamp[us, tz=UTC]``, isAdjustedToUTC); JSON lines: one
+    object per row.
     The rows written are counted back from the file (the row-count check).
     """
     if table not in SOURCE_TABLES:
@@ -182,7 +184,7 @@ def write_export(
     if fmt == "jsonl":
         partial.write_text(text, encoding="utf-8")
     elif fmt == "parquet":
-        pq.write_table(arrow, partial)
+        pq.write_table(as_utc(arrow), partial)  # the warehouse's UTC timestamps, marked as UTC
     if (written := count_rows(partial, fmt)) != rows:
         partial.unlink()
         raise ExportError(f"{path.name}: {written} rows written, {rows} expected")
