@@ -205,7 +205,7 @@ def upload_sftp(s, folder: str, local: Path, path: str, overwrite: bool = True, 
     Returns the remote path. A broken connection is retried with a new temporary name; one left
     behind by a connection that dropped mid-upload (or an export killed) is a hidden
     ``.<name>.partial-<hex>`` file, removed by a later upload of ``name`` once it is
-    :data:`STALE_STAGED_SECONDS` old (by its time on the server: an upload at work keeps writing to its).
+    :data:`STALE_STAGED_SECONDS` old by its time on the server (an upload at work keeps writing to its own).
     """
     import paramiko
 
@@ -255,13 +255,13 @@ def upload_sftp(s, folder: str, local: Path, path: str, overwrite: bool = True, 
     return with_retries(f"{s.where}: upload {name}", attempt, s.retries, log=log)
 
 
-def _remove_stale(sftp, folder: str, name: str, now: float | None = None) -> list[str]:
+def _remove_stale(sftp, folder: str, name: str) -> list[str]:
     """Remove the staged files of ``name`` in the remote ``folder`` that are :data:`STALE_STAGED_SECONDS`
     old (left by an upload that broke off); returns their names. Nothing else is touched, and a folder
     that cannot be listed or a file that cannot be removed is left as it is."""
     import paramiko
 
-    limit = (time.time() if now is None else now) - STALE_STAGED_SECONDS
+    limit = time.time() - STALE_STAGED_SECONDS
     try:
         found = sftp.listdir_attr(folder)
     except (OSError, EOFError, paramiko.SSHException):
