@@ -4,6 +4,9 @@ Every response is one envelope, errors included::
 
     {"meta": {"errors": [...], "validation": [...], "snapshot": "<version>", "page": {...}}, "data": ...}
 
+``snapshot`` is the version the answer was read from, a 404 of an unknown customer, experiment, model,
+training or data set included; null when no snapshot was read (401, 422, 503, an unknown path).
+
 Each request reads one snapshot version: the one ``current`` points at when the request starts (a
 connection per version, a cursor per request, the version held until the request ends), so a
 publication in the middle of a request never mixes two versions. API keys come from the environment
@@ -76,6 +79,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 class NoSnapshot(RuntimeError):
     """Nothing has been published yet."""
+
+
+class NotFound(HTTPException):
+    """A 404 read from a snapshot: its answer names that snapshot's version, as a 200 does."""
+
+    def __init__(self, snapshot: Snapshot, detail: str | None) -> None:
+        super().__init__(404, detail)
+        self.snapshot = snapshot.version
 
 
 class SnapshotReader:
@@ -203,6 +214,10 @@ def create_app(root: Path, keys: tuple[str, ...], reports: Path | None = None) -
     async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return envelope(exc.status_code, errors=[str(exc.detail)])
 
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return envelope(404, errors=[str(exc.detail)], snapshot=exc.snapshot)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         issues = [
@@ -219,7 +234,7 @@ def create_app(root: Path, keys: tuple[str, ...], reports: Path | None = None) -
         """The rows of query ``name``; 404 with ``missing`` when query ``exists`` finds nothing."""
         with reader.reading() as (snapshot, cur):
             if exists and not rows_json(cur, exists, params):
-                raise HTTPException(404, missing)
+                raise NotFound(snapshot, missing)
             return envelope(200, rows_json(cur, name, params), snapshot=snapshot.version)
 
     def paged(
@@ -228,7 +243,7 @@ def create_app(root: Path, keys: tuple[str, ...], reports: Path | None = None) -
         """A page of query ``name`` and its total (query ``<name>_count``); 404 as in ``read``."""
         with reader.reading() as (snapshot, cur):
             if exists and not rows_json(cur, exists, params):
-                raise HTTPException(404, missing)
+                raise NotFound(snapshot, missing)
             total = next((r["total"] for r in rows_json(cur, f"{name}_count", params)), 0)
             rows = rows_json(cur, name, {**params, "page_rows": size, "skip_rows": (page - 1) * size})
         return envelope(200, rows, snapshot=snapshot.version, page=Page(number=page, size=size, total=total))
@@ -383,10 +398,10 @@ def create_app(root: Path, keys: tuple[str, ...], reports: Path | None = None) -
         params = {"model": name, "version": version, "customer": customer_id}
         with reader.reading() as (snapshot, cur):
             if not rows_json(cur, "training_exists", params):
-                raise HTTPException(404, f"no training {version} of model {name!r}")
+                raise NotFound(snapshot, f"no training {version} of model {name!r}")
             if not rows_json(cur, "waterfall_exists", params):
-                raise HTTPException(
-                    404, f"customer {customer_id!r} is not in the explanation sample of this training"
+                raise NotFound(
+                    snapshot, f"customer {customer_id!r} is not in the explanation sample of this training"
                 )
             return envelope(200, rows_json(cur, "waterfall", params)[0], snapshot=snapshot.version)
 

@@ -24,7 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import secrets
+import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from typing import cast
 
 from pipeline.activation.bigquery import BigQueryError, parse_table, replace_day
 from pipeline.activation.config import ActivationConfig
+from pipeline.activation.staging import STALE_STAGED_SECONDS, is_staged, staged_name
 from pipeline.ingest.sources.bigquery import BigQueryResource, BigQuerySource
 from pipeline.ingest.sources.files import SourceError
 from pipeline.ingest.sources.gcs import GcsResource, GcsSource
@@ -201,7 +203,9 @@ def upload_sftp(s, folder: str, local: Path, path: str, overwrite: bool = True, 
 
     ``s`` is the source's SftpSettings (pipeline.ingest.sources.sftp.connect: host-key check, auth).
     Returns the remote path. A broken connection is retried with a new temporary name; one left
-    behind by a connection that dropped mid-upload is a hidden ``.<name>.partial-<hex>`` file.
+    behind by a connection that dropped mid-upload (or an export killed) is a hidden
+    ``.<name>.partial-<hex>`` file, removed by a later upload of ``name`` once it is
+    :data:`STALE_STAGED_SECONDS` old by its time on the server (an upload at work keeps writing to its own).
     """
     import paramiko
 
@@ -212,8 +216,11 @@ def upload_sftp(s, folder: str, local: Path, path: str, overwrite: bool = True, 
     where = head or "."
 
     def attempt() -> str:
-        tmp = f"{head + '/' if head else ''}.{name}.partial-{secrets.token_hex(4)}"
+        tmp = f"{head + '/' if head else ''}{staged_name(name)}"
         with connect(s) as sftp:
+            for left in _remove_stale(sftp, where, name):
+                if log:
+                    log(f"{s.where}: removed {left}, left by an upload of {name} that broke off")
             try:
                 sftp.put(str(local), tmp, confirm=True)  # confirm: the remote size is checked
             except FileNotFoundError:
@@ -246,6 +253,29 @@ def upload_sftp(s, folder: str, local: Path, path: str, overwrite: bool = True, 
         return target
 
     return with_retries(f"{s.where}: upload {name}", attempt, s.retries, log=log)
+
+
+def _remove_stale(sftp, folder: str, name: str) -> list[str]:
+    """Remove the staged files of ``name`` in the remote ``folder`` that are :data:`STALE_STAGED_SECONDS`
+    old (left by an upload that broke off); returns their names. Nothing else is touched, and a folder
+    that cannot be listed or a file that cannot be removed is left as it is."""
+    import paramiko
+
+    limit = time.time() - STALE_STAGED_SECONDS
+    try:
+        found = sftp.listdir_attr(folder)
+    except (OSError, EOFError, paramiko.SSHException):
+        return []
+    removed = []
+    for f in sorted(found, key=lambda f: f.filename):
+        if is_staged(f.filename, name) and stat.S_ISREG(f.st_mode or 0) and (f.st_mtime or limit) < limit:
+            path = f.filename if folder == "." else f"{folder.rstrip('/')}/{f.filename}"
+            try:
+                sftp.remove(path)
+                removed.append(f.filename)
+            except (OSError, EOFError, paramiko.SSHException):
+                pass
+    return removed
 
 
 def _exists(sftp, path: str) -> bool:

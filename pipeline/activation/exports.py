@@ -10,11 +10,11 @@ sql/activation/export/.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import hashlib
 import os
-import secrets
-import shutil
 import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -25,7 +25,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from pipeline.activation.bigquery import as_utc
 from pipeline.activation.config import ActivationConfig, ExportSpec, WhereRule, twice_given
+from pipeline.activation.staging import staging
 from pipeline.core.rules import Params, RuleError, compile_all, condition
 from pipeline.core.settings import FieldType
 from pipeline.core.sql import bind, ident, sql
@@ -146,8 +148,9 @@ def write_export(
     ``empty`` writes a file without rows (CSV: the header; JSON lines: no line; Parquet: the columns).
 
     CSV (DuckDB's writer): header first, every value as DuckDB writes it as text, a list as its JSON
-    array (both as in JSON lines), quoted where it holds a comma, a quote or a line break; Parquet;
-    JSON lines: one object per row.
+    array (both as in JSON lines), quoted where it holds a comma, a quote or a line break; Parquet: the
+    columns' types, timestamps as UTC (``timestamp[us, tz=UTC]``, isAdjustedToUTC); JSON lines: one
+    object per row.
     The rows written are counted back from the file (the row-count check).
     """
     if table not in SOURCE_TABLES:
@@ -185,7 +188,7 @@ def write_export(
     if fmt == "jsonl":
         partial.write_text(text, encoding="utf-8")
     elif fmt == "parquet":
-        pq.write_table(arrow, partial)
+        pq.write_table(as_utc(arrow), partial)  # the warehouse's UTC timestamps, marked as UTC
     if (written := count_rows(partial, fmt)) != rows:
         partial.unlink()
         raise ExportError(f"{path.name}: {written} rows written, {rows} expected")
@@ -268,32 +271,53 @@ def _export(
         raise ExportError(str(e)) from None
     if dest.kind == "bigquery":
         fmt = "parquet"  # the rows are loaded from Parquet (the format of a file destination only)
-    with tempfile.TemporaryDirectory(prefix="nightjar-export-") as tmp:
-        local = Path(tmp) / dest.file_name
+
+    def write(local: Path) -> int:
         with reading() as con:
-            rows = write_export(con, config, table, day, local, fmt, columns, where, empty)
-        if not dest.remote:
-            target = Path(dest.path)
-            if target.is_dir():
-                raise ExportError(
-                    f"{target} is a folder: give the file to write (e.g. {target}/{table}.{fmt})"
-                )
-            if blocked := next((p for p in target.parents if p.exists() and not p.is_dir()), None):
-                raise ExportError(f"cannot write {target}: {blocked} is a file, not a folder")
-            # a name of its own: an export running at the same time never moves or truncates this one's file
-            staged = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(local, staged)
-                _deliver_local(staged, target, overwrite)
-            except OSError as e:  # no permission, a full disk: one line, nothing left beside the target
-                staged.unlink(missing_ok=True)
-                raise ExportError(f"cannot write {target}: {e.strerror or e}") from None
-            return rows, describe(dest, config)
+            return write_export(con, config, table, day, local, fmt, columns, where, empty)
+
+    if not dest.remote:
+        return _export_local(Path(dest.path), f"{table}.{fmt}", write, overwrite), describe(dest, config)
+    # staged in the system's temporary folder under a name of the destination's: what a killed export
+    # left there goes with the next export to the same destination
+    digest = hashlib.sha256(f"{dest.kind}://{dest.source}/{dest.path}".encode()).hexdigest()[:16]
+    with staging(Path(tempfile.gettempdir()), f"nightjar-export-{digest}") as folder:
+        local = folder / dest.file_name
+        rows = write(local)
         try:
             return rows, deliver(config, dest, local, overwrite, log=log, day=day)
         except DestinationError as e:
             raise ExportError(str(e)) from None
+
+
+def _export_local(target: Path, example: str, write: Callable[[Path], int], overwrite: bool) -> int:
+    """Write the file with ``write`` in a staging folder beside ``target`` (same file system), then move
+    it into place; returns the rows. The folders created for it go again if the export fails."""
+    if target.is_dir():
+        raise ExportError(f"{target} is a folder: give the file to write (e.g. {target}/{example})")
+    if blocked := next((p for p in target.parents if p.exists() and not p.is_dir()), None):
+        raise ExportError(f"cannot write {target}: {blocked} is a file, not a folder")
+    created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]  # deepest first
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # a folder of its own: an export running at the same time never moves or truncates this one's file
+        with staging(target.parent, target.name) as folder:
+            rows = write(folder / target.name)
+            _deliver_local(folder / target.name, target, overwrite)
+        return rows
+    except OSError as e:  # no permission, a full disk: one line, nothing left beside the target
+        _remove_folders(created)
+        raise ExportError(f"cannot write {target}: {e.strerror or e}") from None
+    except BaseException:
+        _remove_folders(created)
+        raise
+
+
+def _remove_folders(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first) where empty: those an export that failed created."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def export_to(

@@ -18,7 +18,6 @@ import html
 import json
 import os
 import re
-import secrets
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +28,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from pipeline.activation.publish import Snapshot, current_snapshot
+from pipeline.activation.staging import STALE_STAGED_SECONDS, staged_name
 from pipeline.attribution.report import stacked_bars
 from pipeline.core.metadata import columns_of
 from pipeline.core.plots import DPI, Figures, daily_plot, markdown_image
@@ -38,7 +38,6 @@ from pipeline.models.plots import impact_bars
 REPORT = "report"  # the asset
 INDEX = "index.html"
 FIGURES = ".figures.json"  # the last page's figures by the digest of what each was drawn from
-STALE_STAGED_SECONDS = 3600  # a staged file this old was left by a writer killed before its rename
 _IMAGE = re.compile(r"!\[\]\((data:image/png;base64,[A-Za-z0-9+/=]+)\)")
 
 STYLE = """
@@ -205,7 +204,7 @@ def _replace(target: Path, text: str) -> None:
     """Write ``text`` beside ``target`` under a hidden name of its own, then rename it into place: a
     writer of the same folder at the same time (the asset and `nightjar report`) never moves or
     truncates this one's file."""
-    staged = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
+    staged = target.with_name(staged_name(target.name))
     try:
         staged.write_text(text, encoding="utf-8")
         os.replace(staged, target)

@@ -402,6 +402,49 @@ def test_an_sftp_upload_is_never_seen_partial(sshd, key, tmp_path):
     assert read_back_sftp(sshd, f"{remote}/big.csv") == big.read_bytes() and leftovers(remote) == []
 
 
+def test_a_staged_file_a_dropped_connection_left_goes_with_a_later_upload(sshd, key, tmp_path):
+    # the temporary file of an upload whose connection dropped stayed on the server for good
+    from pipeline.activation.destinations import upload_sftp
+    from pipeline.activation.staging import STALE_STAGED_SECONDS
+    from tests.integration.proxy import CuttingProxy
+
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    big = tmp_path / "cut.csv"
+    big.write_bytes(os.urandom(8 << 20))
+    proxy = CuttingProxy(sshd["port"])
+    s = SftpSettings(
+        source="partner",
+        host="127.0.0.1",
+        port=proxy.port,
+        username=sshd["user"],
+        private_key=key,
+        check_host_key=False,  # the proxy's port is not the one known_hosts names
+        retries=2,
+    )
+    messages: list[str] = []
+    try:
+        proxy.cut_after = 20_000  # the server's answers: past the handshake, while the file is written
+        assert upload_sftp(s, str(remote), big, "cut.csv", log=messages.append) == f"{remote}/cut.csv"
+        assert proxy.cuts == 1
+        (dropped,) = leftovers(remote)  # the dropped connection's, which could not be removed
+        assert dropped.startswith(".cut.csv.partial-")
+        others = [".cut.csv.partial", ".other.csv.partial-0123abcd"]  # not staged files of cut.csv
+        for name in others:
+            (remote / name).write_bytes(b"x")
+        upload_sftp(s, str(remote), big, "cut.csv")
+        assert leftovers(remote) == sorted([dropped, *others])  # fresh: it may be an upload at work
+        hours_ago = time.time() - STALE_STAGED_SECONDS - 60
+        for name in [dropped, *others]:
+            os.utime(remote / name, (hours_ago, hours_ago))
+        messages.clear()
+        upload_sftp(s, str(remote), big, "cut.csv", log=messages.append)
+    finally:
+        proxy.stop()
+    assert leftovers(remote) == sorted(others) and (remote / "cut.csv").read_bytes() == big.read_bytes()
+    assert any(f"removed {dropped}, left by an upload of cut.csv" in m for m in messages)
+
+
 def test_a_large_gcs_export_uses_one_resumable_upload_and_reads_back(gcs, tmp_path, emulator):  # noqa: F811
     from pipeline.activation.destinations import upload_gcs
 

@@ -96,11 +96,44 @@ def test_customer_endpoints_return_exactly_the_snapshots_rows(client: httpx.Clie
         "meta": {
             "errors": ["no customer 'nobody-at-all' in the snapshot"],
             "validation": [],
-            "snapshot": None,
+            "snapshot": served(activation_world),  # the version it was read from, as a 200 names it
             "page": None,
         },
         "data": None,
     }
+
+
+def served(world: World) -> str:
+    snapshot = current_snapshot(world.root)
+    assert snapshot is not None
+    return snapshot.version
+
+
+def test_a_404_names_the_snapshot_it_was_read_from(client: httpx.Client, activation_world: World):
+    # every 404 read from the snapshot carried "snapshot": null while a 200 of the same version named it
+    version = served(activation_world)
+    training = next(m for m in client.get("/v1/models").json()["data"] if m["status"] == "FINISHED")
+    missing = [
+        "/v1/customers/nobody/decisions",
+        "/v1/experiments/nope/report",
+        "/v1/models/nope/trainings",
+        f"/v1/models/{training['model']}/trainings/1999-01-01/beeswarm",
+        f"/v1/models/{training['model']}/trainings/{training['version']}/waterfall/nobody",
+        "/v1/datasets/nope/loads",
+    ]
+    answers = {url: client.get(url) for url in missing}
+    assert {u: (r.status_code, r.json()["meta"]["snapshot"]) for u, r in answers.items()} == {
+        u: (404, version) for u in missing
+    }
+    assert client.get("/v1/models").json()["meta"]["snapshot"] == version
+    # no snapshot read: an unknown path, a wrong key, an invalid parameter
+    unread = [client.get("/v1/nowhere"), client.get("/v1/models", headers={"X-API-Key": "wrong"})]
+    unread.append(client.get("/v1/results", params={"page": 0}))
+    assert [(r.status_code, r.json()["meta"]["snapshot"]) for r in unread] == [
+        (404, None),
+        (401, None),
+        (422, None),
+    ]
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"X-API-Key": KEY + "x"}])

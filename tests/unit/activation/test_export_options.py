@@ -78,7 +78,7 @@ def test_where_rules_keep_exactly_the_rows_every_rule_holds_for(warehouse, tmp_p
     ]
     d20 = next(r for r in rows if r["variant"] == "discount_20")
     assert (d20["code"], d20["category"], d20["message"]) == ("D20", "offer", "20% off your next order")
-    assert {r["send_at"] for r in rows} == {None, dt.datetime(2026, 1, 9, 9)}
+    assert {r["send_at"] for r in rows} == {None, dt.datetime(2026, 1, 9, 9, tzinfo=dt.UTC)}  # UTC, marked so
 
     where = [
         WhereRule(field="score", formula={"gte": 0.3}),
