@@ -58,7 +58,7 @@ def test_demo_prints_progress_and_a_summary(demo):
     assert f"[1/3] generating the demo world: 2000 customers, {DAYS} days" in stdout
     # an ETA from the start: the first run has no earlier one to go by and says so; the nights have
     plans = [ln for ln in stdout.splitlines() if ln.startswith("[progress] planning one run")]
-    assert len(plans) == NIGHTS + 2  # up to the eve, the nights, the days after them
+    assert len(plans) == NIGHTS + 1  # up to the eve (deciding the first day), the nights after, the rest
     assert plans[0].endswith(", no earlier run of the job to estimate from, ETA after the first step")
     assert all(re.search(r", ETA [^,]+ \(estimate from earlier runs\)$", ln) for ln in plans[1:]), plans
     counts = [re.match(r"\[progress\] (\d+)/(\d+) assets", ln) for ln in stdout.splitlines()]
