@@ -35,6 +35,10 @@ class WarehouseLocked(WarehouseError):
 # The type of event values, conversion values and money sums: a Decimal at its declared scale (up to 18)
 # and the sum of many, exactly; a Float's double to 18 decimals (the double itself is kept beside it).
 EXACT_VALUE = "DECIMAL(38,18)"
+# What an exact EXACT_VALUE sum holds (under 1e20), with a margin for the doubles' rounding of the bound it
+# is compared with: a sum that could reach it is taken apart in whole parts and fractions (the experiments'
+# report_counts.sql and write_conversions.sql)
+EXACT_SUM_LIMIT = 9e19
 
 MEMORY_LIMIT_ENV = "NIGHTJAR_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "2GB"

@@ -35,7 +35,14 @@ from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.partitions import days_between
 from pipeline.core.rules import Params, compile_all, rule_condition
 from pipeline.core.sql import bind, ident, sql
-from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, scalar, table_exists, transaction
+from pipeline.core.warehouse import (
+    EXACT_SUM_LIMIT,
+    EXACT_VALUE,
+    migrate_column_types,
+    scalar,
+    table_exists,
+    transaction,
+)
 from pipeline.experiments.config import PRIMARY, ConversionDefinition, ExperimentsConfig
 from pipeline.experiments.decisions import CONVERSIONS, RESULTS, day_rows, schemas
 
@@ -163,7 +170,12 @@ def measure(
             )
             con.execute(query, bind(query, {**bounds, "ds": up, "with_covariate": covariates}))
     written = {**bounds, "day": day, "complete": complete}
-    count = sql("experiments/write_conversions")
+    # the matches' values summed exactly, taken apart (slower) where they could add up to 1e20
+    wide = float(scalar(con, sql("experiments/value_bound", idents={"table": "_matches"}))) >= EXACT_SUM_LIMIT
+    matched = sql(
+        "experiments/match_value_wide" if wide else "experiments/match_value", fragments={"value": "m.value"}
+    )
+    count = sql("experiments/write_conversions", fragments={"matched_values": matched})
     with transaction(con):
         _delete_day(con, day)
         con.execute(

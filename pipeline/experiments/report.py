@@ -40,7 +40,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.core.sql import bind, sql
-from pipeline.core.warehouse import table_exists, transaction
+from pipeline.core.warehouse import EXACT_SUM_LIMIT, scalar, table_exists, transaction
 from pipeline.experiments import stats
 from pipeline.experiments.bayesian import posterior
 from pipeline.experiments.config import PRIMARY, AnalysisSpec, ExperimentsConfig
@@ -374,10 +374,18 @@ def _counts(
     # the draws recorded for the control rows, a subquery (none without results)
     draws = sql("experiments/control_draws" if table_exists(con, RESULTS) else "experiments/no_control_draws")
     draws = f"(\n{draws})"
+    # the values' exact sums, taken apart (slower) where the table's values could add up to 1e20
+    wide = float(scalar(con, sql("experiments/value_bound", idents={"table": table}))) >= EXACT_SUM_LIMIT
+    summed = "experiments/value_sum_wide" if wide else "experiments/value_sum"
     text = sql(
         "experiments/report_counts",
         idents={"table": table},
-        fragments={"metric_expr": metric, "draws": draws},
+        fragments={
+            "metric_expr": metric,
+            "draws": draws,
+            "running_value": sql(summed, fragments={"value": "p.value", "over": " OVER w"}),
+            "summed_values": sql(summed, fragments={"value": "value", "over": ""}),
+        },
     )
     values = {"include_incomplete": include_incomplete, "primary": PRIMARY, "learned": policies or []}
     return con.execute(text, bind(text, values)).df()

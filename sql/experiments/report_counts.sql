@@ -20,6 +20,8 @@
 -- without `results`): the matched control of that variant, counted per customer as a variant is.
 -- `undrawn` counts the control presentations of those experiments without a recorded draw (decided
 -- before the column): their report falls back to the whole control group.
+-- The values' sums, per customer and date ({{running_value}}) and per row ({{summed_values}}), are exact:
+-- value_sum.sql, or value_sum_wide.sql where the table's values could add up to 1e20 (value_bound.sql).
 WITH counted AS (
     SELECT
         c.experiment, {{metric_expr}} AS metric, c.drawn_variant AS variant,
@@ -48,7 +50,7 @@ running AS (
     SELECT
         p.experiment, p.metric, p.variant, p.is_control, p.control_of, p.date, p.d, p.value,
         p.window_complete, p.capped, p.undrawn, f.x,
-        row_number() OVER w AS cm, (sum(p.d) OVER w)::BIGINT AS cd, (sum(p.value) OVER w)::DOUBLE AS cv
+        row_number() OVER w AS cm, (sum(p.d) OVER w)::BIGINT AS cd, {{running_value}} AS cv
     FROM presentations AS p
     INNER JOIN firsts AS f USING (experiment, metric, customer_id)
     WHERE p.window_complete OR $include_incomplete
@@ -60,7 +62,7 @@ running AS (
 
 SELECT
     experiment, metric, variant, is_control, control_of, date,
-    count(*) AS presented, sum(d)::BIGINT AS converted, sum(value)::DOUBLE AS value_sum,
+    count(*) AS presented, sum(d)::BIGINT AS converted, {{summed_values}} AS value_sum,
     count(*) FILTER (WHERE NOT window_complete) AS in_progress,
     count(*) FILTER (WHERE capped) AS capped,
     count(*) FILTER (WHERE undrawn) AS undrawn,

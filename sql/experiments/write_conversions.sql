@@ -4,7 +4,9 @@
 -- window_start <= at < window_end. Per presentation the earliest match counts (ties: by source name,
 -- then value), plus every match of a definition with count: all. pre_converted: a match of the
 -- metric's covariate in $pre_start <= at < window_start. Every experiment's presentations when
--- $every, else those of $experiments.
+-- $every, else those of $experiments. The value ({{matched_values}}) is the exact sum of the counted
+-- matches' values: match_value.sql, or match_value_wide.sql where the matches' values could add up to
+-- 1e20 (value_bound.sql).
 CREATE OR REPLACE TEMP TABLE _counted AS
 WITH counted AS (
     SELECT * FROM _matches
@@ -17,7 +19,7 @@ before AS (
 )
 SELECT r.date, r.customer_id, r.experiment, $metric_name AS metric, r.variant, r.drawn_variant, r.is_control,
        count(m.matched_at) > 0 AS converted, count(m.matched_at) AS conversions,
-       coalesce(sum(m.value), 0) AS value, min(m.matched_at) AS first_conversion_at,
+       {{matched_values}} AS value, min(m.matched_at) AS first_conversion_at,
        $start AS window_start, $end AS window_end, $complete AS window_complete,
        b.customer_id IS NOT NULL AS pre_converted
 FROM results AS r

@@ -25,15 +25,20 @@ BINARY = {"purchase_30d": "model_purchase_30d", "churn_60d": "model_churn_60d"}
 TRUTH = {"purchase_30d": "purchase", "churn_60d": "no_activity"}  # tests/assets/models/truth.py
 MARGIN = 0.02  # AUC over the better baseline (measured: 0.064 purchase, 0.070 churn)
 # The plug-in ECE on ~370 test customers measures mostly its sampling floor (a perfectly calibrated
-# score shows 0.028-0.053 there; measured 0.038 and 0.023): it is bounded loosely. The calibration
-# error against the truth (each customer's true probability of the label), debiased
-# (pipeline/models/calibrate.py), is bounded by 0.025: measured 0.022 and 0.000 on this world,
-# 0.000-0.038 (mean 0.022) over five (README, "How calibrated the demo's scores are"). It was 0.02
-# while the split was a permutation of the customer count (then 0.000 and 0.000 here, 0.000-0.021
-# over five): the test customers changed, the procedure did not. Over 20 split seeds of this world
-# (purchase_30d) it is above 0.02 for 13 (10 with the old split): 0.02 was met by the seed's luck.
+# score shows 0.028-0.053 there; measured 0.038 and 0.023): it is bounded loosely.
 DEMO_ECE_BOUND = 0.08
-TRUTH_ECE_BOUND = 0.025
+# The calibration error against the truth (each customer's true probability of the label), debiased
+# (pipeline/models/calibrate.py), of one split's ~360 test customers is noisy: over the split seeds
+# 1-20 of this world 0.000-0.058 (mean 0.025, sd 0.020) for purchase_30d, 0.000-0.067 (mean 0.015,
+# sd 0.022) for churn_60d, where the booster's own scores (the calibration map left out) measure
+# 0.000-0.135 (mean 0.042) and 0.000-0.131 (mean 0.036), and calibration: none 0.043 and 0.037. So the
+# mean over both models and SPLIT_SEEDS is bounded: 0.025 calibrated (0.064 without the map, 0.064
+# with calibration: none); over random sets of six of the 20 seeds it is above 0.030 in 2 % (at most
+# 0.036), the booster's own under it in 20 %: the calibrated error must also be the lower on average
+# (it is not in 0.1 % of those sets, in 9 of the 40 trainings). Without the map the test fails (0.064).
+# The twelve trainings take 12-16 s.
+SPLIT_SEEDS = range(1, 7)
+TRUTH_ECE_BOUND = 0.030
 
 
 def test_every_binary_training_reports_its_baselines_and_beats_the_better_one(world):
@@ -91,7 +96,6 @@ def test_scores_are_calibrated_on_customers_the_model_did_not_see_and_match_the_
         # the world's truth is the labels' probability: their means agree within 3 standard errors
         assert abs(y_all.mean() - q_all.mean()) < 3 * np.sqrt(np.mean(q_all * (1 - q_all)) / len(q_all))
         assert calibrate.expected_calibration_error(y, p) == pytest.approx(m["ece"])  # the stored scores
-        assert truth_ece <= TRUTH_ECE_BOUND, model
         assert m["ece"] <= DEMO_ECE_BOUND, model
         assert m["ece_sampling_floor"] > 0.02  # the plug-in ECE cannot show 0.02 on this many
         # cross-fitted over every non-test customer (the training and evaluation splits: 80 % within
@@ -105,6 +109,31 @@ def test_scores_are_calibrated_on_customers_the_model_did_not_see_and_match_the_
     # the nightly scores are the calibrated ones: their mean is close to the positive rate
     m = rows["purchase_30d"]["metrics"]
     assert abs(m["mean_score"] - m["positive_rate"]) < 0.03
+
+
+def test_over_six_split_seeds_the_scores_are_calibrated_against_the_truth_on_average(world):
+    """Both models trained on SPLIT_SEEDS splits of the world: the mean debiased calibration error of
+    their test customers' calibrated scores against the truth is at most TRUTH_ECE_BOUND, and below
+    that of the boosters' own scores."""
+    config, _ = world
+    calibrated, raw = [], []
+    for model in BINARY:
+        spec = config.model(model)
+        with connect(config.warehouse_path, read_only=True) as con:
+            prepared = training.prepare(con, config, spec, LAST)
+        window = prepared.window
+        truth = label_probabilities(config.base_dir, window.label_start, window.label_end)
+        q = pd.Series(truth[TRUTH[model]], index=truth["customer_id"]).reindex(prepared.ids).to_numpy()
+        for seed in SPLIT_SEEDS:
+            trained = training.train(prepared, spec.model_copy(update={"seed": seed}), draw=False)
+            X, q_test = prepared.X[trained.test], q[trained.test]
+            p = predict(trained.booster, X, {"calibrator": trained.calibrator})
+            calibrated.append(calibrate.debiased_calibration_error(q_test, p))
+            raw.append(calibrate.debiased_calibration_error(q_test, predict(trained.booster, X, {})))
+    print(f"\nagainst the truth: calibrated {np.round(calibrated, 3)} (mean {np.mean(calibrated):.4f}), own")
+    print(f"{np.round(raw, 3)} (mean {np.mean(raw):.4f})")
+    assert np.mean(calibrated) <= TRUTH_ECE_BOUND
+    assert np.mean(calibrated) < np.mean(raw)
 
 
 def _plant_shuffled_training(config, day):

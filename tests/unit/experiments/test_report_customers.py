@@ -19,6 +19,7 @@ from scipy import stats as st
 
 from pipeline.config import parse_config
 from pipeline.core.sql import sql
+from pipeline.experiments import report as experiments_report
 from pipeline.experiments.report import build_report
 from tests.conftest import example_dict
 
@@ -184,3 +185,19 @@ def test_per_customer_intervals_are_wider_than_per_presentation_where_customers_
     naive = welch(p1 - p0, p1 * (1 - p1), c.m.sum(), p0 * (1 - p0), a.m.sum())
     # 1.09 times as wide here, where a customer's presentations of a variant are fewer than 2 on average
     assert row.abs_lift_high - row.abs_lift_low > 1.05 * (naive[2] - naive[1])
+
+
+def test_the_wide_value_sums_give_the_bits_of_the_exact_ones(built, monkeypatch):
+    """The report's value sums taken apart (as when the values could add up to 1e20: whole parts and
+    fractions, sql/experiments/report_counts.sql) give the exact sums' values per presentation, bit for
+    bit, and the same rows (the sums of squares and products are doubles added in parallel: their last
+    bits vary from run to run either way)."""
+    frame, guardrail, _ = built
+    # values of ~1e15 with 18 decimals: their sums (~1e16) added as doubles would differ in 2 of 12 rows
+    frame = frame.assign(value=frame["value"] * np.random.default_rng(1).random(len(frame)) * 1e14)
+    want = report(frame, guardrail)
+    monkeypatch.setattr(experiments_report, "EXACT_SUM_LIMIT", 0.0)  # every table summed the wide way
+    wide = report(frame, guardrail)
+    assert want["value_per_presented"].notna().all() and (want["value_per_presented"] > 0).any()
+    assert wide["value_per_presented"].tolist() == want["value_per_presented"].tolist()
+    pd.testing.assert_frame_equal(wide, want, check_exact=False, rtol=1e-12)

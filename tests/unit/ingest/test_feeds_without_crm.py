@@ -14,10 +14,12 @@ import pytest
 from pipeline.attribution.credits import CREDITS, SUMMARY, build_attribution
 from pipeline.config import parse_config
 from pipeline.core.sql import sql
-from pipeline.core.warehouse import connect
+from pipeline.core.warehouse import EXACT_SUM_LIMIT, connect
 from pipeline.customers.events import build_events
 from pipeline.customers.kpis import prepare, rebuild
+from pipeline.experiments import conversions
 from pipeline.experiments.conversions import loaded_days, measure
+from pipeline.experiments.report import build_report
 from pipeline.ingest.ranges import ingest_range_file
 from pipeline.ingest.sources.local_files import landed_file
 from tests.conftest import UPLOADED_CONVERSIONS
@@ -30,7 +32,9 @@ VISITS = "visitor,at,channel\nV1,{a},Search\nV1,{b},Email\nv2,{b},Display\nV3,{b
 ORDERS = "visitor,at,value\nV1,{c},{x}\nV2,{c},{y}\nV9,{c},{z}\n"
 
 
-def _config(root: Path, value: dict | None = None, uploads: bool = False, **identity) -> dict:
+def _config(
+    root: Path, value: dict | None = None, uploads: bool = False, count: str = "first", **identity
+) -> dict:
     def feed(name: str, fields: list, event: dict) -> dict:
         return {
             "name": name,
@@ -65,6 +69,7 @@ def _config(root: Path, value: dict | None = None, uploads: bool = False, **iden
                     "name": "bought",
                     "experiment": "ab",
                     "value_field": "value",
+                    "count": count,
                     "rules": [{"transaction": "orders", "field": "visitor", "formula": {"neq": ""}}],
                 }
             ]
@@ -84,9 +89,15 @@ def _run(
     values: tuple = (THIRD, 2 * THIRD, 0.1 / 3),
     value: dict | None = None,
     uploads: str | None = None,
+    more_orders: str = "",
+    count: str = "first",
+    kpis: bool = True,
     **identity,
 ):
-    config = parse_config(_config(tmp_path, value, uploads is not None, **identity), "t.yaml", tmp_path)
+    """Ingest, build the events, attribute, measure the conversions (the definition counting ``count``)
+    and the KPIs (unless not ``kpis``); ``more_orders``: lines added to the orders."""
+    data = _config(tmp_path, value, uploads is not None, count, **identity)
+    config = parse_config(data, "t.yaml", tmp_path)
     folder = tmp_path / "files"
     folder.mkdir(exist_ok=True)
     times = {"a": ts(-3).isoformat(), "b": ts(-1).isoformat(), "c": ts(0).isoformat()}
@@ -94,7 +105,7 @@ def _run(
         (folder / f"{UPLOADED_CONVERSIONS['file_name']}.csv").write_text(uploads)
     (folder / "visits.csv").write_text(VISITS.format(**times))
     x, y, z = values
-    (folder / "orders.csv").write_text(ORDERS.format(**times, x=x, y=y, z=z))
+    (folder / "orders.csv").write_text(ORDERS.format(**times, x=x, y=y, z=z) + more_orders.format(**times))
     con_cm = connect(config.warehouse_path)
     con = con_cm.__enter__()
     for spec in config.transactions:
@@ -111,9 +122,10 @@ def _run(
         {"d": ts(-1).date()},
     )
     measure(con, config, ts(-1).date(), loaded_days(con, config))
-    prepare(con)
-    for kpi in ("kpi_purchases", "kpi_events"):
-        rebuild(con, kpi)
+    if kpis:
+        prepare(con)
+        for kpi in ("kpi_purchases", "kpi_events"):
+            rebuild(con, kpi)
     return con_cm, con
 
 
@@ -247,3 +259,51 @@ def test_an_uploaded_float_beyond_what_a_decimal_holds_counts_as_no_value(tmp_pa
         assert _relative_error(converted["v2"], 2 * THIRD) < 1e-12
     finally:
         cm.__exit__(None, None, None)
+
+
+def test_an_experiments_values_adding_up_beyond_what_a_decimal_holds_are_reported(tmp_path: Path) -> None:
+    """Each value is under 1e20 but the variant's add up to 2.2e20: the report's exact sum of them
+    failed (an overflow of DuckDB's DECIMAL sum); it now holds their sum."""
+    cm, con = _run(tmp_path, (6e19, 7e19, 9e19), kpis=False)
+    try:
+        config = parse_config(_config(tmp_path), "t.yaml", tmp_path)
+        build_report(con, config, include_incomplete=True)
+        (presented, per_presented), *_ = con.execute(
+            "SELECT presented, value_per_presented FROM experiment_report WHERE scope = 'total'"
+        ).fetchall()
+        assert presented == 3 and _relative_error(per_presented, 2.2e20 / 3) < 1e-15
+    finally:
+        cm.__exit__(None, None, None)
+
+
+def test_matches_adding_up_beyond_what_a_decimal_holds_count_as_no_value(tmp_path: Path) -> None:
+    """With count: all, V1's two orders (6e19 and 7e19) add up to more than the presentation's
+    DECIMAL(38, 18) value holds: it counts as no value (0; the sum failed the conversions run), V9's
+    (9e19 and 0.1 / 3) are summed exactly."""
+    more = "V1,{c},7e19\nV9,{c},9e19\n"
+    cm, con = _run(tmp_path, (6e19, 2 * THIRD, 0.1 / 3), more_orders=more, count="all", kpis=False)
+    try:
+        rows = con.execute("SELECT customer_id, conversions, value FROM conversions").fetchall()
+        converted = {c: (n, v) for c, n, v in rows}
+        exact = con.execute("SELECT sum(value) FROM events WHERE customer_id = 'v9' AND value > 0")
+        assert converted == {"v1": (2, 0), "v2": (1, converted["v2"][1]), "v9": (2, exact.fetchall()[0][0])}
+        assert _relative_error(converted["v2"][1], 2 * THIRD) < 1e-12
+        assert _relative_error(converted["v9"][1], 9e19) < 1e-15
+    finally:
+        cm.__exit__(None, None, None)
+
+
+def test_the_wide_sums_give_the_bits_of_the_exact_ones(tmp_path: Path, monkeypatch) -> None:
+    """On ordinary values (two orders each, count: all) the conversions summed the wide way (as if
+    they could reach 1e20) are those of the one exact sum, bit for bit."""
+    more = "V1,{c},0.1\nV2,{c},1234567.891\nV9,{c},7.7e12\n"
+    tables = []
+    for limit in (EXACT_SUM_LIMIT, 0.0):
+        monkeypatch.setattr(conversions, "EXACT_SUM_LIMIT", limit)
+        (tmp_path / str(limit)).mkdir()
+        cm, con = _run(tmp_path / str(limit), more_orders=more, count="all", kpis=False)
+        try:
+            tables.append(con.execute("SELECT * FROM conversions ORDER BY ALL").fetchall())
+        finally:
+            cm.__exit__(None, None, None)
+    assert tables[0] == tables[1] and len(tables[0]) == 3
