@@ -41,7 +41,7 @@ from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.parts import record_parts
 from pipeline.core.rules import Params
 from pipeline.core.sql import bind, sql
-from pipeline.core.warehouse import any_insert_order, scalar, transaction
+from pipeline.core.warehouse import EXACT_SUM_LIMIT, any_insert_order, scalar, transaction
 
 CREDITS = "attribution_credits"
 SUMMARY = "attribution_summary"
@@ -49,9 +49,6 @@ DAYS = "attribution_days"  # the days attributed, with or without conversions
 # sql/attribution/paths.sql packs a touch in a BIGINT: a day of the range in 10 bits, a channel in 20
 PATHS_MAX_DAYS = 1024
 PATHS_MAX_CHANNELS = 1 << 20
-# What summary.sql's exact DECIMAL(38, 18) sum of a channel's values holds, with a margin for the
-# doubles' rounding of the bound (value_bound.sql) it is compared with
-SUM_LIMIT = 9e19
 SEP = "\x1f"  # joins the channels of a channel set (sql/attribution/data_driven_shares.sql: chr(31))
 _PATH_COLUMNS = ("path", "conversions", "nulls")
 _WEIGHTS_SCHEMA = pa.schema(
@@ -265,8 +262,8 @@ def compute_credits(
 
 def _summary_sql(con: duckdb.DuckDBPyConnection, days: dict[str, dt.date]) -> str:
     """sql/attribution/summary.sql, or summary_wide.sql (slower) when the days' values could add up to
-    SUM_LIMIT in a channel."""
-    wide = float(scalar(con, sql("attribution/value_bound"), days)) >= SUM_LIMIT
+    EXACT_SUM_LIMIT in a channel."""
+    wide = float(scalar(con, sql("attribution/value_bound"), days)) >= EXACT_SUM_LIMIT
     credits = sql("attribution/summary_credits")
     return sql("attribution/summary_wide" if wide else "attribution/summary", fragments={"credits": credits})
 

@@ -36,8 +36,8 @@ class WarehouseLocked(WarehouseError):
 # and the sum of many, exactly; a Float's double to 18 decimals (the double itself is kept beside it).
 EXACT_VALUE = "DECIMAL(38,18)"
 # What an exact EXACT_VALUE sum holds (under 1e20), with a margin for the doubles' rounding of the bound it
-# is compared with: a sum that could reach it is taken apart in whole parts and fractions (the experiments'
-# report_counts.sql and write_conversions.sql)
+# is compared with: a sum that could reach it is taken apart in whole parts and fractions (attribution's
+# summary_wide.sql, the experiments' report_counts.sql and write_conversions.sql)
 EXACT_SUM_LIMIT = 9e19
 
 MEMORY_LIMIT_ENV = "NIGHTJAR_DUCKDB_MEMORY_LIMIT"

@@ -40,6 +40,6 @@ def test_the_wide_sum_gives_the_bits_of_the_exact_sum(monkeypatch):
         "SELECT * FROM attribution_summary ORDER BY ALL"
     )
     want = narrow.fetchall()
-    monkeypatch.setattr(att_credits, "SUM_LIMIT", 0.0)  # every day summed the wide way
+    monkeypatch.setattr(att_credits, "EXACT_SUM_LIMIT", 0.0)  # every day summed the wide way
     wide = attribute(_orders(values), spec(MODELS)).execute("SELECT * FROM attribution_summary ORDER BY ALL")
     assert wide.fetchall() == want
