@@ -1,9 +1,10 @@
-"""Exports: one night's rows of a table as a CSV, Parquet or JSON lines file, written to a local file or
+"""Exports: one day's rows of a table as a CSV, Parquet or JSON lines file, written to a local file or
 to a configured SFTP / GCS source (pipeline/activation/destinations.py).
 
 `nightjar export TABLE --date D --to DEST` and the `export_<name>` assets (the config's `exports:`)
 call the same :func:`export_to`, so a destination receives the same bytes from either for the same
-partition. Tables: ``results`` (with each variant's code, category and message), ``predictions``,
+day of rows (the asset's partition N writes the rows of :func:`export_day`: for ``results`` N + 1).
+Tables: ``results`` (with each variant's code, category and message), ``predictions``,
 ``recommendations``, ``attribution`` (the credits) and ``conversions``; the queries are in
 sql/activation/export/.
 """
