@@ -513,8 +513,8 @@ def attribution_custom(world: Path, out: Path) -> dict:
 @measure(
     "conversion_windows",
     "(5) the conversions asset over every partition of the world (each day's "
-    "presentations' 30-day windows measured, the partition replaced); the demo's experiments present on one "
-    "day (2026-01-08), so the rows are that day's presentations and the other 89 partitions are empty",
+    "presentations' 30-day windows measured, the partition replaced); the demo's experiments present on "
+    "2026-01-09..13, so the rows are those 5 days' presentations and the other 85 partitions are empty",
 )
 def conversions(world: Path, out: Path) -> dict:
     from pipeline.core.warehouse import connect

@@ -301,7 +301,8 @@ def create_app(root: Path, keys: tuple[str, ...], reports: Path | None = None) -
         page: PageNo = 1,
         page_size: Size = 1000,
     ) -> JSONResponse:
-        """The decisions of a date and/or an experiment, paged (ordered by date, experiment, customer)."""
+        """The decisions presented on a date (decided the night before) and/or of an experiment, paged
+        (ordered by date, experiment, customer)."""
         return paged("results", {"day": date, "experiment": experiment}, page, page_size)
 
     @app.get("/v1/experiments", dependencies=auth, response_model=Envelope, tags=["experiments"])

@@ -1,9 +1,10 @@
-"""Exports: one night's rows of a table as a CSV, Parquet or JSON lines file, written to a local file or
+"""Exports: one day's rows of a table as a CSV, Parquet or JSON lines file, written to a local file or
 to a configured SFTP / GCS source (pipeline/activation/destinations.py).
 
 `nightjar export TABLE --date D --to DEST` and the `export_<name>` assets (the config's `exports:`)
 call the same :func:`export_to`, so a destination receives the same bytes from either for the same
-partition. Tables: ``results`` (with each variant's code, category and message), ``predictions``,
+day of rows (the asset's partition N writes the rows of :func:`export_day`: for ``results`` N + 1).
+Tables: ``results`` (with each variant's code, category and message), ``predictions``,
 ``recommendations``, ``attribution`` (the credits) and ``conversions``; the queries are in
 sql/activation/export/.
 """
@@ -181,9 +182,7 @@ def write_export(
         con.unregister(VARIANTS)
     if not rows and not empty:
         partial.unlink(missing_ok=True)
-        before = day - dt.timedelta(days=1)
-        night = f"the partition of the night before, {before}," if table == "results" else ""
-        raise NothingToExport(f"no {table} for {day}: materialize {night or 'that partition'} first")
+        raise NothingToExport(nothing_to_export(table, day, config.start_date))
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "jsonl":
         partial.write_text(text, encoding="utf-8")
@@ -336,6 +335,18 @@ def export_to(
 
     reading = functools.partial(connect, warehouse, read_only=True)
     return _export(reading, config, day, to, table, fmt, columns, overwrite, log, None, False)
+
+
+def nothing_to_export(table: str, day: dt.date, start: dt.date) -> str:
+    """Why ``table`` has no rows of ``day`` to export: its partition (for `results` the night before
+    ``day``) is to be materialized, or no partition writes that day (before the first: ``start``'s)."""
+    first = export_day(table, start)
+    if day < first:
+        decided = f" (decided on the night of {start})" if first != start else ""
+        return f"no {table} for {day}: no partition writes it, the first day of {table} is {first}{decided}"
+    before = day - dt.timedelta(days=1)
+    night = f"the partition of the night before, {before}," if table == "results" else ""
+    return f"no {table} for {day}: materialize {night or 'that partition'} first"
 
 
 def export_day(table: str, night: dt.date) -> dt.date:

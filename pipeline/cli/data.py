@@ -304,7 +304,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "export",
-        help="export one night's rows of a table (CSV, Parquet, JSON lines), locally, to SFTP / GCS "
+        help="export one day's rows of a table (CSV, Parquet, JSON lines), locally, to SFTP / GCS "
         "or into a BigQuery table",
     )
     p.add_argument("what", choices=list(EXPORT_TABLES), help="what to export")
@@ -321,7 +321,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="the file to write, or sftp://SOURCE/PATH or gcs://SOURCE/PATH "
         "(a configured source; {date} in PATH becomes the date in the source's date_format), "
-        "or bigquery://SOURCE/DATASET.TABLE (the night's rows of that table are replaced)",
+        "or bigquery://SOURCE/DATASET.TABLE (the day's rows of that table are replaced)",
     )
     p.add_argument(
         "--no-clobber", action="store_true", help="fail instead of replacing an existing file or object"

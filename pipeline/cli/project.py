@@ -162,7 +162,8 @@ def write_demo_config(out: Path, start: dt.date, nights: int | None = None) -> P
 
 
 def loop_nights(config: ProjectConfig, first: dt.date, last: dt.date) -> list[dt.date]:
-    """The nights after ``first`` up to ``last`` on which a dated experiment of the config decides."""
+    """The days after ``first`` up to ``last`` on which a dated experiment of the config presents decisions
+    (each decided by the nightly run of the night before)."""
     dated = [e for e in config.experiments if e.enabled and e.start]
     days = [first + dt.timedelta(days=k) for k in range(1, (last - first).days + 1)]
     return [d for d in days if any(e.start and e.start <= d and (e.end is None or d <= e.end) for e in dated)]

@@ -3,7 +3,7 @@
 Decisions are the pipeline's (the `results` asset); ``nightjar demo`` (pipeline/cli/project.py) runs:
 
 0. before the pipeline runs, :func:`seed_history` lets a ``REPEAT_SHARE`` of the customers buy each
-   experiment's promoted product once in the week before the first night (appended to the
+   experiment's promoted product once in the week before the first presentation day (appended to the
    point-of-sale files): the pre-period conversions that CUPED adjusts by;
 1. the pipeline up to the eve of the first presentation day D0 as one run (the models are trained and
    score that eve; its last night decides D0);
@@ -20,12 +20,13 @@ Decisions are the pipeline's (the `results` asset); ``nightjar demo`` (pipeline/
    appended to that day's point-of-sale file before it is loaded; the next nights' runs load them,
    and the conversions, the report and the learned policies (uplift learns from the earlier nights)
    see them;
-3. the rest of the days as one run, so the last nights' windows close.
+3. the rest of the days as one run, so the last days' windows close.
 
 The truth goes to ``truth/`` only: ``decisions.csv`` (every decision with its customer's true rate
 of the arm given and of no treatment, whether they responded and when) and ``experiments.json``
-(per night its decisions and responses; per experiment over the nights the true rates, the lift
-the report measures, what was simulated and the true incremental conversions). ``offer_uplift``
+(per presentation day, under ``nights``, its decisions and responses; per experiment over those days
+the true rates, the lift the report measures, what was simulated and the true incremental
+conversions). ``offer_uplift``
 decides the arms of the world's ``offer`` (SAME_ARMS) for other customers (another half of the
 cities), so the two policies are compared on the same true rates.
 """
@@ -180,9 +181,9 @@ def _true_rate(rates: pd.DataFrame, customers: pd.Series, world: pd.Series, arm:
 
 
 def write_truth(folder: Path, window_days: int, policies: Mapping[str, str] | None = None) -> dict:
-    """truth/experiments.json from truth/decisions.csv: per night its decisions and responses, per
-    experiment over every night the true rates and lifts (of its policy in ``policies``, uniform when
-    not given), what was simulated, the true incremental conversions."""
+    """truth/experiments.json from truth/decisions.csv: per presentation day (``nights``) its decisions
+    and responses, per experiment over every day the true rates and lifts (of its policy in
+    ``policies``, uniform when not given), what was simulated, the true incremental conversions."""
     log = pd.read_csv(folder / DECISIONS, keep_default_na=False, dtype={"customer_id": str})
     rates = pd.read_csv(folder / "decision_rates.csv").set_index("customuid")
     nights = log.groupby("date").agg(decisions=("responded", "size"), responses=("responded", "sum"))

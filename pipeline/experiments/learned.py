@@ -1,6 +1,7 @@
 """The nightly probabilities of a learned policy (``policy: propensity | uplift | thompson``).
 
-For one experiment and night D, from the data before D (so a re-run gives the same rows):
+For one experiment and presentation day D (decided on night D - 1), from the data before D (so a
+re-run gives the same rows):
 
 * **what it learns from**: the experiment's presentations of the ``LOOKBACK_DAYS`` before D whose
   conversion window closed before D and is complete, and those whose window is still open with the

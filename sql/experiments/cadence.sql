@@ -1,5 +1,6 @@
--- An experiment with cadence_days N decides each customer on one night in every N: the nights whose
--- number (days since 1970-01-01) modulo N is the customer's slot, floor(N x _unit(customer|key|cadence)).
+-- An experiment with cadence_days N decides each customer on one night in every N: the nights before
+-- the presentation days ($day) whose number (days since 1970-01-01) modulo N is the customer's slot,
+-- floor(N x _unit(customer|key|cadence)).
 -- The key is the experiment's group when it has one (the group shares one cadence, so a customer is
 -- decided by one experiment of the group once in every N nights), else the experiment.
 DELETE FROM _cand

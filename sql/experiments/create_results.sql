@@ -1,6 +1,6 @@
 -- The nightly decisions: one row per qualifying customer and enabled experiment (pipeline/experiments/decisions.py).
 CREATE TABLE IF NOT EXISTS results (
-    date             DATE NOT NULL,     -- the decision (presentation) date: the partition
+    date             DATE NOT NULL,     -- the presentation date: the day after its partition (night)
     customer_id      VARCHAR NOT NULL,
     experiment       VARCHAR NOT NULL,
     experiment_group VARCHAR,           -- the group that decided it, if any

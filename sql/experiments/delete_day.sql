@@ -1,2 +1,2 @@
--- Empty one daily partition ($day) of a table keyed by `date`, before it is rewritten.
+-- Empty one day ($day) of a table keyed by `date` (results: the night before's), before it is rewritten.
 DELETE FROM {{table}} WHERE date = $day;

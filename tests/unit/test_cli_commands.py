@@ -139,3 +139,29 @@ def test_output_into_a_pipe_closed_early_ends_quietly_without_a_traceback():
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 1
     assert err == ""
+
+
+@pytest.mark.parametrize(
+    ("what", "day", "said"),
+    [  # the example's start date is 2026-01-01: its night decides 2026-01-02, none decides the start date
+        ("results", "2026-01-01", "no partition writes it, the first day of results is 2026-01-02 "
+         "(decided on the night of 2026-01-01)"),
+        ("results", "2026-01-05", "materialize the partition of the night before, 2026-01-04, first"),
+        ("predictions", "2025-12-31", "no partition writes it, the first day of predictions is 2026-01-01"),
+    ],
+)  # fmt: skip
+def test_export_of_a_day_without_rows_says_which_partition_writes_it(tmp_path, capsys, what, day, said):
+    # `export results --date <start date>` said "materialize the partition of the night before,
+    # 2025-12-31, first": a day before the first partition, which no run can materialize
+    from pipeline.core.sql import sql
+    from pipeline.core.warehouse import connect
+    from tests.conftest import make_config
+
+    config = make_config(tmp_path)
+    with connect(config.warehouse_path) as con:
+        con.execute(sql("experiments/create_results"))
+        columns = "date DATE, customer_id VARCHAR, model VARCHAR, version DATE, score DOUBLE"
+        con.execute(f"CREATE TABLE predictions ({columns})")
+    args = ["export", what, "--date", day, "--to", str(tmp_path / "out.csv"), "--config", str(EXAMPLE)]
+    assert main([*args, "--warehouse", str(config.warehouse_path)]) == 1
+    assert capsys.readouterr().err == f"no {what} for {day}: {said}\n"

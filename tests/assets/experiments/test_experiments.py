@@ -326,6 +326,14 @@ def test_nightly_run_refreshes_the_open_windows(world):
     # decided the next day, 01-14, whose presentations the night of 01-14 measures first
     assert rows(config, "SELECT count(DISTINCT date) FROM conversions") == [(3,)]
     assert rows(config, "SELECT max(date) FROM results") == [(night + dt.timedelta(days=1),)]
+    # the night's partition of `results` says, in the UI, the day its decisions are presented on
+    (decided,) = [
+        e.event_specific_data.materialization
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("results")
+    ]
+    assert decided.partition == night.isoformat()
+    assert decided.metadata["presented_on"].value == (night + dt.timedelta(days=1)).isoformat()
     # the report's plots (their drawing: tests/unit/experiments/test_report_plots.py); no window is
     # complete yet, so they say so
     (report,) = [
