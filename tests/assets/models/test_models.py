@@ -413,8 +413,8 @@ def test_a_label_rule_reads_the_typed_field_of_the_events(world):
 
 
 def test_results_scores_come_from_the_predictions_asset_of_the_day_before(world, tmp_path):
-    """An experiment naming a model: its results' scores are the model's real predictions (of the day
-    before the decisions) times the expected propensity (0.5 without conversions yet)."""
+    """An experiment naming a model: its results' scores are the model's real predictions (of the night
+    deciding, the day before the decisions) times the expected propensity (0.5 without conversions yet)."""
     config, _ = world
     data = copy_world(config, tmp_path)
     data["groups"] = []
@@ -425,22 +425,22 @@ def test_results_scores_come_from_the_predictions_asset_of_the_day_before(world,
     assert data["experiments"][0]["name"] == "offer"
     scored = parse_config(data, config.base_dir / "nightjar.yaml", config.base_dir)
     day = LAST + dt.timedelta(days=1)
-    # one run: predictions of the day (which results waits for, but must not read) and the decisions
-    assert run_nightly(scored, day, assets=["predictions", "results"]).success
+    # one run of the night LAST: its predictions (which results waits for and reads: they are made
+    # again here, after being deleted) and the decisions presented the day after
+    with connect(scored.warehouse_path) as con:
+        con.execute("DELETE FROM predictions WHERE date = $d", {"d": LAST})
+    assert run_nightly(scored, LAST, assets=["predictions", "results"]).success
     rows = q(
         scored,
-        """SELECT r.customer_id, r.score, p.score, d.score FROM results r
+        """SELECT r.customer_id, r.score, p.score FROM results r
                         LEFT JOIN predictions p ON p.customer_id = r.customer_id
                              AND p.model = 'purchase_30d' AND p.date = $last
-                        LEFT JOIN predictions d ON d.customer_id = r.customer_id
-                             AND d.model = 'purchase_30d' AND d.date = $day
                         WHERE r.date = $day AND r.experiment = 'offer'""",
         {"last": LAST, "day": day},
     )
-    assert len(rows) > 100 and all(p is not None for _, _, p, _ in rows)
-    assert all(abs(s - 0.5 * p) < 1e-9 for _, s, p, _ in rows)
-    assert any(abs(s - 0.5 * d) > 1e-6 for _, s, _, d in rows)  # the day's own predictions differ: not those
-    assert len({round(s, 9) for _, s, _, _ in rows}) > 10  # scores, not the fallback 1 x 0.5
+    assert len(rows) > 100 and all(p is not None for _, _, p in rows)
+    assert all(abs(s - 0.5 * p) < 1e-9 for _, s, p in rows)
+    assert len({round(s, 9) for _, s, _ in rows}) > 10  # scores, not the fallback 1 x 0.5
     assert q(
         scored, "SELECT DISTINCT score FROM results WHERE date = $d AND experiment = 'channel'", {"d": day}
     ) == [(0.5,)]
