@@ -41,6 +41,17 @@ EXACT_VALUE = "DECIMAL(38,18)"
 # sql/core/exact_sum_wide.sql)
 EXACT_SUM_LIMIT = 9e19
 
+
+def exact_sum(value: str, wide: bool) -> str:
+    """The SQL expression of the exact sum (EXACT_VALUE, 0 without any) of the values ``value`` (a column
+    or expression) of a group: sql/core/exact_sum.sql, or where they could add up to 1e20 (``wide``),
+    sql/core/exact_sum_wide.sql: NULL from 1e20 on (too large to hold exactly), the same bits below."""
+    if not wide:
+        return sql("core/exact_sum", fragments={"value": value})
+    parts = {part: sql(f"core/exact_sum_{part}", fragments={"value": value}) for part in ("whole", "rest")}
+    return sql("core/exact_sum_wide", fragments=parts)
+
+
 MEMORY_LIMIT_ENV = "NIGHTJAR_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "2GB"
 

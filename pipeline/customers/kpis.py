@@ -39,6 +39,7 @@ from pipeline.core.sql import bind, sql
 from pipeline.core.warehouse import (
     EXACT_SUM_LIMIT,
     EXACT_VALUE,
+    exact_sum,
     migrate_column_types,
     migrate_nullable,
     scalar,
@@ -171,11 +172,10 @@ def money_sums(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> dict[str, str]:
     if not kpi.money_total:
         return {}
     wide = wide_sums(con)
-    summed = "core/exact_sum_wide" if wide else "core/exact_sum"
-    total = sql(summed, fragments={"value": kpi.money_total})
+    total = exact_sum(kpi.money_total, wide)
     if wide:
         total = sql("customers/kpis/total_wide", fragments={"value": kpi.money_total, "summed": total})
-    return {ORDER_VALUES: sql(summed, fragments={"value": "value"}), MONEY_TOTAL: total}
+    return {ORDER_VALUES: exact_sum("value", wide), MONEY_TOTAL: total}
 
 
 def too_large(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> list[str]:

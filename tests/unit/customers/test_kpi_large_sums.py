@@ -14,6 +14,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from pipeline.core.warehouse import exact_sum
 from pipeline.customers import kpis
 from pipeline.customers.kpis import KPIS, materialize, materialize_all, reconcile, summary
 from tests.unit.attribution.helpers import ts
@@ -161,3 +162,32 @@ def test_the_wide_sums_give_the_bits_of_the_plain_ones(mid_month, monkeypatch) -
     con.execute("DELETE FROM built_kpis")
     assert set(_update_all(con).values()) == {"rebuilt whole"}
     assert _everything(con) == want
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["60000000000000000000", "40000000000000000000", "-0.5"],  # whole parts 1e20, total under it
+        ["-60000000000000000000", "-40000000000000000000", "0.25"],
+        ["60000000000000000000", "39999999999999999999.5", "0.25"],
+        ["99999999999999999999.999999999999999999", "-0.000000000000000001", "1.5", "-1.5"],
+        ["0.5", "0.75", "-3.125"],
+        ["60000000000000000000", "40000000000000000000"],  # 1e20: too large
+        ["60000000000000000000", "39999999999999999999.75", "0.25"],
+        ["99999999999999999999.999999999999999999", "0.000000000000000001"],
+        [],
+    ],
+)
+def test_the_wide_exact_sum_is_the_exact_sum_under_1e20_and_null_from_it_on(values: list[str]) -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE v (value DECIMAL(38,18))")
+    for v in values:
+        con.execute("INSERT INTO v VALUES (?::DECIMAL(38,18))", [v])
+    with localcontext() as exact:
+        exact.prec = 60  # no rounding (abs() too)
+        want = sum((Decimal(v) for v in values), Decimal(0))
+        held = abs(want) < Decimal("1e20")
+    (got,) = con.execute(f"SELECT {exact_sum('value', True)} FROM v").fetchall()[0]
+    assert got == (want if held else None)
+    if got is not None:
+        assert con.execute(f"SELECT {exact_sum('value', False)} FROM v").fetchall()[0][0] == got
