@@ -233,7 +233,8 @@ def build_kpis_asset(config: ProjectConfig) -> dg.AssetsDefinition:
         selected = [k for k in KPIS if dg.AssetKey(k.name) in context.selected_asset_keys]
         with warehouse.connect() as con:
             for kpi, run in materialize_all(con, selected):
-                context.log.info(run.log_line(kpi.name))
+                # a money total too large to hold exactly (stored NULL) is a warning
+                (context.log.warning if run.too_large else context.log.info)(run.log_line(kpi.name))
                 yield dg.MaterializeResult(
                     asset_key=kpi.name, metadata=run.metadata, check_results=run.checks
                 )

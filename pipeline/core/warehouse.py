@@ -6,7 +6,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,8 +37,20 @@ class WarehouseLocked(WarehouseError):
 EXACT_VALUE = "DECIMAL(38,18)"
 # What an exact EXACT_VALUE sum holds (under 1e20), with a margin for the doubles' rounding of the bound it
 # is compared with: a sum that could reach it is taken apart in whole parts and fractions (attribution's
-# summary_wide.sql, the experiments' report_counts.sql and write_conversions.sql)
+# summary_wide.sql, the experiments' report_counts.sql and write_conversions.sql, the KPIs' money sums:
+# sql/core/exact_sum_wide.sql)
 EXACT_SUM_LIMIT = 9e19
+
+
+def exact_sum(value: str, wide: bool) -> str:
+    """The SQL expression of the exact sum (EXACT_VALUE, 0 without any) of the values ``value`` (a column
+    or expression) of a group: sql/core/exact_sum.sql, or where they could add up to 1e20 (``wide``),
+    sql/core/exact_sum_wide.sql: NULL from 1e20 on (too large to hold exactly), the same bits below."""
+    if not wide:
+        return sql("core/exact_sum", fragments={"value": value})
+    parts = {part: sql(f"core/exact_sum_{part}", fragments={"value": value}) for part in ("whole", "rest")}
+    return sql("core/exact_sum_wide", fragments=parts)
+
 
 MEMORY_LIMIT_ENV = "NIGHTJAR_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "2GB"
@@ -293,6 +305,17 @@ def migrate_column_types(con: duckdb.DuckDBPyConnection, table: str, types: dict
     for column in altered:
         idents = {"table": table, "column": column}
         con.execute(sql("core/alter_column_type", idents=idents, fragments={"type": types[column]}))
+    return altered
+
+
+def migrate_nullable(con: duckdb.DuckDBPyConnection, table: str, columns: Iterable[str]) -> list[str]:
+    """Let the ``columns`` of an existing ``table`` be NULL as the code now declares them (``CREATE TABLE IF
+    NOT EXISTS`` leaves an old table's NOT NULL as it is); a column that may be NULL already is not
+    altered. Returns the columns altered."""
+    strict = {r[0] for r in con.execute(sql("core/nullable_columns"), {"table": table}).fetchall()}
+    altered = [c for c in columns if c in strict]
+    for column in altered:
+        con.execute(sql("core/drop_not_null", idents={"table": table, "column": column}))
     return altered
 
 

@@ -73,17 +73,23 @@ def fingerprint_inputs(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sql("customers/kpis/fingerprints"))
 
 
-def update(con: duckdb.DuckDBPyConnection, name: str, params: dict, fingerprinted: bool = False) -> Plan:
+def update(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict,
+    fingerprinted: bool = False,
+    fragments: dict[str, str] | None = None,
+) -> Plan:
     """Bring KPI table ``name`` up to date in one transaction (see the module); returns what it did.
     ``fingerprinted``: :func:`fingerprint_inputs` already ran on this connection, since the last
-    change of the KPIs' inputs."""
+    change of the KPIs' inputs. ``fragments``: those of its build (its money sums, kpis.money_sums)."""
     if not fingerprinted:
         fingerprint_inputs(con)
     todo = plan(con, name, params)
     if not todo.full and todo.since is None:
         return todo
     values = {**params, "since": FULL_SINCE if todo.full else todo.since, "whole": todo.full}
-    build = sql(f"customers/kpis/{name}")
+    build = sql(f"customers/kpis/{name}", fragments=fragments)
     with transaction(con):
         if name == BY_CUSTOMER:
             changed = sql("customers/kpis/changed_customers")

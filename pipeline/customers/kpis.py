@@ -8,6 +8,11 @@ sql/customers/kpis/: ``base.sql`` (what counts: excluded customers never do; the
 ``<kpi>.sql`` (the build), ``create/``, ``check/`` (the reconciliation), ``summary/`` and
 ``plot/`` (the UI).
 
+Money (revenue, total spending) is summed exactly, as ``DECIMAL(38,18)``: a total of 1e20 or more
+cannot be held, and is NULL ("too large to hold exactly"; the run's log and metadata name where).
+Where the orders' values could add up to that (:func:`money_sums`) the sums take the values apart
+(sql/core/exact_sum_wide.sql), else they are plain sums (the same bits either way below 1e20).
+
 The KPIs are not partitioned: each run brings them up to date, set-based, in one transaction per
 table. Week and month periods, running totals and lifetime figures span many days, and the base
 tables change in the past too (retention, forgetting a customer, a new exclusion filter, a late
@@ -31,7 +36,15 @@ from pipeline.core.catalog import CUSTOMER_ID, register_customer_table
 from pipeline.core.metadata import column_schema, markdown_table
 from pipeline.core.plots import daily_plot, figure_digest
 from pipeline.core.sql import bind, sql
-from pipeline.core.warehouse import EXACT_VALUE, migrate_column_types, scalar, table_exists
+from pipeline.core.warehouse import (
+    EXACT_SUM_LIMIT,
+    EXACT_VALUE,
+    exact_sum,
+    migrate_column_types,
+    migrate_nullable,
+    scalar,
+    table_exists,
+)
 from pipeline.customers.kpi_updates import FULL_SINCE, Plan, fingerprint_inputs, update
 from pipeline.ingest.customers import CUSTOMERS
 
@@ -41,6 +54,7 @@ ORDER_TYPE = "completedOrder"  # the standard type of an order
 SESSION_TYPE = "web_sessions"  # the event type of a web session (the web_sessions transaction)
 PLOT_DAYS = 30
 PARAMS = {"order_type": ORDER_TYPE, "session_type": SESSION_TYPE, "days": PLOT_DAYS}
+ORDER_ROWS = "_kpi_order_rows"  # the orders read once (sql/customers/kpis/orders.sql)
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,8 @@ class Kpi:
     # (column, type) of its money columns: a table built when they were DECIMAL(18,4) gets these types
     money: tuple[tuple[str, str], ...] = ()
     reads_orders: bool = False  # counts the orders (_kpi_order_rows, sql/customers/kpis/orders.sql)
+    # its money total (summed exactly; NULL from 1e20 on, too large: sql/customers/kpis/too_large/)
+    money_total: str = ""
 
 
 KPIS = (
@@ -85,6 +101,7 @@ KPIS = (
         currency_check=True,
         money=(("revenue", EXACT_VALUE), ("average_order_value", "DOUBLE")),
         reads_orders=True,
+        money_total="revenue",
     ),
     Kpi(
         "kpi_web",
@@ -100,6 +117,7 @@ KPIS = (
         periods=False,
         money=(("total_spending", EXACT_VALUE), ("average_order_value", "DOUBLE")),
         reads_orders=True,
+        money_total="total_spending",
     ),
 )
 
@@ -123,22 +141,64 @@ def rebuild(con: duckdb.DuckDBPyConnection, name: str, fingerprinted: bool = Fal
     when the past changed (pipeline/customers/kpi_updates.py); returns its rows and what was done.
     ``fingerprinted``: the inputs' fingerprints are already on the connection (kpi_updates.update)."""
     con.execute(sql(f"customers/kpis/create/{name}"))
-    money = next((k.money for k in KPIS if k.name == name), ())
-    migrate_column_types(con, name, dict(money))
-    done = update(con, name, PARAMS, fingerprinted)
+    kpi = _kpi(name)
+    migrate_column_types(con, name, dict(kpi.money))
+    migrate_nullable(con, name, [kpi.money_total] if kpi.money_total else [])  # built when NOT NULL
+    sums = money_sums(con, kpi)
+    done = update(con, name, PARAMS, fingerprinted, {k: v for k, v in sums.items() if k == ORDER_VALUES})
     return scalar(con, sql("customers/kpis/row_count", idents={"table": name})), done
 
 
-def _query(con: duckdb.DuckDBPyConnection, name: str) -> duckdb.DuckDBPyConnection:
-    text = sql(name)
+TOO_LARGE = "money too large to hold exactly (NULL, 1e20 or more)"  # the log's words
+TOO_LARGE_KEY = "money_too_large"  # the metadata's key: where (periods, or the number of customers)
+ORDER_VALUES = "order_values"  # the placeholder of the orders' values summed (builds, checks)
+MONEY_TOTAL = "money_total"  # the placeholder of a KPI's money column summed (summaries, checks)
+
+
+def _kpi(name: str) -> Kpi:
+    return next((k for k in KPIS if k.name == name), Kpi(name, "", ""))
+
+
+def wide_sums(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the orders' values (prepared) could add up to what an exact sum cannot hold (1e20)."""
+    return float(scalar(con, sql("core/value_bound", idents={"table": ORDER_ROWS}))) >= EXACT_SUM_LIMIT
+
+
+def money_sums(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> dict[str, str]:
+    """The fragments of the money sums of KPI ``kpi`` (none for one without money): the orders' values
+    (``order_values``) and its money column (``money_total``) summed exactly, taken apart (slower) where
+    the orders' values could add up to 1e20 (any period's, customer's or total's sum is at most theirs),
+    a sum of 1e20 or more then NULL."""
+    if not kpi.money_total:
+        return {}
+    wide = wide_sums(con)
+    total = exact_sum(kpi.money_total, wide)
+    if wide:
+        total = sql("customers/kpis/total_wide", fragments={"value": kpi.money_total, "summed": total})
+    return {ORDER_VALUES: exact_sum("value", wide), MONEY_TOTAL: total}
+
+
+def too_large(con: duckdb.DuckDBPyConnection, kpi: Kpi) -> list[str]:
+    """Where KPI ``kpi``'s money is too large to hold exactly (NULL, 1e20 or more): the periods
+    (grain, start, context) or the number of customers (sql/customers/kpis/too_large/)."""
+    if not kpi.money_total:
+        return []
+    return [r[0] for r in con.execute(sql(f"customers/kpis/too_large/{kpi.name}")).fetchall()]
+
+
+def _query(
+    con: duckdb.DuckDBPyConnection, name: str, fragments: dict[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    text = sql(name, fragments=fragments)
     return con.execute(text, bind(text, PARAMS))
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, name: str, since: dt.date = FULL_SINCE) -> dg.AssetCheckResult:
     """The KPI's totals against the base tables (sql/customers/kpis/check/<name>.sql): passes when
     all are equal. A check that reads ``$since`` compares only the periods from the one holding it
-    on (those an update wrote; the periods before are as checked when they were written)."""
-    text = sql(f"customers/kpis/check/{name}")
+    on (those an update wrote; the periods before are as checked when they were written). A money
+    total too large to hold exactly is NULL on both sides (equal)."""
+    text = sql(f"customers/kpis/check/{name}", fragments=money_sums(con, _kpi(name)))
     rows = con.execute(text, bind(text, {**PARAMS, "since": since})).fetchall()
     mismatches = [r for r in rows if r[2] != r[3]]
     return dg.AssetCheckResult(
@@ -171,8 +231,9 @@ def _number(value: int | float | Decimal) -> dg.MetadataValue:
 
 def summary(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, dg.MetadataValue]:
     """The KPI's headline numbers (sql/customers/kpis/summary/<name>.sql) as int / float metadata
-    (NULLs left out)."""
-    cursor = _query(con, f"customers/kpis/summary/{name}")
+    (NULLs left out: a money total too large to hold exactly, see :func:`too_large`)."""
+    sums = {k: v for k, v in money_sums(con, _kpi(name)).items() if k == MONEY_TOTAL}
+    cursor = _query(con, f"customers/kpis/summary/{name}", sums)
     row = cursor.fetchall()[0]  # a one-row summary
     names = [d[0] for d in cursor.description]
     return {n: _number(v) for n, v in zip(names, row, strict=True) if isinstance(v, int | float | Decimal)}
@@ -229,10 +290,14 @@ class KpiRun:
     metadata: dict[str, dg.MetadataValue | dg.TableSchema | int]
     checks: list[dg.AssetCheckResult]
     done: str = "rebuilt whole"  # what the update did (kpi_updates.Plan.describe)
+    too_large: tuple[str, ...] = ()  # where its money is too large to hold exactly (NULL): too_large()
 
     def log_line(self, name: str) -> str:
         verdicts = (f"{r.check_name} {'passed' if r.passed else 'FAILED'}" for r in self.checks)
-        return f"{name}: {self.rows} rows, {self.done}; " + ", ".join(verdicts)
+        line = f"{name}: {self.rows} rows, {self.done}; " + ", ".join(verdicts)
+        if self.too_large:
+            line += f"; {TOO_LARGE}: " + ", ".join(self.too_large)
+        return line
 
 
 def materialize_all(con: duckdb.DuckDBPyConnection, kpis: Iterable[Kpi]) -> Iterator[tuple[Kpi, KpiRun]]:
@@ -280,6 +345,7 @@ def _materialize(
     plotted = _plot(con, kpi, painter)
     columns = schema(con, kpi.name)
     latest_periods = dg.MetadataValue.md(latest(con, kpi.name)) if kpi.periods else None
+    unheld = tuple(too_large(con, kpi))
 
     def finish() -> KpiRun:
         metadata: dict[str, dg.MetadataValue | dg.TableSchema | int] = {
@@ -291,6 +357,8 @@ def _materialize(
         }
         if latest_periods is not None:
             metadata["latest_periods"] = latest_periods
-        return KpiRun(rows, metadata, checks, done.describe())
+        if unheld:
+            metadata[TOO_LARGE_KEY] = dg.MetadataValue.text(", ".join(unheld))
+        return KpiRun(rows, metadata, checks, done.describe(), unheld)
 
     return finish

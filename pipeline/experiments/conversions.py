@@ -171,9 +171,9 @@ def measure(
             con.execute(query, bind(query, {**bounds, "ds": up, "with_covariate": covariates}))
     written = {**bounds, "day": day, "complete": complete}
     # the matches' values summed exactly, taken apart (slower) where they could add up to 1e20
-    wide = float(scalar(con, sql("experiments/value_bound", idents={"table": "_matches"}))) >= EXACT_SUM_LIMIT
+    wide = float(scalar(con, sql("core/value_bound", idents={"table": "_matches"}))) >= EXACT_SUM_LIMIT
     matched = sql(
-        "experiments/match_value_wide" if wide else "experiments/match_value", fragments={"value": "m.value"}
+        "experiments/match_value_wide" if wide else "core/exact_sum", fragments={"value": "m.value"}
     )
     count = sql("experiments/write_conversions", fragments={"matched_values": matched})
     with transaction(con):

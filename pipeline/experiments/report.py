@@ -375,7 +375,7 @@ def _counts(
     draws = sql("experiments/control_draws" if table_exists(con, RESULTS) else "experiments/no_control_draws")
     draws = f"(\n{draws})"
     # the values' exact sums, taken apart (slower) where the table's values could add up to 1e20
-    wide = float(scalar(con, sql("experiments/value_bound", idents={"table": table}))) >= EXACT_SUM_LIMIT
+    wide = float(scalar(con, sql("core/value_bound", idents={"table": table}))) >= EXACT_SUM_LIMIT
     summed = "experiments/value_sum_wide" if wide else "experiments/value_sum"
     text = sql(
         "experiments/report_counts",

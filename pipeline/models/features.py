@@ -21,7 +21,7 @@ import pandas as pd
 
 from pipeline.core.rules import Params, compile_all, rule_condition
 from pipeline.core.sql import bind, ident, sql
-from pipeline.core.warehouse import execute_statements, scalar, table_exists
+from pipeline.core.warehouse import EXACT_SUM_LIMIT, execute_statements, scalar, table_exists
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.labels import compile_rules, compile_weight
 
@@ -136,14 +136,17 @@ def goals_as_of(con: duckdb.DuckDBPyConnection) -> str:
     return f"REPLACE ({replaced})"
 
 
-def window_aggregates(windows: int) -> dict[str, str]:
+def window_aggregates(windows: int, wide: bool = False) -> dict[str, str]:
     """The fragments of sql/models/features/activity.sql for ``windows`` windows: per window (its place
     in the ascending windows, 1-based, in ``w.ws``, the window in seconds) the count and the sum of
-    ``value`` of the events within it. Only places, never a value: the windows are bound."""
+    ``value`` of the events within it: exact (DECIMAL), or as doubles where the values could add up past
+    what it holds (``wide``: 1e20; the features are doubles either way). Only places, never a value:
+    the windows are bound."""
     within = [f"ev.age_s <= w.ws[{i}]" for i in range(1, windows + 1)]
+    value = "ev.value::DOUBLE" if wide else "ev.value"
     return {
         "counts": ", ".join(f"count(CASE WHEN {c} THEN 1 END)" for c in within),
-        "sums": ", ".join(f"sum(CASE WHEN {c} THEN ev.value END)" for c in within),
+        "sums": ", ".join(f"sum(CASE WHEN {c} THEN {value} END)" for c in within),
     }
 
 
@@ -151,9 +154,11 @@ def _long_features(con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.d
     """Temp tables _long (row of the customer in _rows, fid, value): the event features and the attr_*
     indicators, and _feature_ids (fid, feature): their names."""
     if table_exists(con, "events"):
+        # the values could add up past what an exact sum holds: summed as doubles
+        wide = float(scalar(con, sql("core/value_bound", idents={"table": "events"}))) >= EXACT_SUM_LIMIT
         execute_statements(
             con,
-            sql("models/features/activity", fragments=window_aggregates(len(spec.windows))),
+            sql("models/features/activity", fragments=window_aggregates(len(spec.windows), wide)),
             {"cutoff": cutoff, "history_days": spec.history_days, "windows": spec.windows},
         )
     else:

@@ -21,7 +21,7 @@
 -- `undrawn` counts the control presentations of those experiments without a recorded draw (decided
 -- before the column): their report falls back to the whole control group.
 -- The values' sums, per customer and date ({{running_value}}) and per row ({{summed_values}}), are exact:
--- value_sum.sql, or value_sum_wide.sql where the table's values could add up to 1e20 (value_bound.sql).
+-- value_sum.sql, or value_sum_wide.sql where the table's values could add up to 1e20 (sql/core/value_bound.sql).
 WITH counted AS (
     SELECT
         c.experiment, {{metric_expr}} AS metric, c.drawn_variant AS variant,

@@ -5,8 +5,8 @@
 -- then value), plus every match of a definition with count: all. pre_converted: a match of the
 -- metric's covariate in $pre_start <= at < window_start. Every experiment's presentations when
 -- $every, else those of $experiments. The value ({{matched_values}}) is the exact sum of the counted
--- matches' values: match_value.sql, or match_value_wide.sql where the matches' values could add up to
--- 1e20 (value_bound.sql).
+-- matches' values: sql/core/exact_sum.sql, or match_value_wide.sql where the matches' values could add
+-- up to 1e20 (sql/core/value_bound.sql).
 CREATE OR REPLACE TEMP TABLE _counted AS
 WITH counted AS (
     SELECT * FROM _matches

@@ -15,6 +15,7 @@ import pandas as pd
 
 from pipeline.core.settings import at
 from pipeline.core.sql import bind, sql
+from pipeline.core.warehouse import EXACT_SUM_LIMIT, scalar
 from pipeline.models import clv
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import (
@@ -51,7 +52,10 @@ def purchase_summary(
 def summarise(con: duckdb.DuckDBPyConnection, cutoff: dt.date, time_unit: str) -> pd.DataFrame:
     """The summary (SUMMARY columns, index customer_id) of the purchases in _qualifying of the
     customers in _population (sql/models/clv/summary.sql)."""
-    q = sql("models/clv/summary")
+    # the values could add up past what an exact sum holds (1e20): summed as doubles
+    wide = float(scalar(con, sql("core/value_bound", idents={"table": "_qualifying"}))) >= EXACT_SUM_LIMIT
+    day_value = sql("models/clv/day_value_wide" if wide else "models/clv/day_value")
+    q = sql("models/clv/summary", fragments={"day_value": day_value})
     frame = con.execute(q, bind(q, {"cutoff": cutoff, "unit_days": UNIT_DAYS[time_unit]})).df()
     return frame.rename(columns={"t": "T"}).set_index("customer_id")[SUMMARY].astype(float)
 

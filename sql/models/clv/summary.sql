@@ -4,9 +4,10 @@
 -- purchase days, recency runs from the first to the last purchase day and T from the first purchase
 -- day to the last day before $cutoff, both in days divided by $unit_days (1: days, 7: weeks);
 -- monetary_value is the mean value of the repeat purchase days (0 without one). The values are added
--- up as decimals (the events' own type): an exact sum, the same whatever order the rows come in.
+-- up as decimals (the events' own type): an exact sum, the same whatever order the rows come in
+-- ({{day_value}}: day_value.sql; day_value_wide.sql, doubles, where they could add up past 1e20).
 WITH purchase_days AS (
-    SELECT q.customer_id, CAST(q.occurred_at AS DATE) AS day, coalesce(sum(CAST(q.value AS DECIMAL(38, 18))), 0) AS value
+    SELECT q.customer_id, CAST(q.occurred_at AS DATE) AS day, {{day_value}} AS value
     FROM _qualifying AS q
     WHERE q.customer_id IN (SELECT p.customer_id FROM _population AS p)
     GROUP BY q.customer_id, CAST(q.occurred_at AS DATE)

@@ -10,7 +10,8 @@
 -- about a sixth of them), not evaluated for every event. Groups are keyed by integers (the
 -- customer's row), not by customer ids. Ages are kept in seconds and divided once (the same value as
 -- the least or greatest of the divided ages). Sums of `value` stay DECIMAL (exact), so features do
--- not depend on summation order; names and channels are cleaned once per distinct type or channel,
+-- not depend on summation order (doubles where the events' values could add up past what it holds,
+-- 1e20: pipeline/models/features.py); names and channels are cleaned once per distinct type or channel,
 -- not per event; channels are counted per cleaned name directly (the distinct channels of the events
 -- mapped first). A cell names its feature by a number (`fid`), not by its name: the names are built
 -- once per type, window and channel, in `_feature_ids` (fid, feature), and the matrix's columns are

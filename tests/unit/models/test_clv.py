@@ -322,3 +322,27 @@ def test_gamma_gamma_fitted_with_its_terms_computed_once_is_the_fit_of_the_formu
     start = np.log([1.0, 2.0, float(np.mean(m))])
     reference = clv.GammaGamma(*np.exp(clv._maximise(negative, start, "Gamma-Gamma")))
     assert clv.fit_gamma_gamma(x, m) == reference
+
+
+def test_purchase_values_adding_up_past_what_an_exact_sum_holds_are_summed_as_doubles() -> None:
+    """A purchase day of two orders (6e19 and 7e19, each under 1e20 and kept exactly) adds up past what
+    DECIMAL(38,18) holds: the summary failed (an overflow of DuckDB's DECIMAL sum); it is now summed
+    as doubles, the mean of the repeat days' values as before."""
+    rows = pd.DataFrame(
+        {
+            "customer_id": ["A", "A", "A", "A", "B", "B"],
+            "occurred_at": [dt.datetime(2026, 1, d) for d in (1, 5, 5, 9, 2, 3)],
+            "value": [1.0, 6e19, 7e19, 3.0, 2.5, 0.5],
+        }
+    )
+    with duckdb.connect() as con:
+        con.register("_events", rows)
+        con.execute(
+            "CREATE TEMP TABLE _qualifying AS "
+            "SELECT customer_id, occurred_at, value::DECIMAL(38,18) AS value FROM _events"
+        )
+        con.execute("CREATE TEMP TABLE _population AS SELECT DISTINCT customer_id FROM _events")
+        summary = summarise(con, dt.date(2026, 3, 1), "days")
+    assert summary.loc["A", "frequency"] == 2 and summary.loc["A", "recency"] == 8
+    assert summary.loc["A", "monetary_value"] == pytest.approx((1.3e20 + 3.0) / 2, rel=1e-15)
+    assert summary.loc["B", "monetary_value"] == 0.5

@@ -211,3 +211,32 @@ def test_a_goal_reached_at_or_after_the_cut_off_is_not_a_feature_of_it():
     # scoring a later night (its cut-off the day after) sees the goal reached in between
     later = feature_frame(con, spec, CUTOFF + dt.timedelta(days=10))
     assert later.loc[population[1], "goal_newsletter"] == 1.0
+
+
+def test_values_adding_up_past_what_an_exact_sum_holds_are_summed_as_doubles():
+    """A customer's two orders of 6e19 and 7e19 (each under 1e20, kept exactly) add up past what
+    DECIMAL(38,18) holds: the features failed (an overflow of DuckDB's DECIMAL sum); their value
+    features are now the sums as doubles, the other features those of the data without them."""
+    con, _, population, _ = _warehouse(1)
+    spec = ModelSpec(
+        name="m", type="response", label={"rules": [{"transaction": "completedOrder"}]}, windows=[7, 30]
+    )
+    before = feature_frame(con, spec, CUTOFF)
+    who = population[0]
+    at = dt.datetime.combine(CUTOFF, dt.time()) - dt.timedelta(days=2)
+    con.executemany(
+        "INSERT INTO events (event_id, customer_id, customer_key, customer_key_kind, type, context,"
+        " occurred_at, value, source, load_id, _partition_date) "
+        "VALUES (?, ?, 'k', 'customuid', 'completedOrder', 'WEB', ?, ?::DECIMAL(38,18), 'pos', 1, ?)",
+        [[f"big{i}", who, at, v, at.date()] for i, v in enumerate([6e19, 7e19])],
+    )
+    after = feature_frame(con, spec, CUTOFF)
+    big = ["value_completedOrder_7d", "value_completedOrder_30d"]
+    for column in big:
+        want = 1.3e20 + np.nan_to_num(before.loc[who, column])
+        assert after.loc[who, column] == pytest.approx(want, rel=1e-15)
+    counts = ["count_completedOrder_7d", "count_completedOrder_30d"]
+    assert (after.loc[who, counts] == before.loc[who, counts] + 2).all()
+    rest = [c for c in before.columns if c not in big + counts + ["days_since_last_completedOrder"]]
+    others = [c for c in before.index if c != who]
+    pd.testing.assert_frame_equal(after.loc[others, rest], before.loc[others, rest], rtol=1e-12)

@@ -1,4 +1,0 @@
--- The most any sum of the values of {{table}} can reach (a variant's date, a customer's running sum in
--- report_counts.sql; a presentation's matches in write_conversions.sql): the sum of their magnitudes,
--- as doubles.
-SELECT coalesce(sum(abs(value::DOUBLE)), 0) FROM {{table}};
