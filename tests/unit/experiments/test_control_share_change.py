@@ -6,16 +6,20 @@ sample-ratio check expects each customer in control with the share of their side
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+from pathlib import Path
 
 import duckdb
 import pytest
 
+from pipeline.config import parse_config
 from pipeline.core.sql import sql
 from pipeline.experiments import stats
 from pipeline.experiments.config import ExperimentsConfig
 from pipeline.experiments.decisions import decide
-from pipeline.experiments.report import build_report
+from pipeline.experiments.report import MATCHED, build_report
+from tests.conftest import example_dict
 from tests.unit.experiments.test_group_decisions import group_config
 
 D1 = dt.date(2026, 3, 1)
@@ -198,3 +202,34 @@ def test_a_real_imbalance_after_a_change_is_still_a_mismatch():
     want = stats.srm_drawn(control + 300, expected, variance)
     assert srm(con) == (pytest.approx(want.chi2, abs=1e-9), True)
     assert want.chi2 > 30
+
+
+def thompson(share: float) -> ExperimentsConfig:
+    """`offer` of the thompson policy (three variants), control share ``share``."""
+    data = copy.deepcopy(example_dict())
+    variants = ["discount_10", "discount_20", "free_shipping"]
+    exp = {
+        "name": "offer",
+        "type": "NBO",
+        "policy": "thompson",
+        "model": "purchase_30d",
+        "variants": variants,
+    }
+    data["experiments"], data["groups"] = [{**exp, "control_share": share}], []
+    definitions = data["conversions"]["definitions"]
+    data["conversions"]["definitions"] = [d for d in definitions if d["experiment"] == "offer"]
+    return parse_config(data, "nightjar.yaml", Path("."))
+
+
+def test_a_learned_policy_s_matched_splits_expect_each_customer_s_share():
+    """A learned policy's treated rows check their matched split (the customers drawn the variant, held
+    out or not): against 0.3 alone each was a mismatch after the change (chi-square 498-569), now none
+    (0.2-2.7), and the experiment's split is the uniform one's (1,949 held out, chi-square 1.7)."""
+    con = with_conversions(decided(lambda k: thompson(BEFORE if k < 3 else AFTER)))
+    assert switched(con) == 0
+    build_report(con, thompson(AFTER))
+    rows = con.execute(
+        "SELECT variant, comparison, srm_chi2, srm_mismatch FROM experiment_report WHERE scope = 'total'"
+    ).fetchall()
+    assert [r[1] for r in rows] == [None, MATCHED, MATCHED, MATCHED]
+    assert max(r[2] for r in rows) < 5 and not any(r[3] for r in rows)
