@@ -15,9 +15,10 @@
 -- for uplift); ties by a hash.
 -- Control is applied after the group's choice, so control and treated customers of an experiment
 -- are chosen the same way and differ only by the hash.
--- assignment_probability: the probability of the row's arm given the experiment: control_share (the share
--- the customer's side was drawn with) for control, (1 - control_share) x P(variant) for a variant. Control and no_treatment are the same
--- action (nothing is sent): both log control_share + (1 - control_share) x P(no_treatment).
+-- assignment_probability: the probability of the row's arm given the experiment: control_share (the
+-- share the customer's side was drawn with) for control, (1 - control_share) x P(variant) for a variant.
+-- Control and no_treatment are the same action (nothing is sent): both log control_share +
+-- (1 - control_share) x P(no_treatment).
 -- eligible_variants: the arms the customer could have got (what an off-line evaluation may choose).
 -- held_out_variant: for a control row, the variant the policy drew for the customer (drawn as for every
 -- candidate, before the hold-out): the arm they would have got. The report compares a learned policy's
