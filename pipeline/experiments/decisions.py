@@ -12,8 +12,10 @@ its presentation day D. How a decision is made is in sql/experiments/decide.sql:
   nights whose number modulo N is a hash of (customer, experiment), of (customer, group) in a group,
   whose experiments share one cadence: the group decides a customer once in N nights
   (sql/experiments/cadence.sql);
-* **control**: a hash of (customer, experiment) below the control share: the customer's control
-  membership never changes between nights;
+* **control**: a customer new to the experiment is held out when a hash of (customer, experiment) is
+  below the control share; one it decided before keeps the side of their first decision and the share
+  it was drawn with (results.control_share), so control membership never changes between nights, not
+  even when the share does;
 * **variant**: by the experiment's ``policy``. ``uniform`` (the default): with probability
   ``exploration`` uniform among the eligible variants, else drawn in proportion to the variants'
   propensities (A/B experiments: always uniform). ``propensity``, ``uplift``, ``thompson``: drawn

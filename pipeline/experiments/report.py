@@ -10,7 +10,9 @@ arm drawn (intent to treat): the customers a capacity cut to ``no_treatment`` co
 they were drawn, since the cut takes the lowest expected values, not a random part of the arm
 (``capped`` counts them), so a capped variant's lift is that of being drawn to it under its limit.
 The sample-ratio check over the customers held out and treated (control is drawn per customer),
-counted in SQL by the date of their first presentation (sql/experiments/srm_customers.sql).
+counted in SQL by the date of their first presentation (sql/experiments/srm_customers.sql), each
+expected in control with the share their side was drawn with (results.control_share: a share changed
+mid-experiment splits only the customers new to it).
 
 **The control a variant is compared with** (``comparison``). Under the ``uniform`` policy every
 customer has the same chance of each variant, so a variant's customers are comparable with the whole
@@ -23,7 +25,7 @@ results.held_out_variant; a learned policy's variant is compared with the contro
 that same variant (**matched control**, sql/experiments/report_counts.sql): both are the customers
 the policy drew to it, split by the control hash alone, so the lift is the variant's effect on the
 customers the policy gives it. Each treated row's sample-ratio check is then that split (its
-customers and its matched control's against the control share). An experiment of a learned policy
+customers and its matched control's against their shares). An experiment of a learned policy
 whose control rows were decided before the draw was recorded falls back to the whole control group,
 and says so.
 """
@@ -202,17 +204,51 @@ def _worse(row: Mapping[str, object], worse: str) -> bool:
     return lift > 0 if worse == "increase" else lift < 0
 
 
-def _split(customers: pd.DataFrame, experiment: str, to_date: object) -> tuple[int, int]:
-    """The customers of ``experiment`` held out and treated whose first counted presentation is on or
-    before ``to_date`` (``customers``: sql/experiments/srm_customers.sql)."""
+@dataclass(frozen=True)
+class Split:
+    """Customers held out and treated, and the expected held out: the sums over the customers of the
+    share s their side was drawn with (``expected``) and of s (1 - s) (``variance``)."""
+
+    control: int = 0
+    treated: int = 0
+    expected: float = 0.0
+    variance: float = 0.0
+
+    @property
+    def srm(self) -> stats.Srm:
+        return stats.srm_drawn(self.control, self.expected, self.variance)
+
+
+def _splits(customers: pd.DataFrame, experiment: str, to_date: object, share: float) -> dict[str, Split]:
+    """Per arm ('' the experiment's; a learned policy's: each matched comparison's), the split of the
+    customers of ``experiment`` whose first counted presentation in it is on or before ``to_date``
+    (``customers``: sql/experiments/srm_customers.sql; a NULL share: ``share``, the experiment's)."""
     if not len(customers):
-        return 0, 0
+        return {}
     seen = customers[
         (customers["experiment"] == experiment)
         & (pd.to_datetime(customers["date"]) <= pd.Timestamp(str(to_date)))
     ]
+    n = seen["customers"].astype(int)
+    s = seen["control_share"].astype(float).fillna(share)
     held_out = seen["is_control"].astype(bool)
-    return int(seen.loc[held_out, "customers"].sum()), int(seen.loc[~held_out, "customers"].sum())
+    sums = (
+        pd.DataFrame(
+            {
+                "arm": seen["arm"],
+                "control": n.where(held_out, 0),
+                "treated": n.where(~held_out, 0),
+                "expected": n * s,
+                "variance": n * s * (1 - s),
+            }
+        )
+        .groupby("arm")[["control", "treated", "expected", "variance"]]
+        .sum()
+    )
+    return {
+        str(arm): Split(int(r["control"]), int(r["treated"]), float(r["expected"]), float(r["variance"]))
+        for arm, r in sums.iterrows()
+    }
 
 
 def learned(config: ExperimentsConfig) -> list[str]:
@@ -240,23 +276,21 @@ def _metric_rows(
     variants: list[Counts],
     config: ExperimentsConfig,
     keys: dict[str, object],
-    split: tuple[int, int],
+    splits: Mapping[str, Split],
     comparison: str = WHOLE,
 ) -> list[dict]:
     """The rows of one metric of an experiment at one date: a variant each (the whole control group's,
-    not the matched controls'), treated ones with lifts against their ``comparison``; ``split``: the
-    customers held out and treated, for the sample-ratio check (a matched comparison: each treated
-    row's own split, its customers and its matched control's)."""
-    name = str(keys["experiment"])
-    share = config.experiment(name).control_share if any(e.name == name for e in config.experiments) else 0
-    experiment_srm = stats.srm(*split, share)
+    not the matched controls'), treated ones with lifts against their ``comparison``; ``splits``: the
+    customers held out and treated, for the sample-ratio check (:func:`_splits`; a matched comparison:
+    each treated row's own split, its customers and its matched control's)."""
+    experiment_srm = splits.get("", Split()).srm
     rows: list[dict[str, object]] = []
     for r in variants:
         if r.is_control and r.control_of:
             continue  # a matched control: on its variant's row
         c = None if r.is_control else _control(variants, r, comparison)
         matched = comparison == MATCHED and not r.is_control
-        s = stats.srm(c.customers if c else 0, r.customers, share) if matched else experiment_srm
+        s = splits.get(r.variant, Split()).srm if matched else experiment_srm
         row: dict[str, object] = dict(
             keys,
             variant=r.variant,
@@ -303,7 +337,8 @@ def _rows(
     for (exp, to_date), part in frame.groupby(["experiment", "to_date"], sort=True):
         name = str(exp)
         worse = {d.name: d.worse for d in config.guardrails(name)}
-        split = _split(customers, name, to_date)
+        known = any(e.name == name for e in config.experiments)
+        splits = _splits(customers, name, to_date, config.experiment(name).control_share if known else 0)
         rows: list[dict[str, object]] = []
         for metric, metric_part in part.groupby("metric", sort=True):
             keys: dict[str, object] = dict(
@@ -311,7 +346,7 @@ def _rows(
             )
             # one per variant: a handful per date, not customers
             counts = [Counts.of(r) for r in metric_part.to_dict("records")]
-            rows += _metric_rows(counts, config, keys, split, (compared or {}).get(name, WHOLE))
+            rows += _metric_rows(counts, config, keys, splits, (compared or {}).get(name, WHOLE))
         _correct(rows, config.analysis)
         failed = any(_worse(r, worse[str(r["metric"])]) for r in rows if str(r["metric"]) in worse)
         out += [
@@ -391,6 +426,16 @@ def _counts(
     return con.execute(text, bind(text, values)).df()
 
 
+def _srm_customers(
+    con: duckdb.DuckDBPyConnection, include_incomplete: bool, policies: list[str]
+) -> pd.DataFrame:
+    """The customers of the sample-ratio checks (sql/experiments/srm_customers.sql), the learned
+    policies' experiments (``policies``) also per arm, with the shares their sides were drawn with."""
+    shares = "decision_shares" if table_exists(con, RESULTS) else "no_decision_shares"
+    text = sql("experiments/srm_customers", fragments={"decisions": f"(\n{sql('experiments/' + shares)})"})
+    return con.execute(text, bind(text, {"include_incomplete": include_incomplete, "learned": policies})).df()
+
+
 def build_report(
     con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, include_incomplete: bool = False
 ) -> int:
@@ -411,8 +456,7 @@ def build_report(
             last = total.groupby("experiment")["to_date"].transform("max")
             total["to_date"] = last
             total["from_date"] = total.groupby("experiment")["from_date"].transform("min")
-            text = sql("experiments/srm_customers")
-            customers = con.execute(text, bind(text, {"include_incomplete": include_incomplete})).df()
+            customers = _srm_customers(con, include_incomplete, policies)
             compared = comparisons(total, config)
             rows = _rows(total, config, "total", windows, customers, compared) + _rows(
                 _cumulative(daily), config, "cumulative", windows, customers, compared

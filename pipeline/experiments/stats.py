@@ -223,3 +223,14 @@ def srm(control: int, treated: int, control_share: float) -> Srm:
     chi2 = sum((o - e) ** 2 / e for o, e in zip((control, treated), expected, strict=True))
     p = float(_st.chi2.sf(chi2, 1))
     return Srm(chi2, p, p < SRM_ALPHA)
+
+
+def srm_drawn(control: int, expected: float, variance: float) -> Srm:
+    """Chi-square of the customers held out against their expectation when each customer's side was
+    drawn with a share of its own s (a share changed mid-experiment): ``expected`` the sum of the
+    customers' s, ``variance`` of s (1 - s). With one share for all, :func:`srm`'s Pearson chi-square."""
+    if not variance > 0:
+        return Srm(NAN, NAN, False)
+    chi2 = (control - expected) ** 2 / variance
+    p = float(_st.chi2.sf(chi2, 1))
+    return Srm(chi2, p, p < SRM_ALPHA)

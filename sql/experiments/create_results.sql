@@ -24,3 +24,7 @@ ALTER TABLE results ADD COLUMN IF NOT EXISTS drawn_variant VARCHAR;
 -- they would have got (NULL for treated rows, and for rows decided before the column). The report
 -- compares a learned policy's variant with the control customers drawn the same variant.
 ALTER TABLE results ADD COLUMN IF NOT EXISTS held_out_variant VARCHAR;
+-- the control share the customer's side was drawn with, on their first decision by the experiment: kept
+-- on every later one, whatever the share is now (sql/experiments/decide.sql), and what the report's
+-- sample-ratio check expects (NULL for rows decided before the column: the experiment's share).
+ALTER TABLE results ADD COLUMN IF NOT EXISTS control_share DOUBLE;

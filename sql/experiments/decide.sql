@@ -1,5 +1,8 @@
 -- One decision per customer and experiment (and one experiment per customer and group) for $day.
---   control:  _unit(customer|experiment|control) < control_share      (no date: never changes)
+--   control:  a customer the experiment decided before $day keeps the side of their first decision
+--             (results.is_control) and the share it was drawn with (results.control_share; NULL, a row
+--             decided before the column: the experiment's share); a customer new to it:
+--             _unit(customer|experiment|control) < control_share (no date: never changes)
 --   policy uniform:
 --     explore:  _unit(customer|experiment|explore|day) < exploration   -> uniform among eligible variants
 --     else:     P(variant) = propensity / sum of the eligible variants' propensities (A/B: uniform)
@@ -12,9 +15,10 @@
 -- for uplift); ties by a hash.
 -- Control is applied after the group's choice, so control and treated customers of an experiment
 -- are chosen the same way and differ only by the hash.
--- assignment_probability: the probability of the row's arm given the experiment: control_share for
--- control, (1 - control_share) x P(variant) for a variant. Control and no_treatment are the same
--- action (nothing is sent): both log control_share + (1 - control_share) x P(no_treatment).
+-- assignment_probability: the probability of the row's arm given the experiment: control_share (the
+-- share the customer's side was drawn with) for control, (1 - control_share) x P(variant) for a variant.
+-- Control and no_treatment are the same action (nothing is sent): both log control_share +
+-- (1 - control_share) x P(no_treatment).
 -- eligible_variants: the arms the customer could have got (what an off-line evaluation may choose).
 -- held_out_variant: for a control row, the variant the policy drew for the customer (drawn as for every
 -- candidate, before the hold-out): the arm they would have got. The report compares a learned policy's
@@ -68,10 +72,22 @@ WITH prior AS (
            CASE WHEN policy <> 'uniform' THEN ch.expected_propensity
                 ELSE coalesce(s.score, 1.0) * ch.expected_propensity END AS expected_value
     FROM chosen ch LEFT JOIN _scores s USING (experiment, customer_id)
+), sides AS (
+    -- the side each customer already decided by the experiment was given first, and the share it was
+    -- drawn with (the first recorded): a change of control_share moves no one, it splits the new ones
+    SELECT customer_id, experiment, arg_min(is_control, date) AS was_control,
+           arg_min(control_share, date) FILTER (WHERE control_share IS NOT NULL) AS drawn_share
+    FROM results
+    SEMI JOIN (SELECT DISTINCT customer_id, experiment FROM _cand) AS c USING (customer_id, experiment)
+    WHERE date < $day
+    GROUP BY ALL
 ), grouped AS (
-    SELECT valued.*, _unit(customer_id || '|' || experiment || '|control') < control_share AS is_control,
+    SELECT valued.* REPLACE (coalesce(sd.drawn_share, valued.control_share) AS control_share),
+           coalesce(sd.was_control, _unit(customer_id || '|' || experiment || '|control') < valued.control_share)
+               AS is_control,
            t.send_at
     FROM valued LEFT JOIN _send_at AS t USING (experiment, customer_id)
+    LEFT JOIN sides AS sd USING (experiment, customer_id)
     QUALIFY experiment_group IS NULL OR row_number() OVER (
         PARTITION BY customer_id, experiment_group
         ORDER BY expected_value DESC, _unit(customer_id || '|' || experiment_group || '|' || experiment)) = 1
@@ -96,5 +112,5 @@ SELECT $day AS date, customer_id, experiment, experiment_group,
        CASE WHEN is_control OR variant = 'no_treatment' THEN control_share + (1 - control_share) * nothing_p
             ELSE (1 - control_share) * marginal END AS assignment_probability,
        CASE WHEN NOT is_control AND variant <> 'no_treatment' THEN send_at END AS send_at,
-       eligible_variants
+       eligible_variants, control_share
 FROM grouped;

@@ -227,7 +227,9 @@ def test_report_counts_complete_windows_only_unless_asked_and_flags_a_broken_con
         "SELECT DISTINCT windows, in_progress > 0 FROM experiment_report WHERE experiment = 'window' "
         "AND scope = 'total'",
     ) == [("including in-progress windows", True)]
-    # the decisions held 50% out for `ab`; a report told 20% flags the sample-ratio mismatch
+    # the decisions held 50% out for `ab`, each recorded with the share it was drawn with: a report told
+    # 20% now (a share changed after them) tests them against 0.5, no mismatch; decisions recorded as
+    # drawn with 20% that held out 50% (a broken hold-out) are the sample-ratio mismatch
     data = experiments_config(folder)
     broken = data.model_copy(
         update={
@@ -238,10 +240,16 @@ def test_report_counts_complete_windows_only_unless_asked_and_flags_a_broken_con
     )
     with connect(config.warehouse_path) as con:
         build_report(con, broken)
-    assert rows(
-        config,
-        "SELECT DISTINCT srm_mismatch FROM experiment_report WHERE experiment = 'ab' AND scope = 'total'",
-    ) == [(True,)]
+    mismatch = (
+        "SELECT DISTINCT srm_mismatch FROM experiment_report WHERE experiment = 'ab' AND scope = 'total'"
+    )
+    assert rows(config, mismatch) == [(False,)]
+    assert rows(config, "SELECT DISTINCT control_share FROM results WHERE experiment = 'ab'") == [(0.5,)]
+    with connect(config.warehouse_path) as con:
+        con.execute("UPDATE results SET control_share = 0.2 WHERE experiment = 'ab'")
+        build_report(con, broken)
+        con.execute("UPDATE results SET control_share = 0.5 WHERE experiment = 'ab'")  # the world as it was
+    assert rows(config, mismatch) == [(True,)]
     assert rows(
         config,
         "SELECT DISTINCT srm_mismatch FROM experiment_report WHERE experiment = 'offer' AND scope = 'total'",

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from pipeline.config import parse_config
+from pipeline.experiments import stats
 from pipeline.experiments.decisions import CONVERSIONS, decide
 from pipeline.experiments.report import (
     KEYS,
@@ -27,6 +28,8 @@ from pipeline.experiments.report import (
     Counts,
     _counts,
     _metric_rows,
+    _splits,
+    _srm_customers,
     build_report,
     comparisons,
     learned,
@@ -45,11 +48,15 @@ def report(con: duckdb.DuckDBPyConnection, config) -> pd.DataFrame:
         **{col: (col, "sum") for col in SUMMED}, from_date=("date", "min")
     )
     compared = comparisons(total, config)
+    customers = _srm_customers(con, False, learned(config))  # the sample-ratio checks' splits
     rows = []
     for name, world in total.groupby("experiment", sort=True):
         keys: dict[str, object] = dict(experiment=str(name), metric="primary", scope="total")
         counts = [Counts.of(r) for r in world.to_dict("records")]
-        rows += _metric_rows(counts, config, keys, (0, 0), compared[str(name)])
+        splits = _splits(
+            customers, str(name), daily["date"].max(), config.experiment(str(name)).control_share
+        )
+        rows += _metric_rows(counts, config, keys, splits, compared[str(name)])
     return pd.DataFrame(rows)
 
 
@@ -109,6 +116,8 @@ def test_each_variant_is_compared_with_the_control_customers_drawn_it(learned_re
         assert r["control_rate"] == pytest.approx(held["converted"].mean(), abs=1e-12)
         lift = treated["converted"].mean() - held["converted"].mean()
         assert r["abs_lift"] == pytest.approx(lift, abs=1e-12)
+        split = stats.srm(r["control_customers"], r["customers"], worlds.CONTROL_SHARE)
+        assert r["srm_chi2"] == pytest.approx(split.chi2, abs=1e-9)
     assert learned_report["srm_mismatch"].mean() < 0.01
 
 

@@ -83,9 +83,17 @@ def by(rows, metric, variant):
     return next(r for r in rows if r["metric"] == metric and r["variant"] == variant)
 
 
-# the customers of the sample-ratio check: 400 held out, 1,200 treated, all first presented on DAY
+# the customers of the sample-ratio check: 400 held out, 1,200 treated, all first presented on DAY, their
+# sides drawn with the experiment's share (none recorded)
 CUSTOMERS = pd.DataFrame(
-    {"experiment": ["offer"] * 2, "is_control": [True, False], "date": [DAY] * 2, "customers": [400, 1200]}
+    {
+        "experiment": ["offer"] * 2,
+        "arm": [""] * 2,
+        "is_control": [True, False],
+        "date": [DAY] * 2,
+        "control_share": [None] * 2,
+        "customers": [400, 1200],
+    }
 )
 
 
