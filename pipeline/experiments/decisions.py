@@ -9,8 +9,8 @@ its presentation day D. How a decision is made is in sql/experiments/decide.sql:
 * **qualifying**: a known, not-excluded customer who passes every audience rule of the experiment
   and is eligible for at least one of its variants (every rule of the variant);
 * **cadence** (``cadence_days`` N): a customer is a candidate on one night in every N only, the
-  nights whose number modulo N is a hash of (customer, experiment), of (customer, group) in a group,
-  whose experiments share one cadence: the group decides a customer once in N nights
+  presentation days whose number modulo N is a hash of (customer, experiment), of (customer, group) in
+  a group, whose experiments share one cadence: the group decides a customer once in N days
   (sql/experiments/cadence.sql);
 * **control**: a customer new to the experiment is held out when a hash of (customer, experiment) is
   below the control share; one it decided before keeps the side of their first decision and the share
@@ -154,7 +154,7 @@ def _run(
 
 
 def day_rows(con: duckdb.DuckDBPyConnection, table: str, day: dt.date) -> int:
-    """The rows of the ``day`` partition of a table keyed by ``date``."""
+    """The rows of a table keyed by ``date`` whose date is ``day``."""
     return con.execute(sql("experiments/day_rows", idents={"table": table}), {"day": day}).fetchall()[0][0]
 
 
@@ -193,7 +193,8 @@ def _insert(
 
 
 def decide(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.date) -> int:
-    """Replace the ``day`` partition of `results`; returns its rows. A disabled experiment decides nothing."""
+    """Replace the decisions presented on ``day`` in `results` (the rows of that date; the partition of the
+    night before writes them); returns their count. A disabled experiment decides nothing."""
     con.execute(sql("experiments/create_results"))
     register_customer_table(con, RESULTS, "customer_id", CUSTOMER_ID)
     con.execute(sql("customers/identity/create_identities"))
