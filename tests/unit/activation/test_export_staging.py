@@ -4,7 +4,6 @@ else."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import subprocess
@@ -21,16 +20,8 @@ from pipeline.activation.staging import is_staged, remove_abandoned, staged_name
 from pipeline.core.sql import sql
 from pipeline.core.warehouse import connect
 from tests.conftest import example_dict, make_config
+from tests.unit.activation.test_export_delivery import DAY, PARTNER
 
-DAY = dt.date(2026, 1, 9)
-PARTNER = {
-    "name": "partner",
-    "kind": "sftp",
-    "host": "127.0.0.1",
-    "username": "nightjar",
-    "password_env": "PARTNER_PASSWORD",
-    "check_host_key": False,
-}
 # `nightjar export`, stopped for good once the file is written (before it is delivered): the test kills it
 EXPORT = """
 import pathlib, sys, time
