@@ -245,10 +245,8 @@ def _splits(customers: pd.DataFrame, experiment: str, to_date: object, share: fl
         .groupby("arm")[["control", "treated", "expected", "variance"]]
         .sum()
     )
-    return {
-        str(arm): Split(int(r["control"]), int(r["treated"]), float(r["expected"]), float(r["variance"]))
-        for arm, r in sums.iterrows()
-    }
+    arms = zip(sums.index, *(sums[c] for c in ("control", "treated", "expected", "variance")), strict=True)
+    return {str(arm): Split(int(c), int(t), float(e), float(v)) for arm, c, t, e, v in arms}
 
 
 def learned(config: ExperimentsConfig) -> list[str]:
