@@ -9,9 +9,12 @@ import os
 import dagster as dg
 import pytest
 
+from assets import ingest as ingest_assets
+from pipeline.core.retries import TRANSIENT_RETRY
 from pipeline.core.warehouse import connect
 from pipeline.definitions import build_definitions
 from pipeline.ingest import write
+from pipeline.ops import jobs
 from tests.conftest import make_config, run_nightly, write_pos
 
 D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
@@ -86,8 +89,13 @@ def test_a_failure_in_the_middle_of_a_write_leaves_the_previous_partition(config
         raise RuntimeError("disk unplugged while recording the load")
 
     monkeypatch.setattr(write, "record_loads", crash)  # after the partition's delete + insert
+    # the step is retried three times and crashes each time: without the waits between (2, 6 and 14 s)
+    quick = dg.RetryPolicy(max_retries=TRANSIENT_RETRY.max_retries)
+    for module in (ingest_assets, jobs):
+        monkeypatch.setattr(module, "TRANSIENT_RETRY", quick)
     result = run_nightly(config, D1, assets=["tx_pos"])
     assert not result.success
+    assert sum(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events) == 3
     assert rows(config, "tx_pos") == before
     assert query(config, "SELECT * FROM rejects ORDER BY ALL") == before_rejects
     monkeypatch.undo()
