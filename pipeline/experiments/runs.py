@@ -25,6 +25,7 @@ from pipeline.experiments.conversions import (
     loaded_days,
     measure,
     missing_days,
+    prepare_conversions,
     record_drawn_variants,
 )
 from pipeline.experiments.decisions import (
@@ -113,9 +114,11 @@ def run_results(
     for night in nights:
         due = [d for d in read_days(config, nights[0], night) if d not in measured]
         if due:
-            loaded = loaded_days(con, config) if loaded is None else loaded
+            if loaded is None:
+                prepare_conversions(con)
+                loaded = loaded_days(con, config)
             for d in due:
-                measure(con, config, d, loaded)
+                measure(con, config, d, loaded, prepared=True)
             measured.update(due)
             log(
                 f"results {night}: first measured the conversions of the {len(due)} presentation days "
@@ -154,9 +157,10 @@ def run_conversions(
     first = max(asked[0] - dt.timedelta(days=window_days - 1), config.start_date)
     days = days_between(first, asked[-1])
     loaded = loaded_days(con, config)
+    prepare_conversions(con)
     summary = []
     for day in days:
-        rows, complete = measure(con, config, day, loaded)
+        rows, complete = measure(con, config, day, loaded, prepared=True)
         summary.append((day, rows, complete))
     schema = column_schema(con, CONVERSIONS)
     converted = con.execute(sql("experiments/converted_count"), {"a": days[0], "b": days[-1]}).fetchall()[0][

@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import stats as _st
+from scipy import special as _sc
 
 ALPHA = 0.05
 SEQUENTIAL_TUNING = 5000.0
@@ -136,6 +136,23 @@ def _estimate(treated: Sample, control: Sample, relative: bool) -> tuple[float, 
     return b.mean - a.mean, b.variance / b.n + a.variance / a.n
 
 
+def t_sf(x: float, dof: float) -> float:
+    """Student's t survival function, equal to scipy.stats.t.sf: its own formula (scipy.special.stdtr)
+    without the generic argument handling around it, which made a lift cost 0.3 ms instead of 10 us."""
+    return float(_sc.stdtr(dof, -x))
+
+
+def t_quantile(q: float, dof: float) -> float:
+    """Student's t quantile of 0 < q <= 1, equal to scipy.stats.t.ppf (scipy.special.stdtrit; ``t_sf``)."""
+    return float(_sc.stdtrit(dof, q))
+
+
+def chi2_sf_1(x: float) -> float:
+    """The chi-square survival function (1 degree of freedom) of x >= 0, equal to scipy.stats.chi2.sf
+    (scipy.special.chdtrc; ``t_sf``)."""
+    return float(_sc.chdtrc(1, x))
+
+
 def welch_dof(treated: Sample, control: Sample) -> float:
     """The Welch-Satterthwaite degrees of freedom of the two samples."""
     a, b = control.variance / control.n, treated.variance / treated.n
@@ -171,8 +188,8 @@ def lift(treated: Sample, control: Sample, relative: bool = False, alpha: float 
     if not var > 0:  # a relative lift of a treated mean of 0: the delta method's variance is 0
         return UNDEFINED
     se, dof = math.sqrt(var), welch_dof(treated, control)
-    half = float(_st.t.ppf(1 - alpha / 2, dof)) * se
-    return Lift(est, est - half, est + half, float(2 * _st.t.sf(abs(est) / se, dof)))
+    half = t_quantile(1 - alpha / 2, dof) * se
+    return Lift(est, est - half, est + half, 2 * t_sf(abs(est) / se, dof))
 
 
 def sequential(
@@ -221,7 +238,7 @@ def srm(control: int, treated: int, control_share: float) -> Srm:
         return Srm(NAN, NAN, False)
     expected = (n * control_share, n * (1 - control_share))
     chi2 = sum((o - e) ** 2 / e for o, e in zip((control, treated), expected, strict=True))
-    p = float(_st.chi2.sf(chi2, 1))
+    p = chi2_sf_1(chi2)
     return Srm(chi2, p, p < SRM_ALPHA)
 
 
@@ -232,5 +249,5 @@ def srm_drawn(control: int, expected: float, variance: float) -> Srm:
     if not variance > 0:
         return Srm(NAN, NAN, False)
     chi2 = (control - expected) ** 2 / variance
-    p = float(_st.chi2.sf(chi2, 1))
+    p = chi2_sf_1(chi2)
     return Srm(chi2, p, p < SRM_ALPHA)

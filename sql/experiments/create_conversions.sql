@@ -37,8 +37,3 @@ CREATE TABLE IF NOT EXISTS guardrail_conversions (
     pre_converted       BOOLEAN NOT NULL
 );
 ALTER TABLE guardrail_conversions ADD COLUMN IF NOT EXISTS drawn_variant VARCHAR;
--- metric: what a match counts for in the window ('primary' or a guardrail's name; NULL for a
--- covariate definition); pre_of: the metric it is the pre-period covariate of (NULL: none)
-CREATE OR REPLACE TEMP TABLE _matches (
-    customer_id VARCHAR, experiment VARCHAR, source VARCHAR, matched_at TIMESTAMP, value DECIMAL(38,18),
-    keep_all BOOLEAN, metric VARCHAR, pre_of VARCHAR);

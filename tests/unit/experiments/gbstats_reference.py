@@ -1,9 +1,10 @@
-"""Run inside the gbstats virtualenv (see conftest.py): reads JSON cases on stdin, writes gbstats'
-results as JSON on stdout. A case: {"test": "frequentist"|"sequential"|"bayesian", "relative": bool,
-"alpha": float, "tuning": float, "a": stat, "b": stat}, a stat {"n", "sum"} (a proportion),
-{"n", "sum", "sum_squares"} (a mean), {"n", "post": stat, "pre": stat, "xy": float} (regression
-adjusted: CUPED) or {"n", "numerator": stat, "denominator": stat, "product": float} (a ratio over n
-units: per customer). A result whose "error" is set is gbstats' uninformative default: no result."""
+"""Run inside the gbstats virtualenv (see conftest.py): reads lines of JSON cases on stdin, writes for
+each line gbstats' results as a line of JSON on stdout. A case: {"test": "frequentist"|"sequential"|
+"bayesian", "relative": bool, "alpha": float, "tuning": float, "a": stat, "b": stat}, a stat
+{"n", "sum"} (a proportion), {"n", "sum", "sum_squares"} (a mean), {"n", "post": stat, "pre": stat,
+"xy": float} (regression adjusted: CUPED) or {"n", "numerator": stat, "denominator": stat,
+"product": float} (a ratio over n units: per customer). A result whose "error" is set is gbstats'
+uninformative default: no result."""
 
 import json
 import sys
@@ -77,4 +78,5 @@ def run(case):
     }
 
 
-print(json.dumps([run(c) for c in json.load(sys.stdin)]))
+for line in sys.stdin:
+    print(json.dumps([run(c) for c in json.loads(line)]), flush=True)

@@ -76,11 +76,33 @@ def raised() -> duckdb.DuckDBPyConnection:
     return decided(lambda k: offer(BEFORE if k < 3 else AFTER))
 
 
-def test_a_customer_keeps_the_side_and_share_of_their_first_decision():
+@pytest.fixture(scope="module")
+def raised_file(tmp_path_factory) -> str:
+    """``raised()`` decided once for the module's tests, written to a file."""
+    path = str(tmp_path_factory.mktemp("raised") / "raised.duckdb")
+    con = raised()
+    try:
+        con.execute("ATTACH $path AS f", {"path": path})
+        con.execute("COPY FROM DATABASE memory TO f")
+    finally:
+        con.close()
+    return path
+
+
+def raised_copy(path: str) -> duckdb.DuckDBPyConnection:
+    """A warehouse in memory of its own holding ``raised_file``'s tables: a test may change it."""
+    con = duckdb.connect()
+    con.execute("ATTACH $path AS src (READ_ONLY)", {"path": path})
+    con.execute("COPY FROM DATABASE src TO memory")
+    con.execute("DETACH src")
+    return con
+
+
+def test_a_customer_keeps_the_side_and_share_of_their_first_decision(raised_file):
     """Before, the share raised from 0.1 to 0.3 after the third night moved the customers whose hash
     lies between the two from treated to control (1,251 of the 10,000); now none moves, those first
     decided on the first three nights keep 0.1 and the new ones are split by 0.3."""
-    con = raised()
+    con = raised_copy(raised_file)
     assert switched(con) == 0
     firsts = con.execute(
         """SELECT first_date < $d4, count(*), sum(is_control::INT), min(shares), max(shares)
@@ -168,11 +190,11 @@ def split(con: duckdb.DuckDBPyConnection) -> tuple[int, float, float]:
     ).fetchone()
 
 
-def test_the_sample_ratio_check_expects_each_customer_s_share():
+def test_the_sample_ratio_check_expects_each_customer_s_share(raised_file):
     """Tested against the new share 0.3 alone, the customers split by 0.1 and then 0.3 were a mismatch
     (before the fix: 2,707 held out of 10,000, chi-square 43.6); now each is expected in control with
     the share of their side: 2,034 held out where 2,000 were expected, no mismatch."""
-    con = with_conversions(raised())
+    con = with_conversions(raised_copy(raised_file))
     build_report(con, offer(AFTER))
     control, expected, variance = split(con)
     assert expected == pytest.approx(5001 * BEFORE + 4999 * AFTER)
@@ -187,9 +209,9 @@ def test_the_sample_ratio_check_expects_each_customer_s_share():
     assert srm(same) == (pytest.approx(stats.srm(control[0], CUSTOMERS - control[0], AFTER).chi2), False)
 
 
-def test_a_real_imbalance_after_a_change_is_still_a_mismatch():
+def test_a_real_imbalance_after_a_change_is_still_a_mismatch(raised_file):
     """300 treated customers new on the last nights counted held out (a broken hold-out): a mismatch."""
-    con = with_conversions(raised())
+    con = with_conversions(raised_copy(raised_file))
     control, expected, variance = split(con)
     con.execute(
         """UPDATE conversions SET is_control = TRUE, variant = 'control', drawn_variant = 'control'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 
 import numpy as np
@@ -15,7 +16,10 @@ METHODS = {"holm": "holm", "bh": "fdr_bh"}
 
 @pytest.mark.parametrize("method", sorted(METHODS))
 @pytest.mark.parametrize("seed", range(20))
-def test_equal_to_statsmodels(method, seed):
+def test_equal_to_statsmodels(method, seed, monkeypatch):
+    # statsmodels' holm runs a full gc.collect() a call: a second in a process holding Dagster's
+    # objects; the values do not depend on it
+    monkeypatch.setattr(gc, "collect", lambda *_: 0)
     rng = np.random.default_rng(seed)
     m = int(rng.integers(1, 12))
     # a mix of small and uniform p-values, with ties

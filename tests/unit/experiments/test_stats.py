@@ -8,7 +8,18 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from pipeline.experiments.stats import lift, proportion, sequential, srm, two_proportions, welch, welch_dof
+from pipeline.experiments.stats import (
+    chi2_sf_1,
+    lift,
+    proportion,
+    sequential,
+    srm,
+    t_quantile,
+    t_sf,
+    two_proportions,
+    welch,
+    welch_dof,
+)
 
 
 def test_two_proportions_by_hand():
@@ -129,3 +140,22 @@ def test_sequential_by_the_formulas_of_its_docstring():
     # a larger effect: rejected, and its interval (the effects the test does not reject) excludes 0
     strong = sequential(proportion(90, 500), proportion(40, 500))
     assert strong.p_value < 0.05 and strong.low > 0
+
+
+def test_the_distribution_functions_equal_scipy_stats_exactly():
+    """t_sf, t_quantile and chi2_sf_1 call scipy.special as scipy.stats does, without its per-call
+    argument handling: the same floats, bit for bit, over the degrees of freedom and statistics a
+    test meets (a NaN degree of freedom or statistic gives NaN, as scipy.stats)."""
+    rng = np.random.default_rng(7)
+    dofs = [*rng.uniform(1, 1e6, 40), *rng.uniform(0.05, 3, 40), 1.0, 2.0, 1e12, math.inf, math.nan]
+    xs = [*rng.exponential(3, 40), 0.0, 40.0, math.inf, math.nan]
+    qs = [*rng.uniform(0, 1, 20), 0.975, 0.995, 0.5, 1.0]
+
+    def same(got: list[float], want: np.ndarray) -> bool:  # scipy.stats called once per array
+        return all((math.isnan(a) and math.isnan(b)) or a == b for a, b in zip(got, want, strict=True))
+
+    xs += [-x for x in xs]
+    for dof in dofs:
+        assert same([t_sf(x, dof) for x in xs], st.t.sf(xs, dof))
+        assert same([t_quantile(q, dof) for q in qs], st.t.ppf(qs, dof))
+    assert same([chi2_sf_1(x) for x in xs if not x < 0], st.chi2.sf([x for x in xs if not x < 0], 1))
