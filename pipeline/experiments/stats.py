@@ -42,8 +42,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import stats as _st
-
 ALPHA = 0.05
 SEQUENTIAL_TUNING = 5000.0
 SRM_ALPHA = 0.001
@@ -165,6 +163,8 @@ def estimate(treated: Sample, control: Sample, relative: bool = False) -> tuple[
 def lift(treated: Sample, control: Sample, relative: bool = False, alpha: float = ALPHA) -> Lift:
     """The lift of ``treated`` over ``control`` (absolute, or relative to control's mean): estimate,
     1 - alpha interval and two-sided p-value of Welch's t test."""
+    from scipy import stats as _st
+
     if _undefined(treated, control, relative):
         return UNDEFINED
     est, var = _estimate(treated, control, relative)
@@ -216,6 +216,8 @@ class Srm:
 
 def srm(control: int, treated: int, control_share: float) -> Srm:
     """Chi-square of the control/treated split against the configured control share."""
+    from scipy import stats as _st
+
     n = control + treated
     if n == 0 or not 0 < control_share < 1:
         return Srm(NAN, NAN, False)
@@ -229,6 +231,8 @@ def srm_drawn(control: int, expected: float, variance: float) -> Srm:
     """Chi-square of the customers held out against their expectation when each customer's side was
     drawn with a share of its own s (a share changed mid-experiment): ``expected`` the sum of the
     customers' s, ``variance`` of s (1 - s). With one share for all, :func:`srm`'s Pearson chi-square."""
+    from scipy import stats as _st
+
     if not variance > 0:
         return Srm(NAN, NAN, False)
     chi2 = (control - expected) ** 2 / variance
