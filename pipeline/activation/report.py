@@ -25,13 +25,12 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from pipeline.activation.publish import Snapshot, current_snapshot
 from pipeline.activation.staging import STALE_STAGED_SECONDS, staged_name
 from pipeline.attribution.report import stacked_bars
 from pipeline.core.metadata import columns_of
-from pipeline.core.plots import DPI, Figures, daily_plot, markdown_image
+from pipeline.core.plots import Figures, daily_plot, figure, markdown_image
 from pipeline.core.sql import sql
 from pipeline.models.plots import impact_bars
 
@@ -81,7 +80,7 @@ def forest_plot(lifts: pd.DataFrame) -> str:
         return "_experiment lifts: no complete conversion window yet_"
     labels = (lifts["experiment"] + " / " + lifts["variant"]).tolist()
     y = np.arange(len(labels))[::-1]
-    fig = Figure(figsize=(7.0, 0.4 * len(labels) + 1.2), dpi=DPI, layout="constrained")
+    fig = figure(7.0, 0.4 * len(labels) + 1.2)
     ax = fig.add_subplot()
     low = (lifts["abs_lift"] - lifts["abs_lift_low"]).to_numpy(dtype=float)
     high = (lifts["abs_lift_high"] - lifts["abs_lift"]).to_numpy(dtype=float)

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from pipeline.core.metadata import markdown_table
-from pipeline.core.plots import DPI, markdown_image
+from pipeline.core.plots import figure, markdown_image
 
 
 def summary_table(rows: Sequence[tuple[str, str, float, float]]) -> str:
@@ -40,7 +39,7 @@ def stacked_bars(rows: Sequence[tuple[str, str, float, float]], title: str) -> s
     values = np.zeros((len(models), len(channels)))
     for m, c, _, v in rows:
         values[models.index(m), channels.index(c)] += v
-    fig = Figure(figsize=(7.0, 0.35 * len(models) + 1.4), dpi=DPI, layout="constrained")
+    fig = figure(7.0, 0.35 * len(models) + 1.4)
     ax = fig.add_subplot()
     left = np.zeros(len(models))
     for j, c in enumerate(channels):

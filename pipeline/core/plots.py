@@ -16,22 +16,32 @@ import pickle
 import sys
 from collections.abc import Callable, Sequence
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import DateFormatter, DayLocator, date2num
-from matplotlib.figure import Figure
-from matplotlib.text import Text
+if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn: a process that draws none never loads it
+    from matplotlib.figure import Figure
 
 SIZE = (6.0, 2.6)  # inches: small enough for the asset page
 DPI = 80
+
+
+def figure(width: float, height: float) -> Figure:
+    """A new figure of ``width`` x ``height`` inches at the UI's resolution, laid out to fit its labels."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
 def markdown_image(fig: Figure) -> str:
     """The figure as a PNG embedded in a Markdown image: ``![](data:image/png;base64,...)``. Its text is
     drawn as given, never as a TeX formula: a label from the data (a channel "Buy $5_off_a_b$") with two
     dollar signs would be one, and one matplotlib cannot parse fails the drawing."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
     for text in fig.findobj(Text):
         text.set_parse_math(False)
     canvas = FigureCanvasAgg(fig)
@@ -52,8 +62,10 @@ def daily_plot(rows: Sequence[tuple[dt.date, str, float]], title: str, bars: boo
     series: dict[str, dict[dt.date, float]] = {}
     for day, name, value in rows:
         series.setdefault(name, {})[day] = float(value) if value is not None else float("nan")
+    from matplotlib.dates import DateFormatter, DayLocator, date2num
+
     days = sorted({day for day, _, _ in rows})
-    fig = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
+    fig = figure(*SIZE)
     ax = fig.add_subplot()
     width = 0.8 / len(series)
     for i, (name, values) in enumerate(series.items()):
@@ -94,7 +106,7 @@ def figure_digest(fn: Callable[..., str], *args: object, **kwargs: object) -> st
     """What the figure ``fn(*args, **kwargs)`` is drawn from: the drawing function's module source,
     the shared plot helpers, matplotlib's version and the pickled arguments, as a hex digest."""
     digest = hashlib.sha256(_source(fn.__module__) + _source("pipeline.core.plots"))
-    digest.update(pickle.dumps((matplotlib.__version__, fn.__qualname__, args, sorted(kwargs.items()))))
+    digest.update(pickle.dumps((version("matplotlib"), fn.__qualname__, args, sorted(kwargs.items()))))
     return digest.hexdigest()
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import stats as _st
-
 from pipeline.experiments.stats import ALPHA, NAN, Sample, estimate
 
 
@@ -29,6 +27,8 @@ class Posterior:
 
 
 def posterior(treated: Sample, control: Sample, relative: bool = True, alpha: float = ALPHA) -> Posterior:
+    from scipy import stats as _st
+
     mean, var = estimate(treated, control, relative)
     if math.isnan(mean) or not var > 0:
         return Posterior(NAN, NAN, NAN, NAN, NAN, NAN)

@@ -9,14 +9,16 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
-from matplotlib.dates import DateFormatter, date2num
-from matplotlib.figure import Figure
 
-from pipeline.core.plots import DPI, figure_digest, markdown_image
+from pipeline.core.plots import figure, figure_digest, markdown_image
 from pipeline.core.sql import sql
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _label(lift: float, low: float, high: float) -> str:
@@ -53,7 +55,7 @@ def forest_figure(df: pd.DataFrame) -> Figure:
     and optionally the cuped_ ones, drawn just below each row)."""
     experiments = list(dict.fromkeys(df.experiment))
     heights = [0.9 + 0.35 * int((df.experiment == e).sum()) for e in experiments]
-    fig = Figure(figsize=(6.4, sum(heights)), dpi=DPI, layout="constrained")
+    fig = figure(6.4, sum(heights))
     axes = fig.subplots(len(experiments), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[:, 0]
     for ax, exp in zip(axes, experiments, strict=True):
         part = df[df.experiment == exp].reset_index(drop=True)
@@ -117,8 +119,10 @@ def lift_figure(df: pd.DataFrame) -> Figure | None:
     df = df[dated > 1] if len(df) else df
     if not len(df):
         return None
+    from matplotlib.dates import DateFormatter, date2num
+
     experiments = list(dict.fromkeys(df.experiment))
-    fig = Figure(figsize=(6.0, 2.4 * len(experiments)), dpi=DPI, layout="constrained")
+    fig = figure(6.0, 2.4 * len(experiments))
     for i, exp in enumerate(experiments):
         ax = fig.add_subplot(len(experiments), 1, i + 1)
         part = df[df.experiment == exp]

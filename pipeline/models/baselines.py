@@ -11,8 +11,6 @@ import re
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
-from scipy.special import expit, log_expit
 
 from pipeline.models import metrics as m
 
@@ -43,6 +41,9 @@ def rfm_columns(X: pd.DataFrame, window: int, history_days: int) -> pd.DataFrame
 def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = L2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(coefficients with the intercept first, column means, column scales) of an L2-penalised logistic
     regression on standardised columns (a constant column gets scale 1 and, penalised, weight 0)."""
+    from scipy.optimize import minimize
+    from scipy.special import expit, log_expit
+
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
@@ -65,6 +66,8 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = L2) -> tuple[np.ndarr
 
 
 def predict_logistic(fitted: tuple[np.ndarray, np.ndarray, np.ndarray], X: np.ndarray) -> np.ndarray:
+    from scipy.special import expit
+
     w, mean, scale = fitted
     return expit(w[0] + ((X - mean) / scale) @ w[1:])
 

@@ -7,8 +7,6 @@ measures the result on the test split."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import isotonic_regression
-from scipy.special import expit, logit
 
 from pipeline.models.baselines import fit_logistic
 
@@ -18,6 +16,8 @@ ISOTONIC, PLATT = "isotonic", "platt"
 
 def fit(method: str, p: np.ndarray, y: np.ndarray) -> dict:
     """The calibration map (a JSON-able dict) of ``method`` from scores ``p`` to the labels ``y``."""
+    from scipy.optimize import isotonic_regression
+
     p = np.asarray(p, dtype=float)
     y = np.asarray(y, dtype=float)
     if method == PLATT:
@@ -36,6 +36,8 @@ def fit(method: str, p: np.ndarray, y: np.ndarray) -> dict:
 
 def apply(calibration: dict | None, p: np.ndarray) -> np.ndarray:
     """The calibrated scores (``p`` unchanged without a calibration map)."""
+    from scipy.special import expit
+
     p = np.asarray(p, dtype=float)
     if not calibration:
         return p
@@ -45,6 +47,8 @@ def apply(calibration: dict | None, p: np.ndarray) -> np.ndarray:
 
 
 def _logodds(p: np.ndarray) -> np.ndarray:
+    from scipy.special import logit
+
     return logit(np.clip(p, EPS, 1 - EPS))
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import optimize, special
 
 # the optimiser works on log-parameters (all are positive); BFGS to this gradient tolerance gives the
 # published CDNOW parameters to five significant digits
@@ -58,6 +57,8 @@ def _arrays(*values) -> list[np.ndarray]:
 
 def bgnbd_log_likelihood(params: BgNbd, x, t_x, T) -> np.ndarray:
     """Each customer's log-likelihood of (x, t_x, T) under BG/NBD (the paper's equation 6)."""
+    from scipy import special
+
     x, t_x, T = _arrays(x, t_x, T)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     common = (
@@ -79,6 +80,8 @@ def bgnbd_log_likelihood(params: BgNbd, x, t_x, T) -> np.ndarray:
 def _maximise(negative_mean_ll, start: np.ndarray, what: str) -> np.ndarray:
     """The log-parameters maximising a mean log-likelihood: BFGS, or Nelder-Mead then BFGS when BFGS
     alone ends where the likelihood is not finite."""
+    from scipy import optimize
+
     with np.errstate(all="ignore"):
         best = optimize.minimize(
             negative_mean_ll, start, method="BFGS", options={"gtol": _GRADIENT_TOLERANCE}
@@ -131,6 +134,8 @@ def runs_off(params: BgNbd, x, t_x, T, scale: float = 10.0) -> bool:
 
 def p_alive(params: BgNbd, x, t_x, T) -> np.ndarray:
     """P(the customer is still alive at T | x, t_x, T); 1 for a customer without a repeat purchase."""
+    from scipy import special
+
     x, t_x, T = _arrays(x, t_x, T)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     repeat = x > 0
@@ -143,6 +148,8 @@ def p_alive(params: BgNbd, x, t_x, T) -> np.ndarray:
 
 def _log_hyp2f1(a, b, c, z) -> np.ndarray:
     """log 2F1(a, b; c; z) for 0 <= z < 1, through Euler's transformation where 2F1 overflows."""
+    from scipy import special
+
     with np.errstate(all="ignore"):
         direct = np.log(special.hyp2f1(a, b, c, z))
         euler = np.log(special.hyp2f1(c - a, c - b, c, z)) + (c - a - b) * np.log1p(-z)
@@ -151,6 +158,8 @@ def _log_hyp2f1(a, b, c, z) -> np.ndarray:
 
 def expected_purchases(params: BgNbd, t, x, t_x, T) -> np.ndarray:
     """E[purchases in the next t time units | x, t_x, T] (the paper's equation 10)."""
+    from scipy import special
+
     x, t_x, T = _arrays(x, t_x, T)
     t = float(t)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
@@ -178,6 +187,8 @@ def _gamma_gamma_terms(x: np.ndarray, m: np.ndarray):
     """The Gamma-Gamma log-likelihood of (x, m) as a function of the parameters, with what does not
     depend on them (the logs of x and m) computed once and the gamma functions of p·x once per
     distinct x: elementwise the same values in the same order, so the same likelihood to the bit."""
+    from scipy import special
+
     log_m, log_x = np.log(m), np.log(x)
     xs, inverse = np.unique(x, return_inverse=True)
 

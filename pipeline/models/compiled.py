@@ -24,10 +24,13 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # lightgbm is imported where a model is trained or loaded
+    import lightgbm as lgb
 
 FOREST = "_compiled_forest"  # the key of a version's compiled forest in its metadata, while scoring
 FILE_PREFIX = "forest-"
@@ -151,6 +154,8 @@ class _Background:
             return any(f.parent == under and not p.done() for f, p in self._pending.items())
 
     def _run(self, folder: Path, model_file: Path, meta: dict) -> None:
+        import lightgbm as lgb
+
         with self._lock:
             self._thread = threading.get_native_id()
             if not self._waiting and _can_raise(self._thread):  # else it could starve a waiting scoring

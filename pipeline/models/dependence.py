@@ -12,9 +12,9 @@ import base64
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -26,6 +26,9 @@ from pipeline.models.predict import align
 from pipeline.models.scoring import NoModelVersion, latest_finished
 from pipeline.models.train import dependence
 from pipeline.models.types import model_type
+
+if TYPE_CHECKING:  # lightgbm is imported where a model is trained or loaded
+    import lightgbm as lgb
 
 ROWS = 1000  # customers in a dependence table (a seeded sample)
 SEED = 7

@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -24,6 +24,9 @@ from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import EXACT_SUM_LIMIT, execute_statements, scalar, table_exists
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.labels import compile_rules, compile_weight
+
+if TYPE_CHECKING:  # lightgbm is imported where a model is trained or loaded
+    import lightgbm as lgb
 
 ALL_VALUES = 100_000  # scoring keeps every attr_* value; the model's feature list picks its own
 ZERO_WHEN_MISSING = ("count_", "value_", "attr_")  # no event / no value: 0, not unknown

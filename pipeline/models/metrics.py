@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 
 def auc(y: np.ndarray, score: np.ndarray) -> float:
     """Area under the ROC curve (Mann-Whitney, ties count one half); NaN with a single class."""
+    from scipy.stats import rankdata
+
     y = np.asarray(y).astype(bool)
     pos, neg = y.sum(), (~y).sum()
     if pos == 0 or neg == 0:

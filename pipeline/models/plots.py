@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
-from pipeline.core.plots import DPI, markdown_image
+from pipeline.core.plots import figure, markdown_image
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 def _figure(height: float = 3.0) -> tuple[Figure, Axes]:
-    fig = Figure(figsize=(6.0, height), dpi=DPI, layout="constrained")
+    fig = figure(6.0, height)
     return fig, fig.add_subplot()
 
 

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from pipeline.models import calibrate, compiled
 from pipeline.models.config import ModelSpec
 from pipeline.models.features import ZERO_WHEN_MISSING, excluded, feature_frame, model_input
+
+if TYPE_CHECKING:  # lightgbm is imported where a model is trained or loaded
+    import lightgbm as lgb
 
 PREDICT_THREADS = 0  # scoring is per row, so every core gives the same scores (training keeps one thread)
 

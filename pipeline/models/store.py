@@ -11,13 +11,16 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import lightgbm as lgb
 import numpy as np
 
 from pipeline.models import compiled
 from pipeline.models.config import ModelSpec
 from pipeline.models.predict import CellScores
+
+if TYPE_CHECKING:  # lightgbm is imported where a model is trained or loaded
+    import lightgbm as lgb
 
 MODEL_FILE = "model.txt"
 META_FILE = "metadata.json"
@@ -79,6 +82,8 @@ def _present(store: Path, model: str, version: dt.date, *names: str) -> Path:
 
 
 def load(store: Path, model: str, version: dt.date) -> tuple[lgb.Booster, dict]:
+    import lightgbm as lgb
+
     folder = _present(store, model, version, MODEL_FILE, META_FILE)
     booster = lgb.Booster(model_file=str(folder / MODEL_FILE))
     return booster, json.loads((folder / META_FILE).read_text(encoding="utf-8"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -14,6 +14,9 @@ from pipeline.models import metrics as m
 from pipeline.models.config import ModelSpec, SplitSpec
 from pipeline.models.features import TrainingError, model_input
 from pipeline.models.predict import PREDICT_THREADS, distinct_cells, group_keys
+
+if TYPE_CHECKING:  # lightgbm is imported where a model is trained or loaded
+    import lightgbm as lgb
 
 # Deterministic by default: fixed seeds, deterministic histogram construction; recorded with one thread,
 # trained on the idle cores (training_threads: the same trees on any number of threads).
@@ -89,6 +92,8 @@ def lightgbm_train(params: dict, data: lgb.Dataset, rounds: int, **kwargs) -> lg
     thread's: the same trees, read back from its model string with the parameter line that names its
     threads as one (LightGBM 4.7's ``reset_parameter`` of ``num_threads`` crashes), so the model
     file is the same to the byte."""
+    import lightgbm as lgb
+
     threads = params.get("num_threads", 1)
     run = training_threads() if threads == 1 else threads
     booster = lgb.train({**params, "num_threads": run}, data, num_boost_round=rounds, **kwargs)
@@ -298,6 +303,8 @@ def fit(
     """(the booster, its parameters): trained on the training split (rows weighted by ``weight``) with
     early stopping (patience ``early_stopping_rounds``) on the evaluation split (weighted alike); a rare
     class weighted up with ``weigh_rare`` (``scaled_params``)."""
+    import lightgbm as lgb
+
     X = model_input(X)
     categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
     train = parts == TRAIN
@@ -375,6 +382,8 @@ def cross_fit(
     scores = np.empty(len(rows))
 
     def train_on(fit_rows: np.ndarray) -> lgb.Booster:
+        import lightgbm as lgb
+
         data = lgb.Dataset(
             X.iloc[fit_rows],
             y[fit_rows],

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
 
 
 @dataclass(frozen=True)
@@ -18,6 +17,8 @@ class Estimate:
 
 def estimate(terms: np.ndarray, confidence: float) -> Estimate:
     """The mean of per-row terms with its normal confidence interval."""
+    from scipy.stats import norm
+
     mean = float(terms.mean())
     half = float(norm.ppf(0.5 + confidence / 2) * terms.std(ddof=1) / np.sqrt(len(terms)))
     return Estimate(mean, mean - half, mean + half)

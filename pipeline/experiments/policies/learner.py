@@ -9,9 +9,12 @@ new customer's rates are the average of the fold models.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import lightgbm as lgb
 import numpy as np
+
+if TYPE_CHECKING:  # lightgbm is imported where a model is trained or loaded
+    import lightgbm as lgb
 
 PARAMS = {
     "objective": "binary",
@@ -42,6 +45,8 @@ class TLearner:
     def _fit_one(self, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> lgb.Booster | float:
         if len(y) < 50 or y.min() == y.max():  # too little to learn: the posterior mean rate
             return float(((w * y).sum() + 1) / (w.sum() + 2))
+        import lightgbm as lgb
+
         params = {**PARAMS, "seed": self.seed, "min_data_in_leaf": min_data_in_leaf(len(y))}
         return lgb.train(params, lgb.Dataset(x, y, weight=w), num_boost_round=ROUNDS)
 
@@ -100,6 +105,8 @@ class PooledLearner:
         counts = np.bincount(arm, weights=w, minlength=self.arms)
         if len(y) < 50 or y.min() == y.max():  # too little to learn: each arm's posterior mean rate
             return (np.bincount(arm, weights=w * y, minlength=self.arms) + 1) / (counts + 2)
+        import lightgbm as lgb
+
         params = {**PARAMS, "seed": self.seed, "min_data_in_leaf": min_data_in_leaf(len(y))}
         data = lgb.Dataset(np.column_stack([x, arm]), y, weight=w, categorical_feature=[x.shape[1]])
         return lgb.train(params, data, num_boost_round=POOLED_ROUNDS)

@@ -12,16 +12,18 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import duckdb
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import TrainingWindow
 from pipeline.models.predict import CellScores
+
+if TYPE_CHECKING:  # lightgbm is imported where a model is trained or loaded
+    import lightgbm as lgb
 
 
 @dataclass

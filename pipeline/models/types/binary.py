@@ -4,10 +4,9 @@ from the label rules (or a customer list) in the label window."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import duckdb
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -17,6 +16,9 @@ from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import TrainingWindow, customer_features, labels
 from pipeline.models.predict import CellScores, align, boosted, predict, scoring_features
 from pipeline.models.types.base import ModelType, Prepared
+
+if TYPE_CHECKING:  # lightgbm is imported where a model is trained or loaded
+    import lightgbm as lgb
 
 
 class BinaryClassifier(ModelType):

@@ -7,9 +7,9 @@ the expected purchases in the next ``label.horizon_days``, P(alive) and the expe
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import duckdb
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -27,6 +27,9 @@ from pipeline.models.features import (
 from pipeline.models.predict import CellScores
 from pipeline.models.registry import register
 from pipeline.models.types.base import ModelType, Prepared
+
+if TYPE_CHECKING:  # lightgbm is imported where a model is trained or loaded
+    import lightgbm as lgb
 
 SUMMARY = ["frequency", "recency", "T", "monetary_value"]
 UNIT_DAYS = {"days": 1, "weeks": 7}

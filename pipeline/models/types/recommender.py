@@ -4,9 +4,9 @@ when the customer took the item in the label window; scored as each customer's t
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import duckdb
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -19,6 +19,9 @@ from pipeline.models.predict import CellScores, boosted, predict_distinct
 from pipeline.models.registry import register
 from pipeline.models.train import UNUSED, customer_split, cut_customers
 from pipeline.models.types.base import ModelType, Prepared
+
+if TYPE_CHECKING:  # lightgbm is imported where a model is trained or loaded
+    import lightgbm as lgb
 
 
 @register
