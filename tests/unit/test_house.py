@@ -94,7 +94,8 @@ def test_loading_the_definitions_or_the_cli_loads_no_plotting_fitting_or_trainin
         [
             sys.executable,
             "-c",
-            "import sys, pipeline.definitions, pipeline.cli; print(sorted({m.split('.')[0] for m in sys.modules}))",
+            "import sys, pipeline.definitions, pipeline.cli\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules}))",
         ],
         cwd=ROOT,
         capture_output=True,

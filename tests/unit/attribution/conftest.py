@@ -1,5 +1,5 @@
 """The reference `allocation: total` is compared with: ChannelAttribution 2.2.5's `markov_model`, in its
-own virtualenv (.cache/channelattribution, built once by this fixture: an sdist compiled with g++, with
+own virtualenv (tests/side_venvs.py's side_venv, built once by this fixture: an sdist compiled with g++, with
 matplotlib beside it, which it imports without declaring), spoken to by running
 channelattribution_reference.py there."""
 
@@ -11,11 +11,10 @@ from typing import cast
 
 import pytest
 
-from tests.side_venvs import ensure_venv, run_reference
+from tests.side_venvs import ensure_venv, run_reference, side_venv
 
-ROOT = Path(__file__).resolve().parents[3]
-VENV = ROOT / ".cache" / "channelattribution"
 PACKAGES = ["ChannelAttribution==2.2.5", "matplotlib"]
+VENV = side_venv("channelattribution", PACKAGES)
 SCRIPT = Path(__file__).with_name("channelattribution_reference.py")
 
 

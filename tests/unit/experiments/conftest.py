@@ -1,7 +1,8 @@
 """The reference the statistics are checked against: GrowthBook's gbstats, in its own virtualenv
-(.cache/gbstats, built once by this fixture: uv if there is one, else the standard library's venv
-and pip), spoken to through gbstats_reference.py running there: one process a test session, sent
-each batch of cases as a line of JSON (importing gbstats, scipy and pandas took 2 s of CPU a call)."""
+(tests/side_venvs.py's side_venv, built once by this fixture: uv if there is one, else the standard
+library's venv and pip), spoken to through gbstats_reference.py running there: one process a test
+session, sent each batch of cases as a line of JSON (importing gbstats, scipy and pandas took 2 s of
+CPU a call)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,10 @@ from typing import cast
 
 import pytest
 
-from tests.side_venvs import ensure_venv
+from tests.side_venvs import ensure_venv, side_venv
 
-ROOT = Path(__file__).resolve().parents[3]
-GBSTATS_VENV = ROOT / ".cache" / "gbstats"
 GBSTATS_PACKAGES = ["gbstats==0.8.0"]
+GBSTATS_VENV = side_venv("gbstats", GBSTATS_PACKAGES)
 SCRIPT = Path(__file__).with_name("gbstats_reference.py")
 
 

@@ -18,15 +18,15 @@ from typing import cast
 import pandas as pd
 import pytest
 
-from tests.side_venvs import ensure_venv, run_reference
+from tests.side_venvs import ensure_venv, run_reference, side_venv
 
 ROOT = Path(__file__).resolve().parents[3]
 CACHE = ROOT / ".cache"
 LIFETIMES = "lifetimes==0.11.3"
 WHEEL = CACHE / "wheels" / "Lifetimes-0.11.3-py3-none-any.whl"
-LIFETIMES_VENV = CACHE / "lifetimes"
 # lifetimes 0.11.3 (2020) imports pkg_resources and predates numpy 2 and pandas 2
 LIFETIMES_PACKAGES = [LIFETIMES, "numpy==1.23.5", "pandas==1.5.3", "scipy==1.10.1", "setuptools==69.5.1"]
+LIFETIMES_VENV = side_venv("lifetimes", LIFETIMES_PACKAGES)
 SCRIPT = Path(__file__).with_name("lifetimes_reference.py")
 
 
