@@ -9,9 +9,11 @@ import signal
 import subprocess
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
+from pipeline.cli import main
 from pipeline.core.warehouse import connect
 from tests.conftest import ROOT, make_config, run_nightly, write_pos
 from tests.integration.dagster_procs import BIN, dagster_env, dagster_home
@@ -84,7 +86,7 @@ def state(config) -> tuple:
         )
 
 
-def test_sigkill_in_the_middle_of_a_partition_write_leaves_the_warehouse_intact(project):
+def test_sigkill_in_the_middle_of_a_partition_write_leaves_the_warehouse_intact(project, monkeypatch, capsys):
     config, env = project
     assert run_nightly(config, D3, assets=["tx_pos"]).success  # the partition as it was
     before = state(config)
@@ -102,11 +104,12 @@ def test_sigkill_in_the_middle_of_a_partition_write_leaves_the_warehouse_intact(
     assert proc.returncode == -signal.SIGKILL
     assert not any("STEP_SUCCESS" in line for line in lines)
     assert state(config) == before  # the old partition, whole; no half-written load
-    # the killed run still holds its slot of the duckdb pool: `nightjar recover` releases it
-    rec = subprocess.run(
-        [str(BIN / "nightjar"), "recover"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
-    )
-    assert rec.returncode == 0 and "1 dead run(s)" in rec.stdout, rec.stdout + rec.stderr
+    # the killed run still holds its slot of the duckdb pool: `nightjar recover` releases it (its
+    # entry point in this process: the killed run's process is gone all the same, and no interpreter starts)
+    monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
+    code = main(["recover"])
+    rec = capsys.readouterr()
+    assert code == 0 and "1 dead run(s)" in rec.out, rec.out + rec.err
     code, out = finish(materialize(env, D3))
     assert code == 0, out[-3000:]
     rows, loads = state(config)
@@ -118,14 +121,9 @@ def test_two_runs_at_once_both_land_and_neither_locks_the_other_out(project):
     config, env = project
     # Dagster's own SQLite run storage must exist before two processes start at once: two first
     # initialisations of a fresh DAGSTER_HOME race in alembic (a Dagster matter, not the warehouse's).
-    subprocess.run(
-        [str(BIN / "dagster"), "instance", "migrate"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    # What `dagster instance migrate` does, in this process (Dagster is imported already).
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        instance.upgrade()
     first, second = materialize(env, D1), materialize(env, D2)
     (c1, out1), (c2, out2) = finish(first), finish(second)
     assert (c1, c2) == (0, 0), out1[-2000:] + out2[-2000:]
@@ -154,8 +152,6 @@ def test_a_full_disk_gives_a_clear_error_and_changes_nothing(project):
 
 
 def test_a_damaged_warehouse_is_one_clear_line_for_every_command(tmp_path, capsys):
-    from pipeline.cli import main
-
     config = make_config(tmp_path)
     write_pos(tmp_path / "files", D1, ["O1,C1,S1,P1,1,10.50"])
     config.warehouse_path.write_bytes(os.urandom(5000))  # not a DuckDB file

@@ -29,6 +29,8 @@ pytestmark = pytest.mark.e2e
 SCREENSHOTS = Path(os.environ.get("NIGHTJAR_SCREENSHOTS", ROOT / "build" / "screenshots"))
 TRAIN_DAYS = 9
 REPO = {"repositoryLocationName": "nightjar", "repositoryName": "__repository__"}
+# Dagster's run queue setting (the limits stay those of `concurrency:`): queued runs start sooner
+FAST_QUEUE = "\nrun_queue:\n  dequeue_interval_seconds: 1\n"
 
 LAUNCH = """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
   ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
@@ -44,6 +46,8 @@ def live(tmp_path_factory, postgres):  # noqa: F811
     # 9 days: enough history for a model to train (min_history_days 7 + a label day), see the last test
     config = small_world(folder / "world", days=TRAIN_DAYS)
     home = dagster_home(folder / "home", postgres=True)
+    with open(home / "dagster.yaml", "a") as f:  # the daemon looks at the run queue every second, not 5
+        f.write(FAST_QUEUE)
     env = dagster_env(home, config, fresh_database(postgres, "ui"))
     dev = DagsterDev(env, folder)
     try:

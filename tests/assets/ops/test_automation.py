@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import threading
 import time
 
 import dagster as dg
+import duckdb
 import pytest
 
 from pipeline.core.retries import TRANSIENT_RETRY
@@ -71,29 +73,62 @@ def test_block_threshold_below_the_warning_threshold_is_a_config_error(tmp_path)
 
 
 HOLD = """
-import sys, time, duckdb
+import sys, duckdb
 con = duckdb.connect(sys.argv[1])
 print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
+sys.stdin.readline()  # held until told (or until the test's end closes the pipe)
 con.close()
 """
 
 
-def test_a_warehouse_held_by_another_process_is_retried_with_backoff(tmp_path):
+def release_after_a_locked_attempt(
+    monkeypatch, holder: subprocess.Popen, not_before: float
+) -> tuple[threading.Thread, threading.Event]:
+    """Tell ``holder`` to let the warehouse go once a connect in this process has found it locked, and
+    not before the monotonic time ``not_before``: so the run's first attempt is always refused (however
+    long its setup takes) and the run waits for the lock no longer than its backoff needs."""
+    refused = threading.Event()
+    real_connect = duckdb.connect
+
+    def watched_connect(*args, **kwargs):
+        try:
+            return real_connect(*args, **kwargs)
+        except duckdb.IOException as e:
+            if "lock" in str(e).lower():
+                refused.set()
+            raise
+
+    def release() -> None:
+        if refused.wait(120):
+            time.sleep(max(0.0, not_before - time.monotonic()))
+        holder.stdin.write("release\n")
+        holder.stdin.close()
+
+    monkeypatch.setattr(duckdb, "connect", watched_connect)
+    thread = threading.Thread(target=release, daemon=True)
+    thread.start()
+    return thread, refused  # set ``refused`` to release at once (the run ended without being refused)
+
+
+def test_a_warehouse_held_by_another_process_is_retried_with_backoff(tmp_path, monkeypatch):
     config = make_config(tmp_path)
     write_pos(tmp_path / "files", D1, ["O1,C1,S1,P1,1,10.50"])
     with connect(config.warehouse_path):
         pass  # the file exists
     holder = subprocess.Popen(
-        # held 6 s: the run's first attempt comes within that even on a loaded machine (the run's setup
-        # once took over the 2.5 s it was), and its last retry, at least 8 s after it, comes after
-        [sys.executable, "-c", HOLD, str(config.warehouse_path), "6"],
+        [sys.executable, "-c", HOLD, str(config.warehouse_path)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
     started = time.monotonic()
+    # held until the run's first attempt was refused, and at least 2.6 s: a success can only come after
+    # a retry and its backoff (its last retry, at least 8 s after the first attempt, comes after)
+    releaser, refused = release_after_a_locked_attempt(monkeypatch, holder, not_before=started + 2.6)
     result = run_nightly(config, D1, assets=["tx_pos"])
+    refused.set()
+    releaser.join(10)
     holder.wait()
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     restarts = step_events(result, "STEP_UP_FOR_RETRY")
