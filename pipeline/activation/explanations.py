@@ -18,7 +18,6 @@ import pyarrow as pa
 
 from pipeline.core.sql import sql
 from pipeline.core.warehouse import table_exists
-from pipeline.models import store
 
 BASE_VALUES = "model_base_values"
 
@@ -37,6 +36,10 @@ def base_values(con: duckdb.DuckDBPyConnection, models: Path) -> pa.Table | None
     ``models``; None without model_trainings."""
     if not table_exists(con, "model_trainings"):
         return None
+    # here, not at the top: a publication without models (a `nightjar` command's own process) does
+    # not pay for LightGBM and the models' imports
+    from pipeline.models import store
+
     rows: list[tuple] = []
     for model, version in con.execute(sql("activation/trained_versions")).fetchall():
         try:

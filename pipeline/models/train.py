@@ -445,24 +445,26 @@ def feature_impact(features: list[str], shap: np.ndarray) -> pd.DataFrame:
     return impact
 
 
+def numbers_of(X: pd.DataFrame) -> np.ndarray:
+    """Every cell as a number: categorical cells as their category code (missing: NaN)."""
+    if not len(X.columns):
+        return np.zeros((len(X), 0))
+    return np.column_stack(
+        [
+            X[c].cat.codes.astype(float).where(X[c].notna())
+            if isinstance(X[c].dtype, pd.CategoricalDtype)
+            else X[c]
+            for c in X.columns
+        ]
+    ).astype(float)
+
+
 def numeric_values(X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(numbers, texts) of every cell: categorical cells as their category code and their text."""
-    numbers = (
-        np.column_stack(
-            [
-                X[c].cat.codes.astype(float).where(X[c].notna())
-                if isinstance(X[c].dtype, pd.CategoricalDtype)
-                else X[c]
-                for c in X.columns
-            ]
-        ).astype(float)
-        if len(X.columns)
-        else np.zeros((len(X), 0))
-    )
     texts = np.column_stack(
         [X[c].astype(object).astype(str).where(X[c].notna(), None).to_numpy() for c in X.columns]
     )
-    return numbers, texts
+    return numbers_of(X), texts
 
 
 def beeswarm(
@@ -490,16 +492,33 @@ def dependence(
 ) -> pd.DataFrame:
     """(customer_id, feature, value, shap, secondary_feature, secondary_value) of one feature for every
     row."""
-    j = list(X.columns).index(feature)
-    values, _ = numeric_values(X[[feature]])
-    out = pd.DataFrame(
+    return dependences(ids, X, shap, [feature], [secondary])
+
+
+def dependences(
+    ids: np.ndarray,
+    X: pd.DataFrame,
+    shap: np.ndarray,
+    features: list[str],
+    secondaries: list[str | None],
+) -> pd.DataFrame:
+    """The dependence tables (:func:`dependence`) of several features, each coloured by its secondary,
+    one after the other: the cells of the columns they name turned into numbers once."""
+    columns = list(dict.fromkeys([*features, *(s for s in secondaries if s is not None)]))
+    numbers = numbers_of(X[columns])
+    at = {c: i for i, c in enumerate(columns)}
+    n = len(ids)
+    blank = np.full(n, np.nan)
+    position = {c: i for i, c in enumerate(X.columns)}
+    return pd.DataFrame(
         {
-            "customer_id": ids,
-            "feature": feature,
-            "value": values[:, 0],
-            "shap": shap[:, j],
-            "secondary_feature": secondary,
+            "customer_id": np.tile(ids, len(features)),
+            "feature": np.repeat(np.array(features, dtype=object), n),
+            "value": np.concatenate([numbers[:, at[f]] for f in features] or [blank[:0]]),
+            "shap": np.concatenate([shap[:, position[f]] for f in features] or [blank[:0]]),
+            "secondary_feature": np.repeat(np.array(secondaries, dtype=object), n),
+            "secondary_value": np.concatenate(
+                [numbers[:, at[s]] if s is not None else blank for s in secondaries] or [blank[:0]]
+            ),
         }
     )
-    out["secondary_value"] = numeric_values(X[[secondary]])[0][:, 0] if secondary else np.nan
-    return out

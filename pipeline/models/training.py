@@ -43,7 +43,7 @@ from pipeline.models.train import (
     cross_fit,
     customer_split,
     cut,
-    dependence,
+    dependences,
     feature_impact,
     fit,
     per_cell,
@@ -264,16 +264,10 @@ def train(
     swarm = beeswarm(ids, X_explained, shap, top, BEESWARM_ROWS, spec.seed)
     sample = np.sort(np.random.default_rng(spec.seed).permutation(len(explained))[:DEPENDENCE_ROWS])
     # every feature's dependence (the read API serves any of them), coloured by the most important
-    # other feature; a loop over the features (columns), each vectorised over the sampled rows
+    # other feature; the sampled rows' cells turned into numbers once for all of them
     ranked = impact["feature"].tolist()
-    X_sample, shap_sample = X_explained.iloc[sample], shap[sample]
-    dep = pd.concat(
-        [
-            dependence(ids[sample], X_sample, shap_sample, f, next((o for o in ranked if o != f), None))
-            for f in ranked
-        ],
-        ignore_index=True,
-    )
+    secondaries = [next((o for o in ranked if o != f), None) for f in ranked]
+    dep = dependences(ids[sample], X_explained.iloc[sample], shap[sample], ranked, secondaries)
     reference_bins = None
     if kind.probability:  # the score and top numeric features of the training population (on its night)
         X_ref = X if night is None else align(night, features)
