@@ -87,7 +87,10 @@ def stray_files(folder: Path, file_name: str, date_format: str = "%Y%m%d") -> li
 
 def find_file(folder: Path, file_name: str, day: dt.date, date_format: str = "%Y%m%d") -> LandedFile | None:
     """The file of ``file_name`` for ``day``, or None; two files for the same day are an error."""
-    found = [p for d, p in _dated_files(folder, file_name, date_format) if d == day]
+    return _the_file(file_name, day, [p for d, p in _dated_files(folder, file_name, date_format) if d == day])
+
+
+def _the_file(file_name: str, day: dt.date, found: list[Path]) -> LandedFile | None:
     if len(found) > 1:
         raise SourceError(
             f"{len(found)} files for {file_name} on {day}: {sorted(p.name for p in found)}; keep one"
@@ -128,15 +131,19 @@ def usable_files(
 
 
 def find_inputs(folder: Path, file_name: str, days: list[dt.date], date_format: str) -> Inputs:
-    """The file of each day, or the reason there is none (no file, or two for the day)."""
+    """The file of each day, or the reason there is none (no file, or two for the day): the folder
+    is listed once for all the days."""
     inputs: Inputs = {}
-    stray = stray_files(folder, file_name, date_format)
+    found, stray = _sort_files(folder, file_name, date_format)
+    of_day: dict[dt.date, list[Path]] = {}
+    for d, p in found:
+        of_day.setdefault(d, []).append(p)
     ignored = (
         f" (ignored: {'; '.join(stray[:3])})" if stray else ""
     )  # why a file that looks like it is not it
     for day in days:
         try:
-            f = find_file(folder, file_name, day, date_format)
+            f = _the_file(file_name, day, of_day.get(day, []))
         except SourceError as e:
             inputs[day] = str(e)
             continue

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest.sources.files import strict_day
+from pipeline.ingest.sources.files import NoFile, strict_day
 from pipeline.ingest.sources.local_files import find_inputs, list_files, range_files, stray_files
 from pipeline.ingest.write import LOADED
 from tests.unit.ingest.malformed_corpus import POS_HEADER, World, check_load
@@ -72,3 +72,20 @@ def test_nul_bytes_are_removed_from_values(world: World) -> None:
     r = world.load_tx("web", "jsonl", line)
     check_load(world, r, LOADED, 1, 1, 0)
     assert world.partition("web")[0][1] == "s1"
+
+
+def test_the_files_of_a_range_of_days_come_from_one_listing_of_the_folder(
+    tmp_path: Path, monkeypatch
+) -> None:
+    days = [D + dt.timedelta(days=i) for i in range(30)]
+    for day in days[:-1]:
+        (tmp_path / f"trans_pos_{day:%Y%m%d}.csv").write_text("x")
+    (tmp_path / f"trans_pos_{days[3]:%Y%m%d}.json").write_text("x")  # a second file for one day
+    listings = []
+    glob = Path.glob
+    monkeypatch.setattr(Path, "glob", lambda self, pattern: listings.append(pattern) or glob(self, pattern))
+    inputs = find_inputs(tmp_path, "trans_pos", days, "%Y%m%d")
+    assert len(listings) == 1  # a folder of thousands of files is not listed again for every day
+    assert [inputs[d].name for d in days[:3]] == [f"trans_pos_{d:%Y%m%d}.csv" for d in days[:3]]
+    assert isinstance(inputs[days[3]], str) and inputs[days[3]].startswith("2 files for trans_pos on")
+    assert isinstance(inputs[days[-1]], NoFile)
