@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
 
 import pytest
 
@@ -88,13 +89,27 @@ def world(tmp_path, case_sensitive: bool):
     return config
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The world with case-insensitive matching, built once: tests that only read it share it."""
+    return world(tmp_path_factory.mktemp("world"), case_sensitive=False)
+
+
+@pytest.fixture
+def copied(built, tmp_path):
+    """A copy of the built world (its files, warehouse and publications) in tmp_path, for a test that
+    changes it: copying the folder costs far less than running the graph again."""
+    shutil.copytree(built.base_dir, tmp_path, symlinks=True, dirs_exist_ok=True)
+    return parse_config(built.model_dump(mode="json", exclude={"base_dir"}), tmp_path / "c.yaml", tmp_path)
+
+
 def q(config, sql, params=None):
     with connect(config.warehouse_path, read_only=True) as con:
         return con.execute(sql, params or {}).fetchall()
 
 
-def test_shared_email_hashes_merge_feeds_into_the_right_customers_case_insensitive(tmp_path):
-    config = world(tmp_path, case_sensitive=False)
+def test_shared_email_hashes_merge_feeds_into_the_right_customers_case_insensitive(built):
+    config = built
     events = q(
         config,
         "SELECT source, customer_key, customer_id, type FROM events "
@@ -147,8 +162,8 @@ def test_case_sensitive_matching_leaves_the_upper_case_hash_anonymous(tmp_path):
     ]
 
 
-def test_events_carry_value_context_and_properties(tmp_path):
-    config = world(tmp_path, case_sensitive=False)
+def test_events_carry_value_context_and_properties(copied):
+    config = copied
     row = q(
         config,
         "SELECT context, occurred_at, value, currency, properties->>'order_id', event_id FROM events "
@@ -207,11 +222,11 @@ def test_retention_deletes_exactly_the_rows_older_than_the_policy(tmp_path):
     ]
 
 
-def test_retention_deletes_the_old_feed_rows_of_excluded_customers_too(tmp_path):
+def test_retention_deletes_the_old_feed_rows_of_excluded_customers_too(copied, tmp_path):
     """An excluded customer's feed rows have no events, so retention (which followed the events) kept
     them for ever: a staff member's orders outlived the policy, and came back as events when the filter
     was lifted."""
-    config = world(tmp_path, case_sensitive=False)
+    config = copied
     assert q(config, "SELECT count(*) FROM tx_pos WHERE buyer = 'TEST9'") == [(1,)]
     assert q(config, "SELECT count(*) FROM tx_newsletter") == [(4,)]
     with connect(config.warehouse_path) as con:
@@ -232,8 +247,8 @@ def test_retention_deletes_the_old_feed_rows_of_excluded_customers_too(tmp_path)
         assert apply_retention(con, {"completedOrder": 1}, dt.date(2027, 6, 1), config)[1] == {"tx_pos": 1}
 
 
-def test_retention_asset_reports_what_it_deleted(tmp_path):
-    config = world(tmp_path, case_sensitive=False)
+def test_retention_asset_reports_what_it_deleted(copied, tmp_path):
+    config = copied
     short = parse_config(
         {**config.model_dump(mode="json", exclude={"base_dir"}), "retention": {"campaignOpened": 1}},
         tmp_path / "c.yaml",
@@ -256,8 +271,8 @@ def test_retention_asset_reports_what_it_deleted(tmp_path):
     assert q(config, "SELECT count(*) FROM events WHERE type = 'campaignOpened'") == [(0,)]
 
 
-def test_an_excluded_test_account_never_takes_a_real_customers_identifier(tmp_path):
-    config = world(tmp_path, case_sensitive=False)
+def test_an_excluded_test_account_never_takes_a_real_customers_identifier(copied, tmp_path):
+    config = copied
     files = tmp_path / "files"
     # ATEST1 sorts before C1 and shares its address; it is a test account by the CONTAINS filter
     (files / "customers_20260101.csv").write_text("customuid,email,idfa\nATEST1,a@x.com,\nC1,a@x.com,\n")
@@ -270,10 +285,10 @@ def test_an_excluded_test_account_never_takes_a_real_customers_identifier(tmp_pa
     ]
 
 
-def test_a_customer_no_longer_excluded_gets_their_events_back_without_rebuilding_the_days(tmp_path):
+def test_a_customer_no_longer_excluded_gets_their_events_back_without_rebuilding_the_days(copied, tmp_path):
     """The test account's events were dropped; once no filter excludes it, the map's run brings them
     back from the feeds (they were lost until each day's events were built again)."""
-    config = world(tmp_path, case_sensitive=False)
+    config = copied
     events = "SELECT event_id, customer_id, customer_key, type FROM events ORDER BY ALL"
     assert not [r for r in q(config, events) if r[1] == "TEST9"]
     data = config.model_dump(mode="json", exclude={"base_dir"})
@@ -289,9 +304,9 @@ def test_a_customer_no_longer_excluded_gets_their_events_back_without_rebuilding
     assert q(cfg, events) == back
 
 
-def test_an_exclusion_on_a_column_the_customer_data_lacks_fails_naming_it(tmp_path):
+def test_an_exclusion_on_a_column_the_customer_data_lacks_fails_naming_it(copied, tmp_path):
     """A misspelt property used to exclude no one, silently: test accounts leaked into KPIs."""
-    config = world(tmp_path, case_sensitive=False)
+    config = copied
     data = config.model_dump(mode="json", exclude={"base_dir"})
     data["identity"]["exclude"] = [{"property": "txt_segmnt", "op": "EQUALS", "value": "staff"}]
     cfg = parse_config(data, tmp_path / "c.yaml", tmp_path)
@@ -303,8 +318,8 @@ def test_an_exclusion_on_a_column_the_customer_data_lacks_fails_naming_it(tmp_pa
     assert "customuid" in message  # the columns it does have
 
 
-def test_stored_events_follow_a_customer_file_that_arrives_later(tmp_path):
-    config = world(tmp_path, case_sensitive=False)
+def test_stored_events_follow_a_customer_file_that_arrives_later(copied, tmp_path):
+    config = copied
     assert q(config, "SELECT customer_id FROM events WHERE customer_key = $k", {"k": sha("z@x.com")}) == [
         (None,)
     ]

@@ -359,6 +359,19 @@ def hand_world(tmp_path, case_sensitive: bool = False):
     return config
 
 
+@pytest.fixture(scope="module")
+def hand_built(tmp_path_factory):
+    """The hand-built world (case-insensitive matching), built once."""
+    return hand_world(tmp_path_factory.mktemp("hand"))
+
+
+@pytest.fixture
+def hand(hand_built, tmp_path):
+    """A copy of the hand-built world (config, files, warehouse) in tmp_path: each test forgets in its own."""
+    shutil.copytree(hand_built.base_dir, tmp_path, symlinks=True, dirs_exist_ok=True)
+    return load_config(tmp_path / "nightjar.yaml")
+
+
 def orders(con, table: str = "tx_pos") -> set[str]:
     if table == "events":
         return {
@@ -374,8 +387,8 @@ def customers(con) -> set[str]:
     return {r[0] for r in con.execute("SELECT customuid FROM customers").fetchall()}
 
 
-def test_forgetting_a_customer_takes_their_keyed_and_anonymous_rows_but_no_other_customers(tmp_path):
-    config = hand_world(tmp_path)
+def test_forgetting_a_customer_takes_their_keyed_and_anonymous_rows_but_no_other_customers(hand):
+    config = hand
     with connect(config.warehouse_path) as con:
         c2_identities = con.execute(
             "SELECT count(*) FROM customer_identities WHERE customer_id = 'C2'"
@@ -399,8 +412,8 @@ def test_forgetting_a_customer_takes_their_keyed_and_anonymous_rows_but_no_other
         assert HS in con.execute("SELECT emailsha256 FROM customers WHERE customuid = 'C2'").fetchall()[0][0]
 
 
-def test_an_identifier_shared_with_a_customer_who_stays_is_kept(tmp_path):
-    config = hand_world(tmp_path)
+def test_an_identifier_shared_with_a_customer_who_stays_is_kept(hand):
+    config = hand
     with connect(config.warehouse_path) as con:
         result = forget_customer(con, config, "C2", "customer_id")
         assert (result.customers, result.shared_identifiers_kept) == (1, 1)  # HS: C1 wins it and stays
@@ -411,8 +424,8 @@ def test_an_identifier_shared_with_a_customer_who_stays_is_kept(tmp_path):
         ).fetchall() == [(0,)]
 
 
-def test_forgetting_by_a_shared_identifier_forgets_every_customer_that_holds_it(tmp_path):
-    config = hand_world(tmp_path)
+def test_forgetting_by_a_shared_identifier_forgets_every_customer_that_holds_it(hand):
+    config = hand
     with connect(config.warehouse_path) as con:
         result = forget_customer(con, config, f"  {HS.upper()} ")
         assert (result.identifier_kind, result.customers) == ("emailsha256", 2)

@@ -7,6 +7,7 @@ import base64
 import csv
 import datetime as dt
 import json
+import shutil
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -438,10 +439,11 @@ def _sessions(folder: Path, day: dt.date, rows: list[tuple]) -> None:
     (folder / f"web_sessions_{day:%Y%m%d}.jsonl").write_text("\n".join(lines) + "\n")
 
 
-@pytest.fixture
-def boundary(tmp_path):
+@pytest.fixture(scope="module")
+def boundary_world(tmp_path_factory):
     """C1, C2 (and the test account TEST1) on Friday 30 Jan, C3 on Sunday 1 Feb, C4 on Monday 2 Feb;
-    orders and sessions on each of the four days; X9 is no customer (anonymous)."""
+    orders and sessions on each of the four days; X9 is no customer (anonymous). Built once."""
+    tmp_path = tmp_path_factory.mktemp("boundary")
     data = example_dict()
     transactions = [t for t in data["transactions"] if t["name"] in ("pos", "web_sessions")]
     config = make_config(tmp_path, D0, transactions=transactions)
@@ -459,13 +461,19 @@ def boundary(tmp_path):
     _sessions(files, D[1], [("S3", "X9", "08:00:00", 4, None)])
     _sessions(files, D[2], [("S4", "C3", "12:30:00", 5, 40.0)])
     _sessions(files, D[3], [("S5", "C1", "00:00:01", 1, None), ("S6", "TEST1", "09:00:00", 9, 50.0)])
-    result = run_nightly(config, D[0], D[-1])
-    assert result.success
-    return config, tmp_path, result
+    assert run_nightly(config, D[0], D[-1]).success
+    return config
 
 
-def test_week_and_month_boundaries(boundary):
-    config, _, _ = boundary
+@pytest.fixture
+def boundary(boundary_world, tmp_path):
+    """A copy of the boundary world (config, files, warehouse) in tmp_path, for a test that changes it."""
+    shutil.copytree(boundary_world.base_dir, tmp_path, symlinks=True, dirs_exist_ok=True)
+    return load_config(tmp_path / "nightjar.yaml"), tmp_path
+
+
+def test_week_and_month_boundaries(boundary_world):
+    config = boundary_world
     assert table(config, "kpi_customers", "day") == [(D[0], 2, 2), (D[1], 0, 2), (D[2], 1, 3), (D[3], 1, 4)]
     assert table(config, "kpi_customers", "week") == [(WEEK1, 3, 3), (WEEK2, 1, 4)]
     assert table(config, "kpi_customers", "month") == [(JAN, 2, 2), (FEB, 2, 4)]
@@ -526,7 +534,7 @@ def test_week_and_month_boundaries(boundary):
 
 
 def test_rerunning_the_kpis_changes_nothing_and_a_newly_excluded_customer_stops_counting(boundary):
-    config, folder, _ = boundary
+    config, folder = boundary
     before = {name: table(config, name) for name in KPI_NAMES}
     assert run_nightly(config, D[-1], assets=KPI_NAMES).success
     assert {name: table(config, name) for name in KPI_NAMES} == before
@@ -557,7 +565,7 @@ def test_rerunning_the_kpis_changes_nothing_and_a_newly_excluded_customer_stops_
 
 
 def test_orders_in_two_currencies_are_a_warning(boundary):
-    config, folder, _ = boundary
+    config, folder = boundary
     data = example_dict()
     transactions = [t for t in data["transactions"] if t["name"] in ("pos", "web_sessions")]
     transactions[1]["event"]["currency"] = "USD"  # web orders in dollars, shop orders in euros
