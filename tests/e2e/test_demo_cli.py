@@ -177,14 +177,15 @@ def test_every_deliberately_bad_row_is_rejected_with_a_reason_naming_the_field(d
 def test_the_demo_trains_and_scores_its_models(demo):
     out, _, _ = demo
     last = first_day(out) + dt.timedelta(days=DAYS - 1)
-    trainings = q(
-        out,
-        "SELECT model, status, reason FROM model_trainings WHERE version = $d ORDER BY model",
-        {"d": last},
-    )
+    ask = "SELECT model, status, coalesce(reason, error) FROM model_trainings WHERE version = $d ORDER BY 1"
+    trainings = q(out, ask, {"d": last})
     assert [m for m, _, _ in trainings] == ["churn_60d", "ltv", "product_recommender", "purchase_30d"]
-    # a new version that scores worse than the current one is REJECTED with its reason (champion kept)
-    assert all(s == "FINISHED" or (s == "REJECTED" and r) for _, s, r in trainings), trainings
+    # a new version that scores worse than the current one is REJECTED with its reason (champion kept);
+    # ltv's BG/NBD may have no finite fit on the demo's short history on some dates (FAILED, saying so)
+    failed = lambda m, s, r: m == "ltv" and s == "FAILED" and "not enough purchase history yet" in r  # noqa: E731
+    assert all(s == "FINISHED" or (s == "REJECTED" and r) or failed(m, s, r) for m, s, r in trainings), (
+        trainings
+    )
     customers = q(out, "SELECT count(*) FROM customers WHERE NOT starts_with(customuid, 'TEST')")[0][0]
     champions = q(
         out,
