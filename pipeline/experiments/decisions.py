@@ -57,7 +57,7 @@ from pipeline.core.rules import CUSTOMERS, Params, Rule, compile_condition, rule
 from pipeline.core.sql import bind, ident, sql
 from pipeline.core.warehouse import table_exists, transaction
 from pipeline.experiments.config import ExperimentsConfig, ExperimentSpec
-from pipeline.experiments.learned import decide_by_policy
+from pipeline.experiments.learned import RunFeatures, decide_by_policy
 from pipeline.experiments.timing import send_times
 
 RESULTS = "results"
@@ -192,9 +192,15 @@ def _insert(
         con.unregister(view)
 
 
-def decide(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.date) -> int:
+def decide(
+    con: duckdb.DuckDBPyConnection,
+    config: ExperimentsConfig,
+    day: dt.date,
+    features: RunFeatures | None = None,
+) -> int:
     """Replace the decisions presented on ``day`` in `results` (the rows of that date; the partition of the
-    night before writes them); returns their count. A disabled experiment decides nothing."""
+    night before writes them); returns their count. A disabled experiment decides nothing. ``features``:
+    the customer features the run built (learned.RunFeatures), reused by a learned policy."""
     con.execute(sql("experiments/create_results"))
     register_customer_table(con, RESULTS, "customer_id", CUSTOMER_ID)
     con.execute(sql("customers/identity/create_identities"))
@@ -222,7 +228,7 @@ def decide(con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, day: dt.da
             if exp.value_model and table_exists(con, CLV):  # score × the customer's lifetime value
                 _run(con, "value_scores", {"experiment": exp.name, "model": exp.value_model, "day": day})
             if exp.policy != "uniform":
-                decide_by_policy(con, config, exp, day)
+                decide_by_policy(con, config, exp, day, features)
             if exp.slots:
                 _insert(con, "_send_rows", send_times(con, exp, day), "insert_send_at", exp.name)
         if table_exists(con, CONVERSIONS):

@@ -40,6 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -51,11 +52,40 @@ from pipeline.experiments import policies
 from pipeline.experiments.config import CONTROL, NO_TREATMENT, ExperimentsConfig, ExperimentSpec
 from pipeline.experiments.policies.learner import PooledLearner, TLearner
 from pipeline.experiments.policies.thompson import thompson
+from pipeline.models.config import ModelSpec
 from pipeline.models.features import customer_features
 
 LOOKBACK_DAYS = 56
 MIN_ROWS = 50
 SEGMENTS = 5
+
+
+@dataclass
+class RunFeatures:
+    """The customer features a run of `results` built (``runs.run_results`` owns one, nothing survives
+    the run: a late file may restate the past between runs), by model settings and cut-off. A range
+    asks the same ones night after night: the training features at the first presentation learned from
+    (``first_date``), often the same for many nights, and a night's features of today, the next one's
+    of its first presentation. Within a run they cannot change: they read customers, customer_identities
+    and events, which a run of `results` never writes. A frame no night used since the night before is
+    dropped (``next_night``), so a run holds the frames of two nights at most. The frames are shared:
+    callers must not change them (policy_matrix reindexes them into new ones)."""
+
+    frames: dict[tuple[str, dt.date], pd.DataFrame] = field(default_factory=dict)
+    used: set[tuple[str, dt.date]] = field(default_factory=set)
+
+    def frame(self, con: duckdb.DuckDBPyConnection, spec: ModelSpec, cutoff: dt.date) -> pd.DataFrame:
+        """customer_features(con, spec, cutoff), built once in the run."""
+        key = (spec.model_dump_json(), cutoff)
+        if key not in self.frames:
+            self.frames[key] = customer_features(con, spec, cutoff)
+        self.used.add(key)
+        return self.frames[key]
+
+    def next_night(self) -> None:
+        """Drop the frames the night that ended did not use (it used them, or they were built in it)."""
+        self.frames = {k: f for k, f in self.frames.items() if k in self.used}
+        self.used = set()
 
 
 def _frame(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, object]) -> pd.DataFrame:
@@ -284,10 +314,12 @@ def policy_matrix(
     day: dt.date,
     customers: np.ndarray,
     eligible: np.ndarray,
+    features: RunFeatures | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per candidate and arm: the probability (over the eligible arms) and the expected value; per
     candidate: the arms propensity or uplift is still warming up on (``warming_notes``; '' when none,
-    and always under thompson, which has no warm-up)."""
+    and always under thompson, which has no warm-up). The customer features come from the run's ``features``
+    when given (built once a run), else are built."""
     arms = arms_of(exp)
     hist = pd.DataFrame(
         columns=["date", "customer_id", "variant", "is_control", "capped", "converted", "value"]
@@ -329,8 +361,9 @@ def policy_matrix(
     x_train = x_now = np.zeros((0, 0))
     if not warming_up(arm, eligible).all():  # features only to learn
         spec = config.model(exp.model or "")
-        train = customer_features(con, spec, first).reindex(hist["customer_id"])
-        x_train, x_now = numeric(train, customer_features(con, spec, day).reindex(customers))
+        frame = (features or RunFeatures()).frame
+        train = frame(con, spec, first).reindex(hist["customer_id"])
+        x_train, x_now = numeric(train, frame(con, spec, day).reindex(customers))
     probs, expected = learned_probabilities(
         exp.policy,
         x_train,
@@ -348,10 +381,14 @@ def policy_matrix(
 
 
 def decide_by_policy(
-    con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, exp: ExperimentSpec, day: dt.date
+    con: duckdb.DuckDBPyConnection,
+    config: ExperimentsConfig,
+    exp: ExperimentSpec,
+    day: dt.date,
+    features: RunFeatures | None = None,
 ) -> None:
     """Fill ``_policy`` with the experiment's probabilities for tonight's candidates (``_cand``);
-    uplift's no_treatment arm becomes a candidate of every customer."""
+    uplift's no_treatment arm becomes a candidate of every customer. ``features``: see policy_matrix."""
     cand = _frame(con, "policy_candidates", {"experiment": exp.name})
     if cand.empty:
         return
@@ -363,7 +400,7 @@ def decide_by_policy(
         eligible[:, 0] = True
         text = sql("experiments/add_no_treatment")
         con.execute(text, bind(text, {"experiment": exp.name}))
-    probs, value, warming = policy_matrix(con, config, exp, day, customers, eligible)
+    probs, value, warming = policy_matrix(con, config, exp, day, customers, eligible, features)
     r, c = np.nonzero(eligible)
     rows = pd.DataFrame(
         {

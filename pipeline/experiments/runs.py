@@ -36,7 +36,7 @@ from pipeline.experiments.decisions import (
     decide,
     presentation_day,
 )
-from pipeline.experiments.learned import LOOKBACK_DAYS
+from pipeline.experiments.learned import LOOKBACK_DAYS, RunFeatures
 from pipeline.experiments.plots import forest_plot, lift_plot
 from pipeline.experiments.report import (
     COMPLETE,
@@ -107,8 +107,10 @@ def run_results(
     from results already decided), so a range decides every day as the same nights run one at a time
     do. Each day is measured at most once a run; the `conversions` asset still measures its days
     afterwards. Rows written before ``drawn_variant`` existed get theirs first, once
-    (``record_drawn_variants``)."""
+    (``record_drawn_variants``). A learned policy's customer features of one model and cut-off are
+    built once in the run (``RunFeatures``; none kept for the next run)."""
     record_drawn_variants(con)
+    features = RunFeatures()
     measured: set[dt.date] = set()
     loaded: frozenset[dt.date] | None = None
     for night in nights:
@@ -125,7 +127,8 @@ def run_results(
                 f"it reads ({due[0]}..{due[-1]})"
             )
         day = presentation_day(night)
-        n = decide(con, config, day)
+        n = decide(con, config, day, features)
+        features.next_night()
         log(f"results {night}: {n} decisions, presented on {day}")
     first, last = presentation_day(nights[0]), presentation_day(nights[-1])
     counts = con.execute(sql("experiments/results_by_variant"), {"a": first, "b": last}).fetchall()

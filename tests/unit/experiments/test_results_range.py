@@ -8,11 +8,13 @@ run_conversions over a warehouse in memory."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import duckdb
 import pytest
 
 from pipeline.core.sql import sql
+from pipeline.experiments import learned
 from pipeline.experiments.runs import read_days, run_conversions, run_results
 from tests.unit.experiments.test_learned_decisions import DAY, learned_config, warehouse
 from tests.unit.experiments.test_learned_rerun import every_match
@@ -114,6 +116,31 @@ def test_a_range_decides_every_day_as_the_nights_one_at_a_time_do(policy):
     warming = f"{policy}: warming up"
     learned = [r for r in want if r[0] > DAY + ONE and not r[5] and not r[7].startswith(warming)]
     assert policy == "thompson" or learned  # the later nights did learn (not all still warming up)
+
+
+@pytest.mark.parametrize("policy", ["propensity", "uplift"])
+def test_a_range_builds_the_features_of_a_cut_off_once_and_decides_as_the_nights_do(policy, monkeypatch):
+    """The nights after the first learn from the first night's presentations (DAY + 1) on, the first
+    warms up: the training features as of DAY + 1 every night, and those of the day decided. A range
+    builds each cut-off's once; before, it built DAY + 1's 3 times, as the nights one at a time still
+    do: nothing is kept from one run to the next (a late file may restate the past between them)."""
+    built: Counter[dt.date] = Counter()
+    build = learned.customer_features
+
+    def counted(con, spec, cutoff, *args, **kwargs):
+        built[cutoff] += 1
+        return build(con, spec, cutoff, *args, **kwargs)
+
+    monkeypatch.setattr(learned, "customer_features", counted)
+    config = learned_config(policy)
+    one_run, one_at_a_time = world(), world()
+    backfill(one_run, config, days(DAY, 4))
+    in_range = dict(built)
+    built.clear()
+    nightly(one_at_a_time, config, days(DAY, 4))
+    assert in_range == {DAY + ONE: 1, DAY + 2 * ONE: 1, DAY + 3 * ONE: 1, DAY + 4 * ONE: 1}
+    assert dict(built) == {DAY + ONE: 3, DAY + 2 * ONE: 1, DAY + 3 * ONE: 1, DAY + 4 * ONE: 1}
+    assert decisions(one_run) == decisions(one_at_a_time)
 
 
 @pytest.mark.parametrize("policy", ["propensity", "thompson"])
