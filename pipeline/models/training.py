@@ -325,21 +325,20 @@ def calibration_errors(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
 def fitted_own(prepared: Prepared, spec: ModelSpec) -> Trained:
     """The training of a type that fits itself (``fit_own``): its parameters and metrics, no booster
     and no SHAP explanations."""
-    if not len(prepared.ids):
-        raise TrainingError(f"model {spec.name!r}: no customer with a qualifying event before the cut-off")
-    params, metrics = model_type(spec.type).fit_own(prepared, spec)
+    own = model_type(spec.type).fit_own(prepared, spec)
     empty = pd.DataFrame({"rank": [], "feature": [], "mean_abs_shap": []})
     return Trained(
         prepared.window,
         None,
         list(prepared.X.columns),
-        params,
-        metrics,
-        len(prepared.ids),
-        int(metrics.get("repeat_customers", 0)),  # its "positives": customers with a repeat purchase
+        own.params,
+        own.metrics,
+        own.customers,
+        own.positives,
         empty,
         pd.DataFrame(),
         pd.DataFrame(),
+        warning=own.warning,
     )
 
 

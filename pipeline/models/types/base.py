@@ -41,6 +41,20 @@ class Prepared:
     # population in customer_id order, and the positive rows of them all
     customers: np.ndarray | None = None
     positives: int | None = None
+    # a type that fits its stored parameters on more than the frame it is measured on (clv): the frame
+    # of the whole history up to the version day (the data through window.label_end)
+    whole_history: pd.DataFrame | None = None
+
+
+@dataclass
+class OwnFit:
+    """What a type that is not ``boosted`` fits (``fit_own``)."""
+
+    params: dict  # the parameters scoring reads (the version's metadata)
+    metrics: dict[str, float]
+    customers: int  # the customers the parameters were fitted on
+    positives: int  # of them, those the type counts as positive (clv: with a repeat purchase)
+    warning: str | None = None  # a shortfall of a version in use all the same (Trained.warning)
 
 
 class ModelType(ABC):
@@ -76,8 +90,8 @@ class ModelType(ABC):
     ) -> tuple[dict[str, float], pd.DataFrame | None]:
         """(metrics beyond the common binary ones, the calibration table or None) on the test rows."""
 
-    def fit_own(self, prepared: Prepared, spec: ModelSpec) -> tuple[dict, dict[str, float]]:
-        """(the fitted parameters, the metrics) of a type that is not ``boosted``."""
+    def fit_own(self, prepared: Prepared, spec: ModelSpec) -> OwnFit:
+        """The fitted parameters and the metrics of a type that is not ``boosted``."""
         raise NotImplementedError(f"the model type {self.name!r} is trained as a LightGBM booster")
 
     @abstractmethod

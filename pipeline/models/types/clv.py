@@ -1,8 +1,10 @@
 """Customer lifetime value (``type: clv``): BG/NBD and Gamma-Gamma (pipeline/models/clv.py) fitted on
-each customer's purchases (the label rules' qualifying events) in the ``history_days`` before the
-cut-off, measured on the purchases of the label window after it (the holdout), and scored nightly as
-the expected purchases in the next ``label.horizon_days``, P(alive) and the expected value (the
-``clv`` table; ``predictions`` holds P(alive) as the score)."""
+each customer's purchases (the label rules' qualifying events). A version is measured as the standard
+practice has it: BG/NBD fitted on the ``history_days`` before the cut-off (the calibration period),
+its expected purchases against the purchases of the label window after it (the holdout); its stored
+parameters are fitted on the ``history_days`` up to the version day (BG/NBD needs no label). It is
+scored nightly as the expected purchases in the next ``label.horizon_days``, P(alive) and the
+expected value (the ``clv`` table; ``predictions`` holds P(alive) as the score)."""
 
 from __future__ import annotations
 
@@ -20,13 +22,14 @@ from pipeline.models import clv
 from pipeline.models.config import ModelsConfig, ModelSpec
 from pipeline.models.features import (
     NotEnoughData,
+    TrainingError,
     TrainingWindow,
     build_population,
     qualifying_events,
 )
 from pipeline.models.predict import CellScores
 from pipeline.models.registry import register
-from pipeline.models.types.base import ModelType, Prepared
+from pipeline.models.types.base import ModelType, OwnFit, Prepared
 
 if TYPE_CHECKING:  # lightgbm is imported where a model is trained or loaded
     import lightgbm as lgb
@@ -96,6 +99,50 @@ def values(
     )
 
 
+def finite_bgnbd(summary: pd.DataFrame, spec: ModelSpec, end: dt.date, horizon: float) -> clv.BgNbd:
+    """BG/NBD fitted on a summary of the ``history_days`` before ``end``; clv.FitError saying why when it
+    has no finite fit: no repeat purchase yet, or a fit on the likelihood's boundary or whose expected
+    purchases over ``horizon`` (time units) overflow."""
+    x, t_x, T = (summary[c].to_numpy() for c in SUMMARY[:3])
+    bgnbd = clv.fit_bgnbd(x, t_x, T)
+    finite = np.isfinite(clv.expected_purchases(bgnbd, horizon, x, t_x, T)).all()
+    if bgnbd.r > BOUNDARY_R or clv.runs_off(bgnbd, x, t_x, T) or not finite:
+        # the likelihood's maximum is at its boundary (r and alpha without bound: every customer
+        # buys at one rate), where the optimiser stops anywhere (r above 1e4 on one machine, 1.0e3 on
+        # another) and the expectations can overflow: too short a history (fits of real data
+        # measure r of 0.2-12)
+        raise clv.FitError(
+            f"BG/NBD has no finite fit on {len(x)} customers ({int(np.sum(x > 0))} with a repeat purchase) "
+            f"over {spec.history_days} days before {end} (r = {bgnbd.r:.3g}, alpha = {bgnbd.alpha:.3g}): "
+            "not enough purchase history yet"
+        )
+    return bgnbd
+
+
+def holdout_metrics(
+    calibration: clv.BgNbd | None, summary: pd.DataFrame, actual: np.ndarray, holdout: float
+) -> dict[str, float]:
+    """The calibration fit's parameters (``calibration_bgnbd_*``) and its expected purchases over the
+    ``holdout`` (time units) against the ``actual`` purchase days of the summary's customers; NaN but
+    the actual purchases without a calibration fit."""
+    if calibration is None:
+        params = dict.fromkeys(("r", "alpha", "a", "b"), np.nan)
+        return {
+            **{f"calibration_bgnbd_{k}": v for k, v in params.items()},
+            "holdout_purchases": float(actual.sum()),
+            **dict.fromkeys(("holdout_expected_purchases", "holdout_mae", "holdout_correlation"), np.nan),
+        }
+    x, t_x, T = (summary[c].to_numpy() for c in SUMMARY[:3])
+    predicted = clv.expected_purchases(calibration, holdout, x, t_x, T)
+    return {
+        **{f"calibration_bgnbd_{k}": v for k, v in calibration.as_dict().items()},
+        "holdout_purchases": float(actual.sum()),
+        "holdout_expected_purchases": float(predicted.sum()),
+        "holdout_mae": float(np.mean(np.abs(predicted - actual))),
+        "holdout_correlation": float(np.corrcoef(predicted, actual)[0, 1]) if actual.std() > 0 else np.nan,
+    }
+
+
 @register
 class Clv(ModelType):
     name = "clv"
@@ -119,59 +166,62 @@ class Clv(ModelType):
     def prepare(
         self, con: duckdb.DuckDBPyConnection, config: ModelsConfig, spec: ModelSpec, window: TrainingWindow
     ) -> Prepared:
+        """The calibration summary (before the cut-off) and its holdout (the label window's purchase
+        days), and the summary of the whole history up to the version day, which the stored fit is on."""
         summary = purchase_summary(con, config, spec, window.cutoff)
         holdout = holdout_purchases(con, config, spec, window).reindex(summary.index, fill_value=0.0)
-        return Prepared(window, summary.index.to_numpy(), summary, holdout.to_numpy())
+        whole = purchase_summary(con, config, spec, window.label_end)
+        return Prepared(window, summary.index.to_numpy(), summary, holdout.to_numpy(), whole_history=whole)
 
-    def fit_own(self, prepared: Prepared, spec: ModelSpec) -> tuple[dict, dict[str, float]]:
-        """BG/NBD on every customer, Gamma-Gamma on those with a repeat purchase of positive value;
-        the holdout: expected against actual purchase days in the label window."""
-        X = prepared.X
-        x, t_x, T, m = (X[c].to_numpy() for c in SUMMARY)
+    def fit_own(self, prepared: Prepared, spec: ModelSpec) -> OwnFit:
+        """Two BG/NBD fits, as the standard practice: one on the calibration period (the
+        ``history_days`` before the cut-off) measured on the holdout (expected against actual purchase
+        days in the label window), and the one stored and scored with, on the ``history_days`` up to the
+        version day (BG/NBD needs no label); Gamma-Gamma on the customers of the whole history with a
+        repeat purchase of positive value. No finite fit of the whole history: not enough data (the
+        version FAILS); of the calibration period alone: the version is in use with NaN holdout metrics
+        and a warning saying why."""
+        window = prepared.window
+        whole = prepared.whole_history
+        if whole is None or whole.empty:
+            raise TrainingError(
+                f"model {spec.name!r}: no customer with a qualifying event in the {spec.history_days} days "
+                f"before {window.label_end}"
+            )
+        unit = UNIT_DAYS[spec.time_unit]
+        x, t_x, T, m = (whole[c].to_numpy() for c in SUMMARY)
         try:
-            bgnbd = clv.fit_bgnbd(x, t_x, T)
-        except clv.FitError as e:  # no repeat purchase yet: a young warehouse, as the boundary below
-            raise NotEnoughData(f"model {spec.name!r}: {e}") from None
+            bgnbd = finite_bgnbd(whole, spec, window.label_end, spec.label.horizon_days / unit)
+        except clv.FitError as e:
+            raise NotEnoughData(f"model {spec.name!r}: {e}; the previous version stays in use") from None
         try:
             spend: clv.GammaGamma | None = clv.fit_gamma_gamma(x, m)
         except clv.FitError:
             spend = None  # no values: expected purchases and P(alive) only
-        unit = UNIT_DAYS[spec.time_unit]
-        holdout = prepared.window.label_days / unit
-        predicted = clv.expected_purchases(bgnbd, holdout, x, t_x, T)
-        scored = clv.expected_purchases(bgnbd, spec.label.horizon_days / unit, x, t_x, T)
-        finite = np.isfinite(predicted).all() and np.isfinite(scored).all()
-        if bgnbd.r > BOUNDARY_R or clv.runs_off(bgnbd, x, t_x, T) or not finite:
-            # the likelihood's maximum is at its boundary (r and alpha without bound: every customer
-            # buys at one rate), where the optimiser stops anywhere (r above 1e4 on one machine, 1.0e3 on
-            # another) and the expectations can overflow: too short a history (fits of real data
-            # measure r of 0.2-12)
-            raise NotEnoughData(
-                f"model {spec.name!r}: BG/NBD has no finite fit on {len(x)} customers "
-                f"({int(np.sum(x > 0))} with a repeat purchase) over {spec.history_days} days before "
-                f"{prepared.window.cutoff} (r = {bgnbd.r:.3g}, alpha = {bgnbd.alpha:.3g}): "
-                "not enough purchase history yet; the previous version stays in use"
+        warning = None
+        try:
+            calibration = finite_bgnbd(prepared.X, spec, window.cutoff, window.label_days / unit)
+            holdout = holdout_metrics(calibration, prepared.X, prepared.y, window.label_days / unit)
+        except clv.FitError as e:
+            holdout = holdout_metrics(None, prepared.X, prepared.y, window.label_days / unit)
+            warning = (
+                f"no holdout evaluation (its metrics are NaN): the calibration period has no fit ({e}); "
+                f"in use with the fit of the {spec.history_days} days before {window.label_end}"
             )
-        actual = prepared.y
         metrics = {
             **{f"bgnbd_{k}": v for k, v in bgnbd.as_dict().items()},
             **({f"gamma_gamma_{k}": v for k, v in spend.as_dict().items()} if spend else {}),
             "log_likelihood": float(np.sum(clv.bgnbd_log_likelihood(bgnbd, x, t_x, T))),
             "repeat_customers": float(np.sum(x > 0)),
-            "holdout_purchases": float(actual.sum()),
-            "holdout_expected_purchases": float(predicted.sum()),
-            "holdout_mae": float(np.mean(np.abs(predicted - actual))),
-            "holdout_correlation": float(np.corrcoef(predicted, actual)[0, 1])
-            if actual.std() > 0
-            else np.nan,
             "mean_p_alive": float(np.mean(clv.p_alive(bgnbd, x, t_x, T))),
+            **holdout,
         }
         params = {
             "bgnbd": bgnbd.as_dict(),
             "gamma_gamma": spend.as_dict() if spend else None,
             "time_unit": spec.time_unit,
         }
-        return params, metrics
+        return OwnFit(params, metrics, len(whole), int(np.sum(x > 0)), warning)
 
     def evaluate(
         self,

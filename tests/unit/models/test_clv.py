@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 from scipy import special
 
-from pipeline.models import clv
+from pipeline.models import clv, training
 from pipeline.models.config import ModelSpec
-from pipeline.models.features import NotEnoughData, TrainingWindow
+from pipeline.models.features import NotEnoughData, TrainingError, TrainingWindow
 from pipeline.models.types import Prepared, model_type
+from pipeline.models.types import clv as clv_type
 from pipeline.models.types.clv import SUMMARY, summarise, values
 
 # "Counting your customers the easy way", table 1 (CDNOW, 39 weeks of calibration)
@@ -178,35 +179,100 @@ def test_fit_says_why_it_cannot() -> None:
         clv.fit_gamma_gamma([0, 2], [0, 0])
 
 
-def test_a_fit_that_runs_off_to_its_boundary_is_not_enough_data() -> None:
-    """34 customers of a 7-day warehouse (the read API tests' world), 5 with one repeat purchase: the
-    likelihood grows as r and alpha do without bound (one purchase rate for all), the optimiser stops
-    anywhere out there and the expected purchases can overflow (NaN in the clv table, which refused
-    them); the clv type says there is not enough history (the version is recorded FAILED and the night
-    goes on)."""
+def boundary_week() -> pd.DataFrame:
+    """34 customers of a 7-day warehouse (the read API tests' world), 5 with one repeat purchase, in
+    weeks: BG/NBD has no finite fit on them."""
     counts = {(0, 0, 4): 7, (0, 0, 0): 6, (0, 0, 2): 5, (0, 0, 5): 4, (0, 0, 1): 3, (0, 0, 3): 3}
     counts |= {(0, 0, 6): 1, (1, 1, 1): 1, (1, 1, 2): 1, (1, 3, 3): 1, (1, 5, 6): 1, (1, 6, 6): 1}
     days = np.repeat(np.array(list(counts), dtype=float), list(counts.values()), axis=0)
-    X = pd.DataFrame(
+    return pd.DataFrame(
         {"frequency": days[:, 0], "recency": days[:, 1] / 7, "T": days[:, 2] / 7, "monetary_value": 10.0}
     )
+
+
+LTV = ModelSpec(
+    name="ltv", type="clv", label={"rules": [{"transaction": "pos"}], "horizon_days": 30}, time_unit="weeks"
+)
+
+
+def test_a_fit_that_runs_off_to_its_boundary_is_not_enough_data() -> None:
+    """A young warehouse's week (boundary_week): the likelihood grows as r and alpha do without bound
+    (one purchase rate for all), the optimiser stops anywhere out there and the expected purchases can
+    overflow (NaN in the clv table, which refused them); the clv type says there is not enough history
+    (the version is recorded FAILED and the night goes on)."""
+    X = boundary_week()
     summary = (X["frequency"], X["recency"], X["T"])
     assert clv.runs_off(clv.fit_bgnbd(*summary), *summary)  # off to the boundary, wherever it stopped
-    spec = ModelSpec(
-        name="ltv",
-        type="clv",
-        label={"rules": [{"transaction": "pos"}], "horizon_days": 30},
-        time_unit="weeks",
-    )
     day = dt.date(2026, 1, 9)
     window = TrainingWindow(day, dt.date(2026, 1, 8), dt.date(2026, 1, 8), dt.date(2026, 1, 10), True)
-    prepared = Prepared(window, np.arange(len(X)).astype(str), X, np.zeros(len(X)))
+    prepared = Prepared(window, np.arange(len(X)).astype(str), X, np.zeros(len(X)), whole_history=X)
     with pytest.raises(NotEnoughData, match="BG/NBD has no finite fit on 34 customers \\(5 with a repeat"):
-        model_type("clv").fit_own(prepared, spec)
+        model_type("clv").fit_own(prepared, LTV)
     # without any repeat purchase yet, the same: not enough data
-    first = Prepared(window, prepared.ids, X.assign(frequency=0.0, recency=0.0), prepared.y)
+    none = X.assign(frequency=0.0, recency=0.0)
+    first = Prepared(window, prepared.ids, none, prepared.y, whole_history=none)
     with pytest.raises(NotEnoughData, match="BG/NBD needs customers with repeat purchases"):
-        model_type("clv").fit_own(first, spec)
+        model_type("clv").fit_own(first, LTV)
+
+
+def test_a_calibration_period_without_a_fit_leaves_the_whole_historys_fit_in_use() -> None:
+    """A young warehouse: the calibration period before the cut-off (boundary_week) has no finite fit,
+    the whole history up to the version day (customers drawn from BG/NBD over 8 weeks) has one. The
+    version is trained with the whole history's fit (the parameters scoring reads), its holdout metrics
+    NaN and a warning saying why; it was FAILED, as not enough data."""
+    week = boundary_week()
+    x, t_x, T = simulate_bgnbd(clv.BgNbd(r=0.5, alpha=2.0, a=0.6, b=3.0), 500, 8.0, seed=5)
+    whole = pd.DataFrame({"frequency": x, "recency": t_x, "T": T, "monetary_value": np.where(x > 0, 12.0, 0)})
+    day = dt.date(2026, 2, 25)
+    window = TrainingWindow(day, dt.date(2026, 1, 8), dt.date(2026, 1, 8), dt.date(2026, 2, 26), True)
+    holdout = np.arange(len(week)) % 3.0
+    prepared = Prepared(window, np.arange(len(week)).astype(str), week, holdout, whole_history=whole)
+    trained = training.train(prepared, LTV)
+    assert trained.status == training.FINISHED
+    assert (
+        trained.params["bgnbd"]
+        == clv.fit_bgnbd(x, t_x, T).as_dict()
+        == clv_type.fitted(trained.params)[0].as_dict()
+    )
+    assert trained.customers == 500 and trained.positives == int(np.sum(x > 0))
+    assert trained.metrics["bgnbd_r"] == trained.params["bgnbd"]["r"]
+    assert trained.metrics["holdout_purchases"] == holdout.sum()
+    nan = ["holdout_expected_purchases", "holdout_mae", "holdout_correlation", "calibration_bgnbd_r"]
+    assert all(np.isnan(trained.metrics[k]) for k in nan)
+    assert trained.warning is not None and trained.warning.startswith(
+        "no holdout evaluation (its metrics are NaN): the calibration period has no fit (BG/NBD has no "
+        "finite fit on 34 customers (5 with a repeat purchase) over 365 days before 2026-01-08 (r = "
+    )
+    assert trained.warning.endswith(
+        "not enough purchase history yet); in use with the fit of the 365 days before 2026-02-26"
+    )
+
+
+def test_a_calibration_period_without_customers_has_no_holdout_and_a_history_without_them_fails() -> None:
+    """No purchase before the cut-off but some up to the version day: trained with the whole history's
+    fit and no holdout evaluation; no purchase in the whole history either: a training error."""
+    x, t_x, T = simulate_bgnbd(clv.BgNbd(r=0.5, alpha=2.0, a=0.6, b=3.0), 300, 8.0, seed=6)
+    whole = pd.DataFrame({"frequency": x, "recency": t_x, "T": T, "monetary_value": np.where(x > 0, 12.0, 0)})
+    day = dt.date(2026, 2, 25)
+    window = TrainingWindow(day, dt.date(2026, 1, 8), dt.date(2026, 1, 8), dt.date(2026, 2, 26), True)
+    empty = whole.iloc[:0]
+    own = model_type("clv").fit_own(
+        Prepared(window, np.array([]), empty, np.array([]), whole_history=whole), LTV
+    )
+    assert (
+        own.customers == 300
+        and own.metrics["holdout_purchases"] == 0
+        and np.isnan(own.metrics["holdout_mae"])
+    )
+    assert (
+        own.warning is not None
+        and "(BG/NBD needs customers with repeat purchases: 0 customer(s)" in own.warning
+    )
+    nothing = Prepared(window, np.array([]), empty, np.array([]), whole_history=empty)
+    with pytest.raises(
+        TrainingError, match="no customer with a qualifying event in the 365 days before 2026-02-26"
+    ):
+        model_type("clv").fit_own(nothing, LTV)
 
 
 def simulate_bgnbd(params: clv.BgNbd, n: int, T: float, seed: int, most: int = 80) -> list[np.ndarray]:
