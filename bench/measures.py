@@ -535,6 +535,17 @@ def conversions(world: Path, out: Path) -> dict:
     return {"seconds": seconds, "rows": rows, "partitions": len(days), "events": _count(config, "events")}
 
 
+def untrained(warehouse: Path, day: dt.date) -> None:
+    """The warehouse as it was before the versions of ``day`` were trained: the backfill trains its last
+    day, and a trained version is never trained again (training.record refuses it), so the copy
+    forgets those versions' records (their explanation rows are replaced when they are recorded again)."""
+    from pipeline.core.warehouse import connect, table_exists
+
+    with connect(warehouse) as con:
+        if table_exists(con, "model_trainings"):
+            con.execute("DELETE FROM model_trainings WHERE version = $day", {"day": day})
+
+
 @measure(
     "model_training",
     "(6) training each model of the demo config for the last day (features, LightGBM "
@@ -545,6 +556,7 @@ def training(world: Path, out: Path) -> dict:
 
     config = _graph_copy(world, out, "training")
     _, last = _days(world)
+    untrained(config.warehouse_path, last)
     started = time.perf_counter()
     per = train_and_score(config, last, out / "training_models", report=lambda line: None)
     seconds = time.perf_counter() - started

@@ -183,3 +183,31 @@ def test_the_backfill_starts_without_the_snapshot_an_earlier_backfill_published(
     with pytest.raises(RuntimeError, match="the backfill failed"):
         backfill(world, out)
     assert seen == [(False, False)]
+
+
+def test_the_training_measurement_trains_again_the_day_the_backfill_trained(tmp_path):
+    """model_training copies the backfilled graph, whose last day's versions are trained; a trained version
+    is never recorded again (VersionTrained), so the copy forgets the records of that day alone."""
+    import datetime as dt
+
+    from bench.measures import untrained
+    from pipeline.core.warehouse import connect
+    from pipeline.models import training
+    from pipeline.models.config import ModelSpec
+
+    warehouse = tmp_path / "graph.duckdb"
+    spec = ModelSpec.model_validate(
+        {"name": "m", "type": "response", "label": {"rules": [{"transaction": "pos"}]}}
+    )
+    last, before = dt.date(2026, 3, 31), dt.date(2026, 3, 30)
+    with connect(warehouse) as con:
+        for version in (before, last):
+            training.mark(con, spec, version, training.RUNNING)
+            con.execute("UPDATE model_trainings SET status = 'FINISHED' WHERE version = $v", {"v": version})
+    untrained(warehouse, last)
+    with connect(warehouse) as con:
+        rows = con.execute("SELECT version, status FROM model_trainings ORDER BY 1").fetchall()
+        training.mark(con, spec, last, training.RUNNING)  # a fresh training of the day may start and record
+        status = con.execute("SELECT status FROM model_trainings WHERE version = $v", {"v": last}).fetchall()
+    assert rows == [(before, "FINISHED")]
+    assert status == [("RUNNING",)]
