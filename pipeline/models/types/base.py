@@ -42,7 +42,7 @@ class Prepared:
     customers: np.ndarray | None = None
     positives: int | None = None
     # a type that fits its stored parameters on more than the frame it is measured on (clv): the frame
-    # of the whole history up to the version day (the data through window.label_end)
+    # of the whole history up to the version day (the data before window.label_end, which is exclusive)
     whole_history: pd.DataFrame | None = None
 
 

@@ -205,8 +205,9 @@ class Clv(ModelType):
         except clv.FitError as e:
             holdout = holdout_metrics(None, prepared.X, prepared.y, window.label_days / unit)
             warning = (
-                f"no holdout evaluation (its metrics are NaN): the calibration period has no fit ({e}); "
-                f"in use with the fit of the {spec.history_days} days before {window.label_end}"
+                f"no holdout evaluation (its metrics are NaN): the calibration period has no fit: {e}; "
+                f"in use with the fit of the purchases up to {window.version} (history_days: "
+                f"{spec.history_days})"
             )
         metrics = {
             **{f"bgnbd_{k}": v for k, v in bgnbd.as_dict().items()},
@@ -220,6 +221,7 @@ class Clv(ModelType):
             "bgnbd": bgnbd.as_dict(),
             "gamma_gamma": spend.as_dict() if spend else None,
             "time_unit": spec.time_unit,
+            "fitted_through": window.version.isoformat(),  # the last day of the stored fit's purchases
         }
         return OwnFit(params, metrics, len(whole), int(np.sum(x > 0)), warning)
 

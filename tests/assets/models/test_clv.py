@@ -150,7 +150,7 @@ def test_a_young_warehouse_whose_calibration_period_has_no_fit_is_scored_with_it
     assert trained.status == training.FINISHED and stored == clv.fit_bgnbd(*(whole[c] for c in SUMMARY[:3]))
     assert trained.customers == len(whole) and trained.positives == int((whole["frequency"] > 0).sum())
     assert trained.warning is not None and trained.warning.startswith(
-        "no holdout evaluation (its metrics are NaN): the calibration period has no fit (BG/NBD has no "
+        "no holdout evaluation (its metrics are NaN): the calibration period has no fit: BG/NBD has no "
         f"finite fit on {len(prepared.X)} customers"
     )
     holdout = ["holdout_expected_purchases", "holdout_mae", "holdout_correlation", "calibration_bgnbd_r"]

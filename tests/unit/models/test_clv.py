@@ -236,15 +236,17 @@ def test_a_calibration_period_without_a_fit_leaves_the_whole_historys_fit_in_use
     )
     assert trained.customers == 500 and trained.positives == int(np.sum(x > 0))
     assert trained.metrics["bgnbd_r"] == trained.params["bgnbd"]["r"]
+    assert trained.params["fitted_through"] == "2026-02-25"  # the version day, the stored fit's last
     assert trained.metrics["holdout_purchases"] == holdout.sum()
     nan = ["holdout_expected_purchases", "holdout_mae", "holdout_correlation", "calibration_bgnbd_r"]
     assert all(np.isnan(trained.metrics[k]) for k in nan)
     assert trained.warning is not None and trained.warning.startswith(
-        "no holdout evaluation (its metrics are NaN): the calibration period has no fit (BG/NBD has no "
+        "no holdout evaluation (its metrics are NaN): the calibration period has no fit: BG/NBD has no "
         "finite fit on 34 customers (5 with a repeat purchase) over 365 days before 2026-01-08 (r = "
     )
     assert trained.warning.endswith(
-        "not enough purchase history yet); in use with the fit of the 365 days before 2026-02-26"
+        "not enough purchase history yet; in use with the fit of the purchases up to 2026-02-25 "
+        "(history_days: 365)"
     )
 
 
@@ -266,7 +268,7 @@ def test_a_calibration_period_without_customers_has_no_holdout_and_a_history_wit
     )
     assert (
         own.warning is not None
-        and "(BG/NBD needs customers with repeat purchases: 0 customer(s)" in own.warning
+        and "has no fit: BG/NBD needs customers with repeat purchases: 0 customer(s)" in own.warning
     )
     nothing = Prepared(window, np.array([]), empty, np.array([]), whole_history=empty)
     with pytest.raises(
