@@ -9,7 +9,7 @@ the ratios compare measurements of one run), then, each on a copy of the backfil
 attribution of the built-in models and of the example's custom models over every day (or the last
 $NIGHTJAR_BENCH_DAYS), the conversions asset over every day, and training + scoring of the demo config's
 models for the last day. Wall time, rows per second, the process's peak memory and the ratios to the
-peers go into bench/RESULTS.md with the machine and the date. Results are kept (bench/out/results.json)
+peers go into bench/RESULTS.md with the machine and the date. Results are kept (bench/RESULTS.json, in git)
 and written after each measurement, so `--sf 10` adds SF10 and `--only NAME` replaces one row.
 """
 
@@ -484,6 +484,19 @@ def schedule(names: list[str], repeat: int) -> list[str]:
     return order
 
 
+def unkept_scale_factors(markdown: Path, stored: dict, measured: list[float]) -> list[str]:
+    """The scale factors whose section the results file shows (``## SF<x>:``) that neither its stored
+    figures nor this run's ``measured`` scale factors hold: a run would write the file without them."""
+    if not markdown.exists():
+        return []
+    shown = [
+        line[len("## SF") :].split(":")[0]
+        for line in markdown.read_text().splitlines()
+        if line.startswith("## SF")
+    ]
+    return [sf for sf in shown if sf not in stored and sf not in {f"{m:g}" for m in measured}]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sf", type=float, nargs="+", default=[0.1, 1])
@@ -492,8 +505,8 @@ def main(argv: list[str] | None = None) -> int:
         "--results",
         type=Path,
         default=BENCH / "RESULTS.md",
-        help="the Markdown written (default bench/RESULTS.md); with another path, the figures are kept "
-        "beside it (<path>.json) rather than in bench/out/results.json",
+        help="the Markdown written (default bench/RESULTS.md); its figures are kept beside it (<path>.json: "
+        "bench/RESULTS.json, in git, for the default), and a run adds to them",
     )
     p.add_argument("--note", help="what ran beside the measurements, printed with them in the results")
     p.add_argument(
@@ -504,10 +517,16 @@ def main(argv: list[str] | None = None) -> int:
         "rounds; the median run is kept, with every run's time (default 3)",
     )
     args = p.parse_args(argv)
-    OUT.mkdir(parents=True, exist_ok=True)
-    default = args.results.resolve() == (BENCH / "RESULTS.md").resolve()
-    store = OUT / "results.json" if default else args.results.with_suffix(".json")
+    store = args.results.with_suffix(".json")
     results = json.loads(store.read_text()) if store.exists() else {}
+    lost = unkept_scale_factors(args.results, results, args.sf)
+    if lost:  # said before the run, which may take an hour: a maintainer stops it and measures them too
+        print(
+            f"warning: {args.results} shows SF{', SF'.join(lost)}, whose figures {store} does not hold and "
+            f"this run does not measure: the {args.results} it writes leaves them out (git keeps them)",
+            flush=True,
+        )
+    OUT.mkdir(parents=True, exist_ok=True)
     header = ""
     run = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")  # the peers compared come from one run
     for sf in args.sf:

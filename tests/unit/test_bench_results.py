@@ -211,3 +211,16 @@ def test_the_training_measurement_trains_again_the_day_the_backfill_trained(tmp_
         status = con.execute("SELECT status FROM model_trainings WHERE version = $v", {"v": last}).fetchall()
     assert rows == [(before, "FINISHED")]
     assert status == [("RUNNING",)]
+
+
+def test_a_run_says_which_shown_scale_factors_its_results_would_leave_out(tmp_path):
+    """RESULTS.md is rendered from its stored figures alone: a scale factor it shows that they do not hold
+    (a checkout without them) and that the run does not measure would be dropped from it."""
+    from bench.run import unkept_scale_factors
+
+    shown = tmp_path / "RESULTS.md"
+    shown.write_text("# Benchmark results\n\n## SF0.1: 10,000\n\n## SF1: 100,000\n\n## SF10: 1,000,000\n")
+    assert unkept_scale_factors(shown, {"0.1": {}}, [1.0]) == ["10"]
+    assert unkept_scale_factors(shown, {"0.1": {}, "10": {}}, [1.0]) == []
+    assert unkept_scale_factors(shown, {}, [0.1, 1, 10]) == []
+    assert unkept_scale_factors(tmp_path / "none.md", {}, [1.0]) == []
