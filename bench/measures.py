@@ -29,8 +29,7 @@ def measure(name: str, what: str):
 def _config(world: Path, warehouse: Path):
     from pipeline.config import load_config
 
-    config = load_config(world / "nightjar.yaml")
-    return config.model_copy(update={"warehouse": warehouse})
+    return load_config(world / "nightjar.yaml").model_copy(update={"warehouse": warehouse})
 
 
 def _fresh(warehouse: Path) -> Path:
@@ -535,24 +534,13 @@ def conversions(world: Path, out: Path) -> dict:
     return {"seconds": seconds, "rows": rows, "partitions": len(days), "events": _count(config, "events")}
 
 
-def untrained(warehouse: Path, day: dt.date) -> None:
-    """The warehouse as it was before the versions of ``day`` were trained: the backfill trains its last
-    day, and a trained version is never trained again (training.record refuses it), so the copy
-    forgets those versions' records (their explanation rows are replaced when they are recorded again)."""
-    from pipeline.core.warehouse import connect, table_exists
-
-    with connect(warehouse) as con:
-        if table_exists(con, "model_trainings"):
-            con.execute("DELETE FROM model_trainings WHERE version = $day", {"day": day})
-
-
 @measure(
     "model_training",
     "(6) training each model of the demo config for the last day (features, LightGBM "
     "train + SHAP explanations, record) and scoring every customer (bench/models.py)",
 )
 def training(world: Path, out: Path) -> dict:
-    from bench.models import train_and_score
+    from bench.models import train_and_score, untrained
 
     config = _graph_copy(world, out, "training")
     _, last = _days(world)

@@ -55,6 +55,17 @@ def build(out: Path, customers: int, days: int, start: dt.date, seed: int = 7) -
     )
 
 
+def untrained(warehouse: Path, day: dt.date) -> None:
+    """The warehouse as it was before the versions of ``day`` were trained: the backfill trains its last
+    day, and a trained version is never trained again (training.record refuses it), so the copy
+    forgets those versions' records (their explanation rows are replaced when they are recorded again)."""
+    from pipeline.core.warehouse import connect, table_exists
+
+    with connect(warehouse) as con:
+        if table_exists(con, "model_trainings"):
+            con.execute("DELETE FROM model_trainings WHERE version = $day", {"day": day})
+
+
 def train_and_score(config, day: dt.date, models: Path, report=print) -> list[dict]:
     """Train each model of ``config`` for ``day`` and score every customer, as the model and predictions
     assets do; one dict of timings per model (also used by bench/measures.py ``model_training``)."""

@@ -190,7 +190,7 @@ def test_the_training_measurement_trains_again_the_day_the_backfill_trained(tmp_
     is never recorded again (VersionTrained), so the copy forgets the records of that day alone."""
     import datetime as dt
 
-    from bench.measures import untrained
+    from bench.models import untrained
     from pipeline.core.warehouse import connect
     from pipeline.models import training
     from pipeline.models.config import ModelSpec
