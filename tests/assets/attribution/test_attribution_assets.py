@@ -108,6 +108,17 @@ def test_last_click_conversions_per_session_follow_the_true_lift(demo):
     assert rate[best] > max(rate[c] for c in worst_half)
 
 
+def _changed_copy(config, out, data: dict, tmp_path):
+    """The config ``data`` over a copy of the module's warehouse and files in ``tmp_path``: a test that
+    changes the config and re-runs attribution leaves the module's world as the other tests read it."""
+    shutil.copytree(out / "files", tmp_path / "files")
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(config.warehouse_path, warehouse)
+    changed = tmp_path / "nightjar.yaml"
+    changed.write_text(yaml.safe_dump({**data, "warehouse": str(warehouse)}, sort_keys=False))
+    return load_config(changed)
+
+
 def test_changing_a_custom_model_and_rematerializing_replaces_its_outputs_exactly(demo, tmp_path):
     config, _, out, end = demo
     data = yaml.safe_load((out / "nightjar.yaml").read_text())
@@ -118,10 +129,7 @@ def test_changing_a_custom_model_and_rematerializing_replaces_its_outputs_exactl
     for m in models:
         if m["name"] == "Newsletter First":  # a model changed
             m.update(modelType="last", lookbackDays=3)
-    changed = tmp_path / "nightjar.yaml"
-    changed.write_text(yaml.safe_dump({**data, "warehouse": str(config.warehouse_path)}, sort_keys=False))
-    shutil.copytree(out / "files", tmp_path / "files")
-    new = load_config(changed)
+    new = _changed_copy(config, out, data, tmp_path)
     assert run_nightly(new, START, end, assets=ATTRIBUTION).success
     after = q(new, f"SELECT * FROM {CREDITS} ORDER BY ALL")
     summary = q(new, f"SELECT * FROM {SUMMARY} ORDER BY ALL")
@@ -140,6 +148,8 @@ def test_changing_a_custom_model_and_rematerializing_replaces_its_outputs_exactl
     assert run_nightly(new, START, end, assets=ATTRIBUTION).success
     assert q(new, f"SELECT * FROM {CREDITS} ORDER BY ALL") == after
     assert q(new, f"SELECT * FROM {SUMMARY} ORDER BY ALL") == summary
+    # the module's world, which the other tests read, still has the model this test dropped
+    assert q(config, f"SELECT count(*) FROM {CREDITS} WHERE model = 'Markov'")[0][0] > 0
 
 
 def test_the_summary_command_prints_the_credited_totals(demo, capsys):
@@ -158,10 +168,7 @@ def test_bootstrap_intervals_are_written_and_shown_in_the_summary_metadata(demo,
     config, _, out, end = demo
     data = yaml.safe_load((out / "nightjar.yaml").read_text())
     data["attribution"]["bootstrap"] = 40
-    changed = tmp_path / "nightjar.yaml"
-    changed.write_text(yaml.safe_dump({**data, "warehouse": str(config.warehouse_path)}, sort_keys=False))
-    shutil.copytree(out / "files", tmp_path / "files")
-    new = load_config(changed)
+    new = _changed_copy(config, out, data, tmp_path)
     result = run_nightly(new, end, end, assets=ATTRIBUTION)
     assert result.success
     [summary] = [
