@@ -231,7 +231,7 @@ def decide(
             _run(con, "delete_day", {"day": day}, idents={"table": RESULTS})
         return day_rows(con, RESULTS, day)
     con.execute(sql("experiments/prepare_decisions"))
-    if experiments and table_exists(con, "customers"):
+    if table_exists(con, "customers"):
         _run(con, "people", {"day": day})
         for exp in experiments:
             settings = {
