@@ -11,7 +11,7 @@ its presentation day D. How a decision is made is in sql/experiments/decide.sql:
 * **cadence** (``cadence_days`` N): a customer is a candidate on one night in every N only, the
   presentation days whose number modulo N is a hash of (customer, experiment), of (customer, group) in
   a group, whose experiments share one cadence: the group decides a customer once in N days
-  (sql/experiments/cadence.sql);
+  (sql/experiments/cadence.sql, applied to the audience: sql/experiments/audience.sql);
 * **control**: a customer new to the experiment is held out when a hash of (customer, experiment) is
   below the control share; one it decided before keeps the side of their first decision and the share
   it was drawn with (results.control_share), so control membership never changes between nights, not
@@ -161,16 +161,27 @@ def day_rows(con: duckdb.DuckDBPyConnection, table: str, day: dt.date) -> int:
 def _candidates(
     con: duckdb.DuckDBPyConnection, config: ExperimentsConfig, exp: ExperimentSpec, day: dt.date
 ) -> None:
-    """The people eligible for each variant of ``exp`` (its audience rules and the variant's rules)."""
+    """The people eligible for each variant of ``exp``: its audience (the audience rules and, with a
+    cadence, the customers whose night it is), selected once, then each variant's rules over it."""
     i = config.experiments.index(exp)
+    params = Params()
+    paths = [f"experiments[{i}].audience[{j}]" for j in range(len(exp.audience))]
+    where = [
+        rule_sql(con, config, r, params, "p.customer_id", path)
+        for r, path in zip(exp.audience, paths, strict=True)
+    ]
+    # with a cadence, only the customers whose night it is (the group's night in a group)
+    cadence = sql("experiments/cadence") if exp.cadence_days else "TRUE"
+    key = config.group_of(exp.name) or exp.name
+    values = {**params.values, "day": day, "cadence_key": key, "cadence_days": exp.cadence_days}
+    _run(con, "audience", values, fragments={"rules": " AND ".join(where) or "TRUE", "cadence": cadence})
     for name in exp.variants:
         params = Params()
         v = [x.name for x in config.variants].index(name)
-        paths = [f"experiments[{i}].audience[{j}]" for j in range(len(exp.audience))]
-        paths += [f"variants[{v}].rules[{j}]" for j in range(len(config.variant(name).rules))]
+        paths = [f"variants[{v}].rules[{j}]" for j in range(len(config.variant(name).rules))]
         where = [
             rule_sql(con, config, r, params, "p.customer_id", path)
-            for r, path in zip([*exp.audience, *config.variant(name).rules], paths, strict=True)
+            for r, path in zip(config.variant(name).rules, paths, strict=True)
         ]
         reach = config.variant(name).reach
         if reach:  # a channel: only the customers reachable on it
@@ -192,21 +203,35 @@ def _insert(
         con.unregister(view)
 
 
+def prepare_results(con: duckdb.DuckDBPyConnection) -> None:
+    """The tables ``decide`` writes and reads whatever the day, as the code declares them (`results`,
+    registered for forget, and `customer_identities`): once a run, or by ``decide``."""
+    con.execute(sql("experiments/create_results"))
+    register_customer_table(con, RESULTS, "customer_id", CUSTOMER_ID)
+    con.execute(sql("customers/identity/create_identities"))
+
+
 def decide(
     con: duckdb.DuckDBPyConnection,
     config: ExperimentsConfig,
     day: dt.date,
     features: RunFeatures | None = None,
+    prepared: bool = False,
 ) -> int:
     """Replace the decisions presented on ``day`` in `results` (the rows of that date; the partition of the
     night before writes them); returns their count. A disabled experiment decides nothing. ``features``:
-    the customer features the run built (learned.RunFeatures), reused by a learned policy."""
-    con.execute(sql("experiments/create_results"))
-    register_customer_table(con, RESULTS, "customer_id", CUSTOMER_ID)
-    con.execute(sql("customers/identity/create_identities"))
-    con.execute(sql("experiments/prepare_decisions"))
+    the customer features the run built (learned.RunFeatures), reused by a learned policy. ``prepared``:
+    the caller ran ``prepare_results`` once for its run (a range decides up to a few hundred days).
+    A day without an active experiment only has its rows deleted (none is decided)."""
+    if not prepared:
+        prepare_results(con)
     experiments = [e for e in config.experiments if active(e, day)]
-    if experiments and table_exists(con, "customers"):
+    if not experiments:  # nothing to decide: what the full statement below would insert, no row
+        with transaction(con):
+            _run(con, "delete_day", {"day": day}, idents={"table": RESULTS})
+        return day_rows(con, RESULTS, day)
+    con.execute(sql("experiments/prepare_decisions"))
+    if table_exists(con, "customers"):
         _run(con, "people", {"day": day})
         for exp in experiments:
             settings = {
@@ -219,10 +244,6 @@ def decide(
             }
             _run(con, "add_experiment", settings)
             _candidates(con, config, exp, day)
-            if exp.cadence_days:  # only the customers whose night it is (the group's night in a group)
-                key = config.group_of(exp.name) or exp.name
-                values = {"experiment": exp.name, "cadence_key": key, "cadence_days": exp.cadence_days}
-                _run(con, "cadence", {**values, "day": day})
             if exp.model and table_exists(con, PREDICTIONS):
                 _run(con, "scores", {"experiment": exp.name, "model": exp.model, "day": day})
             if exp.value_model and table_exists(con, CLV):  # score × the customer's lifetime value

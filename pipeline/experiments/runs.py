@@ -34,6 +34,7 @@ from pipeline.experiments.decisions import (
     RESULTS,
     active,
     decide,
+    prepare_results,
     presentation_day,
 )
 from pipeline.experiments.learned import LOOKBACK_DAYS, RunFeatures
@@ -110,6 +111,7 @@ def run_results(
     (``record_drawn_variants``). A learned policy's customer features of one model and cut-off are
     built once in the run (``RunFeatures``; none kept for the next run)."""
     record_drawn_variants(con)
+    prepare_results(con)
     features = RunFeatures()
     measured: set[dt.date] = set()
     loaded: frozenset[dt.date] | None = None
@@ -127,7 +129,7 @@ def run_results(
                 f"it reads ({due[0]}..{due[-1]})"
             )
         day = presentation_day(night)
-        n = decide(con, config, day, features)
+        n = decide(con, config, day, features, prepared=True)
         features.next_night()
         log(f"results {night}: {n} decisions, presented on {day}")
     first, last = presentation_day(nights[0]), presentation_day(nights[-1])

@@ -3,8 +3,6 @@
 -- floor(N x _unit(customer|key|cadence)).
 -- The key is the experiment's group when it has one (the group shares one cadence, so a customer is
 -- decided by one experiment of the group once in every N nights), else the experiment.
-DELETE FROM _cand
-WHERE
-    experiment = $experiment
-    AND floor($cadence_days * _unit(customer_id || '|' || $cadence_key || '|cadence'))
-    <> datediff('day', DATE '1970-01-01', $day::DATE) % $cadence_days;
+-- A condition over a person `p` of sql/experiments/audience.sql: true unless their slot is another night.
+(floor($cadence_days * _unit(p.customer_id || '|' || $cadence_key || '|cadence'))
+    <> datediff('day', DATE '1970-01-01', $day::DATE) % $cadence_days) IS NOT TRUE

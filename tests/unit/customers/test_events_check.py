@@ -46,3 +46,6 @@ def test_events_of_keys_that_are_their_own_customers_are_known(tmp_path: Path) -
         # an event pointing at a customer the map does not have is still counted
         con.execute("UPDATE events SET customer_id = 'ghost' WHERE customer_key = 'V2'")
         assert unknown_customer_events(con, DAY, DAY) == 1
+        # and so is one whose customer the map holds as excluded only
+        con.execute("UPDATE customer_identities SET excluded = TRUE WHERE customer_id = 'v1'")
+        assert unknown_customer_events(con, DAY, DAY) == 3
