@@ -11,7 +11,7 @@ its presentation day D. How a decision is made is in sql/experiments/decide.sql:
 * **cadence** (``cadence_days`` N): a customer is a candidate on one night in every N only, the
   presentation days whose number modulo N is a hash of (customer, experiment), of (customer, group) in
   a group, whose experiments share one cadence: the group decides a customer once in N days
-  (sql/experiments/cadence.sql, applied to the audience: sql/experiments/audience.sql);
+  (applied to the audience: sql/experiments/audience.sql);
 * **control**: a customer new to the experiment is held out when a hash of (customer, experiment) is
   below the control share; one it decided before keeps the side of their first decision and the share
   it was drawn with (results.control_share), so control membership never changes between nights, not
@@ -171,10 +171,9 @@ def _candidates(
         for r, path in zip(exp.audience, paths, strict=True)
     ]
     # with a cadence, only the customers whose night it is (the group's night in a group)
-    cadence = sql("experiments/cadence") if exp.cadence_days else "TRUE"
     key = config.group_of(exp.name) or exp.name
     values = {**params.values, "day": day, "cadence_key": key, "cadence_days": exp.cadence_days}
-    _run(con, "audience", values, fragments={"rules": " AND ".join(where) or "TRUE", "cadence": cadence})
+    _run(con, "audience", values, fragments={"rules": " AND ".join(where) or "TRUE"})
     for name in exp.variants:
         params = Params()
         v = [x.name for x in config.variants].index(name)
